@@ -1,0 +1,261 @@
+import { RuleSelection } from './config';
+import { FileModel } from './model';
+import { isSuppressed, suppressions } from './noqa';
+import { SourceFile, type Node } from './parser';
+import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor, type VisitedNodeType } from './rule';
+import { rangeOf } from './rule';
+import { comparePositions, type Finding, type Range, type TextEdit } from './types';
+import { walk } from './syntax';
+import { rules as allRules } from '../rules';
+
+/** Files above this size are not analysed: the user gets one message instead of a stalled editor. */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+interface CachedStatement {
+  startRow: number;
+  findings: Finding[];
+}
+
+/**
+ * Runs the rules over a file. Findings are cached per top-level statement, keyed by the statement's text and
+ * everything outside it that can change its findings (imports, the file's class hierarchy, function
+ * signatures), so an edit inside one class re-checks only that class.
+ */
+export class Analyzer {
+  private cache = new Map<string, CachedStatement>();
+
+  constructor(private readonly rules: readonly Rule[] = allRules) {}
+
+  /** Every finding of the enabled rules, with noqa comments applied, in document order. */
+  analyze(file: SourceFile, selection: RuleSelection): Finding[] {
+    const raw = this.rawFindings(file);
+    const suppressed = suppressions(file);
+    const out: Finding[] = [];
+    for (const f of raw) {
+      if (!selection.enabled(f.code)) continue;
+      if (isSuppressed(suppressed, f.code, f.range.start.line)) continue;
+      out.push({ ...f, severity: selection.severityOf(f.code, f.severity) });
+    }
+    return out;
+  }
+
+  /** Findings of all rules before configuration and noqa: what the cache holds. */
+  rawFindings(file: SourceFile): Finding[] {
+    const model = new FileModel(file);
+    const context = contextSignature(model);
+    const next = new Map<string, CachedStatement>();
+    const findings: Finding[] = [];
+    let runner: StatementRunner | undefined;
+    for (const stmt of file.tree.rootNode.children) {
+      if (!stmt || stmt.type === 'comment') continue;
+      const key = context + '\u0000' + statementKey(model, stmt);
+      const startRow = stmt.startPosition.row;
+      const hit = this.cache.get(key) ?? next.get(key);
+      let stmtFindings: Finding[];
+      if (hit) {
+        stmtFindings = hit.startRow === startRow ? hit.findings : hit.findings.map((f) => shiftFinding(f, startRow - hit.startRow));
+      } else {
+        runner ??= new StatementRunner(this.rules, file, model);
+        stmtFindings = runner.run(stmt);
+      }
+      next.set(key, { startRow, findings: stmtFindings });
+      findings.push(...stmtFindings);
+    }
+    this.cache = next;
+    return findings.sort((a, b) => comparePositions(a.range.start, b.range.start) || a.code.localeCompare(b.code));
+  }
+}
+
+function contextSignature(model: FileModel): string {
+  const parts = [model.imports.signature()];
+  for (const cls of model.classes.values()) parts.push(`${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}`);
+  for (const fn of model.functions.values()) parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
+  return parts.join('|');
+}
+
+/** The statement's text, plus the text and place of the classes it inherits from or passes on to. */
+function statementKey(model: FileModel, stmt: Node): string {
+  const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+  if (def?.type !== 'class_definition') return stmt.text;
+  const name = def.childForFieldName('name')?.text ?? '';
+  const related = [...model.superclassesOf(name), ...model.subclassesOf(name)];
+  if (related.length === 0) return stmt.text;
+  return stmt.text + related.map((c) => `\u0001${c.node.startPosition.row}\u0001${c.node.text}`).join('');
+}
+
+class StatementRunner {
+  private readonly visitors: { rule: Rule; visitor: RuleVisitor }[];
+  private bucket: Finding[] = [];
+
+  constructor(rules: readonly Rule[], private readonly file: SourceFile, private readonly model: FileModel) {
+    this.visitors = rules.map((rule) => ({ rule, visitor: rule.create(this.contextFor(rule)) }));
+  }
+
+  run(stmt: Node): Finding[] {
+    this.bucket = [];
+    const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+    if (def?.type === 'class_definition') {
+      const cls = this.model.classes.get(def.childForFieldName('name')?.text ?? '');
+      if (cls && cls.node.id === def.id) for (const { visitor } of this.visitors) this.guard(() => visitor.moduleClass?.(cls));
+    }
+    walk(stmt, (node) => {
+      const type = node.type;
+      for (const { visitor } of this.visitors) {
+        const handler = visitor[type as VisitedNodeType];
+        if (handler) this.guard(() => handler(node));
+      }
+    });
+    return this.bucket;
+  }
+
+  /** A rule that throws on odd code loses its findings for that statement; the others still report. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (process.env.REGLENS_DEBUG) throw e;
+    }
+  }
+
+  private contextFor(rule: Rule): RuleContext {
+    const file = this.file;
+    const model = this.model;
+    return {
+      file,
+      model,
+      report: (r: Report) => this.bucket.push(toFinding(rule, r)),
+      moduleMethod: (node) => methodScope(model, node),
+      edit: (node, newText) => ({ range: rangeOf(node), newText }),
+      insertAt: (offset, text) => {
+        const p = file.positionAt(offset);
+        return { range: { start: p, end: p }, newText: text };
+      },
+    };
+  }
+}
+
+function toFinding(rule: Rule, r: Report): Finding {
+  const template = rule.meta.messages[r.messageId];
+  if (template === undefined) throw new Error(`${rule.meta.code} has no message "${r.messageId}"`);
+  const message = template.replace(/\{(\w+)\}/g, (_, k: string) => String(r.data?.[k] ?? `{${k}}`));
+  const range = r.range ?? (r.node ? rangeOf(r.node) : undefined);
+  if (!range) throw new Error(`${rule.meta.code} reported without a node or range`);
+  return {
+    code: rule.meta.code,
+    name: rule.meta.name,
+    message,
+    severity: r.severity ?? rule.meta.defaultSeverity,
+    range,
+    fix: r.fix ? { applicability: r.fix.applicability, title: r.fix.title, edits: r.fix.edits } : null,
+    related: r.related ?? [],
+    tags: rule.meta.tags ?? [],
+  };
+}
+
+function shiftRange(r: Range, rows: number): Range {
+  return { start: { line: r.start.line + rows, character: r.start.character }, end: { line: r.end.line + rows, character: r.end.character } };
+}
+
+function shiftFinding(f: Finding, rows: number): Finding {
+  return {
+    ...f,
+    range: shiftRange(f.range, rows),
+    fix: f.fix ? { ...f.fix, edits: f.fix.edits.map((e) => ({ ...e, range: shiftRange(e.range, rows) })) } : null,
+    related: f.related.map((r) => ({ ...r, range: shiftRange(r.range, rows) })),
+  };
+}
+
+/** Applies non-overlapping edits; returns null when two edits overlap. */
+export function applyEdits(file: SourceFile, edits: readonly TextEdit[]): string | null {
+  const spans = edits
+    .map((e) => ({ start: file.offsetAt(e.range.start), end: file.offsetAt(e.range.end), text: e.newText }))
+    .sort((a, b) => a.start - b.start || a.end - b.end);
+  let out = '';
+  let pos = 0;
+  for (const s of spans) {
+    if (s.start < pos) return null;
+    out += file.text.slice(pos, s.start) + s.text;
+    pos = s.end;
+  }
+  return out + file.text.slice(pos);
+}
+
+/** Number of syntax errors, so a fix can be refused when it would make the file parse worse. */
+export function syntaxErrorCount(file: SourceFile): number {
+  if (!file.tree.rootNode.hasError) return 0;
+  let n = 0;
+  walk(file.tree.rootNode, (node) => {
+    if (node.isError || node.isMissing) n++;
+    return node.hasError;
+  });
+  return n;
+}
+
+export interface FixResult {
+  text: string;
+  /** Fixes applied, by code. */
+  applied: Map<string, number>;
+  /** What is left after fixing, configuration and noqa applied. */
+  remaining: Finding[];
+}
+
+/**
+ * Applies fixes until none is left (at most 10 passes, as ESLint does): overlapping fixes wait for the next pass,
+ * and a fix that would add a syntax error is dropped. Only safe fixes unless `unsafe` is set.
+ */
+export function fixText(text: string, selection: RuleSelection, options: { unsafe?: boolean; only?: (f: Finding) => boolean } = {}): FixResult {
+  const applied = new Map<string, number>();
+  const analyzer = new Analyzer();
+  const rejected = new Set<string>();
+  let current = text;
+  for (let pass = 0; pass < 10; pass++) {
+    const file = new SourceFile(current);
+    try {
+      const baseline = syntaxErrorCount(file);
+      const fixable = analyzer
+        .analyze(file, selection)
+        .filter((f) => f.fix && (options.unsafe || f.fix.applicability === 'safe') && (options.only?.(f) ?? true) && !rejected.has(fixKey(f)));
+      if (fixable.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection) };
+      const chosen: Finding[] = [];
+      const edits: TextEdit[] = [];
+      for (const f of fixable) {
+        const candidate = applyEdits(file, [...edits, ...f.fix!.edits]);
+        if (candidate === null) continue;
+        const check = new SourceFile(candidate);
+        const worse = syntaxErrorCount(check) > baseline;
+        check.dispose();
+        if (worse) {
+          rejected.add(fixKey(f));
+          continue;
+        }
+        chosen.push(f);
+        edits.push(...f.fix!.edits);
+      }
+      if (chosen.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection) };
+      current = applyEdits(file, edits)!;
+      for (const f of chosen) applied.set(f.code, (applied.get(f.code) ?? 0) + 1);
+    } finally {
+      file.dispose();
+    }
+  }
+  const file = new SourceFile(current);
+  try {
+    return { text: current, applied, remaining: analyzer.analyze(file, selection) };
+  } finally {
+    file.dispose();
+  }
+}
+
+function fixKey(f: Finding): string {
+  return `${f.code}:${JSON.stringify(f.fix?.edits)}`;
+}
+
+/** Lints one text with fresh state; for the CLI and tests. */
+export function lintText(text: string, selection: RuleSelection = new RuleSelection({})): Finding[] {
+  const file = new SourceFile(text);
+  try {
+    return new Analyzer().analyze(file, selection);
+  } finally {
+    file.dispose();
+  }
+}

@@ -1,0 +1,329 @@
+import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
+import { ImportTable } from './imports';
+import type { Node, SourceFile } from './parser';
+import { numericLiteral, walk } from './syntax';
+
+/** A submodule assigned in `__init__` (`self.drop = nn.Dropout(p)`). */
+export interface Submodule {
+  name: string;
+  /** The `self.<name>` target node. */
+  target: Node;
+  /** The whole statement, for fixes that remove it. */
+  statement: Node;
+  value: Node;
+  /** Regularizers the value constructs: itself, a branch of `a if c else b`, or every element of a container of regularizers. */
+  regularizers: RegularizerSpec[];
+}
+
+export interface ModuleClass {
+  name: string;
+  node: Node;
+  /** Derives from `nn.Module` directly or through classes of this file. */
+  isModule: boolean;
+  /** Every ancestor is known (a class of this file or a torch base), so nothing outside the file can touch `self`. */
+  closedHierarchy: boolean;
+  bases: string[];
+  /** The body's details, built on first use: after an edit only the classes being re-checked pay for them. */
+  readonly members: ClassMembers;
+}
+
+export interface ClassMembers {
+  methods: Map<string, Node>;
+  submodules: Submodule[];
+  /** Every `self.<name>` node in the class, the submodule assignment targets included. */
+  selfReferences: Map<string, Node[]>;
+  /** Names passed as strings to `getattr(self, "...")`, `self.get_submodule("...")` and the like. */
+  /** `*` when the class reaches its attributes dynamically (`self.children()`, `getattr(self, f"…")`). */
+  dynamicNames: Set<string>;
+}
+
+/** A function defined at module level, with what the rules need of its signature. */
+export interface FunctionSignature {
+  name: string;
+  node: Node;
+  /** Position and default of a `training` parameter, when the function has one. */
+  training?: { position: number; default: boolean | undefined };
+}
+
+/**
+ * The model of one file: its imports, module classes and functions. Built from the whole tree; cheap enough
+ * to rebuild on every change (it visits class bodies, not expressions), while rule results are cached per
+ * top-level statement by the analyzer.
+ */
+export class FileModel {
+  readonly imports: ImportTable;
+  readonly classes = new Map<string, ModuleClass>();
+  readonly functions = new Map<string, FunctionSignature>();
+
+  constructor(readonly file: SourceFile) {
+    const root = file.tree.rootNode;
+    this.imports = ImportTable.fromModule(root);
+    const classNodes: Node[] = [];
+    for (const stmt of root.namedChildren) {
+      if (!stmt) continue;
+      const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+      if (def?.type === 'class_definition') classNodes.push(def);
+      else if (def?.type === 'function_definition') this.addFunction(def);
+    }
+    const raw = new Map<string, { node: Node; bases: Node[] }>();
+    for (const node of classNodes) {
+      const name = node.childForFieldName('name')?.text;
+      if (!name) continue;
+      const bases = (node.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => !!b && b.type !== 'keyword_argument');
+      raw.set(name, { node, bases });
+    }
+    const isModule = new Map<string, boolean>();
+    const closed = new Map<string, boolean>();
+    const resolveClass = (name: string, depth: number): void => {
+      if (isModule.has(name) || depth > 50) return;
+      const entry = raw.get(name)!;
+      isModule.set(name, false);
+      closed.set(name, true);
+      let module = false;
+      let allKnown = true;
+      for (const base of entry.bases) {
+        const text = base.text;
+        if (base.type === 'identifier' && raw.has(text) && this.imports.resolveName(text) === null) {
+          resolveClass(text, depth + 1);
+          module ||= isModule.get(text) ?? false;
+          allKnown &&= closed.get(text) ?? false;
+          continue;
+        }
+        const qualified = this.imports.resolve(base);
+        if (qualified && MODULE_BASES.has(qualified)) {
+          module = true;
+          // Lightning modules have hooks of their own that may use any attribute.
+          if (qualified.startsWith('pytorch_lightning')) allKnown = false;
+          continue;
+        }
+        if (text === 'object' || text === 'ABC' || qualified === 'abc.ABC') continue;
+        allKnown = false;
+      }
+      isModule.set(name, module);
+      closed.set(name, allKnown);
+    };
+    for (const name of raw.keys()) resolveClass(name, 0);
+    for (const [name, { node, bases }] of raw) {
+      this.classes.set(name, this.buildClass(name, node, bases, isModule.get(name) ?? false, closed.get(name) ?? false));
+    }
+  }
+
+  /** The module class whose body contains the node, if the node sits inside a method of an `nn.Module`. */
+  enclosingModuleClass(node: Node): ModuleClass | undefined {
+    for (let p = node.parent; p; p = p.parent) {
+      if (p.type === 'class_definition') {
+        const name = p.childForFieldName('name')?.text;
+        const cls = name ? this.classes.get(name) : undefined;
+        return cls && cls.node.id === p.id && cls.isModule ? cls : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  /** Classes of this file that derive (transitively) from the given one. */
+  subclassesOf(name: string): ModuleClass[] {
+    const out: ModuleClass[] = [];
+    const seen = new Set([name]);
+    let frontier = [name];
+    while (frontier.length) {
+      const next: string[] = [];
+      for (const cls of this.classes.values()) {
+        if (!seen.has(cls.name) && cls.bases.some((b) => frontier.includes(b))) {
+          seen.add(cls.name);
+          out.push(cls);
+          next.push(cls.name);
+        }
+      }
+      frontier = next;
+    }
+    return out;
+  }
+
+  /** Classes of this file the given one derives from. */
+  superclassesOf(name: string): ModuleClass[] {
+    const out: ModuleClass[] = [];
+    const seen = new Set([name]);
+    let frontier = [name];
+    while (frontier.length) {
+      const next: string[] = [];
+      for (const f of frontier) {
+        for (const b of this.classes.get(f)?.bases ?? []) {
+          const cls = this.classes.get(b);
+          if (cls && !seen.has(b)) {
+            seen.add(b);
+            out.push(cls);
+            next.push(b);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return out;
+  }
+
+  /** The regularizers an expression constructs (`nn.Dropout(p)`, `DropPath(r) if r > 0 else nn.Identity()`, `nn.ModuleList([nn.Dropout(p) …])`). */
+  constructedRegularizers(value: Node): RegularizerSpec[] {
+    switch (value.type) {
+      case 'call': {
+        const callee = this.imports.resolve(value.childForFieldName('function'));
+        const spec = regularizer(callee);
+        if (spec?.form === 'module') return [spec];
+        if (callee && MODULE_CONTAINERS.has(callee)) {
+          const args = value.childForFieldName('arguments')?.namedChildren ?? [];
+          const inner = args.flatMap((a) => (a ? this.elementValues(a) : []));
+          const found = inner.map((e) => this.constructedRegularizers(e));
+          if (inner.length > 0 && found.every((f) => f.length > 0)) return found.flat();
+        }
+        return [];
+      }
+      case 'conditional_expression': {
+        const branches = value.namedChildren.filter((n): n is Node => !!n);
+        // `a if cond else b`: the first and last children are the two values.
+        return [branches[0], branches[branches.length - 1]].flatMap((b) => (b ? this.constructedRegularizers(b) : []));
+      }
+      case 'parenthesized_expression':
+        return value.namedChild(0) ? this.constructedRegularizers(value.namedChild(0)!) : [];
+      default:
+        return [];
+    }
+  }
+
+  private elementValues(node: Node): Node[] {
+    switch (node.type) {
+      case 'list':
+      case 'tuple':
+        return node.namedChildren.filter((n): n is Node => !!n);
+      case 'list_comprehension':
+      case 'generator_expression': {
+        const body = node.childForFieldName('body');
+        return body ? [body] : [];
+      }
+      case 'dictionary':
+        return node.namedChildren.map((p) => p?.childForFieldName('value')).filter((n): n is Node => !!n);
+      case 'dictionary_comprehension': {
+        const body = node.childForFieldName('body');
+        const value = body?.childForFieldName('value');
+        return value ? [value] : [];
+      }
+      default:
+        return [node];
+    }
+  }
+
+  private addFunction(def: Node): void {
+    const name = def.childForFieldName('name')?.text;
+    if (!name) return;
+    const sig: FunctionSignature = { name, node: def };
+    const params = def.childForFieldName('parameters')?.namedChildren ?? [];
+    let position = 0;
+    let keywordOnly = false;
+    for (const p of params) {
+      if (!p) continue;
+      if (p.type === 'list_splat_pattern' || p.type === 'keyword_separator' || p.text === '*') {
+        keywordOnly = true;
+        continue;
+      }
+      if (p.type === 'positional_separator' || p.type === 'dictionary_splat_pattern') continue;
+      const pname = p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChild(0)?.text;
+      if (pname === 'training') {
+        const value = p.childForFieldName('value');
+        const def = value?.type === 'true' ? true : value?.type === 'false' ? false : value ? numericLiteral(value) === undefined ? undefined : numericLiteral(value) !== 0 : undefined;
+        sig.training = { position: keywordOnly ? -1 : position, default: def };
+      }
+      position++;
+    }
+    this.functions.set(name, sig);
+  }
+
+  private buildClass(name: string, node: Node, baseNodes: Node[], isModule: boolean, closedHierarchy: boolean): ModuleClass {
+    let members: ClassMembers | undefined;
+    const model = this;
+    return {
+      name,
+      node,
+      isModule,
+      closedHierarchy,
+      bases: baseNodes.map((b) => b.text),
+      get members() {
+        return (members ??= model.buildMembers(node));
+      },
+    };
+  }
+
+  private buildMembers(node: Node): ClassMembers {
+    const cls: ClassMembers = { methods: new Map(), submodules: [], selfReferences: new Map(), dynamicNames: new Set() };
+    const body = node.childForFieldName('body');
+    if (!body) return cls;
+    for (const stmt of body.namedChildren) {
+      const def = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+      if (def?.type !== 'function_definition') continue;
+      const methodName = def.childForFieldName('name')?.text;
+      if (!methodName) continue;
+      cls.methods.set(methodName, def);
+      const selfName = firstParameter(def);
+      if (!selfName) continue;
+      walk(def, (n) => {
+        if (n.type === 'attribute') {
+          const object = n.childForFieldName('object');
+          if (object?.type === 'identifier' && object.text === selfName) {
+            const attr = n.childForFieldName('attribute')?.text;
+            if (attr) {
+              if (DYNAMIC_ACCESS.has(attr)) cls.dynamicNames.add('*');
+              const list = cls.selfReferences.get(attr);
+              if (list) list.push(n);
+              else cls.selfReferences.set(attr, [n]);
+            }
+          }
+        } else if (n.type === 'call') {
+          collectDynamicName(n, selfName, cls.dynamicNames);
+        } else if (n.type === 'class_definition') {
+          return false;
+        }
+        return true;
+      });
+      if (methodName === '__init__') this.collectSubmodules(def, selfName, cls);
+    }
+    return cls;
+  }
+
+  private collectSubmodules(init: Node, selfName: string, cls: ClassMembers): void {
+    walk(init, (n) => {
+      if (n.type === 'function_definition' && n.id !== init.id) return false;
+      if (n.type === 'class_definition' || n.type === 'lambda') return false;
+      if (n.type !== 'assignment') return true;
+      const left = n.childForFieldName('left');
+      const value = n.childForFieldName('right');
+      if (left?.type !== 'attribute' || !value || left.childForFieldName('object')?.text !== selfName) return true;
+      const name = left.childForFieldName('attribute')?.text;
+      const statement = n.parent?.type === 'expression_statement' ? n.parent : n;
+      if (name) cls.submodules.push({ name, target: left, statement, value, regularizers: this.constructedRegularizers(value) });
+      return true;
+    });
+  }
+}
+
+/** Ways a class reaches all of its submodules without naming them. */
+const DYNAMIC_ACCESS = new Set(['children', 'named_children', 'modules', 'named_modules', '_modules', '__dict__', 'apply']);
+
+export function firstParameter(def: Node): string | null {
+  const first = def.childForFieldName('parameters')?.namedChild(0);
+  if (!first) return null;
+  if (first.type === 'identifier') return first.text;
+  if (first.type === 'typed_parameter') return first.namedChild(0)?.text ?? null;
+  return null;
+}
+
+function collectDynamicName(call: Node, selfName: string, out: Set<string>): void {
+  const fn = call.childForFieldName('function');
+  const args = call.childForFieldName('arguments')?.namedChildren ?? [];
+  const isGetattr = fn?.type === 'identifier' && (fn.text === 'getattr' || fn.text === 'hasattr' || fn.text === 'delattr' || fn.text === 'setattr') && args[0]?.text === selfName;
+  const isSelfMethod = fn?.type === 'attribute' && fn.childForFieldName('object')?.text === selfName && ['get_submodule', '__getattr__', '_modules'].includes(fn.childForFieldName('attribute')?.text ?? '');
+  const nameArg = isGetattr ? args[1] : isSelfMethod ? args[0] : undefined;
+  if (nameArg?.type === 'string') {
+    const content = nameArg.text.replace(/^[rbuRBU]*(['"]{1,3})/, '').replace(/(['"]{1,3})$/, '');
+    out.add(content.split('.')[0]);
+  } else if (nameArg) {
+    // getattr(self, f"drop{i}") and the like: any attribute may be read.
+    out.add('*');
+  }
+}

@@ -1,0 +1,173 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Language, Parser, type Edit, type Node, type Point, type Tree } from 'web-tree-sitter';
+import type { Position, Range } from './types';
+
+export type { Node, Tree };
+
+const RUNTIME_WASM = 'tree-sitter.wasm';
+const PYTHON_WASM = 'tree-sitter-python.wasm';
+
+let python: Language | undefined;
+let initializing: Promise<void> | undefined;
+
+/**
+ * Where the two wasm files live: next to the bundle in `dist/` (and in the packaged .vsix), or in
+ * node_modules when the sources run directly under tsx.
+ */
+function wasmCandidates(): string[] {
+  const dirs = [__dirname, path.join(__dirname, '..', '..', 'dist')];
+  try {
+    dirs.push(path.dirname(require.resolve('web-tree-sitter')));
+    dirs.push(path.dirname(require.resolve('tree-sitter-python/package.json')));
+  } catch {
+    // Not resolvable inside the bundle; the dist folder is then the only place.
+  }
+  return dirs;
+}
+
+function locate(file: string): string {
+  for (const dir of wasmCandidates()) {
+    const candidate = path.join(dir, file);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(`Reglens cannot find ${file} (looked in ${wasmCandidates().join(', ')}); reinstall the extension or run \`npm run build\`.`);
+}
+
+/** Loads the tree-sitter runtime and the Python grammar once per process. */
+export function initParser(): Promise<void> {
+  initializing ??= (async () => {
+    const runtime = locate(RUNTIME_WASM);
+    await Parser.init({ locateFile: () => runtime });
+    python = await Language.load(fs.readFileSync(locate(PYTHON_WASM)));
+  })();
+  return initializing;
+}
+
+let sharedParser: Parser | undefined;
+
+function parser(): Parser {
+  if (!python) throw new Error('initParser() must complete before parsing');
+  if (!sharedParser) {
+    sharedParser = new Parser();
+    sharedParser.setLanguage(python);
+  }
+  return sharedParser;
+}
+
+/** Offsets of the first character of every line; lines end at \n, \r\n or a lone \r, as in LSP. */
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) starts.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    }
+  }
+  return starts;
+}
+
+/**
+ * A Python document with its syntax tree. Edits re-parse incrementally: the old tree is edited in place
+ * and handed to the parser, which reuses every subtree the edit did not touch.
+ * Trees live in wasm memory, so `dispose()` must be called when the document goes away.
+ */
+export class SourceFile {
+  text: string;
+  tree: Tree;
+  private starts: number[];
+  /** Bumped on every change; analysis caches compare it. */
+  version = 0;
+
+  constructor(text: string) {
+    this.text = text;
+    this.starts = lineStarts(text);
+    this.tree = parseOrThrow(text);
+  }
+
+  get lineCount(): number {
+    return this.starts.length;
+  }
+
+  offsetAt(pos: Position): number {
+    if (pos.line < 0) return 0;
+    if (pos.line >= this.starts.length) return this.text.length;
+    const lineStart = this.starts[pos.line];
+    const nextStart = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] : this.text.length;
+    let lineEnd = nextStart;
+    // The position may not point past the line's own break.
+    while (lineEnd > lineStart && (this.text.charCodeAt(lineEnd - 1) === 10 || this.text.charCodeAt(lineEnd - 1) === 13)) lineEnd--;
+    return Math.min(lineStart + Math.max(0, pos.character), lineEnd);
+  }
+
+  positionAt(offset: number): Position {
+    offset = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - this.starts[lo] };
+  }
+
+  lineText(line: number): string {
+    if (line < 0 || line >= this.starts.length) return '';
+    const end = line + 1 < this.starts.length ? this.starts[line + 1] : this.text.length;
+    return this.text.slice(this.starts[line], end).replace(/\r?\n$|\r$/, '');
+  }
+
+  /** Applies one LSP content change; `range` undefined means the whole text is replaced. */
+  applyChange(range: Range | undefined, newText: string): void {
+    this.version++;
+    if (!range) {
+      this.replaceAll(newText);
+      return;
+    }
+    const startIndex = this.offsetAt(range.start);
+    const oldEndIndex = Math.max(startIndex, this.offsetAt(range.end));
+    const startPosition = toPoint(this.positionAt(startIndex));
+    const oldEndPosition = toPoint(this.positionAt(oldEndIndex));
+    const text = this.text.slice(0, startIndex) + newText + this.text.slice(oldEndIndex);
+    this.text = text;
+    this.starts = lineStarts(text);
+    const newEndIndex = startIndex + newText.length;
+    const edit: Edit = { startIndex, oldEndIndex, newEndIndex, startPosition, oldEndPosition, newEndPosition: toPoint(this.positionAt(newEndIndex)) };
+    const old = this.tree;
+    old.edit(edit);
+    this.tree = parseOrThrow(text, old);
+    old.delete();
+  }
+
+  replaceAll(text: string): void {
+    this.text = text;
+    this.starts = lineStarts(text);
+    const old = this.tree;
+    this.tree = parseOrThrow(text);
+    old.delete();
+  }
+
+  dispose(): void {
+    this.tree.delete();
+  }
+}
+
+function toPoint(p: Position): Point {
+  return { row: p.line, column: p.character };
+}
+
+function parseOrThrow(text: string, old?: Tree): Tree {
+  const tree = parser().parse(text, old ?? null);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}
+
+export function nodeRange(node: Node): Range {
+  return {
+    start: { line: node.startPosition.row, character: node.startPosition.column },
+    end: { line: node.endPosition.row, character: node.endPosition.column },
+  };
+}

@@ -1,0 +1,109 @@
+import type { ModuleClass, FileModel } from './model';
+import { firstParameter } from './model';
+import { nodeRange, type Node, type SourceFile } from './parser';
+import type { Applicability, Range, RelatedLocation, Severity, TextEdit } from './types';
+
+/**
+ * A rule is one module with its metadata and a `create` function, in the manner of ESLint. The metadata is the
+ * single source of the rule's docs page, its SARIF entry, its hover text and its code-action titles.
+ */
+export interface RuleMeta {
+  code: string;
+  name: string;
+  /** One sentence: what the rule finds. */
+  summary: string;
+  /** Markdown: why it matters and when it is silent. */
+  explanation: string;
+  /** Python that triggers the rule, and the same code fixed. */
+  wrong: string;
+  right: string;
+  defaultSeverity: Severity;
+  /** The strongest fix the rule offers: what `--fix` and fix-all may do with it. */
+  fix: Applicability | 'none';
+  tags?: 'unnecessary'[];
+  /** Message templates; `{name}` placeholders are filled from `data`. */
+  messages: Record<string, string>;
+}
+
+export interface FixSpec {
+  applicability: Applicability;
+  title: string;
+  edits: TextEdit[];
+}
+
+export interface Report {
+  node?: Node;
+  range?: Range;
+  messageId: string;
+  data?: Record<string, string | number>;
+  /** Overrides the rule's default severity for this finding (RG008: an out-of-range rate is an error). */
+  severity?: Severity;
+  fix?: FixSpec | null;
+  related?: RelatedLocation[];
+}
+
+/** Where a node sits: the `nn.Module` class and method around it, and what that method calls `self`. */
+export interface MethodScope {
+  cls: ModuleClass;
+  method: Node;
+  methodName: string;
+  selfName: string;
+}
+
+export interface RuleContext {
+  readonly file: SourceFile;
+  readonly model: FileModel;
+  report(report: Report): void;
+  /** The `nn.Module` method the node belongs to (nested functions and lambdas count as their method's). */
+  moduleMethod(node: Node): MethodScope | undefined;
+  edit(node: Node, newText: string): TextEdit;
+  insertAt(offset: number, text: string): TextEdit;
+}
+
+/** The tree-sitter node types rules may subscribe to; extend the list when a rule needs another. */
+export type VisitedNodeType =
+  | 'call'
+  | 'assignment'
+  | 'augmented_assignment'
+  | 'expression_statement'
+  | 'if_statement'
+  | 'conditional_expression'
+  | 'for_statement'
+  | 'function_definition'
+  | 'class_definition'
+  | 'return_statement'
+  | 'attribute';
+
+/** Handlers by node type, plus `moduleClass` once for every class of the file. */
+export type RuleVisitor = { [K in VisitedNodeType]?: (node: Node) => void } & { moduleClass?: (cls: ModuleClass) => void };
+
+export interface Rule {
+  meta: RuleMeta;
+  create(context: RuleContext): RuleVisitor;
+}
+
+export function docsUrl(repository: string, code: string): string {
+  return `${repository.replace(/\.git$/, '')}/blob/main/docs/rules/${code}.md`;
+}
+
+export function methodScope(model: FileModel, node: Node): MethodScope | undefined {
+  let method: Node | null = null;
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === 'function_definition') method = p;
+    else if (p.type === 'class_definition') {
+      if (!method) return undefined;
+      const cls = model.classes.get(p.childForFieldName('name')?.text ?? '');
+      if (!cls || cls.node.id !== p.id || !cls.isModule) return undefined;
+      const selfName = firstParameter(method);
+      const methodName = method.childForFieldName('name')?.text ?? '';
+      // Static methods have no `self` to gate on.
+      if (!selfName || (method.parent?.type === 'decorated_definition' && /@staticmethod\b/.test(method.parent.text.slice(0, method.startIndex - method.parent.startIndex)))) return undefined;
+      return { cls, method, methodName, selfName };
+    }
+  }
+  return undefined;
+}
+
+export function rangeOf(node: Node): Range {
+  return nodeRange(node);
+}

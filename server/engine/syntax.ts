@@ -1,0 +1,135 @@
+import type { Node } from './parser';
+import type { Parameter } from './catalog';
+
+/** The argument bound to a parameter: keyword first, then position. `unknown` when `*args`/`**kwargs` may bind it. */
+export type ArgumentLookup = { node: Node; keyword: Node | null } | 'absent' | 'unknown';
+
+export function callArguments(call: Node): Node[] {
+  const args = call.childForFieldName('arguments');
+  if (!args || args.type !== 'argument_list') return [];
+  return args.namedChildren.filter((n): n is Node => n !== null && n.type !== 'comment');
+}
+
+export function findArgument(call: Node, param: Parameter): ArgumentLookup {
+  let positional = 0;
+  let splat = false;
+  for (const arg of callArguments(call)) {
+    if (arg.type === 'keyword_argument') {
+      const name = arg.childForFieldName('name');
+      const value = arg.childForFieldName('value');
+      if (name?.text === param.name && value) return { node: value, keyword: arg };
+    } else if (arg.type === 'list_splat' || arg.type === 'dictionary_splat') {
+      splat = true;
+    } else {
+      if (positional === param.position) return { node: arg, keyword: null };
+      positional++;
+    }
+  }
+  return splat ? 'unknown' : 'absent';
+}
+
+/** A number literal's value, with unary minus and parentheses, or undefined when it is not a literal. */
+export function numericLiteral(node: Node | null): number | undefined {
+  if (!node) return undefined;
+  switch (node.type) {
+    case 'integer':
+    case 'float': {
+      const value = Number(node.text.replace(/_/g, '').replace(/[jJ]$/, ''));
+      return Number.isFinite(value) ? value : undefined;
+    }
+    case 'unary_operator': {
+      const operand = numericLiteral(node.childForFieldName('argument'));
+      const op = node.childForFieldName('operator')?.text;
+      if (operand === undefined) return undefined;
+      return op === '-' ? -operand : op === '+' ? operand : undefined;
+    }
+    case 'parenthesized_expression':
+      return numericLiteral(node.namedChild(0));
+    default:
+      return undefined;
+  }
+}
+
+export function isTrueLiteral(node: Node | null): boolean {
+  return node?.type === 'true' || (node?.type === 'integer' && node.text === '1');
+}
+
+export function isFalseLiteral(node: Node | null): boolean {
+  return node?.type === 'false' || (node?.type === 'integer' && node.text === '0') || node?.type === 'none';
+}
+
+/** Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip children. */
+export function walk(root: Node, visit: (node: Node) => boolean | void): void {
+  const cursor = root.walk();
+  try {
+    let descend = true;
+    for (;;) {
+      if (descend) {
+        const node = cursor.currentNode;
+        descend = visit(node) !== false;
+        if (descend && cursor.gotoFirstChild()) continue;
+      }
+      if (cursor.gotoNextSibling()) {
+        descend = true;
+        continue;
+      }
+      let climbed = false;
+      while (cursor.gotoParent()) {
+        if (cursor.currentNode.id === root.id) break;
+        if (cursor.gotoNextSibling()) {
+          climbed = true;
+          break;
+        }
+      }
+      if (!climbed) return;
+      descend = true;
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** Nearest ancestor (excluding the node) of one of the types, stopping at `stop` types. */
+export function ancestor(node: Node, types: readonly string[], stop: readonly string[] = []): Node | null {
+  for (let p = node.parent; p; p = p.parent) {
+    if (types.includes(p.type)) return p;
+    if (stop.includes(p.type)) return null;
+  }
+  return null;
+}
+
+/** Does the expression mention `self.training` or a bare `training` flag? Bounded so a pathological expression cannot stall. */
+export function mentionsTraining(node: Node, selfName = 'self'): boolean {
+  let found = false;
+  let budget = 2000;
+  walk(node, (n) => {
+    if (found || --budget < 0) return false;
+    if (n.type === 'attribute') {
+      const attr = n.childForFieldName('attribute');
+      if (attr?.text === 'training' && n.childForFieldName('object')?.text === selfName) found = true;
+    } else if (n.type === 'identifier' && (n.text === 'training' || n.text === 'is_training' || n.text === 'train')) {
+      found = n.parent?.type !== 'keyword_argument' || n.parent.childForFieldName('value')?.id === n.id;
+    }
+    return !found;
+  });
+  return found;
+}
+
+export function isSelfTraining(node: Node | null, selfName: string): boolean {
+  if (!node) return false;
+  if (node.type === 'parenthesized_expression') return isSelfTraining(node.namedChild(0), selfName);
+  return node.type === 'attribute' && node.childForFieldName('attribute')?.text === 'training' && node.childForFieldName('object')?.text === selfName;
+}
+
+/** Source text of an expression wrapped in parentheses unless it is already atomic for the purpose of `a if c else b` or `1 - a`. */
+export function atomText(node: Node): string {
+  const atomic = ['identifier', 'attribute', 'call', 'subscript', 'integer', 'float', 'parenthesized_expression', 'string', 'true', 'false', 'none'];
+  return atomic.includes(node.type) ? node.text : `(${node.text})`;
+}
+
+/** The last dotted component of a name or attribute chain (`self.cfg.keep_prob` → `keep_prob`). */
+export function lastName(node: Node): string | null {
+  if (node.type === 'identifier') return node.text;
+  if (node.type === 'attribute') return node.childForFieldName('attribute')?.text ?? null;
+  return null;
+}

@@ -1,0 +1,48 @@
+/** Positions are 0-based; `character` counts UTF-16 code units (LSP's default encoding, and web-tree-sitter's). */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
+
+/** Ruff's model: a safe fix keeps the program's meaning apart from the bug it removes; fix-all applies only these. */
+export type Applicability = 'safe' | 'unsafe';
+
+export interface Fix {
+  applicability: Applicability;
+  /** Imperative title shown in the quick-fix menu, e.g. "Pass `training=self.training`". */
+  title: string;
+  edits: TextEdit[];
+}
+
+export type Severity = 'error' | 'warning' | 'info' | 'hint';
+
+export interface RelatedLocation {
+  range: Range;
+  message: string;
+}
+
+export interface Finding {
+  code: string;
+  name: string;
+  message: string;
+  severity: Severity;
+  range: Range;
+  fix: Fix | null;
+  related: RelatedLocation[];
+  /** `unnecessary` greys the range out in editors (unused code). */
+  tags: 'unnecessary'[];
+}
+
+export function comparePositions(a: Position, b: Position): number {
+  return a.line - b.line || a.character - b.character;
+}

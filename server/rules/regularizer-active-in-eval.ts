@@ -1,0 +1,307 @@
+import { regularizer, type RegularizerSpec } from '../engine/catalog';
+import type { Node } from '../engine/parser';
+import type { MethodScope, Rule, RuleContext } from '../engine/rule';
+import { atomText, callArguments, findArgument, isSelfTraining, isTrueLiteral, mentionsTraining, numericLiteral, walk } from '../engine/syntax';
+import type { TextEdit } from '../engine/types';
+
+const F = 'torch.nn.functional';
+
+export const regularizerActiveInEval: Rule = {
+  meta: {
+    code: 'RG006',
+    name: 'regularizer-active-in-eval',
+    summary: 'A regularizer inside an `nn.Module` keeps dropping values after `model.eval()`.',
+    explanation: [
+      '`model.eval()` switches every submodule\'s `training` flag off, and `nn.Dropout` and its relatives read that flag. The functional forms do not: `F.dropout(x, p)` has `training=True` as its default, so inside `forward` it keeps dropping (and rescaling) activations at evaluation and inference time. Validation metrics become noisy and worse, predictions are not deterministic, and nothing crashes.',
+      '',
+      'The same happens with `torch.dropout(x, p, True)`, with `F.scaled_dot_product_attention(..., dropout_p=0.1)` when the rate is not switched off outside training, with a `nn.Dropout(p)` built inside `forward` (a new module is always in training mode), with layers skipped at random (LayerDrop) without checking `self.training`, and with a drop-path helper of your own whose `training` parameter defaults to `True`.',
+      '',
+      'The rule is silent when the training flag is passed through (`training=self.training`, by keyword or position), when the call is reached only under `if self.training:` (or after `if not self.training: return …`), and for functions whose `training` defaults to `False` (`F.alpha_dropout`, timm\'s `drop_path`).',
+    ].join('\n'),
+    wrong: [
+      'class Head(nn.Module):',
+      '    def forward(self, x):',
+      '        x = F.dropout(x, p=0.1)',
+      '        return self.fc(x)',
+    ].join('\n'),
+    right: [
+      'class Head(nn.Module):',
+      '    def forward(self, x):',
+      '        x = F.dropout(x, p=0.1, training=self.training)',
+      '        return self.fc(x)',
+    ].join('\n'),
+    defaultSeverity: 'warning',
+    fix: 'safe',
+    messages: {
+      functionalDefault: '`{callee}` drops values in evaluation too: its `training` argument defaults to True. Pass `training=self.training`.',
+      functionalTrue: '`{callee}` is called with `{param}=True`, so it drops values in evaluation too. Pass `{param}=self.training`.',
+      sdpa: '`dropout_p={rate}` is applied in evaluation too: `scaled_dot_product_attention` has no training flag. Use `dropout_p={rate} if self.training else 0.0`.',
+      moduleInForward: '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. Call the functional form with `training=self.training`, or create the module in `__init__`.',
+      layerSkip: 'Layers are skipped at random in evaluation too: this condition does not check `self.training`.',
+      userFunction: '`{callee}` runs with `training=True` (its default) in evaluation too. Pass `training=self.training`.',
+    },
+  },
+
+  create(context) {
+    return {
+      call(node) {
+        const scope = context.moduleMethod(node);
+        if (!scope || scope.methodName === '__init__') return;
+        if (underTrainingGuard(node, scope)) return;
+        const fn = node.childForFieldName('function');
+        if (!fn) return;
+        if (fn.type === 'call') return moduleBuiltInMethod(context, node, fn, scope);
+        const qualified = context.model.imports.resolve(fn);
+        const spec = regularizer(qualified);
+        if (spec?.form === 'function') {
+          if (spec.kind === 'attention-dropout') return attention(context, node, spec, scope);
+          if (spec.training) return functional(context, node, fn, spec, scope);
+          return;
+        }
+        if (fn.type === 'identifier' && qualified === null) userFunction(context, node, fn, scope);
+      },
+      if_statement(node) {
+        layerSkip(context, node, node.childForFieldName('condition'));
+      },
+      conditional_expression(node) {
+        // `x = layer(x) if random.random() > p else x`
+        const parts = node.namedChildren.filter((n): n is Node => !!n);
+        if (parts.length === 3) layerSkip(context, node, parts[1]);
+      },
+    };
+  },
+};
+
+/** Is the call reached only in training: inside `if self.training:`, or after an early `if not self.training: return`? */
+function underTrainingGuard(node: Node, scope: MethodScope): boolean {
+  let child: Node = node;
+  for (let p = node.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause') {
+      const cond = p.childForFieldName('condition');
+      const consequence = p.childForFieldName('consequence');
+      if (cond && consequence?.id === child.id && conditionImpliesTraining(cond, scope.selfName)) return true;
+    }
+    if (p.type === 'conditional_expression') {
+      const parts = p.namedChildren;
+      if (parts[0]?.id === child.id && parts[1] && conditionImpliesTraining(parts[1], scope.selfName)) return true;
+    }
+    if (p.type === 'boolean_operator' && p.childForFieldName('operator')?.text === 'and' && p.childForFieldName('right')?.id === child.id) {
+      const left = p.childForFieldName('left');
+      if (left && conditionImpliesTraining(left, scope.selfName)) return true;
+    }
+    if (p.type === 'block') {
+      // An earlier `if not self.training: return x` in this block means the rest runs only in training.
+      for (const stmt of p.namedChildren) {
+        if (!stmt || stmt.startIndex >= child.startIndex) break;
+        if (stmt.type === 'if_statement' && isEarlyExitUnlessTraining(stmt, scope.selfName)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+function conditionImpliesTraining(cond: Node, selfName: string): boolean {
+  if (isSelfTraining(cond, selfName) || (cond.type === 'identifier' && cond.text === 'training')) return true;
+  if (cond.type === 'parenthesized_expression') return !!cond.namedChild(0) && conditionImpliesTraining(cond.namedChild(0)!, selfName);
+  if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'and') {
+    const l = cond.childForFieldName('left');
+    const r = cond.childForFieldName('right');
+    return (!!l && conditionImpliesTraining(l, selfName)) || (!!r && conditionImpliesTraining(r, selfName));
+  }
+  return false;
+}
+
+function isEarlyExitUnlessTraining(stmt: Node, selfName: string): boolean {
+  const cond = stmt.childForFieldName('condition');
+  const body = stmt.childForFieldName('consequence');
+  if (!cond || !body) return false;
+  const negated = cond.type === 'not_operator' ? cond.childForFieldName('argument') : null;
+  const gatesTraining = negated ? conditionImpliesTraining(negated, selfName) : orMentionsNotTraining(cond, selfName);
+  if (!gatesTraining) return false;
+  const last = body.namedChildren[body.namedChildCount - 1];
+  return last?.type === 'return_statement' || last?.type === 'raise_statement';
+}
+
+/** `if drop_prob == 0. or not self.training:` */
+function orMentionsNotTraining(cond: Node, selfName: string): boolean {
+  if (cond.type === 'parenthesized_expression') return !!cond.namedChild(0) && orMentionsNotTraining(cond.namedChild(0)!, selfName);
+  if (cond.type === 'not_operator') return conditionImpliesTraining(cond.childForFieldName('argument')!, selfName);
+  if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'or') {
+    const l = cond.childForFieldName('left');
+    const r = cond.childForFieldName('right');
+    return (!!l && orMentionsNotTraining(l, selfName)) || (!!r && orMentionsNotTraining(r, selfName));
+  }
+  return false;
+}
+
+/** Inserts `, name=value` after the last argument, or `name=value` into empty parentheses. */
+export function appendKeyword(context: RuleContext, call: Node, text: string): TextEdit | null {
+  const args = call.childForFieldName('arguments');
+  if (!args || args.type !== 'argument_list') return null;
+  const list = callArguments(call);
+  const last = list[list.length - 1];
+  if (!last) return context.insertAt(args.endIndex - 1, text);
+  if (last.type === 'list_splat' || last.type === 'dictionary_splat') return null;
+  return context.insertAt(last.endIndex, `, ${text}`);
+}
+
+function functional(context: RuleContext, call: Node, fn: Node, spec: RegularizerSpec, scope: MethodScope): void {
+  const training = spec.training!;
+  const arg = findArgument(call, training);
+  if (arg === 'unknown') return;
+  const callee = fn.text;
+  const flag = `${scope.selfName}.training`;
+  if (arg === 'absent') {
+    if (!training.default) return;
+    const edit = positionalTrainingFix(context, call, spec, flag) ?? appendKeyword(context, call, `${training.name}=${flag}`);
+    context.report({
+      node: call,
+      messageId: 'functionalDefault',
+      data: { callee },
+      fix: edit ? { applicability: 'safe', title: `Pass \`${training.name}=${flag}\``, edits: [edit] } : null,
+    });
+    return;
+  }
+  if (isTrueLiteral(arg.node)) {
+    context.report({
+      node: arg.keyword ?? arg.node,
+      messageId: 'functionalTrue',
+      data: { callee, param: training.name },
+      fix: { applicability: 'safe', title: `Pass \`${training.name}=${flag}\``, edits: [context.edit(arg.node, flag)] },
+    });
+  }
+}
+
+/** `torch.dropout(x, p)` has no keyword-friendly default: when positional arguments stop right before it, continue positionally. */
+function positionalTrainingFix(context: RuleContext, call: Node, spec: RegularizerSpec, flag: string): TextEdit | null {
+  if (!spec.qualifiedName.startsWith('torch.') || spec.qualifiedName.startsWith(F)) return null;
+  return appendKeyword(context, call, `${spec.training!.name}=${flag}`);
+}
+
+function attention(context: RuleContext, call: Node, spec: RegularizerSpec, scope: MethodScope): void {
+  const arg = findArgument(call, spec.rate);
+  if (arg === 'absent' || arg === 'unknown') return;
+  const rate = numericLiteral(arg.node);
+  if (rate === 0) return;
+  if (gatedValue(arg.node, scope)) return;
+  const flag = `${scope.selfName}.training`;
+  context.report({
+    node: arg.keyword ?? arg.node,
+    messageId: 'sdpa',
+    data: { rate: arg.node.text },
+    fix: { applicability: 'safe', title: `Use \`dropout_p\` only when \`${flag}\``, edits: [context.edit(arg.node, `${atomText(arg.node)} if ${flag} else 0.0`)] },
+  });
+}
+
+/** An expression that mentions the training flag, or a local name whose every assignment in the method does. */
+function gatedValue(node: Node, scope: MethodScope): boolean {
+  if (mentionsTraining(node, scope.selfName)) return true;
+  if (node.type !== 'identifier') return false;
+  let assigned = 0;
+  let gated = 0;
+  walk(scope.method, (n) => {
+    if (n.type === 'assignment' && n.childForFieldName('left')?.text === node.text) {
+      assigned++;
+      const right = n.childForFieldName('right');
+      if (right && (mentionsTraining(right, scope.selfName) || numericLiteral(right) === 0)) gated++;
+    }
+  });
+  return assigned > 0 && assigned === gated;
+}
+
+/** `nn.Dropout(p)(x)`: a module constructed and called on the spot. */
+function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope: MethodScope): void {
+  const spec = regularizer(context.model.imports.resolve(ctor.childForFieldName('function')));
+  if (spec?.form !== 'module') return;
+  const callee = ctor.childForFieldName('function')!.text;
+  const inputs = callArguments(call);
+  let fix = null;
+  const functionalName = spec.functional ? functionalPath(context, spec.functional) : null;
+  if (functionalName && inputs.length === 1 && inputs[0].type !== 'keyword_argument' && !inputs[0].type.endsWith('splat')) {
+    const args = [inputs[0].text];
+    const rate = findArgument(ctor, spec.rate);
+    const inplace = spec.inplace ? findArgument(ctor, spec.inplace) : 'absent';
+    if (rate !== 'unknown' && inplace !== 'unknown') {
+      if (rate !== 'absent') args.push(`p=${rate.node.text}`);
+      args.push(`training=${scope.selfName}.training`);
+      if (inplace !== 'absent') args.push(`inplace=${inplace.node.text}`);
+      fix = { applicability: 'safe' as const, title: `Replace with \`${functionalName}(…, training=${scope.selfName}.training)\``, edits: [context.edit(call, `${functionalName}(${args.join(', ')})`)] };
+    }
+  }
+  context.report({ node: call, messageId: 'moduleInForward', data: { callee, method: scope.methodName }, fix });
+}
+
+/** How this file can name `torch.nn.functional.<name>` with the imports it already has. */
+function functionalPath(context: RuleContext, name: string): string | null {
+  const alias = context.model.imports.aliasFor(`${F}.${name}`);
+  return alias;
+}
+
+function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodScope): void {
+  const sig = context.model.functions.get(fn.text);
+  if (!sig?.training || sig.training.default !== true) return;
+  const arg = findArgument(call, { name: 'training', position: sig.training.position });
+  if (arg === 'unknown') return;
+  const flag = `${scope.selfName}.training`;
+  if (arg === 'absent') {
+    const edit = appendKeyword(context, call, `training=${flag}`);
+    context.report({ node: call, messageId: 'userFunction', data: { callee: fn.text }, fix: edit ? { applicability: 'safe', title: `Pass \`training=${flag}\``, edits: [edit] } : null });
+  } else if (isTrueLiteral(arg.node)) {
+    context.report({
+      node: arg.keyword ?? arg.node,
+      messageId: 'functionalTrue',
+      data: { callee: fn.text, param: 'training' },
+      fix: { applicability: 'safe', title: `Pass \`training=${flag}\``, edits: [context.edit(arg.node, flag)] },
+    });
+  }
+}
+
+const RANDOM_DRAWS = new Set([
+  'random.random', 'random.uniform', 'random.randint', 'numpy.random.rand', 'numpy.random.random', 'numpy.random.uniform', 'numpy.random.random_sample',
+  'torch.rand', 'torch.randn', 'torch.randint', 'torch.empty',
+]);
+
+/** Does the condition draw a random number (`random.random() < p`, `torch.rand(1).item() < p`)? */
+function drawsRandom(context: RuleContext, cond: Node): boolean {
+  let found = false;
+  walk(cond, (n) => {
+    if (found) return false;
+    if (n.type === 'call') {
+      const q = context.model.imports.resolve(n.childForFieldName('function'));
+      if (q && (RANDOM_DRAWS.has(q) || q.startsWith('numpy.random.') || q === 'random.random')) found = true;
+    }
+    return !found;
+  });
+  return found;
+}
+
+/** LayerDrop written by hand: a random condition in a loop over layers, not gated on training. */
+function layerSkip(context: RuleContext, node: Node, cond: Node | null | undefined): void {
+  if (!cond) return;
+  const scope = context.moduleMethod(node);
+  if (!scope || scope.methodName === '__init__') return;
+  if (!drawsRandom(context, cond)) return;
+  if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return;
+  let loop: Node | null = null;
+  for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
+    if (p.type === 'for_statement' || p.type === 'while_statement') {
+      loop = p;
+      break;
+    }
+  }
+  if (!loop) return;
+  const flag = `${scope.selfName}.training`;
+  let fix = null;
+  if (node.type === 'if_statement') {
+    const body = node.childForFieldName('consequence');
+    const skips = body?.namedChildren.some((s) => s?.type === 'continue_statement');
+    const runsLayer = body && !skips && /\(/.test(body.text);
+    if (skips) fix = { applicability: 'unsafe' as const, title: `Skip layers only when \`${flag}\``, edits: [context.edit(cond, `${flag} and ${wrapBool(cond)}`)] };
+    else if (runsLayer && !node.childForFieldName('alternative')) fix = { applicability: 'unsafe' as const, title: `Run every layer when not \`${flag}\``, edits: [context.edit(cond, `not ${flag} or ${wrapBool(cond)}`)] };
+  }
+  context.report({ node: cond, messageId: 'layerSkip', fix });
+}
+
+function wrapBool(cond: Node): string {
+  return cond.type === 'boolean_operator' || cond.type === 'not_operator' || cond.type === 'conditional_expression' || cond.type === 'named_expression' ? `(${cond.text})` : cond.text;
+}
