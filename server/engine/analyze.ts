@@ -28,6 +28,7 @@ export class Analyzer {
 
   /** Every finding of the enabled rules, with noqa comments applied, in document order. */
   analyze(file: SourceFile, selection: RuleSelection): Finding[] {
+    if (!this.rules.some((r) => selection.enabled(r.meta.code) && r.meta.triggers.test(file.text))) return [];
     const raw = this.rawFindings(file);
     const suppressed = suppressions(file);
     const out: Finding[] = [];
@@ -250,8 +251,14 @@ function fixKey(f: Finding): string {
   return `${f.code}:${JSON.stringify(f.fix?.edits)}`;
 }
 
+/** Could any enabled rule fire on this text? When not, the text need not even be parsed. */
+export function mayHaveFindings(text: string, selection: RuleSelection, rules: readonly Rule[] = allRules): boolean {
+  return rules.some((r) => selection.enabled(r.meta.code) && r.meta.triggers.test(text));
+}
+
 /** Lints one text with fresh state; for the CLI and tests. */
 export function lintText(text: string, selection: RuleSelection = new RuleSelection({})): Finding[] {
+  if (!mayHaveFindings(text, selection)) return [];
   const file = new SourceFile(text);
   try {
     return new Analyzer().analyze(file, selection);

@@ -21,6 +21,11 @@ export interface RuleMeta {
   /** The strongest fix the rule offers: what `--fix` and fix-all may do with it. */
   fix: Applicability | 'none';
   tags?: 'unnecessary'[];
+  /**
+   * Text that must occur in a file for the rule to possibly fire. Files matching no enabled rule's triggers are
+   * not parsed at all: in a CI run over a whole repository most files never mention dropout.
+   */
+  triggers: RegExp;
   /** Message templates; `{name}` placeholders are filled from `data`. */
   messages: Record<string, string>;
 }

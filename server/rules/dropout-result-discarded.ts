@@ -16,6 +16,7 @@ export const dropoutResultDiscarded: Rule = {
     right: ['def forward(self, x):', '    x = F.dropout(x, self.p, training=self.training)', '    return self.fc(x)'].join('\n'),
     defaultSeverity: 'warning',
     fix: 'safe',
+    triggers: /drop|stochastic/i,
     messages: {
       discarded: 'The result of `{callee}` is discarded: it returns a new tensor and leaves `{input}` unchanged, so nothing is dropped.',
     },

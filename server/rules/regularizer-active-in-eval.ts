@@ -32,6 +32,7 @@ export const regularizerActiveInEval: Rule = {
     ].join('\n'),
     defaultSeverity: 'warning',
     fix: 'safe',
+    triggers: /drop|stochastic|rand|training/i,
     messages: {
       functionalDefault: '`{callee}` drops values in evaluation too: its `training` argument defaults to True. Pass `training=self.training`.',
       functionalTrue: '`{callee}` is called with `{param}=True`, so it drops values in evaluation too. Pass `{param}=self.training`.',
@@ -275,7 +276,7 @@ function drawsRandom(context: RuleContext, cond: Node): boolean {
   return found;
 }
 
-/** LayerDrop written by hand: a random condition in a loop over layers, not gated on training. */
+/** LayerDrop written by hand: in a loop over layers, a random condition skips a layer, not gated on training. */
 function layerSkip(context: RuleContext, node: Node, cond: Node | null | undefined): void {
   if (!cond) return;
   const scope = context.moduleMethod(node);
@@ -284,22 +285,50 @@ function layerSkip(context: RuleContext, node: Node, cond: Node | null | undefin
   if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return;
   let loop: Node | null = null;
   for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
-    if (p.type === 'for_statement' || p.type === 'while_statement') {
+    if (p.type === 'for_statement') {
       loop = p;
       break;
     }
   }
-  if (!loop) return;
+  const targets = new Set<string>();
+  const left = loop?.childForFieldName('left');
+  if (!loop || !left) return;
+  walk(left, (n) => void (n.type === 'identifier' && targets.add(n.text)));
+  // A random augmentation choice or a random sign is not layer skipping: the condition must decide
+  // whether the loop's layer (`layer(x)`, `self.layers[i](x)`) runs.
+  const callsLayer = (n: Node | null | undefined) => !!n && containsLayerCall(n, targets);
   const flag = `${scope.selfName}.training`;
   let fix = null;
   if (node.type === 'if_statement') {
     const body = node.childForFieldName('consequence');
     const skips = body?.namedChildren.some((s) => s?.type === 'continue_statement');
-    const runsLayer = body && !skips && /\(/.test(body.text);
-    if (skips) fix = { applicability: 'unsafe' as const, title: `Skip layers only when \`${flag}\``, edits: [context.edit(cond, `${flag} and ${wrapBool(cond)}`)] };
-    else if (runsLayer && !node.childForFieldName('alternative')) fix = { applicability: 'unsafe' as const, title: `Run every layer when not \`${flag}\``, edits: [context.edit(cond, `not ${flag} or ${wrapBool(cond)}`)] };
+    if (skips && callsLayer(loop.childForFieldName('body'))) {
+      fix = { applicability: 'unsafe' as const, title: `Skip layers only when \`${flag}\``, edits: [context.edit(cond, `${flag} and ${wrapBool(cond)}`)] };
+    } else if (callsLayer(body)) {
+      if (!node.childForFieldName('alternative')) fix = { applicability: 'unsafe' as const, title: `Run every layer when not \`${flag}\``, edits: [context.edit(cond, `not ${flag} or ${wrapBool(cond)}`)] };
+    } else return;
+  } else {
+    const parts = node.namedChildren;
+    if (!callsLayer(parts[0]) && !callsLayer(parts[2])) return;
   }
   context.report({ node: cond, messageId: 'layerSkip', fix });
+}
+
+function containsLayerCall(root: Node, targets: Set<string>): boolean {
+  let found = false;
+  walk(root, (n) => {
+    if (found) return false;
+    if (n.type === 'call') {
+      const fn = n.childForFieldName('function');
+      if (fn?.type === 'identifier' && targets.has(fn.text)) found = true;
+      if (fn?.type === 'subscript') {
+        const index = fn.childForFieldName('subscript');
+        if (index?.type === 'identifier' && targets.has(index.text)) found = true;
+      }
+    }
+    return !found;
+  });
+  return found;
 }
 
 function wrapBool(cond: Node): string {

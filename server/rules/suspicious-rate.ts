@@ -20,9 +20,10 @@ export const suspiciousRate: Rule = {
     right: ['self.drop = nn.Dropout(p=1 - keep_prob)'].join('\n'),
     defaultSeverity: 'warning',
     fix: 'unsafe',
+    triggers: /drop|stochastic|MultiheadAttention|Transformer/i,
     messages: {
       outOfRange: 'Rate {value} for `{callee}` is outside [0, 1]: {param} is a probability.',
-      dropsAll: 'Rate 1.0 for `{callee}` drops every value in training; the layer outputs zeros.',
+      dropsAll: 'Rate {value} for `{callee}` drops every value in training: the layer outputs zeros.',
       keepProbability: '`{name}` looks like a keep probability, but `{callee}` takes the probability of dropping ({param}). Did you mean `1 - {name}`?',
     },
   },
@@ -47,7 +48,7 @@ function check(context: RuleContext, callee: string, param: Parameter, value: No
   const n = numericLiteral(value);
   if (n !== undefined) {
     if (n < 0 || n > 1) context.report({ node: value, messageId: 'outOfRange', severity: 'error', data: { value: value.text, callee, param: param.name } });
-    else if (n === 1) context.report({ node: value, messageId: 'dropsAll', data: { callee } });
+    else if (n === 1) context.report({ node: value, messageId: 'dropsAll', data: { value: value.text, callee } });
     return;
   }
   const name = lastName(value);

@@ -35,6 +35,7 @@ export const unusedRegularizer: Rule = {
     defaultSeverity: 'warning',
     fix: 'unsafe',
     tags: ['unnecessary'],
+    triggers: /drop|stochastic/i,
     messages: {
       unused: '`self.{name}` ({kind}) is created in `__init__` but never used, so it regularizes nothing.',
     },

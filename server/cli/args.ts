@@ -1,0 +1,197 @@
+// Command-line argument parsing for `reglens`. No output and no file access here: main.ts acts on the result.
+import { rules } from '../rules';
+
+export type OutputFormat = 'text' | 'json' | 'sarif';
+
+export const FORMATS: readonly OutputFormat[] = ['text', 'json', 'sarif'];
+
+export interface CheckOptions {
+  /** Files and folders as given; empty means the current directory. */
+  paths: string[];
+  format: OutputFormat;
+  /** Replace `select` / `ignore` of every pyproject.toml when set. */
+  select?: string[];
+  ignore?: string[];
+  fix: boolean;
+  unsafeFixes: boolean;
+  exitZero: boolean;
+  /** Read the source from stdin and report it under this name. */
+  stdinFilename?: string;
+  /** A pyproject.toml used for every file instead of discovery. */
+  config?: string;
+}
+
+export type Command =
+  | { kind: 'help'; topic: 'main' | 'check' | 'rule' }
+  | { kind: 'version' }
+  | { kind: 'rule'; code: string | null }
+  | { kind: 'check'; options: CheckOptions };
+
+/** A mistake on the command line: printed as one line, exit status 2. */
+export class UsageError extends Error {}
+
+export const MAIN_HELP = `Reglens: finds regularization mistakes (dropout, drop path, stochastic depth) in PyTorch code.
+
+Usage: reglens <COMMAND> [OPTIONS]
+
+Commands:
+  check [PATH...]   Check Python files and folders (default: the current directory)
+  rule [CODE]       Explain a rule, e.g. \`reglens rule RG006\`; without CODE, list the rules
+
+Options:
+  -h, --help        Print help (\`reglens check --help\` for the check options)
+  -V, --version     Print the version
+
+Exit status: 0 no problems, 1 problems found, 2 usage, configuration or I/O error.
+`;
+
+export const CHECK_HELP = `Check Python files and folders for regularization mistakes.
+
+Usage: reglens check [OPTIONS] [PATH...]
+
+Folders are searched for *.py files, skipping .git, node_modules, virtual environments, __pycache__,
+.tox, .mypy_cache and paths listed in .gitignore files. Files named on the command line are always checked.
+Each file's settings come from its nearest pyproject.toml with a [tool.reglens] table.
+
+Options:
+      --format <FORMAT>         Output format: text (default), json or sarif
+      --select <CODES>          Comma-separated rule codes or prefixes to enable (replaces pyproject's select)
+      --ignore <CODES>          Comma-separated rule codes or prefixes to disable (replaces pyproject's ignore)
+      --fix                     Apply safe fixes in place, then report what remains
+      --unsafe-fixes            Include unsafe fixes (applied with --fix, shown as fixable otherwise)
+      --exit-zero               Exit with status 0 even when problems are found
+      --stdin-filename <NAME>   Read the source from stdin and report it as NAME
+                                (with --fix, the fixed source is printed to stdout, the report to stderr)
+      --config <PATH>           Use this pyproject.toml for every file instead of discovering one
+  -h, --help                    Print help
+
+Exit status: 0 no problems, 1 problems found, 2 usage, configuration or I/O error.
+`;
+
+export const RULE_HELP = `Explain a rule.
+
+Usage: reglens rule [CODE | NAME]
+
+Without an argument, lists every rule.
+`;
+
+const CODE_SYNTAX = /^(ALL|RG[0-9]{0,3})$/;
+
+/** Parses `--select` / `--ignore` values: comma-separated codes or prefixes that match at least one rule. */
+export function parseCodes(option: string, value: string): string[] {
+  const codes = value
+    .split(',')
+    .map((c) => c.trim().toUpperCase())
+    .filter((c) => c !== '');
+  if (codes.length === 0) throw new UsageError(`${option} needs at least one rule code, such as RG006`);
+  for (const code of codes) {
+    if (!CODE_SYNTAX.test(code)) throw new UsageError(`${option}: "${code}" is not a rule code or prefix such as RG006 or RG0`);
+    if (code !== 'ALL' && !rules.some((r) => r.meta.code.startsWith(code))) {
+      throw new UsageError(`${option}: no rule matches "${code}" (rules: ${rules.map((r) => r.meta.code).join(', ')})`);
+    }
+  }
+  return codes;
+}
+
+const VALUE_OPTIONS = new Set(['--format', '--select', '--ignore', '--stdin-filename', '--config']);
+const FLAG_OPTIONS = new Set(['--fix', '--unsafe-fixes', '--exit-zero', '--help', '-h']);
+
+export function parseArgs(argv: readonly string[]): Command {
+  if (argv.length === 0) throw new UsageError('missing command: try `reglens check` (see `reglens --help`)');
+  const [first, ...rest] = argv;
+  switch (first) {
+    case '-h':
+    case '--help':
+    case 'help':
+      return { kind: 'help', topic: 'main' };
+    case '-V':
+    case '--version':
+    case 'version':
+      return { kind: 'version' };
+    case 'check':
+      return parseCheck(rest);
+    case 'rule':
+      return parseRule(rest);
+    default:
+      if (first.startsWith('-')) throw new UsageError(`unknown option ${first} (see \`reglens --help\`)`);
+      throw new UsageError(`unknown command "${first}" (expected check or rule; see \`reglens --help\`)`);
+  }
+}
+
+function parseRule(args: string[]): Command {
+  if (args.includes('-h') || args.includes('--help')) return { kind: 'help', topic: 'rule' };
+  const unknown = args.find((a) => a.startsWith('-'));
+  if (unknown) throw new UsageError(`unknown option ${unknown} for \`reglens rule\``);
+  if (args.length > 1) throw new UsageError('`reglens rule` takes one rule code, e.g. `reglens rule RG006`');
+  return { kind: 'rule', code: args[0] ?? null };
+}
+
+function parseCheck(args: string[]): Command {
+  const options: CheckOptions = { paths: [], format: 'text', fix: false, unsafeFixes: false, exitZero: false };
+  let onlyPaths = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (onlyPaths || arg === '-' || !arg.startsWith('-')) {
+      options.paths.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      onlyPaths = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    let value: string | undefined;
+    if (VALUE_OPTIONS.has(name)) {
+      if (eq > 0 && name !== arg) value = arg.slice(eq + 1);
+      else {
+        value = args[++i];
+        if (value === undefined) throw new UsageError(`${name} needs a value (see \`reglens check --help\`)`);
+      }
+    } else if (FLAG_OPTIONS.has(name)) {
+      if (name !== arg) throw new UsageError(`${name} takes no value`);
+    } else {
+      throw new UsageError(`unknown option ${name} (see \`reglens check --help\`)`);
+    }
+    switch (name) {
+      case '-h':
+      case '--help':
+        return { kind: 'help', topic: 'check' };
+      case '--format':
+        if (!FORMATS.includes(value as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${value}"`);
+        options.format = value as OutputFormat;
+        break;
+      case '--select':
+        options.select = [...(options.select ?? []), ...parseCodes('--select', value!)];
+        break;
+      case '--ignore':
+        options.ignore = [...(options.ignore ?? []), ...parseCodes('--ignore', value!)];
+        break;
+      case '--stdin-filename':
+        if (value === '') throw new UsageError('--stdin-filename needs a file name');
+        options.stdinFilename = value;
+        break;
+      case '--config':
+        if (value === '') throw new UsageError('--config needs the path of a pyproject.toml');
+        options.config = value;
+        break;
+      case '--fix':
+        options.fix = true;
+        break;
+      case '--unsafe-fixes':
+        options.unsafeFixes = true;
+        break;
+      case '--exit-zero':
+        options.exitZero = true;
+        break;
+    }
+  }
+  if (options.stdinFilename !== undefined) {
+    const other = options.paths.filter((p) => p !== '-');
+    if (other.length > 0) throw new UsageError(`--stdin-filename reads the source from stdin; it cannot be combined with paths (${other.join(' ')})`);
+    options.paths = [];
+  } else if (options.paths.includes('-')) {
+    throw new UsageError('reading from stdin needs --stdin-filename NAME');
+  }
+  return { kind: 'check', options };
+}

@@ -1,0 +1,17 @@
+// The output formats of `reglens check`, one module each.
+import type { OutputFormat } from '../args';
+import type { CheckReport } from '../check';
+import { formatJson } from './json';
+import { formatSarif } from './sarif';
+import { formatText } from './text';
+
+export function formatReport(format: OutputFormat, report: CheckReport, options: { color: boolean }): string {
+  switch (format) {
+    case 'json':
+      return formatJson(report);
+    case 'sarif':
+      return formatSarif(report);
+    case 'text':
+      return formatText(report, options);
+  }
+}

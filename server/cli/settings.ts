@@ -1,0 +1,75 @@
+// Which rules apply to each file: its nearest pyproject.toml with [tool.reglens] (or the one given with --config),
+// with --select / --ignore from the command line on top.
+import * as path from 'node:path';
+import { findPyproject, loadPyproject, RuleSelection, type LoadedConfig, type RuleSettings } from '../engine/config';
+
+export interface FlagSettings {
+  select?: string[];
+  ignore?: string[];
+}
+
+export type FileSettings = { selection: RuleSelection; error?: undefined } | { selection?: undefined; error: string; configFile: string };
+
+/** The engine's messages end with what the editor does about a bad file; the CLI stops instead. */
+function cliMessage(error: string): string {
+  return error.replace(/;\s*using the default rules\.?$/, '');
+}
+
+/** Loads `--config PATH`; returns the error line when it cannot be used. */
+export function loadExplicitConfig(file: string, cwd: string): { config: LoadedConfig; error?: undefined } | { config?: undefined; error: string } {
+  const absolute = path.resolve(cwd, file);
+  const config = loadPyproject(absolute);
+  if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}` };
+  return { config };
+}
+
+export class SettingsResolver {
+  /** Folder → the pyproject.toml that governs it (null: none). */
+  private readonly nearest = new Map<string, string | null>();
+  private readonly loaded = new Map<string, LoadedConfig>();
+
+  constructor(
+    private readonly flags: FlagSettings,
+    private readonly explicit: LoadedConfig | null,
+  ) {}
+
+  forFile(absolute: string): FileSettings {
+    let config: LoadedConfig;
+    let configFile: string | null;
+    if (this.explicit) {
+      config = this.explicit;
+      configFile = null;
+    } else {
+      configFile = this.pyprojectFor(path.dirname(absolute));
+      config = configFile ? this.load(configFile) : { settings: {}, root: null };
+      if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}`, configFile: configFile! };
+    }
+    return { selection: new RuleSelection(this.merge(config.settings), absolute, config.root) };
+  }
+
+  private merge(settings: RuleSettings): RuleSettings {
+    return {
+      ...settings,
+      select: this.flags.select ?? settings.select,
+      ignore: this.flags.ignore ?? settings.ignore,
+    };
+  }
+
+  private pyprojectFor(dir: string): string | null {
+    let found = this.nearest.get(dir);
+    if (found === undefined) {
+      found = findPyproject(dir);
+      this.nearest.set(dir, found);
+    }
+    return found;
+  }
+
+  private load(file: string): LoadedConfig {
+    let config = this.loaded.get(file);
+    if (!config) {
+      config = loadPyproject(file);
+      this.loaded.set(file, config);
+    }
+    return config;
+  }
+}

@@ -1,0 +1,130 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  combineSettings,
+  findPyproject,
+  loadPyproject,
+  RuleSelection,
+  validateSettings,
+  type ConfigurationPreference,
+  type LoadedConfig,
+  type RuleSettings,
+} from '../engine/config';
+
+/** The `reglens` settings section after validation. */
+export interface EditorSettings {
+  enable: boolean;
+  preference: ConfigurationPreference;
+  rules: RuleSettings;
+  /** Problems found in the raw settings; the affected values fall back to their defaults. */
+  errors: string[];
+}
+
+/** What one document is analysed with. */
+export interface DocumentConfig {
+  enable: boolean;
+  selection: RuleSelection;
+  /** The pyproject.toml whose [tool.reglens] applies, if any. */
+  pyproject: string | null;
+  /** Messages for the user (invalid settings, invalid pyproject.toml); shown once each. */
+  errors: string[];
+}
+
+const PREFERENCES: readonly ConfigurationPreference[] = ['editorFirst', 'filesystemFirst', 'editorOnly'];
+/** Keys of the `reglens` section that are rule settings, in the spelling validateSettings expects. */
+const RULE_KEYS = ['select', 'ignore', 'severity', 'perFileIgnores'] as const;
+
+/** Validates the raw `reglens` section (from workspace/configuration, initializationOptions or didChangeConfiguration). */
+export function readEditorSettings(raw: unknown): EditorSettings {
+  const result: EditorSettings = { enable: true, preference: 'editorFirst', rules: {}, errors: [] };
+  if (raw === undefined || raw === null) return result;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    result.errors.push(`Reglens: the "reglens" settings must be an object, not ${JSON.stringify(raw)}; using the defaults.`);
+    return result;
+  }
+  const section = raw as Record<string, unknown>;
+  if (section.enable !== undefined && section.enable !== null) {
+    if (typeof section.enable === 'boolean') result.enable = section.enable;
+    else result.errors.push(`Reglens: reglens.enable must be true or false, not ${JSON.stringify(section.enable)}; Reglens stays enabled.`);
+  }
+  const preference = section.configurationPreference;
+  if (preference !== undefined && preference !== null) {
+    if (typeof preference === 'string' && (PREFERENCES as readonly string[]).includes(preference)) result.preference = preference as ConfigurationPreference;
+    else result.errors.push(`Reglens: reglens.configurationPreference must be one of ${PREFERENCES.map((p) => `"${p}"`).join(', ')}, not ${JSON.stringify(preference)}; using "editorFirst".`);
+  }
+  const picked: Record<string, unknown> = {};
+  for (const key of RULE_KEYS) {
+    const value = section[key];
+    if (value !== undefined && value !== null) picked[key] = value;
+  }
+  const { settings, error } = validateSettings(picked, 'reglens');
+  if (error) result.errors.push(`Reglens: invalid setting: ${error}; using the default rules.`);
+  else result.rules = settings;
+  return result;
+}
+
+/** The local path of a document, for pyproject.toml lookup and per-file-ignores; null for untitled and other schemes. */
+export function documentPath(uri: string): string | null {
+  if (!uri.startsWith('file:')) return null;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * pyproject.toml lookups, cached per folder and per file until a pyproject.toml changes on disk. With an
+ * untrusted workspace no file is ever read.
+ */
+export class PyprojectCache {
+  private readonly nearest = new Map<string, string | null>();
+  private readonly loaded = new Map<string, LoadedConfig>();
+
+  constructor(private readonly trusted: boolean) {}
+
+  clear(): void {
+    this.nearest.clear();
+    this.loaded.clear();
+  }
+
+  /** The configuration that applies to a file, or null when there is none (or the workspace is untrusted). */
+  forFile(fsPath: string): LoadedConfig & { file: string } | null {
+    if (!this.trusted) return null;
+    const dir = path.dirname(fsPath);
+    let file = this.nearest.get(dir);
+    if (file === undefined) {
+      file = findPyproject(dir);
+      this.nearest.set(dir, file);
+    }
+    if (!file) return null;
+    let config = this.loaded.get(file);
+    if (!config) {
+      config = loadPyproject(file);
+      this.loaded.set(file, config);
+    }
+    return { ...config, file };
+  }
+}
+
+/** Combines validated editor settings with the document's pyproject.toml, as `reglens.configurationPreference` says. */
+export function resolveDocumentConfig(uri: string, editor: EditorSettings, pyprojects: PyprojectCache): DocumentConfig {
+  const errors = [...editor.errors];
+  const fsPath = documentPath(uri);
+  let filesystem: RuleSettings = {};
+  let root: string | null = null;
+  let pyproject: string | null = null;
+  if (fsPath && editor.preference !== 'editorOnly') {
+    const loaded = pyprojects.forFile(fsPath);
+    if (loaded) {
+      pyproject = loaded.file;
+      if (loaded.error) errors.push(`Reglens: ${loaded.error}`);
+      else {
+        filesystem = loaded.settings;
+        root = loaded.root;
+      }
+    }
+  }
+  const settings = combineSettings(editor.rules, filesystem, editor.preference);
+  return { enable: editor.enable, selection: new RuleSelection(settings, fsPath ?? undefined, root), pyproject, errors };
+}

@@ -1,0 +1,168 @@
+import { Analyzer, MAX_FILE_BYTES, syntaxErrorCount } from '../engine/analyze';
+import { lineStarts, SourceFile } from '../engine/parser';
+import type { Finding, Range } from '../engine/types';
+import type { DocumentConfig } from './configuration';
+
+/**
+ * One open document: its text, kept parsed in a `SourceFile` that every content change re-parses incrementally,
+ * the `Analyzer` whose per-statement cache makes re-analysis cheap, and the last analysis result.
+ *
+ * A document larger than MAX_FILE_BYTES is kept as plain text only (no tree in wasm memory, no analysis) until
+ * an edit brings it back under the limit. The same happens if tree-sitter ever fails on the text.
+ */
+export class OpenDocument {
+  /** LSP version of the current text. */
+  version: number;
+  readonly analyzer = new Analyzer();
+  private file: SourceFile | null = null;
+  private plain: string | null = null;
+
+  /** Resolved settings; undefined until the first configuration pull has answered. */
+  config: DocumentConfig | undefined;
+  /** Bumped on every configuration resolution, so that a late answer to an older pull is dropped. */
+  configGeneration = 0;
+
+  /** Findings of the text at `analyzedVersion`; `undefined` version means never analysed. */
+  findings: Finding[] = [];
+  analyzedVersion: number | undefined;
+  /** Set by a content change or a configuration change; cleared by analysis. */
+  dirty = true;
+
+  /** Coalescing state (see ReglensServer.schedule). */
+  timer: NodeJS.Immediate | undefined;
+  changeSeq = 0;
+  seenSeq = 0;
+  dirtySince = 0;
+
+  /** The "too large" message was shown for this document. */
+  tooLargeNotified = false;
+
+  /** Per analysed version: fix verdicts (does the fix keep the file parseable?) and the baseline error count. */
+  fixVerdicts = new Map<Finding, boolean>();
+  private baselineErrors: number | undefined;
+
+  constructor(
+    readonly uri: string,
+    readonly languageId: string,
+    text: string,
+    version: number,
+  ) {
+    this.version = version;
+    this.plain = text;
+    this.reparse();
+  }
+
+  get text(): string {
+    return this.file ? this.file.text : (this.plain ?? '');
+  }
+
+  /** The parsed file, or null when the document is too large or could not be parsed. */
+  get sourceFile(): SourceFile | null {
+    return this.file;
+  }
+
+  get byteLength(): number {
+    const text = this.text;
+    // Cheap bounds first: a UTF-16 code unit is 1 to 3 UTF-8 bytes.
+    if (text.length * 3 <= MAX_FILE_BYTES) return text.length;
+    return Buffer.byteLength(text, 'utf8');
+  }
+
+  get tooLarge(): boolean {
+    const text = this.text;
+    if (text.length * 3 <= MAX_FILE_BYTES) return false;
+    return Buffer.byteLength(text, 'utf8') > MAX_FILE_BYTES;
+  }
+
+  /**
+   * Applies one LSP content change. The tree is re-parsed incrementally; should tree-sitter throw, the document
+   * falls back to plain text and `reparse()` tries a fresh parse.
+   */
+  applyChange(range: Range | undefined, text: string): void {
+    if (this.file) {
+      try {
+        this.file.applyChange(range, text);
+        return;
+      } catch (e) {
+        // SourceFile.applyChange updates its text before re-parsing, so the text is current even here.
+        const current = this.file.text;
+        this.disposeFile();
+        this.plain = current;
+        throw e;
+      }
+    }
+    this.plain = applyToPlainText(this.plain ?? '', range, text);
+  }
+
+  /**
+   * Brings the parsed state in line with the size limit after a batch of changes: drops the tree of a document
+   * that grew too large, and parses one that shrank below the limit (or whose parse failed before).
+   */
+  reparse(): void {
+    if (this.tooLarge) {
+      if (this.file) {
+        const text = this.file.text;
+        this.disposeFile();
+        this.plain = text;
+      }
+      return;
+    }
+    if (this.file) return;
+    const text = this.plain ?? '';
+    this.file = new SourceFile(text);
+    this.plain = null;
+  }
+
+  /** Records a fresh analysis result. */
+  setFindings(findings: Finding[]): void {
+    this.findings = findings;
+    this.analyzedVersion = this.version;
+    this.fixVerdicts = new Map();
+    this.baselineErrors = undefined;
+    this.dirty = false;
+  }
+
+  /** syntaxErrorCount of the current text, computed once per analysed version. */
+  syntaxErrors(): number {
+    if (!this.file) return 0;
+    this.baselineErrors ??= syntaxErrorCount(this.file);
+    return this.baselineErrors;
+  }
+
+  dispose(): void {
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = undefined;
+    this.disposeFile();
+    this.plain = null;
+    this.findings = [];
+  }
+
+  private disposeFile(): void {
+    const file = this.file;
+    this.file = null;
+    if (file) {
+      try {
+        file.dispose();
+      } catch {
+        // A tree that failed half-way may already be gone; nothing else holds wasm memory.
+      }
+    }
+  }
+}
+
+/** SourceFile.applyChange's semantics for text that has no tree. */
+export function applyToPlainText(text: string, range: Range | undefined, newText: string): string {
+  if (!range) return newText;
+  const starts = lineStarts(text);
+  const offsetAt = (line: number, character: number): number => {
+    if (line < 0) return 0;
+    if (line >= starts.length) return text.length;
+    const lineStart = starts[line];
+    let lineEnd = line + 1 < starts.length ? starts[line + 1] : text.length;
+    while (lineEnd > lineStart && (text.charCodeAt(lineEnd - 1) === 10 || text.charCodeAt(lineEnd - 1) === 13)) lineEnd--;
+    return Math.min(lineStart + Math.max(0, character), lineEnd);
+  };
+  const start = offsetAt(range.start.line, range.start.character);
+  const end = Math.max(start, offsetAt(range.end.line, range.end.character));
+  return text.slice(0, start) + newText + text.slice(end);
+}
