@@ -47,9 +47,10 @@ export interface CliIo {
 const BINARY_SNIFF_BYTES = 8192;
 const BOM = '\ufeff';
 
-type Source = { text: string; bom: boolean; skip?: undefined; error?: undefined } | { skip: string; error?: undefined } | { error: string; skip?: undefined };
+type Decoded = { text: string; bom: boolean; skip?: undefined; error?: undefined } | { skip: string; error?: undefined };
+type Source = Decoded | { error: string; skip?: undefined };
 
-function decode(buffer: Buffer, display: string): Source {
+function decode(buffer: Buffer, display: string): Decoded {
   if (buffer.length > MAX_FILE_BYTES) return { skip: `${display}: not checked: the file is ${megabytes(buffer.length)}, over the ${megabytes(MAX_FILE_BYTES)} limit` };
   if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { skip: `${display}: not checked: binary file (a NUL byte in the first 8 KB)` };
   const text = buffer.toString('utf8');
@@ -210,7 +211,7 @@ async function checkStdin(
   const settings = resolver.forFile(absolute);
   if (settings.error !== undefined) error(settings.error);
   else if (source.skip !== undefined) warn(source.skip);
-  else if (source.text !== undefined) {
+  else {
     try {
       const analysis = await analyse(source.text, settings.selection, options);
       report.filesChecked++;

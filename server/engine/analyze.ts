@@ -40,11 +40,41 @@ export class Analyzer {
     return out;
   }
 
-  /** Findings of all rules before configuration and noqa: what the cache holds. */
+  /**
+   * Findings of all rules before configuration and noqa: what the cache holds. When a syntax error (an unclosed
+   * bracket, say) makes tree-sitter swallow the statements after it, the damaged statements are blanked out and
+   * the rest is parsed again, so the intact code keeps its findings; the damaged part keeps those of the first parse.
+   */
   rawFindings(file: SourceFile): Finding[] {
+    const next = new Map<string, CachedStatement>();
+    try {
+      let damaged = file.tree.rootNode.hasError ? damagedLines(file) : [];
+      if (damaged.length === 0) return this.statementFindings(file, next);
+      let recovered = new SourceFile(blankLines(file, damaged));
+      // Blanking one broken statement can expose the next broken one; a few rounds cover real files.
+      for (let round = 0; round < 8 && recovered.tree.rootNode.hasError; round++) {
+        const more = damagedLines(recovered);
+        if (more.length === 0) break;
+        damaged = [...damaged, ...more];
+        recovered.dispose();
+        recovered = new SourceFile(blankLines(file, damaged));
+      }
+      try {
+        const inDamage = (f: Finding) => damaged.some(([a, b]) => f.range.start.line >= a && f.range.start.line < b);
+        const outside = this.statementFindings(recovered, next).filter((f) => !inDamage(f));
+        const inside = this.statementFindings(file, next).filter(inDamage);
+        return [...outside, ...inside].sort(byPosition);
+      } finally {
+        recovered.dispose();
+      }
+    } finally {
+      this.cache = next;
+    }
+  }
+
+  private statementFindings(file: SourceFile, next: Map<string, CachedStatement>): Finding[] {
     const model = new FileModel(file);
     const context = contextSignature(model);
-    const next = new Map<string, CachedStatement>();
     const findings: Finding[] = [];
     let runner: StatementRunner | undefined;
     for (const stmt of file.tree.rootNode.children) {
@@ -62,9 +92,52 @@ export class Analyzer {
       next.set(key, { startRow, findings: stmtFindings });
       findings.push(...stmtFindings);
     }
-    this.cache = next;
-    return findings.sort((a, b) => comparePositions(a.range.start, b.range.start) || a.code.localeCompare(b.code));
+    return findings.sort(byPosition);
   }
+}
+
+function byPosition(a: Finding, b: Finding): number {
+  return comparePositions(a.range.start, b.range.start) || a.code.localeCompare(b.code);
+}
+
+/** Keywords that continue a compound statement at column 0 rather than start a new one. */
+const CONTINUATION = /^(else|elif|except|finally|case)\b|^[)\]}]/;
+
+/**
+ * Line ranges [start, end) of top-level statements whose syntax error swallowed the statements after them.
+ * A statement starts at a line with code in column 0 that is not inside a string and does not continue one.
+ */
+export function damagedLines(file: SourceFile): [number, number][] {
+  const root = file.tree.rootNode;
+  const starts: number[] = [];
+  for (let line = 0; line < file.lineCount; line++) {
+    const text = file.lineText(line);
+    if (text.length === 0 || /^[\s#]/.test(text) || CONTINUATION.test(text)) continue;
+    const node = root.descendantForPosition({ row: line, column: 0 });
+    if (node && /string|comment/.test(node.type) && node.startPosition.row < line) continue;
+    starts.push(line);
+  }
+  const damaged: [number, number][] = [];
+  for (const stmt of root.children) {
+    if (!stmt?.hasError) continue;
+    const first = stmt.startPosition.row;
+    const last = stmt.endPosition.row;
+    const inside = starts.filter((l) => l > first && l <= last);
+    if (inside.length === 0) continue;
+    damaged.push([first, inside[0]]);
+  }
+  return damaged;
+}
+
+/** The text with the given lines turned into blanks of the same length, so every offset and position is kept. */
+function blankLines(file: SourceFile, ranges: [number, number][]): string {
+  let text = file.text;
+  for (const [a, b] of ranges) {
+    const start = file.offsetAt({ line: a, character: 0 });
+    const end = file.offsetAt({ line: b, character: 0 });
+    text = text.slice(0, start) + text.slice(start, end).replace(/[^\r\n]/g, ' ') + text.slice(end);
+  }
+  return text;
 }
 
 function contextSignature(model: FileModel): string {

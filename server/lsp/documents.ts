@@ -1,7 +1,7 @@
 import { Analyzer, MAX_FILE_BYTES, syntaxErrorCount } from '../engine/analyze';
 import { lineStarts, SourceFile } from '../engine/parser';
 import type { Finding, Range } from '../engine/types';
-import type { DocumentConfig } from './configuration';
+import type { DocumentConfig, EditorSettings } from './configuration';
 
 /**
  * One open document: its text, kept parsed in a `SourceFile` that every content change re-parses incrementally,
@@ -17,6 +17,8 @@ export class OpenDocument {
   private file: SourceFile | null = null;
   private plain: string | null = null;
 
+  /** The validated `reglens` settings last pulled for this document. */
+  editorSettings: EditorSettings | undefined;
   /** Resolved settings; undefined until the first configuration pull has answered. */
   config: DocumentConfig | undefined;
   /** Bumped on every configuration resolution, so that a late answer to an older pull is dropped. */
@@ -44,10 +46,13 @@ export class OpenDocument {
   constructor(
     readonly uri: string,
     readonly languageId: string,
-    text: string,
     version: number,
   ) {
     this.version = version;
+  }
+
+  /** Sets the opened text and parses it (throws if tree-sitter does; the text is kept either way). */
+  open(text: string): void {
     this.plain = text;
     this.reparse();
   }

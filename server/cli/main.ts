@@ -1,0 +1,78 @@
+// The `reglens` command line: `reglens check [PATH...]`, `reglens rule CODE`, `--version`, `--help`.
+// Bundled to dist/cli.js, which bin/reglens.js loads; the CLI runs as soon as the bundle is loaded.
+import { VERSION } from '../engine/project';
+import { rules } from '../rules';
+import { CHECK_HELP, MAIN_HELP, parseArgs, RULE_HELP, UsageError } from './args';
+import { runCheck, type CliIo } from './check';
+import { findRule, ruleDocs, ruleList } from './rule-docs';
+import * as fs from 'node:fs';
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+function useColor(): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  return process.stdout.isTTY === true;
+}
+
+function processIo(): CliIo {
+  return {
+    cwd: process.cwd(),
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    readStdin: () => fs.readFileSync(0),
+    color: useColor(),
+  };
+}
+
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  if (argv.length === 0) {
+    io.stderr(MAIN_HELP);
+    return 2;
+  }
+  let command;
+  try {
+    command = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`error: ${e.message}\n`);
+    return 2;
+  }
+  switch (command.kind) {
+    case 'help':
+      io.stdout(command.topic === 'check' ? CHECK_HELP : command.topic === 'rule' ? RULE_HELP : MAIN_HELP);
+      return 0;
+    case 'version':
+      io.stdout(`reglens ${VERSION}\n`);
+      return 0;
+    case 'rule': {
+      if (command.code === null) {
+        io.stdout(ruleList());
+        return 0;
+      }
+      const rule = findRule(command.code);
+      if (!rule) {
+        io.stderr(`error: unknown rule "${command.code}" (rules: ${rules.map((r) => r.meta.code).join(', ')})\n`);
+        return 2;
+      }
+      io.stdout(ruleDocs(rule));
+      return 0;
+    }
+    case 'check':
+      return runCheck(command.options, io);
+  }
+}
+
+// `reglens check | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (e: unknown) => {
+    process.stderr.write(`error: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,166 @@
+import { CodeActionKind, type CodeAction, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
+import { applyEdits, fixText } from '../engine/analyze';
+import { noqaComments } from '../engine/noqa';
+import { SourceFile, type Node } from '../engine/parser';
+import { syntaxErrorCount } from '../engine/analyze';
+import type { Finding } from '../engine/types';
+import { findingFor, SOURCE } from './diagnostics';
+import type { OpenDocument } from './documents';
+
+/** Kind of the fix-all action, so that `"editor.codeActionsOnSave": { "source.fixAll.reglens": "explicit" }` can pick it. */
+export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
+
+export interface CodeActionOptions {
+  /** The client accepts `documentChanges` (versioned edits, refused by the editor if the text moved on). */
+  documentChanges: boolean;
+  isCancelled(): boolean;
+}
+
+/** Does the client's `only` filter admit an action of this kind? Kinds are hierarchical: `source` admits `source.fixAll.reglens`. */
+export function kindRequested(only: readonly string[] | undefined, kind: string): boolean {
+  return only === undefined || only.some((o) => o === '' || o === kind || kind.startsWith(`${o}.`));
+}
+
+/** Quick fixes and "Disable RGxxx for this line" for the Reglens diagnostics of the request. */
+export function quickFixes(doc: OpenDocument, diagnostics: readonly Diagnostic[], options: CodeActionOptions): CodeAction[] {
+  const file = doc.sourceFile;
+  if (!file) return [];
+  const actions: CodeAction[] = [];
+  const noqaOffered = new Set<string>();
+  for (const diagnostic of diagnostics) {
+    if (options.isCancelled()) return [];
+    const finding = findingFor(doc, diagnostic);
+    if (!finding) continue;
+    if (finding.fix && fixIsApplicable(doc, file, finding)) {
+      const safe = finding.fix.applicability === 'safe';
+      actions.push({
+        title: safe ? finding.fix.title : `${finding.fix.title} (unsafe)`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        isPreferred: safe,
+        edit: workspaceEdit(doc, finding.fix.edits, options),
+      });
+    }
+    const line = finding.range.start.line;
+    const key = `${line}:${finding.code}`;
+    if (noqaOffered.has(key)) continue;
+    const edit = noqaEdit(file, line, finding.code);
+    if (!edit) continue;
+    noqaOffered.add(key);
+    actions.push({
+      title: `Disable ${finding.code} for this line`,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [diagnostic],
+      edit: workspaceEdit(doc, [edit], options),
+    });
+  }
+  return actions;
+}
+
+/** Every safe fix at once (what `reglens check --fix` does), as one minimal edit; null when nothing would change. */
+export function fixAllAction(doc: OpenDocument, options: CodeActionOptions): CodeAction | null {
+  const file = doc.sourceFile;
+  const config = doc.config;
+  if (!file || !config?.enable) return null;
+  // fixText's first pass sees exactly these findings; without a safe fix among them it would change nothing.
+  if (!doc.findings.some((f) => f.fix?.applicability === 'safe')) return null;
+  const before = file.text;
+  const after = fixText(before, config.selection).text;
+  if (options.isCancelled() || after === before) return null;
+  return {
+    title: 'Fix all safe Reglens problems',
+    kind: FIX_ALL_KIND,
+    edit: workspaceEdit(doc, [minimalEdit(file, before, after)], options),
+  };
+}
+
+/** A fix is offered only when its edits do not overlap and applying it does not add a syntax error. */
+function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding): boolean {
+  const cached = doc.fixVerdicts.get(finding);
+  if (cached !== undefined) return cached;
+  let ok = false;
+  const candidate = applyEdits(file, finding.fix!.edits);
+  if (candidate !== null) {
+    const check = new SourceFile(candidate);
+    try {
+      ok = syntaxErrorCount(check) <= doc.syntaxErrors();
+    } finally {
+      check.dispose();
+    }
+  }
+  doc.fixVerdicts.set(finding, ok);
+  return ok;
+}
+
+/**
+ * `  # noqa: CODE` at the end of the line, or `, CODE` appended to the line's `# noqa: …` list. None when a
+ * comment cannot go there: after a backslash continuation, or when the line ends inside a (triple-quoted) string.
+ */
+export function noqaEdit(file: SourceFile, line: number, code: string): TextEdit | null {
+  const text = file.lineText(line);
+  const trimmed = text.replace(/\s+$/, '');
+  if (trimmed === '') return null;
+  const lineStart = file.offsetAt({ line, character: 0 });
+  const contentEnd = lineStart + trimmed.length;
+  const lineEnd = lineStart + text.length;
+  const root = file.tree.rootNode;
+
+  if (insideString(root.descendantForIndex(lineEnd), lineEnd)) return null;
+  if (trimmed.endsWith('\\') && !isComment(root.descendantForIndex(contentEnd - 1))) return null;
+
+  const existing = noqaComments(file).filter((c) => c.line === line);
+  // A bare `# noqa` already silences everything; a listed code is already silenced.
+  if (existing.some((c) => c.codes.length === 0 || c.codes.some((x) => x.code === code))) return null;
+  const last = existing[existing.length - 1];
+  if (last) {
+    const at = file.positionAt(last.codes[last.codes.length - 1].end);
+    return { range: { start: at, end: at }, newText: `, ${code}` };
+  }
+  return {
+    range: { start: file.positionAt(contentEnd), end: file.positionAt(lineEnd) },
+    newText: `  # noqa: ${code}`,
+  };
+}
+
+function insideString(node: Node | null, offset: number): boolean {
+  for (let n = node; n; n = n.parent) {
+    if ((n.type === 'string' || n.type === 'string_content') && n.startIndex < offset && n.endIndex > offset) return true;
+  }
+  return false;
+}
+
+function isComment(node: Node | null): boolean {
+  for (let n = node; n; n = n.parent) if (n.type === 'comment') return true;
+  return false;
+}
+
+/**
+ * The change from `before` to `after` as one edit: the common prefix and suffix are left out. Boundaries never
+ * split a `\r\n` or a surrogate pair.
+ */
+export function minimalEdit(file: SourceFile, before: string, after: string): TextEdit {
+  const limit = Math.min(before.length, after.length);
+  let prefix = 0;
+  while (prefix < limit && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+  while (prefix > 0 && (splitsPair(before, prefix) || splitsPair(after, prefix))) prefix--;
+  let suffix = 0;
+  while (suffix < limit - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+  while (suffix > 0 && (splitsPair(before, before.length - suffix) || splitsPair(after, after.length - suffix))) suffix--;
+  return {
+    range: { start: file.positionAt(prefix), end: file.positionAt(before.length - suffix) },
+    newText: after.slice(prefix, after.length - suffix),
+  };
+}
+
+/** Is `offset` between a `\r` and its `\n`, or between the two halves of a surrogate pair? */
+function splitsPair(text: string, offset: number): boolean {
+  if (offset <= 0 || offset >= text.length) return false;
+  const a = text.charCodeAt(offset - 1);
+  const b = text.charCodeAt(offset);
+  return (a === 13 && b === 10) || (a >= 0xd800 && a <= 0xdbff && b >= 0xdc00 && b <= 0xdfff);
+}
+
+function workspaceEdit(doc: OpenDocument, edits: TextEdit[], options: CodeActionOptions): WorkspaceEdit {
+  if (options.documentChanges) return { documentChanges: [{ textDocument: { uri: doc.uri, version: doc.version }, edits }] };
+  return { changes: { [doc.uri]: edits } };
+}

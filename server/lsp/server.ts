@@ -1,0 +1,385 @@
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  CodeActionKind,
+  DidChangeWatchedFilesNotification,
+  MessageType,
+  ShowMessageNotification,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type CodeAction,
+  type CodeActionParams,
+  type Connection,
+  type DidChangeConfigurationParams,
+  type DidChangeTextDocumentParams,
+  type DidChangeWatchedFilesParams,
+  type DidCloseTextDocumentParams,
+  type DidOpenTextDocumentParams,
+  type Hover,
+  type HoverParams,
+  type InitializeParams,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { MAX_FILE_BYTES } from '../engine/analyze';
+import { VERSION } from '../engine/project';
+import type { Finding } from '../engine/types';
+import { FIX_ALL_KIND, fixAllAction, kindRequested, quickFixes } from './codeActions';
+import { PyprojectCache, readEditorSettings, resolveDocumentConfig } from './configuration';
+import { toDiagnostic } from './diagnostics';
+import { OpenDocument } from './documents';
+import { hover } from './hover';
+
+export interface ServerOptions {
+  /** Set when the tree-sitter runtime or grammar failed to load: the server then answers but analyses nothing. */
+  parserError?: string;
+}
+
+/** What the VS Code client (client/extension.ts) and other editors may pass in `initializationOptions`. */
+interface InitializationOptions {
+  /** `false` in an untrusted VS Code workspace: pyproject.toml is then never read. */
+  workspaceTrusted?: boolean;
+  /** The `reglens` settings, for clients without `workspace/configuration`; either the section or `{ reglens: … }`. */
+  settings?: unknown;
+}
+
+/**
+ * A burst of changes (a paste, a multi-cursor edit, a formatter) arrives as many didChange notifications that
+ * the connection hands over one per event-loop turn. Analysis waits until a turn passes without a new change, so
+ * the burst is analysed once; this bound keeps a never-ending stream of changes from starving diagnostics.
+ */
+const MAX_COALESCE_MS = 50;
+
+export function startServer(connection: Connection, options: ServerOptions = {}): ReglensServer {
+  const server = new ReglensServer(connection, options);
+  server.register();
+  return server;
+}
+
+export class ReglensServer {
+  private readonly docs = new Map<string, OpenDocument>();
+  private pyprojects = new PyprojectCache(true);
+  /** The client answers `workspace/configuration`; otherwise settings are pushed (initializationOptions, didChangeConfiguration). */
+  private pullConfiguration = false;
+  private documentChanges = false;
+  private watchedFilesDynamic = false;
+  private trusted = true;
+  private pushedSettings: unknown = undefined;
+  /** Configuration problems already shown; each is shown once while it persists. */
+  private readonly shownConfigMessages = new Set<string>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly options: ServerOptions,
+  ) {}
+
+  register(): void {
+    const c = this.connection;
+    c.onInitialize(this.request('initialize', null as unknown as InitializeResult, (params: InitializeParams) => this.initialize(params)));
+    c.onInitialized(this.notification('initialized', () => this.initialized()));
+    c.onShutdown(() => {
+      try {
+        this.shutdown();
+      } catch (e) {
+        this.logError('shutdown', e);
+      }
+    });
+    c.onDidOpenTextDocument(this.notification('didOpen', (p: DidOpenTextDocumentParams) => this.didOpen(p)));
+    c.onDidChangeTextDocument(this.notification('didChange', (p: DidChangeTextDocumentParams) => this.didChange(p)));
+    c.onDidCloseTextDocument(this.notification('didClose', (p: DidCloseTextDocumentParams) => this.didClose(p)));
+    c.onDidChangeConfiguration(this.notification('didChangeConfiguration', (p: DidChangeConfigurationParams) => this.didChangeConfiguration(p)));
+    c.onDidChangeWatchedFiles(this.notification('didChangeWatchedFiles', (p: DidChangeWatchedFilesParams) => this.didChangeWatchedFiles(p)));
+    c.onCodeAction(this.request('codeAction', [] as CodeAction[], (p: CodeActionParams, token) => this.codeAction(p, token)));
+    c.onHover(this.request('hover', null as Hover | null, (p: HoverParams, token) => this.hover(p, token)));
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------------------
+
+  private initialize(params: InitializeParams): InitializeResult {
+    const init = (params.initializationOptions ?? {}) as InitializationOptions;
+    this.trusted = init.workspaceTrusted !== false;
+    this.pyprojects = new PyprojectCache(this.trusted);
+    this.pushedSettings = sectionOf(init.settings);
+    const caps = params.capabilities;
+    this.pullConfiguration = caps.workspace?.configuration === true;
+    this.documentChanges = caps.workspace?.workspaceEdit?.documentChanges === true;
+    this.watchedFilesDynamic = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: false },
+        hoverProvider: true,
+      },
+      serverInfo: { name: 'reglens', version: VERSION },
+    };
+  }
+
+  private initialized(): void {
+    this.connection.console.info(`Reglens ${VERSION} started (${this.trusted ? 'trusted workspace' : 'untrusted workspace: pyproject.toml is not read'}; settings ${this.pullConfiguration ? 'pulled' : 'pushed'}).`);
+    if (this.options.parserError) this.showMessage(MessageType.Error, `Reglens cannot analyse Python: ${this.options.parserError}`);
+    if (this.watchedFilesDynamic && this.trusted) {
+      this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/pyproject.toml' }] }).catch((e) => this.logError('registering for pyproject.toml changes', e));
+    }
+  }
+
+  private shutdown(): void {
+    for (const doc of this.docs.values()) doc.dispose();
+    this.docs.clear();
+  }
+
+  // ---- documents -------------------------------------------------------------------------------------------------
+
+  private didOpen(params: DidOpenTextDocumentParams): void {
+    const { uri, languageId, version, text } = params.textDocument;
+    this.docs.get(uri)?.dispose();
+    const doc = new OpenDocument(uri, languageId, version);
+    this.docs.set(uri, doc);
+    this.load(doc, () => doc.open(text));
+    void this.configure(doc, true);
+  }
+
+  private didChange(params: DidChangeTextDocumentParams): void {
+    const doc = this.docs.get(params.textDocument.uri);
+    if (!doc) {
+      this.connection.console.warn(`Reglens: change for ${params.textDocument.uri}, which is not open; ignored.`);
+      return;
+    }
+    for (const change of params.contentChanges) {
+      const range = 'range' in change ? change.range : undefined;
+      this.load(doc, () => doc.applyChange(range, change.text));
+    }
+    if (params.textDocument.version !== null && params.textDocument.version !== undefined) doc.version = params.textDocument.version;
+    this.load(doc, () => doc.reparse());
+    this.schedule(doc);
+  }
+
+  private didClose(params: DidCloseTextDocumentParams): void {
+    const uri = params.textDocument.uri;
+    const doc = this.docs.get(uri);
+    if (doc) {
+      doc.dispose();
+      this.docs.delete(uri);
+    }
+    void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+
+  /** Runs a text operation; if tree-sitter throws, the document carries on as plain text (and is not analysed). */
+  private load(doc: OpenDocument, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.logError(`parsing ${doc.uri}`, e);
+    }
+  }
+
+  // ---- analysis --------------------------------------------------------------------------------------------------
+
+  /**
+   * Marks the document for analysis on a later event-loop turn (setImmediate, never a timer). If further changes
+   * arrive first, only the latest text is analysed.
+   */
+  private schedule(doc: OpenDocument): void {
+    doc.dirty = true;
+    doc.changeSeq++;
+    if (doc.timer) return;
+    doc.dirtySince = performance.now();
+    // -1: the first turn always waits one more turn, so that a change already queued behind this one lands first.
+    doc.seenSeq = -1;
+    doc.timer = setImmediate(() => this.tick(doc));
+  }
+
+  private tick(doc: OpenDocument): void {
+    doc.timer = undefined;
+    if (this.docs.get(doc.uri) !== doc || !doc.dirty) return;
+    if (doc.seenSeq !== doc.changeSeq && performance.now() - doc.dirtySince < MAX_COALESCE_MS) {
+      doc.seenSeq = doc.changeSeq;
+      doc.timer = setImmediate(() => this.tick(doc));
+      return;
+    }
+    try {
+      this.analyze(doc);
+    } catch (e) {
+      this.logError(`analysing ${doc.uri}`, e);
+    }
+  }
+
+  /** Analyses now if the text or configuration changed since the last analysis, so a request sees current findings. */
+  private ensureFresh(doc: OpenDocument): void {
+    if (doc.dirty) this.analyze(doc);
+  }
+
+  /** Analyses the current text and publishes its diagnostics (with the document version). */
+  private analyze(doc: OpenDocument): void {
+    if (doc.timer) clearImmediate(doc.timer);
+    doc.timer = undefined;
+    const config = doc.config;
+    // Configuration not resolved yet: configure() analyses when it is.
+    if (!config) return;
+    let findings: Finding[] = [];
+    if (config.enable) {
+      if (doc.tooLarge) this.reportTooLarge(doc);
+      else if (doc.sourceFile) {
+        try {
+          findings = doc.analyzer.analyze(doc.sourceFile, config.selection);
+        } catch (e) {
+          this.logError(`analysing ${doc.uri}`, e);
+        }
+      }
+    }
+    doc.setFindings(findings);
+    const version = doc.version;
+    void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, f, version, i)) });
+  }
+
+  private reportTooLarge(doc: OpenDocument): void {
+    if (doc.tooLargeNotified) return;
+    doc.tooLargeNotified = true;
+    const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+    this.showMessage(
+      MessageType.Warning,
+      `Reglens: ${displayName(doc.uri)} is ${mb(doc.byteLength)} MB, more than the ${mb(MAX_FILE_BYTES)} MB Reglens analyses, so it is not checked.`,
+    );
+  }
+
+  // ---- configuration ---------------------------------------------------------------------------------------------
+
+  /**
+   * Resolves the document's settings (pulling the `reglens` section when `pull` is set and the client supports it),
+   * combines them with pyproject.toml, and re-analyses. A newer call for the same document wins.
+   */
+  private async configure(doc: OpenDocument, pull: boolean): Promise<void> {
+    const generation = ++doc.configGeneration;
+    try {
+      let editor = doc.editorSettings;
+      if (!this.pullConfiguration) editor = readEditorSettings(this.pushedSettings);
+      else if (pull || !editor) {
+        let raw: unknown;
+        try {
+          raw = await this.connection.workspace.getConfiguration({ scopeUri: doc.uri, section: 'reglens' });
+        } catch (e) {
+          this.logError(`reading the reglens settings for ${doc.uri}`, e);
+          raw = undefined;
+        }
+        if (doc.configGeneration !== generation || this.docs.get(doc.uri) !== doc) return;
+        editor = readEditorSettings(raw);
+      }
+      doc.editorSettings = editor;
+      const config = resolveDocumentConfig(doc.uri, editor!, this.pyprojects);
+      if (config.pyproject && config.pyproject !== doc.config?.pyproject) this.connection.console.info(`Reglens: ${doc.uri} uses ${config.pyproject}`);
+      doc.config = config;
+      for (const message of config.errors) {
+        if (this.shownConfigMessages.has(message)) continue;
+        this.shownConfigMessages.add(message);
+        this.showMessage(MessageType.Warning, message);
+      }
+    } catch (e) {
+      this.logError(`configuring ${doc.uri}`, e);
+      if (doc.configGeneration !== generation) return;
+      doc.config = resolveDocumentConfig(doc.uri, readEditorSettings(undefined), new PyprojectCache(false));
+    }
+    this.schedule(doc);
+  }
+
+  private async reconfigureAll(pull: boolean): Promise<void> {
+    await Promise.all([...this.docs.values()].map((doc) => this.configure(doc, pull)));
+    // A problem that is gone may be shown again should it come back.
+    const current = new Set<string>();
+    for (const doc of this.docs.values()) for (const m of doc.config?.errors ?? []) current.add(m);
+    for (const m of [...this.shownConfigMessages]) if (!current.has(m)) this.shownConfigMessages.delete(m);
+  }
+
+  private didChangeConfiguration(params: DidChangeConfigurationParams): void {
+    if (!this.pullConfiguration && params.settings !== null && params.settings !== undefined) this.pushedSettings = sectionOf(params.settings);
+    void this.reconfigureAll(true);
+  }
+
+  private didChangeWatchedFiles(params: DidChangeWatchedFilesParams): void {
+    if (!params.changes.some((c) => /(^|[/\\])pyproject\.toml$/i.test(decodeURIComponent(c.uri)))) return;
+    this.pyprojects.clear();
+    void this.reconfigureAll(false);
+  }
+
+  // ---- requests --------------------------------------------------------------------------------------------------
+
+  private codeAction(params: CodeActionParams, token: CancellationToken): CodeAction[] {
+    const doc = this.docs.get(params.textDocument.uri);
+    if (!doc || token.isCancellationRequested) return [];
+    this.ensureFresh(doc);
+    if (!doc.config?.enable || !doc.sourceFile) return [];
+    const only = params.context.only;
+    const options = { documentChanges: this.documentChanges, isCancelled: () => token.isCancellationRequested };
+    const actions: CodeAction[] = [];
+    if (kindRequested(only, CodeActionKind.QuickFix)) actions.push(...quickFixes(doc, params.context.diagnostics, options));
+    // Fix-all only when asked for by kind (a save with codeActionsOnSave, the Source Action menu, reglens.fixAll).
+    if (only !== undefined && kindRequested(only, FIX_ALL_KIND) && !token.isCancellationRequested) {
+      const fixAll = fixAllAction(doc, options);
+      if (fixAll) actions.push(fixAll);
+    }
+    return token.isCancellationRequested ? [] : actions;
+  }
+
+  private hover(params: HoverParams, token: CancellationToken): Hover | null {
+    const doc = this.docs.get(params.textDocument.uri);
+    if (!doc || token.isCancellationRequested) return null;
+    this.ensureFresh(doc);
+    return hover(doc, params.position);
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------------------------
+
+  private showMessage(type: MessageType, message: string): void {
+    void this.connection.sendNotification(ShowMessageNotification.type, { type, message });
+  }
+
+  private logError(what: string, error: unknown): void {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    try {
+      this.connection.console.error(`Reglens: ${what} failed: ${detail}`);
+    } catch {
+      // The connection itself is gone; nothing left to tell.
+    }
+  }
+
+  /** A request handler that logs any exception and answers `fallback` instead of failing the request. */
+  private request<P, R>(name: string, fallback: R, fn: (params: P, token: CancellationToken) => R | Promise<R>) {
+    return (params: P, token: CancellationToken): R | Promise<R> => {
+      try {
+        const result = fn(params, token);
+        if (result instanceof Promise) {
+          return result.catch((e: unknown) => {
+            this.logError(name, e);
+            return fallback;
+          });
+        }
+        return result;
+      } catch (e) {
+        this.logError(name, e);
+        return fallback;
+      }
+    };
+  }
+
+  /** A notification handler that logs any exception instead of letting it escape. */
+  private notification<P>(name: string, fn: (params: P) => void) {
+    return (params: P): void => {
+      try {
+        fn(params);
+      } catch (e) {
+        this.logError(name, e);
+      }
+    };
+  }
+}
+
+/** The `reglens` section out of pushed settings: `{ reglens: {…} }` or the section itself. */
+function sectionOf(settings: unknown): unknown {
+  if (settings && typeof settings === 'object' && !Array.isArray(settings) && 'reglens' in settings) return (settings as { reglens: unknown }).reglens;
+  return settings;
+}
+
+function displayName(uri: string): string {
+  try {
+    return decodeURIComponent(path.posix.basename(new URL(uri).pathname)) || uri;
+  } catch {
+    return uri;
+  }
+}

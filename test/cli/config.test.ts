@@ -1,0 +1,124 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { BLOCK, makeTree, parseJson, runCli, summary } from './helpers';
+
+const codes = (stdout: string) => parseJson(stdout).diagnostics.map((d) => `${d.path} ${d.code}`);
+
+describe('rule selection: --select / --ignore and pyproject.toml', () => {
+  it('--select and --ignore take comma-separated codes and prefixes', () => {
+    const dir = makeTree({ 'model.py': BLOCK });
+    const run = (...args: string[]) => codes(runCli(['check', '--format', 'json', ...args, 'model.py'], { cwd: dir }).stdout);
+    assert.deepEqual(run('--select', 'RG006'), ['model.py RG006']);
+    assert.deepEqual(run('--select=rg007'), ['model.py RG007']);
+    assert.deepEqual(run('--ignore', 'RG006'), ['model.py RG007']);
+    assert.deepEqual(run('--select', 'RG0'), ['model.py RG007', 'model.py RG006']);
+    assert.deepEqual(run('--select', 'RG006,RG007', '--ignore', 'RG007'), ['model.py RG006']);
+    const none = runCli(['check', '--ignore', 'RG006,RG007', 'model.py'], { cwd: dir });
+    assert.equal(none.code, 0);
+    assert.equal(none.stdout, 'All checks passed!\n');
+  });
+
+  it('rejects codes that are not rules with exit 2', () => {
+    const dir = makeTree({ 'model.py': BLOCK });
+    for (const bad of ['XY1', 'RG999', '']) {
+      const r = runCli(['check', '--select', bad, 'model.py'], { cwd: dir });
+      assert.equal(r.code, 2, bad);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.match(r.stderr, /^error: --select/);
+    }
+  });
+
+  it('uses the nearest pyproject.toml with [tool.reglens] for each file', () => {
+    const dir = makeTree({
+      'pyproject.toml': '[tool.reglens]\nignore = ["RG007"]\n',
+      'top.py': BLOCK,
+      'pkg/pyproject.toml': '[project]\nname = "pkg"\n', // no [tool.reglens]: skipped
+      'pkg/mid.py': BLOCK,
+      'pkg/inner/pyproject.toml': '[tool.reglens]\nselect = ["RG007"]\n',
+      'pkg/inner/deep.py': BLOCK,
+    });
+    const r = runCli(['check', '--format', 'json', '.'], { cwd: dir });
+    assert.deepEqual(codes(r.stdout), ['pkg/inner/deep.py RG007', 'pkg/mid.py RG006', 'top.py RG006']);
+    // The same files are governed the same way when checked from inside a folder.
+    const inner = runCli(['check', '--format', 'json', 'deep.py'], { cwd: path.join(dir, 'pkg', 'inner') });
+    assert.deepEqual(codes(inner.stdout), ['deep.py RG007']);
+  });
+
+  it('lets --select and --ignore override the pyproject lists', () => {
+    const dir = makeTree({ 'pyproject.toml': '[tool.reglens]\nselect = ["RG007"]\nignore = ["RG006"]\n', 'model.py': BLOCK });
+    const run = (...args: string[]) => codes(runCli(['check', '--format', 'json', ...args, 'model.py'], { cwd: dir }).stdout);
+    assert.deepEqual(run(), ['model.py RG007']);
+    // --select replaces select = ["RG007"]; --ignore replaces ignore = ["RG006"].
+    assert.deepEqual(run('--select', 'RG006', '--ignore', 'RG008'), ['model.py RG006']);
+    assert.deepEqual(run('--ignore', 'RG008'), ['model.py RG007']);
+  });
+
+  it('applies per-file-ignores relative to the pyproject folder, and severity overrides', () => {
+    const dir = makeTree({
+      'pyproject.toml': [
+        '[tool.reglens]',
+        'severity = { RG006 = "error" }',
+        '[tool.reglens.per-file-ignores]',
+        '"tests/**" = ["RG006"]',
+        '"legacy.py" = ["RG007"]',
+        '',
+      ].join('\n'),
+      'model.py': BLOCK,
+      'tests/unit/test_model.py': BLOCK,
+      'old/legacy.py': BLOCK,
+    });
+    const r = runCli(['check', '--format', 'json', '.'], { cwd: dir });
+    const report = parseJson(r.stdout);
+    assert.deepEqual(
+      report.diagnostics.map((d) => `${d.path} ${d.code} ${d.severity}`),
+      ['model.py RG007 warning', 'model.py RG006 error', 'old/legacy.py RG006 error', 'tests/unit/test_model.py RG007 warning'],
+    );
+  });
+
+  it('--config uses the given pyproject.toml for every file instead of discovery', () => {
+    const dir = makeTree({
+      'pyproject.toml': '[tool.reglens]\nignore = ["RG006"]\n',
+      'model.py': BLOCK,
+      'sub/other.py': BLOCK,
+      'ci/reglens.toml': '[tool.reglens]\nignore = ["RG007"]\n[tool.reglens.per-file-ignores]\n"../sub/*.py" = ["RG006"]\n',
+    });
+    const discovered = runCli(['check', '--format', 'json', '.'], { cwd: dir });
+    assert.deepEqual(codes(discovered.stdout), ['model.py RG007', 'sub/other.py RG007']);
+    const given = runCli(['check', '--format', 'json', '--config', 'ci/reglens.toml', '.'], { cwd: dir });
+    assert.equal(given.code, 1, given.stderr);
+    assert.deepEqual(codes(given.stdout), ['model.py RG006']);
+  });
+
+  it('exits 2 with a one-line message for an invalid or missing --config', () => {
+    const dir = makeTree({ 'model.py': BLOCK, 'bad.toml': '[tool.reglens]\nselect = "RG006"\n' });
+    const bad = runCli(['check', '--config', 'bad.toml', 'model.py'], { cwd: dir });
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^error: invalid configuration: .*bad\.toml: \[tool\.reglens\]\.select must be a list of rule codes/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+    const missing = runCli(['check', '--config', 'nowhere.toml', 'model.py'], { cwd: dir });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nowhere\.toml: cannot be read/);
+  });
+
+  it('an invalid discovered pyproject.toml exits 2 with a clear message; files elsewhere are still checked', () => {
+    const dir = makeTree({
+      'good/model.py': BLOCK,
+      'typo/pyproject.toml': '[tool.reglens]\nselct = ["RG006"]\n',
+      'typo/a.py': BLOCK,
+      'typo/b.py': BLOCK,
+      'broken/pyproject.toml': '[tool.reglens]\nselect = ["RG006"\n',
+      'broken/c.py': BLOCK,
+    });
+    const r = runCli(['check', '--format', 'json', '.'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.deepEqual(summary(r.stdout), ['good/model.py:8:9 RG007', 'good/model.py:11:13 RG006']);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 2, 'one line per bad pyproject.toml, not per file: ' + r.stderr);
+    assert.ok(lines.some((l) => /typo[/\\]pyproject\.toml: \[tool\.reglens\] has an unknown key "selct"/.test(l)), r.stderr);
+    assert.ok(lines.some((l) => /broken[/\\]pyproject\.toml: invalid TOML/.test(l)), r.stderr);
+    assert.ok(lines.every((l) => l.startsWith('error: invalid configuration: ')));
+  });
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, test } from 'node:test';
+import { lintText } from '../../server/engine/analyze';
+import { combineSettings, findPyproject, globMatches, loadPyproject, RuleSelection, validateSettings } from '../../server/engine/config';
+import { initParser } from '../../server/engine/parser';
+
+before(() => initParser());
+
+test('select and ignore resolve by the most specific prefix, as in Ruff', () => {
+  const s = new RuleSelection({ select: ['RG0'], ignore: ['RG006'] });
+  assert.equal(s.enabled('RG007'), true);
+  assert.equal(s.enabled('RG006'), false);
+  const t = new RuleSelection({ select: ['RG006'], ignore: ['RG0'] });
+  assert.equal(t.enabled('RG006'), true, 'the more specific select wins');
+  assert.equal(t.enabled('RG007'), false);
+  assert.equal(new RuleSelection({}).enabled('RG011'), true, 'everything is on by default');
+});
+
+test('severity overrides apply by prefix', () => {
+  const s = new RuleSelection({ severity: { RG0: 'info', RG008: 'error' } });
+  assert.equal(s.severityOf('RG006', 'warning'), 'info');
+  assert.equal(s.severityOf('RG008', 'warning'), 'error');
+});
+
+test('per-file-ignores match globs relative to the pyproject folder, and bare file names', () => {
+  assert.equal(globMatches('tests/**/*.py', 'tests/a/b/test_x.py'), true);
+  assert.equal(globMatches('tests/**/*.py', 'tests/x.py'), true);
+  assert.equal(globMatches('*.py', 'pkg/x.py'), false);
+  const s = new RuleSelection({ perFileIgnores: { 'legacy/*.py': ['RG006'], 'conftest.py': ['RG0'] } }, '/repo/legacy/old.py', '/repo');
+  assert.equal(s.enabled('RG006'), false);
+  assert.equal(s.enabled('RG007'), true);
+  assert.equal(new RuleSelection({ perFileIgnores: { 'conftest.py': ['RG0'] } }, '/repo/a/conftest.py', '/repo').enabled('RG007'), false);
+});
+
+test('the nearest pyproject with [tool.reglens] is found and an invalid one yields one clear error and the defaults', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-'));
+  fs.mkdirSync(path.join(dir, 'pkg', 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nignore = ["RG007"]\n');
+  fs.writeFileSync(path.join(dir, 'pkg', 'pyproject.toml'), '[project]\nname = "x"\n');
+  const found = findPyproject(path.join(dir, 'pkg', 'sub'))!;
+  assert.equal(found, path.join(dir, 'pyproject.toml'), 'a pyproject without [tool.reglens] is skipped');
+  assert.deepEqual(loadPyproject(found).settings.ignore, ['RG007']);
+
+  for (const [text, phrase] of [
+    ['[tool.reglens\nignore = 1', 'invalid TOML'],
+    ['[tool.reglens]\nignore = "RG006"', 'must be a list'],
+    ['[tool.reglens]\nselect = ["E501"]', 'not a rule code'],
+    ['[tool.reglens]\nseverity = { RG006 = "fatal" }', 'must be "error"'],
+    ['[tool.reglens]\nexclude = []', 'unknown key "exclude"'],
+  ]) {
+    fs.writeFileSync(path.join(dir, 'pyproject.toml'), text);
+    const loaded = loadPyproject(path.join(dir, 'pyproject.toml'));
+    assert.ok(loaded.error?.includes(phrase), `${text} → ${loaded.error}`);
+    assert.deepEqual(loaded.settings, {});
+  }
+});
+
+test('editorFirst, filesystemFirst and editorOnly decide which side wins', () => {
+  const editor = { ignore: ['RG006'] };
+  const fsys = { ignore: ['RG007'], select: ['RG0'] };
+  assert.deepEqual(combineSettings(editor, fsys, 'editorFirst').ignore, ['RG006']);
+  assert.deepEqual(combineSettings(editor, fsys, 'editorFirst').select, ['RG0'], 'keys set on one side only are kept');
+  assert.deepEqual(combineSettings(editor, fsys, 'filesystemFirst').ignore, ['RG007']);
+  assert.deepEqual(combineSettings(editor, fsys, 'editorOnly'), editor);
+  assert.ok(validateSettings({ select: [3] }, 'reglens').error);
+});
+
+test('noqa comments suppress by code, bare noqa suppresses all, and a file-level noqa silences the file', () => {
+  const base = 'import torch.nn as nn\nimport torch.nn.functional as F\nclass A(nn.Module):\n    def __init__(self):\n        self.d = nn.Dropout(1.5)\n';
+  assert.deepEqual(lintText(base).map((f) => f.code), ['RG007', 'RG008']);
+  assert.deepEqual(lintText(base.replace('(1.5)\n', '(1.5)  # noqa: RG008\n')).map((f) => f.code), ['RG007']);
+  assert.deepEqual(lintText(base.replace('(1.5)\n', '(1.5)  # apply later  # noqa:RG007,RG008\n')).map((f) => f.code), []);
+  assert.deepEqual(lintText(base.replace('(1.5)\n', '(1.5)  # NOQA\n')).map((f) => f.code), []);
+  assert.deepEqual(lintText('# reglens: noqa\n' + base), []);
+  assert.deepEqual(lintText('# reglens: noqa: RG007\n' + base).map((f) => f.code), ['RG008']);
+  // "# noqa" inside a string is not a comment.
+  assert.deepEqual(lintText(base.replace('(1.5)\n', '(1.5); s = "# noqa"\n')).map((f) => f.code), ['RG007', 'RG008']);
+});

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { Analyzer, lintText } from '../../server/engine/analyze';
+import { RuleSelection } from '../../server/engine/config';
+import { initParser, SourceFile } from '../../server/engine/parser';
+
+before(() => initParser());
+
+const model = [
+  'import torch.nn as nn',
+  'import torch.nn.functional as F',
+  '',
+  'class A(nn.Module):',
+  '    def forward(self, x):',
+  '        return F.dropout(x, 0.1)',
+  '',
+  'class B(nn.Module):',
+  '    def forward(self, x):',
+  '        return F.dropout(x, 0.2)',
+  '',
+].join('\n');
+
+/** A deterministic pseudo-random sequence, so a failure can be replayed. */
+function* rng(seed: number): Generator<number> {
+  for (;;) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    yield seed / 0x7fffffff;
+  }
+}
+
+test('incremental edits give the same tree and findings as parsing the final text afresh', () => {
+  const file = new SourceFile(model);
+  const analyzer = new Analyzer();
+  const all = new RuleSelection({});
+  const r = rng(7);
+  const inserts = ['x', ' ', '\n', '(', ')', 'é', '😀', '\r\n', '    ', 'F.dropout(x)', ''];
+  try {
+    for (let i = 0; i < 300; i++) {
+      const start = Math.floor(r.next().value * (file.text.length + 1));
+      const end = Math.min(file.text.length, start + Math.floor(r.next().value * 4));
+      const text = inserts[Math.floor(r.next().value * inserts.length)];
+      file.applyChange({ start: file.positionAt(start), end: file.positionAt(end) }, text);
+      // Keep the cache warm the way the language server does.
+      analyzer.analyze(file, all);
+    }
+    const fresh = new SourceFile(file.text);
+    try {
+      assert.equal(file.tree.rootNode.toString(), fresh.tree.rootNode.toString());
+      assert.deepEqual(analyzer.analyze(file, all), new Analyzer().analyze(fresh, all));
+    } finally {
+      fresh.dispose();
+    }
+  } finally {
+    file.dispose();
+  }
+});
+
+test('a syntax error in one class does not hide findings in intact code elsewhere', () => {
+  const broken = model.replace('class A(nn.Module):\n    def forward(self, x):', 'class A(nn.Module:\n    def forward(self, x:');
+  const findings = lintText(broken);
+  assert.ok(findings.some((f) => f.code === 'RG006' && f.range.start.line === 9), JSON.stringify(findings));
+});
+
+test('positions count UTF-16 code units, as LSP does', () => {
+  const src = model.replace('return F.dropout(x, 0.2)', 'y = "é😀"; return F.dropout(x, 0.2)');
+  const f = lintText(src).find((d) => d.range.start.line === 9)!;
+  const line = src.split('\n')[9];
+  assert.equal(f.range.start.character, line.indexOf('F.dropout'));
+});
+
+test('half-typed code, NUL bytes and lone surrogates are analysed without throwing', () => {
+  for (const text of ['class A(nn.Module):\n    def forward(self, x):\n        return F.dropout(', '\u0000\u0000import torch\n\ud800x = 1', 'def f(:\n', '(' .repeat(5000) + 'dropout' + ')'.repeat(5000), '']) {
+    assert.doesNotThrow(() => lintText(text));
+  }
+});
+
+test('an edit inside one class re-checks that class and keeps the other findings in place', () => {
+  const file = new SourceFile(model);
+  const analyzer = new Analyzer();
+  const all = new RuleSelection({});
+  try {
+    const before = analyzer.analyze(file, all);
+    assert.deepEqual(before.map((f) => f.range.start.line), [5, 9]);
+    // Insert two lines above class B: its finding moves down by two, A's stays.
+    file.applyChange({ start: { line: 7, character: 0 }, end: { line: 7, character: 0 } }, '# a\n# b\n');
+    assert.deepEqual(analyzer.analyze(file, all).map((f) => f.range.start.line), [5, 11]);
+    // Fix A: only B's finding is left.
+    file.applyChange({ start: { line: 5, character: 31 }, end: { line: 5, character: 31 } }, ', training=self.training');
+    assert.equal(file.lineText(5), '        return F.dropout(x, 0.1, training=self.training)');
+    assert.deepEqual(analyzer.analyze(file, all).map((f) => f.range.start.line), [11]);
+  } finally {
+    file.dispose();
+  }
+});
+
+test('two broken classes in a row still leave the third one checked', () => {
+  const src = model.replace('class A(nn.Module):', 'class A(nn.Module:') + 'class C(nn.Module):\n    def forward(self, x):\n        y = (1,\n        return x\n' + 'class D(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.3)\n';
+  const lines = lintText(src).map((f) => f.range.start.line);
+  assert.ok(lines.includes(src.split('\n').findIndex((l) => l.includes('0.3'))), JSON.stringify(lines));
+  assert.ok(lines.includes(9), 'class B, between the two broken classes, is checked');
+});

@@ -1,0 +1,310 @@
+// A small LSP client for the tests: spawns the real bundled server (dist/server.js --stdio) and talks JSON-RPC
+// to it over the child's stdio, the way an editor does.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  CodeActionRequest,
+  ConfigurationRequest,
+  createMessageConnection,
+  DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  ExitNotification,
+  FileChangeType,
+  HoverRequest,
+  InitializedNotification,
+  InitializeRequest,
+  LogMessageNotification,
+  PublishDiagnosticsNotification,
+  RegistrationRequest,
+  ShowMessageNotification,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type ClientCapabilities,
+  type CodeAction,
+  type Command,
+  type ConfigurationItem,
+  type Diagnostic,
+  type Hover,
+  type InitializeResult,
+  type LogMessageParams,
+  type MessageConnection,
+  type Position,
+  type PublishDiagnosticsParams,
+  type Range,
+  type Registration,
+  type ShowMessageParams,
+  type TextDocumentContentChangeEvent,
+  type TextEdit,
+  type WorkspaceEdit,
+} from 'vscode-languageserver-protocol/node';
+
+export const SERVER = path.resolve(__dirname, '..', '..', 'dist', 'server.js');
+
+/** Roughly what VS Code announces, restricted to what Reglens looks at. */
+export const VSCODE_CAPABILITIES: ClientCapabilities = {
+  workspace: {
+    configuration: true,
+    didChangeConfiguration: { dynamicRegistration: true },
+    didChangeWatchedFiles: { dynamicRegistration: true },
+    workspaceEdit: { documentChanges: true },
+  },
+  textDocument: {
+    synchronization: { dynamicRegistration: true },
+    publishDiagnostics: { relatedInformation: true, versionSupport: true, tagSupport: { valueSet: [1, 2] }, codeDescriptionSupport: true, dataSupport: true },
+    codeAction: {
+      codeActionLiteralSupport: { codeActionKind: { valueSet: ['', 'quickfix', 'refactor', 'source', 'source.fixAll'] } },
+      isPreferredSupport: true,
+      dataSupport: true,
+    },
+    hover: { contentFormat: ['markdown', 'plaintext'] },
+  },
+};
+
+export interface StartOptions {
+  capabilities?: ClientCapabilities;
+  initializationOptions?: unknown;
+  /** Answers `workspace/configuration` for `section: "reglens"`; may be changed later through `client.settings`. */
+  settings?: (scopeUri: string | undefined) => unknown;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Waiter {
+  uri: string;
+  accept: (p: PublishDiagnosticsParams) => boolean;
+  resolve: (p: PublishDiagnosticsParams) => void;
+}
+
+export class TestClient {
+  readonly published: PublishDiagnosticsParams[] = [];
+  readonly messages: ShowMessageParams[] = [];
+  readonly logs: LogMessageParams[] = [];
+  readonly registrations: Registration[] = [];
+  readonly configurationRequests: ConfigurationItem[] = [];
+  settings: (scopeUri: string | undefined) => unknown;
+  initializeResult!: InitializeResult;
+  stderr = '';
+  private readonly latest = new Map<string, PublishDiagnosticsParams>();
+  private waiters: Waiter[] = [];
+  private readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcessWithoutNullStreams,
+    readonly connection: MessageConnection,
+    options: StartOptions,
+  ) {
+    this.settings = options.settings ?? (() => ({}));
+    child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
+      this.published.push(p);
+      this.latest.set(p.uri, p);
+      const still: Waiter[] = [];
+      for (const w of this.waiters) {
+        if (w.uri === p.uri && w.accept(p)) w.resolve(p);
+        else still.push(w);
+      }
+      this.waiters = still;
+    });
+    connection.onNotification(ShowMessageNotification.type, (p) => this.messages.push(p));
+    connection.onNotification(LogMessageNotification.type, (p) => this.logs.push(p));
+    connection.onRequest(ConfigurationRequest.type, (p) => {
+      this.configurationRequests.push(...p.items);
+      return p.items.map((item) => (item.section === 'reglens' ? this.settings(item.scopeUri) : null));
+    });
+    connection.onRequest(RegistrationRequest.type, (p) => {
+      this.registrations.push(...p.registrations);
+      return null;
+    });
+    connection.listen();
+  }
+
+  static async start(options: StartOptions = {}): Promise<TestClient> {
+    if (!fs.existsSync(SERVER)) throw new Error(`${SERVER} is missing: run \`node esbuild.mjs\` (npm test does) first`);
+    const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    const client = new TestClient(child, connection, options);
+    client.initializeResult = await connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: options.capabilities ?? VSCODE_CAPABILITIES,
+      initializationOptions: options.initializationOptions,
+      workspaceFolders: null,
+    });
+    await connection.sendNotification(InitializedNotification.type, {});
+    return client;
+  }
+
+  open(uri: string, text: string, version = 1): void {
+    void this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'python', version, text } });
+  }
+
+  change(uri: string, version: number, contentChanges: TextDocumentContentChangeEvent[]): void {
+    void this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges });
+  }
+
+  close(uri: string): void {
+    void this.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+  }
+
+  pyprojectChanged(fileUri: string, type: FileChangeType = FileChangeType.Changed): void {
+    void this.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: fileUri, type }] });
+  }
+
+  configurationChanged(settings: unknown = null): void {
+    void this.connection.sendNotification(DidChangeConfigurationNotification.type, { settings });
+  }
+
+  /** The diagnostics of the latest publish for `uri` whose version is at least `version` (waits for it). */
+  diagnostics(uri: string, version?: number, timeoutMs = 10_000): Promise<Diagnostic[]> {
+    return this.publishFor(uri, version, timeoutMs).then((p) => p.diagnostics);
+  }
+
+  publishFor(uri: string, version?: number, timeoutMs = 10_000): Promise<PublishDiagnosticsParams> {
+    const accept = (p: PublishDiagnosticsParams): boolean => version === undefined || (p.version ?? -1) >= version;
+    const current = this.latest.get(uri);
+    if (current && accept(current)) return Promise.resolve(current);
+    return this.waitFor(uri, accept, timeoutMs, `diagnostics for ${uri}${version === undefined ? '' : ` version ${version}`}`);
+  }
+
+  /** The next publish for `uri` from now on: call it before the notification that should cause it. */
+  nextDiagnostics(uri: string, timeoutMs = 10_000): Promise<Diagnostic[]> {
+    return this.waitFor(uri, () => true, timeoutMs, `the next diagnostics for ${uri}`).then((p) => p.diagnostics);
+  }
+
+  private waitFor(uri: string, accept: (p: PublishDiagnosticsParams) => boolean, timeoutMs: number, what: string): Promise<PublishDiagnosticsParams> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out waiting for ${what}; last published: ${JSON.stringify(this.latest.get(uri))}\nserver stderr: ${this.stderr}`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        uri,
+        accept,
+        resolve: (p) => {
+          clearTimeout(timer);
+          resolve(p);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  codeActions(uri: string, range: Range, diagnostics: Diagnostic[], only?: string[]): Promise<(Command | CodeAction)[] | null> {
+    return this.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range, context: { diagnostics, only } });
+  }
+
+  hover(uri: string, position: Position): Promise<Hover | null> {
+    return this.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
+  }
+
+  /** A round trip: once answered, the server has handled every message sent before it. */
+  async sync(): Promise<void> {
+    await this.connection.sendRequest(HoverRequest.type, { textDocument: { uri: 'untitled:sync' }, position: { line: 0, character: 0 } });
+  }
+
+  /** shutdown + exit, as an editor closes the server; resolves with the exit code. */
+  async shutdown(): Promise<number | null> {
+    await this.connection.sendRequest(ShutdownRequest.type);
+    await this.connection.sendNotification(ExitNotification.type);
+    const code = await this.exited;
+    this.connection.dispose();
+    return code;
+  }
+
+  /** Exit code once the process is gone (for tests that end it themselves). */
+  get exit(): Promise<number | null> {
+    return this.exited;
+  }
+
+  /** Test clean-up: ends the server if a test left it running. */
+  dispose(): void {
+    this.connection.dispose();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+  }
+}
+
+/** Applies LSP text edits the way an editor does (all ranges refer to the original text). */
+export function applyTextEdits(text: string, edits: readonly TextEdit[]): string {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) starts.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    }
+  }
+  const offsetAt = (p: Position): number => {
+    if (p.line >= starts.length) return text.length;
+    let end = p.line + 1 < starts.length ? starts[p.line + 1] : text.length;
+    while (end > starts[p.line] && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
+    return Math.min(starts[p.line] + p.character, end);
+  };
+  const spans = edits.map((e) => ({ start: offsetAt(e.range.start), end: offsetAt(e.range.end), text: e.newText })).sort((a, b) => b.start - a.start || b.end - a.end);
+  let out = text;
+  let limit = Infinity;
+  for (const s of spans) {
+    if (s.end > limit) throw new Error('overlapping edits');
+    out = out.slice(0, s.start) + s.text + out.slice(s.end);
+    limit = s.start;
+  }
+  return out;
+}
+
+/** The edits a WorkspaceEdit makes to one document (`changes` or `documentChanges`). */
+export function editsFor(edit: WorkspaceEdit | undefined, uri: string): TextEdit[] {
+  if (!edit) return [];
+  const out: TextEdit[] = [...(edit.changes?.[uri] ?? [])];
+  for (const change of edit.documentChanges ?? []) {
+    if ('textDocument' in change && change.textDocument.uri === uri) out.push(...(change.edits as TextEdit[]));
+  }
+  return out;
+}
+
+export function applyWorkspaceEdit(text: string, uri: string, edit: WorkspaceEdit | undefined): string {
+  return applyTextEdits(text, editsFor(edit, uri));
+}
+
+export function isCodeAction(a: Command | CodeAction): a is CodeAction {
+  return typeof (a as CodeAction).kind === 'string' || (a as CodeAction).edit !== undefined;
+}
+
+/** A temporary folder with the given files; `uri('a.py')` names a file in it. */
+export function tempProject(files: Record<string, string> = {}): { dir: string; path(rel: string): string; uri(rel: string): string; write(rel: string, text: string): void; cleanup(): void } {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-lsp-')));
+  const project = {
+    dir,
+    path: (rel: string) => path.join(dir, rel),
+    uri: (rel: string) => pathToFileURL(path.join(dir, rel)).href,
+    write: (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+    },
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+  for (const [rel, text] of Object.entries(files)) project.write(rel, text);
+  return project;
+}
+
+/** Position of the first occurrence of `needle` in `text` (0-based line and UTF-16 character). */
+export function positionOf(text: string, needle: string, occurrence = 0): Position {
+  let index = -1;
+  for (let i = 0; i <= occurrence; i++) {
+    index = text.indexOf(needle, index + 1);
+    if (index < 0) throw new Error(`${JSON.stringify(needle)} not found`);
+  }
+  const before = text.slice(0, index);
+  const line = before.split('\n').length - 1;
+  return { line, character: index - (before.lastIndexOf('\n') + 1) };
+}
+
+export function codes(diagnostics: readonly Diagnostic[]): string[] {
+  return diagnostics.map((d) => `${d.code}@${d.range.start.line}`);
+}
