@@ -27,8 +27,6 @@ export interface CheckReport {
   fixed: number;
   fixMode: boolean;
   unsafeFixes: boolean;
-  /** Files checked (read and given to the engine, whether or not it had to parse them). */
-  filesChecked: number;
   /** Per-file and configuration errors, one line each; any makes the exit status 2. */
   errors: string[];
   cwd: string;
@@ -51,7 +49,7 @@ type Decoded = { text: string; bom: boolean; skip?: undefined; error?: undefined
 type Source = Decoded | { error: string; skip?: undefined };
 
 function decode(buffer: Buffer, display: string): Decoded {
-  if (buffer.length > MAX_FILE_BYTES) return { skip: `${display}: not checked: the file is ${megabytes(buffer.length)}, over the ${megabytes(MAX_FILE_BYTES)} limit` };
+  if (buffer.length > MAX_FILE_BYTES) return { skip: tooLarge(display, buffer.length) };
   if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { skip: `${display}: not checked: binary file (a NUL byte in the first 8 KB)` };
   const text = buffer.toString('utf8');
   return text.startsWith(BOM) ? { text: text.slice(1), bom: true } : { text, bom: false };
@@ -61,15 +59,15 @@ function readSource(absolute: string, display: string): Source {
   try {
     const size = fs.statSync(absolute).size;
     // Do not even read a file that is too large.
-    if (size > MAX_FILE_BYTES) return { skip: `${display}: not checked: the file is ${megabytes(size)}, over the ${megabytes(MAX_FILE_BYTES)} limit` };
+    if (size > MAX_FILE_BYTES) return { skip: tooLarge(display, size) };
     return decode(fs.readFileSync(absolute), display);
   } catch (e) {
     return { error: `${display}: ${describeFsError(e, 'cannot be read')}` };
   }
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+function tooLarge(display: string, bytes: number): string {
+  return `${display}: not checked: larger than the ${MAX_FILE_BYTES / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
 }
 
 interface Analysis {
@@ -121,7 +119,6 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     fixed: 0,
     fixMode: options.fix,
     unsafeFixes: options.unsafeFixes,
-    filesChecked: 0,
     errors: [],
     cwd: io.cwd,
   };
@@ -162,7 +159,6 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       error(`${file.display}: internal error while checking: ${(e as Error).message}`);
       continue;
     }
-    report.filesChecked++;
     if (analysis.applied > 0 && analysis.text !== source.text) {
       try {
         fs.writeFileSync(file.absolute, (source.bom ? BOM : '') + analysis.text);
@@ -214,8 +210,7 @@ async function checkStdin(
   else {
     try {
       const analysis = await analyse(source.text, settings.selection, options);
-      report.filesChecked++;
-      report.fixed += analysis.applied;
+        report.fixed += analysis.applied;
       output = (source.bom ? BOM : '') + analysis.text;
       for (const finding of analysis.findings) report.diagnostics.push({ path: name, absolute, finding });
     } catch (e) {

@@ -23,6 +23,8 @@ interface CachedStatement {
  */
 export class Analyzer {
   private cache = new Map<string, CachedStatement>();
+  /** File-level facts the cached findings depend on; when they change, the cache is dropped. */
+  private contextSignature = '';
 
   constructor(private readonly rules: readonly Rule[] = allRules) {}
 
@@ -74,12 +76,18 @@ export class Analyzer {
 
   private statementFindings(file: SourceFile, next: Map<string, CachedStatement>): Finding[] {
     const model = new FileModel(file);
+    // Cached findings hold only while the file-level facts they were computed under hold.
     const context = contextSignature(model);
+    if (context !== this.contextSignature) {
+      this.cache.clear();
+      next.clear();
+      this.contextSignature = context;
+    }
     const findings: Finding[] = [];
     let runner: StatementRunner | undefined;
     for (const stmt of file.tree.rootNode.children) {
       if (!stmt || stmt.type === 'comment') continue;
-      const key = context + '\u0000' + statementKey(model, stmt);
+      const key = statementKey(file, model, stmt);
       const startRow = stmt.startPosition.row;
       const hit = this.cache.get(key) ?? next.get(key);
       let stmtFindings: Finding[];
@@ -148,13 +156,14 @@ function contextSignature(model: FileModel): string {
 }
 
 /** The statement's text, plus the text and place of the classes it inherits from or passes on to. */
-function statementKey(model: FileModel, stmt: Node): string {
+function statementKey(file: SourceFile, model: FileModel, stmt: Node): string {
+  const text = file.text.slice(stmt.startIndex, stmt.endIndex);
   const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-  if (def?.type !== 'class_definition') return stmt.text;
+  if (def?.type !== 'class_definition') return text;
   const name = def.childForFieldName('name')?.text ?? '';
   const related = [...model.superclassesOf(name), ...model.subclassesOf(name)];
-  if (related.length === 0) return stmt.text;
-  return stmt.text + related.map((c) => `\u0001${c.node.startPosition.row}\u0001${c.node.text}`).join('');
+  if (related.length === 0) return text;
+  return text + related.map((c) => `\u0001${c.node.startPosition.row}\u0001${file.text.slice(c.node.startIndex, c.node.endIndex)}`).join('');
 }
 
 class StatementRunner {
@@ -163,7 +172,10 @@ class StatementRunner {
 
   constructor(rules: readonly Rule[], private readonly file: SourceFile, private readonly model: FileModel) {
     this.visitors = rules.map((rule) => ({ rule, visitor: rule.create(this.contextFor(rule)) }));
+    this.visitedTypes = new Set(this.visitors.flatMap(({ visitor }) => Object.keys(visitor).filter((k) => k !== 'moduleClass')));
   }
+
+  private readonly visitedTypes: ReadonlySet<string>;
 
   run(stmt: Node): Finding[] {
     this.bucket = [];
@@ -172,13 +184,17 @@ class StatementRunner {
       const cls = this.model.classes.get(def.childForFieldName('name')?.text ?? '');
       if (cls && cls.node.id === def.id) for (const { visitor } of this.visitors) this.guard(() => visitor.moduleClass?.(cls));
     }
-    walk(stmt, (node) => {
-      const type = node.type;
-      for (const { visitor } of this.visitors) {
-        const handler = visitor[type as VisitedNodeType];
-        if (handler) this.guard(() => handler(node));
-      }
-    });
+    walk(
+      stmt,
+      (node) => {
+        const type = node.type;
+        for (const { visitor } of this.visitors) {
+          const handler = visitor[type as VisitedNodeType];
+          if (handler) this.guard(() => handler(node));
+        }
+      },
+      this.visitedTypes,
+    );
     return this.bucket;
   }
 
@@ -324,9 +340,15 @@ function fixKey(f: Finding): string {
   return `${f.code}:${JSON.stringify(f.fix?.edits)}`;
 }
 
+/**
+ * Every finding needs a name the file imports from one of these libraries: the catalog's regularizers, its rate
+ * arguments and the `nn.Module` bases (MODULE_BASES) all live there, and an import spells the library's name.
+ */
+const LIBRARIES = /torch|timm|lightning/;
+
 /** Could any enabled rule fire on this text? When not, the text need not even be parsed. */
 export function mayHaveFindings(text: string, selection: RuleSelection, rules: readonly Rule[] = allRules): boolean {
-  return rules.some((r) => selection.enabled(r.meta.code) && r.meta.triggers.test(text));
+  return LIBRARIES.test(text) && rules.some((r) => selection.enabled(r.meta.code) && r.meta.triggers.test(text));
 }
 
 /** Lints one text with fresh state; for the CLI and tests. */

@@ -125,19 +125,28 @@ export class FileModel {
     const out: ModuleClass[] = [];
     const seen = new Set([name]);
     let frontier = [name];
+    // Direct subclasses by base name, built once: the analyzer asks for every class of the file.
+    if (!this.derived) {
+      this.derived = new Map();
+      for (const cls of this.classes.values()) for (const b of new Set(cls.bases)) this.derived.set(b, [...(this.derived.get(b) ?? []), cls]);
+    }
     while (frontier.length) {
-      const next: string[] = [];
-      for (const cls of this.classes.values()) {
-        if (!seen.has(cls.name) && cls.bases.some((b) => frontier.includes(b))) {
+      const level: ModuleClass[] = [];
+      for (const f of frontier) {
+        for (const cls of this.derived.get(f) ?? []) {
+          if (seen.has(cls.name)) continue;
           seen.add(cls.name);
-          out.push(cls);
-          next.push(cls.name);
+          level.push(cls);
         }
       }
-      frontier = next;
+      level.sort((a, b) => a.node.startIndex - b.node.startIndex);
+      out.push(...level);
+      frontier = level.map((c) => c.name);
     }
     return out;
   }
+
+  private derived: Map<string, ModuleClass[]> | undefined;
 
   /** Classes of this file the given one derives from. */
   superclassesOf(name: string): ModuleClass[] {
@@ -280,7 +289,7 @@ export class FileModel {
           return false;
         }
         return true;
-      });
+      }, MEMBER_NODE_TYPES);
       if (methodName === '__init__') this.collectSubmodules(def, selfName, cls);
     }
     return cls;
@@ -301,6 +310,8 @@ export class FileModel {
     });
   }
 }
+
+const MEMBER_NODE_TYPES = new Set(['attribute', 'call', 'class_definition']);
 
 /** Ways a class reaches all of its submodules without naming them. */
 const DYNAMIC_ACCESS = new Set(['children', 'named_children', 'modules', 'named_modules', '_modules', '__dict__', 'apply']);

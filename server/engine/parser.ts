@@ -70,6 +70,28 @@ export function lineStarts(text: string): number[] {
 }
 
 /**
+ * Line starts after replacing [start, oldEnd) with `insertedLength` characters. A line start is one past a break
+ * character (\n, or \r not followed by \n). Breaks before start-1 are unchanged, breaks at or after oldEnd+1 are
+ * shifted, and the breaks in between (including a \r\n the edit splits or joins) are found by rescanning.
+ */
+function updateLineStarts(starts: number[], text: string, start: number, oldEnd: number, insertedLength: number): number[] {
+  const delta = insertedLength - (oldEnd - start);
+  const out: number[] = [];
+  for (const s of starts) {
+    if (s > start - 1) break;
+    out.push(s);
+  }
+  if (out.length === 0) out.push(0);
+  const scanEnd = Math.min(text.length - 1, start + insertedLength);
+  for (let i = Math.max(0, start - 1); i <= scanEnd; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) out.push(i + 1);
+  }
+  for (const s of starts) if (s >= oldEnd + 2) out.push(s + delta);
+  return out;
+}
+
+/**
  * A Python document with its syntax tree. Edits re-parse incrementally: the old tree is edited in place
  * and handed to the parser, which reuses every subtree the edit did not touch.
  * Trees live in wasm memory, so `dispose()` must be called when the document goes away.
@@ -132,8 +154,8 @@ export class SourceFile {
     const startPosition = toPoint(this.positionAt(startIndex));
     const oldEndPosition = toPoint(this.positionAt(oldEndIndex));
     const text = this.text.slice(0, startIndex) + newText + this.text.slice(oldEndIndex);
+    this.starts = updateLineStarts(this.starts, text, startIndex, oldEndIndex, newText.length);
     this.text = text;
-    this.starts = lineStarts(text);
     const newEndIndex = startIndex + newText.length;
     const edit: Edit = { startIndex, oldEndIndex, newEndIndex, startPosition, oldEndPosition, newEndPosition: toPoint(this.positionAt(newEndIndex)) };
     const old = this.tree;

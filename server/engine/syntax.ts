@@ -58,15 +58,18 @@ export function isFalseLiteral(node: Node | null): boolean {
   return node?.type === 'false' || (node?.type === 'integer' && node.text === '0') || node?.type === 'none';
 }
 
-/** Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip children. */
-export function walk(root: Node, visit: (node: Node) => boolean | void): void {
+/**
+ * Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip
+ * children. With `types`, only nodes of those types are visited: the others are never materialised as JS
+ * objects, which is most of the cost of walking a web-tree-sitter tree.
+ */
+export function walk(root: Node, visit: (node: Node) => boolean | void, types?: ReadonlySet<string>): void {
   const cursor = root.walk();
   try {
     let descend = true;
     for (;;) {
       if (descend) {
-        const node = cursor.currentNode;
-        descend = visit(node) !== false;
+        descend = types && !types.has(cursor.nodeType) ? true : visit(cursor.currentNode) !== false;
         if (descend && cursor.gotoFirstChild()) continue;
       }
       if (cursor.gotoNextSibling()) {
@@ -75,7 +78,7 @@ export function walk(root: Node, visit: (node: Node) => boolean | void): void {
       }
       let climbed = false;
       while (cursor.gotoParent()) {
-        if (cursor.currentNode.id === root.id) break;
+        if (cursor.nodeId === root.id) break;
         if (cursor.gotoNextSibling()) {
           climbed = true;
           break;

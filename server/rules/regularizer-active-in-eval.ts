@@ -47,7 +47,7 @@ export const regularizerActiveInEval: Rule = {
     return {
       call(node) {
         const scope = context.moduleMethod(node);
-        if (!scope || scope.methodName === '__init__') return;
+        if (!scope || !mayRunInEval(scope)) return;
         if (underTrainingGuard(node, scope)) return;
         const fn = node.childForFieldName('function');
         if (!fn) return;
@@ -72,6 +72,11 @@ export const regularizerActiveInEval: Rule = {
     };
   },
 };
+
+/** `__init__` builds the model, and Lightning calls `training_step` in training only. */
+function mayRunInEval(scope: MethodScope): boolean {
+  return scope.methodName !== '__init__' && scope.methodName !== 'training_step';
+}
 
 /** Is the call reached only in training: inside `if self.training:`, or after an early `if not self.training: return`? */
 function underTrainingGuard(node: Node, scope: MethodScope): boolean {
@@ -154,7 +159,7 @@ function functional(context: RuleContext, call: Node, fn: Node, spec: Regularize
   const flag = `${scope.selfName}.training`;
   if (arg === 'absent') {
     if (!training.default) return;
-    const edit = positionalTrainingFix(context, call, spec, flag) ?? appendKeyword(context, call, `${training.name}=${flag}`);
+    const edit = appendKeyword(context, call, `${training.name}=${flag}`);
     context.report({
       node: call,
       messageId: 'functionalDefault',
@@ -171,12 +176,6 @@ function functional(context: RuleContext, call: Node, fn: Node, spec: Regularize
       fix: { applicability: 'safe', title: `Pass \`${training.name}=${flag}\``, edits: [context.edit(arg.node, flag)] },
     });
   }
-}
-
-/** `torch.dropout(x, p)` has no keyword-friendly default: when positional arguments stop right before it, continue positionally. */
-function positionalTrainingFix(context: RuleContext, call: Node, spec: RegularizerSpec, flag: string): TextEdit | null {
-  if (!spec.qualifiedName.startsWith('torch.') || spec.qualifiedName.startsWith(F)) return null;
-  return appendKeyword(context, call, `${spec.training!.name}=${flag}`);
 }
 
 function attention(context: RuleContext, call: Node, spec: RegularizerSpec, scope: MethodScope): void {
@@ -280,7 +279,7 @@ function drawsRandom(context: RuleContext, cond: Node): boolean {
 function layerSkip(context: RuleContext, node: Node, cond: Node | null | undefined): void {
   if (!cond) return;
   const scope = context.moduleMethod(node);
-  if (!scope || scope.methodName === '__init__') return;
+  if (!scope || !mayRunInEval(scope)) return;
   if (!drawsRandom(context, cond)) return;
   if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return;
   let loop: Node | null = null;

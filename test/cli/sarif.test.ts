@@ -13,7 +13,6 @@ interface SarifRegion {
   endColumn: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Sarif = any;
 
 function sarif(args: string[], cwd: string): { code: number | null; log: Sarif } {

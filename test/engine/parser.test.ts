@@ -99,3 +99,25 @@ test('two broken classes in a row still leave the third one checked', () => {
   assert.ok(lines.includes(src.split('\n').findIndex((l) => l.includes('0.3'))), JSON.stringify(lines));
   assert.ok(lines.includes(9), 'class B, between the two broken classes, is checked');
 });
+
+test('line bookkeeping survives edits that split and join \\r\\n pairs', () => {
+  const file = new SourceFile('a\r\nb\rc\nd');
+  const r = rng(11);
+  const pieces = ['\r', '\n', '\r\n', 'x', '', 'y\rz'];
+  try {
+    for (let i = 0; i < 500; i++) {
+      const start = Math.floor(r.next().value * (file.text.length + 1));
+      const end = Math.min(file.text.length, start + Math.floor(r.next().value * 3));
+      file.applyChange({ start: file.positionAt(start), end: file.positionAt(end) }, pieces[Math.floor(r.next().value * pieces.length)]);
+      const fresh = new SourceFile(file.text);
+      try {
+        assert.equal(file.lineCount, fresh.lineCount, JSON.stringify(file.text));
+        for (let o = 0; o <= file.text.length; o++) assert.deepEqual(file.positionAt(o), fresh.positionAt(o));
+      } finally {
+        fresh.dispose();
+      }
+    }
+  } finally {
+    file.dispose();
+  }
+});

@@ -48,3 +48,4 @@ class Block(nn.Module):
 
     def forward_with_splat(self, x, **kwargs):
         return F.dropout(x, self.p, **kwargs)
+

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { FileChangeType } from 'vscode-languageserver-protocol';
+import { codes, TestClient, tempProject, VSCODE_CAPABILITIES } from './client';
+import { BLOCK } from './fixtures';
+
+const ALL = ['RG007@7', 'RG006@10'];
+
+test('pyproject.toml [tool.reglens] applies to the files below it', async () => {
+  const project = tempProject({
+    'pyproject.toml': '[project]\nname = "demo"\n\n[tool.reglens]\nselect = ["RG007"]\n\n[tool.reglens.severity]\nRG007 = "error"\n',
+    'pkg/sub/model.py': BLOCK,
+  });
+  const client = await TestClient.start();
+  try {
+    client.open(project.uri('pkg/sub/model.py'), BLOCK);
+    const diagnostics = await client.diagnostics(project.uri('pkg/sub/model.py'), 1);
+    assert.deepEqual(codes(diagnostics), ['RG007@7']);
+    assert.equal(diagnostics[0].severity, 1 /* Error */);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('a changed pyproject.toml is re-read when the client reports it, and every open file is re-analysed', async () => {
+  const project = tempProject({ 'a.py': BLOCK, 'nested/b.py': BLOCK });
+  const client = await TestClient.start();
+  try {
+    const a = project.uri('a.py');
+    const b = project.uri('nested/b.py');
+    client.open(a, BLOCK);
+    client.open(b, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(a, 1)), ALL);
+    assert.deepEqual(codes(await client.diagnostics(b, 1)), ALL);
+
+    project.write('pyproject.toml', '[tool.reglens]\nignore = ["RG006"]\n');
+    let nextA = client.nextDiagnostics(a);
+    let nextB = client.nextDiagnostics(b);
+    client.pyprojectChanged(project.uri('pyproject.toml'), FileChangeType.Created);
+    assert.deepEqual(codes(await nextA), ['RG007@7']);
+    assert.deepEqual(codes(await nextB), ['RG007@7']);
+
+    // Edits keep using the new configuration (it is cached, not re-read per keystroke).
+    client.change(a, 2, [{ range: { start: { line: 11, character: 0 }, end: { line: 11, character: 0 } }, text: '        # comment\n' }]);
+    assert.deepEqual(codes(await client.diagnostics(a, 2)), ['RG007@7']);
+
+    project.write('pyproject.toml', '[tool.reglens]\nignore = ["RG007"]\n');
+    nextA = client.nextDiagnostics(a);
+    nextB = client.nextDiagnostics(b);
+    client.pyprojectChanged(project.uri('pyproject.toml'));
+    assert.deepEqual(codes(await nextA), ['RG006@10']);
+    assert.deepEqual(codes(await nextB), ['RG006@10']);
+
+    fs.rmSync(project.path('pyproject.toml'));
+    nextA = client.nextDiagnostics(a);
+    nextB = client.nextDiagnostics(b);
+    client.pyprojectChanged(project.uri('pyproject.toml'), FileChangeType.Deleted);
+    assert.deepEqual(codes(await nextA), ALL);
+    assert.deepEqual(codes(await nextB), ALL);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('settings are pulled per document, and re-pulled on didChangeConfiguration', async () => {
+  const project = tempProject({ 'a.py': BLOCK });
+  let settings: Record<string, unknown> = { enable: true, select: [], ignore: ['RG007'], severity: {}, configurationPreference: 'editorFirst' };
+  const client = await TestClient.start({ settings: () => settings });
+  try {
+    const uri = project.uri('a.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG006@10']);
+    assert.ok(client.configurationRequests.some((item) => item.section === 'reglens' && item.scopeUri === uri), JSON.stringify(client.configurationRequests));
+
+    settings = { ...settings, ignore: [], severity: { RG006: 'error' } };
+    const next = client.nextDiagnostics(uri);
+    client.configurationChanged({ reglens: settings });
+    const diagnostics = await next;
+    assert.deepEqual(codes(diagnostics), ALL);
+    assert.equal(diagnostics.find((d) => d.code === 'RG006')!.severity, 1 /* Error */);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('reglens.enable=false publishes no problems until it is turned back on', async () => {
+  const project = tempProject({ 'a.py': BLOCK });
+  let settings: Record<string, unknown> = { enable: false };
+  const client = await TestClient.start({ settings: () => settings });
+  try {
+    const uri = project.uri('a.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(await client.diagnostics(uri, 1), []);
+    client.change(uri, 2, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '# edited\n' }]);
+    assert.deepEqual(await client.diagnostics(uri, 2), []);
+    const actions = await client.codeActions(uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, [], ['source.fixAll']);
+    assert.deepEqual(actions, [], 'no fix-all while disabled');
+
+    settings = { enable: true };
+    const next = client.nextDiagnostics(uri);
+    client.configurationChanged(null);
+    assert.deepEqual(codes(await next), ['RG007@8', 'RG006@11']);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('reglens.configurationPreference decides between editor settings and pyproject.toml', async () => {
+  const project = tempProject({ 'pyproject.toml': '[tool.reglens]\nignore = ["RG006"]\n', 'a.py': BLOCK });
+  let settings: Record<string, unknown> = { ignore: ['RG007'], configurationPreference: 'editorFirst' };
+  const client = await TestClient.start({ settings: () => settings });
+  const uri = project.uri('a.py');
+  const reconfigure = async (next: Record<string, unknown>) => {
+    settings = next;
+    const published = client.nextDiagnostics(uri);
+    client.configurationChanged(null);
+    return codes(await published);
+  };
+  try {
+    client.open(uri, BLOCK);
+    // editorFirst: `ignore` is set in both; the editor's wins.
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG006@10']);
+    assert.deepEqual(await reconfigure({ ignore: ['RG007'], configurationPreference: 'filesystemFirst' }), ['RG007@7']);
+    // editorOnly: pyproject.toml is not consulted at all.
+    assert.deepEqual(await reconfigure({ configurationPreference: 'editorOnly' }), ALL);
+    // A key set only in pyproject.toml applies under editorFirst.
+    assert.deepEqual(await reconfigure({ configurationPreference: 'editorFirst' }), ['RG007@7']);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('an invalid pyproject.toml gives exactly one warning and the default rules', async () => {
+  const project = tempProject({
+    'pyproject.toml': '[tool.reglens]\nselect = "RG006"\n',
+    'a.py': BLOCK,
+    'pkg/b.py': BLOCK,
+  });
+  const client = await TestClient.start();
+  try {
+    const a = project.uri('a.py');
+    const b = project.uri('pkg/b.py');
+    client.open(a, BLOCK);
+    client.open(b, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(a, 1)), ALL);
+    assert.deepEqual(codes(await client.diagnostics(b, 1)), ALL);
+    for (let version = 2; version <= 6; version++) {
+      client.change(a, version, [{ range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, text: ' ' }]);
+      await client.diagnostics(a, version);
+    }
+    // The same (still broken) file reported again by the client is not a new problem.
+    let next = [client.nextDiagnostics(a), client.nextDiagnostics(b)];
+    client.pyprojectChanged(project.uri('pyproject.toml'));
+    for (const diagnostics of await Promise.all(next)) assert.deepEqual(codes(diagnostics), ALL);
+    await client.sync();
+    assert.equal(client.messages.length, 1, JSON.stringify(client.messages));
+    assert.equal(client.messages[0].type, 2 /* Warning */);
+    assert.ok(client.messages[0].message.includes(project.path('pyproject.toml')), client.messages[0].message);
+    assert.match(client.messages[0].message, /select/);
+
+    // Broken TOML is another problem, reported once more; the server keeps working with the defaults.
+    project.write('pyproject.toml', '[tool.reglens\nselect = [\n');
+    next = [client.nextDiagnostics(a), client.nextDiagnostics(b)];
+    client.pyprojectChanged(project.uri('pyproject.toml'));
+    for (const diagnostics of await Promise.all(next)) assert.deepEqual(codes(diagnostics), ALL);
+    await client.sync();
+    assert.equal(client.messages.length, 2, JSON.stringify(client.messages));
+    assert.match(client.messages[1].message, /invalid TOML/);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('invalid editor settings give one warning and the defaults', async () => {
+  const project = tempProject({ 'a.py': BLOCK, 'b.py': BLOCK });
+  const client = await TestClient.start({ settings: () => ({ enable: true, select: ['dropout'], severity: { RG006: 'loud' } }) });
+  try {
+    client.open(project.uri('a.py'), BLOCK);
+    client.open(project.uri('b.py'), BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(project.uri('a.py'), 1)), ALL);
+    assert.deepEqual(codes(await client.diagnostics(project.uri('b.py'), 1)), ALL);
+    await client.sync();
+    assert.equal(client.messages.length, 1, JSON.stringify(client.messages));
+    assert.equal(client.messages[0].type, 2 /* Warning */);
+    assert.match(client.messages[0].message, /reglens\.select/);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('in an untrusted workspace pyproject.toml is never read', async () => {
+  const project = tempProject({ 'pyproject.toml': '[tool.reglens]\nignore = ["RG006"]\n', 'a.py': BLOCK });
+  const client = await TestClient.start({ initializationOptions: { workspaceTrusted: false } });
+  try {
+    const uri = project.uri('a.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ALL);
+    const next = client.nextDiagnostics(uri);
+    client.pyprojectChanged(project.uri('pyproject.toml'));
+    client.configurationChanged(null);
+    assert.deepEqual(codes(await next), ALL);
+    await client.sync();
+    assert.ok(!client.registrations.some((r) => r.method === 'workspace/didChangeWatchedFiles'));
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('a client without workspace/configuration pushes settings in initializationOptions and didChangeConfiguration', async () => {
+  const project = tempProject({ 'a.py': BLOCK });
+  const capabilities = { ...VSCODE_CAPABILITIES, workspace: { ...VSCODE_CAPABILITIES.workspace, configuration: false } };
+  const client = await TestClient.start({ capabilities, initializationOptions: { settings: { reglens: { ignore: ['RG006'] } } } });
+  try {
+    const uri = project.uri('a.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
+    const next = client.nextDiagnostics(uri);
+    client.configurationChanged({ reglens: { ignore: ['RG007'] } });
+    assert.deepEqual(codes(await next), ['RG006@10']);
+    assert.deepEqual(client.configurationRequests, [], 'the server must not pull from a client that cannot answer');
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
