@@ -302,7 +302,7 @@ export class ReglensServer {
 
   private codeAction(params: CodeActionParams, token: CancellationToken): CodeAction[] {
     const doc = this.docs.get(params.textDocument.uri);
-    if (!doc) return [];
+    if (!doc || token.isCancellationRequested) return [];
     this.ensureFresh(doc);
     if (!doc.config?.enable || !doc.sourceFile) return [];
     const only = params.context.only;
