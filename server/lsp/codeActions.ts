@@ -1,11 +1,11 @@
 import { CodeActionKind, type CodeAction, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { applyEdits, fixText } from '../engine/analyze';
 import { noqaComments } from '../engine/noqa';
-import { SourceFile, type Node } from '../engine/parser';
-import { syntaxErrorCount } from '../engine/analyze';
+import type { Node, SourceFile } from '../engine/parser';
 import type { Finding } from '../engine/types';
 import { findingFor, SOURCE } from './diagnostics';
 import type { OpenDocument } from './documents';
+import { errorCount, parseEdited } from './syntaxCheck';
 
 /** Kind of the fix-all action, so that `"editor.codeActionsOnSave": { "source.fixAll.reglens": "explicit" }` can pick it. */
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
@@ -74,18 +74,21 @@ export function fixAllAction(doc: OpenDocument, options: CodeActionOptions): Cod
   };
 }
 
-/** A fix is offered only when its edits do not overlap and applying it does not add a syntax error. */
+/**
+ * A fix is offered only when its edits do not overlap and applying them to a copy does not add a syntax error.
+ * The verdict is kept for the analysed version: the editor asks again on every cursor move.
+ */
 function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding): boolean {
   const cached = doc.fixVerdicts.get(finding);
   if (cached !== undefined) return cached;
   let ok = false;
   const candidate = applyEdits(file, finding.fix!.edits);
   if (candidate !== null) {
-    const check = new SourceFile(candidate);
+    const check = parseEdited(file, finding.fix!.edits, candidate);
     try {
-      ok = syntaxErrorCount(check) <= doc.syntaxErrors();
+      ok = errorCount(check) <= doc.syntaxErrors();
     } finally {
-      check.dispose();
+      check.delete();
     }
   }
   doc.fixVerdicts.set(finding, ok);

@@ -1,7 +1,8 @@
-import { Analyzer, MAX_FILE_BYTES, syntaxErrorCount } from '../engine/analyze';
+import { Analyzer, MAX_FILE_BYTES } from '../engine/analyze';
 import { lineStarts, SourceFile } from '../engine/parser';
 import type { Finding, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
+import { errorCount } from './syntaxCheck';
 
 /**
  * One open document: its text, kept parsed in a `SourceFile` that every content change re-parses incrementally,
@@ -127,10 +128,10 @@ export class OpenDocument {
     this.dirty = false;
   }
 
-  /** syntaxErrorCount of the current text, computed once per analysed version. */
+  /** Syntax errors in the current text, counted once per analysed version. */
   syntaxErrors(): number {
     if (!this.file) return 0;
-    this.baselineErrors ??= syntaxErrorCount(this.file);
+    this.baselineErrors ??= errorCount(this.file.tree);
     return this.baselineErrors;
   }
 

@@ -101,6 +101,8 @@ export class TestClient {
   ) {
     this.settings = options.settings ?? (() => ({}));
     child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    // A server that died must fail the test that uses it, not crash the test process with EPIPE.
+    child.stdin.on('error', () => undefined);
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
       this.published.push(p);
@@ -130,13 +132,18 @@ export class TestClient {
     const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     const client = new TestClient(child, connection, options);
-    client.initializeResult = await connection.sendRequest(InitializeRequest.type, {
+    const initialized = connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
       capabilities: options.capabilities ?? VSCODE_CAPABILITIES,
       initializationOptions: options.initializationOptions,
       workspaceFolders: null,
     });
+    const died = client.exited.then((code) => {
+      throw new Error(`the server exited with code ${code} before answering initialize:\n${client.stderr}`);
+    });
+    died.catch(() => undefined); // Once initialize is answered, a later exit is the test's business.
+    client.initializeResult = await Promise.race([initialized, died]);
     await connection.sendNotification(InitializedNotification.type, {});
     return client;
   }
