@@ -1,9 +1,8 @@
 import { RuleSelection } from './config';
 import { FileModel } from './model';
 import { isSuppressed, suppressions } from './noqa';
-import { SourceFile, type Node } from './parser';
+import { nodeRange, SourceFile, treeErrorCount, type Node } from './parser';
 import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor, type VisitedNodeType } from './rule';
-import { rangeOf } from './rule';
 import { comparePositions, type Finding, type Range, type TextEdit } from './types';
 import { walk } from './syntax';
 import { rules as allRules } from '../rules';
@@ -30,7 +29,7 @@ export class Analyzer {
 
   /** Every finding of the enabled rules, with noqa comments applied, in document order. */
   analyze(file: SourceFile, selection: RuleSelection): Finding[] {
-    if (!this.rules.some((r) => selection.enabled(r.meta.code) && r.meta.triggers.test(file.text))) return [];
+    if (!mayHaveFindings(file.text, selection, this.rules)) return [];
     const raw = this.rawFindings(file);
     const suppressed = suppressions(file);
     const out: Finding[] = [];
@@ -215,7 +214,7 @@ class StatementRunner {
       model,
       report: (r: Report) => this.bucket.push(toFinding(rule, r)),
       moduleMethod: (node) => methodScope(model, node),
-      edit: (node, newText) => ({ range: rangeOf(node), newText }),
+      edit: (node, newText) => ({ range: nodeRange(node), newText }),
       insertAt: (offset, text) => {
         const p = file.positionAt(offset);
         return { range: { start: p, end: p }, newText: text };
@@ -228,7 +227,7 @@ function toFinding(rule: Rule, r: Report): Finding {
   const template = rule.meta.messages[r.messageId];
   if (template === undefined) throw new Error(`${rule.meta.code} has no message "${r.messageId}"`);
   const message = template.replace(/\{(\w+)\}/g, (_, k: string) => String(r.data?.[k] ?? `{${k}}`));
-  const range = r.range ?? (r.node ? rangeOf(r.node) : undefined);
+  const range = r.range ?? (r.node ? nodeRange(r.node) : undefined);
   if (!range) throw new Error(`${rule.meta.code} reported without a node or range`);
   return {
     code: rule.meta.code,
@@ -272,13 +271,7 @@ export function applyEdits(file: SourceFile, edits: readonly TextEdit[]): string
 
 /** Number of syntax errors, so a fix can be refused when it would make the file parse worse. */
 export function syntaxErrorCount(file: SourceFile): number {
-  if (!file.tree.rootNode.hasError) return 0;
-  let n = 0;
-  walk(file.tree.rootNode, (node) => {
-    if (node.isError || node.isMissing) n++;
-    return node.hasError;
-  });
-  return n;
+  return treeErrorCount(file.tree);
 }
 
 export interface FixResult {
@@ -311,9 +304,9 @@ export function fixText(text: string, selection: RuleSelection, options: { unsaf
       for (const f of fixable) {
         const candidate = applyEdits(file, [...edits, ...f.fix!.edits]);
         if (candidate === null) continue;
-        const check = new SourceFile(candidate);
-        const worse = syntaxErrorCount(check) > baseline;
-        check.dispose();
+        const check = file.parseEdited([...edits, ...f.fix!.edits], candidate);
+        const worse = treeErrorCount(check) > baseline;
+        check.delete();
         if (worse) {
           rejected.add(fixKey(f));
           continue;

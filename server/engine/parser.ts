@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Edit, type Node, type Point, type Tree } from 'web-tree-sitter';
-import type { Position, Range } from './types';
+import { walk } from './syntax';
+import type { Position, Range, TextEdit } from './types';
 
 export type { Node, Tree };
 
@@ -172,9 +173,57 @@ export class SourceFile {
     old.delete();
   }
 
+  /**
+   * Parses `after` (this text with `edits` applied) from a copy of this tree edited as an editor would: an
+   * incremental re-parse, so checking a fix in a large file costs milliseconds rather than a full parse. Edits
+   * must not overlap. The caller deletes the returned tree.
+   */
+  parseEdited(edits: readonly TextEdit[], after: string): Tree {
+    const copy = this.tree.copy();
+    try {
+      // From the last edit to the first, so each edit's positions are still those of the original text.
+      const spans = edits
+        .map((e) => ({ start: this.offsetAt(e.range.start), end: this.offsetAt(e.range.end), text: e.newText }))
+        .sort((a, b) => b.start - a.start);
+      for (const span of spans) {
+        const startPosition = toPoint(this.positionAt(span.start));
+        copy.edit({
+          startIndex: span.start,
+          oldEndIndex: span.end,
+          newEndIndex: span.start + span.text.length,
+          startPosition,
+          oldEndPosition: toPoint(this.positionAt(span.end)),
+          newEndPosition: advance(startPosition, span.text),
+        });
+      }
+      return parseOrThrow(after, copy);
+    } finally {
+      copy.delete();
+    }
+  }
+
   dispose(): void {
     this.tree.delete();
   }
+}
+
+/** The point after inserting `text` at `start`. */
+function advance(start: Point, text: string): Point {
+  const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+  if (lastBreak < 0) return { row: start.row, column: start.column + text.length };
+  const breaks = text.match(/\r\n|\r|\n/g)!.length;
+  return { row: start.row + breaks, column: text.length - lastBreak - 1 };
+}
+
+/** Syntax errors in a tree: ERROR and MISSING nodes. A fix may not raise this number. */
+export function treeErrorCount(tree: Tree): number {
+  if (!tree.rootNode.hasError) return 0;
+  let n = 0;
+  walk(tree.rootNode, (node) => {
+    if (node.isError || node.isMissing) n++;
+    return node.hasError;
+  });
+  return n;
 }
 
 function toPoint(p: Position): Point {

@@ -1,6 +1,6 @@
 import type { ModuleClass, FileModel } from './model';
 import { firstParameter } from './model';
-import { nodeRange, type Node, type SourceFile } from './parser';
+import type { Node, SourceFile } from './parser';
 import type { Applicability, Range, RelatedLocation, Severity, TextEdit } from './types';
 
 /**
@@ -107,8 +107,4 @@ export function methodScope(model: FileModel, node: Node): MethodScope | undefin
     }
   }
   return undefined;
-}
-
-export function rangeOf(node: Node): Range {
-  return nodeRange(node);
 }

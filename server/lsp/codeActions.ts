@@ -1,11 +1,10 @@
 import { CodeActionKind, type CodeAction, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { applyEdits, fixText } from '../engine/analyze';
 import { noqaComments } from '../engine/noqa';
-import type { Node, SourceFile } from '../engine/parser';
+import { treeErrorCount, type Node, type SourceFile } from '../engine/parser';
 import type { Finding } from '../engine/types';
 import { findingFor, SOURCE } from './diagnostics';
 import type { OpenDocument } from './documents';
-import { errorCount, parseEdited } from './syntaxCheck';
 
 /** Kind of the fix-all action, so that `"editor.codeActionsOnSave": { "source.fixAll.reglens": "explicit" }` can pick it. */
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
@@ -84,9 +83,9 @@ function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding):
   let ok = false;
   const candidate = applyEdits(file, finding.fix!.edits);
   if (candidate !== null) {
-    const check = parseEdited(file, finding.fix!.edits, candidate);
+    const check = file.parseEdited(finding.fix!.edits, candidate);
     try {
-      ok = errorCount(check) <= doc.syntaxErrors();
+      ok = treeErrorCount(check) <= doc.syntaxErrors();
     } finally {
       check.delete();
     }

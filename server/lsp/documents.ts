@@ -1,8 +1,7 @@
 import { Analyzer, MAX_FILE_BYTES } from '../engine/analyze';
-import { lineStarts, SourceFile } from '../engine/parser';
+import { lineStarts, SourceFile, treeErrorCount } from '../engine/parser';
 import type { Finding, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
-import { errorCount } from './syntaxCheck';
 
 /**
  * One open document: its text, kept parsed in a `SourceFile` that every content change re-parses incrementally,
@@ -131,7 +130,7 @@ export class OpenDocument {
   /** Syntax errors in the current text, counted once per analysed version. */
   syntaxErrors(): number {
     if (!this.file) return 0;
-    this.baselineErrors ??= errorCount(this.file.tree);
+    this.baselineErrors ??= treeErrorCount(this.file.tree);
     return this.baselineErrors;
   }
 

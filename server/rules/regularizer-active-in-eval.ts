@@ -216,7 +216,7 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
   const callee = ctor.childForFieldName('function')!.text;
   const inputs = callArguments(call);
   let fix = null;
-  const functionalName = spec.functional ? functionalPath(context, spec.functional) : null;
+  const functionalName = spec.functional ? context.model.imports.aliasFor(`${F}.${spec.functional}`) : null;
   if (functionalName && inputs.length === 1 && inputs[0].type !== 'keyword_argument' && !inputs[0].type.endsWith('splat')) {
     const args = [inputs[0].text];
     const rate = findArgument(ctor, spec.rate);
@@ -229,12 +229,6 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
     }
   }
   context.report({ node: call, messageId: 'moduleInForward', data: { callee, method: scope.methodName }, fix });
-}
-
-/** How this file can name `torch.nn.functional.<name>` with the imports it already has. */
-function functionalPath(context: RuleContext, name: string): string | null {
-  const alias = context.model.imports.aliasFor(`${F}.${name}`);
-  return alias;
 }
 
 function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodScope): void {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { lineStarts } from '../../server/engine/parser';
 import {
   CodeActionRequest,
   ConfigurationRequest,
@@ -239,15 +240,7 @@ export class TestClient {
 
 /** Applies LSP text edits the way an editor does (all ranges refer to the original text). */
 export function applyTextEdits(text: string, edits: readonly TextEdit[]): string {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) starts.push(i + 1);
-    else if (c === 13) {
-      if (text.charCodeAt(i + 1) === 10) i++;
-      starts.push(i + 1);
-    }
-  }
+  const starts = lineStarts(text);
   const offsetAt = (p: Position): number => {
     if (p.line >= starts.length) return text.length;
     let end = p.line + 1 < starts.length ? starts[p.line + 1] : text.length;
