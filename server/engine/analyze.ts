@@ -148,7 +148,8 @@ function blankLines(file: SourceFile, ranges: [number, number][]): string {
 }
 
 function contextSignature(model: FileModel): string {
-  const parts = [model.imports.signature()];
+  // What each class's `forward` returns: a block's findings change when its attention gains or loses a dropout.
+  const parts = [model.imports.signature(), model.forward.signature()];
   for (const cls of model.classes.values()) parts.push(`${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}`);
   for (const fn of model.functions.values()) parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
   return parts.join('|');

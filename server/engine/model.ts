@@ -1,4 +1,5 @@
 import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
+import { ForwardAnalysis } from './forward';
 import { ImportTable } from './imports';
 import type { Node, SourceFile } from './parser';
 import { numericLiteral, walk } from './syntax';
@@ -106,6 +107,13 @@ export class FileModel {
     for (const [name, { node, bases }] of raw) {
       this.classes.set(name, this.buildClass(name, node, bases, isModule.get(name) ?? false, closed.get(name) ?? false));
     }
+  }
+
+  private forwardAnalysis: ForwardAnalysis | undefined;
+
+  /** Data flow through the methods of the file's module classes, and what each class's `forward` returns; built on first use. */
+  get forward(): ForwardAnalysis {
+    return (this.forwardAnalysis ??= new ForwardAnalysis(this));
   }
 
   /** The module class whose body contains the node, if the node sits inside a method of an `nn.Module`. */

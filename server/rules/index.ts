@@ -3,8 +3,21 @@ import { regularizerActiveInEval } from './regularizer-active-in-eval';
 import { unusedRegularizer } from './unused-regularizer';
 import { suspiciousRate } from './suspicious-rate';
 import { dropoutResultDiscarded } from './dropout-result-discarded';
+import { dropoutBeforeFusion } from './dropout-before-fusion';
+import { missingSublayerDropout } from './missing-sublayer-dropout';
+import { dropoutBeforeSoftmax } from './dropout-before-softmax';
+import { doubleDropout } from './double-dropout';
 
 /** Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run docs`. */
-export const rules: readonly Rule[] = [regularizerActiveInEval, unusedRegularizer, suspiciousRate, dropoutResultDiscarded].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
+export const rules: readonly Rule[] = [
+  dropoutBeforeFusion,
+  missingSublayerDropout,
+  regularizerActiveInEval,
+  unusedRegularizer,
+  suspiciousRate,
+  dropoutBeforeSoftmax,
+  doubleDropout,
+  dropoutResultDiscarded,
+].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 
 export const ruleByCode = new Map(rules.map((r) => [r.meta.code, r]));

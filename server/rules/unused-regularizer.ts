@@ -1,6 +1,6 @@
 import type { ModuleClass, Submodule } from '../engine/model';
 import type { Rule, RuleContext } from '../engine/rule';
-import type { TextEdit } from '../engine/types';
+import { deleteStatement } from '../engine/edits';
 
 export const unusedRegularizer: Rule = {
   meta: {
@@ -79,24 +79,7 @@ function isUsed(sub: Submodule, family: ModuleClass[]): boolean {
   return false;
 }
 
-/** Deletes the statement's whole lines when it stands alone on them; `pass` keeps a block that would become empty. */
 function removal(context: RuleContext, sub: Submodule, onlyAssignment: boolean) {
-  if (!onlyAssignment) return null;
-  const stmt = sub.statement;
-  const file = context.file;
-  const startLine = stmt.startPosition.row;
-  const endLine = stmt.endPosition.row;
-  const before = file.lineText(startLine).slice(0, stmt.startPosition.column);
-  const after = file.lineText(endLine).slice(stmt.endPosition.column);
-  if (before.trim() !== '' || !/^\s*(#.*)?$/.test(after)) return null;
-  const block = stmt.parent;
-  const siblings = block?.namedChildren.filter((n) => n && n.type !== 'comment') ?? [];
-  let edit: TextEdit;
-  if (siblings.length === 1) {
-    edit = { range: { start: { line: startLine, character: stmt.startPosition.column }, end: { line: endLine, character: file.lineText(endLine).length } }, newText: 'pass' };
-  } else {
-    const end = endLine + 1 < file.lineCount ? { line: endLine + 1, character: 0 } : { line: endLine, character: file.lineText(endLine).length };
-    edit = { range: { start: { line: startLine, character: 0 }, end }, newText: '' };
-  }
-  return { applicability: 'unsafe' as const, title: `Remove the unused \`self.${sub.name}\``, edits: [edit] };
+  const edit = onlyAssignment ? deleteStatement(context.file, sub.statement) : null;
+  return edit ? { applicability: 'unsafe' as const, title: `Remove the unused \`self.${sub.name}\``, edits: [edit] } : null;
 }

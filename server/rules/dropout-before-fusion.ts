@@ -1,0 +1,121 @@
+import { indentOf, insertLineAfter, statementIn, unwrapCall, withFirstArgument, enclosingStatement } from '../engine/edits';
+import { within, type Fusion } from '../engine/forward';
+import type { Node } from '../engine/parser';
+import type { Rule, RuleContext } from '../engine/rule';
+
+export const dropoutBeforeFusion: Rule = {
+  meta: {
+    code: 'RG001',
+    name: 'dropout-before-fusion',
+    summary: 'Dropout is applied to the text embeddings before features of another modality are merged in, so those features skip dropout.',
+    explanation: [
+      'In a multimodal model (LLaVA, MiniMind-V, speech and video language models), the text token embeddings and the projected image (audio, video) features are merged into one sequence. When the embedding dropout runs *before* the merge, only the text tokens are regularized: the other modality reaches the decoder undropped, and the model learns to lean on it. Dropout inside the later decoder layers does not change that: the embedding-level dropout was meant for the whole input sequence.',
+      '',
+      'The rule follows `forward` and the helper methods it calls: text comes from a token embedding (`embed_tokens`, `wte`, `tok_embeddings`, `get_input_embeddings()`), another modality from a parameter or submodule named after it (`pixel_values`, `image_features`, `vision_proj`, `audio_encoder`…); a merge is `torch.cat`/`stack`, `masked_scatter`, index assignment (`h[mask] = feats`), `torch.where`, or a helper method that receives both. Learned prompts, query tokens and position embeddings are not another modality. It is silent when the merge comes first and dropout follows, or when a dropout is applied to the merged sequence.',
+      '',
+      'The fix (unsafe: the rate now covers more tokens, and may need retuning) removes the dropout from the embeddings and applies the same dropout to the merged sequence right after the merge; when the merge is conditional (`if pixel_values is not None:`), the dropout goes after the `if`, so the text-only path keeps its dropout.',
+    ].join('\n'),
+    wrong: [
+      'def forward(self, input_ids, pixel_values=None):',
+      '    h = self.dropout(self.embed_tokens(input_ids))',
+      '    if pixel_values is not None:',
+      '        image = self.vision_proj(self.vision_encoder(pixel_values))',
+      '        h = torch.cat([image, h], dim=1)',
+      '    return self.decoder(h)',
+    ].join('\n'),
+    right: [
+      'def forward(self, input_ids, pixel_values=None):',
+      '    h = self.embed_tokens(input_ids)',
+      '    if pixel_values is not None:',
+      '        image = self.vision_proj(self.vision_encoder(pixel_values))',
+      '        h = torch.cat([image, h], dim=1)',
+      '    h = self.dropout(h)',
+      '    return self.decoder(h)',
+    ].join('\n'),
+    defaultSeverity: 'warning',
+    fix: 'unsafe',
+    triggers: /drop/i,
+    messages: {
+      fusion: '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the {modality} features are merged into the sequence at line {mergeLine}{where}, after it. Apply the dropout to the merged sequence.',
+    },
+  },
+
+  create(context) {
+    return {
+      moduleClass(cls) {
+        const byDrop = new Map<number, Fusion[]>();
+        for (const flow of context.model.forward.classFlows(cls)) {
+          for (const f of flow.fusions) {
+            if (!within(cls, f.drop.call)) continue;
+            byDrop.set(f.drop.call.id, [...(byDrop.get(f.drop.call.id) ?? []), f]);
+          }
+        }
+        for (const fusions of byDrop.values()) {
+          // The same merge may be seen from several entry points and loop iterations; one covered sighting suffices.
+          const uncovered = fusions.filter((f) => !fusions.some((g) => g.covered && g.merge.id === f.merge.id));
+          if (uncovered.length === 0) continue;
+          const f = uncovered.sort((a, b) => a.merge.startIndex - b.merge.startIndex)[0];
+          const modality = f.modality;
+          context.report({
+            node: f.drop.call,
+            messageId: 'fusion',
+            data: { Modality: modality[0].toUpperCase() + modality.slice(1), modality, drop: f.drop.label, dropLine: f.drop.call.startPosition.row + 1, mergeLine: f.merge.startPosition.row + 1, where: helperNote(f) },
+            related: [{ range: context.edit(f.merge, '').range, message: `${modality} features merged here, after the dropout` }],
+            fix: dropAfterMerge(context, f, uncovered),
+          });
+        }
+      },
+    };
+  },
+};
+
+/** ` (in \`merge\`, called at line 48)` when the merge happens inside a helper method. */
+function helperNote(f: Fusion): string {
+  if (f.site.id === f.merge.id) return '';
+  let method: Node | null = f.merge.parent;
+  while (method && method.type !== 'function_definition') method = method.parent;
+  const name = method?.childForFieldName('name')?.text;
+  return name ? ` (in \`${name}\`, called at line ${f.site.startPosition.row + 1})` : '';
+}
+
+/** The variable the merged sequence is stored in: `h = torch.cat(…)`, `h[mask] = feats`, `h.masked_scatter_(…)`. */
+function fusedVariable(site: Node): string | null {
+  const parent = site.parent;
+  if (site.type === 'assignment') {
+    const left = site.childForFieldName('left');
+    const object = left?.type === 'subscript' ? left.childForFieldName('value') : left;
+    return object?.type === 'identifier' ? object.text : null;
+  }
+  if (parent?.type === 'assignment' && parent.childForFieldName('right')?.id === site.id) {
+    const left = parent.childForFieldName('left');
+    return left?.type === 'identifier' ? left.text : null;
+  }
+  if (parent?.type === 'expression_statement' && site.type === 'call') {
+    const fn = site.childForFieldName('function');
+    const object = fn?.type === 'attribute' ? fn.childForFieldName('object') : null;
+    return object?.type === 'identifier' && /_$/.test(fn?.childForFieldName('attribute')?.text ?? '') ? object.text : null;
+  }
+  return null;
+}
+
+function dropAfterMerge(context: RuleContext, f: Fusion, all: Fusion[]) {
+  const drop = f.drop.call;
+  const dropStatement = enclosingStatement(drop);
+  const block = dropStatement?.parent;
+  if (!dropStatement || !block) return null;
+  // Every merge of this dropout must land in the same variable, after the same statement of the dropout's block.
+  const sites = [...new Set(all.map((g) => g.site))];
+  const anchors = sites.map((s) => statementIn(block, s));
+  const variables = sites.map(fusedVariable);
+  const anchor = anchors.reduce<Node | null>((a, b) => (a && b ? (b.endIndex > a.endIndex ? b : a) : null), anchors[0] ?? null);
+  const variable = variables[0];
+  if (!anchor || !variable || variables.some((v) => v !== variable) || anchor.startIndex <= dropStatement.startIndex || anchor.type === 'return_statement') return null;
+  const unwrap = unwrapCall(context.file, drop);
+  const moved = withFirstArgument(drop, variable);
+  if (!unwrap || !moved) return null;
+  return {
+    applicability: 'unsafe' as const,
+    title: `Apply \`${f.drop.label}\` after the ${f.modality} features are merged`,
+    edits: [unwrap, insertLineAfter(context.file, anchor, `${variable} = ${moved}`, indentOf(context.file, dropStatement))],
+  };
+}

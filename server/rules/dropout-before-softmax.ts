@@ -1,0 +1,75 @@
+import { firstArgument, unwrapCall, withFirstArgument } from '../engine/edits';
+import { within, type DroppedLogits } from '../engine/forward';
+import type { Rule, RuleContext } from '../engine/rule';
+
+export const dropoutBeforeSoftmax: Rule = {
+  meta: {
+    code: 'RG009',
+    name: 'dropout-before-softmax',
+    summary: 'Dropout is applied to attention scores (logits) that then go into softmax, instead of to the probabilities.',
+    explanation: [
+      'Attention dropout belongs after the softmax: it zeroes attention *probabilities*, so a query cannot rely on any single key. Applied to the logits before the softmax, it sets some scores to 0, which softmax turns into ordinary non-zero weights (exp(0) = 1), and it scales the remaining scores by 1/(1 - p), which sharpens the distribution. Nothing is dropped, and the temperature of the attention changes between training and evaluation.',
+      '',
+      'The rule follows the dropout\'s output through element-wise steps that keep logits logits (scaling, masking with `masked_fill`, adding a mask) into `softmax` (`F.softmax`, `torch.softmax`, `.softmax(-1)`, `nn.Softmax`). A matrix product or linear layer in between silences it.',
+      '',
+      'The fix (unsafe) moves the same dropout to the softmax output.',
+    ].join('\n'),
+    wrong: [
+      'scores = q @ k.transpose(-2, -1) * self.scale',
+      'scores = self.attn_drop(scores)',
+      'attn = scores.softmax(dim=-1)',
+      'out = attn @ v',
+    ].join('\n'),
+    right: [
+      'scores = q @ k.transpose(-2, -1) * self.scale',
+      'attn = self.attn_drop(scores.softmax(dim=-1))',
+      'out = attn @ v',
+    ].join('\n'),
+    defaultSeverity: 'warning',
+    fix: 'unsafe',
+    triggers: /softmax/i,
+    messages: {
+      logits: '`{drop}` drops attention logits that go into softmax at line {line}: a zeroed logit still gets weight after softmax, so nothing is dropped and the scores are sharpened by 1/(1-p) instead. Apply the dropout to the softmax output.',
+    },
+  },
+
+  create(context) {
+    return {
+      moduleClass(cls) {
+        const seen = new Set<number>();
+        for (const flow of context.model.forward.classFlows(cls)) {
+          for (const l of flow.logits) {
+            if (seen.has(l.drop.call.id) || !within(cls, l.drop.call) || l.drop.inner) continue;
+            seen.add(l.drop.call.id);
+            context.report({
+              node: l.drop.call,
+              messageId: 'logits',
+              data: { drop: l.drop.label, line: l.softmax.startPosition.row + 1 },
+              related: [{ range: context.edit(l.softmax, '').range, message: 'softmax of the dropped logits' }],
+              fix: moveAfterSoftmax(context, l),
+            });
+          }
+        }
+      },
+    };
+  },
+};
+
+function moveAfterSoftmax(context: RuleContext, l: DroppedLogits) {
+  const drop = l.drop.call;
+  const softmax = l.softmax;
+  const input = firstArgument(drop);
+  if (!input) return null;
+  const title = `Move \`${l.drop.label}\` after the softmax`;
+  if (drop.startIndex >= softmax.startIndex && drop.endIndex <= softmax.endIndex) {
+    // `F.softmax(self.drop(s), -1)` → `self.drop(F.softmax(s, -1))`: one edit over the softmax call.
+    const inner = softmax.text.slice(0, drop.startIndex - softmax.startIndex) + input.text + softmax.text.slice(drop.endIndex - softmax.startIndex);
+    const moved = withFirstArgument(drop, inner);
+    return moved ? { applicability: 'unsafe' as const, title, edits: [context.edit(softmax, moved)] } : null;
+  }
+  if (softmax.startIndex < drop.endIndex) return null;
+  const unwrap = unwrapCall(context.file, drop);
+  const moved = withFirstArgument(drop, softmax.text);
+  if (!unwrap || !moved) return null;
+  return { applicability: 'unsafe' as const, title, edits: [unwrap, context.edit(softmax, moved)] };
+}

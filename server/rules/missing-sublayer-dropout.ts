@@ -1,0 +1,225 @@
+import { libraryLayer } from '../engine/library';
+import { insertLineAfter, indentOf } from '../engine/edits';
+import { methodOf, parameterList, roleFromName, within, type ResidualAdd } from '../engine/forward';
+import type { ModuleClass } from '../engine/model';
+import type { Node } from '../engine/parser';
+import type { Rule, RuleContext } from '../engine/rule';
+import { callArguments, findArgument, numericLiteral, walk } from '../engine/syntax';
+import type { Parameter } from '../engine/catalog';
+
+export const missingSublayerDropout: Rule = {
+  meta: {
+    code: 'RG002',
+    name: 'missing-sublayer-dropout',
+    summary: 'An attention or feed-forward sublayer is added to the residual stream without dropout, in a model that uses dropout.',
+    explanation: [
+      'In a Transformer block, each sublayer\'s output is dropped before it is added back to the residual stream (`x = x + dropout(attn(norm(x)))`: PyTorch\'s `dropout1`/`dropout2`, x-transformers\' `attn_sublayer_dropout`/`ff_sublayer_dropout`, the "residual dropout" of the original Transformer). When one branch lacks it, that sublayer is never regularized while the configuration says the model uses dropout.',
+      '',
+      'The rule follows `forward` (assignments, `+=`, post-norm `self.norm(x + self.attn(x))`, `return x + …`, the outputs of `nn.MultiheadAttention`, helper methods, `for attn, ff in self.layers`) and knows what each sublayer returns: classes of the file are summarized from their own `forward` (nanoGPT\'s attention ends with `self.resid_dropout(…)`), `nn.Sequential(…, nn.Dropout(p))` and functions returning one count as regularized, wrappers such as `PreNorm(dim, fn)` hand through to `fn`, and a small table covers library layers (timm `Mlp(drop=…)` and `Attention(proj_drop=…)`, torchvision `MLP(dropout=…)`; `nn.MultiheadAttention` drops attention weights only). It is silent when the branch is wrapped in a dropout or drop path, when the sublayer is unknown (a class from another file), and when the model has no dropout configured at all.',
+      '',
+      'It also fires on a constructor that leaves out the parameter that drops its output while the block passes its rate to the other branch (`Mlp(…, drop=drop)` next to `Attention(dim)`).',
+      '',
+      'The fix (unsafe) adds `self.<branch>_dropout = nn.Dropout(<the block\'s rate>)` next to the sublayer in `__init__` and wraps the branch, or passes the rate to the constructor.',
+    ].join('\n'),
+    wrong: [
+      'class Block(nn.Module):',
+      '    def __init__(self, dim, heads, dropout=0.1):',
+      '        super().__init__()',
+      '        self.norm = nn.LayerNorm(dim)',
+      '        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)',
+      '',
+      '    def forward(self, x):',
+      '        h = self.norm(x)',
+      '        out, _ = self.attn(h, h, h)',
+      '        return x + out',
+    ].join('\n'),
+    right: [
+      'class Block(nn.Module):',
+      '    def __init__(self, dim, heads, dropout=0.1):',
+      '        super().__init__()',
+      '        self.norm = nn.LayerNorm(dim)',
+      '        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)',
+      '        self.attn_dropout = nn.Dropout(dropout)',
+      '',
+      '    def forward(self, x):',
+      '        h = self.norm(x)',
+      '        out, _ = self.attn(h, h, h)',
+      '        return x + self.attn_dropout(out)',
+    ].join('\n'),
+    defaultSeverity: 'warning',
+    fix: 'unsafe',
+    triggers: /drop/i,
+    messages: {
+      residual: 'The output of `{sublayer}` ({role}) is added to the residual stream without dropout: this branch is never regularized, although the model uses dropout. Drop it before the add.',
+      constructor: '`{callee}(…)` leaves `{param}` out, so the {role} output is not dropped, while this block passes `{rate}` to `{other}`. Pass `{param}={rate}`.',
+    },
+  },
+
+  create(context) {
+    return {
+      moduleClass(cls) {
+        const forward = context.model.forward;
+        if (!cls.isModule || !forward.fileUsesDropout) return;
+        const flagged = constructorFindings(context, cls);
+        const byAttribute = new Map<string, ResidualAdd[]>();
+        const seen = new Set<number>();
+        const residuals: ResidualAdd[] = [];
+        for (const flow of forward.classFlows(cls)) {
+          for (const r of flow.residuals) {
+            if (seen.has(r.add.id) || !within(cls, r.add)) continue;
+            seen.add(r.add.id);
+            if (r.sublayer.attribute && flagged.has(r.sublayer.attribute)) continue;
+            residuals.push(r);
+            const key = r.sublayer.attribute ?? '';
+            byAttribute.set(key, [...(byAttribute.get(key) ?? []), r]);
+          }
+        }
+        for (const r of residuals) {
+          const single = !!r.sublayer.attribute && byAttribute.get(r.sublayer.attribute)!.length === 1;
+          context.report({
+            node: r.branch,
+            messageId: 'residual',
+            data: { sublayer: r.sublayer.label, role: r.sublayer.role === 'attention' ? 'attention' : 'feed-forward' },
+            related: [{ range: context.edit(r.add, '').range, message: 'residual add' }],
+            fix: single ? wrapBranch(context, cls, r) : null,
+          });
+        }
+      },
+    };
+  },
+};
+
+const RATE_PARAMETER = /^(dropout|drop|drop_rate|dropout_rate|dropout_prob|p_drop|pdrop|hidden_dropout\w*|resid_pdrop|resid_dropout|proj_drop|drop_prob|p)$/;
+const CONFIG_RATE = /\b(?:config|cfg|args|conf|hparams|params)\.(?:hidden_dropout_prob|resid_pdrop|hidden_dropout|dropout_rate|drop_rate|dropout_prob|dropout|resid_dropout)\b/;
+
+/** The expression the block uses for its dropout rate: a dropout it builds, a rate parameter, or a config field. */
+function blockRate(context: RuleContext, cls: ModuleClass): string | null {
+  for (const sub of cls.members.submodules) {
+    const spec = sub.regularizers.find((r) => r.kind === 'dropout');
+    if (!spec || sub.value.type !== 'call') continue;
+    const arg = findArgument(sub.value, spec.rate);
+    if (typeof arg === 'object') return arg.node.text;
+  }
+  const init = methodOf(context.model, cls, '__init__');
+  if (!init) return null;
+  const params = parameterList(init).slice(1);
+  const param = params.find((p) => RATE_PARAMETER.test(p.name) && numericLiteral(p.default) !== 0);
+  if (param) return param.name;
+  const configured = CONFIG_RATE.exec(init.text)?.[0];
+  if (configured) return configured;
+  // nanoGPT: the block itself never names the rate, but its sublayers read it from the same `config` it receives.
+  for (const other of context.model.classes.values()) {
+    for (const sub of other.isModule && other !== cls ? other.members.submodules : []) {
+      const spec = sub.regularizers.find((r) => r.kind === 'dropout');
+      const arg = spec && sub.value.type === 'call' ? findArgument(sub.value, spec.rate) : 'absent';
+      if (typeof arg !== 'object' || arg.node.type !== 'attribute') continue;
+      const object = arg.node.childForFieldName('object');
+      if (object?.type === 'identifier' && params.some((p) => p.name === object.text)) return arg.node.text;
+    }
+  }
+  return null;
+}
+
+function dropoutConstructor(context: RuleContext): string | null {
+  return context.model.imports.aliasFor('torch.nn.Dropout');
+}
+
+function wrapBranch(context: RuleContext, cls: ModuleClass, r: ResidualAdd) {
+  const attribute = r.sublayer.attribute!;
+  const sub = cls.members.submodules.find((s) => s.name === attribute);
+  const rate = blockRate(context, cls);
+  const dropout = dropoutConstructor(context);
+  const selfName = context.moduleMethod(r.add)?.selfName;
+  if (!sub || !rate || !dropout || !selfName || sub.statement.parent?.type !== 'block') return null;
+  const name = [`${attribute}_dropout`, `${attribute}_out_dropout`].find((n) => !cls.members.selfReferences.has(n));
+  if (!name) return null;
+  const initSelf = sub.target.childForFieldName('object')?.text ?? 'self';
+  return {
+    applicability: 'unsafe' as const,
+    title: `Add \`${selfName}.${name}\` and drop the ${r.sublayer.role === 'attention' ? 'attention' : 'feed-forward'} branch`,
+    edits: [insertLineAfter(context.file, sub.statement, `${initSelf}.${name} = ${dropout}(${rate})`, indentOf(context.file, sub.statement)), context.edit(r.branch, `${selfName}.${name}(${r.branch.text})`)],
+  };
+}
+
+interface RegularizedConstructor {
+  call: Node;
+  callee: string;
+  role: 'attention' | 'feedforward';
+  param: Parameter;
+}
+
+/**
+ * `Attention(dim)` next to `Mlp(…, drop=drop)`: the block threads its rate to one branch and leaves the parameter
+ * that drops the other branch's output out. Returns the attributes reported, so their residual adds are not
+ * reported a second time.
+ */
+function constructorFindings(context: RuleContext, cls: ModuleClass): Set<string> {
+  const flagged = new Set<string>();
+  const init = cls.members.methods.get('__init__');
+  if (!init) return flagged;
+  const model = context.model;
+  const candidates: RegularizedConstructor[] = [];
+  const threaded: { callee: string; rate: Node }[] = [];
+  walk(init, (n) => {
+    if (n.type !== 'call') return;
+    const fn = n.childForFieldName('function');
+    if (!fn) return;
+    for (const arg of callArguments(n)) {
+      const name = arg.type === 'keyword_argument' ? arg.childForFieldName('name')?.text ?? '' : '';
+      const value = arg.childForFieldName('value');
+      if (/drop/i.test(name) && !/attn_drop|attention_drop/.test(name) && value && numericLiteral(value) === undefined) threaded.push({ callee: fn.text, rate: value });
+    }
+    const qualified = model.imports.resolve(fn);
+    let param: Parameter | undefined;
+    let role: 'attention' | 'feedforward' | undefined;
+    const layer = libraryLayer(qualified);
+    if (layer?.outputDropout && (layer.role === 'attention' || layer.role === 'feedforward')) {
+      param = layer.outputDropout;
+      role = layer.role;
+    } else if (fn.type === 'identifier' && qualified === null) {
+      const local = model.classes.get(fn.text);
+      if (local?.isModule) {
+        const summary = model.forward.summary(local);
+        const r = summary.role === 'attention' || summary.role === 'feedforward' ? summary.role : roleFromName(local.name);
+        if (summary.outputDropout && r) {
+          param = summary.outputDropout;
+          role = r;
+        }
+      }
+    }
+    if (param && role && findArgument(n, param) === 'absent') candidates.push({ call: n, callee: fn.text, role, param });
+  }, new Set(['call']));
+  if (candidates.length === 0 || threaded.length === 0) return flagged;
+  for (const c of candidates) {
+    const other = threaded.find((t) => t.callee !== c.callee);
+    if (!other) continue;
+    const sub = cls.members.submodules.find((s) => s.value.startIndex <= c.call.startIndex && s.value.endIndex >= c.call.endIndex);
+    if (sub) flagged.add(sub.name);
+    context.report({
+      node: c.call,
+      messageId: 'constructor',
+      data: { callee: c.callee, param: c.param.name, role: c.role === 'attention' ? 'attention' : 'feed-forward', rate: other.rate.text, other: other.callee },
+      fix: passRate(context, c, other.rate.text),
+    });
+  }
+  return flagged;
+}
+
+function passRate(context: RuleContext, c: RegularizedConstructor, rate: string) {
+  const args = c.call.childForFieldName('arguments');
+  const close = args?.lastChild;
+  if (!args || args.type !== 'argument_list' || close?.text !== ')') return null;
+  const existing = callArguments(c.call);
+  const last = existing[existing.length - 1];
+  const text = `${c.param.name}=${rate}`;
+  const title = `Pass \`${text}\``;
+  if (!last) return { applicability: 'unsafe' as const, title, edits: [context.insertAt(close.startIndex, text)] };
+  const between = context.file.text.slice(last.endIndex, close.startIndex);
+  const comma = between.indexOf(',');
+  if (comma < 0) return { applicability: 'unsafe' as const, title, edits: [context.insertAt(last.endIndex, `, ${text}`)] };
+  // A trailing comma stays trailing; a multi-line call gets a line of its own at the arguments' indentation.
+  const multiline = between.includes('\n');
+  const indent = /^[ \t]*/.exec(context.file.lineText(last.startPosition.row))![0];
+  const inserted = multiline ? `\n${indent}${text},` : ` ${text},`;
+  return { applicability: 'unsafe' as const, title, edits: [context.insertAt(last.endIndex + comma + 1, inserted)] };
+}
