@@ -30,6 +30,7 @@ class Block(nn.Module):
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, num_heads)
         self.norm2 = nn.LayerNorm(dim)
+        # Bug: the attention ends with its projection dropout, the MLP branch has none.
         self.mlp = nn.Sequential(nn.Linear(dim, int(dim * mlp_ratio)), nn.GELU(), nn.Linear(int(dim * mlp_ratio), dim))
         # Bug: the drop path is built but forward never applies it.
         self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()

@@ -1,4 +1,4 @@
-import { MODULE_CONTAINERS, regularizer, type Parameter, type RegularizerSpec } from './catalog';
+import { MODULE_CONTAINERS, regularizer, type Parameter, type RegularizerKind, type RegularizerSpec } from './catalog';
 import { ELEMENTWISE_FUNCTIONS, ELEMENTWISE_METHODS, libraryLayer, MERGE_FUNCTIONS, SOFTMAX_FUNCTIONS, type LayerRole } from './library';
 import { firstParameter, type FileModel, type ModuleClass } from './model';
 import type { Node } from './parser';
@@ -29,7 +29,16 @@ export interface DropStep {
   rate?: Rate;
   spec?: RegularizerSpec;
   /** The dropout inside the sublayer, when `call` is a sublayer whose output ends with it. */
-  inner?: { node: Node; label: string; owner: string };
+  inner?: InnerDrop;
+}
+
+/** The dropout a module's output ends with, seen from where the module is called. */
+export interface InnerDrop {
+  node: Node;
+  label: string;
+  /** The class or function whose code holds it. */
+  owner: string;
+  kind: RegularizerKind;
 }
 
 export interface SublayerOutput {
@@ -118,7 +127,7 @@ export interface ModuleDescription {
   /** Whether the module's output has been through a dropout (or drop path) as its last regularizing step. */
   output: 'regularized' | 'unregularized' | 'unknown';
   /** The dropout its output ends with. */
-  lastDrop?: { node: Node; label: string; rate?: Rate; owner: string };
+  lastDrop?: InnerDrop & { rate?: Rate };
   /** The module hands its input back element-wise only (`LayerScale`, `nn.Identity`, activations). */
   preservesInput?: boolean;
   /** The module is the `__init__` parameter of this name (a wrapper's `fn`). */
@@ -133,7 +142,7 @@ export interface ModuleDescription {
 export interface ModuleSummary {
   role?: LayerRole;
   output: 'regularized' | 'unregularized' | 'unknown';
-  lastDrop?: { node: Node; label: string; rate?: Rate; owner: string };
+  lastDrop?: InnerDrop & { rate?: Rate };
   preservesInput: boolean;
   /** `forward` returns the result of calling the module received as this `__init__` parameter (`PreNorm(dim, fn)`). */
   passthrough?: string;
@@ -236,7 +245,7 @@ export class ForwardAnalysis {
     else if (returns.every((v) => !v.drop)) output = 'unregularized';
     else output = 'unknown';
     const drop = returns[0].drop;
-    const lastDrop = output === 'regularized' && drop ? { node: drop.inner?.node ?? drop.call, label: drop.inner?.label ?? drop.label, rate: drop.rate, owner: drop.inner?.owner ?? cls.name } : undefined;
+    const lastDrop = output === 'regularized' && drop ? { node: drop.inner?.node ?? drop.call, label: drop.inner?.label ?? drop.label, rate: drop.rate, owner: drop.inner?.owner ?? cls.name, kind: dropKind(drop) } : undefined;
     return { role, output, lastDrop, preservesInput, passthrough, outputDropout: lastDrop ? this.rateParameter(cls, lastDrop.rate) : undefined };
   }
 
@@ -328,7 +337,7 @@ export class ForwardAnalysis {
       const arg = findArgument(value, spec.rate);
       const rate = typeof arg === 'object' ? rateOf(model, owner, arg.node) : spec.qualifiedName === 'torch.nn.Dropout' ? { text: '0.5', value: 0.5 } : undefined;
       const label = callee?.text ?? spec.qualifiedName;
-      return { regularizer: { spec, rate, node: value }, output: 'regularized', lastDrop: { node: value, label, rate, owner: owner?.name ?? '' } };
+      return { regularizer: { spec, rate, node: value }, output: 'regularized', lastDrop: { node: value, label, rate, owner: owner?.name ?? '', kind: spec.kind } };
     }
     if (qualified && MODULE_CONTAINERS.has(qualified)) {
       const args = callArguments(value);
@@ -353,7 +362,7 @@ export class ForwardAnalysis {
       if (arg === 'unknown') return { role: layer.role, output: 'unknown' };
       if (arg === 'absent') return layer.outputDropout.default > 0 ? { role: layer.role, output: 'regularized' } : { role: layer.role, output: 'unregularized' };
       const rate = rateOf(model, owner, arg.node);
-      return rate.value === 0 ? { role: layer.role, output: 'unregularized' } : { role: layer.role, output: 'regularized', lastDrop: { node: arg.node, label: `${callee?.text}(${layer.outputDropout.name}=…)`, rate, owner: owner?.name ?? '' } };
+      return rate.value === 0 ? { role: layer.role, output: 'unregularized' } : { role: layer.role, output: 'regularized', lastDrop: { node: arg.node, label: `${callee?.text}(${layer.outputDropout.name}=…)`, rate, owner: owner?.name ?? '', kind: 'dropout' } };
     }
     if (callee?.type === 'identifier' && qualified === null) {
       const local = model.classes.get(callee.text);
@@ -826,7 +835,8 @@ class MethodEvaluator {
   }
 
   private dropped(input: FlowValue, step: DropStep): FlowValue {
-    if (input.drop && input.drop.call.id !== step.call.id && !(input.drop.inner && step.inner && input.drop.inner.node.id === step.inner.node.id)) {
+    // Drop path after dropout (timm's `proj_drop` + `drop_path`) is two different regularizers, not one twice.
+    if (input.drop && isDropout(dropKind(input.drop)) && isDropout(dropKind(step)) && input.drop.call.id !== step.call.id && !(input.drop.inner && step.inner && input.drop.inner.node.id === step.inner.node.id)) {
       this.flow.doubles.push({ outer: step, inner: input.drop });
     }
     for (const f of input.fusions ?? []) f.covered = true;
@@ -941,7 +951,7 @@ class MethodEvaluator {
     }
     const role = d.role === 'attention' || d.role === 'feedforward' ? d.role : d.role === undefined && d.output !== 'unknown' ? roleFromName(attribute || bound.label) : undefined;
     if (d.output === 'regularized' && d.lastDrop) {
-      const step: DropStep = { call: node, label: bound.label, rate: d.lastDrop.rate, inner: { node: d.lastDrop.node, label: d.lastDrop.label, owner: d.lastDrop.owner } };
+      const step: DropStep = { call: node, label: bound.label, rate: d.lastDrop.rate, inner: { node: d.lastDrop.node, label: d.lastDrop.label, owner: d.lastDrop.owner, kind: d.lastDrop.kind } };
       return { parts: base.parts, fusions: base.fusions, drop: step };
     }
     if (role && d.output === 'unregularized') {
@@ -1017,4 +1027,12 @@ export function compoundRate(a: Rate | undefined, b: Rate | undefined): string {
   const pa = a?.text ?? 'p';
   const pb = b?.text ?? 'p';
   return pa === pb ? `1 - (1 - ${pa})²` : `1 - (1 - ${pa})(1 - ${pb})`;
+}
+
+function dropKind(step: DropStep): RegularizerKind {
+  return step.inner?.kind ?? step.spec?.kind ?? 'dropout';
+}
+
+function isDropout(kind: RegularizerKind): boolean {
+  return kind === 'dropout' || kind === 'channel-dropout' || kind === 'alpha-dropout' || kind === 'feature-alpha-dropout';
 }

@@ -70,12 +70,13 @@ export const missingSublayerDropout: Rule = {
             seen.add(r.add.id);
             if (r.sublayer.attribute && flagged.has(r.sublayer.attribute)) continue;
             residuals.push(r);
-            const key = r.sublayer.attribute ?? '';
+            const key = r.sublayer.attribute ?? r.sublayer.label;
             byAttribute.set(key, [...(byAttribute.get(key) ?? []), r]);
           }
         }
         for (const r of residuals) {
-          const single = !!r.sublayer.attribute && byAttribute.get(r.sublayer.attribute)!.length === 1;
+          // One new dropout per sublayer: when it is added in two places, neither fix may add it alone.
+          const single = byAttribute.get(r.sublayer.attribute ?? r.sublayer.label)!.length === 1;
           context.report({
             node: r.branch,
             messageId: 'residual',
@@ -103,7 +104,7 @@ function blockRate(context: RuleContext, cls: ModuleClass): string | null {
   const init = methodOf(context.model, cls, '__init__');
   if (!init) return null;
   const params = parameterList(init).slice(1);
-  const param = params.find((p) => RATE_PARAMETER.test(p.name) && numericLiteral(p.default) !== 0);
+  const param = params.find((p) => RATE_PARAMETER.test(p.name));
   if (param) return param.name;
   const configured = CONFIG_RATE.exec(init.text)?.[0];
   if (configured) return configured;
@@ -125,19 +126,24 @@ function dropoutConstructor(context: RuleContext): string | null {
 }
 
 function wrapBranch(context: RuleContext, cls: ModuleClass, r: ResidualAdd) {
-  const attribute = r.sublayer.attribute!;
-  const sub = cls.members.submodules.find((s) => s.name === attribute);
+  const init = cls.members.methods.get('__init__');
+  const initBody = init?.childForFieldName('body');
+  const initSelf = init ? parameterList(init)[0]?.name : undefined;
+  // Next to the sublayer's assignment; for a sublayer bound in a loop (`for attn, ff in self.layers`), at the end of `__init__`.
+  const sub = r.sublayer.attribute ? cls.members.submodules.find((s) => s.name === r.sublayer.attribute) : undefined;
+  const anchor = sub ? (sub.statement.parent?.type === 'block' ? sub.statement : null) : initBody?.lastNamedChild ?? null;
+  const stem = r.sublayer.attribute ?? (/^\w+$/.test(r.sublayer.label) ? r.sublayer.label : null);
   const rate = blockRate(context, cls);
   const dropout = dropoutConstructor(context);
   const selfName = context.moduleMethod(r.add)?.selfName;
-  if (!sub || !rate || !dropout || !selfName || sub.statement.parent?.type !== 'block') return null;
-  const name = [`${attribute}_dropout`, `${attribute}_out_dropout`].find((n) => !cls.members.selfReferences.has(n));
+  if (!anchor || !stem || !initSelf || !rate || !dropout || !selfName || (sub && sub.statement.parent?.parent?.id !== init?.id)) return null;
+  const name = [`${stem}_dropout`, `${stem}_out_dropout`].find((n) => !cls.members.selfReferences.has(n));
   if (!name) return null;
-  const initSelf = sub.target.childForFieldName('object')?.text ?? 'self';
+  const indent = indentOf(context.file, sub ? sub.statement : initBody!.firstNamedChild!);
   return {
     applicability: 'unsafe' as const,
     title: `Add \`${selfName}.${name}\` and drop the ${r.sublayer.role === 'attention' ? 'attention' : 'feed-forward'} branch`,
-    edits: [insertLineAfter(context.file, sub.statement, `${initSelf}.${name} = ${dropout}(${rate})`, indentOf(context.file, sub.statement)), context.edit(r.branch, `${selfName}.${name}(${r.branch.text})`)],
+    edits: [insertLineAfter(context.file, anchor, `${initSelf}.${name} = ${dropout}(${rate})`, indent), context.edit(r.branch, `${selfName}.${name}(${r.branch.text})`)],
   };
 }
 

@@ -258,6 +258,16 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
   return out;
 }
 
+/**
+ * A WorkspaceEdit's edits as didChange content changes. The edits' ranges all refer to the text before the edit,
+ * while content changes apply one after another, so the editor sends them last first.
+ */
+export function contentChanges(edits: readonly TextEdit[]): { range: TextEdit['range']; text: string }[] {
+  return [...edits]
+    .sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character || b.range.end.line - a.range.end.line || b.range.end.character - a.range.end.character)
+    .map((e) => ({ range: e.range, text: e.newText }));
+}
+
 /** The edits a WorkspaceEdit makes to one document (`changes` or `documentChanges`). */
 export function editsFor(edit: WorkspaceEdit | undefined, uri: string): TextEdit[] {
   if (!edit) return [];

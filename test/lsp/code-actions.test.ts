@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { CancellationTokenSource, CodeActionRequest, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol/node';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { syntaxErrorCount } from '../../server/engine/analyze';
-import { applyWorkspaceEdit, codes, editsFor, isCodeAction, positionOf, TestClient, tempProject } from './client';
+import { applyWorkspaceEdit, contentChanges, codes, editsFor, isCodeAction, positionOf, TestClient, tempProject } from './client';
 import { BLOCK, MIXED, modelFile } from './fixtures';
 
 let client: TestClient;
@@ -39,7 +39,7 @@ async function apply(uri: string, text: string, version: number, action: CodeAct
   const edits = editsFor(action.edit, uri);
   assert.ok(edits.length > 0, `${action.title} has no edit for ${uri}`);
   const after = applyWorkspaceEdit(text, uri, action.edit);
-  client.change(uri, version, edits.map((e) => ({ range: e.range, text: e.newText })));
+  client.change(uri, version, contentChanges(edits));
   return { text: after, diagnostics: await client.diagnostics(uri, version) };
 }
 

@@ -2,6 +2,7 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torchvision.ops import StochasticDepth
 
 
 class Attention(nn.Module):
@@ -40,3 +41,15 @@ class Block(nn.Module):
         if self.training:
             h = h * 0.5
         return F.dropout(self.norm2(h), 0.1, self.training)
+
+
+class MaxVitStyle(nn.Module):
+    """A sublayer that ends with dropout, then stochastic depth: two different regularizers, not one twice."""
+
+    def __init__(self, dim, attention_dropout=0.1, p_stochastic=0.1):
+        super().__init__()
+        self.attn_layer = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim), nn.Dropout(attention_dropout))
+        self.stochastic_dropout = StochasticDepth(p_stochastic, mode="row")
+
+    def forward(self, x):
+        return x + self.stochastic_dropout(self.attn_layer(x))

@@ -1,0 +1,87 @@
+// The structure rules' refactoring fixes, applied through the language server the way an editor applies them:
+// each yields code that parses, no longer has its finding, keeps every other finding, and is not offered again.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol/node';
+import { syntaxErrorCount } from '../../server/engine/analyze';
+import { initParser, SourceFile } from '../../server/engine/parser';
+import { applyWorkspaceEdit, contentChanges, editsFor, isCodeAction, TestClient, tempProject } from './client';
+
+const RULES = ['RG001', 'RG002', 'RG009', 'RG010'];
+const fixturesDir = path.join(__dirname, '..', 'rules');
+
+let client: TestClient;
+const project = tempProject();
+let counter = 0;
+
+before(async () => {
+  await initParser();
+  client = await TestClient.start();
+});
+
+after(() => {
+  client.dispose();
+  project.cleanup();
+});
+
+/** A finding as the user sees it, independent of where lines moved: its code and the source it underlines. */
+function described(text: string, d: Diagnostic): string {
+  const lines = text.split('\n');
+  const start = d.range.start;
+  const end = d.range.end;
+  const snippet = start.line === end.line ? lines[start.line].slice(start.character, end.character) : lines[start.line].slice(start.character);
+  return `${d.code} ${snippet.trim()}`;
+}
+
+function errors(text: string): number {
+  const file = new SourceFile(text);
+  try {
+    return syntaxErrorCount(file);
+  } finally {
+    file.dispose();
+  }
+}
+
+for (const code of RULES) {
+  const fixtures = fs.readdirSync(path.join(fixturesDir, code)).filter((f) => f.startsWith('fire') && f.endsWith('.py'));
+  describe(`${code} fixes through the language server`, () => {
+    for (const fixture of fixtures) {
+      test(fixture, async () => {
+        const text = fs.readFileSync(path.join(fixturesDir, code, fixture), 'utf8');
+        const probe = project.uri(`probe${++counter}.py`);
+        client.open(probe, text);
+        const initial = await client.diagnostics(probe, 1);
+        const targets = initial.filter((d) => d.code === code);
+        assert.ok(targets.length > 0, `${fixture} has no ${code} diagnostic`);
+        let fixed = 0;
+        for (const target of targets) {
+          // A fresh document per fix, so each refactor is checked on its own.
+          const uri = project.uri(`doc${++counter}.py`);
+          client.open(uri, text);
+          const before = await client.diagnostics(uri, 1);
+          const diagnostic = before.find((d) => d.code === code && d.range.start.line === target.range.start.line && d.range.start.character === target.range.start.character)!;
+          const actions = ((await client.codeActions(uri, diagnostic.range, [diagnostic])) ?? []).filter(isCodeAction) as CodeAction[];
+          const fix = actions.find((a) => a.kind === 'quickfix' && !/noqa|Disable/i.test(a.title));
+          if (!fix) continue;
+          fixed++;
+          const edits = editsFor(fix.edit, uri);
+          const after = applyWorkspaceEdit(text, uri, fix.edit);
+          client.change(uri, 2, contentChanges(edits));
+          const diagnostics = await client.diagnostics(uri, 2);
+
+          assert.equal(errors(after), 0, `"${fix.title}" breaks the syntax:\n${after}`);
+          const expected = before.filter((d) => d !== diagnostic).map((d) => described(text, d)).sort();
+          const actual = diagnostics.map((d) => described(after, d)).sort();
+          assert.deepEqual(actual, expected, `"${fix.title}" must remove its own finding and leave every other one as it was`);
+
+          // The stale diagnostic gets nothing: a second application cannot happen.
+          const again = ((await client.codeActions(uri, diagnostic.range, [diagnostic])) ?? []).filter(isCodeAction) as CodeAction[];
+          assert.ok(!again.some((a) => a.title === fix.title), `"${fix.title}" is offered again after it was applied`);
+        }
+        assert.ok(fixed > 0, `${fixture}: no ${code} finding offered a fix`);
+      });
+    }
+  });
+}
