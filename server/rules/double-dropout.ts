@@ -52,7 +52,8 @@ export const doubleDropout: Rule = {
         const seen = new Set<number>();
         for (const flow of context.model.forward.classFlows(cls)) {
           for (const d of flow.doubles) {
-            if (seen.has(d.outer.call.id) || !within(cls, d.outer.call)) continue;
+            // A dropout whose result is thrown away drops nothing: that is RG011's finding, not this one.
+            if (seen.has(d.outer.call.id) || !within(cls, d.outer.call) || d.outer.call.parent?.type === 'expression_statement') continue;
             seen.add(d.outer.call.id);
             report(context, cls, d);
           }

@@ -75,7 +75,7 @@ test('the safe quick fix for RG006 is preferred, fixes the call, and is not offe
 });
 
 test('a diagnostic from an older version of the text gets no fix', async () => {
-  const text = BLOCK.replace('        return self.fc(x)', '        y = F.dropout(x, 0.2)\n        return self.fc(x + y)');
+  const text = BLOCK.replace('        return self.fc(x)', '        y = F.dropout(self.fc(x), 0.2)\n        return self.fc(x + y)');
   const { uri, diagnostics } = await open(text);
   assert.deepEqual(codes(diagnostics), ['RG007@7', 'RG006@10', 'RG006@11']);
   const [, first] = diagnostics;
@@ -146,8 +146,9 @@ test('fix-all applies every safe fix in one minimal edit and leaves unsafe ones'
   assert.equal(lines[12], '        x = F.dropout(x, 0.1, training=self.training)');
   assert.equal(lines[13], '        x = F.dropout(x, 0.1, training=self.training)');
   assert.ok(parsesCleanly(result.text));
-  // The unsafe fixes (RG007, RG008 keep_prob) and the unfixable RG008 remain.
-  assert.deepEqual(codes(result.diagnostics), ['RG007@7', 'RG008@8', 'RG008@9']);
+  // The unsafe fixes (RG007, RG008 keep_prob) and the unfixable RG008 remain; and now that line 13's result is
+  // kept, it drops what line 12 just dropped (RG010).
+  assert.deepEqual(codes(result.diagnostics), ['RG007@7', 'RG008@8', 'RG008@9', 'RG010@13']);
 
   // Nothing safe is left: no fix-all action.
   assert.deepEqual(await actionsFor(uri, [], ['source.fixAll']), []);

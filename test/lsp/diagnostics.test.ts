@@ -72,16 +72,16 @@ test('incremental edits: typing the bug makes the finding appear, fixing it make
   // A new line after `x = self.drop(x)` (line 10), then the bug, one keystroke at a time.
   const lineEnd = { line: 10, character: '        x = self.drop(x)'.length };
   await edit({ start: lineEnd, end: lineEnd }, '\n        ');
-  let diagnostics = await typeAt(11, 8, 'y = F.dropout(x, 0.1)');
+  let diagnostics = await typeAt(11, 8, 'y = F.dropout(self.fc(x), 0.1)');
   assert.deepEqual(codes(diagnostics), ['RG006@11']);
-  assert.equal(text.split('\n')[11], '        y = F.dropout(x, 0.1)');
+  assert.equal(text.split('\n')[11], '        y = F.dropout(self.fc(x), 0.1)');
 
   // Fix it by typing the training flag before the closing parenthesis.
-  diagnostics = await typeAt(11, '        y = F.dropout(x, 0.1'.length, ', training=self.training');
+  diagnostics = await typeAt(11, '        y = F.dropout(self.fc(x), 0.1'.length, ', training=self.training');
   assert.deepEqual(diagnostics, []);
 
   // Back to the bug by deleting the flag in one edit, then a multi-line replacement that also unuses self.drop.
-  diagnostics = await edit({ start: { line: 11, character: '        y = F.dropout(x, 0.1'.length }, end: { line: 11, character: '        y = F.dropout(x, 0.1, training=self.training'.length } }, '');
+  diagnostics = await edit({ start: { line: 11, character: '        y = F.dropout(self.fc(x), 0.1'.length }, end: { line: 11, character: '        y = F.dropout(self.fc(x), 0.1, training=self.training'.length } }, '');
   assert.deepEqual(codes(diagnostics), ['RG006@11']);
   diagnostics = await edit({ start: { line: 10, character: 8 }, end: { line: 11, character: 9 } }, 'x = x * 2\n        y');
   assert.deepEqual(codes(diagnostics), ['RG007@7', 'RG006@11']);

@@ -34,7 +34,7 @@ class Block(nn.Module):
     def forward(self, x):
         x = F.dropout(x, 0.1)
         F.dropout(x, 0.1, training=self.training)
-        x = self.bad(self.keep(x))
+        x = self.bad(self.fc(self.keep(self.fc(x))))
         return self.fc(x)
 `;
 
