@@ -148,8 +148,7 @@ function blankLines(file: SourceFile, ranges: [number, number][]): string {
 }
 
 function contextSignature(model: FileModel): string {
-  // What each class's `forward` returns: a block's findings change when its attention gains or loses a dropout.
-  const parts = [model.imports.signature(), model.forward.signature()];
+  const parts = [model.imports.signature(), model.forward.fileUsesDropout ? 'dropout' : ''];
   for (const cls of model.classes.values()) parts.push(`${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}`);
   for (const fn of model.functions.values()) parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
   return parts.join('|');
@@ -161,9 +160,12 @@ function statementKey(file: SourceFile, model: FileModel, stmt: Node): string {
   const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
   if (def?.type !== 'class_definition') return text;
   const name = def.childForFieldName('name')?.text ?? '';
-  const related = [...model.superclassesOf(name), ...model.subclassesOf(name)];
-  if (related.length === 0) return text;
-  return text + related.map((c) => `\u0001${c.node.startPosition.row}\u0001${file.text.slice(c.node.startIndex, c.node.endIndex)}`).join('');
+  const cls = model.classes.get(name);
+  const related = [...model.superclassesOf(name), ...model.subclassesOf(name)].map((c) => c.node);
+  // The classes and functions it builds its submodules from: a block's findings change when its attention gains or loses a dropout.
+  const dependencies = cls?.isModule ? model.forward.dependencies(cls) : [];
+  if (related.length === 0 && dependencies.length === 0) return text;
+  return text + [...related, ...dependencies].map((n) => `\u0001${n.startPosition.row}\u0001${file.text.slice(n.startIndex, n.endIndex)}`).join('');
 }
 
 class StatementRunner {

@@ -219,15 +219,46 @@ export class ForwardAnalysis {
     }
   }
 
-  /** Every summary as text, so the analyzer can drop cached findings when one changes. */
-  signature(): string {
-    const parts: string[] = [this.fileUsesDropout ? 'd' : ''];
-    for (const cls of this.model.classes.values()) {
-      if (!cls.isModule) continue;
-      const s = this.summary(cls);
-      parts.push(`${cls.name}:${s.role ?? ''}:${s.output}:${s.lastDrop?.rate?.text ?? ''}:${s.preservesInput ? 'p' : ''}:${s.passthrough ?? ''}:${s.outputDropout?.name ?? ''}`);
+  private referenceCache = new Map<string, string[]>();
+  private localNames: Set<string> | undefined;
+
+  /**
+   * Classes and functions of this file whose summaries a class's findings may depend on: every local class or
+   * function it calls by name, and theirs in turn. Read from the text, so that deciding whether cached findings
+   * still hold costs a scan, not an evaluation.
+   */
+  dependencies(cls: ModuleClass): Node[] {
+    const out: Node[] = [];
+    const seen = new Set([cls.name]);
+    const queue = [cls.name];
+    while (queue.length) {
+      const name = queue.shift()!;
+      for (const ref of this.references(name)) {
+        if (seen.has(ref)) continue;
+        seen.add(ref);
+        const node = this.model.classes.get(ref)?.node ?? this.model.functions.get(ref)?.node;
+        if (node) {
+          out.push(node);
+          queue.push(ref);
+        }
+      }
     }
-    return parts.join('|');
+    return out;
+  }
+
+  private references(name: string): string[] {
+    let refs = this.referenceCache.get(name);
+    if (refs) return refs;
+    const node = this.model.classes.get(name)?.node ?? this.model.functions.get(name)?.node;
+    this.localNames ??= new Set([...this.model.classes.keys(), ...this.model.functions.keys()]);
+    const found = new Set<string>();
+    if (node) {
+      const text = this.model.file.text.slice(node.startIndex, node.endIndex);
+      for (const m of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) if (m[1] !== name && this.localNames.has(m[1])) found.add(m[1]);
+    }
+    refs = [...found];
+    this.referenceCache.set(name, refs);
+    return refs;
   }
 
   private computeSummary(cls: ModuleClass): ModuleSummary {

@@ -109,8 +109,9 @@ function blockRate(context: RuleContext, cls: ModuleClass): string | null {
   const configured = CONFIG_RATE.exec(init.text)?.[0];
   if (configured) return configured;
   // nanoGPT: the block itself never names the rate, but its sublayers read it from the same `config` it receives.
-  for (const other of context.model.classes.values()) {
-    for (const sub of other.isModule && other !== cls ? other.members.submodules : []) {
+  for (const node of context.model.forward.dependencies(cls)) {
+    const other = context.model.classes.get(node.childForFieldName('name')?.text ?? '');
+    for (const sub of other?.isModule ? other.members.submodules : []) {
       const spec = sub.regularizers.find((r) => r.kind === 'dropout');
       const arg = spec && sub.value.type === 'call' ? findArgument(sub.value, spec.rate) : 'absent';
       if (typeof arg !== 'object' || arg.node.type !== 'attribute') continue;

@@ -85,3 +85,42 @@ for (const code of RULES) {
     }
   });
 }
+
+describe('summaries follow edits', () => {
+  test('editing a sublayer class changes the findings of the block that uses it, and back', async () => {
+    const text = [
+      'import torch.nn as nn',
+      '',
+      'class Attention(nn.Module):',
+      '    def __init__(self, dim, dropout=0.1):',
+      '        super().__init__()',
+      '        self.proj = nn.Linear(dim, dim)',
+      '        self.resid_dropout = nn.Dropout(dropout)',
+      '',
+      '    def forward(self, x):',
+      '        return self.resid_dropout(self.proj(x))',
+      '',
+      'class Block(nn.Module):',
+      '    def __init__(self, dim, dropout=0.1):',
+      '        super().__init__()',
+      '        self.attn = Attention(dim, dropout)',
+      '',
+      '    def forward(self, x):',
+      '        return x + self.attn(x)',
+      '',
+    ].join('\n');
+    const uri = project.uri(`summary${++counter}.py`);
+    client.open(uri, text);
+    assert.deepEqual((await client.diagnostics(uri, 1)).map((d) => d.code), []);
+    // The attention loses its residual dropout (a refactor that drops the wrapper): the block's residual add is now bare.
+    const line = 9;
+    const start = '        return '.length;
+    client.change(uri, 2, [{ range: { start: { line, character: start }, end: { line, character: start + 'self.resid_dropout('.length } }, text: '' }]);
+    client.change(uri, 3, [{ range: { start: { line, character: start + 'self.proj(x)'.length }, end: { line, character: start + 'self.proj(x))'.length } }, text: '' }]);
+    const broken = await client.diagnostics(uri, 3);
+    assert.deepEqual(broken.map((d) => `${d.code}@${d.range.start.line}`), ['RG007@6', 'RG002@17']);
+    // Undo: the finding goes away with no edit to the block itself.
+    client.change(uri, 4, [{ range: { start: { line, character: 0 }, end: { line, character: 200 } }, text: '        return self.resid_dropout(self.proj(x))' }]);
+    assert.deepEqual((await client.diagnostics(uri, 4)).map((d) => d.code), []);
+  });
+});
