@@ -115,6 +115,8 @@ export const MODULE_BASES = new Set([
   'torch.nn.ModuleList',
   'torch.nn.ModuleDict',
   'pytorch_lightning.LightningModule',
+  // Hugging Face models: `nn.Module`s whose base class brings many methods of its own.
+  'transformers.PreTrainedModel',
 ]);
 
 /** Containers whose elements are submodules. */

@@ -152,6 +152,9 @@ export interface ModuleSummary {
 
 const UNKNOWN: ModuleDescription = { output: 'unknown' };
 
+/** Names of methods that put features into the token sequence (`_merge_input_ids_with_image_features`, `prepare_inputs_labels_for_multimodal`). */
+const MERGE_METHOD = /merge|fuse|fusion|combine|splice|insert|scatter|prepare_inputs_labels_for_multimodal|replace_image/i;
+
 const ATTENTION_NAME = /(^|_)(self_|cross_)?attn|attention|(^|_)mha($|_)|(^|_)msa($|_)|(^|_)sa($|_)/i;
 const FEEDFORWARD_NAME = /mlp|ffn|(^|_)ff($|_|\d)|feed_?forward|ffwd|(^|_)fc_block/i;
 const TEXT_EMBEDDING_NAME = /^(embed_tokens|wte|tok_emb\w*|tok_embeddings|token_emb\w*|word_embeddings?|embed_in|text_embed\w*|tok_embed\w*|embedding|embeddings|embed)$/i;
@@ -192,8 +195,14 @@ export class ForwardAnalysis {
     if (!flow) {
       flow = { returns: [], residuals: [], doubles: [], logits: [], fusions: [] };
       this.flows.set(method.id, flow);
-      const evaluator = new MethodEvaluator(this, cls, method, flow, 0);
-      flow.returns = evaluator.run(entryBindings(method));
+      const evaluator = new MethodEvaluator(this, cls, method, flow, 0, null, { steps: MAX_STEPS });
+      try {
+        flow.returns = evaluator.run(entryBindings(method));
+      } catch (e) {
+        if (!(e instanceof BudgetExceeded)) throw e;
+        // Nested loops and helpers can multiply the work; a method too big to follow is unknown, not half-known.
+        Object.assign(flow, { returns: [{ opaque: true }], residuals: [], doubles: [], logits: [], fusions: [] });
+      }
     }
     return flow;
   }
@@ -578,10 +587,16 @@ function mixed(values: FlowValue[]): FlowValue {
 
 const MAX_HELPER_DEPTH = 4;
 
+/** Statements and expressions one method's evaluation may visit, helpers and loop passes included. */
+const MAX_STEPS = 50_000;
+
+class BudgetExceeded extends Error {}
+
 class MethodEvaluator {
   private readonly selfName: string;
   private returns: FlowValue[] = [];
   private readonly model: FileModel;
+  private loopDepth = 0;
 
   constructor(
     private readonly analysis: ForwardAnalysis,
@@ -590,7 +605,8 @@ class MethodEvaluator {
     private readonly flow: MethodFlow,
     private readonly depth: number,
     /** The call of this helper in the method being analysed. */
-    private readonly callSite: Node | null = null,
+    private readonly callSite: Node | null,
+    private readonly budget: { steps: number },
   ) {
     this.selfName = firstParameter(method) ?? 'self';
     this.model = analysis.model;
@@ -613,6 +629,7 @@ class MethodEvaluator {
   }
 
   private statement(stmt: Node, env: Env): Env | null {
+    if (--this.budget.steps < 0) throw new BudgetExceeded();
     switch (stmt.type) {
       case 'expression_statement': {
         const expr = stmt.namedChild(0);
@@ -633,10 +650,17 @@ class MethodEvaluator {
         if (stmt.type === 'for_statement') this.bindLoopTarget(stmt, env);
         const body = stmt.childForFieldName('body');
         if (!body) return env;
-        // Twice, so a value set in one iteration is seen by the next (`x = drop(x)` in a loop).
-        const once = this.block(body, new Map(env)) ?? env;
-        const twice = this.block(body, joinEnv(env, once)) ?? once;
-        return joinEnv(env, twice);
+        // Twice, so a value set in one iteration is seen by the next (`x = drop(x)` in a loop); inner loops of
+        // inner loops once, or nesting would multiply the work.
+        this.loopDepth++;
+        try {
+          const once = this.block(body, new Map(env)) ?? env;
+          if (this.loopDepth > 2) return joinEnv(env, once);
+          const twice = this.block(body, joinEnv(env, once)) ?? once;
+          return joinEnv(env, twice);
+        } finally {
+          this.loopDepth--;
+        }
       }
       case 'with_statement':
       case 'try_statement': {
@@ -764,6 +788,7 @@ class MethodEvaluator {
   }
 
   private expr(node: Node, env: Env): FlowValue {
+    if (--this.budget.steps < 0) throw new BudgetExceeded();
     switch (node.type) {
       case 'identifier':
         return env.get(node.text) ?? {};
@@ -889,6 +914,8 @@ class MethodEvaluator {
       const helper = methodOf(this.model, this.cls, name);
       if (helper && !this.cls.members.submodules.some((s) => s.name === name)) return this.helper(helper, node, args, env);
       const description = this.analysis.describeAttribute(this.cls, name);
+      // A merging method the file does not define (inherited from a library base class): whatever it receives is merged.
+      if (!helper && description === UNKNOWN && MERGE_METHOD.test(name)) return this.merge(argValues(), node);
       return this.moduleCall({ description, label: fn.text, attribute: name }, node, positional, argValues, env);
     }
 
@@ -1006,7 +1033,7 @@ class MethodEvaluator {
         if (p && !p.keywordOnly) bound.set(p.name, values[i]);
       }
     });
-    const evaluator = new MethodEvaluator(this.analysis, this.cls, method, this.flow, this.depth + 1, this.callSite ?? call);
+    const evaluator = new MethodEvaluator(this.analysis, this.cls, method, this.flow, this.depth + 1, this.callSite ?? call, this.budget);
     const returns = evaluator.run(bound);
     if (returns.length === 0) return {};
     return returns.reduce((a, b) => (a.elements && b.elements ? { elements: a.elements.map((e, i) => join(e, b.elements![i])) } : join(a, b)));

@@ -166,6 +166,7 @@ const CANONICAL_PREFIXES: [string, string][] = [
   ['torchvision.ops.stochastic_depth.', 'torchvision.ops.'],
   ['torchvision.ops.misc.', 'torchvision.ops.'],
   ['lightning.pytorch.', 'pytorch_lightning.'],
+  ['transformers.modeling_utils.', 'transformers.'],
 ];
 
 export function canonicalName(name: string): string {

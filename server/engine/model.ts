@@ -93,8 +93,8 @@ export class FileModel {
         const qualified = this.imports.resolve(base);
         if (qualified && MODULE_BASES.has(qualified)) {
           module = true;
-          // Lightning modules have hooks of their own that may use any attribute.
-          if (qualified.startsWith('pytorch_lightning')) allKnown = false;
+          // Lightning modules have hooks of their own that may use any attribute; so do Hugging Face models.
+          if (qualified.startsWith('pytorch_lightning') || qualified.startsWith('transformers')) allKnown = false;
           continue;
         }
         if (text === 'object' || text === 'ABC' || qualified === 'abc.ABC') continue;

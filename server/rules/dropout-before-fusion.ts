@@ -87,7 +87,9 @@ function fusedVariable(site: Node): string | null {
     return object?.type === 'identifier' ? object.text : null;
   }
   if (parent?.type === 'assignment' && parent.childForFieldName('right')?.id === site.id) {
-    const left = parent.childForFieldName('left');
+    let left = parent.childForFieldName('left');
+    // `inputs_embeds, attention_mask = self._merge(…)`: the sequence comes first.
+    if (left?.type === 'pattern_list' || left?.type === 'tuple_pattern') left = left.namedChild(0);
     return left?.type === 'identifier' ? left.text : null;
   }
   if (parent?.type === 'expression_statement' && site.type === 'call') {

@@ -250,3 +250,46 @@ class M(nn.Module):
     assert.deepEqual(flowOf(source).residuals, ['self.ff@12']);
   });
 });
+
+describe('bounded work', () => {
+  test('deeply nested loops are followed without exponential work, and the finding inside is still seen', () => {
+    let body = '';
+    let indent = '        ';
+    for (let i = 0; i < 24; i++) {
+      body += `${indent}for i${i} in range(3):\n`;
+      indent += '    ';
+    }
+    body += `${indent}x = self.drop2(self.drop1(x))\n        return x\n`;
+    const source = `${HEADER}
+class M(nn.Module):
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.drop1 = nn.Dropout(p)
+        self.drop2 = nn.Dropout(p)
+
+    def forward(self, x):
+${body}`;
+    const doubles = withModel(source, (model) => model.forward.classFlows(model.classes.get('M')!).flatMap((f) => f.doubles.map((d) => d.outer.label)));
+    assert.ok(doubles.includes('self.drop2'));
+  });
+
+  test('a method too large to follow is unknown: no findings, no exception', () => {
+    const lines = Array.from({ length: 30_000 }, (_, i) => `        x${i} = self.drop(x)`).join('\n');
+    const source = `${HEADER}
+class M(nn.Module):
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.drop = nn.Dropout(p)
+
+    def forward(self, x):
+${lines}
+        return self.drop(x0)
+`;
+    withModel(source, (model) => {
+      const cls = model.classes.get('M')!;
+      const [flow] = model.forward.classFlows(cls).filter((f) => f.returns.length > 0);
+      assert.equal(flow.doubles.length, 0);
+      assert.equal(model.forward.summary(cls).output, 'unknown');
+    });
+  });
+});
