@@ -3,8 +3,11 @@ import { regularizerActiveInEval } from './regularizer-active-in-eval';
 import { unusedRegularizer } from './unused-regularizer';
 import { suspiciousRate } from './suspicious-rate';
 import { dropoutResultDiscarded } from './dropout-result-discarded';
+import { droppathNotPerSample } from './droppath-not-per-sample';
+import { droppathMissingRescale } from './droppath-missing-rescale';
+import { dropoutMissingRescale } from './dropout-missing-rescale';
 
 /** Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run docs`. */
-export const rules: readonly Rule[] = [regularizerActiveInEval, unusedRegularizer, suspiciousRate, dropoutResultDiscarded].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
+export const rules: readonly Rule[] = [regularizerActiveInEval, unusedRegularizer, suspiciousRate, dropoutResultDiscarded, droppathNotPerSample, droppathMissingRescale, dropoutMissingRescale].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 
 export const ruleByCode = new Map(rules.map((r) => [r.meta.code, r]));
