@@ -35,7 +35,7 @@ def drop_path(x, drop_prob: float = 0.0, training: bool = False, scale_by_keep: 
     return x * random_tensor
 
 
-def drop_whole_batch(x, drop_prob=0.1, training=False):
+def stochastic_depth_whole_batch(x, drop_prob=0.1, training=False):
     """Stochastic depth in its original form: the whole batch skips the block together."""
     if not training:
         return x
