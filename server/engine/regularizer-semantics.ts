@@ -1496,3 +1496,12 @@ function baseName(n: Node): Node | null {
   }
   return null;
 }
+
+/** The hand-written regularizer whose function or class name is at the offset (what the hover explains). */
+export function regularizerAtOffset(model: FileModel, offset: number): RegularizerSemantics | undefined {
+  const node = model.file.tree.rootNode.descendantForIndex(offset);
+  const def = node?.parent;
+  if (node?.type !== 'identifier' || !def || (def.type !== 'function_definition' && def.type !== 'class_definition')) return undefined;
+  if (def.childForFieldName('name')?.id !== node.id) return undefined;
+  return regularizerOf(model, def);
+}
