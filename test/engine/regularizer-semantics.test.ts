@@ -221,3 +221,23 @@ def drop_path(x, drop_prob, training=False):
     assert.deepEqual(run(analyzer, helper('(x.shape[0], 1, 1)')), []);
   });
 });
+
+describe('one defect, one finding', () => {
+  // With all three rules on, each fire fixture reports exactly its own rule's expectations: a batch-wide decision
+  // that is rescaled is RG003 only, a per-sample mask without rescale RG004 only, a rescaled element-wise drop path RG003 only.
+  const all = new RuleSelection({ select: ['RG003', 'RG004', 'RG005'] });
+  for (const code of ['RG003', 'RG004', 'RG005']) {
+    for (const fixture of ['fire.py', 'silent.py']) {
+      test(`${code}/${fixture}`, () => {
+        const text = fs.readFileSync(path.join(__dirname, '..', 'rules', code, fixture), 'utf8');
+        const expected = text.split('\n').flatMap((line, i) => (/# expect: ([A-Z0-9, ]+)/.exec(line)?.[1].split(',').map((c) => `${i + 1} ${c.trim()}`) ?? []));
+        const file = new SourceFile(text);
+        try {
+          assert.deepEqual(new Analyzer().analyze(file, all).map((f) => `${f.range.start.line + 1} ${f.code}`), expected);
+        } finally {
+          file.dispose();
+        }
+      });
+    }
+  }
+});

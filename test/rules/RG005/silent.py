@@ -69,7 +69,7 @@ class DropPath(nn.Module):
         if not self.training:
             return x
         mask = torch.rand(x.shape[0], 1, 1, device=x.device) > self.p
-        return x * mask
+        return x * mask  # expect: RG004
 
 
 def random_erase(x, p):
