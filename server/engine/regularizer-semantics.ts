@@ -328,7 +328,8 @@ interface Frame {
   tensors: Set<string>;
 }
 
-const RANDOM_TEXT = /\brand|bernoulli|uniform_|binomial|random\(/;
+/** The draws a mask is built from; a function without one (or a call of a helper with one) is skipped unread. */
+export const RANDOM_TEXT = /\b(?:rand(?:_like)?|bernoulli_?|uniform_?|binomial|random)\s*\(/;
 const DROP_PATH_NAME = /drop_?path|stochastic_?depth|sto_?depth|drop_?connect|drop_?block_?path/i;
 /** A free function without a training flag is a regularizer only by name: random masking is also data augmentation. */
 const DROPOUT_NAME = /drop|connect|quant_?noise/i;
@@ -693,11 +694,15 @@ class Evaluator {
       const bound = f.env.get(node.text);
       if (bound) return { ...bound, src: node.text };
       if (f.tensors.has(node.text)) return { k: 'sym', name: node.text, src: node.text };
+      const cached = this.selfValues.get(attr);
+      if (cached) return { ...cached, src: node.text };
       const init = f.cls ? initOf(f.cls) : null;
       const value = init && selfAssignment(init, attr);
       if (init && value && this.depth < 100) {
         const initFrame = this.frame(init, undefined, f.cls);
-        return { ...foreign(this.expr(value, initFrame)), src: node.text };
+        const v = foreign(this.expr(value, initFrame));
+        this.selfValues.set(attr, v);
+        return { ...v, src: node.text };
       }
       return { k: 'sym', name: node.text, src: node.text };
     }
@@ -749,6 +754,8 @@ class Evaluator {
   }
 
   readonly helperSites = new Set<Node>();
+  /** `self.<attr>` values from `__init__`, evaluated once per evaluation. */
+  private readonly selfValues = new Map<string, Expr>();
 
   private call(node: Node, f: Frame): Expr {
     const fn = node.childForFieldName('function');
@@ -1164,20 +1171,27 @@ function callersEnable(model: FileModel, callee: string, param: string, params: 
 
 const callCache = new WeakMap<FileModel, Map<string, Node[]>>();
 
-/** Calls of a name of this file (`drop_path(...)`, `DropPath(...)`, `layers.drop_path(...)`). */
+/**
+ * Calls of a name of this file (`drop_path(...)`, `DropPath(...)`, `layers.drop_path(...)`), found by searching the
+ * text for the name: far cheaper than visiting every call of a large file.
+ */
 function callsOf(model: FileModel, name: string): Node[] {
   let byName = callCache.get(model);
-  if (!byName) {
-    byName = new Map();
-    const map = byName;
-    walk(model.file.tree.rootNode, (n) => {
-      const fn = n.childForFieldName('function');
-      const callee = fn?.type === 'identifier' ? fn.text : fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : undefined;
-      if (callee) map.set(callee, [...(map.get(callee) ?? []), n]);
-    }, new Set(['call']));
-    callCache.set(model, byName);
+  if (!byName) callCache.set(model, (byName = new Map()));
+  const cached = byName.get(name);
+  if (cached) return cached;
+  const out: Node[] = [];
+  const text = model.file.text;
+  const root = model.file.tree.rootNode;
+  for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + name.length)) {
+    const node = root.descendantForIndex(i, i + name.length);
+    if (node?.type !== 'identifier' || node.text !== name) continue;
+    const callee = node.parent?.type === 'attribute' && node.parent.childForFieldName('attribute')?.id === node.id ? node.parent : node;
+    const call = callee.parent;
+    if (call?.type === 'call' && call.childForFieldName('function')?.id === callee.id) out.push(call);
   }
-  return byName.get(name) ?? [];
+  byName.set(name, out);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1335,19 +1349,21 @@ export function handWrittenRegularizers(model: FileModel): RegularizerSemantics[
 export function mayBeRegularizer(model: FileModel, def: Node): boolean {
   const text = def.text;
   if (RANDOM_TEXT.test(text)) return true;
-  for (const name of randomHelpers(model)) if (text.includes(name + '(')) return true;
-  return false;
+  const helpers = randomHelpers(model);
+  return helpers !== null && helpers.test(text);
 }
 
-const helperCache = new WeakMap<FileModel, string[]>();
+const helperCache = new WeakMap<FileModel, RegExp | null>();
 
-function randomHelpers(model: FileModel): string[] {
-  let names = helperCache.get(model);
-  if (!names) {
-    names = [...model.functions.values()].filter((f) => RANDOM_TEXT.test(f.node.text)).map((f) => f.name);
-    helperCache.set(model, names);
+/** One pattern for the calls of every function of the file that draws random numbers. */
+function randomHelpers(model: FileModel): RegExp | null {
+  let pattern = helperCache.get(model);
+  if (pattern === undefined) {
+    const names = [...model.functions.values()].filter((f) => RANDOM_TEXT.test(f.node.text)).map((f) => f.name);
+    pattern = names.length ? new RegExp(`\\b(?:${names.join('|')})\\s*\\(`) : null;
+    helperCache.set(model, pattern);
   }
-  return names;
+  return pattern;
 }
 
 /**
@@ -1356,17 +1372,18 @@ function randomHelpers(model: FileModel): string[] {
  */
 export function regularizerContext(model: FileModel): string {
   const parts: string[] = [];
+  const switchOwners: string[] = [];
   for (const fn of model.functions.values()) {
     const text = fn.node.text;
     if (!RANDOM_TEXT.test(text)) continue;
     parts.push(text);
-    for (const p of parameters(fn.node)) if (p.boolDefault !== undefined) for (const c of callsOf(model, fn.name)) parts.push(c.text);
+    if (parameters(fn.node).some((p) => p.boolDefault !== undefined)) switchOwners.push(fn.name);
   }
   for (const cls of model.classes.values()) {
     const init = initOf(cls.node);
-    if (!init || !RANDOM_TEXT.test(cls.node.text)) continue;
-    if (parameters(init).some((p) => p.boolDefault !== undefined)) for (const c of callsOf(model, cls.name)) parts.push(c.text);
+    if (init && parameters(init).some((p) => p.boolDefault !== undefined) && RANDOM_TEXT.test(cls.node.text)) switchOwners.push(cls.name);
   }
+  for (const name of switchOwners) for (const c of callsOf(model, name)) parts.push(c.text);
   return parts.join('\u0002');
 }
 

@@ -1,4 +1,4 @@
-import { timesInput, atom, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
+import { RANDOM_TEXT, timesInput, atom, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
 import type { Rule } from '../engine/rule';
 
 export const dropoutMissingRescale: Rule = {
@@ -31,7 +31,7 @@ export const dropoutMissingRescale: Rule = {
     ].join('\n'),
     defaultSeverity: 'warning',
     fix: 'unsafe',
-    triggers: /rand|bernoulli|uniform_|binomial/,
+    triggers: RANDOM_TEXT,
     messages: {
       missing: '`{name}` keeps {what} with probability `{keep}` but does not divide them by it: E[y] = {train} in training and {eval} in evaluation. Scale the kept values by 1/({keep}).',
       wrongScale: '`{name}` scales kept {what} by `{scale}` instead of 1/({keep}): E[y] = {train} in training and {eval} in evaluation.',

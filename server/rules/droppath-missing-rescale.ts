@@ -1,4 +1,4 @@
-import { timesInput, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
+import { RANDOM_TEXT, timesInput, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
 import type { Rule } from '../engine/rule';
 
 export const droppathMissingRescale: Rule = {
@@ -33,7 +33,7 @@ export const droppathMissingRescale: Rule = {
     ].join('\n'),
     defaultSeverity: 'warning',
     fix: 'unsafe',
-    triggers: /rand|bernoulli|uniform_|binomial/,
+    triggers: RANDOM_TEXT,
     messages: {
       missing: '`{name}` keeps samples with probability `{keep}` but never divides them by it: E[y] = {train} in training and {eval} in evaluation. Divide the kept samples by the keep probability.',
       switchOff: '`{name}` rescales kept samples only when `{switch}` is on, which defaults to False and no call in this file turns on: E[y] = {train} in training and {eval} in evaluation.',

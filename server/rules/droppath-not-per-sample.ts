@@ -1,4 +1,4 @@
-import { perSampleShape, regularizerOf, type RegularizerSemantics } from '../engine/regularizer-semantics';
+import { RANDOM_TEXT, perSampleShape, regularizerOf, type RegularizerSemantics } from '../engine/regularizer-semantics';
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
 
@@ -34,7 +34,7 @@ export const droppathNotPerSample: Rule = {
     ].join('\n'),
     defaultSeverity: 'warning',
     fix: 'unsafe',
-    triggers: /rand|bernoulli|uniform_|binomial/,
+    triggers: RANDOM_TEXT,
     messages: {
       batch: '`{name}` makes one random decision for the whole batch: every sample\'s branch is dropped or kept together. Drop path decides per sample; use the shape `{shape}`.',
       element: '`{name}` draws a mask with {what}, which is dropout rather than drop path. Drop path decides once per sample; use the shape `{shape}`.',
