@@ -67,6 +67,8 @@ export interface RegularizerSemantics {
   deliberateBatch: boolean;
   /** Where the mask meets the tensor (`x * mask`, `x.masked_fill(m, 0)`), when inside this function. */
   application: Node | null;
+  /** The one place a scalar scales the masked value (`x * mask / p`), when inside this function: wrong scales are fixed there. */
+  scaleSite: { node: Node; kept: Node } | null;
   /** Parameter defaults used for the numbers. */
   defaults: Record<string, number>;
   /** Source text of the keep probability valid inside the function (`keep_prob`, `1 - self.p`), for fixes. */
@@ -110,6 +112,8 @@ type Expr = (
   src?: string;
   /** The node where a mask was first applied to a tensor in this value. */
   app?: Node;
+  /** A binary operation that scales a masked value by a scalar, and the operand it scales. */
+  scaleAt?: { node: Node; kept: Node };
 };
 
 type Dim = 'one' | 'ones' | 'dim' | 'full';
@@ -179,7 +183,7 @@ function resolve(e: Expr, switchValue: boolean): Expr {
       return resolve(e.flag && !switchValue ? e.else : e.then, switchValue);
     case 'bin': {
       const out = bin(e.op, resolve(e.l, switchValue), resolve(e.r, switchValue));
-      return e.app ? { ...out, app: e.app } : out;
+      return { ...out, app: e.app ?? out.app, scaleAt: e.scaleAt ?? out.scaleAt };
     }
     default:
       return e;
@@ -197,14 +201,16 @@ interface Factors {
   masks: MaskSite[];
   scale: Expr;
   app?: Node;
+  scaleSites: { node: Node; kept: Node }[];
   ok: boolean;
 }
 
 /** Splits a product into tensors, masks and a scalar scale: `x / keep * mask` → x, mask, 1/keep. */
 function factor(e: Expr, tensors: ReadonlySet<string>): Factors {
-  const out: Factors = { tensors: [], masks: [], scale: num(1), ok: true };
+  const out: Factors = { tensors: [], masks: [], scale: num(1), scaleSites: [], ok: true };
   const visit = (n: Expr, inverse: boolean): void => {
     if (n.app) out.app ??= n.app;
+    if (n.scaleAt && !out.scaleSites.some((s) => s.node.id === n.scaleAt!.node.id)) out.scaleSites.push(n.scaleAt);
     if (n.k === 'bin' && (n.op === '*' || n.op === '/')) {
       visit(n.l, inverse);
       if (n.op === '*') visit(n.r, inverse);
@@ -646,7 +652,18 @@ class Evaluator {
         const op = node.childForFieldName('operator')?.text ?? '';
         const l = this.expr(node.childForFieldName('left')!, f);
         const r = this.expr(node.childForFieldName('right')!, f);
-        if (op === '+' || op === '-' || op === '*' || op === '/') return { ...this.arith(op, l, r, node, f), src: node.text };
+        if (op === '+' || op === '-') return { ...this.arith(op, l, r, node, f), src: node.text };
+        if (op === '*' || op === '/') {
+          const out: Expr = { ...this.arith(op, l, r, node, f), src: node.text };
+          // Where a scalar scales a masked tensor (`x * mask / keep`): a fix replaces a wrong scale here.
+          const scalar = (e: Expr) => !hasRandom(e) && !mentionsTensor(e, f.tensors) && (e.k === 'num' || e.k === 'sym' || e.k === 'bin');
+          const masked = (e: Expr) => hasRandom(e) || mentionsTensor(e, f.tensors);
+          const left = node.childForFieldName('left')!;
+          const right = node.childForFieldName('right')!;
+          if (scalar(r) && masked(l)) out.scaleAt = { node, kept: left };
+          else if (op === '*' && scalar(l) && masked(r)) out.scaleAt = { node, kept: right };
+          return out;
+        }
         // `x @ w`: linear in the weight, so a masked weight's expectation carries over to the output.
         if (op === '@') return hasRandom(r) || mentionsWeight(r) ? r : hasRandom(l) || mentionsWeight(l) ? l : OPAQUE;
         return OPAQUE;
@@ -1298,6 +1315,7 @@ export function deriveRegularizerSemantics(model: FileModel, node: Node): Regula
     expectationMismatch,
     deliberateBatch,
     application,
+    scaleSite: parts.scaleSites.length === 1 && parts.scaleSites[0].node.startIndex >= fn.startIndex && parts.scaleSites[0].node.endIndex <= fn.endIndex ? parts.scaleSites[0] : null,
     defaults: Object.fromEntries(defaults),
     keepSource,
     inputSource: targetName,

@@ -53,7 +53,12 @@ export const dropoutMissingRescale: Rule = {
           scale: s.trainScale.expression,
         };
         if (s.trainScale.expression !== '1') {
-          context.report({ node: s.application, messageId: 'wrongScale', data });
+          // Replace the one wrong scale (`x * mask / p`) with the keep probability.
+          const site = s.scaleSite;
+          const k = s.keepSource ? atom(s.keepSource) : null;
+          const kept = !site ? '' : site.kept.type === 'binary_operator' && /^[*/]$/.test(site.kept.childForFieldName('operator')?.text ?? '') ? site.kept.text : atom(site.kept.text);
+          const fix = site && k ? { applicability: 'unsafe' as const, title: `Divide by \`${k}\` instead`, edits: [context.edit(site.node, `${kept} / ${k}`)] } : null;
+          context.report({ node: s.application, messageId: 'wrongScale', data, fix });
           return;
         }
         const edits = s.keepSource ? rescaleEdits(context.file, s, s.keepSource, false) : null;

@@ -1,4 +1,4 @@
-import { RANDOM_TEXT, timesInput, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
+import { atom, RANDOM_TEXT, timesInput, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
 import type { Rule } from '../engine/rule';
 
 export const droppathMissingRescale: Rule = {
@@ -37,7 +37,7 @@ export const droppathMissingRescale: Rule = {
     messages: {
       missing: '`{name}` keeps samples with probability `{keep}` but never divides them by it: E[y] = {train} in training and {eval} in evaluation. Divide the kept samples by the keep probability.',
       switchOff: '`{name}` rescales kept samples only when `{switch}` is on, which defaults to False and no call in this file turns on: E[y] = {train} in training and {eval} in evaluation.',
-      wrongScale: '`{name}` multiplies kept samples by `{scale}`, not by 1/`{keep}`: E[y] = {train} in training and {eval} in evaluation.',
+      wrongScale: '`{name}` multiplies kept samples by `{scale}` instead of `1 / ({keep})`: E[y] = {train} in training and {eval} in evaluation.',
     },
   },
 
@@ -60,7 +60,12 @@ export const droppathMissingRescale: Rule = {
           return;
         }
         if (s.trainScale.expression !== '1') {
-          context.report({ node: s.application, messageId: 'wrongScale', data });
+          // Replace the one wrong scale (`x * mask / p`) with the keep probability.
+          const site = s.scaleSite;
+          const k = s.keepSource ? atom(s.keepSource) : null;
+          const kept = !site ? '' : site.kept.type === 'binary_operator' && /^[*/]$/.test(site.kept.childForFieldName('operator')?.text ?? '') ? site.kept.text : atom(site.kept.text);
+          const fix = site && k ? { applicability: 'unsafe' as const, title: `Divide by \`${k}\` instead`, edits: [context.edit(site.node, `(${kept} / ${k} if ${k} > 0.0 else ${kept})`)] } : null;
+          context.report({ node: s.application, messageId: 'wrongScale', data, fix });
           return;
         }
         const edits = s.keepSource ? rescaleEdits(context.file, s, s.keepSource, true) : null;

@@ -23,6 +23,7 @@ const EXPECTED: Record<string, Record<string, Row>> = {
     drop_path_elementwise: ['drop-path', 'element', '1 - drop_prob', '1', '1', 'identity'],
     drop_path_float_tensor: ['drop-path', 'element', '1 - drop_prob', '1', '1', 'identity'],
     stochastic_depth_python_random: ['drop-path', 'batch', '1 - p', '1', '1', 'identity'],
+    drop_path_switchable: ['drop-path', 'conditional', '1 - drop_prob', '1', '1', 'identity'],
     DropPath: ['drop-path', 'element', '1 - drop_prob', '1', '1', 'identity'],
     StochasticDepth: ['drop-path', 'batch', '1 - p', '1', '1', 'identity'],
     DropPathNumpy: ['drop-path', 'batch', '1 - drop_prob', '1', '1', 'identity'],
@@ -44,6 +45,7 @@ const EXPECTED: Record<string, Record<string, Row>> = {
     DropPath: ['drop-path', 'sample', '1 - drop_prob', '1 - drop_prob', '1', 'identity'],
     StochasticDepthInPlace: ['drop-path', 'sample', '1 - p', '1 - p', '1', 'identity'],
     DropPathWhere: ['drop-path', 'sample', '1 - drop_prob', '1 - drop_prob', '1', 'identity'],
+    drop_path_by_rate: ['drop-path', 'sample', '1 - drop_prob', '(1 - drop_prob) / drop_prob', '1', 'identity'],
   },
   'RG004/silent.py': {
     drop_path: ['drop-path', 'sample', '1 - drop_prob', '1', '1', 'identity'],

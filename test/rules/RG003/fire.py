@@ -47,6 +47,18 @@ def stochastic_depth_python_random(x, p=0.2, training=True):
     return x * survive / (1 - p)
 
 
+def drop_path_switchable(x, drop_prob=0.1, training=False, per_sample=True):
+    if not training:
+        return x
+    keep_prob = 1 - drop_prob
+    if per_sample:
+        shape = (x.shape[0],) + (1,) * (x.ndim - 1)
+    else:
+        shape = (1,) * x.ndim
+    mask = x.new_empty(shape).bernoulli_(keep_prob)  # expect: RG003
+    return x * mask / keep_prob
+
+
 class DropPath(nn.Module):
     def __init__(self, drop_prob=0.1):
         super().__init__()

@@ -88,3 +88,12 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x):
         return x + self.drop_path(F.gelu(self.fc(x)))
+
+
+def drop_path_by_rate(x, drop_prob: float = 0.1, training: bool = False):
+    if drop_prob == 0.0 or not training:
+        return x
+    keep_prob = 1 - drop_prob
+    mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep_prob)
+    mask = mask / drop_prob
+    return x * mask  # expect: RG004
