@@ -478,50 +478,31 @@ class Evaluator {
   }
 
   private ifStatement(stmt: Node, f: Frame): Expr | undefined {
-    const cond = stmt.childForFieldName('condition');
-    const consequence = stmt.childForFieldName('consequence');
-    const alternatives = stmt.childrenForFieldName('alternative').filter((n): n is Node => !!n);
-    if (!cond || !consequence) return undefined;
-    const truth = this.truth(cond, f);
-    const elseBody = (): { run: (fr: Frame) => Expr | undefined } => ({
-      run: (fr) => {
-        const alt = alternatives[0];
-        if (!alt) return undefined;
-        if (alt.type === 'else_clause') {
-          const body = alt.childForFieldName('body');
-          return body ? this.block(body, fr) : undefined;
-        }
-        // `elif`: evaluate as a nested if over the remaining clauses.
-        return this.elif(alt, alternatives.slice(1), fr);
-      },
-    });
-    if (truth === true) return this.block(consequence, f);
-    if (truth === false) return elseBody().run(f);
-    return this.undecided(cond, consequence, elseBody(), alternatives.length > 0, f);
+    const clauses = stmt.childrenForFieldName('alternative').filter((n): n is Node => !!n);
+    return this.branch(stmt, clauses, f);
   }
 
-  private elif(clause: Node, rest: Node[], f: Frame): Expr | undefined {
+  /** An `if` or `elif` clause with the clauses after it: decided by the training mode when it can be, else both ways. */
+  private branch(clause: Node, rest: Node[], f: Frame): Expr | undefined {
     const cond = clause.childForFieldName('condition');
     const consequence = clause.childForFieldName('consequence');
     if (!cond || !consequence) return undefined;
-    const next = {
-      run: (fr: Frame) => {
-        const alt = rest[0];
-        if (!alt) return undefined;
-        if (alt.type === 'else_clause') {
-          const body = alt.childForFieldName('body');
-          return body ? this.block(body, fr) : undefined;
-        }
-        return this.elif(alt, rest.slice(1), fr);
-      },
+    const otherwise = (fr: Frame): Expr | undefined => {
+      const next = rest[0];
+      if (!next) return undefined;
+      if (next.type === 'else_clause') {
+        const body = next.childForFieldName('body');
+        return body ? this.block(body, fr) : undefined;
+      }
+      return this.branch(next, rest.slice(1), fr);
     };
     const truth = this.truth(cond, f);
     if (truth === true) return this.block(consequence, f);
-    if (truth === false) return next.run(f);
-    return this.undecided(cond, consequence, next, rest.length > 0, f);
+    if (truth === false) return otherwise(f);
+    return this.undecided(cond, consequence, otherwise, rest.length > 0, f);
   }
 
-  private undecided(cond: Node, consequence: Node, alternative: { run: (f: Frame) => Expr | undefined }, hasElse: boolean, f: Frame): Expr | undefined {
+  private undecided(cond: Node, consequence: Node, alternative: (f: Frame) => Expr | undefined, hasElse: boolean, f: Frame): Expr | undefined {
     const conjuncts = splitAnd(cond).filter((c) => !isPositivityGuard(c));
     const last = consequence.namedChildren[consequence.namedChildCount - 1];
     // `if drop_prob == 0.: return x`, `if p < 0: raise …`: a guard for a corner case, not the general path.
@@ -532,7 +513,7 @@ class Evaluator {
     const thenFrame: Frame = { ...f, env: new Map(f.env) };
     const elseFrame: Frame = { ...f, env: new Map(f.env) };
     const thenResult = this.block(consequence, thenFrame);
-    const elseResult = alternative.run(elseFrame);
+    const elseResult = alternative(elseFrame);
     const condition = conjuncts.map((c) => c.text).join(' and ');
     const merge = (a: Expr, b: Expr): Expr => (a === b ? a : { k: 'cond', condition, flag, then: a, else: b });
     for (const name of new Set([...thenFrame.env.keys(), ...elseFrame.env.keys()])) {
@@ -751,16 +732,15 @@ class Evaluator {
     if (operands.length !== 2 || !op) return OPAQUE;
     const l = this.expr(operands[0], f);
     const r = this.expr(operands[1], f);
-    return this.compare(op, l, r, node);
+    return this.compare(op, l, r);
   }
 
-  private compare(op: string, l: Expr, r: Expr, node: Node): Expr {
+  private compare(op: string, l: Expr, r: Expr): Expr {
     // `U < k` keeps with probability k; `U > p` with 1 - p.
     if (l.k === 'uniform' && !hasRandom(r)) return maskOf(l, op === '<' || op === '<=' ? r : oneMinus(r), this.site(l.node));
     if (r.k === 'uniform' && !hasRandom(l)) return maskOf(r, op === '>' || op === '>=' ? l : oneMinus(l), this.site(r.node));
     if (l.k === 'mask' && (op === '==' || op === '!=') && r.k === 'num') return (op === '==') === (r.v === 0) ? negateMask(l) : l;
     if (l.k === 'num' && r.k === 'num') return { k: 'bool', v: op === '<' ? l.v < r.v : op === '>' ? l.v > r.v : op === '==' ? l.v === r.v : op === '<=' ? l.v <= r.v : op === '>=' ? l.v >= r.v : l.v !== r.v };
-    void node;
     return OPAQUE;
   }
 
@@ -916,7 +896,7 @@ class Evaluator {
       case 'torch.gt':
       case 'torch.le':
       case 'torch.ge':
-        return positional.length === 2 ? this.compare({ 'torch.lt': '<', 'torch.gt': '>', 'torch.le': '<=', 'torch.ge': '>=' }[name]!, this.expr(positional[0], f), this.expr(positional[1], f), node) : OPAQUE;
+        return positional.length === 2 ? this.compare({ 'torch.lt': '<', 'torch.gt': '>', 'torch.le': '<=', 'torch.ge': '>=' }[name]!, this.expr(positional[0], f), this.expr(positional[1], f)) : OPAQUE;
       default:
         return OPAQUE;
     }
@@ -961,7 +941,7 @@ class Evaluator {
       case 'gt':
       case 'le':
       case 'ge':
-        return positional[0] ? this.compare({ lt: '<', gt: '>', le: '<=', ge: '>=' }[method]!, obj, this.expr(positional[0], f), node) : OPAQUE;
+        return positional[0] ? this.compare({ lt: '<', gt: '>', le: '<=', ge: '>=' }[method]!, obj, this.expr(positional[0], f)) : OPAQUE;
       case 'masked_fill':
       case 'masked_fill_': {
         const m = arg(0, 'mask');
@@ -987,18 +967,21 @@ class Evaluator {
     return OPAQUE;
   }
 
+  /** `t.bernoulli_(p)` on a tensor of a shape; `torch.bernoulli(probs)` on a tensor filled with (a multiple of) the probability. */
   private bernoulliOf(obj: Expr, p: Expr | null, node: Node): Expr {
     const site = this.site(node);
     if (p) {
       const shape = obj.k === 'blank' || obj.k === 'uniform' ? obj.shape : obj.k === 'sym' ? { granularity: 'element' as const, node: null } : null;
       return shape ? { k: 'mask', m: { node: site, q: p, shape } } : OPAQUE;
     }
-    // `torch.bernoulli(probs)`: a tensor filled with the keep probability, perhaps `ones * keep`.
-    const parts = factor(obj, new Set());
-    const filled = obj.k === 'blank' ? obj : findBlank(obj);
-    if (!filled) return obj.k === 'blank' ? OPAQUE : OPAQUE;
-    const q = filled === obj ? filled.fill : parts.ok ? bin('*', filled.fill ?? OPAQUE, scaleWithoutBlank(obj)) : undefined;
-    return q && filled.fill ? { k: 'mask', m: { node: site, q, shape: filled.shape } } : filled.fill === undefined && obj === filled ? { k: 'mask', m: { node: site, q: num(0.5), shape: filled.shape } } : OPAQUE;
+    const filled = findBlank(obj);
+    if (!filled) return OPAQUE;
+    // `bernoulli_()` without a probability draws with 0.5.
+    if (obj === filled && !filled.fill) return { k: 'mask', m: { node: site, q: num(0.5), shape: filled.shape } };
+    if (!filled.fill) return OPAQUE;
+    // `torch.ones_like(x) * keep`: the fill times the scalars around it.
+    const q = obj === filled ? filled.fill : bin('*', filled.fill, scaleWithoutBlank(obj));
+    return hasRandom(q) ? OPAQUE : { k: 'mask', m: { node: site, q, shape: filled.shape } };
   }
 
   /** `floor(keep + U)` is 1 with probability keep. */
@@ -1241,7 +1224,6 @@ export function deriveRegularizerSemantics(model: FileModel, node: Node): Regula
   } else if (node.type === 'function_definition') {
     cls = enclosingClass(node);
   } else return undefined;
-  if (!RANDOM_TEXT.test(fn.text) && !model.functions.size && !cls) return undefined;
   const ownName = node.childForFieldName('name')?.text ?? '';
   const name = node.type === 'function_definition' && cls ? `${cls.childForFieldName('name')?.text ?? ''}.${ownName}` : ownName;
 

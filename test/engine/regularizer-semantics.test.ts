@@ -74,6 +74,7 @@ const EXPECTED: Record<string, Record<string, Row>> = {
     NonInvertedDropout: ['dropout', 'element', '1 - p', '1 - p', '1 - p', 'scaled'],
     dropout_layer: ['dropout', 'element', '1 - dropout', '1', '1', 'caller'],
     dropout_scaled_once: ['dropout', 'element', '1 - p', '1', '1', 'identity'],
+    dropout_ones: ['dropout', 'element', '1 - p', '1', '1', 'identity'],
     ScaledInInit: ['dropout', 'element', '1 - p', '1', '1', 'identity'],
     DropPath: ['drop-path', 'sample', '1 - p', '1 - p', '1', 'identity'],
     QuantNoise: ['dropout', 'element', '1 - p', '1', '1', 'identity'],

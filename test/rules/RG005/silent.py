@@ -46,6 +46,13 @@ def dropout_scaled_once(x, p=0.1, training=False):
     return x * mask * scale
 
 
+def dropout_ones(x, p=0.1, training=False):
+    if not training:
+        return x
+    mask = torch.bernoulli(torch.ones_like(x) * (1 - p))
+    return x * mask / (1 - p)
+
+
 class ScaledInInit(nn.Module):
     def __init__(self, p=0.1):
         super().__init__()
