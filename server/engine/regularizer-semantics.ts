@@ -1350,7 +1350,16 @@ export function mayBeRegularizer(model: FileModel, def: Node): boolean {
   const text = def.text;
   if (RANDOM_TEXT.test(text)) return true;
   const helpers = randomHelpers(model);
-  return helpers !== null && helpers.test(text);
+  if (helpers !== null && helpers.test(text)) return true;
+  // A method that calls a sibling method drawing random numbers (`x * self._mask(x)`).
+  const cls = def.type === 'function_definition' ? enclosingClass(def) : null;
+  if (!cls) return false;
+  for (const stmt of cls.childForFieldName('body')?.namedChildren ?? []) {
+    const sibling = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+    const name = sibling?.type === 'function_definition' && sibling.id !== def.id ? sibling.childForFieldName('name')?.text : undefined;
+    if (name && text.includes(`.${name}(`) && RANDOM_TEXT.test(sibling!.text)) return true;
+  }
+  return false;
 }
 
 const helperCache = new WeakMap<FileModel, RegExp | null>();

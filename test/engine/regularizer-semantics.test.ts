@@ -46,6 +46,7 @@ const EXPECTED: Record<string, Record<string, Row>> = {
     StochasticDepthInPlace: ['drop-path', 'sample', '1 - p', '1 - p', '1', 'identity'],
     DropPathWhere: ['drop-path', 'sample', '1 - drop_prob', '1 - drop_prob', '1', 'identity'],
     drop_path_by_rate: ['drop-path', 'sample', '1 - drop_prob', '(1 - drop_prob) / drop_prob', '1', 'identity'],
+    DropPathHelperMethod: ['drop-path', 'sample', '1 - drop_prob', '1 - drop_prob', '1', 'identity'],
   },
   'RG004/silent.py': {
     drop_path: ['drop-path', 'sample', '1 - drop_prob', '1', '1', 'identity'],
@@ -56,6 +57,7 @@ const EXPECTED: Record<string, Record<string, Row>> = {
     NonInvertedStochasticDepth: ['drop-path', 'sample', 'survival', 'survival', 'survival', 'scaled'],
     DropPathWhere: ['drop-path', 'sample', '1 - drop_prob', '1', '1', 'identity'],
     drop_path_mul: ['drop-path', 'sample', '1 - drop_prob', '1', '1', 'identity'],
+    drop_path_uniform: ['drop-path', 'sample', '1 - drop_prob', '1', '1', 'identity'],
   },
   'RG005/fire.py': {
     MyDropout: ['dropout', 'element', '1 - p', '1 - p', '1', 'identity'],

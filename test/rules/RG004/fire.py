@@ -97,3 +97,17 @@ def drop_path_by_rate(x, drop_prob: float = 0.1, training: bool = False):
     mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep_prob)
     mask = mask / drop_prob
     return x * mask  # expect: RG004
+
+
+class DropPathHelperMethod(nn.Module):
+    def __init__(self, drop_prob=0.1):
+        super().__init__()
+        self.keep_prob = 1 - drop_prob
+
+    def _mask(self, x):
+        return torch.rand(x.shape[0], 1, 1, 1, device=x.device) < self.keep_prob
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x * self._mask(x)  # expect: RG004

@@ -92,3 +92,11 @@ def drop_path_mul(x, drop_prob, training=False):
     keep_prob = 1.0 - drop_prob
     mask = torch.empty(x.shape[0], 1, 1, dtype=x.dtype, device=x.device).bernoulli_(keep_prob)
     return x * mask * (1.0 / keep_prob)
+
+
+def drop_path_uniform(x, drop_prob=0.1, training=False):
+    if not training:
+        return x
+    keep_prob = 1 - drop_prob
+    noise = torch.empty((x.shape[0], 1, 1, 1), device=x.device).uniform_()
+    return x * (noise < keep_prob).to(x.dtype) / keep_prob
