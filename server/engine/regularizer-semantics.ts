@@ -147,6 +147,24 @@ function oneMinus(e: Expr): Expr {
   return { ...bin('-', num(1), e), src };
 }
 
+/** The value is about to be stored in `name`: parts that read the old `name` can no longer be spelled `name`. */
+function stale(e: Expr, name: string): Expr {
+  const out: Expr = e.src === name ? { ...e, src: undefined } : e;
+  switch (out.k) {
+    case 'bin': {
+      const l = stale(out.l, name);
+      const r = stale(out.r, name);
+      return l === out.l && r === out.r ? out : { ...out, l, r };
+    }
+    case 'mask': {
+      const q = stale(out.m.q, name);
+      return q === out.m.q ? out : { ...out, m: { ...out.m, q } };
+    }
+    default:
+      return out;
+  }
+}
+
 /** A value computed in another function (a helper, `__init__`): its source text means nothing here. */
 function foreign(e: Expr): Expr {
   const { src: _src, ...rest } = e;
@@ -451,7 +469,7 @@ class Evaluator {
       return;
     }
     const k = key(left);
-    if (k) f.env.set(k, { ...this.expr(right, f), src: left.text });
+    if (k) f.env.set(k, { ...stale(this.expr(right, f), k), src: left.text });
     else if (left.type === 'pattern_list' || left.type === 'tuple_pattern') for (const n of left.namedChildren) if (n && key(n)) f.env.set(key(n)!, { k: 'sym', name: n.text, src: n.text });
   }
 
@@ -463,7 +481,7 @@ class Evaluator {
     if (!k || !right || !op || !'+-*/'.includes(op)) return;
     const current = f.env.get(k) ?? this.expr(left!, f);
     const value = this.arith(op as '+', current, this.expr(right, f), node, f);
-    f.env.set(k, { ...value, src: left!.text });
+    f.env.set(k, { ...stale(value, k), src: left!.text });
   }
 
   /** `t.div_(k)`, `t.floor_()`, `t.bernoulli_(p)`, `x.mul_(mask)` as statements change `t`. */
@@ -474,7 +492,7 @@ class Evaluator {
     const method = fn.childForFieldName('attribute')?.text ?? '';
     const k = object && key(object);
     if (!k || !method.endsWith('_')) return;
-    f.env.set(k, { ...this.expr(call, f), src: object!.text });
+    f.env.set(k, { ...stale(this.expr(call, f), k), src: object!.text });
   }
 
   private ifStatement(stmt: Node, f: Frame): Expr | undefined {
