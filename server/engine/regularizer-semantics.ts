@@ -1371,13 +1371,26 @@ export function mayBeRegularizer(model: FileModel, def: Node): boolean {
   if (helpers !== null && helpers.test(text)) return true;
   // A method that calls a sibling method drawing random numbers (`x * self._mask(x)`).
   const cls = def.type === 'function_definition' ? enclosingClass(def) : null;
-  if (!cls) return false;
-  for (const stmt of cls.childForFieldName('body')?.namedChildren ?? []) {
-    const sibling = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-    const name = sibling?.type === 'function_definition' && sibling.id !== def.id ? sibling.childForFieldName('name')?.text : undefined;
-    if (name && text.includes(`.${name}(`) && RANDOM_TEXT.test(sibling!.text)) return true;
+  return !!cls && randomMethods(model, cls).some((name) => text.includes(`.${name}(`));
+}
+
+const methodCache = new WeakMap<FileModel, Map<number, string[]>>();
+
+/** Names of the class's methods that draw random numbers, once per class: test classes have hundreds of methods. */
+function randomMethods(model: FileModel, cls: Node): string[] {
+  let byClass = methodCache.get(model);
+  if (!byClass) methodCache.set(model, (byClass = new Map()));
+  let names = byClass.get(cls.id);
+  if (!names) {
+    names = [];
+    for (const stmt of cls.childForFieldName('body')?.namedChildren ?? []) {
+      const method = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+      const name = method?.type === 'function_definition' ? method.childForFieldName('name')?.text : undefined;
+      if (name && RANDOM_TEXT.test(method!.text)) names.push(name);
+    }
+    byClass.set(cls.id, names);
   }
-  return false;
+  return names;
 }
 
 const helperCache = new WeakMap<FileModel, RegExp | null>();

@@ -36,7 +36,7 @@ export const droppathMissingRescale: Rule = {
     triggers: RANDOM_TEXT,
     messages: {
       missing: '`{name}` keeps samples with probability `{keep}` but never divides them by it: E[y] = {train} in training and {eval} in evaluation. Divide the kept samples by the keep probability.',
-      switchOff: '`{name}` rescales kept samples only when `{switch}` is on, which defaults to False and no call in this file turns on: E[y] = {train} in training and {eval} in evaluation.',
+      switchOff: '`{name}` rescales kept samples only when `{switch}` is on; it defaults to False and no call in this file turns it on: E[y] = {train} in training and {eval} in evaluation.',
       wrongScale: '`{name}` multiplies kept samples by `{scale}` instead of `1 / ({keep})`: E[y] = {train} in training and {eval} in evaluation.',
     },
   },
@@ -49,8 +49,10 @@ export const droppathMissingRescale: Rule = {
         const sw = s.trainScale.switch;
         const data = { name: s.name, keep: s.keepProbability.expression, train: timesInput(s.expectation.train), eval: timesInput(s.expectation.eval), scale: s.trainScale.expression };
         if (sw && sw.default === false && !sw.enabledByCaller) {
-          const fn = s.node;
-          const inside = sw.defaultNode && sw.defaultNode.startIndex >= fn.startIndex && sw.defaultNode.endIndex <= fn.endIndex;
+          // The default may sit in `__init__`: edits stay inside the top-level statement being checked.
+          let top = s.node;
+          while (top.parent && top.parent.type !== 'module') top = top.parent;
+          const inside = sw.defaultNode && sw.defaultNode.startIndex >= top.startIndex && sw.defaultNode.endIndex <= top.endIndex;
           context.report({
             node: s.application,
             messageId: 'switchOff',

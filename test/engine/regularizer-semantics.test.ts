@@ -47,6 +47,7 @@ const EXPECTED: Record<string, Record<string, Row>> = {
     DropPathWhere: ['drop-path', 'sample', '1 - drop_prob', '1 - drop_prob', '1', 'identity'],
     drop_path_by_rate: ['drop-path', 'sample', '1 - drop_prob', '(1 - drop_prob) / drop_prob', '1', 'identity'],
     DropPathHelperMethod: ['drop-path', 'sample', '1 - drop_prob', '1 - drop_prob', '1', 'identity'],
+    DropPathSwitch: ['drop-path', 'sample', '1 - drop_prob', '1 - drop_prob', '1', 'identity'],
   },
   'RG004/silent.py': {
     drop_path: ['drop-path', 'sample', '1 - drop_prob', '1', '1', 'identity'],

@@ -111,3 +111,19 @@ class DropPathHelperMethod(nn.Module):
         if not self.training:
             return x
         return x * self._mask(x)  # expect: RG004
+
+
+class DropPathSwitch(nn.Module):
+    def __init__(self, drop_prob=0.1, scale_by_keep=False):
+        super().__init__()
+        self.drop_prob = drop_prob
+        self.scale_by_keep = scale_by_keep
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        keep_prob = 1 - self.drop_prob
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep_prob)
+        if self.scale_by_keep:
+            mask = mask / keep_prob
+        return x * mask  # expect: RG004
