@@ -1331,7 +1331,12 @@ const recordCache = new WeakMap<FileModel, Map<number, RegularizerSemantics | nu
 /** `deriveRegularizerSemantics` for a function or class, computed once per file model (the rules RG003–RG005 share it). */
 export function regularizerOf(model: FileModel, node: Node): RegularizerSemantics | undefined {
   let byNode = recordCache.get(model);
-  if (!byNode) recordCache.set(model, (byNode = new Map()));
+  if (!byNode) {
+    recordCache.set(model, (byNode = new Map()));
+    // A file that draws no random numbers at all has no hand-written regularizer: one search, then nothing.
+    if (!RANDOM_TEXT.test(model.file.text)) byNode.set(-1, null);
+  }
+  if (byNode.has(-1)) return undefined;
   let s = byNode.get(node.id);
   if (s === undefined) {
     s = mayBeRegularizer(model, node) ? deriveRegularizerSemantics(model, node) ?? null : null;
