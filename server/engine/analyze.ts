@@ -2,6 +2,7 @@ import { RuleSelection } from './config';
 import { FileModel } from './model';
 import { isSuppressed, suppressions } from './noqa';
 import { nodeRange, SourceFile, treeErrorCount, type Node } from './parser';
+import { regularizerContext } from './regularizer-semantics';
 import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor, type VisitedNodeType } from './rule';
 import { comparePositions, type Finding, type Range, type TextEdit } from './types';
 import { walk } from './syntax';
@@ -151,6 +152,8 @@ function contextSignature(model: FileModel): string {
   const parts = [model.imports.signature(), model.forward.fileUsesDropout ? 'dropout' : ''];
   for (const cls of model.classes.values()) parts.push(`${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}`);
   for (const fn of model.functions.values()) parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
+  // Hand-written regularizers read the file's random-mask helpers and the calls that set their rescale switches.
+  parts.push(regularizerContext(model));
   return parts.join('|');
 }
 

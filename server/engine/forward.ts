@@ -302,6 +302,18 @@ export class ForwardAnalysis {
 
   /** What `self.<name>` is, from the assignments in `__init__` (and in the classes it inherits from). */
   describeAttribute(cls: ModuleClass, name: string): ModuleDescription {
+    const key = `${cls.name}.${name}`;
+    let d = this.attributes.get(key);
+    if (!d) {
+      d = this.describeAttributeUncached(cls, name);
+      this.attributes.set(key, d);
+    }
+    return d;
+  }
+
+  private readonly attributes = new Map<string, ModuleDescription>();
+
+  private describeAttributeUncached(cls: ModuleClass, name: string): ModuleDescription {
     for (const c of [cls, ...this.model.superclassesOf(cls.name)]) {
       const subs = c.members.submodules.filter((s) => s.name === name);
       if (subs.length === 0) continue;
@@ -310,7 +322,9 @@ export class ForwardAnalysis {
       // Assigned differently on different paths (`nn.Dropout(p) if p else nn.Identity()` written as an if): agree or give up.
       if (described.every((d) => d.output === first.output && !!d.regularizer === !!first.regularizer)) {
         const role = first.role ?? (first.regularizer ? undefined : roleFromName(name));
-        return { ...first, role, elements: first.elements?.length ? first.elements : this.appendedElements(c, name) ?? first.elements };
+        // `self.layers = nn.ModuleList([])`, filled by `self.layers.append(…)` later in `__init__`.
+        const elements = first.elements?.length === 0 ? this.appendedElements(c, name) ?? first.elements : first.elements;
+        return { ...first, role, elements };
       }
       return UNKNOWN;
     }

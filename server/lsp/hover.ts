@@ -1,5 +1,7 @@
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver/node';
+import { FileModel } from '../engine/model';
 import { noqaComments } from '../engine/noqa';
+import { describeRegularizer, regularizerAtOffset } from '../engine/regularizer-semantics';
 import { ruleDocsUrl } from '../engine/project';
 import { comparePositions, type Range } from '../engine/types';
 import { ruleByCode } from '../rules';
@@ -15,7 +17,7 @@ export function ruleMarkdown(code: string): string | null {
 
 /**
  * Hover over a Reglens problem shows its rule's documentation; so does hovering over a code in a
- * `# noqa: RG006` comment.
+ * `# noqa: RG006` comment. Hovering the name of a hand-written regularizer shows its derived semantics.
  */
 export function hover(doc: OpenDocument, position: Position): Hover | null {
   const sections: string[] = [];
@@ -42,6 +44,15 @@ export function hover(doc: OpenDocument, position: Position): Hover | null {
         sections.push(markdown);
         range ??= { start: file.positionAt(entry.start), end: file.positionAt(entry.end) };
       }
+    }
+  }
+  // The name of a hand-written regularizer: what it does in training and in evaluation, derived from its code.
+  if (file) {
+    const semantics = regularizerAtOffset(new FileModel(file), file.offsetAt(position));
+    const name = semantics?.node.childForFieldName('name');
+    if (semantics && name) {
+      sections.push(describeRegularizer(semantics));
+      range ??= { start: file.positionAt(name.startIndex), end: file.positionAt(name.endIndex) };
     }
   }
   if (sections.length === 0) return null;

@@ -7,11 +7,17 @@ import { dropoutBeforeFusion } from './dropout-before-fusion';
 import { missingSublayerDropout } from './missing-sublayer-dropout';
 import { dropoutBeforeSoftmax } from './dropout-before-softmax';
 import { doubleDropout } from './double-dropout';
+import { droppathNotPerSample } from './droppath-not-per-sample';
+import { droppathMissingRescale } from './droppath-missing-rescale';
+import { dropoutMissingRescale } from './dropout-missing-rescale';
 
 /** Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run docs`. */
 export const rules: readonly Rule[] = [
   dropoutBeforeFusion,
   missingSublayerDropout,
+  droppathNotPerSample,
+  droppathMissingRescale,
+  dropoutMissingRescale,
   regularizerActiveInEval,
   unusedRegularizer,
   suspiciousRate,

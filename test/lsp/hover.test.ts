@@ -71,3 +71,53 @@ test('hovering over a code in a noqa comment explains that rule', async () => {
 test('hover on a document the server does not know answers null', async () => {
   assert.equal(await client.hover(project.uri('never-opened.py'), { line: 0, character: 0 }), null);
 });
+
+const HAND_WRITTEN = `import torch
+import torch.nn as nn
+
+
+def drop_path(x, drop_prob: float = 0.1, training: bool = False):
+    if drop_prob == 0.0 or not training:
+        return x
+    keep_prob = 1 - drop_prob
+    mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep_prob)
+    return x * mask
+
+
+class MyDropout(nn.Module):
+    def __init__(self, p=0.2):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x * (torch.rand_like(x) > self.p) / (1 - self.p)
+`;
+
+test('hovering the name of a hand-written regularizer shows its derived semantics in plain words', async () => {
+  const uri = project.uri('hand-written.py');
+  client.open(uri, HAND_WRITTEN);
+  const diagnostics = await client.diagnostics(uri, 1);
+  assert.deepEqual(diagnostics.map((d) => `${d.range.start.line} ${d.code}`), ['9 RG004']);
+
+  const at = positionOf(HAND_WRITTEN, 'drop_path(x');
+  const hover = await client.hover(uri, { line: at.line, character: at.character + 3 });
+  const text = markdown(hover);
+  assert.match(text, /^\*\*`drop_path`: hand-written drop path \(stochastic depth\)\*\*/);
+  assert.match(text, /one random decision per sample; a value is kept with probability `1 - drop_prob` \(0\.9\)/);
+  assert.match(text, /Training: kept values are not rescaled/);
+  assert.match(text, /Evaluation: returns the input unchanged/);
+  assert.match(text, /E\[y\]\/E\[x\]: `1 - drop_prob` \(0\.9\) in training, `1` in evaluation — they differ/);
+  assert.deepEqual(hover!.range, { start: at, end: { line: at.line, character: at.character + 'drop_path'.length } });
+
+  const cls = markdown(await client.hover(uri, positionOf(HAND_WRITTEN, 'MyDropout')));
+  assert.match(cls, /^\*\*`MyDropout`: hand-written dropout\*\*/);
+  assert.match(cls, /one random decision per element/);
+  assert.match(cls, /multiplied by `1 \/ \(1 - p\)` \(1\.25\)/);
+  assert.match(cls, /E\[y\]\/E\[x\]: `1` in training, `1` in evaluation\./);
+
+  // The body of the function, and a method that builds no mask, say nothing.
+  assert.equal(await client.hover(uri, positionOf(HAND_WRITTEN, 'keep_prob = 1')), null);
+  assert.equal(await client.hover(uri, positionOf(HAND_WRITTEN, '__init__')), null);
+});

@@ -1,0 +1,96 @@
+import { RANDOM_TEXT, perSampleShape, regularizerOf, type RegularizerSemantics } from '../engine/regularizer-semantics';
+import type { Node } from '../engine/parser';
+import type { Rule, RuleContext } from '../engine/rule';
+
+export const droppathNotPerSample: Rule = {
+  meta: {
+    code: 'RG003',
+    name: 'droppath-not-per-sample',
+    summary: 'A hand-written drop path draws its random decision for the whole batch, or for each element, instead of once per sample.',
+    explanation: [
+      'Drop path (stochastic depth as timm implements it) drops the residual branch of *each sample* independently: the mask has shape `(batch, 1, 1, …)`, built as `(x.shape[0],) + (1,) * (x.ndim - 1)`. A mask drawn once for the whole batch (`torch.rand(1)`, `random.random()`, a shape of all ones) drops the branch for every sample at once, so the batch statistics jump from step to step and the gradient of a whole step is lost; a mask of the input\'s full shape is ordinary dropout, not drop path. Nothing crashes either way.',
+      '',
+      'The rule also finds `torch.FloatTensor((B, 1, 1, 1))`: given one tuple, the constructor builds a tensor holding the four values `B, 1, 1, 1`, not a tensor of that shape, and the mask broadcasts over the last dimension.',
+      '',
+      'Reglens recognizes a drop path by its name (`drop_path`, `DropPath`, `stochastic_depth`, `drop_connect`) or docstring, and derives the mask\'s shape symbolically, through helper functions and `__init__` attributes. The rule is silent when batch mode is deliberate: a `mode == "batch"` branch as in torchvision\'s `stochastic_depth`, or a docstring that says the whole batch is dropped.',
+      '',
+      'The fix (unsafe: it changes which samples are dropped) rewrites the mask\'s shape to `(x.shape[0],) + (1,) * (x.ndim - 1)`.',
+    ].join('\n'),
+    wrong: [
+      'def drop_path(x, drop_prob, training=False):',
+      '    if drop_prob == 0.0 or not training:',
+      '        return x',
+      '    keep_prob = 1 - drop_prob',
+      '    mask = x.new_empty(1).bernoulli_(keep_prob)',
+      '    return x * mask / keep_prob',
+    ].join('\n'),
+    right: [
+      'def drop_path(x, drop_prob, training=False):',
+      '    if drop_prob == 0.0 or not training:',
+      '        return x',
+      '    keep_prob = 1 - drop_prob',
+      '    mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep_prob)',
+      '    return x * mask / keep_prob',
+    ].join('\n'),
+    defaultSeverity: 'warning',
+    fix: 'unsafe',
+    triggers: RANDOM_TEXT,
+    messages: {
+      batch: '`{name}` makes one random decision for the whole batch: every sample\'s branch is dropped or kept together. Drop path decides per sample; use the shape `{shape}`.',
+      element: '`{name}` draws a mask with {what}, which is dropout rather than drop path. Drop path decides once per sample; use the shape `{shape}`.',
+      shapeBug: '`{call}` builds a tensor holding the values {values}, not a mask of that shape, so the decision is not per sample. Use the shape `{shape}`.',
+      conditional: '`{name}` decides per sample only when `{condition}`; otherwise it makes {other}. Use the shape `{shape}`, or document the batch mode.',
+    },
+  },
+
+  create(context) {
+    return {
+      function_definition(node) {
+        const s = regularizerOf(context.model, node);
+        if (!s || s.kind !== 'drop-path' || !s.application) return;
+        check(context, s);
+      },
+    };
+  },
+};
+
+const WHAT = { element: 'one decision per element', channel: 'one decision per sample and channel' } as const;
+
+function check(context: RuleContext, s: RegularizerSemantics): void {
+  const { mask } = s;
+  const shape = perSampleShape(s.inputSource ?? 'x');
+  const fn = s.node;
+  const inside = (n: Node | null): n is Node => !!n && n.startIndex >= fn.startIndex && n.endIndex <= fn.endIndex;
+  const fixWith = (node: Node | null, text: string) =>
+    inside(node) ? { applicability: 'unsafe' as const, title: `Draw one decision per sample: \`${shape}\``, edits: [context.edit(node, text)] } : null;
+  if (mask.shapeBug) {
+    const values = mask.shapeNode?.text.replace(/^[([]|[)\]]$/g, '') ?? '';
+    context.report({ node: mask.node, messageId: 'shapeBug', data: { call: mask.shapeBug, values: `\`${values}\``, shape }, fix: fixWith(mask.shapeNode, `*(${shape})`) });
+    return;
+  }
+  switch (mask.granularity) {
+    case 'batch':
+      if (s.deliberateBatch) return;
+      context.report({ node: mask.node, messageId: 'batch', data: { name: s.name, shape }, fix: fixWith(mask.shapeNode, shape) });
+      return;
+    case 'element':
+    case 'channel': {
+      // `torch.rand_like(x)` has no shape to rewrite: draw `torch.rand(shape, dtype=x.dtype, device=x.device)` instead.
+      const callee = mask.node.type === 'call' ? mask.node.childForFieldName('function') : null;
+      const like = !mask.shapeNode && callee?.type === 'attribute' && /\.rand_like$/.test(callee.text) && s.inputSource;
+      const fix = like ? fixWith(mask.node, `${callee.text.replace(/_like$/, '')}(${shape}, dtype=${s.inputSource}.dtype, device=${s.inputSource}.device)`) : fixWith(mask.shapeNode, shape);
+      context.report({ node: mask.node, messageId: 'element', data: { name: s.name, what: WHAT[mask.granularity], shape }, fix });
+      return;
+    }
+    case 'conditional': {
+      const by = mask.byCondition!;
+      if (s.deliberateBatch || (by.then !== 'sample' && by.else !== 'sample')) return;
+      const other = by.then === 'sample' ? by.else : by.then;
+      if (other === 'unknown') return;
+      context.report({ node: mask.node, messageId: 'conditional', data: { name: s.name, condition: by.then === 'sample' ? by.condition : `not (${by.condition})`, other: other === 'batch' ? 'one decision for the whole batch' : 'one decision per element', shape } });
+      return;
+    }
+    default:
+      return;
+  }
+}
