@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
 // @ts-expect-error plain JavaScript shared with the setup script, which runs before npm ci
 import { chromiumPath, codeServerBin, missingPrerequisites, root } from '../../scripts/e2e-env.mjs';
 
@@ -145,7 +146,6 @@ export async function codeServerCli(args: string[], extensionsDir: string, scrat
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -250,7 +250,6 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
 
 /** Bundles the extension-host suite (test/e2e/suite/index.ts) into .cache/e2e/suite/index.js; vscode and mocha stay external. */
 export async function buildSuite(): Promise<string> {
-  const esbuild = await import('esbuild');
   const outfile = path.join(suiteOutDir, 'index.js');
   await esbuild.build({
     absWorkingDir: root,
