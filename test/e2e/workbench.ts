@@ -1,6 +1,12 @@
 // Small page objects for the VS Code workbench in Chromium (selectors of VS Code 1.100's DOM).
 import type { Page } from 'playwright-core';
 
+// The functions passed to page.evaluate run in the page; the project's typecheck has no DOM library (server code
+// must not use it), so the few page globals they touch are declared here, for this module only.
+declare const document: any;
+declare const NodeFilter: any;
+type Rect = { left: number; right: number; top: number; width: number; height: number };
+
 /** Opens a workspace file from the Explorer (double click pins the editor) and waits for its text. */
 export async function openInEditor(page: Page, name: string): Promise<void> {
   const tab = page.locator('.tabs-container .tab', { hasText: name });
@@ -31,8 +37,8 @@ export async function squiggleUnder(page: Page, severity: 'error' | 'warning', l
   for (;;) {
     const found = await page.evaluate(
       ({ severity, lineText, covered }) => {
-        const lines = [...document.querySelectorAll<HTMLElement>('.monaco-editor .view-line')];
-        const target = lines.find((l) => l.textContent?.replace(/\u00a0/g, ' ').includes(lineText));
+        const lines: any[] = [...document.querySelectorAll('.monaco-editor .view-line')];
+        const target = lines.find((l: any) => l.textContent?.replace(/\u00a0/g, ' ').includes(lineText));
         if (!target) return { error: `no editor line shows ${lineText}` };
         const text = target.textContent!.replace(/\u00a0/g, ' ');
         const lineBox = target.getBoundingClientRect();
@@ -47,8 +53,8 @@ export async function squiggleUnder(page: Page, severity: 'error' | 'warning', l
           if (offset < start + covered.length && start + covered.length <= offset + length) range.setEnd(node, start + covered.length - offset);
           offset += length;
         }
-        const textBox = range.getBoundingClientRect();
-        const squiggles = [...document.querySelectorAll<HTMLElement>(`.monaco-editor .squiggly-${severity}`)].map((s) => s.getBoundingClientRect());
+        const textBox: Rect = range.getBoundingClientRect();
+        const squiggles: Rect[] = [...document.querySelectorAll(`.monaco-editor .squiggly-${severity}`)].map((s: any) => s.getBoundingClientRect());
         const under = squiggles.find(
           (s) => Math.abs(s.top - lineBox.top) < 2 && Math.abs(s.left - textBox.left) < 3 && Math.abs(s.right - textBox.right) < 3,
         );
