@@ -110,6 +110,16 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       detached: true, // its own process group, so stop() also ends the extension host and the language server
     },
   );
+  // A test process that dies (a timeout, an uncaught error) must not leave code-server and its extension host behind.
+  const killOnExit = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killOnExit);
+  child.once('close', () => process.removeListener('exit', killOnExit));
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
