@@ -2,27 +2,22 @@
 //   - Debian packages through apt-get when missing: chromium (rendered by playwright-core), libkrb5-dev (code-server's
 //     kerberos module builds against it), ripgrep (code-server's @vscode/ripgrep otherwise downloads rg from GitHub);
 //   - code-server@4.100.3 (VS Code 1.100 on Node 20) into .cache/e2e/code-server.
-// Idempotent: a second run checks and returns in well under a second. `--check` only reports what is missing.
+// Idempotent: a second run checks and returns in well under a second.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CODE_SERVER_VERSION, codeServerBin, e2eCache, missingPrerequisites } from './e2e-env.mjs';
+import { CODE_SERVER_VERSION, chromiumPath, codeServerBin, e2eCache, missingPrerequisites, root } from './e2e-env.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const checkOnly = process.argv.includes('--check');
 const started = Date.now();
 
 const missing = missingPrerequisites();
 if (missing.length === 0) {
-  console.log(`setup:e2e: ready (code-server ${CODE_SERVER_VERSION}, /usr/bin/chromium) — nothing to do`);
+  console.log(`setup:e2e: ready (code-server ${CODE_SERVER_VERSION}, ${chromiumPath}) — nothing to do`);
   process.exit(0);
 }
-if (checkOnly) {
-  console.log(`setup:e2e: missing ${missing.join('; ')}`);
-  process.exit(1);
-}
+console.log(`setup:e2e: installing ${missing.join('; ')}`);
+const needCodeServer = missing.some((m) => m.startsWith('code-server'));
 
 const run = (cmd, args, options = {}) => {
   console.log(`setup:e2e: $ ${cmd} ${args.join(' ')}`);
@@ -32,8 +27,8 @@ const run = (cmd, args, options = {}) => {
 // 1. System packages. Another apt-get (CI's own step, a developer) may hold dpkg's lock: wait for it.
 const WAIT_FOR_LOCK = ['-o', 'DPkg::Lock::Timeout=600'];
 const debs = [];
-if (!fs.existsSync('/usr/bin/chromium')) debs.push('chromium');
-if (!fs.existsSync(codeServerBin)) {
+if (!fs.existsSync(chromiumPath)) debs.push('chromium');
+if (needCodeServer) {
   if (!fs.existsSync('/usr/include/krb5.h') && !fs.existsSync('/usr/include/gssapi/gssapi.h')) debs.push('libkrb5-dev');
   if (!hasCommand('rg')) debs.push('ripgrep');
 }
@@ -51,7 +46,7 @@ if (debs.length > 0) {
 }
 
 // 2. code-server, into the project's cache folder.
-if (!fs.existsSync(codeServerBin)) {
+if (needCodeServer) {
   // @vscode/ripgrep's postinstall downloads rg from GitHub unless its cache already holds the archive: put Debian's
   // rg there under the name it looks for.
   const rg = execFileSync('sh', ['-c', 'command -v rg'], { encoding: 'utf8' }).trim();

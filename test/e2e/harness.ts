@@ -8,7 +8,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-// @ts-expect-error plain JavaScript shared with the setup script, which runs before npm ci
 import { chromiumPath, codeServerBin, missingPrerequisites, root } from '../../scripts/e2e-env.mjs';
 
 export { root };
