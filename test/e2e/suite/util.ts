@@ -210,7 +210,7 @@ export async function quickFixesAt(uri: vscode.Uri, range: vscode.Range): Promis
   return (actions ?? []).filter((a): a is vscode.CodeAction => 'title' in a && !('command' in a && typeof a.command === 'string'));
 }
 
-/** Writes a workspace setting and waits a moment for the client to forward it (diagnostics are awaited after). */
+/** Writes a workspace setting (.vscode/settings.json of the temporary workspace); callers await the diagnostics it changes. */
 export async function setSetting(section: string, key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration(section).update(key, value, vscode.ConfigurationTarget.Workspace);
 }
