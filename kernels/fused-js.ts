@@ -1,0 +1,67 @@
+/**
+ * The fused kernel for the cpu and wasm backends, in JavaScript: the same Philox draws per unit as the WGSL kernel
+ * (one Philox call per four units), one pass over x. On wasm it reads and writes the wasm heap directly.
+ */
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { FUSED_KERNEL, type FusedAttrs } from './ops';
+import { philox4 } from './philox';
+import { tf } from './tf';
+
+/** y[i] = kept(unit(i)) ? x[i]·scale + shift : dropped. */
+export function maskScaleInto(x: Float32Array, y: Float32Array, a: FusedAttrs): void {
+  const n = x.length;
+  const words = new Uint32Array(4);
+  const { unitSize, threshold, key0, key1, keptScale, keptShift, droppedValue } = a;
+  const units = Math.ceil(n / unitSize);
+  for (let u0 = 0; u0 < units; u0 += 4) {
+    philox4(u0 / 4, key0, key1, words);
+    const uEnd = Math.min(units, u0 + 4);
+    for (let u = u0; u < uEnd; u++) {
+      const keep = words[u - u0] >= threshold;
+      const start = u * unitSize;
+      const end = Math.min(n, start + unitSize);
+      if (keep) for (let i = start; i < end; i++) y[i] = x[i] * keptScale + keptShift;
+      else y.fill(droppedValue, start, end);
+    }
+  }
+}
+
+interface CpuBackendLike {
+  readSync(dataId: object): unknown;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+export function registerFusedJs(): void {
+  const t = tf();
+  const configs: KernelConfig[] = [
+    {
+      kernelName: FUSED_KERNEL,
+      backendName: 'cpu',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const x = inputs.x as TensorInfo;
+        const b = backend as unknown as CpuBackendLike;
+        const values = b.readSync(x.dataId) as Float32Array;
+        const out = new Float32Array(values.length);
+        maskScaleInto(values, out, attrs as unknown as FusedAttrs);
+        return b.makeTensorInfo([...x.shape], 'float32', out);
+      },
+    },
+    {
+      kernelName: FUSED_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const x = inputs.x as TensorInfo;
+        const b = backend as unknown as WasmBackendLike;
+        const out = b.makeOutput([...x.shape], 'float32');
+        maskScaleInto(b.typedArrayFromHeap(x), b.typedArrayFromHeap(out), attrs as unknown as FusedAttrs);
+        return out;
+      },
+    },
+  ];
+  for (const config of configs) if (!t.getKernel(FUSED_KERNEL, config.backendName)) t.registerKernel(config);
+}
