@@ -107,7 +107,9 @@ async function probeWebGPU(): Promise<Probe> {
       continue;
     }
     const info = adapter.info ?? {};
-    const device = [info.description, info.device, info.vendor, info.architecture].find((s) => s && s.trim())?.trim() ?? 'unnamed adapter';
+    const name = [info.device, info.vendor, info.architecture].find((s) => s && s.trim())?.trim().replace(/-+$/, '');
+    const description = info.description?.replace(/^OpenGL version /, '').trim();
+    const device = [name, description].filter(Boolean).join(', ') || 'unnamed adapter';
     const found = gpu;
     return {
       status: { name: 'webgpu', available: true, detail: device },

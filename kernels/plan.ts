@@ -49,6 +49,11 @@ export interface ProfileRequest {
   repeats?: number;
   /** Use the fused kernel where the backend has one (default true); false forces the tfjs composite. */
   fused?: boolean;
+  /**
+   * The code keeps the regularizer on in evaluation (`F.dropout(x, p)` without `training=self.training`, an
+   * ungated `dropout_p`): evaluation then measures the training behaviour, which is what the model really does.
+   */
+  activeInEval?: boolean;
 }
 
 export const DEFAULT_SHAPE: readonly number[] = [8, 256, 768];

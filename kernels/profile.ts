@@ -167,7 +167,7 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
       firstY ??= yData;
     }
     await checkpoint(ctx);
-    const yEval = applyEval(x, plan);
+    const yEval = request.activeInEval ? train(request.seed + 999) : applyEval(x, plan);
     const evalData = (await yEval.data()) as Float32Array;
     yEval.dispose();
     const evalStats = new PairStats();
