@@ -28,6 +28,8 @@ export interface ActiveBackend {
   /** tfjs's own backend name (cuda runs as tfjs-node's `tensorflow`). */
   tfjsName: string;
   sync: (y: Tensor) => Promise<void>;
+  /** Largest tensor the backend can bind (WebGPU's maxStorageBufferBindingSize), when it has such a limit. */
+  maxTensorBytes?: number;
 }
 
 /** `require` that esbuild leaves alone: optional packages are looked up at run time, next to the bundle. */
@@ -73,7 +75,7 @@ async function probeCuda(): Promise<Probe> {
 }
 
 interface GpuLike {
-  requestAdapter(options?: Record<string, unknown>): Promise<{ info?: Record<string, string> } | null>;
+  requestAdapter(options?: Record<string, unknown>): Promise<{ info?: Record<string, string>; limits?: Record<string, number> } | null>;
 }
 
 async function probeWebGPU(): Promise<Probe> {
@@ -94,7 +96,7 @@ async function probeWebGPU(): Promise<Probe> {
   const failures: string[] = [];
   for (const attempt of attempts) {
     let gpu: GpuLike;
-    let adapter: { info?: Record<string, string> } | null;
+    let adapter: { info?: Record<string, string>; limits?: Record<string, number> } | null;
     try {
       gpu = webgpu.create(attempt.flags);
       adapter = await gpu.requestAdapter(attempt.options);
@@ -111,6 +113,7 @@ async function probeWebGPU(): Promise<Probe> {
     const description = info.description?.replace(/^OpenGL version /, '').trim();
     const device = [name, description].filter(Boolean).join(', ') || 'unnamed adapter';
     const found = gpu;
+    const maxTensorBytes = adapter.limits?.maxStorageBufferBindingSize;
     return {
       status: { name: 'webgpu', available: true, detail: device },
       activate: async () => {
@@ -132,6 +135,7 @@ async function probeWebGPU(): Promise<Probe> {
           name: 'webgpu',
           device,
           tfjsName: 'webgpu',
+          maxTensorBytes,
           sync: async () => {
             // Close tfjs's open compute pass before submitting, as tfjs itself does before a read.
             backend.endComputePassEncoder();

@@ -2,7 +2,7 @@
 // and the GPU; a crash or hang here costs a restart, never the language server. It runs only the kernels in this
 // folder on synthetic tensors: no user code.
 import { selectBackend, type ActiveBackend } from './backends';
-import { validateRequest, type ProfileRequest } from './plan';
+import { kernelShape, validateRequest, type ProfileRequest } from './plan';
 import { CancelledError, profileKernel } from './profile';
 import type { HostMessage, WorkerMessage } from './protocol';
 import { tf } from './tf';
@@ -48,6 +48,11 @@ async function run(id: number, request: ProfileRequest): Promise<void> {
     if (problem) throw new Error(problem);
     if (!active) throw new Error('the worker was not initialised');
     const backend = await active;
+    const tensorBytes = kernelShape(request).reduce((a, b) => a * b, 1) * 4;
+    if (backend.maxTensorBytes !== undefined && tensorBytes > backend.maxTensorBytes) {
+      const mib = (n: number) => `${(n / 1024 ** 2).toFixed(1)} MiB`;
+      throw new Error(`Shape ${JSON.stringify(request.shape)} needs a ${mib(tensorBytes)} tensor; this ${backend.name} adapter (${backend.device}) binds at most ${mib(backend.maxTensorBytes)} (maxStorageBufferBindingSize). Use a smaller shape or another backend.`);
+    }
     const result = await profileKernel(request, {
       backend: backend.name,
       device: backend.device,

@@ -80,8 +80,10 @@ const SHAPE_COMMENT = /#\s*reglens:\s*shape\s*=\s*(\[[^\]]*\]|\([^)]*\))/;
 
 /** The shape for a site whose construction or call starts on `line` (0-based). */
 export function siteShape(lines: readonly string[], line: number, file: FileShapes, setting?: number[]): ShapeChoice {
+  // On the site's line, or alone on the line above (a trailing comment there belongs to that line's code).
   for (const l of [line, line - 1]) {
-    const m = l >= 0 && l < lines.length ? SHAPE_COMMENT.exec(lines[l]) : null;
+    if (l < 0 || l >= lines.length || (l < line && !/^\s*#/.test(lines[l]))) continue;
+    const m = SHAPE_COMMENT.exec(lines[l]);
     if (m) {
       const shape = parseShape(m[1]);
       if (shape) return { shape, source: '# reglens: shape comment' };

@@ -22,7 +22,15 @@ import type { ProfileResult } from '../../kernels/profile';
 import { FileModel } from '../engine/model';
 import { planSites, siteSeed, type PlannedSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
+import type { Finding, Range } from '../engine/types';
 import type { OpenDocument } from './documents';
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+function overlaps(a: Range, b: Range): boolean {
+  const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
+  return before(a.start, b.end) && before(b.start, a.end);
+}
 
 export const PROFILE_SITE_COMMAND = 'reglens.profileSite';
 export const PROFILE_FILE_COMMAND = 'reglens.profileFile';
@@ -60,6 +68,8 @@ export interface ProfilingHooks {
   codeLensRefresh: boolean;
   workDoneProgress: boolean;
   logError(what: string, error: unknown): void;
+  /** Re-publishes a document's diagnostics (a new profile adds its figures to them). */
+  republish(uri: string): void;
 }
 
 export class ProfilingService {
@@ -69,6 +79,8 @@ export class ProfilingService {
   private readonly results = new Map<string, ProfileResult>();
   private readonly running = new Map<string, Promise<ProfileResult>>();
   private lastStatus: BackendInfo | undefined;
+  /** Settings last read per document, so diagnostics (published synchronously) find their cached profiles. */
+  private readonly lastSettings = new Map<string, ProfilerSettings>();
 
   constructor(
     private readonly connection: Connection,
@@ -83,6 +95,7 @@ export class ProfilingService {
   // ---- lenses and hover -----------------------------------------------------------------------------------------
 
   private sites(doc: OpenDocument, settings: ProfilerSettings): SiteEntry[] {
+    this.lastSettings.set(doc.uri, settings);
     const file = doc.sourceFile;
     if (!file) return [];
     return planSites(new FileModel(file), settings.shape).map((p) => ({ ...p, key: this.keyOf(p, settings) }));
@@ -131,6 +144,30 @@ export class ProfilingService {
       return { contents: { kind: MarkupKind.Markdown, value }, range: entry.site.range };
     }
     return null;
+  }
+
+  /**
+   * Adds measured figures to diagnostics that a profile of the same site confirms: RG006 (active in eval) gets
+   * what evaluation really drops, RG008 (suspicious rate) what training really drops.
+   */
+  annotator(doc: OpenDocument): (finding: Finding) => Finding {
+    const settings = this.lastSettings.get(doc.uri);
+    if (!settings || this.results.size === 0 || !doc.sourceFile) return (f) => f;
+    const profiled = this.sites(doc, settings).flatMap((e) => {
+      const result = this.results.get(e.key);
+      return result ? [{ range: e.site.range, result }] : [];
+    });
+    if (profiled.length === 0) return (f) => f;
+    return (finding) => {
+      if (finding.code !== 'RG006' && finding.code !== 'RG008') return finding;
+      const hit = profiled.find((p) => overlaps(p.range, finding.range));
+      if (!hit) return finding;
+      const r = hit.result;
+      const where = `${r.backend}, shape [${r.shape.join(', ')}]`;
+      if (finding.code === 'RG006' && !r.eval.identity) return { ...finding, message: `${finding.message} Measured in evaluation: ${pct(r.eval.droppedFraction)} of values dropped (${where}).` };
+      if (finding.code === 'RG008') return { ...finding, message: `${finding.message} Measured in training: ${pct(r.train.droppedFraction)} of values dropped (99.9% interval ${pct(r.train.interval[0])}–${pct(r.train.interval[1])}; ${where}).` };
+      return finding;
+    };
   }
 
   // ---- commands -------------------------------------------------------------------------------------------------
@@ -209,6 +246,7 @@ export class ProfilingService {
       .profile({ kernel: entry.site.kernel, shape: entry.shape, seed: siteSeed(entry.site), activeInEval: entry.site.activeInEval }, signal)
       .then((result) => {
         this.results.set(entry.key, result);
+        for (const uri of this.lastSettings.keys()) this.hooks.republish(uri);
         return result;
       })
       .finally(() => {

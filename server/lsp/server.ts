@@ -78,6 +78,10 @@ export class ReglensServer {
     codeLensRefresh: false,
     workDoneProgress: false,
     logError: (what: string, e: unknown) => this.logError(what, e),
+    republish: (uri: string) => {
+      const doc = this.docs.get(uri);
+      if (doc) this.schedule(doc);
+    },
   };
 
   constructor(
@@ -249,7 +253,9 @@ export class ReglensServer {
     }
     doc.setFindings(findings);
     const version = doc.version;
-    void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, f, version, i)) });
+    // Profiled sites add their measured figures to the messages (the findings themselves stay as analysed).
+    const measured = this.profiling.annotator(doc);
+    void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, measured(f), version, i)) });
   }
 
   private reportTooLarge(doc: OpenDocument): void {

@@ -106,6 +106,19 @@ test('F.dropout without training= shows that it keeps dropping in eval; editing 
   assert.equal(profileLenses(await lenses(uri))[1].command!.title, 'Profile train/eval');
 });
 
+test('a profile that confirms a diagnostic adds its measured figure to the message', async () => {
+  const uri = project.uri('measured.py');
+  client.open(uri, MODEL);
+  const before = await client.diagnostics(uri, 1);
+  const rg006 = before.find((d) => d.code === 'RG006')!;
+  assert.doesNotMatch(rg006.message, /Measured/);
+  const next = client.nextDiagnostics(uri);
+  await execute('reglens.profileSite', profileLenses(await lenses(uri))[1].command!.arguments!);
+  const after = (await next).find((d) => d.code === 'RG006')!;
+  assert.deepEqual(after.range, rg006.range);
+  assert.match(after.message, /^.+ Measured in evaluation: (1\d|2\d)\.\d% of values dropped \(cpu, shape \[4, 64, 96\]\)\.$/);
+});
+
 test('a shape from the lens command overrides the inferred one, and a bad one is refused', async () => {
   const uri = project.uri('shape.py');
   client.open(uri, MODEL);
