@@ -40,7 +40,7 @@ function evalSummary(r: ProfileResult): string {
 
 /** One line: `train: 10.0% dropped · mean ×1.00 | eval: identity | 0.21 ms · webgpu (…)`. */
 export function summaryLine(r: ProfileResult): string {
-  return `${trainSummary(r)} | ${evalSummary(r)} | ${formatMs(r.timing.medianMs)} · ${backendLabel(r)}`;
+  return `${trainSummary(r)} | ${evalSummary(r)} | ${r.timing.noop ? 'no-op at rate 0' : formatMs(r.timing.medianMs)} · ${backendLabel(r)}`;
 }
 
 interface Row {
@@ -76,13 +76,18 @@ function rows(r: ProfileResult): Row[] {
   return out;
 }
 
+function timingText(r: ProfileResult): string {
+  if (r.timing.noop) return 'no kernel runs at rate 0 (PyTorch returns x itself)';
+  return `time per call ${formatMs(r.timing.medianMs)} (median of ${r.timing.repeats}) · ${r.timing.gbPerSecond.toFixed(2)} GB/s`;
+}
+
 /** The CLI's block for one site. */
 export function textBlock(r: ProfileResult): string {
   const lines = rows(r).map((row) => `    ${row.name.padEnd(38)} ${row.train.padEnd(26)} ${row.eval}`);
   return [
     `    ${''.padEnd(38)} ${'train'.padEnd(26)} eval`,
     ...lines,
-    `    time per call ${formatMs(r.timing.medianMs)} (median of ${r.timing.repeats}) · ${r.timing.gbPerSecond.toFixed(2)} GB/s · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''}`,
+    `    ${timingText(r)} · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''}`,
   ].join('\n');
 }
 
@@ -92,7 +97,7 @@ export function markdownTable(r: ProfileResult): string {
     '| --- | --- | --- |',
     ...rows(r).map((row) => `| ${row.name} | ${row.train} | ${row.eval} |`),
     '',
-    `${formatMs(r.timing.medianMs)} per call (median of ${r.timing.repeats}) · ${r.timing.gbPerSecond.toFixed(2)} GB/s · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''} · shape [${r.shape.join(', ')}] · seed ${r.seed}`,
+    `${timingText(r)} · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''} · shape [${r.shape.join(', ')}] · seed ${r.seed}`,
   ].join('\n');
 }
 

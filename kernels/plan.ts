@@ -193,7 +193,7 @@ export function validateRequest(request: ProfileRequest): string | undefined {
     return `Shape ${JSON.stringify(shape)} is not a list of 1 to 6 positive integers.`;
   }
   const rate = configuredRate(kernel);
-  if (!(rate >= 0 && rate <= 1)) return `Rate ${rate} is outside [0, 1]; there is nothing meaningful to profile.`;
+  if (!(rate >= 0 && rate <= 1)) return `Rate ${rate} is outside [0, 1]: PyTorch raises a ValueError for it, so there is nothing to profile.`;
   if (kernel.kind === 'semantics') {
     const s = kernel.semantics;
     if (![s.trainScale, s.evalFactor].every(Number.isFinite)) return 'The regularizer semantics have a non-finite scale.';

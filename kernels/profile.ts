@@ -57,6 +57,8 @@ export interface ScheduleMeasurement {
 }
 
 export interface Timing {
+  /** The regularizer does nothing at this rate (PyTorch returns x itself): the time is of a no-op. */
+  noop: boolean;
   medianMs: number;
   repeats: number;
   bytesPerCall: number;
@@ -181,7 +183,7 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
       fused: fused && hasFusedKernel(),
       train: measurement(trainStats, base.rate, trainHist, false),
       eval: measurement(evalStats, 0, evalHist, true),
-      timing: { medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+      timing: { noop: plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0, medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
     };
     if (kernel.kind === 'fusion') result.fusion = await fusionCoverage(x, plan, kernel.textTokens, kernel.placement, request.seed, fused, firstY!, xData, ctx);
     return result;
@@ -323,7 +325,7 @@ async function profileSchedule(rate: number, depth: number, request: ProfileRequ
   return {
     train: mode(dropped / (draws * depth), trainInterval, mean, false),
     eval: mode(0, [0, 0], depth, true),
-    timing: { medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+    timing: { noop: false, medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
     schedule: {
       rates,
       survivalClosed,

@@ -37,7 +37,8 @@ Options:
       --memory-budget-mb <MB>   Refuse shapes that need more (default 1024)
   -h, --help                    Print help
 
-Exit status: 0 every site profiled, 1 a site could not be profiled, 2 usage or I/O error.
+Exit status: 0 every site profiled (or refused for a rate PyTorch rejects), 1 a site could not be profiled
+(timeout, memory budget, worker failure), 2 usage or I/O error.
 `;
 
 const BACKENDS: readonly BackendSetting[] = ['auto', 'cuda', 'webgpu', 'wasm', 'cpu'];
@@ -118,7 +119,8 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
             if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, kind: site.kind, rateSource: site.rateSource, shapeSource, result });
             else io.stdout(`${where}: ${site.label}  [${shape.join(', ')}] (${shapeSource}; ${site.rateSource})\n  ${summaryLine(result)}\n${textBlock(result)}\n\n`);
           } catch (e) {
-            status = Math.max(status, 1);
+            // A rate PyTorch itself rejects is a finding (RG008), not a profiler failure.
+            if (!(e instanceof ProfileError && e.kind === 'invalid')) status = Math.max(status, 1);
             const message = e instanceof ProfileError ? e.message : String(e);
             if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, error: message });
             else io.stdout(`${where}: ${site.label}\n  not profiled: ${message}\n\n`);

@@ -167,8 +167,8 @@ function readRate(model: FileModel, call: Node, spec: RegularizerSpec, cls: Modu
   }
   if (arg === 'unknown') return { value: ASSUMED_RATE, source: `${spec.rate.name} passed through *args/**kwargs; assumed ${ASSUMED_RATE}` };
   const resolved = resolveNumber(model, arg.node, cls, 0);
-  if (resolved && resolved.value >= 0 && resolved.value <= 1) return resolved;
-  if (resolved) return { value: ASSUMED_RATE, source: `${resolved.source} is not a probability; profiled at ${ASSUMED_RATE}` };
+  // A rate outside [0, 1] is kept: the profiler refuses it with the reason (PyTorch raises at that call).
+  if (resolved) return resolved;
   return { value: ASSUMED_RATE, source: `\`${arg.node.text}\` is not known statically; assumed ${ASSUMED_RATE}` };
 }
 

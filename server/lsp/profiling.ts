@@ -17,7 +17,7 @@ import {
 import { chartMarkdown, markdownTable, summaryLine } from '../../kernels/format';
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost, type BackendInfo, type ProfilerOptions } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
-import { describeKernel } from '../../kernels/plan';
+import { describeKernel, validateRequest } from '../../kernels/plan';
 import type { ProfileResult } from '../../kernels/profile';
 import { FileModel } from '../engine/model';
 import { planSites, siteSeed, type PlannedSite } from '../engine/sites';
@@ -114,6 +114,12 @@ export class ProfilingService {
       const range = { start: entry.site.range.start, end: entry.site.range.start };
       const result = this.results.get(entry.key);
       const args = [uri, entry.site.id];
+      const problem = validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
+      if (problem) {
+        // Nothing to run: say why in the lens itself (a click shows it again as a message).
+        lenses.push({ range, command: { title: `Not profiled: ${problem}`, command: PROFILE_SITE_COMMAND, arguments: args } });
+        continue;
+      }
       lenses.push({
         range,
         command: {

@@ -111,7 +111,7 @@ class M(nn.Module):
   assert.deepEqual(sites.map((s) => [s.rate, (s.kernel as { p: number }).p]), [
     ['dropout=0.15 (config default)', 0.15],
     ['DROP=0.05', 0.05],
-    ['1.5 is not a probability; profiled at 0.1', 0.1],
+    ['1.5', 1.5],
     ['self.p ← p=0.25 (default)', 0.25],
   ]);
   assert.equal(sites[3].eval, false, 'training passed positionally as self.training');
