@@ -32,7 +32,7 @@ test('profile prints every site with its rate source, shape source and measured 
   assert.match(out, /model\.py:13:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=32; dropout=0\.2 \(config default\)\)/);
   assert.match(out, /model\.py:14:21: DropPath\(drop_path\) {2}\[128, 4, 8\] \(# reglens: shape comment; drop_path=0\.25 \(default\)\)/);
   // F.dropout without training=self.training keeps dropping in evaluation: the profile says so.
-  assert.match(out, /model\.py:17:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×1\.\d\d \| eval: STILL ACTIVE, \d+\.\d% dropped/);
+  assert.match(out, /model\.py:17:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: STILL ACTIVE, \d+\.\d% dropped/);
   assert.match(out, /rate 0\.2 inside {24}yes/);
   assert.match(out, /cpu \(/);
 });
