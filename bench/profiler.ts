@@ -1,6 +1,7 @@
 // The profiler's speed: per backend, the fused dropout kernel's throughput at [8,256,768] and [64,1024,1024],
 // next to this machine's memory-copy bandwidth (measured here, in this run) and Debian PyTorch's CPU F.dropout on
 // the same shapes; and the time from a lens click to its result with a cold and a warm worker.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ProfilerHost } from '../kernels/host';
 import type { ProfileRequest } from '../kernels/plan';
@@ -51,6 +52,8 @@ print(json.dumps(out))
 
 async function kernelThroughput(): Promise<void> {
   console.log('(c) Profiler kernels: fused dropout p=0.1 (Philox mask + scale, one pass), median time per call after warm-up');
+  // Shared machines: every figure below is relative to the others measured in this same run.
+  console.log(`    load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
   const torch = findTorchPython();
   let torchRows: Array<{ shape: number[]; ms: number; threads: number }> = [];
   if (torch.python) torchRows = runPython(torch.python, TORCH_SCRIPT, { shapes: SHAPES, repeats: 7 });
