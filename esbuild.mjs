@@ -34,10 +34,20 @@ const ENTRIES = [
   { in: 'client/extension.ts', out: 'client', external: ['vscode'] },
   { in: 'server/lsp/main.ts', out: 'server' },
   { in: 'server/cli/main.ts', out: 'cli' },
+  // The profiler worker. `webgpu` ships a native addon (dawn.node) and tfjs-node-gpu is optional: both are looked
+  // up at run time.
+  { in: 'kernels/worker.ts', out: 'worker', external: ['webgpu', '@tensorflow/tfjs-node-gpu'] },
 ];
 
 /** Runtime files copied verbatim into dist/. */
-const ASSETS = ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-python/tree-sitter-python.wasm'];
+const ASSETS = [
+  'web-tree-sitter/tree-sitter.wasm',
+  'tree-sitter-python/tree-sitter-python.wasm',
+  // tfjs-backend-wasm loads these from the bundle's folder (kernels/backends.ts).
+  '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+  '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+  '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm',
+];
 
 /**
  * web-tree-sitter ships ESM (`import`) and CJS (`require`) builds. esbuild picks the `import` condition

@@ -1,13 +1,15 @@
 // `npm run bench`: builds dist/ first, then measures
 //   (a) lint throughput on CPython's standard library: Reglens (as `reglens check` runs it) against Ruff's wasm
 //       build, in the same process on the same in-memory files, plus Reglens with the prefilter off;
-//   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time.
+//   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time;
+//   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts).
 // Prints tables with the targets beside the figures; asserts nothing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStdlib, throughputRunners, type Measurement } from './lint-throughput';
 import { measureLsp, percentile } from './lsp-latency';
+import { profilerBenchmark } from './profiler';
 import { fmt, table } from './table';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -84,9 +86,14 @@ async function lspBenchmark(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`Reglens benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}`);
   console.log('');
-  await lintBenchmark();
-  console.log('');
-  await lspBenchmark();
+  // `npm run bench -- profiler` runs only (c) and (d).
+  if (!process.argv.includes('profiler')) {
+    await lintBenchmark();
+    console.log('');
+    await lspBenchmark();
+    console.log('');
+  }
+  await profilerBenchmark();
 }
 
 main().catch((e) => {

@@ -24,6 +24,15 @@ let client: LanguageClient | undefined;
 let outputChannel: vscode.OutputChannel | undefined;
 let statusItem: vscode.StatusBarItem | undefined;
 let stateListener: vscode.Disposable | undefined;
+let profilerItem: vscode.StatusBarItem | undefined;
+
+/** What the server reports about the profiler worker (server/lsp/profiling.ts, kernels/host.ts). */
+interface ProfilerStatus {
+  backend: string;
+  device: string;
+  statuses: Array<{ name: string; available: boolean; detail: string }>;
+  fallback?: string;
+}
 
 export function activate(context: vscode.ExtensionContext): ReglensApi {
   outputChannel = vscode.window.createOutputChannel(CLIENT_NAME);
@@ -32,11 +41,21 @@ export function activate(context: vscode.ExtensionContext): ReglensApi {
   statusItem.command = 'reglens.showOutput';
   statusItem.show();
   context.subscriptions.push(outputChannel, statusItem, { dispose: () => stateListener?.dispose() });
+  profilerItem = vscode.window.createStatusBarItem('reglens.profiler', vscode.StatusBarAlignment.Right, 99);
+  profilerItem.name = 'Reglens profiler';
+  profilerItem.text = '$(pulse) profiler';
+  profilerItem.tooltip = 'Reglens profiler: not started yet. Click to list the backends.';
+  profilerItem.command = 'reglens.showProfilerBackends';
+  profilerItem.show();
+  context.subscriptions.push(profilerItem);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('reglens.showOutput', () => outputChannel?.show(true)),
     vscode.commands.registerCommand('reglens.restartServer', () => restart(context)),
     vscode.commands.registerCommand('reglens.fixAll', fixAll),
+    vscode.commands.registerCommand('reglens.profileCurrentFile', profileCurrentFile),
+    vscode.commands.registerCommand('reglens.showProfilerBackends', showProfilerBackends),
+    vscode.commands.registerCommand('reglens.profileSiteWithShape', profileSiteWithShape),
     // The server reads pyproject.toml only in trusted workspaces; it learns about trust at start-up.
     vscode.workspace.onDidGrantWorkspaceTrust(() => restart(context)),
   );
@@ -77,6 +96,7 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     revealOutputChannelOn: RevealOutputChannelOn.Never,
   };
   const created = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+  created.onNotification('reglens/profilerStatus', (status: ProfilerStatus) => showProfilerStatus(status));
   stateListener?.dispose();
   stateListener = created.onDidChangeState(({ newState }) => showState(newState));
   return created;
@@ -128,6 +148,56 @@ async function fixAll(): Promise<void> {
     return;
   }
   await vscode.commands.executeCommand('editor.action.codeAction', { kind: FIX_ALL_KIND, apply: 'first' });
+}
+
+// ---- profiler: all work happens in the server and its worker; these only ask and show ----------------------------
+
+function showProfilerStatus(status: ProfilerStatus): void {
+  if (!profilerItem) return;
+  profilerItem.text = `$(pulse) ${status.backend}`;
+  profilerItem.tooltip = `Reglens profiler: ${status.backend} (${status.device})${status.fallback ? `\n${status.fallback}` : ''}\nClick to list every backend.`;
+}
+
+async function showProfilerBackends(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  const status = (await client?.sendRequest('workspace/executeCommand', { command: 'reglens.profilerBackends', arguments: [editor?.document.uri.toString() ?? ''] })) as ProfilerStatus | { error: string } | undefined;
+  if (!status || 'error' in status) {
+    void vscode.window.showErrorMessage(`Reglens profiler: ${status && 'error' in status ? status.error : 'the server is not running'}`);
+    return;
+  }
+  showProfilerStatus(status);
+  await vscode.window.showQuickPick(
+    status.statuses.map((s) => ({
+      label: `${s.name === status.backend ? '$(check)' : s.available ? '$(circle-outline)' : '$(circle-slash)'} ${s.name}`,
+      description: s.name === status.backend ? 'in use' : s.available ? 'available' : 'unavailable',
+      detail: s.detail,
+    })),
+    { title: 'Reglens profiler backends (setting: reglens.profiler.backend)', placeHolder: `In use: ${status.backend} (${status.device})` },
+  );
+}
+
+async function profileCurrentFile(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== 'python') {
+    void vscode.window.showInformationMessage('Reglens: open a Python file to profile its regularizers.');
+    return;
+  }
+  // The server reports progress (with a Cancel button) through the client's work-done progress support.
+  await vscode.commands.executeCommand('reglens.profileFile', editor.document.uri.toString());
+}
+
+async function profileSiteWithShape(uri: string, siteId: string, current: number[]): Promise<void> {
+  const presets = [current, [8, 256, 768], [8, 197, 384], [8, 1024, 768], [64, 1024, 1024]].filter((s, i, all) => all.findIndex((o) => o.join() === s.join()) === i);
+  const custom = 'Custom…';
+  const picked = await vscode.window.showQuickPick([...presets.map((s) => `[${s.join(', ')}]`), custom], { title: 'Profile this site at shape' });
+  if (!picked) return;
+  let shape = picked;
+  if (picked === custom) {
+    const typed = await vscode.window.showInputBox({ prompt: 'Shape, e.g. [8, 256, 768]', value: `[${current.join(', ')}]`, validateInput: (v) => (/^\s*\[?\s*\d+(\s*,\s*\d+){0,5}\s*\]?\s*$/.test(v) ? undefined : 'Up to 6 positive integers, e.g. [8, 256, 768]') });
+    if (!typed) return;
+    shape = typed;
+  }
+  await vscode.commands.executeCommand('reglens.profileSite', uri, siteId, shape);
 }
 
 function showState(state: State, failure?: string): void {

@@ -25,7 +25,9 @@ export type Command =
   | { kind: 'help'; topic: 'main' | 'check' | 'rule' }
   | { kind: 'version' }
   | { kind: 'rule'; code: string | null }
-  | { kind: 'check'; options: CheckOptions };
+  | { kind: 'check'; options: CheckOptions }
+  /** `reglens profile`: its arguments are parsed by server/cli/profile.ts. */
+  | { kind: 'profile'; args: string[] };
 
 /** A mistake on the command line: printed as one line, exit status 2. */
 export class UsageError extends Error {}
@@ -37,6 +39,7 @@ Usage: reglens <COMMAND> [OPTIONS]
 Commands:
   check [PATH...]   Check Python files and folders (default: the current directory)
   rule [CODE]       Explain a rule, e.g. \`reglens rule RG006\`; without CODE, list the rules
+  profile FILE...   Measure each regularizer site in training and evaluation (\`reglens profile --help\`)
 
 Options:
   -h, --help        Print help (\`reglens check --help\` for the check options)
@@ -112,9 +115,11 @@ export function parseArgs(argv: readonly string[]): Command {
       return parseCheck(rest);
     case 'rule':
       return parseRule(rest);
+    case 'profile':
+      return { kind: 'profile', args: rest };
     default:
       if (first.startsWith('-')) throw new UsageError(`unknown option ${first} (see \`reglens --help\`)`);
-      throw new UsageError(`unknown command "${first}" (expected check or rule; see \`reglens --help\`)`);
+      throw new UsageError(`unknown command "${first}" (expected check, rule or profile; see \`reglens --help\`)`);
   }
 }
 

@@ -4,6 +4,7 @@ import { VERSION } from '../engine/project';
 import { rules } from '../rules';
 import { CHECK_HELP, MAIN_HELP, parseArgs, RULE_HELP, UsageError } from './args';
 import { runCheck, type CliIo } from './check';
+import { parseProfileArgs, PROFILE_HELP, runProfile } from './profile';
 import { findRule, ruleDocs, ruleList } from './rule-docs';
 import * as fs from 'node:fs';
 
@@ -58,6 +59,21 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     }
     case 'check':
       return runCheck(command.options, io);
+    case 'profile': {
+      let options;
+      try {
+        options = parseProfileArgs(command.args);
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        io.stderr(`error: ${e.message}\n`);
+        return 2;
+      }
+      if (options === 'help') {
+        io.stdout(PROFILE_HELP);
+        return 0;
+      }
+      return runProfile(options, io);
+    }
   }
 }
 

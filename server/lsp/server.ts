@@ -9,12 +9,15 @@ import {
   type CancellationToken,
   type CodeAction,
   type CodeActionParams,
+  type CodeLens,
+  type CodeLensParams,
   type Connection,
   type DidChangeConfigurationParams,
   type DidChangeTextDocumentParams,
   type DidChangeWatchedFilesParams,
   type DidCloseTextDocumentParams,
   type DidOpenTextDocumentParams,
+  type ExecuteCommandParams,
   type Hover,
   type HoverParams,
   type InitializeParams,
@@ -28,6 +31,7 @@ import { PyprojectCache, readEditorSettings, resolveDocumentConfig } from './con
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
+import { ProfilingService, SERVER_COMMANDS } from './profiling';
 
 export interface ServerOptions {
   /** Set when the tree-sitter runtime or grammar failed to load: the server then answers but analyses nothing. */
@@ -66,11 +70,26 @@ export class ReglensServer {
   private pushedSettings: unknown = undefined;
   /** Configuration problems already shown; each is shown once while it persists. */
   private readonly shownConfigMessages = new Set<string>();
+  /** Code lenses, profile commands and profile hovers (server/lsp/profiling.ts). */
+  private readonly profiling: ProfilingService;
+  private readonly profilingHooks = {
+    document: (uri: string) => this.docs.get(uri),
+    settings: (uri: string) => this.profilerSettings(uri),
+    codeLensRefresh: false,
+    workDoneProgress: false,
+    logError: (what: string, e: unknown) => this.logError(what, e),
+    republish: (uri: string) => {
+      const doc = this.docs.get(uri);
+      if (doc) this.schedule(doc);
+    },
+  };
 
   constructor(
     private readonly connection: Connection,
     private readonly options: ServerOptions,
-  ) {}
+  ) {
+    this.profiling = new ProfilingService(connection, this.profilingHooks);
+  }
 
   register(): void {
     const c = this.connection;
@@ -90,6 +109,8 @@ export class ReglensServer {
     c.onDidChangeWatchedFiles(this.notification('didChangeWatchedFiles', (p: DidChangeWatchedFilesParams) => this.didChangeWatchedFiles(p)));
     c.onCodeAction(this.request('codeAction', [] as CodeAction[], (p: CodeActionParams, token) => this.codeAction(p, token)));
     c.onHover(this.request('hover', null as Hover | null, (p: HoverParams, token) => this.hover(p, token)));
+    c.onCodeLens(this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.profiling.codeLenses(p.textDocument.uri)));
+    c.onExecuteCommand(this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) => this.profiling.executeCommand(p.command, p.arguments ?? [], token)));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------------
@@ -103,11 +124,15 @@ export class ReglensServer {
     this.pullConfiguration = caps.workspace?.configuration === true;
     this.documentChanges = caps.workspace?.workspaceEdit?.documentChanges === true;
     this.watchedFilesDynamic = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    this.profilingHooks.codeLensRefresh = caps.workspace?.codeLens?.refreshSupport === true;
+    this.profilingHooks.workDoneProgress = caps.window?.workDoneProgress === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: false },
         hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        executeCommandProvider: { commands: SERVER_COMMANDS },
       },
       serverInfo: { name: 'reglens', version: VERSION },
     };
@@ -122,6 +147,7 @@ export class ReglensServer {
   }
 
   private shutdown(): void {
+    this.profiling.dispose();
     for (const doc of this.docs.values()) doc.dispose();
     this.docs.clear();
   }
@@ -227,7 +253,9 @@ export class ReglensServer {
     }
     doc.setFindings(findings);
     const version = doc.version;
-    void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, f, version, i)) });
+    // Profiled sites add their measured figures to the messages (the findings themselves stay as analysed).
+    const measured = this.profiling.annotator(doc);
+    void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, measured(f), version, i)) });
   }
 
   private reportTooLarge(doc: OpenDocument): void {
@@ -317,11 +345,28 @@ export class ReglensServer {
     return token.isCancellationRequested ? [] : actions;
   }
 
-  private hover(params: HoverParams, token: CancellationToken): Hover | null {
+  private async hover(params: HoverParams, token: CancellationToken): Promise<Hover | null> {
     const doc = this.docs.get(params.textDocument.uri);
     if (!doc || token.isCancellationRequested) return null;
     this.ensureFresh(doc);
-    return hover(doc, params.position);
+    const rules = hover(doc, params.position);
+    const profile = await this.profiling.hover(doc, params.position);
+    if (!profile || token.isCancellationRequested) return rules;
+    if (!rules) return profile;
+    const text = (h: Hover) => (typeof h.contents === 'object' && 'value' in h.contents ? h.contents.value : '');
+    return { contents: { kind: 'markdown', value: `${text(rules)}\n\n---\n\n${text(profile)}` }, range: rules.range };
+  }
+
+  /** The `reglens.profiler` settings section for a document: pulled when the client answers, else pushed. */
+  private async profilerSettings(uri: string): Promise<unknown> {
+    if (!this.pullConfiguration) return (sectionOf(this.pushedSettings) as { profiler?: unknown } | undefined)?.profiler;
+    try {
+      const raw = (await this.connection.workspace.getConfiguration({ scopeUri: uri, section: 'reglens' })) as { profiler?: unknown } | null;
+      return raw?.profiler;
+    } catch (e) {
+      this.logError(`reading reglens.profiler for ${uri}`, e);
+      return undefined;
+    }
   }
 
   // ---- plumbing --------------------------------------------------------------------------------------------------

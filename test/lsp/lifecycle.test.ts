@@ -10,6 +10,8 @@ test('initialize declares exactly what the server implements', async () => {
       textDocumentSync: { openClose: true, change: 2 /* Incremental */ },
       codeActionProvider: { codeActionKinds: ['quickfix', 'source.fixAll.reglens'], resolveProvider: false },
       hoverProvider: true,
+      codeLensProvider: { resolveProvider: false },
+      executeCommandProvider: { commands: ['reglens.profileSite', 'reglens.profileFile', 'reglens.profilerBackends'] },
     });
     assert.equal(client.initializeResult.serverInfo?.name, 'reglens');
     assert.match(client.initializeResult.serverInfo?.version ?? '', /^\d+\.\d+\.\d+/);

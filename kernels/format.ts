@@ -1,0 +1,163 @@
+/** How profile results read: the lens summary, the CLI's text block, and the hover's table and SVG chart. */
+import { RATIO_BINS, type ModeMeasurement, type ProfileResult } from './profile';
+
+const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)}%`;
+const times = (v: number): string => (Number.isFinite(v) ? `×${v.toFixed(2)}` : 'n/a');
+
+export function formatMs(ms: number): string {
+  return ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 1 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;
+}
+
+export function backendLabel(r: Pick<ProfileResult, 'backend' | 'device'>): string {
+  return `${r.backend} (${r.device})`;
+}
+
+function isAlpha(r: ProfileResult): boolean {
+  return r.kernel.kind === 'alpha-dropout' || r.kernel.kind === 'feature-alpha-dropout';
+}
+
+function meanText(r: ProfileResult, m: ModeMeasurement): string {
+  // Alpha dropout runs on standardized inputs (mean 0): a ratio of means says nothing, the shift does.
+  if (isAlpha(r)) return `mean ${m.meanY >= m.meanX ? '+' : ''}${(m.meanY - m.meanX).toFixed(3)}`;
+  return `mean ${times(m.meanRatio)}`;
+}
+
+function trainSummary(r: ProfileResult): string {
+  if (r.schedule) return `train: ${r.schedule.expectedActiveSampled.toFixed(2)}/${r.schedule.rates.length} blocks active`;
+  if (r.fusion) return `train: text ${pct(r.fusion.text.droppedFraction)} · image ${pct(r.fusion.image.droppedFraction)} dropped`;
+  if (r.kernel.kind === 'attention-dropout' && r.kernel.placement === 'logits') return `train: ${pct(r.train.droppedFraction)} of probabilities dropped (dropping logits drops nothing)`;
+  const dropped = r.kernel.kind === 'drop-path' || (r.kernel.kind === 'semantics' && (r.kernel.semantics.granularity === 'sample' || r.kernel.semantics.granularity === 'batch'))
+    ? `${pct(r.train.samplesDroppedWhole)} samples dropped`
+    : `${pct(r.train.droppedFraction)} dropped`;
+  return `train: ${dropped} · ${meanText(r, r.train)}`;
+}
+
+function evalSummary(r: ProfileResult): string {
+  if (r.eval.identity) return 'eval: identity';
+  if (r.eval.droppedFraction > 0) return `eval: STILL ACTIVE, ${pct(r.eval.droppedFraction)} dropped · ${meanText(r, r.eval)}`;
+  return `eval: ${meanText(r, r.eval)} · max |y−x| ${r.eval.maxAbsDiff.toPrecision(3)}`;
+}
+
+/** One line: `train: 10.0% dropped · mean ×1.00 | eval: identity | 0.21 ms · webgpu (…)`. */
+export function summaryLine(r: ProfileResult): string {
+  return `${trainSummary(r)} | ${evalSummary(r)} | ${r.timing.noop ? 'no-op at rate 0' : formatMs(r.timing.medianMs)} · ${backendLabel(r)}`;
+}
+
+interface Row {
+  name: string;
+  train: string;
+  eval: string;
+}
+
+function rows(r: ProfileResult): Row[] {
+  const interval = (m: ModeMeasurement) => `${pct(m.interval[0], 2)} – ${pct(m.interval[1], 2)}`;
+  const out: Row[] = [
+    { name: 'values dropped', train: pct(r.train.droppedFraction, 2), eval: pct(r.eval.droppedFraction, 2) },
+    { name: `99.9% interval (${r.train.units} units)`, train: interval(r.train), eval: r.eval.identity ? '—' : interval(r.eval) },
+    { name: `rate ${r.rate} inside`, train: r.train.rateInside ? 'yes' : 'NO', eval: '—' },
+    isAlpha(r)
+      ? { name: 'E[y] − E[x]', train: (r.train.meanY - r.train.meanX).toFixed(4), eval: (r.eval.meanY - r.eval.meanX).toFixed(4) }
+      : { name: 'E[y] / E[x]', train: r.train.meanRatio.toFixed(4), eval: r.eval.meanRatio.toFixed(4) },
+    { name: 'Var[y] / Var[x]', train: Number.isFinite(r.train.varRatio) ? r.train.varRatio.toFixed(4) : 'n/a', eval: Number.isFinite(r.eval.varRatio) ? r.eval.varRatio.toFixed(4) : 'n/a' },
+    { name: 'samples dropped whole', train: pct(r.train.samplesDroppedWhole, 2), eval: pct(r.eval.samplesDroppedWhole, 2) },
+    { name: 'max |y − x|', train: Number.isFinite(r.train.maxAbsDiff) ? r.train.maxAbsDiff.toPrecision(4) : 'n/a', eval: r.eval.identity ? '0 (identity)' : r.eval.maxAbsDiff.toPrecision(4) },
+  ];
+  if (r.fusion) {
+    out.push({ name: `text tokens dropped (${r.fusion.text.tokens})`, train: pct(r.fusion.text.droppedFraction, 2), eval: '0.00%' });
+    out.push({ name: `image tokens dropped (${r.fusion.image.tokens})`, train: pct(r.fusion.image.droppedFraction, 2), eval: '0.00%' });
+    for (const a of r.fusion.alternatives) out.push({ name: `… if ${a.placement}`, train: `text ${pct(a.text.droppedFraction)} · image ${pct(a.image.droppedFraction)}`, eval: '—' });
+  }
+  if (r.schedule) {
+    const s = r.schedule;
+    out.push({ name: 'expected active blocks (closed form)', train: s.expectedActiveClosed.toFixed(3), eval: String(s.rates.length) });
+    out.push({ name: `sampled (${s.draws} draws, 99.9%)`, train: `${s.expectedActiveSampled.toFixed(3)} [${s.expectedActiveInterval.map((v) => v.toFixed(3)).join(', ')}]`, eval: String(s.rates.length) });
+    out.push({ name: 'closed form inside', train: s.closedInside ? 'yes' : 'NO', eval: '—' });
+  }
+  return out;
+}
+
+function timingText(r: ProfileResult): string {
+  if (r.timing.noop) return 'no kernel runs at rate 0 (PyTorch returns x itself)';
+  return `time per call ${formatMs(r.timing.medianMs)} (median of ${r.timing.repeats}) · ${r.timing.gbPerSecond.toFixed(2)} GB/s`;
+}
+
+/** The CLI's block for one site. */
+export function textBlock(r: ProfileResult): string {
+  const lines = rows(r).map((row) => `    ${row.name.padEnd(38)} ${row.train.padEnd(26)} ${row.eval}`);
+  return [
+    `    ${''.padEnd(38)} ${'train'.padEnd(26)} eval`,
+    ...lines,
+    `    ${timingText(r)} · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''}`,
+  ].join('\n');
+}
+
+export function markdownTable(r: ProfileResult): string {
+  return [
+    '| | train | eval |',
+    '| --- | --- | --- |',
+    ...rows(r).map((row) => `| ${row.name} | ${row.train} | ${row.eval} |`),
+    '',
+    `${timingText(r)} · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''} · shape [${r.shape.join(', ')}] · seed ${r.seed}`,
+  ].join('\n');
+}
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** An SVG chart: y/x histograms (train vs eval), the token map for fusion, survival per block for schedules. */
+export function chartSvg(r: ProfileResult): string {
+  const W = 360, H = 120, pad = 18;
+  const parts: string[] = [];
+  if (r.schedule) {
+    const s = r.schedule;
+    const n = s.rates.length;
+    const bw = (W - 2 * pad) / n;
+    s.survivalClosed.forEach((v, i) => {
+      const h = v * (H - 2 * pad);
+      parts.push(`<rect x="${(pad + i * bw).toFixed(1)}" y="${(H - pad - h).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" height="${h.toFixed(1)}" fill="#4e79a7"/>`);
+      const hs = s.survivalSampled[i] * (H - 2 * pad);
+      parts.push(`<rect x="${(pad + i * bw + bw * 0.5).toFixed(1)}" y="${(H - pad - hs).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" height="${hs.toFixed(1)}" fill="#f28e2b"/>`);
+    });
+    parts.push(legend([['#4e79a7', 'survival (closed form)'], ['#f28e2b', 'sampled']], W));
+    parts.push(`<text x="${pad}" y="${H - 4}" font-size="9" fill="#888">block 0 … ${n - 1}</text>`);
+  } else if (r.fusion) {
+    const map = r.fusion.tokenMap;
+    const bw = (W - 2 * pad) / map.length;
+    const text = r.fusion.text.tokens;
+    map.forEach((v, i) => {
+      const base = i < text ? [78, 121, 167] : [89, 161, 79];
+      const shade = base.map((c) => Math.round(c + (255 - c) * (1 - Math.min(1, v * 4))));
+      parts.push(`<rect x="${(pad + i * bw).toFixed(2)}" y="${pad}" width="${Math.max(bw, 0.5).toFixed(2)}" height="${H - 2 * pad - 14}" fill="rgb(${shade.join(',')})"/>`);
+    });
+    parts.push(legend([['rgb(78,121,167)', `text tokens (${text})`], ['rgb(89,161,79)', `image tokens (${map.length - text})`]], W));
+    parts.push(`<text x="${pad}" y="${H - 4}" font-size="9" fill="#888">darker = more values dropped (sample 0)</text>`);
+  } else {
+    const { min, max, count } = RATIO_BINS;
+    const bw = (W - 2 * pad) / count;
+    const top = Math.max(1, ...r.train.ratioHistogram, ...r.eval.ratioHistogram);
+    const bars = (bins: number[], color: string, offset: number) =>
+      bins.forEach((v, i) => {
+        if (!v) return;
+        const h = Math.max(1, (Math.sqrt(v) / Math.sqrt(top)) * (H - 2 * pad - 10));
+        parts.push(`<rect x="${(pad + i * bw + offset).toFixed(1)}" y="${(H - pad - h).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"/>`);
+      });
+    bars(r.train.ratioHistogram, '#e15759', 0);
+    bars(r.eval.ratioHistogram, '#4e79a7', bw * 0.5);
+    for (const tick of [min, 0, 1, 2, max]) {
+      const x = pad + ((tick - min) / (max - min)) * (W - 2 * pad);
+      parts.push(`<text x="${x.toFixed(1)}" y="${H - 4}" font-size="9" fill="#888" text-anchor="middle">${tick}</text>`);
+    }
+    parts.push(legend([['#e15759', 'train y/x'], ['#4e79a7', 'eval y/x']], W));
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><rect width="${W}" height="${H}" fill="#fff"/>${parts.join('')}</svg>`;
+}
+
+function legend(entries: Array<[string, string]>, W: number): string {
+  return entries
+    .map(([color, label], i) => `<rect x="${W - 150}" y="${4 + i * 12}" width="8" height="8" fill="${color}"/><text x="${W - 138}" y="${11 + i * 12}" font-size="9" fill="#444">${esc(label)}</text>`)
+    .join('');
+}
+
+/** The chart as a markdown image (data: URI), which VS Code renders in hovers. */
+export function chartMarkdown(r: ProfileResult): string {
+  return `![y/x in train and eval](data:image/svg+xml;base64,${Buffer.from(chartSvg(r)).toString('base64')})`;
+}

@@ -1,0 +1,373 @@
+/**
+ * `profileKernel`: runs one request on the active backend and measures what the regularizer does in training and
+ * in evaluation. Deterministic: every draw's seed derives from `request.seed`.
+ */
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { applyEval, applyTrain, attentionTrain, fusionTrain, hasFusedKernel, sampleSchedule, scheduleRates } from './ops';
+import { configuredRate, describeKernel, kernelShape, maskPlan, SCHEDULE_DRAWS, unitSize, type KernelSpec, type MaskPlan, type ProfileRequest } from './plan';
+import { median, PairStats, wilsonInterval, Z999 } from './stats';
+import { tf } from './tf';
+
+export interface ModeMeasurement {
+  /** Fraction of values dropped (zeroed; for alpha dropout set to the saturation value). */
+  droppedFraction: number;
+  /** 99.9 % Wilson interval of the drop probability, over independent units (elements, channels or samples). */
+  interval: [number, number];
+  units: number;
+  /** Whether the configured rate lies inside the interval. */
+  rateInside: boolean;
+  meanX: number;
+  meanY: number;
+  meanRatio: number;
+  varRatio: number;
+  samplesDroppedWhole: number;
+  maxAbsDiff: number;
+  /** y equals x exactly, value for value. */
+  identity: boolean;
+  /** Histogram of y/x over RATIO_BINS. */
+  ratioHistogram: number[];
+}
+
+export interface ModalityCoverage {
+  tokens: number;
+  droppedFraction: number;
+  interval: [number, number];
+}
+
+export interface FusionMeasurement {
+  placement: string;
+  text: ModalityCoverage;
+  image: ModalityCoverage;
+  /** The other placements, for comparison. */
+  alternatives: Array<{ placement: string; text: ModalityCoverage; image: ModalityCoverage }>;
+  /** Fraction of values zeroed per token of the first sample (the token map). */
+  tokenMap: number[];
+}
+
+export interface ScheduleMeasurement {
+  rates: number[];
+  survivalClosed: number[];
+  survivalSampled: number[];
+  expectedActiveClosed: number;
+  expectedActiveSampled: number;
+  /** 99.9 % CLT interval of the sampled mean. */
+  expectedActiveInterval: [number, number];
+  closedInside: boolean;
+  draws: number;
+}
+
+export interface Timing {
+  /** The regularizer does nothing at this rate (PyTorch returns x itself): the time is of a no-op. */
+  noop: boolean;
+  medianMs: number;
+  repeats: number;
+  bytesPerCall: number;
+  gbPerSecond: number;
+}
+
+export interface ProfileResult {
+  kernel: KernelSpec;
+  description: string;
+  rate: number;
+  shape: number[];
+  seed: number;
+  backend: string;
+  device: string;
+  fused: boolean;
+  train: ModeMeasurement;
+  eval: ModeMeasurement;
+  timing: Timing;
+  fusion?: FusionMeasurement;
+  schedule?: ScheduleMeasurement;
+}
+
+export const RATIO_BINS = { min: -1, max: 3, count: 40 };
+
+export class CancelledError extends Error {
+  constructor() {
+    super('Profiling was cancelled.');
+  }
+}
+
+export interface RunContext {
+  backend: string;
+  device: string;
+  isCancelled: () => boolean;
+  /** Waits until the backend finished the work behind `y` (GPU queues), so timings are of the kernel. */
+  sync: (y: Tensor) => Promise<void>;
+}
+
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function checkpoint(ctx: RunContext): Promise<void> {
+  await yieldTurn();
+  if (ctx.isCancelled()) throw new CancelledError();
+}
+
+export async function profileKernel(request: ProfileRequest, ctx: RunContext): Promise<ProfileResult> {
+  const t = tf();
+  const kernel = request.kernel;
+  const fused = request.fused !== false;
+  const shape = kernelShape(request);
+  const base = {
+    kernel,
+    description: describeKernel(kernel),
+    rate: configuredRate(kernel),
+    shape,
+    seed: request.seed,
+    backend: ctx.backend,
+    device: ctx.device,
+  };
+  if (kernel.kind === 'schedule') return { ...base, fused: false, ...(await profileSchedule(kernel.rate, kernel.depth, request, ctx)) };
+
+  const plan = (kernel.kind === 'attention-dropout' ? maskPlan({ kind: 'dropout', p: kernel.p }) : maskPlan(kernel)) as MaskPlan;
+  const alpha = kernel.kind === 'alpha-dropout' || kernel.kind === 'feature-alpha-dropout';
+  // Activations around 1 make E[y]/E[x] meaningful; alpha dropout is defined for standardized (SELU) inputs.
+  const raw = inputTensor(shape, alpha ? 0 : 1);
+  const x = kernel.kind === 'attention-dropout' ? t.tidy(() => t.softmax(raw)) : raw;
+  const train = (seed: number): Tensor => {
+    switch (kernel.kind) {
+      case 'attention-dropout':
+        return attentionTrain(raw, plan, kernel.placement, seed, fused);
+      case 'fusion':
+        return fusionTrain(x, plan, kernel.textTokens, kernel.placement, seed, fused);
+      default:
+        return applyTrain(x, plan, seed, fused);
+    }
+  };
+  const droppedValue = Math.fround(plan.droppedValue);
+  const isDropped = alpha ? (_x: number, y: number) => y === droppedValue && plan.keepProb < 1 : (xv: number, y: number) => y === 0 && xv !== 0;
+  const unit = kernel.kind === 'attention-dropout' ? 1 : unitSize(plan.granularity, shape);
+  const sampleSize = shape.slice(1).reduce((a, b) => a * b, 1);
+  const total = shape.reduce((a, b) => a * b, 1);
+  try {
+    // Warm-up compiles shaders and fills caches (once per kernel and shape in this worker); then the median of the
+    // timed calls. The last timed output is the first statistics draw, so no call is spent twice.
+    const repeats = Math.max(1, request.repeats ?? 5);
+    const warmKey = `${t.getBackend()}|${kernel.kind}|${shape.join(',')}|${fused}`;
+    const warmUps = warmedUp.has(warmKey) ? 1 : 2;
+    const times: number[] = [];
+    let lastTimed: Tensor | undefined;
+    for (let i = 0; i < warmUps + repeats; i++) {
+      await checkpoint(ctx);
+      const start = performance.now();
+      // Seeds do not depend on how many warm-ups ran: the same request gives the same figures, cold or warm.
+      const y = train(i < warmUps ? request.seed + 100_000 + i : request.seed + 1 + i - warmUps);
+      await ctx.sync(y);
+      const ms = performance.now() - start;
+      lastTimed?.dispose();
+      lastTimed = y;
+      if (i >= warmUps) times.push(ms);
+    }
+    warmedUp.add(warmKey);
+    const lastSeed = request.seed + repeats;
+    const xData = x === raw ? await inputData() : ((await x.data()) as Float32Array);
+    const unitsPerDraw = Math.ceil(total / unit);
+    const draws = Math.min(16, Math.max(1, Math.ceil(4096 / unitsPerDraw)));
+    const trainStats = new PairStats();
+    const trainHist = new Array<number>(RATIO_BINS.count).fill(0);
+    let firstY: Float32Array | undefined;
+    for (let d = 0; d < draws; d++) {
+      await checkpoint(ctx);
+      const y = d === 0 ? lastTimed! : train(lastSeed + d);
+      const yData = (await y.data()) as Float32Array;
+      y.dispose();
+      trainStats.add(xData, yData, unit, sampleSize, isDropped);
+      if (d < 2) histogram(xData, yData, trainHist);
+      firstY ??= yData;
+    }
+    await checkpoint(ctx);
+    const yEval = request.activeInEval ? train(request.seed + 999) : applyEval(x, plan);
+    const evalData = (await yEval.data()) as Float32Array;
+    yEval.dispose();
+    const evalStats = new PairStats();
+    evalStats.add(xData, evalData, unit, sampleSize, isDropped);
+    const evalHist = new Array<number>(RATIO_BINS.count).fill(0);
+    histogram(xData, evalData, evalHist);
+    const medianMs = median(times);
+    const bytesPerCall = total * 4 * 2;
+    const result: ProfileResult = {
+      ...base,
+      fused: fused && hasFusedKernel(),
+      train: measurement(trainStats, base.rate, trainHist, false),
+      eval: measurement(evalStats, 0, evalHist, true),
+      timing: { noop: plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0, medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+    };
+    if (kernel.kind === 'fusion') result.fusion = await fusionCoverage(x, plan, kernel.textTokens, kernel.placement, request.seed, fused, firstY!, xData, ctx);
+    return result;
+  } finally {
+    // The input itself stays cached for the next request.
+    if (raw !== x) x.dispose();
+  }
+}
+
+/**
+ * The synthetic activations, N(mean, 1), seeded by the shape only: kept between requests so that a warm worker
+ * goes straight to the kernel (generating and uploading x costs as much as several kernel calls).
+ */
+/** Kernels (backend, kind, shape) whose shaders this worker already compiled. */
+const warmedUp = new Set<string>();
+
+let cachedInput: { key: string; tensor: Tensor; data?: Float32Array } | undefined;
+
+function inputTensor(shape: number[], mean: number): Tensor {
+  const t = tf();
+  const key = `${t.getBackend()}|${shape.join(',')}|${mean}`;
+  if (cachedInput?.key === key && !cachedInput.tensor.isDisposed) return cachedInput.tensor;
+  cachedInput?.tensor.dispose();
+  const seed = shape.reduce((a, d) => (a * 31 + d) % 2147483647, 17);
+  cachedInput = { key, tensor: t.randomNormal(shape, mean, 1, 'float32', seed) };
+  return cachedInput.tensor;
+}
+
+async function inputData(): Promise<Float32Array> {
+  const entry = cachedInput!;
+  entry.data ??= (await entry.tensor.data()) as Float32Array;
+  return entry.data;
+}
+
+function measurement(s: PairStats, rate: number, ratioHistogram: number[], evaluation: boolean): ModeMeasurement {
+  const interval = wilsonInterval(s.droppedUnits, s.units);
+  return {
+    droppedFraction: s.dropped / s.n,
+    interval,
+    units: s.units,
+    rateInside: rate >= interval[0] && rate <= interval[1],
+    meanX: s.meanX,
+    meanY: s.meanY,
+    meanRatio: s.meanY / s.meanX,
+    varRatio: s.varY / s.varX,
+    samplesDroppedWhole: s.samplesDroppedWhole / s.samples,
+    maxAbsDiff: s.maxAbsDiff,
+    identity: evaluation ? s.maxAbsDiff === 0 : false,
+    ratioHistogram,
+  };
+}
+
+function histogram(x: Float32Array, y: Float32Array, bins: number[]): void {
+  const { min, max, count } = RATIO_BINS;
+  const width = (max - min) / count;
+  // A strided sample is plenty for a chart.
+  const step = Math.max(1, Math.floor(x.length / 65536));
+  for (let i = 0; i < x.length; i += step) {
+    if (x[i] === 0) continue;
+    const r = y[i] / x[i];
+    const b = Math.min(count - 1, Math.max(0, Math.floor((r - min) / width)));
+    bins[b]++;
+  }
+}
+
+function coverage(x: Float32Array, y: Float32Array, shape: number[], from: number, to: number): ModalityCoverage {
+  const [b, n, c] = shape;
+  let dropped = 0;
+  let count = 0;
+  for (let s = 0; s < b; s++) {
+    for (let tok = from; tok < to; tok++) {
+      const off = (s * n + tok) * c;
+      for (let k = 0; k < c; k++) {
+        count++;
+        if (y[off + k] === 0 && x[off + k] !== 0) dropped++;
+      }
+    }
+  }
+  return { tokens: to - from, droppedFraction: count ? dropped / count : 0, interval: wilsonInterval(dropped, count) };
+}
+
+async function fusionCoverage(x: Tensor, plan: MaskPlan, textTokens: number, placement: FusionMeasurement['placement'], seed: number, fused: boolean, firstY: Float32Array, xData: Float32Array, ctx: RunContext): Promise<FusionMeasurement> {
+  const shape = x.shape;
+  const [, n, c] = shape;
+  const of = (y: Float32Array) => ({ text: coverage(xData, y, shape, 0, textTokens), image: coverage(xData, y, shape, textTokens, n) });
+  const alternatives: FusionMeasurement['alternatives'] = [];
+  for (const other of ['after-merge', 'text-before-merge', 'image-before-merge'] as const) {
+    if (other === placement) continue;
+    await checkpoint(ctx);
+    const y = fusionTrain(x, plan, textTokens, other, seed + 1, fused);
+    const data = (await y.data()) as Float32Array;
+    y.dispose();
+    alternatives.push({ placement: other, ...of(data) });
+  }
+  const tokenMap: number[] = [];
+  for (let tok = 0; tok < n; tok++) {
+    let z = 0;
+    for (let k = 0; k < c; k++) if (firstY[tok * c + k] === 0 && xData[tok * c + k] !== 0) z++;
+    tokenMap.push(z / c);
+  }
+  return { placement, ...of(firstY), alternatives, tokenMap };
+}
+
+async function profileSchedule(rate: number, depth: number, request: ProfileRequest, ctx: RunContext): Promise<Pick<ProfileResult, 'train' | 'eval' | 'timing' | 'schedule'>> {
+  const rates = scheduleRates(rate, depth);
+  const survivalClosed = rates.map((r) => 1 - r);
+  const expectedActiveClosed = survivalClosed.reduce((a, b) => a + b, 0);
+  const draws = SCHEDULE_DRAWS;
+  const repeats = Math.max(1, request.repeats ?? 5);
+  const times: number[] = [];
+  for (let i = 0; i < 2 + repeats; i++) {
+    await checkpoint(ctx);
+    const start = performance.now();
+    const m = sampleSchedule(rate, depth, draws, request.seed + 1000 + i);
+    await ctx.sync(m);
+    const ms = performance.now() - start;
+    m.dispose();
+    if (i >= 2) times.push(ms);
+  }
+  await checkpoint(ctx);
+  const m = sampleSchedule(rate, depth, draws, request.seed);
+  const data = (await m.data()) as Float32Array;
+  m.dispose();
+  const perBlock = new Array<number>(depth).fill(0);
+  let sum = 0;
+  let sum2 = 0;
+  let dropped = 0;
+  for (let d = 0; d < draws; d++) {
+    let active = 0;
+    for (let b = 0; b < depth; b++) {
+      const v = data[d * depth + b];
+      perBlock[b] += v;
+      active += v;
+    }
+    dropped += depth - active;
+    sum += active;
+    sum2 += active * active;
+  }
+  const mean = sum / draws;
+  const sd = Math.sqrt(Math.max(0, sum2 / draws - mean * mean));
+  // The sampled variance can be 0 (rate 0); the closed form's own variance keeps the interval honest.
+  const sdClosed = Math.sqrt(survivalClosed.reduce((a, s) => a + s * (1 - s), 0));
+  const half = (Z999 * Math.max(sd, sdClosed)) / Math.sqrt(draws);
+  const interval: [number, number] = [mean - half, mean + half];
+  const meanRate = rates.reduce((a, b) => a + b, 0) / depth;
+  const trainInterval = wilsonInterval(dropped, draws * depth);
+  const medianMs = median(times);
+  const bytesPerCall = draws * depth * 4;
+  const blank = new Array<number>(RATIO_BINS.count).fill(0);
+  const mode = (droppedFraction: number, intervalDrop: [number, number], active: number, identity: boolean): ModeMeasurement => ({
+    droppedFraction,
+    interval: intervalDrop,
+    units: draws * depth,
+    rateInside: meanRate >= intervalDrop[0] && meanRate <= intervalDrop[1],
+    meanX: depth,
+    meanY: active,
+    meanRatio: active / depth,
+    varRatio: NaN,
+    samplesDroppedWhole: 0,
+    maxAbsDiff: identity ? 0 : NaN,
+    identity,
+    ratioHistogram: blank,
+  });
+  return {
+    train: mode(dropped / (draws * depth), trainInterval, mean, false),
+    eval: mode(0, [0, 0], depth, true),
+    timing: { noop: false, medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+    schedule: {
+      rates,
+      survivalClosed,
+      survivalSampled: perBlock.map((v) => v / draws),
+      expectedActiveClosed,
+      expectedActiveSampled: mean,
+      expectedActiveInterval: interval,
+      closedInside: expectedActiveClosed >= interval[0] && expectedActiveClosed <= interval[1],
+      draws,
+    },
+  };
+}

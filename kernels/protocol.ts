@@ -1,0 +1,23 @@
+/** Messages between the host (language server, CLI) and the profiler worker, over Node's IPC channel. */
+import type { BackendSetting, BackendStatus } from './backends';
+import type { ProfileRequest } from './plan';
+import type { ProfileResult } from './profile';
+
+export type HostMessage =
+  | { type: 'init'; backend: BackendSetting }
+  | { type: 'profile'; id: number; request: ProfileRequest }
+  | { type: 'cancel'; id: number };
+
+export interface ReadyMessage {
+  type: 'ready';
+  backend: string;
+  device: string;
+  statuses: BackendStatus[];
+  fallback?: string;
+}
+
+export type WorkerMessage =
+  | ReadyMessage
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; id: number; result: ProfileResult }
+  | { type: 'error'; id: number; message: string; cancelled?: boolean };

@@ -1,0 +1,73 @@
+// The profiler worker (dist/worker.js): a child process the language server or CLI forks. It owns TensorFlow.js
+// and the GPU; a crash or hang here costs a restart, never the language server. It runs only the kernels in this
+// folder on synthetic tensors: no user code.
+import { selectBackend, type ActiveBackend } from './backends';
+import { kernelShape, validateRequest, type ProfileRequest } from './plan';
+import { CancelledError, profileKernel } from './profile';
+import type { HostMessage, WorkerMessage } from './protocol';
+import { tf } from './tf';
+
+const send = (message: WorkerMessage): void => {
+  process.send?.(message);
+};
+
+let active: Promise<ActiveBackend> | undefined;
+const cancelled = new Set<number>();
+let queue: Promise<void> = Promise.resolve();
+
+process.on('message', (raw: HostMessage) => {
+  switch (raw.type) {
+    case 'init':
+      active = selectBackend(raw.backend).then(
+        (selection) => {
+          send({ type: 'ready', backend: selection.active.name, device: selection.active.device, statuses: selection.statuses, fallback: selection.fallback });
+          return selection.active;
+        },
+        (e: unknown) => {
+          send({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
+          throw e;
+        },
+      );
+      active.catch(() => undefined);
+      break;
+    case 'cancel':
+      cancelled.add(raw.id);
+      break;
+    case 'profile': {
+      const { id, request } = raw;
+      queue = queue.then(() => run(id, request));
+      break;
+    }
+  }
+});
+
+async function run(id: number, request: ProfileRequest): Promise<void> {
+  try {
+    if (cancelled.has(id)) throw new CancelledError();
+    const problem = validateRequest(request);
+    if (problem) throw new Error(problem);
+    if (!active) throw new Error('the worker was not initialised');
+    const backend = await active;
+    const tensorBytes = kernelShape(request).reduce((a, b) => a * b, 1) * 4;
+    if (backend.maxTensorBytes !== undefined && tensorBytes > backend.maxTensorBytes) {
+      const mib = (n: number) => `${(n / 1024 ** 2).toFixed(1)} MiB`;
+      throw new Error(`Shape ${JSON.stringify(request.shape)} needs a ${mib(tensorBytes)} tensor; this ${backend.name} adapter (${backend.device}) binds at most ${mib(backend.maxTensorBytes)} (maxStorageBufferBindingSize). Use a smaller shape or another backend.`);
+    }
+    const result = await profileKernel(request, {
+      backend: backend.name,
+      device: backend.device,
+      isCancelled: () => cancelled.has(id),
+      sync: backend.sync,
+    });
+    send({ type: 'result', id, result });
+  } catch (e) {
+    send({ type: 'error', id, message: e instanceof Error ? e.message : String(e), cancelled: e instanceof CancelledError });
+  } finally {
+    cancelled.delete(id);
+    // Leaked tensors would grow the worker until the memory budget means nothing.
+    if (active) tf().disposeVariables();
+  }
+}
+
+// The host going away (language server exit) must not leave a worker behind.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,154 @@
+// `reglens profile FILE`: finds the file's regularizer sites and measures each in training and evaluation in the
+// profiler worker (dist/worker.js), printing the same figures as the editor's lenses and hovers.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { backendLabel, summaryLine, textBlock } from '../../kernels/format';
+import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost } from '../../kernels/host';
+import type { BackendSetting } from '../../kernels/backends';
+import { FileModel } from '../engine/model';
+import { initParser, SourceFile } from '../engine/parser';
+import { planSites, siteSeed } from '../engine/sites';
+import { parseShape } from '../engine/shapes';
+import type { CliIo } from './check';
+import { UsageError } from './args';
+
+export interface ProfileOptions {
+  files: string[];
+  backend: BackendSetting;
+  shape?: number[];
+  format: 'text' | 'json';
+  timeoutMs: number;
+  memoryBudgetMB: number;
+}
+
+export const PROFILE_HELP = `Profile every regularizer site of Python files: what each does to activations in training and evaluation.
+
+Usage: reglens profile [OPTIONS] FILE...
+
+Kernels run in a separate worker process on synthetic tensors; your code is never executed. Each site's shape
+comes from a \`# reglens: shape=[8, 197, 384]\` comment on its line, else --shape, else the file's config
+defaults (n_embd, dim, block_size, img_size/patch_size, ...), else [8, 256, 768].
+
+Options:
+      --backend <NAME>          auto (default: cuda, webgpu, wasm, then cpu), cuda, webgpu, wasm or cpu
+      --shape <DIMS>            Shape for every site without a comment, e.g. 8,256,768
+      --format <FORMAT>         text (default) or json
+      --timeout-ms <MS>         Per-site time limit (default 60000)
+      --memory-budget-mb <MB>   Refuse shapes that need more (default 1024)
+  -h, --help                    Print help
+
+Exit status: 0 every site profiled (or refused for a rate PyTorch rejects), 1 a site could not be profiled
+(timeout, memory budget, worker failure), 2 usage or I/O error.
+`;
+
+const BACKENDS: readonly BackendSetting[] = ['auto', 'cuda', 'webgpu', 'wasm', 'cpu'];
+
+export function parseProfileArgs(args: readonly string[]): ProfileOptions | 'help' {
+  const options: ProfileOptions = { files: [], backend: 'auto', format: 'text', timeoutMs: DEFAULT_PROFILER_OPTIONS.timeoutMs, memoryBudgetMB: 1024 };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (!arg.startsWith('-')) {
+      options.files.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined) throw new UsageError(`${name} needs a value (see \`reglens profile --help\`)`);
+    switch (name) {
+      case '--backend':
+        if (!BACKENDS.includes(value as BackendSetting)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${value}"`);
+        options.backend = value as BackendSetting;
+        break;
+      case '--shape': {
+        const shape = parseShape(value);
+        if (!shape) throw new UsageError(`--shape must be 1 to 6 positive integers such as 8,256,768, not "${value}"`);
+        options.shape = shape;
+        break;
+      }
+      case '--format':
+        if (value !== 'text' && value !== 'json') throw new UsageError(`--format must be text or json, not "${value}"`);
+        options.format = value;
+        break;
+      case '--timeout-ms':
+      case '--memory-budget-mb': {
+        const n = Number(value);
+        if (!(n > 0)) throw new UsageError(`${name} must be a positive number, not "${value}"`);
+        if (name === '--timeout-ms') options.timeoutMs = n;
+        else options.memoryBudgetMB = n;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option ${name} (see \`reglens profile --help\`)`);
+    }
+  }
+  if (options.files.length === 0) throw new UsageError('`reglens profile` needs a Python file (see `reglens profile --help`)');
+  return options;
+}
+
+export async function runProfile(options: ProfileOptions, io: CliIo): Promise<number> {
+  await initParser();
+  const host = new ProfilerHost({ backend: options.backend, timeoutMs: options.timeoutMs, memoryBudgetBytes: options.memoryBudgetMB * 1024 * 1024, workerPath: path.join(__dirname, 'worker.js') });
+  host.onWorkerProblem = (m) => io.stderr(`warning: ${m}\n`);
+  const records: unknown[] = [];
+  let status = 0;
+  try {
+    for (const file of expandFolders(options.files, io.cwd)) {
+      const absolute = path.resolve(io.cwd, file);
+      let text: string;
+      try {
+        text = fs.readFileSync(absolute, 'utf8');
+      } catch (e) {
+        io.stderr(`error: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+        status = 2;
+        continue;
+      }
+      const source = new SourceFile(text);
+      try {
+        const planned = planSites(new FileModel(source), options.shape);
+        if (options.format === 'text' && planned.length === 0) io.stdout(`${file}: no regularizer sites\n`);
+        if (options.format === 'text' && planned.length > 0) {
+          const info = await host.backends().catch(() => undefined);
+          if (info?.fallback) io.stderr(`warning: ${info.fallback}; using ${backendLabel(info)}\n`);
+        }
+        for (const { site, shape, shapeSource } of planned) {
+          const where = `${file}:${site.range.start.line + 1}:${site.range.start.character + 1}`;
+          try {
+            const result = await host.profile({ kernel: site.kernel, shape, seed: siteSeed(site), activeInEval: site.activeInEval });
+            if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, kind: site.kind, rateSource: site.rateSource, shapeSource, result });
+            else io.stdout(`${where}: ${site.label}  [${shape.join(', ')}] (${shapeSource}; ${site.rateSource})\n  ${summaryLine(result)}\n${textBlock(result)}\n\n`);
+          } catch (e) {
+            // A rate PyTorch itself rejects is a finding (RG008), not a profiler failure.
+            if (!(e instanceof ProfileError && e.kind === 'invalid')) status = Math.max(status, 1);
+            const message = e instanceof ProfileError ? e.message : String(e);
+            if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, error: message });
+            else io.stdout(`${where}: ${site.label}\n  not profiled: ${message}\n\n`);
+          }
+        }
+      } finally {
+        source.dispose();
+      }
+    }
+  } finally {
+    host.dispose();
+  }
+  if (options.format === 'json') io.stdout(`${JSON.stringify({ version: 1, sites: records }, null, 2)}\n`);
+  return status;
+}
+
+/** A folder stands for its *.py files (sorted, not recursive: `reglens profile examples/`). */
+function expandFolders(files: string[], cwd: string): string[] {
+  return files.flatMap((file) => {
+    try {
+      if (!fs.statSync(path.resolve(cwd, file)).isDirectory()) return [file];
+    } catch {
+      return [file];
+    }
+    return fs
+      .readdirSync(path.resolve(cwd, file))
+      .filter((name) => name.endsWith('.py'))
+      .sort()
+      .map((name) => path.join(file, name));
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * The activation shape a site is profiled at: `# reglens: shape=[…]` on the site's line or the line above, else
+ * the `reglens.profiler.shape` setting, else what the file's config defaults say (`n_embd`, `dim`, `block_size`,
+ * `img_size`/`patch_size`, …), else [8, 256, 768].
+ */
+import { DEFAULT_SHAPE } from '../../kernels/plan';
+
+export interface ShapeChoice {
+  shape: number[];
+  /** Where it came from, as the lens and hover say it. */
+  source: string;
+}
+
+const CHANNELS = ['n_embd', 'embed_dim', 'd_model', 'hidden_size', 'hidden_dim', 'dim', 'width'];
+const TOKENS = ['block_size', 'seq_len', 'max_seq_len', 'max_len', 'context_length', 'n_ctx', 'num_tokens'];
+const HEADS = ['num_heads', 'n_head', 'nhead', 'heads'];
+const BATCH = 8;
+
+/** The first integer default of `name` in the text (`name: int = 768`, `name=768`). */
+function integerDefault(text: string, name: string): number | undefined {
+  const m = new RegExp(`\\b${name}\\b\\s*(?::\\s*[\\w.\\[\\], ]+?)?\\s*=\\s*([0-9][0-9_]*)\\b(?!\\s*[.*/+-])`).exec(text);
+  if (!m) return undefined;
+  const v = Number(m[1].replace(/_/g, ''));
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+export interface FileShapes {
+  inferred: ShapeChoice;
+  numHeads: number;
+}
+
+export function inferFileShape(text: string): FileShapes {
+  const found: string[] = [];
+  let channels: number | undefined;
+  for (const name of CHANNELS) {
+    channels = integerDefault(text, name);
+    if (channels) {
+      found.push(`${name}=${channels}`);
+      break;
+    }
+  }
+  let tokens: number | undefined;
+  for (const name of TOKENS) {
+    tokens = integerDefault(text, name);
+    if (tokens) {
+      found.push(`${name}=${tokens}`);
+      break;
+    }
+  }
+  if (!tokens) {
+    const img = integerDefault(text, 'img_size') ?? integerDefault(text, 'image_size');
+    const patch = integerDefault(text, 'patch_size');
+    if (img && patch && img % patch === 0) {
+      tokens = (img / patch) ** 2;
+      found.push(`img_size=${img}/patch_size=${patch} → ${tokens} tokens`);
+    }
+  }
+  let numHeads = 12;
+  for (const name of HEADS) {
+    const h = integerDefault(text, name);
+    if (h) {
+      numHeads = h;
+      break;
+    }
+  }
+  const shape = [BATCH, tokens ?? DEFAULT_SHAPE[1], channels ?? DEFAULT_SHAPE[2]];
+  return { inferred: { shape, source: found.length ? `from ${found.join(', ')}` : 'default' }, numHeads };
+}
+
+/** Parses `[8, 197, 384]` (also without brackets, or with `x`), or undefined. */
+export function parseShape(text: string): number[] | undefined {
+  const cleaned = text.trim().replace(/^[[(]|[\])]$/g, '');
+  if (!cleaned) return undefined;
+  const parts = cleaned.split(/\s*[,x×]\s*/);
+  const dims = parts.map((p) => Number(p));
+  return dims.length >= 1 && dims.length <= 6 && dims.every((d) => Number.isInteger(d) && d > 0) ? dims : undefined;
+}
+
+const SHAPE_COMMENT = /#\s*reglens:\s*shape\s*=\s*(\[[^\]]*\]|\([^)]*\))/;
+
+/** The shape for a site whose construction or call starts on `line` (0-based). */
+export function siteShape(lines: readonly string[], line: number, file: FileShapes, setting?: number[]): ShapeChoice {
+  // On the site's line, or alone on the line above (a trailing comment there belongs to that line's code).
+  for (const l of [line, line - 1]) {
+    if (l < 0 || l >= lines.length || (l < line && !/^\s*#/.test(lines[l]))) continue;
+    const m = SHAPE_COMMENT.exec(lines[l]);
+    if (m) {
+      const shape = parseShape(m[1]);
+      if (shape) return { shape, source: '# reglens: shape comment' };
+    }
+  }
+  if (setting && setting.length) return { shape: setting, source: 'reglens.profiler.shape setting' };
+  return file.inferred;
+}

@@ -1,0 +1,306 @@
+/**
+ * The profiler in the language server: code lenses above every regularizer site, the commands that run them in
+ * the worker (kernels/host.ts), the results cache, and the hover table. Kernels never run in this process; a
+ * worker that crashes or hangs is restarted and the server keeps serving diagnostics.
+ */
+import {
+  CodeLensRefreshRequest,
+  MarkupKind,
+  MessageType,
+  ShowMessageNotification,
+  type CancellationToken,
+  type CodeLens,
+  type Connection,
+  type Hover,
+  type Position,
+} from 'vscode-languageserver/node';
+import { chartMarkdown, markdownTable, summaryLine } from '../../kernels/format';
+import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost, type BackendInfo, type ProfilerOptions } from '../../kernels/host';
+import type { BackendSetting } from '../../kernels/backends';
+import { describeKernel, validateRequest } from '../../kernels/plan';
+import type { ProfileResult } from '../../kernels/profile';
+import { FileModel } from '../engine/model';
+import { planSites, siteSeed, type PlannedSite } from '../engine/sites';
+import { parseShape } from '../engine/shapes';
+import type { Finding, Range } from '../engine/types';
+import type { OpenDocument } from './documents';
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+function overlaps(a: Range, b: Range): boolean {
+  const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
+  return before(a.start, b.end) && before(b.start, a.end);
+}
+
+export const PROFILE_SITE_COMMAND = 'reglens.profileSite';
+export const PROFILE_FILE_COMMAND = 'reglens.profileFile';
+export const PROFILER_BACKENDS_COMMAND = 'reglens.profilerBackends';
+/** A client-side command (client/extension.ts): asks for a shape, then runs PROFILE_SITE_COMMAND with it. */
+export const PICK_SHAPE_COMMAND = 'reglens.profileSiteWithShape';
+export const SERVER_COMMANDS = [PROFILE_SITE_COMMAND, PROFILE_FILE_COMMAND, PROFILER_BACKENDS_COMMAND];
+/** Server → client: the worker's backend and every backend's availability, for the status bar. */
+export const PROFILER_STATUS_NOTIFICATION = 'reglens/profilerStatus';
+
+export interface ProfilerSettings extends ProfilerOptions {
+  shape?: number[];
+}
+
+const BACKENDS: readonly BackendSetting[] = ['auto', 'cuda', 'webgpu', 'wasm', 'cpu'];
+
+/** `reglens.profiler` settings, validated; anything invalid falls back to its default. */
+export function readProfilerSettings(raw: unknown): ProfilerSettings {
+  const section = (raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {}) as Record<string, unknown>;
+  const backend = BACKENDS.includes(section.backend as BackendSetting) ? (section.backend as BackendSetting) : DEFAULT_PROFILER_OPTIONS.backend;
+  const timeoutMs = typeof section.timeoutMs === 'number' && section.timeoutMs > 0 ? section.timeoutMs : DEFAULT_PROFILER_OPTIONS.timeoutMs;
+  const budgetMB = typeof section.memoryBudgetMB === 'number' && section.memoryBudgetMB > 0 ? section.memoryBudgetMB : DEFAULT_PROFILER_OPTIONS.memoryBudgetBytes / 1024 ** 2;
+  const shape = Array.isArray(section.shape) && section.shape.length > 0 ? parseShape(section.shape.join(',')) : undefined;
+  return { backend, timeoutMs, memoryBudgetBytes: budgetMB * 1024 ** 2, shape };
+}
+
+interface SiteEntry extends PlannedSite {
+  key: string;
+}
+
+export interface ProfilingHooks {
+  document(uri: string): OpenDocument | undefined;
+  /** The `reglens.profiler` section for a document (pulled or pushed). */
+  settings(uri: string): Promise<unknown>;
+  codeLensRefresh: boolean;
+  workDoneProgress: boolean;
+  logError(what: string, error: unknown): void;
+  /** Re-publishes a document's diagnostics (a new profile adds its figures to them). */
+  republish(uri: string): void;
+}
+
+export class ProfilingService {
+  private host: ProfilerHost | undefined;
+  private hostKey = '';
+  /** Results keyed by (site code, kernel, shape, eval mode, backend setting): an edited site misses. */
+  private readonly results = new Map<string, ProfileResult>();
+  private readonly running = new Map<string, Promise<ProfileResult>>();
+  private lastStatus: BackendInfo | undefined;
+  /** Settings last read per document, so diagnostics (published synchronously) find their cached profiles. */
+  private readonly lastSettings = new Map<string, ProfilerSettings>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly hooks: ProfilingHooks,
+  ) {}
+
+  dispose(): void {
+    this.host?.dispose();
+    this.host = undefined;
+  }
+
+  // ---- lenses and hover -----------------------------------------------------------------------------------------
+
+  private sites(doc: OpenDocument, settings: ProfilerSettings): SiteEntry[] {
+    this.lastSettings.set(doc.uri, settings);
+    const file = doc.sourceFile;
+    if (!file) return [];
+    return planSites(new FileModel(file), settings.shape).map((p) => ({ ...p, key: this.keyOf(p, settings) }));
+  }
+
+  private keyOf(p: PlannedSite, settings: ProfilerSettings): string {
+    return JSON.stringify([p.site.code, p.site.kernel, p.shape, p.site.activeInEval, settings.backend]);
+  }
+
+  async codeLenses(uri: string): Promise<CodeLens[]> {
+    const doc = this.hooks.document(uri);
+    if (!doc) return [];
+    const settings = readProfilerSettings(await this.hooks.settings(uri));
+    const lenses: CodeLens[] = [];
+    for (const entry of this.sites(doc, settings)) {
+      const range = { start: entry.site.range.start, end: entry.site.range.start };
+      const result = this.results.get(entry.key);
+      const args = [uri, entry.site.id];
+      const problem = validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
+      if (problem) {
+        // Nothing to run: say why in the lens itself (a click shows it again as a message).
+        lenses.push({ range, command: { title: `Not profiled: ${problem}`, command: PROFILE_SITE_COMMAND, arguments: args } });
+        continue;
+      }
+      lenses.push({
+        range,
+        command: {
+          title: result ? summaryLine(result) : this.running.has(entry.key) ? 'Profiling…' : 'Profile train/eval',
+          command: PROFILE_SITE_COMMAND,
+          arguments: args,
+        },
+      });
+      lenses.push({ range, command: { title: `shape [${entry.shape.join(', ')}]…`, command: PICK_SHAPE_COMMAND, arguments: [uri, entry.site.id, entry.shape] } });
+    }
+    return lenses;
+  }
+
+  async hover(doc: OpenDocument, position: Position): Promise<Hover | null> {
+    const settings = readProfilerSettings(await this.hooks.settings(doc.uri));
+    for (const entry of this.sites(doc, settings)) {
+      const { start, end } = entry.site.range;
+      const inside = (position.line > start.line || (position.line === start.line && position.character >= start.character)) && (position.line < end.line || (position.line === end.line && position.character <= end.character));
+      if (!inside) continue;
+      const result = this.results.get(entry.key);
+      if (!result) return null;
+      const value = [
+        `**Reglens profile: ${describeKernel(result.kernel)}**, shape [${result.shape.join(', ')}] (${entry.shapeSource}; ${entry.site.rateSource})`,
+        summaryLine(result),
+        markdownTable(result),
+        chartMarkdown(result),
+      ].join('\n\n');
+      return { contents: { kind: MarkupKind.Markdown, value }, range: entry.site.range };
+    }
+    return null;
+  }
+
+  /**
+   * Adds measured figures to diagnostics that a profile of the same site confirms: RG006 (active in eval) gets
+   * what evaluation really drops, RG008 (suspicious rate) what training really drops.
+   */
+  annotator(doc: OpenDocument): (finding: Finding) => Finding {
+    const settings = this.lastSettings.get(doc.uri);
+    if (!settings || this.results.size === 0 || !doc.sourceFile) return (f) => f;
+    const profiled = this.sites(doc, settings).flatMap((e) => {
+      const result = this.results.get(e.key);
+      return result ? [{ range: e.site.range, result }] : [];
+    });
+    if (profiled.length === 0) return (f) => f;
+    return (finding) => {
+      if (finding.code !== 'RG006' && finding.code !== 'RG008') return finding;
+      const hit = profiled.find((p) => overlaps(p.range, finding.range));
+      if (!hit) return finding;
+      const r = hit.result;
+      const where = `${r.backend}, shape [${r.shape.join(', ')}]`;
+      if (finding.code === 'RG006' && !r.eval.identity) return { ...finding, message: `${finding.message} Measured in evaluation: ${pct(r.eval.droppedFraction)} of values dropped (${where}).` };
+      if (finding.code === 'RG008') return { ...finding, message: `${finding.message} Measured in training: ${pct(r.train.droppedFraction)} of values dropped (99.9% interval ${pct(r.train.interval[0])}–${pct(r.train.interval[1])}; ${where}).` };
+      return finding;
+    };
+  }
+
+  // ---- commands -------------------------------------------------------------------------------------------------
+
+  async executeCommand(command: string, args: unknown[], token: CancellationToken): Promise<unknown> {
+    switch (command) {
+      case PROFILE_SITE_COMMAND: {
+        const [uri, siteId, shapeArg] = args as [string, string, unknown];
+        const shape = Array.isArray(shapeArg) ? parseShape(shapeArg.join(',')) : typeof shapeArg === 'string' ? parseShape(shapeArg) : undefined;
+        if (shapeArg !== undefined && shapeArg !== null && !shape) return { error: `"${String(shapeArg)}" is not a shape such as [8, 256, 768].` };
+        return this.profileSite(uri, siteId, shape, token);
+      }
+      case PROFILE_FILE_COMMAND:
+        return this.profileFile(String(args[0]), token);
+      case PROFILER_BACKENDS_COMMAND:
+        return this.backends(String(args[0] ?? ''));
+      default:
+        return undefined;
+    }
+  }
+
+  private async hostFor(uri: string): Promise<{ host: ProfilerHost; settings: ProfilerSettings }> {
+    const settings = readProfilerSettings(await this.hooks.settings(uri));
+    const key = JSON.stringify([settings.backend, settings.timeoutMs, settings.memoryBudgetBytes]);
+    if (!this.host) {
+      this.host = new ProfilerHost(settings);
+      this.host.onWorkerProblem = (message) => void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens: ${message}` });
+      this.host.onReady = (info) => {
+        this.lastStatus = info;
+        void this.connection.sendNotification(PROFILER_STATUS_NOTIFICATION, info);
+        if (info.fallback) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens profiler: ${info.fallback}; using ${info.backend} (${info.device}).` });
+      };
+    } else if (key !== this.hostKey) this.host.configure(settings);
+    this.hostKey = key;
+    return { host: this.host, settings };
+  }
+
+  private async backends(uri: string): Promise<BackendInfo | { error: string }> {
+    const { host } = await this.hostFor(uri);
+    try {
+      return await host.backends();
+    } catch (e) {
+      return { error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  /** Profiles one site; answers the result (or `{ error }`) and refreshes the lenses. */
+  async profileSite(uri: string, siteId: string, shape: number[] | undefined, token?: CancellationToken): Promise<ProfileResult | { error: string }> {
+    const doc = this.hooks.document(uri);
+    if (!doc) return { error: `${uri} is not open.` };
+    const { host, settings } = await this.hostFor(uri);
+    const entry = this.sites(doc, settings).find((e) => e.site.id === siteId);
+    if (!entry) return { error: 'That regularizer site is no longer in the file; the lenses were out of date.' };
+    if (shape) {
+      entry.shape = shape;
+      entry.key = this.keyOf(entry, settings);
+    }
+    const controller = new AbortController();
+    const listener = token?.onCancellationRequested(() => controller.abort());
+    try {
+      return await this.run(host, entry, controller.signal);
+    } catch (e) {
+      const message = e instanceof ProfileError ? e.message : String(e);
+      if (!(e instanceof ProfileError && e.kind === 'cancelled')) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens: ${entry.site.label}: ${message}` });
+      return { error: message };
+    } finally {
+      listener?.dispose();
+      this.refreshLenses();
+    }
+  }
+
+  private run(host: ProfilerHost, entry: SiteEntry, signal: AbortSignal): Promise<ProfileResult> {
+    const existing = this.running.get(entry.key);
+    if (existing) return existing;
+    const promise = host
+      .profile({ kernel: entry.site.kernel, shape: entry.shape, seed: siteSeed(entry.site), activeInEval: entry.site.activeInEval }, signal)
+      .then((result) => {
+        this.results.set(entry.key, result);
+        for (const uri of this.lastSettings.keys()) this.hooks.republish(uri);
+        return result;
+      })
+      .finally(() => {
+        this.running.delete(entry.key);
+      });
+    this.running.set(entry.key, promise);
+    this.refreshLenses();
+    return promise;
+  }
+
+  /** Every site of the file, with a cancellable progress notification when the client supports it. */
+  private async profileFile(uri: string, token: CancellationToken): Promise<{ profiled: number; failed: string[]; cancelled: boolean }> {
+    const doc = this.hooks.document(uri);
+    if (!doc) return { profiled: 0, failed: [`${uri} is not open.`], cancelled: false };
+    const { host, settings } = await this.hostFor(uri);
+    const entries = this.sites(doc, settings);
+    const progress = this.hooks.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
+    progress?.begin('Reglens: profiling regularizers', 0, `0/${entries.length} sites`, true);
+    const controller = new AbortController();
+    const listeners = [token.onCancellationRequested(() => controller.abort()), progress?.token.onCancellationRequested(() => controller.abort())];
+    const failed: string[] = [];
+    let profiled = 0;
+    try {
+      for (const [i, entry] of entries.entries()) {
+        if (controller.signal.aborted) break;
+        progress?.report(Math.round((i / Math.max(1, entries.length)) * 100), `${i}/${entries.length} sites: ${entry.site.label}`);
+        try {
+          await this.run(host, entry, controller.signal);
+          profiled++;
+        } catch (e) {
+          if (e instanceof ProfileError && e.kind === 'cancelled') break;
+          failed.push(`${entry.site.label}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    } finally {
+      for (const l of listeners) l?.dispose();
+      progress?.done();
+      this.refreshLenses();
+    }
+    if (failed.length) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens: ${failed.length} site(s) could not be profiled: ${failed.join('; ')}` });
+    return { profiled, failed, cancelled: controller.signal.aborted };
+  }
+
+  private refreshLenses(): void {
+    if (this.hooks.codeLensRefresh) this.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  }
+
+  get status(): BackendInfo | undefined {
+    return this.lastStatus;
+  }
+}

@@ -1,0 +1,66 @@
+// `reglens profile` through the real bundle: sites found from the code, shapes from comments and flags, figures
+// from the worker, errors as messages.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { makeTree, runCli } from './helpers';
+
+const MODEL = `import torch.nn as nn
+import torch.nn.functional as F
+from timm.layers import DropPath
+
+class Config:
+    n_embd: int = 64
+    block_size: int = 32
+    dropout: float = 0.2
+
+class Block(nn.Module):
+    def __init__(self, config, drop_path: float = 0.25):
+        super().__init__()
+        self.drop = nn.Dropout(config.dropout)
+        self.path = DropPath(drop_path)  # reglens: shape=[128, 4, 8]
+
+    def forward(self, x):
+        x = F.dropout(x, 0.3)
+        return self.path(self.drop(x))
+`;
+
+test('profile prints every site with its rate source, shape source and measured figures', () => {
+  const dir = makeTree({ 'model.py': MODEL });
+  const r = runCli(['profile', 'model.py', '--backend', 'cpu'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout;
+  assert.match(out, /model\.py:13:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=32; dropout=0\.2 \(config default\)\)/);
+  assert.match(out, /model\.py:14:21: DropPath\(drop_path\) {2}\[128, 4, 8\] \(# reglens: shape comment; drop_path=0\.25 \(default\)\)/);
+  // F.dropout without training=self.training keeps dropping in evaluation: the profile says so.
+  assert.match(out, /model\.py:17:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: STILL ACTIVE, \d+\.\d% dropped/);
+  assert.match(out, /rate 0\.2 inside {24}yes/);
+  assert.match(out, /cpu \(/);
+});
+
+test('profile --format json gives the figures per site', () => {
+  const dir = makeTree({ 'model.py': MODEL });
+  const r = runCli(['profile', 'model.py', '--backend', 'cpu', '--format', 'json', '--shape', '4,16,32'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout) as { version: number; sites: Array<{ line: number; site: string; result: { shape: number[]; train: { rateInside: boolean; interval: [number, number] }; eval: { identity: boolean }; backend: string } }> };
+  assert.equal(json.version, 1);
+  assert.deepEqual(json.sites.map((s) => s.line), [13, 14, 17, 18, 18]);
+  const drop = json.sites[0];
+  assert.deepEqual(drop.result.shape, [4, 16, 32], '--shape applies where no comment is');
+  assert.equal(drop.result.train.rateInside, true);
+  assert.equal(drop.result.eval.identity, true);
+  assert.deepEqual(json.sites[1].result.shape, [128, 4, 8], 'the comment wins over --shape');
+  assert.equal(json.sites[2].result.eval.identity, false, 'F.dropout without training= is active in eval');
+});
+
+test('profile reports a shape over the memory budget as a message, and bad flags as usage errors', () => {
+  const dir = makeTree({ 'model.py': MODEL });
+  const r = runCli(['profile', 'model.py', '--backend', 'cpu', '--shape', '64,1024,1024', '--memory-budget-mb', '16'], { cwd: dir });
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /not profiled: Shape \[64,1024,1024\] needs 1\.50 GiB \(1610612736 bytes\)/);
+  const bad = runCli(['profile', 'model.py', '--backend', 'tpu'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--backend must be one of auto, cuda, webgpu, wasm, cpu/);
+  const missing = runCli(['profile', 'nope.py'], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.py: no such file/);
+});

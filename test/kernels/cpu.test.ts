@@ -1,0 +1,2 @@
+import { kernelSuite } from './suite';
+kernelSuite('cpu');

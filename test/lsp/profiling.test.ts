@@ -1,0 +1,198 @@
+// Code lenses, profile commands, profile hovers and the worker's failures, through the real server over stdio.
+// Kernels run in the server's worker process (dist/worker.js) on the cpu backend, which every machine has.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, before, test } from 'node:test';
+import {
+  CodeLensRefreshRequest,
+  CodeLensRequest,
+  ExecuteCommandRequest,
+  WorkDoneProgressCancelNotification,
+  WorkDoneProgressCreateRequest,
+  type CodeLens,
+  type MarkupContent,
+  type ProgressToken,
+} from 'vscode-languageserver-protocol/node';
+import { positionOf, TestClient, tempProject, VSCODE_CAPABILITIES } from './client';
+
+const MODEL = `import torch.nn as nn
+import torch.nn.functional as F
+
+class Block(nn.Module):
+    def __init__(self, dim, p: float = 0.1):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.drop = nn.Dropout(p)  # reglens: shape=[4, 64, 96]
+
+    def forward(self, x):
+        x = F.dropout(x, 0.2)  # reglens: shape=[4, 64, 96]
+        return self.drop(self.fc(x))  # reglens: shape=[4, 64, 96]
+`;
+
+let client: TestClient;
+const project = tempProject();
+let refreshes = 0;
+const progress: Array<{ token: ProgressToken; kind: string }> = [];
+let onBegin: ((token: ProgressToken) => void) | undefined;
+
+before(async () => {
+  client = await TestClient.start({
+    capabilities: { ...VSCODE_CAPABILITIES, workspace: { ...VSCODE_CAPABILITIES.workspace, codeLens: { refreshSupport: true } }, window: { workDoneProgress: true } },
+    settings: () => ({ profiler: { backend: 'cpu', timeoutMs: 120000 } }),
+  });
+  client.connection.onRequest(CodeLensRefreshRequest.type, () => {
+    refreshes++;
+    return null;
+  });
+  client.connection.onRequest(WorkDoneProgressCreateRequest.type, () => null);
+  client.connection.onNotification('$/progress', (p: { token: ProgressToken; value: { kind: string } }) => {
+    progress.push({ token: p.token, kind: p.value.kind });
+    if (p.value.kind === 'begin') onBegin?.(p.token);
+  });
+});
+
+after(() => {
+  client.dispose();
+  project.cleanup();
+});
+
+const lenses = (uri: string) => client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } }) as Promise<CodeLens[]>;
+const execute = (command: string, args: unknown[]) => client.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+const profileLenses = (all: CodeLens[]) => all.filter((l) => l.command?.command === 'reglens.profileSite');
+
+test('every regularizer site gets a "Profile train/eval" lens; running it puts the summary in the lens and a table in the hover', async () => {
+  const uri = project.uri('lens.py');
+  client.open(uri, MODEL);
+  await client.diagnostics(uri, 1);
+  const before = profileLenses(await lenses(uri));
+  assert.deepEqual(before.map((l) => [l.range.start.line, l.command!.title]), [
+    [7, 'Profile train/eval'],
+    [10, 'Profile train/eval'],
+    [11, 'Profile train/eval'],
+  ]);
+  const shapeLens = (await lenses(uri)).find((l) => l.command?.command === 'reglens.profileSiteWithShape');
+  assert.equal(shapeLens?.command?.title, 'shape [4, 64, 96]…');
+
+  const refreshesBefore = refreshes;
+  const result = (await execute('reglens.profileSite', before[0].command!.arguments!)) as { train: { rateInside: boolean }; backend: string };
+  assert.equal(result.backend, 'cpu');
+  assert.equal(result.train.rateInside, true);
+  assert.ok(refreshes > refreshesBefore, 'the server asked the client to refresh its lenses');
+
+  const after = profileLenses(await lenses(uri));
+  assert.match(after[0].command!.title, /^train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: identity \| [\d.]+ ms · cpu \(.+\)$/);
+  assert.equal(after[1].command!.title, 'Profile train/eval', 'other sites are not profiled yet');
+
+  const hover = await client.hover(uri, positionOf(MODEL, 'nn.Dropout(p)'));
+  const text = (hover!.contents as MarkupContent).value;
+  assert.match(text, /\*\*Reglens profile: dropout p=0\.1\*\*, shape \[4, 64, 96\] \(# reglens: shape comment; p=0\.1 \(default\)\)/);
+  assert.match(text, /\| values dropped \| \d+\.\d\d% \| 0\.00% \|/);
+  assert.match(text, /\| rate 0\.1 inside \| yes \| — \|/);
+  assert.match(text, /!\[y\/x in train and eval\]\(data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+\)/);
+  const svg = Buffer.from(/base64,([A-Za-z0-9+/=]+)/.exec(text)![1], 'base64').toString();
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+});
+
+test('F.dropout without training= shows that it keeps dropping in eval; editing the site drops its cached result', async () => {
+  const uri = project.uri('edit.py');
+  client.open(uri, MODEL);
+  await client.diagnostics(uri, 1);
+  const site = profileLenses(await lenses(uri))[1];
+  await execute('reglens.profileSite', site.command!.arguments!);
+  assert.match(profileLenses(await lenses(uri))[1].command!.title, /eval: STILL ACTIVE, \d+\.\d% dropped/);
+  const at = positionOf(MODEL, '0.2');
+  client.change(uri, 2, [{ range: { start: at, end: { line: at.line, character: at.character + 3 } }, text: '0.3' }]);
+  await client.diagnostics(uri, 2);
+  assert.equal(profileLenses(await lenses(uri))[1].command!.title, 'Profile train/eval');
+});
+
+test('a profile that confirms a diagnostic adds its measured figure to the message', async () => {
+  const uri = project.uri('measured.py');
+  client.open(uri, MODEL);
+  const before = await client.diagnostics(uri, 1);
+  const rg006 = before.find((d) => d.code === 'RG006')!;
+  assert.doesNotMatch(rg006.message, /Measured/);
+  const next = client.nextDiagnostics(uri);
+  await execute('reglens.profileSite', profileLenses(await lenses(uri))[1].command!.arguments!);
+  const after = (await next).find((d) => d.code === 'RG006')!;
+  assert.deepEqual(after.range, rg006.range);
+  assert.match(after.message, /^.+ Measured in evaluation: (1\d|2\d)\.\d% of values dropped \(cpu, shape \[4, 64, 96\]\)\.$/);
+});
+
+test('a shape from the lens command overrides the inferred one, and a bad one is refused', async () => {
+  const uri = project.uri('shape.py');
+  client.open(uri, MODEL);
+  await client.diagnostics(uri, 1);
+  const [uriArg, id] = profileLenses(await lenses(uri))[0].command!.arguments!;
+  const result = (await execute('reglens.profileSite', [uriArg, id, [2, 8, 16]])) as { shape: number[] };
+  assert.deepEqual(result.shape, [2, 8, 16]);
+  const bad = (await execute('reglens.profileSite', [uriArg, id, 'eight'])) as { error: string };
+  assert.match(bad.error, /"eight" is not a shape/);
+});
+
+test('"Profile all sites in this file" reports progress and stops when cancelled', async () => {
+  const uri = project.uri('all.py');
+  client.open(uri, MODEL.replaceAll('[4, 64, 96]', '[8, 256, 768]'));
+  await client.diagnostics(uri, 1);
+  onBegin = (token) => void client.connection.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+  const first = (await execute('reglens.profileFile', [uri])) as { profiled: number; cancelled: boolean };
+  onBegin = undefined;
+  assert.equal(first.cancelled, true);
+  assert.ok(first.profiled < 3, `stopped early (${first.profiled} of 3)`);
+  const small = project.uri('all-small.py');
+  client.open(small, MODEL);
+  await client.diagnostics(small, 1);
+  const done = (await execute('reglens.profileFile', [small])) as { profiled: number; failed: string[]; cancelled: boolean };
+  assert.deepEqual(done, { profiled: 3, failed: [], cancelled: false });
+  assert.ok(progress.some((p) => p.kind === 'begin') && progress.some((p) => p.kind === 'end'));
+  assert.ok(profileLenses(await lenses(small)).every((l) => l.command!.title.startsWith('train: ')));
+});
+
+test('the backends command lists every backend with its reason', async () => {
+  const info = (await execute('reglens.profilerBackends', [project.uri('lens.py')])) as { backend: string; statuses: Array<{ name: string; detail: string }> };
+  assert.equal(info.backend, 'cpu');
+  assert.deepEqual(info.statuses.map((s) => s.name), ['cuda', 'webgpu', 'wasm', 'cpu']);
+  assert.ok(info.statuses.every((s) => s.detail.length > 0));
+});
+
+/** The server's worker processes (children running dist/worker.js). */
+function workerPids(serverPid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === serverPid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('worker.js')) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+test('a worker killed mid-request: the request fails with a clear message, diagnostics keep coming, the next profile works', { skip: process.platform !== 'linux' && 'finds the worker through /proc' }, async () => {
+  const uri = project.uri('crash.py');
+  const text = MODEL.replaceAll('[4, 64, 96]', '[8, 256, 768]');
+  client.open(uri, text);
+  await client.diagnostics(uri, 1);
+  const site = profileLenses(await lenses(uri))[2];
+  const pending = execute('reglens.profileSite', site.command!.arguments!);
+  let pids: number[] = [];
+  while (pids.length === 0) {
+    await client.sync();
+    pids = workerPids(client.child.pid!);
+  }
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  const failed = (await pending) as { error?: string };
+  assert.match(failed.error ?? '', /profiler worker was killed \(SIGKILL\).*restarts on the next request; diagnostics are not affected/);
+  assert.ok(client.messages.some((m) => /profiler worker was killed/.test(m.message)));
+  const at = positionOf(text, '0.2');
+  client.change(uri, 2, [{ range: { start: at, end: { line: at.line, character: at.character + 3 } }, text: '0.3' }]);
+  assert.ok((await client.diagnostics(uri, 2)).some((d) => d.code === 'RG006'), 'diagnostics are still served');
+  const small = project.uri('after-crash.py');
+  client.open(small, MODEL);
+  await client.diagnostics(small, 1);
+  const again = (await execute('reglens.profileSite', profileLenses(await lenses(small))[0].command!.arguments!)) as { train?: { rateInside: boolean } };
+  assert.equal(again.train?.rateInside, true);
+});
