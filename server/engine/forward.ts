@@ -259,13 +259,8 @@ export class ForwardAnalysis {
     let refs = this.referenceCache.get(name);
     if (refs) return refs;
     const node = this.model.classes.get(name)?.node ?? this.model.functions.get(name)?.node;
-    this.localNames ??= new Set([...this.model.classes.keys(), ...this.model.functions.keys()]);
-    const found = new Set<string>();
-    if (node) {
-      const text = this.model.file.text.slice(node.startIndex, node.endIndex);
-      for (const m of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) if (m[1] !== name && this.localNames.has(m[1])) found.add(m[1]);
-    }
-    refs = [...found];
+    const local = (this.localNames ??= new Set([...this.model.classes.keys(), ...this.model.functions.keys()]));
+    refs = node ? calledNames(this.model.file.text.slice(node.startIndex, node.endIndex)).filter((n) => n !== name && local.has(n)) : [];
     this.referenceCache.set(name, refs);
     return refs;
   }
@@ -1083,6 +1078,20 @@ function isScalarExpression(node: Node, selfName: string | null): boolean {
     default:
       return false;
   }
+}
+
+/** Names called in a text, memoized by the text: after an edit, only the edited class is scanned again. */
+const calledNamesByText = new Map<string, string[]>();
+
+function calledNames(text: string): string[] {
+  let names = calledNamesByText.get(text);
+  if (!names) {
+    names = [...new Set([...text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))];
+    // A bounded memo: the classes of the files being edited, not of every file ever opened.
+    if (calledNamesByText.size > 20_000) calledNamesByText.clear();
+    calledNamesByText.set(text, names);
+  }
+  return names;
 }
 
 /** Does the node lie inside the class's own text (a finding of a class statement must)? */

@@ -1425,8 +1425,10 @@ export function regularizerContext(model: FileModel): string {
     if (parameters(fn.node).some((p) => p.boolDefault !== undefined)) switchOwners.push(fn.name);
   }
   for (const cls of model.classes.values()) {
+    // The text test first: it is a string search, while reading `__init__`'s parameters materialises nodes.
+    if (!RANDOM_TEXT.test(model.file.text.slice(cls.node.startIndex, cls.node.endIndex))) continue;
     const init = initOf(cls.node);
-    if (init && parameters(init).some((p) => p.boolDefault !== undefined) && RANDOM_TEXT.test(cls.node.text)) switchOwners.push(cls.name);
+    if (init && parameters(init).some((p) => p.boolDefault !== undefined)) switchOwners.push(cls.name);
   }
   for (const name of switchOwners) for (const c of callsOf(model, name)) parts.push(c.text);
   return parts.join('\u0002');
