@@ -62,10 +62,11 @@ test('the .vsix from npm run package installs into code-server and shows diagnos
     await page.goto(workbenchUrl(server, workspace)); // no extensionDevelopmentPath: only the installed package
     await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
     await openInEditor(page, 'vit_block.py');
-    const rows = await problemRows(page, 2);
+    const rows = await problemRows(page, 3);
     assert.deepEqual(rows.map((r) => [r.code, r.source, r.position]), [
       ['RG006', 'reglens', '[Ln 22, Col 53]'],
-      ['RG007', 'reglens', '[Ln 35, Col 9]'],
+      ['RG007', 'reglens', '[Ln 36, Col 9]'],
+      ['RG002', 'reglens', '[Ln 40, Col 17]'],
     ]);
   } catch (error) {
     (error as Error).message += `\nscreenshot: ${path.relative(root, await screenshot(page, 'vsix'))}`;

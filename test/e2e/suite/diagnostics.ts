@@ -49,7 +49,8 @@ suite('diagnostics', () => {
       ],
       'vit_block.py': [
         ['RG006', 22, 53, 22, 77, vscode.DiagnosticSeverity.Warning],
-        ['RG007', 35, 9, 35, 83, vscode.DiagnosticSeverity.Warning],
+        ['RG007', 36, 9, 36, 83, vscode.DiagnosticSeverity.Warning],
+        ['RG002', 40, 17, 40, 40, vscode.DiagnosticSeverity.Warning],
       ],
       'layerdrop_encoder.py': [
         ['RG008', 14, 35, 14, 44, vscode.DiagnosticSeverity.Warning],

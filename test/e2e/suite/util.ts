@@ -53,7 +53,16 @@ export function originalText(relative: string): string {
   return text;
 }
 
-export const EXAMPLE_FILES = ['gpt_mlp.py', 'layerdrop_encoder.py', 'vit_block.py', 'clean/nanogpt_block.py', 'clean/timm_block.py'];
+export const EXAMPLE_FILES = [
+  'gpt_attention.py',
+  'gpt_mlp.py',
+  'handwritten_regularizers.py',
+  'layerdrop_encoder.py',
+  'vision_language.py',
+  'vit_block.py',
+  'clean/nanogpt_block.py',
+  'clean/timm_block.py',
+];
 
 /** Opens a workspace file in an editor, with its committed text restored (on disk and in the editor). */
 export async function openFresh(relative: string): Promise<vscode.TextEditor> {
