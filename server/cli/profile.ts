@@ -114,6 +114,11 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
         }
         for (const { site, shape, shapeSource } of planned) {
           const where = `${file}:${site.range.start.line + 1}:${site.range.start.character + 1}`;
+          if (site.notProfiled) {
+            if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, kind: site.kind, notProfiled: site.notProfiled });
+            else io.stdout(`${where}: ${site.label}\n  not profiled: ${site.notProfiled}\n\n`);
+            continue;
+          }
           try {
             const result = await host.profile({ kernel: site.kernel, shape, seed: siteSeed(site), activeInEval: site.activeInEval });
             if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, kind: site.kind, rateSource: site.rateSource, shapeSource, result });

@@ -67,6 +67,49 @@ export function inferFileShape(text: string): FileShapes {
   return { inferred: { shape, source: found.length ? `from ${found.join(', ')}` : 'default' }, numHeads };
 }
 
+/** Text and image tokens of a fusion site's merged sequence. */
+export interface FusionTokens {
+  text: number;
+  image: number;
+  source: string;
+}
+
+/** When the file says nothing: 196 image tokens (a 224-pixel image in 16-pixel patches) and 60 text tokens, 256 in all. */
+export const DEFAULT_FUSION_TOKENS = { text: 60, image: 196 } as const;
+
+/** Text tokens from `block_size`/`seq_len`/…, image tokens from `img_size`/`patch_size` or `num_patches`/`num_image_tokens`. */
+export function inferFusionTokens(text: string): FusionTokens {
+  const found: string[] = [];
+  let textTokens: number | undefined;
+  for (const name of TOKENS) {
+    textTokens = integerDefault(text, name);
+    if (textTokens) {
+      found.push(`${textTokens} text tokens (${name})`);
+      break;
+    }
+  }
+  let image: number | undefined;
+  const img = integerDefault(text, 'img_size') ?? integerDefault(text, 'image_size');
+  const patch = integerDefault(text, 'patch_size');
+  if (img && patch && img % patch === 0) {
+    image = (img / patch) ** 2;
+    found.push(`${image} image tokens (img_size=${img}/patch_size=${patch})`);
+  } else {
+    for (const name of ['num_image_tokens', 'image_tokens', 'num_patches']) {
+      image = integerDefault(text, name);
+      if (image) {
+        found.push(`${image} image tokens (${name})`);
+        break;
+      }
+    }
+  }
+  const defaults: string[] = [];
+  if (!textTokens) defaults.push(`${DEFAULT_FUSION_TOKENS.text} text`);
+  if (!image) defaults.push(`${DEFAULT_FUSION_TOKENS.image} image (224/16 patches)`);
+  const source = [...found, ...(defaults.length ? [`default split: ${defaults.join(' + ')} tokens`] : [])].join(', ');
+  return { text: textTokens ?? DEFAULT_FUSION_TOKENS.text, image: image ?? DEFAULT_FUSION_TOKENS.image, source };
+}
+
 /** Parses `[8, 197, 384]` (also without brackets, or with `x`), or undefined. */
 export function parseShape(text: string): number[] | undefined {
   const cleaned = text.trim().replace(/^[[(]|[\])]$/g, '');

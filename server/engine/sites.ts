@@ -5,18 +5,22 @@
  * depth)`). Each site carries the kernel it maps to (kernels/plan.ts), with the rate read from a literal, a
  * parameter default, a `self.x = x` assignment or a config field, or assumed and said so.
  *
- * Later rules add their own kinds (an RG001 fusion site, an RG009 logits-dropout site, a hand-written regularizer
- * from the semantics issue) by producing `RegularizerSite` records with the matching `KernelSpec`.
+ * The structure rules and the semantics engine add three kinds: the text dropout of every RG001 fusion becomes a
+ * 'fusion' site (text tokens dropped before the merge vs the whole sequence after it), the dropout of every RG009
+ * finding an 'attention-logits' site (dropout on logits vs on probabilities), and every hand-written regularizer
+ * (`handWrittenRegularizers`) a 'hand-written' site running its derived semantics.
  */
-import type { KernelSpec } from '../../kernels/plan';
+import type { HandWrittenSemantics, KernelSpec } from '../../kernels/plan';
 import { regularizer, type RegularizerSpec } from './catalog';
+import { within, type Fusion } from './forward';
 import type { FileModel, ModuleClass } from './model';
 import { nodeRange, type Node } from './parser';
+import { handWrittenRegularizers, type RegularizerSemantics } from './regularizer-semantics';
 import { findArgument, isTrueLiteral, mentionsTraining, numericLiteral, walk } from './syntax';
-import { inferFileShape, siteShape } from './shapes';
+import { inferFileShape, inferFusionTokens, siteShape, type FusionTokens } from './shapes';
 import type { Range } from './types';
 
-export type SiteKind = 'module' | 'call' | 'schedule' | 'fusion' | 'hand-written';
+export type SiteKind = 'module' | 'call' | 'schedule' | 'fusion' | 'attention-logits' | 'hand-written';
 
 export interface RegularizerSite {
   /** Stable within a file version: kind, class and the site's own text. */
@@ -34,6 +38,12 @@ export interface RegularizerSite {
   code: string;
   /** The code leaves it on in evaluation (a training flag that defaults to True, an ungated `dropout_p`). */
   activeInEval: boolean;
+  /** Hand-written regularizers: the whole definition (findings of RG003–RG005 inside it belong to this site). */
+  scope?: Range;
+  /** Fusion sites: text and image token counts, and where they came from. */
+  tokens?: FusionTokens;
+  /** Why the site cannot be profiled (a keep probability that is not a number): the lens and CLI say it. */
+  notProfiled?: string;
 }
 
 const DEFAULT_RATE: Record<string, number> = {
@@ -94,7 +104,128 @@ export function findSites(model: FileModel, options: { numHeads?: number } = {})
     },
     new Set(['call']),
   );
+  structureSites(model, sites, options.numHeads ?? 12);
+  sites.push(...handWrittenSites(model));
   return sites.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+}
+
+const sameRange = (a: Range, b: Range): boolean =>
+  a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+
+/** The drop rate of a site found by the walk, or of a rate the data flow read. */
+function rateAt(sites: RegularizerSite[], node: Node, rate: { text: string; value?: number } | undefined): { site?: RegularizerSite; p: number; source: string } {
+  const range = nodeRange(node);
+  const site = sites.find((s) => sameRange(s.range, range));
+  if (site && 'p' in site.kernel) return { site, p: site.kernel.p, source: site.rateSource };
+  if (rate?.value !== undefined) return { p: rate.value, source: rate.text === String(rate.value) ? rate.text : `${rate.text}=${rate.value}` };
+  return { p: ASSUMED_RATE, source: `\`${rate?.text ?? node.text}\` is not known statically; assumed ${ASSUMED_RATE}` };
+}
+
+/**
+ * RG001 and RG009 sites: the same findings as the rules (one per dropout call; fusions no dropout covers after the
+ * merge; logits dropouts that are not a sublayer's inner dropout), so the lens sits on the squiggle.
+ */
+function structureSites(model: FileModel, sites: RegularizerSite[], numHeads: number): void {
+  if (!/drop/i.test(model.file.text)) return;
+  const tokens = inferFusionTokens(model.file.text);
+  const replace = (found: RegularizerSite | undefined, next: RegularizerSite) => {
+    if (found) sites.splice(sites.indexOf(found), 1, next);
+    else sites.push(next);
+  };
+  for (const cls of model.classes.values()) {
+    const flows = model.forward.classFlows(cls);
+    const byDrop = new Map<number, Fusion[]>();
+    const logits = new Set<number>();
+    for (const flow of flows) {
+      for (const f of flow.fusions) if (within(cls, f.drop.call)) byDrop.set(f.drop.call.id, [...(byDrop.get(f.drop.call.id) ?? []), f]);
+      for (const l of flow.logits) {
+        if (logits.has(l.drop.call.id) || !within(cls, l.drop.call) || l.drop.inner) continue;
+        logits.add(l.drop.call.id);
+        const rate = rateAt(sites, l.drop.call, l.drop.rate);
+        const found = rate.site;
+        replace(found, {
+          ...site('attention-logits', l.drop.call, cls, { kind: 'attention-dropout', p: rate.p, numHeads, placement: 'logits' }, rate.source),
+          activeInEval: found?.activeInEval ?? false,
+        });
+      }
+    }
+    for (const fusions of byDrop.values()) {
+      if (!fusions.some((f) => !fusions.some((g) => g.covered && g.merge.id === f.merge.id))) continue;
+      const drop = fusions[0].drop;
+      const rate = rateAt(sites, drop.call, drop.rate);
+      replace(rate.site, {
+        ...site('fusion', drop.call, cls, { kind: 'fusion', p: rate.p, textTokens: tokens.text, placement: 'text-before-merge' }, rate.source),
+        activeInEval: rate.site?.activeInEval ?? false,
+        tokens,
+      });
+    }
+  }
+}
+
+/** A fusion kernel for a shape whose token count is not text + image: the text share is kept. */
+export function fitToShape(site: RegularizerSite, shape: number[]): KernelSpec {
+  const k = site.kernel;
+  if (k.kind !== 'fusion' || !site.tokens || shape.length !== 3) return k;
+  const total = site.tokens.text + site.tokens.image;
+  if (shape[1] === total) return k;
+  const text = Math.min(shape[1] - 1, Math.max(1, Math.round((shape[1] * site.tokens.text) / total)));
+  return { ...k, textTokens: shape[1] > 1 ? text : 0 };
+}
+
+/** Hand-written regularizers, each profiled with the semantics the engine derived from its code. */
+function handWrittenSites(model: FileModel): RegularizerSite[] {
+  const all = handWrittenRegularizers(model);
+  // A class's `forward` is the class's own semantics: one site, on the class.
+  const inside = (s: RegularizerSemantics) => all.some((o) => o !== s && o.node.startIndex <= s.node.startIndex && s.node.endIndex <= o.node.endIndex);
+  return all.filter((s) => !inside(s)).map((s) => {
+    const name = s.node.childForFieldName('name') ?? s.node;
+    const label = s.node.type === 'class_definition' ? `class ${name.text}` : `def ${name.text}(…)`;
+    const mapped = handWrittenKernel(s);
+    const defaults = Object.entries(s.defaults).map(([k, v]) => `${k}=${v}`).join(', ');
+    const rateSource = `keep ${s.keepProbability.expression}${defaults ? ` (${defaults} default)` : ''}`;
+    const base: RegularizerSite = {
+      id: `hand-written:${s.name}:${s.node.text}`,
+      kind: 'hand-written',
+      range: nodeRange(name),
+      scope: nodeRange(s.node),
+      label,
+      // A kernel that validates; `notProfiled` keeps it from running.
+      kernel: typeof mapped === 'string' ? { kind: 'semantics', semantics: { granularity: 'element', keepProb: 1, trainScale: 1, evalFactor: 1 } } : mapped.kernel,
+      rateSource: typeof mapped === 'string' ? rateSource : `${rateSource}${mapped.note}`,
+      code: s.node.text,
+      activeInEval: typeof mapped === 'string' ? false : mapped.activeInEval,
+    };
+    return typeof mapped === 'string' ? { ...base, notProfiled: mapped } : base;
+  });
+}
+
+/** `RegularizerSemantics` → the profiler's `HandWrittenSemantics`, or why it cannot be profiled. */
+export function handWrittenKernel(s: RegularizerSemantics): { kernel: KernelSpec; activeInEval: boolean; note: string } | string {
+  const g = s.mask.granularity;
+  if (g === 'conditional') return `The mask's granularity depends on \`${s.mask.byCondition?.condition ?? 'a condition'}\` (${s.mask.byCondition?.then} or ${s.mask.byCondition?.else}): profile each branch by rewriting it.`;
+  if (g === 'unknown') return 'The mask\'s shape could not be derived from the code, so there is no granularity to profile.';
+  const keep = s.keepProbability.value;
+  if (keep === undefined) return `The keep probability \`${s.keepProbability.expression}\` is not a number Reglens can read (no default), so there is nothing to profile.`;
+  const scale = s.trainScale.value;
+  if (scale === undefined) return `The training scale \`${s.trainScale.expression}\` is not a number Reglens can read (no default), so there is nothing to profile.`;
+  let evalFactor = 1;
+  let note = '';
+  switch (s.evaluation.behaviour) {
+    case 'scaled':
+      if (s.evaluation.factor?.value === undefined) return `The evaluation factor \`${s.evaluation.factor?.expression ?? '?'}\` is not a number Reglens can read, so there is nothing to profile.`;
+      evalFactor = s.evaluation.factor.value;
+      break;
+    case 'caller':
+      note = '; evaluation left to the caller, profiled as identity';
+      break;
+    case 'unknown':
+      note = '; evaluation not determined, profiled as identity';
+      break;
+    default:
+      break;
+  }
+  const semantics: HandWrittenSemantics = { granularity: g, keepProb: keep, trainScale: scale, evalFactor };
+  return { kernel: { kind: 'semantics', semantics }, activeInEval: s.evaluation.behaviour === 'stochastic', note };
 }
 
 /** Whether a functional call keeps dropping in evaluation: its training flag is absent with a True default, or literally true; for `dropout_p` (no flag), the rate does not mention `training`. */
@@ -273,7 +404,12 @@ export function planSites(model: FileModel, settingShape?: number[]): PlannedSit
   const lines = model.file.text.split(/\r?\n/);
   return findSites(model, { numHeads: shapes.numHeads }).map((site) => {
     const choice = siteShape(lines, site.range.start.line, shapes, settingShape);
-    return { site, shape: choice.shape, shapeSource: choice.source };
+    if (site.tokens && choice === shapes.inferred) {
+      // Fusion sites run on the merged sequence: text + image tokens.
+      const [batch, , channels] = choice.shape;
+      return { site, shape: [batch, site.tokens.text + site.tokens.image, channels], shapeSource: `${choice.source}; ${site.tokens.source}` };
+    }
+    return { site: { ...site, kernel: fitToShape(site, choice.shape) }, shape: choice.shape, shapeSource: choice.source };
   });
 }
 

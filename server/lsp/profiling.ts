@@ -20,7 +20,7 @@ import type { BackendSetting } from '../../kernels/backends';
 import { describeKernel, validateRequest } from '../../kernels/plan';
 import type { ProfileResult } from '../../kernels/profile';
 import { FileModel } from '../engine/model';
-import { planSites, siteSeed, type PlannedSite } from '../engine/sites';
+import { fitToShape, planSites, siteSeed, type PlannedSite, type RegularizerSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
 import type { Finding, Range } from '../engine/types';
 import type { OpenDocument } from './documents';
@@ -30,6 +30,62 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 function overlaps(a: Range, b: Range): boolean {
   const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
   return before(a.start, b.end) && before(b.start, a.end);
+}
+
+function contains(outer: Range, inner: Range): boolean {
+  const le = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
+  return le(outer.start, inner.start) && le(inner.end, outer.end);
+}
+
+const ANNOTATED: Partial<Record<RegularizerSite['kind'], readonly string[]>> = {
+  fusion: ['RG001'],
+  'attention-logits': ['RG009'],
+  'hand-written': ['RG003', 'RG004', 'RG005'],
+};
+
+function annotates(site: RegularizerSite, code: string): boolean {
+  return (site.kind === 'hand-written' ? ANNOTATED[site.kind]! : [...(ANNOTATED[site.kind] ?? []), 'RG006', 'RG008']).includes(code);
+}
+
+/** The measured figure a finding gets, or undefined when the profile does not bear on it. */
+function measuredFigure(code: string, site: RegularizerSite, r: ProfileResult): string | undefined {
+  const where = `${r.backend}, shape [${r.shape.join(', ')}]`;
+  switch (code) {
+    case 'RG006':
+      return r.eval.identity ? undefined : `Measured in evaluation: ${pct(r.eval.droppedFraction)} of values dropped (${where}).`;
+    case 'RG008':
+      return `Measured in training: ${pct(r.train.droppedFraction)} of values dropped (99.9% interval ${pct(r.train.interval[0])}–${pct(r.train.interval[1])}; ${where}).`;
+    case 'RG001': {
+      const f = r.fusion;
+      if (!f) return undefined;
+      const after = f.alternatives.find((a) => a.placement === 'after-merge');
+      return `Measured in training: ${pct(f.text.droppedFraction)} of the ${f.text.tokens} text tokens' values and ${pct(f.image.droppedFraction)} of the ${f.image.tokens} image tokens' values dropped${after ? `; after the merge: ${pct(after.text.droppedFraction)} and ${pct(after.image.droppedFraction)}` : ''} (${where}).`;
+    }
+    case 'RG009':
+      return r.kernel.kind === 'attention-dropout' ? `Measured in training: ${pct(r.train.droppedFraction)} of attention probabilities dropped at p=${r.kernel.p} (${where}).` : undefined;
+    case 'RG003': {
+      if (r.kernel.kind !== 'semantics') return undefined;
+      const g = r.kernel.semantics.granularity;
+      if (g === 'batch') return `Measured in training: one decision per batch, ${r.train.units} decisions for ${r.train.units * r.shape[0]} samples; ${pct(r.train.samplesDroppedWhole)} of samples dropped whole (${where}).`;
+      if (g === 'element' || g === 'channel') {
+        if (!(r.train.samplesDroppedWhole < r.train.droppedFraction / 2)) return undefined;
+        return `Measured in training: ${pct(r.train.droppedFraction)} of values dropped but ${pct(r.train.samplesDroppedWhole)} of samples dropped whole (${where}).`;
+      }
+      return undefined;
+    }
+    case 'RG004':
+    case 'RG005': {
+      if (r.kernel.kind !== 'semantics') return undefined;
+      // E[y]/E[x] in training is keep × scale: its interval follows from the drop fraction's 99.9 % interval.
+      const scale = r.kernel.semantics.trainScale;
+      const lo = Math.min((1 - r.train.interval[1]) * scale, r.train.meanRatio);
+      const hi = Math.max((1 - r.train.interval[0]) * scale, r.train.meanRatio);
+      if (r.eval.meanRatio >= lo && r.eval.meanRatio <= hi) return undefined;
+      return `Measured: E[y]/E[x] = ${r.train.meanRatio.toFixed(3)} in training (99.9% interval ${lo.toFixed(3)}–${hi.toFixed(3)}) vs ${r.eval.meanRatio.toFixed(3)} in evaluation (${where}).`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 export const PROFILE_SITE_COMMAND = 'reglens.profileSite';
@@ -114,7 +170,7 @@ export class ProfilingService {
       const range = { start: entry.site.range.start, end: entry.site.range.start };
       const result = this.results.get(entry.key);
       const args = [uri, entry.site.id];
-      const problem = validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
+      const problem = entry.site.notProfiled ?? validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
       if (problem) {
         // Nothing to run: say why in the lens itself (a click shows it again as a message).
         lenses.push({ range, command: { title: `Not profiled: ${problem}`, command: PROFILE_SITE_COMMAND, arguments: args } });
@@ -154,25 +210,23 @@ export class ProfilingService {
 
   /**
    * Adds measured figures to diagnostics that a profile of the same site confirms: RG006 (active in eval) gets
-   * what evaluation really drops, RG008 (suspicious rate) what training really drops.
+   * what evaluation really drops, RG008 (suspicious rate) what training really drops, RG001 the coverage of each
+   * modality, RG009 the probabilities really dropped, and RG003–RG005 (inside a profiled hand-written regularizer)
+   * the samples dropped whole or the train vs eval means, when the measurement contradicts the intent.
    */
   annotator(doc: OpenDocument): (finding: Finding) => Finding {
     const settings = this.lastSettings.get(doc.uri);
     if (!settings || this.results.size === 0 || !doc.sourceFile) return (f) => f;
     const profiled = this.sites(doc, settings).flatMap((e) => {
       const result = this.results.get(e.key);
-      return result ? [{ range: e.site.range, result }] : [];
+      return result ? [{ site: e.site, result }] : [];
     });
     if (profiled.length === 0) return (f) => f;
     return (finding) => {
-      if (finding.code !== 'RG006' && finding.code !== 'RG008') return finding;
-      const hit = profiled.find((p) => overlaps(p.range, finding.range));
+      const hit = profiled.find((p) => (p.site.scope ? contains(p.site.scope, finding.range) : overlaps(p.site.range, finding.range)) && annotates(p.site, finding.code));
       if (!hit) return finding;
-      const r = hit.result;
-      const where = `${r.backend}, shape [${r.shape.join(', ')}]`;
-      if (finding.code === 'RG006' && !r.eval.identity) return { ...finding, message: `${finding.message} Measured in evaluation: ${pct(r.eval.droppedFraction)} of values dropped (${where}).` };
-      if (finding.code === 'RG008') return { ...finding, message: `${finding.message} Measured in training: ${pct(r.train.droppedFraction)} of values dropped (99.9% interval ${pct(r.train.interval[0])}–${pct(r.train.interval[1])}; ${where}).` };
-      return finding;
+      const figure = measuredFigure(finding.code, hit.site, hit.result);
+      return figure ? { ...finding, message: `${finding.message} ${figure}` } : finding;
     };
   }
 
@@ -227,8 +281,10 @@ export class ProfilingService {
     const { host, settings } = await this.hostFor(uri);
     const entry = this.sites(doc, settings).find((e) => e.site.id === siteId);
     if (!entry) return { error: 'That regularizer site is no longer in the file; the lenses were out of date.' };
+    if (entry.site.notProfiled) return { error: entry.site.notProfiled };
     if (shape) {
       entry.shape = shape;
+      entry.site = { ...entry.site, kernel: fitToShape(entry.site, shape) };
       entry.key = this.keyOf(entry, settings);
     }
     const controller = new AbortController();
@@ -268,7 +324,8 @@ export class ProfilingService {
     const doc = this.hooks.document(uri);
     if (!doc) return { profiled: 0, failed: [`${uri} is not open.`], cancelled: false };
     const { host, settings } = await this.hostFor(uri);
-    const entries = this.sites(doc, settings);
+    // Sites that cannot run say why in their lens; they are not failures.
+    const entries = this.sites(doc, settings).filter((e) => !e.site.notProfiled);
     const progress = this.hooks.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
     progress?.begin('Reglens: profiling regularizers', 0, `0/${entries.length} sites`, true);
     const controller = new AbortController();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { before, test } from 'node:test';
 import { FileModel } from '../../server/engine/model';
 import { initParser, SourceFile } from '../../server/engine/parser';
@@ -115,4 +116,82 @@ class M(nn.Module):
     ['self.p ← p=0.25 (default)', 0.25],
   ]);
   assert.equal(sites[3].eval, false, 'training passed positionally as self.training');
+});
+
+const read = (path: string) => fs.readFileSync(path, 'utf8');
+const ofKind = (text: string, kinds: string[], setting?: number[]) => {
+  const file = new SourceFile(text);
+  try {
+    return planSites(new FileModel(file), setting).filter((p) => kinds.includes(p.site.kind));
+  } finally {
+    file.dispose();
+  }
+};
+
+test('fusion sites: the text dropout of every RG001 finding, with text and image token counts', () => {
+  const vl = ofKind(read('examples/vision_language.py'), ['fusion', 'call']);
+  assert.deepEqual(vl.map((p) => [p.site.range.start.line + 1, p.site.kind, p.site.label]), [[17, 'fusion', 'self.dropout(self.embed_tokens(input_ids))']]);
+  assert.deepEqual(vl[0].site.kernel, { kind: 'fusion', p: 0.1, textTokens: 60, placement: 'text-before-merge' });
+  // No token count in the file: the stated default split, 60 text + 196 image tokens, at the file's width.
+  assert.deepEqual(vl[0].shape, [8, 256, 512]);
+  assert.match(vl[0].shapeSource, /default split: 60 text \+ 196 image \(224\/16 patches\) tokens/);
+  for (const name of ['fire_llava', 'fire_hf', 'fire_minimind_v', 'fire_unconditional']) {
+    const fused = ofKind(read(`test/rules/RG001/${name}.py`), ['fusion']);
+    assert.ok(fused.length >= 1, `${name}: a fusion site`);
+    for (const p of fused) assert.equal(p.site.kernel.kind, 'fusion');
+  }
+  assert.deepEqual(ofKind(read('test/rules/RG001/silent.py'), ['fusion']), [], 'no fusion site where RG001 is silent');
+});
+
+test('fusion sites: img_size/patch_size and block_size give the split; another shape keeps the text share', () => {
+  const text = `import torch
+import torch.nn as nn
+
+class VLM(nn.Module):
+    def __init__(self, dim=256, block_size=64, img_size=224, patch_size=32, p=0.2):
+        super().__init__()
+        self.tok = nn.Embedding(100, dim)
+        self.vision_proj = nn.Linear(dim, dim)
+        self.drop = nn.Dropout(p)
+
+    def forward(self, input_ids, pixel_values):
+        h = self.drop(self.tok(input_ids))
+        h = torch.cat([self.vision_proj(pixel_values), h], dim=1)
+        return h
+`;
+  const [site] = ofKind(text, ['fusion']);
+  assert.deepEqual(site.site.kernel, { kind: 'fusion', p: 0.2, textTokens: 64, placement: 'text-before-merge' });
+  assert.deepEqual(site.site.tokens, { text: 64, image: 49, source: '64 text tokens (block_size), 49 image tokens (img_size=224/patch_size=32)' });
+  assert.deepEqual(site.shape, [8, 113, 256]);
+  const [scaled] = ofKind(text, ['fusion'], [2, 226, 16]);
+  assert.deepEqual(scaled.site.kernel, { kind: 'fusion', p: 0.2, textTokens: 128, placement: 'text-before-merge' });
+  assert.deepEqual(scaled.shape, [2, 226, 16]);
+});
+
+test('attention-logits sites: every RG009 finding runs the logits-vs-probabilities kernel', () => {
+  const gpt = ofKind(read('examples/gpt_attention.py'), ['attention-logits']);
+  assert.deepEqual(gpt.map((p) => [p.site.range.start.line + 1, p.site.label, p.site.kernel]), [[23, 'self.attn_dropout(att)', { kind: 'attention-dropout', p: 0.1, numHeads: 12, placement: 'logits' }]]);
+  const fire = ofKind(read('test/rules/RG009/fire.py'), ['attention-logits']);
+  assert.equal(fire.length, 3);
+  for (const p of fire) assert.equal((p.site.kernel as { placement: string }).placement, 'logits');
+  assert.deepEqual(ofKind(read('test/rules/RG009/silent.py'), ['attention-logits']), []);
+});
+
+test('hand-written sites: the derived semantics as the kernel, one site per class, skipped with a reason when not numeric', () => {
+  const ex = ofKind(read('examples/handwritten_regularizers.py'), ['hand-written']);
+  assert.deepEqual(ex.map((p) => [p.site.range.start.line + 1, p.site.label, p.site.kernel]), [
+    [7, 'def drop_path(…)', { kind: 'semantics', semantics: { granularity: 'batch', keepProb: 0.9, trainScale: 1 / 0.9, evalFactor: 1 } }],
+    [17, 'class StochasticDepth', { kind: 'semantics', semantics: { granularity: 'sample', keepProb: 0.9, trainScale: 1, evalFactor: 1 } }],
+    [29, 'class MyDropout', { kind: 'semantics', semantics: { granularity: 'element', keepProb: 0.5, trainScale: 2, evalFactor: 1 } }],
+  ]);
+  assert.equal(ex[0].site.rateSource, 'keep 1 - drop_prob (drop_prob=0.1 default)');
+  assert.ok(ex[1].site.scope && ex[1].site.scope.end.line > ex[1].site.range.end.line, 'the scope covers the class body');
+  const rg4 = ofKind(read('test/rules/RG004/fire.py'), ['hand-written']);
+  const skipped = rg4.filter((p) => p.site.notProfiled);
+  assert.deepEqual(skipped.map((p) => p.site.label), ['def stochastic_depth_floor(…)', 'def drop_path_split(…)']);
+  assert.match(skipped[0].site.notProfiled!, /keep probability `1 - p` is not a number/);
+  const rg3 = ofKind(read('test/rules/RG003/fire.py'), ['hand-written']);
+  assert.match(rg3.find((p) => p.site.label === 'def drop_path_switchable(…)')!.site.notProfiled!, /granularity depends on `per_sample`/);
+  const rg5 = ofKind(read('test/rules/RG005/fire.py'), ['hand-written']);
+  assert.deepEqual(rg5.find((p) => p.site.label === 'class DividesByP')!.site.kernel, { kind: 'semantics', semantics: { granularity: 'element', keepProb: 0.9, trainScale: 10, evalFactor: 1 } });
 });

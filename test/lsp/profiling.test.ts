@@ -196,3 +196,99 @@ test('a worker killed mid-request: the request fails with a clear message, diagn
   const again = (await execute('reglens.profileSite', profileLenses(await lenses(small))[0].command!.arguments!)) as { train?: { rateInside: boolean } };
   assert.equal(again.train?.rateInside, true);
 });
+
+const STRUCTURE = `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class VisionLanguage(nn.Module):
+    def __init__(self, dim: int = 32, block_size: int = 16, img_size: int = 64, patch_size: int = 16, dropout: float = 0.1):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(100, dim)
+        self.vision_proj = nn.Linear(dim, dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, input_ids, image_features):
+        h = self.dropout(self.embed_tokens(input_ids))
+        h = torch.cat([self.vision_proj(image_features), h], dim=1)
+        return h
+
+
+class Attention(nn.Module):
+    def __init__(self, n_head: int = 2, p: float = 0.1):
+        super().__init__()
+        self.attn_drop = nn.Dropout(p)
+
+    def forward(self, q, k, v):
+        att = q @ k.transpose(-2, -1)
+        att = self.attn_drop(att)
+        att = F.softmax(att, dim=-1)
+        return att @ v
+
+
+def drop_path(x, drop_prob: float = 0.1, training: bool = False):  # reglens: shape=[64, 4, 8]
+    if drop_prob == 0.0 or not training:
+        return x
+    keep_prob = 1 - drop_prob
+    random_tensor = keep_prob + torch.rand(1, dtype=x.dtype, device=x.device)
+    random_tensor.floor_()
+    return x.div(keep_prob) * random_tensor
+
+
+class StochasticDepth(nn.Module):  # reglens: shape=[64, 4, 8]
+    def __init__(self, drop_prob: float = 0.1):
+        super().__init__()
+        self.keep_prob = 1.0 - drop_prob
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(self.keep_prob)
+        return x * mask
+`;
+
+test('fusion, logits and hand-written sites get lenses; their profiles add the measured figures to RG001, RG009, RG003 and RG004', async () => {
+  const uri = project.uri('structure.py');
+  client.open(uri, STRUCTURE);
+  const before = await client.diagnostics(uri, 1);
+  assert.deepEqual(before.map((d) => `${d.range.start.line} ${d.code}`).sort(), ['13 RG001', '25 RG009', '34 RG003', '48 RG004'].sort());
+  for (const d of before) assert.doesNotMatch(d.message, /Measured/);
+  const all = profileLenses(await lenses(uri));
+  // Lenses on the RG001 and RG009 dropout calls and on each hand-written regularizer's name.
+  assert.deepEqual(all.map((l) => l.range.start.line), [10, 13, 21, 25, 30, 39]);
+
+  const next = client.nextDiagnostics(uri);
+  const done = (await execute('reglens.profileFile', [uri])) as { profiled: number; failed: string[] };
+  assert.deepEqual(done, { profiled: 6, failed: [], cancelled: false });
+  await next;
+  await client.sync();
+  const titles = new Map(profileLenses(await lenses(uri)).map((l) => [l.range.start.line, l.command!.title]));
+  assert.match(titles.get(13)!, /^train: text (9|10|11)\.\d% · image 0\.0% dropped \| eval: identity/);
+  assert.match(titles.get(25)!, /^train: 0\.0% of probabilities dropped \(dropping logits drops nothing\) \| eval: identity/);
+  assert.match(titles.get(30)!, /samples dropped/);
+
+  const fusionHover = (await client.hover(uri, positionOf(STRUCTURE, 'self.dropout(self.embed')))!.contents as MarkupContent;
+  assert.match(fusionHover.value, /fusion dropout p=0\.1 \(text-before-merge\)\*\*, shape \[8, 32, 32\] \(from dim=32, block_size=16; 16 text tokens \(block_size\), 16 image tokens \(img_size=64\/patch_size=16\)/);
+  assert.match(fusionHover.value, /\| image tokens dropped \(16\) \| 0\.00% \|/);
+  assert.match(fusionHover.value, /\| … if after-merge \| text \d+\.\d% · image (9|10|11)\.\d% \|/);
+
+  const after = await client.diagnostics(uri, 1);
+  const message = (code: string) => after.find((d) => d.code === code)!.message;
+  assert.match(message('RG001'), / Measured in training: (9|10|11)\.\d% of the 16 text tokens' values and 0\.0% of the 16 image tokens' values dropped; after the merge: \d+\.\d% and \d+\.\d% \(cpu, shape \[8, 32, 32\]\)\.$/);
+  assert.match(message('RG009'), / Measured in training: 0\.0% of attention probabilities dropped at p=0\.1 \(cpu, shape \[8, 2, 16, 16\]\)\.$/);
+  assert.match(message('RG003'), / Measured in training: one decision per batch, 16 decisions for 1024 samples; \d+\.\d% of samples dropped whole \(cpu, shape \[64, 4, 8\]\)\.$/);
+  assert.match(message('RG004'), / Measured: E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation \(cpu, shape \[64, 4, 8\]\)\.$/);
+});
+
+test('a hand-written regularizer whose keep probability is not a number gets a lens that says why', async () => {
+  const uri = project.uri('unknown-keep.py');
+  const text = `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        return x\n    mask = torch.rand(x.shape[0], 1, 1) < 1 - p\n    return x * mask\n`;
+  client.open(uri, text);
+  await client.diagnostics(uri, 1);
+  const [lens] = profileLenses(await lenses(uri));
+  assert.equal(lens.range.start.line, 3);
+  assert.match(lens.command!.title, /^Not profiled: The keep probability `1 - p` is not a number Reglens can read/);
+  const answer = (await execute('reglens.profileSite', lens.command!.arguments!)) as { error: string };
+  assert.match(answer.error, /not a number Reglens can read/);
+});

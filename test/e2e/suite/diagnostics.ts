@@ -52,11 +52,6 @@ suite('diagnostics', () => {
         ['RG007', 36, 9, 36, 83, vscode.DiagnosticSeverity.Warning],
         ['RG002', 40, 17, 40, 40, vscode.DiagnosticSeverity.Warning],
       ],
-      'vision_language.py': [['RG001', 17, 13, 17, 55, vscode.DiagnosticSeverity.Warning]],
-      'gpt_attention.py': [
-        ['RG009', 23, 15, 23, 37, vscode.DiagnosticSeverity.Warning],
-        ['RG010', 40, 17, 40, 51, vscode.DiagnosticSeverity.Warning],
-      ],
       'layerdrop_encoder.py': [
         ['RG008', 14, 35, 14, 44, vscode.DiagnosticSeverity.Warning],
         ['RG008', 25, 37, 25, 40, vscode.DiagnosticSeverity.Error],

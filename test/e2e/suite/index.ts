@@ -14,7 +14,7 @@ const SUITES = [
   () => require('./fixAllOnSave'),
   () => require('./noqa'),
   () => require('./settings'),
-  // () => require('./codeLenses'),  once the profiler lands
+  () => require('./codeLenses'),
   // () => require('./notebooks'),   once notebooks are supported
 ];
 
