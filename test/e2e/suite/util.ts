@@ -53,16 +53,12 @@ export function originalText(relative: string): string {
   return text;
 }
 
-export const EXAMPLE_FILES = [
-  'gpt_attention.py',
-  'gpt_mlp.py',
-  'handwritten_regularizers.py',
-  'layerdrop_encoder.py',
-  'vision_language.py',
-  'vit_block.py',
-  'clean/nanogpt_block.py',
-  'clean/timm_block.py',
-];
+/** Every example the extension ships, so a new example (and its rule) is covered without editing the suite. */
+export const EXAMPLE_FILES: readonly string[] = (() => {
+  const root = path.join(extensionPath(), 'examples');
+  const inDir = (dir: string) => (fs.existsSync(path.join(root, dir)) ? fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.py')).sort().map((f) => (dir === '.' ? f : `${dir}/${f}`)) : []);
+  return [...inDir('.'), ...inDir('clean')];
+})();
 
 /** Opens a workspace file in an editor, with its committed text restored (on disk and in the editor). */
 export async function openFresh(relative: string): Promise<vscode.TextEditor> {
