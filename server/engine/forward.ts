@@ -1088,7 +1088,7 @@ function calledNames(text: string): string[] {
   if (!names) {
     names = [...new Set([...text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))];
     // A bounded memo: the classes of the files being edited, not of every file ever opened.
-    if (calledNamesByText.size > 20_000) calledNamesByText.clear();
+    if (calledNamesByText.size > 5_000) calledNamesByText.clear();
     calledNamesByText.set(text, names);
   }
   return names;
