@@ -2,7 +2,7 @@ import { MODULE_CONTAINERS, regularizer, type Parameter, type RegularizerKind, t
 import { ELEMENTWISE_FUNCTIONS, ELEMENTWISE_METHODS, libraryLayer, MERGE_FUNCTIONS, SOFTMAX_FUNCTIONS, type LayerRole } from './library';
 import { firstParameter, type FileModel, type ModuleClass } from './model';
 import type { Node } from './parser';
-import { callArguments, findArgument, numericLiteral } from './syntax';
+import { callArguments, findArgument, numericLiteral, parameterList } from './syntax';
 
 /**
  * The data flow of `nn.Module` methods, for the structure rules (RG001, RG002, RG009, RG010). Each method is
@@ -53,7 +53,6 @@ export interface SublayerOutput {
 /** Text or another modality inside a sequence, with the dropout it went through since it entered. */
 export interface ModalityPart {
   drop?: DropStep;
-  entry: Node;
 }
 
 /** A place where text that went through dropout meets features of another modality that did not. */
@@ -134,8 +133,6 @@ export interface ModuleDescription {
   initParameter?: string;
   /** For `ModuleList`s: what their elements are, when the elements are described one by one (`nn.ModuleList([attn, ff])`). */
   elements?: ModuleDescription[];
-  /** The class that implements it, when it is a class of this file. */
-  localClass?: ModuleClass;
 }
 
 /** A module class of the file seen from outside: what `forward` returns. */
@@ -312,7 +309,7 @@ export class ForwardAnalysis {
     for (const c of [cls, ...this.model.superclassesOf(cls.name)]) {
       const subs = c.members.submodules.filter((s) => s.name === name);
       if (subs.length === 0) continue;
-      const described = subs.map((s) => this.describe(s.value, c));
+      const described = subs.map((s) => this.describeModule(s.value, c));
       const first = described[0];
       // Assigned differently on different paths (`nn.Dropout(p) if p else nn.Identity()` written as an if): agree or give up.
       if (described.every((d) => d.output === first.output && !!d.regularizer === !!first.regularizer)) {
@@ -334,12 +331,12 @@ export class ForwardAnalysis {
       const call = member.parent;
       if (call?.type !== 'call') continue;
       const arg = callArguments(call)[0];
-      if (arg) return [this.describe(arg, cls)];
+      if (arg) return [this.describeModule(arg, cls)];
     }
     return undefined;
   }
 
-  describe(value: Node, owner: ModuleClass | null, depth = 0): ModuleDescription {
+  describeModule(value: Node, owner: ModuleClass | null, depth = 0): ModuleDescription {
     const cached = this.descriptions.get(value.id);
     if (cached) return cached;
     const d = depth > 6 ? UNKNOWN : this.describeUncached(value, owner, depth);
@@ -351,10 +348,10 @@ export class ForwardAnalysis {
     const model = this.model;
     switch (value.type) {
       case 'parenthesized_expression':
-        return value.namedChild(0) ? this.describe(value.namedChild(0)!, owner, depth + 1) : UNKNOWN;
+        return value.namedChild(0) ? this.describeModule(value.namedChild(0)!, owner, depth + 1) : UNKNOWN;
       case 'conditional_expression': {
         const branches = value.namedChildren.filter((n): n is Node => !!n);
-        const [a, b] = [branches[0], branches[branches.length - 1]].map((n) => this.describe(n, owner, depth + 1));
+        const [a, b] = [branches[0], branches[branches.length - 1]].map((n) => this.describeModule(n, owner, depth + 1));
         // `DropPath(r) if r > 0 else nn.Identity()`: a regularizer that may be switched off.
         if (a.regularizer && (b.regularizer || b.role === 'identity')) return a;
         if (b.regularizer && a.role === 'identity') return b;
@@ -367,12 +364,12 @@ export class ForwardAnalysis {
       }
       case 'list':
       case 'tuple':
-        return { output: 'unknown', elements: value.namedChildren.filter((n): n is Node => !!n).map((n) => this.describe(n, owner, depth + 1)) };
+        return { output: 'unknown', elements: value.namedChildren.filter((n): n is Node => !!n).map((n) => this.describeModule(n, owner, depth + 1)) };
       case 'list_comprehension':
       case 'generator_expression': {
         // `nn.ModuleList([Block(…) for _ in range(depth)])`: every element is the same construction.
         const body = value.childForFieldName('body');
-        return { output: 'unknown', elements: body ? [this.describe(body, owner, depth + 1)] : [] };
+        return { output: 'unknown', elements: body ? [this.describeModule(body, owner, depth + 1)] : [] };
       }
       case 'call':
         break;
@@ -391,13 +388,13 @@ export class ForwardAnalysis {
     if (qualified && MODULE_CONTAINERS.has(qualified)) {
       const args = callArguments(value);
       if (qualified === 'torch.nn.Sequential') {
-        const elements = args.filter((a) => a.type !== 'keyword_argument').map((a) => this.describe(a, owner, depth + 1));
+        const elements = args.filter((a) => a.type !== 'keyword_argument').map((a) => this.describeModule(a, owner, depth + 1));
         if (elements.length === 0 || args.some((a) => a.type === 'list_splat')) return UNKNOWN;
         return sequenceOf(elements);
       }
       const list = args[0];
       if (list && list.type !== 'keyword_argument') {
-        const inner = this.describe(list, owner, depth + 1);
+        const inner = this.describeModule(list, owner, depth + 1);
         if (inner.elements) return { output: 'unknown', elements: inner.elements };
       }
       return UNKNOWN;
@@ -421,7 +418,7 @@ export class ForwardAnalysis {
         // lucidrains' `def FeedForward(dim, mult, dropout): return nn.Sequential(…, nn.Dropout(dropout))`.
         const returned = singleReturn(fn.node);
         if (returned) {
-          const inner = this.describe(returned, null, depth + 1);
+          const inner = this.describeModule(returned, null, depth + 1);
           let lastDrop = inner.lastDrop && { ...inner.lastDrop, owner: fn.name };
           // The rate is the function's parameter: read it from this call when it is passed.
           const params = parameterList(fn.node);
@@ -447,8 +444,7 @@ export class ForwardAnalysis {
       const index = params.findIndex((p) => p.name === summary.passthrough);
       const arg = index < 0 ? 'absent' : findArgument(call, { name: summary.passthrough, position: params[index].keywordOnly ? -1 : index });
       if (typeof arg === 'object') {
-        const inner = this.describe(arg.node, owner, depth + 1);
-        return { ...inner, localClass: inner.localClass ?? local };
+        return this.describeModule(arg.node, owner, depth + 1);
       }
       return UNKNOWN;
     }
@@ -464,7 +460,7 @@ export class ForwardAnalysis {
         lastDrop = { ...lastDrop, rate: rateOf(this.model, owner, arg.node) };
       }
     }
-    return { role: summary.role, output, lastDrop, preservesInput: summary.preservesInput, localClass: local };
+    return { role: summary.role, output, lastDrop, preservesInput: summary.preservesInput };
   }
 }
 
@@ -485,28 +481,6 @@ export function methodOf(model: FileModel, cls: ModuleClass, name: string): Node
     if (m) return m;
   }
   return undefined;
-}
-
-export interface ParameterInfo {
-  name: string;
-  default: Node | null;
-  keywordOnly: boolean;
-}
-
-export function parameterList(def: Node): ParameterInfo[] {
-  const out: ParameterInfo[] = [];
-  let keywordOnly = false;
-  for (const p of def.childForFieldName('parameters')?.namedChildren ?? []) {
-    if (!p) continue;
-    if (p.type === 'list_splat_pattern' || p.type === 'keyword_separator') {
-      keywordOnly = true;
-      continue;
-    }
-    if (p.type === 'positional_separator' || p.type === 'dictionary_splat_pattern' || p.type === 'comment') continue;
-    const name = p.type === 'identifier' ? p.text : (p.childForFieldName('name') ?? p.namedChild(0))?.text;
-    if (name) out.push({ name, default: p.childForFieldName('value'), keywordOnly });
-  }
-  return out;
 }
 
 function singleReturn(fn: Node): Node | null {
@@ -536,8 +510,8 @@ function entryBindings(method: Node): Map<string, FlowValue> {
     if (i === 0) return;
     const value: FlowValue = { fromInput: i === 1 };
     const modality = modalityOf(p.name);
-    if (modality) value.parts = new Map([[modality, { entry: method }]]);
-    else if (p.name === 'inputs_embeds' || p.name === 'input_embeds') value.parts = new Map([['text', { entry: method }]]);
+    if (modality) value.parts = new Map([[modality, {}]]);
+    else if (p.name === 'inputs_embeds' || p.name === 'input_embeds') value.parts = new Map([['text', {}]]);
     env.set(p.name, value);
   });
   return env;
@@ -549,11 +523,7 @@ function join(a: FlowValue | undefined, b: FlowValue | undefined): FlowValue {
   if (!a) return b ?? {};
   if (!b || a === b) return a;
   const parts = new Map(a.parts ?? []);
-  for (const [k, p] of b.parts ?? []) {
-    const q = parts.get(k);
-    // Dropped on one path only: not dropped.
-    parts.set(k, q ? (q.drop && p.drop ? q : { entry: q.entry }) : p);
-  }
+  addParts(parts, b.parts);
   return {
     drop: a.drop && b.drop ? a.drop : undefined,
     logits: a.logits ?? b.logits,
@@ -567,6 +537,14 @@ function join(a: FlowValue | undefined, b: FlowValue | undefined): FlowValue {
   };
 }
 
+/** Adds one value's modalities to another's: a modality dropped in one and not the other is not dropped. */
+function addParts(into: Map<string, ModalityPart>, from: ReadonlyMap<string, ModalityPart> | undefined): void {
+  for (const [k, p] of from ?? []) {
+    const q = into.get(k);
+    into.set(k, q ? (q.drop && p.drop ? q : {}) : p);
+  }
+}
+
 function union<T>(a: ReadonlySet<T> | undefined, b: ReadonlySet<T> | undefined): ReadonlySet<T> | undefined {
   if (!a || a.size === 0) return b;
   if (!b || b.size === 0) return a;
@@ -576,7 +554,6 @@ function union<T>(a: ReadonlySet<T> | undefined, b: ReadonlySet<T> | undefined):
 function joinEnv(a: Env, b: Env): Env {
   const out = new Map(a);
   for (const [k, v] of b) out.set(k, join(a.get(k), v));
-  for (const [k, v] of a) if (!b.has(k)) out.set(k, join(v, undefined));
   return out;
 }
 
@@ -585,10 +562,7 @@ function mixed(values: FlowValue[]): FlowValue {
   const parts = new Map<string, ModalityPart>();
   let fusions: ReadonlySet<Fusion> | undefined;
   for (const v of values) {
-    for (const [k, p] of v.parts ?? []) {
-      const q = parts.get(k);
-      parts.set(k, q ? (q.drop && p.drop ? q : { entry: q.entry }) : p);
-    }
+    addParts(parts, v.parts);
     fusions = union(fusions, v.fusions);
   }
   return { parts: parts.size ? parts : undefined, fusions };
@@ -872,18 +846,16 @@ class MethodEvaluator {
       // An additive mask keeps logits logits.
       return { ...mixed([left, right]), logits: left.logits ?? right.logits, opaque: left.opaque && right.opaque };
     }
-    if (op === '@') return mixed([left, right]);
     return mixed([left, right]);
   }
 
   private merge(values: FlowValue[], at: Node): FlowValue {
     const result = mixed(values);
     if (!result.parts) return result;
-    const text = result.parts.get('text');
     const fusions = new Set(result.fusions ?? []);
     // Text that went through dropout meets another modality that did not: that modality skips dropout.
     const textDropped = values.map((v) => v.parts?.get('text')).find((p) => p?.drop)?.drop;
-    if (text !== undefined && textDropped) {
+    if (textDropped) {
       for (const v of values) {
         for (const [modality, part] of v.parts ?? []) {
           if (modality === 'text' || part.drop) continue;
@@ -895,7 +867,7 @@ class MethodEvaluator {
     }
     // The merged sequence's text part keeps the dropout it had; the modalities are mixed in undropped.
     const parts = new Map(result.parts);
-    if (textDropped) parts.set('text', { entry: text?.entry ?? at, drop: textDropped });
+    if (textDropped) parts.set('text', { drop: textDropped });
     return { parts, fusions };
   }
 
@@ -906,7 +878,7 @@ class MethodEvaluator {
     }
     for (const f of input.fusions ?? []) f.covered = true;
     const parts = new Map<string, ModalityPart>();
-    for (const [k, p] of input.parts ?? []) parts.set(k, { entry: p.entry, drop: step });
+    for (const k of input.parts?.keys() ?? []) parts.set(k, { drop: step });
     return { drop: step, logits: step, parts: parts.size ? parts : undefined, fusions: input.fusions, fromInput: false };
   }
 
@@ -1007,12 +979,12 @@ class MethodEvaluator {
     const base = mixed(values);
     // Token embeddings start the text part of a sequence; encoders of another modality start theirs.
     if (TEXT_EMBEDDING_NAME.test(attribute) || (d.role === 'embedding' && !/pos|position|wpe|type|segment/i.test(attribute))) {
-      return { parts: new Map([['text', { entry: node }]]) };
+      return { parts: new Map([['text', {}]]) };
     }
     const modality = modalityOf(attribute);
     if (modality && d.role !== 'attention' && d.role !== 'feedforward') {
       const parts = new Map(base.parts ?? []);
-      parts.set(modality, { entry: node });
+      parts.set(modality, {});
       for (const [k] of parts) if (k !== modality && k !== 'text') parts.delete(k);
       return { parts, fusions: base.fusions };
     }

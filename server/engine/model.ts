@@ -2,7 +2,7 @@ import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } fr
 import { ForwardAnalysis } from './forward';
 import { ImportTable } from './imports';
 import type { Node, SourceFile } from './parser';
-import { numericLiteral, walk } from './syntax';
+import { numericLiteral, parameterList, walk } from './syntax';
 
 /** A submodule assigned in `__init__` (`self.drop = nn.Dropout(p)`). */
 export interface Submodule {
@@ -231,24 +231,13 @@ export class FileModel {
     const name = def.childForFieldName('name')?.text;
     if (!name) return;
     const sig: FunctionSignature = { name, node: def };
-    const params = def.childForFieldName('parameters')?.namedChildren ?? [];
-    let position = 0;
-    let keywordOnly = false;
-    for (const p of params) {
-      if (!p) continue;
-      if (p.type === 'list_splat_pattern' || p.type === 'keyword_separator' || p.text === '*') {
-        keywordOnly = true;
-        continue;
-      }
-      if (p.type === 'positional_separator' || p.type === 'dictionary_splat_pattern') continue;
-      const pname = p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChild(0)?.text;
-      if (pname === 'training') {
-        const value = p.childForFieldName('value');
-        const def = value?.type === 'true' ? true : value?.type === 'false' ? false : value ? numericLiteral(value) === undefined ? undefined : numericLiteral(value) !== 0 : undefined;
-        sig.training = { position: keywordOnly ? -1 : position, default: def };
-      }
-      position++;
-    }
+    parameterList(def).forEach((p, position) => {
+      if (p.name !== 'training') return;
+      const value = p.default;
+      const literal = numericLiteral(value);
+      const fallback = value?.type === 'true' ? true : value?.type === 'false' ? false : literal === undefined ? undefined : literal !== 0;
+      sig.training = { position: p.keywordOnly ? -1 : position, default: value ? fallback : undefined };
+    });
     this.functions.set(name, sig);
   }
 

@@ -9,7 +9,7 @@ import type { FileModel } from './model';
 import { firstParameter } from './model';
 import { nodeRange, type Node, type SourceFile } from './parser';
 import type { TextEdit } from './types';
-import { callArguments, numericLiteral, walk } from './syntax';
+import { callArguments, numericLiteral, parameterList, walk } from './syntax';
 
 /** How many random decisions a mask makes: one per element, per (sample, channel), per sample, or one for the whole batch. */
 export type Granularity = 'element' | 'channel' | 'sample' | 'batch' | 'conditional' | 'unknown';
@@ -1120,19 +1120,12 @@ interface Param {
 }
 
 function parameters(fn: Node): Param[] {
-  const out: Param[] = [];
-  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
-    if (!p) continue;
-    if (p.type === 'identifier') out.push({ name: p.text, defaultNode: null });
-    else if (p.type === 'typed_parameter') out.push({ name: p.namedChild(0)?.text ?? '', defaultNode: null });
-    else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
-      const value = p.childForFieldName('value');
-      const name = p.childForFieldName('name')?.text ?? '';
-      const n = numericLiteral(value);
-      out.push({ name, defaultNode: value, default: value?.type === 'true' || value?.type === 'false' ? undefined : n, boolDefault: value?.type === 'true' ? true : value?.type === 'false' ? false : undefined });
-    }
-  }
-  return out;
+  return parameterList(fn).map(({ name, default: value }) => ({
+    name,
+    defaultNode: value,
+    default: value?.type === 'true' || value?.type === 'false' ? undefined : numericLiteral(value),
+    boolDefault: value?.type === 'true' ? true : value?.type === 'false' ? false : undefined,
+  }));
 }
 
 function enclosingClass(fn: Node): Node | null {

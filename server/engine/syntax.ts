@@ -136,3 +136,26 @@ export function lastName(node: Node): string | null {
   if (node.type === 'attribute') return node.childForFieldName('attribute')?.text ?? null;
   return null;
 }
+
+/** A parameter of a `def`, in order, `self` included; `*args`, `**kwargs` and the `*` / `/` markers are left out. */
+export interface ParameterInfo {
+  name: string;
+  default: Node | null;
+  keywordOnly: boolean;
+}
+
+export function parameterList(def: Node): ParameterInfo[] {
+  const out: ParameterInfo[] = [];
+  let keywordOnly = false;
+  for (const p of def.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!p) continue;
+    if (p.type === 'list_splat_pattern' || p.type === 'keyword_separator') {
+      keywordOnly = true;
+      continue;
+    }
+    if (p.type === 'positional_separator' || p.type === 'dictionary_splat_pattern' || p.type === 'comment') continue;
+    const name = p.type === 'identifier' ? p.text : (p.childForFieldName('name') ?? p.namedChild(0))?.text;
+    if (name) out.push({ name, default: p.childForFieldName('value'), keywordOnly });
+  }
+  return out;
+}

@@ -1,10 +1,10 @@
 import { libraryLayer } from '../engine/library';
 import { insertLineAfter, indentOf } from '../engine/edits';
-import { methodOf, parameterList, roleFromName, within, type ResidualAdd } from '../engine/forward';
+import { methodOf, roleFromName, within, type ResidualAdd } from '../engine/forward';
 import type { ModuleClass } from '../engine/model';
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
-import { callArguments, findArgument, numericLiteral, walk } from '../engine/syntax';
+import { callArguments, findArgument, numericLiteral, parameterList, walk } from '../engine/syntax';
 import type { Parameter } from '../engine/catalog';
 
 export const missingSublayerDropout: Rule = {
