@@ -8,20 +8,10 @@ import { after } from 'node:test';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'reglens.js');
 
-/** RG007 on line 8 col 9 (unsafe fix), RG006 on line 11 col 13 (safe fix adding `, training=self.training`). */
-export const BLOCK = `import torch.nn as nn
-import torch.nn.functional as F
-
-class Block(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.fc = nn.Linear(dim, dim)
-        self.drop = nn.Dropout(0.1)
-
-    def forward(self, x):
-        x = F.dropout(x, 0.1)
-        return self.fc(x)
-`;
+// The language-server tests' model: RG007 on line 8 col 9 (unsafe fix), RG006 on line 11 col 13 (safe fix adding
+// `, training=self.training`), 1-based as the CLI prints them.
+import { BLOCK } from '../lsp/fixtures';
+export { BLOCK };
 
 /** BLOCK after `--fix`: the safe RG006 fix applied, the unsafe RG007 fix not. */
 export const BLOCK_SAFE_FIXED = BLOCK.replace('F.dropout(x, 0.1)', 'F.dropout(x, 0.1, training=self.training)');
