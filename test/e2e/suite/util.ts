@@ -215,7 +215,18 @@ export async function quickFixesAt(uri: vscode.Uri, range: vscode.Range): Promis
   return (actions ?? []).filter((a): a is vscode.CodeAction => 'title' in a && !('command' in a && typeof a.command === 'string'));
 }
 
-/** Writes a workspace setting (.vscode/settings.json of the temporary workspace); callers await the diagnostics it changes. */
+/**
+ * Writes a workspace setting (.vscode/settings.json of the temporary workspace) and waits until VS Code reads it
+ * back. `update` can resolve before the workbench has reloaded a settings file it just created, and a save started
+ * in that gap runs without the new `editor.codeActionsOnSave` (seen on a slow CI machine). The extension host's copy
+ * of the configuration comes from the workbench, so once it shows the value the workbench has it too. Callers await
+ * the diagnostics a setting changes.
+ */
 export async function setSetting(section: string, key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration(section).update(key, value, vscode.ConfigurationTarget.Workspace);
+  const wanted = JSON.stringify(value);
+  await waitFor(
+    () => JSON.stringify(vscode.workspace.getConfiguration(section).inspect(key)?.workspaceValue) === wanted,
+    `the workspace setting ${section}.${key} to read back as ${wanted}`,
+  );
 }
