@@ -1,6 +1,7 @@
 // The packaged artifact: `npm run package` builds reglens.vsix, code-server installs it into a fresh extensions
 // folder (no development path anywhere), and a user opening the examples sees Reglens's problems — which needs the
-// language server bundle and both tree-sitter wasm files from inside the package.
+// language server bundle and both tree-sitter wasm files from inside the package; and a profile lens that runs, which
+// needs the profiler worker and its backends from inside the package too (Dawn's addon for WebGPU included).
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,7 +18,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from './harness';
-import { openInEditor, problemRows } from './workbench';
+import { lensesAbove, openInEditor, problemRows } from './workbench';
 
 const skip = e2eSkipReason();
 const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -38,7 +39,21 @@ function packageCopy(scratch: string): string {
   return path.join(copy, 'reglens.vsix');
 }
 
-test('the .vsix from npm run package installs into code-server and shows diagnostics', { skip, timeout: 180_000 }, async () => {
+/** The backend a `reglens profile --backend webgpu` run of `cli` ends up on, or its error. */
+function webgpuProfileBackend(cli: string): string {
+  try {
+    const out = execFileSync(process.execPath, [cli, 'profile', '--backend', 'webgpu', '--shape', '2,8,16', '--format', 'json', path.join(root, 'examples', 'gpt_mlp.py')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    return (JSON.parse(out) as { sites: Array<{ result?: { backend: string } }> }).sites[0]?.result?.backend ?? 'no result';
+  } catch (error) {
+    return `failed: ${(error as { stderr?: string }).stderr ?? String(error)}`.slice(0, 500);
+  }
+}
+
+test('the .vsix from npm run package installs into code-server, shows diagnostics and runs a profile', { skip, timeout: 240_000 }, async (t) => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-e2e-vsix-'));
   const vsix = packageCopy(scratch);
   assert.ok(fs.statSync(vsix).size > 100_000, 'the package holds the bundles and the wasm files');
@@ -50,9 +65,15 @@ test('the .vsix from npm run package installs into code-server and shows diagnos
   const installed = fs.readdirSync(extensionsDir).find((name) => name.startsWith('reglens.reglens-'));
   assert.ok(installed, `installed into ${extensionsDir}`);
   const files = fs.readdirSync(path.join(extensionsDir, installed, 'dist')).sort();
-  for (const needed of ['client.js', 'server.js', 'tree-sitter-python.wasm', 'tree-sitter.wasm']) {
+  for (const needed of ['client.js', 'server.js', 'worker.js', 'tree-sitter-python.wasm', 'tree-sitter.wasm', 'tfjs-backend-wasm-simd.wasm']) {
     assert.ok(files.includes(needed), `the package has dist/${needed} (it has ${files.join(', ')})`);
   }
+  // Dawn's addon travels in the package: where the development tree profiles on WebGPU (Mesa in CI), the installed
+  // package does too, with nothing from the repository's node_modules within reach of its temporary folder.
+  const here = webgpuProfileBackend(path.join(root, 'dist', 'cli.js'));
+  const installedBackend = webgpuProfileBackend(path.join(extensionsDir, installed, 'dist', 'cli.js'));
+  if (here === 'webgpu') assert.equal(installedBackend, 'webgpu', 'the installed package profiles on WebGPU');
+  else t.diagnostic(`WebGPU does not run here (${here}), so the packaged addon is not exercised`);
 
   const server = await startCodeServer({ scratch });
   const browser = await launchBrowser();
@@ -68,6 +89,23 @@ test('the .vsix from npm run package installs into code-server and shows diagnos
       ['RG007', 'reglens', '[Ln 36, Col 9]'],
       ['RG002', 'reglens', '[Ln 40, Col 17]'],
     ]);
+    // The installed extension profiles a site through its own worker, on whatever backend it selects here.
+    const site = 'self.proj_drop = nn.Dropout(proj_drop)';
+    const deadline = Date.now() + 30_000;
+    let lens: Awaited<ReturnType<typeof lensesAbove>>[number] | undefined;
+    while (!(lens = (await lensesAbove(page, site)).find((l) => l.title === 'Profile train/eval'))) {
+      assert.ok(Date.now() < deadline, `a profile lens above ${site}`);
+      await page.waitForTimeout(200);
+    }
+    await page.mouse.click(lens.box.x + lens.box.width / 2, lens.box.y + lens.box.height / 2);
+    const profiled = Date.now() + 90_000;
+    let summary: string | undefined;
+    while (!(summary = (await lensesAbove(page, site)).map((l) => l.title).find((title) => title.startsWith('train:')))) {
+      assert.ok(Date.now() < profiled, `the lens shows the profile (lenses: ${JSON.stringify(await lensesAbove(page, site))})`);
+      await page.waitForTimeout(250);
+    }
+    assert.match(summary, /^train: 10\.0% dropped · mean ×1\.00 \| eval: identity \| [\d.]+ ms · (webgpu|wasm|cpu) \(/);
+    if (here === 'webgpu') assert.match(summary, / · webgpu \(/, 'auto picks WebGPU from the package where it runs');
   } catch (error) {
     (error as Error).message += `\nscreenshot: ${path.relative(root, await screenshot(page, 'vsix'))}`;
     throw error;

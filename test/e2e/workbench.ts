@@ -26,45 +26,65 @@ export interface Box {
   height: number;
 }
 
+/** Where the substring `covered` of the editor line showing `lineText` is drawn, and that line's top; null when not shown. */
+async function textOnScreen(page: Page, lineText: string, covered: string): Promise<{ box: Box; lineTop: number } | { error: string }> {
+  return page.evaluate(
+    ({ lineText, covered }) => {
+      const lines: any[] = [...document.querySelectorAll('.monaco-editor .view-line')];
+      const target = lines.find((l: any) => l.textContent?.replace(/\u00a0/g, ' ').includes(lineText));
+      if (!target) return { error: `no editor line shows ${lineText}` };
+      const text = target.textContent!.replace(/\u00a0/g, ' ');
+      // Measure where `covered` starts and ends on screen with a DOM range over the line's text nodes.
+      const start = text.indexOf(covered);
+      if (start < 0) return { error: `the line ${lineText} does not contain ${covered}` };
+      const walker = document.createTreeWalker(target, NodeFilter.SHOW_TEXT);
+      const range = document.createRange();
+      let offset = 0;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const length = node.textContent!.length;
+        if (offset <= start && start < offset + length) range.setStart(node, start - offset);
+        if (offset < start + covered.length && start + covered.length <= offset + length) range.setEnd(node, start + covered.length - offset);
+        offset += length;
+      }
+      const r: Rect = range.getBoundingClientRect();
+      return { box: { x: r.left, y: r.top, width: r.width, height: r.height }, lineTop: target.getBoundingClientRect().top as number };
+    },
+    { lineText, covered },
+  );
+}
+
+/** The box of `covered` on the editor line showing `lineText`, once that line is drawn. */
+export async function textBox(page: Page, lineText: string, covered: string): Promise<Box> {
+  await page.locator('.monaco-editor .view-line', { hasText: lineText }).first().waitFor({ timeout: 10_000 });
+  const found = await textOnScreen(page, lineText, covered);
+  if ('error' in found) throw new Error(found.error);
+  return found.box;
+}
+
 /**
  * Waits for a squiggle of `severity` drawn on the editor line whose text is `lineText`, horizontally under the
  * substring `covered`, and returns its box.
  */
 export async function squiggleUnder(page: Page, severity: 'error' | 'warning', lineText: string, covered: string): Promise<Box> {
-  const line = page.locator('.monaco-editor .view-line', { hasText: lineText }).first();
-  await line.waitFor({ timeout: 10_000 });
+  await page.locator('.monaco-editor .view-line', { hasText: lineText }).first().waitFor({ timeout: 10_000 });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const found = await page.evaluate(
-      ({ severity, lineText, covered }) => {
-        const lines: any[] = [...document.querySelectorAll('.monaco-editor .view-line')];
-        const target = lines.find((l: any) => l.textContent?.replace(/\u00a0/g, ' ').includes(lineText));
-        if (!target) return { error: `no editor line shows ${lineText}` };
-        const text = target.textContent!.replace(/\u00a0/g, ' ');
-        const lineBox = target.getBoundingClientRect();
-        // Measure where `covered` starts and ends on screen with a DOM range over the line's text nodes.
-        const start = text.indexOf(covered);
-        const walker = document.createTreeWalker(target, NodeFilter.SHOW_TEXT);
-        const range = document.createRange();
-        let offset = 0;
-        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-          const length = node.textContent!.length;
-          if (offset <= start && start < offset + length) range.setStart(node, start - offset);
-          if (offset < start + covered.length && start + covered.length <= offset + length) range.setEnd(node, start + covered.length - offset);
-          offset += length;
-        }
-        const textBox: Rect = range.getBoundingClientRect();
-        const squiggles: Rect[] = [...document.querySelectorAll(`.monaco-editor .squiggly-${severity}`)].map((s: any) => s.getBoundingClientRect());
-        const under = squiggles.find(
-          (s) => Math.abs(s.top - lineBox.top) < 2 && Math.abs(s.left - textBox.left) < 3 && Math.abs(s.right - textBox.right) < 3,
-        );
-        if (!under) return { error: `no ${severity} squiggle under "${covered}" (squiggles: ${JSON.stringify(squiggles.map((s) => [s.left, s.top, s.width]))}; text at ${textBox.left}-${textBox.right}, ${lineBox.top})` };
-        return { box: { x: under.left, y: under.top, width: under.width, height: under.height } };
-      },
-      { severity, lineText, covered },
+    const text = await textOnScreen(page, lineText, covered);
+    if ('error' in text) throw new Error(text.error);
+    const squiggles: Rect[] = await page.evaluate(
+      (severity) =>
+        [...document.querySelectorAll(`.monaco-editor .squiggly-${severity}`)].map((s: any) => {
+          const r = s.getBoundingClientRect();
+          return { left: r.left, right: r.right, top: r.top, width: r.width, height: r.height };
+        }),
+      severity,
     );
-    if (found.box) return found.box;
-    if (Date.now() > deadline) throw new Error(found.error);
+    const { box, lineTop } = text;
+    const under = squiggles.find((s) => Math.abs(s.top - lineTop) < 2 && Math.abs(s.left - box.x) < 3 && Math.abs(s.right - (box.x + box.width)) < 3);
+    if (under) return { x: under.left, y: under.top, width: under.width, height: under.height };
+    if (Date.now() > deadline) {
+      throw new Error(`no ${severity} squiggle under "${covered}" (squiggles: ${JSON.stringify(squiggles.map((s) => [s.left, s.top, s.width]))}; text at ${box.x}-${box.x + box.width}, ${lineTop})`);
+    }
     await page.waitForTimeout(200);
   }
 }
@@ -100,4 +120,26 @@ export async function problemRows(page: Page, count: number): Promise<ProblemRow
     });
   }
   return result;
+}
+
+/** The code lenses VS Code draws above the editor line showing `lineText`: their titles and where to click them. */
+export async function lensesAbove(page: Page, lineText: string): Promise<Array<{ title: string; box: Box }>> {
+  return page.evaluate((lineText) => {
+    const lines: any[] = [...document.querySelectorAll('.monaco-editor .view-line')];
+    const target = lines.find((l: any) => l.textContent?.replace(/\u00a0/g, ' ').includes(lineText));
+    if (!target) return [];
+    const top = target.getBoundingClientRect().top;
+    // A lens is a content widget drawn in the view zone just above its line.
+    const lenses: any[] = [...document.querySelectorAll('.monaco-editor .codelens-decoration')];
+    const above = lenses.filter((l) => {
+      const r = l.getBoundingClientRect();
+      return r.bottom <= top + 1 && top - r.bottom < r.height + 4;
+    });
+    return above.flatMap((l) =>
+      [...l.querySelectorAll('a')].map((a: any) => {
+        const r = a.getBoundingClientRect();
+        return { title: (a.textContent as string).replace(/\u00a0/g, ' ').trim(), box: { x: r.left, y: r.top, width: r.width, height: r.height } };
+      }),
+    );
+  }, lineText);
 }
