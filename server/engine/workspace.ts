@@ -42,6 +42,11 @@ export interface WorkspaceIndexOptions {
   roots: readonly string[];
   /** The current text of a file (an open editor's or the disk's), or null when it cannot be read. */
   read(file: string): string | null;
+  /**
+   * Modules that were not added are looked for under the roots (`root/a/b.py`, `root/a/b/__init__.py`) and
+   * added when found: `reglens check FILE…` resolves into the files beside the ones it checks.
+   */
+  findOnDisk?: boolean;
 }
 
 const MAX_REEXPORT_DEPTH = 12;
@@ -102,7 +107,7 @@ export class WorkspaceIndex {
     if (!where) return old ? this.remove(absolute) : new Set();
     const source = this.options.read(absolute);
     if (source === null) return old ? this.remove(absolute) : new Set();
-    const entry = scan(absolute, where.module, where.isPackage, source);
+    const entry = mayDefineModules(source, where.isPackage) ? scan(absolute, where.module, where.isPackage, source) : emptyEntry(absolute, where.module, where.isPackage);
     if (old) this.unlink(old);
     this.files.set(absolute, entry);
     // Two files may claim a module (`a.py` and `a/__init__.py`): Python takes the package.
@@ -142,7 +147,7 @@ export class WorkspaceIndex {
     for (let i = parts.length - 1; i >= 1; i--) {
       const module = parts.slice(0, i).join('.');
       consulted.add(module);
-      const entry = this.modules.get(module);
+      const entry = this.modules.get(module) ?? this.fromDisk(module);
       if (!entry) continue;
       return this.lookup(entry, parts.slice(i), consulted, depth);
     }
@@ -159,6 +164,23 @@ export class WorkspaceIndex {
       if (found) return found;
     }
     return null;
+  }
+
+  private readonly notOnDisk = new Set<string>();
+
+  private fromDisk(module: string): IndexedFile | undefined {
+    if (!this.options.findOnDisk || this.notOnDisk.has(module)) return undefined;
+    this.notOnDisk.add(module);
+    const rel = module.split('.');
+    for (const root of this.roots) {
+      for (const candidate of [path.join(root, ...rel) + '.py', path.join(root, ...rel, '__init__.py')]) {
+        if (!fs.existsSync(candidate)) continue;
+        this.update(candidate);
+        const entry = this.modules.get(module);
+        if (entry) return entry;
+      }
+    }
+    return undefined;
   }
 
   private definitionsOf(entry: IndexedFile): Map<string, ExternalDefinition> {
@@ -276,6 +298,18 @@ export function importRoots(folder: string): string[] {
 
 function sortRoots(roots: readonly string[]): string[] {
   return [...new Set(roots.map((r) => path.resolve(r)))].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * A file that mentions no library, is not a package's `__init__.py` and has no relative import can neither
+ * define a module class nor re-export one the way packages do: it is known by name only, and not parsed.
+ */
+function mayDefineModules(text: string, isPackage: boolean): boolean {
+  return isPackage || /torch|timm|lightning/.test(text) || /^[ \t]*from[ \t]+\./m.test(text);
+}
+
+function emptyEntry(file: string, module: string, isPackage: boolean): IndexedFile {
+  return { path: file, module, isPackage, imports: new Map(), stars: [], defined: new Set() };
 }
 
 /** Parses a file for its imports and the names it defines; the tree is freed before returning. */

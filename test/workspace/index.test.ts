@@ -11,25 +11,7 @@ import { initParser, SourceFile } from '../../server/engine/parser';
 import { absoluteName, importRoots, WorkspaceIndex } from '../../server/engine/workspace';
 import { discover } from '../../server/cli/files';
 import type { Finding } from '../../server/engine/types';
-
-export const FIXTURES = path.join(__dirname, 'fixtures');
-
-/** A fresh copy of a fixture folder, so tests may edit, add and delete files. */
-export function copyFixture(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `reglens-ws-${name}-`));
-  fs.cpSync(path.join(FIXTURES, name), dir, { recursive: true });
-  return dir;
-}
-
-/** `# expect: RGxxx` lines of a fixture file, as "line:code" (1-based). */
-export function expected(file: string): string[] {
-  const out: string[] = [];
-  fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    const m = /# expect: ([A-Z0-9, ]+)/.exec(line);
-    if (m) for (const code of m[1].split(',')) out.push(`${i + 1}:${code.trim()}`);
-  });
-  return out;
-}
+import { copyFixture, expected, FIXTURES } from './helpers';
 
 const STRUCTURE = new RuleSelection({ select: ['RG002', 'RG010'] });
 
