@@ -116,7 +116,7 @@ export class WorkspaceService {
 
   private async build(generation: number, next: WorkspaceIndex): Promise<void> {
     if (this.folders.length === 0) {
-      this.index = next;
+      this.swap(next);
       return;
     }
     const progress = await this.progress('Reglens: indexing the workspace');
@@ -137,14 +137,18 @@ export class WorkspaceService {
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
-      this.index = next;
       this.connection.console.info(`Reglens: indexed ${files.length} Python files in ${this.folders.length} workspace folder${this.folders.length === 1 ? '' : 's'}.`);
-      // Everything may resolve differently now.
-      this.hooks.reanalyse(new Set(['*']));
-      if (this.checkedWorkspace) for (const uri of this.published.keys()) this.recheck(uri);
+      this.swap(next);
     } finally {
       progress?.done();
     }
+  }
+
+  /** Puts a complete index in place. Everything may resolve differently now; files no longer indexed lose their workspace diagnostics. */
+  private swap(next: WorkspaceIndex): void {
+    this.index = next;
+    this.hooks.reanalyse(new Set(['*']));
+    if (this.checkedWorkspace) for (const uri of [...this.published.keys()]) this.recheck(uri);
   }
 
   private async exclusionFor(folder: WorkspaceFolderPath): Promise<(absolute: string) => boolean> {

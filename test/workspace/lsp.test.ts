@@ -177,6 +177,21 @@ describe('Check workspace', () => {
 });
 
 describe('multi-root workspaces', () => {
+  test('a folder added to the workspace is indexed, one removed is forgotten', async () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const client = await TestClient.start({ capabilities: { ...CAPABILITIES, workspace: { ...CAPABILITIES.workspace, workspaceFolders: true } } });
+    clients.push(client);
+    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8'));
+    await until(client, uriOf(blocks), (f) => f.length === 0, 'no cross-file findings outside any folder');
+    const added = { uri: uriOf(folder), name: 'project' };
+    void client.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [added], removed: [] } });
+    await until(client, uriOf(blocks), same(expected(blocks)), 'the cross-file findings once the folder is added');
+    void client.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [], removed: [added] } });
+    await until(client, uriOf(blocks), (f) => f.length === 0, 'none once it is removed');
+  });
+
+
   test('each folder uses its own pyproject.toml, in open files and in Check workspace', async () => {
     const root = copyFixture('multi-root');
     const alpha = path.join(root, 'alpha');
