@@ -98,7 +98,11 @@ export class ReglensServer {
   ) {
     this.profiling = new ProfilingService(connection, this.profilingHooks);
     this.workspace = new WorkspaceService(connection, {
-      openText: (file) => this.openDocumentAt(file)?.text ?? null,
+      // A document too large to analyse is not indexed from the editor (the index reads the disk's copy, which has a size check).
+      openText: (file) => {
+        const doc = this.openDocumentAt(file);
+        return doc && !doc.tooLarge ? doc.text : null;
+      },
       isOpen: (uri) => this.docs.has(uri),
       reanalyse: (modules) => {
         for (const doc of this.docs.values()) {

@@ -146,7 +146,10 @@ export class WorkspaceService {
 
   /** Puts a complete index in place. Everything may resolve differently now; files no longer indexed lose their workspace diagnostics. */
   private swap(next: WorkspaceIndex): void {
+    // No folders before or after (a single file opened without a folder): nothing can resolve differently.
+    const mayChange = this.index.size > 0 || next.size > 0;
     this.index = next;
+    if (!mayChange) return;
     this.hooks.reanalyse(new Set(['*']));
     if (this.checkedWorkspace) for (const uri of [...this.published.keys()]) this.recheck(uri);
   }
