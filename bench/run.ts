@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { loadStdlib, throughputRunners, type Measurement } from './lint-throughput';
 import { measureLsp, percentile } from './lsp-latency';
 import { profilerBenchmark } from './profiler';
+import { measureWorkspaceIndex } from './workspace-index';
 import { fmt, table } from './table';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -83,10 +84,53 @@ async function lspBenchmark(): Promise<void> {
   if (result.timeouts > 0) console.log(`    note: the server published no diagnostics for an edit within 10 s; stopped after ${sorted.length} edits`);
 }
 
+const WORKSPACE_TARGETS = { rssMB: 200, updateMs: 20 };
+
+async function workspaceBenchmark(): Promise<void> {
+  console.log('(e) Workspace index: PyTorch + torchvision sources (Debian python3-torch, python3-torchvision), through the language server');
+  if (!fs.existsSync(SERVER_JS)) {
+    console.log(`    skipped: ${path.relative(ROOT, SERVER_JS)} is not built`);
+    return;
+  }
+  let r;
+  try {
+    r = await measureWorkspaceIndex(SERVER_JS);
+  } catch (e) {
+    console.log(`    skipped: ${(e as Error).message}`);
+    return;
+  }
+  const update = [...r.updateToDiagnosticsMs].sort((a, b) => a - b);
+  const engine = [...r.engineUpdateMs].sort((a, b) => a - b);
+  const roundTrip = [...r.updateRoundTripMs].sort((a, b) => a - b);
+  const inServer = [...r.serverUpdateMs].sort((a, b) => a - b);
+  console.log(`    corpus: ${r.folder}: ${r.files} files, ${fmt(r.megabytes)} MB`);
+  console.log(
+    table(
+      ['measure', 'figure', 'target', ''],
+      [
+        ['initialized → complete index (server)', `${fmt(r.indexMs / 1000, 2)} s`, '', ''],
+        ['server RSS after the index', `${fmt(r.rssAfterIndexMB, 1)} MB`, `≤ ${WORKSPACE_TARGETS.rssMB} MB`, verdict(r.rssAfterIndexMB <= WORKSPACE_TARGETS.rssMB)],
+        ['server RSS after opening vision_transformer.py', `${fmt(r.rssAfterOpenMB, 1)} MB`, `≤ ${WORKSPACE_TARGETS.rssMB} MB`, verdict(r.rssAfterOpenMB <= WORKSPACE_TARGETS.rssMB)],
+        [`one file's index update, engine, median (n=${engine.length})`, `${fmt(percentile(engine, 50))} ms`, `≤ ${WORKSPACE_TARGETS.updateMs} ms`, verdict(percentile(engine, 50) <= WORKSPACE_TARGETS.updateMs)],
+        ['one file\'s index update, engine, p95 / max', `${fmt(percentile(engine, 95))} / ${fmt(engine[engine.length - 1])} ms`, '', ''],
+        [`ops/misc.py changed: index update in the server, median (n=${inServer.length})`, `${fmt(percentile(inServer, 50))} ms`, `≤ ${WORKSPACE_TARGETS.updateMs} ms`, verdict(percentile(inServer, 50) <= WORKSPACE_TARGETS.updateMs)],
+        ['same, p95 / max', `${fmt(percentile(inServer, 95))} / ${fmt(inServer[inServer.length - 1])} ms`, '', ''],
+        [`ops/misc.py changed: event → answer to the next request (round trip), median`, `${fmt(percentile(roundTrip, 50))} ms`, '', ''],
+        [`ops/misc.py changed: event → vision_transformer.py re-analysed and re-published, median`, `${fmt(percentile(update, 50))} ms`, '', ''],
+        ['same, p95 / max', `${fmt(percentile(update, 95))} / ${fmt(update[update.length - 1])} ms`, '', ''],
+      ],
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   console.log(`Reglens benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}`);
   console.log('');
-  // `npm run bench -- profiler` runs only (c) and (d); `npm run bench -- lint` only (a) and (b).
+  // `npm run bench -- profiler` runs only (c) and (d); `npm run bench -- lint` only (a) and (b); `-- workspace` only (e).
+  if (process.argv.includes('workspace')) {
+    await workspaceBenchmark();
+    return;
+  }
   if (!process.argv.includes('profiler')) {
     await lintBenchmark();
     console.log('');

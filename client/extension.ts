@@ -55,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): ReglensApi {
     vscode.commands.registerCommand('reglens.fixAll', fixAll),
     vscode.commands.registerCommand('reglens.profileCurrentFile', profileCurrentFile),
     vscode.commands.registerCommand('reglens.showProfilerBackends', showProfilerBackends),
+    vscode.commands.registerCommand('reglens.runWorkspaceCheck', checkWorkspace),
     vscode.commands.registerCommand('reglens.profileSiteWithShape', profileSiteWithShape),
     // The server reads pyproject.toml only in trusted workspaces; it learns about trust at start-up.
     vscode.workspace.onDidGrantWorkspaceTrust(() => restart(context)),
@@ -89,7 +90,8 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     ],
     synchronize: {
       configurationSection: 'reglens',
-      fileEvents: vscode.workspace.createFileSystemWatcher('**/pyproject.toml'),
+      // Python files keep the server's workspace index current (servers that register watchers get them anyway).
+      fileEvents: [vscode.workspace.createFileSystemWatcher('**/pyproject.toml'), vscode.workspace.createFileSystemWatcher('**/*.py')],
     },
     initializationOptions: { workspaceTrusted: vscode.workspace.isTrusted },
     outputChannel,
@@ -184,6 +186,22 @@ async function profileCurrentFile(): Promise<void> {
   }
   // The server reports progress (with a Cancel button) through the client's work-done progress support.
   await vscode.commands.executeCommand('reglens.profileFile', editor.document.uri.toString());
+}
+
+/**
+ * "Reglens: Check workspace": the server checks every indexed file and publishes its problems, with a
+ * cancellable progress notification of its own; this only reports the outcome.
+ */
+async function checkWorkspace(): Promise<void> {
+  if (!client || client.state !== State.Running) {
+    void vscode.window.showErrorMessage('Reglens: the server is not running.');
+    return;
+  }
+  const result = (await client.sendRequest('workspace/executeCommand', { command: 'reglens.checkWorkspace', arguments: [] })) as { files: number; problems: number; cancelled: boolean } | null;
+  if (!result) return;
+  const files = `${result.files} file${result.files === 1 ? '' : 's'}`;
+  const problems = `${result.problems} problem${result.problems === 1 ? '' : 's'}`;
+  void vscode.window.setStatusBarMessage(result.cancelled ? `Reglens: workspace check cancelled after ${files} (${problems}).` : `Reglens: checked ${files}: ${problems}.`, 10_000);
 }
 
 async function profileSiteWithShape(uri: string, siteId: string, current: number[]): Promise<void> {

@@ -7,7 +7,9 @@ import type { RuleSelection } from '../engine/config';
 import { initParser } from '../engine/parser';
 import type { Finding } from '../engine/types';
 import type { CheckOptions } from './args';
-import { describeFsError, discover } from './files';
+import type { WorkspaceScope } from '../engine/forward';
+import { importRoots, WorkspaceIndex } from '../engine/workspace';
+import { describeFsError, discover, type FoundFile } from './files';
 import { formatReport } from './formats';
 import { loadExplicitConfig, SettingsResolver } from './settings';
 
@@ -79,11 +81,12 @@ interface Analysis {
 let parserReady: Promise<void> | undefined;
 
 /** The engine on one text: a file no enabled rule's triggers mention is not parsed (nor is the parser loaded). */
-async function analyse(text: string, selection: RuleSelection, options: CheckOptions): Promise<Analysis> {
+async function analyse(text: string, selection: RuleSelection, options: CheckOptions, scope: () => Promise<WorkspaceScope | null> = async () => null): Promise<Analysis> {
   if (!mayHaveFindings(text, selection)) return { findings: [], text, applied: 0 };
   await (parserReady ??= initParser());
-  if (!options.fix) return { findings: lintText(text, selection), text, applied: 0 };
-  const result = fixText(text, selection, { unsafe: options.unsafeFixes });
+  const workspace = await scope();
+  if (!options.fix) return { findings: lintText(text, selection, workspace), text, applied: 0 };
+  const result = fixText(text, selection, { unsafe: options.unsafeFixes, workspace });
   let applied = 0;
   for (const n of result.applied.values()) applied += n;
   return { findings: result.remaining, text: result.text, applied };
@@ -130,8 +133,13 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
 
   if (options.stdinFilename !== undefined) return checkStdin(options, options.stdinFilename, io, resolver, report, error, warn);
 
-  const found = discover(options.paths.length > 0 ? options.paths : ['.'], io.cwd);
+  const paths = options.paths.length > 0 ? options.paths : ['.'];
+  const found = discover(paths, io.cwd, { excluded: (absolute) => resolver.excluded(absolute) });
   found.errors.forEach(error);
+  // Classes imported from other files resolve through the same index the editor builds (server/engine/workspace.ts),
+  // built when the first file that may have findings needs it: a tree without model code is never parsed.
+  let index: WorkspaceIndex | undefined;
+  const indexed = async () => (index ??= await workspaceIndex(paths, found.files, io.cwd));
   const badConfigs = new Set<string>();
   for (const file of found.files) {
     const settings = resolver.forFile(file.absolute);
@@ -154,7 +162,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     }
     let analysis: Analysis;
     try {
-      analysis = await analyse(source.text, settings.selection, options);
+      analysis = await analyse(source.text, settings.selection, options, async () => (await indexed()).scopeFor(file.absolute));
     } catch (e) {
       error(`${file.display}: internal error while checking: ${(e as Error).message}`);
       continue;
@@ -167,6 +175,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
         continue;
       }
       report.fixed += analysis.applied;
+      index?.update(file.absolute);
     }
     for (const finding of analysis.findings) report.diagnostics.push({ path: file.display, absolute: file.absolute, finding });
   }
@@ -174,6 +183,37 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   sortDiagnostics(report.diagnostics);
   io.stdout(formatReport(options.format, report, { color: io.color }));
   return exitStatus(report, options);
+}
+
+/**
+ * The index of the checked files, with module names read from the package roots of the current folder and the
+ * named paths (the first folder at or above each without an `__init__.py`) and their `src/` folders. An imported
+ * module that is not among the checked files is looked for on disk.
+ */
+async function workspaceIndex(paths: readonly string[], files: readonly FoundFile[], cwd: string): Promise<WorkspaceIndex> {
+  const roots = new Set<string>();
+  for (const given of ['.', ...paths]) {
+    let dir = path.resolve(cwd, given);
+    try {
+      if (!fs.statSync(dir).isDirectory()) dir = path.dirname(dir);
+    } catch {
+      continue;
+    }
+    // Inside a package, modules are named from the folder that holds its top package.
+    while (fs.existsSync(path.join(dir, '__init__.py')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    for (const root of importRoots(dir)) roots.add(root);
+  }
+  await (parserReady ??= initParser());
+  const index = new WorkspaceIndex({
+    roots: [...roots],
+    findOnDisk: true,
+    read: (file) => {
+      const source = readSource(file, file);
+      return 'text' in source && source.text !== undefined ? source.text : null;
+    },
+  });
+  for (const file of files) index.update(file.absolute);
+  return index;
 }
 
 function exitStatus(report: CheckReport, options: CheckOptions): number {

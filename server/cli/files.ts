@@ -40,8 +40,16 @@ interface IgnoreLayer {
   matcher: Ignore;
 }
 
-/** Resolves the paths of the command line to files, each file once (the first way it was named wins). */
-export function discover(paths: readonly string[], cwd: string): Discovery {
+export interface DiscoverOptions {
+  /** Files and folders met while walking that `reglens.exclude` / `[tool.reglens] exclude` leave out. */
+  excluded?: (absolute: string) => boolean;
+}
+
+/**
+ * Resolves the paths of the command line to files, each file once (the first way it was named wins). Also finds
+ * the files of a workspace folder for the language server's index (server/lsp/workspace.ts).
+ */
+export function discover(paths: readonly string[], cwd: string, options: DiscoverOptions = {}): Discovery {
   const files: FoundFile[] = [];
   const errors: string[] = [];
   const seen = new Set<string>();
@@ -63,7 +71,7 @@ export function discover(paths: readonly string[], cwd: string): Discovery {
       add(given, absolute);
       continue;
     }
-    const walker = new Walker(errors, add);
+    const walker = new Walker(errors, add, options.excluded ?? (() => false));
     walker.walk(absolute, given, parentLayers(absolute));
   }
   return { files, errors };
@@ -73,6 +81,7 @@ class Walker {
   constructor(
     private readonly errors: string[],
     private readonly add: (display: string, absolute: string) => void,
+    private readonly excluded: (absolute: string) => boolean,
   ) {}
 
   walk(dir: string, display: string, inherited: IgnoreLayer[]): void {
@@ -105,10 +114,10 @@ class Walker {
       if (isDir) {
         if (SKIPPED_FOLDERS.has(entry.name)) continue;
         if (isIgnored(absolute, true, layers)) continue;
-        if (isVirtualEnvironment(absolute)) continue;
+        if (isVirtualEnvironment(absolute) || this.excluded(absolute)) continue;
         this.walk(absolute, shown, layers);
       } else if (isFile && entry.name.endsWith('.py')) {
-        if (isIgnored(absolute, false, layers)) continue;
+        if (isIgnored(absolute, false, layers) || this.excluded(absolute)) continue;
         this.add(shown, absolute);
       }
     }
@@ -194,4 +203,26 @@ export function describeFsError(e: unknown, fallback: string): string {
     default:
       return code ? `${fallback} (${code})` : fallback;
   }
+}
+
+/**
+ * Whether a walk of `folder` would find `file`: the test a file-watch event for a new file passes before the
+ * workspace index takes it (skipped folders, virtual environments, .gitignore files on the way, exclusions).
+ */
+export function wouldDiscover(file: string, folder: string, excluded: (absolute: string) => boolean = () => false): boolean {
+  const rel = path.relative(folder, file);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || !file.endsWith('.py')) return false;
+  const parts = rel.split(path.sep);
+  let layers = parentLayers(folder);
+  let dir = folder;
+  for (let i = 0; i < parts.length; i++) {
+    const own = readGitignore(dir);
+    if (own) layers = [...layers, own];
+    const absolute = path.join(dir, parts[i]);
+    const isDir = i < parts.length - 1;
+    if (isDir && (SKIPPED_FOLDERS.has(parts[i]) || isVirtualEnvironment(absolute))) return false;
+    if (isIgnored(absolute, isDir, layers) || excluded(absolute)) return false;
+    dir = absolute;
+  }
+  return true;
 }

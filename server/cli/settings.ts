@@ -1,7 +1,7 @@
 // Which rules apply to each file: its nearest pyproject.toml with [tool.reglens] (or the one given with --config),
 // with --select / --ignore from the command line on top.
 import * as path from 'node:path';
-import { findPyproject, loadPyproject, RuleSelection, type LoadedConfig, type RuleSettings } from '../engine/config';
+import { findPyproject, isExcluded, loadPyproject, RuleSelection, type LoadedConfig, type RuleSettings } from '../engine/config';
 
 export interface FlagSettings {
   select?: string[];
@@ -45,6 +45,14 @@ export class SettingsResolver {
       if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}`, configFile: configFile! };
     }
     return { selection: new RuleSelection(this.merge(config.settings), absolute, config.root) };
+  }
+
+  /** A file or folder met while walking that its pyproject's `exclude` (or --config's) leaves out. */
+  excluded(absolute: string): boolean {
+    const configFile = this.explicit ? null : this.pyprojectFor(path.dirname(absolute));
+    const config = this.explicit ?? (configFile ? this.load(configFile) : null);
+    if (!config?.root || config.error) return false;
+    return isExcluded(path.relative(config.root, absolute), config.settings.exclude);
   }
 
   private merge(settings: RuleSettings): RuleSettings {

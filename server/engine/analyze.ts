@@ -1,4 +1,5 @@
 import { RuleSelection } from './config';
+import type { WorkspaceScope } from './forward';
 import { FileModel } from './model';
 import { isSuppressed, suppressions } from './noqa';
 import { nodeRange, SourceFile, treeErrorCount, type Node } from './parser';
@@ -28,10 +29,13 @@ export class Analyzer {
 
   constructor(private readonly rules: readonly Rule[] = allRules) {}
 
-  /** Every finding of the enabled rules, with noqa comments applied, in document order. */
-  analyze(file: SourceFile, selection: RuleSelection): Finding[] {
+  /**
+   * Every finding of the enabled rules, with noqa comments applied, in document order. `workspace` resolves names
+   * imported from other files of the workspace (server/engine/workspace.ts).
+   */
+  analyze(file: SourceFile, selection: RuleSelection, workspace: WorkspaceScope | null = null): Finding[] {
     if (!mayHaveFindings(file.text, selection, this.rules)) return [];
-    const raw = this.rawFindings(file);
+    const raw = this.rawFindings(file, workspace);
     const suppressed = suppressions(file);
     const out: Finding[] = [];
     for (const f of raw) {
@@ -47,11 +51,11 @@ export class Analyzer {
    * bracket, say) makes tree-sitter swallow the statements after it, the damaged statements are blanked out and
    * the rest is parsed again, so the intact code keeps its findings; the damaged part keeps those of the first parse.
    */
-  rawFindings(file: SourceFile): Finding[] {
+  rawFindings(file: SourceFile, workspace: WorkspaceScope | null = null): Finding[] {
     const next = new Map<string, CachedStatement>();
     try {
       let damaged = file.tree.rootNode.hasError ? damagedLines(file) : [];
-      if (damaged.length === 0) return this.statementFindings(file, next);
+      if (damaged.length === 0) return this.statementFindings(file, next, workspace);
       let recovered = new SourceFile(blankLines(file, damaged));
       // Blanking one broken statement can expose the next broken one; a few rounds cover real files.
       for (let round = 0; round < 8 && recovered.tree.rootNode.hasError; round++) {
@@ -63,8 +67,8 @@ export class Analyzer {
       }
       try {
         const inDamage = (f: Finding) => damaged.some(([a, b]) => f.range.start.line >= a && f.range.start.line < b);
-        const outside = this.statementFindings(recovered, next).filter((f) => !inDamage(f));
-        const inside = this.statementFindings(file, next).filter(inDamage);
+        const outside = this.statementFindings(recovered, next, workspace).filter((f) => !inDamage(f));
+        const inside = this.statementFindings(file, next, workspace).filter(inDamage);
         return [...outside, ...inside].sort(byPosition);
       } finally {
         recovered.dispose();
@@ -74,8 +78,8 @@ export class Analyzer {
     }
   }
 
-  private statementFindings(file: SourceFile, next: Map<string, CachedStatement>): Finding[] {
-    const model = new FileModel(file);
+  private statementFindings(file: SourceFile, next: Map<string, CachedStatement>, workspace: WorkspaceScope | null): Finding[] {
+    const model = new FileModel(file, workspace);
     // Cached findings hold only while the file-level facts they were computed under hold.
     const context = contextSignature(model);
     if (context !== this.contextSignature) {
@@ -154,6 +158,8 @@ function contextSignature(model: FileModel): string {
   for (const fn of model.functions.values()) parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
   // Hand-written regularizers read the file's random-mask helpers and the calls that set their rescale switches.
   parts.push(regularizerContext(model));
+  // What the file imports from other workspace files: a dependency's edit changes its dependents' findings.
+  if (model.workspace) parts.push(model.workspace.signature(model.imports));
   return parts.join('|');
 }
 
@@ -292,7 +298,7 @@ export interface FixResult {
  * Applies fixes until none is left (at most 10 passes, as ESLint does): overlapping fixes wait for the next pass,
  * and a fix that would add a syntax error is dropped. Only safe fixes unless `unsafe` is set.
  */
-export function fixText(text: string, selection: RuleSelection, options: { unsafe?: boolean; only?: (f: Finding) => boolean } = {}): FixResult {
+export function fixText(text: string, selection: RuleSelection, options: { unsafe?: boolean; only?: (f: Finding) => boolean; workspace?: WorkspaceScope | null } = {}): FixResult {
   const applied = new Map<string, number>();
   const analyzer = new Analyzer();
   const rejected = new Set<string>();
@@ -302,9 +308,9 @@ export function fixText(text: string, selection: RuleSelection, options: { unsaf
     try {
       const baseline = syntaxErrorCount(file);
       const fixable = analyzer
-        .analyze(file, selection)
+        .analyze(file, selection, options.workspace)
         .filter((f) => f.fix && (options.unsafe || f.fix.applicability === 'safe') && (options.only?.(f) ?? true) && !rejected.has(fixKey(f)));
-      if (fixable.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection) };
+      if (fixable.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
       const chosen: Finding[] = [];
       const edits: TextEdit[] = [];
       for (const f of fixable) {
@@ -320,7 +326,7 @@ export function fixText(text: string, selection: RuleSelection, options: { unsaf
         chosen.push(f);
         edits.push(...f.fix!.edits);
       }
-      if (chosen.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection) };
+      if (chosen.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
       current = applyEdits(file, edits)!;
       for (const f of chosen) applied.set(f.code, (applied.get(f.code) ?? 0) + 1);
     } finally {
@@ -329,7 +335,7 @@ export function fixText(text: string, selection: RuleSelection, options: { unsaf
   }
   const file = new SourceFile(current);
   try {
-    return { text: current, applied, remaining: analyzer.analyze(file, selection) };
+    return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
   } finally {
     file.dispose();
   }
@@ -351,11 +357,11 @@ export function mayHaveFindings(text: string, selection: RuleSelection, rules: r
 }
 
 /** Lints one text with fresh state; for the CLI and tests. */
-export function lintText(text: string, selection: RuleSelection = new RuleSelection({})): Finding[] {
+export function lintText(text: string, selection: RuleSelection = new RuleSelection({}), workspace: WorkspaceScope | null = null): Finding[] {
   if (!mayHaveFindings(text, selection)) return [];
   const file = new SourceFile(text);
   try {
-    return new Analyzer().analyze(file, selection);
+    return new Analyzer().analyze(file, selection, workspace);
   } finally {
     file.dispose();
   }

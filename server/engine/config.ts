@@ -11,6 +11,11 @@ export interface RuleSettings {
   /** Glob (relative to the pyproject's folder, or a file name) → codes ignored in matching files. */
   perFileIgnores?: Record<string, string[]>;
   severity?: Record<string, Severity>;
+  /**
+   * Globs of files and folders the workspace index and `reglens check DIR` skip, relative to the pyproject's
+   * folder (or the workspace folder); a glob without `/` matches a file or folder name at any depth.
+   */
+  exclude?: string[];
 }
 
 export type ConfigurationPreference = 'editorFirst' | 'filesystemFirst' | 'editorOnly';
@@ -105,8 +110,13 @@ export function validateSettings(raw: unknown, where: string): { settings: RuleS
         settings.severity = table;
         break;
       }
+      case 'exclude': {
+        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.trim() !== '')) return { settings: {}, error: `${where}.exclude must be a list of glob patterns such as "build" or "legacy/**", not ${JSON.stringify(value)}` };
+        settings.exclude = value.map((v: string) => v.trim());
+        break;
+      }
       default:
-        return { settings: {}, error: `${where} has an unknown key "${key}" (expected select, ignore, per-file-ignores, severity)` };
+        return { settings: {}, error: `${where} has an unknown key "${key}" (expected select, ignore, per-file-ignores, severity, exclude)` };
     }
   }
   return { settings };
@@ -130,7 +140,7 @@ export function combineSettings(editor: RuleSettings, filesystem: RuleSettings, 
   if (preference === 'editorOnly') return editor;
   const [first, second] = preference === 'editorFirst' ? [editor, filesystem] : [filesystem, editor];
   const pick = <K extends keyof RuleSettings>(k: K): RuleSettings[K] => (isSet(first[k]) ? first[k] : second[k]);
-  return { select: pick('select'), ignore: pick('ignore'), perFileIgnores: pick('perFileIgnores'), severity: pick('severity') };
+  return { select: pick('select'), ignore: pick('ignore'), perFileIgnores: pick('perFileIgnores'), severity: pick('severity'), exclude: pick('exclude') };
 }
 
 function isSet(v: unknown): boolean {
@@ -206,4 +216,23 @@ export function globMatches(glob: string, file: string): boolean {
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${re}$`).test(target);
+}
+
+/**
+ * Whether `exclude` globs exclude a file or folder, given its path relative to the globs' base folder: a glob
+ * with a `/` matches the path (or a folder above it), one without matches any file or folder name on the way.
+ */
+export function isExcluded(relative: string, globs: readonly string[] | undefined): boolean {
+  if (!globs?.length) return false;
+  const parts = relative.split(path.sep).join('/').split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.length === 0 || parts[0] === '..') return false;
+  for (const raw of globs) {
+    const glob = raw.replace(/^\.\//, '').replace(/\/+$/, '');
+    if (!glob.includes('/')) {
+      if (parts.some((p) => globMatches(glob, p))) return true;
+      continue;
+    }
+    for (let i = 1; i <= parts.length; i++) if (globMatches(glob, parts.slice(0, i).join('/'))) return true;
+  }
+  return false;
 }

@@ -1,8 +1,10 @@
 import { MODULE_CONTAINERS, regularizer, type Parameter, type RegularizerKind, type RegularizerSpec } from './catalog';
 import { ELEMENTWISE_FUNCTIONS, ELEMENTWISE_METHODS, libraryLayer, MERGE_FUNCTIONS, SOFTMAX_FUNCTIONS, type LayerRole } from './library';
+import type { ImportTable } from './imports';
 import { firstParameter, type FileModel, type ModuleClass } from './model';
 import type { Node } from './parser';
-import { callArguments, findArgument, numericLiteral, parameterList } from './syntax';
+import { callArguments, findArgument, numericLiteral, parameterList, type ParameterInfo } from './syntax';
+import type { Range } from './types';
 
 /**
  * The data flow of `nn.Module` methods, for the structure rules (RG001, RG002, RG009, RG010). Each method is
@@ -34,7 +36,9 @@ export interface DropStep {
 
 /** The dropout a module's output ends with, seen from where the module is called. */
 export interface InnerDrop {
-  node: Node;
+  /** The dropout in this file; absent when it lives in another file of the workspace (`external`). */
+  node?: Node;
+  external?: ExternalLocation;
   label: string;
   /** The class or function whose code holds it. */
   owner: string;
@@ -133,6 +137,37 @@ export interface ModuleDescription {
   initParameter?: string;
   /** For `ModuleList`s: what their elements are, when the elements are described one by one (`nn.ModuleList([attn, ff])`). */
   elements?: ModuleDescription[];
+}
+
+/** A place in another file of the workspace (the engine keeps no tree of it). */
+export interface ExternalLocation {
+  /** Absolute path. */
+  file: string;
+  range: Range;
+}
+
+/** A constructor or factory parameter of a class or function in another file: what binding arguments needs. */
+export interface ExternalParameter {
+  name: string;
+  keywordOnly: boolean;
+  /** Its default, when that is a number literal. */
+  default?: number;
+}
+
+/**
+ * A class or module factory of another workspace file, as the workspace index keeps it: its summary without
+ * tree nodes, and the parameters needed to read a call of it.
+ */
+export type ExternalDefinition =
+  | { kind: 'class'; name: string; file: string; isModule: boolean; summary?: ModuleSummary; initParameters: ExternalParameter[] }
+  | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] };
+
+/** What the analysis of one file may ask of the rest of the workspace (server/engine/workspace.ts). */
+export interface WorkspaceScope {
+  /** The definition an imported name (`.layers.Attention`, `mypkg.Block`, as `ImportTable` spells it) refers to. */
+  definition(importedName: string): ExternalDefinition | null;
+  /** A text that changes whenever a definition this file imports changes, for the analyzer's cache keys. */
+  signature(imports: ImportTable): string;
 }
 
 /** A module class of the file seen from outside: what `forward` returns. */
@@ -277,7 +312,7 @@ export class ForwardAnalysis {
     else if (returns.every((v) => !v.drop)) output = 'unregularized';
     else output = 'unknown';
     const drop = returns[0].drop;
-    const lastDrop = output === 'regularized' && drop ? { node: drop.inner?.node ?? drop.call, label: drop.inner?.label ?? drop.label, rate: drop.rate, owner: drop.inner?.owner ?? cls.name, kind: dropKind(drop) } : undefined;
+    const lastDrop = output === 'regularized' && drop ? { node: drop.inner ? drop.inner.node : drop.call, external: drop.inner?.external, label: drop.inner?.label ?? drop.label, rate: drop.rate, owner: drop.inner?.owner ?? cls.name, kind: dropKind(drop) } : undefined;
     return { role, output, lastDrop, preservesInput, passthrough, outputDropout: lastDrop ? this.rateParameter(cls, lastDrop.rate) : undefined };
   }
 
@@ -412,35 +447,52 @@ export class ForwardAnalysis {
     }
     if (callee?.type === 'identifier' && qualified === null) {
       const local = model.classes.get(callee.text);
-      if (local?.isModule) return this.describeConstruction(local, value, owner, depth);
+      if (local?.isModule) {
+        const init = methodOf(model, local, '__init__');
+        return this.describeConstruction(this.summary(local), init ? externalParameters(parameterList(init).slice(1)) : [], value, owner, depth);
+      }
       const fn = model.functions.get(callee.text);
       if (fn) {
-        // lucidrains' `def FeedForward(dim, mult, dropout): return nn.Sequential(…, nn.Dropout(dropout))`.
-        const returned = singleReturn(fn.node);
-        if (returned) {
-          const inner = this.describeModule(returned, null, depth + 1);
-          let lastDrop = inner.lastDrop && { ...inner.lastDrop, owner: fn.name };
-          // The rate is the function's parameter: read it from this call when it is passed.
-          const params = parameterList(fn.node);
-          const index = lastDrop?.rate ? params.findIndex((p) => p.name === lastDrop!.rate!.text) : -1;
-          if (lastDrop && index >= 0) {
-            const arg = findArgument(value, { name: params[index].name, position: params[index].keywordOnly ? -1 : index });
-            const fallback = numericLiteral(params[index].default);
-            if (typeof arg === 'object') lastDrop = { ...lastDrop, rate: rateOf(model, owner, arg.node) };
-            else if (arg === 'absent' && fallback !== undefined) lastDrop = { ...lastDrop, rate: { text: String(fallback), value: fallback } };
-          }
-          return { ...inner, lastDrop, role: inner.role ?? roleFromName(fn.name) };
-        }
+        const made = this.factoryDescription(fn.name, fn.node);
+        if (made) return this.describeFactoryCall(made, externalParameters(parameterList(fn.node)), value, owner);
       }
     }
+    // A class or factory of another workspace file (`from .layers import Attention`), summarized by the workspace index.
+    const external = qualified !== null ? model.workspace?.definition(qualified) : null;
+    if (external?.kind === 'class' && external.isModule && external.summary) return this.describeConstruction(external.summary, external.initParameters, value, owner, depth);
+    if (external?.kind === 'function') return this.describeFactoryCall(external.description, external.parameters, value, owner);
     return UNKNOWN;
   }
 
-  private describeConstruction(local: ModuleClass, call: Node, owner: ModuleClass | null, depth: number): ModuleDescription {
-    const summary = this.summary(local);
+  /**
+   * What a module factory of this file returns (lucidrains' `def FeedForward(dim, mult, dropout): return
+   * nn.Sequential(…, nn.Dropout(dropout))`), with its rate still the function's parameter; undefined when it
+   * does not return one expression.
+   */
+  factoryDescription(name: string, fn: Node): ModuleDescription | undefined {
+    const returned = singleReturn(fn);
+    if (!returned) return undefined;
+    const inner = this.describeModule(returned, null, 1);
+    return { ...inner, lastDrop: inner.lastDrop && { ...inner.lastDrop, owner: name }, role: inner.role ?? roleFromName(name) };
+  }
+
+  /** A call of a module factory: the rate of the dropout it ends with is read from this call when it is passed. */
+  private describeFactoryCall(made: ModuleDescription, params: ExternalParameter[], value: Node, owner: ModuleClass | null): ModuleDescription {
+    let lastDrop = made.lastDrop;
+    const index = lastDrop?.rate ? params.findIndex((p) => p.name === lastDrop!.rate!.text) : -1;
+    if (lastDrop && index >= 0) {
+      const arg = findArgument(value, { name: params[index].name, position: params[index].keywordOnly ? -1 : index });
+      const fallback = params[index].default;
+      if (typeof arg === 'object') lastDrop = { ...lastDrop, rate: rateOf(this.model, owner, arg.node) };
+      else if (arg === 'absent' && fallback !== undefined) lastDrop = { ...lastDrop, rate: { text: String(fallback), value: fallback } };
+    }
+    return { ...made, lastDrop };
+  }
+
+  /** `initParameters`: the constructor's parameters after `self`. */
+  private describeConstruction(summary: ModuleSummary, initParameters: ExternalParameter[], call: Node, owner: ModuleClass | null, depth: number): ModuleDescription {
     if (summary.passthrough) {
-      const init = methodOf(this.model, local, '__init__');
-      const params = init ? parameterList(init).slice(1) : [];
+      const params = initParameters;
       const index = params.findIndex((p) => p.name === summary.passthrough);
       const arg = index < 0 ? 'absent' : findArgument(call, { name: summary.passthrough, position: params[index].keywordOnly ? -1 : index });
       if (typeof arg === 'object') {
@@ -464,6 +516,12 @@ export class ForwardAnalysis {
   }
 }
 
+function sameInnerDrop(a: InnerDrop, b: InnerDrop): boolean {
+  if (a.node && b.node) return a.node.id === b.node.id;
+  if (a.external && b.external) return a.external.file === b.external.file && a.external.range.start.line === b.external.range.start.line && a.external.range.start.character === b.external.range.start.character;
+  return false;
+}
+
 function sequenceOf(elements: ModuleDescription[]): ModuleDescription {
   // The last element that is not element-wise decides what the output went through last.
   let i = elements.length - 1;
@@ -481,6 +539,14 @@ export function methodOf(model: FileModel, cls: ModuleClass, name: string): Node
     if (m) return m;
   }
   return undefined;
+}
+
+/** Parameters as the workspace index keeps them: names, keyword-only, number defaults. */
+export function externalParameters(params: readonly ParameterInfo[]): ExternalParameter[] {
+  return params.map((p) => {
+    const value = numericLiteral(p.default);
+    return value === undefined ? { name: p.name, keywordOnly: p.keywordOnly } : { name: p.name, keywordOnly: p.keywordOnly, default: value };
+  });
 }
 
 function singleReturn(fn: Node): Node | null {
@@ -873,7 +939,7 @@ class MethodEvaluator {
 
   private dropped(input: FlowValue, step: DropStep): FlowValue {
     // Drop path after dropout (timm's `proj_drop` + `drop_path`) is two different regularizers, not one twice.
-    if (input.drop && isDropout(dropKind(input.drop)) && isDropout(dropKind(step)) && input.drop.call.id !== step.call.id && !(input.drop.inner && step.inner && input.drop.inner.node.id === step.inner.node.id)) {
+    if (input.drop && isDropout(dropKind(input.drop)) && isDropout(dropKind(step)) && input.drop.call.id !== step.call.id && !(input.drop.inner && step.inner && sameInnerDrop(input.drop.inner, step.inner))) {
       this.flow.doubles.push({ outer: step, inner: input.drop });
     }
     for (const f of input.fusions ?? []) f.covered = true;
@@ -990,7 +1056,7 @@ class MethodEvaluator {
     }
     const role = d.role === 'attention' || d.role === 'feedforward' ? d.role : d.role === undefined && d.output !== 'unknown' ? roleFromName(attribute || bound.label) : undefined;
     if (d.output === 'regularized' && d.lastDrop) {
-      const step: DropStep = { call: node, label: bound.label, rate: d.lastDrop.rate, inner: { node: d.lastDrop.node, label: d.lastDrop.label, owner: d.lastDrop.owner, kind: d.lastDrop.kind } };
+      const step: DropStep = { call: node, label: bound.label, rate: d.lastDrop.rate, inner: { node: d.lastDrop.node, external: d.lastDrop.external, label: d.lastDrop.label, owner: d.lastDrop.owner, kind: d.lastDrop.kind } };
       return { parts: base.parts, fusions: base.fusions, drop: step };
     }
     if (role && d.output === 'unregularized') {

@@ -9,6 +9,8 @@ export class ImportTable {
   private readonly bindings = new Map<string, string | null>();
   /** Modules imported with `from m import *`, searched for names that are bound nowhere else. */
   private readonly starModules: string[] = [];
+  /** `from .layers import *`: the workspace index follows these (a package's `__init__.py` re-exports this way). */
+  private readonly relativeStarModules: string[] = [];
 
   static fromModule(root: Node): ImportTable {
     const table = new ImportTable();
@@ -21,6 +23,16 @@ export class ImportTable {
     const parts: string[] = [];
     for (const [k, v] of this.bindings) parts.push(`${k}=${v ?? ''}`);
     return parts.join(';') + '|' + this.starModules.join(',');
+  }
+
+  /** Every module-level name bound by an import or assignment to an imported name, with its qualified target. */
+  *importedNames(): IterableIterator<[string, string]> {
+    for (const [k, v] of this.bindings) if (v !== null) yield [k, v];
+  }
+
+  /** Modules of `from m import *`, relative ones (`.layers`) included. */
+  starImports(): string[] {
+    return [...this.starModules, ...this.relativeStarModules];
   }
 
   bind(name: string, qualified: string | null): void {
@@ -125,16 +137,20 @@ export class ImportTable {
     // Relative imports (`from .layers import DropPath`) are the user's own code, never a library's.
     const module = moduleNode.text.replace(/\s+/g, '');
     for (const child of stmt.namedChildren) {
-      if (child?.type === 'wildcard_import' && !module.startsWith('.')) this.starModules.push(canonicalName(module));
+      if (child?.type !== 'wildcard_import') continue;
+      if (module.startsWith('.')) this.relativeStarModules.push(module);
+      else this.starModules.push(canonicalName(module));
     }
+    // `from . import layers` names `.layers`, `from .. import x` names `..x`: the dots alone are the level.
+    const prefix = module.endsWith('.') ? module : `${module}.`;
     for (const child of stmt.childrenForFieldName('name')) {
       if (!child) continue;
       if (child.type === 'dotted_name') {
-        this.bind(child.text, `${module}.${child.text}`);
+        this.bind(child.text, `${prefix}${child.text}`);
       } else if (child.type === 'aliased_import') {
         const name = child.childForFieldName('name');
         const alias = child.childForFieldName('alias');
-        if (name && alias) this.bind(alias.text, `${module}.${name.text}`);
+        if (name && alias) this.bind(alias.text, `${prefix}${name.text}`);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
-import { ForwardAnalysis } from './forward';
+import { ForwardAnalysis, type WorkspaceScope } from './forward';
 import { ImportTable } from './imports';
 import type { Node, SourceFile } from './parser';
 import { numericLiteral, parameterList, walk } from './syntax';
@@ -56,7 +56,14 @@ export class FileModel {
   readonly classes = new Map<string, ModuleClass>();
   readonly functions = new Map<string, FunctionSignature>();
 
-  constructor(readonly file: SourceFile) {
+  /**
+   * `workspace`: the other files of the workspace, when the file is analysed as part of one; without it, names
+   * imported from other files are unknown.
+   */
+  constructor(
+    readonly file: SourceFile,
+    readonly workspace: WorkspaceScope | null = null,
+  ) {
     const root = file.tree.rootNode;
     this.imports = ImportTable.fromModule(root);
     const classNodes: Node[] = [];
@@ -99,6 +106,9 @@ export class FileModel {
         }
         if (text === 'object' || text === 'ABC' || qualified === 'abc.ABC') continue;
         allKnown = false;
+        // A base class of another workspace file that is a module: this class is one too, with methods of its own unseen.
+        const external = qualified !== null ? workspace?.definition(qualified) : null;
+        if (external?.kind === 'class' && external.isModule) module = true;
       }
       isModule.set(name, module);
       closed.set(name, allKnown);

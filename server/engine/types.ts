@@ -28,6 +28,8 @@ export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
 export interface RelatedLocation {
   range: Range;
+  /** Absolute path of another file the location is in; absent: the finding's own file. */
+  file?: string;
   message: string;
 }
 

@@ -32,7 +32,7 @@ export interface DocumentConfig {
 
 const PREFERENCES: readonly ConfigurationPreference[] = ['editorFirst', 'filesystemFirst', 'editorOnly'];
 /** Keys of the `reglens` section that are rule settings, in the spelling validateSettings expects. */
-const RULE_KEYS = ['select', 'ignore', 'severity', 'perFileIgnores'] as const;
+const RULE_KEYS = ['select', 'ignore', 'severity', 'perFileIgnores', 'exclude'] as const;
 
 /** Validates the raw `reglens` section (from workspace/configuration, initializationOptions or didChangeConfiguration). */
 export function readEditorSettings(raw: unknown): EditorSettings {

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic } from 'vscode-languageserver/node';
 import { ruleDocsUrl } from '../engine/project';
 import type { Finding, Range, Severity } from '../engine/types';
@@ -31,7 +32,7 @@ export function toDiagnostic(uri: string, finding: Finding, version: number, ind
     data: { version, index } satisfies DiagnosticData,
   };
   if (finding.tags.includes('unnecessary')) diagnostic.tags = [DiagnosticTag.Unnecessary];
-  if (finding.related.length > 0) diagnostic.relatedInformation = finding.related.map((r) => ({ location: { uri, range: r.range }, message: r.message }));
+  if (finding.related.length > 0) diagnostic.relatedInformation = finding.related.map((r) => ({ location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: r.range }, message: r.message }));
   return diagnostic;
 }
 

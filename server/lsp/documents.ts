@@ -24,6 +24,9 @@ export class OpenDocument {
   /** Bumped on every configuration resolution, so that a late answer to an older pull is dropped. */
   configGeneration = 0;
 
+  /** Modules of the workspace the last analysis consulted: a change to one of them re-analyses this document. */
+  consulted: ReadonlySet<string> | undefined;
+
   /** Findings of the text at `analyzedVersion`; `undefined` version means never analysed. */
   findings: Finding[] = [];
   analyzedVersion: number | undefined;

@@ -4,6 +4,7 @@ import {
   CodeActionKind,
   DidChangeWatchedFilesNotification,
   MessageType,
+  WatchKind,
   ShowMessageNotification,
   TextDocumentSyncKind,
   type CancellationToken,
@@ -22,16 +23,18 @@ import {
   type HoverParams,
   type InitializeParams,
   type InitializeResult,
+  type WorkspaceFolder,
 } from 'vscode-languageserver/node';
 import { MAX_FILE_BYTES } from '../engine/analyze';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
 import { FIX_ALL_KIND, fixAllAction, kindRequested, quickFixes } from './codeActions';
-import { PyprojectCache, readEditorSettings, resolveDocumentConfig } from './configuration';
+import { documentPath, PyprojectCache, readEditorSettings, resolveDocumentConfig, type EditorSettings } from './configuration';
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
 import { ProfilingService, SERVER_COMMANDS } from './profiling';
+import { CHECK_WORKSPACE_COMMAND, WorkspaceService, type WorkspaceFolderPath } from './workspace';
 
 export interface ServerOptions {
   /** Set when the tree-sitter runtime or grammar failed to load: the server then answers but analyses nothing. */
@@ -84,11 +87,33 @@ export class ReglensServer {
     },
   };
 
+  /** The workspace index, file-watch updates and "Check workspace" (server/lsp/workspace.ts). */
+  private readonly workspace: WorkspaceService;
+  private workspaceFolders: WorkspaceFolderPath[] = [];
+  private workspaceFolderEvents = false;
+
   constructor(
     private readonly connection: Connection,
     private readonly options: ServerOptions,
   ) {
     this.profiling = new ProfilingService(connection, this.profilingHooks);
+    this.workspace = new WorkspaceService(connection, {
+      // A document too large to analyse is not indexed from the editor (the index reads the disk's copy, which has a size check).
+      openText: (file) => {
+        const doc = this.openDocumentAt(file);
+        return doc && !doc.tooLarge ? doc.text : null;
+      },
+      isOpen: (uri) => this.docs.has(uri),
+      reanalyse: (modules) => {
+        for (const doc of this.docs.values()) {
+          if (modules.has('*') || [...modules].some((m) => doc.consulted?.has(m))) this.schedule(doc);
+        }
+      },
+      settings: (scopeUri) => this.editorSettingsFor(scopeUri),
+      pyprojects: () => this.pyprojects,
+      workDoneProgress: () => this.profilingHooks.workDoneProgress,
+      logError: (what, e) => this.logError(what, e),
+    });
   }
 
   register(): void {
@@ -110,7 +135,11 @@ export class ReglensServer {
     c.onCodeAction(this.request('codeAction', [] as CodeAction[], (p: CodeActionParams, token) => this.codeAction(p, token)));
     c.onHover(this.request('hover', null as Hover | null, (p: HoverParams, token) => this.hover(p, token)));
     c.onCodeLens(this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.profiling.codeLenses(p.textDocument.uri)));
-    c.onExecuteCommand(this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) => this.profiling.executeCommand(p.command, p.arguments ?? [], token)));
+    c.onExecuteCommand(
+      this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) =>
+        p.command === CHECK_WORKSPACE_COMMAND ? this.workspace.checkWorkspace(token) : this.profiling.executeCommand(p.command, p.arguments ?? [], token),
+      ),
+    );
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------------
@@ -126,13 +155,16 @@ export class ReglensServer {
     this.watchedFilesDynamic = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     this.profilingHooks.codeLensRefresh = caps.workspace?.codeLens?.refreshSupport === true;
     this.profilingHooks.workDoneProgress = caps.window?.workDoneProgress === true;
+    this.workspaceFolderEvents = caps.workspace?.workspaceFolders === true;
+    this.workspaceFolders = folderPaths(params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : []));
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: false },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
-        executeCommandProvider: { commands: SERVER_COMMANDS },
+        executeCommandProvider: { commands: [...SERVER_COMMANDS, CHECK_WORKSPACE_COMMAND] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'reglens', version: VERSION },
     };
@@ -141,13 +173,25 @@ export class ReglensServer {
   private initialized(): void {
     this.connection.console.info(`Reglens ${VERSION} started (${this.trusted ? 'trusted workspace' : 'untrusted workspace: pyproject.toml is not read'}; settings ${this.pullConfiguration ? 'pulled' : 'pushed'}).`);
     if (this.options.parserError) this.showMessage(MessageType.Error, `Reglens cannot analyse Python: ${this.options.parserError}`);
-    if (this.watchedFilesDynamic && this.trusted) {
-      this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/pyproject.toml' }] }).catch((e) => this.logError('registering for pyproject.toml changes', e));
+    if (this.watchedFilesDynamic) {
+      // Python files keep the workspace index current; a deleted folder is one event for the folder itself.
+      const watchers = [{ globPattern: '**/*.py' }, { globPattern: '**/*', kind: WatchKind.Delete }];
+      if (this.trusted) watchers.unshift({ globPattern: '**/pyproject.toml' });
+      this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers }).catch((e) => this.logError('registering for file changes', e));
     }
+    if (this.workspaceFolderEvents) {
+      this.connection.workspace.onDidChangeWorkspaceFolders((event) => {
+        const removed = new Set(event.removed.map((f) => f.uri));
+        this.workspaceFolders = [...this.workspaceFolders.filter((f) => !removed.has(f.uri)), ...folderPaths(event.added)];
+        this.workspace.setFolders(this.workspaceFolders);
+      });
+    }
+    this.workspace.setFolders(this.workspaceFolders);
   }
 
   private shutdown(): void {
     this.profiling.dispose();
+    this.workspace.dispose();
     for (const doc of this.docs.values()) doc.dispose();
     this.docs.clear();
   }
@@ -160,6 +204,7 @@ export class ReglensServer {
     const doc = new OpenDocument(uri, languageId, version);
     this.docs.set(uri, doc);
     this.load(doc, () => doc.open(text));
+    this.workspace.documentOpened(uri);
     void this.configure(doc, true);
   }
 
@@ -176,6 +221,7 @@ export class ReglensServer {
     if (params.textDocument.version !== null && params.textDocument.version !== undefined) doc.version = params.textDocument.version;
     this.load(doc, () => doc.reparse());
     this.schedule(doc);
+    this.workspace.documentEdited(doc.uri);
   }
 
   private didClose(params: DidCloseTextDocumentParams): void {
@@ -185,7 +231,8 @@ export class ReglensServer {
       doc.dispose();
       this.docs.delete(uri);
     }
-    void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    // After "Check workspace" the file keeps its findings on disk; otherwise closing clears them.
+    if (!this.workspace.documentClosed(uri)) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
 
   /** Runs a text operation; if tree-sitter throws, the document carries on as plain text (and is not analysed). */
@@ -245,7 +292,10 @@ export class ReglensServer {
       if (doc.tooLarge) this.reportTooLarge(doc);
       else if (doc.sourceFile) {
         try {
-          findings = doc.analyzer.analyze(doc.sourceFile, config.selection);
+          // Classes imported from other files of the workspace resolve through the index.
+          const scope = this.workspace.scopeFor(doc.uri);
+          findings = doc.analyzer.analyze(doc.sourceFile, config.selection, scope);
+          doc.consulted = scope.consulted;
         } catch (e) {
           this.logError(`analysing ${doc.uri}`, e);
         }
@@ -318,12 +368,33 @@ export class ReglensServer {
   private didChangeConfiguration(params: DidChangeConfigurationParams): void {
     if (!this.pullConfiguration && params.settings !== null && params.settings !== undefined) this.pushedSettings = sectionOf(params.settings);
     void this.reconfigureAll(true);
+    // `reglens.exclude` may have changed what the index holds.
+    this.workspace.rebuild();
   }
 
   private didChangeWatchedFiles(params: DidChangeWatchedFilesParams): void {
+    this.workspace.filesChanged(params.changes);
     if (!params.changes.some((c) => /(^|[/\\])pyproject\.toml$/i.test(decodeURIComponent(c.uri)))) return;
     this.pyprojects.clear();
     void this.reconfigureAll(false);
+    this.workspace.rebuild();
+  }
+
+  /** The open document of a file path, if there is one. */
+  private openDocumentAt(file: string): OpenDocument | undefined {
+    for (const doc of this.docs.values()) if (documentPath(doc.uri) === file) return doc;
+    return undefined;
+  }
+
+  /** The validated `reglens` settings for a folder or file: pulled when the client answers, else pushed. */
+  private async editorSettingsFor(scopeUri: string): Promise<EditorSettings> {
+    if (!this.pullConfiguration) return readEditorSettings(this.pushedSettings);
+    try {
+      return readEditorSettings(await this.connection.workspace.getConfiguration({ scopeUri, section: 'reglens' }));
+    } catch (e) {
+      this.logError(`reading the reglens settings for ${scopeUri}`, e);
+      return readEditorSettings(undefined);
+    }
   }
 
   // ---- requests --------------------------------------------------------------------------------------------------
@@ -419,6 +490,15 @@ export class ReglensServer {
 function sectionOf(settings: unknown): unknown {
   if (settings && typeof settings === 'object' && !Array.isArray(settings) && 'reglens' in settings) return (settings as { reglens: unknown }).reglens;
   return settings;
+}
+
+function folderPaths(folders: readonly WorkspaceFolder[]): WorkspaceFolderPath[] {
+  const out: WorkspaceFolderPath[] = [];
+  for (const f of folders) {
+    const p = documentPath(f.uri);
+    if (p) out.push({ uri: f.uri, path: p });
+  }
+  return out;
 }
 
 function displayName(uri: string): string {

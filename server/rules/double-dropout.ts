@@ -65,9 +65,12 @@ export const doubleDropout: Rule = {
 
 function report(context: RuleContext, cls: ModuleClass, d: DoubleDropout): void {
   const effective = compoundRate(d.inner.rate, d.outer.rate);
+  const message = `first dropout: \`${d.inner.inner?.label ?? d.inner.label}\``;
+  // The sublayer may live in another file of the workspace: then the first dropout is shown there.
+  const external = d.inner.inner && !d.inner.inner.node ? d.inner.inner.external : undefined;
   const innerNode = d.inner.inner?.node ?? d.inner.call;
-  const line = innerNode.startPosition.row + 1;
-  const related = [{ range: context.edit(innerNode, '').range, message: `first dropout: \`${d.inner.inner?.label ?? d.inner.label}\`` }];
+  const line = external ? external.range.start.line + 1 : innerNode.startPosition.row + 1;
+  const related = [external ? { range: external.range, file: external.file, message } : { range: context.edit(innerNode, '').range, message }];
   const fix = removeOuter(context, cls, d);
   if (d.inner.inner) {
     context.report({ node: d.outer.call, messageId: 'sublayer', data: { outer: d.outer.label, sublayer: d.inner.label, inner: d.inner.inner.label, owner: d.inner.inner.owner, line, effective }, related, fix });

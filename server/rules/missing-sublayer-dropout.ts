@@ -183,15 +183,16 @@ function constructorFindings(context: RuleContext, cls: ModuleClass): Set<string
     if (layer?.outputDropout && (layer.role === 'attention' || layer.role === 'feedforward')) {
       param = layer.outputDropout;
       role = layer.role;
-    } else if (fn.type === 'identifier' && qualified === null) {
-      const local = model.classes.get(fn.text);
-      if (local?.isModule) {
-        const summary = model.forward.summary(local);
-        const r = summary.role === 'attention' || summary.role === 'feedforward' ? summary.role : roleFromName(local.name);
-        if (summary.outputDropout && r) {
-          param = summary.outputDropout;
-          role = r;
-        }
+    } else {
+      // A class of this file, or of another workspace file (`from .attention import Attention`).
+      const local = fn.type === 'identifier' && qualified === null ? model.classes.get(fn.text) : undefined;
+      const external = qualified !== null ? model.workspace?.definition(qualified) : null;
+      const summary = local?.isModule ? model.forward.summary(local) : external?.kind === 'class' && external.isModule ? external.summary : undefined;
+      const name = local?.name ?? external?.name ?? '';
+      const r = summary?.role === 'attention' || summary?.role === 'feedforward' ? summary.role : roleFromName(name);
+      if (summary?.outputDropout && r) {
+        param = summary.outputDropout;
+        role = r;
       }
     }
     if (param && role && findArgument(n, param) === 'absent') candidates.push({ call: n, callee: fn.text, role, param });

@@ -49,7 +49,8 @@ test('the nearest pyproject with [tool.reglens] is found and an invalid one yiel
     ['[tool.reglens]\nignore = "RG006"', 'must be a list'],
     ['[tool.reglens]\nselect = ["E501"]', 'not a rule code'],
     ['[tool.reglens]\nseverity = { RG006 = "fatal" }', 'must be "error"'],
-    ['[tool.reglens]\nexclude = []', 'unknown key "exclude"'],
+    ['[tool.reglens]\nexcludes = []', 'unknown key "excludes"'],
+    ['[tool.reglens]\nexclude = [3]', 'list of glob patterns'],
   ]) {
     fs.writeFileSync(path.join(dir, 'pyproject.toml'), text);
     const loaded = loadPyproject(path.join(dir, 'pyproject.toml'));

@@ -15,6 +15,7 @@ import {
   DidChangeWatchedFilesNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  ExecuteCommandRequest,
   ExitNotification,
   FileChangeType,
   HoverRequest,
@@ -26,12 +27,14 @@ import {
   ShowMessageNotification,
   ShutdownRequest,
   StreamMessageReader,
+  WorkDoneProgressCreateRequest,
   StreamMessageWriter,
   type ClientCapabilities,
   type CodeAction,
   type Command,
   type ConfigurationItem,
   type Diagnostic,
+  type FileEvent,
   type Hover,
   type InitializeResult,
   type LogMessageParams,
@@ -44,6 +47,7 @@ import {
   type TextDocumentContentChangeEvent,
   type TextEdit,
   type WorkspaceEdit,
+  type WorkspaceFolder,
 } from 'vscode-languageserver-protocol/node';
 
 export const SERVER = path.resolve(__dirname, '..', '..', 'dist', 'server.js');
@@ -74,6 +78,14 @@ export interface StartOptions {
   /** Answers `workspace/configuration` for `section: "reglens"`; may be changed later through `client.settings`. */
   settings?: (scopeUri: string | undefined) => unknown;
   env?: NodeJS.ProcessEnv;
+  /** The folders of the workspace (absolute paths); none by default. */
+  workspaceFolders?: string[];
+}
+
+/** A `$/progress` value the server sent, with its token. */
+export interface ProgressEvent {
+  token: string | number;
+  value: { kind: 'begin' | 'report' | 'end'; title?: string; message?: string; percentage?: number; cancellable?: boolean };
 }
 
 interface Waiter {
@@ -88,6 +100,8 @@ export class TestClient {
   readonly logs: LogMessageParams[] = [];
   readonly registrations: Registration[] = [];
   readonly configurationRequests: ConfigurationItem[] = [];
+  /** Work-done progress the server created and reported, in order. */
+  readonly progress: ProgressEvent[] = [];
   settings: (scopeUri: string | undefined) => unknown;
   initializeResult!: InitializeResult;
   stderr = '';
@@ -125,6 +139,8 @@ export class TestClient {
       this.registrations.push(...p.registrations);
       return null;
     });
+    connection.onRequest(WorkDoneProgressCreateRequest.type, () => null);
+    connection.onNotification('$/progress', (p: ProgressEvent) => this.progress.push(p));
     connection.listen();
   }
 
@@ -138,7 +154,7 @@ export class TestClient {
       rootUri: null,
       capabilities: options.capabilities ?? VSCODE_CAPABILITIES,
       initializationOptions: options.initializationOptions,
-      workspaceFolders: null,
+      workspaceFolders: options.workspaceFolders?.map((f): WorkspaceFolder => ({ uri: pathToFileURL(f).href, name: path.basename(f) })) ?? null,
     });
     const died = client.exited.then((code) => {
       throw new Error(`the server exited with code ${code} before answering initialize:\n${client.stderr}`);
@@ -163,6 +179,15 @@ export class TestClient {
 
   pyprojectChanged(fileUri: string, type: FileChangeType = FileChangeType.Changed): void {
     void this.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: fileUri, type }] });
+  }
+
+  /** File-watch events, as an editor sends them for the watchers the server registered. */
+  filesChanged(changes: FileEvent[]): void {
+    void this.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes });
+  }
+
+  executeCommand(command: string, args: unknown[] = []): Promise<unknown> {
+    return this.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
   }
 
   configurationChanged(settings: unknown = null): void {

@@ -11,7 +11,8 @@ test('initialize declares exactly what the server implements', async () => {
       codeActionProvider: { codeActionKinds: ['quickfix', 'source.fixAll.reglens'], resolveProvider: false },
       hoverProvider: true,
       codeLensProvider: { resolveProvider: false },
-      executeCommandProvider: { commands: ['reglens.profileSite', 'reglens.profileFile', 'reglens.profilerBackends'] },
+      executeCommandProvider: { commands: ['reglens.profileSite', 'reglens.profileFile', 'reglens.profilerBackends', 'reglens.checkWorkspace'] },
+      workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     });
     assert.equal(client.initializeResult.serverInfo?.name, 'reglens');
     assert.match(client.initializeResult.serverInfo?.version ?? '', /^\d+\.\d+\.\d+/);
@@ -20,13 +21,14 @@ test('initialize declares exactly what the server implements', async () => {
   }
 });
 
-test('the server asks to be told about pyproject.toml changes when the client can register dynamically', async () => {
+test('the server asks to be told about pyproject.toml and Python file changes when the client can register dynamically', async () => {
   const client = await TestClient.start();
   try {
     await client.sync();
     const watch = client.registrations.find((r) => r.method === 'workspace/didChangeWatchedFiles');
     assert.ok(watch, `registrations: ${JSON.stringify(client.registrations)}`);
-    assert.deepEqual(watch.registerOptions, { watchers: [{ globPattern: '**/pyproject.toml' }] });
+    // Python files keep the workspace index current; deletions of anything catch deleted folders.
+    assert.deepEqual(watch.registerOptions, { watchers: [{ globPattern: '**/pyproject.toml' }, { globPattern: '**/*.py' }, { globPattern: '**/*', kind: 4 /* Delete */ }] });
   } finally {
     client.dispose();
   }

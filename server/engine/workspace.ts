@@ -1,0 +1,390 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nodeRange, SourceFile, type Node } from './parser';
+import { externalParameters, methodOf, type ExternalDefinition, type InnerDrop, type ModuleDescription, type ModuleSummary, type Rate, type WorkspaceScope } from './forward';
+import { ImportTable } from './imports';
+import { FileModel } from './model';
+import { parameterList } from './syntax';
+
+/**
+ * The workspace index: every Python file of the workspace folders by module name, with what resolving imports
+ * across files needs — its import table (relative imports made absolute), its star imports and the names it
+ * defines — and, computed on first use, the summaries of its module classes and module factories
+ * (`ExternalDefinition`). No trees are kept: a file is parsed to index it and parsed again when a summary of it
+ * is first asked for, and both results hold only names and plain data.
+ *
+ * Invariant: a file's summaries are dropped whenever a module it consulted while computing them changes (or
+ * appears, or goes), so a summary never outlives what it was computed from.
+ */
+
+/** What the index keeps of one file. */
+interface IndexedFile {
+  path: string;
+  module: string;
+  isPackage: boolean;
+  /** Module-level name → absolute qualified name it is bound to by an import. */
+  imports: Map<string, string>;
+  /** Absolute modules of `from m import *`. */
+  stars: string[];
+  /** Classes and functions defined at module level. */
+  defined: Set<string>;
+  /** Summaries, computed on first use; undefined until then. */
+  definitions?: Map<string, ExternalDefinition>;
+  /** Modules consulted while computing `definitions` (those that do not exist included: they may appear). */
+  consulted?: Set<string>;
+}
+
+export interface WorkspaceIndexOptions {
+  /**
+   * Folders module names are relative to: each workspace folder, and its `src/` when there is one. A file
+   * belongs to the deepest root that contains it.
+   */
+  roots: readonly string[];
+  /** The current text of a file (an open editor's or the disk's), or null when it cannot be read. */
+  read(file: string): string | null;
+  /**
+   * Modules that were not added are looked for under the roots (`root/a/b.py`, `root/a/b/__init__.py`) and
+   * added when found: `reglens check FILE…` resolves into the files beside the ones it checks.
+   */
+  findOnDisk?: boolean;
+}
+
+const MAX_REEXPORT_DEPTH = 12;
+
+export class WorkspaceIndex {
+  private readonly files = new Map<string, IndexedFile>();
+  private readonly modules = new Map<string, IndexedFile>();
+  private roots: string[];
+  private readonly computing = new Set<string>();
+
+  constructor(private readonly options: WorkspaceIndexOptions) {
+    this.roots = sortRoots(options.roots);
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  has(file: string): boolean {
+    return this.files.has(path.resolve(file));
+  }
+
+  paths(): string[] {
+    return [...this.files.keys()];
+  }
+
+  setRoots(roots: readonly string[]): void {
+    this.roots = sortRoots(roots);
+  }
+
+  /** The module name of a file under one of the roots (`mypkg.layers`, `mypkg` for its `__init__.py`), or null. */
+  moduleOf(file: string): { module: string; isPackage: boolean } | null {
+    const absolute = path.resolve(file);
+    for (const root of this.roots) {
+      const rel = path.relative(root, absolute);
+      if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      const parts = rel.split(path.sep);
+      const last = parts.pop()!;
+      if (!last.endsWith('.py')) return null;
+      const stem = last.slice(0, -3);
+      const isPackage = stem === '__init__';
+      if (!isPackage) parts.push(stem);
+      if (parts.length === 0 || !parts.every((p) => /^[A-Za-z_][\w]*$/.test(p))) return null;
+      return { module: parts.join('.'), isPackage };
+    }
+    return null;
+  }
+
+  /**
+   * Adds or replaces a file, read with `options.read` (which the summaries read again later, so the two agree).
+   * Returns the modules whose summaries were dropped because of it: open files that consulted one of them must
+   * be analysed again.
+   */
+  update(file: string): Set<string> {
+    const absolute = path.resolve(file);
+    const where = this.moduleOf(absolute);
+    const old = this.files.get(absolute);
+    if (!where) return old ? this.remove(absolute) : new Set();
+    const source = this.options.read(absolute);
+    if (source === null) return old ? this.remove(absolute) : new Set();
+    const entry = mayDefineModules(source, where.isPackage) ? scan(absolute, where.module, where.isPackage, source) : emptyEntry(absolute, where.module, where.isPackage);
+    if (old) this.unlink(old);
+    this.files.set(absolute, entry);
+    // Two files may claim a module (`a.py` and `a/__init__.py`): Python takes the package.
+    const claimed = this.modules.get(entry.module);
+    if (!claimed || claimed === old || entry.isPackage || !claimed.isPackage) this.modules.set(entry.module, entry);
+    return this.invalidate(entry.module);
+  }
+
+  /** Removes a file; returns the modules whose summaries were dropped. */
+  remove(file: string): Set<string> {
+    const absolute = path.resolve(file);
+    const old = this.files.get(absolute);
+    if (!old) return new Set();
+    this.unlink(old);
+    this.files.delete(absolute);
+    return this.invalidate(old.module);
+  }
+
+  /** Removes every file under a folder (a deleted folder sends one event for itself). */
+  removeUnder(folder: string): Set<string> {
+    const prefix = path.resolve(folder) + path.sep;
+    const dropped = new Set<string>();
+    for (const file of [...this.files.keys()]) if (file.startsWith(prefix)) for (const m of this.remove(file)) dropped.add(m);
+    return dropped;
+  }
+
+  /** The resolution view for one file: its relative imports are read against its own module. */
+  scopeFor(file: string | null): IndexScope {
+    const where = file ? this.moduleOf(file) : null;
+    return new IndexScope(this, where?.module ?? null, where?.isPackage ?? false);
+  }
+
+  /** The definition an absolute qualified name (`mypkg.layers.Attention`) refers to, through re-exports. */
+  resolve(qualified: string, consulted: Set<string>, depth = 0): ExternalDefinition | null {
+    if (depth > MAX_REEXPORT_DEPTH) return null;
+    const parts = qualified.split('.');
+    for (let i = parts.length - 1; i >= 1; i--) {
+      const module = parts.slice(0, i).join('.');
+      consulted.add(module);
+      const entry = this.modules.get(module) ?? this.fromDisk(module);
+      if (!entry) continue;
+      return this.lookup(entry, parts.slice(i), consulted, depth);
+    }
+    return null;
+  }
+
+  private lookup(entry: IndexedFile, rest: string[], consulted: Set<string>, depth: number): ExternalDefinition | null {
+    const name = rest[0];
+    if (rest.length === 1 && entry.defined.has(name)) return this.definitionsOf(entry).get(name) ?? null;
+    const target = entry.imports.get(name);
+    if (target !== undefined) return this.resolve([target, ...rest.slice(1)].join('.'), consulted, depth + 1);
+    for (const star of entry.stars) {
+      const found = this.resolve(`${star}.${rest.join('.')}`, consulted, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  private readonly notOnDisk = new Set<string>();
+
+  private fromDisk(module: string): IndexedFile | undefined {
+    if (!this.options.findOnDisk || this.notOnDisk.has(module)) return undefined;
+    this.notOnDisk.add(module);
+    const rel = module.split('.');
+    for (const root of this.roots) {
+      for (const candidate of [path.join(root, ...rel) + '.py', path.join(root, ...rel, '__init__.py')]) {
+        if (!fs.existsSync(candidate)) continue;
+        this.update(candidate);
+        const entry = this.modules.get(module);
+        if (entry) return entry;
+      }
+    }
+    return undefined;
+  }
+
+  private definitionsOf(entry: IndexedFile): Map<string, ExternalDefinition> {
+    if (entry.definitions) return entry.definitions;
+    // A file whose classes, through other files, use its own: summarized without itself (unknown), never forever.
+    if (this.computing.has(entry.path)) return new Map();
+    this.computing.add(entry.path);
+    const scope = new IndexScope(this, entry.module, entry.isPackage);
+    try {
+      entry.definitions = summarize(entry.path, this.options.read(entry.path) ?? '', scope);
+    } finally {
+      this.computing.delete(entry.path);
+    }
+    entry.consulted = scope.consulted;
+    entry.consulted.add(entry.module);
+    return entry.definitions;
+  }
+
+  private unlink(entry: IndexedFile): void {
+    if (this.modules.get(entry.module) !== entry) return;
+    this.modules.delete(entry.module);
+    // The other claimant of the module, if any, takes it back.
+    for (const other of this.files.values()) if (other !== entry && other.module === entry.module) this.modules.set(other.module, other);
+  }
+
+  /** Drops the summaries that consulted the module, and those that consulted theirs, transitively. */
+  private invalidate(module: string): Set<string> {
+    const dropped = new Set<string>([module]);
+    const queue = [module];
+    while (queue.length) {
+      const changed = queue.pop()!;
+      for (const entry of this.files.values()) {
+        if (!entry.consulted?.has(changed)) continue;
+        entry.definitions = undefined;
+        entry.consulted = undefined;
+        if (!dropped.has(entry.module)) {
+          dropped.add(entry.module);
+          queue.push(entry.module);
+        }
+      }
+    }
+    return dropped;
+  }
+}
+
+/** One file's view of the index (server/engine/forward.ts `WorkspaceScope`), recording every module it consults. */
+export class IndexScope implements WorkspaceScope {
+  readonly consulted = new Set<string>();
+  private readonly cache = new Map<string, ExternalDefinition | null>();
+
+  constructor(
+    private readonly index: WorkspaceIndex,
+    /** The file's own module, for relative imports; null outside the roots. */
+    readonly module: string | null,
+    readonly isPackage: boolean,
+  ) {}
+
+  definition(importedName: string): ExternalDefinition | null {
+    let found = this.cache.get(importedName);
+    if (found === undefined) {
+      const absolute = absoluteName(importedName, this.module, this.isPackage);
+      found = absolute === null ? null : this.index.resolve(absolute, this.consulted);
+      this.cache.set(importedName, found);
+    }
+    return found;
+  }
+
+  signature(imports: ImportTable): string {
+    const parts: string[] = [];
+    for (const [local, qualified] of imports.importedNames()) {
+      const found = this.definition(qualified);
+      if (found) parts.push(`${local}=${fingerprint(found)}`);
+    }
+    return parts.join(';');
+  }
+}
+
+const fingerprints = new WeakMap<ExternalDefinition, string>();
+
+function fingerprint(d: ExternalDefinition): string {
+  let f = fingerprints.get(d);
+  if (f === undefined) {
+    f = JSON.stringify(d);
+    fingerprints.set(d, f);
+  }
+  return f;
+}
+
+/**
+ * `.layers.Attention` in module `mypkg.blocks` → `mypkg.layers.Attention`; `..x` one package up. Absolute names
+ * are returned as they are; null when the dots climb above the top package.
+ */
+export function absoluteName(imported: string, module: string | null, isPackage: boolean): string | null {
+  const dots = /^\.*/.exec(imported)![0].length;
+  if (dots === 0) return imported;
+  if (module === null) return null;
+  const packageParts = module.split('.');
+  if (!isPackage) packageParts.pop();
+  const keep = packageParts.length - (dots - 1);
+  if (keep <= 0) return null;
+  const rest = imported.slice(dots);
+  return [...packageParts.slice(0, keep), ...(rest ? [rest] : [])].join('.');
+}
+
+/** The import roots of a workspace folder: the folder, and its `src/` (the src layout) when there is one. */
+export function importRoots(folder: string): string[] {
+  const src = path.join(folder, 'src');
+  try {
+    if (fs.statSync(src).isDirectory()) return [folder, src];
+  } catch {
+    // No src/ folder.
+  }
+  return [folder];
+}
+
+function sortRoots(roots: readonly string[]): string[] {
+  return [...new Set(roots.map((r) => path.resolve(r)))].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * A file that mentions no library, is not a package's `__init__.py` and has no relative import can neither
+ * define a module class nor re-export one the way packages do: it is known by name only, and not parsed.
+ */
+function mayDefineModules(text: string, isPackage: boolean): boolean {
+  return isPackage || /torch|timm|lightning/.test(text) || /^[ \t]*from[ \t]+\./m.test(text);
+}
+
+function emptyEntry(file: string, module: string, isPackage: boolean): IndexedFile {
+  return { path: file, module, isPackage, imports: new Map(), stars: [], defined: new Set() };
+}
+
+/** Parses a file for its imports and the names it defines; the tree is freed before returning. */
+function scan(file: string, module: string, isPackage: boolean, text: string): IndexedFile {
+  const source = new SourceFile(text);
+  try {
+    const root = source.tree.rootNode;
+    const table = ImportTable.fromModule(root);
+    const imports = new Map<string, string>();
+    for (const [local, qualified] of table.importedNames()) {
+      const absolute = absoluteName(qualified, module, isPackage);
+      if (absolute !== null) imports.set(local, absolute);
+    }
+    const stars = table.starImports().map((m) => absoluteName(m, module, isPackage)).filter((m): m is string => m !== null);
+    const defined = new Set<string>();
+    for (const stmt of root.namedChildren) {
+      const def = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+      if (def?.type !== 'class_definition' && def?.type !== 'function_definition') continue;
+      const name = def.childForFieldName('name')?.text;
+      if (name) {
+        defined.add(name);
+        // A name defined after it was imported is the file's own.
+        imports.delete(name);
+      }
+    }
+    return { path: file, module, isPackage, imports, stars, defined };
+  } finally {
+    source.dispose();
+  }
+}
+
+/**
+ * The summaries of a file's module classes and module factories, with every tree node replaced by its place
+ * (file and range), so nothing of the tree outlives this call.
+ */
+function summarize(file: string, text: string, scope: IndexScope): Map<string, ExternalDefinition> {
+  const out = new Map<string, ExternalDefinition>();
+  const source = new SourceFile(text);
+  try {
+    const model = new FileModel(source, scope);
+    for (const cls of model.classes.values()) {
+      const init = cls.isModule ? methodOf(model, cls, '__init__') : undefined;
+      const initParameters = init ? externalParameters(parameterList(init).slice(1)) : [];
+      const summary = cls.isModule ? detachSummary(model.forward.summary(cls), file) : undefined;
+      out.set(cls.name, { kind: 'class', name: cls.name, file, isModule: cls.isModule, summary, initParameters });
+    }
+    for (const fn of model.functions.values()) {
+      const made = model.forward.factoryDescription(fn.name, fn.node);
+      if (!made || (made.output === 'unknown' && !made.role)) continue;
+      out.set(fn.name, { kind: 'function', name: fn.name, file, description: detachDescription(made, file), parameters: externalParameters(parameterList(fn.node)) });
+    }
+  } finally {
+    source.dispose();
+  }
+  return out;
+}
+
+type LastDrop = InnerDrop & { rate?: Rate };
+
+function detachDrop(drop: LastDrop | undefined, file: string): LastDrop | undefined {
+  if (!drop) return undefined;
+  const { node, ...rest } = drop;
+  return node ? { ...rest, external: { file, range: nodeRange(node as Node) } } : rest;
+}
+
+function detachSummary(summary: ModuleSummary, file: string): ModuleSummary {
+  return { ...summary, lastDrop: detachDrop(summary.lastDrop, file) };
+}
+
+/** Only what a call site reads: role, output, the last dropout, element-wise-ness. */
+function detachDescription(d: ModuleDescription, file: string): ModuleDescription {
+  const out: ModuleDescription = { output: d.output };
+  if (d.role) out.role = d.role;
+  if (d.preservesInput) out.preservesInput = true;
+  const lastDrop = detachDrop(d.lastDrop, file);
+  if (lastDrop) out.lastDrop = lastDrop;
+  return out;
+}

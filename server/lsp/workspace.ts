@@ -1,0 +1,332 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { FileChangeType, type CancellationToken, type Connection, type FileEvent, type WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
+import { Analyzer, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
+import { isExcluded } from '../engine/config';
+import { SourceFile } from '../engine/parser';
+import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
+import { discover, wouldDiscover } from '../cli/files';
+import { documentPath, resolveDocumentConfig, type EditorSettings, type PyprojectCache } from './configuration';
+import { toDiagnostic } from './diagnostics';
+
+/**
+ * The language server's side of the workspace index (server/engine/workspace.ts): which folders, which files
+ * (discovery with .gitignore, virtual environments and `exclude`), building it in the background with
+ * work-done progress, keeping it current from file-watch events and open documents, and "Reglens: Check
+ * workspace", which publishes diagnostics for files that are not open.
+ */
+
+export const CHECK_WORKSPACE_COMMAND = 'reglens.checkWorkspace';
+
+export interface WorkspaceFolderPath {
+  uri: string;
+  path: string;
+}
+
+export interface WorkspaceHooks {
+  /** The text of an open document by its file path; null when the file is not open. */
+  openText(file: string): string | null;
+  isOpen(uri: string): boolean;
+  /** Open documents that consulted any of these modules must be analysed again. */
+  reanalyse(modules: ReadonlySet<string>): void;
+  /** The validated `reglens` settings of a folder (or of a file in it). */
+  settings(scopeUri: string): Promise<EditorSettings>;
+  pyprojects(): PyprojectCache;
+  workDoneProgress(): boolean;
+  logError(what: string, e: unknown): void;
+}
+
+export interface CheckWorkspaceResult {
+  files: number;
+  problems: number;
+  cancelled: boolean;
+}
+
+/** Files indexed between two turns of the event loop, so requests are answered while the index builds. */
+const FILES_PER_TURN = 40;
+/** Edits of an open document reach its dependents after this pause, not on every keystroke. */
+const EDIT_SETTLE_MS = 150;
+const TRACE = !!process.env.REGLENS_TRACE_INDEX;
+
+export class WorkspaceService {
+  private folders: WorkspaceFolderPath[] = [];
+  private index: WorkspaceIndex;
+  private generation = 0;
+  private building: Promise<void> = Promise.resolve();
+  /** Unopened files whose diagnostics "Check workspace" published, with the modules their analysis consulted. */
+  private readonly published = new Map<string, ReadonlySet<string>>();
+  /** Set once "Check workspace" ran: closing a document then shows its on-disk findings instead of none. */
+  private checkedWorkspace = false;
+  private readonly pendingEdits = new Map<string, NodeJS.Timeout>();
+  /** Per folder: a file or folder that discovery leaves out (exclude settings and pyproject globs). */
+  private exclusions = new Map<string, (absolute: string) => boolean>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly hooks: WorkspaceHooks,
+  ) {
+    this.index = this.newIndex();
+  }
+
+  private newIndex(): WorkspaceIndex {
+    return new WorkspaceIndex({ roots: this.folders.flatMap((f) => importRoots(f.path)), read: (file) => this.read(file) });
+  }
+
+  private read(file: string): string | null {
+    const open = this.hooks.openText(file);
+    if (open !== null) return open;
+    try {
+      if (fs.statSync(file).size > MAX_FILE_BYTES) return null;
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  /** Resolves when the index build that is running (if any) has finished. */
+  get ready(): Promise<void> {
+    return this.building;
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  setFolders(folders: WorkspaceFolderPath[]): void {
+    this.folders = folders;
+    this.rebuild();
+  }
+
+  /**
+   * Starts a fresh build (folders, settings or a pyproject.toml changed); a build still running is abandoned.
+   * The current index answers until the new one is complete, so open files do not lose their cross-file findings.
+   */
+  rebuild(): void {
+    const generation = ++this.generation;
+    const run = this.build(generation, this.newIndex()).catch((e) => this.hooks.logError('indexing the workspace', e));
+    this.building = run;
+  }
+
+  /** The resolution view for an open document or a checked file. */
+  scopeFor(uri: string): IndexScope {
+    return this.index.scopeFor(documentPath(uri));
+  }
+
+  private async build(generation: number, next: WorkspaceIndex): Promise<void> {
+    if (this.folders.length === 0) {
+      this.swap(next);
+      return;
+    }
+    const progress = await this.progress('Reglens: indexing the workspace');
+    try {
+      const files: string[] = [];
+      this.exclusions = new Map();
+      for (const folder of this.folders) {
+        const excluded = await this.exclusionFor(folder);
+        if (generation !== this.generation) return;
+        this.exclusions.set(folder.path, excluded);
+        files.push(...discover([folder.path], folder.path, { excluded }).files.map((f) => f.absolute));
+      }
+      for (let i = 0; i < files.length; i++) {
+        if (generation !== this.generation) return;
+        next.update(files[i]);
+        if ((i + 1) % FILES_PER_TURN === 0) {
+          progress?.report(Math.round(((i + 1) / files.length) * 100), `${i + 1}/${files.length} files`);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      this.connection.console.info(`Reglens: indexed ${files.length} Python files in ${this.folders.length} workspace folder${this.folders.length === 1 ? '' : 's'}.`);
+      this.swap(next);
+    } finally {
+      progress?.done();
+    }
+  }
+
+  /** Puts a complete index in place. Everything may resolve differently now; files no longer indexed lose their workspace diagnostics. */
+  private swap(next: WorkspaceIndex): void {
+    // No folders before or after (a single file opened without a folder): nothing can resolve differently.
+    const mayChange = this.index.size > 0 || next.size > 0;
+    this.index = next;
+    if (!mayChange) return;
+    this.hooks.reanalyse(new Set(['*']));
+    if (this.checkedWorkspace) for (const uri of [...this.published.keys()]) this.recheck(uri);
+  }
+
+  private async exclusionFor(folder: WorkspaceFolderPath): Promise<(absolute: string) => boolean> {
+    const editor = await this.hooks.settings(folder.uri);
+    const pyprojects = this.hooks.pyprojects();
+    return (absolute) => {
+      if (isExcluded(path.relative(folder.path, absolute), editor.rules.exclude)) return true;
+      if (editor.preference === 'editorOnly') return false;
+      const loaded = pyprojects.forFile(absolute);
+      return !!loaded?.root && !loaded.error && isExcluded(path.relative(loaded.root, absolute), loaded.settings.exclude);
+    };
+  }
+
+  private async progress(title: string, cancellable = false): Promise<WorkDoneProgressServerReporter | undefined> {
+    if (!this.hooks.workDoneProgress()) return undefined;
+    const progress = await this.connection.window.createWorkDoneProgress().catch(() => undefined);
+    progress?.begin(title, 0, undefined, cancellable);
+    return progress;
+  }
+
+  private folderOf(file: string): WorkspaceFolderPath | undefined {
+    let best: WorkspaceFolderPath | undefined;
+    for (const f of this.folders) {
+      const rel = path.relative(f.path, file);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      if (!best || f.path.length > best.path.length) best = f;
+    }
+    return best;
+  }
+
+  // ---- keeping the index current -----------------------------------------------------------------------------------
+
+  /** File-watch events for Python files and folders (pyproject.toml events are the server's). */
+  filesChanged(changes: readonly FileEvent[]): void {
+    const started = performance.now();
+    let updated = 0;
+    const dropped = new Set<string>();
+    const add = (modules: Set<string>) => modules.forEach((m) => dropped.add(m));
+    for (const change of changes) {
+      const file = documentPath(change.uri);
+      if (!file || /(^|[/\\])pyproject\.toml$/i.test(file)) continue;
+      if (change.type === FileChangeType.Deleted) {
+        add(file.endsWith('.py') ? this.index.remove(file) : this.index.removeUnder(file));
+        for (const uri of [...this.published.keys()]) {
+          const p = documentPath(uri);
+          if (p && (p === file || p.startsWith(file + path.sep))) this.unpublish(uri);
+        }
+        continue;
+      }
+      if (!file.endsWith('.py')) continue;
+      const folder = this.folderOf(file);
+      if (!folder || !wouldDiscover(file, folder.path, this.exclusions.get(folder.path))) continue;
+      add(this.index.update(file));
+      updated++;
+      // A file created or changed on disk after "Check workspace" is checked too.
+      const uri = pathToFileURL(file).href;
+      if (this.checkedWorkspace && !this.hooks.isOpen(uri)) this.recheck(uri);
+    }
+    // For `npm run bench -- workspace`: the index's own share of handling the event, measured where it happens.
+    if (TRACE && updated > 0) this.connection.console.log(`Reglens: index updated for ${updated} file${updated === 1 ? '' : 's'} in ${(performance.now() - started).toFixed(2)} ms`);
+    this.afterChange(dropped);
+  }
+
+  /** An open document's text changed: its dependents see the edit once typing pauses. */
+  documentEdited(uri: string): void {
+    const file = documentPath(uri);
+    if (!file || !this.index.has(file)) return;
+    clearTimeout(this.pendingEdits.get(file));
+    this.pendingEdits.set(
+      file,
+      setTimeout(() => {
+        this.pendingEdits.delete(file);
+        this.afterChange(this.index.update(file));
+      }, EDIT_SETTLE_MS),
+    );
+  }
+
+  /**
+   * A document was closed: the index goes back to the text on disk, and after "Check workspace" the file keeps
+   * its on-disk findings. Returns whether diagnostics were published for it (otherwise the server clears them).
+   */
+  documentClosed(uri: string): boolean {
+    const file = documentPath(uri);
+    if (!file || !this.index.has(file)) return false;
+    clearTimeout(this.pendingEdits.get(file));
+    this.pendingEdits.delete(file);
+    this.afterChange(this.index.update(file));
+    if (!this.checkedWorkspace) return false;
+    this.recheck(uri);
+    return true;
+  }
+
+  /** A document was opened: its published workspace diagnostics give way to the document's own. */
+  documentOpened(uri: string): void {
+    this.published.delete(uri);
+    this.documentEdited(uri);
+  }
+
+  private afterChange(dropped: ReadonlySet<string>): void {
+    if (dropped.size === 0) return;
+    this.hooks.reanalyse(dropped);
+    for (const [uri, consulted] of [...this.published]) {
+      if ([...dropped].some((m) => consulted.has(m))) this.recheck(uri);
+    }
+  }
+
+  dispose(): void {
+    this.generation++;
+    for (const t of this.pendingEdits.values()) clearTimeout(t);
+    this.pendingEdits.clear();
+  }
+
+  // ---- Check workspace -----------------------------------------------------------------------------------------------
+
+  /** Publishes diagnostics for every indexed file that is not open, with cancellable progress. */
+  async checkWorkspace(token: CancellationToken): Promise<CheckWorkspaceResult> {
+    await this.building;
+    const files = this.index.paths().sort();
+    const progress = await this.progress('Reglens: checking the workspace', true);
+    let problems = 0;
+    let checked = 0;
+    let cancelled = false;
+    this.checkedWorkspace = true;
+    try {
+      for (const file of files) {
+        if (token.isCancellationRequested || progress?.token.isCancellationRequested) {
+          cancelled = true;
+          break;
+        }
+        const uri = pathToFileURL(file).href;
+        if (!this.hooks.isOpen(uri)) problems += await this.checkFile(uri);
+        checked++;
+        if (checked % FILES_PER_TURN === 0) {
+          progress?.report(Math.round((checked / files.length) * 100), `${checked}/${files.length} files`);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    } finally {
+      progress?.done();
+    }
+    return { files: checked, problems, cancelled };
+  }
+
+  private recheck(uri: string): void {
+    this.checkFile(uri).catch((e) => this.hooks.logError(`checking ${uri}`, e));
+  }
+
+  /** Analyses an unopened file from disk and publishes its diagnostics; returns how many. */
+  private async checkFile(uri: string): Promise<number> {
+    const file = documentPath(uri);
+    if (!file || this.hooks.isOpen(uri)) return 0;
+    const text = this.read(file);
+    if (text === null || !this.index.has(file)) {
+      this.unpublish(uri);
+      return 0;
+    }
+    const config = resolveDocumentConfig(uri, await this.hooks.settings(uri), this.hooks.pyprojects());
+    if (this.hooks.isOpen(uri)) return 0;
+    const scope = this.index.scopeFor(file);
+    let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
+    if (config.enable && mayHaveFindings(text, config.selection)) {
+      const source = new SourceFile(text);
+      try {
+        diagnostics = new Analyzer().analyze(source, config.selection, scope).map((f, i) => toDiagnostic(uri, f, 0, i));
+      } finally {
+        source.dispose();
+      }
+    }
+    this.published.set(uri, scope.consulted);
+    void this.connection.sendDiagnostics({ uri, diagnostics });
+    return diagnostics.length;
+  }
+
+  private unpublish(uri: string): void {
+    if (!this.published.delete(uri)) return;
+    void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+}

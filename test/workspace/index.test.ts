@@ -1,0 +1,153 @@
+// The workspace index through the engine: cross-file resolution changes RG002 / RG010 answers, edits to a
+// dependency reach its dependents through the analyzer's cache, and discovery leaves out what it should.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { Analyzer } from '../../server/engine/analyze';
+import { isExcluded, loadPyproject, RuleSelection } from '../../server/engine/config';
+import { initParser, SourceFile } from '../../server/engine/parser';
+import { absoluteName, importRoots, WorkspaceIndex } from '../../server/engine/workspace';
+import { discover } from '../../server/cli/files';
+import type { Finding } from '../../server/engine/types';
+import { copyFixture, expected, FIXTURES } from './helpers';
+
+const STRUCTURE = new RuleSelection({ select: ['RG002', 'RG010'] });
+
+function lint(analyzer: Analyzer, index: WorkspaceIndex | null, file: string, text = fs.readFileSync(file, 'utf8')): string[] {
+  const source = new SourceFile(text);
+  try {
+    return analyzer.analyze(source, STRUCTURE, index ? index.scopeFor(file) : null).map((f: Finding) => `${f.range.start.line + 1}:${f.code}`);
+  } finally {
+    source.dispose();
+  }
+}
+
+function indexFolder(folder: string): WorkspaceIndex {
+  const index = new WorkspaceIndex({ roots: importRoots(folder), read: (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null) });
+  const config = loadPyproject(path.join(folder, 'pyproject.toml'));
+  for (const f of discover([folder], folder, { excluded: (a) => isExcluded(path.relative(folder, a), config.settings.exclude) }).files) index.update(f.absolute);
+  return index;
+}
+
+before(() => initParser());
+
+describe('cross-file resolution', () => {
+  test('relative, absolute and __init__ re-exported classes give RG002 and RG010 their answers', () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    assert.deepEqual(lint(new Analyzer(), null, blocks), [], 'alone, every sublayer of another file is unknown');
+    const index = indexFolder(folder);
+    assert.deepEqual(lint(new Analyzer(), index, blocks), expected(blocks));
+  });
+
+  test('an edit of the dependency changes the dependent, through the same analyzer cache', () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const layers = path.join(folder, 'mypkg', 'layers.py');
+    const index = indexFolder(folder);
+    const analyzer = new Analyzer();
+    const scope = index.scopeFor(blocks);
+    const source = new SourceFile(fs.readFileSync(blocks, 'utf8'));
+    assert.ok(analyzer.analyze(source, STRUCTURE, scope).some((f) => f.code === 'RG010'));
+    source.dispose();
+    assert.ok(scope.consulted.has('mypkg') && scope.consulted.has('mypkg.layers'), 'the re-export chain is recorded, so the server knows whom to re-analyse');
+    // FeedForward no longer ends with its dropout: the block's ff_drop is the only one.
+    fs.writeFileSync(layers, fs.readFileSync(layers, 'utf8').replace('return self.drop(self.fc2(', 'return (self.fc2('));
+    const dropped = index.update(layers);
+    assert.ok(dropped.has('mypkg.layers'));
+    assert.ok(!lint(analyzer, index, blocks).includes('17:RG010'));
+    // PlainAttention gains an output dropout: the residual add is regularized now.
+    const plain = path.join(folder, 'mypkg', 'plain_attention.py');
+    fs.writeFileSync(plain, fs.readFileSync(plain, 'utf8').replace('self.proj = nn.Linear(dim, dim)', 'self.proj = nn.Sequential(nn.Linear(dim, dim), nn.Dropout(0.1))'));
+    index.update(plain);
+    assert.ok(!lint(analyzer, index, blocks).includes('16:RG002'));
+  });
+
+  test('a deleted dependency makes its names unknown again; re-created, they resolve', () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const plain = path.join(folder, 'mypkg', 'plain_attention.py');
+    const index = indexFolder(folder);
+    const analyzer = new Analyzer();
+    assert.ok(lint(analyzer, index, blocks).includes('16:RG002'));
+    const text = fs.readFileSync(plain, 'utf8');
+    fs.rmSync(plain);
+    index.remove(plain);
+    assert.ok(!lint(analyzer, index, blocks).includes('16:RG002'));
+    fs.writeFileSync(plain, text);
+    index.update(plain);
+    assert.ok(lint(analyzer, index, blocks).includes('16:RG002'));
+  });
+
+  test('src layouts: modules are named from src/', () => {
+    const folder = path.join(FIXTURES, 'multi-root', 'alpha');
+    const index = indexFolder(folder);
+    const block = path.join(folder, 'src', 'alpha_models', 'block.py');
+    assert.equal(index.moduleOf(block)?.module, 'alpha_models.block');
+    assert.deepEqual(lint(new Analyzer(), index, block), expected(block));
+  });
+
+  test('classes that import each other in a cycle still resolve, without a hang', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-ws-cycle-'));
+    fs.mkdirSync(path.join(folder, 'pkg'));
+    fs.writeFileSync(path.join(folder, 'pkg', '__init__.py'), '');
+    const module = (other: string, cls: string, otherCls: string) =>
+      `import torch.nn as nn\nfrom .${other} import ${otherCls}\n\nclass ${cls}(nn.Module):\n    def __init__(self, p=0.1):\n        super().__init__()\n        self.inner = ${otherCls}()\n        self.drop = nn.Dropout(p)\n\n    def forward(self, x):\n        return self.drop(self.inner(x))\n`;
+    fs.writeFileSync(path.join(folder, 'pkg', 'a.py'), module('b', 'A', 'B'));
+    fs.writeFileSync(path.join(folder, 'pkg', 'b.py'), module('a', 'B', 'A'));
+    const index = indexFolder(folder);
+    // B (summarized with A unknown inside it) ends with its dropout, so A's drop of B's output drops twice.
+    assert.deepEqual(lint(new Analyzer(), index, path.join(folder, 'pkg', 'a.py')), ['11:RG010']);
+  });
+});
+
+describe('relative import names', () => {
+  test('dots climb packages from the importing module', () => {
+    assert.equal(absoluteName('.layers.Attention', 'mypkg.blocks', false), 'mypkg.layers.Attention');
+    assert.equal(absoluteName('.layers.Attention', 'mypkg', true), 'mypkg.layers.Attention');
+    assert.equal(absoluteName('.layers', 'mypkg.blocks', false), 'mypkg.layers');
+    assert.equal(absoluteName('..util.f', 'mypkg.sub.mod', false), 'mypkg.util.f');
+    assert.equal(absoluteName('...x', 'mypkg.mod', false), null, 'above the top package');
+    assert.equal(absoluteName('torch.nn.Dropout', 'mypkg.mod', false), 'torch.nn.Dropout');
+  });
+});
+
+describe('discovery', () => {
+  test('.gitignore, virtual environments, site-packages, node_modules and exclude globs are left out', () => {
+    const folder = copyFixture('project');
+    const write = (rel: string, text = 'import torch\n') => {
+      fs.mkdirSync(path.dirname(path.join(folder, rel)), { recursive: true });
+      fs.writeFileSync(path.join(folder, rel), text);
+    };
+    write('.gitignore', 'generated/\n*_pb2.py\n!keep_pb2.py\n');
+    write('generated/model.py');
+    write('mypkg/proto_pb2.py');
+    write('mypkg/keep_pb2.py');
+    write('envs/py311/pyvenv.cfg', 'home = /usr/bin\n');
+    write('envs/py311/lib/mod.py');
+    write('.venv/lib/python3.11/site-packages/torch/nn.py');
+    write('vendor/site-packages/lib.py');
+    write('node_modules/pkg/x.py');
+    write('mypkg/sub/.gitignore', '/scratch.py\n');
+    write('mypkg/sub/scratch.py');
+    write('mypkg/sub/kept.py');
+    const index = indexFolder(folder);
+    const found = index.paths().map((p) => path.relative(folder, p).split(path.sep).join('/')).sort();
+    assert.deepEqual(found, [
+      'mypkg/__init__.py', 'mypkg/attention.py', 'mypkg/blocks.py', 'mypkg/keep_pb2.py', 'mypkg/layers.py', 'mypkg/plain_attention.py', 'mypkg/sub/kept.py',
+    ]);
+  });
+
+  test('exclude globs: a bare name matches at any depth, a path from the base folder', () => {
+    assert.ok(isExcluded('legacy', ['legacy']));
+    assert.ok(isExcluded('a/legacy/x.py', ['legacy']));
+    assert.ok(isExcluded('a/b_test.py', ['*_test.py']));
+    assert.ok(isExcluded('build/lib/x.py', ['build/**']));
+    assert.ok(isExcluded('build/lib', ['build/lib']));
+    assert.ok(!isExcluded('src/build.py', ['build']));
+    assert.ok(!isExcluded('a/build/x.py', ['./build/**']), 'a path glob is anchored at the base folder');
+    assert.ok(!isExcluded('x.py', []));
+  });
+});

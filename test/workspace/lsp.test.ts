@@ -1,0 +1,212 @@
+// The workspace index through the real language server (dist/server.js over stdio): cross-file findings in open
+// files, edits and file-watch events reaching dependents, "Check workspace", and multi-root configuration.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, test } from 'node:test';
+import { CancellationTokenSource, FileChangeType, type Diagnostic } from 'vscode-languageserver-protocol/node';
+import { TestClient, VSCODE_CAPABILITIES } from '../lsp/client';
+import { copyFixture, expected } from './helpers';
+
+const CAPABILITIES = { ...VSCODE_CAPABILITIES, window: { workDoneProgress: true } };
+const clients: TestClient[] = [];
+after(() => clients.forEach((c) => c.dispose()));
+
+async function start(folders: string[], settings: (scope: string | undefined) => unknown = () => ({})): Promise<TestClient> {
+  const client = await TestClient.start({ capabilities: CAPABILITIES, workspaceFolders: folders, settings });
+  clients.push(client);
+  return client;
+}
+
+const uriOf = (file: string) => pathToFileURL(file).href;
+const found = (diagnostics: readonly Diagnostic[]) => diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`).sort();
+
+/** Waits until the latest diagnostics published for `uri` satisfy `accept`; fails with the last ones seen. */
+async function until(client: TestClient, uri: string, accept: (found: string[]) => boolean, what: string, timeoutMs = 15_000): Promise<Diagnostic[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string[] | undefined;
+  for (;;) {
+    const latest = [...client.published].reverse().find((p) => p.uri === uri);
+    if (latest) {
+      last = found(latest.diagnostics);
+      if (accept(last)) return latest.diagnostics;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} in ${uri}; last published: ${JSON.stringify(last)}\n${client.stderr}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const same = (want: string[]) => (got: string[]) => JSON.stringify(got) === JSON.stringify([...want].sort());
+
+describe('open files resolve through the workspace index', () => {
+  test('a block whose sublayers live in other files gets RG002 and RG010, with indexing progress', async () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const client = await start([folder]);
+    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8'));
+    await until(client, uriOf(blocks), same(expected(blocks)), 'the cross-file findings');
+    const titles = client.progress.filter((p) => p.value.kind === 'begin').map((p) => p.value.title);
+    assert.ok(titles.includes('Reglens: indexing the workspace'), JSON.stringify(client.progress));
+    assert.ok(client.progress.some((p) => p.value.kind === 'end'));
+    assert.ok(client.registrations.some((r) => JSON.stringify(r.registerOptions).includes('**/*.py')), 'Python files are watched');
+    // The RG010 finding points into the file that holds the first dropout.
+    const rg010 = (await client.diagnostics(uriOf(blocks))).find((d) => d.code === 'RG010')!;
+    assert.equal(rg010.relatedInformation?.[0].location.uri, uriOf(path.join(folder, 'mypkg', 'layers.py')));
+    assert.equal(rg010.relatedInformation?.[0].location.range.start.line, 12);
+  });
+
+  test('editing the dependency (unsaved) changes the dependent; closing it without saving restores it', async () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const layers = path.join(folder, 'mypkg', 'layers.py');
+    const client = await start([folder]);
+    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8'));
+    await until(client, uriOf(blocks), (f) => f.includes('17:RG010'), 'RG010');
+    const text = fs.readFileSync(layers, 'utf8');
+    client.open(uriOf(layers), text);
+    const line = text.split('\n').findIndex((l) => l.includes('return self.drop('));
+    const column = text.split('\n')[line].indexOf('self.drop(');
+    // `return self.drop(self.fc2(…))` → `return self.fc2(…)` plus a closing paren removed: FeedForward no longer ends with dropout.
+    const edited = text.split('\n')[line].replace('self.drop(', '').replace(/\)$/, '');
+    client.change(uriOf(layers), 2, [{ range: { start: { line, character: 0 }, end: { line, character: text.split('\n')[line].length } }, text: edited }]);
+    assert.ok(column > 0);
+    await until(client, uriOf(blocks), (f) => !f.includes('17:RG010') && f.includes('16:RG002'), 'RG010 gone after the edit');
+    client.close(uriOf(layers));
+    await until(client, uriOf(blocks), (f) => f.includes('17:RG010'), 'RG010 back once the edit is discarded');
+  });
+
+  test('file-watch events: a deleted, re-created and changed dependency', async () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const plain = path.join(folder, 'mypkg', 'plain_attention.py');
+    const layers = path.join(folder, 'mypkg', 'layers.py');
+    const client = await start([folder]);
+    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8'));
+    await until(client, uriOf(blocks), same(expected(blocks)), 'the cross-file findings');
+    const plainText = fs.readFileSync(plain, 'utf8');
+    fs.rmSync(plain);
+    client.filesChanged([{ uri: uriOf(plain), type: FileChangeType.Deleted }]);
+    await until(client, uriOf(blocks), (f) => !f.includes('16:RG002'), 'RG002 gone with its attention class');
+    fs.writeFileSync(plain, plainText);
+    client.filesChanged([{ uri: uriOf(plain), type: FileChangeType.Created }]);
+    await until(client, uriOf(blocks), (f) => f.includes('16:RG002'), 'RG002 back with the file');
+    fs.writeFileSync(layers, fs.readFileSync(layers, 'utf8').replace('return self.drop(self.fc2(self.act(self.fc1(x))))', 'return self.fc2(self.act(self.fc1(x)))'));
+    client.filesChanged([{ uri: uriOf(layers), type: FileChangeType.Changed }]);
+    await until(client, uriOf(blocks), (f) => !f.includes('17:RG010'), 'RG010 gone after the change on disk');
+    // A deleted package folder arrives as one event for the folder.
+    fs.rmSync(path.join(folder, 'mypkg', '__init__.py'));
+    fs.rmSync(layers);
+    client.filesChanged([{ uri: uriOf(path.join(folder, 'mypkg')), type: FileChangeType.Deleted }]);
+    await until(client, uriOf(blocks), (f) => !f.includes('16:RG002'), 'nothing resolves once the folder is gone');
+  });
+});
+
+describe('Check workspace', () => {
+  function withIgnoredFiles(folder: string): void {
+    const doubleDropout = fs.readFileSync(path.join(folder, 'legacy', 'old_block.py'), 'utf8');
+    const write = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(folder, rel)), { recursive: true });
+      fs.writeFileSync(path.join(folder, rel), text);
+    };
+    write('.gitignore', 'generated/\n');
+    write('generated/gen.py', doubleDropout);
+    write('env311/pyvenv.cfg', 'home = /usr/bin\n');
+    write('env311/lib/site.py', doubleDropout);
+    write('node_modules/pkg/mod.py', doubleDropout);
+    write('scripts/tool.py', doubleDropout);
+  }
+
+  test('publishes every unopened file, leaves out ignored and excluded ones, and keeps findings on close', async () => {
+    const folder = copyFixture('project');
+    withIgnoredFiles(folder);
+    // `reglens.exclude` from the editor adds to pyproject's `legacy`.
+    const client = await start([folder], () => ({ exclude: ['scripts'] }));
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const result = (await client.executeCommand('reglens.checkWorkspace')) as { files: number; problems: number; cancelled: boolean };
+    assert.deepEqual(result, { files: 5, problems: 3, cancelled: false });
+    const publishedUris = new Set(client.published.map((p) => p.uri));
+    assert.deepEqual(found(await client.diagnostics(uriOf(blocks))), [...expected(blocks)].sort());
+    for (const rel of ['legacy/old_block.py', 'generated/gen.py', 'env311/lib/site.py', 'node_modules/pkg/mod.py', 'scripts/tool.py']) {
+      assert.ok(!publishedUris.has(uriOf(path.join(folder, rel))), `${rel} is not checked`);
+    }
+    const check = client.progress.find((p) => p.value.kind === 'begin' && p.value.title === 'Reglens: checking the workspace');
+    assert.equal(check?.value.cancellable, true);
+    // Opened and closed: the on-disk findings stay (an editor would otherwise drop them from the Problems panel).
+    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8').replace('x = x + self.attn(x)  # expect: RG002', 'x = x + self.attn(x)  # noqa: RG002'));
+    await until(client, uriOf(blocks), (f) => !f.includes('16:RG002'), 'the open text analysed');
+    client.close(uriOf(blocks));
+    await until(client, uriOf(blocks), same(expected(blocks)), 'the on-disk findings after close');
+    // A file deleted after the check loses its diagnostics.
+    fs.rmSync(blocks);
+    client.filesChanged([{ uri: uriOf(blocks), type: FileChangeType.Deleted }]);
+    await until(client, uriOf(blocks), (f) => f.length === 0, 'no diagnostics for a deleted file');
+    // A new file after the check is checked when it appears.
+    const copy = path.join(folder, 'mypkg', 'blocks2.py');
+    fs.writeFileSync(copy, fs.readFileSync(path.join(folder, 'legacy', 'old_block.py'), 'utf8'));
+    client.filesChanged([{ uri: uriOf(copy), type: FileChangeType.Created }]);
+    await until(client, uriOf(copy), (f) => f.includes('12:RG010'), 'the new file checked');
+  });
+
+  test('closing a file clears its diagnostics when no workspace check ran', async () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const client = await start([folder]);
+    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8'));
+    await until(client, uriOf(blocks), same(expected(blocks)), 'the cross-file findings');
+    client.close(uriOf(blocks));
+    await until(client, uriOf(blocks), (f) => f.length === 0, 'cleared on close');
+  });
+
+  test('cancellation stops the check part-way', async () => {
+    const folder = copyFixture('project');
+    const model = fs.readFileSync(path.join(folder, 'legacy', 'old_block.py'), 'utf8');
+    fs.mkdirSync(path.join(folder, 'many'));
+    for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(folder, 'many', `m${i}.py`), model);
+    const client = await start([folder]);
+    const source = new CancellationTokenSource();
+    const request = client.connection.sendRequest('workspace/executeCommand', { command: 'reglens.checkWorkspace', arguments: [] }, source.token);
+    await new Promise((r) => setTimeout(r, 300));
+    source.cancel();
+    const result = (await request.catch(() => null)) as { files: number; cancelled: boolean } | null;
+    await client.sync();
+    const checked = new Set(client.published.filter((p) => p.uri.includes('/many/')).map((p) => p.uri)).size;
+    assert.ok(checked < 300, `stopped before the end: ${checked} files published`);
+    if (result) assert.equal(result.cancelled, true);
+  });
+});
+
+describe('multi-root workspaces', () => {
+  test('a folder added to the workspace is indexed, one removed is forgotten', async () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const client = await TestClient.start({ capabilities: { ...CAPABILITIES, workspace: { ...CAPABILITIES.workspace, workspaceFolders: true } } });
+    clients.push(client);
+    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8'));
+    await until(client, uriOf(blocks), (f) => f.length === 0, 'no cross-file findings outside any folder');
+    const added = { uri: uriOf(folder), name: 'project' };
+    void client.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [added], removed: [] } });
+    await until(client, uriOf(blocks), same(expected(blocks)), 'the cross-file findings once the folder is added');
+    void client.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [], removed: [added] } });
+    await until(client, uriOf(blocks), (f) => f.length === 0, 'none once it is removed');
+  });
+
+
+  test('each folder uses its own pyproject.toml, in open files and in Check workspace', async () => {
+    const root = copyFixture('multi-root');
+    const alpha = path.join(root, 'alpha');
+    const beta = path.join(root, 'beta');
+    const client = await start([alpha, beta]);
+    const alphaBlock = path.join(alpha, 'src', 'alpha_models', 'block.py');
+    const betaBlock = path.join(beta, 'beta_models', 'block.py');
+    client.open(uriOf(alphaBlock), fs.readFileSync(alphaBlock, 'utf8'));
+    client.open(uriOf(betaBlock), fs.readFileSync(betaBlock, 'utf8'));
+    await until(client, uriOf(alphaBlock), same(expected(alphaBlock)), 'RG010 in alpha (src layout)');
+    await client.executeCommand('reglens.checkWorkspace');
+    assert.deepEqual(found(await client.diagnostics(uriOf(betaBlock))), [], 'beta ignores RG010');
+    const betaHead = path.join(beta, 'beta_models', 'head.py');
+    const alphaHead = path.join(alpha, 'src', 'alpha_models', 'head.py');
+    assert.deepEqual(found(await client.diagnostics(uriOf(betaHead))), expected(betaHead), 'beta keeps RG007');
+    assert.deepEqual(found(await client.diagnostics(uriOf(alphaHead))), [], 'alpha selects only RG010');
+  });
+});
