@@ -33,7 +33,7 @@ export interface CellSpan {
  * Cell magics whose body is Python that IPython runs (timed, captured, profiled): only their first line is blanked.
  * Every other cell magic (`%%bash`, `%%writefile`, `%%html`, …) holds something else, and the whole cell is blanked.
  */
-const PYTHON_BODY_CELL_MAGICS = new Set(['capture', 'time', 'timeit', 'prun', 'debug', 'python', 'python3', 'pypy', 'markdown_python']);
+const PYTHON_BODY_CELL_MAGICS = new Set(['capture', 'time', 'timeit', 'prun', 'debug', 'python', 'python3', 'pypy']);
 
 /** The code cells of a notebook joined into one text, one line break after each cell, with positions both ways. */
 export class NotebookText {
