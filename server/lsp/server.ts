@@ -124,7 +124,7 @@ export class ReglensServer {
     c.onCodeAction(this.request('codeAction', [] as CodeAction[], (p: CodeActionParams, token) => this.codeAction(p, token)));
     c.onHover(this.request('hover', null as Hover | null, (p: HoverParams, token) => this.hover(p, token)));
     c.onCodeLens(this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.codeLenses(p.textDocument.uri)));
-    c.onExecuteCommand(this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) => this.profiling.executeCommand(p.command, p.arguments ?? [], token)));
+    c.onExecuteCommand(this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) => this.profiling.executeCommand(p.command, this.commandArguments(p.arguments ?? []), token)));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------------
@@ -244,6 +244,12 @@ export class ReglensServer {
     this.notebooks.delete(uri);
     if (this.docs.get(uri) === notebook.doc) this.docs.delete(uri);
     for (const cellUri of notebook.published.keys()) void this.connection.sendDiagnostics({ uri: cellUri, diagnostics: [] });
+  }
+
+  /** A command's document argument that names a notebook cell ("profile this file" in a cell) names its notebook. */
+  private commandArguments(args: unknown[]): unknown[] {
+    const cell = typeof args[0] === 'string' ? this.cellRef(args[0]) : undefined;
+    return cell ? [cell.notebook.uri, ...args.slice(1)] : args;
   }
 
   /** The notebook cell a document URI names, if it is one. */

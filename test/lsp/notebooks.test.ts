@@ -198,3 +198,32 @@ describe('notebook code actions, hovers and lenses', () => {
     assert.deepEqual((await client.codeLenses(cells[1].uri)) ?? [], []);
   });
 });
+
+describe('notebook profiling', () => {
+  test('a cell lens profiles its site; the figure reaches the lens and the cell diagnostic; "profile file" in a cell profiles the notebook', async () => {
+    const profiler = await TestClient.start({ settings: () => ({ profiler: { backend: 'cpu', timeoutMs: 120000 } }) });
+    try {
+      const uri = project.uri(`profiled${++counter}.ipynb`);
+      const head = 'class Head(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.1)  # reglens: shape=[4, 64, 96]\n';
+      const cells: TestCell[] = [
+        { uri: cellUri(uri, 'a'), kind: 'code', text: IMPORTS },
+        { uri: cellUri(uri, 'b'), kind: 'code', text: head },
+      ];
+      profiler.openNotebook(uri, cells);
+      const [rg006] = await profiler.diagnostics(cells[1].uri);
+      assert.equal(rg006.code, 'RG006');
+      const [lens] = ((await profiler.codeLenses(cells[1].uri)) ?? []).filter((l) => l.command?.command === 'reglens.profileSite');
+      assert.deepEqual(lens.range.start, { line: 2, character: 15 });
+      const measured = profiler.nextDiagnostics(cells[1].uri, 120_000);
+      await profiler.connection.sendRequest('workspace/executeCommand', { command: lens.command!.command, arguments: lens.command!.arguments });
+      const [annotated] = await measured;
+      assert.notEqual(annotated.message, rg006.message, 'the measured figure is added to the cell diagnostic');
+      assert.match(((await profiler.codeLenses(cells[1].uri)) ?? [])[0].command!.title, /^train: /);
+      const all = (await profiler.connection.sendRequest('workspace/executeCommand', { command: 'reglens.profileFile', arguments: [cells[1].uri] })) as { profiled: number; failed: string[] };
+      assert.deepEqual(all.failed, []);
+      assert.equal(all.profiled, 1);
+    } finally {
+      profiler.dispose();
+    }
+  });
+});

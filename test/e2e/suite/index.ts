@@ -15,7 +15,7 @@ const SUITES = [
   () => require('./noqa'),
   () => require('./settings'),
   () => require('./codeLenses'),
-  // () => require('./notebooks'),   once notebooks are supported
+  () => require('./notebooks'),
 ];
 
 /** One mocha test's outcome, written as JSON to $REGLENS_E2E_RESULTS for the node:test side to report. */
