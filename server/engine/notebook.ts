@@ -156,7 +156,7 @@ export function applyCellEdits(text: string, edits: readonly TextEdit[]): string
 
 /**
  * The cell's text with IPython syntax replaced by `pass` (or `...`/`0` where shorter) padded with spaces to the
- * same length, line breaks kept, plus the blanked spans. Only lines where a Python statement could start are
+ * same length, or by spaces only (cell magics, continuation lines), line breaks kept, plus the blanked spans. Only lines where a Python statement could start are
  * looked at, so `%` continuing an expression inside brackets or a string is left alone.
  */
 export function blankIPython(text: string): { text: string; blanked: { start: number; end: number }[] } {
@@ -167,11 +167,13 @@ export function blankIPython(text: string): { text: string; blanked: { start: nu
     while (contentEnd > s && (text.charCodeAt(contentEnd - 1) === 10 || text.charCodeAt(contentEnd - 1) === 13)) contentEnd--;
     return { start: s, end: contentEnd };
   });
-  const blanked: { start: number; end: number }[] = [];
-  const blankLine = (i: number) => {
+  const blanked: { start: number; end: number; filler: 'statement' | 'space' }[] = [];
+  // A magic where a statement stands becomes `pass` at the same indentation (a block may need a statement there);
+  // a whole cell magic's lines and a magic's continuation lines become spaces, a blank line wherever it is.
+  const blankLine = (i: number, filler: 'statement' | 'space') => {
     const { start, end } = lines[i];
-    const indent = /^[ \t]*/.exec(text.slice(start, end))![0].length;
-    if (start + indent < end) blanked.push({ start: start + indent, end });
+    const indent = filler === 'statement' ? /^[ \t]*/.exec(text.slice(start, end))![0].length : 0;
+    if (start + indent < end) blanked.push({ start: start + indent, end, filler });
   };
 
   // A cell magic is the cell's first non-blank line.
@@ -181,10 +183,10 @@ export function blankIPython(text: string): { text: string; blanked: { start: nu
     const magic = /^\s*%%([A-Za-z_][\w.]*)?/.exec(text.slice(lines[first].start, lines[first].end));
     if (magic) {
       if (!PYTHON_BODY_CELL_MAGICS.has(magic[1] ?? '')) {
-        for (let i = first; i < lines.length; i++) blankLine(i);
-        return { text: replaceSpans(text, blanked), blanked };
+        for (let i = first; i < lines.length; i++) blankLine(i, 'space');
+        return { text: replaceSpans(text, blanked), blanked: blanked.map(({ start, end }) => ({ start, end })) };
       }
-      blankLine(first);
+      blankLine(first, 'space');
       from = first + 1;
     }
   }
@@ -195,18 +197,18 @@ export function blankIPython(text: string): { text: string; blanked: { start: nu
     const line = text.slice(lines[i].start, lines[i].end);
     if (continuesMagic) {
       // A line magic or shell command continued with a trailing backslash.
-      blankLine(i);
+      blankLine(i, 'space');
       continuesMagic = line.endsWith('\\');
       continue;
     }
     if (scanner.atStatementStart() && isIPythonLine(line, scanner)) {
-      blankLine(i);
+      blankLine(i, 'statement');
       continuesMagic = line.endsWith('\\');
       continue;
     }
     scanner.feed(line);
   }
-  return { text: replaceSpans(text, blanked), blanked };
+  return { text: replaceSpans(text, blanked), blanked: blanked.map(({ start, end }) => ({ start, end })) };
 }
 
 /** `%magic`, `!shell`, `x = %magic`, `x = !shell`, `?name`, `name?`, `name??` at the start of a statement. */
@@ -220,13 +222,13 @@ function isIPythonLine(line: string, scanner: StatementScanner): boolean {
   return code.endsWith('?') && /^[A-Za-z_*][\w.*\[\]()'", ]*\?{1,2}$/.test(code.trim());
 }
 
-/** Each blanked span becomes `pass` / `...` / `0` followed by spaces, of the same length. */
-function replaceSpans(text: string, spans: readonly { start: number; end: number }[]): string {
+/** Each blanked span becomes spaces, or `pass` / `...` / `0` followed by spaces, of the same length. */
+function replaceSpans(text: string, spans: readonly { start: number; end: number; filler: 'statement' | 'space' }[]): string {
   let out = '';
   let pos = 0;
   for (const s of spans) {
     const length = s.end - s.start;
-    const filler = length >= 4 ? 'pass' : length === 3 ? '...' : '0';
+    const filler = s.filler === 'space' ? '' : length >= 4 ? 'pass' : length === 3 ? '...' : '0';
     out += text.slice(pos, s.start) + filler + ' '.repeat(Math.max(0, length - filler.length));
     pos = s.end;
   }
