@@ -4,7 +4,7 @@ import { lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
 import { blankIPython, findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNotebook } from '../../server/engine/notebook';
 import { initParser, SourceFile, treeErrorCount } from '../../server/engine/parser';
-import { CAPTURE, CELLS, HEAD, IMPORTS, MAGICS, notebookJson, WRITEFILE } from '../notebooks/fixtures';
+import { BASE, CAPTURE, CELLS, HEAD, IMPORTS, MAGICS, notebookJson, WRITEFILE } from '../notebooks/fixtures';
 
 before(() => initParser());
 
@@ -48,6 +48,15 @@ describe('NotebookText', () => {
     assert.deepEqual(found, ['RG008@2:4:31', 'RG006@5:3:15', 'RG011@7:3:8']);
     // Head alone, or after the imports but without Base, is not a module: no finding.
     assert.deepEqual(lintText(new NotebookText([{ index: 0, text: IMPORTS }, { index: 1, text: HEAD }]).text), []);
+  });
+
+  test('a cell with a syntax error (being typed) does not hide the findings of the cells after it', () => {
+    // Jupyter compiles each cell on its own; the joined text must not let an open bracket or string swallow the rest.
+    const brokenCells = ['x = foo(\n', 's = """unclosed\n', 'def f(:\n', 'if x:\n', 'class A(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.1\n'];
+    for (const broken of brokenCells) {
+      const notebook = new NotebookText([{ index: 0, text: IMPORTS }, { index: 1, text: BASE }, { index: 2, text: broken }, { index: 3, text: HEAD }]);
+      assert.deepEqual(findingsInCells(notebook, lintText(notebook.text)).map((f) => `${f.finding.code}@${f.cell.index}`), ['RG008@1', 'RG006@3'], broken);
+    }
   });
 
   test('maps positions both ways', () => {
