@@ -54,8 +54,18 @@ const BOM = '\ufeff';
 type Decoded = { text: string; bom: boolean; skip?: undefined; error?: undefined } | { skip: string; error?: undefined };
 type Source = Decoded | { error: string; skip?: undefined };
 
+/**
+ * A notebook's file is mostly outputs (images, tables): the size limit applies to its joined code cells, checked
+ * once it is parsed; the file itself may be this large.
+ */
+const MAX_NOTEBOOK_FILE_BYTES = 256 * 1024 * 1024;
+
+function sizeLimit(display: string): number {
+  return isNotebookPath(display) ? MAX_NOTEBOOK_FILE_BYTES : MAX_FILE_BYTES;
+}
+
 function decode(buffer: Buffer, display: string): Decoded {
-  if (buffer.length > MAX_FILE_BYTES) return { skip: tooLarge(display, buffer.length) };
+  if (buffer.length > sizeLimit(display)) return { skip: tooLarge(display, buffer.length, sizeLimit(display)) };
   if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { skip: `${display}: not checked: binary file (a NUL byte in the first 8 KB)` };
   const text = buffer.toString('utf8');
   return text.startsWith(BOM) ? { text: text.slice(1), bom: true } : { text, bom: false };
@@ -65,15 +75,15 @@ function readSource(absolute: string, display: string): Source {
   try {
     const size = fs.statSync(absolute).size;
     // Do not even read a file that is too large.
-    if (size > MAX_FILE_BYTES) return { skip: tooLarge(display, size) };
+    if (size > sizeLimit(display)) return { skip: tooLarge(display, size, sizeLimit(display)) };
     return decode(fs.readFileSync(absolute), display);
   } catch (e) {
     return { error: `${display}: ${describeFsError(e, 'cannot be read')}` };
   }
 }
 
-function tooLarge(display: string, bytes: number): string {
-  return `${display}: not checked: larger than the ${MAX_FILE_BYTES / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
+function tooLarge(display: string, bytes: number, limit = MAX_FILE_BYTES, what = ''): string {
+  return `${display}: not checked: ${what}larger than the ${limit / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
 }
 
 interface Analysis {
@@ -106,7 +116,6 @@ function countApplied(applied: Map<string, number>): number {
 /**
  * A notebook: its code cells are analysed as one text, in order; findings are reported per cell. With --fix the
  * fixed cells are written back as nbformat lays them out (the file's indent, sources as lists of lines).
- * Throws an Error with the reason when the file is not a notebook.
  */
 async function analyseNotebook(text: string, selection: RuleSelection, options: CheckOptions, notebook: NotebookFile): Promise<Analysis> {
   const joined = new NotebookText(notebook.cells);
@@ -132,6 +141,8 @@ function readNotebook(text: string, display: string): { notebook: NotebookFile }
     return { error: `${display}: ${(e as Error).message}` };
   }
   if (notebook.language !== null && notebook.language !== 'python') return { skip: `${display}: not checked: a ${notebook.language} notebook, not Python` };
+  const codeBytes = notebook.cells.reduce((n, c) => n + Buffer.byteLength(c.text, 'utf8') + 1, 0);
+  if (codeBytes > MAX_FILE_BYTES) return { skip: tooLarge(display, codeBytes, MAX_FILE_BYTES, 'its code cells are ') };
   return { notebook };
 }
 

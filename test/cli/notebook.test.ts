@@ -40,6 +40,15 @@ describe('reglens check on notebooks', () => {
     assert.match(r.stdout, /model\.py:11:13: RG006/);
   });
 
+  it('checks a notebook larger than the file limit when its code is small (outputs are not code)', () => {
+    const big = JSON.parse(NOTEBOOK);
+    big.cells[1].outputs = [{ output_type: 'display_data', data: { 'image/png': 'A'.repeat(9 * 1024 * 1024) }, metadata: {} }];
+    const dir = makeTree({ 'plots.ipynb': JSON.stringify(big, null, 1) });
+    const r = runCli(['check', 'plots.ipynb'], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /plots\.ipynb:cell 5:4:16: RG006/);
+  });
+
   it('skips a notebook of another language with a warning', () => {
     const other = JSON.parse(NOTEBOOK);
     other.metadata = { kernelspec: { language: 'R', name: 'ir' }, language_info: { name: 'R' } };
