@@ -2,13 +2,15 @@
 //   (a) lint throughput on CPython's standard library: Reglens (as `reglens check` runs it) against Ruff's wasm
 //       build, in the same process on the same in-memory files, plus Reglens with the prefilter off;
 //   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time;
-//   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts).
+//   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts);
+//   (e) a 50-cell notebook re-analysed after a one-cell edit, beside the same code as one file (bench/notebook.ts).
 // Prints tables with the targets beside the figures; asserts nothing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStdlib, throughputRunners, type Measurement } from './lint-throughput';
 import { measureLsp, percentile } from './lsp-latency';
+import { measureNotebook } from './notebook';
 import { profilerBenchmark } from './profiler';
 import { measureWorkspaceIndex } from './workspace-index';
 import { fmt, table } from './table';
@@ -123,12 +125,37 @@ async function workspaceBenchmark(): Promise<void> {
   );
 }
 
+async function notebookBenchmark(): Promise<void> {
+  console.log('(f) Notebook: one-cell edit → its diagnostics published, 50 cells, beside the same edit to the same code as one .py file');
+  if (!fs.existsSync(SERVER_JS)) {
+    console.log(`    skipped: ${path.relative(ROOT, SERVER_JS)} is not built`);
+    return;
+  }
+  const result = await measureNotebook(SERVER_JS, { cells: 50, edits: 200 });
+  const notebook = [...result.notebookMs].sort((a, b) => a - b);
+  const file = [...result.fileMs].sort((a, b) => a - b);
+  console.log(`    notebook: ${result.cells} code cells, ${result.lines} lines joined; ${notebook.length} edits, alternating with the same edit to the file`);
+  console.log(
+    table(
+      ['measure', 'notebook ms', 'file ms', 'notebook / file'],
+      [
+        ['edit → diagnostics, median', fmt(percentile(notebook, 50)), fmt(percentile(file, 50)), fmt(percentile(notebook, 50) / percentile(file, 50))],
+        ['edit → diagnostics, p95', fmt(percentile(notebook, 95)), fmt(percentile(file, 95)), fmt(percentile(notebook, 95) / percentile(file, 95))],
+      ],
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   console.log(`Reglens benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}`);
   console.log('');
-  // `npm run bench -- profiler` runs only (c) and (d); `npm run bench -- lint` only (a) and (b); `-- workspace` only (e).
+  // `npm run bench -- profiler` runs only (c) and (d); `-- lint` only (a) and (b); `-- workspace` only (e); `-- notebook` only (f).
   if (process.argv.includes('workspace')) {
     await workspaceBenchmark();
+    return;
+  }
+  if (process.argv.includes('notebook')) {
+    await notebookBenchmark();
     return;
   }
   if (!process.argv.includes('profiler')) {
@@ -138,6 +165,12 @@ async function main(): Promise<void> {
     console.log('');
   }
   if (!process.argv.includes('lint')) await profilerBenchmark();
+  if (!process.argv.includes('profiler') && !process.argv.includes('lint')) {
+    console.log('');
+    await workspaceBenchmark();
+    console.log('');
+    await notebookBenchmark();
+  }
 }
 
 main().catch((e) => {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { lintText } from '../server/engine/analyze';
+import { findingsInCells, NotebookText, parseNotebook } from '../server/engine/notebook';
 import { initParser } from '../server/engine/parser';
 import { rules } from '../server/rules';
 
@@ -23,4 +24,14 @@ test('the clean examples stay clean', () => {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.py'));
   assert.ok(files.length >= 2);
   for (const f of files) assert.deepEqual(lintText(fs.readFileSync(path.join(dir, f), 'utf8')), [], f);
+});
+
+test('the example notebook is analysed across its cells', () => {
+  const notebook = parseNotebook(fs.readFileSync(path.join(examples, 'notebook_classifier.ipynb'), 'utf8'));
+  const joined = new NotebookText(notebook.cells);
+  // RG006 in cell 4 holds only because `Classifier` inherits nn.Module through `Backbone` in cell 2.
+  assert.deepEqual(
+    findingsInCells(joined, lintText(joined.text)).map((f) => `${f.finding.code}@cell ${f.cell.index}`),
+    ['RG008@cell 2', 'RG006@cell 4'],
+  );
 });

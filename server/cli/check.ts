@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fixText, lintText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
 import type { RuleSelection } from '../engine/config';
+import { findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNotebook, type NotebookFile } from '../engine/notebook';
 import { initParser } from '../engine/parser';
 import type { Finding } from '../engine/types';
 import type { CheckOptions } from './args';
@@ -18,6 +19,11 @@ export interface Diagnostic {
   /** As given on the command line, joined with the path inside a named folder. */
   path: string;
   absolute: string;
+  /**
+   * In a notebook: the index of the finding's cell in the notebook's `cells` array (markdown cells counted); the
+   * finding's range and fix are then in that cell's coordinates.
+   */
+  cell?: number;
   finding: Finding;
 }
 
@@ -50,8 +56,18 @@ const BOM = '\ufeff';
 type Decoded = { text: string; bom: boolean; skip?: undefined; error?: undefined } | { skip: string; error?: undefined };
 type Source = Decoded | { error: string; skip?: undefined };
 
+/**
+ * A notebook's file is mostly outputs (images, tables): the size limit applies to its joined code cells, checked
+ * once it is parsed; the file itself may be this large.
+ */
+const MAX_NOTEBOOK_FILE_BYTES = 256 * 1024 * 1024;
+
+function sizeLimit(display: string): number {
+  return isNotebookPath(display) ? MAX_NOTEBOOK_FILE_BYTES : MAX_FILE_BYTES;
+}
+
 function decode(buffer: Buffer, display: string): Decoded {
-  if (buffer.length > MAX_FILE_BYTES) return { skip: tooLarge(display, buffer.length) };
+  if (buffer.length > sizeLimit(display)) return { skip: tooLarge(display, buffer.length, sizeLimit(display)) };
   if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { skip: `${display}: not checked: binary file (a NUL byte in the first 8 KB)` };
   const text = buffer.toString('utf8');
   return text.startsWith(BOM) ? { text: text.slice(1), bom: true } : { text, bom: false };
@@ -61,21 +77,25 @@ function readSource(absolute: string, display: string): Source {
   try {
     const size = fs.statSync(absolute).size;
     // Do not even read a file that is too large.
-    if (size > MAX_FILE_BYTES) return { skip: tooLarge(display, size) };
+    if (size > sizeLimit(display)) return { skip: tooLarge(display, size, sizeLimit(display)) };
     return decode(fs.readFileSync(absolute), display);
   } catch (e) {
     return { error: `${display}: ${describeFsError(e, 'cannot be read')}` };
   }
 }
 
-function tooLarge(display: string, bytes: number): string {
-  return `${display}: not checked: larger than the ${MAX_FILE_BYTES / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
+function tooLarge(display: string, bytes: number, limit = MAX_FILE_BYTES, what = ''): string {
+  return `${display}: not checked: ${what}larger than the ${limit / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
 }
 
 interface Analysis {
-  findings: Finding[];
+  findings: { finding: Finding; cell?: number }[];
   text: string;
   applied: number;
+}
+
+export function isNotebookPath(file: string): boolean {
+  return /\.ipynb$/i.test(file);
 }
 
 let parserReady: Promise<void> | undefined;
@@ -85,11 +105,55 @@ async function analyse(text: string, selection: RuleSelection, options: CheckOpt
   if (!mayHaveFindings(text, selection)) return { findings: [], text, applied: 0 };
   await (parserReady ??= initParser());
   const workspace = await scope();
-  if (!options.fix) return { findings: lintText(text, selection, workspace), text, applied: 0 };
+  if (!options.fix) return { findings: lintText(text, selection, workspace).map((finding) => ({ finding })), text, applied: 0 };
   const result = fixText(text, selection, { unsafe: options.unsafeFixes, workspace });
-  let applied = 0;
-  for (const n of result.applied.values()) applied += n;
-  return { findings: result.remaining, text: result.text, applied };
+  return { findings: result.remaining.map((finding) => ({ finding })), text: result.text, applied: countApplied(result.applied) };
+}
+
+function countApplied(applied: Map<string, number>): number {
+  let n = 0;
+  for (const count of applied.values()) n += count;
+  return n;
+}
+
+/**
+ * A notebook: its code cells are analysed as one text, in order; findings are reported per cell. With --fix the
+ * fixed cells are written back as nbformat lays them out (the file's indent, sources as lists of lines).
+ */
+async function analyseNotebook(
+  text: string,
+  selection: RuleSelection,
+  options: CheckOptions,
+  notebook: NotebookFile,
+  scope: () => Promise<WorkspaceScope | null> = async () => null,
+): Promise<Analysis> {
+  const joined = new NotebookText(notebook.cells);
+  if (!mayHaveFindings(joined.text, selection)) return { findings: [], text, applied: 0 };
+  await (parserReady ??= initParser());
+  const workspace = await scope();
+  const inCells = (nb: NotebookText, findings: Finding[]) => findingsInCells(nb, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }));
+  if (!options.fix) return { findings: inCells(joined, lintText(joined.text, selection, workspace)), text, applied: 0 };
+  const result = fixNotebook(notebook.cells, selection, { unsafe: options.unsafeFixes, workspace });
+  const applied = countApplied(result.applied);
+  const changed = new Map<number, string>();
+  notebook.cells.forEach((cell, i) => {
+    if (result.texts[i] !== cell.text) changed.set(cell.index, result.texts[i]);
+  });
+  return { findings: inCells(result.notebook, result.remaining), text: changed.size > 0 ? serializeNotebook(notebook, changed) : text, applied };
+}
+
+/** Reads a notebook's JSON; `error` says why it is not one, `skip` why it is not checked. */
+function readNotebook(text: string, display: string): { notebook: NotebookFile } | { error: string } | { skip: string } {
+  let notebook: NotebookFile;
+  try {
+    notebook = parseNotebook(text);
+  } catch (e) {
+    return { error: `${display}: ${(e as Error).message}` };
+  }
+  if (notebook.language !== null && notebook.language !== 'python') return { skip: `${display}: not checked: a ${notebook.language} notebook, not Python` };
+  const codeBytes = notebook.cells.reduce((n, c) => n + Buffer.byteLength(c.text, 'utf8') + 1, 0);
+  if (codeBytes > MAX_FILE_BYTES) return { skip: tooLarge(display, codeBytes, MAX_FILE_BYTES, 'its code cells are ') };
+  return { notebook };
 }
 
 function comparePaths(a: string, b: string): number {
@@ -100,6 +164,7 @@ export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort(
     (a, b) =>
       comparePaths(a.path, b.path) ||
+      (a.cell ?? -1) - (b.cell ?? -1) ||
       a.finding.range.start.line - b.finding.range.start.line ||
       a.finding.range.start.character - b.finding.range.start.character ||
       comparePaths(a.finding.code, b.finding.code),
@@ -162,7 +227,19 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     }
     let analysis: Analysis;
     try {
-      analysis = await analyse(source.text, settings.selection, options, async () => (await indexed()).scopeFor(file.absolute));
+      const scope = async () => (await indexed()).scopeFor(file.absolute);
+      if (isNotebookPath(file.absolute)) {
+        const read = readNotebook(source.text, file.display);
+        if ('error' in read) {
+          error(read.error);
+          continue;
+        }
+        if ('skip' in read) {
+          warn(read.skip);
+          continue;
+        }
+        analysis = await analyseNotebook(source.text, settings.selection, options, read.notebook, scope);
+      } else analysis = await analyse(source.text, settings.selection, options, scope);
     } catch (e) {
       error(`${file.display}: internal error while checking: ${(e as Error).message}`);
       continue;
@@ -177,9 +254,9 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       report.fixed += analysis.applied;
       index?.update(file.absolute);
     }
-    for (const finding of analysis.findings) report.diagnostics.push({ path: file.display, absolute: file.absolute, finding });
+    for (const { finding, cell } of analysis.findings) report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
   }
-  if (found.files.length === 0 && found.errors.length === 0) warn('no Python files found under the given paths');
+  if (found.files.length === 0 && found.errors.length === 0) warn('no Python files found under the given paths (*.py, *.ipynb)');
   sortDiagnostics(report.diagnostics);
   io.stdout(formatReport(options.format, report, { color: io.color }));
   return exitStatus(report, options);
@@ -249,10 +326,18 @@ async function checkStdin(
   else if (source.skip !== undefined) warn(source.skip);
   else {
     try {
-      const analysis = await analyse(source.text, settings.selection, options);
+      let analysis: Analysis | null = null;
+      if (isNotebookPath(name)) {
+        const read = readNotebook(source.text, name);
+        if ('error' in read) error(read.error);
+        else if ('skip' in read) warn(read.skip);
+        else analysis = await analyseNotebook(source.text, settings.selection, options, read.notebook);
+      } else analysis = await analyse(source.text, settings.selection, options);
+      if (analysis) {
         report.fixed += analysis.applied;
-      output = (source.bom ? BOM : '') + analysis.text;
-      for (const finding of analysis.findings) report.diagnostics.push({ path: name, absolute, finding });
+        output = (source.bom ? BOM : '') + analysis.text;
+        for (const { finding, cell } of analysis.findings) report.diagnostics.push({ path: name, absolute, cell, finding });
+      }
     } catch (e) {
       error(`${name}: internal error while checking: ${(e as Error).message}`);
     }

@@ -1,5 +1,5 @@
-// Finds the Python files `reglens check` looks at: files named on the command line, and `*.py` under named folders,
-// minus folders that never hold project code and paths that .gitignore files exclude.
+// Finds the Python files `reglens check` looks at: files named on the command line, and `*.py` and `*.ipynb`
+// (notebooks) under named folders, minus folders that never hold project code and paths that .gitignore files exclude.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
@@ -20,6 +20,8 @@ export const SKIPPED_FOLDERS = new Set([
   'venv',
   'env',
   'site-packages',
+  // Jupyter's autosaved copies of the notebooks beside them.
+  '.ipynb_checkpoints',
 ]);
 
 export interface FoundFile {
@@ -116,7 +118,7 @@ class Walker {
         if (isIgnored(absolute, true, layers)) continue;
         if (isVirtualEnvironment(absolute) || this.excluded(absolute)) continue;
         this.walk(absolute, shown, layers);
-      } else if (isFile && entry.name.endsWith('.py')) {
+      } else if (isFile && (entry.name.endsWith('.py') || entry.name.endsWith('.ipynb'))) {
         if (isIgnored(absolute, false, layers) || this.excluded(absolute)) continue;
         this.add(shown, absolute);
       }

@@ -13,6 +13,10 @@ import {
   type CodeLens,
   type CodeLensParams,
   type Connection,
+  type Diagnostic,
+  type DidChangeNotebookDocumentParams,
+  type DidCloseNotebookDocumentParams,
+  type DidOpenNotebookDocumentParams,
   type DidChangeConfigurationParams,
   type DidChangeTextDocumentParams,
   type DidChangeWatchedFilesParams,
@@ -23,9 +27,11 @@ import {
   type HoverParams,
   type InitializeParams,
   type InitializeResult,
+  type Position,
   type WorkspaceFolder,
 } from 'vscode-languageserver/node';
 import { MAX_FILE_BYTES } from '../engine/analyze';
+import { fixNotebook } from '../engine/notebook';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
 import { FIX_ALL_KIND, fixAllAction, kindRequested, quickFixes } from './codeActions';
@@ -33,6 +39,7 @@ import { documentPath, PyprojectCache, readEditorSettings, resolveDocumentConfig
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
+import { diagnosticToJoined, minimalChange, NOTEBOOK_SYNC, OpenNotebook, type CellRef } from './notebooks';
 import { ProfilingService, SERVER_COMMANDS } from './profiling';
 import { CHECK_WORKSPACE_COMMAND, WorkspaceService, type WorkspaceFolderPath } from './workspace';
 
@@ -63,7 +70,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 }
 
 export class ReglensServer {
+  /** Open documents by URI; an open notebook is here too, under its own URI, as the joined text of its cells. */
   private readonly docs = new Map<string, OpenDocument>();
+  /** Open notebooks by URI (server/lsp/notebooks.ts). */
+  private readonly notebooks = new Map<string, OpenNotebook>();
   private pyprojects = new PyprojectCache(true);
   /** The client answers `workspace/configuration`; otherwise settings are pushed (initializationOptions, didChangeConfiguration). */
   private pullConfiguration = false;
@@ -130,14 +140,18 @@ export class ReglensServer {
     c.onDidOpenTextDocument(this.notification('didOpen', (p: DidOpenTextDocumentParams) => this.didOpen(p)));
     c.onDidChangeTextDocument(this.notification('didChange', (p: DidChangeTextDocumentParams) => this.didChange(p)));
     c.onDidCloseTextDocument(this.notification('didClose', (p: DidCloseTextDocumentParams) => this.didClose(p)));
+    const notebooks = c.notebooks.synchronization;
+    notebooks.onDidOpenNotebookDocument(this.notification('notebookDocument/didOpen', (p: DidOpenNotebookDocumentParams) => this.didOpenNotebook(p)));
+    notebooks.onDidChangeNotebookDocument(this.notification('notebookDocument/didChange', (p: DidChangeNotebookDocumentParams) => this.didChangeNotebook(p)));
+    notebooks.onDidCloseNotebookDocument(this.notification('notebookDocument/didClose', (p: DidCloseNotebookDocumentParams) => this.didCloseNotebook(p)));
     c.onDidChangeConfiguration(this.notification('didChangeConfiguration', (p: DidChangeConfigurationParams) => this.didChangeConfiguration(p)));
     c.onDidChangeWatchedFiles(this.notification('didChangeWatchedFiles', (p: DidChangeWatchedFilesParams) => this.didChangeWatchedFiles(p)));
     c.onCodeAction(this.request('codeAction', [] as CodeAction[], (p: CodeActionParams, token) => this.codeAction(p, token)));
     c.onHover(this.request('hover', null as Hover | null, (p: HoverParams, token) => this.hover(p, token)));
-    c.onCodeLens(this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.profiling.codeLenses(p.textDocument.uri)));
+    c.onCodeLens(this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.codeLenses(p.textDocument.uri)));
     c.onExecuteCommand(
       this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) =>
-        p.command === CHECK_WORKSPACE_COMMAND ? this.workspace.checkWorkspace(token) : this.profiling.executeCommand(p.command, p.arguments ?? [], token),
+        p.command === CHECK_WORKSPACE_COMMAND ? this.workspace.checkWorkspace(token) : this.profiling.executeCommand(p.command, this.commandArguments(p.arguments ?? []), token),
       ),
     );
   }
@@ -160,6 +174,7 @@ export class ReglensServer {
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        notebookDocumentSync: NOTEBOOK_SYNC,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: false },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
@@ -194,6 +209,7 @@ export class ReglensServer {
     this.workspace.dispose();
     for (const doc of this.docs.values()) doc.dispose();
     this.docs.clear();
+    this.notebooks.clear();
   }
 
   // ---- documents -------------------------------------------------------------------------------------------------
@@ -233,6 +249,106 @@ export class ReglensServer {
     }
     // After "Check workspace" the file keeps its findings on disk; otherwise closing clears them.
     if (!this.workspace.documentClosed(uri)) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+
+  // ---- notebooks -------------------------------------------------------------------------------------------------
+
+  private didOpenNotebook(params: DidOpenNotebookDocumentParams): void {
+    const uri = params.notebookDocument.uri;
+    this.closeNotebook(uri);
+    const doc = new OpenDocument(uri, 'python', params.notebookDocument.version);
+    const notebook = new OpenNotebook(uri, params, doc);
+    this.docs.get(uri)?.dispose();
+    this.docs.set(uri, doc);
+    this.notebooks.set(uri, notebook);
+    this.load(doc, () => doc.open(notebook.text));
+    void this.configure(doc, true);
+  }
+
+  private didChangeNotebook(params: DidChangeNotebookDocumentParams): void {
+    const notebook = this.notebooks.get(params.notebookDocument.uri);
+    if (!notebook) {
+      this.connection.console.warn(`Reglens: change for notebook ${params.notebookDocument.uri}, which is not open; ignored.`);
+      return;
+    }
+    const doc = notebook.doc;
+    const change = notebook.applyChange(params);
+    doc.version = notebook.version;
+    if (change) this.load(doc, () => doc.applyChange(change.range, change.text));
+    this.load(doc, () => doc.reparse());
+    // A structure change with the same text (an empty cell added or removed) still changes which cells are shown.
+    if (change || params.change.cells?.structure || params.change.cells?.data) this.schedule(doc);
+  }
+
+  private didCloseNotebook(params: DidCloseNotebookDocumentParams): void {
+    this.closeNotebook(params.notebookDocument.uri);
+  }
+
+  private closeNotebook(uri: string): void {
+    const notebook = this.notebooks.get(uri);
+    if (!notebook) return;
+    notebook.dispose();
+    this.notebooks.delete(uri);
+    if (this.docs.get(uri) === notebook.doc) this.docs.delete(uri);
+    for (const cellUri of notebook.published.keys()) void this.connection.sendDiagnostics({ uri: cellUri, diagnostics: [] });
+  }
+
+  /** A command's document argument that names a notebook cell ("profile this file" in a cell) names its notebook. */
+  private commandArguments(args: unknown[]): unknown[] {
+    const cell = typeof args[0] === 'string' ? this.cellRef(args[0]) : undefined;
+    return cell ? [cell.notebook.uri, ...args.slice(1)] : args;
+  }
+
+  /** The notebook cell a document URI names, if it is one. */
+  private cellRef(uri: string): CellRef | undefined {
+    for (const notebook of this.notebooks.values()) {
+      const index = notebook.cellIndex(uri);
+      if (index >= 0) return { notebook, index, uri };
+    }
+    return undefined;
+  }
+
+  /**
+   * Publishes a notebook's findings to its cells, in cell coordinates: every Python cell whose diagnostics changed
+   * (an empty list for a cell that lost its findings), and an empty list for a cell that left the notebook or is no
+   * longer Python.
+   */
+  private publishNotebook(notebook: OpenNotebook, findings: Finding[], measured: (f: Finding) => Finding): void {
+    const layout = notebook.layout;
+    const perCell = new Map<number, Diagnostic[]>();
+    findings.forEach((finding, i) => {
+      const placed = layout.rangeToCell(finding.range);
+      if (!placed) return;
+      const diagnostic = toDiagnostic(notebook.uri, measured(finding), notebook.doc.version, i);
+      diagnostic.range = placed.range;
+      if (diagnostic.relatedInformation) {
+        diagnostic.relatedInformation = diagnostic.relatedInformation.flatMap((r) => {
+          const at = layout.rangeToCell(r.location.range);
+          const cell = at && notebook.cellDocument(at.cell.index);
+          return at && cell ? [{ location: { uri: cell.uri, range: at.range }, message: r.message }] : [];
+        });
+      }
+      const list = perCell.get(placed.cell.index) ?? [];
+      list.push(diagnostic);
+      perCell.set(placed.cell.index, list);
+    });
+    const current = new Set<string>();
+    for (const cell of layout.cells) {
+      const document = notebook.cellDocument(cell.index);
+      if (!document) continue;
+      current.add(document.uri);
+      const diagnostics = perCell.get(cell.index) ?? [];
+      // `data` changes with every analysis; the client matches a finding by code and range when it is stale.
+      const key = JSON.stringify([document.version, diagnostics.map(({ data: _data, ...rest }) => rest)]);
+      if (notebook.published.get(document.uri) === key) continue;
+      notebook.published.set(document.uri, key);
+      void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
+    }
+    for (const uri of [...notebook.published.keys()]) {
+      if (current.has(uri)) continue;
+      notebook.published.delete(uri);
+      void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    }
   }
 
   /** Runs a text operation; if tree-sitter throws, the document carries on as plain text (and is not analysed). */
@@ -305,6 +421,11 @@ export class ReglensServer {
     const version = doc.version;
     // Profiled sites add their measured figures to the messages (the findings themselves stay as analysed).
     const measured = this.profiling.annotator(doc);
+    const notebook = this.notebooks.get(doc.uri);
+    if (notebook?.doc === doc) {
+      this.publishNotebook(notebook, findings, measured);
+      return;
+    }
     void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, measured(f), version, i)) });
   }
 
@@ -400,6 +521,8 @@ export class ReglensServer {
   // ---- requests --------------------------------------------------------------------------------------------------
 
   private codeAction(params: CodeActionParams, token: CancellationToken): CodeAction[] {
+    const cell = this.cellRef(params.textDocument.uri);
+    if (cell) return this.cellCodeActions(cell, params, token);
     const doc = this.docs.get(params.textDocument.uri);
     if (!doc || token.isCancellationRequested) return [];
     this.ensureFresh(doc);
@@ -416,16 +539,95 @@ export class ReglensServer {
     return token.isCancellationRequested ? [] : actions;
   }
 
-  private async hover(params: HoverParams, token: CancellationToken): Promise<Hover | null> {
-    const doc = this.docs.get(params.textDocument.uri);
-    if (!doc || token.isCancellationRequested) return null;
+  /**
+   * Quick fixes, noqa and fix-all in a notebook cell: computed on the joined text, then re-addressed to the cells.
+   * A fix with an edit that would span cells or change IPython text is not offered; fix-all edits only the cell asked
+   * about (an editor asks once per cell), with the fixes a whole-notebook fix would make there.
+   */
+  private cellCodeActions(cell: CellRef, params: CodeActionParams, token: CancellationToken): CodeAction[] {
+    const { notebook, index } = cell;
+    const doc = notebook.doc;
+    if (token.isCancellationRequested) return [];
     this.ensureFresh(doc);
-    const rules = hover(doc, params.position);
-    const profile = await this.profiling.hover(doc, params.position);
+    if (!doc.config?.enable || !doc.sourceFile) return [];
+    const only = params.context.only;
+    const options = { documentChanges: this.documentChanges, isCancelled: () => token.isCancellationRequested };
+    const actions: CodeAction[] = [];
+    if (kindRequested(only, CodeActionKind.QuickFix)) {
+      const original = new Map<Diagnostic, Diagnostic>();
+      const joined = params.context.diagnostics.flatMap((d) => {
+        const mapped = diagnosticToJoined(notebook, index, d);
+        if (mapped) original.set(mapped, d);
+        return mapped ? [mapped] : [];
+      });
+      for (const action of quickFixes(doc, joined, options)) {
+        const inCells = notebook.actionToCells(action, this.documentChanges);
+        if (inCells) actions.push({ ...inCells, diagnostics: inCells.diagnostics?.map((d) => original.get(d) ?? d) });
+      }
+    }
+    if (only !== undefined && kindRequested(only, FIX_ALL_KIND) && !token.isCancellationRequested) {
+      const fixAll = this.cellFixAll(cell);
+      if (fixAll) actions.push(fixAll);
+    }
+    return token.isCancellationRequested ? [] : actions;
+  }
+
+  private cellFixAll({ notebook, index }: CellRef): CodeAction | null {
+    const doc = notebook.doc;
+    const config = doc.config!;
+    if (!doc.findings.some((f) => f.fix?.applicability === 'safe' && notebook.layout.rangeToCell(f.range)?.cell.index === index)) return null;
+    const cells = notebook.codeCells();
+    const at = cells.findIndex((c) => c.index === index);
+    const document = notebook.cellDocument(index);
+    if (at < 0 || !document) return null;
+    const fixed = fixNotebook(cells, config.selection).texts[at];
+    const change = minimalChange(cells[at].text, fixed);
+    if (!change) return null;
+    const edits = [{ range: change.range, newText: change.text }];
+    return {
+      title: 'Fix all safe Reglens problems',
+      kind: FIX_ALL_KIND,
+      edit: this.documentChanges ? { documentChanges: [{ textDocument: document, edits }] } : { changes: { [document.uri]: edits } },
+    };
+  }
+
+  private async hover(params: HoverParams, token: CancellationToken): Promise<Hover | null> {
+    const cell = this.cellRef(params.textDocument.uri);
+    if (cell) {
+      const position = cell.notebook.toJoined(cell.index, params.position);
+      if (!position) return null;
+      const result = await this.hoverAt(cell.notebook.doc, position, token);
+      if (!result) return null;
+      const range = result.range && cell.notebook.rangeInCell(cell.index, result.range);
+      return range ? { ...result, range } : { contents: result.contents };
+    }
+    const doc = this.docs.get(params.textDocument.uri);
+    if (!doc) return null;
+    return this.hoverAt(doc, params.position, token);
+  }
+
+  private async hoverAt(doc: OpenDocument, position: Position, token: CancellationToken): Promise<Hover | null> {
+    if (token.isCancellationRequested) return null;
+    this.ensureFresh(doc);
+    const rules = hover(doc, position);
+    const profile = await this.profiling.hover(doc, position);
     if (!profile || token.isCancellationRequested) return rules;
     if (!rules) return profile;
     const text = (h: Hover) => (typeof h.contents === 'object' && 'value' in h.contents ? h.contents.value : '');
     return { contents: { kind: 'markdown', value: `${text(rules)}\n\n---\n\n${text(profile)}` }, range: rules.range };
+  }
+
+  /** Code lenses; in a notebook cell, the joined text's lenses that fall in the cell. */
+  private async codeLenses(uri: string): Promise<CodeLens[]> {
+    const cell = this.cellRef(uri);
+    if (!cell) return this.profiling.codeLenses(uri);
+    const { notebook, index } = cell;
+    this.ensureFresh(notebook.doc);
+    const lenses = await this.profiling.codeLenses(notebook.uri);
+    return lenses.flatMap((lens) => {
+      const range = notebook.rangeInCell(index, lens.range);
+      return range ? [{ ...lens, range }] : [];
+    });
   }
 
   /** The `reglens.profiler` settings section for a document: pulled when the client answers, else pushed. */

@@ -76,6 +76,8 @@ after(() => {
 
 export interface JsonDiagnostic {
   path: string;
+  /** Notebooks only: index into the notebook's `cells` array. */
+  cell?: number;
   line: number;
   column: number;
   endLine: number;

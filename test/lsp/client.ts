@@ -8,9 +8,14 @@ import { pathToFileURL } from 'node:url';
 import { lineStarts } from '../../server/engine/parser';
 import {
   CodeActionRequest,
+  CodeLensRequest,
   ConfigurationRequest,
   createMessageConnection,
   DidChangeConfigurationNotification,
+  DidChangeNotebookDocumentNotification,
+  DidCloseNotebookDocumentNotification,
+  DidOpenNotebookDocumentNotification,
+  NotebookCellKind,
   DidChangeTextDocumentNotification,
   DidChangeWatchedFilesNotification,
   DidCloseTextDocumentNotification,
@@ -31,6 +36,7 @@ import {
   StreamMessageWriter,
   type ClientCapabilities,
   type CodeAction,
+  type CodeLens,
   type Command,
   type ConfigurationItem,
   type Diagnostic,
@@ -39,6 +45,7 @@ import {
   type InitializeResult,
   type LogMessageParams,
   type MessageConnection,
+  type NotebookDocumentChangeEvent,
   type Position,
   type PublishDiagnosticsParams,
   type Range,
@@ -70,7 +77,23 @@ export const VSCODE_CAPABILITIES: ClientCapabilities = {
     },
     hover: { contentFormat: ['markdown', 'plaintext'] },
   },
+  notebookDocument: { synchronization: { dynamicRegistration: true, executionSummarySupport: true } },
 };
+
+/** A notebook cell as the tests open it: its document URI, kind and text. */
+export interface TestCell {
+  uri: string;
+  kind: 'code' | 'markdown';
+  text: string;
+  /** The cell document's language; `python` for code cells unless given. */
+  languageId?: string;
+  version?: number;
+}
+
+/** A cell's document URI as VS Code makes them: the notebook's path, the cell in the fragment. */
+export function cellUri(notebookUri: string, id: string | number): string {
+  return `vscode-notebook-cell:${new URL(notebookUri).pathname}#${id}`;
+}
 
 export interface StartOptions {
   capabilities?: ClientCapabilities;
@@ -177,6 +200,44 @@ export class TestClient {
     void this.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
   }
 
+  /** notebookDocument/didOpen with these cells (markdown cells too, as a client without a cell filter sends them). */
+  openNotebook(uri: string, cells: readonly TestCell[], version = 1): void {
+    void this.connection.sendNotification(DidOpenNotebookDocumentNotification.type, {
+      notebookDocument: { uri, notebookType: 'jupyter-notebook', version, cells: cells.map((c) => ({ kind: notebookCellKind(c), document: c.uri })) },
+      cellTextDocuments: cells.map((c) => textDocumentItem(c)),
+    });
+  }
+
+  changeNotebook(uri: string, version: number, change: NotebookDocumentChangeEvent): void {
+    void this.connection.sendNotification(DidChangeNotebookDocumentNotification.type, { notebookDocument: { uri, version }, change });
+  }
+
+  /** Replaces `deleteCount` cells at `start` with `cells`, as VS Code reports an insert, delete or move. */
+  changeNotebookCells(uri: string, version: number, start: number, deleteCount: number, removed: readonly TestCell[], cells: readonly TestCell[]): void {
+    this.changeNotebook(uri, version, {
+      cells: {
+        structure: {
+          array: { start, deleteCount, cells: cells.map((c) => ({ kind: notebookCellKind(c), document: c.uri })) },
+          didOpen: cells.map((c) => textDocumentItem(c)),
+          didClose: removed.map((c) => ({ uri: c.uri })),
+        },
+      },
+    });
+  }
+
+  /** Edits a cell's text, as VS Code reports typing in a cell. */
+  changeCell(notebookUri: string, notebookVersion: number, cell: string, cellVersion: number, contentChanges: TextDocumentContentChangeEvent[]): void {
+    this.changeNotebook(notebookUri, notebookVersion, { cells: { textContent: [{ document: { uri: cell, version: cellVersion }, changes: contentChanges }] } });
+  }
+
+  closeNotebook(uri: string, cells: readonly TestCell[]): void {
+    void this.connection.sendNotification(DidCloseNotebookDocumentNotification.type, { notebookDocument: { uri }, cellTextDocuments: cells.map((c) => ({ uri: c.uri })) });
+  }
+
+  codeLenses(uri: string): Promise<CodeLens[] | null> {
+    return this.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+  }
+
   pyprojectChanged(fileUri: string, type: FileChangeType = FileChangeType.Changed): void {
     void this.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: fileUri, type }] });
   }
@@ -204,6 +265,11 @@ export class TestClient {
     const current = this.latest.get(uri);
     if (current && accept(current)) return Promise.resolve(current);
     return this.waitFor(uri, accept, timeoutMs, `diagnostics for ${uri}${version === undefined ? '' : ` version ${version}`}`);
+  }
+
+  /** The diagnostics last published for `uri` (undefined: none yet). */
+  current(uri: string): Diagnostic[] | undefined {
+    return this.latest.get(uri)?.diagnostics;
   }
 
   /** The next publish for `uri` from now on: call it before the notification that should cause it. */
@@ -261,6 +327,14 @@ export class TestClient {
     this.connection.dispose();
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
   }
+}
+
+function notebookCellKind(cell: TestCell): NotebookCellKind {
+  return cell.kind === 'code' ? NotebookCellKind.Code : NotebookCellKind.Markup;
+}
+
+function textDocumentItem(cell: TestCell) {
+  return { uri: cell.uri, languageId: cell.languageId ?? (cell.kind === 'code' ? 'python' : 'markdown'), version: cell.version ?? 1, text: cell.text };
 }
 
 /** Applies LSP text edits the way an editor does (all ranges refer to the original text). */

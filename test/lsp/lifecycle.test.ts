@@ -8,6 +8,12 @@ test('initialize declares exactly what the server implements', async () => {
   try {
     assert.deepEqual(client.initializeResult.capabilities, {
       textDocumentSync: { openClose: true, change: 2 /* Incremental */ },
+      notebookDocumentSync: {
+        notebookSelector: [
+          { notebook: { notebookType: 'jupyter-notebook' }, cells: [{ language: 'python' }] },
+          { notebook: { notebookType: 'interactive' }, cells: [{ language: 'python' }] },
+        ],
+      },
       codeActionProvider: { codeActionKinds: ['quickfix', 'source.fixAll.reglens'], resolveProvider: false },
       hoverProvider: true,
       codeLensProvider: { resolveProvider: false },

@@ -2,6 +2,9 @@
 //
 //   {"version":1,"diagnostics":[{"path","line","column","endLine","endColumn","code","name","severity","message",
 //     "fix":{"applicability":"safe"|"unsafe","edits":[{"line","column","endLine","endColumn","content"}]}|null}]}
+//
+// In a notebook (`.ipynb`) a diagnostic also has "cell", the index into the notebook's `cells` array (markdown
+// cells counted, 0-based as the array is), and its lines, columns and fix edits are within that cell's source.
 import type { Severity } from '../../engine/types';
 import type { CheckReport } from '../check';
 
@@ -15,6 +18,8 @@ export interface JsonEdit {
 
 export interface JsonDiagnostic {
   path: string;
+  /** Notebooks only. */
+  cell?: number;
   line: number;
   column: number;
   endLine: number;
@@ -34,8 +39,9 @@ export interface JsonReport {
 export function toJsonReport(report: CheckReport): JsonReport {
   return {
     version: 1,
-    diagnostics: report.diagnostics.map(({ path, finding: f }) => ({
+    diagnostics: report.diagnostics.map(({ path, cell, finding: f }) => ({
       path,
+      ...(cell === undefined ? {} : { cell }),
       line: f.range.start.line + 1,
       column: f.range.start.character + 1,
       endLine: f.range.end.line + 1,

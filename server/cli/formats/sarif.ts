@@ -32,6 +32,7 @@ export function artifactUri(absolute: string, cwd: string): string {
 function result(d: Diagnostic, cwd: string, ruleIndex: Map<string, number>) {
   const f = d.finding;
   const artifactLocation = { uri: artifactUri(d.absolute, cwd) };
+  if (d.cell !== undefined) return notebookResult(d, artifactLocation, ruleIndex);
   return {
     ruleId: f.code,
     ruleIndex: ruleIndex.get(f.code) ?? -1,
@@ -54,6 +55,23 @@ function result(d: Diagnostic, cwd: string, ruleIndex: Map<string, number>) {
           ],
         }
       : {}),
+  };
+}
+
+/**
+ * A finding in a notebook cell. A SARIF region counts lines of the artifact, the `.ipynb` JSON, which are not the
+ * cell's lines: the result names the file only, says the cell, line and column in its message, and carries them in
+ * `properties`. Its fix is left out for the same reason (`reglens check --fix` applies it).
+ */
+function notebookResult(d: Diagnostic, artifactLocation: { uri: string }, ruleIndex: Map<string, number>) {
+  const f = d.finding;
+  return {
+    ruleId: f.code,
+    ruleIndex: ruleIndex.get(f.code) ?? -1,
+    level: sarifLevel(f.severity),
+    message: { text: `cell ${d.cell}, line ${f.range.start.line + 1}, column ${f.range.start.character + 1}: ${f.message}` },
+    locations: [{ physicalLocation: { artifactLocation } }],
+    properties: { cell: d.cell, ...region(f.range) },
   };
 }
 

@@ -1,6 +1,7 @@
 // Ruff-style text output: one line per finding, then a summary.
 //
 //   model.py:11:13: RG006 [*] `F.dropout` drops values in evaluation too: ...
+//   train.ipynb:cell 5:10:3: RG006 …   (a notebook: index in its `cells` array, then line and column in the cell)
 //   Found 2 problems.
 //   [*] 1 fixable with the --fix option.
 //   (1 hidden fix can be enabled with the --unsafe-fixes option.)
@@ -23,11 +24,12 @@ export function formatText(report: CheckReport, { color }: { color: boolean }): 
   const lines: string[] = [];
   let fixable = 0;
   let hidden = 0;
-  for (const { path, finding } of report.diagnostics) {
+  for (const { path, cell, finding } of report.diagnostics) {
     const canFix = isFixable(finding, report.unsafeFixes);
     if (canFix) fixable++;
     else if (finding.fix) hidden++;
-    const where = `${style(color, '1', path)}${style(color, '36', ':')}${finding.range.start.line + 1}${style(color, '36', ':')}${finding.range.start.character + 1}${style(color, '36', ':')}`;
+    const inCell = cell === undefined ? '' : `${style(color, '36', ':')}cell ${cell}`;
+    const where = `${style(color, '1', path)}${inCell}${style(color, '36', ':')}${finding.range.start.line + 1}${style(color, '36', ':')}${finding.range.start.character + 1}${style(color, '36', ':')}`;
     const mark = canFix ? `${style(color, '36', '[*]')} ` : '';
     lines.push(`${where} ${style(color, '1;31', finding.code)} ${mark}${finding.message}`);
   }

@@ -145,6 +145,8 @@ export interface CliEdit {
   content: string;
 }
 export interface CliDiagnostic extends Summary {
+  /** Notebooks only: the index of the finding's cell. */
+  cell?: number;
   severity: string;
   fix?: { applicability: 'safe' | 'unsafe'; edits: CliEdit[] };
 }
