@@ -29,6 +29,8 @@ export type MeasuredGranularity = Granularity | 'none';
 const TRAIN_DRAWS = 16;
 /** Evaluation runs: several, so that code still random in evaluation shows it. */
 const EVAL_DRAWS = 4;
+const MAX_TRAIN_DRAWS = 64;
+const MIN_UNITS = 64;
 const COARSEST_FIRST: Granularity[] = ['batch', 'sample', 'channel', 'element'];
 
 /** Limits for one call, scaled to the input: a regularizer has no business with tensors much larger than its input. */
@@ -78,6 +80,12 @@ class DrawStats {
       if (r < this.keptMin) this.keptMin = r;
       if (r > this.keptMax) this.keptMax = r;
     }
+  }
+
+  /** Independent decisions seen so far, at the measured granularity (whole batches while nothing was dropped). */
+  decisions(): number {
+    const g = this.granularity();
+    return this.units.get(g === 'none' ? 'batch' : g)!.units;
   }
 
   granularity(): MeasuredGranularity {
@@ -139,7 +147,9 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
   const steps = stats.steps;
   const xData = await inputData();
   const train = new DrawStats();
-  for (let d = 0; d < TRAIN_DRAWS; d++) {
+  // Coarse masks make few decisions per draw: draw on until the interval has MIN_UNITS of them (or nothing was
+  // dropped in MAX_TRAIN_DRAWS whole batches), so a batch-wide mask at keep 0.9 is not mistaken for no mask.
+  for (let d = 0; d < TRAIN_DRAWS || (d < MAX_TRAIN_DRAWS && train.decisions() < MIN_UNITS); d++) {
     await checkpoint(ctx);
     const y = d === 0 ? lastTimed! : call(true, request.seed + repeats + d);
     const yData = (await y.data()) as Float32Array;
@@ -172,7 +182,7 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
       granularity: { train: train.granularity(), eval: evaluation.granularity() },
       keptScale: { mean: train.keptCount ? train.keptSum / train.keptCount : NaN, min: train.keptMin, max: train.keptMax },
       steps,
-      draws: { train: TRAIN_DRAWS, eval: EVAL_DRAWS },
+      draws: { train: train.draws, eval: EVAL_DRAWS },
     },
   };
 }
