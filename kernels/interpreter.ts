@@ -97,7 +97,14 @@ export interface RunStats {
 export function interpret(program: RegularizerProgram, input: Tensor, options: RunOptions, stats?: RunStats): Tensor {
   const run = new Run(program, input, options);
   try {
-    const out = run.main();
+    let out: Value;
+    try {
+      out = run.main();
+    } catch (e) {
+      // A tfjs error (a shape no op accepts) is the code failing at that line, as PyTorch would raise there.
+      if (e instanceof InterpreterError || !(e instanceof Error)) throw e;
+      throw new InterpreterError(`not profiled: line ${run.line} fails with these arguments: ${e.message}`);
+    }
     if (!(out instanceof TensorValue)) throw new InterpreterError(`not profiled: the ${program.entry.className ? `${program.entry.className}.` : ''}${program.entry.function} call returns ${typeName(out)}, not a tensor`);
     if (out.t.shape.join(',') !== input.shape.join(',')) {
       throw new InterpreterError(`not profiled: the output has shape [${out.t.shape.join(', ')}], not the input's [${input.shape.join(', ')}]`);
@@ -127,6 +134,8 @@ const isNum = (v: Value): v is number => typeof v === 'number';
 class Run {
   steps = 0;
   deepest = 0;
+  /** The line of the statement or expression being evaluated, for messages. */
+  line = 0;
   private depth = 0;
   private draws = 0;
   private readonly limits: InterpreterLimits;
@@ -183,6 +192,7 @@ class Run {
 
   private step(line: number): void {
     this.steps++;
+    this.line = line;
     if (this.steps > this.limits.maxSteps) {
       throw new InterpreterError(`not profiled: stopped at line ${line} after ${this.limits.maxSteps} steps (the step limit: a loop that never ends?)`);
     }
@@ -430,7 +440,16 @@ class Run {
         return new TupleValue([x.lo ? this.expr(x.lo, scope) : null, x.hi ? this.expr(x.hi, scope) : null, x.step ? this.expr(x.step, scope) : null, 'slice']);
       case 'call': {
         const fn = this.expr(x.fn, scope);
-        const args = x.args.map((a) => this.expr(a, scope));
+        const args: Value[] = [];
+        for (const a of x.args) {
+          if (a.e !== 'splat') {
+            args.push(this.expr(a, scope));
+            continue;
+          }
+          const spread = this.expr(a.x, scope);
+          if (!(spread instanceof TupleValue || spread instanceof ListValue)) throw new InterpreterError(unsupportedMessage(`* of ${typeName(spread)}`, a.line));
+          args.push(...spread.items);
+        }
         const kwargs = new Map(x.kwargs.map(([k, v]) => [k, this.expr(v, scope)] as [string, Value]));
         return this.invoke(fn, args, kwargs, x.line);
       }
@@ -478,6 +497,8 @@ class Run {
         return new TupleValue(x.items.map((i) => this.expr(i, scope)));
       case 'list':
         return new ListValue(x.items.map((i) => this.expr(i, scope)));
+      case 'splat':
+        throw new InterpreterError(unsupportedMessage('* outside a call', x.line));
     }
     throw new InterpreterError('not profiled: an expression the interpreter does not know');
   }
@@ -936,7 +957,10 @@ class Run {
         const mask = this.tensorOf(arg(0, 'mask') ?? null, line);
         const value = this.scalar(arg(1, 'value') ?? null, line);
         if (mask.dtype !== 'bool') throw new InterpreterError(`not profiled: masked_fill at line ${line} needs a boolean mask (PyTorch raises for ${mask.dtype === 'float32' ? 'float' : mask.dtype})`);
-        this.checkBroadcast(x, mask, line);
+        // In place or not, the result has x's shape: the mask must broadcast to it, not beyond.
+        if (broadcastShape(x.shape, mask.shape).join(',') !== x.shape.join(',')) {
+          throw new InterpreterError(`not profiled: line ${line} fills a tensor of shape [${x.shape.join(', ')}] through a mask of shape [${mask.shape.join(', ')}], which does not broadcast to it (PyTorch raises)`);
+        }
         const out = t.where(t.broadcastTo(mask, x.shape), t.fill(x.shape, value, x.dtype), x);
         return name === 'masked_fill' ? new TensorValue(out) : inPlace(out);
       }

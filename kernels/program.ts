@@ -25,6 +25,8 @@ export type Expr =
   | { e: 'ifexp'; cond: Expr; then: Expr; else: Expr; line: number }
   | { e: 'tuple'; items: Expr[]; line: number }
   | { e: 'list'; items: Expr[]; line: number }
+  /** `*args` in a call's arguments: a tuple or list spread into positional arguments. */
+  | { e: 'splat'; x: Expr; line: number }
   | { e: 'unsupported'; name: string; line: number };
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '//' | '%' | '**' | '&' | '|' | '^';

@@ -406,7 +406,8 @@ class Converter {
     const kwargs: Array<[string, Expr]> = [];
     for (const a of children(argsNode)) {
       if (a.type === 'keyword_argument') kwargs.push([a.childForFieldName('name')!.text, this.expr(a.childForFieldName('value')!)]);
-      else if (a.type === 'list_splat' || a.type === 'dictionary_splat') return { e: 'unsupported', name: `${a.type === 'list_splat' ? '*' : '**'}${children(a)[0]?.text ?? ''}`, line: ln };
+      else if (a.type === 'list_splat') args.push({ e: 'splat', x: this.expr(children(a)[0]), line: ln });
+      else if (a.type === 'dictionary_splat') return { e: 'unsupported', name: `**${children(a)[0]?.text ?? ''}`, line: ln };
       else args.push(this.expr(a));
     }
     let fn: Expr;
