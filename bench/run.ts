@@ -2,13 +2,15 @@
 //   (a) lint throughput on CPython's standard library: Reglens (as `reglens check` runs it) against Ruff's wasm
 //       build, in the same process on the same in-memory files, plus Reglens with the prefilter off;
 //   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time;
-//   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts).
+//   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts);
+//   (e) interpreted hand-written regularizers vs the fixed kernel of the same semantics (bench/interpreter.ts).
 // Prints tables with the targets beside the figures; asserts nothing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStdlib, throughputRunners, type Measurement } from './lint-throughput';
 import { measureLsp, percentile } from './lsp-latency';
+import { interpreterBenchmark } from './interpreter';
 import { profilerBenchmark } from './profiler';
 import { fmt, table } from './table';
 
@@ -86,14 +88,23 @@ async function lspBenchmark(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`Reglens benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}`);
   console.log('');
-  // `npm run bench -- profiler` runs only (c) and (d); `npm run bench -- lint` only (a) and (b).
+  // `npm run bench -- profiler` runs only (c), (d) and (e); `npm run bench -- lint` only (a) and (b);
+  // `npm run bench -- interpreter` only (e).
+  if (process.argv.includes('interpreter')) {
+    await interpreterBenchmark();
+    return;
+  }
   if (!process.argv.includes('profiler')) {
     await lintBenchmark();
     console.log('');
     await lspBenchmark();
     console.log('');
   }
-  if (!process.argv.includes('lint')) await profilerBenchmark();
+  if (!process.argv.includes('lint')) {
+    await profilerBenchmark();
+    console.log('');
+    await interpreterBenchmark();
+  }
 }
 
 main().catch((e) => {
