@@ -31,6 +31,7 @@ suite('code lenses and profiling', () => {
 
   suiteTeardown(async () => {
     await setSetting('reglens.profiler', 'backend', undefined);
+    await setSetting('reglens.profiler', 'shape', undefined);
   });
 
   for (const file of ['vision_language.py', 'handwritten_regularizers.py', 'gpt_attention.py']) {
@@ -72,6 +73,9 @@ suite('code lenses and profiling', () => {
   });
 
   test('running a hand-written regularizer\'s implementation lens interprets its code and adds the evidence to RG003', async () => {
+    // A small shape: a batch-wide mask draws until it has 64 decisions, which on the cpu backend at [8, 256, 768] is
+    // longer than a test should wait.
+    await setSetting('reglens.profiler', 'shape', [8, 16, 32]);
     const uri = (await openFresh('handwritten_regularizers.py')).document.uri;
     await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG003'), 'RG003');
     const lens = (await profileLenses(uri)).find((l) => l.range.start.line === 6 && l.command!.title === 'Profile this implementation (train/eval)');
@@ -81,5 +85,6 @@ suite('code lenses and profiling', () => {
     assert.deepEqual(result.implementation.granularity, { train: 'batch', eval: 'none' });
     const shown = await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG003' && /Measured by running its code/.test(x.message)), 'the measured granularity in RG003');
     assert.match(shown.find((x) => codeOf(x) === 'RG003')!.message, /its name promises one decision per sample, but the code makes one decision for the whole batch/);
+    await setSetting('reglens.profiler', 'shape', undefined);
   });
 });
