@@ -31,6 +31,7 @@ const TRAIN_DRAWS = 16;
 const EVAL_DRAWS = 4;
 const MAX_TRAIN_DRAWS = 64;
 const MIN_UNITS = 64;
+const DRAWS_MS = 10_000;
 const COARSEST_FIRST: Granularity[] = ['batch', 'sample', 'channel', 'element'];
 
 /** Limits for one call, scaled to the input: a regularizer has no business with tensors much larger than its input. */
@@ -148,8 +149,12 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
   const xData = await inputData();
   const train = new DrawStats();
   // Coarse masks make few decisions per draw: draw on until the interval has MIN_UNITS of them (or nothing was
-  // dropped in MAX_TRAIN_DRAWS whole batches), so a batch-wide mask at keep 0.9 is not mistaken for no mask.
-  for (let d = 0; d < TRAIN_DRAWS || (d < MAX_TRAIN_DRAWS && train.decisions() < MIN_UNITS); d++) {
+  // dropped in MAX_TRAIN_DRAWS whole batches), so a batch-wide mask at keep 0.9 is not mistaken for no mask; but
+  // only while all the draws together took less than DRAWS_MS (slow code on the cpu backend): the interval counts
+  // the decisions actually drawn either way.
+  const drawsFrom = performance.now();
+  const more = (d: number) => d < MAX_TRAIN_DRAWS && train.decisions() < MIN_UNITS && performance.now() - drawsFrom < DRAWS_MS;
+  for (let d = 0; d < TRAIN_DRAWS || more(d); d++) {
     await checkpoint(ctx);
     const y = d === 0 ? lastTimed! : call(true, request.seed + repeats + d);
     const yData = (await y.data()) as Float32Array;
