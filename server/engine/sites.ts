@@ -11,6 +11,7 @@
  * (`handWrittenRegularizers`) a 'hand-written' site running its derived semantics.
  */
 import type { Granularity, HandWrittenSemantics, KernelSpec } from '../../kernels/plan';
+import type { ArgumentValue } from '../../kernels/program';
 import { regularizer, type RegularizerSpec } from './catalog';
 import { within, type Fusion } from './forward';
 import type { FileModel, ModuleClass } from './model';
@@ -218,9 +219,15 @@ function implementationSite(model: FileModel, s: RegularizerSemantics, handWritt
     label: `${handWritten.label} (its code)`,
     kernel: { kind: 'program', name: s.name, program: extracted.program, rate },
     rateSource: `rate ${rate} ${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`,
-    notProfiled: extracted.unsupported,
+    // An argument the call cannot be made without is known before anything runs: the lens says so.
+    notProfiled: extracted.unsupported ?? missingArgument(extracted.program.args),
     expectedGranularity: s.kind === 'drop-path' && !s.target.isWeight ? (s.deliberateBatch ? ['sample', 'batch'] : ['sample']) : undefined,
   };
+}
+
+function missingArgument(args: Record<string, ArgumentValue>): string | undefined {
+  for (const v of Object.values(args)) if (v !== null && typeof v === 'object' && 'missing' in v) return v.missing;
+  return undefined;
 }
 
 /** `RegularizerSemantics` → the profiler's `HandWrittenSemantics`, or why it cannot be profiled. */
