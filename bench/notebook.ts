@@ -1,4 +1,4 @@
-// Part (e): re-analysis of a notebook after a one-cell edit, through the language server (dist/server.js over
+// Part (f): re-analysis of a notebook after a one-cell edit, through the language server (dist/server.js over
 // stdio, LSP notebook sync), beside the same code opened as one .py file and edited at the same place. The notebook
 // is the generated model file cut into cells, one class per cell. Each edit adds or removes
 // `, training=self.training` in a `F.dropout` call of the middle cell, so every edit changes that cell's findings

@@ -3,13 +3,16 @@
 //       build, in the same process on the same in-memory files, plus Reglens with the prefilter off;
 //   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time;
 //   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts);
-//   (e) a 50-cell notebook re-analysed after a one-cell edit, beside the same code as one file (bench/notebook.ts).
+//   (e) the workspace index of the PyTorch + torchvision sources through the language server (bench/workspace-index.ts);
+//   (f) a 50-cell notebook re-analysed after a one-cell edit, beside the same code as one file (bench/notebook.ts);
+//   (g) interpreted hand-written regularizers vs the fixed kernel of the same semantics (bench/interpreter.ts).
 // Prints tables with the targets beside the figures; asserts nothing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStdlib, throughputRunners, type Measurement } from './lint-throughput';
 import { measureLsp, percentile } from './lsp-latency';
+import { interpreterBenchmark } from './interpreter';
 import { measureNotebook } from './notebook';
 import { profilerBenchmark } from './profiler';
 import { measureWorkspaceIndex } from './workspace-index';
@@ -149,7 +152,8 @@ async function notebookBenchmark(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`Reglens benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}`);
   console.log('');
-  // `npm run bench -- profiler` runs only (c) and (d); `-- lint` only (a) and (b); `-- workspace` only (e); `-- notebook` only (f).
+  // `npm run bench -- profiler` runs only (c), (d) and (g); `-- lint` only (a) and (b); `-- workspace` only (e);
+  // `-- notebook` only (f); `-- interpreter` only (g).
   if (process.argv.includes('workspace')) {
     await workspaceBenchmark();
     return;
@@ -158,13 +162,21 @@ async function main(): Promise<void> {
     await notebookBenchmark();
     return;
   }
+  if (process.argv.includes('interpreter')) {
+    await interpreterBenchmark();
+    return;
+  }
   if (!process.argv.includes('profiler')) {
     await lintBenchmark();
     console.log('');
     await lspBenchmark();
     console.log('');
   }
-  if (!process.argv.includes('lint')) await profilerBenchmark();
+  if (!process.argv.includes('lint')) {
+    await profilerBenchmark();
+    console.log('');
+    await interpreterBenchmark();
+  }
   if (!process.argv.includes('profiler') && !process.argv.includes('lint')) {
     console.log('');
     await workspaceBenchmark();

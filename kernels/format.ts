@@ -1,5 +1,7 @@
 /** How profile results read: the lens summary, the CLI's text block, and the hover's table and SVG chart. */
+import type { Granularity } from './plan';
 import { RATIO_BINS, type ModeMeasurement, type ProfileResult } from './profile';
+import type { MeasuredGranularity } from './profile-program';
 
 const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)}%`;
 const times = (v: number): string => (Number.isFinite(v) ? `×${v.toFixed(2)}` : 'n/a');
@@ -22,7 +24,20 @@ function meanText(r: ProfileResult, m: ModeMeasurement): string {
   return `mean ${times(m.meanRatio)}`;
 }
 
+const GRANULARITY_WORDS: Record<MeasuredGranularity, string> = {
+  element: 'one decision per element',
+  channel: 'one decision per channel',
+  sample: 'one decision per sample',
+  batch: 'one decision for the whole batch',
+  none: 'nothing dropped',
+};
+
 function trainSummary(r: ProfileResult): string {
+  if (r.implementation) {
+    const g = r.implementation.granularity.train;
+    const dropped = g === 'none' ? 'nothing dropped' : g === 'sample' || g === 'batch' ? `${pct(r.train.samplesDroppedWhole)} samples dropped (per ${g})` : `${pct(r.train.droppedFraction)} dropped (per ${g})`;
+    return `train: ${dropped} · ${meanText(r, r.train)}`;
+  }
   if (r.schedule) return `train: ${r.schedule.expectedActiveSampled.toFixed(2)}/${r.schedule.rates.length} blocks active`;
   if (r.fusion) return `train: text ${pct(r.fusion.text.droppedFraction)} · image ${pct(r.fusion.image.droppedFraction)} dropped`;
   if (r.kernel.kind === 'attention-dropout' && r.kernel.placement === 'logits') return `train: ${pct(r.train.droppedFraction)} of probabilities dropped (dropping logits drops nothing)`;
@@ -66,6 +81,13 @@ function rows(r: ProfileResult): Row[] {
     out.push({ name: `text tokens dropped (${r.fusion.text.tokens})`, train: pct(r.fusion.text.droppedFraction, 2), eval: '0.00%' });
     out.push({ name: `image tokens dropped (${r.fusion.image.tokens})`, train: pct(r.fusion.image.droppedFraction, 2), eval: '0.00%' });
     for (const a of r.fusion.alternatives) out.push({ name: `… if ${a.placement}`, train: `text ${pct(a.text.droppedFraction)} · image ${pct(a.image.droppedFraction)}`, eval: '—' });
+  }
+  if (r.implementation) {
+    const i = r.implementation;
+    const k = i.keptScale;
+    out.push({ name: 'mask granularity (measured)', train: GRANULARITY_WORDS[i.granularity.train], eval: GRANULARITY_WORDS[i.granularity.eval] });
+    out.push({ name: 'kept values × (y/x)', train: !Number.isFinite(k.mean) ? 'n/a' : k.max - k.min <= 1e-3 * Math.abs(k.mean) ? k.mean.toFixed(4) : `${k.min.toFixed(3)} … ${k.max.toFixed(3)}`, eval: '—' });
+    out.push({ name: 'interpreter', train: `${i.steps} steps per call · ${i.draws.train} draws`, eval: `${i.draws.eval} draws` });
   }
   if (r.schedule) {
     const s = r.schedule;
@@ -160,4 +182,29 @@ function legend(entries: Array<[string, string]>, W: number): string {
 /** The chart as a markdown image (data: URI), which VS Code renders in hovers. */
 export function chartMarkdown(r: ProfileResult): string {
   return `![y/x in train and eval](data:image/svg+xml;base64,${Buffer.from(chartSvg(r)).toString('base64')})`;
+}
+
+/**
+ * Where interpreted code contradicts what it should do, as sentences with the figures: training and evaluation
+ * expectations that differ beyond the 99.9 % interval (E[y]/E[x] in training is keep × kept scale, so its interval
+ * follows from the drop fraction's), and a granularity other than the one its name promises (`expected`).
+ */
+export function implementationEvidence(r: ProfileResult, expected?: readonly Granularity[]): { expectation?: string; granularity?: string } {
+  const impl = r.implementation;
+  if (!impl) return {};
+  const out: { expectation?: string; granularity?: string } = {};
+  const g = impl.granularity.train;
+  const k = impl.keptScale;
+  // A constant rescale of kept values: otherwise (multiplicative noise) there is no keep × scale to bound.
+  if (g !== 'none' && Number.isFinite(k.mean) && k.max - k.min <= 1e-3 * Math.abs(k.mean)) {
+    const lo = Math.min((1 - r.train.interval[1]) * k.mean, r.train.meanRatio);
+    const hi = Math.max((1 - r.train.interval[0]) * k.mean, r.train.meanRatio);
+    if (r.eval.meanRatio < lo - 1e-6 || r.eval.meanRatio > hi + 1e-6) {
+      out.expectation = `E[y]/E[x] = ${r.train.meanRatio.toFixed(3)} in training (99.9% interval ${lo.toFixed(3)}–${hi.toFixed(3)}) vs ${r.eval.meanRatio.toFixed(3)} in evaluation`;
+    }
+  }
+  if (expected && g !== 'none' && !expected.includes(g)) {
+    out.granularity = `its name promises ${expected.map((e) => GRANULARITY_WORDS[e]).join(' or ')}, but the code makes ${GRANULARITY_WORDS[g]}: ${pct(r.train.droppedFraction)} of values dropped, ${pct(r.train.samplesDroppedWhole)} of samples dropped whole`;
+  }
+  return out;
 }

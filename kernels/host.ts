@@ -152,7 +152,7 @@ export class ProfilerHost {
             break;
           case 'error':
             if (message.cancelled) this.cancelledInWorker++;
-            this.settle(message.id, new ProfileError(message.cancelled ? 'cancelled' : 'failed', message.message));
+            this.settle(message.id, new ProfileError(message.cancelled ? 'cancelled' : message.invalid ? 'invalid' : 'failed', message.message));
             break;
         }
       });

@@ -5,6 +5,8 @@
  * memory before a worker ever sees it.
  */
 
+import type { RegularizerProgram } from './program';
+
 /** Which values share one keep/drop draw. */
 export type Granularity = 'element' | 'channel' | 'sample' | 'batch';
 
@@ -36,7 +38,12 @@ export type KernelSpec =
   | { kind: 'fusion'; p: number; textTokens: number; placement: 'after-merge' | 'text-before-merge' | 'image-before-merge' }
   /** `torch.linspace(0, rate, depth)` drop-path rates, one per block. */
   | { kind: 'schedule'; rate: number; depth: number }
-  | { kind: 'semantics'; semantics: HandWrittenSemantics };
+  | { kind: 'semantics'; semantics: HandWrittenSemantics }
+  /**
+   * The user's own code, interpreted (kernels/interpreter.ts) on the synthetic input in both modes. `rate` is the
+   * drop rate its arguments amount to, which the interval is checked against.
+   */
+  | { kind: 'program'; name: string; program: RegularizerProgram; rate: number };
 
 export type KernelKind = KernelSpec['kind'];
 
@@ -130,6 +137,8 @@ export function configuredRate(kernel: KernelSpec): number {
       return kernel.rate;
     case 'semantics':
       return 1 - kernel.semantics.keepProb;
+    case 'program':
+      return kernel.rate;
     default:
       return kernel.p;
   }
@@ -181,9 +190,12 @@ export const SCHEDULE_DRAWS = 8192;
 /** Float32 tensors alive at once while profiling (x, uniform draw, mask, y, plus host copies of x and y). */
 const LIVE_TENSORS = 6;
 
+/** Tensors of the input's size interpreted code may hold at once (its intermediates live until the call ends). */
+export const PROGRAM_LIVE_TENSORS = 16;
+
 /** Bytes the worker needs for a request: checked against the memory budget before anything runs. */
 export function bytesNeeded(request: ProfileRequest): number {
-  return kernelShape(request).reduce((a, b) => a * b, 1) * 4 * LIVE_TENSORS;
+  return kernelShape(request).reduce((a, b) => a * b, 1) * 4 * (request.kernel.kind === 'program' ? LIVE_TENSORS + PROGRAM_LIVE_TENSORS : LIVE_TENSORS);
 }
 
 /** A problem with a request, as a sentence, or undefined when it can run. */
@@ -216,6 +228,8 @@ export function describeKernel(kernel: KernelSpec): string {
       return `fusion dropout p=${kernel.p} (${kernel.placement})`;
     case 'schedule':
       return `stochastic depth schedule rate=${kernel.rate} depth=${kernel.depth}`;
+    case 'program':
+      return `${kernel.name} (its code, interpreted)`;
     case 'semantics': {
       const s = kernel.semantics;
       return `hand-written ${s.granularity} keep=${s.keepProb} scale=${s.trainScale} eval×${s.evalFactor}`;

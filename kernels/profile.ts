@@ -6,6 +6,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { applyEval, applyTrain, attentionTrain, fusionTrain, hasFusedKernel, sampleSchedule, scheduleRates } from './ops';
 import { configuredRate, describeKernel, kernelShape, maskPlan, SCHEDULE_DRAWS, unitSize, type KernelSpec, type MaskPlan, type ProfileRequest } from './plan';
 import { median, PairStats, wilsonInterval, Z999 } from './stats';
+import { profileProgram, type ImplementationMeasurement } from './profile-program';
 import { tf } from './tf';
 
 export interface ModeMeasurement {
@@ -79,6 +80,8 @@ export interface ProfileResult {
   timing: Timing;
   fusion?: FusionMeasurement;
   schedule?: ScheduleMeasurement;
+  /** Interpreted code: the granularity and scale its outputs show. */
+  implementation?: ImplementationMeasurement;
 }
 
 export const RATIO_BINS = { min: -1, max: 3, count: 40 };
@@ -99,7 +102,7 @@ export interface RunContext {
 
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function checkpoint(ctx: RunContext): Promise<void> {
+export async function checkpoint(ctx: RunContext): Promise<void> {
   await yieldTurn();
   if (ctx.isCancelled()) throw new CancelledError();
 }
@@ -118,6 +121,7 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
     backend: ctx.backend,
     device: ctx.device,
   };
+  if (kernel.kind === 'program') return profileProgram(request, ctx);
   if (kernel.kind === 'schedule') return { ...base, fused: false, ...(await profileSchedule(kernel.rate, kernel.depth, request, ctx)) };
 
   const plan = (kernel.kind === 'attention-dropout' ? maskPlan({ kind: 'dropout', p: kernel.p }) : maskPlan(kernel)) as MaskPlan;
@@ -210,7 +214,7 @@ const warmedUp = new Set<string>();
 
 let cachedInput: { key: string; tensor: Tensor; data?: Float32Array } | undefined;
 
-function inputTensor(shape: number[], mean: number): Tensor {
+export function inputTensor(shape: number[], mean: number): Tensor {
   const t = tf();
   const key = `${t.getBackend()}|${shape.join(',')}|${mean}`;
   if (cachedInput?.key === key && !cachedInput.tensor.isDisposed) return cachedInput.tensor;
@@ -220,7 +224,7 @@ function inputTensor(shape: number[], mean: number): Tensor {
   return cachedInput.tensor;
 }
 
-async function inputData(): Promise<Float32Array> {
+export async function inputData(): Promise<Float32Array> {
   const entry = cachedInput!;
   entry.data ??= (await entry.tensor.data()) as Float32Array;
   return entry.data;
@@ -244,7 +248,7 @@ function measurement(s: PairStats, rate: number, ratioHistogram: number[], evalu
   };
 }
 
-function histogram(x: Float32Array, y: Float32Array, bins: number[]): void {
+export function histogram(x: Float32Array, y: Float32Array, bins: number[]): void {
   const { min, max, count } = RATIO_BINS;
   const width = (max - min) / count;
   // A strided sample is plenty for a chart.

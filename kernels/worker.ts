@@ -1,7 +1,8 @@
 // The profiler worker (dist/worker.js): a child process the language server or CLI forks. It owns TensorFlow.js
 // and the GPU; a crash or hang here costs a restart, never the language server. It runs only the kernels in this
-// folder on synthetic tensors: no user code.
+// folder on synthetic tensors, and the user's regularizer code only through the interpreter's whitelist (never Python).
 import { selectBackend, type ActiveBackend } from './backends';
+import { InterpreterError } from './interpreter';
 import { kernelShape, validateRequest, type ProfileRequest } from './plan';
 import { CancelledError, profileKernel } from './profile';
 import type { HostMessage, WorkerMessage } from './protocol';
@@ -61,7 +62,7 @@ async function run(id: number, request: ProfileRequest): Promise<void> {
     });
     send({ type: 'result', id, result });
   } catch (e) {
-    send({ type: 'error', id, message: e instanceof Error ? e.message : String(e), cancelled: e instanceof CancelledError });
+    send({ type: 'error', id, message: e instanceof Error ? e.message : String(e), cancelled: e instanceof CancelledError, invalid: e instanceof InterpreterError });
   } finally {
     cancelled.delete(id);
     // Leaked tensors would grow the worker until the memory budget means nothing.

@@ -2,7 +2,7 @@
 // profiler worker (dist/worker.js), printing the same figures as the editor's lenses and hovers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { backendLabel, summaryLine, textBlock } from '../../kernels/format';
+import { backendLabel, implementationEvidence, summaryLine, textBlock } from '../../kernels/format';
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { FileModel } from '../engine/model';
@@ -116,19 +116,23 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
           const where = `${file}:${site.range.start.line + 1}:${site.range.start.character + 1}`;
           if (site.notProfiled) {
             if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, kind: site.kind, notProfiled: site.notProfiled });
-            else io.stdout(`${where}: ${site.label}\n  not profiled: ${site.notProfiled}\n\n`);
+            else io.stdout(`${where}: ${site.label}\n  ${notProfiledLine(site.notProfiled)}\n\n`);
             continue;
           }
           try {
             const result = await host.profile({ kernel: site.kernel, shape, seed: siteSeed(site), activeInEval: site.activeInEval });
             if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, kind: site.kind, rateSource: site.rateSource, shapeSource, result });
-            else io.stdout(`${where}: ${site.label}  [${shape.join(', ')}] (${shapeSource}; ${site.rateSource})\n  ${summaryLine(result)}\n${textBlock(result)}\n\n`);
+            else {
+              const evidence = implementationEvidence(result, site.expectedGranularity);
+              const warnings = [evidence.expectation && `  train and eval differ: ${evidence.expectation}\n`, evidence.granularity && `  granularity: ${evidence.granularity}\n`].filter(Boolean).join('');
+              io.stdout(`${where}: ${site.label}  [${shape.join(', ')}] (${shapeSource}; ${site.rateSource})\n  ${summaryLine(result)}\n${warnings}${textBlock(result)}\n\n`);
+            }
           } catch (e) {
             // A rate PyTorch itself rejects is a finding (RG008), not a profiler failure.
             if (!(e instanceof ProfileError && e.kind === 'invalid')) status = Math.max(status, 1);
             const message = e instanceof ProfileError ? e.message : String(e);
             if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, error: message });
-            else io.stdout(`${where}: ${site.label}\n  not profiled: ${message}\n\n`);
+            else io.stdout(`${where}: ${site.label}\n  ${notProfiledLine(message)}\n\n`);
           }
         }
       } finally {
@@ -140,6 +144,11 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
   }
   if (options.format === 'json') io.stdout(`${JSON.stringify({ version: 1, sites: records }, null, 2)}\n`);
   return status;
+}
+
+/** Interpreted code's reasons already read `not profiled: …`. */
+function notProfiledLine(reason: string): string {
+  return reason.startsWith('not profiled:') ? reason : `not profiled: ${reason}`;
 }
 
 /** A folder stands for its *.py files (sorted, not recursive: `reglens profile examples/`). */

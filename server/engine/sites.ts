@@ -10,17 +10,19 @@
  * finding an 'attention-logits' site (dropout on logits vs on probabilities), and every hand-written regularizer
  * (`handWrittenRegularizers`) a 'hand-written' site running its derived semantics.
  */
-import type { HandWrittenSemantics, KernelSpec } from '../../kernels/plan';
+import type { Granularity, HandWrittenSemantics, KernelSpec } from '../../kernels/plan';
+import type { ArgumentValue } from '../../kernels/program';
 import { regularizer, type RegularizerSpec } from './catalog';
 import { within, type Fusion } from './forward';
 import type { FileModel, ModuleClass } from './model';
 import { nodeRange, type Node } from './parser';
+import { extractProgram } from './regularizer-program';
 import { handWrittenRegularizers, type RegularizerSemantics } from './regularizer-semantics';
 import { findArgument, isTrueLiteral, mentionsTraining, numericLiteral, walk } from './syntax';
 import { inferFileShape, inferFusionTokens, siteShape, type FusionTokens } from './shapes';
 import type { Range } from './types';
 
-export type SiteKind = 'module' | 'call' | 'schedule' | 'fusion' | 'attention-logits' | 'hand-written';
+export type SiteKind = 'module' | 'call' | 'schedule' | 'fusion' | 'attention-logits' | 'hand-written' | 'implementation';
 
 export interface RegularizerSite {
   /** Stable within a file version: kind, class and the site's own text. */
@@ -44,6 +46,8 @@ export interface RegularizerSite {
   tokens?: FusionTokens;
   /** Why the site cannot be profiled (a keep probability that is not a number): the lens and CLI say it. */
   notProfiled?: string;
+  /** Implementation sites: the mask granularities the regularizer's name promises (drop path: one decision per sample). */
+  expectedGranularity?: Granularity[];
 }
 
 const DEFAULT_RATE: Record<string, number> = {
@@ -195,8 +199,35 @@ function handWrittenSites(model: FileModel): RegularizerSite[] {
       code: s.node.text,
       activeInEval: typeof mapped === 'string' ? false : mapped.activeInEval,
     };
-    return typeof mapped === 'string' ? { ...base, notProfiled: mapped } : base;
-  });
+    return [typeof mapped === 'string' ? { ...base, notProfiled: mapped } : base, implementationSite(model, s, base)];
+  }).flat();
+}
+
+/**
+ * The same regularizer profiled by running its own code in the profiler's interpreter (kernels/interpreter.ts):
+ * what it really does, not what the symbolic semantics made of it.
+ */
+function implementationSite(model: FileModel, s: RegularizerSemantics, handWritten: RegularizerSite): RegularizerSite {
+  const extracted = extractProgram(model, s.node);
+  const base: RegularizerSite = { ...handWritten, id: `implementation:${s.name}:${s.node.text}`, kind: 'implementation', activeInEval: false, notProfiled: undefined };
+  if (typeof extracted === 'string') return { ...base, notProfiled: `not profiled: ${extracted}` };
+  const keep = s.keepProbability.value;
+  const rate = extracted.program.rate ?? (keep !== undefined && keep >= 0 && keep <= 1 ? 1 - keep : ASSUMED_RATE);
+  const source = extracted.program.rate !== undefined ? 'from its arguments' : keep !== undefined ? `keep ${s.keepProbability.expression}` : `assumed ${ASSUMED_RATE}`;
+  return {
+    ...base,
+    label: `${handWritten.label} (its code)`,
+    kernel: { kind: 'program', name: s.name, program: extracted.program, rate },
+    rateSource: `rate ${rate} ${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`,
+    // An argument the call cannot be made without is known before anything runs: the lens says so.
+    notProfiled: extracted.unsupported ?? missingArgument(extracted.program.args),
+    expectedGranularity: s.kind === 'drop-path' && !s.target.isWeight ? (s.deliberateBatch ? ['sample', 'batch'] : ['sample']) : undefined,
+  };
+}
+
+function missingArgument(args: Record<string, ArgumentValue>): string | undefined {
+  for (const v of Object.values(args)) if (v !== null && typeof v === 'object' && 'missing' in v) return v.missing;
+  return undefined;
 }
 
 /** `RegularizerSemantics` → the profiler's `HandWrittenSemantics`, or why it cannot be profiled. */

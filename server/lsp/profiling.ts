@@ -14,7 +14,7 @@ import {
   type Hover,
   type Position,
 } from 'vscode-languageserver/node';
-import { chartMarkdown, markdownTable, summaryLine } from '../../kernels/format';
+import { chartMarkdown, implementationEvidence, markdownTable, summaryLine } from '../../kernels/format';
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost, type BackendInfo, type ProfilerOptions } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { describeKernel, validateRequest } from '../../kernels/plan';
@@ -41,15 +41,24 @@ const ANNOTATED: Partial<Record<RegularizerSite['kind'], readonly string[]>> = {
   fusion: ['RG001'],
   'attention-logits': ['RG009'],
   'hand-written': ['RG003', 'RG004', 'RG005'],
+  implementation: ['RG003', 'RG004', 'RG005'],
 };
 
 function annotates(site: RegularizerSite, code: string): boolean {
-  return (site.kind === 'hand-written' ? ANNOTATED[site.kind]! : [...(ANNOTATED[site.kind] ?? []), 'RG006', 'RG008']).includes(code);
+  return (site.kind === 'hand-written' || site.kind === 'implementation' ? ANNOTATED[site.kind]! : [...(ANNOTATED[site.kind] ?? []), 'RG006', 'RG008']).includes(code);
 }
+
+/** The lens of a hand-written regularizer's own code before it runs. */
+export const IMPLEMENTATION_LENS_TITLE = 'Profile this implementation (train/eval)';
 
 /** The measured figure a finding gets, or undefined when the profile does not bear on it. */
 function measuredFigure(code: string, site: RegularizerSite, r: ProfileResult): string | undefined {
   const where = `${r.backend}, shape [${r.shape.join(', ')}]`;
+  if (r.implementation) {
+    const evidence = implementationEvidence(r, site.expectedGranularity);
+    const sentence = code === 'RG003' ? evidence.granularity : evidence.expectation;
+    return sentence ? `Measured by running its code: ${sentence} (${where}).` : undefined;
+  }
   switch (code) {
     case 'RG006':
       return r.eval.identity ? undefined : `Measured in evaluation: ${pct(r.eval.droppedFraction)} of values dropped (${where}).`;
@@ -173,13 +182,14 @@ export class ProfilingService {
       const problem = entry.site.notProfiled ?? validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
       if (problem) {
         // Nothing to run: say why in the lens itself (a click shows it again as a message).
-        lenses.push({ range, command: { title: `Not profiled: ${problem}`, command: PROFILE_SITE_COMMAND, arguments: args } });
+        lenses.push({ range, command: { title: problem.startsWith('not profiled:') ? problem : `Not profiled: ${problem}`, command: PROFILE_SITE_COMMAND, arguments: args } });
         continue;
       }
+      const idle = entry.site.kind === 'implementation' ? IMPLEMENTATION_LENS_TITLE : 'Profile train/eval';
       lenses.push({
         range,
         command: {
-          title: result ? summaryLine(result) : this.running.has(entry.key) ? 'Profiling…' : 'Profile train/eval',
+          title: result ? summaryLine(result) : this.running.has(entry.key) ? 'Profiling…' : idle,
           command: PROFILE_SITE_COMMAND,
           arguments: args,
         },
@@ -191,21 +201,30 @@ export class ProfilingService {
 
   async hover(doc: OpenDocument, position: Position): Promise<Hover | null> {
     const settings = readProfilerSettings(await this.hooks.settings(doc.uri));
+    // A hand-written regularizer has two sites on its name (derived semantics, its own code): both profiles show.
+    const sections: string[] = [];
+    let range: Range | undefined;
     for (const entry of this.sites(doc, settings)) {
       const { start, end } = entry.site.range;
       const inside = (position.line > start.line || (position.line === start.line && position.character >= start.character)) && (position.line < end.line || (position.line === end.line && position.character <= end.character));
       if (!inside) continue;
       const result = this.results.get(entry.key);
-      if (!result) return null;
-      const value = [
-        `**Reglens profile: ${describeKernel(result.kernel)}**, shape [${result.shape.join(', ')}] (${entry.shapeSource}; ${entry.site.rateSource})`,
-        summaryLine(result),
-        markdownTable(result),
-        chartMarkdown(result),
-      ].join('\n\n');
-      return { contents: { kind: MarkupKind.Markdown, value }, range: entry.site.range };
+      if (!result) continue;
+      const evidence = implementationEvidence(result, entry.site.expectedGranularity);
+      const warnings = [evidence.expectation && `**Train and eval differ:** ${evidence.expectation}.`, evidence.granularity && `**Granularity:** ${evidence.granularity}.`].filter((w): w is string => !!w);
+      sections.push(
+        [
+          `**Reglens profile: ${describeKernel(result.kernel)}**, shape [${result.shape.join(', ')}] (${entry.shapeSource}; ${entry.site.rateSource})`,
+          summaryLine(result),
+          ...warnings,
+          markdownTable(result),
+          chartMarkdown(result),
+        ].join('\n\n'),
+      );
+      range ??= entry.site.range;
     }
-    return null;
+    if (sections.length === 0) return null;
+    return { contents: { kind: MarkupKind.Markdown, value: sections.join('\n\n---\n\n') }, range };
   }
 
   /**
@@ -223,10 +242,12 @@ export class ProfilingService {
     });
     if (profiled.length === 0) return (f) => f;
     return (finding) => {
-      const hit = profiled.find((p) => (p.site.scope ? contains(p.site.scope, finding.range) : overlaps(p.site.range, finding.range)) && annotates(p.site, finding.code));
-      if (!hit) return finding;
-      const figure = measuredFigure(finding.code, hit.site, hit.result);
-      return figure ? { ...finding, message: `${finding.message} ${figure}` } : finding;
+      // A hand-written regularizer has two profiled sites (derived semantics, its own code): each may add a figure.
+      const figures = profiled
+        .filter((p) => (p.site.scope ? contains(p.site.scope, finding.range) : overlaps(p.site.range, finding.range)) && annotates(p.site, finding.code))
+        .map((p) => measuredFigure(finding.code, p.site, p.result))
+        .filter((f): f is string => !!f);
+      return figures.length ? { ...finding, message: `${finding.message} ${figures.join(' ')}` } : finding;
     };
   }
 

@@ -64,3 +64,45 @@ test('profile reports a shape over the memory budget as a message, and bad flags
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.py: no such file/);
 });
+
+const HAND_WRITTEN = `import numpy as np
+import torch
+import torch.nn as nn
+
+
+class DropPath(nn.Module):
+    def __init__(self, drop_prob=0.1):
+        super().__init__()
+        self.keep_prob = 1 - drop_prob
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        mask = torch.empty(x.shape, device=x.device).bernoulli_(self.keep_prob)
+        return x * mask.div(self.keep_prob)
+
+
+def drop_block(x, drop_prob=0.1, training=True):
+    if not training:
+        return x
+    gate = np.random.binomial(1, 1 - drop_prob)
+    return x * gate / (1 - drop_prob)
+`;
+
+test('profile runs each hand-written regularizer\'s own code too, and says what contradicts its name', () => {
+  const dir = makeTree({ 'reg.py': HAND_WRITTEN });
+  const r = runCli(['profile', 'reg.py', '--backend', 'cpu', '--shape', '8,16,32'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout;
+  assert.match(out, /reg\.py:6:7: class DropPath \(its code\) {2}\[8, 16, 32\] \(reglens\.profiler\.shape setting; rate 0\.1 from its arguments\)\n {2}train: \d+\.\d% dropped \(per element\) · mean ×\d\.\d\d \| eval: identity/);
+  assert.match(out, /\n {2}granularity: its name promises one decision per sample, but the code makes one decision per element: \d+\.\d% of values dropped, 0\.0% of samples dropped whole\n/);
+  assert.match(out, /mask granularity \(measured\) +one decision per element +nothing dropped/);
+  // Outside the interpreted subset: said once, with the construct and its line; not a profiler failure (exit 0).
+  assert.match(out, /reg\.py:18:5: def drop_block\(…\) \(its code\)\n {2}not profiled: uses `np\.random\.binomial` at line 21 \(unsupported\)\n/);
+
+  const json = JSON.parse(runCli(['profile', 'reg.py', '--backend', 'cpu', '--shape', '8,16,32', '--format', 'json'], { cwd: dir }).stdout) as { sites: Array<{ kind: string; line: number; notProfiled?: string; result?: { implementation?: { granularity: { train: string } } } }> };
+  const implementations = json.sites.filter((s) => s.kind === 'implementation');
+  assert.deepEqual(implementations.map((s) => s.line), [6, 18]);
+  assert.equal(implementations[0].result?.implementation?.granularity.train, 'element');
+  assert.equal(implementations[1].notProfiled, 'not profiled: uses `np.random.binomial` at line 21 (unsupported)');
+});

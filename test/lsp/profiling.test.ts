@@ -14,6 +14,7 @@ import {
   type ProgressToken,
 } from 'vscode-languageserver-protocol/node';
 import { positionOf, TestClient, tempProject, VSCODE_CAPABILITIES } from './client';
+import type { ProfileResult } from '../../kernels/profile';
 
 const MODEL = `import torch.nn as nn
 import torch.nn.functional as F
@@ -255,18 +256,29 @@ test('fusion, logits and hand-written sites get lenses; their profiles add the m
   assert.deepEqual(before.map((d) => `${d.range.start.line} ${d.code}`).sort(), ['13 RG001', '25 RG009', '34 RG003', '48 RG004'].sort());
   for (const d of before) assert.doesNotMatch(d.message, /Measured/);
   const all = profileLenses(await lenses(uri));
-  // Lenses on the RG001 and RG009 dropout calls and on each hand-written regularizer's name.
-  assert.deepEqual(all.map((l) => l.range.start.line), [10, 13, 21, 25, 30, 39]);
+  // Lenses on the RG001 and RG009 dropout calls and, twice, on each hand-written regularizer's name: its derived
+  // semantics and its own code.
+  assert.deepEqual(all.map((l) => l.range.start.line), [10, 13, 21, 25, 30, 30, 39, 39]);
+  assert.deepEqual(all.filter((l) => l.range.start.line === 30).map((l) => l.command!.title), ['Profile train/eval', 'Profile this implementation (train/eval)']);
 
   const next = client.nextDiagnostics(uri);
   const done = (await execute('reglens.profileFile', [uri])) as { profiled: number; failed: string[] };
-  assert.deepEqual(done, { profiled: 6, failed: [], cancelled: false });
+  assert.deepEqual(done, { profiled: 8, failed: [], cancelled: false });
   await next;
   await client.sync();
-  const titles = new Map(profileLenses(await lenses(uri)).map((l) => [l.range.start.line, l.command!.title]));
-  assert.match(titles.get(13)!, /^train: text (9|10|11)\.\d% · image 0\.0% dropped \| eval: identity/);
-  assert.match(titles.get(25)!, /^train: 0\.0% of probabilities dropped \(dropping logits drops nothing\) \| eval: identity/);
-  assert.match(titles.get(30)!, /samples dropped/);
+  const titles = new Map(profileLenses(await lenses(uri)).map((l) => [`${l.range.start.line} ${l.command!.arguments![1].split(':')[0]}`, l.command!.title]));
+  assert.match(titles.get('13 fusion')!, /^train: text (9|10|11)\.\d% · image 0\.0% dropped \| eval: identity/);
+  assert.match(titles.get('25 attention-logits')!, /^train: 0\.0% of probabilities dropped \(dropping logits drops nothing\) \| eval: identity/);
+  assert.match(titles.get('30 hand-written')!, /samples dropped/);
+  assert.match(titles.get('30 implementation')!, /^train: \d+\.\d% samples dropped \(per batch\) · mean ×\d\.\d\d \| eval: identity \|/);
+  assert.match(titles.get('39 implementation')!, /^train: \d+\.\d% samples dropped \(per sample\) · mean ×0\.(8|9)\d \| eval: identity \|/);
+
+  const dropPathHover = (await client.hover(uri, positionOf(STRUCTURE, 'drop_path(x, drop_prob')))!.contents as MarkupContent;
+  assert.match(dropPathHover.value, /\*\*Reglens profile: drop_path \(its code, interpreted\)\*\*/);
+  assert.match(dropPathHover.value, /\*\*Granularity:\*\* its name promises one decision per sample, but the code makes one decision for the whole batch/);
+  assert.match(dropPathHover.value, /\| mask granularity \(measured\) \| one decision for the whole batch \| nothing dropped \|/);
+  const depthHover = (await client.hover(uri, positionOf(STRUCTURE, 'StochasticDepth(nn')))!.contents as MarkupContent;
+  assert.match(depthHover.value, /\*\*Train and eval differ:\*\* E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation/);
 
   const fusionHover = (await client.hover(uri, positionOf(STRUCTURE, 'self.dropout(self.embed')))!.contents as MarkupContent;
   assert.match(fusionHover.value, /fusion dropout p=0\.1 \(text-before-merge\)\*\*, shape \[8, 32, 32\] \(from dim=32, block_size=16; 16 text tokens \(block_size\), 16 image tokens \(img_size=64\/patch_size=16\)/);
@@ -277,8 +289,9 @@ test('fusion, logits and hand-written sites get lenses; their profiles add the m
   const message = (code: string) => after.find((d) => d.code === code)!.message;
   assert.match(message('RG001'), / Measured in training: (9|10|11)\.\d% of the 16 text tokens' values and 0\.0% of the 16 image tokens' values dropped; after the merge: \d+\.\d% and \d+\.\d% \(cpu, shape \[8, 32, 32\]\)\.$/);
   assert.match(message('RG009'), / Measured in training: 0\.0% of attention probabilities dropped at p=0\.1 \(cpu, shape \[8, 2, 16, 16\]\)\.$/);
-  assert.match(message('RG003'), / Measured in training: one decision per batch, 16 decisions for 1024 samples; \d+\.\d% of samples dropped whole \(cpu, shape \[64, 4, 8\]\)\.$/);
-  assert.match(message('RG004'), / Measured: E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation \(cpu, shape \[64, 4, 8\]\)\.$/);
+  // Each RG003/RG004 finding carries the derived semantics' figure, then the one measured by running the code.
+  assert.match(message('RG003'), / Measured in training: one decision per batch, 16 decisions for 1024 samples; \d+\.\d% of samples dropped whole \(cpu, shape \[64, 4, 8\]\)\. Measured by running its code: its name promises one decision per sample, but the code makes one decision for the whole batch: \d+\.\d% of values dropped, \d+\.\d% of samples dropped whole \(cpu, shape \[64, 4, 8\]\)\.$/);
+  assert.match(message('RG004'), / Measured: E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation \(cpu, shape \[64, 4, 8\]\)\. Measured by running its code: E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation \(cpu, shape \[64, 4, 8\]\)\.$/);
 });
 
 test('a hand-written regularizer whose keep probability is not a number gets a lens that says why', async () => {
@@ -291,4 +304,35 @@ test('a hand-written regularizer whose keep probability is not a number gets a l
   assert.match(lens.command!.title, /^Not profiled: The keep probability `1 - p` is not a number Reglens can read/);
   const answer = (await execute('reglens.profileSite', lens.command!.arguments!)) as { error: string };
   assert.match(answer.error, /not a number Reglens can read/);
+});
+
+test('the implementation lens runs the code the derived semantics could not read, with the rate it assumes', async () => {
+  const uri = project.uri('unknown-keep-implementation.py');
+  const text = `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        return x\n    mask = torch.rand(x.shape[0], 1, 1) < 1 - p\n    return x * mask\n`;
+  client.open(uri, text);
+  await client.diagnostics(uri, 1);
+  const lens = profileLenses(await lenses(uri)).find((l) => l.command!.title === 'Profile this implementation (train/eval)');
+  assert.ok(lens, 'an implementation lens');
+  const result = (await execute('reglens.profileSite', lens.command!.arguments!)) as ProfileResult;
+  assert.equal(result.implementation!.granularity.train, 'sample');
+  assert.equal(result.implementation!.granularity.eval, 'none');
+  assert.ok(result.train.rateInside, `the assumed rate 0.1 lies in the measured interval ${result.train.interval}`);
+  assert.ok(result.eval.identity);
+  await client.sync();
+  const titles = profileLenses(await lenses(uri)).map((l) => l.command!.title);
+  assert.ok(titles.some((t) => /^train: \d+\.\d% samples dropped \(per sample\) · mean ×\d\.\d\d \| eval: identity \| .* · cpu/.test(t)), titles.join('\n'));
+  const hover = (await client.hover(uri, positionOf(text, 'drop_path')))!.contents as MarkupContent;
+  assert.match(hover.value, /rate 0\.1 from its arguments; p=0\.1 assumed/);
+});
+
+test('an implementation outside the interpreted subset says which construct and line, in the lens and when run', async () => {
+  const uri = project.uri('numpy-draw.py');
+  const text = `import numpy as np\nimport torch\n\n\ndef drop_block(x, drop_prob=0.1, training=True):\n    if not training:\n        return x\n    gate = np.random.binomial(1, 1 - drop_prob)\n    return x * gate / (1 - drop_prob)\n`;
+  client.open(uri, text);
+  await client.diagnostics(uri, 1);
+  const expected = 'not profiled: uses `np.random.binomial` at line 8 (unsupported)';
+  const lens = profileLenses(await lenses(uri)).find((l) => l.command!.arguments![1].startsWith('implementation:'));
+  assert.equal(lens?.command!.title, expected);
+  const answer = (await execute('reglens.profileSite', lens!.command!.arguments!)) as { error: string };
+  assert.equal(answer.error, expected);
 });

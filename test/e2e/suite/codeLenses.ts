@@ -1,6 +1,7 @@
 // Code lenses in VS Code: a "Profile train/eval" lens at every regularizer site the engine finds (compared with
 // `reglens profile --format json` of the extension's own CLI), and a lens command that runs the profiler and
-// answers its measurements, which then show in the lens and in the RG001 message. The cpu backend keeps it quick.
+// answers its measurements, which then show in the lens and in the RG001 message; a hand-written regularizer's
+// "Profile this implementation (train/eval)" lens runs its own code. The cpu backend keeps it quick.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { activated, cli, codeOf, openFresh, setSetting, waitForDiagnostics, workspaceFile } from './util';
@@ -30,6 +31,7 @@ suite('code lenses and profiling', () => {
 
   suiteTeardown(async () => {
     await setSetting('reglens.profiler', 'backend', undefined);
+    await setSetting('reglens.profiler', 'shape', undefined);
   });
 
   for (const file of ['vision_language.py', 'handwritten_regularizers.py', 'gpt_attention.py']) {
@@ -41,7 +43,7 @@ suite('code lenses and profiling', () => {
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline && (lenses = await profileLenses(uri)).length !== expected.length) await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual(lenses.map((l) => [l.range.start.line, l.range.start.character]), expected);
-      for (const lens of lenses) assert.match(lens.command!.title, /^(Profile train\/eval|Not profiled: .+|train: .+)$/);
+      for (const lens of lenses) assert.match(lens.command!.title, /^(Profile train\/eval|Profile this implementation \(train\/eval\)|Not profiled: .+|not profiled: .+|train: .+)$/);
     });
   }
 
@@ -68,5 +70,21 @@ suite('code lenses and profiling', () => {
     const shown = await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG001' && /Measured in training/.test(x.message)), 'the measured coverage in RG001');
     const rg001 = shown.find((x) => codeOf(x) === 'RG001')!;
     assert.match(rg001.message, /of the 196 image tokens' values dropped/);
+  });
+
+  test('running a hand-written regularizer\'s implementation lens interprets its code and adds the evidence to RG003', async () => {
+    // A small shape: a batch-wide mask draws until it has 64 decisions, which on the cpu backend at [8, 256, 768] is
+    // longer than a test should wait.
+    await setSetting('reglens.profiler', 'shape', [8, 16, 32]);
+    const uri = (await openFresh('handwritten_regularizers.py')).document.uri;
+    await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG003'), 'RG003');
+    const lens = (await profileLenses(uri)).find((l) => l.range.start.line === 6 && l.command!.title === 'Profile this implementation (train/eval)');
+    assert.ok(lens, 'an implementation lens on drop_path (line 7)');
+    const result = (await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!)) as { backend: string; implementation: { granularity: { train: string; eval: string } } };
+    assert.equal(result.backend, 'cpu');
+    assert.deepEqual(result.implementation.granularity, { train: 'batch', eval: 'none' });
+    const shown = await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG003' && /Measured by running its code/.test(x.message)), 'the measured granularity in RG003');
+    assert.match(shown.find((x) => codeOf(x) === 'RG003')!.message, /its name promises one decision per sample, but the code makes one decision for the whole batch/);
+    await setSetting('reglens.profiler', 'shape', undefined);
   });
 });

@@ -1,0 +1,11 @@
+# entry: dropout
+# expect: granularity=element drop=0.3 train=1 eval=1
+import torch
+
+
+def dropout(x, p=0.3, training=True):
+    if not training or p == 0.0:
+        return x
+    mask = torch.empty_like(x).bernoulli_(1 - p)
+    mask.div_(1 - p)
+    return x * mask
