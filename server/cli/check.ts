@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fixText, lintText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
 import type { RuleSelection } from '../engine/config';
-import { initParser } from '../engine/parser';
+import { initParser, ParseLimit } from '../engine/parser';
 import type { Finding } from '../engine/types';
 import type { CheckOptions } from './args';
 import { describeFsError, discover } from './files';
@@ -156,7 +156,8 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     try {
       analysis = await analyse(source.text, settings.selection, options);
     } catch (e) {
-      error(`${file.display}: internal error while checking: ${(e as Error).message}`);
+      if (e instanceof ParseLimit) warn(`${file.display}: not checked: ${e.message}`);
+      else error(`${file.display}: internal error while checking: ${(e as Error).message}`);
       continue;
     }
     if (analysis.applied > 0 && analysis.text !== source.text) {
@@ -214,7 +215,8 @@ async function checkStdin(
       output = (source.bom ? BOM : '') + analysis.text;
       for (const finding of analysis.findings) report.diagnostics.push({ path: name, absolute, finding });
     } catch (e) {
-      error(`${name}: internal error while checking: ${(e as Error).message}`);
+      if (e instanceof ParseLimit) warn(`${name}: not checked: ${e.message}`);
+      else error(`${name}: internal error while checking: ${(e as Error).message}`);
     }
   }
   sortDiagnostics(report.diagnostics);

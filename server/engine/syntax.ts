@@ -159,3 +159,4 @@ export function parameterList(def: Node): ParameterInfo[] {
   }
   return out;
 }
+

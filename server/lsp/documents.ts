@@ -38,6 +38,8 @@ export class OpenDocument {
 
   /** The "too large" message was shown for this document. */
   tooLargeNotified = false;
+  /** The "could not be parsed in time" message was shown for this document. */
+  notParsedNotified = false;
 
   /** Per analysed version: fix verdicts (does the fix keep the file parseable?) and the baseline error count. */
   fixVerdicts = new Map<Finding, boolean>();

@@ -24,6 +24,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { MAX_FILE_BYTES } from '../engine/analyze';
+import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
 import { FIX_ALL_KIND, fixAllAction, kindRequested, quickFixes } from './codeActions';
@@ -193,8 +194,16 @@ export class ReglensServer {
     try {
       fn();
     } catch (e) {
-      this.logError(`parsing ${doc.uri}`, e);
+      if (e instanceof ParseLimit) this.reportNotParsed(doc, e);
+      else this.logError(`parsing ${doc.uri}`, e);
     }
+  }
+
+  /** Text tree-sitter gave up on (parser.ts ParseLimit): said once per document, which stays unanalysed until edited. */
+  private reportNotParsed(doc: OpenDocument, e: ParseLimit): void {
+    if (doc.notParsedNotified) return;
+    doc.notParsedNotified = true;
+    this.showMessage(MessageType.Warning, `Reglens: ${displayName(doc.uri)} is not checked: ${e.message}. It is checked again after the next edit that lets it parse.`);
   }
 
   // ---- analysis --------------------------------------------------------------------------------------------------
@@ -247,7 +256,8 @@ export class ReglensServer {
         try {
           findings = doc.analyzer.analyze(doc.sourceFile, config.selection);
         } catch (e) {
-          this.logError(`analysing ${doc.uri}`, e);
+          if (e instanceof ParseLimit) this.reportNotParsed(doc, e);
+          else this.logError(`analysing ${doc.uri}`, e);
         }
       }
     }
