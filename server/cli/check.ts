@@ -57,7 +57,10 @@ function decode(buffer: Buffer, display: string): Decoded {
 
 function readSource(absolute: string, display: string): Source {
   try {
-    const size = fs.statSync(absolute).size;
+    const stat = fs.statSync(absolute);
+    // A FIFO or device named on the command line would block the read forever (or never end).
+    if (!stat.isFile()) return { error: `${display}: not a regular file; not read` };
+    const size = stat.size;
     // Do not even read a file that is too large.
     if (size > MAX_FILE_BYTES) return { skip: tooLarge(display, size) };
     return decode(fs.readFileSync(absolute), display);
