@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import {
   CodeActionKind,
@@ -112,6 +114,9 @@ export class ReglensServer {
     c.onHover(this.request('hover', null as Hover | null, (p: HoverParams, token) => this.hover(p, token)));
     c.onCodeLens(this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.profiling.codeLenses(p.textDocument.uri)));
     c.onExecuteCommand(this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) => this.profiling.executeCommand(p.command, p.arguments ?? [], token)));
+    // Test-only (test/stress/edit-storm.stress.ts): memory after a full GC, so a test can see the server leak. Only
+    // registered when the test sets REGLENS_TEST_HOOKS=1 in the server's environment; no editor sets it.
+    if (process.env.REGLENS_TEST_HOOKS === '1') c.onRequest(MEMORY_AFTER_GC_REQUEST, () => memoryAfterGc());
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------------
@@ -423,6 +428,18 @@ export class ReglensServer {
       }
     };
   }
+}
+
+/** Test-only request (REGLENS_TEST_HOOKS=1): runs a full GC and answers `process.memoryUsage()`. */
+export const MEMORY_AFTER_GC_REQUEST = 'reglens/test/memoryAfterGc';
+
+function memoryAfterGc(): NodeJS.MemoryUsage {
+  // --expose-gc at run time: the server is started by editors with no flags of ours.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  return process.memoryUsage();
 }
 
 /** The `reglens` section out of pushed settings: `{ reglens: {…} }` or the section itself. */

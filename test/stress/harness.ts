@@ -379,11 +379,11 @@ export function outsideDocument(text: string, located: readonly Located[]): stri
 }
 
 /** Resolves with the answer, or rejects naming the request when it takes longer than ANSWER_BOUND_MS. */
-export async function bounded<T>(what: string, promise: Promise<T>, latencies?: number[]): Promise<T> {
+export async function bounded<T>(what: string, promise: Promise<T>, latencies?: number[], boundMs = ANSWER_BOUND_MS): Promise<T> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ANSWER_BOUND_MS} ms`)), ANSWER_BOUND_MS);
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${boundMs} ms`)), boundMs);
   });
   try {
     return await Promise.race([promise, timeout]);
