@@ -146,6 +146,13 @@ export class ProfilerHost {
           }
           case 'fatal':
             reject(new ProfileError('failed', `The profiler could not start: ${message.message}`));
+            // A worker without a backend is of no use: the next request starts a fresh one (which may succeed once
+            // a driver or setting is fixed) instead of getting this failure forever.
+            if (this.child === child) {
+              this.child = undefined;
+              this.ready = undefined;
+              child.kill();
+            }
             break;
           case 'result':
             this.settle(message.id, undefined, message.result);
