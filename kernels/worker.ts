@@ -42,7 +42,7 @@ function takeFault(when: 'init' | 'profile'): string | undefined {
 process.on('message', (raw: HostMessage) => {
   switch (raw.type) {
     case 'init':
-      active = (takeFault('init') ? Promise.reject(new Error('test fault: every backend failed to initialise')) : selectBackend(raw.backend)).then(
+      active = (takeFault('init') ? Promise.reject(new Error('test fault: every backend failed to initialise')) : selectBackend(raw.backend, raw.trusted !== false)).then(
         (selection) => {
           send({ type: 'ready', backend: selection.active.name, device: selection.active.device, statuses: selection.statuses, fallback: selection.fallback });
           return selection.active;

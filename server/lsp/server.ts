@@ -80,6 +80,7 @@ export class ReglensServer {
     settings: (uri: string) => this.profilerSettings(uri),
     codeLensRefresh: false,
     workDoneProgress: false,
+    trusted: true,
     logError: (what: string, e: unknown) => this.logError(what, e),
     republish: (uri: string) => {
       const doc = this.docs.get(uri);
@@ -125,6 +126,7 @@ export class ReglensServer {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     this.trusted = init.workspaceTrusted !== false;
     this.pyprojects = new PyprojectCache(this.trusted);
+    this.profilingHooks.trusted = this.trusted;
     this.pushedSettings = sectionOf(init.settings);
     const caps = params.capabilities;
     this.pullConfiguration = caps.workspace?.configuration === true;
