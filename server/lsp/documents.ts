@@ -35,6 +35,8 @@ export class OpenDocument {
   changeSeq = 0;
   seenSeq = 0;
   dirtySince = 0;
+  /** How long the last scheduled analysis took; it stretches the coalescing bound. */
+  lastAnalysisMs = 0;
 
   /** The "too large" message was shown for this document. */
   tooLargeNotified = false;

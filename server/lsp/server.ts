@@ -232,16 +232,21 @@ export class ReglensServer {
   private tick(doc: OpenDocument): void {
     doc.timer = undefined;
     if (this.docs.get(doc.uri) !== doc || !doc.dirty) return;
-    if (doc.seenSeq !== doc.changeSeq && performance.now() - doc.dirtySince < MAX_COALESCE_MS) {
+    // The bound grows with what an analysis of this document costs: a storm of edits to a file that takes 500 ms
+    // to analyse must not be analysed every 50 ms, version after stale version, while the edits queue up
+    // (test/stress/edit-storm.stress.ts fell minutes behind).
+    if (doc.seenSeq !== doc.changeSeq && performance.now() - doc.dirtySince < Math.max(MAX_COALESCE_MS, 2 * doc.lastAnalysisMs)) {
       doc.seenSeq = doc.changeSeq;
       doc.timer = setImmediate(() => this.tick(doc));
       return;
     }
+    const started = performance.now();
     try {
       this.analyze(doc);
     } catch (e) {
       this.logError(`analysing ${doc.uri}`, e);
     }
+    doc.lastAnalysisMs = performance.now() - started;
   }
 
   /** Analyses now if the text or configuration changed since the last analysis, so a request sees current findings. */

@@ -133,7 +133,7 @@ test(`fuzzing the LSP: ${FUZZ_INPUTS} mutated inputs and the regression fixtures
   t.diagnostic(summary.join('; '));
   assert.deepEqual(failures, [], failures.join('\n'));
   assert.equal(done, inputs.length);
-  assert.ok(done >= 2000 || process.env.REGLENS_STRESS_INPUTS !== undefined, `CI sends at least 2,000 inputs, sent ${done}`);
+  assert.ok(done >= 1000 || process.env.REGLENS_STRESS_INPUTS !== undefined, `CI sends at least 1,000 inputs through the LSP (and 1,000 others through the CLI), sent ${done}`);
 });
 
 test('a 10 MB document: not analysed, the user is told why, requests on it still answered, the server still serves others', { timeout: 5 * 60_000 }, async () => {
