@@ -159,4 +159,3 @@ export function parameterList(def: Node): ParameterInfo[] {
   }
   return out;
 }
-
