@@ -44,7 +44,11 @@ interface Probe {
   activate?: () => Promise<ActiveBackend>;
 }
 
-async function probeCuda(): Promise<Probe> {
+/** What an untrusted (Restricted Mode) workspace may not do: load the optional native CUDA package. */
+const UNTRUSTED_CUDA = 'not loaded in an untrusted workspace (Restricted Mode): @tensorflow/tfjs-node-gpu is native code; trust the workspace to use it';
+
+async function probeCuda(trusted = true): Promise<Probe> {
+  if (!trusted) return { status: { name: 'cuda', available: false, detail: UNTRUSTED_CUDA } };
   let ns: TF;
   try {
     runtimeRequire.resolve('@tensorflow/tfjs-node-gpu');
@@ -217,11 +221,11 @@ export interface Selection {
  * Probes every backend (so the status bar can list them all) and activates the requested one, or for `auto` the
  * first that works. A requested backend that cannot run falls back to `auto`, with the reason.
  */
-export async function selectBackend(setting: BackendSetting): Promise<Selection> {
+export async function selectBackend(setting: BackendSetting, trusted = true): Promise<Selection> {
   const probes = new Map<BackendName, Probe>();
   for (const name of BACKEND_ORDER) {
     try {
-      probes.set(name, await PROBES[name]());
+      probes.set(name, await (name === 'cuda' ? probeCuda(trusted) : PROBES[name]()));
     } catch (e) {
       probes.set(name, { status: { name, available: false, detail: message(e) } });
     }

@@ -17,6 +17,8 @@ export interface ProfilerOptions {
   memoryBudgetBytes: number;
   /** dist/worker.js; defaults to the file next to the running bundle. */
   workerPath?: string;
+  /** false in an untrusted workspace: the worker does not load optional native packages (CUDA). */
+  trusted?: boolean;
 }
 
 export const DEFAULT_PROFILER_OPTIONS: ProfilerOptions = { backend: 'auto', timeoutMs: 60_000, memoryBudgetBytes: 1024 * 1024 * 1024 };
@@ -77,7 +79,7 @@ export class ProfilerHost {
 
   /** New settings; a different backend restarts the worker on the next request. */
   configure(options: ProfilerOptions): void {
-    const backendChanged = options.backend !== this.options.backend;
+    const backendChanged = options.backend !== this.options.backend || options.trusted !== this.options.trusted;
     this.options = options;
     if (backendChanged) this.stop();
   }
@@ -146,6 +148,13 @@ export class ProfilerHost {
           }
           case 'fatal':
             reject(new ProfileError('failed', `The profiler could not start: ${message.message}`));
+            // A worker without a backend is of no use: the next request starts a fresh one (which may succeed once
+            // a driver or setting is fixed) instead of getting this failure forever.
+            if (this.child === child) {
+              this.child = undefined;
+              this.ready = undefined;
+              child.kill();
+            }
             break;
           case 'result':
             this.settle(message.id, undefined, message.result);
@@ -173,7 +182,7 @@ export class ProfilerHost {
       });
     });
     this.ready.catch(() => undefined);
-    this.send({ type: 'init', backend: this.options.backend });
+    this.send({ type: 'init', backend: this.options.backend, trusted: this.options.trusted });
     return this.ready;
   }
 

@@ -4,7 +4,7 @@ import type { ProfileRequest } from './plan';
 import type { ProfileResult } from './profile';
 
 export type HostMessage =
-  | { type: 'init'; backend: BackendSetting }
+  | { type: 'init'; backend: BackendSetting; trusted?: boolean }
   | { type: 'profile'; id: number; request: ProfileRequest }
   | { type: 'cancel'; id: number };
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fixText, lintText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
 import type { RuleSelection } from '../engine/config';
 import { findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNotebook, type NotebookFile } from '../engine/notebook';
-import { initParser } from '../engine/parser';
+import { initParser, ParseLimit } from '../engine/parser';
 import type { Finding } from '../engine/types';
 import type { CheckOptions } from './args';
 import type { WorkspaceScope } from '../engine/forward';
@@ -75,7 +75,10 @@ function decode(buffer: Buffer, display: string): Decoded {
 
 function readSource(absolute: string, display: string): Source {
   try {
-    const size = fs.statSync(absolute).size;
+    const stat = fs.statSync(absolute);
+    // A FIFO or device named on the command line would block the read forever (or never end).
+    if (!stat.isFile()) return { error: `${display}: not a regular file; not read` };
+    const size = stat.size;
     // Do not even read a file that is too large.
     if (size > sizeLimit(display)) return { skip: tooLarge(display, size, sizeLimit(display)) };
     return decode(fs.readFileSync(absolute), display);
@@ -241,7 +244,8 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
         analysis = await analyseNotebook(source.text, settings.selection, options, read.notebook, scope);
       } else analysis = await analyse(source.text, settings.selection, options, scope);
     } catch (e) {
-      error(`${file.display}: internal error while checking: ${(e as Error).message}`);
+      if (e instanceof ParseLimit) warn(`${file.display}: not checked: ${e.message}`);
+      else error(`${file.display}: internal error while checking: ${(e as Error).message}`);
       continue;
     }
     if (analysis.applied > 0 && analysis.text !== source.text) {
@@ -339,7 +343,8 @@ async function checkStdin(
         for (const { finding, cell } of analysis.findings) report.diagnostics.push({ path: name, absolute, cell, finding });
       }
     } catch (e) {
-      error(`${name}: internal error while checking: ${(e as Error).message}`);
+      if (e instanceof ParseLimit) warn(`${name}: not checked: ${e.message}`);
+      else error(`${name}: internal error while checking: ${(e as Error).message}`);
     }
   }
   sortDiagnostics(report.diagnostics);

@@ -2,7 +2,7 @@ import { RuleSelection } from './config';
 import type { WorkspaceScope } from './forward';
 import { FileModel } from './model';
 import { isSuppressed, suppressions } from './noqa';
-import { nodeRange, SourceFile, treeErrorCount, type Node } from './parser';
+import { nodeRange, ParseLimit, SourceFile, treeErrorCount, type Node } from './parser';
 import { regularizerContext } from './regularizer-semantics';
 import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor, type VisitedNodeType } from './rule';
 import { comparePositions, type Finding, type Range, type TextEdit } from './types';
@@ -15,7 +15,21 @@ export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 interface CachedStatement {
   startRow: number;
   findings: Finding[];
+  /**
+   * False when a finding points outside its statement (a related location or fix edit in another class) or names a
+   * line in its message: those move independently of the statement's text, so such a statement is re-checked.
+   */
+  reusable: boolean;
 }
+
+/** Does every position of these findings move with the statement at rows [startRow, endRow]? */
+function movesWithStatement(findings: readonly Finding[], startRow: number, endRow: number): boolean {
+  const inside = (r: Range) => r.start.line >= startRow && r.end.line <= endRow + 1;
+  return findings.every((f) => !LINE_REFERENCE.test(f.message) && inside(f.range) && f.related.every((r) => inside(r.range)) && (f.fix?.edits ?? []).every((e) => inside(e.range)));
+}
+
+/** "at line 24", "(line 7 in `Block`)": rendered line numbers, which a shift of the statement would leave stale. */
+const LINE_REFERENCE = /\bline \d/;
 
 /**
  * Runs the rules over a file. Findings are cached per top-level statement, keyed by the statement's text and
@@ -56,14 +70,26 @@ export class Analyzer {
     try {
       let damaged = file.tree.rootNode.hasError ? damagedLines(file) : [];
       if (damaged.length === 0) return this.statementFindings(file, next, workspace);
-      let recovered = new SourceFile(blankLines(file, damaged));
+      let recovered: SourceFile;
+      try {
+        recovered = new SourceFile(blankLines(file, damaged));
+      } catch (e) {
+        // Recovery is a refinement: when its parse runs out of time, the damaged file's own findings stand.
+        if (e instanceof ParseLimit) return this.statementFindings(file, next, workspace);
+        throw e;
+      }
       // Blanking one broken statement can expose the next broken one; a few rounds cover real files.
       for (let round = 0; round < 8 && recovered.tree.rootNode.hasError; round++) {
         const more = damagedLines(recovered);
         if (more.length === 0) break;
         damaged = [...damaged, ...more];
         recovered.dispose();
-        recovered = new SourceFile(blankLines(file, damaged));
+        try {
+          recovered = new SourceFile(blankLines(file, damaged));
+        } catch (e) {
+          if (e instanceof ParseLimit) return this.statementFindings(file, next, workspace);
+          throw e;
+        }
       }
       try {
         const inDamage = (f: Finding) => damaged.some(([a, b]) => f.range.start.line >= a && f.range.start.line < b);
@@ -93,15 +119,18 @@ export class Analyzer {
       if (!stmt || stmt.type === 'comment') continue;
       const key = statementKey(file, model, stmt);
       const startRow = stmt.startPosition.row;
-      const hit = this.cache.get(key) ?? next.get(key);
+      const cached = this.cache.get(key) ?? next.get(key);
+      const hit = cached?.reusable ? cached : undefined;
       let stmtFindings: Finding[];
+      let reusable = true;
       if (hit) {
         stmtFindings = hit.startRow === startRow ? hit.findings : hit.findings.map((f) => shiftFinding(f, startRow - hit.startRow));
       } else {
         runner ??= new StatementRunner(this.rules, file, model);
         stmtFindings = runner.run(stmt);
+        reusable = movesWithStatement(stmtFindings, startRow, stmt.endPosition.row);
       }
-      next.set(key, { startRow, findings: stmtFindings });
+      next.set(key, { startRow, findings: stmtFindings, reusable });
       findings.push(...stmtFindings);
     }
     return findings.sort(byPosition);
@@ -316,9 +345,15 @@ export function fixText(text: string, selection: RuleSelection, options: { unsaf
       for (const f of fixable) {
         const candidate = applyEdits(file, [...edits, ...f.fix!.edits]);
         if (candidate === null) continue;
-        const check = file.parseEdited([...edits, ...f.fix!.edits], candidate);
-        const worse = treeErrorCount(check) > baseline;
-        check.delete();
+        let worse = true;
+        try {
+          const check = file.parseEdited([...edits, ...f.fix!.edits], candidate);
+          worse = treeErrorCount(check) > baseline;
+          check.delete();
+        } catch (e) {
+          // A fixed text that cannot be parsed in time cannot be shown to parse: the fix is not applied.
+          if (!(e instanceof ParseLimit)) throw e;
+        }
         if (worse) {
           rejected.add(fixKey(f));
           continue;

@@ -152,6 +152,9 @@ export class SourceFile {
     }
     const startIndex = this.offsetAt(range.start);
     const oldEndIndex = Math.max(startIndex, this.offsetAt(range.end));
+    // A \r just before the edit is \n to tree-sitter while lone and \r once the edit puts a \n after it
+    // (parserText): a change outside the edit that an incremental parse would not see, so parse afresh.
+    const afterCarriageReturn = startIndex > 0 && this.text.charCodeAt(startIndex - 1) === 13;
     const startPosition = toPoint(this.positionAt(startIndex));
     const oldEndPosition = toPoint(this.positionAt(oldEndIndex));
     const text = this.text.slice(0, startIndex) + newText + this.text.slice(oldEndIndex);
@@ -161,7 +164,7 @@ export class SourceFile {
     const edit: Edit = { startIndex, oldEndIndex, newEndIndex, startPosition, oldEndPosition, newEndPosition: toPoint(this.positionAt(newEndIndex)) };
     const old = this.tree;
     old.edit(edit);
-    this.tree = parseOrThrow(text, old);
+    this.tree = parseOrThrow(text, afterCarriageReturn ? undefined : old);
     old.delete();
   }
 
@@ -185,6 +188,8 @@ export class SourceFile {
       const spans = edits
         .map((e) => ({ start: this.offsetAt(e.range.start), end: this.offsetAt(e.range.end), text: e.newText }))
         .sort((a, b) => b.start - a.start);
+      // As in applyChange: an edit right after a \r may change what that \r is to tree-sitter.
+      if (spans.some((span) => span.start > 0 && this.text.charCodeAt(span.start - 1) === 13)) return parseOrThrow(after);
       for (const span of spans) {
         const startPosition = toPoint(this.positionAt(span.start));
         copy.edit({
@@ -230,9 +235,52 @@ function toPoint(p: Position): Point {
   return { row: p.line, column: p.character };
 }
 
+/**
+ * Text Reglens does not analyse, with the reason: tree-sitter did not finish within its budget (its error recovery
+ * is quadratic on long runs that alternate identifier and non-Python characters, `x?x?x?…`: 70,000 such characters
+ * took minutes), or the code is nested deeper than CPython accepts, where looking up a node's ancestors (which
+ * costs the depth in tree-sitter) makes rules quadratic. Either hung the language server before
+ * (test/stress/regressions/); now the file is left unanalysed with this message.
+ */
+export class ParseLimit extends Error {}
+
+/** Tree levels past which a file is not analysed. CPython refuses more than 200 nested brackets or 100 indents. */
+export const MAX_TREE_DEPTH = 1000;
+
+/** One second, plus one per MB: real code parses at several MB a second, so only pathological text hits it. */
+export function parseBudgetMs(length: number): number {
+  return 1000 + length / 1000;
+}
+
+/**
+ * The text tree-sitter sees: the same length, so offsets and positions carry over, with two repairs.
+ * - A NUL ends tree-sitter's input and it then recovers one character at a time: minutes for a NUL before a long
+ *   line (test/stress/regressions/nul-before-long-line.py). Python refuses NUL bytes anyway; a space stands in.
+ * - A lone \r ends a line for Python and LSP but not for tree-sitter, whose rows would then disagree with every
+ *   LSP line after it; it becomes \n (a \r\n stays as it is).
+ */
+function parserText(text: string): string {
+  let out = text.includes('\0') ? text.replaceAll('\0', ' ') : text;
+  if (out.includes('\r')) out = out.replace(/\r(?!\n)/g, '\n');
+  return out;
+}
+
 function parseOrThrow(text: string, old?: Tree): Tree {
-  const tree = parser().parse(text, old ?? null);
-  if (!tree) throw new Error('tree-sitter returned no tree');
+  const limitMs = parseBudgetMs(text.length);
+  const deadline = performance.now() + limitMs;
+  // Returning true cancels the parse (the typings say void; the runtime reads the result).
+  const progressCallback = (() => performance.now() > deadline) as unknown as (state: unknown) => void;
+  const tree = parser().parse(parserText(text), old ?? null, { progressCallback });
+  if (!tree) {
+    // A cancelled parse resumes on the next call unless the parser is reset.
+    parser().reset();
+    if (performance.now() > deadline) throw new ParseLimit(`tree-sitter could not parse it within ${(limitMs / 1000).toFixed(1)} s (long runs of characters Python does not allow make its error recovery slow)`);
+    throw new Error('tree-sitter returned no tree');
+  }
+  if (mayBeDeep(text) && deeperThan(tree.rootNode, MAX_TREE_DEPTH)) {
+    tree.delete();
+    throw new ParseLimit(`it is nested more than ${MAX_TREE_DEPTH} levels deep (CPython refuses more than 200 nested brackets)`);
+  }
   return tree;
 }
 
@@ -241,4 +289,52 @@ export function nodeRange(node: Node): Range {
     start: { line: node.startPosition.row, character: node.startPosition.column },
     end: { line: node.endPosition.row, character: node.endPosition.column },
   };
+}
+
+/**
+ * A cheap over-estimate, so that ordinary files skip the tree walk: brackets opened and not yet closed (strings and
+ * comments included) or indentation columns. Real code stays far below both.
+ */
+function mayBeDeep(text: string): boolean {
+  let brackets = 0;
+  let column = 0;
+  let lineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) {
+      if (++brackets > 200) return true;
+    } else if (c === 41 || c === 93 || c === 125) {
+      if (brackets > 0) brackets--;
+    }
+    if (c === 10 || c === 13) {
+      lineStart = true;
+      column = 0;
+    } else if (lineStart) {
+      if (c === 32 || c === 9) {
+        if (++column > 200) return true;
+      } else lineStart = false;
+    }
+  }
+  return false;
+}
+
+/** Is `root` nested deeper than `limit` levels? A cursor walk: `node.parent` costs the depth itself in tree-sitter. */
+function deeperThan(root: Node, limit: number): boolean {
+  const cursor = root.walk();
+  try {
+    let depth = 0;
+    for (;;) {
+      if (cursor.gotoFirstChild()) {
+        if (++depth > limit) return true;
+        continue;
+      }
+      while (!cursor.gotoNextSibling()) {
+        if (depth === 0 || !cursor.gotoParent()) return false;
+        depth--;
+        if (depth === 0) return false;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
 }

@@ -1,7 +1,7 @@
 import { CodeActionKind, type CodeAction, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { applyEdits, fixText } from '../engine/analyze';
 import { noqaComments } from '../engine/noqa';
-import { treeErrorCount, type Node, type SourceFile } from '../engine/parser';
+import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engine/parser';
 import type { Finding } from '../engine/types';
 import { findingFor, SOURCE } from './diagnostics';
 import type { OpenDocument } from './documents';
@@ -83,11 +83,19 @@ function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding):
   let ok = false;
   const candidate = applyEdits(file, finding.fix!.edits);
   if (candidate !== null) {
-    const check = file.parseEdited(finding.fix!.edits, candidate);
+    let check;
     try {
-      ok = treeErrorCount(check) <= doc.syntaxErrors();
-    } finally {
-      check.delete();
+      check = file.parseEdited(finding.fix!.edits, candidate);
+    } catch (e) {
+      // The fixed text could not be parsed in time, so it cannot be shown to parse: no fix offered.
+      if (!(e instanceof ParseLimit)) throw e;
+    }
+    if (check) {
+      try {
+        ok = treeErrorCount(check) <= doc.syntaxErrors();
+      } finally {
+        check.delete();
+      }
     }
   }
   doc.fixVerdicts.set(finding, ok);

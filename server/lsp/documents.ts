@@ -38,9 +38,13 @@ export class OpenDocument {
   changeSeq = 0;
   seenSeq = 0;
   dirtySince = 0;
+  /** How long the last scheduled analysis took; it stretches the coalescing bound. */
+  lastAnalysisMs = 0;
 
   /** The "too large" message was shown for this document. */
   tooLargeNotified = false;
+  /** The "could not be parsed in time" message was shown for this document. */
+  notParsedNotified = false;
 
   /** Per analysed version: fix verdicts (does the fix keep the file parseable?) and the baseline error count. */
   fixVerdicts = new Map<Finding, boolean>();

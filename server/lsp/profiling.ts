@@ -132,6 +132,8 @@ export interface ProfilingHooks {
   settings(uri: string): Promise<unknown>;
   codeLensRefresh: boolean;
   workDoneProgress: boolean;
+  /** The client's workspace trust (initializationOptions.workspaceTrusted); untrusted: no native backend is loaded. */
+  trusted: boolean;
   logError(what: string, error: unknown): void;
   /** Re-publishes a document's diagnostics (a new profile adds its figures to them). */
   republish(uri: string): void;
@@ -271,8 +273,8 @@ export class ProfilingService {
   }
 
   private async hostFor(uri: string): Promise<{ host: ProfilerHost; settings: ProfilerSettings }> {
-    const settings = readProfilerSettings(await this.hooks.settings(uri));
-    const key = JSON.stringify([settings.backend, settings.timeoutMs, settings.memoryBudgetBytes]);
+    const settings = { ...readProfilerSettings(await this.hooks.settings(uri)), trusted: this.hooks.trusted };
+    const key = JSON.stringify([settings.backend, settings.timeoutMs, settings.memoryBudgetBytes, settings.trusted]);
     if (!this.host) {
       this.host = new ProfilerHost(settings);
       this.host.onWorkerProblem = (message) => void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens: ${message}` });

@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import {
   CodeActionKind,
@@ -32,6 +34,7 @@ import {
 } from 'vscode-languageserver/node';
 import { MAX_FILE_BYTES } from '../engine/analyze';
 import { fixNotebook } from '../engine/notebook';
+import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
 import { FIX_ALL_KIND, fixAllAction, kindRequested, quickFixes } from './codeActions';
@@ -90,6 +93,7 @@ export class ReglensServer {
     settings: (uri: string) => this.profilerSettings(uri),
     codeLensRefresh: false,
     workDoneProgress: false,
+    trusted: true,
     logError: (what: string, e: unknown) => this.logError(what, e),
     republish: (uri: string) => {
       const doc = this.docs.get(uri);
@@ -154,6 +158,9 @@ export class ReglensServer {
         p.command === CHECK_WORKSPACE_COMMAND ? this.workspace.checkWorkspace(token) : this.profiling.executeCommand(p.command, this.commandArguments(p.arguments ?? []), token),
       ),
     );
+    // Test-only (test/stress/edit-storm.stress.ts): memory after a full GC, so a test can see the server leak. Only
+    // registered when the test sets REGLENS_TEST_HOOKS=1 in the server's environment; no editor sets it.
+    if (process.env.REGLENS_TEST_HOOKS === '1') c.onRequest(MEMORY_AFTER_GC_REQUEST, () => memoryAfterGc());
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------------
@@ -162,6 +169,7 @@ export class ReglensServer {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     this.trusted = init.workspaceTrusted !== false;
     this.pyprojects = new PyprojectCache(this.trusted);
+    this.profilingHooks.trusted = this.trusted;
     this.pushedSettings = sectionOf(init.settings);
     const caps = params.capabilities;
     this.pullConfiguration = caps.workspace?.configuration === true;
@@ -356,8 +364,16 @@ export class ReglensServer {
     try {
       fn();
     } catch (e) {
-      this.logError(`parsing ${doc.uri}`, e);
+      if (e instanceof ParseLimit) this.reportNotParsed(doc, e);
+      else this.logError(`parsing ${doc.uri}`, e);
     }
+  }
+
+  /** Text tree-sitter gave up on (parser.ts ParseLimit): said once per document, which stays unanalysed until edited. */
+  private reportNotParsed(doc: OpenDocument, e: ParseLimit): void {
+    if (doc.notParsedNotified) return;
+    doc.notParsedNotified = true;
+    this.showMessage(MessageType.Warning, `Reglens: ${displayName(doc.uri)} is not checked: ${e.message}. It is checked again after the next edit that lets it parse.`);
   }
 
   // ---- analysis --------------------------------------------------------------------------------------------------
@@ -379,16 +395,21 @@ export class ReglensServer {
   private tick(doc: OpenDocument): void {
     doc.timer = undefined;
     if (this.docs.get(doc.uri) !== doc || !doc.dirty) return;
-    if (doc.seenSeq !== doc.changeSeq && performance.now() - doc.dirtySince < MAX_COALESCE_MS) {
+    // The bound grows with what an analysis of this document costs: a storm of edits to a file that takes 500 ms
+    // to analyse must not be analysed every 50 ms, version after stale version, while the edits queue up
+    // (test/stress/edit-storm.stress.ts fell minutes behind).
+    if (doc.seenSeq !== doc.changeSeq && performance.now() - doc.dirtySince < Math.max(MAX_COALESCE_MS, 2 * doc.lastAnalysisMs)) {
       doc.seenSeq = doc.changeSeq;
       doc.timer = setImmediate(() => this.tick(doc));
       return;
     }
+    const started = performance.now();
     try {
       this.analyze(doc);
     } catch (e) {
       this.logError(`analysing ${doc.uri}`, e);
     }
+    doc.lastAnalysisMs = performance.now() - started;
   }
 
   /** Analyses now if the text or configuration changed since the last analysis, so a request sees current findings. */
@@ -413,7 +434,8 @@ export class ReglensServer {
           findings = doc.analyzer.analyze(doc.sourceFile, config.selection, scope);
           doc.consulted = scope.consulted;
         } catch (e) {
-          this.logError(`analysing ${doc.uri}`, e);
+          if (e instanceof ParseLimit) this.reportNotParsed(doc, e);
+          else this.logError(`analysing ${doc.uri}`, e);
         }
       }
     }
@@ -686,6 +708,18 @@ export class ReglensServer {
       }
     };
   }
+}
+
+/** Test-only request (REGLENS_TEST_HOOKS=1): runs a full GC and answers `process.memoryUsage()`. */
+export const MEMORY_AFTER_GC_REQUEST = 'reglens/test/memoryAfterGc';
+
+function memoryAfterGc(): NodeJS.MemoryUsage {
+  // --expose-gc at run time: the server is started by editors with no flags of ours.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  return process.memoryUsage();
 }
 
 /** The `reglens` section out of pushed settings: `{ reglens: {…} }` or the section itself. */
