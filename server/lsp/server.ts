@@ -512,7 +512,7 @@ export class ReglensServer {
     if (!this.pullConfiguration && params.settings !== null && params.settings !== undefined) this.pushedSettings = sectionOf(params.settings);
     void this.reconfigureAll(true);
     // `reglens.exclude` may have changed what the index holds.
-    this.workspace.rebuild();
+    void this.workspace.settingsChanged().catch((e) => this.logError('re-reading reglens.exclude', e));
   }
 
   private didChangeWatchedFiles(params: DidChangeWatchedFilesParams): void {

@@ -62,6 +62,8 @@ export class WorkspaceService {
   private readonly pendingEdits = new Map<string, NodeJS.Timeout>();
   /** Per folder: a file or folder that discovery leaves out (exclude settings and pyproject globs). */
   private exclusions = new Map<string, (absolute: string) => boolean>();
+  /** Per folder: the `reglens.exclude` and `configurationPreference` the index was built with. */
+  private builtWith = new Map<string, string>();
 
   constructor(
     private readonly connection: Connection,
@@ -82,6 +84,20 @@ export class WorkspaceService {
       return fs.readFileSync(file, 'utf8');
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * The `reglens` settings changed: the index is rebuilt only when a folder's exclusions did, so a change of
+   * `select` or `severity` does not re-walk the workspace.
+   */
+  async settingsChanged(): Promise<void> {
+    for (const folder of this.folders) {
+      const editor = await this.hooks.settings(folder.uri);
+      if (this.builtWith.get(folder.path) !== exclusionKey(editor)) {
+        this.rebuild();
+        return;
+      }
     }
   }
 
@@ -156,6 +172,7 @@ export class WorkspaceService {
 
   private async exclusionFor(folder: WorkspaceFolderPath): Promise<(absolute: string) => boolean> {
     const editor = await this.hooks.settings(folder.uri);
+    this.builtWith.set(folder.path, exclusionKey(editor));
     const pyprojects = this.hooks.pyprojects();
     return (absolute) => {
       if (isExcluded(path.relative(folder.path, absolute), editor.rules.exclude)) return true;
@@ -329,4 +346,8 @@ export class WorkspaceService {
     if (!this.published.delete(uri)) return;
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
+}
+
+function exclusionKey(editor: EditorSettings): string {
+  return JSON.stringify([editor.rules.exclude ?? [], editor.preference]);
 }

@@ -148,6 +148,26 @@ describe('Check workspace', () => {
     await until(client, uriOf(copy), (f) => f.includes('12:RG010'), 'the new file checked');
   });
 
+  test('reglens.exclude changed: the index is rebuilt and excluded files lose their diagnostics; other settings do not rebuild', async () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    let settings: Record<string, unknown> = { exclude: [] };
+    const client = await start([folder], () => settings);
+    await client.executeCommand('reglens.checkWorkspace');
+    assert.deepEqual(found(await client.diagnostics(uriOf(blocks))), [...expected(blocks)].sort());
+    const builds = () => client.progress.filter((p) => p.value.kind === 'begin' && p.value.title === 'Reglens: indexing the workspace').length;
+    const before = builds();
+    settings = { exclude: [], severity: { RG002: 'error' } };
+    client.configurationChanged(null);
+    await client.sync();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(builds(), before, 'a severity change does not re-index');
+    settings = { exclude: ['mypkg'] };
+    client.configurationChanged(null);
+    await until(client, uriOf(blocks), (f) => f.length === 0, 'the excluded file cleared');
+    assert.equal(builds(), before + 1);
+  });
+
   test('closing a file clears its diagnostics when no workspace check ran', async () => {
     const folder = copyFixture('project');
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
