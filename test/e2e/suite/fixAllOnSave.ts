@@ -2,7 +2,15 @@
 // exactly as `reglens check --fix` does.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { activated, engineFindingsOf, engineFixed, openFresh, originalText, setSetting, waitForDiagnostics } from './util';
+import * as vscode from 'vscode';
+import { activated, engineFindingsOf, engineFixed, fullRange, openFresh, originalText, setSetting, waitFor, waitForDiagnostics } from './util';
+
+/** The "Fix all" source actions Reglens offers for the whole document. */
+async function fixAllActions(uri: vscode.Uri): Promise<vscode.CodeAction[]> {
+  const document = await vscode.workspace.openTextDocument(uri);
+  const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', uri, fullRange(document), 'source.fixAll.reglens');
+  return (actions ?? []).filter((a): a is vscode.CodeAction => 'kind' in a && a.kind?.value === 'source.fixAll.reglens');
+}
 
 suite('fix all on save', () => {
   suiteSetup(async () => {
@@ -15,10 +23,16 @@ suite('fix all on save', () => {
   });
 
   for (const file of ['gpt_mlp.py', 'vit_block.py']) {
-    test(`${file}: saving applies the safe fixes`, async () => {
+    test(`${file}: saving applies the safe fixes`, async function () {
+      // VS Code drops a save participant's edits without a word when its save is cancelled, as a second save of the
+      // same file does ("busy saving"): seen about once in five runs of this suite, always on the suite's first
+      // save after the settings file was created, with the server's log showing the fix-all action answered in
+      // time. A retry repeats the whole test; without the feature every attempt fails.
+      this.retries(2);
       const editor = await openFresh(file);
       await setSetting('editor', 'codeActionsOnSave', { 'source.fixAll.reglens': 'explicit' });
       await waitForDiagnostics(editor.document.uri, (d) => d.length > 0, 'diagnostics');
+      await waitFor(async () => (await fixAllActions(editor.document.uri)).length === 1, 'the server to offer "Fix all" for the restored text');
       // A real edit, so that the save is a save of a changed file.
       const edited = `${originalText(file)}# edited in the test\n`;
       await editor.edit((builder) => builder.insert(editor.document.lineAt(editor.document.lineCount - 1).range.end, '# edited in the test\n'));
