@@ -7,9 +7,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { interpret, type RunStats } from './interpreter';
 import { describeKernel, unitSize, type Granularity, type ProfileRequest, PROGRAM_LIVE_TENSORS } from './plan';
-import { checkpoint, histogram, inputData, inputTensor, RATIO_BINS, type ModeMeasurement, type ProfileResult, type RunContext } from './profile';
+import { checkpoint, histogram, inputData, inputTensor, measurement, RATIO_BINS, type ModeMeasurement, type ProfileResult, type RunContext } from './profile';
 import { DEFAULT_LIMITS, type InterpreterLimits, type RegularizerProgram } from './program';
-import { median, PairStats, wilsonInterval } from './stats';
+import { median, PairStats } from './stats';
 import { tf } from './tf';
 
 /** What the outputs say about the code, beyond the measurements every kernel has. */
@@ -97,22 +97,7 @@ class DrawStats {
   measurement(rate: number, evaluation: boolean): ModeMeasurement {
     const g = this.granularity();
     const c = this.units.get(g === 'none' ? 'element' : g)!;
-    const interval = wilsonInterval(c.dropped, c.units);
-    const s = this.pairs;
-    return {
-      droppedFraction: s.dropped / s.n,
-      interval,
-      units: c.units,
-      rateInside: rate >= interval[0] && rate <= interval[1],
-      meanX: s.meanX,
-      meanY: s.meanY,
-      meanRatio: s.meanY / s.meanX,
-      varRatio: s.varY / s.varX,
-      samplesDroppedWhole: s.samplesDroppedWhole / s.samples,
-      maxAbsDiff: s.maxAbsDiff,
-      identity: evaluation ? s.maxAbsDiff === 0 : false,
-      ratioHistogram: this.hist,
-    };
+    return measurement(this.pairs, rate, this.hist, evaluation, c);
   }
 }
 

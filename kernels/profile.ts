@@ -230,12 +230,22 @@ export async function inputData(): Promise<Float32Array> {
   return entry.data;
 }
 
-function measurement(s: PairStats, rate: number, ratioHistogram: number[], evaluation: boolean): ModeMeasurement {
-  const interval = wilsonInterval(s.droppedUnits, s.units);
+/**
+ * One mode's figures from its value pairs. The drop interval counts independent units: the kernel's own (`s`), or
+ * `counted` where the granularity was read off the outputs (an interpreted program).
+ */
+export function measurement(
+  s: PairStats,
+  rate: number,
+  ratioHistogram: number[],
+  evaluation: boolean,
+  counted: { dropped: number; units: number } = { dropped: s.droppedUnits, units: s.units },
+): ModeMeasurement {
+  const interval = wilsonInterval(counted.dropped, counted.units);
   return {
     droppedFraction: s.dropped / s.n,
     interval,
-    units: s.units,
+    units: counted.units,
     rateInside: rate >= interval[0] && rate <= interval[1],
     meanX: s.meanX,
     meanY: s.meanY,

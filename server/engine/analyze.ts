@@ -335,32 +335,11 @@ export function fixText(text: string, selection: RuleSelection, options: { unsaf
   for (let pass = 0; pass < 10; pass++) {
     const file = new SourceFile(current);
     try {
-      const baseline = syntaxErrorCount(file);
       const fixable = analyzer
         .analyze(file, selection, options.workspace)
         .filter((f) => f.fix && (options.unsafe || f.fix.applicability === 'safe') && (options.only?.(f) ?? true) && !rejected.has(fixKey(f)));
       if (fixable.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
-      const chosen: Finding[] = [];
-      const edits: TextEdit[] = [];
-      for (const f of fixable) {
-        const candidate = applyEdits(file, [...edits, ...f.fix!.edits]);
-        if (candidate === null) continue;
-        let worse = true;
-        try {
-          const check = file.parseEdited([...edits, ...f.fix!.edits], candidate);
-          worse = treeErrorCount(check) > baseline;
-          check.delete();
-        } catch (e) {
-          // A fixed text that cannot be parsed in time cannot be shown to parse: the fix is not applied.
-          if (!(e instanceof ParseLimit)) throw e;
-        }
-        if (worse) {
-          rejected.add(fixKey(f));
-          continue;
-        }
-        chosen.push(f);
-        edits.push(...f.fix!.edits);
-      }
+      const { chosen, edits } = chooseFixes(file, fixable, rejected);
       if (chosen.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
       current = applyEdits(file, edits)!;
       for (const f of chosen) applied.set(f.code, (applied.get(f.code) ?? 0) + 1);
@@ -376,7 +355,42 @@ export function fixText(text: string, selection: RuleSelection, options: { unsaf
   }
 }
 
-function fixKey(f: Finding): string {
+/**
+ * One fixing pass over `file`: the fixes of `candidates`, in order, that do not overlap those chosen before them
+ * and add no syntax error. A fix that would add one, or that `refuse` rules out, goes into `rejected` (by its
+ * `fixKey`) so that later passes never try it again.
+ */
+export function chooseFixes(file: SourceFile, candidates: readonly Finding[], rejected: Set<string>, refuse?: (f: Finding) => boolean): { chosen: Finding[]; edits: TextEdit[] } {
+  const baseline = syntaxErrorCount(file);
+  const chosen: Finding[] = [];
+  const edits: TextEdit[] = [];
+  for (const f of candidates) {
+    if (refuse?.(f)) {
+      rejected.add(fixKey(f));
+      continue;
+    }
+    const candidate = applyEdits(file, [...edits, ...f.fix!.edits]);
+    if (candidate === null) continue;
+    let worse = true;
+    try {
+      const check = file.parseEdited([...edits, ...f.fix!.edits], candidate);
+      worse = treeErrorCount(check) > baseline;
+      check.delete();
+    } catch (e) {
+      // A fixed text that cannot be parsed in time cannot be shown to parse: the fix is not applied.
+      if (!(e instanceof ParseLimit)) throw e;
+    }
+    if (worse) {
+      rejected.add(fixKey(f));
+      continue;
+    }
+    chosen.push(f);
+    edits.push(...f.fix!.edits);
+  }
+  return { chosen, edits };
+}
+
+export function fixKey(f: Finding): string {
   return `${f.code}:${JSON.stringify(f.fix?.edits)}`;
 }
 

@@ -2,9 +2,9 @@
 // analysis is the analysis of the concatenation of its code cells in order (imports in cell 0, a class in cell 2
 // used in cell 5). IPython syntax (`%magic`, `%%cell magic`, `!shell`, `?help`) is not Python: it is blanked to
 // same-length text (`pass` and spaces) so that every other position stays where it was.
-import { Analyzer, applyEdits, syntaxErrorCount } from './analyze';
+import { Analyzer, chooseFixes, fixKey } from './analyze';
 import type { RuleSelection } from './config';
-import { lineStarts, SourceFile, treeErrorCount } from './parser';
+import { lineStarts, SourceFile } from './parser';
 import type { Finding, Position, Range, TextEdit } from './types';
 import type { WorkspaceScope } from './forward';
 
@@ -437,27 +437,9 @@ export function fixNotebook(cells: readonly CodeCell[], selection: RuleSelection
     try {
       const findings = analyzer.analyze(file, selection, options.workspace);
       if (pass === 10) return { texts, applied, remaining: findings, notebook };
-      const baseline = syntaxErrorCount(file);
-      const edits: TextEdit[] = [];
-      const chosen: Finding[] = [];
-      for (const f of findings) {
-        if (!f.fix || !(options.unsafe || f.fix.applicability === 'safe') || rejected.has(fixKey(f))) continue;
-        if (!notebook.editsToCells(f.fix.edits)) {
-          rejected.add(fixKey(f));
-          continue;
-        }
-        const candidate = applyEdits(file, [...edits, ...f.fix.edits]);
-        if (candidate === null) continue;
-        const check = file.parseEdited([...edits, ...f.fix.edits], candidate);
-        const worse = treeErrorCount(check) > baseline;
-        check.delete();
-        if (worse) {
-          rejected.add(fixKey(f));
-          continue;
-        }
-        chosen.push(f);
-        edits.push(...f.fix.edits);
-      }
+      const fixable = findings.filter((f) => f.fix && (options.unsafe || f.fix.applicability === 'safe') && !rejected.has(fixKey(f)));
+      // A fix that would reach across two cells or into IPython text cannot be written back to the cells.
+      const { chosen, edits } = chooseFixes(file, fixable, rejected, (f) => !notebook.editsToCells(f.fix!.edits));
       if (chosen.length === 0) return { texts, applied, remaining: findings, notebook };
       texts = notebook.applyToCells(edits)!;
       for (const f of chosen) applied.set(f.code, (applied.get(f.code) ?? 0) + 1);
@@ -468,6 +450,3 @@ export function fixNotebook(cells: readonly CodeCell[], selection: RuleSelection
   throw new Error('unreachable');
 }
 
-function fixKey(f: Finding): string {
-  return `${f.code}:${JSON.stringify(f.fix?.edits)}`;
-}
