@@ -6,7 +6,7 @@ import { backendLabel, implementationEvidence, summaryLine, textBlock } from '..
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { FileModel } from '../engine/model';
-import { initParser, SourceFile } from '../engine/parser';
+import { initParser, ParseLimit, SourceFile } from '../engine/parser';
 import { planSites, siteSeed } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
 import type { CliIo } from './check';
@@ -104,7 +104,14 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
         status = 2;
         continue;
       }
-      const source = new SourceFile(text);
+      let source: SourceFile;
+      try {
+        source = new SourceFile(text);
+      } catch (e) {
+        if (!(e instanceof ParseLimit)) throw e;
+        io.stderr(`warning: ${file}: not profiled: ${e.message}\n`);
+        continue;
+      }
       try {
         const planned = planSites(new FileModel(source), options.shape);
         if (options.format === 'text' && planned.length === 0) io.stdout(`${file}: no regularizer sites\n`);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { nodeRange, SourceFile, type Node } from './parser';
+import { nodeRange, ParseLimit, SourceFile, type Node } from './parser';
 import { externalParameters, methodOf, type ExternalDefinition, type InnerDrop, type ModuleDescription, type ModuleSummary, type Rate, type WorkspaceScope } from './forward';
 import { ImportTable } from './imports';
 import { FileModel } from './model';
@@ -314,7 +314,14 @@ function emptyEntry(file: string, module: string, isPackage: boolean): IndexedFi
 
 /** Parses a file for its imports and the names it defines; the tree is freed before returning. */
 function scan(file: string, module: string, isPackage: boolean, text: string): IndexedFile {
-  const source = new SourceFile(text);
+  let source: SourceFile;
+  try {
+    source = new SourceFile(text);
+  } catch (e) {
+    // A file too deep or too slow to parse is known by name only; it must not take the index down with it.
+    if (e instanceof ParseLimit) return emptyEntry(file, module, isPackage);
+    throw e;
+  }
   try {
     const root = source.tree.rootNode;
     const table = ImportTable.fromModule(root);
@@ -347,7 +354,14 @@ function scan(file: string, module: string, isPackage: boolean, text: string): I
  */
 function summarize(file: string, text: string, scope: IndexScope): Map<string, ExternalDefinition> {
   const out = new Map<string, ExternalDefinition>();
-  const source = new SourceFile(text);
+  let source: SourceFile;
+  try {
+    source = new SourceFile(text);
+  } catch (e) {
+    // Its classes stay unknown, as the classes of a file outside the workspace are.
+    if (e instanceof ParseLimit) return out;
+    throw e;
+  }
   try {
     const model = new FileModel(source, scope);
     for (const cls of model.classes.values()) {

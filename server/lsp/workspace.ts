@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { FileChangeType, type CancellationToken, type Connection, type FileEvent, type WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import { Analyzer, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
 import { isExcluded } from '../engine/config';
-import { SourceFile } from '../engine/parser';
+import { ParseLimit, SourceFile } from '../engine/parser';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
 import { discover, wouldDiscover } from '../cli/files';
 import { documentPath, resolveDocumentConfig, type EditorSettings, type PyprojectCache } from './configuration';
@@ -330,11 +330,15 @@ export class WorkspaceService {
     const scope = this.index.scopeFor(file);
     let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
     if (config.enable && mayHaveFindings(text, config.selection)) {
-      const source = new SourceFile(text);
+      let source: SourceFile | undefined;
       try {
+        source = new SourceFile(text);
         diagnostics = new Analyzer().analyze(source, config.selection, scope).map((f, i) => toDiagnostic(uri, f, 0, i));
+      } catch (e) {
+        // Too deep or too slow to parse: not checked, as when it is opened (where the user is told why).
+        if (!(e instanceof ParseLimit)) throw e;
       } finally {
-        source.dispose();
+        source?.dispose();
       }
     }
     this.published.set(uri, scope.consulted);

@@ -44,3 +44,16 @@ test('each folder of a multi-folder check uses its own pyproject.toml', () => {
   // alpha selects only RG010 and fires it across files; beta ignores RG010 and keeps RG007.
   assert.deepEqual(summary(r.stdout).map((s) => s.replace(/:\d+ /, ' ')), [...expectedIn(folder, 'alpha/src/alpha_models/block.py'), ...expectedIn(folder, 'beta/beta_models/head.py')], r.stderr);
 });
+
+test('a file too deep to parse is left out of the index, and every other file is still checked across files', () => {
+  const folder = copyFixture('project');
+  // Uses torch's dropout, so the index and the check parse it; nested far beyond what CPython accepts, so the
+  // parser refuses it.
+  fs.writeFileSync(path.join(folder, 'mypkg', 'aaa_deep.py'), `import torch.nn as nn\ndrop = nn.Dropout(0.1)\nx = ${'('.repeat(3000)}1${')'.repeat(3000)}\n`);
+  const r = runCli(['check', '.', '--format', 'json'], { cwd: folder });
+  assert.match(r.stderr, /aaa_deep\.py: not checked: it is nested more than/);
+  assert.equal(r.stderr.match(/not checked/g)?.length, 1, r.stderr);
+  assert.deepEqual(summary(r.stdout).map((s) => s.replace(/:\d+ /, ' ')), expectedIn(folder, 'mypkg/blocks.py'), r.stderr);
+  const profiled = runCli(['profile', '--backend', 'cpu', '--shape', '2,4,8', 'mypkg/aaa_deep.py'], { cwd: folder });
+  assert.match(profiled.stderr, /aaa_deep\.py: not profiled: it is nested more than/);
+});
