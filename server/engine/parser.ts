@@ -70,6 +70,18 @@ export function lineStarts(text: string): number[] {
   return starts;
 }
 
+/** The line and character of `offset`, given the text's `lineStarts`. */
+export function positionIn(starts: readonly number[], offset: number): Position {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo, character: offset - starts[lo] };
+}
+
 /**
  * Line starts after replacing [start, oldEnd) with `insertedLength` characters. A line start is one past a break
  * character (\n, or \r not followed by \n). Breaks before start-1 are unchanged, breaks at or after oldEnd+1 are
@@ -126,15 +138,7 @@ export class SourceFile {
   }
 
   positionAt(offset: number): Position {
-    offset = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: offset - this.starts[lo] };
+    return positionIn(this.starts, Math.max(0, Math.min(offset, this.text.length)));
   }
 
   lineText(line: number): string {

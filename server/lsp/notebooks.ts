@@ -17,7 +17,7 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import { NotebookText, type CodeCell } from '../engine/notebook';
-import { lineStarts } from '../engine/parser';
+import { lineStarts, positionIn } from '../engine/parser';
 import { applyToPlainText, OpenDocument } from './documents';
 
 /** The languages whose cells are Python. */
@@ -184,17 +184,7 @@ export function minimalChange(before: string, after: string): { range: Range; te
   if (prefix > 0 && splitsCrLf(prefix)) prefix--;
   if (suffix > 0 && splitsCrLf(before.length - suffix)) suffix--;
   const starts = lineStarts(before);
-  const positionAt = (offset: number): Position => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: offset - starts[lo] };
-  };
-  return { range: { start: positionAt(prefix), end: positionAt(before.length - suffix) }, text: after.slice(prefix, after.length - suffix) };
+  return { range: { start: positionIn(starts, prefix), end: positionIn(starts, before.length - suffix) }, text: after.slice(prefix, after.length - suffix) };
 }
 
 /** A diagnostic published for a cell, as the client sends it back, mapped onto the joined text. */

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { CancellationTokenSource, CodeActionRequest, CodeLensRequest, ErrorCodes, HoverRequest, LSPErrorCodes, ResponseError, type Diagnostic } from 'vscode-languageserver-protocol/node';
 import { Analyzer, lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
-import { initParser, lineStarts, SourceFile } from '../../server/engine/parser';
+import { initParser, lineStarts, positionIn, SourceFile } from '../../server/engine/parser';
 import type { Finding } from '../../server/engine/types';
 import { MEMORY_AFTER_GC_REQUEST } from '../../server/lsp/server';
 import { TestClient, tempProject } from '../lsp/client';
@@ -55,17 +55,6 @@ function randomEdit(text: string, rng: Rng, donors: readonly string[]): { start:
   return { start, end: start, insert: donor.slice(lineStart, lineEnd < 0 ? donor.length : lineEnd + 1) }; // pasting a line
 }
 
-function toPosition(starts: number[], offset: number): { line: number; character: number } {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo, character: offset - starts[lo] };
-}
-
 const describeDiagnostic = (d: Diagnostic): string => `${d.code} ${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character} ${d.message}`;
 const describeFinding = (f: Finding): string => `${f.code} ${f.range.start.line}:${f.range.start.character}-${f.range.end.line}:${f.range.end.character} ${f.message}`;
 
@@ -92,13 +81,13 @@ test(`edit storm: ${EDITS} incremental edits with interleaved requests and cance
     for (let i = 0; i < count; i++) {
       const edit = randomEdit(text, rng, donors);
       const starts = lineStarts(text);
-      const range = { start: toPosition(starts, edit.start), end: toPosition(starts, edit.end) };
+      const range = { start: positionIn(starts, edit.start), end: positionIn(starts, edit.end) };
       text = text.slice(0, edit.start) + edit.insert + text.slice(edit.end);
       client.change(uri, ++version, [{ range, text: edit.insert }]);
       if (rng.chance(0.06)) {
         // A request in the middle of the storm, as an editor sends them while the user types; some cancelled.
         const lines = lineStarts(text);
-        const position = toPosition(lines, rng.int(text.length + 1));
+        const position = positionIn(lines, rng.int(text.length + 1));
         const source = new CancellationTokenSource();
         const kind = rng.int(3);
         requests++;
@@ -186,7 +175,7 @@ test('incremental re-analysis equals a fresh analysis after edits anywhere in ev
         if (random) {
           const edit = randomEdit(file.text, rng, [source.text]);
           const starts = lineStarts(file.text);
-          file.applyChange({ start: toPosition(starts, edit.start), end: toPosition(starts, edit.end) }, edit.insert);
+          file.applyChange({ start: positionIn(starts, edit.start), end: positionIn(starts, edit.end) }, edit.insert);
         } else file.applyChange({ start: { line, character: 0 }, end: { line, character: 0 } }, '\n\n');
         checks++;
         const incremental = analyzer.analyze(file, selection).map(describeFinding);
