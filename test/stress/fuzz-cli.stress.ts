@@ -66,7 +66,10 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
   const header = `seed ${SEED} (REGLENS_STRESS_SEED=${SEED} reproduces it); ${all.length} files (${all.length - FUZZ_INPUTS} regression fixtures) from ${files.length}${note ? `; ${note}` : ''}`;
   console.log(`fuzz-cli: ${header}`);
 
-  const run = check(['inputs', '--format', 'json']);
+  // One invocation checks every file: its bound grows with their number (about 20 ms a file here, the long run's
+  // 10,000 files included), so the bound catches a hang, not a large run.
+  const bound = Math.max(240_000, all.length * 60);
+  const run = check(['inputs', '--format', 'json'], bound);
   assert.notEqual(run.status, null, `reglens check did not finish within its time: ${run.stderr.slice(-2000)}`);
   assert.ok([0, 1].includes(run.status!), `exit status ${run.status}: ${run.stderr.slice(-3000)}`);
   assert.doesNotMatch(run.stderr, /internal error|uncaught|TypeError|RangeError/i);
@@ -79,7 +82,7 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
   for (const line of skipped) assert.match(line, /not checked: (binary file|larger than|tree-sitter could not parse|it is nested)/, `each skipped file says why: ${line}`);
 
   // Every fix, safe and unsafe, applied in place: still no crash, and the fixed files report only positions inside them.
-  const fixed = check(['inputs', '--fix', '--unsafe-fixes', '--format', 'json']);
+  const fixed = check(['inputs', '--fix', '--unsafe-fixes', '--format', 'json'], bound);
   assert.ok([0, 1].includes(fixed.status!), `--fix exit status ${fixed.status}: ${fixed.stderr.slice(-3000)}`);
   assert.doesNotMatch(fixed.stderr, /internal error|uncaught|TypeError|RangeError/i);
   assert.deepEqual(positionsOutside((JSON.parse(fixed.stdout) as { diagnostics: JsonDiagnostic[] }).diagnostics, dir), []);
