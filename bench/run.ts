@@ -5,13 +5,15 @@
 //   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts);
 //   (e) the workspace index of the PyTorch + torchvision sources through the language server (bench/workspace-index.ts);
 //   (f) a 50-cell notebook re-analysed after a one-cell edit, beside the same code as one file (bench/notebook.ts);
-//   (g) interpreted hand-written regularizers vs the fixed kernel of the same semantics (bench/interpreter.ts).
+//   (g) interpreted hand-written regularizers vs the fixed kernel of the same semantics (bench/interpreter.ts);
+//   (h) fix-all on one file with 100 to 800 fixes (bench/fix-scale.ts).
 // Prints tables with the targets beside the figures; asserts nothing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadStdlib, throughputRunners, type Measurement } from './lint-throughput';
 import { measureLsp, percentile } from './lsp-latency';
+import { fixScaleBenchmark } from './fix-scale';
 import { interpreterBenchmark } from './interpreter';
 import { measureNotebook } from './notebook';
 import { profilerBenchmark } from './profiler';
@@ -153,7 +155,11 @@ async function main(): Promise<void> {
   console.log(`Reglens benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}`);
   console.log('');
   // `npm run bench -- profiler` runs only (c), (d) and (g); `-- lint` only (a) and (b); `-- workspace` only (e);
-  // `-- notebook` only (f); `-- interpreter` only (g).
+  // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h).
+  if (process.argv.includes('fix')) {
+    await fixScaleBenchmark();
+    return;
+  }
   if (process.argv.includes('workspace')) {
     await workspaceBenchmark();
     return;
@@ -170,6 +176,8 @@ async function main(): Promise<void> {
     await lintBenchmark();
     console.log('');
     await lspBenchmark();
+    console.log('');
+    await fixScaleBenchmark();
     console.log('');
   }
   if (!process.argv.includes('lint')) {
