@@ -39,5 +39,5 @@ export async function fixScaleBenchmark(): Promise<void> {
     rows.push([fixes, applied, fmt(ms, 0), fmt(perFix, 2), fmt(perFix / first, 2)]);
   }
   console.log(table(['fixes offered', 'applied', 'ms', 'ms per fix', 'per fix / at 100'], rows));
-  console.log('    linear fixing keeps "per fix / at 100" near 1 (it was about 8 at 800 fixes when each fix was re-parsed on top of those before it)');
+  console.log('    linear fixing keeps "per fix / at 100" near 1 (checking each fix on top of those before it gave 3.0 at 800 fixes: 12.8 s, against 2.5 s in groups)');
 }
