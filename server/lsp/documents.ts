@@ -1,4 +1,5 @@
 import { Analyzer, MAX_FILE_BYTES } from '../engine/analyze';
+import { FileModel } from '../engine/model';
 import { lineStarts, SourceFile, treeErrorCount } from '../engine/parser';
 import type { Finding, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
@@ -71,6 +72,23 @@ export class OpenDocument {
   /** The parsed file, or null when the document is too large or could not be parsed. */
   get sourceFile(): SourceFile | null {
     return this.file;
+  }
+
+  private modelOfVersion: { file: SourceFile; version: number; model: FileModel } | undefined;
+
+  /**
+   * The module model of the current text, built once per text version: every hover and every code-lens request
+   * asks for it, and building it (with its regularizer semantics, cached inside it) costs milliseconds on a large
+   * file. Null when there is no parsed file.
+   */
+  get model(): FileModel | null {
+    const file = this.file;
+    if (!file) return null;
+    const cached = this.modelOfVersion;
+    if (cached?.file === file && cached.version === file.version) return cached.model;
+    const model = new FileModel(file);
+    this.modelOfVersion = { file, version: file.version, model };
+    return model;
   }
 
   get byteLength(): number {

@@ -1,5 +1,4 @@
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver/node';
-import { FileModel } from '../engine/model';
 import { noqaComments } from '../engine/noqa';
 import { describeRegularizer, regularizerAtOffset } from '../engine/regularizer-semantics';
 import { ruleDocsUrl } from '../engine/project';
@@ -47,8 +46,9 @@ export function hover(doc: OpenDocument, position: Position): Hover | null {
     }
   }
   // The name of a hand-written regularizer: what it does in training and in evaluation, derived from its code.
-  if (file) {
-    const semantics = regularizerAtOffset(new FileModel(file), file.offsetAt(position));
+  const model = doc.model;
+  if (file && model) {
+    const semantics = regularizerAtOffset(model, file.offsetAt(position));
     const name = semantics?.node.childForFieldName('name');
     if (semantics && name) {
       sections.push(describeRegularizer(semantics));

@@ -19,7 +19,7 @@ import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost, type BackendInfo,
 import type { BackendSetting } from '../../kernels/backends';
 import { describeKernel, validateRequest } from '../../kernels/plan';
 import type { ProfileResult } from '../../kernels/profile';
-import { FileModel } from '../engine/model';
+import type { FileModel } from '../engine/model';
 import { fitToShape, planSites, siteSeed, type PlannedSite, type RegularizerSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
 import type { Finding, Range } from '../engine/types';
@@ -161,11 +161,19 @@ export class ProfilingService {
 
   // ---- lenses and hover -----------------------------------------------------------------------------------------
 
+  /** Planned sites per model (one per text version) and shape setting: lenses, hovers and runs share them. */
+  private readonly planned = new WeakMap<FileModel, Map<string, PlannedSite[]>>();
+
   private sites(doc: OpenDocument, settings: ProfilerSettings): SiteEntry[] {
     this.lastSettings.set(doc.uri, settings);
-    const file = doc.sourceFile;
-    if (!file) return [];
-    return planSites(new FileModel(file), settings.shape).map((p) => ({ ...p, key: this.keyOf(p, settings) }));
+    const model = doc.model;
+    if (!model) return [];
+    let byShape = this.planned.get(model);
+    if (!byShape) this.planned.set(model, (byShape = new Map()));
+    const shapeKey = JSON.stringify(settings.shape ?? null);
+    let plans = byShape.get(shapeKey);
+    if (!plans) byShape.set(shapeKey, (plans = planSites(model, settings.shape)));
+    return plans.map((p) => ({ ...p, key: this.keyOf(p, settings) }));
   }
 
   private keyOf(p: PlannedSite, settings: ProfilerSettings): string {

@@ -120,4 +120,13 @@ test('hovering the name of a hand-written regularizer shows its derived semantic
   // The body of the function, and a method that builds no mask, say nothing.
   assert.equal(await client.hover(uri, positionOf(HAND_WRITTEN, 'keep_prob = 1')), null);
   assert.equal(await client.hover(uri, positionOf(HAND_WRITTEN, '__init__')), null);
+
+  // The hover reads the current text: an edit that adds the rescale changes what it says.
+  const ret = positionOf(HAND_WRITTEN, 'return x * mask');
+  const end = { line: ret.line, character: ret.character + 'return x * mask'.length };
+  client.change(uri, 2, [{ range: { start: end, end }, text: ' / keep_prob' }]);
+  assert.deepEqual(await client.diagnostics(uri, 2), []);
+  const edited = markdown(await client.hover(uri, { line: at.line, character: at.character + 3 }));
+  assert.match(edited, /Training: kept values are multiplied by `1 \/ \(1 - drop_prob\)`|Training: kept values are multiplied by `1 \/ keep_prob`|Training: kept values are (?!not)/);
+  assert.match(edited, /E\[y\]\/E\[x\]: `1` in training, `1` in evaluation\./);
 });
