@@ -6,10 +6,12 @@ import { backendLabel, implementationEvidence, summaryLine, textBlock } from '..
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { FileModel } from '../engine/model';
+import { NotebookText, parseNotebook } from '../engine/notebook';
 import { initParser, ParseLimit, SourceFile } from '../engine/parser';
 import { planSites, siteSeed } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
 import type { CliIo } from './check';
+import type { Position } from '../engine/types';
 import { UsageError } from './args';
 
 export interface ProfileOptions {
@@ -24,6 +26,8 @@ export interface ProfileOptions {
 export const PROFILE_HELP = `Profile every regularizer site of Python files: what each does to activations in training and evaluation.
 
 Usage: reglens profile [OPTIONS] FILE...
+
+FILE is a Python file, a Jupyter notebook (its code cells in order) or a folder of them.
 
 Kernels run in a separate worker process on synthetic tensors; your code is never executed. Each site's shape
 comes from a \`# reglens: shape=[8, 197, 384]\` comment on its line, else --shape, else the file's config
@@ -104,6 +108,29 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
         status = 2;
         continue;
       }
+      // A notebook is profiled as its code cells joined in order; its sites are reported in their cells.
+      let notebook: NotebookText | undefined;
+      if (/\.ipynb$/i.test(file)) {
+        try {
+          const parsed = parseNotebook(text);
+          if (parsed.language !== null && parsed.language !== 'python') {
+            io.stderr(`warning: ${file}: not profiled: a ${parsed.language} notebook, not Python\n`);
+            continue;
+          }
+          notebook = new NotebookText(parsed.cells);
+          text = notebook.text;
+        } catch (e) {
+          io.stderr(`error: ${file}: ${(e as Error).message}\n`);
+          status = 2;
+          continue;
+        }
+      }
+      /** Where a site is: its line and column (1-based), inside its cell in a notebook. */
+      const locate = (at: Position): { line: number; column: number; cell?: number } => {
+        const inCell = notebook?.toCell(at);
+        const p = inCell?.position ?? at;
+        return { ...(inCell ? { cell: inCell.cell.index } : {}), line: p.line + 1, column: p.character + 1 };
+      };
       let source: SourceFile;
       try {
         source = new SourceFile(text);
@@ -120,15 +147,17 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
           if (info?.fallback) io.stderr(`warning: ${info.fallback}; using ${backendLabel(info)}\n`);
         }
         for (const { site, shape, shapeSource } of planned) {
-          const where = `${file}:${site.range.start.line + 1}:${site.range.start.character + 1}`;
+          const at = locate(site.range.start);
+          const where = `${file}:${at.cell === undefined ? '' : `cell ${at.cell}:`}${at.line}:${at.column}`;
+          const position = { path: file, ...at };
           if (site.notProfiled) {
-            if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, kind: site.kind, notProfiled: site.notProfiled });
+            if (options.format === 'json') records.push({ ...position, site: site.label, kind: site.kind, notProfiled: site.notProfiled });
             else io.stdout(`${where}: ${site.label}\n  ${notProfiledLine(site.notProfiled)}\n\n`);
             continue;
           }
           try {
             const result = await host.profile({ kernel: site.kernel, shape, seed: siteSeed(site), activeInEval: site.activeInEval });
-            if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, kind: site.kind, rateSource: site.rateSource, shapeSource, result });
+            if (options.format === 'json') records.push({ ...position, site: site.label, kind: site.kind, rateSource: site.rateSource, shapeSource, result });
             else {
               const evidence = implementationEvidence(result, site.expectedGranularity);
               const warnings = [evidence.expectation && `  train and eval differ: ${evidence.expectation}\n`, evidence.granularity && `  granularity: ${evidence.granularity}\n`].filter(Boolean).join('');
@@ -138,7 +167,7 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
             // A rate PyTorch itself rejects is a finding (RG008), not a profiler failure.
             if (!(e instanceof ProfileError && e.kind === 'invalid')) status = Math.max(status, 1);
             const message = e instanceof ProfileError ? e.message : String(e);
-            if (options.format === 'json') records.push({ path: file, line: site.range.start.line + 1, column: site.range.start.character + 1, site: site.label, error: message });
+            if (options.format === 'json') records.push({ ...position, site: site.label, error: message });
             else io.stdout(`${where}: ${site.label}\n  ${notProfiledLine(message)}\n\n`);
           }
         }
@@ -158,7 +187,7 @@ function notProfiledLine(reason: string): string {
   return reason.startsWith('not profiled:') ? reason : `not profiled: ${reason}`;
 }
 
-/** A folder stands for its *.py files (sorted, not recursive: `reglens profile examples/`). */
+/** A folder stands for its *.py and *.ipynb files (sorted, not recursive: `reglens profile examples/`). */
 function expandFolders(files: string[], cwd: string): string[] {
   return files.flatMap((file) => {
     try {
@@ -168,7 +197,7 @@ function expandFolders(files: string[], cwd: string): string[] {
     }
     return fs
       .readdirSync(path.resolve(cwd, file))
-      .filter((name) => name.endsWith('.py'))
+      .filter((name) => /\.(py|ipynb)$/i.test(name))
       .sort()
       .map((name) => path.join(file, name));
   });
