@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MessageType } from 'vscode-languageserver-protocol/node';
 import { lineStarts } from '../../server/engine/parser';
-import { TestClient, tempProject } from '../lsp/client';
+import { cellUri, TestClient, tempProject, type TestCell } from '../lsp/client';
 import {
   ANSWER_BOUND_MS,
   bounded,
@@ -17,6 +17,7 @@ import {
   latencySummary,
   LONG,
   makeInput,
+  notebookCells,
   outsideDocument,
   regressionInputs,
   REQUEST_KINDS,
@@ -31,6 +32,8 @@ import {
 let client: TestClient;
 const project = tempProject();
 const latencies = new Map<string, number[]>();
+/** Diagnostics seen in notebook cells: a run where no cell ever had one did not exercise the notebook path. */
+let cellDiagnostics = 0;
 const sample = (name: string): number[] => latencies.get(name) ?? (latencies.set(name, []), latencies.get(name)!);
 
 before(async () => {
@@ -53,31 +56,18 @@ async function exercise(input: FuzzInput, kindIndex: number, state: { text: stri
   let text = typeof input.content === 'string' ? input.content : input.content.toString('utf8');
   state.text = text;
   const rng = rngFor(SEED ^ 0x5bd1e995, input.index);
+  if (kind.cells) return exerciseNotebook(input, uri, text, rng, state);
   const problems: string[] = [];
-  client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: kind.languageId, version: 1, text } });
+  client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
   let version = 1;
   const edits = rng.chance(0.25) ? rng.range(1, 3) : 0;
   try {
     for (let round = 0; round <= edits; round++) {
       if (round > 0) {
         // An incremental edit as an editor sends it: a range of the current text replaced by a piece of another input.
-        const starts = lineStarts(text);
-        const at = (offset: number) => {
-          let line = starts.length - 1;
-          while (starts[line] > offset) line--;
-          return { line, character: offset - starts[line] };
-        };
-        let a = rng.int(text.length + 1);
-        // Never split a \r\n or a surrogate pair: an editor cannot put a position there.
-        while (a > 0 && a < text.length && ((text[a - 1] === '\r' && text[a] === '\n') || (/[\ud800-\udbff]/.test(text[a - 1]) && /[\udc00-\udfff]/.test(text[a])))) a--;
-        let b = Math.min(text.length, a + rng.int(80));
-        while (b > a && b < text.length && ((text[b - 1] === '\r' && text[b] === '\n') || (/[\ud800-\udbff]/.test(text[b - 1]) && /[\udc00-\udfff]/.test(text[b])))) b--;
-        const donor = makeInput(SEED, input.index + 7919 * round, TEXT_MUTATORS).content as string;
-        const from = rng.int(donor.length + 1);
-        const insert = donor.slice(from, from + rng.int(120));
-        const range = { start: at(a), end: at(b) };
+        const { range, insert, after } = randomEdit(text, input, round, rng);
         state.lastEdit = `v${version} -> v${version + 1}: ${JSON.stringify({ range, text: insert })}`;
-        text = text.slice(0, a) + insert + text.slice(b);
+        text = after;
         state.text = text;
         client.change(uri, ++version, [{ range, text: insert }]);
       }
@@ -93,6 +83,77 @@ async function exercise(input: FuzzInput, kindIndex: number, state: { text: stri
     }
   } finally {
     client.close(uri);
+  }
+  return problems;
+}
+
+/** A random incremental edit of `text`: a range replaced by a piece of another input, never splitting \r\n or a surrogate pair. */
+function randomEdit(text: string, input: FuzzInput, round: number, rng: ReturnType<typeof rngFor>): { range: { start: { line: number; character: number }; end: { line: number; character: number } }; insert: string; after: string } {
+  const starts = lineStarts(text);
+  const at = (offset: number) => {
+    let line = starts.length - 1;
+    while (starts[line] > offset) line--;
+    return { line, character: offset - starts[line] };
+  };
+  const splits = (i: number) => i > 0 && i < text.length && ((text[i - 1] === '\r' && text[i] === '\n') || (/[\ud800-\udbff]/.test(text[i - 1]) && /[\udc00-\udfff]/.test(text[i])));
+  let a = rng.int(text.length + 1);
+  while (splits(a)) a--;
+  let b = Math.min(text.length, a + rng.int(80));
+  while (b > a && splits(b)) b--;
+  const donor = makeInput(SEED, input.index + 7919 * round, TEXT_MUTATORS).content as string;
+  const from = rng.int(donor.length + 1);
+  const insert = donor.slice(from, from + rng.int(120));
+  return { range: { start: at(a), end: at(b) }, insert, after: text.slice(0, a) + insert + text.slice(b) };
+}
+
+/**
+ * The input as a notebook: opened through notebookDocument sync, every request kind sent on a code cell, cells
+ * edited once or twice. Each answer's ranges must lie inside the cell it names, related locations included.
+ */
+async function exerciseNotebook(input: FuzzInput, uri: string, text: string, rng: ReturnType<typeof rngFor>, state: { text: string; lastEdit?: string }): Promise<string[]> {
+  const cells: TestCell[] = notebookCells(text, rng).map((c, i) => ({ uri: cellUri(uri, `c${i}`), kind: c.kind, text: c.text, version: 1 }));
+  const code = cells.filter((c) => c.kind === 'code');
+  const problems: string[] = [];
+  client.openNotebook(uri, cells);
+  let version = 1;
+  const edits = rng.chance(0.25) ? rng.range(1, 3) : 0;
+  try {
+    for (let round = 0; round <= edits; round++) {
+      if (round > 0) {
+        const cell = rng.pick(code);
+        const edit = randomEdit(cell.text, input, round, rng);
+        state.lastEdit = `cell ${cells.indexOf(cell)} v${cell.version} -> v${cell.version! + 1}: ${JSON.stringify({ range: edit.range, text: edit.insert })}`;
+        cell.text = edit.after;
+        cell.version = cell.version! + 1;
+        client.changeCell(uri, ++version, cell.uri, cell.version, [{ range: edit.range, text: edit.insert }]);
+      }
+      state.text = cells.map((c) => c.text).join('\n');
+      // A hover analyses what was sent before it, so afterwards every cell's diagnostics are published.
+      const cell = rng.pick(code);
+      await bounded(`settling ${input.label} as a notebook, round ${round}`, client.hover(cell.uri, { line: 0, character: 0 }), sample('hover'));
+      const diagnostics = client.current(cell.uri) ?? [];
+      const located: Located[] = [];
+      // Every cell's diagnostics, and their related locations in whichever cell they name.
+      for (const c of code) {
+        for (const d of client.current(c.uri) ?? []) {
+          cellDiagnostics++;
+          const at = (target: TestCell, range: Located['range'], what: string) => problems.push(...outsideDocument(target.text, [{ what, range }]).map((p) => `round ${round}, cell ${cells.indexOf(target)}: ${p}`));
+          at(c, d.range, `diagnostic ${d.code}`);
+          for (const r of d.relatedInformation ?? []) {
+            const target = cells.find((t) => t.uri === r.location.uri);
+            if (target) at(target, r.location.range, `diagnostic ${d.code} related`);
+            else problems.push(`round ${round}: diagnostic ${d.code} has a related location in ${r.location.uri}, outside the notebook`);
+          }
+        }
+      }
+      const requests = LONG ? REQUEST_KINDS : [...REQUEST_KINDS].sort(() => rng.next() - 0.5).slice(0, 2);
+      for (const request of requests) {
+        located.push(...(await bounded(`${request.name} on ${input.label} as a notebook, round ${round}`, request.send(client, cell.uri, cell.text, diagnostics, rng), sample(request.name))));
+      }
+      problems.push(...outsideDocument(cell.text, located).map((p) => `round ${round}, cell ${cells.indexOf(cell)}: ${p}`));
+    }
+  } finally {
+    client.closeNotebook(uri, cells);
   }
   return problems;
 }
@@ -133,6 +194,7 @@ test(`fuzzing the LSP: ${FUZZ_INPUTS} mutated inputs and the regression fixtures
   t.diagnostic(summary.join('; '));
   assert.deepEqual(failures, [], failures.join('\n'));
   assert.equal(done, inputs.length);
+  assert.ok(done < 20 || cellDiagnostics > 0, 'no notebook cell ever had a diagnostic: the notebook inputs did not reach the analysis');
   assert.ok(done >= 1000 || process.env.REGLENS_STRESS_INPUTS !== undefined, `CI sends at least 1,000 inputs through the LSP (and 1,000 others through the CLI), sent ${done}`);
 });
 

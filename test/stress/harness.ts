@@ -292,14 +292,39 @@ export function tenMegabytes(): string {
 
 // ---- inputs and requests ---------------------------------------------------------------------------------------
 
-/** The kinds of document the server is fuzzed with. Notebooks (a cell per chunk) join here when they land. */
+/** The kinds of document the server is fuzzed with, in turn: a Python file, or a notebook of the input in cells. */
 export interface InputKind {
   name: string;
-  languageId: string;
   uri(dir: string, index: number): string;
+  /** A notebook: the input is cut into cells (notebookDocument sync); otherwise one text document. */
+  cells: boolean;
 }
 
-export const INPUT_KINDS: readonly InputKind[] = [{ name: 'python file', languageId: 'python', uri: (dir, i) => `file://${dir}/input_${i}.py` }];
+export const INPUT_KINDS: readonly InputKind[] = [
+  { name: 'python file', uri: (dir, i) => `file://${dir}/input_${i}.py`, cells: false },
+  { name: 'notebook', uri: (dir, i) => `file://${dir}/input_${i}.ipynb`, cells: true },
+];
+
+/**
+ * The input cut into 1 to 6 cells at line breaks, as a user splits a script into a notebook; sometimes a markdown
+ * cell among them and an IPython magic at the top of a code cell, which the server must blank, not parse.
+ */
+export function notebookCells(text: string, rng: Rng): Array<{ kind: 'code' | 'markdown'; text: string }> {
+  const breaks: number[] = [];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') breaks.push(i + 1);
+  const cuts = [...new Set(Array.from({ length: rng.int(6) }, () => (breaks.length > 0 ? rng.pick(breaks) : 0)))].filter((c) => c > 0 && c < text.length).sort((a, b) => a - b);
+  const cells: Array<{ kind: 'code' | 'markdown'; text: string }> = [];
+  let from = 0;
+  for (const cut of [...cuts, text.length]) {
+    // Jupyter keeps no line break at the end of a cell; the server joins cells with one.
+    let piece = text.slice(from, cut);
+    if (piece.endsWith('\n') && !piece.endsWith('\r\n')) piece = piece.slice(0, -1);
+    cells.push({ kind: 'code', text: rng.chance(0.15) ? `%matplotlib inline\n${piece}` : piece });
+    from = cut;
+  }
+  if (rng.chance(0.3)) cells.splice(rng.int(cells.length + 1), 0, { kind: 'markdown', text: '# Notes\n\nSome *markdown* with `code`.' });
+  return cells;
+}
 
 /** What a request returned that must lie inside the document: ranges of diagnostics, edits, lenses, hovers. */
 export interface Located {
