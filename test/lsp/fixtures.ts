@@ -79,3 +79,18 @@ export function modelFile(lines: number): { text: string; editLines: number[] } 
 export function comparable(diagnostics: readonly Diagnostic[]): Omit<Diagnostic, 'data'>[] {
   return diagnostics.map(({ data: _data, ...rest }) => rest);
 }
+
+/** Three profiler sites (module, functional, call of the module), each at a small shape so lenses run quickly. */
+export const PROFILED_MODEL = `import torch.nn as nn
+import torch.nn.functional as F
+
+class Block(nn.Module):
+    def __init__(self, dim, p: float = 0.1):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.drop = nn.Dropout(p)  # reglens: shape=[4, 64, 96]
+
+    def forward(self, x):
+        x = F.dropout(x, 0.2)  # reglens: shape=[4, 64, 96]
+        return self.drop(self.fc(x))  # reglens: shape=[4, 64, 96]
+`;

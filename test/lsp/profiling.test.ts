@@ -14,21 +14,9 @@ import {
   type ProgressToken,
 } from 'vscode-languageserver-protocol/node';
 import { positionOf, TestClient, tempProject, VSCODE_CAPABILITIES } from './client';
+import { PROFILED_MODEL as MODEL } from './fixtures';
 import type { ProfileResult } from '../../kernels/profile';
 
-const MODEL = `import torch.nn as nn
-import torch.nn.functional as F
-
-class Block(nn.Module):
-    def __init__(self, dim, p: float = 0.1):
-        super().__init__()
-        self.fc = nn.Linear(dim, dim)
-        self.drop = nn.Dropout(p)  # reglens: shape=[4, 64, 96]
-
-    def forward(self, x):
-        x = F.dropout(x, 0.2)  # reglens: shape=[4, 64, 96]
-        return self.drop(self.fc(x))  # reglens: shape=[4, 64, 96]
-`;
 
 let client: TestClient;
 const project = tempProject();

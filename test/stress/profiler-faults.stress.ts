@@ -8,20 +8,11 @@ import * as fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { CodeLensRequest, ExecuteCommandRequest, type CodeLens } from 'vscode-languageserver-protocol/node';
 import { TestClient, tempProject } from '../lsp/client';
+import { PROFILED_MODEL } from '../lsp/fixtures';
 
-const MODEL = `import torch.nn as nn
-import torch.nn.functional as F
-
-class Block(nn.Module):
-    def __init__(self, dim, p: float = 0.1):
-        super().__init__()
-        self.fc = nn.Linear(dim, dim)
-        self.drop = nn.Dropout(p)  # reglens: shape=[4, 64, 96]
-
-    def forward(self, x):
-        x = F.dropout(x, 0.2)  # reglens: shape=[4, 64, 96]
-        return self.drop(self.fc(x))
-`;
+// The last site at the default shape [8, 256, 768]: big enough for the memory-budget and hang faults to bite.
+const MODEL = PROFILED_MODEL.replace('return self.drop(self.fc(x))  # reglens: shape=[4, 64, 96]', 'return self.drop(self.fc(x))');
+assert.notEqual(MODEL, PROFILED_MODEL, 'the fault tests need one site at the default shape');
 
 const project = tempProject();
 const faults = project.path('faults.txt');
