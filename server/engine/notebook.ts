@@ -316,6 +316,8 @@ class StatementScanner {
 
 /** A notebook file read for checking: its code cells, and what writing it back needs. */
 export interface NotebookFile {
+  /** The file's text: fixes replace only the sources of the cells they change in it. */
+  raw: string;
   /** The parsed JSON, kept to write fixes back. */
   json: { cells: { cell_type?: unknown; source?: unknown }[] } & Record<string, unknown>;
   cells: CodeCell[];
@@ -346,7 +348,7 @@ export function parseNotebook(text: string): NotebookFile {
   });
   // JSON.stringify reproduces nbformat's layout (one space, `"key": value`); a file on one line stays on one line.
   const indentMatch = /^\s*\{\r?\n([ \t]*)/.exec(text);
-  return { json: notebook, cells, indent: indentMatch ? indentMatch[1] || 1 : 0, finalNewline: /\n$/.test(text), language: notebookLanguage(notebook) };
+  return { raw: text, json: notebook, cells, indent: indentMatch ? indentMatch[1] || 1 : 0, finalNewline: /\n$/.test(text), language: notebookLanguage(notebook) };
 }
 
 function notebookLanguage(notebook: NotebookFile['json']): string | null {
@@ -364,11 +366,94 @@ function sourceText(source: unknown): string {
 
 /** The notebook file's text with new sources for its code cells, formatted as nbformat writes it. */
 export function serializeNotebook(notebook: NotebookFile, sources: ReadonlyMap<number, string>): string {
+  const values = new Map<number, string[] | string>();
   for (const [index, text] of sources) {
     const cell = notebook.json.cells[index];
     cell.source = typeof cell.source === 'string' ? text : sourceLines(text);
+    values.set(index, cell.source as string[] | string);
+  }
+  // Everything but the changed sources stays byte for byte: JSON.parse and JSON.stringify would rewrite numbers
+  // (`1.0` becomes `1`), escapes and the layout of outputs and metadata, a diff no fix should make.
+  const spans = sourceSpans(notebook.raw);
+  if (spans && [...values.keys()].every((index) => spans.has(index))) {
+    let out = notebook.raw;
+    for (const [index, value] of [...values].sort((a, b) => spans.get(b[0])!.start - spans.get(a[0])!.start)) {
+      const { start, end } = spans.get(index)!;
+      const lineStart = out.lastIndexOf('\n', start - 1) + 1;
+      const keyIndent = /^[ \t]*/.exec(out.slice(lineStart, start))![0];
+      const unit = typeof notebook.indent === 'number' ? ' '.repeat(notebook.indent) : notebook.indent;
+      const written = notebook.indent === 0 ? JSON.stringify(value) : JSON.stringify(value, null, unit).replace(/\n/g, `\n${keyIndent}`);
+      out = out.slice(0, start) + written + out.slice(end);
+    }
+    return out;
   }
   return JSON.stringify(notebook.json, null, notebook.indent) + (notebook.finalNewline ? '\n' : '');
+}
+
+/**
+ * Where each cell's `"source"` value lies in a notebook's JSON text, by the cell's index in `cells`; null when the
+ * text is nested too deeply to scan (valid JSON: it was parsed before).
+ */
+function sourceSpans(text: string): Map<number, { start: number; end: number }> | null {
+  const spans = new Map<number, { start: number; end: number }>();
+  let i = 0;
+  const space = (): void => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const string = (): void => {
+    for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    i++;
+  };
+  // `where`: the root object, the cells array, one cell, or anything else.
+  const value = (where: 'root' | 'cells' | 'cell' | 'other', cell = -1, depth = 0): void => {
+    if (depth > 200) throw new RangeError('nested too deeply');
+    space();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      space();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        space();
+        const keyStart = i;
+        string();
+        const key = text.slice(keyStart + 1, i - 1);
+        space();
+        i++; // ':'
+        space();
+        const start = i;
+        value(where === 'root' && key === 'cells' ? 'cells' : 'other', -1, depth + 1);
+        if (where === 'cell' && key === 'source') spans.set(cell, { start, end: i });
+        space();
+        if (text[i++] !== ',') return;
+      }
+    }
+    if (c === '[') {
+      i++;
+      space();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (let k = 0; ; k++) {
+        value(where === 'cells' ? 'cell' : 'other', k, depth + 1);
+        space();
+        if (text[i++] !== ',') return;
+      }
+    }
+    if (c === '"') return string();
+    while (i < text.length && !',]} \t\n\r'.includes(text[i])) i++;
+  };
+  try {
+    value('root');
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+  return spans;
 }
 
 /** nbformat's list form: each line keeps its line break. */
