@@ -8,8 +8,8 @@ import type { ProfileRequest } from '../../kernels/plan';
 
 const workerPath = path.resolve(__dirname, '../../dist/worker.js');
 const options = (extra: Partial<ProfilerOptions> = {}): ProfilerOptions => ({ backend: 'cpu', timeoutMs: 120_000, memoryBudgetBytes: 512 * 1024 ** 2, workerPath, ...extra });
-/** Long enough on any backend that it is still running when the test acts on it. */
-const slow: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape: [8, 256, 768], seed: 1, repeats: 400 };
+/** Long enough on any backend that it is still running when the test acts on it (no time budget cuts it short). */
+const slow: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape: [8, 256, 768], seed: 1, repeats: 400, timingBudgetMs: 600_000 };
 const quick: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape: [4, 16, 32], seed: 1, repeats: 1 };
 
 async function rejection(promise: Promise<unknown>): Promise<ProfileError> {
