@@ -4,16 +4,20 @@
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { FUSED_KERNEL, type FusedAttrs } from './ops';
-import { CHUNK_COUNTERS, philoxWords } from './philox-wasm';
+import { CHUNK_COUNTERS, maskScaleUnits, philoxWords } from './philox-wasm';
 import { tf } from './tf';
 
 /**
- * y[i] = kept(unit(i)) ? x[i]·scale + shift : dropped. The Philox words come a chunk at a time from philox-wasm.ts
- * (WebAssembly where present: Philox was this loop's whole cost in JavaScript); this loop only compares and scales.
+ * y[i] = kept(unit(i)) ? x[i]·scale + shift : dropped. One unit per element runs wholly in WebAssembly SIMD
+ * (maskScaleUnits); otherwise the Philox words come a chunk at a time from philox-wasm.ts (WebAssembly where
+ * present: Philox was this loop's whole cost in JavaScript) and this loop only compares and scales.
  */
 export function maskScaleInto(x: Float32Array, y: Float32Array, a: FusedAttrs): void {
   const n = x.length;
   const { unitSize, threshold, key0, key1, keptScale, keptShift, droppedValue } = a;
+  if (unitSize === 1 && maskScaleUnits(x, y, threshold, key0, key1, keptScale, keptShift, droppedValue)) return;
+  // f32 arithmetic, as in WebAssembly SIMD and WGSL: every path gives the same floats for the same seed.
+  const scale = Math.fround(keptScale), shift = Math.fround(keptShift);
   const units = Math.ceil(n / unitSize);
   const counters = Math.ceil(units / 4);
   for (let c0 = 0; c0 < counters; c0 += CHUNK_COUNTERS) {
@@ -21,13 +25,13 @@ export function maskScaleInto(x: Float32Array, y: Float32Array, a: FusedAttrs): 
     const u0 = c0 * 4;
     const uEnd = Math.min(units, u0 + CHUNK_COUNTERS * 4);
     if (unitSize === 1) {
-      for (let u = u0; u < uEnd; u++) y[u] = words[u - u0] >= threshold ? x[u] * keptScale + keptShift : droppedValue;
+      for (let u = u0; u < uEnd; u++) y[u] = words[u - u0] >= threshold ? Math.fround(x[u] * scale) + shift : droppedValue;
       continue;
     }
     for (let u = u0; u < uEnd; u++) {
       const start = u * unitSize;
       const end = Math.min(n, start + unitSize);
-      if (words[u - u0] >= threshold) for (let i = start; i < end; i++) y[i] = x[i] * keptScale + keptShift;
+      if (words[u - u0] >= threshold) for (let i = start; i < end; i++) y[i] = Math.fround(x[i] * scale) + shift;
       else y.fill(droppedValue, start, end);
     }
   }

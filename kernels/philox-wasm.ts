@@ -72,8 +72,13 @@ const op = {
 };
 
 const simd = {
-  store: op.simd(0x0b, 0x04, 0x00), // v128.store align=16 offset=0
-  storeAt: (offset: number) => op.simd(0x0b, 0x04, ...uleb(offset)),
+  loadAt: (offset: number) => op.simd(0x00, 0x04, ...uleb(offset)), // v128.load align=16
+  storeAt: (offset: number) => op.simd(0x0b, 0x04, ...uleb(offset)), // v128.store align=16
+  f32Splat: op.simd(0x13),
+  geU: op.simd(0x40), // i32x4.ge_u
+  bitselect: op.simd(0x52),
+  f32Add: op.simd(0xe4),
+  f32Mul: op.simd(0xe6),
   shuffle: (lanes: number[]) => op.simd(0x0d, ...lanes),
   splat: op.simd(0x11), // i32x4.splat
   xor: op.simd(0x51),
@@ -83,21 +88,31 @@ const simd = {
   extmulHighU: op.simd(0xdf), // i64x2.extmul_high_i32x4_u
 };
 
+/** Where maskScale's floats live: after the 64 KiB of fill's words, CHUNK_COUNTERS · 4 of them. */
+const DATA_OFFSET = 65536;
+const F32 = 0x7d;
+
 /**
- * The module: memory (one page, exported) and `fill(counter, count, key0, key1)`, which writes the Philox words of
- * counters counter … counter + count − 1 at byte 0 onwards, 16 bytes per counter.
+ * The module: memory (exported) and `fill(counter, count, key0, key1)`, which writes the Philox words of counters
+ * counter … counter + count − 1 at byte 0 onwards, 16 bytes per counter; with SIMD also `maskScale` (simdBody).
  */
 function assemble(useSimd: boolean): Uint8Array {
-  const type = [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])];
-  const body = useSimd ? simdBody() : scalarBody();
-  const code = [...body.locals, ...body.code, ...op.end];
+  const fillType = [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])];
+  const maskType = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [F32], [F32], [F32]]), ...vec([])];
+  const bodies = useSimd ? [simdBody('fill'), simdBody('maskScale')] : [scalarBody()];
+  const codes = bodies.map((body) => {
+    const code = [...body.locals, ...body.code, ...op.end];
+    return [...uleb(code.length), ...code];
+  });
+  const exports = [[...name('memory'), 0x02, 0x00], [...name('fill'), 0x00, 0x00]];
+  if (useSimd) exports.push([...name('maskScale'), 0x00, 0x01]);
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([type])),
-    ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, 0x01]])),
-    ...section(7, vec([[...name('memory'), 0x02, 0x00], [...name('fill'), 0x00, 0x00]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
+    ...section(1, vec(useSimd ? [fillType, maskType] : [fillType])),
+    ...section(3, vec(useSimd ? [[0], [1]] : [[0]])),
+    ...section(5, vec([[0x00, useSimd ? 0x02 : 0x01]])),
+    ...section(7, vec(exports)),
+    ...section(10, vec(codes)),
   ];
   return Uint8Array.from(bytes);
 }
@@ -135,23 +150,36 @@ function scalarBody(): { locals: number[]; code: number[] } {
 }
 
 /**
- * SIMD: four counters per iteration, one per lane. params as scalar; locals 4 x0, 5 x1, 6 x2, 7 x3, 8 k0, 9 k1,
- * 10 m0, 11 m1, 12 counters, 13 t (v128); 14 ptr, 15 end (i32). `count` must be a multiple of 4.
- * hi(a·M) per lane: the two extmuls give the 64-bit products of lanes 0–1 and 2–3; one shuffle gathers their high
- * words. The 4×4 transpose at the end writes each counter's words together, as philox4 returns them.
+ * SIMD: four counters per iteration, one per lane. `fill` has the scalar function's params; `maskScale` takes
+ * (counter, count, key0, key1, threshold: i32; scale, shift, dropped: f32) and rewrites the floats at DATA_OFFSET
+ * in place, one unit per float: y = word ≥ threshold ? x·scale + shift : dropped, in f32 as the WGSL kernel
+ * computes it. `count` (counters) must be a multiple of 4.
+ *
+ * hi(a·M) per lane: the two extmuls give the 64-bit products of lanes 0–1 and 2–3, one shuffle gathers their high
+ * words. A 4×4 transpose then gives each counter's four words in one vector: the words of four consecutive units.
  */
-function simdBody(): { locals: number[]; code: number[] } {
-  const [counter, count, key0, key1, x0, x1, x2, x3, k0, k1, m0, m1, counters, t, ptr, end] = Array.from({ length: 16 }, (_, i) => i);
-  const locals = vec([[...uleb(10), V128], [...uleb(2), I32]]);
+function simdBody(kind: 'fill' | 'maskScale'): { locals: number[]; code: number[] } {
+  const [counter, count, key0, key1] = [0, 1, 2, 3];
+  const [threshold, scale, shift, dropped] = [4, 5, 6, 7];
+  const first = kind === 'fill' ? 4 : 8;
+  const [x0, x1, x2, x3, k0, k1, m0, m1, counters, t, a, b, c, d, thresholdV, scaleV, shiftV, droppedV] = Array.from({ length: 18 }, (_, i) => first + i);
+  const [ptr, end] = [first + 18, first + 19];
+  const locals = vec([[...uleb(18), V128], [...uleb(2), I32]]);
   const code: number[] = [];
   const emit = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
   const highWords = [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31];
   const v128const = (words: number[]) => op.simd(0x0c, ...words.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24]));
   const splatConst = (w: number) => v128const([w, w, w, w]);
   /** hi(a · m) of each lane, left on the stack. */
-  const mulhi = (a: number, m: number) => [...op.get(a), ...op.get(m), ...simd.extmulLowU, ...op.get(a), ...op.get(m), ...simd.extmulHighU, ...simd.shuffle(highWords)];
-  emit(op.get(count), op.i32(4), [0x74], op.set(end), op.i32(0), op.set(ptr));
+  const mulhi = (v: number, m: number) => [...op.get(v), ...op.get(m), ...simd.extmulLowU, ...op.get(v), ...op.get(m), ...simd.extmulHighU, ...simd.shuffle(highWords)];
+  // ptr walks the output: 16 bytes per counter, from 0 (fill's words) or DATA_OFFSET (maskScale's floats).
+  const base = kind === 'fill' ? 0 : DATA_OFFSET;
+  emit(op.get(count), op.i32(4), [0x74] /* i32.shl */, op.i32(base), op.i32Add, op.set(end), op.i32(base), op.set(ptr));
   emit(splatConst(M0), op.set(m0), splatConst(M1), op.set(m1));
+  if (kind === 'maskScale') {
+    emit(op.get(threshold), simd.splat, op.set(thresholdV));
+    emit(op.get(scale), simd.f32Splat, op.set(scaleV), op.get(shift), simd.f32Splat, op.set(shiftV), op.get(dropped), simd.f32Splat, op.set(droppedV));
+  }
   // counters = (counter, counter + 1, counter + 2, counter + 3)
   emit(op.get(counter), simd.splat, v128const([0, 1, 2, 3]), simd.add, op.set(counters));
   emit(op.block, op.loop);
@@ -170,16 +198,27 @@ function simdBody(): { locals: number[]; code: number[] } {
   // Transpose [x0 x1 x2 x3] (rows = word, columns = lane/counter) into rows = counter.
   // a = (x0_0, x1_0, x0_1, x1_1), b = (x2_0, x3_0, x2_1, x3_1), c = (x0_2, x1_2, x0_3, x1_3), d = (x2_2, x3_2, x2_3, x3_3)
   const lanes = (ws: number[]) => ws.flatMap((w) => [4 * w, 4 * w + 1, 4 * w + 2, 4 * w + 3]);
-  const [a, b, c, d] = [k0, k1, m0, m1]; // the keys are rebuilt per iteration, the multipliers after the stores
   emit(op.get(x0), op.get(x1), simd.shuffle(lanes([0, 4, 1, 5])), op.set(a));
   emit(op.get(x2), op.get(x3), simd.shuffle(lanes([0, 4, 1, 5])), op.set(b));
   emit(op.get(x0), op.get(x1), simd.shuffle(lanes([2, 6, 3, 7])), op.set(c));
   emit(op.get(x2), op.get(x3), simd.shuffle(lanes([2, 6, 3, 7])), op.set(d));
-  emit(op.get(ptr), op.get(a), op.get(b), simd.shuffle(lanes([0, 1, 4, 5])), simd.storeAt(0));
-  emit(op.get(ptr), op.get(a), op.get(b), simd.shuffle(lanes([2, 3, 6, 7])), simd.storeAt(16));
-  emit(op.get(ptr), op.get(c), op.get(d), simd.shuffle(lanes([0, 1, 4, 5])), simd.storeAt(32));
-  emit(op.get(ptr), op.get(c), op.get(d), simd.shuffle(lanes([2, 3, 6, 7])), simd.storeAt(48));
-  emit(splatConst(M0), op.set(m0), splatConst(M1), op.set(m1));
+  const rows: Array<[number, number, number[]]> = [
+    [a, b, [0, 1, 4, 5]],
+    [a, b, [2, 3, 6, 7]],
+    [c, d, [0, 1, 4, 5]],
+    [c, d, [2, 3, 6, 7]],
+  ];
+  for (const [j, [p, q, ws]] of rows.entries()) {
+    const words = [...op.get(p), ...op.get(q), ...simd.shuffle(lanes(ws))];
+    if (kind === 'fill') {
+      emit(op.get(ptr), words, simd.storeAt(16 * j));
+    } else {
+      // y = bitselect(x·scale + shift, dropped, word ≥ threshold)
+      emit(op.get(ptr));
+      emit(op.get(ptr), simd.loadAt(16 * j), op.get(scaleV), simd.f32Mul, op.get(shiftV), simd.f32Add, op.get(droppedV));
+      emit(words, op.get(thresholdV), simd.geU, simd.bitselect, simd.storeAt(16 * j));
+    }
+  }
   emit(op.get(ptr), op.i32(64), op.i32Add, op.set(ptr));
   emit(op.get(counters), splatConst(4), simd.add, op.set(counters));
   emit(op.br(0), op.end, op.end);
@@ -191,6 +230,9 @@ export type PhiloxPath = 'wasm-simd' | 'wasm' | 'js';
 interface Instance {
   fill: (counter: number, count: number, key0: number, key1: number) => void;
   words: Uint32Array;
+  /** SIMD only: see simdBody. */
+  maskScale?: (counter: number, count: number, key0: number, key1: number, threshold: number, scale: number, shift: number, dropped: number) => void;
+  data?: Float32Array;
 }
 
 /** The WebAssembly API, typed here: the project's lib (ES2022, no DOM) does not declare it. */
@@ -205,8 +247,14 @@ function instantiate(useSimd: boolean): Instance | undefined {
   try {
     const bytes = assemble(useSimd);
     if (!api?.validate(bytes)) return undefined;
-    const exports = new api.Instance(new api.Module(bytes)).exports as { fill: Instance['fill']; memory: { buffer: ArrayBuffer } };
-    return { fill: exports.fill, words: new Uint32Array(exports.memory.buffer, 0, CHUNK_COUNTERS * 4) };
+    const exports = new api.Instance(new api.Module(bytes)).exports as Pick<Instance, 'fill' | 'maskScale'> & { memory: { buffer: ArrayBuffer } };
+    const buffer = exports.memory.buffer;
+    return {
+      fill: exports.fill,
+      words: new Uint32Array(buffer, 0, CHUNK_COUNTERS * 4),
+      maskScale: exports.maskScale,
+      data: exports.maskScale ? new Float32Array(buffer, DATA_OFFSET, CHUNK_COUNTERS * 4) : undefined,
+    };
   } catch {
     return undefined;
   }
@@ -287,4 +335,27 @@ export function philoxWords(counter: number, count: number, key0: number, key1: 
   const padded = chosen!.path === 'wasm-simd' ? (count + 3) & ~3 : count;
   instance.fill(counter | 0, padded, key0 | 0, key1 | 0);
   return instance.words;
+}
+
+/**
+ * One unit per element (dropout, attention dropout): y[i] = word(i) ≥ threshold ? x[i]·scale + shift : dropped,
+ * all in WebAssembly SIMD, CHUNK_COUNTERS · 4 elements at a time through the module's memory (the copies stay in
+ * cache; the JavaScript compare-and-scale loop they replace cost more than Philox itself). Returns false where the
+ * SIMD path is not in use; the caller then runs its own loop over philoxWords.
+ */
+export function maskScaleUnits(x: Float32Array, y: Float32Array, threshold: number, key0: number, key1: number, scale: number, shift: number, dropped: number): boolean {
+  philoxPath();
+  const instance = chosen!.instance;
+  if (!instance?.maskScale || !instance.data) return false;
+  const { maskScale, data } = instance;
+  const n = x.length;
+  const chunk = CHUNK_COUNTERS * 4;
+  for (let u0 = 0; u0 < n; u0 += chunk) {
+    const len = Math.min(chunk, n - u0);
+    data.set(x.subarray(u0, u0 + len));
+    // Whole blocks of 16 units: the floats past `len` are leftovers, computed and never copied out.
+    maskScale(u0 / 4, Math.ceil(len / 16) * 4, key0 | 0, key1 | 0, threshold | 0, scale, shift, dropped);
+    y.set(len === chunk ? data : data.subarray(0, len), u0);
+  }
+  return true;
 }

@@ -102,3 +102,23 @@ for (const path of PATHS) {
     }
   });
 }
+
+test('every path computes kept values in f32, as WGSL does: the same floats for the same seed', () => {
+  const [key0, key1] = seedKey(31337);
+  const scale = 1 / 0.9, shift = 0.3;
+  const x = Float32Array.from({ length: 3 * CHUNK_COUNTERS + 5 }, (_, i) => Math.fround(Math.sin(i) * 3));
+  const f32 = (v: number) => Math.fround(Math.fround(v * Math.fround(scale)) + Math.fround(shift));
+  const outputs = new Map<string, Float32Array>();
+  for (const path of PATHS) {
+    usePhiloxPath(path);
+    for (const unitSize of [1, 3]) {
+      const y = new Float32Array(x.length);
+      maskScaleInto(x, y, { unitSize, threshold: dropThreshold(0.8), key0, key1, keptScale: scale, keptShift: shift, droppedValue: 0 });
+      for (let i = 0; i < x.length; i++) if (y[i] !== 0) assert.equal(y[i], f32(x[i]), `${path}, unit ${unitSize}: element ${i}`);
+      outputs.set(`${path}/${unitSize}`, y);
+    }
+  }
+  for (const unitSize of [1, 3]) {
+    for (const path of PATHS) assert.deepEqual(outputs.get(`${path}/${unitSize}`), outputs.get(`js/${unitSize}`), `${path} equals js, unit ${unitSize}`);
+  }
+});
