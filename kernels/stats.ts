@@ -54,8 +54,10 @@ export class PairStats {
     let sx = 0, sy = 0, sx2 = 0, sy2 = 0, maxd = this.maxAbsDiff, dropped = 0;
     let units = 0, droppedUnits = 0, samples = 0, samplesDropped = 0;
     // Elements go in blocks that end at the next unit or sample boundary, whichever is first; the sums run in
-    // element order, so they are the same numbers, bit for bit, as one plain loop's.
-    let unitEnd = Math.min(n, unit), sampleEnd = Math.min(n, sampleSize);
+    // element order, so they are the same numbers, bit for bit, as one plain loop's. A unit of one element is
+    // dropped exactly when its element is: no unit boundaries then (a block per element cost 7× the pass).
+    const perElement = unit === 1;
+    let unitEnd = perElement ? n : Math.min(n, unit), sampleEnd = Math.min(n, sampleSize);
     let unitDropped = 0, sampleDropped = 0, unitStart = 0, sampleStart = 0;
     for (let i = 0; i < n; ) {
       const blockEnd = unitEnd < sampleEnd ? unitEnd : sampleEnd;
@@ -73,7 +75,7 @@ export class PairStats {
       dropped += d;
       unitDropped += d;
       sampleDropped += d;
-      if (i === unitEnd) {
+      if (i === unitEnd && !perElement) {
         units++;
         if (unitDropped === unitEnd - unitStart) droppedUnits++;
         unitDropped = 0;
@@ -87,6 +89,10 @@ export class PairStats {
         sampleStart = sampleEnd;
         sampleEnd = Math.min(n, sampleEnd + sampleSize);
       }
+    }
+    if (perElement) {
+      units = n;
+      droppedUnits = dropped;
     }
     this.n += n;
     this.sumX += sx;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ProfileError, ProfilerHost, type ProfilerOptions } from '../../kernels/host';
+import { ProfileError, ProfilerHost, workerExecArgv, type ProfilerOptions } from '../../kernels/host';
 import type { ProfileRequest } from '../../kernels/plan';
 
 const workerPath = path.resolve(__dirname, '../../dist/worker.js');
@@ -114,6 +114,22 @@ test('an invalid request is refused with its reason', async () => {
     assert.match(error.message, /positive integers/);
     const rate = await rejection(host.profile({ ...quick, kernel: { kind: 'dropout', p: 1.5 } }));
     assert.match(rate.message, /outside \[0, 1\]/);
+  } finally {
+    host.dispose();
+  }
+});
+
+test('the worker starts without the host\'s module loaders but keeps its other Node flags', async () => {
+  assert.deepEqual(
+    workerExecArgv(['--import', 'tsx', '--max-old-space-size=4096', '--require=./hook.js', '-r', 'ts-node/register', '--inspect', '--loader', 'x', '--experimental-loader=y']),
+    ['--max-old-space-size=4096', '--inspect'],
+  );
+  assert.deepEqual(workerExecArgv([]), []);
+  // This test file itself runs under `--import tsx`; the worker, a plain bundle, still starts and answers.
+  assert.ok(process.execArgv.some((a) => a.includes('tsx')), 'the test runner loads tsx into this process');
+  const host = new ProfilerHost(options());
+  try {
+    assert.equal((await host.profile(quick)).backend, 'cpu');
   } finally {
     host.dispose();
   }
