@@ -1,9 +1,11 @@
 // The profiler's speed: per backend, the fused dropout kernel's throughput at [8,256,768] and [64,1024,1024],
 // next to this machine's memory-copy bandwidth (measured here, in this run) and Debian PyTorch's CPU F.dropout on
-// the same shapes; and the time from a lens click to its result with a cold and a warm worker.
+// the same shapes; and the time from a lens click to its result with a cold and a warm worker (backend auto, the
+// default: on a machine whose only WebGPU adapter is a software renderer, that is wasm; kernels/backends.ts).
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ProfilerHost } from '../kernels/host';
+import { CHUNK_COUNTERS, philoxWords, usePhiloxPath, type PhiloxPath } from '../kernels/philox-wasm';
 import type { ProfileRequest } from '../kernels/plan';
 import { findTorchPython, runPython } from './pytorch';
 import { fmt, table } from './table';
@@ -75,7 +77,8 @@ async function kernelThroughput(): Promise<void> {
           rows.push([`[${shape.join(',')}]`, backend, 'skipped', '', '', '', info.fallback ?? '']);
           continue;
         }
-        const request: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape, seed: 1, repeats: n > 1e7 ? 3 : 9 };
+        // Every repeat asked for runs here (no time budget): this table is about the kernel, not the lens.
+        const request: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape, seed: 1, repeats: n > 1e7 ? 3 : 9, timingBudgetMs: 600_000 };
         const r = await host.profile(request);
         const ratio = r.timing.gbPerSecond / torchGBs;
         if (backend === 'wasm') wasmRatios.push(ratio);
@@ -90,6 +93,32 @@ async function kernelThroughput(): Promise<void> {
   console.log(table(['shape', 'kernel', 'ms/call', 'GB/s', '/ memcpy', '/ PyTorch', 'note'], rows));
   console.log('    cuda: not measured here (@tensorflow/tfjs-node-gpu is not installed; no GPU on this machine)');
   if (wasmRatios.length) console.log(`    WASM / PyTorch CPU throughput: ${wasmRatios.map((r) => fmt(r, 2)).join(', ')}×   target ≥ 0.50× → ${verdict(wasmRatios.every((r) => r >= 0.5))}`);
+  philoxPaths();
+}
+
+/**
+ * The Philox paths of the cpu and wasm backends' fused kernel side by side: the words for one [8,256,768] draw
+ * (1.5M units, 393,216 Philox calls), median of 7, in this process.
+ */
+function philoxPaths(): void {
+  const counters = elements(SHAPES[0]) / 4;
+  const rows: (string | number)[][] = [];
+  let jsMs = NaN;
+  for (const p of ['js', 'wasm', 'wasm-simd'] as PhiloxPath[]) {
+    usePhiloxPath(p);
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      for (let c = 0; c < counters; c += CHUNK_COUNTERS) philoxWords(c, Math.min(CHUNK_COUNTERS, counters - c), 1, 2);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    if (p === 'js') jsMs = times[3];
+    rows.push([p, fmt(times[3], 2), fmt(jsMs / times[3], 1)]);
+  }
+  const inUse = usePhiloxPath(undefined);
+  console.log(`    Philox4x32-10 words for one [${SHAPES[0].join(',')}] draw (kernels/philox-wasm.ts; in use: ${inUse})`);
+  console.log(table(['path', 'ms', '× js'], rows));
 }
 
 async function lensLatency(): Promise<void> {
@@ -109,7 +138,7 @@ async function lensLatency(): Promise<void> {
       warm.push(performance.now() - t);
     }
     warm.sort((a, b) => a - b);
-    rows.push(['warm worker, median of 5', fmt(warm[2], 0), '≤ 200 ms', verdict(warm[2] <= 200), '']);
+    rows.push(['warm worker, median of 5', fmt(warm[2], 0), '≤ 200 ms', verdict(warm[2] <= 200), `timed calls per request: ${cold.timing.repeats} of ${cold.timing.plannedRepeats}`]);
   } finally {
     host.dispose();
   }

@@ -1,6 +1,7 @@
 /**
- * Backend discovery and selection, inside the worker. Order for `auto`: cuda → webgpu → wasm → cpu. Every
- * backend that cannot run says why, in words a user can act on.
+ * Backend discovery and selection, inside the worker. Order for `auto`: cuda → webgpu → wasm → cpu, except that a
+ * WebGPU adapter that is a software renderer (Mesa's llvmpipe, SwiftShader, WARP: the GPU emulated on the CPU)
+ * comes after wasm, and its status says so. Every backend that cannot run says why, in words a user can act on.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,7 +43,27 @@ const cpuModel = (): string => `${os.cpus()[0]?.model?.trim() ?? 'unknown CPU'}`
 interface Probe {
   status: BackendStatus;
   activate?: () => Promise<ActiveBackend>;
+  /** A WebGPU adapter that renders on the CPU: `auto` tries wasm before it. */
+  software?: boolean;
 }
+
+/**
+ * CPU renderers that offer a WebGPU adapter: Mesa's llvmpipe (OpenGL ES; lavapipe, its Vulkan driver, names its
+ * device llvmpipe too) and softpipe, Google's SwiftShader, Windows' WARP (Microsoft Basic Render Driver).
+ */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|basic render driver/i;
+
+/** Whether an adapter description names a software renderer. */
+export function isSoftwareAdapter(description: string): boolean {
+  return SOFTWARE_ADAPTER.test(description);
+}
+
+/**
+ * Why `auto` does not pick a software adapter first. Measured with `npm run bench -- profiler` on a 2-core EPYC
+ * with Mesa 22.3 llvmpipe: the fused dropout kernel at [8,256,768] takes 41–53 ms a call there and 11–14 ms on wasm
+ * (Philox in WebAssembly SIMD), and the shaders of a cold worker compile on the same CPU.
+ */
+const SOFTWARE_NOTE = 'a software renderer (the GPU is emulated on the CPU): auto uses wasm before it, which runs these kernels faster on the same CPU; set reglens.profiler.backend to webgpu to use it anyway';
 
 /** What an untrusted (Restricted Mode) workspace may not do: load the optional native CUDA package. */
 const UNTRUSTED_CUDA = 'not loaded in an untrusted workspace (Restricted Mode): @tensorflow/tfjs-node-gpu is native code; trust the workspace to use it';
@@ -78,8 +99,13 @@ async function probeCuda(trusted = true): Promise<Probe> {
   };
 }
 
+interface AdapterLike {
+  info?: { device?: string; vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+  limits?: Record<string, number>;
+}
+
 interface GpuLike {
-  requestAdapter(options?: Record<string, unknown>): Promise<{ info?: Record<string, string>; limits?: Record<string, number> } | null>;
+  requestAdapter(options?: Record<string, unknown>): Promise<AdapterLike | null>;
 }
 
 async function probeWebGPU(): Promise<Probe> {
@@ -100,7 +126,7 @@ async function probeWebGPU(): Promise<Probe> {
   const failures: string[] = [];
   for (const attempt of attempts) {
     let gpu: GpuLike;
-    let adapter: { info?: Record<string, string>; limits?: Record<string, number> } | null;
+    let adapter: AdapterLike | null;
     try {
       gpu = webgpu.create(attempt.flags);
       adapter = await gpu.requestAdapter(attempt.options);
@@ -118,8 +144,10 @@ async function probeWebGPU(): Promise<Probe> {
     const device = [name, description].filter(Boolean).join(', ') || 'unnamed adapter';
     const found = gpu;
     const maxTensorBytes = adapter.limits?.maxStorageBufferBindingSize;
+    const software = info.isFallbackAdapter === true || isSoftwareAdapter(`${device} ${info.vendor ?? ''}`);
     return {
-      status: { name: 'webgpu', available: true, detail: device },
+      status: { name: 'webgpu', available: true, detail: software ? `${device}: ${SOFTWARE_NOTE}` : device },
+      software,
       activate: async () => {
         // tfjs asks navigator.gpu for an adapter; hand it the one that worked, with the same options.
         const request = found.requestAdapter.bind(found);
@@ -219,7 +247,8 @@ export interface Selection {
 
 /**
  * Probes every backend (so the status bar can list them all) and activates the requested one, or for `auto` the
- * first that works. A requested backend that cannot run falls back to `auto`, with the reason.
+ * first that works (a software WebGPU adapter after wasm). A requested backend that cannot run falls back to
+ * `auto`, with the reason.
  */
 export async function selectBackend(setting: BackendSetting, trusted = true): Promise<Selection> {
   const probes = new Map<BackendName, Probe>();
@@ -232,7 +261,8 @@ export async function selectBackend(setting: BackendSetting, trusted = true): Pr
   }
   const statuses = () => BACKEND_ORDER.map((n) => probes.get(n)!.status);
   let fallback: string | undefined;
-  const order = setting === 'auto' ? BACKEND_ORDER : [setting, ...BACKEND_ORDER.filter((n) => n !== setting)];
+  const auto = probes.get('webgpu')!.software ? (['cuda', 'wasm', 'webgpu', 'cpu'] as const) : BACKEND_ORDER;
+  const order = setting === 'auto' ? auto : [setting, ...auto.filter((n) => n !== setting)];
   for (const name of order) {
     const probe = probes.get(name)!;
     if (!probe.activate) {

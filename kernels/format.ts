@@ -100,7 +100,10 @@ function rows(r: ProfileResult): Row[] {
 
 function timingText(r: ProfileResult): string {
   if (r.timing.noop) return 'no kernel runs at rate 0 (PyTorch returns x itself)';
-  return `time per call ${formatMs(r.timing.medianMs)} (median of ${r.timing.repeats}) · ${r.timing.gbPerSecond.toFixed(2)} GB/s`;
+  const { repeats, plannedRepeats } = r.timing;
+  // Fewer calls than planned: they reached the time budget (slow calls), which the reader should know.
+  const of = plannedRepeats > repeats ? `median of ${repeats} of ${plannedRepeats} planned: the time budget ran out` : `median of ${repeats}`;
+  return `time per call ${formatMs(r.timing.medianMs)} (${of}) · ${r.timing.gbPerSecond.toFixed(2)} GB/s`;
 }
 
 /** The CLI's block for one site. */

@@ -1,51 +1,37 @@
 /**
- * The fused kernel for the cpu and wasm backends, in JavaScript: the same Philox draws per unit as the WGSL kernel
- * (one Philox call per four units), one pass over x. On wasm it reads and writes the wasm heap directly.
+ * The fused kernel for the cpu and wasm backends: the same Philox draws per unit as the WGSL kernel (one Philox
+ * call per four units), one pass over x. On wasm it reads and writes the wasm heap directly.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { FUSED_KERNEL, type FusedAttrs } from './ops';
+import { CHUNK_COUNTERS, maskScaleUnits, philoxWords } from './philox-wasm';
 import { tf } from './tf';
 
 /**
- * y[i] = kept(unit(i)) ? x[i]·scale + shift : dropped. Philox4x32-10 is inlined (the same rounds as philox.ts,
- * which the tests check it against): this loop is the cpu and wasm backends' whole cost.
+ * y[i] = kept(unit(i)) ? x[i]·scale + shift : dropped. One unit per element runs wholly in WebAssembly SIMD
+ * (maskScaleUnits); otherwise the Philox words come a chunk at a time from philox-wasm.ts (WebAssembly where
+ * present: Philox was this loop's whole cost in JavaScript) and this loop only compares and scales.
  */
 export function maskScaleInto(x: Float32Array, y: Float32Array, a: FusedAttrs): void {
   const n = x.length;
   const { unitSize, threshold, key0, key1, keptScale, keptShift, droppedValue } = a;
+  if (unitSize === 1 && maskScaleUnits(x, y, threshold, key0, key1, keptScale, keptShift, droppedValue)) return;
+  // f32 arithmetic, as in WebAssembly SIMD and WGSL: every path gives the same floats for the same seed.
+  const scale = Math.fround(keptScale), shift = Math.fround(keptShift);
   const units = Math.ceil(n / unitSize);
-  const M0 = 0xd2511f53, M1 = 0xcd9e8d57;
-  const M0hi = M0 >>> 16, M0lo = M0 & 0xffff, M1hi = M1 >>> 16, M1lo = M1 & 0xffff;
-  const words = [0, 0, 0, 0];
-  for (let u0 = 0; u0 < units; u0 += 4) {
-    let x0 = (u0 / 4) >>> 0, x1 = 0, x2 = 0, x3 = 0;
-    let k0 = key0, k1 = key1;
-    for (let round = 0; round < 10; round++) {
-      // hi(M·v) from 16-bit halves of the constant: both partial products stay below 2^53.
-      const hi0 = Math.floor((x0 * M0hi + Math.floor((x0 * M0lo) / 65536)) / 65536) >>> 0;
-      const lo0 = Math.imul(M0, x0) >>> 0;
-      const hi1 = Math.floor((x2 * M1hi + Math.floor((x2 * M1lo) / 65536)) / 65536) >>> 0;
-      const lo1 = Math.imul(M1, x2) >>> 0;
-      x0 = (hi1 ^ x1 ^ k0) >>> 0;
-      x1 = lo1;
-      x2 = (hi0 ^ x3 ^ k1) >>> 0;
-      x3 = lo0;
-      k0 = (k0 + 0x9e3779b9) >>> 0;
-      k1 = (k1 + 0xbb67ae85) >>> 0;
-    }
-    words[0] = x0;
-    words[1] = x1;
-    words[2] = x2;
-    words[3] = x3;
-    const uEnd = Math.min(units, u0 + 4);
+  const counters = Math.ceil(units / 4);
+  for (let c0 = 0; c0 < counters; c0 += CHUNK_COUNTERS) {
+    const words = philoxWords(c0, Math.min(CHUNK_COUNTERS, counters - c0), key0, key1);
+    const u0 = c0 * 4;
+    const uEnd = Math.min(units, u0 + CHUNK_COUNTERS * 4);
     if (unitSize === 1) {
-      for (let u = u0; u < uEnd; u++) y[u] = words[u - u0] >= threshold ? x[u] * keptScale + keptShift : droppedValue;
+      for (let u = u0; u < uEnd; u++) y[u] = words[u - u0] >= threshold ? Math.fround(x[u] * scale) + shift : droppedValue;
       continue;
     }
     for (let u = u0; u < uEnd; u++) {
       const start = u * unitSize;
       const end = Math.min(n, start + unitSize);
-      if (words[u - u0] >= threshold) for (let i = start; i < end; i++) y[i] = x[i] * keptScale + keptShift;
+      if (words[u - u0] >= threshold) for (let i = start; i < end; i++) y[i] = Math.fround(x[i] * scale) + shift;
       else y.fill(droppedValue, start, end);
     }
   }

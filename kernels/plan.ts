@@ -52,8 +52,13 @@ export interface ProfileRequest {
   /** The activation shape, e.g. [8, 256, 768] (batch first). Attention sites use [B, T, C] and `numHeads`. */
   shape: number[];
   seed: number;
-  /** Timed calls after warm-up; the median is reported. */
+  /**
+   * The most timed calls after warm-up (default 5); the median is reported. Once at least 3 ran (or all of them,
+   * if fewer were asked for), timing stops when the calls together took `timingBudgetMs`.
+   */
   repeats?: number;
+  /** Default TIMING_BUDGET_MS (kernels/profile.ts): slow calls (a large shape, a software GPU) stop at 3. */
+  timingBudgetMs?: number;
   /** Use the fused kernel where the backend has one (default true); false forces the tfjs composite. */
   fused?: boolean;
   /**

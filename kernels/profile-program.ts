@@ -7,9 +7,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { interpret, type RunStats } from './interpreter';
 import { describeKernel, unitSize, type Granularity, type ProfileRequest, PROGRAM_LIVE_TENSORS } from './plan';
-import { checkpoint, histogram, inputData, inputTensor, measurement, RATIO_BINS, type ModeMeasurement, type ProfileResult, type RunContext } from './profile';
+import { checkpoint, histogram, inputData, inputTensor, measurement, RATIO_BINS, timedCalls, TIMING_BUDGET_MS, type ModeMeasurement, type ProfileResult, type RunContext } from './profile';
 import { DEFAULT_LIMITS, type InterpreterLimits, type RegularizerProgram } from './program';
-import { median, PairStats } from './stats';
+import { median, PairStats, ZEROED } from './stats';
 import { tf } from './tf';
 
 /** What the outputs say about the code, beyond the measurements every kernel has. */
@@ -57,8 +57,7 @@ class DrawStats {
 
   add(x: Float32Array, y: Float32Array, shape: number[]): void {
     const sampleSize = shape.slice(1).reduce((a, b) => a * b, 1);
-    const dropped = (xv: number, yv: number) => yv === 0 && xv !== 0;
-    this.pairs.add(x, y, 1, sampleSize, dropped);
+    this.pairs.add(x, y, 1, sampleSize, ZEROED);
     if (this.draws < 2) histogram(x, y, this.hist);
     this.draws++;
     for (const g of COARSEST_FIRST) {
@@ -117,34 +116,40 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
       return out === x ? t.clone(x) : out;
     });
 
-  const repeats = Math.max(1, request.repeats ?? 5);
-  const times: number[] = [];
-  let lastTimed: Tensor | undefined;
-  for (let i = 0; i < 1 + repeats; i++) {
-    await checkpoint(ctx);
-    const start = performance.now();
-    const y = call(true, i === 0 ? request.seed + 100_000 : request.seed + i);
-    await ctx.sync(y);
-    const ms = performance.now() - start;
-    lastTimed?.dispose();
-    lastTimed = y;
-    if (i > 0) times.push(ms);
-  }
-  const steps = stats.steps;
   const xData = await inputData();
   const train = new DrawStats();
+  // One untimed warm-up; then timed call i is training draw i (seed + 1 + i), read after its clock stops. Draw
+  // seeds do not depend on how many timed calls ran, so a seed's figures are the same under any time budget.
+  await checkpoint(ctx);
+  call(true, request.seed + 100_000).dispose();
+  const drawSeed = (d: number) => request.seed + 1 + d;
+  const addDraw = async (y: Tensor): Promise<void> => {
+    try {
+      train.add(xData, (await y.data()) as Float32Array, shape);
+    } finally {
+      y.dispose();
+    }
+  };
+  const plannedRepeats = Math.max(1, request.repeats ?? 5);
+  const times = await timedCalls(plannedRepeats, request.timingBudgetMs ?? TIMING_BUDGET_MS, ctx, async (i) => {
+    const start = performance.now();
+    const y = call(true, drawSeed(i));
+    await ctx.sync(y);
+    const ms = performance.now() - start;
+    if (i < TRAIN_DRAWS) await addDraw(y);
+    else y.dispose();
+    return ms;
+  });
+  const steps = stats.steps;
   // Coarse masks make few decisions per draw: draw on until the interval has MIN_UNITS of them (or nothing was
   // dropped in MAX_TRAIN_DRAWS whole batches), so a batch-wide mask at keep 0.9 is not mistaken for no mask; but
   // only while all the draws together took less than DRAWS_MS (slow code on the cpu backend): the interval counts
   // the decisions actually drawn either way.
   const drawsFrom = performance.now();
   const more = (d: number) => d < MAX_TRAIN_DRAWS && train.decisions() < MIN_UNITS && performance.now() - drawsFrom < DRAWS_MS;
-  for (let d = 0; d < TRAIN_DRAWS || more(d); d++) {
+  for (let d = Math.min(times.length, TRAIN_DRAWS); d < TRAIN_DRAWS || more(d); d++) {
     await checkpoint(ctx);
-    const y = d === 0 ? lastTimed! : call(true, request.seed + repeats + d);
-    const yData = (await y.data()) as Float32Array;
-    y.dispose();
-    train.add(xData, yData, shape);
+    await addDraw(call(true, drawSeed(d)));
   }
   const evaluation = new DrawStats();
   for (let d = 0; d < EVAL_DRAWS; d++) {
@@ -167,7 +172,7 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
     fused: false,
     train: train.measurement(kernel.rate, false),
     eval: evaluation.measurement(0, true),
-    timing: { noop: false, medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+    timing: { noop: false, medianMs, repeats: times.length, plannedRepeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
     implementation: {
       granularity: { train: train.granularity(), eval: evaluation.granularity() },
       keptScale: { mean: train.keptCount ? train.keptSum / train.keptCount : NaN, min: train.keptMin, max: train.keptMax },

@@ -5,7 +5,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { applyEval, applyTrain, attentionTrain, fusionTrain, hasFusedKernel, sampleSchedule, scheduleRates } from './ops';
 import { configuredRate, describeKernel, kernelShape, maskPlan, SCHEDULE_DRAWS, unitSize, type KernelSpec, type MaskPlan, type ProfileRequest } from './plan';
-import { median, PairStats, wilsonInterval, Z999 } from './stats';
+import { median, PairStats, wilsonInterval, ZEROED, Z999, type DropRule } from './stats';
 import { profileProgram, type ImplementationMeasurement } from './profile-program';
 import { tf } from './tf';
 
@@ -61,7 +61,9 @@ export interface Timing {
   /** The regularizer does nothing at this rate (PyTorch returns x itself): the time is of a no-op. */
   noop: boolean;
   medianMs: number;
+  /** Timed calls that ran: fewer than `plannedRepeats` when the calls used up the time budget. */
   repeats: number;
+  plannedRepeats: number;
   bytesPerCall: number;
   gbPerSecond: number;
 }
@@ -98,6 +100,30 @@ export interface RunContext {
   isCancelled: () => boolean;
   /** Waits until the backend finished the work behind `y` (GPU queues), so timings are of the kernel. */
   sync: (y: Tensor) => Promise<void>;
+}
+
+/**
+ * Timed calls stop early once they took this long together, after at least MIN_TIMED of them: on a warm worker a
+ * lens click waits for every timed call, and a median of 3 slow calls says as much as a median of 5.
+ */
+export const TIMING_BUDGET_MS = 100;
+const MIN_TIMED = 3;
+
+/**
+ * Runs `call(i)`, which times itself, for i = 0, 1, … up to `planned` times, stopping early once at least
+ * min(MIN_TIMED, planned) ran and their times add up to `budgetMs`. Returns the times, one per call that ran.
+ */
+export async function timedCalls(planned: number, budgetMs: number, ctx: RunContext, call: (i: number) => Promise<number>): Promise<number[]> {
+  const times: number[] = [];
+  const minimum = Math.min(MIN_TIMED, planned);
+  let spent = 0;
+  while (times.length < planned && (times.length < minimum || spent < budgetMs)) {
+    await checkpoint(ctx);
+    const ms = await call(times.length);
+    times.push(ms);
+    spent += ms;
+  }
+  return times;
 }
 
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -140,52 +166,66 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
     }
   };
   const droppedValue = Math.fround(plan.droppedValue);
-  const isDropped = alpha ? (_x: number, y: number) => y === droppedValue && plan.keepProb < 1 : (xv: number, y: number) => y === 0 && xv !== 0;
+  const dropRule: DropRule = alpha ? { y: plan.keepProb < 1 ? droppedValue : NaN, unlessX: NaN } : ZEROED;
   const unit = kernel.kind === 'attention-dropout' ? 1 : unitSize(plan.granularity, shape);
   const sampleSize = shape.slice(1).reduce((a, b) => a * b, 1);
   const total = shape.reduce((a, b) => a * b, 1);
   try {
-    // Warm-up compiles shaders and fills caches (once per kernel and shape in this worker); then the median of the
-    // timed calls. The last timed output is the first statistics draw, so no call is spent twice.
-    const repeats = Math.max(1, request.repeats ?? 5);
+    // A cold worker's first call compiles shaders and JIT-compiles the kernel: one untimed warm-up. A kernel and
+    // shape this worker already ran needs none; the median of the timed calls absorbs a slow first one.
     const warmKey = `${t.getBackend()}|${kernel.kind}|${shape.join(',')}|${fused}`;
-    const warmUps = warmedUp.has(warmKey) ? 1 : 2;
-    const times: number[] = [];
-    let lastTimed: Tensor | undefined;
-    for (let i = 0; i < warmUps + repeats; i++) {
+    const warmUps = warmedUp.has(warmKey) ? 0 : 1;
+    for (let i = 0; i < warmUps; i++) {
       await checkpoint(ctx);
-      const start = performance.now();
-      // Seeds do not depend on how many warm-ups ran: the same request gives the same figures, cold or warm.
-      const y = train(i < warmUps ? request.seed + 100_000 + i : request.seed + 1 + i - warmUps);
+      const y = train(request.seed + 100_000 + i);
       await ctx.sync(y);
-      const ms = performance.now() - start;
-      lastTimed?.dispose();
-      lastTimed = y;
-      if (i >= warmUps) times.push(ms);
+      y.dispose();
     }
     warmedUp.add(warmKey);
-    const lastSeed = request.seed + repeats;
     const xData = x === raw ? await inputData() : ((await x.data()) as Float32Array);
+    // Statistics draw d uses seed + 1 + d, whatever else ran: the figures of a seed do not depend on the warm-ups,
+    // the repeats requested, or how many timed calls the time budget allowed.
     const unitsPerDraw = Math.ceil(total / unit);
     const draws = Math.min(16, Math.max(1, Math.ceil(4096 / unitsPerDraw)));
+    const drawSeed = (d: number) => request.seed + 1 + d;
     const trainStats = new PairStats();
     const trainHist = new Array<number>(RATIO_BINS.count).fill(0);
     let firstY: Float32Array | undefined;
-    for (let d = 0; d < draws; d++) {
-      await checkpoint(ctx);
-      const y = d === 0 ? lastTimed! : train(lastSeed + d);
+    const addDraw = async (d: number, y: Tensor): Promise<void> => {
       const yData = (await y.data()) as Float32Array;
-      y.dispose();
-      trainStats.add(xData, yData, unit, sampleSize, isDropped);
+      trainStats.add(xData, yData, unit, sampleSize, dropRule);
       if (d < 2) histogram(xData, yData, trainHist);
       firstY ??= yData;
+    };
+    // Timed call i is statistics draw i: its output is read after the clock stops, so no call is spent twice.
+    const plannedRepeats = Math.max(1, request.repeats ?? 5);
+    const times = await timedCalls(plannedRepeats, request.timingBudgetMs ?? TIMING_BUDGET_MS, ctx, async (i) => {
+      const start = performance.now();
+      const y = train(drawSeed(i));
+      await ctx.sync(y);
+      const ms = performance.now() - start;
+      try {
+        if (i < draws) await addDraw(i, y);
+      } finally {
+        y.dispose();
+      }
+      return ms;
+    });
+    for (let d = times.length; d < draws; d++) {
+      await checkpoint(ctx);
+      const y = train(drawSeed(d));
+      try {
+        await addDraw(d, y);
+      } finally {
+        y.dispose();
+      }
     }
     await checkpoint(ctx);
     const yEval = request.activeInEval ? train(request.seed + 999) : applyEval(x, plan);
     const evalData = (await yEval.data()) as Float32Array;
     yEval.dispose();
     const evalStats = new PairStats();
-    evalStats.add(xData, evalData, unit, sampleSize, isDropped);
+    evalStats.add(xData, evalData, unit, sampleSize, dropRule);
     const evalHist = new Array<number>(RATIO_BINS.count).fill(0);
     histogram(xData, evalData, evalHist);
     const medianMs = median(times);
@@ -195,7 +235,7 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
       fused: fused && hasFusedKernel(),
       train: measurement(trainStats, base.rate, trainHist, false),
       eval: measurement(evalStats, 0, evalHist, true),
-      timing: { noop: plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0, medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+      timing: { noop: plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0, medianMs, repeats: times.length, plannedRepeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
     };
     if (kernel.kind === 'fusion') result.fusion = await fusionCoverage(x, plan, kernel.textTokens, kernel.placement, request.seed, fused, firstY!, xData, ctx);
     return result;
@@ -314,17 +354,22 @@ async function profileSchedule(rate: number, depth: number, request: ProfileRequ
   const survivalClosed = rates.map((r) => 1 - r);
   const expectedActiveClosed = survivalClosed.reduce((a, b) => a + b, 0);
   const draws = SCHEDULE_DRAWS;
-  const repeats = Math.max(1, request.repeats ?? 5);
-  const times: number[] = [];
-  for (let i = 0; i < 2 + repeats; i++) {
+  const plannedRepeats = Math.max(1, request.repeats ?? 5);
+  // Two untimed warm-ups: a schedule is a few thousand values, so they cost nothing next to a mask kernel.
+  for (let i = 0; i < 2; i++) {
     await checkpoint(ctx);
-    const start = performance.now();
     const m = sampleSchedule(rate, depth, draws, request.seed + 1000 + i);
+    await ctx.sync(m);
+    m.dispose();
+  }
+  const times = await timedCalls(plannedRepeats, request.timingBudgetMs ?? TIMING_BUDGET_MS, ctx, async (i) => {
+    const start = performance.now();
+    const m = sampleSchedule(rate, depth, draws, request.seed + 1002 + i);
     await ctx.sync(m);
     const ms = performance.now() - start;
     m.dispose();
-    if (i >= 2) times.push(ms);
-  }
+    return ms;
+  });
   await checkpoint(ctx);
   const m = sampleSchedule(rate, depth, draws, request.seed);
   const data = (await m.data()) as Float32Array;
@@ -372,7 +417,7 @@ async function profileSchedule(rate: number, depth: number, request: ProfileRequ
   return {
     train: mode(dropped / (draws * depth), trainInterval, mean, false),
     eval: mode(0, [0, 0], depth, true),
-    timing: { noop: false, medianMs, repeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+    timing: { noop: false, medianMs, repeats: times.length, plannedRepeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
     schedule: {
       rates,
       survivalClosed,

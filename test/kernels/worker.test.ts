@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ProfileError, ProfilerHost, type ProfilerOptions } from '../../kernels/host';
+import { ProfileError, ProfilerHost, workerExecArgv, type ProfilerOptions } from '../../kernels/host';
 import type { ProfileRequest } from '../../kernels/plan';
 
 const workerPath = path.resolve(__dirname, '../../dist/worker.js');
 const options = (extra: Partial<ProfilerOptions> = {}): ProfilerOptions => ({ backend: 'cpu', timeoutMs: 120_000, memoryBudgetBytes: 512 * 1024 ** 2, workerPath, ...extra });
-/** Long enough on any backend that it is still running when the test acts on it. */
-const slow: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape: [8, 256, 768], seed: 1, repeats: 400 };
+/** Long enough on any backend that it is still running when the test acts on it (no time budget cuts it short). */
+const slow: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape: [8, 256, 768], seed: 1, repeats: 400, timingBudgetMs: 600_000 };
 const quick: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape: [4, 16, 32], seed: 1, repeats: 1 };
 
 async function rejection(promise: Promise<unknown>): Promise<ProfileError> {
@@ -114,6 +114,22 @@ test('an invalid request is refused with its reason', async () => {
     assert.match(error.message, /positive integers/);
     const rate = await rejection(host.profile({ ...quick, kernel: { kind: 'dropout', p: 1.5 } }));
     assert.match(rate.message, /outside \[0, 1\]/);
+  } finally {
+    host.dispose();
+  }
+});
+
+test('the worker starts without the host\'s module loaders but keeps its other Node flags', async () => {
+  assert.deepEqual(
+    workerExecArgv(['--import', 'tsx', '--max-old-space-size=4096', '--require=./hook.js', '-r', 'ts-node/register', '--inspect', '--loader', 'x', '--experimental-loader=y']),
+    ['--max-old-space-size=4096', '--inspect'],
+  );
+  assert.deepEqual(workerExecArgv([]), []);
+  // This test file itself runs under `--import tsx`; the worker, a plain bundle, still starts and answers.
+  assert.ok(process.execArgv.some((a) => a.includes('tsx')), 'the test runner loads tsx into this process');
+  const host = new ProfilerHost(options());
+  try {
+    assert.equal((await host.profile(quick)).backend, 'cpu');
   } finally {
     host.dispose();
   }
