@@ -197,8 +197,9 @@ export class ReglensServer {
     this.connection.console.info(`Reglens ${VERSION} started (${this.trusted ? 'trusted workspace' : 'untrusted workspace: pyproject.toml is not read'}; settings ${this.pullConfiguration ? 'pulled' : 'pushed'}).`);
     if (this.options.parserError) this.showMessage(MessageType.Error, `Reglens cannot analyse Python: ${this.options.parserError}`);
     if (this.watchedFilesDynamic) {
-      // Python files keep the workspace index current; a deleted folder is one event for the folder itself.
-      const watchers = [{ globPattern: '**/*.py' }, { globPattern: '**/*', kind: WatchKind.Delete }];
+      // Python files keep the workspace index current. A folder deleted, copied or moved in may be one event for
+      // the folder itself, with none for the files in it.
+      const watchers = [{ globPattern: '**/*.py' }, { globPattern: '**/*', kind: WatchKind.Delete | WatchKind.Create }];
       if (this.trusted) watchers.unshift({ globPattern: '**/pyproject.toml' });
       this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers }).catch((e) => this.logError('registering for file changes', e));
     }

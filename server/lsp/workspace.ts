@@ -207,7 +207,7 @@ export class WorkspaceService {
     let updated = 0;
     const dropped = new Set<string>();
     const add = (modules: Set<string>) => modules.forEach((m) => dropped.add(m));
-    for (const change of changes) {
+    for (const change of this.withCreatedFolders(changes)) {
       const file = documentPath(change.uri);
       if (!file || /(^|[/\\])pyproject\.toml$/i.test(file)) continue;
       if (change.type === FileChangeType.Deleted) {
@@ -230,6 +230,30 @@ export class WorkspaceService {
     // For `npm run bench -- workspace`: the index's own share of handling the event, measured where it happens.
     if (TRACE && updated > 0) this.connection.console.log(`Reglens: index updated for ${updated} file${updated === 1 ? '' : 's'} in ${(performance.now() - started).toFixed(2)} ms`);
     this.afterChange(dropped);
+  }
+
+  /**
+   * The events, plus a created event for every Python file under each created folder: a folder copied or moved into
+   * the workspace can reach the server as one event for the folder (the watcher coalesces, or the files were written
+   * before the new folder was watched). Only folders a walk of the workspace would enter are walked, so an install
+   * into node_modules or a virtual environment costs a stat per event, not a walk.
+   */
+  private withCreatedFolders(changes: readonly FileEvent[]): FileEvent[] {
+    const out: FileEvent[] = [];
+    for (const change of changes) {
+      out.push(change);
+      const dir = change.type === FileChangeType.Created ? documentPath(change.uri) : null;
+      if (!dir || dir.endsWith('.py')) continue;
+      const folder = this.folderOf(dir);
+      if (!folder || !wouldDiscover(path.join(dir, '__init__.py'), folder.path, this.exclusions.get(folder.path))) continue;
+      try {
+        if (!fs.statSync(dir).isDirectory()) continue;
+      } catch {
+        continue; // gone again already
+      }
+      for (const file of discover([dir], dir).files) out.push({ uri: pathToFileURL(file.absolute).href, type: FileChangeType.Created });
+    }
+    return out;
   }
 
   /** An open document's text changed: its dependents see the edit once typing pauses. */
@@ -355,3 +379,4 @@ export class WorkspaceService {
 function exclusionKey(editor: EditorSettings): string {
   return JSON.stringify([editor.rules.exclude ?? [], editor.preference]);
 }
+

@@ -102,6 +102,33 @@ describe('open files resolve through the workspace index', () => {
   });
 });
 
+describe('folders arriving whole', () => {
+  test('a package folder copied in, reported as one event for the folder, is indexed file by file', async () => {
+    const folder = copyFixture('project');
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    // The block imports its sublayers from a package `vendored` that is not there yet.
+    const text = fs.readFileSync(blocks, 'utf8').replace('from mypkg import', 'from vendored import').replace('from mypkg.plain_attention', 'from vendored.plain_attention').replace('from .attention', 'from vendored.attention');
+    const outside = fs.mkdtempSync(path.join(path.dirname(folder), 'vendored-'));
+    for (const name of ['__init__.py', 'attention.py', 'layers.py', 'plain_attention.py']) fs.copyFileSync(path.join(folder, 'mypkg', name), path.join(outside, name));
+    const client = await start([folder]);
+    client.open(uriOf(blocks), text);
+    const none = (f: string[]) => !f.includes('16:RG002') && !f.includes('17:RG010') && !f.includes('24:RG002');
+    await until(client, uriOf(blocks), none, 'no cross-file findings before the package exists');
+    // Copied in whole, as a file manager or `cp -r` does, and reported as one event for the new folder.
+    fs.cpSync(outside, path.join(folder, 'vendored'), { recursive: true });
+    client.filesChanged([{ uri: uriOf(path.join(folder, 'vendored')), type: FileChangeType.Created }]);
+    await until(client, uriOf(blocks), same(expected(blocks)), 'the cross-file findings, through the files of the new folder');
+    // A folder a walk of the workspace skips (a virtual environment) is not walked when it is created either.
+    const venv = path.join(folder, 'env');
+    fs.mkdirSync(venv);
+    fs.writeFileSync(path.join(venv, 'pyvenv.cfg'), 'home = /usr/bin\n');
+    fs.cpSync(outside, path.join(venv, 'vendored2'), { recursive: true });
+    client.filesChanged([{ uri: uriOf(venv), type: FileChangeType.Created }]);
+    client.change(uriOf(blocks), 2, [{ text: text.replaceAll('from vendored', 'from env.vendored2') }]);
+    await until(client, uriOf(blocks), none, 'nothing resolves into the virtual environment');
+  });
+});
+
 describe('Check workspace', () => {
   function withIgnoredFiles(folder: string): void {
     const doubleDropout = fs.readFileSync(path.join(folder, 'legacy', 'old_block.py'), 'utf8');
