@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { Analyzer, lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
-import { initParser, SourceFile } from '../../server/engine/parser';
+import { initParser, ParseLimit, SourceFile } from '../../server/engine/parser';
 
 before(() => initParser());
 
@@ -117,6 +117,58 @@ test('line bookkeeping survives edits that split and join \\r\\n pairs', () => {
         fresh.dispose();
       }
     }
+  } finally {
+    file.dispose();
+  }
+});
+
+/** Applies the edit and says whether the file then counts as too deep to analyse. */
+function tooDeepAfter(file: SourceFile, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): boolean {
+  try {
+    file.applyChange(range, text);
+    return false;
+  } catch (e) {
+    if (e instanceof ParseLimit) return true;
+    throw e;
+  }
+}
+
+test('edits that nest brackets past the limit a little at a time are refused, and undoing them is accepted', () => {
+  // The depth check of an edit reads only the edit (a bound kept on the file); growing the nesting in many small
+  // steps, each far below the limit, must still end in the same refusal as parsing the final text afresh.
+  const file = new SourceFile('y = 1\n');
+  try {
+    let deep = false;
+    let steps = 0;
+    while (!deep && steps < 40) {
+      steps++;
+      const line = file.lineText(0);
+      // `y = ((…1…))`: 50 more levels at each step, inserted as two edits, the closing ones first.
+      deep = tooDeepAfter(file, { start: { line: 0, character: line.length }, end: { line: 0, character: line.length } }, ')'.repeat(50));
+      if (!deep) deep = tooDeepAfter(file, { start: { line: 0, character: 4 }, end: { line: 0, character: 4 } }, '('.repeat(50));
+    }
+    assert.ok(deep, 'the file became too deep');
+    assert.throws(() => new SourceFile(file.text), ParseLimit, 'a fresh parse agrees');
+    assert.ok(steps > 5, `it took ${steps} steps, so no single edit was deep on its own`);
+    assert.equal(tooDeepAfter(file, { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, 'y = 1\n'), false);
+  } finally {
+    file.dispose();
+  }
+});
+
+test('edits that indent past the limit one line at a time are refused', () => {
+  const file = new SourceFile('if x:\n    pass\n');
+  try {
+    let deep = false;
+    let lines = 1;
+    while (!deep && lines < 2000) {
+      // Each line one column deeper than the one before: `if x:` nested ever more.
+      const last = file.lineCount - 1;
+      deep = tooDeepAfter(file, { start: { line: last, character: 0 }, end: { line: last, character: 0 } }, `${' '.repeat(lines)}if x:\n`);
+      lines++;
+    }
+    assert.ok(deep, 'the file became too deep');
+    assert.throws(() => new SourceFile(file.text), ParseLimit, 'a fresh parse agrees');
   } finally {
     file.dispose();
   }
