@@ -1,6 +1,7 @@
 import { MODULE_CONTAINERS, regularizer, type Parameter, type RegularizerKind, type RegularizerSpec } from './catalog';
 import { ELEMENTWISE_FUNCTIONS, ELEMENTWISE_METHODS, libraryLayer, MERGE_FUNCTIONS, SOFTMAX_FUNCTIONS, type LayerRole } from './library';
 import type { ImportTable } from './imports';
+import { TextMemo } from './memo';
 import { firstParameter, type FileModel, type ModuleClass } from './model';
 import type { Node } from './parser';
 import { callArguments, findArgument, numericLiteral, parameterList, type ParameterInfo } from './syntax';
@@ -1119,17 +1120,10 @@ function isScalarExpression(node: Node, selfName: string | null): boolean {
 }
 
 /** Names called in a text, memoized by the text: after an edit, only the edited class is scanned again. */
-const calledNamesByText = new Map<string, string[]>();
+const calledNamesByText = new TextMemo<string[]>();
 
 function calledNames(text: string): string[] {
-  let names = calledNamesByText.get(text);
-  if (!names) {
-    names = [...new Set([...text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))];
-    // A bounded memo: the classes of the files being edited, not of every file ever opened.
-    if (calledNamesByText.size > 5_000) calledNamesByText.clear();
-    calledNamesByText.set(text, names);
-  }
-  return names;
+  return calledNamesByText.get(text, () => [...new Set([...text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))]);
 }
 
 /** Does the node lie inside the class's own text (a finding of a class statement must)? */

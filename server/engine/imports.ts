@@ -44,6 +44,10 @@ export class ImportTable {
     if (!node) return null;
     if (node.type === 'identifier') return this.resolveName(node.text);
     if (node.type === 'attribute') {
+      // `nn.Module`, `torch.nn.functional.dropout`: split the text rather than visit each link of the chain, whose
+      // nodes cost far more to materialise. The same qualification as the recursion below, link by link.
+      const chain = node.hasError ? undefined : this.resolveChain(node.text);
+      if (chain !== undefined) return chain;
       const object = node.childForFieldName('object');
       const attr = node.childForFieldName('attribute');
       if (!object || !attr) return null;
@@ -52,6 +56,20 @@ export class ImportTable {
     }
     if (node.type === 'parenthesized_expression') return this.resolve(node.namedChild(0));
     return null;
+  }
+
+  /**
+   * `resolve` of an attribute node without a syntax error, from its text alone, when the text is a plain chain of
+   * names (`torch.nn.functional.dropout`); undefined for any other text. Link by link, the same qualification as
+   * the recursion of `resolve`.
+   */
+  resolveChain(text: string): string | null | undefined {
+    if (!DOTTED_NAME.test(text)) return undefined;
+    const parts = text.split('.');
+    if (NOT_A_NAME.has(parts[0])) return undefined;
+    let qualified = this.resolveName(parts[0]);
+    for (let i = 1; i < parts.length && qualified !== null; i++) qualified = canonicalName(`${qualified}.${parts[i]}`);
+    return qualified;
   }
 
   resolveName(name: string): string | null {
@@ -168,6 +186,12 @@ export class ImportTable {
 }
 
 /** Library paths that re-export the same object, mapped to the one name the catalog uses. */
+/** An attribute chain of plain names, written without spaces, comments or brackets. */
+const DOTTED_NAME = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
+
+/** Words tree-sitter does not parse as an identifier at the head of a chain; the node path handles those. */
+const NOT_A_NAME = new Set(['None', 'True', 'False', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'exec', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'print', 'raise', 'return', 'try', 'while', 'with', 'yield']);
+
 const CANONICAL_PREFIXES: [string, string][] = [
   ['torch.nn.modules.dropout.', 'torch.nn.'],
   ['torch.nn.modules.activation.', 'torch.nn.'],

@@ -1,6 +1,7 @@
 import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
 import { ForwardAnalysis, type WorkspaceScope } from './forward';
 import { ImportTable } from './imports';
+import { TextMemo } from './memo';
 import type { Node, SourceFile } from './parser';
 import { numericLiteral, parameterList, walk } from './syntax';
 
@@ -73,13 +74,21 @@ export class FileModel {
       if (def?.type === 'class_definition') classNodes.push(def);
       else if (def?.type === 'function_definition') this.addFunction(def);
     }
-    const raw = new Map<string, { node: Node; bases: Node[] }>();
+    // A header read from a tree with a syntax error may depend on more than the class's text (error recovery).
+    const cacheable = !root.hasError;
+    const raw = new Map<string, { node: Node; bases: BaseExpression[] }>();
     for (const node of classNodes) {
-      const name = node.childForFieldName('name')?.text;
-      if (!name) continue;
-      const bases = (node.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => !!b && b.type !== 'keyword_argument');
-      raw.set(name, { node, bases });
+      const header = cacheable ? classHeaders.get(file.text.slice(node.startIndex, node.endIndex), () => readHeader(node)) : readHeader(node);
+      if (header.name) raw.set(header.name, { node, bases: header.bases });
     }
+    // What a base names; from its text when that is a plain dotted name, else from its node (read again, as the
+    // header keeps no nodes).
+    const resolveBase = (node: Node, bases: readonly BaseExpression[], i: number): string | null => {
+      const base = bases[i];
+      if (base.type === 'identifier') return this.imports.resolveName(base.text);
+      const chain = cacheable && base.type === 'attribute' ? this.imports.resolveChain(base.text) : undefined;
+      return chain !== undefined ? chain : this.imports.resolve(baseNodes(node)[i]);
+    };
     const isModule = new Map<string, boolean>();
     const closed = new Map<string, boolean>();
     const resolveClass = (name: string, depth: number): void => {
@@ -89,7 +98,8 @@ export class FileModel {
       closed.set(name, true);
       let module = false;
       let allKnown = true;
-      for (const base of entry.bases) {
+      for (let i = 0; i < entry.bases.length; i++) {
+        const base = entry.bases[i];
         const text = base.text;
         if (base.type === 'identifier' && raw.has(text) && this.imports.resolveName(text) === null) {
           resolveClass(text, depth + 1);
@@ -97,7 +107,7 @@ export class FileModel {
           allKnown &&= closed.get(text) ?? false;
           continue;
         }
-        const qualified = this.imports.resolve(base);
+        const qualified = resolveBase(entry.node, entry.bases, i);
         if (qualified && MODULE_BASES.has(qualified)) {
           module = true;
           // Lightning modules have hooks of their own that may use any attribute; so do Hugging Face models.
@@ -251,7 +261,7 @@ export class FileModel {
     this.functions.set(name, sig);
   }
 
-  private buildClass(name: string, node: Node, baseNodes: Node[], isModule: boolean, closedHierarchy: boolean): ModuleClass {
+  private buildClass(name: string, node: Node, bases: readonly BaseExpression[], isModule: boolean, closedHierarchy: boolean): ModuleClass {
     let members: ClassMembers | undefined;
     const model = this;
     return {
@@ -259,7 +269,7 @@ export class FileModel {
       node,
       isModule,
       closedHierarchy,
-      bases: baseNodes.map((b) => b.text),
+      bases: bases.map((b) => b.text),
       get members() {
         return (members ??= model.buildMembers(node));
       },
@@ -316,6 +326,30 @@ export class FileModel {
       return true;
     });
   }
+}
+
+/** A base class expression of a class statement, as the header keeps it. */
+interface BaseExpression {
+  type: string;
+  text: string;
+}
+
+/** What the file model reads of a class statement before its body: its name and base class expressions. */
+interface ClassHeader {
+  name: string | undefined;
+  bases: BaseExpression[];
+}
+
+/** Headers by class text: after an edit, only the edited class's header is read from its nodes again. */
+const classHeaders = new TextMemo<ClassHeader>();
+
+/** The base class expressions of a class, keyword arguments (`metaclass=…`) left out. */
+function baseNodes(node: Node): Node[] {
+  return (node.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => !!b && b.type !== 'keyword_argument');
+}
+
+function readHeader(node: Node): ClassHeader {
+  return { name: node.childForFieldName('name')?.text, bases: baseNodes(node).map((b) => ({ type: b.type, text: b.text })) };
 }
 
 const MEMBER_NODE_TYPES = new Set(['attribute', 'call', 'class_definition']);
