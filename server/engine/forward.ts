@@ -291,9 +291,11 @@ export class ForwardAnalysis {
   private references(name: string): string[] {
     let refs = this.referenceCache.get(name);
     if (refs) return refs;
-    const node = this.model.classes.get(name)?.node ?? this.model.functions.get(name)?.node;
+    const cls = this.model.classes.get(name);
+    const fn = cls ? undefined : this.model.functions.get(name)?.node;
+    const text = cls ? cls.text : fn ? this.model.file.text.slice(fn.startIndex, fn.endIndex) : undefined;
     const local = (this.localNames ??= new Set([...this.model.classes.keys(), ...this.model.functions.keys()]));
-    refs = node ? calledNames(this.model.file.text.slice(node.startIndex, node.endIndex)).filter((n) => n !== name && local.has(n)) : [];
+    refs = text !== undefined ? calledNames(text).filter((n) => n !== name && local.has(n)) : [];
     this.referenceCache.set(name, refs);
     return refs;
   }

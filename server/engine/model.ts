@@ -25,6 +25,8 @@ export interface ModuleClass {
   /** Every ancestor is known (a class of this file or a torch base), so nothing outside the file can touch `self`. */
   closedHierarchy: boolean;
   bases: string[];
+  /** The class's source text, sliced once per model: the memos keyed by it then hash it once per analysis. */
+  text: string;
   /** The body's details, built on first use: after an edit only the classes being re-checked pay for them. */
   readonly members: ClassMembers;
 }
@@ -76,10 +78,12 @@ export class FileModel {
     }
     // A header read from a tree with a syntax error may depend on more than the class's text (error recovery).
     const cacheable = !root.hasError;
-    const raw = new Map<string, { node: Node; bases: BaseExpression[] }>();
+    const raw = new Map<string, { node: Node; text: string; bases: BaseExpression[] }>();
     for (const node of classNodes) {
-      const header = cacheable ? classHeaders.get(file.text.slice(node.startIndex, node.endIndex), () => readHeader(node)) : readHeader(node);
-      if (header.name) raw.set(header.name, { node, bases: header.bases });
+      const text = file.text.slice(node.startIndex, node.endIndex);
+      const header = cacheable ? classHeaders.get(text, () => readHeader(node)) : readHeader(node);
+      this.classNames.set(node.startIndex, header.name);
+      if (header.name) raw.set(header.name, { node, text, bases: header.bases });
     }
     // What a base names; from its text when that is a plain dotted name, else from its node (read again, as the
     // header keeps no nodes).
@@ -124,9 +128,17 @@ export class FileModel {
       closed.set(name, allKnown);
     };
     for (const name of raw.keys()) resolveClass(name, 0);
-    for (const [name, { node, bases }] of raw) {
-      this.classes.set(name, this.buildClass(name, node, bases, isModule.get(name) ?? false, closed.get(name) ?? false));
+    for (const [name, { node, text, bases }] of raw) {
+      this.classes.set(name, this.buildClass(name, node, text, bases, isModule.get(name) ?? false, closed.get(name) ?? false));
     }
+  }
+
+  /** Names of the file's top-level class statements, by the start of their `class_definition` node. */
+  private readonly classNames = new Map<number, string | undefined>();
+
+  /** The name of a top-level `class_definition` of this file, as its header reads: no node is materialised. */
+  classNameOf(def: Node): string | undefined {
+    return this.classNames.has(def.startIndex) ? this.classNames.get(def.startIndex) : def.childForFieldName('name')?.text;
   }
 
   private forwardAnalysis: ForwardAnalysis | undefined;
@@ -261,7 +273,7 @@ export class FileModel {
     this.functions.set(name, sig);
   }
 
-  private buildClass(name: string, node: Node, bases: readonly BaseExpression[], isModule: boolean, closedHierarchy: boolean): ModuleClass {
+  private buildClass(name: string, node: Node, text: string, bases: readonly BaseExpression[], isModule: boolean, closedHierarchy: boolean): ModuleClass {
     let members: ClassMembers | undefined;
     const model = this;
     return {
@@ -270,6 +282,7 @@ export class FileModel {
       isModule,
       closedHierarchy,
       bases: bases.map((b) => b.text),
+      text,
       get members() {
         return (members ??= model.buildMembers(node));
       },

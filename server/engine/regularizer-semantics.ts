@@ -1426,9 +1426,8 @@ export function regularizerContext(model: FileModel): string {
   }
   for (const cls of model.classes.values()) {
     // The text test first: it is a string search, while reading `__init__`'s parameters materialises nodes.
-    const text = model.file.text.slice(cls.node.startIndex, cls.node.endIndex);
-    if (!RANDOM_TEXT.test(text)) continue;
-    if (hasSwitch.get(text, () => declaresSwitch(initOf(cls.node)), cacheable)) switchOwners.push(cls.name);
+    if (!RANDOM_TEXT.test(cls.text)) continue;
+    if (hasSwitch.get(cls.text, () => declaresSwitch(initOf(cls.node)), cacheable)) switchOwners.push(cls.name);
   }
   for (const name of switchOwners) for (const c of callsOf(model, name)) parts.push(c.text);
   return parts.join('\u0002');
