@@ -218,8 +218,7 @@ export class ForwardAnalysis {
   readonly fileUsesDropout: boolean;
 
   constructor(readonly model: FileModel) {
-    // Comments do not configure anything ("no dropout here").
-    this.fileUsesDropout = /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/i.test(model.file.text.replace(/#[^\n]*/g, ''));
+    this.fileUsesDropout = mentionsDropoutOutsideComments(model.file.text);
   }
 
   /** The flow of one method of a module class, evaluated with its parameters unknown. */
@@ -1126,6 +1125,21 @@ const calledNamesByText = new TextMemo<string[]>();
 
 function calledNames(text: string): string[] {
   return calledNamesByText.get(text, () => [...new Set([...text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))]);
+}
+
+const DROPOUT_WORD = /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/gi;
+
+/**
+ * Does the text name dropout outside comments ("no dropout here" configures nothing)? A comment runs from `#` to
+ * the end of the line, and no word of DROPOUT_WORD spans a line, so a match counts when its line has no `#` before
+ * it. The matches are visited in place, without copying the file to strip its comments: this runs on every edit.
+ */
+export function mentionsDropoutOutsideComments(text: string): boolean {
+  DROPOUT_WORD.lastIndex = 0;
+  for (let m = DROPOUT_WORD.exec(text); m; m = DROPOUT_WORD.exec(text)) {
+    if (!text.slice(text.lastIndexOf('\n', m.index) + 1, m.index).includes('#')) return true;
+  }
+  return false;
 }
 
 /** Does the node lie inside the class's own text (a finding of a class statement must)? */
