@@ -12,9 +12,10 @@ export class ImportTable {
   /** `from .layers import *`: the workspace index follows these (a package's `__init__.py` re-exports this way). */
   private readonly relativeStarModules: string[] = [];
 
-  static fromModule(root: Node): ImportTable {
+  /** `nameOf`: the name of a class or function definition, for a caller that already knows it without the node. */
+  static fromModule(root: Node, nameOf: (def: Node) => string | undefined = definedName): ImportTable {
     const table = new ImportTable();
-    table.collect(root);
+    table.collect(root, nameOf);
     return table;
   }
 
@@ -93,7 +94,7 @@ export class ImportTable {
     return best?.local ?? null;
   }
 
-  private collect(block: Node): void {
+  private collect(block: Node, nameOf: (def: Node) => string | undefined): void {
     for (const stmt of block.namedChildren) {
       if (!stmt) continue;
       switch (stmt.type) {
@@ -107,14 +108,14 @@ export class ImportTable {
           break;
         case 'class_definition':
         case 'function_definition': {
-          const name = stmt.childForFieldName('name');
-          if (name) this.bindings.set(name.text, null);
+          const name = nameOf(stmt);
+          if (name !== undefined) this.bindings.set(name, null);
           break;
         }
         case 'decorated_definition': {
           const def = stmt.childForFieldName('definition');
-          const name = def?.childForFieldName('name');
-          if (name) this.bindings.set(name.text, null);
+          const name = def ? nameOf(def) : undefined;
+          if (name !== undefined) this.bindings.set(name, null);
           break;
         }
         case 'expression_statement':
@@ -129,7 +130,7 @@ export class ImportTable {
         case 'finally_clause':
         case 'block':
           // Imports guarded by `if TYPE_CHECKING:` or `try: … except ImportError:` still name the library.
-          for (const child of stmt.namedChildren) if (child && (child.type === 'block' || child.type.endsWith('_clause'))) this.collect(child);
+          for (const child of stmt.namedChildren) if (child && (child.type === 'block' || child.type.endsWith('_clause'))) this.collect(child, nameOf);
           break;
       }
     }
@@ -186,6 +187,10 @@ export class ImportTable {
 }
 
 /** Library paths that re-export the same object, mapped to the one name the catalog uses. */
+function definedName(def: Node): string | undefined {
+  return def.childForFieldName('name')?.text;
+}
+
 /** An attribute chain of plain names, written without spaces, comments or brackets. */
 const DOTTED_NAME = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
 

@@ -68,7 +68,6 @@ export class FileModel {
     readonly workspace: WorkspaceScope | null = null,
   ) {
     const root = file.tree.rootNode;
-    this.imports = ImportTable.fromModule(root);
     const classNodes: Node[] = [];
     for (const stmt of root.namedChildren) {
       if (!stmt) continue;
@@ -85,6 +84,7 @@ export class FileModel {
       this.classNames.set(node.startIndex, header.name);
       if (header.name) raw.set(header.name, { node, text, bases: header.bases });
     }
+    this.imports = ImportTable.fromModule(root, (def) => this.classNameOf(def));
     // What a base names; from its text when that is a plain dotted name, else from its node (read again, as the
     // header keeps no nodes).
     const resolveBase = (node: Node, bases: readonly BaseExpression[], i: number): string | null => {
