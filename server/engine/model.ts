@@ -337,7 +337,7 @@ export class FileModel {
       const statement = n.parent?.type === 'expression_statement' ? n.parent : n;
       if (name) cls.submodules.push({ name, target: left, statement, value, regularizers: this.constructedRegularizers(value) });
       return true;
-    });
+    }, SUBMODULE_NODE_TYPES);
   }
 }
 
@@ -364,6 +364,9 @@ function baseNodes(node: Node): Node[] {
 function readHeader(node: Node): ClassHeader {
   return { name: node.childForFieldName('name')?.text, bases: baseNodes(node).map((b) => ({ type: b.type, text: b.text })) };
 }
+
+/** The nodes collectSubmodules acts on; the walk passes over the others without materialising them. */
+const SUBMODULE_NODE_TYPES = new Set(['assignment', 'function_definition', 'class_definition', 'lambda']);
 
 const MEMBER_NODE_TYPES = new Set(['attribute', 'call', 'class_definition']);
 
