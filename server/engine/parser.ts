@@ -294,13 +294,23 @@ function parseOrThrow(text: string, old?: Tree, nesting: Nesting = nestingBound(
   // Returning true cancels the parse (the typings say void; the runtime reads the result).
   const progressCallback = (() => performance.now() > deadline) as unknown as (state: unknown) => void;
   const input = parserText(text);
+  // The tree keeps this callback for `node.text`, which reads from a node's start until it has the node's length:
+  // after the parse it returns the rest of the text in one slice, as for a string input, or every `text` of a large
+  // node would join hundreds of chunks (fix all on a deeply nested file went past its time bound).
+  let parsing = true;
   const read = (index: number): string => {
+    if (!parsing) return input.slice(index);
     let end = index + INPUT_CHUNK;
     // Never end a chunk between the two halves of a surrogate pair.
     if (end < input.length && (input.charCodeAt(end - 1) & 0xfc00) === 0xd800) end++;
     return input.slice(index, end);
   };
-  const tree = parser().parse(read, old ?? null, { progressCallback });
+  let tree: Tree | null;
+  try {
+    tree = parser().parse(read, old ?? null, { progressCallback });
+  } finally {
+    parsing = false;
+  }
   if (!tree) {
     // A cancelled parse resumes on the next call unless the parser is reset.
     parser().reset();
