@@ -116,8 +116,10 @@ export class Analyzer {
     const findings: Finding[] = [];
     let runner: StatementRunner | undefined;
     for (const stmt of file.tree.rootNode.children) {
-      if (!stmt || stmt.type === 'comment') continue;
-      const key = statementKey(file, model, stmt);
+      if (!stmt) continue;
+      const type = stmt.type;
+      if (type === 'comment') continue;
+      const key = statementKey(file, model, stmt, type);
       const startRow = stmt.startPosition.row;
       const cached = this.cache.get(key) ?? next.get(key);
       const hit = cached?.reusable ? cached : undefined;
@@ -193,12 +195,13 @@ function contextSignature(model: FileModel): string {
 }
 
 /** The statement's text, plus the text and place of the classes it inherits from or passes on to. */
-function statementKey(file: SourceFile, model: FileModel, stmt: Node): string {
-  const text = file.text.slice(stmt.startIndex, stmt.endIndex);
-  const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-  if (def?.type !== 'class_definition') return text;
-  const name = def.childForFieldName('name')?.text ?? '';
+function statementKey(file: SourceFile, model: FileModel, stmt: Node, type: string): string {
+  const def = type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+  if (!def || (def === stmt ? type : def.type) !== 'class_definition') return file.text.slice(stmt.startIndex, stmt.endIndex);
+  const name = model.classNameOf(def) ?? '';
   const cls = model.classes.get(name);
+  // The model's slice of the class when the statement is that class: its hash is already computed.
+  const text = type === 'class_definition' && cls?.node.startIndex === stmt.startIndex ? cls.text : file.text.slice(stmt.startIndex, stmt.endIndex);
   const related = [...model.superclassesOf(name), ...model.subclassesOf(name)].map((c) => c.node);
   // The classes and functions it builds its submodules from: a block's findings change when its attention gains or loses a dropout.
   const dependencies = cls?.isModule ? model.forward.dependencies(cls) : [];

@@ -1,6 +1,7 @@
 import { MODULE_CONTAINERS, regularizer, type Parameter, type RegularizerKind, type RegularizerSpec } from './catalog';
 import { ELEMENTWISE_FUNCTIONS, ELEMENTWISE_METHODS, libraryLayer, MERGE_FUNCTIONS, SOFTMAX_FUNCTIONS, type LayerRole } from './library';
 import type { ImportTable } from './imports';
+import { TextMemo } from './memo';
 import { firstParameter, type FileModel, type ModuleClass } from './model';
 import type { Node } from './parser';
 import { callArguments, findArgument, numericLiteral, parameterList, type ParameterInfo } from './syntax';
@@ -217,8 +218,7 @@ export class ForwardAnalysis {
   readonly fileUsesDropout: boolean;
 
   constructor(readonly model: FileModel) {
-    // Comments do not configure anything ("no dropout here").
-    this.fileUsesDropout = /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/i.test(model.file.text.replace(/#[^\n]*/g, ''));
+    this.fileUsesDropout = mentionsDropoutOutsideComments(model.file.text);
   }
 
   /** The flow of one method of a module class, evaluated with its parameters unknown. */
@@ -290,9 +290,11 @@ export class ForwardAnalysis {
   private references(name: string): string[] {
     let refs = this.referenceCache.get(name);
     if (refs) return refs;
-    const node = this.model.classes.get(name)?.node ?? this.model.functions.get(name)?.node;
+    const cls = this.model.classes.get(name);
+    const fn = cls ? undefined : this.model.functions.get(name)?.node;
+    const text = cls ? cls.text : fn ? this.model.file.text.slice(fn.startIndex, fn.endIndex) : undefined;
     const local = (this.localNames ??= new Set([...this.model.classes.keys(), ...this.model.functions.keys()]));
-    refs = node ? calledNames(this.model.file.text.slice(node.startIndex, node.endIndex)).filter((n) => n !== name && local.has(n)) : [];
+    refs = text !== undefined ? calledNames(text).filter((n) => n !== name && local.has(n)) : [];
     this.referenceCache.set(name, refs);
     return refs;
   }
@@ -1119,17 +1121,25 @@ function isScalarExpression(node: Node, selfName: string | null): boolean {
 }
 
 /** Names called in a text, memoized by the text: after an edit, only the edited class is scanned again. */
-const calledNamesByText = new Map<string, string[]>();
+const calledNamesByText = new TextMemo<string[]>();
 
 function calledNames(text: string): string[] {
-  let names = calledNamesByText.get(text);
-  if (!names) {
-    names = [...new Set([...text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))];
-    // A bounded memo: the classes of the files being edited, not of every file ever opened.
-    if (calledNamesByText.size > 5_000) calledNamesByText.clear();
-    calledNamesByText.set(text, names);
+  return calledNamesByText.get(text, () => [...new Set([...text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))]);
+}
+
+const DROPOUT_WORD = /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/gi;
+
+/**
+ * Does the text name dropout outside comments ("no dropout here" configures nothing)? A comment runs from `#` to
+ * the end of the line, and no word of DROPOUT_WORD spans a line, so a match counts when its line has no `#` before
+ * it. The matches are visited in place, without copying the file to strip its comments: this runs on every edit.
+ */
+export function mentionsDropoutOutsideComments(text: string): boolean {
+  DROPOUT_WORD.lastIndex = 0;
+  for (let m = DROPOUT_WORD.exec(text); m; m = DROPOUT_WORD.exec(text)) {
+    if (!text.slice(text.lastIndexOf('\n', m.index) + 1, m.index).includes('#')) return true;
   }
-  return names;
+  return false;
 }
 
 /** Does the node lie inside the class's own text (a finding of a class statement must)? */

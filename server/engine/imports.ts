@@ -12,9 +12,10 @@ export class ImportTable {
   /** `from .layers import *`: the workspace index follows these (a package's `__init__.py` re-exports this way). */
   private readonly relativeStarModules: string[] = [];
 
-  static fromModule(root: Node): ImportTable {
+  /** `nameOf`: the name of a class or function definition, for a caller that already knows it without the node. */
+  static fromModule(root: Node, nameOf: (def: Node) => string | undefined = definedName): ImportTable {
     const table = new ImportTable();
-    table.collect(root);
+    table.collect(root, nameOf);
     return table;
   }
 
@@ -44,6 +45,10 @@ export class ImportTable {
     if (!node) return null;
     if (node.type === 'identifier') return this.resolveName(node.text);
     if (node.type === 'attribute') {
+      // `nn.Module`, `torch.nn.functional.dropout`: split the text rather than visit each link of the chain, whose
+      // nodes cost far more to materialise. The same qualification as the recursion below, link by link.
+      const chain = node.hasError ? undefined : this.resolveChain(node.text);
+      if (chain !== undefined) return chain;
       const object = node.childForFieldName('object');
       const attr = node.childForFieldName('attribute');
       if (!object || !attr) return null;
@@ -52,6 +57,20 @@ export class ImportTable {
     }
     if (node.type === 'parenthesized_expression') return this.resolve(node.namedChild(0));
     return null;
+  }
+
+  /**
+   * `resolve` of an attribute node without a syntax error, from its text alone, when the text is a plain chain of
+   * names (`torch.nn.functional.dropout`); undefined for any other text. Link by link, the same qualification as
+   * the recursion of `resolve`.
+   */
+  resolveChain(text: string): string | null | undefined {
+    if (!DOTTED_NAME.test(text)) return undefined;
+    const parts = text.split('.');
+    if (NOT_A_NAME.has(parts[0])) return undefined;
+    let qualified = this.resolveName(parts[0]);
+    for (let i = 1; i < parts.length && qualified !== null; i++) qualified = canonicalName(`${qualified}.${parts[i]}`);
+    return qualified;
   }
 
   resolveName(name: string): string | null {
@@ -75,7 +94,7 @@ export class ImportTable {
     return best?.local ?? null;
   }
 
-  private collect(block: Node): void {
+  private collect(block: Node, nameOf: (def: Node) => string | undefined): void {
     for (const stmt of block.namedChildren) {
       if (!stmt) continue;
       switch (stmt.type) {
@@ -89,14 +108,14 @@ export class ImportTable {
           break;
         case 'class_definition':
         case 'function_definition': {
-          const name = stmt.childForFieldName('name');
-          if (name) this.bindings.set(name.text, null);
+          const name = nameOf(stmt);
+          if (name !== undefined) this.bindings.set(name, null);
           break;
         }
         case 'decorated_definition': {
           const def = stmt.childForFieldName('definition');
-          const name = def?.childForFieldName('name');
-          if (name) this.bindings.set(name.text, null);
+          const name = def ? nameOf(def) : undefined;
+          if (name !== undefined) this.bindings.set(name, null);
           break;
         }
         case 'expression_statement':
@@ -111,7 +130,7 @@ export class ImportTable {
         case 'finally_clause':
         case 'block':
           // Imports guarded by `if TYPE_CHECKING:` or `try: … except ImportError:` still name the library.
-          for (const child of stmt.namedChildren) if (child && (child.type === 'block' || child.type.endsWith('_clause'))) this.collect(child);
+          for (const child of stmt.namedChildren) if (child && (child.type === 'block' || child.type.endsWith('_clause'))) this.collect(child, nameOf);
           break;
       }
     }
@@ -168,6 +187,16 @@ export class ImportTable {
 }
 
 /** Library paths that re-export the same object, mapped to the one name the catalog uses. */
+function definedName(def: Node): string | undefined {
+  return def.childForFieldName('name')?.text;
+}
+
+/** An attribute chain of plain names, written without spaces, comments or brackets. */
+const DOTTED_NAME = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
+
+/** Words tree-sitter does not parse as an identifier at the head of a chain; the node path handles those. */
+const NOT_A_NAME = new Set(['None', 'True', 'False', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'exec', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'print', 'raise', 'return', 'try', 'while', 'with', 'yield']);
+
 const CANONICAL_PREFIXES: [string, string][] = [
   ['torch.nn.modules.dropout.', 'torch.nn.'],
   ['torch.nn.modules.activation.', 'torch.nn.'],

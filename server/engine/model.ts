@@ -1,6 +1,7 @@
 import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
 import { ForwardAnalysis, type WorkspaceScope } from './forward';
 import { ImportTable } from './imports';
+import { TextMemo } from './memo';
 import type { Node, SourceFile } from './parser';
 import { numericLiteral, parameterList, walk } from './syntax';
 
@@ -24,6 +25,8 @@ export interface ModuleClass {
   /** Every ancestor is known (a class of this file or a torch base), so nothing outside the file can touch `self`. */
   closedHierarchy: boolean;
   bases: string[];
+  /** The class's source text, sliced once per model: the memos keyed by it then hash it once per analysis. */
+  text: string;
   /** The body's details, built on first use: after an edit only the classes being re-checked pay for them. */
   readonly members: ClassMembers;
 }
@@ -65,7 +68,6 @@ export class FileModel {
     readonly workspace: WorkspaceScope | null = null,
   ) {
     const root = file.tree.rootNode;
-    this.imports = ImportTable.fromModule(root);
     const classNodes: Node[] = [];
     for (const stmt of root.namedChildren) {
       if (!stmt) continue;
@@ -73,13 +75,24 @@ export class FileModel {
       if (def?.type === 'class_definition') classNodes.push(def);
       else if (def?.type === 'function_definition') this.addFunction(def);
     }
-    const raw = new Map<string, { node: Node; bases: Node[] }>();
+    // A header read from a tree with a syntax error may depend on more than the class's text (error recovery).
+    const cacheable = !root.hasError;
+    const raw = new Map<string, { node: Node; text: string; bases: BaseExpression[] }>();
     for (const node of classNodes) {
-      const name = node.childForFieldName('name')?.text;
-      if (!name) continue;
-      const bases = (node.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => !!b && b.type !== 'keyword_argument');
-      raw.set(name, { node, bases });
+      const text = file.text.slice(node.startIndex, node.endIndex);
+      const header = cacheable ? classHeaders.get(text, () => readHeader(node)) : readHeader(node);
+      this.classNames.set(node.startIndex, header.name);
+      if (header.name) raw.set(header.name, { node, text, bases: header.bases });
     }
+    this.imports = ImportTable.fromModule(root, (def) => this.classNameOf(def));
+    // What a base names; from its text when that is a plain dotted name, else from its node (read again, as the
+    // header keeps no nodes).
+    const resolveBase = (node: Node, bases: readonly BaseExpression[], i: number): string | null => {
+      const base = bases[i];
+      if (base.type === 'identifier') return this.imports.resolveName(base.text);
+      const chain = cacheable && base.type === 'attribute' ? this.imports.resolveChain(base.text) : undefined;
+      return chain !== undefined ? chain : this.imports.resolve(baseNodes(node)[i]);
+    };
     const isModule = new Map<string, boolean>();
     const closed = new Map<string, boolean>();
     const resolveClass = (name: string, depth: number): void => {
@@ -89,7 +102,8 @@ export class FileModel {
       closed.set(name, true);
       let module = false;
       let allKnown = true;
-      for (const base of entry.bases) {
+      for (let i = 0; i < entry.bases.length; i++) {
+        const base = entry.bases[i];
         const text = base.text;
         if (base.type === 'identifier' && raw.has(text) && this.imports.resolveName(text) === null) {
           resolveClass(text, depth + 1);
@@ -97,7 +111,7 @@ export class FileModel {
           allKnown &&= closed.get(text) ?? false;
           continue;
         }
-        const qualified = this.imports.resolve(base);
+        const qualified = resolveBase(entry.node, entry.bases, i);
         if (qualified && MODULE_BASES.has(qualified)) {
           module = true;
           // Lightning modules have hooks of their own that may use any attribute; so do Hugging Face models.
@@ -114,9 +128,17 @@ export class FileModel {
       closed.set(name, allKnown);
     };
     for (const name of raw.keys()) resolveClass(name, 0);
-    for (const [name, { node, bases }] of raw) {
-      this.classes.set(name, this.buildClass(name, node, bases, isModule.get(name) ?? false, closed.get(name) ?? false));
+    for (const [name, { node, text, bases }] of raw) {
+      this.classes.set(name, this.buildClass(name, node, text, bases, isModule.get(name) ?? false, closed.get(name) ?? false));
     }
+  }
+
+  /** Names of the file's top-level class statements, by the start of their `class_definition` node. */
+  private readonly classNames = new Map<number, string | undefined>();
+
+  /** The name of a top-level `class_definition` of this file, as its header reads: no node is materialised. */
+  classNameOf(def: Node): string | undefined {
+    return this.classNames.has(def.startIndex) ? this.classNames.get(def.startIndex) : def.childForFieldName('name')?.text;
   }
 
   private forwardAnalysis: ForwardAnalysis | undefined;
@@ -251,7 +273,7 @@ export class FileModel {
     this.functions.set(name, sig);
   }
 
-  private buildClass(name: string, node: Node, baseNodes: Node[], isModule: boolean, closedHierarchy: boolean): ModuleClass {
+  private buildClass(name: string, node: Node, text: string, bases: readonly BaseExpression[], isModule: boolean, closedHierarchy: boolean): ModuleClass {
     let members: ClassMembers | undefined;
     const model = this;
     return {
@@ -259,7 +281,8 @@ export class FileModel {
       node,
       isModule,
       closedHierarchy,
-      bases: baseNodes.map((b) => b.text),
+      bases: bases.map((b) => b.text),
+      text,
       get members() {
         return (members ??= model.buildMembers(node));
       },
@@ -314,9 +337,36 @@ export class FileModel {
       const statement = n.parent?.type === 'expression_statement' ? n.parent : n;
       if (name) cls.submodules.push({ name, target: left, statement, value, regularizers: this.constructedRegularizers(value) });
       return true;
-    });
+    }, SUBMODULE_NODE_TYPES);
   }
 }
+
+/** A base class expression of a class statement, as the header keeps it. */
+interface BaseExpression {
+  type: string;
+  text: string;
+}
+
+/** What the file model reads of a class statement before its body: its name and base class expressions. */
+interface ClassHeader {
+  name: string | undefined;
+  bases: BaseExpression[];
+}
+
+/** Headers by class text: after an edit, only the edited class's header is read from its nodes again. */
+const classHeaders = new TextMemo<ClassHeader>();
+
+/** The base class expressions of a class, keyword arguments (`metaclass=…`) left out. */
+function baseNodes(node: Node): Node[] {
+  return (node.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => !!b && b.type !== 'keyword_argument');
+}
+
+function readHeader(node: Node): ClassHeader {
+  return { name: node.childForFieldName('name')?.text, bases: baseNodes(node).map((b) => ({ type: b.type, text: b.text })) };
+}
+
+/** The nodes collectSubmodules acts on; the walk passes over the others without materialising them. */
+const SUBMODULE_NODE_TYPES = new Set(['assignment', 'function_definition', 'class_definition', 'lambda']);
 
 const MEMBER_NODE_TYPES = new Set(['attribute', 'call', 'class_definition']);
 

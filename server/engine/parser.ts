@@ -115,11 +115,17 @@ export class SourceFile {
   private starts: number[];
   /** Bumped on every change; analysis caches compare it. */
   version = 0;
+  /**
+   * An over-estimate of the text's bracket and indentation depth (nestingBound), kept up to date by each edit
+   * without reading the whole text: a full scan of a large file costs more than its incremental re-parse.
+   */
+  private nesting: Nesting;
 
   constructor(text: string) {
     this.text = text;
     this.starts = lineStarts(text);
-    this.tree = parseOrThrow(text);
+    this.nesting = nestingBound(text);
+    this.tree = parseOrThrow(text, undefined, this.nesting);
   }
 
   get lineCount(): number {
@@ -163,20 +169,24 @@ export class SourceFile {
     const oldEndPosition = toPoint(this.positionAt(oldEndIndex));
     const text = this.text.slice(0, startIndex) + newText + this.text.slice(oldEndIndex);
     this.starts = updateLineStarts(this.starts, text, startIndex, oldEndIndex, newText.length);
-    this.text = text;
     const newEndIndex = startIndex + newText.length;
+    this.nesting = editedNestingBound(this.nesting, this.text, text, startIndex, oldEndIndex, newEndIndex);
+    // Past the threshold the bound may only be stale-high after many edits: the exact scan decides, and restarts it.
+    if (mayBeDeep(this.nesting)) this.nesting = nestingBound(text);
+    this.text = text;
     const edit: Edit = { startIndex, oldEndIndex, newEndIndex, startPosition, oldEndPosition, newEndPosition: toPoint(this.positionAt(newEndIndex)) };
     const old = this.tree;
     old.edit(edit);
-    this.tree = parseOrThrow(text, afterCarriageReturn ? undefined : old);
+    this.tree = parseOrThrow(text, afterCarriageReturn ? undefined : old, this.nesting);
     old.delete();
   }
 
   replaceAll(text: string): void {
     this.text = text;
     this.starts = lineStarts(text);
+    this.nesting = nestingBound(text);
     const old = this.tree;
-    this.tree = parseOrThrow(text);
+    this.tree = parseOrThrow(text, undefined, this.nesting);
     old.delete();
   }
 
@@ -269,19 +279,45 @@ function parserText(text: string): string {
   return out;
 }
 
-function parseOrThrow(text: string, old?: Tree): Tree {
+/**
+ * Characters tree-sitter reads per call of the input callback. Given the whole string, web-tree-sitter copies up to
+ * 5,119 characters into wasm memory one by one on every read, and an incremental parse reads at many places, each
+ * time only a little: 512 made the re-parse after a one-character edit of a 150 KB file about a third cheaper, with
+ * the full parse no slower.
+ */
+const INPUT_CHUNK = 512;
+
+/** `nesting`: the text's nestingBound when the caller keeps one; without it the text is scanned. */
+function parseOrThrow(text: string, old?: Tree, nesting: Nesting = nestingBound(text)): Tree {
   const limitMs = parseBudgetMs(text.length);
   const deadline = performance.now() + limitMs;
   // Returning true cancels the parse (the typings say void; the runtime reads the result).
   const progressCallback = (() => performance.now() > deadline) as unknown as (state: unknown) => void;
-  const tree = parser().parse(parserText(text), old ?? null, { progressCallback });
+  const input = parserText(text);
+  // The tree keeps this callback for `node.text`, which reads from a node's start until it has the node's length:
+  // after the parse it returns the rest of the text in one slice, as for a string input, or every `text` of a large
+  // node would join hundreds of chunks (fix all on a deeply nested file went past its time bound).
+  let parsing = true;
+  const read = (index: number): string => {
+    if (!parsing) return input.slice(index);
+    let end = index + INPUT_CHUNK;
+    // Never end a chunk between the two halves of a surrogate pair.
+    if (end < input.length && (input.charCodeAt(end - 1) & 0xfc00) === 0xd800) end++;
+    return input.slice(index, end);
+  };
+  let tree: Tree | null;
+  try {
+    tree = parser().parse(read, old ?? null, { progressCallback });
+  } finally {
+    parsing = false;
+  }
   if (!tree) {
     // A cancelled parse resumes on the next call unless the parser is reset.
     parser().reset();
     if (performance.now() > deadline) throw new ParseLimit(`tree-sitter could not parse it within ${(limitMs / 1000).toFixed(1)} s (long runs of characters Python does not allow make its error recovery slow)`);
     throw new Error('tree-sitter returned no tree');
   }
-  if (mayBeDeep(text) && deeperThan(tree.rootNode, MAX_TREE_DEPTH)) {
+  if (mayBeDeep(nesting) && deeperThan(tree.rootNode, MAX_TREE_DEPTH)) {
     tree.delete();
     throw new ParseLimit(`it is nested more than ${MAX_TREE_DEPTH} levels deep (CPython refuses more than 200 nested brackets)`);
   }
@@ -296,18 +332,40 @@ export function nodeRange(node: Node): Range {
 }
 
 /**
- * A cheap over-estimate, so that ordinary files skip the tree walk: brackets opened and not yet closed (strings and
- * comments included) or indentation columns. Real code stays far below both.
+ * A cheap over-estimate of nesting, so that ordinary files skip the tree walk: the most brackets ever open at once
+ * (strings and comments included; a closing bracket with none open is ignored) and the widest indentation. Real
+ * code stays far below the threshold of both (NESTING_THRESHOLD).
  */
-function mayBeDeep(text: string): boolean {
+interface Nesting {
+  brackets: number;
+  indent: number;
+}
+
+/** CPython's own limits (200 nested brackets, 100 indents) with room to spare. */
+const NESTING_THRESHOLD = 200;
+
+function mayBeDeep(n: Nesting): boolean {
+  return n.brackets > NESTING_THRESHOLD || n.indent > NESTING_THRESHOLD;
+}
+
+const OPENING = (c: number) => c === 40 || c === 91 || c === 123;
+const CLOSING = (c: number) => c === 41 || c === 93 || c === 125;
+
+/** The exact maxima of `text`, except that the scan stops once either passes the threshold. */
+function nestingBound(text: string): Nesting {
   let brackets = 0;
+  let maxBrackets = 0;
   let column = 0;
+  let maxIndent = 0;
   let lineStart = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 40 || c === 91 || c === 123) {
-      if (++brackets > 200) return true;
-    } else if (c === 41 || c === 93 || c === 125) {
+    if (OPENING(c)) {
+      if (++brackets > maxBrackets) {
+        maxBrackets = brackets;
+        if (brackets > NESTING_THRESHOLD) break;
+      }
+    } else if (CLOSING(c)) {
       if (brackets > 0) brackets--;
     }
     if (c === 10 || c === 13) {
@@ -315,11 +373,50 @@ function mayBeDeep(text: string): boolean {
       column = 0;
     } else if (lineStart) {
       if (c === 32 || c === 9) {
-        if (++column > 200) return true;
+        if (++column > maxIndent) {
+          maxIndent = column;
+          if (column > NESTING_THRESHOLD) break;
+        }
       } else lineStart = false;
     }
   }
-  return false;
+  return { brackets: maxBrackets, indent: maxIndent };
+}
+
+/**
+ * The bound after replacing before[start, oldEnd) by after[start, newEnd), reading only the edit and its lines.
+ * Brackets: the open count after a character is max(0, count ± 1), which never moves two counts further apart; up
+ * to the edit nothing changes, and where the old and new texts meet again the counts differ by at most the brackets
+ * removed plus those inserted, so no later count grows by more than that. Indentation: only the lines the edit
+ * touches (from the start of its first line to the end of its last, in the new text) can change theirs.
+ */
+function editedNestingBound(bound: Nesting, before: string, after: string, start: number, oldEnd: number, newEnd: number): Nesting {
+  let brackets = bound.brackets;
+  for (let i = start; i < oldEnd; i++) if (OPENING(before.charCodeAt(i)) || CLOSING(before.charCodeAt(i))) brackets++;
+  for (let i = start; i < newEnd; i++) if (OPENING(after.charCodeAt(i)) || CLOSING(after.charCodeAt(i))) brackets++;
+  let from = start;
+  while (from > 0 && after.charCodeAt(from - 1) !== 10 && after.charCodeAt(from - 1) !== 13) from--;
+  let to = newEnd;
+  while (to < after.length && after.charCodeAt(to) !== 10 && after.charCodeAt(to) !== 13) to++;
+  return { brackets, indent: Math.max(bound.indent, widestIndent(after, from, to)) };
+}
+
+/** The widest indentation of the lines in text[from, to), `from` being a line start. */
+function widestIndent(text: string, from: number, to: number): number {
+  let widest = 0;
+  let column = 0;
+  let lineStart = true;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) {
+      lineStart = true;
+      column = 0;
+    } else if (lineStart) {
+      if (c === 32 || c === 9) widest = Math.max(widest, ++column);
+      else lineStart = false;
+    }
+  }
+  return widest;
 }
 
 /** Is `root` nested deeper than `limit` levels? A cursor walk: `node.parent` costs the depth itself in tree-sitter. */

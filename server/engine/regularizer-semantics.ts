@@ -5,6 +5,7 @@
  * once with it off, over a small algebra of scalars, tensors, random draws and 0/1 masks. The result is a
  * `RegularizerSemantics` record that the rules RG003–RG005, the hover and the profiler share.
  */
+import { TextMemo } from './memo';
 import type { FileModel } from './model';
 import { firstParameter } from './model';
 import { nodeRange, type Node, type SourceFile } from './parser';
@@ -1404,6 +1405,9 @@ function randomHelpers(model: FileModel): RegExp | null {
   return pattern;
 }
 
+/** Does a function's text (or a class's, for its `__init__`) declare a parameter with a True/False default? */
+const hasSwitch = new TextMemo<boolean>();
+
 /**
  * What outside a function can change its hand-written-regularizer findings: the helpers of the file that draw
  * random numbers, and every call that sets a rescale switch. The analyzer adds this to its context signature.
@@ -1411,17 +1415,19 @@ function randomHelpers(model: FileModel): RegExp | null {
 export function regularizerContext(model: FileModel): string {
   const parts: string[] = [];
   const switchOwners: string[] = [];
+  // A value read from a tree with a syntax error may depend on more than the text (error recovery looks around).
+  const cacheable = !model.file.tree.rootNode.hasError;
+  const declaresSwitch = (def: Node | null) => !!def && parameters(def).some((p) => p.boolDefault !== undefined);
   for (const fn of model.functions.values()) {
     const text = fn.node.text;
     if (!RANDOM_TEXT.test(text)) continue;
     parts.push(text);
-    if (parameters(fn.node).some((p) => p.boolDefault !== undefined)) switchOwners.push(fn.name);
+    if (hasSwitch.get(text, () => declaresSwitch(fn.node), cacheable)) switchOwners.push(fn.name);
   }
   for (const cls of model.classes.values()) {
     // The text test first: it is a string search, while reading `__init__`'s parameters materialises nodes.
-    if (!RANDOM_TEXT.test(model.file.text.slice(cls.node.startIndex, cls.node.endIndex))) continue;
-    const init = initOf(cls.node);
-    if (init && parameters(init).some((p) => p.boolDefault !== undefined)) switchOwners.push(cls.name);
+    if (!RANDOM_TEXT.test(cls.text)) continue;
+    if (hasSwitch.get(cls.text, () => declaresSwitch(initOf(cls.node)), cacheable)) switchOwners.push(cls.name);
   }
   for (const name of switchOwners) for (const c of callsOf(model, name)) parts.push(c.text);
   return parts.join('\u0002');

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { generateModelFile } from '../../bench/model-file';
 import { Analyzer, lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
-import { initParser, SourceFile } from '../../server/engine/parser';
+import { initParser, ParseLimit, SourceFile } from '../../server/engine/parser';
 
 before(() => initParser());
 
@@ -117,6 +120,87 @@ test('line bookkeeping survives edits that split and join \\r\\n pairs', () => {
         fresh.dispose();
       }
     }
+  } finally {
+    file.dispose();
+  }
+});
+
+/** Applies the edit and says whether the file then counts as too deep to analyse. */
+function tooDeepAfter(file: SourceFile, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): boolean {
+  try {
+    file.applyChange(range, text);
+    return false;
+  } catch (e) {
+    if (e instanceof ParseLimit) return true;
+    throw e;
+  }
+}
+
+test('edits that nest brackets past the limit a little at a time are refused, and undoing them is accepted', () => {
+  // The depth check of an edit reads only the edit (a bound kept on the file); growing the nesting in many small
+  // steps, each far below the limit, must still end in the same refusal as parsing the final text afresh.
+  const file = new SourceFile('y = 1\n');
+  try {
+    let deep = false;
+    let steps = 0;
+    while (!deep && steps < 40) {
+      steps++;
+      const line = file.lineText(0);
+      // `y = ((…1…))`: 50 more levels at each step, inserted as two edits, the closing ones first.
+      deep = tooDeepAfter(file, { start: { line: 0, character: line.length }, end: { line: 0, character: line.length } }, ')'.repeat(50));
+      if (!deep) deep = tooDeepAfter(file, { start: { line: 0, character: 4 }, end: { line: 0, character: 4 } }, '('.repeat(50));
+    }
+    assert.ok(deep, 'the file became too deep');
+    assert.throws(() => new SourceFile(file.text), ParseLimit, 'a fresh parse agrees');
+    assert.ok(steps > 5, `it took ${steps} steps, so no single edit was deep on its own`);
+    assert.equal(tooDeepAfter(file, { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, 'y = 1\n'), false);
+  } finally {
+    file.dispose();
+  }
+});
+
+test('edits that indent past the limit one line at a time are refused', () => {
+  const file = new SourceFile('if x:\n    pass\n');
+  try {
+    let deep = false;
+    let lines = 1;
+    while (!deep && lines < 2000) {
+      // Each line one column deeper than the one before: `if x:` nested ever more.
+      const last = file.lineCount - 1;
+      deep = tooDeepAfter(file, { start: { line: last, character: 0 }, end: { line: last, character: 0 } }, `${' '.repeat(lines)}if x:\n`);
+      lines++;
+    }
+    assert.ok(deep, 'the file became too deep');
+    assert.throws(() => new SourceFile(file.text), ParseLimit, 'a fresh parse agrees');
+  } finally {
+    file.dispose();
+  }
+});
+
+test('editing a large file many times keeps no copy of each old text alive', () => {
+  // Memos keyed by a class's text once held slices of the file, and a V8 slice keeps its whole source alive: every
+  // edit of a 150 KB file left 150 KB behind (1,500 edits: 220 MB).
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const model = generateModelFile(5000);
+  const file = new SourceFile(model.text);
+  const analyzer = new Analyzer();
+  const all = new RuleSelection({});
+  try {
+    analyzer.analyze(file, all);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const edits = 400;
+    for (let i = 0; i < edits; i++) {
+      const p = model.editPoints[(i * 37) % model.editPoints.length];
+      // A new letter each time, so each edited class's text is one the memos have not seen.
+      file.applyChange({ start: p, end: p }, 'abcdefghijklmnopqrstuvwxyz'[i % 26]);
+      analyzer.analyze(file, all);
+    }
+    gc();
+    const growth = process.memoryUsage().heapUsed - before;
+    const perEdit = model.text.length * 0.5;
+    assert.ok(growth < edits * perEdit, `heap grew by ${(growth / 2 ** 20).toFixed(1)} MB over ${edits} edits of a ${(model.text.length / 1024).toFixed(0)} KB file`);
   } finally {
     file.dispose();
   }
