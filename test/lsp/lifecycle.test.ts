@@ -34,7 +34,7 @@ test('the server asks to be told about pyproject.toml and Python file changes wh
     const watch = client.registrations.find((r) => r.method === 'workspace/didChangeWatchedFiles');
     assert.ok(watch, `registrations: ${JSON.stringify(client.registrations)}`);
     // Python files keep the workspace index current; deletions of anything catch deleted folders.
-    assert.deepEqual(watch.registerOptions, { watchers: [{ globPattern: '**/pyproject.toml' }, { globPattern: '**/*.py' }, { globPattern: '**/*', kind: 4 /* Delete */ }] });
+    assert.deepEqual(watch.registerOptions, { watchers: [{ globPattern: '**/pyproject.toml' }, { globPattern: '**/*.py' }, { globPattern: '**/*', kind: 5 /* Create | Delete: a folder copied in or deleted */ }] });
   } finally {
     client.dispose();
   }
