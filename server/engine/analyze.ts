@@ -202,6 +202,9 @@ function statementKey(file: SourceFile, model: FileModel, stmt: Node, type: stri
   const cls = model.classes.get(name);
   // The model's slice of the class when the statement is that class: its hash is already computed.
   const text = type === 'class_definition' && cls?.node.startIndex === stmt.startIndex ? cls.text : file.text.slice(stmt.startIndex, stmt.endIndex);
+  // A later class of the same name shadows this one, and the model (one class per name) then reads it as no module:
+  // the same text must not reuse what it found while it was the class of that name.
+  if (cls && cls.node.startIndex !== def.startIndex) return `${text}\u0002shadowed`;
   const related = [...model.superclassesOf(name), ...model.subclassesOf(name)].map((c) => c.node);
   // The classes and functions it builds its submodules from: a block's findings change when its attention gains or loses a dropout.
   const dependencies = cls?.isModule ? model.forward.dependencies(cls) : [];

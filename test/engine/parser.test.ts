@@ -205,3 +205,19 @@ test('editing a large file many times keeps no copy of each old text alive', () 
     file.dispose();
   }
 });
+
+test('a class shadowed by a later class of the same name is re-checked, as a fresh analysis reads it', () => {
+  // From the edit-storm test (seed 1360878414): a header typed above a statement makes a second `A`.
+  const file = new SourceFile(model);
+  const analyzer = new Analyzer();
+  const selection = new RuleSelection({});
+  try {
+    assert.equal(analyzer.analyze(file, selection).length, 2);
+    const at = { line: model.split('\n').length - 1, character: 0 };
+    file.applyChange({ start: at, end: at }, 'class A(nn.Module):\n    pass\n');
+    const describe = (fs: ReturnType<typeof lintText>) => fs.map((f) => `${f.code} ${f.range.start.line}`);
+    assert.deepEqual(describe(analyzer.analyze(file, selection)), describe(lintText(file.text, selection)));
+  } finally {
+    file.dispose();
+  }
+});
