@@ -87,8 +87,8 @@ function readSource(absolute: string, display: string): Source {
   }
 }
 
-function tooLarge(display: string, bytes: number, limit = MAX_FILE_BYTES, what = ''): string {
-  return `${display}: not checked: ${what}larger than the ${limit / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
+function tooLarge(display: string, bytes: number, limit = MAX_FILE_BYTES, what = '', verb = 'checked'): string {
+  return `${display}: not ${verb}: ${what}larger than the ${limit / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
 }
 
 interface Analysis {
@@ -146,16 +146,16 @@ async function analyseNotebook(
 }
 
 /** Reads a notebook's JSON; `error` says why it is not one, `skip` why it is not checked. */
-function readNotebook(text: string, display: string): { notebook: NotebookFile } | { error: string } | { skip: string } {
+export function readNotebook(text: string, display: string, verb: 'checked' | 'profiled' = 'checked'): { notebook: NotebookFile } | { error: string } | { skip: string } {
   let notebook: NotebookFile;
   try {
     notebook = parseNotebook(text);
   } catch (e) {
     return { error: `${display}: ${(e as Error).message}` };
   }
-  if (notebook.language !== null && notebook.language !== 'python') return { skip: `${display}: not checked: a ${notebook.language} notebook, not Python` };
+  if (notebook.language !== null && notebook.language !== 'python') return { skip: `${display}: not ${verb}: a ${notebook.language} notebook, not Python` };
   const codeBytes = notebook.cells.reduce((n, c) => n + Buffer.byteLength(c.text, 'utf8') + 1, 0);
-  if (codeBytes > MAX_FILE_BYTES) return { skip: tooLarge(display, codeBytes, MAX_FILE_BYTES, 'its code cells are ') };
+  if (codeBytes > MAX_FILE_BYTES) return { skip: tooLarge(display, codeBytes, MAX_FILE_BYTES, 'its code cells are ', verb) };
   return { notebook };
 }
 

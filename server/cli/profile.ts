@@ -6,11 +6,11 @@ import { backendLabel, implementationEvidence, summaryLine, textBlock } from '..
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { FileModel } from '../engine/model';
-import { NotebookText, parseNotebook } from '../engine/notebook';
+import { NotebookText } from '../engine/notebook';
 import { initParser, ParseLimit, SourceFile } from '../engine/parser';
 import { planSites, siteSeed } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
-import type { CliIo } from './check';
+import { readNotebook, type CliIo } from './check';
 import type { Position } from '../engine/types';
 import { UsageError } from './args';
 
@@ -111,19 +111,18 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
       // A notebook is profiled as its code cells joined in order; its sites are reported in their cells.
       let notebook: NotebookText | undefined;
       if (/\.ipynb$/i.test(file)) {
-        try {
-          const parsed = parseNotebook(text);
-          if (parsed.language !== null && parsed.language !== 'python') {
-            io.stderr(`warning: ${file}: not profiled: a ${parsed.language} notebook, not Python\n`);
-            continue;
-          }
-          notebook = new NotebookText(parsed.cells);
-          text = notebook.text;
-        } catch (e) {
-          io.stderr(`error: ${file}: ${(e as Error).message}\n`);
+        const read = readNotebook(text, file, 'profiled');
+        if ('error' in read) {
+          io.stderr(`error: ${read.error}\n`);
           status = 2;
           continue;
         }
+        if ('skip' in read) {
+          io.stderr(`warning: ${read.skip}\n`);
+          continue;
+        }
+        notebook = new NotebookText(read.notebook.cells);
+        text = notebook.text;
       }
       /** Where a site is: its line and column (1-based), inside its cell in a notebook. */
       const locate = (at: Position): { line: number; column: number; cell?: number } => {
