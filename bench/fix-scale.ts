@@ -5,6 +5,7 @@ import { RuleSelection } from '../server/engine/config';
 import { fixText } from '../server/engine/analyze';
 import { initParser } from '../server/engine/parser';
 import { fmt, table } from './table';
+import { rules } from '../server/rules';
 
 /** A forward nested `depth` blocks deep with `fixes` functional dropouts missing `training=` (RG006, a safe fix). */
 export function nestedFixModel(fixes: number, depth = 40): string {
@@ -29,9 +30,9 @@ export async function fixScaleBenchmark(): Promise<void> {
   let first: number | undefined;
   for (const fixes of [100, 200, 400, 800]) {
     const text = nestedFixModel(fixes);
-    fixText(text, selection); // warm-up: JIT and the wasm tiers
+    fixText(rules, text, selection); // warm-up: JIT and the wasm tiers
     const start = performance.now();
-    const result = fixText(text, selection);
+    const result = fixText(rules, text, selection);
     const ms = performance.now() - start;
     const applied = result.applied.get('RG006') ?? 0;
     const perFix = ms / Math.max(1, applied);

@@ -7,6 +7,7 @@ import { PositionEncoding, Workspace } from '@astral-sh/ruff-wasm-nodejs';
 import { Analyzer, lintText, mayHaveFindings } from '../server/engine/analyze';
 import { RuleSelection } from '../server/engine/config';
 import { initParser, SourceFile } from '../server/engine/parser';
+import { rules } from '../server/rules';
 
 export interface Corpus {
   roots: string[];
@@ -72,8 +73,8 @@ export async function throughputRunners(): Promise<Record<'reglens' | 'raw' | 'r
       const start = performance.now();
       for (const { text } of corpus.files) {
         try {
-          if (mayHaveFindings(text, selection)) parsed++;
-          findings += lintText(text, selection).length;
+          if (mayHaveFindings(rules, text, selection)) parsed++;
+          findings += lintText(rules, text, selection).length;
         } catch {
           failures++;
         }
@@ -89,7 +90,7 @@ export async function throughputRunners(): Promise<Record<'reglens' | 'raw' | 'r
         try {
           const file = new SourceFile(text);
           try {
-            findings += new Analyzer().rawFindings(file).length;
+            findings += new Analyzer(rules).rawFindings(file).length;
           } finally {
             file.dispose();
           }

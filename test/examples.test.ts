@@ -14,7 +14,7 @@ before(() => initParser());
 test('the bundled examples trigger every rule', () => {
   const codes = new Set<string>();
   for (const f of fs.readdirSync(examples).filter((f) => f.endsWith('.py'))) {
-    for (const finding of lintText(fs.readFileSync(path.join(examples, f), 'utf8'))) codes.add(finding.code);
+    for (const finding of lintText(rules, fs.readFileSync(path.join(examples, f), 'utf8'))) codes.add(finding.code);
   }
   assert.deepEqual([...codes].sort(), rules.map((r) => r.meta.code).sort());
 });
@@ -23,7 +23,7 @@ test('the clean examples stay clean', () => {
   const dir = path.join(examples, 'clean');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.py'));
   assert.ok(files.length >= 2);
-  for (const f of files) assert.deepEqual(lintText(fs.readFileSync(path.join(dir, f), 'utf8')), [], f);
+  for (const f of files) assert.deepEqual(lintText(rules, fs.readFileSync(path.join(dir, f), 'utf8')), [], f);
 });
 
 test('the example notebook is analysed across its cells', () => {
@@ -31,7 +31,7 @@ test('the example notebook is analysed across its cells', () => {
   const joined = new NotebookText(notebook.cells);
   // RG006 in cell 4 holds only because `Classifier` inherits nn.Module through `Backbone` in cell 2.
   assert.deepEqual(
-    findingsInCells(joined, lintText(joined.text)).map((f) => `${f.finding.code}@cell ${f.cell.index}`),
+    findingsInCells(joined, lintText(rules, joined.text)).map((f) => `${f.finding.code}@cell ${f.cell.index}`),
     ['RG008@cell 2', 'RG006@cell 4'],
   );
 });

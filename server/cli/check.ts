@@ -1,44 +1,17 @@
-// `reglens check`: reads the files, runs the engine (prefilter, parse, analyse, and fix with --fix), and hands the
-// findings to the chosen output format. Exit status: 0 clean, 1 findings, 2 usage, configuration or I/O error.
+// `reglens check`: finds the files, reads each one's settings, runs the document pipeline (server/core/document.ts)
+// on it, and hands the findings to the chosen output format. Exit status: 0 clean, 1 findings, 2 usage,
+// configuration or I/O error.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fixText, lintText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
-import type { RuleSelection } from '../engine/config';
-import { findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNotebook, type NotebookFile } from '../engine/notebook';
-import { initParser, ParseLimit } from '../engine/parser';
-import type { Finding } from '../engine/types';
-import type { CheckOptions } from './args';
-import type { WorkspaceScope } from '../engine/forward';
+import { checkDocument, decodeDocument, documentBytes, parserLoaded, readDocument, writeDocument, type CheckResult } from '../core/document';
+import { describeFsError, discover, type FoundFile } from '../core/files';
+import { ParseLimit } from '../engine/parser';
 import { importRoots, WorkspaceIndex } from '../engine/workspace';
-import { describeFsError, discover, type FoundFile } from './files';
+import { rules } from '../rules';
+import type { CheckOptions } from './args';
 import { formatReport } from './formats';
+import type { CheckReport, Diagnostic } from './report';
 import { loadExplicitConfig, SettingsResolver } from './settings';
-
-/** One finding of one file, with the path it is reported under. */
-export interface Diagnostic {
-  /** As given on the command line, joined with the path inside a named folder. */
-  path: string;
-  absolute: string;
-  /**
-   * In a notebook: the index of the finding's cell in the notebook's `cells` array (markdown cells counted); the
-   * finding's range and fix are then in that cell's coordinates.
-   */
-  cell?: number;
-  finding: Finding;
-}
-
-/** Everything an output format needs. */
-export interface CheckReport {
-  /** Sorted by path, then position, then code. */
-  diagnostics: Diagnostic[];
-  /** Fixes applied with --fix. */
-  fixed: number;
-  fixMode: boolean;
-  unsafeFixes: boolean;
-  /** Per-file and configuration errors, one line each; any makes the exit status 2. */
-  errors: string[];
-  cwd: string;
-}
 
 export interface CliIo {
   cwd: string;
@@ -47,116 +20,6 @@ export interface CliIo {
   readStdin(): Buffer;
   /** Colour the text report (stdout is a terminal and NO_COLOR is unset). */
   color: boolean;
-}
-
-/** Bytes inspected for a NUL to decide that a file is binary, as git does. */
-const BINARY_SNIFF_BYTES = 8192;
-const BOM = '\ufeff';
-
-type Decoded = { text: string; bom: boolean; skip?: undefined; error?: undefined } | { skip: string; error?: undefined };
-type Source = Decoded | { error: string; skip?: undefined };
-
-/**
- * A notebook's file is mostly outputs (images, tables): the size limit applies to its joined code cells, checked
- * once it is parsed; the file itself may be this large.
- */
-const MAX_NOTEBOOK_FILE_BYTES = 256 * 1024 * 1024;
-
-function sizeLimit(display: string): number {
-  return isNotebookPath(display) ? MAX_NOTEBOOK_FILE_BYTES : MAX_FILE_BYTES;
-}
-
-function decode(buffer: Buffer, display: string): Decoded {
-  if (buffer.length > sizeLimit(display)) return { skip: tooLarge(display, buffer.length, sizeLimit(display)) };
-  if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { skip: `${display}: not checked: binary file (a NUL byte in the first 8 KB)` };
-  const text = buffer.toString('utf8');
-  return text.startsWith(BOM) ? { text: text.slice(1), bom: true } : { text, bom: false };
-}
-
-function readSource(absolute: string, display: string): Source {
-  try {
-    const stat = fs.statSync(absolute);
-    // A FIFO or device named on the command line would block the read forever (or never end).
-    if (!stat.isFile()) return { error: `${display}: not a regular file; not read` };
-    const size = stat.size;
-    // Do not even read a file that is too large.
-    if (size > sizeLimit(display)) return { skip: tooLarge(display, size, sizeLimit(display)) };
-    return decode(fs.readFileSync(absolute), display);
-  } catch (e) {
-    return { error: `${display}: ${describeFsError(e, 'cannot be read')}` };
-  }
-}
-
-function tooLarge(display: string, bytes: number, limit = MAX_FILE_BYTES, what = '', verb = 'checked'): string {
-  return `${display}: not ${verb}: ${what}larger than the ${limit / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
-}
-
-interface Analysis {
-  findings: { finding: Finding; cell?: number }[];
-  text: string;
-  applied: number;
-}
-
-export function isNotebookPath(file: string): boolean {
-  return /\.ipynb$/i.test(file);
-}
-
-let parserReady: Promise<void> | undefined;
-
-/** The engine on one text: a file no enabled rule's triggers mention is not parsed (nor is the parser loaded). */
-async function analyse(text: string, selection: RuleSelection, options: CheckOptions, scope: () => Promise<WorkspaceScope | null> = async () => null): Promise<Analysis> {
-  if (!mayHaveFindings(text, selection)) return { findings: [], text, applied: 0 };
-  await (parserReady ??= initParser());
-  const workspace = await scope();
-  if (!options.fix) return { findings: lintText(text, selection, workspace).map((finding) => ({ finding })), text, applied: 0 };
-  const result = fixText(text, selection, { unsafe: options.unsafeFixes, workspace });
-  return { findings: result.remaining.map((finding) => ({ finding })), text: result.text, applied: countApplied(result.applied) };
-}
-
-function countApplied(applied: Map<string, number>): number {
-  let n = 0;
-  for (const count of applied.values()) n += count;
-  return n;
-}
-
-/**
- * A notebook: its code cells are analysed as one text, in order; findings are reported per cell. With --fix the
- * fixed cells are written back as nbformat lays them out (the file's indent, sources as lists of lines).
- */
-async function analyseNotebook(
-  text: string,
-  selection: RuleSelection,
-  options: CheckOptions,
-  notebook: NotebookFile,
-  scope: () => Promise<WorkspaceScope | null> = async () => null,
-): Promise<Analysis> {
-  const joined = new NotebookText(notebook.cells);
-  if (!mayHaveFindings(joined.text, selection)) return { findings: [], text, applied: 0 };
-  await (parserReady ??= initParser());
-  const workspace = await scope();
-  const inCells = (nb: NotebookText, findings: Finding[]) => findingsInCells(nb, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }));
-  if (!options.fix) return { findings: inCells(joined, lintText(joined.text, selection, workspace)), text, applied: 0 };
-  const result = fixNotebook(notebook.cells, selection, { unsafe: options.unsafeFixes, workspace });
-  const applied = countApplied(result.applied);
-  const changed = new Map<number, string>();
-  notebook.cells.forEach((cell, i) => {
-    if (result.texts[i] !== cell.text) changed.set(cell.index, result.texts[i]);
-  });
-  return { findings: inCells(result.notebook, result.remaining), text: changed.size > 0 ? serializeNotebook(notebook, changed) : text, applied };
-}
-
-/** Reads a notebook's JSON; `error` says why it is not one, `skip` why it is not checked. */
-export function readNotebook(text: string, display: string, verb: 'checked' | 'profiled' = 'checked'): { notebook: NotebookFile } | { error: string } | { skip: string } {
-  let notebook: NotebookFile;
-  try {
-    notebook = parseNotebook(text);
-  } catch (e) {
-    return { error: `${display}: ${(e as Error).message}` };
-  }
-  if (notebook.language !== null && notebook.language !== 'python') return { skip: `${display}: not ${verb}: a ${notebook.language} notebook, not Python` };
-  const codeBytes = notebook.cells.reduce((n, c) => n + Buffer.byteLength(c.text, 'utf8') + 1, 0);
-  if (codeBytes > MAX_FILE_BYTES) return { skip: tooLarge(display, codeBytes, MAX_FILE_BYTES, 'its code cells are ', verb) };
-  return { notebook };
 }
 
 function comparePaths(a: string, b: string): number {
@@ -219,40 +82,29 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       }
       continue;
     }
-    const source = readSource(file.absolute, file.display);
-    if (source.error !== undefined) {
-      error(source.error);
+    const read = readDocument(file.absolute, file.display);
+    if ('error' in read) {
+      error(read.error);
       continue;
     }
-    if (source.skip !== undefined) {
-      warn(source.skip);
+    if ('skip' in read) {
+      warn(read.skip);
       continue;
     }
-    let analysis: Analysis;
+    const { document } = read;
+    let analysis: CheckResult;
     try {
-      const scope = async () => (await indexed()).scopeFor(file.absolute);
-      if (isNotebookPath(file.absolute)) {
-        const read = readNotebook(source.text, file.display);
-        if ('error' in read) {
-          error(read.error);
-          continue;
-        }
-        if ('skip' in read) {
-          warn(read.skip);
-          continue;
-        }
-        analysis = await analyseNotebook(source.text, settings.selection, options, read.notebook, scope);
-      } else analysis = await analyse(source.text, settings.selection, options, scope);
+      const workspace = async () => (await indexed()).scopeFor(file.absolute);
+      analysis = await checkDocument(document, { rules, selection: settings.selection, fix: options.fix, unsafe: options.unsafeFixes, workspace });
     } catch (e) {
       if (e instanceof ParseLimit) warn(`${file.display}: not checked: ${e.message}`);
       else error(`${file.display}: internal error while checking: ${(e as Error).message}`);
       continue;
     }
-    if (analysis.applied > 0 && analysis.text !== source.text) {
-      try {
-        fs.writeFileSync(file.absolute, (source.bom ? BOM : '') + analysis.text);
-      } catch (e) {
-        error(`${file.display}: fixes could not be written: ${describeFsError(e, 'write failed')}`);
+    if (analysis.applied > 0 && analysis.text !== document.text) {
+      const failed = writeDocument(file.absolute, file.display, document, analysis.text);
+      if (failed) {
+        error(failed);
         continue;
       }
       report.fixed += analysis.applied;
@@ -284,13 +136,13 @@ async function workspaceIndex(paths: readonly string[], files: readonly FoundFil
     while (fs.existsSync(path.join(dir, '__init__.py')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
     for (const root of importRoots(dir)) roots.add(root);
   }
-  await (parserReady ??= initParser());
+  await parserLoaded();
   const index = new WorkspaceIndex({
     roots: [...roots],
     findOnDisk: true,
     read: (file) => {
-      const source = readSource(file, file);
-      return 'text' in source && source.text !== undefined ? source.text : null;
+      const read = readDocument(file, file);
+      return 'document' in read ? read.document.text : null;
     },
   });
   for (const file of files) index.update(file.absolute);
@@ -323,25 +175,18 @@ async function checkStdin(
     return 2;
   }
   const absolute = path.resolve(io.cwd, name);
-  const source = decode(buffer, name);
   let output = buffer.toString('utf8');
   const settings = resolver.forFile(absolute);
+  const read = decodeDocument(buffer, name);
   if (settings.error !== undefined) error(settings.error);
-  else if (source.skip !== undefined) warn(source.skip);
+  else if ('skip' in read) warn(read.skip);
+  else if ('error' in read) error(read.error);
   else {
     try {
-      let analysis: Analysis | null = null;
-      if (isNotebookPath(name)) {
-        const read = readNotebook(source.text, name);
-        if ('error' in read) error(read.error);
-        else if ('skip' in read) warn(read.skip);
-        else analysis = await analyseNotebook(source.text, settings.selection, options, read.notebook);
-      } else analysis = await analyse(source.text, settings.selection, options);
-      if (analysis) {
-        report.fixed += analysis.applied;
-        output = (source.bom ? BOM : '') + analysis.text;
-        for (const { finding, cell } of analysis.findings) report.diagnostics.push({ path: name, absolute, cell, finding });
-      }
+      const analysis = await checkDocument(read.document, { rules, selection: settings.selection, fix: options.fix, unsafe: options.unsafeFixes });
+      report.fixed += analysis.applied;
+      output = documentBytes(read.document, analysis.text);
+      for (const { finding, cell } of analysis.findings) report.diagnostics.push({ path: name, absolute, cell, finding });
     } catch (e) {
       if (e instanceof ParseLimit) warn(`${name}: not checked: ${e.message}`);
       else error(`${name}: internal error while checking: ${(e as Error).message}`);

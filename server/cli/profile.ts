@@ -6,11 +6,11 @@ import { backendLabel, implementationEvidence, summaryLine, textBlock } from '..
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { FileModel } from '../engine/model';
-import { NotebookText } from '../engine/notebook';
 import { initParser, ParseLimit, SourceFile } from '../engine/parser';
 import { planSites, siteSeed } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
-import { readNotebook, type CliIo } from './check';
+import { analysedText, readDocument } from '../core/document';
+import type { CliIo } from './check';
 import type { Position } from '../engine/types';
 import { UsageError } from './args';
 
@@ -100,30 +100,19 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
   try {
     for (const file of expandFolders(options.files, io.cwd)) {
       const absolute = path.resolve(io.cwd, file);
-      let text: string;
-      try {
-        text = fs.readFileSync(absolute, 'utf8');
-      } catch (e) {
-        io.stderr(`error: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+      // A notebook is profiled as its code cells joined in order; its sites are reported in their cells.
+      const read = readDocument(absolute, file, 'profiled');
+      if ('error' in read) {
+        io.stderr(`error: ${read.error}\n`);
         status = 2;
         continue;
       }
-      // A notebook is profiled as its code cells joined in order; its sites are reported in their cells.
-      let notebook: NotebookText | undefined;
-      if (/\.ipynb$/i.test(file)) {
-        const read = readNotebook(text, file, 'profiled');
-        if ('error' in read) {
-          io.stderr(`error: ${read.error}\n`);
-          status = 2;
-          continue;
-        }
-        if ('skip' in read) {
-          io.stderr(`warning: ${read.skip}\n`);
-          continue;
-        }
-        notebook = new NotebookText(read.notebook.cells);
-        text = notebook.text;
+      if ('skip' in read) {
+        io.stderr(`warning: ${read.skip}\n`);
+        continue;
       }
+      const notebook = read.document.kind === 'notebook' ? read.document.cells : undefined;
+      const text = analysedText(read.document);
       /** Where a site is: its line and column (1-based), inside its cell in a notebook. */
       const locate = (at: Position): { line: number; column: number; cell?: number } => {
         const inCell = notebook?.toCell(at);

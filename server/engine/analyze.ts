@@ -7,7 +7,6 @@ import { regularizerContext } from './regularizer-semantics';
 import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor, type VisitedNodeType } from './rule';
 import { comparePositions, type Finding, type Range, type TextEdit } from './types';
 import { walk } from './syntax';
-import { rules as allRules } from '../rules';
 
 /** Files above this size are not analysed: the user gets one message instead of a stalled editor. */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -41,14 +40,14 @@ export class Analyzer {
   /** File-level facts the cached findings depend on; when they change, the cache is dropped. */
   private contextSignature = '';
 
-  constructor(private readonly rules: readonly Rule[] = allRules) {}
+  constructor(private readonly rules: readonly Rule[]) {}
 
   /**
    * Every finding of the enabled rules, with noqa comments applied, in document order. `workspace` resolves names
    * imported from other files of the workspace (server/engine/workspace.ts).
    */
   analyze(file: SourceFile, selection: RuleSelection, workspace: WorkspaceScope | null = null): Finding[] {
-    if (!mayHaveFindings(file.text, selection, this.rules)) return [];
+    if (!mayHaveFindings(this.rules, file.text, selection)) return [];
     const raw = this.rawFindings(file, workspace);
     const suppressed = suppressions(file);
     const out: Finding[] = [];
@@ -333,9 +332,14 @@ export interface FixResult {
  * Applies fixes until none is left (at most 10 passes, as ESLint does): overlapping fixes wait for the next pass,
  * and a fix that would add a syntax error is dropped. Only safe fixes unless `unsafe` is set.
  */
-export function fixText(text: string, selection: RuleSelection, options: { unsafe?: boolean; only?: (f: Finding) => boolean; workspace?: WorkspaceScope | null } = {}): FixResult {
+export function fixText(
+  rules: readonly Rule[],
+  text: string,
+  selection: RuleSelection,
+  options: { unsafe?: boolean; only?: (f: Finding) => boolean; workspace?: WorkspaceScope | null } = {},
+): FixResult {
   const applied = new Map<string, number>();
-  const analyzer = new Analyzer();
+  const analyzer = new Analyzer(rules);
   const rejected = new Set<string>();
   let current = text;
   for (let pass = 0; pass < 10; pass++) {
@@ -461,16 +465,16 @@ export function fixKey(f: Finding): string {
 const LIBRARIES = /torch|timm|lightning/;
 
 /** Could any enabled rule fire on this text? When not, the text need not even be parsed. */
-export function mayHaveFindings(text: string, selection: RuleSelection, rules: readonly Rule[] = allRules): boolean {
+export function mayHaveFindings(rules: readonly Rule[], text: string, selection: RuleSelection): boolean {
   return LIBRARIES.test(text) && rules.some((r) => selection.enabled(r.meta.code) && r.meta.triggers.test(text));
 }
 
 /** Lints one text with fresh state; for the CLI and tests. */
-export function lintText(text: string, selection: RuleSelection = new RuleSelection({}), workspace: WorkspaceScope | null = null): Finding[] {
-  if (!mayHaveFindings(text, selection)) return [];
+export function lintText(rules: readonly Rule[], text: string, selection: RuleSelection = new RuleSelection({}), workspace: WorkspaceScope | null = null): Finding[] {
+  if (!mayHaveFindings(rules, text, selection)) return [];
   const file = new SourceFile(text);
   try {
-    return new Analyzer().analyze(file, selection, workspace);
+    return new Analyzer(rules).analyze(file, selection, workspace);
   } finally {
     file.dispose();
   }

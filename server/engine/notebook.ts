@@ -4,6 +4,7 @@
 // same-length text (`pass` and spaces) so that every other position stays where it was.
 import { Analyzer, chooseFixes, fixKey } from './analyze';
 import type { RuleSelection } from './config';
+import type { Rule } from './rule';
 import { lineStarts, SourceFile } from './parser';
 import type { Finding, Position, Range, TextEdit } from './types';
 import type { WorkspaceScope } from './forward';
@@ -510,9 +511,14 @@ export interface NotebookFixResult {
  * `fixText` for a notebook: passes of non-overlapping fixes (at most 10), each fix applied only when all its
  * edits stay inside cells and it adds no syntax error to the concatenation; the cells are rebuilt after each pass.
  */
-export function fixNotebook(cells: readonly CodeCell[], selection: RuleSelection, options: { unsafe?: boolean; workspace?: WorkspaceScope | null } = {}): NotebookFixResult {
+export function fixNotebook(
+  rules: readonly Rule[],
+  cells: readonly CodeCell[],
+  selection: RuleSelection,
+  options: { unsafe?: boolean; workspace?: WorkspaceScope | null } = {},
+): NotebookFixResult {
   const applied = new Map<string, number>();
-  const analyzer = new Analyzer();
+  const analyzer = new Analyzer(rules);
   const rejected = new Set<string>();
   let texts = cells.map((c) => c.text);
   const build = () => new NotebookText(cells.map((c, i) => ({ index: c.index, text: texts[i] })));

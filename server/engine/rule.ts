@@ -1,6 +1,8 @@
+import type { ProfileResult } from '../../kernels/profile';
 import type { ModuleClass, FileModel } from './model';
 import { firstParameter } from './model';
 import type { Node, SourceFile } from './parser';
+import type { SiteKind } from './sites';
 import type { Applicability, Range, RelatedLocation, Severity, TextEdit } from './types';
 
 /**
@@ -28,7 +30,30 @@ export interface RuleMeta {
   triggers: RegExp;
   /** Message templates; `{name}` placeholders are filled from `data`. */
   messages: Record<string, string>;
+  /** What a profile adds to this rule's findings, for a rule whose mistake a measurement can show. */
+  profile?: RuleProfile;
 }
+
+/**
+ * A rule's measured figure: the language server appends it to a finding that lies on (or, for a site with a scope,
+ * inside) a profiled site of one of these kinds.
+ */
+export interface RuleProfile {
+  sites: readonly SiteKind[];
+  /** The sentence the finding gets, or undefined when this measurement does not bear on it. */
+  phrase(measurement: SiteMeasurement): string | undefined;
+}
+
+/** One profiled site's result, with the phrasing every rule shares. */
+export interface SiteMeasurement {
+  result: ProfileResult;
+  /** `wasm, shape [8, 256, 768]`: where the figures come from. */
+  where: string;
+  /** Implementation sites (the regularizer's own code run): what its outputs show against what it promises. */
+  implementation: { expectation?: string; granularity?: string };
+}
+
+export const percent = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 export interface FixSpec {
   applicability: Applicability;

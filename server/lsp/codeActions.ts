@@ -5,6 +5,7 @@ import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engin
 import type { Finding } from '../engine/types';
 import { findingFor, SOURCE } from './diagnostics';
 import type { OpenDocument } from './documents';
+import { rules } from '../rules';
 
 /** Kind of the fix-all action, so that `"editor.codeActionsOnSave": { "source.fixAll.reglens": "explicit" }` can pick it. */
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
@@ -64,7 +65,7 @@ export function fixAllAction(doc: OpenDocument, options: CodeActionOptions): Cod
   // fixText's first pass sees exactly these findings; without a safe fix among them it would change nothing.
   if (!doc.findings.some((f) => f.fix?.applicability === 'safe')) return null;
   const before = file.text;
-  const after = fixText(before, config.selection).text;
+  const after = fixText(rules, before, config.selection).text;
   if (options.isCancelled() || after === before) return null;
   return {
     title: 'Fix all safe Reglens problems',

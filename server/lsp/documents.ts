@@ -3,6 +3,7 @@ import { FileModel } from '../engine/model';
 import { lineStarts, SourceFile, treeErrorCount } from '../engine/parser';
 import type { Finding, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
+import { rules } from '../rules';
 
 /**
  * One open document: its text, kept parsed in a `SourceFile` that every content change re-parses incrementally,
@@ -14,7 +15,7 @@ import type { DocumentConfig, EditorSettings } from './configuration';
 export class OpenDocument {
   /** LSP version of the current text. */
   version: number;
-  readonly analyzer = new Analyzer();
+  readonly analyzer = new Analyzer(rules);
   private file: SourceFile | null = null;
   private plain: string | null = null;
 

@@ -22,10 +22,9 @@ import type { ProfileResult } from '../../kernels/profile';
 import type { FileModel } from '../engine/model';
 import { fitToShape, planSites, siteSeed, type PlannedSite, type RegularizerSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
+import type { Rule } from '../engine/rule';
 import type { Finding, Range } from '../engine/types';
 import type { OpenDocument } from './documents';
-
-const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 function overlaps(a: Range, b: Range): boolean {
   const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
@@ -37,64 +36,15 @@ function contains(outer: Range, inner: Range): boolean {
   return le(outer.start, inner.start) && le(inner.end, outer.end);
 }
 
-const ANNOTATED: Partial<Record<RegularizerSite['kind'], readonly string[]>> = {
-  fusion: ['RG001'],
-  'attention-logits': ['RG009'],
-  'hand-written': ['RG003', 'RG004', 'RG005'],
-  implementation: ['RG003', 'RG004', 'RG005'],
-};
-
-function annotates(site: RegularizerSite, code: string): boolean {
-  return (site.kind === 'hand-written' || site.kind === 'implementation' ? ANNOTATED[site.kind]! : [...(ANNOTATED[site.kind] ?? []), 'RG006', 'RG008']).includes(code);
-}
-
 /** The lens of a hand-written regularizer's own code before it runs. */
 export const IMPLEMENTATION_LENS_TITLE = 'Profile this implementation (train/eval)';
 
-/** The measured figure a finding gets, or undefined when the profile does not bear on it. */
-function measuredFigure(code: string, site: RegularizerSite, r: ProfileResult): string | undefined {
-  const where = `${r.backend}, shape [${r.shape.join(', ')}]`;
-  if (r.implementation) {
-    const evidence = implementationEvidence(r, site.expectedGranularity);
-    const sentence = code === 'RG003' ? evidence.granularity : evidence.expectation;
-    return sentence ? `Measured by running its code: ${sentence} (${where}).` : undefined;
-  }
-  switch (code) {
-    case 'RG006':
-      return r.eval.identity ? undefined : `Measured in evaluation: ${pct(r.eval.droppedFraction)} of values dropped (${where}).`;
-    case 'RG008':
-      return `Measured in training: ${pct(r.train.droppedFraction)} of values dropped (99.9% interval ${pct(r.train.interval[0])}–${pct(r.train.interval[1])}; ${where}).`;
-    case 'RG001': {
-      const f = r.fusion;
-      if (!f) return undefined;
-      const after = f.alternatives.find((a) => a.placement === 'after-merge');
-      return `Measured in training: ${pct(f.text.droppedFraction)} of the ${f.text.tokens} text tokens' values and ${pct(f.image.droppedFraction)} of the ${f.image.tokens} image tokens' values dropped${after ? `; after the merge: ${pct(after.text.droppedFraction)} and ${pct(after.image.droppedFraction)}` : ''} (${where}).`;
-    }
-    case 'RG009':
-      return r.kernel.kind === 'attention-dropout' ? `Measured in training: ${pct(r.train.droppedFraction)} of attention probabilities dropped at p=${r.kernel.p} (${where}).` : undefined;
-    case 'RG003': {
-      if (r.kernel.kind !== 'semantics') return undefined;
-      const g = r.kernel.semantics.granularity;
-      if (g === 'batch') return `Measured in training: one decision per batch, ${r.train.units} decisions for ${r.train.units * r.shape[0]} samples; ${pct(r.train.samplesDroppedWhole)} of samples dropped whole (${where}).`;
-      if (g === 'element' || g === 'channel') {
-        if (!(r.train.samplesDroppedWhole < r.train.droppedFraction / 2)) return undefined;
-        return `Measured in training: ${pct(r.train.droppedFraction)} of values dropped but ${pct(r.train.samplesDroppedWhole)} of samples dropped whole (${where}).`;
-      }
-      return undefined;
-    }
-    case 'RG004':
-    case 'RG005': {
-      if (r.kernel.kind !== 'semantics') return undefined;
-      // E[y]/E[x] in training is keep × scale: its interval follows from the drop fraction's 99.9 % interval.
-      const scale = r.kernel.semantics.trainScale;
-      const lo = Math.min((1 - r.train.interval[1]) * scale, r.train.meanRatio);
-      const hi = Math.max((1 - r.train.interval[0]) * scale, r.train.meanRatio);
-      if (r.eval.meanRatio >= lo && r.eval.meanRatio <= hi) return undefined;
-      return `Measured: E[y]/E[x] = ${r.train.meanRatio.toFixed(3)} in training (99.9% interval ${lo.toFixed(3)}–${hi.toFixed(3)}) vs ${r.eval.meanRatio.toFixed(3)} in evaluation (${where}).`;
-    }
-    default:
-      return undefined;
-  }
+/** The rule's measured figure for a finding on this site (the rule's `meta.profile`), if it has one. */
+function measuredFigure(rule: Rule | undefined, site: RegularizerSite, result: ProfileResult): string | undefined {
+  const profile = rule?.meta.profile;
+  if (!profile?.sites.includes(site.kind)) return undefined;
+  const where = `${result.backend}, shape [${result.shape.join(', ')}]`;
+  return profile.phrase({ result, where, implementation: implementationEvidence(result, site.expectedGranularity) });
 }
 
 export const PROFILE_SITE_COMMAND = 'reglens.profileSite';
@@ -152,6 +102,7 @@ export class ProfilingService {
   constructor(
     private readonly connection: Connection,
     private readonly hooks: ProfilingHooks,
+    private readonly rules: ReadonlyMap<string, Rule>,
   ) {}
 
   dispose(): void {
@@ -238,10 +189,8 @@ export class ProfilingService {
   }
 
   /**
-   * Adds measured figures to diagnostics that a profile of the same site confirms: RG006 (active in eval) gets
-   * what evaluation really drops, RG008 (suspicious rate) what training really drops, RG001 the coverage of each
-   * modality, RG009 the probabilities really dropped, and RG003–RG005 (inside a profiled hand-written regularizer)
-   * the samples dropped whole or the train vs eval means, when the measurement contradicts the intent.
+   * Adds measured figures to diagnostics that a profile of the same site confirms, each phrased by its rule
+   * (`meta.profile`): what evaluation really drops, the coverage of each modality, the samples dropped whole, and so on.
    */
   annotator(doc: OpenDocument): (finding: Finding) => Finding {
     const settings = this.lastSettings.get(doc.uri);
@@ -254,8 +203,8 @@ export class ProfilingService {
     return (finding) => {
       // A hand-written regularizer has two profiled sites (derived semantics, its own code): each may add a figure.
       const figures = profiled
-        .filter((p) => (p.site.scope ? contains(p.site.scope, finding.range) : overlaps(p.site.range, finding.range)) && annotates(p.site, finding.code))
-        .map((p) => measuredFigure(finding.code, p.site, p.result))
+        .filter((p) => (p.site.scope ? contains(p.site.scope, finding.range) : overlaps(p.site.range, finding.range)))
+        .map((p) => measuredFigure(this.rules.get(finding.code), p.site, p.result))
         .filter((f): f is string => !!f);
       return figures.length ? { ...finding, message: `${finding.message} ${figures.join(' ')}` } : finding;
     };

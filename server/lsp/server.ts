@@ -45,6 +45,7 @@ import { hover } from './hover';
 import { diagnosticToJoined, minimalChange, NOTEBOOK_SYNC, OpenNotebook, type CellRef } from './notebooks';
 import { ProfilingService, SERVER_COMMANDS } from './profiling';
 import { CHECK_WORKSPACE_COMMAND, WorkspaceService, type WorkspaceFolderPath } from './workspace';
+import { ruleByCode, rules } from '../rules';
 
 export interface ServerOptions {
   /** Set when the tree-sitter runtime or grammar failed to load: the server then answers but analyses nothing. */
@@ -110,7 +111,7 @@ export class ReglensServer {
     private readonly connection: Connection,
     private readonly options: ServerOptions,
   ) {
-    this.profiling = new ProfilingService(connection, this.profilingHooks);
+    this.profiling = new ProfilingService(connection, this.profilingHooks, ruleByCode);
     this.workspace = new WorkspaceService(connection, {
       // A document too large to analyse is not indexed from the editor (the index reads the disk's copy, which has a size check).
       openText: (file) => {
@@ -603,7 +604,7 @@ export class ReglensServer {
     const at = cells.findIndex((c) => c.index === index);
     const document = notebook.cellDocument(index);
     if (at < 0 || !document) return null;
-    const fixed = fixNotebook(cells, config.selection).texts[at];
+    const fixed = fixNotebook(rules, cells, config.selection).texts[at];
     const change = minimalChange(cells[at].text, fixed);
     if (!change) return null;
     const edits = [{ range: change.range, newText: change.text }];

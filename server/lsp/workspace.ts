@@ -3,13 +3,14 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { FileChangeType, type CancellationToken, type Connection, type FileEvent, type WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
-import { Analyzer, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
 import { isExcluded } from '../engine/config';
-import { ParseLimit, SourceFile } from '../engine/parser';
+import { ParseLimit } from '../engine/parser';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
-import { discover, wouldDiscover } from '../cli/files';
+import { checkDocument, readDocument } from '../core/document';
+import { discover, wouldDiscover } from '../core/files';
 import { documentPath, resolveDocumentConfig, type EditorSettings, type PyprojectCache } from './configuration';
 import { toDiagnostic } from './diagnostics';
+import { rules } from '../rules';
 
 /**
  * The language server's side of the workspace index (server/engine/workspace.ts): which folders, which files
@@ -79,12 +80,9 @@ export class WorkspaceService {
   private read(file: string): string | null {
     const open = this.hooks.openText(file);
     if (open !== null) return open;
-    try {
-      if (fs.statSync(file).size > MAX_FILE_BYTES) return null;
-      return fs.readFileSync(file, 'utf8');
-    } catch {
-      return null;
-    }
+    // The disk's copy, read as `reglens check` reads it (size, binary and encoding checks).
+    const read = readDocument(file, file);
+    return 'document' in read && read.document.kind === 'python' ? read.document.text : null;
   }
 
   /**
@@ -353,16 +351,13 @@ export class WorkspaceService {
     if (this.hooks.isOpen(uri)) return 0;
     const scope = this.index.scopeFor(file);
     let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
-    if (config.enable && mayHaveFindings(text, config.selection)) {
-      let source: SourceFile | undefined;
+    if (config.enable) {
       try {
-        source = new SourceFile(text);
-        diagnostics = new Analyzer().analyze(source, config.selection, scope).map((f, i) => toDiagnostic(uri, f, 0, i));
+        const checked = await checkDocument({ kind: 'python', text, bom: false }, { rules, selection: config.selection, workspace: async () => scope });
+        diagnostics = checked.findings.map((f, i) => toDiagnostic(uri, f.finding, 0, i));
       } catch (e) {
         // Too deep or too slow to parse: not checked, as when it is opened (where the user is told why).
         if (!(e instanceof ParseLimit)) throw e;
-      } finally {
-        source?.dispose();
       }
     }
     this.published.set(uri, scope.consulted);

@@ -1,7 +1,8 @@
 import { indentOf, insertLineAfter, statementIn, unwrapCall, withFirstArgument, enclosingStatement } from '../engine/edits';
 import { within, type Fusion } from '../engine/forward';
 import type { Node } from '../engine/parser';
-import type { Rule, RuleContext } from '../engine/rule';
+import { percent, type Rule, type RuleContext } from '../engine/rule';
+
 
 export const dropoutBeforeFusion: Rule = {
   meta: {
@@ -37,6 +38,16 @@ export const dropoutBeforeFusion: Rule = {
     triggers: /drop/i,
     messages: {
       fusion: '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the {modality} features are merged into the sequence at line {mergeLine}{where}, after it. Apply the dropout to the merged sequence.',
+    },
+    profile: {
+      sites: ['fusion'],
+      phrase: ({ result: r, where }) => {
+        const f = r.fusion;
+        if (!f) return undefined;
+        const after = f.alternatives.find((a) => a.placement === 'after-merge');
+        const afterMerge = after ? `; after the merge: ${percent(after.text.droppedFraction)} and ${percent(after.image.droppedFraction)}` : '';
+        return `Measured in training: ${percent(f.text.droppedFraction)} of the ${f.text.tokens} text tokens' values and ${percent(f.image.droppedFraction)} of the ${f.image.tokens} image tokens' values dropped${afterMerge} (${where}).`;
+      },
     },
   },
 

@@ -1,6 +1,7 @@
 import { firstArgument, unwrapCall, withFirstArgument } from '../engine/edits';
 import { within, type DroppedLogits } from '../engine/forward';
-import type { Rule, RuleContext } from '../engine/rule';
+import { percent, type Rule, type RuleContext } from '../engine/rule';
+
 
 export const dropoutBeforeSoftmax: Rule = {
   meta: {
@@ -30,6 +31,11 @@ export const dropoutBeforeSoftmax: Rule = {
     triggers: /softmax/i,
     messages: {
       logits: '`{drop}` drops attention logits that go into softmax at line {line}: a zeroed logit still gets weight after softmax, so nothing is dropped and the scores are sharpened by 1/(1-p) instead. Apply the dropout to the softmax output.',
+    },
+    profile: {
+      sites: ['attention-logits'],
+      phrase: ({ result: r, where }) =>
+        r.kernel.kind === 'attention-dropout' ? `Measured in training: ${percent(r.train.droppedFraction)} of attention probabilities dropped at p=${r.kernel.p} (${where}).` : undefined,
     },
   },
 

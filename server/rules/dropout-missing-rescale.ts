@@ -1,5 +1,6 @@
 import { RANDOM_TEXT, timesInput, atom, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
 import type { Rule } from '../engine/rule';
+import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
 
 export const dropoutMissingRescale: Rule = {
   meta: {
@@ -36,6 +37,7 @@ export const dropoutMissingRescale: Rule = {
       missing: '`{name}` keeps {what} with probability `{keep}` but does not divide them by it: E[y] = {train} in training and {eval} in evaluation. Scale the kept values by 1/({keep}).',
       wrongScale: '`{name}` scales kept {what} by `{scale}` instead of 1/({keep}): E[y] = {train} in training and {eval} in evaluation.',
     },
+    profile: { sites: HAND_WRITTEN_SITES, phrase: measuredExpectation },
   },
 
   create(context) {

@@ -1,5 +1,6 @@
 import { atom, RANDOM_TEXT, timesInput, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
 import type { Rule } from '../engine/rule';
+import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
 
 export const droppathMissingRescale: Rule = {
   meta: {
@@ -39,6 +40,7 @@ export const droppathMissingRescale: Rule = {
       switchOff: '`{name}` rescales kept samples only when `{switch}` is on; it defaults to False and no call in this file turns it on: E[y] = {train} in training and {eval} in evaluation.',
       wrongScale: '`{name}` multiplies kept samples by `{scale}` instead of `1 / ({keep})`: E[y] = {train} in training and {eval} in evaluation.',
     },
+    profile: { sites: HAND_WRITTEN_SITES, phrase: measuredExpectation },
   },
 
   create(context) {

@@ -1,6 +1,7 @@
 import { RANDOM_TEXT, perSampleShape, regularizerOf, type RegularizerSemantics } from '../engine/regularizer-semantics';
 import type { Node } from '../engine/parser';
-import type { Rule, RuleContext } from '../engine/rule';
+import { percent, type Rule, type RuleContext } from '../engine/rule';
+import { HAND_WRITTEN_SITES, measuredByRunning } from './profile-figures';
 
 export const droppathNotPerSample: Rule = {
   meta: {
@@ -40,6 +41,20 @@ export const droppathNotPerSample: Rule = {
       element: '`{name}` draws a mask with {what}, which is dropout rather than drop path. Drop path decides once per sample; use the shape `{shape}`.',
       shapeBug: '`{call}` builds a tensor holding the values {values}, not a mask of that shape, so the decision is not per sample. Use the shape `{shape}`.',
       conditional: '`{name}` decides per sample only when `{condition}`; otherwise it makes {other}. Use the shape `{shape}`, or document the batch mode.',
+    },
+    profile: {
+      sites: HAND_WRITTEN_SITES,
+      phrase: (m) => {
+        const { result: r, where } = m;
+        if (r.implementation) return measuredByRunning(m.implementation.granularity, m);
+        if (r.kernel.kind !== 'semantics') return undefined;
+        const g = r.kernel.semantics.granularity;
+        if (g === 'batch') return `Measured in training: one decision per batch, ${r.train.units} decisions for ${r.train.units * r.shape[0]} samples; ${percent(r.train.samplesDroppedWhole)} of samples dropped whole (${where}).`;
+        if ((g === 'element' || g === 'channel') && r.train.samplesDroppedWhole < r.train.droppedFraction / 2) {
+          return `Measured in training: ${percent(r.train.droppedFraction)} of values dropped but ${percent(r.train.samplesDroppedWhole)} of samples dropped whole (${where}).`;
+        }
+        return undefined;
+      },
     },
   },
 

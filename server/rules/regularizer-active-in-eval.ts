@@ -1,8 +1,9 @@
 import { regularizer, type RegularizerSpec } from '../engine/catalog';
 import type { Node } from '../engine/parser';
-import type { MethodScope, Rule, RuleContext } from '../engine/rule';
+import { percent, type MethodScope, type Rule, type RuleContext } from '../engine/rule';
 import { atomText, callArguments, findArgument, isSelfTraining, isTrueLiteral, mentionsTraining, numericLiteral, walk } from '../engine/syntax';
 import type { TextEdit } from '../engine/types';
+import { LIBRARY_SITES } from './profile-figures';
 
 const F = 'torch.nn.functional';
 
@@ -40,6 +41,10 @@ export const regularizerActiveInEval: Rule = {
       moduleInForward: '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. Call the functional form with `training=self.training`, or create the module in `__init__`.',
       layerSkip: 'Layers are skipped at random in evaluation too: this condition does not check `self.training`.',
       userFunction: '`{callee}` runs with `training=True` (its default) in evaluation too. Pass `training=self.training`.',
+    },
+    profile: {
+      sites: LIBRARY_SITES,
+      phrase: ({ result: r, where }) => (r.eval.identity ? undefined : `Measured in evaluation: ${percent(r.eval.droppedFraction)} of values dropped (${where}).`),
     },
   },
 

@@ -1,7 +1,8 @@
 import { rateArguments, regularizer, type Parameter } from '../engine/catalog';
 import type { Node } from '../engine/parser';
-import type { Rule, RuleContext } from '../engine/rule';
+import { percent, type Rule, type RuleContext } from '../engine/rule';
 import { atomText, findArgument, lastName, numericLiteral } from '../engine/syntax';
+import { LIBRARY_SITES } from './profile-figures';
 
 /** Names that say "probability of keeping", the opposite of what every PyTorch rate argument means. */
 const KEEP_NAME = /^(keep|keep_?prob(ability)?|keep_?rate|keep_?p|p_?keep|prob_?keep|keep_?ratio|retain_?prob)$/i;
@@ -25,6 +26,11 @@ export const suspiciousRate: Rule = {
       outOfRange: 'Rate {value} for `{callee}` is outside [0, 1]: {param} is a probability.',
       dropsAll: 'Rate {value} for `{callee}` drops every value in training: the layer outputs zeros.',
       keepProbability: '`{name}` looks like a keep probability, but `{callee}` takes the probability of dropping ({param}). Did you mean `1 - {name}`?',
+    },
+    profile: {
+      sites: LIBRARY_SITES,
+      phrase: ({ result: r, where }) =>
+        `Measured in training: ${percent(r.train.droppedFraction)} of values dropped (99.9% interval ${percent(r.train.interval[0])}–${percent(r.train.interval[1])}; ${where}).`,
     },
   },
 

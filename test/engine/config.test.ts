@@ -6,6 +6,7 @@ import { before, test } from 'node:test';
 import { lintText } from '../../server/engine/analyze';
 import { combineSettings, findPyproject, globMatches, loadPyproject, RuleSelection, validateSettings } from '../../server/engine/config';
 import { initParser } from '../../server/engine/parser';
+import { rules } from '../../server/rules';
 
 before(() => initParser());
 
@@ -71,12 +72,12 @@ test('editorFirst, filesystemFirst and editorOnly decide which side wins', () =>
 
 test('noqa comments suppress by code, bare noqa suppresses all, and a file-level noqa silences the file', () => {
   const base = 'import torch.nn as nn\nimport torch.nn.functional as F\nclass A(nn.Module):\n    def __init__(self):\n        self.d = nn.Dropout(1.5)\n';
-  assert.deepEqual(lintText(base).map((f) => f.code), ['RG007', 'RG008']);
-  assert.deepEqual(lintText(base.replace('(1.5)\n', '(1.5)  # noqa: RG008\n')).map((f) => f.code), ['RG007']);
-  assert.deepEqual(lintText(base.replace('(1.5)\n', '(1.5)  # apply later  # noqa:RG007,RG008\n')).map((f) => f.code), []);
-  assert.deepEqual(lintText(base.replace('(1.5)\n', '(1.5)  # NOQA\n')).map((f) => f.code), []);
-  assert.deepEqual(lintText('# reglens: noqa\n' + base), []);
-  assert.deepEqual(lintText('# reglens: noqa: RG007\n' + base).map((f) => f.code), ['RG008']);
+  assert.deepEqual(lintText(rules, base).map((f) => f.code), ['RG007', 'RG008']);
+  assert.deepEqual(lintText(rules, base.replace('(1.5)\n', '(1.5)  # noqa: RG008\n')).map((f) => f.code), ['RG007']);
+  assert.deepEqual(lintText(rules, base.replace('(1.5)\n', '(1.5)  # apply later  # noqa:RG007,RG008\n')).map((f) => f.code), []);
+  assert.deepEqual(lintText(rules, base.replace('(1.5)\n', '(1.5)  # NOQA\n')).map((f) => f.code), []);
+  assert.deepEqual(lintText(rules, '# reglens: noqa\n' + base), []);
+  assert.deepEqual(lintText(rules, '# reglens: noqa: RG007\n' + base).map((f) => f.code), ['RG008']);
   // "# noqa" inside a string is not a comment.
-  assert.deepEqual(lintText(base.replace('(1.5)\n', '(1.5); s = "# noqa"\n')).map((f) => f.code), ['RG007', 'RG008']);
+  assert.deepEqual(lintText(rules, base.replace('(1.5)\n', '(1.5); s = "# noqa"\n')).map((f) => f.code), ['RG007', 'RG008']);
 });

@@ -5,6 +5,7 @@ import { RuleSelection } from '../../server/engine/config';
 import { blankIPython, findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNotebook } from '../../server/engine/notebook';
 import { initParser, SourceFile, treeErrorCount } from '../../server/engine/parser';
 import { BASE, CAPTURE, CELLS, HEAD, IMPORTS, MAGICS, notebookJson, WRITEFILE } from '../notebooks/fixtures';
+import { rules } from '../../server/rules';
 
 before(() => initParser());
 
@@ -44,10 +45,10 @@ describe('IPython syntax', () => {
 describe('NotebookText', () => {
   test('analyses the cells in order: imports and base class come from earlier cells', () => {
     const notebook = new NotebookText(codeCells());
-    const found = findingsInCells(notebook, lintText(notebook.text)).map((f) => `${f.finding.code}@${f.cell.index}:${f.finding.range.start.line}:${f.finding.range.start.character}`);
+    const found = findingsInCells(notebook, lintText(rules, notebook.text)).map((f) => `${f.finding.code}@${f.cell.index}:${f.finding.range.start.line}:${f.finding.range.start.character}`);
     assert.deepEqual(found, ['RG008@2:4:31', 'RG006@5:3:15', 'RG011@7:3:8']);
     // Head alone, or after the imports but without Base, is not a module: no finding.
-    assert.deepEqual(lintText(new NotebookText([{ index: 0, text: IMPORTS }, { index: 1, text: HEAD }]).text), []);
+    assert.deepEqual(lintText(rules, new NotebookText([{ index: 0, text: IMPORTS }, { index: 1, text: HEAD }]).text), []);
   });
 
   test('a cell with a syntax error (being typed) does not hide the findings of the cells after it', () => {
@@ -55,7 +56,7 @@ describe('NotebookText', () => {
     const brokenCells = ['x = foo(\n', 's = """unclosed\n', 'def f(:\n', 'if x:\n', 'class A(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.1\n'];
     for (const broken of brokenCells) {
       const notebook = new NotebookText([{ index: 0, text: IMPORTS }, { index: 1, text: BASE }, { index: 2, text: broken }, { index: 3, text: HEAD }]);
-      assert.deepEqual(findingsInCells(notebook, lintText(notebook.text)).map((f) => `${f.finding.code}@${f.cell.index}`), ['RG008@1', 'RG006@3'], broken);
+      assert.deepEqual(findingsInCells(notebook, lintText(rules, notebook.text)).map((f) => `${f.finding.code}@${f.cell.index}`), ['RG008@1', 'RG006@3'], broken);
     }
   });
 
@@ -90,7 +91,7 @@ describe('notebook files', () => {
     const text = notebookJson(CELLS);
     const notebook = parseNotebook(text);
     assert.deepEqual(notebook.cells.map((c) => c.index), [1, 2, 4, 5, 6, 7]);
-    const result = fixNotebook(notebook.cells, new RuleSelection({}));
+    const result = fixNotebook(rules, notebook.cells, new RuleSelection({}));
     assert.deepEqual([...result.applied.keys()].sort(), ['RG006', 'RG011']);
     assert.deepEqual(result.remaining.map((f) => f.code), ['RG008']);
     const changed = new Map<number, string>();
@@ -103,7 +104,7 @@ describe('notebook files', () => {
     assert.equal(written, notebookJson(expected));
     // Applying the fixes again changes nothing.
     const again = parseNotebook(written);
-    const second = fixNotebook(again.cells, new RuleSelection({}));
+    const second = fixNotebook(rules, again.cells, new RuleSelection({}));
     assert.equal(second.applied.size, 0);
   });
 
@@ -119,7 +120,7 @@ describe('notebook files', () => {
     const file = (source: string) => `{\n "cells": [\n${cells(source).join(',\n')}\n ],\n "metadata": {"version": 3.10},\n "nbformat": 4,\n "nbformat_minor": 5\n}\n`;
     const before = file(lines(model, '    '));
     const notebook = parseNotebook(before);
-    const result = fixNotebook(notebook.cells, new RuleSelection({}));
+    const result = fixNotebook(rules, notebook.cells, new RuleSelection({}));
     assert.equal(result.texts[0], fixedModel);
     const written = serializeNotebook(notebook, new Map([[0, result.texts[0]]]));
     assert.equal(written, file(lines(fixedModel, '    ')));

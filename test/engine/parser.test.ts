@@ -6,6 +6,7 @@ import { generateModelFile } from '../../bench/model-file';
 import { Analyzer, lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
 import { initParser, ParseLimit, SourceFile } from '../../server/engine/parser';
+import { rules } from '../../server/rules';
 
 before(() => initParser());
 
@@ -33,7 +34,7 @@ function* rng(seed: number): Generator<number> {
 
 test('incremental edits give the same tree and findings as parsing the final text afresh', () => {
   const file = new SourceFile(model);
-  const analyzer = new Analyzer();
+  const analyzer = new Analyzer(rules);
   const all = new RuleSelection({});
   const r = rng(7);
   const inserts = ['x', ' ', '\n', '(', ')', 'é', '😀', '\r\n', '    ', 'F.dropout(x)', ''];
@@ -49,7 +50,7 @@ test('incremental edits give the same tree and findings as parsing the final tex
     const fresh = new SourceFile(file.text);
     try {
       assert.equal(file.tree.rootNode.toString(), fresh.tree.rootNode.toString());
-      assert.deepEqual(analyzer.analyze(file, all), new Analyzer().analyze(fresh, all));
+      assert.deepEqual(analyzer.analyze(file, all), new Analyzer(rules).analyze(fresh, all));
     } finally {
       fresh.dispose();
     }
@@ -60,26 +61,26 @@ test('incremental edits give the same tree and findings as parsing the final tex
 
 test('a syntax error in one class does not hide findings in intact code elsewhere', () => {
   const broken = model.replace('class A(nn.Module):\n    def forward(self, x):', 'class A(nn.Module:\n    def forward(self, x:');
-  const findings = lintText(broken);
+  const findings = lintText(rules, broken);
   assert.ok(findings.some((f) => f.code === 'RG006' && f.range.start.line === 9), JSON.stringify(findings));
 });
 
 test('positions count UTF-16 code units, as LSP does', () => {
   const src = model.replace('return F.dropout(x, 0.2)', 'y = "é😀"; return F.dropout(x, 0.2)');
-  const f = lintText(src).find((d) => d.range.start.line === 9)!;
+  const f = lintText(rules, src).find((d) => d.range.start.line === 9)!;
   const line = src.split('\n')[9];
   assert.equal(f.range.start.character, line.indexOf('F.dropout'));
 });
 
 test('half-typed code, NUL bytes and lone surrogates are analysed without throwing', () => {
   for (const text of ['class A(nn.Module):\n    def forward(self, x):\n        return F.dropout(', '\u0000\u0000import torch\n\ud800x = 1', 'def f(:\n', '(' .repeat(5000) + 'dropout' + ')'.repeat(5000), '']) {
-    assert.doesNotThrow(() => lintText(text));
+    assert.doesNotThrow(() => lintText(rules, text));
   }
 });
 
 test('an edit inside one class re-checks that class and keeps the other findings in place', () => {
   const file = new SourceFile(model);
-  const analyzer = new Analyzer();
+  const analyzer = new Analyzer(rules);
   const all = new RuleSelection({});
   try {
     const before = analyzer.analyze(file, all);
@@ -98,7 +99,7 @@ test('an edit inside one class re-checks that class and keeps the other findings
 
 test('two broken classes in a row still leave the third one checked', () => {
   const src = model.replace('class A(nn.Module):', 'class A(nn.Module:') + 'class C(nn.Module):\n    def forward(self, x):\n        y = (1,\n        return x\n' + 'class D(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.3)\n';
-  const lines = lintText(src).map((f) => f.range.start.line);
+  const lines = lintText(rules, src).map((f) => f.range.start.line);
   assert.ok(lines.includes(src.split('\n').findIndex((l) => l.includes('0.3'))), JSON.stringify(lines));
   assert.ok(lines.includes(9), 'class B, between the two broken classes, is checked');
 });
@@ -184,7 +185,7 @@ test('editing a large file many times keeps no copy of each old text alive', () 
   const gc = vm.runInNewContext('gc') as () => void;
   const model = generateModelFile(5000);
   const file = new SourceFile(model.text);
-  const analyzer = new Analyzer();
+  const analyzer = new Analyzer(rules);
   const all = new RuleSelection({});
   try {
     analyzer.analyze(file, all);
@@ -209,14 +210,14 @@ test('editing a large file many times keeps no copy of each old text alive', () 
 test('a class shadowed by a later class of the same name is re-checked, as a fresh analysis reads it', () => {
   // From the edit-storm test (seed 1360878414): a header typed above a statement makes a second `A`.
   const file = new SourceFile(model);
-  const analyzer = new Analyzer();
+  const analyzer = new Analyzer(rules);
   const selection = new RuleSelection({});
   try {
     assert.equal(analyzer.analyze(file, selection).length, 2);
     const at = { line: model.split('\n').length - 1, character: 0 };
     file.applyChange({ start: at, end: at }, 'class A(nn.Module):\n    pass\n');
     const describe = (fs: ReturnType<typeof lintText>) => fs.map((f) => `${f.code} ${f.range.start.line}`);
-    assert.deepEqual(describe(analyzer.analyze(file, selection)), describe(lintText(file.text, selection)));
+    assert.deepEqual(describe(analyzer.analyze(file, selection)), describe(lintText(rules, file.text, selection)));
   } finally {
     file.dispose();
   }

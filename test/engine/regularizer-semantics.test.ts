@@ -10,6 +10,7 @@ import { RuleSelection } from '../../server/engine/config';
 import { FileModel } from '../../server/engine/model';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { describeRegularizer, handWrittenRegularizers, type RegularizerSemantics } from '../../server/engine/regularizer-semantics';
+import { rules } from '../../server/rules';
 
 before(() => initParser());
 
@@ -201,7 +202,7 @@ def drop_path(x, drop_prob=0.1, training=False, scale_by_keep=False):
   }
 
   test('a call elsewhere that turns scale_by_keep on silences RG004, and removing it brings it back', () => {
-    const analyzer = new Analyzer();
+    const analyzer = new Analyzer(rules);
     const caller = (flag: string) => `${SWITCHED}\n\nclass Block(torch.nn.Module):\n    def forward(self, x):\n        return x + drop_path(x, 0.1, self.training, scale_by_keep=${flag})\n`;
     assert.deepEqual(run(analyzer, caller('False')), ['10 RG004']);
     // Only the class changes; the function's statement text is the same.
@@ -221,7 +222,7 @@ def drop_path(x, drop_prob, training=False):
     keep_prob = 1 - drop_prob
     return x * _mask(x, keep_prob) / keep_prob
 `;
-    const analyzer = new Analyzer();
+    const analyzer = new Analyzer(rules);
     assert.deepEqual(run(analyzer, helper('(x.shape[0], 1, 1)')), []);
     assert.deepEqual(run(analyzer, helper('(1, 1, 1)')), ['10 RG003']);
     assert.deepEqual(run(analyzer, helper('(x.shape[0], 1, 1)')), []);
@@ -239,7 +240,7 @@ describe('one defect, one finding', () => {
         const expected = text.split('\n').flatMap((line, i) => (/# expect: ([A-Z0-9, ]+)/.exec(line)?.[1].split(',').map((c) => `${i + 1} ${c.trim()}`) ?? []));
         const file = new SourceFile(text);
         try {
-          assert.deepEqual(new Analyzer().analyze(file, all).map((f) => `${f.range.start.line + 1} ${f.code}`), expected);
+          assert.deepEqual(new Analyzer(rules).analyze(file, all).map((f) => `${f.range.start.line + 1} ${f.code}`), expected);
         } finally {
           file.dispose();
         }

@@ -24,7 +24,7 @@ function expectations(text: string, code: string): number[] {
 function lint(text: string, selection: RuleSelection): Finding[] {
   const file = new SourceFile(text);
   try {
-    return new Analyzer().analyze(file, selection);
+    return new Analyzer(rules).analyze(file, selection);
   } finally {
     file.dispose();
   }
@@ -83,8 +83,8 @@ for (const rule of rules) {
         } finally {
           file.dispose();
         }
-        const once = fixText(text, only, { unsafe: true });
-        const twice = fixText(once.text, only, { unsafe: true });
+        const once = fixText(rules, text, only, { unsafe: true });
+        const twice = fixText(rules, once.text, only, { unsafe: true });
         assert.equal(twice.text, once.text, 'a second fix-all must change nothing');
         assert.equal(twice.applied.size, 0);
       });
@@ -95,7 +95,7 @@ for (const rule of rules) {
         const snapshot = path.join(dir, fixture.replace(/\.py$/, '.fixed'));
         if (!fs.existsSync(snapshot)) continue;
         const text = fs.readFileSync(path.join(dir, fixture), 'utf8');
-        const result = fixText(text, only, { unsafe: true });
+        const result = fixText(rules, text, only, { unsafe: true });
         assert.equal(result.text, fs.readFileSync(snapshot, 'utf8'), `${fixture} fixed differs from ${path.basename(snapshot)}`);
       }
     });
@@ -106,11 +106,11 @@ describe('fix-all', () => {
   test('applies only safe fixes unless unsafe fixes are asked for', () => {
     const text = fs.readFileSync(path.join(here, 'RG007', 'fire.py'), 'utf8') + '\n' + fs.readFileSync(path.join(here, 'RG006', 'fire_functional.py'), 'utf8');
     const all = new RuleSelection({});
-    const safe = fixText(text, all);
+    const safe = fixText(rules, text, all);
     assert.ok((safe.applied.get('RG006') ?? 0) > 0);
     assert.equal(safe.applied.get('RG007'), undefined, 'RG007 removal is unsafe');
     assert.ok(safe.remaining.some((f) => f.code === 'RG007'));
-    const unsafe = fixText(text, all, { unsafe: true });
+    const unsafe = fixText(rules, text, all, { unsafe: true });
     assert.ok((unsafe.applied.get('RG007') ?? 0) > 0);
   });
 
@@ -118,7 +118,7 @@ describe('fix-all', () => {
     // The call sits inside an f-string replacement field where inserting text is fine, but a
     // fix is still checked by re-parsing; the result must parse no worse than the input.
     const text = 'import torch.nn as nn\nimport torch.nn.functional as F\nclass A(nn.Module):\n    def forward(self, x):\n        return f"{F.dropout(x, 0.1)}"\n';
-    const result = fixText(text, new RuleSelection({}), { unsafe: true });
+    const result = fixText(rules, text, new RuleSelection({}), { unsafe: true });
     const file = new SourceFile(result.text);
     try {
       assert.equal(syntaxErrorCount(file), 0);

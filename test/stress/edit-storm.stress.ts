@@ -12,6 +12,7 @@ import type { Finding } from '../../server/engine/types';
 import { MEMORY_AFTER_GC_REQUEST } from '../../server/lsp/server';
 import { TestClient, tempProject } from '../lsp/client';
 import { bounded, LONG, Rng, ruleFiles, SEED } from './harness';
+import { rules } from '../../server/rules';
 
 const EDITS = LONG ? 5_000 : 1_000;
 const MEMORY_GROWTH_LIMIT = 20 * 1024 * 1024;
@@ -131,7 +132,7 @@ test(`edit storm: ${EDITS} incremental edits with interleaved requests and cance
 
   // The final diagnostics equal the engine's fresh analysis of the final text, and a freshly opened copy.
   const final = await client.diagnostics(uri, version);
-  const fresh = lintText(text, new RuleSelection({}));
+  const fresh = lintText(rules, text, new RuleSelection({}));
   assert.deepEqual(final.map(describeDiagnostic), fresh.map(describeFinding));
   const copy = project.uri('storm-copy.py');
   client.open(copy, text);
@@ -169,7 +170,7 @@ test('incremental re-analysis equals a fresh analysis after edits anywhere in ev
     const edits = [...Array.from({ length: Math.ceil(lines / step) }, (_, i) => ({ line: i * step, random: false })), ...Array.from({ length: LONG ? 20 : 4 }, () => ({ line: 0, random: true }))];
     for (const { line, random } of edits) {
       const file = new SourceFile(source.text);
-      const analyzer = new Analyzer();
+      const analyzer = new Analyzer(rules);
       try {
         analyzer.analyze(file, selection);
         if (random) {
@@ -179,7 +180,7 @@ test('incremental re-analysis equals a fresh analysis after edits anywhere in ev
         } else file.applyChange({ start: { line, character: 0 }, end: { line, character: 0 } }, '\n\n');
         checks++;
         const incremental = analyzer.analyze(file, selection).map(describeFinding);
-        const fresh = lintText(file.text, selection).map(describeFinding);
+        const fresh = lintText(rules, file.text, selection).map(describeFinding);
         if (JSON.stringify(incremental) !== JSON.stringify(fresh)) mismatches.push(`${source.name}, ${random ? 'a random edit' : `blank lines above line ${line + 1}`}: ${incremental.filter((f) => !fresh.includes(f)).join(' | ')}`);
       } finally {
         file.dispose();

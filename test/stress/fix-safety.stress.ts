@@ -9,6 +9,7 @@ import { RuleSelection } from '../../server/engine/config';
 import { initParser, SourceFile, treeErrorCount } from '../../server/engine/parser';
 import type { Finding, Position, TextEdit } from '../../server/engine/types';
 import { corpus } from './harness';
+import { rules } from '../../server/rules';
 
 process.env.REGLENS_DEBUG = '1';
 before(() => initParser());
@@ -77,7 +78,7 @@ test('every offered fix, one at a time and all together, on the fixtures, the ex
   const counts = { files: files.length, filesWithFixes: 0, findings: 0, safe: 0, unsafe: 0, fixAllSafe: 0, fixAllUnsafe: 0 };
   const problems: string[] = [];
   for (const source of files) {
-    const findings = lintText(source.text, ALL);
+    const findings = lintText(rules, source.text, ALL);
     counts.findings += findings.length;
     const fixable = findings.filter((f) => f.fix);
     if (fixable.length === 0) continue;
@@ -100,7 +101,7 @@ test('every offered fix, one at a time and all together, on the fixtures, the ex
           continue;
         }
         const lineAfter = mapper(file, fix.edits, after);
-        const fixedFindings = lintText(after, ALL);
+        const fixedFindings = lintText(rules, after, ALL);
         // Findings away from the edits stay, where the edits moved them; the fixed one goes; nothing else appears
         // away from the edits. Compared as multisets of code@line.
         const expected = findings.filter((f) => f !== finding && !touches(f, file, fix.edits)).map((f) => `${f.code}@${lineAfter(f.range.start)}`);
@@ -120,13 +121,13 @@ test('every offered fix, one at a time and all together, on the fixtures, the ex
       }
       // All together, safe only and then unsafe too: no new syntax error, and a second run changes nothing.
       for (const unsafe of [false, true]) {
-        const once = fixText(source.text, ALL, { unsafe });
+        const once = fixText(rules, source.text, ALL, { unsafe });
         let applied = 0;
         for (const n of once.applied.values()) applied += n;
         if (unsafe) counts.fixAllUnsafe += applied;
         else counts.fixAllSafe += applied;
         if (errorsOf(once.text) > baseline) problems.push(`${source.name}: fix-all (${unsafe ? 'unsafe' : 'safe'}) adds a syntax error`);
-        const twice = fixText(once.text, ALL, { unsafe });
+        const twice = fixText(rules, once.text, ALL, { unsafe });
         if (twice.text !== once.text) problems.push(`${source.name}: a second fix-all (${unsafe ? 'unsafe' : 'safe'}) changed the text again (${[...twice.applied.keys()].join(', ')})`);
         const left = once.remaining.filter((f) => f.fix && (unsafe || f.fix.applicability === 'safe'));
         if (left.length > 0) problems.push(`${source.name}: fix-all (${unsafe ? 'unsafe' : 'safe'}) left fixable findings: ${left.map((f) => `${f.code}@${f.range.start.line + 1}`).join(', ')}`);

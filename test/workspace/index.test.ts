@@ -9,9 +9,10 @@ import { Analyzer } from '../../server/engine/analyze';
 import { isExcluded, loadPyproject, RuleSelection } from '../../server/engine/config';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { absoluteName, importRoots, WorkspaceIndex } from '../../server/engine/workspace';
-import { discover } from '../../server/cli/files';
+import { discover } from '../../server/core/files';
 import type { Finding } from '../../server/engine/types';
 import { copyFixture, expected, FIXTURES } from './helpers';
+import { rules } from '../../server/rules';
 
 const STRUCTURE = new RuleSelection({ select: ['RG002', 'RG010'] });
 
@@ -37,9 +38,9 @@ describe('cross-file resolution', () => {
   test('relative, absolute and __init__ re-exported classes give RG002 and RG010 their answers', () => {
     const folder = copyFixture('project');
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
-    assert.deepEqual(lint(new Analyzer(), null, blocks), [], 'alone, every sublayer of another file is unknown');
+    assert.deepEqual(lint(new Analyzer(rules), null, blocks), [], 'alone, every sublayer of another file is unknown');
     const index = indexFolder(folder);
-    assert.deepEqual(lint(new Analyzer(), index, blocks), expected(blocks));
+    assert.deepEqual(lint(new Analyzer(rules), index, blocks), expected(blocks));
   });
 
   test('an edit of the dependency changes the dependent, through the same analyzer cache', () => {
@@ -47,7 +48,7 @@ describe('cross-file resolution', () => {
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
     const layers = path.join(folder, 'mypkg', 'layers.py');
     const index = indexFolder(folder);
-    const analyzer = new Analyzer();
+    const analyzer = new Analyzer(rules);
     const scope = index.scopeFor(blocks);
     const source = new SourceFile(fs.readFileSync(blocks, 'utf8'));
     assert.ok(analyzer.analyze(source, STRUCTURE, scope).some((f) => f.code === 'RG010'));
@@ -70,7 +71,7 @@ describe('cross-file resolution', () => {
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
     const plain = path.join(folder, 'mypkg', 'plain_attention.py');
     const index = indexFolder(folder);
-    const analyzer = new Analyzer();
+    const analyzer = new Analyzer(rules);
     assert.ok(lint(analyzer, index, blocks).includes('16:RG002'));
     const text = fs.readFileSync(plain, 'utf8');
     fs.rmSync(plain);
@@ -86,7 +87,7 @@ describe('cross-file resolution', () => {
     const index = indexFolder(folder);
     const block = path.join(folder, 'src', 'alpha_models', 'block.py');
     assert.equal(index.moduleOf(block)?.module, 'alpha_models.block');
-    assert.deepEqual(lint(new Analyzer(), index, block), expected(block));
+    assert.deepEqual(lint(new Analyzer(rules), index, block), expected(block));
   });
 
   test('classes that import each other in a cycle still resolve, without a hang', () => {
@@ -99,7 +100,7 @@ describe('cross-file resolution', () => {
     fs.writeFileSync(path.join(folder, 'pkg', 'b.py'), module('a', 'B', 'A'));
     const index = indexFolder(folder);
     // B (summarized with A unknown inside it) ends with its dropout, so A's drop of B's output drops twice.
-    assert.deepEqual(lint(new Analyzer(), index, path.join(folder, 'pkg', 'a.py')), ['11:RG010']);
+    assert.deepEqual(lint(new Analyzer(rules), index, path.join(folder, 'pkg', 'a.py')), ['11:RG010']);
   });
 });
 

@@ -1,0 +1,169 @@
+// The document pipeline both front ends share: a path or a buffer is read into a `Document` (decoded, checked for
+// size and binary content, a notebook split into its code cells), analysed, fixed, and written back. The CLI's
+// `check` and `profile` and the language server's workspace check read files only through here, so a file is
+// skipped for the same reason, in the same words, wherever it is read.
+import * as fs from 'node:fs';
+import { fixText, lintText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
+import type { RuleSelection } from '../engine/config';
+import { findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNotebook, type NotebookFile } from '../engine/notebook';
+import { initParser } from '../engine/parser';
+import type { Rule } from '../engine/rule';
+import type { WorkspaceScope } from '../engine/forward';
+import type { Finding } from '../engine/types';
+import { describeFsError } from './files';
+
+/** Bytes inspected for a NUL to decide that a file is binary, as git does. */
+const BINARY_SNIFF_BYTES = 8192;
+const BOM = '\ufeff';
+
+/**
+ * A notebook's file is mostly outputs (images, tables): the size limit applies to its joined code cells, checked
+ * once it is parsed; the file itself may be this large.
+ */
+const MAX_NOTEBOOK_FILE_BYTES = 256 * 1024 * 1024;
+
+/** What the reader does with the file, for the reasons it gives: "not checked", "not profiled". */
+export type Verb = 'checked' | 'profiled';
+
+/** A file's text as read, and what is analysed: the text itself, or a notebook's code cells joined in order. */
+export type Document =
+  | { kind: 'python'; text: string; bom: boolean }
+  | { kind: 'notebook'; text: string; bom: boolean; notebook: NotebookFile; cells: NotebookText };
+
+/** A document, or why there is none: `skip` (a warning: binary, too large, another language), `error` (unreadable). */
+export type ReadResult = { document: Document } | { skip: string } | { error: string };
+
+export function isNotebookPath(file: string): boolean {
+  return /\.ipynb$/i.test(file);
+}
+
+/** The text that is analysed: a notebook's code cells joined, or the file's text. */
+export function analysedText(document: Document): string {
+  return document.kind === 'notebook' ? document.cells.text : document.text;
+}
+
+/** Reads a file; a FIFO or device would block the read forever, and a file over the limit is not even read. */
+export function readDocument(absolute: string, display: string, verb: Verb = 'checked'): ReadResult {
+  try {
+    const stat = fs.statSync(absolute);
+    if (!stat.isFile()) return { error: `${display}: not a regular file; not read` };
+    if (stat.size > sizeLimit(display)) return { skip: tooLarge(display, stat.size, sizeLimit(display), '', verb) };
+    return decodeDocument(fs.readFileSync(absolute), display, verb);
+  } catch (e) {
+    return { error: `${display}: ${describeFsError(e, 'cannot be read')}` };
+  }
+}
+
+/** A buffer (stdin, or a file already read) named `display`: its name says whether it is a notebook. */
+export function decodeDocument(buffer: Buffer, display: string, verb: Verb = 'checked'): ReadResult {
+  if (buffer.length > sizeLimit(display)) return { skip: tooLarge(display, buffer.length, sizeLimit(display), '', verb) };
+  if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { skip: `${display}: not ${verb}: binary file (a NUL byte in the first 8 KB)` };
+  const decoded = buffer.toString('utf8');
+  const bom = decoded.startsWith(BOM);
+  const text = bom ? decoded.slice(1) : decoded;
+  if (!isNotebookPath(display)) return { document: { kind: 'python', text, bom } };
+  const read = readNotebook(text, display, verb);
+  return 'notebook' in read ? { document: { kind: 'notebook', text, bom, notebook: read.notebook, cells: new NotebookText(read.notebook.cells) } } : read;
+}
+
+/** A notebook's JSON; `error` says why it is not one, `skip` why it is not analysed. */
+function readNotebook(text: string, display: string, verb: Verb): { notebook: NotebookFile } | { error: string } | { skip: string } {
+  let notebook: NotebookFile;
+  try {
+    notebook = parseNotebook(text);
+  } catch (e) {
+    return { error: `${display}: ${(e as Error).message}` };
+  }
+  if (notebook.language !== null && notebook.language !== 'python') return { skip: `${display}: not ${verb}: a ${notebook.language} notebook, not Python` };
+  const codeBytes = notebook.cells.reduce((n, c) => n + Buffer.byteLength(c.text, 'utf8') + 1, 0);
+  if (codeBytes > MAX_FILE_BYTES) return { skip: tooLarge(display, codeBytes, MAX_FILE_BYTES, 'its code cells are ', verb) };
+  return { notebook };
+}
+
+function sizeLimit(display: string): number {
+  return isNotebookPath(display) ? MAX_NOTEBOOK_FILE_BYTES : MAX_FILE_BYTES;
+}
+
+function tooLarge(display: string, bytes: number, limit: number, what: string, verb: Verb): string {
+  return `${display}: not ${verb}: ${what}larger than the ${limit / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
+}
+
+/** A finding with, in a notebook, the index of its cell in the `cells` array (its range is then in the cell). */
+export interface PlacedFinding {
+  finding: Finding;
+  cell?: number;
+}
+
+export interface CheckResult {
+  findings: PlacedFinding[];
+  /** The file's new text (the notebook's JSON for a notebook), or its text unchanged. */
+  text: string;
+  /** Fixes applied. */
+  applied: number;
+}
+
+export interface CheckOptions {
+  rules: readonly Rule[];
+  selection: RuleSelection;
+  /** Apply fixes (safe ones; unsafe ones too with `unsafe`). */
+  fix?: boolean;
+  unsafe?: boolean;
+  /** Resolves names imported from other files; asked for only when the document may have findings. */
+  workspace?: () => Promise<WorkspaceScope | null>;
+}
+
+let parserReady: Promise<void> | undefined;
+
+/** Loads the parser once; a document no enabled rule's triggers mention never needs it. */
+export function parserLoaded(): Promise<void> {
+  return (parserReady ??= initParser());
+}
+
+/**
+ * Analyses a document, fixing it with `fix`. A notebook's code cells are analysed as one text and its findings
+ * reported per cell; fixed cells are written back into the notebook's own JSON layout.
+ */
+export async function checkDocument(document: Document, options: CheckOptions): Promise<CheckResult> {
+  const { rules, selection } = options;
+  const unchanged: CheckResult = { findings: [], text: document.text, applied: 0 };
+  if (!mayHaveFindings(rules, analysedText(document), selection)) return unchanged;
+  await parserLoaded();
+  const workspace = (await options.workspace?.()) ?? null;
+  const fixOptions = { unsafe: options.unsafe, workspace };
+  if (document.kind === 'python') {
+    if (!options.fix) return { ...unchanged, findings: lintText(rules, document.text, selection, workspace).map((finding) => ({ finding })) };
+    const result = fixText(rules, document.text, selection, fixOptions);
+    return { findings: result.remaining.map((finding) => ({ finding })), text: result.text, applied: countApplied(result.applied) };
+  }
+  const inCells = (nb: NotebookText, findings: Finding[]) => findingsInCells(nb, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }));
+  const { notebook, cells } = document;
+  if (!options.fix) return { ...unchanged, findings: inCells(cells, lintText(rules, cells.text, selection, workspace)) };
+  const result = fixNotebook(rules, notebook.cells, selection, fixOptions);
+  const changed = new Map<number, string>();
+  notebook.cells.forEach((cell, i) => {
+    if (result.texts[i] !== cell.text) changed.set(cell.index, result.texts[i]);
+  });
+  const text = changed.size > 0 ? serializeNotebook(notebook, changed) : document.text;
+  return { findings: inCells(result.notebook, result.remaining), text, applied: countApplied(result.applied) };
+}
+
+function countApplied(applied: Map<string, number>): number {
+  let n = 0;
+  for (const count of applied.values()) n += count;
+  return n;
+}
+
+/** The file's bytes for a new text: its byte-order mark kept. */
+export function documentBytes(document: Document, text: string): string {
+  return (document.bom ? BOM : '') + text;
+}
+
+/** Writes a fixed text back; returns the error line, or undefined when written. */
+export function writeDocument(absolute: string, display: string, document: Document, text: string): string | undefined {
+  try {
+    fs.writeFileSync(absolute, documentBytes(document, text));
+    return undefined;
+  } catch (e) {
+    return `${display}: fixes could not be written: ${describeFsError(e, 'write failed')}`;
+  }
+}
