@@ -9,6 +9,15 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
+import {
+  CLIENT_COMMANDS,
+  FIX_ALL_KIND,
+  PICK_SHAPE_COMMAND,
+  PROFILER_STATUS_NOTIFICATION,
+  SERVER_COMMANDS,
+  type CheckWorkspaceResult,
+  type ProfilerStatus,
+} from '../server/lsp/protocol';
 
 /** What `vscode.extensions.getExtension('reglens.reglens').exports` holds once activated. */
 export interface ReglensApi {
@@ -18,7 +27,6 @@ export interface ReglensApi {
 
 const CLIENT_ID = 'reglens';
 const CLIENT_NAME = 'Reglens';
-const FIX_ALL_KIND = 'source.fixAll.reglens';
 
 let client: LanguageClient | undefined;
 let outputChannel: vscode.OutputChannel | undefined;
@@ -26,37 +34,29 @@ let statusItem: vscode.StatusBarItem | undefined;
 let stateListener: vscode.Disposable | undefined;
 let profilerItem: vscode.StatusBarItem | undefined;
 
-/** What the server reports about the profiler worker (server/lsp/profiling.ts, kernels/host.ts). */
-interface ProfilerStatus {
-  backend: string;
-  device: string;
-  statuses: Array<{ name: string; available: boolean; detail: string }>;
-  fallback?: string;
-}
-
 export function activate(context: vscode.ExtensionContext): ReglensApi {
   outputChannel = vscode.window.createOutputChannel(CLIENT_NAME);
   statusItem = vscode.window.createStatusBarItem('reglens.status', vscode.StatusBarAlignment.Right, 100);
   statusItem.name = CLIENT_NAME;
-  statusItem.command = 'reglens.showOutput';
+  statusItem.command = CLIENT_COMMANDS.showOutput;
   statusItem.show();
   context.subscriptions.push(outputChannel, statusItem, { dispose: () => stateListener?.dispose() });
   profilerItem = vscode.window.createStatusBarItem('reglens.profiler', vscode.StatusBarAlignment.Right, 99);
   profilerItem.name = 'Reglens profiler';
   profilerItem.text = '$(pulse) profiler';
   profilerItem.tooltip = 'Reglens profiler: not started yet. Click to list the backends.';
-  profilerItem.command = 'reglens.showProfilerBackends';
+  profilerItem.command = CLIENT_COMMANDS.showProfilerBackends;
   profilerItem.show();
   context.subscriptions.push(profilerItem);
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('reglens.showOutput', () => outputChannel?.show(true)),
-    vscode.commands.registerCommand('reglens.restartServer', () => restart(context)),
-    vscode.commands.registerCommand('reglens.fixAll', fixAll),
-    vscode.commands.registerCommand('reglens.profileCurrentFile', profileCurrentFile),
-    vscode.commands.registerCommand('reglens.showProfilerBackends', showProfilerBackends),
-    vscode.commands.registerCommand('reglens.runWorkspaceCheck', checkWorkspace),
-    vscode.commands.registerCommand('reglens.profileSiteWithShape', profileSiteWithShape),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.showOutput, () => outputChannel?.show(true)),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.restartServer, () => restart(context)),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.fixAll, fixAll),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.profileCurrentFile, profileCurrentFile),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.showProfilerBackends, showProfilerBackends),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.runWorkspaceCheck, checkWorkspace),
+    vscode.commands.registerCommand(PICK_SHAPE_COMMAND, profileSiteWithShape),
     // The server reads pyproject.toml only in trusted workspaces; it learns about trust at start-up.
     vscode.workspace.onDidGrantWorkspaceTrust(() => restart(context)),
   );
@@ -98,7 +98,7 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     revealOutputChannelOn: RevealOutputChannelOn.Never,
   };
   const created = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
-  created.onNotification('reglens/profilerStatus', (status: ProfilerStatus) => showProfilerStatus(status));
+  created.onNotification(PROFILER_STATUS_NOTIFICATION, (status: ProfilerStatus) => showProfilerStatus(status));
   stateListener?.dispose();
   stateListener = created.onDidChangeState(({ newState }) => showState(newState));
   return created;
@@ -162,7 +162,7 @@ function showProfilerStatus(status: ProfilerStatus): void {
 
 async function showProfilerBackends(): Promise<void> {
   const editor = vscode.window.activeTextEditor;
-  const status = (await client?.sendRequest('workspace/executeCommand', { command: 'reglens.profilerBackends', arguments: [editor?.document.uri.toString() ?? ''] })) as ProfilerStatus | { error: string } | undefined;
+  const status = (await client?.sendRequest('workspace/executeCommand', { command: SERVER_COMMANDS.profilerBackends, arguments: [editor?.document.uri.toString() ?? ''] })) as ProfilerStatus | { error: string } | undefined;
   if (!status || 'error' in status) {
     void vscode.window.showErrorMessage(`Reglens profiler: ${status && 'error' in status ? status.error : 'the server is not running'}`);
     return;
@@ -185,7 +185,7 @@ async function profileCurrentFile(): Promise<void> {
     return;
   }
   // The server reports progress (with a Cancel button) through the client's work-done progress support.
-  await vscode.commands.executeCommand('reglens.profileFile', editor.document.uri.toString());
+  await vscode.commands.executeCommand(SERVER_COMMANDS.profileFile, editor.document.uri.toString());
 }
 
 /**
@@ -197,7 +197,7 @@ async function checkWorkspace(): Promise<void> {
     void vscode.window.showErrorMessage('Reglens: the server is not running.');
     return;
   }
-  const result = (await client.sendRequest('workspace/executeCommand', { command: 'reglens.checkWorkspace', arguments: [] })) as { files: number; problems: number; cancelled: boolean } | null;
+  const result = (await client.sendRequest('workspace/executeCommand', { command: SERVER_COMMANDS.checkWorkspace, arguments: [] })) as CheckWorkspaceResult | null;
   if (!result) return;
   const files = `${result.files} file${result.files === 1 ? '' : 's'}`;
   const problems = `${result.problems} problem${result.problems === 1 ? '' : 's'}`;
@@ -215,7 +215,7 @@ async function profileSiteWithShape(uri: string, siteId: string, current: number
     if (!typed) return;
     shape = typed;
   }
-  await vscode.commands.executeCommand('reglens.profileSite', uri, siteId, shape);
+  await vscode.commands.executeCommand(SERVER_COMMANDS.profileSite, uri, siteId, shape);
 }
 
 function showState(state: State, failure?: string): void {

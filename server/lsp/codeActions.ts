@@ -3,12 +3,12 @@ import { applyEdits, fixText } from '../engine/analyze';
 import { noqaComments } from '../engine/noqa';
 import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engine/parser';
 import type { Finding } from '../engine/types';
-import { findingFor, SOURCE } from './diagnostics';
+import { findingFor } from './diagnostics';
+import { FIX_ALL_KIND } from './protocol';
 import type { OpenDocument } from './documents';
 import { rules } from '../rules';
 
 /** Kind of the fix-all action, so that `"editor.codeActionsOnSave": { "source.fixAll.reglens": "explicit" }` can pick it. */
-export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
 
 export interface CodeActionOptions {
   /** The client accepts `documentChanges` (versioned edits, refused by the editor if the text moved on). */

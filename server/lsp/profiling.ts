@@ -25,6 +25,7 @@ import { parseShape } from '../engine/shapes';
 import type { Rule } from '../engine/rule';
 import type { Finding, Range } from '../engine/types';
 import type { OpenDocument } from './documents';
+import { PICK_SHAPE_COMMAND, PROFILER_STATUS_NOTIFICATION, SERVER_COMMANDS, type ProfilerStatus } from './protocol';
 
 function overlaps(a: Range, b: Range): boolean {
   const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
@@ -46,15 +47,6 @@ function measuredFigure(rule: Rule | undefined, site: RegularizerSite, result: P
   const where = `${result.backend}, shape [${result.shape.join(', ')}]`;
   return profile.phrase({ result, where, implementation: implementationEvidence(result, site.expectedGranularity) });
 }
-
-export const PROFILE_SITE_COMMAND = 'reglens.profileSite';
-export const PROFILE_FILE_COMMAND = 'reglens.profileFile';
-export const PROFILER_BACKENDS_COMMAND = 'reglens.profilerBackends';
-/** A client-side command (client/extension.ts): asks for a shape, then runs PROFILE_SITE_COMMAND with it. */
-export const PICK_SHAPE_COMMAND = 'reglens.profileSiteWithShape';
-export const SERVER_COMMANDS = [PROFILE_SITE_COMMAND, PROFILE_FILE_COMMAND, PROFILER_BACKENDS_COMMAND];
-/** Server → client: the worker's backend and every backend's availability, for the status bar. */
-export const PROFILER_STATUS_NOTIFICATION = 'reglens/profilerStatus';
 
 export interface ProfilerSettings extends ProfilerOptions {
   shape?: number[];
@@ -143,7 +135,7 @@ export class ProfilingService {
       const problem = entry.site.notProfiled ?? validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
       if (problem) {
         // Nothing to run: say why in the lens itself (a click shows it again as a message).
-        lenses.push({ range, command: { title: problem.startsWith('not profiled:') ? problem : `Not profiled: ${problem}`, command: PROFILE_SITE_COMMAND, arguments: args } });
+        lenses.push({ range, command: { title: problem.startsWith('not profiled:') ? problem : `Not profiled: ${problem}`, command: SERVER_COMMANDS.profileSite, arguments: args } });
         continue;
       }
       const idle = entry.site.kind === 'implementation' ? IMPLEMENTATION_LENS_TITLE : 'Profile train/eval';
@@ -151,7 +143,7 @@ export class ProfilingService {
         range,
         command: {
           title: result ? summaryLine(result) : this.running.has(entry.key) ? 'Profiling…' : idle,
-          command: PROFILE_SITE_COMMAND,
+          command: SERVER_COMMANDS.profileSite,
           arguments: args,
         },
       });
@@ -214,15 +206,15 @@ export class ProfilingService {
 
   async executeCommand(command: string, args: unknown[], token: CancellationToken): Promise<unknown> {
     switch (command) {
-      case PROFILE_SITE_COMMAND: {
+      case SERVER_COMMANDS.profileSite: {
         const [uri, siteId, shapeArg] = args as [string, string, unknown];
         const shape = Array.isArray(shapeArg) ? parseShape(shapeArg.join(',')) : typeof shapeArg === 'string' ? parseShape(shapeArg) : undefined;
         if (shapeArg !== undefined && shapeArg !== null && !shape) return { error: `"${String(shapeArg)}" is not a shape such as [8, 256, 768].` };
         return this.profileSite(uri, siteId, shape, token);
       }
-      case PROFILE_FILE_COMMAND:
+      case SERVER_COMMANDS.profileFile:
         return this.profileFile(String(args[0]), token);
-      case PROFILER_BACKENDS_COMMAND:
+      case SERVER_COMMANDS.profilerBackends:
         return this.backends(String(args[0] ?? ''));
       default:
         return undefined;
@@ -237,7 +229,7 @@ export class ProfilingService {
       this.host.onWorkerProblem = (message) => void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens: ${message}` });
       this.host.onReady = (info) => {
         this.lastStatus = info;
-        void this.connection.sendNotification(PROFILER_STATUS_NOTIFICATION, info);
+        void this.connection.sendNotification(PROFILER_STATUS_NOTIFICATION, info satisfies ProfilerStatus);
         if (info.fallback) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens profiler: ${info.fallback}; using ${info.backend} (${info.device}).` });
       };
     } else if (key !== this.hostKey) this.host.configure(settings);

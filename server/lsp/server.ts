@@ -37,14 +37,15 @@ import { fixNotebook } from '../engine/notebook';
 import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
-import { FIX_ALL_KIND, fixAllAction, kindRequested, quickFixes } from './codeActions';
+import { fixAllAction, kindRequested, quickFixes } from './codeActions';
 import { documentPath, PyprojectCache, readEditorSettings, resolveDocumentConfig, type EditorSettings } from './configuration';
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
 import { diagnosticToJoined, minimalChange, NOTEBOOK_SYNC, OpenNotebook, type CellRef } from './notebooks';
-import { ProfilingService, SERVER_COMMANDS } from './profiling';
-import { CHECK_WORKSPACE_COMMAND, WorkspaceService, type WorkspaceFolderPath } from './workspace';
+import { ProfilingService } from './profiling';
+import { FIX_ALL_KIND, MEMORY_AFTER_GC_REQUEST, SERVER_COMMANDS } from './protocol';
+import { WorkspaceService, type WorkspaceFolderPath } from './workspace';
 import { ruleByCode, rules } from '../rules';
 
 export interface ServerOptions {
@@ -156,7 +157,7 @@ export class ReglensServer {
     c.onCodeLens(this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.codeLenses(p.textDocument.uri)));
     c.onExecuteCommand(
       this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) =>
-        p.command === CHECK_WORKSPACE_COMMAND ? this.workspace.checkWorkspace(token) : this.profiling.executeCommand(p.command, this.commandArguments(p.arguments ?? []), token),
+        p.command === SERVER_COMMANDS.checkWorkspace ? this.workspace.checkWorkspace(token) : this.profiling.executeCommand(p.command, this.commandArguments(p.arguments ?? []), token),
       ),
     );
     // Test-only (test/stress/edit-storm.stress.ts): memory after a full GC, so a test can see the server leak. Only
@@ -187,7 +188,7 @@ export class ReglensServer {
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: false },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
-        executeCommandProvider: { commands: [...SERVER_COMMANDS, CHECK_WORKSPACE_COMMAND] },
+        executeCommandProvider: { commands: Object.values(SERVER_COMMANDS) },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'reglens', version: VERSION },
@@ -713,8 +714,6 @@ export class ReglensServer {
 }
 
 /** Test-only request (REGLENS_TEST_HOOKS=1): runs a full GC and answers `process.memoryUsage()`. */
-export const MEMORY_AFTER_GC_REQUEST = 'reglens/test/memoryAfterGc';
-
 function memoryAfterGc(): NodeJS.MemoryUsage {
   // --expose-gc at run time: the server is started by editors with no flags of ours.
   v8.setFlagsFromString('--expose-gc');

@@ -10,6 +10,7 @@ import { checkDocument, readDocument } from '../core/document';
 import { discover, wouldDiscover } from '../core/files';
 import { documentPath, resolveDocumentConfig, type EditorSettings, type PyprojectCache } from './configuration';
 import { toDiagnostic } from './diagnostics';
+import type { CheckWorkspaceResult } from './protocol';
 import { rules } from '../rules';
 
 /**
@@ -19,7 +20,6 @@ import { rules } from '../rules';
  * workspace", which publishes diagnostics for files that are not open.
  */
 
-export const CHECK_WORKSPACE_COMMAND = 'reglens.checkWorkspace';
 
 export interface WorkspaceFolderPath {
   uri: string;
@@ -37,12 +37,6 @@ export interface WorkspaceHooks {
   pyprojects(): PyprojectCache;
   workDoneProgress(): boolean;
   logError(what: string, e: unknown): void;
-}
-
-export interface CheckWorkspaceResult {
-  files: number;
-  problems: number;
-  cancelled: boolean;
 }
 
 /** Files indexed between two turns of the event loop, so requests are answered while the index builds. */

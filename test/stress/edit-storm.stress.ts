@@ -9,7 +9,7 @@ import { Analyzer, lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
 import { initParser, lineStarts, positionIn, SourceFile } from '../../server/engine/parser';
 import type { Finding } from '../../server/engine/types';
-import { MEMORY_AFTER_GC_REQUEST } from '../../server/lsp/server';
+import { MEMORY_AFTER_GC_REQUEST } from '../../server/lsp/protocol';
 import { TestClient, tempProject } from '../lsp/client';
 import { bounded, LONG, Rng, ruleFiles, SEED } from './harness';
 import { rules } from '../../server/rules';
