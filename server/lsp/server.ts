@@ -29,24 +29,23 @@ import {
   type HoverParams,
   type InitializeParams,
   type InitializeResult,
-  type Position,
   type WorkspaceFolder,
 } from 'vscode-languageserver/node';
 import { MAX_FILE_BYTES } from '../engine/analyze';
-import { fixNotebook } from '../engine/notebook';
 import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
-import { fixAllAction, kindRequested, quickFixes } from './codeActions';
+import { kindRequested, quickFixes } from './codeActions';
 import { documentPath, PyprojectCache, readEditorSettings, resolveDocumentConfig, type EditorSettings } from './configuration';
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
-import { diagnosticToJoined, minimalChange, NOTEBOOK_SYNC, OpenNotebook, type CellRef } from './notebooks';
+import { NOTEBOOK_SYNC, OpenNotebook, type CellRef } from './notebooks';
 import { ProfilingService } from './profiling';
 import { FIX_ALL_KIND, MEMORY_AFTER_GC_REQUEST, SERVER_COMMANDS } from './protocol';
+import { cellView, fileView, type DocumentView } from './views';
 import { WorkspaceService, type WorkspaceFolderPath } from './workspace';
-import { ruleByCode, rules } from '../rules';
+import { ruleByCode } from '../rules';
 
 export interface ServerOptions {
   /** Set when the tree-sitter runtime or grammar failed to load: the server then answers but analyses nothing. */
@@ -545,112 +544,67 @@ export class ReglensServer {
 
   // ---- requests --------------------------------------------------------------------------------------------------
 
-  private codeAction(params: CodeActionParams, token: CancellationToken): CodeAction[] {
-    const cell = this.cellRef(params.textDocument.uri);
-    if (cell) return this.cellCodeActions(cell, params, token);
-    const doc = this.docs.get(params.textDocument.uri);
-    if (!doc || token.isCancellationRequested) return [];
-    this.ensureFresh(doc);
-    if (!doc.config?.enable || !doc.sourceFile) return [];
-    const only = params.context.only;
-    const options = { documentChanges: this.documentChanges, isCancelled: () => token.isCancellationRequested };
-    const actions: CodeAction[] = [];
-    if (kindRequested(only, CodeActionKind.QuickFix)) actions.push(...quickFixes(doc, params.context.diagnostics, options));
-    // Fix-all only when asked for by kind (a save with codeActionsOnSave, the Source Action menu, reglens.fixAll).
-    if (only !== undefined && kindRequested(only, FIX_ALL_KIND) && !token.isCancellationRequested) {
-      const fixAll = fixAllAction(doc, options);
-      if (fixAll) actions.push(fixAll);
-    }
-    return token.isCancellationRequested ? [] : actions;
+  /** What a request's URI names: an open file, or a cell of an open notebook (analysed as the notebook's text). */
+  private view(uri: string): DocumentView | undefined {
+    const cell = this.cellRef(uri);
+    if (cell) return cellView(cell);
+    const doc = this.docs.get(uri);
+    return doc ? fileView(doc) : undefined;
   }
 
-  /**
-   * Quick fixes, noqa and fix-all in a notebook cell: computed on the joined text, then re-addressed to the cells.
-   * A fix with an edit that would span cells or change IPython text is not offered; fix-all edits only the cell asked
-   * about (an editor asks once per cell), with the fixes a whole-notebook fix would make there.
-   */
-  private cellCodeActions(cell: CellRef, params: CodeActionParams, token: CancellationToken): CodeAction[] {
-    const { notebook, index } = cell;
-    const doc = notebook.doc;
-    if (token.isCancellationRequested) return [];
+  private codeAction(params: CodeActionParams, token: CancellationToken): CodeAction[] {
+    const view = this.view(params.textDocument.uri);
+    if (!view || token.isCancellationRequested) return [];
+    const doc = view.doc;
     this.ensureFresh(doc);
     if (!doc.config?.enable || !doc.sourceFile) return [];
     const only = params.context.only;
     const options = { documentChanges: this.documentChanges, isCancelled: () => token.isCancellationRequested };
     const actions: CodeAction[] = [];
     if (kindRequested(only, CodeActionKind.QuickFix)) {
+      // The client's own diagnostic objects go back in the actions, whatever the view mapped them to.
       const original = new Map<Diagnostic, Diagnostic>();
-      const joined = params.context.diagnostics.flatMap((d) => {
-        const mapped = diagnosticToJoined(notebook, index, d);
+      const analysed = params.context.diagnostics.flatMap((d) => {
+        const mapped = view.diagnosticToAnalysed(d);
         if (mapped) original.set(mapped, d);
         return mapped ? [mapped] : [];
       });
-      for (const action of quickFixes(doc, joined, options)) {
-        const inCells = notebook.actionToCells(action, this.documentChanges);
-        if (inCells) actions.push({ ...inCells, diagnostics: inCells.diagnostics?.map((d) => original.get(d) ?? d) });
+      for (const action of quickFixes(doc, analysed, options)) {
+        const mapped = view.actionFromAnalysed(action, options);
+        if (mapped) actions.push({ ...mapped, diagnostics: mapped.diagnostics?.map((d) => original.get(d) ?? d) });
       }
     }
+    // Fix-all only when asked for by kind (a save with codeActionsOnSave, the Source Action menu, reglens.fixAll).
     if (only !== undefined && kindRequested(only, FIX_ALL_KIND) && !token.isCancellationRequested) {
-      const fixAll = this.cellFixAll(cell);
+      const fixAll = view.fixAll(options);
       if (fixAll) actions.push(fixAll);
     }
     return token.isCancellationRequested ? [] : actions;
   }
 
-  private cellFixAll({ notebook, index }: CellRef): CodeAction | null {
-    const doc = notebook.doc;
-    const config = doc.config!;
-    if (!doc.findings.some((f) => f.fix?.applicability === 'safe' && notebook.layout.rangeToCell(f.range)?.cell.index === index)) return null;
-    const cells = notebook.codeCells();
-    const at = cells.findIndex((c) => c.index === index);
-    const document = notebook.cellDocument(index);
-    if (at < 0 || !document) return null;
-    const fixed = fixNotebook(rules, cells, config.selection).texts[at];
-    const change = minimalChange(cells[at].text, fixed);
-    if (!change) return null;
-    const edits = [{ range: change.range, newText: change.text }];
-    return {
-      title: 'Fix all safe Reglens problems',
-      kind: FIX_ALL_KIND,
-      edit: this.documentChanges ? { documentChanges: [{ textDocument: document, edits }] } : { changes: { [document.uri]: edits } },
-    };
-  }
-
   private async hover(params: HoverParams, token: CancellationToken): Promise<Hover | null> {
-    const cell = this.cellRef(params.textDocument.uri);
-    if (cell) {
-      const position = cell.notebook.toJoined(cell.index, params.position);
-      if (!position) return null;
-      const result = await this.hoverAt(cell.notebook.doc, position, token);
-      if (!result) return null;
-      const range = result.range && cell.notebook.rangeInCell(cell.index, result.range);
-      return range ? { ...result, range } : { contents: result.contents };
-    }
-    const doc = this.docs.get(params.textDocument.uri);
-    if (!doc) return null;
-    return this.hoverAt(doc, params.position, token);
-  }
-
-  private async hoverAt(doc: OpenDocument, position: Position, token: CancellationToken): Promise<Hover | null> {
-    if (token.isCancellationRequested) return null;
+    const view = this.view(params.textDocument.uri);
+    const position = view?.toAnalysed(params.position);
+    if (!view || !position || token.isCancellationRequested) return null;
+    const doc = view.doc;
     this.ensureFresh(doc);
     const rules = hover(doc, position);
     const profile = await this.profiling.hover(doc, position);
-    if (!profile || token.isCancellationRequested) return rules;
-    if (!rules) return profile;
     const text = (h: Hover) => (typeof h.contents === 'object' && 'value' in h.contents ? h.contents.value : '');
-    return { contents: { kind: 'markdown', value: `${text(rules)}\n\n---\n\n${text(profile)}` }, range: rules.range };
+    const result = !profile || token.isCancellationRequested ? rules : !rules ? profile : { contents: { kind: 'markdown' as const, value: `${text(rules)}\n\n---\n\n${text(profile)}` }, range: rules.range };
+    if (!result) return null;
+    const range = result.range && view.fromAnalysed(result.range);
+    return range ? { ...result, range } : { contents: result.contents };
   }
 
-  /** Code lenses; in a notebook cell, the joined text's lenses that fall in the cell. */
+  /** Code lenses of the analysed text that fall in the request's document. */
   private async codeLenses(uri: string): Promise<CodeLens[]> {
-    const cell = this.cellRef(uri);
-    if (!cell) return this.profiling.codeLenses(uri);
-    const { notebook, index } = cell;
-    this.ensureFresh(notebook.doc);
-    const lenses = await this.profiling.codeLenses(notebook.uri);
+    const view = this.view(uri);
+    if (!view) return this.profiling.codeLenses(uri);
+    this.ensureFresh(view.doc);
+    const lenses = await this.profiling.codeLenses(view.doc.uri);
     return lenses.flatMap((lens) => {
-      const range = notebook.rangeInCell(index, lens.range);
+      const range = view.fromAnalysed(lens.range);
       return range ? [{ ...lens, range }] : [];
     });
   }
