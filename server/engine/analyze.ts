@@ -24,11 +24,15 @@ interface CachedStatement {
 /** Does every position of these findings move with the statement at rows [startRow, endRow]? */
 function movesWithStatement(findings: readonly Finding[], startRow: number, endRow: number): boolean {
   const inside = (r: Range) => r.start.line >= startRow && r.end.line <= endRow + 1;
-  return findings.every((f) => !LINE_REFERENCE.test(f.message) && inside(f.range) && f.related.every((r) => inside(r.range)) && (f.fix?.edits ?? []).every((e) => inside(e.range)));
+  return findings.every(
+    (f) =>
+      inside(f.range) &&
+      f.related.every((r) => inside(r.range)) &&
+      (f.fix?.edits ?? []).every((e) => inside(e.range)) &&
+      // A line the message names is rendered text: moving the statement would leave it stale.
+      (f.mentions ?? []).length === 0,
+  );
 }
-
-/** "at line 24", "(line 7 in `Block`)": rendered line numbers, which a shift of the statement would leave stale. */
-const LINE_REFERENCE = /\bline \d/;
 
 /**
  * Runs the rules over a file. Findings are cached per top-level statement, keyed by the statement's text and
@@ -272,7 +276,13 @@ class StatementRunner {
 function toFinding(rule: Rule, r: Report): Finding {
   const template = rule.meta.messages[r.messageId];
   if (template === undefined) throw new Error(`${rule.meta.code} has no message "${r.messageId}"`);
-  const message = template.replace(/\{(\w+)\}/g, (_, k: string) => String(r.data?.[k] ?? `{${k}}`));
+  const mentions: Range[] = [];
+  const message = template.replace(/\{(\w+)\}/g, (_, k: string) => {
+    const value = r.data?.[k];
+    if (typeof value !== 'object') return String(value ?? `{${k}}`);
+    mentions.push(nodeRange(value.lineOf));
+    return String(value.lineOf.startPosition.row + 1);
+  });
   const range = r.range ?? (r.node ? nodeRange(r.node) : undefined);
   if (!range) throw new Error(`${rule.meta.code} reported without a node or range`);
   return {
@@ -284,6 +294,7 @@ function toFinding(rule: Rule, r: Report): Finding {
     fix: r.fix ? { applicability: r.fix.applicability, title: r.fix.title, edits: r.fix.edits } : null,
     related: r.related ?? [],
     tags: rule.meta.tags ?? [],
+    ...(mentions.length > 0 ? { mentions } : {}),
   };
 }
 

@@ -61,11 +61,21 @@ export interface FixSpec {
   edits: TextEdit[];
 }
 
+/** A message placeholder that names the line of a node: rendered 1-based, and kept with the finding as data. */
+export interface LineOf {
+  lineOf: Node;
+}
+
+export function lineOf(node: Node): LineOf {
+  return { lineOf: node };
+}
+
 export interface Report {
   node?: Node;
   range?: Range;
   messageId: string;
-  data?: Record<string, string | number>;
+  /** Placeholder values; a line number in a message is always a `lineOf`, never a number the rule computed. */
+  data?: Record<string, string | number | LineOf>;
   /** Overrides the rule's default severity for this finding (RG008: an out-of-range rate is an error). */
   severity?: Severity;
   fix?: FixSpec | null;

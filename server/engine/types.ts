@@ -43,6 +43,8 @@ export interface Finding {
   related: RelatedLocation[];
   /** `unnecessary` greys the range out in editors (unused code). */
   tags: 'unnecessary'[];
+  /** Code elsewhere that the message names by its line ("merged at line 19"): the message changes when it moves. */
+  mentions?: Range[];
 }
 
 export function comparePositions(a: Position, b: Position): number {
