@@ -8,7 +8,7 @@ import { findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNot
 import { initParser, ParseLimit } from '../engine/parser';
 import type { Finding } from '../engine/types';
 import type { CheckOptions } from './args';
-import type { WorkspaceScope } from '../engine/forward';
+import type { WorkspaceScope } from '../engine/scope';
 import { importRoots, WorkspaceIndex } from '../engine/workspace';
 import { describeFsError, discover, type FoundFile } from './files';
 import { formatReport } from './formats';

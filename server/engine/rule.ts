@@ -1,5 +1,5 @@
-import type { ModuleClass, FileModel } from './model';
-import { firstParameter } from './model';
+import { firstParameter, type ModuleClass } from './classes';
+import type { FileModel } from './model';
 import type { Node, SourceFile } from './parser';
 import type { Applicability, Range, RelatedLocation, Severity, TextEdit } from './types';
 

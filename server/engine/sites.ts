@@ -13,8 +13,10 @@
 import type { Granularity, HandWrittenSemantics, KernelSpec } from '../../kernels/plan';
 import type { ArgumentValue } from '../../kernels/program';
 import { regularizer, type RegularizerSpec } from './catalog';
-import { within, type Fusion } from './forward';
-import type { FileModel, ModuleClass } from './model';
+import type { ModuleClass } from './classes';
+import { within } from './flow/findings';
+import type { Fusion } from './flow/types';
+import type { FileModel } from './model';
 import { nodeRange, type Node } from './parser';
 import { extractProgram } from './regularizer-program';
 import { handWrittenRegularizers, type RegularizerSemantics } from './regularizer-semantics';

@@ -1,6 +1,8 @@
 import { deleteStatement, unwrapCall } from '../engine/edits';
-import { compoundRate, within, type DoubleDropout } from '../engine/forward';
-import type { ModuleClass } from '../engine/model';
+import type { ModuleClass } from '../engine/classes';
+import { within } from '../engine/flow/findings';
+import { compoundRate } from '../engine/flow/rates';
+import type { DoubleDropout } from '../engine/flow/types';
 import type { Rule, RuleContext } from '../engine/rule';
 import type { TextEdit } from '../engine/types';
 

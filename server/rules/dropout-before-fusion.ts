@@ -1,5 +1,6 @@
 import { indentOf, insertLineAfter, statementIn, unwrapCall, withFirstArgument, enclosingStatement } from '../engine/edits';
-import { within, type Fusion } from '../engine/forward';
+import { within } from '../engine/flow/findings';
+import type { Fusion } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
 

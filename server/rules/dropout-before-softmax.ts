@@ -1,5 +1,6 @@
 import { firstArgument, unwrapCall, withFirstArgument } from '../engine/edits';
-import { within, type DroppedLogits } from '../engine/forward';
+import { within } from '../engine/flow/findings';
+import type { DroppedLogits } from '../engine/flow/types';
 import type { Rule, RuleContext } from '../engine/rule';
 
 export const dropoutBeforeSoftmax: Rule = {

@@ -1,7 +1,10 @@
 import { libraryLayer } from '../engine/library';
 import { insertLineAfter, indentOf } from '../engine/edits';
-import { methodOf, roleFromName, within, type ResidualAdd } from '../engine/forward';
-import type { ModuleClass } from '../engine/model';
+import type { ModuleClass } from '../engine/classes';
+import { within } from '../engine/flow/findings';
+import { methodOf } from '../engine/flow/methods';
+import { roleFromName } from '../engine/flow/names';
+import type { ResidualAdd } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
 import { callArguments, findArgument, numericLiteral, parameterList, walk } from '../engine/syntax';
