@@ -12,33 +12,8 @@ import type { WorkspaceScope } from '../engine/scope';
 import { importRoots, WorkspaceIndex } from '../engine/workspace';
 import { describeFsError, discover, type FoundFile } from './files';
 import { formatReport } from './formats';
+import type { CheckReport, Diagnostic } from './report';
 import { loadExplicitConfig, SettingsResolver } from './settings';
-
-/** One finding of one file, with the path it is reported under. */
-export interface Diagnostic {
-  /** As given on the command line, joined with the path inside a named folder. */
-  path: string;
-  absolute: string;
-  /**
-   * In a notebook: the index of the finding's cell in the notebook's `cells` array (markdown cells counted); the
-   * finding's range and fix are then in that cell's coordinates.
-   */
-  cell?: number;
-  finding: Finding;
-}
-
-/** Everything an output format needs. */
-export interface CheckReport {
-  /** Sorted by path, then position, then code. */
-  diagnostics: Diagnostic[];
-  /** Fixes applied with --fix. */
-  fixed: number;
-  fixMode: boolean;
-  unsafeFixes: boolean;
-  /** Per-file and configuration errors, one line each; any makes the exit status 2. */
-  errors: string[];
-  cwd: string;
-}
 
 export interface CliIo {
   cwd: string;

@@ -1,6 +1,6 @@
 // The output formats of `reglens check`, one module each.
 import type { OutputFormat } from '../args';
-import type { CheckReport } from '../check';
+import type { CheckReport } from '../report';
 import { formatJson } from './json';
 import { formatSarif } from './sarif';
 import { formatText } from './text';

@@ -6,7 +6,7 @@
 // In a notebook (`.ipynb`) a diagnostic also has "cell", the index into the notebook's `cells` array (markdown
 // cells counted, 0-based as the array is), and its lines, columns and fix edits are within that cell's source.
 import type { Severity } from '../../engine/types';
-import type { CheckReport } from '../check';
+import type { CheckReport } from '../report';
 
 export interface JsonEdit {
   line: number;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { REPOSITORY_URL, ruleDocsUrl, VERSION } from '../../engine/project';
 import type { Range, Severity } from '../../engine/types';
 import { rules } from '../../rules';
-import type { CheckReport, Diagnostic } from '../check';
+import type { CheckReport, Diagnostic } from '../report';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 

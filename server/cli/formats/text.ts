@@ -6,7 +6,7 @@
 //   [*] 1 fixable with the --fix option.
 //   (1 hidden fix can be enabled with the --unsafe-fixes option.)
 import type { Finding } from '../../engine/types';
-import type { CheckReport } from '../check';
+import type { CheckReport } from '../report';
 
 const ESC = '\u001b[';
 const style = (on: boolean, codes: string, text: string) => (on ? `${ESC}${codes}m${text}${ESC}0m` : text);
