@@ -8,7 +8,7 @@ import type { RuleSelection } from '../engine/config';
 import { findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNotebook, type NotebookFile } from '../engine/notebook';
 import { initParser } from '../engine/parser';
 import type { Rule } from '../engine/rule';
-import type { WorkspaceScope } from '../engine/forward';
+import type { WorkspaceScope } from '../engine/scope';
 import type { Finding } from '../engine/types';
 import { describeFsError } from './files';
 

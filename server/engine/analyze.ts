@@ -1,6 +1,6 @@
 import { RuleSelection } from './config';
-import type { WorkspaceScope } from './forward';
 import { FileModel } from './model';
+import type { WorkspaceScope } from './scope';
 import { isSuppressed, suppressions } from './noqa';
 import { nodeRange, ParseLimit, SourceFile, treeErrorCount, type Node } from './parser';
 import { regularizerContext } from './regularizer-semantics';

@@ -1,60 +1,18 @@
 import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
-import { ForwardAnalysis, type WorkspaceScope } from './forward';
+import { firstParameter, type ClassMembers, type FileDefinitions, type FunctionSignature, type ModuleClass } from './classes';
+import { ForwardAnalysis } from './flow/analysis';
 import { ImportTable } from './imports';
 import { TextMemo } from './memo';
 import type { Node, SourceFile } from './parser';
+import type { WorkspaceScope } from './scope';
 import { numericLiteral, parameterList, walk } from './syntax';
-
-/** A submodule assigned in `__init__` (`self.drop = nn.Dropout(p)`). */
-export interface Submodule {
-  name: string;
-  /** The `self.<name>` target node. */
-  target: Node;
-  /** The whole statement, for fixes that remove it. */
-  statement: Node;
-  value: Node;
-  /** Regularizers the value constructs: itself, a branch of `a if c else b`, or every element of a container of regularizers. */
-  regularizers: RegularizerSpec[];
-}
-
-export interface ModuleClass {
-  name: string;
-  node: Node;
-  /** Derives from `nn.Module` directly or through classes of this file. */
-  isModule: boolean;
-  /** Every ancestor is known (a class of this file or a torch base), so nothing outside the file can touch `self`. */
-  closedHierarchy: boolean;
-  bases: string[];
-  /** The class's source text, sliced once per model: the memos keyed by it then hash it once per analysis. */
-  text: string;
-  /** The body's details, built on first use: after an edit only the classes being re-checked pay for them. */
-  readonly members: ClassMembers;
-}
-
-export interface ClassMembers {
-  methods: Map<string, Node>;
-  submodules: Submodule[];
-  /** Every `self.<name>` node in the class, the submodule assignment targets included. */
-  selfReferences: Map<string, Node[]>;
-  /** Names passed as strings to `getattr(self, "...")`, `self.get_submodule("...")` and the like. */
-  /** `*` when the class reaches its attributes dynamically (`self.children()`, `getattr(self, f"…")`). */
-  dynamicNames: Set<string>;
-}
-
-/** A function defined at module level, with what the rules need of its signature. */
-export interface FunctionSignature {
-  name: string;
-  node: Node;
-  /** Position and default of a `training` parameter, when the function has one. */
-  training?: { position: number; default: boolean | undefined };
-}
 
 /**
  * The model of one file: its imports, module classes and functions. Built from the whole tree; cheap enough
  * to rebuild on every change (it visits class bodies, not expressions), while rule results are cached per
  * top-level statement by the analyzer.
  */
-export class FileModel {
+export class FileModel implements FileDefinitions {
   readonly imports: ImportTable;
   readonly classes = new Map<string, ModuleClass>();
   readonly functions = new Map<string, FunctionSignature>();
@@ -372,14 +330,6 @@ const MEMBER_NODE_TYPES = new Set(['attribute', 'call', 'class_definition']);
 
 /** Ways a class reaches all of its submodules without naming them. */
 const DYNAMIC_ACCESS = new Set(['children', 'named_children', 'modules', 'named_modules', '_modules', '__dict__', 'apply']);
-
-export function firstParameter(def: Node): string | null {
-  const first = def.childForFieldName('parameters')?.namedChild(0);
-  if (!first) return null;
-  if (first.type === 'identifier') return first.text;
-  if (first.type === 'typed_parameter') return first.namedChild(0)?.text ?? null;
-  return null;
-}
 
 function collectDynamicName(call: Node, selfName: string, out: Set<string>): void {
   const fn = call.childForFieldName('function');

@@ -7,7 +7,7 @@ import type { RuleSelection } from './config';
 import type { Rule } from './rule';
 import { lineStarts, SourceFile } from './parser';
 import type { Finding, Position, Range, TextEdit } from './types';
-import type { WorkspaceScope } from './forward';
+import type { WorkspaceScope } from './scope';
 
 /** One code cell as the notebook holds it. */
 export interface CodeCell {

@@ -6,8 +6,8 @@
  * `RegularizerSemantics` record that the rules RG003–RG005, the hover and the profiler share.
  */
 import { TextMemo } from './memo';
+import { firstParameter } from './classes';
 import type { FileModel } from './model';
-import { firstParameter } from './model';
 import { nodeRange, type Node, type SourceFile } from './parser';
 import type { TextEdit } from './types';
 import { callArguments, numericLiteral, parameterList, walk } from './syntax';

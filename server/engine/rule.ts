@@ -1,6 +1,6 @@
 import type { ProfileResult } from '../../kernels/profile';
-import type { ModuleClass, FileModel } from './model';
-import { firstParameter } from './model';
+import { firstParameter, type ModuleClass } from './classes';
+import type { FileModel } from './model';
 import type { Node, SourceFile } from './parser';
 import type { SiteKind } from './sites';
 import type { Applicability, Range, RelatedLocation, Severity, TextEdit } from './types';

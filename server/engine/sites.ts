@@ -13,8 +13,9 @@
 import type { Granularity, HandWrittenSemantics, KernelSpec } from '../../kernels/plan';
 import type { ArgumentValue } from '../../kernels/program';
 import { regularizer, type RegularizerSpec } from './catalog';
-import { within, type Fusion } from './forward';
-import type { FileModel, ModuleClass } from './model';
+import type { ModuleClass } from './classes';
+import { droppedLogits, uncoveredFusions } from './flow/findings';
+import type { FileModel } from './model';
 import { nodeRange, type Node } from './parser';
 import { extractProgram } from './regularizer-program';
 import { handWrittenRegularizers, type RegularizerSemantics } from './regularizer-semantics';
@@ -126,8 +127,8 @@ function rateAt(sites: RegularizerSite[], node: Node, rate: { text: string; valu
 }
 
 /**
- * RG001 and RG009 sites: the same findings as the rules (one per dropout call; fusions no dropout covers after the
- * merge; logits dropouts that are not a sublayer's inner dropout), so the lens sits on the squiggle.
+ * RG001 and RG009 sites: the findings of the rules, chosen by the same selectors (flow/findings.ts), so the lens
+ * sits on the squiggle.
  */
 function structureSites(model: FileModel, sites: RegularizerSite[], numHeads: number): void {
   if (!/drop/i.test(model.file.text)) return;
@@ -137,25 +138,15 @@ function structureSites(model: FileModel, sites: RegularizerSite[], numHeads: nu
     else sites.push(next);
   };
   for (const cls of model.classes.values()) {
-    const flows = model.forward.classFlows(cls);
-    const byDrop = new Map<number, Fusion[]>();
-    const logits = new Set<number>();
-    for (const flow of flows) {
-      for (const f of flow.fusions) if (within(cls, f.drop.call)) byDrop.set(f.drop.call.id, [...(byDrop.get(f.drop.call.id) ?? []), f]);
-      for (const l of flow.logits) {
-        if (logits.has(l.drop.call.id) || !within(cls, l.drop.call) || l.drop.inner) continue;
-        logits.add(l.drop.call.id);
-        const rate = rateAt(sites, l.drop.call, l.drop.rate);
-        const found = rate.site;
-        replace(found, {
-          ...site('attention-logits', l.drop.call, cls, { kind: 'attention-dropout', p: rate.p, numHeads, placement: 'logits' }, rate.source),
-          activeInEval: found?.activeInEval ?? false,
-        });
-      }
+    for (const l of droppedLogits(model.forward, cls)) {
+      const rate = rateAt(sites, l.drop.call, l.drop.rate);
+      const found = rate.site;
+      replace(found, {
+        ...site('attention-logits', l.drop.call, cls, { kind: 'attention-dropout', p: rate.p, numHeads, placement: 'logits' }, rate.source),
+        activeInEval: found?.activeInEval ?? false,
+      });
     }
-    for (const fusions of byDrop.values()) {
-      if (!fusions.some((f) => !fusions.some((g) => g.covered && g.merge.id === f.merge.id))) continue;
-      const drop = fusions[0].drop;
+    for (const { drop } of uncoveredFusions(model.forward, cls)) {
       const rate = rateAt(sites, drop.call, drop.rate);
       replace(rate.site, {
         ...site('fusion', drop.call, cls, { kind: 'fusion', p: rate.p, textTokens: tokens.text, placement: 'text-before-merge' }, rate.source),

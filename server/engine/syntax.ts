@@ -1,4 +1,5 @@
-import type { Node } from './parser';
+// Node from web-tree-sitter itself, not parser.ts's re-export: parser.ts imports this module.
+import type { Node } from 'web-tree-sitter';
 import type { Parameter } from './catalog';
 
 /** The argument bound to a parameter: keyword first, then position. `unknown` when `*args`/`**kwargs` may bind it. */

@@ -9,6 +9,13 @@ export interface Range {
   end: Position;
 }
 
+/** A place in another file of the workspace (the engine keeps no tree of it). */
+export interface ExternalLocation {
+  /** Absolute path. */
+  file: string;
+  range: Range;
+}
+
 export interface TextEdit {
   range: Range;
   newText: string;

@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nodeRange, ParseLimit, SourceFile, type Node } from './parser';
-import { externalParameters, methodOf, type ExternalDefinition, type InnerDrop, type ModuleDescription, type ModuleSummary, type Rate, type WorkspaceScope } from './forward';
+import { methodOf } from './flow/methods';
+import type { InnerDrop, ModuleDescription, ModuleSummary, Rate } from './flow/types';
 import { ImportTable } from './imports';
 import { FileModel } from './model';
+import { externalParameters, type ExternalDefinition, type WorkspaceScope } from './scope';
 import { parameterList } from './syntax';
 
 /**
@@ -226,7 +228,7 @@ export class WorkspaceIndex {
   }
 }
 
-/** One file's view of the index (server/engine/forward.ts `WorkspaceScope`), recording every module it consults. */
+/** One file's view of the index (server/engine/scope.ts `WorkspaceScope`), recording every module it consults. */
 export class IndexScope implements WorkspaceScope {
   readonly consulted = new Set<string>();
   private readonly cache = new Map<string, ExternalDefinition | null>();

@@ -1,6 +1,8 @@
 import { deleteStatement, unwrapCall } from '../engine/edits';
-import { compoundRate, within, type DoubleDropout } from '../engine/forward';
-import type { ModuleClass } from '../engine/model';
+import type { ModuleClass } from '../engine/classes';
+import { doubleDropouts } from '../engine/flow/findings';
+import { compoundRate } from '../engine/flow/rates';
+import type { DoubleDropout } from '../engine/flow/types';
 import type { Rule, RuleContext } from '../engine/rule';
 import type { TextEdit } from '../engine/types';
 
@@ -49,15 +51,7 @@ export const doubleDropout: Rule = {
   create(context) {
     return {
       moduleClass(cls) {
-        const seen = new Set<number>();
-        for (const flow of context.model.forward.classFlows(cls)) {
-          for (const d of flow.doubles) {
-            // A dropout whose result is thrown away drops nothing: that is RG011's finding, not this one.
-            if (seen.has(d.outer.call.id) || !within(cls, d.outer.call) || d.outer.call.parent?.type === 'expression_statement') continue;
-            seen.add(d.outer.call.id);
-            report(context, cls, d);
-          }
-        }
+        for (const d of doubleDropouts(context.model.forward, cls)) report(context, cls, d);
       },
     };
   },

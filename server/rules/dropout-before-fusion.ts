@@ -1,5 +1,6 @@
 import { indentOf, insertLineAfter, statementIn, unwrapCall, withFirstArgument, enclosingStatement } from '../engine/edits';
-import { within, type Fusion } from '../engine/forward';
+import { uncoveredFusions } from '../engine/flow/findings';
+import type { Fusion } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
 import { percent, type Rule, type RuleContext } from '../engine/rule';
 
@@ -54,18 +55,9 @@ export const dropoutBeforeFusion: Rule = {
   create(context) {
     return {
       moduleClass(cls) {
-        const byDrop = new Map<number, Fusion[]>();
-        for (const flow of context.model.forward.classFlows(cls)) {
-          for (const f of flow.fusions) {
-            if (!within(cls, f.drop.call)) continue;
-            byDrop.set(f.drop.call.id, [...(byDrop.get(f.drop.call.id) ?? []), f]);
-          }
-        }
-        for (const fusions of byDrop.values()) {
-          // The same merge may be seen from several entry points and loop iterations; one covered sighting suffices.
-          const uncovered = fusions.filter((f) => !fusions.some((g) => g.covered && g.merge.id === f.merge.id));
-          if (uncovered.length === 0) continue;
-          const f = uncovered.sort((a, b) => a.merge.startIndex - b.merge.startIndex)[0];
+        for (const { uncovered } of uncoveredFusions(context.model.forward, cls)) {
+          // The first merge reports; the fix moves the dropout after every merge.
+          const f = uncovered[0];
           const modality = f.modality;
           context.report({
             node: f.drop.call,

@@ -1,7 +1,7 @@
 import { firstArgument, unwrapCall, withFirstArgument } from '../engine/edits';
-import { within, type DroppedLogits } from '../engine/forward';
+import { droppedLogits } from '../engine/flow/findings';
+import type { DroppedLogits } from '../engine/flow/types';
 import { percent, type Rule, type RuleContext } from '../engine/rule';
-
 
 export const dropoutBeforeSoftmax: Rule = {
   meta: {
@@ -42,19 +42,14 @@ export const dropoutBeforeSoftmax: Rule = {
   create(context) {
     return {
       moduleClass(cls) {
-        const seen = new Set<number>();
-        for (const flow of context.model.forward.classFlows(cls)) {
-          for (const l of flow.logits) {
-            if (seen.has(l.drop.call.id) || !within(cls, l.drop.call) || l.drop.inner) continue;
-            seen.add(l.drop.call.id);
-            context.report({
-              node: l.drop.call,
-              messageId: 'logits',
-              data: { drop: l.drop.label, line: l.softmax.startPosition.row + 1 },
-              related: [{ range: context.edit(l.softmax, '').range, message: 'softmax of the dropped logits' }],
-              fix: moveAfterSoftmax(context, l),
-            });
-          }
+        for (const l of droppedLogits(context.model.forward, cls)) {
+          context.report({
+            node: l.drop.call,
+            messageId: 'logits',
+            data: { drop: l.drop.label, line: l.softmax.startPosition.row + 1 },
+            related: [{ range: context.edit(l.softmax, '').range, message: 'softmax of the dropped logits' }],
+            fix: moveAfterSoftmax(context, l),
+          });
         }
       },
     };

@@ -1,7 +1,10 @@
 import { libraryLayer } from '../engine/library';
 import { insertLineAfter, indentOf } from '../engine/edits';
-import { methodOf, roleFromName, within, type ResidualAdd } from '../engine/forward';
-import type { ModuleClass } from '../engine/model';
+import type { ModuleClass } from '../engine/classes';
+import { undroppedResiduals } from '../engine/flow/findings';
+import { methodOf } from '../engine/flow/methods';
+import { roleFromName } from '../engine/flow/names';
+import type { ResidualAdd } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
 import { callArguments, findArgument, numericLiteral, parameterList, walk } from '../engine/syntax';
@@ -62,17 +65,10 @@ export const missingSublayerDropout: Rule = {
         if (!cls.isModule || !forward.fileUsesDropout) return;
         const flagged = constructorFindings(context, cls);
         const byAttribute = new Map<string, ResidualAdd[]>();
-        const seen = new Set<number>();
-        const residuals: ResidualAdd[] = [];
-        for (const flow of forward.classFlows(cls)) {
-          for (const r of flow.residuals) {
-            if (seen.has(r.add.id) || !within(cls, r.add)) continue;
-            seen.add(r.add.id);
-            if (r.sublayer.attribute && flagged.has(r.sublayer.attribute)) continue;
-            residuals.push(r);
-            const key = r.sublayer.attribute ?? r.sublayer.label;
-            byAttribute.set(key, [...(byAttribute.get(key) ?? []), r]);
-          }
+        const residuals = undroppedResiduals(forward, cls, flagged);
+        for (const r of residuals) {
+          const key = r.sublayer.attribute ?? r.sublayer.label;
+          byAttribute.set(key, [...(byAttribute.get(key) ?? []), r]);
         }
         for (const r of residuals) {
           // One new dropout per sublayer: when it is added in two places, neither fix may add it alone.

@@ -1,4 +1,4 @@
-import type { ModuleClass, Submodule } from '../engine/model';
+import type { ModuleClass, Submodule } from '../engine/classes';
 import type { Rule, RuleContext } from '../engine/rule';
 import { deleteStatement } from '../engine/edits';
 

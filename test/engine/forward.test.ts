@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { FileModel } from '../../server/engine/model';
 import { initParser, SourceFile } from '../../server/engine/parser';
-import { mentionsDropoutOutsideComments, type ModuleSummary } from '../../server/engine/forward';
+import { mentionsDropoutOutsideComments } from '../../server/engine/flow/names';
+import type { ModuleSummary } from '../../server/engine/flow/types';
 
 before(() => initParser());
 

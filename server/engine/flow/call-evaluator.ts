@@ -1,0 +1,164 @@
+import { regularizer } from '../catalog';
+import { ELEMENTWISE_FUNCTIONS, ELEMENTWISE_METHODS, MERGE_FUNCTIONS, SOFTMAX_FUNCTIONS } from '../library';
+import type { Node } from '../parser';
+import { callArguments, findArgument, parameterList } from '../syntax';
+import { ExpressionEvaluator } from './expression-evaluator';
+import { join, mixed, type Env } from './lattice';
+import { methodOf } from './methods';
+import { MERGE_METHOD, modalityOf, roleFromName, TEXT_EMBEDDING_NAME } from './names';
+import { rateOf } from './rates';
+import { UNKNOWN_MODULE, type BoundModule, type DropStep, type FlowValue } from './types';
+
+/**
+ * The method evaluator, second layer: calls. A submodule (`self.drop(x)`, `self.attn(x)`, a module bound in a
+ * loop), a helper method of the class with its parameters bound, a regularizer, softmax, merge or element-wise
+ * function of the library, a tensor method; anything else is opaque. A helper's body is evaluated by the
+ * statement layer (method-evaluator.ts).
+ */
+
+const MAX_HELPER_DEPTH = 4;
+
+export abstract class CallEvaluator extends ExpressionEvaluator {
+  /** The values a helper method returns, its parameters bound to `bound`; `callSite` is where the method being analysed calls it. */
+  protected abstract evaluateHelper(method: Node, bound: Env, callSite: Node): FlowValue[];
+
+  protected call(node: Node, env: Env): FlowValue {
+    const fn = node.childForFieldName('function');
+    const args = callArguments(node);
+    const positional = args.filter((a) => a.type !== 'keyword_argument' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
+    const argValues = () => args.map((a) => this.expr(a.type === 'keyword_argument' ? a.childForFieldName('value') ?? a : a, env));
+    if (!fn) return {};
+
+    // self.<name>(…): a submodule or a helper method.
+    if (fn.type === 'attribute' && fn.childForFieldName('object')?.text === this.selfName) {
+      const name = fn.childForFieldName('attribute')?.text ?? '';
+      const helper = methodOf(this.model, this.cls, name);
+      if (helper && !this.cls.members.submodules.some((s) => s.name === name)) return this.helper(helper, node, args, env);
+      const description = this.analysis.describeAttribute(this.cls, name);
+      // A merging method the file does not define (inherited from a library base class): whatever it receives is merged.
+      if (!helper && description === UNKNOWN_MODULE && MERGE_METHOD.test(name)) return this.merge(argValues(), node);
+      return this.moduleCall({ description, label: fn.text, attribute: name }, node, positional, argValues, env);
+    }
+
+    // `self.model.embed_tokens(ids)`, `self.get_input_embeddings()(ids)`: a module of a module, known by its name only.
+    if ((fn.type === 'attribute' && rootedAt(fn, this.selfName)) || (fn.type === 'call' && /\bget_input_embeddings\b/.test(fn.text))) {
+      const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : 'embed_tokens';
+      return this.moduleCall({ description: UNKNOWN_MODULE, label: fn.text, attribute: name }, node, positional, argValues, env);
+    }
+
+    // A module bound to a local name (`for attn, ff in self.layers: x = attn(x) + x`).
+    if (fn.type === 'identifier' && env.get(fn.text)?.module) {
+      return this.moduleCall(env.get(fn.text)!.module!, node, positional, argValues, env);
+    }
+
+    const qualified = this.model.imports.resolve(fn);
+    const spec = regularizer(qualified);
+    if (spec?.form === 'function') {
+      const input = positional[0] ? this.expr(positional[0], env) : {};
+      argValues();
+      if (spec.kind === 'attention-dropout') return mixed([input]);
+      const rateArg = findArgument(node, spec.rate);
+      const rate = typeof rateArg === 'object' ? rateOf(this.model, this.cls, rateArg.node) : undefined;
+      return this.dropped(input, { call: node, label: fn.text, rate, spec });
+    }
+    if (qualified && SOFTMAX_FUNCTIONS.has(qualified)) return this.softmax(positional[0] ? this.expr(positional[0], env) : {}, node);
+    if (qualified && MERGE_FUNCTIONS.has(qualified)) {
+      const values = argValues();
+      const sequence = qualified === 'torch.where' ? values.slice(1) : values[0]?.elements ?? values.slice(0, 1);
+      return this.merge(sequence, node);
+    }
+    if (qualified && ELEMENTWISE_FUNCTIONS.has(qualified)) {
+      const input = positional[0] ? this.expr(positional[0], env) : {};
+      argValues();
+      return input;
+    }
+
+    // Tensor methods: `x.view(…)`, `scores.softmax(-1)`, `h.masked_scatter(mask, feats)`.
+    if (fn.type === 'attribute' && qualified === null) {
+      const object = fn.childForFieldName('object')!;
+      const method = fn.childForFieldName('attribute')?.text ?? '';
+      const receiver = this.expr(object, env);
+      const values = argValues();
+      if (method === 'softmax' || method === 'log_softmax') return this.softmax(receiver, node);
+      if (method === 'masked_scatter' || method === 'masked_scatter_' || method === 'index_put' || method === 'index_put_' || method === 'scatter' || method === 'scatter_') {
+        const merged = this.merge([receiver, values[values.length - 1] ?? {}], node);
+        if (method.endsWith('_') && object.type === 'identifier') env.set(object.text, merged);
+        return merged;
+      }
+      if (ELEMENTWISE_METHODS.has(method)) return receiver;
+      if (method === 'add' || method === 'add_') {
+        const sum = this.binary('+', object, receiver, positional[0] ?? object, values[0] ?? {}, node);
+        if (method === 'add_' && object.type === 'identifier') env.set(object.text, sum);
+        return sum;
+      }
+      return { ...mixed([receiver, ...values]), opaque: receiver.opaque };
+    }
+    const values = argValues();
+    // A function of the file or a library call we do not model: its result is a new tensor we know nothing of.
+    return { ...mixed(values), opaque: true };
+  }
+
+  private moduleCall(bound: BoundModule, node: Node, positional: Node[], argValues: () => FlowValue[], env: Env): FlowValue {
+    const d = bound.description;
+    const input = positional[0] ? this.expr(positional[0], env) : {};
+    const values = argValues();
+    if (d.regularizer) {
+      const spec = d.regularizer.spec;
+      if (spec.kind === 'attention-dropout') return input;
+      return this.dropped(input, { call: node, label: bound.label, rate: d.regularizer.rate, spec });
+    }
+    if (d.role === 'softmax') return this.softmax(input, node);
+    if (d.initParameter) return { ...mixed(values), passthrough: d.initParameter, opaque: true };
+    if (d.preservesInput) return input;
+    const attribute = bound.attribute ?? '';
+    const base = mixed(values);
+    // Token embeddings start the text part of a sequence; encoders of another modality start theirs.
+    if (TEXT_EMBEDDING_NAME.test(attribute) || (d.role === 'embedding' && !/pos|position|wpe|type|segment/i.test(attribute))) {
+      return { parts: new Map([['text', {}]]) };
+    }
+    const modality = modalityOf(attribute);
+    if (modality && d.role !== 'attention' && d.role !== 'feedforward') {
+      const parts = new Map(base.parts ?? []);
+      parts.set(modality, {});
+      for (const [k] of parts) if (k !== modality && k !== 'text') parts.delete(k);
+      return { parts, fusions: base.fusions };
+    }
+    const role = d.role === 'attention' || d.role === 'feedforward' ? d.role : d.role === undefined && d.output !== 'unknown' ? roleFromName(attribute || bound.label) : undefined;
+    if (d.output === 'regularized' && d.lastDrop) {
+      const step: DropStep = { call: node, label: bound.label, rate: d.lastDrop.rate, inner: { node: d.lastDrop.node, external: d.lastDrop.external, label: d.lastDrop.label, owner: d.lastDrop.owner, kind: d.lastDrop.kind } };
+      return { parts: base.parts, fusions: base.fusions, drop: step };
+    }
+    if (role && d.output === 'unregularized') {
+      return { parts: base.parts, fusions: base.fusions, sublayer: { role, call: node, attribute: bound.attribute, label: bound.label } };
+    }
+    return { parts: base.parts, fusions: base.fusions, opaque: d.output === 'unknown' };
+  }
+
+  private helper(method: Node, call: Node, args: Node[], env: Env): FlowValue {
+    const values = args.map((a) => this.expr(a.type === 'keyword_argument' ? a.childForFieldName('value') ?? a : a, env));
+    if (this.depth >= MAX_HELPER_DEPTH || method.id === this.method.id) return { ...mixed(values), opaque: true };
+    const params = parameterList(method).slice(1);
+    const bound = new Map<string, FlowValue>();
+    let position = 0;
+    args.forEach((a, i) => {
+      if (a.type === 'keyword_argument') {
+        const name = a.childForFieldName('name')?.text;
+        if (name) bound.set(name, values[i]);
+      } else if (a.type !== 'list_splat' && a.type !== 'dictionary_splat') {
+        const p = params[position++];
+        if (p && !p.keywordOnly) bound.set(p.name, values[i]);
+      }
+    });
+    const returns = this.evaluateHelper(method, bound, this.callSite ?? call);
+    if (returns.length === 0) return {};
+    return returns.reduce((a, b) => (a.elements && b.elements ? { elements: a.elements.map((e, i) => join(e, b.elements![i])) } : join(a, b)));
+  }
+}
+
+/** `self.a.b`: an attribute chain that starts at `self` and has at least two links. */
+function rootedAt(node: Node, selfName: string): boolean {
+  let object = node.childForFieldName('object');
+  if (object?.type !== 'attribute') return false;
+  while (object?.type === 'attribute') object = object.childForFieldName('object');
+  return object?.type === 'identifier' && object.text === selfName;
+}

@@ -1,0 +1,186 @@
+import { firstParameter, type FileDefinitions, type ModuleClass } from '../classes';
+import type { Node } from '../parser';
+import { numericLiteral } from '../syntax';
+import { join, mixed, type Env } from './lattice';
+import { dropKind, isDropout, sameInnerDrop, type DropStep, type FlowValue, type Fusion, type MethodFlow, type ModalityPart, type ModuleDescription } from './types';
+
+/**
+ * The method evaluator, first layer: expressions. A method is evaluated abstractly over `FlowValue`s in three
+ * layers, one class each: expressions and the steps that record findings (`ExpressionEvaluator`: operators,
+ * merges, dropouts, softmax), calls (`CallEvaluator`, call-evaluator.ts: submodules, helper methods, library
+ * functions, tensor methods) and statements (`MethodEvaluator`, method-evaluator.ts: assignments, branches, loops,
+ * returns). Each layer leaves what it cannot do to the next as an abstract method.
+ */
+
+/** What the evaluator asks of the file's analysis (`ForwardAnalysis`): the file, and what `self.<name>` is. */
+export interface ModuleDescriber {
+  readonly model: FileDefinitions;
+  describeAttribute(cls: ModuleClass, name: string): ModuleDescription;
+}
+
+/** Statements and expressions one method's evaluation may visit, helpers and loop passes included. */
+export const MAX_STEPS = 50_000;
+
+export class BudgetExceeded extends Error {}
+
+export abstract class ExpressionEvaluator {
+  protected readonly selfName: string;
+  protected readonly model: FileDefinitions;
+
+  constructor(
+    protected readonly analysis: ModuleDescriber,
+    protected readonly cls: ModuleClass,
+    protected readonly method: Node,
+    protected readonly flow: MethodFlow,
+    protected readonly depth: number,
+    /** The call of this helper in the method being analysed. */
+    protected readonly callSite: Node | null,
+    protected readonly budget: { steps: number },
+  ) {
+    this.selfName = firstParameter(method) ?? 'self';
+    this.model = analysis.model;
+  }
+
+  /** A call, evaluated by the next layer (call-evaluator.ts). */
+  protected abstract call(node: Node, env: Env): FlowValue;
+
+  protected expr(node: Node, env: Env): FlowValue {
+    if (--this.budget.steps < 0) throw new BudgetExceeded();
+    switch (node.type) {
+      case 'identifier':
+        return env.get(node.text) ?? {};
+      case 'parenthesized_expression':
+        return node.namedChild(0) ? this.expr(node.namedChild(0)!, env) : {};
+      case 'call':
+        return this.call(node, env);
+      case 'binary_operator': {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        const op = node.childForFieldName('operator')?.text ?? '';
+        if (!left || !right) return {};
+        return this.binary(op, left, this.expr(left, env), right, this.expr(right, env), node);
+      }
+      case 'unary_operator': {
+        const arg = node.childForFieldName('argument');
+        return arg ? this.expr(arg, env) : {};
+      }
+      case 'conditional_expression': {
+        const parts = node.namedChildren.filter((n): n is Node => !!n);
+        if (parts.length < 3) return {};
+        this.expr(parts[1], env);
+        return join(this.expr(parts[0], env), this.expr(parts[2], env));
+      }
+      case 'tuple':
+      case 'expression_list':
+        return { elements: node.namedChildren.filter((n): n is Node => !!n).map((n) => this.expr(n, env)) };
+      case 'subscript': {
+        const object = node.childForFieldName('value');
+        const value = object ? this.expr(object, env) : {};
+        // `qkv[0]`, `out[0]`: an element of a tuple, or a slice of the same tensor.
+        if (value.elements) {
+          const index = numericLiteral(node.childForFieldName('subscript'));
+          return index !== undefined ? value.elements[index] ?? {} : mixed(value.elements);
+        }
+        return value;
+      }
+      case 'attribute': {
+        const object = node.childForFieldName('object');
+        // `x.T`, `x.mT`: still the same elements.
+        if (object && object.type !== 'identifier') return this.expr(object, env);
+        if (object && object.text !== this.selfName) return env.get(object.text) ?? {};
+        return {};
+      }
+      case 'list':
+        return { elements: node.namedChildren.filter((n): n is Node => !!n).map((n) => this.expr(n, env)) };
+      case 'list_comprehension':
+      case 'generator_expression':
+        return { opaque: true };
+      default:
+        return {};
+    }
+  }
+
+  protected binary(op: string, leftNode: Node, left: FlowValue, rightNode: Node, right: FlowValue, at: Node): FlowValue {
+    const flows = (v: FlowValue) => !!(v.drop || v.logits || v.sublayer || v.parts || v.fromInput || v.opaque || v.passthrough);
+    // A product with `self.gamma` scales; a sum with `self.pos_embed` mixes other values in.
+    const isTensor = (v: FlowValue, n: Node) => flows(v) || !isScalarExpression(n, op === '*' || op === '/' || op === '//' ? this.selfName : null);
+    if (op === '*' || op === '/' || op === '//') {
+      // Scaling by a number keeps every zero a zero (and every element where it was).
+      if (!isTensor(right, rightNode)) return left;
+      if (op === '*' && !isTensor(left, leftNode)) return right;
+      return { ...mixed([left, right]), logits: left.logits ?? right.logits, drop: left.drop ?? right.drop, sublayer: left.sublayer ?? right.sublayer, fromInput: left.fromInput || right.fromInput, passthrough: left.passthrough ?? right.passthrough };
+    }
+    if (op === '+' || op === '-') {
+      if (!isTensor(right, rightNode)) return left;
+      if (!isTensor(left, leftNode)) return right;
+      // `x + self.attn(x)`: a residual add of a sublayer output that nothing regularized.
+      for (const [value, node, other] of [[right, rightNode, left], [left, leftNode, right]] as const) {
+        if (value.sublayer && !other.sublayer && op === '+') this.flow.residuals.push({ add: at, branch: node, sublayer: value.sublayer });
+      }
+      // An additive mask keeps logits logits.
+      return { ...mixed([left, right]), logits: left.logits ?? right.logits, opaque: left.opaque && right.opaque };
+    }
+    return mixed([left, right]);
+  }
+
+  protected merge(values: FlowValue[], at: Node): FlowValue {
+    const result = mixed(values);
+    if (!result.parts) return result;
+    const fusions = new Set(result.fusions ?? []);
+    // Text that went through dropout meets another modality that did not: that modality skips dropout.
+    const textDropped = values.map((v) => v.parts?.get('text')).find((p) => p?.drop)?.drop;
+    if (textDropped) {
+      for (const v of values) {
+        for (const [modality, part] of v.parts ?? []) {
+          if (modality === 'text' || part.drop) continue;
+          const fusion: Fusion = { drop: textDropped, merge: at, modality, site: this.callSite ?? at, covered: false };
+          this.flow.fusions.push(fusion);
+          fusions.add(fusion);
+        }
+      }
+    }
+    // The merged sequence's text part keeps the dropout it had; the modalities are mixed in undropped.
+    const parts = new Map(result.parts);
+    if (textDropped) parts.set('text', { drop: textDropped });
+    return { parts, fusions };
+  }
+
+  protected dropped(input: FlowValue, step: DropStep): FlowValue {
+    // Drop path after dropout (timm's `proj_drop` + `drop_path`) is two different regularizers, not one twice.
+    if (input.drop && isDropout(dropKind(input.drop)) && isDropout(dropKind(step)) && input.drop.call.id !== step.call.id && !(input.drop.inner && step.inner && sameInnerDrop(input.drop.inner, step.inner))) {
+      this.flow.doubles.push({ outer: step, inner: input.drop });
+    }
+    for (const f of input.fusions ?? []) f.covered = true;
+    const parts = new Map<string, ModalityPart>();
+    for (const k of input.parts?.keys() ?? []) parts.set(k, { drop: step });
+    return { drop: step, logits: step, parts: parts.size ? parts : undefined, fusions: input.fusions, fromInput: false };
+  }
+
+  protected softmax(input: FlowValue, node: Node): FlowValue {
+    if (input.logits) this.flow.logits.push({ drop: input.logits, softmax: node });
+    return { parts: input.parts, fusions: input.fusions };
+  }
+}
+
+/** Names that hold numbers, not tensors: `self.scale`, `math.sqrt(d)`, `head_dim ** -0.5`. */
+function isScalarExpression(node: Node, selfName: string | null): boolean {
+  switch (node.type) {
+    case 'integer':
+    case 'float':
+      return true;
+    case 'attribute':
+      return (selfName !== null && node.childForFieldName('object')?.text === selfName) || /^(math|np|numpy)$/.test(node.childForFieldName('object')?.text ?? '');
+    case 'call': {
+      const fn = node.childForFieldName('function')?.text ?? '';
+      return /^(math\.\w+|float|int|len)$/.test(fn);
+    }
+    case 'identifier':
+      return /scale|temperature|alpha|gamma|beta|coef|factor|^d_?k$|^dim|head_dim|^\w*size$|^n_|^num_/i.test(node.text);
+    case 'binary_operator':
+    case 'parenthesized_expression':
+    case 'unary_operator':
+      return node.namedChildren.every((c) => !c || isScalarExpression(c, selfName));
+    default:
+      return false;
+  }
+}

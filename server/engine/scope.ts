@@ -1,0 +1,41 @@
+import type { ModuleDescription, ModuleSummary } from './flow/types';
+import type { ImportTable } from './imports';
+import { numericLiteral, type ParameterInfo } from './syntax';
+
+/**
+ * What the analysis of one file may know of the rest of the workspace: `WorkspaceScope`, which a `FileModel`
+ * receives (the workspace index, server/engine/workspace.ts, implements it), and the `ExternalDefinition`s it
+ * answers with: classes and module factories of other files, summarized without tree nodes.
+ */
+
+/** A constructor or factory parameter of a class or function in another file: what binding arguments needs. */
+export interface ExternalParameter {
+  name: string;
+  keywordOnly: boolean;
+  /** Its default, when that is a number literal. */
+  default?: number;
+}
+
+/**
+ * A class or module factory of another workspace file, as the workspace index keeps it: its summary without
+ * tree nodes, and the parameters needed to read a call of it.
+ */
+export type ExternalDefinition =
+  | { kind: 'class'; name: string; file: string; isModule: boolean; summary?: ModuleSummary; initParameters: ExternalParameter[] }
+  | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] };
+
+/** What the analysis of one file may ask of the rest of the workspace (server/engine/workspace.ts). */
+export interface WorkspaceScope {
+  /** The definition an imported name (`.layers.Attention`, `mypkg.Block`, as `ImportTable` spells it) refers to. */
+  definition(importedName: string): ExternalDefinition | null;
+  /** A text that changes whenever a definition this file imports changes, for the analyzer's cache keys. */
+  signature(imports: ImportTable): string;
+}
+
+/** Parameters as the workspace index keeps them: names, keyword-only, number defaults. */
+export function externalParameters(params: readonly ParameterInfo[]): ExternalParameter[] {
+  return params.map((p) => {
+    const value = numericLiteral(p.default);
+    return value === undefined ? { name: p.name, keywordOnly: p.keywordOnly } : { name: p.name, keywordOnly: p.keywordOnly, default: value };
+  });
+}
