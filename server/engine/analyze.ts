@@ -280,8 +280,8 @@ function toFinding(rule: Rule, r: Report): Finding {
   const message = template.replace(/\{(\w+)\}/g, (_, k: string) => {
     const value = r.data?.[k];
     if (typeof value !== 'object') return String(value ?? `{${k}}`);
-    mentions.push(nodeRange(value.lineOf));
-    return String(value.lineOf.startPosition.row + 1);
+    mentions.push(value.lineOf);
+    return String(value.lineOf.start.line + 1);
   });
   const range = r.range ?? (r.node ? nodeRange(r.node) : undefined);
   if (!range) throw new Error(`${rule.meta.code} reported without a node or range`);

@@ -1,7 +1,7 @@
 import type { ProfileResult } from '../../kernels/profile';
 import { firstParameter, type ModuleClass } from './classes';
 import type { FileModel } from './model';
-import type { Node, SourceFile } from './parser';
+import { nodeRange, type Node, type SourceFile } from './parser';
 import type { SiteKind } from './sites';
 import type { Applicability, Range, RelatedLocation, Severity, TextEdit } from './types';
 
@@ -61,13 +61,16 @@ export interface FixSpec {
   edits: TextEdit[];
 }
 
-/** A message placeholder that names the line of a node: rendered 1-based, and kept with the finding as data. */
+/**
+ * A message placeholder that names the line of a node (or of a range, in another file too): rendered 1-based, and
+ * kept with the finding as data.
+ */
 export interface LineOf {
-  lineOf: Node;
+  lineOf: Range;
 }
 
-export function lineOf(node: Node): LineOf {
-  return { lineOf: node };
+export function lineOf(at: Node | Range): LineOf {
+  return { lineOf: 'type' in at ? nodeRange(at) : at };
 }
 
 export interface Report {

@@ -3,7 +3,7 @@ import type { ModuleClass } from '../engine/classes';
 import { doubleDropouts } from '../engine/flow/findings';
 import { compoundRate } from '../engine/flow/rates';
 import type { DoubleDropout } from '../engine/flow/types';
-import type { Rule, RuleContext } from '../engine/rule';
+import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import type { TextEdit } from '../engine/types';
 
 export const doubleDropout: Rule = {
@@ -63,7 +63,7 @@ function report(context: RuleContext, cls: ModuleClass, d: DoubleDropout): void 
   // The sublayer may live in another file of the workspace: then the first dropout is shown there.
   const external = d.inner.inner && !d.inner.inner.node ? d.inner.inner.external : undefined;
   const innerNode = d.inner.inner?.node ?? d.inner.call;
-  const line = external ? external.range.start.line + 1 : innerNode.startPosition.row + 1;
+  const line = lineOf(external ? external.range : innerNode);
   const related = [external ? { range: external.range, file: external.file, message } : { range: context.edit(innerNode, '').range, message }];
   const fix = removeOuter(context, cls, d);
   if (d.inner.inner) {

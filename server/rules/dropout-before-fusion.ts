@@ -2,7 +2,7 @@ import { indentOf, insertLineAfter, statementIn, unwrapCall, withFirstArgument, 
 import { uncoveredFusions } from '../engine/flow/findings';
 import type { Fusion } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
-import { percent, type Rule, type RuleContext } from '../engine/rule';
+import { lineOf, percent, type Rule, type RuleContext } from '../engine/rule';
 
 
 export const dropoutBeforeFusion: Rule = {
@@ -38,7 +38,8 @@ export const dropoutBeforeFusion: Rule = {
     fix: 'unsafe',
     triggers: /drop/i,
     messages: {
-      fusion: '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the {modality} features are merged into the sequence at line {mergeLine}{where}, after it. Apply the dropout to the merged sequence.',
+      fusion: '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the {modality} features are merged into the sequence at line {mergeLine}, after it. Apply the dropout to the merged sequence.',
+      fusionInHelper: '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the {modality} features are merged into the sequence at line {mergeLine} (in `{helper}`, called at line {callLine}), after it. Apply the dropout to the merged sequence.',
     },
     profile: {
       sites: ['fusion'],
@@ -59,10 +60,18 @@ export const dropoutBeforeFusion: Rule = {
           // The first merge reports; the fix moves the dropout after every merge.
           const f = uncovered[0];
           const modality = f.modality;
+          const helper = helperName(f);
           context.report({
             node: f.drop.call,
-            messageId: 'fusion',
-            data: { Modality: modality[0].toUpperCase() + modality.slice(1), modality, drop: f.drop.label, dropLine: f.drop.call.startPosition.row + 1, mergeLine: f.merge.startPosition.row + 1, where: helperNote(f) },
+            messageId: helper ? 'fusionInHelper' : 'fusion',
+            data: {
+              Modality: modality[0].toUpperCase() + modality.slice(1),
+              modality,
+              drop: f.drop.label,
+              dropLine: lineOf(f.drop.call),
+              mergeLine: lineOf(f.merge),
+              ...(helper ? { helper, callLine: lineOf(f.site) } : {}),
+            },
             related: [{ range: context.edit(f.merge, '').range, message: `${modality} features merged here, after the dropout` }],
             fix: dropAfterMerge(context, f, uncovered),
           });
@@ -72,13 +81,12 @@ export const dropoutBeforeFusion: Rule = {
   },
 };
 
-/** ` (in \`merge\`, called at line 48)` when the merge happens inside a helper method. */
-function helperNote(f: Fusion): string {
-  if (f.site.id === f.merge.id) return '';
+/** The helper method the merge happens in (called at `f.site`), if it is not in the method of the dropout. */
+function helperName(f: Fusion): string | undefined {
+  if (f.site.id === f.merge.id) return undefined;
   let method: Node | null = f.merge.parent;
   while (method && method.type !== 'function_definition') method = method.parent;
-  const name = method?.childForFieldName('name')?.text;
-  return name ? ` (in \`${name}\`, called at line ${f.site.startPosition.row + 1})` : '';
+  return method?.childForFieldName('name')?.text || undefined;
 }
 
 /** The variable the merged sequence is stored in: `h = torch.cat(…)`, `h[mask] = feats`, `h.masked_scatter_(…)`. */

@@ -1,7 +1,7 @@
 import { firstArgument, unwrapCall, withFirstArgument } from '../engine/edits';
 import { droppedLogits } from '../engine/flow/findings';
 import type { DroppedLogits } from '../engine/flow/types';
-import { percent, type Rule, type RuleContext } from '../engine/rule';
+import { lineOf, percent, type Rule, type RuleContext } from '../engine/rule';
 
 export const dropoutBeforeSoftmax: Rule = {
   meta: {
@@ -46,7 +46,7 @@ export const dropoutBeforeSoftmax: Rule = {
           context.report({
             node: l.drop.call,
             messageId: 'logits',
-            data: { drop: l.drop.label, line: l.softmax.startPosition.row + 1 },
+            data: { drop: l.drop.label, line: lineOf(l.softmax) },
             related: [{ range: context.edit(l.softmax, '').range, message: 'softmax of the dropped logits' }],
             fix: moveAfterSoftmax(context, l),
           });
