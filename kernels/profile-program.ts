@@ -1,11 +1,11 @@
 /**
- * Profiles a hand-written regularizer by interpreting its own code (kernels/interpreter.ts) on the synthetic input,
+ * Profiles a hand-written regularizer by interpreting its own code (kernels/interpreter/) on the synthetic input,
  * in training and in evaluation. Nothing about the code is assumed: the drop granularity is read off the outputs
  * (the coarsest unit — whole batch, sample, channel, element — whose values are always dropped together), the scale
  * of kept values is y/x where y ≠ 0, and the drop interval counts the independent units of that granularity.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { interpret, type RunStats } from './interpreter';
+import { interpret, type RunStats } from './interpreter/interpret';
 import { describeKernel, unitSize, type Granularity, type ProfileRequest, PROGRAM_LIVE_TENSORS } from './plan';
 import { checkpoint, histogram, inputData, inputTensor, measurement, RATIO_BINS, timedCalls, TIMING_BUDGET_MS, type ModeMeasurement, type ProfileResult, type RunContext } from './profile';
 import { DEFAULT_LIMITS, type InterpreterLimits, type RegularizerProgram } from './program';
