@@ -4,8 +4,9 @@
 import * as fs from 'node:fs';
 import { selectBackend, type ActiveBackend } from './backends';
 import { InterpreterError } from './interpreter/values';
+import { CancelledError } from './measurement';
 import { kernelShape, validateRequest, type ProfileRequest } from './plan';
-import { CancelledError, profileKernel } from './profile';
+import { profileKernel } from './profile';
 import type { HostMessage, WorkerMessage } from './protocol';
 import { tf } from './tf';
 
