@@ -1,4 +1,4 @@
-// (g) The interpreter's cost: a hand-written regularizer run through kernels/interpreter.ts next to the fixed kernel
+// (g) The interpreter's cost: a hand-written regularizer run through kernels/interpreter/ next to the fixed kernel
 // of the same semantics, per backend, at [8,256,768], in the real worker; and Debian PyTorch running the same Python
 // source on the CPU. Every figure is from this run (ratios side by side).
 import * as fs from 'node:fs';

@@ -1,7 +1,6 @@
 /** How profile results read: the lens summary, the CLI's text block, and the hover's table and SVG chart. */
 import type { Granularity } from './plan';
-import { RATIO_BINS, type ModeMeasurement, type ProfileResult } from './profile';
-import type { MeasuredGranularity } from './profile-program';
+import { RATIO_BINS, type MeasuredGranularity, type ModeMeasurement, type ProfileResult } from './profile-result';
 
 const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)}%`;
 const times = (v: number): string => (Number.isFinite(v) ? `×${v.toFixed(2)}` : 'n/a');

@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { BackendSetting, BackendStatus } from './backends';
 import { bytesNeeded, validateRequest, type ProfileRequest } from './plan';
-import type { ProfileResult } from './profile';
+import type { ProfileResult } from './profile-result';
 import type { HostMessage, ReadyMessage, WorkerMessage } from './protocol';
 
 export interface ProfilerOptions {

@@ -40,7 +40,7 @@ export type KernelSpec =
   | { kind: 'schedule'; rate: number; depth: number }
   | { kind: 'semantics'; semantics: HandWrittenSemantics }
   /**
-   * The user's own code, interpreted (kernels/interpreter.ts) on the synthetic input in both modes. `rate` is the
+   * The user's own code, interpreted (kernels/interpreter/) on the synthetic input in both modes. `rate` is the
    * drop rate its arguments amount to, which the interval is checked against.
    */
   | { kind: 'program'; name: string; program: RegularizerProgram; rate: number };

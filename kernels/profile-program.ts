@@ -1,29 +1,17 @@
 /**
- * Profiles a hand-written regularizer by interpreting its own code (kernels/interpreter.ts) on the synthetic input,
+ * Profiles a hand-written regularizer by interpreting its own code (kernels/interpreter/) on the synthetic input,
  * in training and in evaluation. Nothing about the code is assumed: the drop granularity is read off the outputs
  * (the coarsest unit — whole batch, sample, channel, element — whose values are always dropped together), the scale
  * of kept values is y/x where y ≠ 0, and the drop interval counts the independent units of that granularity.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { interpret, type RunStats } from './interpreter';
+import { interpret, type RunStats } from './interpreter/interpret';
+import { checkpoint, histogram, inputData, inputTensor, measurement, timedCalls, TIMING_BUDGET_MS, type RunContext } from './measurement';
 import { describeKernel, unitSize, type Granularity, type ProfileRequest, PROGRAM_LIVE_TENSORS } from './plan';
-import { checkpoint, histogram, inputData, inputTensor, measurement, RATIO_BINS, timedCalls, TIMING_BUDGET_MS, type ModeMeasurement, type ProfileResult, type RunContext } from './profile';
+import { RATIO_BINS, type MeasuredGranularity, type ModeMeasurement, type ProfileResult } from './profile-result';
 import { DEFAULT_LIMITS, type InterpreterLimits, type RegularizerProgram } from './program';
 import { median, PairStats, ZEROED } from './stats';
 import { tf } from './tf';
-
-/** What the outputs say about the code, beyond the measurements every kernel has. */
-export interface ImplementationMeasurement {
-  /** The coarsest unit whose values were always dropped together; `none` when nothing was dropped. */
-  granularity: { train: MeasuredGranularity; eval: MeasuredGranularity };
-  /** y/x over kept values in training (min = max for a constant rescale). */
-  keptScale: { mean: number; min: number; max: number };
-  /** Interpreter steps of one training call. */
-  steps: number;
-  draws: { train: number; eval: number };
-}
-
-export type MeasuredGranularity = Granularity | 'none';
 
 /** Training draws: enough that a per-sample mask of 8 samples at keep 0.9 is told from a batch-wide one (0.43^16 < 1e-5). */
 const TRAIN_DRAWS = 16;

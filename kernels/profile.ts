@@ -3,135 +3,13 @@
  * in evaluation. Deterministic: every draw's seed derives from `request.seed`.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { checkpoint, inputData, inputTensor, measurement, histogram, timedCalls, TIMING_BUDGET_MS, type RunContext } from './measurement';
 import { applyEval, applyTrain, attentionTrain, fusionTrain, hasFusedKernel, sampleSchedule, scheduleRates } from './ops';
-import { configuredRate, describeKernel, kernelShape, maskPlan, SCHEDULE_DRAWS, unitSize, type KernelSpec, type MaskPlan, type ProfileRequest } from './plan';
+import { configuredRate, describeKernel, kernelShape, maskPlan, SCHEDULE_DRAWS, unitSize, type MaskPlan, type ProfileRequest } from './plan';
+import { profileProgram } from './profile-program';
+import { RATIO_BINS, type FusionMeasurement, type ModalityCoverage, type ModeMeasurement, type ProfileResult } from './profile-result';
 import { median, PairStats, wilsonInterval, ZEROED, Z999, type DropRule } from './stats';
-import { profileProgram, type ImplementationMeasurement } from './profile-program';
 import { tf } from './tf';
-
-export interface ModeMeasurement {
-  /** Fraction of values dropped (zeroed; for alpha dropout set to the saturation value). */
-  droppedFraction: number;
-  /** 99.9 % Wilson interval of the drop probability, over independent units (elements, channels or samples). */
-  interval: [number, number];
-  units: number;
-  /** Whether the configured rate lies inside the interval. */
-  rateInside: boolean;
-  meanX: number;
-  meanY: number;
-  meanRatio: number;
-  varRatio: number;
-  samplesDroppedWhole: number;
-  maxAbsDiff: number;
-  /** y equals x exactly, value for value. */
-  identity: boolean;
-  /** Histogram of y/x over RATIO_BINS. */
-  ratioHistogram: number[];
-}
-
-export interface ModalityCoverage {
-  tokens: number;
-  droppedFraction: number;
-  interval: [number, number];
-}
-
-export interface FusionMeasurement {
-  placement: string;
-  text: ModalityCoverage;
-  image: ModalityCoverage;
-  /** The other placements, for comparison. */
-  alternatives: Array<{ placement: string; text: ModalityCoverage; image: ModalityCoverage }>;
-  /** Fraction of values zeroed per token of the first sample (the token map). */
-  tokenMap: number[];
-}
-
-export interface ScheduleMeasurement {
-  rates: number[];
-  survivalClosed: number[];
-  survivalSampled: number[];
-  expectedActiveClosed: number;
-  expectedActiveSampled: number;
-  /** 99.9 % CLT interval of the sampled mean. */
-  expectedActiveInterval: [number, number];
-  closedInside: boolean;
-  draws: number;
-}
-
-export interface Timing {
-  /** The regularizer does nothing at this rate (PyTorch returns x itself): the time is of a no-op. */
-  noop: boolean;
-  medianMs: number;
-  /** Timed calls that ran: fewer than `plannedRepeats` when the calls used up the time budget. */
-  repeats: number;
-  plannedRepeats: number;
-  bytesPerCall: number;
-  gbPerSecond: number;
-}
-
-export interface ProfileResult {
-  kernel: KernelSpec;
-  description: string;
-  rate: number;
-  shape: number[];
-  seed: number;
-  backend: string;
-  device: string;
-  fused: boolean;
-  train: ModeMeasurement;
-  eval: ModeMeasurement;
-  timing: Timing;
-  fusion?: FusionMeasurement;
-  schedule?: ScheduleMeasurement;
-  /** Interpreted code: the granularity and scale its outputs show. */
-  implementation?: ImplementationMeasurement;
-}
-
-export const RATIO_BINS = { min: -1, max: 3, count: 40 };
-
-export class CancelledError extends Error {
-  constructor() {
-    super('Profiling was cancelled.');
-  }
-}
-
-export interface RunContext {
-  backend: string;
-  device: string;
-  isCancelled: () => boolean;
-  /** Waits until the backend finished the work behind `y` (GPU queues), so timings are of the kernel. */
-  sync: (y: Tensor) => Promise<void>;
-}
-
-/**
- * Timed calls stop early once they took this long together, after at least MIN_TIMED of them: on a warm worker a
- * lens click waits for every timed call, and a median of 3 slow calls says as much as a median of 5.
- */
-export const TIMING_BUDGET_MS = 100;
-const MIN_TIMED = 3;
-
-/**
- * Runs `call(i)`, which times itself, for i = 0, 1, … up to `planned` times, stopping early once at least
- * min(MIN_TIMED, planned) ran and their times add up to `budgetMs`. Returns the times, one per call that ran.
- */
-export async function timedCalls(planned: number, budgetMs: number, ctx: RunContext, call: (i: number) => Promise<number>): Promise<number[]> {
-  const times: number[] = [];
-  const minimum = Math.min(MIN_TIMED, planned);
-  let spent = 0;
-  while (times.length < planned && (times.length < minimum || spent < budgetMs)) {
-    await checkpoint(ctx);
-    const ms = await call(times.length);
-    times.push(ms);
-    spent += ms;
-  }
-  return times;
-}
-
-const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-export async function checkpoint(ctx: RunContext): Promise<void> {
-  await yieldTurn();
-  if (ctx.isCancelled()) throw new CancelledError();
-}
 
 export async function profileKernel(request: ProfileRequest, ctx: RunContext): Promise<ProfileResult> {
   const t = tf();
@@ -245,71 +123,8 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
   }
 }
 
-/**
- * The synthetic activations, N(mean, 1), seeded by the shape only: kept between requests so that a warm worker
- * goes straight to the kernel (generating and uploading x costs as much as several kernel calls).
- */
 /** Kernels (backend, kind, shape) whose shaders this worker already compiled. */
 const warmedUp = new Set<string>();
-
-let cachedInput: { key: string; tensor: Tensor; data?: Float32Array } | undefined;
-
-export function inputTensor(shape: number[], mean: number): Tensor {
-  const t = tf();
-  const key = `${t.getBackend()}|${shape.join(',')}|${mean}`;
-  if (cachedInput?.key === key && !cachedInput.tensor.isDisposed) return cachedInput.tensor;
-  cachedInput?.tensor.dispose();
-  const seed = shape.reduce((a, d) => (a * 31 + d) % 2147483647, 17);
-  cachedInput = { key, tensor: t.randomNormal(shape, mean, 1, 'float32', seed) };
-  return cachedInput.tensor;
-}
-
-export async function inputData(): Promise<Float32Array> {
-  const entry = cachedInput!;
-  entry.data ??= (await entry.tensor.data()) as Float32Array;
-  return entry.data;
-}
-
-/**
- * One mode's figures from its value pairs. The drop interval counts independent units: the kernel's own (`s`), or
- * `counted` where the granularity was read off the outputs (an interpreted program).
- */
-export function measurement(
-  s: PairStats,
-  rate: number,
-  ratioHistogram: number[],
-  evaluation: boolean,
-  counted: { dropped: number; units: number } = { dropped: s.droppedUnits, units: s.units },
-): ModeMeasurement {
-  const interval = wilsonInterval(counted.dropped, counted.units);
-  return {
-    droppedFraction: s.dropped / s.n,
-    interval,
-    units: counted.units,
-    rateInside: rate >= interval[0] && rate <= interval[1],
-    meanX: s.meanX,
-    meanY: s.meanY,
-    meanRatio: s.meanY / s.meanX,
-    varRatio: s.varY / s.varX,
-    samplesDroppedWhole: s.samplesDroppedWhole / s.samples,
-    maxAbsDiff: s.maxAbsDiff,
-    identity: evaluation ? s.maxAbsDiff === 0 : false,
-    ratioHistogram,
-  };
-}
-
-export function histogram(x: Float32Array, y: Float32Array, bins: number[]): void {
-  const { min, max, count } = RATIO_BINS;
-  const width = (max - min) / count;
-  // A strided sample is plenty for a chart.
-  const step = Math.max(1, Math.floor(x.length / 65536));
-  for (let i = 0; i < x.length; i += step) {
-    if (x[i] === 0) continue;
-    const r = y[i] / x[i];
-    const b = Math.min(count - 1, Math.max(0, Math.floor((r - min) / width)));
-    bins[b]++;
-  }
-}
 
 function coverage(x: Float32Array, y: Float32Array, shape: number[], from: number, to: number): ModalityCoverage {
   const [b, n, c] = shape;

@@ -1,5 +1,5 @@
 /**
- * A hand-written regularizer as plain data: the subset of Python the profiler interprets (kernels/interpreter.ts),
+ * A hand-written regularizer as plain data: the subset of Python the profiler interprets (kernels/interpreter/),
  * extracted from the syntax tree by the engine (server/engine/regularizer-program.ts). Plain JSON on purpose: it
  * crosses the IPC channel to the worker, which needs no parser, and nothing in it can be executed except by the
  * interpreter's whitelist. Anything outside the subset is an `unsupported` node naming the construct and its line,
@@ -109,29 +109,43 @@ export interface InterpreterLimits {
 
 export const DEFAULT_LIMITS: InterpreterLimits = { maxSteps: 100_000, maxElements: 1 << 26, maxDepth: 32, maxMs: 10_000 };
 
+// The interpreter's whitelist: one table per kind of name. The engine checks names against these sets before
+// anything runs; the interpreter's tensor library (kernels/interpreter/library-functions.ts, tensor-methods.ts) is a
+// Record over the same name unions, so the build fails if a name is whitelisted without an implementation or
+// implemented without being whitelisted.
+
 /** Library functions the interpreter runs, by qualified name. Everything else is unsupported. */
-export const LIBRARY_FUNCTIONS: ReadonlySet<string> = new Set([
+export const LIBRARY_FUNCTION_NAMES = [
   'torch.rand', 'torch.rand_like', 'torch.randn', 'torch.randn_like', 'torch.empty', 'torch.empty_like', 'torch.ones', 'torch.ones_like',
   'torch.zeros', 'torch.zeros_like', 'torch.full', 'torch.full_like', 'torch.bernoulli', 'torch.where', 'torch.floor', 'torch.mul', 'torch.div',
   'torch.add', 'torch.sub', 'torch.tensor', 'torch.as_tensor', 'torch.logical_not', 'torch.sum', 'torch.mean', 'torch.numel', 'torch.masked_fill',
   'torch.FloatTensor', 'torch.nn.functional.dropout', 'torch.nn.functional.dropout1d', 'torch.nn.functional.dropout2d', 'torch.nn.functional.dropout3d',
   'torch.dropout', 'math.sqrt', 'math.floor', 'math.ceil', 'random.random', 'numpy.random.rand', 'numpy.random.random', 'numpy.random.uniform',
   'len', 'int', 'float', 'bool', 'range', 'min', 'max', 'abs', 'tuple', 'list', 'super',
-]);
+] as const;
+export type LibraryFunctionName = (typeof LIBRARY_FUNCTION_NAMES)[number];
+export const LIBRARY_FUNCTIONS: ReadonlySet<string> = new Set(LIBRARY_FUNCTION_NAMES);
+export const isLibraryFunction = (name: string): name is LibraryFunctionName => LIBRARY_FUNCTIONS.has(name);
 
-/** Library values read without a call: dtypes and constants. */
+/** Library values read without a call: dtypes and constants. The interpreter boxes them by name; none has code of its own. */
 export const LIBRARY_VALUES: ReadonlySet<string> = new Set(['torch.float32', 'torch.float', 'torch.float16', 'torch.half', 'torch.bfloat16', 'torch.float64', 'torch.double', 'torch.bool', 'torch.long', 'torch.int64', 'torch.int32', 'torch.int', 'math.pi', 'math.e']);
 
 /** Tensor methods the interpreter runs. In-place ones (trailing `_`) update the tensor every alias sees. */
-export const TENSOR_METHODS: ReadonlySet<string> = new Set([
+export const TENSOR_METHOD_NAMES = [
   'bernoulli', 'bernoulli_', 'uniform_', 'normal_', 'floor', 'floor_', 'div', 'div_', 'mul', 'mul_', 'add', 'add_', 'sub', 'sub_', 'masked_fill',
   'masked_fill_', 'float', 'half', 'double', 'bool', 'int', 'long', 'to', 'type', 'type_as', 'detach', 'contiguous', 'clone', 'cuda', 'cpu',
   'size', 'dim', 'numel', 'new_empty', 'new_ones', 'new_zeros', 'new_full', 'fill_', 'zero_', 'sum', 'mean', 'item', 'expand_as', 'view',
   'reshape', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'logical_not', 'requires_grad_', 'copy_', 'clamp', 'clamp_', 'abs',
-]);
+] as const;
+export type TensorMethodName = (typeof TENSOR_METHOD_NAMES)[number];
+export const TENSOR_METHODS: ReadonlySet<string> = new Set(TENSOR_METHOD_NAMES);
+export const isTensorMethod = (name: string): name is TensorMethodName => TENSOR_METHODS.has(name);
 
 /** Attributes read off a tensor. */
-export const TENSOR_ATTRIBUTES: ReadonlySet<string> = new Set(['shape', 'ndim', 'dtype', 'device', 'data', 'is_cuda', 'requires_grad']);
+export const TENSOR_ATTRIBUTE_NAMES = ['shape', 'ndim', 'dtype', 'device', 'data', 'is_cuda', 'requires_grad'] as const;
+export type TensorAttributeName = (typeof TENSOR_ATTRIBUTE_NAMES)[number];
+export const TENSOR_ATTRIBUTES: ReadonlySet<string> = new Set(TENSOR_ATTRIBUTE_NAMES);
+export const isTensorAttribute = (name: string): name is TensorAttributeName => TENSOR_ATTRIBUTES.has(name);
 
 /** The message for a construct outside the subset: the one sentence every surface prints. */
 export function unsupportedMessage(name: string, line: number): string {

@@ -1,7 +1,7 @@
 /** Messages between the host (language server, CLI) and the profiler worker, over Node's IPC channel. */
 import type { BackendSetting, BackendStatus } from './backends';
 import type { ProfileRequest } from './plan';
-import type { ProfileResult } from './profile';
+import type { ProfileResult } from './profile-result';
 
 export type HostMessage =
   | { type: 'init'; backend: BackendSetting; trusted?: boolean }

@@ -3,9 +3,10 @@
 // folder on synthetic tensors, and the user's regularizer code only through the interpreter's whitelist (never Python).
 import * as fs from 'node:fs';
 import { selectBackend, type ActiveBackend } from './backends';
-import { InterpreterError } from './interpreter';
+import { InterpreterError } from './interpreter/values';
+import { CancelledError } from './measurement';
 import { kernelShape, validateRequest, type ProfileRequest } from './plan';
-import { CancelledError, profileKernel } from './profile';
+import { profileKernel } from './profile';
 import type { HostMessage, WorkerMessage } from './protocol';
 import { tf } from './tf';
 

@@ -3,7 +3,7 @@ import { FileModel } from './model';
 import type { WorkspaceScope } from './scope';
 import { isSuppressed, suppressions } from './noqa';
 import { nodeRange, ParseLimit, SourceFile, treeErrorCount, type Node } from './parser';
-import { regularizerContext } from './regularizer-semantics';
+import { regularizerContext } from './semantics/regularizers';
 import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor, type VisitedNodeType } from './rule';
 import { comparePositions, type Finding, type Range, type TextEdit } from './types';
 import { walk } from './syntax';

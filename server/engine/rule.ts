@@ -1,4 +1,4 @@
-import type { ProfileResult } from '../../kernels/profile';
+import type { ProfileResult } from '../../kernels/profile-result';
 import { firstParameter, type ModuleClass } from './classes';
 import type { FileModel } from './model';
 import { nodeRange, type Node, type SourceFile } from './parser';

@@ -1,6 +1,7 @@
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver/node';
 import { noqaComments } from '../engine/noqa';
-import { describeRegularizer, regularizerAtOffset } from '../engine/regularizer-semantics';
+import { describeRegularizer } from '../engine/semantics/describe';
+import { regularizerAtOffset } from '../engine/semantics/regularizers';
 import { ruleDocsUrl } from '../engine/project';
 import { comparePositions, type Range } from '../engine/types';
 import { ruleByCode } from '../rules';

@@ -18,7 +18,7 @@ import { chartMarkdown, implementationEvidence, markdownTable, summaryLine } fro
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost, type BackendInfo, type ProfilerOptions } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { describeKernel, validateRequest } from '../../kernels/plan';
-import type { ProfileResult } from '../../kernels/profile';
+import type { ProfileResult } from '../../kernels/profile-result';
 import type { FileModel } from '../engine/model';
 import { fitToShape, planSites, siteSeed, type PlannedSite, type RegularizerSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';

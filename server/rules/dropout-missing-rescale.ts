@@ -1,4 +1,6 @@
-import { RANDOM_TEXT, timesInput, atom, regularizerOf, rescaleEdits } from '../engine/regularizer-semantics';
+import { atom, rescaleEdits, timesInput } from '../engine/semantics/fixes';
+import { regularizerOf } from '../engine/semantics/regularizers';
+import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import type { Rule } from '../engine/rule';
 import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
 

@@ -1,4 +1,7 @@
-import { RANDOM_TEXT, perSampleShape, regularizerOf, type RegularizerSemantics } from '../engine/regularizer-semantics';
+import { perSampleShape } from '../engine/semantics/fixes';
+import type { RegularizerSemantics } from '../engine/semantics/record';
+import { regularizerOf } from '../engine/semantics/regularizers';
+import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import type { Node } from '../engine/parser';
 import { percent, type Rule, type RuleContext } from '../engine/rule';
 import { HAND_WRITTEN_SITES, measuredByRunning } from './profile-figures';

@@ -9,7 +9,9 @@ import { Analyzer } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
 import { FileModel } from '../../server/engine/model';
 import { initParser, SourceFile } from '../../server/engine/parser';
-import { describeRegularizer, handWrittenRegularizers, type RegularizerSemantics } from '../../server/engine/regularizer-semantics';
+import { describeRegularizer } from '../../server/engine/semantics/describe';
+import type { RegularizerSemantics } from '../../server/engine/semantics/record';
+import { handWrittenRegularizers } from '../../server/engine/semantics/regularizers';
 import { rules } from '../../server/rules';
 
 before(() => initParser());

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ProfileResult } from '../../kernels/profile';
+import type { ProfileResult } from '../../kernels/profile-result';
 import { profileKernel } from '../../kernels/profile';
 import type { RegularizerProgram } from '../../kernels/program';
 import { FileModel } from '../../server/engine/model';

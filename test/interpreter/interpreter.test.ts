@@ -93,7 +93,7 @@ test('hostile inputs hit the step, tensor size, recursion and memory limits with
 
 test('a program whose code never ends in time hits the time limit', async () => {
   const c = hostile.find((e) => e.file === 'while_true.py')!;
-  const { interpret } = await import('../../kernels/interpreter');
+  const { interpret } = await import('../../kernels/interpreter/interpret');
   const { tf } = await import('../../kernels/tf');
   const t = tf();
   const x = t.ones([2, 3]);

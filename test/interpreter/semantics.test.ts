@@ -1,4 +1,4 @@
-// Two readings of the same code must agree: the symbolic semantics (server/engine/regularizer-semantics.ts) and the
+// Two readings of the same code must agree: the symbolic semantics (server/engine/semantics/) and the
 // interpreter running it. For every hand-written regularizer in the RG003–RG005 fixtures and the examples whose
 // semantics are numbers and whose code is in the interpreted subset, the measured granularity is the derived one
 // and E[y]/E[x] agrees with keep × scale (training) and the evaluation factor, within the bounds of

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { textBlock } from '../../kernels/format';
-import { timedCalls, TIMING_BUDGET_MS, type ProfileResult } from '../../kernels/profile';
+import { timedCalls, TIMING_BUDGET_MS } from '../../kernels/measurement';
+import type { ProfileResult } from '../../kernels/profile-result';
 import { PairStats, ZEROED, type DropRule } from '../../kernels/stats';
 
 /** What PairStats.add must compute, written the obvious way. */

@@ -15,7 +15,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { positionOf, TestClient, tempProject, VSCODE_CAPABILITIES } from './client';
 import { PROFILED_MODEL as MODEL } from './fixtures';
-import type { ProfileResult } from '../../kernels/profile';
+import type { ProfileResult } from '../../kernels/profile-result';
 
 
 let client: TestClient;
