@@ -11,12 +11,15 @@ import {
   type DidOpenNotebookDocumentParams,
   type NotebookCell,
   type Position,
+  type PublishDiagnosticsParams,
   type Range,
   type TextDocumentContentChangeEvent,
   type TextEdit,
   type WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import { NotebookText, type CodeCell } from '../engine/notebook';
+import type { Finding } from '../engine/types';
+import { toDiagnostic } from './diagnostics';
 import { lineStarts, positionIn } from '../engine/parser';
 import { applyToPlainText, OpenDocument } from './documents';
 
@@ -137,6 +140,51 @@ export class OpenNotebook {
   rangeInCell(index: number, range: Range): Range | null {
     const mapped = this.layout.rangeToCell(range);
     return mapped && mapped.cell.index === index ? mapped.range : null;
+  }
+
+  /**
+   * A notebook's findings as diagnostics of its cells, in cell coordinates, for what must be published: every Python
+   * cell whose diagnostics changed (an empty list for a cell that lost its findings), and an empty list for a cell
+   * that left the notebook or is no longer Python.
+   */
+  cellDiagnostics(findings: readonly Finding[], measured: (f: Finding) => Finding): PublishDiagnosticsParams[] {
+    const out: PublishDiagnosticsParams[] = [];
+    const layout = this.layout;
+    const perCell = new Map<number, Diagnostic[]>();
+    findings.forEach((finding, i) => {
+      const placed = layout.rangeToCell(finding.range);
+      if (!placed) return;
+      const diagnostic = toDiagnostic(this.uri, measured(finding), this.doc.version, i);
+      diagnostic.range = placed.range;
+      if (diagnostic.relatedInformation) {
+        diagnostic.relatedInformation = diagnostic.relatedInformation.flatMap((r) => {
+          const at = layout.rangeToCell(r.location.range);
+          const cell = at && this.cellDocument(at.cell.index);
+          return at && cell ? [{ location: { uri: cell.uri, range: at.range }, message: r.message }] : [];
+        });
+      }
+      const list = perCell.get(placed.cell.index) ?? [];
+      list.push(diagnostic);
+      perCell.set(placed.cell.index, list);
+    });
+    const current = new Set<string>();
+    for (const cell of layout.cells) {
+      const document = this.cellDocument(cell.index);
+      if (!document) continue;
+      current.add(document.uri);
+      const diagnostics = perCell.get(cell.index) ?? [];
+      // `data` changes with every analysis; the client matches a finding by code and range when it is stale.
+      const key = JSON.stringify([document.version, diagnostics.map(({ data: _data, ...rest }) => rest)]);
+      if (this.published.get(document.uri) === key) continue;
+      this.published.set(document.uri, key);
+      out.push({ uri: document.uri, version: document.version, diagnostics });
+    }
+    for (const uri of [...this.published.keys()]) {
+      if (current.has(uri)) continue;
+      this.published.delete(uri);
+      out.push({ uri, diagnostics: [] });
+    }
+    return out;
   }
 
   /**

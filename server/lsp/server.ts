@@ -318,49 +318,6 @@ export class ReglensServer {
     return undefined;
   }
 
-  /**
-   * Publishes a notebook's findings to its cells, in cell coordinates: every Python cell whose diagnostics changed
-   * (an empty list for a cell that lost its findings), and an empty list for a cell that left the notebook or is no
-   * longer Python.
-   */
-  private publishNotebook(notebook: OpenNotebook, findings: Finding[], measured: (f: Finding) => Finding): void {
-    const layout = notebook.layout;
-    const perCell = new Map<number, Diagnostic[]>();
-    findings.forEach((finding, i) => {
-      const placed = layout.rangeToCell(finding.range);
-      if (!placed) return;
-      const diagnostic = toDiagnostic(notebook.uri, measured(finding), notebook.doc.version, i);
-      diagnostic.range = placed.range;
-      if (diagnostic.relatedInformation) {
-        diagnostic.relatedInformation = diagnostic.relatedInformation.flatMap((r) => {
-          const at = layout.rangeToCell(r.location.range);
-          const cell = at && notebook.cellDocument(at.cell.index);
-          return at && cell ? [{ location: { uri: cell.uri, range: at.range }, message: r.message }] : [];
-        });
-      }
-      const list = perCell.get(placed.cell.index) ?? [];
-      list.push(diagnostic);
-      perCell.set(placed.cell.index, list);
-    });
-    const current = new Set<string>();
-    for (const cell of layout.cells) {
-      const document = notebook.cellDocument(cell.index);
-      if (!document) continue;
-      current.add(document.uri);
-      const diagnostics = perCell.get(cell.index) ?? [];
-      // `data` changes with every analysis; the client matches a finding by code and range when it is stale.
-      const key = JSON.stringify([document.version, diagnostics.map(({ data: _data, ...rest }) => rest)]);
-      if (notebook.published.get(document.uri) === key) continue;
-      notebook.published.set(document.uri, key);
-      void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
-    }
-    for (const uri of [...notebook.published.keys()]) {
-      if (current.has(uri)) continue;
-      notebook.published.delete(uri);
-      void this.connection.sendDiagnostics({ uri, diagnostics: [] });
-    }
-  }
-
   /** Runs a text operation; if tree-sitter throws, the document carries on as plain text (and is not analysed). */
   private load(doc: OpenDocument, fn: () => void): void {
     try {
@@ -447,7 +404,7 @@ export class ReglensServer {
     const measured = this.profiling.annotator(doc);
     const notebook = this.notebooks.get(doc.uri);
     if (notebook?.doc === doc) {
-      this.publishNotebook(notebook, findings, measured);
+      for (const params of notebook.cellDiagnostics(findings, measured)) void this.connection.sendDiagnostics(params);
       return;
     }
     void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, measured(f), version, i)) });
