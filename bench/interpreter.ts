@@ -16,7 +16,14 @@ const WORKER = path.join(ROOT, 'dist', 'worker.js');
 const SHAPE = [8, 256, 768];
 
 const CASES: Array<{ file: string; entry: string; fixed: KernelSpec }> = [
-  { file: 'timm_drop_path_module.py', entry: 'DropPath', fixed: { kind: 'semantics', semantics: { granularity: 'sample', keepProb: 0.9, trainScale: 1 / 0.9, evalFactor: 1 } } },
+  {
+    file: 'timm_drop_path_module.py',
+    entry: 'DropPath',
+    fixed: {
+      kind: 'semantics',
+      semantics: { granularity: 'sample', keepProb: 0.9, trainScale: 1 / 0.9, evalFactor: 1 },
+    },
+  },
   { file: 'bernoulli_inplace.py', entry: 'dropout', fixed: { kind: 'dropout', p: 0.3 } },
 ];
 
@@ -41,7 +48,10 @@ print(json.dumps(out))
 `;
 
 export async function interpreterBenchmark(): Promise<void> {
-  console.log(`(g) Interpreted hand-written regularizers vs the fixed kernel of the same semantics, [${SHAPE.join(',')}], median ms per training call`);
+  console.log(
+    `(g) Interpreted hand-written regularizers vs the fixed kernel of the same semantics, [${SHAPE.join(',')}], ` +
+      `median ms per training call`,
+  );
   await initParser();
   const programs = CASES.map((c) => {
     const source = fs.readFileSync(path.join(ROOT, 'test', 'interpreter', 'corpus', c.file), 'utf8');
@@ -56,13 +66,24 @@ export async function interpreterBenchmark(): Promise<void> {
     }
   });
   const torch = findTorchPython();
-  const torchMs: number[] = torch.python ? runPython(torch.python, TORCH_SCRIPT, { shape: SHAPE, cases: programs.map((p) => ({ file: p.file, entry: p.entry, source: p.source })) }) : [];
+  const torchMs: number[] = torch.python
+    ? runPython(torch.python, TORCH_SCRIPT, {
+        shape: SHAPE,
+        cases: programs.map((p) => ({ file: p.file, entry: p.entry, source: p.source })),
+      })
+    : [];
   if (!torch.python) console.log(`    PyTorch: skipped: ${torch.reason}`);
   const rows: (string | number)[][] = [];
   for (const [i, p] of programs.entries()) {
-    if (torchMs[i] !== undefined) rows.push([p.file, `PyTorch ${torch.version} CPU (the same source)`, fmt(torchMs[i], 2), '', '']);
+    if (torchMs[i] !== undefined)
+      rows.push([p.file, `PyTorch ${torch.version} CPU (the same source)`, fmt(torchMs[i], 2), '', '']);
     for (const backend of ['webgpu', 'wasm', 'cpu'] as const) {
-      const host = new ProfilerHost({ backend, timeoutMs: 600_000, memoryBudgetBytes: 4 * 1024 ** 3, workerPath: WORKER });
+      const host = new ProfilerHost({
+        backend,
+        timeoutMs: 600_000,
+        memoryBudgetBytes: 4 * 1024 ** 3,
+        workerPath: WORKER,
+      });
       try {
         const info = await host.backends();
         if (info.backend !== backend) {
@@ -70,9 +91,26 @@ export async function interpreterBenchmark(): Promise<void> {
           continue;
         }
         const fixed = await host.profile({ kernel: p.fixed, shape: SHAPE, seed: 1, repeats: 9 });
-        const interpreted = await host.profile({ kernel: { kind: 'program', name: p.entry, program: p.program, rate: p.program.rate ?? 0.1 }, shape: SHAPE, seed: 1, repeats: 9 });
-        rows.push([p.file, `${backend} fixed kernel${fixed.fused ? ' (fused)' : ''}`, fmt(fixed.timing.medianMs, 2), '1.00', '']);
-        rows.push([p.file, `${backend} interpreted (${interpreted.implementation?.steps} steps)`, fmt(interpreted.timing.medianMs, 2), fmt(interpreted.timing.medianMs / fixed.timing.medianMs, 2), torchMs[i] !== undefined ? `${fmt(interpreted.timing.medianMs / torchMs[i], 2)}× PyTorch` : '']);
+        const interpreted = await host.profile({
+          kernel: { kind: 'program', name: p.entry, program: p.program, rate: p.program.rate ?? 0.1 },
+          shape: SHAPE,
+          seed: 1,
+          repeats: 9,
+        });
+        rows.push([
+          p.file,
+          `${backend} fixed kernel${fixed.fused ? ' (fused)' : ''}`,
+          fmt(fixed.timing.medianMs, 2),
+          '1.00',
+          '',
+        ]);
+        rows.push([
+          p.file,
+          `${backend} interpreted (${interpreted.implementation?.steps} steps)`,
+          fmt(interpreted.timing.medianMs, 2),
+          fmt(interpreted.timing.medianMs / fixed.timing.medianMs, 2),
+          torchMs[i] !== undefined ? `${fmt(interpreted.timing.medianMs / torchMs[i], 2)}× PyTorch` : '',
+        ]);
       } catch (e) {
         rows.push([p.file, backend, 'failed', '', (e as Error).message.slice(0, 80)]);
       } finally {

@@ -79,7 +79,13 @@ export async function throughputRunners(): Promise<Record<'reglens' | 'raw' | 'r
           failures++;
         }
       }
-      return { label: 'Reglens (prefilter + parse + analyse)', seconds: (performance.now() - start) / 1000, findings, parsed, failures };
+      return {
+        label: 'Reglens (prefilter + parse + analyse)',
+        seconds: (performance.now() - start) / 1000,
+        findings,
+        parsed,
+        failures,
+      };
     },
     // The honest parsing cost: every file parsed and analysed, no prefilter.
     raw: (corpus) => {
@@ -98,7 +104,13 @@ export async function throughputRunners(): Promise<Record<'reglens' | 'raw' | 'r
           failures++;
         }
       }
-      return { label: 'Reglens without prefilter (parse + analyse all)', seconds: (performance.now() - start) / 1000, findings, parsed: corpus.files.length - failures, failures };
+      return {
+        label: 'Reglens without prefilter (parse + analyse all)',
+        seconds: (performance.now() - start) / 1000,
+        findings,
+        parsed: corpus.files.length - failures,
+        failures,
+      };
     },
     ruff: (corpus) => {
       let findings = 0;
@@ -111,7 +123,13 @@ export async function throughputRunners(): Promise<Record<'reglens' | 'raw' | 'r
           failures++;
         }
       }
-      return { label: `Ruff ${Workspace.version()} wasm (default rules)`, seconds: (performance.now() - start) / 1000, findings, parsed: corpus.files.length - failures, failures };
+      return {
+        label: `Ruff ${Workspace.version()} wasm (default rules)`,
+        seconds: (performance.now() - start) / 1000,
+        findings,
+        parsed: corpus.files.length - failures,
+        failures,
+      };
     },
   };
 }

@@ -75,7 +75,10 @@ export async function measureLsp(serverJs: string, options: { lines: number; edi
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const connection = createMessageConnection(
+    new StreamMessageReader(child.stdout),
+    new StreamMessageWriter(child.stdin),
+  );
   connection.onNotification('textDocument/publishDiagnostics', onPublish);
   // workspace/configuration is not declared, but answer it (and anything else) if the server asks anyway.
   connection.onRequest((method: string, params: unknown) => {
@@ -105,7 +108,9 @@ export async function measureLsp(serverJs: string, options: { lines: number; edi
 
     let version = 1;
     const first = diagnosticsFor(version);
-    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version, text: model.text } });
+    await connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'python', version, text: model.text },
+    });
     const opened = await first;
     const startMs = performance.now() - t0;
     if (!opened) throw new Error(`no diagnostics for the opened file within ${EDIT_TIMEOUT_MS} ms`);
@@ -128,7 +133,7 @@ export async function measureLsp(serverJs: string, options: { lines: number; edi
         ? { start: point, end: point }
         : { start: point, end: { line: point.line, character: point.character + 1 } };
       const offset = lineStarts[point.line] + point.character;
-      text = insert ? text.slice(0, offset) + '_' + text.slice(offset) : text.slice(0, offset) + text.slice(offset + 1);
+      text = insert ? `${text.slice(0, offset)}_${text.slice(offset)}` : text.slice(0, offset) + text.slice(offset + 1);
       version++;
       const contentChanges = incremental ? [{ range, text: insert ? '_' : '' }] : [{ text }];
       const published = diagnosticsFor(version);

@@ -84,7 +84,8 @@ export function generateModelFile(minLines: number): ModelFile {
   for (let i = 0; lines < minLines; i++) {
     const name = `Block${String(i).padStart(4, '0')}`;
     const body = TEMPLATES[i % TEMPLATES.length](name).split('\n');
-    // The first statement of forward: `        h = ...` / `        b, n, c = ...` / `        y = ...` / `        z = ...`.
+    // The first statement of forward: `        h = ...` / `        b, n, c = ...` / `        y = ...` / `        z =
+    // ...`.
     const forward = body.findIndex((l) => l.startsWith('    def forward('));
     const first = forward + 1;
     editPoints.push({ line: lines + first, character: body[first].search(/\S/) + 1 });

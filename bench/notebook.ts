@@ -26,31 +26,51 @@ export interface NotebookBenchResult {
 export function generateNotebookCells(cells: number): string[] {
   const model = generateModelFile(cells * 24);
   const [imports, ...classes] = model.text.split(/\n(?=class )/);
-  return [imports + '\n', ...classes.slice(0, cells - 1).map((c) => c.replace(/\n*$/, '\n'))];
+  return [`${imports}\n`, ...classes.slice(0, cells - 1).map((c) => c.replace(/\n*$/, '\n'))];
 }
 
-export async function measureNotebook(serverJs: string, options: { cells: number; edits: number }): Promise<NotebookBenchResult> {
+export async function measureNotebook(
+  serverJs: string,
+  options: { cells: number; edits: number },
+): Promise<NotebookBenchResult> {
   const cells = generateNotebookCells(options.cells);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-bench-nb-'));
   const notebookUri = pathToFileURL(path.join(dir, 'model.ipynb')).href;
   const fileUri = pathToFileURL(path.join(dir, 'model.py')).href;
   const cellUris = cells.map((_, i) => `vscode-notebook-cell:${path.join(dir, 'model.ipynb')}#c${i}`);
   const child = spawn(process.execPath, [serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-  connection.onRequest((method: string, params: unknown) => (method === 'workspace/configuration' ? ((params as { items?: unknown[] })?.items ?? []).map(() => ({})) : null));
+  const connection = createMessageConnection(
+    new StreamMessageReader(child.stdout),
+    new StreamMessageWriter(child.stdin),
+  );
+  connection.onRequest((method: string, params: unknown) =>
+    method === 'workspace/configuration' ? ((params as { items?: unknown[] })?.items ?? []).map(() => ({})) : null,
+  );
   let onPublish: ((uri: string) => void) | undefined;
   connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string }) => onPublish?.(p.uri));
   connection.listen();
   const published = (uri: string) => new Promise<void>((resolve) => (onPublish = (u) => u === uri && resolve()));
   try {
-    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { notebookDocument: { synchronization: {} } }, workspaceFolders: null });
+    await connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: { notebookDocument: { synchronization: {} } },
+      workspaceFolders: null,
+    });
     await connection.sendNotification('initialized', {});
     await connection.sendNotification('notebookDocument/didOpen', {
-      notebookDocument: { uri: notebookUri, notebookType: 'jupyter-notebook', version: 1, cells: cellUris.map((document) => ({ kind: 2, document })) },
+      notebookDocument: {
+        uri: notebookUri,
+        notebookType: 'jupyter-notebook',
+        version: 1,
+        cells: cellUris.map((document) => ({ kind: 2, document })),
+      },
       cellTextDocuments: cells.map((text, i) => ({ uri: cellUris[i], languageId: 'python', version: 1, text })),
     });
     const joined = cells.join('\n');
-    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: fileUri, languageId: 'python', version: 1, text: joined } });
+    await connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: fileUri, languageId: 'python', version: 1, text: joined },
+    });
     // The edited cell: the first from the middle on with `F.dropout(h, self.p)`.
     const NEEDLE = 'F.dropout(h, self.p)';
     let target = Math.floor(cells.length / 2);
@@ -72,13 +92,20 @@ export async function measureNotebook(serverJs: string, options: { cells: number
       let start = performance.now();
       void connection.sendNotification('notebookDocument/didChange', {
         notebookDocument: { uri: notebookUri, version: edit + 2 },
-        change: { cells: { textContent: [{ document: { uri: cellUris[target], version: edit + 2 }, changes: [change(cellLine)] }] } },
+        change: {
+          cells: {
+            textContent: [{ document: { uri: cellUris[target], version: edit + 2 }, changes: [change(cellLine)] }],
+          },
+        },
       });
       await done;
       notebookMs.push(performance.now() - start);
       done = published(fileUri);
       start = performance.now();
-      void connection.sendNotification('textDocument/didChange', { textDocument: { uri: fileUri, version: edit + 2 }, contentChanges: [change(fileLine)] });
+      void connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri: fileUri, version: edit + 2 },
+        contentChanges: [change(fileLine)],
+      });
       await done;
       fileMs.push(performance.now() - start);
     }

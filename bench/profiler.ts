@@ -53,9 +53,16 @@ print(json.dumps(out))
 `;
 
 async function kernelThroughput(): Promise<void> {
-  console.log('(c) Profiler kernels: fused dropout p=0.1 (Philox mask + scale, one pass), median time per call after warm-up');
+  console.log(
+    '(c) Profiler kernels: fused dropout p=0.1 (Philox mask + scale, one pass), median time per call after warm-up',
+  );
   // Shared machines: every figure below is relative to the others measured in this same run.
-  console.log(`    load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+  console.log(
+    `    load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.cpus().length} cores`,
+  );
   const torch = findTorchPython();
   let torchRows: Array<{ shape: number[]; ms: number; threads: number }> = [];
   if (torch.python) torchRows = runPython(torch.python, TORCH_SCRIPT, { shapes: SHAPES, repeats: 7 });
@@ -68,9 +75,23 @@ async function kernelThroughput(): Promise<void> {
     rows.push([`[${shape.join(',')}]`, 'memcpy (Float32Array.set)', '-', fmt(copy, 1), '1.00', '', '']);
     const t = torchRows[i];
     const torchGBs = t ? (8 * n) / (t.ms / 1000) / GB : NaN;
-    if (t) rows.push([`[${shape.join(',')}]`, `PyTorch ${torch.version} CPU F.dropout (${t.threads} threads)`, fmt(t.ms, 2), fmt(torchGBs, 2), fmt(torchGBs / copy, 2), '', '']);
+    if (t)
+      rows.push([
+        `[${shape.join(',')}]`,
+        `PyTorch ${torch.version} CPU F.dropout (${t.threads} threads)`,
+        fmt(t.ms, 2),
+        fmt(torchGBs, 2),
+        fmt(torchGBs / copy, 2),
+        '',
+        '',
+      ]);
     for (const backend of ['webgpu', 'wasm', 'cpu'] as const) {
-      const host = new ProfilerHost({ backend, timeoutMs: 600_000, memoryBudgetBytes: 8 * 1024 ** 3, workerPath: WORKER });
+      const host = new ProfilerHost({
+        backend,
+        timeoutMs: 600_000,
+        memoryBudgetBytes: 8 * 1024 ** 3,
+        workerPath: WORKER,
+      });
       try {
         const info = await host.backends();
         if (info.backend !== backend) {
@@ -78,11 +99,25 @@ async function kernelThroughput(): Promise<void> {
           continue;
         }
         // Every repeat asked for runs here (no time budget): this table is about the kernel, not the lens.
-        const request: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape, seed: 1, repeats: n > 1e7 ? 3 : 9, timingBudgetMs: 600_000 };
+        const request: ProfileRequest = {
+          kernel: { kind: 'dropout', p: 0.1 },
+          shape,
+          seed: 1,
+          repeats: n > 1e7 ? 3 : 9,
+          timingBudgetMs: 600_000,
+        };
         const r = await host.profile(request);
         const ratio = r.timing.gbPerSecond / torchGBs;
         if (backend === 'wasm') wasmRatios.push(ratio);
-        rows.push([`[${shape.join(',')}]`, `${backend} (${r.device})${r.fused ? ' fused' : ''}`, fmt(r.timing.medianMs, 2), fmt(r.timing.gbPerSecond, 2), fmt(r.timing.gbPerSecond / copy, 2), Number.isFinite(ratio) ? fmt(ratio, 2) : 'n/a', '']);
+        rows.push([
+          `[${shape.join(',')}]`,
+          `${backend} (${r.device})${r.fused ? ' fused' : ''}`,
+          fmt(r.timing.medianMs, 2),
+          fmt(r.timing.gbPerSecond, 2),
+          fmt(r.timing.gbPerSecond / copy, 2),
+          Number.isFinite(ratio) ? fmt(ratio, 2) : 'n/a',
+          '',
+        ]);
       } catch (e) {
         rows.push([`[${shape.join(',')}]`, backend, 'failed', '', '', '', (e as Error).message.slice(0, 80)]);
       } finally {
@@ -92,7 +127,11 @@ async function kernelThroughput(): Promise<void> {
   }
   console.log(table(['shape', 'kernel', 'ms/call', 'GB/s', '/ memcpy', '/ PyTorch', 'note'], rows));
   console.log('    cuda: not measured here (@tensorflow/tfjs-node-gpu is not installed; no GPU on this machine)');
-  if (wasmRatios.length) console.log(`    WASM / PyTorch CPU throughput: ${wasmRatios.map((r) => fmt(r, 2)).join(', ')}×   target ≥ 0.50× → ${verdict(wasmRatios.every((r) => r >= 0.5))}`);
+  if (wasmRatios.length)
+    console.log(
+      `    WASM / PyTorch CPU throughput: ${wasmRatios.map((r) => fmt(r, 2)).join(', ')}×   target ≥ 0.50× → ` +
+        `${verdict(wasmRatios.every((r) => r >= 0.5))}`,
+    );
   philoxPaths();
 }
 
@@ -117,20 +156,37 @@ function philoxPaths(): void {
     rows.push([p, fmt(times[3], 2), fmt(jsMs / times[3], 1)]);
   }
   const inUse = usePhiloxPath(undefined);
-  console.log(`    Philox4x32-10 words for one [${SHAPES[0].join(',')}] draw (kernels/philox-wasm.ts; in use: ${inUse})`);
+  console.log(
+    `    Philox4x32-10 words for one [${SHAPES[0].join(',')}] draw (kernels/philox-wasm.ts; in use: ${inUse})`,
+  );
   console.log(table(['path', 'ms', '× js'], rows));
 }
 
 async function lensLatency(): Promise<void> {
   console.log('(d) Lens click → result (worker request for one dropout site at [8,256,768], backend auto)');
   const rows: (string | number)[][] = [];
-  const host = new ProfilerHost({ backend: 'auto', timeoutMs: 600_000, memoryBudgetBytes: 1024 ** 3, workerPath: WORKER });
+  const host = new ProfilerHost({
+    backend: 'auto',
+    timeoutMs: 600_000,
+    memoryBudgetBytes: 1024 ** 3,
+    workerPath: WORKER,
+  });
   try {
-    const request = (seed: number): ProfileRequest => ({ kernel: { kind: 'dropout', p: 0.1 }, shape: [8, 256, 768], seed });
+    const request = (seed: number): ProfileRequest => ({
+      kernel: { kind: 'dropout', p: 0.1 },
+      shape: [8, 256, 768],
+      seed,
+    });
     let t = performance.now();
     const cold = await host.profile(request(1));
     const coldMs = performance.now() - t;
-    rows.push(['cold worker (spawn, backend probe, first kernel)', fmt(coldMs, 0), '≤ 1500 ms', verdict(coldMs <= 1500), `${cold.backend} (${cold.device})`]);
+    rows.push([
+      'cold worker (spawn, backend probe, first kernel)',
+      fmt(coldMs, 0),
+      '≤ 1500 ms',
+      verdict(coldMs <= 1500),
+      `${cold.backend} (${cold.device})`,
+    ]);
     const warm: number[] = [];
     for (let i = 0; i < 5; i++) {
       t = performance.now();
@@ -138,7 +194,13 @@ async function lensLatency(): Promise<void> {
       warm.push(performance.now() - t);
     }
     warm.sort((a, b) => a - b);
-    rows.push(['warm worker, median of 5', fmt(warm[2], 0), '≤ 200 ms', verdict(warm[2] <= 200), `timed calls per request: ${cold.timing.repeats} of ${cold.timing.plannedRepeats}`]);
+    rows.push([
+      'warm worker, median of 5',
+      fmt(warm[2], 0),
+      '≤ 200 ms',
+      verdict(warm[2] <= 200),
+      `timed calls per request: ${cold.timing.repeats} of ${cold.timing.plannedRepeats}`,
+    ]);
   } finally {
     host.dispose();
   }

@@ -3,7 +3,7 @@
 //       build, in the same process on the same in-memory files, plus Reglens with the prefilter off;
 //   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time;
 //   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts);
-//   (e) the workspace index of the PyTorch + torchvision sources through the language server (bench/workspace-index.ts);
+// (e) the workspace index of the PyTorch + torchvision sources through the language server (bench/workspace-index.ts);
 //   (f) a 50-cell notebook re-analysed after a one-cell edit, beside the same code as one file (bench/notebook.ts);
 //   (g) interpreted hand-written regularizers vs the fixed kernel of the same semantics (bench/interpreter.ts);
 //   (h) fix-all on one file with 100 to 800 fixes (bench/fix-scale.ts).
@@ -51,13 +51,28 @@ async function lintBenchmark(): Promise<void> {
   const mbs = (m: Measurement) => corpus.bytes / MB / m.seconds;
   const rows = order.map((name) => {
     const m = warm[name];
-    return [m.label, corpus.files.length, m.parsed, fmt(corpus.bytes / MB), fmt(rounds[0][name].seconds, 3), fmt(m.seconds, 3), fmt(mbs(m), 1), m.findings, m.failures];
+    return [
+      m.label,
+      corpus.files.length,
+      m.parsed,
+      fmt(corpus.bytes / MB),
+      fmt(rounds[0][name].seconds, 3),
+      fmt(m.seconds, 3),
+      fmt(mbs(m), 1),
+      m.findings,
+      m.failures,
+    ];
   });
   console.log(table(['tool', 'files', 'parsed', 'MB', 'cold s', 'warm s', 'MB/s (warm)', 'findings', 'errors'], rows));
   const ratio = mbs(warm.reglens) / mbs(warm.ruff);
   const rawRatio = mbs(warm.raw) / mbs(warm.ruff);
-  console.log(`    Reglens / Ruff-wasm throughput: ${fmt(ratio)}×   target: ${TARGETS.throughput} (≥ 1.00×) → ${verdict(ratio >= 1)}`);
-  console.log(`    Reglens without prefilter / Ruff-wasm: ${fmt(rawRatio)}× (for reference: the cost of parsing every file)`);
+  console.log(
+    `    Reglens / Ruff-wasm throughput: ${fmt(ratio)}×   target: ${TARGETS.throughput} (≥ 1.00×) → ` +
+      `${verdict(ratio >= 1)}`,
+  );
+  console.log(
+    `    Reglens without prefilter / Ruff-wasm: ${fmt(rawRatio)}× (for reference: the cost of parsing every file)`,
+  );
 }
 
 async function lspBenchmark(): Promise<void> {
@@ -66,7 +81,7 @@ async function lspBenchmark(): Promise<void> {
     console.log(`    skipped: ${path.relative(ROOT, SERVER_JS)} is not built (server/lsp/main.ts not written yet?)`);
     return;
   }
-  let result;
+  let result: Awaited<ReturnType<typeof measureLsp>>;
   try {
     result = await measureLsp(SERVER_JS, { lines: 5000, edits: 200 });
   } catch (e) {
@@ -76,30 +91,54 @@ async function lspBenchmark(): Promise<void> {
   const sorted = [...result.editMs].sort((a, b) => a - b);
   const median = percentile(sorted, 50);
   const p95 = percentile(sorted, 95);
-  console.log(`    file: ${result.lines} lines, ${result.classes} classes, ${result.initialDiagnostics} diagnostics on open; sync: ${result.syncKind}`);
+  console.log(
+    `    file: ${result.lines} lines, ${result.classes} classes, ${result.initialDiagnostics} diagnostics on open; ` +
+      `sync: ${result.syncKind}`,
+  );
   console.log(
     table(
       ['measure', 'ms', 'target', ''],
       [
-        ['server start (spawn) → first diagnostics', fmt(result.startMs, 1), `≤ ${TARGETS.startMs} ms`, verdict(result.startMs <= TARGETS.startMs)],
-        [`edit → diagnostics, median (n=${sorted.length})`, fmt(median), `≤ ${TARGETS.medianMs} ms`, verdict(median <= TARGETS.medianMs)],
+        [
+          'server start (spawn) → first diagnostics',
+          fmt(result.startMs, 1),
+          `≤ ${TARGETS.startMs} ms`,
+          verdict(result.startMs <= TARGETS.startMs),
+        ],
+        [
+          `edit → diagnostics, median (n=${sorted.length})`,
+          fmt(median),
+          `≤ ${TARGETS.medianMs} ms`,
+          verdict(median <= TARGETS.medianMs),
+        ],
         ['edit → diagnostics, p95', fmt(p95), `≤ ${TARGETS.p95Ms} ms`, verdict(p95 <= TARGETS.p95Ms)],
-        ['edit → diagnostics, min / max', `${fmt(sorted[0] ?? NaN)} / ${fmt(sorted[sorted.length - 1] ?? NaN)}`, '', ''],
+        [
+          'edit → diagnostics, min / max',
+          `${fmt(sorted[0] ?? NaN)} / ${fmt(sorted[sorted.length - 1] ?? NaN)}`,
+          '',
+          '',
+        ],
       ],
     ),
   );
-  if (result.timeouts > 0) console.log(`    note: the server published no diagnostics for an edit within 10 s; stopped after ${sorted.length} edits`);
+  if (result.timeouts > 0)
+    console.log(
+      `    note: the server published no diagnostics for an edit within 10 s; stopped after ${sorted.length} edits`,
+    );
 }
 
 const WORKSPACE_TARGETS = { rssMB: 200, updateMs: 20 };
 
 async function workspaceBenchmark(): Promise<void> {
-  console.log('(e) Workspace index: PyTorch + torchvision sources (Debian python3-torch, python3-torchvision), through the language server');
+  console.log(
+    '(e) Workspace index: PyTorch + torchvision sources (Debian python3-torch, python3-torchvision), through the ' +
+      'language server',
+  );
   if (!fs.existsSync(SERVER_JS)) {
     console.log(`    skipped: ${path.relative(ROOT, SERVER_JS)} is not built`);
     return;
   }
-  let r;
+  let r: Awaited<ReturnType<typeof measureWorkspaceIndex>>;
   try {
     r = await measureWorkspaceIndex(SERVER_JS);
   } catch (e) {
@@ -116,14 +155,49 @@ async function workspaceBenchmark(): Promise<void> {
       ['measure', 'figure', 'target', ''],
       [
         ['initialized → complete index (server)', `${fmt(r.indexMs / 1000, 2)} s`, '', ''],
-        ['server RSS after the index', `${fmt(r.rssAfterIndexMB, 1)} MB`, `≤ ${WORKSPACE_TARGETS.rssMB} MB`, verdict(r.rssAfterIndexMB <= WORKSPACE_TARGETS.rssMB)],
-        ['server RSS after opening vision_transformer.py', `${fmt(r.rssAfterOpenMB, 1)} MB`, `≤ ${WORKSPACE_TARGETS.rssMB} MB`, verdict(r.rssAfterOpenMB <= WORKSPACE_TARGETS.rssMB)],
-        [`one file's index update, engine, median (n=${engine.length})`, `${fmt(percentile(engine, 50))} ms`, `≤ ${WORKSPACE_TARGETS.updateMs} ms`, verdict(percentile(engine, 50) <= WORKSPACE_TARGETS.updateMs)],
-        ['one file\'s index update, engine, p95 / max', `${fmt(percentile(engine, 95))} / ${fmt(engine[engine.length - 1])} ms`, '', ''],
-        [`ops/misc.py changed: index update in the server, median (n=${inServer.length})`, `${fmt(percentile(inServer, 50))} ms`, `≤ ${WORKSPACE_TARGETS.updateMs} ms`, verdict(percentile(inServer, 50) <= WORKSPACE_TARGETS.updateMs)],
+        [
+          'server RSS after the index',
+          `${fmt(r.rssAfterIndexMB, 1)} MB`,
+          `≤ ${WORKSPACE_TARGETS.rssMB} MB`,
+          verdict(r.rssAfterIndexMB <= WORKSPACE_TARGETS.rssMB),
+        ],
+        [
+          'server RSS after opening vision_transformer.py',
+          `${fmt(r.rssAfterOpenMB, 1)} MB`,
+          `≤ ${WORKSPACE_TARGETS.rssMB} MB`,
+          verdict(r.rssAfterOpenMB <= WORKSPACE_TARGETS.rssMB),
+        ],
+        [
+          `one file's index update, engine, median (n=${engine.length})`,
+          `${fmt(percentile(engine, 50))} ms`,
+          `≤ ${WORKSPACE_TARGETS.updateMs} ms`,
+          verdict(percentile(engine, 50) <= WORKSPACE_TARGETS.updateMs),
+        ],
+        [
+          "one file's index update, engine, p95 / max",
+          `${fmt(percentile(engine, 95))} / ${fmt(engine[engine.length - 1])} ms`,
+          '',
+          '',
+        ],
+        [
+          `ops/misc.py changed: index update in the server, median (n=${inServer.length})`,
+          `${fmt(percentile(inServer, 50))} ms`,
+          `≤ ${WORKSPACE_TARGETS.updateMs} ms`,
+          verdict(percentile(inServer, 50) <= WORKSPACE_TARGETS.updateMs),
+        ],
         ['same, p95 / max', `${fmt(percentile(inServer, 95))} / ${fmt(inServer[inServer.length - 1])} ms`, '', ''],
-        [`ops/misc.py changed: event → answer to the next request (round trip), median`, `${fmt(percentile(roundTrip, 50))} ms`, '', ''],
-        [`ops/misc.py changed: event → vision_transformer.py re-analysed and re-published, median`, `${fmt(percentile(update, 50))} ms`, '', ''],
+        [
+          `ops/misc.py changed: event → answer to the next request (round trip), median`,
+          `${fmt(percentile(roundTrip, 50))} ms`,
+          '',
+          '',
+        ],
+        [
+          `ops/misc.py changed: event → vision_transformer.py re-analysed and re-published, median`,
+          `${fmt(percentile(update, 50))} ms`,
+          '',
+          '',
+        ],
         ['same, p95 / max', `${fmt(percentile(update, 95))} / ${fmt(update[update.length - 1])} ms`, '', ''],
       ],
     ),
@@ -131,7 +205,10 @@ async function workspaceBenchmark(): Promise<void> {
 }
 
 async function notebookBenchmark(): Promise<void> {
-  console.log('(f) Notebook: one-cell edit → its diagnostics published, 50 cells, beside the same edit to the same code as one .py file');
+  console.log(
+    '(f) Notebook: one-cell edit → its diagnostics published, 50 cells, beside the same edit to the same code as ' +
+      'one .py file',
+  );
   if (!fs.existsSync(SERVER_JS)) {
     console.log(`    skipped: ${path.relative(ROOT, SERVER_JS)} is not built`);
     return;
@@ -139,20 +216,36 @@ async function notebookBenchmark(): Promise<void> {
   const result = await measureNotebook(SERVER_JS, { cells: 50, edits: 200 });
   const notebook = [...result.notebookMs].sort((a, b) => a - b);
   const file = [...result.fileMs].sort((a, b) => a - b);
-  console.log(`    notebook: ${result.cells} code cells, ${result.lines} lines joined; ${notebook.length} edits, alternating with the same edit to the file`);
+  console.log(
+    `    notebook: ${result.cells} code cells, ${result.lines} lines joined; ${notebook.length} edits, alternating ` +
+      `with the same edit to the file`,
+  );
   console.log(
     table(
       ['measure', 'notebook ms', 'file ms', 'notebook / file'],
       [
-        ['edit → diagnostics, median', fmt(percentile(notebook, 50)), fmt(percentile(file, 50)), fmt(percentile(notebook, 50) / percentile(file, 50))],
-        ['edit → diagnostics, p95', fmt(percentile(notebook, 95)), fmt(percentile(file, 95)), fmt(percentile(notebook, 95) / percentile(file, 95))],
+        [
+          'edit → diagnostics, median',
+          fmt(percentile(notebook, 50)),
+          fmt(percentile(file, 50)),
+          fmt(percentile(notebook, 50) / percentile(file, 50)),
+        ],
+        [
+          'edit → diagnostics, p95',
+          fmt(percentile(notebook, 95)),
+          fmt(percentile(file, 95)),
+          fmt(percentile(notebook, 95) / percentile(file, 95)),
+        ],
       ],
     ),
   );
 }
 
 async function main(): Promise<void> {
-  console.log(`Reglens benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.arch()}`);
+  console.log(
+    `Reglens benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} ` +
+      `cores), ${os.platform()} ${os.arch()}`,
+  );
   console.log('');
   // `npm run bench -- profiler` runs only (c), (d) and (g); `-- lint` only (a) and (b); `-- workspace` only (e);
   // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h).

@@ -28,7 +28,10 @@ export interface WorkspaceBenchResult {
    * for a later turn of the event loop).
    */
   updateRoundTripMs: number[];
-  /** The same event, measured inside the server (REGLENS_TRACE_INDEX): re-reading and re-indexing the file, dropping what depended on it. */
+  /**
+   * The same event, measured inside the server (REGLENS_TRACE_INDEX): re-reading and re-indexing the file, dropping
+   * what depended on it.
+   */
   serverUpdateMs: number[];
   /** The same event → the dependent's diagnostics published again (index update + re-analysis of the dependent). */
   updateToDiagnosticsMs: number[];
@@ -63,10 +66,16 @@ export async function measureWorkspaceIndex(serverJs: string, updates = 20): Pro
   const files = pythonFiles(folder);
   const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
 
-  const child = spawn(process.execPath, [serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, REGLENS_TRACE_INDEX: '1' } });
+  const child = spawn(process.execPath, [serverJs, '--stdio'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, REGLENS_TRACE_INDEX: '1' },
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const connection = createMessageConnection(
+    new StreamMessageReader(child.stdout),
+    new StreamMessageWriter(child.stdin),
+  );
   let indexToken: string | number | undefined;
   let indexed: () => void = () => undefined;
   const indexDone = new Promise<void>((resolve) => (indexed = resolve));
@@ -90,7 +99,10 @@ export async function measureWorkspaceIndex(serverJs: string, updates = 20): Pro
     await connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: null,
-      capabilities: { workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } }, window: { workDoneProgress: true } },
+      capabilities: {
+        workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } },
+        window: { workDoneProgress: true },
+      },
       workspaceFolders: [{ uri: pathToFileURL(folder).href, name: 'site-packages' }],
     });
     const start = performance.now();
@@ -101,7 +113,14 @@ export async function measureWorkspaceIndex(serverJs: string, updates = 20): Pro
 
     const nextPublish = () => new Promise<void>((resolve) => (published = resolve));
     let first = nextPublish();
-    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: dependentUri, languageId: 'python', version: 1, text: fs.readFileSync(path.join(folder, ...DEPENDENT), 'utf8') } });
+    await connection.sendNotification('textDocument/didOpen', {
+      textDocument: {
+        uri: dependentUri,
+        languageId: 'python',
+        version: 1,
+        text: fs.readFileSync(path.join(folder, ...DEPENDENT), 'utf8'),
+      },
+    });
     await first;
     const rssAfterOpenMB = rssMB(child.pid!);
 
@@ -113,11 +132,19 @@ export async function measureWorkspaceIndex(serverJs: string, updates = 20): Pro
       fs.writeFileSync(dependency, `${original}\n# edit ${i}\n`);
       first = nextPublish();
       const sent = performance.now();
-      await connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(dependency).href, type: 2 }] });
-      await connection.sendRequest('textDocument/hover', { textDocument: { uri: 'untitled:sync' }, position: { line: 0, character: 0 } });
+      await connection.sendNotification('workspace/didChangeWatchedFiles', {
+        changes: [{ uri: pathToFileURL(dependency).href, type: 2 }],
+      });
+      await connection.sendRequest('textDocument/hover', {
+        textDocument: { uri: 'untitled:sync' },
+        position: { line: 0, character: 0 },
+      });
       updateRoundTripMs.push(performance.now() - sent);
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000));
-      if ((await Promise.race([first, timeout])) === 'timeout') throw new Error(`no diagnostics for ${DEPENDENT.join('/')} after a change of ${DEPENDENCY.join('/')}\n${stderr}`);
+      if ((await Promise.race([first, timeout])) === 'timeout')
+        throw new Error(
+          `no diagnostics for ${DEPENDENT.join('/')} after a change of ${DEPENDENCY.join('/')}\n${stderr}`,
+        );
       updateToDiagnosticsMs.push(performance.now() - sent);
     }
     await Promise.race([connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
@@ -133,7 +160,18 @@ export async function measureWorkspaceIndex(serverJs: string, updates = 20): Pro
       index.update(f);
       engineUpdateMs.push(performance.now() - t);
     }
-    return { folder: sitePackages, files: files.length, megabytes: bytes / (1024 * 1024), indexMs, rssAfterIndexMB, rssAfterOpenMB, updateRoundTripMs, serverUpdateMs, updateToDiagnosticsMs, engineUpdateMs };
+    return {
+      folder: sitePackages,
+      files: files.length,
+      megabytes: bytes / (1024 * 1024),
+      indexMs,
+      rssAfterIndexMB,
+      rssAfterOpenMB,
+      updateRoundTripMs,
+      serverUpdateMs,
+      updateToDiagnosticsMs,
+      engineUpdateMs,
+    };
   } finally {
     connection.dispose();
     if (child.exitCode === null) child.kill();

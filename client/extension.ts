@@ -79,7 +79,11 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    debug: {
+      module: serverModule,
+      transport: TransportKind.ipc,
+      options: { execArgv: ['--nolazy', '--inspect=6009'] },
+    },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
@@ -91,7 +95,10 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     synchronize: {
       configurationSection: 'reglens',
       // Python files keep the server's workspace index current (servers that register watchers get them anyway).
-      fileEvents: [vscode.workspace.createFileSystemWatcher('**/pyproject.toml'), vscode.workspace.createFileSystemWatcher('**/*.py')],
+      fileEvents: [
+        vscode.workspace.createFileSystemWatcher('**/pyproject.toml'),
+        vscode.workspace.createFileSystemWatcher('**/*.py'),
+      ],
     },
     initializationOptions: { workspaceTrusted: vscode.workspace.isTrusted },
     outputChannel,
@@ -157,24 +164,36 @@ async function fixAll(): Promise<void> {
 function showProfilerStatus(status: ProfilerStatus): void {
   if (!profilerItem) return;
   profilerItem.text = `$(pulse) ${status.backend}`;
-  profilerItem.tooltip = `Reglens profiler: ${status.backend} (${status.device})${status.fallback ? `\n${status.fallback}` : ''}\nClick to list every backend.`;
+  profilerItem.tooltip =
+    `Reglens profiler: ${status.backend} ` +
+    `(${status.device})${status.fallback ? `\n${status.fallback}` : ''}\nClick to list every backend.`;
 }
 
 async function showProfilerBackends(): Promise<void> {
   const editor = vscode.window.activeTextEditor;
-  const status = (await client?.sendRequest('workspace/executeCommand', { command: SERVER_COMMANDS.profilerBackends, arguments: [editor?.document.uri.toString() ?? ''] })) as ProfilerStatus | { error: string } | undefined;
+  const status = (await client?.sendRequest('workspace/executeCommand', {
+    command: SERVER_COMMANDS.profilerBackends,
+    arguments: [editor?.document.uri.toString() ?? ''],
+  })) as ProfilerStatus | { error: string } | undefined;
   if (!status || 'error' in status) {
-    void vscode.window.showErrorMessage(`Reglens profiler: ${status && 'error' in status ? status.error : 'the server is not running'}`);
+    void vscode.window.showErrorMessage(
+      `Reglens profiler: ${status && 'error' in status ? status.error : 'the server is not running'}`,
+    );
     return;
   }
   showProfilerStatus(status);
   await vscode.window.showQuickPick(
     status.statuses.map((s) => ({
-      label: `${s.name === status.backend ? '$(check)' : s.available ? '$(circle-outline)' : '$(circle-slash)'} ${s.name}`,
+      label:
+        `${s.name === status.backend ? '$(check)' : s.available ? '$(circle-outline)' : '$(circle-slash)'} ` +
+        `${s.name}`,
       description: s.name === status.backend ? 'in use' : s.available ? 'available' : 'unavailable',
       detail: s.detail,
     })),
-    { title: 'Reglens profiler backends (setting: reglens.profiler.backend)', placeHolder: `In use: ${status.backend} (${status.device})` },
+    {
+      title: 'Reglens profiler backends (setting: reglens.profiler.backend)',
+      placeHolder: `In use: ${status.backend} (${status.device})`,
+    },
   );
 }
 
@@ -197,21 +216,40 @@ async function checkWorkspace(): Promise<void> {
     void vscode.window.showErrorMessage('Reglens: the server is not running.');
     return;
   }
-  const result = (await client.sendRequest('workspace/executeCommand', { command: SERVER_COMMANDS.checkWorkspace, arguments: [] })) as CheckWorkspaceResult | null;
+  const result = (await client.sendRequest('workspace/executeCommand', {
+    command: SERVER_COMMANDS.checkWorkspace,
+    arguments: [],
+  })) as CheckWorkspaceResult | null;
   if (!result) return;
   const files = `${result.files} file${result.files === 1 ? '' : 's'}`;
   const problems = `${result.problems} problem${result.problems === 1 ? '' : 's'}`;
-  void vscode.window.setStatusBarMessage(result.cancelled ? `Reglens: workspace check cancelled after ${files} (${problems}).` : `Reglens: checked ${files}: ${problems}.`, 10_000);
+  void vscode.window.setStatusBarMessage(
+    result.cancelled
+      ? `Reglens: workspace check cancelled after ${files} (${problems}).`
+      : `Reglens: checked ${files}: ${problems}.`,
+    10_000,
+  );
 }
 
 async function profileSiteWithShape(uri: string, siteId: string, current: number[]): Promise<void> {
-  const presets = [current, [8, 256, 768], [8, 197, 384], [8, 1024, 768], [64, 1024, 1024]].filter((s, i, all) => all.findIndex((o) => o.join() === s.join()) === i);
+  const presets = [current, [8, 256, 768], [8, 197, 384], [8, 1024, 768], [64, 1024, 1024]].filter(
+    (s, i, all) => all.findIndex((o) => o.join() === s.join()) === i,
+  );
   const custom = 'Custom…';
-  const picked = await vscode.window.showQuickPick([...presets.map((s) => `[${s.join(', ')}]`), custom], { title: 'Profile this site at shape' });
+  const picked = await vscode.window.showQuickPick([...presets.map((s) => `[${s.join(', ')}]`), custom], {
+    title: 'Profile this site at shape',
+  });
   if (!picked) return;
   let shape = picked;
   if (picked === custom) {
-    const typed = await vscode.window.showInputBox({ prompt: 'Shape, e.g. [8, 256, 768]', value: `[${current.join(', ')}]`, validateInput: (v) => (/^\s*\[?\s*\d+(\s*,\s*\d+){0,5}\s*\]?\s*$/.test(v) ? undefined : 'Up to 6 positive integers, e.g. [8, 256, 768]') });
+    const typed = await vscode.window.showInputBox({
+      prompt: 'Shape, e.g. [8, 256, 768]',
+      value: `[${current.join(', ')}]`,
+      validateInput: (v) =>
+        /^\s*\[?\s*\d+(\s*,\s*\d+){0,5}\s*\]?\s*$/.test(v)
+          ? undefined
+          : 'Up to 6 positive integers, e.g. [8, 256, 768]',
+    });
     if (!typed) return;
     shape = typed;
   }
@@ -233,7 +271,9 @@ function showState(state: State, failure?: string): void {
       break;
     case State.Stopped:
       statusItem.text = '$(error) Reglens';
-      statusItem.tooltip = `Reglens server ${failure ? `failed: ${failure}` : 'stopped'}. Click to show its output; run "Reglens: Restart Server" to try again.`;
+      statusItem.tooltip =
+        `Reglens server ${failure ? `failed: ${failure}` : 'stopped'}. Click to show its ` +
+        `output; run "Reglens: Restart Server" to try again.`;
       statusItem.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
       break;
   }

@@ -63,10 +63,14 @@ export function isSoftwareAdapter(description: string): boolean {
  * with Mesa 22.3 llvmpipe: the fused dropout kernel at [8,256,768] takes 41–53 ms a call there and 11–14 ms on wasm
  * (Philox in WebAssembly SIMD), and the shaders of a cold worker compile on the same CPU.
  */
-const SOFTWARE_NOTE = 'a software renderer (the GPU is emulated on the CPU): auto uses wasm before it, which runs these kernels faster on the same CPU; set reglens.profiler.backend to webgpu to use it anyway';
+const SOFTWARE_NOTE =
+  'a software renderer (the GPU is emulated on the CPU): auto uses wasm before it, which runs these kernels faster ' +
+  'on the same CPU; set reglens.profiler.backend to webgpu to use it anyway';
 
 /** What an untrusted (Restricted Mode) workspace may not do: load the optional native CUDA package. */
-const UNTRUSTED_CUDA = 'not loaded in an untrusted workspace (Restricted Mode): @tensorflow/tfjs-node-gpu is native code; trust the workspace to use it';
+const UNTRUSTED_CUDA =
+  'not loaded in an untrusted workspace (Restricted Mode): @tensorflow/tfjs-node-gpu is native code; trust the ' +
+  'workspace to use it';
 
 async function probeCuda(trusted = true): Promise<Probe> {
   if (!trusted) return { status: { name: 'cuda', available: false, detail: UNTRUSTED_CUDA } };
@@ -78,7 +82,9 @@ async function probeCuda(trusted = true): Promise<Probe> {
       status: {
         name: 'cuda',
         available: false,
-        detail: 'not installed: @tensorflow/tfjs-node-gpu is an optional package (npm install @tensorflow/tfjs-node-gpu; needs Linux x64, CUDA 11.8 and cuDNN 8, and downloads libtensorflow at install time)',
+        detail:
+          'not installed: @tensorflow/tfjs-node-gpu is an optional package (npm install @tensorflow/tfjs-node-gpu; ' +
+          'needs Linux x64, CUDA 11.8 and cuDNN 8, and downloads libtensorflow at install time)',
       },
     };
   }
@@ -88,13 +94,21 @@ async function probeCuda(trusted = true): Promise<Probe> {
     return { status: { name: 'cuda', available: false, detail: `installed but does not load: ${message(e)}` } };
   }
   const gpus = (ns as unknown as { backend(): { isUsingGpuDevice?: boolean } }).backend();
-  if (gpus.isUsingGpuDevice === false) return { status: { name: 'cuda', available: false, detail: 'tfjs-node-gpu loaded but TensorFlow found no CUDA device' } };
+  if (gpus.isUsingGpuDevice === false)
+    return {
+      status: { name: 'cuda', available: false, detail: 'tfjs-node-gpu loaded but TensorFlow found no CUDA device' },
+    };
   return {
     status: { name: 'cuda', available: true, detail: 'TensorFlow CUDA device' },
     activate: async () => {
       useTf(ns);
       await ns.setBackend('tensorflow');
-      return { name: 'cuda', device: 'TensorFlow CUDA device', tfjsName: 'tensorflow', sync: async (y) => void y.dataSync() };
+      return {
+        name: 'cuda',
+        device: 'TensorFlow CUDA device',
+        tfjsName: 'tensorflow',
+        sync: async (y) => void y.dataSync(),
+      };
     },
   };
 }
@@ -114,14 +128,24 @@ async function probeWebGPU(): Promise<Probe> {
     // An ES module without top-level await: Node 20.19+ loads it with require.
     webgpu = runtimeRequire('webgpu') as typeof webgpu;
   } catch (e) {
-    return { status: { name: 'webgpu', available: false, detail: `the webgpu package (Dawn) is not installed or does not load: ${message(e)}` } };
+    return {
+      status: {
+        name: 'webgpu',
+        available: false,
+        detail: `the webgpu package (Dawn) is not installed or does not load: ${message(e)}`,
+      },
+    };
   }
   // Mesa's EGL needs no display for compute; harmless for Vulkan/Metal/D3D12 adapters.
   process.env.EGL_PLATFORM ??= 'surfaceless';
   Object.assign(globalThis, webgpu.globals);
   const attempts: Array<{ flags: string[]; options: Record<string, unknown>; label: string }> = [
     { flags: [], options: { powerPreference: 'high-performance' }, label: 'default (Vulkan/Metal/D3D12)' },
-    { flags: ['backend=opengles'], options: { featureLevel: 'compatibility' }, label: 'OpenGL ES compatibility (Mesa)' },
+    {
+      flags: ['backend=opengles'],
+      options: { featureLevel: 'compatibility' },
+      label: 'OpenGL ES compatibility (Mesa)',
+    },
   ];
   const failures: string[] = [];
   for (const attempt of attempts) {
@@ -139,7 +163,10 @@ async function probeWebGPU(): Promise<Probe> {
       continue;
     }
     const info = adapter.info ?? {};
-    const name = [info.device, info.vendor, info.architecture].find((s) => s && s.trim())?.trim().replace(/-+$/, '');
+    const name = [info.device, info.vendor, info.architecture]
+      .find((s) => s && s.trim())
+      ?.trim()
+      .replace(/-+$/, '');
     const description = info.description?.replace(/^OpenGL version /, '').trim();
     const device = [name, description].filter(Boolean).join(', ') || 'unnamed adapter';
     const found = gpu;
@@ -151,11 +178,21 @@ async function probeWebGPU(): Promise<Probe> {
       activate: async () => {
         // tfjs asks navigator.gpu for an adapter; hand it the one that worked, with the same options.
         const request = found.requestAdapter.bind(found);
-        const wrapped = { ...found, requestAdapter: (o?: Record<string, unknown>) => request({ ...(o ?? {}), ...attempt.options }) };
-        Object.defineProperty(globalThis, 'navigator', { value: { gpu: wrapped, userAgent: `node ${process.version}` }, configurable: true, writable: true });
-        const backendModule = require('@tensorflow/tfjs-backend-webgpu') as { webgpu_util: Parameters<typeof registerFusedWebGPU>[0] };
+        const wrapped = {
+          ...found,
+          requestAdapter: (o?: Record<string, unknown>) => request({ ...(o ?? {}), ...attempt.options }),
+        };
+        Object.defineProperty(globalThis, 'navigator', {
+          value: { gpu: wrapped, userAgent: `node ${process.version}` },
+          configurable: true,
+          writable: true,
+        });
+        const backendModule = require('@tensorflow/tfjs-backend-webgpu') as {
+          webgpu_util: Parameters<typeof registerFusedWebGPU>[0];
+        };
         const t = tf();
-        if (!(await t.setBackend('webgpu'))) throw new Error('tfjs could not initialise the webgpu backend on this adapter');
+        if (!(await t.setBackend('webgpu')))
+          throw new Error('tfjs could not initialise the webgpu backend on this adapter');
         registerFusedWebGPU(backendModule.webgpu_util);
         const backend = t.backend() as unknown as {
           device: { queue: { onSubmittedWorkDone(): Promise<void> } };
@@ -182,7 +219,9 @@ async function probeWebGPU(): Promise<Probe> {
     status: {
       name: 'webgpu',
       available: false,
-      detail: `no WebGPU adapter (${failures.join('; ')}). Without a GPU on Linux: apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri`,
+      detail:
+        `no WebGPU adapter (${failures.join('; ')}). Without a GPU on Linux: apt-get install libegl1 ` +
+        `libegl-mesa0 libgles2 libgl1-mesa-dri`,
     },
   };
 }
@@ -200,12 +239,21 @@ function wasmDirectory(): string | undefined {
 
 async function probeWasm(): Promise<Probe> {
   const dir = wasmDirectory();
-  if (!dir) return { status: { name: 'wasm', available: false, detail: 'the tfjs-backend-wasm binaries are missing (not in dist/ nor node_modules)' } };
+  if (!dir)
+    return {
+      status: {
+        name: 'wasm',
+        available: false,
+        detail: 'the tfjs-backend-wasm binaries are missing (not in dist/ nor node_modules)',
+      },
+    };
   let wasm: { setWasmPaths(prefix: string): void; setThreadsCount?(n: number): void; getThreadsCount?(): number };
   try {
     wasm = require('@tensorflow/tfjs-backend-wasm') as typeof wasm;
   } catch (e) {
-    return { status: { name: 'wasm', available: false, detail: `@tensorflow/tfjs-backend-wasm does not load: ${message(e)}` } };
+    return {
+      status: { name: 'wasm', available: false, detail: `@tensorflow/tfjs-backend-wasm does not load: ${message(e)}` },
+    };
   }
   return {
     status: { name: 'wasm', available: true, detail: cpuModel() },
@@ -217,7 +265,9 @@ async function probeWasm(): Promise<Probe> {
       const simd = await t.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       const threads = await t.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
       const count = threads && wasm.getThreadsCount ? wasm.getThreadsCount() : 1;
-      const device = `${cpuModel()}; SIMD ${simd ? 'on' : 'off'}; ${count} thread${count === 1 ? '' : 's'}${threads ? '' : ' (no wasm threads in this runtime)'}`;
+      const device =
+        `${cpuModel()}; SIMD ${simd ? 'on' : 'off'}; ${count} ` +
+        `thread${count === 1 ? '' : 's'}${threads ? '' : ' (no wasm threads in this runtime)'}`;
       return { name: 'wasm', device, tfjsName: 'wasm', sync: async () => undefined };
     },
   };
@@ -236,7 +286,12 @@ async function probeCpu(): Promise<Probe> {
   };
 }
 
-const PROBES: Record<BackendName, () => Promise<Probe>> = { cuda: probeCuda, webgpu: probeWebGPU, wasm: probeWasm, cpu: probeCpu };
+const PROBES: Record<BackendName, () => Promise<Probe>> = {
+  cuda: probeCuda,
+  webgpu: probeWebGPU,
+  wasm: probeWasm,
+  cpu: probeCpu,
+};
 
 export interface Selection {
   active: ActiveBackend;
@@ -277,5 +332,9 @@ export async function selectBackend(setting: BackendSetting, trusted = true): Pr
       if (name === setting) fallback = `${name} failed to start: ${message(e)}`;
     }
   }
-  throw new Error(`no TensorFlow.js backend could start: ${statuses().map((s) => `${s.name}: ${s.detail}`).join('; ')}`);
+  throw new Error(
+    `no TensorFlow.js backend could start: ${statuses()
+      .map((s) => `${s.name}: ${s.detail}`)
+      .join('; ')}`,
+  );
 }

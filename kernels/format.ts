@@ -34,27 +34,42 @@ const GRANULARITY_WORDS: Record<MeasuredGranularity, string> = {
 function trainSummary(r: ProfileResult): string {
   if (r.implementation) {
     const g = r.implementation.granularity.train;
-    const dropped = g === 'none' ? 'nothing dropped' : g === 'sample' || g === 'batch' ? `${pct(r.train.samplesDroppedWhole)} samples dropped (per ${g})` : `${pct(r.train.droppedFraction)} dropped (per ${g})`;
+    const dropped =
+      g === 'none'
+        ? 'nothing dropped'
+        : g === 'sample' || g === 'batch'
+          ? `${pct(r.train.samplesDroppedWhole)} samples dropped (per ${g})`
+          : `${pct(r.train.droppedFraction)} dropped (per ${g})`;
     return `train: ${dropped} · ${meanText(r, r.train)}`;
   }
-  if (r.schedule) return `train: ${r.schedule.expectedActiveSampled.toFixed(2)}/${r.schedule.rates.length} blocks active`;
-  if (r.fusion) return `train: text ${pct(r.fusion.text.droppedFraction)} · image ${pct(r.fusion.image.droppedFraction)} dropped`;
-  if (r.kernel.kind === 'attention-dropout' && r.kernel.placement === 'logits') return `train: ${pct(r.train.droppedFraction)} of probabilities dropped (dropping logits drops nothing)`;
-  const dropped = r.kernel.kind === 'drop-path' || (r.kernel.kind === 'semantics' && (r.kernel.semantics.granularity === 'sample' || r.kernel.semantics.granularity === 'batch'))
-    ? `${pct(r.train.samplesDroppedWhole)} samples dropped`
-    : `${pct(r.train.droppedFraction)} dropped`;
+  if (r.schedule)
+    return `train: ${r.schedule.expectedActiveSampled.toFixed(2)}/${r.schedule.rates.length} blocks active`;
+  if (r.fusion)
+    return `train: text ${pct(r.fusion.text.droppedFraction)} · image ${pct(r.fusion.image.droppedFraction)} dropped`;
+  if (r.kernel.kind === 'attention-dropout' && r.kernel.placement === 'logits')
+    return `train: ${pct(r.train.droppedFraction)} of probabilities dropped (dropping logits drops nothing)`;
+  const dropped =
+    r.kernel.kind === 'drop-path' ||
+    (r.kernel.kind === 'semantics' &&
+      (r.kernel.semantics.granularity === 'sample' || r.kernel.semantics.granularity === 'batch'))
+      ? `${pct(r.train.samplesDroppedWhole)} samples dropped`
+      : `${pct(r.train.droppedFraction)} dropped`;
   return `train: ${dropped} · ${meanText(r, r.train)}`;
 }
 
 function evalSummary(r: ProfileResult): string {
   if (r.eval.identity) return 'eval: identity';
-  if (r.eval.droppedFraction > 0) return `eval: STILL ACTIVE, ${pct(r.eval.droppedFraction)} dropped · ${meanText(r, r.eval)}`;
+  if (r.eval.droppedFraction > 0)
+    return `eval: STILL ACTIVE, ${pct(r.eval.droppedFraction)} dropped · ${meanText(r, r.eval)}`;
   return `eval: ${meanText(r, r.eval)} · max |y−x| ${r.eval.maxAbsDiff.toPrecision(3)}`;
 }
 
 /** One line: `train: 10.0% dropped · mean ×1.00 | eval: identity | 0.21 ms · webgpu (…)`. */
 export function summaryLine(r: ProfileResult): string {
-  return `${trainSummary(r)} | ${evalSummary(r)} | ${r.timing.noop ? 'no-op at rate 0' : formatMs(r.timing.medianMs)} · ${backendLabel(r)}`;
+  return (
+    `${trainSummary(r)} | ${evalSummary(r)} | ` +
+    `${r.timing.noop ? 'no-op at rate 0' : formatMs(r.timing.medianMs)} · ${backendLabel(r)}`
+  );
 }
 
 interface Row {
@@ -67,31 +82,88 @@ function rows(r: ProfileResult): Row[] {
   const interval = (m: ModeMeasurement) => `${pct(m.interval[0], 2)} – ${pct(m.interval[1], 2)}`;
   const out: Row[] = [
     { name: 'values dropped', train: pct(r.train.droppedFraction, 2), eval: pct(r.eval.droppedFraction, 2) },
-    { name: `99.9% interval (${r.train.units} units)`, train: interval(r.train), eval: r.eval.identity ? '—' : interval(r.eval) },
+    {
+      name: `99.9% interval (${r.train.units} units)`,
+      train: interval(r.train),
+      eval: r.eval.identity ? '—' : interval(r.eval),
+    },
     { name: `rate ${r.rate} inside`, train: r.train.rateInside ? 'yes' : 'NO', eval: '—' },
     isAlpha(r)
-      ? { name: 'E[y] − E[x]', train: (r.train.meanY - r.train.meanX).toFixed(4), eval: (r.eval.meanY - r.eval.meanX).toFixed(4) }
+      ? {
+          name: 'E[y] − E[x]',
+          train: (r.train.meanY - r.train.meanX).toFixed(4),
+          eval: (r.eval.meanY - r.eval.meanX).toFixed(4),
+        }
       : { name: 'E[y] / E[x]', train: r.train.meanRatio.toFixed(4), eval: r.eval.meanRatio.toFixed(4) },
-    { name: 'Var[y] / Var[x]', train: Number.isFinite(r.train.varRatio) ? r.train.varRatio.toFixed(4) : 'n/a', eval: Number.isFinite(r.eval.varRatio) ? r.eval.varRatio.toFixed(4) : 'n/a' },
-    { name: 'samples dropped whole', train: pct(r.train.samplesDroppedWhole, 2), eval: pct(r.eval.samplesDroppedWhole, 2) },
-    { name: 'max |y − x|', train: Number.isFinite(r.train.maxAbsDiff) ? r.train.maxAbsDiff.toPrecision(4) : 'n/a', eval: r.eval.identity ? '0 (identity)' : r.eval.maxAbsDiff.toPrecision(4) },
+    {
+      name: 'Var[y] / Var[x]',
+      train: Number.isFinite(r.train.varRatio) ? r.train.varRatio.toFixed(4) : 'n/a',
+      eval: Number.isFinite(r.eval.varRatio) ? r.eval.varRatio.toFixed(4) : 'n/a',
+    },
+    {
+      name: 'samples dropped whole',
+      train: pct(r.train.samplesDroppedWhole, 2),
+      eval: pct(r.eval.samplesDroppedWhole, 2),
+    },
+    {
+      name: 'max |y − x|',
+      train: Number.isFinite(r.train.maxAbsDiff) ? r.train.maxAbsDiff.toPrecision(4) : 'n/a',
+      eval: r.eval.identity ? '0 (identity)' : r.eval.maxAbsDiff.toPrecision(4),
+    },
   ];
   if (r.fusion) {
-    out.push({ name: `text tokens dropped (${r.fusion.text.tokens})`, train: pct(r.fusion.text.droppedFraction, 2), eval: '0.00%' });
-    out.push({ name: `image tokens dropped (${r.fusion.image.tokens})`, train: pct(r.fusion.image.droppedFraction, 2), eval: '0.00%' });
-    for (const a of r.fusion.alternatives) out.push({ name: `… if ${a.placement}`, train: `text ${pct(a.text.droppedFraction)} · image ${pct(a.image.droppedFraction)}`, eval: '—' });
+    out.push({
+      name: `text tokens dropped (${r.fusion.text.tokens})`,
+      train: pct(r.fusion.text.droppedFraction, 2),
+      eval: '0.00%',
+    });
+    out.push({
+      name: `image tokens dropped (${r.fusion.image.tokens})`,
+      train: pct(r.fusion.image.droppedFraction, 2),
+      eval: '0.00%',
+    });
+    for (const a of r.fusion.alternatives)
+      out.push({
+        name: `… if ${a.placement}`,
+        train: `text ${pct(a.text.droppedFraction)} · image ${pct(a.image.droppedFraction)}`,
+        eval: '—',
+      });
   }
   if (r.implementation) {
     const i = r.implementation;
     const k = i.keptScale;
-    out.push({ name: 'mask granularity (measured)', train: GRANULARITY_WORDS[i.granularity.train], eval: GRANULARITY_WORDS[i.granularity.eval] });
-    out.push({ name: 'kept values × (y/x)', train: !Number.isFinite(k.mean) ? 'n/a' : k.max - k.min <= 1e-3 * Math.abs(k.mean) ? k.mean.toFixed(4) : `${k.min.toFixed(3)} … ${k.max.toFixed(3)}`, eval: '—' });
-    out.push({ name: 'interpreter', train: `${i.steps} steps per call · ${i.draws.train} draws`, eval: `${i.draws.eval} draws` });
+    out.push({
+      name: 'mask granularity (measured)',
+      train: GRANULARITY_WORDS[i.granularity.train],
+      eval: GRANULARITY_WORDS[i.granularity.eval],
+    });
+    out.push({
+      name: 'kept values × (y/x)',
+      train: !Number.isFinite(k.mean)
+        ? 'n/a'
+        : k.max - k.min <= 1e-3 * Math.abs(k.mean)
+          ? k.mean.toFixed(4)
+          : `${k.min.toFixed(3)} … ${k.max.toFixed(3)}`,
+      eval: '—',
+    });
+    out.push({
+      name: 'interpreter',
+      train: `${i.steps} steps per call · ${i.draws.train} draws`,
+      eval: `${i.draws.eval} draws`,
+    });
   }
   if (r.schedule) {
     const s = r.schedule;
-    out.push({ name: 'expected active blocks (closed form)', train: s.expectedActiveClosed.toFixed(3), eval: String(s.rates.length) });
-    out.push({ name: `sampled (${s.draws} draws, 99.9%)`, train: `${s.expectedActiveSampled.toFixed(3)} [${s.expectedActiveInterval.map((v) => v.toFixed(3)).join(', ')}]`, eval: String(s.rates.length) });
+    out.push({
+      name: 'expected active blocks (closed form)',
+      train: s.expectedActiveClosed.toFixed(3),
+      eval: String(s.rates.length),
+    });
+    out.push({
+      name: `sampled (${s.draws} draws, 99.9%)`,
+      train: `${s.expectedActiveSampled.toFixed(3)} [${s.expectedActiveInterval.map((v) => v.toFixed(3)).join(', ')}]`,
+      eval: String(s.rates.length),
+    });
     out.push({ name: 'closed form inside', train: s.closedInside ? 'yes' : 'NO', eval: '—' });
   }
   return out;
@@ -101,7 +173,10 @@ function timingText(r: ProfileResult): string {
   if (r.timing.noop) return 'no kernel runs at rate 0 (PyTorch returns x itself)';
   const { repeats, plannedRepeats } = r.timing;
   // Fewer calls than planned: they reached the time budget (slow calls), which the reader should know.
-  const of = plannedRepeats > repeats ? `median of ${repeats} of ${plannedRepeats} planned: the time budget ran out` : `median of ${repeats}`;
+  const of =
+    plannedRepeats > repeats
+      ? `median of ${repeats} of ${plannedRepeats} planned: the time budget ran out`
+      : `median of ${repeats}`;
   return `time per call ${formatMs(r.timing.medianMs)} (${of}) · ${r.timing.gbPerSecond.toFixed(2)} GB/s`;
 }
 
@@ -121,7 +196,8 @@ export function markdownTable(r: ProfileResult): string {
     '| --- | --- | --- |',
     ...rows(r).map((row) => `| ${row.name} | ${row.train} | ${row.eval} |`),
     '',
-    `${timingText(r)} · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''} · shape [${r.shape.join(', ')}] · seed ${r.seed}`,
+    `${timingText(r)} · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''} · shape [${r.shape.join(', ')}] · ` +
+      `seed ${r.seed}`,
   ].join('\n');
 }
 
@@ -129,7 +205,9 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 /** An SVG chart: y/x histograms (train vs eval), the token map for fusion, survival per block for schedules. */
 export function chartSvg(r: ProfileResult): string {
-  const W = 360, H = 120, pad = 18;
+  const W = 360,
+    H = 120,
+    pad = 18;
   const parts: string[] = [];
   if (r.schedule) {
     const s = r.schedule;
@@ -137,11 +215,25 @@ export function chartSvg(r: ProfileResult): string {
     const bw = (W - 2 * pad) / n;
     s.survivalClosed.forEach((v, i) => {
       const h = v * (H - 2 * pad);
-      parts.push(`<rect x="${(pad + i * bw).toFixed(1)}" y="${(H - pad - h).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" height="${h.toFixed(1)}" fill="#4e79a7"/>`);
+      parts.push(
+        `<rect x="${(pad + i * bw).toFixed(1)}" y="${(H - pad - h).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" ` +
+          `height="${h.toFixed(1)}" fill="#4e79a7"/>`,
+      );
       const hs = s.survivalSampled[i] * (H - 2 * pad);
-      parts.push(`<rect x="${(pad + i * bw + bw * 0.5).toFixed(1)}" y="${(H - pad - hs).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" height="${hs.toFixed(1)}" fill="#f28e2b"/>`);
+      parts.push(
+        `<rect x="${(pad + i * bw + bw * 0.5).toFixed(1)}" y="${(H - pad - hs).toFixed(1)}" ` +
+          `width="${(bw * 0.45).toFixed(1)}" height="${hs.toFixed(1)}" fill="#f28e2b"/>`,
+      );
     });
-    parts.push(legend([['#4e79a7', 'survival (closed form)'], ['#f28e2b', 'sampled']], W));
+    parts.push(
+      legend(
+        [
+          ['#4e79a7', 'survival (closed form)'],
+          ['#f28e2b', 'sampled'],
+        ],
+        W,
+      ),
+    );
     parts.push(`<text x="${pad}" y="${H - 4}" font-size="9" fill="#888">block 0 … ${n - 1}</text>`);
   } else if (r.fusion) {
     const map = r.fusion.tokenMap;
@@ -150,10 +242,23 @@ export function chartSvg(r: ProfileResult): string {
     map.forEach((v, i) => {
       const base = i < text ? [78, 121, 167] : [89, 161, 79];
       const shade = base.map((c) => Math.round(c + (255 - c) * (1 - Math.min(1, v * 4))));
-      parts.push(`<rect x="${(pad + i * bw).toFixed(2)}" y="${pad}" width="${Math.max(bw, 0.5).toFixed(2)}" height="${H - 2 * pad - 14}" fill="rgb(${shade.join(',')})"/>`);
+      parts.push(
+        `<rect x="${(pad + i * bw).toFixed(2)}" y="${pad}" width="${Math.max(bw, 0.5).toFixed(2)}" ` +
+          `height="${H - 2 * pad - 14}" fill="rgb(${shade.join(',')})"/>`,
+      );
     });
-    parts.push(legend([['rgb(78,121,167)', `text tokens (${text})`], ['rgb(89,161,79)', `image tokens (${map.length - text})`]], W));
-    parts.push(`<text x="${pad}" y="${H - 4}" font-size="9" fill="#888">darker = more values dropped (sample 0)</text>`);
+    parts.push(
+      legend(
+        [
+          ['rgb(78,121,167)', `text tokens (${text})`],
+          ['rgb(89,161,79)', `image tokens (${map.length - text})`],
+        ],
+        W,
+      ),
+    );
+    parts.push(
+      `<text x="${pad}" y="${H - 4}" font-size="9" fill="#888">darker = more values dropped (sample 0)</text>`,
+    );
   } else {
     const { min, max, count } = RATIO_BINS;
     const bw = (W - 2 * pad) / count;
@@ -162,22 +267,42 @@ export function chartSvg(r: ProfileResult): string {
       bins.forEach((v, i) => {
         if (!v) return;
         const h = Math.max(1, (Math.sqrt(v) / Math.sqrt(top)) * (H - 2 * pad - 10));
-        parts.push(`<rect x="${(pad + i * bw + offset).toFixed(1)}" y="${(H - pad - h).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"/>`);
+        parts.push(
+          `<rect x="${(pad + i * bw + offset).toFixed(1)}" y="${(H - pad - h).toFixed(1)}" ` +
+            `width="${(bw * 0.45).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"/>`,
+        );
       });
     bars(r.train.ratioHistogram, '#e15759', 0);
     bars(r.eval.ratioHistogram, '#4e79a7', bw * 0.5);
     for (const tick of [min, 0, 1, 2, max]) {
       const x = pad + ((tick - min) / (max - min)) * (W - 2 * pad);
-      parts.push(`<text x="${x.toFixed(1)}" y="${H - 4}" font-size="9" fill="#888" text-anchor="middle">${tick}</text>`);
+      parts.push(
+        `<text x="${x.toFixed(1)}" y="${H - 4}" font-size="9" fill="#888" text-anchor="middle">${tick}</text>`,
+      );
     }
-    parts.push(legend([['#e15759', 'train y/x'], ['#4e79a7', 'eval y/x']], W));
+    parts.push(
+      legend(
+        [
+          ['#e15759', 'train y/x'],
+          ['#4e79a7', 'eval y/x'],
+        ],
+        W,
+      ),
+    );
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><rect width="${W}" height="${H}" fill="#fff"/>${parts.join('')}</svg>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><rect ` +
+    `width="${W}" height="${H}" fill="#fff"/>${parts.join('')}</svg>`
+  );
 }
 
 function legend(entries: Array<[string, string]>, W: number): string {
   return entries
-    .map(([color, label], i) => `<rect x="${W - 150}" y="${4 + i * 12}" width="8" height="8" fill="${color}"/><text x="${W - 138}" y="${11 + i * 12}" font-size="9" fill="#444">${esc(label)}</text>`)
+    .map(
+      ([color, label], i) =>
+        `<rect x="${W - 150}" y="${4 + i * 12}" width="8" height="8" fill="${color}"/><text x="${W - 138}" ` +
+        `y="${11 + i * 12}" font-size="9" fill="#444">${esc(label)}</text>`,
+    )
     .join('');
 }
 
@@ -191,7 +316,10 @@ export function chartMarkdown(r: ProfileResult): string {
  * expectations that differ beyond the 99.9 % interval (E[y]/E[x] in training is keep × kept scale, so its interval
  * follows from the drop fraction's), and a granularity other than the one its name promises (`expected`).
  */
-export function implementationEvidence(r: ProfileResult, expected?: readonly Granularity[]): { expectation?: string; granularity?: string } {
+export function implementationEvidence(
+  r: ProfileResult,
+  expected?: readonly Granularity[],
+): { expectation?: string; granularity?: string } {
   const impl = r.implementation;
   if (!impl) return {};
   const out: { expectation?: string; granularity?: string } = {};
@@ -202,11 +330,16 @@ export function implementationEvidence(r: ProfileResult, expected?: readonly Gra
     const lo = Math.min((1 - r.train.interval[1]) * k.mean, r.train.meanRatio);
     const hi = Math.max((1 - r.train.interval[0]) * k.mean, r.train.meanRatio);
     if (r.eval.meanRatio < lo - 1e-6 || r.eval.meanRatio > hi + 1e-6) {
-      out.expectation = `E[y]/E[x] = ${r.train.meanRatio.toFixed(3)} in training (99.9% interval ${lo.toFixed(3)}–${hi.toFixed(3)}) vs ${r.eval.meanRatio.toFixed(3)} in evaluation`;
+      out.expectation =
+        `E[y]/E[x] = ${r.train.meanRatio.toFixed(3)} in training (99.9% interval ` +
+        `${lo.toFixed(3)}–${hi.toFixed(3)}) vs ${r.eval.meanRatio.toFixed(3)} in evaluation`;
     }
   }
   if (expected && g !== 'none' && !expected.includes(g)) {
-    out.granularity = `its name promises ${expected.map((e) => GRANULARITY_WORDS[e]).join(' or ')}, but the code makes ${GRANULARITY_WORDS[g]}: ${pct(r.train.droppedFraction)} of values dropped, ${pct(r.train.samplesDroppedWhole)} of samples dropped whole`;
+    out.granularity =
+      `its name promises ${expected.map((e) => GRANULARITY_WORDS[e]).join(' or ')}, but the code ` +
+      `makes ${GRANULARITY_WORDS[g]}: ${pct(r.train.droppedFraction)} of values dropped, ` +
+      `${pct(r.train.samplesDroppedWhole)} of samples dropped whole`;
   }
   return out;
 }

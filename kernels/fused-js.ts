@@ -17,7 +17,8 @@ export function maskScaleInto(x: Float32Array, y: Float32Array, a: FusedAttrs): 
   const { unitSize, threshold, key0, key1, keptScale, keptShift, droppedValue } = a;
   if (unitSize === 1 && maskScaleUnits(x, y, threshold, key0, key1, keptScale, keptShift, droppedValue)) return;
   // f32 arithmetic, as in WebAssembly SIMD and WGSL: every path gives the same floats for the same seed.
-  const scale = Math.fround(keptScale), shift = Math.fround(keptShift);
+  const scale = Math.fround(keptScale),
+    shift = Math.fround(keptShift);
   const units = Math.ceil(n / unitSize);
   const counters = Math.ceil(units / 4);
   for (let c0 = 0; c0 < counters; c0 += CHUNK_COUNTERS) {
@@ -25,7 +26,8 @@ export function maskScaleInto(x: Float32Array, y: Float32Array, a: FusedAttrs): 
     const u0 = c0 * 4;
     const uEnd = Math.min(units, u0 + CHUNK_COUNTERS * 4);
     if (unitSize === 1) {
-      for (let u = u0; u < uEnd; u++) y[u] = words[u - u0] >= threshold ? Math.fround(x[u] * scale) + shift : droppedValue;
+      for (let u = u0; u < uEnd; u++)
+        y[u] = words[u - u0] >= threshold ? Math.fround(x[u] * scale) + shift : droppedValue;
       continue;
     }
     for (let u = u0; u < uEnd; u++) {

@@ -9,7 +9,12 @@ import { PHILOX_WGSL } from './philox';
 import { tf } from './tf';
 
 interface WebGPUBackendLike {
-  runWebGPUProgram(program: object, inputs: TensorInfo[], dtype: 'float32', uniforms: Array<{ type: string; data: number[] }>): TensorInfo;
+  runWebGPUProgram(
+    program: object,
+    inputs: TensorInfo[],
+    dtype: 'float32',
+    uniforms: Array<{ type: string; data: number[] }>,
+  ): TensorInfo;
 }
 
 class MaskScaleProgram {
@@ -19,10 +24,17 @@ class MaskScaleProgram {
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [256, 1, 1];
-  uniforms = 'unitSize : i32, threshold : u32, key0 : u32, key1 : u32, keptScale : f32, keptShift : f32, droppedValue : f32,';
+  uniforms =
+    'unitSize : i32, threshold : u32, key0 : u32, key1 : u32, keptScale : f32, keptShift : f32, droppedValue : f32,';
   size = true;
 
-  constructor(shape: number[], util: { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] }) {
+  constructor(
+    shape: number[],
+    util: {
+      flatDispatchLayout(s: number[]): { x: number[] };
+      computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number];
+    },
+  ) {
     this.outputShape = shape;
     this.dispatchLayout = util.flatDispatchLayout(shape);
     this.dispatch = util.computeDispatch(this.dispatchLayout, shape, this.workgroupSize);
@@ -46,7 +58,9 @@ fn main(index : i32) {
   }
 }
 
-/** Registers the fused kernel for the webgpu backend (idempotent). `webgpuUtil` is the backend package's `webgpu_util`. */
+/**
+ * Registers the fused kernel for the webgpu backend (idempotent). `webgpuUtil` is the backend package's `webgpu_util`.
+ */
 export function registerFusedWebGPU(webgpuUtil: ConstructorParameters<typeof MaskScaleProgram>[1]): void {
   const t = tf();
   if (t.getKernel(FUSED_KERNEL, 'webgpu')) return;

@@ -21,7 +21,11 @@ export interface ProfilerOptions {
   trusted?: boolean;
 }
 
-export const DEFAULT_PROFILER_OPTIONS: ProfilerOptions = { backend: 'auto', timeoutMs: 60_000, memoryBudgetBytes: 1024 * 1024 * 1024 };
+export const DEFAULT_PROFILER_OPTIONS: ProfilerOptions = {
+  backend: 'auto',
+  timeoutMs: 60_000,
+  memoryBudgetBytes: 1024 * 1024 * 1024,
+};
 
 export type ProfileErrorKind = 'cancelled' | 'timeout' | 'budget' | 'crashed' | 'invalid' | 'failed';
 
@@ -48,7 +52,8 @@ interface Pending {
   cleanup: () => void;
 }
 
-const formatBytes = (n: number): string => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)} GiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
+const formatBytes = (n: number): string =>
+  n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)} GiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
 
 export class ProfilerHost {
   private child: ChildProcess | undefined;
@@ -97,7 +102,9 @@ export class ProfilerHost {
       return Promise.reject(
         new ProfileError(
           'budget',
-          `Shape ${JSON.stringify(request.shape)} needs ${formatBytes(needed)} (${needed} bytes) to profile, more than the memory budget of ${formatBytes(this.options.memoryBudgetBytes)} (reglens.profiler.memoryBudgetMB). Use a smaller shape or raise the budget.`,
+          `Shape ${JSON.stringify(request.shape)} needs ${formatBytes(needed)} (${needed} bytes) to profile, more ` +
+            `than the memory budget of ${formatBytes(this.options.memoryBudgetBytes)} ` +
+            `(reglens.profiler.memoryBudgetMB). Use a smaller shape or raise the budget.`,
         ),
       );
     }
@@ -111,7 +118,14 @@ export class ProfilerHost {
       const timer = setTimeout(() => {
         // A request past its time may be a hung kernel or driver: the only safe cure is a fresh worker.
         const seconds = (this.options.timeoutMs / 1000).toFixed(this.options.timeoutMs < 1000 ? 3 : 0);
-        this.settle(id, new ProfileError('timeout', `Profiling took longer than ${seconds} s (reglens.profiler.timeoutMs); the profiler worker was stopped and will restart on the next request.`));
+        this.settle(
+          id,
+          new ProfileError(
+            'timeout',
+            `Profiling took longer than ${seconds} s (reglens.profiler.timeoutMs); the profiler worker was stopped ` +
+              `and will restart on the next request.`,
+          ),
+        );
         this.kill('timed out');
       }, this.options.timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -131,7 +145,11 @@ export class ProfilerHost {
   private start(): Promise<BackendInfo> {
     if (this.ready && this.child) return this.ready;
     const workerPath = this.options.workerPath ?? path.join(__dirname, 'worker.js');
-    const child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: workerExecArgv(process.execArgv) });
+    const child = fork(workerPath, [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      execArgv: workerExecArgv(process.execArgv),
+    });
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
@@ -161,7 +179,13 @@ export class ProfilerHost {
             break;
           case 'error':
             if (message.cancelled) this.cancelledInWorker++;
-            this.settle(message.id, new ProfileError(message.cancelled ? 'cancelled' : message.invalid ? 'invalid' : 'failed', message.message));
+            this.settle(
+              message.id,
+              new ProfileError(
+                message.cancelled ? 'cancelled' : message.invalid ? 'invalid' : 'failed',
+                message.message,
+              ),
+            );
             break;
         }
       });
@@ -172,7 +196,9 @@ export class ProfilerHost {
         this.ready = undefined;
         const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
         const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-        const text = `The profiler worker ${how}${tail ? `: ${tail}` : ''}. It restarts on the next request; diagnostics are not affected.`;
+        const text =
+          `The profiler worker ${how}${tail ? `: ${tail}` : ''}. It restarts on the next request; ` +
+          `diagnostics are not affected.`;
         reject(new ProfileError('crashed', text));
         if (this.pending.size > 0) {
           this.restarts++;
@@ -190,7 +216,8 @@ export class ProfilerHost {
     const child = this.child;
     if (!child?.connected) return;
     child.send(message, (e) => {
-      if (e && 'id' in message) this.settle(message.id, new ProfileError('crashed', `The profiler worker is gone: ${e.message}`));
+      if (e && 'id' in message)
+        this.settle(message.id, new ProfileError('crashed', `The profiler worker is gone: ${e.message}`));
     });
   }
 
@@ -219,7 +246,8 @@ export class ProfilerHost {
     const child = this.child;
     this.child = undefined;
     this.ready = undefined;
-    for (const id of [...this.pending.keys()]) this.settle(id, new ProfileError('cancelled', 'The profiler was stopped.'));
+    for (const id of [...this.pending.keys()])
+      this.settle(id, new ProfileError('cancelled', 'The profiler was stopped.'));
     if (child) {
       child.disconnect?.();
       child.kill();

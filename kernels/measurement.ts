@@ -33,7 +33,12 @@ const MIN_TIMED = 3;
  * Runs `call(i)`, which times itself, for i = 0, 1, … up to `planned` times, stopping early once at least
  * min(MIN_TIMED, planned) ran and their times add up to `budgetMs`. Returns the times, one per call that ran.
  */
-export async function timedCalls(planned: number, budgetMs: number, ctx: RunContext, call: (i: number) => Promise<number>): Promise<number[]> {
+export async function timedCalls(
+  planned: number,
+  budgetMs: number,
+  ctx: RunContext,
+  call: (i: number) => Promise<number>,
+): Promise<number[]> {
   const times: number[] = [];
   const minimum = Math.min(MIN_TIMED, planned);
   let spent = 0;

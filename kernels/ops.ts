@@ -71,7 +71,13 @@ export function maskComposite(x: Tensor, plan: MaskPlan, seed: number): Tensor {
 }
 
 /** Attention: dropout on softmax probabilities, or on the logits before softmax (which zeroes no probability). */
-export function attentionTrain(scores: Tensor, plan: MaskPlan, placement: 'probs' | 'logits', seed: number, fused = true): Tensor {
+export function attentionTrain(
+  scores: Tensor,
+  plan: MaskPlan,
+  placement: 'probs' | 'logits',
+  seed: number,
+  fused = true,
+): Tensor {
   const t = tf();
   return t.tidy(() => {
     if (placement === 'probs') return applyTrain(t.softmax(scores), plan, seed, fused);
@@ -80,7 +86,14 @@ export function attentionTrain(scores: Tensor, plan: MaskPlan, placement: 'probs
 }
 
 /** Fusion: [B, text + image, C]; dropout on the merged sequence or on one modality before the merge. */
-export function fusionTrain(x: Tensor, plan: MaskPlan, textTokens: number, placement: 'after-merge' | 'text-before-merge' | 'image-before-merge', seed: number, fused = true): Tensor {
+export function fusionTrain(
+  x: Tensor,
+  plan: MaskPlan,
+  textTokens: number,
+  placement: 'after-merge' | 'text-before-merge' | 'image-before-merge',
+  seed: number,
+  fused = true,
+): Tensor {
   const t = tf();
   return t.tidy(() => {
     if (placement === 'after-merge') return applyTrain(x, plan, seed, fused);

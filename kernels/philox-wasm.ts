@@ -105,7 +105,10 @@ function assemble(useSimd: boolean): Uint8Array {
     const code = [...body.locals, ...body.code, ...op.end];
     return [...uleb(code.length), ...code];
   });
-  const exports = [[...name('memory'), 0x02, 0x00], [...name('fill'), 0x00, 0x00]];
+  const exports = [
+    [...name('memory'), 0x02, 0x00],
+    [...name('fill'), 0x00, 0x00],
+  ];
   if (useSimd) exports.push([...name('maskScale'), 0x00, 0x01]);
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -123,10 +126,17 @@ function assemble(useSimd: boolean): Uint8Array {
  * 12 p0, 13 p1 (i64). Ten rounds unrolled.
  */
 function scalarBody(): { locals: number[]; code: number[] } {
-  const [counter, count, key0, key1, x0, x1, x2, x3, k0, k1, ptr, end, p0, p1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
-  const locals = vec([[...uleb(8), I32], [...uleb(2), I64]]);
+  const [counter, count, key0, key1, x0, x1, x2, x3, k0, k1, ptr, end, p0, p1] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  ];
+  const locals = vec([
+    [...uleb(8), I32],
+    [...uleb(2), I64],
+  ]);
   const code: number[] = [];
-  const emit = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
   // end = count * 16 (bytes); ptr = 0
   emit(op.get(count), op.i32(4), [0x74] /* i32.shl */, op.set(end), op.i32(0), op.set(ptr));
   emit(op.block, op.loop);
@@ -163,23 +173,50 @@ function simdBody(kind: 'fill' | 'maskScale'): { locals: number[]; code: number[
   const [counter, count, key0, key1] = [0, 1, 2, 3];
   const [threshold, scale, shift, dropped] = [4, 5, 6, 7];
   const first = kind === 'fill' ? 4 : 8;
-  const [x0, x1, x2, x3, k0, k1, m0, m1, counters, t, a, b, c, d, thresholdV, scaleV, shiftV, droppedV] = Array.from({ length: 18 }, (_, i) => first + i);
+  const [x0, x1, x2, x3, k0, k1, m0, m1, counters, t, a, b, c, d, thresholdV, scaleV, shiftV, droppedV] = Array.from(
+    { length: 18 },
+    (_, i) => first + i,
+  );
   const [ptr, end] = [first + 18, first + 19];
-  const locals = vec([[...uleb(18), V128], [...uleb(2), I32]]);
+  const locals = vec([
+    [...uleb(18), V128],
+    [...uleb(2), I32],
+  ]);
   const code: number[] = [];
-  const emit = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
   const highWords = [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31];
-  const v128const = (words: number[]) => op.simd(0x0c, ...words.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24]));
+  const v128const = (words: number[]) =>
+    op.simd(0x0c, ...words.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24]));
   const splatConst = (w: number) => v128const([w, w, w, w]);
   /** hi(a · m) of each lane, left on the stack. */
-  const mulhi = (v: number, m: number) => [...op.get(v), ...op.get(m), ...simd.extmulLowU, ...op.get(v), ...op.get(m), ...simd.extmulHighU, ...simd.shuffle(highWords)];
+  const mulhi = (v: number, m: number) => [
+    ...op.get(v),
+    ...op.get(m),
+    ...simd.extmulLowU,
+    ...op.get(v),
+    ...op.get(m),
+    ...simd.extmulHighU,
+    ...simd.shuffle(highWords),
+  ];
   // ptr walks the output: 16 bytes per counter, from 0 (fill's words) or DATA_OFFSET (maskScale's floats).
   const base = kind === 'fill' ? 0 : DATA_OFFSET;
   emit(op.get(count), op.i32(4), [0x74] /* i32.shl */, op.i32(base), op.i32Add, op.set(end), op.i32(base), op.set(ptr));
   emit(splatConst(M0), op.set(m0), splatConst(M1), op.set(m1));
   if (kind === 'maskScale') {
     emit(op.get(threshold), simd.splat, op.set(thresholdV));
-    emit(op.get(scale), simd.f32Splat, op.set(scaleV), op.get(shift), simd.f32Splat, op.set(shiftV), op.get(dropped), simd.f32Splat, op.set(droppedV));
+    emit(
+      op.get(scale),
+      simd.f32Splat,
+      op.set(scaleV),
+      op.get(shift),
+      simd.f32Splat,
+      op.set(shiftV),
+      op.get(dropped),
+      simd.f32Splat,
+      op.set(droppedV),
+    );
   }
   // counters = (counter, counter + 1, counter + 2, counter + 3)
   emit(op.get(counter), simd.splat, v128const([0, 1, 2, 3]), simd.add, op.set(counters));
@@ -194,10 +231,12 @@ function simdBody(kind: 'fill' | 'maskScale'): { locals: number[]; code: number[
     emit(mulhi(x2, m1), op.get(x1), simd.xor, op.get(k0), simd.xor, op.set(x0));
     emit(op.get(x2), op.get(m1), simd.mul, op.set(x1));
     emit(op.get(t), op.set(x2));
-    if (round < 9) emit(op.get(k0), splatConst(W0), simd.add, op.set(k0), op.get(k1), splatConst(W1), simd.add, op.set(k1));
+    if (round < 9)
+      emit(op.get(k0), splatConst(W0), simd.add, op.set(k0), op.get(k1), splatConst(W1), simd.add, op.set(k1));
   }
   // Transpose [x0 x1 x2 x3] (rows = word, columns = lane/counter) into rows = counter.
-  // a = (x0_0, x1_0, x0_1, x1_1), b = (x2_0, x3_0, x2_1, x3_1), c = (x0_2, x1_2, x0_3, x1_3), d = (x2_2, x3_2, x2_3, x3_3)
+  // a = (x0_0, x1_0, x0_1, x1_1), b = (x2_0, x3_0, x2_1, x3_1), c = (x0_2, x1_2, x0_3, x1_3), d = (x2_2, x3_2, x2_3,
+  // x3_3)
   const lanes = (ws: number[]) => ws.flatMap((w) => [4 * w, 4 * w + 1, 4 * w + 2, 4 * w + 3]);
   emit(op.get(x0), op.get(x1), simd.shuffle(lanes([0, 4, 1, 5])), op.set(a));
   emit(op.get(x2), op.get(x3), simd.shuffle(lanes([0, 4, 1, 5])), op.set(b));
@@ -216,7 +255,15 @@ function simdBody(kind: 'fill' | 'maskScale'): { locals: number[]; code: number[
     } else {
       // y = bitselect(x·scale + shift, dropped, word ≥ threshold)
       emit(op.get(ptr));
-      emit(op.get(ptr), simd.loadAt(16 * j), op.get(scaleV), simd.f32Mul, op.get(shiftV), simd.f32Add, op.get(droppedV));
+      emit(
+        op.get(ptr),
+        simd.loadAt(16 * j),
+        op.get(scaleV),
+        simd.f32Mul,
+        op.get(shiftV),
+        simd.f32Add,
+        op.get(droppedV),
+      );
       emit(words, op.get(thresholdV), simd.geU, simd.bitselect, simd.storeAt(16 * j));
     }
   }
@@ -232,7 +279,16 @@ interface Instance {
   fill: (counter: number, count: number, key0: number, key1: number) => void;
   words: Uint32Array;
   /** SIMD only: see simdBody. */
-  maskScale?: (counter: number, count: number, key0: number, key1: number, threshold: number, scale: number, shift: number, dropped: number) => void;
+  maskScale?: (
+    counter: number,
+    count: number,
+    key0: number,
+    key1: number,
+    threshold: number,
+    scale: number,
+    shift: number,
+    dropped: number,
+  ) => void;
   data?: Float32Array;
 }
 
@@ -248,7 +304,9 @@ function instantiate(useSimd: boolean): Instance | undefined {
   try {
     const bytes = assemble(useSimd);
     if (!api?.validate(bytes)) return undefined;
-    const exports = new api.Instance(new api.Module(bytes)).exports as Pick<Instance, 'fill' | 'maskScale'> & { memory: { buffer: ArrayBuffer } };
+    const exports = new api.Instance(new api.Module(bytes)).exports as Pick<Instance, 'fill' | 'maskScale'> & {
+      memory: { buffer: ArrayBuffer };
+    };
     const buffer = exports.memory.buffer;
     return {
       fill: exports.fill,
@@ -271,12 +329,22 @@ let chosen: { path: PhiloxPath; instance?: Instance } | undefined;
  */
 const jsWords = new Uint32Array(CHUNK_COUNTERS * 4);
 function jsFill(counter: number, count: number, key0: number, key1: number): void {
-  const A0l = M0 & 0xffff, A0h = M0 >>> 16, A1l = M1 & 0xffff, A1h = M1 >>> 16;
+  const A0l = M0 & 0xffff,
+    A0h = M0 >>> 16,
+    A1l = M1 & 0xffff,
+    A1h = M1 >>> 16;
   for (let j = 0; j < count; j++) {
-    let x0 = (counter + j) >>> 0, x1 = 0, x2 = 0, x3 = 0, k0 = key0, k1 = key1;
+    let x0 = (counter + j) >>> 0,
+      x1 = 0,
+      x2 = 0,
+      x3 = 0,
+      k0 = key0,
+      k1 = key1;
     for (let round = 0; round < 10; round++) {
-      let bl = x0 & 0xffff, bh = x0 >>> 16;
-      let lh = A0l * bh, hl = A0h * bl;
+      let bl = x0 & 0xffff,
+        bh = x0 >>> 16;
+      let lh = A0l * bh,
+        hl = A0h * bl;
       let mid = ((A0l * bl) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
       const hi0 = A0h * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16);
       bl = x2 & 0xffff;
@@ -285,7 +353,8 @@ function jsFill(counter: number, count: number, key0: number, key1: number): voi
       hl = A1h * bl;
       mid = ((A1l * bl) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
       const hi1 = A1h * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16);
-      const lo0 = Math.imul(M0, x0), lo1 = Math.imul(M1, x2);
+      const lo0 = Math.imul(M0, x0),
+        lo1 = Math.imul(M1, x2);
       x0 = hi1 ^ x1 ^ k0;
       x1 = lo1;
       x2 = hi0 ^ x3 ^ k1;
@@ -317,7 +386,11 @@ export function philoxPath(): PhiloxPath {
   if (!chosen) {
     const simdInstance = instantiate(true);
     const scalar = simdInstance ? undefined : instantiate(false);
-    chosen = simdInstance ? { path: 'wasm-simd', instance: simdInstance } : scalar ? { path: 'wasm', instance: scalar } : { path: 'js' };
+    chosen = simdInstance
+      ? { path: 'wasm-simd', instance: simdInstance }
+      : scalar
+        ? { path: 'wasm', instance: scalar }
+        : { path: 'js' };
   }
   return chosen.path;
 }
@@ -345,7 +418,16 @@ export function philoxWords(counter: number, count: number, key0: number, key1: 
  * cache; the JavaScript compare-and-scale loop they replace cost more than Philox itself). Returns false where the
  * SIMD path is not in use; the caller then runs its own loop over philoxWords.
  */
-export function maskScaleUnits(x: Float32Array, y: Float32Array, threshold: number, key0: number, key1: number, scale: number, shift: number, dropped: number): boolean {
+export function maskScaleUnits(
+  x: Float32Array,
+  y: Float32Array,
+  threshold: number,
+  key0: number,
+  key1: number,
+  scale: number,
+  shift: number,
+  dropped: number,
+): boolean {
   philoxPath();
   const instance = chosen!.instance;
   if (!instance?.maskScale || !instance.data) return false;

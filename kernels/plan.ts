@@ -35,7 +35,12 @@ export type KernelSpec =
   /** Dropout on attention probabilities after softmax, or (a mistake) on the logits before it. */
   | { kind: 'attention-dropout'; p: number; numHeads: number; placement: 'probs' | 'logits' }
   /** Text then image tokens in one sequence; dropout after the merge or on one modality before it. */
-  | { kind: 'fusion'; p: number; textTokens: number; placement: 'after-merge' | 'text-before-merge' | 'image-before-merge' }
+  | {
+      kind: 'fusion';
+      p: number;
+      textTokens: number;
+      placement: 'after-merge' | 'text-before-merge' | 'image-before-merge';
+    }
   /** `torch.linspace(0, rate, depth)` drop-path rates, one per block. */
   | { kind: 'schedule'; rate: number; depth: number }
   | { kind: 'semantics'; semantics: HandWrittenSemantics }
@@ -128,7 +133,14 @@ export function maskPlan(kernel: KernelSpec): MaskPlan | undefined {
       return inverted(kernel.p, 'element');
     case 'semantics': {
       const s = kernel.semantics;
-      return { granularity: s.granularity, keepProb: s.keepProb, keptScale: s.trainScale, keptShift: 0, droppedValue: 0, evalFactor: s.evalFactor };
+      return {
+        granularity: s.granularity,
+        keepProb: s.keepProb,
+        keptScale: s.trainScale,
+        keptShift: 0,
+        droppedValue: 0,
+        evalFactor: s.evalFactor,
+      };
     }
     default:
       return undefined;
@@ -171,7 +183,9 @@ export function maskShape(granularity: Granularity, shape: readonly number[]): n
     case 'element':
       return [...shape];
     case 'channel':
-      return shape.length >= 3 ? [shape[0], shape[1], ...shape.slice(2).map(() => 1)] : [shape[0], ...shape.slice(1).map(() => 1)];
+      return shape.length >= 3
+        ? [shape[0], shape[1], ...shape.slice(2).map(() => 1)]
+        : [shape[0], ...shape.slice(1).map(() => 1)];
     case 'sample':
       return [shape[0], ...shape.slice(1).map(() => 1)];
     case 'batch':
@@ -200,25 +214,40 @@ export const PROGRAM_LIVE_TENSORS = 16;
 
 /** Bytes the worker needs for a request: checked against the memory budget before anything runs. */
 export function bytesNeeded(request: ProfileRequest): number {
-  return kernelShape(request).reduce((a, b) => a * b, 1) * 4 * (request.kernel.kind === 'program' ? LIVE_TENSORS + PROGRAM_LIVE_TENSORS : LIVE_TENSORS);
+  return (
+    kernelShape(request).reduce((a, b) => a * b, 1) *
+    4 *
+    (request.kernel.kind === 'program' ? LIVE_TENSORS + PROGRAM_LIVE_TENSORS : LIVE_TENSORS)
+  );
 }
 
 /** A problem with a request, as a sentence, or undefined when it can run. */
 export function validateRequest(request: ProfileRequest): string | undefined {
   const { shape, kernel } = request;
-  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 6 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+  if (
+    !Array.isArray(shape) ||
+    shape.length < 1 ||
+    shape.length > 6 ||
+    !shape.every((d) => Number.isInteger(d) && d > 0)
+  ) {
     return `Shape ${JSON.stringify(shape)} is not a list of 1 to 6 positive integers.`;
   }
   const rate = configuredRate(kernel);
-  if (!(rate >= 0 && rate <= 1)) return `Rate ${rate} is outside [0, 1]: PyTorch raises a ValueError for it, so there is nothing to profile.`;
+  if (!(rate >= 0 && rate <= 1))
+    return `Rate ${rate} is outside [0, 1]: PyTorch raises a ValueError for it, so there is nothing to profile.`;
   if (kernel.kind === 'semantics') {
     const s = kernel.semantics;
-    if (![s.trainScale, s.evalFactor].every(Number.isFinite)) return 'The regularizer semantics have a non-finite scale.';
+    if (![s.trainScale, s.evalFactor].every(Number.isFinite))
+      return 'The regularizer semantics have a non-finite scale.';
   }
-  if (kernel.kind === 'attention-dropout' && (shape.length !== 3 || !(kernel.numHeads >= 1))) return `Attention sites take a [batch, tokens, channels] shape, got ${JSON.stringify(shape)}.`;
-  if (kernel.kind === 'fusion' && (shape.length !== 3 || kernel.textTokens < 0 || kernel.textTokens > shape[1])) return `Fusion sites take a [batch, tokens, channels] shape with at most ${shape[1]} text tokens.`;
-  if (kernel.kind === 'schedule' && !(Number.isInteger(kernel.depth) && kernel.depth >= 1 && kernel.depth <= 10000)) return `Depth ${kernel.depth} is not a block count.`;
-  if ((kernel.kind === 'channel-dropout' || kernel.kind === 'feature-alpha-dropout') && shape.length < 2) return `Channel dropout needs at least (C, L); got ${JSON.stringify(shape)}.`;
+  if (kernel.kind === 'attention-dropout' && (shape.length !== 3 || !(kernel.numHeads >= 1)))
+    return `Attention sites take a [batch, tokens, channels] shape, got ${JSON.stringify(shape)}.`;
+  if (kernel.kind === 'fusion' && (shape.length !== 3 || kernel.textTokens < 0 || kernel.textTokens > shape[1]))
+    return `Fusion sites take a [batch, tokens, channels] shape with at most ${shape[1]} text tokens.`;
+  if (kernel.kind === 'schedule' && !(Number.isInteger(kernel.depth) && kernel.depth >= 1 && kernel.depth <= 10000))
+    return `Depth ${kernel.depth} is not a block count.`;
+  if ((kernel.kind === 'channel-dropout' || kernel.kind === 'feature-alpha-dropout') && shape.length < 2)
+    return `Channel dropout needs at least (C, L); got ${JSON.stringify(shape)}.`;
   return undefined;
 }
 

@@ -6,14 +6,26 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { interpret, type RunStats } from './interpreter/interpret';
-import { checkpoint, histogram, inputData, inputTensor, measurement, timedCalls, TIMING_BUDGET_MS, type RunContext } from './measurement';
+import {
+  checkpoint,
+  histogram,
+  inputData,
+  inputTensor,
+  measurement,
+  timedCalls,
+  TIMING_BUDGET_MS,
+  type RunContext,
+} from './measurement';
 import { describeKernel, unitSize, type Granularity, type ProfileRequest, PROGRAM_LIVE_TENSORS } from './plan';
 import { RATIO_BINS, type MeasuredGranularity, type ModeMeasurement, type ProfileResult } from './profile-result';
 import { DEFAULT_LIMITS, type InterpreterLimits, type RegularizerProgram } from './program';
 import { median, PairStats, ZEROED } from './stats';
 import { tf } from './tf';
 
-/** Training draws: enough that a per-sample mask of 8 samples at keep 0.9 is told from a batch-wide one (0.43^16 < 1e-5). */
+/**
+ * Training draws: enough that a per-sample mask of 8 samples at keep 0.9 is told from a batch-wide one (0.43^16 <
+ * 1e-5).
+ */
 const TRAIN_DRAWS = 16;
 /** Evaluation runs: several, so that code still random in evaluation shows it. */
 const EVAL_DRAWS = 4;
@@ -35,7 +47,9 @@ export function programLimits(shape: readonly number[]): InterpreterLimits {
 
 class DrawStats {
   readonly pairs = new PairStats();
-  readonly units = new Map<Granularity, { units: number; dropped: number; mixed: number }>(COARSEST_FIRST.map((g) => [g, { units: 0, dropped: 0, mixed: 0 }]));
+  readonly units = new Map<Granularity, { units: number; dropped: number; mixed: number }>(
+    COARSEST_FIRST.map((g) => [g, { units: 0, dropped: 0, mixed: 0 }]),
+  );
   readonly hist = new Array<number>(RATIO_BINS.count).fill(0);
   draws = 0;
   keptSum = 0;
@@ -134,7 +148,8 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
   // only while all the draws together took less than DRAWS_MS (slow code on the cpu backend): the interval counts
   // the decisions actually drawn either way.
   const drawsFrom = performance.now();
-  const more = (d: number) => d < MAX_TRAIN_DRAWS && train.decisions() < MIN_UNITS && performance.now() - drawsFrom < DRAWS_MS;
+  const more = (d: number) =>
+    d < MAX_TRAIN_DRAWS && train.decisions() < MIN_UNITS && performance.now() - drawsFrom < DRAWS_MS;
   for (let d = Math.min(times.length, TRAIN_DRAWS); d < TRAIN_DRAWS || more(d); d++) {
     await checkpoint(ctx);
     await addDraw(call(true, drawSeed(d)));
@@ -160,10 +175,21 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
     fused: false,
     train: train.measurement(kernel.rate, false),
     eval: evaluation.measurement(0, true),
-    timing: { noop: false, medianMs, repeats: times.length, plannedRepeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+    timing: {
+      noop: false,
+      medianMs,
+      repeats: times.length,
+      plannedRepeats,
+      bytesPerCall,
+      gbPerSecond: bytesPerCall / (medianMs * 1e6),
+    },
     implementation: {
       granularity: { train: train.granularity(), eval: evaluation.granularity() },
-      keptScale: { mean: train.keptCount ? train.keptSum / train.keptCount : NaN, min: train.keptMin, max: train.keptMax },
+      keptScale: {
+        mean: train.keptCount ? train.keptSum / train.keptCount : NaN,
+        min: train.keptMin,
+        max: train.keptMax,
+      },
       steps,
       draws: { train: train.draws, eval: EVAL_DRAWS },
     },

@@ -3,11 +3,43 @@
  * in evaluation. Deterministic: every draw's seed derives from `request.seed`.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { checkpoint, inputData, inputTensor, measurement, histogram, timedCalls, TIMING_BUDGET_MS, type RunContext } from './measurement';
-import { applyEval, applyTrain, attentionTrain, fusionTrain, hasFusedKernel, sampleSchedule, scheduleRates } from './ops';
-import { configuredRate, describeKernel, kernelShape, maskPlan, SCHEDULE_DRAWS, unitSize, type MaskPlan, type ProfileRequest } from './plan';
+import {
+  checkpoint,
+  inputData,
+  inputTensor,
+  measurement,
+  histogram,
+  timedCalls,
+  TIMING_BUDGET_MS,
+  type RunContext,
+} from './measurement';
+import {
+  applyEval,
+  applyTrain,
+  attentionTrain,
+  fusionTrain,
+  hasFusedKernel,
+  sampleSchedule,
+  scheduleRates,
+} from './ops';
+import {
+  configuredRate,
+  describeKernel,
+  kernelShape,
+  maskPlan,
+  SCHEDULE_DRAWS,
+  unitSize,
+  type MaskPlan,
+  type ProfileRequest,
+} from './plan';
 import { profileProgram } from './profile-program';
-import { RATIO_BINS, type FusionMeasurement, type ModalityCoverage, type ModeMeasurement, type ProfileResult } from './profile-result';
+import {
+  RATIO_BINS,
+  type FusionMeasurement,
+  type ModalityCoverage,
+  type ModeMeasurement,
+  type ProfileResult,
+} from './profile-result';
 import { median, PairStats, wilsonInterval, ZEROED, Z999, type DropRule } from './stats';
 import { tf } from './tf';
 
@@ -26,9 +58,12 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
     device: ctx.device,
   };
   if (kernel.kind === 'program') return profileProgram(request, ctx);
-  if (kernel.kind === 'schedule') return { ...base, fused: false, ...(await profileSchedule(kernel.rate, kernel.depth, request, ctx)) };
+  if (kernel.kind === 'schedule')
+    return { ...base, fused: false, ...(await profileSchedule(kernel.rate, kernel.depth, request, ctx)) };
 
-  const plan = (kernel.kind === 'attention-dropout' ? maskPlan({ kind: 'dropout', p: kernel.p }) : maskPlan(kernel)) as MaskPlan;
+  const plan = (
+    kernel.kind === 'attention-dropout' ? maskPlan({ kind: 'dropout', p: kernel.p }) : maskPlan(kernel)
+  ) as MaskPlan;
   const alpha = kernel.kind === 'alpha-dropout' || kernel.kind === 'feature-alpha-dropout';
   // Activations around 1 make E[y]/E[x] meaningful; alpha dropout is defined for standardized (SELU) inputs.
   const raw = inputTensor(shape, alpha ? 0 : 1);
@@ -113,9 +148,27 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
       fused: fused && hasFusedKernel(),
       train: measurement(trainStats, base.rate, trainHist, false),
       eval: measurement(evalStats, 0, evalHist, true),
-      timing: { noop: plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0, medianMs, repeats: times.length, plannedRepeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+      timing: {
+        noop: plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0,
+        medianMs,
+        repeats: times.length,
+        plannedRepeats,
+        bytesPerCall,
+        gbPerSecond: bytesPerCall / (medianMs * 1e6),
+      },
     };
-    if (kernel.kind === 'fusion') result.fusion = await fusionCoverage(x, plan, kernel.textTokens, kernel.placement, request.seed, fused, firstY!, xData, ctx);
+    if (kernel.kind === 'fusion')
+      result.fusion = await fusionCoverage(
+        x,
+        plan,
+        kernel.textTokens,
+        kernel.placement,
+        request.seed,
+        fused,
+        firstY!,
+        xData,
+        ctx,
+      );
     return result;
   } finally {
     // The input itself stays cached for the next request.
@@ -142,10 +195,23 @@ function coverage(x: Float32Array, y: Float32Array, shape: number[], from: numbe
   return { tokens: to - from, droppedFraction: count ? dropped / count : 0, interval: wilsonInterval(dropped, count) };
 }
 
-async function fusionCoverage(x: Tensor, plan: MaskPlan, textTokens: number, placement: FusionMeasurement['placement'], seed: number, fused: boolean, firstY: Float32Array, xData: Float32Array, ctx: RunContext): Promise<FusionMeasurement> {
+async function fusionCoverage(
+  x: Tensor,
+  plan: MaskPlan,
+  textTokens: number,
+  placement: FusionMeasurement['placement'],
+  seed: number,
+  fused: boolean,
+  firstY: Float32Array,
+  xData: Float32Array,
+  ctx: RunContext,
+): Promise<FusionMeasurement> {
   const shape = x.shape;
   const [, n, c] = shape;
-  const of = (y: Float32Array) => ({ text: coverage(xData, y, shape, 0, textTokens), image: coverage(xData, y, shape, textTokens, n) });
+  const of = (y: Float32Array) => ({
+    text: coverage(xData, y, shape, 0, textTokens),
+    image: coverage(xData, y, shape, textTokens, n),
+  });
   const alternatives: FusionMeasurement['alternatives'] = [];
   for (const other of ['after-merge', 'text-before-merge', 'image-before-merge'] as const) {
     if (other === placement) continue;
@@ -164,7 +230,12 @@ async function fusionCoverage(x: Tensor, plan: MaskPlan, textTokens: number, pla
   return { placement, ...of(firstY), alternatives, tokenMap };
 }
 
-async function profileSchedule(rate: number, depth: number, request: ProfileRequest, ctx: RunContext): Promise<Pick<ProfileResult, 'train' | 'eval' | 'timing' | 'schedule'>> {
+async function profileSchedule(
+  rate: number,
+  depth: number,
+  request: ProfileRequest,
+  ctx: RunContext,
+): Promise<Pick<ProfileResult, 'train' | 'eval' | 'timing' | 'schedule'>> {
   const rates = scheduleRates(rate, depth);
   const survivalClosed = rates.map((r) => 1 - r);
   const expectedActiveClosed = survivalClosed.reduce((a, b) => a + b, 0);
@@ -215,7 +286,12 @@ async function profileSchedule(rate: number, depth: number, request: ProfileRequ
   const medianMs = median(times);
   const bytesPerCall = draws * depth * 4;
   const blank = new Array<number>(RATIO_BINS.count).fill(0);
-  const mode = (droppedFraction: number, intervalDrop: [number, number], active: number, identity: boolean): ModeMeasurement => ({
+  const mode = (
+    droppedFraction: number,
+    intervalDrop: [number, number],
+    active: number,
+    identity: boolean,
+  ): ModeMeasurement => ({
     droppedFraction,
     interval: intervalDrop,
     units: draws * depth,
@@ -232,7 +308,14 @@ async function profileSchedule(rate: number, depth: number, request: ProfileRequ
   return {
     train: mode(dropped / (draws * depth), trainInterval, mean, false),
     eval: mode(0, [0, 0], depth, true),
-    timing: { noop: false, medianMs, repeats: times.length, plannedRepeats, bytesPerCall, gbPerSecond: bytesPerCall / (medianMs * 1e6) },
+    timing: {
+      noop: false,
+      medianMs,
+      repeats: times.length,
+      plannedRepeats,
+      bytesPerCall,
+      gbPerSecond: bytesPerCall / (medianMs * 1e6),
+    },
     schedule: {
       rates,
       survivalClosed,

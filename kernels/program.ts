@@ -76,7 +76,10 @@ export interface ClassDef {
 export type ArgumentValue = number | boolean | string | null | { input: true } | { missing: string };
 
 export interface RegularizerProgram {
-  /** The function to call: a free function, or a method (`forward`) of `className` on an instance built by its `__init__`. */
+  /**
+   * The function to call: a free function, or a method (`forward`) of `className` on an instance built by its
+   * `__init__`.
+   */
   entry: { function: string; className?: string };
   /** Free functions of the file the entry may call. */
   functions: Record<string, FunctionDef>;
@@ -87,7 +90,9 @@ export interface RegularizerProgram {
   args: Record<string, ArgumentValue>;
   /** `__init__`'s arguments (after `self`) for a method entry. */
   initArgs: Record<string, ArgumentValue>;
-  /** The training flag among the entry's parameters (`training`), if it has one; `self.training` is set per mode too. */
+  /**
+   * The training flag among the entry's parameters (`training`), if it has one; `self.training` is set per mode too.
+   */
   trainingParam?: string;
   /** The drop rate the arguments amount to, when one is named (`drop_prob=0.1`): the interval is checked against it. */
   rate?: number;
@@ -107,7 +112,12 @@ export interface InterpreterLimits {
   maxBytes?: number;
 }
 
-export const DEFAULT_LIMITS: InterpreterLimits = { maxSteps: 100_000, maxElements: 1 << 26, maxDepth: 32, maxMs: 10_000 };
+export const DEFAULT_LIMITS: InterpreterLimits = {
+  maxSteps: 100_000,
+  maxElements: 1 << 26,
+  maxDepth: 32,
+  maxMs: 10_000,
+};
 
 // The interpreter's whitelist: one table per kind of name. The engine checks names against these sets before
 // anything runs; the interpreter's tensor library (kernels/interpreter/library-functions.ts, tensor-methods.ts) is a
@@ -116,26 +126,141 @@ export const DEFAULT_LIMITS: InterpreterLimits = { maxSteps: 100_000, maxElement
 
 /** Library functions the interpreter runs, by qualified name. Everything else is unsupported. */
 export const LIBRARY_FUNCTION_NAMES = [
-  'torch.rand', 'torch.rand_like', 'torch.randn', 'torch.randn_like', 'torch.empty', 'torch.empty_like', 'torch.ones', 'torch.ones_like',
-  'torch.zeros', 'torch.zeros_like', 'torch.full', 'torch.full_like', 'torch.bernoulli', 'torch.where', 'torch.floor', 'torch.mul', 'torch.div',
-  'torch.add', 'torch.sub', 'torch.tensor', 'torch.as_tensor', 'torch.logical_not', 'torch.sum', 'torch.mean', 'torch.numel', 'torch.masked_fill',
-  'torch.FloatTensor', 'torch.nn.functional.dropout', 'torch.nn.functional.dropout1d', 'torch.nn.functional.dropout2d', 'torch.nn.functional.dropout3d',
-  'torch.dropout', 'math.sqrt', 'math.floor', 'math.ceil', 'random.random', 'numpy.random.rand', 'numpy.random.random', 'numpy.random.uniform',
-  'len', 'int', 'float', 'bool', 'range', 'min', 'max', 'abs', 'tuple', 'list', 'super',
+  'torch.rand',
+  'torch.rand_like',
+  'torch.randn',
+  'torch.randn_like',
+  'torch.empty',
+  'torch.empty_like',
+  'torch.ones',
+  'torch.ones_like',
+  'torch.zeros',
+  'torch.zeros_like',
+  'torch.full',
+  'torch.full_like',
+  'torch.bernoulli',
+  'torch.where',
+  'torch.floor',
+  'torch.mul',
+  'torch.div',
+  'torch.add',
+  'torch.sub',
+  'torch.tensor',
+  'torch.as_tensor',
+  'torch.logical_not',
+  'torch.sum',
+  'torch.mean',
+  'torch.numel',
+  'torch.masked_fill',
+  'torch.FloatTensor',
+  'torch.nn.functional.dropout',
+  'torch.nn.functional.dropout1d',
+  'torch.nn.functional.dropout2d',
+  'torch.nn.functional.dropout3d',
+  'torch.dropout',
+  'math.sqrt',
+  'math.floor',
+  'math.ceil',
+  'random.random',
+  'numpy.random.rand',
+  'numpy.random.random',
+  'numpy.random.uniform',
+  'len',
+  'int',
+  'float',
+  'bool',
+  'range',
+  'min',
+  'max',
+  'abs',
+  'tuple',
+  'list',
+  'super',
 ] as const;
 export type LibraryFunctionName = (typeof LIBRARY_FUNCTION_NAMES)[number];
 export const LIBRARY_FUNCTIONS: ReadonlySet<string> = new Set(LIBRARY_FUNCTION_NAMES);
 export const isLibraryFunction = (name: string): name is LibraryFunctionName => LIBRARY_FUNCTIONS.has(name);
 
-/** Library values read without a call: dtypes and constants. The interpreter boxes them by name; none has code of its own. */
-export const LIBRARY_VALUES: ReadonlySet<string> = new Set(['torch.float32', 'torch.float', 'torch.float16', 'torch.half', 'torch.bfloat16', 'torch.float64', 'torch.double', 'torch.bool', 'torch.long', 'torch.int64', 'torch.int32', 'torch.int', 'math.pi', 'math.e']);
+/**
+ * Library values read without a call: dtypes and constants. The interpreter boxes them by name; none has code of its
+ * own.
+ */
+export const LIBRARY_VALUES: ReadonlySet<string> = new Set([
+  'torch.float32',
+  'torch.float',
+  'torch.float16',
+  'torch.half',
+  'torch.bfloat16',
+  'torch.float64',
+  'torch.double',
+  'torch.bool',
+  'torch.long',
+  'torch.int64',
+  'torch.int32',
+  'torch.int',
+  'math.pi',
+  'math.e',
+]);
 
 /** Tensor methods the interpreter runs. In-place ones (trailing `_`) update the tensor every alias sees. */
 export const TENSOR_METHOD_NAMES = [
-  'bernoulli', 'bernoulli_', 'uniform_', 'normal_', 'floor', 'floor_', 'div', 'div_', 'mul', 'mul_', 'add', 'add_', 'sub', 'sub_', 'masked_fill',
-  'masked_fill_', 'float', 'half', 'double', 'bool', 'int', 'long', 'to', 'type', 'type_as', 'detach', 'contiguous', 'clone', 'cuda', 'cpu',
-  'size', 'dim', 'numel', 'new_empty', 'new_ones', 'new_zeros', 'new_full', 'fill_', 'zero_', 'sum', 'mean', 'item', 'expand_as', 'view',
-  'reshape', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'logical_not', 'requires_grad_', 'copy_', 'clamp', 'clamp_', 'abs',
+  'bernoulli',
+  'bernoulli_',
+  'uniform_',
+  'normal_',
+  'floor',
+  'floor_',
+  'div',
+  'div_',
+  'mul',
+  'mul_',
+  'add',
+  'add_',
+  'sub',
+  'sub_',
+  'masked_fill',
+  'masked_fill_',
+  'float',
+  'half',
+  'double',
+  'bool',
+  'int',
+  'long',
+  'to',
+  'type',
+  'type_as',
+  'detach',
+  'contiguous',
+  'clone',
+  'cuda',
+  'cpu',
+  'size',
+  'dim',
+  'numel',
+  'new_empty',
+  'new_ones',
+  'new_zeros',
+  'new_full',
+  'fill_',
+  'zero_',
+  'sum',
+  'mean',
+  'item',
+  'expand_as',
+  'view',
+  'reshape',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'eq',
+  'ne',
+  'logical_not',
+  'requires_grad_',
+  'copy_',
+  'clamp',
+  'clamp_',
+  'abs',
 ] as const;
 export type TensorMethodName = (typeof TENSOR_METHOD_NAMES)[number];
 export const TENSOR_METHODS: ReadonlySet<string> = new Set(TENSOR_METHOD_NAMES);

@@ -20,5 +20,8 @@ export type WorkerMessage =
   | ReadyMessage
   | { type: 'fatal'; message: string }
   | { type: 'result'; id: number; result: ProfileResult }
-  /** `invalid`: the request cannot run as asked (interpreted code stopped at an unsupported construct or a limit), not a profiler failure. */
+  /**
+   * `invalid`: the request cannot run as asked (interpreted code stopped at an unsupported construct or a limit), not a
+   * profiler failure.
+   */
   | { type: 'error'; id: number; message: string; cancelled?: boolean; invalid?: boolean };

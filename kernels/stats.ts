@@ -50,20 +50,34 @@ export class PairStats {
     const n = x.length;
     unit = Math.max(1, unit);
     sampleSize = Math.max(1, sampleSize);
-    const dropY = rule.y, unlessX = rule.unlessX;
-    let sx = 0, sy = 0, sx2 = 0, sy2 = 0, maxd = this.maxAbsDiff, dropped = 0;
-    let units = 0, droppedUnits = 0, samples = 0, samplesDropped = 0;
+    const dropY = rule.y,
+      unlessX = rule.unlessX;
+    let sx = 0,
+      sy = 0,
+      sx2 = 0,
+      sy2 = 0,
+      maxd = this.maxAbsDiff,
+      dropped = 0;
+    let units = 0,
+      droppedUnits = 0,
+      samples = 0,
+      samplesDropped = 0;
     // Elements go in blocks that end at the next unit or sample boundary, whichever is first; the sums run in
     // element order, so they are the same numbers, bit for bit, as one plain loop's. A unit of one element is
     // dropped exactly when its element is: no unit boundaries then (a block per element cost 7× the pass).
     const perElement = unit === 1;
-    let unitEnd = perElement ? n : Math.min(n, unit), sampleEnd = Math.min(n, sampleSize);
-    let unitDropped = 0, sampleDropped = 0, unitStart = 0, sampleStart = 0;
+    let unitEnd = perElement ? n : Math.min(n, unit),
+      sampleEnd = Math.min(n, sampleSize);
+    let unitDropped = 0,
+      sampleDropped = 0,
+      unitStart = 0,
+      sampleStart = 0;
     for (let i = 0; i < n; ) {
-      const blockEnd = unitEnd < sampleEnd ? unitEnd : sampleEnd;
+      const blockEnd = Math.min(unitEnd, sampleEnd);
       let d = 0;
       for (; i < blockEnd; i++) {
-        const a = x[i], b = y[i];
+        const a = x[i],
+          b = y[i];
         sx += a;
         sy += b;
         sx2 += a * a;

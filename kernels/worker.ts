@@ -44,9 +44,19 @@ function takeFault(when: 'init' | 'profile'): string | undefined {
 process.on('message', (raw: HostMessage) => {
   switch (raw.type) {
     case 'init':
-      active = (takeFault('init') ? Promise.reject(new Error('test fault: every backend failed to initialise')) : selectBackend(raw.backend, raw.trusted !== false)).then(
+      active = (
+        takeFault('init')
+          ? Promise.reject(new Error('test fault: every backend failed to initialise'))
+          : selectBackend(raw.backend, raw.trusted !== false)
+      ).then(
         (selection) => {
-          send({ type: 'ready', backend: selection.active.name, device: selection.active.device, statuses: selection.statuses, fallback: selection.fallback });
+          send({
+            type: 'ready',
+            backend: selection.active.name,
+            device: selection.active.device,
+            statuses: selection.statuses,
+            fallback: selection.fallback,
+          });
           return selection.active;
         },
         (e: unknown) => {
@@ -80,7 +90,11 @@ async function run(id: number, request: ProfileRequest): Promise<void> {
     const tensorBytes = kernelShape(request).reduce((a, b) => a * b, 1) * 4;
     if (backend.maxTensorBytes !== undefined && tensorBytes > backend.maxTensorBytes) {
       const mib = (n: number) => `${(n / 1024 ** 2).toFixed(1)} MiB`;
-      throw new Error(`Shape ${JSON.stringify(request.shape)} needs a ${mib(tensorBytes)} tensor; this ${backend.name} adapter (${backend.device}) binds at most ${mib(backend.maxTensorBytes)} (maxStorageBufferBindingSize). Use a smaller shape or another backend.`);
+      throw new Error(
+        `Shape ${JSON.stringify(request.shape)} needs a ${mib(tensorBytes)} tensor; this ${backend.name} adapter ` +
+          `(${backend.device}) binds at most ${mib(backend.maxTensorBytes)} (maxStorageBufferBindingSize). Use a ` +
+          `smaller shape or another backend.`,
+      );
     }
     const result = await profileKernel(request, {
       backend: backend.name,
@@ -90,7 +104,13 @@ async function run(id: number, request: ProfileRequest): Promise<void> {
     });
     send({ type: 'result', id, result });
   } catch (e) {
-    send({ type: 'error', id, message: e instanceof Error ? e.message : String(e), cancelled: e instanceof CancelledError, invalid: e instanceof InterpreterError });
+    send({
+      type: 'error',
+      id,
+      message: e instanceof Error ? e.message : String(e),
+      cancelled: e instanceof CancelledError,
+      invalid: e instanceof InterpreterError,
+    });
   } finally {
     cancelled.delete(id);
     // Leaked tensors would grow the worker until the memory budget means nothing.

@@ -13,7 +13,8 @@ export const chromiumPath = process.env.REGLENS_CHROMIUM ?? '/usr/bin/chromium';
 /** What the e2e tests still need, in words; empty when they can run. */
 export function missingPrerequisites() {
   const missing = [];
-  if (!fs.existsSync(codeServerBin)) missing.push(`code-server ${CODE_SERVER_VERSION} (not in ${path.relative(root, e2eCache)}/)`);
+  if (!fs.existsSync(codeServerBin))
+    missing.push(`code-server ${CODE_SERVER_VERSION} (not in ${path.relative(root, e2eCache)}/)`);
   else {
     const pkg = path.join(e2eCache, 'code-server', 'node_modules', 'code-server', 'package.json');
     const version = fs.existsSync(pkg) ? JSON.parse(fs.readFileSync(pkg, 'utf8')).version : 'unknown';

@@ -19,11 +19,18 @@ async function main(): Promise<void> {
   fs.mkdirSync(scratch, { recursive: true });
 
   execFileSync('npm', ['run', 'package'], { cwd: root, stdio: 'inherit' });
-  await codeServerCli(['--install-extension', path.join(root, 'reglens.vsix')], path.join(scratch, 'extensions'), scratch);
+  await codeServerCli(
+    ['--install-extension', path.join(root, 'reglens.vsix')],
+    path.join(scratch, 'extensions'),
+    scratch,
+  );
   const workspace = prepareWorkspace(scratch);
   const server = await startCodeServer({ scratch, port });
   const url = `${server.url}/?${new URLSearchParams({ folder: workspace })}`;
-  console.log(`\nReglens in VS Code (code-server), on a copy of examples/ in ${path.relative(root, workspace)}:\n\n  ${url}\n\nCtrl+C stops it.`);
+  console.log(
+    `\nReglens in VS Code (code-server), on a copy of examples/ in ${path.relative(root, workspace)}:\n\n  ` +
+      `${url}\n\nCtrl+C stops it.`,
+  );
 
   const stop = async () => {
     await server.stop();

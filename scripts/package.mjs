@@ -40,7 +40,8 @@ function stageWebGPU(target) {
   const staged = path.join(root, 'dist', 'node_modules', 'webgpu');
   fs.rmSync(staged, { recursive: true, force: true });
   fs.mkdirSync(staged, { recursive: true });
-  for (const file of ['package.json', 'index.js', 'LICENSE.md']) fs.copyFileSync(path.join(source, file), path.join(staged, file));
+  for (const file of ['package.json', 'index.js', 'LICENSE.md'])
+    fs.copyFileSync(path.join(source, file), path.join(staged, file));
   const addon = path.join('dist', TARGETS[target]);
   fs.cpSync(path.join(source, addon), path.join(staged, addon), { recursive: true });
   return path.join(staged, addon, 'dawn.node');
@@ -50,8 +51,22 @@ const target = targetFromArgs();
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 execFileSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit' });
 const addon = stageWebGPU(target);
-console.log(`package: WebGPU for ${target}: ${path.relative(root, addon)} (${(fs.statSync(addon).size / 1e6).toFixed(1)} MB)`);
-execFileSync(process.execPath, [path.join(path.dirname(require.resolve('@vscode/vsce/package.json')), 'vsce'), 'package', '--no-dependencies', '--target', target, '--out', 'reglens.vsix'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+console.log(
+  `package: WebGPU for ${target}: ${path.relative(root, addon)} (${(fs.statSync(addon).size / 1e6).toFixed(1)} MB)`,
+);
+execFileSync(
+  process.execPath,
+  [
+    path.join(path.dirname(require.resolve('@vscode/vsce/package.json')), 'vsce'),
+    'package',
+    '--no-dependencies',
+    '--target',
+    target,
+    '--out',
+    'reglens.vsix',
+  ],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);

@@ -62,11 +62,18 @@ if (needCodeServer) {
   }
   const prefix = path.dirname(path.dirname(path.dirname(codeServerBin))); // .cache/e2e/code-server
   fs.mkdirSync(prefix, { recursive: true });
-  fs.writeFileSync(path.join(prefix, 'package.json'), JSON.stringify({ name: 'reglens-e2e-code-server', private: true }) + '\n');
-  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', prefix, `code-server@${CODE_SERVER_VERSION}`], {
-    cwd: prefix,
-    env: { ...process.env, npm_config_unsafe_perm: 'true', npm_config_yes: 'true' },
-  });
+  fs.writeFileSync(
+    path.join(prefix, 'package.json'),
+    `${JSON.stringify({ name: 'reglens-e2e-code-server', private: true })}\n`,
+  );
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', prefix, `code-server@${CODE_SERVER_VERSION}`],
+    {
+      cwd: prefix,
+      env: { ...process.env, npm_config_unsafe_perm: 'true', npm_config_yes: 'true' },
+    },
+  );
 }
 
 const still = missingPrerequisites();

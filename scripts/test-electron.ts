@@ -29,13 +29,17 @@ async function main(): Promise<void> {
         '--disable-workspace-trust',
         '--skip-welcome',
         '--skip-release-notes',
-        '--user-data-dir', path.join(scratch, 'user-data'),
-        '--extensions-dir', path.join(scratch, 'extensions'),
+        '--user-data-dir',
+        path.join(scratch, 'user-data'),
+        '--extensions-dir',
+        path.join(scratch, 'extensions'),
       ],
     });
   } catch (error) {
     console.error(`test:electron: ${error instanceof Error ? error.message : String(error)}`);
-    console.error('test:electron: could not download or run VS Code here; `npm test` runs the same suite in code-server.');
+    console.error(
+      'test:electron: could not download or run VS Code here; `npm test` runs the same suite in code-server.',
+    );
     process.exit(1);
   }
   if (fs.existsSync(results)) {

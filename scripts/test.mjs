@@ -16,7 +16,9 @@ execFileSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('-')));
 const unknown = [...flags].filter((f) => f !== '--stress' && f !== '--long');
 if (unknown.length > 0) {
-  console.error(`unknown option ${unknown.join(' ')}; use --stress (the stress stage only) or --long (the long stress run)`);
+  console.error(
+    `unknown option ${unknown.join(' ')}; use --stress (the stress stage only) or --long (the long stress run)`,
+  );
   process.exit(2);
 }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -26,14 +28,25 @@ const visit = (dir) => {
     if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) visit(full);
-    else if (entry.name.endsWith('.test.ts') || entry.name.endsWith('.stress.ts')) files.push(path.relative(root, full));
+    else if (entry.name.endsWith('.test.ts') || entry.name.endsWith('.stress.ts'))
+      files.push(path.relative(root, full));
   }
 };
 visit('test');
-const selected = files.sort().filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w.replace(/^\.\//, ''))));
+const selected = files
+  .sort()
+  .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w.replace(/^\.\//, ''))));
 const stages = [
-  { name: 'tests', files: flags.has('--stress') || flags.has('--long') ? [] : selected.filter((f) => f.endsWith('.test.ts')), env: {} },
-  { name: 'stress', files: selected.filter((f) => f.endsWith('.stress.ts')), env: flags.has('--long') ? { REGLENS_STRESS_LONG: '1' } : {} },
+  {
+    name: 'tests',
+    files: flags.has('--stress') || flags.has('--long') ? [] : selected.filter((f) => f.endsWith('.test.ts')),
+    env: {},
+  },
+  {
+    name: 'stress',
+    files: selected.filter((f) => f.endsWith('.stress.ts')),
+    env: flags.has('--long') ? { REGLENS_STRESS_LONG: '1' } : {},
+  },
 ].filter((s) => s.files.length > 0);
 if (stages.length === 0) {
   console.error(`no test files match ${wanted.join(' ')}`);
@@ -43,8 +56,15 @@ let status = 0;
 for (const stage of stages) {
   if (stages.length > 1) console.log(`\n== ${stage.name}: ${stage.files.length} files ==`);
   const started = Date.now();
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...stage.files], { stdio: 'inherit', env: { ...process.env, ...stage.env } });
-  if (stages.length > 1) console.log(`== ${stage.name}: ${result.status === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s ==`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...stage.files], {
+    stdio: 'inherit',
+    env: { ...process.env, ...stage.env },
+  });
+  if (stages.length > 1)
+    console.log(
+      `== ${stage.name}: ${result.status === 0 ? 'passed' : 'FAILED'} in ` +
+        `${((Date.now() - started) / 1000).toFixed(0)} s ==`,
+    );
   if (result.status !== 0) status = result.status ?? 1;
 }
 process.exit(status);

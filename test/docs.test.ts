@@ -23,7 +23,8 @@ test('every rule has complete metadata and the README links its page', () => {
     assert.ok(!codes.has(meta.code), `duplicate ${meta.code}`);
     codes.add(meta.code);
     assert.match(meta.name, /^[a-z]+(-[a-z]+)*$/);
-    for (const field of ['summary', 'explanation', 'wrong', 'right'] as const) assert.ok(meta[field].trim().length > 0, `${meta.code}.${field}`);
+    for (const field of ['summary', 'explanation', 'wrong', 'right'] as const)
+      assert.ok(meta[field].trim().length > 0, `${meta.code}.${field}`);
     assert.ok(Object.keys(meta.messages).length > 0);
     assert.ok(readme.includes(`docs/rules/${meta.code}.md`), `README must link docs/rules/${meta.code}.md`);
   }

@@ -65,33 +65,48 @@ test('no import circle among the sources (type-only imports count)', () => {
   assert.deepEqual(cycles, []);
 });
 
-test('arrows point down: rules on the engine, the engine on neither rules nor a front end, the client on the protocol only', () => {
-  const wrong: string[] = [];
-  const forbid = (from: RegExp, to: RegExp, why: string) => {
-    for (const [file, { local }] of graph) {
-      if (!from.test(file)) continue;
-      for (const target of local) if (to.test(target)) wrong.push(`${file} → ${target}: ${why}`);
-    }
-  };
-  forbid(/^server\/engine\//, /^server\/(rules|lsp|cli|core)\//, 'the engine receives its rules and knows no front end');
-  forbid(/^server\/rules\//, /^server\/(lsp|cli|core)\//, 'rules sit on the engine');
-  forbid(/^server\/core\//, /^server\/(lsp|cli)\//, 'the core is shared by both front ends');
-  forbid(/^server\/lsp\//, /^server\/cli\//, 'the language server and the CLI share server/core, not each other');
-  forbid(/^server\/cli\//, /^server\/lsp\//, 'the language server and the CLI share server/core, not each other');
-  forbid(/^kernels\//, /^(server|client)\//, 'kernels are plain data to the engine, never the other way');
-  forbid(/^client\//, /^(server\/(?!lsp\/protocol\.ts$)|kernels\/)/, 'the client holds no analysis: it shares server/lsp/protocol.ts only');
-  assert.deepEqual(wrong, []);
-});
+test(
+  'arrows point down: rules on the engine, the engine on neither rules nor a front end, the client on the ' +
+    'protocol only',
+  () => {
+    const wrong: string[] = [];
+    const forbid = (from: RegExp, to: RegExp, why: string) => {
+      for (const [file, { local }] of graph) {
+        if (!from.test(file)) continue;
+        for (const target of local) if (to.test(target)) wrong.push(`${file} → ${target}: ${why}`);
+      }
+    };
+    forbid(
+      /^server\/engine\//,
+      /^server\/(rules|lsp|cli|core)\//,
+      'the engine receives its rules and knows no front end',
+    );
+    forbid(/^server\/rules\//, /^server\/(lsp|cli|core)\//, 'rules sit on the engine');
+    forbid(/^server\/core\//, /^server\/(lsp|cli)\//, 'the core is shared by both front ends');
+    forbid(/^server\/lsp\//, /^server\/cli\//, 'the language server and the CLI share server/core, not each other');
+    forbid(/^server\/cli\//, /^server\/lsp\//, 'the language server and the CLI share server/core, not each other');
+    forbid(/^kernels\//, /^(server|client)\//, 'kernels are plain data to the engine, never the other way');
+    forbid(
+      /^client\//,
+      /^(server\/(?!lsp\/protocol\.ts$)|kernels\/)/,
+      'the client holds no analysis: it shares server/lsp/protocol.ts only',
+    );
+    assert.deepEqual(wrong, []);
+  },
+);
 
 test('the server never imports vscode, and the shared protocol module imports nothing', () => {
   for (const [file, { packages }] of graph) {
-    if (file.startsWith('server/') || file.startsWith('kernels/')) assert.ok(!packages.includes('vscode'), `${file} imports vscode`);
+    if (file.startsWith('server/') || file.startsWith('kernels/'))
+      assert.ok(!packages.includes('vscode'), `${file} imports vscode`);
   }
   const protocol = graph.get('server/lsp/protocol.ts')!;
   assert.deepEqual([...protocol.local, ...protocol.packages], []);
 });
 
 test('the commands the extension contributes are the client commands of the protocol module', () => {
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    contributes: { commands: { command: string }[] };
+  };
   assert.deepEqual(manifest.contributes.commands.map((c) => c.command).sort(), Object.values(CLIENT_COMMANDS).sort());
 });

@@ -37,9 +37,16 @@ export function interpret(program: RegularizerProgram, input: Tensor, options: R
       if (e instanceof InterpreterError || !(e instanceof Error)) throw e;
       throw new InterpreterError(`not profiled: line ${run.line} fails with these arguments: ${e.message}`);
     }
-    if (!(out instanceof TensorValue)) throw new InterpreterError(`not profiled: the ${program.entry.className ? `${program.entry.className}.` : ''}${program.entry.function} call returns ${typeName(out)}, not a tensor`);
+    if (!(out instanceof TensorValue))
+      throw new InterpreterError(
+        `not profiled: the ` +
+          `${program.entry.className ? `${program.entry.className}.` : ''}${program.entry.function} call returns ` +
+          `${typeName(out)}, not a tensor`,
+      );
     if (out.t.shape.join(',') !== input.shape.join(',')) {
-      throw new InterpreterError(`not profiled: the output has shape [${out.t.shape.join(', ')}], not the input's [${input.shape.join(', ')}]`);
+      throw new InterpreterError(
+        `not profiled: the output has shape [${out.t.shape.join(', ')}], not the input's [${input.shape.join(', ')}]`,
+      );
     }
     return out.t.dtype === 'float32' ? out.t : tf().cast(out.t, 'float32');
   } finally {

@@ -9,7 +9,21 @@ import { tf, type TF } from '../tf';
 import type { ActiveRun } from './active-run';
 import { binary, broadcastShape, checkBroadcast } from './operators';
 import { bernoulli, callTensorMethod, shapeArgs } from './tensor-methods';
-import { floatOf, InterpreterError, isNum, Library, ListValue, RangeValue, scalar, TensorValue, tensorOf, truthy, TupleValue, typeName, type Value } from './values';
+import {
+  floatOf,
+  InterpreterError,
+  isNum,
+  Library,
+  ListValue,
+  RangeValue,
+  scalar,
+  TensorValue,
+  tensorOf,
+  truthy,
+  TupleValue,
+  typeName,
+  type Value,
+} from './values';
 
 /** One call of a library function, as its implementation sees it. */
 interface LibraryCall {
@@ -33,53 +47,81 @@ const zerosLike: LibraryFunction = ({ t, likeShape }) => new TensorValue(t.zeros
 const tensorFromData: LibraryFunction = ({ run, t, name, args, line }) => {
   // `torch.FloatTensor(8, 1, 1)` has that shape; `torch.FloatTensor((B, 1, 1))` holds those values.
   const first = args[0];
-  if (name === 'torch.FloatTensor' && args.length > 0 && args.every(isNum)) return new TensorValue(t.zeros(run.checkElements(args as number[], line)));
+  if (name === 'torch.FloatTensor' && args.length > 0 && args.every(isNum))
+    return new TensorValue(t.zeros(run.checkElements(args as number[], line)));
   const data = first instanceof TupleValue || first instanceof ListValue ? first.items : [first];
-  if (!data.every((d) => isNum(d) || typeof d === 'boolean')) throw new InterpreterError(unsupportedMessage(`${name} of nested data`, line));
+  if (!data.every((d) => isNum(d) || typeof d === 'boolean'))
+    throw new InterpreterError(unsupportedMessage(`${name} of nested data`, line));
   const values = data.map(Number);
-  return new TensorValue(first instanceof TupleValue || first instanceof ListValue ? t.tensor1d(values) : t.scalar(values[0]));
+  return new TensorValue(
+    first instanceof TupleValue || first instanceof ListValue ? t.tensor1d(values) : t.scalar(values[0]),
+  );
 };
 
-const reduce: LibraryFunction = ({ run, name, args, kwargs, line }) => callTensorMethod(run, args[0] as TensorValue, name.slice(6), args.slice(1), kwargs, line);
+const reduce: LibraryFunction = ({ run, name, args, kwargs, line }) =>
+  callTensorMethod(run, args[0] as TensorValue, name.slice(6), args.slice(1), kwargs, line);
 
 const dropout: LibraryFunction = ({ run, name, arg, line }) => {
   const x = floatOf(arg(0, 'input') ?? null, line);
   const p = Number(arg(1, 'p') ?? 0.5);
   // torch.dropout(input, p, train) has no default for train; F.dropout's `training` defaults to True.
   const training = arg(2, name === 'torch.dropout' ? 'train' : 'training') ?? true;
-  if (!(p >= 0 && p <= 1)) throw new InterpreterError(`not profiled: dropout probability ${p} at line ${line} is outside [0, 1] (PyTorch raises)`);
+  if (!(p >= 0 && p <= 1))
+    throw new InterpreterError(
+      `not profiled: dropout probability ${p} at line ${line} is outside [0, 1] (PyTorch raises)`,
+    );
   if (!truthy(training, line) || p === 0) return new TensorValue(x);
   const channel = name !== 'torch.nn.functional.dropout' && name !== 'torch.dropout';
-  const plan = { granularity: channel ? ('channel' as const) : ('element' as const), keepProb: 1 - p, keptScale: p >= 1 ? 0 : 1 / (1 - p), keptShift: 0, droppedValue: 0, evalFactor: 1 };
+  const plan = {
+    granularity: channel ? ('channel' as const) : ('element' as const),
+    keepProb: 1 - p,
+    keptScale: p >= 1 ? 0 : 1 / (1 - p),
+    keptShift: 0,
+    droppedValue: 0,
+    evalFactor: 1,
+  };
   return new TensorValue(maskComposite(x, plan, run.seed()));
 };
 
 const randomScalar: LibraryFunction = ({ run }) => run.random();
 
 const extreme: LibraryFunction = ({ name, args, line }) => {
-  const items = args.length === 1 && (args[0] instanceof TupleValue || args[0] instanceof ListValue) ? args[0].items : args;
+  const items =
+    args.length === 1 && (args[0] instanceof TupleValue || args[0] instanceof ListValue) ? args[0].items : args;
   const nums = items.map((v) => scalar(v, line));
   return name === 'min' ? Math.min(...nums) : Math.max(...nums);
 };
 
 const sequence: LibraryFunction = ({ name, args, line }) => {
   const v = args[0];
-  const items = v === undefined ? [] : v instanceof TupleValue || v instanceof ListValue ? v.items : v instanceof RangeValue ? v.items : undefined;
+  const items =
+    v === undefined
+      ? []
+      : v instanceof TupleValue || v instanceof ListValue
+        ? v.items
+        : v instanceof RangeValue
+          ? v.items
+          : undefined;
   if (!items) throw new InterpreterError(unsupportedMessage(`${name}() of ${typeName(v ?? null)}`, line));
   return name === 'tuple' ? new TupleValue([...items]) : new ListValue([...items]);
 };
 
 export const LIBRARY_FUNCTION_IMPLEMENTATIONS: Record<LibraryFunctionName, LibraryFunction> = {
-  'torch.rand': ({ run, t, args, line }) => new TensorValue(t.randomUniform(shapeArgs(run, args, line), 0, 1, 'float32', run.seed())),
-  'torch.randn': ({ run, t, args, line }) => new TensorValue(t.randomNormal(shapeArgs(run, args, line), 0, 1, 'float32', run.seed())),
-  'torch.rand_like': ({ run, t, likeShape }) => new TensorValue(t.randomUniform(likeShape(), 0, 1, 'float32', run.seed())),
-  'torch.randn_like': ({ run, t, likeShape }) => new TensorValue(t.randomNormal(likeShape(), 0, 1, 'float32', run.seed())),
+  'torch.rand': ({ run, t, args, line }) =>
+    new TensorValue(t.randomUniform(shapeArgs(run, args, line), 0, 1, 'float32', run.seed())),
+  'torch.randn': ({ run, t, args, line }) =>
+    new TensorValue(t.randomNormal(shapeArgs(run, args, line), 0, 1, 'float32', run.seed())),
+  'torch.rand_like': ({ run, t, likeShape }) =>
+    new TensorValue(t.randomUniform(likeShape(), 0, 1, 'float32', run.seed())),
+  'torch.randn_like': ({ run, t, likeShape }) =>
+    new TensorValue(t.randomNormal(likeShape(), 0, 1, 'float32', run.seed())),
   'torch.empty': zeros,
   'torch.zeros': zeros,
   'torch.ones': ({ run, t, args, line }) => new TensorValue(t.ones(shapeArgs(run, args, line))),
   'torch.full': ({ run, t, args, arg, line }) => {
     const fill = arg(1, 'fill_value') ?? null;
-    if (!isNum(fill) && typeof fill !== 'boolean') throw new InterpreterError(`not profiled: the fill value at line ${line} is not a number`);
+    if (!isNum(fill) && typeof fill !== 'boolean')
+      throw new InterpreterError(`not profiled: the fill value at line ${line} is not a number`);
     return new TensorValue(t.fill(shapeArgs(run, [args[0] ?? null], line), Number(fill)));
   },
   'torch.empty_like': zerosLike,
@@ -116,7 +158,8 @@ export const LIBRARY_FUNCTION_IMPLEMENTATIONS: Record<LibraryFunctionName, Libra
   'torch.sum': reduce,
   'torch.mean': reduce,
   'torch.numel': ({ args, line }) => tensorOf(args[0], line).size,
-  'torch.masked_fill': ({ run, args, kwargs, line }) => callTensorMethod(run, args[0] as TensorValue, 'masked_fill', args.slice(1), kwargs, line),
+  'torch.masked_fill': ({ run, args, kwargs, line }) =>
+    callTensorMethod(run, args[0] as TensorValue, 'masked_fill', args.slice(1), kwargs, line),
   'torch.nn.functional.dropout': dropout,
   'torch.nn.functional.dropout1d': dropout,
   'torch.nn.functional.dropout2d': dropout,
@@ -132,7 +175,8 @@ export const LIBRARY_FUNCTION_IMPLEMENTATIONS: Record<LibraryFunctionName, Libra
     return run.random();
   },
   'numpy.random.uniform': ({ run, args, kwargs, arg, line }) => {
-    if (args.length > 2 || kwargs.has('size')) throw new InterpreterError(unsupportedMessage('numpy.random.uniform with a size', line));
+    if (args.length > 2 || kwargs.has('size'))
+      throw new InterpreterError(unsupportedMessage('numpy.random.uniform with a size', line));
     const lo = Number(arg(0, 'low') ?? 0);
     const hi = Number(arg(1, 'high') ?? 1);
     return lo + (hi - lo) * run.random();
@@ -154,7 +198,10 @@ export const LIBRARY_FUNCTION_IMPLEMENTATIONS: Record<LibraryFunctionName, Libra
     const [start, stop, step] = nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1];
     if (step === 0) throw new InterpreterError(`not profiled: range() step is zero at line ${line}`);
     const count = Math.max(0, Math.ceil((stop - start) / step));
-    if (count > run.limits.maxSteps) throw new InterpreterError(`not profiled: line ${line} loops ${count} times, over the step limit of ${run.limits.maxSteps}`);
+    if (count > run.limits.maxSteps)
+      throw new InterpreterError(
+        `not profiled: line ${line} loops ${count} times, over the step limit of ${run.limits.maxSteps}`,
+      );
     return new RangeValue(Array.from({ length: count }, (_, i) => start + i * step));
   },
   tuple: sequence,
@@ -163,7 +210,13 @@ export const LIBRARY_FUNCTION_IMPLEMENTATIONS: Record<LibraryFunctionName, Libra
 };
 
 /** Calls the library function `name`; a name outside the whitelist is refused with a sentence. */
-export function callLibraryFunction(run: ActiveRun, name: string, args: Value[], kwargs: Map<string, Value>, line: number): Value {
+export function callLibraryFunction(
+  run: ActiveRun,
+  name: string,
+  args: Value[],
+  kwargs: Map<string, Value>,
+  line: number,
+): Value {
   const t = tf();
   const arg = (i: number, key: string): Value | undefined => (i < args.length ? args[i] : kwargs.get(key));
   const likeShape = (): number[] => tensorOf(args[0] ?? kwargs.get('input') ?? null, line).shape;

@@ -26,7 +26,22 @@ import type { ActiveRun } from './active-run';
 import { callLibraryFunction } from './library-functions';
 import { binary, compare } from './operators';
 import { callTensorMethod, TENSOR_ATTRIBUTE_IMPLEMENTATIONS } from './tensor-methods';
-import { BoundFunction, BoundMethod, InterpreterError, Instance, isNum, Library, ListValue, Poison, RangeValue, TensorValue, truthy, TupleValue, typeName, type Value } from './values';
+import {
+  BoundFunction,
+  BoundMethod,
+  InterpreterError,
+  Instance,
+  isNum,
+  Library,
+  ListValue,
+  Poison,
+  RangeValue,
+  TensorValue,
+  truthy,
+  TupleValue,
+  typeName,
+  type Value,
+} from './values';
 
 export interface RunOptions {
   training: boolean;
@@ -75,7 +90,8 @@ export class Run implements ActiveRun {
       }
     }
     const x = new TensorValue(this.input);
-    const arg = (v: ArgumentValue): Value => (v !== null && typeof v === 'object' ? ('missing' in v ? new Poison(v.missing) : x) : v);
+    const arg = (v: ArgumentValue): Value =>
+      v !== null && typeof v === 'object' ? ('missing' in v ? new Poison(v.missing) : x) : v;
     const args = new Map<string, Value>();
     for (const [k, v] of Object.entries(p.args)) args.set(k, arg(v));
     if (p.trainingParam) args.set(p.trainingParam, this.options.training);
@@ -103,24 +119,38 @@ export class Run implements ActiveRun {
     this.steps++;
     this.line = line;
     if (this.steps > this.limits.maxSteps) {
-      throw new InterpreterError(`not profiled: stopped at line ${line} after ${this.limits.maxSteps} steps (the step limit: a loop that never ends?)`);
+      throw new InterpreterError(
+        `not profiled: stopped at line ${line} after ${this.limits.maxSteps} steps (the step limit: a loop that ` +
+          `never ends?)`,
+      );
     }
     if (this.limits.maxBytes !== undefined && (this.steps & 63) === 0) {
       const held = tf().memory().numBytes - this.baseBytes;
       if (held > this.limits.maxBytes) {
-        throw new InterpreterError(`not profiled: stopped at line ${line} holding ${(held / 1024 ** 2).toFixed(1)} MiB of tensors, over ${(this.limits.maxBytes / 1024 ** 2).toFixed(1)} MiB (the memory limit)`);
+        throw new InterpreterError(
+          `not profiled: stopped at line ${line} holding ${(held / 1024 ** 2).toFixed(1)} MiB of tensors, over ` +
+            `${(this.limits.maxBytes / 1024 ** 2).toFixed(1)} MiB (the memory limit)`,
+        );
       }
     }
     if ((this.steps & 1023) === 0 && Date.now() > this.deadline) {
-      throw new InterpreterError(`not profiled: stopped at line ${line} after ${this.limits.maxMs} ms (the time limit)`);
+      throw new InterpreterError(
+        `not profiled: stopped at line ${line} after ${this.limits.maxMs} ms (the time limit)`,
+      );
     }
   }
 
   checkElements(shape: number[], line: number): number[] {
-    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new InterpreterError(`not profiled: the shape [${shape.join(', ')}] at line ${line} is not a list of non-negative integers`);
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new InterpreterError(
+        `not profiled: the shape [${shape.join(', ')}] at line ${line} is not a list of non-negative integers`,
+      );
     const n = shape.reduce((a, b) => a * b, 1);
     if (n > this.limits.maxElements) {
-      throw new InterpreterError(`not profiled: line ${line} creates a tensor of ${n} elements, over the limit of ${this.limits.maxElements} (the tensor size limit)`);
+      throw new InterpreterError(
+        `not profiled: line ${line} creates a tensor of ${n} elements, over the limit of ` +
+          `${this.limits.maxElements} (the tensor size limit)`,
+      );
     }
     return shape;
   }
@@ -139,12 +169,22 @@ export class Run implements ActiveRun {
 
   // ---- functions --------------------------------------------------------------------------------------------
 
-  private call(fn: FunctionDef, self: Instance | undefined, positional: Value[], keywords: Map<string, Value>, line: number, lenient = false): Value {
+  private call(
+    fn: FunctionDef,
+    self: Instance | undefined,
+    positional: Value[],
+    keywords: Map<string, Value>,
+    line: number,
+    lenient = false,
+  ): Value {
     this.depth++;
     this.deepest = Math.max(this.deepest, this.depth);
     try {
       if (this.depth > this.limits.maxDepth) {
-        throw new InterpreterError(`not profiled: \`${fn.name}\` called at line ${line} nests deeper than ${this.limits.maxDepth} calls (the recursion limit)`);
+        throw new InterpreterError(
+          `not profiled: \`${fn.name}\` called at line ${line} nests deeper than ${this.limits.maxDepth} calls ` +
+            `(the recursion limit)`,
+        );
       }
       const scope = new Map<string, Value>();
       const params = [...fn.params];
@@ -152,7 +192,10 @@ export class Run implements ActiveRun {
       params.forEach((param, i) => {
         let v: Value | undefined = i < positional.length ? positional[i] : keywords.get(param.name);
         if (v === undefined && param.default) v = this.expr(param.default, scope);
-        if (v === undefined) throw new InterpreterError(`not profiled: \`${fn.name}\` is called at line ${line} without a value for \`${param.name}\``);
+        if (v === undefined)
+          throw new InterpreterError(
+            `not profiled: \`${fn.name}\` is called at line ${line} without a value for \`${param.name}\``,
+          );
         scope.set(param.name, v);
       });
       try {
@@ -226,7 +269,12 @@ export class Run implements ActiveRun {
         return;
       case 'for': {
         const iter = this.expr(stmt.iter, scope);
-        const items = iter instanceof RangeValue ? iter.items : iter instanceof TupleValue || iter instanceof ListValue ? iter.items : undefined;
+        const items =
+          iter instanceof RangeValue
+            ? iter.items
+            : iter instanceof TupleValue || iter instanceof ListValue
+              ? iter.items
+              : undefined;
         if (!items) throw new InterpreterError(unsupportedMessage(`for over ${typeName(iter)}`, stmt.line));
         for (const item of items) {
           this.step(stmt.line);
@@ -250,9 +298,12 @@ export class Run implements ActiveRun {
       case 'continue':
         throw new ContinueSignal();
       case 'raise':
-        throw new InterpreterError(`not profiled: the code raises at line ${stmt.line} (\`${stmt.text}\`) with these arguments`);
+        throw new InterpreterError(
+          `not profiled: the code raises at line ${stmt.line} (\`${stmt.text}\`) with these arguments`,
+        );
       case 'assert':
-        if (!truthy(this.expr(stmt.cond, scope), stmt.line)) throw new InterpreterError(`not profiled: \`${stmt.text}\` fails at line ${stmt.line} with these arguments`);
+        if (!truthy(this.expr(stmt.cond, scope), stmt.line))
+          throw new InterpreterError(`not profiled: \`${stmt.text}\` fails at line ${stmt.line} with these arguments`);
         return;
       case 'unsupported':
         throw new InterpreterError(unsupportedMessage(stmt.name, stmt.line));
@@ -266,7 +317,8 @@ export class Run implements ActiveRun {
         return;
       case 'attr': {
         const obj = this.expr(target.obj, scope);
-        if (!(obj instanceof Instance)) throw new InterpreterError(unsupportedMessage(`setting .${target.name} on ${typeName(obj)}`, line));
+        if (!(obj instanceof Instance))
+          throw new InterpreterError(unsupportedMessage(`setting .${target.name} on ${typeName(obj)}`, line));
         obj.attrs.set(target.name, value);
         return;
       }
@@ -278,18 +330,32 @@ export class Run implements ActiveRun {
           return;
         }
         // `x[mask] = v` with a boolean mask: PyTorch writes through to x (and every alias of it).
-        if (obj instanceof TensorValue && index instanceof TensorValue && index.t.dtype === 'bool' && (isNum(value) || typeof value === 'boolean' || value instanceof TensorValue)) {
+        if (
+          obj instanceof TensorValue &&
+          index instanceof TensorValue &&
+          index.t.dtype === 'bool' &&
+          (isNum(value) || typeof value === 'boolean' || value instanceof TensorValue)
+        ) {
           const t = tf();
           const fill = isNum(value) || typeof value === 'boolean' ? t.scalar(Number(value), obj.t.dtype) : value.t;
-          obj.t = t.where(t.broadcastTo(index.t, obj.t.shape), t.broadcastTo(t.cast(fill, obj.t.dtype), obj.t.shape), obj.t);
+          obj.t = t.where(
+            t.broadcastTo(index.t, obj.t.shape),
+            t.broadcastTo(t.cast(fill, obj.t.dtype), obj.t.shape),
+            obj.t,
+          );
           return;
         }
         throw new InterpreterError(unsupportedMessage(`index assignment to ${typeName(obj)}`, line));
       }
       case 'tuple': {
         const items = value instanceof TupleValue || value instanceof ListValue ? value.items : undefined;
-        if (!items || items.length !== target.items.length) throw new InterpreterError(`not profiled: line ${line} unpacks ${typeName(value)} into ${target.items.length} names`);
-        target.items.forEach((t, i) => this.assign(t, items[i], scope, line));
+        if (!items || items.length !== target.items.length)
+          throw new InterpreterError(
+            `not profiled: line ${line} unpacks ${typeName(value)} into ${target.items.length} names`,
+          );
+        target.items.forEach((t, i) => {
+          this.assign(t, items[i], scope, line);
+        });
         return;
       }
     }
@@ -331,7 +397,12 @@ export class Run implements ActiveRun {
       case 'index':
         return this.index(this.expr(x.obj, scope), this.expr(x.index, scope), x.line);
       case 'slice':
-        return new TupleValue([x.lo ? this.expr(x.lo, scope) : null, x.hi ? this.expr(x.hi, scope) : null, x.step ? this.expr(x.step, scope) : null, 'slice']);
+        return new TupleValue([
+          x.lo ? this.expr(x.lo, scope) : null,
+          x.hi ? this.expr(x.hi, scope) : null,
+          x.step ? this.expr(x.step, scope) : null,
+          'slice',
+        ]);
       case 'call': {
         const fn = this.expr(x.fn, scope);
         const args: Value[] = [];
@@ -341,7 +412,8 @@ export class Run implements ActiveRun {
             continue;
           }
           const spread = this.expr(a.x, scope);
-          if (!(spread instanceof TupleValue || spread instanceof ListValue)) throw new InterpreterError(unsupportedMessage(`* of ${typeName(spread)}`, a.line));
+          if (!(spread instanceof TupleValue || spread instanceof ListValue))
+            throw new InterpreterError(unsupportedMessage(`* of ${typeName(spread)}`, a.line));
           args.push(...spread.items);
         }
         const kwargs = new Map(x.kwargs.map(([k, v]) => [k, this.expr(v, scope)] as [string, Value]));
@@ -376,7 +448,8 @@ export class Run implements ActiveRun {
           const right = this.expr(x.operands[i + 1], scope);
           const r = compare(x.ops[i], left, right, x.line);
           if (r instanceof TensorValue) {
-            if (x.ops.length > 1) throw new InterpreterError(unsupportedMessage('chained comparison of tensors', x.line));
+            if (x.ops.length > 1)
+              throw new InterpreterError(unsupportedMessage('chained comparison of tensors', x.line));
             return r;
           }
           if (!r) return false;
@@ -416,7 +489,8 @@ export class Run implements ActiveRun {
     }
     if (obj instanceof Library && obj.name === 'super') return new BoundMethod(obj, name);
     if (obj instanceof TupleValue && name === 'numel') return new BoundMethod(obj, name);
-    if (TENSOR_ATTRIBUTES.has(name) || TENSOR_METHODS.has(name)) throw new InterpreterError(`not profiled: line ${line} reads \`.${name}\` of ${typeName(obj)}, not of a tensor`);
+    if (TENSOR_ATTRIBUTES.has(name) || TENSOR_METHODS.has(name))
+      throw new InterpreterError(`not profiled: line ${line} reads \`.${name}\` of ${typeName(obj)}, not of a tensor`);
     throw new InterpreterError(unsupportedMessage(`.${name}`, line));
   }
 
@@ -425,14 +499,18 @@ export class Run implements ActiveRun {
     if (seq) {
       if (isNum(index)) {
         const i = index < 0 ? seq.length + index : index;
-        if (!Number.isInteger(i) || i < 0 || i >= seq.length) throw new InterpreterError(`not profiled: index ${index} at line ${line} is out of range for a sequence of ${seq.length}`);
+        if (!Number.isInteger(i) || i < 0 || i >= seq.length)
+          throw new InterpreterError(
+            `not profiled: index ${index} at line ${line} is out of range for a sequence of ${seq.length}`,
+          );
         return seq[i];
       }
       if (index instanceof TupleValue && index.items[3] === 'slice') {
         const [lo, hi, st] = index.items as [Value, Value, Value];
         const step = isNum(st) ? st : 1;
         if (step !== 1) throw new InterpreterError(unsupportedMessage('slice with a step', line));
-        const norm = (v: Value, d: number) => (isNum(v) ? Math.max(0, Math.min(seq.length, v < 0 ? seq.length + v : v)) : d);
+        const norm = (v: Value, d: number) =>
+          isNum(v) ? Math.max(0, Math.min(seq.length, v < 0 ? seq.length + v : v)) : d;
         const items = seq.slice(norm(lo, 0), norm(hi, seq.length));
         return obj instanceof ListValue ? new ListValue(items) : new TupleValue(items);
       }

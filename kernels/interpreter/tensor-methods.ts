@@ -8,7 +8,20 @@ import { isTensorMethod, unsupportedMessage, type TensorAttributeName, type Tens
 import { tf, type TF } from '../tf';
 import type { ActiveRun } from './active-run';
 import { binary, broadcastShape, compare } from './operators';
-import { floatOf, InterpreterError, isNum, Library, ListValue, scalar, TensorValue, tensorOf, truthy, TupleValue, typeName, type Value } from './values';
+import {
+  floatOf,
+  InterpreterError,
+  isNum,
+  Library,
+  ListValue,
+  scalar,
+  TensorValue,
+  tensorOf,
+  truthy,
+  TupleValue,
+  typeName,
+  type Value,
+} from './values';
 
 /** Reading one attribute of a tensor. */
 type TensorAttribute = (obj: TensorValue) => Value;
@@ -49,23 +62,36 @@ const bernoulliMethod: TensorMethod = ({ run, name, x, arg, inPlace, line }) => 
 };
 
 const arithmetic: TensorMethod = ({ run, name, target, x, arg, kwargs, inPlace, line }) => {
-  const op = ({ div: '/', mul: '*', add: '+', sub: '-' } as const)[name.replace('_', '') as 'div' | 'mul' | 'add' | 'sub'];
+  const op = ({ div: '/', mul: '*', add: '+', sub: '-' } as const)[
+    name.replace('_', '') as 'div' | 'mul' | 'add' | 'sub'
+  ];
   let other = arg(0, 'other') ?? null;
   const alpha = kwargs.get('alpha');
   if (alpha !== undefined && (op === '+' || op === '-')) other = binary(run, '*', other, alpha, line);
   const out = binary(run, op, target, other, line) as TensorValue;
   if (!name.endsWith('_')) return out;
-  if (out.t.shape.join(',') !== x.shape.join(',')) throw new InterpreterError(`not profiled: in-place .${name}() at line ${line} would change the shape [${x.shape.join(', ')}] (PyTorch raises)`);
+  if (out.t.shape.join(',') !== x.shape.join(','))
+    throw new InterpreterError(
+      `not profiled: in-place .${name}() at line ${line} would change the shape [${x.shape.join(', ')}] (PyTorch ` +
+        `raises)`,
+    );
   return inPlace(out.t);
 };
 
 const maskedFill: TensorMethod = ({ t, name, x, arg, inPlace, line }) => {
   const mask = tensorOf(arg(0, 'mask') ?? null, line);
   const value = scalar(arg(1, 'value') ?? null, line);
-  if (mask.dtype !== 'bool') throw new InterpreterError(`not profiled: masked_fill at line ${line} needs a boolean mask (PyTorch raises for ${mask.dtype === 'float32' ? 'float' : mask.dtype})`);
+  if (mask.dtype !== 'bool')
+    throw new InterpreterError(
+      `not profiled: masked_fill at line ${line} needs a boolean mask (PyTorch raises for ` +
+        `${mask.dtype === 'float32' ? 'float' : mask.dtype})`,
+    );
   // In place or not, the result has x's shape: the mask must broadcast to it, not beyond.
   if (broadcastShape(x.shape, mask.shape).join(',') !== x.shape.join(',')) {
-    throw new InterpreterError(`not profiled: line ${line} fills a tensor of shape [${x.shape.join(', ')}] through a mask of shape [${mask.shape.join(', ')}], which does not broadcast to it (PyTorch raises)`);
+    throw new InterpreterError(
+      `not profiled: line ${line} fills a tensor of shape [${x.shape.join(', ')}] through a mask of shape ` +
+        `[${mask.shape.join(', ')}], which does not broadcast to it (PyTorch raises)`,
+    );
   }
   const out = t.where(t.broadcastTo(mask, x.shape), t.fill(x.shape, value, x.dtype), x);
   return name === 'masked_fill' ? new TensorValue(out) : inPlace(out);
@@ -74,20 +100,27 @@ const maskedFill: TensorMethod = ({ t, name, x, arg, inPlace, line }) => {
 const clamp: TensorMethod = ({ t, name, target, arg, inPlace, line }) => {
   const lo = arg(0, 'min');
   const hi = arg(1, 'max');
-  const out = t.clipByValue(floatOf(target, line), lo === undefined || lo === null ? -Infinity : scalar(lo, line), hi === undefined || hi === null ? Infinity : scalar(hi, line));
+  const out = t.clipByValue(
+    floatOf(target, line),
+    lo === undefined || lo === null ? -Infinity : scalar(lo, line),
+    hi === undefined || hi === null ? Infinity : scalar(hi, line),
+  );
   return name === 'clamp' ? new TensorValue(out) : inPlace(out);
 };
 
 const toFloat: TensorMethod = ({ target, line }) => new TensorValue(floatOf(target, line));
 const toBool: TensorMethod = ({ t, x }) => new TensorValue(x.dtype === 'bool' ? x : t.notEqual(x, 0));
-const toInteger: TensorMethod = ({ t, target, line }) => new TensorValue(t.cast(t.floor(floatOf(target, line)), 'float32'));
+const toInteger: TensorMethod = ({ t, target, line }) =>
+  new TensorValue(t.cast(t.floor(floatOf(target, line)), 'float32'));
 
 const convert: TensorMethod = ({ t, target, x, args, kwargs, line }) => {
   const dtype = [...args, ...kwargs.values()].find((v) => v instanceof Library);
-  if (dtype instanceof Library && dtype.name === 'torch.bool') return new TensorValue(x.dtype === 'bool' ? x : t.notEqual(x, 0));
+  if (dtype instanceof Library && dtype.name === 'torch.bool')
+    return new TensorValue(x.dtype === 'bool' ? x : t.notEqual(x, 0));
   if (dtype instanceof Library) return new TensorValue(floatOf(target, line));
   const like = args.find((v) => v instanceof TensorValue);
-  if (like instanceof TensorValue) return new TensorValue(like.t.dtype === 'bool' ? t.notEqual(x, 0) : floatOf(target, line));
+  if (like instanceof TensorValue)
+    return new TensorValue(like.t.dtype === 'bool' ? t.notEqual(x, 0) : floatOf(target, line));
   return target;
 };
 
@@ -96,7 +129,12 @@ const itself: TensorMethod = ({ target }) => target;
 const reduce: TensorMethod = ({ t, name, target, args, kwargs, arg, line }) => {
   const dim = arg(0, 'dim');
   const keep = truthy(kwargs.get('keepdim') ?? args[1] ?? false, line);
-  const axis = dim === undefined || dim === null ? undefined : dim instanceof TupleValue ? (dim.items as number[]) : scalar(dim, line);
+  const axis =
+    dim === undefined || dim === null
+      ? undefined
+      : dim instanceof TupleValue
+        ? (dim.items as number[])
+        : scalar(dim, line);
   const f = floatOf(target, line);
   return new TensorValue(name === 'sum' ? t.sum(f, axis, keep) : t.mean(f, axis, keep));
 };
@@ -104,11 +142,16 @@ const reduce: TensorMethod = ({ t, name, target, args, kwargs, arg, line }) => {
 const reshape: TensorMethod = ({ t, name, x, args, line }) => {
   const first = args[0];
   const dims = args.length === 1 && (first instanceof TupleValue || first instanceof ListValue) ? first.items : args;
-  if (!dims.every(isNum) || dims.filter((d) => d === -1).length > 1) throw new InterpreterError(`not profiled: the shape at line ${line} is not made of integers with at most one -1`);
+  if (!dims.every(isNum) || dims.filter((d) => d === -1).length > 1)
+    throw new InterpreterError(`not profiled: the shape at line ${line} is not made of integers with at most one -1`);
   const shape = dims as number[];
   const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const full = shape.map((d) => (d === -1 ? x.size / known : d));
-  if (full.reduce((a, b) => a * b, 1) !== x.size) throw new InterpreterError(`not profiled: .${name}() at line ${line} cannot turn [${x.shape.join(', ')}] into [${shape.join(', ')}] (PyTorch raises)`);
+  if (full.reduce((a, b) => a * b, 1) !== x.size)
+    throw new InterpreterError(
+      `not profiled: .${name}() at line ${line} cannot turn [${x.shape.join(', ')}] into [${shape.join(', ')}] ` +
+        `(PyTorch raises)`,
+    );
   return new TensorValue(t.reshape(x, full));
 };
 
@@ -173,7 +216,10 @@ export const TENSOR_METHOD_IMPLEMENTATIONS: Record<TensorMethodName, TensorMetho
     if (d === undefined) return new TupleValue([...x.shape]);
     const i = scalar(d, line);
     const k = i < 0 ? x.rank + i : i;
-    if (k < 0 || k >= x.rank) throw new InterpreterError(`not profiled: dimension ${i} at line ${line} is out of range for a ${x.rank}-d tensor`);
+    if (k < 0 || k >= x.rank)
+      throw new InterpreterError(
+        `not profiled: dimension ${i} at line ${line} is out of range for a ${x.rank}-d tensor`,
+      );
     return x.shape[k];
   },
   dim: ({ x }) => x.rank,
@@ -198,13 +244,24 @@ export const TENSOR_METHOD_IMPLEMENTATIONS: Record<TensorMethodName, TensorMetho
   new_empty: newZeros,
   new_zeros: newZeros,
   new_ones: ({ run, t, args, line }) => new TensorValue(t.ones(shapeArgs(run, args, line))),
-  new_full: ({ run, t, args, arg, line }) => new TensorValue(t.fill(shapeArgs(run, [args[0] ?? null], line), scalar(arg(1, 'fill_value') ?? null, line))),
+  new_full: ({ run, t, args, arg, line }) =>
+    new TensorValue(t.fill(shapeArgs(run, [args[0] ?? null], line), scalar(arg(1, 'fill_value') ?? null, line))),
 };
 
-/** Calls the tensor method `name` on `target`; anything but a whitelisted method of a tensor is refused with a sentence. */
-export function callTensorMethod(run: ActiveRun, target: TensorValue, name: string, args: Value[], kwargs: Map<string, Value>, line: number): Value {
+/**
+ * Calls the tensor method `name` on `target`; anything but a whitelisted method of a tensor is refused with a sentence.
+ */
+export function callTensorMethod(
+  run: ActiveRun,
+  target: TensorValue,
+  name: string,
+  args: Value[],
+  kwargs: Map<string, Value>,
+  line: number,
+): Value {
   const t = tf();
-  if (!(target instanceof TensorValue)) throw new InterpreterError(`not profiled: line ${line} calls .${name}() on ${typeName(target)}`);
+  if (!(target instanceof TensorValue))
+    throw new InterpreterError(`not profiled: line ${line} calls .${name}() on ${typeName(target)}`);
   const x = target.t;
   if (!isTensorMethod(name)) throw new InterpreterError(unsupportedMessage(`.${name}`, line));
   const arg = (i: number, key: string): Value | undefined => (i < args.length ? args[i] : kwargs.get(key));

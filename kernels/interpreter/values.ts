@@ -49,7 +49,20 @@ export class RangeValue {
   constructor(readonly items: number[]) {}
 }
 
-export type Value = number | boolean | string | null | TensorValue | TupleValue | ListValue | Instance | BoundFunction | Library | BoundMethod | Poison | RangeValue;
+export type Value =
+  | number
+  | boolean
+  | string
+  | null
+  | TensorValue
+  | TupleValue
+  | ListValue
+  | Instance
+  | BoundFunction
+  | Library
+  | BoundMethod
+  | Poison
+  | RangeValue;
 
 export function typeName(v: Value): string {
   if (v === null) return 'None';
@@ -73,7 +86,10 @@ export function truthy(v: Value, line: number): boolean {
   if (v instanceof TupleValue || v instanceof ListValue) return v.items.length > 0;
   if (v instanceof RangeValue) return v.items.length > 0;
   if (v instanceof TensorValue) {
-    if (v.t.size !== 1) throw new InterpreterError(`not profiled: line ${line} tests a tensor of ${v.t.size} elements for truth (PyTorch raises: ambiguous)`);
+    if (v.t.size !== 1)
+      throw new InterpreterError(
+        `not profiled: line ${line} tests a tensor of ${v.t.size} elements for truth (PyTorch raises: ambiguous)`,
+      );
     return v.t.dataSync()[0] !== 0;
   }
   return true;

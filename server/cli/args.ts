@@ -88,7 +88,8 @@ export function parseCodes(option: string, value: string): string[] {
     .filter((c) => c !== '');
   if (codes.length === 0) throw new UsageError(`${option} needs at least one rule code, such as RG006`);
   for (const code of codes) {
-    if (!CODE_SYNTAX.test(code)) throw new UsageError(`${option}: "${code}" is not a rule code or prefix such as RG006 or RG0`);
+    if (!CODE_SYNTAX.test(code))
+      throw new UsageError(`${option}: "${code}" is not a rule code or prefix such as RG006 or RG0`);
     if (code !== 'ALL' && !rules.some((r) => r.meta.code.startsWith(code))) {
       throw new UsageError(`${option}: no rule matches "${code}" (rules: ${rules.map((r) => r.meta.code).join(', ')})`);
     }
@@ -163,7 +164,8 @@ function parseCheck(args: string[]): Command {
       case '--help':
         return { kind: 'help', topic: 'check' };
       case '--format':
-        if (!FORMATS.includes(value as OutputFormat)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${value}"`);
+        if (!FORMATS.includes(value as OutputFormat))
+          throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${value}"`);
         options.format = value as OutputFormat;
         break;
       case '--select':
@@ -193,7 +195,10 @@ function parseCheck(args: string[]): Command {
   }
   if (options.stdinFilename !== undefined) {
     const other = options.paths.filter((p) => p !== '-');
-    if (other.length > 0) throw new UsageError(`--stdin-filename reads the source from stdin; it cannot be combined with paths (${other.join(' ')})`);
+    if (other.length > 0)
+      throw new UsageError(
+        `--stdin-filename reads the source from stdin; it cannot be combined with paths (${other.join(' ')})`,
+      );
     options.paths = [];
   } else if (options.paths.includes('-')) {
     throw new UsageError('reading from stdin needs --stdin-filename NAME');

@@ -3,7 +3,15 @@
 // configuration or I/O error.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkDocument, decodeDocument, documentBytes, parserLoaded, readDocument, writeDocument, type CheckResult } from '../core/document';
+import {
+  checkDocument,
+  decodeDocument,
+  documentBytes,
+  parserLoaded,
+  readDocument,
+  writeDocument,
+  type CheckResult,
+} from '../core/document';
 import { describeFsError, discover, type FoundFile } from '../core/files';
 import { ParseLimit } from '../engine/parser';
 import { importRoots, WorkspaceIndex } from '../engine/workspace';
@@ -62,7 +70,8 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   };
   const warn = (line: string) => io.stderr(`warning: ${line}\n`);
 
-  if (options.stdinFilename !== undefined) return checkStdin(options, options.stdinFilename, io, resolver, report, error, warn);
+  if (options.stdinFilename !== undefined)
+    return checkStdin(options, options.stdinFilename, io, resolver, report, error, warn);
 
   const paths = options.paths.length > 0 ? options.paths : ['.'];
   const found = discover(paths, io.cwd, { excluded: (absolute) => resolver.excluded(absolute) });
@@ -95,7 +104,13 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     let analysis: CheckResult;
     try {
       const workspace = async () => (await indexed()).scopeFor(file.absolute);
-      analysis = await checkDocument(document, { rules, selection: settings.selection, fix: options.fix, unsafe: options.unsafeFixes, workspace });
+      analysis = await checkDocument(document, {
+        rules,
+        selection: settings.selection,
+        fix: options.fix,
+        unsafe: options.unsafeFixes,
+        workspace,
+      });
     } catch (e) {
       if (e instanceof ParseLimit) warn(`${file.display}: not checked: ${e.message}`);
       else error(`${file.display}: internal error while checking: ${(e as Error).message}`);
@@ -110,9 +125,11 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       report.fixed += analysis.applied;
       index?.update(file.absolute);
     }
-    for (const { finding, cell } of analysis.findings) report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
+    for (const { finding, cell } of analysis.findings)
+      report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
   }
-  if (found.files.length === 0 && found.errors.length === 0) warn('no Python files found under the given paths (*.py, *.ipynb)');
+  if (found.files.length === 0 && found.errors.length === 0)
+    warn('no Python files found under the given paths (*.py, *.ipynb)');
   sortDiagnostics(report.diagnostics);
   io.stdout(formatReport(options.format, report, { color: io.color }));
   return exitStatus(report, options);
@@ -123,7 +140,11 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
  * named paths (the first folder at or above each without an `__init__.py`) and their `src/` folders. An imported
  * module that is not among the checked files is looked for on disk.
  */
-async function workspaceIndex(paths: readonly string[], files: readonly FoundFile[], cwd: string): Promise<WorkspaceIndex> {
+async function workspaceIndex(
+  paths: readonly string[],
+  files: readonly FoundFile[],
+  cwd: string,
+): Promise<WorkspaceIndex> {
   const roots = new Set<string>();
   for (const given of ['.', ...paths]) {
     let dir = path.resolve(cwd, given);
@@ -183,10 +204,16 @@ async function checkStdin(
   else if ('error' in read) error(read.error);
   else {
     try {
-      const analysis = await checkDocument(read.document, { rules, selection: settings.selection, fix: options.fix, unsafe: options.unsafeFixes });
+      const analysis = await checkDocument(read.document, {
+        rules,
+        selection: settings.selection,
+        fix: options.fix,
+        unsafe: options.unsafeFixes,
+      });
       report.fixed += analysis.applied;
       output = documentBytes(read.document, analysis.text);
-      for (const { finding, cell } of analysis.findings) report.diagnostics.push({ path: name, absolute, cell, finding });
+      for (const { finding, cell } of analysis.findings)
+        report.diagnostics.push({ path: name, absolute, cell, finding });
     } catch (e) {
       if (e instanceof ParseLimit) warn(`${name}: not checked: ${e.message}`);
       else error(`${name}: internal error while checking: ${(e as Error).message}`);

@@ -29,7 +29,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     io.stderr(MAIN_HELP);
     return 2;
   }
-  let command;
+  let command: ReturnType<typeof parseArgs>;
   try {
     command = parseArgs(argv);
   } catch (e) {
@@ -60,7 +60,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     case 'check':
       return runCheck(command.options, io);
     case 'profile': {
-      let options;
+      let options: ReturnType<typeof parseProfileArgs>;
       try {
         options = parseProfileArgs(command.args);
       } catch (e) {

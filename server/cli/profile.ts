@@ -23,7 +23,8 @@ export interface ProfileOptions {
   memoryBudgetMB: number;
 }
 
-export const PROFILE_HELP = `Profile every regularizer site of Python files: what each does to activations in training and evaluation.
+export const PROFILE_HELP = `\
+Profile every regularizer site of Python files: what each does to activations in training and evaluation.
 
 Usage: reglens profile [OPTIONS] FILE...
 
@@ -48,7 +49,13 @@ Exit status: 0 every site profiled (or refused for a rate PyTorch rejects), 1 a 
 const BACKENDS: readonly BackendSetting[] = ['auto', 'cuda', 'webgpu', 'wasm', 'cpu'];
 
 export function parseProfileArgs(args: readonly string[]): ProfileOptions | 'help' {
-  const options: ProfileOptions = { files: [], backend: 'auto', format: 'text', timeoutMs: DEFAULT_PROFILER_OPTIONS.timeoutMs, memoryBudgetMB: 1024 };
+  const options: ProfileOptions = {
+    files: [],
+    backend: 'auto',
+    format: 'text',
+    timeoutMs: DEFAULT_PROFILER_OPTIONS.timeoutMs,
+    memoryBudgetMB: 1024,
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '-h' || arg === '--help') return 'help';
@@ -62,7 +69,8 @@ export function parseProfileArgs(args: readonly string[]): ProfileOptions | 'hel
     if (value === undefined) throw new UsageError(`${name} needs a value (see \`reglens profile --help\`)`);
     switch (name) {
       case '--backend':
-        if (!BACKENDS.includes(value as BackendSetting)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${value}"`);
+        if (!BACKENDS.includes(value as BackendSetting))
+          throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${value}"`);
         options.backend = value as BackendSetting;
         break;
       case '--shape': {
@@ -87,13 +95,19 @@ export function parseProfileArgs(args: readonly string[]): ProfileOptions | 'hel
         throw new UsageError(`unknown option ${name} (see \`reglens profile --help\`)`);
     }
   }
-  if (options.files.length === 0) throw new UsageError('`reglens profile` needs a Python file (see `reglens profile --help`)');
+  if (options.files.length === 0)
+    throw new UsageError('`reglens profile` needs a Python file (see `reglens profile --help`)');
   return options;
 }
 
 export async function runProfile(options: ProfileOptions, io: CliIo): Promise<number> {
   await initParser();
-  const host = new ProfilerHost({ backend: options.backend, timeoutMs: options.timeoutMs, memoryBudgetBytes: options.memoryBudgetMB * 1024 * 1024, workerPath: path.join(__dirname, 'worker.js') });
+  const host = new ProfilerHost({
+    backend: options.backend,
+    timeoutMs: options.timeoutMs,
+    memoryBudgetBytes: options.memoryBudgetMB * 1024 * 1024,
+    workerPath: path.join(__dirname, 'worker.js'),
+  });
   host.onWorkerProblem = (m) => io.stderr(`warning: ${m}\n`);
   const records: unknown[] = [];
   let status = 0;
@@ -139,17 +153,39 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
           const where = `${file}:${at.cell === undefined ? '' : `cell ${at.cell}:`}${at.line}:${at.column}`;
           const position = { path: file, ...at };
           if (site.notProfiled) {
-            if (options.format === 'json') records.push({ ...position, site: site.label, kind: site.kind, notProfiled: site.notProfiled });
+            if (options.format === 'json')
+              records.push({ ...position, site: site.label, kind: site.kind, notProfiled: site.notProfiled });
             else io.stdout(`${where}: ${site.label}\n  ${notProfiledLine(site.notProfiled)}\n\n`);
             continue;
           }
           try {
-            const result = await host.profile({ kernel: site.kernel, shape, seed: siteSeed(site), activeInEval: site.activeInEval });
-            if (options.format === 'json') records.push({ ...position, site: site.label, kind: site.kind, rateSource: site.rateSource, shapeSource, result });
+            const result = await host.profile({
+              kernel: site.kernel,
+              shape,
+              seed: siteSeed(site),
+              activeInEval: site.activeInEval,
+            });
+            if (options.format === 'json')
+              records.push({
+                ...position,
+                site: site.label,
+                kind: site.kind,
+                rateSource: site.rateSource,
+                shapeSource,
+                result,
+              });
             else {
               const evidence = implementationEvidence(result, site.expectedGranularity);
-              const warnings = [evidence.expectation && `  train and eval differ: ${evidence.expectation}\n`, evidence.granularity && `  granularity: ${evidence.granularity}\n`].filter(Boolean).join('');
-              io.stdout(`${where}: ${site.label}  [${shape.join(', ')}] (${shapeSource}; ${site.rateSource})\n  ${summaryLine(result)}\n${warnings}${textBlock(result)}\n\n`);
+              const warnings = [
+                evidence.expectation && `  train and eval differ: ${evidence.expectation}\n`,
+                evidence.granularity && `  granularity: ${evidence.granularity}\n`,
+              ]
+                .filter(Boolean)
+                .join('');
+              io.stdout(
+                `${where}: ${site.label}  [${shape.join(', ')}] (${shapeSource}; ${site.rateSource})\n  ` +
+                  `${summaryLine(result)}\n${warnings}${textBlock(result)}\n\n`,
+              );
             }
           } catch (e) {
             // A rate PyTorch itself rejects is a finding (RG008), not a profiler failure.

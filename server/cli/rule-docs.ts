@@ -46,5 +46,5 @@ export function ruleDocs(rule: Rule): string {
 
 export function ruleList(): string {
   const width = Math.max(...rules.map((r) => r.meta.name.length));
-  return rules.map((r) => `${r.meta.code}  ${r.meta.name.padEnd(width)}  ${r.meta.summary}`).join('\n') + '\n';
+  return `${rules.map((r) => `${r.meta.code}  ${r.meta.name.padEnd(width)}  ${r.meta.summary}`).join('\n')}\n`;
 }

@@ -1,14 +1,23 @@
 // Which rules apply to each file: its nearest pyproject.toml with [tool.reglens] (or the one given with --config),
 // with --select / --ignore from the command line on top.
 import * as path from 'node:path';
-import { findPyproject, isExcluded, loadPyproject, RuleSelection, type LoadedConfig, type RuleSettings } from '../engine/config';
+import {
+  findPyproject,
+  isExcluded,
+  loadPyproject,
+  RuleSelection,
+  type LoadedConfig,
+  type RuleSettings,
+} from '../engine/config';
 
 export interface FlagSettings {
   select?: string[];
   ignore?: string[];
 }
 
-export type FileSettings = { selection: RuleSelection; error?: undefined } | { selection?: undefined; error: string; configFile: string };
+export type FileSettings =
+  | { selection: RuleSelection; error?: undefined }
+  | { selection?: undefined; error: string; configFile: string };
 
 /** The engine's messages end with what the editor does about a bad file; the CLI stops instead. */
 function cliMessage(error: string): string {
@@ -16,7 +25,10 @@ function cliMessage(error: string): string {
 }
 
 /** Loads `--config PATH`; returns the error line when it cannot be used. */
-export function loadExplicitConfig(file: string, cwd: string): { config: LoadedConfig; error?: undefined } | { config?: undefined; error: string } {
+export function loadExplicitConfig(
+  file: string,
+  cwd: string,
+): { config: LoadedConfig; error?: undefined } | { config?: undefined; error: string } {
   const absolute = path.resolve(cwd, file);
   const config = loadPyproject(absolute);
   if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}` };

@@ -5,7 +5,14 @@
 import * as fs from 'node:fs';
 import { fixText, lintText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
 import type { RuleSelection } from '../engine/config';
-import { findingsInCells, fixNotebook, NotebookText, parseNotebook, serializeNotebook, type NotebookFile } from '../engine/notebook';
+import {
+  findingsInCells,
+  fixNotebook,
+  NotebookText,
+  parseNotebook,
+  serializeNotebook,
+  type NotebookFile,
+} from '../engine/notebook';
 import { initParser } from '../engine/parser';
 import type { Rule } from '../engine/rule';
 import type { WorkspaceScope } from '../engine/scope';
@@ -56,27 +63,45 @@ export function readDocument(absolute: string, display: string, verb: Verb = 'ch
 
 /** A buffer (stdin, or a file already read) named `display`: its name says whether it is a notebook. */
 export function decodeDocument(buffer: Buffer, display: string, verb: Verb = 'checked'): ReadResult {
-  if (buffer.length > sizeLimit(display)) return { skip: tooLarge(display, buffer.length, sizeLimit(display), '', verb) };
-  if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { skip: `${display}: not ${verb}: binary file (a NUL byte in the first 8 KB)` };
+  if (buffer.length > sizeLimit(display))
+    return { skip: tooLarge(display, buffer.length, sizeLimit(display), '', verb) };
+  if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0))
+    return { skip: `${display}: not ${verb}: binary file (a NUL byte in the first 8 KB)` };
   const decoded = buffer.toString('utf8');
   const bom = decoded.startsWith(BOM);
   const text = bom ? decoded.slice(1) : decoded;
   if (!isNotebookPath(display)) return { document: { kind: 'python', text, bom } };
   const read = readNotebook(text, display, verb);
-  return 'notebook' in read ? { document: { kind: 'notebook', text, bom, notebook: read.notebook, cells: new NotebookText(read.notebook.cells) } } : read;
+  return 'notebook' in read
+    ? {
+        document: {
+          kind: 'notebook',
+          text,
+          bom,
+          notebook: read.notebook,
+          cells: new NotebookText(read.notebook.cells),
+        },
+      }
+    : read;
 }
 
 /** A notebook's JSON; `error` says why it is not one, `skip` why it is not analysed. */
-function readNotebook(text: string, display: string, verb: Verb): { notebook: NotebookFile } | { error: string } | { skip: string } {
+function readNotebook(
+  text: string,
+  display: string,
+  verb: Verb,
+): { notebook: NotebookFile } | { error: string } | { skip: string } {
   let notebook: NotebookFile;
   try {
     notebook = parseNotebook(text);
   } catch (e) {
     return { error: `${display}: ${(e as Error).message}` };
   }
-  if (notebook.language !== null && notebook.language !== 'python') return { skip: `${display}: not ${verb}: a ${notebook.language} notebook, not Python` };
+  if (notebook.language !== null && notebook.language !== 'python')
+    return { skip: `${display}: not ${verb}: a ${notebook.language} notebook, not Python` };
   const codeBytes = notebook.cells.reduce((n, c) => n + Buffer.byteLength(c.text, 'utf8') + 1, 0);
-  if (codeBytes > MAX_FILE_BYTES) return { skip: tooLarge(display, codeBytes, MAX_FILE_BYTES, 'its code cells are ', verb) };
+  if (codeBytes > MAX_FILE_BYTES)
+    return { skip: tooLarge(display, codeBytes, MAX_FILE_BYTES, 'its code cells are ', verb) };
   return { notebook };
 }
 
@@ -85,7 +110,10 @@ function sizeLimit(display: string): number {
 }
 
 function tooLarge(display: string, bytes: number, limit: number, what: string, verb: Verb): string {
-  return `${display}: not ${verb}: ${what}larger than the ${limit / (1024 * 1024)} MB limit (${bytes.toLocaleString('en-US')} bytes)`;
+  return (
+    `${display}: not ${verb}: ${what}larger than the ${limit / (1024 * 1024)} MB limit ` +
+    `(${bytes.toLocaleString('en-US')} bytes)`
+  );
 }
 
 /** A finding with, in a notebook, the index of its cell in the `cells` array (its range is then in the cell). */
@@ -131,13 +159,23 @@ export async function checkDocument(document: Document, options: CheckOptions): 
   const workspace = (await options.workspace?.()) ?? null;
   const fixOptions = { unsafe: options.unsafe, workspace };
   if (document.kind === 'python') {
-    if (!options.fix) return { ...unchanged, findings: lintText(rules, document.text, selection, workspace).map((finding) => ({ finding })) };
+    if (!options.fix)
+      return {
+        ...unchanged,
+        findings: lintText(rules, document.text, selection, workspace).map((finding) => ({ finding })),
+      };
     const result = fixText(rules, document.text, selection, fixOptions);
-    return { findings: result.remaining.map((finding) => ({ finding })), text: result.text, applied: countApplied(result.applied) };
+    return {
+      findings: result.remaining.map((finding) => ({ finding })),
+      text: result.text,
+      applied: countApplied(result.applied),
+    };
   }
-  const inCells = (nb: NotebookText, findings: Finding[]) => findingsInCells(nb, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }));
+  const inCells = (nb: NotebookText, findings: Finding[]) =>
+    findingsInCells(nb, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }));
   const { notebook, cells } = document;
-  if (!options.fix) return { ...unchanged, findings: inCells(cells, lintText(rules, cells.text, selection, workspace)) };
+  if (!options.fix)
+    return { ...unchanged, findings: inCells(cells, lintText(rules, cells.text, selection, workspace)) };
   const result = fixNotebook(rules, notebook.cells, selection, fixOptions);
   const changed = new Map<number, string>();
   notebook.cells.forEach((cell, i) => {

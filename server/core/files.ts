@@ -139,7 +139,10 @@ function readGitignore(dir: string): IgnoreLayer | null {
     return null;
   }
   // Git matches case-insensitively where the file system does (macOS and Windows by default).
-  return { dir, matcher: ignore({ ignorecase: process.platform === 'darwin' || process.platform === 'win32' }).add(text) };
+  return {
+    dir,
+    matcher: ignore({ ignorecase: process.platform === 'darwin' || process.platform === 'win32' }).add(text),
+  };
 }
 
 /** The folder holding `.git` (a folder, or a file in a worktree or submodule) at or above `dir`, or null. */
@@ -211,7 +214,11 @@ export function describeFsError(e: unknown, fallback: string): string {
  * Whether a walk of `folder` would find `file`: the test a file-watch event for a new file passes before the
  * workspace index takes it (skipped folders, virtual environments, .gitignore files on the way, exclusions).
  */
-export function wouldDiscover(file: string, folder: string, excluded: (absolute: string) => boolean = () => false): boolean {
+export function wouldDiscover(
+  file: string,
+  folder: string,
+  excluded: (absolute: string) => boolean = () => false,
+): boolean {
   const rel = path.relative(folder, file);
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || !file.endsWith('.py')) return false;
   const parts = rel.split(path.sep);

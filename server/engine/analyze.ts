@@ -107,7 +107,11 @@ export class Analyzer {
     }
   }
 
-  private statementFindings(file: SourceFile, next: Map<string, CachedStatement>, workspace: WorkspaceScope | null): Finding[] {
+  private statementFindings(
+    file: SourceFile,
+    next: Map<string, CachedStatement>,
+    workspace: WorkspaceScope | null,
+  ): Finding[] {
     const model = new FileModel(file, workspace);
     // Cached findings hold only while the file-level facts they were computed under hold.
     const context = contextSignature(model);
@@ -129,7 +133,8 @@ export class Analyzer {
       let stmtFindings: Finding[];
       let reusable = true;
       if (hit) {
-        stmtFindings = hit.startRow === startRow ? hit.findings : hit.findings.map((f) => shiftFinding(f, startRow - hit.startRow));
+        stmtFindings =
+          hit.startRow === startRow ? hit.findings : hit.findings.map((f) => shiftFinding(f, startRow - hit.startRow));
       } else {
         runner ??= new StatementRunner(this.rules, file, model);
         stmtFindings = runner.run(stmt);
@@ -188,8 +193,10 @@ function blankLines(file: SourceFile, ranges: [number, number][]): string {
 
 function contextSignature(model: FileModel): string {
   const parts = [model.imports.signature(), model.forward.fileUsesDropout ? 'dropout' : ''];
-  for (const cls of model.classes.values()) parts.push(`${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}`);
-  for (const fn of model.functions.values()) parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
+  for (const cls of model.classes.values())
+    parts.push(`${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}`);
+  for (const fn of model.functions.values())
+    parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
   // Hand-written regularizers read the file's random-mask helpers and the calls that set their rescale switches.
   parts.push(regularizerContext(model));
   // What the file imports from other workspace files: a dependency's edit changes its dependents' findings.
@@ -200,28 +207,44 @@ function contextSignature(model: FileModel): string {
 /** The statement's text, plus the text and place of the classes it inherits from or passes on to. */
 function statementKey(file: SourceFile, model: FileModel, stmt: Node, type: string): string {
   const def = type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-  if (!def || (def === stmt ? type : def.type) !== 'class_definition') return file.text.slice(stmt.startIndex, stmt.endIndex);
+  if (!def || (def === stmt ? type : def.type) !== 'class_definition')
+    return file.text.slice(stmt.startIndex, stmt.endIndex);
   const name = model.classNameOf(def) ?? '';
   const cls = model.classes.get(name);
   // The model's slice of the class when the statement is that class: its hash is already computed.
-  const text = type === 'class_definition' && cls?.node.startIndex === stmt.startIndex ? cls.text : file.text.slice(stmt.startIndex, stmt.endIndex);
+  const text =
+    type === 'class_definition' && cls?.node.startIndex === stmt.startIndex
+      ? cls.text
+      : file.text.slice(stmt.startIndex, stmt.endIndex);
   // A later class of the same name shadows this one, and the model (one class per name) then reads it as no module:
   // the same text must not reuse what it found while it was the class of that name.
   if (cls && cls.node.startIndex !== def.startIndex) return `${text}\u0002shadowed`;
   const related = [...model.superclassesOf(name), ...model.subclassesOf(name)].map((c) => c.node);
-  // The classes and functions it builds its submodules from: a block's findings change when its attention gains or loses a dropout.
+  // The classes and functions it builds its submodules from: a block's findings change when its attention gains or
+  // loses a dropout.
   const dependencies = cls?.isModule ? model.forward.dependencies(cls) : [];
   if (related.length === 0 && dependencies.length === 0) return text;
-  return text + [...related, ...dependencies].map((n) => `\u0001${n.startPosition.row}\u0001${file.text.slice(n.startIndex, n.endIndex)}`).join('');
+  return (
+    text +
+    [...related, ...dependencies]
+      .map((n) => `\u0001${n.startPosition.row}\u0001${file.text.slice(n.startIndex, n.endIndex)}`)
+      .join('')
+  );
 }
 
 class StatementRunner {
   private readonly visitors: { rule: Rule; visitor: RuleVisitor }[];
   private bucket: Finding[] = [];
 
-  constructor(rules: readonly Rule[], private readonly file: SourceFile, private readonly model: FileModel) {
+  constructor(
+    rules: readonly Rule[],
+    private readonly file: SourceFile,
+    private readonly model: FileModel,
+  ) {
     this.visitors = rules.map((rule) => ({ rule, visitor: rule.create(this.contextFor(rule)) }));
-    this.visitedTypes = new Set(this.visitors.flatMap(({ visitor }) => Object.keys(visitor).filter((k) => k !== 'moduleClass')));
+    this.visitedTypes = new Set(
+      this.visitors.flatMap(({ visitor }) => Object.keys(visitor).filter((k) => k !== 'moduleClass')),
+    );
   }
 
   private readonly visitedTypes: ReadonlySet<string>;
@@ -231,7 +254,8 @@ class StatementRunner {
     const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
     if (def?.type === 'class_definition') {
       const cls = this.model.classes.get(def.childForFieldName('name')?.text ?? '');
-      if (cls && cls.node.id === def.id) for (const { visitor } of this.visitors) this.guard(() => visitor.moduleClass?.(cls));
+      if (cls && cls.node.id === def.id)
+        for (const { visitor } of this.visitors) this.guard(() => visitor.moduleClass?.(cls));
     }
     walk(
       stmt,
@@ -299,7 +323,10 @@ function toFinding(rule: Rule, r: Report): Finding {
 }
 
 function shiftRange(r: Range, rows: number): Range {
-  return { start: { line: r.start.line + rows, character: r.start.character }, end: { line: r.end.line + rows, character: r.end.character } };
+  return {
+    start: { line: r.start.line + rows, character: r.start.character },
+    end: { line: r.end.line + rows, character: r.end.character },
+  };
 }
 
 function shiftFinding(f: Finding, rows: number): Finding {
@@ -358,10 +385,18 @@ export function fixText(
     try {
       const fixable = analyzer
         .analyze(file, selection, options.workspace)
-        .filter((f) => f.fix && (options.unsafe || f.fix.applicability === 'safe') && (options.only?.(f) ?? true) && !rejected.has(fixKey(f)));
-      if (fixable.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
+        .filter(
+          (f) =>
+            f.fix &&
+            (options.unsafe || f.fix.applicability === 'safe') &&
+            (options.only?.(f) ?? true) &&
+            !rejected.has(fixKey(f)),
+        );
+      if (fixable.length === 0)
+        return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
       const { chosen, edits } = chooseFixes(file, fixable, rejected);
-      if (chosen.length === 0) return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
+      if (chosen.length === 0)
+        return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
       current = applyEdits(file, edits)!;
       for (const f of chosen) applied.set(f.code, (applied.get(f.code) ?? 0) + 1);
     } finally {
@@ -385,7 +420,12 @@ export function fixText(
  * halved and checked again, down to the single fix to blame. Checking each fix on top of those before it re-parsed
  * a text with i edits for the i-th fix: 800 fixes in one file took 22 s (test/engine/fix-scale.test.ts).
  */
-export function chooseFixes(file: SourceFile, candidates: readonly Finding[], rejected: Set<string>, refuse?: (f: Finding) => boolean): { chosen: Finding[]; edits: TextEdit[] } {
+export function chooseFixes(
+  file: SourceFile,
+  candidates: readonly Finding[],
+  rejected: Set<string>,
+  refuse?: (f: Finding) => boolean,
+): { chosen: Finding[]; edits: TextEdit[] } {
   const taken = new SpanSet();
   const picked: Finding[] = [];
   for (const f of candidates) {
@@ -394,7 +434,10 @@ export function chooseFixes(file: SourceFile, candidates: readonly Finding[], re
       continue;
     }
     // An overlapping fix waits for the next pass, which sees the text this one leaves.
-    if (taken.tryAdd(f.fix!.edits.map((e) => ({ start: file.offsetAt(e.range.start), end: file.offsetAt(e.range.end) })))) picked.push(f);
+    if (
+      taken.tryAdd(f.fix!.edits.map((e) => ({ start: file.offsetAt(e.range.start), end: file.offsetAt(e.range.end) })))
+    )
+      picked.push(f);
   }
   const baseline = syntaxErrorCount(file);
   const chosen: Finding[] = [];
@@ -481,7 +524,12 @@ export function mayHaveFindings(rules: readonly Rule[], text: string, selection:
 }
 
 /** Lints one text with fresh state; for the CLI and tests. */
-export function lintText(rules: readonly Rule[], text: string, selection: RuleSelection = new RuleSelection({}), workspace: WorkspaceScope | null = null): Finding[] {
+export function lintText(
+  rules: readonly Rule[],
+  text: string,
+  selection: RuleSelection = new RuleSelection({}),
+  workspace: WorkspaceScope | null = null,
+): Finding[] {
   if (!mayHaveFindings(rules, text, selection)) return [];
   const file = new SourceFile(text);
   try {

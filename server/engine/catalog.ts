@@ -59,24 +59,72 @@ const specs: RegularizerSpec[] = [
     }),
   ),
   // PyTorch defaults these two to training=False: calling them bare never drops.
-  { qualifiedName: `${F}.alpha_dropout`, kind: 'alpha-dropout', form: 'function', rate: { name: 'p', position: 1 }, training: { name: 'training', position: 2, default: false }, inplace: { name: 'inplace', position: 3 } },
-  { qualifiedName: `${F}.feature_alpha_dropout`, kind: 'feature-alpha-dropout', form: 'function', rate: { name: 'p', position: 1 }, training: { name: 'training', position: 2, default: false }, inplace: { name: 'inplace', position: 3 } },
+  {
+    qualifiedName: `${F}.alpha_dropout`,
+    kind: 'alpha-dropout',
+    form: 'function',
+    rate: { name: 'p', position: 1 },
+    training: { name: 'training', position: 2, default: false },
+    inplace: { name: 'inplace', position: 3 },
+  },
+  {
+    qualifiedName: `${F}.feature_alpha_dropout`,
+    kind: 'feature-alpha-dropout',
+    form: 'function',
+    rate: { name: 'p', position: 1 },
+    training: { name: 'training', position: 2, default: false },
+    inplace: { name: 'inplace', position: 3 },
+  },
   // The ATen entry points take the training flag as a required third argument named `train`.
   ...(['dropout', 'alpha_dropout', 'feature_dropout', 'feature_alpha_dropout'] as const).map(
     (name): RegularizerSpec => ({
       qualifiedName: `torch.${name}`,
-      kind: name === 'dropout' ? 'dropout' : name === 'feature_dropout' ? 'channel-dropout' : name === 'alpha_dropout' ? 'alpha-dropout' : 'feature-alpha-dropout',
+      kind:
+        name === 'dropout'
+          ? 'dropout'
+          : name === 'feature_dropout'
+            ? 'channel-dropout'
+            : name === 'alpha_dropout'
+              ? 'alpha-dropout'
+              : 'feature-alpha-dropout',
       form: 'function',
       rate: { name: 'p', position: 1 },
       training: { name: 'train', position: 2, default: true },
     }),
   ),
-  { qualifiedName: `${F}.scaled_dot_product_attention`, kind: 'attention-dropout', form: 'function', rate: { name: 'dropout_p', position: 4 } },
-  { qualifiedName: 'timm.layers.DropPath', kind: 'drop-path', form: 'module', rate: { name: 'drop_prob', position: 0 } },
+  {
+    qualifiedName: `${F}.scaled_dot_product_attention`,
+    kind: 'attention-dropout',
+    form: 'function',
+    rate: { name: 'dropout_p', position: 4 },
+  },
+  {
+    qualifiedName: 'timm.layers.DropPath',
+    kind: 'drop-path',
+    form: 'module',
+    rate: { name: 'drop_prob', position: 0 },
+  },
   // timm's functional drop_path defaults to training=False.
-  { qualifiedName: 'timm.layers.drop_path', kind: 'drop-path', form: 'function', rate: { name: 'drop_prob', position: 1 }, training: { name: 'training', position: 2, default: false } },
-  { qualifiedName: 'torchvision.ops.StochasticDepth', kind: 'stochastic-depth', form: 'module', rate: { name: 'p', position: 0 } },
-  { qualifiedName: 'torchvision.ops.stochastic_depth', kind: 'stochastic-depth', form: 'function', rate: { name: 'p', position: 1 }, training: { name: 'training', position: 3, default: true } },
+  {
+    qualifiedName: 'timm.layers.drop_path',
+    kind: 'drop-path',
+    form: 'function',
+    rate: { name: 'drop_prob', position: 1 },
+    training: { name: 'training', position: 2, default: false },
+  },
+  {
+    qualifiedName: 'torchvision.ops.StochasticDepth',
+    kind: 'stochastic-depth',
+    form: 'module',
+    rate: { name: 'p', position: 0 },
+  },
+  {
+    qualifiedName: 'torchvision.ops.stochastic_depth',
+    kind: 'stochastic-depth',
+    form: 'function',
+    rate: { name: 'p', position: 1 },
+    training: { name: 'training', position: 3, default: true },
+  },
 ];
 
 function moduleKind(name: string): RegularizerKind {

@@ -18,7 +18,10 @@ export interface Submodule {
   /** The whole statement, for fixes that remove it. */
   statement: Node;
   value: Node;
-  /** Regularizers the value constructs: itself, a branch of `a if c else b`, or every element of a container of regularizers. */
+  /**
+   * Regularizers the value constructs: itself, a branch of `a if c else b`, or every element of a container of
+   * regularizers.
+   */
   regularizers: RegularizerSpec[];
 }
 

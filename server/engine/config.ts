@@ -53,7 +53,11 @@ export function loadPyproject(file: string): LoadedConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    return { settings: {}, root: path.dirname(file), error: `${file}: cannot be read (${(e as Error).message}); using the default rules.` };
+    return {
+      settings: {},
+      root: path.dirname(file),
+      error: `${file}: cannot be read (${(e as Error).message}); using the default rules.`,
+    };
   }
   return parsePyproject(text, file);
 }
@@ -75,7 +79,8 @@ export function parsePyproject(text: string, file: string): LoadedConfig {
 
 /** Checks untrusted input (a TOML table or VS Code settings object). Keys may be kebab-case or camelCase. */
 export function validateSettings(raw: unknown, where: string): { settings: RuleSettings; error?: string } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { settings: {}, error: `${where} must be a table` };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { settings: {}, error: `${where} must be a table` };
   const settings: RuleSettings = {};
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     switch (key) {
@@ -88,7 +93,8 @@ export function validateSettings(raw: unknown, where: string): { settings: RuleS
       }
       case 'per-file-ignores':
       case 'perFileIgnores': {
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) return { settings: {}, error: `${where}.${key} must be a table of glob = ["RGxxx", …]` };
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+          return { settings: {}, error: `${where}.${key} must be a table of glob = ["RGxxx", …]` };
         const table: Record<string, string[]> = {};
         for (const [glob, list] of Object.entries(value)) {
           const codes = codeList(list);
@@ -99,24 +105,43 @@ export function validateSettings(raw: unknown, where: string): { settings: RuleS
         break;
       }
       case 'severity': {
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) return { settings: {}, error: `${where}.severity must be a table of RGxxx = "error" | "warning" | "info" | "hint"` };
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+          return {
+            settings: {},
+            error: `${where}.severity must be a table of RGxxx = "error" | "warning" | "info" | "hint"`,
+          };
         const table: Record<string, Severity> = {};
         for (const [code, level] of Object.entries(value)) {
           const normalized = level === 'information' ? 'info' : level;
           if (!CODE.test(code)) return { settings: {}, error: `${where}.severity has an unknown rule code "${code}"` };
-          if (typeof normalized !== 'string' || !SEVERITIES.has(normalized)) return { settings: {}, error: `${where}.severity.${code} must be "error", "warning", "info" or "hint", not ${JSON.stringify(level)}` };
+          if (typeof normalized !== 'string' || !SEVERITIES.has(normalized))
+            return {
+              settings: {},
+              error:
+                `${where}.severity.${code} must be "error", "warning", "info" or "hint", not ` +
+                `${JSON.stringify(level)}`,
+            };
           table[code] = normalized as Severity;
         }
         settings.severity = table;
         break;
       }
       case 'exclude': {
-        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.trim() !== '')) return { settings: {}, error: `${where}.exclude must be a list of glob patterns such as "build" or "legacy/**", not ${JSON.stringify(value)}` };
+        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.trim() !== ''))
+          return {
+            settings: {},
+            error:
+              `${where}.exclude must be a list of glob patterns such as "build" or "legacy/**", not ` +
+              `${JSON.stringify(value)}`,
+          };
         settings.exclude = value.map((v: string) => v.trim());
         break;
       }
       default:
-        return { settings: {}, error: `${where} has an unknown key "${key}" (expected select, ignore, per-file-ignores, severity, exclude)` };
+        return {
+          settings: {},
+          error: `${where} has an unknown key "${key}" (expected select, ignore, per-file-ignores, severity, exclude)`,
+        };
     }
   }
   return { settings };
@@ -126,7 +151,8 @@ function codeList(value: unknown): string[] | string {
   if (!Array.isArray(value)) return `must be a list of rule codes, not ${JSON.stringify(value)}`;
   const out: string[] = [];
   for (const v of value) {
-    if (typeof v !== 'string' || !CODE.test(v.trim().toUpperCase())) return `has ${JSON.stringify(v)}, which is not a rule code or prefix such as "RG006" or "RG0"`;
+    if (typeof v !== 'string' || !CODE.test(v.trim().toUpperCase()))
+      return `has ${JSON.stringify(v)}, which is not a rule code or prefix such as "RG006" or "RG0"`;
     out.push(v.trim().toUpperCase());
   }
   return out;
@@ -136,11 +162,21 @@ function codeList(value: unknown): string[] | string {
  * Combines VS Code settings with pyproject.toml. A key set in both is taken from the side the preference names;
  * a key set in only one is taken from it.
  */
-export function combineSettings(editor: RuleSettings, filesystem: RuleSettings, preference: ConfigurationPreference): RuleSettings {
+export function combineSettings(
+  editor: RuleSettings,
+  filesystem: RuleSettings,
+  preference: ConfigurationPreference,
+): RuleSettings {
   if (preference === 'editorOnly') return editor;
   const [first, second] = preference === 'editorFirst' ? [editor, filesystem] : [filesystem, editor];
   const pick = <K extends keyof RuleSettings>(k: K): RuleSettings[K] => (isSet(first[k]) ? first[k] : second[k]);
-  return { select: pick('select'), ignore: pick('ignore'), perFileIgnores: pick('perFileIgnores'), severity: pick('severity'), exclude: pick('exclude') };
+  return {
+    select: pick('select'),
+    ignore: pick('ignore'),
+    perFileIgnores: pick('perFileIgnores'),
+    severity: pick('severity'),
+    exclude: pick('exclude'),
+  };
 }
 
 function isSet(v: unknown): boolean {
@@ -163,7 +199,8 @@ export class RuleSelection {
     if (filePath && settings.perFileIgnores) {
       const rel = root ? path.relative(root, filePath) : filePath;
       for (const [glob, codes] of Object.entries(settings.perFileIgnores)) {
-        if (globMatches(glob, rel) || (!glob.includes('/') && globMatches(glob, path.basename(filePath)))) this.ignore.push(...codes);
+        if (globMatches(glob, rel) || (!glob.includes('/') && globMatches(glob, path.basename(filePath))))
+          this.ignore.push(...codes);
       }
     }
   }
@@ -224,7 +261,11 @@ export function globMatches(glob: string, file: string): boolean {
  */
 export function isExcluded(relative: string, globs: readonly string[] | undefined): boolean {
   if (!globs?.length) return false;
-  const parts = relative.split(path.sep).join('/').split('/').filter((p) => p !== '' && p !== '.');
+  const parts = relative
+    .split(path.sep)
+    .join('/')
+    .split('/')
+    .filter((p) => p !== '' && p !== '.');
   if (parts.length === 0 || parts[0] === '..') return false;
   for (const raw of globs) {
     const glob = raw.replace(/^\.\//, '').replace(/\/+$/, '');

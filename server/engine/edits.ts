@@ -17,15 +17,32 @@ export function deleteStatement(file: SourceFile, stmt: Node): TextEdit | null {
   if (before.trim() !== '' || !/^\s*(#.*)?$/.test(after)) return null;
   const siblings = stmt.parent?.namedChildren.filter((n) => n && n.type !== 'comment') ?? [];
   if (siblings.length === 1) {
-    return { range: { start: { line: startLine, character: stmt.startPosition.column }, end: { line: endLine, character: file.lineText(endLine).length } }, newText: 'pass' };
+    return {
+      range: {
+        start: { line: startLine, character: stmt.startPosition.column },
+        end: { line: endLine, character: file.lineText(endLine).length },
+      },
+      newText: 'pass',
+    };
   }
-  const end = endLine + 1 < file.lineCount ? { line: endLine + 1, character: 0 } : { line: endLine, character: file.lineText(endLine).length };
+  const end =
+    endLine + 1 < file.lineCount
+      ? { line: endLine + 1, character: 0 }
+      : { line: endLine, character: file.lineText(endLine).length };
   return { range: { start: { line: startLine, character: 0 }, end }, newText: '' };
 }
 
 /** The first positional argument of a call. */
 export function firstArgument(call: Node): Node | null {
-  return callArguments(call).find((a) => a.type !== 'keyword_argument' && a.type !== 'list_splat' && a.type !== 'dictionary_splat' && a.type !== 'comment') ?? null;
+  return (
+    callArguments(call).find(
+      (a) =>
+        a.type !== 'keyword_argument' &&
+        a.type !== 'list_splat' &&
+        a.type !== 'dictionary_splat' &&
+        a.type !== 'comment',
+    ) ?? null
+  );
 }
 
 /** The call's text with its first positional argument replaced (`self.drop(x)` → `self.drop(h)`). */
@@ -69,7 +86,12 @@ export function unwrapCall(file: SourceFile, call: Node): TextEdit | null {
   const arg = firstArgument(call);
   if (!arg) return null;
   const parent = call.parent;
-  if (parent?.type === 'assignment' && parent.childForFieldName('right')?.id === call.id && parent.childForFieldName('left')?.text === arg.text && parent.parent?.type === 'expression_statement') {
+  if (
+    parent?.type === 'assignment' &&
+    parent.childForFieldName('right')?.id === call.id &&
+    parent.childForFieldName('left')?.text === arg.text &&
+    parent.parent?.type === 'expression_statement'
+  ) {
     return deleteStatement(file, parent.parent);
   }
   const text = arg.type === 'generator_expression' ? `(${arg.text})` : arg.text;

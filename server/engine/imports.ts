@@ -23,7 +23,7 @@ export class ImportTable {
   signature(): string {
     const parts: string[] = [];
     for (const [k, v] of this.bindings) parts.push(`${k}=${v ?? ''}`);
-    return parts.join(';') + '|' + this.starModules.join(',');
+    return `${parts.join(';')}|${this.starModules.join(',')}`;
   }
 
   /** Every module-level name bound by an import or assignment to an imported name, with its qualified target. */
@@ -88,7 +88,7 @@ export class ImportTable {
     // The binding closest to the target gives the shortest spelling: `F.dropout` over `torch.nn.functional.dropout`.
     let best: { local: string; depth: number } | null = null;
     for (const [local, q] of this.bindings) {
-      if (q === null || (q !== qualified && !qualified.startsWith(q + '.'))) continue;
+      if (q === null || (q !== qualified && !qualified.startsWith(`${q}.`))) continue;
       if (!best || q.length > best.depth) best = { local: local + qualified.slice(q.length), depth: q.length };
     }
     return best?.local ?? null;
@@ -130,7 +130,8 @@ export class ImportTable {
         case 'finally_clause':
         case 'block':
           // Imports guarded by `if TYPE_CHECKING:` or `try: … except ImportError:` still name the library.
-          for (const child of stmt.namedChildren) if (child && (child.type === 'block' || child.type.endsWith('_clause'))) this.collect(child, nameOf);
+          for (const child of stmt.namedChildren)
+            if (child && (child.type === 'block' || child.type.endsWith('_clause'))) this.collect(child, nameOf);
           break;
       }
     }
@@ -195,7 +196,45 @@ function definedName(def: Node): string | undefined {
 const DOTTED_NAME = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
 
 /** Words tree-sitter does not parse as an identifier at the head of a chain; the node path handles those. */
-const NOT_A_NAME = new Set(['None', 'True', 'False', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'exec', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'print', 'raise', 'return', 'try', 'while', 'with', 'yield']);
+const NOT_A_NAME = new Set([
+  'None',
+  'True',
+  'False',
+  'and',
+  'as',
+  'assert',
+  'async',
+  'await',
+  'break',
+  'class',
+  'continue',
+  'def',
+  'del',
+  'elif',
+  'else',
+  'except',
+  'exec',
+  'finally',
+  'for',
+  'from',
+  'global',
+  'if',
+  'import',
+  'in',
+  'is',
+  'lambda',
+  'nonlocal',
+  'not',
+  'or',
+  'pass',
+  'print',
+  'raise',
+  'return',
+  'try',
+  'while',
+  'with',
+  'yield',
+]);
 
 const CANONICAL_PREFIXES: [string, string][] = [
   ['torch.nn.modules.dropout.', 'torch.nn.'],
@@ -222,9 +261,25 @@ export function canonicalName(name: string): string {
 
 /** Names a `from m import *` can bring in that matter to Reglens. */
 const STAR_EXPORTS = new Set<string>([
-  'torch.nn.Module', 'torch.nn.Dropout', 'torch.nn.Dropout1d', 'torch.nn.Dropout2d', 'torch.nn.Dropout3d',
-  'torch.nn.AlphaDropout', 'torch.nn.FeatureAlphaDropout', 'torch.nn.Sequential', 'torch.nn.ModuleList', 'torch.nn.ModuleDict',
-  'torch.nn.functional.dropout', 'torch.nn.functional.dropout1d', 'torch.nn.functional.dropout2d', 'torch.nn.functional.dropout3d',
-  'torch.nn.functional.alpha_dropout', 'torch.nn.functional.feature_alpha_dropout', 'torch.nn.functional.scaled_dot_product_attention',
-  'timm.layers.DropPath', 'timm.layers.drop_path', 'torchvision.ops.StochasticDepth', 'torchvision.ops.stochastic_depth',
+  'torch.nn.Module',
+  'torch.nn.Dropout',
+  'torch.nn.Dropout1d',
+  'torch.nn.Dropout2d',
+  'torch.nn.Dropout3d',
+  'torch.nn.AlphaDropout',
+  'torch.nn.FeatureAlphaDropout',
+  'torch.nn.Sequential',
+  'torch.nn.ModuleList',
+  'torch.nn.ModuleDict',
+  'torch.nn.functional.dropout',
+  'torch.nn.functional.dropout1d',
+  'torch.nn.functional.dropout2d',
+  'torch.nn.functional.dropout3d',
+  'torch.nn.functional.alpha_dropout',
+  'torch.nn.functional.feature_alpha_dropout',
+  'torch.nn.functional.scaled_dot_product_attention',
+  'timm.layers.DropPath',
+  'timm.layers.drop_path',
+  'torchvision.ops.StochasticDepth',
+  'torchvision.ops.stochastic_depth',
 ]);

@@ -1,5 +1,11 @@
 import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
-import { firstParameter, type ClassMembers, type FileDefinitions, type FunctionSignature, type ModuleClass } from './classes';
+import {
+  firstParameter,
+  type ClassMembers,
+  type FileDefinitions,
+  type FunctionSignature,
+  type ModuleClass,
+} from './classes';
 import { ForwardAnalysis } from './flow/analysis';
 import { ImportTable } from './imports';
 import { TextMemo } from './memo';
@@ -78,7 +84,8 @@ export class FileModel implements FileDefinitions {
         }
         if (text === 'object' || text === 'ABC' || qualified === 'abc.ABC') continue;
         allKnown = false;
-        // A base class of another workspace file that is a module: this class is one too, with methods of its own unseen.
+        // A base class of another workspace file that is a module: this class is one too, with methods of its own
+        // unseen.
         const external = qualified !== null ? workspace?.definition(qualified) : null;
         if (external?.kind === 'class' && external.isModule) module = true;
       }
@@ -87,7 +94,10 @@ export class FileModel implements FileDefinitions {
     };
     for (const name of raw.keys()) resolveClass(name, 0);
     for (const [name, { node, text, bases }] of raw) {
-      this.classes.set(name, this.buildClass(name, node, text, bases, isModule.get(name) ?? false, closed.get(name) ?? false));
+      this.classes.set(
+        name,
+        this.buildClass(name, node, text, bases, isModule.get(name) ?? false, closed.get(name) ?? false),
+      );
     }
   }
 
@@ -96,12 +106,17 @@ export class FileModel implements FileDefinitions {
 
   /** The name of a top-level `class_definition` of this file, as its header reads: no node is materialised. */
   classNameOf(def: Node): string | undefined {
-    return this.classNames.has(def.startIndex) ? this.classNames.get(def.startIndex) : def.childForFieldName('name')?.text;
+    return this.classNames.has(def.startIndex)
+      ? this.classNames.get(def.startIndex)
+      : def.childForFieldName('name')?.text;
   }
 
   private forwardAnalysis: ForwardAnalysis | undefined;
 
-  /** Data flow through the methods of the file's module classes, and what each class's `forward` returns; built on first use. */
+  /**
+   * Data flow through the methods of the file's module classes, and what each class's `forward` returns; built on first
+   * use.
+   */
   get forward(): ForwardAnalysis {
     return (this.forwardAnalysis ??= new ForwardAnalysis(this));
   }
@@ -126,7 +141,8 @@ export class FileModel implements FileDefinitions {
     // Direct subclasses by base name, built once: the analyzer asks for every class of the file.
     if (!this.derived) {
       this.derived = new Map();
-      for (const cls of this.classes.values()) for (const b of new Set(cls.bases)) this.derived.set(b, [...(this.derived.get(b) ?? []), cls]);
+      for (const cls of this.classes.values())
+        for (const b of new Set(cls.bases)) this.derived.set(b, [...(this.derived.get(b) ?? []), cls]);
     }
     while (frontier.length) {
       const level: ModuleClass[] = [];
@@ -168,7 +184,10 @@ export class FileModel implements FileDefinitions {
     return out;
   }
 
-  /** The regularizers an expression constructs (`nn.Dropout(p)`, `DropPath(r) if r > 0 else nn.Identity()`, `nn.ModuleList([nn.Dropout(p) …])`). */
+  /**
+   * The regularizers an expression constructs (`nn.Dropout(p)`, `DropPath(r) if r > 0 else nn.Identity()`,
+   * `nn.ModuleList([nn.Dropout(p) …])`).
+   */
   constructedRegularizers(value: Node): RegularizerSpec[] {
     switch (value.type) {
       case 'call': {
@@ -225,13 +244,27 @@ export class FileModel implements FileDefinitions {
       if (p.name !== 'training') return;
       const value = p.default;
       const literal = numericLiteral(value);
-      const fallback = value?.type === 'true' ? true : value?.type === 'false' ? false : literal === undefined ? undefined : literal !== 0;
+      const fallback =
+        value?.type === 'true'
+          ? true
+          : value?.type === 'false'
+            ? false
+            : literal === undefined
+              ? undefined
+              : literal !== 0;
       sig.training = { position: p.keywordOnly ? -1 : position, default: value ? fallback : undefined };
     });
     this.functions.set(name, sig);
   }
 
-  private buildClass(name: string, node: Node, text: string, bases: readonly BaseExpression[], isModule: boolean, closedHierarchy: boolean): ModuleClass {
+  private buildClass(
+    name: string,
+    node: Node,
+    text: string,
+    bases: readonly BaseExpression[],
+    isModule: boolean,
+    closedHierarchy: boolean,
+  ): ModuleClass {
     let members: ClassMembers | undefined;
     const model = this;
     return {
@@ -248,7 +281,12 @@ export class FileModel implements FileDefinitions {
   }
 
   private buildMembers(node: Node): ClassMembers {
-    const cls: ClassMembers = { methods: new Map(), submodules: [], selfReferences: new Map(), dynamicNames: new Set() };
+    const cls: ClassMembers = {
+      methods: new Map(),
+      submodules: [],
+      selfReferences: new Map(),
+      dynamicNames: new Set(),
+    };
     const body = node.childForFieldName('body');
     if (!body) return cls;
     for (const stmt of body.namedChildren) {
@@ -259,43 +297,58 @@ export class FileModel implements FileDefinitions {
       cls.methods.set(methodName, def);
       const selfName = firstParameter(def);
       if (!selfName) continue;
-      walk(def, (n) => {
-        if (n.type === 'attribute') {
-          const object = n.childForFieldName('object');
-          if (object?.type === 'identifier' && object.text === selfName) {
-            const attr = n.childForFieldName('attribute')?.text;
-            if (attr) {
-              if (DYNAMIC_ACCESS.has(attr)) cls.dynamicNames.add('*');
-              const list = cls.selfReferences.get(attr);
-              if (list) list.push(n);
-              else cls.selfReferences.set(attr, [n]);
+      walk(
+        def,
+        (n) => {
+          if (n.type === 'attribute') {
+            const object = n.childForFieldName('object');
+            if (object?.type === 'identifier' && object.text === selfName) {
+              const attr = n.childForFieldName('attribute')?.text;
+              if (attr) {
+                if (DYNAMIC_ACCESS.has(attr)) cls.dynamicNames.add('*');
+                const list = cls.selfReferences.get(attr);
+                if (list) list.push(n);
+                else cls.selfReferences.set(attr, [n]);
+              }
             }
+          } else if (n.type === 'call') {
+            collectDynamicName(n, selfName, cls.dynamicNames);
+          } else if (n.type === 'class_definition') {
+            return false;
           }
-        } else if (n.type === 'call') {
-          collectDynamicName(n, selfName, cls.dynamicNames);
-        } else if (n.type === 'class_definition') {
-          return false;
-        }
-        return true;
-      }, MEMBER_NODE_TYPES);
+          return true;
+        },
+        MEMBER_NODE_TYPES,
+      );
       if (methodName === '__init__') this.collectSubmodules(def, selfName, cls);
     }
     return cls;
   }
 
   private collectSubmodules(init: Node, selfName: string, cls: ClassMembers): void {
-    walk(init, (n) => {
-      if (n.type === 'function_definition' && n.id !== init.id) return false;
-      if (n.type === 'class_definition' || n.type === 'lambda') return false;
-      if (n.type !== 'assignment') return true;
-      const left = n.childForFieldName('left');
-      const value = n.childForFieldName('right');
-      if (left?.type !== 'attribute' || !value || left.childForFieldName('object')?.text !== selfName) return true;
-      const name = left.childForFieldName('attribute')?.text;
-      const statement = n.parent?.type === 'expression_statement' ? n.parent : n;
-      if (name) cls.submodules.push({ name, target: left, statement, value, regularizers: this.constructedRegularizers(value) });
-      return true;
-    }, SUBMODULE_NODE_TYPES);
+    walk(
+      init,
+      (n) => {
+        if (n.type === 'function_definition' && n.id !== init.id) return false;
+        if (n.type === 'class_definition' || n.type === 'lambda') return false;
+        if (n.type !== 'assignment') return true;
+        const left = n.childForFieldName('left');
+        const value = n.childForFieldName('right');
+        if (left?.type !== 'attribute' || !value || left.childForFieldName('object')?.text !== selfName) return true;
+        const name = left.childForFieldName('attribute')?.text;
+        const statement = n.parent?.type === 'expression_statement' ? n.parent : n;
+        if (name)
+          cls.submodules.push({
+            name,
+            target: left,
+            statement,
+            value,
+            regularizers: this.constructedRegularizers(value),
+          });
+        return true;
+      },
+      SUBMODULE_NODE_TYPES,
+    );
   }
 }
 
@@ -316,11 +369,16 @@ const classHeaders = new TextMemo<ClassHeader>();
 
 /** The base class expressions of a class, keyword arguments (`metaclass=…`) left out. */
 function baseNodes(node: Node): Node[] {
-  return (node.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => !!b && b.type !== 'keyword_argument');
+  return (node.childForFieldName('superclasses')?.namedChildren ?? []).filter(
+    (b): b is Node => !!b && b.type !== 'keyword_argument',
+  );
 }
 
 function readHeader(node: Node): ClassHeader {
-  return { name: node.childForFieldName('name')?.text, bases: baseNodes(node).map((b) => ({ type: b.type, text: b.text })) };
+  return {
+    name: node.childForFieldName('name')?.text,
+    bases: baseNodes(node).map((b) => ({ type: b.type, text: b.text })),
+  };
 }
 
 /** The nodes collectSubmodules acts on; the walk passes over the others without materialising them. */
@@ -329,13 +387,27 @@ const SUBMODULE_NODE_TYPES = new Set(['assignment', 'function_definition', 'clas
 const MEMBER_NODE_TYPES = new Set(['attribute', 'call', 'class_definition']);
 
 /** Ways a class reaches all of its submodules without naming them. */
-const DYNAMIC_ACCESS = new Set(['children', 'named_children', 'modules', 'named_modules', '_modules', '__dict__', 'apply']);
+const DYNAMIC_ACCESS = new Set([
+  'children',
+  'named_children',
+  'modules',
+  'named_modules',
+  '_modules',
+  '__dict__',
+  'apply',
+]);
 
 function collectDynamicName(call: Node, selfName: string, out: Set<string>): void {
   const fn = call.childForFieldName('function');
   const args = call.childForFieldName('arguments')?.namedChildren ?? [];
-  const isGetattr = fn?.type === 'identifier' && (fn.text === 'getattr' || fn.text === 'hasattr' || fn.text === 'delattr' || fn.text === 'setattr') && args[0]?.text === selfName;
-  const isSelfMethod = fn?.type === 'attribute' && fn.childForFieldName('object')?.text === selfName && ['get_submodule', '__getattr__', '_modules'].includes(fn.childForFieldName('attribute')?.text ?? '');
+  const isGetattr =
+    fn?.type === 'identifier' &&
+    (fn.text === 'getattr' || fn.text === 'hasattr' || fn.text === 'delattr' || fn.text === 'setattr') &&
+    args[0]?.text === selfName;
+  const isSelfMethod =
+    fn?.type === 'attribute' &&
+    fn.childForFieldName('object')?.text === selfName &&
+    ['get_submodule', '__getattr__', '_modules'].includes(fn.childForFieldName('attribute')?.text ?? '');
   const nameArg = isGetattr ? args[1] : isSelfMethod ? args[0] : undefined;
   if (nameArg?.type === 'string') {
     const content = nameArg.text.replace(/^[rbuRBU]*(['"]{1,3})/, '').replace(/(['"]{1,3})$/, '');

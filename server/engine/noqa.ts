@@ -20,7 +20,10 @@ export interface NoqaComment {
 const NOQA = /#\s*noqa(?::[ \t]*([A-Za-z]+[0-9]+(?:[ \t]*,[ \t]*[A-Za-z]+[0-9]+)*))?/gi;
 const FILE_NOQA = /#\s*reglens:\s*noqa(?::[ \t]*([A-Za-z]+[0-9]+(?:[ \t]*,[ \t]*[A-Za-z]+[0-9]+)*))?/i;
 
-/** Finds `# noqa` comments. The text is scanned first; only lines that mention noqa consult the tree, to rule out strings. */
+/**
+ * Finds `# noqa` comments. The text is scanned first; only lines that mention noqa consult the tree, to rule out
+ * strings.
+ */
 export function noqaComments(file: SourceFile): NoqaComment[] {
   const out: NoqaComment[] = [];
   const text = file.text;
@@ -33,7 +36,8 @@ export function noqaComments(file: SourceFile): NoqaComment[] {
     if (m[1]) {
       const listStart = m.index + m[0].length - m[1].length;
       const re = /[A-Za-z]+[0-9]+/g;
-      for (let c = re.exec(m[1]); c; c = re.exec(m[1])) codes.push({ code: c[0].toUpperCase(), start: listStart + c.index, end: listStart + c.index + c[0].length });
+      for (let c = re.exec(m[1]); c; c = re.exec(m[1]))
+        codes.push({ code: c[0].toUpperCase(), start: listStart + c.index, end: listStart + c.index + c[0].length });
     }
     out.push({ line: comment.startPosition.row, start: comment.startIndex, end: comment.endIndex, codes });
   }

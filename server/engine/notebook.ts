@@ -118,11 +118,17 @@ export class NotebookText {
       const offsetOf = (p: Position) => starts[p.line] + p.character;
       const lineEnd = (line: number) => (line + 1 < starts.length ? starts[line + 1] : cell.text.length);
       // A position past the end of its line would reach into the next line (or the next cell).
-      if (offsetOf(range.start) > lineEnd(range.start.line) || offsetOf(range.end) > lineEnd(range.end.line)) return null;
+      if (offsetOf(range.start) > lineEnd(range.start.line) || offsetOf(range.end) > lineEnd(range.end.line))
+        return null;
       const start = offsetOf(range.start);
       const end = offsetOf(range.end);
       if (end > cell.text.length) return null;
-      if (cell.blanked.some((b) => start < b.end && end > b.start && !(start === end && (start === b.start || start === b.end)))) return null;
+      if (
+        cell.blanked.some(
+          (b) => start < b.end && end > b.start && !(start === end && (start === b.start || start === b.end)),
+        )
+      )
+        return null;
       const list = byCell.get(cell) ?? [];
       list.push({ range, newText: edit.newText });
       byCell.set(cell, list);
@@ -150,7 +156,9 @@ export class NotebookText {
 export function applyCellEdits(text: string, edits: readonly TextEdit[]): string {
   const starts = lineStarts(text);
   const offsetOf = (p: Position) => Math.min((starts[p.line] ?? text.length) + p.character, text.length);
-  const spans = edits.map((e) => ({ start: offsetOf(e.range.start), end: offsetOf(e.range.end), text: e.newText })).sort((a, b) => b.start - a.start || b.end - a.end);
+  const spans = edits
+    .map((e) => ({ start: offsetOf(e.range.start), end: offsetOf(e.range.end), text: e.newText }))
+    .sort((a, b) => b.start - a.start || b.end - a.end);
   let out = text;
   for (const s of spans) out = out.slice(0, s.start) + s.text + out.slice(s.end);
   return out;
@@ -158,7 +166,8 @@ export function applyCellEdits(text: string, edits: readonly TextEdit[]): string
 
 /**
  * The cell's text with IPython syntax replaced by `pass` (or `...`/`0` where shorter) padded with spaces to the
- * same length, or by spaces only (cell magics, continuation lines), line breaks kept, plus the blanked spans. Only lines where a Python statement could start are
+ * same length, or by spaces only (cell magics, continuation lines), line breaks kept, plus the blanked spans. Only
+ * lines where a Python statement could start are
  * looked at, so `%` continuing an expression inside brackets or a string is left alone.
  */
 export function blankIPython(text: string): { text: string; blanked: { start: number; end: number }[] } {
@@ -166,7 +175,8 @@ export function blankIPython(text: string): { text: string; blanked: { start: nu
   const lines = starts.map((s, i) => {
     const end = i + 1 < starts.length ? starts[i + 1] : text.length;
     let contentEnd = end;
-    while (contentEnd > s && (text.charCodeAt(contentEnd - 1) === 10 || text.charCodeAt(contentEnd - 1) === 13)) contentEnd--;
+    while (contentEnd > s && (text.charCodeAt(contentEnd - 1) === 10 || text.charCodeAt(contentEnd - 1) === 13))
+      contentEnd--;
     return { start: s, end: contentEnd };
   });
   const blanked: { start: number; end: number; filler: 'statement' | 'space' }[] = [];
@@ -221,11 +231,14 @@ function isIPythonLine(line: string, scanner: StatementScanner): boolean {
   if (/^[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%!]/.test(trimmed)) return true;
   // `name?` / `obj.attr??`: the code part (comment stripped) ends in a question mark.
   const code = scanner.codePart(line).trimEnd();
-  return code.endsWith('?') && /^[A-Za-z_*][\w.*\[\]()'", ]*\?{1,2}$/.test(code.trim());
+  return code.endsWith('?') && /^[A-Za-z_*][\w.*[\]()'", ]*\?{1,2}$/.test(code.trim());
 }
 
 /** Each blanked span becomes spaces, or `pass` / `...` / `0` followed by spaces, of the same length. */
-function replaceSpans(text: string, spans: readonly { start: number; end: number; filler: 'statement' | 'space' }[]): string {
+function replaceSpans(
+  text: string,
+  spans: readonly { start: number; end: number; filler: 'statement' | 'space' }[],
+): string {
   let out = '';
   let pos = 0;
   for (const s of spans) {
@@ -349,11 +362,20 @@ export function parseNotebook(text: string): NotebookFile {
   });
   // JSON.stringify reproduces nbformat's layout (one space, `"key": value`); a file on one line stays on one line.
   const indentMatch = /^\s*\{\r?\n([ \t]*)/.exec(text);
-  return { raw: text, json: notebook, cells, indent: indentMatch ? indentMatch[1] || 1 : 0, finalNewline: /\n$/.test(text), language: notebookLanguage(notebook) };
+  return {
+    raw: text,
+    json: notebook,
+    cells,
+    indent: indentMatch ? indentMatch[1] || 1 : 0,
+    finalNewline: /\n$/.test(text),
+    language: notebookLanguage(notebook),
+  };
 }
 
 function notebookLanguage(notebook: NotebookFile['json']): string | null {
-  const metadata = notebook.metadata as { language_info?: { name?: unknown }; kernelspec?: { language?: unknown } } | undefined;
+  const metadata = notebook.metadata as
+    | { language_info?: { name?: unknown }; kernelspec?: { language?: unknown } }
+    | undefined;
   const name = metadata?.language_info?.name ?? metadata?.kernelspec?.language;
   return typeof name === 'string' && name !== '' ? name.toLowerCase() : null;
 }
@@ -383,7 +405,10 @@ export function serializeNotebook(notebook: NotebookFile, sources: ReadonlyMap<n
       const lineStart = out.lastIndexOf('\n', start - 1) + 1;
       const keyIndent = /^[ \t]*/.exec(out.slice(lineStart, start))![0];
       const unit = typeof notebook.indent === 'number' ? ' '.repeat(notebook.indent) : notebook.indent;
-      const written = notebook.indent === 0 ? JSON.stringify(value) : JSON.stringify(value, null, unit).replace(/\n/g, `\n${keyIndent}`);
+      const written =
+        notebook.indent === 0
+          ? JSON.stringify(value)
+          : JSON.stringify(value, null, unit).replace(/\n/g, `\n${keyIndent}`);
       out = out.slice(0, start) + written + out.slice(end);
     }
     return out;
@@ -445,7 +470,10 @@ function sourceSpans(text: string): Map<number, { start: number; end: number }> 
         if (text[i++] !== ',') return;
       }
     }
-    if (c === '"') return string();
+    if (c === '"') {
+      string();
+      return;
+    }
     while (i < text.length && !',]} \t\n\r'.includes(text[i])) i++;
   };
   try {
@@ -492,7 +520,16 @@ export function findingsInCells(notebook: NotebookText, findings: readonly Findi
       const place = notebook.rangeToCell(r.range);
       if (place) related.push({ cell: place.cell, range: place.range, message: r.message });
     }
-    out.push({ cell: at.cell, finding: { ...f, range: at.range, fix, related: related.filter((r) => r.cell === at.cell).map((r) => ({ range: r.range, message: r.message })) }, related });
+    out.push({
+      cell: at.cell,
+      finding: {
+        ...f,
+        range: at.range,
+        fix,
+        related: related.filter((r) => r.cell === at.cell).map((r) => ({ range: r.range, message: r.message })),
+      },
+      related,
+    });
   }
   return out;
 }
@@ -528,7 +565,9 @@ export function fixNotebook(
     try {
       const findings = analyzer.analyze(file, selection, options.workspace);
       if (pass === 10) return { texts, applied, remaining: findings, notebook };
-      const fixable = findings.filter((f) => f.fix && (options.unsafe || f.fix.applicability === 'safe') && !rejected.has(fixKey(f)));
+      const fixable = findings.filter(
+        (f) => f.fix && (options.unsafe || f.fix.applicability === 'safe') && !rejected.has(fixKey(f)),
+      );
       // A fix that would reach across two cells or into IPython text cannot be written back to the cells.
       const { chosen, edits } = chooseFixes(file, fixable, rejected, (f) => !notebook.editsToCells(f.fix!.edits));
       if (chosen.length === 0) return { texts, applied, remaining: findings, notebook };
@@ -540,4 +579,3 @@ export function fixNotebook(
   }
   throw new Error('unreachable');
 }
-

@@ -32,7 +32,10 @@ function locate(file: string): string {
     const candidate = path.join(dir, file);
     if (fs.existsSync(candidate)) return candidate;
   }
-  throw new Error(`Reglens cannot find ${file} (looked in ${wasmCandidates().join(', ')}); reinstall the extension or run \`npm run build\`.`);
+  throw new Error(
+    `Reglens cannot find ${file} (looked in ${wasmCandidates().join(', ')}); reinstall the extension or run \`npm ` +
+      `run build\`.`,
+  );
 }
 
 /** Loads the tree-sitter runtime and the Python grammar once per process. */
@@ -87,7 +90,13 @@ export function positionIn(starts: readonly number[], offset: number): Position 
  * character (\n, or \r not followed by \n). Breaks before start-1 are unchanged, breaks at or after oldEnd+1 are
  * shifted, and the breaks in between (including a \r\n the edit splits or joins) are found by rescanning.
  */
-function updateLineStarts(starts: number[], text: string, start: number, oldEnd: number, insertedLength: number): number[] {
+function updateLineStarts(
+  starts: number[],
+  text: string,
+  start: number,
+  oldEnd: number,
+  insertedLength: number,
+): number[] {
   const delta = insertedLength - (oldEnd - start);
   const out: number[] = [];
   for (const s of starts) {
@@ -139,7 +148,11 @@ export class SourceFile {
     const nextStart = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] : this.text.length;
     let lineEnd = nextStart;
     // The position may not point past the line's own break.
-    while (lineEnd > lineStart && (this.text.charCodeAt(lineEnd - 1) === 10 || this.text.charCodeAt(lineEnd - 1) === 13)) lineEnd--;
+    while (
+      lineEnd > lineStart &&
+      (this.text.charCodeAt(lineEnd - 1) === 10 || this.text.charCodeAt(lineEnd - 1) === 13)
+    )
+      lineEnd--;
     return Math.min(lineStart + Math.max(0, pos.character), lineEnd);
   }
 
@@ -174,7 +187,14 @@ export class SourceFile {
     // Past the threshold the bound may only be stale-high after many edits: the exact scan decides, and restarts it.
     if (mayBeDeep(this.nesting)) this.nesting = nestingBound(text);
     this.text = text;
-    const edit: Edit = { startIndex, oldEndIndex, newEndIndex, startPosition, oldEndPosition, newEndPosition: toPoint(this.positionAt(newEndIndex)) };
+    const edit: Edit = {
+      startIndex,
+      oldEndIndex,
+      newEndIndex,
+      startPosition,
+      oldEndPosition,
+      newEndPosition: toPoint(this.positionAt(newEndIndex)),
+    };
     const old = this.tree;
     old.edit(edit);
     this.tree = parseOrThrow(text, afterCarriageReturn ? undefined : old, this.nesting);
@@ -203,7 +223,8 @@ export class SourceFile {
         .map((e) => ({ start: this.offsetAt(e.range.start), end: this.offsetAt(e.range.end), text: e.newText }))
         .sort((a, b) => b.start - a.start);
       // As in applyChange: an edit right after a \r may change what that \r is to tree-sitter.
-      if (spans.some((span) => span.start > 0 && this.text.charCodeAt(span.start - 1) === 13)) return parseOrThrow(after);
+      if (spans.some((span) => span.start > 0 && this.text.charCodeAt(span.start - 1) === 13))
+        return parseOrThrow(after);
       for (const span of spans) {
         const startPosition = toPoint(this.positionAt(span.start));
         copy.edit({
@@ -314,12 +335,18 @@ function parseOrThrow(text: string, old?: Tree, nesting: Nesting = nestingBound(
   if (!tree) {
     // A cancelled parse resumes on the next call unless the parser is reset.
     parser().reset();
-    if (performance.now() > deadline) throw new ParseLimit(`tree-sitter could not parse it within ${(limitMs / 1000).toFixed(1)} s (long runs of characters Python does not allow make its error recovery slow)`);
+    if (performance.now() > deadline)
+      throw new ParseLimit(
+        `tree-sitter could not parse it within ${(limitMs / 1000).toFixed(1)} s (long runs of characters Python ` +
+          `does not allow make its error recovery slow)`,
+      );
     throw new Error('tree-sitter returned no tree');
   }
   if (mayBeDeep(nesting) && deeperThan(tree.rootNode, MAX_TREE_DEPTH)) {
     tree.delete();
-    throw new ParseLimit(`it is nested more than ${MAX_TREE_DEPTH} levels deep (CPython refuses more than 200 nested brackets)`);
+    throw new ParseLimit(
+      `it is nested more than ${MAX_TREE_DEPTH} levels deep (CPython refuses more than 200 nested brackets)`,
+    );
   }
   return tree;
 }
@@ -390,7 +417,14 @@ function nestingBound(text: string): Nesting {
  * removed plus those inserted, so no later count grows by more than that. Indentation: only the lines the edit
  * touches (from the start of its first line to the end of its last, in the new text) can change theirs.
  */
-function editedNestingBound(bound: Nesting, before: string, after: string, start: number, oldEnd: number, newEnd: number): Nesting {
+function editedNestingBound(
+  bound: Nesting,
+  before: string,
+  after: string,
+  start: number,
+  oldEnd: number,
+  newEnd: number,
+): Nesting {
   let brackets = bound.brackets;
   for (let i = start; i < oldEnd; i++) if (OPENING(before.charCodeAt(i)) || CLOSING(before.charCodeAt(i))) brackets++;
   for (let i = start; i < newEnd; i++) if (OPENING(after.charCodeAt(i)) || CLOSING(after.charCodeAt(i))) brackets++;

@@ -27,7 +27,8 @@ import type { Node } from './parser';
 import { parameterList } from './syntax';
 
 /** Parameters that hold a drop rate or a keep probability: given none, the profiler assumes one and says so. */
-const RATE_PARAM = /^(p|drop_?prob|drop_?rate|drop_?path(_rate|_prob)?|drop|dropout(_rate|_prob|_p)?|rate|prob|drop_p|droprate)$/i;
+const RATE_PARAM =
+  /^(p|drop_?prob|drop_?rate|drop_?path(_rate|_prob)?|drop|dropout(_rate|_prob|_p)?|rate|prob|drop_p|droprate)$/i;
 const KEEP_PARAM = /^(keep_?prob|keep_?rate|keep|survival_?(rate|prob))$/i;
 const TRAINING_PARAM = /^(training|train|is_training)$/;
 /** What the profiler assumes for a rate the code leaves open (`drop_prob=None`). */
@@ -43,7 +44,10 @@ export interface ExtractedProgram {
   assumptions: string[];
 }
 
-/** The program of a hand-written regularizer: a `function_definition` (free function or method) or a `class_definition` (its `forward`). */
+/**
+ * The program of a hand-written regularizer: a `function_definition` (free function or method) or a `class_definition`
+ * (its `forward`).
+ */
 export function extractProgram(model: FileModel, node: Node): ExtractedProgram | string {
   let entryFn: Node | null = node;
   let cls: Node | null = null;
@@ -67,7 +71,13 @@ export function extractProgram(model: FileModel, node: Node): ExtractedProgram |
     initArgs: {},
   };
   let rate: number | undefined;
-  const bind = (fn: Node, skipSelf: boolean, input: boolean, into: Record<string, ArgumentValue>, where: string): void => {
+  const bind = (
+    fn: Node,
+    skipSelf: boolean,
+    input: boolean,
+    into: Record<string, ArgumentValue>,
+    where: string,
+  ): void => {
     const params = parameterList(fn).slice(skipSelf ? 1 : 0);
     params.forEach((p, i) => {
       if (input && i === 0) {
@@ -88,8 +98,13 @@ export function extractProgram(model: FileModel, node: Node): ExtractedProgram |
         rate ??= isKeep ? 1 - value : value;
         return;
       }
-      if (typeof literal === 'number' && rate === undefined && (isRate || isKeep) && literal >= 0 && literal <= 1) rate = isKeep ? 1 - literal : literal;
-      if (!p.default) into[p.name] = { missing: `not profiled: \`${where}${p.name}\` has no default value, so the profiler has nothing to pass for it` };
+      if (typeof literal === 'number' && rate === undefined && (isRate || isKeep) && literal >= 0 && literal <= 1)
+        rate = isKeep ? 1 - literal : literal;
+      if (!p.default)
+        into[p.name] = {
+          missing:
+            `not profiled: \`${where}${p.name}\` has no default value, so the profiler has nothing to pass ` + `for it`,
+        };
     });
   };
   if (cls) {
@@ -143,7 +158,8 @@ function literalValue(node: Node): number | boolean | string | null | undefined 
 }
 
 const line = (n: Node): number => n.startPosition.row + 1;
-const children = (n: Node | null | undefined): Node[] => (n?.namedChildren ?? []).filter((c): c is Node => !!c && c.type !== 'comment');
+const children = (n: Node | null | undefined): Node[] =>
+  (n?.namedChildren ?? []).filter((c): c is Node => !!c && c.type !== 'comment');
 
 class Converter {
   readonly functions: Record<string, FunctionDef> = {};
@@ -212,7 +228,8 @@ class Converter {
     const out: Stmt[] = [];
     for (const stmt of children(block)) {
       // A docstring is a statement that does nothing.
-      if (stmt.type === 'expression_statement' && stmt.namedChildCount === 1 && stmt.namedChild(0)?.type === 'string') continue;
+      if (stmt.type === 'expression_statement' && stmt.namedChildCount === 1 && stmt.namedChild(0)?.type === 'string')
+        continue;
       out.push(...this.stmt(stmt));
     }
     return out;
@@ -223,13 +240,23 @@ class Converter {
     switch (n.type) {
       case 'expression_statement': {
         const inner = children(n);
-        if (inner.length !== 1) return [{ s: 'expr', x: { e: 'tuple', items: inner.map((c) => this.expr(c)), line: ln }, line: ln }];
+        if (inner.length !== 1)
+          return [{ s: 'expr', x: { e: 'tuple', items: inner.map((c) => this.expr(c)), line: ln }, line: ln }];
         const x = inner[0];
         if (x.type === 'assignment') return this.assignment(x);
         if (x.type === 'augmented_assignment') {
           const op = x.childForFieldName('operator')?.text.slice(0, -1) as BinaryOp;
-          if (!['+', '-', '*', '/', '//', '%', '**', '&', '|', '^'].includes(op)) return [{ s: 'unsupported', name: `${op}=`, line: ln }];
-          return [{ s: 'augassign', target: this.target(x.childForFieldName('left')!), op, value: this.expr(x.childForFieldName('right')!), line: ln }];
+          if (!['+', '-', '*', '/', '//', '%', '**', '&', '|', '^'].includes(op))
+            return [{ s: 'unsupported', name: `${op}=`, line: ln }];
+          return [
+            {
+              s: 'augassign',
+              target: this.target(x.childForFieldName('left')!),
+              op,
+              value: this.expr(x.childForFieldName('right')!),
+              line: ln,
+            },
+          ];
         }
         return [{ s: 'expr', x: this.expr(x), line: ln }];
       }
@@ -239,16 +266,48 @@ class Converter {
         for (let i = alternatives.length - 1; i >= 0; i--) {
           const alt = alternatives[i];
           if (alt.type === 'else_clause') orelse = this.block(alt.childForFieldName('body'));
-          else orelse = [{ s: 'if', cond: this.expr(alt.childForFieldName('condition')!), body: this.block(alt.childForFieldName('consequence')), orelse, line: line(alt) }];
+          else
+            orelse = [
+              {
+                s: 'if',
+                cond: this.expr(alt.childForFieldName('condition')!),
+                body: this.block(alt.childForFieldName('consequence')),
+                orelse,
+                line: line(alt),
+              },
+            ];
         }
-        return [{ s: 'if', cond: this.expr(n.childForFieldName('condition')!), body: this.block(n.childForFieldName('consequence')), orelse, line: ln }];
+        return [
+          {
+            s: 'if',
+            cond: this.expr(n.childForFieldName('condition')!),
+            body: this.block(n.childForFieldName('consequence')),
+            orelse,
+            line: ln,
+          },
+        ];
       }
       case 'while_statement':
         if (n.childForFieldName('alternative')) return [{ s: 'unsupported', name: 'while … else', line: ln }];
-        return [{ s: 'while', cond: this.expr(n.childForFieldName('condition')!), body: this.block(n.childForFieldName('body')), line: ln }];
+        return [
+          {
+            s: 'while',
+            cond: this.expr(n.childForFieldName('condition')!),
+            body: this.block(n.childForFieldName('body')),
+            line: ln,
+          },
+        ];
       case 'for_statement':
         if (n.childForFieldName('alternative')) return [{ s: 'unsupported', name: 'for … else', line: ln }];
-        return [{ s: 'for', target: this.target(n.childForFieldName('left')!), iter: this.expr(n.childForFieldName('right')!), body: this.block(n.childForFieldName('body')), line: ln }];
+        return [
+          {
+            s: 'for',
+            target: this.target(n.childForFieldName('left')!),
+            iter: this.expr(n.childForFieldName('right')!),
+            body: this.block(n.childForFieldName('body')),
+            line: ln,
+          },
+        ];
       case 'return_statement': {
         const value = children(n)[0];
         return [{ s: 'return', x: value ? this.expr(value) : undefined, line: ln }];
@@ -263,7 +322,9 @@ class Converter {
         return [{ s: 'raise', text: oneLine(n.text), line: ln }];
       case 'assert_statement': {
         const cond = children(n)[0];
-        return [{ s: 'assert', cond: cond ? this.expr(cond) : { e: 'bool', v: true }, text: oneLine(n.text), line: ln }];
+        return [
+          { s: 'assert', cond: cond ? this.expr(cond) : { e: 'bool', v: true }, text: oneLine(n.text), line: ln },
+        ];
       }
       default:
         return [{ s: 'unsupported', name: STATEMENT_NAMES[n.type] ?? n.type.replace(/_statement$/, ''), line: ln }];
@@ -291,7 +352,11 @@ class Converter {
       case 'identifier':
         return { t: 'name', id: n.text };
       case 'attribute':
-        return { t: 'attr', obj: this.expr(n.childForFieldName('object')!), name: n.childForFieldName('attribute')!.text };
+        return {
+          t: 'attr',
+          obj: this.expr(n.childForFieldName('object')!),
+          name: n.childForFieldName('attribute')!.text,
+        };
       case 'subscript':
         return { t: 'index', obj: this.expr(n.childForFieldName('value')!), index: this.subscriptIndex(n) };
       case 'pattern_list':
@@ -303,14 +368,21 @@ class Converter {
       case 'parenthesized_expression':
         return this.target(children(n)[0]);
       default:
-        return { t: 'tuple', items: [{ t: 'index', obj: { e: 'unsupported', name: n.type, line: line(n) }, index: { e: 'none' } }] };
+        return {
+          t: 'tuple',
+          items: [{ t: 'index', obj: { e: 'unsupported', name: n.type, line: line(n) }, index: { e: 'none' } }],
+        };
     }
   }
 
   private subscriptIndex(n: Node): Expr {
     const parts = n.childrenForFieldName('subscript').filter((c): c is Node => !!c);
     if (parts.length === 1) return this.expr(parts[0]);
-    return { e: 'unsupported', name: `${n.childForFieldName('value')?.text ?? ''}[…, …] (multi-dimensional indexing)`, line: line(n) };
+    return {
+      e: 'unsupported',
+      name: `${n.childForFieldName('value')?.text ?? ''}[…, …] (multi-dimensional indexing)`,
+      line: line(n),
+    };
   }
 
   expr(n: Node): Expr {
@@ -329,11 +401,19 @@ class Converter {
         return { e: 'none' };
       case 'string': {
         if (/^[rbuRBU]*[fF]/.test(n.text)) return { e: 'unsupported', name: 'f-string', line: ln };
-        const content = children(n).filter((c) => c.type === 'string_content').map((c) => c.text).join('');
+        const content = children(n)
+          .filter((c) => c.type === 'string_content')
+          .map((c) => c.text)
+          .join('');
         return { e: 'str', v: content };
       }
       case 'concatenated_string':
-        return { e: 'str', v: children(n).map((c) => c.text.replace(/^[rbuRBU]*(['"]{1,3})([\s\S]*)\1$/, '$2')).join('') };
+        return {
+          e: 'str',
+          v: children(n)
+            .map((c) => c.text.replace(/^[rbuRBU]*(['"]{1,3})([\s\S]*)\1$/, '$2'))
+            .join(''),
+        };
       case 'parenthesized_expression':
         return this.expr(children(n)[0]);
       case 'identifier':
@@ -357,8 +437,15 @@ class Converter {
         return this.call(n);
       case 'binary_operator': {
         const op = n.childForFieldName('operator')!.text;
-        if (!['+', '-', '*', '/', '//', '%', '**', '&', '|', '^'].includes(op)) return { e: 'unsupported', name: op, line: ln };
-        return { e: 'bin', op: op as BinaryOp, l: this.expr(n.childForFieldName('left')!), r: this.expr(n.childForFieldName('right')!), line: ln };
+        if (!['+', '-', '*', '/', '//', '%', '**', '&', '|', '^'].includes(op))
+          return { e: 'unsupported', name: op, line: ln };
+        return {
+          e: 'bin',
+          op: op as BinaryOp,
+          l: this.expr(n.childForFieldName('left')!),
+          r: this.expr(n.childForFieldName('right')!),
+          line: ln,
+        };
       }
       case 'unary_operator': {
         const op = n.childForFieldName('operator')!.text as '-' | '+' | '~';
@@ -367,7 +454,13 @@ class Converter {
       case 'not_operator':
         return { e: 'unary', op: 'not', x: this.expr(n.childForFieldName('argument')!), line: ln };
       case 'boolean_operator':
-        return { e: 'logic', op: n.childForFieldName('operator')!.text as 'and' | 'or', l: this.expr(n.childForFieldName('left')!), r: this.expr(n.childForFieldName('right')!), line: ln };
+        return {
+          e: 'logic',
+          op: n.childForFieldName('operator')!.text as 'and' | 'or',
+          l: this.expr(n.childForFieldName('left')!),
+          r: this.expr(n.childForFieldName('right')!),
+          line: ln,
+        };
       case 'comparison_operator': {
         const ops: CompareOp[] = [];
         const operands: Expr[] = [];
@@ -405,9 +498,11 @@ class Converter {
     const args: Expr[] = [];
     const kwargs: Array<[string, Expr]> = [];
     for (const a of children(argsNode)) {
-      if (a.type === 'keyword_argument') kwargs.push([a.childForFieldName('name')!.text, this.expr(a.childForFieldName('value')!)]);
+      if (a.type === 'keyword_argument')
+        kwargs.push([a.childForFieldName('name')!.text, this.expr(a.childForFieldName('value')!)]);
       else if (a.type === 'list_splat') args.push({ e: 'splat', x: this.expr(children(a)[0]), line: ln });
-      else if (a.type === 'dictionary_splat') return { e: 'unsupported', name: `**${children(a)[0]?.text ?? ''}`, line: ln };
+      else if (a.type === 'dictionary_splat')
+        return { e: 'unsupported', name: `**${children(a)[0]?.text ?? ''}`, line: ln };
       else args.push(this.expr(a));
     }
     let fn: Expr;
@@ -446,7 +541,8 @@ class Converter {
   }
 
   private library(qualified: string, spelled: string, called: boolean, ln: number): Expr {
-    if (called ? LIBRARY_FUNCTIONS.has(qualified) : LIBRARY_VALUES.has(qualified)) return { e: 'lib', name: qualified, line: ln };
+    if (called ? LIBRARY_FUNCTIONS.has(qualified) : LIBRARY_VALUES.has(qualified))
+      return { e: 'lib', name: qualified, line: ln };
     return { e: 'unsupported', name: spelled, line: ln };
   }
 
@@ -502,7 +598,12 @@ function collectLocals(body: Node | null, out: Set<string>): void {
 
 function names(target: Node, out: Set<string>): void {
   if (target.type === 'identifier') out.add(target.text);
-  else if (['pattern_list', 'tuple_pattern', 'tuple', 'list_pattern', 'expression_list', 'parenthesized_expression'].includes(target.type)) for (const c of children(target)) names(c, out);
+  else if (
+    ['pattern_list', 'tuple_pattern', 'tuple', 'list_pattern', 'expression_list', 'parenthesized_expression'].includes(
+      target.type,
+    )
+  )
+    for (const c of children(target)) names(c, out);
 }
 
 function oneLine(text: string): string {

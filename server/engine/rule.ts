@@ -118,7 +118,9 @@ export type VisitedNodeType =
   | 'attribute';
 
 /** Handlers by node type, plus `moduleClass` once for every class of the file. */
-export type RuleVisitor = { [K in VisitedNodeType]?: (node: Node) => void } & { moduleClass?: (cls: ModuleClass) => void };
+export type RuleVisitor = { [K in VisitedNodeType]?: (node: Node) => void } & {
+  moduleClass?: (cls: ModuleClass) => void;
+};
 
 export interface Rule {
   meta: RuleMeta;
@@ -140,7 +142,12 @@ export function methodScope(model: FileModel, node: Node): MethodScope | undefin
       const selfName = firstParameter(method);
       const methodName = method.childForFieldName('name')?.text ?? '';
       // Static methods have no `self` to gate on.
-      if (!selfName || (method.parent?.type === 'decorated_definition' && /@staticmethod\b/.test(method.parent.text.slice(0, method.startIndex - method.parent.startIndex)))) return undefined;
+      if (
+        !selfName ||
+        (method.parent?.type === 'decorated_definition' &&
+          /@staticmethod\b/.test(method.parent.text.slice(0, method.startIndex - method.parent.startIndex)))
+      )
+        return undefined;
       return { cls, method, methodName, selfName };
     }
   }

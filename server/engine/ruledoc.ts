@@ -2,7 +2,9 @@ import type { RuleMeta } from './rule';
 
 const FIX_TEXT: Record<RuleMeta['fix'], string> = {
   safe: 'Safe fix available: applied by `reglens check --fix`, fix-all and `editor.codeActionsOnSave`.',
-  unsafe: 'Unsafe fix available: offered as a quick fix and applied by `reglens check --fix --unsafe-fixes`, never by fix-all, because it can change what the model does beyond the bug.',
+  unsafe:
+    'Unsafe fix available: offered as a quick fix and applied by `reglens check --fix --unsafe-fixes`, never by ' +
+    'fix-all, because it can change what the model does beyond the bug.',
   none: 'No automatic fix.',
 };
 
@@ -41,13 +43,18 @@ export function renderRuleDoc(meta: RuleMeta): string {
     '',
     '## Suppressing',
     '',
-    `Add \`# noqa: ${meta.code}\` to the line, list \`"${meta.code}"\` under \`ignore\` (or \`per-file-ignores\`) in \`[tool.reglens]\` of pyproject.toml, or set \`reglens.ignore\` in VS Code.`,
+    `Add \`# noqa: ${meta.code}\` to the line, list \`"${meta.code}"\` under \`ignore\` (or \`per-file-ignores\`) ` +
+      `in \`[tool.reglens]\` of pyproject.toml, or set \`reglens.ignore\` in VS Code.`,
     '',
   ].join('\n');
 }
 
 export function renderRuleIndex(metas: readonly RuleMeta[]): string {
-  const rows = metas.map((m) => `| [${m.code}](${m.code}.md) | ${m.name} | ${m.defaultSeverity} | ${m.fix === 'none' ? '' : m.fix} | ${m.summary} |`);
+  const rows = metas.map(
+    (m) =>
+      `| [${m.code}](${m.code}.md) | ${m.name} | ${m.defaultSeverity} | ${m.fix === 'none' ? '' : m.fix} | ` +
+      `${m.summary} |`,
+  );
   return [
     `<!-- Generated from server/rules by \`npm run docs\`. -->`,
     '# Rules',

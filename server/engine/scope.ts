@@ -21,7 +21,14 @@ export interface ExternalParameter {
  * tree nodes, and the parameters needed to read a call of it.
  */
 export type ExternalDefinition =
-  | { kind: 'class'; name: string; file: string; isModule: boolean; summary?: ModuleSummary; initParameters: ExternalParameter[] }
+  | {
+      kind: 'class';
+      name: string;
+      file: string;
+      isModule: boolean;
+      summary?: ModuleSummary;
+      initParameters: ExternalParameter[];
+    }
   | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] };
 
 /** What the analysis of one file may ask of the rest of the workspace (server/engine/workspace.ts). */
@@ -36,6 +43,8 @@ export interface WorkspaceScope {
 export function externalParameters(params: readonly ParameterInfo[]): ExternalParameter[] {
   return params.map((p) => {
     const value = numericLiteral(p.default);
-    return value === undefined ? { name: p.name, keywordOnly: p.keywordOnly } : { name: p.name, keywordOnly: p.keywordOnly, default: value };
+    return value === undefined
+      ? { name: p.name, keywordOnly: p.keywordOnly }
+      : { name: p.name, keywordOnly: p.keywordOnly, default: value };
   });
 }

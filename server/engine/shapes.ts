@@ -18,7 +18,9 @@ const BATCH = 8;
 
 /** The first integer default of `name` in the text (`name: int = 768`, `name=768`). */
 function integerDefault(text: string, name: string): number | undefined {
-  const m = new RegExp(`\\b${name}\\b\\s*(?::\\s*[\\w.\\[\\], ]+?)?\\s*=\\s*([0-9][0-9_]*)\\b(?!\\s*[.*/+-])`).exec(text);
+  const m = new RegExp(`\\b${name}\\b\\s*(?::\\s*[\\w.\\[\\], ]+?)?\\s*=\\s*([0-9][0-9_]*)\\b(?!\\s*[.*/+-])`).exec(
+    text,
+  );
   if (!m) return undefined;
   const v = Number(m[1].replace(/_/g, ''));
   return Number.isInteger(v) && v > 0 ? v : undefined;
@@ -74,10 +76,15 @@ export interface FusionTokens {
   source: string;
 }
 
-/** When the file says nothing: 196 image tokens (a 224-pixel image in 16-pixel patches) and 60 text tokens, 256 in all. */
+/**
+ * When the file says nothing: 196 image tokens (a 224-pixel image in 16-pixel patches) and 60 text tokens, 256 in all.
+ */
 export const DEFAULT_FUSION_TOKENS = { text: 60, image: 196 } as const;
 
-/** Text tokens from `block_size`/`seq_len`/…, image tokens from `img_size`/`patch_size` or `num_patches`/`num_image_tokens`. */
+/**
+ * Text tokens from `block_size`/`seq_len`/…, image tokens from `img_size`/`patch_size` or
+ * `num_patches`/`num_image_tokens`.
+ */
 export function inferFusionTokens(text: string): FusionTokens {
   const found: string[] = [];
   let textTokens: number | undefined;

@@ -24,7 +24,14 @@ import { findArgument, isTrueLiteral, mentionsTraining, numericLiteral, walk } f
 import { inferFileShape, inferFusionTokens, siteShape, type FusionTokens } from './shapes';
 import type { Range } from './types';
 
-export type SiteKind = 'module' | 'call' | 'schedule' | 'fusion' | 'attention-logits' | 'hand-written' | 'implementation';
+export type SiteKind =
+  | 'module'
+  | 'call'
+  | 'schedule'
+  | 'fusion'
+  | 'attention-logits'
+  | 'hand-written'
+  | 'implementation';
 
 export interface RegularizerSite {
   /** Stable within a file version: kind, class and the site's own text. */
@@ -48,7 +55,9 @@ export interface RegularizerSite {
   tokens?: FusionTokens;
   /** Why the site cannot be profiled (a keep probability that is not a number): the lens and CLI say it. */
   notProfiled?: string;
-  /** Implementation sites: the mask granularities the regularizer's name promises (drop path: one decision per sample). */
+  /**
+   * Implementation sites: the mask granularities the regularizer's name promises (drop path: one decision per sample).
+   */
   expectedGranularity?: Granularity[];
 }
 
@@ -88,12 +97,30 @@ export function findSites(model: FileModel, options: { numHeads?: number } = {})
       if (spec) {
         seen.add(call.id);
         const rate = readRate(model, call, spec, cls);
-        sites.push(site(spec.form === 'module' ? 'module' : 'call', call, cls, kernelFor(spec, call, rate.value, options.numHeads ?? 12), rate.source, activeInEval(call, spec)));
+        sites.push(
+          site(
+            spec.form === 'module' ? 'module' : 'call',
+            call,
+            cls,
+            kernelFor(spec, call, rate.value, options.numHeads ?? 12),
+            rate.source,
+            activeInEval(call, spec),
+          ),
+        );
         return;
       }
       if (qualified === 'torch.linspace') {
         const schedule = readSchedule(model, call, cls);
-        if (schedule) sites.push(site('schedule', call, cls, { kind: 'schedule', rate: schedule.rate, depth: schedule.depth }, schedule.source));
+        if (schedule)
+          sites.push(
+            site(
+              'schedule',
+              call,
+              cls,
+              { kind: 'schedule', rate: schedule.rate, depth: schedule.depth },
+              schedule.source,
+            ),
+          );
         return;
       }
       // `self.drop(x)`: a call of a regularizer submodule.
@@ -105,25 +132,37 @@ export function findSites(model: FileModel, options: { numHeads?: number } = {})
         if (!constructed) return;
         const spec = sub.regularizers[0];
         const rate = readRate(model, constructed, spec, cls);
-        sites.push(site('call', call, cls, kernelFor(spec, constructed, rate.value, options.numHeads ?? 12), rate.source));
+        sites.push(
+          site('call', call, cls, kernelFor(spec, constructed, rate.value, options.numHeads ?? 12), rate.source),
+        );
       }
     },
     new Set(['call']),
   );
   structureSites(model, sites, options.numHeads ?? 12);
   sites.push(...handWrittenSites(model));
-  return sites.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return sites.sort(
+    (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+  );
 }
 
 const sameRange = (a: Range, b: Range): boolean =>
-  a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+  a.start.line === b.start.line &&
+  a.start.character === b.start.character &&
+  a.end.line === b.end.line &&
+  a.end.character === b.end.character;
 
 /** The drop rate of a site found by the walk, or of a rate the data flow read. */
-function rateAt(sites: RegularizerSite[], node: Node, rate: { text: string; value?: number } | undefined): { site?: RegularizerSite; p: number; source: string } {
+function rateAt(
+  sites: RegularizerSite[],
+  node: Node,
+  rate: { text: string; value?: number } | undefined,
+): { site?: RegularizerSite; p: number; source: string } {
   const range = nodeRange(node);
   const site = sites.find((s) => sameRange(s.range, range));
   if (site && 'p' in site.kernel) return { site, p: site.kernel.p, source: site.rateSource };
-  if (rate?.value !== undefined) return { p: rate.value, source: rate.text === String(rate.value) ? rate.text : `${rate.text}=${rate.value}` };
+  if (rate?.value !== undefined)
+    return { p: rate.value, source: rate.text === String(rate.value) ? rate.text : `${rate.text}=${rate.value}` };
   return { p: ASSUMED_RATE, source: `\`${rate?.text ?? node.text}\` is not known statically; assumed ${ASSUMED_RATE}` };
 }
 
@@ -143,14 +182,26 @@ function structureSites(model: FileModel, sites: RegularizerSite[], numHeads: nu
       const rate = rateAt(sites, l.drop.call, l.drop.rate);
       const found = rate.site;
       replace(found, {
-        ...site('attention-logits', l.drop.call, cls, { kind: 'attention-dropout', p: rate.p, numHeads, placement: 'logits' }, rate.source),
+        ...site(
+          'attention-logits',
+          l.drop.call,
+          cls,
+          { kind: 'attention-dropout', p: rate.p, numHeads, placement: 'logits' },
+          rate.source,
+        ),
         activeInEval: found?.activeInEval ?? false,
       });
     }
     for (const { drop } of uncoveredFusions(model.forward, cls)) {
       const rate = rateAt(sites, drop.call, drop.rate);
       replace(rate.site, {
-        ...site('fusion', drop.call, cls, { kind: 'fusion', p: rate.p, textTokens: tokens.text, placement: 'text-before-merge' }, rate.source),
+        ...site(
+          'fusion',
+          drop.call,
+          cls,
+          { kind: 'fusion', p: rate.p, textTokens: tokens.text, placement: 'text-before-merge' },
+          rate.source,
+        ),
         activeInEval: rate.site?.activeInEval ?? false,
         tokens,
       });
@@ -172,27 +223,35 @@ export function fitToShape(site: RegularizerSite, shape: number[]): KernelSpec {
 function handWrittenSites(model: FileModel): RegularizerSite[] {
   const all = handWrittenRegularizers(model);
   // A class's `forward` is the class's own semantics: one site, on the class.
-  const inside = (s: RegularizerSemantics) => all.some((o) => o !== s && o.node.startIndex <= s.node.startIndex && s.node.endIndex <= o.node.endIndex);
-  return all.filter((s) => !inside(s)).map((s) => {
-    const name = s.node.childForFieldName('name') ?? s.node;
-    const label = s.node.type === 'class_definition' ? `class ${name.text}` : `def ${name.text}(…)`;
-    const mapped = handWrittenKernel(s);
-    const defaults = Object.entries(s.defaults).map(([k, v]) => `${k}=${v}`).join(', ');
-    const rateSource = `keep ${s.keepProbability.expression}${defaults ? ` (${defaults} default)` : ''}`;
-    const base: RegularizerSite = {
-      id: `hand-written:${s.name}:${s.node.text}`,
-      kind: 'hand-written',
-      range: nodeRange(name),
-      scope: nodeRange(s.node),
-      label,
-      // A kernel that validates; `notProfiled` keeps it from running.
-      kernel: typeof mapped === 'string' ? { kind: 'semantics', semantics: { granularity: 'element', keepProb: 1, trainScale: 1, evalFactor: 1 } } : mapped.kernel,
-      rateSource: typeof mapped === 'string' ? rateSource : `${rateSource}${mapped.note}`,
-      code: s.node.text,
-      activeInEval: typeof mapped === 'string' ? false : mapped.activeInEval,
-    };
-    return [typeof mapped === 'string' ? { ...base, notProfiled: mapped } : base, implementationSite(model, s, base)];
-  }).flat();
+  const inside = (s: RegularizerSemantics) =>
+    all.some((o) => o !== s && o.node.startIndex <= s.node.startIndex && s.node.endIndex <= o.node.endIndex);
+  return all
+    .filter((s) => !inside(s))
+    .flatMap((s) => {
+      const name = s.node.childForFieldName('name') ?? s.node;
+      const label = s.node.type === 'class_definition' ? `class ${name.text}` : `def ${name.text}(…)`;
+      const mapped = handWrittenKernel(s);
+      const defaults = Object.entries(s.defaults)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
+      const rateSource = `keep ${s.keepProbability.expression}${defaults ? ` (${defaults} default)` : ''}`;
+      const base: RegularizerSite = {
+        id: `hand-written:${s.name}:${s.node.text}`,
+        kind: 'hand-written',
+        range: nodeRange(name),
+        scope: nodeRange(s.node),
+        label,
+        // A kernel that validates; `notProfiled` keeps it from running.
+        kernel:
+          typeof mapped === 'string'
+            ? { kind: 'semantics', semantics: { granularity: 'element', keepProb: 1, trainScale: 1, evalFactor: 1 } }
+            : mapped.kernel,
+        rateSource: typeof mapped === 'string' ? rateSource : `${rateSource}${mapped.note}`,
+        code: s.node.text,
+        activeInEval: typeof mapped === 'string' ? false : mapped.activeInEval,
+      };
+      return [typeof mapped === 'string' ? { ...base, notProfiled: mapped } : base, implementationSite(model, s, base)];
+    });
 }
 
 /**
@@ -201,11 +260,22 @@ function handWrittenSites(model: FileModel): RegularizerSite[] {
  */
 function implementationSite(model: FileModel, s: RegularizerSemantics, handWritten: RegularizerSite): RegularizerSite {
   const extracted = extractProgram(model, s.node);
-  const base: RegularizerSite = { ...handWritten, id: `implementation:${s.name}:${s.node.text}`, kind: 'implementation', activeInEval: false, notProfiled: undefined };
+  const base: RegularizerSite = {
+    ...handWritten,
+    id: `implementation:${s.name}:${s.node.text}`,
+    kind: 'implementation',
+    activeInEval: false,
+    notProfiled: undefined,
+  };
   if (typeof extracted === 'string') return { ...base, notProfiled: `not profiled: ${extracted}` };
   const keep = s.keepProbability.value;
   const rate = extracted.program.rate ?? (keep !== undefined && keep >= 0 && keep <= 1 ? 1 - keep : ASSUMED_RATE);
-  const source = extracted.program.rate !== undefined ? 'from its arguments' : keep !== undefined ? `keep ${s.keepProbability.expression}` : `assumed ${ASSUMED_RATE}`;
+  const source =
+    extracted.program.rate !== undefined
+      ? 'from its arguments'
+      : keep !== undefined
+        ? `keep ${s.keepProbability.expression}`
+        : `assumed ${ASSUMED_RATE}`;
   return {
     ...base,
     label: `${handWritten.label} (its code)`,
@@ -213,7 +283,8 @@ function implementationSite(model: FileModel, s: RegularizerSemantics, handWritt
     rateSource: `rate ${rate} ${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`,
     // An argument the call cannot be made without is known before anything runs: the lens says so.
     notProfiled: extracted.unsupported ?? missingArgument(extracted.program.args),
-    expectedGranularity: s.kind === 'drop-path' && !s.target.isWeight ? (s.deliberateBatch ? ['sample', 'batch'] : ['sample']) : undefined,
+    expectedGranularity:
+      s.kind === 'drop-path' && !s.target.isWeight ? (s.deliberateBatch ? ['sample', 'batch'] : ['sample']) : undefined,
   };
 }
 
@@ -223,19 +294,38 @@ function missingArgument(args: Record<string, ArgumentValue>): string | undefine
 }
 
 /** `RegularizerSemantics` → the profiler's `HandWrittenSemantics`, or why it cannot be profiled. */
-export function handWrittenKernel(s: RegularizerSemantics): { kernel: KernelSpec; activeInEval: boolean; note: string } | string {
+export function handWrittenKernel(
+  s: RegularizerSemantics,
+): { kernel: KernelSpec; activeInEval: boolean; note: string } | string {
   const g = s.mask.granularity;
-  if (g === 'conditional') return `The mask's granularity depends on \`${s.mask.byCondition?.condition ?? 'a condition'}\` (${s.mask.byCondition?.then} or ${s.mask.byCondition?.else}): profile each branch by rewriting it.`;
-  if (g === 'unknown') return 'The mask\'s shape could not be derived from the code, so there is no granularity to profile.';
+  if (g === 'conditional')
+    return (
+      `The mask's granularity depends on \`${s.mask.byCondition?.condition ?? 'a condition'}\` ` +
+      `(${s.mask.byCondition?.then} or ${s.mask.byCondition?.else}): profile each branch by rewriting it.`
+    );
+  if (g === 'unknown')
+    return "The mask's shape could not be derived from the code, so there is no granularity to profile.";
   const keep = s.keepProbability.value;
-  if (keep === undefined) return `The keep probability \`${s.keepProbability.expression}\` is not a number Reglens can read (no default), so there is nothing to profile.`;
+  if (keep === undefined)
+    return (
+      `The keep probability \`${s.keepProbability.expression}\` is not a number Reglens can read (no ` +
+      `default), so there is nothing to profile.`
+    );
   const scale = s.trainScale.value;
-  if (scale === undefined) return `The training scale \`${s.trainScale.expression}\` is not a number Reglens can read (no default), so there is nothing to profile.`;
+  if (scale === undefined)
+    return (
+      `The training scale \`${s.trainScale.expression}\` is not a number Reglens can read (no default), so ` +
+      `there is nothing to profile.`
+    );
   let evalFactor = 1;
   let note = '';
   switch (s.evaluation.behaviour) {
     case 'scaled':
-      if (s.evaluation.factor?.value === undefined) return `The evaluation factor \`${s.evaluation.factor?.expression ?? '?'}\` is not a number Reglens can read, so there is nothing to profile.`;
+      if (s.evaluation.factor?.value === undefined)
+        return (
+          `The evaluation factor \`${s.evaluation.factor?.expression ?? '?'}\` is not a number Reglens can ` +
+          `read, so there is nothing to profile.`
+        );
       evalFactor = s.evaluation.factor.value;
       break;
     case 'caller':
@@ -251,7 +341,10 @@ export function handWrittenKernel(s: RegularizerSemantics): { kernel: KernelSpec
   return { kernel: { kind: 'semantics', semantics }, activeInEval: s.evaluation.behaviour === 'stochastic', note };
 }
 
-/** Whether a functional call keeps dropping in evaluation: its training flag is absent with a True default, or literally true; for `dropout_p` (no flag), the rate does not mention `training`. */
+/**
+ * Whether a functional call keeps dropping in evaluation: its training flag is absent with a True default, or literally
+ * true; for `dropout_p` (no flag), the rate does not mention `training`.
+ */
 function activeInEval(call: Node, spec: RegularizerSpec): boolean {
   if (spec.form === 'module') return false;
   if (!spec.training) {
@@ -264,10 +357,27 @@ function activeInEval(call: Node, spec: RegularizerSpec): boolean {
   return isTrueLiteral(flag.node);
 }
 
-function site(kind: SiteKind, node: Node, cls: ModuleClass | undefined, kernel: KernelSpec, rateSource: string, activeInEval = false): RegularizerSite {
+function site(
+  kind: SiteKind,
+  node: Node,
+  cls: ModuleClass | undefined,
+  kernel: KernelSpec,
+  rateSource: string,
+  activeInEval = false,
+): RegularizerSite {
   const code = node.text;
   const label = code.length > 60 ? `${code.slice(0, 57)}…` : code;
-  return { id: `${kind}:${cls?.name ?? ''}:${code}`, kind, range: nodeRange(node), label: label.replace(/\s+/g, ' '), className: cls?.name, kernel, rateSource, code, activeInEval };
+  return {
+    id: `${kind}:${cls?.name ?? ''}:${code}`,
+    kind,
+    range: nodeRange(node),
+    label: label.replace(/\s+/g, ' '),
+    className: cls?.name,
+    kernel,
+    rateSource,
+    code,
+    activeInEval,
+  };
 }
 
 function firstConstruction(model: FileModel, value: Node): Node | undefined {
@@ -297,7 +407,12 @@ function kernelFor(spec: RegularizerSpec, call: Node, p: number, numHeads: numbe
       return { kind: 'attention-dropout', p, numHeads, placement: 'probs' };
     case 'drop-path': {
       const scale = findArgument(call, { name: 'scale_by_keep', position: spec.form === 'module' ? 1 : 3 });
-      return { kind: 'drop-path', p, mode: 'row', scaleByKeep: !(typeof scale === 'object' && scale.node.type === 'false') };
+      return {
+        kind: 'drop-path',
+        p,
+        mode: 'row',
+        scaleByKeep: !(typeof scale === 'object' && scale.node.type === 'false'),
+      };
     }
     case 'stochastic-depth': {
       const mode = findArgument(call, { name: 'mode', position: spec.form === 'module' ? 1 : 2 });
@@ -319,14 +434,19 @@ function readRate(model: FileModel, call: Node, spec: RegularizerSpec, cls: Modu
     if (d !== undefined) return { value: d, source: `${spec.rate.name}=${d} (PyTorch default)` };
     return { value: ASSUMED_RATE, source: `${spec.rate.name} not given; assumed ${ASSUMED_RATE}` };
   }
-  if (arg === 'unknown') return { value: ASSUMED_RATE, source: `${spec.rate.name} passed through *args/**kwargs; assumed ${ASSUMED_RATE}` };
+  if (arg === 'unknown')
+    return { value: ASSUMED_RATE, source: `${spec.rate.name} passed through *args/**kwargs; assumed ${ASSUMED_RATE}` };
   const resolved = resolveNumber(model, arg.node, cls, 0);
   // A rate outside [0, 1] is kept: the profiler refuses it with the reason (PyTorch raises at that call).
   if (resolved) return resolved;
   return { value: ASSUMED_RATE, source: `\`${arg.node.text}\` is not known statically; assumed ${ASSUMED_RATE}` };
 }
 
-function readSchedule(model: FileModel, call: Node, cls: ModuleClass | undefined): (Resolved & { rate: number; depth: number }) | undefined {
+function readSchedule(
+  model: FileModel,
+  call: Node,
+  cls: ModuleClass | undefined,
+): (Resolved & { rate: number; depth: number }) | undefined {
   const start = findArgument(call, { name: 'start', position: 0 });
   if (typeof start !== 'object' || numericLiteral(start.node) !== 0) return undefined;
   const end = findArgument(call, { name: 'end', position: 1 });
@@ -346,7 +466,12 @@ function readSchedule(model: FileModel, call: Node, cls: ModuleClass | undefined
  * A number an expression statically stands for: a literal, a parameter's default, `self.x` assigned from one in
  * `__init__`, a module-level constant, or a config field (`config.dropout` → `dropout: float = 0.1`).
  */
-export function resolveNumber(model: FileModel, node: Node, cls: ModuleClass | undefined, depth: number): Resolved | undefined {
+export function resolveNumber(
+  model: FileModel,
+  node: Node,
+  cls: ModuleClass | undefined,
+  depth: number,
+): Resolved | undefined {
   if (depth > 4) return undefined;
   const literal = numericLiteral(node);
   if (literal !== undefined) return { value: literal, source: node.text };
@@ -407,7 +532,10 @@ function parameterDefault(fn: Node, name: string): Node | undefined {
 /** `NAME = 0.1` at module level, or with `fields`, also `name: float = 0.1` inside a class body (dataclass config). */
 function moduleConstant(model: FileModel, name: string, fields = false): number | undefined {
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(`^${fields ? '[ \\t]*' : ''}${escaped}[ \\t]*(?::[^=\\n]+)?=[ \\t]*(-?[0-9][0-9_.eE+-]*)[ \\t]*(?:#.*)?$`, 'm');
+  const pattern = new RegExp(
+    `^${fields ? '[ \\t]*' : ''}${escaped}[ \\t]*(?::[^=\\n]+)?=[ \\t]*(-?[0-9][0-9_.eE+-]*)[ \\t]*(?:#.*)?$`,
+    'm',
+  );
   const match = pattern.exec(model.file.text);
   if (!match) return undefined;
   const value = Number(match[1].replace(/_/g, ''));
@@ -430,9 +558,17 @@ export function planSites(model: FileModel, settingShape?: number[]): PlannedSit
     if (site.tokens && choice === shapes.inferred) {
       // Fusion sites run on the merged sequence: text + image tokens.
       const [batch, , channels] = choice.shape;
-      return { site, shape: [batch, site.tokens.text + site.tokens.image, channels], shapeSource: `${choice.source}; ${site.tokens.source}` };
+      return {
+        site,
+        shape: [batch, site.tokens.text + site.tokens.image, channels],
+        shapeSource: `${choice.source}; ${site.tokens.source}`,
+      };
     }
-    return { site: { ...site, kernel: fitToShape(site, choice.shape) }, shape: choice.shape, shapeSource: choice.source };
+    return {
+      site: { ...site, kernel: fitToShape(site, choice.shape) },
+      shape: choice.shape,
+      shapeSource: choice.source,
+    };
   });
 }
 

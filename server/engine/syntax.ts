@@ -64,6 +64,7 @@ export function isFalseLiteral(node: Node | null): boolean {
  * children. With `types`, only nodes of those types are visited: the others are never materialised as JS
  * objects, which is most of the cost of walking a web-tree-sitter tree.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a visitor returns false to skip a subtree, and nothing otherwise
 export function walk(root: Node, visit: (node: Node) => boolean | void, types?: ReadonlySet<string>): void {
   const cursor = root.walk();
   try {
@@ -102,7 +103,10 @@ export function ancestor(node: Node, types: readonly string[], stop: readonly st
   return null;
 }
 
-/** Does the expression mention `self.training` or a bare `training` flag? Bounded so a pathological expression cannot stall. */
+/**
+ * Does the expression mention `self.training` or a bare `training` flag? Bounded so a pathological expression cannot
+ * stall.
+ */
 export function mentionsTraining(node: Node, selfName = 'self'): boolean {
   let found = false;
   let budget = 2000;
@@ -122,12 +126,31 @@ export function mentionsTraining(node: Node, selfName = 'self'): boolean {
 export function isSelfTraining(node: Node | null, selfName: string): boolean {
   if (!node) return false;
   if (node.type === 'parenthesized_expression') return isSelfTraining(node.namedChild(0), selfName);
-  return node.type === 'attribute' && node.childForFieldName('attribute')?.text === 'training' && node.childForFieldName('object')?.text === selfName;
+  return (
+    node.type === 'attribute' &&
+    node.childForFieldName('attribute')?.text === 'training' &&
+    node.childForFieldName('object')?.text === selfName
+  );
 }
 
-/** Source text of an expression wrapped in parentheses unless it is already atomic for the purpose of `a if c else b` or `1 - a`. */
+/**
+ * Source text of an expression wrapped in parentheses unless it is already atomic for the purpose of `a if c else b` or
+ * `1 - a`.
+ */
 export function atomText(node: Node): string {
-  const atomic = ['identifier', 'attribute', 'call', 'subscript', 'integer', 'float', 'parenthesized_expression', 'string', 'true', 'false', 'none'];
+  const atomic = [
+    'identifier',
+    'attribute',
+    'call',
+    'subscript',
+    'integer',
+    'float',
+    'parenthesized_expression',
+    'string',
+    'true',
+    'false',
+    'none',
+  ];
   return atomic.includes(node.type) ? node.text : `(${node.text})`;
 }
 

@@ -109,7 +109,9 @@ export class WorkspaceIndex {
     if (!where) return old ? this.remove(absolute) : new Set();
     const source = this.options.read(absolute);
     if (source === null) return old ? this.remove(absolute) : new Set();
-    const entry = mayDefineModules(source, where.isPackage) ? scan(absolute, where.module, where.isPackage, source) : emptyEntry(absolute, where.module, where.isPackage);
+    const entry = mayDefineModules(source, where.isPackage)
+      ? scan(absolute, where.module, where.isPackage, source)
+      : emptyEntry(absolute, where.module, where.isPackage);
     if (old) this.unlink(old);
     this.files.set(absolute, entry);
     // Two files may claim a module (`a.py` and `a/__init__.py`): Python takes the package.
@@ -132,7 +134,8 @@ export class WorkspaceIndex {
   removeUnder(folder: string): Set<string> {
     const prefix = path.resolve(folder) + path.sep;
     const dropped = new Set<string>();
-    for (const file of [...this.files.keys()]) if (file.startsWith(prefix)) for (const m of this.remove(file)) dropped.add(m);
+    for (const file of [...this.files.keys()])
+      if (file.startsWith(prefix)) for (const m of this.remove(file)) dropped.add(m);
     return dropped;
   }
 
@@ -175,7 +178,7 @@ export class WorkspaceIndex {
     this.notOnDisk.add(module);
     const rel = module.split('.');
     for (const root of this.roots) {
-      for (const candidate of [path.join(root, ...rel) + '.py', path.join(root, ...rel, '__init__.py')]) {
+      for (const candidate of [`${path.join(root, ...rel)}.py`, path.join(root, ...rel, '__init__.py')]) {
         if (!fs.existsSync(candidate)) continue;
         this.update(candidate);
         const entry = this.modules.get(module);
@@ -205,7 +208,8 @@ export class WorkspaceIndex {
     if (this.modules.get(entry.module) !== entry) return;
     this.modules.delete(entry.module);
     // The other claimant of the module, if any, takes it back.
-    for (const other of this.files.values()) if (other !== entry && other.module === entry.module) this.modules.set(other.module, other);
+    for (const other of this.files.values())
+      if (other !== entry && other.module === entry.module) this.modules.set(other.module, other);
   }
 
   /** Drops the summaries that consulted the module, and those that consulted theirs, transitively. */
@@ -332,7 +336,10 @@ function scan(file: string, module: string, isPackage: boolean, text: string): I
       const absolute = absoluteName(qualified, module, isPackage);
       if (absolute !== null) imports.set(local, absolute);
     }
-    const stars = table.starImports().map((m) => absoluteName(m, module, isPackage)).filter((m): m is string => m !== null);
+    const stars = table
+      .starImports()
+      .map((m) => absoluteName(m, module, isPackage))
+      .filter((m): m is string => m !== null);
     const defined = new Set<string>();
     for (const stmt of root.namedChildren) {
       const def = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
@@ -375,7 +382,13 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
     for (const fn of model.functions.values()) {
       const made = model.forward.factoryDescription(fn.name, fn.node);
       if (!made || (made.output === 'unknown' && !made.role)) continue;
-      out.set(fn.name, { kind: 'function', name: fn.name, file, description: detachDescription(made, file), parameters: externalParameters(parameterList(fn.node)) });
+      out.set(fn.name, {
+        kind: 'function',
+        name: fn.name,
+        file,
+        description: detachDescription(made, file),
+        parameters: externalParameters(parameterList(fn.node)),
+      });
     }
   } finally {
     source.dispose();

@@ -1,4 +1,10 @@
-import { CodeActionKind, type CodeAction, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
+import {
+  CodeActionKind,
+  type CodeAction,
+  type Diagnostic,
+  type TextEdit,
+  type WorkspaceEdit,
+} from 'vscode-languageserver/node';
 import { applyEdits, fixText } from '../engine/analyze';
 import { noqaComments } from '../engine/noqa';
 import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engine/parser';
@@ -8,7 +14,10 @@ import { FIX_ALL_KIND } from './protocol';
 import type { OpenDocument } from './documents';
 import { rules } from '../rules';
 
-/** Kind of the fix-all action, so that `"editor.codeActionsOnSave": { "source.fixAll.reglens": "explicit" }` can pick it. */
+/**
+ * Kind of the fix-all action, so that `"editor.codeActionsOnSave": { "source.fixAll.reglens": "explicit" }` can pick
+ * it.
+ */
 
 export interface CodeActionOptions {
   /** The client accepts `documentChanges` (versioned edits, refused by the editor if the text moved on). */
@@ -16,13 +25,20 @@ export interface CodeActionOptions {
   isCancelled(): boolean;
 }
 
-/** Does the client's `only` filter admit an action of this kind? Kinds are hierarchical: `source` admits `source.fixAll.reglens`. */
+/**
+ * Does the client's `only` filter admit an action of this kind? Kinds are hierarchical: `source` admits
+ * `source.fixAll.reglens`.
+ */
 export function kindRequested(only: readonly string[] | undefined, kind: string): boolean {
   return only === undefined || only.some((o) => o === '' || o === kind || kind.startsWith(`${o}.`));
 }
 
 /** Quick fixes and "Disable RGxxx for this line" for the Reglens diagnostics of the request. */
-export function quickFixes(doc: OpenDocument, diagnostics: readonly Diagnostic[], options: CodeActionOptions): CodeAction[] {
+export function quickFixes(
+  doc: OpenDocument,
+  diagnostics: readonly Diagnostic[],
+  options: CodeActionOptions,
+): CodeAction[] {
   const file = doc.sourceFile;
   if (!file) return [];
   const actions: CodeAction[] = [];
@@ -84,7 +100,7 @@ function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding):
   let ok = false;
   const candidate = applyEdits(file, finding.fix!.edits);
   if (candidate !== null) {
-    let check;
+    let check: ReturnType<SourceFile['parseEdited']> | undefined;
     try {
       check = file.parseEdited(finding.fix!.edits, candidate);
     } catch (e) {
@@ -135,7 +151,8 @@ export function noqaEdit(file: SourceFile, line: number, code: string): TextEdit
 
 function insideString(node: Node | null, offset: number): boolean {
   for (let n = node; n; n = n.parent) {
-    if ((n.type === 'string' || n.type === 'string_content') && n.startIndex < offset && n.endIndex > offset) return true;
+    if ((n.type === 'string' || n.type === 'string_content') && n.startIndex < offset && n.endIndex > offset)
+      return true;
   }
   return false;
 }
@@ -155,8 +172,13 @@ export function minimalEdit(file: SourceFile, before: string, after: string): Te
   while (prefix < limit && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
   while (prefix > 0 && (splitsPair(before, prefix) || splitsPair(after, prefix))) prefix--;
   let suffix = 0;
-  while (suffix < limit - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
-  while (suffix > 0 && (splitsPair(before, before.length - suffix) || splitsPair(after, after.length - suffix))) suffix--;
+  while (
+    suffix < limit - prefix &&
+    before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)
+  )
+    suffix++;
+  while (suffix > 0 && (splitsPair(before, before.length - suffix) || splitsPair(after, after.length - suffix)))
+    suffix--;
   return {
     range: { start: file.positionAt(prefix), end: file.positionAt(before.length - suffix) },
     newText: after.slice(prefix, after.length - suffix),
@@ -172,6 +194,7 @@ function splitsPair(text: string, offset: number): boolean {
 }
 
 function workspaceEdit(doc: OpenDocument, edits: TextEdit[], options: CodeActionOptions): WorkspaceEdit {
-  if (options.documentChanges) return { documentChanges: [{ textDocument: { uri: doc.uri, version: doc.version }, edits }] };
+  if (options.documentChanges)
+    return { documentChanges: [{ textDocument: { uri: doc.uri, version: doc.version }, edits }] };
   return { changes: { [doc.uri]: edits } };
 }

@@ -34,23 +34,35 @@ const PREFERENCES: readonly ConfigurationPreference[] = ['editorFirst', 'filesys
 /** Keys of the `reglens` section that are rule settings, in the spelling validateSettings expects. */
 const RULE_KEYS = ['select', 'ignore', 'severity', 'perFileIgnores', 'exclude'] as const;
 
-/** Validates the raw `reglens` section (from workspace/configuration, initializationOptions or didChangeConfiguration). */
+/**
+ * Validates the raw `reglens` section (from workspace/configuration, initializationOptions or didChangeConfiguration).
+ */
 export function readEditorSettings(raw: unknown): EditorSettings {
   const result: EditorSettings = { enable: true, preference: 'editorFirst', rules: {}, errors: [] };
   if (raw === undefined || raw === null) return result;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    result.errors.push(`Reglens: the "reglens" settings must be an object, not ${JSON.stringify(raw)}; using the defaults.`);
+    result.errors.push(
+      `Reglens: the "reglens" settings must be an object, not ${JSON.stringify(raw)}; using the defaults.`,
+    );
     return result;
   }
   const section = raw as Record<string, unknown>;
   if (section.enable !== undefined && section.enable !== null) {
     if (typeof section.enable === 'boolean') result.enable = section.enable;
-    else result.errors.push(`Reglens: reglens.enable must be true or false, not ${JSON.stringify(section.enable)}; Reglens stays enabled.`);
+    else
+      result.errors.push(
+        `Reglens: reglens.enable must be true or false, not ${JSON.stringify(section.enable)}; Reglens stays enabled.`,
+      );
   }
   const preference = section.configurationPreference;
   if (preference !== undefined && preference !== null) {
-    if (typeof preference === 'string' && (PREFERENCES as readonly string[]).includes(preference)) result.preference = preference as ConfigurationPreference;
-    else result.errors.push(`Reglens: reglens.configurationPreference must be one of ${PREFERENCES.map((p) => `"${p}"`).join(', ')}, not ${JSON.stringify(preference)}; using "editorFirst".`);
+    if (typeof preference === 'string' && (PREFERENCES as readonly string[]).includes(preference))
+      result.preference = preference as ConfigurationPreference;
+    else
+      result.errors.push(
+        `Reglens: reglens.configurationPreference must be one of ${PREFERENCES.map((p) => `"${p}"`).join(', ')}, ` +
+          `not ${JSON.stringify(preference)}; using "editorFirst".`,
+      );
   }
   const picked: Record<string, unknown> = {};
   for (const key of RULE_KEYS) {
@@ -63,7 +75,9 @@ export function readEditorSettings(raw: unknown): EditorSettings {
   return result;
 }
 
-/** The local path of a document, for pyproject.toml lookup and per-file-ignores; null for untitled and other schemes. */
+/**
+ * The local path of a document, for pyproject.toml lookup and per-file-ignores; null for untitled and other schemes.
+ */
 export function documentPath(uri: string): string | null {
   if (!uri.startsWith('file:')) return null;
   try {
@@ -89,7 +103,7 @@ export class PyprojectCache {
   }
 
   /** The configuration that applies to a file, or null when there is none (or the workspace is untrusted). */
-  forFile(fsPath: string): LoadedConfig & { file: string } | null {
+  forFile(fsPath: string): (LoadedConfig & { file: string }) | null {
     if (!this.trusted) return null;
     const dir = path.dirname(fsPath);
     let file = this.nearest.get(dir);
@@ -126,5 +140,10 @@ export function resolveDocumentConfig(uri: string, editor: EditorSettings, pypro
     }
   }
   const settings = combineSettings(editor.rules, filesystem, editor.preference);
-  return { enable: editor.enable, selection: new RuleSelection(settings, fsPath ?? undefined, root), pyproject, errors };
+  return {
+    enable: editor.enable,
+    selection: new RuleSelection(settings, fsPath ?? undefined, root),
+    pyproject,
+    errors,
+  };
 }

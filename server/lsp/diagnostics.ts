@@ -32,12 +32,21 @@ export function toDiagnostic(uri: string, finding: Finding, version: number, ind
     data: { version, index } satisfies DiagnosticData,
   };
   if (finding.tags.includes('unnecessary')) diagnostic.tags = [DiagnosticTag.Unnecessary];
-  if (finding.related.length > 0) diagnostic.relatedInformation = finding.related.map((r) => ({ location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: r.range }, message: r.message }));
+  if (finding.related.length > 0)
+    diagnostic.relatedInformation = finding.related.map((r) => ({
+      location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: r.range },
+      message: r.message,
+    }));
   return diagnostic;
 }
 
 export function sameRange(a: Range, b: Range): boolean {
-  return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+  return (
+    a.start.line === b.start.line &&
+    a.start.character === b.start.character &&
+    a.end.line === b.end.line &&
+    a.end.character === b.end.character
+  );
 }
 
 /**

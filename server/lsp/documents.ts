@@ -190,7 +190,8 @@ export function applyToPlainText(text: string, range: Range | undefined, newText
     if (line >= starts.length) return text.length;
     const lineStart = starts[line];
     let lineEnd = line + 1 < starts.length ? starts[line + 1] : text.length;
-    while (lineEnd > lineStart && (text.charCodeAt(lineEnd - 1) === 10 || text.charCodeAt(lineEnd - 1) === 13)) lineEnd--;
+    while (lineEnd > lineStart && (text.charCodeAt(lineEnd - 1) === 10 || text.charCodeAt(lineEnd - 1) === 13))
+      lineEnd--;
     return Math.min(lineStart + Math.max(0, character), lineEnd);
   };
   const start = offsetAt(range.start.line, range.start.character);

@@ -12,7 +12,12 @@ export function ruleMarkdown(code: string): string | null {
   const rule = ruleByCode.get(code);
   if (!rule) return null;
   const { meta } = rule;
-  return [`**${meta.code} ${meta.name}**`, meta.summary, meta.explanation, `[${meta.code} documentation](${ruleDocsUrl(meta.code)})`].join('\n\n');
+  return [
+    `**${meta.code} ${meta.name}**`,
+    meta.summary,
+    meta.explanation,
+    `[${meta.code} documentation](${ruleDocsUrl(meta.code)})`,
+  ].join('\n\n');
 }
 
 /**

@@ -7,8 +7,14 @@ import { startServer } from './server';
 const connection = createConnection(ProposedFeatures.all);
 
 // Last line of defence: a bug must cost one answer, never the server.
-process.on('uncaughtException', (error) => connection.console.error(`Reglens: uncaught exception: ${error.stack ?? error.message}`));
-process.on('unhandledRejection', (reason) => connection.console.error(`Reglens: unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
+process.on('uncaughtException', (error) =>
+  connection.console.error(`Reglens: uncaught exception: ${error.stack ?? error.message}`),
+);
+process.on('unhandledRejection', (reason) =>
+  connection.console.error(
+    `Reglens: unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+  ),
+);
 
 async function main(): Promise<void> {
   let parserError: string | undefined;

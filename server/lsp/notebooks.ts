@@ -21,7 +21,7 @@ import { NotebookText, type CodeCell } from '../engine/notebook';
 import type { Finding } from '../engine/types';
 import { toDiagnostic } from './diagnostics';
 import { lineStarts, positionIn } from '../engine/parser';
-import { applyToPlainText, OpenDocument } from './documents';
+import { applyToPlainText, type OpenDocument } from './documents';
 
 /** The languages whose cells are Python. */
 const PYTHON_CELL_LANGUAGES = new Set(['python']);
@@ -66,7 +66,8 @@ export class OpenNotebook {
   ) {
     this.version = params.notebookDocument.version;
     this.cells = [...params.notebookDocument.cells];
-    for (const item of params.cellTextDocuments) this.texts.set(item.uri, { languageId: item.languageId, version: item.version, text: item.text });
+    for (const item of params.cellTextDocuments)
+      this.texts.set(item.uri, { languageId: item.languageId, version: item.version, text: item.text });
     this.layout = new NotebookText(this.codeCells());
   }
 
@@ -82,7 +83,8 @@ export class OpenNotebook {
     const structure = change.cells?.structure;
     if (structure) {
       for (const closed of structure.didClose ?? []) this.texts.delete(closed.uri);
-      for (const opened of structure.didOpen ?? []) this.texts.set(opened.uri, { languageId: opened.languageId, version: opened.version, text: opened.text });
+      for (const opened of structure.didOpen ?? [])
+        this.texts.set(opened.uri, { languageId: opened.languageId, version: opened.version, text: opened.text });
       const { start, deleteCount, cells } = structure.array;
       this.cells.splice(start, deleteCount, ...(cells ?? []));
     }
@@ -106,7 +108,8 @@ export class OpenNotebook {
     const out: CodeCell[] = [];
     this.cells.forEach((cell, index) => {
       const doc = this.texts.get(cell.document);
-      if (cell.kind === NotebookCellKind.Code && doc && PYTHON_CELL_LANGUAGES.has(doc.languageId)) out.push({ index, text: doc.text });
+      if (cell.kind === NotebookCellKind.Code && doc && PYTHON_CELL_LANGUAGES.has(doc.languageId))
+        out.push({ index, text: doc.text });
     });
     return out;
   }
@@ -196,9 +199,17 @@ export class OpenNotebook {
     const edits = editsOf(action.edit, this.uri);
     const mapped = this.layout.editsToCells(edits);
     if (!mapped) return null;
-    const perCell = mapped.map(({ cell, edits: cellEdits }) => ({ document: this.cellDocument(cell.index)!, edits: cellEdits }));
+    const perCell = mapped.map(({ cell, edits: cellEdits }) => ({
+      document: this.cellDocument(cell.index)!,
+      edits: cellEdits,
+    }));
     const edit: WorkspaceEdit = documentChanges
-      ? { documentChanges: perCell.map((c) => ({ textDocument: { uri: c.document.uri, version: c.document.version }, edits: c.edits })) }
+      ? {
+          documentChanges: perCell.map((c) => ({
+            textDocument: { uri: c.document.uri, version: c.document.version },
+            edits: c.edits,
+          })),
+        }
       : { changes: Object.fromEntries(perCell.map((c) => [c.document.uri, c.edits])) };
     return { ...action, edit };
   }
@@ -206,7 +217,8 @@ export class OpenNotebook {
 
 function editsOf(edit: WorkspaceEdit, uri: string): TextEdit[] {
   const out: TextEdit[] = [...(edit.changes?.[uri] ?? [])];
-  for (const change of edit.documentChanges ?? []) if ('textDocument' in change && change.textDocument.uri === uri) out.push(...(change.edits as TextEdit[]));
+  for (const change of edit.documentChanges ?? [])
+    if ('textDocument' in change && change.textDocument.uri === uri) out.push(...(change.edits as TextEdit[]));
   return out;
 }
 
@@ -226,13 +238,20 @@ export function minimalChange(before: string, after: string): { range: Range; te
   let prefix = 0;
   while (prefix < limit && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
   let suffix = 0;
-  while (suffix < limit - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+  while (
+    suffix < limit - prefix &&
+    before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)
+  )
+    suffix++;
   // Never split a \r\n: positions on either side of it would be the same line break.
   const splitsCrLf = (offset: number) => before.charCodeAt(offset - 1) === 13 && before.charCodeAt(offset) === 10;
   if (prefix > 0 && splitsCrLf(prefix)) prefix--;
   if (suffix > 0 && splitsCrLf(before.length - suffix)) suffix--;
   const starts = lineStarts(before);
-  return { range: { start: positionIn(starts, prefix), end: positionIn(starts, before.length - suffix) }, text: after.slice(prefix, after.length - suffix) };
+  return {
+    range: { start: positionIn(starts, prefix), end: positionIn(starts, before.length - suffix) },
+    text: after.slice(prefix, after.length - suffix),
+  };
 }
 
 /** A diagnostic published for a cell, as the client sends it back, mapped onto the joined text. */

@@ -15,7 +15,13 @@ import {
   type Position,
 } from 'vscode-languageserver/node';
 import { chartMarkdown, implementationEvidence, markdownTable, summaryLine } from '../../kernels/format';
-import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost, type BackendInfo, type ProfilerOptions } from '../../kernels/host';
+import {
+  DEFAULT_PROFILER_OPTIONS,
+  ProfileError,
+  ProfilerHost,
+  type BackendInfo,
+  type ProfilerOptions,
+} from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { describeKernel, validateRequest } from '../../kernels/plan';
 import type { ProfileResult } from '../../kernels/profile-result';
@@ -28,12 +34,14 @@ import type { OpenDocument } from './documents';
 import { PICK_SHAPE_COMMAND, PROFILER_STATUS_NOTIFICATION, SERVER_COMMANDS, type ProfilerStatus } from './protocol';
 
 function overlaps(a: Range, b: Range): boolean {
-  const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
+  const before = (p: Range['start'], q: Range['start']) =>
+    p.line < q.line || (p.line === q.line && p.character <= q.character);
   return before(a.start, b.end) && before(b.start, a.end);
 }
 
 function contains(outer: Range, inner: Range): boolean {
-  const le = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
+  const le = (p: Range['start'], q: Range['start']) =>
+    p.line < q.line || (p.line === q.line && p.character <= q.character);
   return le(outer.start, inner.start) && le(inner.end, outer.end);
 }
 
@@ -57,10 +65,19 @@ const BACKENDS: readonly BackendSetting[] = ['auto', 'cuda', 'webgpu', 'wasm', '
 /** `reglens.profiler` settings, validated; anything invalid falls back to its default. */
 export function readProfilerSettings(raw: unknown): ProfilerSettings {
   const section = (raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {}) as Record<string, unknown>;
-  const backend = BACKENDS.includes(section.backend as BackendSetting) ? (section.backend as BackendSetting) : DEFAULT_PROFILER_OPTIONS.backend;
-  const timeoutMs = typeof section.timeoutMs === 'number' && section.timeoutMs > 0 ? section.timeoutMs : DEFAULT_PROFILER_OPTIONS.timeoutMs;
-  const budgetMB = typeof section.memoryBudgetMB === 'number' && section.memoryBudgetMB > 0 ? section.memoryBudgetMB : DEFAULT_PROFILER_OPTIONS.memoryBudgetBytes / 1024 ** 2;
-  const shape = Array.isArray(section.shape) && section.shape.length > 0 ? parseShape(section.shape.join(',')) : undefined;
+  const backend = BACKENDS.includes(section.backend as BackendSetting)
+    ? (section.backend as BackendSetting)
+    : DEFAULT_PROFILER_OPTIONS.backend;
+  const timeoutMs =
+    typeof section.timeoutMs === 'number' && section.timeoutMs > 0
+      ? section.timeoutMs
+      : DEFAULT_PROFILER_OPTIONS.timeoutMs;
+  const budgetMB =
+    typeof section.memoryBudgetMB === 'number' && section.memoryBudgetMB > 0
+      ? section.memoryBudgetMB
+      : DEFAULT_PROFILER_OPTIONS.memoryBudgetBytes / 1024 ** 2;
+  const shape =
+    Array.isArray(section.shape) && section.shape.length > 0 ? parseShape(section.shape.join(',')) : undefined;
   return { backend, timeoutMs, memoryBudgetBytes: budgetMB * 1024 ** 2, shape };
 }
 
@@ -132,10 +149,18 @@ export class ProfilingService {
       const range = { start: entry.site.range.start, end: entry.site.range.start };
       const result = this.results.get(entry.key);
       const args = [uri, entry.site.id];
-      const problem = entry.site.notProfiled ?? validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
+      const problem =
+        entry.site.notProfiled ?? validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
       if (problem) {
         // Nothing to run: say why in the lens itself (a click shows it again as a message).
-        lenses.push({ range, command: { title: problem.startsWith('not profiled:') ? problem : `Not profiled: ${problem}`, command: SERVER_COMMANDS.profileSite, arguments: args } });
+        lenses.push({
+          range,
+          command: {
+            title: problem.startsWith('not profiled:') ? problem : `Not profiled: ${problem}`,
+            command: SERVER_COMMANDS.profileSite,
+            arguments: args,
+          },
+        });
         continue;
       }
       const idle = entry.site.kind === 'implementation' ? IMPLEMENTATION_LENS_TITLE : 'Profile train/eval';
@@ -147,7 +172,14 @@ export class ProfilingService {
           arguments: args,
         },
       });
-      lenses.push({ range, command: { title: `shape [${entry.shape.join(', ')}]…`, command: PICK_SHAPE_COMMAND, arguments: [uri, entry.site.id, entry.shape] } });
+      lenses.push({
+        range,
+        command: {
+          title: `shape [${entry.shape.join(', ')}]…`,
+          command: PICK_SHAPE_COMMAND,
+          arguments: [uri, entry.site.id, entry.shape],
+        },
+      });
     }
     return lenses;
   }
@@ -159,15 +191,21 @@ export class ProfilingService {
     let range: Range | undefined;
     for (const entry of this.sites(doc, settings)) {
       const { start, end } = entry.site.range;
-      const inside = (position.line > start.line || (position.line === start.line && position.character >= start.character)) && (position.line < end.line || (position.line === end.line && position.character <= end.character));
+      const inside =
+        (position.line > start.line || (position.line === start.line && position.character >= start.character)) &&
+        (position.line < end.line || (position.line === end.line && position.character <= end.character));
       if (!inside) continue;
       const result = this.results.get(entry.key);
       if (!result) continue;
       const evidence = implementationEvidence(result, entry.site.expectedGranularity);
-      const warnings = [evidence.expectation && `**Train and eval differ:** ${evidence.expectation}.`, evidence.granularity && `**Granularity:** ${evidence.granularity}.`].filter((w): w is string => !!w);
+      const warnings = [
+        evidence.expectation && `**Train and eval differ:** ${evidence.expectation}.`,
+        evidence.granularity && `**Granularity:** ${evidence.granularity}.`,
+      ].filter((w): w is string => !!w);
       sections.push(
         [
-          `**Reglens profile: ${describeKernel(result.kernel)}**, shape [${result.shape.join(', ')}] (${entry.shapeSource}; ${entry.site.rateSource})`,
+          `**Reglens profile: ${describeKernel(result.kernel)}**, shape [${result.shape.join(', ')}] ` +
+            `(${entry.shapeSource}; ${entry.site.rateSource})`,
           summaryLine(result),
           ...warnings,
           markdownTable(result),
@@ -182,7 +220,8 @@ export class ProfilingService {
 
   /**
    * Adds measured figures to diagnostics that a profile of the same site confirms, each phrased by its rule
-   * (`meta.profile`): what evaluation really drops, the coverage of each modality, the samples dropped whole, and so on.
+   * (`meta.profile`): what evaluation really drops, the coverage of each modality, the samples dropped whole, and so
+   * on.
    */
   annotator(doc: OpenDocument): (finding: Finding) => Finding {
     const settings = this.lastSettings.get(doc.uri);
@@ -208,8 +247,13 @@ export class ProfilingService {
     switch (command) {
       case SERVER_COMMANDS.profileSite: {
         const [uri, siteId, shapeArg] = args as [string, string, unknown];
-        const shape = Array.isArray(shapeArg) ? parseShape(shapeArg.join(',')) : typeof shapeArg === 'string' ? parseShape(shapeArg) : undefined;
-        if (shapeArg !== undefined && shapeArg !== null && !shape) return { error: `"${String(shapeArg)}" is not a shape such as [8, 256, 768].` };
+        const shape = Array.isArray(shapeArg)
+          ? parseShape(shapeArg.join(','))
+          : typeof shapeArg === 'string'
+            ? parseShape(shapeArg)
+            : undefined;
+        if (shapeArg !== undefined && shapeArg !== null && !shape)
+          return { error: `"${String(shapeArg)}" is not a shape such as [8, 256, 768].` };
         return this.profileSite(uri, siteId, shape, token);
       }
       case SERVER_COMMANDS.profileFile:
@@ -226,11 +270,19 @@ export class ProfilingService {
     const key = JSON.stringify([settings.backend, settings.timeoutMs, settings.memoryBudgetBytes, settings.trusted]);
     if (!this.host) {
       this.host = new ProfilerHost(settings);
-      this.host.onWorkerProblem = (message) => void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens: ${message}` });
+      this.host.onWorkerProblem = (message) =>
+        void this.connection.sendNotification(ShowMessageNotification.type, {
+          type: MessageType.Warning,
+          message: `Reglens: ${message}`,
+        });
       this.host.onReady = (info) => {
         this.lastStatus = info;
         void this.connection.sendNotification(PROFILER_STATUS_NOTIFICATION, info satisfies ProfilerStatus);
-        if (info.fallback) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens profiler: ${info.fallback}; using ${info.backend} (${info.device}).` });
+        if (info.fallback)
+          void this.connection.sendNotification(ShowMessageNotification.type, {
+            type: MessageType.Warning,
+            message: `Reglens profiler: ${info.fallback}; using ${info.backend} (${info.device}).`,
+          });
       };
     } else if (key !== this.hostKey) this.host.configure(settings);
     this.hostKey = key;
@@ -247,7 +299,12 @@ export class ProfilingService {
   }
 
   /** Profiles one site; answers the result (or `{ error }`) and refreshes the lenses. */
-  async profileSite(uri: string, siteId: string, shape: number[] | undefined, token?: CancellationToken): Promise<ProfileResult | { error: string }> {
+  async profileSite(
+    uri: string,
+    siteId: string,
+    shape: number[] | undefined,
+    token?: CancellationToken,
+  ): Promise<ProfileResult | { error: string }> {
     const doc = this.hooks.document(uri);
     if (!doc) return { error: `${uri} is not open.` };
     const { host, settings } = await this.hostFor(uri);
@@ -265,7 +322,11 @@ export class ProfilingService {
       return await this.run(host, entry, controller.signal);
     } catch (e) {
       const message = e instanceof ProfileError ? e.message : String(e);
-      if (!(e instanceof ProfileError && e.kind === 'cancelled')) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens: ${entry.site.label}: ${message}` });
+      if (!(e instanceof ProfileError && e.kind === 'cancelled'))
+        void this.connection.sendNotification(ShowMessageNotification.type, {
+          type: MessageType.Warning,
+          message: `Reglens: ${entry.site.label}: ${message}`,
+        });
       return { error: message };
     } finally {
       listener?.dispose();
@@ -277,7 +338,15 @@ export class ProfilingService {
     const existing = this.running.get(entry.key);
     if (existing) return existing;
     const promise = host
-      .profile({ kernel: entry.site.kernel, shape: entry.shape, seed: siteSeed(entry.site), activeInEval: entry.site.activeInEval }, signal)
+      .profile(
+        {
+          kernel: entry.site.kernel,
+          shape: entry.shape,
+          seed: siteSeed(entry.site),
+          activeInEval: entry.site.activeInEval,
+        },
+        signal,
+      )
       .then((result) => {
         this.results.set(entry.key, result);
         for (const uri of this.lastSettings.keys()) this.hooks.republish(uri);
@@ -292,22 +361,33 @@ export class ProfilingService {
   }
 
   /** Every site of the file, with a cancellable progress notification when the client supports it. */
-  private async profileFile(uri: string, token: CancellationToken): Promise<{ profiled: number; failed: string[]; cancelled: boolean }> {
+  private async profileFile(
+    uri: string,
+    token: CancellationToken,
+  ): Promise<{ profiled: number; failed: string[]; cancelled: boolean }> {
     const doc = this.hooks.document(uri);
     if (!doc) return { profiled: 0, failed: [`${uri} is not open.`], cancelled: false };
     const { host, settings } = await this.hostFor(uri);
     // Sites that cannot run say why in their lens; they are not failures.
     const entries = this.sites(doc, settings).filter((e) => !e.site.notProfiled);
-    const progress = this.hooks.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
+    const progress = this.hooks.workDoneProgress
+      ? await this.connection.window.createWorkDoneProgress().catch(() => undefined)
+      : undefined;
     progress?.begin('Reglens: profiling regularizers', 0, `0/${entries.length} sites`, true);
     const controller = new AbortController();
-    const listeners = [token.onCancellationRequested(() => controller.abort()), progress?.token.onCancellationRequested(() => controller.abort())];
+    const listeners = [
+      token.onCancellationRequested(() => controller.abort()),
+      progress?.token.onCancellationRequested(() => controller.abort()),
+    ];
     const failed: string[] = [];
     let profiled = 0;
     try {
       for (const [i, entry] of entries.entries()) {
         if (controller.signal.aborted) break;
-        progress?.report(Math.round((i / Math.max(1, entries.length)) * 100), `${i}/${entries.length} sites: ${entry.site.label}`);
+        progress?.report(
+          Math.round((i / Math.max(1, entries.length)) * 100),
+          `${i}/${entries.length} sites: ${entry.site.label}`,
+        );
         try {
           await this.run(host, entry, controller.signal);
           profiled++;
@@ -321,7 +401,11 @@ export class ProfilingService {
       progress?.done();
       this.refreshLenses();
     }
-    if (failed.length) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Reglens: ${failed.length} site(s) could not be profiled: ${failed.join('; ')}` });
+    if (failed.length)
+      void this.connection.sendNotification(ShowMessageNotification.type, {
+        type: MessageType.Warning,
+        message: `Reglens: ${failed.length} site(s) could not be profiled: ${failed.join('; ')}`,
+      });
     return { profiled, failed, cancelled: controller.signal.aborted };
   }
 

@@ -36,7 +36,13 @@ import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
 import { kindRequested, quickFixes } from './codeActions';
-import { documentPath, PyprojectCache, readEditorSettings, resolveDocumentConfig, type EditorSettings } from './configuration';
+import {
+  documentPath,
+  PyprojectCache,
+  readEditorSettings,
+  resolveDocumentConfig,
+  type EditorSettings,
+} from './configuration';
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
@@ -79,7 +85,10 @@ export class ReglensServer {
   /** Open notebooks by URI (server/lsp/notebooks.ts). */
   private readonly notebooks = new Map<string, OpenNotebook>();
   private pyprojects = new PyprojectCache(true);
-  /** The client answers `workspace/configuration`; otherwise settings are pushed (initializationOptions, didChangeConfiguration). */
+  /**
+   * The client answers `workspace/configuration`; otherwise settings are pushed (initializationOptions,
+   * didChangeConfiguration).
+   */
   private pullConfiguration = false;
   private documentChanges = false;
   private watchedFilesDynamic = false;
@@ -113,7 +122,8 @@ export class ReglensServer {
   ) {
     this.profiling = new ProfilingService(connection, this.profilingHooks, ruleByCode);
     this.workspace = new WorkspaceService(connection, {
-      // A document too large to analyse is not indexed from the editor (the index reads the disk's copy, which has a size check).
+      // A document too large to analyse is not indexed from the editor (the index reads the disk's copy, which has a
+      // size check).
       openText: (file) => {
         const doc = this.openDocumentAt(file);
         return doc && !doc.tooLarge ? doc.text : null;
@@ -133,7 +143,11 @@ export class ReglensServer {
 
   register(): void {
     const c = this.connection;
-    c.onInitialize(this.request('initialize', null as unknown as InitializeResult, (params: InitializeParams) => this.initialize(params)));
+    c.onInitialize(
+      this.request('initialize', null as unknown as InitializeResult, (params: InitializeParams) =>
+        this.initialize(params),
+      ),
+    );
     c.onInitialized(this.notification('initialized', () => this.initialized()));
     c.onShutdown(() => {
       try {
@@ -146,17 +160,35 @@ export class ReglensServer {
     c.onDidChangeTextDocument(this.notification('didChange', (p: DidChangeTextDocumentParams) => this.didChange(p)));
     c.onDidCloseTextDocument(this.notification('didClose', (p: DidCloseTextDocumentParams) => this.didClose(p)));
     const notebooks = c.notebooks.synchronization;
-    notebooks.onDidOpenNotebookDocument(this.notification('notebookDocument/didOpen', (p: DidOpenNotebookDocumentParams) => this.didOpenNotebook(p)));
-    notebooks.onDidChangeNotebookDocument(this.notification('notebookDocument/didChange', (p: DidChangeNotebookDocumentParams) => this.didChangeNotebook(p)));
-    notebooks.onDidCloseNotebookDocument(this.notification('notebookDocument/didClose', (p: DidCloseNotebookDocumentParams) => this.didCloseNotebook(p)));
-    c.onDidChangeConfiguration(this.notification('didChangeConfiguration', (p: DidChangeConfigurationParams) => this.didChangeConfiguration(p)));
-    c.onDidChangeWatchedFiles(this.notification('didChangeWatchedFiles', (p: DidChangeWatchedFilesParams) => this.didChangeWatchedFiles(p)));
-    c.onCodeAction(this.request('codeAction', [] as CodeAction[], (p: CodeActionParams, token) => this.codeAction(p, token)));
+    notebooks.onDidOpenNotebookDocument(
+      this.notification('notebookDocument/didOpen', (p: DidOpenNotebookDocumentParams) => this.didOpenNotebook(p)),
+    );
+    notebooks.onDidChangeNotebookDocument(
+      this.notification('notebookDocument/didChange', (p: DidChangeNotebookDocumentParams) =>
+        this.didChangeNotebook(p),
+      ),
+    );
+    notebooks.onDidCloseNotebookDocument(
+      this.notification('notebookDocument/didClose', (p: DidCloseNotebookDocumentParams) => this.didCloseNotebook(p)),
+    );
+    c.onDidChangeConfiguration(
+      this.notification('didChangeConfiguration', (p: DidChangeConfigurationParams) => this.didChangeConfiguration(p)),
+    );
+    c.onDidChangeWatchedFiles(
+      this.notification('didChangeWatchedFiles', (p: DidChangeWatchedFilesParams) => this.didChangeWatchedFiles(p)),
+    );
+    c.onCodeAction(
+      this.request('codeAction', [] as CodeAction[], (p: CodeActionParams, token) => this.codeAction(p, token)),
+    );
     c.onHover(this.request('hover', null as Hover | null, (p: HoverParams, token) => this.hover(p, token)));
-    c.onCodeLens(this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.codeLenses(p.textDocument.uri)));
+    c.onCodeLens(
+      this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.codeLenses(p.textDocument.uri)),
+    );
     c.onExecuteCommand(
       this.request('executeCommand', null as unknown, (p: ExecuteCommandParams, token) =>
-        p.command === SERVER_COMMANDS.checkWorkspace ? this.workspace.checkWorkspace(token) : this.profiling.executeCommand(p.command, this.commandArguments(p.arguments ?? []), token),
+        p.command === SERVER_COMMANDS.checkWorkspace
+          ? this.workspace.checkWorkspace(token)
+          : this.profiling.executeCommand(p.command, this.commandArguments(p.arguments ?? []), token),
       ),
     );
     // Test-only (test/stress/edit-storm.stress.ts): memory after a full GC, so a test can see the server leak. Only
@@ -179,7 +211,9 @@ export class ReglensServer {
     this.profilingHooks.codeLensRefresh = caps.workspace?.codeLens?.refreshSupport === true;
     this.profilingHooks.workDoneProgress = caps.window?.workDoneProgress === true;
     this.workspaceFolderEvents = caps.workspace?.workspaceFolders === true;
-    this.workspaceFolders = folderPaths(params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : []));
+    this.workspaceFolders = folderPaths(
+      params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : []),
+    );
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -195,19 +229,29 @@ export class ReglensServer {
   }
 
   private initialized(): void {
-    this.connection.console.info(`Reglens ${VERSION} started (${this.trusted ? 'trusted workspace' : 'untrusted workspace: pyproject.toml is not read'}; settings ${this.pullConfiguration ? 'pulled' : 'pushed'}).`);
-    if (this.options.parserError) this.showMessage(MessageType.Error, `Reglens cannot analyse Python: ${this.options.parserError}`);
+    this.connection.console.info(
+      `Reglens ${VERSION} started ` +
+        `(${this.trusted ? 'trusted workspace' : 'untrusted workspace: pyproject.toml is not read'}; settings ` +
+        `${this.pullConfiguration ? 'pulled' : 'pushed'}).`,
+    );
+    if (this.options.parserError)
+      this.showMessage(MessageType.Error, `Reglens cannot analyse Python: ${this.options.parserError}`);
     if (this.watchedFilesDynamic) {
       // Python files keep the workspace index current. A folder deleted, copied or moved in may be one event for
       // the folder itself, with none for the files in it.
       const watchers = [{ globPattern: '**/*.py' }, { globPattern: '**/*', kind: WatchKind.Delete | WatchKind.Create }];
       if (this.trusted) watchers.unshift({ globPattern: '**/pyproject.toml' });
-      this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers }).catch((e) => this.logError('registering for file changes', e));
+      this.connection.client
+        .register(DidChangeWatchedFilesNotification.type, { watchers })
+        .catch((e) => this.logError('registering for file changes', e));
     }
     if (this.workspaceFolderEvents) {
       this.connection.workspace.onDidChangeWorkspaceFolders((event) => {
         const removed = new Set(event.removed.map((f) => f.uri));
-        this.workspaceFolders = [...this.workspaceFolders.filter((f) => !removed.has(f.uri)), ...folderPaths(event.added)];
+        this.workspaceFolders = [
+          ...this.workspaceFolders.filter((f) => !removed.has(f.uri)),
+          ...folderPaths(event.added),
+        ];
         this.workspace.setFolders(this.workspaceFolders);
       });
     }
@@ -244,7 +288,8 @@ export class ReglensServer {
       const range = 'range' in change ? change.range : undefined;
       this.load(doc, () => doc.applyChange(range, change.text));
     }
-    if (params.textDocument.version !== null && params.textDocument.version !== undefined) doc.version = params.textDocument.version;
+    if (params.textDocument.version !== null && params.textDocument.version !== undefined)
+      doc.version = params.textDocument.version;
     this.load(doc, () => doc.reparse());
     this.schedule(doc);
     this.workspace.documentEdited(doc.uri);
@@ -278,7 +323,9 @@ export class ReglensServer {
   private didChangeNotebook(params: DidChangeNotebookDocumentParams): void {
     const notebook = this.notebooks.get(params.notebookDocument.uri);
     if (!notebook) {
-      this.connection.console.warn(`Reglens: change for notebook ${params.notebookDocument.uri}, which is not open; ignored.`);
+      this.connection.console.warn(
+        `Reglens: change for notebook ${params.notebookDocument.uri}, which is not open; ignored.`,
+      );
       return;
     }
     const doc = notebook.doc;
@@ -300,7 +347,8 @@ export class ReglensServer {
     notebook.dispose();
     this.notebooks.delete(uri);
     if (this.docs.get(uri) === notebook.doc) this.docs.delete(uri);
-    for (const cellUri of notebook.published.keys()) void this.connection.sendDiagnostics({ uri: cellUri, diagnostics: [] });
+    for (const cellUri of notebook.published.keys())
+      void this.connection.sendDiagnostics({ uri: cellUri, diagnostics: [] });
   }
 
   /** A command's document argument that names a notebook cell ("profile this file" in a cell) names its notebook. */
@@ -328,11 +376,17 @@ export class ReglensServer {
     }
   }
 
-  /** Text tree-sitter gave up on (parser.ts ParseLimit): said once per document, which stays unanalysed until edited. */
+  /**
+   * Text tree-sitter gave up on (parser.ts ParseLimit): said once per document, which stays unanalysed until edited.
+   */
   private reportNotParsed(doc: OpenDocument, e: ParseLimit): void {
     if (doc.notParsedNotified) return;
     doc.notParsedNotified = true;
-    this.showMessage(MessageType.Warning, `Reglens: ${displayName(doc.uri)} is not checked: ${e.message}. It is checked again after the next edit that lets it parse.`);
+    this.showMessage(
+      MessageType.Warning,
+      `Reglens: ${displayName(doc.uri)} is not checked: ${e.message}. It is checked again after the next edit that ` +
+        `lets it parse.`,
+    );
   }
 
   // ---- analysis --------------------------------------------------------------------------------------------------
@@ -357,7 +411,10 @@ export class ReglensServer {
     // The bound grows with what an analysis of this document costs: a storm of edits to a file that takes 500 ms
     // to analyse must not be analysed every 50 ms, version after stale version, while the edits queue up
     // (test/stress/edit-storm.stress.ts fell minutes behind).
-    if (doc.seenSeq !== doc.changeSeq && performance.now() - doc.dirtySince < Math.max(MAX_COALESCE_MS, 2 * doc.lastAnalysisMs)) {
+    if (
+      doc.seenSeq !== doc.changeSeq &&
+      performance.now() - doc.dirtySince < Math.max(MAX_COALESCE_MS, 2 * doc.lastAnalysisMs)
+    ) {
       doc.seenSeq = doc.changeSeq;
       doc.timer = setImmediate(() => this.tick(doc));
       return;
@@ -407,7 +464,11 @@ export class ReglensServer {
       for (const params of notebook.cellDiagnostics(findings, measured)) void this.connection.sendDiagnostics(params);
       return;
     }
-    void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, measured(f), version, i)) });
+    void this.connection.sendDiagnostics({
+      uri: doc.uri,
+      version,
+      diagnostics: findings.map((f, i) => toDiagnostic(doc.uri, measured(f), version, i)),
+    });
   }
 
   private reportTooLarge(doc: OpenDocument): void {
@@ -416,7 +477,8 @@ export class ReglensServer {
     const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
     this.showMessage(
       MessageType.Warning,
-      `Reglens: ${displayName(doc.uri)} is ${mb(doc.byteLength)} MB, more than the ${mb(MAX_FILE_BYTES)} MB Reglens analyses, so it is not checked.`,
+      `Reglens: ${displayName(doc.uri)} is ${mb(doc.byteLength)} MB, more than the ${mb(MAX_FILE_BYTES)} MB ` +
+        `Reglens analyses, so it is not checked.`,
     );
   }
 
@@ -444,7 +506,8 @@ export class ReglensServer {
       }
       doc.editorSettings = editor;
       const config = resolveDocumentConfig(doc.uri, editor!, this.pyprojects);
-      if (config.pyproject && config.pyproject !== doc.config?.pyproject) this.connection.console.info(`Reglens: ${doc.uri} uses ${config.pyproject}`);
+      if (config.pyproject && config.pyproject !== doc.config?.pyproject)
+        this.connection.console.info(`Reglens: ${doc.uri} uses ${config.pyproject}`);
       doc.config = config;
       for (const message of config.errors) {
         if (this.shownConfigMessages.has(message)) continue;
@@ -468,7 +531,8 @@ export class ReglensServer {
   }
 
   private didChangeConfiguration(params: DidChangeConfigurationParams): void {
-    if (!this.pullConfiguration && params.settings !== null && params.settings !== undefined) this.pushedSettings = sectionOf(params.settings);
+    if (!this.pullConfiguration && params.settings !== null && params.settings !== undefined)
+      this.pushedSettings = sectionOf(params.settings);
     void this.reconfigureAll(true);
     // `reglens.exclude` may have changed what the index holds.
     void this.workspace.settingsChanged().catch((e) => this.logError('re-reading reglens.exclude', e));
@@ -548,7 +612,15 @@ export class ReglensServer {
     const rules = hover(doc, position);
     const profile = await this.profiling.hover(doc, position);
     const text = (h: Hover) => (typeof h.contents === 'object' && 'value' in h.contents ? h.contents.value : '');
-    const result = !profile || token.isCancellationRequested ? rules : !rules ? profile : { contents: { kind: 'markdown' as const, value: `${text(rules)}\n\n---\n\n${text(profile)}` }, range: rules.range };
+    const result =
+      !profile || token.isCancellationRequested
+        ? rules
+        : !rules
+          ? profile
+          : {
+              contents: { kind: 'markdown' as const, value: `${text(rules)}\n\n---\n\n${text(profile)}` },
+              range: rules.range,
+            };
     if (!result) return null;
     const range = result.range && view.fromAnalysed(result.range);
     return range ? { ...result, range } : { contents: result.contents };
@@ -568,9 +640,12 @@ export class ReglensServer {
 
   /** The `reglens.profiler` settings section for a document: pulled when the client answers, else pushed. */
   private async profilerSettings(uri: string): Promise<unknown> {
-    if (!this.pullConfiguration) return (sectionOf(this.pushedSettings) as { profiler?: unknown } | undefined)?.profiler;
+    if (!this.pullConfiguration)
+      return (sectionOf(this.pushedSettings) as { profiler?: unknown } | undefined)?.profiler;
     try {
-      const raw = (await this.connection.workspace.getConfiguration({ scopeUri: uri, section: 'reglens' })) as { profiler?: unknown } | null;
+      const raw = (await this.connection.workspace.getConfiguration({ scopeUri: uri, section: 'reglens' })) as {
+        profiler?: unknown;
+      } | null;
       return raw?.profiler;
     } catch (e) {
       this.logError(`reading reglens.profiler for ${uri}`, e);
@@ -636,7 +711,8 @@ function memoryAfterGc(): NodeJS.MemoryUsage {
 
 /** The `reglens` section out of pushed settings: `{ reglens: {…} }` or the section itself. */
 function sectionOf(settings: unknown): unknown {
-  if (settings && typeof settings === 'object' && !Array.isArray(settings) && 'reglens' in settings) return (settings as { reglens: unknown }).reglens;
+  if (settings && typeof settings === 'object' && !Array.isArray(settings) && 'reglens' in settings)
+    return (settings as { reglens: unknown }).reglens;
   return settings;
 }
 

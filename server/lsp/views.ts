@@ -49,7 +49,12 @@ export function cellView({ notebook, index }: CellRef): DocumentView {
     fixAll: (options) => {
       const doc = notebook.doc;
       const config = doc.config!;
-      if (!doc.findings.some((f) => f.fix?.applicability === 'safe' && notebook.layout.rangeToCell(f.range)?.cell.index === index)) return null;
+      if (
+        !doc.findings.some(
+          (f) => f.fix?.applicability === 'safe' && notebook.layout.rangeToCell(f.range)?.cell.index === index,
+        )
+      )
+        return null;
       const cells = notebook.codeCells();
       const at = cells.findIndex((c) => c.index === index);
       const document = notebook.cellDocument(index);
@@ -61,7 +66,9 @@ export function cellView({ notebook, index }: CellRef): DocumentView {
       return {
         title: 'Fix all safe Reglens problems',
         kind: FIX_ALL_KIND,
-        edit: options.documentChanges ? { documentChanges: [{ textDocument: document, edits }] } : { changes: { [document.uri]: edits } },
+        edit: options.documentChanges
+          ? { documentChanges: [{ textDocument: document, edits }] }
+          : { changes: { [document.uri]: edits } },
       };
     },
   };

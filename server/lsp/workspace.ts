@@ -2,7 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { FileChangeType, type CancellationToken, type Connection, type FileEvent, type WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
+import {
+  FileChangeType,
+  type CancellationToken,
+  type Connection,
+  type FileEvent,
+  type WorkDoneProgressServerReporter,
+} from 'vscode-languageserver/node';
 import { isExcluded } from '../engine/config';
 import { ParseLimit } from '../engine/parser';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
@@ -19,7 +25,6 @@ import { rules } from '../rules';
  * work-done progress, keeping it current from file-watch events and open documents, and "Reglens: Check
  * workspace", which publishes diagnostics for files that are not open.
  */
-
 
 export interface WorkspaceFolderPath {
   uri: string;
@@ -68,7 +73,10 @@ export class WorkspaceService {
   }
 
   private newIndex(): WorkspaceIndex {
-    return new WorkspaceIndex({ roots: this.folders.flatMap((f) => importRoots(f.path)), read: (file) => this.read(file) });
+    return new WorkspaceIndex({
+      roots: this.folders.flatMap((f) => importRoots(f.path)),
+      read: (file) => this.read(file),
+    });
   }
 
   private read(file: string): string | null {
@@ -145,14 +153,20 @@ export class WorkspaceService {
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
-      this.connection.console.info(`Reglens: indexed ${files.length} Python files in ${this.folders.length} workspace folder${this.folders.length === 1 ? '' : 's'}.`);
+      this.connection.console.info(
+        `Reglens: indexed ${files.length} Python files in ${this.folders.length} workspace ` +
+          `folder${this.folders.length === 1 ? '' : 's'}.`,
+      );
       this.swap(next);
     } finally {
       progress?.done();
     }
   }
 
-  /** Puts a complete index in place. Everything may resolve differently now; files no longer indexed lose their workspace diagnostics. */
+  /**
+   * Puts a complete index in place. Everything may resolve differently now; files no longer indexed lose their
+   * workspace diagnostics.
+   */
   private swap(next: WorkspaceIndex): void {
     // No folders before or after (a single file opened without a folder): nothing can resolve differently.
     const mayChange = this.index.size > 0 || next.size > 0;
@@ -170,7 +184,9 @@ export class WorkspaceService {
       if (isExcluded(path.relative(folder.path, absolute), editor.rules.exclude)) return true;
       if (editor.preference === 'editorOnly') return false;
       const loaded = pyprojects.forFile(absolute);
-      return !!loaded?.root && !loaded.error && isExcluded(path.relative(loaded.root, absolute), loaded.settings.exclude);
+      return (
+        !!loaded?.root && !loaded.error && isExcluded(path.relative(loaded.root, absolute), loaded.settings.exclude)
+      );
     };
   }
 
@@ -198,7 +214,9 @@ export class WorkspaceService {
     const started = performance.now();
     let updated = 0;
     const dropped = new Set<string>();
-    const add = (modules: Set<string>) => modules.forEach((m) => dropped.add(m));
+    const add = (modules: Set<string>) => {
+      for (const m of modules) dropped.add(m);
+    };
     for (const change of this.withCreatedFolders(changes)) {
       const file = documentPath(change.uri);
       if (!file || /(^|[/\\])pyproject\.toml$/i.test(file)) continue;
@@ -220,7 +238,11 @@ export class WorkspaceService {
       if (this.checkedWorkspace && !this.hooks.isOpen(uri)) this.recheck(uri);
     }
     // For `npm run bench -- workspace`: the index's own share of handling the event, measured where it happens.
-    if (TRACE && updated > 0) this.connection.console.log(`Reglens: index updated for ${updated} file${updated === 1 ? '' : 's'} in ${(performance.now() - started).toFixed(2)} ms`);
+    if (TRACE && updated > 0)
+      this.connection.console.log(
+        `Reglens: index updated for ${updated} file${updated === 1 ? '' : 's'} in ` +
+          `${(performance.now() - started).toFixed(2)} ms`,
+      );
     this.afterChange(dropped);
   }
 
@@ -237,13 +259,15 @@ export class WorkspaceService {
       const dir = change.type === FileChangeType.Created ? documentPath(change.uri) : null;
       if (!dir || dir.endsWith('.py')) continue;
       const folder = this.folderOf(dir);
-      if (!folder || !wouldDiscover(path.join(dir, '__init__.py'), folder.path, this.exclusions.get(folder.path))) continue;
+      if (!folder || !wouldDiscover(path.join(dir, '__init__.py'), folder.path, this.exclusions.get(folder.path)))
+        continue;
       try {
         if (!fs.statSync(dir).isDirectory()) continue;
       } catch {
         continue; // gone again already
       }
-      for (const file of discover([dir], dir).files) out.push({ uri: pathToFileURL(file.absolute).href, type: FileChangeType.Created });
+      for (const file of discover([dir], dir).files)
+        out.push({ uri: pathToFileURL(file.absolute).href, type: FileChangeType.Created });
     }
     return out;
   }
@@ -297,7 +321,8 @@ export class WorkspaceService {
     this.pendingEdits.clear();
   }
 
-  // ---- Check workspace -----------------------------------------------------------------------------------------------
+  // ---- Check workspace
+  // -----------------------------------------------------------------------------------------------
 
   /** Publishes diagnostics for every indexed file that is not open, with cancellable progress. */
   async checkWorkspace(token: CancellationToken): Promise<CheckWorkspaceResult> {
@@ -347,7 +372,10 @@ export class WorkspaceService {
     let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
     if (config.enable) {
       try {
-        const checked = await checkDocument({ kind: 'python', text, bom: false }, { rules, selection: config.selection, workspace: async () => scope });
+        const checked = await checkDocument(
+          { kind: 'python', text, bom: false },
+          { rules, selection: config.selection, workspace: async () => scope },
+        );
         diagnostics = checked.findings.map((f, i) => toDiagnostic(uri, f.finding, 0, i));
       } catch (e) {
         // Too deep or too slow to parse: not checked, as when it is opened (where the user is told why).
@@ -368,4 +396,3 @@ export class WorkspaceService {
 function exclusionKey(editor: EditorSettings): string {
   return JSON.stringify([editor.rules.exclude ?? [], editor.preference]);
 }
-

@@ -12,11 +12,19 @@ export const doubleDropout: Rule = {
     name: 'double-dropout',
     summary: 'The same value goes through two dropouts in a row, so it is dropped at a higher rate than either says.',
     explanation: [
-      'Two dropouts with nothing but element-wise, shape-preserving steps between them (a reshape, an activation, a multiplication by a number) drop each element twice: it survives with probability (1 - p₁)(1 - p₂), so the effective rate is 1 - (1 - p)² when both use p — 19 % instead of 10 %. It usually happens across a module boundary: the sublayer already ends with `return self.resid_dropout(self.c_proj(y))` and the block wraps its result in another dropout.',
+      'Two dropouts with nothing but element-wise, shape-preserving steps between them (a reshape, an activation, ' +
+        'a multiplication by a number) drop each element twice: it survives with probability (1 - p₁)(1 - p₂), so ' +
+        'the effective rate is 1 - (1 - p)² when both use p — 19 % instead of 10 %. It usually happens across a ' +
+        'module boundary: the sublayer already ends with `return self.resid_dropout(self.c_proj(y))` and the block ' +
+        'wraps its result in another dropout.',
       '',
-      'The rule follows values through assignments, branches and helper methods, and into the classes of the same file (their `forward` is summarized). It is silent when a mixing step stands between the two dropouts: a linear layer, a normalization, a concatenation or a sum with other values. Classes from other files are unknown and never produce a finding.',
+      'The rule follows values through assignments, branches and helper methods, and into the classes of the same ' +
+        'file (their `forward` is summarized). It is silent when a mixing step stands between the two dropouts: a ' +
+        'linear layer, a normalization, a concatenation or a sum with other values. Classes from other files are ' +
+        'unknown and never produce a finding.',
       '',
-      'The fix (unsafe: it changes the effective rate back to the configured one) removes the outer dropout, and its `__init__` assignment when nothing else uses it.',
+      'The fix (unsafe: it changes the effective rate back to the configured one) removes the outer dropout, and ' +
+        'its `__init__` assignment when nothing else uses it.',
     ].join('\n'),
     wrong: [
       'class Block(nn.Module):',
@@ -43,8 +51,12 @@ export const doubleDropout: Rule = {
     fix: 'unsafe',
     triggers: /drop/i,
     messages: {
-      twice: '`{outer}` drops a value that `{inner}` (line {line}) has just dropped, with nothing mixing in between: every element is dropped twice, an effective rate of {effective}.',
-      sublayer: '`{outer}` drops the output of `{sublayer}`, which already ends with `{inner}` (line {line} in `{owner}`): every element is dropped twice, an effective rate of {effective}.',
+      twice:
+        '`{outer}` drops a value that `{inner}` (line {line}) has just dropped, with nothing mixing in between: ' +
+        'every element is dropped twice, an effective rate of {effective}.',
+      sublayer:
+        '`{outer}` drops the output of `{sublayer}`, which already ends with `{inner}` (line {line} in `{owner}`): ' +
+        'every element is dropped twice, an effective rate of {effective}.',
     },
   },
 
@@ -64,12 +76,35 @@ function report(context: RuleContext, cls: ModuleClass, d: DoubleDropout): void 
   const external = d.inner.inner && !d.inner.inner.node ? d.inner.inner.external : undefined;
   const innerNode = d.inner.inner?.node ?? d.inner.call;
   const line = lineOf(external ? external.range : innerNode);
-  const related = [external ? { range: external.range, file: external.file, message } : { range: context.edit(innerNode, '').range, message }];
+  const related = [
+    external
+      ? { range: external.range, file: external.file, message }
+      : { range: context.edit(innerNode, '').range, message },
+  ];
   const fix = removeOuter(context, cls, d);
   if (d.inner.inner) {
-    context.report({ node: d.outer.call, messageId: 'sublayer', data: { outer: d.outer.label, sublayer: d.inner.label, inner: d.inner.inner.label, owner: d.inner.inner.owner, line, effective }, related, fix });
+    context.report({
+      node: d.outer.call,
+      messageId: 'sublayer',
+      data: {
+        outer: d.outer.label,
+        sublayer: d.inner.label,
+        inner: d.inner.inner.label,
+        owner: d.inner.inner.owner,
+        line,
+        effective,
+      },
+      related,
+      fix,
+    });
   } else {
-    context.report({ node: d.outer.call, messageId: 'twice', data: { outer: d.outer.label, inner: d.inner.label, line, effective }, related, fix });
+    context.report({
+      node: d.outer.call,
+      messageId: 'twice',
+      data: { outer: d.outer.label, inner: d.inner.label, line, effective },
+      related,
+      fix,
+    });
   }
 }
 
@@ -83,7 +118,14 @@ function removeOuter(context: RuleContext, cls: ModuleClass, d: DoubleDropout) {
   if (name && fn?.childForFieldName('object')?.text === context.moduleMethod(d.outer.call)?.selfName) {
     const subs = cls.members.submodules.filter((s) => s.name === name);
     const uses = (cls.members.selfReferences.get(name) ?? []).filter((r) => !subs.some((s) => s.target.id === r.id));
-    if (subs.length === 1 && uses.length === 1 && subs[0].regularizers.length > 0 && !cls.members.dynamicNames.has(name) && !cls.members.dynamicNames.has('*') && context.model.subclassesOf(cls.name).length === 0) {
+    if (
+      subs.length === 1 &&
+      uses.length === 1 &&
+      subs[0].regularizers.length > 0 &&
+      !cls.members.dynamicNames.has(name) &&
+      !cls.members.dynamicNames.has('*') &&
+      context.model.subclassesOf(cls.name).length === 0
+    ) {
       const removal = deleteStatement(context.file, subs[0].statement);
       if (removal) edits.push(removal);
     }

@@ -1,21 +1,42 @@
-import { indentOf, insertLineAfter, statementIn, unwrapCall, withFirstArgument, enclosingStatement } from '../engine/edits';
+import {
+  indentOf,
+  insertLineAfter,
+  statementIn,
+  unwrapCall,
+  withFirstArgument,
+  enclosingStatement,
+} from '../engine/edits';
 import { uncoveredFusions } from '../engine/flow/findings';
 import type { Fusion } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
 import { lineOf, percent, type Rule, type RuleContext } from '../engine/rule';
 
-
 export const dropoutBeforeFusion: Rule = {
   meta: {
     code: 'RG001',
     name: 'dropout-before-fusion',
-    summary: 'Dropout is applied to the text embeddings before features of another modality are merged in, so those features skip dropout.',
+    summary:
+      'Dropout is applied to the text embeddings before features of another modality are merged in, so those ' +
+      'features skip dropout.',
     explanation: [
-      'In a multimodal model (LLaVA, MiniMind-V, speech and video language models), the text token embeddings and the projected image (audio, video) features are merged into one sequence. When the embedding dropout runs *before* the merge, only the text tokens are regularized: the other modality reaches the decoder undropped, and the model learns to lean on it. Dropout inside the later decoder layers does not change that: the embedding-level dropout was meant for the whole input sequence.',
+      'In a multimodal model (LLaVA, MiniMind-V, speech and video language models), the text token embeddings and ' +
+        'the projected image (audio, video) features are merged into one sequence. When the embedding dropout runs ' +
+        '*before* the merge, only the text tokens are regularized: the other modality reaches the decoder ' +
+        'undropped, and the model learns to lean on it. Dropout inside the later decoder layers does not change ' +
+        'that: the embedding-level dropout was meant for the whole input sequence.',
       '',
-      'The rule follows `forward` and the helper methods it calls: text comes from a token embedding (`embed_tokens`, `wte`, `tok_embeddings`, `get_input_embeddings()`), another modality from a parameter or submodule named after it (`pixel_values`, `image_features`, `vision_proj`, `audio_encoder`…); a merge is `torch.cat`/`stack`, `masked_scatter`, index assignment (`h[mask] = feats`), `torch.where`, or a helper method that receives both. Learned prompts, query tokens and position embeddings are not another modality. It is silent when the merge comes first and dropout follows, or when a dropout is applied to the merged sequence.',
+      'The rule follows `forward` and the helper methods it calls: text comes from a token embedding ' +
+        '(`embed_tokens`, `wte`, `tok_embeddings`, `get_input_embeddings()`), another modality from a parameter or ' +
+        'submodule named after it (`pixel_values`, `image_features`, `vision_proj`, `audio_encoder`…); a merge is ' +
+        '`torch.cat`/`stack`, `masked_scatter`, index assignment (`h[mask] = feats`), `torch.where`, or a helper ' +
+        'method that receives both. Learned prompts, query tokens and position embeddings are not another ' +
+        'modality. It is silent when the merge comes first and dropout follows, or when a dropout is applied to ' +
+        'the merged sequence.',
       '',
-      'The fix (unsafe: the rate now covers more tokens, and may need retuning) removes the dropout from the embeddings and applies the same dropout to the merged sequence right after the merge; when the merge is conditional (`if pixel_values is not None:`), the dropout goes after the `if`, so the text-only path keeps its dropout.',
+      'The fix (unsafe: the rate now covers more tokens, and may need retuning) removes the dropout from the ' +
+        'embeddings and applies the same dropout to the merged sequence right after the merge; when the merge is ' +
+        'conditional (`if pixel_values is not None:`), the dropout goes after the `if`, so the text-only path ' +
+        'keeps its dropout.',
     ].join('\n'),
     wrong: [
       'def forward(self, input_ids, pixel_values=None):',
@@ -38,8 +59,14 @@ export const dropoutBeforeFusion: Rule = {
     fix: 'unsafe',
     triggers: /drop/i,
     messages: {
-      fusion: '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the {modality} features are merged into the sequence at line {mergeLine}, after it. Apply the dropout to the merged sequence.',
-      fusionInHelper: '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the {modality} features are merged into the sequence at line {mergeLine} (in `{helper}`, called at line {callLine}), after it. Apply the dropout to the merged sequence.',
+      fusion:
+        '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the ' +
+        '{modality} features are merged into the sequence at line {mergeLine}, after it. Apply the dropout to ' +
+        'the merged sequence.',
+      fusionInHelper:
+        '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the ' +
+        '{modality} features are merged into the sequence at line {mergeLine} (in `{helper}`, called at line ' +
+        '{callLine}), after it. Apply the dropout to the merged sequence.',
     },
     profile: {
       sites: ['fusion'],
@@ -47,8 +74,14 @@ export const dropoutBeforeFusion: Rule = {
         const f = r.fusion;
         if (!f) return undefined;
         const after = f.alternatives.find((a) => a.placement === 'after-merge');
-        const afterMerge = after ? `; after the merge: ${percent(after.text.droppedFraction)} and ${percent(after.image.droppedFraction)}` : '';
-        return `Measured in training: ${percent(f.text.droppedFraction)} of the ${f.text.tokens} text tokens' values and ${percent(f.image.droppedFraction)} of the ${f.image.tokens} image tokens' values dropped${afterMerge} (${where}).`;
+        const afterMerge = after
+          ? `; after the merge: ${percent(after.text.droppedFraction)} and ${percent(after.image.droppedFraction)}`
+          : '';
+        return (
+          `Measured in training: ${percent(f.text.droppedFraction)} of the ${f.text.tokens} text tokens' ` +
+          `values and ${percent(f.image.droppedFraction)} of the ${f.image.tokens} image tokens' values ` +
+          `dropped${afterMerge} (${where}).`
+        );
       },
     },
   },
@@ -72,7 +105,12 @@ export const dropoutBeforeFusion: Rule = {
               mergeLine: lineOf(f.merge),
               ...(helper ? { helper, callLine: lineOf(f.site) } : {}),
             },
-            related: [{ range: context.edit(f.merge, '').range, message: `${modality} features merged here, after the dropout` }],
+            related: [
+              {
+                range: context.edit(f.merge, '').range,
+                message: `${modality} features merged here, after the dropout`,
+              },
+            ],
             fix: dropAfterMerge(context, f, uncovered),
           });
         }
@@ -106,7 +144,9 @@ function fusedVariable(site: Node): string | null {
   if (parent?.type === 'expression_statement' && site.type === 'call') {
     const fn = site.childForFieldName('function');
     const object = fn?.type === 'attribute' ? fn.childForFieldName('object') : null;
-    return object?.type === 'identifier' && /_$/.test(fn?.childForFieldName('attribute')?.text ?? '') ? object.text : null;
+    return object?.type === 'identifier' && /_$/.test(fn?.childForFieldName('attribute')?.text ?? '')
+      ? object.text
+      : null;
   }
   return null;
 }
@@ -120,15 +160,28 @@ function dropAfterMerge(context: RuleContext, f: Fusion, all: Fusion[]) {
   const sites = [...new Set(all.map((g) => g.site))];
   const anchors = sites.map((s) => statementIn(block, s));
   const variables = sites.map(fusedVariable);
-  const anchor = anchors.reduce<Node | null>((a, b) => (a && b ? (b.endIndex > a.endIndex ? b : a) : null), anchors[0] ?? null);
+  const anchor = anchors.reduce<Node | null>(
+    (a, b) => (a && b ? (b.endIndex > a.endIndex ? b : a) : null),
+    anchors[0] ?? null,
+  );
   const variable = variables[0];
-  if (!anchor || !variable || variables.some((v) => v !== variable) || anchor.startIndex <= dropStatement.startIndex || anchor.type === 'return_statement') return null;
+  if (
+    !anchor ||
+    !variable ||
+    variables.some((v) => v !== variable) ||
+    anchor.startIndex <= dropStatement.startIndex ||
+    anchor.type === 'return_statement'
+  )
+    return null;
   const unwrap = unwrapCall(context.file, drop);
   const moved = withFirstArgument(drop, variable);
   if (!unwrap || !moved) return null;
   return {
     applicability: 'unsafe' as const,
     title: `Apply \`${f.drop.label}\` after the ${f.modality} features are merged`,
-    edits: [unwrap, insertLineAfter(context.file, anchor, `${variable} = ${moved}`, indentOf(context.file, dropStatement))],
+    edits: [
+      unwrap,
+      insertLineAfter(context.file, anchor, `${variable} = ${moved}`, indentOf(context.file, dropStatement)),
+    ],
   };
 }

@@ -7,11 +7,18 @@ export const dropoutBeforeSoftmax: Rule = {
   meta: {
     code: 'RG009',
     name: 'dropout-before-softmax',
-    summary: 'Dropout is applied to attention scores (logits) that then go into softmax, instead of to the probabilities.',
+    summary:
+      'Dropout is applied to attention scores (logits) that then go into softmax, instead of to the probabilities.',
     explanation: [
-      'Attention dropout belongs after the softmax: it zeroes attention *probabilities*, so a query cannot rely on any single key. Applied to the logits before the softmax, it sets some scores to 0, which softmax turns into ordinary non-zero weights (exp(0) = 1), and it scales the remaining scores by 1/(1 - p), which sharpens the distribution. Nothing is dropped, and the temperature of the attention changes between training and evaluation.',
+      'Attention dropout belongs after the softmax: it zeroes attention *probabilities*, so a query cannot rely on ' +
+        'any single key. Applied to the logits before the softmax, it sets some scores to 0, which softmax turns ' +
+        'into ordinary non-zero weights (exp(0) = 1), and it scales the remaining scores by 1/(1 - p), which ' +
+        'sharpens the distribution. Nothing is dropped, and the temperature of the attention changes between ' +
+        'training and evaluation.',
       '',
-      'The rule follows the dropout\'s output through element-wise steps that keep logits logits (scaling, masking with `masked_fill`, adding a mask) into `softmax` (`F.softmax`, `torch.softmax`, `.softmax(-1)`, `nn.Softmax`). A matrix product or linear layer in between silences it.',
+      "The rule follows the dropout's output through element-wise steps that keep logits logits (scaling, masking " +
+        'with `masked_fill`, adding a mask) into `softmax` (`F.softmax`, `torch.softmax`, `.softmax(-1)`, ' +
+        '`nn.Softmax`). A matrix product or linear layer in between silences it.',
       '',
       'The fix (unsafe) moves the same dropout to the softmax output.',
     ].join('\n'),
@@ -30,12 +37,18 @@ export const dropoutBeforeSoftmax: Rule = {
     fix: 'unsafe',
     triggers: /softmax/i,
     messages: {
-      logits: '`{drop}` drops attention logits that go into softmax at line {line}: a zeroed logit still gets weight after softmax, so nothing is dropped and the scores are sharpened by 1/(1-p) instead. Apply the dropout to the softmax output.',
+      logits:
+        '`{drop}` drops attention logits that go into softmax at line {line}: a zeroed logit still gets weight ' +
+        'after softmax, so nothing is dropped and the scores are sharpened by 1/(1-p) instead. Apply the dropout ' +
+        'to the softmax output.',
     },
     profile: {
       sites: ['attention-logits'],
       phrase: ({ result: r, where }) =>
-        r.kernel.kind === 'attention-dropout' ? `Measured in training: ${percent(r.train.droppedFraction)} of attention probabilities dropped at p=${r.kernel.p} (${where}).` : undefined,
+        r.kernel.kind === 'attention-dropout'
+          ? `Measured in training: ${percent(r.train.droppedFraction)} of attention probabilities dropped at ` +
+            `p=${r.kernel.p} (${where}).`
+          : undefined,
     },
   },
 
@@ -64,7 +77,10 @@ function moveAfterSoftmax(context: RuleContext, l: DroppedLogits) {
   const title = `Move \`${l.drop.label}\` after the softmax`;
   if (drop.startIndex >= softmax.startIndex && drop.endIndex <= softmax.endIndex) {
     // `F.softmax(self.drop(s), -1)` → `self.drop(F.softmax(s, -1))`: one edit over the softmax call.
-    const inner = softmax.text.slice(0, drop.startIndex - softmax.startIndex) + input.text + softmax.text.slice(drop.endIndex - softmax.startIndex);
+    const inner =
+      softmax.text.slice(0, drop.startIndex - softmax.startIndex) +
+      input.text +
+      softmax.text.slice(drop.endIndex - softmax.startIndex);
     const moved = withFirstArgument(drop, inner);
     return moved ? { applicability: 'unsafe' as const, title, edits: [context.edit(softmax, moved)] } : null;
   }

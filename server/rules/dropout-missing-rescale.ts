@@ -10,9 +10,17 @@ export const dropoutMissingRescale: Rule = {
     name: 'dropout-missing-rescale',
     summary: 'A hand-written dropout does not scale the kept values by 1/(1 - p), or scales them by the wrong factor.',
     explanation: [
-      'Dropout keeps each value with probability `1 - p`. Without a correction, the expected activation is `(1 - p) · E[x]` in training but `E[x]` in evaluation, so every layer after it sees inputs of a different size once the model is evaluated. Inverted dropout (what `nn.Dropout` does) divides the kept values by `1 - p` in training: E[y] = E[x] in both modes. Dividing by `p`, or multiplying by `1 - p` in training, gets the derivation backwards.',
+      'Dropout keeps each value with probability `1 - p`. Without a correction, the expected activation is `(1 - ' +
+        'p) · E[x]` in training but `E[x]` in evaluation, so every layer after it sees inputs of a different size ' +
+        'once the model is evaluated. Inverted dropout (what `nn.Dropout` does) divides the kept values by `1 - p` ' +
+        'in training: E[y] = E[x] in both modes. Dividing by `p`, or multiplying by `1 - p` in training, gets the ' +
+        'derivation backwards.',
       '',
-      'Reglens derives both expectations symbolically from a hand-written mask (`torch.rand_like(x) > p`, `bernoulli`, `masked_fill`, `torch.where`, `x[mask] = 0`, numpy draws), including masks applied to weights (DropConnect, quant-noise). Non-inverted dropout, which applies no scale in training and multiplies by `1 - p` in evaluation, is consistent and the rule is silent. Per-sample masks are drop path (RG004).',
+      'Reglens derives both expectations symbolically from a hand-written mask (`torch.rand_like(x) > p`, ' +
+        '`bernoulli`, `masked_fill`, `torch.where`, `x[mask] = 0`, numpy draws), including masks applied to ' +
+        'weights (DropConnect, quant-noise). Non-inverted dropout, which applies no scale in training and ' +
+        'multiplies by `1 - p` in evaluation, is consistent and the rule is silent. Per-sample masks are drop path ' +
+        '(RG004).',
       '',
       'The fix (unsafe) divides the kept values by `1 - p`.',
     ].join('\n'),
@@ -36,8 +44,12 @@ export const dropoutMissingRescale: Rule = {
     fix: 'unsafe',
     triggers: RANDOM_TEXT,
     messages: {
-      missing: '`{name}` keeps {what} with probability `{keep}` but does not divide them by it: E[y] = {train} in training and {eval} in evaluation. Scale the kept values by 1/({keep}).',
-      wrongScale: '`{name}` scales kept {what} by `{scale}` instead of 1/({keep}): E[y] = {train} in training and {eval} in evaluation.',
+      missing:
+        '`{name}` keeps {what} with probability `{keep}` but does not divide them by it: E[y] = {train} in ' +
+        'training and {eval} in evaluation. Scale the kept values by 1/({keep}).',
+      wrongScale:
+        '`{name}` scales kept {what} by `{scale}` instead of 1/({keep}): E[y] = {train} in training and {eval} in ' +
+        'evaluation.',
     },
     profile: { sites: HAND_WRITTEN_SITES, phrase: measuredExpectation },
   },
@@ -60,13 +72,31 @@ export const dropoutMissingRescale: Rule = {
           // Replace the one wrong scale (`x * mask / p`) with the keep probability.
           const site = s.scaleSite;
           const k = s.keepSource ? atom(s.keepSource) : null;
-          const kept = !site ? '' : site.kept.type === 'binary_operator' && /^[*/]$/.test(site.kept.childForFieldName('operator')?.text ?? '') ? site.kept.text : atom(site.kept.text);
-          const fix = site && k ? { applicability: 'unsafe' as const, title: `Divide by \`${k}\` instead`, edits: [context.edit(site.node, `${kept} / ${k}`)] } : null;
+          const kept = !site
+            ? ''
+            : site.kept.type === 'binary_operator' && /^[*/]$/.test(site.kept.childForFieldName('operator')?.text ?? '')
+              ? site.kept.text
+              : atom(site.kept.text);
+          const fix =
+            site && k
+              ? {
+                  applicability: 'unsafe' as const,
+                  title: `Divide by \`${k}\` instead`,
+                  edits: [context.edit(site.node, `${kept} / ${k}`)],
+                }
+              : null;
           context.report({ node: s.application, messageId: 'wrongScale', data, fix });
           return;
         }
         const edits = s.keepSource ? rescaleEdits(context.file, s, s.keepSource, false) : null;
-        context.report({ node: s.application, messageId: 'missing', data, fix: edits ? { applicability: 'unsafe', title: `Divide the kept values by \`${atom(s.keepSource!)}\``, edits } : null });
+        context.report({
+          node: s.application,
+          messageId: 'missing',
+          data,
+          fix: edits
+            ? { applicability: 'unsafe', title: `Divide the kept values by \`${atom(s.keepSource!)}\``, edits }
+            : null,
+        });
       },
     };
   },

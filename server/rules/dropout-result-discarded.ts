@@ -8,17 +8,27 @@ export const dropoutResultDiscarded: Rule = {
     name: 'dropout-result-discarded',
     summary: 'A functional dropout returns a new tensor, and that result is thrown away.',
     explanation: [
-      '`F.dropout(x, p, training=self.training)` does not change `x`: it returns a new tensor (unless `inplace=True`). Written as a statement of its own, the dropped copy is discarded and the layer is not regularized at all, while the code reads as if it were.',
+      '`F.dropout(x, p, training=self.training)` does not change `x`: it returns a new tensor (unless ' +
+        '`inplace=True`). Written as a statement of its own, the dropped copy is discarded and the layer is not ' +
+        'regularized at all, while the code reads as if it were.',
       '',
       'The rule is silent for `inplace=True` and for `torch.dropout_` style in-place functions.',
     ].join('\n'),
-    wrong: ['def forward(self, x):', '    F.dropout(x, self.p, training=self.training)', '    return self.fc(x)'].join('\n'),
-    right: ['def forward(self, x):', '    x = F.dropout(x, self.p, training=self.training)', '    return self.fc(x)'].join('\n'),
+    wrong: ['def forward(self, x):', '    F.dropout(x, self.p, training=self.training)', '    return self.fc(x)'].join(
+      '\n',
+    ),
+    right: [
+      'def forward(self, x):',
+      '    x = F.dropout(x, self.p, training=self.training)',
+      '    return self.fc(x)',
+    ].join('\n'),
     defaultSeverity: 'warning',
     fix: 'safe',
     triggers: /drop|stochastic/i,
     messages: {
-      discarded: 'The result of `{callee}` is discarded: it returns a new tensor and leaves `{input}` unchanged, so nothing is dropped.',
+      discarded:
+        'The result of `{callee}` is discarded: it returns a new tensor and leaves `{input}` unchanged, so nothing ' +
+        'is dropped.',
     },
   },
 
@@ -43,7 +53,13 @@ export const dropoutResultDiscarded: Rule = {
           node: call,
           messageId: 'discarded',
           data: { callee: fn!.text, input: target?.text ?? 'its input' },
-          fix: assignable ? { applicability: 'safe', title: `Assign the result back to \`${target.text}\``, edits: [context.insertAt(call.startIndex, `${target.text} = `)] } : null,
+          fix: assignable
+            ? {
+                applicability: 'safe',
+                title: `Assign the result back to \`${target.text}\``,
+                edits: [context.insertAt(call.startIndex, `${target.text} = `)],
+              }
+            : null,
         });
       },
     };

@@ -8,13 +8,22 @@ export const droppathMissingRescale: Rule = {
   meta: {
     code: 'RG004',
     name: 'droppath-missing-rescale',
-    summary: 'A hand-written drop path zeroes samples in training but never divides the kept ones by the keep probability.',
+    summary:
+      'A hand-written drop path zeroes samples in training but never divides the kept ones by the keep probability.',
     explanation: [
-      'In training, drop path keeps a sample\'s residual branch with probability `keep_prob = 1 - drop_prob` and zeroes it otherwise. Unless the kept branches are divided by `keep_prob`, the branch contributes `keep_prob · E[x]` on average in training and the full `E[x]` in evaluation, where drop path is the identity: every block\'s output shifts when the model is switched to `eval()`, more so in the deep blocks of a linearly rising drop-path schedule.',
+      "In training, drop path keeps a sample's residual branch with probability `keep_prob = 1 - drop_prob` and " +
+        'zeroes it otherwise. Unless the kept branches are divided by `keep_prob`, the branch contributes ' +
+        '`keep_prob · E[x]` on average in training and the full `E[x]` in evaluation, where drop path is the ' +
+        "identity: every block's output shifts when the model is switched to `eval()`, more so in the deep blocks " +
+        'of a linearly rising drop-path schedule.',
       '',
-      'The rule follows the mask symbolically (through `div_`, `/`, `* 1 / keep_prob`, helpers, and `keep_prob` computed in `__init__`) and also fires on a `scale_by_keep` switch that defaults to `False` when no call in the file turns it on. It is silent when the input rather than the mask is divided (`x.div(keep_prob) * mask`), and for non-inverted drop path, which multiplies by `keep_prob` in evaluation instead.',
+      'The rule follows the mask symbolically (through `div_`, `/`, `* 1 / keep_prob`, helpers, and `keep_prob` ' +
+        'computed in `__init__`) and also fires on a `scale_by_keep` switch that defaults to `False` when no call ' +
+        'in the file turns it on. It is silent when the input rather than the mask is divided (`x.div(keep_prob) * ' +
+        'mask`), and for non-inverted drop path, which multiplies by `keep_prob` in evaluation instead.',
       '',
-      'The fix (unsafe) divides the mask or the result by the keep probability, guarded by `keep_prob > 0.0`; for a switch it turns the default on.',
+      'The fix (unsafe) divides the mask or the result by the keep probability, guarded by `keep_prob > 0.0`; for ' +
+        'a switch it turns the default on.',
     ].join('\n'),
     wrong: [
       'def drop_path(x, drop_prob: float = 0.0, training: bool = False):',
@@ -38,9 +47,15 @@ export const droppathMissingRescale: Rule = {
     fix: 'unsafe',
     triggers: RANDOM_TEXT,
     messages: {
-      missing: '`{name}` keeps samples with probability `{keep}` but never divides them by it: E[y] = {train} in training and {eval} in evaluation. Divide the kept samples by the keep probability.',
-      switchOff: '`{name}` rescales kept samples only when `{switch}` is on; it defaults to False and no call in this file turns it on: E[y] = {train} in training and {eval} in evaluation.',
-      wrongScale: '`{name}` multiplies kept samples by `{scale}` instead of `1 / ({keep})`: E[y] = {train} in training and {eval} in evaluation.',
+      missing:
+        '`{name}` keeps samples with probability `{keep}` but never divides them by it: E[y] = {train} in training ' +
+        'and {eval} in evaluation. Divide the kept samples by the keep probability.',
+      switchOff:
+        '`{name}` rescales kept samples only when `{switch}` is on; it defaults to False and no call in this file ' +
+        'turns it on: E[y] = {train} in training and {eval} in evaluation.',
+      wrongScale:
+        '`{name}` multiplies kept samples by `{scale}` instead of `1 / ({keep})`: E[y] = {train} in training and ' +
+        '{eval} in evaluation.',
     },
     profile: { sites: HAND_WRITTEN_SITES, phrase: measuredExpectation },
   },
@@ -51,17 +66,30 @@ export const droppathMissingRescale: Rule = {
         const s = regularizerOf(context.model, node);
         if (!s || s.kind !== 'drop-path' || !s.application || !s.expectationMismatch) return;
         const sw = s.trainScale.switch;
-        const data = { name: s.name, keep: s.keepProbability.expression, train: timesInput(s.expectation.train), eval: timesInput(s.expectation.eval), scale: s.trainScale.expression };
+        const data = {
+          name: s.name,
+          keep: s.keepProbability.expression,
+          train: timesInput(s.expectation.train),
+          eval: timesInput(s.expectation.eval),
+          scale: s.trainScale.expression,
+        };
         if (sw && sw.default === false && !sw.enabledByCaller) {
           // The default may sit in `__init__`: edits stay inside the top-level statement being checked.
           let top = s.node;
           while (top.parent && top.parent.type !== 'module') top = top.parent;
-          const inside = sw.defaultNode && sw.defaultNode.startIndex >= top.startIndex && sw.defaultNode.endIndex <= top.endIndex;
+          const inside =
+            sw.defaultNode && sw.defaultNode.startIndex >= top.startIndex && sw.defaultNode.endIndex <= top.endIndex;
           context.report({
             node: s.application,
             messageId: 'switchOff',
             data: { ...data, switch: sw.name },
-            fix: inside ? { applicability: 'unsafe', title: `Turn \`${sw.name}\` on by default`, edits: [context.edit(sw.defaultNode!, 'True')] } : null,
+            fix: inside
+              ? {
+                  applicability: 'unsafe',
+                  title: `Turn \`${sw.name}\` on by default`,
+                  edits: [context.edit(sw.defaultNode!, 'True')],
+                }
+              : null,
           });
           return;
         }
@@ -69,13 +97,31 @@ export const droppathMissingRescale: Rule = {
           // Replace the one wrong scale (`x * mask / p`) with the keep probability.
           const site = s.scaleSite;
           const k = s.keepSource ? atom(s.keepSource) : null;
-          const kept = !site ? '' : site.kept.type === 'binary_operator' && /^[*/]$/.test(site.kept.childForFieldName('operator')?.text ?? '') ? site.kept.text : atom(site.kept.text);
-          const fix = site && k ? { applicability: 'unsafe' as const, title: `Divide by \`${k}\` instead`, edits: [context.edit(site.node, `(${kept} / ${k} if ${k} > 0.0 else ${kept})`)] } : null;
+          const kept = !site
+            ? ''
+            : site.kept.type === 'binary_operator' && /^[*/]$/.test(site.kept.childForFieldName('operator')?.text ?? '')
+              ? site.kept.text
+              : atom(site.kept.text);
+          const fix =
+            site && k
+              ? {
+                  applicability: 'unsafe' as const,
+                  title: `Divide by \`${k}\` instead`,
+                  edits: [context.edit(site.node, `(${kept} / ${k} if ${k} > 0.0 else ${kept})`)],
+                }
+              : null;
           context.report({ node: s.application, messageId: 'wrongScale', data, fix });
           return;
         }
         const edits = s.keepSource ? rescaleEdits(context.file, s, s.keepSource, true) : null;
-        context.report({ node: s.application, messageId: 'missing', data, fix: edits ? { applicability: 'unsafe', title: `Divide the kept samples by \`${s.keepSource}\``, edits } : null });
+        context.report({
+          node: s.application,
+          messageId: 'missing',
+          data,
+          fix: edits
+            ? { applicability: 'unsafe', title: `Divide the kept samples by \`${s.keepSource}\``, edits }
+            : null,
+        });
       },
     };
   },

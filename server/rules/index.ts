@@ -11,7 +11,10 @@ import { droppathNotPerSample } from './droppath-not-per-sample';
 import { droppathMissingRescale } from './droppath-missing-rescale';
 import { dropoutMissingRescale } from './dropout-missing-rescale';
 
-/** Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run docs`. */
+/**
+ * Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run
+ * docs`.
+ */
 export const rules: readonly Rule[] = [
   dropoutBeforeFusion,
   missingSublayerDropout,

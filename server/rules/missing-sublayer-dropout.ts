@@ -14,15 +14,31 @@ export const missingSublayerDropout: Rule = {
   meta: {
     code: 'RG002',
     name: 'missing-sublayer-dropout',
-    summary: 'An attention or feed-forward sublayer is added to the residual stream without dropout, in a model that uses dropout.',
+    summary:
+      'An attention or feed-forward sublayer is added to the residual stream without dropout, in a model that uses ' +
+      'dropout.',
     explanation: [
-      'In a Transformer block, each sublayer\'s output is dropped before it is added back to the residual stream (`x = x + dropout(attn(norm(x)))`: PyTorch\'s `dropout1`/`dropout2`, x-transformers\' `attn_sublayer_dropout`/`ff_sublayer_dropout`, the "residual dropout" of the original Transformer). When one branch lacks it, that sublayer is never regularized while the configuration says the model uses dropout.',
+      "In a Transformer block, each sublayer's output is dropped before it is added back to the residual stream " +
+        "(`x = x + dropout(attn(norm(x)))`: PyTorch's `dropout1`/`dropout2`, x-transformers' " +
+        '`attn_sublayer_dropout`/`ff_sublayer_dropout`, the "residual dropout" of the original Transformer). ' +
+        'When one branch lacks it, that sublayer is never regularized while the configuration says the model uses ' +
+        'dropout.',
       '',
-      'The rule follows `forward` (assignments, `+=`, post-norm `self.norm(x + self.attn(x))`, `return x + …`, the outputs of `nn.MultiheadAttention`, helper methods, `for attn, ff in self.layers`) and knows what each sublayer returns: classes of the file are summarized from their own `forward` (nanoGPT\'s attention ends with `self.resid_dropout(…)`), `nn.Sequential(…, nn.Dropout(p))` and functions returning one count as regularized, wrappers such as `PreNorm(dim, fn)` hand through to `fn`, and a small table covers library layers (timm `Mlp(drop=…)` and `Attention(proj_drop=…)`, torchvision `MLP(dropout=…)`; `nn.MultiheadAttention` drops attention weights only). It is silent when the branch is wrapped in a dropout or drop path, when the sublayer is unknown (a class from another file), and when the model has no dropout configured at all.',
+      'The rule follows `forward` (assignments, `+=`, post-norm `self.norm(x + self.attn(x))`, `return x + …`, the ' +
+        'outputs of `nn.MultiheadAttention`, helper methods, `for attn, ff in self.layers`) and knows what each ' +
+        "sublayer returns: classes of the file are summarized from their own `forward` (nanoGPT's attention ends " +
+        'with `self.resid_dropout(…)`), `nn.Sequential(…, nn.Dropout(p))` and functions returning one count as ' +
+        'regularized, wrappers such as `PreNorm(dim, fn)` hand through to `fn`, and a small table covers library ' +
+        'layers (timm `Mlp(drop=…)` and `Attention(proj_drop=…)`, torchvision `MLP(dropout=…)`; ' +
+        '`nn.MultiheadAttention` drops attention weights only). It is silent when the branch is wrapped in a ' +
+        'dropout or drop path, when the sublayer is unknown (a class from another file), and when the model has no ' +
+        'dropout configured at all.',
       '',
-      'It also fires on a constructor that leaves out the parameter that drops its output while the block passes its rate to the other branch (`Mlp(…, drop=drop)` next to `Attention(dim)`).',
+      'It also fires on a constructor that leaves out the parameter that drops its output while the block passes ' +
+        'its rate to the other branch (`Mlp(…, drop=drop)` next to `Attention(dim)`).',
       '',
-      'The fix (unsafe) adds `self.<branch>_dropout = nn.Dropout(<the block\'s rate>)` next to the sublayer in `__init__` and wraps the branch, or passes the rate to the constructor.',
+      "The fix (unsafe) adds `self.<branch>_dropout = nn.Dropout(<the block's rate>)` next to the sublayer in " +
+        '`__init__` and wraps the branch, or passes the rate to the constructor.',
     ].join('\n'),
     wrong: [
       'class Block(nn.Module):',
@@ -53,8 +69,12 @@ export const missingSublayerDropout: Rule = {
     fix: 'unsafe',
     triggers: /drop/i,
     messages: {
-      residual: 'The output of `{sublayer}` ({role}) is added to the residual stream without dropout: this branch is never regularized, although the model uses dropout. Drop it before the add.',
-      constructor: '`{callee}(…)` leaves `{param}` out, so the {role} output is not dropped, while this block passes `{rate}` to `{other}`. Pass `{param}={rate}`.',
+      residual:
+        'The output of `{sublayer}` ({role}) is added to the residual stream without dropout: this branch is never ' +
+        'regularized, although the model uses dropout. Drop it before the add.',
+      constructor:
+        '`{callee}(…)` leaves `{param}` out, so the {role} output is not dropped, while this block passes `{rate}` ' +
+        'to `{other}`. Pass `{param}={rate}`.',
     },
   },
 
@@ -86,8 +106,30 @@ export const missingSublayerDropout: Rule = {
   },
 };
 
-const RATE_PARAMETER = /^(dropout|drop|drop_rate|dropout_rate|dropout_prob|p_drop|pdrop|hidden_dropout\w*|resid_pdrop|resid_dropout|proj_drop|drop_prob|p)$/;
-const CONFIG_RATE = /\b(?:config|cfg|args|conf|hparams|params)\.(?:hidden_dropout_prob|resid_pdrop|hidden_dropout|dropout_rate|drop_rate|dropout_prob|dropout|resid_dropout)\b/;
+const RATE_NAMES = [
+  'dropout',
+  'drop',
+  'drop_rate',
+  'dropout_rate',
+  'dropout_prob',
+  'p_drop',
+  'pdrop',
+  'hidden_dropout\\w*',
+];
+const RATE_PARAMETER = new RegExp(
+  `^(${[...RATE_NAMES, 'resid_pdrop', 'resid_dropout', 'proj_drop', 'drop_prob', 'p'].join('|')})$`,
+);
+const CONFIG_FIELDS = [
+  'hidden_dropout_prob',
+  'resid_pdrop',
+  'hidden_dropout',
+  'dropout_rate',
+  'drop_rate',
+  'dropout_prob',
+];
+const CONFIG_RATE = new RegExp(
+  `\\b(?:config|cfg|args|conf|hparams|params)\\.(?:${[...CONFIG_FIELDS, 'dropout', 'resid_dropout'].join('|')})\\b`,
+);
 
 /** The expression the block uses for its dropout rate: a dropout it builds, a rate parameter, or a config field. */
 function blockRate(context: RuleContext, cls: ModuleClass): string | null {
@@ -126,21 +168,40 @@ function wrapBranch(context: RuleContext, cls: ModuleClass, r: ResidualAdd) {
   const init = cls.members.methods.get('__init__');
   const initBody = init?.childForFieldName('body');
   const initSelf = init ? parameterList(init)[0]?.name : undefined;
-  // Next to the sublayer's assignment; for a sublayer bound in a loop (`for attn, ff in self.layers`), at the end of `__init__`.
+  // Next to the sublayer's assignment; for a sublayer bound in a loop (`for attn, ff in self.layers`), at the end of
+  // `__init__`.
   const sub = r.sublayer.attribute ? cls.members.submodules.find((s) => s.name === r.sublayer.attribute) : undefined;
-  const anchor = sub ? (sub.statement.parent?.type === 'block' ? sub.statement : null) : initBody?.lastNamedChild ?? null;
+  const anchor = sub
+    ? sub.statement.parent?.type === 'block'
+      ? sub.statement
+      : null
+    : (initBody?.lastNamedChild ?? null);
   const stem = r.sublayer.attribute ?? (/^\w+$/.test(r.sublayer.label) ? r.sublayer.label : null);
   const rate = blockRate(context, cls);
   const dropout = dropoutConstructor(context);
   const selfName = context.moduleMethod(r.add)?.selfName;
-  if (!anchor || !stem || !initSelf || !rate || !dropout || !selfName || (sub && sub.statement.parent?.parent?.id !== init?.id)) return null;
+  if (
+    !anchor ||
+    !stem ||
+    !initSelf ||
+    !rate ||
+    !dropout ||
+    !selfName ||
+    (sub && sub.statement.parent?.parent?.id !== init?.id)
+  )
+    return null;
   const name = [`${stem}_dropout`, `${stem}_out_dropout`].find((n) => !cls.members.selfReferences.has(n));
   if (!name) return null;
   const indent = indentOf(context.file, sub ? sub.statement : initBody!.firstNamedChild!);
   return {
     applicability: 'unsafe' as const,
-    title: `Add \`${selfName}.${name}\` and drop the ${r.sublayer.role === 'attention' ? 'attention' : 'feed-forward'} branch`,
-    edits: [insertLineAfter(context.file, anchor, `${initSelf}.${name} = ${dropout}(${rate})`, indent), context.edit(r.branch, `${selfName}.${name}(${r.branch.text})`)],
+    title:
+      `Add \`${selfName}.${name}\` and drop the ` +
+      `${r.sublayer.role === 'attention' ? 'attention' : 'feed-forward'} branch`,
+    edits: [
+      insertLineAfter(context.file, anchor, `${initSelf}.${name} = ${dropout}(${rate})`, indent),
+      context.edit(r.branch, `${selfName}.${name}(${r.branch.text})`),
+    ],
   };
 }
 
@@ -163,46 +224,69 @@ function constructorFindings(context: RuleContext, cls: ModuleClass): Set<string
   const model = context.model;
   const candidates: RegularizedConstructor[] = [];
   const threaded: { callee: string; rate: Node }[] = [];
-  walk(init, (n) => {
-    if (n.type !== 'call') return;
-    const fn = n.childForFieldName('function');
-    if (!fn) return;
-    for (const arg of callArguments(n)) {
-      const name = arg.type === 'keyword_argument' ? arg.childForFieldName('name')?.text ?? '' : '';
-      const value = arg.childForFieldName('value');
-      if (/drop/i.test(name) && !/attn_drop|attention_drop/.test(name) && value && numericLiteral(value) === undefined) threaded.push({ callee: fn.text, rate: value });
-    }
-    const qualified = model.imports.resolve(fn);
-    let param: Parameter | undefined;
-    let role: 'attention' | 'feedforward' | undefined;
-    const layer = libraryLayer(qualified);
-    if (layer?.outputDropout && (layer.role === 'attention' || layer.role === 'feedforward')) {
-      param = layer.outputDropout;
-      role = layer.role;
-    } else {
-      // A class of this file, or of another workspace file (`from .attention import Attention`).
-      const local = fn.type === 'identifier' && qualified === null ? model.classes.get(fn.text) : undefined;
-      const external = qualified !== null ? model.workspace?.definition(qualified) : null;
-      const summary = local?.isModule ? model.forward.summary(local) : external?.kind === 'class' && external.isModule ? external.summary : undefined;
-      const name = local?.name ?? external?.name ?? '';
-      const r = summary?.role === 'attention' || summary?.role === 'feedforward' ? summary.role : roleFromName(name);
-      if (summary?.outputDropout && r) {
-        param = summary.outputDropout;
-        role = r;
+  walk(
+    init,
+    (n) => {
+      if (n.type !== 'call') return;
+      const fn = n.childForFieldName('function');
+      if (!fn) return;
+      for (const arg of callArguments(n)) {
+        const name = arg.type === 'keyword_argument' ? (arg.childForFieldName('name')?.text ?? '') : '';
+        const value = arg.childForFieldName('value');
+        if (
+          /drop/i.test(name) &&
+          !/attn_drop|attention_drop/.test(name) &&
+          value &&
+          numericLiteral(value) === undefined
+        )
+          threaded.push({ callee: fn.text, rate: value });
       }
-    }
-    if (param && role && findArgument(n, param) === 'absent') candidates.push({ call: n, callee: fn.text, role, param });
-  }, new Set(['call']));
+      const qualified = model.imports.resolve(fn);
+      let param: Parameter | undefined;
+      let role: 'attention' | 'feedforward' | undefined;
+      const layer = libraryLayer(qualified);
+      if (layer?.outputDropout && (layer.role === 'attention' || layer.role === 'feedforward')) {
+        param = layer.outputDropout;
+        role = layer.role;
+      } else {
+        // A class of this file, or of another workspace file (`from .attention import Attention`).
+        const local = fn.type === 'identifier' && qualified === null ? model.classes.get(fn.text) : undefined;
+        const external = qualified !== null ? model.workspace?.definition(qualified) : null;
+        const summary = local?.isModule
+          ? model.forward.summary(local)
+          : external?.kind === 'class' && external.isModule
+            ? external.summary
+            : undefined;
+        const name = local?.name ?? external?.name ?? '';
+        const r = summary?.role === 'attention' || summary?.role === 'feedforward' ? summary.role : roleFromName(name);
+        if (summary?.outputDropout && r) {
+          param = summary.outputDropout;
+          role = r;
+        }
+      }
+      if (param && role && findArgument(n, param) === 'absent')
+        candidates.push({ call: n, callee: fn.text, role, param });
+    },
+    new Set(['call']),
+  );
   if (candidates.length === 0 || threaded.length === 0) return flagged;
   for (const c of candidates) {
     const other = threaded.find((t) => t.callee !== c.callee);
     if (!other) continue;
-    const sub = cls.members.submodules.find((s) => s.value.startIndex <= c.call.startIndex && s.value.endIndex >= c.call.endIndex);
+    const sub = cls.members.submodules.find(
+      (s) => s.value.startIndex <= c.call.startIndex && s.value.endIndex >= c.call.endIndex,
+    );
     if (sub) flagged.add(sub.name);
     context.report({
       node: c.call,
       messageId: 'constructor',
-      data: { callee: c.callee, param: c.param.name, role: c.role === 'attention' ? 'attention' : 'feed-forward', rate: other.rate.text, other: other.callee },
+      data: {
+        callee: c.callee,
+        param: c.param.name,
+        role: c.role === 'attention' ? 'attention' : 'feed-forward',
+        rate: other.rate.text,
+        other: other.callee,
+      },
       fix: passRate(context, c, other.rate.text),
     });
   }
@@ -220,7 +304,8 @@ function passRate(context: RuleContext, c: RegularizedConstructor, rate: string)
   if (!last) return { applicability: 'unsafe' as const, title, edits: [context.insertAt(close.startIndex, text)] };
   const between = context.file.text.slice(last.endIndex, close.startIndex);
   const comma = between.indexOf(',');
-  if (comma < 0) return { applicability: 'unsafe' as const, title, edits: [context.insertAt(last.endIndex, `, ${text}`)] };
+  if (comma < 0)
+    return { applicability: 'unsafe' as const, title, edits: [context.insertAt(last.endIndex, `, ${text}`)] };
   // A trailing comma stays trailing; a multi-line call gets a line of its own at the arguments' indentation.
   const multiline = between.includes('\n');
   const indent = /^[ \t]*/.exec(context.file.lineText(last.startPosition.row))![0];

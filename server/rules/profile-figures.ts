@@ -20,7 +20,10 @@ export function measuredExpectation(m: SiteMeasurement): string | undefined {
   const lo = Math.min((1 - r.train.interval[1]) * scale, r.train.meanRatio);
   const hi = Math.max((1 - r.train.interval[0]) * scale, r.train.meanRatio);
   if (r.eval.meanRatio >= lo && r.eval.meanRatio <= hi) return undefined;
-  return `Measured: E[y]/E[x] = ${r.train.meanRatio.toFixed(3)} in training (99.9% interval ${lo.toFixed(3)}–${hi.toFixed(3)}) vs ${r.eval.meanRatio.toFixed(3)} in evaluation (${m.where}).`;
+  return (
+    `Measured: E[y]/E[x] = ${r.train.meanRatio.toFixed(3)} in training (99.9% interval ` +
+    `${lo.toFixed(3)}–${hi.toFixed(3)}) vs ${r.eval.meanRatio.toFixed(3)} in evaluation (${m.where}).`
+  );
 }
 
 /** Every kind of site but the hand-written ones: the sites whose kernel is a library regularizer's. */

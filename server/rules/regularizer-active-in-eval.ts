@@ -1,7 +1,16 @@
 import { regularizer, type RegularizerSpec } from '../engine/catalog';
 import type { Node } from '../engine/parser';
 import { percent, type MethodScope, type Rule, type RuleContext } from '../engine/rule';
-import { atomText, callArguments, findArgument, isSelfTraining, isTrueLiteral, mentionsTraining, numericLiteral, walk } from '../engine/syntax';
+import {
+  atomText,
+  callArguments,
+  findArgument,
+  isSelfTraining,
+  isTrueLiteral,
+  mentionsTraining,
+  numericLiteral,
+  walk,
+} from '../engine/syntax';
 import type { TextEdit } from '../engine/types';
 import { LIBRARY_SITES } from './profile-figures';
 
@@ -13,11 +22,21 @@ export const regularizerActiveInEval: Rule = {
     name: 'regularizer-active-in-eval',
     summary: 'A regularizer inside an `nn.Module` keeps dropping values after `model.eval()`.',
     explanation: [
-      '`model.eval()` switches every submodule\'s `training` flag off, and `nn.Dropout` and its relatives read that flag. The functional forms do not: `F.dropout(x, p)` has `training=True` as its default, so inside `forward` it keeps dropping (and rescaling) activations at evaluation and inference time. Validation metrics become noisy and worse, predictions are not deterministic, and nothing crashes.',
+      "`model.eval()` switches every submodule's `training` flag off, and `nn.Dropout` and its relatives read that " +
+        'flag. The functional forms do not: `F.dropout(x, p)` has `training=True` as its default, so inside ' +
+        '`forward` it keeps dropping (and rescaling) activations at evaluation and inference time. Validation ' +
+        'metrics become noisy and worse, predictions are not deterministic, and nothing crashes.',
       '',
-      'The same happens with `torch.dropout(x, p, True)`, with `F.scaled_dot_product_attention(..., dropout_p=0.1)` when the rate is not switched off outside training, with a `nn.Dropout(p)` built inside `forward` (a new module is always in training mode), with layers skipped at random (LayerDrop) without checking `self.training`, and with a drop-path helper of your own whose `training` parameter defaults to `True`.',
+      'The same happens with `torch.dropout(x, p, True)`, with `F.scaled_dot_product_attention(..., ' +
+        'dropout_p=0.1)` when the rate is not switched off outside training, with a `nn.Dropout(p)` built inside ' +
+        '`forward` (a new module is always in training mode), with layers skipped at random (LayerDrop) without ' +
+        'checking `self.training`, and with a drop-path helper of your own whose `training` parameter defaults to ' +
+        '`True`.',
       '',
-      'The rule is silent when the training flag is passed through (`training=self.training`, by keyword or position), when the call is reached only under `if self.training:` (or after `if not self.training: return …`), and for functions whose `training` defaults to `False` (`F.alpha_dropout`, timm\'s `drop_path`).',
+      'The rule is silent when the training flag is passed through (`training=self.training`, by keyword or ' +
+        'position), when the call is reached only under `if self.training:` (or after `if not self.training: ' +
+        "return …`), and for functions whose `training` defaults to `False` (`F.alpha_dropout`, timm's " +
+        '`drop_path`).',
     ].join('\n'),
     wrong: [
       'class Head(nn.Module):',
@@ -35,16 +54,27 @@ export const regularizerActiveInEval: Rule = {
     fix: 'safe',
     triggers: /drop|stochastic|rand|training/i,
     messages: {
-      functionalDefault: '`{callee}` drops values in evaluation too: its `training` argument defaults to True. Pass `training=self.training`.',
-      functionalTrue: '`{callee}` is called with `{param}=True`, so it drops values in evaluation too. Pass `{param}=self.training`.',
-      sdpa: '`dropout_p={rate}` is applied in evaluation too: `scaled_dot_product_attention` has no training flag. Use `dropout_p={rate} if self.training else 0.0`.',
-      moduleInForward: '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. Call the functional form with `training=self.training`, or create the module in `__init__`.',
+      functionalDefault:
+        '`{callee}` drops values in evaluation too: its `training` argument defaults to True. Pass ' +
+        '`training=self.training`.',
+      functionalTrue:
+        '`{callee}` is called with `{param}=True`, so it drops values in evaluation too. Pass `{param}=self.training`.',
+      sdpa:
+        '`dropout_p={rate}` is applied in evaluation too: `scaled_dot_product_attention` has no training flag. ' +
+        'Use `dropout_p={rate} if self.training else 0.0`.',
+      moduleInForward:
+        '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. ' +
+        'Call the functional form with `training=self.training`, or create the module in `__init__`.',
       layerSkip: 'Layers are skipped at random in evaluation too: this condition does not check `self.training`.',
-      userFunction: '`{callee}` runs with `training=True` (its default) in evaluation too. Pass `training=self.training`.',
+      userFunction:
+        '`{callee}` runs with `training=True` (its default) in evaluation too. Pass `training=self.training`.',
     },
     profile: {
       sites: LIBRARY_SITES,
-      phrase: ({ result: r, where }) => (r.eval.identity ? undefined : `Measured in evaluation: ${percent(r.eval.droppedFraction)} of values dropped (${where}).`),
+      phrase: ({ result: r, where }) =>
+        r.eval.identity
+          ? undefined
+          : `Measured in evaluation: ${percent(r.eval.droppedFraction)} of values dropped (${where}).`,
     },
   },
 
@@ -83,7 +113,9 @@ function mayRunInEval(scope: MethodScope): boolean {
   return scope.methodName !== '__init__' && scope.methodName !== 'training_step';
 }
 
-/** Is the call reached only in training: inside `if self.training:`, or after an early `if not self.training: return`? */
+/**
+ * Is the call reached only in training: inside `if self.training:`, or after an early `if not self.training: return`?
+ */
 function underTrainingGuard(node: Node, scope: MethodScope): boolean {
   let child: Node = node;
   for (let p = node.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
@@ -96,7 +128,11 @@ function underTrainingGuard(node: Node, scope: MethodScope): boolean {
       const parts = p.namedChildren;
       if (parts[0]?.id === child.id && parts[1] && conditionImpliesTraining(parts[1], scope.selfName)) return true;
     }
-    if (p.type === 'boolean_operator' && p.childForFieldName('operator')?.text === 'and' && p.childForFieldName('right')?.id === child.id) {
+    if (
+      p.type === 'boolean_operator' &&
+      p.childForFieldName('operator')?.text === 'and' &&
+      p.childForFieldName('right')?.id === child.id
+    ) {
       const left = p.childForFieldName('left');
       if (left && conditionImpliesTraining(left, scope.selfName)) return true;
     }
@@ -113,7 +149,8 @@ function underTrainingGuard(node: Node, scope: MethodScope): boolean {
 
 function conditionImpliesTraining(cond: Node, selfName: string): boolean {
   if (isSelfTraining(cond, selfName) || (cond.type === 'identifier' && cond.text === 'training')) return true;
-  if (cond.type === 'parenthesized_expression') return !!cond.namedChild(0) && conditionImpliesTraining(cond.namedChild(0)!, selfName);
+  if (cond.type === 'parenthesized_expression')
+    return !!cond.namedChild(0) && conditionImpliesTraining(cond.namedChild(0)!, selfName);
   if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'and') {
     const l = cond.childForFieldName('left');
     const r = cond.childForFieldName('right');
@@ -135,7 +172,8 @@ function isEarlyExitUnlessTraining(stmt: Node, selfName: string): boolean {
 
 /** `if drop_prob == 0. or not self.training:` */
 function orMentionsNotTraining(cond: Node, selfName: string): boolean {
-  if (cond.type === 'parenthesized_expression') return !!cond.namedChild(0) && orMentionsNotTraining(cond.namedChild(0)!, selfName);
+  if (cond.type === 'parenthesized_expression')
+    return !!cond.namedChild(0) && orMentionsNotTraining(cond.namedChild(0)!, selfName);
   if (cond.type === 'not_operator') return conditionImpliesTraining(cond.childForFieldName('argument')!, selfName);
   if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'or') {
     const l = cond.childForFieldName('left');
@@ -194,7 +232,11 @@ function attention(context: RuleContext, call: Node, spec: RegularizerSpec, scop
     node: arg.keyword ?? arg.node,
     messageId: 'sdpa',
     data: { rate: arg.node.text },
-    fix: { applicability: 'safe', title: `Use \`dropout_p\` only when \`${flag}\``, edits: [context.edit(arg.node, `${atomText(arg.node)} if ${flag} else 0.0`)] },
+    fix: {
+      applicability: 'safe',
+      title: `Use \`dropout_p\` only when \`${flag}\``,
+      edits: [context.edit(arg.node, `${atomText(arg.node)} if ${flag} else 0.0`)],
+    },
   });
 }
 
@@ -222,7 +264,12 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
   const inputs = callArguments(call);
   let fix = null;
   const functionalName = spec.functional ? context.model.imports.aliasFor(`${F}.${spec.functional}`) : null;
-  if (functionalName && inputs.length === 1 && inputs[0].type !== 'keyword_argument' && !inputs[0].type.endsWith('splat')) {
+  if (
+    functionalName &&
+    inputs.length === 1 &&
+    inputs[0].type !== 'keyword_argument' &&
+    !inputs[0].type.endsWith('splat')
+  ) {
     const args = [inputs[0].text];
     const rate = findArgument(ctor, spec.rate);
     const inplace = spec.inplace ? findArgument(ctor, spec.inplace) : 'absent';
@@ -230,7 +277,11 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
       if (rate !== 'absent') args.push(`p=${rate.node.text}`);
       args.push(`training=${scope.selfName}.training`);
       if (inplace !== 'absent') args.push(`inplace=${inplace.node.text}`);
-      fix = { applicability: 'safe' as const, title: `Replace with \`${functionalName}(…, training=${scope.selfName}.training)\``, edits: [context.edit(call, `${functionalName}(${args.join(', ')})`)] };
+      fix = {
+        applicability: 'safe' as const,
+        title: `Replace with \`${functionalName}(…, training=${scope.selfName}.training)\``,
+        edits: [context.edit(call, `${functionalName}(${args.join(', ')})`)],
+      };
     }
   }
   context.report({ node: call, messageId: 'moduleInForward', data: { callee, method: scope.methodName }, fix });
@@ -244,7 +295,12 @@ function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodS
   const flag = `${scope.selfName}.training`;
   if (arg === 'absent') {
     const edit = appendKeyword(context, call, `training=${flag}`);
-    context.report({ node: call, messageId: 'userFunction', data: { callee: fn.text }, fix: edit ? { applicability: 'safe', title: `Pass \`training=${flag}\``, edits: [edit] } : null });
+    context.report({
+      node: call,
+      messageId: 'userFunction',
+      data: { callee: fn.text },
+      fix: edit ? { applicability: 'safe', title: `Pass \`training=${flag}\``, edits: [edit] } : null,
+    });
   } else if (isTrueLiteral(arg.node)) {
     context.report({
       node: arg.keyword ?? arg.node,
@@ -256,8 +312,17 @@ function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodS
 }
 
 const RANDOM_DRAWS = new Set([
-  'random.random', 'random.uniform', 'random.randint', 'numpy.random.rand', 'numpy.random.random', 'numpy.random.uniform', 'numpy.random.random_sample',
-  'torch.rand', 'torch.randn', 'torch.randint', 'torch.empty',
+  'random.random',
+  'random.uniform',
+  'random.randint',
+  'numpy.random.rand',
+  'numpy.random.random',
+  'numpy.random.uniform',
+  'numpy.random.random_sample',
+  'torch.rand',
+  'torch.randn',
+  'torch.randint',
+  'torch.empty',
 ]);
 
 /** Does the condition draw a random number (`random.random() < p`, `torch.rand(1).item() < p`)? */
@@ -301,9 +366,18 @@ function layerSkip(context: RuleContext, node: Node, cond: Node | null | undefin
     const body = node.childForFieldName('consequence');
     const skips = body?.namedChildren.some((s) => s?.type === 'continue_statement');
     if (skips && callsLayer(loop.childForFieldName('body'))) {
-      fix = { applicability: 'unsafe' as const, title: `Skip layers only when \`${flag}\``, edits: [context.edit(cond, `${flag} and ${wrapBool(cond)}`)] };
+      fix = {
+        applicability: 'unsafe' as const,
+        title: `Skip layers only when \`${flag}\``,
+        edits: [context.edit(cond, `${flag} and ${wrapBool(cond)}`)],
+      };
     } else if (callsLayer(body)) {
-      if (!node.childForFieldName('alternative')) fix = { applicability: 'unsafe' as const, title: `Run every layer when not \`${flag}\``, edits: [context.edit(cond, `not ${flag} or ${wrapBool(cond)}`)] };
+      if (!node.childForFieldName('alternative'))
+        fix = {
+          applicability: 'unsafe' as const,
+          title: `Run every layer when not \`${flag}\``,
+          edits: [context.edit(cond, `not ${flag} or ${wrapBool(cond)}`)],
+        };
     } else return;
   } else {
     const parts = node.namedChildren;
@@ -330,5 +404,10 @@ function containsLayerCall(root: Node, targets: Set<string>): boolean {
 }
 
 function wrapBool(cond: Node): string {
-  return cond.type === 'boolean_operator' || cond.type === 'not_operator' || cond.type === 'conditional_expression' || cond.type === 'named_expression' ? `(${cond.text})` : cond.text;
+  return cond.type === 'boolean_operator' ||
+    cond.type === 'not_operator' ||
+    cond.type === 'conditional_expression' ||
+    cond.type === 'named_expression'
+    ? `(${cond.text})`
+    : cond.text;
 }

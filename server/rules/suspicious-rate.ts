@@ -13,9 +13,15 @@ export const suspiciousRate: Rule = {
     name: 'suspicious-rate',
     summary: 'A dropout or drop-path rate that cannot be right: outside [0, 1], exactly 1, or a keep probability.',
     explanation: [
-      'Every PyTorch rate argument (`nn.Dropout(p)`, `F.dropout(x, p)`, `DropPath(drop_prob)`, `StochasticDepth(p)`, `dropout_p`, `nn.MultiheadAttention(dropout=…)`) is the probability of *dropping*. A literal outside `[0, 1]` raises only when the layer first runs (or, for some layers, never); a rate of exactly `1.0` zeroes the whole activation in training; and a value named `keep_prob` passed as the rate inverts the intent — `keep_prob=0.9` drops 90 % of the values.',
+      'Every PyTorch rate argument (`nn.Dropout(p)`, `F.dropout(x, p)`, `DropPath(drop_prob)`, ' +
+        '`StochasticDepth(p)`, `dropout_p`, `nn.MultiheadAttention(dropout=…)`) is the probability of *dropping*. ' +
+        'A literal outside `[0, 1]` raises only when the layer first runs (or, for some layers, never); a rate of ' +
+        'exactly `1.0` zeroes the whole activation in training; and a value named `keep_prob` passed as the rate ' +
+        'inverts the intent — `keep_prob=0.9` drops 90 % of the values.',
       '',
-      'Out-of-range literals are errors; the other two are warnings. The rule is silent for `bernoulli(keep_prob)` and other places where a keep probability belongs, for guards such as `if p == 1.0:`, and for drop-path schedules built with `torch.linspace(0, rate, depth)` that rise to a high final rate.',
+      'Out-of-range literals are errors; the other two are warnings. The rule is silent for `bernoulli(keep_prob)` ' +
+        'and other places where a keep probability belongs, for guards such as `if p == 1.0:`, and for drop-path ' +
+        'schedules built with `torch.linspace(0, rate, depth)` that rise to a high final rate.',
     ].join('\n'),
     wrong: ['self.drop = nn.Dropout(p=keep_prob)'].join('\n'),
     right: ['self.drop = nn.Dropout(p=1 - keep_prob)'].join('\n'),
@@ -25,12 +31,15 @@ export const suspiciousRate: Rule = {
     messages: {
       outOfRange: 'Rate {value} for `{callee}` is outside [0, 1]: {param} is a probability.',
       dropsAll: 'Rate {value} for `{callee}` drops every value in training: the layer outputs zeros.',
-      keepProbability: '`{name}` looks like a keep probability, but `{callee}` takes the probability of dropping ({param}). Did you mean `1 - {name}`?',
+      keepProbability:
+        '`{name}` looks like a keep probability, but `{callee}` takes the probability of dropping ({param}). Did ' +
+        'you mean `1 - {name}`?',
     },
     profile: {
       sites: LIBRARY_SITES,
       phrase: ({ result: r, where }) =>
-        `Measured in training: ${percent(r.train.droppedFraction)} of values dropped (99.9% interval ${percent(r.train.interval[0])}–${percent(r.train.interval[1])}; ${where}).`,
+        `Measured in training: ${percent(r.train.droppedFraction)} of values dropped (99.9% interval ` +
+        `${percent(r.train.interval[0])}–${percent(r.train.interval[1])}; ${where}).`,
     },
   },
 
@@ -53,7 +62,13 @@ export const suspiciousRate: Rule = {
 function check(context: RuleContext, callee: string, param: Parameter, value: Node): void {
   const n = numericLiteral(value);
   if (n !== undefined) {
-    if (n < 0 || n > 1) context.report({ node: value, messageId: 'outOfRange', severity: 'error', data: { value: value.text, callee, param: param.name } });
+    if (n < 0 || n > 1)
+      context.report({
+        node: value,
+        messageId: 'outOfRange',
+        severity: 'error',
+        data: { value: value.text, callee, param: param.name },
+      });
     else if (n === 1) context.report({ node: value, messageId: 'dropsAll', data: { value: value.text, callee } });
     return;
   }
@@ -63,7 +78,11 @@ function check(context: RuleContext, callee: string, param: Parameter, value: No
       node: value,
       messageId: 'keepProbability',
       data: { name: value.text, callee, param: param.name },
-      fix: { applicability: 'unsafe', title: `Use \`1 - ${value.text}\``, edits: [context.edit(value, `1 - ${atomText(value)}`)] },
+      fix: {
+        applicability: 'unsafe',
+        title: `Use \`1 - ${value.text}\``,
+        edits: [context.edit(value, `1 - ${atomText(value)}`)],
+      },
     });
   }
 }

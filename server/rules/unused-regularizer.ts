@@ -8,9 +8,16 @@ export const unusedRegularizer: Rule = {
     name: 'unused-regularizer',
     summary: 'A dropout, drop-path or stochastic-depth submodule is created in `__init__` and never used.',
     explanation: [
-      'A regularizer that is assigned to `self` but never referenced again does nothing: the model trains without it while its configuration (and the paper, and the config file) says it is regularized. It usually means the call was lost in a refactor, or that `forward` uses another attribute than the one `__init__` set up.',
+      'A regularizer that is assigned to `self` but never referenced again does nothing: the model trains without ' +
+        'it while its configuration (and the paper, and the config file) says it is regularized. It usually means ' +
+        'the call was lost in a refactor, or that `forward` uses another attribute than the one `__init__` set up.',
       '',
-      'Any reference elsewhere in the class counts as a use: calling it, passing it on, reading an attribute (`self.drop.p`), using it inside a lambda, a `Sequential` or a `ModuleDict`, or on one branch of an `if`. Classes of the same file that inherit from the class (or that it inherits from) are searched too. The rule stays silent when the class reaches its submodules dynamically (`self.children()`, `getattr(self, name)`) or inherits from a class defined outside the file, whose code might use the attribute. A mention in a comment is not a use.',
+      'Any reference elsewhere in the class counts as a use: calling it, passing it on, reading an attribute ' +
+        '(`self.drop.p`), using it inside a lambda, a `Sequential` or a `ModuleDict`, or on one branch of an `if`. ' +
+        'Classes of the same file that inherit from the class (or that it inherits from) are searched too. The ' +
+        'rule stays silent when the class reaches its submodules dynamically (`self.children()`, `getattr(self, ' +
+        'name)`) or inherits from a class defined outside the file, whose code might use the attribute. A mention ' +
+        'in a comment is not a use.',
     ].join('\n'),
     wrong: [
       'class Block(nn.Module):',
@@ -81,5 +88,7 @@ function isUsed(sub: Submodule, family: ModuleClass[]): boolean {
 
 function removal(context: RuleContext, sub: Submodule, onlyAssignment: boolean) {
   const edit = onlyAssignment ? deleteStatement(context.file, sub.statement) : null;
-  return edit ? { applicability: 'unsafe' as const, title: `Remove the unused \`self.${sub.name}\``, edits: [edit] } : null;
+  return edit
+    ? { applicability: 'unsafe' as const, title: `Remove the unused \`self.${sub.name}\``, edits: [edit] }
+    : null;
 }

@@ -23,7 +23,16 @@ describe('reglens --version, --help, rule', () => {
     assert.match(main.stdout, /rule/);
     const check = runCli(['check', '--help'], { cwd });
     assert.equal(check.code, 0);
-    for (const option of ['--format', '--select', '--ignore', '--fix', '--unsafe-fixes', '--exit-zero', '--stdin-filename', '--config']) {
+    for (const option of [
+      '--format',
+      '--select',
+      '--ignore',
+      '--fix',
+      '--unsafe-fixes',
+      '--exit-zero',
+      '--stdin-filename',
+      '--config',
+    ]) {
       assert.ok(check.stdout.includes(option), option);
     }
     const none = runCli([], { cwd });
@@ -42,7 +51,8 @@ describe('reglens --version, --help, rule', () => {
           assert.ok(r.stdout.includes(part), `${query}: ${part.slice(0, 40)}`);
         }
         // The examples, indented.
-        for (const line of [...m.wrong.split('\n'), ...m.right.split('\n')].filter(Boolean)) assert.ok(r.stdout.includes(`    ${line}\n`), line);
+        for (const line of [...m.wrong.split('\n'), ...m.right.split('\n')].filter(Boolean))
+          assert.ok(r.stdout.includes(`    ${line}\n`), line);
       }
     }
   });
@@ -51,7 +61,10 @@ describe('reglens --version, --help, rule', () => {
     const list = runCli(['rule'], { cwd });
     assert.equal(list.code, 0);
     assert.deepEqual(
-      list.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' ')),
+      list.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s+/).slice(0, 2).join(' ')),
       rules.map((r) => `${r.meta.code} ${r.meta.name}`),
     );
     const unknown = runCli(['rule', 'RG999'], { cwd });

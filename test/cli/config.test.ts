@@ -8,7 +8,8 @@ const codes = (stdout: string) => parseJson(stdout).diagnostics.map((d) => `${d.
 describe('rule selection: --select / --ignore and pyproject.toml', () => {
   it('--select and --ignore take comma-separated codes and prefixes', () => {
     const dir = makeTree({ 'model.py': BLOCK });
-    const run = (...args: string[]) => codes(runCli(['check', '--format', 'json', ...args, 'model.py'], { cwd: dir }).stdout);
+    const run = (...args: string[]) =>
+      codes(runCli(['check', '--format', 'json', ...args, 'model.py'], { cwd: dir }).stdout);
     assert.deepEqual(run('--select', 'RG006'), ['model.py RG006']);
     assert.deepEqual(run('--select=rg007'), ['model.py RG007']);
     assert.deepEqual(run('--ignore', 'RG006'), ['model.py RG007']);
@@ -47,8 +48,12 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
   });
 
   it('lets --select and --ignore override the pyproject lists', () => {
-    const dir = makeTree({ 'pyproject.toml': '[tool.reglens]\nselect = ["RG007"]\nignore = ["RG006"]\n', 'model.py': BLOCK });
-    const run = (...args: string[]) => codes(runCli(['check', '--format', 'json', ...args, 'model.py'], { cwd: dir }).stdout);
+    const dir = makeTree({
+      'pyproject.toml': '[tool.reglens]\nselect = ["RG007"]\nignore = ["RG006"]\n',
+      'model.py': BLOCK,
+    });
+    const run = (...args: string[]) =>
+      codes(runCli(['check', '--format', 'json', ...args, 'model.py'], { cwd: dir }).stdout);
     assert.deepEqual(run(), ['model.py RG007']);
     // --select replaces select = ["RG007"]; --ignore replaces ignore = ["RG006"].
     assert.deepEqual(run('--select', 'RG006', '--ignore', 'RG008'), ['model.py RG006']);
@@ -73,7 +78,12 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
     const report = parseJson(r.stdout);
     assert.deepEqual(
       report.diagnostics.map((d) => `${d.path} ${d.code} ${d.severity}`),
-      ['model.py RG007 warning', 'model.py RG006 error', 'old/legacy.py RG006 error', 'tests/unit/test_model.py RG007 warning'],
+      [
+        'model.py RG007 warning',
+        'model.py RG006 error',
+        'old/legacy.py RG006 error',
+        'tests/unit/test_model.py RG007 warning',
+      ],
     );
   });
 
@@ -82,7 +92,8 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
       'pyproject.toml': '[tool.reglens]\nignore = ["RG006"]\n',
       'model.py': BLOCK,
       'sub/other.py': BLOCK,
-      'ci/reglens.toml': '[tool.reglens]\nignore = ["RG007"]\n[tool.reglens.per-file-ignores]\n"../sub/*.py" = ["RG006"]\n',
+      'ci/reglens.toml':
+        '[tool.reglens]\nignore = ["RG007"]\n[tool.reglens.per-file-ignores]\n"../sub/*.py" = ["RG006"]\n',
     });
     const discovered = runCli(['check', '--format', 'json', '.'], { cwd: dir });
     assert.deepEqual(codes(discovered.stdout), ['model.py RG007', 'sub/other.py RG007']);
@@ -96,7 +107,10 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
     const bad = runCli(['check', '--config', 'bad.toml', 'model.py'], { cwd: dir });
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, '');
-    assert.match(bad.stderr, /^error: invalid configuration: .*bad\.toml: \[tool\.reglens\]\.select must be a list of rule codes/);
+    assert.match(
+      bad.stderr,
+      /^error: invalid configuration: .*bad\.toml: \[tool\.reglens\]\.select must be a list of rule codes/,
+    );
     assert.equal(bad.stderr.trim().split('\n').length, 1);
     const missing = runCli(['check', '--config', 'nowhere.toml', 'model.py'], { cwd: dir });
     assert.equal(missing.code, 2);
@@ -116,9 +130,15 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
     assert.equal(r.code, 2);
     assert.deepEqual(summary(r.stdout), ['good/model.py:8:9 RG007', 'good/model.py:11:13 RG006']);
     const lines = r.stderr.trim().split('\n');
-    assert.equal(lines.length, 2, 'one line per bad pyproject.toml, not per file: ' + r.stderr);
-    assert.ok(lines.some((l) => /typo[/\\]pyproject\.toml: \[tool\.reglens\] has an unknown key "selct"/.test(l)), r.stderr);
-    assert.ok(lines.some((l) => /broken[/\\]pyproject\.toml: invalid TOML/.test(l)), r.stderr);
+    assert.equal(lines.length, 2, `one line per bad pyproject.toml, not per file: ${r.stderr}`);
+    assert.ok(
+      lines.some((l) => /typo[/\\]pyproject\.toml: \[tool\.reglens\] has an unknown key "selct"/.test(l)),
+      r.stderr,
+    );
+    assert.ok(
+      lines.some((l) => /broken[/\\]pyproject\.toml: invalid TOML/.test(l)),
+      r.stderr,
+    );
     assert.ok(lines.every((l) => l.startsWith('error: invalid configuration: ')));
   });
 });

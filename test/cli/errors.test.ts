@@ -47,10 +47,14 @@ describe('reglens check: usage and I/O errors', () => {
   });
 
   it('skips a binary file with a message and checks a syntactically broken file without crashing', () => {
-    const binary = Buffer.concat([Buffer.from('import torch\n# dropout\n'), Buffer.from([0, 1, 2, 0xff]), Buffer.from(BLOCK)]);
+    const binary = Buffer.concat([
+      Buffer.from('import torch\n# dropout\n'),
+      Buffer.from([0, 1, 2, 0xff]),
+      Buffer.from(BLOCK),
+    ]);
     const dir = makeTree({ 'a_good.py': ONLY_RG006, 'blob.py': binary, 'broken.py': BROKEN, 'z_good.py': BLOCK });
     const r = runCli(['check', '--format', 'json', '.'], { cwd: dir });
-    assert.equal(r.code, 1, 'findings, no errors: ' + r.stderr);
+    assert.equal(r.code, 1, `findings, no errors: ${r.stderr}`);
     assert.equal(r.stderr, 'warning: blob.py: not checked: binary file (a NUL byte in the first 8 KB)\n');
     const found = summary(r.stdout);
     assert.ok(found.includes('a_good.py:6:16 RG006'), found.join(', '));
@@ -81,7 +85,11 @@ describe('reglens check: usage and I/O errors', () => {
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.stdout, 'All checks passed!\n');
     // Words the rules look for, but no PyTorch (or timm, Lightning) import that any finding needs.
-    fs.writeFileSync(path.join(dir, 'nolib.py'), 'import random\n\nclass Net:\n    def forward(self, x, training=True):\n        return dropout(x) if random.random() > 0.5 else x\n');
+    fs.writeFileSync(
+      path.join(dir, 'nolib.py'),
+      'import random\n\nclass Net:\n    def forward(self, x, training=True):\n        return dropout(x) if ' +
+        'random.random() > 0.5 else x\n',
+    );
     const noLibrary = runCli(['check', 'nolib.py'], { cwd: dir, bin });
     assert.equal(noLibrary.code, 0, noLibrary.stderr);
     const needsParser = runCli(['check', 'model.py'], { cwd: dir, bin });

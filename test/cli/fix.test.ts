@@ -12,7 +12,10 @@ describe('reglens check --fix', () => {
     assert.equal(read(dir, 'model.py'), BLOCK_SAFE_FIXED);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0], /^model\.py:8:9: RG007 /);
-    assert.deepEqual(lines.slice(1), ['Found 2 problems (1 fixed, 1 remaining).', '(1 hidden fix can be enabled with the --unsafe-fixes option.)']);
+    assert.deepEqual(lines.slice(1), [
+      'Found 2 problems (1 fixed, 1 remaining).',
+      '(1 hidden fix can be enabled with the --unsafe-fixes option.)',
+    ]);
 
     // A second check finds only the finding whose fix is unsafe.
     const again = runCli(['check', '--format', 'json', 'model.py'], { cwd: dir });
@@ -58,11 +61,11 @@ describe('reglens check --fix', () => {
   });
 
   it('keeps a byte order mark and CRLF line endings', () => {
-    const crlf = '\ufeff' + BLOCK.replace(/\n/g, '\r\n');
+    const crlf = `\ufeff${BLOCK.replace(/\n/g, '\r\n')}`;
     const dir = makeTree({ 'model.py': crlf });
     const check = runCli(['check', '--format', 'json', 'model.py'], { cwd: dir });
     assert.deepEqual(summary(check.stdout), ['model.py:8:9 RG007', 'model.py:11:13 RG006']);
     runCli(['check', '--fix', 'model.py'], { cwd: dir });
-    assert.equal(read(dir, 'model.py'), '\ufeff' + BLOCK_SAFE_FIXED.replace(/\n/g, '\r\n'));
+    assert.equal(read(dir, 'model.py'), `\ufeff${BLOCK_SAFE_FIXED.replace(/\n/g, '\r\n')}`);
   });
 });

@@ -48,11 +48,20 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv; bin?: string }): CliResult {
+export function runCli(
+  args: string[],
+  options: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv; bin?: string },
+): CliResult {
   const env = { ...process.env, ...options.env };
   if (!options.env || !('NO_COLOR' in options.env)) delete env.NO_COLOR;
   delete env.FORCE_COLOR;
-  const r = spawnSync(process.execPath, [options.bin ?? BIN, ...args], { cwd: options.cwd, input: options.input ?? '', env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [options.bin ?? BIN, ...args], {
+    cwd: options.cwd,
+    input: options.input ?? '',
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -86,7 +95,10 @@ export interface JsonDiagnostic {
   name: string;
   severity: string;
   message: string;
-  fix: { applicability: 'safe' | 'unsafe'; edits: { line: number; column: number; endLine: number; endColumn: number; content: string }[] } | null;
+  fix: {
+    applicability: 'safe' | 'unsafe';
+    edits: { line: number; column: number; endLine: number; endColumn: number; content: string }[];
+  } | null;
 }
 
 export function parseJson(stdout: string): { version: number; diagnostics: JsonDiagnostic[] } {

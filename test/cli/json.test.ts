@@ -19,31 +19,40 @@ describe('reglens check --format json', () => {
 
     const [rg007, rg006] = report.diagnostics;
     assert.match(rg007.message, /self\.drop/);
-    assert.deepEqual({ ...rg007, message: '' }, {
-      path: 'model.py',
-      line: 8,
-      column: 9,
-      endLine: 8,
-      endColumn: 36, // `self.drop = nn.Dropout(0.1)` spans columns 9..35
-      code: 'RG007',
-      name: 'unused-regularizer',
-      severity: 'warning',
-      message: '',
-      fix: { applicability: 'unsafe', edits: [{ line: 8, column: 1, endLine: 9, endColumn: 1, content: '' }] },
-    });
+    assert.deepEqual(
+      { ...rg007, message: '' },
+      {
+        path: 'model.py',
+        line: 8,
+        column: 9,
+        endLine: 8,
+        endColumn: 36, // `self.drop = nn.Dropout(0.1)` spans columns 9..35
+        code: 'RG007',
+        name: 'unused-regularizer',
+        severity: 'warning',
+        message: '',
+        fix: { applicability: 'unsafe', edits: [{ line: 8, column: 1, endLine: 9, endColumn: 1, content: '' }] },
+      },
+    );
     assert.match(rg006.message, /F\.dropout/);
-    assert.deepEqual({ ...rg006, message: '' }, {
-      path: 'model.py',
-      line: 11,
-      column: 13,
-      endLine: 11,
-      endColumn: 30, // `F.dropout(x, 0.1)` spans columns 13..29
-      code: 'RG006',
-      name: 'regularizer-active-in-eval',
-      severity: 'warning',
-      message: '',
-      fix: { applicability: 'safe', edits: [{ line: 11, column: 29, endLine: 11, endColumn: 29, content: ', training=self.training' }] },
-    });
+    assert.deepEqual(
+      { ...rg006, message: '' },
+      {
+        path: 'model.py',
+        line: 11,
+        column: 13,
+        endLine: 11,
+        endColumn: 30, // `F.dropout(x, 0.1)` spans columns 13..29
+        code: 'RG006',
+        name: 'regularizer-active-in-eval',
+        severity: 'warning',
+        message: '',
+        fix: {
+          applicability: 'safe',
+          edits: [{ line: 11, column: 29, endLine: 11, endColumn: 29, content: ', training=self.training' }],
+        },
+      },
+    );
   });
 
   it('prints an empty list and exits 0 for clean files', () => {
@@ -61,7 +70,10 @@ describe('reglens check --format json', () => {
   });
 
   it('counts columns in UTF-16 code units, plus one', () => {
-    const source = ONLY_RG006.replace('        return F.dropout(x, 0.5)', '        s = "é😀"; return F.dropout(x, 0.5)');
+    const source = ONLY_RG006.replace(
+      '        return F.dropout(x, 0.5)',
+      '        s = "é😀"; return F.dropout(x, 0.5)',
+    );
     const dir = makeTree({ 'wide.py': source });
     const r = runCli(['check', '--format', 'json', 'wide.py'], { cwd: dir });
     const [d] = parseJson(r.stdout).diagnostics;
@@ -86,14 +98,23 @@ describe('reglens check --format json', () => {
     ];
     for (const [cwd, args, expected] of cases) {
       const r = runCli(['check', '--format', 'json', ...args], { cwd });
-      assert.deepEqual(parseJson(r.stdout).diagnostics.map((d) => d.path), [expected], `check ${args.join(' ')}`);
+      assert.deepEqual(
+        parseJson(r.stdout).diagnostics.map((d) => d.path),
+        [expected],
+        `check ${args.join(' ')}`,
+      );
     }
   });
 
   it('sorts by path, then position, and reports a file named twice once', () => {
     const dir = makeTree({ 'b.py': BLOCK, 'a.py': ONLY_RG006, 'sub/c.py': ONLY_RG006 });
     const r = runCli(['check', '--format', 'json', 'sub', 'b.py', 'a.py', '.'], { cwd: dir });
-    assert.deepEqual(summary(r.stdout), ['a.py:6:16 RG006', 'b.py:8:9 RG007', 'b.py:11:13 RG006', 'sub/c.py:6:16 RG006']);
+    assert.deepEqual(summary(r.stdout), [
+      'a.py:6:16 RG006',
+      'b.py:8:9 RG007',
+      'b.py:11:13 RG006',
+      'sub/c.py:6:16 RG006',
+    ]);
     assert.ok(fs.existsSync(path.join(dir, 'sub', 'c.py')));
   });
 });

@@ -12,7 +12,15 @@ describe('reglens check on notebooks', () => {
     assert.equal(r.code, 1, r.stderr);
     const diagnostics = parseJson(r.stdout).diagnostics;
     assert.deepEqual(
-      diagnostics.map((d) => ({ path: d.path, cell: d.cell, line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn, code: d.code })),
+      diagnostics.map((d) => ({
+        path: d.path,
+        cell: d.cell,
+        line: d.line,
+        column: d.column,
+        endLine: d.endLine,
+        endColumn: d.endColumn,
+        code: d.code,
+      })),
       [
         { path: 'train.ipynb', cell: 2, line: 5, column: 32, endLine: 5, endColumn: 35, code: 'RG008' },
         { path: 'train.ipynb', cell: 5, line: 4, column: 16, endLine: 4, endColumn: 33, code: 'RG006' },
@@ -20,29 +28,57 @@ describe('reglens check on notebooks', () => {
       ],
     );
     // The fix's edit is in the cell's coordinates too: `, training=self.training` after `0.1` on line 4 of cell 5.
-    assert.deepEqual(diagnostics[1].fix?.edits, [{ line: 4, column: 32, endLine: 4, endColumn: 32, content: ', training=self.training' }]);
+    assert.deepEqual(diagnostics[1].fix?.edits, [
+      { line: 4, column: 32, endLine: 4, endColumn: 32, content: ', training=self.training' },
+    ]);
     assert.equal(HEAD.split('\n')[3].slice(31), ')');
   });
 
-  it('prints file.ipynb:cell N:line:column in text output, and finds notebooks in folders but not in .ipynb_checkpoints', () => {
-    const dir = makeTree({ 'nb/train.ipynb': NOTEBOOK, 'nb/.ipynb_checkpoints/train-checkpoint.ipynb': NOTEBOOK, 'nb/model.py': BLOCK });
-    const r = runCli(['check', 'nb'], { cwd: dir });
-    assert.equal(r.code, 1, r.stderr);
-    const lines = r.stdout.split('\n').filter((l) => / RG\d{3} /.test(l)).map((l) => /^(.*? RG\d{3})/.exec(l)![1]);
-    assert.deepEqual(lines, ['nb/model.py:8:9: RG007', 'nb/model.py:11:13: RG006', 'nb/train.ipynb:cell 2:5:32: RG008', 'nb/train.ipynb:cell 5:4:16: RG006', 'nb/train.ipynb:cell 7:4:9: RG011']);
-  });
+  it(
+    'prints file.ipynb:cell N:line:column in text output, and finds notebooks in folders but not in ' +
+      '.ipynb_checkpoints',
+    () => {
+      const dir = makeTree({
+        'nb/train.ipynb': NOTEBOOK,
+        'nb/.ipynb_checkpoints/train-checkpoint.ipynb': NOTEBOOK,
+        'nb/model.py': BLOCK,
+      });
+      const r = runCli(['check', 'nb'], { cwd: dir });
+      assert.equal(r.code, 1, r.stderr);
+      const lines = r.stdout
+        .split('\n')
+        .filter((l) => / RG\d{3} /.test(l))
+        .map((l) => /^(.*? RG\d{3})/.exec(l)![1]);
+      assert.deepEqual(lines, [
+        'nb/model.py:8:9: RG007',
+        'nb/model.py:11:13: RG006',
+        'nb/train.ipynb:cell 2:5:32: RG008',
+        'nb/train.ipynb:cell 5:4:16: RG006',
+        'nb/train.ipynb:cell 7:4:9: RG011',
+      ]);
+    },
+  );
 
   it('reports a notebook with broken JSON once, checks the other files, and exits 2', () => {
-    const dir = makeTree({ 'broken.ipynb': '{"cells": [{"cell_type": "code", "source": ["import torch"', 'model.py': BLOCK });
+    const dir = makeTree({
+      'broken.ipynb': '{"cells": [{"cell_type": "code", "source": ["import torch"',
+      'model.py': BLOCK,
+    });
     const r = runCli(['check', '.'], { cwd: dir });
     assert.equal(r.code, 2);
-    assert.deepEqual(r.stderr.trim().split('\n'), [`error: broken.ipynb: not a valid notebook: invalid JSON (${errorOf('{"cells": [{"cell_type": "code", "source": ["import torch"')})`]);
+    assert.deepEqual(r.stderr.trim().split('\n'), [
+      `error: broken.ipynb: not a valid notebook: invalid JSON (${errorOf(
+        '{"cells": [{"cell_type": "code", ' + '"source": ["import torch"',
+      )})`,
+    ]);
     assert.match(r.stdout, /model\.py:11:13: RG006/);
   });
 
   it('checks a notebook larger than the file limit when its code is small (outputs are not code)', () => {
     const big = JSON.parse(NOTEBOOK);
-    big.cells[1].outputs = [{ output_type: 'display_data', data: { 'image/png': 'A'.repeat(9 * 1024 * 1024) }, metadata: {} }];
+    big.cells[1].outputs = [
+      { output_type: 'display_data', data: { 'image/png': 'A'.repeat(9 * 1024 * 1024) }, metadata: {} },
+    ];
     const dir = makeTree({ 'plots.ipynb': JSON.stringify(big, null, 1) });
     const r = runCli(['check', 'plots.ipynb'], { cwd: dir });
     assert.equal(r.code, 1, r.stderr);
@@ -64,7 +100,11 @@ describe('reglens check on notebooks', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /Found 3 problems \(2 fixed, 1 remaining\)\./);
     const fixed = CELLS.map((c) =>
-      c.text === HEAD ? { ...c, text: HEAD.replace('F.dropout(x, 0.1)', 'F.dropout(x, 0.1, training=self.training)') } : c.text === CAPTURE ? { ...c, text: CAPTURE.replace('        F.dropout(', '        x = F.dropout(') } : c,
+      c.text === HEAD
+        ? { ...c, text: HEAD.replace('F.dropout(x, 0.1)', 'F.dropout(x, 0.1, training=self.training)') }
+        : c.text === CAPTURE
+          ? { ...c, text: CAPTURE.replace('        F.dropout(', '        x = F.dropout(') }
+          : c,
     );
     assert.equal(read(dir, 'train.ipynb'), notebookJson(fixed));
     const again = runCli(['check', '--fix', 'train.ipynb'], { cwd: dir });
@@ -85,7 +125,10 @@ describe('reglens check on notebooks', () => {
   it('reads a notebook from stdin with --stdin-filename, and --fix writes the fixed notebook to stdout', () => {
     const dir = makeTree({});
     const r = runCli(['check', '--stdin-filename', 'train.ipynb', '--fix', '-'], { cwd: dir, input: NOTEBOOK });
-    assert.equal(JSON.parse(r.stdout).cells[5].source.join(''), HEAD.replace('F.dropout(x, 0.1)', 'F.dropout(x, 0.1, training=self.training)'));
+    assert.equal(
+      JSON.parse(r.stdout).cells[5].source.join(''),
+      HEAD.replace('F.dropout(x, 0.1)', 'F.dropout(x, 0.1, training=self.training)'),
+    );
   });
 });
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeTree, runCli } from './helpers';
+import { joined } from '../patterns';
 
 const MODEL = `import torch.nn as nn
 import torch.nn.functional as F
@@ -29,10 +30,25 @@ test('profile prints every site with its rate source, shape source and measured 
   const r = runCli(['profile', 'model.py', '--backend', 'cpu'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const out = r.stdout;
-  assert.match(out, /model\.py:13:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=32; dropout=0\.2 \(config default\)\)/);
-  assert.match(out, /model\.py:14:21: DropPath\(drop_path\) {2}\[128, 4, 8\] \(# reglens: shape comment; drop_path=0\.25 \(default\)\)/);
+  assert.match(
+    out,
+    joined(
+      /model\.py:13:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=32; dropou/,
+      /t=0\.2 \(config default\)\)/,
+    ),
+  );
+  assert.match(
+    out,
+    /model\.py:14:21: DropPath\(drop_path\) {2}\[128, 4, 8\] \(# reglens: shape comment; drop_path=0\.25 \(default\)\)/,
+  );
   // F.dropout without training=self.training keeps dropping in evaluation: the profile says so.
-  assert.match(out, /model\.py:17:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: STILL ACTIVE, \d+\.\d% dropped/);
+  assert.match(
+    out,
+    joined(
+      /model\.py:17:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: STIL/,
+      /L ACTIVE, \d+\.\d% dropped/,
+    ),
+  );
   assert.match(out, /rate 0\.2 inside {24}yes/);
   assert.match(out, /cpu \(/);
 });
@@ -41,9 +57,24 @@ test('profile --format json gives the figures per site', () => {
   const dir = makeTree({ 'model.py': MODEL });
   const r = runCli(['profile', 'model.py', '--backend', 'cpu', '--format', 'json', '--shape', '4,16,32'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  const json = JSON.parse(r.stdout) as { version: number; sites: Array<{ line: number; site: string; result: { shape: number[]; train: { rateInside: boolean; interval: [number, number] }; eval: { identity: boolean }; backend: string } }> };
+  const json = JSON.parse(r.stdout) as {
+    version: number;
+    sites: Array<{
+      line: number;
+      site: string;
+      result: {
+        shape: number[];
+        train: { rateInside: boolean; interval: [number, number] };
+        eval: { identity: boolean };
+        backend: string;
+      };
+    }>;
+  };
   assert.equal(json.version, 1);
-  assert.deepEqual(json.sites.map((s) => s.line), [13, 14, 17, 18, 18]);
+  assert.deepEqual(
+    json.sites.map((s) => s.line),
+    [13, 14, 17, 18, 18],
+  );
   const drop = json.sites[0];
   assert.deepEqual(drop.result.shape, [4, 16, 32], '--shape applies where no comment is');
   assert.equal(drop.result.train.rateInside, true);
@@ -54,7 +85,9 @@ test('profile --format json gives the figures per site', () => {
 
 test('profile reports a shape over the memory budget as a message, and bad flags as usage errors', () => {
   const dir = makeTree({ 'model.py': MODEL });
-  const r = runCli(['profile', 'model.py', '--backend', 'cpu', '--shape', '64,1024,1024', '--memory-budget-mb', '16'], { cwd: dir });
+  const r = runCli(['profile', 'model.py', '--backend', 'cpu', '--shape', '64,1024,1024', '--memory-budget-mb', '16'], {
+    cwd: dir,
+  });
   assert.equal(r.code, 1);
   assert.match(r.stdout, /not profiled: Shape \[64,1024,1024\] needs 1\.50 GiB \(1610612736 bytes\)/);
   const bad = runCli(['profile', 'model.py', '--backend', 'tpu'], { cwd: dir });
@@ -89,20 +122,50 @@ def drop_block(x, drop_prob=0.1, training=True):
     return x * gate / (1 - drop_prob)
 `;
 
-test('profile runs each hand-written regularizer\'s own code too, and says what contradicts its name', () => {
+test("profile runs each hand-written regularizer's own code too, and says what contradicts its name", () => {
   const dir = makeTree({ 'reg.py': HAND_WRITTEN });
   const r = runCli(['profile', 'reg.py', '--backend', 'cpu', '--shape', '8,16,32'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const out = r.stdout;
-  assert.match(out, /reg\.py:6:7: class DropPath \(its code\) {2}\[8, 16, 32\] \(reglens\.profiler\.shape setting; rate 0\.1 from its arguments\)\n {2}train: \d+\.\d% dropped \(per element\) · mean ×\d\.\d\d \| eval: identity/);
-  assert.match(out, /\n {2}granularity: its name promises one decision per sample, but the code makes one decision per element: \d+\.\d% of values dropped, 0\.0% of samples dropped whole\n/);
+  assert.match(
+    out,
+    joined(
+      /reg\.py:6:7: class DropPath \(its code\) {2}\[8, 16, 32\] \(reglens\.profiler\.shape setting; rate 0\.1/,
+      / from its arguments\)\n {2}train: \d+\.\d% dropped \(per element\) · mean ×\d\.\d\d \| eval: identity/,
+    ),
+  );
+  assert.match(
+    out,
+    joined(
+      /\n {2}granularity: its name promises one decision per sample, but the code makes one decision per elemen/,
+      /t: \d+\.\d% of values dropped, 0\.0% of samples dropped whole\n/,
+    ),
+  );
   assert.match(out, /mask granularity \(measured\) +one decision per element +nothing dropped/);
   // Outside the interpreted subset: said once, with the construct and its line; not a profiler failure (exit 0).
-  assert.match(out, /reg\.py:18:5: def drop_block\(…\) \(its code\)\n {2}not profiled: uses `np\.random\.binomial` at line 21 \(unsupported\)\n/);
+  assert.match(
+    out,
+    joined(
+      /reg\.py:18:5: def drop_block\(…\) \(its code\)\n {2}not profiled: uses `np\.random\.binomial` at line 21/,
+      / \(unsupported\)\n/,
+    ),
+  );
 
-  const json = JSON.parse(runCli(['profile', 'reg.py', '--backend', 'cpu', '--shape', '8,16,32', '--format', 'json'], { cwd: dir }).stdout) as { sites: Array<{ kind: string; line: number; notProfiled?: string; result?: { implementation?: { granularity: { train: string } } } }> };
+  const json = JSON.parse(
+    runCli(['profile', 'reg.py', '--backend', 'cpu', '--shape', '8,16,32', '--format', 'json'], { cwd: dir }).stdout,
+  ) as {
+    sites: Array<{
+      kind: string;
+      line: number;
+      notProfiled?: string;
+      result?: { implementation?: { granularity: { train: string } } };
+    }>;
+  };
   const implementations = json.sites.filter((s) => s.kind === 'implementation');
-  assert.deepEqual(implementations.map((s) => s.line), [6, 18]);
+  assert.deepEqual(
+    implementations.map((s) => s.line),
+    [6, 18],
+  );
   assert.equal(implementations[0].result?.implementation?.granularity.train, 'element');
   assert.equal(implementations[1].notProfiled, 'not profiled: uses `np.random.binomial` at line 21 (unsupported)');
 });
@@ -110,35 +173,73 @@ test('profile runs each hand-written regularizer\'s own code too, and says what 
 /** nbformat 4 JSON of code and markdown cells, sources as lists of lines as Jupyter writes them. */
 function notebookJson(cells: Array<{ type: 'code' | 'markdown'; source: string }>, language = 'python'): string {
   const lines = (s: string) => s.split(/(?<=\n)/);
-  return JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: { language_info: { name: language } }, cells: cells.map((c) => ({ cell_type: c.type, metadata: {}, source: lines(c.source), ...(c.type === 'code' ? { outputs: [], execution_count: null } : {}) })) }, null, 1);
+  return JSON.stringify(
+    {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { language_info: { name: language } },
+      cells: cells.map((c) => ({
+        cell_type: c.type,
+        metadata: {},
+        source: lines(c.source),
+        ...(c.type === 'code' ? { outputs: [], execution_count: null } : {}),
+      })),
+    },
+    null,
+    1,
+  );
 }
 
-test('profile reads notebooks: sites are found across code cells and reported in their cell, as check reports them', () => {
-  const [imports, rest] = [MODEL.slice(0, MODEL.indexOf('class Config')), MODEL.slice(MODEL.indexOf('class Config'))];
-  const dir = makeTree({
-    'model.ipynb': notebookJson([
-      { type: 'markdown', source: '# A model\n' },
-      { type: 'code', source: imports },
-      { type: 'code', source: '%matplotlib inline\n' + rest },
-    ]),
-    'broken.ipynb': '{"cells": [',
-    'r.ipynb': notebookJson([{ type: 'code', source: 'x <- 1\n' }], 'r'),
-  });
-  const text = runCli(['profile', 'model.ipynb', '--backend', 'cpu'], { cwd: dir });
-  assert.equal(text.code, 0, text.stderr);
-  // Cell 2 of the notebook's cells array (the markdown cell is 0); line 14 of the file is line 10 of that cell
-  // after the magic line.
-  assert.match(text.stdout, /model\.ipynb:cell 2:10:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=32; dropout=0\.2 \(config default\)\)/);
-  assert.match(text.stdout, /model\.ipynb:cell 2:14:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: STILL ACTIVE/);
-  const check = runCli(['check', 'model.ipynb'], { cwd: dir });
-  assert.match(check.stdout, /model\.ipynb:cell 2:14:13: RG006/, 'check and profile agree on where the site is');
+test(
+  'profile reads notebooks: sites are found across code cells and reported in their cell, as check reports ' + 'them',
+  () => {
+    const [imports, rest] = [MODEL.slice(0, MODEL.indexOf('class Config')), MODEL.slice(MODEL.indexOf('class Config'))];
+    const dir = makeTree({
+      'model.ipynb': notebookJson([
+        { type: 'markdown', source: '# A model\n' },
+        { type: 'code', source: imports },
+        { type: 'code', source: `%matplotlib inline\n${rest}` },
+      ]),
+      'broken.ipynb': '{"cells": [',
+      'r.ipynb': notebookJson([{ type: 'code', source: 'x <- 1\n' }], 'r'),
+    });
+    const text = runCli(['profile', 'model.ipynb', '--backend', 'cpu'], { cwd: dir });
+    assert.equal(text.code, 0, text.stderr);
+    // Cell 2 of the notebook's cells array (the markdown cell is 0); line 14 of the file is line 10 of that cell
+    // after the magic line.
+    assert.match(
+      text.stdout,
+      joined(
+        /model\.ipynb:cell 2:10:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=/,
+        /32; dropout=0\.2 \(config default\)\)/,
+      ),
+    );
+    assert.match(
+      text.stdout,
+      joined(
+        /model\.ipynb:cell 2:14:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \|/,
+        / eval: STILL ACTIVE/,
+      ),
+    );
+    const check = runCli(['check', 'model.ipynb'], { cwd: dir });
+    assert.match(check.stdout, /model\.ipynb:cell 2:14:13: RG006/, 'check and profile agree on where the site is');
 
-  const json = runCli(['profile', 'model.ipynb', '--backend', 'cpu', '--format', 'json'], { cwd: dir });
-  const sites = (JSON.parse(json.stdout) as { sites: Array<{ cell: number; line: number; column: number }> }).sites;
-  assert.deepEqual(sites.map((s) => [s.cell, s.line, s.column]), [[2, 10, 21], [2, 11, 21], [2, 14, 13], [2, 15, 16], [2, 15, 26]]);
+    const json = runCli(['profile', 'model.ipynb', '--backend', 'cpu', '--format', 'json'], { cwd: dir });
+    const sites = (JSON.parse(json.stdout) as { sites: Array<{ cell: number; line: number; column: number }> }).sites;
+    assert.deepEqual(
+      sites.map((s) => [s.cell, s.line, s.column]),
+      [
+        [2, 10, 21],
+        [2, 11, 21],
+        [2, 14, 13],
+        [2, 15, 16],
+        [2, 15, 26],
+      ],
+    );
 
-  const bad = runCli(['profile', 'broken.ipynb', 'r.ipynb', '--backend', 'cpu'], { cwd: dir });
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /error: broken\.ipynb: not a valid notebook: invalid JSON/);
-  assert.match(bad.stderr, /warning: r\.ipynb: not profiled: a r notebook, not Python/);
-});
+    const bad = runCli(['profile', 'broken.ipynb', 'r.ipynb', '--backend', 'cpu'], { cwd: dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /error: broken\.ipynb: not a valid notebook: invalid JSON/);
+    assert.match(bad.stderr, /warning: r\.ipynb: not profiled: a r notebook, not Python/);
+  },
+);

@@ -13,6 +13,7 @@ interface SarifRegion {
   endColumn: number;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: SARIF is read as untyped JSON, as a code-scanning upload reads it
 type Sarif = any;
 
 function sarif(args: string[], cwd: string): { code: number | null; log: Sarif } {
@@ -42,7 +43,10 @@ describe('reglens check --format sarif', () => {
       assert.equal(entry.shortDescription.text, rule.meta.summary);
       assert.equal(entry.fullDescription.text, rule.meta.explanation);
       assert.equal(entry.helpUri, ruleDocsUrl(rule.meta.code));
-      assert.equal(entry.defaultConfiguration.level, rule.meta.defaultSeverity === 'error' ? 'error' : rule.meta.defaultSeverity === 'warning' ? 'warning' : 'note');
+      assert.equal(
+        entry.defaultConfiguration.level,
+        rule.meta.defaultSeverity === 'error' ? 'error' : rule.meta.defaultSeverity === 'warning' ? 'warning' : 'note',
+      );
     }
     assert.deepEqual(log.runs[0].results, []);
   });
@@ -65,12 +69,27 @@ describe('reglens check --format sarif', () => {
       assert.equal(r.locations[0].physicalLocation.artifactLocation.uri, 'sub%20dir/model.py');
     }
     const rg006 = results[1];
-    assert.deepEqual(rg006.locations[0].physicalLocation.region, { startLine: 11, startColumn: 13, endLine: 11, endColumn: 30 } satisfies SarifRegion);
+    assert.deepEqual(rg006.locations[0].physicalLocation.region, {
+      startLine: 11,
+      startColumn: 13,
+      endLine: 11,
+      endColumn: 30,
+    } satisfies SarifRegion);
     assert.equal(rg006.fixes.length, 1);
     const change = rg006.fixes[0].artifactChanges[0];
     assert.equal(change.artifactLocation.uri, 'sub%20dir/model.py');
-    assert.deepEqual(change.replacements, [{ deletedRegion: { startLine: 11, startColumn: 29, endLine: 11, endColumn: 29 }, insertedContent: { text: ', training=self.training' } }]);
-    assert.deepEqual(results[0].locations[0].physicalLocation.region, { startLine: 8, startColumn: 9, endLine: 8, endColumn: 36 });
+    assert.deepEqual(change.replacements, [
+      {
+        deletedRegion: { startLine: 11, startColumn: 29, endLine: 11, endColumn: 29 },
+        insertedContent: { text: ', training=self.training' },
+      },
+    ]);
+    assert.deepEqual(results[0].locations[0].physicalLocation.region, {
+      startLine: 8,
+      startColumn: 9,
+      endLine: 8,
+      endColumn: 36,
+    });
   });
 
   it('maps configured severities to SARIF levels', () => {

@@ -24,7 +24,10 @@ describe('reglens check --stdin-filename', () => {
     assert.match(r.stderr, /Found 2 problems \(1 fixed, 1 remaining\)\./);
     assert.ok(!fs.existsSync(path.join(dir, 'model.py')));
 
-    const all = runCli(['check', '--fix', '--unsafe-fixes', '--stdin-filename', 'model.py'], { cwd: dir, input: BLOCK });
+    const all = runCli(['check', '--fix', '--unsafe-fixes', '--stdin-filename', 'model.py'], {
+      cwd: dir,
+      input: BLOCK,
+    });
     assert.equal(all.code, 0);
     assert.equal(all.stdout, BLOCK_ALL_FIXED);
 
@@ -34,10 +37,15 @@ describe('reglens check --stdin-filename', () => {
   });
 
   it('picks the configuration by the given name', () => {
-    const dir = makeTree({ 'pkg/pyproject.toml': '[tool.reglens]\n[tool.reglens.per-file-ignores]\n"model.py" = ["RG007"]\n' });
+    const dir = makeTree({
+      'pkg/pyproject.toml': '[tool.reglens]\n[tool.reglens.per-file-ignores]\n"model.py" = ["RG007"]\n',
+    });
     const inPkg = runCli(['check', '--format', 'json', '--stdin-filename', 'pkg/model.py'], { cwd: dir, input: BLOCK });
     assert.deepEqual(summary(inPkg.stdout), ['pkg/model.py:11:13 RG006']);
-    const elsewhere = runCli(['check', '--format', 'json', '--stdin-filename', 'other/model.py'], { cwd: dir, input: BLOCK });
+    const elsewhere = runCli(['check', '--format', 'json', '--stdin-filename', 'other/model.py'], {
+      cwd: dir,
+      input: BLOCK,
+    });
     assert.deepEqual(summary(elsewhere.stdout), ['other/model.py:8:9 RG007', 'other/model.py:11:13 RG006']);
   });
 

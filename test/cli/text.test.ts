@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { BIN, BLOCK, CLEAN, makeTree, ONLY_RG006, runCli } from './helpers';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the text report's colours are ANSI escapes
 const ANSI = /\u001b\[[0-9;]*m/;
 
 describe('reglens check (text output)', () => {
@@ -34,7 +35,10 @@ describe('reglens check (text output)', () => {
     const dir = makeTree({ 'only.py': ONLY_RG006 });
     const r = runCli(['check', 'only.py'], { cwd: dir });
     assert.equal(r.code, 1);
-    assert.deepEqual(r.stdout.trimEnd().split('\n').slice(1), ['Found 1 problem.', '[*] 1 fixable with the --fix option.']);
+    assert.deepEqual(r.stdout.trimEnd().split('\n').slice(1), [
+      'Found 1 problem.',
+      '[*] 1 fixable with the --fix option.',
+    ]);
   });
 
   it('counts unsafe fixes as fixable under --unsafe-fixes', () => {
@@ -49,17 +53,23 @@ describe('reglens check (text output)', () => {
   /** Runs the CLI under a pseudo-terminal (util-linux `script`), so that stdout is a TTY. */
   const inTerminal = (dir: string, env: NodeJS.ProcessEnv) => {
     const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} check model.py`;
-    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: dir, env: { ...env, FORCE_COLOR: undefined }, encoding: 'utf8' });
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      cwd: dir,
+      env: { ...env, FORCE_COLOR: undefined },
+      encoding: 'utf8',
+    });
     return r.stdout;
   };
 
-  it('colours the output on a terminal, unless NO_COLOR is set', { skip: !hasScript && 'util-linux `script` is not installed' }, () => {
+  it('colours the output on a terminal, unless NO_COLOR is set', {
+    skip: !hasScript && 'util-linux `script` is not installed',
+  }, () => {
     const dir = makeTree({ 'model.py': BLOCK });
     const env = { ...process.env };
     delete env.NO_COLOR;
     const coloured = inTerminal(dir, env);
-    assert.match(coloured, /\u001b\[1;31mRG006\u001b\[0m/, coloured);
-    assert.match(coloured, /\u001b\[36m\[\*\]\u001b\[0m/);
+    assert.ok(coloured.includes('\u001b[1;31mRG006\u001b[0m'), coloured);
+    assert.ok(coloured.includes('\u001b[36m[*]\u001b[0m'), coloured);
     const plain = inTerminal(dir, { ...env, NO_COLOR: '1' });
     assert.match(plain, /model\.py:11:13: RG006 \[\*\] /);
     assert.doesNotMatch(plain, ANSI);

@@ -54,7 +54,7 @@ describe('reglens check: walking folders', () => {
       '.gitignore': 'build/\n',
       'build/x.py': ONLY_RG006,
       'venv/y.py': ONLY_RG006,
-      'script': BLOCK,
+      script: BLOCK,
     });
     const r = runCli(['check', '--format', 'json', 'build/x.py', 'venv/y.py', 'script'], { cwd: dir });
     assert.deepEqual(paths(r.stdout), ['build/x.py', 'script', 'venv/y.py']);

@@ -47,7 +47,10 @@ test('extension-host suite in VS Code (code-server)', { skip, timeout: 240_000 }
       );
     } catch (error) {
       const shot = await screenshot(page, 'extension-host-suite');
-      throw new Error(`${(error as Error).message} (screenshot: ${path.relative(root, shot)}, console: ${path.relative(root, consoleFile)})\ncode-server output:\n${server.log().slice(-4000)}`);
+      throw new Error(
+        `${(error as Error).message} (screenshot: ${path.relative(root, shot)}, console: ` +
+          `${path.relative(root, consoleFile)})\ncode-server output:\n${server.log().slice(-4000)}`,
+      );
     }
   } finally {
     await browser.close();
@@ -61,7 +64,8 @@ test('extension-host suite in VS Code (code-server)', { skip, timeout: 240_000 }
 
   assert.ok(
     fs.existsSync(resultsFile),
-    `the suite wrote no results (exit code ${exitCode}; console in ${path.relative(root, consoleFile)}); code-server output:\n${server.log().slice(-4000)}`,
+    `the suite wrote no results (exit code ${exitCode}; console in ${path.relative(root, consoleFile)}); ` +
+      `code-server output:\n${server.log().slice(-4000)}`,
   );
   const records = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as TestRecord[];
   for (const record of records) {
@@ -71,7 +75,10 @@ test('extension-host suite in VS Code (code-server)', { skip, timeout: 240_000 }
   }
   assert.equal(records[0]?.title, 'activation Reglens activates and its language server reports this version');
   assert.equal(records[0]?.state, 'passed', 'activation comes first and passes');
-  assert.deepEqual(records.filter((r) => r.state === 'failed').map((r) => r.title), []);
+  assert.deepEqual(
+    records.filter((r) => r.state === 'failed').map((r) => r.title),
+    [],
+  );
   assert.equal(exitCode, 0, `the suite failed; its console is in ${path.relative(root, consoleFile)}`);
   fs.rmSync(server.scratch, { recursive: true, force: true });
 });

@@ -86,10 +86,14 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const child = spawn(
     codeServerBin,
     [
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--auth', 'none',
-      '--user-data-dir', userDataDir,
-      '--extensions-dir', extensionsDir,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
@@ -142,10 +146,19 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
 
 /** code-server's CLI on a fresh extensions folder, e.g. `--install-extension reglens.vsix`. */
 export async function codeServerCli(args: string[], extensionsDir: string, scratch: string): Promise<string> {
-  const child = spawn(codeServerBin, ['--extensions-dir', extensionsDir, '--user-data-dir', path.join(scratch, 'user-data'), ...args], {
-    env: { ...process.env, NODE_OPTIONS: '', XDG_CONFIG_HOME: path.join(scratch, 'xdg-config'), XDG_DATA_HOME: path.join(scratch, 'xdg-data') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    codeServerBin,
+    ['--extensions-dir', extensionsDir, '--user-data-dir', path.join(scratch, 'user-data'), ...args],
+    {
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        XDG_CONFIG_HOME: path.join(scratch, 'xdg-config'),
+        XDG_DATA_HOME: path.join(scratch, 'xdg-data'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -186,7 +199,12 @@ export function workbenchUrl(
  * Runs the bundled mocha suite inside the extension host of a code-server window and resolves with the exit code
  * that the workbench reports through `codeAutomationExit` (as the test-web runner does).
  */
-export async function runExtensionTests(page: Page, url: string, timeoutMs: number, consoleLog?: string[]): Promise<number> {
+export async function runExtensionTests(
+  page: Page,
+  url: string,
+  timeoutMs: number,
+  consoleLog?: string[],
+): Promise<number> {
   // The extension host forwards its console (mocha's spec reporter) to the workbench page.
   if (consoleLog) page.on('console', (message) => consoleLog.push(message.text()));
   let resolveExit!: (code: number) => void;
@@ -195,7 +213,10 @@ export async function runExtensionTests(page: Page, url: string, timeoutMs: numb
   await page.goto(url);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the extension-host suite did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`the extension-host suite did not finish within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([exited, timeout]);
@@ -257,7 +278,10 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Bundles the extension-host suite (test/e2e/suite/index.ts) into .cache/e2e/suite/index.js; vscode and mocha stay external. */
+/**
+ * Bundles the extension-host suite (test/e2e/suite/index.ts) into .cache/e2e/suite/index.js; vscode and mocha stay
+ * external.
+ */
 export async function buildSuite(): Promise<string> {
   const outfile = path.join(suiteOutDir, 'index.js');
   await esbuild.build({

@@ -24,9 +24,14 @@ import { isSoftwareAdapter } from '../../kernels/backends';
 const skip = e2eSkipReason();
 const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 
-/** Top-level entries not copied for packaging: build outputs, test output, caches and dot folders (node_modules is linked). */
+/**
+ * Top-level entries not copied for packaging: build outputs, test output, caches and dot folders (node_modules is
+ * linked).
+ */
 const copied = (name: string) =>
-  name === '' || name === '.vscodeignore' || !(name.startsWith('.') || ['node_modules', 'dist', 'test-results', 'reglens.vsix'].includes(name));
+  name === '' ||
+  name === '.vscodeignore' ||
+  !(name.startsWith('.') || ['node_modules', 'dist', 'test-results', 'reglens.vsix'].includes(name));
 
 /**
  * Runs `npm run package` on a copy of the repository, so that its production build does not replace dist/ under
@@ -34,7 +39,10 @@ const copied = (name: string) =>
  */
 function packageCopy(scratch: string): string {
   const copy = path.join(scratch, 'repo');
-  fs.cpSync(root, copy, { recursive: true, filter: (source) => copied(path.relative(root, source).split(path.sep)[0]) });
+  fs.cpSync(root, copy, {
+    recursive: true,
+    filter: (source) => copied(path.relative(root, source).split(path.sep)[0]),
+  });
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
   execFileSync('npm', ['run', 'package'], { cwd: copy, stdio: 'pipe', env: { ...process.env, NODE_OPTIONS: '' } });
   return path.join(copy, 'reglens.vsix');
@@ -48,19 +56,37 @@ function webgpuProfileBackend(cli: string): string {
 /** The backend and device of a `reglens profile --backend webgpu` run of `cli`, or its error as the backend. */
 function webgpuProfile(cli: string): { backend: string; device: string } {
   try {
-    const out = execFileSync(process.execPath, [cli, 'profile', '--backend', 'webgpu', '--shape', '2,8,16', '--format', 'json', path.join(root, 'examples', 'gpt_mlp.py')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    const result = (JSON.parse(out) as { sites: Array<{ result?: { backend: string; device: string } }> }).sites[0]?.result;
+    const out = execFileSync(
+      process.execPath,
+      [
+        cli,
+        'profile',
+        '--backend',
+        'webgpu',
+        '--shape',
+        '2,8,16',
+        '--format',
+        'json',
+        path.join(root, 'examples', 'gpt_mlp.py'),
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
+    const result = (JSON.parse(out) as { sites: Array<{ result?: { backend: string; device: string } }> }).sites[0]
+      ?.result;
     return result ?? { backend: 'no result', device: '' };
   } catch (error) {
     return { backend: `failed: ${(error as { stderr?: string }).stderr ?? String(error)}`.slice(0, 500), device: '' };
   }
 }
 
-test('the .vsix from npm run package installs into code-server, shows diagnostics and runs a profile', { skip, timeout: 240_000 }, async (t) => {
+test('the .vsix from npm run package installs into code-server, shows diagnostics and runs a profile', {
+  skip,
+  timeout: 240_000,
+}, async (t) => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-e2e-vsix-'));
   const vsix = packageCopy(scratch);
   assert.ok(fs.statSync(vsix).size > 100_000, 'the package holds the bundles and the wasm files');
@@ -72,7 +98,14 @@ test('the .vsix from npm run package installs into code-server, shows diagnostic
   const installed = fs.readdirSync(extensionsDir).find((name) => name.startsWith('reglens.reglens-'));
   assert.ok(installed, `installed into ${extensionsDir}`);
   const files = fs.readdirSync(path.join(extensionsDir, installed, 'dist')).sort();
-  for (const needed of ['client.js', 'server.js', 'worker.js', 'tree-sitter-python.wasm', 'tree-sitter.wasm', 'tfjs-backend-wasm-simd.wasm']) {
+  for (const needed of [
+    'client.js',
+    'server.js',
+    'worker.js',
+    'tree-sitter-python.wasm',
+    'tree-sitter.wasm',
+    'tfjs-backend-wasm-simd.wasm',
+  ]) {
     assert.ok(files.includes(needed), `the package has dist/${needed} (it has ${files.join(', ')})`);
   }
   // Dawn's addon travels in the package: where the development tree profiles on WebGPU (Mesa in CI), the installed
@@ -91,11 +124,14 @@ test('the .vsix from npm run package installs into code-server, shows diagnostic
     await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
     await openInEditor(page, 'vit_block.py');
     const rows = await problemRows(page, 3);
-    assert.deepEqual(rows.map((r) => [r.code, r.source, r.position]), [
-      ['RG006', 'reglens', '[Ln 22, Col 53]'],
-      ['RG007', 'reglens', '[Ln 36, Col 9]'],
-      ['RG002', 'reglens', '[Ln 40, Col 17]'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.code, r.source, r.position]),
+      [
+        ['RG006', 'reglens', '[Ln 22, Col 53]'],
+        ['RG007', 'reglens', '[Ln 36, Col 9]'],
+        ['RG002', 'reglens', '[Ln 40, Col 17]'],
+      ],
+    );
     // The installed extension profiles a site through its own worker, on whatever backend it selects here.
     const site = 'self.proj_drop = nn.Dropout(proj_drop)';
     const deadline = Date.now() + 30_000;
@@ -107,14 +143,21 @@ test('the .vsix from npm run package installs into code-server, shows diagnostic
     await page.mouse.click(lens.box.x + lens.box.width / 2, lens.box.y + lens.box.height / 2);
     const profiled = Date.now() + 90_000;
     let summary: string | undefined;
-    while (!(summary = (await lensesAbove(page, site)).map((l) => l.title).find((title) => title.startsWith('train:')))) {
-      assert.ok(Date.now() < profiled, `the lens shows the profile (lenses: ${JSON.stringify(await lensesAbove(page, site))})`);
+    while (
+      !(summary = (await lensesAbove(page, site)).map((l) => l.title).find((title) => title.startsWith('train:')))
+    ) {
+      assert.ok(
+        Date.now() < profiled,
+        `the lens shows the profile (lenses: ${JSON.stringify(await lensesAbove(page, site))})`,
+      );
       await page.waitForTimeout(250);
     }
     assert.match(summary, /^train: 10\.0% dropped · mean ×1\.00 \| eval: identity \| [\d.]+ ms · (webgpu|wasm|cpu) \(/);
     // A software renderer (Mesa's llvmpipe in CI) comes after wasm for auto (kernels/backends.ts).
-    if (here === 'webgpu' && !isSoftwareAdapter(hereDevice)) assert.match(summary, / · webgpu \(/, 'auto picks a hardware WebGPU adapter from the package');
-    if (here === 'webgpu' && isSoftwareAdapter(hereDevice)) assert.match(summary, / · wasm \(/, 'auto picks wasm over a software WebGPU adapter from the package');
+    if (here === 'webgpu' && !isSoftwareAdapter(hereDevice))
+      assert.match(summary, / · webgpu \(/, 'auto picks a hardware WebGPU adapter from the package');
+    if (here === 'webgpu' && isSoftwareAdapter(hereDevice))
+      assert.match(summary, / · wasm \(/, 'auto picks wasm over a software WebGPU adapter from the package');
   } catch (error) {
     (error as Error).message += `\nscreenshot: ${path.relative(root, await screenshot(page, 'vsix'))}`;
     throw error;

@@ -58,7 +58,12 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
     await openInEditor(page, 'gpt_mlp.py');
     // RG006 spans `F.dropout(x, self.dropout)` on line 18, RG011 the statement on line 31.
     await squiggleUnder(page, 'warning', 'return F.dropout(x, self.dropout)', 'F.dropout(x, self.dropout)');
-    await squiggleUnder(page, 'warning', 'F.dropout(x, self.dropout, training=self.training)', 'F.dropout(x, self.dropout, training=self.training)');
+    await squiggleUnder(
+      page,
+      'warning',
+      'F.dropout(x, self.dropout, training=self.training)',
+      'F.dropout(x, self.dropout, training=self.training)',
+    );
   });
 
   ui('the Problems panel lists the findings with their codes linked to the rule docs', async () => {
@@ -80,15 +85,26 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
 
   ui('Ctrl+. then Enter applies the preferred quick fix, and saving writes it', async () => {
     await openInEditor(page, 'gpt_mlp.py');
-    const squiggle = await squiggleUnder(page, 'warning', 'return F.dropout(x, self.dropout)', 'F.dropout(x, self.dropout)');
+    const squiggle = await squiggleUnder(
+      page,
+      'warning',
+      'return F.dropout(x, self.dropout)',
+      'F.dropout(x, self.dropout)',
+    );
     await page.mouse.click(squiggle.x + 4, squiggle.y + squiggle.height / 2 - 6);
     await page.keyboard.press('Control+.');
     const menu = page.locator('.action-widget');
     await menu.waitFor({ timeout: 10_000 });
     const focused = (await menu.locator('.monaco-list-row.focused').innerText()).trim();
-    assert.match(focused, /training=self\.training/, `the preferred fix is focused first (menu: ${await menu.innerText()})`);
+    assert.match(
+      focused,
+      /training=self\.training/,
+      `the preferred fix is focused first (menu: ${await menu.innerText()})`,
+    );
     await page.keyboard.press('Enter');
-    await page.locator('.view-line', { hasText: 'return F.dropout(x, self.dropout, training=self.training)' }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('.view-line', { hasText: 'return F.dropout(x, self.dropout, training=self.training)' })
+      .waitFor({ timeout: 10_000 });
     await page.keyboard.press('Control+S');
     const file = path.join(workspace, 'gpt_mlp.py');
     const deadline = Date.now() + 10_000;
@@ -98,40 +114,55 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
     }
     // The fixed finding leaves the Problems panel; the other stays.
     const rows = await problemRows(page, 1);
-    assert.deepEqual(rows.map((r) => r.code), ['RG011']);
+    assert.deepEqual(
+      rows.map((r) => r.code),
+      ['RG011'],
+    );
   });
 
-  ui('a lens above a dropout runs its profile, then shows the figures; hovering the site shows the table and chart', async () => {
-    await openInEditor(page, 'gpt_attention.py');
-    const site = 'self.resid_dropout = nn.Dropout(dropout)';
-    const titles = async () => (await lensesAbove(page, site)).map((l) => l.title);
-    const deadline = Date.now() + 30_000;
-    let lens: { title: string; box: { x: number; y: number; width: number; height: number } } | undefined;
-    while (!(lens = (await lensesAbove(page, site)).find((l) => l.title === 'Profile train/eval'))) {
-      assert.ok(Date.now() < deadline, `a "Profile train/eval" lens above ${site} (lenses: ${JSON.stringify(await titles())})`);
-      await page.waitForTimeout(200);
-    }
-    assert.ok((await titles()).some((t) => /^shape \[\d+, \d+, 768\]…$/.test(t)), `a shape lens beside it, with n_embd=768 (lenses: ${JSON.stringify(await titles())})`);
-    await page.mouse.click(lens.box.x + lens.box.width / 2, lens.box.y + lens.box.height / 2);
-    // The lens turns into the measured summary: 10 % dropped in training (rate 0.1), identity in evaluation.
-    const profiled = Date.now() + 60_000;
-    let summary: string | undefined;
-    while (!(summary = (await titles()).find((t) => t.startsWith('train:')))) {
-      assert.ok(Date.now() < profiled, `the lens shows the profile (lenses: ${JSON.stringify(await titles())})`);
-      await page.waitForTimeout(250);
-    }
-    assert.match(summary, /^train: 10\.0% dropped · mean ×1\.00 \| eval: identity \| [\d.]+ ms · wasm \(/);
+  ui(
+    'a lens above a dropout runs its profile, then shows the figures; hovering the site shows the table and chart',
+    async () => {
+      await openInEditor(page, 'gpt_attention.py');
+      const site = 'self.resid_dropout = nn.Dropout(dropout)';
+      const titles = async () => (await lensesAbove(page, site)).map((l) => l.title);
+      const deadline = Date.now() + 30_000;
+      let lens: { title: string; box: { x: number; y: number; width: number; height: number } } | undefined;
+      while (!(lens = (await lensesAbove(page, site)).find((l) => l.title === 'Profile train/eval'))) {
+        assert.ok(
+          Date.now() < deadline,
+          `a "Profile train/eval" lens above ${site} (lenses: ${JSON.stringify(await titles())})`,
+        );
+        await page.waitForTimeout(200);
+      }
+      assert.ok(
+        (await titles()).some((t) => /^shape \[\d+, \d+, 768\]…$/.test(t)),
+        `a shape lens beside it, with n_embd=768 (lenses: ${JSON.stringify(await titles())})`,
+      );
+      await page.mouse.click(lens.box.x + lens.box.width / 2, lens.box.y + lens.box.height / 2);
+      // The lens turns into the measured summary: 10 % dropped in training (rate 0.1), identity in evaluation.
+      const profiled = Date.now() + 60_000;
+      let summary: string | undefined;
+      while (!(summary = (await titles()).find((t) => t.startsWith('train:')))) {
+        assert.ok(Date.now() < profiled, `the lens shows the profile (lenses: ${JSON.stringify(await titles())})`);
+        await page.waitForTimeout(250);
+      }
+      assert.match(summary, /^train: 10\.0% dropped · mean ×1\.00 \| eval: identity \| [\d.]+ ms · wasm \(/);
 
-    const target = await textBox(page, site, 'nn.Dropout');
-    await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2);
-    const hover = page.locator('.monaco-hover', { hasText: 'Reglens profile' });
-    await hover.waitFor({ state: 'visible', timeout: 15_000 });
-    const text = await hover.innerText();
-    assert.match(text, /values dropped\s+10\.\d\d%\s+0\.00%/, `the table row for dropped values (hover: ${text})`);
-    const chart = hover.locator('img[src^="data:image/svg+xml"]');
-    await chart.waitFor({ timeout: 10_000 });
-    const drawn = await chart.evaluate((img: any) => ({ complete: img.complete as boolean, width: img.naturalWidth as number }));
-    assert.ok(drawn.complete && drawn.width > 100, `the chart image is drawn (${JSON.stringify(drawn)})`);
-    await page.keyboard.press('Escape');
-  });
+      const target = await textBox(page, site, 'nn.Dropout');
+      await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2);
+      const hover = page.locator('.monaco-hover', { hasText: 'Reglens profile' });
+      await hover.waitFor({ state: 'visible', timeout: 15_000 });
+      const text = await hover.innerText();
+      assert.match(text, /values dropped\s+10\.\d\d%\s+0\.00%/, `the table row for dropped values (hover: ${text})`);
+      const chart = hover.locator('img[src^="data:image/svg+xml"]');
+      await chart.waitFor({ timeout: 10_000 });
+      const drawn = await chart.evaluate((img: any) => ({
+        complete: img.complete as boolean,
+        width: img.naturalWidth as number,
+      }));
+      assert.ok(drawn.complete && drawn.width > 100, `the chart image is drawn (${JSON.stringify(drawn)})`);
+      await page.keyboard.press('Escape');
+    },
+  );
 });

@@ -26,8 +26,15 @@ export interface Box {
   height: number;
 }
 
-/** Where the substring `covered` of the editor line showing `lineText` is drawn, and that line's top; null when not shown. */
-async function textOnScreen(page: Page, lineText: string, covered: string): Promise<{ box: Box; lineTop: number } | { error: string }> {
+/**
+ * Where the substring `covered` of the editor line showing `lineText` is drawn, and that line's top; null when not
+ * shown.
+ */
+async function textOnScreen(
+  page: Page,
+  lineText: string,
+  covered: string,
+): Promise<{ box: Box; lineTop: number } | { error: string }> {
   return page.evaluate(
     ({ lineText, covered }) => {
       const lines: any[] = [...document.querySelectorAll('.monaco-editor .view-line')];
@@ -43,11 +50,15 @@ async function textOnScreen(page: Page, lineText: string, covered: string): Prom
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const length = node.textContent!.length;
         if (offset <= start && start < offset + length) range.setStart(node, start - offset);
-        if (offset < start + covered.length && start + covered.length <= offset + length) range.setEnd(node, start + covered.length - offset);
+        if (offset < start + covered.length && start + covered.length <= offset + length)
+          range.setEnd(node, start + covered.length - offset);
         offset += length;
       }
       const r: Rect = range.getBoundingClientRect();
-      return { box: { x: r.left, y: r.top, width: r.width, height: r.height }, lineTop: target.getBoundingClientRect().top as number };
+      return {
+        box: { x: r.left, y: r.top, width: r.width, height: r.height },
+        lineTop: target.getBoundingClientRect().top as number,
+      };
     },
     { lineText, covered },
   );
@@ -65,7 +76,12 @@ export async function textBox(page: Page, lineText: string, covered: string): Pr
  * Waits for a squiggle of `severity` drawn on the editor line whose text is `lineText`, horizontally under the
  * substring `covered`, and returns its box.
  */
-export async function squiggleUnder(page: Page, severity: 'error' | 'warning', lineText: string, covered: string): Promise<Box> {
+export async function squiggleUnder(
+  page: Page,
+  severity: 'error' | 'warning',
+  lineText: string,
+  covered: string,
+): Promise<Box> {
   await page.locator('.monaco-editor .view-line', { hasText: lineText }).first().waitFor({ timeout: 10_000 });
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -80,10 +96,17 @@ export async function squiggleUnder(page: Page, severity: 'error' | 'warning', l
       severity,
     );
     const { box, lineTop } = text;
-    const under = squiggles.find((s) => Math.abs(s.top - lineTop) < 2 && Math.abs(s.left - box.x) < 3 && Math.abs(s.right - (box.x + box.width)) < 3);
+    const under = squiggles.find(
+      (s) =>
+        Math.abs(s.top - lineTop) < 2 && Math.abs(s.left - box.x) < 3 && Math.abs(s.right - (box.x + box.width)) < 3,
+    );
     if (under) return { x: under.left, y: under.top, width: under.width, height: under.height };
     if (Date.now() > deadline) {
-      throw new Error(`no ${severity} squiggle under "${covered}" (squiggles: ${JSON.stringify(squiggles.map((s) => [s.left, s.top, s.width]))}; text at ${box.x}-${box.x + box.width}, ${lineTop})`);
+      throw new Error(
+        `no ${severity} squiggle under "${covered}" (squiggles: ` +
+          `${JSON.stringify(squiggles.map((s) => [s.left, s.top, s.width]))}; text at ` +
+          `${box.x}-${box.x + box.width}, ${lineTop})`,
+      );
     }
     await page.waitForTimeout(200);
   }
@@ -105,7 +128,10 @@ export async function problemRows(page: Page, count: number): Promise<ProblemRow
   const rows = panel.locator('.monaco-list-row:has(.marker-message)');
   const deadline = Date.now() + 30_000;
   while ((await rows.count()) !== count) {
-    if (Date.now() > deadline) throw new Error(`the Problems panel shows ${await rows.count()} problems, expected ${count}: ${await panel.innerText()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the Problems panel shows ${await rows.count()} problems, expected ${count}: ${await panel.innerText()}`,
+      );
     await page.waitForTimeout(200);
   }
   const result: ProblemRow[] = [];
@@ -138,7 +164,10 @@ export async function lensesAbove(page: Page, lineText: string): Promise<Array<{
     return above.flatMap((l) =>
       [...l.querySelectorAll('a')].map((a: any) => {
         const r = a.getBoundingClientRect();
-        return { title: (a.textContent as string).replace(/\u00a0/g, ' ').trim(), box: { x: r.left, y: r.top, width: r.width, height: r.height } };
+        return {
+          title: (a.textContent as string).replace(/\u00a0/g, ' ').trim(),
+          box: { x: r.left, y: r.top, width: r.width, height: r.height },
+        };
       }),
     );
   }, lineText);

@@ -4,7 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { lintText } from '../../server/engine/analyze';
-import { combineSettings, findPyproject, globMatches, loadPyproject, RuleSelection, validateSettings } from '../../server/engine/config';
+import {
+  combineSettings,
+  findPyproject,
+  globMatches,
+  loadPyproject,
+  RuleSelection,
+  validateSettings,
+} from '../../server/engine/config';
 import { initParser } from '../../server/engine/parser';
 import { rules } from '../../server/rules';
 
@@ -30,35 +37,45 @@ test('per-file-ignores match globs relative to the pyproject folder, and bare fi
   assert.equal(globMatches('tests/**/*.py', 'tests/a/b/test_x.py'), true);
   assert.equal(globMatches('tests/**/*.py', 'tests/x.py'), true);
   assert.equal(globMatches('*.py', 'pkg/x.py'), false);
-  const s = new RuleSelection({ perFileIgnores: { 'legacy/*.py': ['RG006'], 'conftest.py': ['RG0'] } }, '/repo/legacy/old.py', '/repo');
+  const s = new RuleSelection(
+    { perFileIgnores: { 'legacy/*.py': ['RG006'], 'conftest.py': ['RG0'] } },
+    '/repo/legacy/old.py',
+    '/repo',
+  );
   assert.equal(s.enabled('RG006'), false);
   assert.equal(s.enabled('RG007'), true);
-  assert.equal(new RuleSelection({ perFileIgnores: { 'conftest.py': ['RG0'] } }, '/repo/a/conftest.py', '/repo').enabled('RG007'), false);
+  assert.equal(
+    new RuleSelection({ perFileIgnores: { 'conftest.py': ['RG0'] } }, '/repo/a/conftest.py', '/repo').enabled('RG007'),
+    false,
+  );
 });
 
-test('the nearest pyproject with [tool.reglens] is found and an invalid one yields one clear error and the defaults', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-'));
-  fs.mkdirSync(path.join(dir, 'pkg', 'sub'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nignore = ["RG007"]\n');
-  fs.writeFileSync(path.join(dir, 'pkg', 'pyproject.toml'), '[project]\nname = "x"\n');
-  const found = findPyproject(path.join(dir, 'pkg', 'sub'))!;
-  assert.equal(found, path.join(dir, 'pyproject.toml'), 'a pyproject without [tool.reglens] is skipped');
-  assert.deepEqual(loadPyproject(found).settings.ignore, ['RG007']);
+test(
+  'the nearest pyproject with [tool.reglens] is found and an invalid one yields one clear error and the ' + 'defaults',
+  () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-'));
+    fs.mkdirSync(path.join(dir, 'pkg', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nignore = ["RG007"]\n');
+    fs.writeFileSync(path.join(dir, 'pkg', 'pyproject.toml'), '[project]\nname = "x"\n');
+    const found = findPyproject(path.join(dir, 'pkg', 'sub'))!;
+    assert.equal(found, path.join(dir, 'pyproject.toml'), 'a pyproject without [tool.reglens] is skipped');
+    assert.deepEqual(loadPyproject(found).settings.ignore, ['RG007']);
 
-  for (const [text, phrase] of [
-    ['[tool.reglens\nignore = 1', 'invalid TOML'],
-    ['[tool.reglens]\nignore = "RG006"', 'must be a list'],
-    ['[tool.reglens]\nselect = ["E501"]', 'not a rule code'],
-    ['[tool.reglens]\nseverity = { RG006 = "fatal" }', 'must be "error"'],
-    ['[tool.reglens]\nexcludes = []', 'unknown key "excludes"'],
-    ['[tool.reglens]\nexclude = [3]', 'list of glob patterns'],
-  ]) {
-    fs.writeFileSync(path.join(dir, 'pyproject.toml'), text);
-    const loaded = loadPyproject(path.join(dir, 'pyproject.toml'));
-    assert.ok(loaded.error?.includes(phrase), `${text} → ${loaded.error}`);
-    assert.deepEqual(loaded.settings, {});
-  }
-});
+    for (const [text, phrase] of [
+      ['[tool.reglens\nignore = 1', 'invalid TOML'],
+      ['[tool.reglens]\nignore = "RG006"', 'must be a list'],
+      ['[tool.reglens]\nselect = ["E501"]', 'not a rule code'],
+      ['[tool.reglens]\nseverity = { RG006 = "fatal" }', 'must be "error"'],
+      ['[tool.reglens]\nexcludes = []', 'unknown key "excludes"'],
+      ['[tool.reglens]\nexclude = [3]', 'list of glob patterns'],
+    ]) {
+      fs.writeFileSync(path.join(dir, 'pyproject.toml'), text);
+      const loaded = loadPyproject(path.join(dir, 'pyproject.toml'));
+      assert.ok(loaded.error?.includes(phrase), `${text} → ${loaded.error}`);
+      assert.deepEqual(loaded.settings, {});
+    }
+  },
+);
 
 test('editorFirst, filesystemFirst and editorOnly decide which side wins', () => {
   const editor = { ignore: ['RG006'] };
@@ -71,13 +88,33 @@ test('editorFirst, filesystemFirst and editorOnly decide which side wins', () =>
 });
 
 test('noqa comments suppress by code, bare noqa suppresses all, and a file-level noqa silences the file', () => {
-  const base = 'import torch.nn as nn\nimport torch.nn.functional as F\nclass A(nn.Module):\n    def __init__(self):\n        self.d = nn.Dropout(1.5)\n';
-  assert.deepEqual(lintText(rules, base).map((f) => f.code), ['RG007', 'RG008']);
-  assert.deepEqual(lintText(rules, base.replace('(1.5)\n', '(1.5)  # noqa: RG008\n')).map((f) => f.code), ['RG007']);
-  assert.deepEqual(lintText(rules, base.replace('(1.5)\n', '(1.5)  # apply later  # noqa:RG007,RG008\n')).map((f) => f.code), []);
-  assert.deepEqual(lintText(rules, base.replace('(1.5)\n', '(1.5)  # NOQA\n')).map((f) => f.code), []);
-  assert.deepEqual(lintText(rules, '# reglens: noqa\n' + base), []);
-  assert.deepEqual(lintText(rules, '# reglens: noqa: RG007\n' + base).map((f) => f.code), ['RG008']);
+  const base =
+    'import torch.nn as nn\nimport torch.nn.functional as F\nclass A(nn.Module):\n    def __init__(self):\n        ' +
+    'self.d = nn.Dropout(1.5)\n';
+  assert.deepEqual(
+    lintText(rules, base).map((f) => f.code),
+    ['RG007', 'RG008'],
+  );
+  assert.deepEqual(
+    lintText(rules, base.replace('(1.5)\n', '(1.5)  # noqa: RG008\n')).map((f) => f.code),
+    ['RG007'],
+  );
+  assert.deepEqual(
+    lintText(rules, base.replace('(1.5)\n', '(1.5)  # apply later  # noqa:RG007,RG008\n')).map((f) => f.code),
+    [],
+  );
+  assert.deepEqual(
+    lintText(rules, base.replace('(1.5)\n', '(1.5)  # NOQA\n')).map((f) => f.code),
+    [],
+  );
+  assert.deepEqual(lintText(rules, `# reglens: noqa\n${base}`), []);
+  assert.deepEqual(
+    lintText(rules, `# reglens: noqa: RG007\n${base}`).map((f) => f.code),
+    ['RG008'],
+  );
   // "# noqa" inside a string is not a comment.
-  assert.deepEqual(lintText(rules, base.replace('(1.5)\n', '(1.5); s = "# noqa"\n')).map((f) => f.code), ['RG007', 'RG008']);
+  assert.deepEqual(
+    lintText(rules, base.replace('(1.5)\n', '(1.5); s = "# noqa"\n')).map((f) => f.code),
+    ['RG007', 'RG008'],
+  );
 });

@@ -11,7 +11,16 @@ const text = Array.from({ length: LINES }, (_, i) => `value_${i} = left_${i} + r
 
 function finding(edits: TextEdit[]): Finding {
   const range = edits[0].range;
-  return { code: 'RG999', name: 'test', message: 'test', severity: 'warning', range, fix: { applicability: 'safe', title: 'test', edits }, related: [], tags: [] };
+  return {
+    code: 'RG999',
+    name: 'test',
+    message: 'test',
+    severity: 'warning',
+    range,
+    fix: { applicability: 'safe', title: 'test', edits },
+    related: [],
+    tags: [],
+  };
 }
 
 /** A deterministic sequence, so a failure replays. */
@@ -33,16 +42,38 @@ function candidates(seed: number): Finding[] {
     const line = Math.floor(next() * LINES);
     const left = `value_${line} = `.length;
     const roll = next();
-    if (roll < 0.03) out.push(finding([{ range: { start: { line, character: left }, end: { line, character: left } }, newText: '(' }]));
-    else if (roll < 0.1) out.push(finding([{ range: { start: { line, character: 0 }, end: { line, character: left + `left_${line}`.length } }, newText: `value_${line} = other` }]));
-    else if (roll < 0.2) out.push(finding([{ range: { start: { line, character: left }, end: { line, character: left } }, newText: '1 * ' }]));
+    if (roll < 0.03)
+      out.push(
+        finding([{ range: { start: { line, character: left }, end: { line, character: left } }, newText: '(' }]),
+      );
+    else if (roll < 0.1)
+      out.push(
+        finding([
+          {
+            range: { start: { line, character: 0 }, end: { line, character: left + `left_${line}`.length } },
+            newText: `value_${line} = other`,
+          },
+        ]),
+      );
+    else if (roll < 0.2)
+      out.push(
+        finding([{ range: { start: { line, character: left }, end: { line, character: left } }, newText: '1 * ' }]),
+      );
     else {
       const right = left + `left_${line} + `.length;
       // Two edits in one fix: both operands renamed together.
-      out.push(finding([
-        { range: { start: { line, character: left }, end: { line, character: left + `left_${line}`.length } }, newText: `l${k}` },
-        { range: { start: { line, character: right }, end: { line, character: right + `right_${line}`.length } }, newText: `r${k}` },
-      ]));
+      out.push(
+        finding([
+          {
+            range: { start: { line, character: left }, end: { line, character: left + `left_${line}`.length } },
+            newText: `l${k}`,
+          },
+          {
+            range: { start: { line, character: right }, end: { line, character: right + `right_${line}`.length } },
+            newText: `r${k}`,
+          },
+        ]),
+      );
     }
   }
   return out;
@@ -90,8 +121,15 @@ test('a fixing pass checks fixes in groups and chooses what checking them one at
       const rejected = new Set<string>();
       const { chosen, edits } = chooseFixes(file, fixes, rejected);
       assert.deepEqual(chosen, expected.chosen, `seed ${seed}: the chosen fixes`);
-      assert.deepEqual([...rejected].sort(), [...expected.rejected].sort(), `seed ${seed}: the fixes refused for their syntax`);
-      assert.ok(rejected.size > 0 && chosen.length < fixes.length - rejected.size, `seed ${seed}: the candidates must include refused and overlapping fixes`);
+      assert.deepEqual(
+        [...rejected].sort(),
+        [...expected.rejected].sort(),
+        `seed ${seed}: the fixes refused for their syntax`,
+      );
+      assert.ok(
+        rejected.size > 0 && chosen.length < fixes.length - rejected.size,
+        `seed ${seed}: the candidates must include refused and overlapping fixes`,
+      );
       const fixed = new SourceFile(applyEdits(file, edits)!);
       assert.equal(syntaxErrorCount(fixed), 0, `seed ${seed}: the fixed text parses`);
       fixed.dispose();

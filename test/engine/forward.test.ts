@@ -17,10 +17,23 @@ function withModel<T>(source: string, fn: (model: FileModel) => T): T {
   }
 }
 
-function summaryOf(source: string, name: string): Pick<ModuleSummary, 'output' | 'role' | 'preservesInput' | 'passthrough'> & { rate?: string; dropoutParameter?: string } {
+function summaryOf(
+  source: string,
+  name: string,
+): Pick<ModuleSummary, 'output' | 'role' | 'preservesInput' | 'passthrough'> & {
+  rate?: string;
+  dropoutParameter?: string;
+} {
   return withModel(source, (model) => {
     const s = model.forward.summary(model.classes.get(name)!);
-    return { output: s.output, role: s.role, preservesInput: s.preservesInput, passthrough: s.passthrough, rate: s.lastDrop?.rate?.text, dropoutParameter: s.outputDropout?.name };
+    return {
+      output: s.output,
+      role: s.role,
+      preservesInput: s.preservesInput,
+      passthrough: s.passthrough,
+      rate: s.lastDrop?.rate?.text,
+      dropoutParameter: s.outputDropout?.name,
+    };
   });
 }
 
@@ -39,7 +52,14 @@ class CausalSelfAttention(nn.Module):
         y = x.transpose(1, 2)
         return self.resid_dropout(self.c_proj(y))
 `;
-    assert.deepEqual(summaryOf(source, 'CausalSelfAttention'), { output: 'regularized', role: 'attention', preservesInput: false, passthrough: undefined, rate: 'config.dropout', dropoutParameter: undefined });
+    assert.deepEqual(summaryOf(source, 'CausalSelfAttention'), {
+      output: 'regularized',
+      role: 'attention',
+      preservesInput: false,
+      passthrough: undefined,
+      rate: 'config.dropout',
+      dropoutParameter: undefined,
+    });
   });
 
   test('a projection after the dropout makes the output unregularized', () => {
@@ -135,7 +155,10 @@ class Block(nn.Module):
     withModel(source, (model) => {
       const block = model.classes.get('Block')!;
       // nn.MultiheadAttention(dropout=…) drops attention weights only.
-      assert.deepEqual([model.forward.describeAttribute(block, 'attn').output, model.forward.describeAttribute(block, 'attn').role], ['unregularized', 'attention']);
+      assert.deepEqual(
+        [model.forward.describeAttribute(block, 'attn').output, model.forward.describeAttribute(block, 'attn').role],
+        ['unregularized', 'attention'],
+      );
       assert.equal(model.forward.describeAttribute(block, 'ff').output, 'regularized');
     });
   });
@@ -160,7 +183,13 @@ class Block(nn.Module):
     withModel(source, (model) => {
       const block = model.classes.get('Block')!;
       const out = (n: string) => model.forward.describeAttribute(block, n).output;
-      assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map(out), ['regularized', 'unregularized', 'unregularized', 'regularized', 'regularized']);
+      assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map(out), [
+        'regularized',
+        'unregularized',
+        'unregularized',
+        'regularized',
+        'regularized',
+      ]);
     });
   });
 
@@ -176,7 +205,9 @@ class Block(nn.Module):
     def forward(self, x):
         return x + self.attn(x)
 `;
-    withModel(source, (model) => assert.equal(model.forward.describeAttribute(model.classes.get('Block')!, 'attn').output, 'unknown'));
+    withModel(source, (model) =>
+      assert.equal(model.forward.describeAttribute(model.classes.get('Block')!, 'attn').output, 'unknown'),
+    );
   });
 });
 
@@ -186,10 +217,18 @@ describe('forward data flow', () => {
       const c = model.classes.get(cls)!;
       const flows = model.forward.classFlows(c);
       return {
-        residuals: [...new Set(flows.flatMap((f) => f.residuals.map((r) => `${r.sublayer.label}@${r.add.startPosition.row}`)))],
+        residuals: [
+          ...new Set(flows.flatMap((f) => f.residuals.map((r) => `${r.sublayer.label}@${r.add.startPosition.row}`))),
+        ],
         doubles: [...new Set(flows.flatMap((f) => f.doubles.map((d) => `${d.inner.label}>${d.outer.label}`)))],
         logits: [...new Set(flows.flatMap((f) => f.logits.map((l) => l.drop.label)))],
-        fusions: [...new Set(flows.flatMap((f) => f.fusions.filter((u) => !u.covered).map((u) => `${u.modality}@${u.merge.startPosition.row}`)))],
+        fusions: [
+          ...new Set(
+            flows.flatMap((f) =>
+              f.fusions.filter((u) => !u.covered).map((u) => `${u.modality}@${u.merge.startPosition.row}`),
+            ),
+          ),
+        ],
       };
     });
   }
@@ -270,7 +309,9 @@ class M(nn.Module):
 
     def forward(self, x):
 ${body}`;
-    const doubles = withModel(source, (model) => model.forward.classFlows(model.classes.get('M')!).flatMap((f) => f.doubles.map((d) => d.outer.label)));
+    const doubles = withModel(source, (model) =>
+      model.forward.classFlows(model.classes.get('M')!).flatMap((f) => f.doubles.map((d) => d.outer.label)),
+    );
     assert.ok(doubles.includes('self.drop2'));
   });
 
@@ -301,8 +342,27 @@ test('dropout named only in comments does not count as the file configuring drop
   assert.equal(mentionsDropoutOutsideComments('p = 0.1 # x\ndrop_path = p\n'), true);
   // The definition it stands for: strip every comment (`#` to the end of the line), then search. Random texts of
   // the pieces that matter (words, `#`, line breaks of every kind) must agree with it.
-  const stripped = (t: string) => /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/i.test(t.replace(/#[^\n]*/g, ''));
-  const pieces = ['drop', 'out', '#', '\n', '\r', ' ', 'p', '_', 'rate', 'x', 'DROP', 'attn_', 'proj_', 'path', '"#"', '\r\n', 'pdrop'];
+  const stripped = (t: string) =>
+    /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/i.test(t.replace(/#[^\n]*/g, ''));
+  const pieces = [
+    'drop',
+    'out',
+    '#',
+    '\n',
+    '\r',
+    ' ',
+    'p',
+    '_',
+    'rate',
+    'x',
+    'DROP',
+    'attn_',
+    'proj_',
+    'path',
+    '"#"',
+    '\r\n',
+    'pdrop',
+  ];
   let seed = 1;
   const next = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   for (let i = 0; i < 20_000; i++) {

@@ -29,12 +29,24 @@ const cases: [string, string, string | null][] = [
   ['from torch.nn import Dropout, Dropout2d', 'Dropout2d(0.1)', 'torch.nn.Dropout2d'],
   ['from timm.layers import DropPath, drop_path', 'drop_path(x, 0.1)', 'timm.layers.drop_path'],
   ['from timm.models.layers import DropPath', 'DropPath(0.1)', 'timm.layers.DropPath'],
-  ['from torchvision.ops import StochasticDepth, stochastic_depth', 'StochasticDepth(0.1, "row")', 'torchvision.ops.StochasticDepth'],
-  ['from torchvision.ops.stochastic_depth import stochastic_depth', 'stochastic_depth(x, 0.1, "row")', 'torchvision.ops.stochastic_depth'],
+  [
+    'from torchvision.ops import StochasticDepth, stochastic_depth',
+    'StochasticDepth(0.1, "row")',
+    'torchvision.ops.StochasticDepth',
+  ],
+  [
+    'from torchvision.ops.stochastic_depth import stochastic_depth',
+    'stochastic_depth(x, 0.1, "row")',
+    'torchvision.ops.stochastic_depth',
+  ],
   ['import torch.nn as nn\nDrop = nn.Dropout', 'Drop(0.1)', 'torch.nn.Dropout'],
   ['import torch.nn.functional as F\ndropout = F.dropout', 'dropout(x)', 'torch.nn.functional.dropout'],
   ['from torch.nn import *', 'Dropout(0.1)', 'torch.nn.Dropout'],
-  ['try:\n    from timm.layers import DropPath\nexcept ImportError:\n    from timm.models.layers import DropPath', 'DropPath(0.1)', 'timm.layers.DropPath'],
+  [
+    'try:\n    from timm.layers import DropPath\nexcept ImportError:\n    from timm.models.layers import DropPath',
+    'DropPath(0.1)',
+    'timm.layers.DropPath',
+  ],
   // Not the library's: relative imports, local definitions, names never imported.
   ['from .layers import DropPath', 'DropPath(0.1)', '.layers.DropPath'],
   ['import torch.nn as nn\nclass Dropout(nn.Module):\n    pass', 'Dropout(0.1)', null],
@@ -49,19 +61,26 @@ for (const [imports, call, expected] of cases) {
   });
 }
 
-test('a class deriving from nn.Module through classes of the file is a module; one with an outside base is not closed', () => {
-  const file = new SourceFile('import torch.nn as nn\nfrom .base import Base\nclass A(nn.Module): pass\nclass B(A): pass\nclass C(Base): pass\nclass D: pass\n');
-  try {
-    const model = new FileModel(file);
-    assert.equal(model.classes.get('B')!.isModule, true);
-    assert.equal(model.classes.get('B')!.closedHierarchy, true);
-    assert.equal(model.classes.get('C')!.isModule, false);
-    assert.equal(model.classes.get('C')!.closedHierarchy, false);
-    assert.equal(model.classes.get('D')!.isModule, false);
-  } finally {
-    file.dispose();
-  }
-});
+test(
+  'a class deriving from nn.Module through classes of the file is a module; one with an outside base is not ' +
+    'closed',
+  () => {
+    const file = new SourceFile(
+      'import torch.nn as nn\nfrom .base import Base\nclass A(nn.Module): pass\nclass B(A): pass\nclass C(Base): ' +
+        'pass\nclass D: pass\n',
+    );
+    try {
+      const model = new FileModel(file);
+      assert.equal(model.classes.get('B')!.isModule, true);
+      assert.equal(model.classes.get('B')!.closedHierarchy, true);
+      assert.equal(model.classes.get('C')!.isModule, false);
+      assert.equal(model.classes.get('C')!.closedHierarchy, false);
+      assert.equal(model.classes.get('D')!.isModule, false);
+    } finally {
+      file.dispose();
+    }
+  },
+);
 
 test('the module model records submodules in containers and every self reference', () => {
   const src = [

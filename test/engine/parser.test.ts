@@ -60,9 +60,15 @@ test('incremental edits give the same tree and findings as parsing the final tex
 });
 
 test('a syntax error in one class does not hide findings in intact code elsewhere', () => {
-  const broken = model.replace('class A(nn.Module):\n    def forward(self, x):', 'class A(nn.Module:\n    def forward(self, x:');
+  const broken = model.replace(
+    'class A(nn.Module):\n    def forward(self, x):',
+    'class A(nn.Module:\n    def forward(self, x:',
+  );
   const findings = lintText(rules, broken);
-  assert.ok(findings.some((f) => f.code === 'RG006' && f.range.start.line === 9), JSON.stringify(findings));
+  assert.ok(
+    findings.some((f) => f.code === 'RG006' && f.range.start.line === 9),
+    JSON.stringify(findings),
+  );
 });
 
 test('positions count UTF-16 code units, as LSP does', () => {
@@ -73,7 +79,13 @@ test('positions count UTF-16 code units, as LSP does', () => {
 });
 
 test('half-typed code, NUL bytes and lone surrogates are analysed without throwing', () => {
-  for (const text of ['class A(nn.Module):\n    def forward(self, x):\n        return F.dropout(', '\u0000\u0000import torch\n\ud800x = 1', 'def f(:\n', '(' .repeat(5000) + 'dropout' + ')'.repeat(5000), '']) {
+  for (const text of [
+    'class A(nn.Module):\n    def forward(self, x):\n        return F.dropout(',
+    '\u0000\u0000import torch\n\ud800x = 1',
+    'def f(:\n',
+    `${'('.repeat(5000)}dropout${')'.repeat(5000)}`,
+    '',
+  ]) {
     assert.doesNotThrow(() => lintText(rules, text));
   }
 });
@@ -84,21 +96,36 @@ test('an edit inside one class re-checks that class and keeps the other findings
   const all = new RuleSelection({});
   try {
     const before = analyzer.analyze(file, all);
-    assert.deepEqual(before.map((f) => f.range.start.line), [5, 9]);
+    assert.deepEqual(
+      before.map((f) => f.range.start.line),
+      [5, 9],
+    );
     // Insert two lines above class B: its finding moves down by two, A's stays.
     file.applyChange({ start: { line: 7, character: 0 }, end: { line: 7, character: 0 } }, '# a\n# b\n');
-    assert.deepEqual(analyzer.analyze(file, all).map((f) => f.range.start.line), [5, 11]);
+    assert.deepEqual(
+      analyzer.analyze(file, all).map((f) => f.range.start.line),
+      [5, 11],
+    );
     // Fix A: only B's finding is left.
-    file.applyChange({ start: { line: 5, character: 31 }, end: { line: 5, character: 31 } }, ', training=self.training');
+    file.applyChange(
+      { start: { line: 5, character: 31 }, end: { line: 5, character: 31 } },
+      ', training=self.training',
+    );
     assert.equal(file.lineText(5), '        return F.dropout(x, 0.1, training=self.training)');
-    assert.deepEqual(analyzer.analyze(file, all).map((f) => f.range.start.line), [11]);
+    assert.deepEqual(
+      analyzer.analyze(file, all).map((f) => f.range.start.line),
+      [11],
+    );
   } finally {
     file.dispose();
   }
 });
 
 test('two broken classes in a row still leave the third one checked', () => {
-  const src = model.replace('class A(nn.Module):', 'class A(nn.Module:') + 'class C(nn.Module):\n    def forward(self, x):\n        y = (1,\n        return x\n' + 'class D(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.3)\n';
+  const src =
+    model.replace('class A(nn.Module):', 'class A(nn.Module:') +
+    'class C(nn.Module):\n    def forward(self, x):\n        y = (1,\n        return x\n' +
+    'class D(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.3)\n';
   const lines = lintText(rules, src).map((f) => f.range.start.line);
   assert.ok(lines.includes(src.split('\n').findIndex((l) => l.includes('0.3'))), JSON.stringify(lines));
   assert.ok(lines.includes(9), 'class B, between the two broken classes, is checked');
@@ -112,7 +139,10 @@ test('line bookkeeping survives edits that split and join \\r\\n pairs', () => {
     for (let i = 0; i < 500; i++) {
       const start = Math.floor(r.next().value * (file.text.length + 1));
       const end = Math.min(file.text.length, start + Math.floor(r.next().value * 3));
-      file.applyChange({ start: file.positionAt(start), end: file.positionAt(end) }, pieces[Math.floor(r.next().value * pieces.length)]);
+      file.applyChange(
+        { start: file.positionAt(start), end: file.positionAt(end) },
+        pieces[Math.floor(r.next().value * pieces.length)],
+      );
       const fresh = new SourceFile(file.text);
       try {
         assert.equal(file.lineCount, fresh.lineCount, JSON.stringify(file.text));
@@ -127,7 +157,11 @@ test('line bookkeeping survives edits that split and join \\r\\n pairs', () => {
 });
 
 /** Applies the edit and says whether the file then counts as too deep to analyse. */
-function tooDeepAfter(file: SourceFile, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): boolean {
+function tooDeepAfter(
+  file: SourceFile,
+  range: { start: { line: number; character: number }; end: { line: number; character: number } },
+  text: string,
+): boolean {
   try {
     file.applyChange(range, text);
     return false;
@@ -148,13 +182,21 @@ test('edits that nest brackets past the limit a little at a time are refused, an
       steps++;
       const line = file.lineText(0);
       // `y = ((…1…))`: 50 more levels at each step, inserted as two edits, the closing ones first.
-      deep = tooDeepAfter(file, { start: { line: 0, character: line.length }, end: { line: 0, character: line.length } }, ')'.repeat(50));
-      if (!deep) deep = tooDeepAfter(file, { start: { line: 0, character: 4 }, end: { line: 0, character: 4 } }, '('.repeat(50));
+      deep = tooDeepAfter(
+        file,
+        { start: { line: 0, character: line.length }, end: { line: 0, character: line.length } },
+        ')'.repeat(50),
+      );
+      if (!deep)
+        deep = tooDeepAfter(file, { start: { line: 0, character: 4 }, end: { line: 0, character: 4 } }, '('.repeat(50));
     }
     assert.ok(deep, 'the file became too deep');
     assert.throws(() => new SourceFile(file.text), ParseLimit, 'a fresh parse agrees');
     assert.ok(steps > 5, `it took ${steps} steps, so no single edit was deep on its own`);
-    assert.equal(tooDeepAfter(file, { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, 'y = 1\n'), false);
+    assert.equal(
+      tooDeepAfter(file, { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, 'y = 1\n'),
+      false,
+    );
   } finally {
     file.dispose();
   }
@@ -168,7 +210,11 @@ test('edits that indent past the limit one line at a time are refused', () => {
     while (!deep && lines < 2000) {
       // Each line one column deeper than the one before: `if x:` nested ever more.
       const last = file.lineCount - 1;
-      deep = tooDeepAfter(file, { start: { line: last, character: 0 }, end: { line: last, character: 0 } }, `${' '.repeat(lines)}if x:\n`);
+      deep = tooDeepAfter(
+        file,
+        { start: { line: last, character: 0 }, end: { line: last, character: 0 } },
+        `${' '.repeat(lines)}if x:\n`,
+      );
       lines++;
     }
     assert.ok(deep, 'the file became too deep');
@@ -201,7 +247,11 @@ test('editing a large file many times keeps no copy of each old text alive', () 
     gc();
     const growth = process.memoryUsage().heapUsed - before;
     const perEdit = model.text.length * 0.5;
-    assert.ok(growth < edits * perEdit, `heap grew by ${(growth / 2 ** 20).toFixed(1)} MB over ${edits} edits of a ${(model.text.length / 1024).toFixed(0)} KB file`);
+    assert.ok(
+      growth < edits * perEdit,
+      `heap grew by ${(growth / 2 ** 20).toFixed(1)} MB over ${edits} edits of a ` +
+        `${(model.text.length / 1024).toFixed(0)} KB file`,
+    );
   } finally {
     file.dispose();
   }

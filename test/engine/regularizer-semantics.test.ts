@@ -16,7 +16,14 @@ import { rules } from '../../server/rules';
 
 before(() => initParser());
 
-type Row = [kind: string, granularity: string, keep: string, train: string, evalFactor: string | null, evaluation: string];
+type Row = [
+  kind: string,
+  granularity: string,
+  keep: string,
+  train: string,
+  evalFactor: string | null,
+  evaluation: string,
+];
 
 /** Every record of each fixture (classes by name, their `forward` methods left out), in file order. */
 const EXPECTED: Record<string, Record<string, Row>> = {
@@ -103,10 +110,20 @@ describe('RegularizerSemantics of each fixture', () => {
       const text = fs.readFileSync(path.join(__dirname, '..', 'rules', fixture), 'utf8');
       const found = records(text).filter((s) => !s.name.endsWith('.forward'));
       const actual = Object.fromEntries(
-        found.map((s): [string, Row] => [s.name, [s.kind, s.mask.granularity, s.keepProbability.expression, s.expectation.train.expression, s.expectation.eval?.expression ?? null, s.evaluation.behaviour]]),
+        found.map((s): [string, Row] => [
+          s.name,
+          [
+            s.kind,
+            s.mask.granularity,
+            s.keepProbability.expression,
+            s.expectation.train.expression,
+            s.expectation.eval?.expression ?? null,
+            s.evaluation.behaviour,
+          ],
+        ]),
       );
       assert.deepEqual(actual, expected);
-      after.splice(0).forEach((f) => f());
+      for (const f of after.splice(0)) f();
     });
   }
 });
@@ -145,12 +162,15 @@ describe('records', () => {
     assert.deepEqual(s.keepProbability, { expression: '1 - drop_prob', value: 0.75 });
     assert.equal(s.trainScale.expression, '1 / (1 - drop_prob)');
     assert.ok(Math.abs(s.trainScale.value! - 4 / 3) < 1e-12);
-    assert.deepEqual({ name: s.trainScale.switch?.name, default: s.trainScale.switch?.default }, { name: 'scale_by_keep', default: true });
+    assert.deepEqual(
+      { name: s.trainScale.switch?.name, default: s.trainScale.switch?.default },
+      { name: 'scale_by_keep', default: true },
+    );
     assert.equal(s.evaluation.behaviour, 'identity');
     assert.deepEqual(s.expectation, { train: { expression: '1', value: 1 }, eval: { expression: '1', value: 1 } });
     assert.equal(s.expectationMismatch, false);
     assert.equal(s.application?.text, 'x * random_tensor');
-    after.splice(0).forEach((f) => f());
+    for (const f of after.splice(0)) f();
   });
 
   test('a dropout without rescale: E[y]/E[x] is 0.8 in training and 1 in evaluation with p = 0.2', () => {
@@ -163,20 +183,26 @@ describe('records', () => {
     const words = describeRegularizer(s);
     assert.match(words, /one random decision per element/);
     assert.match(words, /E\[y\]\/E\[x\]: `1 - p` \(0\.8\) in training, `1` in evaluation — they differ/);
-    after.splice(0).forEach((f) => f());
+    for (const f of after.splice(0)) f();
   });
 
   test('code that draws random numbers without masking a tensor is no regularizer', () => {
-    const text = 'import torch\n\ndef noise(x):\n    return x + torch.rand_like(x)\n\ndef seed():\n    return torch.rand(1).item()\n';
+    const text =
+      'import torch\n\ndef noise(x):\n    return x + torch.rand_like(x)\n\ndef seed():\n    return ' +
+      'torch.rand(1).item()\n';
     assert.deepEqual(records(text), []);
-    after.splice(0).forEach((f) => f());
+    for (const f of after.splice(0)) f();
   });
 
   test('broken and odd code gives no record and no exception', () => {
-    for (const text of ['import torch\ndef drop_path(x, p, training):\n    mask = torch.rand(', 'import torch\ndef f(x):\n    x = x * torch.rand(*)\n', 'import torch\nclass A:\n    def forward(self):\n        return self.forward() * torch.rand(1)\n']) {
+    for (const text of [
+      'import torch\ndef drop_path(x, p, training):\n    mask = torch.rand(',
+      'import torch\ndef f(x):\n    x = x * torch.rand(*)\n',
+      'import torch\nclass A:\n    def forward(self):\n        return self.forward() * torch.rand(1)\n',
+    ]) {
       assert.doesNotThrow(() => records(text));
     }
-    after.splice(0).forEach((f) => f());
+    for (const f of after.splice(0)) f();
   });
 });
 
@@ -205,7 +231,9 @@ def drop_path(x, drop_prob=0.1, training=False, scale_by_keep=False):
 
   test('a call elsewhere that turns scale_by_keep on silences RG004, and removing it brings it back', () => {
     const analyzer = new Analyzer(rules);
-    const caller = (flag: string) => `${SWITCHED}\n\nclass Block(torch.nn.Module):\n    def forward(self, x):\n        return x + drop_path(x, 0.1, self.training, scale_by_keep=${flag})\n`;
+    const caller = (flag: string) =>
+      `${SWITCHED}\n\nclass Block(torch.nn.Module):\n    def forward(self, x):\n        return x + drop_path(x, ` +
+      `0.1, self.training, scale_by_keep=${flag})\n`;
     assert.deepEqual(run(analyzer, caller('False')), ['10 RG004']);
     // Only the class changes; the function's statement text is the same.
     assert.deepEqual(run(analyzer, caller('True')), []);
@@ -233,16 +261,26 @@ def drop_path(x, drop_prob, training=False):
 
 describe('one defect, one finding', () => {
   // With all three rules on, each fire fixture reports exactly its own rule's expectations: a batch-wide decision
-  // that is rescaled is RG003 only, a per-sample mask without rescale RG004 only, a rescaled element-wise drop path RG003 only.
+  // that is rescaled is RG003 only, a per-sample mask without rescale RG004 only, a rescaled element-wise drop path
+  // RG003 only.
   const all = new RuleSelection({ select: ['RG003', 'RG004', 'RG005'] });
   for (const code of ['RG003', 'RG004', 'RG005']) {
     for (const fixture of ['fire.py', 'silent.py']) {
       test(`${code}/${fixture}`, () => {
         const text = fs.readFileSync(path.join(__dirname, '..', 'rules', code, fixture), 'utf8');
-        const expected = text.split('\n').flatMap((line, i) => (/# expect: ([A-Z0-9, ]+)/.exec(line)?.[1].split(',').map((c) => `${i + 1} ${c.trim()}`) ?? []));
+        const expected = text.split('\n').flatMap(
+          (line, i) =>
+            /# expect: ([A-Z0-9, ]+)/
+              .exec(line)?.[1]
+              .split(',')
+              .map((c) => `${i + 1} ${c.trim()}`) ?? [],
+        );
         const file = new SourceFile(text);
         try {
-          assert.deepEqual(new Analyzer(rules).analyze(file, all).map((f) => `${f.range.start.line + 1} ${f.code}`), expected);
+          assert.deepEqual(
+            new Analyzer(rules).analyze(file, all).map((f) => `${f.range.start.line + 1} ${f.code}`),
+            expected,
+          );
         } finally {
           file.dispose();
         }

@@ -11,7 +11,15 @@ before(() => initParser());
 function plan(text: string, setting?: number[]) {
   const file = new SourceFile(text);
   try {
-    return planSites(new FileModel(file), setting).map((p) => ({ line: p.site.range.start.line, kind: p.site.kind, kernel: p.site.kernel, rate: p.site.rateSource, eval: p.site.activeInEval, shape: p.shape, from: p.shapeSource }));
+    return planSites(new FileModel(file), setting).map((p) => ({
+      line: p.site.range.start.line,
+      kind: p.site.kind,
+      kernel: p.site.kernel,
+      rate: p.site.rateSource,
+      eval: p.site.activeInEval,
+      shape: p.shape,
+      from: p.shapeSource,
+    }));
   } finally {
     file.dispose();
   }
@@ -64,20 +72,29 @@ test('sites: constructions, calls of regularizer submodules, functional calls an
   assert.deepEqual(sites[4].kernel, { kind: 'alpha-dropout', p: 0.5 });
   assert.equal(sites[4].rate, 'p=0.5 (PyTorch default)');
   assert.deepEqual(sites[6].kernel, { kind: 'attention-dropout', p: 0.1, numHeads: 6, placement: 'probs' });
-  assert.deepEqual(sites.map((s) => s.eval), [false, false, false, false, false, false, false, true, false], 'only the ungated dropout_p stays on in eval');
+  assert.deepEqual(
+    sites.map((s) => s.eval),
+    [false, false, false, false, false, false, false, true, false],
+    'only the ungated dropout_p stays on in eval',
+  );
 });
 
 test('shapes: img_size/patch_size give the token count, embed_dim the channels', () => {
   assert.deepEqual(plan(VIT)[1].shape, [8, 196, 384]);
   assert.equal(plan(VIT)[1].from, 'from embed_dim=384, img_size=224/patch_size=16 → 196 tokens');
-  const gpt = inferFileShape('class GPTConfig:\n    block_size: int = 1024\n    n_embd: int = 768\n    n_head: int = 12\n');
+  const gpt = inferFileShape(
+    'class GPTConfig:\n    block_size: int = 1024\n    n_embd: int = 768\n    n_head: int = 12\n',
+  );
   assert.deepEqual(gpt.inferred.shape, [8, 1024, 768]);
   assert.equal(gpt.numHeads, 12);
   assert.deepEqual(inferFileShape('x = 1\n').inferred, { shape: [8, 256, 768], source: 'default' });
 });
 
 test('shapes: a `# reglens: shape=` comment wins over the setting, which wins over inference', () => {
-  const text = VIT.replace('self.pos_drop = nn.Dropout(p=drop_rate)', 'self.pos_drop = nn.Dropout(p=drop_rate)  # reglens: shape=[2, 50, 64]');
+  const text = VIT.replace(
+    'self.pos_drop = nn.Dropout(p=drop_rate)',
+    'self.pos_drop = nn.Dropout(p=drop_rate)  # reglens: shape=[2, 50, 64]',
+  );
   const sites = plan(text, [4, 8, 16]);
   assert.deepEqual(sites[1].shape, [2, 50, 64]);
   assert.equal(sites[1].from, '# reglens: shape comment');
@@ -109,12 +126,15 @@ class M(nn.Module):
         return F.dropout(x, self.p, self.training)
 `;
   const sites = plan(text);
-  assert.deepEqual(sites.map((s) => [s.rate, (s.kernel as { p: number }).p]), [
-    ['dropout=0.15 (config default)', 0.15],
-    ['DROP=0.05', 0.05],
-    ['1.5', 1.5],
-    ['self.p ← p=0.25 (default)', 0.25],
-  ]);
+  assert.deepEqual(
+    sites.map((s) => [s.rate, (s.kernel as { p: number }).p]),
+    [
+      ['dropout=0.15 (config default)', 0.15],
+      ['DROP=0.05', 0.05],
+      ['1.5', 1.5],
+      ['self.p ← p=0.25 (default)', 0.25],
+    ],
+  );
   assert.equal(sites[3].eval, false, 'training passed positionally as self.training');
 });
 
@@ -130,7 +150,10 @@ const ofKind = (text: string, kinds: string[], setting?: number[]) => {
 
 test('fusion sites: the text dropout of every RG001 finding, with text and image token counts', () => {
   const vl = ofKind(read('examples/vision_language.py'), ['fusion', 'call']);
-  assert.deepEqual(vl.map((p) => [p.site.range.start.line + 1, p.site.kind, p.site.label]), [[17, 'fusion', 'self.dropout(self.embed_tokens(input_ids))']]);
+  assert.deepEqual(
+    vl.map((p) => [p.site.range.start.line + 1, p.site.kind, p.site.label]),
+    [[17, 'fusion', 'self.dropout(self.embed_tokens(input_ids))']],
+  );
   assert.deepEqual(vl[0].site.kernel, { kind: 'fusion', p: 0.1, textTokens: 60, placement: 'text-before-merge' });
   // No token count in the file: the stated default split, 60 text + 196 image tokens, at the file's width.
   assert.deepEqual(vl[0].shape, [8, 256, 512]);
@@ -161,7 +184,11 @@ class VLM(nn.Module):
 `;
   const [site] = ofKind(text, ['fusion']);
   assert.deepEqual(site.site.kernel, { kind: 'fusion', p: 0.2, textTokens: 64, placement: 'text-before-merge' });
-  assert.deepEqual(site.site.tokens, { text: 64, image: 49, source: '64 text tokens (block_size), 49 image tokens (img_size=224/patch_size=32)' });
+  assert.deepEqual(site.site.tokens, {
+    text: 64,
+    image: 49,
+    source: '64 text tokens (block_size), 49 image tokens (img_size=224/patch_size=32)',
+  });
   assert.deepEqual(site.shape, [8, 113, 256]);
   const [scaled] = ofKind(text, ['fusion'], [2, 226, 16]);
   assert.deepEqual(scaled.site.kernel, { kind: 'fusion', p: 0.2, textTokens: 128, placement: 'text-before-merge' });
@@ -170,28 +197,62 @@ class VLM(nn.Module):
 
 test('attention-logits sites: every RG009 finding runs the logits-vs-probabilities kernel', () => {
   const gpt = ofKind(read('examples/gpt_attention.py'), ['attention-logits']);
-  assert.deepEqual(gpt.map((p) => [p.site.range.start.line + 1, p.site.label, p.site.kernel]), [[23, 'self.attn_dropout(att)', { kind: 'attention-dropout', p: 0.1, numHeads: 12, placement: 'logits' }]]);
+  assert.deepEqual(
+    gpt.map((p) => [p.site.range.start.line + 1, p.site.label, p.site.kernel]),
+    [[23, 'self.attn_dropout(att)', { kind: 'attention-dropout', p: 0.1, numHeads: 12, placement: 'logits' }]],
+  );
   const fire = ofKind(read('test/rules/RG009/fire.py'), ['attention-logits']);
   assert.equal(fire.length, 3);
   for (const p of fire) assert.equal((p.site.kernel as { placement: string }).placement, 'logits');
   assert.deepEqual(ofKind(read('test/rules/RG009/silent.py'), ['attention-logits']), []);
 });
 
-test('hand-written sites: the derived semantics as the kernel, one site per class, skipped with a reason when not numeric', () => {
-  const ex = ofKind(read('examples/handwritten_regularizers.py'), ['hand-written']);
-  assert.deepEqual(ex.map((p) => [p.site.range.start.line + 1, p.site.label, p.site.kernel]), [
-    [7, 'def drop_path(…)', { kind: 'semantics', semantics: { granularity: 'batch', keepProb: 0.9, trainScale: 1 / 0.9, evalFactor: 1 } }],
-    [17, 'class StochasticDepth', { kind: 'semantics', semantics: { granularity: 'sample', keepProb: 0.9, trainScale: 1, evalFactor: 1 } }],
-    [29, 'class MyDropout', { kind: 'semantics', semantics: { granularity: 'element', keepProb: 0.5, trainScale: 2, evalFactor: 1 } }],
-  ]);
-  assert.equal(ex[0].site.rateSource, 'keep 1 - drop_prob (drop_prob=0.1 default)');
-  assert.ok(ex[1].site.scope && ex[1].site.scope.end.line > ex[1].site.range.end.line, 'the scope covers the class body');
-  const rg4 = ofKind(read('test/rules/RG004/fire.py'), ['hand-written']);
-  const skipped = rg4.filter((p) => p.site.notProfiled);
-  assert.deepEqual(skipped.map((p) => p.site.label), ['def stochastic_depth_floor(…)', 'def drop_path_split(…)']);
-  assert.match(skipped[0].site.notProfiled!, /keep probability `1 - p` is not a number/);
-  const rg3 = ofKind(read('test/rules/RG003/fire.py'), ['hand-written']);
-  assert.match(rg3.find((p) => p.site.label === 'def drop_path_switchable(…)')!.site.notProfiled!, /granularity depends on `per_sample`/);
-  const rg5 = ofKind(read('test/rules/RG005/fire.py'), ['hand-written']);
-  assert.deepEqual(rg5.find((p) => p.site.label === 'class DividesByP')!.site.kernel, { kind: 'semantics', semantics: { granularity: 'element', keepProb: 0.9, trainScale: 10, evalFactor: 1 } });
-});
+test(
+  'hand-written sites: the derived semantics as the kernel, one site per class, skipped with a reason when not ' +
+    'numeric',
+  () => {
+    const ex = ofKind(read('examples/handwritten_regularizers.py'), ['hand-written']);
+    assert.deepEqual(
+      ex.map((p) => [p.site.range.start.line + 1, p.site.label, p.site.kernel]),
+      [
+        [
+          7,
+          'def drop_path(…)',
+          { kind: 'semantics', semantics: { granularity: 'batch', keepProb: 0.9, trainScale: 1 / 0.9, evalFactor: 1 } },
+        ],
+        [
+          17,
+          'class StochasticDepth',
+          { kind: 'semantics', semantics: { granularity: 'sample', keepProb: 0.9, trainScale: 1, evalFactor: 1 } },
+        ],
+        [
+          29,
+          'class MyDropout',
+          { kind: 'semantics', semantics: { granularity: 'element', keepProb: 0.5, trainScale: 2, evalFactor: 1 } },
+        ],
+      ],
+    );
+    assert.equal(ex[0].site.rateSource, 'keep 1 - drop_prob (drop_prob=0.1 default)');
+    assert.ok(
+      ex[1].site.scope && ex[1].site.scope.end.line > ex[1].site.range.end.line,
+      'the scope covers the class body',
+    );
+    const rg4 = ofKind(read('test/rules/RG004/fire.py'), ['hand-written']);
+    const skipped = rg4.filter((p) => p.site.notProfiled);
+    assert.deepEqual(
+      skipped.map((p) => p.site.label),
+      ['def stochastic_depth_floor(…)', 'def drop_path_split(…)'],
+    );
+    assert.match(skipped[0].site.notProfiled!, /keep probability `1 - p` is not a number/);
+    const rg3 = ofKind(read('test/rules/RG003/fire.py'), ['hand-written']);
+    assert.match(
+      rg3.find((p) => p.site.label === 'def drop_path_switchable(…)')!.site.notProfiled!,
+      /granularity depends on `per_sample`/,
+    );
+    const rg5 = ofKind(read('test/rules/RG005/fire.py'), ['hand-written']);
+    assert.deepEqual(rg5.find((p) => p.site.label === 'class DividesByP')!.site.kernel, {
+      kind: 'semantics',
+      semantics: { granularity: 'element', keepProb: 0.9, trainScale: 10, evalFactor: 1 },
+    });
+  },
+);

@@ -35,22 +35,26 @@ export function definition(file: SourceFile, name: string): Node {
 /** Every fixture of `folder` (corpus or hostile), extracted. Call after `initParser()`. */
 export function loadCorpus(folder: 'corpus' | 'hostile'): CorpusEntry[] {
   const dir = path.join(DIR, folder);
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.py')).sort().map((f) => {
-    const source = fs.readFileSync(path.join(dir, f), 'utf8');
-    const entry = /^# entry: (\w+)$/m.exec(source)?.[1];
-    const expectLine = /^# expect: (.*)$/m.exec(source)?.[1];
-    if (!entry || !expectLine) throw new Error(`${f}: no # entry / # expect header`);
-    const expect: Record<string, string> = {};
-    for (const m of expectLine.matchAll(/(\w+)=((?:(?! \w+=).)+)/g)) expect[m[1]] = m[2];
-    const file = new SourceFile(source);
-    try {
-      const extracted = extractProgram(new FileModel(file), definition(file, entry));
-      if (typeof extracted === 'string') throw new Error(`${f}: ${extracted}`);
-      return { file: f, source, entry, expect, extracted };
-    } finally {
-      file.dispose();
-    }
-  });
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.py'))
+    .sort()
+    .map((f) => {
+      const source = fs.readFileSync(path.join(dir, f), 'utf8');
+      const entry = /^# entry: (\w+)$/m.exec(source)?.[1];
+      const expectLine = /^# expect: (.*)$/m.exec(source)?.[1];
+      if (!entry || !expectLine) throw new Error(`${f}: no # entry / # expect header`);
+      const expect: Record<string, string> = {};
+      for (const m of expectLine.matchAll(/(\w+)=((?:(?! \w+=).)+)/g)) expect[m[1]] = m[2];
+      const file = new SourceFile(source);
+      try {
+        const extracted = extractProgram(new FileModel(file), definition(file, entry));
+        if (typeof extracted === 'string') throw new Error(`${f}: ${extracted}`);
+        return { file: f, source, entry, expect, extracted };
+      } finally {
+        file.dispose();
+      }
+    });
 }
 
 export function programKernel(name: string, program: RegularizerProgram) {
@@ -58,6 +62,14 @@ export function programKernel(name: string, program: RegularizerProgram) {
 }
 
 /** Profiles a program on the active backend, in this process (the worker runs the same function). */
-export function profileProgramHere(name: string, program: RegularizerProgram, seed = 1, shape = SHAPE): Promise<ProfileResult> {
-  return profileKernel({ kernel: programKernel(name, program), shape, seed, repeats: 1 }, { backend: 'test', device: 'test', isCancelled: () => false, sync: async () => undefined });
+export function profileProgramHere(
+  name: string,
+  program: RegularizerProgram,
+  seed = 1,
+  shape = SHAPE,
+): Promise<ProfileResult> {
+  return profileKernel(
+    { kernel: programKernel(name, program), shape, seed, repeats: 1 },
+    { backend: 'test', device: 'test', isCancelled: () => false, sync: async () => undefined },
+  );
 }

@@ -24,7 +24,10 @@ before(async () => {
 test('the corpus holds at least 25 hand-written regularizers, correct and buggy', () => {
   const profiled = corpus.filter((c) => c.expect.granularity);
   assert.ok(corpus.length >= 25, `${corpus.length} fixtures`);
-  assert.ok(profiled.some((c) => c.expect.train !== '1' || (c.expect.eval !== '1' && c.expect.eval !== c.expect.train)), 'buggy ones');
+  assert.ok(
+    profiled.some((c) => c.expect.train !== '1' || (c.expect.eval !== '1' && c.expect.eval !== c.expect.train)),
+    'buggy ones',
+  );
   assert.ok(profiled.filter((c) => c.expect.train === '1' && c.expect.eval === '1').length >= 10, 'correct ones');
 });
 
@@ -32,25 +35,34 @@ test('every corpus regularizer measures what its code means, in training and eva
   const N = SHAPE.reduce((a, b) => a * b, 1) * 16;
   for (const c of corpus.filter((e) => e.expect.granularity)) {
     const what = `${c.file}: `;
-    assert.equal(c.extracted.unsupported, undefined, what + 'extracted without unsupported constructs');
+    assert.equal(c.extracted.unsupported, undefined, `${what}extracted without unsupported constructs`);
     const r = await profileProgramHere(c.entry, c.extracted.program);
     const impl = r.implementation!;
-    assert.equal(impl.granularity.train, c.expect.granularity, what + 'granularity');
+    assert.equal(impl.granularity.train, c.expect.granularity, `${what}granularity`);
     const p = Number(c.expect.drop);
     const keep = 1 - p;
     const units = r.train.units;
-    assert.ok(Math.abs(r.train.droppedFraction - p) <= Z * Math.sqrt((p * (1 - p)) / units) + 1e-12, `${what}drop ${r.train.droppedFraction} vs ${p} over ${units} units`);
+    assert.ok(
+      Math.abs(r.train.droppedFraction - p) <= Z * Math.sqrt((p * (1 - p)) / units) + 1e-12,
+      `${what}drop ${r.train.droppedFraction} vs ${p} over ${units} units`,
+    );
     const trainExpected = Number(c.expect.train);
     const s = keep > 0 ? trainExpected / keep : 1;
     const bound = Z * s * Math.sqrt((2 * keep * (1 - keep)) / units) + Z * Math.sqrt(2 / N) * Math.max(1, s);
-    assert.ok(Math.abs(r.train.meanRatio - trainExpected) <= bound, `${what}train E[y]/E[x] ${r.train.meanRatio} vs ${trainExpected} ± ${bound}`);
+    assert.ok(
+      Math.abs(r.train.meanRatio - trainExpected) <= bound,
+      `${what}train E[y]/E[x] ${r.train.meanRatio} vs ${trainExpected} ± ${bound}`,
+    );
     if (c.expect.eval === 'stochastic') {
-      assert.notEqual(impl.granularity.eval, 'none', what + 'still drops in evaluation');
-      assert.ok(r.eval.droppedFraction > 0, what + 'evaluation drops');
+      assert.notEqual(impl.granularity.eval, 'none', `${what}still drops in evaluation`);
+      assert.ok(r.eval.droppedFraction > 0, `${what}evaluation drops`);
     } else {
-      assert.equal(impl.granularity.eval, 'none', what + 'nothing dropped in evaluation');
-      assert.ok(Math.abs(r.eval.meanRatio - Number(c.expect.eval)) <= 1e-4, `${what}eval E[y]/E[x] ${r.eval.meanRatio} vs ${c.expect.eval}`);
-      if (c.expect.eval === '1') assert.ok(r.eval.identity, what + 'evaluation is the identity');
+      assert.equal(impl.granularity.eval, 'none', `${what}nothing dropped in evaluation`);
+      assert.ok(
+        Math.abs(r.eval.meanRatio - Number(c.expect.eval)) <= 1e-4,
+        `${what}eval E[y]/E[x] ${r.eval.meanRatio} vs ${c.expect.eval}`,
+      );
+      if (c.expect.eval === '1') assert.ok(r.eval.identity, `${what}evaluation is the identity`);
     }
   }
 });
@@ -65,16 +77,23 @@ test('the same request gives the same figures (seeded draws)', async () => {
   assert.notEqual(a.train.meanRatio, other.train.meanRatio, 'another seed draws other masks');
 });
 
-test('an unsupported construct is named with its line before anything runs, and the interpreter stops at it too', async () => {
-  const unsupported = corpus.filter((e) => e.expect.unsupported);
-  assert.ok(unsupported.length >= 3);
-  for (const c of unsupported) {
-    const message = unsupportedMessage(c.expect.unsupported, Number(c.expect.line));
-    assert.equal(c.extracted.unsupported, message, c.file);
-    // The worker never trusts the host's check: run anyway, it stops with the same sentence.
-    await assert.rejects(profileProgramHere(c.entry, c.extracted.program), (e: Error) => e.message === message, c.file);
-  }
-});
+test(
+  'an unsupported construct is named with its line before anything runs, and the interpreter stops at it ' + 'too',
+  async () => {
+    const unsupported = corpus.filter((e) => e.expect.unsupported);
+    assert.ok(unsupported.length >= 3);
+    for (const c of unsupported) {
+      const message = unsupportedMessage(c.expect.unsupported, Number(c.expect.line));
+      assert.equal(c.extracted.unsupported, message, c.file);
+      // The worker never trusts the host's check: run anyway, it stops with the same sentence.
+      await assert.rejects(
+        profileProgramHere(c.entry, c.extracted.program),
+        (e: Error) => e.message === message,
+        c.file,
+      );
+    }
+  },
+);
 
 test('hostile inputs hit the step, tensor size, recursion and memory limits with a clear message', async () => {
   const limits = new Set<string>();
@@ -82,7 +101,11 @@ test('hostile inputs hit the step, tensor size, recursion and memory limits with
     assert.equal(c.extracted.unsupported, undefined, `${c.file} is in the subset: only a limit stops it`);
     const started = Date.now();
     await assert.rejects(profileProgramHere(c.entry, c.extracted.program), (e: Error) => {
-      assert.match(e.message, new RegExp(`^not profiled: .*line ${c.expect.line}\\b.*\\(the ${c.expect.limit}`), c.file);
+      assert.match(
+        e.message,
+        new RegExp(`^not profiled: .*line ${c.expect.line}\\b.*\\(the ${c.expect.limit}`),
+        c.file,
+      );
       return true;
     });
     assert.ok(Date.now() - started < 30_000, `${c.file} stopped in ${Date.now() - started} ms`);
@@ -98,7 +121,17 @@ test('a program whose code never ends in time hits the time limit', async () => 
   const t = tf();
   const x = t.ones([2, 3]);
   try {
-    assert.throws(() => t.tidy(() => interpret(c.extracted.program, x, { training: true, seed: 1, limits: { maxSteps: 1e12, maxElements: 1e6, maxDepth: 8, maxMs: 200 } })), /after 200 ms \(the time limit\)/);
+    assert.throws(
+      () =>
+        t.tidy(() =>
+          interpret(c.extracted.program, x, {
+            training: true,
+            seed: 1,
+            limits: { maxSteps: 1e12, maxElements: 1e6, maxDepth: 8, maxMs: 200 },
+          }),
+        ),
+      /after 200 ms \(the time limit\)/,
+    );
   } finally {
     x.dispose();
   }

@@ -114,37 +114,59 @@ before(async () => {
   });
 });
 
-function agree(what: string, ours: { droppedFraction: number; units: number; meanRatio: number }, theirs: TorchMode, scale: number): void {
+function agree(
+  what: string,
+  ours: { droppedFraction: number; units: number; meanRatio: number },
+  theirs: TorchMode,
+  scale: number,
+): void {
   const f2 = theirs.dropped / theirs.n;
   const p = (ours.droppedFraction + f2) / 2;
   const dropBound = Z * Math.sqrt(p * (1 - p) * (1 / ours.units + 1 / theirs.units)) + 1e-12;
-  assert.ok(Math.abs(ours.droppedFraction - f2) <= dropBound, `${what}: zeroed ${ours.droppedFraction} (ours, ${ours.units} units) vs ${f2} (torch, ${theirs.units} units), bound ${dropBound}`);
+  assert.ok(
+    Math.abs(ours.droppedFraction - f2) <= dropBound,
+    `${what}: zeroed ${ours.droppedFraction} (ours, ${ours.units} units) vs ${f2} (torch, ${theirs.units} units), ` +
+      `bound ${dropBound}`,
+  );
   const keep = 1 - p;
   const N = theirs.n;
-  const sd = scale * Math.sqrt((2 * keep * (1 - keep)) / Math.min(ours.units, theirs.units)) + Math.sqrt(2 / N) * Math.max(1, scale);
+  const sd =
+    scale * Math.sqrt((2 * keep * (1 - keep)) / Math.min(ours.units, theirs.units)) +
+    Math.sqrt(2 / N) * Math.max(1, scale);
   const bound = Z * Math.SQRT2 * sd;
-  assert.ok(Math.abs(ours.meanRatio - theirs.meanRatio) <= bound, `${what}: E[y]/E[x] ${ours.meanRatio} (ours) vs ${theirs.meanRatio} (torch), bound ${bound}`);
+  assert.ok(
+    Math.abs(ours.meanRatio - theirs.meanRatio) <= bound,
+    `${what}: E[y]/E[x] ${ours.meanRatio} (ours) vs ${theirs.meanRatio} (torch), bound ${bound}`,
+  );
 }
 
-test('every corpus regularizer behaves in the interpreter as in PyTorch: granularity, zeroed fraction, E[y]/E[x]', async (t) => {
-  if (!python) {
-    t.skip(reason!);
-    return;
-  }
-  assert.ok(corpus.length >= 25);
-  for (const c of corpus) {
-    const theirs = torch[c.file];
-    assert.ok(theirs, `${c.file} ran in torch`);
-    const r = await profileProgramHere(c.entry, c.extracted.program, 3);
-    const impl = r.implementation!;
-    // A coarse mask may drop nothing in a run of draws; then only the zeroed fractions are compared (below).
-    for (const mode of ['train', 'eval'] as const) {
-      if (impl.granularity[mode] !== 'none' && theirs[mode].granularity !== 'none') assert.equal(impl.granularity[mode], theirs[mode].granularity, `${c.file}: ${mode} granularity`);
+test(
+  'every corpus regularizer behaves in the interpreter as in PyTorch: granularity, zeroed fraction, ' + 'E[y]/E[x]',
+  async (t) => {
+    if (!python) {
+      t.skip(reason!);
+      return;
     }
-    assert.equal(impl.granularity.train, c.expect.granularity, `${c.file}: the granularity the code means`);
-    const scale = Number.isFinite(impl.keptScale.mean) ? impl.keptScale.mean : 1;
-    agree(`${c.file} train`, r.train, theirs.train, scale);
-    if (theirs.eval.granularity === 'none' && impl.granularity.eval === 'none') assert.ok(Math.abs(r.eval.meanRatio - theirs.eval.meanRatio) <= 1e-4, `${c.file} eval: ${r.eval.meanRatio} vs ${theirs.eval.meanRatio}`);
-    else agree(`${c.file} eval`, r.eval, theirs.eval, scale);
-  }
-});
+    assert.ok(corpus.length >= 25);
+    for (const c of corpus) {
+      const theirs = torch[c.file];
+      assert.ok(theirs, `${c.file} ran in torch`);
+      const r = await profileProgramHere(c.entry, c.extracted.program, 3);
+      const impl = r.implementation!;
+      // A coarse mask may drop nothing in a run of draws; then only the zeroed fractions are compared (below).
+      for (const mode of ['train', 'eval'] as const) {
+        if (impl.granularity[mode] !== 'none' && theirs[mode].granularity !== 'none')
+          assert.equal(impl.granularity[mode], theirs[mode].granularity, `${c.file}: ${mode} granularity`);
+      }
+      assert.equal(impl.granularity.train, c.expect.granularity, `${c.file}: the granularity the code means`);
+      const scale = Number.isFinite(impl.keptScale.mean) ? impl.keptScale.mean : 1;
+      agree(`${c.file} train`, r.train, theirs.train, scale);
+      if (theirs.eval.granularity === 'none' && impl.granularity.eval === 'none')
+        assert.ok(
+          Math.abs(r.eval.meanRatio - theirs.eval.meanRatio) <= 1e-4,
+          `${c.file} eval: ${r.eval.meanRatio} vs ${theirs.eval.meanRatio}`,
+        );
+      else agree(`${c.file} eval`, r.eval, theirs.eval, scale);
+    }
+  },
+);

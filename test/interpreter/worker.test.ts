@@ -23,14 +23,20 @@ test('a program that never ends stops at the step limit in the worker, which the
   try {
     const spin = hostile.find((c) => c.file === 'while_true.py')!;
     let error: unknown;
-    await host.profile({ kernel: programKernel(spin.entry, spin.extracted.program), shape: SHAPE, seed: 1 }).catch((e: unknown) => (error = e));
+    await host
+      .profile({ kernel: programKernel(spin.entry, spin.extracted.program), shape: SHAPE, seed: 1 })
+      .catch((e: unknown) => (error = e));
     assert.ok(error instanceof ProfileError, String(error));
     assert.equal(error.kind, 'invalid', 'the code stopped, the worker did not fail');
     assert.match(error.message, /^not profiled: stopped at line 9 after 100000 steps \(the step limit/);
     const pid = host.pid;
 
     const timm = corpus.find((c) => c.file === 'timm_drop_path_module.py')!;
-    const result = await host.profile({ kernel: programKernel(timm.entry, timm.extracted.program), shape: SHAPE, seed: 1 });
+    const result = await host.profile({
+      kernel: programKernel(timm.entry, timm.extracted.program),
+      shape: SHAPE,
+      seed: 1,
+    });
     assert.equal(host.pid, pid, 'the same worker');
     assert.equal(result.implementation?.granularity.train, 'sample');
     assert.equal(result.description, 'DropPath (its code, interpreted)');

@@ -9,7 +9,12 @@ import { ProfilerHost, type ProfilerOptions } from '../../kernels/host';
 import type { ProfileRequest } from '../../kernels/plan';
 
 const workerPath = path.resolve(__dirname, '../../dist/worker.js');
-const options = (backend: ProfilerOptions['backend']): ProfilerOptions => ({ backend, timeoutMs: 120_000, memoryBudgetBytes: 256 * 1024 ** 2, workerPath });
+const options = (backend: ProfilerOptions['backend']): ProfilerOptions => ({
+  backend,
+  timeoutMs: 120_000,
+  memoryBudgetBytes: 256 * 1024 ** 2,
+  workerPath,
+});
 
 test('software renderers are told from hardware adapters by name', () => {
   for (const software of [
@@ -21,7 +26,13 @@ test('software renderers are told from hardware adapters by name', () => {
   ]) {
     assert.ok(isSoftwareAdapter(software), software);
   }
-  for (const hardware of ['NVIDIA GeForce RTX 4090', 'AMD Radeon Pro W7900 (RADV NAVI31)', 'Intel(R) Arc(TM) A770 Graphics', 'Apple M2 Max', 'Mali-G710']) {
+  for (const hardware of [
+    'NVIDIA GeForce RTX 4090',
+    'AMD Radeon Pro W7900 (RADV NAVI31)',
+    'Intel(R) Arc(TM) A770 Graphics',
+    'Apple M2 Max',
+    'Mali-G710',
+  ]) {
     assert.ok(!isSoftwareAdapter(hardware), hardware);
   }
 });

@@ -90,7 +90,15 @@ for (const path of PATHS) {
     ]) {
       const x = Float32Array.from({ length: n }, (_, i) => 1 + (i % 13));
       const y = new Float32Array(n);
-      const attrs: FusedAttrs = { unitSize, threshold: dropThreshold(keepProb), key0, key1, keptScale: 2, keptShift: 0.5, droppedValue: -7 };
+      const attrs: FusedAttrs = {
+        unitSize,
+        threshold: dropThreshold(keepProb),
+        key0,
+        key1,
+        keptScale: 2,
+        keptShift: 0.5,
+        droppedValue: -7,
+      };
       maskScaleInto(x, y, attrs);
       let kept = 0;
       for (let i = 0; i < n; i++) {
@@ -105,7 +113,8 @@ for (const path of PATHS) {
 
 test('every path computes kept values in f32, as WGSL does: the same floats for the same seed', () => {
   const [key0, key1] = seedKey(31337);
-  const scale = 1 / 0.9, shift = 0.3;
+  const scale = 1 / 0.9,
+    shift = 0.3;
   const x = Float32Array.from({ length: 3 * CHUNK_COUNTERS + 5 }, (_, i) => Math.fround(Math.sin(i) * 3));
   const f32 = (v: number) => Math.fround(Math.fround(v * Math.fround(scale)) + Math.fround(shift));
   const outputs = new Map<string, Float32Array>();
@@ -113,12 +122,26 @@ test('every path computes kept values in f32, as WGSL does: the same floats for 
     usePhiloxPath(path);
     for (const unitSize of [1, 3]) {
       const y = new Float32Array(x.length);
-      maskScaleInto(x, y, { unitSize, threshold: dropThreshold(0.8), key0, key1, keptScale: scale, keptShift: shift, droppedValue: 0 });
-      for (let i = 0; i < x.length; i++) if (y[i] !== 0) assert.equal(y[i], f32(x[i]), `${path}, unit ${unitSize}: element ${i}`);
+      maskScaleInto(x, y, {
+        unitSize,
+        threshold: dropThreshold(0.8),
+        key0,
+        key1,
+        keptScale: scale,
+        keptShift: shift,
+        droppedValue: 0,
+      });
+      for (let i = 0; i < x.length; i++)
+        if (y[i] !== 0) assert.equal(y[i], f32(x[i]), `${path}, unit ${unitSize}: element ${i}`);
       outputs.set(`${path}/${unitSize}`, y);
     }
   }
   for (const unitSize of [1, 3]) {
-    for (const path of PATHS) assert.deepEqual(outputs.get(`${path}/${unitSize}`), outputs.get(`js/${unitSize}`), `${path} equals js, unit ${unitSize}`);
+    for (const path of PATHS)
+      assert.deepEqual(
+        outputs.get(`${path}/${unitSize}`),
+        outputs.get(`js/${unitSize}`),
+        `${path} equals js, unit ${unitSize}`,
+      );
   }
 });

@@ -79,7 +79,12 @@ const KERNELS: Array<{ name: string; spec: KernelSpec; draws: number; unitDims: 
   { name: 'dropout', spec: { kind: 'dropout', p: 0.3 }, draws: 1, unitDims: 3 },
   { name: 'dropout2d', spec: { kind: 'channel-dropout', p: 0.5 }, draws: 4, unitDims: 2 },
   { name: 'alpha_dropout', spec: { kind: 'alpha-dropout', p: 0.2 }, draws: 1, unitDims: 3 },
-  { name: 'stochastic_depth_row', spec: { kind: 'drop-path', p: 0.25, mode: 'row', scaleByKeep: true }, draws: 64, unitDims: 1 },
+  {
+    name: 'stochastic_depth_row',
+    spec: { kind: 'drop-path', p: 0.25, mode: 'row', scaleByKeep: true },
+    draws: 64,
+    unitDims: 1,
+  },
 ];
 
 let python: string | undefined;
@@ -103,7 +108,13 @@ async function ours(k: (typeof KERNELS)[number]): Promise<Stats> {
   const plan = maskPlan(k.spec)!;
   const alpha = k.spec.kind === 'alpha-dropout';
   const droppedValue = Math.fround(plan.droppedValue);
-  let dropped = 0, units = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
+  let dropped = 0,
+    units = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0,
+    n = 0;
   for (let d = 0; d < k.draws; d++) {
     const x = t.randomNormal(SHAPE, alpha ? 0 : 1, 1, 'float32', 100 + d);
     const xs = (await x.data()) as Float32Array;
@@ -143,8 +154,12 @@ for (const k of KERNELS) {
     assert.ok(Math.abs(mine.b - theirs.b) <= 1e-5, `shift: ours ${mine.b}, torch ${theirs.b}`);
     assert.equal(Math.fround(mine.droppedValue), Math.fround(theirs.droppedValue), 'the dropped value');
     const p = (k.spec as { p: number }).p;
-    const f1 = mine.dropped / mine.units, f2 = theirs.dropped / theirs.units;
+    const f1 = mine.dropped / mine.units,
+      f2 = theirs.dropped / theirs.units;
     const bound = Z * Math.sqrt(p * (1 - p) * (1 / mine.units + 1 / theirs.units));
-    assert.ok(Math.abs(f1 - f2) <= bound, `drop fraction: ours ${f1} (${mine.units} units), torch ${f2} (${theirs.units} units), bound ${bound}`);
+    assert.ok(
+      Math.abs(f1 - f2) <= bound,
+      `drop fraction: ours ${f1} (${mine.units} units), torch ${f2} (${theirs.units} units), bound ${bound}`,
+    );
   });
 }

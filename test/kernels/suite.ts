@@ -9,7 +9,15 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { selectBackend, type ActiveBackend, type BackendName } from '../../kernels/backends';
-import { applyEval, applyTrain, attentionTrain, fusionTrain, maskComposite, sampleSchedule, scheduleRates } from '../../kernels/ops';
+import {
+  applyEval,
+  applyTrain,
+  attentionTrain,
+  fusionTrain,
+  maskComposite,
+  sampleSchedule,
+  scheduleRates,
+} from '../../kernels/ops';
 import { keepUnit } from '../../kernels/philox';
 import { ALPHA_PRIME, maskPlan, unitSize, type KernelSpec, type ProfileRequest } from '../../kernels/plan';
 import { profileKernel } from '../../kernels/profile';
@@ -22,7 +30,8 @@ export function binomialBound(p: number, n: number): number {
 }
 
 function meanSd(values: ArrayLike<number>): { mean: number; sd: number; n: number } {
-  let s = 0, s2 = 0;
+  let s = 0,
+    s2 = 0;
   for (let i = 0; i < values.length; i++) {
     s += values[i];
     s2 += values[i] * values[i];
@@ -77,13 +86,23 @@ export function kernelSuite(name: BackendName): void {
       const diff = new Float32Array(xs.length);
       for (let i = 0; i < xs.length; i++) {
         if (ys[i] === 0) zeros++;
-        else assert.ok(Math.abs(ys[i] - xs[i] / (1 - p)) <= 1e-6 * Math.abs(xs[i] / (1 - p)) + 1e-7, `kept value ${i} is x/(1-p)`);
+        else
+          assert.ok(
+            Math.abs(ys[i] - xs[i] / (1 - p)) <= 1e-6 * Math.abs(xs[i] / (1 - p)) + 1e-7,
+            `kept value ${i} is x/(1-p)`,
+          );
         diff[i] = ys[i] - xs[i];
       }
       const n = xs.length;
-      assert.ok(Math.abs(zeros / n - p) <= binomialBound(p, n), `fraction zeroed ${zeros / n} vs ${p} ± ${binomialBound(p, n)}`);
+      assert.ok(
+        Math.abs(zeros / n - p) <= binomialBound(p, n),
+        `fraction zeroed ${zeros / n} vs ${p} ± ${binomialBound(p, n)}`,
+      );
       const d = meanSd(diff);
-      assert.ok(Math.abs(d.mean) <= (Z * d.sd) / Math.sqrt(n), `E[y - x] = ${d.mean} is 0 within ${(Z * d.sd) / Math.sqrt(n)}`);
+      assert.ok(
+        Math.abs(d.mean) <= (Z * d.sd) / Math.sqrt(n),
+        `E[y - x] = ${d.mean} is 0 within ${(Z * d.sd) / Math.sqrt(n)}`,
+      );
     });
 
     it(`${label} channel dropout drops whole channels at rate p`, async () => {
@@ -150,11 +169,14 @@ export function kernelSuite(name: BackendName): void {
       let dropped = 0;
       const draws = 20;
       for (let d = 0; d < draws; d++) {
-        const ys = await data(applyTrain(x, maskPlan({ kind: 'drop-path', p, mode: 'row', scaleByKeep: false })!, 100 + d, fused));
+        const ys = await data(
+          applyTrain(x, maskPlan({ kind: 'drop-path', p, mode: 'row', scaleByKeep: false })!, 100 + d, fused),
+        );
         for (let s = 0; s < 64; s++) {
           const off = s * 512;
           const zero = ys[off] === 0;
-          for (let i = off; i < off + 512; i++) assert.ok(zero ? ys[i] === 0 : ys[i] === xs[i], `sample ${s} element ${i}`);
+          for (let i = off; i < off + 512; i++)
+            assert.ok(zero ? ys[i] === 0 : ys[i] === xs[i], `sample ${s} element ${i}`);
           if (zero) dropped++;
         }
       }
@@ -170,9 +192,11 @@ export function kernelSuite(name: BackendName): void {
       let dropped = 0;
       const draws = 400;
       for (let d = 0; d < draws; d++) {
-        const ys = await data(applyTrain(x, maskPlan({ kind: 'drop-path', p, mode: 'batch', scaleByKeep: true })!, 1000 + d, fused));
+        const ys = await data(
+          applyTrain(x, maskPlan({ kind: 'drop-path', p, mode: 'batch', scaleByKeep: true })!, 1000 + d, fused),
+        );
         if (ys.every((v) => v === 0)) dropped++;
-        else ys.forEach((v, i) => assert.ok(Math.abs(v - xs[i] / (1 - p)) <= 1e-6 * Math.abs(v) + 1e-7));
+        else for (const [i, v] of ys.entries()) assert.ok(Math.abs(v - xs[i] / (1 - p)) <= 1e-6 * Math.abs(v) + 1e-7);
       }
       x.dispose();
       assert.ok(Math.abs(dropped / draws - p) <= binomialBound(p, draws), `batches dropped ${dropped / draws}`);
@@ -180,7 +204,11 @@ export function kernelSuite(name: BackendName): void {
   }
 
   it('the fused kernel draws exactly the Philox mask of the JavaScript reference', async () => {
-    for (const kernel of [{ kind: 'dropout', p: 0.37 }, { kind: 'channel-dropout', p: 0.5 }, { kind: 'drop-path', p: 0.3, mode: 'row', scaleByKeep: true }] as KernelSpec[]) {
+    for (const kernel of [
+      { kind: 'dropout', p: 0.37 },
+      { kind: 'channel-dropout', p: 0.5 },
+      { kind: 'drop-path', p: 0.3, mode: 'row', scaleByKeep: true },
+    ] as KernelSpec[]) {
       const plan = maskPlan(kernel)!;
       const shape = [8, 32, 64];
       const x = normal(shape, 1, 17);
@@ -244,27 +272,38 @@ export function kernelSuite(name: BackendName): void {
     const x = normal([b, text + image, c], 1, 22);
     const plan = maskPlan({ kind: 'fusion', p, textTokens: text, placement: 'after-merge' })!;
     const coverage = (ys: Float32Array, from: number, to: number) => {
-      let z = 0, n = 0;
-      for (let s = 0; s < b; s++) for (let tok = from; tok < to; tok++) for (let k = 0; k < c; k++, n++) if (ys[(s * (text + image) + tok) * c + k] === 0) z++;
+      let z = 0,
+        n = 0;
+      for (let s = 0; s < b; s++)
+        for (let tok = from; tok < to; tok++)
+          for (let k = 0; k < c; k++, n++) if (ys[(s * (text + image) + tok) * c + k] === 0) z++;
       return { fraction: z / n, n };
     };
     const before = await data(fusionTrain(x, plan, text, 'text-before-merge', 23));
     const after = await data(fusionTrain(x, plan, text, 'after-merge', 23));
     x.dispose();
-    const tb = coverage(before, 0, text), ib = coverage(before, text, text + image);
+    const tb = coverage(before, 0, text),
+      ib = coverage(before, text, text + image);
     assert.ok(Math.abs(tb.fraction - p) <= binomialBound(p, tb.n), `text before merge ${tb.fraction}`);
     assert.equal(ib.fraction, 0, 'image tokens are not regularized by a text-only dropout');
-    const ta = coverage(after, 0, text), ia = coverage(after, text, text + image);
+    const ta = coverage(after, 0, text),
+      ia = coverage(after, text, text + image);
     assert.ok(Math.abs(ta.fraction - p) <= binomialBound(p, ta.n));
     assert.ok(Math.abs(ia.fraction - p) <= binomialBound(p, ia.n));
   });
 
   it('stochastic depth: sampled survival per block and active blocks match the closed form', async () => {
-    const rate = 0.3, depth = 12, draws = 8192;
+    const rate = 0.3,
+      depth = 12,
+      draws = 8192;
     const rates = scheduleRates(rate, depth);
-    assert.deepEqual(rates.map((r) => +r.toFixed(10)), Array.from({ length: depth }, (_, i) => +((rate * i) / 11).toFixed(10)));
+    assert.deepEqual(
+      rates.map((r) => +r.toFixed(10)),
+      Array.from({ length: depth }, (_, i) => +((rate * i) / 11).toFixed(10)),
+    );
     const m = await data(sampleSchedule(rate, depth, draws, 24));
-    let activeSum = 0, active2 = 0;
+    let activeSum = 0,
+      active2 = 0;
     for (let d = 0; d < draws; d++) {
       let a = 0;
       for (let k = 0; k < depth; k++) a += m[d * depth + k];
@@ -275,16 +314,25 @@ export function kernelSuite(name: BackendName): void {
       let kept = 0;
       for (let d = 0; d < draws; d++) kept += m[d * depth + k];
       const s = 1 - rates[k];
-      assert.ok(Math.abs(kept / draws - s) <= binomialBound(s, draws) + 1e-12, `block ${k} survival ${kept / draws} vs ${s}`);
+      assert.ok(
+        Math.abs(kept / draws - s) <= binomialBound(s, draws) + 1e-12,
+        `block ${k} survival ${kept / draws} vs ${s}`,
+      );
     }
     const closed = depth * (1 - rate / 2);
     const variance = rates.reduce((a, r) => a + r * (1 - r), 0);
-    assert.ok(Math.abs(activeSum / draws - closed) <= Z * Math.sqrt(variance / draws), `E[active] ${activeSum / draws} vs ${closed}`);
+    assert.ok(
+      Math.abs(activeSum / draws - closed) <= Z * Math.sqrt(variance / draws),
+      `E[active] ${activeSum / draws} vs ${closed}`,
+    );
     void active2;
   });
 
   it('a hand-written regularizer: per-sample keep 0.8, no train scale, eval × 0.8', async (_t, b) => {
-    const kernel: KernelSpec = { kind: 'semantics', semantics: { granularity: 'sample', keepProb: 0.8, trainScale: 1, evalFactor: 0.8 } };
+    const kernel: KernelSpec = {
+      kind: 'semantics',
+      semantics: { granularity: 'sample', keepProb: 0.8, trainScale: 1, evalFactor: 0.8 },
+    };
     const r = await profile(b, { kernel, shape: [64, 8, 16], seed: 25, repeats: 1 });
     assert.equal(r.eval.identity, false);
     assert.ok(r.eval.maxAbsDiff > 0);
@@ -308,23 +356,33 @@ export function kernelSuite(name: BackendName): void {
     assert.equal(again.train.droppedFraction, r.train.droppedFraction, 'same seed, same figures');
   });
 
-  it('a seed gives the same figures whatever the repeats and the time budget; the result says how many calls were timed', async (_t, b) => {
-    // drop path (row) at this shape takes 16 statistics draws, so timed calls double as draws; dropout takes one.
-    for (const kernel of [{ kind: 'dropout', p: 0.1 }, { kind: 'drop-path', p: 0.3, mode: 'row', scaleByKeep: true }] as KernelSpec[]) {
-      const request: ProfileRequest = { kernel, shape: [16, 32, 48], seed: 28 };
-      const one = await profile(b, { ...request, repeats: 1 });
-      const cut = await profile(b, { ...request, repeats: 6, timingBudgetMs: 0 });
-      const all = await profile(b, { ...request, repeats: 6, timingBudgetMs: 1e9 });
-      assert.deepEqual([one.timing.repeats, one.timing.plannedRepeats], [1, 1]);
-      assert.deepEqual([cut.timing.repeats, cut.timing.plannedRepeats], [3, 6], 'a spent budget still times 3 calls');
-      assert.deepEqual([all.timing.repeats, all.timing.plannedRepeats], [6, 6]);
-      for (const r of [cut, all]) {
-        assert.deepEqual(r.train, one.train, `${kernel.kind}: train figures`);
-        assert.deepEqual(r.eval, one.eval, `${kernel.kind}: eval figures`);
+  it(
+    'a seed gives the same figures whatever the repeats and the time budget; the result says how many calls were ' +
+      'timed',
+    async (_t, b) => {
+      // drop path (row) at this shape takes 16 statistics draws, so timed calls double as draws; dropout takes one.
+      for (const kernel of [
+        { kind: 'dropout', p: 0.1 },
+        { kind: 'drop-path', p: 0.3, mode: 'row', scaleByKeep: true },
+      ] as KernelSpec[]) {
+        const request: ProfileRequest = { kernel, shape: [16, 32, 48], seed: 28 };
+        const one = await profile(b, { ...request, repeats: 1 });
+        const cut = await profile(b, { ...request, repeats: 6, timingBudgetMs: 0 });
+        const all = await profile(b, { ...request, repeats: 6, timingBudgetMs: 1e9 });
+        assert.deepEqual([one.timing.repeats, one.timing.plannedRepeats], [1, 1]);
+        assert.deepEqual([cut.timing.repeats, cut.timing.plannedRepeats], [3, 6], 'a spent budget still times 3 calls');
+        assert.deepEqual([all.timing.repeats, all.timing.plannedRepeats], [6, 6]);
+        for (const r of [cut, all]) {
+          assert.deepEqual(r.train, one.train, `${kernel.kind}: train figures`);
+          assert.deepEqual(r.eval, one.eval, `${kernel.kind}: eval figures`);
+        }
+        assert.ok(
+          one.train.units >= (kernel.kind === 'drop-path' ? 16 * 16 : 16 * 32 * 48),
+          `${kernel.kind}: every draw counted`,
+        );
       }
-      assert.ok(one.train.units >= (kernel.kind === 'drop-path' ? 16 * 16 : 16 * 32 * 48), `${kernel.kind}: every draw counted`);
-    }
-  });
+    },
+  );
 
   it('a configured rate far from the measured one falls outside the interval', async (_t, b) => {
     // A hand-written regularizer that claims keep 0.9 but is profiled as keep 0.5 would be caught: check the

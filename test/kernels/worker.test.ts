@@ -7,9 +7,21 @@ import { ProfileError, ProfilerHost, workerExecArgv, type ProfilerOptions } from
 import type { ProfileRequest } from '../../kernels/plan';
 
 const workerPath = path.resolve(__dirname, '../../dist/worker.js');
-const options = (extra: Partial<ProfilerOptions> = {}): ProfilerOptions => ({ backend: 'cpu', timeoutMs: 120_000, memoryBudgetBytes: 512 * 1024 ** 2, workerPath, ...extra });
+const options = (extra: Partial<ProfilerOptions> = {}): ProfilerOptions => ({
+  backend: 'cpu',
+  timeoutMs: 120_000,
+  memoryBudgetBytes: 512 * 1024 ** 2,
+  workerPath,
+  ...extra,
+});
 /** Long enough on any backend that it is still running when the test acts on it (no time budget cuts it short). */
-const slow: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape: [8, 256, 768], seed: 1, repeats: 400, timingBudgetMs: 600_000 };
+const slow: ProfileRequest = {
+  kernel: { kind: 'dropout', p: 0.1 },
+  shape: [8, 256, 768],
+  seed: 1,
+  repeats: 400,
+  timingBudgetMs: 600_000,
+};
 const quick: ProfileRequest = { kernel: { kind: 'dropout', p: 0.1 }, shape: [4, 16, 32], seed: 1, repeats: 1 };
 
 async function rejection(promise: Promise<unknown>): Promise<ProfileError> {
@@ -29,7 +41,10 @@ test('a profile runs in a separate process and reports every backend with a reas
     assert.equal(result.backend, 'cpu');
     assert.notEqual(host.pid, process.pid);
     const info = await host.backends();
-    assert.deepEqual(info.statuses.map((s) => s.name), ['cuda', 'webgpu', 'wasm', 'cpu']);
+    assert.deepEqual(
+      info.statuses.map((s) => s.name),
+      ['cuda', 'webgpu', 'wasm', 'cpu'],
+    );
     for (const s of info.statuses) assert.ok(s.detail.length > 0, `${s.name} says why`);
     const cuda = info.statuses[0];
     if (!cuda.available) assert.match(cuda.detail, /tfjs-node-gpu/);
@@ -119,14 +134,28 @@ test('an invalid request is refused with its reason', async () => {
   }
 });
 
-test('the worker starts without the host\'s module loaders but keeps its other Node flags', async () => {
+test("the worker starts without the host's module loaders but keeps its other Node flags", async () => {
   assert.deepEqual(
-    workerExecArgv(['--import', 'tsx', '--max-old-space-size=4096', '--require=./hook.js', '-r', 'ts-node/register', '--inspect', '--loader', 'x', '--experimental-loader=y']),
+    workerExecArgv([
+      '--import',
+      'tsx',
+      '--max-old-space-size=4096',
+      '--require=./hook.js',
+      '-r',
+      'ts-node/register',
+      '--inspect',
+      '--loader',
+      'x',
+      '--experimental-loader=y',
+    ]),
     ['--max-old-space-size=4096', '--inspect'],
   );
   assert.deepEqual(workerExecArgv([]), []);
   // This test file itself runs under `--import tsx`; the worker, a plain bundle, still starts and answers.
-  assert.ok(process.execArgv.some((a) => a.includes('tsx')), 'the test runner loads tsx into this process');
+  assert.ok(
+    process.execArgv.some((a) => a.includes('tsx')),
+    'the test runner loads tsx into this process',
+  );
   const host = new ProfilerHost(options());
   try {
     assert.equal((await host.profile(quick)).backend, 'cpu');

@@ -69,9 +69,17 @@ export const VSCODE_CAPABILITIES: ClientCapabilities = {
   },
   textDocument: {
     synchronization: { dynamicRegistration: true },
-    publishDiagnostics: { relatedInformation: true, versionSupport: true, tagSupport: { valueSet: [1, 2] }, codeDescriptionSupport: true, dataSupport: true },
+    publishDiagnostics: {
+      relatedInformation: true,
+      versionSupport: true,
+      tagSupport: { valueSet: [1, 2] },
+      codeDescriptionSupport: true,
+      dataSupport: true,
+    },
     codeAction: {
-      codeActionLiteralSupport: { codeActionKind: { valueSet: ['', 'quickfix', 'refactor', 'source', 'source.fixAll'] } },
+      codeActionLiteralSupport: {
+        codeActionKind: { valueSet: ['', 'quickfix', 'refactor', 'source', 'source.fixAll'] },
+      },
       isPreferredSupport: true,
       dataSupport: true,
     },
@@ -108,7 +116,13 @@ export interface StartOptions {
 /** A `$/progress` value the server sent, with its token. */
 export interface ProgressEvent {
   token: string | number;
-  value: { kind: 'begin' | 'report' | 'end'; title?: string; message?: string; percentage?: number; cancellable?: boolean };
+  value: {
+    kind: 'begin' | 'report' | 'end';
+    title?: string;
+    message?: string;
+    percentage?: number;
+    cancellable?: boolean;
+  };
 }
 
 interface Waiter {
@@ -169,15 +183,24 @@ export class TestClient {
 
   static async start(options: StartOptions = {}): Promise<TestClient> {
     if (!fs.existsSync(SERVER)) throw new Error(`${SERVER} is missing: run \`node esbuild.mjs\` (npm test does) first`);
-    const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
-    const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    const child = spawn(process.execPath, [SERVER, '--stdio'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
+    const connection = createMessageConnection(
+      new StreamMessageReader(child.stdout),
+      new StreamMessageWriter(child.stdin),
+    );
     const client = new TestClient(child, connection, options);
     const initialized = connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
       capabilities: options.capabilities ?? VSCODE_CAPABILITIES,
       initializationOptions: options.initializationOptions,
-      workspaceFolders: options.workspaceFolders?.map((f): WorkspaceFolder => ({ uri: pathToFileURL(f).href, name: path.basename(f) })) ?? null,
+      workspaceFolders:
+        options.workspaceFolders?.map(
+          (f): WorkspaceFolder => ({ uri: pathToFileURL(f).href, name: path.basename(f) }),
+        ) ?? null,
     });
     const died = client.exited.then((code) => {
       throw new Error(`the server exited with code ${code} before answering initialize:\n${client.stderr}`);
@@ -189,11 +212,16 @@ export class TestClient {
   }
 
   open(uri: string, text: string, version = 1): void {
-    void this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'python', version, text } });
+    void this.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: 'python', version, text },
+    });
   }
 
   change(uri: string, version: number, contentChanges: TextDocumentContentChangeEvent[]): void {
-    void this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges });
+    void this.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version },
+      contentChanges,
+    });
   }
 
   close(uri: string): void {
@@ -203,17 +231,32 @@ export class TestClient {
   /** notebookDocument/didOpen with these cells (markdown cells too, as a client without a cell filter sends them). */
   openNotebook(uri: string, cells: readonly TestCell[], version = 1): void {
     void this.connection.sendNotification(DidOpenNotebookDocumentNotification.type, {
-      notebookDocument: { uri, notebookType: 'jupyter-notebook', version, cells: cells.map((c) => ({ kind: notebookCellKind(c), document: c.uri })) },
+      notebookDocument: {
+        uri,
+        notebookType: 'jupyter-notebook',
+        version,
+        cells: cells.map((c) => ({ kind: notebookCellKind(c), document: c.uri })),
+      },
       cellTextDocuments: cells.map((c) => textDocumentItem(c)),
     });
   }
 
   changeNotebook(uri: string, version: number, change: NotebookDocumentChangeEvent): void {
-    void this.connection.sendNotification(DidChangeNotebookDocumentNotification.type, { notebookDocument: { uri, version }, change });
+    void this.connection.sendNotification(DidChangeNotebookDocumentNotification.type, {
+      notebookDocument: { uri, version },
+      change,
+    });
   }
 
   /** Replaces `deleteCount` cells at `start` with `cells`, as VS Code reports an insert, delete or move. */
-  changeNotebookCells(uri: string, version: number, start: number, deleteCount: number, removed: readonly TestCell[], cells: readonly TestCell[]): void {
+  changeNotebookCells(
+    uri: string,
+    version: number,
+    start: number,
+    deleteCount: number,
+    removed: readonly TestCell[],
+    cells: readonly TestCell[],
+  ): void {
     this.changeNotebook(uri, version, {
       cells: {
         structure: {
@@ -226,12 +269,23 @@ export class TestClient {
   }
 
   /** Edits a cell's text, as VS Code reports typing in a cell. */
-  changeCell(notebookUri: string, notebookVersion: number, cell: string, cellVersion: number, contentChanges: TextDocumentContentChangeEvent[]): void {
-    this.changeNotebook(notebookUri, notebookVersion, { cells: { textContent: [{ document: { uri: cell, version: cellVersion }, changes: contentChanges }] } });
+  changeCell(
+    notebookUri: string,
+    notebookVersion: number,
+    cell: string,
+    cellVersion: number,
+    contentChanges: TextDocumentContentChangeEvent[],
+  ): void {
+    this.changeNotebook(notebookUri, notebookVersion, {
+      cells: { textContent: [{ document: { uri: cell, version: cellVersion }, changes: contentChanges }] },
+    });
   }
 
   closeNotebook(uri: string, cells: readonly TestCell[]): void {
-    void this.connection.sendNotification(DidCloseNotebookDocumentNotification.type, { notebookDocument: { uri }, cellTextDocuments: cells.map((c) => ({ uri: c.uri })) });
+    void this.connection.sendNotification(DidCloseNotebookDocumentNotification.type, {
+      notebookDocument: { uri },
+      cellTextDocuments: cells.map((c) => ({ uri: c.uri })),
+    });
   }
 
   codeLenses(uri: string): Promise<CodeLens[] | null> {
@@ -239,7 +293,9 @@ export class TestClient {
   }
 
   pyprojectChanged(fileUri: string, type: FileChangeType = FileChangeType.Changed): void {
-    void this.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: fileUri, type }] });
+    void this.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: fileUri, type }],
+    });
   }
 
   /** File-watch events, as an editor sends them for the watchers the server registered. */
@@ -264,7 +320,12 @@ export class TestClient {
     const accept = (p: PublishDiagnosticsParams): boolean => version === undefined || (p.version ?? -1) >= version;
     const current = this.latest.get(uri);
     if (current && accept(current)) return Promise.resolve(current);
-    return this.waitFor(uri, accept, timeoutMs, `diagnostics for ${uri}${version === undefined ? '' : ` version ${version}`}`);
+    return this.waitFor(
+      uri,
+      accept,
+      timeoutMs,
+      `diagnostics for ${uri}${version === undefined ? '' : ` version ${version}`}`,
+    );
   }
 
   /** The diagnostics last published for `uri` (undefined: none yet). */
@@ -277,11 +338,21 @@ export class TestClient {
     return this.waitFor(uri, () => true, timeoutMs, `the next diagnostics for ${uri}`).then((p) => p.diagnostics);
   }
 
-  private waitFor(uri: string, accept: (p: PublishDiagnosticsParams) => boolean, timeoutMs: number, what: string): Promise<PublishDiagnosticsParams> {
+  private waitFor(
+    uri: string,
+    accept: (p: PublishDiagnosticsParams) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<PublishDiagnosticsParams> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`timed out waiting for ${what}; last published: ${JSON.stringify(this.latest.get(uri))}\nserver stderr: ${this.stderr}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; last published: ${JSON.stringify(this.latest.get(uri))}\nserver ` +
+              `stderr: ${this.stderr}`,
+          ),
+        );
       }, timeoutMs);
       const waiter: Waiter = {
         uri,
@@ -295,8 +366,17 @@ export class TestClient {
     });
   }
 
-  codeActions(uri: string, range: Range, diagnostics: Diagnostic[], only?: string[]): Promise<(Command | CodeAction)[] | null> {
-    return this.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range, context: { diagnostics, only } });
+  codeActions(
+    uri: string,
+    range: Range,
+    diagnostics: Diagnostic[],
+    only?: string[],
+  ): Promise<(Command | CodeAction)[] | null> {
+    return this.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range,
+      context: { diagnostics, only },
+    });
   }
 
   hover(uri: string, position: Position): Promise<Hover | null> {
@@ -305,7 +385,10 @@ export class TestClient {
 
   /** A round trip: once answered, the server has handled every message sent before it. */
   async sync(): Promise<void> {
-    await this.connection.sendRequest(HoverRequest.type, { textDocument: { uri: 'untitled:sync' }, position: { line: 0, character: 0 } });
+    await this.connection.sendRequest(HoverRequest.type, {
+      textDocument: { uri: 'untitled:sync' },
+      position: { line: 0, character: 0 },
+    });
   }
 
   /** shutdown + exit, as an editor closes the server; resolves with the exit code. */
@@ -334,7 +417,12 @@ function notebookCellKind(cell: TestCell): NotebookCellKind {
 }
 
 function textDocumentItem(cell: TestCell) {
-  return { uri: cell.uri, languageId: cell.languageId ?? (cell.kind === 'code' ? 'python' : 'markdown'), version: cell.version ?? 1, text: cell.text };
+  return {
+    uri: cell.uri,
+    languageId: cell.languageId ?? (cell.kind === 'code' ? 'python' : 'markdown'),
+    version: cell.version ?? 1,
+    text: cell.text,
+  };
 }
 
 /** Applies LSP text edits the way an editor does (all ranges refer to the original text). */
@@ -346,7 +434,9 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
     while (end > starts[p.line] && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
     return Math.min(starts[p.line] + p.character, end);
   };
-  const spans = edits.map((e) => ({ start: offsetAt(e.range.start), end: offsetAt(e.range.end), text: e.newText })).sort((a, b) => b.start - a.start || b.end - a.end);
+  const spans = edits
+    .map((e) => ({ start: offsetAt(e.range.start), end: offsetAt(e.range.end), text: e.newText }))
+    .sort((a, b) => b.start - a.start || b.end - a.end);
   let out = text;
   let limit = Infinity;
   for (const s of spans) {
@@ -363,7 +453,13 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
  */
 export function contentChanges(edits: readonly TextEdit[]): { range: TextEdit['range']; text: string }[] {
   return [...edits]
-    .sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character || b.range.end.line - a.range.end.line || b.range.end.character - a.range.end.character)
+    .sort(
+      (a, b) =>
+        b.range.start.line - a.range.start.line ||
+        b.range.start.character - a.range.start.character ||
+        b.range.end.line - a.range.end.line ||
+        b.range.end.character - a.range.end.character,
+    )
     .map((e) => ({ range: e.range, text: e.newText }));
 }
 
@@ -386,7 +482,13 @@ export function isCodeAction(a: Command | CodeAction): a is CodeAction {
 }
 
 /** A temporary folder with the given files; `uri('a.py')` names a file in it. */
-export function tempProject(files: Record<string, string> = {}): { dir: string; path(rel: string): string; uri(rel: string): string; write(rel: string, text: string): void; cleanup(): void } {
+export function tempProject(files: Record<string, string> = {}): {
+  dir: string;
+  path(rel: string): string;
+  uri(rel: string): string;
+  write(rel: string, text: string): void;
+  cleanup(): void;
+} {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-lsp-')));
   const project = {
     dir,

@@ -1,9 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CancellationTokenSource, CodeActionRequest, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol/node';
+import {
+  CancellationTokenSource,
+  CodeActionRequest,
+  type CodeAction,
+  type Diagnostic,
+} from 'vscode-languageserver-protocol/node';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { syntaxErrorCount } from '../../server/engine/analyze';
-import { applyWorkspaceEdit, contentChanges, codes, editsFor, isCodeAction, positionOf, TestClient, tempProject } from './client';
+import {
+  applyWorkspaceEdit,
+  contentChanges,
+  codes,
+  editsFor,
+  isCodeAction,
+  positionOf,
+  TestClient,
+  tempProject,
+} from './client';
 import { BLOCK, MIXED, modelFile } from './fixtures';
 
 let client: TestClient;
@@ -35,7 +49,12 @@ async function actionsFor(uri: string, diagnostics: Diagnostic[], only?: string[
 }
 
 /** Applies an action the way the editor does (the WorkspaceEdit to the text, then a didChange) and re-lints. */
-async function apply(uri: string, text: string, version: number, action: CodeAction): Promise<{ text: string; diagnostics: Diagnostic[] }> {
+async function apply(
+  uri: string,
+  text: string,
+  version: number,
+  action: CodeAction,
+): Promise<{ text: string; diagnostics: Diagnostic[] }> {
   const edits = editsFor(action.edit, uri);
   assert.ok(edits.length > 0, `${action.title} has no edit for ${uri}`);
   const after = applyWorkspaceEdit(text, uri, action.edit);
@@ -62,7 +81,7 @@ test('the safe quick fix for RG006 is preferred, fixes the call, and is not offe
   assert.equal(fix.isPreferred, true);
   assert.deepEqual(fix.diagnostics, [rg006]);
   // Versioned, so the editor refuses it if the text moved on.
-  assert.equal((fix.edit?.documentChanges?.[0] as { textDocument: { version: number } }).textDocument.version, 1);
+  assert.equal((fix.edit!.documentChanges![0] as { textDocument: { version: number } }).textDocument.version, 1);
 
   const result = await apply(uri, BLOCK, 2, fix);
   assert.equal(result.text.split('\n')[10], '        x = F.dropout(x, 0.1, training=self.training)');
@@ -75,7 +94,10 @@ test('the safe quick fix for RG006 is preferred, fixes the call, and is not offe
 });
 
 test('a diagnostic from an older version of the text gets no fix', async () => {
-  const text = BLOCK.replace('        return self.fc(x)', '        y = F.dropout(self.fc(x), 0.2)\n        return self.fc(x + y)');
+  const text = BLOCK.replace(
+    '        return self.fc(x)',
+    '        y = F.dropout(self.fc(x), 0.2)\n        return self.fc(x + y)',
+  );
   const { uri, diagnostics } = await open(text);
   assert.deepEqual(codes(diagnostics), ['RG007@7', 'RG006@10', 'RG006@11']);
   const [, first] = diagnostics;
@@ -111,7 +133,10 @@ test('quick fixes are offered only for the diagnostics in the request, and only 
   assert.deepEqual(titles, ['Assign the result back to `x`', 'Disable RG011 for this line']);
   // The out-of-range rate has no fix, only the noqa action.
   const rg008 = diagnostics.find((d) => d.code === 'RG008')!;
-  assert.deepEqual((await actionsFor(uri, [rg008])).map((a) => a.title), ['Disable RG008 for this line']);
+  assert.deepEqual(
+    (await actionsFor(uri, [rg008])).map((a) => a.title),
+    ['Disable RG008 for this line'],
+  );
   assert.deepEqual(await actionsFor(uri, [rg011], ['refactor']), []);
   // Diagnostics of other tools are left alone.
   assert.deepEqual(await actionsFor(uri, [{ ...rg011, source: 'ruff', code: 'F401' }]), []);
@@ -213,7 +238,10 @@ test('no noqa action where a comment cannot go: after a backslash, or inside a s
   assert.ok(titles.includes('Pass `training=self.training`'), titles.join(', '));
   assert.ok(!titles.includes('Disable RG006 for this line'), titles.join(', '));
 
-  const inString = BLOCK.replace('x = F.dropout(x, 0.1)', 'x = F.dropout(x, 0.1) + len("""first\n            second""")');
+  const inString = BLOCK.replace(
+    'x = F.dropout(x, 0.1)',
+    'x = F.dropout(x, 0.1) + len("""first\n            second""")',
+  );
   const b = await open(inString);
   const rg006b = b.diagnostics.find((d) => d.code === 'RG006')!;
   const titlesB = (await actionsFor(b.uri, [rg006b])).map((x) => x.title);
@@ -240,7 +268,8 @@ test('a cancelled code-action request is answered with nothing', async () => {
   }
   assert.ok(
     answers.some((a) => Array.isArray(a) && a.length === 0),
-    `every cancelled request got a full answer: ${JSON.stringify(answers.map((a) => (Array.isArray(a) ? a.length : a)))}`,
+    `every cancelled request got a full answer: ` +
+      `${JSON.stringify(answers.map((a) => (Array.isArray(a) ? a.length : a)))}`,
   );
   // The same request, not cancelled, is answered in full.
   assert.ok((await actionsFor(uri, diagnostics)).length >= 2);

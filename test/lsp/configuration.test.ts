@@ -9,7 +9,8 @@ const ALL = ['RG007@7', 'RG006@10'];
 
 test('pyproject.toml [tool.reglens] applies to the files below it', async () => {
   const project = tempProject({
-    'pyproject.toml': '[project]\nname = "demo"\n\n[tool.reglens]\nselect = ["RG007"]\n\n[tool.reglens.severity]\nRG007 = "error"\n',
+    'pyproject.toml':
+      '[project]\nname = "demo"\n\n[tool.reglens]\nselect = ["RG007"]\n\n[tool.reglens.severity]\nRG007 = "error"\n',
     'pkg/sub/model.py': BLOCK,
   });
   const client = await TestClient.start();
@@ -43,7 +44,9 @@ test('a changed pyproject.toml is re-read when the client reports it, and every 
     assert.deepEqual(codes(await nextB), ['RG007@7']);
 
     // Edits keep using the new configuration (it is cached, not re-read per keystroke).
-    client.change(a, 2, [{ range: { start: { line: 11, character: 0 }, end: { line: 11, character: 0 } }, text: '        # comment\n' }]);
+    client.change(a, 2, [
+      { range: { start: { line: 11, character: 0 }, end: { line: 11, character: 0 } }, text: '        # comment\n' },
+    ]);
     assert.deepEqual(codes(await client.diagnostics(a, 2)), ['RG007@7']);
 
     project.write('pyproject.toml', '[tool.reglens]\nignore = ["RG007"]\n');
@@ -67,13 +70,22 @@ test('a changed pyproject.toml is re-read when the client reports it, and every 
 
 test('settings are pulled per document, and re-pulled on didChangeConfiguration', async () => {
   const project = tempProject({ 'a.py': BLOCK });
-  let settings: Record<string, unknown> = { enable: true, select: [], ignore: ['RG007'], severity: {}, configurationPreference: 'editorFirst' };
+  let settings: Record<string, unknown> = {
+    enable: true,
+    select: [],
+    ignore: ['RG007'],
+    severity: {},
+    configurationPreference: 'editorFirst',
+  };
   const client = await TestClient.start({ settings: () => settings });
   try {
     const uri = project.uri('a.py');
     client.open(uri, BLOCK);
     assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG006@10']);
-    assert.ok(client.configurationRequests.some((item) => item.section === 'reglens' && item.scopeUri === uri), JSON.stringify(client.configurationRequests));
+    assert.ok(
+      client.configurationRequests.some((item) => item.section === 'reglens' && item.scopeUri === uri),
+      JSON.stringify(client.configurationRequests),
+    );
 
     settings = { ...settings, ignore: [], severity: { RG006: 'error' } };
     const next = client.nextDiagnostics(uri);
@@ -95,9 +107,16 @@ test('reglens.enable=false publishes no problems until it is turned back on', as
     const uri = project.uri('a.py');
     client.open(uri, BLOCK);
     assert.deepEqual(await client.diagnostics(uri, 1), []);
-    client.change(uri, 2, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '# edited\n' }]);
+    client.change(uri, 2, [
+      { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '# edited\n' },
+    ]);
     assert.deepEqual(await client.diagnostics(uri, 2), []);
-    const actions = await client.codeActions(uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, [], ['source.fixAll']);
+    const actions = await client.codeActions(
+      uri,
+      { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      [],
+      ['source.fixAll'],
+    );
     assert.deepEqual(actions, [], 'no fix-all while disabled');
 
     settings = { enable: true };
@@ -151,7 +170,9 @@ test('an invalid pyproject.toml gives exactly one warning and the default rules'
     assert.deepEqual(codes(await client.diagnostics(a, 1)), ALL);
     assert.deepEqual(codes(await client.diagnostics(b, 1)), ALL);
     for (let version = 2; version <= 6; version++) {
-      client.change(a, version, [{ range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, text: ' ' }]);
+      client.change(a, version, [
+        { range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, text: ' ' },
+      ]);
       await client.diagnostics(a, version);
     }
     // The same (still broken) file reported again by the client is not a new problem.
@@ -180,7 +201,9 @@ test('an invalid pyproject.toml gives exactly one warning and the default rules'
 
 test('invalid editor settings give one warning and the defaults', async () => {
   const project = tempProject({ 'a.py': BLOCK, 'b.py': BLOCK });
-  const client = await TestClient.start({ settings: () => ({ enable: true, select: ['dropout'], severity: { RG006: 'loud' } }) });
+  const client = await TestClient.start({
+    settings: () => ({ enable: true, select: ['dropout'], severity: { RG006: 'loud' } }),
+  });
   try {
     client.open(project.uri('a.py'), BLOCK);
     client.open(project.uri('b.py'), BLOCK);
@@ -208,27 +231,42 @@ test('in an untrusted workspace pyproject.toml is never read', async () => {
     client.configurationChanged(null);
     assert.deepEqual(codes(await next), ALL);
     await client.sync();
-    assert.ok(!client.registrations.some((r) => r.method === 'workspace/didChangeWatchedFiles' && JSON.stringify(r.registerOptions).includes('pyproject.toml')));
+    assert.ok(
+      !client.registrations.some(
+        (r) =>
+          r.method === 'workspace/didChangeWatchedFiles' &&
+          JSON.stringify(r.registerOptions).includes('pyproject.toml'),
+      ),
+    );
   } finally {
     client.dispose();
     project.cleanup();
   }
 });
 
-test('a client without workspace/configuration pushes settings in initializationOptions and didChangeConfiguration', async () => {
-  const project = tempProject({ 'a.py': BLOCK });
-  const capabilities = { ...VSCODE_CAPABILITIES, workspace: { ...VSCODE_CAPABILITIES.workspace, configuration: false } };
-  const client = await TestClient.start({ capabilities, initializationOptions: { settings: { reglens: { ignore: ['RG006'] } } } });
-  try {
-    const uri = project.uri('a.py');
-    client.open(uri, BLOCK);
-    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
-    const next = client.nextDiagnostics(uri);
-    client.configurationChanged({ reglens: { ignore: ['RG007'] } });
-    assert.deepEqual(codes(await next), ['RG006@10']);
-    assert.deepEqual(client.configurationRequests, [], 'the server must not pull from a client that cannot answer');
-  } finally {
-    client.dispose();
-    project.cleanup();
-  }
-});
+test(
+  'a client without workspace/configuration pushes settings in initializationOptions and ' + 'didChangeConfiguration',
+  async () => {
+    const project = tempProject({ 'a.py': BLOCK });
+    const capabilities = {
+      ...VSCODE_CAPABILITIES,
+      workspace: { ...VSCODE_CAPABILITIES.workspace, configuration: false },
+    };
+    const client = await TestClient.start({
+      capabilities,
+      initializationOptions: { settings: { reglens: { ignore: ['RG006'] } } },
+    });
+    try {
+      const uri = project.uri('a.py');
+      client.open(uri, BLOCK);
+      assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
+      const next = client.nextDiagnostics(uri);
+      client.configurationChanged({ reglens: { ignore: ['RG007'] } });
+      assert.deepEqual(codes(await next), ['RG006@10']);
+      assert.deepEqual(client.configurationRequests, [], 'the server must not pull from a client that cannot answer');
+    } finally {
+      client.dispose();
+      project.cleanup();
+    }
+  },
+);

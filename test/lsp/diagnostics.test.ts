@@ -31,7 +31,10 @@ test('didOpen publishes diagnostics with code, docs link, source, severity, rang
   assert.match(rg006.message, /F\.dropout.*training/);
   // The range is the call `F.dropout(x, 0.1)`.
   const start = positionOf(BLOCK, 'F.dropout(x, 0.1)');
-  assert.deepEqual(rg006.range, { start, end: { line: start.line, character: start.character + 'F.dropout(x, 0.1)'.length } });
+  assert.deepEqual(rg006.range, {
+    start,
+    end: { line: start.line, character: start.character + 'F.dropout(x, 0.1)'.length },
+  });
   assert.equal(rg006.tags, undefined);
   assert.ok(rg006.data !== undefined, 'diagnostics carry data for code actions');
 
@@ -57,7 +60,10 @@ test('incremental edits: typing the bug makes the finding appear, fixing it make
   client.open(uri, text, version);
   assert.deepEqual(await client.diagnostics(uri, version), []);
 
-  const edit = async (range: { start: { line: number; character: number }; end: { line: number; character: number } }, newText: string) => {
+  const edit = async (
+    range: { start: { line: number; character: number }; end: { line: number; character: number } },
+    newText: string,
+  ) => {
     text = applyTextEdits(text, [{ range, newText }]);
     version++;
     client.change(uri, version, [{ range, text: newText }]);
@@ -65,7 +71,11 @@ test('incremental edits: typing the bug makes the finding appear, fixing it make
   };
   const typeAt = async (line: number, character: number, typed: string) => {
     let diagnostics: Diagnostic[] = [];
-    for (let i = 0; i < typed.length; i++) diagnostics = await edit({ start: { line, character: character + i }, end: { line, character: character + i } }, typed[i]);
+    for (let i = 0; i < typed.length; i++)
+      diagnostics = await edit(
+        { start: { line, character: character + i }, end: { line, character: character + i } },
+        typed[i],
+      );
     return diagnostics;
   };
 
@@ -81,9 +91,18 @@ test('incremental edits: typing the bug makes the finding appear, fixing it make
   assert.deepEqual(diagnostics, []);
 
   // Back to the bug by deleting the flag in one edit, then a multi-line replacement that also unuses self.drop.
-  diagnostics = await edit({ start: { line: 11, character: '        y = F.dropout(self.fc(x), 0.1'.length }, end: { line: 11, character: '        y = F.dropout(self.fc(x), 0.1, training=self.training'.length } }, '');
+  diagnostics = await edit(
+    {
+      start: { line: 11, character: '        y = F.dropout(self.fc(x), 0.1'.length },
+      end: { line: 11, character: '        y = F.dropout(self.fc(x), 0.1, training=self.training'.length },
+    },
+    '',
+  );
   assert.deepEqual(codes(diagnostics), ['RG006@11']);
-  diagnostics = await edit({ start: { line: 10, character: 8 }, end: { line: 11, character: 9 } }, 'x = x * 2\n        y');
+  diagnostics = await edit(
+    { start: { line: 10, character: 8 }, end: { line: 11, character: 9 } },
+    'x = x * 2\n        y',
+  );
   assert.deepEqual(codes(diagnostics), ['RG007@7', 'RG006@11']);
 
   // The incrementally maintained document analyses exactly like a fresh open of the same text.
@@ -125,7 +144,13 @@ test('several content changes in one didChange are applied in order', async () =
   const at = positionOf(CLEAN, 'x = self.drop(x)');
   // Replace the call with the functional form (RG006 + RG007), then rename the variable in the same message.
   client.change(uri, 2, [
-    { range: { start: { line: at.line, character: at.character + 4 }, end: { line: at.line, character: at.character + 16 } }, text: 'F.dropout(x, 0.5)' },
+    {
+      range: {
+        start: { line: at.line, character: at.character + 4 },
+        end: { line: at.line, character: at.character + 16 },
+      },
+      text: 'F.dropout(x, 0.5)',
+    },
     { range: { start: at, end: { line: at.line, character: at.character + 1 } }, text: 'z' },
   ]);
   const diagnostics = await client.diagnostics(uri, 2);
@@ -155,11 +180,13 @@ test('a syntax error does not hide findings in the intact code after it', async 
 test('a binary-looking document (NUL bytes, lone surrogates) does not take the server down', async () => {
   const uri = project.uri('binary.py');
   const junk = '\u0000\u0000\uD800x\uDFFF\u0000dropout\uFFFE\uD83D';
-  client.open(uri, junk + '\n' + BLOCK);
+  client.open(uri, `${junk}\n${BLOCK}`);
   const diagnostics = await client.diagnostics(uri, 1);
   assert.ok(Array.isArray(diagnostics));
   // Edits into the junk keep working.
-  client.change(uri, 2, [{ range: { start: { line: 0, character: 2 }, end: { line: 0, character: 4 } }, text: '\u0000\uDC00\n\u0000' }]);
+  client.change(uri, 2, [
+    { range: { start: { line: 0, character: 2 }, end: { line: 0, character: 4 } }, text: '\u0000\uDC00\n\u0000' },
+  ]);
   assert.ok(Array.isArray(await client.diagnostics(uri, 2)));
   // And the server still analyses other documents.
   const other = project.uri('after-binary.py');

@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol/node';
 import { CAPTURE, CELLS, HEAD, IMPORTS, MAGICS } from '../notebooks/fixtures';
-import { applyTextEdits, cellUri, editsFor, isCodeAction, positionOf, TestClient, tempProject, type TestCell } from './client';
+import {
+  applyTextEdits,
+  cellUri,
+  editsFor,
+  isCodeAction,
+  positionOf,
+  TestClient,
+  tempProject,
+  type TestCell,
+} from './client';
 
 let client: TestClient;
 const project = tempProject();
@@ -26,7 +35,10 @@ function fixtureNotebook(): { uri: string; cells: TestCell[] } {
   return { uri, cells: CELLS.map((c, i) => ({ uri: cellUri(uri, `c${i}`), kind: c.kind, text: c.text })) };
 }
 
-const where = (diagnostics: readonly Diagnostic[] | undefined) => (diagnostics ?? []).map((d) => `${d.code}@${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character}`);
+const where = (diagnostics: readonly Diagnostic[] | undefined) =>
+  (diagnostics ?? []).map(
+    (d) => `${d.code}@${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character}`,
+  );
 
 /** Once answered, the server has analysed everything sent before and published the result (hover analyses first). */
 async function settled(cell: TestCell): Promise<void> {
@@ -42,23 +54,30 @@ async function openFixture(): Promise<{ uri: string; cells: TestCell[] }> {
 }
 
 describe('notebook diagnostics', () => {
-  test('are analysed across cells in order and published per cell in cell coordinates, nothing for IPython syntax', async () => {
-    const { cells } = await openFixture();
-    // RG006 in cell 5 needs F (cell 1) and Base (cell 2); RG011 in the %%capture body; nothing in %%writefile.
-    assert.deepEqual(where(client.current(cells[2].uri)), ['RG008@4:31-4:34']);
-    assert.deepEqual(where(client.current(cells[5].uri)), ['RG006@3:15-3:32']);
-    assert.deepEqual(where(client.current(cells[7].uri)), ['RG011@3:8-3:49']);
-    for (const i of [1, 4, 6]) assert.deepEqual(client.current(cells[i].uri), [], `cell ${i}`);
-    // Markdown cells get nothing at all.
-    assert.equal(client.current(cells[0].uri), undefined);
-    assert.equal(client.current(cells[3].uri), undefined);
-    assert.equal(HEAD.split('\n')[3].slice(15, 32), 'F.dropout(x, 0.1)');
-    assert.doesNotMatch(client.stderr + client.logs.map((l) => l.message).join('\n'), /failed|error/i);
-  });
+  test(
+    'are analysed across cells in order and published per cell in cell coordinates, nothing for IPython ' + 'syntax',
+    async () => {
+      const { cells } = await openFixture();
+      // RG006 in cell 5 needs F (cell 1) and Base (cell 2); RG011 in the %%capture body; nothing in %%writefile.
+      assert.deepEqual(where(client.current(cells[2].uri)), ['RG008@4:31-4:34']);
+      assert.deepEqual(where(client.current(cells[5].uri)), ['RG006@3:15-3:32']);
+      assert.deepEqual(where(client.current(cells[7].uri)), ['RG011@3:8-3:49']);
+      for (const i of [1, 4, 6]) assert.deepEqual(client.current(cells[i].uri), [], `cell ${i}`);
+      // Markdown cells get nothing at all.
+      assert.equal(client.current(cells[0].uri), undefined);
+      assert.equal(client.current(cells[3].uri), undefined);
+      assert.equal(HEAD.split('\n')[3].slice(15, 32), 'F.dropout(x, 0.1)');
+      assert.doesNotMatch(client.stderr + client.logs.map((l) => l.message).join('\n'), /failed|error/i);
+    },
+  );
 
   test('an inserted cell shifts nothing; its own findings appear', async () => {
     const { uri, cells } = await openFixture();
-    const extra: TestCell = { uri: cellUri(uri, 'extra'), kind: 'code', text: 'class Extra(Base):\n    def forward(self, x):\n        return F.dropout(x, 0.3)\n' };
+    const extra: TestCell = {
+      uri: cellUri(uri, 'extra'),
+      kind: 'code',
+      text: 'class Extra(Base):\n    def forward(self, x):\n        return F.dropout(x, 0.3)\n',
+    };
     const top: TestCell = { uri: cellUri(uri, 'top'), kind: 'code', text: '# three\n# more\n# lines\n' };
     client.changeNotebookCells(uri, 2, 0, 0, [], [top]);
     client.changeNotebookCells(uri, 3, 7, 0, [], [extra]);
@@ -98,14 +117,23 @@ describe('notebook diagnostics', () => {
     const { uri, cells } = await openFixture();
     const headCleared = client.nextDiagnostics(cells[5].uri);
     // Delete `import torch.nn.functional as F` (line 3 of the imports cell): F.dropout is no longer torch's.
-    client.changeCell(uri, 2, cells[1].uri, 2, [{ range: { start: { line: 3, character: 0 }, end: { line: 4, character: 0 } }, text: '' }]);
+    client.changeCell(uri, 2, cells[1].uri, 2, [
+      { range: { start: { line: 3, character: 0 }, end: { line: 4, character: 0 } }, text: '' },
+    ]);
     assert.deepEqual(await headCleared, []);
     const back = client.nextDiagnostics(cells[5].uri);
-    client.changeCell(uri, 3, cells[1].uri, 3, [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: 'import torch.nn.functional as F\n' }]);
+    client.changeCell(uri, 3, cells[1].uri, 3, [
+      {
+        range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } },
+        text: 'import torch.nn.functional as F\n',
+      },
+    ]);
     assert.deepEqual(where(await back), ['RG006@3:15-3:32']);
     // Fix the rate in Base: its cell is published empty.
     const baseCleared = client.nextDiagnostics(cells[2].uri);
-    client.changeCell(uri, 4, cells[2].uri, 2, [{ range: { start: { line: 4, character: 31 }, end: { line: 4, character: 34 } }, text: '0.1' }]);
+    client.changeCell(uri, 4, cells[2].uri, 2, [
+      { range: { start: { line: 4, character: 31 }, end: { line: 4, character: 34 } }, text: '0.1' },
+    ]);
     assert.deepEqual(await baseCleared, []);
   });
 
@@ -129,17 +157,32 @@ describe('notebook code actions, hovers and lenses', () => {
     const { uri, cells } = await openFixture();
     const rg006 = client.current(cells[5].uri)!;
     const found = await actions(cells[5], rg006);
-    assert.deepEqual(found.map((a) => a.title), ['Pass `training=self.training`', 'Disable RG006 for this line']);
+    assert.deepEqual(
+      found.map((a) => a.title),
+      ['Pass `training=self.training`', 'Disable RG006 for this line'],
+    );
     const [fix, noqa] = found;
     assert.deepEqual(fix.diagnostics, rg006);
     const fixed = applyTextEdits(HEAD, editsFor(fix.edit, cells[5].uri));
     assert.equal(fixed, HEAD.replace('F.dropout(x, 0.1)', 'F.dropout(x, 0.1, training=self.training)'));
-    assert.deepEqual(fix.edit?.documentChanges?.map((c) => ('textDocument' in c ? c.textDocument : null)), [{ uri: cells[5].uri, version: 1 }]);
-    assert.equal(applyTextEdits(HEAD, editsFor(noqa.edit, cells[5].uri)), HEAD.replace('F.dropout(x, 0.1)\n', 'F.dropout(x, 0.1)  # noqa: RG006\n'));
+    assert.deepEqual(
+      fix.edit?.documentChanges?.map((c) => ('textDocument' in c ? c.textDocument : null)),
+      [{ uri: cells[5].uri, version: 1 }],
+    );
+    assert.equal(
+      applyTextEdits(HEAD, editsFor(noqa.edit, cells[5].uri)),
+      HEAD.replace('F.dropout(x, 0.1)\n', 'F.dropout(x, 0.1)  # noqa: RG006\n'),
+    );
 
     const cleared = client.nextDiagnostics(cells[5].uri);
     const edits = editsFor(fix.edit, cells[5].uri);
-    client.changeCell(uri, 2, cells[5].uri, 2, edits.map((e) => ({ range: e.range, text: e.newText })));
+    client.changeCell(
+      uri,
+      2,
+      cells[5].uri,
+      2,
+      edits.map((e) => ({ range: e.range, text: e.newText })),
+    );
     assert.deepEqual(await cleared, []);
     assert.deepEqual(await actions(cells[5], rg006), [], 'a stale diagnostic gets no action');
   });
@@ -149,8 +192,14 @@ describe('notebook code actions, hovers and lenses', () => {
     const [fixAll] = await actions(cells[7], [], ['source.fixAll.reglens']);
     assert.equal(fixAll.kind, 'source.fixAll.reglens');
     assert.deepEqual(Object.keys(fixAll.edit?.changes ?? {}), []);
-    assert.deepEqual(fixAll.edit?.documentChanges?.map((c) => ('textDocument' in c ? c.textDocument.uri : null)), [cells[7].uri]);
-    assert.equal(applyTextEdits(CAPTURE, editsFor(fixAll.edit, cells[7].uri)), CAPTURE.replace('        F.dropout(', '        x = F.dropout('));
+    assert.deepEqual(
+      fixAll.edit?.documentChanges?.map((c) => ('textDocument' in c ? c.textDocument.uri : null)),
+      [cells[7].uri],
+    );
+    assert.equal(
+      applyTextEdits(CAPTURE, editsFor(fixAll.edit, cells[7].uri)),
+      CAPTURE.replace('        F.dropout(', '        x = F.dropout('),
+    );
     assert.deepEqual(await actions(cells[2], [], ['source.fixAll.reglens']), [], 'the RG008 cell has no safe fix');
   });
 
@@ -158,7 +207,8 @@ describe('notebook code actions, hovers and lenses', () => {
     const uri = project.uri(`notebook${++counter}.ipynb`);
     // RG007's fix deletes the unused line with its line break; the cell has no final line break, so the
     // deletion would reach into the next cell.
-    const net = 'class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.drop = nn.Dropout(0.1)';
+    const net =
+      'class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.drop = nn.Dropout(0.1)';
     const cells: TestCell[] = [
       { uri: cellUri(uri, 'a'), kind: 'code', text: IMPORTS },
       { uri: cellUri(uri, 'b'), kind: 'code', text: net },
@@ -168,13 +218,19 @@ describe('notebook code actions, hovers and lenses', () => {
     const diagnostics = await client.diagnostics(cells[1].uri);
     assert.deepEqual(where(diagnostics), ['RG007@3:8-3:35']);
     const found = await actions(cells[1], diagnostics);
-    assert.deepEqual(found.map((a) => a.title), ['Disable RG007 for this line']);
+    assert.deepEqual(
+      found.map((a) => a.title),
+      ['Disable RG007 for this line'],
+    );
     // In a file, the same finding has its fix.
     const file = project.uri(`net${counter}.py`);
-    client.open(file, IMPORTS.replace(/^%.*\n/gm, '') + net + '\nx = 1\n');
+    client.open(file, `${IMPORTS.replace(/^%.*\n/gm, '') + net}\nx = 1\n`);
     const inFile = await client.diagnostics(file);
     const fileActions = (await client.codeActions(file, inFile[0].range, inFile)) as CodeAction[];
-    assert.ok(fileActions.some((a) => /Remove/.test(a.title)), fileActions.map((a) => a.title).join(', '));
+    assert.ok(
+      fileActions.some((a) => /Remove/.test(a.title)),
+      fileActions.map((a) => a.title).join(', '),
+    );
   });
 
   test('hover shows the rule in the cell, with the range in cell coordinates', async () => {
@@ -194,36 +250,55 @@ describe('notebook code actions, hovers and lenses', () => {
     assert.equal(lenses[0].command?.arguments?.[0], uri);
     const base = (await client.codeLenses(cells[2].uri)) ?? [];
     // The construction `nn.Dropout(1.5)` and the call `self.drop(self.fc(x))`.
-    assert.deepEqual([...new Set(base.map((l) => `${l.range.start.line}:${l.range.start.character}`))], ['4:20', '7:15']);
+    assert.deepEqual(
+      [...new Set(base.map((l) => `${l.range.start.line}:${l.range.start.character}`))],
+      ['4:20', '7:15'],
+    );
     assert.deepEqual((await client.codeLenses(cells[1].uri)) ?? [], []);
   });
 });
 
 describe('notebook profiling', () => {
-  test('a cell lens profiles its site; the figure reaches the lens and the cell diagnostic; "profile file" in a cell profiles the notebook', async () => {
-    const profiler = await TestClient.start({ settings: () => ({ profiler: { backend: 'cpu', timeoutMs: 120000 } }) });
-    try {
-      const uri = project.uri(`profiled${++counter}.ipynb`);
-      const head = 'class Head(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.1)  # reglens: shape=[4, 64, 96]\n';
-      const cells: TestCell[] = [
-        { uri: cellUri(uri, 'a'), kind: 'code', text: IMPORTS },
-        { uri: cellUri(uri, 'b'), kind: 'code', text: head },
-      ];
-      profiler.openNotebook(uri, cells);
-      const [rg006] = await profiler.diagnostics(cells[1].uri);
-      assert.equal(rg006.code, 'RG006');
-      const [lens] = ((await profiler.codeLenses(cells[1].uri)) ?? []).filter((l) => l.command?.command === 'reglens.profileSite');
-      assert.deepEqual(lens.range.start, { line: 2, character: 15 });
-      const measured = profiler.nextDiagnostics(cells[1].uri, 120_000);
-      await profiler.connection.sendRequest('workspace/executeCommand', { command: lens.command!.command, arguments: lens.command!.arguments });
-      const [annotated] = await measured;
-      assert.notEqual(annotated.message, rg006.message, 'the measured figure is added to the cell diagnostic');
-      assert.match(((await profiler.codeLenses(cells[1].uri)) ?? [])[0].command!.title, /^train: /);
-      const all = (await profiler.connection.sendRequest('workspace/executeCommand', { command: 'reglens.profileFile', arguments: [cells[1].uri] })) as { profiled: number; failed: string[] };
-      assert.deepEqual(all.failed, []);
-      assert.equal(all.profiled, 1);
-    } finally {
-      profiler.dispose();
-    }
-  });
+  test(
+    'a cell lens profiles its site; the figure reaches the lens and the cell diagnostic; "profile file" in a ' +
+      'cell profiles the notebook',
+    async () => {
+      const profiler = await TestClient.start({
+        settings: () => ({ profiler: { backend: 'cpu', timeoutMs: 120000 } }),
+      });
+      try {
+        const uri = project.uri(`profiled${++counter}.ipynb`);
+        const head =
+          'class Head(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.1)  # reglens: shape=[4, ' +
+          '64, 96]\n';
+        const cells: TestCell[] = [
+          { uri: cellUri(uri, 'a'), kind: 'code', text: IMPORTS },
+          { uri: cellUri(uri, 'b'), kind: 'code', text: head },
+        ];
+        profiler.openNotebook(uri, cells);
+        const [rg006] = await profiler.diagnostics(cells[1].uri);
+        assert.equal(rg006.code, 'RG006');
+        const [lens] = ((await profiler.codeLenses(cells[1].uri)) ?? []).filter(
+          (l) => l.command?.command === 'reglens.profileSite',
+        );
+        assert.deepEqual(lens.range.start, { line: 2, character: 15 });
+        const measured = profiler.nextDiagnostics(cells[1].uri, 120_000);
+        await profiler.connection.sendRequest('workspace/executeCommand', {
+          command: lens.command!.command,
+          arguments: lens.command!.arguments,
+        });
+        const [annotated] = await measured;
+        assert.notEqual(annotated.message, rg006.message, 'the measured figure is added to the cell diagnostic');
+        assert.match(((await profiler.codeLenses(cells[1].uri)) ?? [])[0].command!.title, /^train: /);
+        const all = (await profiler.connection.sendRequest('workspace/executeCommand', {
+          command: 'reglens.profileFile',
+          arguments: [cells[1].uri],
+        })) as { profiled: number; failed: string[] };
+        assert.deepEqual(all.failed, []);
+        assert.equal(all.profiled, 1);
+      } finally {
+        profiler.dispose();
+      }
+    },
+  );
 });

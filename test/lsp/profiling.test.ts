@@ -16,7 +16,7 @@ import {
 import { positionOf, TestClient, tempProject, VSCODE_CAPABILITIES } from './client';
 import { PROFILED_MODEL as MODEL } from './fixtures';
 import type { ProfileResult } from '../../kernels/profile-result';
-
+import { joined } from '../patterns';
 
 let client: TestClient;
 const project = tempProject();
@@ -26,7 +26,11 @@ let onBegin: ((token: ProgressToken) => void) | undefined;
 
 before(async () => {
   client = await TestClient.start({
-    capabilities: { ...VSCODE_CAPABILITIES, workspace: { ...VSCODE_CAPABILITIES.workspace, codeLens: { refreshSupport: true } }, window: { workDoneProgress: true } },
+    capabilities: {
+      ...VSCODE_CAPABILITIES,
+      workspace: { ...VSCODE_CAPABILITIES.workspace, codeLens: { refreshSupport: true } },
+      window: { workDoneProgress: true },
+    },
     settings: () => ({ profiler: { backend: 'cpu', timeoutMs: 120000 } }),
   });
   client.connection.onRequest(CodeLensRefreshRequest.type, () => {
@@ -45,55 +49,76 @@ after(() => {
   project.cleanup();
 });
 
-const lenses = (uri: string) => client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } }) as Promise<CodeLens[]>;
-const execute = (command: string, args: unknown[]) => client.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+const lenses = (uri: string) =>
+  client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } }) as Promise<CodeLens[]>;
+const execute = (command: string, args: unknown[]) =>
+  client.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
 const profileLenses = (all: CodeLens[]) => all.filter((l) => l.command?.command === 'reglens.profileSite');
 
-test('every regularizer site gets a "Profile train/eval" lens; running it puts the summary in the lens and a table in the hover', async () => {
-  const uri = project.uri('lens.py');
-  client.open(uri, MODEL);
-  await client.diagnostics(uri, 1);
-  const before = profileLenses(await lenses(uri));
-  assert.deepEqual(before.map((l) => [l.range.start.line, l.command!.title]), [
-    [7, 'Profile train/eval'],
-    [10, 'Profile train/eval'],
-    [11, 'Profile train/eval'],
-  ]);
-  const shapeLens = (await lenses(uri)).find((l) => l.command?.command === 'reglens.profileSiteWithShape');
-  assert.equal(shapeLens?.command?.title, 'shape [4, 64, 96]…');
+test(
+  'every regularizer site gets a "Profile train/eval" lens; running it puts the summary in the lens and a table ' +
+    'in the hover',
+  async () => {
+    const uri = project.uri('lens.py');
+    client.open(uri, MODEL);
+    await client.diagnostics(uri, 1);
+    const before = profileLenses(await lenses(uri));
+    assert.deepEqual(
+      before.map((l) => [l.range.start.line, l.command!.title]),
+      [
+        [7, 'Profile train/eval'],
+        [10, 'Profile train/eval'],
+        [11, 'Profile train/eval'],
+      ],
+    );
+    const shapeLens = (await lenses(uri)).find((l) => l.command?.command === 'reglens.profileSiteWithShape');
+    assert.equal(shapeLens?.command?.title, 'shape [4, 64, 96]…');
 
-  const refreshesBefore = refreshes;
-  const result = (await execute('reglens.profileSite', before[0].command!.arguments!)) as { train: { rateInside: boolean }; backend: string };
-  assert.equal(result.backend, 'cpu');
-  assert.equal(result.train.rateInside, true);
-  assert.ok(refreshes > refreshesBefore, 'the server asked the client to refresh its lenses');
+    const refreshesBefore = refreshes;
+    const result = (await execute('reglens.profileSite', before[0].command!.arguments!)) as {
+      train: { rateInside: boolean };
+      backend: string;
+    };
+    assert.equal(result.backend, 'cpu');
+    assert.equal(result.train.rateInside, true);
+    assert.ok(refreshes > refreshesBefore, 'the server asked the client to refresh its lenses');
 
-  const after = profileLenses(await lenses(uri));
-  assert.match(after[0].command!.title, /^train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: identity \| [\d.]+ ms · cpu \(.+\)$/);
-  assert.equal(after[1].command!.title, 'Profile train/eval', 'other sites are not profiled yet');
+    const after = profileLenses(await lenses(uri));
+    assert.match(
+      after[0].command!.title,
+      /^train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: identity \| [\d.]+ ms · cpu \(.+\)$/,
+    );
+    assert.equal(after[1].command!.title, 'Profile train/eval', 'other sites are not profiled yet');
 
-  const hover = await client.hover(uri, positionOf(MODEL, 'nn.Dropout(p)'));
-  const text = (hover!.contents as MarkupContent).value;
-  assert.match(text, /\*\*Reglens profile: dropout p=0\.1\*\*, shape \[4, 64, 96\] \(# reglens: shape comment; p=0\.1 \(default\)\)/);
-  assert.match(text, /\| values dropped \| \d+\.\d\d% \| 0\.00% \|/);
-  assert.match(text, /\| rate 0\.1 inside \| yes \| — \|/);
-  assert.match(text, /!\[y\/x in train and eval\]\(data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+\)/);
-  const svg = Buffer.from(/base64,([A-Za-z0-9+/=]+)/.exec(text)![1], 'base64').toString();
-  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-});
+    const hover = await client.hover(uri, positionOf(MODEL, 'nn.Dropout(p)'));
+    const text = (hover!.contents as MarkupContent).value;
+    assert.match(
+      text,
+      /\*\*Reglens profile: dropout p=0\.1\*\*, shape \[4, 64, 96\] \(# reglens: shape comment; p=0\.1 \(default\)\)/,
+    );
+    assert.match(text, /\| values dropped \| \d+\.\d\d% \| 0\.00% \|/);
+    assert.match(text, /\| rate 0\.1 inside \| yes \| — \|/);
+    assert.match(text, /!\[y\/x in train and eval\]\(data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+\)/);
+    const svg = Buffer.from(/base64,([A-Za-z0-9+/=]+)/.exec(text)![1], 'base64').toString();
+    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  },
+);
 
-test('F.dropout without training= shows that it keeps dropping in eval; editing the site drops its cached result', async () => {
-  const uri = project.uri('edit.py');
-  client.open(uri, MODEL);
-  await client.diagnostics(uri, 1);
-  const site = profileLenses(await lenses(uri))[1];
-  await execute('reglens.profileSite', site.command!.arguments!);
-  assert.match(profileLenses(await lenses(uri))[1].command!.title, /eval: STILL ACTIVE, \d+\.\d% dropped/);
-  const at = positionOf(MODEL, '0.2');
-  client.change(uri, 2, [{ range: { start: at, end: { line: at.line, character: at.character + 3 } }, text: '0.3' }]);
-  await client.diagnostics(uri, 2);
-  assert.equal(profileLenses(await lenses(uri))[1].command!.title, 'Profile train/eval');
-});
+test(
+  'F.dropout without training= shows that it keeps dropping in eval; editing the site drops its cached ' + 'result',
+  async () => {
+    const uri = project.uri('edit.py');
+    client.open(uri, MODEL);
+    await client.diagnostics(uri, 1);
+    const site = profileLenses(await lenses(uri))[1];
+    await execute('reglens.profileSite', site.command!.arguments!);
+    assert.match(profileLenses(await lenses(uri))[1].command!.title, /eval: STILL ACTIVE, \d+\.\d% dropped/);
+    const at = positionOf(MODEL, '0.2');
+    client.change(uri, 2, [{ range: { start: at, end: { line: at.line, character: at.character + 3 } }, text: '0.3' }]);
+    await client.diagnostics(uri, 2);
+    assert.equal(profileLenses(await lenses(uri))[1].command!.title, 'Profile train/eval');
+  },
+);
 
 test('a profile that confirms a diagnostic adds its measured figure to the message', async () => {
   const uri = project.uri('measured.py');
@@ -105,7 +130,10 @@ test('a profile that confirms a diagnostic adds its measured figure to the messa
   await execute('reglens.profileSite', profileLenses(await lenses(uri))[1].command!.arguments!);
   const after = (await next).find((d) => d.code === 'RG006')!;
   assert.deepEqual(after.range, rg006.range);
-  assert.match(after.message, /^.+ Measured in evaluation: (1\d|2\d)\.\d% of values dropped \(cpu, shape \[4, 64, 96\]\)\.$/);
+  assert.match(
+    after.message,
+    /^.+ Measured in evaluation: (1\d|2\d)\.\d% of values dropped \(cpu, shape \[4, 64, 96\]\)\.$/,
+  );
 });
 
 test('a shape from the lens command overrides the inferred one, and a bad one is refused', async () => {
@@ -131,16 +159,26 @@ test('"Profile all sites in this file" reports progress and stops when cancelled
   const small = project.uri('all-small.py');
   client.open(small, MODEL);
   await client.diagnostics(small, 1);
-  const done = (await execute('reglens.profileFile', [small])) as { profiled: number; failed: string[]; cancelled: boolean };
+  const done = (await execute('reglens.profileFile', [small])) as {
+    profiled: number;
+    failed: string[];
+    cancelled: boolean;
+  };
   assert.deepEqual(done, { profiled: 3, failed: [], cancelled: false });
   assert.ok(progress.some((p) => p.kind === 'begin') && progress.some((p) => p.kind === 'end'));
   assert.ok(profileLenses(await lenses(small)).every((l) => l.command!.title.startsWith('train: ')));
 });
 
 test('the backends command lists every backend with its reason', async () => {
-  const info = (await execute('reglens.profilerBackends', [project.uri('lens.py')])) as { backend: string; statuses: Array<{ name: string; detail: string }> };
+  const info = (await execute('reglens.profilerBackends', [project.uri('lens.py')])) as {
+    backend: string;
+    statuses: Array<{ name: string; detail: string }>;
+  };
   assert.equal(info.backend, 'cpu');
-  assert.deepEqual(info.statuses.map((s) => s.name), ['cuda', 'webgpu', 'wasm', 'cpu']);
+  assert.deepEqual(
+    info.statuses.map((s) => s.name),
+    ['cuda', 'webgpu', 'wasm', 'cpu'],
+  );
   assert.ok(info.statuses.every((s) => s.detail.length > 0));
 });
 
@@ -152,7 +190,8 @@ function workerPids(serverPid: number): number[] {
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === serverPid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('worker.js')) pids.push(Number(entry));
+      if (ppid === serverPid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('worker.js'))
+        pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }
@@ -160,7 +199,10 @@ function workerPids(serverPid: number): number[] {
   return pids;
 }
 
-test('a worker killed mid-request: the request fails with a clear message, diagnostics keep coming, the next profile works', { skip: process.platform !== 'linux' && 'finds the worker through /proc' }, async () => {
+test('a worker killed mid-request: the request fails with a clear message, diagnostics keep coming, the next ' +
+  'profile works', {
+  skip: process.platform !== 'linux' && 'finds the worker through /proc',
+}, async () => {
   const uri = project.uri('crash.py');
   const text = MODEL.replaceAll('[4, 64, 96]', '[8, 256, 768]');
   client.open(uri, text);
@@ -174,15 +216,23 @@ test('a worker killed mid-request: the request fails with a clear message, diagn
   }
   for (const pid of pids) process.kill(pid, 'SIGKILL');
   const failed = (await pending) as { error?: string };
-  assert.match(failed.error ?? '', /profiler worker was killed \(SIGKILL\).*restarts on the next request; diagnostics are not affected/);
+  assert.match(
+    failed.error ?? '',
+    /profiler worker was killed \(SIGKILL\).*restarts on the next request; diagnostics are not affected/,
+  );
   assert.ok(client.messages.some((m) => /profiler worker was killed/.test(m.message)));
   const at = positionOf(text, '0.2');
   client.change(uri, 2, [{ range: { start: at, end: { line: at.line, character: at.character + 3 } }, text: '0.3' }]);
-  assert.ok((await client.diagnostics(uri, 2)).some((d) => d.code === 'RG006'), 'diagnostics are still served');
+  assert.ok(
+    (await client.diagnostics(uri, 2)).some((d) => d.code === 'RG006'),
+    'diagnostics are still served',
+  );
   const small = project.uri('after-crash.py');
   client.open(small, MODEL);
   await client.diagnostics(small, 1);
-  const again = (await execute('reglens.profileSite', profileLenses(await lenses(small))[0].command!.arguments!)) as { train?: { rateInside: boolean } };
+  const again = (await execute('reglens.profileSite', profileLenses(await lenses(small))[0].command!.arguments!)) as {
+    train?: { rateInside: boolean };
+  };
   assert.equal(again.train?.rateInside, true);
 });
 
@@ -237,54 +287,132 @@ class StochasticDepth(nn.Module):  # reglens: shape=[64, 4, 8]
         return x * mask
 `;
 
-test('fusion, logits and hand-written sites get lenses; their profiles add the measured figures to RG001, RG009, RG003 and RG004', async () => {
-  const uri = project.uri('structure.py');
-  client.open(uri, STRUCTURE);
-  const before = await client.diagnostics(uri, 1);
-  assert.deepEqual(before.map((d) => `${d.range.start.line} ${d.code}`).sort(), ['13 RG001', '25 RG009', '34 RG003', '48 RG004'].sort());
-  for (const d of before) assert.doesNotMatch(d.message, /Measured/);
-  const all = profileLenses(await lenses(uri));
-  // Lenses on the RG001 and RG009 dropout calls and, twice, on each hand-written regularizer's name: its derived
-  // semantics and its own code.
-  assert.deepEqual(all.map((l) => l.range.start.line), [10, 13, 21, 25, 30, 30, 39, 39]);
-  assert.deepEqual(all.filter((l) => l.range.start.line === 30).map((l) => l.command!.title), ['Profile train/eval', 'Profile this implementation (train/eval)']);
+test(
+  'fusion, logits and hand-written sites get lenses; their profiles add the measured figures to RG001, RG009, ' +
+    'RG003 and RG004',
+  async () => {
+    const uri = project.uri('structure.py');
+    client.open(uri, STRUCTURE);
+    const before = await client.diagnostics(uri, 1);
+    assert.deepEqual(
+      before.map((d) => `${d.range.start.line} ${d.code}`).sort(),
+      ['13 RG001', '25 RG009', '34 RG003', '48 RG004'].sort(),
+    );
+    for (const d of before) assert.doesNotMatch(d.message, /Measured/);
+    const all = profileLenses(await lenses(uri));
+    // Lenses on the RG001 and RG009 dropout calls and, twice, on each hand-written regularizer's name: its derived
+    // semantics and its own code.
+    assert.deepEqual(
+      all.map((l) => l.range.start.line),
+      [10, 13, 21, 25, 30, 30, 39, 39],
+    );
+    assert.deepEqual(
+      all.filter((l) => l.range.start.line === 30).map((l) => l.command!.title),
+      ['Profile train/eval', 'Profile this implementation (train/eval)'],
+    );
 
-  const next = client.nextDiagnostics(uri);
-  const done = (await execute('reglens.profileFile', [uri])) as { profiled: number; failed: string[] };
-  assert.deepEqual(done, { profiled: 8, failed: [], cancelled: false });
-  await next;
-  await client.sync();
-  const titles = new Map(profileLenses(await lenses(uri)).map((l) => [`${l.range.start.line} ${l.command!.arguments![1].split(':')[0]}`, l.command!.title]));
-  assert.match(titles.get('13 fusion')!, /^train: text (9|10|11)\.\d% · image 0\.0% dropped \| eval: identity/);
-  assert.match(titles.get('25 attention-logits')!, /^train: 0\.0% of probabilities dropped \(dropping logits drops nothing\) \| eval: identity/);
-  assert.match(titles.get('30 hand-written')!, /samples dropped/);
-  assert.match(titles.get('30 implementation')!, /^train: \d+\.\d% samples dropped \(per batch\) · mean ×\d\.\d\d \| eval: identity \|/);
-  assert.match(titles.get('39 implementation')!, /^train: \d+\.\d% samples dropped \(per sample\) · mean ×0\.(8|9)\d \| eval: identity \|/);
+    const next = client.nextDiagnostics(uri);
+    const done = (await execute('reglens.profileFile', [uri])) as { profiled: number; failed: string[] };
+    assert.deepEqual(done, { profiled: 8, failed: [], cancelled: false });
+    await next;
+    await client.sync();
+    const titles = new Map(
+      profileLenses(await lenses(uri)).map((l) => [
+        `${l.range.start.line} ${l.command!.arguments![1].split(':')[0]}`,
+        l.command!.title,
+      ]),
+    );
+    assert.match(titles.get('13 fusion')!, /^train: text (9|10|11)\.\d% · image 0\.0% dropped \| eval: identity/);
+    assert.match(
+      titles.get('25 attention-logits')!,
+      /^train: 0\.0% of probabilities dropped \(dropping logits drops nothing\) \| eval: identity/,
+    );
+    assert.match(titles.get('30 hand-written')!, /samples dropped/);
+    assert.match(
+      titles.get('30 implementation')!,
+      /^train: \d+\.\d% samples dropped \(per batch\) · mean ×\d\.\d\d \| eval: identity \|/,
+    );
+    assert.match(
+      titles.get('39 implementation')!,
+      /^train: \d+\.\d% samples dropped \(per sample\) · mean ×0\.(8|9)\d \| eval: identity \|/,
+    );
 
-  const dropPathHover = (await client.hover(uri, positionOf(STRUCTURE, 'drop_path(x, drop_prob')))!.contents as MarkupContent;
-  assert.match(dropPathHover.value, /\*\*Reglens profile: drop_path \(its code, interpreted\)\*\*/);
-  assert.match(dropPathHover.value, /\*\*Granularity:\*\* its name promises one decision per sample, but the code makes one decision for the whole batch/);
-  assert.match(dropPathHover.value, /\| mask granularity \(measured\) \| one decision for the whole batch \| nothing dropped \|/);
-  const depthHover = (await client.hover(uri, positionOf(STRUCTURE, 'StochasticDepth(nn')))!.contents as MarkupContent;
-  assert.match(depthHover.value, /\*\*Train and eval differ:\*\* E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation/);
+    const dropPathHover = (await client.hover(uri, positionOf(STRUCTURE, 'drop_path(x, drop_prob')))!
+      .contents as MarkupContent;
+    assert.match(dropPathHover.value, /\*\*Reglens profile: drop_path \(its code, interpreted\)\*\*/);
+    assert.match(
+      dropPathHover.value,
+      joined(
+        /\*\*Granularity:\*\* its name promises one decision per sample, but the code makes one decision for th/,
+        /e whole batch/,
+      ),
+    );
+    assert.match(
+      dropPathHover.value,
+      /\| mask granularity \(measured\) \| one decision for the whole batch \| nothing dropped \|/,
+    );
+    const depthHover = (await client.hover(uri, positionOf(STRUCTURE, 'StochasticDepth(nn')))!
+      .contents as MarkupContent;
+    assert.match(
+      depthHover.value,
+      joined(
+        /\*\*Train and eval differ:\*\* E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0/,
+        /\.\d{3}\) vs 1\.000 in evaluation/,
+      ),
+    );
 
-  const fusionHover = (await client.hover(uri, positionOf(STRUCTURE, 'self.dropout(self.embed')))!.contents as MarkupContent;
-  assert.match(fusionHover.value, /fusion dropout p=0\.1 \(text-before-merge\)\*\*, shape \[8, 32, 32\] \(from dim=32, block_size=16; 16 text tokens \(block_size\), 16 image tokens \(img_size=64\/patch_size=16\)/);
-  assert.match(fusionHover.value, /\| image tokens dropped \(16\) \| 0\.00% \|/);
-  assert.match(fusionHover.value, /\| … if after-merge \| text \d+\.\d% · image (9|10|11)\.\d% \|/);
+    const fusionHover = (await client.hover(uri, positionOf(STRUCTURE, 'self.dropout(self.embed')))!
+      .contents as MarkupContent;
+    assert.match(
+      fusionHover.value,
+      joined(
+        /fusion dropout p=0\.1 \(text-before-merge\)\*\*, shape \[8, 32, 32\] \(from dim=32, block_size=16; 16/,
+        / text tokens \(block_size\), 16 image tokens \(img_size=64\/patch_size=16\)/,
+      ),
+    );
+    assert.match(fusionHover.value, /\| image tokens dropped \(16\) \| 0\.00% \|/);
+    assert.match(fusionHover.value, /\| … if after-merge \| text \d+\.\d% · image (9|10|11)\.\d% \|/);
 
-  const after = await client.diagnostics(uri, 1);
-  const message = (code: string) => after.find((d) => d.code === code)!.message;
-  assert.match(message('RG001'), / Measured in training: (9|10|11)\.\d% of the 16 text tokens' values and 0\.0% of the 16 image tokens' values dropped; after the merge: \d+\.\d% and \d+\.\d% \(cpu, shape \[8, 32, 32\]\)\.$/);
-  assert.match(message('RG009'), / Measured in training: 0\.0% of attention probabilities dropped at p=0\.1 \(cpu, shape \[8, 2, 16, 16\]\)\.$/);
-  // Each RG003/RG004 finding carries the derived semantics' figure, then the one measured by running the code.
-  assert.match(message('RG003'), / Measured in training: one decision per batch, 16 decisions for 1024 samples; \d+\.\d% of samples dropped whole \(cpu, shape \[64, 4, 8\]\)\. Measured by running its code: its name promises one decision per sample, but the code makes one decision for the whole batch: \d+\.\d% of values dropped, \d+\.\d% of samples dropped whole \(cpu, shape \[64, 4, 8\]\)\.$/);
-  assert.match(message('RG004'), / Measured: E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation \(cpu, shape \[64, 4, 8\]\)\. Measured by running its code: E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation \(cpu, shape \[64, 4, 8\]\)\.$/);
-});
+    const after = await client.diagnostics(uri, 1);
+    const message = (code: string) => after.find((d) => d.code === code)!.message;
+    assert.match(
+      message('RG001'),
+      joined(
+        / Measured in training: (9|10|11)\.\d% of the 16 text tokens' values and 0\.0% of the 16 image tokens'/,
+        / values dropped; after the merge: \d+\.\d% and \d+\.\d% \(cpu, shape \[8, 32, 32\]\)\.$/,
+      ),
+    );
+    assert.match(
+      message('RG009'),
+      / Measured in training: 0\.0% of attention probabilities dropped at p=0\.1 \(cpu, shape \[8, 2, 16, 16\]\)\.$/,
+    );
+    // Each RG003/RG004 finding carries the derived semantics' figure, then the one measured by running the code.
+    assert.match(
+      message('RG003'),
+      joined(
+        / Measured in training: one decision per batch, 16 decisions for 1024 samples; \d+\.\d% of samples drop/,
+        /ped whole \(cpu, shape \[64, 4, 8\]\)\. Measured by running its code: its name promises one decision p/,
+        /er sample, but the code makes one decision for the whole batch: \d+\.\d% of values dropped, \d+\.\d% o/,
+        /f samples dropped whole \(cpu, shape \[64, 4, 8\]\)\.$/,
+      ),
+    );
+    assert.match(
+      message('RG004'),
+      joined(
+        / Measured: E\[y\]\/E\[x\] = 0\.(8|9)\d\d in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 i/,
+        /n evaluation \(cpu, shape \[64, 4, 8\]\)\. Measured by running its code: E\[y\]\/E\[x\] = 0\.(8|9)\d\d/,
+        / in training \(99\.9% interval 0\.\d{3}–0\.\d{3}\) vs 1\.000 in evaluation \(cpu, shape \[64, 4, 8\]\)/,
+        /\.$/,
+      ),
+    );
+  },
+);
 
 test('a hand-written regularizer whose keep probability is not a number gets a lens that says why', async () => {
   const uri = project.uri('unknown-keep.py');
-  const text = `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        return x\n    mask = torch.rand(x.shape[0], 1, 1) < 1 - p\n    return x * mask\n`;
+  const text =
+    `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        ` +
+    `return x\n    mask = torch.rand(x.shape[0], 1, 1) < 1 - p\n    return x * mask\n`;
   client.open(uri, text);
   await client.diagnostics(uri, 1);
   const [lens] = profileLenses(await lenses(uri));
@@ -294,33 +422,51 @@ test('a hand-written regularizer whose keep probability is not a number gets a l
   assert.match(answer.error, /not a number Reglens can read/);
 });
 
-test('the implementation lens runs the code the derived semantics could not read, with the rate it assumes', async () => {
-  const uri = project.uri('unknown-keep-implementation.py');
-  const text = `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        return x\n    mask = torch.rand(x.shape[0], 1, 1) < 1 - p\n    return x * mask\n`;
-  client.open(uri, text);
-  await client.diagnostics(uri, 1);
-  const lens = profileLenses(await lenses(uri)).find((l) => l.command!.title === 'Profile this implementation (train/eval)');
-  assert.ok(lens, 'an implementation lens');
-  const result = (await execute('reglens.profileSite', lens.command!.arguments!)) as ProfileResult;
-  assert.equal(result.implementation!.granularity.train, 'sample');
-  assert.equal(result.implementation!.granularity.eval, 'none');
-  assert.ok(result.train.rateInside, `the assumed rate 0.1 lies in the measured interval ${result.train.interval}`);
-  assert.ok(result.eval.identity);
-  await client.sync();
-  const titles = profileLenses(await lenses(uri)).map((l) => l.command!.title);
-  assert.ok(titles.some((t) => /^train: \d+\.\d% samples dropped \(per sample\) · mean ×\d\.\d\d \| eval: identity \| .* · cpu/.test(t)), titles.join('\n'));
-  const hover = (await client.hover(uri, positionOf(text, 'drop_path')))!.contents as MarkupContent;
-  assert.match(hover.value, /rate 0\.1 from its arguments; p=0\.1 assumed/);
-});
+test(
+  'the implementation lens runs the code the derived semantics could not read, with the rate it ' + 'assumes',
+  async () => {
+    const uri = project.uri('unknown-keep-implementation.py');
+    const text =
+      `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        ` +
+      `return x\n    mask = torch.rand(x.shape[0], 1, 1) < 1 - p\n    return x * mask\n`;
+    client.open(uri, text);
+    await client.diagnostics(uri, 1);
+    const lens = profileLenses(await lenses(uri)).find(
+      (l) => l.command!.title === 'Profile this implementation (train/eval)',
+    );
+    assert.ok(lens, 'an implementation lens');
+    const result = (await execute('reglens.profileSite', lens.command!.arguments!)) as ProfileResult;
+    assert.equal(result.implementation!.granularity.train, 'sample');
+    assert.equal(result.implementation!.granularity.eval, 'none');
+    assert.ok(result.train.rateInside, `the assumed rate 0.1 lies in the measured interval ${result.train.interval}`);
+    assert.ok(result.eval.identity);
+    await client.sync();
+    const titles = profileLenses(await lenses(uri)).map((l) => l.command!.title);
+    assert.ok(
+      titles.some((t) =>
+        /^train: \d+\.\d% samples dropped \(per sample\) · mean ×\d\.\d\d \| eval: identity \| .* · cpu/.test(t),
+      ),
+      titles.join('\n'),
+    );
+    const hover = (await client.hover(uri, positionOf(text, 'drop_path')))!.contents as MarkupContent;
+    assert.match(hover.value, /rate 0\.1 from its arguments; p=0\.1 assumed/);
+  },
+);
 
-test('an implementation outside the interpreted subset says which construct and line, in the lens and when run', async () => {
-  const uri = project.uri('numpy-draw.py');
-  const text = `import numpy as np\nimport torch\n\n\ndef drop_block(x, drop_prob=0.1, training=True):\n    if not training:\n        return x\n    gate = np.random.binomial(1, 1 - drop_prob)\n    return x * gate / (1 - drop_prob)\n`;
-  client.open(uri, text);
-  await client.diagnostics(uri, 1);
-  const expected = 'not profiled: uses `np.random.binomial` at line 8 (unsupported)';
-  const lens = profileLenses(await lenses(uri)).find((l) => l.command!.arguments![1].startsWith('implementation:'));
-  assert.equal(lens?.command!.title, expected);
-  const answer = (await execute('reglens.profileSite', lens!.command!.arguments!)) as { error: string };
-  assert.equal(answer.error, expected);
-});
+test(
+  'an implementation outside the interpreted subset says which construct and line, in the lens and when ' + 'run',
+  async () => {
+    const uri = project.uri('numpy-draw.py');
+    const text =
+      `import numpy as np\nimport torch\n\n\ndef drop_block(x, drop_prob=0.1, training=True):\n    if not ` +
+      `training:\n        return x\n    gate = np.random.binomial(1, 1 - drop_prob)\n    return x * gate / (1 - ` +
+      `drop_prob)\n`;
+    client.open(uri, text);
+    await client.diagnostics(uri, 1);
+    const expected = 'not profiled: uses `np.random.binomial` at line 8 (unsupported)';
+    const lens = profileLenses(await lenses(uri)).find((l) => l.command!.arguments![1].startsWith('implementation:'));
+    assert.equal(lens?.command?.title, expected);
+    const answer = (await execute('reglens.profileSite', lens!.command!.arguments!)) as { error: string };
+    assert.equal(answer.error, expected);
+  },
+);

@@ -31,7 +31,10 @@ function described(text: string, d: Diagnostic): string {
   const lines = text.split('\n');
   const start = d.range.start;
   const end = d.range.end;
-  const snippet = start.line === end.line ? lines[start.line].slice(start.character, end.character) : lines[start.line].slice(start.character);
+  const snippet =
+    start.line === end.line
+      ? lines[start.line].slice(start.character, end.character)
+      : lines[start.line].slice(start.character);
   return `${d.code} ${snippet.trim()}`;
 }
 
@@ -45,7 +48,9 @@ function errors(text: string): number {
 }
 
 for (const code of RULES) {
-  const fixtures = fs.readdirSync(path.join(fixturesDir, code)).filter((f) => f.startsWith('fire') && f.endsWith('.py'));
+  const fixtures = fs
+    .readdirSync(path.join(fixturesDir, code))
+    .filter((f) => f.startsWith('fire') && f.endsWith('.py'));
   describe(`${code} fixes through the language server`, () => {
     for (const fixture of fixtures) {
       test(fixture, async () => {
@@ -61,8 +66,15 @@ for (const code of RULES) {
           const uri = project.uri(`doc${++counter}.py`);
           client.open(uri, text);
           const before = await client.diagnostics(uri, 1);
-          const diagnostic = before.find((d) => d.code === code && d.range.start.line === target.range.start.line && d.range.start.character === target.range.start.character)!;
-          const actions = ((await client.codeActions(uri, diagnostic.range, [diagnostic])) ?? []).filter(isCodeAction) as CodeAction[];
+          const diagnostic = before.find(
+            (d) =>
+              d.code === code &&
+              d.range.start.line === target.range.start.line &&
+              d.range.start.character === target.range.start.character,
+          )!;
+          const actions = ((await client.codeActions(uri, diagnostic.range, [diagnostic])) ?? []).filter(
+            isCodeAction,
+          ) as CodeAction[];
           const fix = actions.find((a) => a.kind === 'quickfix' && !/noqa|Disable/i.test(a.title));
           if (!fix) continue;
           fixed++;
@@ -72,12 +84,21 @@ for (const code of RULES) {
           const diagnostics = await client.diagnostics(uri, 2);
 
           assert.equal(errors(after), 0, `"${fix.title}" breaks the syntax:\n${after}`);
-          const expected = before.filter((d) => d !== diagnostic).map((d) => described(text, d)).sort();
+          const expected = before
+            .filter((d) => d !== diagnostic)
+            .map((d) => described(text, d))
+            .sort();
           const actual = diagnostics.map((d) => described(after, d)).sort();
-          assert.deepEqual(actual, expected, `"${fix.title}" must remove its own finding and leave every other one as it was`);
+          assert.deepEqual(
+            actual,
+            expected,
+            `"${fix.title}" must remove its own finding and leave every other one as it was`,
+          );
 
           // The stale diagnostic gets nothing: a second application cannot happen.
-          const again = ((await client.codeActions(uri, diagnostic.range, [diagnostic])) ?? []).filter(isCodeAction) as CodeAction[];
+          const again = ((await client.codeActions(uri, diagnostic.range, [diagnostic])) ?? []).filter(
+            isCodeAction,
+          ) as CodeAction[];
           assert.ok(!again.some((a) => a.title === fix.title), `"${fix.title}" is offered again after it was applied`);
         }
         assert.ok(fixed > 0, `${fixture}: no ${code} finding offered a fix`);
@@ -111,16 +132,44 @@ describe('summaries follow edits', () => {
     ].join('\n');
     const uri = project.uri(`summary${++counter}.py`);
     client.open(uri, text);
-    assert.deepEqual((await client.diagnostics(uri, 1)).map((d) => d.code), []);
-    // The attention loses its residual dropout (a refactor that drops the wrapper): the block's residual add is now bare.
+    assert.deepEqual(
+      (await client.diagnostics(uri, 1)).map((d) => d.code),
+      [],
+    );
+    // The attention loses its residual dropout (a refactor that drops the wrapper): the block's residual add is now
+    // bare.
     const line = 9;
     const start = '        return '.length;
-    client.change(uri, 2, [{ range: { start: { line, character: start }, end: { line, character: start + 'self.resid_dropout('.length } }, text: '' }]);
-    client.change(uri, 3, [{ range: { start: { line, character: start + 'self.proj(x)'.length }, end: { line, character: start + 'self.proj(x))'.length } }, text: '' }]);
+    client.change(uri, 2, [
+      {
+        range: { start: { line, character: start }, end: { line, character: start + 'self.resid_dropout('.length } },
+        text: '',
+      },
+    ]);
+    client.change(uri, 3, [
+      {
+        range: {
+          start: { line, character: start + 'self.proj(x)'.length },
+          end: { line, character: start + 'self.proj(x))'.length },
+        },
+        text: '',
+      },
+    ]);
     const broken = await client.diagnostics(uri, 3);
-    assert.deepEqual(broken.map((d) => `${d.code}@${d.range.start.line}`), ['RG007@6', 'RG002@17']);
+    assert.deepEqual(
+      broken.map((d) => `${d.code}@${d.range.start.line}`),
+      ['RG007@6', 'RG002@17'],
+    );
     // Undo: the finding goes away with no edit to the block itself.
-    client.change(uri, 4, [{ range: { start: { line, character: 0 }, end: { line, character: 200 } }, text: '        return self.resid_dropout(self.proj(x))' }]);
-    assert.deepEqual((await client.diagnostics(uri, 4)).map((d) => d.code), []);
+    client.change(uri, 4, [
+      {
+        range: { start: { line, character: 0 }, end: { line, character: 200 } },
+        text: '        return self.resid_dropout(self.proj(x))',
+      },
+    ]);
+    assert.deepEqual(
+      (await client.diagnostics(uri, 4)).map((d) => d.code),
+      [],
+    );
   });
 });

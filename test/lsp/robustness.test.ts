@@ -24,16 +24,33 @@ test('malformed requests are answered with nothing and logged; the server keeps 
 
   // A Reglens diagnostic without a range (a confused client), and a hover at an absurd position.
   const broken = { ...diagnostics[1], range: undefined } as unknown as (typeof diagnostics)[number];
-  const actions = await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostics[1].range, context: { diagnostics: [broken] } });
+  const actions = await client.connection.sendRequest(CodeActionRequest.type, {
+    textDocument: { uri },
+    range: diagnostics[1].range,
+    context: { diagnostics: [broken] },
+  });
   assert.deepEqual(actions, []);
-  assert.equal(await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: -5, character: 1e9 } }), null);
+  assert.equal(
+    await client.connection.sendRequest(HoverRequest.type, {
+      textDocument: { uri },
+      position: { line: -5, character: 1e9 },
+    }),
+    null,
+  );
   // Changes for a document that was never opened are ignored.
-  client.change(project.uri('never-opened.py'), 2, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: 'x' }]);
+  client.change(project.uri('never-opened.py'), 2, [
+    { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: 'x' },
+  ]);
   await client.sync();
   assert.ok(client.logs.filter((l) => l.type === 1).length > errorsBefore, 'the failure is logged as an error');
 
   // Still fully functional.
-  client.change(uri, 2, [{ range: { start: { line: 10, character: 28 }, end: { line: 10, character: 28 } }, text: ', training=self.training' }]);
+  client.change(uri, 2, [
+    {
+      range: { start: { line: 10, character: 28 }, end: { line: 10, character: 28 } },
+      text: ', training=self.training',
+    },
+  ]);
   assert.deepEqual(codes(await client.diagnostics(uri, 2)), ['RG007@7']);
   const fixes = await client.codeActions(uri, diagnostics[0].range, [(await client.diagnostics(uri, 2))[0]]);
   assert.ok((fixes ?? []).length >= 2);
@@ -44,7 +61,12 @@ test('changes with out-of-range positions are clamped, as editors expect', async
   client.open(uri, BLOCK);
   await client.diagnostics(uri, 1);
   // Appending past the end of the document (line 99) adds text at the end.
-  client.change(uri, 2, [{ range: { start: { line: 99, character: 0 }, end: { line: 99, character: 0 } }, text: '\nclass Other(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.5)\n' }]);
+  client.change(uri, 2, [
+    {
+      range: { start: { line: 99, character: 0 }, end: { line: 99, character: 0 } },
+      text: '\nclass Other(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.5)\n',
+    },
+  ]);
   assert.deepEqual(codes(await client.diagnostics(uri, 2)), ['RG007@7', 'RG006@10', 'RG006@15']);
 });
 
@@ -52,15 +74,32 @@ test('the server survives a document it cannot make sense of, including every ed
   const uri = project.uri('noise.py');
   let noise = '';
   for (let i = 0; i < 4000; i++) noise += String.fromCharCode((i * 7919) % 0xffff);
-  client.open(uri, noise + '\n' + BLOCK);
+  client.open(uri, `${noise}\n${BLOCK}`);
   assert.ok(Array.isArray(await client.diagnostics(uri, 1)));
   for (let v = 2; v < 12; v++) {
-    client.change(uri, v, [{ range: { start: { line: 0, character: v * 13 }, end: { line: 1, character: v } }, text: String.fromCharCode(0xd800 + v, 0, 10, 0xdfff) }]);
+    client.change(uri, v, [
+      {
+        range: { start: { line: 0, character: v * 13 }, end: { line: 1, character: v } },
+        text: String.fromCharCode(0xd800 + v, 0, 10, 0xdfff),
+      },
+    ]);
   }
   assert.ok(Array.isArray(await client.diagnostics(uri, 11)));
   // Requests on it are still answered.
-  await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 0, character: 5 } });
-  assert.ok(Array.isArray(await client.codeActions(uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, [], ['source.fixAll'])));
+  await client.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri },
+    position: { line: 0, character: 5 },
+  });
+  assert.ok(
+    Array.isArray(
+      await client.codeActions(
+        uri,
+        { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        [],
+        ['source.fixAll'],
+      ),
+    ),
+  );
   const other = project.uri('fine.py');
   client.open(other, BLOCK);
   assert.deepEqual(codes(await client.diagnostics(other, 1)), ['RG007@7', 'RG006@10']);

@@ -85,9 +85,12 @@ export function notebookJson(cells: readonly FixtureCell[]): string {
       ...(c.kind === 'code' ? { outputs: [] } : {}),
       source: c.text.match(/[^\n]*\n|[^\n]+$/g) ?? [],
     })),
-    metadata: { kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' }, language_info: { name: 'python' } },
+    metadata: {
+      kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' },
+      language_info: { name: 'python' },
+    },
     nbformat: 4,
     nbformat_minor: 5,
   };
-  return JSON.stringify(notebook, null, 1) + '\n';
+  return `${JSON.stringify(notebook, null, 1)}\n`;
 }

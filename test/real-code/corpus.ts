@@ -19,10 +19,13 @@ export function ensureCorpus(): string {
     execFileSync('apt-get', ['download', ...CORPUS_PACKAGES], { cwd: debs, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     const stderr = String((e as { stderr?: Buffer }).stderr ?? e);
-    throw new Error(`could not download ${CORPUS_PACKAGES.join(', ')} with apt-get (run \`apt-get update\` first?): ${stderr.trim()}`);
+    throw new Error(
+      `could not download ${CORPUS_PACKAGES.join(', ')} with apt-get (run \`apt-get update\` first?): ${stderr.trim()}`,
+    );
   }
-  for (const deb of fs.readdirSync(debs).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg', ['-x', path.join(debs, deb), extracted]);
-  fs.writeFileSync(marker, CORPUS_PACKAGES.join('\n') + '\n');
+  for (const deb of fs.readdirSync(debs).filter((f) => f.endsWith('.deb')))
+    execFileSync('dpkg', ['-x', path.join(debs, deb), extracted]);
+  fs.writeFileSync(marker, `${CORPUS_PACKAGES.join('\n')}\n`);
   return sitePackages;
 }
 

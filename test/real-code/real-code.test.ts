@@ -30,11 +30,16 @@ test('PyTorch and torchvision: no crash, and every finding is a reviewed one', (
   const found: string[] = [];
   for (const file of files) {
     const rel = path.relative(root, file).split(path.sep).join('/');
-    for (const f of lintText(rules, fs.readFileSync(file, 'utf8'))) found.push(`${rel}:${f.range.start.line + 1} ${f.code}`);
+    for (const f of lintText(rules, fs.readFileSync(file, 'utf8')))
+      found.push(`${rel}:${f.range.start.line + 1} ${f.code}`);
   }
   const reviewed = new Set(baseline.map((b) => `${b.path}:${b.line} ${b.code}`));
   const unreviewed = found.filter((f) => !reviewed.has(f));
-  assert.deepEqual(unreviewed, [], 'findings not in test/real-code/baseline.json: read the code, then fix the rule or add the finding with a reason');
+  assert.deepEqual(
+    unreviewed,
+    [],
+    'findings not in test/real-code/baseline.json: read the code, then fix the rule or add the finding with a reason',
+  );
   const stale = [...reviewed].filter((r) => !found.includes(r));
   assert.deepEqual(stale, [], 'baseline entries that no longer fire: remove them');
   for (const b of baseline) assert.ok(b.reason.trim().length > 10, `baseline entry ${b.path}:${b.line} needs a reason`);

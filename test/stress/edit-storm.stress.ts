@@ -4,7 +4,16 @@
 // storm relies on: incremental re-analysis (per-statement cache) equals a fresh analysis after any edit.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CancellationTokenSource, CodeActionRequest, CodeLensRequest, ErrorCodes, HoverRequest, LSPErrorCodes, ResponseError, type Diagnostic } from 'vscode-languageserver-protocol/node';
+import {
+  CancellationTokenSource,
+  CodeActionRequest,
+  CodeLensRequest,
+  ErrorCodes,
+  HoverRequest,
+  LSPErrorCodes,
+  ResponseError,
+  type Diagnostic,
+} from 'vscode-languageserver-protocol/node';
 import { Analyzer, lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
 import { initParser, lineStarts, positionIn, SourceFile } from '../../server/engine/parser';
@@ -42,24 +51,39 @@ const mb = (n: number): string => `${(n / 1024 ** 2).toFixed(1)} MB`;
 /** A random edit of the kind typing, deleting and pasting make; never splits a \r\n or a surrogate pair. */
 function randomEdit(text: string, rng: Rng, donors: readonly string[]): { start: number; end: number; insert: string } {
   const safe = (i: number) => {
-    while (i > 0 && i < text.length && ((text[i - 1] === '\r' && text[i] === '\n') || (/[\ud800-\udbff]/.test(text[i - 1]) && /[\udc00-\udfff]/.test(text[i])))) i--;
+    while (
+      i > 0 &&
+      i < text.length &&
+      ((text[i - 1] === '\r' && text[i] === '\n') ||
+        (/[\ud800-\udbff]/.test(text[i - 1]) && /[\udc00-\udfff]/.test(text[i])))
+    )
+      i--;
     return i;
   };
   const start = safe(rng.int(text.length + 1));
   const kind = rng.int(10);
-  if (kind < 5) return { start, end: start, insert: rng.pick(['x', 'y', ' ', '\n', '    ', '.', 'self', 'drop', '0.1', '_', '#']) }; // typing
+  // typing
+  if (kind < 5)
+    return { start, end: start, insert: rng.pick(['x', 'y', ' ', '\n', '    ', '.', 'self', 'drop', '0.1', '_', '#']) };
   if (kind < 8) return { start, end: safe(Math.min(text.length, start + rng.range(1, 30))), insert: '' }; // deleting
   const donor = rng.pick(donors);
   const from = rng.int(donor.length);
   const lineStart = donor.lastIndexOf('\n', from) + 1;
   const lineEnd = donor.indexOf('\n', from);
-  return { start, end: start, insert: donor.slice(lineStart, lineEnd < 0 ? donor.length : lineEnd + 1) }; // pasting a line
+  // pasting a line
+  return { start, end: start, insert: donor.slice(lineStart, lineEnd < 0 ? donor.length : lineEnd + 1) };
 }
 
-const describeDiagnostic = (d: Diagnostic): string => `${d.code} ${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character} ${d.message}`;
-const describeFinding = (f: Finding): string => `${f.code} ${f.range.start.line}:${f.range.start.character}-${f.range.end.line}:${f.range.end.character} ${f.message}`;
+const describeDiagnostic = (d: Diagnostic): string =>
+  `${d.code} ${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character} ` +
+  `${d.message}`;
+const describeFinding = (f: Finding): string =>
+  `${f.code} ${f.range.start.line}:${f.range.start.character}-${f.range.end.line}:${f.range.end.character} ` +
+  `${f.message}`;
 
-test(`edit storm: ${EDITS} incremental edits with interleaved requests and cancellations`, { timeout: 10 * 60_000 }, async (t) => {
+test(`edit storm: ${EDITS} incremental edits with interleaved requests and cancellations`, {
+  timeout: 10 * 60_000,
+}, async (t) => {
   const rng = new Rng(SEED ^ 0x57041);
   const donors = ruleFiles().map((f) => f.text);
   // A model file of a few hundred lines: several fixtures one after another.
@@ -94,7 +118,15 @@ test(`edit storm: ${EDITS} incremental edits with interleaved requests and cance
         requests++;
         const request =
           kind === 0
-            ? client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: position, end: position }, context: { diagnostics: [], only: rng.chance(0.5) ? ['source.fixAll'] : undefined } }, source.token)
+            ? client.connection.sendRequest(
+                CodeActionRequest.type,
+                {
+                  textDocument: { uri },
+                  range: { start: position, end: position },
+                  context: { diagnostics: [], only: rng.chance(0.5) ? ['source.fixAll'] : undefined },
+                },
+                source.token,
+              )
             : kind === 1
               ? client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } }, source.token)
               : client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position }, source.token);
@@ -117,7 +149,12 @@ test(`edit storm: ${EDITS} incremental edits with interleaved requests and cance
     }
     // Working off a storm takes the server longer than one answer: every request analyses the text it sees.
     const settled = performance.now();
-    await bounded(`diagnostics of version ${version}`, client.diagnostics(uri, version, STORM_BOUND_MS), undefined, STORM_BOUND_MS);
+    await bounded(
+      `diagnostics of version ${version}`,
+      client.diagnostics(uri, version, STORM_BOUND_MS),
+      undefined,
+      STORM_BOUND_MS,
+    );
     settleMs = Math.max(settleMs, performance.now() - settled);
   };
 
@@ -140,7 +177,13 @@ test(`edit storm: ${EDITS} incremental edits with interleaved requests and cance
   client.close(copy);
 
   const growth = afterStorm.heapUsed + afterStorm.external - (before.heapUsed + before.external);
-  const summary = `edit storm: ${EDITS} edits sent and worked off in ${(stormMs / 1000).toFixed(1)} s (final diagnostics ${(settleMs / 1000).toFixed(1)} s after the last edit), ${requests} requests (${answered} answered, ${cancelled} cancelled), final text ${text.length} chars with ${final.length} diagnostics = fresh analysis; memory after GC: heap+external ${mb(before.heapUsed + before.external)} -> ${mb(afterStorm.heapUsed + afterStorm.external)} (growth ${mb(growth)}), rss ${mb(before.rss)} -> ${mb(afterStorm.rss)}; seed ${SEED}`;
+  const summary =
+    `edit storm: ${EDITS} edits sent and worked off in ${(stormMs / 1000).toFixed(1)} s (final ` +
+    `diagnostics ${(settleMs / 1000).toFixed(1)} s after the last edit), ${requests} requests (${answered} ` +
+    `answered, ${cancelled} cancelled), final text ${text.length} chars with ${final.length} diagnostics = fresh ` +
+    `analysis; memory after GC: heap+external ${mb(before.heapUsed + before.external)} -> ` +
+    `${mb(afterStorm.heapUsed + afterStorm.external)} (growth ${mb(growth)}), rss ${mb(before.rss)} -> ` +
+    `${mb(afterStorm.rss)}; seed ${SEED}`;
   console.log(summary);
   t.diagnostic(summary);
   assert.ok(growth < MEMORY_GROWTH_LIMIT, `memory after GC grew by ${mb(growth)}`);
@@ -151,7 +194,10 @@ test(`edit storm: ${EDITS} incremental edits with interleaved requests and cance
 test('the memory request is test-only: a server started without REGLENS_TEST_HOOKS does not know it', async () => {
   const plain = await TestClient.start();
   try {
-    await assert.rejects(plain.connection.sendRequest(MEMORY_AFTER_GC_REQUEST), (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound);
+    await assert.rejects(
+      plain.connection.sendRequest(MEMORY_AFTER_GC_REQUEST),
+      (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound,
+    );
   } finally {
     plain.dispose();
   }
@@ -167,7 +213,10 @@ test('incremental re-analysis equals a fresh analysis after edits anywhere in ev
     // Blank lines inserted above lines spread over the file (moves statements, the cache's hardest case), then
     // random edits. The long run takes every line.
     const step = LONG ? 1 : Math.max(1, Math.floor(lines / 10));
-    const edits = [...Array.from({ length: Math.ceil(lines / step) }, (_, i) => ({ line: i * step, random: false })), ...Array.from({ length: LONG ? 20 : 4 }, () => ({ line: 0, random: true }))];
+    const edits = [
+      ...Array.from({ length: Math.ceil(lines / step) }, (_, i) => ({ line: i * step, random: false })),
+      ...Array.from({ length: LONG ? 20 : 4 }, () => ({ line: 0, random: true })),
+    ];
     for (const { line, random } of edits) {
       const file = new SourceFile(source.text);
       const analyzer = new Analyzer(rules);
@@ -181,7 +230,11 @@ test('incremental re-analysis equals a fresh analysis after edits anywhere in ev
         checks++;
         const incremental = analyzer.analyze(file, selection).map(describeFinding);
         const fresh = lintText(rules, file.text, selection).map(describeFinding);
-        if (JSON.stringify(incremental) !== JSON.stringify(fresh)) mismatches.push(`${source.name}, ${random ? 'a random edit' : `blank lines above line ${line + 1}`}: ${incremental.filter((f) => !fresh.includes(f)).join(' | ')}`);
+        if (JSON.stringify(incremental) !== JSON.stringify(fresh))
+          mismatches.push(
+            `${source.name}, ${random ? 'a random edit' : `blank lines above line ${line + 1}`}: ` +
+              `${incremental.filter((f) => !fresh.includes(f)).join(' | ')}`,
+          );
       } finally {
         file.dispose();
       }

@@ -27,7 +27,11 @@ function errorsOf(text: string): number {
 
 /** Where a position of the text before the edits lands after them (a position inside an edit: the edit's start). */
 function mapper(file: SourceFile, edits: readonly TextEdit[], after: string): (p: Position) => number {
-  const spans = edits.map((e) => ({ start: file.offsetAt(e.range.start), end: file.offsetAt(e.range.end), length: e.newText.length }));
+  const spans = edits.map((e) => ({
+    start: file.offsetAt(e.range.start),
+    end: file.offsetAt(e.range.end),
+    length: e.newText.length,
+  }));
   const afterFile = { lineOf: (offset: number) => after.slice(0, offset).split(/\r\n|\r|\n/).length - 1 };
   return (p) => {
     const offset = file.offsetAt(p);
@@ -73,9 +77,19 @@ function touches(f: Finding, file: SourceFile, edits: readonly TextEdit[]): bool
   });
 }
 
-test('every offered fix, one at a time and all together, on the fixtures, the examples and the torch corpus', { timeout: 15 * 60_000 }, (t) => {
+test('every offered fix, one at a time and all together, on the fixtures, the examples and the torch corpus', {
+  timeout: 15 * 60_000,
+}, (t) => {
   const { files, note } = corpus();
-  const counts = { files: files.length, filesWithFixes: 0, findings: 0, safe: 0, unsafe: 0, fixAllSafe: 0, fixAllUnsafe: 0 };
+  const counts = {
+    files: files.length,
+    filesWithFixes: 0,
+    findings: 0,
+    safe: 0,
+    unsafe: 0,
+    fixAllSafe: 0,
+    fixAllUnsafe: 0,
+  };
   const problems: string[] = [];
   for (const source of files) {
     const findings = lintText(rules, source.text, ALL);
@@ -104,18 +118,38 @@ test('every offered fix, one at a time and all together, on the fixtures, the ex
         const fixedFindings = lintText(rules, after, ALL);
         // Findings away from the edits stay, where the edits moved them; the fixed one goes; nothing else appears
         // away from the edits. Compared as multisets of code@line.
-        const expected = findings.filter((f) => f !== finding && !touches(f, file, fix.edits)).map((f) => `${f.code}@${lineAfter(f.range.start)}`);
+        const expected = findings
+          .filter((f) => f !== finding && !touches(f, file, fix.edits))
+          .map((f) => `${f.code}@${lineAfter(f.range.start)}`);
         const got = fixedFindings.map((f) => `${f.code}@${f.range.start.line}`);
         const missing = without(expected, got);
         // A finding that overlapped the edits may change or go; it may also stay.
-        const touched = findings.filter((f) => f !== finding && touches(f, file, fix.edits)).map((f) => `${f.code}@${lineAfter(f.range.start)}`);
+        const touched = findings
+          .filter((f) => f !== finding && touches(f, file, fix.edits))
+          .map((f) => `${f.code}@${lineAfter(f.range.start)}`);
         const extra = without(without(got, expected), touched);
         const editLines = new Set<number>();
-        for (const e of fix.edits) for (let line = lineAfter(e.range.start); line <= lineAfter(e.range.end) + e.newText.split('\n').length; line++) editLines.add(line);
-        const removed = fix.edits.map((e) => source.text.slice(file.offsetAt(e.range.start), file.offsetAt(e.range.end))).join('\n');
-        const again = extra.filter((g) => g.startsWith(`${finding.code}@`) && !expectedConsequence(g, fixedFindings, removed));
-        const appeared = extra.filter((g) => !g.startsWith(`${finding.code}@`) && !editLines.has(Number(g.split('@')[1])) && !expectedConsequence(g, fixedFindings, removed));
-        if (again.length > 0) problems.push(`${where}: ${finding.code} still reported after the fix: ${again.join(', ')}`);
+        for (const e of fix.edits)
+          for (
+            let line = lineAfter(e.range.start);
+            line <= lineAfter(e.range.end) + e.newText.split('\n').length;
+            line++
+          )
+            editLines.add(line);
+        const removed = fix.edits
+          .map((e) => source.text.slice(file.offsetAt(e.range.start), file.offsetAt(e.range.end)))
+          .join('\n');
+        const again = extra.filter(
+          (g) => g.startsWith(`${finding.code}@`) && !expectedConsequence(g, fixedFindings, removed),
+        );
+        const appeared = extra.filter(
+          (g) =>
+            !g.startsWith(`${finding.code}@`) &&
+            !editLines.has(Number(g.split('@')[1])) &&
+            !expectedConsequence(g, fixedFindings, removed),
+        );
+        if (again.length > 0)
+          problems.push(`${where}: ${finding.code} still reported after the fix: ${again.join(', ')}`);
         if (missing.length > 0) problems.push(`${where}: other findings disappeared: ${missing.join(', ')}`);
         if (appeared.length > 0) problems.push(`${where}: new findings away from the fix: ${appeared.join(', ')}`);
       }
@@ -126,17 +160,30 @@ test('every offered fix, one at a time and all together, on the fixtures, the ex
         for (const n of once.applied.values()) applied += n;
         if (unsafe) counts.fixAllUnsafe += applied;
         else counts.fixAllSafe += applied;
-        if (errorsOf(once.text) > baseline) problems.push(`${source.name}: fix-all (${unsafe ? 'unsafe' : 'safe'}) adds a syntax error`);
+        if (errorsOf(once.text) > baseline)
+          problems.push(`${source.name}: fix-all (${unsafe ? 'unsafe' : 'safe'}) adds a syntax error`);
         const twice = fixText(rules, once.text, ALL, { unsafe });
-        if (twice.text !== once.text) problems.push(`${source.name}: a second fix-all (${unsafe ? 'unsafe' : 'safe'}) changed the text again (${[...twice.applied.keys()].join(', ')})`);
+        if (twice.text !== once.text)
+          problems.push(
+            `${source.name}: a second fix-all (${unsafe ? 'unsafe' : 'safe'}) changed the text again ` +
+              `(${[...twice.applied.keys()].join(', ')})`,
+          );
         const left = once.remaining.filter((f) => f.fix && (unsafe || f.fix.applicability === 'safe'));
-        if (left.length > 0) problems.push(`${source.name}: fix-all (${unsafe ? 'unsafe' : 'safe'}) left fixable findings: ${left.map((f) => `${f.code}@${f.range.start.line + 1}`).join(', ')}`);
+        if (left.length > 0)
+          problems.push(
+            `${source.name}: fix-all (${unsafe ? 'unsafe' : 'safe'}) left fixable findings: ` +
+              `${left.map((f) => `${f.code}@${f.range.start.line + 1}`).join(', ')}`,
+          );
       }
     } finally {
       file.dispose();
     }
   }
-  const summary = `fix safety: ${counts.files} files (${counts.filesWithFixes} with fixes${note ? `; ${note}` : ''}), ${counts.findings} findings; one at a time: ${counts.safe} safe + ${counts.unsafe} unsafe fixes; all together: ${counts.fixAllSafe} safe, ${counts.fixAllUnsafe} safe+unsafe fixes applied; ${problems.length} problems`;
+  const summary =
+    `fix safety: ${counts.files} files (${counts.filesWithFixes} with ` +
+    `fixes${note ? `; ${note}` : ''}), ${counts.findings} findings; one at a time: ${counts.safe} safe + ` +
+    `${counts.unsafe} unsafe fixes; all together: ${counts.fixAllSafe} safe, ${counts.fixAllUnsafe} safe+unsafe ` +
+    `fixes applied; ${problems.length} problems`;
   console.log(summary);
   t.diagnostic(summary);
   assert.deepEqual(problems, []);

@@ -8,7 +8,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { BLOCK } from '../lsp/fixtures';
-import { corpus, FIRST_INPUT, FUZZ_INPUTS, lspLines, makeInput, MUTATORS, regressionInputs, ROOT, SEED, tenMegabytes } from './harness';
+import {
+  corpus,
+  FIRST_INPUT,
+  FUZZ_INPUTS,
+  lspLines,
+  makeInput,
+  MUTATORS,
+  regressionInputs,
+  ROOT,
+  SEED,
+  tenMegabytes,
+} from './harness';
 
 const CLI = path.join(ROOT, 'bin', 'reglens.js');
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-fuzz-cli-')));
@@ -25,9 +36,17 @@ interface JsonDiagnostic {
   fix: { edits: { line: number; column: number; endLine: number; endColumn: number }[] } | null;
 }
 
-function check(args: string[], timeoutMs = 240_000): { status: number | null; stdout: string; stderr: string; ms: number } {
+function check(
+  args: string[],
+  timeoutMs = 240_000,
+): { status: number | null; stdout: string; stderr: string; ms: number } {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [CLI, 'check', ...args], { cwd: dir, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024 });
+  const result = spawnSync(process.execPath, [CLI, 'check', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 512 * 1024 * 1024,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started };
 }
 
@@ -45,25 +64,41 @@ function positionsOutside(diagnostics: JsonDiagnostic[], base: string): string[]
     if (!texts.has(file)) texts.set(file, lspLines(textOf(file)));
     const lines = texts.get(file)!;
     // 1-based lines and columns; a column may point one past the line's last character.
-    const inside = (line: number, column: number) => line >= 1 && line <= lines.length && column >= 1 && column <= lines[line - 1] + 1;
-    const spans = [{ what: d.code, line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn }, ...(d.fix?.edits ?? []).map((e) => ({ what: `${d.code} fix edit`, ...e }))];
-    for (const s of spans) if (!inside(s.line, s.column) || !inside(s.endLine, s.endColumn)) problems.push(`${d.path}: ${s.what} at ${s.line}:${s.column}-${s.endLine}:${s.endColumn} is outside the file (${lines.length} lines)`);
+    const inside = (line: number, column: number) =>
+      line >= 1 && line <= lines.length && column >= 1 && column <= lines[line - 1] + 1;
+    const spans = [
+      { what: d.code, line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn },
+      ...(d.fix?.edits ?? []).map((e) => ({ what: `${d.code} fix edit`, ...e })),
+    ];
+    for (const s of spans)
+      if (!inside(s.line, s.column) || !inside(s.endLine, s.endColumn))
+        problems.push(
+          `${d.path}: ${s.what} at ${s.line}:${s.column}-${s.endLine}:${s.endColumn} is outside the file ` +
+            `(${lines.length} lines)`,
+        );
   }
   return problems;
 }
 
-test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed without a crash`, { timeout: 20 * 60_000 }, (t) => {
+test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed without a crash`, {
+  timeout: 20 * 60_000,
+}, (t) => {
   const { files, note } = corpus();
   const inputs = path.join(dir, 'inputs');
   fs.mkdirSync(inputs);
-  const all = [...regressionInputs(), ...Array.from({ length: FUZZ_INPUTS }, (_, i) => makeInput(SEED, FIRST_INPUT + FUZZ_INPUTS + i, MUTATORS))];
+  const all = [
+    ...regressionInputs(),
+    ...Array.from({ length: FUZZ_INPUTS }, (_, i) => makeInput(SEED, FIRST_INPUT + FUZZ_INPUTS + i, MUTATORS)),
+  ];
   const labels = new Map<string, string>();
   for (const input of all) {
     const name = input.index < 0 ? `regression_${-input.index}.py` : `input_${input.index}.py`;
     labels.set(name, input.label);
     fs.writeFileSync(path.join(inputs, name), input.content);
   }
-  const header = `seed ${SEED} (REGLENS_STRESS_SEED=${SEED} reproduces it); ${all.length} files (${all.length - FUZZ_INPUTS} regression fixtures) from ${files.length}${note ? `; ${note}` : ''}`;
+  const header =
+    `seed ${SEED} (REGLENS_STRESS_SEED=${SEED} reproduces it); ${all.length} files ` +
+    `(${all.length - FUZZ_INPUTS} regression fixtures) from ${files.length}${note ? `; ${note}` : ''}`;
   console.log(`fuzz-cli: ${header}`);
 
   // One invocation checks every file: its bound grows with their number (about 20 ms a file here, the long run's
@@ -79,26 +114,46 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
   // workspace index could not parse once took every later file down with it).
   assert.ok(report.diagnostics.length > 0, `no findings in ${all.length} mutated files: ${run.stderr.slice(-2000)}`);
   const skipped = run.stderr.split('\n').filter((l) => l.startsWith('warning:'));
-  for (const line of skipped) assert.match(line, /not checked: (binary file|larger than|tree-sitter could not parse|it is nested)/, `each skipped file says why: ${line}`);
+  for (const line of skipped)
+    assert.match(
+      line,
+      /not checked: (binary file|larger than|tree-sitter could not parse|it is nested)/,
+      `each skipped file says why: ${line}`,
+    );
 
-  // Every fix, safe and unsafe, applied in place: still no crash, and the fixed files report only positions inside them.
+  // Every fix, safe and unsafe, applied in place: still no crash, and the fixed files report only positions inside
+  // them.
   const fixed = check(['inputs', '--fix', '--unsafe-fixes', '--format', 'json'], bound);
   assert.ok([0, 1].includes(fixed.status!), `--fix exit status ${fixed.status}: ${fixed.stderr.slice(-3000)}`);
   assert.doesNotMatch(fixed.stderr, /internal error|uncaught|TypeError|RangeError/i);
-  assert.deepEqual(positionsOutside((JSON.parse(fixed.stdout) as { diagnostics: JsonDiagnostic[] }).diagnostics, dir), []);
+  assert.deepEqual(
+    positionsOutside((JSON.parse(fixed.stdout) as { diagnostics: JsonDiagnostic[] }).diagnostics, dir),
+    [],
+  );
 
-  const summary = `fuzz-cli: ${all.length} files checked in ${(run.ms / 1000).toFixed(1)} s (${report.diagnostics.length} findings, ${skipped.length} skipped with a reason), fixed in ${(fixed.ms / 1000).toFixed(1)} s; seed ${SEED}`;
+  const summary =
+    `fuzz-cli: ${all.length} files checked in ${(run.ms / 1000).toFixed(1)} s ` +
+    `(${report.diagnostics.length} findings, ${skipped.length} skipped with a reason), fixed in ` +
+    `${(fixed.ms / 1000).toFixed(1)} s; seed ${SEED}`;
   console.log(summary);
   t.diagnostic(summary);
   // Inputs FUZZ_INPUTS… of the seed: other ones than the LSP fuzzer's, so CI fuzzes 2,000 different inputs in all.
-  assert.ok(all.length >= 1000 || process.env.REGLENS_STRESS_INPUTS !== undefined, `CI checks at least 1,000 files, checked ${all.length}`);
+  assert.ok(
+    all.length >= 1000 || process.env.REGLENS_STRESS_INPUTS !== undefined,
+    `CI checks at least 1,000 files, checked ${all.length}`,
+  );
 });
 
-test('files the CLI cannot read or should not read: each named with the reason, the rest still checked', { timeout: 5 * 60_000 }, () => {
+test('files the CLI cannot read or should not read: each named with the reason, the rest still checked', {
+  timeout: 5 * 60_000,
+}, () => {
   const odd = path.join(dir, 'odd');
   fs.mkdirSync(odd);
   fs.writeFileSync(path.join(odd, 'model.py'), BLOCK);
-  fs.writeFileSync(path.join(odd, 'binary.py'), Buffer.concat([Buffer.from('import torch\n'), Buffer.from([0, 1, 2, 0xff, 0xfe])]));
+  fs.writeFileSync(
+    path.join(odd, 'binary.py'),
+    Buffer.concat([Buffer.from('import torch\n'), Buffer.from([0, 1, 2, 0xff, 0xfe])]),
+  );
   // Not UTF-8: read with replacement characters, as Ruff does, and checked.
   fs.writeFileSync(path.join(odd, 'latin1.py'), Buffer.from(`# caf\xe9 cr\xe8me\n${BLOCK}`, 'latin1'));
   fs.writeFileSync(path.join(odd, 'ten_megabytes.py'), tenMegabytes());
@@ -106,7 +161,14 @@ test('files the CLI cannot read or should not read: each named with the reason, 
   fs.mkdirSync(path.join(odd, 'folder.py'));
   const fifo = path.join(odd, 'fifo.py');
   const hasFifo = spawnSync('mkfifo', [fifo]).status === 0;
-  const named = ['odd/model.py', 'odd/binary.py', 'odd/latin1.py', 'odd/ten_megabytes.py', 'odd/dangling.py', ...(hasFifo ? ['odd/fifo.py'] : [])];
+  const named = [
+    'odd/model.py',
+    'odd/binary.py',
+    'odd/latin1.py',
+    'odd/ten_megabytes.py',
+    'odd/dangling.py',
+    ...(hasFifo ? ['odd/fifo.py'] : []),
+  ];
   // Named on the command line (always read) and found in a folder walk.
   for (const args of [named, ['odd']]) {
     const run = check([...args, '--format', 'json'], 60_000);
@@ -115,7 +177,12 @@ test('files the CLI cannot read or should not read: each named with the reason, 
     assert.match(run.stderr, /binary\.py: not checked: binary file/);
     assert.match(run.stderr, /ten_megabytes\.py: not checked: larger than the 8 MB limit/);
     const report = JSON.parse(run.stdout) as { diagnostics: JsonDiagnostic[] };
-    assert.deepEqual(report.diagnostics.map((d) => `${path.basename(d.path)} ${d.code}`).sort(), ['latin1.py RG006', 'latin1.py RG007', 'model.py RG006', 'model.py RG007']);
+    assert.deepEqual(report.diagnostics.map((d) => `${path.basename(d.path)} ${d.code}`).sort(), [
+      'latin1.py RG006',
+      'latin1.py RG007',
+      'model.py RG006',
+      'model.py RG007',
+    ]);
     if (args === named) {
       assert.equal(run.status, 2, 'a named file that cannot be read is an I/O error');
       assert.match(run.stderr, /dangling\.py: .*(no such file|does not exist|not found)/i);

@@ -6,11 +6,22 @@
 // INPUT_KINDS; a new request (document symbols, workspace diagnostics) is one entry in REQUEST_KINDS.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CodeAction, CodeLens, Command, Diagnostic, Hover, Position, Range, TextEdit } from 'vscode-languageserver-protocol/node';
+import type {
+  CodeAction,
+  CodeLens,
+  Command,
+  Diagnostic,
+  Hover,
+  Position,
+  Range,
+  TextEdit,
+} from 'vscode-languageserver-protocol/node';
 import { CodeLensRequest } from 'vscode-languageserver-protocol/node';
 import { editsFor, isCodeAction, type TestClient } from '../lsp/client';
 import { ensureCorpus, pythonFiles } from '../real-code/corpus';
 
+/** Lines that open a block, for inputs nested hundreds of levels deep. */
+const BLOCK_OPENERS = ['if x:', 'for i in y:', 'with z:', 'while a:', 'try:', 'def f(self, x):', 'class C(nn.Module):'];
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 /** `npm run test:stress -- --long` (scripts/test.mjs sets REGLENS_STRESS_LONG=1): the long run. */
@@ -26,7 +37,10 @@ export const FUZZ_INPUTS = Number(process.env.REGLENS_STRESS_INPUTS ?? (LONG ? 1
 export const FIRST_INPUT = Number(process.env.REGLENS_STRESS_FROM ?? 0);
 
 /** The run's seed: REGLENS_STRESS_SEED reproduces a run; otherwise a fresh one, always printed. */
-export const SEED = process.env.REGLENS_STRESS_SEED !== undefined ? Number(process.env.REGLENS_STRESS_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
+export const SEED =
+  process.env.REGLENS_STRESS_SEED !== undefined
+    ? Number(process.env.REGLENS_STRESS_SEED) >>> 0
+    : (Date.now() ^ (process.pid << 16)) >>> 0;
 
 /** Upper bound for any single answer of the server (it is shared with three other engineers' builds on 2 cores). */
 export const ANSWER_BOUND_MS = Number(process.env.REGLENS_STRESS_BOUND_MS ?? 15_000);
@@ -80,14 +94,18 @@ export function corpus(): { files: CorpusFile[]; note: string } {
   if (cachedCorpus) return cachedCorpus;
   const files: CorpusFile[] = [];
   for (const dir of ['examples', 'test/rules']) {
-    for (const file of pythonFiles(path.join(ROOT, dir))) files.push({ name: path.relative(ROOT, file), text: fs.readFileSync(file, 'utf8') });
+    for (const file of pythonFiles(path.join(ROOT, dir)))
+      files.push({ name: path.relative(ROOT, file), text: fs.readFileSync(file, 'utf8') });
   }
   let note = '';
   try {
     const root = ensureCorpus();
-    for (const file of pythonFiles(root)) files.push({ name: path.relative(root, file), text: fs.readFileSync(file, 'utf8') });
+    for (const file of pythonFiles(root))
+      files.push({ name: path.relative(root, file), text: fs.readFileSync(file, 'utf8') });
   } catch (e) {
-    note = `real-code corpus unavailable (${e instanceof Error ? e.message : String(e)}); fuzzing examples and fixtures only`;
+    note =
+      `real-code corpus unavailable (${e instanceof Error ? e.message : String(e)}); fuzzing examples and ` +
+      `fixtures only`;
   }
   cachedCorpus = { files, note };
   return cachedCorpus;
@@ -109,7 +127,40 @@ export interface Mutator {
   apply(text: string, rng: Rng, donor: string): string | Buffer;
 }
 
-const SNIPPETS = ['(', ')', '[', ']', '{', '}', ':', '\n', '\n    ', '\t', '"""', "'", '#', '\\', 'self.', 'nn.Dropout(', 'F.dropout(x, p=0.5', 'training=', 'def forward(self, x):\n', 'class M(nn.Module):\n', 'return ', 'lambda', '@', '*', '**', ' if ', ' else ', 'import torch\n', 'é', '😀', '\u200b', '\ufeff'];
+const SNIPPETS = [
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ':',
+  '\n',
+  '\n    ',
+  '\t',
+  '"""',
+  "'",
+  '#',
+  '\\',
+  'self.',
+  'nn.Dropout(',
+  'F.dropout(x, p=0.5',
+  'training=',
+  'def forward(self, x):\n',
+  'class M(nn.Module):\n',
+  'return ',
+  'lambda',
+  '@',
+  '*',
+  '**',
+  ' if ',
+  ' else ',
+  'import torch\n',
+  'é',
+  '😀',
+  '\u200b',
+  '\ufeff',
+];
 
 function spliceAt(text: string, at: number, remove: number, insert: string): string {
   return text.slice(0, at) + insert + text.slice(at + remove);
@@ -121,7 +172,8 @@ export const MUTATORS: readonly Mutator[] = [
     name: 'delete-spans',
     apply: (t, r) => {
       let out = t;
-      for (let i = r.range(1, 4); i > 0 && out.length > 0; i--) out = spliceAt(out, r.int(out.length), r.range(1, 200), '');
+      for (let i = r.range(1, 4); i > 0 && out.length > 0; i--)
+        out = spliceAt(out, r.int(out.length), r.range(1, 200), '');
       return out;
     },
   },
@@ -146,7 +198,9 @@ export const MUTATORS: readonly Mutator[] = [
       let out = t;
       for (let i = r.range(1, 8); i > 0; i--) {
         const at = r.int(out.length + 1);
-        out = r.chance(0.5) ? spliceAt(out, at, 0, r.pick(['(', ')', '[', ']', '{', '}', '((((', ']]]'])) : out.replace(/[()[\]{}]/, '');
+        out = r.chance(0.5)
+          ? spliceAt(out, at, 0, r.pick(['(', ')', '[', ']', '{', '}', '((((', ']]]']))
+          : out.replace(/[()[\]{}]/, '');
       }
       return out;
     },
@@ -156,7 +210,13 @@ export const MUTATORS: readonly Mutator[] = [
     apply: (t, r) =>
       t
         .split('\n')
-        .map((line) => (r.chance(0.3) ? line.replace(/^( {4})+/, (m) => r.pick(['\t'.repeat(m.length / 4), '\t' + m.slice(4), ' \t' + m.slice(2), m + '\t'])) : line))
+        .map((line) =>
+          r.chance(0.3)
+            ? line.replace(/^( {4})+/, (m) =>
+                r.pick(['\t'.repeat(m.length / 4), `\t${m.slice(4)}`, ` \t${m.slice(2)}`, `${m}\t`]),
+              )
+            : line,
+        )
         .join('\n'),
   },
   {
@@ -167,7 +227,13 @@ export const MUTATORS: readonly Mutator[] = [
     name: 'very-long-line',
     apply: (t, r) => {
       const n = LONG ? r.range(10_000, 300_000) : r.range(5_000, 60_000);
-      const line = r.pick([`x = ${'a + '.repeat(n / 4)}b\n`, `s = "${'x'.repeat(n)}"\n`, `${'y'.repeat(n)} = nn.Dropout(0.1)\n`, `# ${'é😀'.repeat(n / 3)}\n`, `z = [${'1, '.repeat(n / 3)}]\n`]);
+      const line = r.pick([
+        `x = ${'a + '.repeat(n / 4)}b\n`,
+        `s = "${'x'.repeat(n)}"\n`,
+        `${'y'.repeat(n)} = nn.Dropout(0.1)\n`,
+        `# ${'é😀'.repeat(n / 3)}\n`,
+        `z = [${'1, '.repeat(n / 3)}]\n`,
+      ]);
       const lines = t.split('\n');
       lines.splice(r.int(lines.length + 1), 0, line.replace(/\n$/, ''));
       return lines.join('\n');
@@ -188,7 +254,9 @@ export const MUTATORS: readonly Mutator[] = [
         ['lambda: ', ''],
       ]);
       const expr = `y = ${open.repeat(depth)}x${close.repeat(depth)}\n`;
-      const body = r.chance(0.5) ? expr : `class Deep(nn.Module):\n    def forward(self, x):\n        ${expr}        return y\n`;
+      const body = r.chance(0.5)
+        ? expr
+        : `class Deep(nn.Module):\n    def forward(self, x):\n        ${expr}        return y\n`;
       const lines = t.split('\n');
       lines.splice(r.int(lines.length + 1), 0, body);
       return lines.join('\n');
@@ -199,9 +267,9 @@ export const MUTATORS: readonly Mutator[] = [
     apply: (t, r) => {
       const depth = r.range(20, 400);
       let out = 'import torch.nn as nn\n';
-      for (let d = 0; d < depth; d++) out += `${' '.repeat(d)}${r.pick(['if x:', 'for i in y:', 'with z:', 'while a:', 'try:', 'def f(self, x):', 'class C(nn.Module):'])}\n`;
+      for (let d = 0; d < depth; d++) out += `${' '.repeat(d)}${r.pick(BLOCK_OPENERS)}\n`;
       out += `${' '.repeat(depth)}x = nn.Dropout(0.5)(x)\n`;
-      return r.chance(0.5) ? out : t + '\n' + out;
+      return r.chance(0.5) ? out : `${t}\n${out}`;
     },
   },
   {
@@ -216,7 +284,13 @@ export const MUTATORS: readonly Mutator[] = [
     name: 'lone-surrogates',
     apply: (t, r) => {
       let out = t;
-      for (let i = r.range(1, 5); i > 0; i--) out = spliceAt(out, r.int(out.length + 1), 0, r.pick(['\ud800', '\udfff', '\ufffd', '\udc00x\ud83d', '😀'.slice(0, 1)]));
+      for (let i = r.range(1, 5); i > 0; i--)
+        out = spliceAt(
+          out,
+          r.int(out.length + 1),
+          0,
+          r.pick(['\ud800', '\udfff', '\ufffd', '\udc00x\ud83d', '😀'.slice(0, 1)]),
+        );
       return out;
     },
   },
@@ -226,7 +300,9 @@ export const MUTATORS: readonly Mutator[] = [
       let bytes = Buffer.from(t, 'utf8');
       for (let i = r.range(1, 6); i > 0; i--) {
         const at = r.int(bytes.length + 1);
-        const bad = Buffer.from(r.pick([[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x80, 0x80], [0xe2, 0x82]]));
+        const bad = Buffer.from(
+          r.pick([[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x80, 0x80], [0xe2, 0x82]]),
+        );
         bytes = Buffer.concat([bytes.subarray(0, at), bad, bytes.subarray(at)]);
       }
       return bytes;
@@ -312,7 +388,9 @@ export const INPUT_KINDS: readonly InputKind[] = [
 export function notebookCells(text: string, rng: Rng): Array<{ kind: 'code' | 'markdown'; text: string }> {
   const breaks: number[] = [];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') breaks.push(i + 1);
-  const cuts = [...new Set(Array.from({ length: rng.int(6) }, () => (breaks.length > 0 ? rng.pick(breaks) : 0)))].filter((c) => c > 0 && c < text.length).sort((a, b) => a - b);
+  const cuts = [...new Set(Array.from({ length: rng.int(6) }, () => (breaks.length > 0 ? rng.pick(breaks) : 0)))]
+    .filter((c) => c > 0 && c < text.length)
+    .sort((a, b) => a - b);
   const cells: Array<{ kind: 'code' | 'markdown'; text: string }> = [];
   let from = 0;
   for (const cut of [...cuts, text.length]) {
@@ -322,7 +400,8 @@ export function notebookCells(text: string, rng: Rng): Array<{ kind: 'code' | 'm
     cells.push({ kind: 'code', text: rng.chance(0.15) ? `%matplotlib inline\n${piece}` : piece });
     from = cut;
   }
-  if (rng.chance(0.3)) cells.splice(rng.int(cells.length + 1), 0, { kind: 'markdown', text: '# Notes\n\nSome *markdown* with `code`.' });
+  if (rng.chance(0.3))
+    cells.splice(rng.int(cells.length + 1), 0, { kind: 'markdown', text: '# Notes\n\nSome *markdown* with `code`.' });
   return cells;
 }
 
@@ -348,8 +427,10 @@ function actionRanges(uri: string, actions: (Command | CodeAction)[] | null, wha
   const out: Located[] = [];
   for (const action of actions ?? []) {
     if (!isCodeAction(action)) continue;
-    for (const edit of editsFor(action.edit, uri) as TextEdit[]) out.push({ what: `${what} "${action.title}" edit`, range: edit.range });
-    for (const d of action.diagnostics ?? []) out.push({ what: `${what} "${action.title}" diagnostic`, range: d.range });
+    for (const edit of editsFor(action.edit, uri) as TextEdit[])
+      out.push({ what: `${what} "${action.title}" edit`, range: edit.range });
+    for (const d of action.diagnostics ?? [])
+      out.push({ what: `${what} "${action.title}" diagnostic`, range: d.range });
   }
   return out;
 }
@@ -360,19 +441,33 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
     async send(client, uri, text, diagnostics, rng) {
       const some = diagnostics.length > 0 ? [rng.pick(diagnostics)] : [];
       const range = some[0]?.range ?? { start: randomPosition(text, rng), end: randomPosition(text, rng) };
-      return actionRanges(uri, await client.codeActions(uri, range, some, rng.chance(0.5) ? undefined : ['quickfix']), 'quick fix');
+      return actionRanges(
+        uri,
+        await client.codeActions(uri, range, some, rng.chance(0.5) ? undefined : ['quickfix']),
+        'quick fix',
+      );
     },
   },
   {
     name: 'fix all',
-    async send(client, uri, text, diagnostics) {
-      return actionRanges(uri, await client.codeActions(uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, diagnostics, ['source.fixAll']), 'fix all');
+    async send(client, uri, _text, diagnostics) {
+      return actionRanges(
+        uri,
+        await client.codeActions(
+          uri,
+          { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+          diagnostics,
+          ['source.fixAll'],
+        ),
+        'fix all',
+      );
     },
   },
   {
     name: 'hover',
     async send(client, uri, text, diagnostics, rng) {
-      const at = diagnostics.length > 0 && rng.chance(0.5) ? rng.pick(diagnostics).range.start : randomPosition(text, rng);
+      const at =
+        diagnostics.length > 0 && rng.chance(0.5) ? rng.pick(diagnostics).range.start : randomPosition(text, rng);
       const hover: Hover | null = await client.hover(uri, at);
       return hover?.range ? [{ what: 'hover', range: hover.range }] : [];
     },
@@ -380,8 +475,11 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
   {
     name: 'code lens',
     async send(client, uri) {
-      const lenses: CodeLens[] | null = await client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
-      for (const lens of lenses ?? []) if (!lens.command?.title) throw new Error(`a code lens without a title: ${JSON.stringify(lens)}`);
+      const lenses: CodeLens[] | null = await client.connection.sendRequest(CodeLensRequest.type, {
+        textDocument: { uri },
+      });
+      for (const lens of lenses ?? [])
+        if (!lens.command?.title) throw new Error(`a code lens without a title: ${JSON.stringify(lens)}`);
       return (lenses ?? []).map((l) => ({ what: `code lens "${l.command?.title}"`, range: l.range }));
     },
   },
@@ -397,17 +495,33 @@ export function lspLines(text: string): number[] {
 /** Every range lies inside the document and starts before it ends; the problems, one line each. */
 export function outsideDocument(text: string, located: readonly Located[]): string[] {
   const lines = lspLines(text);
-  const inside = (p: Position): boolean => Number.isInteger(p.line) && Number.isInteger(p.character) && p.line >= 0 && p.line < lines.length && p.character >= 0 && p.character <= lines[p.line];
+  const inside = (p: Position): boolean =>
+    Number.isInteger(p.line) &&
+    Number.isInteger(p.character) &&
+    p.line >= 0 &&
+    p.line < lines.length &&
+    p.character >= 0 &&
+    p.character <= lines[p.line];
   const problems: string[] = [];
   for (const { what, range } of located) {
-    if (!range || !inside(range.start) || !inside(range.end)) problems.push(`${what}: ${JSON.stringify(range)} is outside the document (${lines.length} lines)`);
-    else if (range.start.line > range.end.line || (range.start.line === range.end.line && range.start.character > range.end.character)) problems.push(`${what}: ${JSON.stringify(range)} ends before it starts`);
+    if (!range || !inside(range.start) || !inside(range.end))
+      problems.push(`${what}: ${JSON.stringify(range)} is outside the document (${lines.length} lines)`);
+    else if (
+      range.start.line > range.end.line ||
+      (range.start.line === range.end.line && range.start.character > range.end.character)
+    )
+      problems.push(`${what}: ${JSON.stringify(range)} ends before it starts`);
   }
   return problems;
 }
 
 /** Resolves with the answer, or rejects naming the request when it takes longer than ANSWER_BOUND_MS. */
-export async function bounded<T>(what: string, promise: Promise<T>, latencies?: number[], boundMs = ANSWER_BOUND_MS): Promise<T> {
+export async function bounded<T>(
+  what: string,
+  promise: Promise<T>,
+  latencies?: number[],
+  boundMs = ANSWER_BOUND_MS,
+): Promise<T> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -434,7 +548,10 @@ export function keepFailure(input: FuzzInput, why: string): string {
   const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'reglens-fuzz-failure-'));
   const file = path.join(dir, `input_${input.index}.py`);
   fs.writeFileSync(file, input.content);
-  return `${input.label}: ${why}\n  input written to ${file} (seed ${SEED}); after fixing, copy it to test/stress/regressions/`;
+  return (
+    `${input.label}: ${why}\n  input written to ${file} (seed ${SEED}); after fixing, copy it to ` +
+    `test/stress/regressions/`
+  );
 }
 
 /** Inputs that once failed (test/stress/regressions/): every run sends them first, through the LSP and the CLI. */

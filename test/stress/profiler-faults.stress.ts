@@ -9,9 +9,13 @@ import { after, before, test } from 'node:test';
 import { CodeLensRequest, ExecuteCommandRequest, type CodeLens } from 'vscode-languageserver-protocol/node';
 import { TestClient, tempProject } from '../lsp/client';
 import { PROFILED_MODEL } from '../lsp/fixtures';
+import { joined } from '../patterns';
 
 // The last site at the default shape [8, 256, 768]: big enough for the memory-budget and hang faults to bite.
-const MODEL = PROFILED_MODEL.replace('return self.drop(self.fc(x))  # reglens: shape=[4, 64, 96]', 'return self.drop(self.fc(x))');
+const MODEL = PROFILED_MODEL.replace(
+  'return self.drop(self.fc(x))  # reglens: shape=[4, 64, 96]',
+  'return self.drop(self.fc(x))',
+);
 assert.notEqual(MODEL, PROFILED_MODEL, 'the fault tests need one site at the default shape');
 
 const project = tempProject();
@@ -21,7 +25,10 @@ let client: TestClient;
 
 before(async () => {
   fs.writeFileSync(faults, '');
-  client = await TestClient.start({ env: { REGLENS_TEST_WORKER_FAULTS: faults }, settings: () => ({ profiler: profilerSettings }) });
+  client = await TestClient.start({
+    env: { REGLENS_TEST_WORKER_FAULTS: faults },
+    settings: () => ({ profiler: profilerSettings }),
+  });
 });
 
 after(() => {
@@ -29,7 +36,11 @@ after(() => {
   project.cleanup();
 });
 
-const execute = (command: string, args: unknown[]) => client.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }) as Promise<{ error?: string; train?: { rateInside: boolean } }>;
+const execute = (command: string, args: unknown[]) =>
+  client.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }) as Promise<{
+    error?: string;
+    train?: { rateInside: boolean };
+  }>;
 
 async function siteArgs(uri: string): Promise<unknown[]> {
   const lenses = (await client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } })) as CodeLens[];
@@ -40,7 +51,10 @@ async function siteArgs(uri: string): Promise<unknown[]> {
 async function stillServing(name: string): Promise<void> {
   const uri = project.uri(`${name}-after.py`);
   client.open(uri, MODEL.replace('0.2', '0.25'));
-  assert.ok((await client.diagnostics(uri, 1)).some((d) => d.code === 'RG006'), 'diagnostics still come');
+  assert.ok(
+    (await client.diagnostics(uri, 1)).some((d) => d.code === 'RG006'),
+    'diagnostics still come',
+  );
   const result = await execute('reglens.profileSite', await siteArgs(uri));
   assert.equal(result.error, undefined, `the next request succeeds: ${result.error}`);
   assert.equal(result.train?.rateInside, true);
@@ -60,21 +74,36 @@ test('a backend that fails to initialise: a clear message, and the next request 
   // the host's own recovery can bring the next worker up.
   const failed = await faulted('init-fail', 'init-fail');
   assert.match(failed.error ?? '', /The profiler could not start: test fault: every backend failed to initialise/);
-  assert.ok(client.messages.some((m) => /could not start/.test(m.message)), 'the user is told');
+  assert.ok(
+    client.messages.some((m) => /could not start/.test(m.message)),
+    'the user is told',
+  );
   await stillServing('init-fail');
 });
 
-test('a worker that hangs past the timeout is stopped with a message naming the setting; the next request succeeds', async () => {
-  profilerSettings = { backend: 'cpu', timeoutMs: 3_000 };
-  const failed = await faulted('hang', 'hang');
-  assert.match(failed.error ?? '', /Profiling took longer than 3 s \(reglens\.profiler\.timeoutMs\); the profiler worker was stopped and will restart on the next request/);
-  profilerSettings = { backend: 'cpu', timeoutMs: 20_000 };
-  await stillServing('hang');
-});
+test(
+  'a worker that hangs past the timeout is stopped with a message naming the setting; the next request ' + 'succeeds',
+  async () => {
+    profilerSettings = { backend: 'cpu', timeoutMs: 3_000 };
+    const failed = await faulted('hang', 'hang');
+    assert.match(
+      failed.error ?? '',
+      joined(
+        /Profiling took longer than 3 s \(reglens\.profiler\.timeoutMs\); the profiler worker was stopped and wil/,
+        /l restart on the next request/,
+      ),
+    );
+    profilerSettings = { backend: 'cpu', timeoutMs: 20_000 };
+    await stillServing('hang');
+  },
+);
 
 test('a worker that dies mid-request: the request fails saying so, the next one restarts it', async () => {
   const failed = await faulted('crash', 'crash');
-  assert.match(failed.error ?? '', /The profiler worker exited with code 70.*restarts on the next request; diagnostics are not affected/);
+  assert.match(
+    failed.error ?? '',
+    /The profiler worker exited with code 70.*restarts on the next request; diagnostics are not affected/,
+  );
   assert.ok(client.messages.some((m) => /profiler worker exited with code 70/.test(m.message)));
   await stillServing('crash');
 });
@@ -86,7 +115,13 @@ test('a shape over the memory budget is refused with the bytes it needs; the nex
   await client.diagnostics(uri, 1);
   const [docUri, siteId] = await siteArgs(uri);
   const failed = await execute('reglens.profileSite', [docUri, siteId, [64, 1024, 1024]]);
-  assert.match(failed.error ?? '', /Shape \[64,1024,1024\] needs .* bytes\) to profile, more than the memory budget of 16\.0 MiB \(reglens\.profiler\.memoryBudgetMB\)/);
+  assert.match(
+    failed.error ?? '',
+    joined(
+      /Shape \[64,1024,1024\] needs .* bytes\) to profile, more than the memory budget of 16\.0 MiB \(reglens\./,
+      /profiler\.memoryBudgetMB\)/,
+    ),
+  );
   assert.ok(client.messages.some((m) => /memory budget/.test(m.message)));
   await stillServing('budget');
 });

@@ -6,7 +6,8 @@ const childProcess = require('node:child_process');
 
 const log = process.env.REGLENS_SPAWN_LOG;
 const record = (api, file, args) => {
-  if (log) fs.appendFileSync(log, JSON.stringify({ pid: process.pid, script: process.argv[1], api, file, args }) + '\n');
+  if (log)
+    fs.appendFileSync(log, `${JSON.stringify({ pid: process.pid, script: process.argv[1], api, file, args })}\n`);
 };
 
 // spawn, fork, exec and execFile all create a ChildProcess and call its spawn().

@@ -16,10 +16,11 @@ export function copyFixture(name: string): string {
 /** `# expect: RGxxx` lines of a fixture file, as "line:code" (1-based). */
 export function expected(file: string): string[] {
   const out: string[] = [];
-  fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    const m = /# expect: ([A-Z0-9, ]+)/.exec(line);
-    if (m) for (const code of m[1].split(',')) out.push(`${i + 1}:${code.trim()}`);
-  });
+  fs.readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const m = /# expect: ([A-Z0-9, ]+)/.exec(line);
+      if (m) for (const code of m[1].split(',')) out.push(`${i + 1}:${code.trim()}`);
+    });
   return out;
 }
-

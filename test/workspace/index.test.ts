@@ -16,19 +16,32 @@ import { rules } from '../../server/rules';
 
 const STRUCTURE = new RuleSelection({ select: ['RG002', 'RG010'] });
 
-function lint(analyzer: Analyzer, index: WorkspaceIndex | null, file: string, text = fs.readFileSync(file, 'utf8')): string[] {
+function lint(
+  analyzer: Analyzer,
+  index: WorkspaceIndex | null,
+  file: string,
+  text = fs.readFileSync(file, 'utf8'),
+): string[] {
   const source = new SourceFile(text);
   try {
-    return analyzer.analyze(source, STRUCTURE, index ? index.scopeFor(file) : null).map((f: Finding) => `${f.range.start.line + 1}:${f.code}`);
+    return analyzer
+      .analyze(source, STRUCTURE, index ? index.scopeFor(file) : null)
+      .map((f: Finding) => `${f.range.start.line + 1}:${f.code}`);
   } finally {
     source.dispose();
   }
 }
 
 function indexFolder(folder: string): WorkspaceIndex {
-  const index = new WorkspaceIndex({ roots: importRoots(folder), read: (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null) });
+  const index = new WorkspaceIndex({
+    roots: importRoots(folder),
+    read: (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null),
+  });
   const config = loadPyproject(path.join(folder, 'pyproject.toml'));
-  for (const f of discover([folder], folder, { excluded: (a) => isExcluded(path.relative(folder, a), config.settings.exclude) }).files) index.update(f.absolute);
+  for (const f of discover([folder], folder, {
+    excluded: (a) => isExcluded(path.relative(folder, a), config.settings.exclude),
+  }).files)
+    index.update(f.absolute);
   return index;
 }
 
@@ -53,15 +66,26 @@ describe('cross-file resolution', () => {
     const source = new SourceFile(fs.readFileSync(blocks, 'utf8'));
     assert.ok(analyzer.analyze(source, STRUCTURE, scope).some((f) => f.code === 'RG010'));
     source.dispose();
-    assert.ok(scope.consulted.has('mypkg') && scope.consulted.has('mypkg.layers'), 'the re-export chain is recorded, so the server knows whom to re-analyse');
+    assert.ok(
+      scope.consulted.has('mypkg') && scope.consulted.has('mypkg.layers'),
+      'the re-export chain is recorded, so the server knows whom to re-analyse',
+    );
     // FeedForward no longer ends with its dropout: the block's ff_drop is the only one.
-    fs.writeFileSync(layers, fs.readFileSync(layers, 'utf8').replace('return self.drop(self.fc2(', 'return (self.fc2('));
+    fs.writeFileSync(
+      layers,
+      fs.readFileSync(layers, 'utf8').replace('return self.drop(self.fc2(', 'return (self.fc2('),
+    );
     const dropped = index.update(layers);
     assert.ok(dropped.has('mypkg.layers'));
     assert.ok(!lint(analyzer, index, blocks).includes('17:RG010'));
     // PlainAttention gains an output dropout: the residual add is regularized now.
     const plain = path.join(folder, 'mypkg', 'plain_attention.py');
-    fs.writeFileSync(plain, fs.readFileSync(plain, 'utf8').replace('self.proj = nn.Linear(dim, dim)', 'self.proj = nn.Sequential(nn.Linear(dim, dim), nn.Dropout(0.1))'));
+    fs.writeFileSync(
+      plain,
+      fs
+        .readFileSync(plain, 'utf8')
+        .replace('self.proj = nn.Linear(dim, dim)', 'self.proj = nn.Sequential(nn.Linear(dim, dim), nn.Dropout(0.1))'),
+    );
     index.update(plain);
     assert.ok(!lint(analyzer, index, blocks).includes('16:RG002'));
   });
@@ -95,7 +119,9 @@ describe('cross-file resolution', () => {
     fs.mkdirSync(path.join(folder, 'pkg'));
     fs.writeFileSync(path.join(folder, 'pkg', '__init__.py'), '');
     const module = (other: string, cls: string, otherCls: string) =>
-      `import torch.nn as nn\nfrom .${other} import ${otherCls}\n\nclass ${cls}(nn.Module):\n    def __init__(self, p=0.1):\n        super().__init__()\n        self.inner = ${otherCls}()\n        self.drop = nn.Dropout(p)\n\n    def forward(self, x):\n        return self.drop(self.inner(x))\n`;
+      `import torch.nn as nn\nfrom .${other} import ${otherCls}\n\nclass ${cls}(nn.Module):\n    def ` +
+      `__init__(self, p=0.1):\n        super().__init__()\n        self.inner = ${otherCls}()\n        self.drop ` +
+      `= nn.Dropout(p)\n\n    def forward(self, x):\n        return self.drop(self.inner(x))\n`;
     fs.writeFileSync(path.join(folder, 'pkg', 'a.py'), module('b', 'A', 'B'));
     fs.writeFileSync(path.join(folder, 'pkg', 'b.py'), module('a', 'B', 'A'));
     const index = indexFolder(folder);
@@ -135,9 +161,18 @@ describe('discovery', () => {
     write('mypkg/sub/scratch.py');
     write('mypkg/sub/kept.py');
     const index = indexFolder(folder);
-    const found = index.paths().map((p) => path.relative(folder, p).split(path.sep).join('/')).sort();
+    const found = index
+      .paths()
+      .map((p) => path.relative(folder, p).split(path.sep).join('/'))
+      .sort();
     assert.deepEqual(found, [
-      'mypkg/__init__.py', 'mypkg/attention.py', 'mypkg/blocks.py', 'mypkg/keep_pb2.py', 'mypkg/layers.py', 'mypkg/plain_attention.py', 'mypkg/sub/kept.py',
+      'mypkg/__init__.py',
+      'mypkg/attention.py',
+      'mypkg/blocks.py',
+      'mypkg/keep_pb2.py',
+      'mypkg/layers.py',
+      'mypkg/plain_attention.py',
+      'mypkg/sub/kept.py',
     ]);
   });
 

@@ -11,19 +11,31 @@ import { copyFixture, expected } from './helpers';
 
 const CAPABILITIES = { ...VSCODE_CAPABILITIES, window: { workDoneProgress: true } };
 const clients: TestClient[] = [];
-after(() => clients.forEach((c) => c.dispose()));
+after(() => {
+  for (const c of clients) c.dispose();
+});
 
-async function start(folders: string[], settings: (scope: string | undefined) => unknown = () => ({})): Promise<TestClient> {
+async function start(
+  folders: string[],
+  settings: (scope: string | undefined) => unknown = () => ({}),
+): Promise<TestClient> {
   const client = await TestClient.start({ capabilities: CAPABILITIES, workspaceFolders: folders, settings });
   clients.push(client);
   return client;
 }
 
 const uriOf = (file: string) => pathToFileURL(file).href;
-const found = (diagnostics: readonly Diagnostic[]) => diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`).sort();
+const found = (diagnostics: readonly Diagnostic[]) =>
+  diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`).sort();
 
 /** Waits until the latest diagnostics published for `uri` satisfy `accept`; fails with the last ones seen. */
-async function until(client: TestClient, uri: string, accept: (found: string[]) => boolean, what: string, timeoutMs = 15_000): Promise<Diagnostic[]> {
+async function until(
+  client: TestClient,
+  uri: string,
+  accept: (found: string[]) => boolean,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<Diagnostic[]> {
   const deadline = Date.now() + timeoutMs;
   let last: string[] | undefined;
   for (;;) {
@@ -32,7 +44,10 @@ async function until(client: TestClient, uri: string, accept: (found: string[]) 
       last = found(latest.diagnostics);
       if (accept(last)) return latest.diagnostics;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} in ${uri}; last published: ${JSON.stringify(last)}\n${client.stderr}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what} in ${uri}; last published: ${JSON.stringify(last)}\n${client.stderr}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -49,7 +64,10 @@ describe('open files resolve through the workspace index', () => {
     const titles = client.progress.filter((p) => p.value.kind === 'begin').map((p) => p.value.title);
     assert.ok(titles.includes('Reglens: indexing the workspace'), JSON.stringify(client.progress));
     assert.ok(client.progress.some((p) => p.value.kind === 'end'));
-    assert.ok(client.registrations.some((r) => JSON.stringify(r.registerOptions).includes('**/*.py')), 'Python files are watched');
+    assert.ok(
+      client.registrations.some((r) => JSON.stringify(r.registerOptions).includes('**/*.py')),
+      'Python files are watched',
+    );
     // The RG010 finding points into the file that holds the first dropout.
     const rg010 = (await client.diagnostics(uriOf(blocks))).find((d) => d.code === 'RG010')!;
     assert.equal(rg010.relatedInformation?.[0].location.uri, uriOf(path.join(folder, 'mypkg', 'layers.py')));
@@ -67,11 +85,22 @@ describe('open files resolve through the workspace index', () => {
     client.open(uriOf(layers), text);
     const line = text.split('\n').findIndex((l) => l.includes('return self.drop('));
     const column = text.split('\n')[line].indexOf('self.drop(');
-    // `return self.drop(self.fc2(…))` → `return self.fc2(…)` plus a closing paren removed: FeedForward no longer ends with dropout.
+    // `return self.drop(self.fc2(…))` → `return self.fc2(…)` plus a closing paren removed: FeedForward no longer ends
+    // with dropout.
     const edited = text.split('\n')[line].replace('self.drop(', '').replace(/\)$/, '');
-    client.change(uriOf(layers), 2, [{ range: { start: { line, character: 0 }, end: { line, character: text.split('\n')[line].length } }, text: edited }]);
+    client.change(uriOf(layers), 2, [
+      {
+        range: { start: { line, character: 0 }, end: { line, character: text.split('\n')[line].length } },
+        text: edited,
+      },
+    ]);
     assert.ok(column > 0);
-    await until(client, uriOf(blocks), (f) => !f.includes('17:RG010') && f.includes('16:RG002'), 'RG010 gone after the edit');
+    await until(
+      client,
+      uriOf(blocks),
+      (f) => !f.includes('17:RG010') && f.includes('16:RG002'),
+      'RG010 gone after the edit',
+    );
     client.close(uriOf(layers));
     await until(client, uriOf(blocks), (f) => f.includes('17:RG010'), 'RG010 back once the edit is discarded');
   });
@@ -91,7 +120,12 @@ describe('open files resolve through the workspace index', () => {
     fs.writeFileSync(plain, plainText);
     client.filesChanged([{ uri: uriOf(plain), type: FileChangeType.Created }]);
     await until(client, uriOf(blocks), (f) => f.includes('16:RG002'), 'RG002 back with the file');
-    fs.writeFileSync(layers, fs.readFileSync(layers, 'utf8').replace('return self.drop(self.fc2(self.act(self.fc1(x))))', 'return self.fc2(self.act(self.fc1(x)))'));
+    fs.writeFileSync(
+      layers,
+      fs
+        .readFileSync(layers, 'utf8')
+        .replace('return self.drop(self.fc2(self.act(self.fc1(x))))', 'return self.fc2(self.act(self.fc1(x)))'),
+    );
     client.filesChanged([{ uri: uriOf(layers), type: FileChangeType.Changed }]);
     await until(client, uriOf(blocks), (f) => !f.includes('17:RG010'), 'RG010 gone after the change on disk');
     // A deleted package folder arrives as one event for the folder.
@@ -107,9 +141,14 @@ describe('folders arriving whole', () => {
     const folder = copyFixture('project');
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
     // The block imports its sublayers from a package `vendored` that is not there yet.
-    const text = fs.readFileSync(blocks, 'utf8').replace('from mypkg import', 'from vendored import').replace('from mypkg.plain_attention', 'from vendored.plain_attention').replace('from .attention', 'from vendored.attention');
+    const text = fs
+      .readFileSync(blocks, 'utf8')
+      .replace('from mypkg import', 'from vendored import')
+      .replace('from mypkg.plain_attention', 'from vendored.plain_attention')
+      .replace('from .attention', 'from vendored.attention');
     const outside = fs.mkdtempSync(path.join(path.dirname(folder), 'vendored-'));
-    for (const name of ['__init__.py', 'attention.py', 'layers.py', 'plain_attention.py']) fs.copyFileSync(path.join(folder, 'mypkg', name), path.join(outside, name));
+    for (const name of ['__init__.py', 'attention.py', 'layers.py', 'plain_attention.py'])
+      fs.copyFileSync(path.join(folder, 'mypkg', name), path.join(outside, name));
     const client = await start([folder]);
     client.open(uriOf(blocks), text);
     const none = (f: string[]) => !f.includes('16:RG002') && !f.includes('17:RG010') && !f.includes('24:RG002');
@@ -117,7 +156,12 @@ describe('folders arriving whole', () => {
     // Copied in whole, as a file manager or `cp -r` does, and reported as one event for the new folder.
     fs.cpSync(outside, path.join(folder, 'vendored'), { recursive: true });
     client.filesChanged([{ uri: uriOf(path.join(folder, 'vendored')), type: FileChangeType.Created }]);
-    await until(client, uriOf(blocks), same(expected(blocks)), 'the cross-file findings, through the files of the new folder');
+    await until(
+      client,
+      uriOf(blocks),
+      same(expected(blocks)),
+      'the cross-file findings, through the files of the new folder',
+    );
     // A folder a walk of the workspace skips (a virtual environment) is not walked when it is created either.
     const venv = path.join(folder, 'env');
     fs.mkdirSync(venv);
@@ -150,17 +194,34 @@ describe('Check workspace', () => {
     // `reglens.exclude` from the editor adds to pyproject's `legacy`.
     const client = await start([folder], () => ({ exclude: ['scripts'] }));
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
-    const result = (await client.executeCommand('reglens.checkWorkspace')) as { files: number; problems: number; cancelled: boolean };
+    const result = (await client.executeCommand('reglens.checkWorkspace')) as {
+      files: number;
+      problems: number;
+      cancelled: boolean;
+    };
     assert.deepEqual(result, { files: 5, problems: 3, cancelled: false });
     const publishedUris = new Set(client.published.map((p) => p.uri));
     assert.deepEqual(found(await client.diagnostics(uriOf(blocks))), [...expected(blocks)].sort());
-    for (const rel of ['legacy/old_block.py', 'generated/gen.py', 'env311/lib/site.py', 'node_modules/pkg/mod.py', 'scripts/tool.py']) {
+    for (const rel of [
+      'legacy/old_block.py',
+      'generated/gen.py',
+      'env311/lib/site.py',
+      'node_modules/pkg/mod.py',
+      'scripts/tool.py',
+    ]) {
       assert.ok(!publishedUris.has(uriOf(path.join(folder, rel))), `${rel} is not checked`);
     }
-    const check = client.progress.find((p) => p.value.kind === 'begin' && p.value.title === 'Reglens: checking the workspace');
+    const check = client.progress.find(
+      (p) => p.value.kind === 'begin' && p.value.title === 'Reglens: checking the workspace',
+    );
     assert.equal(check?.value.cancellable, true);
     // Opened and closed: the on-disk findings stay (an editor would otherwise drop them from the Problems panel).
-    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8').replace('x = x + self.attn(x)  # expect: RG002', 'x = x + self.attn(x)  # noqa: RG002'));
+    client.open(
+      uriOf(blocks),
+      fs
+        .readFileSync(blocks, 'utf8')
+        .replace('x = x + self.attn(x)  # expect: RG002', 'x = x + self.attn(x)  # noqa: RG002'),
+    );
     await until(client, uriOf(blocks), (f) => !f.includes('16:RG002'), 'the open text analysed');
     client.close(uriOf(blocks));
     await until(client, uriOf(blocks), same(expected(blocks)), 'the on-disk findings after close');
@@ -175,25 +236,31 @@ describe('Check workspace', () => {
     await until(client, uriOf(copy), (f) => f.includes('12:RG010'), 'the new file checked');
   });
 
-  test('reglens.exclude changed: the index is rebuilt and excluded files lose their diagnostics; other settings do not rebuild', async () => {
-    const folder = copyFixture('project');
-    const blocks = path.join(folder, 'mypkg', 'blocks.py');
-    let settings: Record<string, unknown> = { exclude: [] };
-    const client = await start([folder], () => settings);
-    await client.executeCommand('reglens.checkWorkspace');
-    assert.deepEqual(found(await client.diagnostics(uriOf(blocks))), [...expected(blocks)].sort());
-    const builds = () => client.progress.filter((p) => p.value.kind === 'begin' && p.value.title === 'Reglens: indexing the workspace').length;
-    const before = builds();
-    settings = { exclude: [], severity: { RG002: 'error' } };
-    client.configurationChanged(null);
-    await client.sync();
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(builds(), before, 'a severity change does not re-index');
-    settings = { exclude: ['mypkg'] };
-    client.configurationChanged(null);
-    await until(client, uriOf(blocks), (f) => f.length === 0, 'the excluded file cleared');
-    assert.equal(builds(), before + 1);
-  });
+  test(
+    'reglens.exclude changed: the index is rebuilt and excluded files lose their diagnostics; other settings do ' +
+      'not rebuild',
+    async () => {
+      const folder = copyFixture('project');
+      const blocks = path.join(folder, 'mypkg', 'blocks.py');
+      let settings: Record<string, unknown> = { exclude: [] };
+      const client = await start([folder], () => settings);
+      await client.executeCommand('reglens.checkWorkspace');
+      assert.deepEqual(found(await client.diagnostics(uriOf(blocks))), [...expected(blocks)].sort());
+      const builds = () =>
+        client.progress.filter((p) => p.value.kind === 'begin' && p.value.title === 'Reglens: indexing the workspace')
+          .length;
+      const before = builds();
+      settings = { exclude: [], severity: { RG002: 'error' } };
+      client.configurationChanged(null);
+      await client.sync();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(builds(), before, 'a severity change does not re-index');
+      settings = { exclude: ['mypkg'] };
+      client.configurationChanged(null);
+      await until(client, uriOf(blocks), (f) => f.length === 0, 'the excluded file cleared');
+      assert.equal(builds(), before + 1);
+    },
+  );
 
   test('closing a file clears its diagnostics when no workspace check ran', async () => {
     const folder = copyFixture('project');
@@ -212,7 +279,11 @@ describe('Check workspace', () => {
     for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(folder, 'many', `m${i}.py`), model);
     const client = await start([folder]);
     const source = new CancellationTokenSource();
-    const request = client.connection.sendRequest('workspace/executeCommand', { command: 'reglens.checkWorkspace', arguments: [] }, source.token);
+    const request = client.connection.sendRequest(
+      'workspace/executeCommand',
+      { command: 'reglens.checkWorkspace', arguments: [] },
+      source.token,
+    );
     await new Promise((r) => setTimeout(r, 300));
     source.cancel();
     const result = (await request.catch(() => null)) as { files: number; cancelled: boolean } | null;
@@ -227,17 +298,22 @@ describe('multi-root workspaces', () => {
   test('a folder added to the workspace is indexed, one removed is forgotten', async () => {
     const folder = copyFixture('project');
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
-    const client = await TestClient.start({ capabilities: { ...CAPABILITIES, workspace: { ...CAPABILITIES.workspace, workspaceFolders: true } } });
+    const client = await TestClient.start({
+      capabilities: { ...CAPABILITIES, workspace: { ...CAPABILITIES.workspace, workspaceFolders: true } },
+    });
     clients.push(client);
     client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8'));
     await until(client, uriOf(blocks), (f) => f.length === 0, 'no cross-file findings outside any folder');
     const added = { uri: uriOf(folder), name: 'project' };
-    void client.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [added], removed: [] } });
+    void client.connection.sendNotification('workspace/didChangeWorkspaceFolders', {
+      event: { added: [added], removed: [] },
+    });
     await until(client, uriOf(blocks), same(expected(blocks)), 'the cross-file findings once the folder is added');
-    void client.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [], removed: [added] } });
+    void client.connection.sendNotification('workspace/didChangeWorkspaceFolders', {
+      event: { added: [], removed: [added] },
+    });
     await until(client, uriOf(blocks), (f) => f.length === 0, 'none once it is removed');
   });
-
 
   test('each folder uses its own pyproject.toml, in open files and in Check workspace', async () => {
     const root = copyFixture('multi-root');

@@ -67,5 +67,5 @@ export function toJsonReport(report: CheckReport): JsonReport {
 }
 
 export function formatJson(report: CheckReport): string {
-  return JSON.stringify(toJsonReport(report), null, 2) + '\n';
+  return `${JSON.stringify(toJsonReport(report), null, 2)}\n`;
 }

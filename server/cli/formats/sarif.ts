@@ -47,7 +47,10 @@ function result(d: Diagnostic, cwd: string, ruleIndex: Map<string, number>) {
               artifactChanges: [
                 {
                   artifactLocation,
-                  replacements: f.fix.edits.map((e) => ({ deletedRegion: region(e.range), insertedContent: { text: e.newText } })),
+                  replacements: f.fix.edits.map((e) => ({
+                    deletedRegion: region(e.range),
+                    insertedContent: { text: e.newText },
+                  })),
                 },
               ],
               properties: { applicability: f.fix.applicability },
@@ -69,7 +72,9 @@ function notebookResult(d: Diagnostic, artifactLocation: { uri: string }, ruleIn
     ruleId: f.code,
     ruleIndex: ruleIndex.get(f.code) ?? -1,
     level: sarifLevel(f.severity),
-    message: { text: `cell ${d.cell}, line ${f.range.start.line + 1}, column ${f.range.start.character + 1}: ${f.message}` },
+    message: {
+      text: `cell ${d.cell}, line ${f.range.start.line + 1}, column ${f.range.start.character + 1}: ${f.message}`,
+    },
     locations: [{ physicalLocation: { artifactLocation } }],
     properties: { cell: d.cell, ...region(f.range) },
   };
@@ -94,7 +99,10 @@ export function toSarif(report: CheckReport) {
               shortDescription: { text: meta.summary },
               fullDescription: { text: meta.explanation, markdown: meta.explanation },
               helpUri: ruleDocsUrl(meta.code),
-              help: { text: `${meta.summary} See ${ruleDocsUrl(meta.code)}`, markdown: `${meta.summary}\n\n[Documentation](${ruleDocsUrl(meta.code)})` },
+              help: {
+                text: `${meta.summary} See ${ruleDocsUrl(meta.code)}`,
+                markdown: `${meta.summary}\n\n[Documentation](${ruleDocsUrl(meta.code)})`,
+              },
               defaultConfiguration: { level: sarifLevel(meta.defaultSeverity) },
               properties: { fix: meta.fix },
             })),
@@ -114,5 +122,5 @@ export function toSarif(report: CheckReport) {
 }
 
 export function formatSarif(report: CheckReport): string {
-  return JSON.stringify(toSarif(report), null, 2) + '\n';
+  return `${JSON.stringify(toSarif(report), null, 2)}\n`;
 }

@@ -29,7 +29,9 @@ export function formatText(report: CheckReport, { color }: { color: boolean }): 
     if (canFix) fixable++;
     else if (finding.fix) hidden++;
     const inCell = cell === undefined ? '' : `${style(color, '36', ':')}cell ${cell}`;
-    const where = `${style(color, '1', path)}${inCell}${style(color, '36', ':')}${finding.range.start.line + 1}${style(color, '36', ':')}${finding.range.start.character + 1}${style(color, '36', ':')}`;
+    const colon = style(color, '36', ':');
+    const { line, character } = finding.range.start;
+    const where = `${style(color, '1', path)}${inCell}${colon}${line + 1}${colon}${character + 1}${colon}`;
     const mark = canFix ? `${style(color, '36', '[*]')} ` : '';
     lines.push(`${where} ${style(color, '1;31', finding.code)} ${mark}${finding.message}`);
   }
@@ -39,9 +41,12 @@ export function formatText(report: CheckReport, { color }: { color: boolean }): 
     lines.push(style(color, '32', 'All checks passed!'));
   } else {
     const found = `Found ${plural(total, 'problem', 'problems')}`;
-    lines.push(report.fixMode && report.fixed > 0 ? `${found} (${report.fixed} fixed, ${remaining} remaining).` : `${found}.`);
+    lines.push(
+      report.fixMode && report.fixed > 0 ? `${found} (${report.fixed} fixed, ${remaining} remaining).` : `${found}.`,
+    );
     if (fixable > 0) lines.push(`${style(color, '36', '[*]')} ${fixable} fixable with the --fix option.`);
-    if (hidden > 0) lines.push(`(${plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled with the --unsafe-fixes option.)`);
+    if (hidden > 0)
+      lines.push(`(${plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled with the --unsafe-fixes option.)`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

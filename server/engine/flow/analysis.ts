@@ -9,7 +9,14 @@ import { entryBindings, MethodEvaluator } from './method-evaluator';
 import { calledNames, methodOf, singleReturn } from './methods';
 import { mentionsDropoutOutsideComments, roleFromName } from './names';
 import { rateOf } from './rates';
-import { dropKind, UNKNOWN_MODULE, type MethodFlow, type ModuleDescription, type ModuleSummary, type Rate } from './types';
+import {
+  dropKind,
+  UNKNOWN_MODULE,
+  type MethodFlow,
+  type ModuleDescription,
+  type ModuleSummary,
+  type Rate,
+} from './types';
 
 /**
  * The data flow of `nn.Module` methods, for the structure rules (RG001, RG002, RG009, RG010). Each method is
@@ -56,7 +63,9 @@ export class ForwardAnalysis {
     return flow;
   }
 
-  /** The flows of every method of a class: each method is an entry point (helpers are also followed from their callers). */
+  /**
+   * The flows of every method of a class: each method is an entry point (helpers are also followed from their callers).
+   */
   classFlows(cls: ModuleClass): MethodFlow[] {
     if (!cls.isModule) return [];
     return [...cls.members.methods.values()].map((m) => this.methodFlow(cls, m));
@@ -121,18 +130,37 @@ export class ForwardAnalysis {
     const forward = methodOf(this.model, cls, 'forward');
     if (!forward || !cls.closedHierarchy) return { role, output: 'unknown', preservesInput: false };
     const flow = this.methodFlow(cls, forward);
-    const returns = flow.returns.map((v) => (v.elements ? v.elements[0] ?? {} : v));
+    const returns = flow.returns.map((v) => (v.elements ? (v.elements[0] ?? {}) : v));
     if (returns.length === 0) return { role, output: 'unknown', preservesInput: false };
     const preservesInput = returns.every((v) => v.fromInput);
-    const passthrough = returns.every((v) => v.passthrough && v.passthrough === returns[0].passthrough) ? returns[0].passthrough : undefined;
+    const passthrough = returns.every((v) => v.passthrough && v.passthrough === returns[0].passthrough)
+      ? returns[0].passthrough
+      : undefined;
     let output: ModuleSummary['output'];
     if (returns.some((v) => v.opaque && !v.drop)) output = 'unknown';
     else if (returns.every((v) => v.drop)) output = 'regularized';
     else if (returns.every((v) => !v.drop)) output = 'unregularized';
     else output = 'unknown';
     const drop = returns[0].drop;
-    const lastDrop = output === 'regularized' && drop ? { node: drop.inner ? drop.inner.node : drop.call, external: drop.inner?.external, label: drop.inner?.label ?? drop.label, rate: drop.rate, owner: drop.inner?.owner ?? cls.name, kind: dropKind(drop) } : undefined;
-    return { role, output, lastDrop, preservesInput, passthrough, outputDropout: lastDrop ? this.rateParameter(cls, lastDrop.rate) : undefined };
+    const lastDrop =
+      output === 'regularized' && drop
+        ? {
+            node: drop.inner ? drop.inner.node : drop.call,
+            external: drop.inner?.external,
+            label: drop.inner?.label ?? drop.label,
+            rate: drop.rate,
+            owner: drop.inner?.owner ?? cls.name,
+            kind: dropKind(drop),
+          }
+        : undefined;
+    return {
+      role,
+      output,
+      lastDrop,
+      preservesInput,
+      passthrough,
+      outputDropout: lastDrop ? this.rateParameter(cls, lastDrop.rate) : undefined,
+    };
   }
 
   /** The `__init__` parameter a rate comes from, as a constructor parameter of the class. */
@@ -165,11 +193,13 @@ export class ForwardAnalysis {
       if (subs.length === 0) continue;
       const described = subs.map((s) => this.describeModule(s.value, c));
       const first = described[0];
-      // Assigned differently on different paths (`nn.Dropout(p) if p else nn.Identity()` written as an if): agree or give up.
+      // Assigned differently on different paths (`nn.Dropout(p) if p else nn.Identity()` written as an if): agree or
+      // give up.
       if (described.every((d) => d.output === first.output && !!d.regularizer === !!first.regularizer)) {
         const role = first.role ?? (first.regularizer ? undefined : roleFromName(name));
         // `self.layers = nn.ModuleList([])`, filled by `self.layers.append(…)` later in `__init__`.
-        const elements = first.elements?.length === 0 ? this.appendedElements(c, name) ?? first.elements : first.elements;
+        const elements =
+          first.elements?.length === 0 ? (this.appendedElements(c, name) ?? first.elements) : first.elements;
         return { ...first, role, elements };
       }
       return UNKNOWN_MODULE;
@@ -205,7 +235,9 @@ export class ForwardAnalysis {
         return value.namedChild(0) ? this.describeModule(value.namedChild(0)!, owner, depth + 1) : UNKNOWN_MODULE;
       case 'conditional_expression': {
         const branches = value.namedChildren.filter((n): n is Node => !!n);
-        const [a, b] = [branches[0], branches[branches.length - 1]].map((n) => this.describeModule(n, owner, depth + 1));
+        const [a, b] = [branches[0], branches[branches.length - 1]].map((n) =>
+          this.describeModule(n, owner, depth + 1),
+        );
         // `DropPath(r) if r > 0 else nn.Identity()`: a regularizer that may be switched off.
         if (a.regularizer && (b.regularizer || b.role === 'identity')) return a;
         if (b.regularizer && a.role === 'identity') return b;
@@ -213,12 +245,18 @@ export class ForwardAnalysis {
       }
       case 'identifier': {
         const init = owner ? methodOf(model, owner, '__init__') : undefined;
-        if (init && parameterList(init).some((p) => p.name === value.text)) return { output: 'unknown', initParameter: value.text };
+        if (init && parameterList(init).some((p) => p.name === value.text))
+          return { output: 'unknown', initParameter: value.text };
         return UNKNOWN_MODULE;
       }
       case 'list':
       case 'tuple':
-        return { output: 'unknown', elements: value.namedChildren.filter((n): n is Node => !!n).map((n) => this.describeModule(n, owner, depth + 1)) };
+        return {
+          output: 'unknown',
+          elements: value.namedChildren
+            .filter((n): n is Node => !!n)
+            .map((n) => this.describeModule(n, owner, depth + 1)),
+        };
       case 'list_comprehension':
       case 'generator_expression': {
         // `nn.ModuleList([Block(…) for _ in range(depth)])`: every element is the same construction.
@@ -235,14 +273,25 @@ export class ForwardAnalysis {
     const spec = regularizer(qualified);
     if (spec?.form === 'module') {
       const arg = findArgument(value, spec.rate);
-      const rate = typeof arg === 'object' ? rateOf(model, owner, arg.node) : spec.qualifiedName === 'torch.nn.Dropout' ? { text: '0.5', value: 0.5 } : undefined;
+      const rate =
+        typeof arg === 'object'
+          ? rateOf(model, owner, arg.node)
+          : spec.qualifiedName === 'torch.nn.Dropout'
+            ? { text: '0.5', value: 0.5 }
+            : undefined;
       const label = callee?.text ?? spec.qualifiedName;
-      return { regularizer: { spec, rate, node: value }, output: 'regularized', lastDrop: { node: value, label, rate, owner: owner?.name ?? '', kind: spec.kind } };
+      return {
+        regularizer: { spec, rate, node: value },
+        output: 'regularized',
+        lastDrop: { node: value, label, rate, owner: owner?.name ?? '', kind: spec.kind },
+      };
     }
     if (qualified && MODULE_CONTAINERS.has(qualified)) {
       const args = callArguments(value);
       if (qualified === 'torch.nn.Sequential') {
-        const elements = args.filter((a) => a.type !== 'keyword_argument').map((a) => this.describeModule(a, owner, depth + 1));
+        const elements = args
+          .filter((a) => a.type !== 'keyword_argument')
+          .map((a) => this.describeModule(a, owner, depth + 1));
         if (elements.length === 0 || args.some((a) => a.type === 'list_splat')) return UNKNOWN_MODULE;
         return sequenceOf(elements);
       }
@@ -256,19 +305,41 @@ export class ForwardAnalysis {
     const layer = libraryLayer(qualified);
     if (layer) {
       if (layer.regularizedInside) return { role: layer.role, output: 'regularized' };
-      if (layer.role === 'identity' || layer.role === 'activation') return { role: layer.role, output: 'unregularized', preservesInput: true };
+      if (layer.role === 'identity' || layer.role === 'activation')
+        return { role: layer.role, output: 'unregularized', preservesInput: true };
       if (!layer.outputDropout) return { role: layer.role, output: 'unregularized' };
       const arg = findArgument(value, layer.outputDropout);
       if (arg === 'unknown') return { role: layer.role, output: 'unknown' };
-      if (arg === 'absent') return layer.outputDropout.default > 0 ? { role: layer.role, output: 'regularized' } : { role: layer.role, output: 'unregularized' };
+      if (arg === 'absent')
+        return layer.outputDropout.default > 0
+          ? { role: layer.role, output: 'regularized' }
+          : { role: layer.role, output: 'unregularized' };
       const rate = rateOf(model, owner, arg.node);
-      return rate.value === 0 ? { role: layer.role, output: 'unregularized' } : { role: layer.role, output: 'regularized', lastDrop: { node: arg.node, label: `${callee?.text}(${layer.outputDropout.name}=…)`, rate, owner: owner?.name ?? '', kind: 'dropout' } };
+      return rate.value === 0
+        ? { role: layer.role, output: 'unregularized' }
+        : {
+            role: layer.role,
+            output: 'regularized',
+            lastDrop: {
+              node: arg.node,
+              label: `${callee?.text}(${layer.outputDropout.name}=…)`,
+              rate,
+              owner: owner?.name ?? '',
+              kind: 'dropout',
+            },
+          };
     }
     if (callee?.type === 'identifier' && qualified === null) {
       const local = model.classes.get(callee.text);
       if (local?.isModule) {
         const init = methodOf(model, local, '__init__');
-        return this.describeConstruction(this.summary(local), init ? externalParameters(parameterList(init).slice(1)) : [], value, owner, depth);
+        return this.describeConstruction(
+          this.summary(local),
+          init ? externalParameters(parameterList(init).slice(1)) : [],
+          value,
+          owner,
+          depth,
+        );
       }
       const fn = model.functions.get(callee.text);
       if (fn) {
@@ -276,10 +347,13 @@ export class ForwardAnalysis {
         if (made) return this.describeFactoryCall(made, externalParameters(parameterList(fn.node)), value, owner);
       }
     }
-    // A class or factory of another workspace file (`from .layers import Attention`), summarized by the workspace index.
+    // A class or factory of another workspace file (`from .layers import Attention`), summarized by the workspace
+    // index.
     const external = qualified !== null ? model.workspace?.definition(qualified) : null;
-    if (external?.kind === 'class' && external.isModule && external.summary) return this.describeConstruction(external.summary, external.initParameters, value, owner, depth);
-    if (external?.kind === 'function') return this.describeFactoryCall(external.description, external.parameters, value, owner);
+    if (external?.kind === 'class' && external.isModule && external.summary)
+      return this.describeConstruction(external.summary, external.initParameters, value, owner, depth);
+    if (external?.kind === 'function')
+      return this.describeFactoryCall(external.description, external.parameters, value, owner);
     return UNKNOWN_MODULE;
   }
 
@@ -292,28 +366,47 @@ export class ForwardAnalysis {
     const returned = singleReturn(fn);
     if (!returned) return undefined;
     const inner = this.describeModule(returned, null, 1);
-    return { ...inner, lastDrop: inner.lastDrop && { ...inner.lastDrop, owner: name }, role: inner.role ?? roleFromName(name) };
+    return {
+      ...inner,
+      lastDrop: inner.lastDrop && { ...inner.lastDrop, owner: name },
+      role: inner.role ?? roleFromName(name),
+    };
   }
 
   /** A call of a module factory: the rate of the dropout it ends with is read from this call when it is passed. */
-  private describeFactoryCall(made: ModuleDescription, params: ExternalParameter[], value: Node, owner: ModuleClass | null): ModuleDescription {
+  private describeFactoryCall(
+    made: ModuleDescription,
+    params: ExternalParameter[],
+    value: Node,
+    owner: ModuleClass | null,
+  ): ModuleDescription {
     let lastDrop = made.lastDrop;
     const index = lastDrop?.rate ? params.findIndex((p) => p.name === lastDrop!.rate!.text) : -1;
     if (lastDrop && index >= 0) {
       const arg = findArgument(value, { name: params[index].name, position: params[index].keywordOnly ? -1 : index });
       const fallback = params[index].default;
       if (typeof arg === 'object') lastDrop = { ...lastDrop, rate: rateOf(this.model, owner, arg.node) };
-      else if (arg === 'absent' && fallback !== undefined) lastDrop = { ...lastDrop, rate: { text: String(fallback), value: fallback } };
+      else if (arg === 'absent' && fallback !== undefined)
+        lastDrop = { ...lastDrop, rate: { text: String(fallback), value: fallback } };
     }
     return { ...made, lastDrop };
   }
 
   /** `initParameters`: the constructor's parameters after `self`. */
-  private describeConstruction(summary: ModuleSummary, initParameters: ExternalParameter[], call: Node, owner: ModuleClass | null, depth: number): ModuleDescription {
+  private describeConstruction(
+    summary: ModuleSummary,
+    initParameters: ExternalParameter[],
+    call: Node,
+    owner: ModuleClass | null,
+    depth: number,
+  ): ModuleDescription {
     if (summary.passthrough) {
       const params = initParameters;
       const index = params.findIndex((p) => p.name === summary.passthrough);
-      const arg = index < 0 ? 'absent' : findArgument(call, { name: summary.passthrough, position: params[index].keywordOnly ? -1 : index });
+      const arg =
+        index < 0
+          ? 'absent'
+          : findArgument(call, { name: summary.passthrough, position: params[index].keywordOnly ? -1 : index });
       if (typeof arg === 'object') {
         return this.describeModule(arg.node, owner, depth + 1);
       }
@@ -343,5 +436,9 @@ function sequenceOf(elements: ModuleDescription[]): ModuleDescription {
   const last = elements[i];
   if (last.regularizer) return { output: 'regularized', lastDrop: last.lastDrop };
   if (last.output === 'unknown') return UNKNOWN_MODULE;
-  return { output: last.output, lastDrop: last.lastDrop, role: elements.some((e) => e.role === 'linear') && elements.length > 1 ? undefined : last.role };
+  return {
+    output: last.output,
+    lastDrop: last.lastDrop,
+    role: elements.some((e) => e.role === 'linear') && elements.length > 1 ? undefined : last.role,
+  };
 }

@@ -19,31 +19,48 @@ import { UNKNOWN_MODULE, type BoundModule, type DropStep, type FlowValue } from 
 const MAX_HELPER_DEPTH = 4;
 
 export abstract class CallEvaluator extends ExpressionEvaluator {
-  /** The values a helper method returns, its parameters bound to `bound`; `callSite` is where the method being analysed calls it. */
+  /**
+   * The values a helper method returns, its parameters bound to `bound`; `callSite` is where the method being analysed
+   * calls it.
+   */
   protected abstract evaluateHelper(method: Node, bound: Env, callSite: Node): FlowValue[];
 
   protected call(node: Node, env: Env): FlowValue {
     const fn = node.childForFieldName('function');
     const args = callArguments(node);
-    const positional = args.filter((a) => a.type !== 'keyword_argument' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
-    const argValues = () => args.map((a) => this.expr(a.type === 'keyword_argument' ? a.childForFieldName('value') ?? a : a, env));
+    const positional = args.filter(
+      (a) => a.type !== 'keyword_argument' && a.type !== 'list_splat' && a.type !== 'dictionary_splat',
+    );
+    const argValues = () =>
+      args.map((a) => this.expr(a.type === 'keyword_argument' ? (a.childForFieldName('value') ?? a) : a, env));
     if (!fn) return {};
 
     // self.<name>(…): a submodule or a helper method.
     if (fn.type === 'attribute' && fn.childForFieldName('object')?.text === this.selfName) {
       const name = fn.childForFieldName('attribute')?.text ?? '';
       const helper = methodOf(this.model, this.cls, name);
-      if (helper && !this.cls.members.submodules.some((s) => s.name === name)) return this.helper(helper, node, args, env);
+      if (helper && !this.cls.members.submodules.some((s) => s.name === name))
+        return this.helper(helper, node, args, env);
       const description = this.analysis.describeAttribute(this.cls, name);
-      // A merging method the file does not define (inherited from a library base class): whatever it receives is merged.
+      // A merging method the file does not define (inherited from a library base class): whatever it receives is
+      // merged.
       if (!helper && description === UNKNOWN_MODULE && MERGE_METHOD.test(name)) return this.merge(argValues(), node);
       return this.moduleCall({ description, label: fn.text, attribute: name }, node, positional, argValues, env);
     }
 
     // `self.model.embed_tokens(ids)`, `self.get_input_embeddings()(ids)`: a module of a module, known by its name only.
-    if ((fn.type === 'attribute' && rootedAt(fn, this.selfName)) || (fn.type === 'call' && /\bget_input_embeddings\b/.test(fn.text))) {
-      const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : 'embed_tokens';
-      return this.moduleCall({ description: UNKNOWN_MODULE, label: fn.text, attribute: name }, node, positional, argValues, env);
+    if (
+      (fn.type === 'attribute' && rootedAt(fn, this.selfName)) ||
+      (fn.type === 'call' && /\bget_input_embeddings\b/.test(fn.text))
+    ) {
+      const name = fn.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : 'embed_tokens';
+      return this.moduleCall(
+        { description: UNKNOWN_MODULE, label: fn.text, attribute: name },
+        node,
+        positional,
+        argValues,
+        env,
+      );
     }
 
     // A module bound to a local name (`for attn, ff in self.layers: x = attn(x) + x`).
@@ -61,10 +78,11 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       const rate = typeof rateArg === 'object' ? rateOf(this.model, this.cls, rateArg.node) : undefined;
       return this.dropped(input, { call: node, label: fn.text, rate, spec });
     }
-    if (qualified && SOFTMAX_FUNCTIONS.has(qualified)) return this.softmax(positional[0] ? this.expr(positional[0], env) : {}, node);
+    if (qualified && SOFTMAX_FUNCTIONS.has(qualified))
+      return this.softmax(positional[0] ? this.expr(positional[0], env) : {}, node);
     if (qualified && MERGE_FUNCTIONS.has(qualified)) {
       const values = argValues();
-      const sequence = qualified === 'torch.where' ? values.slice(1) : values[0]?.elements ?? values.slice(0, 1);
+      const sequence = qualified === 'torch.where' ? values.slice(1) : (values[0]?.elements ?? values.slice(0, 1));
       return this.merge(sequence, node);
     }
     if (qualified && ELEMENTWISE_FUNCTIONS.has(qualified)) {
@@ -80,7 +98,14 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       const receiver = this.expr(object, env);
       const values = argValues();
       if (method === 'softmax' || method === 'log_softmax') return this.softmax(receiver, node);
-      if (method === 'masked_scatter' || method === 'masked_scatter_' || method === 'index_put' || method === 'index_put_' || method === 'scatter' || method === 'scatter_') {
+      if (
+        method === 'masked_scatter' ||
+        method === 'masked_scatter_' ||
+        method === 'index_put' ||
+        method === 'index_put_' ||
+        method === 'scatter' ||
+        method === 'scatter_'
+      ) {
         const merged = this.merge([receiver, values[values.length - 1] ?? {}], node);
         if (method.endsWith('_') && object.type === 'identifier') env.set(object.text, merged);
         return merged;
@@ -98,7 +123,13 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
     return { ...mixed(values), opaque: true };
   }
 
-  private moduleCall(bound: BoundModule, node: Node, positional: Node[], argValues: () => FlowValue[], env: Env): FlowValue {
+  private moduleCall(
+    bound: BoundModule,
+    node: Node,
+    positional: Node[],
+    argValues: () => FlowValue[],
+    env: Env,
+  ): FlowValue {
     const d = bound.description;
     const input = positional[0] ? this.expr(positional[0], env) : {};
     const values = argValues();
@@ -113,7 +144,10 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
     const attribute = bound.attribute ?? '';
     const base = mixed(values);
     // Token embeddings start the text part of a sequence; encoders of another modality start theirs.
-    if (TEXT_EMBEDDING_NAME.test(attribute) || (d.role === 'embedding' && !/pos|position|wpe|type|segment/i.test(attribute))) {
+    if (
+      TEXT_EMBEDDING_NAME.test(attribute) ||
+      (d.role === 'embedding' && !/pos|position|wpe|type|segment/i.test(attribute))
+    ) {
       return { parts: new Map([['text', {}]]) };
     }
     const modality = modalityOf(attribute);
@@ -123,19 +157,41 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       for (const [k] of parts) if (k !== modality && k !== 'text') parts.delete(k);
       return { parts, fusions: base.fusions };
     }
-    const role = d.role === 'attention' || d.role === 'feedforward' ? d.role : d.role === undefined && d.output !== 'unknown' ? roleFromName(attribute || bound.label) : undefined;
+    const role =
+      d.role === 'attention' || d.role === 'feedforward'
+        ? d.role
+        : d.role === undefined && d.output !== 'unknown'
+          ? roleFromName(attribute || bound.label)
+          : undefined;
     if (d.output === 'regularized' && d.lastDrop) {
-      const step: DropStep = { call: node, label: bound.label, rate: d.lastDrop.rate, inner: { node: d.lastDrop.node, external: d.lastDrop.external, label: d.lastDrop.label, owner: d.lastDrop.owner, kind: d.lastDrop.kind } };
+      const step: DropStep = {
+        call: node,
+        label: bound.label,
+        rate: d.lastDrop.rate,
+        inner: {
+          node: d.lastDrop.node,
+          external: d.lastDrop.external,
+          label: d.lastDrop.label,
+          owner: d.lastDrop.owner,
+          kind: d.lastDrop.kind,
+        },
+      };
       return { parts: base.parts, fusions: base.fusions, drop: step };
     }
     if (role && d.output === 'unregularized') {
-      return { parts: base.parts, fusions: base.fusions, sublayer: { role, call: node, attribute: bound.attribute, label: bound.label } };
+      return {
+        parts: base.parts,
+        fusions: base.fusions,
+        sublayer: { role, call: node, attribute: bound.attribute, label: bound.label },
+      };
     }
     return { parts: base.parts, fusions: base.fusions, opaque: d.output === 'unknown' };
   }
 
   private helper(method: Node, call: Node, args: Node[], env: Env): FlowValue {
-    const values = args.map((a) => this.expr(a.type === 'keyword_argument' ? a.childForFieldName('value') ?? a : a, env));
+    const values = args.map((a) =>
+      this.expr(a.type === 'keyword_argument' ? (a.childForFieldName('value') ?? a) : a, env),
+    );
     if (this.depth >= MAX_HELPER_DEPTH || method.id === this.method.id) return { ...mixed(values), opaque: true };
     const params = parameterList(method).slice(1);
     const bound = new Map<string, FlowValue>();
@@ -151,7 +207,9 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
     });
     const returns = this.evaluateHelper(method, bound, this.callSite ?? call);
     if (returns.length === 0) return {};
-    return returns.reduce((a, b) => (a.elements && b.elements ? { elements: a.elements.map((e, i) => join(e, b.elements![i])) } : join(a, b)));
+    return returns.reduce((a, b) =>
+      a.elements && b.elements ? { elements: a.elements.map((e, i) => join(e, b.elements![i])) } : join(a, b),
+    );
   }
 }
 

@@ -2,7 +2,17 @@ import { firstParameter, type FileDefinitions, type ModuleClass } from '../class
 import type { Node } from '../parser';
 import { numericLiteral } from '../syntax';
 import { join, mixed, type Env } from './lattice';
-import { dropKind, isDropout, sameInnerDrop, type DropStep, type FlowValue, type Fusion, type MethodFlow, type ModalityPart, type ModuleDescription } from './types';
+import {
+  dropKind,
+  isDropout,
+  sameInnerDrop,
+  type DropStep,
+  type FlowValue,
+  type Fusion,
+  type MethodFlow,
+  type ModalityPart,
+  type ModuleDescription,
+} from './types';
 
 /**
  * The method evaluator, first layer: expressions. A method is evaluated abstractly over `FlowValue`s in three
@@ -79,7 +89,7 @@ export abstract class ExpressionEvaluator {
         // `qkv[0]`, `out[0]`: an element of a tuple, or a slice of the same tensor.
         if (value.elements) {
           const index = numericLiteral(node.childForFieldName('subscript'));
-          return index !== undefined ? value.elements[index] ?? {} : mixed(value.elements);
+          return index !== undefined ? (value.elements[index] ?? {}) : mixed(value.elements);
         }
         return value;
       }
@@ -100,22 +110,42 @@ export abstract class ExpressionEvaluator {
     }
   }
 
-  protected binary(op: string, leftNode: Node, left: FlowValue, rightNode: Node, right: FlowValue, at: Node): FlowValue {
-    const flows = (v: FlowValue) => !!(v.drop || v.logits || v.sublayer || v.parts || v.fromInput || v.opaque || v.passthrough);
+  protected binary(
+    op: string,
+    leftNode: Node,
+    left: FlowValue,
+    rightNode: Node,
+    right: FlowValue,
+    at: Node,
+  ): FlowValue {
+    const flows = (v: FlowValue) =>
+      !!(v.drop || v.logits || v.sublayer || v.parts || v.fromInput || v.opaque || v.passthrough);
     // A product with `self.gamma` scales; a sum with `self.pos_embed` mixes other values in.
-    const isTensor = (v: FlowValue, n: Node) => flows(v) || !isScalarExpression(n, op === '*' || op === '/' || op === '//' ? this.selfName : null);
+    const isTensor = (v: FlowValue, n: Node) =>
+      flows(v) || !isScalarExpression(n, op === '*' || op === '/' || op === '//' ? this.selfName : null);
     if (op === '*' || op === '/' || op === '//') {
       // Scaling by a number keeps every zero a zero (and every element where it was).
       if (!isTensor(right, rightNode)) return left;
       if (op === '*' && !isTensor(left, leftNode)) return right;
-      return { ...mixed([left, right]), logits: left.logits ?? right.logits, drop: left.drop ?? right.drop, sublayer: left.sublayer ?? right.sublayer, fromInput: left.fromInput || right.fromInput, passthrough: left.passthrough ?? right.passthrough };
+      return {
+        ...mixed([left, right]),
+        logits: left.logits ?? right.logits,
+        drop: left.drop ?? right.drop,
+        sublayer: left.sublayer ?? right.sublayer,
+        fromInput: left.fromInput || right.fromInput,
+        passthrough: left.passthrough ?? right.passthrough,
+      };
     }
     if (op === '+' || op === '-') {
       if (!isTensor(right, rightNode)) return left;
       if (!isTensor(left, leftNode)) return right;
       // `x + self.attn(x)`: a residual add of a sublayer output that nothing regularized.
-      for (const [value, node, other] of [[right, rightNode, left], [left, leftNode, right]] as const) {
-        if (value.sublayer && !other.sublayer && op === '+') this.flow.residuals.push({ add: at, branch: node, sublayer: value.sublayer });
+      for (const [value, node, other] of [
+        [right, rightNode, left],
+        [left, leftNode, right],
+      ] as const) {
+        if (value.sublayer && !other.sublayer && op === '+')
+          this.flow.residuals.push({ add: at, branch: node, sublayer: value.sublayer });
       }
       // An additive mask keeps logits logits.
       return { ...mixed([left, right]), logits: left.logits ?? right.logits, opaque: left.opaque && right.opaque };
@@ -147,13 +177,25 @@ export abstract class ExpressionEvaluator {
 
   protected dropped(input: FlowValue, step: DropStep): FlowValue {
     // Drop path after dropout (timm's `proj_drop` + `drop_path`) is two different regularizers, not one twice.
-    if (input.drop && isDropout(dropKind(input.drop)) && isDropout(dropKind(step)) && input.drop.call.id !== step.call.id && !(input.drop.inner && step.inner && sameInnerDrop(input.drop.inner, step.inner))) {
+    if (
+      input.drop &&
+      isDropout(dropKind(input.drop)) &&
+      isDropout(dropKind(step)) &&
+      input.drop.call.id !== step.call.id &&
+      !(input.drop.inner && step.inner && sameInnerDrop(input.drop.inner, step.inner))
+    ) {
       this.flow.doubles.push({ outer: step, inner: input.drop });
     }
     for (const f of input.fusions ?? []) f.covered = true;
     const parts = new Map<string, ModalityPart>();
     for (const k of input.parts?.keys() ?? []) parts.set(k, { drop: step });
-    return { drop: step, logits: step, parts: parts.size ? parts : undefined, fusions: input.fusions, fromInput: false };
+    return {
+      drop: step,
+      logits: step,
+      parts: parts.size ? parts : undefined,
+      fusions: input.fusions,
+      fromInput: false,
+    };
   }
 
   protected softmax(input: FlowValue, node: Node): FlowValue {
@@ -169,7 +211,10 @@ function isScalarExpression(node: Node, selfName: string | null): boolean {
     case 'float':
       return true;
     case 'attribute':
-      return (selfName !== null && node.childForFieldName('object')?.text === selfName) || /^(math|np|numpy)$/.test(node.childForFieldName('object')?.text ?? '');
+      return (
+        (selfName !== null && node.childForFieldName('object')?.text === selfName) ||
+        /^(math|np|numpy)$/.test(node.childForFieldName('object')?.text ?? '')
+      );
     case 'call': {
       const fn = node.childForFieldName('function')?.text ?? '';
       return /^(math\.\w+|float|int|len)$/.test(fn);

@@ -23,7 +23,10 @@ export interface UncoveredFusion {
   uncovered: Fusion[];
 }
 
-/** RG001: per text dropout of the class, the fusions no dropout covers after the merge; dropouts all of whose merges are covered are left out. */
+/**
+ * RG001: per text dropout of the class, the fusions no dropout covers after the merge; dropouts all of whose merges are
+ * covered are left out.
+ */
 export function uncoveredFusions(analysis: ForwardAnalysis, cls: ModuleClass): UncoveredFusion[] {
   const byDrop = new Map<number, Fusion[]>();
   for (const flow of analysis.classFlows(cls)) {
@@ -42,7 +45,10 @@ export function uncoveredFusions(analysis: ForwardAnalysis, cls: ModuleClass): U
   return out;
 }
 
-/** RG009: dropouts of the class on logits that go into softmax, one per dropout call; a sublayer's inner dropout is the sublayer's finding. */
+/**
+ * RG009: dropouts of the class on logits that go into softmax, one per dropout call; a sublayer's inner dropout is the
+ * sublayer's finding.
+ */
 export function droppedLogits(analysis: ForwardAnalysis, cls: ModuleClass): DroppedLogits[] {
   const seen = new Set<number>();
   const out: DroppedLogits[] = [];
@@ -63,7 +69,12 @@ export function doubleDropouts(analysis: ForwardAnalysis, cls: ModuleClass): Dou
   for (const flow of analysis.classFlows(cls)) {
     for (const d of flow.doubles) {
       // A dropout whose result is thrown away drops nothing: that is RG011's finding, not this one.
-      if (seen.has(d.outer.call.id) || !within(cls, d.outer.call) || d.outer.call.parent?.type === 'expression_statement') continue;
+      if (
+        seen.has(d.outer.call.id) ||
+        !within(cls, d.outer.call) ||
+        d.outer.call.parent?.type === 'expression_statement'
+      )
+        continue;
       seen.add(d.outer.call.id);
       out.push(d);
     }
@@ -76,7 +87,11 @@ export function doubleDropouts(analysis: ForwardAnalysis, cls: ModuleClass): Dou
  * per add, in a file that configures dropout. `reported`: attributes whose constructor already has a finding
  * (RG002's constructor check), whose adds are not reported a second time.
  */
-export function undroppedResiduals(analysis: ForwardAnalysis, cls: ModuleClass, reported: ReadonlySet<string> = new Set()): ResidualAdd[] {
+export function undroppedResiduals(
+  analysis: ForwardAnalysis,
+  cls: ModuleClass,
+  reported: ReadonlySet<string> = new Set(),
+): ResidualAdd[] {
   if (!cls.isModule || !analysis.fileUsesDropout) return [];
   const seen = new Set<number>();
   const out: ResidualAdd[] = [];

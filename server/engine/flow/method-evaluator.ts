@@ -118,7 +118,7 @@ export class MethodEvaluator extends CallEvaluator {
         if (cond) this.expr(cond, env);
       } else sawElse = true;
       const branch = block ? this.block(block, new Map(env)) : env;
-      result = result && branch ? joinEnv(result, branch) : result ?? branch;
+      result = result && branch ? joinEnv(result, branch) : (result ?? branch);
     }
     if (!sawElse) result = result ? joinEnv(result, env) : env;
     return result;
@@ -142,10 +142,25 @@ export class MethodEvaluator extends CallEvaluator {
       const names = left.namedChildren.filter((n): n is Node => !!n);
       names.forEach((n, i) => {
         const d = element?.elements?.[i];
-        if (n.type === 'identifier') env.set(n.text, d ? { module: { description: { ...d, role: d.role ?? roleFromName(n.text) }, label: n.text, attribute: null } } : { opaque: true });
+        if (n.type === 'identifier')
+          env.set(
+            n.text,
+            d
+              ? {
+                  module: {
+                    description: { ...d, role: d.role ?? roleFromName(n.text) },
+                    label: n.text,
+                    attribute: null,
+                  },
+                }
+              : { opaque: true },
+          );
       });
     } else if (left.type === 'identifier') {
-      env.set(left.text, element ? { module: { description: element, label: left.text, attribute: null } } : { opaque: true });
+      env.set(
+        left.text,
+        element ? { module: { description: element, label: left.text, attribute: null } } : { opaque: true },
+      );
     }
   }
 
@@ -188,7 +203,11 @@ export class MethodEvaluator extends CallEvaluator {
         const names = target.namedChildren.filter((n): n is Node => !!n);
         names.forEach((n, i) => {
           // `out, _ = self.mha(q, k, v)`: the first of a module's outputs is the output.
-          const element = value.elements ? value.elements[i] ?? {} : i === 0 ? value : { parts: value.parts, fusions: value.fusions, opaque: value.opaque };
+          const element = value.elements
+            ? (value.elements[i] ?? {})
+            : i === 0
+              ? value
+              : { parts: value.parts, fusions: value.fusions, opaque: value.opaque };
           this.assign(n, element, env, at);
         });
         return;
@@ -208,7 +227,15 @@ export class MethodEvaluator extends CallEvaluator {
   }
 
   protected evaluateHelper(method: Node, bound: Env, callSite: Node): FlowValue[] {
-    const evaluator = new MethodEvaluator(this.analysis, this.cls, method, this.flow, this.depth + 1, callSite, this.budget);
+    const evaluator = new MethodEvaluator(
+      this.analysis,
+      this.cls,
+      method,
+      this.flow,
+      this.depth + 1,
+      callSite,
+      this.budget,
+    );
     return evaluator.run(bound);
   }
 }

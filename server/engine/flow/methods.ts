@@ -2,7 +2,9 @@ import type { FileDefinitions, ModuleClass } from '../classes';
 import { TextMemo } from '../memo';
 import type { Node } from '../parser';
 
-/** Reading methods and functions: a class's method (inherited ones included), what a factory returns, what a text calls. */
+/**
+ * Reading methods and functions: a class's method (inherited ones included), what a factory returns, what a text calls.
+ */
 
 export function methodOf(model: FileDefinitions, cls: ModuleClass, name: string): Node | undefined {
   for (const c of [cls, ...model.superclassesOf(cls.name)]) {

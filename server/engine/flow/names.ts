@@ -4,15 +4,34 @@
  * dropout at all. Read by the analysis, the evaluator and RG002.
  */
 
-/** Names of methods that put features into the token sequence (`_merge_input_ids_with_image_features`, `prepare_inputs_labels_for_multimodal`). */
-export const MERGE_METHOD = /merge|fuse|fusion|combine|splice|insert|scatter|prepare_inputs_labels_for_multimodal|replace_image/i;
+/**
+ * Names of methods that put features into the token sequence (`_merge_input_ids_with_image_features`,
+ * `prepare_inputs_labels_for_multimodal`).
+ */
+export const MERGE_METHOD =
+  /merge|fuse|fusion|combine|splice|insert|scatter|prepare_inputs_labels_for_multimodal|replace_image/i;
 
 const ATTENTION_NAME = /(^|_)(self_|cross_)?attn|attention|(^|_)mha($|_)|(^|_)msa($|_)|(^|_)sa($|_)/i;
 const FEEDFORWARD_NAME = /mlp|ffn|(^|_)ff($|_|\d)|feed_?forward|ffwd|(^|_)fc_block/i;
-export const TEXT_EMBEDDING_NAME = /^(embed_tokens|wte|tok_emb\w*|tok_embeddings|token_emb\w*|word_embeddings?|embed_in|text_embed\w*|tok_embed\w*|embedding|embeddings|embed)$/i;
+const TEXT_EMBEDDING_NAMES = [
+  'embed_tokens',
+  'wte',
+  'tok_emb\\w*',
+  'tok_embeddings',
+  'token_emb\\w*',
+  'word_embeddings?',
+  'embed_in',
+  'text_embed\\w*',
+  'tok_embed\\w*',
+  'embedding',
+  'embeddings',
+  'embed',
+];
+export const TEXT_EMBEDDING_NAME = new RegExp(`^(${TEXT_EMBEDDING_NAMES.join('|')})$`, 'i');
 const MODALITY_NAME = /image|img|vision|visual|pixel|patch|audio|speech|video/i;
 /** Learned tokens that are not features of another modality, even when their names mention one. */
-const NOT_A_MODALITY = /prompt|query|queries|memory|(^|_)pos|position|mask|latent|register|cls_token|newline|sizes|shape|token_id|grid/i;
+const NOT_A_MODALITY =
+  /prompt|query|queries|memory|(^|_)pos|position|mask|latent|register|cls_token|newline|sizes|shape|token_id|grid/i;
 
 export function roleFromName(name: string): 'attention' | 'feedforward' | undefined {
   if (ATTENTION_NAME.test(name)) return 'attention';

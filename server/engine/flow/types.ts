@@ -59,7 +59,10 @@ export interface Fusion {
   drop: DropStep;
   merge: Node;
   modality: string;
-  /** Where the merge happens in the method being analysed: the merge itself, or the call of the helper method that merges. */
+  /**
+   * Where the merge happens in the method being analysed: the merge itself, or the call of the helper method that
+   * merges.
+   */
   site: Node;
   /** Set once a dropout is applied to a value that contains the merged sequence. */
   covered: boolean;
@@ -70,7 +73,10 @@ export interface FlowValue {
   drop?: DropStep;
   /** A dropout followed by element-wise steps, additive masks included: logits stay logits (RG009). */
   logits?: DropStep;
-  /** The unregularized output of an attention or feed-forward sublayer, with nothing but element-wise steps since (RG002). */
+  /**
+   * The unregularized output of an attention or feed-forward sublayer, with nothing but element-wise steps since
+   * (RG002).
+   */
   sublayer?: SublayerOutput;
   parts?: ReadonlyMap<string, ModalityPart>;
   fusions?: ReadonlySet<Fusion>;
@@ -81,7 +87,10 @@ export interface FlowValue {
   fromInput?: boolean;
   /** Produced by calling a module that the wrapper received as this `__init__` parameter (`PreNorm(dim, fn)`). */
   passthrough?: string;
-  /** Built from a dropout module or an attention/feed-forward module bound to a local name (`for attn, ff in self.layers`). */
+  /**
+   * Built from a dropout module or an attention/feed-forward module bound to a local name (`for attn, ff in
+   * self.layers`).
+   */
   module?: BoundModule;
 }
 
@@ -130,7 +139,10 @@ export interface ModuleDescription {
   preservesInput?: boolean;
   /** The module is the `__init__` parameter of this name (a wrapper's `fn`). */
   initParameter?: string;
-  /** For `ModuleList`s: what their elements are, when the elements are described one by one (`nn.ModuleList([attn, ff])`). */
+  /**
+   * For `ModuleList`s: what their elements are, when the elements are described one by one (`nn.ModuleList([attn,
+   * ff])`).
+   */
   elements?: ModuleDescription[];
 }
 
@@ -157,11 +169,18 @@ export function dropKind(step: DropStep): RegularizerKind {
 }
 
 export function isDropout(kind: RegularizerKind): boolean {
-  return kind === 'dropout' || kind === 'channel-dropout' || kind === 'alpha-dropout' || kind === 'feature-alpha-dropout';
+  return (
+    kind === 'dropout' || kind === 'channel-dropout' || kind === 'alpha-dropout' || kind === 'feature-alpha-dropout'
+  );
 }
 
 export function sameInnerDrop(a: InnerDrop, b: InnerDrop): boolean {
   if (a.node && b.node) return a.node.id === b.node.id;
-  if (a.external && b.external) return a.external.file === b.external.file && a.external.range.start.line === b.external.range.start.line && a.external.range.start.character === b.external.range.start.character;
+  if (a.external && b.external)
+    return (
+      a.external.file === b.external.file &&
+      a.external.range.start.line === b.external.range.start.line &&
+      a.external.range.start.character === b.external.range.start.character
+    );
   return false;
 }

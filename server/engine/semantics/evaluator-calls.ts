@@ -7,7 +7,21 @@ import type { Node } from '../parser';
 import { callArguments, numericLiteral } from '../syntax';
 import { EvaluatorState, type Frame } from './evaluator-state';
 import { keywordSize, methodOf, parameters, PASS_THROUGH, RANDOM_TEXT } from './syntax-queries';
-import { bin, findBlank, foreign, granularityOf, hasRandom, isZero, negateMask, num, OPAQUE, scaleWithoutBlank, type Dim, type Expr, type Shape } from './value-domain';
+import {
+  bin,
+  findBlank,
+  foreign,
+  granularityOf,
+  hasRandom,
+  isZero,
+  negateMask,
+  num,
+  OPAQUE,
+  scaleWithoutBlank,
+  type Dim,
+  type Expr,
+  type Shape,
+} from './value-domain';
 
 export abstract class CallEvaluator extends EvaluatorState {
   protected call(node: Node, f: Frame): Expr {
@@ -15,12 +29,16 @@ export abstract class CallEvaluator extends EvaluatorState {
     if (!fn) return OPAQUE;
     const args = callArguments(node);
     const positional = args.filter((a) => a.type !== 'keyword_argument');
-    const keyword = (name: string) => args.find((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name)?.childForFieldName('value') ?? null;
+    const keyword = (name: string) =>
+      args
+        .find((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name)
+        ?.childForFieldName('value') ?? null;
     const arg = (i: number, name?: string) => (name ? keyword(name) : null) ?? positional[i] ?? null;
     const q = this.model.imports.resolve(fn);
     if (q) return this.library(q, node, arg, positional, f);
     if (fn.type === 'identifier') {
-      if (fn.text === 'float' || fn.text === 'int' || fn.text === 'bool') return positional[0] ? this.expr(positional[0], f) : OPAQUE;
+      if (fn.text === 'float' || fn.text === 'int' || fn.text === 'bool')
+        return positional[0] ? this.expr(positional[0], f) : OPAQUE;
       if (fn.text === 'tuple' || fn.text === 'list') return positional[0] ? this.expr(positional[0], f) : OPAQUE;
       if (fn.text === 'len' && positional[0]) return { k: 'sym', name: node.text };
       const def = this.model.functions.get(fn.text)?.node;
@@ -40,8 +58,8 @@ export abstract class CallEvaluator extends EvaluatorState {
 
   /** Calls a function of this file: its return value with the arguments bound, within a depth limit. */
   private helper(def: Node, call: Node, args: Node[], cls: Node | null, f: Frame): Expr {
-    if (this.depth > 60 || !RANDOM_TEXT.test(def.text) && !/\/|div|mul|\*/.test(def.text)) return OPAQUE;
-    const params = parameters(def).filter((p, i) => !(cls && i === 0));
+    if (this.depth > 60 || (!RANDOM_TEXT.test(def.text) && !/\/|div|mul|\*/.test(def.text))) return OPAQUE;
+    const params = parameters(def).filter((_p, i) => !(cls && i === 0));
     const bound = new Map<string, Expr>();
     let position = 0;
     for (const a of args) {
@@ -57,7 +75,12 @@ export abstract class CallEvaluator extends EvaluatorState {
     this.depth += 20;
     try {
       // Defaults are evaluated in the callee, so a `training: bool = False` default reads as False here.
-      for (const p of params) if (!bound.has(p.name) && p.defaultNode) bound.set(p.name, p.boolDefault !== undefined ? { k: 'bool', v: p.boolDefault } : this.expr(p.defaultNode, f));
+      for (const p of params)
+        if (!bound.has(p.name) && p.defaultNode)
+          bound.set(
+            p.name,
+            p.boolDefault !== undefined ? { k: 'bool', v: p.boolDefault } : this.expr(p.defaultNode, f),
+          );
       const result = this.run(def, bound, cls);
       return result ? foreign(result) : OPAQUE;
     } finally {
@@ -66,7 +89,13 @@ export abstract class CallEvaluator extends EvaluatorState {
     }
   }
 
-  private library(q: string, node: Node, arg: (i: number, name?: string) => Node | null, positional: Node[], f: Frame): Expr {
+  private library(
+    q: string,
+    node: Node,
+    arg: (i: number, name?: string) => Node | null,
+    positional: Node[],
+    f: Frame,
+  ): Expr {
     const name = q.replace(/^torch\.(cuda\.)?/, 'torch.');
     switch (name) {
       case 'torch.rand':
@@ -76,7 +105,11 @@ export abstract class CallEvaluator extends EvaluatorState {
       case 'numpy.random.random_sample':
       case 'numpy.random.uniform': {
         const size = keywordSize(node) ?? (name === 'numpy.random.uniform' ? positional[2] : positional[0]) ?? null;
-        return { k: 'uniform', shape: size ? this.shapeOf(size, f) : { granularity: 'batch', node: null }, node: this.site(node) };
+        return {
+          k: 'uniform',
+          shape: size ? this.shapeOf(size, f) : { granularity: 'batch', node: null },
+          node: this.site(node),
+        };
       }
       case 'random.random':
       case 'random.uniform':
@@ -85,7 +118,14 @@ export abstract class CallEvaluator extends EvaluatorState {
         const size = keywordSize(node) ?? positional[2] ?? null;
         const p = arg(1, 'p');
         if (!p) return OPAQUE;
-        return { k: 'mask', m: { node: this.site(node), q: this.expr(p, f), shape: size ? this.shapeOf(size, f) : { granularity: 'batch', node: null } } };
+        return {
+          k: 'mask',
+          m: {
+            node: this.site(node),
+            q: this.expr(p, f),
+            shape: size ? this.shapeOf(size, f) : { granularity: 'batch', node: null },
+          },
+        };
       }
       case 'torch.rand_like':
       case 'torch.empty_like':
@@ -94,23 +134,41 @@ export abstract class CallEvaluator extends EvaluatorState {
       case 'torch.full_like': {
         const shape: Shape = { granularity: 'element', node: null };
         if (name === 'torch.rand_like') return { k: 'uniform', shape, node: this.site(node) };
-        const fill = name === 'torch.zeros_like' ? num(0) : name === 'torch.ones_like' ? num(1) : name === 'torch.full_like' ? (arg(1, 'fill_value') ? this.expr(arg(1, 'fill_value')!, f) : undefined) : undefined;
+        const fill =
+          name === 'torch.zeros_like'
+            ? num(0)
+            : name === 'torch.ones_like'
+              ? num(1)
+              : name === 'torch.full_like'
+                ? arg(1, 'fill_value')
+                  ? this.expr(arg(1, 'fill_value')!, f)
+                  : undefined
+                : undefined;
         return { k: 'blank', shape, fill };
       }
       case 'torch.empty':
       case 'torch.zeros':
       case 'torch.ones':
-        return { k: 'blank', shape: this.shapeOfArgs(positional, f, keywordSize(node)), fill: name === 'torch.ones' ? num(1) : undefined };
+        return {
+          k: 'blank',
+          shape: this.shapeOfArgs(positional, f, keywordSize(node)),
+          fill: name === 'torch.ones' ? num(1) : undefined,
+        };
       case 'torch.full': {
         const fill = arg(1, 'fill_value');
-        return { k: 'blank', shape: positional[0] ? this.shapeOf(positional[0], f) : { granularity: 'unknown', node: null }, fill: fill ? this.expr(fill, f) : undefined };
+        return {
+          k: 'blank',
+          shape: positional[0] ? this.shapeOf(positional[0], f) : { granularity: 'unknown', node: null },
+          fill: fill ? this.expr(fill, f) : undefined,
+        };
       }
       case 'torch.FloatTensor':
       case 'torch.HalfTensor':
       case 'torch.DoubleTensor':
       case 'torch.Tensor':
       case 'torch.tensor': {
-        // `torch.FloatTensor((B, 1, 1, 1))` holds the values B, 1, 1, 1: one row of four numbers, not a mask of that shape.
+        // `torch.FloatTensor((B, 1, 1, 1))` holds the values B, 1, 1, 1: one row of four numbers, not a mask of that
+        // shape.
         if (positional.length === 1 && (positional[0].type === 'tuple' || positional[0].type === 'list')) {
           return { k: 'blank', shape: { granularity: 'element', node: positional[0], bug: node.text } };
         }
@@ -130,7 +188,13 @@ export abstract class CallEvaluator extends EvaluatorState {
       case 'torch.div':
       case 'torch.true_divide':
         if (positional.length !== 2) return OPAQUE;
-        return this.arith(name === 'torch.mul' ? '*' : '/', this.expr(positional[0], f), this.expr(positional[1], f), node, f);
+        return this.arith(
+          name === 'torch.mul' ? '*' : '/',
+          this.expr(positional[0], f),
+          this.expr(positional[1], f),
+          node,
+          f,
+        );
       case 'torch.where':
         return positional.length === 3 ? this.where(positional, node, f) : OPAQUE;
       case 'torch.nn.functional.linear':
@@ -152,13 +216,27 @@ export abstract class CallEvaluator extends EvaluatorState {
       case 'torch.gt':
       case 'torch.le':
       case 'torch.ge':
-        return positional.length === 2 ? this.compare({ 'torch.lt': '<', 'torch.gt': '>', 'torch.le': '<=', 'torch.ge': '>=' }[name]!, this.expr(positional[0], f), this.expr(positional[1], f)) : OPAQUE;
+        return positional.length === 2
+          ? this.compare(
+              { 'torch.lt': '<', 'torch.gt': '>', 'torch.le': '<=', 'torch.ge': '>=' }[name]!,
+              this.expr(positional[0], f),
+              this.expr(positional[1], f),
+            )
+          : OPAQUE;
       default:
         return OPAQUE;
     }
   }
 
-  private method(obj: Expr, method: string, node: Node, arg: (i: number, name?: string) => Node | null, positional: Node[], f: Frame, objectNode: Node): Expr {
+  private method(
+    obj: Expr,
+    method: string,
+    node: Node,
+    arg: (i: number, name?: string) => Node | null,
+    positional: Node[],
+    f: Frame,
+    objectNode: Node,
+  ): Expr {
     if (PASS_THROUGH.has(method)) return obj;
     switch (method) {
       case 'bernoulli_':
@@ -177,13 +255,22 @@ export abstract class CallEvaluator extends EvaluatorState {
       case 'new_zeros':
       case 'new_ones':
       case 'new':
-        return { k: 'blank', shape: this.shapeOfArgs(positional, f, keywordSize(node)), fill: method === 'new_ones' ? num(1) : undefined };
+        return {
+          k: 'blank',
+          shape: this.shapeOfArgs(positional, f, keywordSize(node)),
+          fill: method === 'new_ones' ? num(1) : undefined,
+        };
       case 'new_full': {
         const fill = arg(1, 'fill_value');
-        return { k: 'blank', shape: positional[0] ? this.shapeOf(positional[0], f) : { granularity: 'unknown', node: null }, fill: fill ? this.expr(fill, f) : undefined };
+        return {
+          k: 'blank',
+          shape: positional[0] ? this.shapeOf(positional[0], f) : { granularity: 'unknown', node: null },
+          fill: fill ? this.expr(fill, f) : undefined,
+        };
       }
       case 'size':
-        if (positional.length === 0 && f.tensors.has(objectNode.text)) return { k: 'shape', shape: { granularity: 'element', node }, dims: ['full'] };
+        if (positional.length === 0 && f.tensors.has(objectNode.text))
+          return { k: 'shape', shape: { granularity: 'element', node }, dims: ['full'] };
         return { k: 'sym', name: node.text };
       case 'mul':
       case 'mul_':
@@ -192,12 +279,16 @@ export abstract class CallEvaluator extends EvaluatorState {
       case 'true_divide':
       case 'multiply':
       case 'divide':
-        return positional[0] ? this.arith(method.startsWith('mul') ? '*' : '/', obj, this.expr(positional[0], f), node, f) : OPAQUE;
+        return positional[0]
+          ? this.arith(method.startsWith('mul') ? '*' : '/', obj, this.expr(positional[0], f), node, f)
+          : OPAQUE;
       case 'lt':
       case 'gt':
       case 'le':
       case 'ge':
-        return positional[0] ? this.compare({ lt: '<', gt: '>', le: '<=', ge: '>=' }[method]!, obj, this.expr(positional[0], f)) : OPAQUE;
+        return positional[0]
+          ? this.compare({ lt: '<', gt: '>', le: '<=', ge: '>=' }[method]!, obj, this.expr(positional[0], f))
+          : OPAQUE;
       case 'masked_fill':
       case 'masked_fill_': {
         const m = arg(0, 'mask');
@@ -223,11 +314,19 @@ export abstract class CallEvaluator extends EvaluatorState {
     return OPAQUE;
   }
 
-  /** `t.bernoulli_(p)` on a tensor of a shape; `torch.bernoulli(probs)` on a tensor filled with (a multiple of) the probability. */
+  /**
+   * `t.bernoulli_(p)` on a tensor of a shape; `torch.bernoulli(probs)` on a tensor filled with (a multiple of) the
+   * probability.
+   */
   private bernoulliOf(obj: Expr, p: Expr | null, node: Node): Expr {
     const site = this.site(node);
     if (p) {
-      const shape = obj.k === 'blank' || obj.k === 'uniform' ? obj.shape : obj.k === 'sym' ? { granularity: 'element' as const, node: null } : null;
+      const shape =
+        obj.k === 'blank' || obj.k === 'uniform'
+          ? obj.shape
+          : obj.k === 'sym'
+            ? { granularity: 'element' as const, node: null }
+            : null;
       return shape ? { k: 'mask', m: { node: site, q: p, shape } } : OPAQUE;
     }
     const filled = findBlank(obj);
@@ -248,7 +347,6 @@ export abstract class CallEvaluator extends EvaluatorState {
     return { k: 'mask', m: { node: u.node, q: k, shape: u.shape } };
   }
 
-
   private shapeOfArgs(positional: Node[], f: Frame, size: Node | null): Shape {
     if (size) return this.shapeOf(size, f);
     if (positional.length === 0) return { granularity: 'batch', node: null };
@@ -259,11 +357,20 @@ export abstract class CallEvaluator extends EvaluatorState {
 
   private shapeOf(node: Node, f: Frame): Shape {
     const v = this.expr(node, f);
-    if (v.k === 'shape') return { ...v.shape, node: v.shape.node && v.shape.node.startIndex >= f.fn.startIndex && v.shape.node.endIndex <= f.fn.endIndex ? v.shape.node : node };
+    if (v.k === 'shape')
+      return {
+        ...v.shape,
+        node:
+          v.shape.node && v.shape.node.startIndex >= f.fn.startIndex && v.shape.node.endIndex <= f.fn.endIndex
+            ? v.shape.node
+            : node,
+      };
     if (v.k === 'cond' && v.then.k === 'shape' && v.else.k === 'shape') {
       const then = v.then.shape.granularity;
       const other = v.else.shape.granularity;
-      return then === other ? { granularity: then, node } : { granularity: 'conditional', node: null, byCondition: { condition: v.condition, then, else: other } };
+      return then === other
+        ? { granularity: then, node }
+        : { granularity: 'conditional', node: null, byCondition: { condition: v.condition, then, else: other } };
     }
     // A single number: a 1-D mask of that length.
     if (v.k === 'num') return { granularity: v.v === 1 ? 'batch' : 'element', node };

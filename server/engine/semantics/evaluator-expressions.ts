@@ -8,7 +8,22 @@ import { numericLiteral } from '../syntax';
 import { CallEvaluator } from './evaluator-calls';
 import type { Frame } from './evaluator-state';
 import { initOf, isPositivityGuard, selfAssignment, splitAnd } from './syntax-queries';
-import { bin, foreign, granularityOf, hasRandom, maskOf, mentionsTensor, mentionsWeight, negateMask, num, OPAQUE, oneMinus, repeatShape, type Dim, type Expr } from './value-domain';
+import {
+  bin,
+  foreign,
+  granularityOf,
+  hasRandom,
+  maskOf,
+  mentionsTensor,
+  mentionsWeight,
+  negateMask,
+  num,
+  OPAQUE,
+  oneMinus,
+  repeatShape,
+  type Dim,
+  type Expr,
+} from './value-domain';
 
 export abstract class ExpressionEvaluator extends CallEvaluator {
   expr(node: Node, f: Frame): Expr {
@@ -66,7 +81,8 @@ export abstract class ExpressionEvaluator extends CallEvaluator {
         if (op === '*' || op === '/') {
           const out: Expr = { ...this.arith(op, l, r, node, f), src: node.text };
           // Where a scalar scales a masked tensor (`x * mask / keep`): a fix replaces a wrong scale here.
-          const scalar = (e: Expr) => !hasRandom(e) && !mentionsTensor(e, f.tensors) && (e.k === 'num' || e.k === 'sym' || e.k === 'bin');
+          const scalar = (e: Expr) =>
+            !hasRandom(e) && !mentionsTensor(e, f.tensors) && (e.k === 'num' || e.k === 'sym' || e.k === 'bin');
           const masked = (e: Expr) => hasRandom(e) || mentionsTensor(e, f.tensors);
           const left = node.childForFieldName('left')!;
           const right = node.childForFieldName('right')!;
@@ -106,7 +122,13 @@ export abstract class ExpressionEvaluator extends CallEvaluator {
         if (t === false) return this.expr(parts[2], f);
         const guard = splitAnd(parts[1]).every(isPositivityGuard);
         if (guard) return this.expr(parts[0], f);
-        return { k: 'cond', condition: parts[1].text, flag: this.switchOf(parts[1], f), then: this.expr(parts[0], f), else: this.expr(parts[2], f) };
+        return {
+          k: 'cond',
+          condition: parts[1].text,
+          flag: this.switchOf(parts[1], f),
+          then: this.expr(parts[0], f),
+          else: this.expr(parts[2], f),
+        };
       }
       default:
         return OPAQUE;
@@ -136,7 +158,9 @@ export abstract class ExpressionEvaluator extends CallEvaluator {
     const bound = f.env.get(node.text);
     if (bound) return { ...bound, src: node.text };
     if (object && f.tensors.has(object.text) && (attr === 'shape' || attr === 'data')) {
-      return attr === 'shape' ? { k: 'shape', shape: { granularity: 'element', node }, dims: ['full'], src: node.text } : this.expr(object, f);
+      return attr === 'shape'
+        ? { k: 'shape', shape: { granularity: 'element', node }, dims: ['full'], src: node.text }
+        : this.expr(object, f);
     }
     return { k: 'sym', name: node.text, src: node.text };
   }
@@ -150,7 +174,13 @@ export abstract class ExpressionEvaluator extends CallEvaluator {
     }
     const out = bin(op, l, r);
     // The first place a mask meets a tensor is where it is applied.
-    if (op === '*' && !l.app && !r.app && ((hasRandom(l) && mentionsTensor(r, f.tensors)) || (hasRandom(r) && mentionsTensor(l, f.tensors)))) return { ...out, app: node };
+    if (
+      op === '*' &&
+      !l.app &&
+      !r.app &&
+      ((hasRandom(l) && mentionsTensor(r, f.tensors)) || (hasRandom(r) && mentionsTensor(l, f.tensors)))
+    )
+      return { ...out, app: node };
     if (!out.app && (l.app || r.app) && out.k === 'bin') return { ...out, app: l.app ?? r.app };
     return out;
   }
@@ -166,10 +196,28 @@ export abstract class ExpressionEvaluator extends CallEvaluator {
 
   protected compare(op: string, l: Expr, r: Expr): Expr {
     // `U < k` keeps with probability k; `U > p` with 1 - p.
-    if (l.k === 'uniform' && !hasRandom(r)) return maskOf(l, op === '<' || op === '<=' ? r : oneMinus(r), this.site(l.node));
-    if (r.k === 'uniform' && !hasRandom(l)) return maskOf(r, op === '>' || op === '>=' ? l : oneMinus(l), this.site(r.node));
-    if (l.k === 'mask' && (op === '==' || op === '!=') && r.k === 'num') return (op === '==') === (r.v === 0) ? negateMask(l) : l;
-    if (l.k === 'num' && r.k === 'num') return { k: 'bool', v: op === '<' ? l.v < r.v : op === '>' ? l.v > r.v : op === '==' ? l.v === r.v : op === '<=' ? l.v <= r.v : op === '>=' ? l.v >= r.v : l.v !== r.v };
+    if (l.k === 'uniform' && !hasRandom(r))
+      return maskOf(l, op === '<' || op === '<=' ? r : oneMinus(r), this.site(l.node));
+    if (r.k === 'uniform' && !hasRandom(l))
+      return maskOf(r, op === '>' || op === '>=' ? l : oneMinus(l), this.site(r.node));
+    if (l.k === 'mask' && (op === '==' || op === '!=') && r.k === 'num')
+      return (op === '==') === (r.v === 0) ? negateMask(l) : l;
+    if (l.k === 'num' && r.k === 'num')
+      return {
+        k: 'bool',
+        v:
+          op === '<'
+            ? l.v < r.v
+            : op === '>'
+              ? l.v > r.v
+              : op === '=='
+                ? l.v === r.v
+                : op === '<='
+                  ? l.v <= r.v
+                  : op === '>='
+                    ? l.v >= r.v
+                    : l.v !== r.v,
+      };
     return OPAQUE;
   }
 }

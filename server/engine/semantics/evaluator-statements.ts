@@ -9,7 +9,17 @@ import { callArguments, numericLiteral, walk } from '../syntax';
 import { ExpressionEvaluator } from './evaluator-expressions';
 import type { Frame } from './evaluator-state';
 import type { ScaleSwitch } from './record';
-import { callersEnable, enclosingClass, initOf, isPositivityGuard, isTrainingName, key, parameters, selfAssignment, splitAnd } from './syntax-queries';
+import {
+  callersEnable,
+  enclosingClass,
+  initOf,
+  isPositivityGuard,
+  isTrainingName,
+  key,
+  parameters,
+  selfAssignment,
+  splitAnd,
+} from './syntax-queries';
 import { bin, negateMask, OPAQUE, stale, type Expr } from './value-domain';
 
 export class Evaluator extends ExpressionEvaluator {
@@ -35,24 +45,48 @@ export class Evaluator extends ExpressionEvaluator {
       const bound = args?.get(p.name);
       if (bound) env.set(p.name, { ...bound, src: p.name });
       else if (isTrainingName(p.name)) env.set(p.name, { k: 'bool', v: this.training, src: p.name });
-      else if (args && p.defaultNode) env.set(p.name, { ...this.expr(p.defaultNode, { fn, env: new Map(), selfName: null, cls: null, tensors }), src: p.name });
+      else if (args && p.defaultNode)
+        env.set(p.name, {
+          ...this.expr(p.defaultNode, { fn, env: new Map(), selfName: null, cls: null, tensors }),
+          src: p.name,
+        });
       else env.set(p.name, { k: 'sym', name: p.name, src: p.name });
       if (/weight/i.test(p.name)) tensors.add(p.name);
     }
-    walk(fn, (n) => {
-      if (n.type === 'attribute') {
-        const object = n.childForFieldName('object');
-        const attr = n.childForFieldName('attribute')?.text ?? '';
-        if (object && (object.type === 'identifier' || object.type === 'attribute') && /^(shape|size|ndim|dim|new_\w+|dtype|device|masked_fill_?|mul_?|numel)$/.test(attr)) tensors.add(object.text);
-      } else if (n.type === 'call') {
-        const callee = n.childForFieldName('function')?.text ?? '';
-        const a = callArguments(n)[0];
-        if (/_like$/.test(callee) && a && a.type === 'identifier') tensors.add(a.text);
-      }
-    }, new Set(['attribute', 'call']));
+    walk(
+      fn,
+      (n) => {
+        if (n.type === 'attribute') {
+          const object = n.childForFieldName('object');
+          const attr = n.childForFieldName('attribute')?.text ?? '';
+          if (
+            object &&
+            (object.type === 'identifier' || object.type === 'attribute') &&
+            /^(shape|size|ndim|dim|new_\w+|dtype|device|masked_fill_?|mul_?|numel)$/.test(attr)
+          )
+            tensors.add(object.text);
+        } else if (n.type === 'call') {
+          const callee = n.childForFieldName('function')?.text ?? '';
+          const a = callArguments(n)[0];
+          if (/_like$/.test(callee) && a && a.type === 'identifier') tensors.add(a.text);
+        }
+      },
+      new Set(['attribute', 'call']),
+    );
     for (const t of [...tensors]) if (/^self\./.test(t) && !/weight/i.test(t)) tensors.delete(t);
     // Weights regularized in place of activations (DropConnect, quant-noise) are tensors too.
-    if (selfName) walk(fn, (n) => void (n.type === 'attribute' && n.childForFieldName('object')?.text === selfName && /weight/i.test(n.childForFieldName('attribute')?.text ?? '') && tensors.add(n.text)), new Set(['attribute']));
+    if (selfName)
+      walk(
+        fn,
+        (n) =>
+          void (
+            n.type === 'attribute' &&
+            n.childForFieldName('object')?.text === selfName &&
+            /weight/i.test(n.childForFieldName('attribute')?.text ?? '') &&
+            tensors.add(n.text)
+          ),
+        new Set(['attribute']),
+      );
     // The tensor names are symbols of their own; the input keeps its name so records read `x`.
     for (const t of tensors) if (!env.has(t) || env.get(t)!.k === 'sym') env.set(t, { k: 'sym', name: t, src: t });
     return { fn, env, selfName, cls, tensors };
@@ -114,7 +148,8 @@ export class Evaluator extends ExpressionEvaluator {
     }
     const k = key(left);
     if (k) f.env.set(k, { ...stale(this.expr(right, f), k), src: left.text });
-    else if (left.type === 'pattern_list' || left.type === 'tuple_pattern') for (const n of left.namedChildren) if (n && key(n)) f.env.set(key(n)!, { k: 'sym', name: n.text, src: n.text });
+    else if (left.type === 'pattern_list' || left.type === 'tuple_pattern')
+      for (const n of left.namedChildren) if (n && key(n)) f.env.set(key(n)!, { k: 'sym', name: n.text, src: n.text });
   }
 
   private augmented(node: Node, f: Frame): void {
@@ -144,7 +179,9 @@ export class Evaluator extends ExpressionEvaluator {
     return this.branch(stmt, clauses, f);
   }
 
-  /** An `if` or `elif` clause with the clauses after it: decided by the training mode when it can be, else both ways. */
+  /**
+   * An `if` or `elif` clause with the clauses after it: decided by the training mode when it can be, else both ways.
+   */
   private branch(clause: Node, rest: Node[], f: Frame): Expr | undefined {
     const cond = clause.childForFieldName('condition');
     const consequence = clause.childForFieldName('consequence');
@@ -164,11 +201,18 @@ export class Evaluator extends ExpressionEvaluator {
     return this.undecided(cond, consequence, otherwise, rest.length > 0, f);
   }
 
-  private undecided(cond: Node, consequence: Node, alternative: (f: Frame) => Expr | undefined, hasElse: boolean, f: Frame): Expr | undefined {
+  private undecided(
+    cond: Node,
+    consequence: Node,
+    alternative: (f: Frame) => Expr | undefined,
+    hasElse: boolean,
+    f: Frame,
+  ): Expr | undefined {
     const conjuncts = splitAnd(cond).filter((c) => !isPositivityGuard(c));
     const last = consequence.namedChildren[consequence.namedChildCount - 1];
     // `if drop_prob == 0.: return x`, `if p < 0: raise …`: a guard for a corner case, not the general path.
-    if (!hasElse && (last?.type === 'return_statement' || last?.type === 'raise_statement') && conjuncts.length > 0) return undefined;
+    if (!hasElse && (last?.type === 'return_statement' || last?.type === 'raise_statement') && conjuncts.length > 0)
+      return undefined;
     // `if keep_prob > 0.0:` only avoids dividing by zero.
     if (conjuncts.length === 0) return this.block(consequence, f);
     const flag = conjuncts.length === 1 ? this.switchOf(conjuncts[0], f) : undefined;
@@ -196,20 +240,35 @@ export class Evaluator extends ExpressionEvaluator {
   /** A condition that is a boolean parameter or attribute with a boolean default: a switch the caller sets. */
   protected switchOf(cond: Node, f: Frame): ScaleSwitch | undefined {
     const param = cond.type === 'identifier' ? cond.text : null;
-    const attr = cond.type === 'attribute' && f.selfName && cond.childForFieldName('object')?.text === f.selfName ? cond.childForFieldName('attribute')?.text : null;
+    const attr =
+      cond.type === 'attribute' && f.selfName && cond.childForFieldName('object')?.text === f.selfName
+        ? cond.childForFieldName('attribute')?.text
+        : null;
     if (param) {
       const p = parameters(f.fn).find((q) => q.name === param);
       if (!p) return undefined;
       const owner = f.fn.childForFieldName('name')?.text ?? '';
-      return { name: param, default: p.boolDefault, enabledByCaller: callersEnable(this.model, owner, param, parameters(f.fn), f.selfName !== null), defaultNode: p.defaultNode };
+      return {
+        name: param,
+        default: p.boolDefault,
+        enabledByCaller: callersEnable(this.model, owner, param, parameters(f.fn), f.selfName !== null),
+        defaultNode: p.defaultNode,
+      };
     }
     if (attr && f.cls) {
       const init = initOf(f.cls);
       const value = init && selfAssignment(init, attr);
       const p = init && value?.type === 'identifier' ? parameters(init).find((q) => q.name === value.text) : undefined;
       const className = f.cls.childForFieldName('name')?.text ?? '';
-      if (p) return { name: attr, default: p.boolDefault, enabledByCaller: callersEnable(this.model, className, p.name, parameters(init!), true), defaultNode: p.defaultNode };
-      if (value?.type === 'true' || value?.type === 'false') return { name: attr, default: value.type === 'true', enabledByCaller: false, defaultNode: value };
+      if (p)
+        return {
+          name: attr,
+          default: p.boolDefault,
+          enabledByCaller: callersEnable(this.model, className, p.name, parameters(init!), true),
+          defaultNode: p.defaultNode,
+        };
+      if (value?.type === 'true' || value?.type === 'false')
+        return { name: attr, default: value.type === 'true', enabledByCaller: false, defaultNode: value };
     }
     return undefined;
   }
@@ -227,7 +286,8 @@ export class Evaluator extends ExpressionEvaluator {
       case 'boolean_operator': {
         const l = this.truth(node.childForFieldName('left')!, f);
         const r = this.truth(node.childForFieldName('right')!, f);
-        if (node.childForFieldName('operator')?.text === 'and') return l === false || r === false ? false : l === true && r === true ? true : undefined;
+        if (node.childForFieldName('operator')?.text === 'and')
+          return l === false || r === false ? false : l === true && r === true ? true : undefined;
         return l === true || r === true ? true : l === false && r === false ? false : undefined;
       }
       case 'true':

@@ -18,7 +18,8 @@ export function atom(text: string): string {
 }
 
 function statementOf(node: Node): Node | null {
-  for (let p: Node | null = node; p; p = p.parent) if (p.parent?.type === 'block' || p.parent?.type === 'module') return p;
+  for (let p: Node | null = node; p; p = p.parent)
+    if (p.parent?.type === 'block' || p.parent?.type === 'module') return p;
   return null;
 }
 
@@ -31,7 +32,12 @@ function indentOf(file: SourceFile, node: Node): string {
  * `x.mul_(m)` gets `.div_(keep)`, `x *= m` → `x *= m / keep`, and `x[m] = 0` is followed by `x = x / keep`.
  * With `guard`, the division happens only when `keep > 0.0` (drop path may drop every sample).
  */
-export function rescaleEdits(file: SourceFile, s: RegularizerSemantics, keep: string, guard: boolean): TextEdit[] | null {
+export function rescaleEdits(
+  file: SourceFile,
+  s: RegularizerSemantics,
+  keep: string,
+  guard: boolean,
+): TextEdit[] | null {
   const app = s.application;
   if (!app) return null;
   const k = atom(keep);
@@ -50,7 +56,9 @@ export function rescaleEdits(file: SourceFile, s: RegularizerSemantics, keep: st
   if (app.type === 'assignment') {
     const target = app.childForFieldName('left')?.childForFieldName('value');
     if (!target) return null;
-    const body = guard ? `if ${k} > 0.0:\n${indent}    ${target.text} = ${target.text} / ${k}` : `${target.text} = ${target.text} / ${k}`;
+    const body = guard
+      ? `if ${k} > 0.0:\n${indent}    ${target.text} = ${target.text} / ${k}`
+      : `${target.text} = ${target.text} / ${k}`;
     // After the line's end, so a trailing comment stays with the statement it annotates.
     const row = stmt.endPosition.row;
     const end = { line: row, character: file.lineText(row).length };
@@ -60,13 +68,25 @@ export function rescaleEdits(file: SourceFile, s: RegularizerSemantics, keep: st
     return guard ? null : [at(app.endIndex, `.div_(${k})`)];
   }
   // A mask variable multiplied in: rescale the mask just before, as timm does.
-  const maskName = app.type === 'binary_operator' ? [app.childForFieldName('left'), app.childForFieldName('right')].map((n) => n && baseName(n)).find((n) => n && n.text !== s.inputSource) : null;
+  const maskName =
+    app.type === 'binary_operator'
+      ? [app.childForFieldName('left'), app.childForFieldName('right')]
+          .map((n) => n && baseName(n))
+          .find((n) => n && n.text !== s.inputSource)
+      : null;
   if (guard && maskName && !app.text.includes('/')) {
     return [at(stmt.startIndex, `if ${k} > 0.0:\n${indent}    ${maskName.text} = ${maskName.text} / ${k}\n${indent}`)];
   }
   const scaled = `${app.text} / ${k}`;
   const text = guard ? `${scaled} if ${k} > 0.0 else ${app.text}` : scaled;
-  const tight = ['binary_operator', 'unary_operator', 'attribute', 'subscript', 'conditional_expression', 'comparison_operator'].includes(app.parent?.type ?? '');
+  const tight = [
+    'binary_operator',
+    'unary_operator',
+    'attribute',
+    'subscript',
+    'conditional_expression',
+    'comparison_operator',
+  ].includes(app.parent?.type ?? '');
   return [{ range: nodeRange(app), newText: tight || guard ? `(${text})` : text }];
 }
 

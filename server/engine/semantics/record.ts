@@ -5,7 +5,10 @@
  */
 import type { Node } from '../parser';
 
-/** How many random decisions a mask makes: one per element, per (sample, channel), per sample, or one for the whole batch. */
+/**
+ * How many random decisions a mask makes: one per element, per (sample, channel), per sample, or one for the whole
+ * batch.
+ */
 export type Granularity = 'element' | 'channel' | 'sample' | 'batch' | 'conditional' | 'unknown';
 
 /** A scalar expression over the parameters (`1 - drop_prob`), as text and, where every rate is known, as a number. */
@@ -16,7 +19,10 @@ export interface ScalarValue {
 }
 
 export interface MaskInfo {
-  /** The call that creates the random decision (`torch.rand(...)`, `….bernoulli_(keep)`), or the call of the helper that does. */
+  /**
+   * The call that creates the random decision (`torch.rand(...)`, `….bernoulli_(keep)`), or the call of the helper that
+   * does.
+   */
   node: Node;
   granularity: Granularity;
   /** The shape expression, when the mask has one (`(x.shape[0],) + (1,) * (x.ndim - 1)`); fixes rewrite it. */
@@ -51,7 +57,10 @@ export interface RegularizerSemantics {
   keepProbability: ScalarValue;
   /** Factor applied to kept values in training; `1` when nothing rescales them. */
   trainScale: ScalarValue & { switch?: ScaleSwitch };
-  /** What evaluation does: nothing, a fixed multiply, the same random masking, or nothing the function decides (a free function without a training flag leaves that to its caller). */
+  /**
+   * What evaluation does: nothing, a fixed multiply, the same random masking, or nothing the function decides (a free
+   * function without a training flag leaves that to its caller).
+   */
   evaluation: { behaviour: 'identity' | 'scaled' | 'stochastic' | 'caller' | 'unknown'; factor?: ScalarValue };
   /** E[y]/E[x]: keep probability × train scale in training; the evaluation factor in evaluation. */
   expectation: { train: ScalarValue; eval?: ScalarValue };
@@ -61,7 +70,10 @@ export interface RegularizerSemantics {
   deliberateBatch: boolean;
   /** Where the mask meets the tensor (`x * mask`, `x.masked_fill(m, 0)`), when inside this function. */
   application: Node | null;
-  /** The one place a scalar scales the masked value (`x * mask / p`), when inside this function: wrong scales are fixed there. */
+  /**
+   * The one place a scalar scales the masked value (`x * mask / p`), when inside this function: wrong scales are fixed
+   * there.
+   */
   scaleSite: { node: Node; kept: Node } | null;
   /** Parameter defaults used for the numbers. */
   defaults: Record<string, number>;

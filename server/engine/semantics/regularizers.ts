@@ -16,22 +16,36 @@ import { walk } from '../syntax';
 import { Evaluator } from './evaluator-statements';
 import type { RegularizerSemantics } from './record';
 import { callsOf, enclosingClass, initOf, isTrainingName, methodOf, parameters, RANDOM_TEXT } from './syntax-queries';
-import { bin, constantValue, factor, findSwitch, hasRandom, num, resolve, scalarValue, type Expr } from './value-domain';
+import {
+  bin,
+  constantValue,
+  factor,
+  findSwitch,
+  hasRandom,
+  num,
+  resolve,
+  scalarValue,
+  type Expr,
+} from './value-domain';
 
 const DROP_PATH_NAME = /drop_?path|stochastic_?depth|sto_?depth|drop_?connect|drop_?block_?path/i;
 /** A free function without a training flag is a regularizer only by name: random masking is also data augmentation. */
 const DROPOUT_NAME = /drop|connect|quant_?noise/i;
-const DELIBERATE_DOC = /\b(whole|entire|full) (mini-?)?batch\b|\bbatch[- ]wise\b|\bper[- ]batch\b|\bbatch mode\b|"batch"|'batch'/i;
+const DELIBERATE_DOC =
+  /\b(whole|entire|full) (mini-?)?batch\b|\bbatch[- ]wise\b|\bper[- ]batch\b|\bbatch mode\b|"batch"|'batch'/i;
 
 function docstring(def: Node): string {
   const first = def.childForFieldName('body')?.namedChild(0);
-  return first?.type === 'expression_statement' && first.namedChild(0)?.type === 'string' ? first.namedChild(0)!.text : '';
+  return first?.type === 'expression_statement' && first.namedChild(0)?.type === 'string'
+    ? first.namedChild(0)!.text
+    : '';
 }
 
 function defaultsOf(fn: Node, cls: Node | null): Map<string, number> {
   const out = new Map<string, number>();
   const init = cls ? initOf(cls) : null;
-  for (const p of [...(init ? parameters(init) : []), ...parameters(fn)]) if (p.default !== undefined) out.set(p.name, p.default);
+  for (const p of [...(init ? parameters(init) : []), ...parameters(fn)])
+    if (p.default !== undefined) out.set(p.name, p.default);
   return out;
 }
 
@@ -51,7 +65,8 @@ export function deriveRegularizerSemantics(model: FileModel, node: Node): Regula
     cls = enclosingClass(node);
   } else return undefined;
   const ownName = node.childForFieldName('name')?.text ?? '';
-  const name = node.type === 'function_definition' && cls ? `${cls.childForFieldName('name')?.text ?? ''}.${ownName}` : ownName;
+  const name =
+    node.type === 'function_definition' && cls ? `${cls.childForFieldName('name')?.text ?? ''}.${ownName}` : ownName;
 
   const trainEval = new Evaluator(model, true);
   const train = trainEval.run(fn, undefined, cls);
@@ -68,10 +83,14 @@ export function deriveRegularizerSemantics(model: FileModel, node: Node): Regula
 
   const evalOut = new Evaluator(model, false).run(fn, undefined, cls);
   let usesTraining = false;
-  walk(fn, (n) => {
-    if (n.type === 'identifier' && isTrainingName(n.text)) usesTraining = true;
-    return !usesTraining;
-  }, new Set(['identifier']));
+  walk(
+    fn,
+    (n) => {
+      if (n.type === 'identifier' && isTrainingName(n.text)) usesTraining = true;
+      return !usesTraining;
+    },
+    new Set(['identifier']),
+  );
   let evaluation: RegularizerSemantics['evaluation'];
   let evalFactor: Expr | undefined;
   if (!usesTraining) {
@@ -85,45 +104,82 @@ export function deriveRegularizerSemantics(model: FileModel, node: Node): Regula
     else {
       evalFactor = e.scale;
       const c = constantValue(e.scale);
-      evaluation = c === 1 ? { behaviour: 'identity', factor: scalarValue(e.scale, defaults) } : { behaviour: 'scaled', factor: scalarValue(e.scale, defaults) };
+      evaluation =
+        c === 1
+          ? { behaviour: 'identity', factor: scalarValue(e.scale, defaults) }
+          : { behaviour: 'scaled', factor: scalarValue(e.scale, defaults) };
     }
   }
 
   const trainFactor = bin('*', mask.q, scale);
   const ratio = evalFactor ? constantValue(bin('/', trainFactor, evalFactor)) : undefined;
-  const expectationMismatch = evalFactor !== undefined && ratio !== 1 && (ratio !== undefined || constantValue(trainFactor) !== constantValue(evalFactor));
+  const expectationMismatch =
+    evalFactor !== undefined &&
+    ratio !== 1 &&
+    (ratio !== undefined || constantValue(trainFactor) !== constantValue(evalFactor));
 
   const doc = docstring(node) + docstring(fn) + (cls ? docstring(cls) : '');
   const targetName = parts.tensors[0];
   const isWeight = /weight/i.test(targetName) || targetName.startsWith('self.');
-  const perSample = mask.shape.granularity === 'sample' || (mask.shape.granularity === 'conditional' && (mask.shape.byCondition?.then === 'sample' || mask.shape.byCondition?.else === 'sample'));
+  const perSample =
+    mask.shape.granularity === 'sample' ||
+    (mask.shape.granularity === 'conditional' &&
+      (mask.shape.byCondition?.then === 'sample' || mask.shape.byCondition?.else === 'sample'));
   const clsName = cls?.childForFieldName('name')?.text ?? '';
   // Names, not docstrings, tell intent: a dropout's docstring may well say it is not drop path.
   const dropPathNamed = DROP_PATH_NAME.test(ownName) || DROP_PATH_NAME.test(clsName);
   const kind: RegularizerSemantics['kind'] = !isWeight && (dropPathNamed || perSample) ? 'drop-path' : 'dropout';
   if (evaluation.behaviour === 'caller' && !dropPathNamed && !DROPOUT_NAME.test(ownName)) return undefined;
   let deliberateBatch = DELIBERATE_DOC.test(doc);
-  walk(fn, (n) => {
-    if (n.type === 'comparison_operator' && n.namedChildren.some((c) => c?.type === 'string' && /^['"](batch|row)['"]$/.test(c.text))) deliberateBatch = true;
-  }, new Set(['comparison_operator']));
+  walk(
+    fn,
+    (n) => {
+      if (
+        n.type === 'comparison_operator' &&
+        n.namedChildren.some((c) => c?.type === 'string' && /^['"](batch|row)['"]$/.test(c.text))
+      )
+        deliberateBatch = true;
+    },
+    new Set(['comparison_operator']),
+  );
 
-  const application = parts.app && parts.app.startIndex >= fn.startIndex && parts.app.endIndex <= fn.endIndex ? parts.app : null;
+  const application =
+    parts.app && parts.app.startIndex >= fn.startIndex && parts.app.endIndex <= fn.endIndex ? parts.app : null;
   const local = !trainEval.helperSites.has(mask.node);
-  const keepSource = !local ? undefined : mask.q.src ?? (mask.q.k === 'bin' && mask.q.op === '-' && mask.q.l.k === 'num' && mask.q.l.v === 1 && mask.q.r.src ? `1 - ${atomSrc(mask.q.r.src)}` : undefined);
+  const keepSource = !local
+    ? undefined
+    : (mask.q.src ??
+      (mask.q.k === 'bin' && mask.q.op === '-' && mask.q.l.k === 'num' && mask.q.l.v === 1 && mask.q.r.src
+        ? `1 - ${atomSrc(mask.q.r.src)}`
+        : undefined));
   return {
     name,
     node,
     kind,
     target: { name: targetName, isWeight },
-    mask: { node: mask.node, granularity: mask.shape.granularity, shapeNode: mask.shape.node, byCondition: mask.shape.byCondition, shapeBug: mask.shape.bug },
+    mask: {
+      node: mask.node,
+      granularity: mask.shape.granularity,
+      shapeNode: mask.shape.node,
+      byCondition: mask.shape.byCondition,
+      shapeBug: mask.shape.bug,
+    },
     keepProbability: scalarValue(mask.q, defaults),
     trainScale: { ...scalarValue(scale, defaults), switch: sw },
     evaluation,
-    expectation: { train: scalarValue(trainFactor, defaults), eval: evalFactor ? scalarValue(evalFactor, defaults) : undefined },
+    expectation: {
+      train: scalarValue(trainFactor, defaults),
+      eval: evalFactor ? scalarValue(evalFactor, defaults) : undefined,
+    },
     expectationMismatch,
     deliberateBatch,
     application,
-    scaleSite: parts.scaleSites.length === 1 && parts.scaleSites[0].node.startIndex >= fn.startIndex && parts.scaleSites[0].node.endIndex <= fn.endIndex ? parts.scaleSites[0] : null,
+    scaleSite:
+      parts.scaleSites.length === 1 &&
+      parts.scaleSites[0].node.startIndex >= fn.startIndex &&
+      parts.scaleSites[0].node.endIndex <= fn.endIndex
+        ? parts.scaleSites[0]
+        : null,
     defaults: Object.fromEntries(defaults),
     keepSource,
     inputSource: targetName,
@@ -136,7 +192,9 @@ function atomSrc(text: string): string {
 
 const recordCache = new WeakMap<FileModel, Map<number, RegularizerSemantics | null>>();
 
-/** `deriveRegularizerSemantics` for a function or class, computed once per file model (the rules RG003–RG005 share it). */
+/**
+ * `deriveRegularizerSemantics` for a function or class, computed once per file model (the rules RG003–RG005 share it).
+ */
 export function regularizerOf(model: FileModel, node: Node): RegularizerSemantics | undefined {
   let byNode = recordCache.get(model);
   if (!byNode) {
@@ -147,13 +205,15 @@ export function regularizerOf(model: FileModel, node: Node): RegularizerSemantic
   if (byNode.has(-1)) return undefined;
   let s = byNode.get(node.id);
   if (s === undefined) {
-    s = mayBeRegularizer(model, node) ? deriveRegularizerSemantics(model, node) ?? null : null;
+    s = mayBeRegularizer(model, node) ? (deriveRegularizerSemantics(model, node) ?? null) : null;
     byNode.set(node.id, s);
   }
   return s ?? undefined;
 }
 
-/** Every hand-written regularizer of the file: module-level functions, methods, and module classes (their `forward`). */
+/**
+ * Every hand-written regularizer of the file: module-level functions, methods, and module classes (their `forward`).
+ */
 export function handWrittenRegularizers(model: FileModel): RegularizerSemantics[] {
   const out: RegularizerSemantics[] = [];
   const visit = (block: Node | null) => {
@@ -251,7 +311,8 @@ export function regularizerContext(model: FileModel): string {
 export function regularizerAtOffset(model: FileModel, offset: number): RegularizerSemantics | undefined {
   const node = model.file.tree.rootNode.descendantForIndex(offset);
   const def = node?.parent;
-  if (node?.type !== 'identifier' || !def || (def.type !== 'function_definition' && def.type !== 'class_definition')) return undefined;
+  if (node?.type !== 'identifier' || !def || (def.type !== 'function_definition' && def.type !== 'class_definition'))
+    return undefined;
   if (def.childForFieldName('name')?.id !== node.id) return undefined;
   return regularizerOf(model, def);
 }

@@ -10,12 +10,34 @@ import { callArguments, numericLiteral, parameterList, walk } from '../syntax';
 
 /** The draws a mask is built from; a function without one (or a call of a helper with one) is skipped unread. */
 export const RANDOM_TEXT = /\b(?:rand(?:_like)?|bernoulli_?|uniform_?|binomial|random)\s*\(/;
-/** Tensor methods that return their receiver's values (casts, copies, device moves): the evaluator and the fixes read through them. */
-export const PASS_THROUGH = new Set(['float', 'half', 'double', 'bool', 'int', 'long', 'to', 'type', 'type_as', 'detach', 'cuda', 'cpu', 'contiguous', 'clone', 'expand_as', 'item', 'requires_grad_']);
+/**
+ * Tensor methods that return their receiver's values (casts, copies, device moves): the evaluator and the fixes read
+ * through them.
+ */
+export const PASS_THROUGH = new Set([
+  'float',
+  'half',
+  'double',
+  'bool',
+  'int',
+  'long',
+  'to',
+  'type',
+  'type_as',
+  'detach',
+  'cuda',
+  'cpu',
+  'contiguous',
+  'clone',
+  'expand_as',
+  'item',
+  'requires_grad_',
+]);
 
 export function keywordSize(call: Node): Node | null {
   for (const a of callArguments(call)) {
-    if (a.type === 'keyword_argument' && ['size', 'shape'].includes(a.childForFieldName('name')?.text ?? '')) return a.childForFieldName('value');
+    if (a.type === 'keyword_argument' && ['size', 'shape'].includes(a.childForFieldName('name')?.text ?? ''))
+      return a.childForFieldName('value');
   }
   return null;
 }
@@ -30,7 +52,8 @@ export function isTrainingName(name: string): boolean {
 
 export function splitAnd(cond: Node): Node[] {
   if (cond.type === 'parenthesized_expression' && cond.namedChild(0)) return splitAnd(cond.namedChild(0)!);
-  if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'and') return [...splitAnd(cond.childForFieldName('left')!), ...splitAnd(cond.childForFieldName('right')!)];
+  if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'and')
+    return [...splitAnd(cond.childForFieldName('left')!), ...splitAnd(cond.childForFieldName('right')!)];
   return [cond];
 }
 
@@ -85,7 +108,11 @@ export function selfAssignment(init: Node, attr: string): Node | null {
   walk(init, (n) => {
     if (n.type !== 'assignment') return true;
     const left = n.childForFieldName('left');
-    if (left?.type === 'attribute' && left.childForFieldName('object')?.text === selfName && left.childForFieldName('attribute')?.text === attr) {
+    if (
+      left?.type === 'attribute' &&
+      left.childForFieldName('object')?.text === selfName &&
+      left.childForFieldName('attribute')?.text === attr
+    ) {
       count++;
       found = n.childForFieldName('right');
     }
@@ -95,7 +122,13 @@ export function selfAssignment(init: Node, attr: string): Node | null {
 }
 
 /** Does any call of `callee` in the file pass something other than a literal False (or 0 / None) for `param`? */
-export function callersEnable(model: FileModel, callee: string, param: string, params: Param[], isMethod: boolean): boolean {
+export function callersEnable(
+  model: FileModel,
+  callee: string,
+  param: string,
+  params: Param[],
+  isMethod: boolean,
+): boolean {
   const position = params.findIndex((p) => p.name === param) - (isMethod ? 1 : 0);
   for (const call of callsOf(model, callee)) {
     const args = callArguments(call);
@@ -129,7 +162,10 @@ export function callsOf(model: FileModel, name: string): Node[] {
   for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + name.length)) {
     const node = root.descendantForIndex(i, i + name.length);
     if (node?.type !== 'identifier' || node.text !== name) continue;
-    const callee = node.parent?.type === 'attribute' && node.parent.childForFieldName('attribute')?.id === node.id ? node.parent : node;
+    const callee =
+      node.parent?.type === 'attribute' && node.parent.childForFieldName('attribute')?.id === node.id
+        ? node.parent
+        : node;
     const call = callee.parent;
     if (call?.type === 'call' && call.childForFieldName('function')?.id === callee.id) out.push(call);
   }

@@ -58,7 +58,8 @@ export function bin(op: '+' | '-' | '*' | '/', l: Expr, r: Expr): Expr {
   // `1 - mask` and `1. - mask` invert a 0/1 mask.
   if (op === '-' && l.k === 'num' && l.v === 1 && r.k === 'mask') return negateMask(r);
   // `1 - (1 - a)` is `a`; `a * (1 / b)` is `a / b`: records read as the code means them.
-  if (op === '-' && l.k === 'num' && l.v === 1 && r.k === 'bin' && r.op === '-' && r.l.k === 'num' && r.l.v === 1) return r.r;
+  if (op === '-' && l.k === 'num' && l.v === 1 && r.k === 'bin' && r.op === '-' && r.l.k === 'num' && r.l.v === 1)
+    return r.r;
   if (op === '*' && r.k === 'bin' && r.op === '/' && r.l.k === 'num' && r.l.v === 1 && !r.app) return bin('/', l, r.r);
   if (op === '*' && l.k === 'bin' && l.op === '/' && l.l.k === 'num' && l.l.v === 1 && !l.app) return bin('/', r, l.r);
   return { k: 'bin', op, l, r };
@@ -70,7 +71,14 @@ export function negateMask(e: Expr & { k: 'mask' }): Expr {
 
 /** `1 - e`, with source text when `e` has one: `1 - (1 - keep)` reads back as `keep`. */
 export function oneMinus(e: Expr): Expr {
-  const src = e.src === undefined ? undefined : /^1 - [\w.]+$/.test(e.src) ? e.src.slice(4) : /^1 - \(.*\)$/.test(e.src) ? e.src.slice(5, -1) : `1 - ${atom(e.src)}`;
+  const src =
+    e.src === undefined
+      ? undefined
+      : /^1 - [\w.]+$/.test(e.src)
+        ? e.src.slice(4)
+        : /^1 - \(.*\)$/.test(e.src)
+          ? e.src.slice(5, -1)
+          : `1 - ${atom(e.src)}`;
   return { ...bin('-', num(1), e), src };
 }
 
@@ -167,7 +175,8 @@ export function factor(e: Expr, tensors: ReadonlySet<string>): Factors {
       if (inverse) out.ok = false;
       out.masks.push(n.m);
     } else if (n.k === 'sym' && tensors.has(n.name)) out.tensors.push(n.name);
-    else if (hasRandom(n) || mentionsTensor(n, tensors) || n.k === 'opaque' || n.k === 'blank' || n.k === 'shape') out.ok = false;
+    else if (hasRandom(n) || mentionsTensor(n, tensors) || n.k === 'opaque' || n.k === 'blank' || n.k === 'shape')
+      out.ok = false;
     else out.scale = inverse ? bin('/', out.scale, n) : bin('*', out.scale, n);
   };
   visit(e, false);

@@ -24,7 +24,16 @@ suite('diagnostics', () => {
 
   for (const file of EXAMPLE_FILES) {
     test(`${file}: VS Code shows exactly what the engine finds`, async () => {
-      const expected = sortSummaries(engineFindings(file).map(({ code, line, column, endLine, endColumn, message }) => ({ code, line, column, endLine, endColumn, message })));
+      const expected = sortSummaries(
+        engineFindings(file).map(({ code, line, column, endLine, endColumn, message }) => ({
+          code,
+          line,
+          column,
+          endLine,
+          endColumn,
+          message,
+        })),
+      );
       const editor = await openFresh(file);
       const uri = editor.document.uri;
       if (expected.length === 0) {
@@ -36,7 +45,11 @@ suite('diagnostics', () => {
         assert.deepEqual(reglensDiagnostics(uri).map(summary), []);
         return;
       }
-      const shown = await waitForDiagnostics(uri, (d) => d.length === expected.length, `${expected.length} diagnostics`);
+      const shown = await waitForDiagnostics(
+        uri,
+        (d) => d.length === expected.length,
+        `${expected.length} diagnostics`,
+      );
       assert.deepEqual(sortSummaries(shown.map(summary)), expected);
     });
   }
@@ -60,10 +73,21 @@ suite('diagnostics', () => {
     };
     for (const [file, expected] of Object.entries(expectations)) {
       const uri = (await openFresh(file)).document.uri;
-      const shown = await waitForDiagnostics(uri, (d) => d.length === expected.length, `${expected.length} diagnostics in ${file}`);
+      const shown = await waitForDiagnostics(
+        uri,
+        (d) => d.length === expected.length,
+        `${expected.length} diagnostics in ${file}`,
+      );
       const actual = [...shown]
         .sort((a, b) => a.range.start.line - b.range.start.line)
-        .map((d) => [codeOf(d), d.range.start.line + 1, d.range.start.character + 1, d.range.end.line + 1, d.range.end.character + 1, d.severity]);
+        .map((d) => [
+          codeOf(d),
+          d.range.start.line + 1,
+          d.range.start.character + 1,
+          d.range.end.line + 1,
+          d.range.end.character + 1,
+          d.severity,
+        ]);
       assert.deepEqual(actual, expected, file);
       for (const diagnostic of shown) {
         const code = diagnostic.code as { value: string; target: vscode.Uri };
@@ -74,7 +98,10 @@ suite('diagnostics', () => {
   });
 
   test('the examples cover every rule the extension ships', async () => {
-    const documented = fs.readdirSync(path.join(extensionPath(), 'docs', 'rules')).filter((f) => /^RG\d+\.md$/.test(f)).map((f) => f.slice(0, -3));
+    const documented = fs
+      .readdirSync(path.join(extensionPath(), 'docs', 'rules'))
+      .filter((f) => /^RG\d+\.md$/.test(f))
+      .map((f) => f.slice(0, -3));
     assert.ok(documented.length >= 4, `expected the rule docs in docs/rules, found ${documented.join(', ')}`);
     const seen = new Set<string>();
     for (const file of EXAMPLE_FILES) for (const finding of engineFindings(file)) seen.add(finding.code);

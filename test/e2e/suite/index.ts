@@ -42,10 +42,17 @@ export function run(): Promise<void> {
       if (failures > 0) reject(new Error(`${failures} end-to-end test(s) failed`));
       else resolve();
     });
-    runner.on('pass', (test) => records.push({ title: test.fullTitle(), state: 'passed', durationMs: test.duration ?? 0 }));
+    runner.on('pass', (test) =>
+      records.push({ title: test.fullTitle(), state: 'passed', durationMs: test.duration ?? 0 }),
+    );
     runner.on('pending', (test) => records.push({ title: test.fullTitle(), state: 'pending', durationMs: 0 }));
     runner.on('fail', (test, error: Error) =>
-      records.push({ title: test.fullTitle(), state: 'failed', durationMs: test.duration ?? 0, error: error.stack ?? String(error) }),
+      records.push({
+        title: test.fullTitle(),
+        state: 'failed',
+        durationMs: test.duration ?? 0,
+        error: error.stack ?? String(error),
+      }),
     );
   });
 }

@@ -23,7 +23,7 @@ suite('noqa', () => {
     assert.ok(await vscode.workspace.applyEdit(noqa.edit));
     assert.equal(
       editor.document.lineAt(35).text,
-      "        self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()  # noqa: RG007",
+      '        self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()  # noqa: RG007',
     );
     const after = await waitForDiagnostics(uri, (d) => d.length === 2, 'RG007 to go away');
     assert.deepEqual(after.map(codeOf).sort(), ['RG002', 'RG006']);
@@ -34,7 +34,11 @@ suite('noqa', () => {
     const editor = await openFresh('vit_block.py');
     const uri = editor.document.uri;
     await editor.edit((b) => b.insert(editor.document.lineAt(21).range.end, '  # noqa: RG008'));
-    const shown = await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG006' && x.range.start.line === 21), 'RG006');
+    const shown = await waitForDiagnostics(
+      uri,
+      (d) => d.some((x) => codeOf(x) === 'RG006' && x.range.start.line === 21),
+      'RG006',
+    );
     const rg006 = shown.find((d) => codeOf(d) === 'RG006')!;
     const noqa = (await quickFixesAt(uri, rg006.range)).find((a) => a.title === 'Disable RG006 for this line');
     assert.ok(noqa?.edit);

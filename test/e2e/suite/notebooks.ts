@@ -3,7 +3,17 @@
 // finding depends on removes that finding.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activated, engineFindings, quickFixesAt, reglensDiagnostics, sortSummaries, summary, waitFor, waitForDiagnostics, workspaceFile } from './util';
+import {
+  activated,
+  engineFindings,
+  quickFixesAt,
+  reglensDiagnostics,
+  sortSummaries,
+  summary,
+  waitFor,
+  waitForDiagnostics,
+  workspaceFile,
+} from './util';
 
 const NOTEBOOK = 'notebook_classifier.ipynb';
 
@@ -24,13 +34,30 @@ suite('notebooks', () => {
     const expected = engineFindings(NOTEBOOK);
     assert.deepEqual([...new Set(expected.map((f) => f.cell))], [2, 4], 'the example has findings in cells 2 and 4');
     for (const cell of notebook.getCells()) {
-      const mine = sortSummaries(expected.filter((f) => f.cell === cell.index).map(({ code, line, column, endLine, endColumn, message }) => ({ code, line, column, endLine, endColumn, message })));
+      const mine = sortSummaries(
+        expected
+          .filter((f) => f.cell === cell.index)
+          .map(({ code, line, column, endLine, endColumn, message }) => ({
+            code,
+            line,
+            column,
+            endLine,
+            endColumn,
+            message,
+          })),
+      );
       if (mine.length === 0) continue;
-      const shown = await waitForDiagnostics(cell.document.uri, (d) => d.length === mine.length, `${mine.length} diagnostics in cell ${cell.index}`, 20_000);
+      const shown = await waitForDiagnostics(
+        cell.document.uri,
+        (d) => d.length === mine.length,
+        `${mine.length} diagnostics in cell ${cell.index}`,
+        20_000,
+      );
       assert.deepEqual(sortSummaries(shown.map(summary)), mine, `cell ${cell.index}`);
     }
     // The cells with IPython syntax only (%%time, `Classifier?`) and the imports cell show nothing.
-    for (const index of [1, 5, 6]) assert.deepEqual(reglensDiagnostics(notebook.cellAt(index).document.uri), [], `cell ${index}`);
+    for (const index of [1, 5, 6])
+      assert.deepEqual(reglensDiagnostics(notebook.cellAt(index).document.uri), [], `cell ${index}`);
   });
 
   test('a quick fix edits its cell', async () => {
@@ -39,9 +66,14 @@ suite('notebooks', () => {
     await vscode.window.showNotebookDocument(notebook, { selections: [new vscode.NotebookRange(4, 5)] });
     await vscode.workspace.openTextDocument(cell.document.uri);
     const [rg006] = await waitForDiagnostics(cell.document.uri, (d) => d.length === 1, 'RG006 in cell 4', 20_000);
-    const fix = (await quickFixesAt(cell.document.uri, rg006.range)).find((a) => a.title === 'Pass `training=self.training`');
+    const fix = (await quickFixesAt(cell.document.uri, rg006.range)).find(
+      (a) => a.title === 'Pass `training=self.training`',
+    );
     assert.ok(fix?.edit, 'the RG006 fix is offered in the cell');
-    assert.deepEqual(fix.edit.entries().map(([uri]) => uri.toString()), [cell.document.uri.toString()]);
+    assert.deepEqual(
+      fix.edit.entries().map(([uri]) => uri.toString()),
+      [cell.document.uri.toString()],
+    );
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
     assert.match(cell.document.getText(), /F\.dropout\(x, 0\.1, training=self\.training\)/);
     await waitForDiagnostics(cell.document.uri, (d) => d.length === 0, 'no diagnostics in cell 4 once fixed', 20_000);
@@ -52,14 +84,23 @@ suite('notebooks', () => {
     const classifier = notebook.cellAt(4);
     const undo = new vscode.WorkspaceEdit();
     const text = classifier.document.getText();
-    undo.replace(classifier.document.uri, new vscode.Range(classifier.document.positionAt(0), classifier.document.positionAt(text.length)), text.replace(', training=self.training', ''));
+    undo.replace(
+      classifier.document.uri,
+      new vscode.Range(classifier.document.positionAt(0), classifier.document.positionAt(text.length)),
+      text.replace(', training=self.training', ''),
+    );
     assert.ok(await vscode.workspace.applyEdit(undo));
     await waitForDiagnostics(classifier.document.uri, (d) => d.length === 1, 'RG006 back in cell 4', 20_000);
     const backbone = notebook.cellAt(2).document.uri;
     const edit = new vscode.WorkspaceEdit();
     edit.set(notebook.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(2, 3))]);
     assert.ok(await vscode.workspace.applyEdit(edit));
-    await waitForDiagnostics(classifier.document.uri, (d) => d.length === 0, 'RG006 gone once Backbone is deleted', 20_000);
+    await waitForDiagnostics(
+      classifier.document.uri,
+      (d) => d.length === 0,
+      'RG006 gone once Backbone is deleted',
+      20_000,
+    );
     await waitFor(() => reglensDiagnostics(backbone).length === 0, 'the deleted cell cleared', 20_000);
   });
 });

@@ -29,15 +29,27 @@ suite('quick fixes', () => {
         const editor = await openFresh(file);
         const uri = editor.document.uri;
         const all = await waitForDiagnostics(uri, (d) => d.length === engineFindings(file).length, 'all diagnostics');
-        const target = all.find((d) => codeOf(d) === finding.code && d.range.start.line === finding.line - 1 && d.range.start.character === finding.column - 1);
+        const target = all.find(
+          (d) =>
+            codeOf(d) === finding.code &&
+            d.range.start.line === finding.line - 1 &&
+            d.range.start.character === finding.column - 1,
+        );
         assert.ok(target, `VS Code shows ${finding.code} at ${finding.line}:${finding.column}`);
         // No other extension provides Python code actions here: every action is Reglens's. (Actions returned by
         // executeCodeActionProvider do not carry their diagnostics, so they are told apart by title.)
         const actions = await quickFixesAt(uri, target.range);
         const titles = actions.map((a) => a.title);
-        assert.ok(titles.includes(`Disable ${finding.code} for this line`), `noqa action for ${finding.code}; offered: ${titles.join(' | ')}`);
+        assert.ok(
+          titles.includes(`Disable ${finding.code} for this line`),
+          `noqa action for ${finding.code}; offered: ${titles.join(' | ')}`,
+        );
         const fixes = actions.filter((a) => !a.title.startsWith('Disable '));
-        assert.equal(fixes.length, 1, `one quick fix for ${finding.code} at ${finding.line}:${finding.column}; offered: ${titles.join(' | ')}`);
+        assert.equal(
+          fixes.length,
+          1,
+          `one quick fix for ${finding.code} at ${finding.line}:${finding.column}; offered: ${titles.join(' | ')}`,
+        );
         const [fix] = fixes;
         const safe = finding.fix!.applicability === 'safe';
         assert.equal(fix.kind?.value, vscode.CodeActionKind.QuickFix.value);
@@ -66,7 +78,10 @@ suite('quick fixes', () => {
     assert.match(editor.document.lineAt(17).text, /F\.dropout\(x, self\.dropout, training=self\.training\)/);
     await waitForDiagnostics(uri, (d) => !d.some((x) => codeOf(x) === 'RG006'), 'RG006 to go away');
     const again = await quickFixesAt(uri, editor.document.lineAt(17).range);
-    assert.deepEqual(again.map((a) => a.title), []);
+    assert.deepEqual(
+      again.map((a) => a.title),
+      [],
+    );
     await openFresh('gpt_mlp.py');
   });
 });

@@ -20,7 +20,9 @@ suite('settings and pyproject.toml', () => {
 
   test('reglens.ignore and reglens.select change the diagnostics of an open file', async () => {
     const uri = (await openFresh(FILE)).document.uri;
-    const all = engineFindings(FILE).map((f) => f.code).sort();
+    const all = engineFindings(FILE)
+      .map((f) => f.code)
+      .sort();
     assert.deepEqual(all, ['RG006', 'RG008', 'RG008']);
     await waitForDiagnostics(uri, (d) => d.length === all.length, 'all diagnostics');
 
@@ -31,7 +33,12 @@ suite('settings and pyproject.toml', () => {
     await setSetting('reglens', 'ignore', undefined);
     await setSetting('reglens', 'select', ['RG008']);
     shown = await waitForDiagnostics(uri, (d) => d.length === 2 && d.every((x) => codeOf(x) === 'RG008'), 'only RG008');
-    assert.deepEqual(codes(shown), engineFindings(FILE, ['--select', 'RG008']).map((f) => f.code).sort());
+    assert.deepEqual(
+      codes(shown),
+      engineFindings(FILE, ['--select', 'RG008'])
+        .map((f) => f.code)
+        .sort(),
+    );
 
     await setSetting('reglens', 'select', undefined);
     shown = await waitForDiagnostics(uri, (d) => d.length === all.length, 'every rule again');

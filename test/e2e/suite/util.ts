@@ -56,7 +56,14 @@ export function originalText(relative: string): string {
 /** Every example the extension ships, so a new example (and its rule) is covered without editing the suite. */
 export const EXAMPLE_FILES: readonly string[] = (() => {
   const root = path.join(extensionPath(), 'examples');
-  const inDir = (dir: string) => (fs.existsSync(path.join(root, dir)) ? fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.py')).sort().map((f) => (dir === '.' ? f : `${dir}/${f}`)) : []);
+  const inDir = (dir: string) =>
+    fs.existsSync(path.join(root, dir))
+      ? fs
+          .readdirSync(path.join(root, dir))
+          .filter((f) => f.endsWith('.py'))
+          .sort()
+          .map((f) => (dir === '.' ? f : `${dir}/${f}`))
+      : [];
   return [...inDir('.'), ...inDir('clean')];
 })();
 
@@ -89,7 +96,11 @@ export function codeOf(diagnostic: vscode.Diagnostic): string {
 }
 
 /** Polls until `predicate` holds (diagnostics arrive asynchronously after every change). */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
@@ -107,7 +118,10 @@ export async function waitForDiagnostics(
   try {
     await waitFor(() => predicate(reglensDiagnostics(uri)), what, timeoutMs);
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last diagnostics of ${path.basename(uri.fsPath)}: ${JSON.stringify(reglensDiagnostics(uri).map(summary))}`);
+    throw new Error(
+      `${(error as Error).message}; last diagnostics of ${path.basename(uri.fsPath)}: ` +
+        `${JSON.stringify(reglensDiagnostics(uri).map(summary))}`,
+    );
   }
   return reglensDiagnostics(uri);
 }
@@ -201,7 +215,10 @@ export function applyCliEdits(text: string, edits: CliEdit[]): string {
   const sorted = [...edits].sort((a, b) => offset(b.line, b.column) - offset(a.line, a.column));
   let result = text;
   for (const edit of sorted) {
-    result = result.slice(0, offset(edit.line, edit.column)) + edit.content + result.slice(offset(edit.endLine, edit.endColumn));
+    result =
+      result.slice(0, offset(edit.line, edit.column)) +
+      edit.content +
+      result.slice(offset(edit.endLine, edit.endColumn));
   }
   return result;
 }
@@ -214,7 +231,9 @@ export async function quickFixesAt(uri: vscode.Uri, range: vscode.Range): Promis
     vscode.CodeActionKind.QuickFix.value,
     100,
   );
-  return (actions ?? []).filter((a): a is vscode.CodeAction => 'title' in a && !('command' in a && typeof a.command === 'string'));
+  return (actions ?? []).filter(
+    (a): a is vscode.CodeAction => 'title' in a && !('command' in a && typeof a.command === 'string'),
+  );
 }
 
 /**
