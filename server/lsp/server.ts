@@ -36,19 +36,14 @@ import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
 import { kindRequested, quickFixes } from './codeActions';
-import {
-  documentPath,
-  PyprojectCache,
-  readEditorSettings,
-  resolveDocumentConfig,
-  type EditorSettings,
-} from './configuration';
+import { documentPath, PyprojectCache, readEditorSettings, resolveDocumentConfig } from './configuration';
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
 import { NOTEBOOK_SYNC, OpenNotebook, type CellRef } from './notebooks';
 import { ProfilingService } from './profiling';
 import { FIX_ALL_KIND, MEMORY_AFTER_GC_REQUEST, SERVER_COMMANDS } from './protocol';
+import { SettingsSource } from './settings-source';
 import { cellView, fileView, type DocumentView } from './views';
 import { WorkspaceService, type WorkspaceFolderPath } from './workspace';
 import { ruleByCode } from '../rules';
@@ -85,22 +80,18 @@ export class ReglensServer {
   /** Open notebooks by URI (server/lsp/notebooks.ts). */
   private readonly notebooks = new Map<string, OpenNotebook>();
   private pyprojects = new PyprojectCache(true);
-  /**
-   * The client answers `workspace/configuration`; otherwise settings are pushed (initializationOptions,
-   * didChangeConfiguration).
-   */
-  private pullConfiguration = false;
+  /** The `reglens` settings, pulled or pushed (server/lsp/settings-source.ts). */
+  private readonly settings: SettingsSource;
   private documentChanges = false;
   private watchedFilesDynamic = false;
   private trusted = true;
-  private pushedSettings: unknown = undefined;
   /** Configuration problems already shown; each is shown once while it persists. */
   private readonly shownConfigMessages = new Set<string>();
   /** Code lenses, profile commands and profile hovers (server/lsp/profiling.ts). */
   private readonly profiling: ProfilingService;
   private readonly profilingHooks = {
     document: (uri: string) => this.docs.get(uri),
-    settings: (uri: string) => this.profilerSettings(uri),
+    settings: (uri: string) => this.settings.profiler(uri),
     codeLensRefresh: false,
     workDoneProgress: false,
     trusted: true,
@@ -120,6 +111,7 @@ export class ReglensServer {
     private readonly connection: Connection,
     private readonly options: ServerOptions,
   ) {
+    this.settings = new SettingsSource(connection, (what, e) => this.logError(what, e));
     this.profiling = new ProfilingService(connection, this.profilingHooks, ruleByCode);
     this.workspace = new WorkspaceService(connection, {
       // A document too large to analyse is not indexed from the editor (the index reads the disk's copy, which has a
@@ -134,7 +126,7 @@ export class ReglensServer {
           if (modules.has('*') || [...modules].some((m) => doc.consulted?.has(m))) this.schedule(doc);
         }
       },
-      settings: (scopeUri) => this.editorSettingsFor(scopeUri),
+      settings: (scopeUri) => this.settings.editor(scopeUri),
       pyprojects: () => this.pyprojects,
       workDoneProgress: () => this.profilingHooks.workDoneProgress,
       logError: (what, e) => this.logError(what, e),
@@ -203,9 +195,9 @@ export class ReglensServer {
     this.trusted = init.workspaceTrusted !== false;
     this.pyprojects = new PyprojectCache(this.trusted);
     this.profilingHooks.trusted = this.trusted;
-    this.pushedSettings = sectionOf(init.settings);
+    this.settings.push(init.settings);
     const caps = params.capabilities;
-    this.pullConfiguration = caps.workspace?.configuration === true;
+    this.settings.pull = caps.workspace?.configuration === true;
     this.documentChanges = caps.workspace?.workspaceEdit?.documentChanges === true;
     this.watchedFilesDynamic = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     this.profilingHooks.codeLensRefresh = caps.workspace?.codeLens?.refreshSupport === true;
@@ -232,7 +224,7 @@ export class ReglensServer {
     this.connection.console.info(
       `Reglens ${VERSION} started ` +
         `(${this.trusted ? 'trusted workspace' : 'untrusted workspace: pyproject.toml is not read'}; settings ` +
-        `${this.pullConfiguration ? 'pulled' : 'pushed'}).`,
+        `${this.settings.pull ? 'pulled' : 'pushed'}).`,
     );
     if (this.options.parserError)
       this.showMessage(MessageType.Error, `Reglens cannot analyse Python: ${this.options.parserError}`);
@@ -492,15 +484,9 @@ export class ReglensServer {
     const generation = ++doc.configGeneration;
     try {
       let editor = doc.editorSettings;
-      if (!this.pullConfiguration) editor = readEditorSettings(this.pushedSettings);
+      if (!this.settings.pull) editor = readEditorSettings(this.settings.pushed);
       else if (pull || !editor) {
-        let raw: unknown;
-        try {
-          raw = await this.connection.workspace.getConfiguration({ scopeUri: doc.uri, section: 'reglens' });
-        } catch (e) {
-          this.logError(`reading the reglens settings for ${doc.uri}`, e);
-          raw = undefined;
-        }
+        const raw = await this.settings.section(doc.uri);
         if (doc.configGeneration !== generation || this.docs.get(doc.uri) !== doc) return;
         editor = readEditorSettings(raw);
       }
@@ -531,8 +517,8 @@ export class ReglensServer {
   }
 
   private didChangeConfiguration(params: DidChangeConfigurationParams): void {
-    if (!this.pullConfiguration && params.settings !== null && params.settings !== undefined)
-      this.pushedSettings = sectionOf(params.settings);
+    if (!this.settings.pull && params.settings !== null && params.settings !== undefined)
+      this.settings.push(params.settings);
     void this.reconfigureAll(true);
     // `reglens.exclude` may have changed what the index holds.
     void this.workspace.settingsChanged().catch((e) => this.logError('re-reading reglens.exclude', e));
@@ -550,17 +536,6 @@ export class ReglensServer {
   private openDocumentAt(file: string): OpenDocument | undefined {
     for (const doc of this.docs.values()) if (documentPath(doc.uri) === file) return doc;
     return undefined;
-  }
-
-  /** The validated `reglens` settings for a folder or file: pulled when the client answers, else pushed. */
-  private async editorSettingsFor(scopeUri: string): Promise<EditorSettings> {
-    if (!this.pullConfiguration) return readEditorSettings(this.pushedSettings);
-    try {
-      return readEditorSettings(await this.connection.workspace.getConfiguration({ scopeUri, section: 'reglens' }));
-    } catch (e) {
-      this.logError(`reading the reglens settings for ${scopeUri}`, e);
-      return readEditorSettings(undefined);
-    }
   }
 
   // ---- requests --------------------------------------------------------------------------------------------------
@@ -638,21 +613,6 @@ export class ReglensServer {
     });
   }
 
-  /** The `reglens.profiler` settings section for a document: pulled when the client answers, else pushed. */
-  private async profilerSettings(uri: string): Promise<unknown> {
-    if (!this.pullConfiguration)
-      return (sectionOf(this.pushedSettings) as { profiler?: unknown } | undefined)?.profiler;
-    try {
-      const raw = (await this.connection.workspace.getConfiguration({ scopeUri: uri, section: 'reglens' })) as {
-        profiler?: unknown;
-      } | null;
-      return raw?.profiler;
-    } catch (e) {
-      this.logError(`reading reglens.profiler for ${uri}`, e);
-      return undefined;
-    }
-  }
-
   // ---- plumbing --------------------------------------------------------------------------------------------------
 
   private showMessage(type: MessageType, message: string): void {
@@ -707,13 +667,6 @@ function memoryAfterGc(): NodeJS.MemoryUsage {
   gc();
   gc();
   return process.memoryUsage();
-}
-
-/** The `reglens` section out of pushed settings: `{ reglens: {…} }` or the section itself. */
-function sectionOf(settings: unknown): unknown {
-  if (settings && typeof settings === 'object' && !Array.isArray(settings) && 'reglens' in settings)
-    return (settings as { reglens: unknown }).reglens;
-  return settings;
 }
 
 function folderPaths(folders: readonly WorkspaceFolder[]): WorkspaceFolderPath[] {
