@@ -1,6 +1,8 @@
-# Submodules a library base uses. Shortened from torchvision's `nn.Sequential` blocks and a Hugging Face fine-tuning
-# head built on `BertModel`, whose own `forward` reads `self.dropout`.
+# Submodules a library base uses. Shortened from torchvision's `nn.Sequential` blocks, a Hugging Face fine-tuning
+# head built on `BertModel` (whose own `forward` reads `self.dropout`) and a timm `Block` with its drop paths.
 import torch.nn as nn
+from timm.layers import DropPath
+from timm.models.vision_transformer import Block as TimmBlock
 from transformers import BertModel
 
 
@@ -30,3 +32,11 @@ class TunedBert(BertModel):
         super().__init__(config)
         # Replaces the dropout BertModel's own code applies.
         self.dropout = nn.Dropout(0.2)
+
+
+class StochasticBlock(TimmBlock):
+    def __init__(self, dim, heads, drop_path=0.1):
+        super().__init__(dim, heads)
+        # timm's Block.forward applies drop_path1 and drop_path2 itself.
+        self.drop_path1 = DropPath(drop_path)
+        self.drop_path2 = DropPath(drop_path)
