@@ -279,10 +279,12 @@ function reportSite(context: RuleContext, scope: MethodScope, call: Node, rate: 
   });
 }
 
-/** Words of a name or comment that say a dropout is meant to run at inference. */
+/**
+ * Words of a class or method name that say a dropout is meant to run at inference. Not `noise`: a class named
+ * `NoisePredictor` is a diffusion model's network, trained like any other.
+ */
 const INFERENCE_NAME_PARTS = new Set([
   'prenet',
-  'noise',
   'inference',
   'sample',
   'sampling',
@@ -291,7 +293,10 @@ const INFERENCE_NAME_PARTS = new Set([
   'bayesian',
   'uncertainty',
 ]);
-/** The same for the tensor a call drops or its rate, which `sample` (diffusers' input) does not qualify. */
+/**
+ * The same for the tensor a call drops or its rate: dropout on sampling noise is a design; `sample` (diffusers' input
+ * tensor) does not qualify.
+ */
 const INFERENCE_VALUE_PARTS = new Set(['noise', 'inference', 'mc', 'montecarlo', 'bayesian']);
 const INFERENCE_COMMENT =
   /\b(always|inference|test[- ]time|at test|(in|during) eval(uation)?|sampling|mc[ _-]?dropout|monte[ -]carlo)\b/i;
