@@ -138,7 +138,7 @@ export class Analyzer {
       } else {
         runner ??= new StatementRunner(this.rules, file, model);
         stmtFindings = runner.run(stmt);
-        reusable = movesWithStatement(stmtFindings, startRow, stmt.endPosition.row);
+        reusable = !runner.fileWide && movesWithStatement(stmtFindings, startRow, stmt.endPosition.row);
       }
       next.set(key, { startRow, findings: stmtFindings, reusable });
       findings.push(...stmtFindings);
@@ -194,7 +194,10 @@ function blankLines(file: SourceFile, ranges: [number, number][]): string {
 function contextSignature(model: FileModel): string {
   const parts = [model.imports.signature(), model.forward.fileUsesDropout ? 'dropout' : ''];
   for (const cls of model.classes.values())
-    parts.push(`${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}`);
+    parts.push(
+      `${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}` +
+        `${cls.runsChildren ? 's' : ''}`,
+    );
   for (const fn of model.functions.values())
     parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
   // Hand-written regularizers read the file's random-mask helpers and the calls that set their rescale switches.
@@ -235,6 +238,8 @@ function statementKey(file: SourceFile, model: FileModel, stmt: Node, type: stri
 class StatementRunner {
   private readonly visitors: { rule: Rule; visitor: RuleVisitor }[];
   private bucket: Finding[] = [];
+  /** A finding of the last statement run read code outside the statement (`Report.fileWide`). */
+  fileWide = false;
 
   constructor(
     rules: readonly Rule[],
@@ -251,6 +256,7 @@ class StatementRunner {
 
   run(stmt: Node): Finding[] {
     this.bucket = [];
+    this.fileWide = false;
     const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
     if (def?.type === 'class_definition') {
       const cls = this.model.classes.get(def.childForFieldName('name')?.text ?? '');
@@ -286,7 +292,10 @@ class StatementRunner {
     return {
       file,
       model,
-      report: (r: Report) => this.bucket.push(toFinding(rule, r)),
+      report: (r: Report) => {
+        if (r.fileWide) this.fileWide = true;
+        this.bucket.push(toFinding(rule, r));
+      },
       moduleMethod: (node) => methodScope(model, node),
       edit: (node, newText) => ({ range: nodeRange(node), newText }),
       insertAt: (offset, text) => {
@@ -514,7 +523,7 @@ export function fixKey(f: Finding): string {
 
 /**
  * Every finding needs a name the file imports from one of these libraries: the catalog's regularizers, its rate
- * arguments and the `nn.Module` bases (MODULE_BASES) all live there, and an import spells the library's name.
+ * arguments and the `nn.Module` bases (`libraryBase`) all live there, and an import spells the library's name.
  */
 const LIBRARIES = /torch|timm|lightning/;
 

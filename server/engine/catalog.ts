@@ -156,16 +156,60 @@ export const rateArguments = new Map<string, Parameter>([
   ['torch.nn.RNN', { name: 'dropout', position: -1 }],
 ]);
 
-/** Base classes that make a class an `nn.Module`. */
-export const MODULE_BASES = new Set([
-  'torch.nn.Module',
-  'torch.nn.Sequential',
-  'torch.nn.ModuleList',
-  'torch.nn.ModuleDict',
-  'pytorch_lightning.LightningModule',
-  // Hugging Face models: `nn.Module`s whose base class brings many methods of its own.
-  'transformers.PreTrainedModel',
+/** What a library base class brings to a class that derives from it. */
+export interface LibraryBase {
+  /**
+   * The base's own methods use attributes of `self` by name (a library model's or layer's `forward`): a submodule the
+   * subclass assigns may be used by code outside the file.
+   */
+  usesOwnAttributes: boolean;
+  /** The base runs or reaches every registered child: `nn.Sequential.forward`, iterating an `nn.ModuleList`. */
+  runsChildren: boolean;
+}
+
+const PLAIN: LibraryBase = { usesOwnAttributes: false, runsChildren: false };
+const CONTAINER: LibraryBase = { usesOwnAttributes: false, runsChildren: true };
+const LAYER: LibraryBase = { usesOwnAttributes: true, runsChildren: false };
+
+/**
+ * Library classes whose subclasses are `nn.Module`s, by canonical name. `nn.Module`, Lightning's `LightningModule`
+ * and Hugging Face's `PreTrainedModel` (with the `…PreTrainedModel` base of each model family) call only methods a
+ * subclass writes (`training_step`, `_init_weights`), never a submodule by its name: a subclass's attributes are its
+ * own. Library models and layers (`BertModel`, timm's `Block`, torchvision's `ResNet`) run their own `forward`,
+ * which reads attributes a subclass may replace.
+ */
+const LIBRARY_BASES = new Map<string, LibraryBase>([
+  ['torch.nn.Module', PLAIN],
+  ['torch.nn.Sequential', CONTAINER],
+  ['torch.nn.ModuleList', CONTAINER],
+  ['torch.nn.ModuleDict', CONTAINER],
+  ['pytorch_lightning.LightningModule', PLAIN],
+  ['pytorch_lightning.core.LightningModule', PLAIN],
+  ['pytorch_lightning.core.module.LightningModule', PLAIN],
+  ['transformers.PreTrainedModel', PLAIN],
+  // torchvision's blocks built as `nn.Sequential`s.
+  ['torchvision.ops.MLP', CONTAINER],
+  ['torchvision.ops.ConvNormActivation', CONTAINER],
+  ['torchvision.ops.Conv2dNormActivation', CONTAINER],
+  ['torchvision.ops.Conv3dNormActivation', CONTAINER],
 ]);
+
+export function libraryBase(qualifiedName: string | null): LibraryBase | undefined {
+  if (qualifiedName === null) return undefined;
+  const known = LIBRARY_BASES.get(qualifiedName);
+  if (known) return known;
+  const last = qualifiedName.slice(qualifiedName.lastIndexOf('.') + 1);
+  if (!/^[A-Z]/.test(last)) return undefined;
+  if (qualifiedName.startsWith('transformers.')) {
+    if (last.endsWith('PreTrainedModel')) return PLAIN;
+    // `transformers.BertModel`, `transformers.models.bert.modeling_bert.BertSelfAttention`: not the configs,
+    // tokenizers or outputs.
+    if (/(Model|For[A-Z]\w*|Head|Layer|Attention|Encoder|Decoder|Embeddings|MLP)$/.test(last)) return LAYER;
+    return undefined;
+  }
+  if (/^(timm\.(layers|models)|torchvision\.(ops|models))\./.test(qualifiedName)) return LAYER;
+  return undefined;
+}
 
 /** Containers whose elements are submodules. */
 export const MODULE_CONTAINERS = new Set(['torch.nn.Sequential', 'torch.nn.ModuleList', 'torch.nn.ModuleDict']);

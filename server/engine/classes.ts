@@ -32,6 +32,11 @@ export interface ModuleClass {
   isModule: boolean;
   /** Every ancestor is known (a class of this file or a torch base), so nothing outside the file can touch `self`. */
   closedHierarchy: boolean;
+  /**
+   * Derives from `nn.Sequential`, `nn.ModuleList` or `nn.ModuleDict` (directly or through classes of this file): the
+   * base runs or reaches every child the class registers, whether or not the class names it again.
+   */
+  runsChildren: boolean;
   bases: string[];
   /** The class's source text, sliced once per model: the memos keyed by it then hash it once per analysis. */
   text: string;
@@ -44,8 +49,11 @@ export interface ClassMembers {
   submodules: Submodule[];
   /** Every `self.<name>` node in the class, the submodule assignment targets included. */
   selfReferences: Map<string, Node[]>;
-  /** Names passed as strings to `getattr(self, "...")`, `self.get_submodule("...")` and the like. */
-  /** `*` when the class reaches its attributes dynamically (`self.children()`, `getattr(self, f"…")`). */
+  /**
+   * Names passed as strings to `getattr(self, "...")`, `self.get_submodule("...")` and the like; `*` when the class
+   * reaches its attributes dynamically (`self.children()`, `getattr(self, f"…")`). `self.apply(fn)` is not such an
+   * access: it hands every module to `fn` (weight initialisation), it does not run them.
+   */
   dynamicNames: Set<string>;
 }
 

@@ -1,4 +1,4 @@
-import { MODULE_BASES, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
+import { libraryBase, MODULE_CONTAINERS, regularizer, type RegularizerSpec } from './catalog';
 import {
   firstParameter,
   type ClassMembers,
@@ -59,13 +59,16 @@ export class FileModel implements FileDefinitions {
     };
     const isModule = new Map<string, boolean>();
     const closed = new Map<string, boolean>();
+    const runsChildren = new Map<string, boolean>();
     const resolveClass = (name: string, depth: number): void => {
       if (isModule.has(name) || depth > 50) return;
       const entry = raw.get(name)!;
       isModule.set(name, false);
       closed.set(name, true);
+      runsChildren.set(name, false);
       let module = false;
       let allKnown = true;
+      let children = false;
       for (let i = 0; i < entry.bases.length; i++) {
         const base = entry.bases[i];
         const text = base.text;
@@ -73,13 +76,16 @@ export class FileModel implements FileDefinitions {
           resolveClass(text, depth + 1);
           module ||= isModule.get(text) ?? false;
           allKnown &&= closed.get(text) ?? false;
+          children ||= runsChildren.get(text) ?? false;
           continue;
         }
         const qualified = resolveBase(entry.node, entry.bases, i);
-        if (qualified && MODULE_BASES.has(qualified)) {
+        const library = libraryBase(qualified);
+        if (library) {
           module = true;
-          // Lightning modules have hooks of their own that may use any attribute; so do Hugging Face models.
-          if (qualified.startsWith('pytorch_lightning') || qualified.startsWith('transformers')) allKnown = false;
+          // A library model or layer runs a `forward` of its own that reads attributes this class may set.
+          if (library.usesOwnAttributes) allKnown = false;
+          children ||= library.runsChildren;
           continue;
         }
         if (text === 'object' || text === 'ABC' || qualified === 'abc.ABC') continue;
@@ -91,12 +97,17 @@ export class FileModel implements FileDefinitions {
       }
       isModule.set(name, module);
       closed.set(name, allKnown);
+      runsChildren.set(name, children);
     };
     for (const name of raw.keys()) resolveClass(name, 0);
     for (const [name, { node, text, bases }] of raw) {
       this.classes.set(
         name,
-        this.buildClass(name, node, text, bases, isModule.get(name) ?? false, closed.get(name) ?? false),
+        this.buildClass(name, node, text, bases, {
+          isModule: isModule.get(name) ?? false,
+          closedHierarchy: closed.get(name) ?? false,
+          runsChildren: runsChildren.get(name) ?? false,
+        }),
       );
     }
   }
@@ -262,16 +273,14 @@ export class FileModel implements FileDefinitions {
     node: Node,
     text: string,
     bases: readonly BaseExpression[],
-    isModule: boolean,
-    closedHierarchy: boolean,
+    facts: { isModule: boolean; closedHierarchy: boolean; runsChildren: boolean },
   ): ModuleClass {
     let members: ClassMembers | undefined;
     const model = this;
     return {
       name,
       node,
-      isModule,
-      closedHierarchy,
+      ...facts,
       bases: bases.map((b) => b.text),
       text,
       get members() {
@@ -387,15 +396,7 @@ const SUBMODULE_NODE_TYPES = new Set(['assignment', 'function_definition', 'clas
 const MEMBER_NODE_TYPES = new Set(['attribute', 'call', 'class_definition']);
 
 /** Ways a class reaches all of its submodules without naming them. */
-const DYNAMIC_ACCESS = new Set([
-  'children',
-  'named_children',
-  'modules',
-  'named_modules',
-  '_modules',
-  '__dict__',
-  'apply',
-]);
+const DYNAMIC_ACCESS = new Set(['children', 'named_children', 'modules', 'named_modules', '_modules', '__dict__']);
 
 function collectDynamicName(call: Node, selfName: string, out: Set<string>): void {
   const fn = call.childForFieldName('function');

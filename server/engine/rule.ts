@@ -83,6 +83,11 @@ export interface Report {
   severity?: Severity;
   fix?: FixSpec | null;
   related?: RelatedLocation[];
+  /**
+   * The finding read code outside its top-level statement (the calls that set a rate, a config class): the
+   * analyzer never reuses it from its cache, since an edit there can change it.
+   */
+  fileWide?: boolean;
 }
 
 /** Where a node sits: the `nn.Module` class and method around it, and what that method calls `self`. */

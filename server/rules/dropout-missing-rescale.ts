@@ -1,7 +1,7 @@
 import { atom, rescaleEdits, timesInput } from '../engine/semantics/fixes';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
-import type { Rule } from '../engine/rule';
+import { lineOf, type Rule } from '../engine/rule';
 import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
 
 export const dropoutMissingRescale: Rule = {
@@ -50,6 +50,9 @@ export const dropoutMissingRescale: Rule = {
       wrongScale:
         '`{name}` scales kept {what} by `{scale}` instead of 1/({keep}): E[y] = {train} in training and {eval} in ' +
         'evaluation.',
+      wrongScaleAt:
+        '`{name}` scales kept {what} by `{scale}` (line {line}) instead of 1/({keep}): E[y] = {train} in training ' +
+        'and {eval} in evaluation.',
     },
     profile: { sites: HAND_WRITTEN_SITES, phrase: measuredExpectation },
   },
@@ -59,6 +62,8 @@ export const dropoutMissingRescale: Rule = {
       function_definition(node) {
         const s = regularizerOf(context.model, node);
         if (!s || s.kind !== 'dropout' || !s.application || !s.expectationMismatch) return;
+        // A factor the evaluator could not read (`?`) is opaque, and opaque values never produce findings.
+        if (s.keepProbability.expression.includes('?') || s.trainScale.expression.includes('?')) return;
         if (s.mask.granularity === 'batch' || s.mask.granularity === 'sample') return;
         const data = {
           name: s.name,
@@ -85,7 +90,15 @@ export const dropoutMissingRescale: Rule = {
                   edits: [context.edit(site.node, `${kept} / ${k}`)],
                 }
               : null;
-          context.report({ node: s.application, messageId: 'wrongScale', data, fix });
+          // The message names the scale's line when it is not the application's: the fix edits it there.
+          const elsewhere =
+            site && (site.node.endIndex <= s.application.startIndex || site.node.startIndex >= s.application.endIndex);
+          context.report({
+            node: s.application,
+            messageId: elsewhere ? 'wrongScaleAt' : 'wrongScale',
+            data: elsewhere ? { ...data, line: lineOf(site.node) } : data,
+            fix,
+          });
           return;
         }
         const edits = s.keepSource ? rescaleEdits(context.file, s, s.keepSource, false) : null;

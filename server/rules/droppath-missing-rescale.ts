@@ -1,7 +1,7 @@
 import { atom, rescaleEdits, timesInput } from '../engine/semantics/fixes';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
-import type { Rule } from '../engine/rule';
+import { lineOf, type Rule } from '../engine/rule';
 import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
 
 export const droppathMissingRescale: Rule = {
@@ -53,9 +53,15 @@ export const droppathMissingRescale: Rule = {
       switchOff:
         '`{name}` rescales kept samples only when `{switch}` is on; it defaults to False and no call in this file ' +
         'turns it on: E[y] = {train} in training and {eval} in evaluation.',
+      switchOffAt:
+        '`{name}` rescales kept samples only when `{switch}` is on; it defaults to False (line {line}) and no call ' +
+        'in this file turns it on: E[y] = {train} in training and {eval} in evaluation.',
       wrongScale:
         '`{name}` multiplies kept samples by `{scale}` instead of `1 / ({keep})`: E[y] = {train} in training and ' +
         '{eval} in evaluation.',
+      wrongScaleAt:
+        '`{name}` multiplies kept samples by `{scale}` (line {line}) instead of `1 / ({keep})`: E[y] = {train} in ' +
+        'training and {eval} in evaluation.',
     },
     profile: { sites: HAND_WRITTEN_SITES, phrase: measuredExpectation },
   },
@@ -65,6 +71,8 @@ export const droppathMissingRescale: Rule = {
       function_definition(node) {
         const s = regularizerOf(context.model, node);
         if (!s || s.kind !== 'drop-path' || !s.application || !s.expectationMismatch) return;
+        // A factor the evaluator could not read (`?`) is opaque, and opaque values never produce findings.
+        if (s.keepProbability.expression.includes('?') || s.trainScale.expression.includes('?')) return;
         const sw = s.trainScale.switch;
         const data = {
           name: s.name,
@@ -79,10 +87,13 @@ export const droppathMissingRescale: Rule = {
           while (top.parent && top.parent.type !== 'module') top = top.parent;
           const inside =
             sw.defaultNode && sw.defaultNode.startIndex >= top.startIndex && sw.defaultNode.endIndex <= top.endIndex;
+          // The message names the default's line: the fix edits it there.
           context.report({
             node: s.application,
-            messageId: 'switchOff',
-            data: { ...data, switch: sw.name },
+            messageId: sw.defaultNode ? 'switchOffAt' : 'switchOff',
+            data: sw.defaultNode
+              ? { ...data, switch: sw.name, line: lineOf(sw.defaultNode) }
+              : { ...data, switch: sw.name },
             fix: inside
               ? {
                   applicability: 'unsafe',
@@ -110,7 +121,15 @@ export const droppathMissingRescale: Rule = {
                   edits: [context.edit(site.node, `(${kept} / ${k} if ${k} > 0.0 else ${kept})`)],
                 }
               : null;
-          context.report({ node: s.application, messageId: 'wrongScale', data, fix });
+          // The message names the scale's line when it is not the application's: the fix edits it there.
+          const elsewhere =
+            site && (site.node.endIndex <= s.application.startIndex || site.node.startIndex >= s.application.endIndex);
+          context.report({
+            node: s.application,
+            messageId: elsewhere ? 'wrongScaleAt' : 'wrongScale',
+            data: elsewhere ? { ...data, line: lineOf(site.node) } : data,
+            fix,
+          });
           return;
         }
         const edits = s.keepSource ? rescaleEdits(context.file, s, s.keepSource, true) : null;

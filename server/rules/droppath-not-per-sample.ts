@@ -3,8 +3,26 @@ import type { RegularizerSemantics } from '../engine/semantics/record';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import type { Node } from '../engine/parser';
-import { percent, type Rule, type RuleContext } from '../engine/rule';
+import { lineOf, percent, type Rule, type RuleContext } from '../engine/rule';
 import { HAND_WRITTEN_SITES, measuredByRunning } from './profile-figures';
+
+const MESSAGES: Record<string, string> = {
+  batch:
+    "`{name}` makes one random decision for the whole batch: every sample's branch is dropped or kept " +
+    'together. Drop path decides per sample; use the shape `{shape}`.',
+  element:
+    '`{name}` draws a mask with {what}, which is dropout rather than drop path. Drop path decides once per ' +
+    'sample; use the shape `{shape}`.',
+  shapeBug:
+    '`{call}` builds a tensor holding the values {values}, not a mask of that shape, so the decision is not ' +
+    'per sample. Use the shape `{shape}`.',
+  conditional:
+    '`{name}` decides per sample only when `{condition}`; otherwise it makes {other}. Use the shape `{shape}`, ' +
+    'or document the batch mode.',
+};
+
+/** Appended when the shape the fix rewrites is written on another line than the mask: the message names it. */
+const SHAPE_AT = 'The shape is set at line {line}.';
 
 export const droppathNotPerSample: Rule = {
   meta: {
@@ -53,18 +71,8 @@ export const droppathNotPerSample: Rule = {
     fix: 'unsafe',
     triggers: RANDOM_TEXT,
     messages: {
-      batch:
-        "`{name}` makes one random decision for the whole batch: every sample's branch is dropped or kept " +
-        'together. Drop path decides per sample; use the shape `{shape}`.',
-      element:
-        '`{name}` draws a mask with {what}, which is dropout rather than drop path. Drop path decides once per ' +
-        'sample; use the shape `{shape}`.',
-      shapeBug:
-        '`{call}` builds a tensor holding the values {values}, not a mask of that shape, so the decision is not ' +
-        'per sample. Use the shape `{shape}`.',
-      conditional:
-        '`{name}` decides per sample only when `{condition}`; otherwise it makes {other}. Use the shape `{shape}`, ' +
-        'or document the batch mode.',
+      ...MESSAGES,
+      ...Object.fromEntries(Object.entries(MESSAGES).map(([id, text]) => [`${id}At`, `${text} ${SHAPE_AT}`])),
     },
     profile: {
       sites: HAND_WRITTEN_SITES,
@@ -116,12 +124,16 @@ function check(context: RuleContext, s: RegularizerSemantics): void {
           edits: [context.edit(node, text)],
         }
       : null;
+  // The fix rewrites the shape where it is written; a shape set on another line than the mask is named by line.
+  const at = (messageId: string, data: Record<string, string>, fixed: Node | null) =>
+    fixed && inside(fixed) && (fixed.endIndex <= mask.node.startIndex || fixed.startIndex >= mask.node.endIndex)
+      ? { messageId: `${messageId}At`, data: { ...data, line: lineOf(fixed) } }
+      : { messageId, data };
   if (mask.shapeBug) {
     const values = mask.shapeNode?.text.replace(/^[([]|[)\]]$/g, '') ?? '';
     context.report({
       node: mask.node,
-      messageId: 'shapeBug',
-      data: { call: mask.shapeBug, values: `\`${values}\``, shape },
+      ...at('shapeBug', { call: mask.shapeBug, values: `\`${values}\``, shape }, mask.shapeNode),
       fix: fixWith(mask.shapeNode, `*(${shape})`),
     });
     return;
@@ -131,8 +143,7 @@ function check(context: RuleContext, s: RegularizerSemantics): void {
       if (s.deliberateBatch) return;
       context.report({
         node: mask.node,
-        messageId: 'batch',
-        data: { name: s.name, shape },
+        ...at('batch', { name: s.name, shape }, mask.shapeNode),
         fix: fixWith(mask.shapeNode, shape),
       });
       return;
@@ -150,8 +161,7 @@ function check(context: RuleContext, s: RegularizerSemantics): void {
         : fixWith(mask.shapeNode, shape);
       context.report({
         node: mask.node,
-        messageId: 'element',
-        data: { name: s.name, what: WHAT[mask.granularity], shape },
+        ...at('element', { name: s.name, what: WHAT[mask.granularity], shape }, like ? null : mask.shapeNode),
         fix,
       });
       return;

@@ -1,6 +1,7 @@
 import { regularizer, type RegularizerSpec } from '../engine/catalog';
 import type { Node } from '../engine/parser';
-import { percent, type MethodScope, type Rule, type RuleContext } from '../engine/rule';
+import { readRate } from '../engine/rates';
+import { lineOf, percent, type MethodScope, type Report, type Rule, type RuleContext } from '../engine/rule';
 import {
   atomText,
   callArguments,
@@ -15,6 +16,27 @@ import type { TextEdit } from '../engine/types';
 import { LIBRARY_SITES } from './profile-figures';
 
 const F = 'torch.nn.functional';
+
+const MESSAGES: Record<string, string> = {
+  functionalDefault:
+    '`{callee}` drops values in evaluation too: its `training` argument defaults to True. Pass ' +
+    '`training=self.training`.',
+  functionalTrue:
+    '`{callee}` is called with `{param}=True`, so it drops values in evaluation too. Pass `{param}=self.training`, ' +
+    'or, if it is meant to stay on at inference, say so in a comment.',
+  sdpa:
+    '`dropout_p={rate}` is applied in evaluation too: `scaled_dot_product_attention` has no training flag. ' +
+    'Use `dropout_p={rate} if self.training else 0.0`.',
+  moduleInForward:
+    '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. ' +
+    'Call the functional form with `training=self.training`, or create the module in `__init__`.',
+  layerSkip: 'Layers are skipped at random in evaluation too: this condition does not check `self.training`.',
+  userFunction: '`{callee}` runs with `training=True` (its default) in evaluation too. Pass `training=self.training`.',
+};
+
+const LATENT =
+  'Its rate is 0 by default (line {line}) and nothing in this file raises it: the mistake is latent until the rate ' +
+  'is raised.';
 
 export const regularizerActiveInEval: Rule = {
   meta: {
@@ -33,10 +55,26 @@ export const regularizerActiveInEval: Rule = {
         'checking `self.training`, and with a drop-path helper of your own whose `training` parameter defaults to ' +
         '`True`.',
       '',
-      'The rule is silent when the training flag is passed through (`training=self.training`, by keyword or ' +
-        'position), when the call is reached only under `if self.training:` (or after `if not self.training: ' +
-        "return …`), and for functions whose `training` defaults to `False` (`F.alpha_dropout`, timm's " +
-        '`drop_path`).',
+      "The rule reads the calls inside the methods of `nn.Module` classes (`__init__` and Lightning's " +
+        '`training_step` left out) and the conditions around them. It is silent when the training flag is passed ' +
+        'through (`training=self.training`, by keyword or position), when the call is reached only under `if ' +
+        'self.training:` (or after `if not self.training: return …`), and for functions whose `training` defaults ' +
+        "to `False` (`F.alpha_dropout`, timm's `drop_path`).",
+      '',
+      'Some dropout is meant to stay on at inference: a Tacotron prenet, dropout on the noise of a sampling step, ' +
+        "fairseq's `apply_during_inference`, MC dropout. The rule is silent where the code says so: the call runs " +
+        'under a condition that reads the training flag next to another switch (`if self.training or ' +
+        'self.apply_during_inference:`), a comment on or just above its statement says so ("always applies ' +
+        'dropout", "keep dropout at inference"), or a name does (the class or method: `Prenet`, `p_sample`; the ' +
+        'rate or the dropped tensor: `noise_dropout`, `mc_dropout`). Silent rather than informational, because the ' +
+        'fix would change what the author designed. An explicit `training=True` with no such word is a choice ' +
+        'written out that Reglens cannot tell from the mistake: it is reported at information severity, with an ' +
+        'unsafe fix.',
+      '',
+      'When the rate is 0 by default (a literal, a parameter default, or a config field such as `dropout: float = ' +
+        '0.0`) and nothing in the file sets it to anything else, the mistake is latent: the finding says so, names ' +
+        "the line of that default, and is shown at information severity. It stays a warning when the file's own " +
+        'code (a caller, a config) gives the rate a non-zero value.',
     ].join('\n'),
     wrong: [
       'class Head(nn.Module):',
@@ -54,20 +92,8 @@ export const regularizerActiveInEval: Rule = {
     fix: 'safe',
     triggers: /drop|stochastic|rand|training/i,
     messages: {
-      functionalDefault:
-        '`{callee}` drops values in evaluation too: its `training` argument defaults to True. Pass ' +
-        '`training=self.training`.',
-      functionalTrue:
-        '`{callee}` is called with `{param}=True`, so it drops values in evaluation too. Pass `{param}=self.training`.',
-      sdpa:
-        '`dropout_p={rate}` is applied in evaluation too: `scaled_dot_product_attention` has no training flag. ' +
-        'Use `dropout_p={rate} if self.training else 0.0`.',
-      moduleInForward:
-        '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. ' +
-        'Call the functional form with `training=self.training`, or create the module in `__init__`.',
-      layerSkip: 'Layers are skipped at random in evaluation too: this condition does not check `self.training`.',
-      userFunction:
-        '`{callee}` runs with `training=True` (its default) in evaluation too. Pass `training=self.training`.',
+      ...MESSAGES,
+      ...Object.fromEntries(Object.entries(MESSAGES).map(([id, text]) => [`${id}Latent`, `${text} ${LATENT}`])),
     },
     profile: {
       sites: LIBRARY_SITES,
@@ -200,10 +226,11 @@ function functional(context: RuleContext, call: Node, fn: Node, spec: Regularize
   if (arg === 'unknown') return;
   const callee = fn.text;
   const flag = `${scope.selfName}.training`;
+  const rate = rateNode(call, spec);
   if (arg === 'absent') {
     if (!training.default) return;
     const edit = appendKeyword(context, call, `${training.name}=${flag}`);
-    context.report({
+    reportSite(context, scope, call, rate, {
       node: call,
       messageId: 'functionalDefault',
       data: { callee },
@@ -212,13 +239,118 @@ function functional(context: RuleContext, call: Node, fn: Node, spec: Regularize
     return;
   }
   if (isTrueLiteral(arg.node)) {
-    context.report({
+    reportSite(context, scope, call, rate, {
       node: arg.keyword ?? arg.node,
       messageId: 'functionalTrue',
       data: { callee, param: training.name },
-      fix: { applicability: 'safe', title: `Pass \`${training.name}=${flag}\``, edits: [context.edit(arg.node, flag)] },
+      severity: 'info',
+      fix: {
+        applicability: 'unsafe',
+        title: `Pass \`${training.name}=${flag}\``,
+        edits: [context.edit(arg.node, flag)],
+      },
     });
   }
+}
+
+function rateNode(call: Node, spec: RegularizerSpec): Node | null {
+  const rate = findArgument(call, spec.rate);
+  return rate === 'absent' || rate === 'unknown' ? null : rate.node;
+}
+
+/**
+ * Reports a site, unless the code says the dropout is meant to stay on at inference (`designedForInference`). A
+ * rate that is 0 unless something raises it makes the finding latent: information severity, and the message names
+ * the line of that 0.
+ */
+function reportSite(context: RuleContext, scope: MethodScope, call: Node, rate: Node | null, report: Report): void {
+  if (designedForInference(call, scope)) return;
+  const reading = readRate(context.model, rate, scope.cls, scope.method);
+  if (!reading.latentAt) {
+    context.report({ ...report, fileWide: reading.fileWide });
+    return;
+  }
+  context.report({
+    ...report,
+    messageId: `${report.messageId}Latent`,
+    data: { ...report.data, line: lineOf(reading.latentAt) },
+    severity: 'info',
+    fileWide: reading.fileWide,
+  });
+}
+
+/**
+ * Words of a class or method name that say a dropout is meant to run at inference. Not `noise`: a class named
+ * `NoisePredictor` is a diffusion model's network, trained like any other.
+ */
+const INFERENCE_NAME_PARTS = new Set([
+  'prenet',
+  'inference',
+  'sample',
+  'sampling',
+  'mc',
+  'montecarlo',
+  'bayesian',
+  'uncertainty',
+]);
+/**
+ * The same for the tensor a call drops or its rate: dropout on sampling noise is a design; `sample` (diffusers' input
+ * tensor) does not qualify.
+ */
+const INFERENCE_VALUE_PARTS = new Set(['noise', 'inference', 'mc', 'montecarlo', 'bayesian']);
+const INFERENCE_COMMENT =
+  /\b(always|inference|test[- ]time|at test|(in|during) eval(uation)?|sampling|mc[ _-]?dropout|monte[ -]carlo)\b/i;
+
+/**
+ * Dropout that stays on at inference by design: a Tacotron prenet, dropout on sampling noise, fairseq's
+ * `apply_during_inference`, MC dropout. The code says so when the call runs under a condition that reads the
+ * training flag next to another one (`if self.training or self.apply_during_inference:`), when a comment on or just
+ * above its statement says so ("always applies dropout", "keep dropout at inference"), or when a name says so: the
+ * class, the method, the rate or the dropped tensor (`Prenet`, `p_sample`, `noise_dropout`, `mc_dropout`).
+ */
+function designedForInference(call: Node, scope: MethodScope): boolean {
+  let child: Node = call;
+  let statement: Node = call;
+  for (let p = call.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause') {
+      const cond = p.childForFieldName('condition');
+      if (cond && p.childForFieldName('consequence')?.id === child.id && mentionsTraining(cond, scope.selfName))
+        return true;
+    }
+    if (p.type === 'conditional_expression') {
+      const parts = p.namedChildren;
+      if (parts[0]?.id === child.id && parts[1] && mentionsTraining(parts[1], scope.selfName)) return true;
+    }
+    if (p.type === 'block' && statement === call) statement = child;
+  }
+  if ([scope.cls.name, scope.methodName].some((n) => nameParts(n).some((part) => INFERENCE_NAME_PARTS.has(part))))
+    return true;
+  // The tensor dropped and the rate, when they are names: `dropout(noise, p=noise_dropout)`.
+  for (const arg of callArguments(call).slice(0, 2)) {
+    const value = arg.type === 'keyword_argument' ? arg.childForFieldName('value') : arg;
+    const name = value?.type === 'attribute' ? value.childForFieldName('attribute') : value;
+    if (name?.type === 'identifier' && nameParts(name.text).some((part) => INFERENCE_VALUE_PARTS.has(part)))
+      return true;
+  }
+  const first = statement.startPosition.row - 2;
+  const last = statement.endPosition.row;
+  let said = false;
+  walk(statement.parent ?? statement, (n) => {
+    if (said) return false;
+    const row = n.startPosition.row;
+    if (n.endPosition.row < first || row > last) return false;
+    if (n.type === 'comment' && row >= first && INFERENCE_COMMENT.test(n.text)) said = true;
+  });
+  return said;
+}
+
+/** `noise_dropout` → noise, dropout; `_Prenet` → prenet; `mcDropout` → mc, dropout; `self.p` → self, p. */
+function nameParts(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 }
 
 function attention(context: RuleContext, call: Node, spec: RegularizerSpec, scope: MethodScope): void {
@@ -228,7 +360,7 @@ function attention(context: RuleContext, call: Node, spec: RegularizerSpec, scop
   if (rate === 0) return;
   if (gatedValue(arg.node, scope)) return;
   const flag = `${scope.selfName}.training`;
-  context.report({
+  reportSite(context, scope, call, arg.node, {
     node: arg.keyword ?? arg.node,
     messageId: 'sdpa',
     data: { rate: arg.node.text },
@@ -284,7 +416,13 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
       };
     }
   }
-  context.report({ node: call, messageId: 'moduleInForward', data: { callee, method: scope.methodName }, fix });
+  const rate = findArgument(ctor, spec.rate);
+  reportSite(context, scope, call, rate === 'absent' || rate === 'unknown' ? null : rate.node, {
+    node: call,
+    messageId: 'moduleInForward',
+    data: { callee, method: scope.methodName },
+    fix,
+  });
 }
 
 function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodScope): void {
@@ -295,18 +433,19 @@ function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodS
   const flag = `${scope.selfName}.training`;
   if (arg === 'absent') {
     const edit = appendKeyword(context, call, `training=${flag}`);
-    context.report({
+    reportSite(context, scope, call, null, {
       node: call,
       messageId: 'userFunction',
       data: { callee: fn.text },
       fix: edit ? { applicability: 'safe', title: `Pass \`training=${flag}\``, edits: [edit] } : null,
     });
   } else if (isTrueLiteral(arg.node)) {
-    context.report({
+    reportSite(context, scope, call, null, {
       node: arg.keyword ?? arg.node,
       messageId: 'functionalTrue',
       data: { callee: fn.text, param: 'training' },
-      fix: { applicability: 'safe', title: `Pass \`training=${flag}\``, edits: [context.edit(arg.node, flag)] },
+      severity: 'info',
+      fix: { applicability: 'unsafe', title: `Pass \`training=${flag}\``, edits: [context.edit(arg.node, flag)] },
     });
   }
 }

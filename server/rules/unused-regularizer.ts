@@ -1,6 +1,10 @@
+import { regularizer } from '../engine/catalog';
 import type { ModuleClass, Submodule } from '../engine/classes';
-import type { Rule, RuleContext } from '../engine/rule';
 import { deleteStatement } from '../engine/edits';
+import type { Node } from '../engine/parser';
+import { readRate } from '../engine/rates';
+import { lineOf, type Rule, type RuleContext } from '../engine/rule';
+import { findArgument, walk } from '../engine/syntax';
 
 export const unusedRegularizer: Rule = {
   meta: {
@@ -12,12 +16,26 @@ export const unusedRegularizer: Rule = {
         'it while its configuration (and the paper, and the config file) says it is regularized. It usually means ' +
         'the call was lost in a refactor, or that `forward` uses another attribute than the one `__init__` set up.',
       '',
-      'Any reference elsewhere in the class counts as a use: calling it, passing it on, reading an attribute ' +
-        '(`self.drop.p`), using it inside a lambda, a `Sequential` or a `ModuleDict`, or on one branch of an `if`. ' +
-        'Classes of the same file that inherit from the class (or that it inherits from) are searched too. The ' +
-        'rule stays silent when the class reaches its submodules dynamically (`self.children()`, `getattr(self, ' +
-        'name)`) or inherits from a class defined outside the file, whose code might use the attribute. A mention ' +
-        'in a comment is not a use.',
+      'The rule reads the `self.<name> = …` assignments of `__init__` whose value builds a regularizer module ' +
+        "(`nn.Dropout`, timm's `DropPath`, torchvision's `StochasticDepth`, or a container of them), then every " +
+        '`self.<name>` in the class and in the classes of the same file it inherits from or that inherit from it. ' +
+        'Any reference counts as a use: calling it, passing it to a helper, reading an attribute (`self.drop.p`), ' +
+        'using it inside a lambda, a `Sequential` or a `ModuleDict`, or on one branch of an `if`. A mention in a ' +
+        'comment is not a use, and neither is `self.apply(fn)`, which hands every module to `fn` (weight ' +
+        'initialisation) without running it.',
+      '',
+      'It stays silent when the class reaches its submodules dynamically (`self.children()`, `getattr(self, name)`), ' +
+        'when it derives from `nn.Sequential`, `nn.ModuleList` or `nn.ModuleDict` (the base runs or reaches every ' +
+        'registered child), and when it inherits from a class whose code it cannot see that may read the attribute: ' +
+        'a class of another file, or a library model or layer (`transformers.BertModel`, a timm or torchvision ' +
+        "layer) whose own `forward` uses its attributes. `nn.Module`, Lightning's `LightningModule` and Hugging " +
+        "Face's `PreTrainedModel` (and each family's `…PreTrainedModel`) call only methods the class writes, so the " +
+        'rule checks their subclasses.',
+      '',
+      "When the regularizer's rate is 0 by default (a literal, an `__init__` parameter, or a config field such as " +
+        '`dropout_features: float = 0.0`) and nothing in the file sets it to anything else, the mistake is latent: ' +
+        'the finding says so, names the line of that default, and is shown at information severity. It stays a ' +
+        "warning when the file's own code (a caller, a config) gives the rate a non-zero value.",
     ].join('\n'),
     wrong: [
       'class Block(nn.Module):',
@@ -45,13 +63,16 @@ export const unusedRegularizer: Rule = {
     triggers: /drop|stochastic/i,
     messages: {
       unused: '`self.{name}` ({kind}) is created in `__init__` but never used, so it regularizes nothing.',
+      unusedLatent:
+        '`self.{name}` ({kind}) is created in `__init__` but never used. Its rate is 0 by default (line {line}) ' +
+        'and nothing in this file raises it: the mistake is latent until the rate is raised.',
     },
   },
 
   create(context) {
     return {
       moduleClass(cls) {
-        if (!cls.isModule || !cls.closedHierarchy) return;
+        if (!cls.isModule || !cls.closedHierarchy || cls.runsChildren) return;
         const family = [cls, ...context.model.subclassesOf(cls.name), ...context.model.superclassesOf(cls.name)];
         if (family.some((c) => !c.closedHierarchy || c.members.dynamicNames.has('*'))) return;
         const assignedOnce = new Map<string, number>();
@@ -60,10 +81,13 @@ export const unusedRegularizer: Rule = {
           if (sub.regularizers.length === 0) continue;
           if (isUsed(sub, family)) continue;
           const kind = [...new Set(sub.regularizers.map((r) => r.qualifiedName.split('.').pop()))].join(' / ');
+          const rate = latentRate(context, cls, sub);
           context.report({
             node: sub.statement,
-            messageId: 'unused',
-            data: { name: sub.name, kind },
+            messageId: rate.latentAt ? 'unusedLatent' : 'unused',
+            data: rate.latentAt ? { name: sub.name, kind, line: lineOf(rate.latentAt) } : { name: sub.name, kind },
+            severity: rate.latentAt ? 'info' : undefined,
+            fileWide: rate.fileWide,
             fix: removal(context, sub, assignedOnce.get(sub.name) === 1),
           });
         }
@@ -71,6 +95,32 @@ export const unusedRegularizer: Rule = {
     };
   },
 };
+
+/** The rate of every regularizer the assignment builds: latent when each one is 0 unless raised. */
+function latentRate(
+  context: RuleContext,
+  cls: ModuleClass,
+  sub: Submodule,
+): { latentAt: Node | null; fileWide: boolean } {
+  const init = cls.members.methods.get('__init__');
+  const calls: Node[] = [];
+  walk(sub.value, (n) => {
+    if (n.type !== 'call') return;
+    if (regularizer(context.model.imports.resolve(n.childForFieldName('function')))?.form === 'module') calls.push(n);
+  });
+  let latentAt: Node | null = null;
+  let fileWide = false;
+  for (const call of calls) {
+    const spec = regularizer(context.model.imports.resolve(call.childForFieldName('function')))!;
+    const arg = findArgument(call, spec.rate);
+    if (!init || arg === 'absent' || arg === 'unknown') return { latentAt: null, fileWide };
+    const reading = readRate(context.model, arg.node, cls, init);
+    fileWide ||= reading.fileWide;
+    if (!reading.latentAt) return { latentAt: null, fileWide };
+    latentAt ??= reading.latentAt;
+  }
+  return { latentAt, fileWide };
+}
 
 function isUsed(sub: Submodule, family: ModuleClass[]): boolean {
   for (const cls of family) {

@@ -272,3 +272,42 @@ test('a class shadowed by a later class of the same name is re-checked, as a fre
     file.dispose();
   }
 });
+
+test('a finding that read a caller outside its class is recomputed when that caller changes', () => {
+  // RG006 is a warning while the module-level call raises the rate, and latent (information) once it no longer does:
+  // the class's text is the same, so a cached finding would keep the old severity.
+  const src = [
+    'import torch.nn as nn',
+    'import torch.nn.functional as F',
+    '',
+    'class Head(nn.Module):',
+    '    def __init__(self, dropout=0.0):',
+    '        super().__init__()',
+    '        self.dropout = dropout',
+    '',
+    '    def forward(self, x):',
+    '        return F.dropout(x, p=self.dropout)',
+    '',
+    'head = Head(dropout=0.1)',
+    '',
+  ].join('\n');
+  const file = new SourceFile(src);
+  const analyzer = new Analyzer(rules);
+  const only = new RuleSelection({ select: ['RG006'] });
+  try {
+    assert.deepEqual(
+      analyzer.analyze(file, only).map((f) => f.severity),
+      ['warning'],
+    );
+    file.applyChange({ start: { line: 11, character: 20 }, end: { line: 11, character: 23 } }, '0.0');
+    assert.equal(file.lineText(11), 'head = Head(dropout=0.0)');
+    const after = analyzer.analyze(file, only);
+    assert.deepEqual(
+      after.map((f) => f.severity),
+      ['info'],
+    );
+    assert.match(after[0].message, /0 by default \(line 5\)/);
+  } finally {
+    file.dispose();
+  }
+});

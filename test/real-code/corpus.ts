@@ -1,19 +1,27 @@
-// The real-code corpus: PyTorch and torchvision as Debian packages them, extracted (not installed) into
+// The real-code corpus: PyTorch, torchvision and torchaudio as Debian packages them, extracted (not installed) into
 // .cache/real-code. Code no one here wrote keeps the rules honest about false positives.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const CORPUS_PACKAGES = ['python3-torch', 'python3-torchvision'];
+export const CORPUS_PACKAGES = ['python3-torch', 'python3-torchvision', 'python3-torchaudio'];
 export const corpusRoot = path.join(__dirname, '..', '..', '.cache', 'real-code');
 const extracted = path.join(corpusRoot, 'root');
 export const sitePackages = path.join(extracted, 'usr', 'lib', 'python3', 'dist-packages');
 
-/** Downloads and extracts the packages once; later calls reuse the folder. Throws with apt's own message. */
+/**
+ * Downloads and extracts the packages once; later calls reuse the folder. The marker file lists the packages the
+ * folder holds: a cache made for another list (an older one, without torchaudio) is extracted again from scratch.
+ * Throws with apt's own message.
+ */
 export function ensureCorpus(): string {
   const marker = path.join(corpusRoot, 'complete');
-  if (fs.existsSync(marker)) return sitePackages;
+  const wanted = `${CORPUS_PACKAGES.join('\n')}\n`;
+  if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === wanted) return sitePackages;
+  fs.rmSync(marker, { force: true });
+  fs.rmSync(extracted, { recursive: true, force: true });
   const debs = path.join(corpusRoot, 'debs');
+  fs.rmSync(debs, { recursive: true, force: true });
   fs.mkdirSync(debs, { recursive: true });
   try {
     execFileSync('apt-get', ['download', ...CORPUS_PACKAGES], { cwd: debs, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -25,7 +33,7 @@ export function ensureCorpus(): string {
   }
   for (const deb of fs.readdirSync(debs).filter((f) => f.endsWith('.deb')))
     execFileSync('dpkg', ['-x', path.join(debs, deb), extracted]);
-  fs.writeFileSync(marker, `${CORPUS_PACKAGES.join('\n')}\n`);
+  fs.writeFileSync(marker, wanted);
   return sitePackages;
 }
 

@@ -21,6 +21,16 @@ function expectations(text: string, code: string): number[] {
   return lines;
 }
 
+/** `# expect: RG006 (info)`: the severity a finding on that line must have, by line. */
+function expectedSeverities(text: string, code: string): Map<number, string> {
+  const out = new Map<number, string>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    const m = /# expect: ([A-Z0-9, ]+)\((\w+)\)/.exec(line);
+    if (m && m[1].split(',').map((c) => c.trim()).includes(code)) out.set(i + 1, m[2]);
+  });
+  return out;
+}
+
 function lint(text: string, selection: RuleSelection): Finding[] {
   const file = new SourceFile(text);
   try {
@@ -51,6 +61,14 @@ for (const rule of rules) {
       test(`${fixture}: fires exactly on the expected lines`, () => {
         const found = lint(text, only).map((f) => f.range.start.line + 1);
         assert.deepEqual(found, expectations(text, code));
+      });
+
+      test(`${fixture}: findings have the severity their expectation names`, () => {
+        const wanted = expectedSeverities(text, code);
+        for (const f of lint(text, only)) {
+          const severity = wanted.get(f.range.start.line + 1);
+          if (severity) assert.equal(f.severity, severity, `line ${f.range.start.line + 1}: ${f.message}`);
+        }
       });
 
       test(`${fixture}: every finding is precise and explained`, () => {

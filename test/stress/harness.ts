@@ -17,6 +17,11 @@ import type {
   TextEdit,
 } from 'vscode-languageserver-protocol/node';
 import { CodeLensRequest } from 'vscode-languageserver-protocol/node';
+import { fixText, lintText } from '../../server/engine/analyze';
+import { RuleSelection } from '../../server/engine/config';
+import { ParseLimit, SourceFile, treeErrorCount, type Node } from '../../server/engine/parser';
+import type { Finding } from '../../server/engine/types';
+import { rules } from '../../server/rules';
 import { editsFor, isCodeAction, type TestClient } from '../lsp/client';
 import { ensureCorpus, pythonFiles } from '../real-code/corpus';
 
@@ -486,6 +491,179 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
 ];
 
 // ---- checks ------------------------------------------------------------------------------------------------------
+
+/**
+ * Statements that hold other statements: an edit elsewhere in one of them is not an edit of the finding's statement.
+ */
+const COMPOUND = new Set([
+  'if_statement',
+  'for_statement',
+  'while_statement',
+  'with_statement',
+  'try_statement',
+  'match_statement',
+  'function_definition',
+  'class_definition',
+  'decorated_definition',
+  'block',
+  'module',
+]);
+
+/** The innermost simple statement (`x = …`, `return …`) around a node, or null inside a compound statement's head. */
+function simpleStatement(node: Node | null): Node | null {
+  for (let n = node; n; n = n.parent) {
+    if (COMPOUND.has(n.type)) return null;
+    if (n.type.endsWith('_statement')) return n;
+  }
+  return null;
+}
+
+function insideError(node: Node | null): boolean {
+  for (let n = node; n; n = n.parent) if (n.type === 'ERROR' || n.isMissing) return true;
+  return false;
+}
+
+/**
+ * Is every edit of a finding's fix an edit of the expression the finding names? An edit is anchored when it overlaps
+ * or touches (an insertion at its end) the finding's range or a range its message names by line (`mentions`: the
+ * softmax RG009 moves a dropout onto, the default RG004 turns on), or lies inside the innermost simple statement
+ * (`x = F.dropout(x, p)`, `self.drop = nn.Dropout(p)`) around one of them, or inserts new statements right after that
+ * statement (at the end of its last line, past a comment). Declarations are allowed too: an edit that removes no
+ * text and inserts only `self.<name> = …` statements for names the anchored edits read (RG002 creates the dropout it
+ * applies), or that removes only a `self.<name> = …` statement whose name the anchored edits stop reading (RG010
+ * removes the dropout it unwraps). Any other edit (another statement, another method, the head of an enclosing `if`)
+ * is not an edit of what the finding names, and is reported.
+ */
+export function unanchoredEdits(file: SourceFile, finding: Finding): string[] {
+  const targets = [finding.range, ...(finding.mentions ?? [])].map((r) => {
+    const start = file.offsetAt(r.start);
+    const end = file.offsetAt(r.end);
+    const node = file.tree.rootNode.descendantForIndex(start, Math.max(start, end - 1));
+    const stmt = simpleStatement(node);
+    // In a tree with a syntax error around it (the analyzer read that part from a repaired copy), the statement is
+    // the finding's own lines.
+    const lines = {
+      startIndex: file.offsetAt({ line: r.start.line, character: 0 }),
+      endIndex: file.offsetAt({ line: r.end.line + 1, character: 0 }),
+    };
+    return { start, end, stmt: stmt ?? (insideError(node) ? lines : null) };
+  });
+  const edits = (finding.fix?.edits ?? []).map((e) => ({
+    edit: e,
+    start: file.offsetAt(e.range.start),
+    end: file.offsetAt(e.range.end),
+  }));
+  const lineEnd = (offset: number) => {
+    const nl = file.text.slice(offset).search(/[\r\n]/);
+    return nl < 0 ? file.text.length : offset + nl;
+  };
+  const anchored = edits.map(({ start: s, end: t, edit }) =>
+    targets.some(
+      ({ start, end, stmt }) =>
+        (s <= end && start <= t) ||
+        (stmt !== null && stmt.startIndex <= s && t <= stmt.endIndex) ||
+        (stmt !== null &&
+          s === t &&
+          /^\r?\n/.test(edit.newText) &&
+          s === lineEnd(stmt.endIndex) &&
+          /^\s*(#.*)?$/.test(file.text.slice(stmt.endIndex, s))),
+    ),
+  );
+  const kept = edits.filter((_, i) => anchored[i]);
+  const readAfter = kept.map((e) => e.edit.newText).join('\n');
+  const readBefore = kept.map((e) => file.text.slice(e.start, e.end)).join('\n');
+  const assigned = (text: string) => {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    const names = lines.map((l) => /^\s*(\w+\.\w+)\s*=[^=]/.exec(l)?.[1]);
+    return lines.length > 0 && names.every((n) => n !== undefined) ? (names as string[]) : null;
+  };
+  const out: string[] = [];
+  edits.forEach(({ edit, start, end }, i) => {
+    if (anchored[i]) return;
+    const inserted = start === end ? assigned(edit.newText) : null;
+    const removed = edit.newText === '' ? assigned(file.text.slice(start, end)) : null;
+    const declaration =
+      inserted?.every((n) => readAfter.includes(n)) ||
+      removed?.every((n) => readBefore.includes(n) && !readAfter.includes(n));
+    if (!declaration)
+      out.push(
+        `edit at ${edit.range.start.line + 1}:${edit.range.start.character + 1} (${JSON.stringify(edit.newText)})`,
+      );
+  });
+  return out;
+}
+
+export interface FileFixCheck {
+  /** Findings with a fix (safe or unsafe) in the text. */
+  fixable: number;
+  /** Fixes the first `--fix --unsafe-fixes` pass applied. */
+  applied: number;
+  /** The text was skipped as the engine skips it (over the parse limits). */
+  skipped: boolean;
+  problems: string[];
+}
+
+const ALL_RULES = new RuleSelection({});
+
+function syntaxErrors(text: string): number {
+  const file = new SourceFile(text);
+  try {
+    return treeErrorCount(file.tree);
+  } finally {
+    file.dispose();
+  }
+}
+
+/**
+ * What `reglens check --fix --unsafe-fixes` run twice must keep, checked through the engine (`fixText`, as the CLI
+ * and the LSP's fix-all): the first run adds no syntax error, the second changes nothing, and every fix edits the
+ * expression its finding names (`unanchoredEdits`). `name` labels the problems.
+ */
+export function checkFileFixes(name: string, text: string): FileFixCheck {
+  const result: FileFixCheck = { fixable: 0, applied: 0, skipped: false, problems: [] };
+  let findings: Finding[];
+  let file: SourceFile;
+  try {
+    findings = lintText(rules, text, ALL_RULES).filter((f) => f.fix);
+    if (findings.length === 0) return result;
+    file = new SourceFile(text);
+  } catch (e) {
+    if (!(e instanceof ParseLimit)) throw e;
+    result.skipped = true;
+    return result;
+  }
+  result.fixable = findings.length;
+  let before: number;
+  try {
+    before = treeErrorCount(file.tree);
+    for (const f of findings) {
+      const stray = unanchoredEdits(file, f);
+      if (stray.length > 0)
+        result.problems.push(
+          `${name}:${f.range.start.line + 1} ${f.code} "${f.fix!.title}": ${stray.join(', ')} is outside the ` +
+            `finding's ranges and statements`,
+        );
+    }
+  } finally {
+    file.dispose();
+  }
+  const once = fixText(rules, text, ALL_RULES, { unsafe: true });
+  for (const n of once.applied.values()) result.applied += n;
+  const after = syntaxErrors(once.text);
+  if (after > before)
+    result.problems.push(
+      `${name}: --fix --unsafe-fixes adds syntax errors (${before} before, ${after} after; ` +
+        `${[...once.applied.keys()].join(', ')})`,
+    );
+  const twice = fixText(rules, once.text, ALL_RULES, { unsafe: true });
+  if (twice.text !== once.text)
+    result.problems.push(
+      `${name}: a second --fix --unsafe-fixes changed the text again (${[...twice.applied.entries()]
+        .map(([code, n]) => `${code} ×${n}`)
+        .join(', ')})`,
+    );
+  return result;
+}
 
 /** Lengths (UTF-16 code units) of the text's lines, split as LSP splits them: \n, \r\n or a lone \r. */
 export function lspLines(text: string): number[] {

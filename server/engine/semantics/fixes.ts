@@ -14,7 +14,29 @@ export function perSampleShape(x: string): string {
 
 /** Parenthesised unless it is a name, a call or already in parentheses. */
 export function atom(text: string): string {
-  return /^[\w.]+$|^[\w.]+\(.*\)$|^\(.*\)$/.test(text) ? text : `(${text})`;
+  if (/^[\w.]+$/.test(text)) return text;
+  // `f(a)` and `(a + b)` are atoms when their first parenthesis closes at the very end: `f(a) * (b)` is not one.
+  const open = /^[\w.]*\(/.exec(text);
+  return open && closingParen(text, open[0].length - 1) === text.length - 1 ? text : `(${text})`;
+}
+
+/** The index of the parenthesis that closes the one at `from`, skipping brackets and strings; -1 when none. */
+function closingParen(text: string, from: number): number {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) return c === ')' ? i : -1;
+    }
+  }
+  return -1;
 }
 
 function statementOf(node: Node): Node | null {
