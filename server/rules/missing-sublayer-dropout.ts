@@ -1,12 +1,11 @@
 import { libraryLayer } from '../engine/library';
 import { insertLineAfter, indentOf } from '../engine/edits';
 import type { ModuleClass } from '../engine/classes';
-import { undroppedResiduals } from '../engine/flow/findings';
+import { type UndroppedResidual, undroppedResiduals } from '../engine/flow/findings';
 import { methodOf } from '../engine/flow/methods';
 import { roleFromName } from '../engine/flow/names';
-import type { ResidualAdd } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
-import type { Rule, RuleContext } from '../engine/rule';
+import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import { callArguments, findArgument, numericLiteral, parameterList, walk } from '../engine/syntax';
 import type { Parameter } from '../engine/catalog';
 
@@ -69,9 +68,21 @@ export const missingSublayerDropout: Rule = {
     fix: 'unsafe',
     triggers: /drop/i,
     messages: {
-      residual:
-        'The output of `{sublayer}` ({role}) is added to the residual stream without dropout: this branch is never ' +
-        'regularized, although the model uses dropout. Drop it before the add.',
+      sibling:
+        'The output of `{sublayer}` ({role}) joins the residual stream at line {add} without dropout, while its ' +
+        'sibling branch `{sibling}` is dropped before its add (by {drop}, line {dropLine}). Drop this branch the ' +
+        'same way.',
+      siblingLatent:
+        'The output of `{sublayer}` ({role}) joins the residual stream at line {add} without dropout, while its ' +
+        'sibling branch `{sibling}` is dropped before its add (by {drop}, line {dropLine}). Latent: `{rate}` is 0 ' +
+        'by default and nothing in this file raises it; the branch goes unregularized once it is raised.',
+      named:
+        'The output of `{sublayer}` ({role}) joins the residual stream at line {add} without dropout, although ' +
+        'the block names the residual dropout rate `{rate}` (line {rateLine}) and this branch never uses it.',
+      namedLatent:
+        'The output of `{sublayer}` ({role}) joins the residual stream at line {add} without dropout, although ' +
+        'the block names the residual dropout rate `{rate}` (line {rateLine}) and this branch never uses it. ' +
+        'Latent: `{rate}` is 0 by default and nothing in this file raises it.',
       constructor:
         '`{callee}(…)` leaves `{param}` out, so the {role} output is not dropped, while this block passes `{rate}` ' +
         'to `{other}`. Pass `{param}={rate}`.',
@@ -81,11 +92,10 @@ export const missingSublayerDropout: Rule = {
   create(context) {
     return {
       moduleClass(cls) {
-        const forward = context.model.forward;
-        if (!cls.isModule || !forward.fileUsesDropout) return;
+        if (!cls.isModule) return;
         const flagged = constructorFindings(context, cls);
-        const byAttribute = new Map<string, ResidualAdd[]>();
-        const residuals = undroppedResiduals(forward, cls, flagged);
+        const byAttribute = new Map<string, UndroppedResidual[]>();
+        const residuals = undroppedResiduals(context.model.forward, cls, flagged);
         for (const r of residuals) {
           const key = r.sublayer.attribute ?? r.sublayer.label;
           byAttribute.set(key, [...(byAttribute.get(key) ?? []), r]);
@@ -93,11 +103,42 @@ export const missingSublayerDropout: Rule = {
         for (const r of residuals) {
           // One new dropout per sublayer: when it is added in two places, neither fix may add it alone.
           const single = byAttribute.get(r.sublayer.attribute ?? r.sublayer.label)!.length === 1;
+          const role = r.sublayer.role === 'attention' ? 'attention' : 'feed-forward';
+          const sibling = r.sibling;
+          const rate = sibling ? sibling.drop.rate?.text : r.named?.rate.text;
+          const latent = r.latent ? 'Latent' : '';
           context.report({
             node: r.branch,
-            messageId: 'residual',
-            data: { sublayer: r.sublayer.label, role: r.sublayer.role === 'attention' ? 'attention' : 'feed-forward' },
-            related: [{ range: context.edit(r.add, '').range, message: 'residual add' }],
+            messageId: sibling ? `sibling${latent}` : `named${latent}`,
+            data: sibling
+              ? {
+                  sublayer: r.sublayer.label,
+                  role,
+                  add: lineOf(r.add),
+                  sibling: sibling.drop.of?.label ?? (sibling.drop.inner ? sibling.drop.label : sibling.branch.text),
+                  drop: sibling.drop.inner
+                    ? `\`${sibling.drop.inner.label}\` in \`${sibling.drop.inner.owner}\``
+                    : `\`${sibling.drop.label}\``,
+                  dropLine: lineOf(sibling.drop.inner?.node ?? sibling.drop.call),
+                  rate: rate ?? 'p',
+                }
+              : {
+                  sublayer: r.sublayer.label,
+                  role,
+                  add: lineOf(r.add),
+                  rate: r.named!.text,
+                  rateLine: lineOf(r.named!.node),
+                },
+            severity: r.latent ? 'info' : undefined,
+            related: [
+              { range: context.edit(r.add, '').range, message: 'residual add' },
+              sibling
+                ? {
+                    range: context.edit(sibling.drop.inner?.node ?? sibling.drop.call, '').range,
+                    message: "the sibling branch's dropout",
+                  }
+                : { range: context.edit(r.named!.node, '').range, message: 'the residual dropout rate' },
+            ],
             fix: single ? wrapBranch(context, cls, r) : null,
           });
         }
@@ -160,11 +201,19 @@ function blockRate(context: RuleContext, cls: ModuleClass): string | null {
   return null;
 }
 
+/** Is the rate a name the class's `__init__` can spell: a literal, one of its parameters, or `self.…`? */
+function within(cls: ModuleClass, rate: string): boolean {
+  if (/^[\d.eE-]+$/.test(rate)) return true;
+  const init = cls.members.methods.get('__init__');
+  const root = /^\w+/.exec(rate)?.[0];
+  return !!init && !!root && root !== 'self' && parameterList(init).some((p) => p.name === root);
+}
+
 function dropoutConstructor(context: RuleContext): string | null {
   return context.model.imports.aliasFor('torch.nn.Dropout');
 }
 
-function wrapBranch(context: RuleContext, cls: ModuleClass, r: ResidualAdd) {
+function wrapBranch(context: RuleContext, cls: ModuleClass, r: UndroppedResidual) {
   const init = cls.members.methods.get('__init__');
   const initBody = init?.childForFieldName('body');
   const initSelf = init ? parameterList(init)[0]?.name : undefined;
@@ -177,7 +226,10 @@ function wrapBranch(context: RuleContext, cls: ModuleClass, r: ResidualAdd) {
       : null
     : (initBody?.lastNamedChild ?? null);
   const stem = r.sublayer.attribute ?? (/^\w+$/.test(r.sublayer.label) ? r.sublayer.label : null);
-  const rate = blockRate(context, cls);
+  // The rate the block names for this branch, else the rate its dropped sibling uses when this class spells it.
+  const siblingRate = r.sibling?.drop.inner ? undefined : r.sibling?.drop.rate?.text;
+  const rate =
+    r.named?.text ?? (siblingRate && within(cls, siblingRate) ? siblingRate : null) ?? blockRate(context, cls);
   const dropout = dropoutConstructor(context);
   const selfName = context.moduleMethod(r.add)?.selfName;
   if (

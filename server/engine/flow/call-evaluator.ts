@@ -18,6 +18,9 @@ import { UNKNOWN_MODULE, type BoundModule, type DropStep, type FlowValue } from 
 
 const MAX_HELPER_DEPTH = 4;
 
+/** Products of two tensors: what attention scores are made of. */
+const SCORE_FUNCTIONS = new Set(['torch.matmul', 'torch.bmm', 'torch.einsum', 'torch.baddbmm']);
+
 export abstract class CallEvaluator extends ExpressionEvaluator {
   /**
    * The values a helper method returns, its parameters bound to `bound`; `callSite` is where the method being analysed
@@ -85,6 +88,12 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       const sequence = qualified === 'torch.where' ? values.slice(1) : (values[0]?.elements ?? values.slice(0, 1));
       return this.merge(sequence, node);
     }
+    // `torch.matmul(q, k.transpose(-1, -2))`, `torch.einsum("bhid,bhjd->bhij", q, k)`: attention scores.
+    if (qualified && SCORE_FUNCTIONS.has(qualified)) {
+      const values = argValues();
+      const tensors = positional.filter((a) => a.type !== 'string' && a.type !== 'concatenated_string');
+      return { ...mixed(values), scores: tensors.length >= 2 || undefined };
+    }
     if (qualified && ELEMENTWISE_FUNCTIONS.has(qualified)) {
       const input = positional[0] ? this.expr(positional[0], env) : {};
       argValues();
@@ -140,23 +149,27 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
     }
     if (d.role === 'softmax') return this.softmax(input, node);
     if (d.initParameter) return { ...mixed(values), passthrough: d.initParameter, opaque: true };
-    if (d.preservesInput) return input;
     const attribute = bound.attribute ?? '';
+    // A layer scale (`self.ls1(attn(x))`) keeps the branch, scaled: a branch so wrapped is the author's design.
+    if (d.preservesInput)
+      return /(^|_)ls\d*$|layer_?scale|gamma/i.test(attribute) ? { ...input, sublayer: undefined } : input;
     const base = mixed(values);
     // Token embeddings start the text part of a sequence; encoders of another modality start theirs.
     if (
       TEXT_EMBEDDING_NAME.test(attribute) ||
       (d.role === 'embedding' && !/pos|position|wpe|type|segment/i.test(attribute))
     ) {
-      return { parts: new Map([['text', {}]]) };
+      return { parts: new Map([['text', {}]]), inputs: base.inputs };
     }
     const modality = modalityOf(attribute);
     if (modality && d.role !== 'attention' && d.role !== 'feedforward') {
       const parts = new Map(base.parts ?? []);
       parts.set(modality, {});
       for (const [k] of parts) if (k !== modality && k !== 'text') parts.delete(k);
-      return { parts, fusions: base.fusions };
+      return { parts, fusions: base.fusions, inputs: base.inputs };
     }
+    // A whole residual block returns the stream, not a branch of it.
+    if (d.residual) return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, stream: true };
     const role =
       d.role === 'attention' || d.role === 'feedforward'
         ? d.role
@@ -176,16 +189,17 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
           kind: d.lastDrop.kind,
         },
       };
-      return { parts: base.parts, fusions: base.fusions, drop: step };
+      return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, drop: step };
     }
     if (role && d.output === 'unregularized') {
       return {
         parts: base.parts,
         fusions: base.fusions,
-        sublayer: { role, call: node, attribute: bound.attribute, label: bound.label },
+        inputs: base.inputs,
+        sublayer: { role, call: node, attribute: bound.attribute, label: bound.label, inputs: base.inputs },
       };
     }
-    return { parts: base.parts, fusions: base.fusions, opaque: d.output === 'unknown' };
+    return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, opaque: d.output === 'unknown' };
   }
 
   private helper(method: Node, call: Node, args: Node[], env: Env): FlowValue {

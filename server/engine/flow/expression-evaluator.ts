@@ -130,6 +130,7 @@ export abstract class ExpressionEvaluator {
       return {
         ...mixed([left, right]),
         logits: left.logits ?? right.logits,
+        scores: left.scores || right.scores || undefined,
         drop: left.drop ?? right.drop,
         sublayer: left.sublayer ?? right.sublayer,
         fromInput: left.fromInput || right.fromInput,
@@ -137,19 +138,40 @@ export abstract class ExpressionEvaluator {
       };
     }
     if (op === '+' || op === '-') {
+      // `(x,) + outputs[1:]`: tuples concatenated, not tensors added.
+      if (op === '+' && (isTuple(leftNode, left) || isTuple(rightNode, right))) return mixed([left, right]);
       if (!isTensor(right, rightNode)) return left;
       if (!isTensor(left, leftNode)) return right;
-      // `x + self.attn(x)`: a residual add of a sublayer output that nothing regularized.
-      for (const [value, node, other] of [
-        [right, rightNode, left],
-        [left, leftNode, right],
-      ] as const) {
-        if (value.sublayer && !other.sublayer && op === '+')
-          this.flow.residuals.push({ add: at, branch: node, sublayer: value.sublayer });
+      if (op === '+') {
+        for (const [value, node, other] of [
+          [right, rightNode, left],
+          [left, leftNode, right],
+        ] as const) {
+          // A residual add joins a branch to the stream its sublayer read (`x + self.attn(self.norm(x))`); a bias
+          // computed from a buffer (Swin-V2's `cpb_mlp`), a mask or another input's features share no input with it.
+          if (value.sublayer && !other.sublayer && shares(other.inputs, value.sublayer.inputs))
+            this.flow.residuals.push({ add: at, branch: node, sublayer: value.sublayer });
+          else if (
+            value.drop &&
+            isDropout(dropKind(value.drop)) &&
+            !other.sublayer &&
+            shares(other.inputs, value.inputs)
+          )
+            this.flow.droppedBranches.push({ add: at, branch: node, drop: value.drop });
+        }
       }
-      // An additive mask keeps logits logits.
-      return { ...mixed([left, right]), logits: left.logits ?? right.logits, opaque: left.opaque && right.opaque };
+      // An additive mask or position bias keeps logits logits, and scores scores.
+      return {
+        ...mixed([left, right]),
+        logits: left.logits ?? right.logits,
+        scores: left.scores || right.scores || undefined,
+        stream: (op === '+' && (left.fromInput || left.stream || right.fromInput || right.stream)) || undefined,
+        opaque: left.opaque && right.opaque,
+      };
     }
+    // `q @ k.transpose(-2, -1)`: attention scores.
+    if (op === '@' && isTensor(left, leftNode) && isTensor(right, rightNode))
+      return { ...mixed([left, right]), scores: true };
     return mixed([left, right]);
   }
 
@@ -176,6 +198,7 @@ export abstract class ExpressionEvaluator {
   }
 
   protected dropped(input: FlowValue, step: DropStep): FlowValue {
+    if (input.sublayer) step = { ...step, of: input.sublayer };
     // Drop path after dropout (timm's `proj_drop` + `drop_path`) is two different regularizers, not one twice.
     if (
       input.drop &&
@@ -191,17 +214,32 @@ export abstract class ExpressionEvaluator {
     for (const k of input.parts?.keys() ?? []) parts.set(k, { drop: step });
     return {
       drop: step,
-      logits: step,
+      // Only a dropout of attention scores drops logits: a classifier's or a pooling assignment's features dropped
+      // before their softmax are features, dropped as such (RG009 is about attention).
+      logits: input.scores ? step : undefined,
       parts: parts.size ? parts : undefined,
       fusions: input.fusions,
+      inputs: input.inputs,
       fromInput: false,
     };
   }
 
   protected softmax(input: FlowValue, node: Node): FlowValue {
     if (input.logits) this.flow.logits.push({ drop: input.logits, softmax: node });
-    return { parts: input.parts, fusions: input.fusions };
+    return { parts: input.parts, fusions: input.fusions, inputs: input.inputs };
   }
+}
+
+/** `(x,)`, `outputs[1:]` of a tuple: a tuple, whose `+` concatenates. */
+function isTuple(node: Node, value: FlowValue): boolean {
+  return node.type === 'tuple' || !!value.elements;
+}
+
+/** Do two sets of method parameters meet? */
+function shares(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (!a || !b) return false;
+  for (const x of a) if (b.has(x)) return true;
+  return false;
 }
 
 /** Names that hold numbers, not tensors: `self.scale`, `math.sqrt(d)`, `head_dim ** -0.5`. */

@@ -1,7 +1,7 @@
 /**
  * What names say: the role a submodule's name gives it (`attn`, `mlp`), the modality a parameter or module
- * carries (`pixel_values`, `vision_proj`), token embeddings and merging methods, and whether a file configures
- * dropout at all. Read by the analysis, the evaluator and RG002.
+ * carries (`pixel_values`, `vision_proj`), token embeddings and merging methods, and which rates a file sets
+ * above 0. Read by the analysis, the evaluator and RG002.
  */
 
 /**
@@ -33,7 +33,14 @@ const MODALITY_NAME = /image|img|vision|visual|pixel|patch|audio|speech|video/i;
 const NOT_A_MODALITY =
   /prompt|query|queries|memory|(^|_)pos|position|mask|latent|register|cls_token|newline|sizes|shape|token_id|grid/i;
 
+/**
+ * Names of the layers around a sublayer, not the sublayer: `attention_norm2`, `ffn_norm`, `ln_attn`, a layer
+ * scale (`ls1`, `gamma_1`), an adaptive norm's modulation (`adaLN_sa_ln`).
+ */
+const AROUND_SUBLAYER = /norm|(^|_)ln(_|\d|$)|(^|_)ls\d*$|layer_?scale|gamma|modulation/i;
+
 export function roleFromName(name: string): 'attention' | 'feedforward' | undefined {
+  if (AROUND_SUBLAYER.test(name)) return undefined;
   if (ATTENTION_NAME.test(name)) return 'attention';
   if (FEEDFORWARD_NAME.test(name)) return 'feedforward';
   return undefined;
@@ -46,17 +53,19 @@ export function modalityOf(name: string): string | undefined {
   return 'image';
 }
 
-const DROPOUT_WORD = /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/gi;
+/** `name = 0.1`, `name: float = 0.1`, `"name": 0.1`, `name=0.1` in a call: a rate set to a number. */
+const RATE_SETTING = /["']?\b(\w*drop\w*)["']?\s*(?::\s*[\w.]+\s*)?[:=]\s*(\d*\.?\d+(?:[eE]-?\d+)?)\b/gi;
 
 /**
- * Does the text name dropout outside comments ("no dropout here" configures nothing)? A comment runs from `#` to
- * the end of the line, and no word of DROPOUT_WORD spans a line, so a match counts when its line has no `#` before
- * it. The matches are visited in place, without copying the file to strip its comments: this runs on every edit.
+ * The names of rates the text sets to a number above 0 outside comments (a line's text after `#` is a comment; a `#`
+ * inside a string on the same line only makes the scan skip a setting, never invent one).
  */
-export function mentionsDropoutOutsideComments(text: string): boolean {
-  DROPOUT_WORD.lastIndex = 0;
-  for (let m = DROPOUT_WORD.exec(text); m; m = DROPOUT_WORD.exec(text)) {
-    if (!text.slice(text.lastIndexOf('\n', m.index) + 1, m.index).includes('#')) return true;
+export function nonZeroRateNames(text: string): ReadonlySet<string> {
+  const out = new Set<string>();
+  RATE_SETTING.lastIndex = 0;
+  for (let m = RATE_SETTING.exec(text); m; m = RATE_SETTING.exec(text)) {
+    if (text.slice(text.lastIndexOf('\n', m.index) + 1, m.index).includes('#')) continue;
+    if (Number(m[2]) > 0) out.add(m[1]);
   }
-  return false;
+  return out;
 }
