@@ -336,20 +336,21 @@ ${lines}
   });
 });
 
-test('the rates a file raises above 0 are read from its settings, never from its comments', () => {
+test('the rates a file raises above 0 are its settings, not its comments or parameter defaults', () => {
   const text = [
-    'x = 1  # no dropout here',
-    '# drop_rate = 0.1',
+    'x = 1  # dropout = 0.1',
     'config = dict(resid_pdrop=0.1, attn_pdrop=0.0)',
     'CFG = {"hidden_dropout_prob": 0.2}',
     'class C:',
     '    proj_drop: float = 0.3',
-    'def f(dropout=0.0, drop_path=0.1): ...',
+    'def f(dropout=0.1, drop_path=0.1): ...',
+    'f(drop_path=0.2)',
   ].join('\n');
-  assert.deepEqual([...nonZeroRateNames(text)].sort(), [
-    'drop_path',
-    'hidden_dropout_prob',
-    'proj_drop',
-    'resid_pdrop',
-  ]);
+  const file = new SourceFile(text);
+  try {
+    const names = [...nonZeroRateNames(file.tree.rootNode)].sort();
+    assert.deepEqual(names, ['drop_path', 'hidden_dropout_prob', 'proj_drop', 'resid_pdrop']);
+  } finally {
+    file.dispose();
+  }
 });

@@ -43,12 +43,12 @@ export class ForwardAnalysis {
   constructor(readonly model: FileDefinitions) {}
 
   /**
-   * Names the file sets to a non-zero rate outside comments (`dropout=0.1`, `"resid_pdrop": 0.1`, `drop_rate: float =
-   * 0.2`): a rate whose default is 0 is raised by the file's own configuration when its name is among them (RG002's
-   * latent findings). Part of the cache's context: an edit to a config changes findings in other statements.
+   * Names the file sets to a non-zero rate (`Block(dropout=0.1)`, `"resid_pdrop": 0.1`, `drop_rate: float = 0.2`):
+   * a rate whose default is 0 is raised by the file's own configuration when its name is among them (RG002's latent
+   * findings). Part of the cache's context: an edit to a config changes findings in other statements.
    */
   get nonZeroRates(): ReadonlySet<string> {
-    this.rateNames ??= nonZeroRateNames(this.model.file.text);
+    this.rateNames ??= nonZeroRateNames(this.model.file.tree.rootNode);
     return this.rateNames;
   }
 

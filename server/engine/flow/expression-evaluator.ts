@@ -28,6 +28,8 @@ export interface ModuleDescriber {
   describeAttribute(cls: ModuleClass, name: string): ModuleDescription;
 }
 
+export const LAYER_SCALE = /(^|_)ls\d*$|layer_?scale|^gamma/i;
+
 /** Statements and expressions one method's evaluation may visit, helpers and loop passes included. */
 export const MAX_STEPS = 50_000;
 
@@ -124,6 +126,9 @@ export abstract class ExpressionEvaluator {
     const isTensor = (v: FlowValue, n: Node) =>
       flows(v) || !isScalarExpression(n, op === '*' || op === '/' || op === '//' ? this.selfName : null);
     if (op === '*' || op === '/' || op === '//') {
+      // `self.gamma_1 * self.attn(x)`: a branch wrapped in a layer scale is the author's design (RG002).
+      if (op === '*' && this.isLayerScale(leftNode)) return { ...right, sublayer: undefined };
+      if (this.isLayerScale(rightNode)) return { ...left, sublayer: undefined };
       // Scaling by a number keeps every zero a zero (and every element where it was).
       if (!isTensor(right, rightNode)) return left;
       if (op === '*' && !isTensor(left, leftNode)) return right;
@@ -171,8 +176,17 @@ export abstract class ExpressionEvaluator {
     }
     // `q @ k.transpose(-2, -1)`: attention scores.
     if (op === '@' && isTensor(left, leftNode) && isTensor(right, rightNode))
-      return { ...mixed([left, right]), scores: true };
+      return { ...mixed([left, right]), scores: isScoreProduct([leftNode, rightNode]) || undefined };
     return mixed([left, right]);
+  }
+
+  /** `self.gamma_1`, `self.ls1`, `self.layer_scale`: a learned per-channel scale of a branch. */
+  private isLayerScale(node: Node): boolean {
+    return (
+      node.type === 'attribute' &&
+      node.childForFieldName('object')?.text === this.selfName &&
+      LAYER_SCALE.test(node.childForFieldName('attribute')?.text ?? '')
+    );
   }
 
   protected merge(values: FlowValue[], at: Node): FlowValue {
@@ -229,6 +243,25 @@ export abstract class ExpressionEvaluator {
     return { parts: input.parts, fusions: input.fusions, inputs: input.inputs };
   }
 }
+
+/**
+ * Attention scores are queries times transposed keys (`q @ k.transpose(-2, -1)`, `torch.matmul(q, k.mT)`,
+ * `torch.einsum("bhid,bhjd->bhij", q, k)`: both contracted over their last axis). A product with no transposed operand
+ * (`adj @ h`, `attn @ v`) mixes features.
+ */
+export function isScoreProduct(operands: Node[]): boolean {
+  const equation = operands[0]?.type === 'string' ? operands[0].text.replace(/^[rbuf]*["']|["']$/gi, '') : null;
+  if (equation !== null) {
+    const m = /^\s*([\w. ]+),([\w. ]+)->([\w. ]*)$/.exec(equation);
+    if (!m || operands.length !== 3) return false;
+    const [a, b, out] = m.slice(1).map((t) => t.replace(/[\s.]/g, ''));
+    const last = a[a.length - 1];
+    return !!last && last === b[b.length - 1] && !out.includes(last);
+  }
+  return operands.length === 2 && TRANSPOSED.test(operands[1].text);
+}
+
+const TRANSPOSED = /\.(transpose|permute|swapaxes|swapdims|t)\s*\(|\.(mT|T|mH|H)$/;
 
 /** `(x,)`, `outputs[1:]` of a tuple: a tuple, whose `+` concatenates. */
 function isTuple(node: Node, value: FlowValue): boolean {

@@ -150,14 +150,14 @@ export function undroppedResiduals(
   for (const r of residuals) {
     const sibling = nearest(siblings, r.add);
     if (sibling) {
-      out.push({ ...r, sibling, latent: isLatent(analysis, sibling.drop.rate) });
+      out.push({ ...r, sibling, latent: latentRate(analysis, sibling.drop.rate) });
       continue;
     }
     const construction = r.sublayer.attribute
       ? cls.members.submodules.find((s) => s.name === r.sublayer.attribute)?.value.text
       : undefined;
     const ignored = named.find((n) => !construction?.includes(n.text));
-    if (ignored) out.push({ ...r, named: ignored, latent: isLatent(analysis, ignored.rate) });
+    if (ignored) out.push({ ...r, named: ignored, latent: latentRate(analysis, ignored.rate) });
   }
   return out;
 }
@@ -172,7 +172,7 @@ function nearest(siblings: DroppedBranch[], add: Node): DroppedBranch | undefine
 }
 
 /** A rate of 0 (as written, or as its parameter's default) that the file's configuration never raises. */
-function isLatent(analysis: ForwardAnalysis, rate: Rate | undefined): boolean {
+export function latentRate(analysis: ForwardAnalysis, rate: Rate | undefined): boolean {
   if (rate?.value !== 0) return false;
   const name = /(\w+)$/.exec(rate.text)?.[1];
   return !name || !analysis.nonZeroRates.has(name);

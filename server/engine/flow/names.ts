@@ -1,3 +1,6 @@
+import type { Node } from '../parser';
+import { numericLiteral, walk } from '../syntax';
+
 /**
  * What names say: the role a submodule's name gives it (`attn`, `mlp`), the modality a parameter or module
  * carries (`pixel_values`, `vision_proj`), token embeddings and merging methods, and which rates a file sets
@@ -53,19 +56,36 @@ export function modalityOf(name: string): string | undefined {
   return 'image';
 }
 
-/** `name = 0.1`, `name: float = 0.1`, `"name": 0.1`, `name=0.1` in a call: a rate set to a number. */
-const RATE_SETTING = /["']?\b(\w*drop\w*)["']?\s*(?::\s*[\w.]+\s*)?[:=]\s*(\d*\.?\d+(?:[eE]-?\d+)?)\b/gi;
+const RATE_NAME = /drop/i;
 
 /**
- * The names of rates the text sets to a number above 0 outside comments (a line's text after `#` is a comment; a `#`
- * inside a string on the same line only makes the scan skip a setting, never invent one).
+ * The names of rates the file sets to a number above 0: a keyword argument (`Block(dim, dropout=0.1)`), an assignment
+ * (`resid_pdrop = 0.1`, `drop_rate: float = 0.2` in a config class) or a dictionary entry (`"hidden_dropout_prob":
+ * 0.1`). A parameter's default is not a setting: it is the value the rate has when nothing sets it.
  */
-export function nonZeroRateNames(text: string): ReadonlySet<string> {
+export function nonZeroRateNames(root: Node): ReadonlySet<string> {
   const out = new Set<string>();
-  RATE_SETTING.lastIndex = 0;
-  for (let m = RATE_SETTING.exec(text); m; m = RATE_SETTING.exec(text)) {
-    if (text.slice(text.lastIndexOf('\n', m.index) + 1, m.index).includes('#')) continue;
-    if (Number(m[2]) > 0) out.add(m[1]);
-  }
+  walk(
+    root,
+    (n) => {
+      let name: Node | null = null;
+      let value: Node | null = null;
+      if (n.type === 'keyword_argument') {
+        name = n.childForFieldName('name');
+        value = n.childForFieldName('value');
+      } else if (n.type === 'assignment') {
+        name = n.childForFieldName('left');
+        value = n.childForFieldName('right');
+      } else if (n.type === 'pair') {
+        name = n.childForFieldName('key');
+        value = n.childForFieldName('value');
+      }
+      const text = name?.type === 'string' ? name.text.replace(/^[rbuf]*["']+|["']+$/gi, '') : name?.text;
+      if (!text || !/^\w+$/.test(text) || !RATE_NAME.test(text)) return;
+      const number = numericLiteral(value);
+      if (number !== undefined && number > 0) out.add(text);
+    },
+    new Set(['keyword_argument', 'assignment', 'pair']),
+  );
   return out;
 }
