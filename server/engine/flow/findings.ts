@@ -145,7 +145,7 @@ export function undroppedResiduals(
     }
   }
   if (residuals.length === 0) return [];
-  const named = siblings.length ? [] : namedRates(analysis, cls);
+  const named = siblings.length ? [] : namedRates(analysis, cls).filter((n) => !appliedElsewhere(cls, n));
   const out: UndroppedResidual[] = [];
   for (const r of residuals) {
     const sibling = nearest(siblings, r.add);
@@ -176,6 +176,23 @@ export function latentRate(analysis: ForwardAnalysis, rate: Rate | undefined): b
   if (rate?.value !== 0) return false;
   const name = /(\w+)$/.exec(rate.text)?.[1];
   return !name || !analysis.nonZeroRates.has(name);
+}
+
+/**
+ * Does the class apply a dropout of this rate to something that is not a residual branch (its embeddings, its
+ * attention weights)? Then which branch the rate was meant for is the author's to say. A dropout built with it and
+ * never applied (RG007's finding) leaves the branches ignoring it.
+ */
+function appliedElsewhere(cls: ModuleClass, rate: NamedRate): boolean {
+  const init = cls.members.methods.get('__init__');
+  return cls.members.submodules.some(
+    (s) =>
+      s.regularizers.length > 0 &&
+      s.value.text.includes(rate.text) &&
+      (cls.members.selfReferences.get(s.name) ?? []).some(
+        (ref) => !init || ref.startIndex < init.startIndex || ref.startIndex >= init.endIndex,
+      ),
+  );
 }
 
 /** The residual rates `__init__` names: its parameters, and the config fields it reads (`config.resid_pdrop`). */

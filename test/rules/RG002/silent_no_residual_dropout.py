@@ -104,3 +104,19 @@ class SharedExpertMoE(nn.Module):
         for i, expert in enumerate(self.experts):
             y = y + probs[..., i : i + 1] * expert(x)
         return y + self.shared_experts(x)
+
+
+class InlineEncoder(nn.Module):
+    """The config's hidden dropout rate drops the embeddings; the inline blocks add their branches bare."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.embed = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.attn = nn.MultiheadAttention(config.hidden_size, config.num_heads, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(config.hidden_size, config.hidden_size), nn.GELU())
+
+    def forward(self, input_ids):
+        x = self.dropout(self.embed(input_ids))
+        x = x + self.attn(x, x, x)[0]
+        return x + self.mlp(x)
