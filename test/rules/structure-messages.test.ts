@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { lintText } from '../../server/engine/analyze';
+import { Analyzer, lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
-import { initParser } from '../../server/engine/parser';
+import { initParser, SourceFile } from '../../server/engine/parser';
 import { rules } from '../../server/rules';
 
 before(() => initParser());
@@ -33,4 +33,25 @@ test('RG002 names the residual rate a branch ignores, and the constructor findin
   const [latent, raised] = findings('fire_timm.py', 'RG002');
   assert.match(latent, /^11 info `Attention\(…\)` leaves `proj_drop` out, .* to `Mlp` at line 14\. Latent:/);
   assert.match(raised, /^40 warning `Attention\(…\)` leaves `proj_drop` out, .* to `Mlp` at line 45\. Pass/);
+});
+
+test('RG002 stays a warning when the file itself raises a rate that is 0 by default', () => {
+  const text = fs.readFileSync(path.join(__dirname, 'RG002', 'fire_asymmetric_blocks.py'), 'utf8');
+  const selection = new RuleSelection({ select: ['RG002'] });
+  const raised = `${text}\n\nlayer = PostNormLayer(512, 8, 2048, dropout=0.1)\n`;
+  const severity = (t: string) =>
+    lintText(rules, t, selection).find((f) => f.range.start.line + 1 === 62)?.severity ?? 'none';
+  assert.equal(severity(text), 'info');
+  assert.equal(severity(raised), 'warning');
+  // The same analyzer, whose cache keeps the class statement's findings: the setting is part of their context.
+  const analyzer = new Analyzer(rules);
+  const cached = (t: string) => {
+    const file = new SourceFile(t);
+    try {
+      return analyzer.analyze(file, selection).find((f) => f.range.start.line + 1 === 62)?.severity ?? 'none';
+    } finally {
+      file.dispose();
+    }
+  };
+  assert.deepEqual([cached(text), cached(raised), cached(text)], ['info', 'warning', 'info']);
 });
