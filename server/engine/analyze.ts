@@ -192,7 +192,7 @@ function blankLines(file: SourceFile, ranges: [number, number][]): string {
 }
 
 function contextSignature(model: FileModel): string {
-  const parts = [model.imports.signature(), model.forward.fileUsesDropout ? 'dropout' : ''];
+  const parts = [model.imports.signature(), [...model.forward.nonZeroRates].sort().join(',')];
   for (const cls of model.classes.values())
     parts.push(
       `${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}` +

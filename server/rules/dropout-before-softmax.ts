@@ -16,9 +16,16 @@ export const dropoutBeforeSoftmax: Rule = {
         'sharpens the distribution. Nothing is dropped, and the temperature of the attention changes between ' +
         'training and evaluation.',
       '',
-      "The rule follows the dropout's output through element-wise steps that keep logits logits (scaling, masking " +
-        'with `masked_fill`, adding a mask) into `softmax` (`F.softmax`, `torch.softmax`, `.softmax(-1)`, ' +
-        '`nn.Softmax`). A matrix product or linear layer in between silences it.',
+      'The rule reads attention scores: a product of queries and transposed keys (`q @ k.transpose(-2, -1)`, ' +
+        '`torch.matmul(q, k.mT)`, `torch.bmm`, `torch.einsum("bhid,bhjd->bhij", q, k)`), then element-wise steps ' +
+        'that keep them scores (scaling, `masked_fill`, an added mask or position bias). It follows a dropout of ' +
+        'such scores into softmax (`F.softmax`, `torch.softmax`, `.softmax(-1)`, `log_softmax`, `nn.Softmax`).',
+      '',
+      "It stays silent on a dropout of anything else that reaches a softmax: a classifier's hidden features before " +
+        "its `log_softmax`, a pooling layer's cluster-assignment logits from a linear layer, an edge scorer's " +
+        'scores. Those are features, and dropping them is ordinary dropout. A matrix product or linear layer ' +
+        'between the dropout and the softmax silences it too, and so does a product with no transposed operand ' +
+        '(`adj @ h`, `attn @ v`).',
       '',
       'The fix (unsafe) moves the same dropout to the softmax output.',
     ].join('\n'),

@@ -1,12 +1,12 @@
 import { libraryLayer } from '../engine/library';
 import { insertLineAfter, indentOf } from '../engine/edits';
 import type { ModuleClass } from '../engine/classes';
-import { undroppedResiduals } from '../engine/flow/findings';
+import { latentRate, type UndroppedResidual, undroppedResiduals } from '../engine/flow/findings';
+import { rateOf } from '../engine/flow/rates';
 import { methodOf } from '../engine/flow/methods';
 import { roleFromName } from '../engine/flow/names';
-import type { ResidualAdd } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
-import type { Rule, RuleContext } from '../engine/rule';
+import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import { callArguments, findArgument, numericLiteral, parameterList, walk } from '../engine/syntax';
 import type { Parameter } from '../engine/catalog';
 
@@ -15,77 +15,116 @@ export const missingSublayerDropout: Rule = {
     code: 'RG002',
     name: 'missing-sublayer-dropout',
     summary:
-      'An attention or feed-forward sublayer is added to the residual stream without dropout, in a model that uses ' +
-      'dropout.',
+      'An attention or feed-forward branch joins the residual stream without dropout while its block drops a sibling ' +
+      'branch, or names a residual dropout rate this branch never uses.',
     explanation: [
       "In a Transformer block, each sublayer's output is dropped before it is added back to the residual stream " +
         "(`x = x + dropout(attn(norm(x)))`: PyTorch's `dropout1`/`dropout2`, x-transformers' " +
         '`attn_sublayer_dropout`/`ff_sublayer_dropout`, the "residual dropout" of the original Transformer). ' +
-        'When one branch lacks it, that sublayer is never regularized while the configuration says the model uses ' +
-        'dropout.',
+        'The rule reports the branch the author can see was left out: in one block, a sibling branch is dropped ' +
+        'before its add and this one is not, or the block takes a residual rate (`resid_dropout`, `resid_pdrop`, ' +
+        '`proj_drop`, `config.hidden_dropout_prob`) that this branch never uses.',
       '',
-      'The rule follows `forward` (assignments, `+=`, post-norm `self.norm(x + self.attn(x))`, `return x + …`, the ' +
-        'outputs of `nn.MultiheadAttention`, helper methods, `for attn, ff in self.layers`) and knows what each ' +
-        "sublayer returns: classes of the file are summarized from their own `forward` (nanoGPT's attention ends " +
-        'with `self.resid_dropout(…)`), `nn.Sequential(…, nn.Dropout(p))` and functions returning one count as ' +
-        'regularized, wrappers such as `PreNorm(dim, fn)` hand through to `fn`, and a small table covers library ' +
-        'layers (timm `Mlp(drop=…)` and `Attention(proj_drop=…)`, torchvision `MLP(dropout=…)`; ' +
-        '`nn.MultiheadAttention` drops attention weights only). It is silent when the branch is wrapped in a ' +
-        'dropout or drop path, when the sublayer is unknown (a class from another file), and when the model has no ' +
-        'dropout configured at all.',
+      "The evidence is the model's own code, never its text: a dropout module or `F.dropout` call applied to a " +
+        "sibling branch, a dropout at the end of a sublayer's `forward`, a rate parameter or config field read by " +
+        "the block's `__init__`. A docstring, a comment, another model's config dict, an `attention_dropout=0.0` " +
+        "default or a flash-attention helper's `dropout_p=0.0` configure nothing.",
+      '',
+      'The rule follows `forward` (assignments, `+=`, post-norm `self.norm(x + self.attn(x))`, a norm after the ' +
+        'sublayer, `return x + …`, the outputs of `nn.MultiheadAttention`, helper methods, `for attn, ff in ' +
+        'self.layers`) and knows what each sublayer returns: classes of the file are summarized from their own ' +
+        "`forward` (nanoGPT's MLP ends with `self.dropout(…)`), `nn.Sequential(…, nn.Dropout(p))` and functions " +
+        'returning one count as dropped, wrappers such as `PreNorm(dim, fn)` hand through to `fn`, and a small table ' +
+        'covers library layers (timm `Mlp(drop=…)` and `Attention(proj_drop=…)`, torchvision `MLP(dropout=…)`; ' +
+        '`nn.MultiheadAttention` drops attention weights only). A residual add joins a branch to the stream its ' +
+        'sublayer read.',
+      '',
+      'It stays silent when every branch of the block is undropped (a design: many models use no residual ' +
+        'dropout), when the branch is wrapped in drop path or a layer scale, when a sublayer is unknown (a class it ' +
+        'cannot summarize), and on adds that are not residual branches: a tuple concatenation `(x,) + outputs[1:]`, ' +
+        "a position bias added to attention logits (Swin-V2's `cpb_mlp`), a mask added to scores, image features " +
+        'spliced into token embeddings, a module that returns its input plus its own branches (the stream, not a ' +
+        'branch).',
+      '',
+      "When the rate that would drop the branch is 0 by default (a parameter's `dropout=0.0`) and no keyword " +
+        'argument, assignment or dict entry of the file sets a rate of that name above 0, the mistake is latent ' +
+        'until the rate is raised: the finding says so and is reported as information.',
       '',
       'It also fires on a constructor that leaves out the parameter that drops its output while the block passes ' +
         'its rate to the other branch (`Mlp(…, drop=drop)` next to `Attention(dim)`).',
       '',
       "The fix (unsafe) adds `self.<branch>_dropout = nn.Dropout(<the block's rate>)` next to the sublayer in " +
-        '`__init__` and wraps the branch, or passes the rate to the constructor.',
+        '`__init__` and wraps the branch expression the finding names, or passes the rate to the constructor.',
     ].join('\n'),
     wrong: [
       'class Block(nn.Module):',
       '    def __init__(self, dim, heads, dropout=0.1):',
       '        super().__init__()',
-      '        self.norm = nn.LayerNorm(dim)',
+      '        self.norm1 = nn.LayerNorm(dim)',
       '        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)',
+      '        self.norm2 = nn.LayerNorm(dim)',
+      '        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))',
+      '        self.mlp_dropout = nn.Dropout(dropout)',
       '',
       '    def forward(self, x):',
-      '        h = self.norm(x)',
+      '        h = self.norm1(x)',
       '        out, _ = self.attn(h, h, h)',
-      '        return x + out',
+      '        x = x + out',
+      '        return x + self.mlp_dropout(self.mlp(self.norm2(x)))',
     ].join('\n'),
     right: [
       'class Block(nn.Module):',
       '    def __init__(self, dim, heads, dropout=0.1):',
       '        super().__init__()',
-      '        self.norm = nn.LayerNorm(dim)',
+      '        self.norm1 = nn.LayerNorm(dim)',
       '        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)',
       '        self.attn_dropout = nn.Dropout(dropout)',
+      '        self.norm2 = nn.LayerNorm(dim)',
+      '        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))',
+      '        self.mlp_dropout = nn.Dropout(dropout)',
       '',
       '    def forward(self, x):',
-      '        h = self.norm(x)',
+      '        h = self.norm1(x)',
       '        out, _ = self.attn(h, h, h)',
-      '        return x + self.attn_dropout(out)',
+      '        x = x + self.attn_dropout(out)',
+      '        return x + self.mlp_dropout(self.mlp(self.norm2(x)))',
     ].join('\n'),
     defaultSeverity: 'warning',
     fix: 'unsafe',
     triggers: /drop/i,
     messages: {
-      residual:
-        'The output of `{sublayer}` ({role}) is added to the residual stream without dropout: this branch is never ' +
-        'regularized, although the model uses dropout. Drop it before the add.',
+      sibling:
+        'The output of `{sublayer}` ({role}) joins the residual stream at line {add} without dropout, while its ' +
+        'sibling branch `{sibling}` is dropped before its add (by {drop}, line {dropLine}). Drop this branch the ' +
+        'same way.',
+      siblingLatent:
+        'The output of `{sublayer}` ({role}) joins the residual stream at line {add} without dropout, while its ' +
+        'sibling branch `{sibling}` is dropped before its add (by {drop}, line {dropLine}). Latent: `{rate}` is 0 ' +
+        'by default and nothing in this file raises it; the branch goes unregularized once it is raised.',
+      named:
+        'The output of `{sublayer}` ({role}) joins the residual stream at line {add} without dropout, although ' +
+        'the block names the residual dropout rate `{rate}` (line {rateLine}) and this branch never uses it.',
+      namedLatent:
+        'The output of `{sublayer}` ({role}) joins the residual stream at line {add} without dropout, although ' +
+        'the block names the residual dropout rate `{rate}` (line {rateLine}) and this branch never uses it. ' +
+        'Latent: `{rate}` is 0 by default and nothing in this file raises it.',
       constructor:
         '`{callee}(…)` leaves `{param}` out, so the {role} output is not dropped, while this block passes `{rate}` ' +
-        'to `{other}`. Pass `{param}={rate}`.',
+        'to `{other}` at line {line}. Pass `{param}={rate}`.',
+      constructorLatent:
+        '`{callee}(…)` leaves `{param}` out, so the {role} output is not dropped, while this block passes `{rate}` ' +
+        'to `{other}` at line {line}. Latent: `{rate}` is 0 by default and nothing in this file raises it. Pass ' +
+        '`{param}={rate}`.',
     },
   },
 
   create(context) {
     return {
       moduleClass(cls) {
-        const forward = context.model.forward;
-        if (!cls.isModule || !forward.fileUsesDropout) return;
+        if (!cls.isModule) return;
         const flagged = constructorFindings(context, cls);
-        const byAttribute = new Map<string, ResidualAdd[]>();
-        const residuals = undroppedResiduals(forward, cls, flagged);
+        const byAttribute = new Map<string, UndroppedResidual[]>();
+        const residuals = undroppedResiduals(context.model.forward, cls, flagged);
         for (const r of residuals) {
           const key = r.sublayer.attribute ?? r.sublayer.label;
           byAttribute.set(key, [...(byAttribute.get(key) ?? []), r]);
@@ -93,11 +132,42 @@ export const missingSublayerDropout: Rule = {
         for (const r of residuals) {
           // One new dropout per sublayer: when it is added in two places, neither fix may add it alone.
           const single = byAttribute.get(r.sublayer.attribute ?? r.sublayer.label)!.length === 1;
+          const role = r.sublayer.role === 'attention' ? 'attention' : 'feed-forward';
+          const sibling = r.sibling;
+          const rate = sibling ? sibling.drop.rate?.text : r.named?.rate.text;
+          const latent = r.latent ? 'Latent' : '';
           context.report({
             node: r.branch,
-            messageId: 'residual',
-            data: { sublayer: r.sublayer.label, role: r.sublayer.role === 'attention' ? 'attention' : 'feed-forward' },
-            related: [{ range: context.edit(r.add, '').range, message: 'residual add' }],
+            messageId: sibling ? `sibling${latent}` : `named${latent}`,
+            data: sibling
+              ? {
+                  sublayer: r.sublayer.label,
+                  role,
+                  add: lineOf(r.add),
+                  sibling: sibling.drop.of?.label ?? (sibling.drop.inner ? sibling.drop.label : sibling.branch.text),
+                  drop: sibling.drop.inner
+                    ? `\`${sibling.drop.inner.label}\` in \`${sibling.drop.inner.owner}\``
+                    : `\`${sibling.drop.label}\``,
+                  dropLine: lineOf(sibling.drop.inner?.node ?? sibling.drop.call),
+                  rate: rate ?? 'p',
+                }
+              : {
+                  sublayer: r.sublayer.label,
+                  role,
+                  add: lineOf(r.add),
+                  rate: r.named!.text,
+                  rateLine: lineOf(r.named!.node),
+                },
+            severity: r.latent ? 'info' : undefined,
+            related: [
+              { range: context.edit(r.add, '').range, message: 'residual add' },
+              sibling
+                ? {
+                    range: context.edit(sibling.drop.inner?.node ?? sibling.drop.call, '').range,
+                    message: "the sibling branch's dropout",
+                  }
+                : { range: context.edit(r.named!.node, '').range, message: 'the residual dropout rate' },
+            ],
             fix: single ? wrapBranch(context, cls, r) : null,
           });
         }
@@ -160,11 +230,19 @@ function blockRate(context: RuleContext, cls: ModuleClass): string | null {
   return null;
 }
 
+/** Is the rate a name the class's `__init__` can spell: a literal, one of its parameters, or `self.…`? */
+function within(cls: ModuleClass, rate: string): boolean {
+  if (/^[\d.eE-]+$/.test(rate)) return true;
+  const init = cls.members.methods.get('__init__');
+  const root = /^\w+/.exec(rate)?.[0];
+  return !!init && !!root && root !== 'self' && parameterList(init).some((p) => p.name === root);
+}
+
 function dropoutConstructor(context: RuleContext): string | null {
   return context.model.imports.aliasFor('torch.nn.Dropout');
 }
 
-function wrapBranch(context: RuleContext, cls: ModuleClass, r: ResidualAdd) {
+function wrapBranch(context: RuleContext, cls: ModuleClass, r: UndroppedResidual) {
   const init = cls.members.methods.get('__init__');
   const initBody = init?.childForFieldName('body');
   const initSelf = init ? parameterList(init)[0]?.name : undefined;
@@ -177,7 +255,10 @@ function wrapBranch(context: RuleContext, cls: ModuleClass, r: ResidualAdd) {
       : null
     : (initBody?.lastNamedChild ?? null);
   const stem = r.sublayer.attribute ?? (/^\w+$/.test(r.sublayer.label) ? r.sublayer.label : null);
-  const rate = blockRate(context, cls);
+  // The rate the block names for this branch, else the rate its dropped sibling uses when this class spells it.
+  const siblingRate = r.sibling?.drop.inner ? undefined : r.sibling?.drop.rate?.text;
+  const rate =
+    r.named?.text ?? (siblingRate && within(cls, siblingRate) ? siblingRate : null) ?? blockRate(context, cls);
   const dropout = dropoutConstructor(context);
   const selfName = context.moduleMethod(r.add)?.selfName;
   if (
@@ -279,14 +360,16 @@ function constructorFindings(context: RuleContext, cls: ModuleClass): Set<string
     if (sub) flagged.add(sub.name);
     context.report({
       node: c.call,
-      messageId: 'constructor',
+      messageId: latentRate(model.forward, rateOf(model, cls, other.rate)) ? 'constructorLatent' : 'constructor',
       data: {
         callee: c.callee,
         param: c.param.name,
         role: c.role === 'attention' ? 'attention' : 'feed-forward',
         rate: other.rate.text,
         other: other.callee,
+        line: lineOf(other.rate),
       },
+      severity: latentRate(model.forward, rateOf(model, cls, other.rate)) ? 'info' : undefined,
       fix: passRate(context, c, other.rate.text),
     });
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { FileModel } from '../../server/engine/model';
 import { initParser, SourceFile } from '../../server/engine/parser';
-import { mentionsDropoutOutsideComments } from '../../server/engine/flow/names';
+import { nonZeroRateNames } from '../../server/engine/flow/names';
 import type { ModuleSummary } from '../../server/engine/flow/types';
 
 before(() => initParser());
@@ -336,38 +336,21 @@ ${lines}
   });
 });
 
-test('dropout named only in comments does not count as the file configuring dropout', () => {
-  assert.equal(mentionsDropoutOutsideComments('x = 1  # no dropout here\n# drop_rate = 0.1\n'), false);
-  assert.equal(mentionsDropoutOutsideComments('# dropout\nself.drop = nn.Dropout(p)\n'), true);
-  assert.equal(mentionsDropoutOutsideComments('p = 0.1 # x\ndrop_path = p\n'), true);
-  // The definition it stands for: strip every comment (`#` to the end of the line), then search. Random texts of
-  // the pieces that matter (words, `#`, line breaks of every kind) must agree with it.
-  const stripped = (t: string) =>
-    /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/i.test(t.replace(/#[^\n]*/g, ''));
-  const pieces = [
-    'drop',
-    'out',
-    '#',
-    '\n',
-    '\r',
-    ' ',
-    'p',
-    '_',
-    'rate',
-    'x',
-    'DROP',
-    'attn_',
-    'proj_',
-    'path',
-    '"#"',
-    '\r\n',
-    'pdrop',
-  ];
-  let seed = 1;
-  const next = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
-  for (let i = 0; i < 20_000; i++) {
-    let text = '';
-    for (let k = next(12); k >= 0; k--) text += pieces[next(pieces.length)];
-    assert.equal(mentionsDropoutOutsideComments(text), stripped(text), JSON.stringify(text));
+test('the rates a file raises above 0 are its settings, not its comments or parameter defaults', () => {
+  const text = [
+    'x = 1  # dropout = 0.1',
+    'config = dict(resid_pdrop=0.1, attn_pdrop=0.0)',
+    'CFG = {"hidden_dropout_prob": 0.2}',
+    'class C:',
+    '    proj_drop: float = 0.3',
+    'def f(dropout=0.1, drop_path=0.1): ...',
+    'f(drop_path=0.2)',
+  ].join('\n');
+  const file = new SourceFile(text);
+  try {
+    const names = [...nonZeroRateNames(file.tree.rootNode)].sort();
+    assert.deepEqual(names, ['drop_path', 'hidden_dropout_prob', 'proj_drop', 'resid_pdrop']);
+  } finally {
+    file.dispose();
   }
 });

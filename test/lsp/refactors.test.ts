@@ -125,9 +125,11 @@ describe('summaries follow edits', () => {
       '    def __init__(self, dim, dropout=0.1):',
       '        super().__init__()',
       '        self.attn = Attention(dim, dropout)',
+      '        self.ff = nn.Sequential(nn.Linear(dim, dim), nn.Dropout(dropout))',
       '',
       '    def forward(self, x):',
-      '        return x + self.attn(x)',
+      '        x = x + self.attn(x)',
+      '        return x + self.ff(x)',
       '',
     ].join('\n');
     const uri = project.uri(`summary${++counter}.py`);
@@ -136,8 +138,8 @@ describe('summaries follow edits', () => {
       (await client.diagnostics(uri, 1)).map((d) => d.code),
       [],
     );
-    // The attention loses its residual dropout (a refactor that drops the wrapper): the block's residual add is now
-    // bare.
+    // The attention loses its residual dropout (a refactor that drops the wrapper): the block's attention branch is
+    // now bare next to its dropped feed-forward branch.
     const line = 9;
     const start = '        return '.length;
     client.change(uri, 2, [
@@ -158,7 +160,7 @@ describe('summaries follow edits', () => {
     const broken = await client.diagnostics(uri, 3);
     assert.deepEqual(
       broken.map((d) => `${d.code}@${d.range.start.line}`),
-      ['RG007@6', 'RG002@17'],
+      ['RG007@6', 'RG002@18'],
     );
     // Undo: the finding goes away with no edit to the block itself.
     client.change(uri, 4, [

@@ -7,7 +7,7 @@ import { callArguments, findArgument, numericLiteral, parameterList } from '../s
 import { BudgetExceeded, MAX_STEPS } from './expression-evaluator';
 import { entryBindings, MethodEvaluator } from './method-evaluator';
 import { calledNames, methodOf, singleReturn } from './methods';
-import { mentionsDropoutOutsideComments, roleFromName } from './names';
+import { nonZeroRateNames, roleFromName } from './names';
 import { rateOf } from './rates';
 import {
   dropKind,
@@ -38,18 +38,25 @@ export class ForwardAnalysis {
   private readonly inProgress = new Set<string>();
   private readonly flows = new Map<number, MethodFlow>();
   private readonly descriptions = new Map<number, ModuleDescription>();
-  /** The file configures dropout somewhere: a rate parameter or config field, or a regularizer module. */
-  readonly fileUsesDropout: boolean;
+  private rateNames: ReadonlySet<string> | undefined;
 
-  constructor(readonly model: FileDefinitions) {
-    this.fileUsesDropout = mentionsDropoutOutsideComments(model.file.text);
+  constructor(readonly model: FileDefinitions) {}
+
+  /**
+   * Names the file sets to a non-zero rate (`Block(dropout=0.1)`, `"resid_pdrop": 0.1`, `drop_rate: float = 0.2`):
+   * a rate whose default is 0 is raised by the file's own configuration when its name is among them (RG002's latent
+   * findings). Part of the cache's context: an edit to a config changes findings in other statements.
+   */
+  get nonZeroRates(): ReadonlySet<string> {
+    this.rateNames ??= nonZeroRateNames(this.model.file.tree.rootNode);
+    return this.rateNames;
   }
 
   /** The flow of one method of a module class, evaluated with its parameters unknown. */
   methodFlow(cls: ModuleClass, method: Node): MethodFlow {
     let flow = this.flows.get(method.id);
     if (!flow) {
-      flow = { returns: [], residuals: [], doubles: [], logits: [], fusions: [] };
+      flow = { returns: [], residuals: [], droppedBranches: [], doubles: [], logits: [], fusions: [] };
       this.flows.set(method.id, flow);
       const evaluator = new MethodEvaluator(this, cls, method, flow, 0, null, { steps: MAX_STEPS });
       try {
@@ -57,7 +64,14 @@ export class ForwardAnalysis {
       } catch (e) {
         if (!(e instanceof BudgetExceeded)) throw e;
         // Nested loops and helpers can multiply the work; a method too big to follow is unknown, not half-known.
-        Object.assign(flow, { returns: [{ opaque: true }], residuals: [], doubles: [], logits: [], fusions: [] });
+        Object.assign(flow, {
+          returns: [{ opaque: true }],
+          residuals: [],
+          droppedBranches: [],
+          doubles: [],
+          logits: [],
+          fusions: [],
+        });
       }
     }
     return flow;
@@ -133,6 +147,7 @@ export class ForwardAnalysis {
     const returns = flow.returns.map((v) => (v.elements ? (v.elements[0] ?? {}) : v));
     if (returns.length === 0) return { role, output: 'unknown', preservesInput: false };
     const preservesInput = returns.every((v) => v.fromInput);
+    const residual = returns.some((v) => v.stream) && returns.every((v) => v.stream || v.fromInput);
     const passthrough = returns.every((v) => v.passthrough && v.passthrough === returns[0].passthrough)
       ? returns[0].passthrough
       : undefined;
@@ -158,6 +173,7 @@ export class ForwardAnalysis {
       output,
       lastDrop,
       preservesInput,
+      residual: residual || undefined,
       passthrough,
       outputDropout: lastDrop ? this.rateParameter(cls, lastDrop.rate) : undefined,
     };
@@ -424,7 +440,13 @@ export class ForwardAnalysis {
         lastDrop = { ...lastDrop, rate: rateOf(this.model, owner, arg.node) };
       }
     }
-    return { role: summary.role, output, lastDrop, preservesInput: summary.preservesInput };
+    return {
+      role: summary.role,
+      output,
+      lastDrop,
+      preservesInput: summary.preservesInput,
+      residual: summary.residual,
+    };
   }
 }
 

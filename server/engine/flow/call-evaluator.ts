@@ -2,7 +2,7 @@ import { regularizer } from '../catalog';
 import { ELEMENTWISE_FUNCTIONS, ELEMENTWISE_METHODS, MERGE_FUNCTIONS, SOFTMAX_FUNCTIONS } from '../library';
 import type { Node } from '../parser';
 import { callArguments, findArgument, parameterList } from '../syntax';
-import { ExpressionEvaluator } from './expression-evaluator';
+import { ExpressionEvaluator, isScoreProduct, LAYER_SCALE } from './expression-evaluator';
 import { join, mixed, type Env } from './lattice';
 import { methodOf } from './methods';
 import { MERGE_METHOD, modalityOf, roleFromName, TEXT_EMBEDDING_NAME } from './names';
@@ -17,6 +17,11 @@ import { UNKNOWN_MODULE, type BoundModule, type DropStep, type FlowValue } from 
  */
 
 const MAX_HELPER_DEPTH = 4;
+
+const NORM_NAME = /norm|(^|_)ln(_|\d|$)/i;
+
+/** Products of two tensors: what attention scores are made of. */
+const SCORE_FUNCTIONS = new Set(['torch.matmul', 'torch.bmm', 'torch.einsum', 'torch.baddbmm']);
 
 export abstract class CallEvaluator extends ExpressionEvaluator {
   /**
@@ -85,6 +90,9 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       const sequence = qualified === 'torch.where' ? values.slice(1) : (values[0]?.elements ?? values.slice(0, 1));
       return this.merge(sequence, node);
     }
+    // `torch.matmul(q, k.transpose(-1, -2))`, `torch.einsum("bhid,bhjd->bhij", q, k)`: attention scores.
+    if (qualified && SCORE_FUNCTIONS.has(qualified))
+      return { ...mixed(argValues()), scores: isScoreProduct(positional) || undefined };
     if (qualified && ELEMENTWISE_FUNCTIONS.has(qualified)) {
       const input = positional[0] ? this.expr(positional[0], env) : {};
       argValues();
@@ -140,23 +148,29 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
     }
     if (d.role === 'softmax') return this.softmax(input, node);
     if (d.initParameter) return { ...mixed(values), passthrough: d.initParameter, opaque: true };
-    if (d.preservesInput) return input;
     const attribute = bound.attribute ?? '';
+    // A layer scale (`self.ls1(attn(x))`) keeps the branch, scaled: a branch so wrapped is the author's design.
+    if (d.preservesInput) return LAYER_SCALE.test(attribute) ? { ...input, sublayer: undefined } : input;
     const base = mixed(values);
     // Token embeddings start the text part of a sequence; encoders of another modality start theirs.
     if (
       TEXT_EMBEDDING_NAME.test(attribute) ||
       (d.role === 'embedding' && !/pos|position|wpe|type|segment/i.test(attribute))
     ) {
-      return { parts: new Map([['text', {}]]) };
+      return { parts: new Map([['text', {}]]), inputs: base.inputs };
     }
     const modality = modalityOf(attribute);
     if (modality && d.role !== 'attention' && d.role !== 'feedforward') {
       const parts = new Map(base.parts ?? []);
       parts.set(modality, {});
       for (const [k] of parts) if (k !== modality && k !== 'text') parts.delete(k);
-      return { parts, fusions: base.fusions };
+      return { parts, fusions: base.fusions, inputs: base.inputs };
     }
+    // A norm after a sublayer (`x + self.attention_norm2(self.attention(x))`): the branch is still that sublayer's.
+    if (input.sublayer && (d.role === 'norm' || (d.role === undefined && NORM_NAME.test(attribute))))
+      return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, sublayer: input.sublayer };
+    // A whole residual block returns the stream, not a branch of it.
+    if (d.residual) return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, stream: true };
     const role =
       d.role === 'attention' || d.role === 'feedforward'
         ? d.role
@@ -176,16 +190,17 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
           kind: d.lastDrop.kind,
         },
       };
-      return { parts: base.parts, fusions: base.fusions, drop: step };
+      return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, drop: step };
     }
     if (role && d.output === 'unregularized') {
       return {
         parts: base.parts,
         fusions: base.fusions,
-        sublayer: { role, call: node, attribute: bound.attribute, label: bound.label },
+        inputs: base.inputs,
+        sublayer: { role, call: node, attribute: bound.attribute, label: bound.label, inputs: base.inputs },
       };
     }
-    return { parts: base.parts, fusions: base.fusions, opaque: d.output === 'unknown' };
+    return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, opaque: d.output === 'unknown' };
   }
 
   private helper(method: Node, call: Node, args: Node[], env: Env): FlowValue {

@@ -28,6 +28,8 @@ export interface ModuleDescriber {
   describeAttribute(cls: ModuleClass, name: string): ModuleDescription;
 }
 
+export const LAYER_SCALE = /(^|_)ls\d*$|layer_?scale|^gamma/i;
+
 /** Statements and expressions one method's evaluation may visit, helpers and loop passes included. */
 export const MAX_STEPS = 50_000;
 
@@ -124,12 +126,16 @@ export abstract class ExpressionEvaluator {
     const isTensor = (v: FlowValue, n: Node) =>
       flows(v) || !isScalarExpression(n, op === '*' || op === '/' || op === '//' ? this.selfName : null);
     if (op === '*' || op === '/' || op === '//') {
+      // `self.gamma_1 * self.attn(x)`: a branch wrapped in a layer scale is the author's design (RG002).
+      if (op === '*' && this.isLayerScale(leftNode)) return { ...right, sublayer: undefined };
+      if (this.isLayerScale(rightNode)) return { ...left, sublayer: undefined };
       // Scaling by a number keeps every zero a zero (and every element where it was).
       if (!isTensor(right, rightNode)) return left;
       if (op === '*' && !isTensor(left, leftNode)) return right;
       return {
         ...mixed([left, right]),
         logits: left.logits ?? right.logits,
+        scores: left.scores || right.scores || undefined,
         drop: left.drop ?? right.drop,
         sublayer: left.sublayer ?? right.sublayer,
         fromInput: left.fromInput || right.fromInput,
@@ -137,20 +143,50 @@ export abstract class ExpressionEvaluator {
       };
     }
     if (op === '+' || op === '-') {
+      // `(x,) + outputs[1:]`: tuples concatenated, not tensors added.
+      if (op === '+' && (isTuple(leftNode, left) || isTuple(rightNode, right))) return mixed([left, right]);
       if (!isTensor(right, rightNode)) return left;
       if (!isTensor(left, leftNode)) return right;
-      // `x + self.attn(x)`: a residual add of a sublayer output that nothing regularized.
-      for (const [value, node, other] of [
-        [right, rightNode, left],
-        [left, leftNode, right],
-      ] as const) {
-        if (value.sublayer && !other.sublayer && op === '+')
-          this.flow.residuals.push({ add: at, branch: node, sublayer: value.sublayer });
+      if (op === '+') {
+        for (const [value, node, other] of [
+          [right, rightNode, left],
+          [left, leftNode, right],
+        ] as const) {
+          // A residual add joins a branch to the stream its sublayer read (`x + self.attn(self.norm(x))`); a bias
+          // computed from a buffer (Swin-V2's `cpb_mlp`), a mask or another input's features share no input with it.
+          if (value.sublayer && !other.sublayer && shares(other.inputs, value.sublayer.inputs))
+            this.flow.residuals.push({ add: at, branch: node, sublayer: value.sublayer });
+          else if (
+            value.drop &&
+            isDropout(dropKind(value.drop)) &&
+            !other.sublayer &&
+            shares(other.inputs, value.inputs)
+          )
+            this.flow.droppedBranches.push({ add: at, branch: node, drop: value.drop });
+        }
       }
-      // An additive mask keeps logits logits.
-      return { ...mixed([left, right]), logits: left.logits ?? right.logits, opaque: left.opaque && right.opaque };
+      // An additive mask or position bias keeps logits logits, and scores scores.
+      return {
+        ...mixed([left, right]),
+        logits: left.logits ?? right.logits,
+        scores: left.scores || right.scores || undefined,
+        stream: (op === '+' && (left.fromInput || left.stream || right.fromInput || right.stream)) || undefined,
+        opaque: left.opaque && right.opaque,
+      };
     }
+    // `q @ k.transpose(-2, -1)`: attention scores.
+    if (op === '@' && isTensor(left, leftNode) && isTensor(right, rightNode))
+      return { ...mixed([left, right]), scores: isScoreProduct([leftNode, rightNode]) || undefined };
     return mixed([left, right]);
+  }
+
+  /** `self.gamma_1`, `self.ls1`, `self.layer_scale`: a learned per-channel scale of a branch. */
+  private isLayerScale(node: Node): boolean {
+    return (
+      node.type === 'attribute' &&
+      node.childForFieldName('object')?.text === this.selfName &&
+      LAYER_SCALE.test(node.childForFieldName('attribute')?.text ?? '')
+    );
   }
 
   protected merge(values: FlowValue[], at: Node): FlowValue {
@@ -176,6 +212,7 @@ export abstract class ExpressionEvaluator {
   }
 
   protected dropped(input: FlowValue, step: DropStep): FlowValue {
+    if (input.sublayer) step = { ...step, of: input.sublayer };
     // Drop path after dropout (timm's `proj_drop` + `drop_path`) is two different regularizers, not one twice.
     if (
       input.drop &&
@@ -191,17 +228,51 @@ export abstract class ExpressionEvaluator {
     for (const k of input.parts?.keys() ?? []) parts.set(k, { drop: step });
     return {
       drop: step,
-      logits: step,
+      // Only a dropout of attention scores drops logits: a classifier's or a pooling assignment's features dropped
+      // before their softmax are features, dropped as such (RG009 is about attention).
+      logits: input.scores ? step : undefined,
       parts: parts.size ? parts : undefined,
       fusions: input.fusions,
+      inputs: input.inputs,
       fromInput: false,
     };
   }
 
   protected softmax(input: FlowValue, node: Node): FlowValue {
     if (input.logits) this.flow.logits.push({ drop: input.logits, softmax: node });
-    return { parts: input.parts, fusions: input.fusions };
+    return { parts: input.parts, fusions: input.fusions, inputs: input.inputs };
   }
+}
+
+/**
+ * Attention scores are queries times transposed keys (`q @ k.transpose(-2, -1)`, `torch.matmul(q, k.mT)`,
+ * `torch.einsum("bhid,bhjd->bhij", q, k)`: both contracted over their last axis). A product with no transposed operand
+ * (`adj @ h`, `attn @ v`) mixes features.
+ */
+export function isScoreProduct(operands: Node[]): boolean {
+  const equation = operands[0]?.type === 'string' ? operands[0].text.replace(/^[rbuf]*["']|["']$/gi, '') : null;
+  if (equation !== null) {
+    const m = /^\s*([\w. ]+),([\w. ]+)->([\w. ]*)$/.exec(equation);
+    if (!m || operands.length !== 3) return false;
+    const [a, b, out] = m.slice(1).map((t) => t.replace(/[\s.]/g, ''));
+    const last = a[a.length - 1];
+    return !!last && last === b[b.length - 1] && !out.includes(last);
+  }
+  return operands.length === 2 && TRANSPOSED.test(operands[1].text);
+}
+
+const TRANSPOSED = /\.(transpose|permute|swapaxes|swapdims|t)\s*\(|\.(mT|T|mH|H)$/;
+
+/** `(x,)`, `outputs[1:]` of a tuple: a tuple, whose `+` concatenates. */
+function isTuple(node: Node, value: FlowValue): boolean {
+  return node.type === 'tuple' || !!value.elements;
+}
+
+/** Do two sets of method parameters meet? */
+function shares(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (!a || !b) return false;
+  for (const x of a) if (b.has(x)) return true;
+  return false;
 }
 
 /** Names that hold numbers, not tensors: `self.scale`, `math.sqrt(d)`, `head_dim ** -0.5`. */

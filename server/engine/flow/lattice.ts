@@ -2,7 +2,7 @@ import type { Fusion, FlowValue, ModalityPart } from './types';
 
 /**
  * The lattice of flow values: two paths joined (`join`, `joinEnv`: what holds on both), several values mixed into
- * one (`mixed`: the modalities and fusions travel on, the last dropout does not).
+ * one (`mixed`: the modalities, fusions and inputs travel on, the last dropout does not).
  */
 
 /** The values of a method's local names at one point of its evaluation. */
@@ -16,11 +16,14 @@ export function join(a: FlowValue | undefined, b: FlowValue | undefined): FlowVa
   return {
     drop: a.drop && b.drop ? a.drop : undefined,
     logits: a.logits ?? b.logits,
+    scores: a.scores || b.scores || undefined,
+    inputs: union(a.inputs, b.inputs),
     sublayer: a.sublayer ?? b.sublayer,
     parts: parts.size ? parts : undefined,
     fusions: union(a.fusions, b.fusions),
     opaque: a.opaque || b.opaque,
     fromInput: a.fromInput && b.fromInput,
+    stream: (a.stream || a.fromInput) && (b.stream || b.fromInput) && (a.stream || b.stream) ? true : undefined,
     passthrough: a.passthrough === b.passthrough ? a.passthrough : undefined,
     module: a.module === b.module ? a.module : undefined,
   };
@@ -34,7 +37,7 @@ function addParts(into: Map<string, ModalityPart>, from: ReadonlyMap<string, Mod
   }
 }
 
-function union<T>(a: ReadonlySet<T> | undefined, b: ReadonlySet<T> | undefined): ReadonlySet<T> | undefined {
+export function union<T>(a: ReadonlySet<T> | undefined, b: ReadonlySet<T> | undefined): ReadonlySet<T> | undefined {
   if (!a || a.size === 0) return b;
   if (!b || b.size === 0) return a;
   return new Set([...a, ...b]);
@@ -46,13 +49,20 @@ export function joinEnv(a: Env, b: Env): Env {
   return out;
 }
 
-/** Several values become one: the modalities and fusions they carry travel on; what each went through last does not. */
+/**
+ * Several values become one: the modalities, fusions and inputs they carry travel on; what each went through last
+ * does not.
+ */
 export function mixed(values: FlowValue[]): FlowValue {
   const parts = new Map<string, ModalityPart>();
   let fusions: ReadonlySet<Fusion> | undefined;
+  let inputs: ReadonlySet<string> | undefined;
   for (const v of values) {
     addParts(parts, v.parts);
     fusions = union(fusions, v.fusions);
+    inputs = union(inputs, v.inputs);
+    // `pack([x], 'b * c')`: a list's elements are mixed in too.
+    for (const e of v.elements ?? []) inputs = union(inputs, e.inputs);
   }
-  return { parts: parts.size ? parts : undefined, fusions };
+  return { parts: parts.size ? parts : undefined, fusions, inputs };
 }

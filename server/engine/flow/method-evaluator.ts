@@ -19,7 +19,7 @@ export function entryBindings(method: Node): Map<string, FlowValue> {
   const params = parameterList(method);
   params.forEach((p, i) => {
     if (i === 0) return;
-    const value: FlowValue = { fromInput: i === 1 };
+    const value: FlowValue = { fromInput: i === 1, inputs: new Set([p.name]) };
     const modality = modalityOf(p.name);
     if (modality) value.parts = new Map([[modality, {}]]);
     else if (p.name === 'inputs_embeds' || p.name === 'input_embeds') value.parts = new Map([['text', {}]]);

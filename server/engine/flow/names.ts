@@ -1,7 +1,10 @@
+import type { Node } from '../parser';
+import { numericLiteral, walk } from '../syntax';
+
 /**
  * What names say: the role a submodule's name gives it (`attn`, `mlp`), the modality a parameter or module
- * carries (`pixel_values`, `vision_proj`), token embeddings and merging methods, and whether a file configures
- * dropout at all. Read by the analysis, the evaluator and RG002.
+ * carries (`pixel_values`, `vision_proj`), token embeddings and merging methods, and which rates a file sets
+ * above 0. Read by the analysis, the evaluator and RG002.
  */
 
 /**
@@ -33,7 +36,14 @@ const MODALITY_NAME = /image|img|vision|visual|pixel|patch|audio|speech|video/i;
 const NOT_A_MODALITY =
   /prompt|query|queries|memory|(^|_)pos|position|mask|latent|register|cls_token|newline|sizes|shape|token_id|grid/i;
 
+/**
+ * Names of the layers around a sublayer, not the sublayer: `attention_norm2`, `ffn_norm`, `ln_attn`, a layer
+ * scale (`ls1`, `gamma_1`), an adaptive norm's modulation (`adaLN_sa_ln`).
+ */
+const AROUND_SUBLAYER = /norm|(^|_)ln(_|\d|$)|(^|_)ls\d*$|layer_?scale|gamma|modulation/i;
+
 export function roleFromName(name: string): 'attention' | 'feedforward' | undefined {
+  if (AROUND_SUBLAYER.test(name)) return undefined;
   if (ATTENTION_NAME.test(name)) return 'attention';
   if (FEEDFORWARD_NAME.test(name)) return 'feedforward';
   return undefined;
@@ -46,17 +56,36 @@ export function modalityOf(name: string): string | undefined {
   return 'image';
 }
 
-const DROPOUT_WORD = /dropout|drop_?(prob|rate|path|p)\b|pdrop|\bp_?drop|attn_drop|proj_drop|\bdrop\b/gi;
+const RATE_NAME = /drop/i;
 
 /**
- * Does the text name dropout outside comments ("no dropout here" configures nothing)? A comment runs from `#` to
- * the end of the line, and no word of DROPOUT_WORD spans a line, so a match counts when its line has no `#` before
- * it. The matches are visited in place, without copying the file to strip its comments: this runs on every edit.
+ * The names of rates the file sets to a number above 0: a keyword argument (`Block(dim, dropout=0.1)`), an assignment
+ * (`resid_pdrop = 0.1`, `drop_rate: float = 0.2` in a config class) or a dictionary entry (`"hidden_dropout_prob":
+ * 0.1`). A parameter's default is not a setting: it is the value the rate has when nothing sets it.
  */
-export function mentionsDropoutOutsideComments(text: string): boolean {
-  DROPOUT_WORD.lastIndex = 0;
-  for (let m = DROPOUT_WORD.exec(text); m; m = DROPOUT_WORD.exec(text)) {
-    if (!text.slice(text.lastIndexOf('\n', m.index) + 1, m.index).includes('#')) return true;
-  }
-  return false;
+export function nonZeroRateNames(root: Node): ReadonlySet<string> {
+  const out = new Set<string>();
+  walk(
+    root,
+    (n) => {
+      let name: Node | null = null;
+      let value: Node | null = null;
+      if (n.type === 'keyword_argument') {
+        name = n.childForFieldName('name');
+        value = n.childForFieldName('value');
+      } else if (n.type === 'assignment') {
+        name = n.childForFieldName('left');
+        value = n.childForFieldName('right');
+      } else if (n.type === 'pair') {
+        name = n.childForFieldName('key');
+        value = n.childForFieldName('value');
+      }
+      const text = name?.type === 'string' ? name.text.replace(/^[rbuf]*["']+|["']+$/gi, '') : name?.text;
+      if (!text || !/^\w+$/.test(text) || !RATE_NAME.test(text)) return;
+      const number = numericLiteral(value);
+      if (number !== undefined && number > 0) out.add(text);
+    },
+    new Set(['keyword_argument', 'assignment', 'pair']),
+  );
+  return out;
 }

@@ -27,6 +27,8 @@ export interface DropStep {
   spec?: RegularizerSpec;
   /** The dropout inside the sublayer, when `call` is a sublayer whose output ends with it. */
   inner?: InnerDrop;
+  /** The sublayer output it drops (`self.dropout2(self.ff(x))`), for messages. */
+  of?: SublayerOutput;
 }
 
 /** The dropout a module's output ends with, seen from where the module is called. */
@@ -47,6 +49,8 @@ export interface SublayerOutput {
   attribute: string | null;
   /** How the code names it, for messages (`self.attn`, `attn`). */
   label: string;
+  /** The method parameters its arguments are computed from. */
+  inputs?: ReadonlySet<string>;
 }
 
 /** Text or another modality inside a sequence, with the dropout it went through since it entered. */
@@ -71,8 +75,18 @@ export interface Fusion {
 export interface FlowValue {
   /** The value's last step is this dropout, with only shape-preserving element-wise steps since (RG010). */
   drop?: DropStep;
-  /** A dropout followed by element-wise steps, additive masks included: logits stay logits (RG009). */
+  /** A dropout of attention scores followed by element-wise steps, additive masks included (RG009). */
   logits?: DropStep;
+  /**
+   * Attention scores: a product of two tensors (`q @ k.transpose(-2, -1)`, `torch.matmul`, `torch.einsum`), with
+   * only element-wise steps since (scaling, masking, an added bias). What a dropout must be applied to for RG009.
+   */
+  scores?: boolean;
+  /**
+   * The parameters of the method this value is computed from. A residual add joins a branch to the stream its
+   * sublayer read: a position bias computed from a buffer, added to attention logits, shares none of them.
+   */
+  inputs?: ReadonlySet<string>;
   /**
    * The unregularized output of an attention or feed-forward sublayer, with nothing but element-wise steps since
    * (RG002).
@@ -85,6 +99,8 @@ export interface FlowValue {
   opaque?: boolean;
   /** The method's own input, through element-wise steps only (a `LayerScale` returns it). */
   fromInput?: boolean;
+  /** The method's input with branches added to it (`x + self.attn(x)`): a residual stream. */
+  stream?: boolean;
   /** Produced by calling a module that the wrapper received as this `__init__` parameter (`PreNorm(dim, fn)`). */
   passthrough?: string;
   /**
@@ -108,6 +124,13 @@ export interface ResidualAdd {
   sublayer: SublayerOutput;
 }
 
+/** A residual add whose branch went through a dropout just before it (`x + self.dropout2(ff)`): a dropped sibling. */
+export interface DroppedBranch {
+  add: Node;
+  branch: Node;
+  drop: DropStep;
+}
+
 export interface DoubleDropout {
   outer: DropStep;
   inner: DropStep;
@@ -122,6 +145,8 @@ export interface DroppedLogits {
 export interface MethodFlow {
   returns: FlowValue[];
   residuals: ResidualAdd[];
+  /** Residual adds whose branch is dropped: what makes an undropped sibling an asymmetry (RG002). */
+  droppedBranches: DroppedBranch[];
   doubles: DoubleDropout[];
   logits: DroppedLogits[];
   fusions: Fusion[];
@@ -137,6 +162,11 @@ export interface ModuleDescription {
   lastDrop?: InnerDrop & { rate?: Rate };
   /** The module hands its input back element-wise only (`LayerScale`, `nn.Identity`, activations). */
   preservesInput?: boolean;
+  /**
+   * The module returns its input with its own branches added (a whole residual block, diffusers'
+   * `GatedSelfAttentionDense`): its output is the stream, not a branch.
+   */
+  residual?: boolean;
   /** The module is the `__init__` parameter of this name (a wrapper's `fn`). */
   initParameter?: string;
   /**
@@ -152,6 +182,8 @@ export interface ModuleSummary {
   output: 'regularized' | 'unregularized' | 'unknown';
   lastDrop?: InnerDrop & { rate?: Rate };
   preservesInput: boolean;
+  /** `forward` returns its input with branches added: a residual block, whose output is the stream. */
+  residual?: boolean;
   /** `forward` returns the result of calling the module received as this `__init__` parameter (`PreNorm(dim, fn)`). */
   passthrough?: string;
   /** The `__init__` parameter that sets the rate of the dropout its output ends with (timm's `proj_drop`). */
