@@ -127,11 +127,11 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
       }
       const notebook = read.document.kind === 'notebook' ? read.document.cells : undefined;
       const text = analysedText(read.document);
-      /** Where a site is: its line and column (1-based), inside its cell in a notebook. */
+      /** Where a site is: its cell, line and column, each counted from 1 (the cell in the notebook's `cells` array). */
       const locate = (at: Position): { line: number; column: number; cell?: number } => {
         const inCell = notebook?.toCell(at);
         const p = inCell?.position ?? at;
-        return { ...(inCell ? { cell: inCell.cell.index } : {}), line: p.line + 1, column: p.character + 1 };
+        return { ...(inCell ? { cell: inCell.cell.index + 1 } : {}), line: p.line + 1, column: p.character + 1 };
       };
       let source: SourceFile;
       try {

@@ -190,56 +190,53 @@ function notebookJson(cells: Array<{ type: 'code' | 'markdown'; source: string }
   );
 }
 
-test(
-  'profile reads notebooks: sites are found across code cells and reported in their cell, as check reports ' + 'them',
-  () => {
-    const [imports, rest] = [MODEL.slice(0, MODEL.indexOf('class Config')), MODEL.slice(MODEL.indexOf('class Config'))];
-    const dir = makeTree({
-      'model.ipynb': notebookJson([
-        { type: 'markdown', source: '# A model\n' },
-        { type: 'code', source: imports },
-        { type: 'code', source: `%matplotlib inline\n${rest}` },
-      ]),
-      'broken.ipynb': '{"cells": [',
-      'r.ipynb': notebookJson([{ type: 'code', source: 'x <- 1\n' }], 'r'),
-    });
-    const text = runCli(['profile', 'model.ipynb', '--backend', 'cpu'], { cwd: dir });
-    assert.equal(text.code, 0, text.stderr);
-    // Cell 2 of the notebook's cells array (the markdown cell is 0); line 14 of the file is line 10 of that cell
-    // after the magic line.
-    assert.match(
-      text.stdout,
-      joined(
-        /model\.ipynb:cell 2:10:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=/,
-        /32; dropout=0\.2 \(config default\)\)/,
-      ),
-    );
-    assert.match(
-      text.stdout,
-      joined(
-        /model\.ipynb:cell 2:14:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \|/,
-        / eval: STILL ACTIVE/,
-      ),
-    );
-    const check = runCli(['check', 'model.ipynb'], { cwd: dir });
-    assert.match(check.stdout, /model\.ipynb:cell 2:14:13: RG006/, 'check and profile agree on where the site is');
+test('profile reads notebooks: sites are found across code cells and reported in their cell, as check reports them', () => {
+  const [imports, rest] = [MODEL.slice(0, MODEL.indexOf('class Config')), MODEL.slice(MODEL.indexOf('class Config'))];
+  const dir = makeTree({
+    'model.ipynb': notebookJson([
+      { type: 'markdown', source: '# A model\n' },
+      { type: 'code', source: imports },
+      { type: 'code', source: `%matplotlib inline\n${rest}` },
+    ]),
+    'broken.ipynb': '{"cells": [',
+    'r.ipynb': notebookJson([{ type: 'code', source: 'x <- 1\n' }], 'r'),
+  });
+  const text = runCli(['profile', 'model.ipynb', '--backend', 'cpu'], { cwd: dir });
+  assert.equal(text.code, 0, text.stderr);
+  // Cell 3 of the notebook's cells array, counted from 1 (the markdown cell is 1); line 14 of the file is line 10
+  // of that cell after the magic line.
+  assert.match(
+    text.stdout,
+    joined(
+      /model\.ipynb:cell 3:10:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=/,
+      /32; dropout=0\.2 \(config default\)\)/,
+    ),
+  );
+  assert.match(
+    text.stdout,
+    joined(
+      /model\.ipynb:cell 3:14:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \|/,
+      / eval: STILL ACTIVE/,
+    ),
+  );
+  const check = runCli(['check', 'model.ipynb'], { cwd: dir });
+  assert.match(check.stdout, /model\.ipynb:cell 3:14:13: RG006/, 'check and profile agree on where the site is');
 
-    const json = runCli(['profile', 'model.ipynb', '--backend', 'cpu', '--format', 'json'], { cwd: dir });
-    const sites = (JSON.parse(json.stdout) as { sites: Array<{ cell: number; line: number; column: number }> }).sites;
-    assert.deepEqual(
-      sites.map((s) => [s.cell, s.line, s.column]),
-      [
-        [2, 10, 21],
-        [2, 11, 21],
-        [2, 14, 13],
-        [2, 15, 16],
-        [2, 15, 26],
-      ],
-    );
+  const json = runCli(['profile', 'model.ipynb', '--backend', 'cpu', '--format', 'json'], { cwd: dir });
+  const sites = (JSON.parse(json.stdout) as { sites: Array<{ cell: number; line: number; column: number }> }).sites;
+  assert.deepEqual(
+    sites.map((s) => [s.cell, s.line, s.column]),
+    [
+      [3, 10, 21],
+      [3, 11, 21],
+      [3, 14, 13],
+      [3, 15, 16],
+      [3, 15, 26],
+    ],
+  );
 
-    const bad = runCli(['profile', 'broken.ipynb', 'r.ipynb', '--backend', 'cpu'], { cwd: dir });
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /error: broken\.ipynb: not a valid notebook: invalid JSON/);
-    assert.match(bad.stderr, /warning: r\.ipynb: not profiled: a r notebook, not Python/);
-  },
-);
+  const bad = runCli(['profile', 'broken.ipynb', 'r.ipynb', '--backend', 'cpu'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /error: broken\.ipynb: not a valid notebook: invalid JSON/);
+  assert.match(bad.stderr, /warning: r\.ipynb: not profiled: a r notebook, not Python/);
+});
