@@ -43,7 +43,7 @@ describe('reglens check --output-format github', () => {
     for (const line of lines) {
       assert.match(
         line,
-        /^::warning title=Reglens \(RG\d{3}\),file=train\.ipynb::train\.ipynb:cell \d+:\d+:\d+: RG\d{3} /,
+        /^::(error|warning) title=Reglens \(RG\d{3}\),file=train\.ipynb::train\.ipynb:cell \d+:\d+:\d+: RG\d{3} /,
       );
       assert.doesNotMatch(line, /line=/);
     }
