@@ -96,7 +96,7 @@ export interface SettingsProblem {
   subTable?: boolean;
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * The 1-based line and column of a problem in `[table]` of a TOML text, found by reading the text (the TOML parser
@@ -106,8 +106,8 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function locateInTable(text: string, table: string, problem: SettingsProblem): { line: number; column: number } | null {
   const lines = text.split(/\r?\n/);
   const headerOf = (name: string) =>
-    new RegExp(`^\\s*\\[\\s*${name.split('.').map(escape).join('\\s*\\.\\s*')}\\s*\\]`);
-  const value = problem.value === undefined ? null : new RegExp(`(["']?)\\b${escape(problem.value)}\\b\\1`);
+    new RegExp(`^\\s*\\[\\s*${name.split('.').map(escapeRegExp).join('\\s*\\.\\s*')}\\s*\\]`);
+  const value = problem.value === undefined ? null : new RegExp(`(["']?)\\b${escapeRegExp(problem.value)}\\b\\1`);
   const search = (from: number, to: number): { line: number; column: number } | null => {
     for (let j = from; j < to && value; j++) {
       const col = lines[j].search(value);
@@ -128,7 +128,7 @@ function locateInTable(text: string, table: string, problem: SettingsProblem): {
   const start = lines.findIndex((l) => headerOf(table).test(l));
   if (start < 0) return null;
   const end = sectionEnd(start);
-  const keyPattern = new RegExp(`^\\s*(["']?)${escape(problem.key)}\\1\\s*=`);
+  const keyPattern = new RegExp(`^\\s*(["']?)${escapeRegExp(problem.key)}\\1\\s*=`);
   for (let i = start + 1; i < end; i++) {
     if (!keyPattern.test(lines[i])) continue;
     let next = i + 1;
