@@ -1,5 +1,5 @@
 /** How profile results read: the lens summary, the CLI's text block, and the hover's table and SVG chart. */
-import type { Granularity } from './plan';
+import { formatNumber, type Granularity } from './plan';
 import { RATIO_BINS, type MeasuredGranularity, type ModeMeasurement, type ProfileResult } from './profile-result';
 
 const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)}%`;
@@ -66,10 +66,12 @@ function evalSummary(r: ProfileResult): string {
 
 /** One line: `train: 10.0% dropped · mean ×1.00 | eval: identity | 0.21 ms · webgpu (…)`. */
 export function summaryLine(r: ProfileResult): string {
-  return (
-    `${trainSummary(r)} | ${evalSummary(r)} | ` +
-    `${r.timing.noop ? 'no-op at rate 0' : formatMs(r.timing.medianMs)} · ${backendLabel(r)}`
-  );
+  return `${resultLine(r)} · ${backendLabel(r)}`;
+}
+
+/** The summary without the backend: `train: 10.0% dropped · mean ×1.00 | eval: identity | 0.21 ms`. */
+export function resultLine(r: ProfileResult): string {
+  return `${trainSummary(r)} | ${evalSummary(r)} | ${r.timing.noop ? 'no-op at rate 0' : formatMs(r.timing.medianMs)}`;
 }
 
 interface Row {
@@ -87,7 +89,7 @@ function rows(r: ProfileResult): Row[] {
       train: interval(r.train),
       eval: r.eval.identity ? '—' : interval(r.eval),
     },
-    { name: `rate ${r.rate} inside`, train: r.train.rateInside ? 'yes' : 'NO', eval: '—' },
+    { name: `rate ${formatNumber(r.rate)} inside`, train: r.train.rateInside ? 'yes' : 'NO', eval: '—' },
     isAlpha(r)
       ? {
           name: 'E[y] − E[x]',
@@ -182,9 +184,12 @@ function timingText(r: ProfileResult): string {
 
 /** The CLI's block for one site. */
 export function textBlock(r: ProfileResult): string {
-  const lines = rows(r).map((row) => `    ${row.name.padEnd(38)} ${row.train.padEnd(26)} ${row.eval}`);
+  const all = rows(r);
+  const nameWidth = Math.max(...all.map((row) => row.name.length)) + 2;
+  const trainWidth = Math.max(26, ...all.map((row) => row.train.length)) + 2;
+  const lines = all.map((row) => `    ${row.name.padEnd(nameWidth)}${row.train.padEnd(trainWidth)}${row.eval}`);
   return [
-    `    ${''.padEnd(38)} ${'train'.padEnd(26)} eval`,
+    `    ${''.padEnd(nameWidth)}${'train'.padEnd(trainWidth)}eval`,
     ...lines,
     `    ${timingText(r)} · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''}`,
   ].join('\n');

@@ -19,7 +19,13 @@ export interface ProfilerOptions {
   workerPath?: string;
   /** false in an untrusted workspace: the worker does not load optional native packages (CUDA). */
   trusted?: boolean;
+  /**
+   * What the user changes to raise a limit, as refusals name it: VS Code settings by default, the flags in the CLI.
+   */
+  limitNames?: { memoryBudget: string; timeout: string };
 }
+
+const SETTING_NAMES = { memoryBudget: 'reglens.profiler.memoryBudgetMB', timeout: 'reglens.profiler.timeoutMs' };
 
 export const DEFAULT_PROFILER_OPTIONS: ProfilerOptions = {
   backend: 'auto',
@@ -104,7 +110,7 @@ export class ProfilerHost {
           'budget',
           `Shape ${JSON.stringify(request.shape)} needs ${formatBytes(needed)} (${needed} bytes) to profile, more ` +
             `than the memory budget of ${formatBytes(this.options.memoryBudgetBytes)} ` +
-            `(reglens.profiler.memoryBudgetMB). Use a smaller shape or raise the budget.`,
+            `(${(this.options.limitNames ?? SETTING_NAMES).memoryBudget}). Use a smaller shape or raise the budget.`,
         ),
       );
     }
@@ -122,8 +128,8 @@ export class ProfilerHost {
           id,
           new ProfileError(
             'timeout',
-            `Profiling took longer than ${seconds} s (reglens.profiler.timeoutMs); the profiler worker was stopped ` +
-              `and will restart on the next request.`,
+            `Profiling took longer than ${seconds} s (${(this.options.limitNames ?? SETTING_NAMES).timeout}); ` +
+              'the profiler worker was stopped and will restart on the next request.',
           ),
         );
         this.kill('timed out');

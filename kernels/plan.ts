@@ -251,6 +251,11 @@ export function validateRequest(request: ProfileRequest): string | undefined {
   return undefined;
 }
 
+/** A number as a person writes it: 0.1, not 0.09999999999999998 (1 - 0.9); six significant digits at most. */
+export function formatNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+}
+
 /** A short name for a kernel, as lenses and the CLI print it. */
 export function describeKernel(kernel: KernelSpec): string {
   switch (kernel.kind) {
@@ -266,7 +271,10 @@ export function describeKernel(kernel: KernelSpec): string {
       return `${kernel.name} (its code, interpreted)`;
     case 'semantics': {
       const s = kernel.semantics;
-      return `hand-written ${s.granularity} keep=${s.keepProb} scale=${s.trainScale} eval×${s.evalFactor}`;
+      return (
+        `hand-written ${s.granularity} keep=${formatNumber(s.keepProb)} scale=${formatNumber(s.trainScale)} ` +
+        `eval×${formatNumber(s.evalFactor)}`
+      );
     }
     default:
       return `${kernel.kind} p=${kernel.p}`;

@@ -1,9 +1,10 @@
 // Command-line argument parsing for `reglens`. No output and no file access here: main.ts acts on the result.
-import { rules } from '../rules';
+import { unknownCode } from '../engine/config';
+import { ruleCodes } from '../rules';
 
-export type OutputFormat = 'text' | 'json' | 'sarif';
+export type OutputFormat = 'text' | 'json' | 'sarif' | 'github';
 
-export const FORMATS: readonly OutputFormat[] = ['text', 'json', 'sarif'];
+export const FORMATS: readonly OutputFormat[] = ['text', 'json', 'sarif', 'github'];
 
 export interface CheckOptions {
   /** Files and folders as given; empty means the current directory. */
@@ -52,12 +53,14 @@ export const CHECK_HELP = `Check Python files and folders for regularization mis
 
 Usage: reglens check [OPTIONS] [PATH...]
 
-Folders are searched for *.py files, skipping .git, node_modules, virtual environments, __pycache__,
-.tox, .mypy_cache and paths listed in .gitignore files. Files named on the command line are always checked.
-Each file's settings come from its nearest pyproject.toml with a [tool.reglens] table.
+Folders are searched for Python files (*.py) and Jupyter notebooks (*.ipynb), skipping .git, node_modules,
+virtual environments, __pycache__, .tox, .mypy_cache and paths listed in .gitignore files. Files named on the
+command line are always checked. Each file's settings come from its nearest pyproject.toml with a [tool.reglens]
+table.
 
 Options:
-      --format <FORMAT>         Output format: text (default), json or sarif
+      --output-format <FORMAT>  Output format: text (default), json, sarif (code scanning) or github (workflow
+                                annotations); --format is the same option
       --select <CODES>          Comma-separated rule codes or prefixes to enable (replaces pyproject's select)
       --ignore <CODES>          Comma-separated rule codes or prefixes to disable (replaces pyproject's ignore)
       --fix                     Apply safe fixes in place, then report what remains
@@ -78,8 +81,6 @@ Usage: reglens rule [CODE | NAME]
 Without an argument, lists every rule.
 `;
 
-const CODE_SYNTAX = /^(ALL|RG[0-9]{0,3})$/;
-
 /** Parses `--select` / `--ignore` values: comma-separated codes or prefixes that match at least one rule. */
 export function parseCodes(option: string, value: string): string[] {
   const codes = value
@@ -88,16 +89,13 @@ export function parseCodes(option: string, value: string): string[] {
     .filter((c) => c !== '');
   if (codes.length === 0) throw new UsageError(`${option} needs at least one rule code, such as RG006`);
   for (const code of codes) {
-    if (!CODE_SYNTAX.test(code))
-      throw new UsageError(`${option}: "${code}" is not a rule code or prefix such as RG006 or RG0`);
-    if (code !== 'ALL' && !rules.some((r) => r.meta.code.startsWith(code))) {
-      throw new UsageError(`${option}: no rule matches "${code}" (rules: ${rules.map((r) => r.meta.code).join(', ')})`);
-    }
+    const unknown = unknownCode(code, ruleCodes);
+    if (unknown) throw new UsageError(`${option}: "${code}" ${unknown.replace(/^which /, '')}`);
   }
   return codes;
 }
 
-const VALUE_OPTIONS = new Set(['--format', '--select', '--ignore', '--stdin-filename', '--config']);
+const VALUE_OPTIONS = new Set(['--output-format', '--format', '--select', '--ignore', '--stdin-filename', '--config']);
 const FLAG_OPTIONS = new Set(['--fix', '--unsafe-fixes', '--exit-zero', '--help', '-h']);
 
 export function parseArgs(argv: readonly string[]): Command {
@@ -163,9 +161,10 @@ function parseCheck(args: string[]): Command {
       case '-h':
       case '--help':
         return { kind: 'help', topic: 'check' };
+      case '--output-format':
       case '--format':
         if (!FORMATS.includes(value as OutputFormat))
-          throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${value}"`);
+          throw new UsageError(`${name} must be one of ${FORMATS.join(', ')}, not "${value}"`);
         options.format = value as OutputFormat;
         break;
       case '--select':

@@ -62,6 +62,9 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     fixMode: options.fix,
     unsafeFixes: options.unsafeFixes,
     errors: [],
+    checked: 0,
+    skipped: 0,
+    failed: 0,
     cwd: io.cwd,
   };
   const error = (line: string) => {
@@ -89,15 +92,18 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
         badConfigs.add(settings.configFile);
         error(settings.error);
       }
+      report.failed++;
       continue;
     }
     const read = readDocument(file.absolute, file.display);
     if ('error' in read) {
       error(read.error);
+      report.failed++;
       continue;
     }
     if ('skip' in read) {
       warn(read.skip);
+      report.skipped++;
       continue;
     }
     const { document } = read;
@@ -112,19 +118,26 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
         workspace,
       });
     } catch (e) {
-      if (e instanceof ParseLimit) warn(`${file.display}: not checked: ${e.message}`);
-      else error(`${file.display}: internal error while checking: ${(e as Error).message}`);
+      if (e instanceof ParseLimit) {
+        warn(`${file.display}: not checked: ${e.message}`);
+        report.skipped++;
+      } else {
+        error(`${file.display}: internal error while checking: ${(e as Error).message}`);
+        report.failed++;
+      }
       continue;
     }
     if (analysis.applied > 0 && analysis.text !== document.text) {
       const failed = writeDocument(file.absolute, file.display, document, analysis.text);
       if (failed) {
         error(failed);
+        report.failed++;
         continue;
       }
       report.fixed += analysis.applied;
       index?.update(file.absolute);
     }
+    report.checked++;
     for (const { finding, cell } of analysis.findings)
       report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
   }
@@ -199,10 +212,13 @@ async function checkStdin(
   let output = buffer.toString('utf8');
   const settings = resolver.forFile(absolute);
   const read = decodeDocument(buffer, name);
-  if (settings.error !== undefined) error(settings.error);
-  else if ('skip' in read) warn(read.skip);
-  else if ('error' in read) error(read.error);
-  else {
+  if (settings.error !== undefined || 'error' in read) {
+    error(settings.error ?? (read as { error: string }).error);
+    report.failed++;
+  } else if ('skip' in read) {
+    warn(read.skip);
+    report.skipped++;
+  } else {
     try {
       const analysis = await checkDocument(read.document, {
         rules,
@@ -210,13 +226,19 @@ async function checkStdin(
         fix: options.fix,
         unsafe: options.unsafeFixes,
       });
+      report.checked++;
       report.fixed += analysis.applied;
       output = documentBytes(read.document, analysis.text);
       for (const { finding, cell } of analysis.findings)
         report.diagnostics.push({ path: name, absolute, cell, finding });
     } catch (e) {
-      if (e instanceof ParseLimit) warn(`${name}: not checked: ${e.message}`);
-      else error(`${name}: internal error while checking: ${(e as Error).message}`);
+      if (e instanceof ParseLimit) {
+        warn(`${name}: not checked: ${e.message}`);
+        report.skipped++;
+      } else {
+        error(`${name}: internal error while checking: ${(e as Error).message}`);
+        report.failed++;
+      }
     }
   }
   sortDiagnostics(report.diagnostics);

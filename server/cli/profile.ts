@@ -2,12 +2,12 @@
 // profiler worker (dist/worker.js), printing the same figures as the editor's lenses and hovers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { backendLabel, implementationEvidence, summaryLine, textBlock } from '../../kernels/format';
+import { backendLabel, implementationEvidence, resultLine, textBlock } from '../../kernels/format';
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { FileModel } from '../engine/model';
 import { initParser, ParseLimit, SourceFile } from '../engine/parser';
-import { planSites, siteSeed } from '../engine/sites';
+import { planSites, siteSeed, type RegularizerSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
 import { analysedText, readDocument } from '../core/document';
 import type { CliIo } from './check';
@@ -19,6 +19,8 @@ export interface ProfileOptions {
   backend: BackendSetting;
   shape?: number[];
   format: 'text' | 'json';
+  /** Text: every measurement of each site, not just its line. */
+  details: boolean;
   timeoutMs: number;
   memoryBudgetMB: number;
 }
@@ -37,7 +39,8 @@ defaults (n_embd, dim, block_size, img_size/patch_size, ...), else [8, 256, 768]
 Options:
       --backend <NAME>          auto (default: cuda, webgpu, wasm, then cpu), cuda, webgpu, wasm or cpu
       --shape <DIMS>            Shape for every site without a comment, e.g. 8,256,768
-      --format <FORMAT>         text (default) or json
+      --format <FORMAT>         text (default: one line per site) or json (every measurement)
+      --details                 Text: every measurement of each site, with where its shape and rate came from
       --timeout-ms <MS>         Per-site time limit (default 60000)
       --memory-budget-mb <MB>   Refuse shapes that need more (default 1024)
   -h, --help                    Print help
@@ -53,6 +56,7 @@ export function parseProfileArgs(args: readonly string[]): ProfileOptions | 'hel
     files: [],
     backend: 'auto',
     format: 'text',
+    details: false,
     timeoutMs: DEFAULT_PROFILER_OPTIONS.timeoutMs,
     memoryBudgetMB: 1024,
   };
@@ -61,6 +65,10 @@ export function parseProfileArgs(args: readonly string[]): ProfileOptions | 'hel
     if (arg === '-h' || arg === '--help') return 'help';
     if (!arg.startsWith('-')) {
       options.files.push(arg);
+      continue;
+    }
+    if (arg === '--details') {
+      options.details = true;
       continue;
     }
     const eq = arg.indexOf('=');
@@ -107,10 +115,14 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
     timeoutMs: options.timeoutMs,
     memoryBudgetBytes: options.memoryBudgetMB * 1024 * 1024,
     workerPath: path.join(__dirname, 'worker.js'),
+    limitNames: { memoryBudget: '--memory-budget-mb', timeout: '--timeout-ms' },
   });
   host.onWorkerProblem = (m) => io.stderr(`warning: ${m}\n`);
   const records: unknown[] = [];
+  const text = options.format === 'text';
   let status = 0;
+  let backendNamed = false;
+  let handWritten = false;
   try {
     for (const file of expandFolders(options.files, io.cwd)) {
       const absolute = path.resolve(io.cwd, file);
@@ -126,16 +138,15 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
         continue;
       }
       const notebook = read.document.kind === 'notebook' ? read.document.cells : undefined;
-      const text = analysedText(read.document);
-      /** Where a site is: its line and column (1-based), inside its cell in a notebook. */
+      /** Where a site is: its cell, line and column, each counted from 1 (the cell in the notebook's `cells` array). */
       const locate = (at: Position): { line: number; column: number; cell?: number } => {
         const inCell = notebook?.toCell(at);
         const p = inCell?.position ?? at;
-        return { ...(inCell ? { cell: inCell.cell.index } : {}), line: p.line + 1, column: p.character + 1 };
+        return { ...(inCell ? { cell: inCell.cell.index + 1 } : {}), line: p.line + 1, column: p.character + 1 };
       };
       let source: SourceFile;
       try {
-        source = new SourceFile(text);
+        source = new SourceFile(analysedText(read.document));
       } catch (e) {
         if (!(e instanceof ParseLimit)) throw e;
         io.stderr(`warning: ${file}: not profiled: ${e.message}\n`);
@@ -143,19 +154,34 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
       }
       try {
         const planned = planSites(new FileModel(source), options.shape);
-        if (options.format === 'text' && planned.length === 0) io.stdout(`${file}: no regularizer sites\n`);
-        if (options.format === 'text' && planned.length > 0) {
+        if (text && planned.length === 0) io.stdout(`${file}: no regularizer sites\n\n`);
+        if (text && planned.length > 0 && !backendNamed) {
+          // The backend is the same for every site: named once, at the top.
+          backendNamed = true;
           const info = await host.backends().catch(() => undefined);
           if (info?.fallback) io.stderr(`warning: ${info.fallback}; using ${backendLabel(info)}\n`);
+          if (info) io.stdout(`Profiling on ${backendLabel(info)}.\n\n`);
         }
-        for (const { site, shape, shapeSource } of planned) {
+        // One aligned line per site under the file's name; --details adds the table of every measurement.
+        const rows = planned.map(({ site }) => {
           const at = locate(site.range.start);
-          const where = `${file}:${at.cell === undefined ? '' : `cell ${at.cell}:`}${at.line}:${at.column}`;
+          return {
+            at,
+            where: `${at.cell === undefined ? '' : `cell ${at.cell}:`}${at.line}:${at.column}`,
+            label: rowLabel(site),
+          };
+        });
+        const whereWidth = Math.max(0, ...rows.map((r) => r.where.length)) + 2;
+        const labelWidth = Math.min(LABEL_WIDTH, Math.max(0, ...rows.map((r) => r.label.length))) + 2;
+        if (text && planned.length > 0) io.stdout(`${file}\n`);
+        for (const [i, { site, shape, shapeSource }] of planned.entries()) {
+          const { at, where, label } = rows[i];
+          handWritten ||= site.kind === 'hand-written' || site.kind === 'implementation';
+          const head = `  ${where.padEnd(whereWidth)}${clip(label, LABEL_WIDTH).padEnd(labelWidth)}`;
           const position = { path: file, ...at };
           if (site.notProfiled) {
-            if (options.format === 'json')
-              records.push({ ...position, site: site.label, kind: site.kind, notProfiled: site.notProfiled });
-            else io.stdout(`${where}: ${site.label}\n  ${notProfiledLine(site.notProfiled)}\n\n`);
+            if (!text) records.push({ ...position, site: site.label, kind: site.kind, notProfiled: site.notProfiled });
+            else io.stdout(`${head}${notProfiledLine(site.notProfiled)}\n`);
             continue;
           }
           try {
@@ -165,7 +191,7 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
               seed: siteSeed(site),
               activeInEval: site.activeInEval,
             });
-            if (options.format === 'json')
+            if (!text) {
               records.push({
                 ...position,
                 site: site.label,
@@ -174,27 +200,27 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
                 shapeSource,
                 result,
               });
-            else {
-              const evidence = implementationEvidence(result, site.expectedGranularity);
-              const warnings = [
-                evidence.expectation && `  train and eval differ: ${evidence.expectation}\n`,
-                evidence.granularity && `  granularity: ${evidence.granularity}\n`,
-              ]
-                .filter(Boolean)
-                .join('');
-              io.stdout(
-                `${where}: ${site.label}  [${shape.join(', ')}] (${shapeSource}; ${site.rateSource})\n  ` +
-                  `${summaryLine(result)}\n${warnings}${textBlock(result)}\n\n`,
-              );
+              continue;
             }
+            const evidence = implementationEvidence(result, site.expectedGranularity);
+            const warnings = [
+              evidence.expectation && `train and eval differ: ${evidence.expectation}`,
+              evidence.granularity && `granularity: ${evidence.granularity}`,
+            ].filter((w): w is string => !!w);
+            const indent = ' '.repeat(2 + whereWidth);
+            io.stdout(`${head}[${shape.join(', ')}]  ${resultLine(result)}\n`);
+            for (const w of warnings) io.stdout(`${indent}${w}\n`);
+            if (options.details)
+              io.stdout(`${indent}shape: ${shapeSource}; ${site.rateSource}\n${textBlock(result)}\n\n`);
           } catch (e) {
             // A rate PyTorch itself rejects is a finding (RG008), not a profiler failure.
             if (!(e instanceof ProfileError && e.kind === 'invalid')) status = Math.max(status, 1);
             const message = e instanceof ProfileError ? e.message : String(e);
-            if (options.format === 'json') records.push({ ...position, site: site.label, error: message });
-            else io.stdout(`${where}: ${site.label}\n  ${notProfiledLine(message)}\n\n`);
+            if (!text) records.push({ ...position, site: site.label, error: message });
+            else io.stdout(`${head}${notProfiledLine(message)}\n`);
           }
         }
+        if (text && planned.length > 0) io.stdout('\n');
       } finally {
         source.dispose();
       }
@@ -202,8 +228,26 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
   } finally {
     host.dispose();
   }
-  if (options.format === 'json') io.stdout(`${JSON.stringify({ version: 1, sites: records }, null, 2)}\n`);
+  if (text && handWritten) io.stdout(`${HAND_WRITTEN_NOTE}\n`);
+  if (text && !options.details && backendNamed) io.stdout('--details shows every measurement of each site.\n');
+  if (!text) io.stdout(`${JSON.stringify({ version: 1, sites: records }, null, 2)}\n`);
   return status;
+}
+
+/** A site's label is clipped here in the table; --details and JSON keep it whole. */
+const LABEL_WIDTH = 40;
+
+const HAND_WRITTEN_NOTE =
+  'A hand-written regularizer has two rows: "as read" measures what Reglens understood its code to do (its mask, ' +
+  'scale and rate) with Reglens\'s own kernel; "its code" runs the code itself on synthetic tensors. When the two ' +
+  'disagree, the code does not do what it reads as.';
+
+function rowLabel(site: RegularizerSite): string {
+  return site.kind === 'hand-written' ? `${site.label} (as read)` : site.label;
+}
+
+function clip(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
 
 /** Interpreted code's reasons already read `not profiled: …`. */

@@ -24,5 +24,11 @@ export interface CheckReport {
   unsafeFixes: boolean;
   /** Per-file and configuration errors, one line each; any makes the exit status 2. */
   errors: string[];
+  /** Files analysed (a file no enabled rule's triggers mention counts: it is checked without parsing). */
+  checked: number;
+  /** Files not checked, each with a warning that says why (binary, too large, too deep to parse, not Python). */
+  skipped: number;
+  /** Files that could not be read or checked, each with an error (their configuration's error included). */
+  failed: number;
   cwd: string;
 }

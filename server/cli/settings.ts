@@ -9,6 +9,7 @@ import {
   type LoadedConfig,
   type RuleSettings,
 } from '../engine/config';
+import { ruleCodes } from '../rules';
 
 export interface FlagSettings {
   select?: string[];
@@ -30,7 +31,7 @@ export function loadExplicitConfig(
   cwd: string,
 ): { config: LoadedConfig; error?: undefined } | { config?: undefined; error: string } {
   const absolute = path.resolve(cwd, file);
-  const config = loadPyproject(absolute);
+  const config = loadPyproject(absolute, ruleCodes);
   if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}` };
   return { config };
 }
@@ -87,7 +88,7 @@ export class SettingsResolver {
   private load(file: string): LoadedConfig {
     let config = this.loaded.get(file);
     if (!config) {
-      config = loadPyproject(file);
+      config = loadPyproject(file, ruleCodes);
       this.loaded.set(file, config);
     }
     return config;

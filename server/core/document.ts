@@ -3,7 +3,7 @@
 // `check` and `profile` and the language server's workspace check read files only through here, so a file is
 // skipped for the same reason, in the same words, wherever it is read.
 import * as fs from 'node:fs';
-import { fixText, lintText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
+import { Analyzer, fixText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
 import type { RuleSelection } from '../engine/config';
 import {
   findingsInCells,
@@ -13,9 +13,10 @@ import {
   serializeNotebook,
   type NotebookFile,
 } from '../engine/notebook';
-import { initParser } from '../engine/parser';
+import { initParser, SourceFile } from '../engine/parser';
 import type { Rule } from '../engine/rule';
 import type { WorkspaceScope } from '../engine/scope';
+import { syntaxErrorFinding } from '../engine/syntax-errors';
 import type { Finding } from '../engine/types';
 import { describeFsError } from './files';
 
@@ -154,35 +155,59 @@ export function parserLoaded(): Promise<void> {
 export async function checkDocument(document: Document, options: CheckOptions): Promise<CheckResult> {
   const { rules, selection } = options;
   const unchanged: CheckResult = { findings: [], text: document.text, applied: 0 };
-  if (!mayHaveFindings(rules, analysedText(document), selection)) return unchanged;
+  const analysed = analysedText(document);
+  if (!mayHaveFindings(rules, analysed, selection)) return unchanged;
   await parserLoaded();
   const workspace = (await options.workspace?.()) ?? null;
-  const fixOptions = { unsafe: options.unsafe, workspace };
-  if (document.kind === 'python') {
-    if (!options.fix)
-      return {
-        ...unchanged,
-        findings: lintText(rules, document.text, selection, workspace).map((finding) => ({ finding })),
-      };
-    const result = fixText(rules, document.text, selection, fixOptions);
-    return {
-      findings: result.remaining.map((finding) => ({ finding })),
-      text: result.text,
-      applied: countApplied(result.applied),
-    };
+  let findings: Finding[];
+  let text = document.text;
+  let applied = 0;
+  let cells = document.kind === 'notebook' ? document.cells : null;
+  if (!options.fix) {
+    findings = analyse(rules, analysed, selection, workspace);
+  } else if (document.kind === 'python') {
+    const result = fixText(rules, document.text, selection, { unsafe: options.unsafe, workspace });
+    findings = [...result.remaining, ...syntaxErrors(result.text)];
+    text = result.text;
+    applied = countApplied(result.applied);
+  } else {
+    const { notebook } = document;
+    const result = fixNotebook(rules, notebook.cells, selection, { unsafe: options.unsafe, workspace });
+    const changed = new Map<number, string>();
+    notebook.cells.forEach((cell, i) => {
+      if (result.texts[i] !== cell.text) changed.set(cell.index, result.texts[i]);
+    });
+    if (changed.size > 0) text = serializeNotebook(notebook, changed);
+    cells = result.notebook;
+    findings = [...result.remaining, ...syntaxErrors(result.notebook.text)];
+    applied = countApplied(result.applied);
   }
-  const inCells = (nb: NotebookText, findings: Finding[]) =>
-    findingsInCells(nb, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }));
-  const { notebook, cells } = document;
-  if (!options.fix)
-    return { ...unchanged, findings: inCells(cells, lintText(rules, cells.text, selection, workspace)) };
-  const result = fixNotebook(rules, notebook.cells, selection, fixOptions);
-  const changed = new Map<number, string>();
-  notebook.cells.forEach((cell, i) => {
-    if (result.texts[i] !== cell.text) changed.set(cell.index, result.texts[i]);
-  });
-  const text = changed.size > 0 ? serializeNotebook(notebook, changed) : document.text;
-  return { findings: inCells(result.notebook, result.remaining), text, applied: countApplied(result.applied) };
+  const placed = cells
+    ? findingsInCells(cells, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }))
+    : findings.map((finding) => ({ finding }));
+  return { findings: placed, text, applied };
+}
+
+/** The findings of a text, and its first syntax error: one parse for both. */
+function analyse(rules: readonly Rule[], text: string, selection: RuleSelection, workspace: WorkspaceScope | null) {
+  const file = new SourceFile(text);
+  try {
+    const syntax = syntaxErrorFinding(file);
+    return [...new Analyzer(rules).analyze(file, selection, workspace), ...(syntax ? [syntax] : [])];
+  } finally {
+    file.dispose();
+  }
+}
+
+/** A fixed text's first syntax error (a fix never adds one; this is the one the file had). */
+function syntaxErrors(text: string): Finding[] {
+  const file = new SourceFile(text);
+  try {
+    const syntax = syntaxErrorFinding(file);
+    return syntax ? [syntax] : [];
+  } finally {
+    file.dispose();
+  }
 }
 
 function countApplied(applied: Map<string, number>): number {

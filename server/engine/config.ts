@@ -48,7 +48,8 @@ export function findPyproject(startDir: string): string | null {
   }
 }
 
-export function loadPyproject(file: string): LoadedConfig {
+/** `codes`: the rule codes there are (a code or prefix that matches none is an error, as on the command line). */
+export function loadPyproject(file: string, codes: readonly string[]): LoadedConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -59,101 +60,185 @@ export function loadPyproject(file: string): LoadedConfig {
       error: `${file}: cannot be read (${(e as Error).message}); using the default rules.`,
     };
   }
-  return parsePyproject(text, file);
+  return parsePyproject(text, file, codes);
 }
 
-export function parsePyproject(text: string, file: string): LoadedConfig {
+export function parsePyproject(text: string, file: string, codes: readonly string[]): LoadedConfig {
   const root = path.dirname(file);
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(text) as Record<string, unknown>;
   } catch (e) {
-    const first = String((e as Error).message).split('\n')[0];
-    return { settings: {}, root, error: `${file}: invalid TOML (${first}); using the default rules.` };
+    const { line, column } = e as { line?: number; column?: number };
+    const first = String((e as Error).message)
+      .split('\n')[0]
+      .replace(/^Invalid TOML document: /, '');
+    const at = line === undefined ? '' : `:${line}:${column ?? 1}`;
+    return { settings: {}, root, error: `${file}${at}: invalid TOML (${first}); using the default rules.` };
   }
   const tool = (doc.tool as Record<string, unknown> | undefined)?.reglens;
   if (tool === undefined) return { settings: {}, root };
-  const { settings, error } = validateSettings(tool, '[tool.reglens]');
-  return error ? { settings: {}, root, error: `${file}: ${error}; using the default rules.` } : { settings, root };
+  const { settings, error, problem } = validateSettings(tool, '[tool.reglens]', codes);
+  if (!error) return { settings, root };
+  const at = problem ? locateInTable(text, 'tool.reglens', problem) : null;
+  return {
+    settings: {},
+    root,
+    error: `${file}${at ? `:${at.line}:${at.column}` : ''}: ${error}; using the default rules.`,
+  };
 }
 
-/** Checks untrusted input (a TOML table or VS Code settings object). Keys may be kebab-case or camelCase. */
-export function validateSettings(raw: unknown, where: string): { settings: RuleSettings; error?: string } {
+/** Where a problem is: the key of the table (and the value, when one is named; `table` for a sub-table). */
+export interface SettingsProblem {
+  key: string;
+  value?: string;
+  /** The value may be written in its own table, `[tool.reglens.<key>]`. */
+  subTable?: boolean;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The 1-based line and column of a problem in `[table]` of a TOML text, found by reading the text (the TOML parser
+ * keeps no positions): the value after its key (`select = ["RG99"]`, a multi-line array included), or in the key's
+ * own sub-table (`[tool.reglens.severity]`), else the key. Null when it cannot be placed.
+ */
+function locateInTable(text: string, table: string, problem: SettingsProblem): { line: number; column: number } | null {
+  const lines = text.split(/\r?\n/);
+  const headerOf = (name: string) =>
+    new RegExp(`^\\s*\\[\\s*${name.split('.').map(escapeRegExp).join('\\s*\\.\\s*')}\\s*\\]`);
+  const value = problem.value === undefined ? null : new RegExp(`(["']?)\\b${escapeRegExp(problem.value)}\\b\\1`);
+  const search = (from: number, to: number): { line: number; column: number } | null => {
+    for (let j = from; j < to && value; j++) {
+      const col = lines[j].search(value);
+      if (col >= 0) return { line: j + 1, column: col + 1 };
+    }
+    return null;
+  };
+  const sectionEnd = (start: number) => {
+    let end = start + 1;
+    while (end < lines.length && !/^\s*\[/.test(lines[end])) end++;
+    return end;
+  };
+  if (problem.subTable) {
+    const start = lines.findIndex((l) => headerOf(`${table}.${problem.key}`).test(l));
+    const found = start >= 0 ? search(start + 1, sectionEnd(start)) : null;
+    if (found) return found;
+  }
+  const start = lines.findIndex((l) => headerOf(table).test(l));
+  if (start < 0) return null;
+  const end = sectionEnd(start);
+  const keyPattern = new RegExp(`^\\s*(["']?)${escapeRegExp(problem.key)}\\1\\s*=`);
+  for (let i = start + 1; i < end; i++) {
+    if (!keyPattern.test(lines[i])) continue;
+    let next = i + 1;
+    while (next < end && !/^\s*["\w-]+\s*=/.test(lines[next])) next++;
+    return search(i, next) ?? { line: i + 1, column: lines[i].search(/\S/) + 1 };
+  }
+  return null;
+}
+
+/**
+ * Checks untrusted input (a TOML table or VS Code settings object). Keys may be kebab-case or camelCase. Every rule
+ * code or prefix must match one of `codes`, as `--select` requires. `problem` says which key (and value) is wrong.
+ */
+export function validateSettings(
+  raw: unknown,
+  where: string,
+  codes: readonly string[],
+): { settings: RuleSettings; error?: string; problem?: SettingsProblem } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return { settings: {}, error: `${where} must be a table` };
   const settings: RuleSettings = {};
+  const fail = (error: string, key: string, value?: string) => ({ settings: {}, error, problem: { key, value } });
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     switch (key) {
       case 'select':
       case 'ignore': {
-        const codes = codeList(value);
-        if (typeof codes === 'string') return { settings: {}, error: `${where}.${key} ${codes}` };
-        settings[key] = codes;
+        const list = codeList(value, codes);
+        if (typeof list !== 'object' || !Array.isArray(list))
+          return fail(`${where}.${key} ${list.error}`, key, list.value);
+        settings[key] = list;
         break;
       }
       case 'per-file-ignores':
       case 'perFileIgnores': {
         if (typeof value !== 'object' || value === null || Array.isArray(value))
-          return { settings: {}, error: `${where}.${key} must be a table of glob = ["RGxxx", …]` };
+          return fail(`${where}.${key} must be a table of glob = ["RGxxx", …]`, key);
         const table: Record<string, string[]> = {};
-        for (const [glob, list] of Object.entries(value)) {
-          const codes = codeList(list);
-          if (typeof codes === 'string') return { settings: {}, error: `${where}.${key}."${glob}" ${codes}` };
-          table[glob] = codes;
+        for (const [glob, entry] of Object.entries(value)) {
+          const list = codeList(entry, codes);
+          if (!Array.isArray(list))
+            return {
+              ...fail(`${where}.${key}."${glob}" ${list.error}`, key, list.value),
+              problem: { key, value: list.value, subTable: true },
+            };
+          table[glob] = list;
         }
         settings.perFileIgnores = table;
         break;
       }
       case 'severity': {
         if (typeof value !== 'object' || value === null || Array.isArray(value))
-          return {
-            settings: {},
-            error: `${where}.severity must be a table of RGxxx = "error" | "warning" | "info" | "hint"`,
-          };
+          return fail(`${where}.severity must be a table of RGxxx = "error" | "warning" | "info" | "hint"`, key);
         const table: Record<string, Severity> = {};
         for (const [code, level] of Object.entries(value)) {
           const normalized = level === 'information' ? 'info' : level;
-          if (!CODE.test(code)) return { settings: {}, error: `${where}.severity has an unknown rule code "${code}"` };
+          const unknown = unknownCode(code.toUpperCase(), codes);
+          if (unknown)
+            return {
+              ...fail(`${where}.severity has ${JSON.stringify(code)}, ${unknown}`, key),
+              problem: { key, value: code, subTable: true },
+            };
           if (typeof normalized !== 'string' || !SEVERITIES.has(normalized))
             return {
-              settings: {},
-              error:
-                `${where}.severity.${code} must be "error", "warning", "info" or "hint", not ` +
-                `${JSON.stringify(level)}`,
+              ...fail(
+                `${where}.severity.${code} must be "error", "warning", "info" or "hint", not ${JSON.stringify(level)}`,
+                key,
+              ),
+              problem: { key, value: code, subTable: true },
             };
-          table[code] = normalized as Severity;
+          table[code.toUpperCase()] = normalized as Severity;
         }
         settings.severity = table;
         break;
       }
       case 'exclude': {
         if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.trim() !== ''))
-          return {
-            settings: {},
-            error:
-              `${where}.exclude must be a list of glob patterns such as "build" or "legacy/**", not ` +
+          return fail(
+            `${where}.exclude must be a list of glob patterns such as "build" or "legacy/**", not ` +
               `${JSON.stringify(value)}`,
-          };
+            key,
+          );
         settings.exclude = value.map((v: string) => v.trim());
         break;
       }
       default:
-        return {
-          settings: {},
-          error: `${where} has an unknown key "${key}" (expected select, ignore, per-file-ignores, severity, exclude)`,
-        };
+        return fail(
+          `${where} has an unknown key "${key}" (expected select, ignore, per-file-ignores, severity, exclude)`,
+          key,
+        );
     }
   }
   return { settings };
 }
 
-function codeList(value: unknown): string[] | string {
-  if (!Array.isArray(value)) return `must be a list of rule codes, not ${JSON.stringify(value)}`;
+/** Why a code or prefix is not one, or undefined when it matches a rule (`ALL` matches every rule). */
+export function unknownCode(code: string, codes: readonly string[]): string | undefined {
+  if (!CODE.test(code)) return 'which is not a rule code or prefix such as "RG006" or "RG0"';
+  if (code !== 'ALL' && !codes.some((c) => c.startsWith(code)))
+    return `which matches no rule (rules: ${codes.join(', ')})`;
+  return undefined;
+}
+
+function codeList(value: unknown, codes: readonly string[]): string[] | { error: string; value?: string } {
+  if (!Array.isArray(value)) return { error: `must be a list of rule codes, not ${JSON.stringify(value)}` };
   const out: string[] = [];
   for (const v of value) {
-    if (typeof v !== 'string' || !CODE.test(v.trim().toUpperCase()))
-      return `has ${JSON.stringify(v)}, which is not a rule code or prefix such as "RG006" or "RG0"`;
-    out.push(v.trim().toUpperCase());
+    const code = typeof v === 'string' ? v.trim().toUpperCase() : '';
+    const unknown = typeof v === 'string' ? unknownCode(code, codes) : 'which is not a rule code';
+    if (unknown) return { error: `has ${JSON.stringify(v)}, ${unknown}`, value: typeof v === 'string' ? v : undefined };
+    out.push(code);
   }
   return out;
 }

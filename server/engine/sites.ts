@@ -10,7 +10,7 @@
  * finding an 'attention-logits' site (dropout on logits vs on probabilities), and every hand-written regularizer
  * (`handWrittenRegularizers`) a 'hand-written' site running its derived semantics.
  */
-import type { Granularity, HandWrittenSemantics, KernelSpec } from '../../kernels/plan';
+import { formatNumber, type Granularity, type HandWrittenSemantics, type KernelSpec } from '../../kernels/plan';
 import type { ArgumentValue } from '../../kernels/program';
 import { regularizer, type RegularizerSpec } from './catalog';
 import type { ModuleClass } from './classes';
@@ -280,7 +280,7 @@ function implementationSite(model: FileModel, s: RegularizerSemantics, handWritt
     ...base,
     label: `${handWritten.label} (its code)`,
     kernel: { kind: 'program', name: s.name, program: extracted.program, rate },
-    rateSource: `rate ${rate} ${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`,
+    rateSource: `rate ${formatNumber(rate)} ${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`,
     // An argument the call cannot be made without is known before anything runs: the lens says so.
     notProfiled: extracted.unsupported ?? missingArgument(extracted.program.args),
     expectedGranularity:

@@ -10,6 +10,7 @@ import {
   type LoadedConfig,
   type RuleSettings,
 } from '../engine/config';
+import { ruleCodes } from '../rules';
 
 /** The `reglens` settings section after validation. */
 export interface EditorSettings {
@@ -69,7 +70,7 @@ export function readEditorSettings(raw: unknown): EditorSettings {
     const value = section[key];
     if (value !== undefined && value !== null) picked[key] = value;
   }
-  const { settings, error } = validateSettings(picked, 'reglens');
+  const { settings, error } = validateSettings(picked, 'reglens', ruleCodes);
   if (error) result.errors.push(`Reglens: invalid setting: ${error}; using the default rules.`);
   else result.rules = settings;
   return result;
@@ -114,7 +115,7 @@ export class PyprojectCache {
     if (!file) return null;
     let config = this.loaded.get(file);
     if (!config) {
-      config = loadPyproject(file);
+      config = loadPyproject(file, ruleCodes);
       this.loaded.set(file, config);
     }
     return { ...config, file };

@@ -11,6 +11,7 @@ import {
 } from 'vscode-languageserver/node';
 import { isExcluded } from '../engine/config';
 import { ParseLimit } from '../engine/parser';
+import { SYNTAX_ERROR_CODE } from '../engine/syntax-errors';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
 import { checkDocument, readDocument } from '../core/document';
 import { discover, wouldDiscover } from '../core/files';
@@ -376,7 +377,11 @@ export class WorkspaceService {
           { kind: 'python', text, bom: false },
           { rules, selection: config.selection, workspace: async () => scope },
         );
-        diagnostics = checked.findings.map((f, i) => toDiagnostic(uri, f.finding, 0, i));
+        // The editor's Python support reports syntax errors, and an open file's analysis does not: a file's problems
+        // are the same whether it is open or not.
+        diagnostics = checked.findings
+          .filter((f) => f.finding.code !== SYNTAX_ERROR_CODE)
+          .map((f, i) => toDiagnostic(uri, f.finding, 0, i));
       } catch (e) {
         // Too deep or too slow to parse: not checked, as when it is opened (where the user is told why).
         if (!(e instanceof ParseLimit)) throw e;

@@ -30,3 +30,6 @@ export const rules: readonly Rule[] = [
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 
 export const ruleByCode = new Map(rules.map((r) => [r.meta.code, r]));
+
+/** The codes of every rule: what a configuration's codes and prefixes are checked against. */
+export const ruleCodes: readonly string[] = rules.map((r) => r.meta.code);

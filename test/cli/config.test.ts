@@ -17,7 +17,7 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
     assert.deepEqual(run('--select', 'RG006,RG007', '--ignore', 'RG007'), ['model.py RG006']);
     const none = runCli(['check', '--ignore', 'RG006,RG007', 'model.py'], { cwd: dir });
     assert.equal(none.code, 0);
-    assert.equal(none.stdout, 'All checks passed!\n');
+    assert.equal(none.stdout, 'All checks passed! (1 file)\n');
   });
 
   it('rejects codes that are not rules with exit 2', () => {
@@ -109,7 +109,7 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
     assert.equal(bad.stdout, '');
     assert.match(
       bad.stderr,
-      /^error: invalid configuration: .*bad\.toml: \[tool\.reglens\]\.select must be a list of rule codes/,
+      /^error: invalid configuration: .*bad\.toml:2:1: \[tool\.reglens\]\.select must be a list of rule codes/,
     );
     assert.equal(bad.stderr.trim().split('\n').length, 1);
     const missing = runCli(['check', '--config', 'nowhere.toml', 'model.py'], { cwd: dir });
@@ -132,13 +132,45 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 2, `one line per bad pyproject.toml, not per file: ${r.stderr}`);
     assert.ok(
-      lines.some((l) => /typo[/\\]pyproject\.toml: \[tool\.reglens\] has an unknown key "selct"/.test(l)),
+      lines.some((l) => /typo[/\\]pyproject\.toml:2:1: \[tool\.reglens\] has an unknown key "selct"/.test(l)),
       r.stderr,
     );
     assert.ok(
-      lines.some((l) => /broken[/\\]pyproject\.toml: invalid TOML/.test(l)),
+      lines.some((l) => /broken[/\\]pyproject\.toml:3:1: invalid TOML/.test(l)),
       r.stderr,
     );
     assert.ok(lines.every((l) => l.startsWith('error: invalid configuration: ')));
+  });
+
+  it('a code in pyproject.toml that matches no rule is an error at its line and column, as it is on the command line', () => {
+    const cases: [string, RegExp][] = [
+      [
+        '[tool.reglens]\nselect = [\n  "RG006",\n  "RG99",\n]\n',
+        /pyproject\.toml:4:3: \[tool\.reglens\]\.select has "RG99", which matches no rule/,
+      ],
+      [
+        '[tool.reglens]\nignore = ["RG7x"]\n',
+        /pyproject\.toml:2:11: \[tool\.reglens\]\.ignore has "RG7x", which is not a rule code/,
+      ],
+      [
+        '[tool.reglens.severity]\nRG77 = "error"\n',
+        /pyproject\.toml:2:1: \[tool\.reglens\]\.severity has "RG77", which matches no rule/,
+      ],
+      [
+        '[tool.reglens]\nseverity = { RG006 = "loud" }\n',
+        /pyproject\.toml:2:14: \[tool\.reglens\]\.severity\.RG006 must be "error"/,
+      ],
+      [
+        '[tool.reglens.per-file-ignores]\n"tests/*" = ["RG5"]\n',
+        /pyproject\.toml:2:14: .*"tests\/\*" has "RG5", which matches no rule/,
+      ],
+    ];
+    for (const [toml, message] of cases) {
+      const dir = makeTree({ 'model.py': BLOCK, 'pyproject.toml': toml });
+      const r = runCli(['check', '.'], { cwd: dir });
+      assert.equal(r.code, 2, toml);
+      assert.match(r.stderr, message, toml);
+      assert.match(r.stdout, /^Nothing was checked; 1 file failed/, 'no "passed" when the configuration is wrong');
+    }
   });
 });

@@ -15,6 +15,7 @@ describe('reglens check --fix', () => {
     assert.deepEqual(lines.slice(1), [
       'Found 2 problems (1 fixed, 1 remaining).',
       '(1 hidden fix can be enabled with the --unsafe-fixes option.)',
+      'Checked 1 file.',
     ]);
 
     // A second check finds only the finding whose fix is unsafe.
@@ -39,10 +40,10 @@ describe('reglens check --fix', () => {
     const r = runCli(['check', '--fix', '--unsafe-fixes', 'model.py'], { cwd: dir });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(read(dir, 'model.py'), BLOCK_ALL_FIXED);
-    assert.equal(r.stdout, 'Found 2 problems (2 fixed, 0 remaining).\n');
+    assert.equal(r.stdout, 'Found 2 problems (2 fixed, 0 remaining).\nChecked 1 file.\n');
     const again = runCli(['check', 'model.py'], { cwd: dir });
     assert.equal(again.code, 0);
-    assert.equal(again.stdout, 'All checks passed!\n');
+    assert.equal(again.stdout, 'All checks passed! (1 file)\n');
   });
 
   it('reports the remaining findings at their positions in the fixed file (JSON)', () => {

@@ -101,7 +101,11 @@ export interface JsonDiagnostic {
   } | null;
 }
 
-export function parseJson(stdout: string): { version: number; diagnostics: JsonDiagnostic[] } {
+export function parseJson(stdout: string): {
+  version: number;
+  diagnostics: JsonDiagnostic[];
+  summary: { checked: number; skipped: number; failed: number };
+} {
   return JSON.parse(stdout);
 }
 

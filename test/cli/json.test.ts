@@ -12,7 +12,8 @@ describe('reglens check --format json', () => {
     const r = runCli(['check', '--format', 'json', 'model.py'], { cwd: dir });
     assert.equal(r.code, 1, r.stderr);
     const report = parseJson(r.stdout);
-    assert.deepEqual(Object.keys(report), ['version', 'diagnostics']);
+    assert.deepEqual(Object.keys(report), ['version', 'diagnostics', 'summary']);
+    assert.deepEqual(report.summary, { checked: 1, skipped: 0, failed: 0 });
     assert.equal(report.version, 1);
     assert.equal(report.diagnostics.length, 2);
     for (const d of report.diagnostics) assert.deepEqual(Object.keys(d), KEYS);
@@ -55,11 +56,15 @@ describe('reglens check --format json', () => {
     );
   });
 
-  it('prints an empty list and exits 0 for clean files', () => {
+  it('prints an empty list, what was checked, and exits 0 for clean files', () => {
     const dir = makeTree({ 'clean.py': CLEAN, 'plain.py': 'print("hello")\n' });
     const r = runCli(['check', '--format', 'json', '.'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { version: 1, diagnostics: [] });
+    assert.deepEqual(JSON.parse(r.stdout), {
+      version: 1,
+      diagnostics: [],
+      summary: { checked: 2, skipped: 0, failed: 0 },
+    });
   });
 
   it('exits 0 with findings under --exit-zero, still reporting them', () => {

@@ -6,7 +6,7 @@ import { BLOCK, makeTree, parseJson, read, runCli } from './helpers';
 const NOTEBOOK = notebookJson(CELLS);
 
 describe('reglens check on notebooks', () => {
-  it('reports JSON findings with the cell (markdown cells counted) and 1-based line and column inside it', () => {
+  it('reports JSON findings with the cell (from 1, markdown cells counted) and 1-based line and column inside it', () => {
     const dir = makeTree({ 'train.ipynb': NOTEBOOK });
     const r = runCli(['check', '--format', 'json', 'train.ipynb'], { cwd: dir });
     assert.equal(r.code, 1, r.stderr);
@@ -22,42 +22,38 @@ describe('reglens check on notebooks', () => {
         code: d.code,
       })),
       [
-        { path: 'train.ipynb', cell: 2, line: 5, column: 32, endLine: 5, endColumn: 35, code: 'RG008' },
-        { path: 'train.ipynb', cell: 5, line: 4, column: 16, endLine: 4, endColumn: 33, code: 'RG006' },
-        { path: 'train.ipynb', cell: 7, line: 4, column: 9, endLine: 4, endColumn: 50, code: 'RG011' },
+        { path: 'train.ipynb', cell: 3, line: 5, column: 32, endLine: 5, endColumn: 35, code: 'RG008' },
+        { path: 'train.ipynb', cell: 6, line: 4, column: 16, endLine: 4, endColumn: 33, code: 'RG006' },
+        { path: 'train.ipynb', cell: 8, line: 4, column: 9, endLine: 4, endColumn: 50, code: 'RG011' },
       ],
     );
-    // The fix's edit is in the cell's coordinates too: `, training=self.training` after `0.1` on line 4 of cell 5.
+    // The fix's edit is in the cell's coordinates too: `, training=self.training` after `0.1` on line 4 of cell 6.
     assert.deepEqual(diagnostics[1].fix?.edits, [
       { line: 4, column: 32, endLine: 4, endColumn: 32, content: ', training=self.training' },
     ]);
     assert.equal(HEAD.split('\n')[3].slice(31), ')');
   });
 
-  it(
-    'prints file.ipynb:cell N:line:column in text output, and finds notebooks in folders but not in ' +
-      '.ipynb_checkpoints',
-    () => {
-      const dir = makeTree({
-        'nb/train.ipynb': NOTEBOOK,
-        'nb/.ipynb_checkpoints/train-checkpoint.ipynb': NOTEBOOK,
-        'nb/model.py': BLOCK,
-      });
-      const r = runCli(['check', 'nb'], { cwd: dir });
-      assert.equal(r.code, 1, r.stderr);
-      const lines = r.stdout
-        .split('\n')
-        .filter((l) => / RG\d{3} /.test(l))
-        .map((l) => /^(.*? RG\d{3})/.exec(l)![1]);
-      assert.deepEqual(lines, [
-        'nb/model.py:8:9: RG007',
-        'nb/model.py:11:13: RG006',
-        'nb/train.ipynb:cell 2:5:32: RG008',
-        'nb/train.ipynb:cell 5:4:16: RG006',
-        'nb/train.ipynb:cell 7:4:9: RG011',
-      ]);
-    },
-  );
+  it('prints file.ipynb:cell N:line:column in text output, and finds notebooks in folders but not in .ipynb_checkpoints', () => {
+    const dir = makeTree({
+      'nb/train.ipynb': NOTEBOOK,
+      'nb/.ipynb_checkpoints/train-checkpoint.ipynb': NOTEBOOK,
+      'nb/model.py': BLOCK,
+    });
+    const r = runCli(['check', 'nb'], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => / RG\d{3} /.test(l))
+      .map((l) => /^(.*? RG\d{3})/.exec(l)![1]);
+    assert.deepEqual(lines, [
+      'nb/model.py:8:9: RG007',
+      'nb/model.py:11:13: RG006',
+      'nb/train.ipynb:cell 3:5:32: RG008',
+      'nb/train.ipynb:cell 6:4:16: RG006',
+      'nb/train.ipynb:cell 8:4:9: RG011',
+    ]);
+  });
 
   it('reports a notebook with broken JSON once, checks the other files, and exits 2', () => {
     const dir = makeTree({
@@ -68,7 +64,7 @@ describe('reglens check on notebooks', () => {
     assert.equal(r.code, 2);
     assert.deepEqual(r.stderr.trim().split('\n'), [
       `error: broken.ipynb: not a valid notebook: invalid JSON (${errorOf(
-        '{"cells": [{"cell_type": "code", ' + '"source": ["import torch"',
+        '{"cells": [{"cell_type": "code", "source": ["import torch"',
       )})`,
     ]);
     assert.match(r.stdout, /model\.py:11:13: RG006/);
@@ -82,7 +78,7 @@ describe('reglens check on notebooks', () => {
     const dir = makeTree({ 'plots.ipynb': JSON.stringify(big, null, 1) });
     const r = runCli(['check', 'plots.ipynb'], { cwd: dir });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /plots\.ipynb:cell 5:4:16: RG006/);
+    assert.match(r.stdout, /plots\.ipynb:cell 6:4:16: RG006/);
   });
 
   it('skips a notebook of another language with a warning', () => {
@@ -118,8 +114,8 @@ describe('reglens check on notebooks', () => {
     const results = JSON.parse(r.stdout).runs[0].results;
     assert.equal(results.length, 3);
     assert.deepEqual(results[1].locations, [{ physicalLocation: { artifactLocation: { uri: 'train.ipynb' } } }]);
-    assert.match(results[1].message.text, /^cell 5, line 4, column 16: `F\.dropout`/);
-    assert.deepEqual(results[1].properties, { cell: 5, startLine: 4, startColumn: 16, endLine: 4, endColumn: 33 });
+    assert.match(results[1].message.text, /^cell 6, line 4, column 16: `F\.dropout`/);
+    assert.deepEqual(results[1].properties, { cell: 6, startLine: 4, startColumn: 16, endLine: 4, endColumn: 33 });
   });
 
   it('reads a notebook from stdin with --stdin-filename, and --fix writes the fixed notebook to stdout', () => {

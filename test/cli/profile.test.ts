@@ -25,32 +25,43 @@ class Block(nn.Module):
         return self.path(self.drop(x))
 `;
 
-test('profile prints every site with its rate source, shape source and measured figures', () => {
+test('profile prints one aligned line per site under its file, naming the backend once', () => {
   const dir = makeTree({ 'model.py': MODEL });
   const r = runCli(['profile', 'model.py', '--backend', 'cpu'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  const out = r.stdout;
-  assert.match(
-    out,
-    joined(
-      /model\.py:13:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=32; dropou/,
-      /t=0\.2 \(config default\)\)/,
-    ),
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0], /^Profiling on cpu \(.+\)\.$/);
+  assert.equal(r.stdout.split('cpu (').length - 1, 1, 'the backend is named once, not on every line');
+  assert.equal(lines[2], 'model.py');
+  const sites = lines.slice(3, lines.indexOf('', 3));
+  assert.deepEqual(
+    sites.map((l) => l.trim().split(/\s+/)[0]),
+    ['13:21', '14:21', '17:13', '18:16', '18:26'],
   );
   assert.match(
-    out,
-    /model\.py:14:21: DropPath\(drop_path\) {2}\[128, 4, 8\] \(# reglens: shape comment; drop_path=0\.25 \(default\)\)/,
+    sites[0],
+    /^ {2}13:21 +nn\.Dropout\(config\.dropout\) +\[8, 32, 64\] +train: 20\.\d% dropped · mean ×\d\.\d\d \| eval: identity \| [\d.]+ ms$/,
   );
-  // F.dropout without training=self.training keeps dropping in evaluation: the profile says so.
-  assert.match(
-    out,
-    joined(
-      /model\.py:17:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: STIL/,
-      /L ACTIVE, \d+\.\d% dropped/,
-    ),
+  assert.match(sites[1], /^ {2}14:21 +DropPath\(drop_path\) +\[128, 4, 8\] +train: \d+\.\d% samples dropped/);
+  // F.dropout without training=self.training keeps dropping in evaluation: the line says so.
+  assert.match(sites[2], / eval: STILL ACTIVE, \d+\.\d% dropped/);
+  const columns = sites.map((l) => l.indexOf('['));
+  assert.ok(
+    columns.every((c) => c === columns[0]),
+    `shapes aligned: ${columns}`,
   );
-  assert.match(out, /rate 0\.2 inside {24}yes/);
-  assert.match(out, /cpu \(/);
+  assert.match(r.stdout, /^--details shows every measurement of each site\.$/m);
+});
+
+test('profile --details adds where the shape and rate came from and every measurement', () => {
+  const dir = makeTree({ 'model.py': MODEL });
+  const r = runCli(['profile', 'model.py', '--backend', 'cpu', '--details'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\n {9}shape: from n_embd=64, block_size=32; dropout=0\.2 \(config default\)\n/);
+  assert.match(r.stdout, /\n {9}shape: # reglens: shape comment; drop_path=0\.25 \(default\)\n/);
+  assert.match(r.stdout, /rate 0\.2 inside +yes/);
+  assert.match(r.stdout, /time per call [\d.]+ ms \(median of \d+/);
+  assert.doesNotMatch(r.stdout, /--details shows/);
 });
 
 test('profile --format json gives the figures per site', () => {
@@ -90,6 +101,9 @@ test('profile reports a shape over the memory budget as a message, and bad flags
   });
   assert.equal(r.code, 1);
   assert.match(r.stdout, /not profiled: Shape \[64,1024,1024\] needs 1\.50 GiB \(1610612736 bytes\)/);
+  // The CLI names its own flag, not the editor's setting.
+  assert.match(r.stdout, /memory budget of 16\.0 MiB \(--memory-budget-mb\)/);
+  assert.doesNotMatch(r.stdout, /reglens\.profiler/);
   const bad = runCli(['profile', 'model.py', '--backend', 'tpu'], { cwd: dir });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--backend must be one of auto, cuda, webgpu, wasm, cpu/);
@@ -124,32 +138,30 @@ def drop_block(x, drop_prob=0.1, training=True):
 
 test("profile runs each hand-written regularizer's own code too, and says what contradicts its name", () => {
   const dir = makeTree({ 'reg.py': HAND_WRITTEN });
-  const r = runCli(['profile', 'reg.py', '--backend', 'cpu', '--shape', '8,16,32'], { cwd: dir });
+  const r = runCli(['profile', 'reg.py', '--backend', 'cpu', '--shape', '8,16,32', '--details'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const out = r.stdout;
+  assert.match(out, /\n {2}6:7 +class DropPath \(as read\) +\[8, 16, 32\] +train: /);
   assert.match(
     out,
-    joined(
-      /reg\.py:6:7: class DropPath \(its code\) {2}\[8, 16, 32\] \(reglens\.profiler\.shape setting; rate 0\.1/,
-      / from its arguments\)\n {2}train: \d+\.\d% dropped \(per element\) · mean ×\d\.\d\d \| eval: identity/,
-    ),
+    /\n {2}6:7 +class DropPath \(its code\) +\[8, 16, 32\] +train: \d+\.\d% dropped \(per element\) · mean ×\d\.\d\d \| eval: identity/,
   );
   assert.match(
     out,
     joined(
-      /\n {2}granularity: its name promises one decision per sample, but the code makes one decision per elemen/,
+      /\n {8}granularity: its name promises one decision per sample, but the code makes one decision per elemen/,
       /t: \d+\.\d% of values dropped, 0\.0% of samples dropped whole\n/,
     ),
   );
+  assert.match(out, /\n {8}shape: reglens\.profiler\.shape setting; rate 0\.1 from its arguments\n/);
   assert.match(out, /mask granularity \(measured\) +one decision per element +nothing dropped/);
   // Outside the interpreted subset: said once, with the construct and its line; not a profiler failure (exit 0).
   assert.match(
     out,
-    joined(
-      /reg\.py:18:5: def drop_block\(…\) \(its code\)\n {2}not profiled: uses `np\.random\.binomial` at line 21/,
-      / \(unsupported\)\n/,
-    ),
+    /\n {2}18:5 +def drop_block\(…\) \(its code\) +not profiled: uses `np\.random\.binomial` at line 21 \(unsupported\)\n/,
   );
+  // Why there are two rows, said once.
+  assert.equal(out.split('A hand-written regularizer has two rows').length - 1, 1);
 
   const json = JSON.parse(
     runCli(['profile', 'reg.py', '--backend', 'cpu', '--shape', '8,16,32', '--format', 'json'], { cwd: dir }).stdout,
@@ -190,56 +202,44 @@ function notebookJson(cells: Array<{ type: 'code' | 'markdown'; source: string }
   );
 }
 
-test(
-  'profile reads notebooks: sites are found across code cells and reported in their cell, as check reports ' + 'them',
-  () => {
-    const [imports, rest] = [MODEL.slice(0, MODEL.indexOf('class Config')), MODEL.slice(MODEL.indexOf('class Config'))];
-    const dir = makeTree({
-      'model.ipynb': notebookJson([
-        { type: 'markdown', source: '# A model\n' },
-        { type: 'code', source: imports },
-        { type: 'code', source: `%matplotlib inline\n${rest}` },
-      ]),
-      'broken.ipynb': '{"cells": [',
-      'r.ipynb': notebookJson([{ type: 'code', source: 'x <- 1\n' }], 'r'),
-    });
-    const text = runCli(['profile', 'model.ipynb', '--backend', 'cpu'], { cwd: dir });
-    assert.equal(text.code, 0, text.stderr);
-    // Cell 2 of the notebook's cells array (the markdown cell is 0); line 14 of the file is line 10 of that cell
-    // after the magic line.
-    assert.match(
-      text.stdout,
-      joined(
-        /model\.ipynb:cell 2:10:21: nn\.Dropout\(config\.dropout\) {2}\[8, 32, 64\] \(from n_embd=64, block_size=/,
-        /32; dropout=0\.2 \(config default\)\)/,
-      ),
-    );
-    assert.match(
-      text.stdout,
-      joined(
-        /model\.ipynb:cell 2:14:13: F\.dropout\(x, 0\.3\)[^\n]*\n {2}train: \d+\.\d% dropped · mean ×\d\.\d\d \|/,
-        / eval: STILL ACTIVE/,
-      ),
-    );
-    const check = runCli(['check', 'model.ipynb'], { cwd: dir });
-    assert.match(check.stdout, /model\.ipynb:cell 2:14:13: RG006/, 'check and profile agree on where the site is');
+test('profile reads notebooks: sites are found across code cells and reported in their cell, as check reports them', () => {
+  const [imports, rest] = [MODEL.slice(0, MODEL.indexOf('class Config')), MODEL.slice(MODEL.indexOf('class Config'))];
+  const dir = makeTree({
+    'model.ipynb': notebookJson([
+      { type: 'markdown', source: '# A model\n' },
+      { type: 'code', source: imports },
+      { type: 'code', source: `%matplotlib inline\n${rest}` },
+    ]),
+    'broken.ipynb': '{"cells": [',
+    'r.ipynb': notebookJson([{ type: 'code', source: 'x <- 1\n' }], 'r'),
+  });
+  const text = runCli(['profile', 'model.ipynb', '--backend', 'cpu'], { cwd: dir });
+  assert.equal(text.code, 0, text.stderr);
+  // Cell 3 of the notebook's cells array, counted from 1 (the markdown cell is 1); line 14 of the file is line 10
+  // of that cell after the magic line.
+  assert.match(text.stdout, /\nmodel\.ipynb\n {2}cell 3:10:21 +nn\.Dropout\(config\.dropout\) +\[8, 32, 64\] +train: /);
+  assert.match(
+    text.stdout,
+    /\n {2}cell 3:14:13 +F\.dropout\(x, 0\.3\) +\[8, 32, 64\] +train: [^\n]*\| eval: STILL ACTIVE/,
+  );
+  const check = runCli(['check', 'model.ipynb'], { cwd: dir });
+  assert.match(check.stdout, /model\.ipynb:cell 3:14:13: RG006/, 'check and profile agree on where the site is');
 
-    const json = runCli(['profile', 'model.ipynb', '--backend', 'cpu', '--format', 'json'], { cwd: dir });
-    const sites = (JSON.parse(json.stdout) as { sites: Array<{ cell: number; line: number; column: number }> }).sites;
-    assert.deepEqual(
-      sites.map((s) => [s.cell, s.line, s.column]),
-      [
-        [2, 10, 21],
-        [2, 11, 21],
-        [2, 14, 13],
-        [2, 15, 16],
-        [2, 15, 26],
-      ],
-    );
+  const json = runCli(['profile', 'model.ipynb', '--backend', 'cpu', '--format', 'json'], { cwd: dir });
+  const sites = (JSON.parse(json.stdout) as { sites: Array<{ cell: number; line: number; column: number }> }).sites;
+  assert.deepEqual(
+    sites.map((s) => [s.cell, s.line, s.column]),
+    [
+      [3, 10, 21],
+      [3, 11, 21],
+      [3, 14, 13],
+      [3, 15, 16],
+      [3, 15, 26],
+    ],
+  );
 
-    const bad = runCli(['profile', 'broken.ipynb', 'r.ipynb', '--backend', 'cpu'], { cwd: dir });
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /error: broken\.ipynb: not a valid notebook: invalid JSON/);
-    assert.match(bad.stderr, /warning: r\.ipynb: not profiled: a r notebook, not Python/);
-  },
-);
+  const bad = runCli(['profile', 'broken.ipynb', 'r.ipynb', '--backend', 'cpu'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /error: broken\.ipynb: not a valid notebook: invalid JSON/);
+  assert.match(bad.stderr, /warning: r\.ipynb: not profiled: a r notebook, not Python/);
+});

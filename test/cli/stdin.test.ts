@@ -12,7 +12,7 @@ describe('reglens check --stdin-filename', () => {
     assert.deepEqual(summary(r.stdout), ['pkg/model.py:8:9 RG007', 'pkg/model.py:11:13 RG006']);
     const text = runCli(['check', '--stdin-filename', 'model.py'], { cwd: dir, input: CLEAN });
     assert.equal(text.code, 0);
-    assert.equal(text.stdout, 'All checks passed!\n');
+    assert.equal(text.stdout, 'All checks passed! (1 file)\n');
   });
 
   it('with --fix prints the fixed source to stdout and the report to stderr, writing no file', () => {

@@ -7,28 +7,54 @@ import { BIN, BLOCK, CLEAN, makeTree, ONLY_RG006, runCli } from './helpers';
 const ANSI = /\u001b\[[0-9;]*m/;
 
 describe('reglens check (text output)', () => {
-  it('prints path:line:col: CODE [*] message lines and the Ruff-style summary', () => {
+  it('prints path:line:col: CODE severity: [*] message lines, the Ruff-style summary and what was checked', () => {
     const dir = makeTree({ 'model.py': BLOCK });
     const r = runCli(['check', 'model.py'], { cwd: dir });
     assert.equal(r.code, 1);
     const lines = r.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 5, r.stdout);
-    assert.match(lines[0], /^model\.py:8:9: RG007 `self\.drop` .+$/);
+    assert.equal(lines.length, 6, r.stdout);
+    assert.match(lines[0], /^model\.py:8:9: RG007 warning: `self\.drop` .+$/);
     assert.doesNotMatch(lines[0], /\[\*\]/, 'an unsafe fix is not marked fixable');
-    assert.match(lines[1], /^model\.py:11:13: RG006 \[\*\] `F\.dropout` .+$/);
+    assert.match(lines[1], /^model\.py:11:13: RG006 warning: \[\*\] `F\.dropout` .+$/);
     assert.deepEqual(lines.slice(2), [
       'Found 2 problems.',
       '[*] 1 fixable with the --fix option.',
       '(1 hidden fix can be enabled with the --unsafe-fixes option.)',
+      'Checked 1 file.',
     ]);
     assert.doesNotMatch(r.stdout, ANSI, 'no colour when stdout is not a terminal');
   });
 
-  it('says "All checks passed!" and exits 0 when clean', () => {
-    const dir = makeTree({ 'clean.py': CLEAN });
+  it('says "All checks passed!" with the number of files, and exits 0 when clean', () => {
+    const dir = makeTree({ 'clean.py': CLEAN, 'only.py': CLEAN });
     const r = runCli(['check', '.'], { cwd: dir });
     assert.equal(r.code, 0);
-    assert.equal(r.stdout, 'All checks passed!\n');
+    assert.equal(r.stdout, 'All checks passed! (2 files)\n');
+  });
+
+  it('never says "passed" when a file was not checked: skipped, unreadable and missing files are counted', () => {
+    const dir = makeTree({ 'clean.py': CLEAN, 'blob.py': 'import torch\u0000\n' });
+    const skipped = runCli(['check', '.'], { cwd: dir });
+    assert.equal(skipped.code, 0, 'a skipped file is a warning');
+    assert.match(skipped.stderr, /^warning: blob\.py: not checked: binary file/m);
+    assert.equal(skipped.stdout, 'No problems found in 1 file; 1 file not checked (see the messages above).\n');
+    const missing = runCli(['check', 'clean.py', 'gone.py'], { cwd: dir });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^error: gone\.py: no such file or directory$/m);
+    assert.equal(missing.stdout, 'No problems found in 1 file; 1 error (see the messages above).\n');
+    const nothing = runCli(['check', 'blob.py'], { cwd: dir });
+    assert.equal(nothing.stdout, 'Nothing was checked; 1 file not checked (see the messages above).\n');
+  });
+
+  it('reports a syntax error as an RG000 finding that says what was still checked', () => {
+    const source = `${ONLY_RG006}\n\ndef broken(:\n    pass\n`;
+    const dir = makeTree({ 'broken.py': source });
+    const r = runCli(['check', 'broken.py'], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^broken\.py:\d+:\d+: RG000 error: Syntax error: .+ checked\.$/m);
+    assert.match(r.stdout, /^broken\.py:\d+:\d+: RG006 warning: /m, 'the rest of the file is still checked');
+    const selected = runCli(['check', '--select', 'RG007', 'broken.py'], { cwd: dir });
+    assert.match(selected.stdout, / RG000 error: /, 'a syntax error is reported whatever rules are selected');
   });
 
   it('uses the singular for one problem and omits the hidden-fix line without unsafe fixes', () => {
@@ -38,15 +64,20 @@ describe('reglens check (text output)', () => {
     assert.deepEqual(r.stdout.trimEnd().split('\n').slice(1), [
       'Found 1 problem.',
       '[*] 1 fixable with the --fix option.',
+      'Checked 1 file.',
     ]);
   });
 
-  it('counts unsafe fixes as fixable under --unsafe-fixes', () => {
+  it('counts unsafe fixes as fixable under --unsafe-fixes, and names both options', () => {
     const dir = makeTree({ 'model.py': BLOCK });
     const r = runCli(['check', '--unsafe-fixes', 'model.py'], { cwd: dir });
     const lines = r.stdout.trimEnd().split('\n');
-    assert.match(lines[0], /^model\.py:8:9: RG007 \[\*\] /);
-    assert.deepEqual(lines.slice(2), ['Found 2 problems.', '[*] 2 fixable with the --fix option.']);
+    assert.match(lines[0], /^model\.py:8:9: RG007 warning: \[\*\] /);
+    assert.deepEqual(lines.slice(2), [
+      'Found 2 problems.',
+      '[*] 2 fixable with the --fix and --unsafe-fixes options.',
+      'Checked 1 file.',
+    ]);
   });
 
   const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -68,10 +99,10 @@ describe('reglens check (text output)', () => {
     const env = { ...process.env };
     delete env.NO_COLOR;
     const coloured = inTerminal(dir, env);
-    assert.ok(coloured.includes('\u001b[1;31mRG006\u001b[0m'), coloured);
+    assert.ok(coloured.includes('\u001b[1;33mRG006\u001b[0m'), coloured);
     assert.ok(coloured.includes('\u001b[36m[*]\u001b[0m'), coloured);
     const plain = inTerminal(dir, { ...env, NO_COLOR: '1' });
-    assert.match(plain, /model\.py:11:13: RG006 \[\*\] /);
+    assert.match(plain, /model\.py:11:13: RG006 warning: \[\*\] /);
     assert.doesNotMatch(plain, ANSI);
   });
 });

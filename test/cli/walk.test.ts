@@ -62,11 +62,11 @@ describe('reglens check: walking folders', () => {
     assert.deepEqual(paths(folder.stdout), ['build/x.py', 'venv/y.py']);
   });
 
-  it('passes with a warning when a folder holds no Python files', () => {
+  it('says that nothing was checked, with a warning, when a folder holds no Python files', () => {
     const dir = makeTree({ 'docs/readme.md': 'dropout\n' });
     const r = runCli(['check', 'docs'], { cwd: dir });
     assert.equal(r.code, 0);
-    assert.equal(r.stdout, 'All checks passed!\n');
+    assert.equal(r.stdout, 'Nothing was checked: no Python files (*.py, *.ipynb).\n');
     assert.match(r.stderr, /^warning: no Python files found/);
   });
 });

@@ -13,7 +13,7 @@ import {
   validateSettings,
 } from '../../server/engine/config';
 import { initParser } from '../../server/engine/parser';
-import { rules } from '../../server/rules';
+import { rules, ruleCodes } from '../../server/rules';
 
 before(() => initParser());
 
@@ -50,32 +50,29 @@ test('per-file-ignores match globs relative to the pyproject folder, and bare fi
   );
 });
 
-test(
-  'the nearest pyproject with [tool.reglens] is found and an invalid one yields one clear error and the ' + 'defaults',
-  () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-'));
-    fs.mkdirSync(path.join(dir, 'pkg', 'sub'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nignore = ["RG007"]\n');
-    fs.writeFileSync(path.join(dir, 'pkg', 'pyproject.toml'), '[project]\nname = "x"\n');
-    const found = findPyproject(path.join(dir, 'pkg', 'sub'))!;
-    assert.equal(found, path.join(dir, 'pyproject.toml'), 'a pyproject without [tool.reglens] is skipped');
-    assert.deepEqual(loadPyproject(found).settings.ignore, ['RG007']);
+test('the nearest pyproject with [tool.reglens] is found and an invalid one yields one clear error and the defaults', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-'));
+  fs.mkdirSync(path.join(dir, 'pkg', 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nignore = ["RG007"]\n');
+  fs.writeFileSync(path.join(dir, 'pkg', 'pyproject.toml'), '[project]\nname = "x"\n');
+  const found = findPyproject(path.join(dir, 'pkg', 'sub'))!;
+  assert.equal(found, path.join(dir, 'pyproject.toml'), 'a pyproject without [tool.reglens] is skipped');
+  assert.deepEqual(loadPyproject(found, ruleCodes).settings.ignore, ['RG007']);
 
-    for (const [text, phrase] of [
-      ['[tool.reglens\nignore = 1', 'invalid TOML'],
-      ['[tool.reglens]\nignore = "RG006"', 'must be a list'],
-      ['[tool.reglens]\nselect = ["E501"]', 'not a rule code'],
-      ['[tool.reglens]\nseverity = { RG006 = "fatal" }', 'must be "error"'],
-      ['[tool.reglens]\nexcludes = []', 'unknown key "excludes"'],
-      ['[tool.reglens]\nexclude = [3]', 'list of glob patterns'],
-    ]) {
-      fs.writeFileSync(path.join(dir, 'pyproject.toml'), text);
-      const loaded = loadPyproject(path.join(dir, 'pyproject.toml'));
-      assert.ok(loaded.error?.includes(phrase), `${text} → ${loaded.error}`);
-      assert.deepEqual(loaded.settings, {});
-    }
-  },
-);
+  for (const [text, phrase] of [
+    ['[tool.reglens\nignore = 1', 'invalid TOML'],
+    ['[tool.reglens]\nignore = "RG006"', 'must be a list'],
+    ['[tool.reglens]\nselect = ["E501"]', 'not a rule code'],
+    ['[tool.reglens]\nseverity = { RG006 = "fatal" }', 'must be "error"'],
+    ['[tool.reglens]\nexcludes = []', 'unknown key "excludes"'],
+    ['[tool.reglens]\nexclude = [3]', 'list of glob patterns'],
+  ]) {
+    fs.writeFileSync(path.join(dir, 'pyproject.toml'), text);
+    const loaded = loadPyproject(path.join(dir, 'pyproject.toml'), ruleCodes);
+    assert.ok(loaded.error?.includes(phrase), `${text} → ${loaded.error}`);
+    assert.deepEqual(loaded.settings, {});
+  }
+});
 
 test('editorFirst, filesystemFirst and editorOnly decide which side wins', () => {
   const editor = { ignore: ['RG006'] };
@@ -84,7 +81,7 @@ test('editorFirst, filesystemFirst and editorOnly decide which side wins', () =>
   assert.deepEqual(combineSettings(editor, fsys, 'editorFirst').select, ['RG0'], 'keys set on one side only are kept');
   assert.deepEqual(combineSettings(editor, fsys, 'filesystemFirst').ignore, ['RG007']);
   assert.deepEqual(combineSettings(editor, fsys, 'editorOnly'), editor);
-  assert.ok(validateSettings({ select: [3] }, 'reglens').error);
+  assert.ok(validateSettings({ select: [3] }, 'reglens', ruleCodes).error);
 });
 
 test('noqa comments suppress by code, bare noqa suppresses all, and a file-level noqa silences the file', () => {

@@ -77,23 +77,16 @@ test('the same request gives the same figures (seeded draws)', async () => {
   assert.notEqual(a.train.meanRatio, other.train.meanRatio, 'another seed draws other masks');
 });
 
-test(
-  'an unsupported construct is named with its line before anything runs, and the interpreter stops at it ' + 'too',
-  async () => {
-    const unsupported = corpus.filter((e) => e.expect.unsupported);
-    assert.ok(unsupported.length >= 3);
-    for (const c of unsupported) {
-      const message = unsupportedMessage(c.expect.unsupported, Number(c.expect.line));
-      assert.equal(c.extracted.unsupported, message, c.file);
-      // The worker never trusts the host's check: run anyway, it stops with the same sentence.
-      await assert.rejects(
-        profileProgramHere(c.entry, c.extracted.program),
-        (e: Error) => e.message === message,
-        c.file,
-      );
-    }
-  },
-);
+test('an unsupported construct is named with its line before anything runs, and the interpreter stops at it too', async () => {
+  const unsupported = corpus.filter((e) => e.expect.unsupported);
+  assert.ok(unsupported.length >= 3);
+  for (const c of unsupported) {
+    const message = unsupportedMessage(c.expect.unsupported, Number(c.expect.line));
+    assert.equal(c.extracted.unsupported, message, c.file);
+    // The worker never trusts the host's check: run anyway, it stops with the same sentence.
+    await assert.rejects(profileProgramHere(c.entry, c.extracted.program), (e: Error) => e.message === message, c.file);
+  }
+});
 
 test('hostile inputs hit the step, tensor size, recursion and memory limits with a clear message', async () => {
   const limits = new Set<string>();

@@ -140,33 +140,30 @@ function agree(
   );
 }
 
-test(
-  'every corpus regularizer behaves in the interpreter as in PyTorch: granularity, zeroed fraction, ' + 'E[y]/E[x]',
-  async (t) => {
-    if (!python) {
-      t.skip(reason!);
-      return;
+test('every corpus regularizer behaves in the interpreter as in PyTorch: granularity, zeroed fraction, E[y]/E[x]', async (t) => {
+  if (!python) {
+    t.skip(reason!);
+    return;
+  }
+  assert.ok(corpus.length >= 25);
+  for (const c of corpus) {
+    const theirs = torch[c.file];
+    assert.ok(theirs, `${c.file} ran in torch`);
+    const r = await profileProgramHere(c.entry, c.extracted.program, 3);
+    const impl = r.implementation!;
+    // A coarse mask may drop nothing in a run of draws; then only the zeroed fractions are compared (below).
+    for (const mode of ['train', 'eval'] as const) {
+      if (impl.granularity[mode] !== 'none' && theirs[mode].granularity !== 'none')
+        assert.equal(impl.granularity[mode], theirs[mode].granularity, `${c.file}: ${mode} granularity`);
     }
-    assert.ok(corpus.length >= 25);
-    for (const c of corpus) {
-      const theirs = torch[c.file];
-      assert.ok(theirs, `${c.file} ran in torch`);
-      const r = await profileProgramHere(c.entry, c.extracted.program, 3);
-      const impl = r.implementation!;
-      // A coarse mask may drop nothing in a run of draws; then only the zeroed fractions are compared (below).
-      for (const mode of ['train', 'eval'] as const) {
-        if (impl.granularity[mode] !== 'none' && theirs[mode].granularity !== 'none')
-          assert.equal(impl.granularity[mode], theirs[mode].granularity, `${c.file}: ${mode} granularity`);
-      }
-      assert.equal(impl.granularity.train, c.expect.granularity, `${c.file}: the granularity the code means`);
-      const scale = Number.isFinite(impl.keptScale.mean) ? impl.keptScale.mean : 1;
-      agree(`${c.file} train`, r.train, theirs.train, scale);
-      if (theirs.eval.granularity === 'none' && impl.granularity.eval === 'none')
-        assert.ok(
-          Math.abs(r.eval.meanRatio - theirs.eval.meanRatio) <= 1e-4,
-          `${c.file} eval: ${r.eval.meanRatio} vs ${theirs.eval.meanRatio}`,
-        );
-      else agree(`${c.file} eval`, r.eval, theirs.eval, scale);
-    }
-  },
-);
+    assert.equal(impl.granularity.train, c.expect.granularity, `${c.file}: the granularity the code means`);
+    const scale = Number.isFinite(impl.keptScale.mean) ? impl.keptScale.mean : 1;
+    agree(`${c.file} train`, r.train, theirs.train, scale);
+    if (theirs.eval.granularity === 'none' && impl.granularity.eval === 'none')
+      assert.ok(
+        Math.abs(r.eval.meanRatio - theirs.eval.meanRatio) <= 1e-4,
+        `${c.file} eval: ${r.eval.meanRatio} vs ${theirs.eval.meanRatio}`,
+      );
+    else agree(`${c.file} eval`, r.eval, theirs.eval, scale);
+  }
+});

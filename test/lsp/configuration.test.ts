@@ -244,29 +244,26 @@ test('in an untrusted workspace pyproject.toml is never read', async () => {
   }
 });
 
-test(
-  'a client without workspace/configuration pushes settings in initializationOptions and ' + 'didChangeConfiguration',
-  async () => {
-    const project = tempProject({ 'a.py': BLOCK });
-    const capabilities = {
-      ...VSCODE_CAPABILITIES,
-      workspace: { ...VSCODE_CAPABILITIES.workspace, configuration: false },
-    };
-    const client = await TestClient.start({
-      capabilities,
-      initializationOptions: { settings: { reglens: { ignore: ['RG006'] } } },
-    });
-    try {
-      const uri = project.uri('a.py');
-      client.open(uri, BLOCK);
-      assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
-      const next = client.nextDiagnostics(uri);
-      client.configurationChanged({ reglens: { ignore: ['RG007'] } });
-      assert.deepEqual(codes(await next), ['RG006@10']);
-      assert.deepEqual(client.configurationRequests, [], 'the server must not pull from a client that cannot answer');
-    } finally {
-      client.dispose();
-      project.cleanup();
-    }
-  },
-);
+test('a client without workspace/configuration pushes settings in initializationOptions and didChangeConfiguration', async () => {
+  const project = tempProject({ 'a.py': BLOCK });
+  const capabilities = {
+    ...VSCODE_CAPABILITIES,
+    workspace: { ...VSCODE_CAPABILITIES.workspace, configuration: false },
+  };
+  const client = await TestClient.start({
+    capabilities,
+    initializationOptions: { settings: { reglens: { ignore: ['RG006'] } } },
+  });
+  try {
+    const uri = project.uri('a.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
+    const next = client.nextDiagnostics(uri);
+    client.configurationChanged({ reglens: { ignore: ['RG007'] } });
+    assert.deepEqual(codes(await next), ['RG006@10']);
+    assert.deepEqual(client.configurationRequests, [], 'the server must not pull from a client that cannot answer');
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});

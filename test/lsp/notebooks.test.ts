@@ -54,22 +54,19 @@ async function openFixture(): Promise<{ uri: string; cells: TestCell[] }> {
 }
 
 describe('notebook diagnostics', () => {
-  test(
-    'are analysed across cells in order and published per cell in cell coordinates, nothing for IPython ' + 'syntax',
-    async () => {
-      const { cells } = await openFixture();
-      // RG006 in cell 5 needs F (cell 1) and Base (cell 2); RG011 in the %%capture body; nothing in %%writefile.
-      assert.deepEqual(where(client.current(cells[2].uri)), ['RG008@4:31-4:34']);
-      assert.deepEqual(where(client.current(cells[5].uri)), ['RG006@3:15-3:32']);
-      assert.deepEqual(where(client.current(cells[7].uri)), ['RG011@3:8-3:49']);
-      for (const i of [1, 4, 6]) assert.deepEqual(client.current(cells[i].uri), [], `cell ${i}`);
-      // Markdown cells get nothing at all.
-      assert.equal(client.current(cells[0].uri), undefined);
-      assert.equal(client.current(cells[3].uri), undefined);
-      assert.equal(HEAD.split('\n')[3].slice(15, 32), 'F.dropout(x, 0.1)');
-      assert.doesNotMatch(client.stderr + client.logs.map((l) => l.message).join('\n'), /failed|error/i);
-    },
-  );
+  test('are analysed across cells in order and published per cell in cell coordinates, nothing for IPython syntax', async () => {
+    const { cells } = await openFixture();
+    // RG006 in cell 5 needs F (cell 1) and Base (cell 2); RG011 in the %%capture body; nothing in %%writefile.
+    assert.deepEqual(where(client.current(cells[2].uri)), ['RG008@4:31-4:34']);
+    assert.deepEqual(where(client.current(cells[5].uri)), ['RG006@3:15-3:32']);
+    assert.deepEqual(where(client.current(cells[7].uri)), ['RG011@3:8-3:49']);
+    for (const i of [1, 4, 6]) assert.deepEqual(client.current(cells[i].uri), [], `cell ${i}`);
+    // Markdown cells get nothing at all.
+    assert.equal(client.current(cells[0].uri), undefined);
+    assert.equal(client.current(cells[3].uri), undefined);
+    assert.equal(HEAD.split('\n')[3].slice(15, 32), 'F.dropout(x, 0.1)');
+    assert.doesNotMatch(client.stderr + client.logs.map((l) => l.message).join('\n'), /failed|error/i);
+  });
 
   test('an inserted cell shifts nothing; its own findings appear', async () => {
     const { uri, cells } = await openFixture();

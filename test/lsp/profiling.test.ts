@@ -104,21 +104,18 @@ test(
   },
 );
 
-test(
-  'F.dropout without training= shows that it keeps dropping in eval; editing the site drops its cached ' + 'result',
-  async () => {
-    const uri = project.uri('edit.py');
-    client.open(uri, MODEL);
-    await client.diagnostics(uri, 1);
-    const site = profileLenses(await lenses(uri))[1];
-    await execute('reglens.profileSite', site.command!.arguments!);
-    assert.match(profileLenses(await lenses(uri))[1].command!.title, /eval: STILL ACTIVE, \d+\.\d% dropped/);
-    const at = positionOf(MODEL, '0.2');
-    client.change(uri, 2, [{ range: { start: at, end: { line: at.line, character: at.character + 3 } }, text: '0.3' }]);
-    await client.diagnostics(uri, 2);
-    assert.equal(profileLenses(await lenses(uri))[1].command!.title, 'Profile train/eval');
-  },
-);
+test('F.dropout without training= shows that it keeps dropping in eval; editing the site drops its cached result', async () => {
+  const uri = project.uri('edit.py');
+  client.open(uri, MODEL);
+  await client.diagnostics(uri, 1);
+  const site = profileLenses(await lenses(uri))[1];
+  await execute('reglens.profileSite', site.command!.arguments!);
+  assert.match(profileLenses(await lenses(uri))[1].command!.title, /eval: STILL ACTIVE, \d+\.\d% dropped/);
+  const at = positionOf(MODEL, '0.2');
+  client.change(uri, 2, [{ range: { start: at, end: { line: at.line, character: at.character + 3 } }, text: '0.3' }]);
+  await client.diagnostics(uri, 2);
+  assert.equal(profileLenses(await lenses(uri))[1].command!.title, 'Profile train/eval');
+});
 
 test('a profile that confirms a diagnostic adds its measured figure to the message', async () => {
   const uri = project.uri('measured.py');
@@ -422,51 +419,45 @@ test('a hand-written regularizer whose keep probability is not a number gets a l
   assert.match(answer.error, /not a number Reglens can read/);
 });
 
-test(
-  'the implementation lens runs the code the derived semantics could not read, with the rate it ' + 'assumes',
-  async () => {
-    const uri = project.uri('unknown-keep-implementation.py');
-    const text =
-      `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        ` +
-      `return x\n    mask = torch.rand(x.shape[0], 1, 1) < 1 - p\n    return x * mask\n`;
-    client.open(uri, text);
-    await client.diagnostics(uri, 1);
-    const lens = profileLenses(await lenses(uri)).find(
-      (l) => l.command!.title === 'Profile this implementation (train/eval)',
-    );
-    assert.ok(lens, 'an implementation lens');
-    const result = (await execute('reglens.profileSite', lens.command!.arguments!)) as ProfileResult;
-    assert.equal(result.implementation!.granularity.train, 'sample');
-    assert.equal(result.implementation!.granularity.eval, 'none');
-    assert.ok(result.train.rateInside, `the assumed rate 0.1 lies in the measured interval ${result.train.interval}`);
-    assert.ok(result.eval.identity);
-    await client.sync();
-    const titles = profileLenses(await lenses(uri)).map((l) => l.command!.title);
-    assert.ok(
-      titles.some((t) =>
-        /^train: \d+\.\d% samples dropped \(per sample\) · mean ×\d\.\d\d \| eval: identity \| .* · cpu/.test(t),
-      ),
-      titles.join('\n'),
-    );
-    const hover = (await client.hover(uri, positionOf(text, 'drop_path')))!.contents as MarkupContent;
-    assert.match(hover.value, /rate 0\.1 from its arguments; p=0\.1 assumed/);
-  },
-);
+test('the implementation lens runs the code the derived semantics could not read, with the rate it assumes', async () => {
+  const uri = project.uri('unknown-keep-implementation.py');
+  const text =
+    `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        ` +
+    `return x\n    mask = torch.rand(x.shape[0], 1, 1) < 1 - p\n    return x * mask\n`;
+  client.open(uri, text);
+  await client.diagnostics(uri, 1);
+  const lens = profileLenses(await lenses(uri)).find(
+    (l) => l.command!.title === 'Profile this implementation (train/eval)',
+  );
+  assert.ok(lens, 'an implementation lens');
+  const result = (await execute('reglens.profileSite', lens.command!.arguments!)) as ProfileResult;
+  assert.equal(result.implementation!.granularity.train, 'sample');
+  assert.equal(result.implementation!.granularity.eval, 'none');
+  assert.ok(result.train.rateInside, `the assumed rate 0.1 lies in the measured interval ${result.train.interval}`);
+  assert.ok(result.eval.identity);
+  await client.sync();
+  const titles = profileLenses(await lenses(uri)).map((l) => l.command!.title);
+  assert.ok(
+    titles.some((t) =>
+      /^train: \d+\.\d% samples dropped \(per sample\) · mean ×\d\.\d\d \| eval: identity \| .* · cpu/.test(t),
+    ),
+    titles.join('\n'),
+  );
+  const hover = (await client.hover(uri, positionOf(text, 'drop_path')))!.contents as MarkupContent;
+  assert.match(hover.value, /rate 0\.1 from its arguments; p=0\.1 assumed/);
+});
 
-test(
-  'an implementation outside the interpreted subset says which construct and line, in the lens and when ' + 'run',
-  async () => {
-    const uri = project.uri('numpy-draw.py');
-    const text =
-      `import numpy as np\nimport torch\n\n\ndef drop_block(x, drop_prob=0.1, training=True):\n    if not ` +
-      `training:\n        return x\n    gate = np.random.binomial(1, 1 - drop_prob)\n    return x * gate / (1 - ` +
-      `drop_prob)\n`;
-    client.open(uri, text);
-    await client.diagnostics(uri, 1);
-    const expected = 'not profiled: uses `np.random.binomial` at line 8 (unsupported)';
-    const lens = profileLenses(await lenses(uri)).find((l) => l.command!.arguments![1].startsWith('implementation:'));
-    assert.equal(lens?.command?.title, expected);
-    const answer = (await execute('reglens.profileSite', lens!.command!.arguments!)) as { error: string };
-    assert.equal(answer.error, expected);
-  },
-);
+test('an implementation outside the interpreted subset says which construct and line, in the lens and when run', async () => {
+  const uri = project.uri('numpy-draw.py');
+  const text =
+    `import numpy as np\nimport torch\n\n\ndef drop_block(x, drop_prob=0.1, training=True):\n    if not ` +
+    `training:\n        return x\n    gate = np.random.binomial(1, 1 - drop_prob)\n    return x * gate / (1 - ` +
+    `drop_prob)\n`;
+  client.open(uri, text);
+  await client.diagnostics(uri, 1);
+  const expected = 'not profiled: uses `np.random.binomial` at line 8 (unsupported)';
+  const lens = profileLenses(await lenses(uri)).find((l) => l.command!.arguments![1].startsWith('implementation:'));
+  assert.equal(lens?.command?.title, expected);
+  const answer = (await execute('reglens.profileSite', lens!.command!.arguments!)) as { error: string };
+  assert.equal(answer.error, expected);
+});

@@ -20,47 +20,41 @@ after(() => project.cleanup());
 const execute = (client: TestClient, command: string, args: unknown[]) =>
   client.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
 
-test(
-  'untrusted workspace: pyproject.toml is not read and the profiler does not load the native CUDA ' + 'package',
-  async () => {
-    const settings = () => ({ profiler: { backend: 'cuda', timeoutMs: 60_000 } });
-    const untrusted = await TestClient.start({ initializationOptions: { workspaceTrusted: false }, settings });
-    const trusted = await TestClient.start({ initializationOptions: { workspaceTrusted: true }, settings });
-    try {
-      const uri = project.uri('model.py');
-      untrusted.open(uri, BLOCK);
-      trusted.open(uri, BLOCK);
-      assert.ok(
-        (await untrusted.diagnostics(uri, 1)).some((d) => d.code === 'RG006'),
-        'untrusted: pyproject.toml ignored',
-      );
-      assert.ok(
-        !(await trusted.diagnostics(uri, 1)).some((d) => d.code === 'RG006'),
-        'trusted: pyproject.toml applies',
-      );
-      const untrustedInfo = (await execute(untrusted, 'reglens.profilerBackends', [uri])) as {
-        backend: string;
-        statuses: { name: string; detail: string }[];
-      };
-      assert.match(
-        untrustedInfo.statuses.find((s) => s.name === 'cuda')!.detail,
-        /not loaded in an untrusted workspace \(Restricted Mode\)/,
-      );
-      assert.notEqual(untrustedInfo.backend, 'cuda');
-      const trustedInfo = (await execute(trusted, 'reglens.profilerBackends', [uri])) as {
-        statuses: { name: string; detail: string }[];
-      };
-      assert.doesNotMatch(trustedInfo.statuses.find((s) => s.name === 'cuda')!.detail, /untrusted/);
-      assert.ok(
-        untrusted.logs.some((l) => /untrusted workspace/.test(l.message)),
-        'the server says it runs untrusted',
-      );
-    } finally {
-      untrusted.dispose();
-      trusted.dispose();
-    }
-  },
-);
+test('untrusted workspace: pyproject.toml is not read and the profiler does not load the native CUDA package', async () => {
+  const settings = () => ({ profiler: { backend: 'cuda', timeoutMs: 60_000 } });
+  const untrusted = await TestClient.start({ initializationOptions: { workspaceTrusted: false }, settings });
+  const trusted = await TestClient.start({ initializationOptions: { workspaceTrusted: true }, settings });
+  try {
+    const uri = project.uri('model.py');
+    untrusted.open(uri, BLOCK);
+    trusted.open(uri, BLOCK);
+    assert.ok(
+      (await untrusted.diagnostics(uri, 1)).some((d) => d.code === 'RG006'),
+      'untrusted: pyproject.toml ignored',
+    );
+    assert.ok(!(await trusted.diagnostics(uri, 1)).some((d) => d.code === 'RG006'), 'trusted: pyproject.toml applies');
+    const untrustedInfo = (await execute(untrusted, 'reglens.profilerBackends', [uri])) as {
+      backend: string;
+      statuses: { name: string; detail: string }[];
+    };
+    assert.match(
+      untrustedInfo.statuses.find((s) => s.name === 'cuda')!.detail,
+      /not loaded in an untrusted workspace \(Restricted Mode\)/,
+    );
+    assert.notEqual(untrustedInfo.backend, 'cuda');
+    const trustedInfo = (await execute(trusted, 'reglens.profilerBackends', [uri])) as {
+      statuses: { name: string; detail: string }[];
+    };
+    assert.doesNotMatch(trustedInfo.statuses.find((s) => s.name === 'cuda')!.detail, /untrusted/);
+    assert.ok(
+      untrusted.logs.some((l) => /untrusted workspace/.test(l.message)),
+      'the server says it runs untrusted',
+    );
+  } finally {
+    untrusted.dispose();
+    trusted.dispose();
+  }
+});
 
 test('the server starts no child process but its profiler worker, and nothing ever runs Python', {
   timeout: 10 * 60_000,

@@ -12,7 +12,7 @@ import { absoluteName, importRoots, WorkspaceIndex } from '../../server/engine/w
 import { discover } from '../../server/core/files';
 import type { Finding } from '../../server/engine/types';
 import { copyFixture, expected, FIXTURES } from './helpers';
-import { rules } from '../../server/rules';
+import { rules, ruleCodes } from '../../server/rules';
 
 const STRUCTURE = new RuleSelection({ select: ['RG002', 'RG010'] });
 
@@ -37,7 +37,7 @@ function indexFolder(folder: string): WorkspaceIndex {
     roots: importRoots(folder),
     read: (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null),
   });
-  const config = loadPyproject(path.join(folder, 'pyproject.toml'));
+  const config = loadPyproject(path.join(folder, 'pyproject.toml'), ruleCodes);
   for (const f of discover([folder], folder, {
     excluded: (a) => isExcluded(path.relative(folder, a), config.settings.exclude),
   }).files)

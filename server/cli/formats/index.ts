@@ -1,6 +1,7 @@
 // The output formats of `reglens check`, one module each.
 import type { OutputFormat } from '../args';
 import type { CheckReport } from '../report';
+import { formatGithub } from './github';
 import { formatJson } from './json';
 import { formatSarif } from './sarif';
 import { formatText } from './text';
@@ -13,5 +14,7 @@ export function formatReport(format: OutputFormat, report: CheckReport, options:
       return formatSarif(report);
     case 'text':
       return formatText(report, options);
+    case 'github':
+      return formatGithub(report);
   }
 }

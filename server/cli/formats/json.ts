@@ -1,10 +1,13 @@
 // JSON output, version 1. Lines and columns are 1-based; a column counts UTF-16 code units (character index + 1).
 //
 //   {"version":1,"diagnostics":[{"path","line","column","endLine","endColumn","code","name","severity","message",
-//     "fix":{"applicability":"safe"|"unsafe","edits":[{"line","column","endLine","endColumn","content"}]}|null}]}
+//     "fix":{"applicability":"safe"|"unsafe","edits":[{"line","column","endLine","endColumn","content"}]}|null}],
+//    "summary":{"checked","skipped","failed"}}
 //
-// In a notebook (`.ipynb`) a diagnostic also has "cell", the index into the notebook's `cells` array (markdown
-// cells counted, 0-based as the array is), and its lines, columns and fix edits are within that cell's source.
+// In a notebook (`.ipynb`) a diagnostic also has "cell", the cell's position in the notebook's `cells` array
+// counted from 1 as lines are (markdown cells counted), and its lines, columns and fix edits are within that cell.
+// "summary" counts the files checked, the files not checked (each with a warning on stderr) and the files that
+// failed (each with an error).
 import type { Severity } from '../../engine/types';
 import type { CheckReport } from '../report';
 
@@ -34,6 +37,7 @@ export interface JsonDiagnostic {
 export interface JsonReport {
   version: 1;
   diagnostics: JsonDiagnostic[];
+  summary: { checked: number; skipped: number; failed: number };
 }
 
 export function toJsonReport(report: CheckReport): JsonReport {
@@ -41,7 +45,7 @@ export function toJsonReport(report: CheckReport): JsonReport {
     version: 1,
     diagnostics: report.diagnostics.map(({ path, cell, finding: f }) => ({
       path,
-      ...(cell === undefined ? {} : { cell }),
+      ...(cell === undefined ? {} : { cell: cell + 1 }),
       line: f.range.start.line + 1,
       column: f.range.start.character + 1,
       endLine: f.range.end.line + 1,
@@ -63,6 +67,7 @@ export function toJsonReport(report: CheckReport): JsonReport {
           }
         : null,
     })),
+    summary: { checked: report.checked, skipped: report.skipped, failed: report.failed },
   };
 }
 

@@ -73,10 +73,10 @@ function notebookResult(d: Diagnostic, artifactLocation: { uri: string }, ruleIn
     ruleIndex: ruleIndex.get(f.code) ?? -1,
     level: sarifLevel(f.severity),
     message: {
-      text: `cell ${d.cell}, line ${f.range.start.line + 1}, column ${f.range.start.character + 1}: ${f.message}`,
+      text: `cell ${d.cell! + 1}, line ${f.range.start.line + 1}, column ${f.range.start.character + 1}: ${f.message}`,
     },
     locations: [{ physicalLocation: { artifactLocation } }],
-    properties: { cell: d.cell, ...region(f.range) },
+    properties: { cell: d.cell! + 1, ...region(f.range) },
   };
 }
 

@@ -1,10 +1,12 @@
 // Ruff-style text output: one line per finding, then a summary.
 //
-//   model.py:11:13: RG006 [*] `F.dropout` drops values in evaluation too: ...
-//   train.ipynb:cell 5:10:3: RG006 …   (a notebook: index in its `cells` array, then line and column in the cell)
+//   model.py:11:13: RG006 warning: [*] `F.dropout` drops values in evaluation too: ...
+//   train.ipynb:cell 6:10:3: RG006 …   (a notebook: its cell, numbered from 1 in the `cells` array, then line and
+//                                       column in the cell)
 //   Found 2 problems.
 //   [*] 1 fixable with the --fix option.
 //   (1 hidden fix can be enabled with the --unsafe-fixes option.)
+//   Checked 4 files; 1 file not checked (see the messages above).
 import type { Finding } from '../../engine/types';
 import type { CheckReport } from '../report';
 
@@ -20,33 +22,53 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+const SEVERITY_STYLE: Record<Finding['severity'], string> = { error: '1;31', warning: '1;33', info: '1;34', hint: '2' };
+
 export function formatText(report: CheckReport, { color }: { color: boolean }): string {
   const lines: string[] = [];
   let fixable = 0;
   let hidden = 0;
+  const colon = style(color, '36', ':');
   for (const { path, cell, finding } of report.diagnostics) {
     const canFix = isFixable(finding, report.unsafeFixes);
     if (canFix) fixable++;
     else if (finding.fix) hidden++;
-    const inCell = cell === undefined ? '' : `${style(color, '36', ':')}cell ${cell}`;
-    const colon = style(color, '36', ':');
+    // Cells are numbered from 1, as lines and columns are (and as Ruff numbers them).
+    const inCell = cell === undefined ? '' : `${colon}cell ${cell + 1}`;
     const { line, character } = finding.range.start;
     const where = `${style(color, '1', path)}${inCell}${colon}${line + 1}${colon}${character + 1}${colon}`;
+    const code = style(color, SEVERITY_STYLE[finding.severity], finding.code);
     const mark = canFix ? `${style(color, '36', '[*]')} ` : '';
-    lines.push(`${where} ${style(color, '1;31', finding.code)} ${mark}${finding.message}`);
+    lines.push(`${where} ${code} ${finding.severity}: ${mark}${finding.message}`);
   }
   const remaining = report.diagnostics.length;
   const total = remaining + report.fixed;
-  if (total === 0) {
-    lines.push(style(color, '32', 'All checks passed!'));
-  } else {
+  if (total > 0) {
     const found = `Found ${plural(total, 'problem', 'problems')}`;
     lines.push(
       report.fixMode && report.fixed > 0 ? `${found} (${report.fixed} fixed, ${remaining} remaining).` : `${found}.`,
     );
-    if (fixable > 0) lines.push(`${style(color, '36', '[*]')} ${fixable} fixable with the --fix option.`);
+    // Unsafe fixes count only when --fix would apply them, that is with --unsafe-fixes; say both options then.
+    const how = report.unsafeFixes ? 'the --fix and --unsafe-fixes options' : 'the --fix option';
+    if (fixable > 0) lines.push(`${style(color, '36', '[*]')} ${fixable} fixable with ${how}.`);
     if (hidden > 0)
       lines.push(`(${plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled with the --unsafe-fixes option.)`);
   }
+  lines.push(coverage(report, total, color));
   return `${lines.join('\n')}\n`;
+}
+
+/** What was checked: "All checks passed!" only when every file was checked and nothing was found. */
+function coverage(report: CheckReport, found: number, color: boolean): string {
+  const files = plural(report.checked, 'file', 'files');
+  const missed: string[] = [];
+  if (report.skipped > 0) missed.push(`${plural(report.skipped, 'file', 'files')} not checked`);
+  if (report.failed > 0) missed.push(`${plural(report.failed, 'file', 'files')} failed`);
+  const otherErrors = report.errors.length > 0 && report.failed === 0;
+  if (otherErrors) missed.push(plural(report.errors.length, 'error', 'errors'));
+  const unchecked = missed.length > 0 ? `; ${missed.join(', ')} (see the messages above)` : '';
+  if (found > 0) return `Checked ${files}${unchecked}.`;
+  if (report.checked === 0) return `Nothing was checked${unchecked || ': no Python files (*.py, *.ipynb)'}.`;
+  if (unchecked) return `No problems found in ${files}${unchecked}.`;
+  return `${style(color, '32', 'All checks passed!')} (${files})`;
 }

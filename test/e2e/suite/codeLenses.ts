@@ -67,43 +67,40 @@ suite('code lenses and profiling', () => {
     });
   }
 
-  test(
-    'running the fusion lens returns its measurements, updates the lens and adds the coverage to ' + 'RG001',
-    async () => {
-      const uri = (await openFresh('vision_language.py')).document.uri;
-      await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG001'), 'RG001');
-      const lens = (await profileLenses(uri)).find((l) => l.range.start.line === 16);
-      assert.ok(lens, 'a lens on the text dropout (line 17)');
-      const result = (await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!)) as {
-        backend: string;
-        fusion: {
-          text: { tokens: number; droppedFraction: number };
-          image: { tokens: number; droppedFraction: number };
-        };
+  test('running the fusion lens returns its measurements, updates the lens and adds the coverage to RG001', async () => {
+    const uri = (await openFresh('vision_language.py')).document.uri;
+    await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG001'), 'RG001');
+    const lens = (await profileLenses(uri)).find((l) => l.range.start.line === 16);
+    assert.ok(lens, 'a lens on the text dropout (line 17)');
+    const result = (await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!)) as {
+      backend: string;
+      fusion: {
+        text: { tokens: number; droppedFraction: number };
+        image: { tokens: number; droppedFraction: number };
       };
-      assert.equal(result.backend, 'wasm');
-      assert.deepEqual([result.fusion.text.tokens, result.fusion.image.tokens], [60, 196]);
-      assert.ok(
-        result.fusion.text.droppedFraction > 0.08 && result.fusion.text.droppedFraction < 0.12,
-        `text tokens dropped ${result.fusion.text.droppedFraction}`,
-      );
-      assert.equal(result.fusion.image.droppedFraction, 0, 'image tokens skip the dropout');
-      let title = '';
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && !/^train: text/.test(title)) {
-        title = (await profileLenses(uri)).find((l) => l.range.start.line === 16)?.command?.title ?? '';
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      assert.match(title, /^train: text \d+\.\d% · image 0\.0% dropped \| eval: identity \| .+ · wasm/);
-      const shown = await waitForDiagnostics(
-        uri,
-        (d) => d.some((x) => codeOf(x) === 'RG001' && /Measured in training/.test(x.message)),
-        'the measured coverage in RG001',
-      );
-      const rg001 = shown.find((x) => codeOf(x) === 'RG001')!;
-      assert.match(rg001.message, /of the 196 image tokens' values dropped/);
-    },
-  );
+    };
+    assert.equal(result.backend, 'wasm');
+    assert.deepEqual([result.fusion.text.tokens, result.fusion.image.tokens], [60, 196]);
+    assert.ok(
+      result.fusion.text.droppedFraction > 0.08 && result.fusion.text.droppedFraction < 0.12,
+      `text tokens dropped ${result.fusion.text.droppedFraction}`,
+    );
+    assert.equal(result.fusion.image.droppedFraction, 0, 'image tokens skip the dropout');
+    let title = '';
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !/^train: text/.test(title)) {
+      title = (await profileLenses(uri)).find((l) => l.range.start.line === 16)?.command?.title ?? '';
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(title, /^train: text \d+\.\d% · image 0\.0% dropped \| eval: identity \| .+ · wasm/);
+    const shown = await waitForDiagnostics(
+      uri,
+      (d) => d.some((x) => codeOf(x) === 'RG001' && /Measured in training/.test(x.message)),
+      'the measured coverage in RG001',
+    );
+    const rg001 = shown.find((x) => codeOf(x) === 'RG001')!;
+    assert.match(rg001.message, /of the 196 image tokens' values dropped/);
+  });
 
   test(
     "running a hand-written regularizer's implementation lens interprets its code and adds the evidence to " + 'RG003',

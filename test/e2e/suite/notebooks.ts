@@ -32,11 +32,12 @@ suite('notebooks', () => {
 
   test('each cell shows exactly what the engine finds in it', async () => {
     const expected = engineFindings(NOTEBOOK);
-    assert.deepEqual([...new Set(expected.map((f) => f.cell))], [2, 4], 'the example has findings in cells 2 and 4');
+    // The CLI numbers cells from 1, VS Code's `cell.index` from 0.
+    assert.deepEqual([...new Set(expected.map((f) => f.cell))], [3, 5], 'the example has findings in cells 3 and 5');
     for (const cell of notebook.getCells()) {
       const mine = sortSummaries(
         expected
-          .filter((f) => f.cell === cell.index)
+          .filter((f) => f.cell === cell.index + 1)
           .map(({ code, line, column, endLine, endColumn, message }) => ({
             code,
             line,

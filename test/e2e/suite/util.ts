@@ -159,7 +159,7 @@ export interface CliEdit {
   content: string;
 }
 export interface CliDiagnostic extends Summary {
-  /** Notebooks only: the index of the finding's cell. */
+  /** Notebooks only: the finding's cell, counted from 1 in the notebook's cells array. */
   cell?: number;
   severity: string;
   fix?: { applicability: 'safe' | 'unsafe'; edits: CliEdit[] };
