@@ -47,6 +47,12 @@ function stageWebGPU(target) {
   return path.join(staged, addon, 'dawn.node');
 }
 
+/** The repository the Marketplace page's pictures and links are read from (package.json `repository`). */
+const REPOSITORY = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).repository.url.replace(
+  /\.git$/,
+  '',
+);
+
 const target = targetFromArgs();
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 execFileSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit' });
@@ -60,6 +66,14 @@ execFileSync(
     path.join(path.dirname(require.resolve('@vscode/vsce/package.json')), 'vsce'),
     'package',
     '--no-dependencies',
+    // The Marketplace page is for users; the repository's README is for developers.
+    '--readme-path',
+    'docs/extension/README.md',
+    // Its pictures and links are relative to its own folder.
+    '--baseImagesUrl',
+    `${REPOSITORY}/raw/HEAD/docs/extension`,
+    '--baseContentUrl',
+    `${REPOSITORY}/blob/HEAD/docs/extension`,
     '--target',
     target,
     '--out',
