@@ -30,20 +30,25 @@ test('every rule has complete metadata and the README links its page', () => {
   }
 });
 
-test("the extension's own README (the Marketplace page) names every rule, setting and command, and its pictures exist", () => {
-  const dir = path.join(__dirname, '..', 'docs', 'extension');
-  const page = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
-  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
-    icon: string;
-    contributes: { configuration: { properties: Record<string, unknown> }; commands: { title: string }[] };
-  };
-  for (const { meta } of rules) assert.match(page, new RegExp(`\\| ${meta.code} \\|`), `${meta.code} is in the table`);
-  for (const setting of Object.keys(manifest.contributes.configuration.properties))
-    assert.ok(page.includes(`\`${setting}\``), `the setting ${setting} is described`);
-  for (const { title } of manifest.contributes.commands)
-    assert.ok(page.includes(`**${title}**`), `"${title}" is named`);
-  for (const [, image] of page.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g))
-    assert.ok(fs.existsSync(path.join(dir, image)), `${image} exists`);
-  assert.ok(fs.existsSync(path.join(__dirname, '..', manifest.icon)), 'the icon exists');
-  assert.doesNotMatch(page, /npm ci|npm start|npm test/, 'it is written for users, not for developers of Reglens');
-});
+test(
+  "the extension's own README (the Marketplace page) names every rule, setting and command, and its pictures " +
+    'exist',
+  () => {
+    const dir = path.join(__dirname, '..', 'docs', 'extension');
+    const page = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
+      icon: string;
+      contributes: { configuration: { properties: Record<string, unknown> }; commands: { title: string }[] };
+    };
+    for (const { meta } of rules)
+      assert.match(page, new RegExp(`\\| ${meta.code} \\|`), `${meta.code} is in the table`);
+    for (const setting of Object.keys(manifest.contributes.configuration.properties))
+      assert.ok(page.includes(`\`${setting}\``), `the setting ${setting} is described`);
+    for (const { title } of manifest.contributes.commands)
+      assert.ok(page.includes(`**${title}**`), `"${title}" is named`);
+    for (const [, image] of page.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g))
+      assert.ok(fs.existsSync(path.join(dir, image)), `${image} exists`);
+    assert.ok(fs.existsSync(path.join(__dirname, '..', manifest.icon)), 'the icon exists');
+    assert.doesNotMatch(page, /npm ci|npm start|npm test/, 'it is written for users, not for developers of Reglens');
+  },
+);

@@ -102,7 +102,8 @@ export function extractProgram(model: FileModel, node: Node): ExtractedProgram |
         rate = isKeep ? 1 - literal : literal;
       if (!p.default)
         into[p.name] = {
-          missing: `not profiled: \`${where}${p.name}\` has no default value, so the profiler has nothing to pass for it`,
+          missing:
+            `not profiled: \`${where}${p.name}\` has no default value, so the profiler has nothing to pass ` + `for it`,
         };
     });
   };

@@ -280,7 +280,9 @@ function implementationSite(model: FileModel, s: RegularizerSemantics, handWritt
     ...base,
     label: `${handWritten.label} (its code)`,
     kernel: { kind: 'program', name: s.name, program: extracted.program, rate },
-    rateSource: `rate ${formatNumber(rate)} ${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`,
+    rateSource:
+      `rate ${formatNumber(rate)} ` +
+      `${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`,
     // An argument the call cannot be made without is known before anything runs: the lens says so.
     notProfiled: extracted.unsupported ?? missingArgument(extracted.program.args),
     expectedGranularity:

@@ -37,7 +37,8 @@ export function syntaxErrorFinding(file: SourceFile): Finding | null {
   const covered =
     damaged.length === 0
       ? 'The rest of the file was checked.'
-      : `${capitalized(damaged.map(([a, b]) => lines(a, b)).join(', '))} ${damaged.length === 1 && damaged[0][1] - damaged[0][0] <= 1 ? 'was' : 'were'} ` +
+      : `${capitalized(damaged.map(([a, b]) => lines(a, b)).join(', '))} ` +
+        `${damaged.length === 1 && damaged[0][1] - damaged[0][0] <= 1 ? 'was' : 'were'} ` +
         'checked only as far as they could be read; the rest of the file was checked.';
   return {
     code: SYNTAX_ERROR_CODE,

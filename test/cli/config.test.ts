@@ -142,35 +142,39 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
     assert.ok(lines.every((l) => l.startsWith('error: invalid configuration: ')));
   });
 
-  it('a code in pyproject.toml that matches no rule is an error at its line and column, as it is on the command line', () => {
-    const cases: [string, RegExp][] = [
-      [
-        '[tool.reglens]\nselect = [\n  "RG006",\n  "RG99",\n]\n',
-        /pyproject\.toml:4:3: \[tool\.reglens\]\.select has "RG99", which matches no rule/,
-      ],
-      [
-        '[tool.reglens]\nignore = ["RG7x"]\n',
-        /pyproject\.toml:2:11: \[tool\.reglens\]\.ignore has "RG7x", which is not a rule code/,
-      ],
-      [
-        '[tool.reglens.severity]\nRG77 = "error"\n',
-        /pyproject\.toml:2:1: \[tool\.reglens\]\.severity has "RG77", which matches no rule/,
-      ],
-      [
-        '[tool.reglens]\nseverity = { RG006 = "loud" }\n',
-        /pyproject\.toml:2:14: \[tool\.reglens\]\.severity\.RG006 must be "error"/,
-      ],
-      [
-        '[tool.reglens.per-file-ignores]\n"tests/*" = ["RG5"]\n',
-        /pyproject\.toml:2:14: .*"tests\/\*" has "RG5", which matches no rule/,
-      ],
-    ];
-    for (const [toml, message] of cases) {
-      const dir = makeTree({ 'model.py': BLOCK, 'pyproject.toml': toml });
-      const r = runCli(['check', '.'], { cwd: dir });
-      assert.equal(r.code, 2, toml);
-      assert.match(r.stderr, message, toml);
-      assert.match(r.stdout, /^Nothing was checked; 1 file failed/, 'no "passed" when the configuration is wrong');
-    }
-  });
+  it(
+    'a code in pyproject.toml that matches no rule is an error at its line and column, as it is on the command ' +
+      'line',
+    () => {
+      const cases: [string, RegExp][] = [
+        [
+          '[tool.reglens]\nselect = [\n  "RG006",\n  "RG99",\n]\n',
+          /pyproject\.toml:4:3: \[tool\.reglens\]\.select has "RG99", which matches no rule/,
+        ],
+        [
+          '[tool.reglens]\nignore = ["RG7x"]\n',
+          /pyproject\.toml:2:11: \[tool\.reglens\]\.ignore has "RG7x", which is not a rule code/,
+        ],
+        [
+          '[tool.reglens.severity]\nRG77 = "error"\n',
+          /pyproject\.toml:2:1: \[tool\.reglens\]\.severity has "RG77", which matches no rule/,
+        ],
+        [
+          '[tool.reglens]\nseverity = { RG006 = "loud" }\n',
+          /pyproject\.toml:2:14: \[tool\.reglens\]\.severity\.RG006 must be "error"/,
+        ],
+        [
+          '[tool.reglens.per-file-ignores]\n"tests/*" = ["RG5"]\n',
+          /pyproject\.toml:2:14: .*"tests\/\*" has "RG5", which matches no rule/,
+        ],
+      ];
+      for (const [toml, message] of cases) {
+        const dir = makeTree({ 'model.py': BLOCK, 'pyproject.toml': toml });
+        const r = runCli(['check', '.'], { cwd: dir });
+        assert.equal(r.code, 2, toml);
+        assert.match(r.stderr, message, toml);
+        assert.match(r.stdout, /^Nothing was checked; 1 file failed/, 'no "passed" when the configuration is wrong');
+      }
+    },
+  );
 });

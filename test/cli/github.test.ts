@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CELLS, notebookJson } from '../notebooks/fixtures';
 import { BLOCK, makeTree, runCli } from './helpers';
+import { joined } from '../patterns';
 
 // `--output-format github`: GitHub Actions workflow commands, one per finding, which a workflow run shows as
 // annotations on the file and line.
@@ -14,7 +15,10 @@ describe('reglens check --output-format github', () => {
     assert.equal(lines.length, 2, r.stdout);
     assert.match(
       lines[0],
-      /^::warning title=Reglens \(RG007\),file=src\/model\.py,line=8,col=9,endLine=8,endColumn=\d+::src\/model\.py:8:9: RG007 `self\.drop` /,
+      joined(
+        /^::warning title=Reglens \(RG007\),file=src\/model\.py,line=8,col=9,endLine=8,endColumn=\d+::src\/mode/,
+        /l\.py:8:9: RG007 `self\.drop` /,
+      ),
     );
     assert.match(
       lines[1],
@@ -35,7 +39,7 @@ describe('reglens check --output-format github', () => {
     for (const line of r.stdout.trimEnd().split('\n')) assert.match(line, /^::(error|warning|notice) [^\n]+::[^\n]+$/);
   });
 
-  it('names the notebook and puts the cell, line and column in the message (annotation lines would be the JSON)', () => {
+  it('names the notebook and says the cell, line and column in the message (not the JSON lines)', () => {
     const dir = makeTree({ 'train.ipynb': notebookJson(CELLS) });
     const r = runCli(['check', '--output-format', 'github', 'train.ipynb'], { cwd: dir });
     const lines = r.stdout.trimEnd().split('\n');

@@ -6,7 +6,7 @@ import { BLOCK, makeTree, parseJson, read, runCli } from './helpers';
 const NOTEBOOK = notebookJson(CELLS);
 
 describe('reglens check on notebooks', () => {
-  it('reports JSON findings with the cell (from 1, markdown cells counted) and 1-based line and column inside it', () => {
+  it('reports JSON findings with the cell (from 1, markdown counted) and 1-based line and column in it', () => {
     const dir = makeTree({ 'train.ipynb': NOTEBOOK });
     const r = runCli(['check', '--format', 'json', 'train.ipynb'], { cwd: dir });
     assert.equal(r.code, 1, r.stderr);
@@ -34,26 +34,30 @@ describe('reglens check on notebooks', () => {
     assert.equal(HEAD.split('\n')[3].slice(31), ')');
   });
 
-  it('prints file.ipynb:cell N:line:column in text output, and finds notebooks in folders but not in .ipynb_checkpoints', () => {
-    const dir = makeTree({
-      'nb/train.ipynb': NOTEBOOK,
-      'nb/.ipynb_checkpoints/train-checkpoint.ipynb': NOTEBOOK,
-      'nb/model.py': BLOCK,
-    });
-    const r = runCli(['check', 'nb'], { cwd: dir });
-    assert.equal(r.code, 1, r.stderr);
-    const lines = r.stdout
-      .split('\n')
-      .filter((l) => / RG\d{3} /.test(l))
-      .map((l) => /^(.*? RG\d{3})/.exec(l)![1]);
-    assert.deepEqual(lines, [
-      'nb/model.py:8:9: RG007',
-      'nb/model.py:11:13: RG006',
-      'nb/train.ipynb:cell 3:5:32: RG008',
-      'nb/train.ipynb:cell 6:4:16: RG006',
-      'nb/train.ipynb:cell 8:4:9: RG011',
-    ]);
-  });
+  it(
+    'prints file.ipynb:cell N:line:column in text output, and finds notebooks in folders but not in ' +
+      '.ipynb_checkpoints',
+    () => {
+      const dir = makeTree({
+        'nb/train.ipynb': NOTEBOOK,
+        'nb/.ipynb_checkpoints/train-checkpoint.ipynb': NOTEBOOK,
+        'nb/model.py': BLOCK,
+      });
+      const r = runCli(['check', 'nb'], { cwd: dir });
+      assert.equal(r.code, 1, r.stderr);
+      const lines = r.stdout
+        .split('\n')
+        .filter((l) => / RG\d{3} /.test(l))
+        .map((l) => /^(.*? RG\d{3})/.exec(l)![1]);
+      assert.deepEqual(lines, [
+        'nb/model.py:8:9: RG007',
+        'nb/model.py:11:13: RG006',
+        'nb/train.ipynb:cell 3:5:32: RG008',
+        'nb/train.ipynb:cell 6:4:16: RG006',
+        'nb/train.ipynb:cell 8:4:9: RG011',
+      ]);
+    },
+  );
 
   it('reports a notebook with broken JSON once, checks the other files, and exits 2', () => {
     const dir = makeTree({

@@ -50,7 +50,7 @@ test('per-file-ignores match globs relative to the pyproject folder, and bare fi
   );
 });
 
-test('the nearest pyproject with [tool.reglens] is found and an invalid one yields one clear error and the defaults', () => {
+test('the nearest pyproject with [tool.reglens] applies; an invalid one gives one error and the defaults', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-'));
   fs.mkdirSync(path.join(dir, 'pkg', 'sub'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nignore = ["RG007"]\n');

@@ -61,22 +61,26 @@ for (const [imports, call, expected] of cases) {
   });
 }
 
-test('a class deriving from nn.Module through classes of the file is a module; one with an outside base is not closed', () => {
-  const file = new SourceFile(
-    'import torch.nn as nn\nfrom .base import Base\nclass A(nn.Module): pass\nclass B(A): pass\nclass C(Base): ' +
-      'pass\nclass D: pass\n',
-  );
-  try {
-    const model = new FileModel(file);
-    assert.equal(model.classes.get('B')!.isModule, true);
-    assert.equal(model.classes.get('B')!.closedHierarchy, true);
-    assert.equal(model.classes.get('C')!.isModule, false);
-    assert.equal(model.classes.get('C')!.closedHierarchy, false);
-    assert.equal(model.classes.get('D')!.isModule, false);
-  } finally {
-    file.dispose();
-  }
-});
+test(
+  'a class deriving from nn.Module through classes of the file is a module; one with an outside base is not ' +
+    'closed',
+  () => {
+    const file = new SourceFile(
+      'import torch.nn as nn\nfrom .base import Base\nclass A(nn.Module): pass\nclass B(A): pass\nclass C(Base): ' +
+        'pass\nclass D: pass\n',
+    );
+    try {
+      const model = new FileModel(file);
+      assert.equal(model.classes.get('B')!.isModule, true);
+      assert.equal(model.classes.get('B')!.closedHierarchy, true);
+      assert.equal(model.classes.get('C')!.isModule, false);
+      assert.equal(model.classes.get('C')!.closedHierarchy, false);
+      assert.equal(model.classes.get('D')!.isModule, false);
+    } finally {
+      file.dispose();
+    }
+  },
+);
 
 test('the module model records submodules in containers and every self reference', () => {
   const src = [

@@ -36,13 +36,17 @@ describe('IPython syntax', () => {
     }
   });
 
-  test('keeps Python that only looks like IPython: a modulo continuing a bracket, `%` and `?` in strings and comments', () => {
-    const python = 'x = (3\n     % 2)\ns = """\n%s done?\n"""\ny = 1  # why?\n';
-    assert.equal(blankIPython(python).text, python);
-    assert.equal(blankIPython(MAGICS).text.split('\n').slice(8, 10).join('\n'), 'x = (3\n     % 2)');
-  });
+  test(
+    'keeps Python that only looks like IPython: a modulo continuing a bracket, `%` and `?` in strings and ' +
+      'comments',
+    () => {
+      const python = 'x = (3\n     % 2)\ns = """\n%s done?\n"""\ny = 1  # why?\n';
+      assert.equal(blankIPython(python).text, python);
+      assert.equal(blankIPython(MAGICS).text.split('\n').slice(8, 10).join('\n'), 'x = (3\n     % 2)');
+    },
+  );
 
-  test('blanks a whole cell under a cell magic whose body is not Python, only the first line of %%capture/%%time', () => {
+  test('blanks a cell under a magic whose body is not Python, only the first line of %%capture/%%time', () => {
     // Blank lines, not `pass`: the body's own indentation would be an unexpected indent.
     assert.equal(blankIPython(WRITEFILE).text, WRITEFILE.replace(/[^\n]/g, ' '));
     assert.equal(blankIPython(CAPTURE).text, CAPTURE.replace('%%capture', ' '.repeat(9)));
@@ -171,50 +175,54 @@ describe('notebook files', () => {
     assert.equal(second.applied.size, 0);
   });
 
-  test('a fix changes only the sources of the cells it fixes: numbers, escapes and layout elsewhere stay byte for byte', () => {
-    const model =
-      'import torch.nn as nn\nimport torch.nn.functional as F\nclass A(nn.Module):\n    def forward(self, x):\n    ' +
-      '    return F.dropout(x, 0.1)';
-    const fixedModel = model.replace('F.dropout(x, 0.1)', 'F.dropout(x, 0.1, training=self.training)');
-    // Written by Python's json (nbformat): `1.0`, `1e-05`, `\u00e9`-style escapes and `"\/"` JSON.stringify would all
-    // rewrite.
-    const cells = (source: string) => [
-      `  {\n   "cell_type": "code",\n   "execution_count": 1.0,\n   "metadata": {"scrolled": true, "lr": 1e-05},\n ` +
-        `  "outputs": [{"name": "stdout", "output_type": "stream", "text": ["caf\\u00e9 \\/ 2.50\\n"]}],\n   ` +
-        `"source": ${source}\n  }`,
-      `  {\n   "cell_type": "markdown",\n   "metadata": {},\n   "source": ["# R\\u00e9sum\\u00e9"]\n  }`,
-    ];
-    const lines = (text: string, indent: string) =>
-      `[\n${text
-        .split(/(?<=\n)/)
-        .map((l) => `${indent}${JSON.stringify(l)}`)
-        .join(',\n')}\n   ]`;
-    const file = (source: string) =>
-      `{\n "cells": [\n${cells(source).join(',\n')}\n ],\n "metadata": {"version": 3.10},\n "nbformat": 4,\n ` +
-      `"nbformat_minor": 5\n}\n`;
-    const before = file(lines(model, '    '));
-    const notebook = parseNotebook(before);
-    const result = fixNotebook(rules, notebook.cells, new RuleSelection({}));
-    assert.equal(result.texts[0], fixedModel);
-    const written = serializeNotebook(notebook, new Map([[0, result.texts[0]]]));
-    assert.equal(written, file(lines(fixedModel, '    ')));
-    assert.equal(
-      serializeNotebook(parseNotebook(written), new Map([[0, fixedModel]])),
-      written,
-      'writing the same source again changes nothing',
-    );
+  test(
+    'a fix changes only the sources of the cells it fixes: numbers, escapes and layout elsewhere stay byte for ' +
+      'byte',
+    () => {
+      const model =
+        'import torch.nn as nn\nimport torch.nn.functional as F\nclass A(nn.Module):\n    def forward(self, x):\n    ' +
+        '    return F.dropout(x, 0.1)';
+      const fixedModel = model.replace('F.dropout(x, 0.1)', 'F.dropout(x, 0.1, training=self.training)');
+      // Written by Python's json (nbformat): `1.0`, `1e-05`, `\u00e9`-style escapes and `"\/"` JSON.stringify would all
+      // rewrite.
+      const cells = (source: string) => [
+        `  {\n   "cell_type": "code",\n   "execution_count": 1.0,\n   "metadata": {"scrolled": true, "lr": 1e-05},\n ` +
+          `  "outputs": [{"name": "stdout", "output_type": "stream", "text": ["caf\\u00e9 \\/ 2.50\\n"]}],\n   ` +
+          `"source": ${source}\n  }`,
+        `  {\n   "cell_type": "markdown",\n   "metadata": {},\n   "source": ["# R\\u00e9sum\\u00e9"]\n  }`,
+      ];
+      const lines = (text: string, indent: string) =>
+        `[\n${text
+          .split(/(?<=\n)/)
+          .map((l) => `${indent}${JSON.stringify(l)}`)
+          .join(',\n')}\n   ]`;
+      const file = (source: string) =>
+        `{\n "cells": [\n${cells(source).join(',\n')}\n ],\n "metadata": {"version": 3.10},\n "nbformat": 4,\n ` +
+        `"nbformat_minor": 5\n}\n`;
+      const before = file(lines(model, '    '));
+      const notebook = parseNotebook(before);
+      const result = fixNotebook(rules, notebook.cells, new RuleSelection({}));
+      assert.equal(result.texts[0], fixedModel);
+      const written = serializeNotebook(notebook, new Map([[0, result.texts[0]]]));
+      assert.equal(written, file(lines(fixedModel, '    ')));
+      assert.equal(
+        serializeNotebook(parseNotebook(written), new Map([[0, fixedModel]])),
+        written,
+        'writing the same source again changes nothing',
+      );
 
-    // A source kept as one string stays one string; a notebook on one line stays on one line.
-    const oneLine = JSON.stringify({
-      cells: [{ cell_type: 'code', metadata: {}, outputs: [], source: model }],
-      nbformat: 4,
-    }).replace('"outputs":[]', '"outputs":[],"x":1.50');
-    const flat = parseNotebook(oneLine);
-    assert.equal(
-      serializeNotebook(flat, new Map([[0, fixedModel]])),
-      oneLine.replace(JSON.stringify(model), JSON.stringify(fixedModel)),
-    );
-  });
+      // A source kept as one string stays one string; a notebook on one line stays on one line.
+      const oneLine = JSON.stringify({
+        cells: [{ cell_type: 'code', metadata: {}, outputs: [], source: model }],
+        nbformat: 4,
+      }).replace('"outputs":[]', '"outputs":[],"x":1.50');
+      const flat = parseNotebook(oneLine);
+      assert.equal(
+        serializeNotebook(flat, new Map([[0, fixedModel]])),
+        oneLine.replace(JSON.stringify(model), JSON.stringify(fixedModel)),
+      );
+    },
+  );
 
   test('says what is wrong with a file that is not a notebook', () => {
     assert.throws(() => parseNotebook('{"cells": ['), /not a valid notebook: invalid JSON/);

@@ -207,48 +207,52 @@ test('attention-logits sites: every RG009 finding runs the logits-vs-probabiliti
   assert.deepEqual(ofKind(read('test/rules/RG009/silent.py'), ['attention-logits']), []);
 });
 
-test('hand-written sites: the derived semantics as the kernel, one site per class, skipped with a reason when not numeric', () => {
-  const ex = ofKind(read('examples/handwritten_regularizers.py'), ['hand-written']);
-  assert.deepEqual(
-    ex.map((p) => [p.site.range.start.line + 1, p.site.label, p.site.kernel]),
-    [
+test(
+  'hand-written sites: the derived semantics as the kernel, one site per class, skipped with a reason when not ' +
+    'numeric',
+  () => {
+    const ex = ofKind(read('examples/handwritten_regularizers.py'), ['hand-written']);
+    assert.deepEqual(
+      ex.map((p) => [p.site.range.start.line + 1, p.site.label, p.site.kernel]),
       [
-        7,
-        'def drop_path(…)',
-        { kind: 'semantics', semantics: { granularity: 'batch', keepProb: 0.9, trainScale: 1 / 0.9, evalFactor: 1 } },
+        [
+          7,
+          'def drop_path(…)',
+          { kind: 'semantics', semantics: { granularity: 'batch', keepProb: 0.9, trainScale: 1 / 0.9, evalFactor: 1 } },
+        ],
+        [
+          17,
+          'class StochasticDepth',
+          { kind: 'semantics', semantics: { granularity: 'sample', keepProb: 0.9, trainScale: 1, evalFactor: 1 } },
+        ],
+        [
+          29,
+          'class MyDropout',
+          { kind: 'semantics', semantics: { granularity: 'element', keepProb: 0.5, trainScale: 2, evalFactor: 1 } },
+        ],
       ],
-      [
-        17,
-        'class StochasticDepth',
-        { kind: 'semantics', semantics: { granularity: 'sample', keepProb: 0.9, trainScale: 1, evalFactor: 1 } },
-      ],
-      [
-        29,
-        'class MyDropout',
-        { kind: 'semantics', semantics: { granularity: 'element', keepProb: 0.5, trainScale: 2, evalFactor: 1 } },
-      ],
-    ],
-  );
-  assert.equal(ex[0].site.rateSource, 'keep 1 - drop_prob (drop_prob=0.1 default)');
-  assert.ok(
-    ex[1].site.scope && ex[1].site.scope.end.line > ex[1].site.range.end.line,
-    'the scope covers the class body',
-  );
-  const rg4 = ofKind(read('test/rules/RG004/fire.py'), ['hand-written']);
-  const skipped = rg4.filter((p) => p.site.notProfiled);
-  assert.deepEqual(
-    skipped.map((p) => p.site.label),
-    ['def stochastic_depth_floor(…)', 'def drop_path_split(…)'],
-  );
-  assert.match(skipped[0].site.notProfiled!, /keep probability `1 - p` is not a number/);
-  const rg3 = ofKind(read('test/rules/RG003/fire.py'), ['hand-written']);
-  assert.match(
-    rg3.find((p) => p.site.label === 'def drop_path_switchable(…)')!.site.notProfiled!,
-    /granularity depends on `per_sample`/,
-  );
-  const rg5 = ofKind(read('test/rules/RG005/fire.py'), ['hand-written']);
-  assert.deepEqual(rg5.find((p) => p.site.label === 'class DividesByP')!.site.kernel, {
-    kind: 'semantics',
-    semantics: { granularity: 'element', keepProb: 0.9, trainScale: 10, evalFactor: 1 },
-  });
-});
+    );
+    assert.equal(ex[0].site.rateSource, 'keep 1 - drop_prob (drop_prob=0.1 default)');
+    assert.ok(
+      ex[1].site.scope && ex[1].site.scope.end.line > ex[1].site.range.end.line,
+      'the scope covers the class body',
+    );
+    const rg4 = ofKind(read('test/rules/RG004/fire.py'), ['hand-written']);
+    const skipped = rg4.filter((p) => p.site.notProfiled);
+    assert.deepEqual(
+      skipped.map((p) => p.site.label),
+      ['def stochastic_depth_floor(…)', 'def drop_path_split(…)'],
+    );
+    assert.match(skipped[0].site.notProfiled!, /keep probability `1 - p` is not a number/);
+    const rg3 = ofKind(read('test/rules/RG003/fire.py'), ['hand-written']);
+    assert.match(
+      rg3.find((p) => p.site.label === 'def drop_path_switchable(…)')!.site.notProfiled!,
+      /granularity depends on `per_sample`/,
+    );
+    const rg5 = ofKind(read('test/rules/RG005/fire.py'), ['hand-written']);
+    assert.deepEqual(rg5.find((p) => p.site.label === 'class DividesByP')!.site.kernel, {
+      kind: 'semantics',
+      semantics: { granularity: 'element', keepProb: 0.9, trainScale: 10, evalFactor: 1 },
+    });
+  },
+);

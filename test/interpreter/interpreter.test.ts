@@ -77,7 +77,7 @@ test('the same request gives the same figures (seeded draws)', async () => {
   assert.notEqual(a.train.meanRatio, other.train.meanRatio, 'another seed draws other masks');
 });
 
-test('an unsupported construct is named with its line before anything runs, and the interpreter stops at it too', async () => {
+test('an unsupported construct is named with its line before anything runs; the interpreter stops at it', async () => {
   const unsupported = corpus.filter((e) => e.expect.unsupported);
   assert.ok(unsupported.length >= 3);
   for (const c of unsupported) {

@@ -140,7 +140,7 @@ function agree(
   );
 }
 
-test('every corpus regularizer behaves in the interpreter as in PyTorch: granularity, zeroed fraction, E[y]/E[x]', async (t) => {
+test('corpus regularizers behave in the interpreter as in PyTorch: granularity, zeroed share, E[y]/E[x]', async (t) => {
   if (!python) {
     t.skip(reason!);
     return;

@@ -356,29 +356,33 @@ export function kernelSuite(name: BackendName): void {
     assert.equal(again.train.droppedFraction, r.train.droppedFraction, 'same seed, same figures');
   });
 
-  it('a seed gives the same figures whatever the repeats and the time budget; the result says how many calls were timed', async (_t, b) => {
-    // drop path (row) at this shape takes 16 statistics draws, so timed calls double as draws; dropout takes one.
-    for (const kernel of [
-      { kind: 'dropout', p: 0.1 },
-      { kind: 'drop-path', p: 0.3, mode: 'row', scaleByKeep: true },
-    ] as KernelSpec[]) {
-      const request: ProfileRequest = { kernel, shape: [16, 32, 48], seed: 28 };
-      const one = await profile(b, { ...request, repeats: 1 });
-      const cut = await profile(b, { ...request, repeats: 6, timingBudgetMs: 0 });
-      const all = await profile(b, { ...request, repeats: 6, timingBudgetMs: 1e9 });
-      assert.deepEqual([one.timing.repeats, one.timing.plannedRepeats], [1, 1]);
-      assert.deepEqual([cut.timing.repeats, cut.timing.plannedRepeats], [3, 6], 'a spent budget still times 3 calls');
-      assert.deepEqual([all.timing.repeats, all.timing.plannedRepeats], [6, 6]);
-      for (const r of [cut, all]) {
-        assert.deepEqual(r.train, one.train, `${kernel.kind}: train figures`);
-        assert.deepEqual(r.eval, one.eval, `${kernel.kind}: eval figures`);
+  it(
+    'a seed gives the same figures whatever the repeats and the time budget; the result says how many calls were ' +
+      'timed',
+    async (_t, b) => {
+      // drop path (row) at this shape takes 16 statistics draws, so timed calls double as draws; dropout takes one.
+      for (const kernel of [
+        { kind: 'dropout', p: 0.1 },
+        { kind: 'drop-path', p: 0.3, mode: 'row', scaleByKeep: true },
+      ] as KernelSpec[]) {
+        const request: ProfileRequest = { kernel, shape: [16, 32, 48], seed: 28 };
+        const one = await profile(b, { ...request, repeats: 1 });
+        const cut = await profile(b, { ...request, repeats: 6, timingBudgetMs: 0 });
+        const all = await profile(b, { ...request, repeats: 6, timingBudgetMs: 1e9 });
+        assert.deepEqual([one.timing.repeats, one.timing.plannedRepeats], [1, 1]);
+        assert.deepEqual([cut.timing.repeats, cut.timing.plannedRepeats], [3, 6], 'a spent budget still times 3 calls');
+        assert.deepEqual([all.timing.repeats, all.timing.plannedRepeats], [6, 6]);
+        for (const r of [cut, all]) {
+          assert.deepEqual(r.train, one.train, `${kernel.kind}: train figures`);
+          assert.deepEqual(r.eval, one.eval, `${kernel.kind}: eval figures`);
+        }
+        assert.ok(
+          one.train.units >= (kernel.kind === 'drop-path' ? 16 * 16 : 16 * 32 * 48),
+          `${kernel.kind}: every draw counted`,
+        );
       }
-      assert.ok(
-        one.train.units >= (kernel.kind === 'drop-path' ? 16 * 16 : 16 * 32 * 48),
-        `${kernel.kind}: every draw counted`,
-      );
-    }
-  });
+    },
+  );
 
   it('a configured rate far from the measured one falls outside the interval', async (_t, b) => {
     // A hand-written regularizer that claims keep 0.9 but is profiled as keep 0.5 would be caught: check the

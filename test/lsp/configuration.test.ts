@@ -244,7 +244,7 @@ test('in an untrusted workspace pyproject.toml is never read', async () => {
   }
 });
 
-test('a client without workspace/configuration pushes settings in initializationOptions and didChangeConfiguration', async () => {
+test('without workspace/configuration the client pushes settings (initializationOptions, a change)', async () => {
   const project = tempProject({ 'a.py': BLOCK });
   const capabilities = {
     ...VSCODE_CAPABILITIES,

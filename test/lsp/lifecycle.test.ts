@@ -29,24 +29,28 @@ test('initialize declares exactly what the server implements', async () => {
   }
 });
 
-test('the server asks to be told about pyproject.toml and Python file changes when the client can register dynamically', async () => {
-  const client = await TestClient.start();
-  try {
-    await client.sync();
-    const watch = client.registrations.find((r) => r.method === 'workspace/didChangeWatchedFiles');
-    assert.ok(watch, `registrations: ${JSON.stringify(client.registrations)}`);
-    // Python files keep the workspace index current; deletions of anything catch deleted folders.
-    assert.deepEqual(watch.registerOptions, {
-      watchers: [
-        { globPattern: '**/pyproject.toml' },
-        { globPattern: '**/*.py' },
-        { globPattern: '**/*', kind: 5 /* Create | Delete: a folder copied in or deleted */ },
-      ],
-    });
-  } finally {
-    client.dispose();
-  }
-});
+test(
+  'the server asks to be told about pyproject.toml and Python file changes when the client can register ' +
+    'dynamically',
+  async () => {
+    const client = await TestClient.start();
+    try {
+      await client.sync();
+      const watch = client.registrations.find((r) => r.method === 'workspace/didChangeWatchedFiles');
+      assert.ok(watch, `registrations: ${JSON.stringify(client.registrations)}`);
+      // Python files keep the workspace index current; deletions of anything catch deleted folders.
+      assert.deepEqual(watch.registerOptions, {
+        watchers: [
+          { globPattern: '**/pyproject.toml' },
+          { globPattern: '**/*.py' },
+          { globPattern: '**/*', kind: 5 /* Create | Delete: a folder copied in or deleted */ },
+        ],
+      });
+    } finally {
+      client.dispose();
+    }
+  },
+);
 
 test('shutdown then exit ends the server with exit code 0', async () => {
   const client = await TestClient.start();

@@ -54,7 +54,7 @@ async function openFixture(): Promise<{ uri: string; cells: TestCell[] }> {
 }
 
 describe('notebook diagnostics', () => {
-  test('are analysed across cells in order and published per cell in cell coordinates, nothing for IPython syntax', async () => {
+  test('are analysed across cells in order, published per cell in its coordinates, nothing for IPython', async () => {
     const { cells } = await openFixture();
     // RG006 in cell 5 needs F (cell 1) and Base (cell 2); RG011 in the %%capture body; nothing in %%writefile.
     assert.deepEqual(where(client.current(cells[2].uri)), ['RG008@4:31-4:34']);

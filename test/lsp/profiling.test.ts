@@ -104,7 +104,7 @@ test(
   },
 );
 
-test('F.dropout without training= shows that it keeps dropping in eval; editing the site drops its cached result', async () => {
+test('F.dropout without training= keeps dropping in eval; editing the site drops its cached result', async () => {
   const uri = project.uri('edit.py');
   client.open(uri, MODEL);
   await client.diagnostics(uri, 1);
@@ -419,7 +419,7 @@ test('a hand-written regularizer whose keep probability is not a number gets a l
   assert.match(answer.error, /not a number Reglens can read/);
 });
 
-test('the implementation lens runs the code the derived semantics could not read, with the rate it assumes', async () => {
+test('the implementation lens runs code the derived semantics could not read, with the rate it assumes', async () => {
   const uri = project.uri('unknown-keep-implementation.py');
   const text =
     `import torch\n\n\ndef drop_path(x, p, training: bool = False):\n    if not training:\n        ` +
@@ -447,7 +447,7 @@ test('the implementation lens runs the code the derived semantics could not read
   assert.match(hover.value, /rate 0\.1 from its arguments; p=0\.1 assumed/);
 });
 
-test('an implementation outside the interpreted subset says which construct and line, in the lens and when run', async () => {
+test('an implementation outside the interpreted subset names its construct and line, in the lens and run', async () => {
   const uri = project.uri('numpy-draw.py');
   const text =
     `import numpy as np\nimport torch\n\n\ndef drop_block(x, drop_prob=0.1, training=True):\n    if not ` +

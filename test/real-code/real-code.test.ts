@@ -1,6 +1,7 @@
 // Reglens on code no one here wrote: PyTorch, torchvision and torchaudio as Debian packages them, and the shared
 // corpus of public model repositories (../shared/corpus). Each is checked as a user would check it, with
-// `reglens check --format json` in-process (argument parsing, file discovery, pyproject settings, the workspace index). Every finding
+// `reglens check --format json` in-process (argument parsing, file discovery, pyproject settings, the workspace index).
+// Every finding
 // must be listed in reviewed.json with a reason written after reading the code. Only true positives are listed: a
 // false positive is fixed in the engine, never accepted here. The test prints the precision per rule.
 import assert from 'node:assert/strict';
@@ -118,7 +119,8 @@ test('precision per rule (printed)', () => {
     );
   const reviewedTrue = all.filter((f) => listed.has(f)).length;
   lines.push(
-    `all: ${reviewedTrue} of ${all.length} (${pct(reviewedTrue, all.length)}), on ${results.map((r) => r.scope).join(' + ')}`,
+    `all: ${reviewedTrue} of ${all.length} (${pct(reviewedTrue, all.length)}), on ` +
+      `${results.map((r) => r.scope).join(' + ')}`,
   );
   console.log(`real-code precision:\n  ${lines.join('\n  ')}`);
 });

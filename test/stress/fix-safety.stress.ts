@@ -67,13 +67,19 @@ function expectedConsequence(entry: string, after: readonly Finding[], removedTe
   return name !== undefined && removedText.includes(name);
 }
 
+/**
+ * Does the fix edit what the finding is about: its own range, or a line its message names (`mentions`: the code
+ * that makes the finding, such as the dropout whose rate a branch ignores)? Such a finding may change or go.
+ */
 function touches(f: Finding, file: SourceFile, edits: readonly TextEdit[]): boolean {
-  const a = file.offsetAt(f.range.start);
-  const b = file.offsetAt(f.range.end);
-  return edits.some((e) => {
-    const s = file.offsetAt(e.range.start);
-    const t = file.offsetAt(e.range.end);
-    return s <= b && a <= t;
+  return [f.range, ...(f.mentions ?? [])].some((range) => {
+    const a = file.offsetAt(range.start);
+    const b = file.offsetAt(range.end);
+    return edits.some((e) => {
+      const s = file.offsetAt(e.range.start);
+      const t = file.offsetAt(e.range.end);
+      return s <= b && a <= t;
+    });
   });
 }
 

@@ -81,7 +81,7 @@ test('a backend that fails to initialise: a clear message, and the next request 
   await stillServing('init-fail');
 });
 
-test('a worker that hangs past the timeout is stopped with a message naming the setting; the next request succeeds', async () => {
+test('a worker hung past the timeout is stopped, the message names the setting; the next request works', async () => {
   profilerSettings = { backend: 'cpu', timeoutMs: 3_000 };
   const failed = await faulted('hang', 'hang');
   assert.match(

@@ -20,7 +20,7 @@ after(() => project.cleanup());
 const execute = (client: TestClient, command: string, args: unknown[]) =>
   client.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
 
-test('untrusted workspace: pyproject.toml is not read and the profiler does not load the native CUDA package', async () => {
+test('untrusted workspace: pyproject.toml is not read and the profiler loads no native CUDA package', async () => {
   const settings = () => ({ profiler: { backend: 'cuda', timeoutMs: 60_000 } });
   const untrusted = await TestClient.start({ initializationOptions: { workspaceTrusted: false }, settings });
   const trusted = await TestClient.start({ initializationOptions: { workspaceTrusted: true }, settings });

@@ -67,7 +67,7 @@ suite('code lenses and profiling', () => {
     });
   }
 
-  test('running the fusion lens returns its measurements, updates the lens and adds the coverage to RG001', async () => {
+  test('the fusion lens returns its measurements, updates itself and adds the coverage to RG001', async () => {
     const uri = (await openFresh('vision_language.py')).document.uri;
     await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG001'), 'RG001');
     const lens = (await profileLenses(uri)).find((l) => l.range.start.line === 16);
