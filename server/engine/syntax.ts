@@ -94,9 +94,24 @@ export function walk(root: Node, visit: (node: Node) => boolean | void, types?: 
   }
 }
 
+/** Parents already found, per tree: web-tree-sitter finds a parent by descending from the root again. */
+const parents = new WeakMap<object, Map<number, Node | null>>();
+
+/**
+ * The node's parent, remembered per tree. `node.parent` costs the depth of the node (web-tree-sitter walks down from
+ * the root to find it), so walking up from every call of a deeply nested expression cost the cube of its depth.
+ */
+export function parentOf(node: Node): Node | null {
+  let known = parents.get(node.tree);
+  if (!known) parents.set(node.tree, (known = new Map()));
+  let parent = known.get(node.id);
+  if (parent === undefined) known.set(node.id, (parent = node.parent));
+  return parent;
+}
+
 /** Nearest ancestor (excluding the node) of one of the types, stopping at `stop` types. */
 export function ancestor(node: Node, types: readonly string[], stop: readonly string[] = []): Node | null {
-  for (let p = node.parent; p; p = p.parent) {
+  for (let p = parentOf(node); p; p = parentOf(p)) {
     if (types.includes(p.type)) return p;
     if (stop.includes(p.type)) return null;
   }

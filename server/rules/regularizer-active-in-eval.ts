@@ -10,6 +10,7 @@ import {
   isTrueLiteral,
   mentionsTraining,
   numericLiteral,
+  parentOf,
   walk,
 } from '../engine/syntax';
 import type { TextEdit } from '../engine/types';
@@ -144,7 +145,7 @@ function mayRunInEval(scope: MethodScope): boolean {
  */
 function underTrainingGuard(node: Node, scope: MethodScope): boolean {
   let child: Node = node;
-  for (let p = node.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
+  for (let p = parentOf(node); p && p.id !== scope.method.id; child = p, p = parentOf(p)) {
     if (p.type === 'if_statement' || p.type === 'elif_clause') {
       const cond = p.childForFieldName('condition');
       const consequence = p.childForFieldName('consequence');
@@ -311,7 +312,7 @@ const INFERENCE_COMMENT =
 function designedForInference(call: Node, scope: MethodScope): boolean {
   let child: Node = call;
   let statement: Node = call;
-  for (let p = call.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
+  for (let p = parentOf(call); p && p.id !== scope.method.id; child = p, p = parentOf(p)) {
     if (p.type === 'if_statement' || p.type === 'elif_clause') {
       const cond = p.childForFieldName('condition');
       if (cond && p.childForFieldName('consequence')?.id === child.id && mentionsTraining(cond, scope.selfName))
@@ -332,15 +333,31 @@ function designedForInference(call: Node, scope: MethodScope): boolean {
     if (name?.type === 'identifier' && nameParts(name.text).some((part) => INFERENCE_VALUE_PARTS.has(part)))
       return true;
   }
+  return saidNearby(statement);
+}
+
+/** Per tree, per statement: whether a comment on or just above the statement says the dropout is meant. */
+const commentsSaid = new WeakMap<object, Map<number, boolean>>();
+
+/**
+ * Does a comment on the statement's lines, or on the two lines above it, say that the dropout is meant for inference?
+ * Remembered per statement: every call of a deeply nested statement asks the same question.
+ */
+function saidNearby(statement: Node): boolean {
+  let known = commentsSaid.get(statement.tree);
+  if (!known) commentsSaid.set(statement.tree, (known = new Map()));
+  const cached = known.get(statement.id);
+  if (cached !== undefined) return cached;
   const first = statement.startPosition.row - 2;
   const last = statement.endPosition.row;
   let said = false;
-  walk(statement.parent ?? statement, (n) => {
+  walk(parentOf(statement) ?? statement, (n) => {
     if (said) return false;
     const row = n.startPosition.row;
     if (n.endPosition.row < first || row > last) return false;
     if (n.type === 'comment' && row >= first && INFERENCE_COMMENT.test(n.text)) said = true;
   });
+  known.set(statement.id, said);
   return said;
 }
 
@@ -486,7 +503,7 @@ function layerSkip(context: RuleContext, node: Node, cond: Node | null | undefin
   if (!drawsRandom(context, cond)) return;
   if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return;
   let loop: Node | null = null;
-  for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
+  for (let p = parentOf(node); p && p.id !== scope.method.id; p = parentOf(p)) {
     if (p.type === 'for_statement') {
       loop = p;
       break;
