@@ -1,17 +1,21 @@
-import { regularizer, type RegularizerSpec } from '../engine/catalog';
+import { regularizer, type Parameter, type RegularizerSpec } from '../engine/catalog';
 import type { Node } from '../engine/parser';
+import { firstParameter } from '../engine/classes';
 import { readRate } from '../engine/rates';
 import { lineOf, percent, type MethodScope, type Report, type Rule, type RuleContext } from '../engine/rule';
 import {
+  ancestor,
   atomText,
   callArguments,
   findArgument,
   isSelfTraining,
   isTrueLiteral,
+  lastName,
   mentionsTraining,
   numericLiteral,
   walk,
 } from '../engine/syntax';
+import { underTrainingGuard } from '../engine/training';
 import type { TextEdit } from '../engine/types';
 import { LIBRARY_SITES } from './profile-figures';
 
@@ -27,6 +31,12 @@ const MESSAGES: Record<string, string> = {
   sdpa:
     '`dropout_p={rate}` is applied in evaluation too: `scaled_dot_product_attention` has no training flag. ' +
     'Use `dropout_p={rate} if self.training else 0.0`.',
+  attentionCall:
+    '`dropout_p={rate}` is applied in evaluation too: `{callee}` hands it to an attention kernel, which has no ' +
+    'training flag. Use `dropout_p={rate} if self.training else 0.0`.',
+  trainingInInit:
+    '`{flag}` is read in `__init__`, where it is always True (a module is built in training mode): what it chooses ' +
+    'here stays chosen for training after `model.eval()`. Read `{flag}` in `forward` instead.',
   moduleInForward:
     '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. ' +
     'Call the functional form with `training=self.training`, or create the module in `__init__`.',
@@ -120,7 +130,12 @@ export const regularizerActiveInEval: Rule = {
           if (spec.training) return functional(context, node, fn, spec, scope);
           return;
         }
+        if (!spec && attentionCallee(context, fn, scope))
+          return attention(context, node, { rate: attentionRate(fn) }, scope);
         if (fn.type === 'identifier' && qualified === null) userFunction(context, node, fn, scope);
+      },
+      attribute(node) {
+        trainingReadInInit(context, node);
       },
       if_statement(node) {
         layerSkip(context, node, node.childForFieldName('condition'));
@@ -134,79 +149,33 @@ export const regularizerActiveInEval: Rule = {
   },
 };
 
+/**
+ * `self.training` read in `__init__` to choose a regularizer (Megatron's `get_bias_dropout_add(self.training, …)`):
+ * a module is constructed in training mode, so the choice is always the training one and is kept after
+ * `model.eval()`. Only where the statement is about a regularizer, and not the assignment `self.training = …`.
+ */
+function trainingReadInInit(context: RuleContext, node: Node): void {
+  const init = ancestor(node, ['function_definition'], ['lambda']);
+  const cls = init?.parent?.type === 'block' ? init.parent.parent : init?.parent?.parent?.parent;
+  if (!init || init.childForFieldName('name')?.text !== '__init__' || cls?.type !== 'class_definition') return;
+  const selfName = firstParameter(init);
+  if (!selfName || !isSelfTraining(node, selfName)) return;
+  let statement: Node = node;
+  while (statement.parent && statement.parent.type !== 'block') statement = statement.parent;
+  if (!/drop|stochastic|noise/i.test(statement.text)) return;
+  // A class of another library (its base unseen) counts when it never sets `training` itself: only a module has it.
+  const known = context.moduleMethod(node);
+  if (!known && new RegExp(`\\b${selfName}\\.training\\s*=[^=]`).test(cls.text)) return;
+  if (statement.type === 'expression_statement') {
+    const inner = statement.namedChild(0);
+    if (inner?.type === 'assignment' && inner.childForFieldName('left')?.id === node.id) return;
+  }
+  context.report({ node, messageId: 'trainingInInit', data: { flag: node.text } });
+}
+
 /** `__init__` builds the model, and Lightning calls `training_step` in training only. */
 function mayRunInEval(scope: MethodScope): boolean {
   return scope.methodName !== '__init__' && scope.methodName !== 'training_step';
-}
-
-/**
- * Is the call reached only in training: inside `if self.training:`, or after an early `if not self.training: return`?
- */
-function underTrainingGuard(node: Node, scope: MethodScope): boolean {
-  let child: Node = node;
-  for (let p = node.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
-    if (p.type === 'if_statement' || p.type === 'elif_clause') {
-      const cond = p.childForFieldName('condition');
-      const consequence = p.childForFieldName('consequence');
-      if (cond && consequence?.id === child.id && conditionImpliesTraining(cond, scope.selfName)) return true;
-    }
-    if (p.type === 'conditional_expression') {
-      const parts = p.namedChildren;
-      if (parts[0]?.id === child.id && parts[1] && conditionImpliesTraining(parts[1], scope.selfName)) return true;
-    }
-    if (
-      p.type === 'boolean_operator' &&
-      p.childForFieldName('operator')?.text === 'and' &&
-      p.childForFieldName('right')?.id === child.id
-    ) {
-      const left = p.childForFieldName('left');
-      if (left && conditionImpliesTraining(left, scope.selfName)) return true;
-    }
-    if (p.type === 'block') {
-      // An earlier `if not self.training: return x` in this block means the rest runs only in training.
-      for (const stmt of p.namedChildren) {
-        if (!stmt || stmt.startIndex >= child.startIndex) break;
-        if (stmt.type === 'if_statement' && isEarlyExitUnlessTraining(stmt, scope.selfName)) return true;
-      }
-    }
-  }
-  return false;
-}
-
-function conditionImpliesTraining(cond: Node, selfName: string): boolean {
-  if (isSelfTraining(cond, selfName) || (cond.type === 'identifier' && cond.text === 'training')) return true;
-  if (cond.type === 'parenthesized_expression')
-    return !!cond.namedChild(0) && conditionImpliesTraining(cond.namedChild(0)!, selfName);
-  if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'and') {
-    const l = cond.childForFieldName('left');
-    const r = cond.childForFieldName('right');
-    return (!!l && conditionImpliesTraining(l, selfName)) || (!!r && conditionImpliesTraining(r, selfName));
-  }
-  return false;
-}
-
-function isEarlyExitUnlessTraining(stmt: Node, selfName: string): boolean {
-  const cond = stmt.childForFieldName('condition');
-  const body = stmt.childForFieldName('consequence');
-  if (!cond || !body) return false;
-  const negated = cond.type === 'not_operator' ? cond.childForFieldName('argument') : null;
-  const gatesTraining = negated ? conditionImpliesTraining(negated, selfName) : orMentionsNotTraining(cond, selfName);
-  if (!gatesTraining) return false;
-  const last = body.namedChildren[body.namedChildCount - 1];
-  return last?.type === 'return_statement' || last?.type === 'raise_statement';
-}
-
-/** `if drop_prob == 0. or not self.training:` */
-function orMentionsNotTraining(cond: Node, selfName: string): boolean {
-  if (cond.type === 'parenthesized_expression')
-    return !!cond.namedChild(0) && orMentionsNotTraining(cond.namedChild(0)!, selfName);
-  if (cond.type === 'not_operator') return conditionImpliesTraining(cond.childForFieldName('argument')!, selfName);
-  if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'or') {
-    const l = cond.childForFieldName('left');
-    const r = cond.childForFieldName('right');
-    return (!!l && orMentionsNotTraining(l, selfName)) || (!!r && orMentionsNotTraining(r, selfName));
-  }
-  return false;
 }
 
 /** Inserts `, name=value` after the last argument, or `name=value` into empty parentheses. */
@@ -353,17 +322,73 @@ function nameParts(name: string): string[] {
     .filter(Boolean);
 }
 
-function attention(context: RuleContext, call: Node, spec: RegularizerSpec, scope: MethodScope): void {
+/**
+ * flash-attn's functions and where each takes `dropout_p` by position; xformers' `memory_efficient_attention` takes
+ * `p`.
+ */
+const FLASH_FUNCTIONS: Record<string, Parameter> = {
+  flash_attn_func: { name: 'dropout_p', position: 3 },
+  flash_attn_kvpacked_func: { name: 'dropout_p', position: 2 },
+  flash_attn_qkvpacked_func: { name: 'dropout_p', position: 1 },
+  flash_attn_varlen_func: { name: 'dropout_p', position: 7 },
+  flash_attn_varlen_kvpacked_func: { name: 'dropout_p', position: 6 },
+  flash_attn_varlen_qkvpacked_func: { name: 'dropout_p', position: 3 },
+  memory_efficient_attention: { name: 'p', position: 4 },
+};
+const BY_KEYWORD: Parameter = { name: 'dropout_p', position: -1 };
+
+function attentionRate(fn: Node): Parameter {
+  return FLASH_FUNCTIONS[lastName(fn) ?? ''] ?? BY_KEYWORD;
+}
+
+/**
+ * An attention kernel the catalog does not name: a flash-attn or xformers function, or a callable whose name says
+ * attention (`self._attention_call`, `attn_fn`) and that is handed `dropout_p=` by keyword. Not a method or function
+ * of this file (the kernel call inside it is read where it is), nor a submodule built from a class in `__init__` (a
+ * module has a training flag of its own).
+ */
+function attentionCallee(context: RuleContext, fn: Node, scope: MethodScope): boolean {
+  const name = lastName(fn);
+  if (!name) return false;
+  if (name in FLASH_FUNCTIONS) return true;
+  if (!/attn|attention|sdpa|flash/i.test(name)) return false;
+  const call = fn.parent;
+  if (
+    !call ||
+    !callArguments(call).some((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'dropout_p')
+  )
+    return false;
+  if (fn.type === 'identifier') return !context.model.functions.has(name) && !context.model.classes.has(name);
+  if (fn.type !== 'attribute' || fn.childForFieldName('object')?.text !== scope.selfName) return true;
+  const classes = [scope.cls, ...context.model.superclassesOf(scope.cls.name)];
+  if (!scope.cls.closedHierarchy || classes.some((c) => c.members.methods.has(name))) return false;
+  // `self._attention_call = _sdpa_or_flex_attention()`: a function; `self.attn = Attention(…)`: a module.
+  const init = scope.cls.members.methods.get('__init__');
+  let module = false;
+  if (init)
+    walk(init, (n) => {
+      if (module) return false;
+      if (n.type === 'assignment' && n.childForFieldName('left')?.text === `${scope.selfName}.${name}`) {
+        const right = n.childForFieldName('right');
+        const callee = right?.type === 'call' ? lastName(right.childForFieldName('function')!) : null;
+        if (!callee || /^[A-Z]/.test(callee)) module = true;
+      }
+    });
+  return !module;
+}
+
+function attention(context: RuleContext, call: Node, spec: Pick<RegularizerSpec, 'rate'>, scope: MethodScope): void {
   const arg = findArgument(call, spec.rate);
   if (arg === 'absent' || arg === 'unknown') return;
   const rate = numericLiteral(arg.node);
   if (rate === 0) return;
   if (gatedValue(arg.node, scope)) return;
   const flag = `${scope.selfName}.training`;
+  const catalogued = regularizer(context.model.imports.resolve(call.childForFieldName('function')));
   reportSite(context, scope, call, arg.node, {
     node: arg.keyword ?? arg.node,
-    messageId: 'sdpa',
-    data: { rate: arg.node.text },
+    messageId: catalogued ? 'sdpa' : 'attentionCall',
+    data: { rate: arg.node.text, callee: call.childForFieldName('function')?.text ?? '' },
     fix: {
       applicability: 'safe',
       title: `Use \`dropout_p\` only when \`${flag}\``,
