@@ -13,8 +13,10 @@ import {
   lastName,
   mentionsTraining,
   numericLiteral,
+  parameterList,
   walk,
 } from '../engine/syntax';
+import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { underTrainingGuard } from '../engine/training';
 import type { TextEdit } from '../engine/types';
 import { LIBRARY_SITES } from './profile-figures';
@@ -41,6 +43,15 @@ const MESSAGES: Record<string, string> = {
     '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. ' +
     'Call the functional form with `training=self.training`, or create the module in `__init__`.',
   layerSkip: 'Layers are skipped at random in evaluation too: this condition does not check `self.training`.',
+  layerDropHelper:
+    '`{callee}` drops layers at random (line {at}) and reads no training flag, so layers are skipped in ' +
+    'evaluation too. Call it only when `self.training`.',
+  handWritten:
+    'This random mask is drawn against `{rate}` in evaluation too: nothing here checks `self.training`, so values ' +
+    'are dropped after `model.eval()`. Draw and apply it only when `self.training`.',
+  helperFunction:
+    '`{callee}` calls `{inner}` (line {at}) without its training flag, which defaults to True, so it drops values ' +
+    'in evaluation too. Give `{callee}` a `training` parameter, pass it on, and call it with `training=self.training`.',
   userFunction: '`{callee}` runs with `training=True` (its default) in evaluation too. Pass `training=self.training`.',
 };
 
@@ -133,6 +144,7 @@ export const regularizerActiveInEval: Rule = {
         if (!spec && attentionCallee(context, fn, scope))
           return attention(context, node, { rate: attentionRate(fn) }, scope);
         if (fn.type === 'identifier' && qualified === null) userFunction(context, node, fn, scope);
+        if (isRandomDraw(qualified, fn)) handWrittenMask(context, node, scope);
       },
       attribute(node) {
         trainingReadInInit(context, node);
@@ -452,6 +464,10 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
 
 function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodScope): void {
   const sig = context.model.functions.get(fn.text);
+  if (sig && !sig.training) {
+    if (layerDropHelper(context, call, fn, sig.node, scope)) return;
+    return helperFunction(context, call, fn, sig.node, scope);
+  }
   if (!sig?.training || sig.training.default !== true) return;
   const arg = findArgument(call, { name: 'training', position: sig.training.position });
   if (arg === 'unknown') return;
@@ -574,4 +590,176 @@ function wrapBool(cond: Node): string {
     cond.type === 'named_expression'
     ? `(${cond.text})`
     : cond.text;
+}
+
+/**
+ * A helper of this file without a training flag that calls a functional dropout without its own (`def
+ * apply_dropout(x, p): return F.dropout(x, p)`): called from a module method, it drops values in evaluation too.
+ * One level deep; a helper that reads any training flag, or whose dropout sits under a condition, is left alone.
+ */
+function helperFunction(context: RuleContext, call: Node, fn: Node, def: Node, scope: MethodScope): void {
+  if (!/dropout/.test(def.text) || mentionsTraining(def, firstParameter(def) ?? 'self')) return;
+  if (nameParts(fn.text).some((part) => INFERENCE_NAME_PARTS.has(part) || INFERENCE_VALUE_PARTS.has(part))) return;
+  let inner: Node | null = null;
+  walk(def, (n) => {
+    if (inner) return false;
+    if (n.type === 'if_statement' || n.type === 'conditional_expression' || n.type === 'boolean_operator') return false;
+    if (n.type === 'function_definition' && n.id !== def.id) return false;
+    if (n.type !== 'call') return;
+    const spec = regularizer(context.model.imports.resolve(n.childForFieldName('function')));
+    if (spec?.form !== 'function' || !spec.training?.default) return;
+    const rate = findArgument(n, spec.rate);
+    if (
+      findArgument(n, spec.training) === 'absent' &&
+      (rate === 'absent' || numericLiteral(rate === 'unknown' ? null : rate.node) !== 0)
+    )
+      inner = n;
+  });
+  const found = inner as Node | null;
+  if (!found) return;
+  // The rate as this call gives it, when the helper passes a parameter on: `attention_dropout=self.attn_p`.
+  const spec = regularizer(context.model.imports.resolve(found.childForFieldName('function')))!;
+  const innerRate = findArgument(found, spec.rate);
+  const params = parameterList(def);
+  const index =
+    innerRate !== 'absent' && innerRate !== 'unknown' && innerRate.node.type === 'identifier'
+      ? params.findIndex((p) => p.name === innerRate.node.text)
+      : -1;
+  const outer = index >= 0 ? findArgument(call, { name: params[index].name, position: index }) : 'absent';
+  const rate = outer !== 'absent' && outer !== 'unknown' ? outer.node : null;
+  reportSite(context, scope, call, rate, {
+    node: call,
+    messageId: 'helperFunction',
+    data: { callee: fn.text, inner: found.childForFieldName('function')?.text ?? '', at: lineOf(found) },
+  });
+}
+
+/**
+ * A helper of this file that filters a list of layers at random with no training flag (`to_drop =
+ * torch.zeros(n).uniform_(0, 1) < p; return [l for l, d in zip(layers, to_drop) if not d]`), called on a layer list
+ * of the module (`self.layers`): LayerDrop that runs in evaluation too.
+ */
+function layerDropHelper(context: RuleContext, call: Node, fn: Node, def: Node, scope: MethodScope): boolean {
+  const first = callArguments(call)[0];
+  if (first?.type !== 'attribute' || first.childForFieldName('object')?.text !== scope.selfName) return false;
+  const param = parameterList(def)[0]?.name;
+  if (!param || !RANDOM_TEXT.test(def.text) || mentionsTraining(def, 'self')) return false;
+  let draw: Node | null = null;
+  let filters = false;
+  walk(def, (n) => {
+    if (n.type === 'comparison_operator' && !draw && RANDOM_TEXT.test(n.text)) draw = n;
+    if (n.type === 'list_comprehension' || n.type === 'generator_expression') {
+      const clauses = n.namedChildren.filter((c): c is Node => !!c);
+      const over = clauses.find((c) => c.type === 'for_in_clause')?.childForFieldName('right');
+      let readsLayers = false;
+      if (over) walk(over, (m) => void (m.type === 'identifier' && m.text === param && (readsLayers = true)));
+      if (readsLayers && clauses.some((c) => c.type === 'if_clause')) filters = true;
+    }
+  });
+  const found = draw as Node | null;
+  if (!found || !filters) return false;
+  reportSite(context, scope, call, null, {
+    node: call,
+    messageId: 'layerDropHelper',
+    data: { callee: fn.text, at: lineOf(found) },
+  });
+  return true;
+}
+
+const MASK_DRAWS = new Set(['torch.rand', 'torch.rand_like', 'torch.bernoulli']);
+
+function isRandomDraw(qualified: string | null, fn: Node): boolean {
+  if (qualified && MASK_DRAWS.has(qualified)) return true;
+  return fn.type === 'attribute' && /^(uniform_|bernoulli_?)$/.test(fn.childForFieldName('attribute')?.text ?? '');
+}
+
+/**
+ * Token or patch dropout written by hand in a module method: a random draw compared with a dropout rate
+ * (`torch.rand(b, n) < self.token_drop`), or `bernoulli` of one, with no training check around it. Only when the
+ * rate's name says dropout (a random mask against `mask_ratio` is masked modelling, meant for evaluation too), and
+ * not in an `if` or `… if … else …` condition, where LayerDrop is read.
+ */
+function handWrittenMask(context: RuleContext, call: Node, scope: MethodScope): void {
+  let node: Node = call;
+  while (node.parent && (node.parent.type === 'parenthesized_expression' || isCastCall(node.parent, node)))
+    node = node.parent.type === 'parenthesized_expression' ? node.parent : node.parent.parent!;
+  let rate: Node | null = null;
+  const cmp = node.parent;
+  if (cmp?.type === 'comparison_operator' && cmp.namedChildCount === 2) {
+    const op = cmp.children.find((c) => c && !c.isNamed)?.text ?? '';
+    if (!/^[<>]=?$/.test(op)) return;
+    rate = cmp.namedChildren.find((c) => c && c.id !== node.id) ?? null;
+    node = cmp;
+  } else {
+    const callee = call.childForFieldName('function');
+    const q = context.model.imports.resolve(callee);
+    if (q === 'torch.bernoulli' || callee?.childForFieldName?.('attribute')?.text?.startsWith('bernoulli'))
+      rate = callArguments(call).find((a) => a.type !== 'keyword_argument') ?? null;
+    if (callee?.type === 'attribute' && callee.childForFieldName('attribute')?.text === 'bernoulli_')
+      rate = callArguments(call)[0] ?? null;
+  }
+  if (!rate || !namesDropRate(rate) || gatedValue(rate, scope) || numericLiteral(rate) === 0) return;
+  for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'while_statement') {
+      const cond = p.childForFieldName('condition');
+      if (cond && node.startIndex >= cond.startIndex && node.endIndex <= cond.endIndex) return;
+    }
+    if (p.type === 'conditional_expression' && p.namedChildren[1]?.id === node.id) return;
+    if (p.type === 'lambda' || p.type === 'function_definition') return;
+    // `(not self.training) or bool(torch.bernoulli(keep))`: the statement reads the flag itself.
+    if (p.parent?.type === 'block') {
+      if (mentionsTraining(p, scope.selfName)) return;
+      break;
+    }
+  }
+  if (!calledInEval(scope)) return;
+  reportSite(context, scope, call, rate, { node, messageId: 'handWritten', data: { rate: rate.text } });
+}
+
+/** `torch.rand(...).to(x.device)`, `.float()`: a cast of the draw, read through. */
+function isCastCall(parent: Node, node: Node): boolean {
+  if (parent.type !== 'attribute' || parent.childForFieldName('object')?.id !== node.id) return false;
+  const method = parent.childForFieldName('attribute')?.text ?? '';
+  return parent.parent?.type === 'call' && /^(to|float|half|type|type_as|cuda|double)$/.test(method);
+}
+
+/** Does an operand name a dropout rate: `self.token_dropout`, `drop_prob`, `1 - self.patch_drop_rate`? */
+function namesDropRate(node: Node): boolean {
+  let found = false;
+  walk(node, (n) => {
+    if (found) return false;
+    // A call's arguments, not its callee: `torch.full(shape, 1 - self.token_drop)`.
+    if (n.parent?.type === 'call' && n.parent.childForFieldName('function')?.id === n.id) return false;
+    if (n.type === 'identifier' && nameParts(n.text).some((part) => /^drop/.test(part))) found = true;
+  });
+  return found;
+}
+
+/**
+ * A method other than `forward` runs in evaluation only if its class calls it outside a training condition
+ * (diffusers' `token_drop`, called under `if self.training and use_dropout`). Unknown callers: not known to.
+ */
+function calledInEval(scope: MethodScope): boolean {
+  if (scope.methodName === 'forward' || scope.methodName === '__call__') return true;
+  const calls: Node[] = [];
+  walk(scope.cls.node, (n) => {
+    if (
+      n.type === 'call' &&
+      n.childForFieldName('function')?.type === 'attribute' &&
+      n.childForFieldName('function')!.text === `${scope.selfName}.${scope.methodName}`
+    )
+      calls.push(n);
+  });
+  return (
+    calls.length > 0 &&
+    calls.some((c) => {
+      const method = ancestor(c, ['function_definition']);
+      if (!method || underTrainingGuard(c, { method, selfName: scope.selfName })) return false;
+      for (let p = c.parent; p && p.id !== method.id; p = p.parent) {
+        const cond = p.type === 'if_statement' || p.type === 'elif_clause' ? p.childForFieldName('condition') : null;
+        if (cond && mentionsTraining(cond, scope.selfName)) return false;
+      }
+      return true;
+    })
+  );
 }
