@@ -465,8 +465,8 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
 function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodScope): void {
   const sig = context.model.functions.get(fn.text);
   if (sig && !sig.training) {
-    if (layerDropHelper(context, call, fn, sig.node, scope)) return;
-    return helperFunction(context, call, fn, sig.node, scope);
+    if (!layerDropHelper(context, call, fn, sig.node, scope)) helperFunction(context, call, fn, sig.node, scope);
+    return;
   }
   if (!sig?.training || sig.training.default !== true) return;
   const arg = findArgument(call, { name: 'training', position: sig.training.position });
