@@ -11,6 +11,13 @@ def skip_branch(x, p, training=False):
     return x * gate / keep
 
 
+def coin_branch(x, p, training=False):
+    if not training:
+        return x
+    coin = torch.bernoulli(torch.tensor(1 - p))  # expect: RG003
+    return x * coin / (1 - p)
+
+
 class BranchGate(nn.Module):
     def __init__(self, p):
         super().__init__()
@@ -35,4 +42,5 @@ class Block(nn.Module):
     def forward(self, x):
         x = x + skip_branch(self.fc(x), self.p, self.training)
         x = x + self.gate(self.fc(x))
+        x += coin_branch(self.fc(x), self.p, self.training)
         return x
