@@ -24,7 +24,13 @@ export const droppathMissingRescale: Rule = {
       'The rule follows the mask symbolically (through `div_`, `/`, `* 1 / keep_prob`, helpers, and `keep_prob` ' +
         'computed in `__init__`) and also fires on a `scale_by_keep` switch that defaults to `False` when no call ' +
         'in the file turns it on. It is silent when the input rather than the mask is divided (`x.div(keep_prob) * ' +
-        'mask`), and for non-inverted drop path, which multiplies by `keep_prob` in evaluation instead.',
+        'mask`), and for non-inverted drop path, which multiplies by `keep_prob` in evaluation instead (the form ' +
+        'of the original stochastic-depth paper).',
+      '',
+      'A non-inverted drop path is right only if it is called in evaluation too. When every call the rule reads ' +
+        "runs under `if self.training` (composer's sample-wise stochastic depth, `if self.training and " +
+        'self.drop_rate: out = _sample_drop(out, …)`), its evaluation rescale never runs and the expectations ' +
+        'differ exactly as if the training rescale were missing: the call is reported.',
       '',
       'The fix (unsafe) divides the mask or the result by the keep probability, guarded by `keep_prob > 0.0`; for ' +
         'a switch it turns the default on.',

@@ -76,6 +76,27 @@ export const regularizerActiveInEval: Rule = {
         'checking `self.training`, and with a drop-path helper of your own whose `training` parameter defaults to ' +
         '`True`.',
       '',
+      'Attention kernels have no training flag at all: the rule reads `dropout_p` in every spelling of the call ' +
+        '(keyword or position; `F.`, `torch.nn.functional.` or an imported name; a local variable holding the ' +
+        "rate), flash-attn's `flash_attn_func` family and xformers' `memory_efficient_attention` (positional rates " +
+        'included), and a callable named for attention that is handed `dropout_p=` by keyword (`self._attention_call` ' +
+        'built by a factory in `__init__`). A method or function of the same file is read where its own kernel call ' +
+        'is, and a submodule built from a class in `__init__` has a training flag of its own: neither is reported ' +
+        'at the call.',
+      '',
+      'It also follows one level of helper: a function of the file with no `training` parameter that calls ' +
+        '`F.dropout` without one (reported at the call in `forward`, with the rate the caller passes), and a ' +
+        'function that filters the list of layers it is given at random (`to_drop = torch.zeros(n).uniform_() < p`), ' +
+        'called on `self.layers`. Token or patch dropout written by hand (`torch.rand(b, n) < self.token_drop`, ' +
+        '`torch.bernoulli` of `1 - drop_rate`) is reported when the rate is named as a dropout and no training check ' +
+        'surrounds it: a random mask against `mask_ratio` (masked modelling) is left alone, as is a draw in a ' +
+        'statement that reads the flag itself, or in a method the class calls only under a training condition.',
+      '',
+      '`self.training` read in `__init__` is reported when the statement builds or chooses a regularizer ' +
+        "(Megatron's `get_bias_dropout_add(self.training, …)`, `nn.Dropout(p) if self.training else " +
+        'nn.Identity()`): a module is constructed in training mode, so the training variant is chosen once and ' +
+        'kept after `model.eval()`. Read the flag in `forward` instead.',
+      '',
       "The rule reads the calls inside the methods of `nn.Module` classes (`__init__` and Lightning's " +
         '`training_step` left out) and the conditions around them. It is silent when the training flag is passed ' +
         'through (`training=self.training`, by keyword or position), when the call is reached only under `if ' +
