@@ -79,10 +79,10 @@ export const regularizerActiveInEval: Rule = {
       'Attention kernels have no training flag at all: the rule reads `dropout_p` in every spelling of the call ' +
         '(keyword or position; `F.`, `torch.nn.functional.` or an imported name; a local variable holding the ' +
         "rate), flash-attn's `flash_attn_func` family and xformers' `memory_efficient_attention` (positional rates " +
-        'included), and a callable named for attention that is handed `dropout_p=` by keyword (`self._attention_call` ' +
-        'built by a factory in `__init__`). A method or function of the same file is read where its own kernel call ' +
-        'is, and a submodule built from a class in `__init__` has a training flag of its own: neither is reported ' +
-        'at the call.',
+        'included), and a callable named for attention that is handed `dropout_p=` by keyword ' +
+        '(`self._attention_call` built by a factory in `__init__`). A method or function of the same file is read ' +
+        'where its own kernel call is, and a submodule built from a class in `__init__` has a training flag of its ' +
+        'own: neither is reported at the call.',
       '',
       'It also follows one level of helper: a function of the file with no `training` parameter that calls ' +
         '`F.dropout` without one (reported at the call in `forward`, with the rate the caller passes), and a ' +

@@ -402,7 +402,7 @@ export abstract class CallEvaluator extends EvaluatorState {
   }
 }
 
-/** The value of `torch.tensor(v)` / `torch.as_tensor(v)` / `torch.scalar_tensor(v)` when it is one number, not a list. */
+/** The value of `torch.tensor(v)`, `torch.as_tensor(v)` or `torch.scalar_tensor(v)` when it is a number, not a list. */
 function scalarTensorValue(q: string | null, call: Node): Node | null {
   if (q !== 'torch.tensor' && q !== 'torch.as_tensor' && q !== 'torch.scalar_tensor') return null;
   const first = callArguments(call)[0];
