@@ -391,6 +391,10 @@ function attentionCallee(context: RuleContext, fn: Node, scope: MethodScope): bo
     !callArguments(call).some((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'dropout_p')
   )
     return false;
+  // A kernel handed the training flag (`training=self.training`) switches its dropout itself.
+  if (callArguments(call).some((a) => mentionsTraining(a, scope.selfName))) return false;
+  // `Attention(dim, dropout_p=…)`: a class, built here, with a training flag of its own.
+  if (/^[A-Z]/.test(name)) return false;
   if (fn.type === 'identifier') return !context.model.functions.has(name) && !context.model.classes.has(name);
   if (fn.type !== 'attribute' || fn.childForFieldName('object')?.text !== scope.selfName) return true;
   const classes = [scope.cls, ...context.model.superclassesOf(scope.cls.name)];

@@ -1,4 +1,6 @@
+import torch
 import torch.nn as nn
+from torch.nn.functional import scaled_dot_product_attention as sdpa
 from flash_attn import flash_attn_func
 from mylib.attention import pick_attention_kernel
 
@@ -30,3 +32,16 @@ class FlashBlock(nn.Module):
         a = flash_attn_func(q, k, v, self.dropout, causal=True)  # expect: RG006
         b = flash_attn_func(q, k, v, dropout_p=self.dropout)  # expect: RG006
         return self.proj(a + b)
+
+
+class TimmStyle(nn.Module):
+    def __init__(self, dim, attn_drop=0.1):
+        super().__init__()
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.attn_drop = nn.Dropout(attn_drop)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        rate = self.attn_drop.p
+        x = torch.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop.p)  # expect: RG006
+        return sdpa(q, k, v, None, rate) + x  # expect: RG006
