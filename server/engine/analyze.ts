@@ -198,8 +198,11 @@ function contextSignature(model: FileModel): string {
       `${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}` +
         `${cls.runsChildren ? 's' : ''}`,
     );
-  for (const fn of model.functions.values())
+  for (const fn of model.functions.values()) {
     parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
+    // A helper without a training flag that calls a functional dropout: its callers' findings read its body.
+    if (!fn.training && /dropout/.test(fn.node.text)) parts.push(fn.node.text);
+  }
   // Hand-written regularizers read the file's random-mask helpers and the calls that set their rescale switches.
   parts.push(regularizerContext(model));
   // What the file imports from other workspace files: a dependency's edit changes its dependents' findings.

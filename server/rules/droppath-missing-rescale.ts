@@ -1,7 +1,11 @@
 import { atom, rescaleEdits, timesInput } from '../engine/semantics/fixes';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
-import { lineOf, type Rule } from '../engine/rule';
+import { firstParameter } from '../engine/classes';
+import type { Node } from '../engine/parser';
+import { lineOf, type Rule, type RuleContext } from '../engine/rule';
+import { ancestor } from '../engine/syntax';
+import { underTrainingGuard } from '../engine/training';
 import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
 
 export const droppathMissingRescale: Rule = {
@@ -20,7 +24,13 @@ export const droppathMissingRescale: Rule = {
       'The rule follows the mask symbolically (through `div_`, `/`, `* 1 / keep_prob`, helpers, and `keep_prob` ' +
         'computed in `__init__`) and also fires on a `scale_by_keep` switch that defaults to `False` when no call ' +
         'in the file turns it on. It is silent when the input rather than the mask is divided (`x.div(keep_prob) * ' +
-        'mask`), and for non-inverted drop path, which multiplies by `keep_prob` in evaluation instead.',
+        'mask`), and for non-inverted drop path, which multiplies by `keep_prob` in evaluation instead (the form ' +
+        'of the original stochastic-depth paper).',
+      '',
+      'A non-inverted drop path is right only if it is called in evaluation too. When every call the rule reads ' +
+        "runs under `if self.training` (composer's sample-wise stochastic depth, `if self.training and " +
+        'self.drop_rate: out = _sample_drop(out, …)`), its evaluation rescale never runs and the expectations ' +
+        'differ exactly as if the training rescale were missing: the call is reported.',
       '',
       'The fix (unsafe) divides the mask or the result by the keep probability, guarded by `keep_prob > 0.0`; for ' +
         'a switch it turns the default on.',
@@ -59,6 +69,10 @@ export const droppathMissingRescale: Rule = {
       wrongScale:
         '`{name}` multiplies kept samples by `{scale}` instead of `1 / ({keep})`: E[y] = {train} in training and ' +
         '{eval} in evaluation.',
+      evalNeverRuns:
+        '`{name}` rescales by `{keep}` in evaluation instead of in training, but this call runs only in training: ' +
+        'its evaluation branch never runs, so E[y] = {train} in training and E[x] in evaluation. Call it in ' +
+        'evaluation too (with the training flag), or divide the kept samples by the keep probability in training.',
       wrongScaleAt:
         '`{name}` multiplies kept samples by `{scale}` (line {line}) instead of `1 / ({keep})`: E[y] = {train} in ' +
         'training and {eval} in evaluation.',
@@ -68,6 +82,9 @@ export const droppathMissingRescale: Rule = {
 
   create(context) {
     return {
+      call(node) {
+        evalBranchSkipped(context, node);
+      },
       function_definition(node) {
         const s = regularizerOf(context.model, node);
         if (!s || s.kind !== 'drop-path' || !s.application || !s.expectationMismatch) return;
@@ -145,3 +162,26 @@ export const droppathMissingRescale: Rule = {
     };
   },
 };
+
+/**
+ * A non-inverted drop path (kept samples not rescaled in training, the output multiplied by the keep probability in
+ * evaluation, as in the stochastic-depth paper) is right only if it is called in evaluation too. Called only under
+ * `if self.training`, its evaluation branch never runs and the expectations differ as if the rescale were missing
+ * (composer's sample-wise stochastic depth).
+ */
+function evalBranchSkipped(context: RuleContext, call: Node): void {
+  const fn = call.childForFieldName('function');
+  const def = fn?.type === 'identifier' ? context.model.functions.get(fn.text) : undefined;
+  if (!def) return;
+  const s = regularizerOf(context.model, def.node);
+  if (!s || s.kind !== 'drop-path' || s.evaluation.behaviour !== 'scaled' || s.expectationMismatch) return;
+  if (s.trainScale.expression !== '1' || s.evaluation.factor?.expression !== s.keepProbability.expression) return;
+  const method = ancestor(call, ['function_definition'], ['lambda']);
+  const selfName = method ? firstParameter(method) : null;
+  if (!method || !selfName || !underTrainingGuard(call, { method, selfName })) return;
+  context.report({
+    node: call,
+    messageId: 'evalNeverRuns',
+    data: { name: s.name, keep: s.keepProbability.expression, train: timesInput(s.expectation.train) },
+  });
+}

@@ -43,10 +43,15 @@ export const droppathNotPerSample: Rule = {
         'holding the four values `B, 1, 1, 1`, not a tensor of that shape, and the mask broadcasts over the last ' +
         'dimension.',
       '',
-      'Reglens recognizes a drop path by its name (`drop_path`, `DropPath`, `stochastic_depth`, `drop_connect`) or ' +
-        "docstring, and derives the mask's shape symbolically, through helper functions and `__init__` " +
-        'attributes. The rule is silent when batch mode is deliberate: a `mode == "batch"` branch as in ' +
-        "torchvision's `stochastic_depth`, or a docstring that says the whole batch is dropped.",
+      'Reglens recognizes a drop path by its name (`drop_path`, `DropPath`, `stochastic_depth`, `drop_connect`), ' +
+        'or by what it does: a random keep mask of shape `(B, 1, …)`, or a mask drawn once for the whole batch ' +
+        '(`torch.rand(1)`, `random.random()`, `torch.bernoulli(torch.tensor(keep))`, a `FloatTensor` of a shape ' +
+        'tuple) whose output the file adds to a residual (`x + f(x)`, `x += self.gate(y)`). It derives the ' +
+        "mask's shape symbolically, through helper functions and `__init__` attributes. The rule is silent when " +
+        'batch mode is deliberate (a `mode == "batch"` branch as in torchvision\'s `stochastic_depth`, or a ' +
+        'docstring that says the whole batch is dropped), for a whole-batch mask that no residual receives, and for ' +
+        "a mask that varies along one later dimension only (`(1, x.shape[1], 1)`: the batch of Megatron's " +
+        '`[s, b, h]` layout, or a channel): which dimension is the batch is not known.',
       '',
       "The fix (unsafe: it changes which samples are dropped) rewrites the mask's shape to `(x.shape[0],) + (1,) * " +
         '(x.ndim - 1)`.',

@@ -1,18 +1,24 @@
-import { regularizer, type RegularizerSpec } from '../engine/catalog';
+import { regularizer, type Parameter, type RegularizerSpec } from '../engine/catalog';
 import type { Node } from '../engine/parser';
+import { firstParameter } from '../engine/classes';
 import { readRate } from '../engine/rates';
 import { lineOf, percent, type MethodScope, type Report, type Rule, type RuleContext } from '../engine/rule';
 import {
+  ancestor,
   atomText,
   callArguments,
   findArgument,
   isSelfTraining,
   isTrueLiteral,
+  lastName,
   mentionsTraining,
   numericLiteral,
+  parameterList,
   parentOf,
   walk,
 } from '../engine/syntax';
+import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
+import { underTrainingGuard } from '../engine/training';
 import type { TextEdit } from '../engine/types';
 import { LIBRARY_SITES } from './profile-figures';
 
@@ -28,10 +34,25 @@ const MESSAGES: Record<string, string> = {
   sdpa:
     '`dropout_p={rate}` is applied in evaluation too: `scaled_dot_product_attention` has no training flag. ' +
     'Use `dropout_p={rate} if self.training else 0.0`.',
+  attentionCall:
+    '`dropout_p={rate}` is applied in evaluation too: `{callee}` hands it to an attention kernel, which has no ' +
+    'training flag. Use `dropout_p={rate} if self.training else 0.0`.',
+  trainingInInit:
+    '`{flag}` is read in `__init__`, where it is always True (a module is built in training mode): what it chooses ' +
+    'here stays chosen for training after `model.eval()`. Read `{flag}` in `forward` instead.',
   moduleInForward:
     '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. ' +
     'Call the functional form with `training=self.training`, or create the module in `__init__`.',
   layerSkip: 'Layers are skipped at random in evaluation too: this condition does not check `self.training`.',
+  layerDropHelper:
+    '`{callee}` drops layers at random (line {at}) and reads no training flag, so layers are skipped in ' +
+    'evaluation too. Call it only when `self.training`.',
+  handWritten:
+    'This random mask is drawn against `{rate}` in evaluation too: nothing here checks `self.training`, so values ' +
+    'are dropped after `model.eval()`. Draw and apply it only when `self.training`.',
+  helperFunction:
+    '`{callee}` calls `{inner}` (line {at}) without its training flag, which defaults to True, so it drops values ' +
+    'in evaluation too. Give `{callee}` a `training` parameter, pass it on, and call it with `training=self.training`.',
   userFunction: '`{callee}` runs with `training=True` (its default) in evaluation too. Pass `training=self.training`.',
 };
 
@@ -55,6 +76,27 @@ export const regularizerActiveInEval: Rule = {
         '`forward` (a new module is always in training mode), with layers skipped at random (LayerDrop) without ' +
         'checking `self.training`, and with a drop-path helper of your own whose `training` parameter defaults to ' +
         '`True`.',
+      '',
+      'Attention kernels have no training flag at all: the rule reads `dropout_p` in every spelling of the call ' +
+        '(keyword or position; `F.`, `torch.nn.functional.` or an imported name; a local variable holding the ' +
+        "rate), flash-attn's `flash_attn_func` family and xformers' `memory_efficient_attention` (positional rates " +
+        'included), and a callable named for attention that is handed `dropout_p=` by keyword ' +
+        '(`self._attention_call` built by a factory in `__init__`). A method or function of the same file is read ' +
+        'where its own kernel call is, and a submodule built from a class in `__init__` has a training flag of its ' +
+        'own: neither is reported at the call.',
+      '',
+      'It also follows one level of helper: a function of the file with no `training` parameter that calls ' +
+        '`F.dropout` without one (reported at the call in `forward`, with the rate the caller passes), and a ' +
+        'function that filters the list of layers it is given at random (`to_drop = torch.zeros(n).uniform_() < p`), ' +
+        'called on `self.layers`. Token or patch dropout written by hand (`torch.rand(b, n) < self.token_drop`, ' +
+        '`torch.bernoulli` of `1 - drop_rate`) is reported when the rate is named as a dropout and no training check ' +
+        'surrounds it: a random mask against `mask_ratio` (masked modelling) is left alone, as is a draw in a ' +
+        'statement that reads the flag itself, or in a method the class calls only under a training condition.',
+      '',
+      '`self.training` read in `__init__` is reported when the statement builds or chooses a regularizer ' +
+        "(Megatron's `get_bias_dropout_add(self.training, …)`, `nn.Dropout(p) if self.training else " +
+        'nn.Identity()`): a module is constructed in training mode, so the training variant is chosen once and ' +
+        'kept after `model.eval()`. Read the flag in `forward` instead.',
       '',
       "The rule reads the calls inside the methods of `nn.Module` classes (`__init__` and Lightning's " +
         '`training_step` left out) and the conditions around them. It is silent when the training flag is passed ' +
@@ -121,7 +163,13 @@ export const regularizerActiveInEval: Rule = {
           if (spec.training) return functional(context, node, fn, spec, scope);
           return;
         }
+        if (!spec && attentionCallee(context, fn, scope))
+          return attention(context, node, { rate: attentionRate(fn) }, scope);
         if (fn.type === 'identifier' && qualified === null) userFunction(context, node, fn, scope);
+        if (isRandomDraw(qualified, fn)) handWrittenMask(context, node, scope);
+      },
+      attribute(node) {
+        trainingReadInInit(context, node);
       },
       if_statement(node) {
         layerSkip(context, node, node.childForFieldName('condition'));
@@ -135,79 +183,33 @@ export const regularizerActiveInEval: Rule = {
   },
 };
 
+/**
+ * `self.training` read in `__init__` to choose a regularizer (Megatron's `get_bias_dropout_add(self.training, …)`):
+ * a module is constructed in training mode, so the choice is always the training one and is kept after
+ * `model.eval()`. Only where the statement is about a regularizer, and not the assignment `self.training = …`.
+ */
+function trainingReadInInit(context: RuleContext, node: Node): void {
+  const init = ancestor(node, ['function_definition'], ['lambda']);
+  const cls = init?.parent?.type === 'block' ? init.parent.parent : init?.parent?.parent?.parent;
+  if (!init || init.childForFieldName('name')?.text !== '__init__' || cls?.type !== 'class_definition') return;
+  const selfName = firstParameter(init);
+  if (!selfName || !isSelfTraining(node, selfName)) return;
+  let statement: Node = node;
+  while (statement.parent && statement.parent.type !== 'block') statement = statement.parent;
+  if (!/drop|stochastic|noise/i.test(statement.text)) return;
+  // A class of another library (its base unseen) counts when it never sets `training` itself: only a module has it.
+  const known = context.moduleMethod(node);
+  if (!known && new RegExp(`\\b${selfName}\\.training\\s*=[^=]`).test(cls.text)) return;
+  if (statement.type === 'expression_statement') {
+    const inner = statement.namedChild(0);
+    if (inner?.type === 'assignment' && inner.childForFieldName('left')?.id === node.id) return;
+  }
+  context.report({ node, messageId: 'trainingInInit', data: { flag: node.text } });
+}
+
 /** `__init__` builds the model, and Lightning calls `training_step` in training only. */
 function mayRunInEval(scope: MethodScope): boolean {
   return scope.methodName !== '__init__' && scope.methodName !== 'training_step';
-}
-
-/**
- * Is the call reached only in training: inside `if self.training:`, or after an early `if not self.training: return`?
- */
-function underTrainingGuard(node: Node, scope: MethodScope): boolean {
-  let child: Node = node;
-  for (let p = parentOf(node); p && p.id !== scope.method.id; child = p, p = parentOf(p)) {
-    if (p.type === 'if_statement' || p.type === 'elif_clause') {
-      const cond = p.childForFieldName('condition');
-      const consequence = p.childForFieldName('consequence');
-      if (cond && consequence?.id === child.id && conditionImpliesTraining(cond, scope.selfName)) return true;
-    }
-    if (p.type === 'conditional_expression') {
-      const parts = p.namedChildren;
-      if (parts[0]?.id === child.id && parts[1] && conditionImpliesTraining(parts[1], scope.selfName)) return true;
-    }
-    if (
-      p.type === 'boolean_operator' &&
-      p.childForFieldName('operator')?.text === 'and' &&
-      p.childForFieldName('right')?.id === child.id
-    ) {
-      const left = p.childForFieldName('left');
-      if (left && conditionImpliesTraining(left, scope.selfName)) return true;
-    }
-    if (p.type === 'block') {
-      // An earlier `if not self.training: return x` in this block means the rest runs only in training.
-      for (const stmt of p.namedChildren) {
-        if (!stmt || stmt.startIndex >= child.startIndex) break;
-        if (stmt.type === 'if_statement' && isEarlyExitUnlessTraining(stmt, scope.selfName)) return true;
-      }
-    }
-  }
-  return false;
-}
-
-function conditionImpliesTraining(cond: Node, selfName: string): boolean {
-  if (isSelfTraining(cond, selfName) || (cond.type === 'identifier' && cond.text === 'training')) return true;
-  if (cond.type === 'parenthesized_expression')
-    return !!cond.namedChild(0) && conditionImpliesTraining(cond.namedChild(0)!, selfName);
-  if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'and') {
-    const l = cond.childForFieldName('left');
-    const r = cond.childForFieldName('right');
-    return (!!l && conditionImpliesTraining(l, selfName)) || (!!r && conditionImpliesTraining(r, selfName));
-  }
-  return false;
-}
-
-function isEarlyExitUnlessTraining(stmt: Node, selfName: string): boolean {
-  const cond = stmt.childForFieldName('condition');
-  const body = stmt.childForFieldName('consequence');
-  if (!cond || !body) return false;
-  const negated = cond.type === 'not_operator' ? cond.childForFieldName('argument') : null;
-  const gatesTraining = negated ? conditionImpliesTraining(negated, selfName) : orMentionsNotTraining(cond, selfName);
-  if (!gatesTraining) return false;
-  const last = body.namedChildren[body.namedChildCount - 1];
-  return last?.type === 'return_statement' || last?.type === 'raise_statement';
-}
-
-/** `if drop_prob == 0. or not self.training:` */
-function orMentionsNotTraining(cond: Node, selfName: string): boolean {
-  if (cond.type === 'parenthesized_expression')
-    return !!cond.namedChild(0) && orMentionsNotTraining(cond.namedChild(0)!, selfName);
-  if (cond.type === 'not_operator') return conditionImpliesTraining(cond.childForFieldName('argument')!, selfName);
-  if (cond.type === 'boolean_operator' && cond.childForFieldName('operator')?.text === 'or') {
-    const l = cond.childForFieldName('left');
-    const r = cond.childForFieldName('right');
-    return (!!l && orMentionsNotTraining(l, selfName)) || (!!r && orMentionsNotTraining(r, selfName));
-  }
-  return false;
 }
 
 /** Inserts `, name=value` after the last argument, or `name=value` into empty parentheses. */
@@ -370,17 +372,77 @@ function nameParts(name: string): string[] {
     .filter(Boolean);
 }
 
-function attention(context: RuleContext, call: Node, spec: RegularizerSpec, scope: MethodScope): void {
+/**
+ * flash-attn's functions and where each takes `dropout_p` by position; xformers' `memory_efficient_attention` takes
+ * `p`.
+ */
+const FLASH_FUNCTIONS: Record<string, Parameter> = {
+  flash_attn_func: { name: 'dropout_p', position: 3 },
+  flash_attn_kvpacked_func: { name: 'dropout_p', position: 2 },
+  flash_attn_qkvpacked_func: { name: 'dropout_p', position: 1 },
+  flash_attn_varlen_func: { name: 'dropout_p', position: 7 },
+  flash_attn_varlen_kvpacked_func: { name: 'dropout_p', position: 6 },
+  flash_attn_varlen_qkvpacked_func: { name: 'dropout_p', position: 3 },
+  memory_efficient_attention: { name: 'p', position: 4 },
+};
+const BY_KEYWORD: Parameter = { name: 'dropout_p', position: -1 };
+
+function attentionRate(fn: Node): Parameter {
+  return FLASH_FUNCTIONS[lastName(fn) ?? ''] ?? BY_KEYWORD;
+}
+
+/**
+ * An attention kernel the catalog does not name: a flash-attn or xformers function, or a callable whose name says
+ * attention (`self._attention_call`, `attn_fn`) and that is handed `dropout_p=` by keyword. Not a method or function
+ * of this file (the kernel call inside it is read where it is), nor a submodule built from a class in `__init__` (a
+ * module has a training flag of its own).
+ */
+function attentionCallee(context: RuleContext, fn: Node, scope: MethodScope): boolean {
+  const name = lastName(fn);
+  if (!name) return false;
+  if (name in FLASH_FUNCTIONS) return true;
+  if (!/attn|attention|sdpa|flash/i.test(name)) return false;
+  const call = fn.parent;
+  if (
+    !call ||
+    !callArguments(call).some((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'dropout_p')
+  )
+    return false;
+  // A kernel handed the training flag (`training=self.training`) switches its dropout itself.
+  if (callArguments(call).some((a) => mentionsTraining(a, scope.selfName))) return false;
+  // `Attention(dim, dropout_p=…)`: a class, built here, with a training flag of its own.
+  if (/^[A-Z]/.test(name)) return false;
+  if (fn.type === 'identifier') return !context.model.functions.has(name) && !context.model.classes.has(name);
+  if (fn.type !== 'attribute' || fn.childForFieldName('object')?.text !== scope.selfName) return true;
+  const classes = [scope.cls, ...context.model.superclassesOf(scope.cls.name)];
+  if (!scope.cls.closedHierarchy || classes.some((c) => c.members.methods.has(name))) return false;
+  // `self._attention_call = _sdpa_or_flex_attention()`: a function; `self.attn = Attention(…)`: a module.
+  const init = scope.cls.members.methods.get('__init__');
+  let module = false;
+  if (init)
+    walk(init, (n) => {
+      if (module) return false;
+      if (n.type === 'assignment' && n.childForFieldName('left')?.text === `${scope.selfName}.${name}`) {
+        const right = n.childForFieldName('right');
+        const callee = right?.type === 'call' ? lastName(right.childForFieldName('function')!) : null;
+        if (!callee || /^[A-Z]/.test(callee)) module = true;
+      }
+    });
+  return !module;
+}
+
+function attention(context: RuleContext, call: Node, spec: Pick<RegularizerSpec, 'rate'>, scope: MethodScope): void {
   const arg = findArgument(call, spec.rate);
   if (arg === 'absent' || arg === 'unknown') return;
   const rate = numericLiteral(arg.node);
   if (rate === 0) return;
   if (gatedValue(arg.node, scope)) return;
   const flag = `${scope.selfName}.training`;
+  const catalogued = regularizer(context.model.imports.resolve(call.childForFieldName('function')));
   reportSite(context, scope, call, arg.node, {
     node: arg.keyword ?? arg.node,
-    messageId: 'sdpa',
-    data: { rate: arg.node.text },
+    messageId: catalogued ? 'sdpa' : 'attentionCall',
+    data: { rate: arg.node.text, callee: call.childForFieldName('function')?.text ?? '' },
     fix: {
       applicability: 'safe',
       title: `Use \`dropout_p\` only when \`${flag}\``,
@@ -444,6 +506,10 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
 
 function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodScope): void {
   const sig = context.model.functions.get(fn.text);
+  if (sig && !sig.training) {
+    if (!layerDropHelper(context, call, fn, sig.node, scope)) helperFunction(context, call, fn, sig.node, scope);
+    return;
+  }
   if (!sig?.training || sig.training.default !== true) return;
   const arg = findArgument(call, { name: 'training', position: sig.training.position });
   if (arg === 'unknown') return;
@@ -566,4 +632,176 @@ function wrapBool(cond: Node): string {
     cond.type === 'named_expression'
     ? `(${cond.text})`
     : cond.text;
+}
+
+/**
+ * A helper of this file without a training flag that calls a functional dropout without its own (`def
+ * apply_dropout(x, p): return F.dropout(x, p)`): called from a module method, it drops values in evaluation too.
+ * One level deep; a helper that reads any training flag, or whose dropout sits under a condition, is left alone.
+ */
+function helperFunction(context: RuleContext, call: Node, fn: Node, def: Node, scope: MethodScope): void {
+  if (!/dropout/.test(def.text) || mentionsTraining(def, firstParameter(def) ?? 'self')) return;
+  if (nameParts(fn.text).some((part) => INFERENCE_NAME_PARTS.has(part) || INFERENCE_VALUE_PARTS.has(part))) return;
+  let inner: Node | null = null;
+  walk(def, (n) => {
+    if (inner) return false;
+    if (n.type === 'if_statement' || n.type === 'conditional_expression' || n.type === 'boolean_operator') return false;
+    if (n.type === 'function_definition' && n.id !== def.id) return false;
+    if (n.type !== 'call') return;
+    const spec = regularizer(context.model.imports.resolve(n.childForFieldName('function')));
+    if (spec?.form !== 'function' || !spec.training?.default) return;
+    const rate = findArgument(n, spec.rate);
+    if (
+      findArgument(n, spec.training) === 'absent' &&
+      (rate === 'absent' || numericLiteral(rate === 'unknown' ? null : rate.node) !== 0)
+    )
+      inner = n;
+  });
+  const found = inner as Node | null;
+  if (!found) return;
+  // The rate as this call gives it, when the helper passes a parameter on: `attention_dropout=self.attn_p`.
+  const spec = regularizer(context.model.imports.resolve(found.childForFieldName('function')))!;
+  const innerRate = findArgument(found, spec.rate);
+  const params = parameterList(def);
+  const index =
+    innerRate !== 'absent' && innerRate !== 'unknown' && innerRate.node.type === 'identifier'
+      ? params.findIndex((p) => p.name === innerRate.node.text)
+      : -1;
+  const outer = index >= 0 ? findArgument(call, { name: params[index].name, position: index }) : 'absent';
+  const rate = outer !== 'absent' && outer !== 'unknown' ? outer.node : null;
+  reportSite(context, scope, call, rate, {
+    node: call,
+    messageId: 'helperFunction',
+    data: { callee: fn.text, inner: found.childForFieldName('function')?.text ?? '', at: lineOf(found) },
+  });
+}
+
+/**
+ * A helper of this file that filters a list of layers at random with no training flag (`to_drop =
+ * torch.zeros(n).uniform_(0, 1) < p; return [l for l, d in zip(layers, to_drop) if not d]`), called on a layer list
+ * of the module (`self.layers`): LayerDrop that runs in evaluation too.
+ */
+function layerDropHelper(context: RuleContext, call: Node, fn: Node, def: Node, scope: MethodScope): boolean {
+  const first = callArguments(call)[0];
+  if (first?.type !== 'attribute' || first.childForFieldName('object')?.text !== scope.selfName) return false;
+  const param = parameterList(def)[0]?.name;
+  if (!param || !RANDOM_TEXT.test(def.text) || mentionsTraining(def, 'self')) return false;
+  let draw: Node | null = null;
+  let filters = false;
+  walk(def, (n) => {
+    if (n.type === 'comparison_operator' && !draw && RANDOM_TEXT.test(n.text)) draw = n;
+    if (n.type === 'list_comprehension' || n.type === 'generator_expression') {
+      const clauses = n.namedChildren.filter((c): c is Node => !!c);
+      const over = clauses.find((c) => c.type === 'for_in_clause')?.childForFieldName('right');
+      let readsLayers = false;
+      if (over) walk(over, (m) => void (m.type === 'identifier' && m.text === param && (readsLayers = true)));
+      if (readsLayers && clauses.some((c) => c.type === 'if_clause')) filters = true;
+    }
+  });
+  const found = draw as Node | null;
+  if (!found || !filters) return false;
+  reportSite(context, scope, call, null, {
+    node: call,
+    messageId: 'layerDropHelper',
+    data: { callee: fn.text, at: lineOf(found) },
+  });
+  return true;
+}
+
+const MASK_DRAWS = new Set(['torch.rand', 'torch.rand_like', 'torch.bernoulli']);
+
+function isRandomDraw(qualified: string | null, fn: Node): boolean {
+  if (qualified && MASK_DRAWS.has(qualified)) return true;
+  return fn.type === 'attribute' && /^(uniform_|bernoulli_?)$/.test(fn.childForFieldName('attribute')?.text ?? '');
+}
+
+/**
+ * Token or patch dropout written by hand in a module method: a random draw compared with a dropout rate
+ * (`torch.rand(b, n) < self.token_drop`), or `bernoulli` of one, with no training check around it. Only when the
+ * rate's name says dropout (a random mask against `mask_ratio` is masked modelling, meant for evaluation too), and
+ * not in an `if` or `… if … else …` condition, where LayerDrop is read.
+ */
+function handWrittenMask(context: RuleContext, call: Node, scope: MethodScope): void {
+  let node: Node = call;
+  while (node.parent && (node.parent.type === 'parenthesized_expression' || isCastCall(node.parent, node)))
+    node = node.parent.type === 'parenthesized_expression' ? node.parent : node.parent.parent!;
+  let rate: Node | null = null;
+  const cmp = node.parent;
+  if (cmp?.type === 'comparison_operator' && cmp.namedChildCount === 2) {
+    const op = cmp.children.find((c) => c && !c.isNamed)?.text ?? '';
+    if (!/^[<>]=?$/.test(op)) return;
+    rate = cmp.namedChildren.find((c) => c && c.id !== node.id) ?? null;
+    node = cmp;
+  } else {
+    const callee = call.childForFieldName('function');
+    const q = context.model.imports.resolve(callee);
+    if (q === 'torch.bernoulli' || callee?.childForFieldName?.('attribute')?.text?.startsWith('bernoulli'))
+      rate = callArguments(call).find((a) => a.type !== 'keyword_argument') ?? null;
+    if (callee?.type === 'attribute' && callee.childForFieldName('attribute')?.text === 'bernoulli_')
+      rate = callArguments(call)[0] ?? null;
+  }
+  if (!rate || !namesDropRate(rate) || gatedValue(rate, scope) || numericLiteral(rate) === 0) return;
+  for (let p = parentOf(node); p && p.id !== scope.method.id; p = parentOf(p)) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'while_statement') {
+      const cond = p.childForFieldName('condition');
+      if (cond && node.startIndex >= cond.startIndex && node.endIndex <= cond.endIndex) return;
+    }
+    if (p.type === 'conditional_expression' && p.namedChildren[1]?.id === node.id) return;
+    if (p.type === 'lambda' || p.type === 'function_definition') return;
+    // `(not self.training) or bool(torch.bernoulli(keep))`: the statement reads the flag itself.
+    if (p.parent?.type === 'block') {
+      if (mentionsTraining(p, scope.selfName)) return;
+      break;
+    }
+  }
+  if (!calledInEval(scope)) return;
+  reportSite(context, scope, call, rate, { node, messageId: 'handWritten', data: { rate: rate.text } });
+}
+
+/** `torch.rand(...).to(x.device)`, `.float()`: a cast of the draw, read through. */
+function isCastCall(parent: Node, node: Node): boolean {
+  if (parent.type !== 'attribute' || parent.childForFieldName('object')?.id !== node.id) return false;
+  const method = parent.childForFieldName('attribute')?.text ?? '';
+  return parent.parent?.type === 'call' && /^(to|float|half|type|type_as|cuda|double)$/.test(method);
+}
+
+/** Does an operand name a dropout rate: `self.token_dropout`, `drop_prob`, `1 - self.patch_drop_rate`? */
+function namesDropRate(node: Node): boolean {
+  let found = false;
+  walk(node, (n) => {
+    if (found) return false;
+    // A call's arguments, not its callee: `torch.full(shape, 1 - self.token_drop)`.
+    if (n.parent?.type === 'call' && n.parent.childForFieldName('function')?.id === n.id) return false;
+    if (n.type === 'identifier' && nameParts(n.text).some((part) => /^drop/.test(part))) found = true;
+  });
+  return found;
+}
+
+/**
+ * A method other than `forward` runs in evaluation only if its class calls it outside a training condition
+ * (diffusers' `token_drop`, called under `if self.training and use_dropout`). Unknown callers: not known to.
+ */
+function calledInEval(scope: MethodScope): boolean {
+  if (scope.methodName === 'forward' || scope.methodName === '__call__') return true;
+  const calls: Node[] = [];
+  walk(scope.cls.node, (n) => {
+    if (
+      n.type === 'call' &&
+      n.childForFieldName('function')?.type === 'attribute' &&
+      n.childForFieldName('function')!.text === `${scope.selfName}.${scope.methodName}`
+    )
+      calls.push(n);
+  });
+  return (
+    calls.length > 0 &&
+    calls.some((c) => {
+      const method = ancestor(c, ['function_definition']);
+      if (!method || underTrainingGuard(c, { method, selfName: scope.selfName })) return false;
+      for (let p = parentOf(c); p && p.id !== method.id; p = parentOf(p)) {
+        const cond = p.type === 'if_statement' || p.type === 'elif_clause' ? p.childForFieldName('condition') : null;
+        if (cond && mentionsTraining(cond, scope.selfName)) return false;
+      }
+      return true;
+    })
+  );
 }

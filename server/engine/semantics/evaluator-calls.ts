@@ -180,6 +180,14 @@ export abstract class CallEvaluator extends EvaluatorState {
         return positional[0] ? this.expr(positional[0], f) : OPAQUE;
       case 'torch.bernoulli': {
         const p = arg(0, 'input');
+        // `torch.bernoulli(torch.tensor(keep))`: a probability of no shape draws one decision for the whole batch.
+        const scalar =
+          p?.type === 'call' ? scalarTensorValue(this.model.imports.resolve(p.childForFieldName('function')), p) : null;
+        if (scalar)
+          return {
+            k: 'mask',
+            m: { node: this.site(node), q: this.expr(scalar, f), shape: { granularity: 'batch', node: null } },
+          };
         return p ? this.bernoulliOf(this.expr(p, f), null, node) : OPAQUE;
       }
       case 'torch.floor':
@@ -392,4 +400,13 @@ export abstract class CallEvaluator extends EvaluatorState {
     if (v.k === 'num' && v.v === 1) return ['one'];
     return ['dim'];
   }
+}
+
+/** The value of `torch.tensor(v)`, `torch.as_tensor(v)` or `torch.scalar_tensor(v)` when it is a number, not a list. */
+function scalarTensorValue(q: string | null, call: Node): Node | null {
+  if (q !== 'torch.tensor' && q !== 'torch.as_tensor' && q !== 'torch.scalar_tensor') return null;
+  const first = callArguments(call)[0];
+  if (!first || first.type === 'keyword_argument' || /^(list|tuple|list_comprehension|list_splat)$/.test(first.type))
+    return null;
+  return first;
 }

@@ -15,7 +15,16 @@ import type { Node } from '../parser';
 import { walk } from '../syntax';
 import { Evaluator } from './evaluator-statements';
 import type { RegularizerSemantics } from './record';
-import { callsOf, enclosingClass, initOf, isTrainingName, methodOf, parameters, RANDOM_TEXT } from './syntax-queries';
+import {
+  callsOf,
+  enclosingClass,
+  initOf,
+  isTrainingName,
+  methodOf,
+  parameters,
+  RANDOM_TEXT,
+  residualNames,
+} from './syntax-queries';
 import {
   bin,
   constantValue,
@@ -128,7 +137,14 @@ export function deriveRegularizerSemantics(model: FileModel, node: Node): Regula
   const clsName = cls?.childForFieldName('name')?.text ?? '';
   // Names, not docstrings, tell intent: a dropout's docstring may well say it is not drop path.
   const dropPathNamed = DROP_PATH_NAME.test(ownName) || DROP_PATH_NAME.test(clsName);
-  const kind: RegularizerSemantics['kind'] = !isWeight && (dropPathNamed || perSample) ? 'drop-path' : 'dropout';
+  // A mask for the whole batch (or a `FloatTensor(shape)` meant as one) on a branch the file adds to a residual.
+  const onResidual =
+    !dropPathNamed &&
+    !perSample &&
+    (mask.shape.granularity === 'batch' || !!mask.shape.bug) &&
+    appliedToResidual(model, ownName, clsName, node.type === 'class_definition');
+  const kind: RegularizerSemantics['kind'] =
+    !isWeight && (dropPathNamed || perSample || onResidual) ? 'drop-path' : 'dropout';
   if (evaluation.behaviour === 'caller' && !dropPathNamed && !DROPOUT_NAME.test(ownName)) return undefined;
   let deliberateBatch = DELIBERATE_DOC.test(doc);
   walk(
@@ -184,6 +200,13 @@ export function deriveRegularizerSemantics(model: FileModel, node: Node): Regula
     keepSource,
     inputSource: targetName,
   };
+}
+
+/** Is the function, method or class (its `forward`) called on a branch the file adds to a residual? */
+function appliedToResidual(model: FileModel, ownName: string, clsName: string, isClass: boolean): boolean {
+  const names = residualNames(model);
+  if (isClass || (clsName && ownName === 'forward')) return names.has(clsName);
+  return clsName ? names.has(`.${ownName}`) : names.has(ownName);
 }
 
 function atomSrc(text: string): string {
@@ -304,6 +327,8 @@ export function regularizerContext(model: FileModel): string {
     if (hasSwitch.get(cls.text, () => declaresSwitch(initOf(cls.node)), cacheable)) switchOwners.push(cls.name);
   }
   for (const name of switchOwners) for (const c of callsOf(model, name)) parts.push(c.text);
+  // Which of them the file applies to a residual branch (a batch-wide mask there is drop path, RG003).
+  if (parts.length > 0) parts.push([...residualNames(model)].sort().join(','));
   return parts.join('\u0002');
 }
 

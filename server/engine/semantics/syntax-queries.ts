@@ -172,3 +172,50 @@ export function callsOf(model: FileModel, name: string): Node[] {
   byName.set(name, out);
   return out;
 }
+
+const residualCache = new WeakMap<FileModel, ReadonlySet<string>>();
+
+/**
+ * What the file adds to something else (`x + f(x)`, `x += self.drop(y)`): the names of the functions called there,
+ * `.attr` for `self.attr(…)`, and the class name `C` when `self.attr` was built as `C(…)`. A random mask applied to
+ * such a branch is drop path, whatever its name. One walk per file model.
+ */
+export function residualNames(model: FileModel): ReadonlySet<string> {
+  const cached = residualCache.get(model);
+  if (cached) return cached;
+  const added = new Set<string>();
+  const built = new Map<string, string[]>();
+  walk(
+    model.file.tree.rootNode,
+    (n) => {
+      if (n.type === 'assignment') {
+        const left = n.childForFieldName('left');
+        const right = n.childForFieldName('right');
+        const callee = right?.type === 'call' ? right.childForFieldName('function') : null;
+        if (left?.type === 'attribute' && callee?.type === 'identifier') {
+          const attr = left.childForFieldName('attribute')?.text ?? '';
+          built.set(attr, [...(built.get(attr) ?? []), callee.text]);
+        }
+        return;
+      }
+      if (n.type !== 'call') return;
+      let outer: Node = n;
+      while (outer.parent?.type === 'parenthesized_expression') outer = outer.parent;
+      const parent = outer.parent;
+      const adds =
+        (parent?.type === 'binary_operator' && parent.childForFieldName('operator')?.text === '+') ||
+        (parent?.type === 'augmented_assignment' &&
+          parent.childForFieldName('operator')?.text === '+=' &&
+          parent.childForFieldName('right')?.id === outer.id);
+      if (!adds) return;
+      const fn = n.childForFieldName('function');
+      if (fn?.type === 'identifier') added.add(fn.text);
+      else if (fn?.type === 'attribute') added.add(`.${fn.childForFieldName('attribute')?.text ?? ''}`);
+    },
+    new Set(['assignment', 'call']),
+  );
+  const out = new Set(added);
+  for (const [attr, classes] of built) if (added.has(`.${attr}`)) for (const c of classes) out.add(c);
+  residualCache.set(model, out);
+  return out;
+}

@@ -270,6 +270,9 @@ export function granularityOf(dims: Dim[] | null): Granularity {
   const lead = real.findIndex((d) => d !== 'dim');
   const leading = lead === -1 ? real.length : lead;
   const rest = real.slice(leading);
+  // `(1, x.shape[1], 1)`: one decision per index of a later dimension, which is the batch in a sequence-first layout
+  // (Megatron's `[s, b, h]`) and a channel in another: not known to be per element.
+  if (leading === 0 && real.filter((d) => d === 'dim').length === 1) return 'unknown';
   if (!rest.every((d) => d === 'one')) return 'element';
   if (leading === 1 && (real.length > 1 || dims.length > 1)) return 'sample';
   if (leading === 2 && dims.length > 2) return 'channel';
