@@ -1,4 +1,4 @@
-import { atom, rescaleEdits, timesInput } from '../engine/semantics/fixes';
+import { rescaleEdits, timesInput, wrongScaleEdit } from '../engine/semantics/fixes';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { firstParameter } from '../engine/classes';
@@ -124,20 +124,14 @@ export const droppathMissingRescale: Rule = {
         if (s.trainScale.expression !== '1') {
           // Replace the one wrong scale (`x * mask / p`) with the keep probability.
           const site = s.scaleSite;
-          const k = s.keepSource ? atom(s.keepSource) : null;
-          const kept = !site
-            ? ''
-            : site.kept.type === 'binary_operator' && /^[*/]$/.test(site.kept.childForFieldName('operator')?.text ?? '')
-              ? site.kept.text
-              : atom(site.kept.text);
-          const fix =
-            site && k
-              ? {
-                  applicability: 'unsafe' as const,
-                  title: `Divide by \`${k}\` instead`,
-                  edits: [context.edit(site.node, `(${kept} / ${k} if ${k} > 0.0 else ${kept})`)],
-                }
-              : null;
+          const edit = wrongScaleEdit(s, (kept, k) => `(${kept} / ${k} if ${k} > 0.0 else ${kept})`);
+          const fix = edit
+            ? {
+                applicability: 'unsafe' as const,
+                title: `Divide by \`${edit.keep}\` instead`,
+                edits: [context.edit(edit.node, edit.text)],
+              }
+            : null;
           // The message names the scale's line when it is not the application's: the fix edits it there.
           const elsewhere =
             site && (site.node.endIndex <= s.application.startIndex || site.node.startIndex >= s.application.endIndex);
