@@ -237,10 +237,11 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
 /** A site's label is clipped here in the table; --details and JSON keep it whole. */
 const LABEL_WIDTH = 40;
 
-const HAND_WRITTEN_NOTE =
-  'A hand-written regularizer has two rows: "as read" measures what Reglens understood its code to do (its mask, ' +
-  'scale and rate) with Reglens\'s own kernel; "its code" runs the code itself on synthetic tensors. When the two ' +
-  'disagree, the code does not do what it reads as.';
+const HAND_WRITTEN_NOTE = [
+  'A hand-written regularizer has two rows: "as read" measures what Reglens understood its code to do (its mask,',
+  'scale and rate) with Reglens\'s own kernel; "its code" runs the code itself on synthetic tensors. When the two',
+  'disagree, the code does not do what it reads as.',
+].join('\n');
 
 function rowLabel(site: RegularizerSite): string {
   return site.kind === 'hand-written' ? `${site.label} (as read)` : site.label;
