@@ -4,8 +4,8 @@
  * histogram from its value pairs.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { RATIO_BINS, type ModeMeasurement } from './profile-result';
-import { wilsonInterval, type PairStats } from './stats';
+import { RATIO_BINS, type ModeMeasurement, type Timing } from './profile-result';
+import { median, wilsonInterval, type PairStats } from './stats';
 import { tf } from './tf';
 
 export class CancelledError extends Error {
@@ -49,6 +49,19 @@ export async function timedCalls(
     spent += ms;
   }
   return times;
+}
+
+/** The timing of a measurement: the median of the timed calls, and the bytes each call read and wrote per second. */
+export function timing(times: number[], plannedRepeats: number, bytesPerCall: number, noop = false): Timing {
+  const medianMs = median(times);
+  return {
+    noop,
+    medianMs,
+    repeats: times.length,
+    plannedRepeats,
+    bytesPerCall,
+    gbPerSecond: bytesPerCall / (medianMs * 1e6),
+  };
 }
 
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

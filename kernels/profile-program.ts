@@ -13,13 +13,14 @@ import {
   inputTensor,
   measurement,
   timedCalls,
+  timing,
   TIMING_BUDGET_MS,
   type RunContext,
 } from './measurement';
 import { describeKernel, unitSize, type Granularity, type ProfileRequest, PROGRAM_LIVE_TENSORS } from './plan';
 import { RATIO_BINS, type MeasuredGranularity, type ModeMeasurement, type ProfileResult } from './profile-result';
 import { DEFAULT_LIMITS, type InterpreterLimits, type RegularizerProgram } from './program';
-import { median, PairStats, ZEROED } from './stats';
+import { PairStats, ZEROED } from './stats';
 import { tf } from './tf';
 
 /**
@@ -162,7 +163,6 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
     y.dispose();
     evaluation.add(xData, yData, shape);
   }
-  const medianMs = median(times);
   const bytesPerCall = x.size * 4 * 2;
   return {
     kernel,
@@ -175,14 +175,7 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
     fused: false,
     train: train.measurement(kernel.rate, false),
     eval: evaluation.measurement(0, true),
-    timing: {
-      noop: false,
-      medianMs,
-      repeats: times.length,
-      plannedRepeats,
-      bytesPerCall,
-      gbPerSecond: bytesPerCall / (medianMs * 1e6),
-    },
+    timing: timing(times, plannedRepeats, bytesPerCall),
     implementation: {
       granularity: { train: train.granularity(), eval: evaluation.granularity() },
       keptScale: {

@@ -10,6 +10,7 @@ import {
   measurement,
   histogram,
   timedCalls,
+  timing,
   TIMING_BUDGET_MS,
   type RunContext,
 } from './measurement';
@@ -40,7 +41,7 @@ import {
   type ModeMeasurement,
   type ProfileResult,
 } from './profile-result';
-import { median, PairStats, wilsonInterval, ZEROED, Z999, type DropRule } from './stats';
+import { PairStats, wilsonInterval, ZEROED, Z999, type DropRule } from './stats';
 import { tf } from './tf';
 
 export async function profileKernel(request: ProfileRequest, ctx: RunContext): Promise<ProfileResult> {
@@ -141,21 +142,18 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
     evalStats.add(xData, evalData, unit, sampleSize, dropRule);
     const evalHist = new Array<number>(RATIO_BINS.count).fill(0);
     histogram(xData, evalData, evalHist);
-    const medianMs = median(times);
     const bytesPerCall = total * 4 * 2;
     const result: ProfileResult = {
       ...base,
       fused: fused && hasFusedKernel(),
       train: measurement(trainStats, base.rate, trainHist, false),
       eval: measurement(evalStats, 0, evalHist, true),
-      timing: {
-        noop: plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0,
-        medianMs,
-        repeats: times.length,
+      timing: timing(
+        times,
         plannedRepeats,
         bytesPerCall,
-        gbPerSecond: bytesPerCall / (medianMs * 1e6),
-      },
+        plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0,
+      ),
     };
     if (kernel.kind === 'fusion')
       result.fusion = await fusionCoverage(
@@ -283,7 +281,6 @@ async function profileSchedule(
   const interval: [number, number] = [mean - half, mean + half];
   const meanRate = rates.reduce((a, b) => a + b, 0) / depth;
   const trainInterval = wilsonInterval(dropped, draws * depth);
-  const medianMs = median(times);
   const bytesPerCall = draws * depth * 4;
   const blank = new Array<number>(RATIO_BINS.count).fill(0);
   const mode = (
@@ -308,14 +305,7 @@ async function profileSchedule(
   return {
     train: mode(dropped / (draws * depth), trainInterval, mean, false),
     eval: mode(0, [0, 0], depth, true),
-    timing: {
-      noop: false,
-      medianMs,
-      repeats: times.length,
-      plannedRepeats,
-      bytesPerCall,
-      gbPerSecond: bytesPerCall / (medianMs * 1e6),
-    },
+    timing: timing(times, plannedRepeats, bytesPerCall),
     schedule: {
       rates,
       survivalClosed,

@@ -12,7 +12,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from '../test/e2e/harness';
-import { lensesAbove, openInEditor, squiggleUnder } from '../test/e2e/workbench';
+import { lensesAbove, openInEditor, openQuickFixMenu, squiggleUnder } from '../test/e2e/workbench';
 
 const out = path.join(root, 'docs', 'extension', 'images');
 
@@ -71,15 +71,7 @@ async function main(): Promise<void> {
 
     // 2. Ctrl+. on an RG006 finding: the quick fix first.
     await openInEditor(page, 'gpt_mlp.py');
-    const rg006 = await squiggleUnder(
-      page,
-      'warning',
-      'return F.dropout(x, self.dropout)',
-      'F.dropout(x, self.dropout)',
-    );
-    await page.mouse.click(rg006.x + 4, rg006.y + rg006.height / 2 - 6);
-    await page.keyboard.press('Control+.');
-    await page.locator('.action-widget').waitFor({ timeout: 10_000 });
+    await openQuickFixMenu(page, 'return F.dropout(x, self.dropout)', 'F.dropout(x, self.dropout)');
     await shoot(page, 'quick-fix');
     await page.keyboard.press('Escape');
 

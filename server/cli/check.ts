@@ -67,14 +67,10 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     failed: 0,
     cwd: io.cwd,
   };
-  const error = (line: string) => {
-    report.errors.push(line);
-    io.stderr(`error: ${line}\n`);
-  };
-  const warn = (line: string) => io.stderr(`warning: ${line}\n`);
+  const say = messages(report, io);
+  const { error } = say;
 
-  if (options.stdinFilename !== undefined)
-    return checkStdin(options, options.stdinFilename, io, resolver, report, error, warn);
+  if (options.stdinFilename !== undefined) return checkStdin(options, options.stdinFilename, io, resolver, report, say);
 
   const paths = options.paths.length > 0 ? options.paths : ['.'];
   const found = discover(paths, io.cwd, { excluded: (absolute) => resolver.excluded(absolute) });
@@ -88,22 +84,13 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     const settings = resolver.forFile(file.absolute);
     if (settings.error !== undefined) {
       // One line per bad pyproject.toml, not one per file it governs; those files are not checked.
-      if (!badConfigs.has(settings.configFile)) {
-        badConfigs.add(settings.configFile);
-        error(settings.error);
-      }
-      report.failed++;
+      say.failed(badConfigs.has(settings.configFile) ? null : settings.error);
+      badConfigs.add(settings.configFile);
       continue;
     }
     const read = readDocument(file.absolute, file.display);
-    if ('error' in read) {
-      error(read.error);
-      report.failed++;
-      continue;
-    }
-    if ('skip' in read) {
-      warn(read.skip);
-      report.skipped++;
+    if (!('document' in read)) {
+      say.unread(read);
       continue;
     }
     const { document } = read;
@@ -118,20 +105,13 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
         workspace,
       });
     } catch (e) {
-      if (e instanceof ParseLimit) {
-        warn(`${file.display}: not checked: ${e.message}`);
-        report.skipped++;
-      } else {
-        error(`${file.display}: internal error while checking: ${(e as Error).message}`);
-        report.failed++;
-      }
+      say.checkFailed(file.display, e);
       continue;
     }
     if (analysis.applied > 0 && analysis.text !== document.text) {
       const failed = writeDocument(file.absolute, file.display, document, analysis.text);
       if (failed) {
-        error(failed);
-        report.failed++;
+        say.failed(failed);
         continue;
       }
       report.fixed += analysis.applied;
@@ -142,7 +122,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
   }
   if (found.files.length === 0 && found.errors.length === 0)
-    warn('no Python files found under the given paths (*.py, *.ipynb)');
+    say.warn('no Python files found under the given paths (*.py, *.ipynb)');
   sortDiagnostics(report.diagnostics);
   io.stdout(formatReport(options.format, report, { color: io.color }));
   return exitStatus(report, options);
@@ -183,6 +163,47 @@ async function workspaceIndex(
   return index;
 }
 
+/**
+ * What the check says on stderr, counted in the report: every file is checked, not checked (a warning that says
+ * why) or failed (an error); `error` alone is for what is not a file (a path that does not exist).
+ */
+interface Messages {
+  error(line: string): void;
+  warn(line: string): void;
+  /** A file that failed; null: its error was already said (one line per bad pyproject.toml). */
+  failed(line: string | null): void;
+  /** A file that could not be read (an error) or is not checked (a warning). */
+  unread(read: { error: string } | { skip: string }): void;
+  /** A check that threw: too deep or slow to parse is a file not checked, anything else a failure. */
+  checkFailed(display: string, e: unknown): void;
+}
+
+function messages(report: CheckReport, io: CliIo): Messages {
+  const error = (line: string) => {
+    report.errors.push(line);
+    io.stderr(`error: ${line}\n`);
+  };
+  const warn = (line: string) => io.stderr(`warning: ${line}\n`);
+  const failed = (line: string | null) => {
+    if (line !== null) error(line);
+    report.failed++;
+  };
+  const skipped = (line: string) => {
+    warn(line);
+    report.skipped++;
+  };
+  return {
+    error,
+    warn,
+    failed,
+    unread: (read) => ('error' in read ? failed(read.error) : skipped(read.skip)),
+    checkFailed: (display, e) =>
+      e instanceof ParseLimit
+        ? skipped(`${display}: not checked: ${e.message}`)
+        : failed(`${display}: internal error while checking: ${(e as Error).message}`),
+  };
+}
+
 function exitStatus(report: CheckReport, options: CheckOptions): number {
   if (report.errors.length > 0) return 2;
   return report.diagnostics.length > 0 && !options.exitZero ? 1 : 0;
@@ -198,27 +219,22 @@ async function checkStdin(
   io: CliIo,
   resolver: SettingsResolver,
   report: CheckReport,
-  error: (line: string) => void,
-  warn: (line: string) => void,
+  say: Messages,
 ): Promise<number> {
   let buffer: Buffer;
   try {
     buffer = io.readStdin();
   } catch (e) {
-    error(`stdin: ${describeFsError(e, 'cannot be read')}`);
+    say.error(`stdin: ${describeFsError(e, 'cannot be read')}`);
     return 2;
   }
   const absolute = path.resolve(io.cwd, name);
   let output = buffer.toString('utf8');
   const settings = resolver.forFile(absolute);
   const read = decodeDocument(buffer, name);
-  if (settings.error !== undefined || 'error' in read) {
-    error(settings.error ?? (read as { error: string }).error);
-    report.failed++;
-  } else if ('skip' in read) {
-    warn(read.skip);
-    report.skipped++;
-  } else {
+  if (settings.error !== undefined) say.failed(settings.error);
+  else if (!('document' in read)) say.unread(read);
+  else {
     try {
       const analysis = await checkDocument(read.document, {
         rules,
@@ -232,13 +248,7 @@ async function checkStdin(
       for (const { finding, cell } of analysis.findings)
         report.diagnostics.push({ path: name, absolute, cell, finding });
     } catch (e) {
-      if (e instanceof ParseLimit) {
-        warn(`${name}: not checked: ${e.message}`);
-        report.skipped++;
-      } else {
-        error(`${name}: internal error while checking: ${(e as Error).message}`);
-        report.failed++;
-      }
+      say.checkFailed(name, e);
     }
   }
   sortDiagnostics(report.diagnostics);

@@ -1,8 +1,9 @@
-import { atom, rescaleEdits, timesInput, wrongScaleEdit } from '../engine/semantics/fixes';
+import { atom, rescaleEdits, timesInput } from '../engine/semantics/fixes';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
-import { lineOf, type Rule } from '../engine/rule';
+import type { Rule } from '../engine/rule';
 import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
+import { reportWrongScale } from './wrong-scale';
 
 export const dropoutMissingRescale: Rule = {
   meta: {
@@ -75,24 +76,7 @@ export const dropoutMissingRescale: Rule = {
         };
         if (s.trainScale.expression !== '1') {
           // Replace the one wrong scale (`x * mask / p`) with the keep probability.
-          const site = s.scaleSite;
-          const edit = wrongScaleEdit(s, (kept, k) => `${kept} / ${k}`);
-          const fix = edit
-            ? {
-                applicability: 'unsafe' as const,
-                title: `Divide by \`${edit.keep}\` instead`,
-                edits: [context.edit(edit.node, edit.text)],
-              }
-            : null;
-          // The message names the scale's line when it is not the application's: the fix edits it there.
-          const elsewhere =
-            site && (site.node.endIndex <= s.application.startIndex || site.node.startIndex >= s.application.endIndex);
-          context.report({
-            node: s.application,
-            messageId: elsewhere ? 'wrongScaleAt' : 'wrongScale',
-            data: elsewhere ? { ...data, line: lineOf(site.node) } : data,
-            fix,
-          });
+          reportWrongScale(context, s, s.application, data, (kept, k) => `${kept} / ${k}`);
           return;
         }
         const edits = s.keepSource ? rescaleEdits(context.file, s, s.keepSource, false) : null;

@@ -1,4 +1,4 @@
-import { rescaleEdits, timesInput, wrongScaleEdit } from '../engine/semantics/fixes';
+import { rescaleEdits, timesInput } from '../engine/semantics/fixes';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { firstParameter } from '../engine/classes';
@@ -7,6 +7,7 @@ import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import { ancestor } from '../engine/syntax';
 import { underTrainingGuard } from '../engine/training';
 import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
+import { reportWrongScale } from './wrong-scale';
 
 export const droppathMissingRescale: Rule = {
   meta: {
@@ -123,24 +124,7 @@ export const droppathMissingRescale: Rule = {
         }
         if (s.trainScale.expression !== '1') {
           // Replace the one wrong scale (`x * mask / p`) with the keep probability.
-          const site = s.scaleSite;
-          const edit = wrongScaleEdit(s, (kept, k) => `(${kept} / ${k} if ${k} > 0.0 else ${kept})`);
-          const fix = edit
-            ? {
-                applicability: 'unsafe' as const,
-                title: `Divide by \`${edit.keep}\` instead`,
-                edits: [context.edit(edit.node, edit.text)],
-              }
-            : null;
-          // The message names the scale's line when it is not the application's: the fix edits it there.
-          const elsewhere =
-            site && (site.node.endIndex <= s.application.startIndex || site.node.startIndex >= s.application.endIndex);
-          context.report({
-            node: s.application,
-            messageId: elsewhere ? 'wrongScaleAt' : 'wrongScale',
-            data: elsewhere ? { ...data, line: lineOf(site.node) } : data,
-            fix,
-          });
+          reportWrongScale(context, s, s.application, data, (kept, k) => `(${kept} / ${k} if ${k} > 0.0 else ${kept})`);
           return;
         }
         const edits = s.keepSource ? rescaleEdits(context.file, s, s.keepSource, true) : null;

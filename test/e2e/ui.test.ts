@@ -16,7 +16,7 @@ import {
   workbenchUrl,
   type CodeServer,
 } from './harness';
-import { lensesAbove, openInEditor, problemRows, squiggleUnder, textBox } from './workbench';
+import { lensesAbove, openInEditor, openQuickFixMenu, problemRows, squiggleUnder, textBox } from './workbench';
 
 const skip = e2eSkipReason();
 
@@ -85,16 +85,7 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
 
   ui('Ctrl+. then Enter applies the preferred quick fix, and saving writes it', async () => {
     await openInEditor(page, 'gpt_mlp.py');
-    const squiggle = await squiggleUnder(
-      page,
-      'warning',
-      'return F.dropout(x, self.dropout)',
-      'F.dropout(x, self.dropout)',
-    );
-    await page.mouse.click(squiggle.x + 4, squiggle.y + squiggle.height / 2 - 6);
-    await page.keyboard.press('Control+.');
-    const menu = page.locator('.action-widget');
-    await menu.waitFor({ timeout: 10_000 });
+    const menu = await openQuickFixMenu(page, 'return F.dropout(x, self.dropout)', 'F.dropout(x, self.dropout)');
     const focused = (await menu.locator('.monaco-list-row.focused').innerText()).trim();
     assert.match(
       focused,

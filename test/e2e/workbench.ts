@@ -1,5 +1,5 @@
 // Small page objects for the VS Code workbench in Chromium (selectors of VS Code 1.100's DOM).
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 // The functions passed to page.evaluate run in the page; the project's typecheck has no DOM library (server code
 // must not use it), so the few page globals they touch are declared here, for this module only.
@@ -171,4 +171,14 @@ export async function lensesAbove(page: Page, lineText: string): Promise<Array<{
       }),
     );
   }, lineText);
+}
+
+/** Puts the cursor in a warning squiggle and presses Ctrl+.: the quick-fix menu, once it is open. */
+export async function openQuickFixMenu(page: Page, lineText: string, covered: string): Promise<Locator> {
+  const squiggle = await squiggleUnder(page, 'warning', lineText, covered);
+  await page.mouse.click(squiggle.x + 4, squiggle.y + squiggle.height / 2 - 6);
+  await page.keyboard.press('Control+.');
+  const menu = page.locator('.action-widget');
+  await menu.waitFor({ timeout: 10_000 });
+  return menu;
 }

@@ -129,20 +129,3 @@ function baseName(n: Node): Node | null {
   }
   return null;
 }
-
-/**
- * The fix of a wrong scale (`x * mask / p`): the one scaling step replaced by a division by the keep probability,
- * written by `divide` (RG004 guards a zero keep probability, RG005 divides outright). Null when the step or the keep
- * probability cannot be read.
- */
-export function wrongScaleEdit(
-  s: RegularizerSemantics,
-  divide: (kept: string, keep: string) => string,
-): { node: Node; text: string; keep: string } | null {
-  const site = s.scaleSite;
-  const keep = s.keepSource ? atom(s.keepSource) : null;
-  if (!site || !keep) return null;
-  const operator = site.kept.type === 'binary_operator' ? site.kept.childForFieldName('operator')?.text : undefined;
-  const kept = operator === '*' || operator === '/' ? site.kept.text : atom(site.kept.text);
-  return { node: site.node, text: divide(kept, keep), keep };
-}
