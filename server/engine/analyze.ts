@@ -1,3 +1,4 @@
+import { fxTracedClasses } from './tracing';
 import { RuleSelection } from './config';
 import { FileModel } from './model';
 import type { WorkspaceScope } from './scope';
@@ -192,7 +193,11 @@ function blankLines(file: SourceFile, ranges: [number, number][]): string {
 }
 
 function contextSignature(model: FileModel): string {
-  const parts = [model.imports.signature(), [...model.forward.nonZeroRates].sort().join(',')];
+  const parts = [
+    model.imports.signature(),
+    [...model.forward.nonZeroRates].sort().join(','),
+    [...fxTracedClasses(model).keys()].sort().join(','),
+  ];
   for (const cls of model.classes.values())
     parts.push(
       `${cls.name}(${cls.bases.join(',')}):${cls.isModule ? 'm' : ''}${cls.closedHierarchy ? 'c' : ''}` +

@@ -11,7 +11,7 @@ import { ImportTable } from './imports';
 import { TextMemo } from './memo';
 import type { Node, SourceFile } from './parser';
 import type { WorkspaceScope } from './scope';
-import { numericLiteral, parameterList, walk } from './syntax';
+import { numericLiteral, parameterList, walk, withoutPlacement } from './syntax';
 
 /**
  * The model of one file: its imports, module classes and functions. Built from the whole tree; cheap enough
@@ -199,7 +199,8 @@ export class FileModel implements FileDefinitions {
    * The regularizers an expression constructs (`nn.Dropout(p)`, `DropPath(r) if r > 0 else nn.Identity()`,
    * `nn.ModuleList([nn.Dropout(p) …])`).
    */
-  constructedRegularizers(value: Node): RegularizerSpec[] {
+  constructedRegularizers(expression: Node): RegularizerSpec[] {
+    const value = withoutPlacement(expression);
     switch (value.type) {
       case 'call': {
         const callee = this.imports.resolve(value.childForFieldName('function'));

@@ -198,3 +198,18 @@ export function parameterList(def: Node): ParameterInfo[] {
   }
   return out;
 }
+
+/** Methods that return the module they are called on, moved or cast: `nn.Dropout(p).to(device)` is a dropout. */
+const PLACEMENTS = new Set(['to', 'cuda', 'cpu', 'half', 'float', 'double', 'bfloat16']);
+
+/** The constructor call under `….to(device)`, `….cuda()`: the expression itself when there is none. */
+export function withoutPlacement(node: Node): Node {
+  let value = node;
+  for (;;) {
+    const fn = value.type === 'call' ? value.childForFieldName('function') : null;
+    const object = fn?.type === 'attribute' ? fn.childForFieldName('object') : null;
+    if (!object || object.type !== 'call' || !PLACEMENTS.has(fn!.childForFieldName('attribute')?.text ?? ''))
+      return value;
+    value = object;
+  }
+}

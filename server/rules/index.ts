@@ -10,6 +10,8 @@ import { doubleDropout } from './double-dropout';
 import { droppathNotPerSample } from './droppath-not-per-sample';
 import { droppathMissingRescale } from './droppath-missing-rescale';
 import { dropoutMissingRescale } from './dropout-missing-rescale';
+import { regularizerMisplaced } from './regularizer-misplaced';
+import { trainingModeFrozen } from './training-mode-frozen';
 
 /**
  * Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run
@@ -27,6 +29,8 @@ export const rules: readonly Rule[] = [
   dropoutBeforeSoftmax,
   doubleDropout,
   dropoutResultDiscarded,
+  regularizerMisplaced,
+  trainingModeFrozen,
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 
 export const ruleByCode = new Map(rules.map((r) => [r.meta.code, r]));
