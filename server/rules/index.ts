@@ -12,6 +12,7 @@ import { droppathMissingRescale } from './droppath-missing-rescale';
 import { dropoutMissingRescale } from './dropout-missing-rescale';
 import { regularizerMisplaced } from './regularizer-misplaced';
 import { trainingModeFrozen } from './training-mode-frozen';
+import { evalInTrainMode } from './eval-in-train-mode';
 
 /**
  * Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run
@@ -31,6 +32,7 @@ export const rules: readonly Rule[] = [
   dropoutResultDiscarded,
   regularizerMisplaced,
   trainingModeFrozen,
+  evalInTrainMode,
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 
 export const ruleByCode = new Map(rules.map((r) => [r.meta.code, r]));
