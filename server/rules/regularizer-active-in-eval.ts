@@ -454,6 +454,7 @@ function attention(context: RuleContext, call: Node, spec: Pick<RegularizerSpec,
 /** An expression that mentions the training flag, or a local name whose every assignment in the method does. */
 function gatedValue(node: Node, scope: MethodScope): boolean {
   if (mentionsTraining(node, scope.selfName)) return true;
+  if (node.type === 'attribute') return zeroedByMode(node, scope);
   if (node.type !== 'identifier') return false;
   let assigned = 0;
   let gated = 0;
@@ -465,6 +466,23 @@ function gatedValue(node: Node, scope: MethodScope): boolean {
     }
   });
   return assigned > 0 && assigned === gated;
+}
+
+/**
+ * `self.dropout_p = 0` under a test of the mode in the same method: the rate is switched off in evaluation, on the
+ * module itself, which RG013 reports (it stays off when training resumes).
+ */
+function zeroedByMode(node: Node, scope: MethodScope): boolean {
+  let zeroed = false;
+  walk(scope.method, (n) => {
+    if (zeroed) return false;
+    if (n.type !== 'assignment' || n.childForFieldName('left')?.text !== node.text) return;
+    if (numericLiteral(n.childForFieldName('right')) !== 0) return;
+    const test = ancestor(n, ['if_statement'], ['function_definition']);
+    if (test?.childForFieldName('condition') && mentionsTraining(test.childForFieldName('condition')!, scope.selfName))
+      zeroed = true;
+  });
+  return zeroed;
 }
 
 /** `nn.Dropout(p)(x)`: a module constructed and called on the spot. */
