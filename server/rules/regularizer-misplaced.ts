@@ -7,7 +7,7 @@ import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import { atomText, callArguments, findArgument, numericLiteral, walk, withoutPlacement } from '../engine/syntax';
 import { lastLayerGuards } from './last-layer-guard';
 
-/** `nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout, …)`; `nn.RNN` puts `nonlinearity` first. */
+/** `nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout, …)`; `nn.RNN`: `dropout` by keyword only. */
 const RECURRENT = new Map([
   ['torch.nn.LSTM', 5],
   ['torch.nn.GRU', 5],

@@ -359,7 +359,7 @@ export class ForwardAnalysis {
       }
       const fn = model.functions.get(callee.text);
       if (fn) {
-        const made = this.factoryDescription(fn.name, fn.node);
+        const made = this.factoryDescription(fn.name, fn.node, depth);
         if (made) return this.describeFactoryCall(made, externalParameters(parameterList(fn.node)), value, owner);
       }
     }
@@ -378,10 +378,11 @@ export class ForwardAnalysis {
    * nn.Sequential(…, nn.Dropout(dropout))`), with its rate still the function's parameter; undefined when it
    * does not return one expression.
    */
-  factoryDescription(name: string, fn: Node): ModuleDescription | undefined {
+  factoryDescription(name: string, fn: Node, depth = 0): ModuleDescription | undefined {
     const returned = singleReturn(fn);
     if (!returned) return undefined;
-    const inner = this.describeModule(returned, null, 1);
+    // The depth goes on: a factory that returns a call of itself (or of one that calls it back) must end.
+    const inner = this.describeModule(returned, null, depth + 1);
     return {
       ...inner,
       lastDrop: inner.lastDrop && { ...inner.lastDrop, owner: name },
