@@ -6,6 +6,7 @@ import { firstParameter } from '../engine/classes';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import { atomText, callArguments, findArgument, numericLiteral, walk, withoutPlacement } from '../engine/syntax';
 import { lastLayerGuards } from './last-layer-guard';
+import { dropoutsOnLogits, dropPathsWithoutShortcut } from './misplaced-outputs';
 
 /** `nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout, …)`; `nn.RNN`: `dropout` by keyword only. */
 const RECURRENT = new Map([
@@ -21,7 +22,7 @@ export const regularizerMisplaced: Rule = {
     summary:
       'A regularizer sits where it cannot do what it says: a layer it never reaches, or a tensor of the wrong shape.',
     explanation: [
-      'Three placements that run without error and regularize something other than what the code says:',
+      'Placements that run without error and regularize something other than what the code says:',
       '',
       '- **Inter-layer dropout that also drops the last layer.** A hand-written stack of recurrent cells drops ' +
         'between layers under `if i != self.num_layers:` inside `for i in range(self.num_layers)`. `i` stops at ' +
@@ -41,6 +42,14 @@ export const regularizerMisplaced: Rule = {
         'statement by statement; a value it cannot follow is never called flat. The fix replaces the class (or ' +
         '`F.dropout2d`) with plain dropout when every use is on flat features: safe for `Dropout2d` and ' +
         '`Dropout3d` (PyTorch’s own advice, the same behaviour), unsafe for `Dropout1d`.',
+      '- **Drop path that replaces the stream.** Drop path zeroes whole samples; on a residual branch ' +
+        '(`x = x + drop_path(branch(x))`) a dropped sample keeps its shortcut. Written `x = ' +
+        'self.drop_path(self.mlp(x))`, the dropped sample loses everything before the block. The rule follows ' +
+        'the result through a scale (`gamma * …`) and the name it is bound to, and is silent when a later use ' +
+        'adds it (`+`, `+=`, `torch.add`), returns it, or, for a new name, hands it to code it does not read.',
+      '- **Dropout on logits.** A dropout whose input is the output of an `nn.Linear` sized by `num_classes`, ' +
+        '`num_labels` or `vocab_size` drops class scores, not features: the loss sees wrong predictions. It ' +
+        'belongs before the classifier.',
     ].join('\n'),
     wrong: [
       'class Net(nn.Module):',
@@ -82,6 +91,13 @@ export const regularizerMisplaced: Rule = {
         '`{callee}` drops whole channels of an (N, C, H, W) input, but `{use}` (line {line}) gives it flat (N, F) ' +
         'features: it drops single values under a misleading name, and PyTorch warns that this input will become ' +
         'an error. Plain dropout is what it does.',
+      noShortcut:
+        '`{callee}` zeroes whole samples, and its result replaces the value instead of joining a shortcut: for a ' +
+        'dropped sample the block outputs zeros and everything before it is lost. Drop path belongs on a residual ' +
+        'branch: `x = x + {callee}(branch(x))`.',
+      logits:
+        '`{callee}` drops the logits of `{layer}` (line {line}): zeroed class scores are not noise on a feature but ' +
+        'wrong predictions, and the loss is computed on them. Drop the features before the classifier instead.',
       rowsOnFlat:
         '`{callee}` reads a flat (N, F) input as one unbatched (C, L) sample, and `{use}` (line {line}) gives it ' +
         'flat features: it drops whole rows of the batch, every feature of a sample at once. Plain dropout drops ' +
@@ -99,6 +115,14 @@ export const regularizerMisplaced: Rule = {
           const selfName = firstParameter(method);
           if (!selfName || name === '__init__') continue;
           checkChannelDropout(context, cls, method, selfName);
+          for (const call of dropPathsWithoutShortcut(context.model, cls, method, selfName))
+            context.report({ node: call, messageId: 'noShortcut', data: { callee: call.text.split('(')[0] } });
+          for (const { dropout, layer } of dropoutsOnLogits(context.model, cls, method, selfName))
+            context.report({
+              node: dropout,
+              messageId: 'logits',
+              data: { callee: dropout.text.split('(')[0], layer: layer.text, line: lineOf(layer) },
+            });
           for (const guard of lastLayerGuards(context.model, cls, method, selfName))
             context.report({
               node: guard.condition,
