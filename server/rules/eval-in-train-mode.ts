@@ -60,7 +60,7 @@ export const evalInTrainMode: Rule = {
         'dropout (`{dropout}`, line {line}) still drops values and the results are noisy and too low. ' +
         '`torch.no_grad()` does not switch dropout off.',
       noTrain:
-        '`{step}` trains `{model}` again after `{model}.eval()` (line {line}) in the same loop, and nothing in ' +
+        '{step} trains `{model}` again after `{model}.eval()` (line {line}) in the same loop, and nothing in ' +
         'between calls `{model}.train()`: from the second pass on, `{model}` trains without its dropout.',
     },
   },
@@ -72,6 +72,14 @@ export const evalInTrainMode: Rule = {
         if (!droppingClasses(context.model)) return;
         checkEvaluations(context, def);
         checkLoops(context, def);
+      },
+      // Top-level script code (an `if __name__ == "__main__":` block, a notebook cell): read statement by statement.
+      call(call) {
+        if (!droppingClasses(context.model) || scopeOf(call).type !== 'module') return;
+        checkTopLevelEvaluation(context, call);
+      },
+      for_statement(loop) {
+        checkTopLevelLoop(context, loop);
       },
     };
   },
@@ -102,6 +110,31 @@ function checkEvaluations(context: RuleContext, scope: Node): void {
     },
     CALLS,
   );
+}
+
+function checkTopLevelEvaluation(context: RuleContext, call: Node): void {
+  const root = context.model.file.tree.rootNode;
+  const fn = call.childForFieldName('function');
+  const cls = fn?.type === 'identifier' ? modelNames(context.model, root).get(fn.text) : undefined;
+  if (!fn || !cls) return;
+  const where = underNoGrad(context, call, root);
+  // No gradients flow under `no_grad`: no training step to tell apart from the evaluation.
+  if (!where || modeBefore(root, fn.text, call.startIndex)?.mode === 'eval') return;
+  const dropout = dropoutOf(context.model, cls)!;
+  context.report({
+    node: call,
+    messageId: 'noEval',
+    data: { model: fn.text, where, dropout: dropout.text.split('(')[0], line: lineOf(dropout) },
+    fileWide: true,
+  });
+}
+
+function checkTopLevelLoop(context: RuleContext, loop: Node): void {
+  if (!droppingClasses(context.model) || scopeOf(loop).type !== 'module') return;
+  const body = loop.childForFieldName('body');
+  if (!body) return;
+  for (const [name, cls] of modelNames(context.model, context.model.file.tree.rootNode))
+    checkLoop(context, body, name, cls);
 }
 
 /** Every call of the function passes a model its caller switched to evaluation first. */
@@ -169,6 +202,7 @@ function checkLoop(context: RuleContext, body: Node, name: string, cls: ModuleCl
   let evalAt: Node | null = null;
   let step: Node | null = null;
   let trainsAgain = false;
+  let direct = false;
   walk(
     body,
     (call) => {
@@ -179,6 +213,7 @@ function checkLoop(context: RuleContext, body: Node, name: string, cls: ModuleCl
       if (fn?.type !== 'identifier') return;
       if (fn.text === name) {
         if (trains(body)) step ??= call;
+        if (trains(body)) direct = true;
         return;
       }
       // A script function the model is passed to: what it does to its parameter is what the loop does.
@@ -198,7 +233,14 @@ function checkLoop(context: RuleContext, body: Node, name: string, cls: ModuleCl
   context.report({
     node: at,
     messageId: 'noTrain',
-    data: { step: at.text.split('(')[0], model: name, line: lineOf(evalAt) },
+    data: {
+      step:
+        direct && at.childForFieldName('function')?.text === name
+          ? 'This training step'
+          : `\`${at.text.split('(')[0]}\``,
+      model: name,
+      line: lineOf(evalAt),
+    },
     fileWide: true,
   });
 }

@@ -60,3 +60,18 @@ def main(args, device, train_loader, test_loader):
     test(model, device, test_loader)
     net = Net()
     predict(net, next(iter(test_loader))[0])
+
+
+if __name__ == "__main__":
+    model = Net()
+    loader = [(torch.zeros(1, 1, 28, 28), torch.zeros(1, dtype=torch.long))]
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        for data, target in loader:
+            optimizer.zero_grad()
+            F.nll_loss(model(data), target).backward()  # expect: RG015
+            optimizer.step()
+        model.eval()
+    with torch.no_grad():
+        net = Net()
+        print(net(loader[0][0]))  # expect: RG015
