@@ -10,6 +10,7 @@ import { doubleDropout } from './double-dropout';
 import { droppathNotPerSample } from './droppath-not-per-sample';
 import { droppathMissingRescale } from './droppath-missing-rescale';
 import { dropoutMissingRescale } from './dropout-missing-rescale';
+import { rateNeverApplied } from './rate-never-applied';
 
 /**
  * Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run
@@ -27,6 +28,7 @@ export const rules: readonly Rule[] = [
   dropoutBeforeSoftmax,
   doubleDropout,
   dropoutResultDiscarded,
+  rateNeverApplied,
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 
 export const ruleByCode = new Map(rules.map((r) => [r.meta.code, r]));
