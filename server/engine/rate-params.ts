@@ -1,7 +1,7 @@
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { parameterList, parentOf, walk } from './syntax';
+import { kwargsParameter, parameterList, parentOf, walk } from './syntax';
 
 /**
  * Where a configured drop rate is declared and where it may go: which names are rates, and what parameters a
@@ -32,22 +32,10 @@ const GENERIC_RATE = /^(?:p_?)?(?:dropout|drop|pdrop|layer_?drop)(?:_?(?:rate|pr
 export interface CalleeSignature {
   name: string;
   params: { name: string; keywordOnly: boolean }[];
-  /** The `**kwargs` parameter's name; `undefined` when the definition is in another file (not known). */
+  /** The `**kwargs` parameter's name (`**` when another file's class has one); `undefined` when not known. */
   kwargs: string | null | undefined;
   /** The `def` node, when the callee is in this file. */
   def: Node | null;
-}
-
-/** The `**name` parameter of a `def`, or null. */
-export function kwargsParameter(def: Node): string | null {
-  for (const p of def.childForFieldName('parameters')?.namedChildren ?? [])
-    if (p?.type === 'dictionary_splat_pattern') return p.namedChild(0)?.text ?? null;
-  return null;
-}
-
-/** Whether the `def` takes `*args`. */
-export function hasStarArgs(def: Node): boolean {
-  return (def.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p?.type === 'list_splat_pattern');
 }
 
 function signatureOfDef(name: string, def: Node, skipSelf: boolean): CalleeSignature {
@@ -84,8 +72,11 @@ export function calleeSignature(model: FileModel, call: Node): CalleeSignature |
   }
   const qualified = model.imports.resolve(fn);
   const external = qualified !== null ? model.workspace?.definition(qualified) : null;
-  if (external?.kind === 'class')
-    return { name: external.name, params: external.initParameters, kwargs: undefined, def: null };
+  if (external?.kind === 'class') {
+    // `**kwargs` of another file is known to exist or not, never by its name.
+    const kwargs = external.initKwargs === undefined ? undefined : external.initKwargs ? '**' : null;
+    return { name: external.name, params: external.initParameters, kwargs, def: null };
+  }
   if (external?.kind === 'function')
     return { name: external.name, params: external.parameters, kwargs: undefined, def: null };
   return null;

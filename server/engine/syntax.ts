@@ -198,3 +198,10 @@ export function parameterList(def: Node): ParameterInfo[] {
   }
   return out;
 }
+
+/** The `**name` parameter of a `def`, or null. */
+export function kwargsParameter(def: Node): string | null {
+  for (const p of def.childForFieldName('parameters')?.namedChildren ?? [])
+    if (p?.type === 'dictionary_splat_pattern') return p.namedChild(0)?.text ?? null;
+  return null;
+}
