@@ -17,17 +17,22 @@ export const rateNeverAppliedMeta: RuleMeta = {
     '- **Unused parameter**: an `__init__` parameter of an `nn.Module` named as a rate that the body never reads. ' +
       'Any read counts as a use: storing it on `self`, passing it to `super().__init__`, to a submodule or to a ' +
       'helper, a condition, a `del`. Silent for a stub `__init__` (only a docstring, `pass` or `raise`), for names ' +
-      'that start with `_`, and when the body reads its arguments wholesale (`locals()`, `vars()`, ' +
-      "Lightning's `save_hyperparameters()`).",
+      'that start with `_`, for a parameter whose comment says it is kept on purpose (`dropout=0.0,  # Just to ' +
+      'absorb the kwarg`: absorb, unused, ignored, compatibility, deprecated), and when the body reads its ' +
+      "arguments wholesale (`locals()`, `vars()`, Lightning's `save_hyperparameters()`).",
     '- **Literal rate**: `F.dropout(x, p=0.5, …)` (or another functional regularizer) with a number for its rate ' +
-      'inside a function that takes a rate parameter, or inside a method of a module whose `__init__` takes one. ' +
-      'Silent when the rate is any expression other than a number literal.',
+      'inside a function that takes a rate parameter (a nested function included), or inside a method of a ' +
+      'module whose `__init__` takes one, when that rate reaches no regularizer (it is never read, or only kept on ' +
+      '`self` and never read there) or feeds another call of the same regularizer, so that the literal is the odd ' +
+      'one out. Silent when the configured rate goes elsewhere (into `nn.Dropout(dropout)` on the output while ' +
+      "SDPA's `dropout_p=0.0` is another slot, into a submodule) and when the rate is not a number literal.",
     '- **Wrong config key**: an argument for a specific rate (`lora_dropout=`, `attention_dropout`, by keyword or by ' +
       'position into a class or function of the file) that reads another rate of an object ' +
       '(`config.dropout`, either branch of `a if c else b`) while the file shows that the object has the specific ' +
       'one: it reads `config.lora_dropout` somewhere, or a config class of the file declares the field, or a ' +
       'dictionary key or a command-line option has its name. Silent when the parameter is a generic rate ' +
-      '(`dropout=config.attention_dropout` feeds a module whose one rate is called `dropout`).',
+      '(`dropout=config.attention_dropout` feeds a module whose one rate is called `dropout`) and when the key ' +
+      'read is a more specific name of the parameter (`layerdrop=args.adaptor_layerdrop`).',
     '- **Not passed to a submodule**: in `__init__`, one branch of an `if` builds a submodule without any of the ' +
       'rates the parent takes, where another branch builds the same attribute or variable with one of them. Silent ' +
       'when the class built there is known (in this file or the workspace) and takes no rate and no `**kwargs`, ' +

@@ -13,13 +13,17 @@ class SelfAttention(nn.Module):
 
 
 class LinearAttentionTransformer(nn.Module):
-    def __init__(self, dim, depth, max_seq_len, heads=8, attn_layer_dropout=0.0, attn_dropout=0.0, linformer_settings=None):
+    def __init__(
+        self, dim, depth, max_seq_len, heads=8, attn_layer_dropout=0.0, attn_dropout=0.0, linformer_settings=None
+    ):
         super().__init__()
         layers = nn.ModuleList([])
         for _ in range(depth):
             if linformer_settings is None:
                 attn = SelfAttention(dim, heads, dropout=attn_layer_dropout, attn_dropout=attn_dropout)
             else:
-                attn = LinformerSelfAttention(dim, max_seq_len, heads=heads, **linformer_settings._asdict())  # expect: RG012
+                attn = LinformerSelfAttention(  # expect: RG012
+                    dim, max_seq_len, heads=heads, **linformer_settings._asdict()
+                )
             layers.append(attn)
         self.layers = layers
