@@ -14,12 +14,10 @@ import { kwargsParameter, parameterList, parentOf, walk } from './syntax';
  * `hidden_dropout_prob`, timm's `attn_drop` / `proj_drop` / `drop`, `layerdrop`. Flags and layers are not rates:
  * `use_dropout`, `dropout_layer`, `drop_last`.
  */
+const PREFIX = '^(?:[a-z0-9]+_)*';
 const RATE_NAME = new RegExp(
-  [
-    /^(?:[a-z0-9]+_)*(?:dropout|pdrop|drop|p_drop(?:out)?|drop_?path|layer_?drop)(?:_(?:rate|prob|probability|ratio|p))?$/
-      .source,
-    /^(?:[a-z0-9]+_)*drop_?(?:rate|prob|ratio)$/.source,
-  ].join('|'),
+  `${PREFIX}(?:dropout|pdrop|drop|p_drop(?:out)?|drop_?path|layer_?drop)(?:_(?:rate|prob|probability|ratio|p))?$|` +
+    `${PREFIX}drop_?(?:rate|prob|ratio)$`,
   'i',
 );
 const NOT_A_RATE = /^(?:use|with|no|apply|do|enable|disable|has|is|should)_|(?:^|_)(?:last|first|remainder|tokens?)$/i;
