@@ -164,13 +164,31 @@ function feedsSameRegularizer(model: FileModel, root: Node, call: Node, callee: 
       if (found || n.id === call.id) return;
       if (model.imports.resolve(n.childForFieldName('function')) !== callee) return;
       const arg = findArgument(n, spec.rate);
-      if (typeof arg !== 'string' && holders.includes(arg.node.text)) found = true;
+      // `self.p_dropout`, also inside `self.p_dropout if self.training else 0.0`.
+      if (typeof arg !== 'string' && mentionsAny(arg.node, holders)) found = true;
     },
     CALLS,
   );
   return found;
 }
 const CALLS = new Set(['call']);
+
+function mentionsAny(expr: Node, holders: readonly string[]): boolean {
+  let found = false;
+  walk(
+    expr,
+    (n) => {
+      if (!holders.includes(n.text)) return true;
+      // The `dropout` of `self.dropout` names an attribute, not the parameter.
+      const parent = parentOf(n);
+      found = !(parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === n.id);
+      return !found;
+    },
+    NAMES,
+  );
+  return found;
+}
+const NAMES = new Set(['identifier', 'attribute']);
 
 /** `self.<attr> = <read>`: the read only keeps the value. */
 function isStoreToSelf(read: Node, init: Node): boolean {
