@@ -128,3 +128,13 @@ export function readsOf(root: Node, name: string): Node[] {
   return out;
 }
 const IDENTIFIERS = new Set(['identifier']);
+
+/** The rate-named parameters of a `def`, as name nodes. */
+export function rateParameters(def: Node): Node[] {
+  const out: Node[] = [];
+  for (const p of def.childForFieldName('parameters')?.namedChildren ?? []) {
+    const name = p?.type === 'identifier' ? p : (p?.childForFieldName('name') ?? p?.namedChild(0));
+    if (name?.type === 'identifier' && isRateName(name.text) && name.text !== 'self') out.push(name);
+  }
+  return out;
+}
