@@ -216,7 +216,7 @@ function passesRate(call: Node, rates: ReadonlySet<string>): boolean {
   return false;
 }
 
-/** Another branch's `target = Other(…, rate …)`, with the rate it passes. */
+/** Another branch's `target = Other(…, rate …)`, with the rates it passes (as the message shows them). */
 function siblingBuild(
   ifStatement: Node,
   own: Node,
@@ -237,8 +237,8 @@ function siblingBuild(
       const assignment = stmt?.type === 'expression_statement' ? stmt.namedChild(0) : null;
       const right = assignment?.type === 'assignment' ? assignment.childForFieldName('right') : null;
       if (right?.type !== 'call' || assignment!.childForFieldName('left')?.text !== target) continue;
-      for (const arg of callArguments(right))
-        for (const rate of rates) if (readsOf(arg, rate).length > 0) return { call: right, rate };
+      const passed = [...rates].filter((rate) => callArguments(right).some((arg) => readsOf(arg, rate).length > 0));
+      if (passed.length > 0) return { call: right, rate: passed.map((r) => `\`${r}\``).join(', ') };
     }
   }
   return null;

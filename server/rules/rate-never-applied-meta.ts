@@ -104,7 +104,7 @@ export const rateNeverAppliedMeta: RuleMeta = {
     wrongKey: '`{param}` is given `{value}`, but `{field}` exists (line {line}): the configured {param} is ignored.',
     notPassed:
       '`{callee}` is built into `{target}` without any rate of `{cls}`, while the other branch (line {line}) ' +
-      'passes `{rate}`: the configured rate never reaches it.',
+      'passes {rate}: the configured rate never reaches it.',
     swallowed:
       '`{name}=` goes into `**{kwargs}` of `{callee}` (line {line}), which neither has such a parameter nor passes ' +
       'it on: the rate is dropped silently.',
