@@ -28,6 +28,11 @@ export type ExternalDefinition =
       isModule: boolean;
       summary?: ModuleSummary;
       initParameters: ExternalParameter[];
+      /**
+       * Whether its `__init__` takes `**kwargs` (a keyword it has no parameter for may still arrive); absent when the
+       * class writes no `__init__`.
+       */
+      initKwargs?: boolean;
     }
   | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] };
 

@@ -213,3 +213,10 @@ export function withoutPlacement(node: Node): Node {
     value = object;
   }
 }
+
+/** The `**name` parameter of a `def`, or null. */
+export function kwargsParameter(def: Node): string | null {
+  for (const p of def.childForFieldName('parameters')?.namedChildren ?? [])
+    if (p?.type === 'dictionary_splat_pattern') return p.namedChild(0)?.text ?? null;
+  return null;
+}

@@ -6,7 +6,7 @@ import type { InnerDrop, ModuleDescription, ModuleSummary, Rate } from './flow/t
 import { ImportTable } from './imports';
 import { FileModel } from './model';
 import { externalParameters, type ExternalDefinition, type WorkspaceScope } from './scope';
-import { parameterList } from './syntax';
+import { kwargsParameter, parameterList } from './syntax';
 
 /**
  * The workspace index: every Python file of the workspace folders by module name, with what resolving imports
@@ -377,7 +377,16 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
       const init = cls.isModule ? methodOf(model, cls, '__init__') : undefined;
       const initParameters = init ? externalParameters(parameterList(init).slice(1)) : [];
       const summary = cls.isModule ? detachSummary(model.forward.summary(cls), file) : undefined;
-      out.set(cls.name, { kind: 'class', name: cls.name, file, isModule: cls.isModule, summary, initParameters });
+      const initKwargs = init ? kwargsParameter(init) !== null : undefined;
+      out.set(cls.name, {
+        kind: 'class',
+        name: cls.name,
+        file,
+        isModule: cls.isModule,
+        summary,
+        initParameters,
+        initKwargs,
+      });
     }
     for (const fn of model.functions.values()) {
       const made = model.forward.factoryDescription(fn.name, fn.node);

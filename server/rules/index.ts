@@ -13,6 +13,7 @@ import { dropoutMissingRescale } from './dropout-missing-rescale';
 import { regularizerMisplaced } from './regularizer-misplaced';
 import { trainingModeFrozen } from './training-mode-frozen';
 import { evalInTrainMode } from './eval-in-train-mode';
+import { rateNeverApplied } from './rate-never-applied';
 
 /**
  * Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run
@@ -33,6 +34,7 @@ export const rules: readonly Rule[] = [
   regularizerMisplaced,
   trainingModeFrozen,
   evalInTrainMode,
+  rateNeverApplied,
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 
 export const ruleByCode = new Map(rules.map((r) => [r.meta.code, r]));

@@ -1,8 +1,9 @@
 // Recall on real regularization bugs from public git history (/work/shared/bugs, read-only): for every row of
 // bugs.tsv whose rule is an RG code, the rule must report a finding inside the lines of the file before the fix and
 // none inside the lines of the file after it. A finding's line is the line it starts on. Rows of a class of mistake no
-// rule covers yet (`NEW:…`) are counted apart and never fail. Rows out of reach today are listed in NOT_YET, each
-// with its reason; a listed row that starts being caught fails the test, so the list is kept honest.
+// rule covers yet (`NEW:…`) are counted apart and never fail, unless COVERED_BY maps their class to the rule that now
+// covers it. Rows out of reach today are listed in NOT_YET, each with its reason; a listed row that starts being
+// caught fails the test, so the list is kept honest.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -28,6 +29,17 @@ const NOT_YET: Record<string, string> = {
     'being reworked in another branch',
 };
 
+/**
+ * Classes of mistake (`NEW:…` in bugs.tsv) that a rule now covers: their rows are checked against that rule as if
+ * the row named it. `NEW:config-dropout-not-applied` (opennmt-12d3ebc) is left out on purpose: a rate used only
+ * under a feature flag (`if self.position_encoding:`) is the intended design as often as it is a mistake.
+ */
+const COVERED_BY: Record<string, string> = {
+  'NEW:wrong-config-key': 'RG012',
+  'NEW:config-dropout-not-passed': 'RG012',
+  'NEW:hardcoded-rate-ignores-config': 'RG012',
+};
+
 interface Row {
   id: string;
   path: string;
@@ -47,7 +59,7 @@ function readRows(): Row[] {
       return {
         id: at(c, 'id'),
         path: at(c, 'path'),
-        rule: at(c, 'rule'),
+        rule: COVERED_BY[at(c, 'rule')] ?? at(c, 'rule'),
         before: [Number(at(c, 'before_line_start')), Number(at(c, 'before_line_end'))],
         after: [Number(at(c, 'after_line_start')), Number(at(c, 'after_line_end'))],
       };

@@ -57,12 +57,19 @@ function without(items: readonly string[], remove: readonly string[]): string[] 
 
 /**
  * A new finding a fix is expected to cause: removing the only call of `self.drop` leaves `self.drop` unused (RG007,
- * with its own fix).
+ * with its own fix); removing the only regularizer that reads a rate parameter (or the `**kwargs` a rate keyword
+ * goes into) leaves that rate unused (RG012).
  */
 function expectedConsequence(entry: string, after: readonly Finding[], removedText: string): boolean {
   const [code, line] = entry.split('@');
-  if (code !== 'RG007') return false;
+  if (code !== 'RG007' && code !== 'RG012') return false;
   const finding = after.find((f) => f.code === code && f.range.start.line === Number(line));
+  if (code === 'RG012') {
+    // The rate parameter, or the `**kwargs` that read the rate keyword, that the removed code read.
+    const m = finding?.message.match(/accepts the rate `(\w+)`|goes into `\*\*(\w+)`/);
+    const name = m?.[1] ?? m?.[2];
+    return name !== undefined && new RegExp(`\\b${name}\\b`).test(removedText);
+  }
   const name = finding?.message.match(/^`(self\.\w+)`/)?.[1];
   return name !== undefined && removedText.includes(name);
 }
