@@ -4,7 +4,7 @@ import { callsOnFlatFeatures } from '../engine/flat-features';
 import type { Node } from '../engine/parser';
 import { firstParameter } from '../engine/classes';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { atomText, callArguments, findArgument, numericLiteral, walk, withoutPlacement } from '../engine/syntax';
+import { atomText, findArgument, numericLiteral, walk, withoutPlacement } from '../engine/syntax';
 import { lastLayerGuards } from './last-layer-guard';
 import { dropoutsOnLogits, dropPathsWithoutShortcut } from './misplaced-outputs';
 
@@ -88,9 +88,9 @@ export const regularizerMisplaced: Rule = {
         '`{callee}` applies `dropout` only between stacked layers, and this one has a single layer ({layers}): ' +
         'the dropout never runs. Use `num_layers` > 1 or a dropout on the output.',
       channelOnFlat:
-        '`{callee}` drops whole channels of an (N, C, H, W) input, but `{use}` (line {line}) gives it flat (N, F) ' +
-        'features: it drops single values under a misleading name, and PyTorch warns that this input will become ' +
-        'an error. Plain dropout is what it does.',
+        '`{callee}` drops whole channels of an (N, C, H, W) input, but line {line} applies it to flat (N, F) ' +
+        'features: it drops single values under a misleading name, and PyTorch warns that such an input will ' +
+        'become an error. Use plain dropout.',
       noShortcut:
         '`{callee}` zeroes whole samples, and its result replaces the value instead of joining a shortcut: for a ' +
         'dropped sample the block outputs zeros and everything before it is lost. Drop path belongs on a residual ' +
@@ -99,9 +99,8 @@ export const regularizerMisplaced: Rule = {
         '`{callee}` drops the logits of `{layer}` (line {line}): zeroed class scores are not noise on a feature but ' +
         'wrong predictions, and the loss is computed on them. Drop the features before the classifier instead.',
       rowsOnFlat:
-        '`{callee}` reads a flat (N, F) input as one unbatched (C, L) sample, and `{use}` (line {line}) gives it ' +
-        'flat features: it drops whole rows of the batch, every feature of a sample at once. Plain dropout drops ' +
-        'single values.',
+        '`{callee}` reads a flat (N, F) input as one unbatched (C, L) sample, and line {line} applies it to flat ' +
+        'features: it drops whole rows of the batch, every feature of a sample at once. Use plain dropout.',
     },
   },
 
@@ -205,18 +204,17 @@ function checkChannelDropout(context: RuleContext, cls: ModuleClass, method: Nod
     context.report({
       node: value,
       messageId: rows ? 'rowsOnFlat' : 'channelOnFlat',
-      data: { callee: ctor.text, use: uses.flat[0].text.split('(')[0], line: lineOf(uses.flat[0]) },
+      data: { callee: ctor.text, line: lineOf(uses.flat[0]) },
       fix: onlyFlat ? plainDropout(context, ctor, rows) : null,
     });
   }
 }
 
 function reportFunctional(context: RuleContext, call: Node, fn: Node, rows: boolean): void {
-  const input = callArguments(call)[0];
   context.report({
     node: call,
     messageId: rows ? 'rowsOnFlat' : 'channelOnFlat',
-    data: { callee: fn.text, use: input?.text ?? fn.text, line: lineOf(call) },
+    data: { callee: fn.text, line: lineOf(call) },
     fix: plainDropout(context, fn, rows),
   });
 }
