@@ -38,6 +38,10 @@ const COVERED_BY: Record<string, string> = {
   'NEW:wrong-config-key': 'RG012',
   'NEW:config-dropout-not-passed': 'RG012',
   'NEW:hardcoded-rate-ignores-config': 'RG012',
+  'NEW:dropout-disabled-permanently': 'RG013',
+  'NEW:training-flag-frozen-by-fx': 'RG013',
+  'NEW:dropout-on-last-rnn-layer': 'RG014',
+  'NEW:dropout2d-on-flat-features': 'RG014',
 };
 
 interface Row {
