@@ -1,6 +1,8 @@
 // `npm run bench`: builds dist/ first, then measures
-//   (a) lint throughput on CPython's standard library: Reglens (as `reglens check` runs it) against Ruff's wasm
-//       build, in the same process on the same in-memory files, plus Reglens with the prefilter off;
+//   (a) lint throughput on CPython's standard library, the prefilter's case (no file mentions torch): Reglens (as
+//       `reglens check` runs it) against Ruff's wasm build, in the same process on the same in-memory files, plus
+//       Reglens with the prefilter off; (a2) the same on real model code (../shared/corpus and the Debian torch
+//       sources), each tool in a child process with its peak memory (bench/real-code.ts);
 //   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time;
 //   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts);
 // (e) the workspace index of the PyTorch + torchvision sources through the language server (bench/workspace-index.ts);
@@ -18,6 +20,7 @@ import { interpreterBenchmark } from './interpreter';
 import { measureNotebook } from './notebook';
 import { profilerBenchmark } from './profiler';
 import { measureWorkspaceIndex } from './workspace-index';
+import { realCodeBenchmark } from './real-code';
 import { fmt, table } from './table';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -34,7 +37,7 @@ const TARGETS = {
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 async function lintBenchmark(): Promise<void> {
-  console.log('(a) Lint throughput: CPython standard library, all *.py files, in memory');
+  console.log('(a) Lint throughput: CPython standard library, all *.py files, in memory (the prefilter case)');
   const corpus = loadStdlib();
   if (corpus.files.length === 0) {
     console.log('    skipped: no /usr/lib/python3.*/ folder with *.py files on this machine');
@@ -248,7 +251,7 @@ async function main(): Promise<void> {
   );
   console.log('');
   // `npm run bench -- profiler` runs only (c), (d) and (g); `-- lint` only (a) and (b); `-- workspace` only (e);
-  // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h).
+  // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h); `-- real-code` only (a2).
   if (process.argv.includes('fix')) {
     await fixScaleBenchmark();
     return;
@@ -265,8 +268,14 @@ async function main(): Promise<void> {
     await interpreterBenchmark();
     return;
   }
+  if (process.argv.includes('real-code')) {
+    await realCodeBenchmark();
+    return;
+  }
   if (!process.argv.includes('profiler')) {
     await lintBenchmark();
+    console.log('');
+    await realCodeBenchmark();
     console.log('');
     await lspBenchmark();
     console.log('');
