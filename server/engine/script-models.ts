@@ -22,16 +22,19 @@ export function dropoutOf(model: FileModel, cls: ModuleClass): Node | null {
 function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>): Node | null {
   if (seen.has(cls.name)) return null;
   seen.add(cls.name);
-  for (const s of cls.members.submodules) if (s.regularizers.length > 0) return s.value;
+  // A class whose text never says `drop` (or `stochastic`) builds and calls none; its submodules' classes may.
+  const mayDrop = /drop|stochastic/i.test(cls.text);
+  if (mayDrop) for (const s of cls.members.submodules) if (s.regularizers.length > 0) return s.value;
   let found: Node | null = null;
-  walk(
-    cls.node,
-    (call) => {
-      if (found) return false;
-      if (regularizer(model.imports.resolve(call.childForFieldName('function')))?.form === 'function') found = call;
-    },
-    CALLS,
-  );
+  if (mayDrop)
+    walk(
+      cls.node,
+      (call) => {
+        if (found) return false;
+        if (regularizer(model.imports.resolve(call.childForFieldName('function')))?.form === 'function') found = call;
+      },
+      CALLS,
+    );
   if (found) return found;
   for (const s of cls.members.submodules) {
     const inner = classOf(model, s.value);

@@ -31,7 +31,8 @@ export function fxTracedClasses(model: FileModel): ReadonlyMap<string, FxTrace> 
   const map = new Map<string, FxTrace>();
   memo.set(model, map);
   found = map;
-  if (!/trace|to_hetero/.test(model.file.text)) return map;
+  // Most files never trace: `symbolic_trace` or `to_hetero` must be spelled somewhere before the tree is walked.
+  if (!/symbolic_trace|to_hetero/.test(model.file.text)) return map;
   walk(
     model.file.tree.rootNode,
     (call) => {

@@ -75,7 +75,11 @@ export const evalInTrainMode: Rule = {
       },
       // Top-level script code (an `if __name__ == "__main__":` block, a notebook cell): read statement by statement.
       call(call) {
-        if (!droppingClasses(context.model) || scopeOf(call).type !== 'module') return;
+        // Every call of the file comes here: the cheap tests first (a name bound to a model at the top level).
+        const fn = call.childForFieldName('function');
+        if (fn?.type !== 'identifier' || !droppingClasses(context.model)) return;
+        if (!modelNames(context.model, context.model.file.tree.rootNode).has(fn.text)) return;
+        if (scopeOf(call).type !== 'module') return;
         checkTopLevelEvaluation(context, call);
       },
       for_statement(loop) {

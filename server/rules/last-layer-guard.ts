@@ -8,6 +8,9 @@ import type { FileModel } from '../engine/model';
 import type { Node } from '../engine/parser';
 import { callArguments, parentOf, walk } from '../engine/syntax';
 
+const LOOPS = new Set(['for_statement']);
+const NESTING = new Set(['for_statement', 'function_definition', 'if_statement']);
+
 export interface LastLayerGuard {
   condition: Node;
   /** The operand the index is compared with: `self.num_layers`. */
@@ -21,25 +24,32 @@ export interface LastLayerGuard {
 
 export function lastLayerGuards(model: FileModel, cls: ModuleClass, method: Node, selfName: string): LastLayerGuard[] {
   const out: LastLayerGuard[] = [];
-  walk(method, (loop) => {
-    if (loop.type !== 'for_statement') return;
-    const header = loopBounds(loop, cls, selfName);
-    if (!header) return;
-    const body = loop.childForFieldName('body');
-    if (!body) return;
-    walk(body, (stmt) => {
-      // A loop nested inside has its own index; its guards are read on their own.
-      if (stmt.type === 'for_statement' || stmt.type === 'function_definition') return false;
-      if (stmt.type !== 'if_statement') return;
-      const condition = stmt.childForFieldName('condition');
-      const bound = condition && alwaysTrueBound(condition, header.index, header.bounds);
-      const dropout = bound && firstDropout(model, cls, stmt.childForFieldName('consequence'), selfName);
-      if (condition && bound && dropout) {
-        const loopHeader = loop.text.slice(0, (body.startIndex - loop.startIndex) | 0).replace(/:\s*$/, '');
-        out.push({ condition, bound, index: header.index, loopHeader: loopHeader.trim(), dropout });
-      }
-    });
-  });
+  walk(
+    method,
+    (loop) => {
+      const header = loopBounds(loop, cls, selfName);
+      if (!header) return;
+      const body = loop.childForFieldName('body');
+      if (!body) return;
+      walk(
+        body,
+        (stmt) => {
+          // A loop nested inside has its own index; its guards are read on their own.
+          if (stmt.type === 'for_statement' || stmt.type === 'function_definition') return false;
+          if (stmt.type !== 'if_statement') return;
+          const condition = stmt.childForFieldName('condition');
+          const bound = condition && alwaysTrueBound(condition, header.index, header.bounds);
+          const dropout = bound && firstDropout(model, cls, stmt.childForFieldName('consequence'), selfName);
+          if (condition && bound && dropout) {
+            const loopHeader = loop.text.slice(0, (body.startIndex - loop.startIndex) | 0).replace(/:\s*$/, '');
+            out.push({ condition, bound, index: header.index, loopHeader: loopHeader.trim(), dropout });
+          }
+        },
+        NESTING,
+      );
+    },
+    LOOPS,
+  );
   return out;
 }
 

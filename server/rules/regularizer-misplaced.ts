@@ -110,19 +110,27 @@ export const regularizerMisplaced: Rule = {
         checkRecurrentDropout(context, node);
       },
       moduleClass(cls) {
+        // Each check reads a regularizer of the class; the text says which can apply before any tree is walked.
+        if (!/drop|stochastic/i.test(cls.text)) return;
+        const channels = /[Dd]ropout[123]d/.test(cls.text);
+        const dropPaths = /drop_?path|stochastic_?depth/i.test(cls.text);
+        const heads = LOGIT_SIZES.test(cls.text);
         for (const [name, method] of cls.members.methods) {
           const selfName = firstParameter(method);
           if (!selfName || name === '__init__') continue;
-          checkChannelDropout(context, cls, method, selfName);
-          for (const call of dropPathsWithoutShortcut(context.model, cls, method, selfName))
+          if (channels) checkChannelDropout(context, cls, method, selfName);
+          const paths = dropPaths ? dropPathsWithoutShortcut(context.model, cls, method, selfName) : [];
+          for (const call of paths)
             context.report({ node: call, messageId: 'noShortcut', data: { callee: call.text.split('(')[0] } });
-          for (const { dropout, layer } of dropoutsOnLogits(context.model, cls, method, selfName))
+          const logits = heads ? dropoutsOnLogits(context.model, cls, method, selfName) : [];
+          for (const { dropout, layer } of logits)
             context.report({
               node: dropout,
               messageId: 'logits',
               data: { callee: dropout.text.split('(')[0], layer: layer.text, line: lineOf(layer) },
             });
-          for (const guard of lastLayerGuards(context.model, cls, method, selfName))
+          const loops = /\bfor\b[^\n]*\b(range|enumerate)\(/.test(method.text);
+          for (const guard of loops ? lastLayerGuards(context.model, cls, method, selfName) : [])
             context.report({
               node: guard.condition,
               messageId: 'lastLayer',
@@ -232,3 +240,4 @@ function plainDropout(context: RuleContext, callee: Node, rows: boolean) {
 }
 
 const CALLS = new Set(['call']);
+const LOGIT_SIZES = /num_classes|n_classes|nclass|num_class|num_labels|n_labels|vocab_size|n_vocab|ntoken/;

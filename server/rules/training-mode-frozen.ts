@@ -71,6 +71,7 @@ export const trainingModeFrozen: Rule = {
   create(context) {
     return {
       moduleClass(cls) {
+        if (!/drop/i.test(cls.text)) return;
         for (const [name, method] of cls.members.methods) {
           const selfName = firstParameter(method);
           if (name === '__init__' || !selfName) continue;
@@ -84,21 +85,28 @@ export const trainingModeFrozen: Rule = {
 };
 
 function checkRateChanges(context: RuleContext, cls: ModuleClass, method: Node, selfName: string): void {
+  // An evaluation branch tests the mode: a method that never says `training` has none.
+  if (!method.text.includes('training')) return;
   const configured = attributesSetInInit(cls);
-  walk(method, (n) => {
-    if (n.type !== 'assignment') return;
-    const target = n.childForFieldName('left');
-    const value = n.childForFieldName('right');
-    if (!target || !value || !isRateAttribute(cls, target, selfName, configured)) return;
-    const test = evaluationBranch(n, method, selfName);
-    if (!test || assignedInTrainingBranch(test.statement, target.text)) return;
-    context.report({
-      node: n,
-      messageId: 'rateChanged',
-      data: { target: target.text, value: value.text, line: lineOf(test.condition) },
-    });
-  });
+  walk(
+    method,
+    (n) => {
+      const target = n.childForFieldName('left');
+      const value = n.childForFieldName('right');
+      if (!target || !value || !isRateAttribute(cls, target, selfName, configured)) return;
+      const test = evaluationBranch(n, method, selfName);
+      if (!test || assignedInTrainingBranch(test.statement, target.text)) return;
+      context.report({
+        node: n,
+        messageId: 'rateChanged',
+        data: { target: target.text, value: value.text, line: lineOf(test.condition) },
+      });
+    },
+    ASSIGNMENTS,
+  );
 }
+
+const ASSIGNMENTS = new Set(['assignment']);
 
 /** `self.dropout_p` (set in `__init__`, named for dropping) or `self.attn_drop.p` (the rate of a dropout submodule). */
 function isRateAttribute(cls: ModuleClass, target: Node, selfName: string, configured: Set<string>): boolean {
@@ -117,12 +125,15 @@ function attributesSetInInit(cls: ModuleClass): Set<string> {
   const init = cls.members.methods.get('__init__');
   const selfName = init && firstParameter(init);
   if (!init || !selfName) return out;
-  walk(init, (n) => {
-    if (n.type !== 'assignment') return;
-    const left = n.childForFieldName('left');
-    if (left?.type === 'attribute' && left.childForFieldName('object')?.text === selfName)
-      out.add(left.childForFieldName('attribute')!.text);
-  });
+  walk(
+    init,
+    (n) => {
+      const left = n.childForFieldName('left');
+      if (left?.type === 'attribute' && left.childForFieldName('object')?.text === selfName)
+        out.add(left.childForFieldName('attribute')!.text);
+    },
+    ASSIGNMENTS,
+  );
   return out;
 }
 
