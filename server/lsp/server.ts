@@ -121,6 +121,12 @@ export class ReglensServer {
         return doc && !doc.tooLarge ? doc.text : null;
       },
       isOpen: (uri) => this.docs.has(uri),
+      openProblems: (uri) => {
+        const doc = this.docs.get(uri);
+        if (!doc) return null;
+        this.ensureFresh(doc);
+        return doc.findings.length;
+      },
       reanalyse: (modules) => {
         for (const doc of this.docs.values()) {
           if (modules.has('*') || [...modules].some((m) => doc.consulted?.has(m))) this.schedule(doc);
@@ -315,6 +321,7 @@ export class ReglensServer {
     this.notebooks.set(uri, notebook);
     this.load(doc, () => doc.open(notebook.text));
     void this.configure(doc, true);
+    this.workspace.notebookOpened(uri);
   }
 
   private didChangeNotebook(params: DidChangeNotebookDocumentParams): void {
@@ -336,6 +343,7 @@ export class ReglensServer {
 
   private didCloseNotebook(params: DidCloseNotebookDocumentParams): void {
     this.closeNotebook(params.notebookDocument.uri);
+    this.workspace.notebookClosed(params.notebookDocument.uri);
   }
 
   private closeNotebook(uri: string): void {
