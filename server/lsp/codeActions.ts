@@ -8,7 +8,7 @@ import {
 import { applyEdits, fixText } from '../engine/analyze';
 import { noqaComments } from '../engine/noqa';
 import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engine/parser';
-import type { Finding } from '../engine/types';
+import type { Fix } from '../engine/types';
 import { findingFor } from './diagnostics';
 import { CLIENT_COMMANDS, FIX_ALL_KIND, type FixAllData } from './protocol';
 import { RuleSelection } from '../engine/config';
@@ -55,14 +55,15 @@ export function quickFixes(
     if (options.isCancelled()) return [];
     const finding = findingFor(doc, diagnostic);
     if (!finding) continue;
-    if (finding.fix && fixIsApplicable(doc, file, finding)) {
-      const safe = finding.fix.applicability === 'safe';
+    for (const fix of [...(finding.fix ? [finding.fix] : []), ...(finding.alternatives ?? [])]) {
+      if (!fixIsApplicable(doc, file, fix)) continue;
+      const safe = fix.applicability === 'safe';
       actions.push({
-        title: `Reglens (${finding.code}): ${finding.fix.title}${safe ? '' : ' (unsafe)'}`,
+        title: `Reglens (${finding.code}): ${fix.title}${safe ? '' : ' (unsafe)'}`,
         kind: CodeActionKind.QuickFix,
         diagnostics: [diagnostic],
-        isPreferred: safe,
-        edit: workspaceEdit(doc, finding.fix.edits, options),
+        isPreferred: safe && fix === finding.fix,
+        edit: workspaceEdit(doc, fix.edits, options),
       });
     }
     const line = finding.range.start.line;
@@ -148,15 +149,15 @@ export function selectionFor(selection: RuleSelection, code?: string): RuleSelec
  * A fix is offered only when its edits do not overlap and applying them to a copy does not add a syntax error.
  * The verdict is kept for the analysed version: the editor asks again on every cursor move.
  */
-function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding): boolean {
-  const cached = doc.fixVerdicts.get(finding);
+function fixIsApplicable(doc: OpenDocument, file: SourceFile, fix: Fix): boolean {
+  const cached = doc.fixVerdicts.get(fix);
   if (cached !== undefined) return cached;
   let ok = false;
-  const candidate = applyEdits(file, finding.fix!.edits);
+  const candidate = applyEdits(file, fix.edits);
   if (candidate !== null) {
     let check: ReturnType<SourceFile['parseEdited']> | undefined;
     try {
-      check = file.parseEdited(finding.fix!.edits, candidate);
+      check = file.parseEdited(fix.edits, candidate);
     } catch (e) {
       // The fixed text could not be parsed in time, so it cannot be shown to parse: no fix offered.
       if (!(e instanceof ParseLimit)) throw e;
@@ -169,7 +170,7 @@ function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding):
       }
     }
   }
-  doc.fixVerdicts.set(finding, ok);
+  doc.fixVerdicts.set(fix, ok);
   return ok;
 }
 

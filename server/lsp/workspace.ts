@@ -413,12 +413,7 @@ export class WorkspaceService {
         .filter((f) => f.finding.code !== SYNTAX_ERROR_CODE)
         .map(({ finding, cell }, i) => {
           const at = `cell ${(cell ?? 0) + 1}, line ${finding.range.start.line + 1}`;
-          return toDiagnostic(
-            uri,
-            { ...finding, range: top, message: `${at}: ${finding.message}`, fix: null },
-            0,
-            i,
-          );
+          return toDiagnostic(uri, { ...finding, range: top, message: `${at}: ${finding.message}`, fix: null }, 0, i);
         });
     } catch (e) {
       if (!(e instanceof ParseLimit)) throw e;

@@ -130,6 +130,42 @@ test('an unsafe fix says so in its title and is not preferred', async () => {
   assert.deepEqual(codes(result.diagnostics), ['RG006@9']);
 });
 
+test('an unused drop path: apply it to the residual branches first, remove it second', async () => {
+  const text = [
+    'import torch.nn as nn',
+    'from timm.layers import DropPath',
+    '',
+    'class Block(nn.Module):',
+    '    def __init__(self, dim, drop_path=0.1):',
+    '        super().__init__()',
+    '        self.attn = nn.Linear(dim, dim)',
+    '        self.mlp = nn.Linear(dim, dim)',
+    '        self.drop_path = DropPath(drop_path)',
+    '',
+    '    def forward(self, x):',
+    '        x = x + self.attn(x)',
+    '        x = x + self.mlp(x)',
+    '        return x',
+    '',
+  ].join('\n');
+  const { uri, diagnostics } = await open(text);
+  assert.deepEqual(codes(diagnostics), ['RG007@8']);
+  const fixes = (await actionsFor(uri, diagnostics)).filter((a) => a.title.startsWith('Reglens (RG007)'));
+  assert.deepEqual(
+    fixes.map((a) => a.title),
+    [
+      'Reglens (RG007): Apply `self.drop_path` to the residual branches (`self.attn`, `self.mlp`) (unsafe)',
+      'Reglens (RG007): Remove the unused `self.drop_path` (unsafe)',
+    ],
+  );
+  const result = await apply(uri, text, 2, fixes[0]);
+  assert.match(
+    result.text,
+    /x = x \+ self\.drop_path\(self\.attn\(x\)\)\n {8}x = x \+ self\.drop_path\(self\.mlp\(x\)\)/,
+  );
+  assert.deepEqual(codes(result.diagnostics), []);
+});
+
 test('quick fixes are offered only for the diagnostics in the request, and only when quickfix is wanted', async () => {
   const { uri, diagnostics } = await open(MIXED);
   const rg011 = diagnostics.find((d) => d.code === 'RG011')!;
