@@ -57,6 +57,9 @@ export function activate(context: vscode.ExtensionContext): ReglensApi {
     vscode.commands.registerCommand(CLIENT_COMMANDS.showProfilerBackends, showProfilerBackends),
     vscode.commands.registerCommand(CLIENT_COMMANDS.runWorkspaceCheck, checkWorkspace),
     vscode.commands.registerCommand(PICK_SHAPE_COMMAND, profileSiteWithShape),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.showDocumentation, (url: string) =>
+      vscode.env.openExternal(vscode.Uri.parse(url)),
+    ),
     // The server reads pyproject.toml only in trusted workspaces; it learns about trust at start-up.
     vscode.workspace.onDidGrantWorkspaceTrust(() => restart(context)),
   );

@@ -6,7 +6,7 @@ import { isSuppressed, suppressions } from './noqa';
 import { nodeRange, ParseLimit, SourceFile, treeErrorCount, type Node } from './parser';
 import { regularizerContext } from './semantics/regularizers';
 import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor, type VisitedNodeType } from './rule';
-import { comparePositions, type Finding, type Range, type TextEdit } from './types';
+import { comparePositions, type Finding, type Fix, type Range, type TextEdit } from './types';
 import { walk } from './syntax';
 
 /** Files above this size are not analysed: the user gets one message instead of a stalled editor. */
@@ -333,6 +333,11 @@ function toFinding(rule: Rule, r: Report): Finding {
     severity: r.severity ?? rule.meta.defaultSeverity,
     range,
     fix: r.fix ? { applicability: r.fix.applicability, title: r.fix.title, edits: r.fix.edits } : null,
+    ...(r.alternatives?.length
+      ? {
+          alternatives: r.alternatives.map((a) => ({ applicability: a.applicability, title: a.title, edits: a.edits })),
+        }
+      : {}),
     related: r.related ?? [],
     tags: rule.meta.tags ?? [],
     ...(mentions.length > 0 ? { mentions } : {}),
@@ -346,11 +351,16 @@ function shiftRange(r: Range, rows: number): Range {
   };
 }
 
+function shiftFix(fix: Fix, rows: number): Fix {
+  return { ...fix, edits: fix.edits.map((e) => ({ ...e, range: shiftRange(e.range, rows) })) };
+}
+
 function shiftFinding(f: Finding, rows: number): Finding {
   return {
     ...f,
     range: shiftRange(f.range, rows),
-    fix: f.fix ? { ...f.fix, edits: f.fix.edits.map((e) => ({ ...e, range: shiftRange(e.range, rows) })) } : null,
+    fix: f.fix ? shiftFix(f.fix, rows) : null,
+    ...(f.alternatives ? { alternatives: f.alternatives.map((a) => shiftFix(a, rows)) } : {}),
     related: f.related.map((r) => ({ ...r, range: shiftRange(r.range, rows) })),
   };
 }

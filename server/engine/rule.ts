@@ -83,6 +83,8 @@ export interface Report {
   /** Overrides the rule's default severity for this finding (RG008: an out-of-range rate is an error). */
   severity?: Severity;
   fix?: FixSpec | null;
+  /** Further fixes, offered after `fix` in the editor's menu only. */
+  alternatives?: FixSpec[];
   related?: RelatedLocation[];
   /**
    * The finding read code outside its top-level statement (the calls that set a rate, a config class): the

@@ -47,6 +47,11 @@ export interface Finding {
   severity: Severity;
   range: Range;
   fix: Fix | null;
+  /**
+   * Other ways to fix the same finding, offered after `fix` in the editor's menu (RG007: apply the unused drop path,
+   * or remove it). `--fix` and fix-all apply only `fix`.
+   */
+  alternatives?: Fix[];
   related: RelatedLocation[];
   /** `unnecessary` greys the range out in editors (unused code). */
   tags: 'unnecessary'[];

@@ -8,9 +8,11 @@ import {
 import { applyEdits, fixText } from '../engine/analyze';
 import { noqaComments } from '../engine/noqa';
 import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engine/parser';
-import type { Finding } from '../engine/types';
+import type { Fix } from '../engine/types';
 import { findingFor } from './diagnostics';
-import { FIX_ALL_KIND } from './protocol';
+import { CLIENT_COMMANDS, FIX_ALL_KIND, type FixAllData } from './protocol';
+import { RuleSelection } from '../engine/config';
+import { ruleDocsUrl } from '../engine/project';
 import type { OpenDocument } from './documents';
 import { rules } from '../rules';
 
@@ -33,9 +35,15 @@ export function kindRequested(only: readonly string[] | undefined, kind: string)
   return only === undefined || only.some((o) => o === '' || o === kind || kind.startsWith(`${o}.`));
 }
 
-/** Quick fixes and "Disable RGxxx for this line" for the Reglens diagnostics of the request. */
+/**
+ * The quick-fix menu for the Reglens diagnostics of the request, in the manner of ESLint's and Ruff's: each fix named
+ * with its rule (`Reglens (RG006): Pass …`), "Disable RGxxx for this line", then once per rule "Fix all RGxxx
+ * problems in this file" (when the file has more than one safe fix of it), "Fix all safe Reglens problems" and
+ * "Show documentation for RGxxx". The fix-all entries carry `data` and get their edit on `codeAction/resolve`.
+ */
 export function quickFixes(
   doc: OpenDocument,
+  uri: string,
   diagnostics: readonly Diagnostic[],
   options: CodeActionOptions,
 ): CodeAction[] {
@@ -47,14 +55,15 @@ export function quickFixes(
     if (options.isCancelled()) return [];
     const finding = findingFor(doc, diagnostic);
     if (!finding) continue;
-    if (finding.fix && fixIsApplicable(doc, file, finding)) {
-      const safe = finding.fix.applicability === 'safe';
+    for (const fix of [...(finding.fix ? [finding.fix] : []), ...(finding.alternatives ?? [])]) {
+      if (!fixIsApplicable(doc, file, fix)) continue;
+      const safe = fix.applicability === 'safe';
       actions.push({
-        title: safe ? finding.fix.title : `${finding.fix.title} (unsafe)`,
+        title: `Reglens (${finding.code}): ${fix.title}${safe ? '' : ' (unsafe)'}`,
         kind: CodeActionKind.QuickFix,
         diagnostics: [diagnostic],
-        isPreferred: safe,
-        edit: workspaceEdit(doc, finding.fix.edits, options),
+        isPreferred: safe && fix === finding.fix,
+        edit: workspaceEdit(doc, fix.edits, options),
       });
     }
     const line = finding.range.start.line;
@@ -70,39 +79,85 @@ export function quickFixes(
       edit: workspaceEdit(doc, [edit], options),
     });
   }
-  return actions;
+  return [...actions, ...ruleActions(doc, uri, diagnostics, options)];
 }
 
-/** Every safe fix at once (what `reglens check --fix` does), as one minimal edit; null when nothing would change. */
-export function fixAllAction(doc: OpenDocument, options: CodeActionOptions): CodeAction | null {
+/** Per rule of the request's diagnostics: its fix-all and its documentation; then the file's fix-all. */
+function ruleActions(
+  doc: OpenDocument,
+  uri: string,
+  diagnostics: readonly Diagnostic[],
+  options: CodeActionOptions,
+): CodeAction[] {
+  const codes = [...new Set(diagnostics.flatMap((d) => findingFor(doc, d)?.code ?? []))];
+  const safeFixes = (code?: string) =>
+    doc.findings.filter((f) => f.fix?.applicability === 'safe' && (!code || f.code === code)).length;
+  const out: CodeAction[] = [];
+  for (const code of codes) {
+    if (safeFixes(code) > 1)
+      out.push({
+        title: `Fix all ${code} problems in this file`,
+        kind: CodeActionKind.QuickFix,
+        data: { uri, code } satisfies FixAllData,
+      });
+  }
+  if (codes.length > 0 && safeFixes() > 1)
+    out.push({
+      title: 'Fix all safe Reglens problems',
+      kind: CodeActionKind.QuickFix,
+      data: { uri } satisfies FixAllData,
+    });
+  for (const code of codes)
+    out.push({
+      title: `Show documentation for ${code}`,
+      kind: CodeActionKind.QuickFix,
+      command: {
+        title: `Show documentation for ${code}`,
+        command: CLIENT_COMMANDS.showDocumentation,
+        arguments: [ruleDocsUrl(code)],
+      },
+    });
+  return options.isCancelled() ? [] : out;
+}
+
+/**
+ * Every safe fix at once (what `reglens check --fix` does), or every safe fix of one rule, as one minimal edit; null
+ * when nothing would change.
+ */
+export function fixAllAction(doc: OpenDocument, options: CodeActionOptions, code?: string): CodeAction | null {
   const file = doc.sourceFile;
   const config = doc.config;
   if (!file || !config?.enable) return null;
   // fixText's first pass sees exactly these findings; without a safe fix among them it would change nothing.
-  if (!doc.findings.some((f) => f.fix?.applicability === 'safe')) return null;
+  if (!doc.findings.some((f) => f.fix?.applicability === 'safe' && (!code || f.code === code))) return null;
   const before = file.text;
-  const after = fixText(rules, before, config.selection).text;
+  const after = fixText(rules, before, selectionFor(config.selection, code)).text;
   if (options.isCancelled() || after === before) return null;
   return {
-    title: 'Fix all safe Reglens problems',
+    title: code ? `Fix all ${code} problems in this file` : 'Fix all safe Reglens problems',
     kind: FIX_ALL_KIND,
     edit: workspaceEdit(doc, [minimalEdit(file, before, after)], options),
   };
+}
+
+/** The document's selection, narrowed to one rule for that rule's fix-all. */
+export function selectionFor(selection: RuleSelection, code?: string): RuleSelection {
+  return code && selection.enabled(code) ? new RuleSelection({ select: [code] }) : selection;
 }
 
 /**
  * A fix is offered only when its edits do not overlap and applying them to a copy does not add a syntax error.
  * The verdict is kept for the analysed version: the editor asks again on every cursor move.
  */
-function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding): boolean {
-  const cached = doc.fixVerdicts.get(finding);
+function fixIsApplicable(doc: OpenDocument, file: SourceFile, fix: Fix): boolean {
+  const cached = doc.fixVerdicts.get(fix);
   if (cached !== undefined) return cached;
   let ok = false;
-  const candidate = applyEdits(file, finding.fix!.edits);
+  const candidate = applyEdits(file, fix.edits);
   if (candidate !== null) {
     let check: ReturnType<SourceFile['parseEdited']> | undefined;
     try {
-      check = file.parseEdited(finding.fix!.edits, candidate);
+      check = file.parseEdited(fix.edits, candidate);
     } catch (e) {
       // The fixed text could not be parsed in time, so it cannot be shown to parse: no fix offered.
       if (!(e instanceof ParseLimit)) throw e;
@@ -115,7 +170,7 @@ function fixIsApplicable(doc: OpenDocument, file: SourceFile, finding: Finding):
       }
     }
   }
-  doc.fixVerdicts.set(finding, ok);
+  doc.fixVerdicts.set(fix, ok);
   return ok;
 }
 

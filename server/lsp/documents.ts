@@ -1,7 +1,7 @@
 import { Analyzer, MAX_FILE_BYTES } from '../engine/analyze';
 import { FileModel } from '../engine/model';
 import { lineStarts, SourceFile, treeErrorCount } from '../engine/parser';
-import type { Finding, Range } from '../engine/types';
+import type { Finding, Fix, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
 import { rules } from '../rules';
 
@@ -49,7 +49,7 @@ export class OpenDocument {
   notParsedNotified = false;
 
   /** Per analysed version: fix verdicts (does the fix keep the file parseable?) and the baseline error count. */
-  fixVerdicts = new Map<Finding, boolean>();
+  fixVerdicts = new Map<Fix, boolean>();
   private baselineErrors: number | undefined;
 
   constructor(

@@ -10,6 +10,8 @@ export const CLIENT_COMMANDS = {
   profileCurrentFile: 'reglens.profileCurrentFile',
   showProfilerBackends: 'reglens.showProfilerBackends',
   runWorkspaceCheck: 'reglens.runWorkspaceCheck',
+  /** Arguments: the rule page's URL. Run from the quick-fix menu's "Show documentation for RGxxx". */
+  showDocumentation: 'reglens.showDocumentation',
 } as const;
 
 /** A client command the server's code lenses name: asks for a shape, then runs `profileSite` with it. */
@@ -41,6 +43,16 @@ export interface CheckWorkspaceResult {
   files: number;
   problems: number;
   cancelled: boolean;
+}
+
+/**
+ * `data` of a fix-all entry in the quick-fix menu: its edit is computed only when chosen (`codeAction/resolve`), so
+ * the menu opens without re-checking the file.
+ */
+export interface FixAllData {
+  uri: string;
+  /** Only this rule's safe fixes; all rules' when absent. */
+  code?: string;
 }
 
 /** The code action kind of "fix all safe problems" (a save with codeActionsOnSave, the Source Action menu). */

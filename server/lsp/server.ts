@@ -42,7 +42,7 @@ import { OpenDocument } from './documents';
 import { hover } from './hover';
 import { NOTEBOOK_SYNC, OpenNotebook, type CellRef } from './notebooks';
 import { ProfilingService } from './profiling';
-import { FIX_ALL_KIND, MEMORY_AFTER_GC_REQUEST, SERVER_COMMANDS } from './protocol';
+import { FIX_ALL_KIND, type FixAllData, MEMORY_AFTER_GC_REQUEST, SERVER_COMMANDS } from './protocol';
 import { SettingsSource } from './settings-source';
 import { cellView, fileView, type DocumentView } from './views';
 import { WorkspaceService, type WorkspaceFolderPath } from './workspace';
@@ -121,6 +121,12 @@ export class ReglensServer {
         return doc && !doc.tooLarge ? doc.text : null;
       },
       isOpen: (uri) => this.docs.has(uri),
+      openProblems: (uri) => {
+        const doc = this.docs.get(uri);
+        if (!doc) return null;
+        this.ensureFresh(doc);
+        return doc.findings.length;
+      },
       reanalyse: (modules) => {
         for (const doc of this.docs.values()) {
           if (modules.has('*') || [...modules].some((m) => doc.consulted?.has(m))) this.schedule(doc);
@@ -172,6 +178,11 @@ export class ReglensServer {
     c.onCodeAction(
       this.request('codeAction', [] as CodeAction[], (p: CodeActionParams, token) => this.codeAction(p, token)),
     );
+    c.onCodeActionResolve(
+      this.request('codeActionResolve', null as unknown as CodeAction, (a: CodeAction, token) =>
+        this.resolveCodeAction(a, token),
+      ),
+    );
     c.onHover(this.request('hover', null as Hover | null, (p: HoverParams, token) => this.hover(p, token)));
     c.onCodeLens(
       this.request('codeLens', [] as CodeLens[], (p: CodeLensParams) => this.codeLenses(p.textDocument.uri)),
@@ -210,7 +221,7 @@ export class ReglensServer {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         notebookDocumentSync: NOTEBOOK_SYNC,
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: false },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: true },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         executeCommandProvider: { commands: Object.values(SERVER_COMMANDS) },
@@ -310,6 +321,7 @@ export class ReglensServer {
     this.notebooks.set(uri, notebook);
     this.load(doc, () => doc.open(notebook.text));
     void this.configure(doc, true);
+    this.workspace.notebookOpened(uri);
   }
 
   private didChangeNotebook(params: DidChangeNotebookDocumentParams): void {
@@ -331,6 +343,7 @@ export class ReglensServer {
 
   private didCloseNotebook(params: DidCloseNotebookDocumentParams): void {
     this.closeNotebook(params.notebookDocument.uri);
+    this.workspace.notebookClosed(params.notebookDocument.uri);
   }
 
   private closeNotebook(uri: string): void {
@@ -565,7 +578,7 @@ export class ReglensServer {
         if (mapped) original.set(mapped, d);
         return mapped ? [mapped] : [];
       });
-      for (const action of quickFixes(doc, analysed, options)) {
+      for (const action of quickFixes(doc, params.textDocument.uri, analysed, options)) {
         const mapped = view.actionFromAnalysed(action, options);
         if (mapped) actions.push({ ...mapped, diagnostics: mapped.diagnostics?.map((d) => original.get(d) ?? d) });
       }
@@ -576,6 +589,17 @@ export class ReglensServer {
       if (fixAll) actions.push(fixAll);
     }
     return token.isCancellationRequested ? [] : actions;
+  }
+
+  /** A fix-all entry of the quick-fix menu gets its edit only when chosen: computing it re-checks the file. */
+  private resolveCodeAction(action: CodeAction, token: CancellationToken): CodeAction {
+    const data = action.data as FixAllData | undefined;
+    const view = data?.uri ? this.view(data.uri) : undefined;
+    if (!data || !view || action.edit) return action;
+    this.ensureFresh(view.doc);
+    const options = { documentChanges: this.documentChanges, isCancelled: () => token.isCancellationRequested };
+    const fixed = view.fixAll(options, data.code);
+    return fixed?.edit ? { ...action, edit: fixed.edit } : action;
   }
 
   private async hover(params: HoverParams, token: CancellationToken): Promise<Hover | null> {

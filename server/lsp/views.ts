@@ -4,7 +4,7 @@
 import type { CodeAction, Diagnostic, Position, Range } from 'vscode-languageserver/node';
 import { fixNotebook } from '../engine/notebook';
 import { rules } from '../rules';
-import { fixAllAction, type CodeActionOptions } from './codeActions';
+import { fixAllAction, selectionFor, type CodeActionOptions } from './codeActions';
 import type { OpenDocument } from './documents';
 import { diagnosticToJoined, minimalChange, type CellRef } from './notebooks';
 import { FIX_ALL_KIND } from './protocol';
@@ -20,8 +20,8 @@ export interface DocumentView {
   diagnosticToAnalysed(diagnostic: Diagnostic): Diagnostic | null;
   /** A code action on the analysed text as an action on the request's document (null: it cannot be written there). */
   actionFromAnalysed(action: CodeAction, options: CodeActionOptions): CodeAction | null;
-  /** "Fix all safe problems" for the request's document, or null when nothing would change. */
-  fixAll(options: CodeActionOptions): CodeAction | null;
+  /** "Fix all safe problems" (of one rule, with `code`) for the request's document, or null when nothing changes. */
+  fixAll(options: CodeActionOptions, code?: string): CodeAction | null;
 }
 
 export function fileView(doc: OpenDocument): DocumentView {
@@ -31,7 +31,7 @@ export function fileView(doc: OpenDocument): DocumentView {
     fromAnalysed: (range) => range,
     diagnosticToAnalysed: (diagnostic) => diagnostic,
     actionFromAnalysed: (action) => action,
-    fixAll: (options) => fixAllAction(doc, options),
+    fixAll: (options, code) => fixAllAction(doc, options, code),
   };
 }
 
@@ -46,12 +46,15 @@ export function cellView({ notebook, index }: CellRef): DocumentView {
     fromAnalysed: (range) => notebook.rangeInCell(index, range),
     diagnosticToAnalysed: (diagnostic) => diagnosticToJoined(notebook, index, diagnostic),
     actionFromAnalysed: (action, options) => notebook.actionToCells(action, options.documentChanges),
-    fixAll: (options) => {
+    fixAll: (options, code) => {
       const doc = notebook.doc;
       const config = doc.config!;
       if (
         !doc.findings.some(
-          (f) => f.fix?.applicability === 'safe' && notebook.layout.rangeToCell(f.range)?.cell.index === index,
+          (f) =>
+            f.fix?.applicability === 'safe' &&
+            (!code || f.code === code) &&
+            notebook.layout.rangeToCell(f.range)?.cell.index === index,
         )
       )
         return null;
@@ -59,12 +62,12 @@ export function cellView({ notebook, index }: CellRef): DocumentView {
       const at = cells.findIndex((c) => c.index === index);
       const document = notebook.cellDocument(index);
       if (at < 0 || !document) return null;
-      const fixed = fixNotebook(rules, cells, config.selection).texts[at];
+      const fixed = fixNotebook(rules, cells, selectionFor(config.selection, code)).texts[at];
       const change = minimalChange(cells[at].text, fixed);
       if (!change) return null;
       const edits = [{ range: change.range, newText: change.text }];
       return {
-        title: 'Fix all safe Reglens problems',
+        title: code ? `Fix all ${code} problems in this file` : 'Fix all safe Reglens problems',
         kind: FIX_ALL_KIND,
         edit: options.documentChanges
           ? { documentChanges: [{ textDocument: document, edits }] }

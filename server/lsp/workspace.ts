@@ -13,7 +13,7 @@ import { isExcluded } from '../engine/config';
 import { ParseLimit } from '../engine/parser';
 import { SYNTAX_ERROR_CODE } from '../engine/syntax-errors';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
-import { checkDocument, readDocument } from '../core/document';
+import { checkDocument, isNotebookPath, readDocument } from '../core/document';
 import { discover, wouldDiscover } from '../core/files';
 import { documentPath, resolveDocumentConfig, type EditorSettings, type PyprojectCache } from './configuration';
 import { toDiagnostic } from './diagnostics';
@@ -36,6 +36,8 @@ export interface WorkspaceHooks {
   /** The text of an open document by its file path; null when the file is not open. */
   openText(file: string): string | null;
   isOpen(uri: string): boolean;
+  /** How many problems an open file or notebook shows now; null when it is not open. */
+  openProblems(uri: string): number | null;
   /** Open documents that consulted any of these modules must be analysed again. */
   reanalyse(modules: ReadonlySet<string>): void;
   /** The validated `reglens` settings of a folder (or of a file in it). */
@@ -58,6 +60,8 @@ export class WorkspaceService {
   private building: Promise<void> = Promise.resolve();
   /** Unopened files whose diagnostics "Check workspace" published, with the modules their analysis consulted. */
   private readonly published = new Map<string, ReadonlySet<string>>();
+  /** Every file discovery found at the last build, notebooks included: what "Check workspace" checks. */
+  private discovered: string[] = [];
   /** Set once "Check workspace" ran: closing a document then shows its on-disk findings instead of none. */
   private checkedWorkspace = false;
   private readonly pendingEdits = new Map<string, NodeJS.Timeout>();
@@ -154,10 +158,13 @@ export class WorkspaceService {
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
+      const python = files.filter((f) => !isNotebookPath(f)).length;
       this.connection.console.info(
-        `Reglens: indexed ${files.length} Python files in ${this.folders.length} workspace ` +
-          `folder${this.folders.length === 1 ? '' : 's'}.`,
+        `Reglens: indexed ${python} Python files in ${this.folders.length} workspace ` +
+          `folder${this.folders.length === 1 ? '' : 's'}` +
+          (python < files.length ? ` (and found ${files.length - python} notebooks, checked but not indexed).` : '.'),
       );
+      this.discovered = files;
       this.swap(next);
     } finally {
       progress?.done();
@@ -302,6 +309,16 @@ export class WorkspaceService {
     return true;
   }
 
+  /** A notebook was opened: the diagnostics "Check workspace" put on its file give way to its cells' own. */
+  notebookOpened(uri: string): void {
+    this.unpublish(uri);
+  }
+
+  /** A notebook was closed: after "Check workspace", its file shows its on-disk problems again. */
+  notebookClosed(uri: string): void {
+    if (this.checkedWorkspace && documentPath(uri)) this.recheck(uri);
+  }
+
   /** A document was opened: its published workspace diagnostics give way to the document's own. */
   documentOpened(uri: string): void {
     this.published.delete(uri);
@@ -325,13 +342,19 @@ export class WorkspaceService {
   // ---- Check workspace
   // -----------------------------------------------------------------------------------------------
 
-  /** Publishes diagnostics for every indexed file that is not open, with cancellable progress. */
+  /**
+   * Publishes diagnostics for every file `reglens check` would check in the workspace folders (notebooks included)
+   * that is not open, with cancellable progress; an open one counts with the problems it shows. The counts are the
+   * CLI's, and the run is logged to the output channel.
+   */
   async checkWorkspace(token: CancellationToken): Promise<CheckWorkspaceResult> {
     await this.building;
-    const files = this.index.paths().sort();
+    const started = performance.now();
+    const files = [...this.discovered].sort();
     const progress = await this.progress('Reglens: checking the workspace', true);
     let problems = 0;
     let checked = 0;
+    let withProblems = 0;
     let cancelled = false;
     this.checkedWorkspace = true;
     try {
@@ -341,7 +364,11 @@ export class WorkspaceService {
           break;
         }
         const uri = pathToFileURL(file).href;
-        if (!this.hooks.isOpen(uri)) problems += await this.checkFile(uri);
+        const found =
+          this.hooks.openProblems(uri) ??
+          (isNotebookPath(file) ? await this.checkNotebook(uri) : await this.checkFile(uri));
+        problems += found;
+        if (found > 0) withProblems++;
         checked++;
         if (checked % FILES_PER_TURN === 0) {
           progress?.report(Math.round((checked / files.length) * 100), `${checked}/${files.length} files`);
@@ -351,11 +378,55 @@ export class WorkspaceService {
     } finally {
       progress?.done();
     }
+    const notebooks = files.slice(0, checked).filter(isNotebookPath).length;
+    this.connection.console.info(
+      `Reglens: checked ${checked} file${checked === 1 ? '' : 's'}` +
+        (notebooks ? ` (${notebooks} notebook${notebooks === 1 ? '' : 's'})` : '') +
+        `: ${problems} problem${problems === 1 ? '' : 's'} in ${withProblems} file${withProblems === 1 ? '' : 's'}` +
+        `${cancelled ? `, cancelled after ${checked} of ${files.length}` : ''} ` +
+        `(${Math.round(performance.now() - started)} ms).`,
+    );
     return { files: checked, problems, cancelled };
   }
 
+  /**
+   * An unopened notebook's problems, published on the notebook file: its cells have no URIs until it opens, so each
+   * diagnostic sits at the top of the file and names its cell and line, as `reglens check` does. Opening the
+   * notebook replaces them with the cells' own.
+   */
+  private async checkNotebook(uri: string): Promise<number> {
+    const file = documentPath(uri);
+    const read = file ? readDocument(file, file) : null;
+    if (!read || !('document' in read) || read.document.kind !== 'notebook') return 0;
+    const config = resolveDocumentConfig(uri, await this.hooks.settings(uri), this.hooks.pyprojects());
+    if (!config.enable || this.hooks.isOpen(uri)) return 0;
+    const scope = this.index.scopeFor(file!);
+    let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
+    try {
+      const checked = await checkDocument(read.document, {
+        rules,
+        selection: config.selection,
+        workspace: async () => scope,
+      });
+      const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+      diagnostics = checked.findings
+        .filter((f) => f.finding.code !== SYNTAX_ERROR_CODE)
+        .map(({ finding, cell }, i) => {
+          const at = `cell ${(cell ?? 0) + 1}, line ${finding.range.start.line + 1}`;
+          return toDiagnostic(uri, { ...finding, range: top, message: `${at}: ${finding.message}`, fix: null }, 0, i);
+        });
+    } catch (e) {
+      if (!(e instanceof ParseLimit)) throw e;
+    }
+    if (this.hooks.isOpen(uri)) return 0;
+    this.published.set(uri, scope.consulted);
+    void this.connection.sendDiagnostics({ uri, diagnostics });
+    return diagnostics.length;
+  }
+
   private recheck(uri: string): void {
-    this.checkFile(uri).catch((e) => this.hooks.logError(`checking ${uri}`, e));
+    const check = isNotebookPath(documentPath(uri) ?? '') ? this.checkNotebook(uri) : this.checkFile(uri);
+    check.catch((e) => this.hooks.logError(`checking ${uri}`, e));
   }
 
   /** Analyses an unopened file from disk and publishes its diagnostics; returns how many. */

@@ -257,8 +257,13 @@ function wrapBranch(context: RuleContext, cls: ModuleClass, r: UndroppedResidual
   const stem = r.sublayer.attribute ?? (/^\w+$/.test(r.sublayer.label) ? r.sublayer.label : null);
   // The rate the block names for this branch, else the rate its dropped sibling uses when this class spells it.
   const siblingRate = r.sibling?.drop.inner ? undefined : r.sibling?.drop.rate?.text;
+  // Last, the value the sibling's dropout has here (`Attention(dim)` leaves `proj_drop=0.1` at its default).
+  const siblingValue = r.sibling?.drop.rate?.value;
   const rate =
-    r.named?.text ?? (siblingRate && within(cls, siblingRate) ? siblingRate : null) ?? blockRate(context, cls);
+    r.named?.text ??
+    (siblingRate && within(cls, siblingRate) ? siblingRate : null) ??
+    blockRate(context, cls) ??
+    (siblingValue !== undefined && siblingValue > 0 ? String(siblingValue) : null);
   const dropout = dropoutConstructor(context);
   const selfName = context.moduleMethod(r.add)?.selfName;
   if (

@@ -1,9 +1,9 @@
 import { regularizer } from '../engine/catalog';
-import type { ModuleClass, Submodule } from '../engine/classes';
+import { firstParameter, type ModuleClass, type Submodule } from '../engine/classes';
 import { deleteStatement } from '../engine/edits';
 import type { Node } from '../engine/parser';
 import { readRate } from '../engine/rates';
-import { lineOf, type Rule, type RuleContext } from '../engine/rule';
+import { type FixSpec, lineOf, type Rule, type RuleContext } from '../engine/rule';
 import { findArgument, walk } from '../engine/syntax';
 
 export const unusedRegularizer: Rule = {
@@ -36,6 +36,10 @@ export const unusedRegularizer: Rule = {
         '`dropout_features: float = 0.0`) and nothing in the file sets it to anything else, the mistake is latent: ' +
         'the finding says so, names the line of that default, and is shown at information severity. It stays a ' +
         "warning when the file's own code (a caller, a config) gives the rate a non-zero value.",
+      '',
+      'The fix (unsafe) follows the intent where `forward` shows it: an unused drop path is applied to the residual ' +
+        'branches no regularizer wraps (`x = x + self.attn(h)` becomes `x = x + self.drop_path(self.attn(h))`). ' +
+        'The other choice, and the only one for a dropout, removes the assignment.',
     ].join('\n'),
     wrong: [
       'class Block(nn.Module):',
@@ -88,7 +92,7 @@ export const unusedRegularizer: Rule = {
             data: rate.latentAt ? { name: sub.name, kind, line: lineOf(rate.latentAt) } : { name: sub.name, kind },
             severity: rate.latentAt ? 'info' : undefined,
             fileWide: rate.fileWide,
-            fix: removal(context, sub, assignedOnce.get(sub.name) === 1),
+            ...fixes(context, cls, sub, assignedOnce.get(sub.name) === 1),
           });
         }
       },
@@ -134,6 +138,57 @@ function isUsed(sub: Submodule, family: ModuleClass[]): boolean {
     }
   }
   return false;
+}
+
+/**
+ * What the user most likely meant comes first: an unused drop path applied to the residual branches it was built
+ * for, when `forward` shows them; removing it is the other choice.
+ */
+function fixes(
+  context: RuleContext,
+  cls: ModuleClass,
+  sub: Submodule,
+  onlyAssignment: boolean,
+): { fix: FixSpec | null; alternatives?: FixSpec[] } {
+  const remove = removal(context, sub, onlyAssignment);
+  const apply = application(context, cls, sub);
+  if (!apply) return { fix: remove };
+  return { fix: apply, alternatives: remove ? [remove] : [] };
+}
+
+/** `x = x + self.attn(h)` → `x = x + self.drop_path(self.attn(h))`, on every residual branch no regularizer wraps. */
+function application(context: RuleContext, cls: ModuleClass, sub: Submodule): FixSpec | null {
+  if (!sub.regularizers.every((r) => r.kind === 'drop-path' || r.kind === 'stochastic-depth')) return null;
+  const forward = cls.members.methods.get('forward');
+  const selfName = forward && firstParameter(forward);
+  if (!forward || !selfName) return null;
+  const regularizing = new Set(cls.members.submodules.filter((s) => s.regularizers.length > 0).map((s) => s.name));
+  const branches: Node[] = [];
+  const addBranch = (candidate: Node | null) => {
+    const fn = candidate?.type === 'call' ? candidate.childForFieldName('function') : null;
+    if (fn?.type !== 'attribute' || fn.childForFieldName('object')?.text !== selfName) return;
+    if (!regularizing.has(fn.childForFieldName('attribute')!.text)) branches.push(candidate!);
+  };
+  walk(forward, (n) => {
+    if (n.type === 'augmented_assignment' && n.childForFieldName('operator')?.text === '+=')
+      addBranch(n.childForFieldName('right'));
+    if (n.type !== 'assignment') return;
+    const left = n.childForFieldName('left');
+    const right = n.childForFieldName('right');
+    if (left?.type !== 'identifier' || right?.type !== 'binary_operator') return;
+    if (right.childForFieldName('operator')?.text !== '+') return;
+    const [a, b] = [right.childForFieldName('left'), right.childForFieldName('right')];
+    if (a?.text === left.text) addBranch(b);
+    else if (b?.text === left.text) addBranch(a);
+  });
+  if (branches.length === 0) return null;
+  return {
+    applicability: 'unsafe',
+    title:
+      `Apply \`${selfName}.${sub.name}\` to the residual branch${branches.length === 1 ? '' : 'es'} ` +
+      `(${branches.map((b) => `\`${b.text.split('(')[0]}\``).join(', ')})`,
+    edits: branches.map((b) => context.edit(b, `${selfName}.${sub.name}(${b.text})`)),
+  };
 }
 
 function removal(context: RuleContext, sub: Submodule, onlyAssignment: boolean) {

@@ -92,6 +92,11 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
       /training=self\.training/,
       `the preferred fix is focused first (menu: ${await menu.innerText()})`,
     );
+    // As ESLint's and Ruff's menus: the fix named with its rule, the rule's docs, the file's fix-all.
+    const entries = await menu.innerText();
+    for (const entry of [/Reglens \(RG006\): Pass/, /Disable RG006 for this line/, /Fix all safe Reglens problems/])
+      assert.match(entries, entry, `menu: ${entries}`);
+    assert.match(entries, /Show documentation for RG006/, `menu: ${entries}`);
     await page.keyboard.press('Enter');
     await page
       .locator('.view-line', { hasText: 'return F.dropout(x, self.dropout, training=self.training)' })

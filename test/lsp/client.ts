@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { lineStarts } from '../../server/engine/parser';
 import {
   CodeActionRequest,
+  CodeActionResolveRequest,
   CodeLensRequest,
   ConfigurationRequest,
   createMessageConnection,
@@ -377,6 +378,11 @@ export class TestClient {
       range,
       context: { diagnostics, only },
     });
+  }
+
+  /** `codeAction/resolve`: what the editor asks when the user picks an action that came without its edit. */
+  resolveCodeAction(action: CodeAction): Promise<CodeAction> {
+    return this.connection.sendRequest(CodeActionResolveRequest.type, action);
   }
 
   hover(uri: string, position: Position): Promise<Hover | null> {

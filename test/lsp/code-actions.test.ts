@@ -75,7 +75,7 @@ test('the safe quick fix for RG006 is preferred, fixes the call, and is not offe
   const { uri, diagnostics } = await open(BLOCK);
   const rg006 = diagnostics.find((d) => d.code === 'RG006')!;
   const actions = await actionsFor(uri, [rg006]);
-  const fix = actions.find((a) => a.title === 'Pass `training=self.training`');
+  const fix = actions.find((a) => a.title === 'Reglens (RG006): Pass `training=self.training`');
   assert.ok(fix, `actions: ${actions.map((a) => a.title).join(', ')}`);
   assert.equal(fix.kind, 'quickfix');
   assert.equal(fix.isPreferred, true);
@@ -101,14 +101,18 @@ test('a diagnostic from an older version of the text gets no fix', async () => {
   const { uri, diagnostics } = await open(text);
   assert.deepEqual(codes(diagnostics), ['RG007@7', 'RG006@10', 'RG006@11']);
   const [, first] = diagnostics;
-  const fix = (await actionsFor(uri, [first])).find((a) => a.title === 'Pass `training=self.training`')!;
+  const fix = (await actionsFor(uri, [first])).find(
+    (a) => a.title === 'Reglens (RG006): Pass `training=self.training`',
+  )!;
   const result = await apply(uri, text, 2, fix);
   assert.deepEqual(codes(result.diagnostics), ['RG007@7', 'RG006@11']);
   // The old diagnostic no longer matches a problem (the other RG006 must not be fixed in its name).
   assert.deepEqual(await actionsFor(uri, [first]), []);
   // The current one still gets its fix, aimed at line 11.
   const current = result.diagnostics[1];
-  const next = (await actionsFor(uri, [current])).find((a) => a.title === 'Pass `training=self.training`')!;
+  const next = (await actionsFor(uri, [current])).find(
+    (a) => a.title === 'Reglens (RG006): Pass `training=self.training`',
+  )!;
   assert.equal(editsFor(next.edit, uri)[0].range.start.line, 11);
 });
 
@@ -116,9 +120,9 @@ test('an unsafe fix says so in its title and is not preferred', async () => {
   const { uri, diagnostics } = await open(BLOCK);
   const rg007 = diagnostics.find((d) => d.code === 'RG007')!;
   const actions = await actionsFor(uri, [rg007]);
-  const fix = actions.find((a) => a.title.startsWith('Remove the unused'));
+  const fix = actions.find((a) => a.title.startsWith('Reglens (RG007): Remove the unused'));
   assert.ok(fix);
-  assert.equal(fix.title, 'Remove the unused `self.drop` (unsafe)');
+  assert.equal(fix.title, 'Reglens (RG007): Remove the unused `self.drop` (unsafe)');
   assert.notEqual(fix.isPreferred, true);
   const result = await apply(uri, BLOCK, 2, fix);
   assert.ok(!result.text.includes('self.drop'));
@@ -126,20 +130,102 @@ test('an unsafe fix says so in its title and is not preferred', async () => {
   assert.deepEqual(codes(result.diagnostics), ['RG006@9']);
 });
 
+test('an unused drop path: apply it to the residual branches first, remove it second', async () => {
+  const text = [
+    'import torch.nn as nn',
+    'from timm.layers import DropPath',
+    '',
+    'class Block(nn.Module):',
+    '    def __init__(self, dim, drop_path=0.1):',
+    '        super().__init__()',
+    '        self.attn = nn.Linear(dim, dim)',
+    '        self.mlp = nn.Linear(dim, dim)',
+    '        self.drop_path = DropPath(drop_path)',
+    '',
+    '    def forward(self, x):',
+    '        x = x + self.attn(x)',
+    '        x = x + self.mlp(x)',
+    '        return x',
+    '',
+  ].join('\n');
+  const { uri, diagnostics } = await open(text);
+  assert.deepEqual(codes(diagnostics), ['RG007@8']);
+  const fixes = (await actionsFor(uri, diagnostics)).filter((a) => a.title.startsWith('Reglens (RG007)'));
+  assert.deepEqual(
+    fixes.map((a) => a.title),
+    [
+      'Reglens (RG007): Apply `self.drop_path` to the residual branches (`self.attn`, `self.mlp`) (unsafe)',
+      'Reglens (RG007): Remove the unused `self.drop_path` (unsafe)',
+    ],
+  );
+  const result = await apply(uri, text, 2, fixes[0]);
+  assert.match(
+    result.text,
+    /x = x \+ self\.drop_path\(self\.attn\(x\)\)\n {8}x = x \+ self\.drop_path\(self\.mlp\(x\)\)/,
+  );
+  assert.deepEqual(codes(result.diagnostics), []);
+});
+
 test('quick fixes are offered only for the diagnostics in the request, and only when quickfix is wanted', async () => {
   const { uri, diagnostics } = await open(MIXED);
   const rg011 = diagnostics.find((d) => d.code === 'RG011')!;
   const titles = (await actionsFor(uri, [rg011])).map((a) => a.title);
-  assert.deepEqual(titles, ['Assign the result back to `x`', 'Disable RG011 for this line']);
+  assert.deepEqual(titles, [
+    'Reglens (RG011): Assign the result back to `x`',
+    'Disable RG011 for this line',
+    'Fix all safe Reglens problems',
+    'Show documentation for RG011',
+  ]);
   // The out-of-range rate has no fix, only the noqa action.
   const rg008 = diagnostics.find((d) => d.code === 'RG008')!;
   assert.deepEqual(
     (await actionsFor(uri, [rg008])).map((a) => a.title),
-    ['Disable RG008 for this line'],
+    ['Disable RG008 for this line', 'Fix all safe Reglens problems', 'Show documentation for RG008'],
   );
   assert.deepEqual(await actionsFor(uri, [rg011], ['refactor']), []);
   // Diagnostics of other tools are left alone.
   assert.deepEqual(await actionsFor(uri, [{ ...rg011, source: 'ruff', code: 'F401' }]), []);
+});
+
+test('the menu offers fix-all for the rule and the file, resolved only when chosen, and the rule docs', async () => {
+  const text = BLOCK.replace(
+    '        return self.fc(x)',
+    '        x = F.dropout(self.fc(x), 0.2)\n        return self.fc(x)',
+  );
+  const { uri, diagnostics } = await open(text);
+  assert.deepEqual(codes(diagnostics), ['RG007@7', 'RG006@10', 'RG006@11']);
+  const actions = await actionsFor(uri, [diagnostics[1]]);
+  assert.deepEqual(
+    actions.map((a) => a.title),
+    [
+      'Reglens (RG006): Pass `training=self.training`',
+      'Disable RG006 for this line',
+      'Fix all RG006 problems in this file',
+      'Fix all safe Reglens problems',
+      'Show documentation for RG006',
+    ],
+  );
+  const docs = actions.find((a) => a.title === 'Show documentation for RG006')!;
+  assert.equal(docs.command?.command, 'reglens.showDocumentation');
+  assert.match(String(docs.command?.arguments?.[0]), /docs\/rules\/RG006\.md$/);
+  // The fix-all entries come without an edit (opening the menu re-checks nothing) and get it on resolve.
+  const fixAll = actions.find((a) => a.title === 'Fix all RG006 problems in this file')!;
+  assert.equal(fixAll.kind, 'quickfix');
+  assert.equal(fixAll.edit, undefined);
+  const resolved = await client.resolveCodeAction(fixAll);
+  assert.ok(resolved.edit, 'resolved with an edit');
+  const result = await apply(uri, text, 2, resolved);
+  assert.deepEqual(codes(result.diagnostics), ['RG007@7']);
+  assert.equal((result.text.match(/training=self\.training/g) ?? []).length, 2);
+  // One fixable RG006 left: no fix-all for it any more.
+  const single = BLOCK.replace('x = F.dropout(x, 0.1)', 'x = F.dropout(x, 0.1, training=self.training)');
+  const other = await open(
+    single.replace('        return self.fc(x)', '        x = F.dropout(x, 0.2)\n        return self.fc(x)'),
+  );
+  const titles = (await actionsFor(other.uri, [other.diagnostics.find((d) => d.code === 'RG006')!])).map(
+    (a) => a.title,
+  );
+  assert.ok(!titles.some((t) => t.startsWith('Fix all')), titles.join(', '));
 });
 
 test('a fix that would make the file parse worse is not offered', async () => {
@@ -149,7 +235,7 @@ test('a fix that would make the file parse worse is not offered', async () => {
   const rg006 = diagnostics.find((d) => d.code === 'RG006');
   assert.ok(rg006, `diagnostics: ${codes(diagnostics)}`);
   const titles = (await actionsFor(uri, [rg006])).map((a) => a.title);
-  assert.ok(!titles.includes('Pass `training=self.training`'), titles.join(', '));
+  assert.ok(!titles.includes('Reglens (RG006): Pass `training=self.training`'), titles.join(', '));
   assert.ok(titles.includes('Disable RG006 for this line'));
 });
 
@@ -235,7 +321,7 @@ test('no noqa action where a comment cannot go: after a backslash, or inside a s
   const a = await open(continued);
   const rg006 = a.diagnostics.find((d) => d.code === 'RG006')!;
   const titles = (await actionsFor(a.uri, [rg006])).map((x) => x.title);
-  assert.ok(titles.includes('Pass `training=self.training`'), titles.join(', '));
+  assert.ok(titles.includes('Reglens (RG006): Pass `training=self.training`'), titles.join(', '));
   assert.ok(!titles.includes('Disable RG006 for this line'), titles.join(', '));
 
   const inString = BLOCK.replace(
@@ -245,7 +331,7 @@ test('no noqa action where a comment cannot go: after a backslash, or inside a s
   const b = await open(inString);
   const rg006b = b.diagnostics.find((d) => d.code === 'RG006')!;
   const titlesB = (await actionsFor(b.uri, [rg006b])).map((x) => x.title);
-  assert.ok(titlesB.includes('Pass `training=self.training`'), titlesB.join(', '));
+  assert.ok(titlesB.includes('Reglens (RG006): Pass `training=self.training`'), titlesB.join(', '));
   assert.ok(!titlesB.includes('Disable RG006 for this line'), titlesB.join(', '));
 });
 

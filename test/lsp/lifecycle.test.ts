@@ -14,7 +14,7 @@ test('initialize declares exactly what the server implements', async () => {
           { notebook: { notebookType: 'interactive' }, cells: [{ language: 'python' }] },
         ],
       },
-      codeActionProvider: { codeActionKinds: ['quickfix', 'source.fixAll.reglens'], resolveProvider: false },
+      codeActionProvider: { codeActionKinds: ['quickfix', 'source.fixAll.reglens'], resolveProvider: true },
       hoverProvider: true,
       codeLensProvider: { resolveProvider: false },
       executeCommandProvider: {

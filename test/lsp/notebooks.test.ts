@@ -156,7 +156,12 @@ describe('notebook code actions, hovers and lenses', () => {
     const found = await actions(cells[5], rg006);
     assert.deepEqual(
       found.map((a) => a.title),
-      ['Pass `training=self.training`', 'Disable RG006 for this line'],
+      [
+        'Reglens (RG006): Pass `training=self.training`',
+        'Disable RG006 for this line',
+        'Fix all safe Reglens problems',
+        'Show documentation for RG006',
+      ],
     );
     const [fix, noqa] = found;
     assert.deepEqual(fix.diagnostics, rg006);
@@ -217,7 +222,7 @@ describe('notebook code actions, hovers and lenses', () => {
     const found = await actions(cells[1], diagnostics);
     assert.deepEqual(
       found.map((a) => a.title),
-      ['Disable RG007 for this line'],
+      ['Disable RG007 for this line', 'Show documentation for RG007'],
     );
     // In a file, the same finding has its fix.
     const file = project.uri(`net${counter}.py`);

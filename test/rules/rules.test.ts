@@ -82,21 +82,22 @@ for (const rule of rules) {
       });
 
       test(`${fixture}: each fix parses, removes its finding, and is idempotent`, () => {
-        const findings = lint(text, only).filter((f) => f.fix);
+        // Every fix a finding offers: the one `--fix` applies and the editor's alternatives.
+        const fixes = lint(text, only).flatMap((f) => [f.fix, ...(f.alternatives ?? [])].flatMap((x) => (x ? [{ f, fix: x }] : [])));
         const file = new SourceFile(text);
         try {
           const errorsBefore = syntaxErrorCount(file);
-          for (const f of findings) {
-            const fixed = applyEdits(file, f.fix!.edits);
-            assert.ok(fixed !== null, `overlapping edits in ${f.fix!.title}`);
+          for (const { f, fix } of fixes) {
+            const fixed = applyEdits(file, fix.edits);
+            assert.ok(fixed !== null, `overlapping edits in ${fix.title}`);
             const after = new SourceFile(fixed);
             try {
-              assert.ok(syntaxErrorCount(after) <= errorsBefore, `"${f.fix!.title}" at line ${f.range.start.line + 1} breaks the syntax:\n${fixed}`);
+              assert.ok(syntaxErrorCount(after) <= errorsBefore, `"${fix.title}" at line ${f.range.start.line + 1} breaks the syntax:\n${fixed}`);
             } finally {
               after.dispose();
             }
             const remaining = lint(fixed, only);
-            assert.equal(remaining.length, lint(text, only).length - 1, `"${f.fix!.title}" at line ${f.range.start.line + 1} should remove exactly its own finding`);
+            assert.equal(remaining.length, lint(text, only).length - 1, `"${fix.title}" at line ${f.range.start.line + 1} should remove exactly its own finding`);
           }
         } finally {
           file.dispose();

@@ -2,11 +2,14 @@
 // files, edits and file-watch events reaching dependents, "Check workspace", and multi-root configuration.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { CancellationTokenSource, FileChangeType, type Diagnostic } from 'vscode-languageserver-protocol/node';
-import { TestClient, VSCODE_CAPABILITIES } from '../lsp/client';
+import { cellUri, TestClient, VSCODE_CAPABILITIES } from '../lsp/client';
+import { parseArgs } from '../../server/cli/args';
+import { runCheck } from '../../server/cli/check';
 import { copyFixture, expected } from './helpers';
 
 const CAPABILITIES = { ...VSCODE_CAPABILITIES, window: { workDoneProgress: true } };
@@ -187,6 +190,63 @@ describe('Check workspace', () => {
     write('node_modules/pkg/mod.py', doubleDropout);
     write('scripts/tool.py', doubleDropout);
   }
+
+  test('counts what `reglens check` counts, notebooks and open files included, and logs the run', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-examples-'));
+    fs.cpSync(path.join(__dirname, '..', '..', 'examples'), folder, { recursive: true });
+    let stdout = '';
+    const io = {
+      cwd: folder,
+      stdout: (t: string) => {
+        stdout += t;
+      },
+      stderr: () => {},
+      readStdin: () => Buffer.alloc(0),
+      color: false,
+    };
+    const command = parseArgs(['check', '--format', 'json', '--exit-zero', '.']);
+    assert.equal(command.kind, 'check');
+    if (command.kind === 'check') await runCheck(command.options, io);
+    const cli: { path: string; cell?: number; line: number }[] = JSON.parse(stdout).diagnostics;
+    const checkedLine = /Checked (\d+) files?/;
+    let summary = '';
+    const textIo = { ...io, stdout: (t: string) => void (summary += t) };
+    const text = parseArgs(['check', '--exit-zero', '.']);
+    if (text.kind === 'check') await runCheck(text.options, textIo);
+    const cliFiles = Number(checkedLine.exec(summary)?.[1]);
+
+    const client = await start([folder]);
+    // One file open with an edit that silences one of its problems: it counts with what it shows.
+    const mlp = path.join(folder, 'gpt_mlp.py');
+    const edited = fs
+      .readFileSync(mlp, 'utf8')
+      .replace('F.dropout(x, self.dropout)', 'F.dropout(x, self.dropout)  # noqa');
+    client.open(uriOf(mlp), edited);
+    await until(client, uriOf(mlp), (f) => f.length === 1, 'the open file analysed');
+    const result = (await client.executeCommand('reglens.checkWorkspace')) as { files: number; problems: number };
+    assert.deepEqual(result, { files: cliFiles, problems: cli.length - 1, cancelled: false });
+    assert.match(
+      client.logs.map((l) => l.message).join('\n'),
+      /checked \d+ files \(1 notebook\): \d+ problems in \d+ files/,
+    );
+    // The unopened notebook's problems sit on its file, each naming its cell, until it is opened.
+    const notebook = uriOf(path.join(folder, 'notebook_classifier.ipynb'));
+    const onFile = await until(client, notebook, (f) => f.length === 2, 'the notebook checked');
+    assert.deepEqual(
+      onFile.map((d) => d.message.split(':')[0]),
+      cli.filter((d) => d.path.endsWith('.ipynb')).map((d) => `cell ${d.cell}, line ${d.line}`),
+    );
+    const json = JSON.parse(fs.readFileSync(path.join(folder, 'notebook_classifier.ipynb'), 'utf8'));
+    const cells = json.cells
+      .filter((c: { cell_type: string }) => c.cell_type === 'code')
+      .map((c: { source: string[] | string }, i: number) => ({
+        uri: cellUri(notebook, i),
+        kind: 'code' as const,
+        text: Array.isArray(c.source) ? c.source.join('') : c.source,
+      }));
+    client.openNotebook(notebook, cells);
+    await until(client, notebook, (f) => f.length === 0, 'the file diagnostics gone once the notebook is open');
+  });
 
   test('publishes every unopened file, leaves out ignored and excluded ones, and keeps findings on close', async () => {
     const folder = copyFixture('project');
