@@ -8,7 +8,7 @@ import { atomText, findArgument, numericLiteral, walk, withoutPlacement } from '
 import { lastLayerGuards } from './last-layer-guard';
 import { dropoutsOnLogits, dropPathsWithoutShortcut } from './misplaced-outputs';
 
-/** `nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout, …)`; `nn.RNN`: `dropout` by keyword only. */
+/** `nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout, …)`; `nn.RNN` by keyword only. */
 const RECURRENT = new Map([
   ['torch.nn.LSTM', 5],
   ['torch.nn.GRU', 5],

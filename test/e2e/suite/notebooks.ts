@@ -68,7 +68,7 @@ suite('notebooks', () => {
     await vscode.workspace.openTextDocument(cell.document.uri);
     const [rg006] = await waitForDiagnostics(cell.document.uri, (d) => d.length === 1, 'RG006 in cell 4', 20_000);
     const fix = (await quickFixesAt(cell.document.uri, rg006.range)).find(
-      (a) => a.title === 'Pass `training=self.training`',
+      (a) => a.title === 'Reglens (RG006): Pass `training=self.training`',
     );
     assert.ok(fix?.edit, 'the RG006 fix is offered in the cell');
     assert.deepEqual(
