@@ -1,9 +1,10 @@
-import { deleteStatement, unwrapCall } from '../engine/edits';
+import { deleteArgument, deleteStatement, unwrapCall } from '../engine/edits';
 import type { ModuleClass } from '../engine/classes';
 import { doubleDropouts } from '../engine/flow/findings';
 import { compoundRate } from '../engine/flow/rates';
 import type { DoubleDropout } from '../engine/flow/types';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
+import type { Node } from '../engine/parser';
 import type { TextEdit } from '../engine/types';
 
 export const doubleDropout: Rule = {
@@ -57,6 +58,9 @@ export const doubleDropout: Rule = {
       sublayer:
         '`{outer}` drops the output of `{sublayer}`, which already ends with `{inner}` (line {line} in `{owner}`): ' +
         'every element is dropped twice, an effective rate of {effective}.',
+      branch:
+        'When `__init__` builds `{sublayer}` this way, its output ends with `{inner}`, and `{outer}` (line {line}) ' +
+        'drops it again: every element is dropped twice, an effective rate of {effective}.',
     },
   },
 
@@ -71,6 +75,10 @@ export const doubleDropout: Rule = {
 
 function report(context: RuleContext, cls: ModuleClass, d: DoubleDropout): void {
   const effective = compoundRate(d.inner.rate, d.outer.rate);
+  if (d.branch && d.inner.inner?.node) {
+    reportBranch(context, d, d.inner.inner.node, effective);
+    return;
+  }
   const message = `first dropout: \`${d.inner.inner?.label ?? d.inner.label}\``;
   // The sublayer may live in another file of the workspace: then the first dropout is shown there.
   const external = d.inner.inner && !d.inner.inner.node ? d.inner.inner.external : undefined;
@@ -131,4 +139,33 @@ function removeOuter(context: RuleContext, cls: ModuleClass, d: DoubleDropout) {
     }
   }
   return { applicability: 'unsafe' as const, title: `Remove the second dropout \`${d.outer.label}\``, edits };
+}
+
+/**
+ * The dropout ends the submodule only on this path of `__init__`; the outer dropout is right for the others, so the
+ * finding and its fix (unsafe: the rate changes) are this construction's: its last element goes.
+ */
+function reportBranch(context: RuleContext, d: DoubleDropout, inner: Node, effective: string): void {
+  const list = inner.parent?.parent;
+  const sequential =
+    list?.type === 'call' &&
+    context.model.imports.resolve(list.childForFieldName('function')) === 'torch.nn.Sequential';
+  const removal = sequential ? deleteArgument(context.file, inner) : null;
+  context.report({
+    node: inner,
+    messageId: 'branch',
+    data: {
+      outer: d.outer.label,
+      sublayer: d.inner.label,
+      inner: d.inner.inner!.label,
+      line: lineOf(d.outer.call),
+      effective,
+    },
+    related: [{ range: context.edit(d.outer.call, '').range, message: `second dropout: \`${d.outer.label}\`` }],
+    fix: removal && {
+      applicability: 'unsafe',
+      title: `Remove \`${d.inner.inner!.label}\` from the end of \`${d.inner.label}\``,
+      edits: [removal],
+    },
+  });
 }

@@ -1,9 +1,9 @@
 import { MODULE_CONTAINERS, regularizer, type Parameter } from '../catalog';
-import type { FileDefinitions, ModuleClass } from '../classes';
+import type { FileDefinitions, ModuleClass, Submodule } from '../classes';
 import { libraryLayer } from '../library';
 import type { Node } from '../parser';
 import { externalParameters, type ExternalParameter } from '../scope';
-import { callArguments, findArgument, numericLiteral, parameterList } from '../syntax';
+import { ancestor, callArguments, findArgument, numericLiteral, parameterList } from '../syntax';
 import { BudgetExceeded, MAX_STEPS } from './expression-evaluator';
 import { entryBindings, MethodEvaluator } from './method-evaluator';
 import { calledNames, methodOf, singleReturn } from './methods';
@@ -218,9 +218,28 @@ export class ForwardAnalysis {
           first.elements?.length === 0 ? (this.appendedElements(c, name) ?? first.elements) : first.elements;
         return { ...first, role, elements };
       }
-      return UNKNOWN_MODULE;
+      return this.branchesOf(c, subs, described);
     }
     return UNKNOWN_MODULE;
+  }
+
+  /**
+   * A submodule built on different paths of `__init__` that disagree (`if ffn_type == "regularFFN": … elif ffn_type
+   * == "1dcnn": self.pos_ffn = nn.Sequential(…, nn.Dropout(dropout))`): unknown as a whole, with the dropouts its
+   * output ends with on the paths whose construction ends with one. Only constructions inside an `if` count, so a
+   * later unconditional assignment cannot have replaced them.
+   */
+  private branchesOf(c: ModuleClass, subs: Submodule[], described: ModuleDescription[]): ModuleDescription {
+    const drops = described
+      .filter(
+        (d, i) =>
+          d.output === 'regularized' &&
+          d.lastDrop?.node &&
+          ancestor(subs[i].statement, ['if_statement'], ['function_definition']) &&
+          subs.every((s) => ancestor(s.statement, ['if_statement'], ['function_definition'])),
+      )
+      .map((d) => d.lastDrop!);
+    return drops.length ? { output: 'unknown', branchDrops: drops } : UNKNOWN_MODULE;
   }
 
   /** `self.layers.append(nn.ModuleList([attn, ff]))` in `__init__`: what the appended element is. */

@@ -200,7 +200,22 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
         sublayer: { role, call: node, attribute: bound.attribute, label: bound.label, inputs: base.inputs },
       };
     }
-    return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, opaque: d.output === 'unknown' };
+    // Built on several paths that disagree: on some, its output ends with a dropout written in this class.
+    const branchDrops = d.branchDrops?.map(
+      (inner): DropStep => ({
+        call: node,
+        label: bound.label,
+        rate: inner.rate,
+        inner: { node: inner.node, external: inner.external, label: inner.label, owner: inner.owner, kind: inner.kind },
+      }),
+    );
+    return {
+      parts: base.parts,
+      fusions: base.fusions,
+      inputs: base.inputs,
+      opaque: d.output === 'unknown',
+      branchDrops,
+    };
   }
 
   private helper(method: Node, call: Node, args: Node[], env: Env): FlowValue {

@@ -223,6 +223,9 @@ export abstract class ExpressionEvaluator {
     ) {
       this.flow.doubles.push({ outer: step, inner: input.drop });
     }
+    if (isDropout(dropKind(step)))
+      for (const inner of input.branchDrops ?? [])
+        if (isDropout(dropKind(inner))) this.flow.doubles.push({ outer: step, inner, branch: true });
     for (const f of input.fusions ?? []) f.covered = true;
     const parts = new Map<string, ModalityPart>();
     for (const k of input.parts?.keys() ?? []) parts.set(k, { drop: step });

@@ -108,6 +108,12 @@ export interface FlowValue {
    * self.layers`).
    */
   module?: BoundModule;
+  /**
+   * The value is the output of a submodule that `__init__` builds on one of several paths, and on that path its
+   * last step is this dropout (speechbrain's `pos_ffn`, a `Sequential` ending in `nn.Dropout` when `ffn_type ==
+   * "1dcnn"`). Nothing is known of the value as a whole; only that path's construction can be blamed.
+   */
+  branchDrops?: DropStep[];
 }
 
 export interface BoundModule {
@@ -134,6 +140,11 @@ export interface DroppedBranch {
 export interface DoubleDropout {
   outer: DropStep;
   inner: DropStep;
+  /**
+   * The inner dropout ends the submodule only on one of the paths `__init__` builds it by: the finding belongs to
+   * that construction, since the outer dropout is right for the others.
+   */
+  branch?: boolean;
 }
 
 export interface DroppedLogits {
@@ -174,6 +185,11 @@ export interface ModuleDescription {
    * ff])`).
    */
   elements?: ModuleDescription[];
+  /**
+   * Built differently on different paths of `__init__` that do not agree (the description is otherwise unknown):
+   * the dropouts the output ends with on the paths whose construction, written in the class, ends with one.
+   */
+  branchDrops?: (InnerDrop & { rate?: Rate })[];
 }
 
 /** A module class of the file seen from outside: what `forward` returns. */
