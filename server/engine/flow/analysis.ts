@@ -110,8 +110,11 @@ export class ForwardAnalysis {
    */
   dependencies(cls: ModuleClass): Node[] {
     const out: Node[] = [];
-    const seen = new Set([cls.name]);
-    const queue = [cls.name];
+    // A submodule may be built in a superclass's `__init__` (`self.model = MiniMindModel(config)`) and reached from
+    // here through `self.model.dropout`: what the superclasses build counts too.
+    const supers = this.model.superclassesOf(cls.name).map((c) => c.name);
+    const seen = new Set([cls.name, ...supers]);
+    const queue = [cls.name, ...supers];
     while (queue.length) {
       const name = queue.shift()!;
       for (const ref of this.references(name)) {
@@ -240,6 +243,85 @@ export class ForwardAnalysis {
       )
       .map((d) => d.lastDrop!);
     return drops.length ? { output: 'unknown', branchDrops: drops } : UNKNOWN_MODULE;
+  }
+
+  /**
+   * What an attribute chain rooted at `self` names, through submodules built from classes of this file and
+   * `nn.ModuleDict`s: `self.model.dropout` when `self.model = MiniMindModel(config)`, `self.transformer.drop` when
+   * `self.transformer = nn.ModuleDict(dict(drop=nn.Dropout(p), …))`, `self.encoder.layers[i].attn` when the layers
+   * are a `ModuleList` of one class. Undefined when a link is none of these.
+   */
+  describeChain(cls: ModuleClass, chain: Node, selfName: string): ModuleDescription | undefined {
+    const links: { name: string; indexed: boolean }[] = [];
+    let node: Node | null = chain;
+    let indexed = false;
+    while (node) {
+      if (node.type === 'subscript') {
+        indexed = true;
+        node = node.childForFieldName('value');
+      } else if (node.type === 'attribute') {
+        links.unshift({ name: node.childForFieldName('attribute')?.text ?? '', indexed });
+        indexed = false;
+        node = node.childForFieldName('object');
+      } else break;
+    }
+    if (node?.type !== 'identifier' || node.text !== selfName || indexed || links.length === 0) return undefined;
+    let scope: ChainScope = { cls };
+    for (const [i, link] of links.entries()) {
+      const last = i === links.length - 1;
+      if (last && !link.indexed && scope.cls) return i === 0 ? undefined : this.describeAttribute(scope.cls, link.name);
+      const found = this.linkValues(scope, link.name);
+      if (!found) return undefined;
+      const values = link.indexed ? found.values.map((v) => this.elementOf(v)) : found.values;
+      if (values.some((v) => !v)) return undefined;
+      if (last) return values.length === 1 ? this.describeModule(values[0]!, found.owner) : undefined;
+      const next = this.scopeOf(values as Node[], found.owner);
+      if (!next) return undefined;
+      scope = next;
+    }
+    return undefined;
+  }
+
+  /** The expressions a link of a chain is built by, and the class whose `__init__` builds them. */
+  private linkValues(scope: ChainScope, name: string): { values: Node[]; owner: ModuleClass } | undefined {
+    if (scope.entries) {
+      const value = scope.entries.get(name);
+      return value && { values: [value], owner: scope.owner };
+    }
+    for (const c of [scope.cls, ...this.model.superclassesOf(scope.cls.name)]) {
+      const subs = c.members.submodules.filter((s) => s.name === name);
+      if (subs.length) return { values: subs.map((s) => s.value), owner: c };
+    }
+    return undefined;
+  }
+
+  /** Where the next link of a chain is looked up: the one class of the file all `values` build, or a `ModuleDict`. */
+  private scopeOf(values: Node[], owner: ModuleClass): ChainScope | undefined {
+    const classes = values.map((v) => this.constructedClass(v));
+    if (classes[0] && classes.every((k) => k === classes[0])) return { cls: classes[0] };
+    const entries = values.length === 1 ? moduleDictEntries(values[0], this.model) : undefined;
+    return entries && { entries, owner };
+  }
+
+  private constructedClass(value: Node): ModuleClass | undefined {
+    const callee = value.type === 'call' ? value.childForFieldName('function') : null;
+    if (callee?.type !== 'identifier' || this.model.imports.resolve(callee) !== null) return undefined;
+    const local = this.model.classes.get(callee.text);
+    return local?.isModule ? local : undefined;
+  }
+
+  /** `nn.ModuleList([Block(…) for _ in range(n)])`: the expression every element is built by. */
+  private elementOf(value: Node | undefined): Node | null {
+    if (!value) return null;
+    if (
+      value.type !== 'call' ||
+      !MODULE_CONTAINERS.has(this.model.imports.resolve(value.childForFieldName('function')) ?? '')
+    )
+      return null;
+    const list = callArguments(value)[0];
+    if (list?.type === 'list_comprehension') return list.childForFieldName('body');
+    const items = list?.type === 'list' ? list.namedChildren.filter((n): n is Node => !!n) : [];
+    return items.length === 1 ? items[0] : null;
   }
 
   /** `self.layers.append(nn.ModuleList([attn, ff]))` in `__init__`: what the appended element is. */
@@ -467,6 +549,35 @@ export class ForwardAnalysis {
       residual: summary.residual,
     };
   }
+}
+
+type ChainScope =
+  | { cls: ModuleClass; entries?: undefined }
+  | { cls?: undefined; entries: Map<string, Node>; owner: ModuleClass };
+
+/** `nn.ModuleDict(dict(drop=nn.Dropout(p), …))` or `nn.ModuleDict({"drop": nn.Dropout(p)})`: its entries by key. */
+function moduleDictEntries(value: Node, model: FileDefinitions): Map<string, Node> | undefined {
+  if (value.type !== 'call' || model.imports.resolve(value.childForFieldName('function')) !== 'torch.nn.ModuleDict')
+    return undefined;
+  const arg = callArguments(value)[0];
+  const entries = new Map<string, Node>();
+  if (arg?.type === 'call' && arg.childForFieldName('function')?.text === 'dict') {
+    for (const a of callArguments(arg)) {
+      const key = a.type === 'keyword_argument' ? a.childForFieldName('name')?.text : undefined;
+      const v = a.childForFieldName('value');
+      if (!key || !v) return undefined;
+      entries.set(key, v);
+    }
+  } else if (arg?.type === 'dictionary') {
+    for (const pair of arg.namedChildren) {
+      if (pair?.type !== 'pair') return undefined;
+      const key = pair.childForFieldName('key');
+      const v = pair.childForFieldName('value');
+      if (key?.type !== 'string' || !v) return undefined;
+      entries.set(key.text.replace(/^[rbuf]*["']|["']$/gi, ''), v);
+    }
+  } else return undefined;
+  return entries;
 }
 
 function sequenceOf(elements: ModuleDescription[]): ModuleDescription {

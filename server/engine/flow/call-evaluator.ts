@@ -54,18 +54,13 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
     }
 
     // `self.model.embed_tokens(ids)`, `self.get_input_embeddings()(ids)`: a module of a module, known by its name only.
-    if (
-      (fn.type === 'attribute' && rootedAt(fn, this.selfName)) ||
-      (fn.type === 'call' && /\bget_input_embeddings\b/.test(fn.text))
-    ) {
-      const name = fn.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : 'embed_tokens';
-      return this.moduleCall(
-        { description: UNKNOWN_MODULE, label: fn.text, attribute: name },
-        node,
-        positional,
-        argValues,
-        env,
-      );
+    // `self.layers[i](x)`, `self.encoder.layers[i].attn(x)`: through submodules built from classes of this file and
+    // containers, the chain may name a known module.
+    const chain = fn.type === 'attribute' || fn.type === 'subscript';
+    if ((chain && rootedAt(fn, this.selfName)) || (fn.type === 'call' && /\bget_input_embeddings\b/.test(fn.text))) {
+      const name = chain ? (lastAttribute(fn) ?? '') : 'embed_tokens';
+      const description = (chain && this.analysis.describeChain(this.cls, fn, this.selfName)) || UNKNOWN_MODULE;
+      return this.moduleCall({ description, label: fn.text, attribute: name }, node, positional, argValues, env);
     }
 
     // A module bound to a local name (`for attn, ff in self.layers: x = attn(x) + x`).
@@ -243,10 +238,18 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
   }
 }
 
-/** `self.a.b`: an attribute chain that starts at `self` and has at least two links. */
+/** `self.a.b`, `self.a[i]`: a chain of attributes and subscripts that starts at `self`, other than `self.a`. */
 function rootedAt(node: Node, selfName: string): boolean {
-  let object = node.childForFieldName('object');
-  if (object?.type !== 'attribute') return false;
-  while (object?.type === 'attribute') object = object.childForFieldName('object');
-  return object?.type === 'identifier' && object.text === selfName;
+  if (node.type === 'attribute' && node.childForFieldName('object')?.text === selfName) return false;
+  let object: Node | null = node;
+  while (object?.type === 'attribute' || object?.type === 'subscript')
+    object = object.childForFieldName(object.type === 'attribute' ? 'object' : 'value');
+  return object?.type === 'identifier' && object.text === selfName && object.id !== node.id;
+}
+
+/** The last attribute name of a chain (`attn` of `self.layers[i].attn`, `layers` of `self.layers[i]`). */
+function lastAttribute(node: Node): string | undefined {
+  let n: Node | null = node;
+  while (n?.type === 'subscript') n = n.childForFieldName('value');
+  return n?.type === 'attribute' ? n.childForFieldName('attribute')?.text : undefined;
 }

@@ -26,6 +26,7 @@ import {
 export interface ModuleDescriber {
   readonly model: FileDefinitions;
   describeAttribute(cls: ModuleClass, name: string): ModuleDescription;
+  describeChain(cls: ModuleClass, chain: Node, selfName: string): ModuleDescription | undefined;
 }
 
 export const LAYER_SCALE = /(^|_)ls\d*$|layer_?scale|^gamma/i;
