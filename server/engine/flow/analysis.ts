@@ -3,7 +3,8 @@ import type { FileDefinitions, ModuleClass, Submodule } from '../classes';
 import { libraryLayer } from '../library';
 import type { Node } from '../parser';
 import { externalParameters, type ExternalParameter } from '../scope';
-import { ancestor, callArguments, findArgument, numericLiteral, parameterList } from '../syntax';
+import { ancestor, callArguments, numericLiteral, parameterList } from '../syntax';
+import { argumentsOf, dictEntries, localValue, type Arguments } from './arguments';
 import { BudgetExceeded, MAX_STEPS } from './expression-evaluator';
 import { entryBindings, MethodEvaluator } from './method-evaluator';
 import { calledNames, methodOf, singleReturn } from './methods';
@@ -355,10 +356,7 @@ export class ForwardAnalysis {
         const [a, b] = [branches[0], branches[branches.length - 1]].map((n) =>
           this.describeModule(n, owner, depth + 1),
         );
-        // `DropPath(r) if r > 0 else nn.Identity()`: a regularizer that may be switched off.
-        if (a.regularizer && (b.regularizer || b.role === 'identity')) return a;
-        if (b.regularizer && a.role === 'identity') return b;
-        return a.output === b.output && a.role === b.role ? a : UNKNOWN_MODULE;
+        return agreeing(a, b);
       }
       case 'identifier': {
         const init = owner ? methodOf(model, owner, '__init__') : undefined;
@@ -385,11 +383,27 @@ export class ForwardAnalysis {
       default:
         return UNKNOWN_MODULE;
     }
-    const callee = value.childForFieldName('function');
+    return this.describeCall(value, value.childForFieldName('function'), argumentsOf(value), owner, depth, 0);
+  }
+
+  /**
+   * A call that builds a module. `callee` names what it builds: the call's own function, or what a local name of
+   * `__init__` holds (`ff_cls = MoE if use_moe else FeedForward`, `ff_layer = partial(FeedForward, dropout=p)`);
+   * `args` is what it receives. `hops` bounds the local names followed.
+   */
+  private describeCall(
+    value: Node,
+    callee: Node | null,
+    args: Arguments,
+    owner: ModuleClass | null,
+    depth: number,
+    hops: number,
+  ): ModuleDescription {
+    const model = this.model;
     const qualified = model.imports.resolve(callee);
     const spec = regularizer(qualified);
     if (spec?.form === 'module') {
-      const arg = findArgument(value, spec.rate);
+      const arg = args(spec.rate);
       const rate =
         typeof arg === 'object'
           ? rateOf(model, owner, arg.node)
@@ -403,7 +417,8 @@ export class ForwardAnalysis {
         lastDrop: { node: value, label, rate, owner: owner?.name ?? '', kind: spec.kind },
       };
     }
-    if (qualified && MODULE_CONTAINERS.has(qualified)) {
+    // A container's elements are its own call's arguments.
+    if (qualified && MODULE_CONTAINERS.has(qualified) && callee?.id === value.childForFieldName('function')?.id) {
       const args = callArguments(value);
       if (qualified === 'torch.nn.Sequential') {
         const elements = args
@@ -425,7 +440,7 @@ export class ForwardAnalysis {
       if (layer.role === 'identity' || layer.role === 'activation')
         return { role: layer.role, output: 'unregularized', preservesInput: true };
       if (!layer.outputDropout) return { role: layer.role, output: 'unregularized' };
-      const arg = findArgument(value, layer.outputDropout);
+      const arg = args(layer.outputDropout);
       if (arg === 'unknown') return { role: layer.role, output: 'unknown' };
       if (arg === 'absent')
         return layer.outputDropout.default > 0
@@ -453,7 +468,7 @@ export class ForwardAnalysis {
         return this.describeConstruction(
           this.summary(local),
           init ? externalParameters(parameterList(init).slice(1)) : [],
-          value,
+          args,
           owner,
           depth,
         );
@@ -461,16 +476,51 @@ export class ForwardAnalysis {
       const fn = model.functions.get(callee.text);
       if (fn) {
         const made = this.factoryDescription(fn.name, fn.node);
-        if (made) return this.describeFactoryCall(made, externalParameters(parameterList(fn.node)), value, owner);
+        if (made) return this.describeFactoryCall(made, externalParameters(parameterList(fn.node)), args, owner);
       }
+      // A local name of `__init__` that holds what is built.
+      const held = hops < 3 && !fn ? localValue(callee.text, value) : undefined;
+      if (held) return this.describeHeld(value, held, args, owner, depth, hops + 1);
     }
     // A class or factory of another workspace file (`from .layers import Attention`), summarized by the workspace
     // index.
     const external = qualified !== null ? model.workspace?.definition(qualified) : null;
     if (external?.kind === 'class' && external.isModule && external.summary)
-      return this.describeConstruction(external.summary, external.initParameters, value, owner, depth);
+      return this.describeConstruction(external.summary, external.initParameters, args, owner, depth);
     if (external?.kind === 'function')
-      return this.describeFactoryCall(external.description, external.parameters, value, owner);
+      return this.describeFactoryCall(external.description, external.parameters, args, owner);
+    return UNKNOWN_MODULE;
+  }
+
+  /** What a call builds through a local name that holds a class: the class, either of two, or a `partial` of it. */
+  private describeHeld(
+    value: Node,
+    held: Node,
+    args: Arguments,
+    owner: ModuleClass | null,
+    depth: number,
+    hops: number,
+  ): ModuleDescription {
+    if (held.type === 'identifier' || held.type === 'attribute')
+      return this.describeCall(value, held, args, owner, depth, hops);
+    if (held.type === 'conditional_expression') {
+      // Chosen at run time: both are described, and they must agree.
+      const branches = held.namedChildren.filter((n): n is Node => !!n);
+      const [a, b] = [branches[0], branches[branches.length - 1]].map((n) =>
+        this.describeHeld(value, n, args, owner, depth, hops),
+      );
+      return agreeing(a, b);
+    }
+    if (
+      held.type === 'call' &&
+      this.model.imports.resolve(held.childForFieldName('function')) === 'functools.partial'
+    ) {
+      const [target, ...fixed] = callArguments(held);
+      // Positional arguments fixed by `partial` would shift the call's own: not followed.
+      if (!target || fixed.some((a) => a.type !== 'keyword_argument' && a.type !== 'dictionary_splat'))
+        return UNKNOWN_MODULE;
+      return this.describeCall(value, target, argumentsOf(value, held), owner, depth, hops);
+    }
     return UNKNOWN_MODULE;
   }
 
@@ -494,13 +544,13 @@ export class ForwardAnalysis {
   private describeFactoryCall(
     made: ModuleDescription,
     params: ExternalParameter[],
-    value: Node,
+    args: Arguments,
     owner: ModuleClass | null,
   ): ModuleDescription {
     let lastDrop = made.lastDrop;
     const index = lastDrop?.rate ? params.findIndex((p) => p.name === lastDrop!.rate!.text) : -1;
     if (lastDrop && index >= 0) {
-      const arg = findArgument(value, { name: params[index].name, position: params[index].keywordOnly ? -1 : index });
+      const arg = args({ name: params[index].name, position: params[index].keywordOnly ? -1 : index });
       const fallback = params[index].default;
       if (typeof arg === 'object') lastDrop = { ...lastDrop, rate: rateOf(this.model, owner, arg.node) };
       else if (arg === 'absent' && fallback !== undefined)
@@ -513,7 +563,7 @@ export class ForwardAnalysis {
   private describeConstruction(
     summary: ModuleSummary,
     initParameters: ExternalParameter[],
-    call: Node,
+    args: Arguments,
     owner: ModuleClass | null,
     depth: number,
   ): ModuleDescription {
@@ -521,9 +571,7 @@ export class ForwardAnalysis {
       const params = initParameters;
       const index = params.findIndex((p) => p.name === summary.passthrough);
       const arg =
-        index < 0
-          ? 'absent'
-          : findArgument(call, { name: summary.passthrough, position: params[index].keywordOnly ? -1 : index });
+        index < 0 ? 'absent' : args({ name: summary.passthrough, position: params[index].keywordOnly ? -1 : index });
       if (typeof arg === 'object') {
         return this.describeModule(arg.node, owner, depth + 1);
       }
@@ -533,7 +581,7 @@ export class ForwardAnalysis {
     let lastDrop = summary.lastDrop;
     // `Attention(dim, proj_drop=0.0)`: the dropout its output ends with is switched off by the caller.
     if (output === 'regularized' && summary.outputDropout) {
-      const arg = findArgument(call, summary.outputDropout);
+      const arg = args(summary.outputDropout);
       if (typeof arg === 'object' && numericLiteral(arg.node) === 0) {
         output = 'unregularized';
         lastDrop = undefined;
@@ -560,24 +608,15 @@ function moduleDictEntries(value: Node, model: FileDefinitions): Map<string, Nod
   if (value.type !== 'call' || model.imports.resolve(value.childForFieldName('function')) !== 'torch.nn.ModuleDict')
     return undefined;
   const arg = callArguments(value)[0];
-  const entries = new Map<string, Node>();
-  if (arg?.type === 'call' && arg.childForFieldName('function')?.text === 'dict') {
-    for (const a of callArguments(arg)) {
-      const key = a.type === 'keyword_argument' ? a.childForFieldName('name')?.text : undefined;
-      const v = a.childForFieldName('value');
-      if (!key || !v) return undefined;
-      entries.set(key, v);
-    }
-  } else if (arg?.type === 'dictionary') {
-    for (const pair of arg.namedChildren) {
-      if (pair?.type !== 'pair') return undefined;
-      const key = pair.childForFieldName('key');
-      const v = pair.childForFieldName('value');
-      if (key?.type !== 'string' || !v) return undefined;
-      entries.set(key.text.replace(/^[rbuf]*["']|["']$/gi, ''), v);
-    }
-  } else return undefined;
-  return entries;
+  return arg ? dictEntries(arg) : undefined;
+}
+
+/** Two modules chosen at run time, as one: what both are, else unknown. */
+function agreeing(a: ModuleDescription, b: ModuleDescription): ModuleDescription {
+  // `DropPath(r) if r > 0 else nn.Identity()`: a regularizer that may be switched off.
+  if (a.regularizer && (b.regularizer || b.role === 'identity')) return a;
+  if (b.regularizer && a.role === 'identity') return b;
+  return a.output === b.output && a.role === b.role ? a : UNKNOWN_MODULE;
 }
 
 function sequenceOf(elements: ModuleDescription[]): ModuleDescription {
