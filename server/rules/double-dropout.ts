@@ -19,13 +19,25 @@ export const doubleDropout: Rule = {
         'module boundary: the sublayer already ends with `return self.resid_dropout(self.c_proj(y))` and the block ' +
         'wraps its result in another dropout.',
       '',
-      'The rule follows values through assignments, branches and helper methods, and into the classes of the same ' +
-        'file (their `forward` is summarized). It is silent when a mixing step stands between the two dropouts: a ' +
-        'linear layer, a normalization, a concatenation or a sum with other values. Classes from other files are ' +
-        'unknown and never produce a finding.',
+      'The rule follows values through assignments, branches, loops (`for i, (attn, ff) in ' +
+        'enumerate(self.layers)`, `zip(…)`) and helper methods, and into the classes of the same file (their ' +
+        '`forward` is summarized), reached directly or through attribute chains (`self.transformer.blocks[-1]`). A ' +
+        'constructor chosen at run time (`FeedForward(cfg) if not cfg.use_moe else MOEFeedForward(cfg)`, a class ' +
+        'in a local name, a `functools.partial` of it) counts only when every choice ends with a dropout. It is ' +
+        'silent when a mixing step stands between the two dropouts: a linear layer, a normalization, a ' +
+        'concatenation or a sum with other values. Classes from other files of the workspace are read when the ' +
+        'workspace index holds them; a module passed in as a constructor argument (an `embeddings` module built ' +
+        'elsewhere) is unknown and never produces a finding.',
+      '',
+      "When `__init__` builds a submodule differently on different paths of an `if` (SpeechBrain's `pos_ffn`: a " +
+        'library feed-forward, or `nn.Sequential(…, nn.Dropout(dropout))` when `ffn_type == "1dcnn"`) and ' +
+        '`forward` drops its output again, the finding is on the dropout that ends that construction: the outer ' +
+        'dropout is right for the other paths. It is silent when the outer dropout sits under a condition that ' +
+        'reads the same setting, since the paths may be paired.',
       '',
       'The fix (unsafe: it changes the effective rate back to the configured one) removes the outer dropout, and ' +
-        'its `__init__` assignment when nothing else uses it.',
+        'its `__init__` assignment when nothing else uses it; for a path of `__init__`, it removes the dropout that ' +
+        'ends that `nn.Sequential`.',
     ].join('\n'),
     wrong: [
       'class Block(nn.Module):',
