@@ -7,7 +7,7 @@ import { join, mixed, type Env } from './lattice';
 import { methodOf } from './methods';
 import { MERGE_METHOD, modalityOf, roleFromName, TEXT_EMBEDDING_NAME } from './names';
 import { rateOf } from './rates';
-import { UNKNOWN_MODULE, type BoundModule, type DropStep, type FlowValue } from './types';
+import { UNKNOWN_MODULE, type BoundModule, type DropStep, type FlowValue, type ModuleDescription } from './types';
 
 /**
  * The method evaluator, second layer: calls. A submodule (`self.drop(x)`, `self.attn(x)`, a module bound in a
@@ -152,7 +152,11 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       TEXT_EMBEDDING_NAME.test(attribute) ||
       (d.role === 'embedding' && !/pos|position|wpe|type|segment/i.test(attribute))
     ) {
-      return { parts: new Map([['text', {}]]), inputs: base.inputs };
+      // An embedding module that ends with its own dropout (BERT's `BertEmbeddings`, OpenNMT's positional
+      // encoding): its output has been dropped, for RG010. The text part stays undropped for RG001, whose fix
+      // moves a dropout this call does not hold.
+      const drop = d.output === 'regularized' && d.lastDrop ? this.sublayerDrop(node, bound, d) : undefined;
+      return { parts: new Map([['text', {}]]), inputs: base.inputs, drop };
     }
     const modality = modalityOf(attribute);
     if (modality && d.role !== 'attention' && d.role !== 'feedforward') {
@@ -172,21 +176,8 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
         : d.role === undefined && d.output !== 'unknown'
           ? roleFromName(attribute || bound.label)
           : undefined;
-    if (d.output === 'regularized' && d.lastDrop) {
-      const step: DropStep = {
-        call: node,
-        label: bound.label,
-        rate: d.lastDrop.rate,
-        inner: {
-          node: d.lastDrop.node,
-          external: d.lastDrop.external,
-          label: d.lastDrop.label,
-          owner: d.lastDrop.owner,
-          kind: d.lastDrop.kind,
-        },
-      };
-      return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, drop: step };
-    }
+    if (d.output === 'regularized' && d.lastDrop)
+      return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, drop: this.sublayerDrop(node, bound, d) };
     if (role && d.output === 'unregularized') {
       return {
         parts: base.parts,
@@ -210,6 +201,17 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       inputs: base.inputs,
       opaque: d.output === 'unknown',
       branchDrops,
+    };
+  }
+
+  /** The call of a module whose output ends with a dropout, as the step that dropped it. */
+  private sublayerDrop(node: Node, bound: BoundModule, d: ModuleDescription): DropStep {
+    const last = d.lastDrop!;
+    return {
+      call: node,
+      label: bound.label,
+      rate: last.rate,
+      inner: { node: last.node, external: last.external, label: last.label, owner: last.owner, kind: last.kind },
     };
   }
 
