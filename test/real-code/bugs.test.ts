@@ -25,7 +25,8 @@ const NOT_YET: Record<string, string> = {
     'TransformerDecoderBase.__init__; its class (onmt.modules.Embeddings, named only in a docstring) and the ' +
     'PositionalEncoding whose dropout ends its output live in onmt/modules/embeddings.py, which the bug folder does ' +
     'not hold. The file shows only that the module holds some dropout (`self.embeddings.update_dropout(dropout)`), ' +
-    'not that its output ends with one',
+    'not that its output ends with one. With the embeddings class in the file, RG010 reports it ' +
+    '(test/rules/RG010/fire_embedding_module.py)',
 };
 
 interface Row {
