@@ -27,7 +27,9 @@ export const doubleDropout: Rule = {
         'silent when a mixing step stands between the two dropouts: a linear layer, a normalization, a ' +
         'concatenation or a sum with other values. Classes from other files of the workspace are read when the ' +
         'workspace index holds them; a module passed in as a constructor argument (an `embeddings` module built ' +
-        'elsewhere) is unknown and never produces a finding.',
+        'elsewhere) is unknown and never produces a finding. A submodule handed to a helper method ' +
+        '(`self.sublayer_connection(x, self.norm2, self.feed_forward)`) is followed into it; the finding then has no ' +
+        'fix, since the helper drops every module handed to it.',
       '',
       "When `__init__` builds a submodule differently on different paths of an `if` (SpeechBrain's `pos_ffn`: a " +
         'library feed-forward, or `nn.Sequential(…, nn.Dropout(dropout))` when `ffn_type == "1dcnn"`) and ' +
@@ -129,6 +131,8 @@ function report(context: RuleContext, cls: ModuleClass, d: DoubleDropout): void 
 }
 
 function removeOuter(context: RuleContext, cls: ModuleClass, d: DoubleDropout) {
+  // The outer dropout is in a helper that other modules are handed to as well: removing it would undrop them.
+  if (d.inner.handedIn) return null;
   const unwrap = unwrapCall(context.file, d.outer.call);
   if (!unwrap) return null;
   const edits: TextEdit[] = [unwrap];

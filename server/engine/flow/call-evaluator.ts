@@ -204,6 +204,24 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
     };
   }
 
+  /**
+   * A submodule handed to a helper method (`x = self._residual(self.ff, x)`, fairseq's `self.maybe_layer_norm(
+   * self.final_layer_norm, x)`): bound to the helper's parameter as that module, so calling it there is followed.
+   */
+  private passedModule(node: Node): FlowValue | undefined {
+    if (node.type !== 'attribute' || node.childForFieldName('object')?.text !== this.selfName) return undefined;
+    const name = node.childForFieldName('attribute')?.text ?? '';
+    if (
+      !this.cls.members.submodules.some((s) => s.name === name) &&
+      !this.model.superclassesOf(this.cls.name).some((c) => c.members.submodules.some((s) => s.name === name))
+    )
+      return undefined;
+    const description = this.analysis.describeAttribute(this.cls, name);
+    return description === UNKNOWN_MODULE
+      ? undefined
+      : { module: { description, label: node.text, attribute: name, handedIn: true } };
+  }
+
   /** The call of a module whose output ends with a dropout, as the step that dropped it. */
   private sublayerDrop(node: Node, bound: BoundModule, d: ModuleDescription): DropStep {
     const last = d.lastDrop!;
@@ -212,13 +230,15 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       label: bound.label,
       rate: last.rate,
       inner: { node: last.node, external: last.external, label: last.label, owner: last.owner, kind: last.kind },
+      handedIn: bound.handedIn,
     };
   }
 
   private helper(method: Node, call: Node, args: Node[], env: Env): FlowValue {
-    const values = args.map((a) =>
-      this.expr(a.type === 'keyword_argument' ? (a.childForFieldName('value') ?? a) : a, env),
-    );
+    const values = args.map((a) => {
+      const value = a.type === 'keyword_argument' ? (a.childForFieldName('value') ?? a) : a;
+      return this.passedModule(value) ?? this.expr(value, env);
+    });
     if (this.depth >= MAX_HELPER_DEPTH || method.id === this.method.id) return { ...mixed(values), opaque: true };
     const params = parameterList(method).slice(1);
     const bound = new Map<string, FlowValue>();

@@ -29,6 +29,11 @@ export interface DropStep {
   inner?: InnerDrop;
   /** The sublayer output it drops (`self.dropout2(self.ff(x))`), for messages. */
   of?: SublayerOutput;
+  /**
+   * The sublayer was handed to a helper method as an argument (`self._residual(self.ff, x)`): what follows it in the
+   * helper also follows the other modules handed in, so a fix there would change them all.
+   */
+  handedIn?: boolean;
 }
 
 /** The dropout a module's output ends with, seen from where the module is called. */
@@ -120,6 +125,8 @@ export interface BoundModule {
   description: ModuleDescription;
   label: string;
   attribute: string | null;
+  /** Handed to a helper method as an argument. */
+  handedIn?: boolean;
 }
 
 export interface ResidualAdd {
