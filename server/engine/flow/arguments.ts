@@ -62,6 +62,8 @@ export function localValue(name: string, at: Node): Node | undefined {
       } else if (left && left.type !== 'identifier' && new RegExp(`\\b${name}\\b`).test(left.text)) other = true;
     }
   });
+  // `dd.update(drop=0.1)`: a dict changed in place holds more than its literal.
+  if (new RegExp(`\\b${name}\\s*\\.\\s*(update|setdefault|pop|popitem|clear)\\s*\\(`).test(body.text)) return undefined;
   return values.length === 1 && !other ? values[0] : undefined;
 }
 

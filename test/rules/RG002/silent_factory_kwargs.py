@@ -21,3 +21,20 @@ class EncoderLayer(nn.Module):
         x = x + self.mlp(self.norm2(x))
         x = x + self.mlp2(self.norm2(x))
         return x
+
+
+class UpdatedKwargsLayer(nn.Module):
+    """The dict gains the rate after it is built: what it holds is not its literal."""
+
+    def __init__(self, dim, num_heads, dropout=0.1, device=None, dtype=None):
+        super().__init__()
+        mlp_kwargs = {"device": device, "dtype": dtype}
+        mlp_kwargs.update(drop=dropout)
+        self.self_attn = nn.MultiheadAttention(dim, num_heads, dropout=dropout, batch_first=True)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, dim * 4, **mlp_kwargs)
+        self.dropout1 = nn.Dropout(dropout)
+
+    def forward(self, x):
+        x = x + self.dropout1(self.self_attn(x, x, x, need_weights=False)[0])
+        return x + self.mlp(self.norm2(x))
