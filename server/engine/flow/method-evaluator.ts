@@ -175,11 +175,12 @@ export class MethodEvaluator extends CallEvaluator {
     if (target.type !== 'pattern_list' && target.type !== 'tuple_pattern' && target.type !== 'tuple') return;
     const names = target.namedChildren.filter((n): n is Node => !!n);
     names.forEach((n, i) => {
-      // `for attn, ff in self.layers`, where each element is `nn.ModuleList([attn, ff])`.
-      const d = item?.element?.elements?.[i];
-      const part = item?.parts
-        ? item.parts[i]
-        : d && { element: { ...d, role: d.role ?? (n.type === 'identifier' ? roleFromName(n.text) : undefined) } };
+      // `for attn, ff in self.layers`, where each element is `nn.ModuleList([attn, ff])`; `for attn, ff in
+      // zip(self.attns, self.ffs)`. The names say which sublayer each is.
+      const d = item?.parts ? item.parts[i]?.element : item?.element?.elements?.[i];
+      const part = item?.parts && !d ? item.parts[i] : d && { element: d };
+      if (part?.element && n.type === 'identifier')
+        part.element = { ...part.element, role: part.element.role ?? roleFromName(n.text) };
       this.bindItem(n, part, env);
     });
   }

@@ -1,5 +1,5 @@
-# Undropped attention branches in the loops people write: `for i, (attn, ff) in enumerate(self.layers)` and
-# `for attn, ff, context in zip(...)`, where the feed-forward branch beside it is dropped.
+# Undropped branches in the loops people write: `for i, (attn, ff) in enumerate(self.layers)` and
+# `for attn, ff, context in zip(...)`, where the branch beside it is dropped.
 import torch.nn as nn
 
 
@@ -48,4 +48,25 @@ class CrossTransformer(nn.Module):
         for attn, ff, context in zip(self.attns, self.ffs, contexts):
             x = attn(x, context=context) + x  # expect: RG002
             x = self.dropout(ff(x)) + x
+        return x
+
+
+class SequentialFeedForwards(nn.Module):
+    """The feed-forwards are bare Sequentials: the loop's names say which branch is which."""
+
+    def __init__(self, dim, depth, dropout=0.1):
+        super().__init__()
+        self.attns = nn.ModuleList([Attention(dim) for _ in range(depth)])
+        self.ffs = nn.ModuleList(
+            [
+                nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim * 4), nn.GELU(), nn.Linear(dim * 4, dim))
+                for _ in range(depth)
+            ]
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        for attn, ff in zip(self.attns, self.ffs):
+            x = self.dropout(attn(x)) + x
+            x = ff(x) + x  # expect: RG002
         return x
