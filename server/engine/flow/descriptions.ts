@@ -2,7 +2,7 @@ import { MODULE_CONTAINERS, regularizer } from '../catalog';
 import type { FileDefinitions, ModuleClass, Submodule } from '../classes';
 import { libraryLayer } from '../library';
 import type { Node } from '../parser';
-import { externalParameters, type ExternalParameter } from '../scope';
+import { externalParameters, type ExternalMember, type ExternalParameter } from '../scope';
 import { ancestor, callArguments, numericLiteral, parameterList } from '../syntax';
 import { argumentsOf, dictEntries, localValue, type Arguments } from './arguments';
 import { methodOf, singleReturn } from './methods';
@@ -55,7 +55,8 @@ export class ModuleDescriptions {
       }
       return this.branchesOf(c, subs, described);
     }
-    return UNKNOWN_MODULE;
+    // Built by a superclass of another workspace file.
+    return this.inheritedMember(cls, name)?.description ?? UNKNOWN_MODULE;
   }
 
   /**
@@ -98,12 +99,27 @@ export class ModuleDescriptions {
       } else break;
     }
     if (node?.type !== 'identifier' || node.text !== selfName || indexed || links.length === 0) return undefined;
-    let scope: ChainScope = { cls };
+    let scope = { cls } as ChainScope;
     for (const [i, link] of links.entries()) {
       const last = i === links.length - 1;
+      // A class of another workspace file: what its index entry keeps of its submodules, one level deep.
+      if (scope.members) {
+        const member: ExternalMember | undefined = link.indexed ? undefined : scope.members[link.name];
+        if (!member || last) return member?.description;
+        if (!member.members) return undefined;
+        scope = { members: asMembers(member.members) };
+        continue;
+      }
       if (last && !link.indexed && scope.cls) return i === 0 ? undefined : this.describeAttribute(scope.cls, link.name);
       const found = this.linkValues(scope, link.name);
-      if (!found) return undefined;
+      if (!found) {
+        // Built by a superclass of another workspace file (`class MiniMindVLM(MiniMindForCausalLM)`).
+        const inherited: ExternalMember | undefined =
+          scope.cls && !link.indexed ? this.inheritedMember(scope.cls, link.name) : undefined;
+        if (!inherited?.members) return undefined;
+        scope = { members: asMembers(inherited.members) };
+        continue;
+      }
       const values = link.indexed ? found.values.map((v) => this.elementOf(v)) : found.values;
       if (values.some((v) => !v)) return undefined;
       if (last) return values.length === 1 ? this.describeModule(values[0]!, found.owner) : undefined;
@@ -120,6 +136,7 @@ export class ModuleDescriptions {
       const value = scope.entries.get(name);
       return value && { values: [value], owner: scope.owner };
     }
+    if (!scope.cls) return undefined;
     for (const c of [scope.cls, ...this.model.superclassesOf(scope.cls.name)]) {
       const subs = c.members.submodules.filter((s) => s.name === name);
       if (subs.length) return { values: subs.map((s) => s.value), owner: c };
@@ -131,8 +148,34 @@ export class ModuleDescriptions {
   private scopeOf(values: Node[], owner: ModuleClass): ChainScope | undefined {
     const classes = values.map((v) => this.constructedClass(v));
     if (classes[0] && classes.every((k) => k === classes[0])) return { cls: classes[0] };
+    // `self.model = MiniMindModel(config)`, the class imported from another workspace file.
+    const callee = values.length === 1 && values[0].type === 'call' ? values[0].childForFieldName('function') : null;
+    const qualified = callee ? this.model.imports.resolve(callee) : null;
+    const external = qualified !== null ? this.model.workspace?.definition(qualified) : null;
+    if (external?.kind === 'class' && external.members) return { members: external.members };
     const entries = values.length === 1 ? moduleDictEntries(values[0], this.model) : undefined;
     return entries && { entries, owner };
+  }
+
+  /** The module class of this file every assignment of `self.<name>` builds, for chains that go through it. */
+  classOfAttribute(cls: ModuleClass, name: string): ModuleClass | undefined {
+    const found = this.linkValues({ cls }, name);
+    const next = found && this.scopeOf(found.values, found.owner);
+    return next?.cls;
+  }
+
+  /** `self.<name>` as a superclass of another workspace file builds it, from the index's entry for that class. */
+  private inheritedMember(cls: ModuleClass, name: string): ExternalMember | undefined {
+    for (const c of [cls, ...this.model.superclassesOf(cls.name)]) {
+      for (const base of c.bases) {
+        const imports = this.model.imports;
+        const qualified = base.includes('.') ? imports.resolveChain(base) : imports.resolveName(base);
+        const external = qualified ? this.model.workspace?.definition(qualified) : null;
+        const member = external?.kind === 'class' ? external.members?.[name] : undefined;
+        if (member) return member;
+      }
+    }
+    return undefined;
   }
 
   private constructedClass(value: Node): ModuleClass | undefined {
@@ -430,9 +473,15 @@ export class ModuleDescriptions {
   }
 }
 
+/** Where a chain's next link is looked up: a class of this file, a `ModuleDict`, or another file's class. */
 type ChainScope =
-  | { cls: ModuleClass; entries?: undefined }
-  | { cls?: undefined; entries: Map<string, Node>; owner: ModuleClass };
+  | { cls: ModuleClass; entries?: undefined; members?: undefined }
+  | { cls?: undefined; entries: Map<string, Node>; owner: ModuleClass; members?: undefined }
+  | { cls?: undefined; entries?: undefined; members: Record<string, ExternalMember> };
+
+function asMembers(descriptions: Record<string, ModuleDescription>): Record<string, ExternalMember> {
+  return Object.fromEntries(Object.entries(descriptions).map(([k, description]) => [k, { description }]));
+}
 
 /** `nn.ModuleDict(dict(drop=nn.Dropout(p), …))` or `nn.ModuleDict({"drop": nn.Dropout(p)})`: its entries by key. */
 function moduleDictEntries(value: Node, model: FileDefinitions): Map<string, Node> | undefined {

@@ -172,7 +172,8 @@ export interface MethodFlow {
 
 /** What a submodule is, judged from the expression `__init__` assigns to it. */
 export interface ModuleDescription {
-  regularizer?: { spec: RegularizerSpec; rate?: Rate; node: Node };
+  /** `node` is absent for a module of another workspace file (its place is `lastDrop.external`). */
+  regularizer?: { spec: RegularizerSpec; rate?: Rate; node?: Node };
   role?: LayerRole;
   /** Whether the module's output has been through a dropout (or drop path) as its last regularizing step. */
   output: 'regularized' | 'unregularized' | 'unknown';
