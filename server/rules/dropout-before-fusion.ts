@@ -31,7 +31,8 @@ export const dropoutBeforeFusion: Rule = {
         '`torch.cat`/`stack`, `masked_scatter`, index assignment (`h[mask] = feats`), `torch.where`, or a helper ' +
         'method that receives both. Modules are also found through attribute chains and containers: ' +
         "MiniMind-V's `self.model.dropout(self.model.embed_tokens(ids))`, where a superclass builds `self.model` " +
-        "from a class of the file, and nanoGPT's `self.transformer.drop` of an `nn.ModuleDict`. Learned prompts, " +
+        "from a class of the file or of another workspace file (imported by name), and nanoGPT's " +
+        '`self.transformer.drop` of an `nn.ModuleDict`. Learned prompts, ' +
         'query tokens and position embeddings are not another ' +
         'modality. It is silent when the merge comes first and dropout follows, or when a dropout is applied to ' +
         'the merged sequence.',
