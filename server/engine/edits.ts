@@ -97,3 +97,17 @@ export function unwrapCall(file: SourceFile, call: Node): TextEdit | null {
   const text = arg.type === 'generator_expression' ? `(${arg.text})` : arg.text;
   return { range: { start: file.positionAt(call.startIndex), end: file.positionAt(call.endIndex) }, newText: text };
 }
+
+/**
+ * Deletes one element of a call's arguments with the comma before it (`nn.Sequential(a, b, nn.Dropout(p),)` →
+ * `nn.Sequential(a, b,)`). Null for the first argument, or when a comment lies in the text that would go.
+ */
+export function deleteArgument(file: SourceFile, arg: Node): TextEdit | null {
+  const list = arg.parent;
+  if (list?.type !== 'argument_list') return null;
+  const args = list.namedChildren.filter((n): n is Node => !!n);
+  const index = args.findIndex((a) => a.id === arg.id);
+  const previous = index > 0 ? args[index - 1] : null;
+  if (!previous || previous.type === 'comment') return null;
+  return { range: { start: file.positionAt(previous.endIndex), end: file.positionAt(arg.endIndex) }, newText: '' };
+}

@@ -33,8 +33,19 @@ export type ExternalDefinition =
        * class writes no `__init__`.
        */
       initKwargs?: boolean;
+      /** What its `self.<name>` submodules are, for attribute chains that reach them (`self.model.dropout`). */
+      members?: Record<string, ExternalMember>;
     }
   | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] };
+
+/**
+ * A submodule of a class of another workspace file, without tree nodes: what it is and, when it is built from a
+ * module class of that file, what that class's own submodules are (one level: `self.model.dropout`).
+ */
+export interface ExternalMember {
+  description: ModuleDescription;
+  members?: Record<string, ModuleDescription>;
+}
 
 /** What the analysis of one file may ask of the rest of the workspace (server/engine/workspace.ts). */
 export interface WorkspaceScope {

@@ -5,7 +5,8 @@ import { methodOf } from './flow/methods';
 import type { InnerDrop, ModuleDescription, ModuleSummary, Rate } from './flow/types';
 import { ImportTable } from './imports';
 import { FileModel } from './model';
-import { externalParameters, type ExternalDefinition, type WorkspaceScope } from './scope';
+import type { ModuleClass } from './classes';
+import { externalParameters, type ExternalDefinition, type ExternalMember, type WorkspaceScope } from './scope';
 import { kwargsParameter, parameterList } from './syntax';
 
 /**
@@ -378,6 +379,7 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
       const initParameters = init ? externalParameters(parameterList(init).slice(1)) : [];
       const summary = cls.isModule ? detachSummary(model.forward.summary(cls), file) : undefined;
       const initKwargs = init ? kwargsParameter(init) !== null : undefined;
+      const members = cls.isModule ? externalMembers(model, cls, file) : undefined;
       out.set(cls.name, {
         kind: 'class',
         name: cls.name,
@@ -386,6 +388,7 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
         summary,
         initParameters,
         initKwargs,
+        ...(members ? { members } : {}),
       });
     }
     for (const fn of model.functions.values()) {
@@ -417,9 +420,35 @@ function detachSummary(summary: ModuleSummary, file: string): ModuleSummary {
   return { ...summary, lastDrop: detachDrop(summary.lastDrop, file) };
 }
 
-/** Only what a call site reads: role, output, the last dropout, element-wise-ness. */
+/**
+ * The submodules of a class that say something (a regularizer, a known output or role), and of the class of this
+ * file each is built from: what a chain of another file (`self.model.dropout`) reads. Undefined when none does.
+ */
+function externalMembers(model: FileModel, cls: ModuleClass, file: string): Record<string, ExternalMember> | undefined {
+  const informative = (d: ModuleDescription) => !!(d.regularizer || d.role || d.output !== 'unknown');
+  const out: Record<string, ExternalMember> = {};
+  for (const name of submoduleNames(model, cls)) {
+    const description = model.forward.describeAttribute(cls, name);
+    const inner = model.forward.modules.classOfAttribute(cls, name);
+    let members: Record<string, ModuleDescription> | undefined;
+    for (const n of inner ? submoduleNames(model, inner) : []) {
+      const d = model.forward.describeAttribute(inner!, n);
+      if (informative(d)) (members ??= {})[n] = detachDescription(d, file);
+    }
+    if (informative(description) || members) out[name] = { description: detachDescription(description, file), members };
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The names of `self.<name>` submodules a class and its superclasses of the file assign. */
+function submoduleNames(model: FileModel, cls: ModuleClass): Set<string> {
+  return new Set([cls, ...model.superclassesOf(cls.name)].flatMap((c) => c.members.submodules.map((s) => s.name)));
+}
+
+/** Only what a call site reads: role, output, the last dropout, element-wise-ness, the regularizer it is. */
 function detachDescription(d: ModuleDescription, file: string): ModuleDescription {
   const out: ModuleDescription = { output: d.output };
+  if (d.regularizer) out.regularizer = { spec: d.regularizer.spec, rate: d.regularizer.rate };
   if (d.role) out.role = d.role;
   if (d.preservesInput) out.preservesInput = true;
   const lastDrop = detachDrop(d.lastDrop, file);

@@ -1,9 +1,10 @@
-import { deleteStatement, unwrapCall } from '../engine/edits';
+import { deleteArgument, deleteStatement, unwrapCall } from '../engine/edits';
 import type { ModuleClass } from '../engine/classes';
 import { doubleDropouts } from '../engine/flow/findings';
 import { compoundRate } from '../engine/flow/rates';
 import type { DoubleDropout } from '../engine/flow/types';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
+import type { Node } from '../engine/parser';
 import type { TextEdit } from '../engine/types';
 
 export const doubleDropout: Rule = {
@@ -18,13 +19,27 @@ export const doubleDropout: Rule = {
         'module boundary: the sublayer already ends with `return self.resid_dropout(self.c_proj(y))` and the block ' +
         'wraps its result in another dropout.',
       '',
-      'The rule follows values through assignments, branches and helper methods, and into the classes of the same ' +
-        'file (their `forward` is summarized). It is silent when a mixing step stands between the two dropouts: a ' +
-        'linear layer, a normalization, a concatenation or a sum with other values. Classes from other files are ' +
-        'unknown and never produce a finding.',
+      'The rule follows values through assignments, branches, loops (`for i, (attn, ff) in ' +
+        'enumerate(self.layers)`, `zip(…)`) and helper methods, and into the classes of the same file (their ' +
+        '`forward` is summarized), reached directly or through attribute chains (`self.transformer.blocks[-1]`). A ' +
+        'constructor chosen at run time (`FeedForward(cfg) if not cfg.use_moe else MOEFeedForward(cfg)`, a class ' +
+        'in a local name, a `functools.partial` of it) counts only when every choice ends with a dropout. It is ' +
+        'silent when a mixing step stands between the two dropouts: a linear layer, a normalization, a ' +
+        'concatenation or a sum with other values. Classes from other files of the workspace are read when the ' +
+        'workspace index holds them; a module passed in as a constructor argument (an `embeddings` module built ' +
+        'elsewhere) is unknown and never produces a finding. A submodule handed to a helper method ' +
+        '(`self.sublayer_connection(x, self.norm2, self.feed_forward)`) is followed into it; the finding then has no ' +
+        'fix, since the helper drops every module handed to it.',
+      '',
+      "When `__init__` builds a submodule differently on different paths of an `if` (SpeechBrain's `pos_ffn`: a " +
+        'library feed-forward, or `nn.Sequential(…, nn.Dropout(dropout))` when `ffn_type == "1dcnn"`) and ' +
+        '`forward` drops its output again, the finding is on the dropout that ends that construction: the outer ' +
+        'dropout is right for the other paths. It is silent when the outer dropout sits under a condition that ' +
+        'reads the same setting, since the paths may be paired.',
       '',
       'The fix (unsafe: it changes the effective rate back to the configured one) removes the outer dropout, and ' +
-        'its `__init__` assignment when nothing else uses it.',
+        'its `__init__` assignment when nothing else uses it; for a path of `__init__`, it removes the dropout that ' +
+        'ends that `nn.Sequential`.',
     ].join('\n'),
     wrong: [
       'class Block(nn.Module):',
@@ -57,6 +72,9 @@ export const doubleDropout: Rule = {
       sublayer:
         '`{outer}` drops the output of `{sublayer}`, which already ends with `{inner}` (line {line} in `{owner}`): ' +
         'every element is dropped twice, an effective rate of {effective}.',
+      branch:
+        'When `__init__` builds `{sublayer}` this way, its output ends with `{inner}`, and `{outer}` (line {line}) ' +
+        'drops it again: every element is dropped twice, an effective rate of {effective}.',
     },
   },
 
@@ -71,6 +89,10 @@ export const doubleDropout: Rule = {
 
 function report(context: RuleContext, cls: ModuleClass, d: DoubleDropout): void {
   const effective = compoundRate(d.inner.rate, d.outer.rate);
+  if (d.branch && d.inner.inner?.node) {
+    reportBranch(context, d, d.inner.inner.node, effective);
+    return;
+  }
   const message = `first dropout: \`${d.inner.inner?.label ?? d.inner.label}\``;
   // The sublayer may live in another file of the workspace: then the first dropout is shown there.
   const external = d.inner.inner && !d.inner.inner.node ? d.inner.inner.external : undefined;
@@ -109,6 +131,8 @@ function report(context: RuleContext, cls: ModuleClass, d: DoubleDropout): void 
 }
 
 function removeOuter(context: RuleContext, cls: ModuleClass, d: DoubleDropout) {
+  // The outer dropout is in a helper that other modules are handed to as well: removing it would undrop them.
+  if (d.inner.handedIn) return null;
   const unwrap = unwrapCall(context.file, d.outer.call);
   if (!unwrap) return null;
   const edits: TextEdit[] = [unwrap];
@@ -131,4 +155,33 @@ function removeOuter(context: RuleContext, cls: ModuleClass, d: DoubleDropout) {
     }
   }
   return { applicability: 'unsafe' as const, title: `Remove the second dropout \`${d.outer.label}\``, edits };
+}
+
+/**
+ * The dropout ends the submodule only on this path of `__init__`; the outer dropout is right for the others, so the
+ * finding and its fix (unsafe: the rate changes) are this construction's: its last element goes.
+ */
+function reportBranch(context: RuleContext, d: DoubleDropout, inner: Node, effective: string): void {
+  const list = inner.parent?.parent;
+  const sequential =
+    list?.type === 'call' &&
+    context.model.imports.resolve(list.childForFieldName('function')) === 'torch.nn.Sequential';
+  const removal = sequential ? deleteArgument(context.file, inner) : null;
+  context.report({
+    node: inner,
+    messageId: 'branch',
+    data: {
+      outer: d.outer.label,
+      sublayer: d.inner.label,
+      inner: d.inner.inner!.label,
+      line: lineOf(d.outer.call),
+      effective,
+    },
+    related: [{ range: context.edit(d.outer.call, '').range, message: `second dropout: \`${d.outer.label}\`` }],
+    fix: removal && {
+      applicability: 'unsafe',
+      title: `Remove \`${d.inner.inner!.label}\` from the end of \`${d.inner.label}\``,
+      edits: [removal],
+    },
+  });
 }

@@ -29,7 +29,11 @@ export const dropoutBeforeFusion: Rule = {
         '(`embed_tokens`, `wte`, `tok_embeddings`, `get_input_embeddings()`), another modality from a parameter or ' +
         'submodule named after it (`pixel_values`, `image_features`, `vision_proj`, `audio_encoder`…); a merge is ' +
         '`torch.cat`/`stack`, `masked_scatter`, index assignment (`h[mask] = feats`), `torch.where`, or a helper ' +
-        'method that receives both. Learned prompts, query tokens and position embeddings are not another ' +
+        'method that receives both. Modules are also found through attribute chains and containers: ' +
+        "MiniMind-V's `self.model.dropout(self.model.embed_tokens(ids))`, where a superclass builds `self.model` " +
+        "from a class of the file or of another workspace file (imported by name), and nanoGPT's " +
+        '`self.transformer.drop` of an `nn.ModuleDict`. Learned prompts, ' +
+        'query tokens and position embeddings are not another ' +
         'modality. It is silent when the merge comes first and dropout follows, or when a dropout is applied to ' +
         'the merged sequence.',
       '',

@@ -31,13 +31,17 @@ export const missingSublayerDropout: Rule = {
         "default or a flash-attention helper's `dropout_p=0.0` configure nothing.",
       '',
       'The rule follows `forward` (assignments, `+=`, post-norm `self.norm(x + self.attn(x))`, a norm after the ' +
-        'sublayer, `return x + …`, the outputs of `nn.MultiheadAttention`, helper methods, `for attn, ff in ' +
-        'self.layers`) and knows what each sublayer returns: classes of the file are summarized from their own ' +
+        'sublayer, `return x + …`, the outputs of `nn.MultiheadAttention`, helper methods, loops such as `for ' +
+        'attn, ff in self.layers`, `for i, (attn, ff) in enumerate(self.layers)` and `for attn, ff, ctx in ' +
+        'zip(self.attns, self.ffs, contexts)`, attribute chains such as `self.encoder.layers[i].attn`) and knows ' +
+        'what each sublayer returns: classes of the file are summarized from their own ' +
         "`forward` (nanoGPT's MLP ends with `self.dropout(…)`), `nn.Sequential(…, nn.Dropout(p))` and functions " +
         'returning one count as dropped, wrappers such as `PreNorm(dim, fn)` hand through to `fn`, and a small table ' +
         'covers library layers (timm `Mlp(drop=…)` and `Attention(proj_drop=…)`, torchvision `MLP(dropout=…)`; ' +
-        '`nn.MultiheadAttention` drops attention weights only). A residual add joins a branch to the stream its ' +
-        'sublayer read.',
+        '`nn.MultiheadAttention` drops attention weights only). A constructor chosen at run time (`A(cfg) if ' +
+        'cfg.use_moe else B(cfg)`, a class held in a local name, a `functools.partial` of it) is known when both ' +
+        'choices agree; a `**factory_kwargs` or `**dd` splat of a dict built in `__init__` is read for the rate. ' +
+        'A residual add joins a branch to the stream its sublayer read.',
       '',
       'It stays silent when every branch of the block is undropped (a design: many models use no residual ' +
         'dropout), when the branch is wrapped in drop path or a layer scale, when a sublayer is unknown (a class it ' +

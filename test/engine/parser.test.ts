@@ -121,6 +121,54 @@ test('an edit inside one class re-checks that class and keeps the other findings
   }
 });
 
+test('an edit to a class a superclass builds re-checks the subclass that reaches it through self.model', () => {
+  const src = [
+    'import torch',
+    'import torch.nn as nn',
+    '',
+    'class LMModel(nn.Module):',
+    '    def __init__(self, config):',
+    '        super().__init__()',
+    '        self.embed_tokens = nn.Embedding(config.vocab_size, config.dim)',
+    '        self.dropout = nn.LayerNorm(config.dim)',
+    '',
+    'class CausalLM(nn.Module):',
+    '    def __init__(self, config):',
+    '        super().__init__()',
+    '        self.model = LMModel(config)',
+    '',
+    'class VLM(CausalLM):',
+    '    def __init__(self, config):',
+    '        super().__init__(config)',
+    '        self.vision_proj = nn.Linear(config.vision_dim, config.dim)',
+    '',
+    '    def forward(self, input_ids, pixel_values):',
+    '        h = self.model.dropout(self.model.embed_tokens(input_ids))',
+    '        return torch.cat([self.vision_proj(pixel_values), h], dim=1)',
+    '',
+  ].join('\n');
+  const file = new SourceFile(src);
+  const analyzer = new Analyzer(rules);
+  const rg001 = new RuleSelection({ select: ['RG001'] });
+  try {
+    // Cached as having no finding: VLM's text will not change, only what its superclass's submodule is.
+    assert.deepEqual(analyzer.analyze(file, rg001), []);
+    const line = 7;
+    const text = file.lineText(line);
+    const at = text.indexOf('nn.LayerNorm(config.dim)');
+    file.applyChange(
+      { start: { line, character: at }, end: { line, character: text.length } },
+      'nn.Dropout(config.dropout)',
+    );
+    assert.deepEqual(
+      analyzer.analyze(file, rg001).map((f) => f.range.start.line),
+      [20],
+    );
+  } finally {
+    file.dispose();
+  }
+});
+
 test('two broken classes in a row still leave the third one checked', () => {
   const src =
     model.replace('class A(nn.Module):', 'class A(nn.Module:') +

@@ -54,9 +54,18 @@ function errors(text: string): number {
 }
 
 for (const code of RULES) {
+  // The fixtures whose reviewed fix-all snapshot changes them: a finding may rightly offer no fix (RG010 in a helper
+  // that several modules are handed to: fire_helper_module.fixed is its source unchanged, which test/rules checks).
+  const changedByFixes = (f: string) => {
+    const snapshot = path.join(fixturesDir, code, f.replace(/\.py$/, '.fixed'));
+    return (
+      fs.readFileSync(path.join(fixturesDir, code, f), 'utf8') !==
+      (fs.existsSync(snapshot) ? fs.readFileSync(snapshot, 'utf8') : '')
+    );
+  };
   const fixtures = fs
     .readdirSync(path.join(fixturesDir, code))
-    .filter((f) => f.startsWith('fire') && f.endsWith('.py'));
+    .filter((f) => f.startsWith('fire') && f.endsWith('.py') && changedByFixes(f));
   describe(`${code} fixes through the language server`, () => {
     for (const fixture of fixtures) {
       test(fixture, async () => {

@@ -56,6 +56,24 @@ describe('cross-file resolution', () => {
     assert.deepEqual(lint(new Analyzer(rules), index, blocks), expected(blocks));
   });
 
+  test('attribute chains reach submodules of classes of another file: MiniMind-V over two files', () => {
+    const folder = copyFixture('minimind');
+    const vlm = path.join(folder, 'model', 'model_vlm.py');
+    const rg001 = new RuleSelection({ select: ['RG001'] });
+    const check = (index: WorkspaceIndex | null) => {
+      const source = new SourceFile(fs.readFileSync(vlm, 'utf8'));
+      try {
+        return new Analyzer(rules)
+          .analyze(source, rg001, index ? index.scopeFor(vlm) : null)
+          .map((f) => `${f.range.start.line + 1}:${f.code}`);
+      } finally {
+        source.dispose();
+      }
+    };
+    assert.deepEqual(check(null), [], 'alone, self.model and self.lm are unknown');
+    assert.deepEqual(check(indexFolder(folder)), expected(vlm));
+  });
+
   test('an edit of the dependency changes the dependent, through the same analyzer cache', () => {
     const folder = copyFixture('project');
     const blocks = path.join(folder, 'mypkg', 'blocks.py');

@@ -1,35 +1,26 @@
-import { MODULE_CONTAINERS, regularizer, type Parameter } from '../catalog';
+import type { Parameter } from '../catalog';
 import type { FileDefinitions, ModuleClass } from '../classes';
-import { libraryLayer } from '../library';
 import type { Node } from '../parser';
-import { externalParameters, type ExternalParameter } from '../scope';
-import { callArguments, findArgument, numericLiteral, parameterList } from '../syntax';
+import { parameterList } from '../syntax';
+import { ModuleDescriptions } from './descriptions';
 import { BudgetExceeded, MAX_STEPS } from './expression-evaluator';
 import { entryBindings, MethodEvaluator } from './method-evaluator';
-import { calledNames, methodOf, singleReturn } from './methods';
+import { calledNames, methodOf } from './methods';
 import { nonZeroRateNames, roleFromName } from './names';
-import { rateOf } from './rates';
-import {
-  dropKind,
-  UNKNOWN_MODULE,
-  type MethodFlow,
-  type ModuleDescription,
-  type ModuleSummary,
-  type Rate,
-} from './types';
+import { dropKind, type MethodFlow, type ModuleDescription, type ModuleSummary, type Rate } from './types';
 
 /**
  * The data flow of `nn.Module` methods, for the structure rules (RG001, RG002, RG009, RG010). Each method is
  * evaluated abstractly, statement by statement, over `FlowValue`s: what a tensor has been through (its last
  * dropout, whether it is an unregularized sublayer output, which modalities it carries and whether each was
  * dropped). Branches are evaluated apart and joined, loops twice, helper methods of the class with their
- * parameters bound. Submodules are described from `__init__` (`describeModule`) and classes of the file are
+ * parameters bound. Submodules are described from `__init__` (descriptions.ts) and classes of the file are
  * summarized from their own `forward` (`ModuleSummary`), so a block knows whether its attention already ends
  * with a dropout. Anything not understood is opaque, and opaque values never produce findings.
  *
  * This file holds `ForwardAnalysis`, the analysis of one file: method flows (evaluated by method-evaluator.ts),
- * class summaries, submodule descriptions and the dependencies of a class's findings. Which flow facts become
- * findings is decided in findings.ts.
+ * class summaries and the dependencies of a class's findings; what a submodule is, it asks descriptions.ts.
+ * Which flow facts become findings is decided in findings.ts.
  */
 
 /** The flow analysis of one file: summaries per class, evaluated on first use. One per `FileModel`. */
@@ -37,10 +28,26 @@ export class ForwardAnalysis {
   private readonly summaries = new Map<string, ModuleSummary>();
   private readonly inProgress = new Set<string>();
   private readonly flows = new Map<number, MethodFlow>();
-  private readonly descriptions = new Map<number, ModuleDescription>();
   private rateNames: ReadonlySet<string> | undefined;
 
-  constructor(readonly model: FileDefinitions) {}
+  /** What `self.<name>` is (descriptions.ts). */
+  readonly modules: ModuleDescriptions;
+
+  constructor(readonly model: FileDefinitions) {
+    this.modules = new ModuleDescriptions(model, (cls) => this.summary(cls));
+  }
+
+  describeAttribute(cls: ModuleClass, name: string): ModuleDescription {
+    return this.modules.describeAttribute(cls, name);
+  }
+
+  describeChain(cls: ModuleClass, chain: Node, selfName: string): ModuleDescription | undefined {
+    return this.modules.describeChain(cls, chain, selfName);
+  }
+
+  factoryDescription(name: string, fn: Node): ModuleDescription | undefined {
+    return this.modules.factoryDescription(name, fn);
+  }
 
   /**
    * Names the file sets to a non-zero rate (`Block(dropout=0.1)`, `"resid_pdrop": 0.1`, `drop_rate: float = 0.2`):
@@ -110,8 +117,11 @@ export class ForwardAnalysis {
    */
   dependencies(cls: ModuleClass): Node[] {
     const out: Node[] = [];
-    const seen = new Set([cls.name]);
-    const queue = [cls.name];
+    // A submodule may be built in a superclass's `__init__` (`self.model = MiniMindModel(config)`) and reached from
+    // here through `self.model.dropout`: what the superclasses build counts too.
+    const supers = this.model.superclassesOf(cls.name).map((c) => c.name);
+    const seen = new Set([cls.name, ...supers]);
+    const queue = [cls.name, ...supers];
     while (queue.length) {
       const name = queue.shift()!;
       for (const ref of this.references(name)) {
@@ -189,279 +199,4 @@ export class ForwardAnalysis {
     if (position < 0) return undefined;
     return { name: rate.text, position: params[position].keywordOnly ? -1 : position };
   }
-
-  /** What `self.<name>` is, from the assignments in `__init__` (and in the classes it inherits from). */
-  describeAttribute(cls: ModuleClass, name: string): ModuleDescription {
-    const key = `${cls.name}.${name}`;
-    let d = this.attributes.get(key);
-    if (!d) {
-      d = this.describeAttributeUncached(cls, name);
-      this.attributes.set(key, d);
-    }
-    return d;
-  }
-
-  private readonly attributes = new Map<string, ModuleDescription>();
-
-  private describeAttributeUncached(cls: ModuleClass, name: string): ModuleDescription {
-    for (const c of [cls, ...this.model.superclassesOf(cls.name)]) {
-      const subs = c.members.submodules.filter((s) => s.name === name);
-      if (subs.length === 0) continue;
-      const described = subs.map((s) => this.describeModule(s.value, c));
-      const first = described[0];
-      // Assigned differently on different paths (`nn.Dropout(p) if p else nn.Identity()` written as an if): agree or
-      // give up.
-      if (described.every((d) => d.output === first.output && !!d.regularizer === !!first.regularizer)) {
-        const role = first.role ?? (first.regularizer ? undefined : roleFromName(name));
-        // `self.layers = nn.ModuleList([])`, filled by `self.layers.append(…)` later in `__init__`.
-        const elements =
-          first.elements?.length === 0 ? (this.appendedElements(c, name) ?? first.elements) : first.elements;
-        return { ...first, role, elements };
-      }
-      return UNKNOWN_MODULE;
-    }
-    return UNKNOWN_MODULE;
-  }
-
-  /** `self.layers.append(nn.ModuleList([attn, ff]))` in `__init__`: what the appended element is. */
-  private appendedElements(cls: ModuleClass, name: string): ModuleDescription[] | undefined {
-    for (const ref of cls.members.selfReferences.get(name) ?? []) {
-      const member = ref.parent;
-      if (member?.type !== 'attribute' || member.childForFieldName('attribute')?.text !== 'append') continue;
-      const call = member.parent;
-      if (call?.type !== 'call') continue;
-      const arg = callArguments(call)[0];
-      if (arg) return [this.describeModule(arg, cls)];
-    }
-    return undefined;
-  }
-
-  describeModule(value: Node, owner: ModuleClass | null, depth = 0): ModuleDescription {
-    const cached = this.descriptions.get(value.id);
-    if (cached) return cached;
-    const d = depth > 6 ? UNKNOWN_MODULE : this.describeUncached(value, owner, depth);
-    this.descriptions.set(value.id, d);
-    return d;
-  }
-
-  private describeUncached(value: Node, owner: ModuleClass | null, depth: number): ModuleDescription {
-    const model = this.model;
-    switch (value.type) {
-      case 'parenthesized_expression':
-        return value.namedChild(0) ? this.describeModule(value.namedChild(0)!, owner, depth + 1) : UNKNOWN_MODULE;
-      case 'conditional_expression': {
-        const branches = value.namedChildren.filter((n): n is Node => !!n);
-        const [a, b] = [branches[0], branches[branches.length - 1]].map((n) =>
-          this.describeModule(n, owner, depth + 1),
-        );
-        // `DropPath(r) if r > 0 else nn.Identity()`: a regularizer that may be switched off.
-        if (a.regularizer && (b.regularizer || b.role === 'identity')) return a;
-        if (b.regularizer && a.role === 'identity') return b;
-        return a.output === b.output && a.role === b.role ? a : UNKNOWN_MODULE;
-      }
-      case 'identifier': {
-        const init = owner ? methodOf(model, owner, '__init__') : undefined;
-        if (init && parameterList(init).some((p) => p.name === value.text))
-          return { output: 'unknown', initParameter: value.text };
-        return UNKNOWN_MODULE;
-      }
-      case 'list':
-      case 'tuple':
-        return {
-          output: 'unknown',
-          elements: value.namedChildren
-            .filter((n): n is Node => !!n)
-            .map((n) => this.describeModule(n, owner, depth + 1)),
-        };
-      case 'list_comprehension':
-      case 'generator_expression': {
-        // `nn.ModuleList([Block(…) for _ in range(depth)])`: every element is the same construction.
-        const body = value.childForFieldName('body');
-        return { output: 'unknown', elements: body ? [this.describeModule(body, owner, depth + 1)] : [] };
-      }
-      case 'call':
-        break;
-      default:
-        return UNKNOWN_MODULE;
-    }
-    const callee = value.childForFieldName('function');
-    const qualified = model.imports.resolve(callee);
-    const spec = regularizer(qualified);
-    if (spec?.form === 'module') {
-      const arg = findArgument(value, spec.rate);
-      const rate =
-        typeof arg === 'object'
-          ? rateOf(model, owner, arg.node)
-          : spec.qualifiedName === 'torch.nn.Dropout'
-            ? { text: '0.5', value: 0.5 }
-            : undefined;
-      const label = callee?.text ?? spec.qualifiedName;
-      return {
-        regularizer: { spec, rate, node: value },
-        output: 'regularized',
-        lastDrop: { node: value, label, rate, owner: owner?.name ?? '', kind: spec.kind },
-      };
-    }
-    if (qualified && MODULE_CONTAINERS.has(qualified)) {
-      const args = callArguments(value);
-      if (qualified === 'torch.nn.Sequential') {
-        const elements = args
-          .filter((a) => a.type !== 'keyword_argument')
-          .map((a) => this.describeModule(a, owner, depth + 1));
-        if (elements.length === 0 || args.some((a) => a.type === 'list_splat')) return UNKNOWN_MODULE;
-        return sequenceOf(elements);
-      }
-      const list = args[0];
-      if (list && list.type !== 'keyword_argument') {
-        const inner = this.describeModule(list, owner, depth + 1);
-        if (inner.elements) return { output: 'unknown', elements: inner.elements };
-      }
-      return UNKNOWN_MODULE;
-    }
-    const layer = libraryLayer(qualified);
-    if (layer) {
-      if (layer.regularizedInside) return { role: layer.role, output: 'regularized' };
-      if (layer.role === 'identity' || layer.role === 'activation')
-        return { role: layer.role, output: 'unregularized', preservesInput: true };
-      if (!layer.outputDropout) return { role: layer.role, output: 'unregularized' };
-      const arg = findArgument(value, layer.outputDropout);
-      if (arg === 'unknown') return { role: layer.role, output: 'unknown' };
-      if (arg === 'absent')
-        return layer.outputDropout.default > 0
-          ? { role: layer.role, output: 'regularized' }
-          : { role: layer.role, output: 'unregularized' };
-      const rate = rateOf(model, owner, arg.node);
-      return rate.value === 0
-        ? { role: layer.role, output: 'unregularized' }
-        : {
-            role: layer.role,
-            output: 'regularized',
-            lastDrop: {
-              node: arg.node,
-              label: `${callee?.text}(${layer.outputDropout.name}=…)`,
-              rate,
-              owner: owner?.name ?? '',
-              kind: 'dropout',
-            },
-          };
-    }
-    if (callee?.type === 'identifier' && qualified === null) {
-      const local = model.classes.get(callee.text);
-      if (local?.isModule) {
-        const init = methodOf(model, local, '__init__');
-        return this.describeConstruction(
-          this.summary(local),
-          init ? externalParameters(parameterList(init).slice(1)) : [],
-          value,
-          owner,
-          depth,
-        );
-      }
-      const fn = model.functions.get(callee.text);
-      if (fn) {
-        const made = this.factoryDescription(fn.name, fn.node, depth);
-        if (made) return this.describeFactoryCall(made, externalParameters(parameterList(fn.node)), value, owner);
-      }
-    }
-    // A class or factory of another workspace file (`from .layers import Attention`), summarized by the workspace
-    // index.
-    const external = qualified !== null ? model.workspace?.definition(qualified) : null;
-    if (external?.kind === 'class' && external.isModule && external.summary)
-      return this.describeConstruction(external.summary, external.initParameters, value, owner, depth);
-    if (external?.kind === 'function')
-      return this.describeFactoryCall(external.description, external.parameters, value, owner);
-    return UNKNOWN_MODULE;
-  }
-
-  /**
-   * What a module factory of this file returns (lucidrains' `def FeedForward(dim, mult, dropout): return
-   * nn.Sequential(…, nn.Dropout(dropout))`), with its rate still the function's parameter; undefined when it
-   * does not return one expression.
-   */
-  factoryDescription(name: string, fn: Node, depth = 0): ModuleDescription | undefined {
-    const returned = singleReturn(fn);
-    if (!returned) return undefined;
-    // The depth goes on: a factory that returns a call of itself (or of one that calls it back) must end.
-    const inner = this.describeModule(returned, null, depth + 1);
-    return {
-      ...inner,
-      lastDrop: inner.lastDrop && { ...inner.lastDrop, owner: name },
-      role: inner.role ?? roleFromName(name),
-    };
-  }
-
-  /** A call of a module factory: the rate of the dropout it ends with is read from this call when it is passed. */
-  private describeFactoryCall(
-    made: ModuleDescription,
-    params: ExternalParameter[],
-    value: Node,
-    owner: ModuleClass | null,
-  ): ModuleDescription {
-    let lastDrop = made.lastDrop;
-    const index = lastDrop?.rate ? params.findIndex((p) => p.name === lastDrop!.rate!.text) : -1;
-    if (lastDrop && index >= 0) {
-      const arg = findArgument(value, { name: params[index].name, position: params[index].keywordOnly ? -1 : index });
-      const fallback = params[index].default;
-      if (typeof arg === 'object') lastDrop = { ...lastDrop, rate: rateOf(this.model, owner, arg.node) };
-      else if (arg === 'absent' && fallback !== undefined)
-        lastDrop = { ...lastDrop, rate: { text: String(fallback), value: fallback } };
-    }
-    return { ...made, lastDrop };
-  }
-
-  /** `initParameters`: the constructor's parameters after `self`. */
-  private describeConstruction(
-    summary: ModuleSummary,
-    initParameters: ExternalParameter[],
-    call: Node,
-    owner: ModuleClass | null,
-    depth: number,
-  ): ModuleDescription {
-    if (summary.passthrough) {
-      const params = initParameters;
-      const index = params.findIndex((p) => p.name === summary.passthrough);
-      const arg =
-        index < 0
-          ? 'absent'
-          : findArgument(call, { name: summary.passthrough, position: params[index].keywordOnly ? -1 : index });
-      if (typeof arg === 'object') {
-        return this.describeModule(arg.node, owner, depth + 1);
-      }
-      return UNKNOWN_MODULE;
-    }
-    let output = summary.output;
-    let lastDrop = summary.lastDrop;
-    // `Attention(dim, proj_drop=0.0)`: the dropout its output ends with is switched off by the caller.
-    if (output === 'regularized' && summary.outputDropout) {
-      const arg = findArgument(call, summary.outputDropout);
-      if (typeof arg === 'object' && numericLiteral(arg.node) === 0) {
-        output = 'unregularized';
-        lastDrop = undefined;
-      } else if (typeof arg === 'object' && lastDrop) {
-        lastDrop = { ...lastDrop, rate: rateOf(this.model, owner, arg.node) };
-      }
-    }
-    return {
-      role: summary.role,
-      output,
-      lastDrop,
-      preservesInput: summary.preservesInput,
-      residual: summary.residual,
-    };
-  }
-}
-
-function sequenceOf(elements: ModuleDescription[]): ModuleDescription {
-  // The last element that is not element-wise decides what the output went through last.
-  let i = elements.length - 1;
-  while (i >= 0 && elements[i].preservesInput && !elements[i].regularizer) i--;
-  if (i < 0) return { output: 'unregularized', preservesInput: true };
-  const last = elements[i];
-  if (last.regularizer) return { output: 'regularized', lastDrop: last.lastDrop };
-  if (last.output === 'unknown') return UNKNOWN_MODULE;
-  return {
-    output: last.output,
-    lastDrop: last.lastDrop,
-    role: elements.some((e) => e.role === 'linear') && elements.length > 1 ? undefined : last.role,
-  };
 }

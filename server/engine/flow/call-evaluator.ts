@@ -7,7 +7,7 @@ import { join, mixed, type Env } from './lattice';
 import { methodOf } from './methods';
 import { MERGE_METHOD, modalityOf, roleFromName, TEXT_EMBEDDING_NAME } from './names';
 import { rateOf } from './rates';
-import { UNKNOWN_MODULE, type BoundModule, type DropStep, type FlowValue } from './types';
+import { UNKNOWN_MODULE, type BoundModule, type DropStep, type FlowValue, type ModuleDescription } from './types';
 
 /**
  * The method evaluator, second layer: calls. A submodule (`self.drop(x)`, `self.attn(x)`, a module bound in a
@@ -54,18 +54,13 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
     }
 
     // `self.model.embed_tokens(ids)`, `self.get_input_embeddings()(ids)`: a module of a module, known by its name only.
-    if (
-      (fn.type === 'attribute' && rootedAt(fn, this.selfName)) ||
-      (fn.type === 'call' && /\bget_input_embeddings\b/.test(fn.text))
-    ) {
-      const name = fn.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : 'embed_tokens';
-      return this.moduleCall(
-        { description: UNKNOWN_MODULE, label: fn.text, attribute: name },
-        node,
-        positional,
-        argValues,
-        env,
-      );
+    // `self.layers[i](x)`, `self.encoder.layers[i].attn(x)`: through submodules built from classes of this file and
+    // containers, the chain may name a known module.
+    const chain = fn.type === 'attribute' || fn.type === 'subscript';
+    if ((chain && rootedAt(fn, this.selfName)) || (fn.type === 'call' && /\bget_input_embeddings\b/.test(fn.text))) {
+      const name = chain ? (lastAttribute(fn) ?? '') : 'embed_tokens';
+      const description = (chain && this.analysis.describeChain(this.cls, fn, this.selfName)) || UNKNOWN_MODULE;
+      return this.moduleCall({ description, label: fn.text, attribute: name }, node, positional, argValues, env);
     }
 
     // A module bound to a local name (`for attn, ff in self.layers: x = attn(x) + x`).
@@ -157,7 +152,11 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
       TEXT_EMBEDDING_NAME.test(attribute) ||
       (d.role === 'embedding' && !/pos|position|wpe|type|segment/i.test(attribute))
     ) {
-      return { parts: new Map([['text', {}]]), inputs: base.inputs };
+      // An embedding module that ends with its own dropout (BERT's `BertEmbeddings`, OpenNMT's positional
+      // encoding): its output has been dropped, for RG010. The text part stays undropped for RG001, whose fix
+      // moves a dropout this call does not hold.
+      const drop = d.output === 'regularized' && d.lastDrop ? this.sublayerDrop(node, bound, d) : undefined;
+      return { parts: new Map([['text', {}]]), inputs: base.inputs, drop };
     }
     const modality = modalityOf(attribute);
     if (modality && d.role !== 'attention' && d.role !== 'feedforward') {
@@ -177,21 +176,8 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
         : d.role === undefined && d.output !== 'unknown'
           ? roleFromName(attribute || bound.label)
           : undefined;
-    if (d.output === 'regularized' && d.lastDrop) {
-      const step: DropStep = {
-        call: node,
-        label: bound.label,
-        rate: d.lastDrop.rate,
-        inner: {
-          node: d.lastDrop.node,
-          external: d.lastDrop.external,
-          label: d.lastDrop.label,
-          owner: d.lastDrop.owner,
-          kind: d.lastDrop.kind,
-        },
-      };
-      return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, drop: step };
-    }
+    if (d.output === 'regularized' && d.lastDrop)
+      return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, drop: this.sublayerDrop(node, bound, d) };
     if (role && d.output === 'unregularized') {
       return {
         parts: base.parts,
@@ -200,13 +186,59 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
         sublayer: { role, call: node, attribute: bound.attribute, label: bound.label, inputs: base.inputs },
       };
     }
-    return { parts: base.parts, fusions: base.fusions, inputs: base.inputs, opaque: d.output === 'unknown' };
+    // Built on several paths that disagree: on some, its output ends with a dropout written in this class.
+    const branchDrops = d.branchDrops?.map(
+      (inner): DropStep => ({
+        call: node,
+        label: bound.label,
+        rate: inner.rate,
+        inner: { node: inner.node, external: inner.external, label: inner.label, owner: inner.owner, kind: inner.kind },
+      }),
+    );
+    return {
+      parts: base.parts,
+      fusions: base.fusions,
+      inputs: base.inputs,
+      opaque: d.output === 'unknown',
+      branchDrops,
+    };
+  }
+
+  /**
+   * A submodule handed to a helper method (`x = self._residual(self.ff, x)`, fairseq's `self.maybe_layer_norm(
+   * self.final_layer_norm, x)`): bound to the helper's parameter as that module, so calling it there is followed.
+   */
+  private passedModule(node: Node): FlowValue | undefined {
+    if (node.type !== 'attribute' || node.childForFieldName('object')?.text !== this.selfName) return undefined;
+    const name = node.childForFieldName('attribute')?.text ?? '';
+    if (
+      !this.cls.members.submodules.some((s) => s.name === name) &&
+      !this.model.superclassesOf(this.cls.name).some((c) => c.members.submodules.some((s) => s.name === name))
+    )
+      return undefined;
+    const description = this.analysis.describeAttribute(this.cls, name);
+    return description === UNKNOWN_MODULE
+      ? undefined
+      : { module: { description, label: node.text, attribute: name, handedIn: true } };
+  }
+
+  /** The call of a module whose output ends with a dropout, as the step that dropped it. */
+  private sublayerDrop(node: Node, bound: BoundModule, d: ModuleDescription): DropStep {
+    const last = d.lastDrop!;
+    return {
+      call: node,
+      label: bound.label,
+      rate: last.rate,
+      inner: { node: last.node, external: last.external, label: last.label, owner: last.owner, kind: last.kind },
+      handedIn: bound.handedIn,
+    };
   }
 
   private helper(method: Node, call: Node, args: Node[], env: Env): FlowValue {
-    const values = args.map((a) =>
-      this.expr(a.type === 'keyword_argument' ? (a.childForFieldName('value') ?? a) : a, env),
-    );
+    const values = args.map((a) => {
+      const value = a.type === 'keyword_argument' ? (a.childForFieldName('value') ?? a) : a;
+      return this.passedModule(value) ?? this.expr(value, env);
+    });
     if (this.depth >= MAX_HELPER_DEPTH || method.id === this.method.id) return { ...mixed(values), opaque: true };
     const params = parameterList(method).slice(1);
     const bound = new Map<string, FlowValue>();
@@ -228,10 +260,18 @@ export abstract class CallEvaluator extends ExpressionEvaluator {
   }
 }
 
-/** `self.a.b`: an attribute chain that starts at `self` and has at least two links. */
+/** `self.a.b`, `self.a[i]`: a chain of attributes and subscripts that starts at `self`, other than `self.a`. */
 function rootedAt(node: Node, selfName: string): boolean {
-  let object = node.childForFieldName('object');
-  if (object?.type !== 'attribute') return false;
-  while (object?.type === 'attribute') object = object.childForFieldName('object');
-  return object?.type === 'identifier' && object.text === selfName;
+  if (node.type === 'attribute' && node.childForFieldName('object')?.text === selfName) return false;
+  let object: Node | null = node;
+  while (object?.type === 'attribute' || object?.type === 'subscript')
+    object = object.childForFieldName(object.type === 'attribute' ? 'object' : 'value');
+  return object?.type === 'identifier' && object.text === selfName && object.id !== node.id;
+}
+
+/** The last attribute name of a chain (`attn` of `self.layers[i].attn`, `layers` of `self.layers[i]`). */
+function lastAttribute(node: Node): string | undefined {
+  let n: Node | null = node;
+  while (n?.type === 'subscript') n = n.childForFieldName('value');
+  return n?.type === 'attribute' ? n.childForFieldName('attribute')?.text : undefined;
 }

@@ -26,6 +26,7 @@ import {
 export interface ModuleDescriber {
   readonly model: FileDefinitions;
   describeAttribute(cls: ModuleClass, name: string): ModuleDescription;
+  describeChain(cls: ModuleClass, chain: Node, selfName: string): ModuleDescription | undefined;
 }
 
 export const LAYER_SCALE = /(^|_)ls\d*$|layer_?scale|^gamma/i;
@@ -223,6 +224,9 @@ export abstract class ExpressionEvaluator {
     ) {
       this.flow.doubles.push({ outer: step, inner: input.drop });
     }
+    if (isDropout(dropKind(step)))
+      for (const inner of input.branchDrops ?? [])
+        if (isDropout(dropKind(inner))) this.flow.doubles.push({ outer: step, inner, branch: true });
     for (const f of input.fusions ?? []) f.covered = true;
     const parts = new Map<string, ModalityPart>();
     for (const k of input.parts?.keys() ?? []) parts.set(k, { drop: step });

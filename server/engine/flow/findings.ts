@@ -1,7 +1,7 @@
 import type { ModuleClass } from '../classes';
 import type { Node } from '../parser';
 import type { ForwardAnalysis } from './analysis';
-import { walk } from '../syntax';
+import { ancestor, walk } from '../syntax';
 import { rateOf } from './rates';
 import type { DoubleDropout, DroppedBranch, DroppedLogits, DropStep, Fusion, Rate, ResidualAdd } from './types';
 
@@ -64,24 +64,59 @@ export function droppedLogits(analysis: ForwardAnalysis, cls: ModuleClass): Drop
   return out;
 }
 
-/** RG010: dropouts of the class that drop a value just dropped, one per outer dropout call. */
+/**
+ * RG010: dropouts of the class that drop a value just dropped, one per outer dropout call; and dropouts that end a
+ * submodule on one of the paths `__init__` builds it by (`branch`), one per such dropout, which must be the class's
+ * own code.
+ */
 export function doubleDropouts(analysis: ForwardAnalysis, cls: ModuleClass): DoubleDropout[] {
-  const seen = new Set<number>();
+  const seen = new Set<string>();
   const out: DoubleDropout[] = [];
   for (const flow of analysis.classFlows(cls)) {
     for (const d of flow.doubles) {
+      const inner = d.inner.inner?.node;
+      const key = d.branch ? `branch ${inner?.id}` : `${d.outer.call.id}`;
       // A dropout whose result is thrown away drops nothing: that is RG011's finding, not this one.
       if (
-        seen.has(d.outer.call.id) ||
+        seen.has(key) ||
         !within(cls, d.outer.call) ||
+        (d.branch && !(inner && within(cls, inner) && !correlated(inner, d.outer.call))) ||
         d.outer.call.parent?.type === 'expression_statement'
       )
         continue;
-      seen.add(d.outer.call.id);
+      seen.add(key);
       out.push(d);
     }
   }
   return out;
+}
+
+/**
+ * Does the outer dropout sit under a condition that reads a name the construction's `if` reads (`if self.ffn_type ==
+ * "1dcnn": out = self.ffn(x) else: out = self.drop(self.ffn(x))`)? Then the paths may be paired, which the flow does
+ * not follow: better silent.
+ */
+function correlated(construction: Node, outer: Node): boolean {
+  const names = (at: Node) => {
+    const out = new Set<string>();
+    for (let n = ancestor(at, ['if_statement'], ['function_definition']); n; ) {
+      const conditions = [
+        n.childForFieldName('condition'),
+        ...n.namedChildren.filter((c) => c?.type === 'elif_clause'),
+      ];
+      for (const c of conditions)
+        if (c)
+          walk(c.type === 'elif_clause' ? (c.childForFieldName('condition') ?? c) : c, (x) => {
+            if (x.type === 'identifier' && x.text !== 'self') out.add(x.text);
+          });
+      n = ancestor(n, ['if_statement'], ['function_definition']);
+    }
+    return out;
+  };
+  const outerNames = names(outer);
+  if (outerNames.size === 0) return false;
+  for (const name of names(construction)) if (outerNames.has(name)) return true;
+  return false;
 }
 
 /** The residual dropout rate a block's constructor names: a parameter or a config field read in `__init__`. */

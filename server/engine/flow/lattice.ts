@@ -26,6 +26,8 @@ export function join(a: FlowValue | undefined, b: FlowValue | undefined): FlowVa
     stream: (a.stream || a.fromInput) && (b.stream || b.fromInput) && (a.stream || b.stream) ? true : undefined,
     passthrough: a.passthrough === b.passthrough ? a.passthrough : undefined,
     module: a.module === b.module ? a.module : undefined,
+    // A path-specific dropout holds after a join only when both paths carry the same module's output.
+    branchDrops: a.branchDrops && b.branchDrops?.[0]?.call.id === a.branchDrops[0]?.call.id ? a.branchDrops : undefined,
   };
 }
 

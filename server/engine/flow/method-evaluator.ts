@@ -1,10 +1,16 @@
 import type { Node } from '../parser';
-import { parameterList } from '../syntax';
+import { callArguments, parameterList } from '../syntax';
 import { CallEvaluator } from './call-evaluator';
 import { BudgetExceeded } from './expression-evaluator';
 import { joinEnv, type Env } from './lattice';
 import { modalityOf, roleFromName } from './names';
-import type { BoundModule, FlowValue } from './types';
+import type { BoundModule, FlowValue, ModuleDescription } from './types';
+
+/** What one iteration of a loop binds: a module of a `ModuleList`, or a tuple of such (`enumerate`, `zip`). */
+interface LoopItem {
+  element?: ModuleDescription;
+  parts?: (LoopItem | undefined)[];
+}
 
 /**
  * The method evaluator, last layer: statements (`MethodEvaluator`). Runs a method's body statement by statement
@@ -124,44 +130,59 @@ export class MethodEvaluator extends CallEvaluator {
     return result;
   }
 
-  /** `self.<name>` as a module, when the node is one. */
+  /** `self.<name>` (or a chain, `self.model.layers`) as a module, when the node is one. */
   private moduleOf(node: Node): BoundModule | undefined {
-    if (node.type !== 'attribute' || node.childForFieldName('object')?.text !== this.selfName) return undefined;
+    if (node.type !== 'attribute') return undefined;
     const name = node.childForFieldName('attribute')?.text ?? '';
-    return { description: this.analysis.describeAttribute(this.cls, name), label: node.text, attribute: name };
+    const description =
+      node.childForFieldName('object')?.text === this.selfName
+        ? this.analysis.describeAttribute(this.cls, name)
+        : this.analysis.describeChain(this.cls, node, this.selfName);
+    return description && { description, label: node.text, attribute: name };
+  }
+
+  /**
+   * What each iteration of a loop over `right` yields, as people write those loops: `self.layers` (one element),
+   * `enumerate(self.layers)` (an index and an element), `zip(self.layers, context)` (one from each); undefined
+   * when it is none of them or the elements are not described one way.
+   */
+  private loopItem(right: Node): LoopItem | undefined {
+    if (right.type === 'call') {
+      const fn = right.childForFieldName('function')?.text;
+      const args = callArguments(right).filter((a) => a.type !== 'keyword_argument');
+      if (fn === 'enumerate' && args.length === 1) return { parts: [undefined, this.loopItem(args[0])] };
+      if (fn === 'zip' && args.every((a) => a.type !== 'list_splat'))
+        return { parts: args.map((a) => this.loopItem(a)) };
+      return undefined;
+    }
+    const collection = this.moduleOf(right);
+    const elements = collection?.description.elements;
+    return elements?.length === 1 ? { element: elements[0] } : undefined;
   }
 
   private bindLoopTarget(stmt: Node, env: Env): void {
     const left = stmt.childForFieldName('left');
     const right = stmt.childForFieldName('right');
-    if (!left || !right) return;
-    const collection = this.moduleOf(right);
-    const element = collection?.description.elements?.length === 1 ? collection.description.elements[0] : undefined;
-    // `for attn, ff in self.layers`, where each element is `nn.ModuleList([attn, ff])`.
-    if (left.type === 'pattern_list' || left.type === 'tuple_pattern') {
-      const names = left.namedChildren.filter((n): n is Node => !!n);
-      names.forEach((n, i) => {
-        const d = element?.elements?.[i];
-        if (n.type === 'identifier')
-          env.set(
-            n.text,
-            d
-              ? {
-                  module: {
-                    description: { ...d, role: d.role ?? roleFromName(n.text) },
-                    label: n.text,
-                    attribute: null,
-                  },
-                }
-              : { opaque: true },
-          );
-      });
-    } else if (left.type === 'identifier') {
-      env.set(
-        left.text,
-        element ? { module: { description: element, label: left.text, attribute: null } } : { opaque: true },
-      );
+    if (left && right) this.bindItem(left, this.loopItem(right), env);
+  }
+
+  private bindItem(target: Node, item: LoopItem | undefined, env: Env): void {
+    if (target.type === 'identifier') {
+      const d = item?.element;
+      env.set(target.text, d ? { module: { description: d, label: target.text, attribute: null } } : { opaque: true });
+      return;
     }
+    if (target.type !== 'pattern_list' && target.type !== 'tuple_pattern' && target.type !== 'tuple') return;
+    const names = target.namedChildren.filter((n): n is Node => !!n);
+    names.forEach((n, i) => {
+      // `for attn, ff in self.layers`, where each element is `nn.ModuleList([attn, ff])`; `for attn, ff in
+      // zip(self.attns, self.ffs)`. The names say which sublayer each is.
+      const d = item?.parts ? item.parts[i]?.element : item?.element?.elements?.[i];
+      const part = item?.parts && !d ? item.parts[i] : d && { element: d };
+      if (part?.element && n.type === 'identifier')
+        part.element = { ...part.element, role: part.element.role ?? roleFromName(n.text) };
+      this.bindItem(n, part, env);
+    });
   }
 
   /** An expression evaluated for its effects on the environment (assignments, in-place calls). */

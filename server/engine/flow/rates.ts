@@ -22,8 +22,12 @@ export function rateOf(model: FileDefinitions, owner: ModuleClass | null, node: 
 
 /** The effective drop rate of two dropouts in a row, as a number when both rates are known, else as a formula. */
 export function compoundRate(a: Rate | undefined, b: Rate | undefined): string {
-  if (a?.value !== undefined && b?.value !== undefined) {
-    const p = 1 - (1 - a.value) * (1 - b.value);
+  // A parameter whose default is 0 (speechbrain's `dropout=0.0`) is a rate the caller sets: "0%" would say nothing.
+  const known = (r: Rate | undefined) => r?.value !== undefined && (r.value !== 0 || /^[\d.]+$/.test(r.text));
+  if (known(a) && known(b)) {
+    a = a!;
+    b = b!;
+    const p = 1 - (1 - a.value!) * (1 - b.value!);
     return `${+(p * 100).toFixed(2)}%`;
   }
   const pa = a?.text ?? 'p';

@@ -29,6 +29,11 @@ export interface DropStep {
   inner?: InnerDrop;
   /** The sublayer output it drops (`self.dropout2(self.ff(x))`), for messages. */
   of?: SublayerOutput;
+  /**
+   * The sublayer was handed to a helper method as an argument (`self._residual(self.ff, x)`): what follows it in the
+   * helper also follows the other modules handed in, so a fix there would change them all.
+   */
+  handedIn?: boolean;
 }
 
 /** The dropout a module's output ends with, seen from where the module is called. */
@@ -108,12 +113,20 @@ export interface FlowValue {
    * self.layers`).
    */
   module?: BoundModule;
+  /**
+   * The value is the output of a submodule that `__init__` builds on one of several paths, and on that path its
+   * last step is this dropout (speechbrain's `pos_ffn`, a `Sequential` ending in `nn.Dropout` when `ffn_type ==
+   * "1dcnn"`). Nothing is known of the value as a whole; only that path's construction can be blamed.
+   */
+  branchDrops?: DropStep[];
 }
 
 export interface BoundModule {
   description: ModuleDescription;
   label: string;
   attribute: string | null;
+  /** Handed to a helper method as an argument. */
+  handedIn?: boolean;
 }
 
 export interface ResidualAdd {
@@ -134,6 +147,11 @@ export interface DroppedBranch {
 export interface DoubleDropout {
   outer: DropStep;
   inner: DropStep;
+  /**
+   * The inner dropout ends the submodule only on one of the paths `__init__` builds it by: the finding belongs to
+   * that construction, since the outer dropout is right for the others.
+   */
+  branch?: boolean;
 }
 
 export interface DroppedLogits {
@@ -154,7 +172,8 @@ export interface MethodFlow {
 
 /** What a submodule is, judged from the expression `__init__` assigns to it. */
 export interface ModuleDescription {
-  regularizer?: { spec: RegularizerSpec; rate?: Rate; node: Node };
+  /** `node` is absent for a module of another workspace file (its place is `lastDrop.external`). */
+  regularizer?: { spec: RegularizerSpec; rate?: Rate; node?: Node };
   role?: LayerRole;
   /** Whether the module's output has been through a dropout (or drop path) as its last regularizing step. */
   output: 'regularized' | 'unregularized' | 'unknown';
@@ -174,6 +193,11 @@ export interface ModuleDescription {
    * ff])`).
    */
   elements?: ModuleDescription[];
+  /**
+   * Built differently on different paths of `__init__` that do not agree (the description is otherwise unknown):
+   * the dropouts the output ends with on the paths whose construction, written in the class, ends with one.
+   */
+  branchDrops?: (InnerDrop & { rate?: Rate })[];
 }
 
 /** A module class of the file seen from outside: what `forward` returns. */
