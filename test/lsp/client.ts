@@ -170,7 +170,8 @@ export class TestClient {
     connection.onNotification(LogMessageNotification.type, (p) => this.logs.push(p));
     connection.onRequest(ConfigurationRequest.type, (p) => {
       this.configurationRequests.push(...p.items);
-      return p.items.map((item) => (item.section === 'reglens' ? this.settings(item.scopeUri) : null));
+      // `settings` may answer a promise: a test can hold the answer back.
+      return Promise.all(p.items.map((item) => (item.section === 'reglens' ? this.settings(item.scopeUri) : null)));
     });
     connection.onRequest(RegistrationRequest.type, (p) => {
       this.registrations.push(...p.registrations);
