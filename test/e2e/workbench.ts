@@ -182,3 +182,52 @@ export async function openQuickFixMenu(page: Page, lineText: string, covered: st
   await menu.waitFor({ timeout: 10_000 });
   return menu;
 }
+
+/** The right edge of the text area of the editor showing `lineText` (left of the minimap and scrollbar). */
+export async function editorTextRight(page: Page, lineText: string): Promise<number> {
+  return page.evaluate((lineText) => {
+    const lines: any[] = [...document.querySelectorAll('.monaco-editor .view-line')];
+    const target = lines.find((l: any) => l.textContent?.replace(/\u00a0/g, ' ').includes(lineText));
+    const editor = target?.closest('.monaco-editor');
+    if (!editor) return Number.NaN;
+    let right = editor.getBoundingClientRect().right;
+    for (const side of editor.querySelectorAll('.minimap, .scrollbar.vertical')) {
+      const r = side.getBoundingClientRect();
+      if (r.width > 0) right = Math.min(right, r.left);
+    }
+    return right;
+  }, lineText);
+}
+
+/**
+ * Records in the page when the next click happens and when the status bar and the lenses first show `text`
+ * afterwards; `readTiming` answers the delays in milliseconds (undefined: not seen yet).
+ */
+export async function watchFeedback(page: Page, text: string): Promise<void> {
+  await page.evaluate((text) => {
+    const w = globalThis as any;
+    w.__feedback = { click: undefined, status: undefined, lens: undefined };
+    const seen = () => {
+      const f = w.__feedback;
+      if (f.click === undefined) return;
+      const now = performance.now();
+      if (f.status === undefined && document.querySelector('.part.statusbar')?.textContent?.includes(text))
+        f.status = now - f.click;
+      const lenses = [...document.querySelectorAll('.monaco-editor .codelens-decoration')];
+      if (f.lens === undefined && lenses.some((l) => l.textContent?.includes('Profiling…'))) f.lens = now - f.click;
+    };
+    document.addEventListener('mousedown', () => (w.__feedback.click ??= performance.now()), {
+      capture: true,
+      once: true,
+    });
+    new (globalThis as any).MutationObserver(seen).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+    });
+  }, text);
+}
+
+export async function readFeedback(page: Page): Promise<{ status?: number; lens?: number }> {
+  return page.evaluate(() => (globalThis as any).__feedback);
+}
