@@ -206,4 +206,22 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
     console.log(`fusion lens: ${result.box.width.toFixed(0)} px wide; the line ends at ${ends.toFixed(0)} of ${right}`);
     assert.ok(ends <= right, `every link of the lens line ends within the editor (${ends} > ${right})`);
   });
+
+  ui('the status bar names the profiler; choosing a backend in its picker sets reglens.profiler.backend', async () => {
+    const item = page.locator('.part.statusbar .statusbar-item', { hasText: 'Reglens profiler: wasm' });
+    await item.waitFor({ timeout: 10_000 });
+    await item.click();
+    const picker = page.locator('.quick-input-widget');
+    await picker.locator('.quick-input-list .monaco-list-row', { hasText: 'cpu' }).first().waitFor({ timeout: 15_000 });
+    const title = await picker.locator('.quick-input-title').innerText();
+    assert.equal(title, 'Reglens profiler backend');
+    await page.keyboard.type('cpu');
+    await page.keyboard.press('Enter');
+    const settings = path.join(server.scratch, 'user-data', 'User', 'settings.json');
+    const deadline = Date.now() + 10_000;
+    while (!/"reglens\.profiler\.backend": "cpu"/.test(fs.readFileSync(settings, 'utf8'))) {
+      assert.ok(Date.now() < deadline, `the choice reached the user settings: ${fs.readFileSync(settings, 'utf8')}`);
+      await page.waitForTimeout(100);
+    }
+  });
 });
