@@ -236,11 +236,13 @@ export class ProfilingService {
 
   private lensTitle(uri: string, entry: SiteEntry, shared: boolean): string {
     const result = this.results.get(entry.key);
-    // Two sites on one name: the implementation's result says it ran the code, so the two links never read alike.
-    const own = entry.site.kind === 'implementation' && shared ? 'its code: ' : '';
-    if (result) return `${own}${resultLine(result)}`;
+    // Two sites on one name (a hand-written regularizer): its semantics as Reglens read them, and its own code run;
+    // the results say which, as `reglens profile` does, so the two links never read alike.
+    const implementation = entry.site.kind === 'implementation';
+    const which = !shared ? '' : implementation ? 'its code: ' : 'as read: ';
+    if (result) return `${which}${resultLine(result)}`;
     if (this.running.has(entry.key) || this.starting.has(`${uri} ${entry.site.id}`))
-      return own ? 'Profiling its code…' : 'Profiling…';
+      return shared && implementation ? 'Profiling its code…' : 'Profiling…';
     return entry.site.kind === 'implementation' ? IMPLEMENTATION_LENS_TITLE : 'Profile train/eval';
   }
 

@@ -334,7 +334,7 @@ test(
       titles.get('25 attention-logits')!,
       /^train: 0\.0% of probabilities dropped \(dropping logits drops nothing\) \| eval: identity/,
     );
-    assert.match(titles.get('30 hand-written')!, /samples dropped/);
+    assert.match(titles.get('30 hand-written')!, /^as read: train: \d+\.\d% samples dropped/);
     // The two links on a hand-written regularizer's name read apart: the implementation's says it ran the code.
     assert.match(
       titles.get('30 implementation')!,
