@@ -30,6 +30,7 @@ import {
   PublishDiagnosticsNotification,
   RegistrationRequest,
   ShowMessageNotification,
+  ShowMessageRequest,
   ShutdownRequest,
   StreamMessageReader,
   WorkDoneProgressCreateRequest,
@@ -167,6 +168,11 @@ export class TestClient {
       this.waiters = still;
     });
     connection.onNotification(ShowMessageNotification.type, (p) => this.messages.push(p));
+    // A message with buttons (a refused shape's "Open Settings"): recorded as a message, dismissed.
+    connection.onRequest(ShowMessageRequest.type, (p) => {
+      this.messages.push(p);
+      return null;
+    });
     connection.onNotification(LogMessageNotification.type, (p) => this.logs.push(p));
     connection.onRequest(ConfigurationRequest.type, (p) => {
       this.configurationRequests.push(...p.items);
