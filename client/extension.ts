@@ -12,11 +12,14 @@ import {
 import {
   CLIENT_COMMANDS,
   FIX_ALL_KIND,
+  OPEN_SETTINGS_NOTIFICATION,
   PICK_SHAPE_COMMAND,
   PROFILER_STATUS_NOTIFICATION,
   SERVER_COMMANDS,
   type CheckWorkspaceResult,
+  type OpenSettings,
   type ProfilerStatus,
+  type ShapeChoice,
 } from '../server/lsp/protocol';
 
 /** What `vscode.extensions.getExtension('reglens.reglens').exports` holds once activated. */
@@ -43,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): ReglensApi {
   context.subscriptions.push(outputChannel, statusItem, { dispose: () => stateListener?.dispose() });
   profilerItem = vscode.window.createStatusBarItem('reglens.profiler', vscode.StatusBarAlignment.Right, 99);
   profilerItem.name = 'Reglens profiler';
-  profilerItem.text = '$(pulse) profiler';
+  profilerItem.text = '$(pulse) Reglens profiler';
   profilerItem.tooltip = 'Reglens profiler: not started yet. Click to list the backends.';
   profilerItem.command = CLIENT_COMMANDS.showProfilerBackends;
   profilerItem.show();
@@ -104,11 +107,19 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
       ],
     },
     initializationOptions: { workspaceTrusted: vscode.workspace.isTrusted },
+    middleware: {
+      // A lens click answers only when the worker has measured (a second or so): say at once that it runs.
+      executeCommand: (command, args, next) =>
+        command === SERVER_COMMANDS.profileSite ? whileProfiling(() => next(command, args)) : next(command, args),
+    },
     outputChannel,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
   };
   const created = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
   created.onNotification(PROFILER_STATUS_NOTIFICATION, (status: ProfilerStatus) => showProfilerStatus(status));
+  created.onNotification(OPEN_SETTINGS_NOTIFICATION, ({ query }: OpenSettings) =>
+    vscode.commands.executeCommand('workbench.action.openSettings', query),
+  );
   stateListener?.dispose();
   stateListener = created.onDidChangeState(({ newState }) => showState(newState));
   return created;
@@ -164,12 +175,31 @@ async function fixAll(): Promise<void> {
 
 // ---- profiler: all work happens in the server and its worker; these only ask and show ----------------------------
 
-function showProfilerStatus(status: ProfilerStatus): void {
+let lastProfilerStatus: ProfilerStatus | undefined;
+let profilingRuns = 0;
+
+function showProfilerStatus(status: ProfilerStatus | undefined = lastProfilerStatus): void {
+  lastProfilerStatus = status;
   if (!profilerItem) return;
-  profilerItem.text = `$(pulse) ${status.backend}`;
-  profilerItem.tooltip =
-    `Reglens profiler: ${status.backend} ` +
-    `(${status.device})${status.fallback ? `\n${status.fallback}` : ''}\nClick to list every backend.`;
+  const backend = status ? `: ${status.backend}` : '';
+  profilerItem.text =
+    profilingRuns > 0 ? '$(sync~spin) Reglens profiler: profiling…' : `$(pulse) Reglens profiler${backend}`;
+  profilerItem.tooltip = status
+    ? `Reglens profiler: ${status.backend} ` +
+      `(${status.device})${status.fallback ? `\n${status.fallback}` : ''}\nClick to list every backend.`
+    : 'Reglens profiler: not started yet. Click to list the backends.';
+}
+
+/** The status bar says "profiling…" from the click until the run answers (the lens follows when VS Code asks). */
+async function whileProfiling<T>(run: () => Promise<T> | T): Promise<T> {
+  profilingRuns++;
+  showProfilerStatus();
+  try {
+    return await run();
+  } finally {
+    profilingRuns--;
+    showProfilerStatus();
+  }
 }
 
 async function showProfilerBackends(): Promise<void> {
@@ -185,19 +215,41 @@ async function showProfilerBackends(): Promise<void> {
     return;
   }
   showProfilerStatus(status);
-  await vscode.window.showQuickPick(
-    status.statuses.map((s) => ({
-      label:
-        `${s.name === status.backend ? '$(check)' : s.available ? '$(circle-outline)' : '$(circle-slash)'} ` +
-        `${s.name}`,
-      description: s.name === status.backend ? 'in use' : s.available ? 'available' : 'unavailable',
-      detail: s.detail,
-    })),
-    {
-      title: 'Reglens profiler backends (setting: reglens.profiler.backend)',
-      placeHolder: `In use: ${status.backend} (${status.device})`,
-    },
-  );
+  const config = vscode.workspace.getConfiguration('reglens.profiler');
+  const setting = config.get<string>('backend', 'auto');
+  const items = [
+    { name: 'auto', available: true, detail: 'The first that works: cuda, webgpu, wasm, cpu.' },
+    ...status.statuses,
+  ].map((s) => ({
+    name: s.name,
+    available: s.available,
+    label: `${s.name === setting ? '$(check)' : s.available ? '$(circle-outline)' : '$(circle-slash)'} ${s.name}`,
+    description: [
+      s.name === setting ? 'selected' : '',
+      s.name === status.backend ? 'in use' : s.available ? 'available' : 'unavailable',
+    ]
+      .filter(Boolean)
+      .join(' · '),
+    detail: s.detail,
+  }));
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Reglens profiler backend',
+    placeHolder: `In use: ${status.backend} (${status.device}). Choose one to use it.`,
+  });
+  if (!picked || picked.name === setting) return;
+  if (!picked.available) {
+    void vscode.window.showWarningMessage(`Reglens profiler: ${picked.name} is unavailable: ${picked.detail}`);
+    return;
+  }
+  // Where the setting already has a value (a workspace's), else for the user: the choice must take effect.
+  const inspected = config.inspect<string>('backend');
+  const target =
+    inspected?.workspaceFolderValue !== undefined
+      ? vscode.ConfigurationTarget.WorkspaceFolder
+      : inspected?.workspaceValue !== undefined
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
+  await config.update('backend', picked.name, target);
 }
 
 async function profileCurrentFile(): Promise<void> {
@@ -211,7 +263,7 @@ async function profileCurrentFile(): Promise<void> {
 }
 
 /**
- * "Reglens: Check workspace": the server checks every indexed file and publishes its problems, with a
+ * "Reglens: Check Workspace": the server checks every indexed file and publishes its problems, with a
  * cancellable progress notification of its own; this only reports the outcome.
  */
 async function checkWorkspace(): Promise<void> {
@@ -234,17 +286,28 @@ async function checkWorkspace(): Promise<void> {
   );
 }
 
-async function profileSiteWithShape(uri: string, siteId: string, current: number[]): Promise<void> {
-  const presets = [current, [8, 256, 768], [8, 197, 384], [8, 1024, 768], [64, 1024, 1024]].filter(
-    (s, i, all) => all.findIndex((o) => o.join() === s.join()) === i,
+async function profileSiteWithShape(
+  uri: string,
+  sites: string | string[],
+  current: number[],
+  choices: ShapeChoice[] = [{ shape: current, bytes: 0, current: true }],
+): Promise<void> {
+  const mb = (bytes: number) => `${Math.max(1, Math.round(bytes / 1024 ** 2))} MB`;
+  const custom = { label: 'Custom…', description: 'refused when it needs more than reglens.profiler.memoryBudgetMB' };
+  const picked = await vscode.window.showQuickPick(
+    [
+      ...choices.map((c) => ({
+        label: `${c.current ? '$(check) ' : ''}[${c.shape.join(', ')}]`,
+        description: [c.current ? 'current' : '', c.bytes ? `needs ${mb(c.bytes)}` : ''].filter(Boolean).join(' · '),
+        shape: `[${c.shape.join(', ')}]`,
+      })),
+      { ...custom, shape: undefined },
+    ],
+    { title: 'Profile at shape', placeHolder: 'Shapes that fit the profiler memory budget' },
   );
-  const custom = 'Custom…';
-  const picked = await vscode.window.showQuickPick([...presets.map((s) => `[${s.join(', ')}]`), custom], {
-    title: 'Profile this site at shape',
-  });
   if (!picked) return;
-  let shape = picked;
-  if (picked === custom) {
+  let shape = picked.shape;
+  if (shape === undefined) {
     const typed = await vscode.window.showInputBox({
       prompt: 'Shape, e.g. [8, 256, 768]',
       value: `[${current.join(', ')}]`,
@@ -256,7 +319,8 @@ async function profileSiteWithShape(uri: string, siteId: string, current: number
     if (!typed) return;
     shape = typed;
   }
-  await vscode.commands.executeCommand(SERVER_COMMANDS.profileSite, uri, siteId, shape);
+  for (const site of Array.isArray(sites) ? sites : [sites])
+    await vscode.commands.executeCommand(SERVER_COMMANDS.profileSite, uri, site, shape);
 }
 
 function showState(state: State, failure?: string): void {

@@ -78,6 +78,17 @@ interface Row {
   name: string;
   train: string;
   eval: string;
+  /** Statistics only the CLI's full block shows; the hover keeps to the rows a user reads. */
+  detail?: boolean;
+}
+
+/** Does the site drop whole samples (drop path, a per-sample or per-batch mask), so that the share of them counts? */
+function dropsSamples(r: ProfileResult): boolean {
+  if (r.kernel.kind === 'drop-path') return true;
+  if (r.kernel.kind === 'semantics')
+    return r.kernel.semantics.granularity === 'sample' || r.kernel.semantics.granularity === 'batch';
+  const g = r.implementation?.granularity;
+  return !!g && [g.train, g.eval].some((x) => x === 'sample' || x === 'batch');
 }
 
 function rows(r: ProfileResult): Row[] {
@@ -88,8 +99,14 @@ function rows(r: ProfileResult): Row[] {
       name: `99.9% interval (${r.train.units} units)`,
       train: interval(r.train),
       eval: r.eval.identity ? '—' : interval(r.eval),
+      detail: true,
     },
-    { name: `rate ${formatNumber(r.rate)} inside`, train: r.train.rateInside ? 'yes' : 'NO', eval: '—' },
+    {
+      name: `rate ${formatNumber(r.rate)} inside`,
+      train: r.train.rateInside ? 'yes' : 'NO',
+      eval: '—',
+      detail: r.train.rateInside,
+    },
     isAlpha(r)
       ? {
           name: 'E[y] − E[x]',
@@ -101,11 +118,13 @@ function rows(r: ProfileResult): Row[] {
       name: 'Var[y] / Var[x]',
       train: Number.isFinite(r.train.varRatio) ? r.train.varRatio.toFixed(4) : 'n/a',
       eval: Number.isFinite(r.eval.varRatio) ? r.eval.varRatio.toFixed(4) : 'n/a',
+      detail: true,
     },
     {
       name: 'samples dropped whole',
       train: pct(r.train.samplesDroppedWhole, 2),
       eval: pct(r.eval.samplesDroppedWhole, 2),
+      detail: !dropsSamples(r),
     },
     {
       name: 'max |y − x|',
@@ -152,6 +171,7 @@ function rows(r: ProfileResult): Row[] {
       name: 'interpreter',
       train: `${i.steps} steps per call · ${i.draws.train} draws`,
       eval: `${i.draws.eval} draws`,
+      detail: true,
     });
   }
   if (r.schedule) {
@@ -166,7 +186,7 @@ function rows(r: ProfileResult): Row[] {
       train: `${s.expectedActiveSampled.toFixed(3)} [${s.expectedActiveInterval.map((v) => v.toFixed(3)).join(', ')}]`,
       eval: String(s.rates.length),
     });
-    out.push({ name: 'closed form inside', train: s.closedInside ? 'yes' : 'NO', eval: '—' });
+    out.push({ name: 'closed form inside', train: s.closedInside ? 'yes' : 'NO', eval: '—', detail: s.closedInside });
   }
   return out;
 }
@@ -195,11 +215,17 @@ export function textBlock(r: ProfileResult): string {
   ].join('\n');
 }
 
+/** A Markdown table cell: a `|` in the text (`max |y − x|`) would end the cell. */
+const cell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
+
+/** The hover's table: the rows a user reads (the CLI's `textBlock` has every statistic), then timing and backend. */
 export function markdownTable(r: ProfileResult): string {
   return [
     '| | train | eval |',
     '| --- | --- | --- |',
-    ...rows(r).map((row) => `| ${row.name} | ${row.train} | ${row.eval} |`),
+    ...rows(r)
+      .filter((row) => !row.detail)
+      .map((row) => `| ${cell(row.name)} | ${cell(row.train)} | ${cell(row.eval)} |`),
     '',
     `${timingText(r)} · ${backendLabel(r)}${r.fused ? ' · fused kernel' : ''} · shape [${r.shape.join(', ')}] · ` +
       `seed ${r.seed}`,

@@ -221,6 +221,23 @@ export function bytesNeeded(request: ProfileRequest): number {
   );
 }
 
+/** What PyTorch does with a rate outside [0, 1] (torch 1.13), per kernel: RG008's page says the same. */
+const OUT_OF_RANGE: Record<KernelSpec['kind'], string> = {
+  dropout:
+    'PyTorch raises a ValueError when `nn.Dropout` is constructed (`F.dropout` when called): nothing to profile.',
+  'channel-dropout': 'PyTorch raises a ValueError when `nn.Dropout2d` is constructed (`F.dropout2d` when called).',
+  'alpha-dropout': 'PyTorch raises a ValueError when `nn.AlphaDropout` is constructed (`F.alpha_dropout` when called).',
+  'feature-alpha-dropout': 'PyTorch raises a ValueError when the layer is constructed or the function called.',
+  'attention-dropout':
+    'PyTorch raises a ValueError when the attention dropout runs in training (`nn.MultiheadAttention` is built ' +
+    'without complaint), so there is nothing to profile.',
+  'drop-path': 'the keep probability 1 − p is outside [0, 1]: `bernoulli_` raises a RuntimeError in training.',
+  fusion: 'PyTorch raises a ValueError for the dropout, so there is nothing to profile.',
+  schedule: 'there is no drop-path schedule to profile.',
+  semantics: 'there is no keep probability to profile.',
+  program: 'there is no keep probability to profile.',
+};
+
 /** A problem with a request, as a sentence, or undefined when it can run. */
 export function validateRequest(request: ProfileRequest): string | undefined {
   const { shape, kernel } = request;
@@ -233,8 +250,7 @@ export function validateRequest(request: ProfileRequest): string | undefined {
     return `Shape ${JSON.stringify(shape)} is not a list of 1 to 6 positive integers.`;
   }
   const rate = configuredRate(kernel);
-  if (!(rate >= 0 && rate <= 1))
-    return `Rate ${rate} is outside [0, 1]: PyTorch raises a ValueError for it, so there is nothing to profile.`;
+  if (!(rate >= 0 && rate <= 1)) return `Rate ${rate} is outside [0, 1]: ${OUT_OF_RANGE[kernel.kind]}`;
   if (kernel.kind === 'semantics') {
     const s = kernel.semantics;
     if (![s.trainScale, s.evalFactor].every(Number.isFinite))

@@ -3,7 +3,7 @@ import { noqaComments } from '../engine/noqa';
 import { describeRegularizer } from '../engine/semantics/describe';
 import { regularizerAtOffset } from '../engine/semantics/regularizers';
 import { ruleDocsUrl } from '../engine/project';
-import { comparePositions, type Range } from '../engine/types';
+import type { Range } from '../engine/types';
 import { ruleByCode } from '../rules';
 import type { OpenDocument } from './documents';
 
@@ -21,21 +21,15 @@ export function ruleMarkdown(code: string): string | null {
 }
 
 /**
- * Hover over a Reglens problem shows its rule's documentation; so does hovering over a code in a
- * `# noqa: RG006` comment. Hovering the name of a hand-written regularizer shows its derived semantics.
+ * Hovering over a code in a `# noqa: RG006` comment shows that rule's page; hovering the name of a hand-written
+ * regularizer shows its derived semantics. A problem itself gets no hover of ours: as in Ruff, VS Code's own hover
+ * shows its message (with the measured figure, once profiled) and its code as a link to the rule page
+ * (`codeDescription`), and the rule page stays behind that link.
  */
 export function hover(doc: OpenDocument, position: Position): Hover | null {
   const sections: string[] = [];
   let range: Range | undefined;
   const seen = new Set<string>();
-  for (const finding of doc.findings) {
-    if (!contains(finding.range, position) || seen.has(finding.code)) continue;
-    const markdown = ruleMarkdown(finding.code);
-    if (!markdown) continue;
-    seen.add(finding.code);
-    sections.push(markdown);
-    range ??= finding.range;
-  }
   const file = doc.sourceFile;
   if (file && /noqa/i.test(file.lineText(position.line))) {
     const offset = file.offsetAt(position);
@@ -63,10 +57,4 @@ export function hover(doc: OpenDocument, position: Position): Hover | null {
   }
   if (sections.length === 0) return null;
   return { contents: { kind: MarkupKind.Markdown, value: sections.join('\n\n---\n\n') }, range };
-}
-
-/** Is the position on a character of the range? An empty range contains its own position. */
-function contains(range: Range, position: Position): boolean {
-  if (comparePositions(range.start, range.end) === 0) return comparePositions(range.start, position) === 0;
-  return comparePositions(range.start, position) <= 0 && comparePositions(position, range.end) < 0;
 }

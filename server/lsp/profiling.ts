@@ -14,7 +14,7 @@ import {
   type Hover,
   type Position,
 } from 'vscode-languageserver/node';
-import { chartMarkdown, implementationEvidence, markdownTable, summaryLine } from '../../kernels/format';
+import { chartMarkdown, implementationEvidence, markdownTable, resultLine } from '../../kernels/format';
 import {
   DEFAULT_PROFILER_OPTIONS,
   ProfileError,
@@ -23,7 +23,7 @@ import {
   type ProfilerOptions,
 } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
-import { describeKernel, validateRequest } from '../../kernels/plan';
+import { bytesNeeded, describeKernel, validateRequest } from '../../kernels/plan';
 import type { ProfileResult } from '../../kernels/profile-result';
 import type { FileModel } from '../engine/model';
 import { fitToShape, planSites, siteSeed, type PlannedSite, type RegularizerSite } from '../engine/sites';
@@ -31,12 +31,25 @@ import { parseShape } from '../engine/shapes';
 import type { Rule } from '../engine/rule';
 import type { Finding, Range } from '../engine/types';
 import type { OpenDocument } from './documents';
-import { PICK_SHAPE_COMMAND, PROFILER_STATUS_NOTIFICATION, SERVER_COMMANDS, type ProfilerStatus } from './protocol';
+import {
+  OPEN_SETTINGS_NOTIFICATION,
+  PICK_SHAPE_COMMAND,
+  PROFILER_STATUS_NOTIFICATION,
+  SERVER_COMMANDS,
+  type OpenSettings,
+  type ProfilerStatus,
+  type ShapeChoice,
+} from './protocol';
 
 function overlaps(a: Range, b: Range): boolean {
   const before = (p: Range['start'], q: Range['start']) =>
     p.line < q.line || (p.line === q.line && p.character <= q.character);
   return before(a.start, b.end) && before(b.start, a.end);
+}
+
+/** Does a finding belong to a site: inside a hand-written regularizer's definition, or on the site itself? */
+function siteHas(site: RegularizerSite, finding: Range): boolean {
+  return site.scope ? contains(site.scope, finding) : overlaps(site.range, finding);
 }
 
 function contains(outer: Range, inner: Range): boolean {
@@ -59,6 +72,23 @@ function measuredFigure(rule: Rule | undefined, site: RegularizerSite, result: P
 export interface ProfilerSettings extends ProfilerOptions {
   shape?: number[];
 }
+
+/** `reglens.codeLens`: a lens at every site, only at sites with a finding, or none. */
+export type LensMode = 'all' | 'findings' | 'off';
+
+export function readLensMode(section: unknown): LensMode {
+  const mode = (section as { codeLens?: unknown } | null | undefined)?.codeLens;
+  return mode === 'findings' || mode === 'off' ? mode : 'all';
+}
+
+/** Shapes the shape lens offers, each only when it fits the memory budget. */
+const SHAPE_PRESETS: readonly number[][] = [
+  [8, 256, 768],
+  [8, 197, 384],
+  [32, 197, 768],
+  [8, 1024, 768],
+  [64, 1024, 1024],
+];
 
 const BACKENDS: readonly BackendSetting[] = ['auto', 'cuda', 'webgpu', 'wasm', 'cpu'];
 
@@ -87,7 +117,7 @@ interface SiteEntry extends PlannedSite {
 
 export interface ProfilingHooks {
   document(uri: string): OpenDocument | undefined;
-  /** The `reglens.profiler` section for a document (pulled or pushed). */
+  /** The `reglens` section for a document (pulled or pushed): `profiler` and `codeLens`. */
   settings(uri: string): Promise<unknown>;
   codeLensRefresh: boolean;
   workDoneProgress: boolean;
@@ -104,6 +134,8 @@ export class ProfilingService {
   /** Results keyed by (site code, kernel, shape, eval mode, backend setting): an edited site misses. */
   private readonly results = new Map<string, ProfileResult>();
   private readonly running = new Map<string, Promise<ProfileResult>>();
+  /** Sites clicked whose run has not reached the worker yet (`uri site-id`): their lens says "Profiling…" at once. */
+  private readonly starting = new Set<string>();
   private lastStatus: BackendInfo | undefined;
   /** Settings last read per document, so diagnostics (published synchronously) find their cached profiles. */
   private readonly lastSettings = new Map<string, ProfilerSettings>();
@@ -140,52 +172,93 @@ export class ProfilingService {
     return JSON.stringify([p.site.code, p.site.kernel, p.shape, p.site.activeInEval, settings.backend]);
   }
 
+  /** The `reglens.profiler` settings and the lens mode of a document, from one read of its `reglens` section. */
+  private async settingsOf(uri: string): Promise<{ settings: ProfilerSettings; lensMode: LensMode }> {
+    const section = (await this.hooks.settings(uri)) as { profiler?: unknown } | null | undefined;
+    return { settings: readProfilerSettings(section?.profiler), lensMode: readLensMode(section) };
+  }
+
+  /**
+   * One lens line per site position: a link per site (a hand-written regularizer has two, its derived semantics and
+   * its own code, labelled apart), then one shape link. A result reads what was measured, then the time; the backend
+   * is named once, in the status bar and the hover.
+   */
   async codeLenses(uri: string): Promise<CodeLens[]> {
     const doc = this.hooks.document(uri);
     if (!doc) return [];
-    const settings = readProfilerSettings(await this.hooks.settings(uri));
+    const { settings, lensMode } = await this.settingsOf(uri);
+    if (lensMode === 'off') return [];
     const lenses: CodeLens[] = [];
-    for (const entry of this.sites(doc, settings)) {
-      const range = { start: entry.site.range.start, end: entry.site.range.start };
-      const result = this.results.get(entry.key);
-      const args = [uri, entry.site.id];
-      const problem =
-        entry.site.notProfiled ?? validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
-      if (problem) {
-        // Nothing to run: say why in the lens itself (a click shows it again as a message).
+    const entries = this.sites(doc, settings).filter(
+      (e) => lensMode === 'all' || doc.findings.some((f) => siteHas(e.site, f.range)),
+    );
+    const lines = new Map<string, SiteEntry[]>();
+    for (const entry of entries) {
+      const at = `${entry.site.range.start.line}:${entry.site.range.start.character}`;
+      lines.set(at, [...(lines.get(at) ?? []), entry]);
+    }
+    for (const group of lines.values()) {
+      const range = { start: group[0].site.range.start, end: group[0].site.range.start };
+      const runnable: SiteEntry[] = [];
+      for (const entry of group) {
+        const args = [uri, entry.site.id];
+        const problem =
+          entry.site.notProfiled ?? validateRequest({ kernel: entry.site.kernel, shape: entry.shape, seed: 0 });
+        if (problem) {
+          // Nothing to run: say why in the lens itself (a click shows it again as a message).
+          const title = problem.startsWith('not profiled:') ? problem : `Not profiled: ${problem}`;
+          lenses.push({ range, command: { title, command: SERVER_COMMANDS.profileSite, arguments: args } });
+          continue;
+        }
+        runnable.push(entry);
         lenses.push({
           range,
           command: {
-            title: problem.startsWith('not profiled:') ? problem : `Not profiled: ${problem}`,
+            title: this.lensTitle(uri, entry, group.length > 1),
             command: SERVER_COMMANDS.profileSite,
             arguments: args,
           },
         });
-        continue;
       }
-      const idle = entry.site.kind === 'implementation' ? IMPLEMENTATION_LENS_TITLE : 'Profile train/eval';
+      if (runnable.length === 0) continue;
+      const shape = runnable[0].shape;
       lenses.push({
         range,
         command: {
-          title: result ? summaryLine(result) : this.running.has(entry.key) ? 'Profiling…' : idle,
-          command: SERVER_COMMANDS.profileSite,
-          arguments: args,
-        },
-      });
-      lenses.push({
-        range,
-        command: {
-          title: `shape [${entry.shape.join(', ')}]…`,
+          title: `shape [${shape.join(', ')}]…`,
           command: PICK_SHAPE_COMMAND,
-          arguments: [uri, entry.site.id, entry.shape],
+          arguments: [uri, runnable.map((e) => e.site.id), shape, this.shapeChoices(runnable, settings)],
         },
       });
     }
     return lenses;
   }
 
+  private lensTitle(uri: string, entry: SiteEntry, shared: boolean): string {
+    const result = this.results.get(entry.key);
+    // Two sites on one name (a hand-written regularizer): its semantics as Reglens read them, and its own code run;
+    // the results say which, as `reglens profile` does, so the two links never read alike.
+    const implementation = entry.site.kind === 'implementation';
+    const which = !shared ? '' : implementation ? 'its code: ' : 'as read: ';
+    if (result) return `${which}${resultLine(result)}`;
+    if (this.running.has(entry.key) || this.starting.has(`${uri} ${entry.site.id}`))
+      return shared && implementation ? 'Profiling its code…' : 'Profiling…';
+    return entry.site.kind === 'implementation' ? IMPLEMENTATION_LENS_TITLE : 'Profile train/eval';
+  }
+
+  /** The shapes the shape lens offers: the current one and the presets that fit the memory budget. */
+  private shapeChoices(entries: SiteEntry[], settings: ProfilerSettings): ShapeChoice[] {
+    const current = entries[0].shape;
+    const shapes = [current, ...SHAPE_PRESETS].filter((s, i, all) => all.findIndex((o) => o.join() === s.join()) === i);
+    return shapes.flatMap((shape) => {
+      const bytes = Math.max(...entries.map((e) => bytesNeeded({ kernel: fitToShape(e.site, shape), shape, seed: 0 })));
+      const isCurrent = shape === current;
+      return isCurrent || bytes <= settings.memoryBudgetBytes ? [{ shape, bytes, current: isCurrent }] : [];
+    });
+  }
+
   async hover(doc: OpenDocument, position: Position): Promise<Hover | null> {
-    const settings = readProfilerSettings(await this.hooks.settings(doc.uri));
+    const { settings } = await this.settingsOf(doc.uri);
     // A hand-written regularizer has two sites on its name (derived semantics, its own code): both profiles show.
     const sections: string[] = [];
     let range: Range | undefined;
@@ -206,10 +279,11 @@ export class ProfilingService {
         [
           `**Reglens profile: ${describeKernel(result.kernel)}**, shape [${result.shape.join(', ')}] ` +
             `(${entry.shapeSource}; ${entry.site.rateSource})`,
-          summaryLine(result),
+          resultLine(result),
           ...warnings,
-          markdownTable(result),
+          // The chart first: VS Code caps a hover's height, and the table's last rows may scroll.
           chartMarkdown(result),
+          markdownTable(result),
         ].join('\n\n'),
       );
       range ??= entry.site.range;
@@ -234,7 +308,7 @@ export class ProfilingService {
     return (finding) => {
       // A hand-written regularizer has two profiled sites (derived semantics, its own code): each may add a figure.
       const figures = profiled
-        .filter((p) => (p.site.scope ? contains(p.site.scope, finding.range) : overlaps(p.site.range, finding.range)))
+        .filter((p) => siteHas(p.site, finding.range))
         .map((p) => measuredFigure(this.rules.get(finding.code), p.site, p.result))
         .filter((f): f is string => !!f);
       return figures.length ? { ...finding, message: `${finding.message} ${figures.join(' ')}` } : finding;
@@ -254,7 +328,15 @@ export class ProfilingService {
             : undefined;
         if (shapeArg !== undefined && shapeArg !== null && !shape)
           return { error: `"${String(shapeArg)}" is not a shape such as [8, 256, 768].` };
-        return this.profileSite(uri, siteId, shape, token);
+        // The lens says "Profiling…" before the settings are read and the worker starts.
+        const clicked = `${uri} ${siteId}`;
+        this.starting.add(clicked);
+        this.refreshLenses();
+        try {
+          return await this.profileSite(uri, siteId, shape, token);
+        } finally {
+          this.starting.delete(clicked);
+        }
       }
       case SERVER_COMMANDS.profileFile:
         return this.profileFile(String(args[0]), token);
@@ -266,7 +348,7 @@ export class ProfilingService {
   }
 
   private async hostFor(uri: string): Promise<{ host: ProfilerHost; settings: ProfilerSettings }> {
-    const settings = { ...readProfilerSettings(await this.hooks.settings(uri)), trusted: this.hooks.trusted };
+    const settings = { ...(await this.settingsOf(uri)).settings, trusted: this.hooks.trusted };
     const key = JSON.stringify([settings.backend, settings.timeoutMs, settings.memoryBudgetBytes, settings.trusted]);
     if (!this.host) {
       this.host = new ProfilerHost(settings);
@@ -322,7 +404,8 @@ export class ProfilingService {
       return await this.run(host, entry, controller.signal);
     } catch (e) {
       const message = e instanceof ProfileError ? e.message : String(e);
-      if (!(e instanceof ProfileError && e.kind === 'cancelled'))
+      if (e instanceof ProfileError && e.kind === 'budget') void this.offerSettings(entry, message);
+      else if (!(e instanceof ProfileError && e.kind === 'cancelled'))
         void this.connection.sendNotification(ShowMessageNotification.type, {
           type: MessageType.Warning,
           message: `Reglens: ${entry.site.label}: ${message}`,
@@ -332,6 +415,18 @@ export class ProfilingService {
       listener?.dispose();
       this.refreshLenses();
     }
+  }
+
+  /** A shape the memory budget refuses: the warning has an "Open Settings" button that shows the budget. */
+  private async offerSettings(entry: SiteEntry, message: string): Promise<void> {
+    const open = { title: 'Open Settings' };
+    const chosen = await this.connection.window
+      .showWarningMessage(`Reglens: ${entry.site.label}: ${message}`, open)
+      .catch(() => undefined);
+    if (chosen?.title === open.title)
+      void this.connection.sendNotification(OPEN_SETTINGS_NOTIFICATION, {
+        query: 'reglens.profiler.memoryBudgetMB',
+      } satisfies OpenSettings);
   }
 
   private run(host: ProfilerHost, entry: SiteEntry, signal: AbortSignal): Promise<ProfileResult> {
@@ -409,7 +504,7 @@ export class ProfilingService {
     return { profiled, failed, cancelled: controller.signal.aborted };
   }
 
-  private refreshLenses(): void {
+  refreshLenses(): void {
     if (this.hooks.codeLensRefresh) this.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
   }
 

@@ -14,8 +14,26 @@ export const CLIENT_COMMANDS = {
   showDocumentation: 'reglens.showDocumentation',
 } as const;
 
-/** A client command the server's code lenses name: asks for a shape, then runs `profileSite` with it. */
+/**
+ * A client command the server's code lenses name: asks for a shape, then runs `profileSite` with it for each site.
+ * Arguments: document URI, the site ids of the lens line, the current shape, and `ShapeChoice[]`.
+ */
 export const PICK_SHAPE_COMMAND = 'reglens.profileSiteWithShape';
+
+/** A shape the shape picker offers: the current one, or one that fits `reglens.profiler.memoryBudgetMB`. */
+export interface ShapeChoice {
+  shape: number[];
+  /** Bytes the profiler needs for it. */
+  bytes: number;
+  current: boolean;
+}
+
+/** Server → client: open the Settings editor at a query (a refusal's "Open Settings" button). */
+export const OPEN_SETTINGS_NOTIFICATION = 'reglens/openSettings';
+
+export interface OpenSettings {
+  query: string;
+}
 
 /** Commands the server executes (`workspace/executeCommand`), announced in its capabilities. */
 export const SERVER_COMMANDS = {

@@ -91,7 +91,7 @@ export class ReglensServer {
   private readonly profiling: ProfilingService;
   private readonly profilingHooks = {
     document: (uri: string) => this.docs.get(uri),
-    settings: (uri: string) => this.settings.profiler(uri),
+    settings: (uri: string) => this.settings.section(uri, 'reglens.profiler and reglens.codeLens'),
     codeLensRefresh: false,
     workDoneProgress: false,
     trusted: true,
@@ -533,6 +533,8 @@ export class ReglensServer {
     if (!this.settings.pull && params.settings !== null && params.settings !== undefined)
       this.settings.push(params.settings);
     void this.reconfigureAll(true);
+    // `reglens.codeLens` or the profiler's shape may have changed what the lenses show.
+    this.profiling.refreshLenses();
     // `reglens.exclude` may have changed what the index holds.
     void this.workspace.settingsChanged().catch((e) => this.logError('re-reading reglens.exclude', e));
   }

@@ -36,12 +36,6 @@ export class SettingsSource {
   async editor(scopeUri: string): Promise<EditorSettings> {
     return readEditorSettings(await this.section(scopeUri));
   }
-
-  /** The `reglens.profiler` section for a document. */
-  async profiler(uri: string): Promise<unknown> {
-    const section = (await this.section(uri, 'reglens.profiler')) as { profiler?: unknown } | null | undefined;
-    return section?.profiler;
-  }
 }
 
 function sectionOf(settings: unknown): unknown {

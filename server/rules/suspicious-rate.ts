@@ -15,9 +15,13 @@ export const suspiciousRate: Rule = {
     explanation: [
       'Every PyTorch rate argument (`nn.Dropout(p)`, `F.dropout(x, p)`, `DropPath(drop_prob)`, ' +
         '`StochasticDepth(p)`, `dropout_p`, `nn.MultiheadAttention(dropout=…)`) is the probability of *dropping*. ' +
-        'A literal outside `[0, 1]` raises only when the layer first runs (or, for some layers, never); a rate of ' +
-        'exactly `1.0` zeroes the whole activation in training; and a value named `keep_prob` passed as the rate ' +
-        'inverts the intent — `keep_prob=0.9` drops 90 % of the values.',
+        'A literal outside `[0, 1]` fails, but not always where it is written: `nn.Dropout(1.5)` (and the other ' +
+        '`nn.Dropout*` layers, `nn.TransformerEncoderLayer(dropout=1.5)`) raises a `ValueError` when it is ' +
+        'constructed, `F.dropout(x, 1.5)` when it is called, and `nn.MultiheadAttention(dropout=1.5)` only when ' +
+        "attention runs in training (it builds and evaluates without complaint); timm's `DropPath` checks nothing " +
+        'and fails in `bernoulli_` in training. A rate of exactly `1.0` zeroes the whole activation in training; ' +
+        'and a value named `keep_prob` passed as the rate inverts the intent — `keep_prob=0.9` drops 90 % of the ' +
+        'values.',
       '',
       'Out-of-range literals are errors; the other two are warnings. The rule is silent for `bernoulli(keep_prob)` ' +
         'and other places where a keep probability belongs, for guards such as `if p == 1.0:`, and for drop-path ' +

@@ -16,7 +16,17 @@ import {
   workbenchUrl,
   type CodeServer,
 } from './harness';
-import { lensesAbove, openInEditor, openQuickFixMenu, problemRows, squiggleUnder, textBox } from './workbench';
+import {
+  editorTextRight,
+  lensesAbove,
+  openInEditor,
+  openQuickFixMenu,
+  problemRows,
+  readFeedback,
+  squiggleUnder,
+  textBox,
+  watchFeedback,
+} from './workbench';
 
 const skip = e2eSkipReason();
 
@@ -31,7 +41,7 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
     server = await startCodeServer({ settings: { 'reglens.profiler.backend': 'wasm' } });
     workspace = prepareWorkspace(server.scratch);
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     await page.goto(workbenchUrl(server, workspace, { extensionDevelopmentPath: root }));
     await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
   });
@@ -135,6 +145,7 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
         (await titles()).some((t) => /^shape \[\d+, \d+, 768\]…$/.test(t)),
         `a shape lens beside it, with n_embd=768 (lenses: ${JSON.stringify(await titles())})`,
       );
+      await watchFeedback(page, 'Reglens profiler: profiling…');
       await page.mouse.click(lens.box.x + lens.box.width / 2, lens.box.y + lens.box.height / 2);
       // The lens turns into the measured summary: 10 % dropped in training (rate 0.1), identity in evaluation.
       const profiled = Date.now() + 60_000;
@@ -143,7 +154,16 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
         assert.ok(Date.now() < profiled, `the lens shows the profile (lenses: ${JSON.stringify(await titles())})`);
         await page.waitForTimeout(250);
       }
-      assert.match(summary, /^train: 10\.0% dropped · mean ×1\.00 \| eval: identity \| [\d.]+ ms · wasm \(/);
+      // The click shows progress at once, in the status bar; the lens says "Profiling…" when VS Code asks again.
+      const feedback = await readFeedback(page);
+      console.log(`feedback after the lens click: ${JSON.stringify(feedback)} ms`);
+      assert.ok(
+        feedback.status !== undefined && feedback.status < 100,
+        `the status bar said "profiling…" within 100 ms of the click (${JSON.stringify(feedback)})`,
+      );
+      // What it measured, then the time; the backend is the status bar's, named once.
+      assert.match(summary, /^train: 10\.0% dropped · mean ×1\.00 \| eval: identity \| [\d.]+ ms$/);
+      await page.locator('.part.statusbar', { hasText: 'Reglens profiler: wasm' }).waitFor({ timeout: 10_000 });
 
       const target = await textBox(page, site, 'nn.Dropout');
       await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2);
@@ -151,6 +171,8 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
       await hover.waitFor({ state: 'visible', timeout: 15_000 });
       const text = await hover.innerText();
       assert.match(text, /values dropped\s+10\.\d\d%\s+0\.00%/, `the table row for dropped values (hover: ${text})`);
+      assert.match(text, /max \|y − x\|\s+\d\.\d+\s+0 \(identity\)/, `max |y − x|, its values (hover: ${text})`);
+      assert.doesNotMatch(text, /99\.9% interval|Var\[y\]/, 'the hover keeps to the rows a user reads');
       const chart = hover.locator('img[src^="data:image/svg+xml"]');
       await chart.waitFor({ timeout: 10_000 });
       const drawn = await chart.evaluate((img: any) => ({
@@ -158,7 +180,53 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
         width: img.naturalWidth as number,
       }));
       assert.ok(drawn.complete && drawn.width > 100, `the chart image is drawn (${JSON.stringify(drawn)})`);
+      const chartTop = (await chart.boundingBox())!.y;
+      const tableTop = (await hover.locator('table').first().boundingBox())!.y;
+      assert.ok(chartTop < tableTop, `the chart comes before the table (${chartTop} vs ${tableTop})`);
       await page.keyboard.press('Escape');
     },
   );
+
+  ui("a fusion site's result lens fits within the editor at 1600 px, on one line with distinct links", async () => {
+    await openInEditor(page, 'vision_language.py');
+    const site = 'h = self.dropout(self.embed_tokens(input_ids))';
+    const deadline = Date.now() + 30_000;
+    let lens: Awaited<ReturnType<typeof lensesAbove>>[number] | undefined;
+    while (!(lens = (await lensesAbove(page, site)).find((l) => l.title === 'Profile train/eval'))) {
+      assert.ok(Date.now() < deadline, `a lens above ${site} (${JSON.stringify(await lensesAbove(page, site))})`);
+      await page.waitForTimeout(200);
+    }
+    await page.mouse.click(lens.box.x + lens.box.width / 2, lens.box.y + lens.box.height / 2);
+    const profiled = Date.now() + 60_000;
+    let lenses: Awaited<ReturnType<typeof lensesAbove>> = [];
+    while (!(lenses = await lensesAbove(page, site)).some((l) => l.title.startsWith('train:'))) {
+      assert.ok(Date.now() < profiled, `the lens shows the profile (${JSON.stringify(lenses)})`);
+      await page.waitForTimeout(250);
+    }
+    const result = lenses.find((l) => l.title.startsWith('train:'))!;
+    assert.match(result.title, /^train: text \d+\.\d% · image 0\.0% dropped \| eval: identity \| [\d.]+ ms$/);
+    assert.equal(new Set(lenses.map((l) => l.title)).size, lenses.length, JSON.stringify(lenses));
+    const right = await editorTextRight(page, site);
+    const ends = Math.max(...lenses.map((l) => l.box.x + l.box.width));
+    console.log(`fusion lens: ${result.box.width.toFixed(0)} px wide; the line ends at ${ends.toFixed(0)} of ${right}`);
+    assert.ok(ends <= right, `every link of the lens line ends within the editor (${ends} > ${right})`);
+  });
+
+  ui('the status bar names the profiler; choosing a backend in its picker sets reglens.profiler.backend', async () => {
+    const item = page.locator('.part.statusbar .statusbar-item', { hasText: 'Reglens profiler: wasm' });
+    await item.waitFor({ timeout: 10_000 });
+    await item.click();
+    const picker = page.locator('.quick-input-widget');
+    await picker.locator('.quick-input-list .monaco-list-row', { hasText: 'cpu' }).first().waitFor({ timeout: 15_000 });
+    const title = await picker.locator('.quick-input-title').innerText();
+    assert.equal(title, 'Reglens profiler backend');
+    await page.keyboard.type('cpu');
+    await page.keyboard.press('Enter');
+    const settings = path.join(server.scratch, 'user-data', 'User', 'settings.json');
+    const deadline = Date.now() + 10_000;
+    while (!/"reglens\.profiler\.backend": "cpu"/.test(fs.readFileSync(settings, 'utf8'))) {
+      assert.ok(Date.now() < deadline, `the choice reached the user settings: ${fs.readFileSync(settings, 'utf8')}`);
+      await page.waitForTimeout(100);
+    }
+  });
 });

@@ -182,3 +182,44 @@ export async function openQuickFixMenu(page: Page, lineText: string, covered: st
   await menu.waitFor({ timeout: 10_000 });
   return menu;
 }
+
+/** The right edge of the text area of the editor showing `lineText` (left of the minimap and scrollbar). */
+export async function editorTextRight(page: Page, lineText: string): Promise<number> {
+  return page.evaluate((lineText) => {
+    const lines: any[] = [...document.querySelectorAll('.monaco-editor .view-line')];
+    const target = lines.find((l: any) => l.textContent?.replace(/\u00a0/g, ' ').includes(lineText));
+    const editor = target?.closest('.monaco-editor');
+    if (!editor) return Number.NaN;
+    let right = editor.getBoundingClientRect().right;
+    for (const side of editor.querySelectorAll('.minimap, .scrollbar.vertical')) {
+      const r = side.getBoundingClientRect();
+      if (r.width > 0) right = Math.min(right, r.left);
+    }
+    return right;
+  }, lineText);
+}
+
+/**
+ * Records in the page when the next click happens and when the status bar and the lenses first show `text`
+ * afterwards; `readTiming` answers the delays in milliseconds (undefined: not seen yet).
+ */
+export async function watchFeedback(page: Page, text: string): Promise<void> {
+  // A string: the test runner's transform names inner functions with a helper the page does not have.
+  await page.evaluate(`(() => {
+    const f = (window.__feedback = { click: undefined, status: undefined, lens: undefined });
+    const wanted = ${JSON.stringify(text)};
+    document.addEventListener('mousedown', () => { f.click ??= performance.now(); }, { capture: true, once: true });
+    new MutationObserver(() => {
+      if (f.click === undefined) return;
+      const now = performance.now();
+      if (f.status === undefined && document.querySelector('.part.statusbar')?.textContent?.includes(wanted))
+        f.status = now - f.click;
+      const lenses = [...document.querySelectorAll('.monaco-editor .codelens-decoration')];
+      if (f.lens === undefined && lenses.some((l) => l.textContent?.includes('Profiling…'))) f.lens = now - f.click;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  })()`);
+}
+
+export async function readFeedback(page: Page): Promise<{ status?: number; lens?: number }> {
+  return page.evaluate(() => (globalThis as any).__feedback);
+}

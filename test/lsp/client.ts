@@ -31,6 +31,7 @@ import {
   PublishDiagnosticsNotification,
   RegistrationRequest,
   ShowMessageNotification,
+  ShowMessageRequest,
   ShutdownRequest,
   StreamMessageReader,
   WorkDoneProgressCreateRequest,
@@ -168,10 +169,16 @@ export class TestClient {
       this.waiters = still;
     });
     connection.onNotification(ShowMessageNotification.type, (p) => this.messages.push(p));
+    // A message with buttons (a refused shape's "Open Settings"): recorded as a message, dismissed.
+    connection.onRequest(ShowMessageRequest.type, (p) => {
+      this.messages.push(p);
+      return null;
+    });
     connection.onNotification(LogMessageNotification.type, (p) => this.logs.push(p));
     connection.onRequest(ConfigurationRequest.type, (p) => {
       this.configurationRequests.push(...p.items);
-      return p.items.map((item) => (item.section === 'reglens' ? this.settings(item.scopeUri) : null));
+      // `settings` may answer a promise: a test can hold the answer back.
+      return Promise.all(p.items.map((item) => (item.section === 'reglens' ? this.settings(item.scopeUri) : null)));
     });
     connection.onRequest(RegistrationRequest.type, (p) => {
       this.registrations.push(...p.registrations);

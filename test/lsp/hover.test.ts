@@ -24,32 +24,18 @@ function markdown(hover: Awaited<ReturnType<TestClient['hover']>>): string {
   return contents.value;
 }
 
-test('hovering over a problem shows its rule: name, summary, explanation and docs link', async () => {
+test('a problem gets no hover of ours: its message and its code, linked to the rule page, say it all', async () => {
   const uri = project.uri('hover.py');
   client.open(uri, BLOCK);
   const diagnostics = await client.diagnostics(uri, 1);
   const rg006 = diagnostics.find((d) => d.code === 'RG006')!;
-  // Inside the range, on `dropout`.
-  const at = positionOf(BLOCK, 'dropout(x, 0.1)');
-  const hover = await client.hover(uri, at);
-  const text = markdown(hover);
-  assert.match(text, /^\*\*RG006 regularizer-active-in-eval\*\*/);
-  assert.match(text, /keeps dropping values after `model\.eval\(\)`/); // the summary
-  assert.match(text, /`model\.eval\(\)` switches every submodule's `training` flag off/); // the explanation
-  assert.ok(text.includes('(https://github.com/reglens/reglens/blob/main/docs/rules/RG006.md)'), text);
-  assert.deepEqual(hover!.range, rg006.range);
-
-  // The first character of the range counts; the character just after it does not.
-  assert.ok(await client.hover(uri, rg006.range.start));
-  const afterRange = await client.hover(uri, rg006.range.end);
-  assert.equal(afterRange, null);
-
-  // The unused dropout line shows RG007.
-  assert.match(
-    markdown(await client.hover(uri, positionOf(BLOCK, 'nn.Dropout(0.1)'))),
-    /^\*\*RG007 unused-regularizer\*\*/,
-  );
-  // Elsewhere there is nothing to say.
+  // What VS Code's own hover shows for a problem (as Ruff's): the message and the code as a link to its page.
+  assert.match(rg006.message, /F\.dropout/);
+  assert.equal(rg006.codeDescription?.href, 'https://github.com/reglens/reglens/blob/main/docs/rules/RG006.md');
+  // The rule page (summary, explanation) stays behind that link and the noqa hover: on the squiggle, nothing more.
+  assert.equal(await client.hover(uri, positionOf(BLOCK, 'dropout(x, 0.1)')), null);
+  assert.equal(await client.hover(uri, rg006.range.start), null);
+  assert.equal(await client.hover(uri, positionOf(BLOCK, 'nn.Dropout(0.1)')), null);
   assert.equal(await client.hover(uri, positionOf(BLOCK, 'super()')), null);
 });
 
@@ -68,7 +54,9 @@ test('hovering over a code in a noqa comment explains that rule', async () => {
   const hover = await client.hover(uri, { line: code.line, character: code.character + 2 });
   const value = markdown(hover);
   assert.match(value, /^\*\*RG006 regularizer-active-in-eval\*\*/);
-  assert.match(value, /`F\.dropout\(x, p\)` has `training=True` as its default/);
+  assert.match(value, /keeps dropping values after `model\.eval\(\)`/); // the summary
+  assert.match(value, /`F\.dropout\(x, p\)` has `training=True` as its default/); // the explanation
+  assert.ok(value.includes('(https://github.com/reglens/reglens/blob/main/docs/rules/RG006.md)'), value);
   assert.deepEqual(hover!.range, { start: code, end: { line: code.line, character: code.character + 5 } });
 
   // Another tool's code, and the comment's other words, get no hover.

@@ -235,12 +235,18 @@ describe('notebook code actions, hovers and lenses', () => {
     );
   });
 
-  test('hover shows the rule in the cell, with the range in cell coordinates', async () => {
-    const { cells } = await openFixture();
-    const hover = await client.hover(cells[5].uri, positionOf(HEAD, 'dropout'));
+  test('a noqa code in a cell shows its rule, with the range in cell coordinates; a problem has no hover', async () => {
+    const { uri, cells } = await openFixture();
+    // A problem's hover is VS Code's own (its message and code link), as in Ruff: the server adds nothing.
+    assert.equal(await client.hover(cells[5].uri, positionOf(HEAD, 'dropout')), null);
+    const silenced = client.nextDiagnostics(cells[5].uri);
+    const end = { line: 3, character: 32 };
+    client.changeCell(uri, 2, cells[5].uri, 2, [{ range: { start: end, end }, text: '  # noqa: RG006' }]);
+    assert.deepEqual(await silenced, []);
+    const hover = await client.hover(cells[5].uri, { line: 3, character: 44 });
     assert.ok(hover && typeof hover.contents === 'object' && 'value' in hover.contents);
-    assert.match(hover.contents.value, /RG006/);
-    assert.deepEqual(hover.range, { start: { line: 3, character: 15 }, end: { line: 3, character: 32 } });
+    assert.match(hover.contents.value, /^\*\*RG006 regularizer-active-in-eval\*\*/);
+    assert.deepEqual(hover.range, { start: { line: 3, character: 42 }, end: { line: 3, character: 47 } });
     assert.equal(await client.hover(cells[4].uri, positionOf(MAGICS, 'Dropout?')), null);
   });
 

@@ -20,6 +20,13 @@ import { joined } from '../patterns';
 
 let client: TestClient;
 const project = tempProject();
+/** The `reglens` section the client answers; a test may change it or hold the answer back. */
+let reglensSection: Record<string, unknown> = { profiler: { backend: 'cpu', timeoutMs: 120000 } };
+let holdSettings: Promise<void> | undefined;
+const settingsAnswer = async () => {
+  await holdSettings;
+  return reglensSection;
+};
 let refreshes = 0;
 const progress: Array<{ token: ProgressToken; kind: string }> = [];
 let onBegin: ((token: ProgressToken) => void) | undefined;
@@ -31,7 +38,7 @@ before(async () => {
       workspace: { ...VSCODE_CAPABILITIES.workspace, codeLens: { refreshSupport: true } },
       window: { workDoneProgress: true },
     },
-    settings: () => ({ profiler: { backend: 'cpu', timeoutMs: 120000 } }),
+    settings: () => settingsAnswer(),
   });
   client.connection.onRequest(CodeLensRefreshRequest.type, () => {
     refreshes++;
@@ -84,10 +91,8 @@ test(
     assert.ok(refreshes > refreshesBefore, 'the server asked the client to refresh its lenses');
 
     const after = profileLenses(await lenses(uri));
-    assert.match(
-      after[0].command!.title,
-      /^train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: identity \| [\d.]+ ms · cpu \(.+\)$/,
-    );
+    // What it measured, then the time; the backend is named in the status bar and the hover, not in every lens.
+    assert.match(after[0].command!.title, /^train: \d+\.\d% dropped · mean ×\d\.\d\d \| eval: identity \| \S+ ms$/);
     assert.equal(after[1].command!.title, 'Profile train/eval', 'other sites are not profiled yet');
 
     const hover = await client.hover(uri, positionOf(MODEL, 'nn.Dropout(p)'));
@@ -97,8 +102,13 @@ test(
       /\*\*Reglens profile: dropout p=0\.1\*\*, shape \[4, 64, 96\] \(# reglens: shape comment; p=0\.1 \(default\)\)/,
     );
     assert.match(text, /\| values dropped \| \d+\.\d\d% \| 0\.00% \|/);
-    assert.match(text, /\| rate 0\.1 inside \| yes \| — \|/);
+    // The pipes of `max |y − x|` are escaped, so the row keeps its two values.
+    assert.match(text, /\| max \\\|y − x\\\| \| \d\.\d+(e[+-]\d+)? \| 0 \(identity\) \|/);
+    // The rows a user reads: the interval, the rate check and the variance ratio are `reglens profile --details`'s.
+    assert.doesNotMatch(text, /99\.9% interval|rate 0\.1 inside|Var\[y\]/);
+    assert.match(text, / · cpu \(/, 'the hover names the backend');
     assert.match(text, /!\[y\/x in train and eval\]\(data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+\)/);
+    assert.ok(text.indexOf('![y/x') < text.indexOf('| | train | eval |'), 'the chart comes before the table');
     const svg = Buffer.from(/base64,([A-Za-z0-9+/=]+)/.exec(text)![1], 'base64').toString();
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   },
@@ -324,15 +334,29 @@ test(
       titles.get('25 attention-logits')!,
       /^train: 0\.0% of probabilities dropped \(dropping logits drops nothing\) \| eval: identity/,
     );
-    assert.match(titles.get('30 hand-written')!, /samples dropped/);
+    assert.match(titles.get('30 hand-written')!, /^as read: train: \d+\.\d% samples dropped/);
+    // The two links on a hand-written regularizer's name read apart: the implementation's says it ran the code.
     assert.match(
       titles.get('30 implementation')!,
-      /^train: \d+\.\d% samples dropped \(per batch\) · mean ×\d\.\d\d \| eval: identity \|/,
+      /^its code: train: \d+\.\d% samples dropped \(per batch\) · mean ×\d\.\d\d \| eval: identity \|/,
     );
     assert.match(
       titles.get('39 implementation')!,
-      /^train: \d+\.\d% samples dropped \(per sample\) · mean ×0\.(8|9)\d \| eval: identity \|/,
+      /^its code: train: \d+\.\d% samples dropped \(per sample\) · mean ×0\.(8|9)\d \| eval: identity \|/,
     );
+    // One lens line per site: its links all differ, and one shape link ends it and reruns every site of the line.
+    const every = await lenses(uri);
+    for (const line of [10, 13, 21, 25, 30, 39]) {
+      const here = every.filter((l) => l.range.start.line === line).map((l) => l.command!);
+      assert.equal(new Set(here.map((c) => c.title)).size, here.length, `distinct labels: ${JSON.stringify(here)}`);
+      const shapes = here.filter((c) => c.command === 'reglens.profileSiteWithShape');
+      assert.equal(shapes.length, 1, `one shape link on line ${line}`);
+      assert.equal(here.at(-1), shapes[0], 'the shape link comes last');
+      assert.deepEqual(
+        shapes[0].arguments![1],
+        here.filter((c) => c.command === 'reglens.profileSite').map((c) => c.arguments![1]),
+      );
+    }
 
     const dropPathHover = (await client.hover(uri, positionOf(STRUCTURE, 'drop_path(x, drop_prob')))!
       .contents as MarkupContent;
@@ -439,7 +463,7 @@ test('the implementation lens runs code the derived semantics could not read, wi
   const titles = profileLenses(await lenses(uri)).map((l) => l.command!.title);
   assert.ok(
     titles.some((t) =>
-      /^train: \d+\.\d% samples dropped \(per sample\) · mean ×\d\.\d\d \| eval: identity \| .* · cpu/.test(t),
+      /^its code: train: \d+\.\d% samples dropped \(per sample\) · mean ×\S+ \| eval: identity \| \S+ ms$/.test(t),
     ),
     titles.join('\n'),
   );
@@ -460,4 +484,109 @@ test('an implementation outside the interpreted subset names its construct and l
   assert.equal(lens?.command?.title, expected);
   const answer = (await execute('reglens.profileSite', lens!.command!.arguments!)) as { error: string };
   assert.equal(answer.error, expected);
+});
+
+test('reglens.codeLens: "findings" keeps the lenses of sites with a problem, "off" drops them all', async () => {
+  const uri = project.uri('lens-mode.py');
+  client.open(uri, MODEL);
+  const diagnostics = await client.diagnostics(uri, 1);
+  assert.deepEqual(
+    profileLenses(await lenses(uri)).map((l) => l.range.start.line),
+    [7, 10, 11],
+  );
+  const saved = reglensSection;
+  try {
+    reglensSection = { ...saved, codeLens: 'findings' };
+    const refreshed = refreshes;
+    client.configurationChanged();
+    await client.sync();
+    assert.ok(refreshes > refreshed, 'a changed setting refreshes the lenses');
+    const kept = await lenses(uri);
+    assert.ok(kept.length > 0, 'the sites with a problem keep their lenses');
+    for (const lens of kept)
+      assert.ok(
+        diagnostics.some((d) => d.range.start.line === lens.range.start.line),
+        `line ${lens.range.start.line} has a problem (${JSON.stringify(diagnostics.map((d) => d.range))})`,
+      );
+    assert.ok(profileLenses(kept).length < 3, 'a site without a problem has no lens');
+    reglensSection = { ...saved, codeLens: 'off' };
+    assert.deepEqual(await lenses(uri), []);
+  } finally {
+    reglensSection = saved;
+  }
+});
+
+test('a click says "Profiling…" at once: lenses refresh before settings are read or the worker answers', async () => {
+  const uri = project.uri('feedback.py');
+  client.open(uri, MODEL);
+  await client.diagnostics(uri, 1);
+  const site = profileLenses(await lenses(uri))[2];
+  let release!: () => void;
+  holdSettings = new Promise((resolve) => {
+    release = resolve;
+  });
+  const refreshed = refreshes;
+  const clicked = performance.now();
+  const pending = execute('reglens.profileSite', site.command!.arguments!);
+  try {
+    while (refreshes === refreshed && performance.now() - clicked < 2000) await new Promise((r) => setTimeout(r, 5));
+    const took = performance.now() - clicked;
+    assert.ok(refreshes > refreshed, 'the server asked for new lenses while the settings were still unanswered');
+    assert.ok(took < 100, `lenses refreshed ${took.toFixed(0)} ms after the click`);
+  } finally {
+    holdSettings = undefined;
+    release();
+  }
+  const titles = profileLenses(await lenses(uri)).map((l) => l.command!.title);
+  assert.ok(titles[2] === 'Profiling…' || titles[2].startsWith('train:'), titles[2]);
+  await pending;
+  assert.match(profileLenses(await lenses(uri))[2].command!.title, /^train: /);
+});
+
+test('the shape link offers shapes that fit the budget, marks the current one; a refusal opens Settings', async () => {
+  const uri = project.uri('shapes.py');
+  client.open(uri, MODEL);
+  await client.diagnostics(uri, 1);
+  const saved = reglensSection;
+  try {
+    reglensSection = { profiler: { ...(saved.profiler as object), memoryBudgetMB: 64 } };
+    const shape = (await lenses(uri)).find((l) => l.command?.command === 'reglens.profileSiteWithShape')!;
+    const [, sites, current, choices] = shape.command!.arguments! as [
+      string,
+      string[],
+      number[],
+      Array<{ shape: number[]; bytes: number; current: boolean }>,
+    ];
+    assert.deepEqual(current, [4, 64, 96]);
+    assert.equal(sites.length, 1);
+    assert.deepEqual(
+      choices.filter((c) => c.current).map((c) => c.shape),
+      [[4, 64, 96]],
+    );
+    assert.ok(choices.length > 1, JSON.stringify(choices));
+    for (const c of choices) assert.ok(c.bytes <= 64 * 1024 ** 2, `${c.shape} fits: ${c.bytes} bytes`);
+    assert.ok(!choices.some((c) => c.shape.join() === '64,1024,1024'), 'a shape over the budget is not offered');
+
+    // A shape over the budget, typed by hand: the warning has a button that opens the budget setting.
+    const opened = new Promise<{ query: string }>((resolve) =>
+      client.connection.onNotification('reglens/openSettings', resolve),
+    );
+    const asked = new Promise<{ message: string; actions?: Array<{ title: string }> }>((resolve) =>
+      client.connection.onRequest('window/showMessageRequest', (p: { message: string; actions?: [] }) => {
+        resolve(p);
+        return { title: 'Open Settings' };
+      }),
+    );
+    const refused = (await execute('reglens.profileSite', [uri, sites[0], [64, 1024, 1024]])) as { error: string };
+    assert.match(refused.error, /more than the memory budget of 64 MiB|memory budget/);
+    const request = await asked;
+    assert.match(request.message, /reglens\.profiler\.memoryBudgetMB/);
+    assert.deepEqual(
+      request.actions?.map((a) => a.title),
+      ['Open Settings'],
+    );
+    assert.deepEqual(await opened, { query: 'reglens.profiler.memoryBudgetMB' });
+  } finally {
+    reglensSection = saved;
+  }
 });
