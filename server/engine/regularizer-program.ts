@@ -26,6 +26,9 @@ import type { FileModel } from './model';
 import type { Node } from './parser';
 import { parameterList } from './syntax';
 
+/** Why a parameter without a default stops the profile of a hand-written regularizer. */
+const NO_DEFAULT = 'has no default value, so the profiler has nothing to pass for it';
+
 /** Parameters that hold a drop rate or a keep probability: given none, the profiler assumes one and says so. */
 const RATE_PARAM =
   /^(p|drop_?prob|drop_?rate|drop_?path(_rate|_prob)?|drop|dropout(_rate|_prob|_p)?|rate|prob|drop_p|droprate)$/i;
@@ -102,8 +105,7 @@ export function extractProgram(model: FileModel, node: Node): ExtractedProgram |
         rate = isKeep ? 1 - literal : literal;
       if (!p.default)
         into[p.name] = {
-          missing:
-            `not profiled: \`${where}${p.name}\` has no default value, so the profiler has nothing to pass ` + `for it`,
+          missing: `not profiled: \`${where}${p.name}\` ${NO_DEFAULT}`,
         };
     });
   };

@@ -61,7 +61,7 @@ export class WorkspaceService {
   /** Unopened files whose diagnostics "Check workspace" published, with the modules their analysis consulted. */
   private readonly published = new Map<string, ReadonlySet<string>>();
   /** Every file discovery found at the last build, notebooks included: what "Check workspace" checks. */
-  private discovered: string[] = [];
+  private discovered = new Set<string>();
   /** Set once "Check workspace" ran: closing a document then shows its on-disk findings instead of none. */
   private checkedWorkspace = false;
   private readonly pendingEdits = new Map<string, NodeJS.Timeout>();
@@ -164,7 +164,7 @@ export class WorkspaceService {
           `folder${this.folders.length === 1 ? '' : 's'}` +
           (python < files.length ? ` (and found ${files.length - python} notebooks, checked but not indexed).` : '.'),
       );
-      this.discovered = files;
+      this.discovered = new Set(files);
       this.swap(next);
     } finally {
       progress?.done();
@@ -230,17 +230,23 @@ export class WorkspaceService {
       if (!file || /(^|[/\\])pyproject\.toml$/i.test(file)) continue;
       if (change.type === FileChangeType.Deleted) {
         add(file.endsWith('.py') ? this.index.remove(file) : this.index.removeUnder(file));
+        for (const known of [...this.discovered])
+          if (known === file || known.startsWith(file + path.sep)) this.discovered.delete(known);
         for (const uri of [...this.published.keys()]) {
           const p = documentPath(uri);
           if (p && (p === file || p.startsWith(file + path.sep))) this.unpublish(uri);
         }
         continue;
       }
-      if (!file.endsWith('.py')) continue;
+      const notebook = isNotebookPath(file);
+      if (!file.endsWith('.py') && !notebook) continue;
       const folder = this.folderOf(file);
       if (!folder || !wouldDiscover(file, folder.path, this.exclusions.get(folder.path))) continue;
-      add(this.index.update(file));
-      updated++;
+      this.discovered.add(file);
+      if (!notebook) {
+        add(this.index.update(file));
+        updated++;
+      }
       // A file created or changed on disk after "Check workspace" is checked too.
       const uri = pathToFileURL(file).href;
       if (this.checkedWorkspace && !this.hooks.isOpen(uri)) this.recheck(uri);

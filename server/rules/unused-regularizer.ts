@@ -67,6 +67,15 @@ export const unusedRegularizer: Rule = {
     triggers: /drop|stochastic/i,
     messages: {
       unused: '`self.{name}` ({kind}) is created in `__init__` but never used, so it regularizes nothing.',
+      unusedBranch:
+        '`self.{name}` ({kind}) is created in `__init__` but never used: the residual branch it was built for ' +
+        '(line {a}) joins the stream undropped.',
+      unusedTwoBranches:
+        '`self.{name}` ({kind}) is created in `__init__` but never used: the residual branches it was built for ' +
+        '(lines {a} and {b}) join the stream undropped.',
+      unusedThreeBranches:
+        '`self.{name}` ({kind}) is created in `__init__` but never used: the residual branches it was built for ' +
+        '(lines {a}, {b} and {c}) join the stream undropped.',
       unusedLatent:
         '`self.{name}` ({kind}) is created in `__init__` but never used. Its rate is 0 by default (line {line}) ' +
         'and nothing in this file raises it: the mistake is latent until the rate is raised.',
@@ -86,13 +95,28 @@ export const unusedRegularizer: Rule = {
           if (isUsed(sub, family)) continue;
           const kind = [...new Set(sub.regularizers.map((r) => r.qualifiedName.split('.').pop()))].join(' / ');
           const rate = latentRate(context, cls, sub);
+          const remove = removal(context, sub, assignedOnce.get(sub.name) === 1);
+          // The branches it was built for, named in the message (their lines are what the fix edits).
+          const branches = rate.latentAt ? [] : residualBranches(cls, sub);
+          if (branches.length > 0 && branches.length <= 3) {
+            const [a, b, c] = branches.map((n) => lineOf(n));
+            context.report({
+              node: sub.statement,
+              messageId: ['unusedBranch', 'unusedTwoBranches', 'unusedThreeBranches'][branches.length - 1],
+              data: { name: sub.name, kind, a, ...(b ? { b } : {}), ...(c ? { c } : {}) },
+              fileWide: rate.fileWide,
+              fix: application(context, cls, sub, branches),
+              alternatives: remove ? [remove] : [],
+            });
+            continue;
+          }
           context.report({
             node: sub.statement,
             messageId: rate.latentAt ? 'unusedLatent' : 'unused',
             data: rate.latentAt ? { name: sub.name, kind, line: lineOf(rate.latentAt) } : { name: sub.name, kind },
             severity: rate.latentAt ? 'info' : undefined,
             fileWide: rate.fileWide,
-            ...fixes(context, cls, sub, assignedOnce.get(sub.name) === 1),
+            fix: remove,
           });
         }
       },
@@ -140,28 +164,12 @@ function isUsed(sub: Submodule, family: ModuleClass[]): boolean {
   return false;
 }
 
-/**
- * What the user most likely meant comes first: an unused drop path applied to the residual branches it was built
- * for, when `forward` shows them; removing it is the other choice.
- */
-function fixes(
-  context: RuleContext,
-  cls: ModuleClass,
-  sub: Submodule,
-  onlyAssignment: boolean,
-): { fix: FixSpec | null; alternatives?: FixSpec[] } {
-  const remove = removal(context, sub, onlyAssignment);
-  const apply = application(context, cls, sub);
-  if (!apply) return { fix: remove };
-  return { fix: apply, alternatives: remove ? [remove] : [] };
-}
-
-/** `x = x + self.attn(h)` → `x = x + self.drop_path(self.attn(h))`, on every residual branch no regularizer wraps. */
-function application(context: RuleContext, cls: ModuleClass, sub: Submodule): FixSpec | null {
-  if (!sub.regularizers.every((r) => r.kind === 'drop-path' || r.kind === 'stochastic-depth')) return null;
+/** The residual branches of `forward` an unused drop path was built for: `x = x + self.attn(h)`, no regularizer. */
+function residualBranches(cls: ModuleClass, sub: Submodule): Node[] {
+  if (!sub.regularizers.every((r) => r.kind === 'drop-path' || r.kind === 'stochastic-depth')) return [];
   const forward = cls.members.methods.get('forward');
   const selfName = forward && firstParameter(forward);
-  if (!forward || !selfName) return null;
+  if (!forward || !selfName) return [];
   const regularizing = new Set(cls.members.submodules.filter((s) => s.regularizers.length > 0).map((s) => s.name));
   const branches: Node[] = [];
   const addBranch = (candidate: Node | null) => {
@@ -181,7 +189,15 @@ function application(context: RuleContext, cls: ModuleClass, sub: Submodule): Fi
     if (a?.text === left.text) addBranch(b);
     else if (b?.text === left.text) addBranch(a);
   });
-  if (branches.length === 0) return null;
+  return branches;
+}
+
+/**
+ * What the user most likely meant: the drop path applied to the branches it was built for (`x = x + self.attn(h)`
+ * becomes `x = x + self.drop_path(self.attn(h))`); removing it is the editor's other choice.
+ */
+function application(context: RuleContext, cls: ModuleClass, sub: Submodule, branches: Node[]): FixSpec {
+  const selfName = firstParameter(cls.members.methods.get('forward')!)!;
   return {
     applicability: 'unsafe',
     title:

@@ -53,7 +53,7 @@ export class ModuleDescriptions {
           first.elements?.length === 0 ? (this.appendedElements(c, name) ?? first.elements) : first.elements;
         return { ...first, role, elements };
       }
-      return this.branchesOf(c, subs, described);
+      return this.branchesOf(subs, described);
     }
     // Built by a superclass of another workspace file.
     return this.inheritedMember(cls, name)?.description ?? UNKNOWN_MODULE;
@@ -65,7 +65,7 @@ export class ModuleDescriptions {
    * output ends with on the paths whose construction ends with one. Only constructions inside an `if` count, so a
    * later unconditional assignment cannot have replaced them.
    */
-  private branchesOf(c: ModuleClass, subs: Submodule[], described: ModuleDescription[]): ModuleDescription {
+  private branchesOf(subs: Submodule[], described: ModuleDescription[]): ModuleDescription {
     const drops = described
       .filter(
         (d, i) =>

@@ -6,11 +6,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   activated,
+  cli,
   codeOf,
   extensionPath,
   reglensDiagnostics,
   waitForDiagnostics,
   workspaceFile,
+  waitFor,
   workspaceRoot,
 } from './util';
 
@@ -64,5 +66,44 @@ suite('workspace', () => {
     // The double dropout's first dropout is in layers.py: VS Code shows it as related information there.
     const rg010 = diagnostics.find((d) => codeOf(d) === 'RG010')!;
     assert.equal(path.basename(rg010.relatedInformation?.[0]?.location.uri.fsPath ?? ''), 'layers.py');
+  });
+
+  test('Check Workspace counts what `reglens check` counts, and the Problems panel shows as many', async function () {
+    this.timeout(90_000);
+    // Open documents count with what they show: make every one match its file on disk first.
+    for (const document of vscode.workspace.textDocuments) if (document.isDirty) await document.save();
+    const api = await activated();
+    const result = (await api.client.sendRequest('workspace/executeCommand', {
+      command: 'reglens.checkWorkspace',
+      arguments: [],
+    })) as { files: number; problems: number; cancelled: boolean };
+    const report = JSON.parse(cli(['check', '--format', 'json', '--exit-zero', workspaceRoot()]).stdout) as {
+      diagnostics: { code: string; path: string }[];
+      summary: { checked: number };
+    };
+    // The editor's Python support reports syntax errors; Reglens's own RG000 is the CLI's alone.
+    const problems = report.diagnostics.filter((d) => d.code !== 'RG000');
+    assert.ok(
+      problems.some((d) => d.path.endsWith('.ipynb')),
+      'the CLI counts the notebook',
+    );
+    // File by file, what the Problems panel shows (a notebook's cells count for the notebook) against the CLI.
+    const perFile = (paths: string[]) =>
+      Object.fromEntries(
+        [...new Set(paths)].sort().map((p) => [p, paths.filter((q) => q === p).length] as [string, number]),
+      );
+    const cliFiles = perFile(problems.map((d) => path.resolve(workspaceRoot(), d.path)));
+    const shown = () =>
+      perFile(
+        vscode.languages
+          .getDiagnostics()
+          .flatMap(([uri, list]) => list.filter((d) => d.source === 'reglens').map(() => uri.fsPath)),
+      );
+    await waitFor(
+      () => JSON.stringify(shown()) === JSON.stringify(cliFiles),
+      `the Problems panel to show what the CLI finds: ${JSON.stringify(cliFiles)}`,
+      20_000,
+    ).catch(() => assert.deepEqual(shown(), cliFiles));
+    assert.deepEqual(result, { files: report.summary.checked, problems: problems.length, cancelled: false });
   });
 });
