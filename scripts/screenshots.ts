@@ -1,6 +1,7 @@
 // `npm run screenshots`: the pictures of the extension's own README (docs/extension/), taken in a real VS Code
 // (code-server + headless Chromium, as test/e2e runs them; `npm run setup:e2e` first) on the bundled examples: a
-// squiggle with its hover, the quick-fix menu, and profile lenses after they ran; and the icon, from its SVG.
+// squiggle with its hover, the quick-fix menu, profile lenses after they ran and their hover; and the icon, from its
+// SVG.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -12,7 +13,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from '../test/e2e/harness';
-import { lensesAbove, openInEditor, openQuickFixMenu, squiggleUnder } from '../test/e2e/workbench';
+import { lensesAbove, openInEditor, openQuickFixMenu, squiggleUnder, textBox } from '../test/e2e/workbench';
 
 const out = path.join(root, 'docs', 'extension', 'images');
 
@@ -89,6 +90,13 @@ async function main(): Promise<void> {
     await page.mouse.move(5, 700);
     await page.waitForTimeout(500);
     await shoot(page, 'profile-lens');
+
+    // 4. The profile hover on the same site: the chart, then the rows a user reads.
+    const text = await textBox(page, site, 'nn.Dropout(dropout)');
+    await page.mouse.move(text.x + 12, text.y + text.height / 2);
+    await page.locator('.monaco-hover', { hasText: 'Reglens profile' }).waitFor({ state: 'visible', timeout: 15_000 });
+    await page.waitForTimeout(500);
+    await shoot(page, 'profile-hover');
   } finally {
     await browser.close();
     await server.stop();
