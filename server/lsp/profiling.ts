@@ -106,8 +106,13 @@ export function readProfilerSettings(raw: unknown): ProfilerSettings {
     typeof section.memoryBudgetMB === 'number' && section.memoryBudgetMB > 0
       ? section.memoryBudgetMB
       : DEFAULT_PROFILER_OPTIONS.memoryBudgetBytes / 1024 ** 2;
+  // One value as the Settings editor writes it (`8, 256, 768`), or a list written in settings.json by hand.
   const shape =
-    Array.isArray(section.shape) && section.shape.length > 0 ? parseShape(section.shape.join(',')) : undefined;
+    typeof section.shape === 'string'
+      ? parseShape(section.shape)
+      : Array.isArray(section.shape) && section.shape.length > 0
+        ? parseShape(section.shape.join(','))
+        : undefined;
   return { backend, timeoutMs, memoryBudgetBytes: budgetMB * 1024 ** 2, shape };
 }
 

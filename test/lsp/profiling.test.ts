@@ -543,6 +543,33 @@ test('a click says "Profiling…" at once: lenses refresh before settings are re
   assert.match(profileLenses(await lenses(uri))[2].command!.title, /^train: /);
 });
 
+test('the shape setting is one value as Settings writes it; a list from settings.json is read too', async () => {
+  const uri = project.uri('shape-setting.py');
+  // No `# reglens: shape=` comment: the setting is what decides.
+  client.open(uri, MODEL.replaceAll('  # reglens: shape=[4, 64, 96]', ''));
+  await client.diagnostics(uri, 1);
+  const saved = reglensSection;
+  const current = async () =>
+    (
+      (await lenses(uri)).find((l) => l.command?.command === 'reglens.profileSiteWithShape')!.command!
+        .arguments as unknown[]
+    )[2];
+  try {
+    for (const shape of ['8, 32, 16', '[8, 32, 16]', [8, 32, 16]]) {
+      reglensSection = { profiler: { ...(saved.profiler as object), shape } };
+      assert.deepEqual(await current(), [8, 32, 16], JSON.stringify(shape));
+    }
+    // Not a shape: ignored, as an empty value is (the file's own defaults apply).
+    reglensSection = { profiler: { ...(saved.profiler as object), shape: '' } };
+    const inferred = await current();
+    reglensSection = { profiler: { ...(saved.profiler as object), shape: 'large' } };
+    assert.deepEqual(await current(), inferred);
+    assert.notDeepEqual(inferred, [8, 32, 16]);
+  } finally {
+    reglensSection = saved;
+  }
+});
+
 test('the shape link offers shapes that fit the budget, marks the current one; a refusal opens Settings', async () => {
   const uri = project.uri('shapes.py');
   client.open(uri, MODEL);

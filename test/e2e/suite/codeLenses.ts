@@ -108,7 +108,7 @@ suite('code lenses and profiling', () => {
     async () => {
       // A small shape: a batch-wide mask draws until it has 64 decisions, which at [8, 256, 768] is
       // longer than a test should wait.
-      await setSetting('reglens.profiler', 'shape', [8, 16, 32]);
+      await setSetting('reglens.profiler', 'shape', '8, 16, 32');
       const uri = (await openFresh('handwritten_regularizers.py')).document.uri;
       await waitForDiagnostics(uri, (d) => d.some((x) => codeOf(x) === 'RG003'), 'RG003');
       const lens = (await profileLenses(uri)).find(
