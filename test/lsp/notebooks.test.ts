@@ -139,6 +139,10 @@ describe('notebook diagnostics', () => {
     const cleared = [2, 5, 7].map((i) => client.nextDiagnostics(cells[i].uri));
     client.closeNotebook(uri, cells);
     assert.deepEqual(await Promise.all(cleared), [[], [], []]);
+    // Opened again (as after a revert and close): every cell gets its problems back.
+    const back = client.nextDiagnostics(cells[5].uri);
+    client.openNotebook(uri, cells, 2);
+    assert.deepEqual(where(await back), ['RG006@3:15-3:32']);
   });
 });
 
