@@ -12,6 +12,9 @@ export type RegularizerKind =
   | 'stochastic-depth'
   | 'attention-dropout';
 
+/** The kinds that drop whole samples of a residual branch: timm's drop path and torchvision's stochastic depth. */
+export const DROP_PATH_KINDS: ReadonlySet<RegularizerKind> = new Set(['drop-path', 'stochastic-depth']);
+
 export interface Parameter {
   name: string;
   /** Index among positional arguments, or -1 for keyword-only. */

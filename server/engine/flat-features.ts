@@ -8,7 +8,7 @@
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { callArguments, numericLiteral, parentOf, walk, withoutPlacement } from './syntax';
+import { callArguments, numericLiteral, parentOf, walk, withoutPlacement, CALL_NODES } from './syntax';
 
 /** Modules whose output has the rank of their input when that input is (N, F). */
 const RANK_KEEPING_MODULES = new Set(
@@ -122,7 +122,7 @@ export function callsOnFlatFeatures(model: FileModel, cls: ModuleClass, method: 
       (n) => {
         if (isFlat(firstPositional(n))) found.add(n.id);
       },
-      CALLS,
+      CALL_NODES,
     );
   };
 
@@ -167,8 +167,6 @@ export function callsOnFlatFeatures(model: FileModel, cls: ModuleClass, method: 
   if (body) readBlock(body);
   return found;
 }
-
-const CALLS = new Set(['call']);
 
 /** `flatten(1)`, `flatten(start_dim=1)`: everything after the batch dimension in one. */
 function flattensFromOne(args: Node[]): boolean {

@@ -1,7 +1,7 @@
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { callArguments, numericLiteral, parameterList, walk } from './syntax';
+import { callArguments, numericLiteral, parameterList, walk, CALL_NODES } from './syntax';
 
 /**
  * Is a regularizer's rate 0 unless someone raises it? A rate that is a literal 0, or a parameter or config field
@@ -105,12 +105,10 @@ function passedValues(model: FileModel, cls: ModuleClass, methodName: string, na
         } else if (positional++ === position) out.push(passed(arg, name));
       }
     },
-    CALLS,
+    CALL_NODES,
   );
   return { ...join([{ zeros: [], other: false, fileWide: true }, ...out]), fileWide: true };
 }
-
-const CALLS = new Set(['call']);
 
 /** A value a caller passes: a literal, or the caller's own parameter of the same name passed through (neutral). */
 function passed(value: Node | null, name: string): Values {

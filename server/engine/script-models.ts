@@ -8,9 +8,7 @@ import { regularizer } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { callArguments, parameterList, parentOf, walk, withoutPlacement } from './syntax';
-
-const CALLS = new Set(['call']);
+import { callArguments, parameterList, parentOf, walk, withoutPlacement, CALL_NODES } from './syntax';
 
 /** A module class of the file that drops: a dropout submodule or a functional regularizer, here or in a submodule. */
 export function dropoutOf(model: FileModel, cls: ModuleClass): Node | null {
@@ -33,7 +31,7 @@ function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>): Nod
         if (found) return false;
         if (regularizer(model.imports.resolve(call.childForFieldName('function')))?.form === 'function') found = call;
       },
-      CALLS,
+      CALL_NODES,
     );
   if (found) return found;
   for (const s of cls.members.submodules) {
@@ -76,7 +74,7 @@ export function modeBefore(scope: Node, name: string, before: number): { mode: '
       const mode = modeSwitch(call, name);
       if (mode) last = { mode, at: call };
     },
-    CALLS,
+    CALL_NODES,
   );
   return last;
 }
@@ -146,7 +144,7 @@ export function callSites(model: FileModel, name: string): Node[] {
         if (fn?.type !== 'identifier' || !model.functions.has(fn.text)) return;
         calls.set(fn.text, [...(calls.get(fn.text) ?? []), call]);
       },
-      CALLS,
+      CALL_NODES,
     );
   }
   return memo.calls.get(name) ?? [];

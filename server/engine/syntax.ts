@@ -59,6 +59,9 @@ export function isFalseLiteral(node: Node | null): boolean {
   return node?.type === 'false' || (node?.type === 'integer' && node.text === '0') || node?.type === 'none';
 }
 
+/** `walk`'s filter for visiting only calls. */
+export const CALL_NODES: ReadonlySet<string> = new Set(['call']);
+
 /**
  * Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip
  * children. With `types`, only nodes of those types are visited: the others are never materialised as JS

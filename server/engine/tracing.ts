@@ -6,7 +6,8 @@
  */
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { callArguments, parentOf, walk } from './syntax';
+import { scopeOf } from './script-models';
+import { callArguments, walk, CALL_NODES } from './syntax';
 
 const FX_TRACERS = new Set([
   'torch.fx.symbolic_trace',
@@ -43,7 +44,7 @@ export function fxTracedClasses(model: FileModel): ReadonlyMap<string, FxTrace> 
       const cls = traced && classOfValue(model, traced, call);
       if (cls && !map.has(cls)) map.set(cls, { call, name: fn!.text });
     },
-    CALLS,
+    CALL_NODES,
   );
   return map;
 }
@@ -55,11 +56,8 @@ function classOfValue(model: FileModel, value: Node, at: Node): string | undefin
     return model.classes.get(name)?.isModule ? name : undefined;
   }
   if (value.type !== 'identifier' && value.type !== 'attribute') return undefined;
-  let scope: Node | null = at;
-  while (scope && scope.type !== 'function_definition' && scope.type !== 'module') scope = parentOf(scope);
-  if (!scope) return undefined;
   let cls: string | undefined;
-  walk(scope, (n) => {
+  walk(scopeOf(at), (n) => {
     if (n.type !== 'assignment' || n.endIndex > at.startIndex) return;
     const right = n.childForFieldName('right');
     if (n.childForFieldName('left')?.text === value.text && right?.type === 'call')
@@ -67,5 +65,3 @@ function classOfValue(model: FileModel, value: Node, at: Node): string | undefin
   });
   return cls;
 }
-
-const CALLS = new Set(['call']);

@@ -12,8 +12,9 @@ import {
 import { isExcluded } from '../engine/config';
 import { ParseLimit } from '../engine/parser';
 import { SYNTAX_ERROR_CODE } from '../engine/syntax-errors';
+import type { Finding } from '../engine/types';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
-import { checkDocument, isNotebookPath, readDocument } from '../core/document';
+import { checkDocument, type Document, isNotebookPath, readDocument } from '../core/document';
 import { discover, wouldDiscover } from '../core/files';
 import { documentPath, resolveDocumentConfig, type EditorSettings, type PyprojectCache } from './configuration';
 import { toDiagnostic } from './diagnostics';
@@ -370,9 +371,7 @@ export class WorkspaceService {
           break;
         }
         const uri = pathToFileURL(file).href;
-        const found =
-          this.hooks.openProblems(uri) ??
-          (isNotebookPath(file) ? await this.checkNotebook(uri) : await this.checkFile(uri));
+        const found = this.hooks.openProblems(uri) ?? (await this.checkFile(uri));
         problems += found;
         if (found > 0) withProblems++;
         checked++;
@@ -395,52 +394,20 @@ export class WorkspaceService {
     return { files: checked, problems, cancelled };
   }
 
-  /**
-   * An unopened notebook's problems, published on the notebook file: its cells have no URIs until it opens, so each
-   * diagnostic sits at the top of the file and names its cell and line, as `reglens check` does. Opening the
-   * notebook replaces them with the cells' own.
-   */
-  private async checkNotebook(uri: string): Promise<number> {
-    const file = documentPath(uri);
-    const read = file ? readDocument(file, file) : null;
-    if (!read || !('document' in read) || read.document.kind !== 'notebook') return 0;
-    const config = resolveDocumentConfig(uri, await this.hooks.settings(uri), this.hooks.pyprojects());
-    if (!config.enable || this.hooks.isOpen(uri)) return 0;
-    const scope = this.index.scopeFor(file!);
-    let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
-    try {
-      const checked = await checkDocument(read.document, {
-        rules,
-        selection: config.selection,
-        workspace: async () => scope,
-      });
-      const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-      diagnostics = checked.findings
-        .filter((f) => f.finding.code !== SYNTAX_ERROR_CODE)
-        .map(({ finding, cell }, i) => {
-          const at = `cell ${(cell ?? 0) + 1}, line ${finding.range.start.line + 1}`;
-          return toDiagnostic(uri, { ...finding, range: top, message: `${at}: ${finding.message}`, fix: null }, 0, i);
-        });
-    } catch (e) {
-      if (!(e instanceof ParseLimit)) throw e;
-    }
-    if (this.hooks.isOpen(uri)) return 0;
-    this.published.set(uri, scope.consulted);
-    void this.connection.sendDiagnostics({ uri, diagnostics });
-    return diagnostics.length;
-  }
-
   private recheck(uri: string): void {
-    const check = isNotebookPath(documentPath(uri) ?? '') ? this.checkNotebook(uri) : this.checkFile(uri);
-    check.catch((e) => this.hooks.logError(`checking ${uri}`, e));
+    this.checkFile(uri).catch((e) => this.hooks.logError(`checking ${uri}`, e));
   }
 
-  /** Analyses an unopened file from disk and publishes its diagnostics; returns how many. */
+  /**
+   * Analyses an unopened file or notebook from disk and publishes its diagnostics; returns how many. A notebook's
+   * sit on the notebook file: its cells have no URIs until it opens, so each diagnostic sits at the top of the file
+   * and names its cell and line, as `reglens check` does. Opening the notebook replaces them with the cells' own.
+   */
   private async checkFile(uri: string): Promise<number> {
     const file = documentPath(uri);
     if (!file || this.hooks.isOpen(uri)) return 0;
-    const text = this.read(file);
-    if (text === null || !this.index.has(file)) {
+    const document = this.readForCheck(file);
+    if (!document) {
       this.unpublish(uri);
       return 0;
     }
@@ -450,29 +417,50 @@ export class WorkspaceService {
     let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
     if (config.enable) {
       try {
-        const checked = await checkDocument(
-          { kind: 'python', text, bom: false },
-          { rules, selection: config.selection, workspace: async () => scope },
-        );
+        const checked = await checkDocument(document, {
+          rules,
+          selection: config.selection,
+          workspace: async () => scope,
+        });
         // The editor's Python support reports syntax errors, and an open file's analysis does not: a file's problems
         // are the same whether it is open or not.
         diagnostics = checked.findings
           .filter((f) => f.finding.code !== SYNTAX_ERROR_CODE)
-          .map((f, i) => toDiagnostic(uri, f.finding, 0, i));
+          .map(({ finding, cell }, i) =>
+            toDiagnostic(uri, cell === undefined ? finding : onNotebookFile(finding, cell), 0, i),
+          );
       } catch (e) {
         // Too deep or too slow to parse: not checked, as when it is opened (where the user is told why).
         if (!(e instanceof ParseLimit)) throw e;
       }
     }
+    if (this.hooks.isOpen(uri)) return 0;
     this.published.set(uri, scope.consulted);
     void this.connection.sendDiagnostics({ uri, diagnostics });
     return diagnostics.length;
+  }
+
+  /** What "Check workspace" reads of a file: an indexed Python file's text (open or on disk), or a notebook. */
+  private readForCheck(file: string): Document | null {
+    if (isNotebookPath(file)) {
+      const read = readDocument(file, file);
+      return 'document' in read && read.document.kind === 'notebook' ? read.document : null;
+    }
+    const text = this.read(file);
+    return text !== null && this.index.has(file) ? { kind: 'python', text, bom: false } : null;
   }
 
   private unpublish(uri: string): void {
     if (!this.published.delete(uri)) return;
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
+}
+
+/** A notebook cell's finding as a diagnostic on the notebook file: at its top, its message naming cell and line. */
+function onNotebookFile(finding: Finding, cell: number): Finding {
+  const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const at = `cell ${cell + 1}, line ${finding.range.start.line + 1}`;
+  return { ...finding, range: top, message: `${at}: ${finding.message}`, fix: null, alternatives: undefined };
 }
 
 function exclusionKey(editor: EditorSettings): string {

@@ -11,12 +11,11 @@ import {
   modeSwitch,
   scopeOf,
 } from '../engine/script-models';
-import { callArguments, parameterList, parentOf, walk } from '../engine/syntax';
+import { callArguments, parameterList, parentOf, walk, CALL_NODES } from '../engine/syntax';
 
 /** Functions that evaluate, by the names scripts give them. */
 const EVALUATING = /^(eval|evaluate|evaluation|validate|validation|valid|val|test|predict|inference|infer)(_|$)/i;
 const NO_GRAD = new Set(['torch.no_grad', 'torch.inference_mode', 'torch.autograd.no_grad']);
-const CALLS = new Set(['call']);
 
 export const evalInTrainMode: Rule = {
   meta: {
@@ -104,15 +103,9 @@ function checkEvaluations(context: RuleContext, scope: Node): void {
       if (modeBefore(scope, fn.text, call.startIndex)?.mode === 'eval' || evalAtEveryCall(context, scope, fn.text))
         return;
       reported.add(fn.text);
-      const dropout = dropoutOf(context.model, models.get(fn.text)!)!;
-      context.report({
-        node: call,
-        messageId: 'noEval',
-        data: { model: fn.text, where, dropout: dropout.text.split('(')[0], line: lineOf(dropout) },
-        fileWide: true,
-      });
+      reportEvaluation(context, call, fn.text, models.get(fn.text)!, where);
     },
-    CALLS,
+    CALL_NODES,
   );
 }
 
@@ -124,11 +117,16 @@ function checkTopLevelEvaluation(context: RuleContext, call: Node): void {
   const where = underNoGrad(context, call, root);
   // No gradients flow under `no_grad`: no training step to tell apart from the evaluation.
   if (!where || modeBefore(root, fn.text, call.startIndex)?.mode === 'eval') return;
+  reportEvaluation(context, call, fn.text, cls, where);
+}
+
+/** `model(x)` evaluated in training mode: the message names the dropout that still drops. */
+function reportEvaluation(context: RuleContext, call: Node, model: string, cls: ModuleClass, where: string): void {
   const dropout = dropoutOf(context.model, cls)!;
   context.report({
     node: call,
     messageId: 'noEval',
-    data: { model: fn.text, where, dropout: dropout.text.split('(')[0], line: lineOf(dropout) },
+    data: { model, where, dropout: dropout.text.split('(')[0], line: lineOf(dropout) },
     fileWide: true,
   });
 }
@@ -165,7 +163,7 @@ function underNoGrad(context: RuleContext, node: Node, scope: Node): string | nu
         const name = context.model.imports.resolve(call.childForFieldName('function'));
         if (name && NO_GRAD.has(name)) found = `under \`${call.text}\``;
       },
-      CALLS,
+      CALL_NODES,
     );
     if (found) return found;
   }
@@ -230,7 +228,7 @@ function checkLoop(context: RuleContext, body: Node, name: string, cls: ModuleCl
       else if (modes.eval) evalAt ??= modes.eval;
       else if (trains(callee)) step ??= call;
     },
-    CALLS,
+    CALL_NODES,
   );
   if (!evalAt || !step || trainsAgain || !dropoutOf(context.model, cls)) return;
   const at: Node = step;
@@ -257,7 +255,7 @@ function switchesIn(fn: Node, param: string): { eval?: Node; train?: Node } {
       const mode = modeSwitch(call, param);
       if (mode) out[mode] ??= call;
     },
-    CALLS,
+    CALL_NODES,
   );
   return out;
 }

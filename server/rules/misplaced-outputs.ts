@@ -2,17 +2,15 @@
  * RG014's reading of where a regularizer's output goes: a drop path whose result is never added to a shortcut
  * (it drops the whole block, not a residual branch), and a dropout on the logits a classifier returns.
  */
-import { regularizer } from '../engine/catalog';
+import { DROP_PATH_KINDS, regularizer } from '../engine/catalog';
 import type { ModuleClass } from '../engine/classes';
 import type { FileModel } from '../engine/model';
 import type { Node } from '../engine/parser';
-import { callArguments, parentOf, walk, withoutPlacement } from '../engine/syntax';
+import { callArguments, parentOf, walk, withoutPlacement, CALL_NODES } from '../engine/syntax';
 
 /** Names of a linear layer's output size that mean classes or a vocabulary: its output is logits. */
 const CLASS_COUNT =
   /^(num_classes|n_classes|nclasses|num_class|n_class|nclass|num_labels|n_labels|vocab_size|n_vocab|ntoken|ntokens)$/;
-
-const CALLS = new Set(['call']);
 
 /** A drop path call (`self.drop_path(y)`, `drop_path(y, p, training)`) whose result never meets a `+`. */
 export function dropPathsWithoutShortcut(model: FileModel, cls: ModuleClass, method: Node, selfName: string): Node[] {
@@ -43,7 +41,7 @@ export function dropPathsWithoutShortcut(model: FileModel, cls: ModuleClass, met
       });
       if (used && !handled) out.push(call);
     },
-    CALLS,
+    CALL_NODES,
   );
   return out;
 }
@@ -60,7 +58,7 @@ function isDropPath(model: FileModel, cls: ModuleClass, call: Node, selfName: st
   const fn = call.childForFieldName('function');
   if (!fn) return false;
   const spec = regularizer(model.imports.resolve(fn));
-  if (spec) return spec.kind === 'drop-path' || spec.kind === 'stochastic-depth';
+  if (spec) return DROP_PATH_KINDS.has(spec.kind);
   if (fn.type !== 'attribute' || fn.childForFieldName('object')?.text !== selfName) return false;
   const name = fn.childForFieldName('attribute')!.text;
   const subs = cls.members.submodules.filter((s) => s.name === name);
@@ -68,7 +66,7 @@ function isDropPath(model: FileModel, cls: ModuleClass, call: Node, selfName: st
     subs.length > 0 &&
     subs.every(
       (s) =>
-        s.regularizers.some((r) => r.kind === 'drop-path' || r.kind === 'stochastic-depth') ||
+        s.regularizers.some((r) => DROP_PATH_KINDS.has(r.kind)) ||
         constructsNamed(s.value, /^(DropPath|StochasticDepth)$/),
     )
   );
@@ -148,7 +146,7 @@ export function dropoutsOnLogits(
         headOf(input) ?? (input?.type === 'identifier' ? headOf(assignedJustBefore(call, input.text)) : undefined);
       if (layer) found.push({ dropout: call, layer });
     },
-    CALLS,
+    CALL_NODES,
   );
   return found;
 }

@@ -4,7 +4,7 @@ import type { FileModel } from '../engine/model';
 import type { Node } from '../engine/parser';
 import { initOf, isRateName, rateParameters, readsOf } from '../engine/rate-params';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { findArgument, numericLiteral, parameterList, parentOf, walk } from '../engine/syntax';
+import { findArgument, numericLiteral, parameterList, parentOf, walk, CALL_NODES } from '../engine/syntax';
 import { notPassed, swallowed, wrongKey } from './rate-arguments';
 import { rateNeverAppliedMeta } from './rate-never-applied-meta';
 
@@ -165,11 +165,10 @@ function feedsSameRegularizer(model: FileModel, root: Node, call: Node, callee: 
       // `self.p_dropout`, also inside `self.p_dropout if self.training else 0.0`.
       if (typeof arg !== 'string' && mentionsAny(arg.node, holders)) found = true;
     },
-    CALLS,
+    CALL_NODES,
   );
   return found;
 }
-const CALLS = new Set(['call']);
 
 function mentionsAny(expr: Node, holders: readonly string[]): boolean {
   let found = false;

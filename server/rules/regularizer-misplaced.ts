@@ -4,7 +4,7 @@ import { callsOnFlatFeatures } from '../engine/flat-features';
 import type { Node } from '../engine/parser';
 import { firstParameter } from '../engine/classes';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { atomText, findArgument, numericLiteral, walk, withoutPlacement } from '../engine/syntax';
+import { atomText, findArgument, numericLiteral, walk, withoutPlacement, CALL_NODES } from '../engine/syntax';
 import { lastLayerGuards } from './last-layer-guard';
 import { dropoutsOnLogits, dropPathsWithoutShortcut } from './misplaced-outputs';
 
@@ -194,7 +194,7 @@ function checkChannelDropout(context: RuleContext, cls: ModuleClass, method: Nod
       if (flat.has(call.id)) uses.flat.push(call);
       else uses.other++;
     },
-    CALLS,
+    CALL_NODES,
   );
   for (const [name, uses] of bySubmodule) {
     if (uses.flat.length === 0) continue;
@@ -239,5 +239,4 @@ function plainDropout(context: RuleContext, callee: Node, rows: boolean) {
   };
 }
 
-const CALLS = new Set(['call']);
 const LOGIT_SIZES = /num_classes|n_classes|nclass|num_class|num_labels|n_labels|vocab_size|n_vocab|ntoken/;

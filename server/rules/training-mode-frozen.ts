@@ -2,7 +2,7 @@ import { regularizer } from '../engine/catalog';
 import { firstParameter, type ModuleClass } from '../engine/classes';
 import type { Node } from '../engine/parser';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { findArgument, isSelfTraining, parentOf, walk } from '../engine/syntax';
+import { findArgument, isSelfTraining, parentOf, walk, CALL_NODES } from '../engine/syntax';
 import { conditionImpliesTraining } from '../engine/training';
 import { type FxTrace, fxTracedClasses } from '../engine/tracing';
 
@@ -197,9 +197,7 @@ function checkTracedFlags(context: RuleContext, cls: ModuleClass, tracer: FxTrac
           fileWide: true,
         });
       },
-      CALLS,
+      CALL_NODES,
     );
   }
 }
-
-const CALLS = new Set(['call']);

@@ -1,4 +1,4 @@
-import { regularizer } from '../engine/catalog';
+import { DROP_PATH_KINDS, regularizer } from '../engine/catalog';
 import { firstParameter, type ModuleClass, type Submodule } from '../engine/classes';
 import { deleteStatement } from '../engine/edits';
 import type { Node } from '../engine/parser';
@@ -166,7 +166,7 @@ function isUsed(sub: Submodule, family: ModuleClass[]): boolean {
 
 /** The residual branches of `forward` an unused drop path was built for: `x = x + self.attn(h)`, no regularizer. */
 function residualBranches(cls: ModuleClass, sub: Submodule): Node[] {
-  if (!sub.regularizers.every((r) => r.kind === 'drop-path' || r.kind === 'stochastic-depth')) return [];
+  if (!sub.regularizers.every((r) => DROP_PATH_KINDS.has(r.kind))) return [];
   const forward = cls.members.methods.get('forward');
   const selfName = forward && firstParameter(forward);
   if (!forward || !selfName) return [];
