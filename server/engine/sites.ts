@@ -20,7 +20,7 @@ import { nodeRange, type Node } from './parser';
 import { extractProgram } from './regularizer-program';
 import type { RegularizerSemantics } from './semantics/record';
 import { handWrittenRegularizers } from './semantics/regularizers';
-import { findArgument, isTrueLiteral, mentionsTraining, numericLiteral, walk } from './syntax';
+import { CALL_NODES, findArgument, isTrueLiteral, mentionsTraining, numericLiteral, walk } from './syntax';
 import { inferFileShape, inferFusionTokens, siteShape, type FusionTokens } from './shapes';
 import type { Range } from './types';
 
@@ -137,7 +137,7 @@ export function findSites(model: FileModel, options: { numHeads?: number } = {})
         );
       }
     },
-    new Set(['call']),
+    CALL_NODES,
   );
   structureSites(model, sites, options.numHeads ?? 12);
   sites.push(...handWrittenSites(model));
@@ -390,7 +390,7 @@ function firstConstruction(model: FileModel, value: Node): Node | undefined {
       if (found) return false;
       if (regularizer(model.imports.resolve(n.childForFieldName('function')))?.form === 'module') found = n;
     },
-    new Set(['call']),
+    CALL_NODES,
   );
   return found;
 }

@@ -7,7 +7,7 @@ import { methodOf } from '../engine/flow/methods';
 import { roleFromName } from '../engine/flow/names';
 import type { Node } from '../engine/parser';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { callArguments, findArgument, numericLiteral, parameterList, walk } from '../engine/syntax';
+import { CALL_NODES, callArguments, findArgument, numericLiteral, parameterList, walk } from '../engine/syntax';
 import type { Parameter } from '../engine/catalog';
 
 export const missingSublayerDropout: Rule = {
@@ -357,7 +357,7 @@ function constructorFindings(context: RuleContext, cls: ModuleClass): Set<string
       if (param && role && findArgument(n, param) === 'absent')
         candidates.push({ call: n, callee: fn.text, role, param });
     },
-    new Set(['call']),
+    CALL_NODES,
   );
   if (candidates.length === 0 || threaded.length === 0) return flagged;
   for (const c of candidates) {
