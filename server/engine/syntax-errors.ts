@@ -26,6 +26,9 @@ export function syntaxErrorFinding(file: SourceFile): Finding | null {
   const at = first as Node | null;
   if (!at) return null;
   const range = nodeRange(at);
+  // An error token may take in the \r of a \r\n, which tree-sitter reads as text and LSP as the line break: its end
+  // would then lie past the line's last character.
+  range.end.character = Math.min(range.end.character, file.lineText(range.end.line).length);
   const shown = at.text.split('\n')[0].trim().slice(0, 40);
   const what = at.isMissing
     ? `\`${at.type}\` expected here`
