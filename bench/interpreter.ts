@@ -57,7 +57,7 @@ export async function interpreterBenchmark(): Promise<void> {
     const source = fs.readFileSync(path.join(ROOT, 'test', 'interpreter', 'corpus', c.file), 'utf8');
     const file = new SourceFile(source);
     try {
-      const def = file.tree.rootNode.namedChildren.find((n) => n?.childForFieldName('name')?.text === c.entry)!;
+      const def = file.root.namedChildren.find((n) => n?.childForFieldName('name')?.text === c.entry)!;
       const extracted = extractProgram(new FileModel(file), def);
       if (typeof extracted === 'string') throw new Error(extracted);
       return { ...c, source, program: extracted.program };

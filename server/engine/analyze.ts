@@ -72,7 +72,7 @@ export class Analyzer {
   rawFindings(file: SourceFile, workspace: WorkspaceScope | null = null): Finding[] {
     const next = new Map<string, CachedStatement>();
     try {
-      let damaged = file.tree.rootNode.hasError ? damagedLines(file) : [];
+      let damaged = file.root.hasError ? damagedLines(file) : [];
       if (damaged.length === 0) return this.statementFindings(file, next, workspace);
       let recovered: SourceFile;
       try {
@@ -83,7 +83,7 @@ export class Analyzer {
         throw e;
       }
       // Blanking one broken statement can expose the next broken one; a few rounds cover real files.
-      for (let round = 0; round < 8 && recovered.tree.rootNode.hasError; round++) {
+      for (let round = 0; round < 8 && recovered.root.hasError; round++) {
         const more = damagedLines(recovered);
         if (more.length === 0) break;
         damaged = [...damaged, ...more];
@@ -123,7 +123,7 @@ export class Analyzer {
     }
     const findings: Finding[] = [];
     let runner: StatementRunner | undefined;
-    for (const stmt of file.tree.rootNode.children) {
+    for (const stmt of file.root.children) {
       if (!stmt) continue;
       const type = stmt.type;
       if (type === 'comment') continue;
@@ -160,7 +160,7 @@ const CONTINUATION = /^(else|elif|except|finally|case)\b|^[)\]}]/;
  * A statement starts at a line with code in column 0 that is not inside a string and does not continue one.
  */
 export function damagedLines(file: SourceFile): [number, number][] {
-  const root = file.tree.rootNode;
+  const root = file.root;
   const starts: number[] = [];
   for (let line = 0; line < file.lineCount; line++) {
     const text = file.lineText(line);

@@ -8,7 +8,7 @@
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { callArguments, numericLiteral, parentOf, walk, withoutPlacement, CALL_NODES } from './syntax';
+import { callArguments, numericLiteral, walk, withoutPlacement, CALL_NODES } from './syntax';
 
 /** Modules whose output has the rank of their input when that input is (N, F). */
 const RANK_KEEPING_MODULES = new Set(
@@ -189,7 +189,7 @@ function reshapesToFlat(args: Node[]): boolean {
 }
 
 function isAssignedName(id: Node): boolean {
-  const parent = parentOf(id);
+  const parent = id.parent;
   if (!parent) return false;
   if (parent.type === 'assignment' || parent.type === 'augmented_assignment' || parent.type === 'for_statement')
     return parent.childForFieldName('left')?.id === id.id;

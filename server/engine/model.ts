@@ -31,7 +31,7 @@ export class FileModel implements FileDefinitions {
     readonly file: SourceFile,
     readonly workspace: WorkspaceScope | null = null,
   ) {
-    const root = file.tree.rootNode;
+    const root = file.root;
     const classNodes: Node[] = [];
     for (const stmt of root.namedChildren) {
       if (!stmt) continue;

@@ -45,7 +45,7 @@ export function noqaComments(file: SourceFile): NoqaComment[] {
 }
 
 function commentAt(file: SourceFile, offset: number): Node | null {
-  const node = file.tree.rootNode.descendantForIndex(offset);
+  const node = file.root.descendantForIndex(offset);
   return node?.type === 'comment' ? node : null;
 }
 

@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Language, Parser, type Edit, type Node, type Point, type Tree } from 'web-tree-sitter';
-import { walk } from './syntax';
+import { Language, Parser, type Edit, type Point, type Tree } from 'web-tree-sitter';
+import { copyTree, type SyntaxNode, type TextSpanEdit } from './syntax-tree';
 import type { Position, Range, TextEdit } from './types';
 
-export type { Node, Tree };
+/** A node of the tree the engine reads (server/engine/syntax-tree.ts). */
+export type Node = SyntaxNode;
+export type { Tree };
 
 const RUNTIME_WASM = 'tree-sitter.wasm';
 const PYTHON_WASM = 'tree-sitter-python.wasm';
@@ -120,8 +122,13 @@ function updateLineStarts(
  */
 export class SourceFile {
   text: string;
+  /** tree-sitter's tree, in wasm memory: what incremental parses start from. The engine reads `root`. */
   tree: Tree;
   private starts: number[];
+  /** The copy of `tree` the engine reads, made on first use after each parse. */
+  private copied: SyntaxNode | undefined;
+  /** The copy before the one edit since, whose untouched statements the next copy takes over. */
+  private beforeEdit: { root: SyntaxNode; edit: TextSpanEdit } | undefined;
   /** Bumped on every change; analysis caches compare it. */
   version = 0;
   /**
@@ -135,6 +142,18 @@ export class SourceFile {
     this.starts = lineStarts(text);
     this.nesting = nestingBound(text);
     this.tree = parseOrThrow(text, undefined, this.nesting);
+  }
+
+  /** The root of the syntax tree (server/engine/syntax-tree.ts). */
+  get root(): SyntaxNode {
+    this.copied ??= copyTree(this.tree, parserText(this.text), { previous: this.beforeEdit });
+    this.beforeEdit = undefined;
+    return this.copied;
+  }
+
+  /** The module's top level alone: the root with the bodies of its classes and functions left empty. */
+  topLevel(): SyntaxNode {
+    return this.copied ?? copyTree(this.tree, parserText(this.text), { topLevelOnly: true });
   }
 
   get lineCount(): number {
@@ -196,12 +215,20 @@ export class SourceFile {
       newEndPosition: toPoint(this.positionAt(newEndIndex)),
     };
     const old = this.tree;
+    // A second edit before the tree is read again, or a \r that changes meaning, and the copy starts afresh.
+    this.beforeEdit =
+      this.copied && !afterCarriageReturn
+        ? { root: this.copied, edit: { start: startIndex, oldEnd: oldEndIndex, newEnd: newEndIndex } }
+        : undefined;
+    this.copied = undefined;
     old.edit(edit);
     this.tree = parseOrThrow(text, afterCarriageReturn ? undefined : old, this.nesting);
     old.delete();
   }
 
   replaceAll(text: string): void {
+    this.copied = undefined;
+    this.beforeEdit = undefined;
     this.text = text;
     this.starts = lineStarts(text);
     this.nesting = nestingBound(text);
@@ -259,11 +286,18 @@ function advance(start: Point, text: string): Point {
 export function treeErrorCount(tree: Tree): number {
   if (!tree.rootNode.hasError) return 0;
   let n = 0;
-  walk(tree.rootNode, (node) => {
-    if (node.isError || node.isMissing) n++;
-    return node.hasError;
-  });
-  return n;
+  const cursor = tree.walk();
+  try {
+    for (;;) {
+      // Below a node without errors there are none: skip it.
+      const node = cursor.currentNode;
+      if (node.isError || node.isMissing) n++;
+      if (node.hasError && cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) return n;
+    }
+  } finally {
+    cursor.delete();
+  }
 }
 
 function toPoint(p: Position): Point {
@@ -454,7 +488,7 @@ function widestIndent(text: string, from: number, to: number): number {
 }
 
 /** Is `root` nested deeper than `limit` levels? A cursor walk: `node.parent` costs the depth itself in tree-sitter. */
-function deeperThan(root: Node, limit: number): boolean {
+function deeperThan(root: Tree['rootNode'], limit: number): boolean {
   const cursor = root.walk();
   try {
     let depth = 0;

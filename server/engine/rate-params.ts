@@ -1,7 +1,7 @@
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { kwargsParameter, parameterList, parentOf, walk } from './syntax';
+import { kwargsParameter, parameterList, walk } from './syntax';
 
 /**
  * Where a configured drop rate is declared and where it may go: which names are rates, and what parameters a
@@ -88,7 +88,7 @@ export function calleeSignature(model: FileModel, call: Node): CalleeSignature |
 
 /** The class a `cls(…)` call builds: the one whose method holds it. */
 function enclosingClassName(node: Node): string | null {
-  for (let p = parentOf(node); p; p = parentOf(p))
+  for (let p = node.parent; p; p = p.parent)
     if (p.type === 'class_definition') return p.childForFieldName('name')?.text ?? null;
   return null;
 }

@@ -88,7 +88,7 @@ function parameterValues(model: FileModel, name: string, cls: ModuleClass, metho
 function passedValues(model: FileModel, cls: ModuleClass, methodName: string, name: string, position: number): Values {
   const out: Values[] = [];
   walk(
-    model.file.tree.rootNode,
+    model.file.root,
     (n) => {
       if (n.type !== 'call') return;
       const fn = n.childForFieldName('function');
@@ -137,7 +137,7 @@ function configValues(model: FileModel, name: string): Values {
   const out: Values[] = [];
   const dashed = new Set([`--${name}`, `--${name.replace(/_/g, '-')}`]);
   walk(
-    model.file.tree.rootNode,
+    model.file.root,
     (n) => {
       if (n.type === 'assignment') {
         const left = n.childForFieldName('left');

@@ -180,7 +180,7 @@ class Converter {
   ) {
     this.className = cls?.childForFieldName('name')?.text;
     if (this.className) this.classes[this.className] = { name: this.className, methods: {} };
-    for (const stmt of children(model.file.tree.rootNode)) {
+    for (const stmt of children(model.file.root)) {
       const a = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
       const left = a?.type === 'assignment' ? a.childForFieldName('left') : null;
       const right = a?.childForFieldName('right');

@@ -3,7 +3,6 @@ import { firstParameter, type ModuleClass } from './classes';
 import type { FileModel } from './model';
 import { nodeRange, type Node, type SourceFile } from './parser';
 import type { SiteKind } from './sites';
-import { parentOf } from './syntax';
 import type { Applicability, Range, RelatedLocation, Severity, TextEdit } from './types';
 
 /**
@@ -141,7 +140,7 @@ export function docsUrl(repository: string, code: string): string {
 
 export function methodScope(model: FileModel, node: Node): MethodScope | undefined {
   let method: Node | null = null;
-  for (let p = parentOf(node); p; p = parentOf(p)) {
+  for (let p = node.parent; p; p = p.parent) {
     if (p.type === 'function_definition') method = p;
     else if (p.type === 'class_definition') {
       if (!method) return undefined;

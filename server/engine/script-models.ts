@@ -8,7 +8,7 @@ import { regularizer } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { callArguments, parameterList, parentOf, walk, withoutPlacement, CALL_NODES } from './syntax';
+import { callArguments, parameterList, walk, withoutPlacement, CALL_NODES } from './syntax';
 
 /** A module class of the file that drops: a dropout submodule or a functional regularizer, here or in a submodule. */
 export function dropoutOf(model: FileModel, cls: ModuleClass): Node | null {
@@ -56,8 +56,8 @@ export function classOf(model: FileModel, value: Node): ModuleClass | undefined 
 
 /** The function (or the module, for top-level code) a node runs in. */
 export function scopeOf(node: Node): Node {
-  let p: Node | null = parentOf(node);
-  while (p && p.type !== 'function_definition' && p.type !== 'module') p = parentOf(p);
+  let p: Node | null = node.parent;
+  while (p && p.type !== 'function_definition' && p.type !== 'module') p = p.parent;
   return p ?? node;
 }
 
@@ -138,7 +138,7 @@ export function callSites(model: FileModel, name: string): Node[] {
     const calls = new Map<string, Node[]>();
     memo.calls = calls;
     walk(
-      model.file.tree.rootNode,
+      model.file.root,
       (call) => {
         const fn = call.childForFieldName('function');
         if (fn?.type !== 'identifier' || !model.functions.has(fn.text)) return;

@@ -85,7 +85,7 @@ export const ASSUMED_RATE = 0.1;
 export function findSites(model: FileModel, options: { numHeads?: number } = {}): RegularizerSite[] {
   const sites: RegularizerSite[] = [];
   const seen = new Set<number>();
-  const root = model.file.tree.rootNode;
+  const root = model.file.root;
   walk(
     root,
     (call) => {

@@ -12,7 +12,7 @@ export const SYNTAX_ERROR_CODE = 'RG000';
  * Null for a file that parses.
  */
 export function syntaxErrorFinding(file: SourceFile): Finding | null {
-  const root = file.tree.rootNode;
+  const root = file.root;
   if (!root.hasError) return null;
   let first: Node | null = null;
   walk(root, (node) => {

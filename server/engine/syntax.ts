@@ -1,6 +1,5 @@
-// Node from web-tree-sitter itself, not parser.ts's re-export: parser.ts imports this module.
-import type { Node } from 'web-tree-sitter';
 import type { Parameter } from './catalog';
+import type { SyntaxNode as Node } from './syntax-tree';
 
 /** The argument bound to a parameter: keyword first, then position. `unknown` when `*args`/`**kwargs` may bind it. */
 export type ArgumentLookup = { node: Node; keyword: Node | null } | 'absent' | 'unknown';
@@ -64,57 +63,21 @@ export const CALL_NODES: ReadonlySet<string> = new Set(['call']);
 
 /**
  * Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip
- * children. With `types`, only nodes of those types are visited: the others are never materialised as JS
- * objects, which is most of the cost of walking a web-tree-sitter tree.
+ * children. With `types`, only nodes of those types are visited.
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: a visitor returns false to skip a subtree, and nothing otherwise
 export function walk(root: Node, visit: (node: Node) => boolean | void, types?: ReadonlySet<string>): void {
-  const cursor = root.walk();
-  try {
-    let descend = true;
-    for (;;) {
-      if (descend) {
-        descend = types && !types.has(cursor.nodeType) ? true : visit(cursor.currentNode) !== false;
-        if (descend && cursor.gotoFirstChild()) continue;
-      }
-      if (cursor.gotoNextSibling()) {
-        descend = true;
-        continue;
-      }
-      let climbed = false;
-      while (cursor.gotoParent()) {
-        if (cursor.nodeId === root.id) break;
-        if (cursor.gotoNextSibling()) {
-          climbed = true;
-          break;
-        }
-      }
-      if (!climbed) return;
-      descend = true;
-    }
-  } finally {
-    cursor.delete();
+  const stack: Node[] = [root];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (types && !types.has(node.type) ? false : visit(node) === false) continue;
+    const children = node.children;
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
-}
-
-/** Parents already found, per tree: web-tree-sitter finds a parent by descending from the root again. */
-const parents = new WeakMap<object, Map<number, Node | null>>();
-
-/**
- * The node's parent, remembered per tree. `node.parent` costs the depth of the node (web-tree-sitter walks down from
- * the root to find it), so walking up from every call of a deeply nested expression cost the cube of its depth.
- */
-export function parentOf(node: Node): Node | null {
-  let known = parents.get(node.tree);
-  if (!known) parents.set(node.tree, (known = new Map()));
-  let parent = known.get(node.id);
-  if (parent === undefined) known.set(node.id, (parent = node.parent));
-  return parent;
 }
 
 /** Nearest ancestor (excluding the node) of one of the types, stopping at `stop` types. */
 export function ancestor(node: Node, types: readonly string[], stop: readonly string[] = []): Node | null {
-  for (let p = parentOf(node); p; p = parentOf(p)) {
+  for (let p = node.parent; p; p = p.parent) {
     if (types.includes(p.type)) return p;
     if (stop.includes(p.type)) return null;
   }

@@ -35,7 +35,7 @@ export function fxTracedClasses(model: FileModel): ReadonlyMap<string, FxTrace> 
   // Most files never trace: `symbolic_trace` or `to_hetero` must be spelled somewhere before the tree is walked.
   if (!/symbolic_trace|to_hetero/.test(model.file.text)) return map;
   walk(
-    model.file.tree.rootNode,
+    model.file.root,
     (call) => {
       const fn = call.childForFieldName('function');
       const qualified = model.imports.resolve(fn);

@@ -4,14 +4,14 @@
  * regularizer (RG006) or its evaluation branch (RG004) can run in evaluation.
  */
 import type { Node } from './parser';
-import { isSelfTraining, parentOf } from './syntax';
+import { isSelfTraining } from './syntax';
 
 /**
  * Is the call reached only in training: inside `if self.training:`, or after an early `if not self.training: return`?
  */
 export function underTrainingGuard(node: Node, scope: { method: Node; selfName: string }): boolean {
   let child: Node = node;
-  for (let p = parentOf(node); p && p.id !== scope.method.id; child = p, p = parentOf(p)) {
+  for (let p = node.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
     if (p.type === 'if_statement' || p.type === 'elif_clause') {
       const cond = p.childForFieldName('condition');
       const consequence = p.childForFieldName('consequence');

@@ -330,7 +330,7 @@ function scan(file: string, module: string, isPackage: boolean, text: string): I
     throw e;
   }
   try {
-    const root = source.tree.rootNode;
+    const root = source.topLevel();
     const table = ImportTable.fromModule(root);
     const imports = new Map<string, string>();
     for (const [local, qualified] of table.importedNames()) {

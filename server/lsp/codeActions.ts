@@ -185,7 +185,7 @@ export function noqaEdit(file: SourceFile, line: number, code: string): TextEdit
   const lineStart = file.offsetAt({ line, character: 0 });
   const contentEnd = lineStart + trimmed.length;
   const lineEnd = lineStart + text.length;
-  const root = file.tree.rootNode;
+  const root = file.root;
 
   if (insideString(root.descendantForIndex(lineEnd), lineEnd)) return null;
   if (trimmed.endsWith('\\') && !isComment(root.descendantForIndex(contentEnd - 1))) return null;

@@ -11,7 +11,7 @@ import {
   modeSwitch,
   scopeOf,
 } from '../engine/script-models';
-import { callArguments, parameterList, parentOf, walk, CALL_NODES } from '../engine/syntax';
+import { callArguments, parameterList, walk, CALL_NODES } from '../engine/syntax';
 
 /** Functions that evaluate, by the names scripts give them. */
 const EVALUATING = /^(eval|evaluate|evaluation|validate|validation|valid|val|test|predict|inference|infer)(_|$)/i;
@@ -67,7 +67,7 @@ export const evalInTrainMode: Rule = {
   create(context) {
     return {
       function_definition(def) {
-        if (parentOf(def)?.type !== 'module' && parentOf(parentOf(def)!)?.type !== 'module') return;
+        if (def.parent?.type !== 'module' && def.parent!.parent?.type !== 'module') return;
         if (!droppingClasses(context.model)) return;
         checkEvaluations(context, def);
         checkLoops(context, def);
@@ -77,7 +77,7 @@ export const evalInTrainMode: Rule = {
         // Every call of the file comes here: the cheap tests first (a name bound to a model at the top level).
         const fn = call.childForFieldName('function');
         if (fn?.type !== 'identifier' || !droppingClasses(context.model)) return;
-        if (!modelNames(context.model, context.model.file.tree.rootNode).has(fn.text)) return;
+        if (!modelNames(context.model, context.model.file.root).has(fn.text)) return;
         if (scopeOf(call).type !== 'module') return;
         checkTopLevelEvaluation(context, call);
       },
@@ -110,7 +110,7 @@ function checkEvaluations(context: RuleContext, scope: Node): void {
 }
 
 function checkTopLevelEvaluation(context: RuleContext, call: Node): void {
-  const root = context.model.file.tree.rootNode;
+  const root = context.model.file.root;
   const fn = call.childForFieldName('function');
   const cls = fn?.type === 'identifier' ? modelNames(context.model, root).get(fn.text) : undefined;
   if (!fn || !cls) return;
@@ -135,8 +135,7 @@ function checkTopLevelLoop(context: RuleContext, loop: Node): void {
   if (!droppingClasses(context.model) || scopeOf(loop).type !== 'module') return;
   const body = loop.childForFieldName('body');
   if (!body) return;
-  for (const [name, cls] of modelNames(context.model, context.model.file.tree.rootNode))
-    checkLoop(context, body, name, cls);
+  for (const [name, cls] of modelNames(context.model, context.model.file.root)) checkLoop(context, body, name, cls);
 }
 
 /** Every call of the function passes a model its caller switched to evaluation first. */
@@ -154,7 +153,7 @@ function evalAtEveryCall(context: RuleContext, scope: Node, param: string): bool
 }
 
 function underNoGrad(context: RuleContext, node: Node, scope: Node): string | null {
-  for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) {
+  for (let p = node.parent; p && p.id !== scope.id; p = p.parent) {
     if (p.type !== 'with_statement') continue;
     let found: string | null = null;
     walk(
@@ -171,7 +170,7 @@ function underNoGrad(context: RuleContext, node: Node, scope: Node): string | nu
 }
 
 function decoratedNoGrad(context: RuleContext, def: Node): boolean {
-  const decorated = parentOf(def);
+  const decorated = def.parent;
   if (decorated?.type !== 'decorated_definition') return false;
   return decorated.namedChildren.some((d) => {
     if (d?.type !== 'decorator') return false;

@@ -6,7 +6,7 @@ import { regularizer } from '../engine/catalog';
 import type { ModuleClass } from '../engine/classes';
 import type { FileModel } from '../engine/model';
 import type { Node } from '../engine/parser';
-import { callArguments, parentOf, walk } from '../engine/syntax';
+import { callArguments, walk } from '../engine/syntax';
 
 const LOOPS = new Set(['for_statement']);
 const NESTING = new Set(['for_statement', 'function_definition', 'if_statement']);
@@ -97,7 +97,7 @@ function lengthAttributes(cls: ModuleClass, container: string, selfName: string)
       if (args.length !== 1) return;
       let statement: Node | null = n;
       while (statement && statement.type !== 'for_statement' && statement.type !== 'expression_statement')
-        statement = parentOf(statement);
+        statement = statement.parent;
       if (statement) ranges.push({ count: squeeze(args[0].text), statement });
     }
   });

@@ -6,7 +6,7 @@ import { DROP_PATH_KINDS, regularizer } from '../engine/catalog';
 import type { ModuleClass } from '../engine/classes';
 import type { FileModel } from '../engine/model';
 import type { Node } from '../engine/parser';
-import { callArguments, parentOf, walk, withoutPlacement, CALL_NODES } from '../engine/syntax';
+import { callArguments, walk, withoutPlacement, CALL_NODES } from '../engine/syntax';
 
 /** Names of a linear layer's output size that mean classes or a vocabulary: its output is logits. */
 const CLASS_COUNT =
@@ -20,7 +20,7 @@ export function dropPathsWithoutShortcut(model: FileModel, cls: ModuleClass, met
     (call) => {
       if (!isDropPath(model, cls, call, selfName)) return;
       const value = climbScaling(call);
-      const parent = parentOf(value);
+      const parent = value.parent;
       if (!parent || addsUp(parent, value)) return;
       if (parent.type !== 'assignment' || parent.childForFieldName('right')?.id !== value.id) return;
       const target = parent.childForFieldName('left');
@@ -34,7 +34,7 @@ export function dropPathsWithoutShortcut(model: FileModel, cls: ModuleClass, met
         if (handled || n.type !== 'identifier' || n.text !== target.text || n.startIndex <= parent.endIndex) return;
         used = true;
         const use = climbScaling(n);
-        const up = parentOf(use);
+        const up = use.parent;
         if (!up || addsUp(up, use) || up.type === 'return_statement' || up.type === 'expression_list') handled = true;
         if (!replaces && ['argument_list', 'list', 'tuple', 'keyword_argument'].includes(up?.type ?? ''))
           handled = true;
@@ -87,7 +87,7 @@ function constructsNamed(value: Node, name: RegExp): boolean {
 /** Up through parentheses and multiplications by a scale (`self.gamma * drop_path(y)`). */
 function climbScaling(node: Node): Node {
   let value = node;
-  for (let p = parentOf(value); p; p = parentOf(value)) {
+  for (let p = value.parent; p; p = value.parent) {
     const op = p.type === 'binary_operator' ? p.childForFieldName('operator')?.text : undefined;
     if (p.type !== 'parenthesized_expression' && op !== '*' && op !== '/') return value;
     value = p;
@@ -100,7 +100,7 @@ function addsUp(parent: Node, value: Node): boolean {
   if (parent.type === 'binary_operator') return parent.childForFieldName('operator')?.text === '+';
   if (parent.type === 'augmented_assignment') return parent.childForFieldName('operator')?.text === '+=';
   if (parent.type !== 'argument_list') return false;
-  const call = parentOf(parent);
+  const call = parent.parent;
   const fn = call?.childForFieldName('function');
   const name = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : fn?.text;
   return !!name && /^(add_?|addcmul_?)$|\.add$/.test(name) && callArguments(call!).some((a) => a.id === value.id);
@@ -163,7 +163,7 @@ function isDropout(model: FileModel, cls: ModuleClass, fn: Node, selfName: strin
 /** The value of `name = …` in the statement right before the one holding `node`, in the same block. */
 function assignedJustBefore(node: Node, name: string): Node | undefined {
   let stmt: Node | null = node;
-  while (stmt && parentOf(stmt)?.type !== 'block') stmt = parentOf(stmt);
+  while (stmt && stmt.parent?.type !== 'block') stmt = stmt.parent;
   const previous = stmt?.previousNamedSibling;
   const assignment = previous?.type === 'expression_statement' ? previous.namedChild(0) : null;
   if (assignment?.type !== 'assignment' || assignment.childForFieldName('left')?.text !== name) return undefined;

@@ -11,7 +11,7 @@ import {
   readsOf,
 } from '../engine/rate-params';
 import { lineOf, type RuleContext } from '../engine/rule';
-import { callArguments, parentOf, walk } from '../engine/syntax';
+import { callArguments, walk } from '../engine/syntax';
 
 /**
  * RG012's checks of a call's arguments: a rate read from the wrong key, a rate keyword swallowed by `**kwargs`, a
@@ -93,7 +93,7 @@ function fieldOf(model: FileModel, object: string, field: string): Node | null {
     `"--${field.replace(/_/g, '-')}"`,
   ]);
   walk(
-    model.file.tree.rootNode,
+    model.file.root,
     (n) => {
       if (found) return false;
       if (n.type === 'attribute') {
@@ -101,9 +101,9 @@ function fieldOf(model: FileModel, object: string, field: string): Node | null {
           found = n;
       } else if (n.type === 'assignment') {
         const left = n.childForFieldName('left');
-        const cls = parentOf(parentOf(n) ?? n);
-        const inClassBody = parentOf(cls ?? n)?.type === 'class_definition';
-        if (left?.type === 'identifier' && left.text === field && inClassBody && !isModuleClass(model, parentOf(cls!)))
+        const cls = (n.parent ?? n).parent;
+        const inClassBody = (cls ?? n).parent?.type === 'class_definition';
+        if (left?.type === 'identifier' && left.text === field && inClassBody && !isModuleClass(model, cls!.parent))
           found = left;
       } else if (n.type === 'pair') {
         const key = n.childForFieldName('key');
@@ -148,11 +148,11 @@ export function swallowed(context: RuleContext, call: Node): void {
 
 /** `kwargs.get("x")`, `kwargs.pop("x", …)`, `kwargs["x"]`, `"x" in kwargs` for a key other than `name`. */
 function readsOtherKey(use: Node, name: string): boolean {
-  const parent = parentOf(use);
+  const parent = use.parent;
   let key: Node | null | undefined = null;
   if (parent?.type === 'attribute' && parent.childForFieldName('object')?.id === use.id) {
     const method = parent.childForFieldName('attribute')?.text;
-    const call = parentOf(parent);
+    const call = parent.parent;
     if ((method === 'get' || method === 'pop') && call?.type === 'call') key = callArguments(call)[0];
   } else if (parent?.type === 'subscript' && parent.childForFieldName('value')?.id === use.id) {
     key = parent.childForFieldName('subscript');
@@ -168,15 +168,15 @@ function readsOtherKey(use: Node, name: string): boolean {
  * LinformerSelfAttention(…)`).
  */
 export function notPassed(context: RuleContext, call: Node): void {
-  const assignment = parentOf(call);
+  const assignment = call.parent;
   if (assignment?.type !== 'assignment' || assignment.childForFieldName('right')?.id !== call.id) return;
   const scope = context.moduleMethod(call);
   if (scope?.methodName !== '__init__') return;
   const target = assignment.childForFieldName('left')?.text;
-  const statement = parentOf(assignment);
-  const block = statement && parentOf(statement);
-  const branch = block && parentOf(block);
-  const ifStatement = branch?.type === 'if_statement' ? branch : branch && parentOf(branch);
+  const statement = assignment.parent;
+  const block = statement && statement.parent;
+  const branch = block && block.parent;
+  const ifStatement = branch?.type === 'if_statement' ? branch : branch && branch.parent;
   if (!target || ifStatement?.type !== 'if_statement') return;
   const rates = new Set(rateParameters(scope.method).map((n) => n.text));
   if (rates.size === 0 || !isConstruction(context.model, call) || passesRate(call, rates)) return;

@@ -4,7 +4,7 @@ import type { FileModel } from '../engine/model';
 import type { Node } from '../engine/parser';
 import { initOf, isRateName, rateParameters, readsOf } from '../engine/rate-params';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { findArgument, numericLiteral, parameterList, parentOf, walk, CALL_NODES } from '../engine/syntax';
+import { findArgument, numericLiteral, parameterList, walk, CALL_NODES } from '../engine/syntax';
 import { notPassed, swallowed, wrongKey } from './rate-arguments';
 import { rateNeverAppliedMeta } from './rate-never-applied-meta';
 
@@ -120,7 +120,7 @@ interface ConfiguredRate {
 function configuredRate(context: RuleContext, call: Node, callee: string): ConfiguredRate | null {
   const model = context.model;
   const scope = context.moduleMethod(call);
-  for (let p = parentOf(call); p; p = parentOf(p)) {
+  for (let p = call.parent; p; p = p.parent) {
     if (p.type === 'class_definition') break;
     if (p.type !== 'function_definition' || (scope && p.id === scope.method.id && scope.methodName !== '__init__'))
       continue;
@@ -177,7 +177,7 @@ function mentionsAny(expr: Node, holders: readonly string[]): boolean {
     (n) => {
       if (!holders.includes(n.text)) return true;
       // The `dropout` of `self.dropout` names an attribute, not the parameter.
-      const parent = parentOf(n);
+      const parent = n.parent;
       found = !(parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === n.id);
       return !found;
     },
@@ -189,7 +189,7 @@ const NAMES = new Set(['identifier', 'attribute']);
 
 /** `self.<attr> = <read>`: the read only keeps the value. */
 function isStoreToSelf(read: Node, init: Node): boolean {
-  const parent = parentOf(read);
+  const parent = read.parent;
   const left = parent?.type === 'assignment' ? parent.childForFieldName('left') : null;
   return (
     parent?.childForFieldName('right')?.id === read.id &&
@@ -200,7 +200,7 @@ function isStoreToSelf(read: Node, init: Node): boolean {
 
 /** A `self.<attr>` reference that is an assignment's target. */
 function isAssigned(ref: Node): boolean {
-  const parent = parentOf(ref);
+  const parent = ref.parent;
   return parent?.type === 'assignment' && parent.childForFieldName('left')?.id === ref.id;
 }
 

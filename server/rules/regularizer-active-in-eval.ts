@@ -14,7 +14,6 @@ import {
   mentionsTraining,
   numericLiteral,
   parameterList,
-  parentOf,
   walk,
 } from '../engine/syntax';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
@@ -314,7 +313,7 @@ const INFERENCE_COMMENT =
 function designedForInference(call: Node, scope: MethodScope): boolean {
   let child: Node = call;
   let statement: Node = call;
-  for (let p = parentOf(call); p && p.id !== scope.method.id; child = p, p = parentOf(p)) {
+  for (let p = call.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
     if (p.type === 'if_statement' || p.type === 'elif_clause') {
       const cond = p.childForFieldName('condition');
       if (cond && p.childForFieldName('consequence')?.id === child.id && mentionsTraining(cond, scope.selfName))
@@ -338,28 +337,26 @@ function designedForInference(call: Node, scope: MethodScope): boolean {
   return saidNearby(statement);
 }
 
-/** Per tree, per statement: whether a comment on or just above the statement says the dropout is meant. */
-const commentsSaid = new WeakMap<object, Map<number, boolean>>();
+/** Per statement: whether a comment on or just above it says the dropout is meant. */
+const commentsSaid = new WeakMap<Node, boolean>();
 
 /**
  * Does a comment on the statement's lines, or on the two lines above it, say that the dropout is meant for inference?
  * Remembered per statement: every call of a deeply nested statement asks the same question.
  */
 function saidNearby(statement: Node): boolean {
-  let known = commentsSaid.get(statement.tree);
-  if (!known) commentsSaid.set(statement.tree, (known = new Map()));
-  const cached = known.get(statement.id);
+  const cached = commentsSaid.get(statement);
   if (cached !== undefined) return cached;
   const first = statement.startPosition.row - 2;
   const last = statement.endPosition.row;
   let said = false;
-  walk(parentOf(statement) ?? statement, (n) => {
+  walk(statement.parent ?? statement, (n) => {
     if (said) return false;
     const row = n.startPosition.row;
     if (n.endPosition.row < first || row > last) return false;
     if (n.type === 'comment' && row >= first && INFERENCE_COMMENT.test(n.text)) said = true;
   });
-  known.set(statement.id, said);
+  commentsSaid.set(statement, said);
   return said;
 }
 
@@ -587,7 +584,7 @@ function layerSkip(context: RuleContext, node: Node, cond: Node | null | undefin
   if (!drawsRandom(context, cond)) return;
   if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return;
   let loop: Node | null = null;
-  for (let p = parentOf(node); p && p.id !== scope.method.id; p = parentOf(p)) {
+  for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
     if (p.type === 'for_statement') {
       loop = p;
       break;
@@ -759,7 +756,7 @@ function handWrittenMask(context: RuleContext, call: Node, scope: MethodScope): 
       rate = callArguments(call)[0] ?? null;
   }
   if (!rate || !namesDropRate(rate) || gatedValue(rate, scope) || numericLiteral(rate) === 0) return;
-  for (let p = parentOf(node); p && p.id !== scope.method.id; p = parentOf(p)) {
+  for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
     if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'while_statement') {
       const cond = p.childForFieldName('condition');
       if (cond && node.startIndex >= cond.startIndex && node.endIndex <= cond.endIndex) return;
@@ -815,7 +812,7 @@ function calledInEval(scope: MethodScope): boolean {
     calls.some((c) => {
       const method = ancestor(c, ['function_definition']);
       if (!method || underTrainingGuard(c, { method, selfName: scope.selfName })) return false;
-      for (let p = parentOf(c); p && p.id !== method.id; p = parentOf(p)) {
+      for (let p = c.parent; p && p.id !== method.id; p = p.parent) {
         const cond = p.type === 'if_statement' || p.type === 'elif_clause' ? p.childForFieldName('condition') : null;
         if (cond && mentionsTraining(cond, scope.selfName)) return false;
       }

@@ -2,7 +2,7 @@ import { regularizer } from '../engine/catalog';
 import { firstParameter, type ModuleClass } from '../engine/classes';
 import type { Node } from '../engine/parser';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { findArgument, isSelfTraining, parentOf, walk, CALL_NODES } from '../engine/syntax';
+import { findArgument, isSelfTraining, walk, CALL_NODES } from '../engine/syntax';
 import { conditionImpliesTraining } from '../engine/training';
 import { type FxTrace, fxTracedClasses } from '../engine/tracing';
 
@@ -140,9 +140,9 @@ function attributesSetInInit(cls: ModuleClass): Set<string> {
 /** The `if` whose evaluation side holds the node: the `else` of `if self.training:`, or `if not self.training:`. */
 function evaluationBranch(node: Node, method: Node, selfName: string): { statement: Node; condition: Node } | null {
   let child = node;
-  for (let p = parentOf(node); p && p.id !== method.id; child = p, p = parentOf(p)) {
+  for (let p = node.parent; p && p.id !== method.id; child = p, p = p.parent) {
     if (p.type === 'else_clause') {
-      const statement = parentOf(p);
+      const statement = p.parent;
       const condition = statement?.childForFieldName('condition');
       if (statement?.type === 'if_statement' && condition && conditionImpliesTraining(condition, selfName))
         return { statement, condition };

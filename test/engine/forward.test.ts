@@ -348,7 +348,7 @@ test('the rates a file raises above 0 are its settings, not its comments or para
   ].join('\n');
   const file = new SourceFile(text);
   try {
-    const names = [...nonZeroRateNames(file.tree.rootNode)].sort();
+    const names = [...nonZeroRateNames(file.root)].sort();
     assert.deepEqual(names, ['drop_path', 'hidden_dropout_prob', 'proj_drop', 'resid_pdrop']);
   } finally {
     file.dispose();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { FileModel } from '../../server/engine/model';
-import { initParser, SourceFile } from '../../server/engine/parser';
+import { initParser, type Node, SourceFile } from '../../server/engine/parser';
+import { CALL_NODES, walk } from '../../server/engine/syntax';
 
 before(() => initParser());
 
@@ -10,10 +11,18 @@ function resolveLast(source: string): string | null {
   const file = new SourceFile(source);
   try {
     const model = new FileModel(file);
-    const root = file.tree.rootNode;
+    const root = file.root;
     const last = root.namedChild(root.namedChildCount - 1)!;
-    const call = last.descendantsOfType('call')[0]!;
-    return model.imports.resolve(call.childForFieldName('function'));
+    let call: Node | undefined;
+    walk(
+      last,
+      (n) => {
+        call ??= n;
+        return false;
+      },
+      CALL_NODES,
+    );
+    return model.imports.resolve(call!.childForFieldName('function'));
   } finally {
     file.dispose();
   }

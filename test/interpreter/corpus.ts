@@ -25,7 +25,7 @@ export interface CorpusEntry {
 const DIR = path.dirname(new URL(import.meta.url).pathname);
 
 export function definition(file: SourceFile, name: string): Node {
-  for (const stmt of file.tree.rootNode.namedChildren) {
+  for (const stmt of file.root.namedChildren) {
     const def = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
     if (def?.childForFieldName('name')?.text === name) return def;
   }

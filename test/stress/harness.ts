@@ -538,7 +538,7 @@ export function unanchoredEdits(file: SourceFile, finding: Finding): string[] {
   const targets = [finding.range, ...(finding.mentions ?? [])].map((r) => {
     const start = file.offsetAt(r.start);
     const end = file.offsetAt(r.end);
-    const node = file.tree.rootNode.descendantForIndex(start, Math.max(start, end - 1));
+    const node = file.root.descendantForIndex(start, Math.max(start, end - 1));
     const stmt = simpleStatement(node);
     // In a tree with a syntax error around it (the analyzer read that part from a repaired copy), the statement is
     // the finding's own lines.

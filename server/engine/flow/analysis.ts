@@ -55,7 +55,7 @@ export class ForwardAnalysis {
    * findings). Part of the cache's context: an edit to a config changes findings in other statements.
    */
   get nonZeroRates(): ReadonlySet<string> {
-    this.rateNames ??= nonZeroRateNames(this.model.file.tree.rootNode);
+    this.rateNames ??= nonZeroRateNames(this.model.file.root);
     return this.rateNames;
   }
 

@@ -252,7 +252,7 @@ export function handWrittenRegularizers(model: FileModel): RegularizerSemantics[
       }
     }
   };
-  visit(model.file.tree.rootNode);
+  visit(model.file.root);
   return out;
 }
 
@@ -313,7 +313,7 @@ export function regularizerContext(model: FileModel): string {
   const parts: string[] = [];
   const switchOwners: string[] = [];
   // A value read from a tree with a syntax error may depend on more than the text (error recovery looks around).
-  const cacheable = !model.file.tree.rootNode.hasError;
+  const cacheable = !model.file.root.hasError;
   const declaresSwitch = (def: Node | null) => !!def && parameters(def).some((p) => p.boolDefault !== undefined);
   for (const fn of model.functions.values()) {
     const text = fn.node.text;
@@ -334,7 +334,7 @@ export function regularizerContext(model: FileModel): string {
 
 /** The hand-written regularizer whose function or class name is at the offset (what the hover explains). */
 export function regularizerAtOffset(model: FileModel, offset: number): RegularizerSemantics | undefined {
-  const node = model.file.tree.rootNode.descendantForIndex(offset);
+  const node = model.file.root.descendantForIndex(offset);
   const def = node?.parent;
   if (node?.type !== 'identifier' || !def || (def.type !== 'function_definition' && def.type !== 'class_definition'))
     return undefined;

@@ -158,7 +158,7 @@ export function callsOf(model: FileModel, name: string): Node[] {
   if (cached) return cached;
   const out: Node[] = [];
   const text = model.file.text;
-  const root = model.file.tree.rootNode;
+  const root = model.file.root;
   for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + name.length)) {
     const node = root.descendantForIndex(i, i + name.length);
     if (node?.type !== 'identifier' || node.text !== name) continue;
@@ -186,7 +186,7 @@ export function residualNames(model: FileModel): ReadonlySet<string> {
   const added = new Set<string>();
   const built = new Map<string, string[]>();
   walk(
-    model.file.tree.rootNode,
+    model.file.root,
     (n) => {
       if (n.type === 'assignment') {
         const left = n.childForFieldName('left');

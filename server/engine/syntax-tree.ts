@@ -1,0 +1,309 @@
+// The syntax tree the engine reads: a copy of tree-sitter's visible nodes as plain JS objects, made with one cursor
+// pass after each parse. Every property of a web-tree-sitter node is a call into wasm (its arguments copied into
+// wasm memory, its result a new JS object), and the rules read tens of properties per node: on real model code that
+// boundary took most of the check's time, several times the parse itself. The copy answers the same questions
+// (type, text, fields, parent, positions) with the meaning tree-sitter gives them, which
+// test/engine/syntax-tree.test.ts compares node by node against tree-sitter's own answers.
+import type { Point, Tree, TreeCursor } from 'web-tree-sitter';
+
+let nextId = 1;
+
+/**
+ * What all nodes of one tree share: the text tree-sitter parsed and its line starts, for positions. A copy made
+ * after an edit takes it over from the copy before, with the new text, for the statements it takes over.
+ */
+interface TreeText {
+  text: string;
+  lineStarts: readonly number[];
+}
+
+export class SyntaxNode {
+  /** Unique among all nodes this process made; maps key on it. */
+  readonly id = nextId++;
+  parent: SyntaxNode | null = null;
+  readonly children: SyntaxNode[] = [];
+  /** The field that holds this node in its parent (`name`, `body`…), or null. */
+  fieldName: string | null = null;
+  /** Position in the parent's `children`. */
+  indexInParent = 0;
+  hasError = false;
+  private named: SyntaxNode[] | undefined;
+  private start: Point | undefined;
+  private end: Point | undefined;
+
+  constructor(
+    readonly type: string,
+    readonly isNamed: boolean,
+    readonly isMissing: boolean,
+    /** Mutable only for copyTree, which moves the statements after an edit. */
+    public startIndex: number,
+    public endIndex: number,
+    /** Shared by the tree's nodes; copyTree hands it on to the copy after an edit. */
+    readonly source: TreeText,
+  ) {}
+
+  /** Moves the node and everything below it by `delta` characters (and so, maybe, to other rows). */
+  shift(delta: number): void {
+    walkDown(this, (n) => {
+      n.startIndex += delta;
+      n.endIndex += delta;
+      n.start = undefined;
+      n.end = undefined;
+    });
+  }
+
+  get text(): string {
+    return this.source.text.slice(this.startIndex, this.endIndex);
+  }
+
+  get isError(): boolean {
+    return this.type === 'ERROR';
+  }
+
+  get startPosition(): Point {
+    this.start ??= pointAt(this.source.lineStarts, this.startIndex);
+    return this.start;
+  }
+
+  get endPosition(): Point {
+    this.end ??= pointAt(this.source.lineStarts, this.endIndex);
+    return this.end;
+  }
+
+  get childCount(): number {
+    return this.children.length;
+  }
+
+  get namedChildren(): SyntaxNode[] {
+    this.named ??= this.children.filter((c) => c.isNamed);
+    return this.named;
+  }
+
+  get namedChildCount(): number {
+    return this.namedChildren.length;
+  }
+
+  child(index: number): SyntaxNode | null {
+    return this.children[index] ?? null;
+  }
+
+  namedChild(index: number): SyntaxNode | null {
+    return this.namedChildren[index] ?? null;
+  }
+
+  get firstChild(): SyntaxNode | null {
+    return this.children[0] ?? null;
+  }
+
+  get lastChild(): SyntaxNode | null {
+    return this.children[this.children.length - 1] ?? null;
+  }
+
+  get firstNamedChild(): SyntaxNode | null {
+    return this.namedChildren[0] ?? null;
+  }
+
+  get lastNamedChild(): SyntaxNode | null {
+    const named = this.namedChildren;
+    return named[named.length - 1] ?? null;
+  }
+
+  get nextSibling(): SyntaxNode | null {
+    return this.parent?.children[this.indexInParent + 1] ?? null;
+  }
+
+  get previousSibling(): SyntaxNode | null {
+    return this.parent?.children[this.indexInParent - 1] ?? null;
+  }
+
+  get nextNamedSibling(): SyntaxNode | null {
+    const siblings = this.parent?.children ?? [];
+    for (let i = this.indexInParent + 1; i < siblings.length; i++) if (siblings[i].isNamed) return siblings[i];
+    return null;
+  }
+
+  get previousNamedSibling(): SyntaxNode | null {
+    const siblings = this.parent?.children ?? [];
+    for (let i = this.indexInParent - 1; i >= 0; i--) if (siblings[i].isNamed) return siblings[i];
+    return null;
+  }
+
+  /** The first child in the field, as tree-sitter's `childForFieldName`. */
+  childForFieldName(field: string): SyntaxNode | null {
+    for (const c of this.children) if (c.fieldName === field) return c;
+    return null;
+  }
+
+  childrenForFieldName(field: string): SyntaxNode[] {
+    return this.children.filter((c) => c.fieldName === field);
+  }
+
+  /**
+   * The smallest node that spans [start, end], as tree-sitter's `descendantForIndex`: a child is entered when it
+   * reaches the range's end and passes its start (an empty child when it touches it).
+   */
+  descendantForIndex(start: number, end = start): SyntaxNode {
+    let node: SyntaxNode = this;
+    for (;;) {
+      let next: SyntaxNode | undefined;
+      for (const child of node.children) {
+        if (child.endIndex < end) continue;
+        const empty = child.startIndex === child.endIndex;
+        if (empty ? child.endIndex < start : child.endIndex <= start) continue;
+        if (start < child.startIndex) break;
+        next = child;
+        break;
+      }
+      if (!next) return node;
+      node = next;
+    }
+  }
+
+  descendantForPosition(point: Point): SyntaxNode {
+    const starts = this.source.lineStarts;
+    const line = Math.min(point.row, starts.length - 1);
+    return this.descendantForIndex(Math.min(starts[line] + point.column, this.source.text.length));
+  }
+}
+
+function walkDown(root: SyntaxNode, visit: (node: SyntaxNode) => void): void {
+  const stack = [root];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    visit(node);
+    stack.push(...node.children);
+  }
+}
+
+const DEFINITIONS: ReadonlySet<string> = new Set(['class_definition', 'function_definition']);
+
+function pointAt(starts: readonly number[], offset: number): Point {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { row: lo, column: offset - starts[lo] };
+}
+
+/** Line starts as tree-sitter counts rows: after every \n (the parsed text has no lone \r). */
+function rowStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** One edit, in offsets: [start, oldEnd) of the old text became [start, newEnd) of the new one. */
+export interface TextSpanEdit {
+  start: number;
+  oldEnd: number;
+  newEnd: number;
+}
+
+export interface CopyOptions {
+  /** Leave the bodies of classes and functions empty, for readers of a module's top level: most nodes are there. */
+  topLevelOnly?: boolean;
+  /**
+   * The copy of the tree before one edit. Its top-level statements the edit did not touch, which tree-sitter parsed
+   * to the same type and extent, are taken over (moved by the edit's length) rather than copied again: an edit in
+   * a large file then costs the copy of one statement. Only between trees without syntax errors, where a
+   * statement's text alone decides its parse.
+   */
+  previous?: { root: SyntaxNode; edit: TextSpanEdit };
+}
+
+/**
+ * Copies `tree`'s visible nodes. `text` is the text tree-sitter parsed (server/engine/parser.ts parserText), which
+ * `node.text` reads as web-tree-sitter's does.
+ */
+export function copyTree(tree: Tree, text: string, options: CopyOptions = {}): SyntaxNode {
+  const language = tree.language;
+  const named = new Map<number, boolean>();
+  const isNamed = (typeId: number) => {
+    let known = named.get(typeId);
+    if (known === undefined) named.set(typeId, (known = language.nodeTypeIsNamed(typeId)));
+    return known;
+  };
+  // A node has an error when an ERROR or MISSING node lies below it, hidden ones included: only tree-sitter
+  // knows about hidden ones, so a tree with errors asks it for every node.
+  const errors = tree.rootNode.hasError;
+  const previous = !errors && options.previous && !options.previous.root.hasError ? options.previous : undefined;
+  const reusable = previous ? untouchedStatements(previous.root, previous.edit) : new Map<number, SyntaxNode>();
+  const source: TreeText = previous ? previous.root.source : { text, lineStarts: [] };
+  source.text = text;
+  source.lineStarts = rowStarts(text);
+  const cursor = tree.walk();
+  const make = (c: TreeCursor): SyntaxNode => {
+    const typeId = c.nodeTypeId;
+    const start = c.startIndex;
+    const end = c.endIndex;
+    // Only an empty node can be a missing one: ask tree-sitter only then.
+    const missing = start === end && c.nodeIsMissing;
+    return new SyntaxNode(language.types[typeId] ?? 'ERROR', isNamed(typeId), missing, start, end, source);
+  };
+  try {
+    const root = make(cursor);
+    if (errors) root.hasError = true;
+    let current = root;
+    let skipChildren = false;
+    for (;;) {
+      let parent: SyntaxNode;
+      const enter =
+        !skipChildren &&
+        !(options.topLevelOnly && current.fieldName === 'body' && DEFINITIONS.has(current.parent?.type ?? ''));
+      if (enter && cursor.gotoFirstChild()) parent = current;
+      else {
+        // No child: the next sibling of this node or of its nearest ancestor that has one.
+        let at = current;
+        while (!cursor.gotoNextSibling()) {
+          if (at.parent === null || !cursor.gotoParent()) return root;
+          at = at.parent;
+        }
+        if (at.parent === null) return root;
+        parent = at.parent;
+      }
+      let node = make(cursor);
+      skipChildren = false;
+      if (parent === root && previous) {
+        const old = reusable.get(node.startIndex);
+        if (old && old.type === node.type && old.endIndex + moved(old, previous.edit) === node.endIndex) {
+          const delta = moved(old, previous.edit);
+          // Rows may change after the edit even when its length does not: positions are read again.
+          if (old.startIndex >= previous.edit.oldEnd) old.shift(delta);
+          old.fieldName = null;
+          node = old;
+          skipChildren = true;
+        }
+      }
+      if (!skipChildren) {
+        const fieldId = cursor.currentFieldId;
+        if (fieldId) node.fieldName = language.fields[fieldId] ?? null;
+        if (errors) node.hasError = cursor.currentNode.hasError;
+      }
+      node.parent = parent;
+      node.indexInParent = parent.children.length;
+      parent.children.push(node);
+      current = node;
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** How far the edit moves a statement that it does not touch: not at all before it, by its length after it. */
+function moved(node: SyntaxNode, edit: TextSpanEdit): number {
+  return node.startIndex >= edit.oldEnd ? edit.newEnd - edit.oldEnd : 0;
+}
+
+/**
+ * The old top-level statements an edit leaves alone, by where they start after it. A statement that touches the
+ * edit (ends where it starts, starts where it ends) is not one: the edit may extend it.
+ */
+function untouchedStatements(root: SyntaxNode, edit: TextSpanEdit): Map<number, SyntaxNode> {
+  const out = new Map<number, SyntaxNode>();
+  for (const stmt of root.children)
+    if (stmt.endIndex < edit.start) out.set(stmt.startIndex, stmt);
+    else if (stmt.startIndex > edit.oldEnd) out.set(stmt.startIndex + edit.newEnd - edit.oldEnd, stmt);
+  return out;
+}

@@ -1,0 +1,217 @@
+// The engine reads a JS copy of tree-sitter's tree (server/engine/syntax-tree.ts). Every rule's answer depends on
+// the copy saying what tree-sitter says, so it is compared node by node with tree-sitter's own nodes: on the rule
+// fixtures, the examples and real model code, after edits that take statements over from the copy before.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, test } from 'node:test';
+import type { Node as TreeSitterNode } from 'web-tree-sitter';
+import { initParser, SourceFile } from '../../server/engine/parser';
+import type { SyntaxNode } from '../../server/engine/syntax-tree';
+
+before(() => initParser());
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function pythonFiles(dir: string, out: string[] = []): string[] {
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) pythonFiles(full, out);
+    else if (e.name.endsWith('.py')) out.push(full);
+  }
+  return out.sort();
+}
+
+/** Every field name of the Python grammar that the engine reads. */
+const FIELDS = [
+  'alias',
+  'alternative',
+  'argument',
+  'arguments',
+  'attribute',
+  'body',
+  'condition',
+  'consequence',
+  'definition',
+  'function',
+  'key',
+  'left',
+  'module_name',
+  'name',
+  'object',
+  'operator',
+  'parameters',
+  'return_type',
+  'right',
+  'subscript',
+  'superclasses',
+  'type',
+  'value',
+];
+
+/** The differences between the copy and tree-sitter's tree, one line each (the first few). */
+function differences(copy: SyntaxNode, original: TreeSitterNode, text: string): string[] {
+  const out: string[] = [];
+  const say = (node: TreeSitterNode, what: string) => out.push(`${node.type} at ${node.startIndex}: ${what}`);
+  const stack: [SyntaxNode, TreeSitterNode][] = [[copy, original]];
+  while (stack.length > 0 && out.length < 5) {
+    const [a, b] = stack.pop()!;
+    for (const key of [
+      'type',
+      'isNamed',
+      'isMissing',
+      'isError',
+      'hasError',
+      'startIndex',
+      'endIndex',
+      'text',
+    ] as const)
+      if (a[key] !== b[key]) say(b, `${key} ${String(a[key])} ≠ ${String(b[key])}`);
+    for (const key of ['startPosition', 'endPosition'] as const)
+      if (a[key].row !== b[key].row || a[key].column !== b[key].column)
+        say(b, `${key} ${JSON.stringify(a[key])} ≠ ${JSON.stringify(b[key])}`);
+    for (const field of FIELDS) {
+      const x = a.childForFieldName(field);
+      const y = b.childForFieldName(field);
+      if (x?.startIndex !== y?.startIndex || x?.type !== y?.type) say(b, `field ${field}: ${x?.type} ≠ ${y?.type}`);
+      if (a.childrenForFieldName(field).length !== b.childrenForFieldName(field).length) say(b, `fields ${field}`);
+    }
+    if (a.namedChildCount !== b.namedChildCount) say(b, 'named children');
+    const children = b.children.filter((c): c is TreeSitterNode => c !== null);
+    if (a.children.length !== children.length) {
+      say(b, `${a.children.length} ≠ ${children.length} children`);
+      continue;
+    }
+    children.forEach((c, i) => {
+      stack.push([a.children[i], c]);
+      if (a.children[i].parent !== a) say(c, 'parent');
+    });
+  }
+  // The node an offset falls in, as hover and noqa look it up.
+  for (let i = 0; i < text.length && out.length < 5; i += 13) {
+    const x = copy.descendantForIndex(i);
+    const y = original.descendantForIndex(i);
+    if (x.startIndex !== y?.startIndex || x.endIndex !== y.endIndex || x.type !== y.type)
+      out.push(`descendantForIndex(${i}): ${x.type} ≠ ${y?.type}`);
+  }
+  return out;
+}
+
+function compare(text: string, label: string): void {
+  let file: SourceFile;
+  try {
+    file = new SourceFile(text);
+  } catch {
+    return; // Past the parse limits: never analysed, nothing to copy.
+  }
+  try {
+    assert.deepEqual(differences(file.root, file.tree.rootNode, file.text), [], label);
+  } finally {
+    file.dispose();
+  }
+}
+
+test('the copy answers as tree-sitter does on the rule fixtures and the examples', () => {
+  const files = [...pythonFiles(path.join(ROOT, 'test', 'rules')), ...pythonFiles(path.join(ROOT, 'examples'))];
+  assert.ok(files.length > 100, `${files.length} fixture files`);
+  for (const file of files) compare(fs.readFileSync(file, 'utf8'), path.relative(ROOT, file));
+});
+
+test('the copy answers as tree-sitter does on real model code (every 7th file of ../shared/corpus)', (t) => {
+  const files = pythonFiles(path.join(ROOT, '..', 'shared', 'corpus')).filter((_, i) => i % 7 === 0);
+  if (files.length === 0) {
+    t.skip('../shared/corpus is not on this machine');
+    return;
+  }
+  for (const file of files) compare(fs.readFileSync(file, 'utf8'), file);
+});
+
+test('syntax errors, missing nodes, CRLF, lone CR, NUL and astral characters copy as tree-sitter reads them', () => {
+  const cases = [
+    'class A(nn.Module:\n    def forward(self, x:\n        return x\n',
+    'x = (1,\ny = 2\n',
+    'def f(:\r\n    return 1\r\n',
+    'a = 1\rb = 2\r',
+    'a = "\0"\nb = 1\n',
+    's = "é😀"  # 😀\nt = s\n',
+    'if x:\n',
+    '',
+  ];
+  for (const text of cases) compare(text, JSON.stringify(text));
+});
+
+/** A deterministic pseudo-random sequence, so a failure can be replayed. */
+function* rng(seed: number): Generator<number> {
+  for (;;) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    yield seed / 0x7fffffff;
+  }
+}
+
+test('after each edit the copy equals a fresh one, with the untouched statements taken over', () => {
+  const sources = [
+    path.join(ROOT, 'examples', 'vision_transformer.py'),
+    ...pythonFiles(path.join(ROOT, 'test', 'rules', 'RG007')).slice(0, 3),
+  ].filter((f) => fs.existsSync(f));
+  assert.ok(sources.length > 0);
+  const inserts = [
+    'x',
+    ' ',
+    '\n',
+    '(',
+    ')',
+    ':',
+    'é',
+    '😀',
+    '\r\n',
+    '    ',
+    'F.dropout(x)',
+    'class C:\n    pass\n',
+    '',
+  ];
+  let takenOver = 0;
+  for (const source of sources) {
+    const file = new SourceFile(fs.readFileSync(source, 'utf8'));
+    const r = rng(11);
+    try {
+      for (let i = 0; i < 150; i++) {
+        const before = new Set(file.root.children);
+        const start = Math.floor(r.next().value * (file.text.length + 1));
+        const end = Math.min(file.text.length, start + Math.floor(r.next().value * 6));
+        const text = inserts[Math.floor(r.next().value * inserts.length)];
+        file.applyChange({ start: file.positionAt(start), end: file.positionAt(end) }, text);
+        const root = file.root;
+        takenOver += root.children.filter((c) => before.has(c)).length;
+        const fresh = new SourceFile(file.text);
+        try {
+          assert.deepEqual(differences(root, fresh.tree.rootNode, file.text), [], `${source}, edit ${i}`);
+        } finally {
+          fresh.dispose();
+        }
+      }
+    } finally {
+      file.dispose();
+    }
+  }
+  // Most edits leave most statements alone: the copy after them must not have been made from scratch.
+  assert.ok(takenOver > 0, 'no statement was taken over from the copy before an edit');
+});
+
+test('an edit inside one class leaves the copies of the other statements as they were, moved', () => {
+  const text = 'import torch\n\nclass A:\n    x = 1\n\nclass B:\n    y = 2\n';
+  const file = new SourceFile(text);
+  try {
+    const [imports, a, b] = file.root.namedChildren;
+    file.applyChange({ start: { line: 3, character: 8 }, end: { line: 3, character: 9 } }, '10');
+    const after = file.root.namedChildren;
+    assert.equal(after[0], imports);
+    assert.notEqual(after[1], a);
+    assert.equal(after[2], b);
+    assert.equal(b.startIndex, text.indexOf('class B') + 1);
+    assert.equal(b.text, 'class B:\n    y = 2');
+    assert.deepEqual(b.childForFieldName('body')!.startPosition, { row: 6, column: 4 });
+  } finally {
+    file.dispose();
+  }
+});
