@@ -157,9 +157,11 @@ describe('VS Code UI (code-server + Chromium)', { skip, timeout: 120_000 }, () =
       // The click shows progress at once, in the status bar; the lens says "Profiling…" when VS Code asks again.
       const feedback = await readFeedback(page);
       console.log(`feedback after the lens click: ${JSON.stringify(feedback)} ms`);
+      // Progress is the client's own answer to the click, not the server's: it comes before the lens the server
+      // turns into "Profiling…" (the order, not a time bound, which a loaded machine would break).
       assert.ok(
-        feedback.status !== undefined && feedback.status < 100,
-        `the status bar said "profiling…" within 100 ms of the click (${JSON.stringify(feedback)})`,
+        feedback.status !== undefined && (feedback.lens === undefined || feedback.status < feedback.lens),
+        `the status bar said "profiling…" before the server answered the click (${JSON.stringify(feedback)})`,
       );
       // What it measured, then the time; the backend is the status bar's, named once.
       assert.match(summary, /^train: 10\.0% dropped · mean ×1\.00 \| eval: identity \| [\d.]+ ms$/);
