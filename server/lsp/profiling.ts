@@ -226,6 +226,7 @@ export class ProfilingService {
         });
       }
       if (runnable.length === 0) continue;
+      this.warmUp(uri);
       const shape = runnable[0].shape;
       lenses.push({
         range,
@@ -350,6 +351,18 @@ export class ProfilingService {
       default:
         return undefined;
     }
+  }
+
+  /**
+   * Starts the worker once a lens offers a profile, so that the first click finds tfjs loaded and the backend
+   * chosen (most of a cold result's time) instead of waiting for them. Lenses come after the document's
+   * diagnostics, so this is never on the way to them.
+   */
+  private warmUp(uri: string): void {
+    if (this.host) return;
+    void this.hostFor(uri)
+      .then(({ host }) => host.backends())
+      .catch(() => undefined);
   }
 
   private async hostFor(uri: string): Promise<{ host: ProfilerHost; settings: ProfilerSettings }> {

@@ -17,6 +17,7 @@ import { positionOf, TestClient, tempProject, VSCODE_CAPABILITIES } from './clie
 import { PROFILED_MODEL as MODEL } from './fixtures';
 import type { ProfileResult } from '../../kernels/profile-result';
 import { joined } from '../patterns';
+import { PROFILER_STATUS_NOTIFICATION } from '../../server/lsp/protocol';
 
 let client: TestClient;
 const project = tempProject();
@@ -61,6 +62,23 @@ const lenses = (uri: string) =>
 const execute = (command: string, args: unknown[]) =>
   client.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
 const profileLenses = (all: CodeLens[]) => all.filter((l) => l.command?.command === 'reglens.profileSite');
+
+test('lenses that offer a profile start the worker, so the first click does not wait for tfjs to load', async () => {
+  const ready = new Promise<{ backend: string }>((resolve) =>
+    client.connection.onNotification(PROFILER_STATUS_NOTIFICATION, resolve),
+  );
+  const uri = project.uri('warm.py');
+  client.open(uri, MODEL);
+  await client.diagnostics(uri, 1);
+  assert.deepEqual(workerPids(client.child.pid!), [], 'no worker before any lens');
+  assert.ok(profileLenses(await lenses(uri)).length > 0);
+  // No profile was asked for: the worker started because the lenses offer one, and says which backend it chose.
+  const late = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error('no worker started within 60 s of the lenses')), 60_000).unref(),
+  );
+  assert.equal((await Promise.race([ready, late])).backend, 'cpu');
+  assert.equal(workerPids(client.child.pid!).length, 1);
+});
 
 test(
   'every regularizer site gets a "Profile train/eval" lens; running it puts the summary in the lens and a table ' +
