@@ -193,7 +193,7 @@ function analyse(rules: readonly Rule[], text: string, selection: RuleSelection,
   const file = new SourceFile(text);
   try {
     const syntax = syntaxErrorFinding(file);
-    return [...new Analyzer(rules).analyze(file, selection, workspace), ...(syntax ? [syntax] : [])];
+    return [...new Analyzer(rules, true).analyze(file, selection, workspace), ...(syntax ? [syntax] : [])];
   } finally {
     file.dispose();
   }

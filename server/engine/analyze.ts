@@ -45,7 +45,15 @@ export class Analyzer {
   /** File-level facts the cached findings depend on; when they change, the cache is dropped. */
   private contextSignature = '';
 
-  constructor(private readonly rules: readonly Rule[]) {}
+  /**
+   * `once`: the file is analysed once (the CLI, a one-off lint), so no findings are kept for the next analysis and
+   * the context they would depend on is not computed: that context resolves every imported name through the
+   * workspace index, summarising modules no rule of this file may ever look at.
+   */
+  constructor(
+    private readonly rules: readonly Rule[],
+    private readonly once = false,
+  ) {}
 
   /**
    * Every finding of the enabled rules, with noqa comments applied, in document order. `workspace` resolves names
@@ -115,7 +123,7 @@ export class Analyzer {
   ): Finding[] {
     const model = new FileModel(file, workspace);
     // Cached findings hold only while the file-level facts they were computed under hold.
-    const context = contextSignature(model);
+    const context = this.once ? '' : contextSignature(model);
     if (context !== this.contextSignature) {
       this.cache.clear();
       next.clear();
@@ -127,9 +135,9 @@ export class Analyzer {
       if (!stmt) continue;
       const type = stmt.type;
       if (type === 'comment') continue;
-      const key = statementKey(file, model, stmt, type);
+      const key = this.once ? '' : statementKey(file, model, stmt, type);
       const startRow = stmt.startPosition.row;
-      const cached = this.cache.get(key) ?? next.get(key);
+      const cached = this.once ? undefined : (this.cache.get(key) ?? next.get(key));
       const hit = cached?.reusable ? cached : undefined;
       let stmtFindings: Finding[];
       let reusable = true;
@@ -141,7 +149,7 @@ export class Analyzer {
         stmtFindings = runner.run(stmt);
         reusable = !runner.fileWide && movesWithStatement(stmtFindings, startRow, stmt.endPosition.row);
       }
-      next.set(key, { startRow, findings: stmtFindings, reusable });
+      if (!this.once) next.set(key, { startRow, findings: stmtFindings, reusable });
       findings.push(...stmtFindings);
     }
     return findings.sort(byPosition);
@@ -560,7 +568,7 @@ export function lintText(
   if (!mayHaveFindings(rules, text, selection)) return [];
   const file = new SourceFile(text);
   try {
-    return new Analyzer(rules).analyze(file, selection, workspace);
+    return new Analyzer(rules, true).analyze(file, selection, workspace);
   } finally {
     file.dispose();
   }

@@ -8,6 +8,8 @@ import type { Point, Tree, TreeCursor } from 'web-tree-sitter';
 
 let nextId = 1;
 
+const NO_CHILDREN: readonly SyntaxNode[] = Object.freeze([]);
+
 /**
  * What all nodes of one tree share: the text tree-sitter parsed and its line starts, for positions. A copy made
  * after an edit takes it over from the copy before, with the new text, for the statements it takes over.
@@ -21,13 +23,14 @@ export class SyntaxNode {
   /** Unique among all nodes this process made; maps key on it. */
   readonly id = nextId++;
   parent: SyntaxNode | null = null;
-  readonly children: SyntaxNode[] = [];
+  /** Leaves (most nodes) share one empty list; copyTree gives a node its own list with its first child. */
+  children: readonly SyntaxNode[] = NO_CHILDREN;
   /** The field that holds this node in its parent (`name`, `body`…), or null. */
   fieldName: string | null = null;
   /** Position in the parent's `children`. */
   indexInParent = 0;
   hasError = false;
-  private named: SyntaxNode[] | undefined;
+  private named: readonly SyntaxNode[] | undefined;
   private start: Point | undefined;
   private end: Point | undefined;
 
@@ -74,7 +77,7 @@ export class SyntaxNode {
     return this.children.length;
   }
 
-  get namedChildren(): SyntaxNode[] {
+  get namedChildren(): readonly SyntaxNode[] {
     this.named ??= this.children.filter((c) => c.isNamed);
     return this.named;
   }
@@ -134,7 +137,7 @@ export class SyntaxNode {
     return null;
   }
 
-  childrenForFieldName(field: string): SyntaxNode[] {
+  childrenForFieldName(field: string): readonly SyntaxNode[] {
     return this.children.filter((c) => c.fieldName === field);
   }
 
@@ -283,7 +286,8 @@ export function copyTree(tree: Tree, text: string, options: CopyOptions = {}): S
       }
       node.parent = parent;
       node.indexInParent = parent.children.length;
-      parent.children.push(node);
+      if (parent.children === NO_CHILDREN) parent.children = [node];
+      else (parent.children as SyntaxNode[]).push(node);
       current = node;
     }
   } finally {
