@@ -127,6 +127,7 @@ export class ReglensServer {
         this.ensureFresh(doc);
         return doc.findings.length;
       },
+      analysisPending: () => [...this.docs.values()].some((doc) => doc.dirty || !doc.config),
       reanalyse: (modules) => {
         for (const doc of this.docs.values()) {
           if (modules.has('*') || [...modules].some((m) => doc.consulted?.has(m))) this.schedule(doc);

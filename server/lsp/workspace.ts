@@ -41,6 +41,8 @@ export interface WorkspaceHooks {
   openProblems(uri: string): number | null;
   /** Open documents that consulted any of these modules must be analysed again. */
   reanalyse(modules: ReadonlySet<string>): void;
+  /** Whether an open document still awaits its analysis (its first one, or one after an edit). */
+  analysisPending(): boolean;
   /** The validated `reglens` settings of a folder (or of a file in it). */
   settings(scopeUri: string): Promise<EditorSettings>;
   pyprojects(): PyprojectCache;
@@ -151,12 +153,15 @@ export class WorkspaceService {
         this.exclusions.set(folder.path, excluded);
         files.push(...discover([folder.path], folder.path, { excluded }).files.map((f) => f.absolute));
       }
+      const openFirst = this.openDocumentsFirst();
+      await openFirst.next();
       for (let i = 0; i < files.length; i++) {
         if (generation !== this.generation) return;
         next.update(files[i]);
         if ((i + 1) % FILES_PER_TURN === 0) {
           progress?.report(Math.round(((i + 1) / files.length) * 100), `${i + 1}/${files.length} files`);
           await new Promise((resolve) => setImmediate(resolve));
+          await openFirst.next();
         }
       }
       const python = files.filter((f) => !isNotebookPath(f)).length;
@@ -169,6 +174,25 @@ export class WorkspaceService {
       this.swap(next);
     } finally {
       progress?.done();
+    }
+  }
+
+  /**
+   * Lets open documents be answered before the index goes on: their diagnostics come from the index in place (empty
+   * at start) until the build is done either way, and the build would take the CPU they need. Each step waits
+   * while a document awaits its analysis, the first after 20 ms for the messages already sent (the editor opens
+   * its documents right after `initialized`); two seconds in all per build, so a storm of edits cannot hold the
+   * index back.
+   */
+  private async *openDocumentsFirst(): AsyncGenerator<void, void, void> {
+    let budget = 2000;
+    for (let first = true; ; first = false) {
+      const started = performance.now();
+      if (first) await new Promise((r) => setTimeout(r, 20));
+      while (this.hooks.analysisPending() && performance.now() - started < budget)
+        await new Promise((r) => setTimeout(r, 5));
+      budget = Math.max(0, budget - (performance.now() - started));
+      yield;
     }
   }
 
