@@ -65,8 +65,24 @@ const RATE_NAME = /drop/i;
  */
 export function nonZeroRateNames(root: Node): ReadonlySet<string> {
   const out = new Set<string>();
+  for (const stmt of root.children) {
+    let names = ratesByStatement.get(stmt);
+    if (!names) ratesByStatement.set(stmt, (names = nonZeroRatesIn(stmt)));
+    for (const name of names) out.add(name);
+  }
+  return out;
+}
+
+/**
+ * Per top-level statement: its names depend on its text alone, and the copy of the tree after an edit keeps the
+ * statements the edit did not touch (server/engine/syntax-tree.ts), so an edit walks only the statement it changed.
+ */
+const ratesByStatement = new WeakMap<Node, ReadonlySet<string>>();
+
+function nonZeroRatesIn(stmt: Node): ReadonlySet<string> {
+  const out = new Set<string>();
   walk(
-    root,
+    stmt,
     (n) => {
       let name: Node | null = null;
       let value: Node | null = null;
