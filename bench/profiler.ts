@@ -103,10 +103,26 @@ for case in req["cases"]:
 print(json.dumps(out))
 `;
 
+/**
+ * Rounds per figure: each Reglens figure is the lowest of ROUNDS profile requests' medians (seeds 1, 2, 3), each
+ * PyTorch figure the lowest median of ROUNDS + 1 runs spread through the table's measuring (before each backend and
+ * after the last): on a shared machine other jobs only add time, to either side, at any moment.
+ */
+const ROUNDS = 3;
+
+interface Figure {
+  best: number;
+  worst: number;
+}
+
+const figure = (values: number[]): Figure => ({ best: Math.min(...values), worst: Math.max(...values) });
+const spread = (f: Figure) => `${fmt(f.best, 3)}–${fmt(f.worst, 3)}`;
+
 async function kernelThroughput(): Promise<void> {
   console.log(
     `(c) Profiler kernels, p=${P}: Reglens's fused kernel (Philox draw per unit, one pass over x) beside PyTorch CPU ` +
-      'running the same operation; median time per call after warm-up',
+      `running the same operation; ms per call: the lowest of ${ROUNDS} medians (PyTorch: of ${ROUNDS + 1} runs), ` +
+      'each the median of 15 calls after warm-up (3 at [64,1024,1024]); "range": lowest–highest median',
   );
   // Shared machines: every figure below is relative to the others measured in this same run.
   console.log(
@@ -116,34 +132,25 @@ async function kernelThroughput(): Promise<void> {
       .join(' ')} on ${os.cpus().length} cores`,
   );
   const torch = findTorchPython();
-  let torchRows: Array<{ ms: number; threads: number }> = [];
-  if (torch.python)
-    torchRows = runPython(torch.python, TORCH_SCRIPT, {
-      p: P,
-      cases: CASES.map((c) => ({ shape: c.shape, op: c.torch })),
-      repeats: 15,
-    });
-  else console.log(`    PyTorch: skipped: ${torch.reason}`);
-  const rows: (string | number)[][] = [];
+  if (!torch.python) console.log(`    PyTorch: skipped: ${torch.reason}`);
+  const torchRuns: Array<Array<{ ms: number; threads: number }>> = [];
+  const runTorch = () => {
+    if (!torch.python) return;
+    torchRuns.push(
+      runPython(torch.python, TORCH_SCRIPT, {
+        p: P,
+        cases: CASES.map((c) => ({ shape: c.shape, op: c.torch })),
+        repeats: 15,
+      }),
+    );
+  };
   const copies = new Map(SHAPES.map((shape) => [shape, memcpyGBs(elements(shape))]));
-  for (const shape of SHAPES)
-    rows.push([`[${shape.join(',')}]`, 'memcpy (Float32Array.set)', '', '', '', '', fmt(copies.get(shape)!, 1), '']);
-  for (const [i, c] of CASES.entries()) {
-    const t = torchRows[i];
-    if (t)
-      rows.push([
-        `[${c.shape.join(',')}]`,
-        c.label,
-        `PyTorch ${torch.version} CPU (${t.threads} thread${t.threads === 1 ? '' : 's'})`,
-        fmt(t.ms, 3),
-        '',
-        '',
-        fmt((8 * elements(c.shape)) / (t.ms / 1000) / GB, 2),
-        '',
-      ]);
-  }
-  const wasmRatios: number[] = [];
+  type Measured =
+    | { backend: string; fused: boolean; figures: Array<Figure | string> }
+    | { backend: string; skip: string };
+  const measured: Measured[] = [];
   for (const backend of ['webgpu', 'wasm', 'cpu'] as const) {
+    runTorch();
     const host = new ProfilerHost({
       backend,
       timeoutMs: 600_000,
@@ -153,53 +160,89 @@ async function kernelThroughput(): Promise<void> {
     try {
       const info = await host.backends();
       if (info.backend !== backend) {
-        rows.push(['', '', backend, 'skipped', '', '', '', info.fallback ?? '']);
+        measured.push({ backend, skip: info.fallback ?? '' });
         continue;
       }
-      for (const [i, c] of CASES.entries()) {
+      const entry = { backend, fused: false, figures: [] as Array<Figure | string> };
+      measured.push(entry);
+      for (const c of CASES) {
         const n = elements(c.shape);
         try {
-          // Every repeat asked for runs here (no time budget): this table is about the kernel, not the lens.
-          const r = await host.profile({
-            kernel: c.kernel,
-            shape: c.shape,
-            seed: 1,
-            repeats: n > 1e7 ? 3 : 15,
-            timingBudgetMs: 600_000,
-          });
-          const torchMs = torchRows[i]?.ms ?? NaN;
-          // Reglens speed / PyTorch speed: PyTorch's time over Reglens's for the same operation.
-          const ratio = torchMs / r.timing.medianMs;
-          if (backend === 'wasm' && c.shape === SHAPES[0]) wasmRatios.push(ratio);
-          rows.push([
-            `[${c.shape.join(',')}]`,
-            c.label,
-            `${backend}${r.fused ? ' fused' : ''}`,
-            fmt(r.timing.medianMs, 3),
-            Number.isFinite(torchMs) ? fmt(torchMs, 3) : 'n/a',
-            Number.isFinite(ratio) ? `${fmt(ratio, 2)}×` : 'n/a',
-            fmt(r.timing.gbPerSecond, 2),
-            '',
-          ]);
+          const medians: number[] = [];
+          for (let seed = 1; seed <= ROUNDS; seed++) {
+            // Every repeat asked for runs here (no time budget): this table is about the kernel, not the lens.
+            const r = await host.profile({
+              kernel: c.kernel,
+              shape: c.shape,
+              seed,
+              repeats: n > 1e7 ? 3 : 15,
+              timingBudgetMs: 600_000,
+            });
+            entry.fused = r.fused;
+            medians.push(r.timing.medianMs);
+          }
+          entry.figures.push(figure(medians));
         } catch (e) {
-          rows.push([
-            `[${c.shape.join(',')}]`,
-            c.label,
-            backend,
-            'failed',
-            '',
-            '',
-            '',
-            (e as Error).message.slice(0, 80),
-          ]);
+          entry.figures.push((e as Error).message.slice(0, 80));
         }
       }
     } finally {
       host.dispose();
     }
   }
+  runTorch();
+
+  const rows: (string | number)[][] = [];
+  for (const shape of SHAPES)
+    rows.push([`[${shape.join(',')}]`, 'memcpy (Float32Array.set)', '', '', '', '', '', fmt(copies.get(shape)!, 1)]);
+  const torchFigures = CASES.map((_, i) => (torchRuns.length ? figure(torchRuns.map((run) => run[i].ms)) : undefined));
+  const threads = torchRuns[0]?.[0]?.threads ?? 0;
+  for (const [i, c] of CASES.entries()) {
+    const t = torchFigures[i];
+    if (t)
+      rows.push([
+        `[${c.shape.join(',')}]`,
+        c.label,
+        `PyTorch ${torch.version} CPU (${threads} thread${threads === 1 ? '' : 's'})`,
+        fmt(t.best, 3),
+        spread(t),
+        '',
+        '',
+        fmt((8 * elements(c.shape)) / (t.best / 1000) / GB, 2),
+      ]);
+  }
+  const wasmRatios: number[] = [];
+  for (const m of measured) {
+    if ('skip' in m) {
+      rows.push(['', '', m.backend, 'skipped', '', '', '', '', m.skip]);
+      continue;
+    }
+    for (const [i, c] of CASES.entries()) {
+      const f = m.figures[i];
+      const lead = [`[${c.shape.join(',')}]`, c.label, `${m.backend}${m.fused ? ' fused' : ''}`];
+      if (typeof f === 'string') {
+        rows.push([...lead, 'failed', '', '', '', '', f]);
+        continue;
+      }
+      const torchMs = torchFigures[i]?.best ?? NaN;
+      // Reglens speed / PyTorch speed: PyTorch's time over Reglens's for the same operation.
+      const ratio = torchMs / f.best;
+      if (m.backend === 'wasm' && c.shape === SHAPES[0]) wasmRatios.push(ratio);
+      rows.push([
+        ...lead,
+        fmt(f.best, 3),
+        spread(f),
+        Number.isFinite(torchMs) ? fmt(torchMs, 3) : 'n/a',
+        Number.isFinite(ratio) ? `${fmt(ratio, 2)}×` : 'n/a',
+        fmt((8 * elements(c.shape)) / (f.best / 1000) / GB, 2),
+      ]);
+    }
+  }
   console.log(
-    table(['shape', 'granularity: kernel', 'run by', 'ms/call', 'PyTorch ms', 'speed / PyTorch', 'GB/s', 'note'], rows),
+    table(
+      ['shape', 'granularity: kernel', 'run by', 'ms/call', 'range', 'PyTorch ms', 'speed / PyTorch', 'GB/s', 'note'],
+      rows,
+    ),
   );
   console.log('    cuda: not measured here (@tensorflow/tfjs-node-gpu is not installed; no GPU on this machine)');
   if (wasmRatios.length) {
