@@ -1,7 +1,8 @@
 /**
- * The fused dropout / drop-path kernel for the WebGPU backend: one WGSL pass reads x once, draws the unit's
- * Philox number from (seed, unit index), and writes y once. Registered as the tfjs kernel `ReglensMaskScale`, so
- * `applyTrain` in ops.ts uses it whenever the active backend is webgpu; the composite stays the reference.
+ * The fused dropout kernel for the WebGPU backend: one WGSL pass reads x once, draws the unit's Philox number from
+ * (seed, unit index), and writes y once. Registered as the tfjs kernel `ReglensMaskScale`, so `applyTrain` in ops.ts
+ * uses it on webgpu for element units; coarse units (channel, drop path) broadcast one factor per unit instead, as
+ * every thread here would run a Philox call for its element's unit. The composite stays the reference.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { FUSED_KERNEL, type FusedAttrs } from './ops';

@@ -1,12 +1,14 @@
 /**
  * The regularizer kernels as TensorFlow.js ops. Every dropout-like kernel is a `MaskPlan` applied to x: the tfjs
  * composite (`maskComposite`: uniform draw, compare, multiply) is the reference; on backends with a fused kernel
- * registered under `FUSED_KERNEL` (WebGPU, see fused-webgpu.ts) the same plan runs in one pass.
+ * registered under `FUSED_KERNEL` (fused-webgpu.ts, fused-js.ts) the same plan runs in one pass, drawing one
+ * Philox number per unit.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { maskShape, unitSize, type MaskPlan } from './plan';
 import { dropThreshold, seedKey } from './philox';
 import { tf } from './tf';
+import { unitFactors } from './units';
 
 export const FUSED_KERNEL = 'ReglensMaskScale';
 
@@ -40,14 +42,39 @@ export function hasFusedKernel(): boolean {
   return t.getKernel(FUSED_KERNEL, t.getBackend()) !== undefined;
 }
 
+/**
+ * Backends whose fused kernel streams coarse units itself: tfjs-cpu broadcasts by computing every element's
+ * coordinates (188 ms for x · [8, 1, 1] at [8,256,768], against 2 ms for the kernel's loop). wasm (XNNPACK) and
+ * webgpu broadcast a [N, 1, …] operand at memory speed, where the fused kernel would loop in JavaScript (wasm) or
+ * run a Philox per element (WGSL).
+ */
+const STREAMS_UNITS: ReadonlySet<string> = new Set(['cpu']);
+
 /** Training mode: y = kept ? x·scale + shift : droppedValue, one draw per unit. PyTorch returns x itself at p = 0. */
 export function applyTrain(x: Tensor, plan: MaskPlan, seed: number, fused = true): Tensor {
   const t = tf();
   if (plan.keepProb >= 1 && plan.keptScale === 1 && plan.keptShift === 0) return t.clone(x);
   if (fused && hasFusedKernel()) {
-    return t.engine().runKernel(FUSED_KERNEL, { x }, fusedAttrs(plan, x.shape, seed)) as Tensor;
+    const attrs = fusedAttrs(plan, x.shape, seed);
+    if (attrs.unitSize > 1 && !STREAMS_UNITS.has(t.getBackend())) return broadcastUnits(x, plan, attrs);
+    return t.engine().runKernel(FUSED_KERNEL, { x }, attrs) as Tensor;
   }
   return maskComposite(x, plan, seed);
+}
+
+/**
+ * Coarse units on a backend that broadcasts: the fused kernel's Philox draws, one per unit on the host, as a
+ * [N, C, 1, …] / [N, 1, …] / [1, …] factor that one multiply streams over x, as timm's `x * random_tensor` does. A
+ * dropped unit is x·0 (−0 for negative x, as in PyTorch); alpha dropout adds each unit's shift or saturation value.
+ */
+function broadcastUnits(x: Tensor, plan: MaskPlan, attrs: FusedAttrs): Tensor {
+  const t = tf();
+  const f = unitFactors(attrs, Math.ceil(x.size / attrs.unitSize));
+  const shape = maskShape(plan.granularity, x.shape);
+  return t.tidy(() => {
+    const y = t.mul(x, t.tensor(f.scale, shape, 'float32'));
+    return f.shift ? t.add(y, t.tensor(f.shift, shape, 'float32')) : y;
+  });
 }
 
 /** Evaluation mode: identity for every PyTorch regularizer; a hand-written one may scale. */

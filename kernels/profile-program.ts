@@ -12,7 +12,7 @@ import {
   inputData,
   inputTensor,
   measurement,
-  timedCalls,
+  timedDraws,
   timing,
   TIMING_BUDGET_MS,
   type RunContext,
@@ -121,8 +121,9 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
 
   const xData = await inputData();
   const train = new DrawStats();
-  // One untimed warm-up; then timed call i is training draw i (seed + 1 + i), read after its clock stops. Draw
-  // seeds do not depend on how many timed calls ran, so a seed's figures are the same under any time budget.
+  // One untimed warm-up; then timed call i is training draw i (seed + 1 + i), read after its clock stops unless it
+  // was fast (timedDraws). Draw seeds do not depend on how many timed calls ran, so a seed's figures are the same
+  // under any time budget.
   await checkpoint(ctx);
   call(true, request.seed + 100_000).dispose();
   const drawSeed = (d: number) => request.seed + 1 + d;
@@ -134,15 +135,14 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
     }
   };
   const plannedRepeats = Math.max(1, request.repeats ?? 5);
-  const times = await timedCalls(plannedRepeats, request.timingBudgetMs ?? TIMING_BUDGET_MS, ctx, async (i) => {
-    const start = performance.now();
-    const y = call(true, drawSeed(i));
-    await ctx.sync(y);
-    const ms = performance.now() - start;
-    if (i < TRAIN_DRAWS) await addDraw(y);
-    else y.dispose();
-    return ms;
-  });
+  const { times, drawn } = await timedDraws(
+    plannedRepeats,
+    request.timingBudgetMs ?? TIMING_BUDGET_MS,
+    TRAIN_DRAWS,
+    ctx,
+    (i) => call(true, drawSeed(i)),
+    (_d, y) => addDraw(y),
+  );
   const steps = stats.steps;
   // Coarse masks make few decisions per draw: draw on until the interval has MIN_UNITS of them (or nothing was
   // dropped in MAX_TRAIN_DRAWS whole batches), so a batch-wide mask at keep 0.9 is not mistaken for no mask; but
@@ -151,7 +151,7 @@ export async function profileProgram(request: ProfileRequest, ctx: RunContext): 
   const drawsFrom = performance.now();
   const more = (d: number) =>
     d < MAX_TRAIN_DRAWS && train.decisions() < MIN_UNITS && performance.now() - drawsFrom < DRAWS_MS;
-  for (let d = Math.min(times.length, TRAIN_DRAWS); d < TRAIN_DRAWS || more(d); d++) {
+  for (let d = drawn; d < TRAIN_DRAWS || more(d); d++) {
     await checkpoint(ctx);
     await addDraw(call(true, drawSeed(d)));
   }

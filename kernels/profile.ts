@@ -10,6 +10,7 @@ import {
   measurement,
   histogram,
   timedCalls,
+  timedDraws,
   timing,
   TIMING_BUDGET_MS,
   type RunContext,
@@ -111,21 +112,17 @@ export async function profileKernel(request: ProfileRequest, ctx: RunContext): P
       if (d < 2) histogram(xData, yData, trainHist);
       firstY ??= yData;
     };
-    // Timed call i is statistics draw i: its output is read after the clock stops, so no call is spent twice.
+    // Timed call i is statistics draw i, read after the clock stops, unless it was fast (timedDraws).
     const plannedRepeats = Math.max(1, request.repeats ?? 5);
-    const times = await timedCalls(plannedRepeats, request.timingBudgetMs ?? TIMING_BUDGET_MS, ctx, async (i) => {
-      const start = performance.now();
-      const y = train(drawSeed(i));
-      await ctx.sync(y);
-      const ms = performance.now() - start;
-      try {
-        if (i < draws) await addDraw(i, y);
-      } finally {
-        y.dispose();
-      }
-      return ms;
-    });
-    for (let d = times.length; d < draws; d++) {
+    const { times, drawn } = await timedDraws(
+      plannedRepeats,
+      request.timingBudgetMs ?? TIMING_BUDGET_MS,
+      draws,
+      ctx,
+      (i) => train(drawSeed(i)),
+      addDraw,
+    );
+    for (let d = drawn; d < draws; d++) {
       await checkpoint(ctx);
       const y = train(drawSeed(d));
       try {

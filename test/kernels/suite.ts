@@ -22,6 +22,7 @@ import { keepUnit } from '../../kernels/philox';
 import { ALPHA_PRIME, maskPlan, unitSize, type KernelSpec, type ProfileRequest } from '../../kernels/plan';
 import { profileKernel } from '../../kernels/profile';
 import { tf } from '../../kernels/tf';
+import { coarseUnitTests } from './units-suite';
 
 export const Z = 5;
 
@@ -390,4 +391,6 @@ export function kernelSuite(name: BackendName): void {
     const r = await profile(b, { kernel: { kind: 'dropout', p: 0.5 }, shape: [8, 64, 96], seed: 27, repeats: 1 });
     assert.ok(!(r.train.interval[0] <= 0.1 && 0.1 <= r.train.interval[1]));
   });
+
+  coarseUnitTests(it);
 }
