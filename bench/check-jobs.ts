@@ -2,9 +2,10 @@
 // (--jobs 1) and on 2 worker threads (and one per core when there are more), side by side in one run: runs in the
 // order 1, N, N, 1 so that a change in the machine's load falls on both, the mean of each printed with the ratio,
 // and whether the reports are the same bytes. Then where the time goes, on one thread in this process: discovery
-// and settings, the index scan, the summaries, the checks, a worker's start-up; and from those costs, what 8 and 16
-// workers would take, for machines with more cores than this one.
+// and settings, each file's index scan and check, a worker's start-up; and from those per-file costs, the pool's
+// schedule simulated for 2 to 16 workers, for machines with more cores than this one.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { parserLoaded } from '../server/core/document';
 import { discover } from '../server/core/files';
 import { checkFile, cliIndex, indexRoots } from '../server/cli/check-file';
+import { planBatches } from '../server/cli/check-batches';
 import type { FromWorker } from '../server/cli/check-protocol';
 import { SettingsResolver } from '../server/cli/settings';
 import { realCodeRoots } from './real-code';
@@ -45,7 +47,14 @@ function runCheck(roots: string[], jobs: number): Run {
   return { seconds, stdout: r.stdout, stderr: lines.filter((l) => l !== trace).join('\n'), trace };
 }
 
-/** One thread, in this process: the parts of a check that workers share out, and the slowest single file. */
+interface FileCost {
+  bytes: number;
+  scanMs: number;
+  /** Undefined: not checked (its pyproject.toml is invalid). */
+  checkMs?: number;
+}
+
+/** One thread, in this process: each file's scan for the index and its check (the summaries it needs first included). */
 async function costs(roots: string[]) {
   const t0 = performance.now();
   const resolver = new SettingsResolver({}, null);
@@ -54,11 +63,11 @@ async function costs(roots: string[]) {
   const mainMs = performance.now() - t0;
   await parserLoaded();
   const index = cliIndex(indexRoots(roots, ROOT));
-  const t1 = performance.now();
-  for (const file of found.files) index.update(file.absolute);
-  const scanMs = performance.now() - t1;
-  let slowestMs = 0;
-  const t2 = performance.now();
+  const files: FileCost[] = found.files.map((file) => {
+    const t = performance.now();
+    index.update(file.absolute);
+    return { bytes: fs.statSync(file.absolute).size, scanMs: performance.now() - t };
+  });
   for (const [i, file] of found.files.entries()) {
     const selection = settings[i].selection;
     if (!selection) continue;
@@ -69,18 +78,34 @@ async function costs(roots: string[]) {
       unsafe: false,
       workspace: async () => index.scopeFor(file.absolute),
     });
-    slowestMs = Math.max(slowestMs, performance.now() - t);
+    files[i].checkMs = performance.now() - t;
   }
-  const { summaries, summaryMs } = index.stats;
-  return {
-    files: found.files.length,
-    mainMs,
-    scanMs,
-    summaries,
-    summaryMs,
-    checkMs: performance.now() - t2,
-    slowestMs,
+  return { mainMs, files, ...index.stats };
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * check-pool.ts on W workers, from measured per-file costs: every worker starts, scans batches for the index (the
+ * first check needs it at once on model code) until all are scanned, then checks batches, each batch going to the
+ * first worker that is free. Milliseconds from the first spawn to the last check. Summaries are counted once, where
+ * the one-thread run computed them; workers that need the same ones each compute them (the trace counts them).
+ */
+function simulate(files: readonly FileCost[], workers: number, startMs: number): number {
+  const phase = (cost: (f: FileCost) => number, from: number, which: readonly FileCost[]) => {
+    const free = new Array<number>(workers).fill(from);
+    for (const batch of planBatches(which, workers)) {
+      const w = free.indexOf(Math.min(...free));
+      free[w] += sum(batch.map(cost));
+    }
+    return Math.max(...free);
   };
+  const scanned = phase((f) => f.scanMs, startMs, files);
+  return phase(
+    (f) => f.checkMs!,
+    scanned,
+    files.filter((f) => f.checkMs !== undefined),
+  );
 }
 
 /** A check worker from spawn to `ready`, and to its parser loaded (a scan of one file). */
@@ -102,7 +127,8 @@ function workerStart(): Promise<{ readyMs: number; parserMs: number }> {
   });
 }
 
-const summaryShare = (trace: string) => [...trace.matchAll(/in (\d+) ms\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+/** Files the workers of a traced run summarized, all together. */
+const summarized = (trace: string) => sum([...trace.matchAll(/\((\d+) summarized/g)].map((m) => Number(m[1])));
 
 export async function checkJobsBenchmark(): Promise<void> {
   const cores = os.availableParallelism();
@@ -143,38 +169,35 @@ export async function checkJobsBenchmark(): Promise<void> {
       if (jobs === 2) traceOf2 = many[1].trace;
     }
     const c = await costs(roots);
-    console.log(`    ${name}: ${c.files} files`);
+    const scanMs = sum(c.files.map((f) => f.scanMs));
+    const checks = c.files.flatMap((f) => (f.checkMs === undefined ? [] : [f.checkMs]));
+    console.log(`    ${name}: ${c.files.length} files`);
     console.log(table(['runs', '1 thread s', 'workers s', 'speed-up', 'same bytes'], rows));
     console.log(`    --jobs 2 ${traceOf2}`);
-    // Amdahl over the measured parts: what stays on the main thread (process start, discovery, settings, the
-    // report) plus a worker's start-up, then the shared parts divided by W. Summaries: each worker computes those
-    // its files import, at best once in all (as with --jobs 2, measured above), at worst all of them in every worker;
-    // the slowest single file cannot be divided and may be handed out last.
-    const wall1 = one.reduce((s, r) => s + r.seconds, 0) / one.length;
-    const shared = (c.scanMs + c.checkMs) / 1000;
-    const serial = Math.max(0, wall1 - shared) + start.parserMs / 1000;
-    const dup = Math.max(1, summaryShare(traceOf2) / Math.max(1, c.summaryMs));
-    const project = (w: number) => {
-      const best = serial + (shared + ((dup - 1) * c.summaryMs) / 1000) / w;
-      const worst = serial + (shared - c.summaryMs / 1000) / w + c.summaryMs / 1000 + c.slowestMs / 1000;
-      return `${fmt(best, 1)}–${fmt(worst, 1)} s (${fmt(wall1 / worst, 1)}–${fmt(wall1 / best, 1)}×)`;
-    };
+    // What --jobs 1 spends outside the scan and the checks (process start, discovery, settings, the report) stays
+    // on the main thread whatever the number of workers.
+    const wall1 = (sum(one.map((r) => r.seconds)) / one.length) * 1000;
+    const serialMs = Math.max(0, wall1 - scanMs - sum(checks));
+    const projected = (w: number) => serialMs + simulate(c.files, w, w === 1 ? 0 : start.parserMs);
     console.log(
       table(
         ['one thread, in process', 'ms'],
         [
-          ['discovery and settings (main thread)', fmt(c.mainMs, 0)],
-          [`index scan, every file`, fmt(c.scanMs, 0)],
-          [`checks (summaries included: ${c.summaries} files in ${fmt(c.summaryMs, 0)} ms)`, fmt(c.checkMs, 0)],
-          ['slowest single check', fmt(c.slowestMs, 0)],
+          ['discovery and settings', fmt(c.mainMs, 0)],
+          ['index scan, every file', fmt(scanMs, 0)],
+          [`checks (summaries included: ${c.summaries} files, ${fmt(c.summaryMs, 0)} ms)`, fmt(sum(checks), 0)],
+          ['slowest single check', fmt(Math.max(...checks), 0)],
           ['a worker: spawn → ready / → parser loaded', `${fmt(start.readyMs, 0)} / ${fmt(start.parserMs, 0)}`],
-          ['main thread and process: --jobs 1 wall − scan − checks', fmt(serial * 1000 - start.parserMs, 0)],
+          ['rest of --jobs 1 (process start, report): wall − scan − checks', fmt(serialMs, 0)],
         ],
       ),
     );
     console.log(
-      `    projected: 8 workers ${project(8)}, 16 workers ${project(16)} (from ${fmt(wall1, 1)} s on one thread; ` +
-        `summaries duplicated ${fmt(dup, 2)}× with 2 workers)`,
+      `    simulated from these costs: 1 thread ${fmt(projected(1) / 1000, 1)} s; ` +
+        [2, 4, 8, 16]
+          .map((w) => `${w} workers ${fmt(projected(w) / 1000, 1)} s (${fmt(projected(1) / projected(w), 1)}×)`)
+          .join(', ') +
+        `; summaries computed with 2 workers: ${summarized(traceOf2)} (${c.summaries} on one thread)`,
     );
   }
 }

@@ -1,6 +1,6 @@
-// `reglens check` on worker threads (check-worker.ts): hands out the files in batches of neighbours (files of one
-// folder import the same classes, whose summaries a worker then computes once), and builds the workspace index the
-// first time a worker's check needs it, with every worker scanning a share of the files. Outcomes come back in any
+// `reglens check` on worker threads (check-worker.ts): hands out the files in batches (check-batches.ts) to whichever
+// worker is free, and builds the workspace index the first time a worker's check needs it, with every worker
+// scanning a share of the files. Outcomes come back in any
 // order; check.ts reports them in the order the files were found.
 //
 // A worker that stops (a crash, out of memory) loses no file: the file it was checking is tried again alone, on a
@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { IndexEntry } from '../engine/workspace';
+import { planBatches } from './check-batches';
 import type { FileOutcome } from './check-file';
 import type { CheckWorkerData, FromWorker, IndexFailure, ToWorker, WorkerTotals, WorkFile } from './check-protocol';
 
@@ -32,30 +33,28 @@ export interface PoolResult {
   reason?: string;
 }
 
-/** The largest batch: batches shrink as the work runs out, so the workers finish together. */
-const MAX_BATCH = 32;
 /** Workers that stop while no file can be blamed (between batches) before the pool gives up. */
 const MAX_UNEXPLAINED_STOPS = 3;
 
-/** Files handed out in order in shrinking batches; files given back after a stop go first, one at a time. */
+/** Batches handed out in order (check-batches.ts); files given back after a stop go first, one at a time. */
 class WorkQueue {
+  private readonly batches: WorkFile[][];
   private next = 0;
   private readonly again: WorkFile[] = [];
   /** Files whose worker stopped while on them: a second stop is the file's. */
   readonly stoppedOnce = new Set<number>();
 
-  constructor(private readonly files: readonly WorkFile[]) {}
-
-  get empty(): boolean {
-    return this.again.length === 0 && this.next >= this.files.length;
+  constructor(files: readonly WorkFile[], workers: number) {
+    this.batches = planBatches(files, workers);
   }
 
-  take(workers: number): WorkFile[] {
+  get empty(): boolean {
+    return this.again.length === 0 && this.next >= this.batches.length;
+  }
+
+  take(): WorkFile[] {
     if (this.again.length > 0) return [this.again.shift()!];
-    const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil((this.files.length - this.next) / (workers * 4))));
-    const batch = this.files.slice(this.next, this.next + size);
-    this.next += batch.length;
-    return batch;
+    return this.batches[this.next++];
   }
 
   giveBack(files: readonly WorkFile[]): void {
@@ -104,7 +103,7 @@ class CheckPool {
   private readonly everyWorker: Slot[] = [];
 
   constructor(private readonly options: PoolOptions) {
-    this.checks = new WorkQueue(options.checkFiles);
+    this.checks = new WorkQueue(options.checkFiles, options.workers);
     this.settled = options.checkFiles.map(() => false);
     this.unsettled = options.checkFiles.length;
   }
@@ -161,7 +160,7 @@ class CheckPool {
         if (this.index) break;
         slot.waiting = true;
         if (!this.scans) this.timings.indexAsked = performance.now() - this.started;
-        this.scans ??= new WorkQueue(this.options.indexFiles);
+        this.scans ??= new WorkQueue(this.options.indexFiles, this.options.workers);
         break;
       case 'scanned':
         slot.scanning = slot.scanning?.filter((f) => f.id !== message.id) ?? null;
@@ -205,10 +204,10 @@ class CheckPool {
       if (!slot.ready || slot.scanning) continue;
       const free = !slot.checking || slot.waiting;
       if (this.scans && !this.index && !this.scans.empty && free) {
-        slot.scanning = this.scans.take(this.slots.size);
+        slot.scanning = this.scans.take();
         this.send(slot, { type: 'scan', files: slot.scanning });
       } else if (!slot.checking && !this.checks.empty) {
-        slot.checking = this.checks.take(this.slots.size);
+        slot.checking = this.checks.take();
         this.send(slot, { type: 'check', files: slot.checking });
       }
     }

@@ -20,6 +20,8 @@ export interface WorkFile {
   id: number;
   display: string;
   absolute: string;
+  /** Its size, which the batches are cut by (0 when it cannot be read: its worker says why). */
+  bytes: number;
 }
 
 /**

@@ -2,6 +2,7 @@
 // on each, on worker threads (check-pool.ts) or on the main thread, and hands the findings to the chosen output
 // format, in the same order and the same words whichever thread checked what. Exit status: 0 clean, 1 findings,
 // 2 usage, configuration or I/O error.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkDocument, decodeDocument, documentBytes, parserLoaded } from '../core/document';
@@ -90,19 +91,18 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const workers = workerCount(options, io, toCheck.length);
   let inProcess = toCheck;
   if (workers > 1 && io.workerScript) {
-    const work = (id: number): WorkFile => ({ id, ...found.files[id] });
-    const checkFiles = toCheck.map(({ id }, i) => ({ ...work(id), id: i }));
+    const indexFiles: WorkFile[] = found.files.map((file, id) => ({ id, ...file, bytes: fileBytes(file.absolute) }));
     const left = await checkOnWorkers({
       script: io.workerScript,
       workers,
       data: { flags, explicit, unsafeFixes: options.unsafeFixes, roots: indexRoots(paths, io.cwd) },
-      indexFiles: found.files.map((_, id) => work(id)),
-      checkFiles,
+      indexFiles,
+      checkFiles: toCheck.map(({ id }, i) => ({ ...indexFiles[id], id: i })),
       onOutcome: (i, outcome) => settle(toCheck[i].id, outcome),
       trace: process.env.REGLENS_TRACE_CHECK ? (line) => io.stderr(`${line}\n`) : undefined,
     });
     if (left.unchecked.length > 0)
-      say.warn(`${left.reason}; checking the other ${left.unchecked.length} files on the main thread`);
+      say.warn(`${left.reason}; the main thread checks the ${left.unchecked.length} files left`);
     inProcess = left.unchecked.map(({ id }) => toCheck[id]);
   }
   const checker = new InProcessChecker(paths, found.files, io.cwd, options);
@@ -130,6 +130,14 @@ function workerCount(options: CheckOptions, io: CliIo, files: number): number {
  * as long to start as checking a few model files takes.
  */
 const FILES_PER_WORKER = 8;
+
+function fileBytes(absolute: string): number {
+  try {
+    return fs.statSync(absolute).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** Calls `report` for ids 0, 1, 2… in order, as soon as each one and all before it have an outcome. */
 function inOrder(count: number, report: (id: number, outcome: FileOutcome) => void) {

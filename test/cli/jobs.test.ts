@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { BLOCK, CLEAN, makeTree, ONLY_RG006, parseJson, read, runCli, summary } from './helpers';
+import { BIN, BLOCK, CLEAN, makeTree, ONLY_RG006, parseJson, ROOT, read, runCli, summary } from './helpers';
 
 const FEED_FORWARD = `import torch.nn as nn
 
@@ -147,6 +147,24 @@ describe('reglens check --jobs', () => {
     const { summary: counts } = parseJson(r.stdout);
     assert.deepEqual(counts, { ...parseJson(without.stdout).summary, failed: 4 });
     assert.deepEqual(summary(r.stdout), summary(without.stdout));
+  });
+
+  it('without the worker bundle beside the CLI, says so once and checks every file on the main thread', () => {
+    const dir = project();
+    fs.mkdirSync(path.join(dir, 'tool', 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'tool', 'dist'));
+    fs.copyFileSync(BIN, path.join(dir, 'tool', 'bin', 'reglens.js'));
+    for (const file of ['cli.js', 'tree-sitter.wasm', 'tree-sitter-python.wasm'])
+      fs.copyFileSync(path.join(ROOT, 'dist', file), path.join(dir, 'tool', 'dist', file));
+    const bin = path.join(dir, 'tool', 'bin', 'reglens.js');
+    const one = runCli(['check', '--format', 'json', '--jobs', '1', 'pkg', 'other'], { cwd: dir });
+    const r = runCli(['check', '--format', 'json', '--jobs', '2', 'pkg', 'other'], { cwd: dir, bin });
+    assert.equal(r.stdout, one.stdout);
+    assert.match(
+      r.stderr,
+      /^warning: worker threads cannot start: .*check-worker\.js.*; the main thread checks the 21 files left$/m,
+    );
+    assert.equal(r.stderr.replace(/^warning: worker threads .*\n/m, ''), one.stderr);
   });
 
   it('--fix stays on the main thread: a fixed file is indexed again before the next is checked', () => {
