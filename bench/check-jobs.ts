@@ -2,8 +2,8 @@
 // (--jobs 1) and on 2 worker threads (and one per core when there are more), side by side in one run: runs in the
 // order 1, N, N, 1 so that a change in the machine's load falls on both, the mean of each printed with the ratio,
 // and whether the reports are the same bytes. Then where the time goes, on one thread in this process: discovery
-// and settings, each file's index scan and check, a worker's start-up; and from those per-file costs, the pool's
-// schedule simulated for 2 to 16 workers, for machines with more cores than this one.
+// and settings, each file's index scan and check, a worker's start-up and its JIT's warm-up; and from those costs,
+// the pool's schedule simulated for 2 to 16 workers, for machines with more cores than this one.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -54,7 +54,7 @@ interface FileCost {
   checkMs?: number;
 }
 
-/** One thread, in this process: each file's scan for the index and its check (the summaries it needs first included). */
+/** One thread, in this process: each file's index scan and its check (the summaries it needs first included). */
 async function costs(roots: string[]) {
   const t0 = performance.now();
   const resolver = new SettingsResolver({}, null);
@@ -92,6 +92,7 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
  * the one-thread run computed them; workers that need the same ones each compute them (the trace counts them).
  */
 function simulate(files: readonly FileCost[], workers: number, startMs: number): number {
+  if (workers === 1) startMs = 0;
   const phase = (cost: (f: FileCost) => number, from: number, which: readonly FileCost[]) => {
     const free = new Array<number>(workers).fill(from);
     for (const batch of planBatches(which, workers)) {
@@ -127,6 +128,32 @@ function workerStart(): Promise<{ readyMs: number; parserMs: number }> {
   });
 }
 
+/**
+ * What a fresh thread's cold JIT costs: one repository checked in a fresh process, and in a process that checked
+ * another first (not the same files, whose class summaries the engine's text memos would keep). Every worker pays it.
+ */
+function jitWarmUpMs(): number | null {
+  const corpus = path.join(ROOT, '..', 'shared', 'corpus');
+  const [warm, target] = ['facebookresearch__dinov2', 'Lightning-AI__litgpt'].map((r) => path.join(corpus, r));
+  if (!fs.existsSync(warm) || !fs.existsSync(target)) return null;
+  const timed = (first: string) => {
+    const args = ['--import', 'tsx', __filename, '--child-jit', first, target];
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`jit warm-up child failed: ${r.stderr}`);
+    return Number(r.stdout);
+  };
+  return timed('-') - timed(warm);
+}
+
+/** In the child: check `first` (unless `-`) to warm the JIT, then print how long `target` takes. */
+async function childJit(first: string, target: string): Promise<void> {
+  await parserLoaded();
+  if (first !== '-') await costs([first]);
+  const t = performance.now();
+  await costs([target]);
+  process.stdout.write(String(performance.now() - t));
+}
+
 /** Files the workers of a traced run summarized, all together. */
 const summarized = (trace: string) => sum([...trace.matchAll(/\((\d+) summarized/g)].map((m) => Number(m[1])));
 
@@ -147,6 +174,7 @@ export async function checkJobsBenchmark(): Promise<void> {
   }
   const parallel = [...new Set([2, cores])];
   const start = await workerStart();
+  const jitMs = jitWarmUpMs();
   for (const { name, roots } of groups) {
     const rows: (string | number)[][] = [];
     const one: Run[] = [];
@@ -178,7 +206,8 @@ export async function checkJobsBenchmark(): Promise<void> {
     // on the main thread whatever the number of workers.
     const wall1 = (sum(one.map((r) => r.seconds)) / one.length) * 1000;
     const serialMs = Math.max(0, wall1 - scanMs - sum(checks));
-    const projected = (w: number) => serialMs + simulate(c.files, w, w === 1 ? 0 : start.parserMs);
+    // A worker starts, then runs its first files cold: both before it works at the one-thread pace.
+    const projected = (w: number) => serialMs + simulate(c.files, w, start.parserMs + (jitMs ?? 0));
     console.log(
       table(
         ['one thread, in process', 'ms'],
@@ -188,6 +217,7 @@ export async function checkJobsBenchmark(): Promise<void> {
           [`checks (summaries included: ${c.summaries} files, ${fmt(c.summaryMs, 0)} ms)`, fmt(sum(checks), 0)],
           ['slowest single check', fmt(Math.max(...checks), 0)],
           ['a worker: spawn → ready / → parser loaded', `${fmt(start.readyMs, 0)} / ${fmt(start.parserMs, 0)}`],
+          ['a worker: its JIT warming up (litgpt cold − after dinov2)', jitMs === null ? '-' : fmt(jitMs, 0)],
           ['rest of --jobs 1 (process start, report): wall − scan − checks', fmt(serialMs, 0)],
         ],
       ),
@@ -200,4 +230,11 @@ export async function checkJobsBenchmark(): Promise<void> {
         `; summaries computed with 2 workers: ${summarized(traceOf2)} (${c.summaries} on one thread)`,
     );
   }
+}
+
+if (process.argv[2] === '--child-jit') {
+  childJit(process.argv[3], process.argv[4]).catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }

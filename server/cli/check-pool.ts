@@ -1,10 +1,10 @@
 // `reglens check` on worker threads (check-worker.ts): hands out the files in batches (check-batches.ts) to whichever
 // worker is free, and builds the workspace index the first time a worker's check needs it, with every worker
-// scanning a share of the files. Outcomes come back in any
-// order; check.ts reports them in the order the files were found.
+// scanning a share of the files. Outcomes come back in any order; check.ts reports them in the order the files were
+// found.
 //
-// A worker that stops (a crash, out of memory) loses no file: the file it was checking is tried again alone, on a
-// worker of its own, and reported as failed if that one stops too; the files after it are handed out again.
+// A worker that stops (a crash, out of memory) loses no file: the file it was on is tried again in a batch of its
+// own and reported as failed if its worker stops again; the files after it are handed out again.
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { IndexEntry } from '../engine/workspace';
@@ -211,7 +211,8 @@ class CheckPool {
         this.send(slot, { type: 'check', files: slot.checking });
       }
     }
-    if (this.unsettled === 0) this.end({ unchecked: [] });
+    // Every outcome is in; each worker's last `check-done` follows its last outcome at once, with its totals.
+    if (this.unsettled === 0 && [...this.slots].every((s) => !s.checking && !s.scanning)) this.end({ unchecked: [] });
   }
 
   /** A worker's thread ended, which only the pool's own `end` should do: nothing it held may be lost. */

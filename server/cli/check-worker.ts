@@ -17,8 +17,8 @@ const index = cliIndex(data.roots);
 
 const post = (message: FromWorker) => port.postMessage(message);
 const totals: WorkerTotals = { checked: 0, checkMs: 0, scanned: 0, scanMs: 0, summaries: 0, summaryMs: 0 };
-/** Totals as they stand; the time a check spent waiting for the index is not checking time. */
 const totalsNow = (): WorkerTotals => ({ ...totals, ...index.stats });
+/** What the check batch in progress spent waiting for the index (scanning, meanwhile): not checking time. */
 let waitedMs = 0;
 
 /** Settles when the index arrives: with why it could not be built, or null. */

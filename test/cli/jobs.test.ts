@@ -110,7 +110,7 @@ describe('reglens check --jobs', () => {
     assert.deepEqual(parseJson(r.stdout).summary, { checked: 18, skipped: 2, failed: 3 });
   });
 
-  it('without --jobs (one worker per core), the report is the one of --jobs 1', () => {
+  it('without --jobs (a worker per core, none for a tree this small), the report is the one of --jobs 1', () => {
     const dir = project();
     const byDefault = runCli(['check', '--format', 'json', '.'], { cwd: dir });
     const one = runCli(['check', '--format', 'json', '--jobs', '1', '.'], { cwd: dir });
