@@ -71,8 +71,9 @@ Options:
       --stdin-filename <NAME>   Read the source from stdin and report it as NAME
                                 (with --fix, the fixed source is printed to stdout, the report to stderr)
       --config <PATH>           Use this pyproject.toml for every file instead of discovering one
-  -j, --jobs <N>                Check files on N worker threads (default: one per CPU core; 1: one file after
-                                another on the main thread); --fix and --stdin-filename always use the main thread
+  -j, --jobs <N>                Check files on N worker threads (default: one per CPU core, at most one per 16
+                                files; 1: one file after another on the main thread); --fix and --stdin-filename
+                                always use the main thread
   -h, --help                    Print help
 
 Exit status: 0 no problems, 1 problems found, 2 usage, configuration or I/O error.

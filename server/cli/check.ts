@@ -97,6 +97,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       workers,
       data: { flags, explicit, unsafeFixes: options.unsafeFixes, roots: indexRoots(paths, io.cwd) },
       indexFiles,
+      // The pool numbers the files it checks by their place in toCheck.
       checkFiles: toCheck.map(({ id }, i) => ({ ...indexFiles[id], id: i })),
       onOutcome: (i, outcome) => settle(toCheck[i].id, outcome),
       trace: process.env.REGLENS_TRACE_CHECK ? (line) => io.stderr(`${line}\n`) : undefined,
