@@ -34,6 +34,8 @@ const ENTRIES = [
   { in: 'client/extension.ts', out: 'client', external: ['vscode'] },
   { in: 'server/lsp/main.ts', out: 'server' },
   { in: 'server/cli/main.ts', out: 'cli' },
+  // `reglens check`'s worker threads (server/cli/check-pool.ts), loaded from beside dist/cli.js.
+  { in: 'server/cli/check-worker.ts', out: 'check-worker' },
   // The profiler worker. `webgpu` ships a native addon (dawn.node) and tfjs-node-gpu is optional: both are looked
   // up at run time.
   { in: 'kernels/worker.ts', out: 'worker', external: ['webgpu', '@tensorflow/tfjs-node-gpu'] },

@@ -2,7 +2,8 @@
 //   (a) lint throughput on CPython's standard library, the prefilter's case (no file mentions torch): Reglens (as
 //       `reglens check` runs it) against Ruff's wasm build, in the same process on the same in-memory files, plus
 //       Reglens with the prefilter off; (a2) the same on real model code (../shared/corpus and the Debian torch
-//       sources), each tool in a child process with its peak memory (bench/real-code.ts);
+//       sources), each tool in a child process with its peak memory (bench/real-code.ts); (a3) the real
+//       `reglens check` on the same folders, --jobs 1 beside --jobs 2, and where its time goes (bench/check-jobs.ts);
 //   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time;
 //   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts);
 // (e) the workspace index of the PyTorch + torchvision sources through the language server (bench/workspace-index.ts);
@@ -21,6 +22,7 @@ import { measureNotebook } from './notebook';
 import { profilerBenchmark } from './profiler';
 import { measureWorkspaceIndex } from './workspace-index';
 import { realCodeBenchmark } from './real-code';
+import { checkJobsBenchmark } from './check-jobs';
 import { fmt, table } from './table';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -251,7 +253,12 @@ async function main(): Promise<void> {
   );
   console.log('');
   // `npm run bench -- profiler` runs only (c), (d) and (g); `-- lint` only (a) and (b); `-- workspace` only (e);
-  // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h); `-- real-code` only (a2).
+  // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h); `-- real-code` only (a2) and (a3);
+  // `-- jobs` only (a3).
+  if (process.argv.includes('jobs')) {
+    await checkJobsBenchmark();
+    return;
+  }
   if (process.argv.includes('fix')) {
     await fixScaleBenchmark();
     return;
@@ -270,12 +277,16 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes('real-code')) {
     await realCodeBenchmark();
+    console.log('');
+    await checkJobsBenchmark();
     return;
   }
   if (!process.argv.includes('profiler')) {
     await lintBenchmark();
     console.log('');
     await realCodeBenchmark();
+    console.log('');
+    await checkJobsBenchmark();
     console.log('');
     await lspBenchmark();
     console.log('');

@@ -20,6 +20,8 @@ export interface CheckOptions {
   stdinFilename?: string;
   /** A pyproject.toml used for every file instead of discovery. */
   config?: string;
+  /** Worker threads that check files (--jobs); undefined: one per core, fewer for a small run. */
+  jobs?: number;
 }
 
 export type Command =
@@ -69,6 +71,9 @@ Options:
       --stdin-filename <NAME>   Read the source from stdin and report it as NAME
                                 (with --fix, the fixed source is printed to stdout, the report to stderr)
       --config <PATH>           Use this pyproject.toml for every file instead of discovering one
+  -j, --jobs <N>                Check files on N worker threads (default: one per CPU core, at most one per 16
+                                files; 1: one file after another on the main thread); --fix and --stdin-filename
+                                always use the main thread
   -h, --help                    Print help
 
 Exit status: 0 no problems, 1 problems found, 2 usage, configuration or I/O error.
@@ -95,7 +100,24 @@ export function parseCodes(option: string, value: string): string[] {
   return codes;
 }
 
-const VALUE_OPTIONS = new Set(['--output-format', '--format', '--select', '--ignore', '--stdin-filename', '--config']);
+/** `--jobs N`: a whole number of worker threads, 1 or more. */
+function parseJobs(option: string, value: string): number {
+  const jobs = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(jobs) || jobs < 1)
+    throw new UsageError(`${option} needs a whole number of worker threads, 1 or more, not "${value}"`);
+  return jobs;
+}
+
+const VALUE_OPTIONS = new Set([
+  '--output-format',
+  '--format',
+  '--select',
+  '--ignore',
+  '--stdin-filename',
+  '--config',
+  '--jobs',
+  '-j',
+]);
 const FLAG_OPTIONS = new Set(['--fix', '--unsafe-fixes', '--exit-zero', '--help', '-h']);
 
 export function parseArgs(argv: readonly string[]): Command {
@@ -180,6 +202,10 @@ function parseCheck(args: string[]): Command {
       case '--config':
         if (value === '') throw new UsageError('--config needs the path of a pyproject.toml');
         options.config = value;
+        break;
+      case '-j':
+      case '--jobs':
+        options.jobs = parseJobs(name, value!);
         break;
       case '--fix':
         options.fix = true;

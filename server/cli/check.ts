@@ -1,22 +1,19 @@
 // `reglens check`: finds the files, reads each one's settings, runs the document pipeline (server/core/document.ts)
-// on it, and hands the findings to the chosen output format. Exit status: 0 clean, 1 findings, 2 usage,
-// configuration or I/O error.
+// on each, on worker threads (check-pool.ts) or on the main thread, and hands the findings to the chosen output
+// format, in the same order and the same words whichever thread checked what. Exit status: 0 clean, 1 findings,
+// 2 usage, configuration or I/O error.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  checkDocument,
-  decodeDocument,
-  documentBytes,
-  parserLoaded,
-  readDocument,
-  writeDocument,
-  type CheckResult,
-} from '../core/document';
+import { checkDocument, decodeDocument, documentBytes, parserLoaded } from '../core/document';
 import { describeFsError, discover, type FoundFile } from '../core/files';
-import { ParseLimit } from '../engine/parser';
-import { importRoots, WorkspaceIndex } from '../engine/workspace';
+import type { RuleSelection } from '../engine/config';
+import type { WorkspaceIndex } from '../engine/workspace';
 import { rules } from '../rules';
 import type { CheckOptions } from './args';
+import { checkFile, cliIndex, failedCheck, indexRoots, unreadOutcome, type FileOutcome } from './check-file';
+import { checkOnWorkers } from './check-pool';
+import type { WorkFile } from './check-protocol';
 import { formatReport } from './formats';
 import type { CheckReport, Diagnostic } from './report';
 import { loadExplicitConfig, SettingsResolver } from './settings';
@@ -28,6 +25,8 @@ export interface CliIo {
   readStdin(): Buffer;
   /** Colour the text report (stdout is a terminal and NO_COLOR is unset). */
   color: boolean;
+  /** The check worker bundle (dist/check-worker.js); without it, every file is checked on the main thread. */
+  workerScript?: string;
 }
 
 function comparePaths(a: string, b: string): number {
@@ -55,7 +54,8 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     }
     explicit = loaded.config;
   }
-  const resolver = new SettingsResolver({ select: options.select, ignore: options.ignore }, explicit);
+  const flags = { select: options.select, ignore: options.ignore };
+  const resolver = new SettingsResolver(flags, explicit);
   const report: CheckReport = {
     diagnostics: [],
     fixed: 0,
@@ -68,59 +68,46 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     cwd: io.cwd,
   };
   const say = messages(report, io);
-  const { error } = say;
 
   if (options.stdinFilename !== undefined) return checkStdin(options, options.stdinFilename, io, resolver, report, say);
 
   const paths = options.paths.length > 0 ? options.paths : ['.'];
   const found = discover(paths, io.cwd, { excluded: (absolute) => resolver.excluded(absolute) });
-  found.errors.forEach(error);
-  // Classes imported from other files resolve through the same index the editor builds (server/engine/workspace.ts),
-  // built when the first file that may have findings needs it: a tree without model code is never parsed.
-  let index: WorkspaceIndex | undefined;
-  const indexed = async () => (index ??= await workspaceIndex(paths, found.files, io.cwd));
+  found.errors.forEach(say.error);
+  // Every file's outcome is reported in the order the files were found, whichever thread checked it and when.
+  const settle = inOrder(found.files.length, (i, outcome) => say.record(found.files[i], outcome));
+  const toCheck: { id: number; selection: RuleSelection }[] = [];
   const badConfigs = new Set<string>();
-  for (const file of found.files) {
+  found.files.forEach((file, id) => {
     const settings = resolver.forFile(file.absolute);
-    if (settings.error !== undefined) {
-      // One line per bad pyproject.toml, not one per file it governs; those files are not checked.
-      say.failed(badConfigs.has(settings.configFile) ? null : settings.error);
-      badConfigs.add(settings.configFile);
-      continue;
+    if (settings.error === undefined) {
+      toCheck.push({ id, selection: settings.selection });
+      return;
     }
-    const read = readDocument(file.absolute, file.display);
-    if (!('document' in read)) {
-      say.unread(read);
-      continue;
-    }
-    const { document } = read;
-    let analysis: CheckResult;
-    try {
-      const workspace = async () => (await indexed()).scopeFor(file.absolute);
-      analysis = await checkDocument(document, {
-        rules,
-        selection: settings.selection,
-        fix: options.fix,
-        unsafe: options.unsafeFixes,
-        workspace,
-      });
-    } catch (e) {
-      say.checkFailed(file.display, e);
-      continue;
-    }
-    if (analysis.applied > 0 && analysis.text !== document.text) {
-      const failed = writeDocument(file.absolute, file.display, document, analysis.text);
-      if (failed) {
-        say.failed(failed);
-        continue;
-      }
-      report.fixed += analysis.applied;
-      index?.update(file.absolute);
-    }
-    report.checked++;
-    for (const { finding, cell } of analysis.findings)
-      report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
+    // One line per bad pyproject.toml, not one per file it governs; those files are not checked.
+    settle(id, { kind: 'failed', error: badConfigs.has(settings.configFile) ? null : settings.error });
+    badConfigs.add(settings.configFile);
+  });
+  const workers = workerCount(options, io, toCheck.length);
+  let inProcess = toCheck;
+  if (workers > 1 && io.workerScript) {
+    const indexFiles: WorkFile[] = found.files.map((file, id) => ({ id, ...file, bytes: fileBytes(file.absolute) }));
+    const left = await checkOnWorkers({
+      script: io.workerScript,
+      workers,
+      data: { flags, explicit, unsafeFixes: options.unsafeFixes, roots: indexRoots(paths, io.cwd) },
+      indexFiles,
+      // The pool numbers the files it checks by their place in toCheck.
+      checkFiles: toCheck.map(({ id }, i) => ({ ...indexFiles[id], id: i })),
+      onOutcome: (i, outcome) => settle(toCheck[i].id, outcome),
+      trace: process.env.REGLENS_TRACE_CHECK ? (line) => io.stderr(`${line}\n`) : undefined,
+    });
+    if (left.unchecked.length > 0)
+      say.warn(`${left.reason}; the main thread checks the ${left.unchecked.length} files left`);
+    inProcess = left.unchecked.map(({ id }) => toCheck[id]);
   }
+  const checker = new InProcessChecker(paths, found.files, io.cwd, options);
+  for (const { id, selection } of inProcess) settle(id, await checker.check(found.files[id], selection));
   if (found.files.length === 0 && found.errors.length === 0)
     say.warn('no Python files found under the given paths (*.py, *.ipynb)');
   sortDiagnostics(report.diagnostics);
@@ -129,38 +116,79 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
 }
 
 /**
- * The index of the checked files, with module names read from the package roots of the current folder and the
- * named paths (the first folder at or above each without an `__init__.py`) and their `src/` folders. An imported
- * module that is not among the checked files is looked for on disk.
+ * How many worker threads check the files: --jobs, else one per core, but at most one per file, and none (the main
+ * thread checks) for --fix, whose fixed files are indexed again before the next file is checked, and for a run too
+ * small to repay starting them.
  */
-async function workspaceIndex(
-  paths: readonly string[],
-  files: readonly FoundFile[],
-  cwd: string,
-): Promise<WorkspaceIndex> {
-  const roots = new Set<string>();
-  for (const given of ['.', ...paths]) {
-    let dir = path.resolve(cwd, given);
-    try {
-      if (!fs.statSync(dir).isDirectory()) dir = path.dirname(dir);
-    } catch {
-      continue;
-    }
-    // Inside a package, modules are named from the folder that holds its top package.
-    while (fs.existsSync(path.join(dir, '__init__.py')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-    for (const root of importRoots(dir)) roots.add(root);
+function workerCount(options: CheckOptions, io: CliIo, files: number): number {
+  if (options.fix || !io.workerScript) return 1;
+  const jobs = options.jobs ?? Math.min(os.availableParallelism(), Math.floor(files / FILES_PER_WORKER));
+  return Math.max(1, Math.min(jobs, files));
+}
+
+/**
+ * Files per worker below which a worker is not worth starting unless --jobs asks for it. A worker takes 100 to 250
+ * ms to start (its bundle, the parser's wasm) and checks its first files slowly while its JIT warms up, which is the
+ * time of a dozen model files or more: a repository of 13 files with one large model file (CompVis latent
+ * diffusion) took as long on 2 workers as on the main thread.
+ */
+const FILES_PER_WORKER = 16;
+
+function fileBytes(absolute: string): number {
+  try {
+    return fs.statSync(absolute).size;
+  } catch {
+    return 0;
   }
-  await parserLoaded();
-  const index = new WorkspaceIndex({
-    roots: [...roots],
-    findOnDisk: true,
-    read: (file) => {
-      const read = readDocument(file, file);
-      return 'document' in read ? read.document.text : null;
-    },
-  });
-  for (const file of files) index.update(file.absolute);
-  return index;
+}
+
+/** Calls `report` for ids 0, 1, 2… in order, as soon as each one and all before it have an outcome. */
+function inOrder(count: number, report: (id: number, outcome: FileOutcome) => void) {
+  const waiting = new Map<number, FileOutcome>();
+  let next = 0;
+  return (id: number, outcome: FileOutcome) => {
+    waiting.set(id, outcome);
+    while (next < count && waiting.has(next)) {
+      report(next, waiting.get(next)!);
+      waiting.delete(next++);
+    }
+  };
+}
+
+/**
+ * Checks files on the main thread. Classes imported from other files resolve through the same index the editor
+ * builds (server/engine/workspace.ts), built when the first file that may have findings needs it: a tree without
+ * model code is never parsed. A file fixed with --fix is indexed again before the next file is checked.
+ */
+class InProcessChecker {
+  private index: WorkspaceIndex | undefined;
+
+  constructor(
+    private readonly paths: readonly string[],
+    private readonly files: readonly FoundFile[],
+    private readonly cwd: string,
+    private readonly options: CheckOptions,
+  ) {}
+
+  async check(file: FoundFile, selection: RuleSelection): Promise<FileOutcome> {
+    const outcome = await checkFile(file, {
+      selection,
+      fix: this.options.fix,
+      unsafe: this.options.unsafeFixes,
+      workspace: async () => (await this.indexed()).scopeFor(file.absolute),
+    });
+    if (outcome.kind === 'checked' && outcome.fixed > 0) this.index?.update(file.absolute);
+    return outcome;
+  }
+
+  /** The index of every file found; an error building it fails the check that asked, and the next check asks again. */
+  private async indexed(): Promise<WorkspaceIndex> {
+    if (this.index) return this.index;
+    await parserLoaded();
+    const index = cliIndex(indexRoots(this.paths, this.cwd));
+    for (const file of this.files) index.update(file.absolute);
+    return (this.index = index);
+  }
 }
 
 /**
@@ -172,10 +200,8 @@ interface Messages {
   warn(line: string): void;
   /** A file that failed; null: its error was already said (one line per bad pyproject.toml). */
   failed(line: string | null): void;
-  /** A file that could not be read (an error) or is not checked (a warning). */
-  unread(read: { error: string } | { skip: string }): void;
-  /** A check that threw: too deep or slow to parse is a file not checked, anything else a failure. */
-  checkFailed(display: string, e: unknown): void;
+  /** A file's outcome: its findings, or the warning or error that says why it was not checked. */
+  record(file: FoundFile, outcome: FileOutcome): void;
 }
 
 function messages(report: CheckReport, io: CliIo): Messages {
@@ -188,20 +214,24 @@ function messages(report: CheckReport, io: CliIo): Messages {
     if (line !== null) error(line);
     report.failed++;
   };
-  const skipped = (line: string) => {
-    warn(line);
-    report.skipped++;
+  const record = (file: FoundFile, outcome: FileOutcome) => {
+    switch (outcome.kind) {
+      case 'checked':
+        report.checked++;
+        report.fixed += outcome.fixed;
+        for (const { finding, cell } of outcome.findings)
+          report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
+        break;
+      case 'skipped':
+        warn(outcome.warning);
+        report.skipped++;
+        break;
+      case 'failed':
+        failed(outcome.error);
+        break;
+    }
   };
-  return {
-    error,
-    warn,
-    failed,
-    unread: (read) => ('error' in read ? failed(read.error) : skipped(read.skip)),
-    checkFailed: (display, e) =>
-      e instanceof ParseLimit
-        ? skipped(`${display}: not checked: ${e.message}`)
-        : failed(`${display}: internal error while checking: ${(e as Error).message}`),
-  };
+  return { error, warn, failed, record };
 }
 
 function exitStatus(report: CheckReport, options: CheckOptions): number {
@@ -232,8 +262,9 @@ async function checkStdin(
   let output = buffer.toString('utf8');
   const settings = resolver.forFile(absolute);
   const read = decodeDocument(buffer, name);
+  const file = { display: name, absolute };
   if (settings.error !== undefined) say.failed(settings.error);
-  else if (!('document' in read)) say.unread(read);
+  else if (!('document' in read)) say.record(file, unreadOutcome(read));
   else {
     try {
       const analysis = await checkDocument(read.document, {
@@ -242,13 +273,10 @@ async function checkStdin(
         fix: options.fix,
         unsafe: options.unsafeFixes,
       });
-      report.checked++;
-      report.fixed += analysis.applied;
       output = documentBytes(read.document, analysis.text);
-      for (const { finding, cell } of analysis.findings)
-        report.diagnostics.push({ path: name, absolute, cell, finding });
+      say.record(file, { kind: 'checked', findings: analysis.findings, fixed: analysis.applied });
     } catch (e) {
-      say.checkFailed(name, e);
+      say.record(file, failedCheck(name, e));
     }
   }
   sortDiagnostics(report.diagnostics);

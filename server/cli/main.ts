@@ -7,6 +7,7 @@ import { runCheck, type CliIo } from './check';
 import { parseProfileArgs, PROFILE_HELP, runProfile } from './profile';
 import { findRule, ruleDocs, ruleList } from './rule-docs';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function useColor(): boolean {
@@ -21,6 +22,8 @@ function processIo(): CliIo {
     stderr: (text) => void process.stderr.write(text),
     readStdin: () => fs.readFileSync(0),
     color: useColor(),
+    // Built beside this bundle (esbuild.mjs); the workers load it as a file of its own.
+    workerScript: path.join(__dirname, 'check-worker.js'),
   };
 }
 

@@ -18,10 +18,16 @@ import { kwargsParameter, parameterList } from './syntax';
  *
  * Invariant: a file's summaries are dropped whenever a module it consulted while computing them changes (or
  * appears, or goes), so a summary never outlives what it was computed from.
+ *
+ * Invariant: a summary is the same whichever file asked for it first, so that `reglens check` reports the same
+ * findings whichever worker thread checks a file, and in whatever order (see `definitionsOf`).
  */
 
-/** What the index keeps of one file. */
-interface IndexedFile {
+/**
+ * What scanning one file gives the index: plain data (Maps, Sets and arrays, which a worker thread's messages copy
+ * as they are), so files can be scanned on several threads and added to one index in order (`add`).
+ */
+export interface IndexEntry {
   path: string;
   module: string;
   isPackage: boolean;
@@ -31,6 +37,10 @@ interface IndexedFile {
   stars: string[];
   /** Classes and functions defined at module level. */
   defined: Set<string>;
+}
+
+/** What the index keeps of one file. */
+interface IndexedFile extends IndexEntry {
   /** Summaries, computed on first use; undefined until then. */
   definitions?: Map<string, ExternalDefinition>;
   /** Modules consulted while computing `definitions` (those that do not exist included: they may appear). */
@@ -58,7 +68,17 @@ export class WorkspaceIndex {
   private readonly files = new Map<string, IndexedFile>();
   private readonly modules = new Map<string, IndexedFile>();
   private roots: string[];
+  /** The files whose summaries are being computed. */
   private readonly computing = new Set<string>();
+  /** What each computation in progress read, innermost last: see `definitionsOf`. */
+  private readonly frames: SummaryFrame[] = [];
+  /** Summaries computed inside a cycle, each valid only while the same files are in progress. */
+  private readonly provisional = new Map<string, ProvisionalSummary[]>();
+  /**
+   * Files summarized so far (recomputations included) and the milliseconds it took: what `reglens check`'s trace
+   * (REGLENS_TRACE_CHECK) and the benchmarks report.
+   */
+  readonly stats = { summaries: 0, summaryMs: 0 };
 
   constructor(private readonly options: WorkspaceIndexOptions) {
     this.roots = sortRoots(options.roots);
@@ -105,20 +125,39 @@ export class WorkspaceIndex {
    */
   update(file: string): Set<string> {
     const absolute = path.resolve(file);
+    const entry = this.entryFor(absolute);
+    if (entry) return this.add(entry);
+    return this.files.has(absolute) ? this.remove(absolute) : new Set();
+  }
+
+  /**
+   * What `update` would add for a file, without adding it: its module, imports and defined names (the file is
+   * parsed when it may define module classes); null when it is outside the roots or cannot be read.
+   */
+  entryFor(file: string): IndexEntry | null {
+    const absolute = path.resolve(file);
     const where = this.moduleOf(absolute);
-    const old = this.files.get(absolute);
-    if (!where) return old ? this.remove(absolute) : new Set();
+    if (!where) return null;
     const source = this.options.read(absolute);
-    if (source === null) return old ? this.remove(absolute) : new Set();
-    const entry = mayDefineModules(source, where.isPackage)
+    if (source === null) return null;
+    return mayDefineModules(source, where.isPackage)
       ? scan(absolute, where.module, where.isPackage, source)
       : emptyEntry(absolute, where.module, where.isPackage);
+  }
+
+  /**
+   * Adds or replaces the entry of a file (`entryFor`'s, possibly computed on another thread). Entries added in the
+   * order their files were found give the index `update` would have built from the same files.
+   */
+  add(entry: IndexEntry): Set<string> {
+    const added: IndexedFile = { ...entry };
+    const old = this.files.get(added.path);
     if (old) this.unlink(old);
-    this.files.set(absolute, entry);
+    this.files.set(added.path, added);
     // Two files may claim a module (`a.py` and `a/__init__.py`): Python takes the package.
-    const claimed = this.modules.get(entry.module);
-    if (!claimed || claimed === old || entry.isPackage || !claimed.isPackage) this.modules.set(entry.module, entry);
-    return this.invalidate(entry.module);
+    const claimed = this.modules.get(added.module);
+    if (!claimed || claimed === old || added.isPackage || !claimed.isPackage) this.modules.set(added.module, added);
+    return this.invalidate(added.module);
   }
 
   /** Removes a file; returns the modules whose summaries were dropped. */
@@ -189,20 +228,69 @@ export class WorkspaceIndex {
     return undefined;
   }
 
+  /**
+   * A file's summaries. A file whose classes, through other files, use its own is summarized without itself
+   * (unknown), never forever. What the files of such a cycle know of each other would then depend on which of them
+   * was asked for first, had every result been kept; so a result is kept on its file only when no computation
+   * still in progress outside it was read, and it is then the same wherever the request started. One that read
+   * such a computation is kept aside, provisional, and reused only where the same files are in progress, which
+   * gives the same result again; the provisional results go when the outermost computation ends.
+   */
   private definitionsOf(entry: IndexedFile): Map<string, ExternalDefinition> {
     if (entry.definitions) return entry.definitions;
-    // A file whose classes, through other files, use its own: summarized without itself (unknown), never forever.
-    if (this.computing.has(entry.path)) return new Map();
-    this.computing.add(entry.path);
-    const scope = new IndexScope(this, entry.module, entry.isPackage);
-    try {
-      entry.definitions = summarize(entry.path, this.options.read(entry.path) ?? '', scope);
-    } finally {
-      this.computing.delete(entry.path);
+    const frame = this.frames[this.frames.length - 1];
+    if (this.computing.has(entry.path)) {
+      frame?.inProgress.add(entry.path);
+      return new Map();
     }
+    const reused = this.provisional.get(entry.path)?.find((p) => this.stillValid(p));
+    if (reused) {
+      for (const file of reused.inProgress) frame?.inProgress.add(file);
+      for (const file of reused.computed) frame?.computed.add(file);
+      return reused.definitions;
+    }
+    const own: SummaryFrame = { inProgress: new Set(), computed: new Set([entry.path]) };
+    this.computing.add(entry.path);
+    this.frames.push(own);
+    const scope = new IndexScope(this, entry.module, entry.isPackage);
+    let definitions: Map<string, ExternalDefinition>;
+    const started = performance.now();
+    this.stats.summaries++;
+    try {
+      definitions = summarize(entry.path, this.options.read(entry.path) ?? '', scope);
+    } finally {
+      this.frames.pop();
+      this.computing.delete(entry.path);
+      if (this.frames.length === 0) {
+        this.provisional.clear();
+        this.stats.summaryMs += performance.now() - started;
+      }
+    }
+    // Files read in progress that are still in progress began before this computation: it depends on them.
+    const outside = [...own.inProgress].filter((file) => this.computing.has(file));
+    if (frame) {
+      for (const file of outside) frame.inProgress.add(file);
+      for (const file of own.computed) frame.computed.add(file);
+    }
+    if (outside.length > 0) {
+      const kept: ProvisionalSummary = { definitions, inProgress: new Set(outside), computed: own.computed };
+      this.provisional.set(entry.path, [...(this.provisional.get(entry.path) ?? []), kept]);
+      return definitions;
+    }
+    entry.definitions = definitions;
     entry.consulted = scope.consulted;
     entry.consulted.add(entry.module);
     return entry.definitions;
+  }
+
+  /**
+   * A provisional result holds where the computation would run the same way again: the files it found in progress
+   * are in progress, and none it computed is.
+   */
+  private stillValid(p: ProvisionalSummary): boolean {
+    for (const file of p.inProgress) if (!this.computing.has(file)) return false;
+    for (const file of p.computed) if (this.computing.has(file)) return false;
+    return true;
   }
 
   private unlink(entry: IndexedFile): void {
@@ -231,6 +319,17 @@ export class WorkspaceIndex {
     }
     return dropped;
   }
+}
+
+/** What one summary computation read: files found in progress (summarized as unknown) and files it computed. */
+interface SummaryFrame {
+  inProgress: Set<string>;
+  computed: Set<string>;
+}
+
+/** A summary that read a computation in progress outside it, with what it read (`definitionsOf`). */
+interface ProvisionalSummary extends SummaryFrame {
+  definitions: Map<string, ExternalDefinition>;
 }
 
 /** One file's view of the index (server/engine/scope.ts `WorkspaceScope`), recording every module it consults. */
@@ -315,12 +414,12 @@ function mayDefineModules(text: string, isPackage: boolean): boolean {
   return isPackage || /torch|timm|lightning/.test(text) || /^[ \t]*from[ \t]+\./m.test(text);
 }
 
-function emptyEntry(file: string, module: string, isPackage: boolean): IndexedFile {
+function emptyEntry(file: string, module: string, isPackage: boolean): IndexEntry {
   return { path: file, module, isPackage, imports: new Map(), stars: [], defined: new Set() };
 }
 
 /** Parses a file for its imports and the names it defines; the tree is freed before returning. */
-function scan(file: string, module: string, isPackage: boolean, text: string): IndexedFile {
+function scan(file: string, module: string, isPackage: boolean, text: string): IndexEntry {
   let source: SourceFile;
   try {
     source = new SourceFile(text);

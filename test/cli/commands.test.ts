@@ -32,6 +32,7 @@ describe('reglens --version, --help, rule', () => {
       '--exit-zero',
       '--stdin-filename',
       '--config',
+      '--jobs',
     ]) {
       assert.ok(check.stdout.includes(option), option);
     }

@@ -62,6 +62,10 @@ test('the CLI installs from `npm pack` and runs in another folder', () => {
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stdout, /^model\.py:7:16: RG006 warning: \[\*\] `F\.dropout` drops values in evaluation too/m);
   assert.match(r.stdout, /^Checked 2 files\.$/m);
+  // The worker threads' bundle (dist/check-worker.js) ships beside the CLI's: no warning that they cannot start.
+  const threads = spawnSync(bin, ['check', '--jobs', '2', '.'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(threads.stderr, '');
+  assert.equal(threads.stdout, r.stdout);
 });
 
 const preCommit = spawnSync('pre-commit', ['--version'], { encoding: 'utf8' });

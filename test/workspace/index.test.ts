@@ -146,6 +146,32 @@ describe('cross-file resolution', () => {
     // B (summarized with A unknown inside it) ends with its dropout, so A's drop of B's output drops twice.
     assert.deepEqual(lint(new Analyzer(rules), index, path.join(folder, 'pkg', 'a.py')), ['11:RG010']);
   });
+
+  test('a summary in a cycle is the same whichever file asked first (reglens check --jobs relies on it)', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-ws-cycle-order-'));
+    const write = (rel: string, lines: string[]) => fs.writeFileSync(path.join(folder, 'pkg', rel), lines.join('\n'));
+    fs.mkdirSync(path.join(folder, 'pkg'));
+    write('__init__.py', ['']);
+    // A builds a B; B subclasses A: summarizing A reads B, whose base reads A.
+    const init = ['    def __init__(self):', '        super().__init__()'];
+    write('a.py', [
+      'import torch.nn as nn',
+      'from .b import B',
+      'class A(nn.Module):',
+      ...init,
+      '        self.b = B()',
+      '',
+    ]);
+    write('b.py', ['from .a import A', 'class B(A):', ...init, '        self.c = 1', '']);
+    const bOf = (index: WorkspaceIndex) =>
+      JSON.stringify(index.scopeFor(path.join(folder, 'c.py')).definition('pkg.b.B'));
+    const fresh = indexFolder(folder);
+    const afterA = indexFolder(folder);
+    assert.ok(afterA.scopeFor(path.join(folder, 'c.py')).definition('pkg.a.A'), 'A resolves');
+    // Once, B's summary depended on whether A had been asked for first (B was then no module: A was in progress).
+    assert.equal(bOf(afterA), bOf(fresh));
+    assert.match(bOf(fresh), /"isModule":true/);
+  });
 });
 
 describe('relative import names', () => {
