@@ -8,20 +8,14 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { maskShape, unitSize, type MaskPlan } from './plan';
 import { dropThreshold, seedKey } from './philox';
 import { tf } from './tf';
-import { unitFactors } from './units';
+import { type UnitDraw, unitFactors } from './units';
 
 export const FUSED_KERNEL = 'ReglensMaskScale';
 
 /** Attributes of the fused kernel: everything the plan says, as numbers. */
-export interface FusedAttrs {
+export interface FusedAttrs extends UnitDraw {
   [key: string]: number;
   unitSize: number;
-  threshold: number;
-  key0: number;
-  key1: number;
-  keptScale: number;
-  keptShift: number;
-  droppedValue: number;
 }
 
 export function fusedAttrs(plan: MaskPlan, shape: readonly number[], seed: number): FusedAttrs {

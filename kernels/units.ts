@@ -5,7 +5,7 @@
  */
 import { CHUNK_COUNTERS, philoxWords } from './philox-wasm';
 
-/** What a unit's draw needs: the fused kernel's attributes (`FusedAttrs` in ops.ts, which imports this file). */
+/** What a unit's draw needs: the part of the fused kernel's attributes (`FusedAttrs` in ops.ts extends it). */
 export interface UnitDraw {
   threshold: number;
   key0: number;

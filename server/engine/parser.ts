@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Edit, type Point, type Tree } from 'web-tree-sitter';
-import { copyTree, type SyntaxNode, type TextSpanEdit } from './syntax-tree';
+import { copyTree, lineIndexOf, type SyntaxNode, type TextSpanEdit } from './syntax-tree';
 import type { Position, Range, TextEdit } from './types';
 
 /** A node of the tree the engine reads (server/engine/syntax-tree.ts). */
@@ -77,14 +77,8 @@ export function lineStarts(text: string): number[] {
 
 /** The line and character of `offset`, given the text's `lineStarts`. */
 export function positionIn(starts: readonly number[], offset: number): Position {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo, character: offset - starts[lo] };
+  const line = lineIndexOf(starts, offset);
+  return { line, character: offset - starts[line] };
 }
 
 /**

@@ -179,7 +179,8 @@ function walkDown(root: SyntaxNode, visit: (node: SyntaxNode) => void): void {
 
 const DEFINITIONS: ReadonlySet<string> = new Set(['class_definition', 'function_definition']);
 
-function pointAt(starts: readonly number[], offset: number): Point {
+/** The index of the line holding `offset`, given the offsets where lines start (a binary search). */
+export function lineIndexOf(starts: readonly number[], offset: number): number {
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {
@@ -187,7 +188,12 @@ function pointAt(starts: readonly number[], offset: number): Point {
     if (starts[mid] <= offset) lo = mid;
     else hi = mid - 1;
   }
-  return { row: lo, column: offset - starts[lo] };
+  return lo;
+}
+
+function pointAt(starts: readonly number[], offset: number): Point {
+  const row = lineIndexOf(starts, offset);
+  return { row, column: offset - starts[row] };
 }
 
 /** Line starts as tree-sitter counts rows: after every \n (the parsed text has no lone \r). */
