@@ -151,10 +151,9 @@ function* rng(seed: number): Generator<number> {
 
 test('after each edit the copy equals a fresh one, with the untouched statements taken over', () => {
   const sources = [
-    path.join(ROOT, 'examples', 'vision_transformer.py'),
+    path.join(ROOT, 'examples', 'vit_block.py'),
     ...pythonFiles(path.join(ROOT, 'test', 'rules', 'RG007')).slice(0, 3),
-  ].filter((f) => fs.existsSync(f));
-  assert.ok(sources.length > 0);
+  ];
   const inserts = [
     'x',
     ' ',
