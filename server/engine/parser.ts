@@ -140,14 +140,14 @@ export class SourceFile {
 
   /** The root of the syntax tree (server/engine/syntax-tree.ts). */
   get root(): SyntaxNode {
-    this.copied ??= copyTree(this.tree, parserText(this.text), { previous: this.beforeEdit });
+    this.copied ??= copyTree(this.tree, parserText(this.text), this.starts, { previous: this.beforeEdit });
     this.beforeEdit = undefined;
     return this.copied;
   }
 
   /** The module's top level alone: the root with the bodies of its classes and functions left empty. */
   topLevel(): SyntaxNode {
-    return this.copied ?? copyTree(this.tree, parserText(this.text), { topLevelOnly: true });
+    return this.copied ?? copyTree(this.tree, parserText(this.text), this.starts, { topLevelOnly: true });
   }
 
   get lineCount(): number {

@@ -5,6 +5,7 @@
 // (type, text, fields, parent, positions) with the meaning tree-sitter gives them, which
 // test/engine/syntax-tree.test.ts compares node by node against tree-sitter's own answers.
 import type { Point, Tree, TreeCursor } from 'web-tree-sitter';
+import { walk } from './syntax';
 
 let nextId = 1;
 
@@ -47,7 +48,7 @@ export class SyntaxNode {
 
   /** Moves the node and everything below it by `delta` characters (and so, maybe, to other rows). */
   shift(delta: number): void {
-    walkDown(this, (n) => {
+    walk(this, (n) => {
       n.startIndex += delta;
       n.endIndex += delta;
       n.start = undefined;
@@ -169,14 +170,6 @@ export class SyntaxNode {
   }
 }
 
-function walkDown(root: SyntaxNode, visit: (node: SyntaxNode) => void): void {
-  const stack = [root];
-  for (let node = stack.pop(); node; node = stack.pop()) {
-    visit(node);
-    stack.push(...node.children);
-  }
-}
-
 const DEFINITIONS: ReadonlySet<string> = new Set(['class_definition', 'function_definition']);
 
 /** The index of the line holding `offset`, given the offsets where lines start (a binary search). */
@@ -194,13 +187,6 @@ export function lineIndexOf(starts: readonly number[], offset: number): number {
 function pointAt(starts: readonly number[], offset: number): Point {
   const row = lineIndexOf(starts, offset);
   return { row, column: offset - starts[row] };
-}
-
-/** Line starts as tree-sitter counts rows: after every \n (the parsed text has no lone \r). */
-function rowStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
 }
 
 /** One edit, in offsets: [start, oldEnd) of the old text became [start, newEnd) of the new one. */
@@ -224,9 +210,15 @@ export interface CopyOptions {
 
 /**
  * Copies `tree`'s visible nodes. `text` is the text tree-sitter parsed (server/engine/parser.ts parserText), which
- * `node.text` reads as web-tree-sitter's does.
+ * `node.text` reads as web-tree-sitter's does; `lineStarts` are the offsets its rows start at, which are the LSP
+ * lines of the original text (parserText turns a lone \r into \n).
  */
-export function copyTree(tree: Tree, text: string, options: CopyOptions = {}): SyntaxNode {
+export function copyTree(
+  tree: Tree,
+  text: string,
+  lineStarts: readonly number[],
+  options: CopyOptions = {},
+): SyntaxNode {
   const language = tree.language;
   const named = new Map<number, boolean>();
   const isNamed = (typeId: number) => {
@@ -238,10 +230,10 @@ export function copyTree(tree: Tree, text: string, options: CopyOptions = {}): S
   // knows about hidden ones, so a tree with errors asks it for every node.
   const errors = tree.rootNode.hasError;
   const previous = !errors && options.previous && !options.previous.root.hasError ? options.previous : undefined;
-  const reusable = previous ? untouchedStatements(previous.root, previous.edit) : new Map<number, SyntaxNode>();
-  const source: TreeText = previous ? previous.root.source : { text, lineStarts: [] };
+  const reusable = previous ? untouchedStatements(previous.root, previous.edit) : new Map<number, Untouched>();
+  const source: TreeText = previous ? previous.root.source : { text, lineStarts };
   source.text = text;
-  source.lineStarts = rowStarts(text);
+  source.lineStarts = lineStarts;
   const cursor = tree.walk();
   const make = (c: TreeCursor): SyntaxNode => {
     const typeId = c.nodeTypeId;
@@ -276,12 +268,11 @@ export function copyTree(tree: Tree, text: string, options: CopyOptions = {}): S
       skipChildren = false;
       if (parent === root && previous) {
         const old = reusable.get(node.startIndex);
-        if (old && old.type === node.type && old.endIndex + moved(old, previous.edit) === node.endIndex) {
-          const delta = moved(old, previous.edit);
+        if (old && old.stmt.type === node.type && old.stmt.endIndex + old.delta === node.endIndex) {
           // Rows may change after the edit even when its length does not: positions are read again.
-          if (old.startIndex >= previous.edit.oldEnd) old.shift(delta);
-          old.fieldName = null;
-          node = old;
+          if (old.afterEdit) old.stmt.shift(old.delta);
+          old.stmt.fieldName = null;
+          node = old.stmt;
           skipChildren = true;
         }
       }
@@ -301,19 +292,22 @@ export function copyTree(tree: Tree, text: string, options: CopyOptions = {}): S
   }
 }
 
-/** How far the edit moves a statement that it does not touch: not at all before it, by its length after it. */
-function moved(node: SyntaxNode, edit: TextSpanEdit): number {
-  return node.startIndex >= edit.oldEnd ? edit.newEnd - edit.oldEnd : 0;
+/** An old top-level statement an edit leaves alone, and how far the edit moves it (0 before it). */
+interface Untouched {
+  stmt: SyntaxNode;
+  afterEdit: boolean;
+  delta: number;
 }
 
 /**
  * The old top-level statements an edit leaves alone, by where they start after it. A statement that touches the
  * edit (ends where it starts, starts where it ends) is not one: the edit may extend it.
  */
-function untouchedStatements(root: SyntaxNode, edit: TextSpanEdit): Map<number, SyntaxNode> {
-  const out = new Map<number, SyntaxNode>();
+function untouchedStatements(root: SyntaxNode, edit: TextSpanEdit): Map<number, Untouched> {
+  const out = new Map<number, Untouched>();
+  const delta = edit.newEnd - edit.oldEnd;
   for (const stmt of root.children)
-    if (stmt.endIndex < edit.start) out.set(stmt.startIndex, stmt);
-    else if (stmt.startIndex > edit.oldEnd) out.set(stmt.startIndex + edit.newEnd - edit.oldEnd, stmt);
+    if (stmt.endIndex < edit.start) out.set(stmt.startIndex, { stmt, afterEdit: false, delta: 0 });
+    else if (stmt.startIndex > edit.oldEnd) out.set(stmt.startIndex + delta, { stmt, afterEdit: true, delta });
   return out;
 }
