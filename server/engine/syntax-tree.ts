@@ -5,7 +5,6 @@
 // (type, text, fields, parent, positions) with the meaning tree-sitter gives them, which
 // test/engine/syntax-tree.test.ts compares node by node against tree-sitter's own answers.
 import type { Point, Tree, TreeCursor } from 'web-tree-sitter';
-import { walk } from './syntax';
 
 let nextId = 1;
 
@@ -171,6 +170,20 @@ export class SyntaxNode {
 }
 
 const DEFINITIONS: ReadonlySet<string> = new Set(['class_definition', 'function_definition']);
+
+/**
+ * Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip
+ * children. With `types`, only nodes of those types are visited.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: a visitor returns false to skip a subtree, and nothing otherwise
+export function walk(root: SyntaxNode, visit: (node: SyntaxNode) => boolean | void, types?: ReadonlySet<string>): void {
+  const stack: SyntaxNode[] = [root];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (types && !types.has(node.type) ? false : visit(node) === false) continue;
+    const children = node.children;
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+}
 
 /** The index of the line holding `offset`, given the offsets where lines start (a binary search). */
 export function lineIndexOf(starts: readonly number[], offset: number): number {
