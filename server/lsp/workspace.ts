@@ -59,6 +59,11 @@ const TRACE = !!process.env.REGLENS_TRACE_INDEX;
 export class WorkspaceService {
   private folders: WorkspaceFolderPath[] = [];
   private index: WorkspaceIndex;
+  /**
+   * The index a running build is filling. A file event or an edit during the build reaches it too: the build
+   * discovered its files before it, and would otherwise put in place what it read before the change.
+   */
+  private filling: WorkspaceIndex | undefined;
   private generation = 0;
   private building: Promise<void> = Promise.resolve();
   /** Unopened files whose diagnostics "Check workspace" published, with the modules their analysis consulted. */
@@ -139,6 +144,7 @@ export class WorkspaceService {
   }
 
   private async build(generation: number, next: WorkspaceIndex): Promise<void> {
+    this.filling = next;
     if (this.folders.length === 0) {
       this.swap(next);
       return;
@@ -196,6 +202,12 @@ export class WorkspaceService {
     }
   }
 
+  /** Applies a change to the index in place and to the one a build is filling; the modules it dropped in place. */
+  private change(apply: (index: WorkspaceIndex) => Set<string>): Set<string> {
+    if (this.filling) apply(this.filling);
+    return apply(this.index);
+  }
+
   /**
    * Puts a complete index in place. Everything may resolve differently now; files no longer indexed lose their
    * workspace diagnostics.
@@ -204,6 +216,7 @@ export class WorkspaceService {
     // No folders before or after (a single file opened without a folder): nothing can resolve differently.
     const mayChange = this.index.size > 0 || next.size > 0;
     this.index = next;
+    if (this.filling === next) this.filling = undefined;
     if (!mayChange) return;
     this.hooks.reanalyse(new Set(['*']));
     if (this.checkedWorkspace) for (const uri of [...this.published.keys()]) this.recheck(uri);
@@ -254,7 +267,7 @@ export class WorkspaceService {
       const file = documentPath(change.uri);
       if (!file || /(^|[/\\])pyproject\.toml$/i.test(file)) continue;
       if (change.type === FileChangeType.Deleted) {
-        add(file.endsWith('.py') ? this.index.remove(file) : this.index.removeUnder(file));
+        add(this.change((index) => (file.endsWith('.py') ? index.remove(file) : index.removeUnder(file))));
         for (const known of [...this.discovered])
           if (known === file || known.startsWith(file + path.sep)) this.discovered.delete(known);
         for (const uri of [...this.published.keys()]) {
@@ -269,7 +282,7 @@ export class WorkspaceService {
       if (!folder || !wouldDiscover(file, folder.path, this.exclusions.get(folder.path))) continue;
       this.discovered.add(file);
       if (!notebook) {
-        add(this.index.update(file));
+        add(this.change((index) => index.update(file)));
         updated++;
       }
       // A file created or changed on disk after "Check workspace" is checked too.
@@ -314,13 +327,13 @@ export class WorkspaceService {
   /** An open document's text changed: its dependents see the edit once typing pauses. */
   documentEdited(uri: string): void {
     const file = documentPath(uri);
-    if (!file || !this.index.has(file)) return;
+    if (!file || !(this.index.has(file) || this.filling?.has(file))) return;
     clearTimeout(this.pendingEdits.get(file));
     this.pendingEdits.set(
       file,
       setTimeout(() => {
         this.pendingEdits.delete(file);
-        this.afterChange(this.index.update(file));
+        this.afterChange(this.change((index) => index.update(file)));
       }, EDIT_SETTLE_MS),
     );
   }
@@ -331,10 +344,10 @@ export class WorkspaceService {
    */
   documentClosed(uri: string): boolean {
     const file = documentPath(uri);
-    if (!file || !this.index.has(file)) return false;
+    if (!file || !(this.index.has(file) || this.filling?.has(file))) return false;
     clearTimeout(this.pendingEdits.get(file));
     this.pendingEdits.delete(file);
-    this.afterChange(this.index.update(file));
+    this.afterChange(this.change((index) => index.update(file)));
     if (!this.checkedWorkspace) return false;
     this.recheck(uri);
     return true;
