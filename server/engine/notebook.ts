@@ -52,8 +52,11 @@ export class NotebookText {
       const { text, blanked } = blankIPython(cell.text);
       const lineCount = lineStarts(cell.text).length;
       spans.push({ index: cell.index, text: cell.text, start: offset, startLine: line, lineCount, blanked });
-      parts.push(text, '\n');
-      offset += text.length + 1;
+      // A cell ending in a lone \r would make "\r\n" with a plain \n after it, one line break where the cell's
+      // positions count two.
+      const lineBreak = text.endsWith('\r') ? '\r\n' : '\n';
+      parts.push(text, lineBreak);
+      offset += text.length + lineBreak.length;
       line += lineCount;
     }
     this.text = parts.join('');

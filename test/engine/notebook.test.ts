@@ -113,6 +113,22 @@ describe('NotebookText', () => {
     assert.equal(notebook.toCell({ line: 10_000, character: 0 }), null);
   });
 
+  test('a cell ending in a lone \\r keeps its last line: the next cell starts a line later', () => {
+    // As the LSP fuzzer produced it: an edit left a cell ending in "\n\r", which a plain "\n" joined into "\r\n".
+    const notebook = new NotebookText([
+      { index: 0, text: 'import torch\n\r' },
+      { index: 1, text: 'x = torch.nn.Dropout(0.1)' },
+    ]);
+    assert.equal(notebook.cells[1].startLine, 3);
+    const joinedLines = notebook.text.split(/\r\n|\r|\n/);
+    assert.equal(joinedLines[3], 'x = torch.nn.Dropout(0.1)');
+    assert.deepEqual(notebook.toCell({ line: 3, character: 4 }), {
+      cell: notebook.cells[1],
+      position: { line: 0, character: 4 },
+    });
+    assert.deepEqual(notebook.toCell({ line: 2, character: 0 })?.position, { line: 2, character: 0 });
+  });
+
   test('refuses edits that span cells or change IPython text', () => {
     const notebook = new NotebookText(codeCells());
     const base = notebook.cells.find((c) => c.index === 2)!;

@@ -134,6 +134,18 @@ describe('notebook diagnostics', () => {
     assert.deepEqual(await baseCleared, []);
   });
 
+  test('a cell left ending in a lone \\r moves no finding of the cells after it', async () => {
+    const { uri, cells } = await openFixture();
+    const lines = cells[1].text.split('\n');
+    const end = { line: lines.length - 1, character: lines[lines.length - 1].length };
+    client.changeCell(uri, 2, cells[1].uri, 2, [{ range: { start: end, end }, text: '\n\r' }]);
+    cells[1].text += '\n\r';
+    await settled(cells[1]);
+    // Cell 5's finding is where it was, on its own line (before: a line up, as the lone \r merged with the joint).
+    assert.deepEqual(where(client.current(cells[5].uri)), ['RG006@3:15-3:32']);
+    assert.deepEqual(where(client.current(cells[2].uri)), ['RG008@4:31-4:34']);
+  });
+
   test('closing the notebook clears every cell', async () => {
     const { uri, cells } = await openFixture();
     const cleared = [2, 5, 7].map((i) => client.nextDiagnostics(cells[i].uri));
