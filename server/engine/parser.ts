@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Edit, type Point, type Tree } from 'web-tree-sitter';
 import { copyTree, lineIndexOf, type SyntaxNode, type TextSpanEdit } from './syntax-tree';
+import { bindCursorRuntime } from './tree-cursor';
 import type { Position, Range, TextEdit } from './types';
 
 /** A node of the tree the engine reads (server/engine/syntax-tree.ts). */
@@ -44,7 +45,10 @@ function locate(file: string): string {
 export function initParser(): Promise<void> {
   initializing ??= (async () => {
     const runtime = locate(RUNTIME_WASM);
-    await Parser.init({ locateFile: () => runtime });
+    // Emscripten fills the object it is given with the runtime's exports, which the tree copy's cursor calls.
+    const binding = { locateFile: () => runtime };
+    await Parser.init(binding);
+    bindCursorRuntime(binding);
     python = await Language.load(fs.readFileSync(locate(PYTHON_WASM)));
   })();
   return initializing;

@@ -4,7 +4,8 @@
 // boundary took most of the check's time, several times the parse itself. The copy answers the same questions
 // (type, text, fields, parent, positions) with the meaning tree-sitter gives them, which
 // test/engine/syntax-tree.test.ts compares node by node against tree-sitter's own answers.
-import type { Point, Tree, TreeCursor } from 'web-tree-sitter';
+import type { Point, Tree } from 'web-tree-sitter';
+import { DirectCursor } from './tree-cursor';
 
 let nextId = 1;
 
@@ -247,13 +248,13 @@ export function copyTree(
   const source: TreeText = previous ? previous.root.source : { text, lineStarts };
   source.text = text;
   source.lineStarts = lineStarts;
-  const cursor = tree.walk();
-  const make = (c: TreeCursor): SyntaxNode => {
-    const typeId = c.nodeTypeId;
+  const cursor = new DirectCursor(tree);
+  const make = (c: DirectCursor): SyntaxNode => {
+    const typeId = c.typeId;
     const start = c.startIndex;
     const end = c.endIndex;
     // Only an empty node can be a missing one: ask tree-sitter only then.
-    const missing = start === end && c.nodeIsMissing;
+    const missing = start === end && c.isMissing;
     return new SyntaxNode(language.types[typeId] ?? 'ERROR', isNamed(typeId), missing, start, end, source);
   };
   try {
@@ -290,9 +291,9 @@ export function copyTree(
         }
       }
       if (!skipChildren) {
-        const fieldId = cursor.currentFieldId;
+        const fieldId = cursor.fieldId;
         if (fieldId) node.fieldName = language.fields[fieldId] ?? null;
-        if (errors) node.hasError = cursor.currentNode.hasError;
+        if (errors) node.hasError = cursor.hasError;
       }
       node.parent = parent;
       node.indexInParent = parent.children.length;
