@@ -254,7 +254,11 @@ async function main(): Promise<void> {
   console.log('');
   // `npm run bench -- profiler` runs only (c), (d) and (g); `-- lint` only (a) and (b); `-- workspace` only (e);
   // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h); `-- real-code` only (a2) and (a3);
-  // `-- jobs` only (a3).
+  // `-- jobs` only (a3); `-- lsp` only the language server's latency.
+  if (process.argv.includes('lsp')) {
+    await lspBenchmark();
+    return;
+  }
   if (process.argv.includes('jobs')) {
     await checkJobsBenchmark();
     return;

@@ -5,7 +5,7 @@ import type { WorkspaceScope } from './scope';
 import { isSuppressed, suppressions } from './noqa';
 import { nodeRange, ParseLimit, SourceFile, treeErrorCount, type Node } from './parser';
 import { regularizerContext } from './semantics/regularizers';
-import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor, type VisitedNodeType } from './rule';
+import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor } from './rule';
 import { comparePositions, type Finding, type Fix, type Range, type TextEdit } from './types';
 import { walk } from './syntax';
 
@@ -263,12 +263,17 @@ class StatementRunner {
     private readonly model: FileModel,
   ) {
     this.visitors = rules.map((rule) => ({ rule, visitor: rule.create(this.contextFor(rule)) }));
-    this.visitedTypes = new Set(
-      this.visitors.flatMap(({ visitor }) => Object.keys(visitor).filter((k) => k !== 'moduleClass')),
-    );
+    // Per node type, the handlers of the rules that visit it, in rule order: most nodes are visited by no rule.
+    for (const { visitor } of this.visitors)
+      for (const [type, handler] of Object.entries(visitor)) {
+        if (type === 'moduleClass' || !handler) continue;
+        let list = this.handlers.get(type);
+        if (!list) this.handlers.set(type, (list = []));
+        list.push(handler as (node: Node) => void);
+      }
   }
 
-  private readonly visitedTypes: ReadonlySet<string>;
+  private readonly handlers = new Map<string, ((node: Node) => void)[]>();
 
   run(stmt: Node): Finding[] {
     this.bucket = [];
@@ -277,26 +282,22 @@ class StatementRunner {
     if (def?.type === 'class_definition') {
       const cls = this.model.classes.get(def.childForFieldName('name')?.text ?? '');
       if (cls && cls.node.id === def.id)
-        for (const { visitor } of this.visitors) this.guard(() => visitor.moduleClass?.(cls));
+        for (const { visitor } of this.visitors) if (visitor.moduleClass) this.guard(visitor.moduleClass, cls);
     }
     walk(
       stmt,
       (node) => {
-        const type = node.type;
-        for (const { visitor } of this.visitors) {
-          const handler = visitor[type as VisitedNodeType];
-          if (handler) this.guard(() => handler(node));
-        }
+        for (const handler of this.handlers.get(node.type)!) this.guard(handler, node);
       },
-      this.visitedTypes,
+      this.handlers,
     );
     return this.bucket;
   }
 
   /** A rule that throws on odd code loses its findings for that statement; the others still report. */
-  private guard(fn: () => void): void {
+  private guard<T>(fn: (arg: T) => void, arg: T): void {
     try {
-      fn();
+      fn(arg);
     } catch (e) {
       if (process.env.REGLENS_DEBUG) throw e;
     }

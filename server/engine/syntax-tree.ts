@@ -176,8 +176,12 @@ const DEFINITIONS: ReadonlySet<string> = new Set(['class_definition', 'function_
  * Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip
  * children. With `types`, only nodes of those types are visited.
  */
-// biome-ignore lint/suspicious/noConfusingVoidType: a visitor returns false to skip a subtree, and nothing otherwise
-export function walk(root: SyntaxNode, visit: (node: SyntaxNode) => boolean | void, types?: ReadonlySet<string>): void {
+export function walk(
+  root: SyntaxNode,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a visitor returns false to skip a subtree, and nothing otherwise
+  visit: (node: SyntaxNode) => boolean | void,
+  types?: { has(type: string): boolean },
+): void {
   const stack: SyntaxNode[] = [root];
   for (let node = stack.pop(); node; node = stack.pop()) {
     if (types && !types.has(node.type) ? false : visit(node) === false) continue;
