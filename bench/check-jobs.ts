@@ -2,7 +2,8 @@
 // (--jobs 1) and on 2 worker threads (and one per core when there are more), side by side in one run: runs in the
 // order 1, N, N, 1 so that a change in the machine's load falls on both, the mean of each printed with the ratio,
 // and whether the reports are the same bytes. Then where the time goes, on one thread in this process: discovery
-// and settings, each file's index scan and check, a worker's start-up and its JIT's warm-up; and from those costs,
+// and settings, each file's check (the index scans its lookups make included), a worker's start-up and its JIT's
+// warm-up; and from those costs,
 // the pool's schedule simulated for 2 to 16 workers, for machines with more cores than this one.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,7 +15,7 @@ import { parserLoaded } from '../server/core/document';
 import { discover } from '../server/core/files';
 import { checkFile, cliIndex, indexRoots } from '../server/cli/check-file';
 import { planBatches } from '../server/cli/check-batches';
-import type { FromWorker } from '../server/cli/check-protocol';
+import type { CheckWorkerData, FromWorker } from '../server/cli/check-protocol';
 import { SettingsResolver } from '../server/cli/settings';
 import { realCodeRoots } from './real-code';
 import { fmt, table } from './table';
@@ -49,7 +50,6 @@ function runCheck(roots: string[], jobs: number): Run {
 
 interface FileCost {
   bytes: number;
-  scanMs: number;
   /** Undefined: not checked (its pyproject.toml is invalid). */
   checkMs?: number;
 }
@@ -74,7 +74,10 @@ async function twoCoreCapacity(roots: string[]): Promise<number> {
   return (2 * alone) / ((performance.now() - started) / 1000);
 }
 
-/** One thread, in this process: each file's index scan and its check (the summaries it needs first included). */
+/**
+ * One thread, in this process: each file's check, with the index scans and summaries its lookups need first (as
+ * `reglens check` does, every file found is in the index by name and scanned when a lookup reaches it).
+ */
 async function costs(roots: string[]) {
   const t0 = performance.now();
   const resolver = new SettingsResolver({}, null);
@@ -82,12 +85,11 @@ async function costs(roots: string[]) {
   const settings = found.files.map((f) => resolver.forFile(f.absolute));
   const mainMs = performance.now() - t0;
   await parserLoaded();
+  const t1 = performance.now();
   const index = cliIndex(indexRoots(roots, ROOT));
-  const files: FileCost[] = found.files.map((file) => {
-    const t = performance.now();
-    index.update(file.absolute);
-    return { bytes: fs.statSync(file.absolute).size, scanMs: performance.now() - t };
-  });
+  for (const file of found.files) index.addUnscanned(file.absolute);
+  const indexMs = performance.now() - t1;
+  const files: FileCost[] = found.files.map((file) => ({ bytes: fs.statSync(file.absolute).size }));
   for (const [i, file] of found.files.entries()) {
     const selection = settings[i].selection;
     if (!selection) continue;
@@ -100,16 +102,16 @@ async function costs(roots: string[]) {
     });
     files[i].checkMs = performance.now() - t;
   }
-  return { mainMs, files, ...index.stats };
+  return { mainMs, indexMs, files, ...index.stats };
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /**
- * check-pool.ts on W workers, from measured per-file costs: every worker starts, scans batches for the index (the
- * first check needs it at once on model code) until all are scanned, then checks batches, each batch going to the
- * first worker that is free. Milliseconds from the first spawn to the last check. Summaries are counted once, where
- * the one-thread run computed them; workers that need the same ones each compute them (the trace counts them).
+ * check-pool.ts on W workers, from measured per-file costs: every worker starts, then checks batches, each batch
+ * going to the first worker that is free. Milliseconds from the first spawn to the last check. Index scans and
+ * summaries are counted once, where the one-thread run made them; workers that need the same ones each make them
+ * (the trace counts them).
  */
 function simulate(files: readonly FileCost[], workers: number, startMs: number): number {
   if (workers === 1) startMs = 0;
@@ -121,10 +123,9 @@ function simulate(files: readonly FileCost[], workers: number, startMs: number):
     }
     return Math.max(...free);
   };
-  const scanned = phase((f) => f.scanMs, startMs, files);
   return phase(
     (f) => f.checkMs!,
-    scanned,
+    startMs,
     files.filter((f) => f.checkMs !== undefined),
   );
 }
@@ -136,23 +137,27 @@ function timedVersion(): number {
   return performance.now() - started;
 }
 
-/** A check worker from spawn to `ready`, and to its parser loaded (a scan of one file). */
+/** A check worker from spawn to `ready`, and to its parser loaded (a check of one small model file). */
 function workerStart(): Promise<{ readyMs: number; parserMs: number }> {
-  return new Promise((resolve, reject) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-worker-start-'));
+  const file = path.join(dir, 'tiny.py');
+  fs.writeFileSync(file, 'import torch\n\ndrop = torch.nn.Dropout(0.1)\n');
+  const data: CheckWorkerData = { flags: {}, explicit: null, unsafeFixes: false, roots: [dir], indexFiles: [file] };
+  return new Promise<{ readyMs: number; parserMs: number }>((resolve, reject) => {
     const started = performance.now();
     let readyMs = 0;
-    const worker = new Worker(WORKER, { workerData: { flags: {}, explicit: null, unsafeFixes: false, roots: [] } });
+    const worker = new Worker(WORKER, { workerData: data });
     worker.on('error', reject);
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') {
         readyMs = performance.now() - started;
-        worker.postMessage({ type: 'scan', files: [{ id: 0, display: BIN, absolute: BIN }] });
-      } else if (m.type === 'scan-done') {
+        worker.postMessage({ type: 'check', files: [{ id: 0, display: file, absolute: file, bytes: 0 }] });
+      } else if (m.type === 'check-done') {
         resolve({ readyMs, parserMs: performance.now() - started });
         void worker.terminate();
       }
     });
-  });
+  }).finally(() => fs.rmSync(dir, { recursive: true, force: true }));
 }
 
 /**
@@ -229,7 +234,6 @@ export async function checkJobsBenchmark(): Promise<void> {
       if (jobs === 2) traceOf2 = many[1].trace;
     }
     const c = await costs(roots);
-    const scanMs = sum(c.files.map((f) => f.scanMs));
     const checks = c.files.flatMap((f) => (f.checkMs === undefined ? [] : [f.checkMs]));
     console.log(`    ${name}: ${c.files.length} files`);
     console.log(table(['runs', '1 thread s', 'workers s', 'speed-up', 'same bytes'], rows));
@@ -244,8 +248,12 @@ export async function checkJobsBenchmark(): Promise<void> {
         ['one thread, in process', 'ms'],
         [
           ['discovery and settings', fmt(c.mainMs, 0)],
-          ['index scan, every file', fmt(scanMs, 0)],
-          [`checks (summaries included: ${c.summaries} files, ${fmt(c.summaryMs, 0)} ms)`, fmt(sum(checks), 0)],
+          ['the index: every file by name', fmt(c.indexMs, 0)],
+          [
+            `checks (included: ${c.scanned} files scanned for the index, ${c.summaries} summarized in ` +
+              `${fmt(c.summaryMs, 0)} ms)`,
+            fmt(sum(checks), 0),
+          ],
           ['slowest single check', fmt(Math.max(...checks), 0)],
           ['a worker: spawn → ready / → parser loaded', `${fmt(start.readyMs, 0)} / ${fmt(start.parserMs, 0)}`],
           ['a worker: its JIT warming up (litgpt cold − after dinov2)', jitMs === null ? '-' : fmt(jitMs, 0)],

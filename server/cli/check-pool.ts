@@ -1,24 +1,21 @@
 // `reglens check` on worker threads (check-worker.ts): hands out the files in batches (check-batches.ts) to whichever
-// worker is free, and builds the workspace index the first time a worker's check needs it, with every worker
-// scanning a share of the files. Outcomes come back in any order; check.ts reports them in the order the files were
-// found.
+// worker is free. Each worker indexes the files found itself, by name, and scans those its lookups reach
+// (server/engine/workspace.ts `addUnscanned`). Outcomes come back in any order; check.ts reports them in the order
+// the files were found.
 //
 // A worker that stops (a crash, out of memory) loses no file: the file it was on is tried again in a batch of its
 // own and reported as failed if its worker stops again; the files after it are handed out again.
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { IndexEntry } from '../engine/workspace';
 import { planBatches } from './check-batches';
 import type { FileOutcome } from './check-file';
-import type { CheckWorkerData, FromWorker, IndexFailure, ToWorker, WorkerTotals, WorkFile } from './check-protocol';
+import type { CheckWorkerData, FromWorker, ToWorker, WorkerTotals, WorkFile } from './check-protocol';
 
 export interface PoolOptions {
   /** dist/check-worker.js. */
   script: string;
   workers: number;
   data: CheckWorkerData;
-  /** Every file found, in order: the workspace index is built from all of them, as the main thread builds it. */
-  indexFiles: WorkFile[];
   /** The files to check (their ids are their places in this list). */
   checkFiles: WorkFile[];
   /** Each file's outcome, once, as it comes. */
@@ -67,10 +64,6 @@ interface Slot {
   ready: boolean;
   /** Its check batch: the files not reported yet, in order (the first is the one being checked). */
   checking: WorkFile[] | null;
-  /** Its check waits for the workspace index. */
-  waiting: boolean;
-  /** Its scan batch, the files not scanned yet. */
-  scanning: WorkFile[] | null;
   /** What the thread threw, for the exit that follows. */
   error?: string;
   /** Milliseconds from the pool's start to this worker's `ready`. */
@@ -87,18 +80,11 @@ class CheckPool {
   private readonly checks: WorkQueue;
   private readonly settled: boolean[];
   private unsettled: number;
-  /** Created when a check first needs the index. */
-  private scans: WorkQueue | null = null;
-  private readonly scanned: (IndexEntry | null)[] = [];
-  private readonly scanFailures = new Map<number, IndexFailure>();
-  private scannedCount = 0;
-  private index: Extract<ToWorker, { type: 'index' }> | null = null;
   private everReady = false;
   private unexplainedStops = 0;
   private finish!: (result: PoolResult) => void;
   private done = false;
   private readonly started = performance.now();
-  private readonly timings = { indexAsked: Number.NaN, indexBuilt: Number.NaN };
   /** Every worker ever started, for the trace. */
   private readonly everyWorker: Slot[] = [];
 
@@ -121,8 +107,6 @@ class CheckPool {
       worker: new Worker(this.options.script, { workerData: this.options.data }),
       ready: false,
       checking: null,
-      waiting: false,
-      scanning: null,
     };
     this.slots.add(slot);
     this.everyWorker.push(slot);
@@ -144,7 +128,6 @@ class CheckPool {
         slot.readyAt = performance.now() - this.started;
         slot.ready = true;
         this.everReady = true;
-        if (this.index) this.send(slot, this.index);
         break;
       case 'checked':
         slot.checking = slot.checking?.filter((f) => f.id !== message.id) ?? null;
@@ -153,22 +136,6 @@ class CheckPool {
       case 'check-done':
         slot.totals = message.totals;
         slot.checking = null;
-        slot.waiting = false;
-        break;
-      case 'need-index':
-        // Sent before the index reached it: the index is on its way.
-        if (this.index) break;
-        slot.waiting = true;
-        if (!this.scans) this.timings.indexAsked = performance.now() - this.started;
-        this.scans ??= new WorkQueue(this.options.indexFiles, this.options.workers);
-        break;
-      case 'scanned':
-        slot.scanning = slot.scanning?.filter((f) => f.id !== message.id) ?? null;
-        this.recordScan(message.id, message.entry, message.failure);
-        break;
-      case 'scan-done':
-        slot.totals = message.totals;
-        slot.scanning = null;
         break;
     }
     this.dispatchAll();
@@ -181,38 +148,15 @@ class CheckPool {
     this.options.onOutcome(id, outcome);
   }
 
-  private recordScan(id: number, entry: IndexEntry | null, failure: IndexFailure | undefined): void {
-    if (id in this.scanned) return;
-    this.scanned[id] = entry;
-    if (failure) this.scanFailures.set(id, failure);
-    if (++this.scannedCount < this.options.indexFiles.length) return;
-    // The first failure in the order the files were found is the one the main thread's index build would meet.
-    const first = [...this.scanFailures.keys()].sort((a, b) => a - b)[0];
-    const entries = this.scanned.filter((e): e is IndexEntry => e !== null);
-    this.index = { type: 'index', entries, failure: first === undefined ? null : this.scanFailures.get(first)! };
-    this.timings.indexBuilt = performance.now() - this.started;
-    for (const other of this.slots) {
-      if (!other.ready) continue;
-      this.send(other, this.index);
-      other.waiting = false;
-    }
-  }
-
-  /** Work for every idle worker: scanning first while the index is being built, then checking. */
+  /** A batch for every idle worker. */
   private dispatchAll(): void {
     for (const slot of this.slots) {
-      if (!slot.ready || slot.scanning) continue;
-      const free = !slot.checking || slot.waiting;
-      if (this.scans && !this.index && !this.scans.empty && free) {
-        slot.scanning = this.scans.take();
-        this.send(slot, { type: 'scan', files: slot.scanning });
-      } else if (!slot.checking && !this.checks.empty) {
-        slot.checking = this.checks.take();
-        this.send(slot, { type: 'check', files: slot.checking });
-      }
+      if (!slot.ready || slot.checking || this.checks.empty) continue;
+      slot.checking = this.checks.take();
+      this.send(slot, { type: 'check', files: slot.checking });
     }
     // Every outcome is in; each worker's last `check-done` follows its last outcome at once, with its totals.
-    if (this.unsettled === 0 && [...this.slots].every((s) => !s.checking && !s.scanning)) this.end({ unchecked: [] });
+    if (this.unsettled === 0 && [...this.slots].every((s) => !s.checking)) this.end({ unchecked: [] });
   }
 
   /** A worker's thread ended, which only the pool's own `end` should do: nothing it held may be lost. */
@@ -225,18 +169,7 @@ class CheckPool {
       if (this.slots.size === 0) this.giveUp(this.everReady ? reason : `worker threads cannot start: ${reason}`);
       return;
     }
-    if (slot.scanning && slot.scanning.length > 0) {
-      const [file, ...rest] = slot.scanning;
-      this.scans!.giveBack(rest);
-      if (this.scans!.stoppedOnce.has(file.id))
-        this.recordScan(file.id, null, { message: `the worker thread indexing ${file.display} stopped (${reason})` });
-      else {
-        this.scans!.stoppedOnce.add(file.id);
-        this.scans!.giveBack([file]);
-      }
-      // Its own check waited for the index: not the check's fault.
-      if (slot.checking) this.checks.giveBack(slot.checking);
-    } else if (slot.checking && slot.checking.length > 0 && !slot.waiting) {
+    if (slot.checking && slot.checking.length > 0) {
       const [file, ...rest] = slot.checking;
       this.checks.giveBack(rest);
       if (this.checks.stoppedOnce.has(file.id))
@@ -283,12 +216,11 @@ class CheckPool {
       const t = s.totals;
       return t
         ? `worker ${i + 1}: ${t.checked} checked in ${ms(t.checkMs)} (${t.summaries} summarized in ` +
-            `${ms(t.summaryMs)}), ${t.scanned} scanned in ${ms(t.scanMs)}`
+            `${ms(t.summaryMs)}, ${t.scanned} indexed files scanned)`
         : `worker ${i + 1}: no work`;
     });
     return (
       `trace: ${this.everyWorker.length} workers ready after ${ms(Math.min(...ready))} to ${ms(Math.max(...ready))}; ` +
-      `index asked at ${ms(this.timings.indexAsked)}, built at ${ms(this.timings.indexBuilt)}; ` +
       `done at ${ms(performance.now() - this.started)}; ${workers.join('; ')}`
     );
   }

@@ -1,7 +1,6 @@
 // The messages between `reglens check` (check-pool.ts, on the main thread) and its check workers (check-worker.ts).
 // Everything here is plain data: a worker's messages are structured clones.
 import type { LoadedConfig } from '../engine/config';
-import type { IndexEntry } from '../engine/workspace';
 import type { FileOutcome } from './check-file';
 import type { FlagSettings } from './settings';
 
@@ -13,9 +12,11 @@ export interface CheckWorkerData {
   unsafeFixes: boolean;
   /** The workspace index's roots (check-file.ts `indexRoots`). */
   roots: string[];
+  /** Every file found, in order: each worker indexes them by name, as the main thread does. */
+  indexFiles: string[];
 }
 
-/** A file handed to a worker: `id` is its place in the list it came from (files to check, or files to index). */
+/** A file handed to a worker: `id` is its place in the list of files to check. */
 export interface WorkFile {
   id: number;
   display: string;
@@ -24,28 +25,16 @@ export interface WorkFile {
   bytes: number;
 }
 
-/**
- * Why the workspace index could not be built: the message of what the first file that failed to scan threw. Every
- * check that needs the index then fails with it, as when the main thread builds the index itself.
- */
-export interface IndexFailure {
-  message: string | undefined;
-}
-
 export type ToWorker =
   /** Check these files, one after another, posting each one's outcome, then `check-done`. */
-  | { type: 'check'; files: WorkFile[] }
-  /** Scan these files for the workspace index, posting each one's entry, then `scan-done`. */
-  | { type: 'scan'; files: WorkFile[] }
-  /** The whole index, the entries in the order the files were found (null entries left out). */
-  | { type: 'index'; entries: IndexEntry[]; failure: IndexFailure | null };
+  { type: 'check'; files: WorkFile[] };
 
 /** What a worker has done so far: the pool's trace prints it (REGLENS_TRACE_CHECK=1). */
 export interface WorkerTotals {
   checked: number;
   checkMs: number;
+  /** Indexed files its lookups reached, and so scanned (server/engine/workspace.ts `addUnscanned`). */
   scanned: number;
-  scanMs: number;
   /**
    * Files whose classes it summarized for the index, and how long that took (part of `checkMs`): check-pool.ts
    * hands out neighbouring files so that few files are summarized by more than one worker.
@@ -57,8 +46,4 @@ export interface WorkerTotals {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'checked'; id: number; outcome: FileOutcome }
-  | { type: 'check-done'; totals: WorkerTotals }
-  /** A check waits for the workspace index: the worker is free to scan meanwhile. */
-  | { type: 'need-index' }
-  | { type: 'scanned'; id: number; entry: IndexEntry | null; failure?: IndexFailure }
-  | { type: 'scan-done'; totals: WorkerTotals };
+  | { type: 'check-done'; totals: WorkerTotals };

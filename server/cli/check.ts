@@ -91,14 +91,21 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const workers = workerCount(options, io, toCheck.length);
   let inProcess = toCheck;
   if (workers > 1 && io.workerScript) {
-    const indexFiles: WorkFile[] = found.files.map((file, id) => ({ id, ...file, bytes: fileBytes(file.absolute) }));
     const left = await checkOnWorkers({
       script: io.workerScript,
       workers,
-      data: { flags, explicit, unsafeFixes: options.unsafeFixes, roots: indexRoots(paths, io.cwd) },
-      indexFiles,
+      data: {
+        flags,
+        explicit,
+        unsafeFixes: options.unsafeFixes,
+        roots: indexRoots(paths, io.cwd),
+        indexFiles: found.files.map((f) => f.absolute),
+      },
       // The pool numbers the files it checks by their place in toCheck.
-      checkFiles: toCheck.map(({ id }, i) => ({ ...indexFiles[id], id: i })),
+      checkFiles: toCheck.map(({ id }, i): WorkFile => {
+        const file = found.files[id];
+        return { id: i, display: file.display, absolute: file.absolute, bytes: fileBytes(file.absolute) };
+      }),
       onOutcome: (i, outcome) => settle(toCheck[i].id, outcome),
       trace: process.env.REGLENS_TRACE_CHECK ? (line) => io.stderr(`${line}\n`) : undefined,
     });
@@ -157,8 +164,9 @@ function inOrder(count: number, report: (id: number, outcome: FileOutcome) => vo
 
 /**
  * Checks files on the main thread. Classes imported from other files resolve through the same index the editor
- * builds (server/engine/workspace.ts), built when the first file that may have findings needs it: a tree without
- * model code is never parsed. A file fixed with --fix is indexed again before the next file is checked.
+ * builds (server/engine/workspace.ts), made when the first file that may have findings needs it: it names every file
+ * found and scans those a lookup reaches, so a file no lookup reaches is parsed once, to be checked. A file fixed
+ * with --fix is indexed again before the next file is checked.
  */
 class InProcessChecker {
   private index: WorkspaceIndex | undefined;
@@ -181,12 +189,12 @@ class InProcessChecker {
     return outcome;
   }
 
-  /** The index of every file found; an error building it fails the check that asked, and the next check asks again. */
+  /** The index of every file found, by name. */
   private async indexed(): Promise<WorkspaceIndex> {
     if (this.index) return this.index;
     await parserLoaded();
     const index = cliIndex(indexRoots(this.paths, this.cwd));
-    for (const file of this.files) index.update(file.absolute);
+    for (const file of this.files) index.addUnscanned(file.absolute);
     return (this.index = index);
   }
 }

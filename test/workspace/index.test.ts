@@ -174,6 +174,52 @@ describe('cross-file resolution', () => {
   });
 });
 
+describe('an index of names, scanned where lookups reach (reglens check)', () => {
+  /** The same folder indexed by name only; `unreadable` files read as gone. */
+  function namedIndex(folder: string, unreadable: readonly string[] = []): WorkspaceIndex {
+    const index = new WorkspaceIndex({
+      roots: importRoots(folder),
+      read: (f) => (fs.existsSync(f) && !unreadable.includes(f) ? fs.readFileSync(f, 'utf8') : null),
+    });
+    for (const f of discover([folder], folder, {}).files) index.addUnscanned(f.absolute);
+    return index;
+  }
+
+  test('gives the findings the scanned index gives, scanning only the files a lookup reaches', () => {
+    const folder = copyFixture('project');
+    const files = discover([folder], folder, {}).files.map((f) => f.absolute);
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    const index = namedIndex(folder);
+    assert.equal(index.stats.scanned, 0);
+    assert.deepEqual(lint(new Analyzer(rules), index, blocks), lint(new Analyzer(rules), indexFolder(folder), blocks));
+    assert.deepEqual(lint(new Analyzer(rules), index, blocks), expected(blocks));
+    assert.ok(index.stats.scanned > 0, 'the lookups of blocks.py scanned the files they reached');
+    assert.ok(index.stats.scanned < files.length, `${index.stats.scanned} of ${files.length} files scanned`);
+  });
+
+  test('a file that cannot be read when a lookup reaches it is left out; its module goes to the other file', () => {
+    // pkg/layers.py and pkg/layers/__init__.py both claim pkg.layers: Python, and the index, take the package;
+    // when the package cannot be read, the module is the plain file's, as if the package were not there.
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-ws-unreadable-'));
+    fs.mkdirSync(path.join(folder, 'pkg', 'layers'), { recursive: true });
+    fs.writeFileSync(path.join(folder, 'pkg', '__init__.py'), '');
+    const block = (name: string) =>
+      `import torch.nn as nn\n\nclass ${name}(nn.Module):\n    def __init__(self, p=0.1):\n` +
+      `        super().__init__()\n        self.drop = nn.Dropout(p)\n\n    def forward(self, x):\n` +
+      `        return self.drop(x)\n`;
+    fs.writeFileSync(path.join(folder, 'pkg', 'layers.py'), block('Plain'));
+    const packageInit = path.join(folder, 'pkg', 'layers', '__init__.py');
+    fs.writeFileSync(packageInit, block('Packaged'));
+    const scope = (index: WorkspaceIndex) => index.scopeFor(path.join(folder, 'main.py'));
+    assert.ok(scope(namedIndex(folder)).definition('pkg.layers.Packaged'));
+    assert.equal(scope(namedIndex(folder)).definition('pkg.layers.Plain'), null);
+    const withoutPackage = namedIndex(folder, [packageInit]);
+    assert.equal(scope(withoutPackage).definition('pkg.layers.Packaged'), null);
+    assert.match(JSON.stringify(scope(withoutPackage).definition('pkg.layers.Plain')), /"isModule":true/);
+    assert.equal(withoutPackage.has(packageInit), false);
+  });
+});
+
 describe('relative import names', () => {
   test('dots climb packages from the importing module', () => {
     assert.equal(absoluteName('.layers.Attention', 'mypkg.blocks', false), 'mypkg.layers.Attention');
