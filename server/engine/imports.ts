@@ -16,6 +16,7 @@ export class ImportTable {
   static fromModule(root: Node, nameOf: (def: Node) => string | undefined = definedName): ImportTable {
     const table = new ImportTable();
     table.collect(root, nameOf);
+    table.complete = true;
     return table;
   }
 
@@ -36,7 +37,7 @@ export class ImportTable {
     return [...this.starModules, ...this.relativeStarModules];
   }
 
-  bind(name: string, qualified: string | null): void {
+  private bind(name: string, qualified: string | null): void {
     this.bindings.set(name, qualified === null ? null : canonicalName(qualified));
   }
 
@@ -65,6 +66,20 @@ export class ImportTable {
    * the recursion of `resolve`.
    */
   resolveChain(text: string): string | null | undefined {
+    // The same few chains (`nn.Dropout`, `torch.cat`) are asked for again and again, once the table is complete.
+    if (!this.complete) return this.qualifyChain(text);
+    if (this.chains.has(text)) return this.chains.get(text);
+    const qualified = this.qualifyChain(text);
+    this.chains.set(text, qualified);
+    return qualified;
+  }
+
+  /** Set once every binding is in: until then a chain may resolve differently from one statement to the next. */
+  private complete = false;
+  /** Chains resolved since the table was complete. */
+  private readonly chains = new Map<string, string | null | undefined>();
+
+  private qualifyChain(text: string): string | null | undefined {
     if (!DOTTED_NAME.test(text)) return undefined;
     const parts = text.split('.');
     if (NOT_A_NAME.has(parts[0])) return undefined;

@@ -273,13 +273,16 @@ export function copyTree(
         !(options.topLevelOnly && current.fieldName === 'body' && DEFINITIONS.has(current.parent?.type ?? ''));
       if (enter && cursor.gotoFirstChild()) parent = current;
       else {
-        // No child: the next sibling of this node or of its nearest ancestor that has one.
+        // No child: the next sibling of this node or of its nearest ancestor that has one. Each node left behind has
+        // all its children.
         let at = current;
+        closeChildren(at);
         while (!cursor.gotoNextSibling()) {
-          if (at.parent === null || !cursor.gotoParent()) return root;
+          if (at.parent === null || !cursor.gotoParent()) return closeAncestors(at);
           at = at.parent;
+          closeChildren(at);
         }
-        if (at.parent === null) return root;
+        if (at.parent === null) return closeAncestors(at);
         parent = at.parent;
       }
       let node = make(cursor);
@@ -308,6 +311,22 @@ export function copyTree(
   } finally {
     cursor.delete();
   }
+}
+
+/**
+ * A list grown by push keeps room for 17 or more nodes, and most nodes have two or three children: the finished list
+ * is copied to its exact size, which the tree then holds for as long as it lives.
+ */
+function closeChildren(node: SyntaxNode): void {
+  if (node.children.length > 1) node.children = node.children.slice();
+}
+
+/** Closes the lists of `node` and its ancestors; returns the root. */
+function closeAncestors(node: SyntaxNode): SyntaxNode {
+  let at = node;
+  for (; at.parent; at = at.parent) closeChildren(at);
+  closeChildren(at);
+  return at;
 }
 
 /** An old top-level statement an edit leaves alone, and how far the edit moves it (0 before it). */
