@@ -98,19 +98,28 @@ function updateLineStarts(
   insertedLength: number,
 ): number[] {
   const delta = insertedLength - (oldEnd - start);
-  const out: number[] = [];
-  for (const s of starts) {
-    if (s > start - 1) break;
-    out.push(s);
-  }
+  // The starts are sorted: those kept are a prefix, those shifted a suffix, found by binary search.
+  const out = starts.slice(0, firstAtLeast(starts, start));
   if (out.length === 0) out.push(0);
   const scanEnd = Math.min(text.length - 1, start + insertedLength);
   for (let i = Math.max(0, start - 1); i <= scanEnd; i++) {
     const c = text.charCodeAt(i);
     if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) out.push(i + 1);
   }
-  for (const s of starts) if (s >= oldEnd + 2) out.push(s + delta);
+  for (let i = firstAtLeast(starts, oldEnd + 2); i < starts.length; i++) out.push(starts[i] + delta);
   return out;
+}
+
+/** The index of the first of the sorted `values` that is at least `min` (their length when none is). */
+function firstAtLeast(values: readonly number[], min: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid] < min) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

@@ -131,6 +131,23 @@ function fillModelNames(model: FileModel, scope: Node, depth: number, out: Map<s
   }
 }
 
+/**
+ * Whether the text assigns to `name` anywhere (`name = …`, `name: T = …`, `a = name = …`): what `modelNames` needs
+ * before it can bind the name. Asked for each call of a plain name, it spares a walk of the whole module for the
+ * many names that are never assigned (most calls are of functions and classes).
+ */
+export function assignedInText(model: FileModel, name: string): boolean {
+  const memo = memoOf(model);
+  memo.assigned ??= new Map();
+  let known = memo.assigned.get(name);
+  if (known === undefined) {
+    // A name may be followed by spaces and line continuations before its `=` or annotation.
+    known = new RegExp(`(?<![\\w.])${name}[\\s\\\\]*[:=]`).test(model.file.text);
+    memo.assigned.set(name, known);
+  }
+  return known;
+}
+
 /** The calls of a top-level function of the file by its name, wherever they are. */
 export function callSites(model: FileModel, name: string): Node[] {
   const memo = memoOf(model);
@@ -162,6 +179,7 @@ interface ScriptMemo {
   models: Map<number, Map<string, ModuleClass>>;
   calls?: Map<string, Node[]>;
   anyDropping?: boolean;
+  assigned?: Map<string, boolean>;
 }
 
 const memos = new WeakMap<FileModel, ScriptMemo>();

@@ -20,6 +20,15 @@ interface TreeText {
   lineStarts: readonly number[];
 }
 
+/**
+ * Where the nodes of one top-level statement lie: their offsets are kept relative to it, so that moving a statement
+ * after an edit moves all its nodes at once. `moves` counts the moves, which make cached positions stale.
+ */
+class Placement {
+  offset = 0;
+  moves = 0;
+}
+
 export class SyntaxNode {
   /** Unique among all nodes this process made; maps key on it. */
   readonly id = nextId++;
@@ -34,26 +43,41 @@ export class SyntaxNode {
   private named: readonly SyntaxNode[] | undefined;
   private start: Point | undefined;
   private end: Point | undefined;
+  /** The placement's `moves` when the positions were cached. */
+  private cachedAt = 0;
+  private readonly relativeStart: number;
+  private readonly relativeEnd: number;
 
   constructor(
     readonly type: string,
     readonly isNamed: boolean,
     readonly isMissing: boolean,
-    /** Mutable only for copyTree, which moves the statements after an edit. */
-    public startIndex: number,
-    public endIndex: number,
+    startIndex: number,
+    endIndex: number,
     /** Shared by the tree's nodes; copyTree hands it on to the copy after an edit. */
     readonly source: TreeText,
-  ) {}
+    /** Shared by the nodes of one top-level statement; copyTree moves it after an edit. */
+    private readonly placement: Placement,
+  ) {
+    this.relativeStart = startIndex - placement.offset;
+    this.relativeEnd = endIndex - placement.offset;
+  }
 
-  /** Moves the node and everything below it by `delta` characters (and so, maybe, to other rows). */
-  shift(delta: number): void {
-    walk(this, (n) => {
-      n.startIndex += delta;
-      n.endIndex += delta;
-      n.start = undefined;
-      n.end = undefined;
-    });
+  get startIndex(): number {
+    return this.relativeStart + this.placement.offset;
+  }
+
+  get endIndex(): number {
+    return this.relativeEnd + this.placement.offset;
+  }
+
+  /**
+   * Moves a top-level statement and everything below it by `delta` characters (and so, maybe, to other rows): one
+   * change to the placement its nodes share.
+   */
+  move(delta: number): void {
+    this.placement.offset += delta;
+    this.placement.moves++;
   }
 
   get text(): string {
@@ -65,13 +89,21 @@ export class SyntaxNode {
   }
 
   get startPosition(): Point {
+    if (this.cachedAt !== this.placement.moves) this.forgetPositions();
     this.start ??= pointAt(this.source.lineStarts, this.startIndex);
     return this.start;
   }
 
   get endPosition(): Point {
+    if (this.cachedAt !== this.placement.moves) this.forgetPositions();
     this.end ??= pointAt(this.source.lineStarts, this.endIndex);
     return this.end;
+  }
+
+  private forgetPositions(): void {
+    this.start = undefined;
+    this.end = undefined;
+    this.cachedAt = this.placement.moves;
   }
 
   get childCount(): number {
@@ -253,13 +285,14 @@ export function copyTree(
   source.text = text;
   source.lineStarts = lineStarts;
   const cursor = new DirectCursor(tree);
+  let placement = new Placement();
   const make = (c: DirectCursor): SyntaxNode => {
     const typeId = c.typeId;
     const start = c.startIndex;
     const end = c.endIndex;
     // Only an empty node can be a missing one: ask tree-sitter only then.
     const missing = start === end && c.isMissing;
-    return new SyntaxNode(language.types[typeId] ?? 'ERROR', isNamed(typeId), missing, start, end, source);
+    return new SyntaxNode(language.types[typeId] ?? 'ERROR', isNamed(typeId), missing, start, end, source, placement);
   };
   try {
     const root = make(cursor);
@@ -285,13 +318,15 @@ export function copyTree(
         if (at.parent === null) return closeAncestors(at);
         parent = at.parent;
       }
+      // Each top-level statement is placed on its own, so that the next copy can move it as a whole.
+      if (parent === root) placement = new Placement();
       let node = make(cursor);
       skipChildren = false;
       if (parent === root && previous) {
         const old = reusable.get(node.startIndex);
         if (old && old.stmt.type === node.type && old.stmt.endIndex + old.delta === node.endIndex) {
           // Rows may change after the edit even when its length does not: positions are read again.
-          if (old.afterEdit) old.stmt.shift(old.delta);
+          if (old.afterEdit) old.stmt.move(old.delta);
           old.stmt.fieldName = null;
           node = old.stmt;
           skipChildren = true;

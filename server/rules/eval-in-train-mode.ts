@@ -3,6 +3,7 @@ import type { Node } from '../engine/parser';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import {
   argumentFor,
+  assignedInText,
   callSites,
   dropoutOf,
   droppingClasses,
@@ -77,6 +78,7 @@ export const evalInTrainMode: Rule = {
         // Every call of the file comes here: the cheap tests first (a name bound to a model at the top level).
         const fn = call.childForFieldName('function');
         if (fn?.type !== 'identifier' || !droppingClasses(context.model)) return;
+        if (!assignedInText(context.model, fn.text)) return;
         if (!modelNames(context.model, context.model.file.root).has(fn.text)) return;
         if (scopeOf(call).type !== 'module') return;
         checkTopLevelEvaluation(context, call);
