@@ -138,6 +138,14 @@ function fillModelNames(model: FileModel, scope: Node, depth: number, out: Map<s
  */
 export function assignedInText(model: FileModel, name: string): boolean {
   const memo = memoOf(model);
+  if (/^[A-Za-z_]\w*$/.test(name)) {
+    // One scan of the text for every ASCII name followed by `=` or `:`, the pattern below with any name in it.
+    if (!memo.assignedNames) {
+      memo.assignedNames = new Set();
+      for (const m of model.file.text.matchAll(/(?<![\w.])([A-Za-z_]\w*)[\s\\]*[:=]/g)) memo.assignedNames.add(m[1]);
+    }
+    return memo.assignedNames.has(name);
+  }
   memo.assigned ??= new Map();
   let known = memo.assigned.get(name);
   if (known === undefined) {
@@ -180,6 +188,7 @@ interface ScriptMemo {
   calls?: Map<string, Node[]>;
   anyDropping?: boolean;
   assigned?: Map<string, boolean>;
+  assignedNames?: Set<string>;
 }
 
 const memos = new WeakMap<FileModel, ScriptMemo>();
