@@ -135,7 +135,7 @@ export class Analyzer {
       if (!stmt) continue;
       const type = stmt.type;
       if (type === 'comment') continue;
-      const key = this.once ? '' : statementKey(file, model, stmt, type);
+      const key = this.once ? '' : statementKey(model, stmt, type);
       const startRow = stmt.startPosition.row;
       const cached = this.once ? undefined : (this.cache.get(key) ?? next.get(key));
       const hit = cached?.reusable ? cached : undefined;
@@ -223,18 +223,19 @@ function contextSignature(model: FileModel): string {
   return parts.join('|');
 }
 
-/** The statement's text, plus the text and place of the classes it inherits from or passes on to. */
-function statementKey(file: SourceFile, model: FileModel, stmt: Node, type: string): string {
+/** Keys made of several texts, by statement: the same string while the statement and what it names stay. */
+const compositeKeys = new WeakMap<Node, { parts: string; key: string }>();
+
+/**
+ * The statement's text, plus the text and place of the classes it inherits from or passes on to. A statement the
+ * tree copy took over gives the same string as before (`ownText`), which the cache's map has hashed already.
+ */
+function statementKey(model: FileModel, stmt: Node, type: string): string {
   const def = type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-  if (!def || (def === stmt ? type : def.type) !== 'class_definition')
-    return file.text.slice(stmt.startIndex, stmt.endIndex);
+  const text = stmt.ownText;
+  if (!def || (def === stmt ? type : def.type) !== 'class_definition') return text;
   const name = model.classNameOf(def) ?? '';
   const cls = model.classes.get(name);
-  // The model's slice of the class when the statement is that class: its hash is already computed.
-  const text =
-    type === 'class_definition' && cls?.node.startIndex === stmt.startIndex
-      ? cls.text
-      : file.text.slice(stmt.startIndex, stmt.endIndex);
   // A later class of the same name shadows this one, and the model (one class per name) then reads it as no module:
   // the same text must not reuse what it found while it was the class of that name.
   if (cls && cls.node.startIndex !== def.startIndex) return `${text}\u0002shadowed`;
@@ -243,12 +244,14 @@ function statementKey(file: SourceFile, model: FileModel, stmt: Node, type: stri
   // loses a dropout.
   const dependencies = cls?.isModule ? model.forward.dependencies(cls) : [];
   if (related.length === 0 && dependencies.length === 0) return text;
-  return (
-    text +
-    [...related, ...dependencies]
-      .map((n) => `\u0001${n.startPosition.row}\u0001${file.text.slice(n.startIndex, n.endIndex)}`)
-      .join('')
-  );
+  const nodes = [...related, ...dependencies];
+  // The same nodes on the same rows have the same texts: the key made last time is this one.
+  const parts = nodes.map((n) => `${n.id}:${n.startPosition.row}`).join(',');
+  const known = compositeKeys.get(stmt);
+  if (known?.parts === parts) return known.key;
+  const key = text + nodes.map((n) => `\u0001${n.startPosition.row}\u0001${n.ownText}`).join('');
+  compositeKeys.set(stmt, { parts, key });
+  return key;
 }
 
 class StatementRunner {

@@ -43,7 +43,7 @@ export class FileModel implements FileDefinitions {
     const cacheable = !root.hasError;
     const raw = new Map<string, { node: Node; text: string; bases: BaseExpression[] }>();
     for (const node of classNodes) {
-      const text = file.text.slice(node.startIndex, node.endIndex);
+      const text = node.ownText;
       const header = cacheable ? classHeaders.get(text, () => readHeader(node)) : readHeader(node);
       this.classNames.set(node.startIndex, header.name);
       if (header.name) raw.set(header.name, { node, text, bases: header.bases });

@@ -138,23 +138,26 @@ function fillModelNames(model: FileModel, scope: Node, depth: number, out: Map<s
  */
 export function assignedInText(model: FileModel, name: string): boolean {
   const memo = memoOf(model);
-  if (/^[A-Za-z_]\w*$/.test(name)) {
-    // One scan of the text for every ASCII name followed by `=` or `:`, the pattern below with any name in it.
-    if (!memo.assignedNames) {
-      memo.assignedNames = new Set();
-      for (const m of model.file.text.matchAll(/(?<![\w.])([A-Za-z_]\w*)[\s\\]*[:=]/g)) memo.assignedNames.add(m[1]);
-    }
-    return memo.assignedNames.has(name);
-  }
   memo.assigned ??= new Map();
   let known = memo.assigned.get(name);
-  if (known === undefined) {
+  if (known !== undefined) return known;
+  const ascii = /^[A-Za-z_]\w*$/.test(name);
+  if (ascii && (memo.assignedNames || memo.assigned.size >= ONE_BY_ONE)) {
+    // Many names asked for (a whole file checked): one scan for all of them, the pattern below with any name in it.
+    memo.assignedNames ??= new Set(
+      Array.from(model.file.text.matchAll(/(?<![\w.])([A-Za-z_]\w*)[\s\\]*[:=]/g), (m) => m[1]),
+    );
+    known = memo.assignedNames.has(name);
+  } else {
     // A name may be followed by spaces and line continuations before its `=` or annotation.
     known = new RegExp(`(?<![\\w.])${name}[\\s\\\\]*[:=]`).test(model.file.text);
-    memo.assigned.set(name, known);
   }
+  memo.assigned.set(name, known);
   return known;
 }
+
+/** Names looked for one scan each before one scan looks for all: an edit asks for a few, a whole file for many. */
+const ONE_BY_ONE = 8;
 
 /** The calls of a top-level function of the file by its name, wherever they are. */
 export function callSites(model: FileModel, name: string): Node[] {

@@ -43,6 +43,7 @@ export class SyntaxNode {
   private named: readonly SyntaxNode[] | undefined;
   private start: Point | undefined;
   private end: Point | undefined;
+  private copiedText: string | undefined;
   /** The placement's `moves` when the positions were cached. */
   private cachedAt = 0;
   private readonly relativeStart: number;
@@ -82,6 +83,17 @@ export class SyntaxNode {
 
   get text(): string {
     return this.source.text.slice(this.startIndex, this.endIndex);
+  }
+
+  /**
+   * The text as a string of its own, made once: a node's text never changes, and a node the next copy takes over
+   * then hands the same string to the maps keyed by it, which hash a string once (every statement's text is such a
+   * key after each edit). A copy, not a slice, which would keep the whole file of its day alive. For statements and
+   * definitions, whose texts the caches key on.
+   */
+  get ownText(): string {
+    this.copiedText ??= Buffer.from(this.text, 'utf16le').toString('utf16le');
+    return this.copiedText;
   }
 
   get isError(): boolean {
