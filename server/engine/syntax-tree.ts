@@ -27,7 +27,23 @@ interface TreeText {
 class Placement {
   offset = 0;
   moves = 0;
+  /** What all nodes of the tree share, which a copy after an edit takes over with the statement. */
+  constructor(readonly source: TreeText) {}
 }
+
+/** The positions a node was asked for, valid while its placement has not moved since `at`. */
+interface Positions {
+  start?: Point;
+  end?: Point;
+  at: number;
+}
+
+const NAMED = 1;
+const MISSING = 2;
+const ERROR = 4;
+
+/** `ownText`'s copies, for the few nodes asked (statements and definitions): most nodes never are. */
+const ownTexts = new WeakMap<SyntaxNode, string>();
 
 export class SyntaxNode {
   /** Unique among all nodes this process made; maps key on it. */
@@ -39,29 +55,48 @@ export class SyntaxNode {
   fieldName: string | null = null;
   /** Position in the parent's `children`. */
   indexInParent = 0;
-  hasError = false;
+  // A tree has millions of nodes on a large workspace, and each field costs every one of them: flags in one number,
+  // caches in one object made when first asked for.
+  private flags: number;
   private named: readonly SyntaxNode[] | undefined;
-  private start: Point | undefined;
-  private end: Point | undefined;
-  private copiedText: string | undefined;
-  /** The placement's `moves` when the positions were cached. */
-  private cachedAt = 0;
+  private positions: Positions | undefined;
   private readonly relativeStart: number;
   private readonly relativeEnd: number;
 
   constructor(
     readonly type: string,
-    readonly isNamed: boolean,
-    readonly isMissing: boolean,
+    isNamed: boolean,
+    isMissing: boolean,
     startIndex: number,
     endIndex: number,
-    /** Shared by the tree's nodes; copyTree hands it on to the copy after an edit. */
-    readonly source: TreeText,
     /** Shared by the nodes of one top-level statement; copyTree moves it after an edit. */
     private readonly placement: Placement,
   ) {
+    this.flags = (isNamed ? NAMED : 0) | (isMissing ? MISSING : 0);
     this.relativeStart = startIndex - placement.offset;
     this.relativeEnd = endIndex - placement.offset;
+  }
+
+  get isNamed(): boolean {
+    return (this.flags & NAMED) !== 0;
+  }
+
+  get isMissing(): boolean {
+    return (this.flags & MISSING) !== 0;
+  }
+
+  /** An ERROR or MISSING node lies in it; set by copyTree. */
+  get hasError(): boolean {
+    return (this.flags & ERROR) !== 0;
+  }
+
+  set hasError(value: boolean) {
+    this.flags = value ? this.flags | ERROR : this.flags & ~ERROR;
+  }
+
+  /** Shared by the tree's nodes; copyTree hands it on to the copy after an edit. */
+  get source(): TreeText {
+    return this.placement.source;
   }
 
   get startIndex(): number {
@@ -92,8 +127,9 @@ export class SyntaxNode {
    * definitions, whose texts the caches key on.
    */
   get ownText(): string {
-    this.copiedText ??= Buffer.from(this.text, 'utf16le').toString('utf16le');
-    return this.copiedText;
+    let text = ownTexts.get(this);
+    if (text === undefined) ownTexts.set(this, (text = Buffer.from(this.text, 'utf16le').toString('utf16le')));
+    return text;
   }
 
   get isError(): boolean {
@@ -101,21 +137,22 @@ export class SyntaxNode {
   }
 
   get startPosition(): Point {
-    if (this.cachedAt !== this.placement.moves) this.forgetPositions();
-    this.start ??= pointAt(this.source.lineStarts, this.startIndex);
-    return this.start;
+    const positions = this.currentPositions();
+    positions.start ??= pointAt(this.source.lineStarts, this.startIndex);
+    return positions.start;
   }
 
   get endPosition(): Point {
-    if (this.cachedAt !== this.placement.moves) this.forgetPositions();
-    this.end ??= pointAt(this.source.lineStarts, this.endIndex);
-    return this.end;
+    const positions = this.currentPositions();
+    positions.end ??= pointAt(this.source.lineStarts, this.endIndex);
+    return positions.end;
   }
 
-  private forgetPositions(): void {
-    this.start = undefined;
-    this.end = undefined;
-    this.cachedAt = this.placement.moves;
+  /** The cached positions, dropped when the placement moved since (rows may change with it). */
+  private currentPositions(): Positions {
+    const moves = this.placement.moves;
+    if (this.positions?.at !== moves) this.positions = { at: moves };
+    return this.positions;
   }
 
   get childCount(): number {
@@ -297,14 +334,14 @@ export function copyTree(
   source.text = text;
   source.lineStarts = lineStarts;
   const cursor = new DirectCursor(tree);
-  let placement = new Placement();
+  let placement = new Placement(source);
   const make = (c: DirectCursor): SyntaxNode => {
     const typeId = c.typeId;
     const start = c.startIndex;
     const end = c.endIndex;
     // Only an empty node can be a missing one: ask tree-sitter only then.
     const missing = start === end && c.isMissing;
-    return new SyntaxNode(language.types[typeId] ?? 'ERROR', isNamed(typeId), missing, start, end, source, placement);
+    return new SyntaxNode(language.types[typeId] ?? 'ERROR', isNamed(typeId), missing, start, end, placement);
   };
   try {
     const root = make(cursor);
@@ -331,7 +368,7 @@ export function copyTree(
         parent = at.parent;
       }
       // Each top-level statement is placed on its own, so that the next copy can move it as a whole.
-      if (parent === root) placement = new Placement();
+      if (parent === root) placement = new Placement(source);
       let node = make(cursor);
       skipChildren = false;
       if (parent === root && previous) {
