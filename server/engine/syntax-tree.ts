@@ -49,7 +49,7 @@ export class SyntaxNode {
   /** Unique among all nodes this process made; maps key on it. */
   readonly id = nextId++;
   parent: SyntaxNode | null = null;
-  /** Leaves (most nodes) share one empty list; copyTree gives a node its own list with its first child. */
+  /** Leaves (most nodes) share one empty list; copyTree gives a node its own list once it has all its children. */
   children: readonly SyntaxNode[] = NO_CHILDREN;
   /** The field that holds this node in its parent (`name`, `body`…), or null. */
   fieldName: string | null = null;
@@ -348,6 +348,21 @@ export function copyTree(
   try {
     const root = make(cursor);
     if (errors) root.hasError = true;
+    // The children of the nodes being filled, innermost last, each list from `firsts` on: a node gets its list, of
+    // its exact length, when it is complete (a list grown by push would keep room for 17, and most nodes have 2 or 3).
+    const filling: SyntaxNode[] = [];
+    const firsts: number[] = [];
+    const complete = () => {
+      const first = firsts.pop()!;
+      const node = first === 0 ? root : filling[first - 1];
+      node.children = filling.slice(first);
+      filling.length = first;
+      return node;
+    };
+    const completeAll = () => {
+      while (firsts.length > 0) complete();
+      return root;
+    };
     let current = root;
     let skipChildren = false;
     for (;;) {
@@ -355,18 +370,18 @@ export function copyTree(
       const enter =
         !skipChildren &&
         !(options.topLevelOnly && current.fieldName === 'body' && DEFINITIONS.has(current.parent?.type ?? ''));
-      if (enter && cursor.gotoFirstChild()) parent = current;
-      else {
-        // No child: the next sibling of this node or of its nearest ancestor that has one. Each node left behind has
-        // all its children.
+      if (enter && cursor.gotoFirstChild()) {
+        // `current` is the last node in `filling` (root is in none): the owner of the list that starts after it.
+        parent = current;
+        firsts.push(filling.length);
+      } else {
+        // No child: the next sibling of this node or of its nearest ancestor that has one.
         let at = current;
-        closeChildren(at);
         while (!cursor.gotoNextSibling()) {
-          if (at.parent === null || !cursor.gotoParent()) return closeAncestors(at);
-          at = at.parent;
-          closeChildren(at);
+          if (at.parent === null || !cursor.gotoParent()) return completeAll();
+          at = complete();
         }
-        if (at.parent === null) return closeAncestors(at);
+        if (at.parent === null) return completeAll();
         parent = at.parent;
       }
       // Each top-level statement is placed on its own, so that the next copy can move it as a whole.
@@ -389,30 +404,13 @@ export function copyTree(
         if (errors) node.hasError = cursor.hasError;
       }
       node.parent = parent;
-      node.indexInParent = parent.children.length;
-      if (parent.children === NO_CHILDREN) parent.children = [node];
-      else (parent.children as SyntaxNode[]).push(node);
+      node.indexInParent = filling.length - firsts[firsts.length - 1];
+      filling.push(node);
       current = node;
     }
   } finally {
     cursor.delete();
   }
-}
-
-/**
- * A list grown by push keeps room for 17 or more nodes, and most nodes have two or three children: the finished list
- * is copied to its exact size, which the tree then holds for as long as it lives.
- */
-function closeChildren(node: SyntaxNode): void {
-  if (node.children.length > 1) node.children = node.children.slice();
-}
-
-/** Closes the lists of `node` and its ancestors; returns the root. */
-function closeAncestors(node: SyntaxNode): SyntaxNode {
-  let at = node;
-  for (; at.parent; at = at.parent) closeChildren(at);
-  closeChildren(at);
-  return at;
 }
 
 /** An old top-level statement an edit leaves alone, and how far the edit moves it (0 before it). */
