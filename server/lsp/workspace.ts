@@ -163,7 +163,9 @@ export class WorkspaceService {
       await openFirst.next();
       for (let i = 0; i < files.length; i++) {
         if (generation !== this.generation) return;
-        next.update(files[i]);
+        // By name: a file is read and scanned when an import first leads to it, as `reglens check` does; most
+        // never are, and the server then parses none of them in the background.
+        next.addUnscanned(files[i]);
         if ((i + 1) % FILES_PER_TURN === 0) {
           progress?.report(Math.round(((i + 1) / files.length) * 100), `${i + 1}/${files.length} files`);
           await new Promise((resolve) => setImmediate(resolve));
