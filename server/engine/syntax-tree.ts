@@ -255,24 +255,6 @@ export class SyntaxNode {
 
 const DEFINITIONS: ReadonlySet<string> = new Set(['class_definition', 'function_definition']);
 
-/**
- * Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip
- * children. With `types`, only nodes of those types are visited.
- */
-export function walk(
-  root: SyntaxNode,
-  // biome-ignore lint/suspicious/noConfusingVoidType: a visitor returns false to skip a subtree, and nothing otherwise
-  visit: (node: SyntaxNode) => boolean | void,
-  types?: { has(type: string): boolean },
-): void {
-  const stack: SyntaxNode[] = [root];
-  for (let node = stack.pop(); node; node = stack.pop()) {
-    if (types && !types.has(node.type) ? false : visit(node) === false) continue;
-    const children = node.children;
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
-  }
-}
-
 /** The index of the line holding `offset`, given the offsets where lines start (a binary search). */
 export function lineIndexOf(starts: readonly number[], offset: number): number {
   let lo = 0;

@@ -1,5 +1,5 @@
 import type { Parameter } from './catalog';
-import { type SyntaxNode as Node, walk } from './syntax-tree';
+import type { SyntaxNode as Node } from './syntax-tree';
 
 /** The argument bound to a parameter: keyword first, then position. `unknown` when `*args`/`**kwargs` may bind it. */
 export type ArgumentLookup = { node: Node; keyword: Node | null } | 'absent' | 'unknown';
@@ -61,8 +61,23 @@ export function isFalseLiteral(node: Node | null): boolean {
 /** `walk`'s filter for visiting only calls. */
 export const CALL_NODES: ReadonlySet<string> = new Set(['call']);
 
-// `walk` lives with the tree, which moves its nodes with it; the modules import it here with the other helpers.
-export { walk } from './syntax-tree';
+/**
+ * Iterative pre-order walk: deeply nested code must not overflow the stack. `visit` returns false to skip
+ * children. With `types`, only nodes of those types are visited.
+ */
+export function walk(
+  root: Node,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a visitor returns false to skip a subtree, and nothing otherwise
+  visit: (node: Node) => boolean | void,
+  types?: { has(type: string): boolean },
+): void {
+  const stack: Node[] = [root];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (types && !types.has(node.type) ? false : visit(node) === false) continue;
+    const children = node.children;
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+}
 
 /** Nearest ancestor (excluding the node) of one of the types, stopping at `stop` types. */
 export function ancestor(node: Node, types: readonly string[], stop: readonly string[] = []): Node | null {
