@@ -23,11 +23,8 @@ import { kwargsParameter, parameterList } from './syntax';
  * findings whichever worker thread checks a file, and in whatever order (see `definitionsOf`).
  */
 
-/**
- * What scanning one file gives the index: plain data (Maps, Sets and arrays, which a worker thread's messages copy
- * as they are), so files can be scanned on several threads and added to one index in order (`add`).
- */
-export interface IndexEntry {
+/** What scanning one file gives the index. */
+interface IndexEntry {
   path: string;
   module: string;
   isPackage: boolean;
@@ -133,10 +130,10 @@ export class WorkspaceIndex {
   }
 
   /**
-   * What `update` would add for a file, without adding it: its module, imports and defined names (the file is
-   * parsed when it may define module classes); null when it is outside the roots or cannot be read.
+   * A file's module, imports and defined names (the file is parsed when it may define module classes); null when it
+   * is outside the roots or cannot be read.
    */
-  entryFor(file: string): IndexEntry | null {
+  private entryFor(file: string): IndexEntry | null {
     const absolute = path.resolve(file);
     const where = this.moduleOf(absolute);
     if (!where) return null;
@@ -147,11 +144,8 @@ export class WorkspaceIndex {
       : emptyEntry(absolute, where.module, where.isPackage);
   }
 
-  /**
-   * Adds or replaces the entry of a file (`entryFor`'s, possibly computed on another thread). Entries added in the
-   * order their files were found give the index `update` would have built from the same files.
-   */
-  add(entry: IndexEntry): Set<string> {
+  /** Adds or replaces the entry of a file; returns the modules whose summaries were dropped. */
+  private add(entry: IndexedFile): Set<string> {
     const added: IndexedFile = { ...entry };
     const old = this.files.get(added.path);
     if (old) this.unlink(old);
@@ -171,7 +165,7 @@ export class WorkspaceIndex {
     const absolute = path.resolve(file);
     const where = this.moduleOf(absolute);
     if (!where) return;
-    this.add({ ...emptyEntry(absolute, where.module, where.isPackage), unscanned: true } as IndexedFile);
+    this.add({ ...emptyEntry(absolute, where.module, where.isPackage), unscanned: true });
   }
 
   /**
