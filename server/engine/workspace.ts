@@ -67,6 +67,11 @@ export class WorkspaceIndex {
   private readonly files = new Map<string, IndexedFile>();
   private readonly modules = new Map<string, IndexedFile>();
   private roots: string[];
+  /**
+   * The files whose summaries are kept, which `invalidate` looks through: an index of thousands of files, each
+   * added by name, has summaries of a few.
+   */
+  private readonly summarized = new Set<IndexedFile>();
   /** The files whose summaries are being computed. */
   private readonly computing = new Set<string>();
   /** What each computation in progress read, innermost last: see `definitionsOf`. */
@@ -148,7 +153,7 @@ export class WorkspaceIndex {
   private add(entry: IndexedFile): Set<string> {
     const added: IndexedFile = { ...entry };
     const old = this.files.get(added.path);
-    if (old) this.unlink(old);
+    if (old) this.forget(old);
     this.files.set(added.path, added);
     // Two files may claim a module (`a.py` and `a/__init__.py`): Python takes the package.
     const claimed = this.modules.get(added.module);
@@ -190,7 +195,7 @@ export class WorkspaceIndex {
     const absolute = path.resolve(file);
     const old = this.files.get(absolute);
     if (!old) return new Set();
-    this.unlink(old);
+    this.forget(old);
     this.files.delete(absolute);
     return this.invalidate(old.module);
   }
@@ -306,6 +311,7 @@ export class WorkspaceIndex {
     entry.definitions = definitions;
     entry.consulted = scope.consulted;
     entry.consulted.add(entry.module);
+    this.summarized.add(entry);
     return entry.definitions;
   }
 
@@ -319,7 +325,9 @@ export class WorkspaceIndex {
     return true;
   }
 
-  private unlink(entry: IndexedFile): void {
+  /** An entry leaving the index (removed, or replaced by a new one): its module and its summaries go with it. */
+  private forget(entry: IndexedFile): void {
+    this.summarized.delete(entry);
     if (this.modules.get(entry.module) !== entry) return;
     this.modules.delete(entry.module);
     // The other claimant of the module, if any, takes it back.
@@ -333,10 +341,11 @@ export class WorkspaceIndex {
     const queue = [module];
     while (queue.length) {
       const changed = queue.pop()!;
-      for (const entry of this.files.values()) {
+      for (const entry of this.summarized) {
         if (!entry.consulted?.has(changed)) continue;
         entry.definitions = undefined;
         entry.consulted = undefined;
+        this.summarized.delete(entry);
         if (!dropped.has(entry.module)) {
           dropped.add(entry.module);
           queue.push(entry.module);
