@@ -22,7 +22,6 @@ const totalsNow = (): WorkerTotals => ({ ...totals, ...index.stats });
 
 /** The index, as the main thread's InProcessChecker builds it: every file found, by name, in the order found. */
 async function workspaceFor(absolute: string) {
-  await parserLoaded();
   if (!indexed) {
     for (const file of data.indexFiles) index.addUnscanned(file);
     indexed = true;

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkDocument, decodeDocument, documentBytes, parserLoaded } from '../core/document';
+import { checkDocument, decodeDocument, documentBytes } from '../core/document';
 import { describeFsError, discover, type FoundFile } from '../core/files';
 import type { RuleSelection } from '../engine/config';
 import type { WorkspaceIndex } from '../engine/workspace';
@@ -183,16 +183,15 @@ class InProcessChecker {
       selection,
       fix: this.options.fix,
       unsafe: this.options.unsafeFixes,
-      workspace: async () => (await this.indexed()).scopeFor(file.absolute),
+      workspace: async () => this.indexed().scopeFor(file.absolute),
     });
     if (outcome.kind === 'checked' && outcome.fixed > 0) this.index?.update(file.absolute);
     return outcome;
   }
 
-  /** The index of every file found, by name. */
-  private async indexed(): Promise<WorkspaceIndex> {
+  /** The index of every file found, by name (naming reads no file: a lookup parses what it reaches). */
+  private indexed(): WorkspaceIndex {
     if (this.index) return this.index;
-    await parserLoaded();
     const index = cliIndex(indexRoots(this.paths, this.cwd));
     for (const file of this.files) index.addUnscanned(file.absolute);
     return (this.index = index);
