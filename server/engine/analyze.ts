@@ -123,7 +123,7 @@ export class Analyzer {
   ): Finding[] {
     const model = new FileModel(file, workspace);
     // Cached findings hold only while the file-level facts they were computed under hold.
-    const context = this.once ? '' : contextSignature(model);
+    const context = this.once ? '' : contextSignature(model, this.rules);
     if (context !== this.contextSignature) {
       this.cache.clear();
       next.clear();
@@ -200,7 +200,11 @@ function blankLines(file: SourceFile, ranges: [number, number][]): string {
   return text;
 }
 
-function contextSignature(model: FileModel): string {
+function contextSignature(model: FileModel, rules: readonly Rule[]): string {
+  // A rule that reads across statements, in a file it may fire on: the whole text is the context, so no statement's
+  // findings outlive an edit anywhere.
+  const text = model.file.text;
+  if (rules.some((r) => r.meta.readsOtherStatements && r.meta.triggers.test(text))) return text;
   const parts = [
     model.imports.signature(),
     [...model.forward.nonZeroRates].sort().join(','),

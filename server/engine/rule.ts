@@ -28,6 +28,12 @@ export interface RuleMeta {
    * not parsed at all: in a CI run over a whole repository most files never mention dropout.
    */
   triggers: RegExp;
+  /**
+   * Whether a statement's findings, or their absence, depend on other statements of the file (a script's rule reads
+   * the functions a loop calls and the calls of a function). In a file its triggers match, the analyzer then keeps
+   * no findings across an edit: its cache, keyed by statement, cannot see those reads.
+   */
+  readsOtherStatements?: boolean;
   /** Message templates; `{name}` placeholders are filled from `data`. */
   messages: Record<string, string>;
   /** What a profile adds to this rule's findings, for a rule whose mistake a measurement can show. */

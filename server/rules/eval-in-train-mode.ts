@@ -54,6 +54,8 @@ export const evalInTrainMode: Rule = {
     defaultSeverity: 'warning',
     fix: 'none',
     triggers: /no_grad|inference_mode|\.eval\(|def (eval|valid|test|predict|infer)/i,
+    // A loop's finding reads the functions it calls; a function's, the calls of it elsewhere.
+    readsOtherStatements: true,
     messages: {
       noEval:
         '`{model}` is evaluated here ({where}) in training mode: nothing calls `{model}.eval()` before it, so its ' +

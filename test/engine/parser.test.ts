@@ -359,3 +359,51 @@ test('a finding that read a caller outside its class is recomputed when that cal
     file.dispose();
   }
 });
+
+test('an edit of a function a script loop calls reaches the loop: RG015 reads across statements', () => {
+  // From the edit-storm test (seed 366081987): `train` stops switching to training mode, and the epoch loop in `main`,
+  // whose own text did not change, now trains an evaluated model. Its cached silence must not stand.
+  const text = [
+    'import torch',
+    'import torch.nn as nn',
+    '',
+    'class Net(nn.Module):',
+    '    def __init__(self):',
+    '        super().__init__()',
+    '        self.drop = nn.Dropout(0.2)',
+    '',
+    '    def forward(self, x):',
+    '        return self.drop(x)',
+    '',
+    'def train(model, batch):',
+    '    model.train()',
+    '    model(batch).sum().backward()',
+    '',
+    'def test(model, batch):',
+    '    model.eval()',
+    '    with torch.no_grad():',
+    '        return model(batch)',
+    '',
+    'def main(batch):',
+    '    model = Net()',
+    '    for epoch in range(3):',
+    '        train(model, batch)',
+    '        test(model, batch)',
+    '',
+  ].join('\n');
+  const selection = new RuleSelection({});
+  const file = new SourceFile(text);
+  try {
+    const analyzer = new Analyzer(rules);
+    assert.deepEqual(analyzer.analyze(file, selection), []);
+    file.applyChange({ start: { line: 12, character: 4 }, end: { line: 12, character: 9 } }, 'mode.l');
+    const fresh = lintText(rules, file.text, selection).map((f) => `${f.code}@${f.range.start.line}`);
+    assert.deepEqual(fresh, ['RG015@23']);
+    assert.deepEqual(
+      analyzer.analyze(file, selection).map((f) => `${f.code}@${f.range.start.line}`),
+      fresh,
+    );
+  } finally {
+    file.dispose();
+  }
+});
