@@ -147,6 +147,12 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
       let source: SourceFile;
       try {
         source = new SourceFile(analysedText(read.document));
+        try {
+          void source.root;
+        } catch (e) {
+          source.dispose();
+          throw e;
+        }
       } catch (e) {
         if (!(e instanceof ParseLimit)) throw e;
         io.stderr(`warning: ${file}: not profiled: ${e.message}\n`);

@@ -82,26 +82,17 @@ export class Analyzer {
     try {
       let damaged = file.root.hasError ? damagedLines(file) : [];
       if (damaged.length === 0) return this.statementFindings(file, next, workspace);
-      let recovered: SourceFile;
-      try {
-        recovered = new SourceFile(blankLines(file, damaged));
-      } catch (e) {
-        // Recovery is a refinement: when its parse runs out of time, the damaged file's own findings stand.
-        if (e instanceof ParseLimit) return this.statementFindings(file, next, workspace);
-        throw e;
-      }
+      let recovered = recoveredFile(file, damaged);
+      // Recovery is a refinement: when its parse runs out of time, the damaged file's own findings stand.
+      if (!recovered) return this.statementFindings(file, next, workspace);
       // Blanking one broken statement can expose the next broken one; a few rounds cover real files.
       for (let round = 0; round < 8 && recovered.root.hasError; round++) {
         const more = damagedLines(recovered);
         if (more.length === 0) break;
         damaged = [...damaged, ...more];
         recovered.dispose();
-        try {
-          recovered = new SourceFile(blankLines(file, damaged));
-        } catch (e) {
-          if (e instanceof ParseLimit) return this.statementFindings(file, next, workspace);
-          throw e;
-        }
+        recovered = recoveredFile(file, damaged);
+        if (!recovered) return this.statementFindings(file, next, workspace);
       }
       try {
         const inDamage = (f: Finding) => damaged.some(([a, b]) => f.range.start.line >= a && f.range.start.line < b);
@@ -189,8 +180,27 @@ export function damagedLines(file: SourceFile): [number, number][] {
   return damaged;
 }
 
+/** `file` with the `damaged` lines blanked out, parsed and copied; null when that text cannot be (ParseLimit). */
+function recoveredFile(file: SourceFile, damaged: readonly [number, number][]): SourceFile | null {
+  let recovered: SourceFile;
+  try {
+    recovered = new SourceFile(blankLines(file, damaged));
+  } catch (e) {
+    if (e instanceof ParseLimit) return null;
+    throw e;
+  }
+  try {
+    void recovered.root;
+    return recovered;
+  } catch (e) {
+    recovered.dispose();
+    if (e instanceof ParseLimit) return null;
+    throw e;
+  }
+}
+
 /** The text with the given lines turned into blanks of the same length, so every offset and position is kept. */
-function blankLines(file: SourceFile, ranges: [number, number][]): string {
+function blankLines(file: SourceFile, ranges: readonly [number, number][]): string {
   let text = file.text;
   for (const [a, b] of ranges) {
     const start = file.offsetAt({ line: a, character: 0 });

@@ -1,7 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Edit, type Point, type Tree } from 'web-tree-sitter';
-import { copyTree, lineIndexOf, type SyntaxNode, type TextSpanEdit } from './syntax-tree';
+import {
+  copyTree,
+  lineIndexOf,
+  TreeTooDeep,
+  type CopyOptions,
+  type SyntaxNode,
+  type TextSpanEdit,
+} from './syntax-tree';
 import { bindCursorRuntime } from './tree-cursor';
 import type { Position, Range, TextEdit } from './types';
 
@@ -138,29 +145,39 @@ export class SourceFile {
   private beforeEdit: { root: SyntaxNode; edit: TextSpanEdit } | undefined;
   /** Bumped on every change; analysis caches compare it. */
   version = 0;
-  /**
-   * An over-estimate of the text's bracket and indentation depth (nestingBound), kept up to date by each edit
-   * without reading the whole text: a full scan of a large file costs more than its incremental re-parse.
-   */
-  private nesting: Nesting;
 
   constructor(text: string) {
     this.text = text;
     this.starts = lineStarts(text);
-    this.nesting = nestingBound(text);
-    this.tree = parseOrThrow(text, undefined, this.nesting);
+    this.tree = parseOrThrow(text);
   }
 
-  /** The root of the syntax tree (server/engine/syntax-tree.ts). */
+  /**
+   * The root of the syntax tree (server/engine/syntax-tree.ts). Throws ParseLimit for a tree deeper than
+   * MAX_TREE_DEPTH, which the copy measures as it goes.
+   */
   get root(): SyntaxNode {
-    this.copied ??= copyTree(this.tree, parserText(this.text), this.starts, { previous: this.beforeEdit });
+    this.copied ??= this.copy({ previous: this.beforeEdit });
     this.beforeEdit = undefined;
     return this.copied;
   }
 
   /** The module's top level alone: the root with the bodies of its classes and functions left empty. */
   topLevel(): SyntaxNode {
-    return this.copied ?? copyTree(this.tree, parserText(this.text), this.starts, { topLevelOnly: true });
+    return this.copied ?? this.copy({ topLevelOnly: true });
+  }
+
+  private copy(options: CopyOptions): SyntaxNode {
+    try {
+      return copyTree(this.tree, parserText(this.text), this.starts, { ...options, maxDepth: MAX_TREE_DEPTH });
+    } catch (e) {
+      if (e instanceof TreeTooDeep)
+        throw new ParseLimit(
+          `it is nested more than ${MAX_TREE_DEPTH} levels deep (brackets past CPython's limit of 200, or an ` +
+            'expression chaining a thousand operators)',
+        );
+      throw e;
+    }
   }
 
   get lineCount(): number {
@@ -209,9 +226,6 @@ export class SourceFile {
     const text = this.text.slice(0, startIndex) + newText + this.text.slice(oldEndIndex);
     this.starts = updateLineStarts(this.starts, text, startIndex, oldEndIndex, newText.length);
     const newEndIndex = startIndex + newText.length;
-    this.nesting = editedNestingBound(this.nesting, this.text, text, startIndex, oldEndIndex, newEndIndex);
-    // Past the threshold the bound may only be stale-high after many edits: the exact scan decides, and restarts it.
-    if (mayBeDeep(this.nesting)) this.nesting = nestingBound(text);
     this.text = text;
     const edit: Edit = {
       startIndex,
@@ -229,7 +243,7 @@ export class SourceFile {
         : undefined;
     this.copied = undefined;
     old.edit(edit);
-    this.tree = parseOrThrow(text, afterCarriageReturn ? undefined : old, this.nesting);
+    this.tree = parseOrThrow(text, afterCarriageReturn ? undefined : old);
     old.delete();
   }
 
@@ -238,9 +252,8 @@ export class SourceFile {
     this.beforeEdit = undefined;
     this.text = text;
     this.starts = lineStarts(text);
-    this.nesting = nestingBound(text);
     const old = this.tree;
-    this.tree = parseOrThrow(text, undefined, this.nesting);
+    this.tree = parseOrThrow(text);
     old.delete();
   }
 
@@ -314,13 +327,16 @@ function toPoint(p: Position): Point {
 /**
  * Text Reglens does not analyse, with the reason: tree-sitter did not finish within its budget (its error recovery
  * is quadratic on long runs that alternate identifier and non-Python characters, `x?x?x?…`: 70,000 such characters
- * took minutes), or the code is nested deeper than CPython accepts, where looking up a node's ancestors (which
- * costs the depth in tree-sitter) makes rules quadratic. Either hung the language server before
- * (test/stress/regressions/); now the file is left unanalysed with this message.
+ * took minutes), or the syntax tree is deeper than MAX_TREE_DEPTH, where the engine's recursive readers run out of
+ * stack. Both broke the language server before (test/stress/regressions/); now the file is left unanalysed with
+ * this message. A deep tree is found when it is copied (SourceFile.root), the one walk every analysis makes.
  */
 export class ParseLimit extends Error {}
 
-/** Tree levels past which a file is not analysed. CPython refuses more than 200 nested brackets or 100 indents. */
+/**
+ * Tree levels past which a file is not analysed. CPython refuses more than 200 nested brackets or 100 indents; a
+ * chain of operators (`a + a + …`, `x.a.b.…`, `- - … x`) nests one level per operator without any bracket.
+ */
 export const MAX_TREE_DEPTH = 1000;
 
 /** One second, plus one per MB: real code parses at several MB a second, so only pathological text hits it. */
@@ -349,8 +365,7 @@ function parserText(text: string): string {
  */
 const INPUT_CHUNK = 512;
 
-/** `nesting`: the text's nestingBound when the caller keeps one; without it the text is scanned. */
-function parseOrThrow(text: string, old?: Tree, nesting: Nesting = nestingBound(text)): Tree {
+function parseOrThrow(text: string, old?: Tree): Tree {
   const limitMs = parseBudgetMs(text.length);
   const deadline = performance.now() + limitMs;
   // Returning true cancels the parse (the typings say void; the runtime reads the result).
@@ -383,12 +398,6 @@ function parseOrThrow(text: string, old?: Tree, nesting: Nesting = nestingBound(
       );
     throw new Error('tree-sitter returned no tree');
   }
-  if (mayBeDeep(nesting) && deeperThan(tree.rootNode, MAX_TREE_DEPTH)) {
-    tree.delete();
-    throw new ParseLimit(
-      `it is nested more than ${MAX_TREE_DEPTH} levels deep (CPython refuses more than 200 nested brackets)`,
-    );
-  }
   return tree;
 }
 
@@ -397,120 +406,4 @@ export function nodeRange(node: Node): Range {
     start: { line: node.startPosition.row, character: node.startPosition.column },
     end: { line: node.endPosition.row, character: node.endPosition.column },
   };
-}
-
-/**
- * A cheap over-estimate of nesting, so that ordinary files skip the tree walk: the most brackets ever open at once
- * (strings and comments included; a closing bracket with none open is ignored) and the widest indentation. Real
- * code stays far below the threshold of both (NESTING_THRESHOLD).
- */
-interface Nesting {
-  brackets: number;
-  indent: number;
-}
-
-/** CPython's own limits (200 nested brackets, 100 indents) with room to spare. */
-const NESTING_THRESHOLD = 200;
-
-function mayBeDeep(n: Nesting): boolean {
-  return n.brackets > NESTING_THRESHOLD || n.indent > NESTING_THRESHOLD;
-}
-
-const OPENING = (c: number) => c === 40 || c === 91 || c === 123;
-const CLOSING = (c: number) => c === 41 || c === 93 || c === 125;
-
-/** The exact maxima of `text`, except that the scan stops once either passes the threshold. */
-function nestingBound(text: string): Nesting {
-  let brackets = 0;
-  let maxBrackets = 0;
-  let column = 0;
-  let maxIndent = 0;
-  let lineStart = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (OPENING(c)) {
-      if (++brackets > maxBrackets) {
-        maxBrackets = brackets;
-        if (brackets > NESTING_THRESHOLD) break;
-      }
-    } else if (CLOSING(c)) {
-      if (brackets > 0) brackets--;
-    }
-    if (c === 10 || c === 13) {
-      lineStart = true;
-      column = 0;
-    } else if (lineStart) {
-      if (c === 32 || c === 9) {
-        if (++column > maxIndent) {
-          maxIndent = column;
-          if (column > NESTING_THRESHOLD) break;
-        }
-      } else lineStart = false;
-    }
-  }
-  return { brackets: maxBrackets, indent: maxIndent };
-}
-
-/**
- * The bound after replacing before[start, oldEnd) by after[start, newEnd), reading only the edit and its lines.
- * Brackets: the open count after a character is max(0, count ± 1), which never moves two counts further apart; up
- * to the edit nothing changes, and where the old and new texts meet again the counts differ by at most the brackets
- * removed plus those inserted, so no later count grows by more than that. Indentation: only the lines the edit
- * touches (from the start of its first line to the end of its last, in the new text) can change theirs.
- */
-function editedNestingBound(
-  bound: Nesting,
-  before: string,
-  after: string,
-  start: number,
-  oldEnd: number,
-  newEnd: number,
-): Nesting {
-  let brackets = bound.brackets;
-  for (let i = start; i < oldEnd; i++) if (OPENING(before.charCodeAt(i)) || CLOSING(before.charCodeAt(i))) brackets++;
-  for (let i = start; i < newEnd; i++) if (OPENING(after.charCodeAt(i)) || CLOSING(after.charCodeAt(i))) brackets++;
-  let from = start;
-  while (from > 0 && after.charCodeAt(from - 1) !== 10 && after.charCodeAt(from - 1) !== 13) from--;
-  let to = newEnd;
-  while (to < after.length && after.charCodeAt(to) !== 10 && after.charCodeAt(to) !== 13) to++;
-  return { brackets, indent: Math.max(bound.indent, widestIndent(after, from, to)) };
-}
-
-/** The widest indentation of the lines in text[from, to), `from` being a line start. */
-function widestIndent(text: string, from: number, to: number): number {
-  let widest = 0;
-  let column = 0;
-  let lineStart = true;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10 || c === 13) {
-      lineStart = true;
-      column = 0;
-    } else if (lineStart) {
-      if (c === 32 || c === 9) widest = Math.max(widest, ++column);
-      else lineStart = false;
-    }
-  }
-  return widest;
-}
-
-/** Is `root` nested deeper than `limit` levels? A cursor walk: `node.parent` costs the depth itself in tree-sitter. */
-function deeperThan(root: Tree['rootNode'], limit: number): boolean {
-  const cursor = root.walk();
-  try {
-    let depth = 0;
-    for (;;) {
-      if (cursor.gotoFirstChild()) {
-        if (++depth > limit) return true;
-        continue;
-      }
-      while (!cursor.gotoNextSibling()) {
-        if (depth === 0 || !cursor.gotoParent()) return false;
-        depth--;
-        if (depth === 0) return false;
-      }
-    }
-  } finally {
-    cursor.delete();
-  }
 }

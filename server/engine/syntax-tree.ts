@@ -289,7 +289,12 @@ export interface CopyOptions {
    * statement's text alone decides its parse.
    */
   previous?: { root: SyntaxNode; edit: TextSpanEdit };
+  /** Levels below the root past which the copy stops with TreeTooDeep (the engine's readers recurse on depth). */
+  maxDepth?: number;
 }
+
+/** Thrown by copyTree when the tree is deeper than its maxDepth. */
+export class TreeTooDeep extends Error {}
 
 /**
  * Copies `tree`'s visible nodes. `text` is the text tree-sitter parsed (server/engine/parser.ts parserText), which
@@ -317,6 +322,7 @@ export function copyTree(
   const source: TreeText = previous ? previous.root.source : { text, lineStarts };
   source.text = text;
   source.lineStarts = lineStarts;
+  const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
   const cursor = new DirectCursor(tree);
   let placement = new Placement(source);
   const make = (c: DirectCursor): SyntaxNode => {
@@ -355,7 +361,7 @@ export function copyTree(
       if (enter && cursor.gotoFirstChild()) {
         // `current` is the last node in `filling` (root is in none): the owner of the list that starts after it.
         parent = current;
-        firsts.push(filling.length);
+        if (firsts.push(filling.length) > maxDepth) throw new TreeTooDeep(`deeper than ${maxDepth} levels`);
       } else {
         // No child: the next sibling of this node or of its nearest ancestor that has one.
         let at = current;

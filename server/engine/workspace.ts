@@ -464,7 +464,13 @@ function scan(file: string, module: string, isPackage: boolean, text: string): I
     throw e;
   }
   try {
-    const root = source.topLevel();
+    let root: Node;
+    try {
+      root = source.topLevel();
+    } catch (e) {
+      if (e instanceof ParseLimit) return emptyEntry(file, module, isPackage);
+      throw e;
+    }
     const table = ImportTable.fromModule(root);
     const imports = new Map<string, string>();
     for (const [local, qualified] of table.importedNames()) {
@@ -507,7 +513,13 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
     throw e;
   }
   try {
-    const model = new FileModel(source, scope);
+    let model: FileModel;
+    try {
+      model = new FileModel(source, scope);
+    } catch (e) {
+      if (e instanceof ParseLimit) return out;
+      throw e;
+    }
     for (const cls of model.classes.values()) {
       const init = cls.isModule ? methodOf(model, cls, '__init__') : undefined;
       const initParameters = init ? externalParameters(parameterList(init).slice(1)) : [];

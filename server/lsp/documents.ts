@@ -113,6 +113,8 @@ export class OpenDocument {
     if (this.file) {
       try {
         this.file.applyChange(range, text);
+        // The copy every analysis reads, made now: it is what finds a tree too deep to analyse (ParseLimit).
+        void this.file.root;
         return;
       } catch (e) {
         // SourceFile.applyChange updates its text before re-parsing, so the text is current even here.
@@ -139,8 +141,14 @@ export class OpenDocument {
       return;
     }
     if (this.file) return;
-    const text = this.plain ?? '';
-    this.file = new SourceFile(text);
+    const file = new SourceFile(this.plain ?? '');
+    try {
+      void file.root;
+    } catch (e) {
+      file.dispose();
+      throw e;
+    }
+    this.file = file;
     this.plain = null;
   }
 

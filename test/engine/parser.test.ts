@@ -204,14 +204,19 @@ test('line bookkeeping survives edits that split and join \\r\\n pairs', () => {
   }
 });
 
-/** Applies the edit and says whether the file then counts as too deep to analyse. */
+/** Applies the edit and says whether the file then counts as too deep to analyse (its copy refuses it). */
 function tooDeepAfter(
   file: SourceFile,
   range: { start: { line: number; character: number }; end: { line: number; character: number } },
   text: string,
 ): boolean {
+  file.applyChange(range, text);
+  return tooDeep(file);
+}
+
+function tooDeep(file: SourceFile): boolean {
   try {
-    file.applyChange(range, text);
+    void file.root;
     return false;
   } catch (e) {
     if (e instanceof ParseLimit) return true;
@@ -219,9 +224,19 @@ function tooDeepAfter(
   }
 }
 
+/** Whether `text` parsed afresh is too deep to analyse. */
+function freshlyTooDeep(text: string): boolean {
+  const file = new SourceFile(text);
+  try {
+    return tooDeep(file);
+  } finally {
+    file.dispose();
+  }
+}
+
 test('edits that nest brackets past the limit a little at a time are refused, and undoing them is accepted', () => {
-  // The depth check of an edit reads only the edit (a bound kept on the file); growing the nesting in many small
-  // steps, each far below the limit, must still end in the same refusal as parsing the final text afresh.
+  // The copy after an edit takes the untouched statements over from the copy before it; growing the nesting in many
+  // small steps, each far below the limit, must still end in the same refusal as parsing the final text afresh.
   const file = new SourceFile('y = 1\n');
   try {
     let deep = false;
@@ -239,7 +254,7 @@ test('edits that nest brackets past the limit a little at a time are refused, an
         deep = tooDeepAfter(file, { start: { line: 0, character: 4 }, end: { line: 0, character: 4 } }, '('.repeat(50));
     }
     assert.ok(deep, 'the file became too deep');
-    assert.throws(() => new SourceFile(file.text), ParseLimit, 'a fresh parse agrees');
+    assert.ok(freshlyTooDeep(file.text), 'a fresh parse agrees');
     assert.ok(steps > 5, `it took ${steps} steps, so no single edit was deep on its own`);
     assert.equal(
       tooDeepAfter(file, { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, 'y = 1\n'),
@@ -266,9 +281,59 @@ test('edits that indent past the limit one line at a time are refused', () => {
       lines++;
     }
     assert.ok(deep, 'the file became too deep');
-    assert.throws(() => new SourceFile(file.text), ParseLimit, 'a fresh parse agrees');
+    assert.ok(freshlyTooDeep(file.text), 'a fresh parse agrees');
   } finally {
     file.dispose();
+  }
+});
+
+test('an expression chaining operators past the depth limit is refused, and one just inside it is analysed', () => {
+  // The LSP fuzzer's input: `x = self.norm1 + a + a + …` on one 31,000-character line, a tree 7,700 levels deep
+  // with no bracket in it, overflowed the stack of the flow evaluator, which lost the class's findings.
+  const chains: Record<string, (n: number) => string> = {
+    sum: (n) => `self.norm1${' + a'.repeat(n)}`,
+    attribute: (n) => `a${'.b'.repeat(n)}`,
+    call: (n) => `f${'()'.repeat(n)}`,
+    negation: (n) => `${'-'.repeat(n)}a`,
+    not: (n) => `${'not '.repeat(n)}a`,
+    conditional: (n) => `${'a if b else '.repeat(n)}c`,
+    nestedDropout: (n) => `${'F.dropout('.repeat(n)}x${', 0.1)'.repeat(n)}`,
+  };
+  const source = (expr: string) =>
+    [
+      'import torch.nn as nn',
+      'import torch.nn.functional as F',
+      '',
+      'class Block(nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.norm1 = nn.LayerNorm(4)',
+      '',
+      '    def forward(self, a, x):',
+      `        x = ${expr}`,
+      '        return F.dropout(x, 0.2)',
+      '',
+    ].join('\n');
+  const debug = process.env.REGLENS_DEBUG;
+  // A rule that throws then fails the test rather than losing its findings quietly.
+  process.env.REGLENS_DEBUG = '1';
+  try {
+    for (const [name, chain] of Object.entries(chains)) {
+      assert.ok(freshlyTooDeep(source(chain(8000))), `${name}: 8,000 links are refused`);
+      let inside = 1;
+      let outside = 8000;
+      while (outside - inside > 1) {
+        const mid = (inside + outside) >> 1;
+        if (freshlyTooDeep(source(chain(mid)))) outside = mid;
+        else inside = mid;
+      }
+      assert.ok(inside >= 400, `${name}: ${inside} links are analysed`);
+      const codes = lintText(rules, source(chain(inside))).map((f) => `${f.code}@${f.range.start.line}`);
+      assert.ok(codes.includes('RG006@10'), `${name}: the dropout after ${inside} links is still checked: ${codes}`);
+    }
+  } finally {
+    if (debug === undefined) delete process.env.REGLENS_DEBUG;
+    else process.env.REGLENS_DEBUG = debug;
   }
 });
 

@@ -104,3 +104,35 @@ test('the server survives a document it cannot make sense of, including every ed
   client.open(other, BLOCK);
   assert.deepEqual(codes(await client.diagnostics(other, 1)), ['RG007@7', 'RG006@10']);
 });
+
+test('a file nested past the depth limit is left unchecked, still answers, and is checked once edited', async () => {
+  // `y = x + x + …`: thousands of operators in one expression, a tree thousands of levels deep without a bracket.
+  const uri = project.uri('chain.py');
+  const errorsBefore = client.logs.filter((l) => l.type === 1).length;
+  const lines = BLOCK.split('\n');
+  const chain = `        y = x${' + x'.repeat(3000)}`;
+  lines.splice(10, 0, chain);
+  client.open(uri, lines.join('\n'));
+  assert.deepEqual(await client.diagnostics(uri, 1), []);
+  const said = client.messages.filter((m) => m.message.includes('chain.py is not checked'));
+  assert.equal(said.length, 1, JSON.stringify(client.messages));
+  assert.match(said[0].message, /nested more than 1000 levels deep/);
+  assert.equal(
+    await client.connection.sendRequest(HoverRequest.type, {
+      textDocument: { uri },
+      position: { line: 10, character: 20 },
+    }),
+    null,
+  );
+  await client.codeLenses(uri);
+  assert.deepEqual(
+    client.logs.filter((l) => l.type === 1).slice(errorsBefore),
+    [],
+    'nothing fails on it: it is plain text until an edit lets it be analysed',
+  );
+  // An edit that shortens the chain makes it a file like any other.
+  client.change(uri, 2, [
+    { range: { start: { line: 10, character: 13 }, end: { line: 10, character: chain.length } }, text: ' + x' },
+  ]);
+  assert.deepEqual(codes(await client.diagnostics(uri, 2)), ['RG007@7', 'RG006@11']);
+});
