@@ -138,7 +138,9 @@ export class Analyzer {
       } else {
         runner ??= new StatementRunner(this.rules, file, model);
         stmtFindings = runner.run(stmt);
-        reusable = !runner.fileWide && movesWithStatement(stmtFindings, startRow, stmt.endPosition.row);
+        // A rule that failed here is tried again, and says so again, at the next analysis.
+        reusable =
+          !runner.fileWide && !runner.failed && movesWithStatement(stmtFindings, startRow, stmt.endPosition.row);
       }
       if (!this.once) next.set(key, { startRow, findings: stmtFindings, reusable });
       findings.push(...stmtFindings);
@@ -273,6 +275,8 @@ class StatementRunner {
   private bucket: Finding[] = [];
   /** A finding of the last statement run read code outside the statement (`Report.fileWide`). */
   fileWide = false;
+  /** Rules that threw on the last statement run: each said so once, as a finding (internalError). */
+  private readonly failedRules = new Set<Rule>();
 
   constructor(
     rules: readonly Rule[],
@@ -281,42 +285,54 @@ class StatementRunner {
   ) {
     this.visitors = rules.map((rule) => ({ rule, visitor: rule.create(this.contextFor(rule)) }));
     // Per node type, the handlers of the rules that visit it, in rule order: most nodes are visited by no rule.
-    for (const { visitor } of this.visitors)
+    for (const { rule, visitor } of this.visitors)
       for (const [type, handler] of Object.entries(visitor)) {
         if (type === 'moduleClass' || !handler) continue;
         let list = this.handlers.get(type);
         if (!list) this.handlers.set(type, (list = []));
-        list.push(handler as (node: Node) => void);
+        list.push({ rule, handler: handler as (node: Node) => void });
       }
   }
 
-  private readonly handlers = new Map<string, ((node: Node) => void)[]>();
+  private readonly handlers = new Map<string, { rule: Rule; handler: (node: Node) => void }[]>();
+
+  get failed(): boolean {
+    return this.failedRules.size > 0;
+  }
 
   run(stmt: Node): Finding[] {
     this.bucket = [];
     this.fileWide = false;
+    this.failedRules.clear();
     const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
     if (def?.type === 'class_definition') {
       const cls = this.model.classes.get(def.childForFieldName('name')?.text ?? '');
       if (cls && cls.node.id === def.id)
-        for (const { visitor } of this.visitors) if (visitor.moduleClass) this.guard(visitor.moduleClass, cls);
+        for (const { rule, visitor } of this.visitors)
+          if (visitor.moduleClass) this.guard(rule, visitor.moduleClass, cls, stmt);
     }
     walk(
       stmt,
       (node) => {
-        for (const handler of this.handlers.get(node.type)!) this.guard(handler, node);
+        for (const { rule, handler } of this.handlers.get(node.type)!) this.guard(rule, handler, node, stmt);
       },
       this.handlers,
     );
     return this.bucket;
   }
 
-  /** A rule that throws on odd code loses its findings for that statement; the others still report. */
-  private guard<T>(fn: (arg: T) => void, arg: T): void {
+  /**
+   * A rule that throws on odd code loses its findings for that statement, and says so in a finding of its own
+   * (internalError) rather than leaving the statement looking clean; the other rules still report.
+   */
+  private guard<T>(rule: Rule, fn: (arg: T) => void, arg: T, stmt: Node): void {
     try {
       fn(arg);
     } catch (e) {
       if (process.env.REGLENS_DEBUG) throw e;
+      if (this.failedRules.has(rule)) return;
+      this.failedRules.add(rule);
+      this.bucket.push(internalError(rule, this.file, stmt, e));
     }
   }
 
@@ -338,6 +354,27 @@ class StatementRunner {
       },
     };
   }
+}
+
+/** A rule's failure on a statement, reported on the statement's first line. */
+function internalError(rule: Rule, file: SourceFile, stmt: Node, e: unknown): Finding {
+  const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const row = stmt.startPosition.row;
+  return {
+    code: rule.meta.code,
+    name: 'internal-error',
+    message:
+      `${rule.meta.code} (${rule.meta.name}) failed on lines ${row + 1}–${stmt.endPosition.row + 1}, which it left ` +
+      `unchecked: ${reason}. This is a bug in Reglens; please report it with the code that caused it.`,
+    severity: 'error',
+    range: {
+      start: { line: row, character: stmt.startPosition.column },
+      end: { line: row, character: file.lineText(row).length },
+    },
+    fix: null,
+    related: [],
+    tags: [],
+  };
 }
 
 function toFinding(rule: Rule, r: Report): Finding {

@@ -153,7 +153,11 @@ export class FileModel implements FileDefinitions {
     if (!this.derived) {
       this.derived = new Map();
       for (const cls of this.classes.values())
-        for (const b of new Set(cls.bases)) this.derived.set(b, [...(this.derived.get(b) ?? []), cls]);
+        for (const b of new Set(cls.bases)) {
+          const list = this.derived.get(b);
+          if (list) list.push(cls);
+          else this.derived.set(b, [cls]);
+        }
     }
     while (frontier.length) {
       const level: ModuleClass[] = [];
