@@ -2,7 +2,7 @@
 // nesting 40 blocks deep (the shape the stress fuzzer's deep-blocks mutator makes). Fixing costs grow with the
 // number of fixes; the per-fix time printed beside each size shows whether that growth is linear.
 import { RuleSelection } from '../server/engine/config';
-import { fixText } from '../server/engine/analyze';
+import { fixText } from '../server/engine/fixes';
 import { initParser } from '../server/engine/parser';
 import { fmt, table } from './table';
 import { rules } from '../server/rules';

@@ -3,7 +3,8 @@
 // `check` and `profile` and the language server's workspace check read files only through here, so a file is
 // skipped for the same reason, in the same words, wherever it is read.
 import * as fs from 'node:fs';
-import { Analyzer, fixText, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
+import { Analyzer, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
+import { fixText } from '../engine/fixes';
 import type { RuleSelection } from '../engine/config';
 import {
   findingsInCells,

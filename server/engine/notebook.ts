@@ -2,7 +2,8 @@
 // analysis is the analysis of the concatenation of its code cells in order (imports in cell 0, a class in cell 2
 // used in cell 5). IPython syntax (`%magic`, `%%cell magic`, `!shell`, `?help`) is not Python: it is blanked to
 // same-length text (`pass` and spaces) so that every other position stays where it was.
-import { Analyzer, chooseFixes, fixKey } from './analyze';
+import { Analyzer } from './analyze';
+import { chooseFixes, fixKey } from './fixes';
 import type { RuleSelection } from './config';
 import type { Rule } from './rule';
 import { lineStarts, SourceFile } from './parser';

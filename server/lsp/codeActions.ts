@@ -5,7 +5,7 @@ import {
   type TextEdit,
   type WorkspaceEdit,
 } from 'vscode-languageserver/node';
-import { applyEdits, fixText } from '../engine/analyze';
+import { applyEdits, fixText } from '../engine/fixes';
 import { noqaComments } from '../engine/noqa';
 import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engine/parser';
 import type { Fix } from '../engine/types';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { applyEdits, chooseFixes, fixKey, syntaxErrorCount } from '../../server/engine/analyze';
+import { applyEdits, chooseFixes, fixKey, syntaxErrorCount } from '../../server/engine/fixes';
 import { initParser, SourceFile, treeErrorCount } from '../../server/engine/parser';
 import type { Finding, TextEdit } from '../../server/engine/types';
 

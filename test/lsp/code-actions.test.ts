@@ -7,7 +7,7 @@ import {
   type Diagnostic,
 } from 'vscode-languageserver-protocol/node';
 import { initParser, SourceFile } from '../../server/engine/parser';
-import { syntaxErrorCount } from '../../server/engine/analyze';
+import { syntaxErrorCount } from '../../server/engine/fixes';
 import {
   applyWorkspaceEdit,
   contentChanges,

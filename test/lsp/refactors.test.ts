@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol/node';
-import { syntaxErrorCount } from '../../server/engine/analyze';
+import { syntaxErrorCount } from '../../server/engine/fixes';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { applyWorkspaceEdit, contentChanges, editsFor, isCodeAction, TestClient, tempProject } from './client';
 

@@ -4,7 +4,8 @@
 // findings, and applying fixes a second time changes nothing.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { applyEdits, fixText, lintText } from '../../server/engine/analyze';
+import { lintText } from '../../server/engine/analyze';
+import { applyEdits, fixText } from '../../server/engine/fixes';
 import { RuleSelection } from '../../server/engine/config';
 import { initParser, SourceFile, treeErrorCount } from '../../server/engine/parser';
 import type { Finding, Position, TextEdit } from '../../server/engine/types';

@@ -17,7 +17,8 @@ import type {
   TextEdit,
 } from 'vscode-languageserver-protocol/node';
 import { CodeLensRequest } from 'vscode-languageserver-protocol/node';
-import { fixText, lintText } from '../../server/engine/analyze';
+import { lintText } from '../../server/engine/analyze';
+import { fixText } from '../../server/engine/fixes';
 import { RuleSelection } from '../../server/engine/config';
 import { ParseLimit, SourceFile, treeErrorCount, type Node } from '../../server/engine/parser';
 import type { Finding } from '../../server/engine/types';
