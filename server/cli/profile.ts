@@ -6,7 +6,7 @@ import { backendLabel, implementationEvidence, resultLine, textBlock } from '../
 import { DEFAULT_PROFILER_OPTIONS, ProfileError, ProfilerHost } from '../../kernels/host';
 import type { BackendSetting } from '../../kernels/backends';
 import { FileModel } from '../engine/model';
-import { initParser, ParseLimit, SourceFile } from '../engine/parser';
+import { initParser, ParseLimit, parseForAnalysis, type SourceFile } from '../engine/parser';
 import { planSites, siteSeed, type RegularizerSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
 import { analysedText, readDocument } from '../core/document';
@@ -146,13 +146,7 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
       };
       let source: SourceFile;
       try {
-        source = new SourceFile(analysedText(read.document));
-        try {
-          void source.root;
-        } catch (e) {
-          source.dispose();
-          throw e;
-        }
+        source = parseForAnalysis(analysedText(read.document));
       } catch (e) {
         if (!(e instanceof ParseLimit)) throw e;
         io.stderr(`warning: ${file}: not profiled: ${e.message}\n`);

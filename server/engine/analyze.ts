@@ -3,7 +3,7 @@ import { RuleSelection } from './config';
 import { FileModel } from './model';
 import type { WorkspaceScope } from './scope';
 import { isSuppressed, suppressions } from './noqa';
-import { ParseLimit, SourceFile, type Node } from './parser';
+import { ParseLimit, parseForAnalysis, SourceFile, type Node } from './parser';
 import { regularizerContext } from './semantics/regularizers';
 import type { Rule } from './rule';
 import { StatementRunner } from './statement-runner';
@@ -184,18 +184,9 @@ export function damagedLines(file: SourceFile): [number, number][] {
 
 /** `file` with the `damaged` lines blanked out, parsed and copied; null when that text cannot be (ParseLimit). */
 function recoveredFile(file: SourceFile, damaged: readonly [number, number][]): SourceFile | null {
-  let recovered: SourceFile;
   try {
-    recovered = new SourceFile(blankLines(file, damaged));
+    return parseForAnalysis(blankLines(file, damaged));
   } catch (e) {
-    if (e instanceof ParseLimit) return null;
-    throw e;
-  }
-  try {
-    void recovered.root;
-    return recovered;
-  } catch (e) {
-    recovered.dispose();
     if (e instanceof ParseLimit) return null;
     throw e;
   }

@@ -294,6 +294,21 @@ export class SourceFile {
   }
 }
 
+/**
+ * A SourceFile whose tree is copied already, for a caller about to analyse it: text too deep to analyse then throws
+ * ParseLimit here, as text too slow to parse does, and leaves nothing to dispose.
+ */
+export function parseForAnalysis(text: string): SourceFile {
+  const file = new SourceFile(text);
+  try {
+    void file.root;
+    return file;
+  } catch (e) {
+    file.dispose();
+    throw e;
+  }
+}
+
 /** The point after inserting `text` at `start`. */
 function advance(start: Point, text: string): Point {
   const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));

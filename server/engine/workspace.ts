@@ -455,22 +455,11 @@ function emptyEntry(file: string, module: string, isPackage: boolean): IndexEntr
 
 /** Parses a file for its imports and the names it defines; the tree is freed before returning. */
 function scan(file: string, module: string, isPackage: boolean, text: string): IndexEntry {
-  let source: SourceFile;
+  let source: SourceFile | undefined;
   try {
+    // Only the parse and the copy throw ParseLimit.
     source = new SourceFile(text);
-  } catch (e) {
-    // A file too deep or too slow to parse is known by name only; it must not take the index down with it.
-    if (e instanceof ParseLimit) return emptyEntry(file, module, isPackage);
-    throw e;
-  }
-  try {
-    let root: Node;
-    try {
-      root = source.topLevel();
-    } catch (e) {
-      if (e instanceof ParseLimit) return emptyEntry(file, module, isPackage);
-      throw e;
-    }
+    const root = source.topLevel();
     const table = ImportTable.fromModule(root);
     const imports = new Map<string, string>();
     for (const [local, qualified] of table.importedNames()) {
@@ -493,8 +482,12 @@ function scan(file: string, module: string, isPackage: boolean, text: string): I
       }
     }
     return { path: file, module, isPackage, imports, stars, defined };
+  } catch (e) {
+    // A file too deep or too slow to parse is known by name only; it must not take the index down with it.
+    if (e instanceof ParseLimit) return emptyEntry(file, module, isPackage);
+    throw e;
   } finally {
-    source.dispose();
+    source?.dispose();
   }
 }
 
@@ -504,22 +497,11 @@ function scan(file: string, module: string, isPackage: boolean, text: string): I
  */
 function summarize(file: string, text: string, scope: IndexScope): Map<string, ExternalDefinition> {
   const out = new Map<string, ExternalDefinition>();
-  let source: SourceFile;
+  let source: SourceFile | undefined;
   try {
+    // Only the parse and the copy (which the model makes first) throw ParseLimit.
     source = new SourceFile(text);
-  } catch (e) {
-    // Its classes stay unknown, as the classes of a file outside the workspace are.
-    if (e instanceof ParseLimit) return out;
-    throw e;
-  }
-  try {
-    let model: FileModel;
-    try {
-      model = new FileModel(source, scope);
-    } catch (e) {
-      if (e instanceof ParseLimit) return out;
-      throw e;
-    }
+    const model = new FileModel(source, scope);
     for (const cls of model.classes.values()) {
       const init = cls.isModule ? methodOf(model, cls, '__init__') : undefined;
       const initParameters = init ? externalParameters(parameterList(init).slice(1)) : [];
@@ -548,8 +530,12 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
         parameters: externalParameters(parameterList(fn.node)),
       });
     }
+  } catch (e) {
+    // Its classes stay unknown, as the classes of a file outside the workspace are.
+    if (e instanceof ParseLimit) return new Map();
+    throw e;
   } finally {
-    source.dispose();
+    source?.dispose();
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { Analyzer, MAX_FILE_BYTES } from '../engine/analyze';
 import { FileModel } from '../engine/model';
-import { lineStarts, SourceFile, treeErrorCount } from '../engine/parser';
+import { lineStarts, parseForAnalysis, type SourceFile, treeErrorCount } from '../engine/parser';
 import type { Finding, Fix, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
 import { rules } from '../rules';
@@ -141,14 +141,7 @@ export class OpenDocument {
       return;
     }
     if (this.file) return;
-    const file = new SourceFile(this.plain ?? '');
-    try {
-      void file.root;
-    } catch (e) {
-      file.dispose();
-      throw e;
-    }
-    this.file = file;
+    this.file = parseForAnalysis(this.plain ?? '');
     this.plain = null;
   }
 

@@ -5,8 +5,9 @@ import * as vm from 'node:vm';
 import { generateModelFile } from '../../bench/model-file';
 import { Analyzer, lintText } from '../../server/engine/analyze';
 import { RuleSelection } from '../../server/engine/config';
-import { initParser, ParseLimit, SourceFile } from '../../server/engine/parser';
+import { initParser, ParseLimit, parseForAnalysis, SourceFile } from '../../server/engine/parser';
 import { rules } from '../../server/rules';
+import { withRuleDebugging } from './rule-debugging';
 
 before(() => initParser());
 
@@ -226,11 +227,12 @@ function tooDeep(file: SourceFile): boolean {
 
 /** Whether `text` parsed afresh is too deep to analyse. */
 function freshlyTooDeep(text: string): boolean {
-  const file = new SourceFile(text);
   try {
-    return tooDeep(file);
-  } finally {
-    file.dispose();
+    parseForAnalysis(text).dispose();
+    return false;
+  } catch (e) {
+    if (e instanceof ParseLimit) return true;
+    throw e;
   }
 }
 
@@ -314,10 +316,8 @@ test('an expression chaining operators past the depth limit is refused, and one 
       '        return F.dropout(x, 0.2)',
       '',
     ].join('\n');
-  const debug = process.env.REGLENS_DEBUG;
-  // A rule that throws then fails the test rather than losing its findings quietly.
-  process.env.REGLENS_DEBUG = '1';
-  try {
+  // A rule that throws then fails the test rather than leaving a finding that says so.
+  withRuleDebugging(true, () => {
     for (const [name, chain] of Object.entries(chains)) {
       assert.ok(freshlyTooDeep(source(chain(8000))), `${name}: 8,000 links are refused`);
       let inside = 1;
@@ -331,10 +331,7 @@ test('an expression chaining operators past the depth limit is refused, and one 
       const codes = lintText(rules, source(chain(inside))).map((f) => `${f.code}@${f.range.start.line}`);
       assert.ok(codes.includes('RG006@10'), `${name}: the dropout after ${inside} links is still checked: ${codes}`);
     }
-  } finally {
-    if (debug === undefined) delete process.env.REGLENS_DEBUG;
-    else process.env.REGLENS_DEBUG = debug;
-  }
+  });
 });
 
 test('editing a large file many times keeps no copy of each old text alive', () => {

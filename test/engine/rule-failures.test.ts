@@ -7,6 +7,7 @@ import { RuleSelection } from '../../server/engine/config';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import type { Rule } from '../../server/engine/rule';
 import { rules } from '../../server/rules';
+import { withRuleDebugging } from './rule-debugging';
 
 before(() => initParser());
 
@@ -36,13 +37,7 @@ const source = [
 ].join('\n');
 
 function analyzeWithoutDebug(analyzer: Analyzer, file: SourceFile) {
-  const debug = process.env.REGLENS_DEBUG;
-  delete process.env.REGLENS_DEBUG;
-  try {
-    return analyzer.analyze(file, new RuleSelection({}));
-  } finally {
-    if (debug !== undefined) process.env.REGLENS_DEBUG = debug;
-  }
+  return withRuleDebugging(false, () => analyzer.analyze(file, new RuleSelection({})));
 }
 
 test('a rule that throws says which statement it left unchecked, once, and the other findings stand', () => {
@@ -78,13 +73,14 @@ test('a rule that throws says which statement it left unchecked, once, and the o
 
 test('with REGLENS_DEBUG set, the rule failure is thrown for the developer to see', () => {
   const file = new SourceFile(source);
-  const debug = process.env.REGLENS_DEBUG;
-  process.env.REGLENS_DEBUG = '1';
   try {
-    assert.throws(() => new Analyzer([...rules, fragile]).analyze(file, new RuleSelection({})), /cannot read the call/);
+    withRuleDebugging(true, () =>
+      assert.throws(
+        () => new Analyzer([...rules, fragile]).analyze(file, new RuleSelection({})),
+        /cannot read the call/,
+      ),
+    );
   } finally {
-    if (debug === undefined) delete process.env.REGLENS_DEBUG;
-    else process.env.REGLENS_DEBUG = debug;
     file.dispose();
   }
 });
