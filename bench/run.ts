@@ -9,7 +9,9 @@
 // (e) the workspace index of the PyTorch + torchvision sources through the language server (bench/workspace-index.ts);
 //   (f) a 50-cell notebook re-analysed after a one-cell edit, beside the same code as one file (bench/notebook.ts);
 //   (g) interpreted hand-written regularizers vs the fixed kernel of the same semantics (bench/interpreter.ts);
-//   (h) fix-all on one file with 100 to 800 fixes (bench/fix-scale.ts).
+//   (h) fix-all on one file with 100 to 800 fixes (bench/fix-scale.ts);
+//   (ab), only when asked: this working tree's engine against a git revision's, taking turns in one process
+//   (bench/revision-ab.ts), to measure a change where separate runs differ by more than it is worth.
 // Prints tables with the targets beside the figures; asserts nothing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,6 +25,7 @@ import { profilerBenchmark } from './profiler';
 import { measureWorkspaceIndex } from './workspace-index';
 import { realCodeBenchmark } from './real-code';
 import { checkJobsBenchmark } from './check-jobs';
+import { revisionBenchmark } from './revision-ab';
 import { fmt, table } from './table';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -254,7 +257,12 @@ async function main(): Promise<void> {
   console.log('');
   // `npm run bench -- profiler` runs only (c), (d) and (g); `-- lint` only (a) and (b); `-- workspace` only (e);
   // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h); `-- real-code` only (a2) and (a3);
-  // `-- jobs` only (a3); `-- lsp` only the language server's latency.
+  // `-- jobs` only (a3); `-- lsp` only the language server's latency; `-- ab [REV]` only this tree against REV.
+  const ab = process.argv.indexOf('ab');
+  if (ab >= 0) {
+    await revisionBenchmark(process.argv[ab + 1] ?? 'HEAD');
+    return;
+  }
   if (process.argv.includes('lsp')) {
     await lspBenchmark();
     return;
