@@ -60,7 +60,7 @@ export class Analyzer {
    * imported from other files of the workspace (server/engine/workspace.ts).
    */
   analyze(file: SourceFile, selection: RuleSelection, workspace: WorkspaceScope | null = null): Finding[] {
-    if (!mayHaveFindings(this.rules, file.text, selection)) return [];
+    if (!mayHaveFindings(this.rules, file, selection)) return [];
     const raw = this.rawFindings(file, workspace);
     const suppressed = suppressions(file);
     const out: Finding[] = [];
@@ -206,8 +206,8 @@ function blankLines(file: SourceFile, ranges: readonly [number, number][]): stri
 function contextSignature(model: FileModel, rules: readonly Rule[]): string {
   // A rule that reads across statements, in a file it may fire on: the whole text is the context, so no statement's
   // findings outlive an edit anywhere.
-  const text = model.file.text;
-  if (rules.some((r) => r.meta.readsOtherStatements && r.meta.triggers.test(text))) return text;
+  const file = model.file;
+  if (rules.some((r) => r.meta.readsOtherStatements && file.mentions(r.meta.triggers))) return file.text;
   const parts = [
     model.imports.signature(),
     [...model.forward.nonZeroRates].sort().join(','),
@@ -221,7 +221,7 @@ function contextSignature(model: FileModel, rules: readonly Rule[]): string {
   for (const fn of model.functions.values()) {
     parts.push(`${fn.name}:${fn.training ? `${fn.training.position}=${fn.training.default}` : ''}`);
     // A helper without a training flag that calls a functional dropout: its callers' findings read its body.
-    if (!fn.training && /dropout/.test(fn.node.text)) parts.push(fn.node.text);
+    if (!fn.training && /dropout/.test(fn.node.ownText)) parts.push(fn.node.ownText);
   }
   // Hand-written regularizers read the file's random-mask helpers and the calls that set their rescale switches.
   parts.push(regularizerContext(model));
@@ -288,9 +288,13 @@ function shiftFinding(f: Finding, rows: number): Finding {
  */
 const LIBRARIES = /torch|timm|lightning/;
 
-/** Could any enabled rule fire on this text? When not, the text need not even be parsed. */
-export function mayHaveFindings(rules: readonly Rule[], text: string, selection: RuleSelection): boolean {
-  return LIBRARIES.test(text) && rules.some((r) => selection.enabled(r.meta.code) && r.meta.triggers.test(text));
+/**
+ * Could any enabled rule fire on this text? When not, the text need not even be parsed. Given a parsed file, whose
+ * searches carry over its edits.
+ */
+export function mayHaveFindings(rules: readonly Rule[], text: string | SourceFile, selection: RuleSelection): boolean {
+  const mentions = typeof text === 'string' ? (re: RegExp) => re.test(text) : (re: RegExp) => text.mentions(re);
+  return mentions(LIBRARIES) && rules.some((r) => selection.enabled(r.meta.code) && mentions(r.meta.triggers));
 }
 
 /** Lints one text with fresh state; for the CLI and tests. */

@@ -1,3 +1,5 @@
+import type { SyntaxNode } from './syntax-tree';
+
 /**
  * A bounded memo of values computed from a piece of source text alone (a class's or a function's text). An edit
  * changes one statement of a file, so after it the other statements' values come from here instead of from their
@@ -7,6 +9,11 @@
  */
 export class TextMemo<T> {
   private readonly values = new Map<string, T>();
+  /**
+   * The same values by node. After an edit the tree copy takes over every statement the edit did not touch, the same
+   * objects with the same texts, so their values are found without hashing and comparing their texts.
+   */
+  private readonly byNode = new WeakMap<SyntaxNode, T>();
 
   constructor(private readonly limit = 5_000) {}
 
@@ -23,6 +30,17 @@ export class TextMemo<T> {
     const kept = detached(value);
     this.values.set(detached(text), kept);
     return kept;
+  }
+
+  /** The value for a node's text (`ownText`), as `get`. */
+  ofNode(node: SyntaxNode, compute: () => T, cacheable = true): T {
+    if (!cacheable) return compute();
+    let value = this.byNode.get(node);
+    if (value === undefined) {
+      value = this.get(node.ownText, compute);
+      this.byNode.set(node, value);
+    }
+    return value;
   }
 }
 

@@ -44,7 +44,7 @@ export class FileModel implements FileDefinitions {
     const raw = new Map<string, { node: Node; text: string; bases: BaseExpression[] }>();
     for (const node of classNodes) {
       const text = node.ownText;
-      const header = cacheable ? classHeaders.get(text, () => readHeader(node)) : readHeader(node);
+      const header = classHeaders.ofNode(node, () => readHeader(node), cacheable);
       this.classNames.set(node.startIndex, header.name);
       if (header.name) raw.set(header.name, { node, text, bases: header.bases });
     }

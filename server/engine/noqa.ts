@@ -18,6 +18,8 @@ export interface NoqaComment {
 }
 
 const NOQA = /#\s*noqa(?::[ \t]*([A-Za-z]+[0-9]+(?:[ \t]*,[ \t]*[A-Za-z]+[0-9]+)*))?/gi;
+/** What every suppression comment spells. */
+const NOQA_WORD = /noqa/i;
 const FILE_NOQA = /#\s*reglens:\s*noqa(?::[ \t]*([A-Za-z]+[0-9]+(?:[ \t]*,[ \t]*[A-Za-z]+[0-9]+)*))?/i;
 
 /**
@@ -51,6 +53,8 @@ function commentAt(file: SourceFile, offset: number): Node | null {
 
 export function suppressions(file: SourceFile): Suppressions {
   const result: Suppressions = { file: null, lines: new Map() };
+  // Most files have none; this is known after an edit without searching the whole text again.
+  if (!file.mentions(NOQA_WORD)) return result;
   for (const c of noqaComments(file)) {
     const prev = result.lines.get(c.line);
     if (c.codes.length === 0 || prev === true) result.lines.set(c.line, true);

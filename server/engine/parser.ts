@@ -9,6 +9,7 @@ import {
   type SyntaxNode,
   type TextSpanEdit,
 } from './syntax-tree';
+import { TextMentions } from './text-search';
 import { bindCursorRuntime } from './tree-cursor';
 import type { Position, Range, TextEdit } from './types';
 
@@ -145,6 +146,7 @@ export class SourceFile {
   private beforeEdit: { root: SyntaxNode; edit: TextSpanEdit } | undefined;
   /** Bumped on every change; analysis caches compare it. */
   version = 0;
+  private readonly found = new TextMentions();
 
   constructor(text: string) {
     this.text = text;
@@ -178,6 +180,14 @@ export class SourceFile {
         );
       throw e;
     }
+  }
+
+  /**
+   * Does `pattern` match somewhere in the text? As `pattern.test(text)`, but for a short pattern that reads no context
+   * (server/engine/text-search.ts), an edit is followed by a search around the edit only.
+   */
+  mentions(pattern: RegExp): boolean {
+    return this.found.mentions(this.text, pattern);
   }
 
   get lineCount(): number {
@@ -227,6 +237,7 @@ export class SourceFile {
     this.starts = updateLineStarts(this.starts, text, startIndex, oldEndIndex, newText.length);
     const newEndIndex = startIndex + newText.length;
     this.text = text;
+    this.found.edited(text, startIndex, oldEndIndex, newEndIndex);
     const edit: Edit = {
       startIndex,
       oldEndIndex,
@@ -251,6 +262,7 @@ export class SourceFile {
     this.copied = undefined;
     this.beforeEdit = undefined;
     this.text = text;
+    this.found.clear();
     this.starts = lineStarts(text);
     const old = this.tree;
     this.tree = parseOrThrow(text);

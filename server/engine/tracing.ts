@@ -17,6 +17,8 @@ const FX_TRACERS = new Set([
   'torch_geometric.nn.to_hetero_with_bases_transformer.to_hetero_with_bases',
 ]);
 
+const TRACER_NAMES = /symbolic_trace|to_hetero/;
+
 export interface FxTrace {
   call: Node;
   /** The tracer as the file spells it. */
@@ -33,7 +35,7 @@ export function fxTracedClasses(model: FileModel): ReadonlyMap<string, FxTrace> 
   memo.set(model, map);
   found = map;
   // Most files never trace: `symbolic_trace` or `to_hetero` must be spelled somewhere before the tree is walked.
-  if (!/symbolic_trace|to_hetero/.test(model.file.text)) return map;
+  if (!model.file.mentions(TRACER_NAMES)) return map;
   walk(
     model.file.root,
     (call) => {

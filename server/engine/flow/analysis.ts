@@ -141,10 +141,9 @@ export class ForwardAnalysis {
     let refs = this.referenceCache.get(name);
     if (refs) return refs;
     const cls = this.model.classes.get(name);
-    const fn = cls ? undefined : this.model.functions.get(name)?.node;
-    const text = cls ? cls.text : fn ? this.model.file.text.slice(fn.startIndex, fn.endIndex) : undefined;
+    const def = cls ? cls.node : this.model.functions.get(name)?.node;
     const local = (this.localNames ??= new Set([...this.model.classes.keys(), ...this.model.functions.keys()]));
-    refs = text !== undefined ? calledNames(text).filter((n) => n !== name && local.has(n)) : [];
+    refs = def ? calledNames(def).filter((n) => n !== name && local.has(n)) : [];
     this.referenceCache.set(name, refs);
     return refs;
   }

@@ -24,6 +24,9 @@ export function singleReturn(fn: Node): Node | null {
 /** Names called in a text, memoized by the text: after an edit, only the edited class is scanned again. */
 const calledNamesByText = new TextMemo<string[]>();
 
-export function calledNames(text: string): string[] {
-  return calledNamesByText.get(text, () => [...new Set([...text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))]);
+/** Names called in a class's or a function's text. */
+export function calledNames(def: Node): string[] {
+  return calledNamesByText.ofNode(def, () => [
+    ...new Set([...def.ownText.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1])),
+  ]);
 }

@@ -295,11 +295,18 @@ const helperCache = new WeakMap<FileModel, RegExp | null>();
 function randomHelpers(model: FileModel): RegExp | null {
   let pattern = helperCache.get(model);
   if (pattern === undefined) {
-    const names = [...model.functions.values()].filter((f) => RANDOM_TEXT.test(f.node.text)).map((f) => f.name);
+    const names = [...model.functions.values()].filter((f) => drawsRandom(f.node)).map((f) => f.name);
     pattern = names.length ? new RegExp(`\\b(?:${names.join('|')})\\s*\\(`) : null;
     helperCache.set(model, pattern);
   }
   return pattern;
+}
+
+/** Does a definition's text draw random numbers? Asked of every function and class of the file on every edit. */
+const randomDraws = new TextMemo<boolean>();
+
+function drawsRandom(def: Node): boolean {
+  return randomDraws.ofNode(def, () => RANDOM_TEXT.test(def.ownText));
 }
 
 /** Does a function's text (or a class's, for its `__init__`) declare a parameter with a True/False default? */
@@ -316,15 +323,14 @@ export function regularizerContext(model: FileModel): string {
   const cacheable = !model.file.root.hasError;
   const declaresSwitch = (def: Node | null) => !!def && parameters(def).some((p) => p.boolDefault !== undefined);
   for (const fn of model.functions.values()) {
-    const text = fn.node.text;
-    if (!RANDOM_TEXT.test(text)) continue;
-    parts.push(text);
-    if (hasSwitch.get(text, () => declaresSwitch(fn.node), cacheable)) switchOwners.push(fn.name);
+    if (!drawsRandom(fn.node)) continue;
+    parts.push(fn.node.ownText);
+    if (hasSwitch.ofNode(fn.node, () => declaresSwitch(fn.node), cacheable)) switchOwners.push(fn.name);
   }
   for (const cls of model.classes.values()) {
     // The text test first: it is a string search, while reading `__init__`'s parameters materialises nodes.
-    if (!RANDOM_TEXT.test(cls.text)) continue;
-    if (hasSwitch.get(cls.text, () => declaresSwitch(initOf(cls.node)), cacheable)) switchOwners.push(cls.name);
+    if (!drawsRandom(cls.node)) continue;
+    if (hasSwitch.ofNode(cls.node, () => declaresSwitch(initOf(cls.node)), cacheable)) switchOwners.push(cls.name);
   }
   for (const name of switchOwners) for (const c of callsOf(model, name)) parts.push(c.text);
   // Which of them the file applies to a residual branch (a batch-wide mask there is drop path, RG003).
