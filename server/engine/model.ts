@@ -146,9 +146,6 @@ export class FileModel implements FileDefinitions {
 
   /** Classes of this file that derive (transitively) from the given one. */
   subclassesOf(name: string): ModuleClass[] {
-    const out: ModuleClass[] = [];
-    const seen = new Set([name]);
-    let frontier = [name];
     // Direct subclasses by base name, built once: the analyzer asks for every class of the file.
     if (!this.derived) {
       this.derived = new Map();
@@ -159,6 +156,11 @@ export class FileModel implements FileDefinitions {
           else this.derived.set(b, [cls]);
         }
     }
+    // Asked for every class on every edit, and most have no subclass in the file: nothing to search.
+    if (!this.derived.has(name)) return [];
+    const out: ModuleClass[] = [];
+    const seen = new Set([name]);
+    let frontier = [name];
     while (frontier.length) {
       const level: ModuleClass[] = [];
       for (const f of frontier) {
@@ -179,6 +181,8 @@ export class FileModel implements FileDefinitions {
 
   /** Classes of this file the given one derives from. */
   superclassesOf(name: string): ModuleClass[] {
+    // Most classes derive from library classes only (`nn.Module`): nothing to search.
+    if (!this.classes.get(name)?.bases.some((b) => this.classes.has(b))) return [];
     const out: ModuleClass[] = [];
     const seen = new Set([name]);
     let frontier = [name];
@@ -280,19 +284,20 @@ export class FileModel implements FileDefinitions {
     bases: readonly BaseExpression[],
     facts: { isModule: boolean; closedHierarchy: boolean; runsChildren: boolean },
   ): ModuleClass {
-    let members: ClassMembers | undefined;
-    const model = this;
-    return {
+    return new FileClass(
       name,
       node,
-      ...facts,
-      bases: bases.map((b) => b.text),
       text,
-      get members() {
-        return (members ??= model.buildMembers(node));
-      },
-    };
+      bases.map((b) => b.text),
+      facts.isModule,
+      facts.closedHierarchy,
+      facts.runsChildren,
+      this.memberBuilder,
+    );
   }
+
+  /** One function for all classes of the model, which build their members with it on first use. */
+  private readonly memberBuilder = (node: Node): ClassMembers => this.buildMembers(node);
 
   private buildMembers(node: Node): ClassMembers {
     const cls: ClassMembers = {
@@ -363,6 +368,30 @@ export class FileModel implements FileDefinitions {
       },
       SUBMODULE_NODE_TYPES,
     );
+  }
+}
+
+/**
+ * A class of the file. A class rather than an object literal with a getter: the model makes one per class on every
+ * edit, and a literal's getter is a new function each time.
+ */
+class FileClass implements ModuleClass {
+  private built: ClassMembers | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly node: Node,
+    readonly text: string,
+    readonly bases: string[],
+    readonly isModule: boolean,
+    readonly closedHierarchy: boolean,
+    readonly runsChildren: boolean,
+    private readonly buildMembers: (node: Node) => ClassMembers,
+  ) {}
+
+  get members(): ClassMembers {
+    this.built ??= this.buildMembers(this.node);
+    return this.built;
   }
 }
 

@@ -116,10 +116,12 @@ export class ForwardAnalysis {
    * still hold costs a scan, not an evaluation.
    */
   dependencies(cls: ModuleClass): Node[] {
-    const out: Node[] = [];
     // A submodule may be built in a superclass's `__init__` (`self.model = MiniMindModel(config)`) and reached from
     // here through `self.model.dropout`: what the superclasses build counts too.
     const supers = this.model.superclassesOf(cls.name).map((c) => c.name);
+    // Asked for every class on every edit; most call nothing of the file.
+    if (supers.length === 0 && this.references(cls.name).length === 0) return [];
+    const out: Node[] = [];
     const seen = new Set([cls.name, ...supers]);
     const queue = [cls.name, ...supers];
     while (queue.length) {
