@@ -127,7 +127,7 @@ export class Analyzer {
       const type = stmt.type;
       if (type === 'comment') continue;
       const key = this.once ? '' : statementKey(model, stmt, type);
-      const startRow = stmt.startPosition.row;
+      const startRow = stmt.startRow;
       const cached = this.once ? undefined : (this.cache.get(key) ?? next.get(key));
       const hit = cached?.reusable ? cached : undefined;
       let stmtFindings: Finding[];
@@ -253,7 +253,7 @@ function statementKey(model: FileModel, stmt: Node, type: string): string {
   if (related.length === 0 && dependencies.length === 0) return text;
   const nodes = [...related, ...dependencies];
   // The same nodes on the same rows have the same texts: the key made last time is this one.
-  const parts = nodes.map((n) => `${n.id}:${n.startPosition.row}`).join(',');
+  const parts = nodes.map((n) => `${n.id}:${n.startRow}`).join(',');
   const known = compositeKeys.get(stmt);
   if (known?.parts === parts) return known.key;
   const key = text + nodes.map((n) => `\u0001${n.startPosition.row}\u0001${n.ownText}`).join('');

@@ -142,6 +142,14 @@ export class SyntaxNode {
     return positions.start;
   }
 
+  /**
+   * `startPosition.row`, found without caching a position: the analyzer asks it of every statement after every edit,
+   * and each statement after the edit has moved, so each would otherwise get a new cached position.
+   */
+  get startRow(): number {
+    return lineIndexOf(this.source.lineStarts, this.startIndex);
+  }
+
   get endPosition(): Point {
     const positions = this.currentPositions();
     positions.end ??= pointAt(this.source.lineStarts, this.endIndex);
