@@ -292,8 +292,12 @@ const LIBRARIES = /torch|timm|lightning/;
  * Could any enabled rule fire on this text? When not, the text need not even be parsed. Given a parsed file, whose
  * searches carry over its edits.
  */
-export function mayHaveFindings(rules: readonly Rule[], text: string | SourceFile, selection: RuleSelection): boolean {
-  const mentions = typeof text === 'string' ? (re: RegExp) => re.test(text) : (re: RegExp) => text.mentions(re);
+export function mayHaveFindings(
+  rules: readonly Rule[],
+  source: string | SourceFile,
+  selection: RuleSelection,
+): boolean {
+  const mentions = typeof source === 'string' ? (re: RegExp) => re.test(source) : (re: RegExp) => source.mentions(re);
   return mentions(LIBRARIES) && rules.some((r) => selection.enabled(r.meta.code) && mentions(r.meta.triggers));
 }
 

@@ -63,16 +63,18 @@ function searcher(pattern: RegExp): RegExp {
 
 /**
  * An upper bound on the length of a match, in UTF-16 units, for a pattern without repetition (`*`, `+`, `{`),
- * anchors, word boundaries, lookaround or back-references: each element of its source then matches at most one
- * character (two units for an astral one). Null for any other pattern: it is searched in the whole text each time.
+ * anchors, word boundaries, lookaround, back-references or the `u` and `v` flags: each element of its source then
+ * matches at most one unit, and a search of part of the text sees what the whole text holds there (with `u`, a
+ * surrogate pair cut at the part's edge would read as a lone surrogate). Null for any other pattern: it is searched
+ * in the whole text each time.
  */
 const bounds = new WeakMap<RegExp, number | null>();
 
 export function maxMatchLength(pattern: RegExp): number | null {
   let bound = bounds.get(pattern);
   if (bound === undefined) {
-    const contextFree = !/[*+{^$]|\\[bBk1-9]|\(\?[=!<]/.test(pattern.source) && !pattern.multiline;
-    bound = contextFree ? 2 * pattern.source.length : null;
+    const contextFree = !/[*+{^$]|\\[bBk1-9]|\(\?[=!<]/.test(pattern.source) && !/[muv]/.test(pattern.flags);
+    bound = contextFree ? pattern.source.length : null;
     bounds.set(pattern, bound);
   }
   return bound;
