@@ -9,6 +9,7 @@ import {
   type SyntaxNode,
   type TextSpanEdit,
 } from './syntax-tree';
+import { TextPieces, type TextSource } from './text-pieces';
 import { TextMentions } from './text-search';
 import { bindCursorRuntime } from './tree-cursor';
 import type { Position, Range, TextEdit } from './types';
@@ -100,7 +101,7 @@ export function positionIn(starts: readonly number[], offset: number): Position 
  */
 function updateLineStarts(
   starts: number[],
-  text: string,
+  text: TextSource,
   start: number,
   oldEnd: number,
   insertedLength: number,
@@ -136,7 +137,8 @@ function firstAtLeast(values: readonly number[], min: number): number {
  * Trees live in wasm memory, so `dispose()` must be called when the document goes away.
  */
 export class SourceFile {
-  text: string;
+  /** The text, as pieces after edits (text-pieces.ts): `text` joins them only when asked. */
+  private content: TextPieces;
   /** tree-sitter's tree, in wasm memory: what incremental parses start from. The engine reads `root`. */
   tree: Tree;
   private starts: number[];
@@ -149,9 +151,24 @@ export class SourceFile {
   private readonly found = new TextMentions();
 
   constructor(text: string) {
-    this.text = text;
+    this.content = TextPieces.of(text);
     this.starts = lineStarts(text);
-    this.tree = parseOrThrow(text);
+    this.tree = parseOrThrow(this.content);
+  }
+
+  /** The whole text as one string. */
+  get text(): string {
+    return this.content.toString();
+  }
+
+  /** The text's length, without joining its pieces. */
+  get length(): number {
+    return this.content.length;
+  }
+
+  /** The text of [start, end), without joining its pieces. */
+  slice(start: number, end: number): string {
+    return this.content.slice(start, end);
   }
 
   /**
@@ -171,7 +188,7 @@ export class SourceFile {
 
   private copy(options: CopyOptions): SyntaxNode {
     try {
-      return copyTree(this.tree, parserText(this.text), this.starts, { ...options, maxDepth: MAX_TREE_DEPTH });
+      return copyTree(this.tree, parserText(this.content), this.starts, { ...options, maxDepth: MAX_TREE_DEPTH });
     } catch (e) {
       if (e instanceof TreeTooDeep)
         throw new ParseLimit(
@@ -187,7 +204,7 @@ export class SourceFile {
    * (server/engine/text-search.ts), an edit is followed by a search around the edit only.
    */
   mentions(pattern: RegExp): boolean {
-    return this.found.mentions(this.text, pattern);
+    return this.found.mentions(this.content, pattern);
   }
 
   get lineCount(): number {
@@ -196,27 +213,27 @@ export class SourceFile {
 
   offsetAt(pos: Position): number {
     if (pos.line < 0) return 0;
-    if (pos.line >= this.starts.length) return this.text.length;
+    if (pos.line >= this.starts.length) return this.content.length;
     const lineStart = this.starts[pos.line];
-    const nextStart = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] : this.text.length;
+    const nextStart = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] : this.content.length;
     let lineEnd = nextStart;
     // The position may not point past the line's own break.
     while (
       lineEnd > lineStart &&
-      (this.text.charCodeAt(lineEnd - 1) === 10 || this.text.charCodeAt(lineEnd - 1) === 13)
+      (this.content.charCodeAt(lineEnd - 1) === 10 || this.content.charCodeAt(lineEnd - 1) === 13)
     )
       lineEnd--;
     return Math.min(lineStart + Math.max(0, pos.character), lineEnd);
   }
 
   positionAt(offset: number): Position {
-    return positionIn(this.starts, Math.max(0, Math.min(offset, this.text.length)));
+    return positionIn(this.starts, Math.max(0, Math.min(offset, this.content.length)));
   }
 
   lineText(line: number): string {
     if (line < 0 || line >= this.starts.length) return '';
-    const end = line + 1 < this.starts.length ? this.starts[line + 1] : this.text.length;
-    return this.text.slice(this.starts[line], end).replace(/\r?\n$|\r$/, '');
+    const end = line + 1 < this.starts.length ? this.starts[line + 1] : this.content.length;
+    return this.content.slice(this.starts[line], end).replace(/\r?\n$|\r$/, '');
   }
 
   /** Applies one LSP content change; `range` undefined means the whole text is replaced. */
@@ -230,13 +247,13 @@ export class SourceFile {
     const oldEndIndex = Math.max(startIndex, this.offsetAt(range.end));
     // A \r just before the edit is \n to tree-sitter while lone and \r once the edit puts a \n after it
     // (parserText): a change outside the edit that an incremental parse would not see, so parse afresh.
-    const afterCarriageReturn = startIndex > 0 && this.text.charCodeAt(startIndex - 1) === 13;
+    const afterCarriageReturn = startIndex > 0 && this.content.charCodeAt(startIndex - 1) === 13;
     const startPosition = toPoint(this.positionAt(startIndex));
     const oldEndPosition = toPoint(this.positionAt(oldEndIndex));
-    const text = this.text.slice(0, startIndex) + newText + this.text.slice(oldEndIndex);
+    const text = this.content.edited(startIndex, oldEndIndex, newText);
     this.starts = updateLineStarts(this.starts, text, startIndex, oldEndIndex, newText.length);
     const newEndIndex = startIndex + newText.length;
-    this.text = text;
+    this.content = text;
     this.found.edited(text, startIndex, oldEndIndex, newEndIndex);
     const edit: Edit = {
       startIndex,
@@ -261,11 +278,11 @@ export class SourceFile {
   replaceAll(text: string): void {
     this.copied = undefined;
     this.beforeEdit = undefined;
-    this.text = text;
+    this.content = TextPieces.of(text);
     this.found.clear();
     this.starts = lineStarts(text);
     const old = this.tree;
-    this.tree = parseOrThrow(text);
+    this.tree = parseOrThrow(this.content);
     old.delete();
   }
 
@@ -282,8 +299,8 @@ export class SourceFile {
         .map((e) => ({ start: this.offsetAt(e.range.start), end: this.offsetAt(e.range.end), text: e.newText }))
         .sort((a, b) => b.start - a.start);
       // As in applyChange: an edit right after a \r may change what that \r is to tree-sitter.
-      if (spans.some((span) => span.start > 0 && this.text.charCodeAt(span.start - 1) === 13))
-        return parseOrThrow(after);
+      if (spans.some((span) => span.start > 0 && this.content.charCodeAt(span.start - 1) === 13))
+        return parseOrThrow(TextPieces.of(after));
       for (const span of spans) {
         const startPosition = toPoint(this.positionAt(span.start));
         copy.edit({
@@ -295,7 +312,7 @@ export class SourceFile {
           newEndPosition: advance(startPosition, span.text),
         });
       }
-      return parseOrThrow(after, copy);
+      return parseOrThrow(TextPieces.of(after), copy);
     } finally {
       copy.delete();
     }
@@ -378,10 +395,14 @@ export function parseBudgetMs(length: number): number {
  * - A lone \r ends a line for Python and LSP but not for tree-sitter, whose rows would then disagree with every
  *   LSP line after it; it becomes \n (a \r\n stays as it is).
  */
-function parserText(text: string): string {
-  let out = text.includes('\0') ? text.replaceAll('\0', ' ') : text;
-  if (out.includes('\r')) out = out.replace(/\r(?!\n)/g, '\n');
-  return out;
+function parserText(text: TextPieces): TextPieces {
+  if (!text.includes('\0') && !text.includes('\r')) return text;
+  return TextPieces.of(
+    text
+      .toString()
+      .replaceAll('\0', ' ')
+      .replace(/\r(?!\n)/g, '\n'),
+  );
 }
 
 /**
@@ -392,7 +413,7 @@ function parserText(text: string): string {
  */
 const INPUT_CHUNK = 512;
 
-function parseOrThrow(text: string, old?: Tree): Tree {
+function parseOrThrow(text: TextPieces, old?: Tree): Tree {
   const limitMs = parseBudgetMs(text.length);
   const deadline = performance.now() + limitMs;
   // Returning true cancels the parse (the typings say void; the runtime reads the result).

@@ -141,12 +141,8 @@ export function assignedInText(model: FileModel, name: string): boolean {
   memo.assigned ??= new Map();
   let known = memo.assigned.get(name);
   if (known !== undefined) return known;
-  const ascii = /^[A-Za-z_]\w*$/.test(name);
-  if (ascii && (memo.assignedNames || memo.assigned.size >= ONE_BY_ONE)) {
-    // Many names asked for (a whole file checked): one scan for all of them, the pattern below with any name in it.
-    memo.assignedNames ??= new Set(
-      Array.from(model.file.text.matchAll(/(?<![\w.])([A-Za-z_]\w*)[\s\\]*[:=]/g), (m) => m[1]),
-    );
+  if (/^[A-Za-z_]\w*$/.test(name)) {
+    memo.assignedNames ??= assignedNames(model);
     known = memo.assignedNames.has(name);
   } else {
     // A name may be followed by spaces and line continuations before its `=` or annotation.
@@ -156,8 +152,28 @@ export function assignedInText(model: FileModel, name: string): boolean {
   return known;
 }
 
-/** Names looked for one scan each before one scan looks for all: an edit asks for a few, a whole file for many. */
-const ONE_BY_ONE = 8;
+/** An ASCII name assigned to: the pattern above with any name in it. */
+const ASSIGNED = /(?<![\w.])([A-Za-z_]\w*)[\s\\]*[:=]/g;
+
+/** The names assigned in a top-level statement's text, by statement: after an edit, only the edited one is read. */
+const assignedByStatement = new WeakMap<Node, readonly string[]>();
+
+/**
+ * Every ASCII name the text assigns to, statement by statement. In a file that parses, no match spans two top-level
+ * statements (none starts with `:` or `=`) and the text between them is blank, so the statements' names are the
+ * text's; a file with a syntax error is read whole.
+ */
+function assignedNames(model: FileModel): ReadonlySet<string> {
+  const root = model.file.root;
+  if (root.hasError) return new Set(Array.from(model.file.text.matchAll(ASSIGNED), (m) => m[1]));
+  const out = new Set<string>();
+  for (const stmt of root.children) {
+    let names = assignedByStatement.get(stmt);
+    if (!names) assignedByStatement.set(stmt, (names = Array.from(stmt.ownText.matchAll(ASSIGNED), (m) => m[1])));
+    for (const name of names) out.add(name);
+  }
+  return out;
+}
 
 /** The calls of a top-level function of the file by its name, wherever they are. */
 export function callSites(model: FileModel, name: string): Node[] {
@@ -191,7 +207,7 @@ interface ScriptMemo {
   calls?: Map<string, Node[]>;
   anyDropping?: boolean;
   assigned?: Map<string, boolean>;
-  assignedNames?: Set<string>;
+  assignedNames?: ReadonlySet<string>;
 }
 
 const memos = new WeakMap<FileModel, ScriptMemo>();

@@ -5,6 +5,7 @@
 // (type, text, fields, parent, positions) with the meaning tree-sitter gives them, which
 // test/engine/syntax-tree.test.ts compares node by node against tree-sitter's own answers.
 import type { Point, Tree } from 'web-tree-sitter';
+import type { TextSource } from './text-pieces';
 import { DirectCursor } from './tree-cursor';
 
 let nextId = 1;
@@ -16,7 +17,8 @@ const NO_CHILDREN: readonly SyntaxNode[] = Object.freeze([]);
  * after an edit takes it over from the copy before, with the new text, for the statements it takes over.
  */
 interface TreeText {
-  text: string;
+  /** What the nodes' `text` slices: a string, or the pieces of an edited document, joined only when asked. */
+  text: TextSource;
   lineStarts: readonly number[];
 }
 
@@ -311,7 +313,7 @@ export class TreeTooDeep extends Error {}
  */
 export function copyTree(
   tree: Tree,
-  text: string,
+  text: TextSource,
   lineStarts: readonly number[],
   options: CopyOptions = {},
 ): SyntaxNode {

@@ -1,32 +1,40 @@
+import type { TextSource } from './text-pieces';
+
 /**
  * Whether patterns occur in a document's text, kept across edits. Several whole-file questions are asked on every
- * analysis (does the file mention `noqa`? a tracing call? a trigger of a rule that reads across statements?), and
- * on a 150 KB file each search that finds nothing costs 50–130 µs, more than the rest of an edit's work on the
- * statements it did not touch. After an edit, a pattern whose matches are short and depend on their own characters
- * alone is looked for only around the edit: a match elsewhere is where it was.
+ * analysis (does the file mention `noqa`? a tracing call? a trigger of a rule that reads across statements? a random
+ * draw?), and on a 150 KB file each search that finds nothing costs 50–130 µs, more than the rest of an edit's work
+ * on the statements it did not touch; a search also needs the text as one string (text-pieces.ts). After an edit, a
+ * known match the edit did not reach stays; where there is none, a pattern whose matches are short and depend on
+ * their own characters alone is looked for only around the edit.
  */
 export class TextMentions {
   /** Per pattern: a match that is known (any one, not necessarily the first), or null when there is none. */
   private readonly known = new Map<RegExp, { start: number; end: number } | null>();
 
   /** Does `pattern` match somewhere in `text` (the current text of the document)? */
-  mentions(text: string, pattern: RegExp): boolean {
+  mentions(text: TextSource, pattern: RegExp): boolean {
     let match = this.known.get(pattern);
     if (match === undefined) {
       match = search(pattern, text, 0, text.length);
-      if (maxMatchLength(pattern) !== null) this.known.set(pattern, match);
+      if (!LOOKAROUND.test(pattern.source)) this.known.set(pattern, match);
     }
     return match !== null;
   }
 
   /** `text` is the new text, in which [start, newEnd) replaced the old text's [start, oldEnd). */
-  edited(text: string, start: number, oldEnd: number, newEnd: number): void {
+  edited(text: TextSource, start: number, oldEnd: number, newEnd: number): void {
     const delta = newEnd - oldEnd;
     for (const [pattern, match] of this.known) {
-      const bound = maxMatchLength(pattern)!;
-      if (match && match.end <= start) continue;
-      if (match && match.start >= oldEnd) {
+      // A match whose characters, and one on each side (what `\b`, `^` and `$` look at), the edit left alone stays.
+      if (match && match.end < start) continue;
+      if (match && match.start > oldEnd) {
         this.known.set(pattern, { start: match.start + delta, end: match.end + delta });
+        continue;
+      }
+      const bound = maxMatchLength(pattern);
+      if (bound === null) {
+        this.known.delete(pattern);
         continue;
       }
       // A match the edit did not make holds characters of the edit or straddles it, so lies within `bound` of it.
@@ -44,12 +52,15 @@ export class TextMentions {
   }
 }
 
-function search(pattern: RegExp, text: string, from: number, to: number): { start: number; end: number } | null {
+function search(pattern: RegExp, text: TextSource, from: number, to: number): { start: number; end: number } | null {
   const re = searcher(pattern);
-  const slice = from === 0 && to === text.length ? text : text.slice(from, to);
+  const slice = from === 0 && to === text.length ? text.toString() : text.slice(from, to);
   const m = re.exec(slice);
   return m ? { start: from + m.index, end: from + m.index + m[0].length } : null;
 }
+
+/** Lookaround reads characters outside the match, as far as it likes: such a pattern is searched every time. */
+const LOOKAROUND = /\(\?<?[=!]/;
 
 /** The pattern without `g` or `y`, whose searches would otherwise start at its `lastIndex`. */
 const searchers = new WeakMap<RegExp, RegExp>();

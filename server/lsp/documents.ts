@@ -92,17 +92,20 @@ export class OpenDocument {
     return model;
   }
 
+  /** The text's length in UTF-16 units, without joining an edited text's pieces (server/engine/text-pieces.ts). */
+  private get length(): number {
+    return this.file ? this.file.length : (this.plain ?? '').length;
+  }
+
   get byteLength(): number {
-    const text = this.text;
     // Cheap bounds first: a UTF-16 code unit is 1 to 3 UTF-8 bytes.
-    if (text.length * 3 <= MAX_FILE_BYTES) return text.length;
-    return Buffer.byteLength(text, 'utf8');
+    if (this.length * 3 <= MAX_FILE_BYTES) return this.length;
+    return Buffer.byteLength(this.text, 'utf8');
   }
 
   get tooLarge(): boolean {
-    const text = this.text;
-    if (text.length * 3 <= MAX_FILE_BYTES) return false;
-    return Buffer.byteLength(text, 'utf8') > MAX_FILE_BYTES;
+    if (this.length * 3 <= MAX_FILE_BYTES) return false;
+    return Buffer.byteLength(this.text, 'utf8') > MAX_FILE_BYTES;
   }
 
   /**

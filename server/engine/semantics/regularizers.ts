@@ -223,7 +223,7 @@ export function regularizerOf(model: FileModel, node: Node): RegularizerSemantic
   if (!byNode) {
     recordCache.set(model, (byNode = new Map()));
     // A file that draws no random numbers at all has no hand-written regularizer: one search, then nothing.
-    if (!RANDOM_TEXT.test(model.file.text)) byNode.set(-1, null);
+    if (!model.file.mentions(RANDOM_TEXT)) byNode.set(-1, null);
   }
   if (byNode.has(-1)) return undefined;
   let s = byNode.get(node.id);
