@@ -38,9 +38,10 @@ export class TextPieces implements TextSource {
 
   /** The text with [start, end) replaced by `inserted`. */
   edited(start: number, end: number, inserted: string): TextPieces {
-    // Past this many pieces the text is joined again: every read looks its piece up, and few edits come between
-    // two analyses that ask for the whole text anyway.
-    if (this.pieces.length > MAX_PIECES) return TextPieces.of(this.toString()).edited(start, end, inserted);
+    // Past this many pieces, or once someone joined it, the text is edited as one string again: every read looks its
+    // piece up (a join every few dozen edits costs less), and a joined text lets the strings of older pieces go.
+    if (this.pieces.length > MAX_PIECES || (this.pieces.length > 1 && this.joined !== undefined))
+      return TextPieces.of(this.toString()).edited(start, end, inserted);
     const first = this.pieceAt(start);
     const last = this.pieceAt(end);
     const before = this.pieces[first].slice(0, start - this.starts[first]);
