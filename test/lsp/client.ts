@@ -398,24 +398,42 @@ export class TestClient {
 
   /** A round trip: once answered, the server has handled every message sent before it. */
   async sync(): Promise<void> {
-    await this.connection.sendRequest(HoverRequest.type, {
-      textDocument: { uri: 'untitled:sync' },
-      position: { line: 0, character: 0 },
-    });
+    await this.limited(
+      this.connection.sendRequest(HoverRequest.type, {
+        textDocument: { uri: 'untitled:sync' },
+        position: { line: 0, character: 0 },
+      }),
+      'the answer to a hover request (sync)',
+    );
   }
 
   /** shutdown + exit, as an editor closes the server; resolves with the exit code. */
   async shutdown(): Promise<number | null> {
-    await this.connection.sendRequest(ShutdownRequest.type);
+    await this.limited(this.connection.sendRequest(ShutdownRequest.type), 'the answer to shutdown');
     await this.connection.sendNotification(ExitNotification.type);
-    const code = await this.exited;
+    const code = await this.exit;
     this.connection.dispose();
     return code;
   }
 
   /** Exit code once the process is gone (for tests that end it themselves). */
   get exit(): Promise<number | null> {
-    return this.exited;
+    return this.limited(this.exited, 'the server to exit');
+  }
+
+  /**
+   * `promise`, or an error saying what was awaited, with the server's stderr, after `timeoutMs`: a server that stalls
+   * or dies fails the test that waits for it rather than hanging the whole run.
+   */
+  private limited<T>(promise: Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}\nserver stderr: ${this.stderr}`)),
+        timeoutMs,
+      );
+    });
+    return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
   }
 
   /** Test clean-up: ends the server if a test left it running. */
