@@ -139,6 +139,8 @@ function firstAtLeast(values: readonly number[], min: number): number {
 export class SourceFile {
   /** The text, as pieces after edits (text-pieces.ts): `text` joins them only when asked. */
   private content: TextPieces;
+  /** What tree-sitter parses and the copy's nodes read: the content, repaired when it must be (parserText). */
+  private input: TextPieces;
   /** tree-sitter's tree, in wasm memory: what incremental parses start from. The engine reads `root`. */
   tree: Tree;
   private starts: number[];
@@ -152,8 +154,9 @@ export class SourceFile {
 
   constructor(text: string) {
     this.content = TextPieces.of(text);
+    this.input = this.parserInput();
     this.starts = lineStarts(text);
-    this.tree = parseOrThrow(this.content);
+    this.tree = parseOrThrow(this.input);
   }
 
   /** The whole text as one string. */
@@ -164,11 +167,6 @@ export class SourceFile {
   /** The text's length, without joining its pieces. */
   get length(): number {
     return this.content.length;
-  }
-
-  /** The text of [start, end), without joining its pieces. */
-  slice(start: number, end: number): string {
-    return this.content.slice(start, end);
   }
 
   /**
@@ -188,7 +186,7 @@ export class SourceFile {
 
   private copy(options: CopyOptions): SyntaxNode {
     try {
-      return copyTree(this.tree, parserText(this.content), this.starts, { ...options, maxDepth: MAX_TREE_DEPTH });
+      return copyTree(this.tree, this.input, this.starts, { ...options, maxDepth: MAX_TREE_DEPTH });
     } catch (e) {
       if (e instanceof TreeTooDeep)
         throw new ParseLimit(
@@ -205,6 +203,11 @@ export class SourceFile {
    */
   mentions(pattern: RegExp): boolean {
     return this.found.mentions(this.content, pattern);
+  }
+
+  /** The parser's text for the current content; whether it needs repairs is known across edits (`mentions`). */
+  private parserInput(): TextPieces {
+    return parserText(this.content, this.mentions(NEEDS_REPAIR));
   }
 
   get lineCount(): number {
@@ -255,6 +258,7 @@ export class SourceFile {
     const newEndIndex = startIndex + newText.length;
     this.content = text;
     this.found.edited(text, startIndex, oldEndIndex, newEndIndex);
+    this.input = this.parserInput();
     const edit: Edit = {
       startIndex,
       oldEndIndex,
@@ -271,7 +275,7 @@ export class SourceFile {
         : undefined;
     this.copied = undefined;
     old.edit(edit);
-    this.tree = parseOrThrow(text, afterCarriageReturn ? undefined : old);
+    this.tree = parseOrThrow(this.input, afterCarriageReturn ? undefined : old);
     old.delete();
   }
 
@@ -280,9 +284,10 @@ export class SourceFile {
     this.beforeEdit = undefined;
     this.content = TextPieces.of(text);
     this.found.clear();
+    this.input = this.parserInput();
     this.starts = lineStarts(text);
     const old = this.tree;
-    this.tree = parseOrThrow(this.content);
+    this.tree = parseOrThrow(this.input);
     old.delete();
   }
 
@@ -300,7 +305,7 @@ export class SourceFile {
         .sort((a, b) => b.start - a.start);
       // As in applyChange: an edit right after a \r may change what that \r is to tree-sitter.
       if (spans.some((span) => span.start > 0 && this.content.charCodeAt(span.start - 1) === 13))
-        return parseOrThrow(TextPieces.of(after));
+        return parseOrThrow(parserText(TextPieces.of(after), NEEDS_REPAIR.test(after)));
       for (const span of spans) {
         const startPosition = toPoint(this.positionAt(span.start));
         copy.edit({
@@ -312,7 +317,7 @@ export class SourceFile {
           newEndPosition: advance(startPosition, span.text),
         });
       }
-      return parseOrThrow(TextPieces.of(after), copy);
+      return parseOrThrow(parserText(TextPieces.of(after), NEEDS_REPAIR.test(after)), copy);
     } finally {
       copy.delete();
     }
@@ -395,8 +400,8 @@ export function parseBudgetMs(length: number): number {
  * - A lone \r ends a line for Python and LSP but not for tree-sitter, whose rows would then disagree with every
  *   LSP line after it; it becomes \n (a \r\n stays as it is).
  */
-function parserText(text: TextPieces): TextPieces {
-  if (!text.includes('\0') && !text.includes('\r')) return text;
+function parserText(text: TextPieces, needsRepair: boolean): TextPieces {
+  if (!needsRepair) return text;
   return TextPieces.of(
     text
       .toString()
@@ -404,6 +409,9 @@ function parserText(text: TextPieces): TextPieces {
       .replace(/\r(?!\n)/g, '\n'),
   );
 }
+
+/** What parserText repairs: a NUL, or a \r (lone, or in a \r\n, which it keeps). */
+const NEEDS_REPAIR = /[\0\r]/;
 
 /**
  * Characters tree-sitter reads per call of the input callback. Given the whole string, web-tree-sitter copies up to
@@ -413,12 +421,12 @@ function parserText(text: TextPieces): TextPieces {
  */
 const INPUT_CHUNK = 512;
 
-function parseOrThrow(text: TextPieces, old?: Tree): Tree {
-  const limitMs = parseBudgetMs(text.length);
+/** Parses `input`, the parser's text (parserText). */
+function parseOrThrow(input: TextPieces, old?: Tree): Tree {
+  const limitMs = parseBudgetMs(input.length);
   const deadline = performance.now() + limitMs;
   // Returning true cancels the parse (the typings say void; the runtime reads the result).
   const progressCallback = (() => performance.now() > deadline) as unknown as (state: unknown) => void;
-  const input = parserText(text);
   // The tree keeps this callback for `node.text`, which reads from a node's start until it has the node's length:
   // after the parse it returns the rest of the text in one slice, as for a string input, or every `text` of a large
   // node would join hundreds of chunks (fix all on a deeply nested file went past its time bound).

@@ -72,14 +72,6 @@ export class TextPieces implements TextSource {
     return parts.join('');
   }
 
-  /** Does the text contain `search`? Looked for piece by piece, and across the joins. */
-  includes(search: string): boolean {
-    if (this.joined !== undefined) return this.joined.includes(search);
-    if (this.pieces.some((p) => p.includes(search))) return true;
-    const reach = search.length - 1;
-    return this.starts.some((s, i) => i > 0 && this.slice(s - reach, s + reach).includes(search));
-  }
-
   /** The whole text as one string, made on first request. */
   toString(): string {
     this.joined ??= this.pieces.join('');

