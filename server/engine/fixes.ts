@@ -24,7 +24,7 @@ export function applyEdits(file: SourceFile, edits: readonly TextEdit[]): string
 
 /** Number of syntax errors, so a fix can be refused when it would make the file parse worse. */
 export function syntaxErrorCount(file: SourceFile): number {
-  return treeErrorCount(file.tree);
+  return file.syntaxErrorCount();
 }
 
 export interface FixResult {

@@ -9,6 +9,7 @@ import {
   type SyntaxNode,
   type TextSpanEdit,
 } from './syntax-tree';
+import { reparseStatement } from './statement-reparse';
 import { TextPieces, type TextSource } from './text-pieces';
 import { TextMentions } from './text-search';
 import { bindCursorRuntime } from './tree-cursor';
@@ -141,8 +142,14 @@ export class SourceFile {
   private content: TextPieces;
   /** What tree-sitter parses and the copy's nodes read: the content, repaired when it must be (parserText). */
   private input: TextPieces;
-  /** tree-sitter's tree, in wasm memory: what incremental parses start from. The engine reads `root`. */
-  tree: Tree;
+  /**
+   * tree-sitter's tree, in wasm memory: what incremental parses start from. The engine reads `root`. Behind the text
+   * by `pending` after edits that statement-reparse.ts put in the copy alone; `tree` catches up when read.
+   */
+  private parsed: Tree;
+  private pending: Edit[] = [];
+  /** The next parse of `parsed` must start afresh (an edit after a \r, or a parse that failed half-way). */
+  private fresh = false;
   private starts: number[];
   /** The copy of `tree` the engine reads, made on first use after each parse. */
   private copied: SyntaxNode | undefined;
@@ -150,13 +157,41 @@ export class SourceFile {
   private beforeEdit: { root: SyntaxNode; edit: TextSpanEdit } | undefined;
   /** Bumped on every change; analysis caches compare it. */
   version = 0;
+  /** Edits whose statement was parsed alone (statement-reparse.ts), for benchmarks and tests. */
+  statementsReparsed = 0;
   private readonly found = new TextMentions();
 
   constructor(text: string) {
     this.content = TextPieces.of(text);
     this.input = this.parserInput();
     this.starts = lineStarts(text);
-    this.tree = parseOrThrow(this.input);
+    this.parsed = parseOrThrow(this.input);
+  }
+
+  /** tree-sitter's tree of the current text. */
+  get tree(): Tree {
+    if (this.pending.length > 0 || this.fresh) {
+      const old = this.parsed;
+      if (!this.fresh) for (const edit of this.pending) old.edit(edit);
+      this.pending = [];
+      // Should the parse throw, the edited tree left behind no longer matches any text.
+      const fresh = this.fresh;
+      this.fresh = true;
+      this.parsed = parseOrThrow(this.input, fresh ? undefined : old);
+      this.fresh = false;
+      old.delete();
+    }
+    return this.parsed;
+  }
+
+  /** Does the text have a syntax error? Answered by the copy when there is one, without catching the tree up. */
+  get hasSyntaxError(): boolean {
+    return this.copied ? this.copied.hasError : this.tree.rootNode.hasError;
+  }
+
+  /** Syntax errors in the text: ERROR and MISSING nodes. */
+  syntaxErrorCount(): number {
+    return this.hasSyntaxError ? treeErrorCount(this.tree) : 0;
   }
 
   /** The whole text as one string. */
@@ -267,16 +302,23 @@ export class SourceFile {
       oldEndPosition,
       newEndPosition: toPoint(this.positionAt(newEndIndex)),
     };
-    const old = this.tree;
-    // A second edit before the tree is read again, or a \r that changes meaning, and the copy starts afresh.
-    this.beforeEdit =
+    if (afterCarriageReturn) this.fresh = true;
+    else this.pending.push(edit);
+    const span = { start: startIndex, oldEnd: oldEndIndex, newEnd: newEndIndex };
+    const reparsed =
       this.copied && !afterCarriageReturn
-        ? { root: this.copied, edit: { start: startIndex, oldEnd: oldEndIndex, newEnd: newEndIndex } }
-        : undefined;
+        ? reparseStatement(this.copied, span, this.input, this.starts, parseAlone, MAX_TREE_DEPTH)
+        : null;
+    if (reparsed) {
+      this.statementsReparsed++;
+      this.copied = reparsed;
+      this.beforeEdit = undefined;
+      return;
+    }
+    // A second edit before the tree is read again, or a \r that changes meaning, and the copy starts afresh.
+    this.beforeEdit = this.copied && !afterCarriageReturn ? { root: this.copied, edit: span } : undefined;
     this.copied = undefined;
-    old.edit(edit);
-    this.tree = parseOrThrow(this.input, afterCarriageReturn ? undefined : old);
-    old.delete();
+    void this.tree;
   }
 
   replaceAll(text: string): void {
@@ -286,9 +328,9 @@ export class SourceFile {
     this.found.clear();
     this.input = this.parserInput();
     this.starts = lineStarts(text);
-    const old = this.tree;
-    this.tree = parseOrThrow(this.input);
-    old.delete();
+    this.pending = [];
+    this.fresh = true;
+    void this.tree;
   }
 
   /**
@@ -324,7 +366,7 @@ export class SourceFile {
   }
 
   dispose(): void {
-    this.tree.delete();
+    this.parsed.delete();
   }
 }
 
@@ -420,6 +462,11 @@ const NEEDS_REPAIR = /[\0\r]/;
  * the full parse no slower.
  */
 const INPUT_CHUNK = 512;
+
+/** Parses a text on its own (statement-reparse.ts). */
+function parseAlone(text: string): Tree {
+  return parseOrThrow(TextPieces.of(text));
+}
 
 /** Parses `input`, the parser's text (parserText). */
 function parseOrThrow(input: TextPieces, old?: Tree): Tree {

@@ -13,7 +13,7 @@ export const SYNTAX_ERROR_CODE = 'RG000';
  */
 export function syntaxErrorFinding(file: SourceFile): Finding | null {
   // tree-sitter's own root answers first: a file without errors (most) needs no copy of its tree here.
-  if (!file.tree.rootNode.hasError) return null;
+  if (!file.hasSyntaxError) return null;
   const root = file.root;
   let first: Node | null = null;
   walk(root, (node) => {

@@ -301,6 +301,11 @@ export interface CopyOptions {
   previous?: { root: SyntaxNode; edit: TextSpanEdit };
   /** Levels below the root past which the copy stops with TreeTooDeep (the engine's readers recurse on depth). */
   maxDepth?: number;
+  /**
+   * The tree is of a slice of a file's text that starts at `offset` (server/engine/statement-reparse.ts): its nodes
+   * are placed in the file, reading the file's text and line starts through `source`, the file copy's own.
+   */
+  at?: { source: TreeText; offset: number };
 }
 
 /** Thrown by copyTree when the tree is deeper than its maxDepth. */
@@ -329,7 +334,8 @@ export function copyTree(
   const errors = tree.rootNode.hasError;
   const previous = !errors && options.previous && !options.previous.root.hasError ? options.previous : undefined;
   const reusable = previous ? untouchedStatements(previous.root, previous.edit) : new Map<number, Untouched>();
-  const source: TreeText = previous ? previous.root.source : { text, lineStarts };
+  const source: TreeText = options.at?.source ?? (previous ? previous.root.source : { text, lineStarts });
+  const shift = options.at?.offset ?? 0;
   source.text = text;
   source.lineStarts = lineStarts;
   const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
@@ -337,8 +343,8 @@ export function copyTree(
   let placement = new Placement(source);
   const make = (c: DirectCursor): SyntaxNode => {
     const typeId = c.typeId;
-    const start = c.startIndex;
-    const end = c.endIndex;
+    const start = c.startIndex + shift;
+    const end = c.endIndex + shift;
     // Only an empty node can be a missing one: ask tree-sitter only then.
     const missing = start === end && c.isMissing;
     return new SyntaxNode(language.types[typeId] ?? 'ERROR', isNamed(typeId), missing, start, end, placement);
@@ -409,6 +415,32 @@ export function copyTree(
   } finally {
     cursor.delete();
   }
+}
+
+/**
+ * The root of a copy after an edit that changed only the top-level statements `[from, to)` of `root`'s children,
+ * which become `replacement` (copied with `at` from a parse of their text alone): the statements after them move by
+ * `delta`, the length the edit added. `source` must already hold the edited text and its line starts.
+ */
+export function replaceTopLevel(
+  root: SyntaxNode,
+  from: number,
+  to: number,
+  replacement: readonly SyntaxNode[],
+  delta: number,
+): SyntaxNode {
+  const source = root.source;
+  const next = new SyntaxNode(root.type, true, false, root.startIndex, source.text.length, new Placement(source));
+  const after = root.children.slice(to);
+  for (const stmt of after) stmt.move(delta);
+  const children = [...root.children.slice(0, from), ...replacement, ...after];
+  children.forEach((stmt, i) => {
+    stmt.parent = next;
+    stmt.fieldName = null;
+    stmt.indexInParent = i;
+  });
+  next.children = children;
+  return next;
 }
 
 /** An old top-level statement an edit leaves alone, and how far the edit moves it (0 before it). */

@@ -1,6 +1,6 @@
 import { Analyzer, MAX_FILE_BYTES } from '../engine/analyze';
 import { FileModel } from '../engine/model';
-import { lineStarts, parseForAnalysis, type SourceFile, treeErrorCount } from '../engine/parser';
+import { lineStarts, parseForAnalysis, type SourceFile } from '../engine/parser';
 import type { Finding, Fix, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
 import { rules } from '../rules';
@@ -160,7 +160,7 @@ export class OpenDocument {
   /** Syntax errors in the current text, counted once per analysed version. */
   syntaxErrors(): number {
     if (!this.file) return 0;
-    this.baselineErrors ??= treeErrorCount(this.file.tree);
+    this.baselineErrors ??= this.file.syntaxErrorCount();
     return this.baselineErrors;
   }
 
