@@ -77,12 +77,12 @@ export const evalInTrainMode: Rule = {
       },
       // Top-level script code (an `if __name__ == "__main__":` block, a notebook cell): read statement by statement.
       call(call) {
-        // Every call of the file comes here: the cheap tests first (a name bound to a model at the top level).
+        // Every call of the file comes here: the cheap tests first (a call at the top level, of a name bound to a
+        // model there). Most calls are in methods, and the file's assigned names are gathered only for the others.
         const fn = call.childForFieldName('function');
-        if (fn?.type !== 'identifier' || !droppingClasses(context.model)) return;
+        if (fn?.type !== 'identifier' || scopeOf(call).type !== 'module' || !droppingClasses(context.model)) return;
         if (!assignedInText(context.model, fn.text)) return;
         if (!modelNames(context.model, context.model.file.root).has(fn.text)) return;
-        if (scopeOf(call).type !== 'module') return;
         checkTopLevelEvaluation(context, call);
       },
       for_statement(loop) {
