@@ -9,6 +9,9 @@ import type { Rule } from './rule';
 import { StatementRunner } from './statement-runner';
 import { comparePositions, type Finding, type Fix, type Range } from './types';
 
+/** Context signatures whose cached findings an Analyzer keeps (see `Analyzer.caches`). */
+const MAX_CONTEXTS = 4;
+
 /** Files above this size are not analysed: the user gets one message instead of a stalled editor. */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -41,9 +44,14 @@ function movesWithStatement(findings: readonly Finding[], startRow: number, endR
  * signatures), so an edit inside one class re-checks only that class.
  */
 export class Analyzer {
-  private cache = new Map<string, CachedStatement>();
-  /** File-level facts the cached findings depend on; when they change, the cache is dropped. */
-  private contextSignature = '';
+  /**
+   * Cached findings by statement key, per context signature (the file-level facts they were computed under), the
+   * contexts of the last analyses first. More than one: while a syntax error swallows statements, each analysis reads
+   * the file with the damaged lines blanked out and the damaged file itself (rawFindings), two contexts that would
+   * otherwise evict each other's findings on every keystroke; and the context from before the error is kept for
+   * when it is mended.
+   */
+  private caches = new Map<string, Map<string, CachedStatement>>();
 
   /**
    * `once`: the file is analysed once (the CLI, a one-off lint), so no findings are kept for the next analysis and
@@ -78,7 +86,7 @@ export class Analyzer {
    * the rest is parsed again, so the intact code keeps its findings; the damaged part keeps those of the first parse.
    */
   rawFindings(file: SourceFile, workspace: WorkspaceScope | null = null): Finding[] {
-    const next = new Map<string, CachedStatement>();
+    const next = new Map<string, Map<string, CachedStatement>>();
     try {
       let damaged = file.root.hasError ? damagedLines(file) : [];
       if (damaged.length === 0) return this.statementFindings(file, next, workspace);
@@ -103,23 +111,26 @@ export class Analyzer {
         recovered.dispose();
       }
     } finally {
-      this.cache = next;
+      // The contexts this analysis used, with only the statements it saw; then the others, most recent first.
+      for (const [context, cache] of this.caches) {
+        if (next.size >= MAX_CONTEXTS) break;
+        if (!next.has(context)) next.set(context, cache);
+      }
+      this.caches = next;
     }
   }
 
   private statementFindings(
     file: SourceFile,
-    next: Map<string, CachedStatement>,
+    next: Map<string, Map<string, CachedStatement>>,
     workspace: WorkspaceScope | null,
   ): Finding[] {
     const model = new FileModel(file, workspace);
     // Cached findings hold only while the file-level facts they were computed under hold.
     const context = this.once ? '' : contextSignature(model, this.rules);
-    if (context !== this.contextSignature) {
-      this.cache.clear();
-      next.clear();
-      this.contextSignature = context;
-    }
+    const cache = this.caches.get(context);
+    let seen = next.get(context);
+    if (!seen) next.set(context, (seen = new Map()));
     const findings: Finding[] = [];
     let runner: StatementRunner | undefined;
     for (const stmt of file.root.children) {
@@ -128,7 +139,7 @@ export class Analyzer {
       if (type === 'comment') continue;
       const key = this.once ? '' : statementKey(model, stmt, type);
       const startRow = stmt.startRow;
-      const cached = this.once ? undefined : (this.cache.get(key) ?? next.get(key));
+      const cached = this.once ? undefined : (cache?.get(key) ?? seen.get(key));
       const hit = cached?.reusable ? cached : undefined;
       let stmtFindings: Finding[];
       let reusable = true;
@@ -142,7 +153,7 @@ export class Analyzer {
         reusable =
           !runner.fileWide && !runner.failed && movesWithStatement(stmtFindings, startRow, stmt.endPosition.row);
       }
-      if (!this.once) next.set(key, { startRow, findings: stmtFindings, reusable });
+      if (!this.once) seen.set(key, { startRow, findings: stmtFindings, reusable });
       findings.push(...stmtFindings);
     }
     return findings.sort(byPosition);
@@ -162,24 +173,26 @@ const CONTINUATION = /^(else|elif|except|finally|case)\b|^[)\]}]/;
  */
 export function damagedLines(file: SourceFile): [number, number][] {
   const root = file.root;
-  const starts: number[] = [];
-  for (let line = 0; line < file.lineCount; line++) {
-    const text = file.lineText(line);
-    if (text.length === 0 || /^[\s#]/.test(text) || CONTINUATION.test(text)) continue;
-    const node = root.descendantForPosition({ row: line, column: 0 });
-    if (node && /string|comment/.test(node.type) && node.startPosition.row < line) continue;
-    starts.push(line);
-  }
   const damaged: [number, number][] = [];
   for (const stmt of root.children) {
     if (!stmt?.hasError) continue;
     const first = stmt.startPosition.row;
     const last = stmt.endPosition.row;
-    const inside = starts.filter((l) => l > first && l <= last);
-    if (inside.length === 0) continue;
-    damaged.push([first, inside[0]]);
+    // The first line inside it that starts a statement: only the lines of statements with errors are read.
+    for (let line = first + 1; line <= last; line++) {
+      if (!startsStatement(file, root, line)) continue;
+      damaged.push([first, line]);
+      break;
+    }
   }
   return damaged;
+}
+
+function startsStatement(file: SourceFile, root: Node, line: number): boolean {
+  const text = file.lineText(line);
+  if (text.length === 0 || /^[\s#]/.test(text) || CONTINUATION.test(text)) return false;
+  const node = root.descendantForPosition({ row: line, column: 0 });
+  return !(node && /string|comment/.test(node.type) && node.startPosition.row < line);
 }
 
 /** `file` with the `damaged` lines blanked out, parsed and copied; null when that text cannot be (ParseLimit). */

@@ -295,8 +295,9 @@ export interface CopyOptions {
   /**
    * The copy of the tree before one edit. Its top-level statements the edit did not touch, which tree-sitter parsed
    * to the same type and extent, are taken over (moved by the edit's length) rather than copied again: an edit in
-   * a large file then costs the copy of one statement. Only between trees without syntax errors, where a
-   * statement's text alone decides its parse.
+   * a large file then costs the copy of one statement. Only statements without a syntax error in either tree: a
+   * top-level statement that parses without one was parsed from the start of a module's statement, where its text
+   * alone decides its parse, whatever error recovery did elsewhere in the file.
    */
   previous?: { root: SyntaxNode; edit: TextSpanEdit };
   /** Levels below the root past which the copy stops with TreeTooDeep (the engine's readers recurse on depth). */
@@ -332,7 +333,7 @@ export function copyTree(
   // A node has an error when an ERROR or MISSING node lies below it, hidden ones included: only tree-sitter
   // knows about hidden ones, so a tree with errors asks it for every node.
   const errors = tree.rootNode.hasError;
-  const previous = !errors && options.previous && !options.previous.root.hasError ? options.previous : undefined;
+  const previous = options.previous;
   const reusable = previous ? untouchedStatements(previous.root, previous.edit) : new Map<number, Untouched>();
   const source: TreeText = options.at?.source ?? (previous ? previous.root.source : { text, lineStarts });
   const shift = options.at?.offset ?? 0;
@@ -394,10 +395,17 @@ export function copyTree(
       skipChildren = false;
       if (parent === root && previous) {
         const old = reusable.get(node.startIndex);
-        if (old && old.stmt.type === node.type && old.stmt.endIndex + old.delta === node.endIndex) {
+        if (
+          old &&
+          old.stmt.type === node.type &&
+          old.stmt.endIndex + old.delta === node.endIndex &&
+          !old.stmt.hasError &&
+          !(errors && cursor.hasError)
+        ) {
           // Rows may change after the edit even when its length does not: positions are read again.
           if (old.afterEdit) old.stmt.move(old.delta);
-          old.stmt.fieldName = null;
+          // A module's child has no field, except in a tree with errors, where recovery may hand it one.
+          old.stmt.fieldName = language.fields[cursor.fieldId] ?? null;
           node = old.stmt;
           skipChildren = true;
         }
