@@ -3,7 +3,7 @@ import { RuleSelection } from './config';
 import { FileModel } from './model';
 import type { WorkspaceScope } from './scope';
 import { isSuppressed, suppressions } from './noqa';
-import { ParseLimit, parseForAnalysis, SourceFile, type Node } from './parser';
+import { ParseLimit, SourceFile, type Node } from './parser';
 import { regularizerContext } from './semantics/regularizers';
 import type { Rule } from './rule';
 import { StatementRunner } from './statement-runner';
@@ -89,7 +89,10 @@ export class Analyzer {
     const next = new Map<string, Map<string, CachedStatement>>();
     try {
       let damaged = file.root.hasError ? damagedLines(file) : [];
-      if (damaged.length === 0) return this.statementFindings(file, next, workspace);
+      if (damaged.length === 0) {
+        file.forgetBlankedLines();
+        return this.statementFindings(file, next, workspace);
+      }
       let recovered = recoveredFile(file, damaged);
       // Recovery is a refinement: when its parse runs out of time, the damaged file's own findings stand.
       if (!recovered) return this.statementFindings(file, next, workspace);
@@ -98,18 +101,13 @@ export class Analyzer {
         const more = damagedLines(recovered);
         if (more.length === 0) break;
         damaged = [...damaged, ...more];
-        recovered.dispose();
         recovered = recoveredFile(file, damaged);
         if (!recovered) return this.statementFindings(file, next, workspace);
       }
-      try {
-        const inDamage = (f: Finding) => damaged.some(([a, b]) => f.range.start.line >= a && f.range.start.line < b);
-        const outside = this.statementFindings(recovered, next, workspace).filter((f) => !inDamage(f));
-        const inside = this.statementFindings(file, next, workspace).filter(inDamage);
-        return [...outside, ...inside].sort(byPosition);
-      } finally {
-        recovered.dispose();
-      }
+      const inDamage = (f: Finding) => damaged.some(([a, b]) => f.range.start.line >= a && f.range.start.line < b);
+      const outside = this.statementFindings(recovered, next, workspace).filter((f) => !inDamage(f));
+      const inside = this.statementFindings(file, next, workspace).filter(inDamage);
+      return [...outside, ...inside].sort(byPosition);
     } finally {
       // The contexts this analysis used, with only the statements it saw; then the others, most recent first.
       for (const [context, cache] of this.caches) {
@@ -195,25 +193,14 @@ function startsStatement(file: SourceFile, root: Node, line: number): boolean {
   return !(node && /string|comment/.test(node.type) && node.startPosition.row < line);
 }
 
-/** `file` with the `damaged` lines blanked out, parsed and copied; null when that text cannot be (ParseLimit). */
+/** `file` with the `damaged` lines blanked out, parsed and copied (the file owns it); null past the ParseLimit. */
 function recoveredFile(file: SourceFile, damaged: readonly [number, number][]): SourceFile | null {
   try {
-    return parseForAnalysis(blankLines(file, damaged));
+    return file.withBlankedLines(damaged);
   } catch (e) {
     if (e instanceof ParseLimit) return null;
     throw e;
   }
-}
-
-/** The text with the given lines turned into blanks of the same length, so every offset and position is kept. */
-function blankLines(file: SourceFile, ranges: readonly [number, number][]): string {
-  let text = file.text;
-  for (const [a, b] of ranges) {
-    const start = file.offsetAt({ line: a, character: 0 });
-    const end = file.offsetAt({ line: b, character: 0 });
-    text = text.slice(0, start) + text.slice(start, end).replace(/[^\r\n]/g, ' ') + text.slice(end);
-  }
-  return text;
 }
 
 function contextSignature(model: FileModel, rules: readonly Rule[]): string {

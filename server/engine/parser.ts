@@ -313,6 +313,8 @@ export class SourceFile {
       this.statementsReparsed++;
       this.copied = reparsed;
       this.beforeEdit = undefined;
+      // tree-sitter's tree catches up now and then: its parse after many edits across the file re-reads each place.
+      if (this.pending.length >= MAX_PENDING_EDITS) void this.tree;
       return;
     }
     // A second edit before the tree is read again, or a \r that changes meaning, and the copy starts afresh.
@@ -365,7 +367,62 @@ export class SourceFile {
     }
   }
 
+  /** The last `withBlankedLines` file, which the next call edits; disposed with this one. */
+  private blanked: SourceFile | undefined;
+
+  /**
+   * This text with the given line ranges blanked out (every character but line breaks a space, so offsets and
+   * positions stay), parsed and copied: the analyzer's recovery from a syntax error that swallows the statements
+   * after it (analyze.ts). While the damage lasts, each call edits the file the last one made, whose parse and copy
+   * then cost what an edit costs, not a whole file's. The result belongs to this file, which disposes it; throws
+   * ParseLimit as parseForAnalysis does.
+   */
+  withBlankedLines(ranges: readonly [number, number][]): SourceFile {
+    let text = this.text;
+    for (const [a, b] of ranges) {
+      const start = this.offsetAt({ line: a, character: 0 });
+      const end = this.offsetAt({ line: b, character: 0 });
+      text = text.slice(0, start) + text.slice(start, end).replace(/[^\r\n]/g, ' ') + text.slice(end);
+    }
+    const kept = this.blanked;
+    this.blanked = undefined;
+    if (kept) {
+      try {
+        const old = kept.text;
+        // The one edit from the last text to this one: what lies between their common start and common end.
+        const shorter = Math.min(old.length, text.length);
+        let start = 0;
+        while (start < shorter && old.charCodeAt(start) === text.charCodeAt(start)) start++;
+        let tail = 0;
+        while (
+          tail < shorter - start &&
+          old.charCodeAt(old.length - 1 - tail) === text.charCodeAt(text.length - 1 - tail)
+        )
+          tail++;
+        if (start < old.length || start < text.length) {
+          const range = { start: kept.positionAt(start), end: kept.positionAt(old.length - tail) };
+          kept.applyChange(range, text.slice(start, text.length - tail));
+        }
+        void kept.root;
+        this.blanked = kept;
+        return kept;
+      } catch (e) {
+        kept.dispose();
+        throw e;
+      }
+    }
+    this.blanked = parseForAnalysis(text);
+    return this.blanked;
+  }
+
+  /** Drops what `withBlankedLines` keeps, once the damage is mended. */
+  forgetBlankedLines(): void {
+    this.blanked?.dispose();
+    this.blanked = undefined;
+  }
+
   dispose(): void {
+    this.forgetBlankedLines();
     this.parsed.delete();
   }
 }
@@ -462,6 +519,13 @@ const NEEDS_REPAIR = /[\0\r]/;
  * the full parse no slower.
  */
 const INPUT_CHUNK = 512;
+
+/**
+ * Edits the copy took alone (statement-reparse.ts) after which tree-sitter's tree catches up: the first full parse
+ * after a few hundred edits spread over a file cost 15 ms more than after one, which an edit that needs it (a
+ * syntax error typed) paid.
+ */
+const MAX_PENDING_EDITS = 64;
 
 /** Parses a text on its own (statement-reparse.ts). */
 function parseAlone(text: string): Tree {

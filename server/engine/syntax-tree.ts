@@ -438,10 +438,12 @@ export function replaceTopLevel(
   delta: number,
 ): SyntaxNode {
   const source = root.source;
-  const next = new SyntaxNode(root.type, true, false, root.startIndex, source.text.length, new Placement(source));
   const after = root.children.slice(to);
   for (const stmt of after) stmt.move(delta);
   const children = [...root.children.slice(0, from), ...replacement, ...after];
+  // A module starts where its first statement or comment does, and ends with the text.
+  const start = from === 0 && children.length > 0 ? children[0].startIndex : root.startIndex;
+  const next = new SyntaxNode(root.type, true, false, start, source.text.length, new Placement(source));
   children.forEach((stmt, i) => {
     stmt.parent = next;
     stmt.fieldName = null;

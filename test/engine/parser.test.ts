@@ -8,6 +8,7 @@ import { RuleSelection } from '../../server/engine/config';
 import { initParser, ParseLimit, parseForAnalysis, SourceFile } from '../../server/engine/parser';
 import { rules } from '../../server/rules';
 import { withRuleDebugging } from './rule-debugging';
+import { copyDifferences } from './tree-compare';
 
 before(() => initParser());
 
@@ -465,6 +466,39 @@ test('an edit of a function a script loop calls reaches the loop: RG015 reads ac
       analyzer.analyze(file, selection).map((f) => `${f.code}@${f.range.start.line}`),
       fresh,
     );
+  } finally {
+    file.dispose();
+  }
+});
+
+test('blanking damaged lines edits the blanked file of the last call: same offsets, the tree a fresh parse gives', () => {
+  const text =
+    'import torch\n\nclass A(nn.Module):\n    def forward(self, x):\n        return g(x\n\nclass B:\n    p = 0.1\n';
+  const file = new SourceFile(text);
+  try {
+    const blanked = (ranges: [number, number][]) =>
+      text
+        .split('\n')
+        .map((line, i) => (ranges.some(([a, b]) => i >= a && i < b) ? ' '.repeat(line.length) : line))
+        .join('\n');
+    const first = file.withBlankedLines([[2, 6]]);
+    assert.equal(first.text, blanked([[2, 6]]));
+    // More damage found in a second round: the same file, edited, not parsed afresh.
+    const second = file.withBlankedLines([
+      [2, 6],
+      [6, 8],
+    ]);
+    assert.equal(second, first);
+    assert.equal(second.text, blanked([[2, 8]]));
+    const fresh = new SourceFile(second.text);
+    try {
+      assert.deepEqual(copyDifferences(second.root, fresh.root), []);
+    } finally {
+      fresh.dispose();
+    }
+    // Mended: forgotten, and the next damage starts afresh.
+    file.forgetBlankedLines();
+    assert.notEqual(file.withBlankedLines([[2, 6]]), first);
   } finally {
     file.dispose();
   }

@@ -109,14 +109,15 @@ test("a statement's end depends on what follows: each idiom gives the tree a fre
       edits: [[4, 24, 4, 24, '_']],
       alone: [true],
     },
-    // An unclosed bracket takes in the lines after the class: the whole file is parsed.
+    // An unclosed bracket takes in the lines after the class: the whole file is parsed. Closing it mends the only
+    // statement with an error, whose lines then parse alone.
     {
       text: 'class A:\n    def f(self, x):\n        y = g(x)\n\nclass B:\n    pass\n',
       edits: [
         [2, 15, 2, 16, ''],
         [2, 15, 2, 15, ')'],
       ],
-      alone: [false, false],
+      alone: [false, true],
     },
     // A comment indented as the class's last block is in the class, and parsed with it.
     {
@@ -149,10 +150,22 @@ test("a statement's end depends on what follows: each idiom gives the tree a fre
       edits: [[0, 4, 0, 5, '10']],
       alone: [false],
     },
-    // A new statement typed at the end of the last line: two statements where there was one, so the whole file.
+    // A new statement typed after the class, then between two classes, in the blank lines there, then at the top:
+    // the lines parse alone (tree-sitter's own incremental parse re-read the whole file for an edit between classes).
     {
-      text: 'class A:\n    x = 1\n',
-      edits: [[1, 9, 1, 9, '\ny = 2']],
+      text: 'import torch\n\nclass A:\n    x = 1\n\n\nclass B:\n    y = 2\n',
+      edits: [
+        [3, 9, 3, 9, '\ny = 2'],
+        [5, 0, 5, 0, 'def f():\n    return A()'],
+        [6, 15, 6, 15, '  '],
+        [0, 0, 0, 0, '# models\n'],
+      ],
+      alone: [true, true, true, true],
+    },
+    // Code typed indented after a class belongs to the class's block: the whole file.
+    {
+      text: 'class A:\n    x = 1\n\nclass B:\n    y = 2\n',
+      edits: [[2, 0, 2, 0, '    z = 3']],
       alone: [false],
     },
     // A decorated class, CRLF line ends, and the last statement without a line break after it.
@@ -164,11 +177,11 @@ test("a statement's end depends on what follows: each idiom gives the tree a fre
       ],
       alone: [true, true],
     },
-    // A dedented line inside the class splits it in two: the whole file.
+    // A line of the class dedented to column 0 splits it in two statements, both at column 0: parsed alone.
     {
       text: 'class A:\n    x = 1\n    y = 2\n',
       edits: [[2, 0, 2, 4, '']],
-      alone: [false],
+      alone: [true],
     },
   ];
   for (const { text, edits, alone } of cases) {
