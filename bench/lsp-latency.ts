@@ -17,6 +17,11 @@ export interface LspResult {
   initialDiagnostics: number;
   /** didChange sent → publishDiagnostics for that version received, one per edit. */
   editMs: number[];
+  /**
+   * The same for each keystroke of a line typed character by character at the end of a method (no bracket closed for
+   * the typist): those typed while a bracket is open (a syntax error that takes in the lines after it), and the rest.
+   */
+  typingMs: { openBracket: number[]; other: number[] };
   syncKind: string;
   timeouts: number;
 }
@@ -146,7 +151,49 @@ export async function measureLsp(serverJs: string, options: { lines: number; edi
       }
       editMs.push(performance.now() - start);
     }
+    // A line typed into forward() of a few classes, keystroke by keystroke, then deleted (unmeasured).
+    const typingMs = { openBracket: [] as number[], other: [] as number[] };
+    for (let k = 0; k < TYPED_IN_CLASSES && timeouts === 0; k++) {
+      const point = model.editPoints[(k * 53) % model.editPoints.length];
+      const lineEnd = text.indexOf('\n', lineStartOf(text, point.line));
+      const at = { line: point.line, character: lineEnd - lineStartOf(text, point.line) };
+      let line = at.line;
+      let character = at.character;
+      let depth = 0;
+      for (const key of TYPED_LINE) {
+        const position = { line, character };
+        version++;
+        const published = diagnosticsFor(version);
+        const start = performance.now();
+        await connection.sendNotification('textDocument/didChange', {
+          textDocument: { uri, version },
+          contentChanges: [{ range: { start: position, end: position }, text: key }],
+        });
+        const result = await published;
+        if (!result) {
+          timeouts++;
+          break;
+        }
+        (depth > 0 || key === '(' || key === '[' ? typingMs.openBracket : typingMs.other).push(
+          performance.now() - start,
+        );
+        if (key === '(' || key === '[') depth++;
+        if (key === ')' || key === ']') depth--;
+        if (key === '\n') {
+          line++;
+          character = 0;
+        } else character++;
+      }
+      version++;
+      const cleared = diagnosticsFor(version);
+      await connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version },
+        contentChanges: [{ range: { start: at, end: { line, character } }, text: '' }],
+      });
+      if (!(await cleared)) timeouts++;
+    }
     return {
+      typingMs,
       lines: model.text.split('\n').length,
       classes: model.editPoints.length,
       startMs,
@@ -169,6 +216,16 @@ export async function measureLsp(serverJs: string, options: { lines: number; edi
     connection.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What the typing part types, one character per change. */
+const TYPED_LINE = '\n        y = torch.cat([self.drop(x), x], dim=1)';
+const TYPED_IN_CLASSES = 5;
+
+function lineStartOf(text: string, line: number): number {
+  let offset = 0;
+  for (let i = 0; i < line; i++) offset = text.indexOf('\n', offset) + 1;
+  return offset;
 }
 
 export function percentile(sorted: number[], p: number): number {

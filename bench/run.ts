@@ -126,6 +126,20 @@ async function lspBenchmark(): Promise<void> {
           '',
           '',
         ],
+        ...(
+          [
+            ['a line typed, per keystroke', result.typingMs.other],
+            ['  … inside an unclosed bracket', result.typingMs.openBracket],
+          ] as const
+        ).map(([label, ms]) => {
+          const keys = [...ms].sort((a, b) => a - b);
+          return [
+            `${label}, median / p95 (n=${keys.length})`,
+            `${fmt(percentile(keys, 50))} / ${fmt(percentile(keys, 95))}`,
+            '',
+            '',
+          ];
+        }),
       ],
     ),
   );

@@ -176,14 +176,26 @@ export function damagedLines(file: SourceFile): [number, number][] {
     if (!stmt?.hasError) continue;
     const first = stmt.startPosition.row;
     const last = stmt.endPosition.row;
-    // The first line inside it that starts a statement: only the lines of statements with errors are read.
-    for (let line = first + 1; line <= last; line++) {
+    // An unclosed bracket can turn the whole module into one ERROR node, whose leading statements are intact: the
+    // damage starts at its first child that is not one. Only lines of statements with errors are read.
+    let from = first;
+    const broken = stmt.isError ? stmt.children.find((c) => !isIntactStatement(c)) : undefined;
+    if (broken) {
+      from = broken.startPosition.row;
+      while (from > first && !startsStatement(file, root, from)) from--;
+    }
+    for (let line = from + 1; line <= last; line++) {
       if (!startsStatement(file, root, line)) continue;
-      damaged.push([first, line]);
+      damaged.push([from, line]);
       break;
     }
   }
   return damaged;
+}
+
+/** A statement or comment without errors (among the children of an ERROR node). */
+function isIntactStatement(node: Node): boolean {
+  return !node.hasError && node.isNamed && /_statement$|_definition$|^comment$/.test(node.type);
 }
 
 function startsStatement(file: SourceFile, root: Node, line: number): boolean {
