@@ -471,7 +471,7 @@ test('an edit of a function a script loop calls reaches the loop: RG015 reads ac
   }
 });
 
-test('blanking damaged lines edits the blanked file of the last call: same offsets, the tree a fresh parse gives', () => {
+test('blanked damaged lines are an edit of the last blanked file: same offsets, the tree a fresh parse gives', () => {
   const text =
     'import torch\n\nclass A(nn.Module):\n    def forward(self, x):\n        return g(x\n\nclass B:\n    p = 0.1\n';
   const file = new SourceFile(text);
