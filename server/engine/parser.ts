@@ -9,6 +9,7 @@ import {
   type SyntaxNode,
   type TextSpanEdit,
 } from './syntax-tree';
+import { changedSpan } from './changed-span';
 import { reparseStatement } from './statement-reparse';
 import { TextPieces, type TextSource } from './text-pieces';
 import { TextMentions } from './text-search';
@@ -388,21 +389,8 @@ export class SourceFile {
     this.blanked = undefined;
     if (kept) {
       try {
-        const old = kept.text;
-        // The one edit from the last text to this one: what lies between their common start and common end.
-        const shorter = Math.min(old.length, text.length);
-        let start = 0;
-        while (start < shorter && old.charCodeAt(start) === text.charCodeAt(start)) start++;
-        let tail = 0;
-        while (
-          tail < shorter - start &&
-          old.charCodeAt(old.length - 1 - tail) === text.charCodeAt(text.length - 1 - tail)
-        )
-          tail++;
-        if (start < old.length || start < text.length) {
-          const range = { start: kept.positionAt(start), end: kept.positionAt(old.length - tail) };
-          kept.applyChange(range, text.slice(start, text.length - tail));
-        }
+        const span = changedSpan(kept.text, text);
+        if (span) kept.applyChange({ start: kept.positionAt(span.start), end: kept.positionAt(span.end) }, span.text);
         void kept.root;
         this.blanked = kept;
         return kept;

@@ -20,6 +20,7 @@ import {
 import { NotebookText, type CodeCell } from '../engine/notebook';
 import type { Finding } from '../engine/types';
 import { toDiagnostic } from './diagnostics';
+import { changedSpan } from '../engine/changed-span';
 import { lineStarts, positionIn } from '../engine/parser';
 import { applyToPlainText, type OpenDocument } from './documents';
 
@@ -229,29 +230,14 @@ function applyContentChanges(text: string, changes: readonly TextDocumentContent
 }
 
 /**
- * The edit from `before` to `after` that leaves out their common prefix and suffix, as an LSP change of `before`,
- * so that the joined document is re-parsed incrementally where the notebook changed.
+ * The edit from `before` to `after` that leaves out their common prefix and suffix (changedSpan), as an LSP change of
+ * `before`, so that the joined document is re-parsed incrementally where the notebook changed.
  */
 export function minimalChange(before: string, after: string): { range: Range; text: string } | null {
-  if (before === after) return null;
-  const limit = Math.min(before.length, after.length);
-  let prefix = 0;
-  while (prefix < limit && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
-  let suffix = 0;
-  while (
-    suffix < limit - prefix &&
-    before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)
-  )
-    suffix++;
-  // Never split a \r\n: positions on either side of it would be the same line break.
-  const splitsCrLf = (offset: number) => before.charCodeAt(offset - 1) === 13 && before.charCodeAt(offset) === 10;
-  if (prefix > 0 && splitsCrLf(prefix)) prefix--;
-  if (suffix > 0 && splitsCrLf(before.length - suffix)) suffix--;
+  const span = changedSpan(before, after);
+  if (!span) return null;
   const starts = lineStarts(before);
-  return {
-    range: { start: positionIn(starts, prefix), end: positionIn(starts, before.length - suffix) },
-    text: after.slice(prefix, after.length - suffix),
-  };
+  return { range: { start: positionIn(starts, span.start), end: positionIn(starts, span.end) }, text: span.text };
 }
 
 /** A diagnostic published for a cell, as the client sends it back, mapped onto the joined text. */

@@ -472,34 +472,37 @@ test('an edit of a function a script loop calls reaches the loop: RG015 reads ac
 });
 
 test('blanked damaged lines are an edit of the last blanked file: same offsets, the tree a fresh parse gives', () => {
-  const text =
+  const lf =
     'import torch\n\nclass A(nn.Module):\n    def forward(self, x):\n        return g(x\n\nclass B:\n    p = 0.1\n';
-  const file = new SourceFile(text);
-  try {
-    const blanked = (ranges: [number, number][]) =>
-      text
-        .split('\n')
-        .map((line, i) => (ranges.some(([a, b]) => i >= a && i < b) ? ' '.repeat(line.length) : line))
-        .join('\n');
-    const first = file.withBlankedLines([[2, 6]]);
-    assert.equal(first.text, blanked([[2, 6]]));
-    // More damage found in a second round: the same file, edited, not parsed afresh.
-    const second = file.withBlankedLines([
-      [2, 6],
-      [6, 8],
-    ]);
-    assert.equal(second, first);
-    assert.equal(second.text, blanked([[2, 8]]));
-    const fresh = new SourceFile(second.text);
+  for (const text of [lf, lf.replaceAll('\n', '\r\n')]) {
+    const label = JSON.stringify(text.slice(0, 14));
+    const file = new SourceFile(text);
     try {
-      assert.deepEqual(copyDifferences(second.root, fresh.root), []);
+      const blanked = (ranges: [number, number][]) =>
+        text
+          .split('\n')
+          .map((line, i) => (ranges.some(([a, b]) => i >= a && i < b) ? line.replace(/[^\r]/g, ' ') : line))
+          .join('\n');
+      const first = file.withBlankedLines([[2, 6]]);
+      assert.equal(first.text, blanked([[2, 6]]), label);
+      // More damage found in a second round: the same file, edited, not parsed afresh.
+      const second = file.withBlankedLines([
+        [2, 6],
+        [6, 8],
+      ]);
+      assert.equal(second, first, label);
+      assert.equal(second.text, blanked([[2, 8]]), label);
+      const fresh = new SourceFile(second.text);
+      try {
+        assert.deepEqual(copyDifferences(second.root, fresh.root), [], label);
+      } finally {
+        fresh.dispose();
+      }
+      // Mended: forgotten, and the next damage starts afresh.
+      file.forgetBlankedLines();
+      assert.notEqual(file.withBlankedLines([[2, 6]]), first, label);
     } finally {
-      fresh.dispose();
+      file.dispose();
     }
-    // Mended: forgotten, and the next damage starts afresh.
-    file.forgetBlankedLines();
-    assert.notEqual(file.withBlankedLines([[2, 6]]), first);
-  } finally {
-    file.dispose();
   }
 });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { initParser, lineStarts, SourceFile } from '../../server/engine/parser';
 import { copyTree } from '../../server/engine/syntax-tree';
-import { copyDifferences, differences, pythonFiles, rng } from './tree-compare';
+import { applyRandomEdit, copyDifferences, differences, pythonFiles, rng } from './tree-compare';
 
 before(() => initParser());
 
@@ -83,10 +83,7 @@ test('after each edit the copy equals a fresh one, with the untouched statements
     try {
       for (let i = 0; i < 150; i++) {
         const before = new Set(file.root.children);
-        const start = Math.floor(r.next().value * (file.text.length + 1));
-        const end = Math.min(file.text.length, start + Math.floor(r.next().value * 6));
-        const text = inserts[Math.floor(r.next().value * inserts.length)];
-        file.applyChange({ start: file.positionAt(start), end: file.positionAt(end) }, text);
+        applyRandomEdit(file, r, inserts, 6);
         const root = file.root;
         takenOver += root.children.filter((c) => before.has(c)).length;
         const fresh = new SourceFile(file.text);
@@ -150,11 +147,8 @@ test('after edits that leave syntax errors, taking clean statements over gives t
     try {
       for (let i = 0; i < 30; i++) {
         const before = new Set(file.root.children);
-        const start = Math.floor(r.next().value * (file.text.length + 1));
-        const end = Math.min(file.text.length, start + Math.floor(r.next().value * 3));
-        const text = inserts[Math.floor(r.next().value * inserts.length)];
         try {
-          file.applyChange({ start: file.positionAt(start), end: file.positionAt(end) }, text);
+          applyRandomEdit(file, r, inserts, 3);
           void file.root;
         } catch {
           break; // Past the parse limits: the editor then keeps the text unparsed.

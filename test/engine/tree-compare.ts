@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Node as TreeSitterNode } from 'web-tree-sitter';
+import type { SourceFile } from '../../server/engine/parser';
 import type { SyntaxNode } from '../../server/engine/syntax-tree';
 
 export function pythonFiles(dir: string, out: string[] = []): string[] {
@@ -121,4 +122,17 @@ export function copyDifferences(kept: SyntaxNode, fresh: SyntaxNode): string[] {
     });
   }
   return out;
+}
+
+/** One random edit as an editor sends it: up to `maxDeleted - 1` characters replaced by one of `inserts`. */
+export function applyRandomEdit(
+  file: SourceFile,
+  r: Generator<number>,
+  inserts: readonly string[],
+  maxDeleted: number,
+) {
+  const start = Math.floor(r.next().value * (file.text.length + 1));
+  const end = Math.min(file.text.length, start + Math.floor(r.next().value * maxDeleted));
+  const text = inserts[Math.floor(r.next().value * inserts.length)];
+  file.applyChange({ start: file.positionAt(start), end: file.positionAt(end) }, text);
 }
