@@ -155,8 +155,8 @@ export async function measureLsp(serverJs: string, options: { lines: number; edi
     const typingMs = { openBracket: [] as number[], other: [] as number[] };
     for (let k = 0; k < TYPED_IN_CLASSES && timeouts === 0; k++) {
       const point = model.editPoints[(k * 53) % model.editPoints.length];
-      const lineEnd = text.indexOf('\n', lineStartOf(text, point.line));
-      const at = { line: point.line, character: lineEnd - lineStartOf(text, point.line) };
+      const lineStart = lineStartOf(text, point.line);
+      const at = { line: point.line, character: text.indexOf('\n', lineStart) - lineStart };
       let line = at.line;
       let character = at.character;
       let depth = 0;

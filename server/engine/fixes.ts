@@ -22,11 +22,6 @@ export function applyEdits(file: SourceFile, edits: readonly TextEdit[]): string
   return out + file.text.slice(pos);
 }
 
-/** Number of syntax errors, so a fix can be refused when it would make the file parse worse. */
-export function syntaxErrorCount(file: SourceFile): number {
-  return file.syntaxErrorCount();
-}
-
 export interface FixResult {
   text: string;
   /** Fixes applied, by code. */
@@ -108,7 +103,7 @@ export function chooseFixes(
     )
       picked.push(f);
   }
-  const baseline = syntaxErrorCount(file);
+  const baseline = file.syntaxErrorCount();
   const chosen: Finding[] = [];
   const edits: TextEdit[] = [];
   const parsesNoWorse = (group: readonly Finding[]): boolean => {

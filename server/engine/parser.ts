@@ -348,9 +348,10 @@ export class SourceFile {
       const spans = edits
         .map((e) => ({ start: this.offsetAt(e.range.start), end: this.offsetAt(e.range.end), text: e.newText }))
         .sort((a, b) => b.start - a.start);
+      const input = parserText(TextPieces.of(after), NEEDS_REPAIR.test(after));
       // As in applyChange: an edit right after a \r may change what that \r is to tree-sitter.
       if (spans.some((span) => span.start > 0 && this.content.charCodeAt(span.start - 1) === 13))
-        return parseOrThrow(parserText(TextPieces.of(after), NEEDS_REPAIR.test(after)));
+        return parseOrThrow(input);
       for (const span of spans) {
         const startPosition = toPoint(this.positionAt(span.start));
         copy.edit({
@@ -362,7 +363,7 @@ export class SourceFile {
           newEndPosition: advance(startPosition, span.text),
         });
       }
-      return parseOrThrow(parserText(TextPieces.of(after), NEEDS_REPAIR.test(after)), copy);
+      return parseOrThrow(input, copy);
     } finally {
       copy.delete();
     }

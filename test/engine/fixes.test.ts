@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { applyEdits, chooseFixes, fixKey, syntaxErrorCount } from '../../server/engine/fixes';
+import { applyEdits, chooseFixes, fixKey } from '../../server/engine/fixes';
 import { initParser, SourceFile, treeErrorCount } from '../../server/engine/parser';
 import type { Finding, TextEdit } from '../../server/engine/types';
 
@@ -85,7 +85,7 @@ function candidates(seed: number): Finding[] {
  * it, checked on its own.
  */
 function oneAtATime(file: SourceFile, fixes: readonly Finding[]): { chosen: Finding[]; rejected: Set<string> } {
-  const baseline = syntaxErrorCount(file);
+  const baseline = file.syntaxErrorCount();
   const picked: Finding[] = [];
   let pickedEdits: TextEdit[] = [];
   for (const f of fixes) {
@@ -131,7 +131,7 @@ test('a fixing pass checks fixes in groups and chooses what checking them one at
         `seed ${seed}: the candidates must include refused and overlapping fixes`,
       );
       const fixed = new SourceFile(applyEdits(file, edits)!);
-      assert.equal(syntaxErrorCount(fixed), 0, `seed ${seed}: the fixed text parses`);
+      assert.equal(fixed.syntaxErrorCount(), 0, `seed ${seed}: the fixed text parses`);
       fixed.dispose();
     } finally {
       file.dispose();

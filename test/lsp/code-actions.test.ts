@@ -7,7 +7,6 @@ import {
   type Diagnostic,
 } from 'vscode-languageserver-protocol/node';
 import { initParser, SourceFile } from '../../server/engine/parser';
-import { syntaxErrorCount } from '../../server/engine/fixes';
 import {
   applyWorkspaceEdit,
   contentChanges,
@@ -65,7 +64,7 @@ async function apply(
 function parsesCleanly(text: string): boolean {
   const file = new SourceFile(text);
   try {
-    return syntaxErrorCount(file) === 0;
+    return file.syntaxErrorCount() === 0;
   } finally {
     file.dispose();
   }

@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol/node';
-import { syntaxErrorCount } from '../../server/engine/fixes';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { applyWorkspaceEdit, contentChanges, editsFor, isCodeAction, TestClient, tempProject } from './client';
 
@@ -47,7 +46,7 @@ function putsRateToWork(d: Diagnostic, edits: readonly { newText: string }[]): b
 function errors(text: string): number {
   const file = new SourceFile(text);
   try {
-    return syntaxErrorCount(file);
+    return file.syntaxErrorCount();
   } finally {
     file.dispose();
   }

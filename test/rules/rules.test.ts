@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Analyzer } from '../../server/engine/analyze';
-import { applyEdits, fixText, syntaxErrorCount } from '../../server/engine/fixes';
+import { applyEdits, fixText } from '../../server/engine/fixes';
 import { RuleSelection } from '../../server/engine/config';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { rules } from '../../server/rules';
@@ -87,13 +87,13 @@ for (const rule of rules) {
         const fixes = lint(text, only).flatMap((f) => [f.fix, ...(f.alternatives ?? [])].flatMap((x) => (x ? [{ f, fix: x }] : [])));
         const file = new SourceFile(text);
         try {
-          const errorsBefore = syntaxErrorCount(file);
+          const errorsBefore = file.syntaxErrorCount();
           for (const { f, fix } of fixes) {
             const fixed = applyEdits(file, fix.edits);
             assert.ok(fixed !== null, `overlapping edits in ${fix.title}`);
             const after = new SourceFile(fixed);
             try {
-              assert.ok(syntaxErrorCount(after) <= errorsBefore, `"${fix.title}" at line ${f.range.start.line + 1} breaks the syntax:\n${fixed}`);
+              assert.ok(after.syntaxErrorCount() <= errorsBefore, `"${fix.title}" at line ${f.range.start.line + 1} breaks the syntax:\n${fixed}`);
             } finally {
               after.dispose();
             }
@@ -141,7 +141,7 @@ describe('fix-all', () => {
     const result = fixText(rules, text, new RuleSelection({}), { unsafe: true });
     const file = new SourceFile(result.text);
     try {
-      assert.equal(syntaxErrorCount(file), 0);
+      assert.equal(file.syntaxErrorCount(), 0);
     } finally {
       file.dispose();
     }
