@@ -3,7 +3,8 @@ import { RuleSelection } from './config';
 import { FileModel } from './model';
 import type { WorkspaceScope } from './scope';
 import { isSuppressed, suppressions } from './noqa';
-import { ParseLimit, SourceFile, type Node } from './parser';
+import { SourceFile, type Node } from './parser';
+import { recover } from './recovery';
 import { regularizerContext } from './semantics/regularizers';
 import type { Rule } from './rule';
 import { StatementRunner } from './statement-runner';
@@ -82,30 +83,21 @@ export class Analyzer {
 
   /**
    * Findings of all rules before configuration and noqa: what the cache holds. When a syntax error (an unclosed
-   * bracket, say) makes tree-sitter swallow the statements after it, the damaged statements are blanked out and
-   * the rest is parsed again, so the intact code keeps its findings; the damaged part keeps those of the first parse.
+   * bracket, say) makes tree-sitter swallow the statements after it, the broken statements are blanked out and the
+   * rest is parsed again, so the intact code keeps its findings (recovery.ts); the broken lines have none, or, when
+   * whole top-level statements had to be blanked, those of the first parse.
    */
   rawFindings(file: SourceFile, workspace: WorkspaceScope | null = null): Finding[] {
     const next = new Map<string, Map<string, CachedStatement>>();
     try {
-      let damaged = file.root.hasError ? damagedLines(file) : [];
-      if (damaged.length === 0) {
-        file.forgetBlankedLines();
-        return this.statementFindings(file, next, workspace);
-      }
-      let recovered = recoveredFile(file, damaged);
+      const recovery = recover(file);
+      if (!recovery) return this.statementFindings(file, next, workspace);
       // Recovery is a refinement: when its parse runs out of time, the damaged file's own findings stand.
-      if (!recovered) return this.statementFindings(file, next, workspace);
-      // Blanking one broken statement can expose the next broken one; a few rounds cover real files.
-      for (let round = 0; round < 8 && recovered.root.hasError; round++) {
-        const more = damagedLines(recovered);
-        if (more.length === 0) break;
-        damaged = [...damaged, ...more];
-        recovered = recoveredFile(file, damaged);
-        if (!recovered) return this.statementFindings(file, next, workspace);
-      }
+      if (!recovery.recovered) return this.statementFindings(file, next, workspace);
+      const { damaged } = recovery;
       const inDamage = (f: Finding) => damaged.some(([a, b]) => f.range.start.line >= a && f.range.start.line < b);
-      const outside = this.statementFindings(recovered, next, workspace).filter((f) => !inDamage(f));
+      const outside = this.statementFindings(recovery.recovered, next, workspace).filter((f) => !inDamage(f));
+      if (recovery.damage === 'unchecked') return outside;
       const inside = this.statementFindings(file, next, workspace).filter(inDamage);
       return [...outside, ...inside].sort(byPosition);
     } finally {
@@ -160,59 +152,6 @@ export class Analyzer {
 
 function byPosition(a: Finding, b: Finding): number {
   return comparePositions(a.range.start, b.range.start) || a.code.localeCompare(b.code);
-}
-
-/** Keywords that continue a compound statement at column 0 rather than start a new one. */
-const CONTINUATION = /^(else|elif|except|finally|case)\b|^[)\]}]/;
-
-/**
- * Line ranges [start, end) of top-level statements whose syntax error swallowed the statements after them.
- * A statement starts at a line with code in column 0 that is not inside a string and does not continue one.
- */
-export function damagedLines(file: SourceFile): [number, number][] {
-  const root = file.root;
-  const damaged: [number, number][] = [];
-  for (const stmt of root.children) {
-    if (!stmt?.hasError) continue;
-    const first = stmt.startPosition.row;
-    const last = stmt.endPosition.row;
-    // An unclosed bracket can turn the whole module into one ERROR node, whose leading statements are intact: the
-    // damage starts at its first child that is not one. Only lines of statements with errors are read.
-    let from = first;
-    const broken = stmt.isError ? stmt.children.find((c) => !isIntactStatement(c)) : undefined;
-    if (broken) {
-      from = broken.startPosition.row;
-      while (from > first && !startsStatement(file, root, from)) from--;
-    }
-    for (let line = from + 1; line <= last; line++) {
-      if (!startsStatement(file, root, line)) continue;
-      damaged.push([from, line]);
-      break;
-    }
-  }
-  return damaged;
-}
-
-/** A statement or comment without errors (among the children of an ERROR node). */
-function isIntactStatement(node: Node): boolean {
-  return !node.hasError && node.isNamed && /_statement$|_definition$|^comment$/.test(node.type);
-}
-
-function startsStatement(file: SourceFile, root: Node, line: number): boolean {
-  const text = file.lineText(line);
-  if (text.length === 0 || /^[\s#]/.test(text) || CONTINUATION.test(text)) return false;
-  const node = root.descendantForPosition({ row: line, column: 0 });
-  return !(node && /string|comment/.test(node.type) && node.startPosition.row < line);
-}
-
-/** `file` with the `damaged` lines blanked out, parsed and copied (the file owns it); null past the ParseLimit. */
-function recoveredFile(file: SourceFile, damaged: readonly [number, number][]): SourceFile | null {
-  try {
-    return file.withBlankedLines(damaged);
-  } catch (e) {
-    if (e instanceof ParseLimit) return null;
-    throw e;
-  }
 }
 
 function contextSignature(model: FileModel, rules: readonly Rule[]): string {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Edit, type Point, type Tree } from 'web-tree-sitter';
 import {
+  composeSpanEdits,
   copyTree,
   lineIndexOf,
   TreeTooDeep,
@@ -306,10 +307,17 @@ export class SourceFile {
     if (afterCarriageReturn) this.fresh = true;
     else this.pending.push(edit);
     const span = { start: startIndex, oldEnd: oldEndIndex, newEnd: newEndIndex };
-    const reparsed =
-      this.copied && !afterCarriageReturn
-        ? reparseStatement(this.copied, span, this.input, this.starts, parseAlone, MAX_TREE_DEPTH)
-        : null;
+    // The copy before this edit, or, after edits made while the copy was not read (a file with a syntax error is
+    // analysed without one: recovery.ts), the last copy made and the one edit those edits and this one make.
+    const base = afterCarriageReturn
+      ? undefined
+      : this.copied
+        ? { root: this.copied, edit: span }
+        : this.beforeEdit && { root: this.beforeEdit.root, edit: composeSpanEdits(this.beforeEdit.edit, span) };
+    const baseText = base?.root.source.text;
+    const reparsed = base
+      ? reparseStatement(base.root, base.edit, this.input, this.starts, parseAlone, MAX_TREE_DEPTH)
+      : null;
     if (reparsed) {
       this.statementsReparsed++;
       this.copied = reparsed;
@@ -318,8 +326,9 @@ export class SourceFile {
       if (this.pending.length >= MAX_PENDING_EDITS) void this.tree;
       return;
     }
-    // A second edit before the tree is read again, or a \r that changes meaning, and the copy starts afresh.
-    this.beforeEdit = this.copied && !afterCarriageReturn ? { root: this.copied, edit: span } : undefined;
+    // The next copy takes over what the edits left of `base`, unless a failed re-parse already had it read this
+    // text (a tree too deep to copy): its rows would no longer be those of the text it was made from.
+    this.beforeEdit = base && base.root.source.text === baseText ? base : undefined;
     this.copied = undefined;
     void this.tree;
   }
@@ -369,15 +378,19 @@ export class SourceFile {
     }
   }
 
-  /** The last `withBlankedLines` file, which the next call edits; disposed with this one. */
+  /**
+   * The last `withBlankedLines` file, which the next call edits; kept after the damage is mended (the next syntax
+   * error, typed near the last, then costs an edit of it, not a fresh parse of the whole file); disposed with this
+   * one.
+   */
   private blanked: SourceFile | undefined;
 
   /**
    * This text with the given line ranges blanked out (every character but line breaks a space, so offsets and
    * positions stay), parsed and copied: the analyzer's recovery from a syntax error that swallows the statements
-   * after it (analyze.ts). While the damage lasts, each call edits the file the last one made, whose parse and copy
-   * then cost what an edit costs, not a whole file's. The result belongs to this file, which disposes it; throws
-   * ParseLimit as parseForAnalysis does.
+   * after it (recovery.ts). Each call edits the file the last one made, whose parse and copy then cost what an edit
+   * costs, not a whole file's. The result belongs to this file, which disposes it; throws ParseLimit as
+   * parseForAnalysis does.
    */
   withBlankedLines(ranges: readonly [number, number][]): SourceFile {
     let text = this.text;
@@ -404,14 +417,9 @@ export class SourceFile {
     return this.blanked;
   }
 
-  /** Drops what `withBlankedLines` keeps, once the damage is mended. */
-  forgetBlankedLines(): void {
+  dispose(): void {
     this.blanked?.dispose();
     this.blanked = undefined;
-  }
-
-  dispose(): void {
-    this.forgetBlankedLines();
     this.parsed.delete();
   }
 }

@@ -1,22 +1,86 @@
-import { damagedLines } from './analyze';
 import { nodeRange, type Node, type SourceFile } from './parser';
+import { recover, type Recovery } from './recovery';
 import { walk } from './syntax';
-import type { Finding } from './types';
+import type { Finding, Range } from './types';
 
 /** The code of a syntax error, as Ruff reported E999: not a rule, so neither `select` nor `noqa` turns it off. */
 export const SYNTAX_ERROR_CODE = 'RG000';
 
 /**
  * The file's first syntax error as a finding, saying what the analysis still covered: the statements a syntax error
- * swallows are checked only as far as tree-sitter recovered them (server/engine/analyze.ts), everything else fully.
+ * swallows are not checked, or only as far as tree-sitter recovered them (server/engine/recovery.ts), everything else
+ * fully.
  * Null for a file that parses.
  */
 export function syntaxErrorFinding(file: SourceFile): Finding | null {
   // tree-sitter's own root answers first: a file without errors (most) needs no copy of its tree here.
   if (!file.hasSyntaxError) return null;
-  const root = file.root;
+  const recovery = recover(file);
+  const error = firstError(recovery, file);
+  if (!error) return null;
+  const { range, shown } = error;
+  // An error token may take in the \r of a \r\n, which tree-sitter reads as text and LSP as the line break: its end
+  // would then lie past the line's last character.
+  range.end.character = Math.min(range.end.character, file.lineText(range.end.line).length);
+  const lines = (a: number, b: number) => (b - a <= 1 ? `line ${a + 1}` : `lines ${a + 1}–${b}`);
+  let covered = 'The rest of the file was checked.';
+  if (recovery) {
+    const { damaged } = recovery;
+    const one = damaged.length === 1 && damaged[0][1] - damaged[0][0] <= 1;
+    const listed = capitalized(damaged.map(([a, b]) => lines(a, b)).join(', '));
+    covered =
+      recovery.damage === 'unchecked'
+        ? `${listed} ${one ? 'was' : 'were'} not checked; the rest of the file was checked.`
+        : `${listed} ${one ? 'was' : 'were'} checked only as far as they could be read; the rest of the file was ` +
+          'checked.';
+  }
+  return {
+    code: SYNTAX_ERROR_CODE,
+    name: 'syntax-error',
+    message: `Syntax error: ${shown}. ${covered}`,
+    severity: 'error',
+    range,
+    fix: null,
+    related: [],
+    tags: [],
+  };
+}
+
+/**
+ * Where the first syntax error is, and what it says. A broken statement that swallowed the lines after it starts
+ * where recovery blanked (recovery.ts): tree-sitter's own first error node may then be an ERROR node that begins
+ * with the file's first import, or lie in a line the bracket took in. Else the first ERROR or MISSING node, of the
+ * file as recovered when an earlier error swallowed nothing.
+ */
+function firstError(recovery: Recovery | null, file: SourceFile): { range: Range; shown: string } | null {
+  const node = firstErrorNode(recovery?.damage === 'unchecked' && recovery.recovered ? recovery.recovered : file);
+  const blanked = recovery?.damage === 'unchecked' ? recovery.damaged[0][0] : undefined;
+  if (blanked !== undefined && !(node && node.startPosition.row < blanked)) {
+    const text = file.lineText(blanked);
+    const code = text.trim();
+    const start = text.length - text.trimStart().length;
+    return {
+      range: { start: { line: blanked, character: start }, end: { line: blanked, character: start + code.length } },
+      shown: `\`${code.slice(0, 40)}\` cannot be parsed here`,
+    };
+  }
+  if (!node) return null;
+  const shown = node.text.split('\n')[0].trim().slice(0, 40);
+  return {
+    range: nodeRange(node),
+    shown: node.isMissing
+      ? `\`${node.type}\` expected here`
+      : shown
+        ? `\`${shown}\` cannot be parsed here`
+        : 'the code cannot be parsed here',
+  };
+}
+
+/** The first ERROR or MISSING node, or null. */
+function firstErrorNode(file: SourceFile): Node | null {
+  if (!file.hasSyntaxError) return null;
   let first: Node | null = null;
-  walk(root, (node) => {
+  walk(file.root, (node) => {
     if (first) return false;
     if (node.isError || node.isMissing) {
       first = node;
@@ -24,36 +88,7 @@ export function syntaxErrorFinding(file: SourceFile): Finding | null {
     }
     return node.hasError;
   });
-  const at = first as Node | null;
-  if (!at) return null;
-  const range = nodeRange(at);
-  // An error token may take in the \r of a \r\n, which tree-sitter reads as text and LSP as the line break: its end
-  // would then lie past the line's last character.
-  range.end.character = Math.min(range.end.character, file.lineText(range.end.line).length);
-  const shown = at.text.split('\n')[0].trim().slice(0, 40);
-  const what = at.isMissing
-    ? `\`${at.type}\` expected here`
-    : shown
-      ? `\`${shown}\` cannot be parsed here`
-      : 'the code cannot be parsed here';
-  const damaged = damagedLines(file);
-  const lines = (a: number, b: number) => (b - a <= 1 ? `line ${a + 1}` : `lines ${a + 1}–${b}`);
-  const covered =
-    damaged.length === 0
-      ? 'The rest of the file was checked.'
-      : `${capitalized(damaged.map(([a, b]) => lines(a, b)).join(', '))} ` +
-        `${damaged.length === 1 && damaged[0][1] - damaged[0][0] <= 1 ? 'was' : 'were'} ` +
-        'checked only as far as they could be read; the rest of the file was checked.';
-  return {
-    code: SYNTAX_ERROR_CODE,
-    name: 'syntax-error',
-    message: `Syntax error: ${what}. ${covered}`,
-    severity: 'error',
-    range,
-    fix: null,
-    related: [],
-    tags: [],
-  };
+  return first;
 }
 
 function capitalized(text: string): string {

@@ -289,6 +289,20 @@ export interface TextSpanEdit {
   newEnd: number;
 }
 
+/** The one edit that does what `first` and then `second` (in the text `first` made) do: the span both changed. */
+export function composeSpanEdits(first: TextSpanEdit, second: TextSpanEdit): TextSpanEdit {
+  // A position of the text between the edits, in the text before both, and in the text after both.
+  const before = (p: number) =>
+    p <= first.start ? p : p >= first.newEnd ? p - first.newEnd + first.oldEnd : first.oldEnd;
+  const after = (p: number) =>
+    p <= second.start ? p : p >= second.oldEnd ? p - second.oldEnd + second.newEnd : second.newEnd;
+  return {
+    start: Math.min(first.start, second.start),
+    oldEnd: Math.max(first.oldEnd, before(second.oldEnd)),
+    newEnd: Math.max(second.newEnd, after(first.newEnd)),
+  };
+}
+
 export interface CopyOptions {
   /** Leave the bodies of classes and functions empty, for readers of a module's top level: most nodes are there. */
   topLevelOnly?: boolean;

@@ -116,8 +116,9 @@ export class OpenDocument {
     if (this.file) {
       try {
         this.file.applyChange(range, text);
-        // The copy every analysis reads, made now: it is what finds a tree too deep to analyse (ParseLimit).
-        void this.file.root;
+        // The copy every analysis reads, made now: it is what finds a tree too deep to analyse (ParseLimit). A file
+        // with a syntax error is analysed with its broken statements blanked out (recovery.ts), whose copy does.
+        if (!this.file.hasSyntaxError) void this.file.root;
         return;
       } catch (e) {
         // SourceFile.applyChange updates its text before re-parsing, so the text is current even here.

@@ -498,9 +498,11 @@ test('blanked damaged lines are an edit of the last blanked file: same offsets, 
       } finally {
         fresh.dispose();
       }
-      // Mended: forgotten, and the next damage starts afresh.
-      file.forgetBlankedLines();
-      assert.notEqual(file.withBlankedLines([[2, 6]]), first, label);
+      // Mended, and damaged again elsewhere: still an edit of the same file.
+      file.applyChange({ start: { line: 4, character: 18 }, end: { line: 4, character: 18 } }, ')');
+      const third = file.withBlankedLines([[7, 8]]);
+      assert.equal(third, first, label);
+      assert.equal(third.text, blanked([[7, 8]]).replace('g(x', 'g(x)'), label);
     } finally {
       file.dispose();
     }

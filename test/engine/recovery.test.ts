@@ -1,0 +1,179 @@
+// Recovery from a syntax error that swallows the code after it (server/engine/recovery.ts), on what people type: a
+// bracket opened in a method and not closed yet, a docstring opened and not closed, a broken signature. The texts are
+// written after the classes of public model code (../shared/corpus: a residual block with stochastic depth, a
+// classifier head) and the line the language-server benchmark types.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { Analyzer, lintText } from '../../server/engine/analyze';
+import { RuleSelection } from '../../server/engine/config';
+import { initParser, SourceFile } from '../../server/engine/parser';
+import { recover } from '../../server/engine/recovery';
+import { syntaxErrorFinding } from '../../server/engine/syntax-errors';
+import { rules } from '../../server/rules';
+
+before(() => initParser());
+
+const MODEL = `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    """Residual block with stochastic depth."""
+
+    def __init__(self, dim, drop_path=0.1):
+        super().__init__()
+        self.conv = nn.Conv2d(dim, dim, 3, padding=1)
+        self.bn = nn.BatchNorm2d(dim)
+        self.drop_path = drop_path
+        self.dropout = nn.Dropout2d(0.05)
+
+    def forward(self, x):
+        y = self.bn(self.conv(x))
+        y = F.relu(y)
+        if self.training and torch.rand(1).item() < self.drop_path:
+            return x
+        return x + y
+
+
+class Head(nn.Module):
+    """Classifier head."""
+
+    def __init__(self, dim, classes, p=0.2):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool1d(1)
+        self.fc = nn.Linear(dim, classes)
+        self.p = p
+
+    def forward(self, x):
+        z = self.pool(x.transpose(1, 2)).flatten(1)
+        z = F.dropout(z, p=self.p)
+        return self.fc(z)
+`;
+
+/** `text` with `line` inserted before line `at` (0-based). */
+function inserted(text: string, at: number, line: string): string {
+  const lines = text.split('\n');
+  lines.splice(at, 0, line);
+  return lines.join('\n');
+}
+
+const codes = (text: string) => lintText(rules, text).map((f) => `${f.code}@${f.range.start.line}`);
+
+test('a bracket left open in a method: only its line goes unchecked, the findings after it stay', () => {
+  // RG007 (the unused Dropout2d) on line 13; RG006 (F.dropout without training) on line 34.
+  assert.deepEqual(codes(MODEL), ['RG007@13', 'RG006@34']);
+  // tree-sitter reads the rest of this file as one ERROR node when the bracket is typed here.
+  const broken = inserted(MODEL, 17, '        y = torch.cat(');
+  const file = new SourceFile(broken);
+  try {
+    assert.equal(file.tree.rootNode.child(0)?.type, 'ERROR');
+    const recovery = recover(file)!;
+    assert.deepEqual(recovery.damaged, [[17, 18]]);
+    assert.equal(recovery.damage, 'unchecked');
+    assert.deepEqual(codes(broken), ['RG007@13', 'RG006@35']);
+    assert.match(syntaxErrorFinding(file)!.message, /Line 18 was not checked; the rest of the file was checked\.$/);
+  } finally {
+    file.dispose();
+  }
+});
+
+test('a bracket left open on a continued call: its continuation lines go unchecked with it', () => {
+  const broken = inserted(MODEL, 34, '        z = torch.cat([z,\n                       z],');
+  const file = new SourceFile(broken);
+  try {
+    assert.deepEqual(recover(file)?.damaged, [[34, 36]]);
+    assert.deepEqual(codes(broken), ['RG007@13', 'RG006@36']);
+  } finally {
+    file.dispose();
+  }
+});
+
+test('what people leave open, and what stays checked', () => {
+  const cases: { broken: string; damaged: [number, number][]; error: string; codes: string[] }[] = [
+    // A signature: the method goes unchecked.
+    {
+      broken: MODEL.replace('    def forward(self, x):\n        y =', '    def forward(self, x:\n        y ='),
+      damaged: [[15, 21]],
+      error: '`def forward(self, x:` cannot be parsed here. Lines 16–21 were',
+      codes: ['RG007@13', 'RG006@34'],
+    },
+    // A config dict between two classes: its line.
+    {
+      broken: MODEL.replace('\n\nclass Head', '\n\nCFG = dict(\n\nclass Head'),
+      damaged: [[23, 24]],
+      error: '`CFG = dict(` cannot be parsed here. Line 24 was',
+      codes: ['RG007@13', 'RG006@36'],
+    },
+    // A quote: its line.
+    {
+      broken: MODEL.replace('        y = F.relu(y)\n', "        y = F.relu(y, '\n"),
+      damaged: [[17, 18]],
+      error: "`y = F.relu(y, '` cannot be parsed here. Line 18 was",
+      codes: ['RG007@13', 'RG006@34'],
+    },
+    // A class's docstring: the class.
+    {
+      broken: MODEL.replace('"""Residual block with stochastic depth."""', '"""Residual block with stochastic depth.'),
+      damaged: [[5, 21]],
+      error: '`class Block(nn.Module):` cannot be parsed here. Lines 6–21 were',
+      codes: ['RG006@34'],
+    },
+  ];
+  for (const { broken, damaged, error, codes: expected } of cases) {
+    const file = new SourceFile(broken);
+    try {
+      assert.deepEqual(recover(file)?.damaged, damaged, error);
+      const finding = syntaxErrorFinding(file)!;
+      assert.ok(finding.message.includes(`${error} not checked; the rest of the file was checked.`), finding.message);
+      assert.equal(finding.range.start.line, damaged[0][0], error);
+    } finally {
+      file.dispose();
+    }
+    assert.deepEqual(codes(broken), expected, error);
+  }
+});
+
+test('an error that swallows nothing is analysed as parsed: its own line keeps its finding', () => {
+  const broken = MODEL.replace('z = F.dropout(z, p=self.p)', 'z = F.dropout(z,[ p=self.p)');
+  const file = new SourceFile(broken);
+  try {
+    assert.equal(recover(file), null);
+  } finally {
+    file.dispose();
+  }
+  assert.deepEqual(codes(broken), ['RG007@13', 'RG006@34']);
+});
+
+test('typing into an unclosed bracket re-checks only the class typed in', () => {
+  const file = new SourceFile(MODEL);
+  const analyzer = new Analyzer(rules);
+  const all = new RuleSelection({});
+  try {
+    const block = analyzer.rawFindings(file).find((f) => f.code === 'RG007')!;
+    // The line the language-server benchmark types, key by key, into Head.forward.
+    let character = 0;
+    file.applyChange({ start: { line: 34, character: 0 }, end: { line: 34, character: 0 } }, '\n');
+    for (const key of '        y = torch.cat([self.drop(x), x], dim=1') {
+      file.applyChange({ start: { line: 34, character }, end: { line: 34, character } }, key);
+      character++;
+      const findings = analyzer.rawFindings(file);
+      // Block's finding is the one found before the bracket was opened: the file's context stayed, and only Head was
+      // checked again.
+      assert.ok(findings.includes(block), `${key}: ${findings.map((f) => f.code)}`);
+    }
+    assert.ok(file.hasSyntaxError);
+    assert.deepEqual(recover(file)?.damaged, [[34, 35]]);
+    // Closing the bracket mends the class, whose lines are parsed alone.
+    const reparsed = file.statementsReparsed;
+    file.applyChange({ start: { line: 34, character }, end: { line: 34, character } }, ')');
+    assert.equal(file.statementsReparsed, reparsed + 1);
+    assert.ok(!file.hasSyntaxError);
+    assert.deepEqual(
+      analyzer.analyze(file, all).map((f) => `${f.code}@${f.range.start.line}`),
+      ['RG007@13', 'RG006@35'],
+    );
+  } finally {
+    file.dispose();
+  }
+});
