@@ -1,6 +1,7 @@
 import { Analyzer, MAX_FILE_BYTES } from '../engine/analyze';
 import { FileModel } from '../engine/model';
 import { lineStarts, parseForAnalysis, type SourceFile } from '../engine/parser';
+import { recover } from '../engine/recovery';
 import type { Finding, Fix, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
 import { rules } from '../rules';
@@ -80,14 +81,16 @@ export class OpenDocument {
   /**
    * The module model of the current text, built once per text version: every hover and every code-lens request
    * asks for it, and building it (with its regularizer semantics, cached inside it) costs milliseconds on a large
-   * file. Null when there is no parsed file.
+   * file. While a syntax error swallows code, the model of the text as recovered (engine/recovery.ts), which the
+   * findings come from: an unclosed bracket would otherwise take the lenses of the classes after it away while it
+   * is typed. Null when there is no parsed file.
    */
   get model(): FileModel | null {
     const file = this.file;
     if (!file) return null;
     const cached = this.modelOfVersion;
     if (cached?.file === file && cached.version === file.version) return cached.model;
-    const model = new FileModel(file);
+    const model = new FileModel(recover(file)?.recovered ?? file);
     this.modelOfVersion = { file, version: file.version, model };
     return model;
   }

@@ -132,6 +132,55 @@ test(
   },
 );
 
+test('a bracket left open in one class keeps the lenses of the classes after it while it is typed', async () => {
+  // tree-sitter reads everything after this bracket as one ERROR node: the lenses come from the file as recovered.
+  const text = [
+    'import torch',
+    'import torch.nn as nn',
+    'import torch.nn.functional as F',
+    '',
+    '',
+    'class Block(nn.Module):',
+    '    def __init__(self, dim, drop_path=0.1):',
+    '        super().__init__()',
+    '        self.conv = nn.Conv2d(dim, dim, 3, padding=1)',
+    '        self.bn = nn.BatchNorm2d(dim)',
+    '        self.drop_path = drop_path',
+    '',
+    '    def forward(self, x):',
+    '        y = self.bn(self.conv(x))',
+    '        y = F.relu(y)',
+    '        if self.training and torch.rand(1).item() < self.drop_path:',
+    '            return x',
+    '        return x + y',
+    '',
+    '',
+    'class Head(nn.Module):',
+    '    def __init__(self, dim, classes, p=0.2):',
+    '        super().__init__()',
+    '        self.fc = nn.Linear(dim, classes)',
+    '        self.drop = nn.Dropout(p)',
+    '',
+    '    def forward(self, x):',
+    '        return self.fc(self.drop(x))',
+    '',
+  ].join('\n');
+  const uri = project.uri('typing.py');
+  client.open(uri, text);
+  await client.diagnostics(uri, 1);
+  const before = profileLenses(await lenses(uri)).map((l) => l.range.start.line);
+  assert.ok(before.includes(24), `lenses on lines ${before}`);
+  client.change(uri, 2, [
+    { range: { start: { line: 14, character: 0 }, end: { line: 14, character: 0 } }, text: '        y = torch.cat(\n' },
+  ]);
+  await client.diagnostics(uri, 2);
+  const after = profileLenses(await lenses(uri)).map((l) => l.range.start.line);
+  assert.deepEqual(
+    after,
+    before.map((line) => (line >= 14 ? line + 1 : line)),
+  );
+});
+
 test('F.dropout without training= keeps dropping in eval; editing the site drops its cached result', async () => {
   const uri = project.uri('edit.py');
   client.open(uri, MODEL);
