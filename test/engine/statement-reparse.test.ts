@@ -2,12 +2,11 @@
 // tree the engine then reads must be the one a fresh parse of the whole file gives: compared node by node after
 // edits of real model code and of the idioms where a statement's end depends on what follows it.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import type { Position } from '../../server/engine/types';
-import { copyDifferences, pythonFiles, rng } from './tree-compare';
+import { copyDifferences, parsedFile, pythonFiles, rng } from './tree-compare';
 
 before(() => initParser());
 
@@ -51,13 +50,8 @@ test('after edits of real model code, the copy equals a fresh parse (every 29th 
   let edits = 0;
   let alone = 0;
   for (const source of files) {
-    let file: SourceFile;
-    try {
-      file = new SourceFile(fs.readFileSync(source, 'utf8'));
-      void file.root;
-    } catch {
-      continue; // Past the parse limits: never analysed.
-    }
+    const file = parsedFile(source);
+    if (!file) continue;
     try {
       for (let i = 0; i < 25; i++) {
         // A line with code, a place in it, and what the edit does there.
@@ -242,13 +236,8 @@ test('edits made while the copy is not read (a file with a syntax error) are one
   let statements = 0;
   let takenOver = 0;
   for (const source of files) {
-    let file: SourceFile;
-    try {
-      file = new SourceFile(fs.readFileSync(source, 'utf8'));
-      void file.root;
-    } catch {
-      continue; // Past the parse limits: never analysed.
-    }
+    const file = parsedFile(source);
+    if (!file) continue;
     try {
       for (let run = 0; run < 4; run++) {
         const before = new Set(file.root.children);
@@ -265,7 +254,7 @@ test('edits made while the copy is not read (a file with a syntax error) are one
           at = file.positionAt(file.offsetAt(at) + key.length);
         }
         const label = `${source}: run ${run} of ${count} keys`;
-        const fresh = new SourceFile(file.text);
+        const fresh: SourceFile = new SourceFile(file.text);
         try {
           assert.deepEqual(copyDifferences(file.root, fresh.root), [], label);
         } finally {

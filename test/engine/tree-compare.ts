@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Node as TreeSitterNode } from 'web-tree-sitter';
-import type { SourceFile } from '../../server/engine/parser';
+import { SourceFile } from '../../server/engine/parser';
 import type { SyntaxNode } from '../../server/engine/syntax-tree';
 
 export function pythonFiles(dir: string, out: string[] = []): string[] {
@@ -135,4 +135,17 @@ export function applyRandomEdit(
   const end = Math.min(file.text.length, start + Math.floor(r.next().value * maxDeleted));
   const text = inserts[Math.floor(r.next().value * inserts.length)];
   file.applyChange({ start: file.positionAt(start), end: file.positionAt(end) }, text);
+}
+
+/** A file of real code parsed and copied, or null past the parse limits (never analysed: nothing to edit). */
+export function parsedFile(source: string): SourceFile | null {
+  let file: SourceFile | undefined;
+  try {
+    file = new SourceFile(fs.readFileSync(source, 'utf8'));
+    void file.root;
+    return file;
+  } catch {
+    file?.dispose();
+    return null;
+  }
 }
