@@ -211,8 +211,12 @@ export class SourceFile {
    * MAX_TREE_DEPTH, which the copy measures as it goes.
    */
   get root(): SyntaxNode {
-    this.copied ??= this.copy({ previous: this.beforeEdit });
-    this.beforeEdit = undefined;
+    if (!this.copied) {
+      // Taken before the copy: one that throws (a tree too deep) may have moved some of its statements already.
+      const previous = this.beforeEdit;
+      this.beforeEdit = undefined;
+      this.copied = this.copy({ previous });
+    }
     return this.copied;
   }
 
