@@ -54,7 +54,10 @@ function brokenStatements(file: SourceFile): Recovery | null {
   let current = file;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const broken = brokenStatement(current);
-    if (!broken?.swallows) return damaged.length > 0 && !broken ? null : done(damaged, current);
+    // An error that cannot be placed: the top-level statements' turn.
+    if (!broken) return null;
+    // What is left swallows nothing, and is analysed as parsed; a first error that swallows nothing is `recover`'s.
+    if (!broken.swallows) return damaged.length === 0 ? null : { damaged, damage: 'unchecked', recovered: current };
     const { lines } = broken;
     // No progress: the error is not where the blanked lines were.
     if (damaged.some(([a, b]) => a <= lines[0] && lines[1] <= b)) return null;
@@ -65,11 +68,6 @@ function brokenStatements(file: SourceFile): Recovery | null {
     current = recovered;
   }
   return null;
-}
-
-/** What `brokenStatements` made of a first error that swallows nothing: nothing, or the recovery so far. */
-function done(damaged: [number, number][], recovered: SourceFile): Recovery | null {
-  return damaged.length === 0 ? null : { damaged, damage: 'unchecked', recovered };
 }
 
 interface Broken {
@@ -111,19 +109,25 @@ const OPENING = new Set(['(', '[', '{']);
 
 /** The statement with the first unclosed bracket, or null. */
 function unclosedBracket(tree: Tree): ErrorAt | null {
-  const search = (node: TreeSitterNode): ErrorAt | null => {
+  if (!tree.rootNode.hasError) return null;
+  // In document order, the nodes that hold an error and the brackets directly under an ERROR node; a stack, as
+  // brackets may nest thousands deep.
+  type Entry = { node: TreeSitterNode } | { error: TreeSitterNode; bracket: number };
+  const stack: Entry[] = [{ node: tree.rootNode }];
+  while (stack.length > 0) {
+    const entry = stack.pop()!;
+    if ('error' in entry)
+      return { start: statementStartBefore(entry.error, entry.bracket), reach: entry.error.endPosition.row };
+    const { node } = entry;
+    const next: Entry[] = [];
     for (let i = 0, n = node.childCount; i < n; i++) {
       const child = node.child(i)!;
-      if (node.isError && !child.isNamed && OPENING.has(child.type))
-        return { start: statementStartBefore(node, i), reach: node.endPosition.row };
-      if (child.hasError) {
-        const found = search(child);
-        if (found) return found;
-      }
+      if (node.isError && !child.isNamed && OPENING.has(child.type)) next.push({ error: node, bracket: i });
+      else if (child.hasError) next.push({ node: child });
     }
-    return null;
-  };
-  return tree.rootNode.hasError ? search(tree.rootNode) : null;
+    for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]);
+  }
+  return null;
 }
 
 /**
