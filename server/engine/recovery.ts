@@ -144,7 +144,10 @@ const INTACT = /_statement$|_definition$|^comment$/;
 
 /** The statement (a child of a block or the module) that holds the first error, or null. */
 function firstError(tree: Tree): ErrorAt | null {
+  // The innermost statement on the way down. Never a node's `parent`: tree-sitter finds it from the root down, by a
+  // recursion that overflows the wasm stack in a tree nested thousands deep, which breaks the parser for good.
   let node = tree.rootNode;
+  let statement: TreeSitterNode | null = null;
   for (;;) {
     let next: TreeSitterNode | null = null;
     for (let i = 0, n = node.childCount; i < n && !next; i++) {
@@ -152,12 +155,10 @@ function firstError(tree: Tree): ErrorAt | null {
       if (child.isError || child.isMissing || child.hasError) next = child;
     }
     if (!next) break;
+    if (node.type === 'block' || node.type === 'module') statement = next;
     node = next;
   }
-  for (let at: TreeSitterNode | null = node; at?.parent; at = at.parent)
-    if (at.parent.type === 'block' || at.parent.type === 'module')
-      return { start: at.startPosition.row, reach: at.endPosition.row };
-  return null;
+  return statement && { start: statement.startPosition.row, reach: statement.endPosition.row };
 }
 
 /** Whitespace before the code; tabs count as one, which a mismatch the parse of the result catches anyway. */

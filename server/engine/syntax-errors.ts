@@ -19,9 +19,9 @@ export function syntaxErrorFinding(file: SourceFile): Finding | null {
   const error = firstError(recovery, file);
   if (!error) return null;
   const { range, shown } = error;
-  // An error token may take in the \r of a \r\n, which tree-sitter reads as text and LSP as the line break: its end
-  // would then lie past the line's last character.
-  range.end.character = Math.min(range.end.character, file.lineText(range.end.line).length);
+  // An error token may take in the \r of a \r\n, which tree-sitter reads as text and LSP as the line break, or start
+  // at its \n: either end would then lie past the line's last character.
+  for (const end of [range.start, range.end]) end.character = Math.min(end.character, file.lineText(end.line).length);
   const lines = (a: number, b: number) => (b - a <= 1 ? `line ${a + 1}` : `lines ${a + 1}–${b}`);
   let covered = 'The rest of the file was checked.';
   if (recovery) {

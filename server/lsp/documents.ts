@@ -1,6 +1,6 @@
 import { Analyzer, MAX_FILE_BYTES } from '../engine/analyze';
 import { FileModel } from '../engine/model';
-import { lineStarts, parseForAnalysis, type SourceFile } from '../engine/parser';
+import { lineStarts, ParseLimit, parseForAnalysis, type SourceFile } from '../engine/parser';
 import { recover } from '../engine/recovery';
 import type { Finding, Fix, Range } from '../engine/types';
 import type { DocumentConfig, EditorSettings } from './configuration';
@@ -90,7 +90,14 @@ export class OpenDocument {
     if (!file) return null;
     const cached = this.modelOfVersion;
     if (cached?.file === file && cached.version === file.version) return cached.model;
-    const model = new FileModel(recover(file)?.recovered ?? file);
+    let model: FileModel;
+    try {
+      model = new FileModel(recover(file)?.recovered ?? file);
+    } catch (e) {
+      // Too deep to analyse, found before the analysis that would say so: nothing to show.
+      if (e instanceof ParseLimit) return null;
+      throw e;
+    }
     this.modelOfVersion = { file, version: file.version, model };
     return model;
   }
@@ -166,6 +173,18 @@ export class OpenDocument {
     if (!this.file) return 0;
     this.baselineErrors ??= this.file.syntaxErrorCount();
     return this.baselineErrors;
+  }
+
+  /**
+   * Its analysis found the text too deep or slow to parse (ParseLimit), which the copy of a tree with a syntax error,
+   * made only then, can find late: the document goes on as plain text, as after an edit that cannot be parsed, so
+   * hovers, lenses and code actions see no tree, and the next change parses it afresh.
+   */
+  notParsed(): void {
+    if (!this.file) return;
+    const text = this.file.text;
+    this.disposeFile();
+    this.plain = text;
   }
 
   dispose(): void {

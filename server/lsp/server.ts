@@ -456,8 +456,10 @@ export class ReglensServer {
           findings = doc.analyzer.analyze(doc.sourceFile, config.selection, scope);
           doc.consulted = scope.consulted;
         } catch (e) {
-          if (e instanceof ParseLimit) this.reportNotParsed(doc, e);
-          else this.logError(`analysing ${doc.uri}`, e);
+          if (e instanceof ParseLimit) {
+            doc.notParsed();
+            this.reportNotParsed(doc, e);
+          } else this.logError(`analysing ${doc.uri}`, e);
         }
       }
     }
