@@ -25,12 +25,14 @@ const MAX_ROUNDS = 8;
 /**
  * How to analyse a file with a syntax error: null when it swallows nothing (the file is analysed as parsed). When the
  * first error swallows the lines after its statement, the broken statements alone are blanked, found in tree-sitter's
- * own tree (no copy of a broken tree is made: on a large file whose error turns the module into one ERROR node, that
- * copy cost tens of milliseconds a keystroke). Otherwise, or when that does not mend the parse, the top-level
- * statements an error swallowed are.
+ * own tree, and the file is analysed as it reads without them (its context stays the one before the error).
+ * Otherwise, or when that does not mend the parse, the top-level statements an error swallowed are.
  */
 export function recover(file: SourceFile): Recovery | null {
   if (!file.hasSyntaxError) return null;
+  // A file nested past the depth limit is not analysed, broken or not, and only its own copy measures that: the
+  // blanked file may have lost the deep part. After an edit the copy takes over the statements the edit left alone.
+  void file.root;
   const narrow = brokenStatements(file);
   if (narrow) return narrow;
   let damaged = damagedLines(file);

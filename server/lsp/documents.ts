@@ -127,7 +127,7 @@ export class OpenDocument {
       try {
         this.file.applyChange(range, text);
         // The copy every analysis reads, made now: it is what finds a tree too deep to analyse (ParseLimit). A file
-        // with a syntax error is analysed with its broken statements blanked out (recovery.ts), whose copy does.
+        // with a syntax error is copied by its analysis (recovery.ts), after the edits that follow this one.
         if (!this.file.hasSyntaxError) void this.file.root;
         return;
       } catch (e) {
