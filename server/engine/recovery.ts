@@ -2,7 +2,6 @@
 // the statements after it as part of the broken one; analysed as parsed, they would lose their findings while the
 // user types. So the broken statements' lines are blanked out (every character but line breaks a space: offsets
 // and positions stay) and the rest is analysed as if they were not there.
-import type { Node as TreeSitterNode, Tree } from 'web-tree-sitter';
 import { ParseLimit, type Node, type SourceFile } from './parser';
 
 /** What a syntax error left readable. */
@@ -24,14 +23,14 @@ const MAX_ROUNDS = 8;
 
 /**
  * How to analyse a file with a syntax error: null when it swallows nothing (the file is analysed as parsed). When the
- * first error swallows the lines after its statement, the broken statements alone are blanked, found in tree-sitter's
- * own tree, and the file is analysed as it reads without them (its context stays the one before the error).
+ * first error swallows the lines after its statement, the broken statements alone are blanked, and the file is
+ * analysed as it reads without them (its context stays the one before the error).
  * Otherwise, or when that does not mend the parse, the top-level statements an error swallowed are.
  */
 export function recover(file: SourceFile): Recovery | null {
   if (!file.hasSyntaxError) return null;
-  // A file nested past the depth limit is not analysed, broken or not, and only its own copy measures that: the
-  // blanked file may have lost the deep part. After an edit the copy takes over the statements the edit left alone.
+  // A file nested past the depth limit is not analysed, broken or not, and only its own copy measures that (the
+  // blanked file may have lost the deep part); the broken statements are found in it too.
   void file.root;
   const narrow = brokenStatements(file);
   if (narrow) return narrow;
@@ -86,7 +85,7 @@ interface Broken {
  * indented no deeper: its continuation lines and its block.
  */
 function brokenStatement(file: SourceFile): Broken | null {
-  const found = unclosedBracket(file.tree) ?? firstError(file.tree);
+  const found = unclosedBracket(file.root) ?? firstError(file.root);
   if (!found) return null;
   const { start, reach } = found;
   const indent = indentOf(file.lineText(start));
@@ -110,20 +109,20 @@ interface ErrorAt {
 const OPENING = new Set(['(', '[', '{']);
 
 /** The statement with the first unclosed bracket, or null. */
-function unclosedBracket(tree: Tree): ErrorAt | null {
-  if (!tree.rootNode.hasError) return null;
+function unclosedBracket(root: Node): ErrorAt | null {
+  if (!root.hasError) return null;
   // In document order, the nodes that hold an error and the brackets directly under an ERROR node; a stack, as
   // brackets may nest thousands deep.
-  type Entry = { node: TreeSitterNode } | { error: TreeSitterNode; bracket: number };
-  const stack: Entry[] = [{ node: tree.rootNode }];
+  type Entry = { node: Node } | { error: Node; bracket: number };
+  const stack: Entry[] = [{ node: root }];
   while (stack.length > 0) {
     const entry = stack.pop()!;
     if ('error' in entry)
       return { start: statementStartBefore(entry.error, entry.bracket), reach: entry.error.endPosition.row };
     const { node } = entry;
     const next: Entry[] = [];
-    for (let i = 0, n = node.childCount; i < n; i++) {
-      const child = node.child(i)!;
+    for (let i = 0; i < node.children.length; i++) {
+      const child = node.children[i];
       if (node.isError && !child.isNamed && OPENING.has(child.type)) next.push({ error: node, bracket: i });
       else if (child.hasError) next.push({ node: child });
     }
@@ -136,26 +135,21 @@ function unclosedBracket(tree: Tree): ErrorAt | null {
  * Under an ERROR node, the tokens of the broken statement follow the last intact statement before its bracket: the
  * row of the first of them.
  */
-function statementStartBefore(error: TreeSitterNode, bracket: number): number {
+function statementStartBefore(error: Node, bracket: number): number {
   let first = bracket;
-  while (first > 0 && !INTACT.test(error.child(first - 1)!.type)) first--;
-  return error.child(first)!.startPosition.row;
+  while (first > 0 && !INTACT.test(error.children[first - 1].type)) first--;
+  return error.children[first].startPosition.row;
 }
 
 const INTACT = /_statement$|_definition$|^comment$/;
 
 /** The statement (a child of a block or the module) that holds the first error, or null. */
-function firstError(tree: Tree): ErrorAt | null {
-  // The innermost statement on the way down. Never a node's `parent`: tree-sitter finds it from the root down, by a
-  // recursion that overflows the wasm stack in a tree nested thousands deep, which breaks the parser for good.
-  let node = tree.rootNode;
-  let statement: TreeSitterNode | null = null;
+function firstError(root: Node): ErrorAt | null {
+  // The innermost statement on the way down.
+  let node = root;
+  let statement: Node | null = null;
   for (;;) {
-    let next: TreeSitterNode | null = null;
-    for (let i = 0, n = node.childCount; i < n && !next; i++) {
-      const child = node.child(i)!;
-      if (child.isError || child.isMissing || child.hasError) next = child;
-    }
+    const next = node.children.find((c) => c.isError || c.isMissing || c.hasError);
     if (!next) break;
     if (node.type === 'block' || node.type === 'module') statement = next;
     node = next;
