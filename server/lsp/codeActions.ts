@@ -8,6 +8,7 @@ import {
 import { applyEdits, fixText } from '../engine/fixes';
 import { noqaComments } from '../engine/noqa';
 import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engine/parser';
+import type { WorkspaceScope } from '../engine/scope';
 import type { Fix } from '../engine/types';
 import { findingFor } from './diagnostics';
 import { CLIENT_COMMANDS, FIX_ALL_KIND, type FixAllData } from './protocol';
@@ -124,20 +125,40 @@ function ruleActions(
  * Every safe fix at once (what `reglens check --fix` does), or every safe fix of one rule, as one minimal edit; null
  * when nothing would change.
  */
-export function fixAllAction(doc: OpenDocument, options: CodeActionOptions, code?: string): CodeAction | null {
+export function fixAllAction(
+  doc: OpenDocument,
+  options: CodeActionOptions,
+  workspace: WorkspaceScope,
+  code?: string,
+): CodeAction | null {
   const file = doc.sourceFile;
   const config = doc.config;
   if (!file || !config?.enable) return null;
-  // fixText's first pass sees exactly these findings; without a safe fix among them it would change nothing.
+  // fixText's first pass sees exactly these findings (the same text, selection and workspace); without a safe fix
+  // among them it would change nothing.
   if (!doc.findings.some((f) => f.fix?.applicability === 'safe' && (!code || f.code === code))) return null;
   const before = file.text;
-  const after = fixText(rules, before, selectionFor(config.selection, code)).text;
-  if (options.isCancelled() || after === before) return null;
+  const after = fixedText(() => fixText(rules, before, selectionFor(config.selection, code), { workspace }).text);
+  if (options.isCancelled() || after === null || after === before) return null;
   return {
     title: code ? `Fix all ${code} problems in this file` : 'Fix all safe Reglens problems',
     kind: FIX_ALL_KIND,
     edit: workspaceEdit(doc, [minimalEdit(file, before, after)], options),
   };
+}
+
+/**
+ * The text a fix-all computes, or null when a pass's text could not be parsed in time or was nested too deep
+ * (ParseLimit: fixText parses each pass afresh, and a loaded machine can run past the time budget the edited
+ * document's parse kept to): no fix-all is offered then, as for a single fix whose result cannot be parsed.
+ */
+export function fixedText(fix: () => string): string | null {
+  try {
+    return fix();
+  } catch (e) {
+    if (e instanceof ParseLimit) return null;
+    throw e;
+  }
 }
 
 /** The document's selection, narrowed to one rule for that rule's fix-all. */

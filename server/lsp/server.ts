@@ -590,7 +590,7 @@ export class ReglensServer {
     }
     // Fix-all only when asked for by kind (a save with codeActionsOnSave, the Source Action menu, reglens.fixAll).
     if (only !== undefined && kindRequested(only, FIX_ALL_KIND) && !token.isCancellationRequested) {
-      const fixAll = view.fixAll(options);
+      const fixAll = view.fixAll(options, this.workspace.scopeFor(doc.uri));
       if (fixAll) actions.push(fixAll);
     }
     return token.isCancellationRequested ? [] : actions;
@@ -603,7 +603,7 @@ export class ReglensServer {
     if (!data || !view || action.edit) return action;
     this.ensureFresh(view.doc);
     const options = { documentChanges: this.documentChanges, isCancelled: () => token.isCancellationRequested };
-    const fixed = view.fixAll(options, data.code);
+    const fixed = view.fixAll(options, this.workspace.scopeFor(view.doc.uri), data.code);
     return fixed?.edit ? { ...action, edit: fixed.edit } : action;
   }
 

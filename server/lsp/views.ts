@@ -4,7 +4,8 @@
 import type { CodeAction, Diagnostic, Position, Range } from 'vscode-languageserver/node';
 import { fixNotebook } from '../engine/notebook';
 import { rules } from '../rules';
-import { fixAllAction, selectionFor, type CodeActionOptions } from './codeActions';
+import type { WorkspaceScope } from '../engine/scope';
+import { fixAllAction, fixedText, selectionFor, type CodeActionOptions } from './codeActions';
 import type { OpenDocument } from './documents';
 import { diagnosticToJoined, minimalChange, type CellRef } from './notebooks';
 import { FIX_ALL_KIND } from './protocol';
@@ -20,8 +21,11 @@ export interface DocumentView {
   diagnosticToAnalysed(diagnostic: Diagnostic): Diagnostic | null;
   /** A code action on the analysed text as an action on the request's document (null: it cannot be written there). */
   actionFromAnalysed(action: CodeAction, options: CodeActionOptions): CodeAction | null;
-  /** "Fix all safe problems" (of one rule, with `code`) for the request's document, or null when nothing changes. */
-  fixAll(options: CodeActionOptions, code?: string): CodeAction | null;
+  /**
+   * "Fix all safe problems" (of one rule, with `code`) for the request's document, or null when nothing changes.
+   * `workspace` is the scope its analysis used: a class imported from another file makes findings, and fixes.
+   */
+  fixAll(options: CodeActionOptions, workspace: WorkspaceScope, code?: string): CodeAction | null;
 }
 
 export function fileView(doc: OpenDocument): DocumentView {
@@ -31,7 +35,7 @@ export function fileView(doc: OpenDocument): DocumentView {
     fromAnalysed: (range) => range,
     diagnosticToAnalysed: (diagnostic) => diagnostic,
     actionFromAnalysed: (action) => action,
-    fixAll: (options, code) => fixAllAction(doc, options, code),
+    fixAll: (options, workspace, code) => fixAllAction(doc, options, workspace, code),
   };
 }
 
@@ -46,7 +50,7 @@ export function cellView({ notebook, index }: CellRef): DocumentView {
     fromAnalysed: (range) => notebook.rangeInCell(index, range),
     diagnosticToAnalysed: (diagnostic) => diagnosticToJoined(notebook, index, diagnostic),
     actionFromAnalysed: (action, options) => notebook.actionToCells(action, options.documentChanges),
-    fixAll: (options, code) => {
+    fixAll: (options, workspace, code) => {
       const doc = notebook.doc;
       const config = doc.config!;
       if (
@@ -62,8 +66,10 @@ export function cellView({ notebook, index }: CellRef): DocumentView {
       const at = cells.findIndex((c) => c.index === index);
       const document = notebook.cellDocument(index);
       if (at < 0 || !document) return null;
-      const fixed = fixNotebook(rules, cells, selectionFor(config.selection, code)).texts[at];
-      const change = minimalChange(cells[at].text, fixed);
+      const fixed = fixedText(
+        () => fixNotebook(rules, cells, selectionFor(config.selection, code), { workspace }).texts[at],
+      );
+      const change = fixed === null ? null : minimalChange(cells[at].text, fixed);
       if (!change) return null;
       const edits = [{ range: change.range, newText: change.text }];
       return {

@@ -6,8 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { CancellationTokenSource, FileChangeType, type Diagnostic } from 'vscode-languageserver-protocol/node';
-import { cellUri, TestClient, VSCODE_CAPABILITIES } from '../lsp/client';
+import {
+  CancellationTokenSource,
+  FileChangeType,
+  type CodeAction,
+  type Diagnostic,
+} from 'vscode-languageserver-protocol/node';
+import { applyWorkspaceEdit, cellUri, contentChanges, editsFor, TestClient, VSCODE_CAPABILITIES } from '../lsp/client';
 import { parseArgs } from '../../server/cli/args';
 import { runCheck } from '../../server/cli/check';
 import { copyFixture, expected } from './helpers';
@@ -28,6 +33,7 @@ async function start(
 }
 
 const uriOf = (file: string) => pathToFileURL(file).href;
+const ZERO = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 const found = (diagnostics: readonly Diagnostic[]) =>
   diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`).sort();
 
@@ -150,6 +156,58 @@ describe('open files resolve through the workspace index', () => {
     fs.rmSync(layers);
     client.filesChanged([{ uri: uriOf(path.join(folder, 'mypkg')), type: FileChangeType.Deleted }]);
     await until(client, uriOf(blocks), (f) => !f.includes('16:RG002'), 'nothing resolves once the folder is gone');
+  });
+});
+
+describe('fix-all resolves through the workspace index, as the diagnostics do', () => {
+  // `LSTMEncoder` is an nn.Module only through `FairseqEncoder`, imported from another file (fairseq's layout): its
+  // RG006 findings, and their safe fixes, exist only with the index.
+  const fixAll = async (client: TestClient, uri: string) =>
+    ((await client.codeActions(uri, ZERO, [], ['source.fixAll'])) ?? []) as CodeAction[];
+
+  test('in a file: the fix-all on save fixes both, and offers nothing once they are fixed', async () => {
+    const folder = copyFixture('encoders');
+    const lstm = path.join(folder, 'seqpkg', 'lstm.py');
+    const text = fs.readFileSync(lstm, 'utf8');
+    const client = await start([folder]);
+    client.open(uriOf(lstm), text);
+    await until(client, uriOf(lstm), same(expected(lstm)), 'the findings through the base class');
+    const [action, ...more] = await fixAll(client, uriOf(lstm));
+    assert.equal(more.length, 0);
+    assert.ok(action?.edit, 'a fix-all with an edit');
+    const fixed = applyWorkspaceEdit(text, uriOf(lstm), action.edit);
+    assert.equal(fixed.match(/F\.dropout\(x, p=self\.dropout_(in|out), training=self\.training\)/g)?.length, 2);
+    client.change(uriOf(lstm), 2, contentChanges(editsFor(action.edit, uriOf(lstm))));
+    await until(client, uriOf(lstm), (f) => f.length === 0, 'no findings once fixed');
+    assert.deepEqual(await fixAll(client, uriOf(lstm)), []);
+    // The quick-fix menu's entry for the rule resolves to the same fix.
+    client.close(uriOf(lstm));
+    const again = uriOf(path.join(folder, 'seqpkg', 'lstm_copy.py'));
+    client.open(again, text);
+    const diagnostics = await until(client, again, same(expected(lstm)), 'the copy analysed');
+    const menu = ((await client.codeActions(again, diagnostics[0].range, [diagnostics[0]])) ?? []) as CodeAction[];
+    const entry = menu.find((a) => a.title === 'Fix all RG006 problems in this file');
+    assert.ok(entry, menu.map((a) => a.title).join(', '));
+    const resolved = await client.resolveCodeAction(entry);
+    assert.equal(applyWorkspaceEdit(text, again, resolved.edit), fixed);
+  });
+
+  test('in a notebook cell', async () => {
+    const folder = copyFixture('encoders');
+    const lstm = fs.readFileSync(path.join(folder, 'seqpkg', 'lstm.py'), 'utf8');
+    const notebook = uriOf(path.join(folder, 'encoder.ipynb'));
+    const [imports, body] = [lstm.slice(0, lstm.indexOf('\n\n\nclass')), lstm.slice(lstm.indexOf('class'))];
+    const cells = [
+      { uri: cellUri(notebook, 0), kind: 'code' as const, text: imports },
+      { uri: cellUri(notebook, 1), kind: 'code' as const, text: body },
+    ];
+    const client = await start([folder]);
+    client.openNotebook(notebook, cells);
+    await until(client, cells[1].uri, (f) => f.length === 2, 'the findings in the cell through the base class');
+    const [action] = await fixAll(client, cells[1].uri);
+    assert.ok(action?.edit, 'a fix-all with an edit for the cell');
+    const fixed = applyWorkspaceEdit(body, cells[1].uri, action.edit);
+    assert.equal(fixed.match(/training=self\.training/g)?.length, 2);
   });
 });
 
