@@ -129,6 +129,59 @@ export function extractProgram(model: FileModel, node: Node): ExtractedProgram |
   return { program, unsupported: bad ? unsupportedMessage(bad.name, bad.line) : undefined, assumptions };
 }
 
+/** What one construction passes for a parameter of `__init__` (construction-sites.ts's `PassedArgument`). */
+export interface InitArgument {
+  node: Node;
+  value: { value: number } | { unknown: string };
+}
+
+/**
+ * A class's program as one construction runs it (`DropPath(drop_path)`): `__init__` gets the construction's
+ * arguments, each a literal as written or the number read statically. An argument that cannot be read is assumed
+ * when it is a rate (as a rate without a default is) and left to its default otherwise, and the assumptions say
+ * so; a parameter without a default then stops the profile.
+ */
+export function withInitArguments(
+  extracted: ExtractedProgram,
+  passed: ReadonlyMap<string, InitArgument>,
+): ExtractedProgram {
+  const className = extracted.program.entry.className;
+  if (!className || passed.size === 0) return extracted;
+  const initArgs = { ...extracted.program.initArgs };
+  // The definition's assumptions about a parameter the construction passes are replaced by what it passes.
+  const assumptions = extracted.assumptions.filter(
+    (a) => ![...passed.keys()].some((n) => a.startsWith(`${className}.${n}=`)),
+  );
+  let rate: number | undefined;
+  for (const [name, arg] of passed) {
+    const isRate = RATE_PARAM.test(name);
+    const isKeep = KEEP_PARAM.test(name);
+    const literal = literalValue(arg.node);
+    const value = literal !== undefined ? literal : 'value' in arg.value ? arg.value.value : undefined;
+    if (value !== undefined) {
+      initArgs[name] = value;
+      if (typeof value === 'number' && (isRate || isKeep)) rate ??= isKeep ? 1 - value : value;
+      continue;
+    }
+    const what = 'unknown' in arg.value ? arg.value.unknown : `\`${arg.node.text}\``;
+    if (isRate || isKeep) {
+      const assumed = isKeep ? 1 - ASSUMED_PROGRAM_RATE : ASSUMED_PROGRAM_RATE;
+      initArgs[name] = assumed;
+      assumptions.push(`${what} is not known statically; ${name}=${assumed} assumed`);
+      rate ??= ASSUMED_PROGRAM_RATE;
+    } else if (initArgs[name] !== null && typeof initArgs[name] === 'object' && 'missing' in initArgs[name]) {
+      initArgs[name] = { missing: `not profiled: ${what} is not known statically and \`${name}\` has no default` };
+    } else {
+      assumptions.push(`${what} is not known statically; its default used`);
+    }
+  }
+  return {
+    ...extracted,
+    program: { ...extracted.program, initArgs, rate: rate ?? extracted.program.rate },
+    assumptions,
+  };
+}
+
 function methodNode(cls: Node, name: string): Node | null {
   for (const stmt of cls.childForFieldName('body')?.namedChildren ?? []) {
     const def = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;

@@ -17,9 +17,11 @@ import type { ModuleClass } from './classes';
 import { droppedLogits, uncoveredFusions } from './flow/findings';
 import type { FileModel } from './model';
 import { nodeRange, type Node } from './parser';
-import { extractProgram } from './regularizer-program';
+import { ownRegularizerConstructions, type OwnConstruction } from './construction-sites';
+import { extractProgram, withInitArguments } from './regularizer-program';
 import type { RegularizerSemantics } from './semantics/record';
 import { handWrittenRegularizers } from './semantics/regularizers';
+import { ASSUMED_RATE, readRate, readSchedule } from './site-rates';
 import { CALL_NODES, findArgument, isTrueLiteral, mentionsTraining, numericLiteral, walk } from './syntax';
 import { inferFileShape, inferFusionTokens, siteShape, type FusionTokens } from './shapes';
 import type { Range } from './types';
@@ -60,27 +62,6 @@ export interface RegularizerSite {
    */
   expectedGranularity?: Granularity[];
 }
-
-const DEFAULT_RATE: Record<string, number> = {
-  'torch.nn.Dropout': 0.5,
-  'torch.nn.Dropout1d': 0.5,
-  'torch.nn.Dropout2d': 0.5,
-  'torch.nn.Dropout3d': 0.5,
-  'torch.nn.AlphaDropout': 0.5,
-  'torch.nn.FeatureAlphaDropout': 0.5,
-  'torch.nn.functional.dropout': 0.5,
-  'torch.nn.functional.dropout1d': 0.5,
-  'torch.nn.functional.dropout2d': 0.5,
-  'torch.nn.functional.dropout3d': 0.5,
-  'torch.nn.functional.alpha_dropout': 0.5,
-  'torch.nn.functional.feature_alpha_dropout': 0.5,
-  'torch.nn.functional.scaled_dot_product_attention': 0,
-  'timm.layers.DropPath': 0,
-  'timm.layers.drop_path': 0,
-};
-
-/** A rate the profiler assumes when the code's rate cannot be read statically. */
-export const ASSUMED_RATE = 0.1;
 
 export function findSites(model: FileModel, options: { numHeads?: number } = {}): RegularizerSite[] {
   const sites: RegularizerSite[] = [];
@@ -141,6 +122,7 @@ export function findSites(model: FileModel, options: { numHeads?: number } = {})
   );
   structureSites(model, sites, options.numHeads ?? 12);
   sites.push(...handWrittenSites(model));
+  sites.push(...constructionSites(model, options.numHeads ?? 12));
   return sites.sort(
     (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
   );
@@ -219,6 +201,12 @@ export function fitToShape(site: RegularizerSite, shape: number[]): KernelSpec {
   return { ...k, textTokens: shape[1] > 1 ? text : 0 };
 }
 
+/** A kernel that validates, for a site whose `notProfiled` keeps it from running or whose kernel comes later. */
+const HOLDER_KERNEL: KernelSpec = {
+  kind: 'semantics',
+  semantics: { granularity: 'element', keepProb: 1, trainScale: 1, evalFactor: 1 },
+};
+
 /** Hand-written regularizers, each profiled with the semantics the engine derived from its code. */
 function handWrittenSites(model: FileModel): RegularizerSite[] {
   const all = handWrittenRegularizers(model);
@@ -241,11 +229,7 @@ function handWrittenSites(model: FileModel): RegularizerSite[] {
         range: nodeRange(name),
         scope: nodeRange(s.node),
         label,
-        // A kernel that validates; `notProfiled` keeps it from running.
-        kernel:
-          typeof mapped === 'string'
-            ? { kind: 'semantics', semantics: { granularity: 'element', keepProb: 1, trainScale: 1, evalFactor: 1 } }
-            : mapped.kernel,
+        kernel: typeof mapped === 'string' ? HOLDER_KERNEL : mapped.kernel,
         rateSource: typeof mapped === 'string' ? rateSource : `${rateSource}${mapped.note}`,
         code: s.node.text,
         activeInEval: typeof mapped === 'string' ? false : mapped.activeInEval,
@@ -256,13 +240,20 @@ function handWrittenSites(model: FileModel): RegularizerSite[] {
 
 /**
  * The same regularizer profiled by running its own code in the profiler's interpreter (kernels/interpreter.ts):
- * what it really does, not what the symbolic semantics made of it.
+ * what it really does, not what the symbolic semantics made of it. At a construction of the class, `__init__` gets
+ * the construction's arguments.
  */
-function implementationSite(model: FileModel, s: RegularizerSemantics, handWritten: RegularizerSite): RegularizerSite {
-  const extracted = extractProgram(model, s.node);
+function implementationSite(
+  model: FileModel,
+  s: RegularizerSemantics,
+  handWritten: RegularizerSite,
+  construction?: OwnConstruction,
+): RegularizerSite {
+  const found = extractProgram(model, s.node);
+  const extracted = typeof found === 'string' || !construction ? found : withInitArguments(found, construction.passed);
   const base: RegularizerSite = {
     ...handWritten,
-    id: `implementation:${s.name}:${s.node.text}`,
+    id: construction ? handWritten.id : `implementation:${s.name}:${s.node.text}`,
     kind: 'implementation',
     activeInEval: false,
     notProfiled: undefined,
@@ -276,18 +267,47 @@ function implementationSite(model: FileModel, s: RegularizerSemantics, handWritt
       : keep !== undefined
         ? `keep ${s.keepProbability.expression}`
         : `assumed ${ASSUMED_RATE}`;
+  // At a construction: what it passes, then what had to be assumed; else the definition's own defaults.
+  const passed = construction ? passedText(construction) : '';
+  const detail = construction
+    ? [passed, ...extracted.assumptions].filter(Boolean).join('; ') || 'from its defaults'
+    : `${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`;
   return {
     ...base,
     label: `${handWritten.label} (its code)`,
     kernel: { kind: 'program', name: s.name, program: extracted.program, rate },
-    rateSource:
-      `rate ${formatNumber(rate)} ` +
-      `${source}${extracted.assumptions.length ? `; ${extracted.assumptions.join(', ')}` : ''}`,
+    rateSource: `rate ${formatNumber(rate)}${construction ? ':' : ''} ${detail}`,
     // An argument the call cannot be made without is known before anything runs: the lens says so.
     notProfiled: extracted.unsupported ?? missingArgument(extracted.program.args),
     expectedGranularity:
       s.kind === 'drop-path' && !s.target.isWeight ? (s.deliberateBatch ? ['sample', 'batch'] : ['sample']) : undefined,
   };
+}
+
+/** `drop_prob ← drop_path=0.1 (default)`: the numbers a construction passes, by parameter. */
+function passedText(construction: OwnConstruction): string {
+  return [...construction.passed]
+    .flatMap(([name, a]) => ('value' in a.value ? [`${name} ← ${a.value.source}`] : []))
+    .join(', ');
+}
+
+/**
+ * Sites at the constructions of the file's own regularizer classes (construction-sites.ts): a hand-written one runs
+ * its code with the construction's arguments; a wrapper of a library regularizer is that regularizer at the rate
+ * they give. The site's code holds the class's too, so that a cached profile goes when either changes.
+ */
+function constructionSites(model: FileModel, numHeads: number): RegularizerSite[] {
+  return ownRegularizerConstructions(model).map((c) => {
+    const code = `${c.call.text}\n${c.definition.text}`;
+    if ('spec' in c.applies) {
+      const { spec, call } = c.applies;
+      const rate = readRate(model, call, spec, c.definition, c.bindings);
+      const built = site('module', c.call, c.enclosing, kernelFor(spec, call, rate.value, numHeads), rate.source);
+      return { ...built, code, activeInEval: activeInEval(call, spec) };
+    }
+    const at = site('implementation', c.call, c.enclosing, HOLDER_KERNEL, '');
+    return implementationSite(model, c.applies.semantics, { ...at, code }, c);
+  });
 }
 
 function missingArgument(args: Record<string, ArgumentValue>): string | undefined {
@@ -422,126 +442,6 @@ function kernelFor(spec: RegularizerSpec, call: Node, p: number, numHeads: numbe
       return { kind: 'drop-path', p, mode: batch ? 'batch' : 'row', scaleByKeep: true };
     }
   }
-}
-
-interface Resolved {
-  value: number;
-  source: string;
-}
-
-function readRate(model: FileModel, call: Node, spec: RegularizerSpec, cls: ModuleClass | undefined): Resolved {
-  const arg = findArgument(call, spec.rate);
-  if (arg === 'absent') {
-    const d = DEFAULT_RATE[spec.qualifiedName];
-    if (d !== undefined) return { value: d, source: `${spec.rate.name}=${d} (PyTorch default)` };
-    return { value: ASSUMED_RATE, source: `${spec.rate.name} not given; assumed ${ASSUMED_RATE}` };
-  }
-  if (arg === 'unknown')
-    return { value: ASSUMED_RATE, source: `${spec.rate.name} passed through *args/**kwargs; assumed ${ASSUMED_RATE}` };
-  const resolved = resolveNumber(model, arg.node, cls, 0);
-  // A rate outside [0, 1] is kept: the profiler refuses it with the reason (PyTorch raises at that call).
-  if (resolved) return resolved;
-  return { value: ASSUMED_RATE, source: `\`${arg.node.text}\` is not known statically; assumed ${ASSUMED_RATE}` };
-}
-
-function readSchedule(
-  model: FileModel,
-  call: Node,
-  cls: ModuleClass | undefined,
-): (Resolved & { rate: number; depth: number }) | undefined {
-  const start = findArgument(call, { name: 'start', position: 0 });
-  if (typeof start !== 'object' || numericLiteral(start.node) !== 0) return undefined;
-  const end = findArgument(call, { name: 'end', position: 1 });
-  const steps = findArgument(call, { name: 'steps', position: 2 });
-  if (typeof end !== 'object' || typeof steps !== 'object') return undefined;
-  const rate = resolveNumber(model, end.node, cls, 0);
-  const depth = resolveNumber(model, steps.node, cls, 0);
-  // Only a drop-rate schedule: the end is a probability and its name says so, or it resolves to one.
-  if (!rate && !/drop|path|depth|stoch/i.test(end.node.text)) return undefined;
-  const r = rate && rate.value >= 0 && rate.value <= 1 ? rate.value : ASSUMED_RATE;
-  const d = depth && Number.isInteger(depth.value) && depth.value >= 1 ? depth.value : 12;
-  const source = `${rate ? rate.source : `rate assumed ${ASSUMED_RATE}`}, ${depth ? depth.source : 'depth assumed 12'}`;
-  return { value: r, rate: r, depth: d, source };
-}
-
-/**
- * A number an expression statically stands for: a literal, a parameter's default, `self.x` assigned from one in
- * `__init__`, a module-level constant, or a config field (`config.dropout` → `dropout: float = 0.1`).
- */
-export function resolveNumber(
-  model: FileModel,
-  node: Node,
-  cls: ModuleClass | undefined,
-  depth: number,
-): Resolved | undefined {
-  if (depth > 4) return undefined;
-  const literal = numericLiteral(node);
-  if (literal !== undefined) return { value: literal, source: node.text };
-  if (node.type === 'identifier') {
-    const fn = enclosingFunction(node);
-    const param = fn ? parameterDefault(fn, node.text) : undefined;
-    if (param) {
-      const v = resolveNumber(model, param, cls, depth + 1);
-      if (v) return { value: v.value, source: `${node.text}=${v.value} (default)` };
-    }
-    const constant = moduleConstant(model, node.text);
-    if (constant !== undefined) return { value: constant, source: `${node.text}=${constant}` };
-    return undefined;
-  }
-  if (node.type === 'attribute') {
-    const object = node.childForFieldName('object');
-    const attr = node.childForFieldName('attribute')?.text;
-    if (!attr) return undefined;
-    if (object?.text === 'self' && cls) {
-      const init = cls.members.methods.get('__init__');
-      let value: Node | undefined;
-      if (init) {
-        walk(
-          init,
-          (a) => {
-            if (value) return false;
-            if (a.childForFieldName('left')?.text === `self.${attr}`) value = a.childForFieldName('right') ?? undefined;
-          },
-          new Set(['assignment']),
-        );
-      }
-      if (value) {
-        const v = resolveNumber(model, value, cls, depth + 1);
-        if (v) return { value: v.value, source: `self.${attr} ← ${v.source}` };
-      }
-      return undefined;
-    }
-    // config.dropout, cfg.model.drop_path_rate: a field of that name declared with a number in this file.
-    const field = moduleConstant(model, attr, true);
-    if (field !== undefined) return { value: field, source: `${attr}=${field} (config default)` };
-  }
-  return undefined;
-}
-
-function enclosingFunction(node: Node): Node | undefined {
-  for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition') return p;
-  return undefined;
-}
-
-function parameterDefault(fn: Node, name: string): Node | undefined {
-  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
-    if (!p || (p.type !== 'default_parameter' && p.type !== 'typed_default_parameter')) continue;
-    if (p.childForFieldName('name')?.text === name) return p.childForFieldName('value') ?? undefined;
-  }
-  return undefined;
-}
-
-/** `NAME = 0.1` at module level, or with `fields`, also `name: float = 0.1` inside a class body (dataclass config). */
-function moduleConstant(model: FileModel, name: string, fields = false): number | undefined {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(
-    `^${fields ? '[ \\t]*' : ''}${escaped}[ \\t]*(?::[^=\\n]+)?=[ \\t]*(-?[0-9][0-9_.eE+-]*)[ \\t]*(?:#.*)?$`,
-    'm',
-  );
-  const match = pattern.exec(model.file.text);
-  if (!match) return undefined;
-  const value = Number(match[1].replace(/_/g, ''));
-  return Number.isFinite(value) ? value : undefined;
 }
 
 /** A site with the shape and seed it is profiled at. */

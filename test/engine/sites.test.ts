@@ -256,3 +256,123 @@ test(
     });
   },
 );
+
+// After DINO's vision_transformer.py (as vendored in unilm's beit2/vqkd_teacher/dino.py): the drop path lives in the
+// model's file, a free function under a module, and `Block` builds it from its own `drop_path` argument.
+const DINO = `import torch
+import torch.nn as nn
+
+
+def drop_path(x, drop_prob: float = 0., training: bool = False):
+    if drop_prob == 0. or not training:
+        return x
+    keep_prob = 1 - drop_prob
+    shape = (x.shape[0],) + (1,) * (x.ndim - 1)  # work with diff dim tensors, not just 2D ConvNets
+    random_tensor = keep_prob + torch.rand(shape, dtype=x.dtype, device=x.device)
+    random_tensor.floor_()  # binarize
+    output = x.div(keep_prob) * random_tensor
+    return output
+
+
+class DropPath(nn.Module):
+    """Drop paths (Stochastic Depth) per sample  (when applied in main path of residual blocks).
+    """
+    def __init__(self, drop_prob=None):
+        super(DropPath, self).__init__()
+        self.drop_prob = drop_prob
+
+    def forward(self, x):
+        return drop_path(x, self.drop_prob, self.training)
+
+
+class Mlp(nn.Module):
+    def __init__(self, in_features, drop=0.):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, in_features)
+        self.drop = nn.Dropout(drop)
+
+    def forward(self, x):
+        return self.drop(self.fc1(x))
+
+
+class Block(nn.Module):
+    def __init__(self, dim, drop=0., drop_path=0.1, dpr=None):
+        super().__init__()
+        self.mlp = Mlp(in_features=dim, drop=drop)
+        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        self.last = DropPath(dpr[-1])
+        self.head = DropPath(drop_prob=0.25)
+
+    def forward(self, x):
+        x = x + self.drop_path(self.mlp(x))
+        return self.head(self.last(x))
+`;
+
+test("constructions of the file's own drop path run its code with the construction's arguments", () => {
+  const sites = plan(DINO);
+  const at = (line: number) => sites.filter((s) => s.line === line);
+  // `DropPath` is a regularizer (its forward applies the file's drop_path), `Mlp` is not (it merely holds one).
+  assert.deepEqual(at(39), []);
+  const [built] = at(40);
+  assert.equal(built.kind, 'implementation');
+  const initArgs = (line: number) => (at(line)[0].kernel as { program: { initArgs: unknown } }).program.initArgs;
+  assert.deepEqual(initArgs(40), { drop_prob: 0.1 });
+  assert.equal(built.rate, 'rate 0.1: drop_prob ← drop_path=0.1 (default)');
+  // A rate that cannot be read is assumed, and said so; a keyword argument binds by name.
+  assert.equal(
+    at(41)[0].rate,
+    'rate 0.1: `dpr[-1]`, passed as `drop_prob`, is not known statically; drop_prob=0.1 assumed',
+  );
+  assert.deepEqual(initArgs(42), { drop_prob: 0.25 });
+  assert.equal(at(42)[0].rate, 'rate 0.25: drop_prob ← 0.25');
+  // The calls run what the construction built, and `super(DropPath, self)` constructs nothing.
+  assert.deepEqual([...at(45), ...at(46), ...at(19)], []);
+  // The definition keeps its own two sites, at its defaults.
+  assert.deepEqual(
+    at(15).map((s) => s.kind),
+    ['hand-written', 'implementation'],
+  );
+});
+
+// After BEiT's modeling_finetune.py: the file's DropPath only hands timm's drop_path its input.
+const BEIT = `import torch.nn as nn
+from timm.models.layers import drop_path
+
+
+class DropPath(nn.Module):
+    """Drop paths (Stochastic Depth) per sample  (when applied in main path of residual blocks).
+    """
+    def __init__(self, drop_prob=None):
+        super(DropPath, self).__init__()
+        self.drop_prob = drop_prob
+
+    def forward(self, x):
+        return drop_path(x, self.drop_prob, self.training)
+
+    def extra_repr(self) -> str:
+        return 'p={}'.format(self.drop_prob)
+
+
+class Block(nn.Module):
+    def __init__(self, dim, drop_path=0.2):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+
+    def forward(self, x):
+        return x + self.drop_path(self.fc(x))
+`;
+
+test("constructions of the file's own wrapper of timm's drop_path are timm's drop path at the passed rate", () => {
+  const sites = plan(BEIT);
+  // The call in DropPath's forward, at the rate its default leaves (unknown), and the construction in Block.
+  assert.deepEqual(
+    sites.map((s) => [s.line, s.kind, s.rate]),
+    [
+      [12, 'call', '`self.drop_prob` is not known statically; assumed 0.1'],
+      [22, 'module', 'self.drop_prob ← drop_prob ← drop_path=0.2 (default)'],
+    ],
+  );
+  assert.deepEqual(sites[1].kernel, { kind: 'drop-path', p: 0.2, mode: 'row', scaleByKeep: true });
+  assert.equal(sites[1].eval, false, 'timm drop_path is given self.training');
+});

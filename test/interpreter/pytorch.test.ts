@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { findTorchPython, runPython } from '../../bench/pytorch';
 import { selectBackend } from '../../kernels/backends';
-import { initParser } from '../../server/engine/parser';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RegularizerProgram } from '../../kernels/program';
+import { FileModel } from '../../server/engine/model';
+import { initParser, SourceFile } from '../../server/engine/parser';
+import { findSites } from '../../server/engine/sites';
 import { loadCorpus, profileProgramHere, SHAPE, type CorpusEntry } from './corpus';
 
 const Z = 5;
@@ -85,6 +90,11 @@ let reason: string | undefined;
 let corpus: CorpusEntry[] = [];
 let torch: Record<string, { train: TorchMode; eval: TorchMode }> = {};
 
+/** The constructions of constructions.py's own regularizer classes, as the profiler plans them. */
+const CONSTRUCTIONS = path.join(__dirname, 'constructions.py');
+const constructionSource = fs.readFileSync(CONSTRUCTIONS, 'utf8');
+let constructions: Array<{ key: string; label: string; program: RegularizerProgram }> = [];
+
 /** Only the values the extraction chose (assumed rates): defaults stay the code's own on both sides. */
 function chosen(args: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(args).filter(([, v]) => v === null || typeof v !== 'object'));
@@ -93,6 +103,16 @@ function chosen(args: Record<string, unknown>): Record<string, unknown> {
 before(async () => {
   await initParser();
   corpus = loadCorpus('corpus').filter((c) => c.expect.granularity);
+  const file = new SourceFile(constructionSource);
+  try {
+    constructions = findSites(new FileModel(file)).flatMap((s) =>
+      s.kind === 'implementation' && s.kernel.kind === 'program' && !/^(class|def) /.test(s.label)
+        ? [{ key: `constructions.py:${s.range.start.line + 1}`, label: s.label, program: s.kernel.program }]
+        : [],
+    );
+  } finally {
+    file.dispose();
+  }
   const found = findTorchPython();
   python = found.python;
   reason = found.reason;
@@ -102,15 +122,28 @@ before(async () => {
     shape: SHAPE,
     trainDraws: TRAIN_DRAWS,
     evalDraws: EVAL_DRAWS,
-    items: corpus.map((c) => ({
-      file: c.file,
-      source: c.source,
-      entry: c.entry,
-      isClass: !!c.extracted.program.entry.className,
-      trainingParam: c.extracted.program.trainingParam ?? null,
-      args: chosen(c.extracted.program.args),
-      initArgs: chosen(c.extracted.program.initArgs),
-    })),
+    items: corpus
+      .map((c) => ({
+        file: c.file,
+        source: c.source,
+        entry: c.entry,
+        isClass: !!c.extracted.program.entry.className,
+        trainingParam: c.extracted.program.trainingParam ?? null,
+        args: chosen(c.extracted.program.args),
+        initArgs: chosen(c.extracted.program.initArgs),
+      }))
+      .concat(
+        constructions.map((c) => ({
+          file: c.key,
+          source: constructionSource,
+          entry: c.program.entry.className!,
+          isClass: true,
+          trainingParam: null,
+          args: {},
+          // The class built as the construction builds it: the arguments it passes, read statically.
+          initArgs: chosen(c.program.initArgs),
+        })),
+      ),
   });
 });
 
@@ -166,4 +199,35 @@ test('corpus regularizers behave in the interpreter as in PyTorch: granularity, 
       );
     else agree(`${c.file} eval`, r.eval, theirs.eval, scale);
   }
+});
+
+test("a construction of the file's own regularizer class runs as PyTorch runs it with its arguments", async (t) => {
+  if (!python) {
+    t.skip(reason!);
+    return;
+  }
+  assert.deepEqual(
+    constructions.map((c) => c.label),
+    [
+      'DropPath(drop_path) (its code)',
+      'InlineDropPath(drop_prob=0.2) (its code)',
+      'SwitchedDropPath(0.25) (its code)',
+      'SwitchedDropPath(0.25, scale_by_keep=False) (its code)',
+    ],
+  );
+  const trainMeans: number[] = [];
+  for (const c of constructions) {
+    const theirs = torch[c.key];
+    assert.ok(theirs, `${c.key} ran in torch`);
+    const r = await profileProgramHere(c.program.entry.className!, c.program, 3);
+    const impl = r.implementation!;
+    assert.equal(impl.granularity.train, 'sample', `${c.label}: one decision per sample`);
+    assert.equal(theirs.train.granularity, 'sample', `${c.label}: one decision per sample in torch`);
+    const scale = Number.isFinite(impl.keptScale.mean) ? impl.keptScale.mean : 1;
+    agree(`${c.label} train`, r.train, theirs.train, scale);
+    assert.ok(Math.abs(r.eval.meanRatio - theirs.eval.meanRatio) <= 1e-4, `${c.label}: identity in evaluation`);
+    trainMeans.push(theirs.train.meanRatio);
+  }
+  // The construction's own rate and switch reach the run: scale_by_keep=False leaves E[y]/E[x] near 1 - 0.25.
+  assert.ok(trainMeans[3] < 0.9 && trainMeans[2] > 0.85, JSON.stringify(trainMeans));
 });

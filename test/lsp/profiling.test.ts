@@ -538,6 +538,33 @@ test('the implementation lens runs code the derived semantics could not read, wi
   assert.match(hover.value, /rate 0\.1 from its arguments; p=0\.1 assumed/);
 });
 
+test("a construction of the file's own drop path gets a lens running its code with the arguments passed", async () => {
+  const uri = project.uri('constructions.py');
+  const text = fs.readFileSync(`${__dirname}/../interpreter/constructions.py`, 'utf8');
+  client.open(uri, text);
+  await client.diagnostics(uri, 1);
+  const line = (needle: string) => positionOf(text, needle).line;
+  const at = (all: CodeLens[], needle: string) => profileLenses(all).filter((l) => l.range.start.line === line(needle));
+  const [scaled] = at(await lenses(uri), 'SwitchedDropPath(0.25)');
+  const [unscaled] = at(await lenses(uri), 'SwitchedDropPath(0.25, scale_by_keep=False)');
+  assert.equal(unscaled?.command?.title, 'Profile this implementation (train/eval)');
+  // No lens on the calls of the built module: they run what the construction built.
+  assert.deepEqual(at(await lenses(uri), 'self.unscaled(self.scaled('), []);
+  const on = (await execute('reglens.profileSite', scaled.command!.arguments!)) as ProfileResult;
+  const off = (await execute('reglens.profileSite', unscaled.command!.arguments!)) as ProfileResult;
+  for (const r of [on, off]) {
+    assert.equal(r.implementation!.granularity.train, 'sample');
+    assert.ok(r.train.rateInside, `the passed rate 0.25 lies in the measured interval ${r.train.interval}`);
+    assert.ok(r.eval.identity);
+  }
+  // The switch the construction passes reaches the run: without the rescale, training keeps 3/4 of the mean.
+  assert.ok(off.train.meanRatio < 0.9 && on.train.meanRatio > 0.85, `${on.train.meanRatio} / ${off.train.meanRatio}`);
+  await client.sync();
+  const hover = (await client.hover(uri, positionOf(text, 'SwitchedDropPath(0.25, scale_by_keep')))!
+    .contents as MarkupContent;
+  assert.match(hover.value, /rate 0\.25: drop_prob ← 0\.25/);
+});
+
 test('an implementation outside the interpreted subset names its construct and line, in the lens and run', async () => {
   const uri = project.uri('numpy-draw.py');
   const text =

@@ -1,0 +1,179 @@
+/**
+ * The numbers a regularizer site is profiled with, read statically: a drop rate from a literal, a parameter's
+ * default, a `self.x = x` assignment in `__init__`, a module-level constant or a config field; a stochastic-depth
+ * schedule's end and depth. A construction of the file's own regularizer class (construction-sites.ts) binds its
+ * `__init__`'s parameters to the construction's arguments, and the rate is then read through those.
+ */
+import type { RegularizerSpec } from './catalog';
+import type { ModuleClass } from './classes';
+import type { FileModel } from './model';
+import type { Node } from './parser';
+import { findArgument, numericLiteral, walk } from './syntax';
+
+/** What a library regularizer drops when its rate is not passed. */
+const DEFAULT_RATE: Record<string, number> = {
+  'torch.nn.Dropout': 0.5,
+  'torch.nn.Dropout1d': 0.5,
+  'torch.nn.Dropout2d': 0.5,
+  'torch.nn.Dropout3d': 0.5,
+  'torch.nn.AlphaDropout': 0.5,
+  'torch.nn.FeatureAlphaDropout': 0.5,
+  'torch.nn.functional.dropout': 0.5,
+  'torch.nn.functional.dropout1d': 0.5,
+  'torch.nn.functional.dropout2d': 0.5,
+  'torch.nn.functional.dropout3d': 0.5,
+  'torch.nn.functional.alpha_dropout': 0.5,
+  'torch.nn.functional.feature_alpha_dropout': 0.5,
+  'torch.nn.functional.scaled_dot_product_attention': 0,
+  'timm.layers.DropPath': 0,
+  'timm.layers.drop_path': 0,
+};
+
+/** A rate the profiler assumes when the code's rate cannot be read statically. */
+export const ASSUMED_RATE = 0.1;
+
+export interface Resolved {
+  value: number;
+  source: string;
+}
+
+/**
+ * `__init__`'s parameters as one construction passes them (`DropPath(drop_path)` → `drop_prob` ← `drop_path=0.1
+ * (default)`): a number read at the construction, or the argument's text when it cannot be read.
+ */
+export interface Bindings {
+  /** The `__init__` whose parameters are bound. */
+  init: Node;
+  /** By parameter name; `unknown` says what was passed, in words (`` `dpr[i]`, passed as `drop_prob`, ``). */
+  values: ReadonlyMap<string, Resolved | { unknown: string }>;
+}
+
+export function readRate(
+  model: FileModel,
+  call: Node,
+  spec: RegularizerSpec,
+  cls: ModuleClass | undefined,
+  bindings?: Bindings,
+): Resolved {
+  const arg = findArgument(call, spec.rate);
+  if (arg === 'absent') {
+    const d = DEFAULT_RATE[spec.qualifiedName];
+    if (d !== undefined) return { value: d, source: `${spec.rate.name}=${d} (PyTorch default)` };
+    return { value: ASSUMED_RATE, source: `${spec.rate.name} not given; assumed ${ASSUMED_RATE}` };
+  }
+  if (arg === 'unknown')
+    return { value: ASSUMED_RATE, source: `${spec.rate.name} passed through *args/**kwargs; assumed ${ASSUMED_RATE}` };
+  const resolved = resolveNumber(model, arg.node, cls, 0, bindings);
+  // A rate outside [0, 1] is kept: the profiler refuses it with the reason (PyTorch raises at that call).
+  if (resolved && 'value' in resolved) return resolved;
+  const what = resolved ? resolved.unknown : `\`${arg.node.text}\``;
+  return { value: ASSUMED_RATE, source: `${what} is not known statically; assumed ${ASSUMED_RATE}` };
+}
+
+export function readSchedule(
+  model: FileModel,
+  call: Node,
+  cls: ModuleClass | undefined,
+): (Resolved & { rate: number; depth: number }) | undefined {
+  const start = findArgument(call, { name: 'start', position: 0 });
+  if (typeof start !== 'object' || numericLiteral(start.node) !== 0) return undefined;
+  const end = findArgument(call, { name: 'end', position: 1 });
+  const steps = findArgument(call, { name: 'steps', position: 2 });
+  if (typeof end !== 'object' || typeof steps !== 'object') return undefined;
+  const rate = known(resolveNumber(model, end.node, cls, 0));
+  const depth = known(resolveNumber(model, steps.node, cls, 0));
+  // Only a drop-rate schedule: the end is a probability and its name says so, or it resolves to one.
+  if (!rate && !/drop|path|depth|stoch/i.test(end.node.text)) return undefined;
+  const r = rate && rate.value >= 0 && rate.value <= 1 ? rate.value : ASSUMED_RATE;
+  const d = depth && Number.isInteger(depth.value) && depth.value >= 1 ? depth.value : 12;
+  const source = `${rate ? rate.source : `rate assumed ${ASSUMED_RATE}`}, ${depth ? depth.source : 'depth assumed 12'}`;
+  return { value: r, rate: r, depth: d, source };
+}
+
+/**
+ * A number an expression statically stands for: a literal, a parameter's default, `self.x` assigned from one in
+ * `__init__`, a module-level constant, or a config field (`config.dropout` → `dropout: float = 0.1`).
+ */
+export function resolveNumber(
+  model: FileModel,
+  node: Node,
+  cls: ModuleClass | undefined,
+  depth: number,
+  bindings?: Bindings,
+): Resolved | { unknown: string } | undefined {
+  if (depth > 4) return undefined;
+  const literal = numericLiteral(node);
+  if (literal !== undefined) return { value: literal, source: node.text };
+  if (node.type === 'identifier') {
+    const fn = enclosingFunction(node);
+    const bound = fn && fn.id === bindings?.init.id ? bindings.values.get(node.text) : undefined;
+    if (bound) return 'value' in bound ? { value: bound.value, source: `${node.text} ← ${bound.source}` } : bound;
+    const param = fn ? parameterDefault(fn, node.text) : undefined;
+    if (param) {
+      const v = known(resolveNumber(model, param, cls, depth + 1));
+      if (v) return { value: v.value, source: `${node.text}=${v.value} (default)` };
+    }
+    const constant = moduleConstant(model, node.text);
+    if (constant !== undefined) return { value: constant, source: `${node.text}=${constant}` };
+    return undefined;
+  }
+  if (node.type === 'attribute') {
+    const object = node.childForFieldName('object');
+    const attr = node.childForFieldName('attribute')?.text;
+    if (!attr) return undefined;
+    if (object?.text === 'self' && cls) {
+      const init = cls.members.methods.get('__init__');
+      let value: Node | undefined;
+      if (init) {
+        walk(
+          init,
+          (a) => {
+            if (value) return false;
+            if (a.childForFieldName('left')?.text === `self.${attr}`) value = a.childForFieldName('right') ?? undefined;
+          },
+          new Set(['assignment']),
+        );
+      }
+      if (value) {
+        const v = resolveNumber(model, value, cls, depth + 1, bindings);
+        if (v) return 'value' in v ? { value: v.value, source: `self.${attr} ← ${v.source}` } : v;
+      }
+      return undefined;
+    }
+    // config.dropout, cfg.model.drop_path_rate: a field of that name declared with a number in this file.
+    const field = moduleConstant(model, attr, true);
+    if (field !== undefined) return { value: field, source: `${attr}=${field} (config default)` };
+  }
+  return undefined;
+}
+
+/** A number, or nothing: what a default or a schedule needs (an argument's text says nothing there). */
+function known(r: Resolved | { unknown: string } | undefined): Resolved | undefined {
+  return r && 'value' in r ? r : undefined;
+}
+
+function enclosingFunction(node: Node): Node | undefined {
+  for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition') return p;
+  return undefined;
+}
+
+function parameterDefault(fn: Node, name: string): Node | undefined {
+  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!p || (p.type !== 'default_parameter' && p.type !== 'typed_default_parameter')) continue;
+    if (p.childForFieldName('name')?.text === name) return p.childForFieldName('value') ?? undefined;
+  }
+  return undefined;
+}
+
+/** `NAME = 0.1` at module level, or with `fields`, also `name: float = 0.1` inside a class body (dataclass config). */
+function moduleConstant(model: FileModel, name: string, fields = false): number | undefined {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(
+    `^${fields ? '[ \\t]*' : ''}${escaped}[ \\t]*(?::[^=\\n]+)?=[ \\t]*(-?[0-9][0-9_.eE+-]*)[ \\t]*(?:#.*)?$`,
+    'm',
+  );
+  const match = pattern.exec(model.file.text);
+  if (!match) return undefined;
+  const value = Number(match[1].replace(/_/g, ''));
+  return Number.isFinite(value) ? value : undefined;
+}
