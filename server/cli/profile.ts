@@ -9,6 +9,8 @@ import { FileModel } from '../engine/model';
 import { initParser, ParseLimit, parseForAnalysis, type SourceFile } from '../engine/parser';
 import { planSites, siteSeed, type RegularizerSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
+import type { WorkspaceIndex } from '../engine/workspace';
+import { cliIndex, indexRoots } from './check-file';
 import { analysedText, readDocument } from '../core/document';
 import type { CliIo } from './check';
 import type { Position } from '../engine/types';
@@ -123,6 +125,7 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
   let status = 0;
   let backendNamed = false;
   let handWritten = false;
+  let index: WorkspaceIndex | undefined;
   try {
     for (const file of expandFolders(options.files, io.cwd)) {
       const absolute = path.resolve(io.cwd, file);
@@ -153,7 +156,10 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
         continue;
       }
       try {
-        const planned = planSites(new FileModel(source), options.shape);
+        // Regularizer classes imported from other files of the project are measured where this file builds them.
+        index ??= cliIndex(indexRoots(options.files, io.cwd));
+        const scope = index.scopeFor(absolute);
+        const planned = planSites(new FileModel(source), options.shape, (name) => scope.regularizerClass(name));
         if (text && planned.length === 0) io.stdout(`${file}: no regularizer sites\n\n`);
         if (text && planned.length > 0 && !backendNamed) {
           // The backend is the same for every site: named once, at the top.

@@ -1,8 +1,9 @@
 /**
- * Constructions of the file's own regularizer classes: `self.drop_path = DropPath(drop_path)` where `DropPath` is a
- * class of this file (BEiT, DINO and data2vec keep their drop path beside the model). The definition has sites of
- * its own (sites.ts), profiled at `__init__`'s defaults, which are often `None`; a construction passes the rate the
- * model really uses, so the profiler measures it there, with `__init__`'s parameters bound to its arguments.
+ * Constructions of the workspace's own regularizer classes: `self.drop_path = DropPath(drop_path)` where `DropPath`
+ * is a class of this file (BEiT, DINO and data2vec keep their drop path beside the model) or of another file of the
+ * workspace (DINOv2's `from .drop_path import DropPath`). The definition has sites of its own (sites.ts), profiled
+ * at `__init__`'s defaults, which are often `None`; a construction passes the rate the model really uses, so the
+ * profiler measures it there, with `__init__`'s parameters bound to its arguments.
  *
  * Two kinds of class are regularizers here:
  * - a hand-written one (semantics/regularizers.ts: its `forward` builds and applies a random mask), run as its own
@@ -12,75 +13,88 @@
  *   at the rate the arguments give.
  * A class that does more (an attention block with a dropout inside) is not a regularizer: its dropouts have their
  * own sites. Calls of the constructed module (`self.drop_path(x)`) have none: they run what the construction built.
+ *
+ * A class is described without tree nodes (`RegularizerClass`), so that the workspace index can keep the description
+ * of another file's class (server/engine/workspace.ts) without its tree.
  */
-import { regularizer, type RegularizerSpec } from './catalog';
+import type { Granularity, KernelSpec } from '../../kernels/plan';
+import { regularizer } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import type { RegularizerSemantics } from './semantics/record';
+import { extractProgram, type ExtractedProgram } from './regularizer-program';
+import type { RegularizerSemantics, ScalarValue } from './semantics/record';
 import { regularizerOf } from './semantics/regularizers';
-import { resolveNumber, type Bindings, type Resolved } from './site-rates';
+import {
+  activeInEval,
+  initParameterOf,
+  kernelFor,
+  readRate,
+  resolveNumber,
+  type InitParameter,
+  type Resolved,
+} from './site-kernels';
 import { CALL_NODES, findArgument, parameterList, walk } from './syntax';
 
-/** What a construction passes for one of `__init__`'s parameters. */
-export interface PassedArgument {
-  node: Node;
-  /** The number it stands for, or what it is in words when it is not one that can be read. */
-  value: Resolved | { unknown: string };
+/** A hand-written regularizer as its implementation site runs it: its own code, in the profiler's interpreter. */
+export interface RegularizerCode {
+  kind: 'code';
+  /** The semantics' name (`DropPath`, `Block.drop`). */
+  name: string;
+  /** The program of its code, or why there is none. */
+  extracted: ExtractedProgram | string;
+  /** The keep probability the semantics derived, for a rate the arguments leave open. */
+  keep: ScalarValue;
+  /** What the name promises: drop path decides per sample. */
+  expectedGranularity?: Granularity[];
 }
 
-export interface OwnConstruction {
-  /** `DropPath(drop_path)`. */
-  call: Node;
-  /** The class constructed. */
-  definition: ModuleClass;
-  /** The module class whose code constructs it, if any. */
-  enclosing: ModuleClass | undefined;
-  /** By `__init__` parameter; a parameter the call leaves out keeps its default. */
-  passed: ReadonlyMap<string, PassedArgument>;
-  /** The same, as numbers for the rate readers (site-rates.ts). */
-  bindings: Bindings;
-  /** Hand-written: its semantics; a library regularizer's wrapper: that regularizer and the call that applies it. */
-  applies: { semantics: RegularizerSemantics } | { spec: RegularizerSpec; call: Node };
+/** A class whose `forward` only applies a library regularizer to its input, at its definition's rate. */
+export interface AppliedLibraryRegularizer {
+  kind: 'library';
+  kernel: Extract<KernelSpec, { p: number }>;
+  rate: Resolved;
+  /** The `__init__` parameter the rate is (`self.drop_prob` ← `drop_prob`), when it is one. */
+  rateParameter?: InitParameter;
+  activeInEval: boolean;
 }
 
-export function ownRegularizerConstructions(model: FileModel): OwnConstruction[] {
-  // Only the classes the file constructs are asked whether they are regularizers (members, semantics): one walk.
-  const known = new Map<string, { init: Node; applies: OwnConstruction['applies'] } | null>();
-  const regularizerNamed = (name: string) => {
-    if (!known.has(name)) {
-      const cls = model.classes.get(name);
-      const init = cls?.isModule ? cls.members.methods.get('__init__') : undefined;
-      const applies = cls && init ? regularizerApplied(model, cls) : null;
-      known.set(name, init && applies ? { init, applies } : null);
-    }
-    return known.get(name);
+export interface RegularizerClass {
+  name: string;
+  /** Its source text: a construction's site code holds it, so that a cached profile goes when the class changes. */
+  text: string;
+  /** `__init__`'s parameters after `self`: what a construction's arguments bind to. */
+  initParameters: ReadonlyArray<{ name: string; keywordOnly: boolean }>;
+  applies: RegularizerCode | AppliedLibraryRegularizer;
+}
+
+/** The implementation of a hand-written regularizer (a definition's, or a construction's before binding). */
+export function regularizerCode(model: FileModel, s: RegularizerSemantics): RegularizerCode {
+  return {
+    kind: 'code',
+    name: s.name,
+    extracted: extractProgram(model, s.node),
+    keep: s.keepProbability,
+    expectedGranularity:
+      s.kind === 'drop-path' && !s.target.isWeight ? (s.deliberateBatch ? ['sample', 'batch'] : ['sample']) : undefined,
   };
-  const out: OwnConstruction[] = [];
-  walk(
-    model.file.root,
-    (call) => {
-      const fn = call.childForFieldName('function');
-      const definition = fn?.type === 'identifier' ? model.classes.get(fn.text) : undefined;
-      // Inside its own definition a name is the class itself (`super(DropPath, self)`), not a construction.
-      if (!definition || (definition.node.startIndex <= call.startIndex && call.endIndex <= definition.node.endIndex))
-        return;
-      const own = regularizerNamed(definition.name);
-      if (!own) return;
-      const enclosing = model.enclosingModuleClass(call);
-      const passed = passedArguments(model, call, own.init, enclosing);
-      const values = new Map([...passed].map(([name, a]) => [name, a.value]));
-      out.push({ call, definition, enclosing, passed, bindings: { init: own.init, values }, applies: own.applies });
-    },
-    CALL_NODES,
-  );
-  return out;
 }
 
-/** What makes the class a regularizer, or null when it is none (see the header). */
-function regularizerApplied(model: FileModel, cls: ModuleClass): OwnConstruction['applies'] | null {
+/** The class as a regularizer, or null when it is none (see the header). */
+export function describeRegularizerClass(model: FileModel, cls: ModuleClass): RegularizerClass | null {
+  const init = cls.isModule ? cls.members.methods.get('__init__') : undefined;
+  if (!init) return null;
+  const applies = regularizerApplied(model, cls);
+  if (!applies) return null;
+  const initParameters = parameterList(init)
+    .slice(1)
+    .map((p) => ({ name: p.name, keywordOnly: p.keywordOnly }));
+  return { name: cls.name, text: cls.text, initParameters, applies };
+}
+
+function regularizerApplied(model: FileModel, cls: ModuleClass): RegularizerClass['applies'] | null {
   const semantics = regularizerOf(model, cls.node);
-  if (semantics) return { semantics };
+  if (semantics) return regularizerCode(model, semantics);
   const forward = cls.members.methods.get('forward');
   const input = forward ? parameterList(forward)[1]?.name : undefined;
   const body = (forward?.childForFieldName('body')?.namedChildren ?? []).filter(
@@ -91,39 +105,105 @@ function regularizerApplied(model: FileModel, cls: ModuleClass): OwnConstruction
   const first = returned.childForFieldName('arguments')?.namedChild(0);
   if (first?.type !== 'identifier' || first.text !== input) return null;
   const callee = returned.childForFieldName('function');
-  const spec = regularizer(model.imports.resolve(callee));
-  if (spec?.form === 'function') return { spec, call: returned };
-  // `return self.drop(x)`: the submodule `__init__` made, an `nn.Dropout(p)`.
-  if (callee?.type !== 'attribute' || callee.childForFieldName('object')?.text !== 'self') return null;
-  const name = callee.childForFieldName('attribute')?.text;
-  const sub = cls.members.submodules.find((s) => s.name === name);
-  if (sub?.regularizers.length !== 1) return null;
-  let constructed: Node | undefined;
-  walk(
-    sub.value,
-    (n) => {
-      if (constructed) return false;
-      if (regularizer(model.imports.resolve(n.childForFieldName('function')))?.form === 'module') constructed = n;
-    },
-    CALL_NODES,
-  );
-  return constructed ? { spec: sub.regularizers[0], call: constructed } : null;
+  let spec = regularizer(model.imports.resolve(callee)) ?? undefined;
+  let applied: Node | undefined = spec?.form === 'function' ? returned : undefined;
+  if (!applied && callee?.type === 'attribute' && callee.childForFieldName('object')?.text === 'self') {
+    // `return self.drop(x)`: the submodule `__init__` made, an `nn.Dropout(p)`.
+    const name = callee.childForFieldName('attribute')?.text;
+    const sub = cls.members.submodules.find((s) => s.name === name);
+    spec = sub?.regularizers.length === 1 ? sub.regularizers[0] : undefined;
+    if (sub && spec)
+      walk(
+        sub.value,
+        (n) => {
+          if (applied) return false;
+          if (regularizer(model.imports.resolve(n.childForFieldName('function'))) === spec) applied = n;
+        },
+        CALL_NODES,
+      );
+  }
+  if (!spec || !applied) return null;
+  const rate = readRate(model, applied, spec, cls);
+  const argument = findArgument(applied, spec.rate);
+  return {
+    kind: 'library',
+    kernel: kernelFor(spec, applied, rate.value, 12) as Extract<KernelSpec, { p: number }>,
+    rate,
+    rateParameter: typeof argument === 'object' ? initParameterOf(argument.node, cls) : undefined,
+    activeInEval: activeInEval(applied, spec),
+  };
 }
 
 function isDocstring(statement: Node): boolean {
   return statement.type === 'expression_statement' && statement.namedChild(0)?.type === 'string';
 }
 
+/** What a construction passes for one of `__init__`'s parameters. */
+export interface PassedArgument {
+  node: Node;
+  /** The number it stands for, or what it is in words when it is not one that can be read. */
+  value: Resolved | { unknown: string };
+}
+
+export interface RegularizerConstruction {
+  /** `DropPath(drop_path)`. */
+  call: Node;
+  definition: RegularizerClass;
+  /** The module class whose code constructs it, if any. */
+  enclosing: ModuleClass | undefined;
+  /** By `__init__` parameter; a parameter the call leaves out keeps its default. */
+  passed: ReadonlyMap<string, PassedArgument>;
+}
+
+/**
+ * Every construction of a regularizer class in the file: of its own classes, and with `imported`, of classes
+ * imported from other files of the workspace (by the name the file imports, `.drop_path.DropPath`).
+ */
+export function regularizerConstructions(
+  model: FileModel,
+  imported?: (importedName: string) => RegularizerClass | null,
+): RegularizerConstruction[] {
+  // Only the classes the file constructs are asked whether they are regularizers: one walk.
+  const described = new Map<string, RegularizerClass | null>();
+  const describe = (key: string, make: () => RegularizerClass | null) => {
+    if (!described.has(key)) described.set(key, make());
+    return described.get(key);
+  };
+  const out: RegularizerConstruction[] = [];
+  walk(
+    model.file.root,
+    (call) => {
+      const fn = call.childForFieldName('function');
+      if (fn?.type !== 'identifier' && fn?.type !== 'attribute') return;
+      const local = fn.type === 'identifier' ? model.classes.get(fn.text) : undefined;
+      let definition: RegularizerClass | null | undefined;
+      if (local) {
+        // Inside its own definition a name is the class itself (`super(DropPath, self)`), not a construction.
+        if (local.node.startIndex <= call.startIndex && call.endIndex <= local.node.endIndex) return;
+        definition = describe(local.name, () => describeRegularizerClass(model, local));
+      } else if (imported) {
+        const name = model.imports.resolve(fn);
+        if (name) definition = describe(`import ${name}`, () => imported(name));
+      }
+      if (!definition) return;
+      const enclosing = model.enclosingModuleClass(call);
+      out.push({ call, definition, enclosing, passed: passedArguments(model, call, definition, enclosing) });
+    },
+    CALL_NODES,
+  );
+  return out;
+}
+
 /** The construction's arguments by `__init__` parameter, each read in the code that constructs. */
 function passedArguments(
   model: FileModel,
   call: Node,
-  init: Node,
+  definition: RegularizerClass,
   enclosing: ModuleClass | undefined,
 ): Map<string, PassedArgument> {
   const out = new Map<string, PassedArgument>();
   let position = 0;
-  for (const p of parameterList(init).slice(1)) {
+  for (const p of definition.initParameters) {
     const arg = findArgument(call, { name: p.name, position: p.keywordOnly ? -1 : position++ });
     if (arg === 'absent') continue;
     if (arg === 'unknown') {
@@ -131,13 +211,7 @@ function passedArguments(
       continue;
     }
     const read = resolveNumber(model, arg.node, enclosing, 0);
-    out.set(p.name, {
-      node: arg.node,
-      value:
-        read && 'value' in read
-          ? { value: read.value, source: read.source }
-          : { unknown: `\`${arg.node.text}\`, passed as \`${p.name}\`,` },
-    });
+    out.set(p.name, { node: arg.node, value: read ?? { unknown: `\`${arg.node.text}\`, passed as \`${p.name}\`,` } });
   }
   return out;
 }

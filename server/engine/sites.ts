@@ -12,17 +12,24 @@
  */
 import { formatNumber, type Granularity, type HandWrittenSemantics, type KernelSpec } from '../../kernels/plan';
 import type { ArgumentValue } from '../../kernels/program';
-import { regularizer, type RegularizerSpec } from './catalog';
+import { regularizer } from './catalog';
 import type { ModuleClass } from './classes';
 import { droppedLogits, uncoveredFusions } from './flow/findings';
 import type { FileModel } from './model';
 import { nodeRange, type Node } from './parser';
-import { ownRegularizerConstructions, type OwnConstruction } from './construction-sites';
-import { extractProgram, withInitArguments } from './regularizer-program';
+import {
+  regularizerCode,
+  regularizerConstructions,
+  type AppliedLibraryRegularizer,
+  type RegularizerClass,
+  type RegularizerCode,
+  type RegularizerConstruction,
+} from './construction-sites';
+import { withInitArguments } from './regularizer-program';
 import type { RegularizerSemantics } from './semantics/record';
 import { handWrittenRegularizers } from './semantics/regularizers';
-import { ASSUMED_RATE, readRate, readSchedule } from './site-rates';
-import { CALL_NODES, findArgument, isTrueLiteral, mentionsTraining, numericLiteral, walk } from './syntax';
+import { activeInEval, ASSUMED_RATE, kernelFor, readRate, readSchedule } from './site-kernels';
+import { CALL_NODES, walk } from './syntax';
 import { inferFileShape, inferFusionTokens, siteShape, type FusionTokens } from './shapes';
 import type { Range } from './types';
 
@@ -63,7 +70,13 @@ export interface RegularizerSite {
   expectedGranularity?: Granularity[];
 }
 
-export function findSites(model: FileModel, options: { numHeads?: number } = {}): RegularizerSite[] {
+export interface SiteOptions {
+  numHeads?: number;
+  /** Regularizer classes of other workspace files, by the name the file imports (`.drop_path.DropPath`). */
+  imported?: (importedName: string) => RegularizerClass | null;
+}
+
+export function findSites(model: FileModel, options: SiteOptions = {}): RegularizerSite[] {
   const sites: RegularizerSite[] = [];
   const seen = new Set<number>();
   const root = model.file.root;
@@ -122,7 +135,7 @@ export function findSites(model: FileModel, options: { numHeads?: number } = {})
   );
   structureSites(model, sites, options.numHeads ?? 12);
   sites.push(...handWrittenSites(model));
-  sites.push(...constructionSites(model, options.numHeads ?? 12));
+  sites.push(...constructionSites(model, options.numHeads ?? 12, options.imported));
   return sites.sort(
     (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
   );
@@ -234,7 +247,8 @@ function handWrittenSites(model: FileModel): RegularizerSite[] {
         code: s.node.text,
         activeInEval: typeof mapped === 'string' ? false : mapped.activeInEval,
       };
-      return [typeof mapped === 'string' ? { ...base, notProfiled: mapped } : base, implementationSite(model, s, base)];
+      const implementation = implementationSite(regularizerCode(model, s), base);
+      return [typeof mapped === 'string' ? { ...base, notProfiled: mapped } : base, implementation];
     });
 }
 
@@ -244,28 +258,29 @@ function handWrittenSites(model: FileModel): RegularizerSite[] {
  * the construction's arguments.
  */
 function implementationSite(
-  model: FileModel,
-  s: RegularizerSemantics,
+  code: RegularizerCode,
   handWritten: RegularizerSite,
-  construction?: OwnConstruction,
+  construction?: RegularizerConstruction,
 ): RegularizerSite {
-  const found = extractProgram(model, s.node);
-  const extracted = typeof found === 'string' || !construction ? found : withInitArguments(found, construction.passed);
+  const extracted =
+    typeof code.extracted === 'string' || !construction
+      ? code.extracted
+      : withInitArguments(code.extracted, construction.passed);
   const base: RegularizerSite = {
     ...handWritten,
-    id: construction ? handWritten.id : `implementation:${s.name}:${s.node.text}`,
+    id: construction ? handWritten.id : `implementation:${code.name}:${handWritten.code}`,
     kind: 'implementation',
     activeInEval: false,
     notProfiled: undefined,
   };
   if (typeof extracted === 'string') return { ...base, notProfiled: `not profiled: ${extracted}` };
-  const keep = s.keepProbability.value;
+  const keep = code.keep.value;
   const rate = extracted.program.rate ?? (keep !== undefined && keep >= 0 && keep <= 1 ? 1 - keep : ASSUMED_RATE);
   const source =
     extracted.program.rate !== undefined
       ? 'from its arguments'
       : keep !== undefined
-        ? `keep ${s.keepProbability.expression}`
+        ? `keep ${code.keep.expression}`
         : `assumed ${ASSUMED_RATE}`;
   // At a construction: what it passes, then what had to be assumed; else the definition's own defaults.
   const passed = construction ? passedText(construction) : '';
@@ -275,38 +290,54 @@ function implementationSite(
   return {
     ...base,
     label: `${handWritten.label} (its code)`,
-    kernel: { kind: 'program', name: s.name, program: extracted.program, rate },
+    kernel: { kind: 'program', name: code.name, program: extracted.program, rate },
     rateSource: `rate ${formatNumber(rate)}${construction ? ':' : ''} ${detail}`,
     // An argument the call cannot be made without is known before anything runs: the lens says so.
     notProfiled: extracted.unsupported ?? missingArgument(extracted.program.args),
-    expectedGranularity:
-      s.kind === 'drop-path' && !s.target.isWeight ? (s.deliberateBatch ? ['sample', 'batch'] : ['sample']) : undefined,
+    expectedGranularity: code.expectedGranularity,
   };
 }
 
 /** `drop_prob ← drop_path=0.1 (default)`: the numbers a construction passes, by parameter. */
-function passedText(construction: OwnConstruction): string {
+function passedText(construction: RegularizerConstruction): string {
   return [...construction.passed]
     .flatMap(([name, a]) => ('value' in a.value ? [`${name} ← ${a.value.source}`] : []))
     .join(', ');
 }
 
+/** A library regularizer's rate at a construction of its wrapper: the argument for the rate's parameter, if passed. */
+function rateAtConstruction(applies: AppliedLibraryRegularizer, construction: RegularizerConstruction) {
+  const parameter = applies.rateParameter;
+  const passed = parameter && construction.passed.get(parameter.name);
+  if (!passed) return applies.rate;
+  if ('value' in passed.value)
+    return { value: passed.value.value, source: `${parameter.chain} ← ${passed.value.source}` };
+  return { value: ASSUMED_RATE, source: `${passed.value.unknown} is not known statically; assumed ${ASSUMED_RATE}` };
+}
+
 /**
- * Sites at the constructions of the file's own regularizer classes (construction-sites.ts): a hand-written one runs
+ * Sites at the constructions of the workspace's regularizer classes (construction-sites.ts): a hand-written one runs
  * its code with the construction's arguments; a wrapper of a library regularizer is that regularizer at the rate
  * they give. The site's code holds the class's too, so that a cached profile goes when either changes.
  */
-function constructionSites(model: FileModel, numHeads: number): RegularizerSite[] {
-  return ownRegularizerConstructions(model).map((c) => {
+function constructionSites(
+  model: FileModel,
+  numHeads: number,
+  imported?: (importedName: string) => RegularizerClass | null,
+): RegularizerSite[] {
+  return regularizerConstructions(model, imported).map((c) => {
     const code = `${c.call.text}\n${c.definition.text}`;
-    if ('spec' in c.applies) {
-      const { spec, call } = c.applies;
-      const rate = readRate(model, call, spec, c.definition, c.bindings);
-      const built = site('module', c.call, c.enclosing, kernelFor(spec, call, rate.value, numHeads), rate.source);
-      return { ...built, code, activeInEval: activeInEval(call, spec) };
+    const applies = c.definition.applies;
+    if (applies.kind === 'library') {
+      const rate = rateAtConstruction(applies, c);
+      const kernel: KernelSpec =
+        applies.kernel.kind === 'attention-dropout'
+          ? { ...applies.kernel, p: rate.value, numHeads }
+          : { ...applies.kernel, p: rate.value };
+      return { ...site('module', c.call, c.enclosing, kernel, rate.source), code, activeInEval: applies.activeInEval };
     }
     const at = site('implementation', c.call, c.enclosing, HOLDER_KERNEL, '');
-    return implementationSite(model, c.applies.semantics, { ...at, code }, c);
+    return implementationSite(applies, { ...at, code }, c);
   });
 }
 
@@ -363,22 +394,6 @@ export function handWrittenKernel(
   return { kernel: { kind: 'semantics', semantics }, activeInEval: s.evaluation.behaviour === 'stochastic', note };
 }
 
-/**
- * Whether a functional call keeps dropping in evaluation: its training flag is absent with a True default, or literally
- * true; for `dropout_p` (no flag), the rate does not mention `training`.
- */
-function activeInEval(call: Node, spec: RegularizerSpec): boolean {
-  if (spec.form === 'module') return false;
-  if (!spec.training) {
-    const rate = findArgument(call, spec.rate);
-    return typeof rate === 'object' && !mentionsTraining(rate.node) && numericLiteral(rate.node) !== 0;
-  }
-  const flag = findArgument(call, spec.training);
-  if (flag === 'absent') return spec.training.default;
-  if (flag === 'unknown') return false;
-  return isTrueLiteral(flag.node);
-}
-
 function site(
   kind: SiteKind,
   node: Node,
@@ -415,35 +430,6 @@ function firstConstruction(model: FileModel, value: Node): Node | undefined {
   return found;
 }
 
-function kernelFor(spec: RegularizerSpec, call: Node, p: number, numHeads: number): KernelSpec {
-  switch (spec.kind) {
-    case 'dropout':
-      return { kind: 'dropout', p };
-    case 'channel-dropout':
-      return { kind: 'channel-dropout', p };
-    case 'alpha-dropout':
-      return { kind: 'alpha-dropout', p };
-    case 'feature-alpha-dropout':
-      return { kind: 'feature-alpha-dropout', p };
-    case 'attention-dropout':
-      return { kind: 'attention-dropout', p, numHeads, placement: 'probs' };
-    case 'drop-path': {
-      const scale = findArgument(call, { name: 'scale_by_keep', position: spec.form === 'module' ? 1 : 3 });
-      return {
-        kind: 'drop-path',
-        p,
-        mode: 'row',
-        scaleByKeep: !(typeof scale === 'object' && scale.node.type === 'false'),
-      };
-    }
-    case 'stochastic-depth': {
-      const mode = findArgument(call, { name: 'mode', position: spec.form === 'module' ? 1 : 2 });
-      const batch = typeof mode === 'object' && /^['"]batch['"]$/.test(mode.node.text);
-      return { kind: 'drop-path', p, mode: batch ? 'batch' : 'row', scaleByKeep: true };
-    }
-  }
-}
-
 /** A site with the shape and seed it is profiled at. */
 export interface PlannedSite {
   site: RegularizerSite;
@@ -452,10 +438,14 @@ export interface PlannedSite {
 }
 
 /** Every site of a file with its shape: comment, then setting, then the file's config defaults. */
-export function planSites(model: FileModel, settingShape?: number[]): PlannedSite[] {
+export function planSites(
+  model: FileModel,
+  settingShape?: number[],
+  imported?: SiteOptions['imported'],
+): PlannedSite[] {
   const shapes = inferFileShape(model.file.text);
   const lines = model.file.text.split(/\r?\n/);
-  return findSites(model, { numHeads: shapes.numHeads }).map((site) => {
+  return findSites(model, { numHeads: shapes.numHeads, imported }).map((site) => {
     const choice = siteShape(lines, site.range.start.line, shapes, settingShape);
     if (site.tokens && choice === shapes.inferred) {
       // Fusion sites run on the merged sequence: text + image tokens.

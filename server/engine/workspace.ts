@@ -6,6 +6,7 @@ import type { InnerDrop, ModuleDescription, ModuleSummary, Rate } from './flow/t
 import { ImportTable } from './imports';
 import { FileModel } from './model';
 import type { ModuleClass } from './classes';
+import { describeRegularizerClass, type RegularizerClass } from './construction-sites';
 import { externalParameters, type ExternalDefinition, type ExternalMember, type WorkspaceScope } from './scope';
 import { kwargsParameter, parameterList } from './syntax';
 
@@ -44,6 +45,11 @@ interface IndexedFile extends IndexEntry {
   definitions?: Map<string, ExternalDefinition>;
   /** Modules consulted while computing `definitions` (those that do not exist included: they may appear). */
   consulted?: Set<string>;
+  /**
+   * Its module classes as regularizers the profiler measures at their constructions, by name (null: not one), read
+   * when first asked for. They come from the file's own text alone, and go with the entry when the file changes.
+   */
+  regularizers?: Map<string, RegularizerClass | null>;
 }
 
 export interface WorkspaceIndexOptions {
@@ -213,6 +219,20 @@ export class WorkspaceIndex {
   scopeFor(file: string | null): IndexScope {
     const where = file ? this.moduleOf(file) : null;
     return new IndexScope(this, where?.module ?? null, where?.isPackage ?? false);
+  }
+
+  /**
+   * The module class an absolute qualified name refers to, as a regularizer the profiler measures where another
+   * file constructs it (construction-sites.ts), or null when it is none.
+   */
+  regularizerClass(qualified: string, consulted: Set<string>): RegularizerClass | null {
+    const found = this.resolve(qualified, consulted);
+    const entry = found?.kind === 'class' && found.isModule ? this.files.get(found.file) : undefined;
+    if (!found || !entry) return null;
+    entry.regularizers ??= new Map();
+    if (!entry.regularizers.has(found.name))
+      entry.regularizers.set(found.name, describeClass(this.options.read(entry.path) ?? '', found.name));
+    return entry.regularizers.get(found.name) ?? null;
   }
 
   /** The definition an absolute qualified name (`mypkg.layers.Attention`) refers to, through re-exports. */
@@ -389,6 +409,12 @@ export class IndexScope implements WorkspaceScope {
     return found;
   }
 
+  /** `WorkspaceIndex.regularizerClass` of an imported name (`.drop_path.DropPath`). */
+  regularizerClass(importedName: string): RegularizerClass | null {
+    const absolute = absoluteName(importedName, this.module, this.isPackage);
+    return absolute === null ? null : this.index.regularizerClass(absolute, this.consulted);
+  }
+
   signature(imports: ImportTable): string {
     const parts: string[] = [];
     for (const [local, qualified] of imports.importedNames()) {
@@ -485,6 +511,23 @@ function scan(file: string, module: string, isPackage: boolean, text: string): I
   } catch (e) {
     // A file too deep or too slow to parse is known by name only; it must not take the index down with it.
     if (e instanceof ParseLimit) return emptyEntry(file, module, isPackage);
+    throw e;
+  } finally {
+    source?.dispose();
+  }
+}
+
+/** A class of a file's text as a regularizer (construction-sites.ts); the tree is freed before returning. */
+function describeClass(text: string, name: string): RegularizerClass | null {
+  let source: SourceFile | undefined;
+  try {
+    source = new SourceFile(text);
+    const model = new FileModel(source);
+    const cls = model.classes.get(name);
+    return cls ? describeRegularizerClass(model, cls) : null;
+  } catch (e) {
+    // A file too deep or too slow to parse has no class the profiler can read.
+    if (e instanceof ParseLimit) return null;
     throw e;
   } finally {
     source?.dispose();

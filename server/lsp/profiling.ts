@@ -25,6 +25,7 @@ import {
 import type { BackendSetting } from '../../kernels/backends';
 import { bytesNeeded, describeKernel, validateRequest } from '../../kernels/plan';
 import type { ProfileResult } from '../../kernels/profile-result';
+import type { RegularizerClass } from '../engine/construction-sites';
 import type { FileModel } from '../engine/model';
 import { fitToShape, planSites, siteSeed, type PlannedSite, type RegularizerSite } from '../engine/sites';
 import { parseShape } from '../engine/shapes';
@@ -116,12 +117,23 @@ export function readProfilerSettings(raw: unknown): ProfilerSettings {
   return { backend, timeoutMs, memoryBudgetBytes: budgetMB * 1024 ** 2, shape };
 }
 
+interface PlannedSites {
+  plans: PlannedSite[];
+  /** The classes of other files the planning looked up, as it found them. */
+  imported: Map<string, RegularizerClass | null>;
+}
+
 interface SiteEntry extends PlannedSite {
   key: string;
 }
 
 export interface ProfilingHooks {
   document(uri: string): OpenDocument | undefined;
+  /**
+   * The regularizer classes a document imports from other workspace files, by imported name (the workspace index):
+   * their constructions get sites. The same class is the same object until its file changes.
+   */
+  regularizerClasses(uri: string): (importedName: string) => RegularizerClass | null;
   /** The `reglens` section for a document (pulled or pushed): `profiler` and `codeLens`. */
   settings(uri: string): Promise<unknown>;
   codeLensRefresh: boolean;
@@ -158,8 +170,11 @@ export class ProfilingService {
 
   // ---- lenses and hover -----------------------------------------------------------------------------------------
 
-  /** Planned sites per model (one per text version) and shape setting: lenses, hovers and runs share them. */
-  private readonly planned = new WeakMap<FileModel, Map<string, PlannedSite[]>>();
+  /**
+   * Planned sites per model (one per text version) and shape setting: lenses, hovers and runs share them. They hold
+   * while every class imported from another file that the planning looked up is still the same (`imported`).
+   */
+  private readonly planned = new WeakMap<FileModel, Map<string, PlannedSites>>();
 
   private sites(doc: OpenDocument, settings: ProfilerSettings): SiteEntry[] {
     this.lastSettings.set(doc.uri, settings);
@@ -168,9 +183,18 @@ export class ProfilingService {
     let byShape = this.planned.get(model);
     if (!byShape) this.planned.set(model, (byShape = new Map()));
     const shapeKey = JSON.stringify(settings.shape ?? null);
-    let plans = byShape.get(shapeKey);
-    if (!plans) byShape.set(shapeKey, (plans = planSites(model, settings.shape)));
-    return plans.map((p) => ({ ...p, key: this.keyOf(p, settings) }));
+    const classes = this.hooks.regularizerClasses(doc.uri);
+    let planned = byShape.get(shapeKey);
+    if (!planned || [...planned.imported].some(([name, found]) => classes(name) !== found)) {
+      const imported = new Map<string, RegularizerClass | null>();
+      const plans = planSites(model, settings.shape, (name) => {
+        const found = classes(name);
+        imported.set(name, found);
+        return found;
+      });
+      byShape.set(shapeKey, (planned = { plans, imported }));
+    }
+    return planned.plans.map((p) => ({ ...p, key: this.keyOf(p, settings) }));
   }
 
   private keyOf(p: PlannedSite, settings: ProfilerSettings): string {

@@ -91,6 +91,10 @@ export class ReglensServer {
   private readonly profiling: ProfilingService;
   private readonly profilingHooks = {
     document: (uri: string) => this.docs.get(uri),
+    regularizerClasses: (uri: string) => {
+      const scope = this.workspace.scopeFor(uri);
+      return (importedName: string) => scope.regularizerClass(importedName);
+    },
     settings: (uri: string) => this.settings.section(uri, 'reglens.profiler and reglens.codeLens'),
     codeLensRefresh: false,
     workDoneProgress: false,
@@ -129,9 +133,14 @@ export class ReglensServer {
       },
       analysisPending: () => [...this.docs.values()].some((doc) => doc.dirty || !doc.config),
       reanalyse: (modules) => {
+        let any = false;
         for (const doc of this.docs.values()) {
-          if (modules.has('*') || [...modules].some((m) => doc.consulted?.has(m))) this.schedule(doc);
+          if (!modules.has('*') && ![...modules].some((m) => doc.consulted?.has(m))) continue;
+          this.schedule(doc);
+          any = true;
         }
+        // A regularizer class of another file may have changed, and with it the lens where it is constructed.
+        if (any) this.profiling.refreshLenses();
       },
       settings: (scopeUri) => this.settings.editor(scopeUri),
       pyprojects: () => this.pyprojects,

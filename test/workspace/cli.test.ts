@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { runCli, summary } from '../cli/helpers';
+import type { ProfileResult } from '../../kernels/profile-result';
 import { copyFixture, expected } from './helpers';
 
 function expectedIn(folder: string, rel: string): string[] {
@@ -74,4 +75,37 @@ test('a file too deep to parse is left out of the index, and every other file is
   );
   const profiled = runCli(['profile', '--backend', 'cpu', '--shape', '2,4,8', 'mypkg/aaa_deep.py'], { cwd: folder });
   assert.match(profiled.stderr, /aaa_deep\.py: not profiled: it is nested more than/);
+});
+
+test('profile FILE measures the regularizer classes of other files of the package where FILE builds them', () => {
+  const folder = copyFixture('vit-layers');
+  const r = runCli(
+    ['profile', '--backend', 'cpu', '--shape', '8,4,8', '--format', 'json', path.join('vitpkg', 'layers', 'block.py')],
+    { cwd: folder },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const sites = (
+    JSON.parse(r.stdout) as {
+      sites: Array<{ line: number; site: string; kind: string; rateSource: string; result: ProfileResult }>;
+    }
+  ).sites;
+  assert.deepEqual(
+    sites.map((s) => [s.line, s.site, s.kind, s.rateSource]),
+    [
+      // DINOv2's DropPath (drop_path.py), run as its own code with the rate the block passes.
+      [13, 'DropPath(drop_path) (its code)', 'implementation', 'rate 0.25: drop_prob ← drop_path=0.25 (default)'],
+      // A module over torchvision's stochastic_depth (stochastic.py): that regularizer at the rate passed.
+      [14, 'RowDrop(p=head_drop)', 'module', 'self.p ← p ← head_drop=0.2 (default)'],
+    ],
+  );
+  for (const s of sites) {
+    assert.ok(s.result.train.rateInside, `${s.site}: the passed rate lies in ${s.result.train.interval}`);
+    assert.ok(s.result.eval.identity, `${s.site}: identity in evaluation`);
+  }
+  assert.equal(sites[0].result.implementation?.granularity.train, 'sample');
+  // Without the package's __init__.py the relative imports resolve to nothing, and the block has no site.
+  fs.rmSync(path.join(folder, 'vitpkg', 'layers', '__init__.py'));
+  fs.rmSync(path.join(folder, 'vitpkg', '__init__.py'));
+  const alone = runCli(['profile', '--backend', 'cpu', path.join('vitpkg', 'layers', 'block.py')], { cwd: folder });
+  assert.match(alone.stdout, /block\.py: no regularizer sites/);
 });

@@ -8,10 +8,13 @@ import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import {
   CancellationTokenSource,
+  CodeLensRequest,
   FileChangeType,
   type CodeAction,
+  type CodeLens,
   type Diagnostic,
 } from 'vscode-languageserver-protocol/node';
+import type { ProfileResult } from '../../kernels/profile-result';
 import { applyWorkspaceEdit, cellUri, contentChanges, editsFor, TestClient, VSCODE_CAPABILITIES } from '../lsp/client';
 import { parseArgs } from '../../server/cli/args';
 import { runCheck } from '../../server/cli/check';
@@ -208,6 +211,59 @@ describe('fix-all resolves through the workspace index, as the diagnostics do', 
     assert.ok(action?.edit, 'a fix-all with an edit for the cell');
     const fixed = applyWorkspaceEdit(body, cells[1].uri, action.edit);
     assert.equal(fixed.match(/training=self\.training/g)?.length, 2);
+  });
+});
+
+describe("the profiler measures other files' regularizer classes where an open file builds them", () => {
+  test('a lens at the construction, which follows an edit of the class in its own file', async () => {
+    const folder = copyFixture('vit-layers');
+    const block = path.join(folder, 'vitpkg', 'layers', 'block.py');
+    const dropPath = path.join(folder, 'vitpkg', 'layers', 'drop_path.py');
+    const text = fs.readFileSync(block, 'utf8');
+    const client = await start([folder], () => ({ profiler: { backend: 'cpu', shape: '8, 4, 8', timeoutMs: 120000 } }));
+    client.open(uriOf(block), text);
+    await client.diagnostics(uriOf(block), 1);
+    const lensAt = async (line: number): Promise<CodeLens | undefined> => {
+      const all = (await client.connection.sendRequest(CodeLensRequest.type, {
+        textDocument: { uri: uriOf(block) },
+      })) as CodeLens[];
+      return all.find((l) => l.command?.command === 'reglens.profileSite' && l.range.start.line === line);
+    };
+    // The first answer may come before the index has read drop_path.py.
+    const line = text.split('\n').findIndex((l) => l.includes('DropPath(drop_path)'));
+    let lens: CodeLens | undefined;
+    for (const deadline = Date.now() + 15_000; !lens && Date.now() < deadline; ) {
+      lens = await lensAt(line);
+      if (!lens) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(lens?.command?.title, 'Profile this implementation (train/eval)');
+    const profile = async (l: CodeLens) =>
+      (await client.executeCommand('reglens.profileSite', l.command!.arguments!)) as ProfileResult;
+    const scaled = await profile(lens!);
+    assert.equal(scaled.implementation?.granularity.train, 'sample');
+    assert.ok(scaled.train.rateInside, `rate 0.25 in ${scaled.train.interval}`);
+    // drop_path.py edited in the editor (unsaved): its rescale by 1/keep removed. The block's lens is the new code's.
+    const source = fs.readFileSync(dropPath, 'utf8');
+    client.open(uriOf(dropPath), source);
+    const rescale = source.split('\n').findIndex((l) => l.includes('random_tensor.div_(keep_prob)'));
+    client.change(uriOf(dropPath), 2, [
+      {
+        range: { start: { line: rescale, character: 8 }, end: { line: rescale, character: 37 } },
+        text: 'pass',
+      },
+    ]);
+    let edited: CodeLens | undefined;
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+      edited = await lensAt(line);
+      if (edited && JSON.stringify(edited.command?.arguments) !== JSON.stringify(lens!.command?.arguments)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(edited?.command?.title, 'Profile this implementation (train/eval)', 'not the old result');
+    const unscaled = await profile(edited!);
+    assert.ok(
+      unscaled.train.meanRatio < 0.9 && scaled.train.meanRatio > 0.85,
+      `${scaled.train.meanRatio} → ${unscaled.train.meanRatio}`,
+    );
   });
 });
 

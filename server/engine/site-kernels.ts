@@ -1,14 +1,15 @@
 /**
- * The numbers a regularizer site is profiled with, read statically: a drop rate from a literal, a parameter's
- * default, a `self.x = x` assignment in `__init__`, a module-level constant or a config field; a stochastic-depth
- * schedule's end and depth. A construction of the file's own regularizer class (construction-sites.ts) binds its
- * `__init__`'s parameters to the construction's arguments, and the rate is then read through those.
+ * What a library regularizer's site is profiled with: its kernel, and the numbers read statically — a drop rate
+ * from a literal, a parameter's default, a `self.x = x` assignment in `__init__`, a module-level constant or a
+ * config field; a stochastic-depth schedule's end and depth; the `__init__` parameter a class's rate comes from, which
+ * a construction of the class (construction-sites.ts) then passes.
  */
 import type { RegularizerSpec } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { findArgument, numericLiteral, walk } from './syntax';
+import type { KernelSpec } from '../../kernels/plan';
+import { findArgument, isTrueLiteral, mentionsTraining, numericLiteral, parameterList, walk } from './syntax';
 
 /** What a library regularizer drops when its rate is not passed. */
 const DEFAULT_RATE: Record<string, number> = {
@@ -37,24 +38,7 @@ export interface Resolved {
   source: string;
 }
 
-/**
- * `__init__`'s parameters as one construction passes them (`DropPath(drop_path)` → `drop_prob` ← `drop_path=0.1
- * (default)`): a number read at the construction, or the argument's text when it cannot be read.
- */
-export interface Bindings {
-  /** The `__init__` whose parameters are bound. */
-  init: Node;
-  /** By parameter name; `unknown` says what was passed, in words (`` `dpr[i]`, passed as `drop_prob`, ``). */
-  values: ReadonlyMap<string, Resolved | { unknown: string }>;
-}
-
-export function readRate(
-  model: FileModel,
-  call: Node,
-  spec: RegularizerSpec,
-  cls: ModuleClass | undefined,
-  bindings?: Bindings,
-): Resolved {
+export function readRate(model: FileModel, call: Node, spec: RegularizerSpec, cls: ModuleClass | undefined): Resolved {
   const arg = findArgument(call, spec.rate);
   if (arg === 'absent') {
     const d = DEFAULT_RATE[spec.qualifiedName];
@@ -63,11 +47,10 @@ export function readRate(
   }
   if (arg === 'unknown')
     return { value: ASSUMED_RATE, source: `${spec.rate.name} passed through *args/**kwargs; assumed ${ASSUMED_RATE}` };
-  const resolved = resolveNumber(model, arg.node, cls, 0, bindings);
+  const resolved = resolveNumber(model, arg.node, cls, 0);
   // A rate outside [0, 1] is kept: the profiler refuses it with the reason (PyTorch raises at that call).
-  if (resolved && 'value' in resolved) return resolved;
-  const what = resolved ? resolved.unknown : `\`${arg.node.text}\``;
-  return { value: ASSUMED_RATE, source: `${what} is not known statically; assumed ${ASSUMED_RATE}` };
+  if (resolved) return resolved;
+  return { value: ASSUMED_RATE, source: `\`${arg.node.text}\` is not known statically; assumed ${ASSUMED_RATE}` };
 }
 
 export function readSchedule(
@@ -80,8 +63,8 @@ export function readSchedule(
   const end = findArgument(call, { name: 'end', position: 1 });
   const steps = findArgument(call, { name: 'steps', position: 2 });
   if (typeof end !== 'object' || typeof steps !== 'object') return undefined;
-  const rate = known(resolveNumber(model, end.node, cls, 0));
-  const depth = known(resolveNumber(model, steps.node, cls, 0));
+  const rate = resolveNumber(model, end.node, cls, 0);
+  const depth = resolveNumber(model, steps.node, cls, 0);
   // Only a drop-rate schedule: the end is a probability and its name says so, or it resolves to one.
   if (!rate && !/drop|path|depth|stoch/i.test(end.node.text)) return undefined;
   const r = rate && rate.value >= 0 && rate.value <= 1 ? rate.value : ASSUMED_RATE;
@@ -99,18 +82,15 @@ export function resolveNumber(
   node: Node,
   cls: ModuleClass | undefined,
   depth: number,
-  bindings?: Bindings,
-): Resolved | { unknown: string } | undefined {
+): Resolved | undefined {
   if (depth > 4) return undefined;
   const literal = numericLiteral(node);
   if (literal !== undefined) return { value: literal, source: node.text };
   if (node.type === 'identifier') {
     const fn = enclosingFunction(node);
-    const bound = fn && fn.id === bindings?.init.id ? bindings.values.get(node.text) : undefined;
-    if (bound) return 'value' in bound ? { value: bound.value, source: `${node.text} ← ${bound.source}` } : bound;
     const param = fn ? parameterDefault(fn, node.text) : undefined;
     if (param) {
-      const v = known(resolveNumber(model, param, cls, depth + 1));
+      const v = resolveNumber(model, param, cls, depth + 1);
       if (v) return { value: v.value, source: `${node.text}=${v.value} (default)` };
     }
     const constant = moduleConstant(model, node.text);
@@ -135,8 +115,8 @@ export function resolveNumber(
         );
       }
       if (value) {
-        const v = resolveNumber(model, value, cls, depth + 1, bindings);
-        if (v) return 'value' in v ? { value: v.value, source: `self.${attr} ← ${v.source}` } : v;
+        const v = resolveNumber(model, value, cls, depth + 1);
+        if (v) return { value: v.value, source: `self.${attr} ← ${v.source}` };
       }
       return undefined;
     }
@@ -147,9 +127,38 @@ export function resolveNumber(
   return undefined;
 }
 
-/** A number, or nothing: what a default or a schedule needs (an argument's text says nothing there). */
-function known(r: Resolved | { unknown: string } | undefined): Resolved | undefined {
-  return r && 'value' in r ? r : undefined;
+/** An `__init__` parameter a rate is, and how it got there (`self.drop_prob ← drop_prob`). */
+export interface InitParameter {
+  name: string;
+  chain: string;
+}
+
+/**
+ * The parameter of `cls`'s `__init__` an expression stands for: the parameter itself (in `__init__`), or `self.x`
+ * assigned from it there. A construction's argument for that parameter is then the rate.
+ */
+export function initParameterOf(node: Node, cls: ModuleClass): InitParameter | undefined {
+  const init = cls.members.methods.get('__init__');
+  if (!init) return undefined;
+  if (node.type === 'identifier') {
+    const fn = enclosingFunction(node);
+    const isParameter = fn?.id === init.id && parameterList(init).some((p) => p.name === node.text);
+    return isParameter ? { name: node.text, chain: node.text } : undefined;
+  }
+  const object = node.type === 'attribute' ? node.childForFieldName('object') : null;
+  const attr = node.childForFieldName('attribute')?.text;
+  if (object?.text !== 'self' || !attr) return undefined;
+  let value: Node | undefined;
+  walk(
+    init,
+    (a) => {
+      if (value) return false;
+      if (a.childForFieldName('left')?.text === `self.${attr}`) value = a.childForFieldName('right') ?? undefined;
+    },
+    new Set(['assignment']),
+  );
+  const through = value?.type === 'identifier' ? initParameterOf(value, cls) : undefined;
+  return through && { name: through.name, chain: `self.${attr} ← ${through.chain}` };
 }
 
 function enclosingFunction(node: Node): Node | undefined {
@@ -176,4 +185,49 @@ function moduleConstant(model: FileModel, name: string, fields = false): number 
   if (!match) return undefined;
   const value = Number(match[1].replace(/_/g, ''));
   return Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Whether a functional call keeps dropping in evaluation: its training flag is absent with a True default, or literally
+ * true; for `dropout_p` (no flag), the rate does not mention `training`.
+ */
+export function activeInEval(call: Node, spec: RegularizerSpec): boolean {
+  if (spec.form === 'module') return false;
+  if (!spec.training) {
+    const rate = findArgument(call, spec.rate);
+    return typeof rate === 'object' && !mentionsTraining(rate.node) && numericLiteral(rate.node) !== 0;
+  }
+  const flag = findArgument(call, spec.training);
+  if (flag === 'absent') return spec.training.default;
+  if (flag === 'unknown') return false;
+  return isTrueLiteral(flag.node);
+}
+
+export function kernelFor(spec: RegularizerSpec, call: Node, p: number, numHeads: number): KernelSpec {
+  switch (spec.kind) {
+    case 'dropout':
+      return { kind: 'dropout', p };
+    case 'channel-dropout':
+      return { kind: 'channel-dropout', p };
+    case 'alpha-dropout':
+      return { kind: 'alpha-dropout', p };
+    case 'feature-alpha-dropout':
+      return { kind: 'feature-alpha-dropout', p };
+    case 'attention-dropout':
+      return { kind: 'attention-dropout', p, numHeads, placement: 'probs' };
+    case 'drop-path': {
+      const scale = findArgument(call, { name: 'scale_by_keep', position: spec.form === 'module' ? 1 : 3 });
+      return {
+        kind: 'drop-path',
+        p,
+        mode: 'row',
+        scaleByKeep: !(typeof scale === 'object' && scale.node.type === 'false'),
+      };
+    }
+    case 'stochastic-depth': {
+      const mode = findArgument(call, { name: 'mode', position: spec.form === 'module' ? 1 : 2 });
+      const batch = typeof mode === 'object' && /^['"]batch['"]$/.test(mode.node.text);
+      return { kind: 'drop-path', p, mode: batch ? 'batch' : 'row', scaleByKeep: true };
+    }
+  }
 }
