@@ -8,9 +8,9 @@
  * Two kinds of class are regularizers here:
  * - a hand-written one (semantics/regularizers.ts: its `forward` builds and applies a random mask), run as its own
  *   code with those arguments;
- * - one whose `forward` only applies a library regularizer to its input (`return drop_path(x, self.drop_prob,
- *   self.training)` over timm's function, `return self.drop(x)` over an `nn.Dropout`), profiled as that regularizer
- *   at the rate the arguments give.
+ * - one whose `forward` only applies a library function to its input (`return drop_path(x, self.drop_prob,
+ *   self.training)` over timm's, as BEiT's DropPath does), profiled as that regularizer at the rate the arguments
+ *   give.
  * A class that does more (an attention block with a dropout inside) is not a regularizer: its dropouts have their
  * own sites. Calls of the constructed module (`self.drop_path(x)`) have none: they run what the construction built.
  *
@@ -104,33 +104,16 @@ function regularizerApplied(model: FileModel, cls: ModuleClass): RegularizerClas
   if (!input || returned?.type !== 'call') return null;
   const first = returned.childForFieldName('arguments')?.namedChild(0);
   if (first?.type !== 'identifier' || first.text !== input) return null;
-  const callee = returned.childForFieldName('function');
-  let spec = regularizer(model.imports.resolve(callee)) ?? undefined;
-  let applied: Node | undefined = spec?.form === 'function' ? returned : undefined;
-  if (!applied && callee?.type === 'attribute' && callee.childForFieldName('object')?.text === 'self') {
-    // `return self.drop(x)`: the submodule `__init__` made, an `nn.Dropout(p)`.
-    const name = callee.childForFieldName('attribute')?.text;
-    const sub = cls.members.submodules.find((s) => s.name === name);
-    spec = sub?.regularizers.length === 1 ? sub.regularizers[0] : undefined;
-    if (sub && spec)
-      walk(
-        sub.value,
-        (n) => {
-          if (applied) return false;
-          if (regularizer(model.imports.resolve(n.childForFieldName('function'))) === spec) applied = n;
-        },
-        CALL_NODES,
-      );
-  }
-  if (!spec || !applied) return null;
-  const rate = readRate(model, applied, spec, cls);
-  const argument = findArgument(applied, spec.rate);
+  const spec = regularizer(model.imports.resolve(returned.childForFieldName('function')));
+  if (spec?.form !== 'function') return null;
+  const rate = readRate(model, returned, spec, cls);
+  const argument = findArgument(returned, spec.rate);
   return {
     kind: 'library',
-    kernel: kernelFor(spec, applied, rate.value, 12) as Extract<KernelSpec, { p: number }>,
+    kernel: kernelFor(spec, returned, rate.value, 12) as Extract<KernelSpec, { p: number }>,
     rate,
     rateParameter: typeof argument === 'object' ? initParameterOf(argument.node, cls) : undefined,
-    activeInEval: activeInEval(applied, spec),
+    activeInEval: activeInEval(returned, spec),
   };
 }
 
