@@ -169,7 +169,7 @@ export function regularizerConstructions(
         if (name) definition = describe(`import ${name}`, () => imported(name));
       }
       if (!definition) return;
-      const enclosing = model.enclosingModuleClass(call);
+      const enclosing = model.enclosingClass(call);
       out.push({ call, definition, enclosing, passed: passedArguments(model, call, definition, enclosing) });
     },
     CALL_NODES,

@@ -134,11 +134,20 @@ export class FileModel implements FileDefinitions {
 
   /** The module class whose body contains the node, if the node sits inside a method of an `nn.Module`. */
   enclosingModuleClass(node: Node): ModuleClass | undefined {
+    const cls = this.enclosingClass(node);
+    return cls?.isModule ? cls : undefined;
+  }
+
+  /**
+   * The innermost class of the file whose body contains the node, `nn.Module` or not (a base class from another
+   * file or library leaves that unknown): what `self.x` means there.
+   */
+  enclosingClass(node: Node): ModuleClass | undefined {
     for (let p = node.parent; p; p = p.parent) {
       if (p.type === 'class_definition') {
         const name = p.childForFieldName('name')?.text;
         const cls = name ? this.classes.get(name) : undefined;
-        return cls && cls.node.id === p.id && cls.isModule ? cls : undefined;
+        return cls && cls.node.id === p.id ? cls : undefined;
       }
     }
     return undefined;

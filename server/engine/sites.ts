@@ -86,7 +86,8 @@ export function findSites(model: FileModel, options: SiteOptions = {}): Regulari
       if (seen.has(call.id)) return;
       const fn = call.childForFieldName('function');
       const qualified = model.imports.resolve(fn);
-      const cls = model.enclosingModuleClass(call);
+      // Whatever its base (a class of another file or library may be the nn.Module), `self.x` reads the same.
+      const cls = model.enclosingClass(call);
       const spec = regularizer(qualified);
       if (spec) {
         seen.add(call.id);

@@ -376,3 +376,36 @@ test("constructions of the file's own wrapper of timm's drop_path are timm's dro
   assert.deepEqual(sites[1].kernel, { kind: 'drop-path', p: 0.2, mode: 'row', scaleByKeep: true });
   assert.equal(sites[1].eval, false, 'timm drop_path is given self.training');
 });
+
+// After fairseq's examples/laser/laser_src/laser_lstm.py and allennlp's t5.py: the base class comes from elsewhere
+// (fairseq's FairseqEncoder, allennlp's TransformerModule), so the file cannot tell the class is an nn.Module; what
+// `self.x` is inside it reads the same.
+const FOREIGN_BASE = `import torch.nn as nn
+import torch.nn.functional as F
+from fairseq.models import FairseqEncoder
+
+
+class LSTMEncoder(FairseqEncoder):
+    def __init__(self, dictionary, embed_dim=512, dropout_in=0.1, dropout_out=0.1):
+        super().__init__(dictionary)
+        self.dropout_in = dropout_in
+        self.dropout_out = dropout_out
+        self.embed_tokens = nn.Embedding(len(dictionary), embed_dim)
+        self.dropout = nn.Dropout(dropout_out)
+
+    def forward(self, src_tokens, src_lengths):
+        x = self.embed_tokens(src_tokens)
+        x = F.dropout(x, p=self.dropout_in, training=self.training)
+        return self.dropout(x)
+`;
+
+test('a class whose nn.Module base is in another file: self.x rates are read, submodule calls are sites', () => {
+  assert.deepEqual(
+    plan(FOREIGN_BASE).map((s) => [s.line, s.kind, s.rate]),
+    [
+      [11, 'module', 'dropout_out=0.1 (default)'],
+      [15, 'call', 'self.dropout_in ← dropout_in=0.1 (default)'],
+      [16, 'call', 'dropout_out=0.1 (default)'],
+    ],
+  );
+});
