@@ -174,17 +174,26 @@ function parameterDefault(fn: Node, name: string): Node | undefined {
   return undefined;
 }
 
-/** `NAME = 0.1` at module level, or with `fields`, also `name: float = 0.1` inside a class body (dataclass config). */
+/** `field(default=` or `dataclasses.field(default=`, up to the number. */
+const FIELD_DEFAULT = '(?:dataclasses\\.)?field\\(\\s*default\\s*=\\s*';
+
+/**
+ * `NAME = 0.1` at module level, or with `fields`, also a field of a class body (a dataclass config): `name: float =
+ * 0.1`, or `name: float = field(default=0.1, metadata=…)` as fairseq's configs declare theirs.
+ */
 function moduleConstant(model: FileModel, name: string, fields = false): number | undefined {
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(
-    `^${fields ? '[ \\t]*' : ''}${escaped}[ \\t]*(?::[^=\\n]+)?=[ \\t]*(-?[0-9][0-9_.eE+-]*)[ \\t]*(?:#.*)?$`,
-    'm',
-  );
-  const match = pattern.exec(model.file.text);
-  if (!match) return undefined;
-  const value = Number(match[1].replace(/_/g, ''));
-  return Number.isFinite(value) ? value : undefined;
+  const number = '(-?[0-9][0-9_.eE+-]*)';
+  const patterns = [
+    new RegExp(`^${fields ? '[ \\t]*' : ''}${escaped}[ \\t]*(?::[^=\\n]+)?=[ \\t]*${number}[ \\t]*(?:#.*)?$`, 'm'),
+    ...(fields ? [new RegExp(`^[ \\t]*${escaped}[ \\t]*:[^=\\n]+=[ \\t]*${FIELD_DEFAULT}${number}\\s*[,)]`, 'm')] : []),
+  ];
+  for (const pattern of patterns) {
+    const match = pattern.exec(model.file.text);
+    const value = match ? Number(match[1].replace(/_/g, '')) : Number.NaN;
+    if (Number.isFinite(value)) return value;
+  }
+  return undefined;
 }
 
 /**

@@ -409,3 +409,46 @@ test('a class whose nn.Module base is in another file: self.x rates are read, su
     ],
   );
 });
+
+// After fairseq's fairseq/models/wav2vec/wav2vec2.py: the config is a dataclass whose fields declare their defaults
+// with `field(default=…, metadata=…)`, over one or several lines.
+const FAIRSEQ_CONFIG = `from dataclasses import dataclass, field
+
+import torch.nn as nn
+import torch.nn.functional as F
+from fairseq.dataclass import FairseqDataclass
+from fairseq.models import BaseFairseqModel
+
+
+@dataclass
+class Wav2Vec2Config(FairseqDataclass):
+    dropout_input: float = field(
+        default=0.1,
+        metadata={"help": "dropout to apply to the input (after feat extr)"},
+    )
+    decoder_dropout: float = field(
+        default=0.2, metadata={"help": "dropout probability in the decoder"}
+    )
+
+
+class Wav2Vec2Model(BaseFairseqModel):
+    def __init__(self, cfg: Wav2Vec2Config):
+        super().__init__()
+        self.dropout_input = nn.Dropout(cfg.dropout_input)
+        self.dropout = cfg.decoder_dropout
+
+    def forward(self, features):
+        features = self.dropout_input(features)
+        return F.dropout(features, p=self.dropout, training=self.training)
+`;
+
+test('rates: a dataclass config field declared with field(default=…)', () => {
+  assert.deepEqual(
+    plan(FAIRSEQ_CONFIG).map((s) => [s.line, s.kind, s.rate]),
+    [
+      [22, 'module', 'dropout_input=0.1 (config default)'],
+      [26, 'call', 'dropout_input=0.1 (config default)'],
+      [27, 'call', 'self.dropout ← decoder_dropout=0.2 (config default)'],
+    ],
+  );
+});
