@@ -102,18 +102,7 @@ export function resolveNumber(
     const attr = node.childForFieldName('attribute')?.text;
     if (!attr) return undefined;
     if (object?.text === 'self' && cls) {
-      const init = cls.members.methods.get('__init__');
-      let value: Node | undefined;
-      if (init) {
-        walk(
-          init,
-          (a) => {
-            if (value) return false;
-            if (a.childForFieldName('left')?.text === `self.${attr}`) value = a.childForFieldName('right') ?? undefined;
-          },
-          new Set(['assignment']),
-        );
-      }
+      const value = initAssignment(cls, attr);
       if (value) {
         const v = resolveNumber(model, value, cls, depth + 1);
         if (v) return { value: v.value, source: `self.${attr} ← ${v.source}` };
@@ -125,6 +114,22 @@ export function resolveNumber(
     if (field !== undefined) return { value: field, source: `${attr}=${field} (config default)` };
   }
   return undefined;
+}
+
+/** What `__init__` first assigns to `self.<attr>`, if anything. */
+function initAssignment(cls: ModuleClass, attr: string): Node | undefined {
+  const init = cls.members.methods.get('__init__');
+  let value: Node | undefined;
+  if (init)
+    walk(
+      init,
+      (a) => {
+        if (value) return false;
+        if (a.childForFieldName('left')?.text === `self.${attr}`) value = a.childForFieldName('right') ?? undefined;
+      },
+      new Set(['assignment']),
+    );
+  return value;
 }
 
 /** An `__init__` parameter a rate is, and how it got there (`self.drop_prob ← drop_prob`). */
@@ -148,15 +153,7 @@ export function initParameterOf(node: Node, cls: ModuleClass): InitParameter | u
   const object = node.type === 'attribute' ? node.childForFieldName('object') : null;
   const attr = node.childForFieldName('attribute')?.text;
   if (object?.text !== 'self' || !attr) return undefined;
-  let value: Node | undefined;
-  walk(
-    init,
-    (a) => {
-      if (value) return false;
-      if (a.childForFieldName('left')?.text === `self.${attr}`) value = a.childForFieldName('right') ?? undefined;
-    },
-    new Set(['assignment']),
-  );
+  const value = initAssignment(cls, attr);
   const through = value?.type === 'identifier' ? initParameterOf(value, cls) : undefined;
   return through && { name: through.name, chain: `self.${attr} ← ${through.chain}` };
 }
