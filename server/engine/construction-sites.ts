@@ -132,7 +132,9 @@ export interface RegularizerConstruction {
   /** `DropPath(drop_path)`. */
   call: Node;
   definition: RegularizerClass;
-  /** The module class whose code constructs it, if any. */
+  /** The class's own node, when it is a class of this file. */
+  local?: Node;
+  /** The class whose code constructs it, if any. */
   enclosing: ModuleClass | undefined;
   /** By `__init__` parameter; a parameter the call leaves out keeps its default. */
   passed: ReadonlyMap<string, PassedArgument>;
@@ -170,7 +172,8 @@ export function regularizerConstructions(
       }
       if (!definition) return;
       const enclosing = model.enclosingClass(call);
-      out.push({ call, definition, enclosing, passed: passedArguments(model, call, definition, enclosing) });
+      const passed = passedArguments(model, call, definition, enclosing);
+      out.push({ call, definition, local: local?.node, enclosing, passed });
     },
     CALL_NODES,
   );

@@ -58,8 +58,13 @@ export interface RegularizerSite {
   code: string;
   /** The code leaves it on in evaluation (a training flag that defaults to True, an ungated `dropout_p`). */
   activeInEval: boolean;
-  /** Hand-written regularizers: the whole definition (findings of RG003–RG005 inside it belong to this site). */
+  /**
+   * Hand-written regularizers: the whole definition (findings of RG003–RG005 inside it belong to this site), at the
+   * definition and, for a class of the same file, at each construction.
+   */
   scope?: Range;
+  /** A construction of a regularizer class of the workspace (construction-sites.ts): the class it builds. */
+  builds?: string;
   /** Fusion sites: text and image token counts, and where they came from. */
   tokens?: FusionTokens;
   /** Why the site cannot be profiled (a keep probability that is not a number): the lens and CLI say it. */
@@ -335,10 +340,12 @@ function constructionSites(
         applies.kernel.kind === 'attention-dropout'
           ? { ...applies.kernel, p: rate.value, numHeads }
           : { ...applies.kernel, p: rate.value };
-      return { ...site('module', c.call, c.enclosing, kernel, rate.source), code, activeInEval: applies.activeInEval };
+      const built = site('module', c.call, c.enclosing, kernel, rate.source);
+      return { ...built, code, activeInEval: applies.activeInEval, builds: c.definition.name };
     }
     const at = site('implementation', c.call, c.enclosing, HOLDER_KERNEL, '');
-    return implementationSite(applies, { ...at, code }, c);
+    const scope = c.local && nodeRange(c.local);
+    return implementationSite(applies, { ...at, code, scope, builds: c.definition.name }, c);
   });
 }
 

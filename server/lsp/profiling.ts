@@ -66,7 +66,11 @@ export const IMPLEMENTATION_LENS_TITLE = 'Profile this implementation (train/eva
 function measuredFigure(rule: Rule | undefined, site: RegularizerSite, result: ProfileResult): string | undefined {
   const profile = rule?.meta.profile;
   if (!profile?.sites.includes(site.kind)) return undefined;
-  const where = `${result.backend}, shape [${result.shape.join(', ')}]`;
+  // A construction's figure is about the class it builds, measured as built there: it says which construction.
+  const built = site.builds
+    ? `as built by \`${site.label.replace(/ \(its code\)$/, '')}\` on line ${site.range.start.line + 1}, `
+    : '';
+  const where = `${built}${result.backend}, shape [${result.shape.join(', ')}]`;
   return profile.phrase({ result, where, implementation: implementationEvidence(result, site.expectedGranularity) });
 }
 

@@ -48,8 +48,8 @@ test('every hand-written site has an implementation twin on the same name, runna
     const all = sites(path);
     const handWritten = all.filter((s) => s.kind === 'hand-written');
     // A construction of the class elsewhere in the file (construction-sites.ts) runs its code with the arguments
-    // passed there and has no twin; a definition's sites cover its body (`scope`).
-    const implementations = all.filter((s) => s.kind === 'implementation' && s.scope);
+    // passed there and has no twin.
+    const implementations = all.filter((s) => s.kind === 'implementation' && !s.builds);
     assert.ok(handWritten.length > 0, path);
     assert.deepEqual(
       implementations.map((s) => JSON.stringify(s.range)),
@@ -83,7 +83,7 @@ test('the interpreter measures what the symbolic semantics derived, fixture by f
   const N = SHAPE.reduce((a, b) => a * b, 1) * 16;
   for (const path of FILES) {
     const all = sites(path);
-    for (const impl of all.filter((s) => s.kind === 'implementation' && s.scope && !s.notProfiled)) {
+    for (const impl of all.filter((s) => s.kind === 'implementation' && !s.builds && !s.notProfiled)) {
       const twin = all.find(
         (s) =>
           s.kind === 'hand-written' && s.id.slice('hand-written'.length) === impl.id.slice('implementation'.length),

@@ -210,6 +210,27 @@ test('a profile that confirms a diagnostic adds its measured figure to the messa
   );
 });
 
+test("a construction's profile adds its figure to a finding in the class it builds, naming it", async () => {
+  const uri = project.uri('handwritten.py');
+  const text = fs.readFileSync(`${__dirname}/../../examples/handwritten_regularizers.py`, 'utf8');
+  client.open(uri, text);
+  const rg005 = (await client.diagnostics(uri, 1)).find((d) => d.code === 'RG005')!;
+  assert.doesNotMatch(rg005.message, /Measured/);
+  // At its default p = 0.5 the class's own run cannot show a rescale by 1/p; built with p = 0.1 it can.
+  const line = positionOf(text, 'MyDropout(0.1)').line;
+  const lens = profileLenses(await lenses(uri)).find((l) => l.range.start.line === line)!;
+  const next = client.nextDiagnostics(uri);
+  await execute('reglens.profileSite', lens.command!.arguments!);
+  const after = (await next).find((d) => d.code === 'RG005')!;
+  assert.match(
+    after.message,
+    new RegExp(
+      '^.+ Measured by running its code: E\\[y\\]/E\\[x\\] = 8\\.9\\d+ in training .+ vs 1\\.000 in evaluation ' +
+        `\\(as built by \`MyDropout\\(0\\.1\\)\` on line ${line + 1}, cpu, shape \\[[\\d, ]+\\]\\)\\.$`,
+    ),
+  );
+});
+
 test('a shape from the lens command overrides the inferred one, and a bad one is refused', async () => {
   const uri = project.uri('shape.py');
   client.open(uri, MODEL);
