@@ -168,7 +168,8 @@ export function regularizerConstructions(
         definition = describe(local.name, () => describeRegularizerClass(model, local));
       } else if (imported) {
         const name = model.imports.resolve(fn);
-        if (name) definition = describe(`import ${name}`, () => imported(name));
+        // A library regularizer has its site already (sites.ts), even where the workspace vendors the library.
+        if (name && !regularizer(name)) definition = describe(`import ${name}`, () => imported(name));
       }
       if (!definition) return;
       const enclosing = model.enclosingClass(call);

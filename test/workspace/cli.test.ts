@@ -103,6 +103,31 @@ test('profile FILE measures the regularizer classes of other files of the packag
     assert.ok(s.result.eval.identity, `${s.site}: identity in evaluation`);
   }
   assert.equal(sites[0].result.implementation?.granularity.train, 'sample');
+  // A workspace that vendors timm: timm's DropPath has its library site, and only that one.
+  fs.mkdirSync(path.join(folder, 'timm', 'layers'), { recursive: true });
+  fs.writeFileSync(path.join(folder, 'timm', '__init__.py'), '');
+  fs.copyFileSync(
+    path.join(folder, 'vitpkg', 'layers', 'drop_path.py'),
+    path.join(folder, 'timm', 'layers', 'drop.py'),
+  );
+  fs.writeFileSync(path.join(folder, 'timm', 'layers', '__init__.py'), 'from .drop import DropPath, drop_path\n');
+  fs.writeFileSync(
+    path.join(folder, 'vendored.py'),
+    'from torch import nn\nfrom timm.layers import DropPath\n\n\nclass Block(nn.Module):\n' +
+      '    def __init__(self, drop_path=0.1):\n        super().__init__()\n' +
+      '        self.drop_path = DropPath(drop_path)\n',
+  );
+  const vendored = runCli(['profile', '--backend', 'cpu', '--shape', '8,4,8', '--format', 'json', 'vendored.py'], {
+    cwd: folder,
+  });
+  assert.deepEqual(
+    (JSON.parse(vendored.stdout) as { sites: Array<{ line: number; kind: string }> }).sites.map((s) => [
+      s.line,
+      s.kind,
+    ]),
+    [[8, 'module']],
+    vendored.stderr,
+  );
   // Without the package's __init__.py the relative imports resolve to nothing, and the block has no site.
   fs.rmSync(path.join(folder, 'vitpkg', 'layers', '__init__.py'));
   fs.rmSync(path.join(folder, 'vitpkg', '__init__.py'));
