@@ -93,6 +93,8 @@ export function resolveNumber(
       const v = resolveNumber(model, param, cls, depth + 1);
       if (v) return { value: v.value, source: `${node.text}=${v.value} (default)` };
     }
+    const passed = fn && !param ? passedToInit(model, fn, node.text, depth) : undefined;
+    if (passed) return passed;
     const constant = moduleConstant(model, node.text);
     if (constant !== undefined) return { value: constant, source: `${node.text}=${constant}` };
     return undefined;
@@ -161,6 +163,58 @@ export function initParameterOf(node: Node, cls: ModuleClass): InitParameter | u
 function enclosingFunction(node: Node): Node | undefined {
   for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition') return p;
   return undefined;
+}
+
+/**
+ * A parameter of a class's `__init__` without a default (`def __init__(self, dim, dropout)`), as the file's
+ * constructions of the class pass it: the number when every one of them passes the same (latent diffusion's
+ * `ResnetBlock(…, dropout=dropout)` in an encoder whose own `dropout=0.0`), else nothing.
+ */
+function passedToInit(model: FileModel, init: Node, name: string, depth: number): Resolved | undefined {
+  const cls = model.enclosingClass(init);
+  if (cls?.members.methods.get('__init__')?.id !== init.id) return undefined;
+  let position = 0;
+  const parameter = parameterList(init)
+    .slice(1)
+    .map((p) => ({ name: p.name, position: p.keywordOnly ? -1 : position++ }))
+    .find((p) => p.name === name);
+  const calls = parameter ? constructionsOf(model).get(cls.name) : undefined;
+  if (!parameter || !calls) return undefined;
+  let first: Resolved | undefined;
+  for (const call of calls) {
+    const arg = findArgument(call, parameter);
+    const v =
+      typeof arg === 'object' ? resolveNumber(model, arg.node, model.enclosingClass(call), depth + 1) : undefined;
+    if (!v || (first && v.value !== first.value)) return undefined;
+    first ??= v;
+  }
+  if (!first) return undefined;
+  const where = calls.length === 1 ? 'its construction' : `its ${calls.length} constructions`;
+  return { value: first.value, source: `${name} ← ${where} (line ${calls[0].startPosition.row + 1}): ${first.source}` };
+}
+
+/** The calls of the file that construct each of its classes, by class name (not those inside the class itself). */
+const constructions = new WeakMap<FileModel, Map<string, Node[]>>();
+
+function constructionsOf(model: FileModel): Map<string, Node[]> {
+  let found = constructions.get(model);
+  if (found) return found;
+  found = new Map();
+  const byName = found;
+  walk(
+    model.file.root,
+    (call) => {
+      const fn = call.childForFieldName('function');
+      const cls = fn?.type === 'identifier' ? model.classes.get(fn.text) : undefined;
+      if (!cls || (cls.node.startIndex <= call.startIndex && call.endIndex <= cls.node.endIndex)) return;
+      const list = byName.get(cls.name);
+      if (list) list.push(call);
+      else byName.set(cls.name, [call]);
+    },
+    new Set(['call']),
+  );
+  constructions.set(model, found);
+  return found;
 }
 
 function parameterDefault(fn: Node, name: string): Node | undefined {

@@ -452,3 +452,43 @@ test('rates: a dataclass config field declared with field(default=…)', () => {
     ],
   );
 });
+
+// After latent diffusion's ldm/modules/diffusionmodules/model.py: `ResnetBlock` takes `dropout` without a default,
+// and the encoder that builds it passes its own `dropout=0.0`; `Upsampler` is built with two different rates.
+const REQUIRED_RATE = `import torch
+import torch.nn as nn
+
+
+class ResnetBlock(nn.Module):
+    def __init__(self, *, in_channels, out_channels=None, conv_shortcut=False,
+                 dropout, temb_channels=512):
+        super().__init__()
+        self.dropout = torch.nn.Dropout(dropout)
+
+
+class Upsampler(nn.Module):
+    def __init__(self, channels, dropout):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+
+
+class Encoder(nn.Module):
+    def __init__(self, *, ch, num_res_blocks, dropout=0.0, in_channels):
+        super().__init__()
+        self.block = nn.ModuleList()
+        for i_block in range(num_res_blocks):
+            self.block.append(ResnetBlock(in_channels=ch, out_channels=ch, dropout=dropout))
+        self.mid = ResnetBlock(in_channels=ch, out_channels=ch, temb_channels=0, dropout=dropout)
+        self.up = Upsampler(ch, 0.1)
+        self.up2 = Upsampler(ch, 0.2)
+`;
+
+test('rates: a required __init__ parameter, as every construction in the file passes it, or assumed', () => {
+  assert.deepEqual(
+    plan(REQUIRED_RATE).map((s) => [s.line, s.rate]),
+    [
+      [8, 'dropout ← its 2 constructions (line 23): dropout=0 (default)'],
+      [14, '`dropout` is not known statically; assumed 0.1'],
+    ],
+  );
+});
