@@ -125,6 +125,7 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
   let status = 0;
   let backendNamed = false;
   let handWritten = false;
+  let built = false;
   let index: WorkspaceIndex | undefined;
   try {
     for (const file of expandFolders(options.files, io.cwd)) {
@@ -182,7 +183,8 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
         if (text && planned.length > 0) io.stdout(`${file}\n`);
         for (const [i, { site, shape, shapeSource }] of planned.entries()) {
           const { at, where, label } = rows[i];
-          handWritten ||= site.kind === 'hand-written' || site.kind === 'implementation';
+          handWritten ||= site.kind === 'hand-written';
+          built ||= site.builds !== undefined;
           const head = `  ${where.padEnd(whereWidth)}${clip(label, LABEL_WIDTH).padEnd(labelWidth)}`;
           const position = { path: file, ...at };
           if (site.notProfiled) {
@@ -235,6 +237,7 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
     host.dispose();
   }
   if (text && handWritten) io.stdout(`${HAND_WRITTEN_NOTE}\n`);
+  if (text && built) io.stdout(`${CONSTRUCTION_NOTE}\n`);
   if (text && !options.details && backendNamed) io.stdout('--details shows every measurement of each site.\n');
   if (!text) io.stdout(`${JSON.stringify({ version: 1, sites: records }, null, 2)}\n`);
   return status;
@@ -247,6 +250,12 @@ const HAND_WRITTEN_NOTE = [
   'A hand-written regularizer has two rows: "as read" measures what Reglens understood its code to do (its mask,',
   'scale and rate) with Reglens\'s own kernel; "its code" runs the code itself on synthetic tensors. When the two',
   'disagree, the code does not do what it reads as.',
+].join('\n');
+
+const CONSTRUCTION_NOTE = [
+  'Where a regularizer class of your own is built (`DropPath(drop_path)`), the row is that class profiled with the',
+  'arguments passed there: its own code run with them, or, for a class that only applies a library regularizer,',
+  'that regularizer at the rate they give.',
 ].join('\n');
 
 function rowLabel(site: RegularizerSite): string {

@@ -103,6 +103,12 @@ test('profile FILE measures the regularizer classes of other files of the packag
     assert.ok(s.result.eval.identity, `${s.site}: identity in evaluation`);
   }
   assert.equal(sites[0].result.implementation?.granularity.train, 'sample');
+  // In text, the rows say what they are: no "as read" row here, so no word of two rows.
+  const text = runCli(['profile', '--backend', 'cpu', '--shape', '8,4,8', path.join('vitpkg', 'layers', 'block.py')], {
+    cwd: folder,
+  }).stdout;
+  assert.match(text, /Where a regularizer class of your own is built \(`DropPath\(drop_path\)`\), the row is that/);
+  assert.doesNotMatch(text, /two rows/);
   // A workspace that vendors timm: timm's DropPath has its library site, and only that one.
   fs.mkdirSync(path.join(folder, 'timm', 'layers'), { recursive: true });
   fs.writeFileSync(path.join(folder, 'timm', '__init__.py'), '');
