@@ -18,7 +18,7 @@
  * of another file's class (server/engine/workspace.ts) without its tree.
  */
 import type { Granularity, KernelSpec } from '../../kernels/plan';
-import { regularizer } from './catalog';
+import { regularizer, type Parameter } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
@@ -27,6 +27,8 @@ import type { RegularizerSemantics, ScalarValue } from './semantics/record';
 import { regularizerOf } from './semantics/regularizers';
 import {
   activeInEval,
+  constructorParameters,
+  fileCalls,
   initParameterOf,
   kernelFor,
   readRate,
@@ -34,7 +36,7 @@ import {
   type InitParameter,
   type Resolved,
 } from './site-kernels';
-import { CALL_NODES, findArgument, parameterList, walk } from './syntax';
+import { findArgument, parameterList } from './syntax';
 
 /** A hand-written regularizer as its implementation site runs it: its own code, in the profiler's interpreter. */
 export interface RegularizerCode {
@@ -64,7 +66,7 @@ export interface RegularizerClass {
   /** Its source text: a construction's site code holds it, so that a cached profile goes when the class changes. */
   text: string;
   /** `__init__`'s parameters after `self`: what a construction's arguments bind to. */
-  initParameters: ReadonlyArray<{ name: string; keywordOnly: boolean }>;
+  initParameters: readonly Parameter[];
   applies: RegularizerCode | AppliedLibraryRegularizer;
 }
 
@@ -86,10 +88,7 @@ export function describeRegularizerClass(model: FileModel, cls: ModuleClass): Re
   if (!init) return null;
   const applies = regularizerApplied(model, cls);
   if (!applies) return null;
-  const initParameters = parameterList(init)
-    .slice(1)
-    .map((p) => ({ name: p.name, keywordOnly: p.keywordOnly }));
-  return { name: cls.name, text: cls.text, initParameters, applies };
+  return { name: cls.name, text: cls.text, initParameters: constructorParameters(init), applies };
 }
 
 function regularizerApplied(model: FileModel, cls: ModuleClass): RegularizerClass['applies'] | null {
@@ -148,36 +147,28 @@ export function regularizerConstructions(
   model: FileModel,
   imported?: (importedName: string) => RegularizerClass | null,
 ): RegularizerConstruction[] {
-  // Only the classes the file constructs are asked whether they are regularizers: one walk.
-  const described = new Map<string, RegularizerClass | null>();
-  const describe = (key: string, make: () => RegularizerClass | null) => {
-    if (!described.has(key)) described.set(key, make());
-    return described.get(key);
-  };
+  // Only the classes the file constructs are asked whether they are regularizers.
+  const { constructions, others } = fileCalls(model);
   const out: RegularizerConstruction[] = [];
-  walk(
-    model.file.root,
-    (call) => {
-      const fn = call.childForFieldName('function');
-      if (fn?.type !== 'identifier' && fn?.type !== 'attribute') return;
-      const local = fn.type === 'identifier' ? model.classes.get(fn.text) : undefined;
-      let definition: RegularizerClass | null | undefined;
-      if (local) {
-        // Inside its own definition a name is the class itself (`super(DropPath, self)`), not a construction.
-        if (local.node.startIndex <= call.startIndex && call.endIndex <= local.node.endIndex) return;
-        definition = describe(local.name, () => describeRegularizerClass(model, local));
-      } else if (imported) {
-        const name = model.imports.resolve(fn);
-        // A library regularizer has its site already (sites.ts), even where the workspace vendors the library.
-        if (name && !regularizer(name)) definition = describe(`import ${name}`, () => imported(name));
-      }
-      if (!definition) return;
-      const enclosing = model.enclosingClass(call);
-      const passed = passedArguments(model, call, definition, enclosing);
-      out.push({ call, definition, local: local?.node, enclosing, passed });
-    },
-    CALL_NODES,
-  );
+  const add = (call: Node, definition: RegularizerClass, local?: Node) => {
+    const enclosing = model.enclosingClass(call);
+    out.push({ call, definition, local, enclosing, passed: passedArguments(model, call, definition, enclosing) });
+  };
+  for (const [name, calls] of constructions) {
+    const local = model.classes.get(name)!;
+    const definition = describeRegularizerClass(model, local);
+    if (definition) for (const call of calls) add(call, definition, local.node);
+  }
+  if (!imported) return out;
+  const described = new Map<string, RegularizerClass | null>();
+  for (const call of others) {
+    const name = model.imports.resolve(call.childForFieldName('function'));
+    // A library regularizer has its site already (sites.ts), even where the workspace vendors the library.
+    if (!name || regularizer(name)) continue;
+    if (!described.has(name)) described.set(name, imported(name));
+    const definition = described.get(name);
+    if (definition) add(call, definition);
+  }
   return out;
 }
 
@@ -189,9 +180,8 @@ function passedArguments(
   enclosing: ModuleClass | undefined,
 ): Map<string, PassedArgument> {
   const out = new Map<string, PassedArgument>();
-  let position = 0;
   for (const p of definition.initParameters) {
-    const arg = findArgument(call, { name: p.name, position: p.keywordOnly ? -1 : position++ });
+    const arg = findArgument(call, p);
     if (arg === 'absent') continue;
     if (arg === 'unknown') {
       out.set(p.name, { node: call, value: { unknown: `\`${p.name}\`, passed through *args/**kwargs,` } });

@@ -4,7 +4,7 @@
  * config field; a stochastic-depth schedule's end and depth; the `__init__` parameter a class's rate comes from, which
  * a construction of the class (construction-sites.ts) then passes.
  */
-import type { RegularizerSpec } from './catalog';
+import type { Parameter, RegularizerSpec } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
@@ -173,12 +173,8 @@ function enclosingFunction(node: Node): Node | undefined {
 function passedToInit(model: FileModel, init: Node, name: string, depth: number): Resolved | undefined {
   const cls = model.enclosingClass(init);
   if (cls?.members.methods.get('__init__')?.id !== init.id) return undefined;
-  let position = 0;
-  const parameter = parameterList(init)
-    .slice(1)
-    .map((p) => ({ name: p.name, position: p.keywordOnly ? -1 : position++ }))
-    .find((p) => p.name === name);
-  const calls = parameter ? constructionsOf(model).get(cls.name) : undefined;
+  const parameter = constructorParameters(init).find((p) => p.name === name);
+  const calls = parameter ? fileCalls(model).constructions.get(cls.name) : undefined;
   if (!parameter || !calls) return undefined;
   let first: Resolved | undefined;
   for (const call of calls) {
@@ -193,27 +189,47 @@ function passedToInit(model: FileModel, init: Node, name: string, depth: number)
   return { value: first.value, source: `${name} ← ${where} (line ${calls[0].startPosition.row + 1}): ${first.source}` };
 }
 
-/** The calls of the file that construct each of its classes, by class name (not those inside the class itself). */
-const constructions = new WeakMap<FileModel, Map<string, Node[]>>();
+/** `__init__`'s parameters after `self`, each with its place among the positional arguments (-1: keyword-only). */
+export function constructorParameters(init: Node): Parameter[] {
+  let position = 0;
+  return parameterList(init)
+    .slice(1)
+    .map((p) => ({ name: p.name, position: p.keywordOnly ? -1 : position++ }));
+}
 
-function constructionsOf(model: FileModel): Map<string, Node[]> {
-  let found = constructions.get(model);
+/** The file's calls of a name or attribute, read once per model: rates here, constructions in construction-sites.ts. */
+export interface FileCalls {
+  /** By class of the file: the calls that construct it, outside the class itself. */
+  constructions: Map<string, Node[]>;
+  /** The calls of anything else named (`DropPath(…)` imported, `nn.Linear(…)`, `torch.cat(…)`). */
+  others: Node[];
+}
+
+const calls = new WeakMap<FileModel, FileCalls>();
+
+export function fileCalls(model: FileModel): FileCalls {
+  let found = calls.get(model);
   if (found) return found;
-  found = new Map();
-  const byName = found;
+  const constructions = new Map<string, Node[]>();
+  const others: Node[] = [];
   walk(
     model.file.root,
     (call) => {
       const fn = call.childForFieldName('function');
-      const cls = fn?.type === 'identifier' ? model.classes.get(fn.text) : undefined;
-      if (!cls || (cls.node.startIndex <= call.startIndex && call.endIndex <= cls.node.endIndex)) return;
-      const list = byName.get(cls.name);
-      if (list) list.push(call);
-      else byName.set(cls.name, [call]);
+      if (fn?.type !== 'identifier' && fn?.type !== 'attribute') return;
+      const cls = fn.type === 'identifier' ? model.classes.get(fn.text) : undefined;
+      if (!cls) others.push(call);
+      // Inside its own definition the name is the class itself (`super(DropPath, self)`), not a construction.
+      else if (cls.node.startIndex > call.startIndex || call.endIndex > cls.node.endIndex) {
+        const list = constructions.get(cls.name);
+        if (list) list.push(call);
+        else constructions.set(cls.name, [call]);
+      }
     },
     new Set(['call']),
   );
-  constructions.set(model, found);
+  found = { constructions, others };
+  calls.set(model, found);
   return found;
 }
 
