@@ -46,39 +46,119 @@ function literal(node: Node): Values {
   return ACTIVE;
 }
 
-function values(model: FileModel, expr: Node, cls: ModuleClass, method: Node, depth: number): Values {
+function values(model: FileModel, expr: Node, cls: ModuleClass, method: Node, depth: number, bound?: Bound): Values {
   if (depth > 4) return ACTIVE;
   if (expr.type === 'parenthesized_expression' && expr.namedChild(0))
-    return values(model, expr.namedChild(0)!, cls, method, depth);
+    return values(model, expr.namedChild(0)!, cls, method, depth, bound);
   if (numericLiteral(expr) !== undefined) return literal(expr);
-  if (expr.type === 'identifier') return parameterValues(model, expr.text, cls, method, depth);
+  if (expr.type === 'identifier') return parameterValues(model, expr.text, cls, method, depth, bound);
   if (expr.type === 'attribute') {
     const object = expr.childForFieldName('object');
     const name = expr.childForFieldName('attribute')?.text;
     if (!object || !name) return ACTIVE;
     const selfName = parameterList(method)[0]?.name;
-    if (object.type === 'identifier' && object.text === selfName) {
-      // `self.p`: what `__init__` assigns to it.
-      const init = cls.members.methods.get('__init__');
-      const assigned = cls.members.submodules.filter((s) => s.name === name);
-      if (!init || assigned.length === 0) return ACTIVE;
-      return join(assigned.map((s) => values(model, s.value, cls, init, depth + 1)));
-    }
+    if (object.type === 'identifier' && object.text === selfName) return attributeValues(model, name, cls, depth);
     // `cfg.dropout`, `config.hidden_dropout_prob`, `args.dropout`: the defaults the file gives that field.
     return configValues(model, name);
   }
   return ACTIVE;
 }
 
-/** A parameter of the method: its default, and what the file's calls of the method or class pass instead. */
-function parameterValues(model: FileModel, name: string, cls: ModuleClass, method: Node, depth: number): Values {
+/**
+ * `self.<name>`: what `__init__` assigns to it. A class that leaves it to its base class in the file
+ * (torchvision's `ShiftedWindowAttentionV2` passes `dropout=dropout` to `super().__init__`, whose `__init__` sets
+ * `self.dropout = dropout`) gets the base's value with the parameters its `super().__init__(…)` call binds.
+ */
+function attributeValues(model: FileModel, name: string, cls: ModuleClass, depth: number, bound?: Bound): Values {
+  const init = cls.members.methods.get('__init__');
+  if (!init) return ACTIVE;
+  const assigned = cls.members.submodules.filter((s) => s.name === name);
+  if (assigned.length > 0) return join(assigned.map((s) => values(model, s.value, cls, init, depth + 1, bound)));
+  const base = cls.bases.length === 1 ? model.classes.get(cls.bases[0]) : undefined;
+  const baseInit = base?.members.methods.get('__init__');
+  const call = base && baseInit && depth < 4 ? baseInitCall(init, base.name) : null;
+  if (!base || !baseInit || !call) return ACTIVE;
+  const passed = bindArguments(call.call, baseInit, call.explicitSelf, (arg) =>
+    values(model, arg, cls, init, depth + 1, bound),
+  );
+  return { ...attributeValues(model, name, base, depth + 1, passed), fileWide: true };
+}
+
+/** The parameters of a method as one known call binds them; a parameter the call leaves out keeps its default. */
+type Bound = Map<string, Values>;
+
+/** `super().__init__(…)`, `super(Cls, self).__init__(…)` or `Base.__init__(self, …)` in an `__init__`. */
+function baseInitCall(init: Node, base: string): { call: Node; explicitSelf: boolean } | null {
+  let found: { call: Node; explicitSelf: boolean } | null = null;
+  walk(
+    init,
+    (n) => {
+      if (found || n.type !== 'call') return;
+      const explicitSelf = initCallOf(n, base);
+      if (explicitSelf !== null) found = { call: n, explicitSelf };
+    },
+    CALL_NODES,
+  );
+  return found;
+}
+
+/** Is the call `super(…).__init__(…)` (false) or `<base>.__init__(self, …)` (true)? Null for any other call. */
+function initCallOf(call: Node, base: string): boolean | null {
+  const fn = call.childForFieldName('function');
+  if (fn?.type !== 'attribute' || fn.childForFieldName('attribute')?.text !== '__init__') return null;
+  const object = fn.childForFieldName('object');
+  if (object?.type === 'call' && object.childForFieldName('function')?.text === 'super') return false;
+  if (object?.type === 'identifier' && object.text === base) return true;
+  return null;
+}
+
+/**
+ * What a call passes for each parameter of `def` (positions count from the first parameter after `self`). A `*args`
+ * or `**kwargs` in the call may pass any parameter it does not name: those may be anything.
+ */
+function bindArguments(call: Node, def: Node, explicitSelf: boolean, read: (arg: Node) => Values): Bound {
+  const params = parameterList(def).slice(1);
+  const out: Bound = new Map();
+  let position = explicitSelf ? -1 : 0;
+  let splat = false;
+  for (const arg of callArguments(call)) {
+    if (arg.type === 'keyword_argument') {
+      const name = arg.childForFieldName('name')?.text;
+      const value = arg.childForFieldName('value');
+      if (name && value) out.set(name, read(value));
+    } else if (arg.type === 'list_splat' || arg.type === 'dictionary_splat') {
+      splat = true;
+    } else {
+      const param = position >= 0 ? params[position] : undefined;
+      if (param && !param.keywordOnly) out.set(param.name, read(arg));
+      position++;
+    }
+  }
+  if (splat) for (const p of params) if (!out.has(p.name)) out.set(p.name, ACTIVE);
+  return out;
+}
+
+/**
+ * A parameter of the method: its default, and what the file's calls of the method or class pass instead; with
+ * `bound`, the one call that is known to run it (a subclass's `super().__init__(…)`) replaces those calls.
+ */
+function parameterValues(
+  model: FileModel,
+  name: string,
+  cls: ModuleClass,
+  method: Node,
+  depth: number,
+  bound?: Bound,
+): Values {
   const params = parameterList(method);
   const index = params.findIndex((p) => p.name === name);
   if (index < 0) return ACTIVE;
   const param = params[index];
+  const given = bound?.get(name);
+  if (given) return given;
   if (!param.default) return ACTIVE;
   const own = values(model, param.default, cls, method, depth + 1);
-  if (own.other) return own;
+  if (own.other || bound) return own;
   const methodName = method.childForFieldName('name')?.text ?? '';
   const callers = passedValues(model, cls, methodName, name, param.keywordOnly ? -1 : index - 1);
   return join([own, callers]);
@@ -95,8 +175,10 @@ function passedValues(model: FileModel, cls: ModuleClass, methodName: string, na
       const callee =
         fn?.type === 'identifier' ? fn.text : fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : '';
       const wanted = methodName === '__init__' ? cls.name : methodName;
-      if (callee !== wanted) return;
-      let positional = 0;
+      // A subclass's `super().__init__(…)` or `Base.__init__(self, …)` runs the base's `__init__` too.
+      const baseInit = methodName === '__init__' ? initCallOf(n, cls.name) : null;
+      if (callee !== wanted && (baseInit === null || (!baseInit && !inSubclassOf(model, n, cls.name)))) return;
+      let positional = baseInit ? -1 : 0;
       for (const arg of callArguments(n)) {
         if (arg.type === 'keyword_argument') {
           if (arg.childForFieldName('name')?.text === name) out.push(passed(arg.childForFieldName('value'), name));
@@ -108,6 +190,16 @@ function passedValues(model: FileModel, cls: ModuleClass, methodName: string, na
     CALL_NODES,
   );
   return { ...join([{ zeros: [], other: false, fileWide: true }, ...out]), fileWide: true };
+}
+
+/** Is the node inside a class of the file that names `base` among its bases? */
+function inSubclassOf(model: FileModel, node: Node, base: string): boolean {
+  for (let n = node.parent; n; n = n.parent)
+    if (n.type === 'class_definition') {
+      const name = n.childForFieldName('name')?.text;
+      return !!name && !!model.classes.get(name)?.bases.includes(base);
+    }
+  return false;
 }
 
 /** A value a caller passes: a literal, or the caller's own parameter of the same name passed through (neutral). */
