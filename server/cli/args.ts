@@ -15,6 +15,10 @@ export interface CheckOptions {
   ignore?: string[];
   fix: boolean;
   unsafeFixes: boolean;
+  /** Show what --fix would change as a diff, and write nothing (`fix` is then set too). */
+  diff: boolean;
+  /** Silence every finding with a `# noqa` directive on its line instead of fixing it. */
+  addNoqa: boolean;
   exitZero: boolean;
   /** Read the source from stdin and report it under this name. */
   stdinFilename?: string;
@@ -67,6 +71,10 @@ Options:
       --ignore <CODES>          Comma-separated rule codes or prefixes to disable (replaces pyproject's ignore)
       --fix                     Apply safe fixes in place, then report what remains
       --unsafe-fixes            Include unsafe fixes (applied with --fix, shown as fixable otherwise)
+      --diff                    Print the changes --fix would make as a unified diff (a notebook's per cell) and
+                                write nothing; exit status 1 when there are any
+      --add-noqa                Silence every finding with a \`# noqa: CODE\` comment on its line (to adopt Reglens
+                                on existing code), then report what could not be silenced
       --exit-zero               Exit with status 0 even when problems are found
       --stdin-filename <NAME>   Read the source from stdin and report it as NAME
                                 (with --fix, the fixed source is printed to stdout, the report to stderr)
@@ -118,7 +126,7 @@ const VALUE_OPTIONS = new Set([
   '--jobs',
   '-j',
 ]);
-const FLAG_OPTIONS = new Set(['--fix', '--unsafe-fixes', '--exit-zero', '--help', '-h']);
+const FLAG_OPTIONS = new Set(['--fix', '--unsafe-fixes', '--diff', '--add-noqa', '--exit-zero', '--help', '-h']);
 
 export function parseArgs(argv: readonly string[]): Command {
   if (argv.length === 0) throw new UsageError('missing command: try `reglens check` (see `reglens --help`)');
@@ -153,7 +161,15 @@ function parseRule(args: string[]): Command {
 }
 
 function parseCheck(args: string[]): Command {
-  const options: CheckOptions = { paths: [], format: 'text', fix: false, unsafeFixes: false, exitZero: false };
+  const options: CheckOptions = {
+    paths: [],
+    format: 'text',
+    fix: false,
+    unsafeFixes: false,
+    diff: false,
+    addNoqa: false,
+    exitZero: false,
+  };
   let onlyPaths = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -213,11 +229,25 @@ function parseCheck(args: string[]): Command {
       case '--unsafe-fixes':
         options.unsafeFixes = true;
         break;
+      case '--diff':
+        options.diff = true;
+        break;
+      case '--add-noqa':
+        options.addNoqa = true;
+        break;
       case '--exit-zero':
         options.exitZero = true;
         break;
     }
   }
+  if (options.addNoqa && (options.fix || options.diff)) {
+    const other = options.fix ? '--fix' : '--diff';
+    throw new UsageError(`--add-noqa silences findings instead of fixing them; it cannot be combined with ${other}`);
+  }
+  if (options.diff && options.format !== 'text')
+    throw new UsageError(`--diff prints a diff; it cannot be combined with --output-format ${options.format}`);
+  // Ruff's way: with --fix too, --diff wins and nothing is written.
+  if (options.diff) options.fix = true;
   if (options.stdinFilename !== undefined) {
     const other = options.paths.filter((p) => p !== '-');
     if (other.length > 0)

@@ -3,7 +3,14 @@
 // CLI resolves imported classes through, built the same way on every thread.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkDocument, readDocument, writeDocument, type CheckResult, type PlacedFinding } from '../core/document';
+import {
+  checkDocument,
+  readDocument,
+  writeDocument,
+  type CheckResult,
+  type PlacedFinding,
+  type TextChange,
+} from '../core/document';
 import type { FoundFile } from '../core/files';
 import type { RuleSelection } from '../engine/config';
 import { ParseLimit } from '../engine/parser';
@@ -13,7 +20,16 @@ import { rules } from '../rules';
 
 /** What checking one file came to; the report (server/cli/report.ts) counts it and prints its message. */
 export type FileOutcome =
-  | { kind: 'checked'; findings: PlacedFinding[]; fixed: number }
+  | {
+      kind: 'checked';
+      findings: PlacedFinding[];
+      /** Fixes applied (with `diff`: that would be). */
+      fixed: number;
+      /** `# noqa` directives added. */
+      directives: number;
+      /** With `diff`: what the fixes would change. */
+      changes?: TextChange[];
+    }
   /** Not checked, with the warning that says why (binary, too large, too deep to parse, not Python). */
   | { kind: 'skipped'; warning: string }
   /** Could not be read or checked; null: its error was already said (one line per bad pyproject.toml). */
@@ -23,6 +39,10 @@ export interface FileCheckOptions {
   selection: RuleSelection;
   fix: boolean;
   unsafe: boolean;
+  /** With `fix`: keep the file as it is and say what the fixes would change. */
+  diff?: boolean;
+  /** Add `# noqa` directives instead of fixing. */
+  addNoqa?: boolean;
   /** The workspace seen from this file, asked for only when the file may have findings. */
   workspace: () => Promise<WorkspaceScope | null>;
 }
@@ -40,18 +60,18 @@ export async function checkFile(file: FoundFile, options: FileCheckOptions): Pro
       selection: options.selection,
       fix: options.fix,
       unsafe: options.unsafe,
+      addNoqa: options.addNoqa,
       workspace: options.workspace,
     });
   } catch (e) {
     return failedCheck(file.display, e);
   }
-  let fixed = 0;
-  if (analysis.applied > 0 && analysis.text !== document.text) {
-    const failed = writeDocument(file.absolute, file.display, document, analysis.text);
-    if (failed) return { kind: 'failed', error: failed };
-    fixed = analysis.applied;
-  }
-  return { kind: 'checked', findings: analysis.findings, fixed };
+  const { findings, changes } = analysis;
+  if (changes.length === 0) return { kind: 'checked', findings, fixed: 0, directives: 0 };
+  if (options.diff) return { kind: 'checked', findings, fixed: analysis.applied, directives: 0, changes };
+  const failed = writeDocument(file.absolute, file.display, document, analysis.text);
+  if (failed) return { kind: 'failed', error: failed };
+  return { kind: 'checked', findings, fixed: analysis.applied, directives: analysis.directives };
 }
 
 const TEST_HOOKS = process.env.REGLENS_TEST_HOOKS === '1';

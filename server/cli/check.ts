@@ -15,6 +15,7 @@ import { checkFile, cliIndex, failedCheck, indexRoots, unreadOutcome, type FileO
 import { checkOnWorkers } from './check-pool';
 import type { WorkFile } from './check-protocol';
 import { formatReport } from './formats';
+import { diffSummary, directivesAdded, formatDiff } from './formats/diff';
 import type { CheckReport, Diagnostic } from './report';
 import { loadExplicitConfig, SettingsResolver } from './settings';
 
@@ -60,6 +61,8 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     diagnostics: [],
     fixed: 0,
     fixMode: options.fix,
+    directives: { added: 0, files: 0 },
+    changes: [],
     unsafeFixes: options.unsafeFixes,
     errors: [],
     checked: 0,
@@ -118,6 +121,12 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   if (found.files.length === 0 && found.errors.length === 0)
     say.warn('no Python files found under the given paths (*.py, *.ipynb)');
   sortDiagnostics(report.diagnostics);
+  if (options.diff) {
+    io.stdout(formatDiff(report));
+    io.stderr(diffSummary(report));
+    return diffExitStatus(report, options);
+  }
+  if (options.addNoqa) io.stderr(directivesAdded(report));
   io.stdout(formatReport(options.format, report, { color: io.color }));
   return exitStatus(report, options);
 }
@@ -128,7 +137,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
  * small to repay starting them.
  */
 function workerCount(options: CheckOptions, io: CliIo, files: number): number {
-  if (options.fix || !io.workerScript) return 1;
+  if (options.fix || options.addNoqa || !io.workerScript) return 1;
   const jobs = options.jobs ?? Math.min(os.availableParallelism(), Math.floor(files / FILES_PER_WORKER));
   return Math.max(1, Math.min(jobs, files));
 }
@@ -183,9 +192,12 @@ class InProcessChecker {
       selection,
       fix: this.options.fix,
       unsafe: this.options.unsafeFixes,
+      diff: this.options.diff,
+      addNoqa: this.options.addNoqa,
       workspace: async () => this.indexed().scopeFor(file.absolute),
     });
-    if (outcome.kind === 'checked' && outcome.fixed > 0) this.index?.update(file.absolute);
+    const written = outcome.kind === 'checked' && !this.options.diff && outcome.fixed + outcome.directives > 0;
+    if (written) this.index?.update(file.absolute);
     return outcome;
   }
 
@@ -226,6 +238,11 @@ function messages(report: CheckReport, io: CliIo): Messages {
       case 'checked':
         report.checked++;
         report.fixed += outcome.fixed;
+        if (outcome.directives > 0) {
+          report.directives.added += outcome.directives;
+          report.directives.files++;
+        }
+        if (outcome.changes) report.changes.push({ path: file.display, changes: outcome.changes });
         for (const { finding, cell } of outcome.findings)
           report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
         break;
@@ -239,6 +256,12 @@ function messages(report: CheckReport, io: CliIo): Messages {
     }
   };
   return { error, warn, failed, record };
+}
+
+/** --diff: 1 when the fixes would change something, whatever else remains (as `ruff check --diff`). */
+function diffExitStatus(report: CheckReport, options: CheckOptions): number {
+  if (report.errors.length > 0) return 2;
+  return report.changes.length > 0 && !options.exitZero ? 1 : 0;
 }
 
 function exitStatus(report: CheckReport, options: CheckOptions): number {
@@ -279,15 +302,28 @@ async function checkStdin(
         selection: settings.selection,
         fix: options.fix,
         unsafe: options.unsafeFixes,
+        addNoqa: options.addNoqa,
       });
       output = documentBytes(read.document, analysis.text);
-      say.record(file, { kind: 'checked', findings: analysis.findings, fixed: analysis.applied });
+      say.record(file, {
+        kind: 'checked',
+        findings: analysis.findings,
+        fixed: analysis.applied,
+        directives: analysis.directives,
+        changes: options.diff && analysis.changes.length > 0 ? analysis.changes : undefined,
+      });
     } catch (e) {
       say.record(file, failedCheck(name, e));
     }
   }
   sortDiagnostics(report.diagnostics);
-  if (options.fix) {
+  if (options.diff) {
+    io.stdout(formatDiff(report));
+    io.stderr(diffSummary(report));
+    return diffExitStatus(report, options);
+  }
+  if (options.fix || options.addNoqa) {
+    if (options.addNoqa) io.stderr(directivesAdded(report));
     io.stdout(output);
     io.stderr(formatReport(options.format, report, { color: false }));
   } else {

@@ -1,4 +1,5 @@
 // What `reglens check` found, as every output format (server/cli/formats/) reads it.
+import type { TextChange } from '../core/document';
 import type { Finding } from '../engine/types';
 
 /** One finding of one file, with the path it is reported under. */
@@ -18,9 +19,13 @@ export interface Diagnostic {
 export interface CheckReport {
   /** Sorted by path, then position, then code. */
   diagnostics: Diagnostic[];
-  /** Fixes applied with --fix. */
+  /** Fixes applied with --fix (with --diff: that would be). */
   fixed: number;
   fixMode: boolean;
+  /** `# noqa` directives added with --add-noqa, and the files they went into. */
+  directives: { added: number; files: number };
+  /** With --diff: each file's changes, in the order the files were found. */
+  changes: { path: string; changes: TextChange[] }[];
   unsafeFixes: boolean;
   /** Per-file and configuration errors, one line each; any makes the exit status 2. */
   errors: string[];

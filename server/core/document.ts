@@ -4,7 +4,8 @@
 // skipped for the same reason, in the same words, wherever it is read.
 import * as fs from 'node:fs';
 import { Analyzer, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
-import { fixText } from '../engine/fixes';
+import { applyEdits, fixText } from '../engine/fixes';
+import { noqaDirectives } from '../engine/noqa';
 import type { RuleSelection } from '../engine/config';
 import {
   findingsInCells,
@@ -18,7 +19,7 @@ import { initParser, SourceFile } from '../engine/parser';
 import type { Rule } from '../engine/rule';
 import type { WorkspaceScope } from '../engine/scope';
 import { syntaxErrorFinding } from '../engine/syntax-errors';
-import type { Finding } from '../engine/types';
+import type { Finding, TextEdit } from '../engine/types';
 import { describeFsError } from './files';
 
 /** Bytes inspected for a NUL to decide that a file is binary, as git does. */
@@ -130,6 +131,17 @@ export interface CheckResult {
   text: string;
   /** Fixes applied. */
   applied: number;
+  /** `# noqa` directives added (`addNoqa`): one per line. */
+  directives: number;
+  /** What changed, to show as a diff: the file's text, or each changed code cell of a notebook. */
+  changes: TextChange[];
+}
+
+/** One text before and after: a Python file's, or a notebook cell's (its index in the `cells` array). */
+export interface TextChange {
+  cell?: number;
+  before: string;
+  after: string;
 }
 
 export interface CheckOptions {
@@ -138,6 +150,8 @@ export interface CheckOptions {
   /** Apply fixes (safe ones; unsafe ones too with `unsafe`). */
   fix?: boolean;
   unsafe?: boolean;
+  /** Instead of fixing, silence each finding with a `# noqa: CODE` directive on its line. */
+  addNoqa?: boolean;
   /** Resolves names imported from other files; asked for only when the document may have findings. */
   workspace?: () => Promise<WorkspaceScope | null>;
 }
@@ -155,30 +169,28 @@ export function parserLoaded(): Promise<void> {
  */
 export async function checkDocument(document: Document, options: CheckOptions): Promise<CheckResult> {
   const { rules, selection } = options;
-  const unchanged: CheckResult = { findings: [], text: document.text, applied: 0 };
+  const unchanged: CheckResult = { findings: [], text: document.text, applied: 0, directives: 0, changes: [] };
   const analysed = analysedText(document);
   if (!mayHaveFindings(rules, analysed, selection)) return unchanged;
   await parserLoaded();
   const workspace = (await options.workspace?.()) ?? null;
   let findings: Finding[];
-  let text = document.text;
   let applied = 0;
+  let directives = 0;
   let cells = document.kind === 'notebook' ? document.cells : null;
-  if (!options.fix) {
+  let changes: TextChange[] = [];
+  if (options.addNoqa) {
+    ({ findings, directives, changes } = silence(rules, document, selection, workspace));
+  } else if (!options.fix) {
     findings = analyse(rules, analysed, selection, workspace);
   } else if (document.kind === 'python') {
     const result = fixText(rules, document.text, selection, { unsafe: options.unsafe, workspace });
     findings = [...result.remaining, ...syntaxErrors(result.text)];
-    text = result.text;
+    if (result.text !== document.text) changes = [{ before: document.text, after: result.text }];
     applied = countApplied(result.applied);
   } else {
-    const { notebook } = document;
-    const result = fixNotebook(rules, notebook.cells, selection, { unsafe: options.unsafe, workspace });
-    const changed = new Map<number, string>();
-    notebook.cells.forEach((cell, i) => {
-      if (result.texts[i] !== cell.text) changed.set(cell.index, result.texts[i]);
-    });
-    if (changed.size > 0) text = serializeNotebook(notebook, changed);
+    const result = fixNotebook(rules, document.notebook.cells, selection, { unsafe: options.unsafe, workspace });
+    changes = cellChanges(document.notebook, result.texts);
     cells = result.notebook;
     findings = [...result.remaining, ...syntaxErrors(result.notebook.text)];
     applied = countApplied(result.applied);
@@ -186,7 +198,54 @@ export async function checkDocument(document: Document, options: CheckOptions): 
   const placed = cells
     ? findingsInCells(cells, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }))
     : findings.map((finding) => ({ finding }));
-  return { findings: placed, text, applied };
+  return { findings: placed, text: newText(document, changes), applied, directives, changes };
+}
+
+/** The code cells whose text differs, `texts` being every code cell's new text in order. */
+function cellChanges(notebook: NotebookFile, texts: readonly string[]): TextChange[] {
+  return notebook.cells.flatMap((cell, i) =>
+    texts[i] === cell.text ? [] : [{ cell: cell.index, before: cell.text, after: texts[i] }],
+  );
+}
+
+/** The document's text with the changes made: the notebook's JSON with its cells' new sources. */
+function newText(document: Document, changes: readonly TextChange[]): string {
+  if (changes.length === 0) return document.text;
+  if (document.kind === 'python') return changes[0].after;
+  return serializeNotebook(document.notebook, new Map(changes.map((c) => [c.cell!, c.after])));
+}
+
+/**
+ * `addNoqa`: each line with findings gets a `# noqa` directive for their codes. What is left: a syntax error, and
+ * the findings on a line that cannot take a comment (it ends inside a string, or after a backslash; in a notebook,
+ * a line of IPython syntax).
+ */
+function silence(
+  rules: readonly Rule[],
+  document: Document,
+  selection: RuleSelection,
+  workspace: WorkspaceScope | null,
+): { findings: Finding[]; directives: number; changes: TextChange[] } {
+  const file = new SourceFile(analysedText(document));
+  try {
+    const syntax = syntaxErrorFinding(file);
+    const found = new Analyzer(rules, true).analyze(file, selection, workspace);
+    const cells = document.kind === 'notebook' ? document.cells : null;
+    // In a notebook, a directive must land inside one cell, off IPython syntax.
+    const placeable = (edit: TextEdit) => !cells || cells.editsToCells([edit]) !== null;
+    const { edits, left } = noqaDirectives(file, found, placeable);
+    const findings = [...left, ...(syntax ? [syntax] : [])];
+    if (edits.length === 0) return { findings, directives: 0, changes: [] };
+    if (document.kind === 'python') {
+      const after = applyEdits(file, edits);
+      return { findings, directives: edits.length, changes: after === null ? [] : [{ before: file.text, after }] };
+    }
+    // Comments at the ends of lines move no finding: those left keep their places in the new cells.
+    const texts = document.cells.applyToCells(edits);
+    return { findings, directives: edits.length, changes: texts ? cellChanges(document.notebook, texts) : [] };
+  } finally {
+    file.dispose();
+  }
 }
 
 /** The findings of a text, and its first syntax error: one parse for both. */

@@ -1,4 +1,5 @@
 import type { Node, SourceFile } from './parser';
+import type { Finding, TextEdit } from './types';
 
 /** Suppressions written in the file: `# noqa`, `# noqa: RG006, RG007`, and a file-level `# reglens: noqa`. */
 export interface Suppressions {
@@ -71,4 +72,77 @@ export function isSuppressed(s: Suppressions, code: string, line: number): boole
   if (s.file === true || s.file?.has(code)) return true;
   const entry = s.lines.get(line);
   return entry === true || (entry !== undefined && entry.has(code));
+}
+
+/**
+ * `  # noqa: CODE, …` at the end of the line, or `, CODE` appended to the line's `# noqa: …` list, for the codes
+ * the line does not silence yet. None when nothing is left to add, or when a comment cannot go there: after a
+ * backslash continuation, or when the line ends inside a (triple-quoted) string.
+ */
+export function noqaEdit(
+  file: SourceFile,
+  line: number,
+  codes: readonly string[],
+  comments: readonly NoqaComment[] = noqaComments(file),
+): TextEdit | null {
+  const text = file.lineText(line);
+  const trimmed = text.replace(/\s+$/, '');
+  if (trimmed === '') return null;
+  const lineStart = file.offsetAt({ line, character: 0 });
+  const contentEnd = lineStart + trimmed.length;
+  const lineEnd = lineStart + text.length;
+  const root = file.root;
+
+  if (insideString(root.descendantForIndex(lineEnd), lineEnd)) return null;
+  if (trimmed.endsWith('\\') && !isComment(root.descendantForIndex(contentEnd - 1))) return null;
+
+  const existing = comments.filter((c) => c.line === line);
+  // A bare `# noqa` already silences everything; a listed code is already silenced.
+  if (existing.some((c) => c.codes.length === 0)) return null;
+  const missing = [...new Set(codes)].filter((code) => !existing.some((c) => c.codes.some((x) => x.code === code)));
+  if (missing.length === 0) return null;
+  const last = existing[existing.length - 1];
+  if (last) {
+    const at = file.positionAt(last.codes[last.codes.length - 1].end);
+    return { range: { start: at, end: at }, newText: `, ${missing.join(', ')}` };
+  }
+  return {
+    range: { start: file.positionAt(contentEnd), end: file.positionAt(lineEnd) },
+    newText: `  # noqa: ${missing.join(', ')}`,
+  };
+}
+
+/**
+ * The `# noqa` directives that silence findings where they start (`reglens check --add-noqa`): one edit per line,
+ * its codes in order. `left`: the findings whose line cannot take a comment (or one `placeable` refuses).
+ */
+export function noqaDirectives(
+  file: SourceFile,
+  findings: readonly Finding[],
+  placeable: (edit: TextEdit) => boolean = () => true,
+): { edits: TextEdit[]; silenced: Finding[]; left: Finding[] } {
+  const byLine = new Map<number, Finding[]>();
+  for (const f of findings) byLine.set(f.range.start.line, [...(byLine.get(f.range.start.line) ?? []), f]);
+  const comments = noqaComments(file);
+  const out = { edits: [] as TextEdit[], silenced: [] as Finding[], left: [] as Finding[] };
+  for (const [line, here] of [...byLine].sort((a, b) => a[0] - b[0])) {
+    const written = noqaEdit(file, line, [...new Set(here.map((f) => f.code))].sort(), comments);
+    const edit = written && placeable(written) ? written : null;
+    if (edit) out.edits.push(edit);
+    (edit ? out.silenced : out.left).push(...here);
+  }
+  return out;
+}
+
+function insideString(node: Node | null, offset: number): boolean {
+  for (let n = node; n; n = n.parent) {
+    if ((n.type === 'string' || n.type === 'string_content') && n.startIndex < offset && n.endIndex > offset)
+      return true;
+  }
+  return false;
+}
+
+function isComment(node: Node | null): boolean {
+  for (let n = node; n; n = n.parent) if (n.type === 'comment') return true;
+  return false;
 }

@@ -6,8 +6,8 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import { applyEdits, fixText } from '../engine/fixes';
-import { noqaComments } from '../engine/noqa';
-import { ParseLimit, treeErrorCount, type Node, type SourceFile } from '../engine/parser';
+import { noqaEdit } from '../engine/noqa';
+import { ParseLimit, treeErrorCount, type SourceFile } from '../engine/parser';
 import type { WorkspaceScope } from '../engine/scope';
 import type { Fix } from '../engine/types';
 import { findingFor } from './diagnostics';
@@ -70,7 +70,7 @@ export function quickFixes(
     const line = finding.range.start.line;
     const key = `${line}:${finding.code}`;
     if (noqaOffered.has(key)) continue;
-    const edit = noqaEdit(file, line, finding.code);
+    const edit = noqaEdit(file, line, [finding.code]);
     if (!edit) continue;
     noqaOffered.add(key);
     actions.push({
@@ -193,49 +193,6 @@ function fixIsApplicable(doc: OpenDocument, file: SourceFile, fix: Fix): boolean
   }
   doc.fixVerdicts.set(fix, ok);
   return ok;
-}
-
-/**
- * `  # noqa: CODE` at the end of the line, or `, CODE` appended to the line's `# noqa: …` list. None when a
- * comment cannot go there: after a backslash continuation, or when the line ends inside a (triple-quoted) string.
- */
-export function noqaEdit(file: SourceFile, line: number, code: string): TextEdit | null {
-  const text = file.lineText(line);
-  const trimmed = text.replace(/\s+$/, '');
-  if (trimmed === '') return null;
-  const lineStart = file.offsetAt({ line, character: 0 });
-  const contentEnd = lineStart + trimmed.length;
-  const lineEnd = lineStart + text.length;
-  const root = file.root;
-
-  if (insideString(root.descendantForIndex(lineEnd), lineEnd)) return null;
-  if (trimmed.endsWith('\\') && !isComment(root.descendantForIndex(contentEnd - 1))) return null;
-
-  const existing = noqaComments(file).filter((c) => c.line === line);
-  // A bare `# noqa` already silences everything; a listed code is already silenced.
-  if (existing.some((c) => c.codes.length === 0 || c.codes.some((x) => x.code === code))) return null;
-  const last = existing[existing.length - 1];
-  if (last) {
-    const at = file.positionAt(last.codes[last.codes.length - 1].end);
-    return { range: { start: at, end: at }, newText: `, ${code}` };
-  }
-  return {
-    range: { start: file.positionAt(contentEnd), end: file.positionAt(lineEnd) },
-    newText: `  # noqa: ${code}`,
-  };
-}
-
-function insideString(node: Node | null, offset: number): boolean {
-  for (let n = node; n; n = n.parent) {
-    if ((n.type === 'string' || n.type === 'string_content') && n.startIndex < offset && n.endIndex > offset)
-      return true;
-  }
-  return false;
-}
-
-function isComment(node: Node | null): boolean {
-  for (let n = node; n; n = n.parent) if (n.type === 'comment') return true;
-  return false;
 }
 
 /**

@@ -18,7 +18,7 @@ export function isFixable(finding: Finding, unsafeFixes: boolean): boolean {
   return !!finding.fix && (finding.fix.applicability === 'safe' || unsafeFixes);
 }
 
-function plural(n: number, one: string, many: string): string {
+export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
@@ -59,7 +59,7 @@ export function formatText(report: CheckReport, { color }: { color: boolean }): 
 }
 
 /** What was checked: "All checks passed!" only when every file was checked and nothing was found. */
-function coverage(report: CheckReport, found: number, color: boolean): string {
+export function coverage(report: CheckReport, found: number, color: boolean): string {
   const files = plural(report.checked, 'file', 'files');
   const missed: string[] = [];
   if (report.skipped > 0) missed.push(`${plural(report.skipped, 'file', 'files')} not checked`);
