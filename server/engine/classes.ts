@@ -23,6 +23,8 @@ export interface Submodule {
    * regularizers.
    */
   regularizers: RegularizerSpec[];
+  /** Every `self.` name the statement binds to the value, in order (`self.a = self.b = …`): one object. */
+  chain: string[];
 }
 
 export interface ModuleClass {

@@ -360,19 +360,21 @@ export class FileModel implements FileDefinitions {
         if (n.type === 'function_definition' && n.id !== init.id) return false;
         if (n.type === 'class_definition' || n.type === 'lambda') return false;
         if (n.type !== 'assignment') return true;
-        const left = n.childForFieldName('left');
-        const value = n.childForFieldName('right');
-        if (left?.type !== 'attribute' || !value || left.childForFieldName('object')?.text !== selfName) return true;
-        const name = left.childForFieldName('attribute')?.text;
+        // `self.dropout = self.dropout_module = FairseqDropout(p)` (fairseq's FastSpeech 2): the outer assignment
+        // binds every name of the chain to the one value; its inner assignments are not read again.
+        if (n.parent?.type === 'assignment' && n.parent.childForFieldName('right')?.id === n.id) return true;
+        const targets: Node[] = [];
+        let value: Node | null = n;
+        for (; value?.type === 'assignment'; value = value.childForFieldName('right')) {
+          const left = value.childForFieldName('left');
+          if (left?.type === 'attribute' && left.childForFieldName('object')?.text === selfName) targets.push(left);
+        }
+        const names = targets.map((t) => t.childForFieldName('attribute')?.text ?? '');
+        if (!value || targets.length === 0 || names.includes('')) return true;
         const statement = n.parent?.type === 'expression_statement' ? n.parent : n;
-        if (name)
-          cls.submodules.push({
-            name,
-            target: left,
-            statement,
-            value,
-            regularizers: this.constructedRegularizers(value),
-          });
+        const regularizers = this.constructedRegularizers(value);
+        for (const [i, target] of targets.entries())
+          cls.submodules.push({ name: names[i], target, statement, value, regularizers, chain: names });
         return true;
       },
       SUBMODULE_NODE_TYPES,

@@ -92,7 +92,8 @@ export const unusedRegularizer: Rule = {
         for (const sub of cls.members.submodules) assignedOnce.set(sub.name, (assignedOnce.get(sub.name) ?? 0) + 1);
         for (const sub of cls.members.submodules) {
           if (sub.regularizers.length === 0) continue;
-          if (isUsed(sub, family)) continue;
+          // A module bound to several names is used through any of them, and reported once, by its first.
+          if (sub.name !== sub.chain[0] || sub.chain.some((name) => isUsed({ ...sub, name }, family))) continue;
           const kind = [...new Set(sub.regularizers.map((r) => r.qualifiedName.split('.').pop()))].join(' / ');
           const rate = latentRate(context, cls, sub);
           const remove = removal(context, sub, assignedOnce.get(sub.name) === 1);
