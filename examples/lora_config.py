@@ -29,3 +29,6 @@ class CausalSelfAttention(nn.Module):
         super().__init__()
         # Bug: the base model's dropout, not the LoRA dropout the config sets.
         self.attn = LoRALinear(config.n_embd, 3 * config.n_embd, r=config.lora_r, lora_dropout=config.dropout)
+        # Stale: left from an unused `nn.Dropout` that was removed; it silences nothing now and would hide a
+        # finding this line gets later.
+        self.proj = nn.Linear(config.n_embd, config.n_embd)  # noqa: RG007

@@ -216,9 +216,9 @@ function newText(document: Document, changes: readonly TextChange[]): string {
 }
 
 /**
- * `addNoqa`: each line with findings gets a `# noqa` directive for their codes. What is left: a syntax error, and
- * the findings on a line that cannot take a comment (it ends inside a string, or after a backslash; in a notebook,
- * a line of IPython syntax).
+ * `addNoqa`: each line with findings gets a `# noqa` directive for their codes. What is left: a syntax error, the
+ * findings on a line that cannot take a comment (it ends inside a string, or after a backslash; in a notebook, a
+ * line of IPython syntax), and those about directives themselves (RG100's unused ones).
  */
 function silence(
   rules: readonly Rule[],
@@ -230,11 +230,14 @@ function silence(
   try {
     const syntax = syntaxErrorFinding(file);
     const found = new Analyzer(rules, true).analyze(file, selection, workspace);
+    // An unused directive (RG100) is mended by removing it, not by another directive.
+    const aboutDirectives = new Set(rules.filter((r) => r.meta.readsFindings).map((r) => r.meta.code));
     const cells = document.kind === 'notebook' ? document.cells : null;
     // In a notebook, a directive must land inside one cell, off IPython syntax.
     const placeable = (edit: TextEdit) => !cells || cells.editsToCells([edit]) !== null;
-    const { edits, left } = noqaDirectives(file, found, placeable);
-    const findings = [...left, ...(syntax ? [syntax] : [])];
+    const silenceable = found.filter((f) => !aboutDirectives.has(f.code));
+    const { edits, left } = noqaDirectives(file, silenceable, placeable);
+    const findings = [...found.filter((f) => aboutDirectives.has(f.code)), ...left, ...(syntax ? [syntax] : [])];
     if (edits.length === 0) return { findings, directives: 0, changes: [] };
     if (document.kind === 'python') {
       const after = applyEdits(file, edits);

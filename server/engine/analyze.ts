@@ -7,7 +7,7 @@ import { SourceFile, type Node } from './parser';
 import { recover } from './recovery';
 import { regularizerContext } from './semantics/regularizers';
 import type { Rule } from './rule';
-import { StatementRunner } from './statement-runner';
+import { readFindings, StatementRunner } from './statement-runner';
 import { comparePositions, type Finding, type Fix, type Range } from './types';
 
 /** Context signatures whose cached findings an Analyzer keeps (see `Analyzer.caches`). */
@@ -71,14 +71,30 @@ export class Analyzer {
   analyze(file: SourceFile, selection: RuleSelection, workspace: WorkspaceScope | null = null): Finding[] {
     if (!mayHaveFindings(this.rules, file, selection)) return [];
     const raw = this.rawFindings(file, workspace);
+    const late = this.findingsOfFindings(file, raw, selection, workspace);
     const suppressed = suppressions(file);
     const out: Finding[] = [];
-    for (const f of raw) {
+    for (const f of late.length > 0 ? [...raw, ...late].sort(byPosition) : raw) {
       if (!selection.enabled(f.code)) continue;
       if (isSuppressed(suppressed, f.code, f.range.start.line)) continue;
       out.push({ ...f, severity: selection.severityOf(f.code, f.severity) });
     }
     return out;
+  }
+
+  /** What the rules that read findings (RG100) make of this analysis's; never cached, as noqa comments are not. */
+  private findingsOfFindings(
+    file: SourceFile,
+    raw: readonly Finding[],
+    selection: RuleSelection,
+    workspace: WorkspaceScope | null,
+  ): Finding[] {
+    const readers = this.rules.filter(
+      (r) => r.meta.readsFindings && selection.enabled(r.meta.code) && file.mentions(r.meta.triggers),
+    );
+    if (readers.length === 0) return [];
+    const known = new Set(this.rules.map((r) => r.meta.code));
+    return readFindings(readers, file, () => new FileModel(file, workspace), raw, { known: (code) => known.has(code) });
   }
 
   /**

@@ -14,6 +14,8 @@ export interface NoqaComment {
   /** Offsets of the comment in the file. */
   start: number;
   end: number;
+  /** Offsets of the directive in the comment: `# noqa: RG006, RG007`. */
+  directive: { start: number; end: number };
   /** Codes listed, with their offsets in the file; empty for a bare `# noqa`. */
   codes: { code: string; start: number; end: number }[];
 }
@@ -42,7 +44,13 @@ export function noqaComments(file: SourceFile): NoqaComment[] {
       for (let c = re.exec(m[1]); c; c = re.exec(m[1]))
         codes.push({ code: c[0].toUpperCase(), start: listStart + c.index, end: listStart + c.index + c[0].length });
     }
-    out.push({ line: comment.startPosition.row, start: comment.startIndex, end: comment.endIndex, codes });
+    out.push({
+      line: comment.startPosition.row,
+      start: comment.startIndex,
+      end: comment.endIndex,
+      directive: { start: m.index, end: m.index + m[0].length },
+      codes,
+    });
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { firstParameter, type ModuleClass } from './classes';
 import type { FileModel } from './model';
 import { nodeRange, type Node, type SourceFile } from './parser';
 import type { SiteKind } from './sites';
-import type { Applicability, Range, RelatedLocation, Severity, TextEdit } from './types';
+import type { Applicability, Finding, Range, RelatedLocation, Severity, TextEdit } from './types';
 
 /**
  * A rule is one module with its metadata and a `create` function, in the manner of ESLint. The metadata is the
@@ -34,6 +34,12 @@ export interface RuleMeta {
    * no findings across an edit: its cache, keyed by statement, cannot see those reads.
    */
   readsOtherStatements?: boolean;
+  /**
+   * The rule reads the other rules' findings (its visitor's `findings`), once per analysis, after every statement:
+   * the findings of every rule, enabled or not, before `# noqa` comments apply. RG100 reports the codes of those
+   * comments that silence nothing.
+   */
+  readsFindings?: boolean;
   /** Message templates; `{name}` placeholders are filled from `data`. */
   messages: Record<string, string>;
   /** What a profile adds to this rule's findings, for a rule whose mistake a measurement can show. */
@@ -130,10 +136,19 @@ export type VisitedNodeType =
   | 'return_statement'
   | 'attribute';
 
-/** Handlers by node type, plus `moduleClass` once for every class of the file. */
+/**
+ * Handlers by node type, plus `moduleClass` once for every class of the file, and, for a rule that `readsFindings`,
+ * `findings` once per analysis.
+ */
 export type RuleVisitor = { [K in VisitedNodeType]?: (node: Node) => void } & {
   moduleClass?: (cls: ModuleClass) => void;
+  findings?: (findings: readonly Finding[], codes: RuleCodes) => void;
 };
+
+/** The rule codes of an analysis. */
+export interface RuleCodes {
+  known(code: string): boolean;
+}
 
 export interface Rule {
   meta: RuleMeta;

@@ -2,7 +2,7 @@
 // what they report turned into findings. A rule that throws leaves a finding saying so (internalError).
 import type { FileModel } from './model';
 import { nodeRange, type Node, type SourceFile } from './parser';
-import { methodScope, type Report, type Rule, type RuleContext, type RuleVisitor } from './rule';
+import { methodScope, type Report, type Rule, type RuleCodes, type RuleContext, type RuleVisitor } from './rule';
 import { walk } from './syntax';
 import type { Finding, Range } from './types';
 
@@ -23,7 +23,7 @@ export class StatementRunner {
     // Per node type, the handlers of the rules that visit it, in rule order: most nodes are visited by no rule.
     for (const { rule, visitor } of this.visitors)
       for (const [type, handler] of Object.entries(visitor)) {
-        if (type === 'moduleClass' || !handler) continue;
+        if (type === 'moduleClass' || type === 'findings' || !handler) continue;
         let list = this.handlers.get(type);
         if (!list) this.handlers.set(type, (list = []));
         list.push({ rule, handler: handler as (node: Node) => void });
@@ -90,6 +90,44 @@ export class StatementRunner {
       },
     };
   }
+}
+
+/**
+ * The rules that read the other rules' findings (`RuleMeta.readsFindings`), over the findings of one analysis. The
+ * file model is built only if one of them asks for it.
+ */
+export function readFindings(
+  readers: readonly Rule[],
+  file: SourceFile,
+  model: () => FileModel,
+  findings: readonly Finding[],
+  codes: RuleCodes,
+): Finding[] {
+  const out: Finding[] = [];
+  let built: FileModel | undefined;
+  for (const rule of readers) {
+    const context: RuleContext = {
+      file,
+      get model() {
+        built ??= model();
+        return built;
+      },
+      report: (r: Report) => out.push(toFinding(rule, r)),
+      moduleMethod: (node) => methodScope(context.model, node),
+      edit: (node, newText) => ({ range: nodeRange(node), newText }),
+      insertAt: (offset, text) => {
+        const p = file.positionAt(offset);
+        return { range: { start: p, end: p }, newText: text };
+      },
+    };
+    try {
+      rule.create(context).findings?.(findings, codes);
+    } catch (e) {
+      if (process.env.REGLENS_DEBUG) throw e;
+      out.push(internalError(rule, file, file.root, e));
+    }
+  }
+  return out;
 }
 
 /** A rule's failure on a statement, reported on the statement's first line. */

@@ -15,7 +15,7 @@ import { CLIENT_COMMANDS, FIX_ALL_KIND, type FixAllData } from './protocol';
 import { RuleSelection } from '../engine/config';
 import { ruleDocsUrl } from '../engine/project';
 import type { OpenDocument } from './documents';
-import { rules } from '../rules';
+import { ruleByCode, rules } from '../rules';
 
 /**
  * Kind of the fix-all action, so that `"editor.codeActionsOnSave": { "source.fixAll.reglens": "explicit" }` can pick
@@ -69,7 +69,8 @@ export function quickFixes(
     }
     const line = finding.range.start.line;
     const key = `${line}:${finding.code}`;
-    if (noqaOffered.has(key)) continue;
+    // An unused directive (RG100) is mended by removing it, not silenced by another.
+    if (noqaOffered.has(key) || ruleByCode.get(finding.code)?.meta.readsFindings) continue;
     const edit = noqaEdit(file, line, [finding.code]);
     if (!edit) continue;
     noqaOffered.add(key);

@@ -14,6 +14,7 @@ import { regularizerMisplaced } from './regularizer-misplaced';
 import { trainingModeFrozen } from './training-mode-frozen';
 import { evalInTrainMode } from './eval-in-train-mode';
 import { rateNeverApplied } from './rate-never-applied';
+import { unusedNoqa } from './unused-noqa';
 
 /**
  * Every rule, in code order. Adding a rule: one module here, its fixtures under test/rules/<code>/, then `npm run
@@ -35,6 +36,7 @@ export const rules: readonly Rule[] = [
   trainingModeFrozen,
   evalInTrainMode,
   rateNeverApplied,
+  unusedNoqa,
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 
 export const ruleByCode = new Map(rules.map((r) => [r.meta.code, r]));

@@ -41,7 +41,7 @@ class Block(nn.Module):
         self.drop = nn.Dropout(1.5)
 
     def forward(self, x):
-        x = F.dropout(x, 0.1)  # noqa: RG010 (kept from before)
+        x = F.dropout(x, 0.1)  # noqa: E501 (kept from before)
         return self.fc(x)
 `;
     const dir = makeTree({ 'model.py': text });
@@ -51,7 +51,7 @@ class Block(nn.Module):
       read(dir, 'model.py'),
       text
         .replace('nn.Dropout(1.5)\n', 'nn.Dropout(1.5)  # noqa: RG007, RG008\n')
-        .replace('# noqa: RG010 (kept', '# noqa: RG010, RG006 (kept'),
+        .replace('# noqa: E501 (kept', '# noqa: E501, RG006 (kept'),
     );
     assert.equal(r.stderr, 'Added 2 `# noqa` directives to 1 file.\n');
   });

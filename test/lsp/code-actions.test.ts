@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import {
   CancellationTokenSource,
   CodeActionRequest,
+  DiagnosticTag,
   type CodeAction,
   type Diagnostic,
 } from 'vscode-languageserver-protocol/node';
@@ -313,6 +314,23 @@ test('"Disable RGxxx for this line" extends an existing noqa list', async () => 
   const result2 = await apply(second.uri, text2, 2, disable7);
   assert.equal(result2.text.split('\n')[7], '        self.drop = nn.Dropout(1.5)  # noqa: RG008, RG007');
   assert.deepEqual(codes(result2.diagnostics), ['RG006@10']);
+});
+
+test('a `# noqa` that silences nothing is RG100, faded, fixed by removing it, never silenced by another', async () => {
+  // The RG006 call was fixed; its directive stayed.
+  const text = BLOCK.replace('x = F.dropout(x, 0.1)', 'x = F.dropout(x, 0.1, training=self.training)  # noqa: RG006');
+  const { uri, diagnostics } = await open(text);
+  assert.deepEqual(codes(diagnostics), ['RG007@7', 'RG100@10']);
+  const rg100 = diagnostics.find((d) => d.code === 'RG100')!;
+  assert.deepEqual(rg100.tags, [DiagnosticTag.Unnecessary]);
+  assert.match(rg100.message, /silences nothing: no RG006 finding starts on this line/);
+  const actions = await actionsFor(uri, [rg100]);
+  assert.ok(!actions.some((a) => /Disable RG100/.test(a.title)), actions.map((a) => a.title).join(', '));
+  const remove = actions.find((a) => a.title === 'Reglens (RG100): Remove the unused `# noqa` directive')!;
+  assert.equal(remove.isPreferred, true);
+  const result = await apply(uri, text, 2, remove);
+  assert.equal(result.text.split('\n')[10], '        x = F.dropout(x, 0.1, training=self.training)');
+  assert.deepEqual(codes(result.diagnostics), ['RG007@7']);
 });
 
 test('no noqa action where a comment cannot go: after a backslash, or inside a string', async () => {
