@@ -125,7 +125,8 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
   let status = 0;
   let backendNamed = false;
   let handWritten = false;
-  let built = false;
+  /** The regularizer classes of the user's own that rows build, in order. */
+  const built = new Set<string>();
   let index: WorkspaceIndex | undefined;
   try {
     for (const file of expandFolders(options.files, io.cwd)) {
@@ -184,7 +185,7 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
         for (const [i, { site, shape, shapeSource }] of planned.entries()) {
           const { at, where, label } = rows[i];
           handWritten ||= site.kind === 'hand-written';
-          built ||= site.builds !== undefined;
+          if (site.builds !== undefined) built.add(site.builds);
           const head = `  ${where.padEnd(whereWidth)}${clip(label, LABEL_WIDTH).padEnd(labelWidth)}`;
           const position = { path: file, ...at };
           if (site.notProfiled) {
@@ -237,7 +238,7 @@ export async function runProfile(options: ProfileOptions, io: CliIo): Promise<nu
     host.dispose();
   }
   if (text && handWritten) io.stdout(`${HAND_WRITTEN_NOTE}\n`);
-  if (text && built) io.stdout(`${CONSTRUCTION_NOTE}\n`);
+  if (text && built.size > 0) io.stdout(`${constructionNote([...built])}\n`);
   if (text && !options.details && backendNamed) io.stdout('--details shows every measurement of each site.\n');
   if (!text) io.stdout(`${JSON.stringify({ version: 1, sites: records }, null, 2)}\n`);
   return status;
@@ -252,11 +253,28 @@ const HAND_WRITTEN_NOTE = [
   'disagree, the code does not do what it reads as.',
 ].join('\n');
 
-const CONSTRUCTION_NOTE = [
-  'Where a regularizer class of your own is built (`DropPath(drop_path)`), the row is that class profiled with the',
-  'arguments passed there: its own code run with them, or, for a class that only applies a library regularizer,',
-  'that regularizer at the rate they give.',
-].join('\n');
+/** Under the table, when rows build regularizer classes of the user's own (`DropPath`, `FairseqDropout`). */
+function constructionNote(classes: readonly string[]): string {
+  const names = classes.map((c) => `\`${c}\``).join(', ');
+  return wrap(
+    `Where a regularizer class of your own is built (${names}), the row is that class profiled with the arguments ` +
+      'passed there: its own code run with them, or, for a class that only applies a library regularizer, that ' +
+      'regularizer at the rate they give.',
+  );
+}
+
+/** Lines of at most 115 characters, as the table's notes are printed. */
+function wrap(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > 115) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
 
 function rowLabel(site: RegularizerSite): string {
   return site.kind === 'hand-written' ? `${site.label} (as read)` : site.label;

@@ -18,7 +18,7 @@
  * of another file's class (server/engine/workspace.ts) without its tree.
  */
 import type { Granularity, KernelSpec } from '../../kernels/plan';
-import { regularizer, type Parameter } from './catalog';
+import { regularizer, type Parameter, type RegularizerSpec } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
@@ -31,6 +31,7 @@ import {
   fileCalls,
   initParameterOf,
   kernelFor,
+  skippedInEvaluation,
   readRate,
   resolveNumber,
   type InitParameter,
@@ -95,25 +96,49 @@ function regularizerApplied(model: FileModel, cls: ModuleClass): RegularizerClas
   const semantics = regularizerOf(model, cls.node);
   if (semantics) return regularizerCode(model, semantics);
   const forward = cls.members.methods.get('forward');
-  const input = forward ? parameterList(forward)[1]?.name : undefined;
-  const body = (forward?.childForFieldName('body')?.namedChildren ?? []).filter(
-    (s): s is Node => !!s && s.type !== 'comment' && !isDocstring(s),
-  );
-  const returned = body.length === 1 && body[0].type === 'return_statement' ? body[0].namedChild(0) : null;
-  if (!input || returned?.type !== 'call') return null;
-  const first = returned.childForFieldName('arguments')?.namedChild(0);
-  if (first?.type !== 'identifier' || first.text !== input) return null;
-  const spec = regularizer(model.imports.resolve(returned.childForFieldName('function')));
-  if (spec?.form !== 'function') return null;
-  const rate = readRate(model, returned, spec, cls);
-  const argument = findArgument(returned, spec.rate);
+  const input = forward ? parameterList(forward)[1] : undefined;
+  const applied = forward && input ? appliedCall(model, forward, input.name) : null;
+  if (!applied) return null;
+  const { call, spec } = applied;
+  const rate = readRate(model, call, spec, cls);
+  const argument = findArgument(call, spec.rate);
   return {
     kind: 'library',
-    kernel: kernelFor(spec, returned, rate.value, 12) as Extract<KernelSpec, { p: number }>,
+    kernel: kernelFor(spec, call, rate.value, 12) as Extract<KernelSpec, { p: number }>,
     rate,
     rateParameter: typeof argument === 'object' ? initParameterOf(argument.node, cls) : undefined,
-    activeInEval: activeInEval(returned, spec),
+    activeInEval: activeInEval(call, spec) && !skippedInEvaluation(call, cls),
   };
+}
+
+/**
+ * The library regularizer call a `forward` returns on its input, when that is all it does: `return drop_path(x,
+ * self.drop_prob, self.training)` (BEiT's DropPath), or fairseq's `FairseqDropout`, which returns `F.dropout(x,
+ * p=self.p, training=True)` under `if self.p > 0 and (self.training or self.apply_during_inference):` and `x`
+ * itself otherwise. Any other statement, or a second regularizer call, and it is not.
+ */
+function appliedCall(model: FileModel, forward: Node, input: string): { call: Node; spec: RegularizerSpec } | null {
+  let found: { call: Node; spec: RegularizerSpec } | null = null;
+  const returnsOnly = (block: Node | null): boolean =>
+    !!block &&
+    block.namedChildren.every((s) => {
+      if (!s || s.type === 'comment' || s.type === 'pass_statement' || isDocstring(s)) return true;
+      if (s.type === 'if_statement')
+        return (
+          returnsOnly(s.childForFieldName('consequence')) &&
+          s.childrenForFieldName('alternative').every((c) => !!c && returnsOnly(c.childForFieldName('body')))
+        );
+      if (s.type !== 'return_statement') return false;
+      const value = s.namedChild(0);
+      if (value?.type === 'identifier' && value.text === input) return true;
+      const first = value?.type === 'call' ? value.childForFieldName('arguments')?.namedChild(0) : null;
+      if (first?.type !== 'identifier' || first.text !== input || found) return false;
+      const spec = regularizer(model.imports.resolve(value!.childForFieldName('function')));
+      if (spec?.form !== 'function') return false;
+      found = { call: value!, spec };
+      return true;
+    });
+  return returnsOnly(forward.childForFieldName('body')) ? found : null;
 }
 
 function isDocstring(statement: Node): boolean {

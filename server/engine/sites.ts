@@ -28,7 +28,7 @@ import {
 import { withInitArguments } from './regularizer-program';
 import type { RegularizerSemantics } from './semantics/record';
 import { handWrittenRegularizers } from './semantics/regularizers';
-import { activeInEval, ASSUMED_RATE, kernelFor, readRate, readSchedule } from './site-kernels';
+import { activeInEval, ASSUMED_RATE, kernelFor, readRate, readSchedule, skippedInEvaluation } from './site-kernels';
 import { CALL_NODES, walk } from './syntax';
 import { inferFileShape, inferFusionTokens, siteShape, type FusionTokens } from './shapes';
 import type { Range } from './types';
@@ -104,7 +104,7 @@ export function findSites(model: FileModel, options: SiteOptions = {}): Regulari
             cls,
             kernelFor(spec, call, rate.value, options.numHeads ?? 12),
             rate.source,
-            activeInEval(call, spec),
+            activeInEval(call, spec) && !skippedInEvaluation(call, cls),
           ),
         );
         return;

@@ -492,3 +492,110 @@ test('rates: a required __init__ parameter, as every construction in the file pa
     ],
   );
 });
+
+// After fairseq's fairseq/modules/fairseq_dropout.py and a layer that builds it: the module drops only in training
+// unless a flag `__init__` sets to False is turned on (`make_generation_fast_(retain_dropout=True)`).
+const FAIRSEQ_DROPOUT = `import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FairseqDropout(nn.Module):
+    def __init__(self, p, module_name=None):
+        super().__init__()
+        self.p = p
+        self.module_name = module_name
+        self.apply_during_inference = False
+
+    def forward(self, x, inplace: bool = False):
+        if self.p > 0 and (self.training or self.apply_during_inference):
+            return F.dropout(x, p=self.p, training=True, inplace=inplace)
+        else:
+            return x
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, embed_dim=768, dropout=0.1, activation_dropout=0.2):
+        super().__init__()
+        self.dropout_module = FairseqDropout(dropout, module_name=self.__class__.__name__)
+        self.activation_dropout_module = FairseqDropout(activation_dropout, module_name=self.__class__.__name__)
+        self.fc1 = nn.Linear(embed_dim, embed_dim)
+
+    def forward(self, x):
+        return self.dropout_module(self.activation_dropout_module(self.fc1(x)))
+`;
+
+test("fairseq's FairseqDropout: its constructions are dropout at the passed rate, off in evaluation as built", () => {
+  const sites = plan(FAIRSEQ_DROPOUT);
+  assert.deepEqual(
+    sites.map((s) => [s.line, s.kind, s.rate, s.eval]),
+    [
+      [13, 'call', '`self.p` is not known statically; assumed 0.1', false],
+      [21, 'module', 'self.p ← p ← dropout=0.1 (default)', false],
+      [22, 'module', 'self.p ← p ← activation_dropout=0.2 (default)', false],
+    ],
+  );
+  assert.deepEqual(sites[2].kernel, { kind: 'dropout', p: 0.2 });
+  // Built to drop at inference too, it is active in evaluation, at its definition and where it is built.
+  const retained = plan(
+    FAIRSEQ_DROPOUT.replace('self.apply_during_inference = False', 'self.apply_during_inference = True'),
+  );
+  assert.deepEqual(
+    retained.map((s) => s.eval),
+    [true, true, true],
+  );
+  // A forward that does more than apply it is no regularizer of its own: no construction sites.
+  const more = plan(
+    FAIRSEQ_DROPOUT.replace('        else:\n            return x', '        x = x * 2\n        return x'),
+  );
+  assert.deepEqual(
+    more.map((s) => s.line),
+    [13],
+  );
+});
+
+// After PyG's torch_geometric/nn/conv/appnp.py and rgat_conv.py: functional dropouts without a training flag, or
+// with training=True, under a condition that reads self.training (an `if`, an `elif`).
+const PYG_GUARDS = `import torch.nn as nn
+import torch.nn.functional as F
+
+
+class APPNP(nn.Module):
+    def __init__(self, K, alpha, dropout=0.0):
+        super().__init__()
+        self.dropout = dropout
+
+    def forward(self, x, edge_weight):
+        if self.dropout > 0 and self.training:
+            edge_weight = F.dropout(edge_weight, p=self.dropout)
+        return x * edge_weight
+
+
+class RGATConv(nn.Module):
+    def __init__(self, mod=None, dropout=0.0):
+        super().__init__()
+        self.mod = mod
+        self.dropout = dropout
+
+    def forward(self, alpha, degree):
+        if self.mod == "f-scaled":
+            alpha = alpha * degree
+        elif self.training and self.dropout > 0:
+            alpha = F.dropout(alpha, p=self.dropout, training=True)
+        return alpha
+
+
+class Always(nn.Module):
+    def forward(self, x):
+        return F.dropout(x, p=0.3) if x.numel() > 0 else x
+`;
+
+test('a functional dropout under a condition that reads self.training is off in evaluation', () => {
+  assert.deepEqual(
+    plan(PYG_GUARDS).map((s) => [s.line, s.eval]),
+    [
+      [11, false],
+      [25, false],
+      [31, true],
+    ],
+  );
+});

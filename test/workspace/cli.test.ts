@@ -107,7 +107,7 @@ test('profile FILE measures the regularizer classes of other files of the packag
   const text = runCli(['profile', '--backend', 'cpu', '--shape', '8,4,8', path.join('vitpkg', 'layers', 'block.py')], {
     cwd: folder,
   }).stdout;
-  assert.match(text, /Where a regularizer class of your own is built \(`DropPath\(drop_path\)`\), the row is that/);
+  assert.match(text, /Where a regularizer class of your own is built \(`DropPath`, `RowDrop`\), the row is that class/);
   assert.doesNotMatch(text, /two rows/);
   // A workspace that vendors timm: timm's DropPath has its library site, and only that one.
   fs.mkdirSync(path.join(folder, 'timm', 'layers'), { recursive: true });
@@ -139,4 +139,45 @@ test('profile FILE measures the regularizer classes of other files of the packag
   fs.rmSync(path.join(folder, 'vitpkg', '__init__.py'));
   const alone = runCli(['profile', '--backend', 'cpu', path.join('vitpkg', 'layers', 'block.py')], { cwd: folder });
   assert.match(alone.stdout, /block\.py: no regularizer sites/);
+});
+
+test("profile: fairseq's FairseqDropout where the package builds it, by either import, off in evaluation", () => {
+  const folder = copyFixture('fairseq-modules');
+  const profile = (file: string) => {
+    const r = runCli(['profile', '--backend', 'cpu', '--shape', '8,64,32', '--format', 'json', file], { cwd: folder });
+    assert.equal(r.code, 0, r.stderr);
+    return (
+      JSON.parse(r.stdout) as {
+        sites: Array<{ line: number; site: string; kind: string; rateSource: string; result: ProfileResult }>;
+      }
+    ).sites;
+  };
+  const layer = profile(path.join('fairseq', 'modules', 'transformer_sentence_encoder_layer.py'));
+  const head = profile(path.join('fairseq', 'modules', 'sentence_head.py'));
+  assert.deepEqual(
+    [...layer, ...head].map((s) => [s.line, s.kind, s.rateSource]),
+    [
+      [10, 'module', 'self.p ← p ← dropout=0.1 (default)'],
+      [11, 'module', 'self.p ← p ← activation_dropout=0.2 (default)'],
+      [9, 'module', 'self.p ← p ← pooler_dropout=0.3 (default)'],
+    ],
+  );
+  for (const s of [...layer, ...head]) {
+    assert.ok(s.result.train.rateInside, `${s.site}: the passed rate lies in ${s.result.train.interval}`);
+    assert.ok(s.result.eval.identity, `${s.site}: identity in evaluation, as the module is built`);
+  }
+  // The definition's own call has training=True, under a condition false in evaluation as the module is built.
+  const [definition] = profile(path.join('fairseq', 'modules', 'fairseq_dropout.py'));
+  assert.equal(definition.line, 20);
+  assert.ok(definition.result.eval.identity, 'apply_during_inference is False in __init__');
+  // Built to drop at inference too, it is measured so.
+  const source = path.join(folder, 'fairseq', 'modules', 'fairseq_dropout.py');
+  fs.writeFileSync(
+    source,
+    fs
+      .readFileSync(source, 'utf8')
+      .replace('self.apply_during_inference = False', 'self.apply_during_inference = True'),
+  );
+  const retained = profile(path.join('fairseq', 'modules', 'sentence_head.py'));
+  assert.equal(retained[0].result.eval.identity, false, 'dropout at inference, as built');
 });
