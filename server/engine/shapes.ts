@@ -16,15 +16,25 @@ const TOKENS = ['block_size', 'seq_len', 'max_seq_len', 'max_len', 'context_leng
 const HEADS = ['num_heads', 'n_head', 'nhead', 'heads'];
 const BATCH = 8;
 
-/** The first integer default of `name` in the text (`name: int = 768`, `name=768`). */
-function integerDefault(text: string, name: string): number | undefined {
-  const m = new RegExp(`\\b${name}\\b\\s*(?::\\s*[\\w.\\[\\], ]+?)?\\s*=\\s*([0-9][0-9_]*)\\b(?!\\s*[.*/+-])`).exec(
-    text,
+/**
+ * The first integer default of `name` in the text (`name: int = 768`, `name=768`) that is at least `least`. The
+ * names are not only configs': `torch.cat(xs, dim=1)` is an axis (DINOv2's `block.py` was profiled at [8, 256, 1]),
+ * `num_tokens=1` DINOv2's count of class tokens; no width or sequence worth profiling is that small.
+ */
+function integerDefault(text: string, name: string, least = 1): number | undefined {
+  const pattern = new RegExp(
+    `\\b${name}\\b\\s*(?::\\s*[\\w.\\[\\], ]+?)?\\s*=\\s*([0-9][0-9_]*)\\b(?!\\s*[.*/+-])`,
+    'g',
   );
-  if (!m) return undefined;
-  const v = Number(m[1].replace(/_/g, ''));
-  return Number.isInteger(v) && v > 0 ? v : undefined;
+  for (const m of text.matchAll(pattern)) {
+    const v = Number(m[1].replace(/_/g, ''));
+    if (Number.isInteger(v) && v >= least) return v;
+  }
+  return undefined;
 }
+
+/** The smallest channel count or sequence length read as one: see `integerDefault`. */
+const LEAST_EXTENT = 8;
 
 export interface FileShapes {
   inferred: ShapeChoice;
@@ -35,7 +45,7 @@ export function inferFileShape(text: string): FileShapes {
   const found: string[] = [];
   let channels: number | undefined;
   for (const name of CHANNELS) {
-    channels = integerDefault(text, name);
+    channels = integerDefault(text, name, LEAST_EXTENT);
     if (channels) {
       found.push(`${name}=${channels}`);
       break;
@@ -43,7 +53,7 @@ export function inferFileShape(text: string): FileShapes {
   }
   let tokens: number | undefined;
   for (const name of TOKENS) {
-    tokens = integerDefault(text, name);
+    tokens = integerDefault(text, name, LEAST_EXTENT);
     if (tokens) {
       found.push(`${name}=${tokens}`);
       break;

@@ -90,6 +90,24 @@ test('shapes: img_size/patch_size give the token count, embed_dim the channels',
   assert.deepEqual(inferFileShape('x = 1\n').inferred, { shape: [8, 256, 768], source: 'default' });
 });
 
+test('shapes: a tensor axis (`dim=1`) or a count of class tokens is no width or sequence length', () => {
+  // After DINOv2's layers/block.py, which concatenates with dim=1 before any config says a width, and its
+  // vision_transformer.py, whose num_tokens=1 counts class tokens.
+  const block = inferFileShape(
+    'def get_attn_bias_and_cat(x_list):\n    cat_tensors = torch.cat(tensors_bs1, dim=1)\n\n' +
+      'class Block(nn.Module):\n    def __init__(self, dim: int, num_heads: int, drop_path: float = 0.0):\n' +
+      '        self.norm1 = norm_layer(dim)\n',
+  );
+  assert.deepEqual(block.inferred, { shape: [8, 256, 768], source: 'default' });
+  const vit = inferFileShape(
+    'x = torch.cat((cls_token, x), dim=1)\nclass DinoVisionTransformer(nn.Module):\n' +
+      '    def __init__(self, img_size=224, patch_size=16, embed_dim=768, num_tokens=1):\n        pass\n',
+  );
+  assert.deepEqual(vit.inferred.shape, [8, 196, 768]);
+  // A later declaration of the name still counts.
+  assert.deepEqual(inferFileShape('y = x.sum(dim=2)\nclass FF:\n    dim: int = 512\n').inferred.shape, [8, 256, 512]);
+});
+
 test('shapes: a `# reglens: shape=` comment wins over the setting, which wins over inference', () => {
   const text = VIT.replace(
     'self.pos_drop = nn.Dropout(p=drop_rate)',
