@@ -218,7 +218,36 @@ export class WorkspaceIndex {
   /** The resolution view for one file: its relative imports are read against its own module. */
   scopeFor(file: string | null): IndexScope {
     const where = file ? this.moduleOf(file) : null;
-    return new IndexScope(this, where?.module ?? null, where?.isPackage ?? false);
+    return new IndexScope(this, where?.module ?? null, where?.isPackage ?? false, file);
+  }
+
+  /**
+   * A relative import read by folder, as Python reads it in a namespace package (a folder without `__init__.py`,
+   * which the roots' module names may not reach: `reglens profile dinov2/layers/block.py`): `.drop_path.DropPath`
+   * in `dinov2/layers/block.py` is `DropPath` of `dinov2/layers/drop_path.py`, under whatever name that file has
+   * here. Null when no such file is indexed (or, with `findOnDisk`, on disk).
+   */
+  byFolder(file: string, imported: string): string | null {
+    const dots = /^\.*/.exec(imported)![0].length;
+    if (dots === 0) return null;
+    let dir = path.dirname(path.resolve(file));
+    for (let i = 1; i < dots; i++) dir = path.dirname(dir);
+    const names = imported
+      .slice(dots)
+      .split('.')
+      .filter((n) => n !== '');
+    for (let i = names.length; i >= 1; i--) {
+      const base = path.join(dir, ...names.slice(0, i));
+      for (const candidate of [`${base}.py`, path.join(base, '__init__.py')]) {
+        if (!this.files.has(candidate)) {
+          if (!this.options.findOnDisk || !fs.existsSync(candidate)) continue;
+          this.update(candidate);
+        }
+        const where = this.moduleOf(candidate);
+        if (where) return [where.module, ...names.slice(i)].join('.');
+      }
+    }
+    return null;
   }
 
   /**
@@ -397,12 +426,14 @@ export class IndexScope implements WorkspaceScope {
     /** The file's own module, for relative imports; null outside the roots. */
     readonly module: string | null,
     readonly isPackage: boolean,
+    /** The file itself, for the relative imports its module name cannot reach (`WorkspaceIndex.byFolder`). */
+    private readonly file: string | null = null,
   ) {}
 
   definition(importedName: string): ExternalDefinition | null {
     let found = this.cache.get(importedName);
     if (found === undefined) {
-      const absolute = absoluteName(importedName, this.module, this.isPackage);
+      const absolute = this.absolute(importedName);
       found = absolute === null ? null : this.index.resolve(absolute, this.consulted);
       this.cache.set(importedName, found);
     }
@@ -411,8 +442,14 @@ export class IndexScope implements WorkspaceScope {
 
   /** `WorkspaceIndex.regularizerClass` of an imported name (`.drop_path.DropPath`). */
   regularizerClass(importedName: string): RegularizerClass | null {
-    const absolute = absoluteName(importedName, this.module, this.isPackage);
+    const absolute = this.absolute(importedName);
     return absolute === null ? null : this.index.regularizerClass(absolute, this.consulted);
+  }
+
+  private absolute(importedName: string): string | null {
+    const absolute = absoluteName(importedName, this.module, this.isPackage);
+    if (absolute !== null || this.file === null) return absolute;
+    return this.index.byFolder(this.file, importedName);
   }
 
   signature(imports: ImportTable): string {
