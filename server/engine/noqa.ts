@@ -36,7 +36,7 @@ export function noqaComments(file: SourceFile): NoqaComment[] {
   for (let m = NOQA.exec(text); m; m = NOQA.exec(text)) {
     const comment = commentAt(file, m.index);
     if (!comment) continue;
-    if (/reglens:\s*$/i.test(text.slice(comment.startIndex, m.index))) continue;
+    if (/reglens:\s*$/i.test(text.slice(comment.start, m.index))) continue;
     const codes: NoqaComment['codes'] = [];
     if (m[1]) {
       const listStart = m.index + m[0].length - m[1].length;
@@ -45,9 +45,9 @@ export function noqaComments(file: SourceFile): NoqaComment[] {
         codes.push({ code: c[0].toUpperCase(), start: listStart + c.index, end: listStart + c.index + c[0].length });
     }
     out.push({
-      line: comment.startPosition.row,
-      start: comment.startIndex,
-      end: comment.endIndex,
+      line: comment.row,
+      start: comment.start,
+      end: comment.end,
       directive: { start: m.index, end: m.index + m[0].length },
       codes,
     });
@@ -55,9 +55,19 @@ export function noqaComments(file: SourceFile): NoqaComment[] {
   return out;
 }
 
-function commentAt(file: SourceFile, offset: number): Node | null {
+/**
+ * The comment that holds the offset, or null inside a string or code. In a region tree-sitter could not parse (an
+ * ERROR node), a comment is not always kept as a node; the analysis reads such a region again with the damage
+ * blanked out (recovery.ts) and reports its findings, so a `#` that no token there covers starts a comment too, to
+ * the end of its line.
+ */
+function commentAt(file: SourceFile, offset: number): { start: number; end: number; row: number } | null {
   const node = file.root.descendantForIndex(offset);
-  return node?.type === 'comment' ? node : null;
+  if (node?.type === 'comment') return { start: node.startIndex, end: node.endIndex, row: node.startPosition.row };
+  if (node?.type !== 'ERROR' || file.text[offset] !== '#') return null;
+  const rest = /[\r\n]/.exec(file.text.slice(offset));
+  const end = rest ? offset + rest.index : file.text.length;
+  return { start: offset, end, row: file.positionAt(offset).line };
 }
 
 export function suppressions(file: SourceFile): Suppressions {

@@ -115,3 +115,17 @@ test('noqa comments suppress by code, bare noqa suppresses all, and a file-level
     ['RG007', 'RG008'],
   );
 });
+
+test('a noqa comment in code a syntax error swallowed still silences: that code is checked after recovery', () => {
+  // Found by the CLI fuzzer (a docstring's tail cut from torch's DDP hooks): tree-sitter reads everything after the
+  // stray `"""` as one ERROR, keeping no comment nodes there, while the analysis checks that code with the broken
+  // lines blanked. Its RG006 was reported, and `--add-noqa` wrote a directive that did not silence it.
+  const text =
+    'import torch.nn as nn\nimport torch.nn.functional as F\n    ``DDPCommHookType.ALLREDUCE.value(model=model)``.\n' +
+    '    """\nclass Head(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.1)\n';
+  assert.deepEqual(
+    lintText(rules, text).map((f) => f.code),
+    ['RG006'],
+  );
+  assert.deepEqual(lintText(rules, text.replace('F.dropout(x, 0.1)\n', 'F.dropout(x, 0.1)  # noqa: RG006\n')), []);
+});

@@ -1,6 +1,6 @@
 // Fuzzing `reglens check`: the mutated inputs (as raw bytes: invalid UTF-8 included) written to a folder and
-// checked by the real CLI, with and without --fix, next to files that cannot be read or are not text. The CLI
-// must finish, say what it skipped and why, and report only positions inside the files.
+// checked by the real CLI, with and without --fix, and silenced with --add-noqa, next to files that cannot be read
+// or are not text. The CLI must finish, say what it skipped and why, and report only positions inside the files.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -48,6 +48,21 @@ function check(
     maxBuffer: 512 * 1024 * 1024,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started };
+}
+
+/** `RG000 ×3, RG006 ×1` for keys ending in their code. */
+function codeCounts(keys: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const k of keys) {
+    const code = k.slice(k.lastIndexOf(' ') + 1);
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
+  return (
+    [...counts]
+      .sort()
+      .map(([code, n]) => `${code} ×${n}`)
+      .join(', ') || 'none'
+  );
 }
 
 /** The file's text as the CLI reads it (UTF-8 with replacement characters, BOM dropped). */
@@ -121,6 +136,37 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
       `each skipped file says why: ${line}`,
     );
 
+  // `--add-noqa` on a copy: every finding it does not report as left is silenced, so a check afterwards reports
+  // exactly what it left (no new stale directive among them: each one it wrote silences a finding), and a second
+  // run adds nothing.
+  fs.cpSync(inputs, path.join(dir, 'silenced'), { recursive: true });
+  const silenced = check(['silenced', '--add-noqa', '--format', 'json'], bound);
+  assert.ok([0, 1].includes(silenced.status!), `--add-noqa exit status ${silenced.status}: ${silenced.stderr}`);
+  assert.doesNotMatch(silenced.stderr, /internal error|uncaught|TypeError|RangeError/i);
+  const keys = (stdout: string) =>
+    (JSON.parse(stdout) as { diagnostics: JsonDiagnostic[] }).diagnostics.map(
+      (d) => `${d.path}:${d.line}:${d.column} ${d.code}`,
+    );
+  const left = keys(silenced.stdout);
+  const after = keys(check(['silenced', '--format', 'json'], bound).stdout);
+  // Stale directives the inputs had (the examples show one) stay, and may read differently once a code is added to
+  // them (`# noqa: RG006` unused as a whole, then `RG006` in `# noqa: RG006, RG010`); none is on a new line.
+  const stale = (list: string[]) => list.filter((k) => k.endsWith(' RG100'));
+  const lineOf = (k: string) => k.replace(/^inputs\//, 'silenced/').replace(/:\d+ RG100$/, '');
+  const staleBefore = new Set(stale(keys(run.stdout)).map(lineOf));
+  assert.deepEqual(
+    stale(after).filter((k) => !staleBefore.has(lineOf(k))),
+    [],
+    'a directive --add-noqa wrote silences nothing',
+  );
+  assert.deepEqual(
+    after.filter((k) => !k.endsWith(' RG100')),
+    left.filter((k) => !k.endsWith(' RG100')),
+  );
+  const again = check(['silenced', '--add-noqa', '--format', 'json'], bound);
+  assert.match(again.stderr, /^Added no `# noqa` directives\./m, 'a second --add-noqa adds nothing');
+  const directives = /^Added (\d+) `# noqa` directives? to (\d+) files?\./m.exec(silenced.stderr);
+
   // Every fix, safe and unsafe, applied in place: still no crash, and the fixed files report only positions inside
   // them.
   const fixed = check(['inputs', '--fix', '--unsafe-fixes', '--format', 'json'], bound);
@@ -134,7 +180,8 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
   const summary =
     `fuzz-cli: ${all.length} files checked in ${(run.ms / 1000).toFixed(1)} s ` +
     `(${report.diagnostics.length} findings, ${skipped.length} skipped with a reason), fixed in ` +
-    `${(fixed.ms / 1000).toFixed(1)} s; seed ${SEED}`;
+    `${(fixed.ms / 1000).toFixed(1)} s; --add-noqa wrote ${directives?.[1] ?? 0} directives in ` +
+    `${directives?.[2] ?? 0} files, ${left.length} findings left (${codeCounts(left)}); seed ${SEED}`;
   console.log(summary);
   t.diagnostic(summary);
   // Inputs FUZZ_INPUTS… of the seed: other ones than the LSP fuzzer's, so CI fuzzes 2,000 different inputs in all.
