@@ -2,8 +2,10 @@
 // to it over the child's stdio, the way an editor does.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
+import type { Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { after } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { lineStarts } from '../../server/engine/parser';
 import {
@@ -200,6 +202,7 @@ export class TestClient {
       new StreamMessageWriter(child.stdin),
     );
     const client = new TestClient(child, connection, options);
+    started.push(client);
     const initialized = connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
@@ -441,7 +444,29 @@ export class TestClient {
     this.connection.dispose();
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
   }
+
+  /**
+   * Once the file's tests are done: the server ended, and nothing of it (pipes, process handle) holds this process.
+   * The pipes are unreferenced, not destroyed: a write still queued by the connection must not fail after the test.
+   */
+  release(): void {
+    this.dispose();
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr])
+      (stream as Partial<Socket>).unref?.();
+    this.child.unref();
+  }
 }
+
+/**
+ * Every client a test file started, released after its last test. Twice under the full run's load (never alone), a
+ * file's process stayed after all its tests had passed, with no server child left, until the runner's file limit
+ * failed it (test/lsp/configuration.test.ts, then test/lsp/lifecycle.test.ts); a child's streams and process handle
+ * are what this module leaves referenced.
+ */
+const started: TestClient[] = [];
+after(() => {
+  for (const client of started.splice(0)) client.release();
+});
 
 function notebookCellKind(cell: TestCell): NotebookCellKind {
   return cell.kind === 'code' ? NotebookCellKind.Code : NotebookCellKind.Markup;
