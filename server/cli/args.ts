@@ -19,6 +19,8 @@ export interface CheckOptions {
   diff: boolean;
   /** Silence every finding with a `# noqa` directive on its line instead of fixing it. */
   addNoqa: boolean;
+  /** Print how many problems each rule has instead of each problem. */
+  statistics: boolean;
   exitZero: boolean;
   /** Read the source from stdin and report it under this name. */
   stdinFilename?: string;
@@ -75,6 +77,8 @@ Options:
                                 write nothing; exit status 1 when there are any
       --add-noqa                Silence every finding with a \`# noqa: CODE\` comment on its line (to adopt Reglens
                                 on existing code), then report what could not be silenced
+      --statistics              Print how many problems each rule has, most first, instead of each problem (text
+                                or json)
       --exit-zero               Exit with status 0 even when problems are found
       --stdin-filename <NAME>   Read the source from stdin and report it as NAME
                                 (with --fix, the fixed source is printed to stdout, the report to stderr)
@@ -126,7 +130,16 @@ const VALUE_OPTIONS = new Set([
   '--jobs',
   '-j',
 ]);
-const FLAG_OPTIONS = new Set(['--fix', '--unsafe-fixes', '--diff', '--add-noqa', '--exit-zero', '--help', '-h']);
+const FLAG_OPTIONS = new Set([
+  '--fix',
+  '--unsafe-fixes',
+  '--diff',
+  '--add-noqa',
+  '--statistics',
+  '--exit-zero',
+  '--help',
+  '-h',
+]);
 
 export function parseArgs(argv: readonly string[]): Command {
   if (argv.length === 0) throw new UsageError('missing command: try `reglens check` (see `reglens --help`)');
@@ -168,6 +181,7 @@ function parseCheck(args: string[]): Command {
     unsafeFixes: false,
     diff: false,
     addNoqa: false,
+    statistics: false,
     exitZero: false,
   };
   let onlyPaths = false;
@@ -235,6 +249,9 @@ function parseCheck(args: string[]): Command {
       case '--add-noqa':
         options.addNoqa = true;
         break;
+      case '--statistics':
+        options.statistics = true;
+        break;
       case '--exit-zero':
         options.exitZero = true;
         break;
@@ -244,6 +261,10 @@ function parseCheck(args: string[]): Command {
     const other = options.fix ? '--fix' : '--diff';
     throw new UsageError(`--add-noqa silences findings instead of fixing them; it cannot be combined with ${other}`);
   }
+  if (options.statistics && options.diff)
+    throw new UsageError('--statistics counts problems; --diff prints changes: use one of them');
+  if (options.statistics && options.format !== 'text' && options.format !== 'json')
+    throw new UsageError(`--statistics prints text or json, not ${options.format}`);
   if (options.diff && options.format !== 'text')
     throw new UsageError(`--diff prints a diff; it cannot be combined with --output-format ${options.format}`);
   // Ruff's way: with --fix too, --diff wins and nothing is written.

@@ -127,7 +127,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     return diffExitStatus(report, options);
   }
   if (options.addNoqa) io.stderr(directivesAdded(report));
-  io.stdout(formatReport(options.format, report, { color: io.color }));
+  io.stdout(formatReport(options.format, report, { color: io.color, statistics: options.statistics }));
   return exitStatus(report, options);
 }
 
@@ -325,9 +325,9 @@ async function checkStdin(
   if (options.fix || options.addNoqa) {
     if (options.addNoqa) io.stderr(directivesAdded(report));
     io.stdout(output);
-    io.stderr(formatReport(options.format, report, { color: false }));
+    io.stderr(formatReport(options.format, report, { color: false, statistics: options.statistics }));
   } else {
-    io.stdout(formatReport(options.format, report, { color: io.color }));
+    io.stdout(formatReport(options.format, report, { color: io.color, statistics: options.statistics }));
   }
   return exitStatus(report, options);
 }

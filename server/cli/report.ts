@@ -37,3 +37,8 @@ export interface CheckReport {
   failed: number;
   cwd: string;
 }
+
+/** A fix `--fix` would apply now: safe ones, and unsafe ones too under --unsafe-fixes. */
+export function isFixable(finding: Finding, unsafeFixes: boolean): boolean {
+  return !!finding.fix && (finding.fix.applicability === 'safe' || unsafeFixes);
+}

@@ -2,8 +2,8 @@
 // notebook's cells each as their own text, labelled `path:cell N`, numbered from 1 as the text report numbers them),
 // and what it comes to on stderr. Also the line `--add-noqa` says on stderr.
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import type { CheckReport } from '../report';
-import { coverage, isFixable, plural } from './text';
+import { isFixable, type CheckReport } from '../report';
+import { coverage, plural } from './text';
 
 export function formatDiff(report: CheckReport): string {
   const out: string[] = [];

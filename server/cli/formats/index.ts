@@ -4,12 +4,17 @@ import type { CheckReport } from '../report';
 import { formatGithub } from './github';
 import { formatJson } from './json';
 import { formatSarif } from './sarif';
+import { formatStatisticsJson } from './statistics';
 import { formatText } from './text';
 
-export function formatReport(format: OutputFormat, report: CheckReport, options: { color: boolean }): string {
+export function formatReport(
+  format: OutputFormat,
+  report: CheckReport,
+  options: { color: boolean; statistics?: boolean },
+): string {
   switch (format) {
     case 'json':
-      return formatJson(report);
+      return options.statistics ? formatStatisticsJson(report) : formatJson(report);
     case 'sarif':
       return formatSarif(report);
     case 'text':

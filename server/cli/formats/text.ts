@@ -8,15 +8,11 @@
 //   (1 hidden fix can be enabled with the --unsafe-fixes option.)
 //   Checked 4 files; 1 file not checked (see the messages above).
 import type { Finding } from '../../engine/types';
-import type { CheckReport } from '../report';
+import { isFixable, type CheckReport } from '../report';
+import { statisticsLines } from './statistics';
 
 const ESC = '\u001b[';
 const style = (on: boolean, codes: string, text: string) => (on ? `${ESC}${codes}m${text}${ESC}0m` : text);
-
-/** A fix `--fix` would apply now: safe ones, and unsafe ones too under --unsafe-fixes. */
-export function isFixable(finding: Finding, unsafeFixes: boolean): boolean {
-  return !!finding.fix && (finding.fix.applicability === 'safe' || unsafeFixes);
-}
 
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -24,8 +20,12 @@ export function plural(n: number, one: string, many: string): string {
 
 const SEVERITY_STYLE: Record<Finding['severity'], string> = { error: '1;31', warning: '1;33', info: '1;34', hint: '2' };
 
-export function formatText(report: CheckReport, { color }: { color: boolean }): string {
-  const lines: string[] = [];
+/** `statistics`: the count of each rule's problems (statistics.ts) instead of each problem. */
+export function formatText(
+  report: CheckReport,
+  { color, statistics = false }: { color: boolean; statistics?: boolean },
+): string {
+  const lines: string[] = statistics ? statisticsLines(report) : [];
   let fixable = 0;
   let hidden = 0;
   const colon = style(color, '36', ':');
@@ -33,6 +33,7 @@ export function formatText(report: CheckReport, { color }: { color: boolean }): 
     const canFix = isFixable(finding, report.unsafeFixes);
     if (canFix) fixable++;
     else if (finding.fix) hidden++;
+    if (statistics) continue;
     // Cells are numbered from 1, as lines and columns are (and as Ruff numbers them).
     const inCell = cell === undefined ? '' : `${colon}cell ${cell + 1}`;
     const { line, character } = finding.range.start;
