@@ -81,11 +81,12 @@ Options:
                                 or json)
       --exit-zero               Exit with status 0 even when problems are found
       --stdin-filename <NAME>   Read the source from stdin and report it as NAME
-                                (with --fix, the fixed source is printed to stdout, the report to stderr)
+                                (with --fix or --add-noqa, the new source is printed to stdout, the report to
+                                stderr)
       --config <PATH>           Use this pyproject.toml for every file instead of discovering one
   -j, --jobs <N>                Check files on N worker threads (default: one per CPU core, at most one per 16
-                                files; 1: one file after another on the main thread); --fix and --stdin-filename
-                                always use the main thread
+                                files; 1: one file after another on the main thread); --fix, --diff, --add-noqa
+                                and --stdin-filename always use the main thread
   -h, --help                    Print help
 
 Exit status: 0 no problems, 1 problems found, 2 usage, configuration or I/O error.
