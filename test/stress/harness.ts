@@ -571,8 +571,11 @@ export function unanchoredEdits(file: SourceFile, finding: Finding): string[] {
     ),
   );
   const kept = edits.filter((_, i) => anchored[i]);
-  const readAfter = kept.map((e) => e.edit.newText).join('\n');
-  const readBefore = kept.map((e) => file.text.slice(e.start, e.end)).join('\n');
+  // Names as tree-sitter reads them: `self.\uFFFD\uFFFDdrop` (invalid UTF-8 read with replacement characters) is
+  // `self.drop` with an ERROR node inside, the submodule whose declaration a fix may remove.
+  const asRead = (text: string) => text.replaceAll('\uFFFD', '');
+  const readAfter = asRead(kept.map((e) => e.edit.newText).join('\n'));
+  const readBefore = asRead(kept.map((e) => file.text.slice(e.start, e.end)).join('\n'));
   const assigned = (text: string) => {
     const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
     const names = lines.map((l) => /^\s*(\w+\.\w+)\s*=[^=]/.exec(l)?.[1]);
