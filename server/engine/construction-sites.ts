@@ -27,7 +27,6 @@ import type { RegularizerSemantics, ScalarValue } from './semantics/record';
 import { regularizerOf } from './semantics/regularizers';
 import {
   activeInEval,
-  constructorParameters,
   fileCalls,
   initParameterOf,
   kernelFor,
@@ -37,7 +36,7 @@ import {
   type InitParameter,
   type Resolved,
 } from './site-kernels';
-import { findArgument, parameterList } from './syntax';
+import { constructorParameters, findArgument, parameterList } from './syntax';
 
 /** A hand-written regularizer as its implementation site runs it: its own code, in the profiler's interpreter. */
 export interface RegularizerCode {

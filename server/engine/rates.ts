@@ -1,7 +1,15 @@
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { callArguments, numericLiteral, parameterList, walk, CALL_NODES } from './syntax';
+import {
+  callArguments,
+  constructorParameters,
+  findArgument,
+  numericLiteral,
+  parameterList,
+  walk,
+  CALL_NODES,
+} from './syntax';
 
 /**
  * Is a regularizer's rate 0 unless someone raises it? A rate that is a literal 0, or a parameter or config field
@@ -113,28 +121,16 @@ function initCallOf(call: Node, base: string): boolean | null {
 }
 
 /**
- * What a call passes for each parameter of `def` (positions count from the first parameter after `self`). A `*args`
- * or `**kwargs` in the call may pass any parameter it does not name: those may be anything.
+ * What a call passes for each parameter of `def` after `self` (`Base.__init__(self, …)` passes `self` first). A
+ * `*args` or `**kwargs` in the call may pass any parameter it does not name: those may be anything.
  */
 function bindArguments(call: Node, def: Node, explicitSelf: boolean, read: (arg: Node) => Values): Bound {
-  const params = parameterList(def).slice(1);
   const out: Bound = new Map();
-  let position = explicitSelf ? -1 : 0;
-  let splat = false;
-  for (const arg of callArguments(call)) {
-    if (arg.type === 'keyword_argument') {
-      const name = arg.childForFieldName('name')?.text;
-      const value = arg.childForFieldName('value');
-      if (name && value) out.set(name, read(value));
-    } else if (arg.type === 'list_splat' || arg.type === 'dictionary_splat') {
-      splat = true;
-    } else {
-      const param = position >= 0 ? params[position] : undefined;
-      if (param && !param.keywordOnly) out.set(param.name, read(arg));
-      position++;
-    }
+  for (const p of constructorParameters(def)) {
+    const arg = findArgument(call, explicitSelf && p.position >= 0 ? { ...p, position: p.position + 1 } : p);
+    if (arg === 'unknown') out.set(p.name, ACTIVE);
+    else if (arg !== 'absent') out.set(p.name, read(arg.node));
   }
-  if (splat) for (const p of params) if (!out.has(p.name)) out.set(p.name, ACTIVE);
   return out;
 }
 

@@ -4,12 +4,13 @@
  * config field; a stochastic-depth schedule's end and depth; the `__init__` parameter a class's rate comes from, which
  * a construction of the class (construction-sites.ts) then passes.
  */
-import type { Parameter, RegularizerSpec } from './catalog';
+import type { RegularizerSpec } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
 import type { KernelSpec } from '../../kernels/plan';
 import {
+  constructorParameters,
   findArgument,
   isSelfTraining,
   isTrueLiteral,
@@ -195,14 +196,6 @@ function passedToInit(model: FileModel, init: Node, name: string, depth: number)
   if (!first) return undefined;
   const where = calls.length === 1 ? 'its construction' : `its ${calls.length} constructions`;
   return { value: first.value, source: `${name} ← ${where} (line ${calls[0].startPosition.row + 1}): ${first.source}` };
-}
-
-/** `__init__`'s parameters after `self`, each with its place among the positional arguments (-1: keyword-only). */
-export function constructorParameters(init: Node): Parameter[] {
-  let position = 0;
-  return parameterList(init)
-    .slice(1)
-    .map((p) => ({ name: p.name, position: p.keywordOnly ? -1 : position++ }));
 }
 
 /** The file's calls of a name or attribute, read once per model: rates here, constructions in construction-sites.ts. */

@@ -169,6 +169,17 @@ export function parameterList(def: Node): ParameterInfo[] {
   return out;
 }
 
+/**
+ * A method's parameters after `self` (`__init__`'s: what a construction binds), each with its place among the
+ * positional arguments (-1: keyword-only).
+ */
+export function constructorParameters(method: Node): Parameter[] {
+  let position = 0;
+  return parameterList(method)
+    .slice(1)
+    .map((p) => ({ name: p.name, position: p.keywordOnly ? -1 : position++ }));
+}
+
 /** Methods that return the module they are called on, moved or cast: `nn.Dropout(p).to(device)` is a dropout. */
 const PLACEMENTS = new Set(['to', 'cuda', 'cpu', 'half', 'float', 'double', 'bfloat16']);
 
