@@ -6,7 +6,7 @@ import { isSuppressed, suppressions } from './noqa';
 import { SourceFile, type Node } from './parser';
 import { recover } from './recovery';
 import { regularizerContext } from './semantics/regularizers';
-import type { Rule } from './rule';
+import type { Rule, RuleCodes } from './rule';
 import { readFindings, StatementRunner } from './statement-runner';
 import { comparePositions, type Finding, type Fix, type Range } from './types';
 
@@ -62,7 +62,13 @@ export class Analyzer {
   constructor(
     private readonly rules: readonly Rule[],
     private readonly once = false,
-  ) {}
+  ) {
+    const known = new Set(rules.map((r) => r.meta.code));
+    this.codes = { known: (code) => known.has(code) };
+  }
+
+  /** The codes of the rules, for the rules that read findings (RG100 names a code no rule has). */
+  private readonly codes: RuleCodes;
 
   /**
    * Every finding of the enabled rules, with noqa comments applied, in document order. `workspace` resolves names
@@ -93,8 +99,7 @@ export class Analyzer {
       (r) => r.meta.readsFindings && selection.enabled(r.meta.code) && file.mentions(r.meta.triggers),
     );
     if (readers.length === 0) return [];
-    const known = new Set(this.rules.map((r) => r.meta.code));
-    return readFindings(readers, file, () => new FileModel(file, workspace), raw, { known: (code) => known.has(code) });
+    return readFindings(readers, file, () => new FileModel(file, workspace), raw, this.codes);
   }
 
   /**

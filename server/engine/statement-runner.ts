@@ -73,23 +73,32 @@ export class StatementRunner {
   }
 
   private contextFor(rule: Rule): RuleContext {
-    const file = this.file;
-    const model = this.model;
-    return {
-      file,
-      model,
-      report: (r: Report) => {
+    return ruleContext(
+      this.file,
+      () => this.model,
+      (r) => {
         if (r.fileWide) this.fileWide = true;
         this.bucket.push(toFinding(rule, r));
       },
-      moduleMethod: (node) => methodScope(model, node),
-      edit: (node, newText) => ({ range: nodeRange(node), newText }),
-      insertAt: (offset, text) => {
-        const p = file.positionAt(offset);
-        return { range: { start: p, end: p }, newText: text };
-      },
-    };
+    );
   }
+}
+
+/** What a rule sees of the file: the statement pass's and the finding readers' alike. */
+function ruleContext(file: SourceFile, model: () => FileModel, report: (r: Report) => void): RuleContext {
+  return {
+    file,
+    get model() {
+      return model();
+    },
+    report,
+    moduleMethod: (node) => methodScope(model(), node),
+    edit: (node, newText) => ({ range: nodeRange(node), newText }),
+    insertAt: (offset, text) => {
+      const p = file.positionAt(offset);
+      return { range: { start: p, end: p }, newText: text };
+    },
+  };
 }
 
 /**
@@ -105,23 +114,10 @@ export function readFindings(
 ): Finding[] {
   const out: Finding[] = [];
   let built: FileModel | undefined;
+  const once = () => (built ??= model());
   for (const rule of readers) {
-    const context: RuleContext = {
-      file,
-      get model() {
-        built ??= model();
-        return built;
-      },
-      report: (r: Report) => out.push(toFinding(rule, r)),
-      moduleMethod: (node) => methodScope(context.model, node),
-      edit: (node, newText) => ({ range: nodeRange(node), newText }),
-      insertAt: (offset, text) => {
-        const p = file.positionAt(offset);
-        return { range: { start: p, end: p }, newText: text };
-      },
-    };
     try {
-      rule.create(context).findings?.(findings, codes);
+      rule.create(ruleContext(file, once, (r) => out.push(toFinding(rule, r)))).findings?.(findings, codes);
     } catch (e) {
       if (process.env.REGLENS_DEBUG) throw e;
       out.push(internalError(rule, file, file.root, e));
