@@ -121,11 +121,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   if (found.files.length === 0 && found.errors.length === 0)
     say.warn('no Python files found under the given paths (*.py, *.ipynb)');
   sortDiagnostics(report.diagnostics);
-  if (options.diff) {
-    io.stdout(formatDiff(report));
-    io.stderr(diffSummary(report));
-    return diffExitStatus(report, options);
-  }
+  if (options.diff) return printDiff(report, options, io);
   if (options.addNoqa) io.stderr(directivesAdded(report));
   io.stdout(formatReport(options.format, report, { color: io.color, statistics: options.statistics }));
   return exitStatus(report, options);
@@ -258,8 +254,13 @@ function messages(report: CheckReport, io: CliIo): Messages {
   return { error, warn, failed, record };
 }
 
-/** --diff: 1 when the fixes would change something, whatever else remains (as `ruff check --diff`). */
-function diffExitStatus(report: CheckReport, options: CheckOptions): number {
+/**
+ * --diff: the patch on stdout, what it comes to on stderr; exit status 1 when the fixes would change something,
+ * whatever else remains (as `ruff check --diff`).
+ */
+function printDiff(report: CheckReport, options: CheckOptions, io: CliIo): number {
+  io.stdout(formatDiff(report));
+  io.stderr(diffSummary(report));
   if (report.errors.length > 0) return 2;
   return report.changes.length > 0 && !options.exitZero ? 1 : 0;
 }
@@ -317,11 +318,7 @@ async function checkStdin(
     }
   }
   sortDiagnostics(report.diagnostics);
-  if (options.diff) {
-    io.stdout(formatDiff(report));
-    io.stderr(diffSummary(report));
-    return diffExitStatus(report, options);
-  }
+  if (options.diff) return printDiff(report, options, io);
   if (options.fix || options.addNoqa) {
     if (options.addNoqa) io.stderr(directivesAdded(report));
     io.stdout(output);
