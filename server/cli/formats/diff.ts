@@ -2,8 +2,8 @@
 // notebook's cells each as their own text, labelled `path:cell N`, numbered from 1 as the text report numbers them),
 // and what it comes to on stderr. Also the line `--add-noqa` says on stderr.
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import { isFixable, type CheckReport } from '../report';
-import { coverage, plural } from './text';
+import type { CheckReport } from '../report';
+import { coverage, hiddenFixes, plural } from './text';
 
 export function formatDiff(report: CheckReport): string {
   const out: string[] = [];
@@ -31,11 +31,7 @@ export function diffSummary(report: CheckReport): string {
     lines.push(
       `${plural(remaining, 'problem', 'problems')} would remain (\`reglens check\` without --diff lists them).`,
     );
-  const hidden = report.diagnostics.filter(({ finding }) => finding.fix && !isFixable(finding, report.unsafeFixes));
-  if (hidden.length > 0)
-    lines.push(
-      `(${plural(hidden.length, 'hidden fix', 'hidden fixes')} can be enabled with the --unsafe-fixes option.)`,
-    );
+  lines.push(...hiddenFixes(report));
   lines.push(coverage(report, report.fixed + remaining, false));
   return `${lines.join('\n')}\n`;
 }

@@ -27,12 +27,10 @@ export function formatText(
 ): string {
   const lines: string[] = statistics ? statisticsLines(report) : [];
   let fixable = 0;
-  let hidden = 0;
   const colon = style(color, '36', ':');
   for (const { path, cell, finding } of report.diagnostics) {
     const canFix = isFixable(finding, report.unsafeFixes);
     if (canFix) fixable++;
-    else if (finding.fix) hidden++;
     if (statistics) continue;
     // Cells are numbered from 1, as lines and columns are (and as Ruff numbers them).
     const inCell = cell === undefined ? '' : `${colon}cell ${cell + 1}`;
@@ -52,11 +50,17 @@ export function formatText(
     // Unsafe fixes count only when --fix would apply them, that is with --unsafe-fixes; say both options then.
     const how = report.unsafeFixes ? 'the --fix and --unsafe-fixes options' : 'the --fix option';
     if (fixable > 0) lines.push(`${style(color, '36', '[*]')} ${fixable} fixable with ${how}.`);
-    if (hidden > 0)
-      lines.push(`(${plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled with the --unsafe-fixes option.)`);
+    lines.push(...hiddenFixes(report));
   }
   lines.push(coverage(report, total, color));
   return `${lines.join('\n')}\n`;
+}
+
+/** "(2 hidden fixes can be enabled with the --unsafe-fixes option.)" when fixes are left out: text and --diff. */
+export function hiddenFixes(report: CheckReport): string[] {
+  const hidden = report.diagnostics.filter(({ finding }) => finding.fix && !isFixable(finding, report.unsafeFixes));
+  if (hidden.length === 0) return [];
+  return [`(${plural(hidden.length, 'hidden fix', 'hidden fixes')} can be enabled with the --unsafe-fixes option.)`];
 }
 
 /** What was checked: "All checks passed!" only when every file was checked and nothing was found. */
