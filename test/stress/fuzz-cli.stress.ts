@@ -159,10 +159,11 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
     [],
     'a directive --add-noqa wrote silences nothing',
   );
-  assert.deepEqual(
-    after.filter((k) => !k.endsWith(' RG100')),
-    left.filter((k) => !k.endsWith(' RG100')),
-  );
+  // A file's syntax error stays, but where tree-sitter's recovery first reports it may move once a comment is added
+  // (seed 717428076: line 8, then line 1): RG000 is compared by file.
+  const comparable = (list: string[]) =>
+    list.filter((k) => !k.endsWith(' RG100')).map((k) => (k.endsWith(' RG000') ? k.replace(/:\d+:\d+ /, ' ') : k));
+  assert.deepEqual(comparable(after), comparable(left));
   const again = check(['silenced', '--add-noqa', '--format', 'json'], bound);
   assert.match(again.stderr, /^Added no `# noqa` directives\./m, 'a second --add-noqa adds nothing');
   const directives = /^Added (\d+) `# noqa` directives? to (\d+) files?\./m.exec(silenced.stderr);
