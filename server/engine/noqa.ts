@@ -63,11 +63,20 @@ export function noqaComments(file: SourceFile): NoqaComment[] {
  */
 function commentAt(file: SourceFile, offset: number): { start: number; end: number; row: number } | null {
   const node = file.root.descendantForIndex(offset);
-  if (node?.type === 'comment') return { start: node.startIndex, end: node.endIndex, row: node.startPosition.row };
+  if (node?.type === 'comment')
+    return { start: node.startIndex, end: lineEnd(file, node.startIndex, node.endIndex), row: node.startPosition.row };
   if (node?.type !== 'ERROR' || file.text[offset] !== '#') return null;
-  const rest = /[\r\n]/.exec(file.text.slice(offset));
-  const end = rest ? offset + rest.index : file.text.length;
-  return { start: offset, end, row: file.positionAt(offset).line };
+  return { start: offset, end: lineEnd(file, offset, file.text.length), row: file.positionAt(offset).line };
+}
+
+/**
+ * Where the line ends, at most `limit`. tree-sitter's comment token runs to the next `\n`, so on a line ending with
+ * `\r\n` (or a lone `\r`, a line break to the editor) it holds the `\r`, past the end of the line as the editor
+ * counts it.
+ */
+function lineEnd(file: SourceFile, from: number, limit: number): number {
+  const rest = /[\r\n]/.exec(file.text.slice(from, limit));
+  return rest ? from + rest.index : limit;
 }
 
 export function suppressions(file: SourceFile): Suppressions {

@@ -333,6 +333,25 @@ test('a `# noqa` that silences nothing is RG100, faded, fixed by removing it, ne
   assert.deepEqual(codes(result.diagnostics), ['RG007@7']);
 });
 
+test('in a CRLF file, removing an unused `# noqa` ends at the line end and keeps the line break', async () => {
+  // The comment token tree-sitter reads runs to the `\n`, so it holds the `\r` past the line's end (a fuzzer found it).
+  const text = BLOCK.replace(
+    'x = F.dropout(x, 0.1)',
+    'x = F.dropout(x, 0.1, training=self.training)  # noqa: RG006',
+  ).replace(/\n/g, '\r\n');
+  const { uri, diagnostics } = await open(text);
+  const rg100 = diagnostics.find((d) => d.code === 'RG100')!;
+  const line = text.split('\r\n')[10];
+  assert.equal(rg100.range.end.character, line.length);
+  const remove = (await actionsFor(uri, [rg100])).find((a) => a.title.startsWith('Reglens (RG100)'))!;
+  const [edit] = editsFor(remove.edit, uri);
+  assert.deepEqual(edit.range.end, { line: 10, character: line.length });
+  const result = await apply(uri, text, 2, remove);
+  assert.equal(result.text.split('\r\n')[10], '        x = F.dropout(x, 0.1, training=self.training)');
+  assert.equal(result.text.split('\r\n').length, text.split('\r\n').length);
+  assert.deepEqual(codes(result.diagnostics), ['RG007@7']);
+});
+
 test('no noqa action where a comment cannot go: after a backslash, or inside a string', async () => {
   const continued = BLOCK.replace('x = F.dropout(x, 0.1)', 'x = F.dropout(x, 0.1) + \\\n            0');
   const a = await open(continued);
