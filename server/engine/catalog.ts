@@ -38,6 +38,16 @@ export interface RegularizerSpec {
   functional?: string;
 }
 
+/**
+ * A module class of the workspace that is a regularizer of its own (construction-sites.ts decides: its `forward`
+ * draws and applies a mask, or only applies a library regularizer to its input), as a construction of it is read.
+ */
+export interface ClassRegularizer {
+  kind: RegularizerKind;
+  /** The `__init__` parameter that sets its rate, when one does (`drop_prob`, fairseq's `p`). */
+  rate?: Parameter;
+}
+
 const F = 'torch.nn.functional';
 
 const specs: RegularizerSpec[] = [

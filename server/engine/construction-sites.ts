@@ -18,10 +18,17 @@
  * of another file's class (server/engine/workspace.ts) without its tree.
  */
 import type { Granularity, KernelSpec } from '../../kernels/plan';
-import { regularizer, type Parameter, type RegularizerSpec } from './catalog';
+import {
+  type ClassRegularizer,
+  type Parameter,
+  regularizer,
+  type RegularizerKind,
+  type RegularizerSpec,
+} from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
+import { isRateName } from './rate-params';
 import { extractProgram, type ExtractedProgram } from './regularizer-program';
 import type { RegularizerSemantics, ScalarValue } from './semantics/record';
 import { regularizerOf } from './semantics/regularizers';
@@ -63,6 +70,7 @@ export interface AppliedLibraryRegularizer {
 
 export interface RegularizerClass {
   name: string;
+  kind: RegularizerKind;
   /** Its source text: a construction's site code holds it, so that a cached profile goes when the class changes. */
   text: string;
   /** `__init__`'s parameters after `self`: what a construction's arguments bind to. */
@@ -86,14 +94,18 @@ export function regularizerCode(model: FileModel, s: RegularizerSemantics): Regu
 export function describeRegularizerClass(model: FileModel, cls: ModuleClass): RegularizerClass | null {
   const init = cls.isModule ? cls.members.methods.get('__init__') : undefined;
   if (!init) return null;
-  const applies = regularizerApplied(model, cls);
-  if (!applies) return null;
-  return { name: cls.name, text: cls.text, initParameters: constructorParameters(init), applies };
+  const applied = regularizerApplied(model, cls);
+  if (!applied) return null;
+  const { kind, applies } = applied;
+  return { name: cls.name, kind, text: cls.text, initParameters: constructorParameters(init), applies };
 }
 
-function regularizerApplied(model: FileModel, cls: ModuleClass): RegularizerClass['applies'] | null {
+function regularizerApplied(
+  model: FileModel,
+  cls: ModuleClass,
+): { kind: RegularizerKind; applies: RegularizerClass['applies'] } | null {
   const semantics = regularizerOf(model, cls.node);
-  if (semantics) return regularizerCode(model, semantics);
+  if (semantics) return { kind: semantics.kind, applies: regularizerCode(model, semantics) };
   const forward = cls.members.methods.get('forward');
   const input = forward ? parameterList(forward)[1] : undefined;
   const applied = forward && input ? appliedCall(model, forward, input.name) : null;
@@ -101,13 +113,75 @@ function regularizerApplied(model: FileModel, cls: ModuleClass): RegularizerClas
   const { call, spec } = applied;
   const rate = readRate(model, call, spec, cls);
   const argument = findArgument(call, spec.rate);
-  return {
+  const applies: AppliedLibraryRegularizer = {
     kind: 'library',
     kernel: kernelFor(spec, call, rate.value, 12) as Extract<KernelSpec, { p: number }>,
     rate,
     rateParameter: typeof argument === 'object' ? initParameterOf(argument.node, cls) : undefined,
     activeInEval: activeInEval(call, spec) && !skippedInEvaluation(call, cls),
   };
+  return { kind: spec.kind, applies };
+}
+
+/**
+ * The class as the rules read a construction of it: its kind, and the `__init__` parameter that sets its rate (the
+ * one the library call's rate reads, or for a hand-written one the only parameter named as a rate).
+ */
+export function classRegularizer(definition: RegularizerClass): ClassRegularizer {
+  const { applies, initParameters } = definition;
+  const rate =
+    applies.kind === 'library'
+      ? initParameters.filter((p) => p.name === applies.rateParameter?.name)
+      : initParameters.filter((p) => isRateName(p.name));
+  return rate.length === 1 ? { kind: definition.kind, rate: rate[0] } : { kind: definition.kind };
+}
+
+/** A regularizer module an expression constructs, the library's or a class of the workspace. */
+export interface RegularizerModule {
+  call: Node;
+  /** The class's name (`Dropout`, `DropPath`). */
+  name: string;
+  kind: RegularizerKind;
+  /** The argument that sets its rate, if any does. */
+  rate?: Parameter;
+  /** Where the class is not the library's: the workspace's own. */
+  own: boolean;
+}
+
+const ownClasses = new WeakMap<FileModel, Map<string, ClassRegularizer | null>>();
+
+/**
+ * The regularizer modules an expression constructs (`Model.constructedRegularizers`' shapes): the catalog's, and the
+ * workspace's own regularizer classes, of this file or, through the workspace index, imported from another.
+ */
+export function regularizerModules(model: FileModel, expression: Node): RegularizerModule[] {
+  let known = ownClasses.get(model);
+  if (!known) ownClasses.set(model, (known = new Map()));
+  const own = (callee: string, cls: ModuleClass | undefined): ClassRegularizer | null => {
+    let found = known.get(callee);
+    if (found === undefined) {
+      const definition = cls ? describeRegularizerClass(model, cls) : null;
+      const external = cls ? null : model.workspace?.definition(callee);
+      found = definition
+        ? classRegularizer(definition)
+        : ((external?.kind === 'class' ? external.regularizer : undefined) ?? null);
+      known.set(callee, found);
+    }
+    return found;
+  };
+  return model.constructedBy(expression, (call, callee): RegularizerModule | undefined => {
+    const spec = regularizer(callee);
+    if (spec) {
+      const name = callee!.split('.').pop()!;
+      return spec.form === 'module' ? { call, name, kind: spec.kind, rate: spec.rate, own: false } : undefined;
+    }
+    // A name the file defines resolves to nothing: a class of this file.
+    const fn = call.childForFieldName('function');
+    const local = callee === null && fn?.type === 'identifier' ? model.classes.get(fn.text) : undefined;
+    const key = local ? `\u0000${local.name}` : callee;
+    const found = key === null ? null : own(key, local);
+    return found ? { call, name: local?.name ?? callee!.split('.').pop()!, ...found, own: true } : undefined;
+  });
 }
 
 /**

@@ -213,31 +213,42 @@ export class FileModel implements FileDefinitions {
   }
 
   /**
-   * The regularizers an expression constructs (`nn.Dropout(p)`, `DropPath(r) if r > 0 else nn.Identity()`,
+   * The library regularizers an expression constructs (`nn.Dropout(p)`, `DropPath(r) if r > 0 else nn.Identity()`,
    * `nn.ModuleList([nn.Dropout(p) …])`).
    */
   constructedRegularizers(expression: Node): RegularizerSpec[] {
+    return this.constructedBy(expression, (_call, callee) => {
+      const spec = regularizer(callee);
+      return spec?.form === 'module' ? spec : undefined;
+    });
+  }
+
+  /**
+   * What `select` finds in the calls an expression constructs its module with: the call itself, either value of `a
+   * if c else b`, or every element of a container, when each element has one.
+   */
+  constructedBy<T>(expression: Node, select: (call: Node, callee: string | null) => T | undefined): T[] {
     const value = withoutPlacement(expression);
     switch (value.type) {
       case 'call': {
         const callee = this.imports.resolve(value.childForFieldName('function'));
-        const spec = regularizer(callee);
-        if (spec?.form === 'module') return [spec];
+        const found = select(value, callee);
+        if (found !== undefined) return [found];
         if (callee && MODULE_CONTAINERS.has(callee)) {
           const args = value.childForFieldName('arguments')?.namedChildren ?? [];
           const inner = args.flatMap((a) => (a ? this.elementValues(a) : []));
-          const found = inner.map((e) => this.constructedRegularizers(e));
-          if (inner.length > 0 && found.every((f) => f.length > 0)) return found.flat();
+          const each = inner.map((e) => this.constructedBy(e, select));
+          if (inner.length > 0 && each.every((f) => f.length > 0)) return each.flat();
         }
         return [];
       }
       case 'conditional_expression': {
         const branches = value.namedChildren.filter((n): n is Node => !!n);
         // `a if cond else b`: the first and last children are the two values.
-        return [branches[0], branches[branches.length - 1]].flatMap((b) => (b ? this.constructedRegularizers(b) : []));
+        return [branches[0], branches[branches.length - 1]].flatMap((b) => (b ? this.constructedBy(b, select) : []));
       }
       case 'parenthesized_expression':
-        return value.namedChild(0) ? this.constructedRegularizers(value.namedChild(0)!) : [];
+        return value.namedChild(0) ? this.constructedBy(value.namedChild(0)!, select) : [];
       default:
         return [];
     }

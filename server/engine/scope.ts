@@ -1,3 +1,4 @@
+import type { ClassRegularizer } from './catalog';
 import type { ModuleDescription, ModuleSummary } from './flow/types';
 import type { ImportTable } from './imports';
 import { numericLiteral, type ParameterInfo } from './syntax';
@@ -35,6 +36,8 @@ export type ExternalDefinition =
       initKwargs?: boolean;
       /** What its `self.<name>` submodules are, for attribute chains that reach them (`self.model.dropout`). */
       members?: Record<string, ExternalMember>;
+      /** When the class is a regularizer of its own (DINOv2's `DropPath`, fairseq's `FairseqDropout`). */
+      regularizer?: ClassRegularizer;
     }
   | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] };
 

@@ -6,7 +6,7 @@ import type { InnerDrop, ModuleDescription, ModuleSummary, Rate } from './flow/t
 import { ImportTable } from './imports';
 import { FileModel } from './model';
 import type { ModuleClass } from './classes';
-import { describeRegularizerClass, type RegularizerClass } from './construction-sites';
+import { classRegularizer, describeRegularizerClass, type RegularizerClass } from './construction-sites';
 import { externalParameters, type ExternalDefinition, type ExternalMember, type WorkspaceScope } from './scope';
 import { kwargsParameter, parameterList } from './syntax';
 
@@ -588,6 +588,7 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
       const summary = cls.isModule ? detachSummary(model.forward.summary(cls), file) : undefined;
       const initKwargs = init ? kwargsParameter(init) !== null : undefined;
       const members = cls.isModule ? externalMembers(model, cls, file) : undefined;
+      const regularizer = cls.isModule ? describeRegularizerClass(model, cls) : null;
       out.set(cls.name, {
         kind: 'class',
         name: cls.name,
@@ -597,6 +598,7 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
         initParameters,
         initKwargs,
         ...(members ? { members } : {}),
+        ...(regularizer ? { regularizer: classRegularizer(regularizer) } : {}),
       });
     }
     for (const fn of model.functions.values()) {

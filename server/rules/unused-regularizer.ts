@@ -1,5 +1,6 @@
-import { DROP_PATH_KINDS, regularizer } from '../engine/catalog';
+import { DROP_PATH_KINDS } from '../engine/catalog';
 import { firstParameter, type ModuleClass, type Submodule } from '../engine/classes';
+import { type RegularizerModule, regularizerModules } from '../engine/construction-sites';
 import { deleteStatement } from '../engine/edits';
 import type { Node } from '../engine/parser';
 import { readRate } from '../engine/rates';
@@ -17,7 +18,10 @@ export const unusedRegularizer: Rule = {
         'the call was lost in a refactor, or that `forward` uses another attribute than the one `__init__` set up.',
       '',
       'The rule reads the `self.<name> = …` assignments of `__init__` whose value builds a regularizer module ' +
-        "(`nn.Dropout`, timm's `DropPath`, torchvision's `StochasticDepth`, or a container of them), then every " +
+        "(`nn.Dropout`, timm's `DropPath`, torchvision's `StochasticDepth`, a container of them, or a regularizer " +
+        "class of the project: one whose `forward` draws and applies its own mask, as DINOv2's `DropPath`, or only " +
+        "applies a library regularizer to its input, as fairseq's `FairseqDropout`, defined in the file or " +
+        'imported from another file of the workspace), then every ' +
         '`self.<name>` in the class and in the classes of the same file it inherits from or that inherit from it. ' +
         'Any reference counts as a use: calling it, passing it to a helper, reading an attribute (`self.drop.p`), ' +
         'using it inside a lambda, a `Sequential` or a `ModuleDict`, or on one branch of an `if`. A mention in a ' +
@@ -90,15 +94,17 @@ export const unusedRegularizer: Rule = {
         if (family.some((c) => !c.closedHierarchy || c.members.dynamicNames.has('*'))) return;
         const assignedOnce = new Map<string, number>();
         for (const sub of cls.members.submodules) assignedOnce.set(sub.name, (assignedOnce.get(sub.name) ?? 0) + 1);
+        const built = new Map(cls.members.submodules.map((s) => [s, regularizerModules(context.model, s.value)]));
         for (const sub of cls.members.submodules) {
-          if (sub.regularizers.length === 0) continue;
+          const modules = built.get(sub)!;
+          if (modules.length === 0) continue;
           // A module bound to several names is used through any of them, and reported once, by its first.
           if (sub.name !== sub.chain[0] || sub.chain.some((name) => isUsed({ ...sub, name }, family))) continue;
-          const kind = [...new Set(sub.regularizers.map((r) => r.qualifiedName.split('.').pop()))].join(' / ');
-          const rate = latentRate(context, cls, sub);
+          const kind = [...new Set(modules.map((r) => r.name))].join(' / ');
+          const rate = latentRate(context, cls, modules);
           const remove = removal(context, sub, assignedOnce.get(sub.name) === 1);
           // The branches it was built for, named in the message (their lines are what the fix edits).
-          const branches = rate.latentAt ? [] : residualBranches(cls, sub);
+          const branches = rate.latentAt ? [] : residualBranches(cls, modules, built);
           if (branches.length > 0 && branches.length <= 3) {
             const [a, b, c] = branches.map((n) => lineOf(n));
             context.report({
@@ -129,19 +135,13 @@ export const unusedRegularizer: Rule = {
 function latentRate(
   context: RuleContext,
   cls: ModuleClass,
-  sub: Submodule,
+  modules: RegularizerModule[],
 ): { latentAt: Node | null; fileWide: boolean } {
   const init = cls.members.methods.get('__init__');
-  const calls: Node[] = [];
-  walk(sub.value, (n) => {
-    if (n.type !== 'call') return;
-    if (regularizer(context.model.imports.resolve(n.childForFieldName('function')))?.form === 'module') calls.push(n);
-  });
   let latentAt: Node | null = null;
   let fileWide = false;
-  for (const call of calls) {
-    const spec = regularizer(context.model.imports.resolve(call.childForFieldName('function')))!;
-    const arg = findArgument(call, spec.rate);
+  for (const { call, rate } of modules) {
+    const arg = rate ? findArgument(call, rate) : 'absent';
     if (!init || arg === 'absent' || arg === 'unknown') return { latentAt: null, fileWide };
     const reading = readRate(context.model, arg.node, cls, init);
     fileWide ||= reading.fileWide;
@@ -166,12 +166,16 @@ function isUsed(sub: Submodule, family: ModuleClass[]): boolean {
 }
 
 /** The residual branches of `forward` an unused drop path was built for: `x = x + self.attn(h)`, no regularizer. */
-function residualBranches(cls: ModuleClass, sub: Submodule): Node[] {
-  if (!sub.regularizers.every((r) => DROP_PATH_KINDS.has(r.kind))) return [];
+function residualBranches(
+  cls: ModuleClass,
+  modules: RegularizerModule[],
+  built: Map<Submodule, RegularizerModule[]>,
+): Node[] {
+  if (!modules.every((r) => DROP_PATH_KINDS.has(r.kind))) return [];
   const forward = cls.members.methods.get('forward');
   const selfName = forward && firstParameter(forward);
   if (!forward || !selfName) return [];
-  const regularizing = new Set(cls.members.submodules.filter((s) => s.regularizers.length > 0).map((s) => s.name));
+  const regularizing = new Set(cls.members.submodules.filter((s) => built.get(s)!.length > 0).map((s) => s.name));
   const branches: Node[] = [];
   const addBranch = (candidate: Node | null) => {
     const fn = candidate?.type === 'call' ? candidate.childForFieldName('function') : null;

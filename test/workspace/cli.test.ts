@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { runCli, summary } from '../cli/helpers';
+import { parseJson, runCli, summary } from '../cli/helpers';
 import type { ProfileResult } from '../../kernels/profile-result';
 import { copyFixture, expected } from './helpers';
 
@@ -75,6 +75,44 @@ test('a file too deep to parse is left out of the index, and every other file is
   );
   const profiled = runCli(['profile', '--backend', 'cpu', '--shape', '2,4,8', 'mypkg/aaa_deep.py'], { cwd: folder });
   assert.match(profiled.stderr, /aaa_deep\.py: not profiled: it is nested more than/);
+});
+
+/** The vit-layers block with a second drop path and head drop built and never used, as DINOv2's `drop_path2`. */
+function withUnusedCopies(folder: string): string {
+  const block = path.join(folder, 'vitpkg', 'layers', 'block.py');
+  const text = fs.readFileSync(block, 'utf8');
+  fs.writeFileSync(
+    block,
+    text.replace(
+      '        self.head_drop = RowDrop(p=head_drop)\n',
+      '        self.head_drop = RowDrop(p=head_drop)\n' +
+        '        self.drop_path2 = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()\n' +
+        '        self.head_drop2 = RowDrop(head_drop)\n',
+    ),
+  );
+  return block;
+}
+
+test("check: the package's own regularizer classes, built in another file and never used, are RG007", () => {
+  const folder = copyFixture('vit-layers');
+  withUnusedCopies(folder);
+  const check = (cwd: string, file: string) =>
+    parseJson(runCli(['check', '--format', 'json', file], { cwd }).stdout)
+      .diagnostics.filter((d) => d.code === 'RG007')
+      .map((d) => `${d.line} ${d.severity} ${d.message.split(' is created')[0]}`);
+  const both = ['15 warning `self.drop_path2` (DropPath)', '16 warning `self.head_drop2` (RowDrop)'];
+  assert.deepEqual(check(folder, path.join('vitpkg', 'layers', 'block.py')), both);
+  // Namespace packages (no __init__.py, as the corpus copy of DINOv2 has them), from the file's own folder too.
+  fs.rmSync(path.join(folder, 'vitpkg', 'layers', '__init__.py'));
+  fs.rmSync(path.join(folder, 'vitpkg', '__init__.py'));
+  assert.deepEqual(check(path.join(folder, 'vitpkg', 'layers'), 'block.py'), both);
+  // A DropPath whose forward draws nothing is no regularizer: its copy unused is none of RG007's business.
+  const dropPath = path.join(folder, 'vitpkg', 'layers', 'drop_path.py');
+  fs.writeFileSync(
+    dropPath,
+    fs.readFileSync(dropPath, 'utf8').replace('return drop_path(x, self.drop_prob, self.training)', 'return x'),
+  );
+  assert.deepEqual(check(folder, path.join('vitpkg', 'layers', 'block.py')), [both[1]]);
 });
 
 test('profile FILE measures the regularizer classes of other files of the package where FILE builds them', () => {

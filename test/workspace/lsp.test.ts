@@ -131,6 +131,31 @@ describe('open files resolve through the workspace index', () => {
     await until(client, uriOf(blocks), (f) => f.includes('17:RG010'), 'RG010 back once the edit is discarded');
   });
 
+  test("an unused copy of another file's drop path is RG007, until an edit makes that class draw nothing", async () => {
+    const folder = copyFixture('vit-layers');
+    const block = path.join(folder, 'vitpkg', 'layers', 'block.py');
+    const dropPath = path.join(folder, 'vitpkg', 'layers', 'drop_path.py');
+    const text = fs
+      .readFileSync(block, 'utf8')
+      .replace(
+        '        self.head_drop = RowDrop(p=head_drop)\n',
+        '        self.head_drop = RowDrop(p=head_drop)\n        self.drop_path2 = DropPath(drop_path)\n',
+      );
+    const client = await start([folder]);
+    client.open(uriOf(block), text);
+    await until(client, uriOf(block), (f) => f.includes('15:RG007'), 'RG007 on drop_path2');
+    const source = fs.readFileSync(dropPath, 'utf8');
+    client.open(uriOf(dropPath), source);
+    const line = source.split('\n').findIndex((l) => l.includes('return drop_path(x, self.drop_prob, self.training)'));
+    const old = source.split('\n')[line];
+    client.change(uriOf(dropPath), 2, [
+      { range: { start: { line, character: 0 }, end: { line, character: old.length } }, text: '        return x' },
+    ]);
+    await until(client, uriOf(block), (f) => !f.includes('15:RG007'), 'RG007 gone: DropPath is no regularizer now');
+    client.close(uriOf(dropPath));
+    await until(client, uriOf(block), (f) => f.includes('15:RG007'), 'RG007 back once the edit is discarded');
+  });
+
   test('file-watch events: a deleted, re-created and changed dependency', async () => {
     const folder = copyFixture('project');
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
