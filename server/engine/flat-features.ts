@@ -1,16 +1,19 @@
 /**
- * Which calls of a method receive a flat feature batch, shape (N, F): the value after `torch.flatten(x, 1)` or
- * `x.view(x.size(0), -1)`, carried through linear layers, activations and dropouts. A straight-line reading of the
- * method's own statements: a name assigned inside a branch or loop is forgotten afterwards, and anything the
- * reading does not know (a submodule of another class, an indexing) is not flat. Channel dropout reads a 2-D input
- * as something other than a batch of feature maps, so RG014 asks this of every channel dropout it sees.
+ * Which calls of a method receive a flat feature batch, shape (N, F). The reading follows the rank of each local
+ * name through the method's own statements: set by `torch.flatten(x, 1)`, `x.view(x.size(0), -1)` or
+ * `x.reshape(-1, 28, 28)`, carried through linear layers, norms, activations, dropouts and recurrent layers (`out, h =
+ * self.lstm(x)`), and lowered by indexing with a number (`out[:, -1, :]`, the last step of a sequence) or by a mean
+ * or sum over one dimension. A straight-line reading: a name assigned inside a branch or loop is forgotten afterwards,
+ * and anything the reading does not know (a submodule of another class, an index that is not a number) has no rank,
+ * so is never flat. Channel dropout reads a 2-D input as something other than a batch of feature maps, so RG014 asks
+ * this of every channel dropout it sees.
  */
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
 import { callArguments, numericLiteral, walk, withoutPlacement, CALL_NODES } from './syntax';
 
-/** Modules whose output has the rank of their input when that input is (N, F). */
+/** Modules whose output has the rank of their input. */
 const RANK_KEEPING_MODULES = new Set(
   [
     'Linear',
@@ -35,6 +38,12 @@ const RANK_KEEPING_MODULES = new Set(
     'AlphaDropout',
   ].map((n) => `torch.nn.${n}`),
 );
+
+/** Recurrent layers: `out, h = self.rnn(x)` gives `out` the rank of `x` (batched or not). */
+const RECURRENT_MODULES = new Set(['LSTM', 'GRU', 'RNN'].map((n) => `torch.nn.${n}`));
+
+/** Tensor methods that reduce one dimension given one (`x.mean(1)`, `x.sum(dim=-1)`) without `keepdim`. */
+const REDUCING_METHODS = new Set(['mean', 'sum']);
 
 /** Element-wise functions: the output has the input's shape. */
 const ELEMENTWISE_FUNCTIONS = new Set([
@@ -68,7 +77,8 @@ const SHAPE_KEEPING_METHODS = new Set([
 
 /** The ids of the calls in `method` whose first positional argument is a flat (N, F) feature batch. */
 export function callsOnFlatFeatures(model: FileModel, cls: ModuleClass, method: Node, selfName: string): Set<number> {
-  const flatNames = new Set<string>();
+  /** The rank each local name is known to have here. */
+  const ranks = new Map<string, number>();
   const found = new Set<number>();
   const submoduleKind = new Map<string, string | null>();
   for (const s of cls.members.submodules) {
@@ -79,48 +89,60 @@ export function callsOnFlatFeatures(model: FileModel, cls: ModuleClass, method: 
     submoduleKind.set(s.name, known === undefined || known === callee ? callee : null);
   }
 
-  const isFlat = (node: Node | null | undefined): boolean => {
-    if (!node) return false;
+  const rankOf = (node: Node | null | undefined): number | undefined => {
+    if (!node) return undefined;
     switch (node.type) {
       case 'identifier':
-        return flatNames.has(node.text);
+        return ranks.get(node.text);
       case 'parenthesized_expression':
-        return isFlat(node.namedChild(0));
+        return rankOf(node.namedChild(0));
       case 'call':
-        return callIsFlat(node);
+        return callRank(node);
+      case 'subscript':
+        return indexedRank(rankOf(node.childForFieldName('value')), node.childrenForFieldName('subscript'));
       default:
-        return false;
+        return undefined;
     }
   };
 
   const firstPositional = (call: Node): Node | undefined =>
     callArguments(call).find((a) => a.type !== 'keyword_argument' && a.type !== 'comment');
 
-  const callIsFlat = (call: Node): boolean => {
+  /** The kind of `self.<name>` a call's function is, if it is one. */
+  const submoduleCalled = (fn: Node): string | null | undefined => {
+    if (fn.type !== 'attribute' || fn.childForFieldName('object')?.text !== selfName) return undefined;
+    return submoduleKind.get(fn.childForFieldName('attribute')?.text ?? '');
+  };
+
+  const callRank = (call: Node): number | undefined => {
     const fn = call.childForFieldName('function');
-    if (!fn) return false;
+    if (!fn) return undefined;
     const args = callArguments(call);
     const qualified = model.imports.resolve(fn);
-    if (qualified === 'torch.flatten') return flattensFromOne(args.slice(1));
-    if (qualified && ELEMENTWISE_FUNCTIONS.has(qualified)) return isFlat(firstPositional(call));
-    if (fn.type !== 'attribute') return false;
+    if (qualified === 'torch.flatten') return flattensFromOne(args.slice(1)) ? 2 : undefined;
+    if (qualified && ELEMENTWISE_FUNCTIONS.has(qualified)) return rankOf(firstPositional(call));
+    if (fn.type !== 'attribute') return undefined;
     const object = fn.childForFieldName('object');
     const name = fn.childForFieldName('attribute')?.text ?? '';
     if (object?.type === 'identifier' && object.text === selfName) {
-      const kind = submoduleKind.get(name);
-      return !!kind && RANK_KEEPING_MODULES.has(kind) && isFlat(firstPositional(call));
+      const kind = submoduleCalled(fn);
+      return kind && RANK_KEEPING_MODULES.has(kind) ? rankOf(firstPositional(call)) : undefined;
     }
-    if (name === 'flatten') return flattensFromOne(args);
-    if (name === 'view' || name === 'reshape') return reshapesToFlat(args);
-    if (SHAPE_KEEPING_METHODS.has(name)) return isFlat(object);
-    return false;
+    if (name === 'flatten') return flattensFromOne(args) ? 2 : undefined;
+    if (name === 'view' || name === 'reshape') return reshapedRank(args);
+    if (SHAPE_KEEPING_METHODS.has(name)) return rankOf(object);
+    if (REDUCING_METHODS.has(name)) {
+      const rank = rankOf(object);
+      return rank !== undefined && reducesOneDimension(args) ? rank - 1 : undefined;
+    }
+    return undefined;
   };
 
   const evaluate = (expr: Node) => {
     walk(
       expr,
       (n) => {
-        if (isFlat(firstPositional(n))) found.add(n.id);
+        if (rankOf(firstPositional(n)) === 2) found.add(n.id);
       },
       CALL_NODES,
     );
@@ -146,26 +168,64 @@ export function callsOnFlatFeatures(model: FileModel, cls: ModuleClass, method: 
         readBlock(n);
         return false;
       });
-      for (const name of assigned) flatNames.delete(name);
+      for (const name of assigned) ranks.delete(name);
     }
   };
 
   const assign = (assignment: Node) => {
     const left = assignment.childForFieldName('left');
     const right = assignment.childForFieldName('right');
-    if (left?.type !== 'identifier') {
-      walk(left ?? assignment, (n) => {
-        if (n.type === 'identifier') flatNames.delete(n.text);
-      });
-      return;
-    }
-    if (right && isFlat(right)) flatNames.add(left.text);
-    else flatNames.delete(left.text);
+    // Read before the names are bound: `x = x[:, -1]` reads the old `x`.
+    const rank = left?.type === 'identifier' ? rankOf(right) : recurrentOutput(left, right);
+    walk(left ?? assignment, (n) => {
+      if (n.type === 'identifier') ranks.delete(n.text);
+    });
+    if (rank === undefined || !left) return;
+    const name = left.type === 'identifier' ? left : left.namedChild(0);
+    if (name) ranks.set(name.text, rank);
+  };
+
+  /** `out, h = self.lstm(x)` / `out, (h, c) = …`: the rank of `out`, which is that of `x`. */
+  const recurrentOutput = (left: Node | null, right: Node | null): number | undefined => {
+    if ((left?.type !== 'pattern_list' && left?.type !== 'tuple_pattern') || left.namedChild(0)?.type !== 'identifier')
+      return undefined;
+    const value = right && withoutPlacement(right);
+    const fn = value?.type === 'call' ? value.childForFieldName('function') : null;
+    const kind = fn ? submoduleCalled(fn) : undefined;
+    return kind && RECURRENT_MODULES.has(kind) ? rankOf(firstPositional(value!)) : undefined;
   };
 
   const body = method.childForFieldName('body');
   if (body) readBlock(body);
   return found;
+}
+
+/**
+ * The rank of `value[…]` for a value of known rank: a number takes its dimension away, `None` adds one, a slice
+ * keeps one; anything else (a tensor or a name as index, `...`) and the rank is not known.
+ */
+function indexedRank(rank: number | undefined, indices: readonly (Node | null)[]): number | undefined {
+  if (rank === undefined || indices.length > rank) return undefined;
+  let result = rank;
+  for (const index of indices) {
+    if (!index) return undefined;
+    if (index.type === 'slice') continue;
+    if (index.type === 'none') result++;
+    else if (Number.isInteger(numericLiteral(index))) result--;
+    else return undefined;
+  }
+  return result;
+}
+
+/** `mean(1)`, `sum(dim=-1)`: one literal dimension, no `keepdim`. */
+function reducesOneDimension(args: Node[]): boolean {
+  if (args.length !== 1) return false;
+  const [arg] = args;
+  const dim =
+    arg.type === 'keyword_argument' && arg.childForFieldName('name')?.text === 'dim'
+      ? arg.childForFieldName('value')
+      : arg;
+  return Number.isInteger(numericLiteral(dim ?? null));
 }
 
 /** `flatten(1)`, `flatten(start_dim=1)`: everything after the batch dimension in one. */
@@ -182,10 +242,17 @@ function flattensFromOne(args: Node[]): boolean {
   return !!start && numericLiteral(start) === 1;
 }
 
-/** `view(x.size(0), -1)`, `reshape(-1, 320)`: two dimensions, one of them inferred. */
-function reshapesToFlat(args: Node[]): boolean {
-  if (args.length !== 2 || args.some((a) => a.type === 'keyword_argument' || a.type.endsWith('splat'))) return false;
-  return args.some((a) => numericLiteral(a) === -1);
+/**
+ * `view(x.size(0), -1)`, `reshape(-1, 28, 28)`, `reshape((n, -1))`: as many dimensions as sizes, when each argument is
+ * one size; a name alone may be a whole shape (`view(shape)`), so one argument counts only as a tuple or list.
+ */
+function reshapedRank(args: Node[]): number | undefined {
+  if (args.some((a) => a.type === 'keyword_argument' || a.type.endsWith('splat'))) return undefined;
+  if (args.length === 1 && (args[0].type === 'tuple' || args[0].type === 'list'))
+    return reshapedRank(args[0].namedChildren.filter((n): n is Node => !!n));
+  if (args.length < 2 || args.some((a) => a.type === 'tuple' || a.type === 'list' || a.type.endsWith('splat')))
+    return undefined;
+  return args.length;
 }
 
 function isAssignedName(id: Node): boolean {

@@ -35,11 +35,13 @@ export const regularizerMisplaced: Rule = {
         'stacked layers only: with `num_layers=1` (the default) it never runs, and PyTorch only warns. The rule ' +
         'fires when `num_layers` is absent or the literal 1 and `dropout` is anything but the literal 0.',
       '- **Channel dropout on flat features.** `nn.Dropout2d` / `Dropout3d` drop whole feature maps of an ' +
-        '`(N, C, H, W)` input. Given a flat `(N, F)` batch (after `torch.flatten(x, 1)`, `x.view(x.size(0), -1)` ' +
-        'or a linear layer on one) there are no maps: PyTorch drops single values under a misleading name, warns ' +
+        '`(N, C, H, W)` input. Given a flat `(N, F)` batch (after `torch.flatten(x, 1)`, `x.view(x.size(0), -1)`, ' +
+        'the last step of a sequence, `out[:, -1, :]`, a mean over one dimension, or a linear layer on one) there ' +
+        'are no maps: PyTorch drops single values under a misleading name, warns ' +
         'that this input will become an error, and asks for `nn.Dropout`. `nn.Dropout1d` is worse: it reads ' +
         '`(N, F)` as one unbatched `(C, L)` sample and drops whole rows of the batch. The rule reads `forward` ' +
-        'statement by statement; a value it cannot follow is never called flat. The fix replaces the class (or ' +
+        'statement by statement, following the rank of each name (a reshape, a recurrent layer, an index by a ' +
+        'number); a value it cannot follow is never called flat. The fix replaces the class (or ' +
         '`F.dropout2d`) with plain dropout when every use is on flat features: safe for `Dropout2d` and ' +
         '`Dropout3d` (PyTorch’s own advice, the same behaviour), unsafe for `Dropout1d`.',
       '- **Drop path that replaces the stream.** Drop path zeroes whole samples; on a residual branch ' +
