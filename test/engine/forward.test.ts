@@ -4,6 +4,7 @@ import { before, describe, test } from 'node:test';
 import { FileModel } from '../../server/engine/model';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { nonZeroRateNames } from '../../server/engine/flow/names';
+import { compoundRate } from '../../server/engine/flow/rates';
 import type { ModuleSummary } from '../../server/engine/flow/types';
 
 before(() => initParser());
@@ -353,4 +354,12 @@ test('the rates a file raises above 0 are its settings, not its comments or para
   } finally {
     file.dispose();
   }
+});
+
+describe('compound rates in messages', () => {
+  test('two known rates give a percentage; one outside [0, 1] is named, never a percentage over 100', () => {
+    assert.equal(compoundRate({ text: '0.1', value: 0.1 }, { text: '0.1', value: 0.1 }), '19%');
+    assert.equal(compoundRate({ text: '0.1', value: 0.1 }, { text: '1.5', value: 1.5 }), '1 - (1 - 0.1)(1 - 1.5)');
+    assert.equal(compoundRate({ text: 'p', value: 0 }, { text: 'p', value: 0 }), '1 - (1 - p)²');
+  });
 });

@@ -23,7 +23,9 @@ export function rateOf(model: FileDefinitions, owner: ModuleClass | null, node: 
 /** The effective drop rate of two dropouts in a row, as a number when both rates are known, else as a formula. */
 export function compoundRate(a: Rate | undefined, b: Rate | undefined): string {
   // A parameter whose default is 0 (speechbrain's `dropout=0.0`) is a rate the caller sets: "0%" would say nothing.
-  const known = (r: Rate | undefined) => r?.value !== undefined && (r.value !== 0 || /^[\d.]+$/.test(r.text));
+  // A rate outside [0, 1] is RG008's error; a percentage of it would be nonsense ("145%"), so it is named instead.
+  const known = (r: Rate | undefined) =>
+    r?.value !== undefined && r.value >= 0 && r.value <= 1 && (r.value !== 0 || /^[\d.]+$/.test(r.text));
   if (known(a) && known(b)) {
     a = a!;
     b = b!;
