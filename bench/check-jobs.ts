@@ -142,7 +142,14 @@ function workerStart(): Promise<{ readyMs: number; parserMs: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-worker-start-'));
   const file = path.join(dir, 'tiny.py');
   fs.writeFileSync(file, 'import torch\n\ndrop = torch.nn.Dropout(0.1)\n');
-  const data: CheckWorkerData = { flags: {}, explicit: null, unsafeFixes: false, roots: [dir], indexFiles: [file] };
+  const data: CheckWorkerData = {
+    flags: {},
+    explicit: null,
+    unsafeFixes: false,
+    excerpts: false,
+    roots: [dir],
+    indexFiles: [file],
+  };
   return new Promise<{ readyMs: number; parserMs: number }>((resolve, reject) => {
     const started = performance.now();
     let readyMs = 0;

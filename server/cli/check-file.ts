@@ -3,26 +3,20 @@
 // CLI resolves imported classes through, built the same way on every thread.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  checkDocument,
-  readDocument,
-  writeDocument,
-  type CheckResult,
-  type PlacedFinding,
-  type TextChange,
-} from '../core/document';
+import { checkDocument, readDocument, writeDocument, type CheckResult, type TextChange } from '../core/document';
 import type { FoundFile } from '../core/files';
 import type { RuleSelection } from '../engine/config';
 import { ParseLimit } from '../engine/parser';
 import type { WorkspaceScope } from '../engine/scope';
 import { importRoots, WorkspaceIndex } from '../engine/workspace';
 import { rules } from '../rules';
+import { type ExcerptedFinding, withExcerpts } from './source-excerpt';
 
 /** What checking one file came to; the report (server/cli/report.ts) counts it and prints its message. */
 export type FileOutcome =
   | {
       kind: 'checked';
-      findings: PlacedFinding[];
+      findings: ExcerptedFinding[];
       /** Fixes applied (with `diff`: that would be). */
       fixed: number;
       /** `# noqa` directives added. */
@@ -43,6 +37,8 @@ export interface FileCheckOptions {
   diff?: boolean;
   /** Add `# noqa` directives instead of fixing. */
   addNoqa?: boolean;
+  /** Keep the code around each finding, for `--output-format full`. */
+  excerpts?: boolean;
   /** The workspace seen from this file, asked for only when the file may have findings. */
   workspace: () => Promise<WorkspaceScope | null>;
 }
@@ -66,7 +62,8 @@ export async function checkFile(file: FoundFile, options: FileCheckOptions): Pro
   } catch (e) {
     return failedCheck(file.display, e);
   }
-  const { findings, changes } = analysis;
+  const { changes } = analysis;
+  const findings = options.excerpts ? withExcerpts(document, analysis) : analysis.findings;
   if (changes.length === 0) return { kind: 'checked', findings, fixed: 0, directives: 0 };
   if (options.diff) return { kind: 'checked', findings, fixed: analysis.applied, directives: 0, changes };
   const failed = writeDocument(file.absolute, file.display, document, analysis.text);

@@ -10,6 +10,8 @@ export interface CheckWorkerData {
   flags: FlagSettings;
   explicit: LoadedConfig | null;
   unsafeFixes: boolean;
+  /** Keep the code around each finding (`--output-format full`). */
+  excerpts: boolean;
   /** The workspace index's roots (check-file.ts `indexRoots`). */
   roots: string[];
   /** Every file found, in order: each worker indexes them by name, as the main thread does. */

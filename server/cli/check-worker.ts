@@ -40,6 +40,7 @@ async function check(files: WorkFile[]): Promise<void> {
             selection: settings.selection,
             fix: false,
             unsafe: data.unsafeFixes,
+            excerpts: data.excerpts,
             workspace: () => workspaceFor(file.absolute),
           });
     post({ type: 'checked', id: file.id, outcome });

@@ -18,6 +18,7 @@ import { formatReport } from './formats';
 import { diffSummary, directivesAdded, formatDiff } from './formats/diff';
 import type { CheckReport, Diagnostic } from './report';
 import { loadExplicitConfig, SettingsResolver } from './settings';
+import { withExcerpts } from './source-excerpt';
 
 export interface CliIo {
   cwd: string;
@@ -101,6 +102,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
         flags,
         explicit,
         unsafeFixes: options.unsafeFixes,
+        excerpts: options.format === 'full',
         roots: indexRoots(paths, io.cwd),
         indexFiles: found.files.map((f) => f.absolute),
       },
@@ -190,6 +192,7 @@ class InProcessChecker {
       unsafe: this.options.unsafeFixes,
       diff: this.options.diff,
       addNoqa: this.options.addNoqa,
+      excerpts: this.options.format === 'full',
       workspace: async () => this.indexed().scopeFor(file.absolute),
     });
     const written = outcome.kind === 'checked' && !this.options.diff && outcome.fixed + outcome.directives > 0;
@@ -239,8 +242,8 @@ function messages(report: CheckReport, io: CliIo): Messages {
           report.directives.files++;
         }
         if (outcome.changes) report.changes.push({ path: file.display, changes: outcome.changes });
-        for (const { finding, cell } of outcome.findings)
-          report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding });
+        for (const { finding, cell, excerpt } of outcome.findings)
+          report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding, excerpt });
         break;
       case 'skipped':
         warn(outcome.warning);
@@ -308,7 +311,7 @@ async function checkStdin(
       output = documentBytes(read.document, analysis.text);
       say.record(file, {
         kind: 'checked',
-        findings: analysis.findings,
+        findings: options.format === 'full' ? withExcerpts(read.document, analysis) : analysis.findings,
         fixed: analysis.applied,
         directives: analysis.directives,
         changes: options.diff && analysis.changes.length > 0 ? analysis.changes : undefined,

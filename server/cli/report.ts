@@ -1,6 +1,7 @@
 // What `reglens check` found, as every output format (server/cli/formats/) reads it.
 import type { TextChange } from '../core/document';
 import type { Finding } from '../engine/types';
+import type { SourceExcerpt } from './source-excerpt';
 
 /** One finding of one file, with the path it is reported under. */
 export interface Diagnostic {
@@ -13,6 +14,8 @@ export interface Diagnostic {
    */
   cell?: number;
   finding: Finding;
+  /** The code around it, kept for `--output-format full`. */
+  excerpt?: SourceExcerpt;
 }
 
 /** Everything an output format needs. */

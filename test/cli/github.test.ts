@@ -60,6 +60,6 @@ describe('reglens check --output-format github', () => {
     assert.equal(clean.stdout, '');
     const bad = runCli(['check', '--output-format', 'gitlab', '.'], { cwd: dir });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--output-format must be one of text, json, sarif, github, not "gitlab"/);
+    assert.match(bad.stderr, /--output-format must be one of text, full, json, sarif, github, not "gitlab"/);
   });
 });

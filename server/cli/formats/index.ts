@@ -1,6 +1,7 @@
 // The output formats of `reglens check`, one module each.
 import type { OutputFormat } from '../args';
 import type { CheckReport } from '../report';
+import { formatFull } from './full';
 import { formatGithub } from './github';
 import { formatJson } from './json';
 import { formatSarif } from './sarif';
@@ -19,6 +20,8 @@ export function formatReport(
       return formatSarif(report);
     case 'text':
       return formatText(report, options);
+    case 'full':
+      return formatFull(report, options);
     case 'github':
       return formatGithub(report);
   }

@@ -8,41 +8,54 @@
 //   (1 hidden fix can be enabled with the --unsafe-fixes option.)
 //   Checked 4 files; 1 file not checked (see the messages above).
 import type { Finding } from '../../engine/types';
-import { isFixable, type CheckReport } from '../report';
+import { isFixable, type CheckReport, type Diagnostic } from '../report';
 import { statisticsLines } from './statistics';
 
 const ESC = '\u001b[';
-const style = (on: boolean, codes: string, text: string) => (on ? `${ESC}${codes}m${text}${ESC}0m` : text);
+export const style = (on: boolean, codes: string, text: string) => (on ? `${ESC}${codes}m${text}${ESC}0m` : text);
 
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-const SEVERITY_STYLE: Record<Finding['severity'], string> = { error: '1;31', warning: '1;33', info: '1;34', hint: '2' };
+export const SEVERITY_STYLE: Record<Finding['severity'], string> = {
+  error: '1;31',
+  warning: '1;33',
+  info: '1;34',
+  hint: '2',
+};
 
 /** `statistics`: the count of each rule's problems (statistics.ts) instead of each problem. */
 export function formatText(
   report: CheckReport,
   { color, statistics = false }: { color: boolean; statistics?: boolean },
 ): string {
-  const lines: string[] = statistics ? statisticsLines(report) : [];
-  let fixable = 0;
+  const lines: string[] = statistics
+    ? statisticsLines(report)
+    : report.diagnostics.map((d) => headline(d, report, color));
+  lines.push(...closing(report, color));
+  return `${lines.join('\n')}\n`;
+}
+
+/** A finding's line: `model.py:11:13: RG006 warning: [*] …`. */
+export function headline({ path, cell, finding }: Diagnostic, report: CheckReport, color: boolean): string {
   const colon = style(color, '36', ':');
-  for (const { path, cell, finding } of report.diagnostics) {
-    const canFix = isFixable(finding, report.unsafeFixes);
-    if (canFix) fixable++;
-    if (statistics) continue;
-    // Cells are numbered from 1, as lines and columns are (and as Ruff numbers them).
-    const inCell = cell === undefined ? '' : `${colon}cell ${cell + 1}`;
-    const { line, character } = finding.range.start;
-    const where = `${style(color, '1', path)}${inCell}${colon}${line + 1}${colon}${character + 1}${colon}`;
-    const code = style(color, SEVERITY_STYLE[finding.severity], finding.code);
-    const mark = canFix ? `${style(color, '36', '[*]')} ` : '';
-    lines.push(`${where} ${code} ${finding.severity}: ${mark}${finding.message}`);
-  }
+  // Cells are numbered from 1, as lines and columns are (and as Ruff numbers them).
+  const inCell = cell === undefined ? '' : `${colon}cell ${cell + 1}`;
+  const { line, character } = finding.range.start;
+  const where = `${style(color, '1', path)}${inCell}${colon}${line + 1}${colon}${character + 1}${colon}`;
+  const code = style(color, SEVERITY_STYLE[finding.severity], finding.code);
+  const mark = isFixable(finding, report.unsafeFixes) ? `${style(color, '36', '[*]')} ` : '';
+  return `${where} ${code} ${finding.severity}: ${mark}${finding.message}`;
+}
+
+/** What follows the findings: how many, how many --fix fixes, and what was checked. */
+export function closing(report: CheckReport, color: boolean): string[] {
+  const lines: string[] = [];
   const remaining = report.diagnostics.length;
   const total = remaining + report.fixed;
   if (total > 0) {
+    const fixable = report.diagnostics.filter(({ finding }) => isFixable(finding, report.unsafeFixes)).length;
     const found = `Found ${plural(total, 'problem', 'problems')}`;
     lines.push(
       report.fixMode && report.fixed > 0 ? `${found} (${report.fixed} fixed, ${remaining} remaining).` : `${found}.`,
@@ -53,7 +66,7 @@ export function formatText(
     lines.push(...hiddenFixes(report));
   }
   lines.push(coverage(report, total, color));
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 /** "(2 hidden fixes can be enabled with the --unsafe-fixes option.)" when fixes are left out: text and --diff. */
