@@ -136,6 +136,13 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
       `each skipped file says why: ${line}`,
     );
 
+  // The full format shows every finding in its code: one underlined range, labelled with its code, each.
+  const shown = check(['inputs', '--output-format', 'full'], bound);
+  assert.equal(shown.status, run.status, shown.stderr.slice(-2000));
+  assert.doesNotMatch(shown.stderr, /internal error|uncaught|TypeError|RangeError/i);
+  const labelled = shown.stdout.split('\n').filter((l) => /^ +\| .*\^+ RG\d{3}$/.test(l));
+  assert.equal(labelled.length, report.diagnostics.length, 'each finding of --output-format full has its carets');
+
   // `--add-noqa` on a copy: every finding it does not report as left is silenced, so a check afterwards reports
   // exactly what it left (no new stale directive among them: each one it wrote silences a finding), and a second
   // run adds nothing.
