@@ -8,11 +8,11 @@ import type { RegularizerSpec } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
+import { underTrainingGuard } from './training';
 import type { KernelSpec } from '../../kernels/plan';
 import {
   constructorParameters,
   findArgument,
-  isSelfTraining,
   isTrueLiteral,
   mentionsTraining,
   numericLiteral,
@@ -265,10 +265,9 @@ function moduleConstant(model: FileModel, name: string, fields = false): number 
 }
 
 /**
- * Does evaluation skip the call, the way its module is built? Each `if` or `elif` (or `… if cond else …`) around
- * it must hold for the call to run; one whose condition is false with `self.training` False, and each
- * `self.<flag>` at the literal `__init__` gives it (fairseq's `FairseqDropout`: `if self.p > 0 and (self.training
- * or self.apply_during_inference)`, with `apply_during_inference = False`), keeps it from running in evaluation.
+ * Does evaluation skip the call, the way its module is built? `underTrainingGuard` with each `self.<flag>` at the
+ * literal `__init__` gives it (fairseq's `FairseqDropout`: `if self.p > 0 and (self.training or
+ * self.apply_during_inference)`, with `apply_during_inference = False`): the rules' guards, read with the flags.
  */
 export function skippedInEvaluation(call: Node, cls: ModuleClass | undefined): boolean {
   let method: Node | null = call.parent;
@@ -278,32 +277,7 @@ export function skippedInEvaluation(call: Node, cls: ModuleClass | undefined): b
   const flags = new Map<string, boolean>();
   for (const sub of cls?.members.submodules ?? [])
     if (sub.value.type === 'true' || sub.value.type === 'false') flags.set(sub.name, sub.value.type === 'true');
-  const inEvaluation = (cond: Node | null): boolean | undefined => {
-    if (!cond) return undefined;
-    if (isSelfTraining(cond, selfName)) return false;
-    if (cond.type === 'parenthesized_expression') return inEvaluation(cond.namedChild(0));
-    if (cond.type === 'attribute' && cond.childForFieldName('object')?.text === selfName)
-      return flags.get(cond.childForFieldName('attribute')?.text ?? '');
-    if (cond.type === 'not_operator') {
-      const v = inEvaluation(cond.childForFieldName('argument'));
-      return v === undefined ? undefined : !v;
-    }
-    if (cond.type !== 'boolean_operator') return undefined;
-    const l = inEvaluation(cond.childForFieldName('left'));
-    const r = inEvaluation(cond.childForFieldName('right'));
-    if (cond.childForFieldName('operator')?.text === 'and') return l === false || r === false ? false : l && r;
-    return l === true || r === true ? true : l === false && r === false ? false : undefined;
-  };
-  for (let child = call, p = call.parent; p && p.id !== method.id; child = p, p = p.parent) {
-    const guard =
-      (p.type === 'if_statement' || p.type === 'elif_clause') && p.childForFieldName('consequence')?.id === child.id
-        ? p.childForFieldName('condition')
-        : p.type === 'conditional_expression' && p.namedChild(0)?.id === child.id
-          ? p.namedChild(1)
-          : null;
-    if (guard && inEvaluation(guard) === false) return true;
-  }
-  return false;
+  return underTrainingGuard(call, { method, selfName, flags });
 }
 
 /**

@@ -605,15 +605,28 @@ class RGATConv(nn.Module):
 class Always(nn.Module):
     def forward(self, x):
         return F.dropout(x, p=0.3) if x.numel() > 0 else x
+
+
+class EarlyExit(nn.Module):
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if self.p == 0.0 or not self.training:
+            return x
+        return F.dropout(x, self.p)
 `;
 
-test('a functional dropout under a condition that reads self.training is off in evaluation', () => {
+test('a functional dropout under a condition that reads self.training, or after an early exit, is off in evaluation', () => {
   assert.deepEqual(
     plan(PYG_GUARDS).map((s) => [s.line, s.eval]),
     [
       [11, false],
       [25, false],
       [31, true],
+      // After `if … or not self.training: return x`, as RG006 reads it: the rest of the method runs in training only.
+      [42, false],
     ],
   );
 });
