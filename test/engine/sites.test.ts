@@ -618,7 +618,7 @@ class EarlyExit(nn.Module):
         return F.dropout(x, self.p)
 `;
 
-test('a functional dropout under a condition that reads self.training, or after an early exit, is off in evaluation', () => {
+test('a functional dropout under a condition on self.training, or after an early exit, is off in evaluation', () => {
   assert.deepEqual(
     plan(PYG_GUARDS).map((s) => [s.line, s.eval]),
     [
