@@ -127,20 +127,9 @@ export function resolveNumber(
   return undefined;
 }
 
-/** What `__init__` first assigns to `self.<attr>`, if anything. */
+/** What `__init__` first assigns to `self.<attr>` (the model's submodules hold every such assignment), if anything. */
 function initAssignment(cls: ModuleClass, attr: string): Node | undefined {
-  const init = cls.members.methods.get('__init__');
-  let value: Node | undefined;
-  if (init)
-    walk(
-      init,
-      (a) => {
-        if (value) return false;
-        if (a.childForFieldName('left')?.text === `self.${attr}`) value = a.childForFieldName('right') ?? undefined;
-      },
-      new Set(['assignment']),
-    );
-  return value;
+  return cls.members.submodules.find((s) => s.name === attr)?.value;
 }
 
 /** An `__init__` parameter a rate is, and how it got there (`self.drop_prob ← drop_prob`). */
