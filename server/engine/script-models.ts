@@ -8,9 +8,13 @@ import { regularizer } from './catalog';
 import type { ModuleClass } from './classes';
 import type { FileModel } from './model';
 import type { Node } from './parser';
+import { regularizerOf } from './semantics/regularizers';
 import { callArguments, parameterList, walk, withoutPlacement, CALL_NODES } from './syntax';
 
-/** A module class of the file that drops: a dropout submodule or a functional regularizer, here or in a submodule. */
+/**
+ * A module class of the file that drops: a dropout submodule or a functional regularizer, here or in a submodule, or
+ * a submodule of a hand-written regularizer class of the file.
+ */
 export function dropoutOf(model: FileModel, cls: ModuleClass): Node | null {
   const known = memoOf(model).dropouts;
   if (!known.has(cls.name)) known.set(cls.name, findDropout(model, cls, new Set()));
@@ -35,15 +39,27 @@ function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>): Nod
     );
   if (found) return found;
   for (const s of cls.members.submodules) {
-    const inner = classOf(model, s.value);
-    const nested = inner && findDropout(model, inner, seen);
-    if (nested) return nested;
+    // `Block(dim)`, `DropPath(p) if p > 0 else nn.Identity()`: the classes of the file it may be built from.
+    const inner = model.constructedBy(s.value, (call) => classOf(model, call));
+    // A hand-written regularizer of the file that stops in evaluation (a drop path, `StochasticDepth`) drops
+    // until `model.eval()` as a library one does.
+    if (inner.some((c) => switchesWithMode(model, c))) return s.value;
+    for (const c of inner) {
+      const nested = findDropout(model, c, seen);
+      if (nested) return nested;
+    }
   }
   for (const base of model.superclassesOf(cls.name)) {
     const nested = findDropout(model, base, seen);
     if (nested) return nested;
   }
   return null;
+}
+
+/** A hand-written regularizer class whose evaluation differs from its training: identity, or a fixed scale. */
+function switchesWithMode(model: FileModel, cls: ModuleClass): boolean {
+  const behaviour = regularizerOf(model, cls.node)?.evaluation.behaviour;
+  return behaviour === 'identity' || behaviour === 'scaled';
 }
 
 /** The module class of the file an expression constructs: `Net()`, `Net(args).to(device)`. */

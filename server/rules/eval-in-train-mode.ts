@@ -33,7 +33,8 @@ export const evalInTrainMode: Rule = {
       '',
       'The rule reads scripts, not modules: the functions at the top level of a file and its top-level code. A ' +
         'model is a name bound to an instance of a module class of the same file that drops (a dropout ' +
-        'submodule or a functional dropout, in the class or in a submodule of another class of the file), ' +
+        'submodule or a functional dropout, in the class or in a submodule of another class of the file, or a ' +
+        "hand-written regularizer class of the file that stops in evaluation, such as a copy of timm's `DropPath`), " +
         'followed through the parameters of the script’s functions when every call binds the same model. A mode ' +
         'switch anywhere earlier in the function, or before every call of it, counts: the rule is silent when in ' +
         'doubt. Methods of classes (a Lightning `validation_step`) are not read: their framework switches modes.',
