@@ -155,7 +155,8 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
       (d) => `${d.path}:${d.line}:${d.column} ${d.code}`,
     );
   const left = keys(silenced.stdout);
-  const after = keys(check(['silenced', '--format', 'json'], bound).stdout);
+  const afterRun = check(['silenced', '--format', 'json'], bound);
+  const after = keys(afterRun.stdout);
   // Stale directives the inputs had (the examples show one) stay, and may read differently once a code is added to
   // them (`# noqa: RG006` unused as a whole, then `RG006` in `# noqa: RG006, RG010`); none is on a new line.
   const stale = (list: string[]) => list.filter((k) => k.endsWith(' RG100'));
@@ -167,12 +168,29 @@ test(`fuzzing the CLI: ${FUZZ_INPUTS} mutated files as bytes, checked and fixed 
     'a directive --add-noqa wrote silences nothing',
   );
   // A file's syntax error stays, but where tree-sitter's recovery first reports it may move once a comment is added
-  // (seed 717428076: line 8, then line 1): RG000 is compared by file.
+  // (seed 717428076: line 8, then line 1): RG000 is compared by file. A file whose parse runs out of its time in
+  // either run is not checked there (seed 1990289517: a 32 KB file parsed in 0.9 s, then over its 1 s on a busier
+  // machine), so it is compared only where both runs checked it.
+  const notChecked = new Set(
+    [silenced.stderr, afterRun.stderr].flatMap((err) =>
+      [...err.matchAll(/^warning: (silenced\/[^:]+): not checked:/gm)].map((m) => m[1]),
+    ),
+  );
   const comparable = (list: string[]) =>
-    list.filter((k) => !k.endsWith(' RG100')).map((k) => (k.endsWith(' RG000') ? k.replace(/:\d+:\d+ /, ' ') : k));
+    list
+      .filter((k) => !k.endsWith(' RG100') && !notChecked.has(k.split(':')[0].split(' ')[0]))
+      .map((k) => (k.endsWith(' RG000') ? k.replace(/:\d+:\d+ /, ' ') : k));
   assert.deepEqual(comparable(after), comparable(left));
+  // A second run adds nothing, except to a file the first left unchecked because its parse ran out of time.
+  const silencedDir = path.join(dir, 'silenced');
+  const snapshot = new Map(fs.readdirSync(silencedDir).map((f) => [f, fs.readFileSync(path.join(silencedDir, f))]));
   const again = check(['silenced', '--add-noqa', '--format', 'json'], bound);
-  assert.match(again.stderr, /^Added no `# noqa` directives\./m, 'a second --add-noqa adds nothing');
+  const changed = [...snapshot].filter(([f, bytes]) => !fs.readFileSync(path.join(silencedDir, f)).equals(bytes));
+  assert.deepEqual(
+    changed.map(([f]) => `silenced/${f}`).filter((f) => !notChecked.has(f)),
+    [],
+    `a second --add-noqa adds nothing: ${again.stderr.slice(-500)}`,
+  );
   const directives = /^Added (\d+) `# noqa` directives? to (\d+) files?\./m.exec(silenced.stderr);
 
   // Every fix, safe and unsafe, applied in place: still no crash, and the fixed files report only positions inside
