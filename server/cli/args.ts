@@ -2,9 +2,9 @@
 import { unknownCode } from '../engine/config';
 import { ruleCodes } from '../rules';
 
-export type OutputFormat = 'text' | 'full' | 'json' | 'sarif' | 'github';
+export type OutputFormat = 'text' | 'full' | 'json' | 'sarif' | 'github' | 'gitlab';
 
-export const FORMATS: readonly OutputFormat[] = ['text', 'full', 'json', 'sarif', 'github'];
+export const FORMATS: readonly OutputFormat[] = ['text', 'full', 'json', 'sarif', 'github', 'gitlab'];
 
 export interface CheckOptions {
   /** Files and folders as given; empty means the current directory. */
@@ -68,8 +68,9 @@ table.
 
 Options:
       --output-format <FORMAT>  Output format: text (default: a line per problem), full (each problem's code
-                                with its range underlined and its fix), json, sarif (code scanning) or github
-                                (workflow annotations); --format is the same option
+                                with its range underlined and its fix), json, sarif (code scanning), github
+                                (workflow annotations) or gitlab (a Code Quality report); --format is the same
+                                option
       --select <CODES>          Comma-separated rule codes or prefixes to enable (replaces pyproject's select)
       --ignore <CODES>          Comma-separated rule codes or prefixes to disable (replaces pyproject's ignore)
       --fix                     Apply safe fixes in place, then report what remains

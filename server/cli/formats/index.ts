@@ -3,6 +3,7 @@ import type { OutputFormat } from '../args';
 import type { CheckReport } from '../report';
 import { formatFull } from './full';
 import { formatGithub } from './github';
+import { formatGitlab } from './gitlab';
 import { formatJson } from './json';
 import { formatSarif } from './sarif';
 import { formatStatisticsJson } from './statistics';
@@ -24,5 +25,7 @@ export function formatReport(
       return formatFull(report, options);
     case 'github':
       return formatGithub(report);
+    case 'gitlab':
+      return formatGitlab(report);
   }
 }
