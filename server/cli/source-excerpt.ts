@@ -47,8 +47,8 @@ function excerpt(lines: readonly string[], { finding }: PlacedFinding): SourceEx
   let first = Math.max(0, start.line - CONTEXT);
   let last = Math.min(lines.length - 1, end.line + CONTEXT);
   // Blank lines of context say nothing.
-  while (first < start.line && lines[first].trim() === '') first++;
-  while (last > end.line && lines[last].trim() === '') last--;
+  while (first < start.line && lines[first]?.trim() === '') first++;
+  while (last > end.line && lines[last]?.trim() === '') last--;
   const numbers: number[] = [];
   for (let n = first; n <= last; n++) {
     // The middle of a long range is left out: its first and last lines stay, with the context around them.

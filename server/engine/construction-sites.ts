@@ -144,8 +144,6 @@ export interface RegularizerModule {
   kind: RegularizerKind;
   /** The argument that sets its rate, if any does. */
   rate?: Parameter;
-  /** Where the class is not the library's: the workspace's own. */
-  own: boolean;
 }
 
 const ownClasses = new WeakMap<FileModel, Map<string, ClassRegularizer | null>>();
@@ -173,14 +171,14 @@ export function regularizerModules(model: FileModel, expression: Node): Regulari
     const spec = regularizer(callee);
     if (spec) {
       const name = callee!.split('.').pop()!;
-      return spec.form === 'module' ? { call, name, kind: spec.kind, rate: spec.rate, own: false } : undefined;
+      return spec.form === 'module' ? { call, name, kind: spec.kind, rate: spec.rate } : undefined;
     }
     // A name the file defines resolves to nothing: a class of this file.
     const fn = call.childForFieldName('function');
     const local = callee === null && fn?.type === 'identifier' ? model.classes.get(fn.text) : undefined;
     const key = local ? `\u0000${local.name}` : callee;
     const found = key === null ? null : own(key, local);
-    return found ? { call, name: local?.name ?? callee!.split('.').pop()!, ...found, own: true } : undefined;
+    return found ? { call, name: local?.name ?? callee!.split('.').pop()!, ...found } : undefined;
   });
 }
 

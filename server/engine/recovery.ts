@@ -110,6 +110,37 @@ const OPENING = new Set(['(', '[', '{']);
 
 /** The statement with the first unclosed bracket, or null. */
 function unclosedBracket(root: Node): ErrorAt | null {
+  const found = firstUnclosed(root);
+  return found && { start: statementStartBefore(found.error, found.bracket), reach: found.error.endPosition.row };
+}
+
+/**
+ * What the file's first unclosed bracket leaves open, as tree-sitter read it: the opening bracket directly under an
+ * ERROR node, which found nothing to close it (CPython's "'(' was never closed"), or a string started after it in the
+ * same ERROR node that never ends, which CPython reports first (`f(y, '`: "unterminated string literal"); null when
+ * there is no unclosed bracket.
+ */
+export function neverClosed(root: Node): Node | null {
+  const found = firstUnclosed(root);
+  if (!found) return null;
+  const { error, bracket } = found;
+  return unterminatedString(error.children.slice(bracket + 1)) ?? error.children[bracket];
+}
+
+/**
+ * The start of a string that never ends among these nodes (the children of an ERROR node): a `string_start` no string
+ * node holds, in them or in an ERROR node among them.
+ */
+export function unterminatedString(nodes: readonly Node[]): Node | null {
+  for (const n of nodes) {
+    if (n.type === 'string_start') return n;
+    const inner = n.isError ? unterminatedString(n.children) : null;
+    if (inner) return inner;
+  }
+  return null;
+}
+
+function firstUnclosed(root: Node): { error: Node; bracket: number } | null {
   if (!root.hasError) return null;
   // In document order, the nodes that hold an error and the brackets directly under an ERROR node; a stack, as
   // brackets may nest thousands deep.
@@ -117,8 +148,7 @@ function unclosedBracket(root: Node): ErrorAt | null {
   const stack: Entry[] = [{ node: root }];
   while (stack.length > 0) {
     const entry = stack.pop()!;
-    if ('error' in entry)
-      return { start: statementStartBefore(entry.error, entry.bracket), reach: entry.error.endPosition.row };
+    if ('error' in entry) return entry;
     const { node } = entry;
     const next: Entry[] = [];
     for (let i = 0; i < node.children.length; i++) {

@@ -1,5 +1,5 @@
 import { nodeRange, type Node, type SourceFile } from './parser';
-import { recover, type Recovery } from './recovery';
+import { neverClosed, recover, type Recovery, unterminatedString } from './recovery';
 import { walk } from './syntax';
 import type { Finding, Range } from './types';
 
@@ -10,13 +10,14 @@ export const SYNTAX_ERROR_CODE = 'RG000';
  * The file's first syntax error as a finding, saying what the analysis still covered: the statements a syntax error
  * swallows are not checked, or only as far as tree-sitter recovered them (server/engine/recovery.ts), everything else
  * fully.
- * Null for a file that parses.
+ * Null for a file that parses (and whose first line of code is not indented).
  */
 export function syntaxErrorFinding(file: SourceFile): Finding | null {
-  // tree-sitter's own root answers first: a file without errors (most) needs no copy of its tree here.
-  if (!file.hasSyntaxError) return null;
-  const recovery = recover(file);
-  const error = firstError(recovery, file);
+  // tree-sitter's own root answers first: a file without errors (most) needs no copy of its tree here. It reads an
+  // indented first line without one, which Python refuses.
+  const parsed = !file.hasSyntaxError;
+  const recovery = parsed ? null : recover(file);
+  const error = unexpectedIndent(file) ?? (parsed ? null : firstError(recovery, file));
   if (!error) return null;
   const { range, shown } = error;
   // An error token may take in the \r of a \r\n, which tree-sitter reads as text and LSP as the line break, or start
@@ -54,17 +55,36 @@ export function syntaxErrorFinding(file: SourceFile): Finding | null {
  */
 function firstError(recovery: Recovery | null, file: SourceFile): { range: Range; shown: string } | null {
   const node = firstErrorNode(recovery?.damage === 'unchecked' && recovery.recovered ? recovery.recovered : file);
-  const blanked = recovery?.damage === 'unchecked' ? recovery.damaged[0][0] : undefined;
-  if (blanked !== undefined && !(node && node.startPosition.row < blanked)) {
-    const text = file.lineText(blanked);
+  const blanked = recovery?.damage === 'unchecked' ? recovery.damaged[0] : undefined;
+  // An unclosed bracket in the broken statement is what broke it, as CPython says ("'(' was never closed"): the
+  // statement's first line, or the ERROR node from the file's first import, would point elsewhere.
+  const unclosed = neverClosed(file.root);
+  const open = unclosed && { range: nodeRange(unclosed), shown: `\`${unclosed.text}\` was never closed` };
+  if (blanked !== undefined && !(node && node.startPosition.row < blanked[0])) {
+    const row = unclosed?.startPosition.row;
+    if (open && row !== undefined && row >= blanked[0] && row < blanked[1]) return open;
+    const text = file.lineText(blanked[0]);
     const code = text.trim();
     const start = text.length - text.trimStart().length;
     return {
-      range: { start: { line: blanked, character: start }, end: { line: blanked, character: start + code.length } },
+      range: {
+        start: { line: blanked[0], character: start },
+        end: { line: blanked[0], character: start + code.length },
+      },
       shown: `\`${code.slice(0, 40)}\` cannot be parsed here`,
     };
   }
   if (!node) return null;
+  // Inside the first error: a string that never ends (CPython: "unterminated string literal") or a bracket, whichever
+  // comes first, as CPython's tokenizer meets them.
+  const string = node.isError ? unterminatedString(node.children) : null;
+  const bracket =
+    unclosed && recovery?.damage !== 'unchecked' && node.startIndex <= unclosed.startIndex
+      ? unclosed.startIndex < node.endIndex
+      : false;
+  if (string && !(bracket && unclosed!.startIndex < string.startIndex))
+    return { range: nodeRange(string), shown: `\`${string.text}\` was never closed` };
+  if (bracket) return open!;
   const shown = node.text.split('\n')[0].trim().slice(0, 40);
   return {
     range: nodeRange(node),
@@ -74,6 +94,25 @@ function firstError(recovery: Recovery | null, file: SourceFile): { range: Range
         ? `\`${shown}\` cannot be parsed here`
         : 'the code cannot be parsed here',
   };
+}
+
+/**
+ * A file whose first line of code is indented (a snippet pasted from inside a class): CPython's "unexpected indent",
+ * on that line, before anything tree-sitter makes of the rest.
+ */
+function unexpectedIndent(file: SourceFile): { range: Range; shown: string } | null {
+  for (let line = 0; line < file.lineCount; line++) {
+    const text = file.lineText(line);
+    const code = text.trim();
+    if (code === '' || code.startsWith('#')) continue;
+    const start = text.length - text.trimStart().length;
+    if (start === 0) return null;
+    return {
+      range: { start: { line, character: start }, end: { line, character: text.length } },
+      shown: 'unexpected indent',
+    };
+  }
+  return null;
 }
 
 /** The first ERROR or MISSING node, or null. */

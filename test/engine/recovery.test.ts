@@ -102,14 +102,14 @@ test('what people leave open, and what stays checked', () => {
     {
       broken: MODEL.replace('\n\nclass Head', '\n\nCFG = dict(\n\nclass Head'),
       damaged: [[23, 24]],
-      error: '`CFG = dict(` cannot be parsed here. Line 24 was',
+      error: '`(` was never closed. Line 24 was',
       codes: ['RG007@13', 'RG006@36'],
     },
     // A quote: its line.
     {
       broken: MODEL.replace('        y = F.relu(y)\n', "        y = F.relu(y, '\n"),
       damaged: [[17, 18]],
-      error: "`y = F.relu(y, '` cannot be parsed here. Line 18 was",
+      error: "`'` was never closed. Line 18 was",
       codes: ['RG007@13', 'RG006@34'],
     },
     // A class's docstring: the class.
@@ -176,4 +176,33 @@ test('typing into an unclosed bracket re-checks only the class typed in', () => 
   } finally {
     file.dispose();
   }
+});
+
+test('a syntax error says what CPython says: a bracket or string never closed, an indented first line', () => {
+  const message = (text: string) => {
+    const file = new SourceFile(text);
+    try {
+      const f = syntaxErrorFinding(file);
+      return f && `${f.range.start.line + 1}:${f.range.start.character + 1} ${f.message.split('. ')[0]}`;
+    } finally {
+      file.dispose();
+    }
+  };
+  const head = 'import torch.nn as nn\n\n\nclass A(nn.Module):\n    def f(self, x):\n';
+  // At the end of the file, with nothing after it: tree-sitter's error starts at the first import. Of two brackets
+  // left open, the first (CPython names the last).
+  assert.equal(
+    message(`${head}        return nn.functional.dropout(x, (0.1\n`),
+    '6:37 Syntax error: `(` was never closed',
+  );
+  assert.equal(message(`${head}        y = [x,\n        return y\n`), '6:13 Syntax error: `[` was never closed');
+  // A string inside the bracket ends first, as CPython's tokenizer finds it.
+  assert.equal(message(`${head}        y = f(x, 'a\n        return y\n`), "6:18 Syntax error: `'` was never closed");
+  assert.equal(message(`${head}        s = """never\n        return x\n`), '6:13 Syntax error: `"""` was never closed');
+  // A snippet pasted from inside a class: tree-sitter reads it, Python does not.
+  assert.equal(message('    x = nn.Dropout(0.1)\ny = 1\n'), '1:5 Syntax error: unexpected indent');
+  assert.equal(message('# a comment\n\n        self.drop = nn.Dropout(p)\n'), '3:9 Syntax error: unexpected indent');
+  // An earlier error stays the first.
+  assert.equal(message('def f(:\n    pass\nx = (nn.Dropout(0.1)\n'), '1:7 Syntax error: `)` expected here');
+  assert.equal(message('x = 1\n    # an indented comment\ny = 2\n'), null);
 });
