@@ -10,6 +10,7 @@ import { uncoveredFusions } from '../engine/flow/findings';
 import type { Fusion } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
 import { lineOf, percent, type Rule, type RuleContext } from '../engine/rule';
+import { walk } from '../engine/syntax';
 
 export const dropoutBeforeFusion: Rule = {
   meta: {
@@ -40,7 +41,8 @@ export const dropoutBeforeFusion: Rule = {
       'The fix (unsafe: the rate now covers more tokens, and may need retuning) removes the dropout from the ' +
         'embeddings and applies the same dropout to the merged sequence right after the merge; when the merge is ' +
         'conditional (`if pixel_values is not None:`), the dropout goes after the `if`, so the text-only path ' +
-        'keeps its dropout.',
+        'keeps its dropout. No fix is offered when the merged path returns inside the `if`: a dropout after it ' +
+        'would never run on the merged sequence.',
     ].join('\n'),
     wrong: [
       'def forward(self, input_ids, pixel_values=None):',
@@ -155,6 +157,21 @@ function fusedVariable(site: Node): string | null {
   return null;
 }
 
+/**
+ * Whether the code after a merge, inside the statement that holds it, may leave before the line after that statement
+ * (a `return` in the `if` that merges): the dropout put there would never see the merged sequence.
+ */
+function leavesAfter(anchor: Node, site: Node): boolean {
+  let leaves = false;
+  walk(anchor, (n) => {
+    // Code that ends before the merge does is before it; a `return` around the merge or after it leaves.
+    if (leaves || n.endIndex <= site.endIndex) return false;
+    if (n.type === 'return_statement' || n.type === 'raise_statement') leaves = true;
+    return !leaves;
+  });
+  return leaves;
+}
+
 function dropAfterMerge(context: RuleContext, f: Fusion, all: Fusion[]) {
   const drop = f.drop.call;
   const dropStatement = enclosingStatement(drop);
@@ -174,7 +191,8 @@ function dropAfterMerge(context: RuleContext, f: Fusion, all: Fusion[]) {
     !variable ||
     variables.some((v) => v !== variable) ||
     anchor.startIndex <= dropStatement.startIndex ||
-    anchor.type === 'return_statement'
+    anchor.type === 'return_statement' ||
+    sites.some((site) => leavesAfter(anchor, site))
   )
     return null;
   const unwrap = unwrapCall(context.file, drop);
