@@ -10,6 +10,8 @@ import type { TextEdit } from './types';
 
 /** Deletes a statement's whole lines when it stands alone on them; `pass` keeps a block that would become empty. */
 export function deleteStatement(file: SourceFile, stmt: Node): TextEdit | null {
+  // A statement tree-sitter could not read whole may hold more than the user's statement.
+  if (stmt.hasError) return null;
   const startLine = stmt.startPosition.row;
   const endLine = stmt.endPosition.row;
   const before = file.lineText(startLine).slice(0, stmt.startPosition.column);

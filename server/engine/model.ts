@@ -380,6 +380,9 @@ export class FileModel implements FileDefinitions {
           const left = value.childForFieldName('left');
           if (left?.type === 'attribute' && left.childForFieldName('object')?.text === selfName) targets.push(left);
         }
+        // A chain tree-sitter joined across a syntax error (`self.a = nn.Emb)` over `self.b = nn.Dropout(p)`) is two
+        // statements to the user: only the last link is one.
+        if (targets.length > 1 && n.hasError) targets.splice(0, targets.length - 1);
         const names = targets.map((t) => t.childForFieldName('attribute')?.text ?? '');
         if (!value || targets.length === 0 || names.includes('')) return true;
         const statement = n.parent?.type === 'expression_statement' ? n.parent : n;
