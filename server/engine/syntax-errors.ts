@@ -59,10 +59,9 @@ function firstError(recovery: Recovery | null, file: SourceFile): { range: Range
   // An unclosed bracket in the broken statement is what broke it, as CPython says ("'(' was never closed"): the
   // statement's first line, or the ERROR node from the file's first import, would point elsewhere.
   const unclosed = neverClosed(file.root);
-  const open = unclosed && { range: nodeRange(unclosed), shown: `\`${unclosed.text}\` was never closed` };
   if (blanked !== undefined && !(node && node.startPosition.row < blanked[0])) {
-    const row = unclosed?.startPosition.row;
-    if (open && row !== undefined && row >= blanked[0] && row < blanked[1]) return open;
+    const row = unclosed?.startPosition.row ?? -1;
+    if (unclosed && row >= blanked[0] && row < blanked[1]) return wasNeverClosed(unclosed);
     const text = file.lineText(blanked[0]);
     const code = text.trim();
     const start = text.length - text.trimStart().length;
@@ -78,13 +77,10 @@ function firstError(recovery: Recovery | null, file: SourceFile): { range: Range
   // Inside the first error: a string that never ends (CPython: "unterminated string literal") or a bracket, whichever
   // comes first, as CPython's tokenizer meets them.
   const string = node.isError ? unterminatedString(node.children) : null;
-  const bracket =
-    unclosed && recovery?.damage !== 'unchecked' && node.startIndex <= unclosed.startIndex
-      ? unclosed.startIndex < node.endIndex
-      : false;
-  if (string && !(bracket && unclosed!.startIndex < string.startIndex))
-    return { range: nodeRange(string), shown: `\`${string.text}\` was never closed` };
-  if (bracket) return open!;
+  const within = (n: Node) => node.startIndex <= n.startIndex && n.startIndex < node.endIndex;
+  const bracket = recovery?.damage !== 'unchecked' && unclosed && within(unclosed) ? unclosed : null;
+  const first = string && bracket ? (bracket.startIndex < string.startIndex ? bracket : string) : (string ?? bracket);
+  if (first) return wasNeverClosed(first);
   const shown = node.text.split('\n')[0].trim().slice(0, 40);
   return {
     range: nodeRange(node),
@@ -94,6 +90,11 @@ function firstError(recovery: Recovery | null, file: SourceFile): { range: Range
         ? `\`${shown}\` cannot be parsed here`
         : 'the code cannot be parsed here',
   };
+}
+
+/** CPython's "'(' was never closed", at the bracket or quote. */
+function wasNeverClosed(opening: Node): { range: Range; shown: string } {
+  return { range: nodeRange(opening), shown: `\`${opening.text}\` was never closed` };
 }
 
 /**
