@@ -1,4 +1,5 @@
 // What `reglens check` found, as every output format (server/cli/formats/) reads it.
+import * as path from 'node:path';
 import type { TextChange } from '../core/document';
 import type { Finding } from '../engine/types';
 import type { SourceExcerpt } from './source-excerpt';
@@ -44,4 +45,9 @@ export interface CheckReport {
 /** A fix `--fix` would apply now: safe ones, and unsafe ones too under --unsafe-fixes. */
 export function isFixable(finding: Finding, unsafeFixes: boolean): boolean {
   return !!finding.fix && (finding.fix.applicability === 'safe' || unsafeFixes);
+}
+
+/** The finding's file from the working directory, with forward slashes (as annotations and CI reports name it). */
+export function reportedPath(report: CheckReport, { absolute, path: display }: Diagnostic): string {
+  return (path.relative(report.cwd, absolute) || display).split(path.sep).join('/');
 }

@@ -5,9 +5,8 @@
 //
 // A notebook finding names the file only: the annotation's lines would be the `.ipynb` JSON's, not the cell's; its
 // cell, line and column are in the message, as in the text format.
-import * as path from 'node:path';
 import type { Severity } from '../../engine/types';
-import type { CheckReport } from '../report';
+import { type CheckReport, reportedPath } from '../report';
 
 const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'notice', hint: 'notice' };
 
@@ -23,8 +22,9 @@ function escapeProperty(text: string): string {
 
 export function formatGithub(report: CheckReport): string {
   const lines: string[] = [];
-  for (const { absolute, path: display, cell, finding } of report.diagnostics) {
-    const file = (path.relative(report.cwd, absolute) || display).split(path.sep).join('/');
+  for (const diagnostic of report.diagnostics) {
+    const { path: display, cell, finding } = diagnostic;
+    const file = reportedPath(report, diagnostic);
     const { start, end } = finding.range;
     const at = `${start.line + 1}:${start.character + 1}`;
     const properties = [`title=${escapeProperty(`Reglens (${finding.code})`)}`, `file=${escapeProperty(file)}`];

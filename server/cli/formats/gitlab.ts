@@ -10,16 +10,16 @@
 // notebook's first line (GitLab reads the lines of the `.ipynb` JSON, not of a cell); its cell, line and column are in
 // the description.
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import type { Severity } from '../../engine/types';
-import type { CheckReport } from '../report';
+import { type CheckReport, reportedPath } from '../report';
 
 const SEVERITY: Record<Severity, string> = { error: 'major', warning: 'minor', info: 'info', hint: 'info' };
 
 export function formatGitlab(report: CheckReport): string {
   const seen = new Map<string, number>();
-  const issues = report.diagnostics.map(({ absolute, path: display, cell, finding }) => {
-    const file = (path.relative(report.cwd, absolute) || display).split(path.sep).join('/');
+  const issues = report.diagnostics.map((diagnostic) => {
+    const { cell, finding } = diagnostic;
+    const file = reportedPath(report, diagnostic);
     const { start, end } = finding.range;
     const where =
       cell === undefined ? '' : ` (cell ${cell + 1}, line ${start.line + 1}, column ${start.character + 1})`;
