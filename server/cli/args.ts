@@ -28,6 +28,18 @@ export interface CheckOptions {
   config?: string;
   /** Worker threads that check files (--jobs); undefined: one per core, fewer for a small run. */
   jobs?: number;
+  /** Globs relative to the current directory: `exclude` replaces every pyproject's, `extendExclude` adds to it. */
+  exclude?: string[];
+  extendExclude?: string[];
+  /** Leave out paths named on the command line (and --stdin-filename) that the exclusions match, as in a walk. */
+  forceExclude: boolean;
+  /** quiet: the problems only, no summary; silent: nothing on stdout (the exit status says it). */
+  quiet: boolean;
+  silent: boolean;
+  /** Write the report to this file instead of stdout. */
+  outputFile?: string;
+  /** Print what a check would read instead of checking: the files, or the first file's settings. */
+  show?: 'files' | 'settings';
 }
 
 export type Command =
@@ -62,8 +74,9 @@ export const CHECK_HELP = `Check Python files and folders for regularization mis
 Usage: reglens check [OPTIONS] [PATH...]
 
 Folders are searched for Python files (*.py) and Jupyter notebooks (*.ipynb), skipping .git, node_modules,
-virtual environments, __pycache__, .tox, .mypy_cache and paths listed in .gitignore files. Files named on the
-command line are always checked. Each file's settings come from its nearest pyproject.toml with a [tool.reglens]
+virtual environments, __pycache__, .tox, .mypy_cache, paths listed in .gitignore files and paths that
+\`exclude\` matches. Files named on the command line are checked even when excluded, unless --force-exclude is given
+(as the pre-commit hook does). Each file's settings come from its nearest pyproject.toml with a [tool.reglens]
 table.
 
 Options:
@@ -86,6 +99,17 @@ Options:
                                 (with --fix or --add-noqa, the new source is printed to stdout, the report to
                                 stderr)
       --config <PATH>           Use this pyproject.toml for every file instead of discovering one
+      --exclude <GLOBS>         Comma-separated globs of files and folders to leave out, relative to the current
+                                directory (replaces pyproject's exclude)
+      --extend-exclude <GLOBS>  The same, added to pyproject's exclude
+      --force-exclude           Leave out excluded paths even when they are named on the command line or by
+                                --stdin-filename (for pre-commit and editors, which name files one by one)
+  -o, --output-file <PATH>      Write the report to PATH instead of stdout
+  -q, --quiet                   Print the problems and nothing else (no summary)
+  -s, --silent                  Print nothing on stdout; the exit status says whether problems were found
+      --show-files              Print the files a check would read, and check nothing
+      --show-settings           Print the first file's settings (its pyproject.toml, whether it is excluded,
+                                each rule on or off with its severity), and check nothing
   -j, --jobs <N>                Check files on N worker threads (default: one per CPU core, at most one per 16
                                 files; 1: one file after another on the main thread); --fix, --diff, --add-noqa
                                 and --stdin-filename always use the main thread
@@ -115,6 +139,16 @@ export function parseCodes(option: string, value: string): string[] {
   return codes;
 }
 
+/** `--exclude` / `--extend-exclude` values: comma-separated globs. */
+function parseGlobs(option: string, value: string): string[] {
+  const globs = value
+    .split(',')
+    .map((g) => g.trim())
+    .filter((g) => g !== '');
+  if (globs.length === 0) throw new UsageError(`${option} needs at least one glob, such as legacy or build/**`);
+  return globs;
+}
+
 /** `--jobs N`: a whole number of worker threads, 1 or more. */
 function parseJobs(option: string, value: string): number {
   const jobs = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
@@ -132,6 +166,10 @@ const VALUE_OPTIONS = new Set([
   '--config',
   '--jobs',
   '-j',
+  '--exclude',
+  '--extend-exclude',
+  '--output-file',
+  '-o',
 ]);
 const FLAG_OPTIONS = new Set([
   '--fix',
@@ -140,6 +178,13 @@ const FLAG_OPTIONS = new Set([
   '--add-noqa',
   '--statistics',
   '--exit-zero',
+  '--force-exclude',
+  '--quiet',
+  '-q',
+  '--silent',
+  '-s',
+  '--show-files',
+  '--show-settings',
   '--help',
   '-h',
 ]);
@@ -186,6 +231,9 @@ function parseCheck(args: string[]): Command {
     addNoqa: false,
     statistics: false,
     exitZero: false,
+    forceExclude: false,
+    quiet: false,
+    silent: false,
   };
   let onlyPaths = false;
   for (let i = 0; i < args.length; i++) {
@@ -240,6 +288,34 @@ function parseCheck(args: string[]): Command {
       case '--jobs':
         options.jobs = parseJobs(name, value!);
         break;
+      case '--exclude':
+        options.exclude = [...(options.exclude ?? []), ...parseGlobs(name, value!)];
+        break;
+      case '--extend-exclude':
+        options.extendExclude = [...(options.extendExclude ?? []), ...parseGlobs(name, value!)];
+        break;
+      case '--force-exclude':
+        options.forceExclude = true;
+        break;
+      case '-o':
+      case '--output-file':
+        if (value === '') throw new UsageError(`${name} needs the path of the file to write the report to`);
+        options.outputFile = value;
+        break;
+      case '-q':
+      case '--quiet':
+        options.quiet = true;
+        break;
+      case '-s':
+      case '--silent':
+        options.silent = true;
+        break;
+      case '--show-files':
+      case '--show-settings':
+        if (options.show && options.show !== name.slice('--show-'.length))
+          throw new UsageError('--show-files and --show-settings cannot be combined: use one of them');
+        options.show = name === '--show-files' ? 'files' : 'settings';
+        break;
       case '--fix':
         options.fix = true;
         break;
@@ -270,6 +346,18 @@ function parseCheck(args: string[]): Command {
     throw new UsageError(`--statistics prints text or json, not ${options.format}`);
   if (options.diff && options.format !== 'text')
     throw new UsageError(`--diff prints a diff; it cannot be combined with --output-format ${options.format}`);
+  if (options.show) {
+    const other = [
+      options.fix && !options.diff && '--fix',
+      options.diff && '--diff',
+      options.addNoqa && '--add-noqa',
+      options.statistics && '--statistics',
+      options.stdinFilename !== undefined && '--stdin-filename',
+    ].find(Boolean);
+    if (other) throw new UsageError(`--show-${options.show} checks nothing; it cannot be combined with ${other}`);
+  }
+  if (options.outputFile !== undefined && options.silent)
+    throw new UsageError('--silent prints no report; it cannot be combined with --output-file');
   // Ruff's way: with --fix too, --diff wins and nothing is written.
   if (options.diff) options.fix = true;
   if (options.stdinFilename !== undefined) {

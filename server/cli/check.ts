@@ -18,6 +18,7 @@ import { formatReport } from './formats';
 import { diffSummary, directivesAdded, formatDiff } from './formats/diff';
 import type { CheckReport, Diagnostic } from './report';
 import { loadExplicitConfig, SettingsResolver } from './settings';
+import { showFiles, showSettings } from './show';
 import { withExcerpts } from './source-excerpt';
 
 export interface CliIo {
@@ -57,7 +58,11 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     explicit = loaded.config;
   }
   const flags = { select: options.select, ignore: options.ignore };
-  const resolver = new SettingsResolver(flags, explicit);
+  const exclusions =
+    options.exclude || options.extendExclude
+      ? { exclude: options.exclude, extendExclude: options.extendExclude, base: io.cwd }
+      : null;
+  const resolver = new SettingsResolver(flags, explicit, exclusions);
   const report: CheckReport = {
     diagnostics: [],
     fixed: 0,
@@ -69,15 +74,31 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     checked: 0,
     skipped: 0,
     failed: 0,
+    excluded: [],
     cwd: io.cwd,
   };
-  const say = messages(report, io);
+  const say = messages(report, io, options);
 
   if (options.stdinFilename !== undefined) return checkStdin(options, options.stdinFilename, io, resolver, report, say);
 
-  const paths = options.paths.length > 0 ? options.paths : ['.'];
-  const found = discover(paths, io.cwd, { excluded: (absolute) => resolver.excluded(absolute) });
+  const named = options.paths.length > 0 ? options.paths : ['.'];
+  // --force-exclude: a path named on the command line is left out as the walk would leave it out.
+  const paths = named.filter((given) => {
+    const left = options.forceExclude && resolver.excluded(path.resolve(io.cwd, given));
+    if (left) report.excluded.push(given);
+    return !left;
+  });
+  if (report.excluded.length > 0) say.note(excludedNote(report.excluded));
+  let walkedPast = 0;
+  const found = discover(paths, io.cwd, {
+    excluded: (absolute) => {
+      const out = resolver.excluded(absolute);
+      if (out) walkedPast++;
+      return out;
+    },
+  });
   found.errors.forEach(say.error);
+  if (options.show) return show(options, found, resolver, io);
   // Every file's outcome is reported in the order the files were found, whichever thread checked it and when.
   const settle = inOrder(found.files.length, (i, outcome) => say.record(found.files[i], outcome));
   const toCheck: { id: number; selection: RuleSelection }[] = [];
@@ -120,12 +141,66 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   }
   const checker = new InProcessChecker(paths, found.files, io.cwd, options);
   for (const { id, selection } of inProcess) settle(id, await checker.check(found.files[id], selection));
-  if (found.files.length === 0 && found.errors.length === 0)
-    say.warn('no Python files found under the given paths (*.py, *.ipynb)');
+  if (found.files.length === 0 && found.errors.length === 0 && report.excluded.length === 0) {
+    const why =
+      walkedPast > 0
+        ? `; ${walkedPast === 1 ? 'one file or folder is' : `${walkedPast} files or folders are`} excluded`
+        : '';
+    say.warn(`no Python files found under the given paths (*.py, *.ipynb)${why}`);
+  }
   sortDiagnostics(report.diagnostics);
   if (options.diff) return printDiff(report, options, io);
-  if (options.addNoqa) io.stderr(directivesAdded(report));
-  io.stdout(formatReport(options.format, report, { color: io.color, statistics: options.statistics }));
+  if (options.addNoqa && !options.quiet && !options.silent) io.stderr(directivesAdded(report));
+  return writeReport(report, options, io, io.stdout);
+}
+
+/** `--show-files` / `--show-settings`: exit status 2 when a path could not be read, or no file has settings to show. */
+function show(
+  options: CheckOptions,
+  { files, errors }: { files: readonly FoundFile[]; errors: readonly string[] },
+  resolver: SettingsResolver,
+  io: CliIo,
+): number {
+  if (options.show === 'files') {
+    if (files.length === 0 && errors.length === 0)
+      io.stderr('warning: no Python files found under the given paths (*.py, *.ipynb)\n');
+    io.stdout(showFiles(files));
+    return errors.length > 0 ? 2 : 0;
+  }
+  if (files.length === 0) {
+    io.stderr('error: --show-settings needs a Python file (*.py, *.ipynb); none was found under the given paths\n');
+    return 2;
+  }
+  io.stdout(showSettings(files[0], resolver, options, io.cwd));
+  return errors.length > 0 ? 2 : 0;
+}
+
+/** "2 paths named on the command line are excluded…", with the first few of them. */
+function excludedNote(excluded: readonly string[]): string {
+  const shown = excluded.slice(0, 3).join(', ') + (excluded.length > 3 ? `, and ${excluded.length - 3} more` : '');
+  const are = excluded.length === 1 ? 'path named on the command line is' : 'paths named on the command line are';
+  return `${excluded.length} ${are} excluded and not checked (--force-exclude): ${shown}`;
+}
+
+/**
+ * The report in the chosen format, to `--output-file` (uncoloured) or to `write`; nothing under --silent. Returns the
+ * exit status: 2 when the output file cannot be written.
+ */
+function writeReport(report: CheckReport, options: CheckOptions, io: CliIo, write: (text: string) => void): number {
+  if (options.silent) return exitStatus(report, options);
+  const format = { statistics: options.statistics, quiet: options.quiet };
+  if (options.outputFile === undefined) {
+    write(formatReport(options.format, report, { ...format, color: io.color }));
+    return exitStatus(report, options);
+  }
+  const target = path.resolve(io.cwd, options.outputFile);
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, formatReport(options.format, report, { ...format, color: false }));
+  } catch (e) {
+    io.stderr(`error: ${options.outputFile}: ${describeFsError(e, 'cannot be written')}\n`);
+    return 2;
+  }
   return exitStatus(report, options);
 }
 
@@ -216,18 +291,26 @@ class InProcessChecker {
 interface Messages {
   error(line: string): void;
   warn(line: string): void;
+  /** What was left out on purpose (--force-exclude): not under --quiet or --silent. */
+  note(line: string): void;
   /** A file that failed; null: its error was already said (one line per bad pyproject.toml). */
   failed(line: string | null): void;
   /** A file's outcome: its findings, or the warning or error that says why it was not checked. */
   record(file: FoundFile, outcome: FileOutcome): void;
 }
 
-function messages(report: CheckReport, io: CliIo): Messages {
+function messages(report: CheckReport, io: CliIo, options: CheckOptions): Messages {
   const error = (line: string) => {
     report.errors.push(line);
     io.stderr(`error: ${line}\n`);
   };
-  const warn = (line: string) => io.stderr(`warning: ${line}\n`);
+  // Errors always say why the exit status is 2; --silent asks for nothing else.
+  const warn = (line: string) => {
+    if (!options.silent) io.stderr(`warning: ${line}\n`);
+  };
+  const note = (line: string) => {
+    if (!options.silent && !options.quiet) io.stderr(`note: ${line}\n`);
+  };
   const failed = (line: string | null) => {
     if (line !== null) error(line);
     report.failed++;
@@ -254,7 +337,7 @@ function messages(report: CheckReport, io: CliIo): Messages {
         break;
     }
   };
-  return { error, warn, failed, record };
+  return { error, warn, note, failed, record };
 }
 
 /**
@@ -262,8 +345,8 @@ function messages(report: CheckReport, io: CliIo): Messages {
  * whatever else remains (as `ruff check --diff`).
  */
 function printDiff(report: CheckReport, options: CheckOptions, io: CliIo): number {
-  io.stdout(formatDiff(report));
-  io.stderr(diffSummary(report));
+  if (!options.silent) io.stdout(formatDiff(report));
+  if (!options.silent && !options.quiet) io.stderr(diffSummary(report));
   if (report.errors.length > 0) return 2;
   return report.changes.length > 0 && !options.exitZero ? 1 : 0;
 }
@@ -297,7 +380,11 @@ async function checkStdin(
   const settings = resolver.forFile(absolute);
   const read = decodeDocument(buffer, name);
   const file = { display: name, absolute };
-  if (settings.error !== undefined) say.failed(settings.error);
+  if (options.forceExclude && resolver.excluded(absolute)) {
+    // An editor or hook that pipes every file through: an excluded one comes back unchanged, with nothing found.
+    report.excluded.push(name);
+    say.note(excludedNote(report.excluded));
+  } else if (settings.error !== undefined) say.failed(settings.error);
   else if (!('document' in read)) say.record(file, unreadOutcome(read));
   else {
     try {
@@ -323,11 +410,9 @@ async function checkStdin(
   sortDiagnostics(report.diagnostics);
   if (options.diff) return printDiff(report, options, io);
   if (options.fix || options.addNoqa) {
-    if (options.addNoqa) io.stderr(directivesAdded(report));
+    if (options.addNoqa && !options.quiet && !options.silent) io.stderr(directivesAdded(report));
     io.stdout(output);
-    io.stderr(formatReport(options.format, report, { color: false, statistics: options.statistics }));
-  } else {
-    io.stdout(formatReport(options.format, report, { color: io.color, statistics: options.statistics }));
+    return writeReport(report, options, { ...io, color: false }, io.stderr);
   }
-  return exitStatus(report, options);
+  return writeReport(report, options, io, io.stdout);
 }

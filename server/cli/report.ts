@@ -39,6 +39,8 @@ export interface CheckReport {
   skipped: number;
   /** Files that could not be read or checked, each with an error (their configuration's error included). */
   failed: number;
+  /** Paths named on the command line (or --stdin-filename) that --force-exclude left out, as given. */
+  excluded: string[];
   cwd: string;
 }
 

@@ -16,6 +16,13 @@ export interface FlagSettings {
   ignore?: string[];
 }
 
+/** `--exclude` (replaces every pyproject's `exclude`) and `--extend-exclude` (adds to it), relative to `base`. */
+export interface FlagExclusions {
+  exclude?: string[];
+  extendExclude?: string[];
+  base: string;
+}
+
 export type FileSettings =
   | { selection: RuleSelection; error?: undefined }
   | { selection?: undefined; error: string; configFile: string };
@@ -44,6 +51,7 @@ export class SettingsResolver {
   constructor(
     private readonly flags: FlagSettings,
     private readonly explicit: LoadedConfig | null,
+    private readonly exclusions: FlagExclusions | null = null,
   ) {}
 
   forFile(absolute: string): FileSettings {
@@ -60,8 +68,24 @@ export class SettingsResolver {
     return { selection: new RuleSelection(this.merge(config.settings), absolute, config.root) };
   }
 
-  /** A file or folder met while walking that its pyproject's `exclude` (or --config's) leaves out. */
+  /** Where a file's settings come from: its pyproject.toml, `--config`'s, or none (the default rules). */
+  sourceOf(absolute: string): { kind: 'pyproject'; file: string } | { kind: 'config' | 'defaults' } {
+    if (this.explicit) return { kind: 'config' };
+    const file = this.pyprojectFor(path.dirname(absolute));
+    return file ? { kind: 'pyproject', file } : { kind: 'defaults' };
+  }
+
+  /**
+   * A file or folder that its pyproject's `exclude` (or --config's) leaves out, or --exclude / --extend-exclude: met
+   * while walking, or named on the command line under --force-exclude.
+   */
   excluded(absolute: string): boolean {
+    const flags = this.exclusions;
+    if (flags) {
+      const relative = path.relative(flags.base, absolute);
+      if (isExcluded(relative, flags.extendExclude)) return true;
+      if (flags.exclude) return isExcluded(relative, flags.exclude);
+    }
     const configFile = this.explicit ? null : this.pyprojectFor(path.dirname(absolute));
     const config = this.explicit ?? (configFile ? this.load(configFile) : null);
     if (!config?.root || config.error) return false;

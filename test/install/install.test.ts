@@ -92,4 +92,14 @@ test('the pre-commit hook, installed by pre-commit itself, reports the staged mo
   const clean = run('clean.py');
   assert.equal(clean.status, 0, clean.stdout + clean.stderr);
   assert.match(clean.stdout, /^reglens\.+Passed$/m);
+  // pre-commit names files one by one; the hook's --force-exclude keeps out what `exclude` leaves out.
+  fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nexclude = ["legacy"]\n');
+  fs.mkdirSync(path.join(dir, 'legacy'));
+  fs.writeFileSync(path.join(dir, 'legacy', 'old.py'), MODEL);
+  git('add', '-A');
+  const outside = run('legacy/old.py', 'model.py');
+  assert.equal(outside.status, 1, outside.stdout + outside.stderr);
+  assert.match(outside.stdout, /^model\.py:7:16: RG006 warning: /m);
+  assert.doesNotMatch(outside.stdout, /^legacy\/old\.py:/m);
+  assert.match(outside.stdout, /^Checked 1 file; 1 named path excluded \(--force-exclude\)\.$/m);
 });

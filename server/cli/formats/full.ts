@@ -15,8 +15,9 @@ import type { CheckReport, Diagnostic } from '../report';
 import type { SourceExcerpt } from '../source-excerpt';
 import { closing, headline, SEVERITY_STYLE, style } from './text';
 
-export function formatFull(report: CheckReport, { color }: { color: boolean }): string {
+export function formatFull(report: CheckReport, { color, quiet = false }: { color: boolean; quiet?: boolean }): string {
   const blocks = report.diagnostics.map((d) => [headline(d, report, color), ...frame(d, color)].join('\n'));
+  if (quiet) return blocks.map((b) => `${b}\n\n`).join('');
   return `${[...blocks.map((b) => `${b}\n`), ...closing(report, color)].join('\n')}\n`;
 }
 

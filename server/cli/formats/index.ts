@@ -12,7 +12,7 @@ import { formatText } from './text';
 export function formatReport(
   format: OutputFormat,
   report: CheckReport,
-  options: { color: boolean; statistics?: boolean },
+  options: { color: boolean; statistics?: boolean; quiet?: boolean },
 ): string {
   switch (format) {
     case 'json':

@@ -25,16 +25,16 @@ export const SEVERITY_STYLE: Record<Finding['severity'], string> = {
   hint: '2',
 };
 
-/** `statistics`: the count of each rule's problems (statistics.ts) instead of each problem. */
+/** `statistics`: the count of each rule's problems (statistics.ts) instead of each problem; `quiet`: no summary. */
 export function formatText(
   report: CheckReport,
-  { color, statistics = false }: { color: boolean; statistics?: boolean },
+  { color, statistics = false, quiet = false }: { color: boolean; statistics?: boolean; quiet?: boolean },
 ): string {
   const lines: string[] = statistics
     ? statisticsLines(report)
     : report.diagnostics.map((d) => headline(d, report, color));
-  lines.push(...closing(report, color));
-  return `${lines.join('\n')}\n`;
+  if (!quiet) lines.push(...closing(report, color));
+  return lines.map((line) => `${line}\n`).join('');
 }
 
 /** A finding's line: `model.py:11:13: RG006 warning: [*] …`. */
@@ -76,7 +76,10 @@ export function hiddenFixes(report: CheckReport): string[] {
   return [`(${plural(hidden.length, 'hidden fix', 'hidden fixes')} can be enabled with the --unsafe-fixes option.)`];
 }
 
-/** What was checked: "All checks passed!" only when every file was checked and nothing was found. */
+/**
+ * What was checked: "All checks passed!" only when every file was checked and nothing was found. Paths left out by
+ * --force-exclude are said beside it: they were left out on purpose, as an excluded file of a folder is.
+ */
 export function coverage(report: CheckReport, found: number, color: boolean): string {
   const files = plural(report.checked, 'file', 'files');
   const missed: string[] = [];
@@ -85,8 +88,14 @@ export function coverage(report: CheckReport, found: number, color: boolean): st
   const otherErrors = report.errors.length > 0 && report.failed === 0;
   if (otherErrors) missed.push(plural(report.errors.length, 'error', 'errors'));
   const unchecked = missed.length > 0 ? `; ${missed.join(', ')} (see the messages above)` : '';
-  if (found > 0) return `Checked ${files}${unchecked}.`;
-  if (report.checked === 0) return `Nothing was checked${unchecked || ': no Python files (*.py, *.ipynb)'}.`;
-  if (unchecked) return `No problems found in ${files}${unchecked}.`;
-  return `${style(color, '32', 'All checks passed!')} (${files})`;
+  const excluded =
+    report.excluded.length > 0
+      ? `${plural(report.excluded.length, 'named path', 'named paths')} excluded (--force-exclude)`
+      : '';
+  const also = excluded ? `; ${excluded}` : '';
+  if (found > 0) return `Checked ${files}${also}${unchecked}.`;
+  if (report.checked === 0)
+    return `Nothing was checked${unchecked || (excluded ? `: ${excluded}` : ': no Python files (*.py, *.ipynb)')}.`;
+  if (unchecked) return `No problems found in ${files}${also}${unchecked}.`;
+  return `${style(color, '32', 'All checks passed!')} (${files}${also})`;
 }

@@ -1,0 +1,49 @@
+// `reglens check --show-files` and `--show-settings`: what a check would read, without checking anything, for
+// debugging a configuration ("why is this file not checked?", "why is RG007 not reported here?").
+import * as path from 'node:path';
+import { rules } from '../rules';
+import type { CheckOptions } from './args';
+import type { SettingsResolver } from './settings';
+
+/** `--show-files`: the files a check would read, one per line, in the order they would be checked. */
+export function showFiles(files: readonly { display: string }[]): string {
+  return files.map((f) => `${f.display}\n`).join('');
+}
+
+/**
+ * `--show-settings`: for one file, where its settings come from, whether `exclude` matches it, and each rule on or
+ * off with its severity.
+ */
+export function showSettings(
+  file: { display: string; absolute: string },
+  resolver: SettingsResolver,
+  options: CheckOptions,
+  cwd: string,
+): string {
+  const source = resolver.sourceOf(file.absolute);
+  const from =
+    source.kind === 'pyproject'
+      ? `${path.relative(cwd, source.file) || source.file} [tool.reglens]`
+      : source.kind === 'config'
+        ? `${options.config} (--config)`
+        : 'no pyproject.toml with [tool.reglens]: the default rules';
+  const flags = [
+    options.select && `--select ${options.select.join(',')}`,
+    options.ignore && `--ignore ${options.ignore.join(',')}`,
+  ].filter(Boolean);
+  const lines = [
+    `Settings for ${file.display}`,
+    `  configuration: ${from}${flags.length > 0 ? `, with ${flags.join(' ')}` : ''}`,
+    `  excluded: ${resolver.excluded(file.absolute) ? 'yes (checked only when named without --force-exclude)' : 'no'}`,
+  ];
+  const settings = resolver.forFile(file.absolute);
+  if (settings.error !== undefined) return `${[...lines, `  error: ${settings.error}`].join('\n')}\n`;
+  const width = Math.max(...rules.map((r) => r.meta.name.length));
+  lines.push('  rules:');
+  for (const { meta } of rules) {
+    const on = settings.selection.enabled(meta.code);
+    const state = on ? settings.selection.severityOf(meta.code, meta.defaultSeverity) : 'off';
+    lines.push(`    ${meta.code} ${meta.name.padEnd(width)}  ${state}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
