@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import {
   combineSettings,
   findPyproject,
+  isExcluded,
   loadPyproject,
   RuleSelection,
   validateSettings,
@@ -23,7 +24,10 @@ export interface EditorSettings {
 
 /** What one document is analysed with. */
 export interface DocumentConfig {
+  /** Check the document: `reglens.enable`, and the document is not excluded. */
   enable: boolean;
+  /** `exclude` (the pyproject's or `reglens.exclude`) matches the document: no diagnostics, as in Ruff's server. */
+  excluded: boolean;
   selection: RuleSelection;
   /** The pyproject.toml whose [tool.reglens] applies, if any. */
   pyproject: string | null;
@@ -122,15 +126,39 @@ export class PyprojectCache {
   }
 }
 
-/** Combines validated editor settings with the document's pyproject.toml, as `reglens.configurationPreference` says. */
-export function resolveDocumentConfig(uri: string, editor: EditorSettings, pyprojects: PyprojectCache): DocumentConfig {
+/**
+ * Whether `reglens.exclude` (globs relative to the workspace folder) or the pyproject's `exclude` (relative to its
+ * folder; not under `editorOnly`) leaves a file out: of the workspace index and Check Workspace, and of diagnostics
+ * when it is open.
+ */
+export function isExcludedFile(
+  fsPath: string,
+  folder: string | null,
+  editor: EditorSettings,
+  loaded: LoadedConfig | null,
+): boolean {
+  if (folder !== null && isExcluded(path.relative(folder, fsPath), editor.rules.exclude)) return true;
+  if (editor.preference === 'editorOnly' || !loaded?.root || loaded.error) return false;
+  return isExcluded(path.relative(loaded.root, fsPath), loaded.settings.exclude);
+}
+
+/**
+ * Combines validated editor settings with the document's pyproject.toml, as `reglens.configurationPreference` says;
+ * `folder` is the workspace folder the document is in (null: none), which `reglens.exclude` is relative to.
+ */
+export function resolveDocumentConfig(
+  uri: string,
+  editor: EditorSettings,
+  pyprojects: PyprojectCache,
+  folder: string | null = null,
+): DocumentConfig {
   const errors = [...editor.errors];
   const fsPath = documentPath(uri);
   let filesystem: RuleSettings = {};
   let root: string | null = null;
   let pyproject: string | null = null;
+  const loaded = fsPath ? pyprojects.forFile(fsPath) : null;
   if (fsPath && editor.preference !== 'editorOnly') {
-    const loaded = pyprojects.forFile(fsPath);
     if (loaded) {
       pyproject = loaded.file;
       if (loaded.error) errors.push(`Reglens: ${loaded.error}`);
@@ -141,8 +169,10 @@ export function resolveDocumentConfig(uri: string, editor: EditorSettings, pypro
     }
   }
   const settings = combineSettings(editor.rules, filesystem, editor.preference);
+  const excluded = fsPath !== null && isExcludedFile(fsPath, folder, editor, loaded);
   return {
-    enable: editor.enable,
+    enable: editor.enable && !excluded,
+    excluded,
     selection: new RuleSelection(settings, fsPath ?? undefined, root),
     pyproject,
     errors,

@@ -516,9 +516,13 @@ export class ReglensServer {
         editor = readEditorSettings(raw);
       }
       doc.editorSettings = editor;
-      const config = resolveDocumentConfig(doc.uri, editor!, this.pyprojects);
+      const fsPath = documentPath(doc.uri);
+      const folder = fsPath ? (this.workspace.folderOf(fsPath)?.path ?? null) : null;
+      const config = resolveDocumentConfig(doc.uri, editor!, this.pyprojects, folder);
       if (config.pyproject && config.pyproject !== doc.config?.pyproject)
         this.connection.console.info(`Reglens: ${doc.uri} uses ${config.pyproject}`);
+      if (config.excluded && !doc.config?.excluded)
+        this.connection.console.info(`Reglens: ${doc.uri} is excluded (\`exclude\`): no diagnostics`);
       doc.config = config;
       for (const message of config.errors) {
         if (this.shownConfigMessages.has(message)) continue;

@@ -9,14 +9,19 @@ import {
   type FileEvent,
   type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
-import { isExcluded } from '../engine/config';
 import { ParseLimit } from '../engine/parser';
 import { SYNTAX_ERROR_CODE } from '../engine/syntax-errors';
 import type { Finding } from '../engine/types';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
 import { checkDocument, type Document, isNotebookPath, readDocument } from '../core/document';
 import { discover, wouldDiscover } from '../core/files';
-import { documentPath, resolveDocumentConfig, type EditorSettings, type PyprojectCache } from './configuration';
+import {
+  documentPath,
+  isExcludedFile,
+  resolveDocumentConfig,
+  type EditorSettings,
+  type PyprojectCache,
+} from './configuration';
 import { toDiagnostic } from './diagnostics';
 import type { CheckWorkspaceResult } from './protocol';
 import { rules } from '../rules';
@@ -228,14 +233,7 @@ export class WorkspaceService {
     const editor = await this.hooks.settings(folder.uri);
     this.builtWith.set(folder.path, exclusionKey(editor));
     const pyprojects = this.hooks.pyprojects();
-    return (absolute) => {
-      if (isExcluded(path.relative(folder.path, absolute), editor.rules.exclude)) return true;
-      if (editor.preference === 'editorOnly') return false;
-      const loaded = pyprojects.forFile(absolute);
-      return (
-        !!loaded?.root && !loaded.error && isExcluded(path.relative(loaded.root, absolute), loaded.settings.exclude)
-      );
-    };
+    return (absolute) => isExcludedFile(absolute, folder.path, editor, pyprojects.forFile(absolute));
   }
 
   private async progress(title: string, cancellable = false): Promise<WorkDoneProgressServerReporter | undefined> {
@@ -245,7 +243,8 @@ export class WorkspaceService {
     return progress;
   }
 
-  private folderOf(file: string): WorkspaceFolderPath | undefined {
+  /** The innermost workspace folder holding a file or folder. */
+  folderOf(file: string): WorkspaceFolderPath | undefined {
     let best: WorkspaceFolderPath | undefined;
     for (const f of this.folders) {
       const rel = path.relative(f.path, file);
@@ -450,7 +449,12 @@ export class WorkspaceService {
       this.unpublish(uri);
       return 0;
     }
-    const config = resolveDocumentConfig(uri, await this.hooks.settings(uri), this.hooks.pyprojects());
+    const config = resolveDocumentConfig(
+      uri,
+      await this.hooks.settings(uri),
+      this.hooks.pyprojects(),
+      this.folderOf(file)?.path ?? null,
+    );
     if (this.hooks.isOpen(uri)) return 0;
     const scope = this.index.scopeFor(file);
     let diagnostics: ReturnType<typeof toDiagnostic>[] = [];

@@ -475,6 +475,28 @@ describe('Check workspace', () => {
     },
   );
 
+  test("an open file that `exclude` matches gets no diagnostics, as in Ruff's language server", async () => {
+    const folder = copyFixture('project');
+    withIgnoredFiles(folder);
+    let settings: Record<string, unknown> = { exclude: ['scripts'] };
+    const client = await start([folder], () => settings);
+    // pyproject's `exclude = ["legacy"]`, and the editor's `reglens.exclude`.
+    const legacy = uriOf(path.join(folder, 'legacy', 'old_block.py'));
+    const tool = uriOf(path.join(folder, 'scripts', 'tool.py'));
+    const blocks = path.join(folder, 'mypkg', 'blocks.py');
+    client.open(legacy, fs.readFileSync(path.join(folder, 'legacy', 'old_block.py'), 'utf8'), 1);
+    client.open(tool, fs.readFileSync(path.join(folder, 'scripts', 'tool.py'), 'utf8'), 1);
+    client.open(uriOf(blocks), fs.readFileSync(blocks, 'utf8'));
+    await until(client, uriOf(blocks), same(expected(blocks)), 'a file not excluded is checked');
+    assert.deepEqual(await client.diagnostics(legacy, 1), []);
+    assert.deepEqual(await client.diagnostics(tool, 1), []);
+    // No longer excluded (the pyproject ignored, the editor's list emptied): both are checked where they are open.
+    settings = { exclude: [], configurationPreference: 'editorOnly' };
+    client.configurationChanged(null);
+    await until(client, legacy, (f) => f.includes('12:RG010'), 'the legacy file checked once not excluded');
+    await until(client, tool, (f) => f.includes('12:RG010'), 'the script checked once not excluded');
+  });
+
   test('closing a file clears its diagnostics when no workspace check ran', async () => {
     const folder = copyFixture('project');
     const blocks = path.join(folder, 'mypkg', 'blocks.py');
