@@ -14,6 +14,7 @@ import { regularizerMisplaced } from './regularizer-misplaced';
 import { trainingModeFrozen } from './training-mode-frozen';
 import { evalInTrainMode } from './eval-in-train-mode';
 import { rateNeverApplied } from './rate-never-applied';
+import { shortcutMaskInverted } from './shortcut-mask-inverted';
 import { unusedNoqa } from './unused-noqa';
 
 /**
@@ -36,6 +37,7 @@ export const rules: readonly Rule[] = [
   trainingModeFrozen,
   evalInTrainMode,
   rateNeverApplied,
+  shortcutMaskInverted,
   unusedNoqa,
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 

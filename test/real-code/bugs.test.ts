@@ -43,6 +43,7 @@ const COVERED_BY: Record<string, string> = {
   'NEW:training-flag-frozen-by-fx': 'RG013',
   'NEW:dropout-on-last-rnn-layer': 'RG014',
   'NEW:dropout2d-on-flat-features': 'RG014',
+  'NEW:eval-mask-drops-all': 'RG016',
 };
 
 interface Row {
