@@ -14,6 +14,7 @@ import { regularizerMisplaced } from './regularizer-misplaced';
 import { trainingModeFrozen } from './training-mode-frozen';
 import { evalInTrainMode } from './eval-in-train-mode';
 import { rateNeverApplied } from './rate-never-applied';
+import { layerdropBypassed } from './layerdrop-bypassed';
 import { shortcutMaskInverted } from './shortcut-mask-inverted';
 import { unusedNoqa } from './unused-noqa';
 
@@ -38,6 +39,7 @@ export const rules: readonly Rule[] = [
   evalInTrainMode,
   rateNeverApplied,
   shortcutMaskInverted,
+  layerdropBypassed,
   unusedNoqa,
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 

@@ -44,6 +44,7 @@ const COVERED_BY: Record<string, string> = {
   'NEW:dropout-on-last-rnn-layer': 'RG014',
   'NEW:dropout2d-on-flat-features': 'RG014',
   'NEW:eval-mask-drops-all': 'RG016',
+  'NEW:layerdrop-skipped-on-path': 'RG017',
 };
 
 interface Row {
