@@ -183,6 +183,16 @@ export function constructorParameters(method: Node): Parameter[] {
 /** Methods that return the module they are called on, moved or cast: `nn.Dropout(p).to(device)` is a dropout. */
 const PLACEMENTS = new Set(['to', 'cuda', 'cpu', 'half', 'float', 'double', 'bfloat16']);
 
+/** The statements of a block (or the named children of any node), without its comments. */
+export function blockStatements(block: Node | null | undefined): Node[] {
+  return (block?.namedChildren ?? []).filter((n): n is Node => n !== null && n.type !== 'comment');
+}
+
+/** The expression inside any number of parentheses. */
+export function withoutParentheses(node: Node | null): Node | null {
+  return node?.type === 'parenthesized_expression' ? withoutParentheses(node.namedChild(0)) : node;
+}
+
 /** The constructor call under `….to(device)`, `….cuda()`: the expression itself when there is none. */
 export function withoutPlacement(node: Node): Node {
   let value = node;

@@ -1,7 +1,7 @@
 import type { Node } from '../engine/parser';
 import { lineOf, type Rule } from '../engine/rule';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
-import { mentionsTraining, walk } from '../engine/syntax';
+import { blockStatements, mentionsTraining, walk } from '../engine/syntax';
 
 /**
  * RG017: layer drop written as a sampled list of layers (`blocks = [b for b, drop in zip(self.blocks, to_drop) if
@@ -10,8 +10,7 @@ import { mentionsTraining, walk } from '../engine/syntax';
  * layers some other way, whole.
  */
 
-const isStatement = (n: Node | null): n is Node => n !== null && n.type !== 'comment';
-const statements = (block: Node | null): Node[] => block?.namedChildren.filter(isStatement) ?? [];
+const statements = blockStatements;
 
 /** Does the node read the local `name` (not `self.name`, not a keyword `name=`)? */
 function reads(node: Node, name: string): boolean {
@@ -134,6 +133,18 @@ function insideElse(at: Node, statement: Node): boolean {
   );
 }
 
+/** reformer-pytorch's layer drop before 39653be, shortened: the docs' example. */
+const REFORMER = [
+  'def forward(self, x):',
+  '    blocks = self.blocks',
+  '    if self.training and self.layer_dropout > 0:',
+  '        to_drop = torch.empty(len(self.blocks)).uniform_(0, 1) < self.layer_dropout',
+  '        blocks = [block for block, drop in zip(self.blocks, to_drop) if not drop]',
+  '    if x.shape[1] <= self.reverse_thres:',
+  '        return self.irreversible_fn(x)',
+  '    return _ReversibleFunction.apply(x, blocks)',
+].join('\n');
+
 export const layerdropBypassed: Rule = {
   meta: {
     code: 'RG017',
@@ -153,26 +164,8 @@ export const layerdropBypassed: Rule = {
         'condition counts as read. Loops, `with` and `try` that never read the sample are not followed inside. ' +
         'There is no fix: which layers the path should run is the author’s call.',
     ].join('\n'),
-    wrong: [
-      'def forward(self, x):',
-      '    blocks = self.blocks',
-      '    if self.training and self.layer_dropout > 0:',
-      '        to_drop = torch.empty(len(self.blocks)).uniform_(0, 1) < self.layer_dropout',
-      '        blocks = [block for block, drop in zip(self.blocks, to_drop) if not drop]',
-      '    if x.shape[1] <= self.reverse_thres:',
-      '        return self.irreversible_fn(x)',
-      '    return _ReversibleFunction.apply(x, blocks)',
-    ].join('\n'),
-    right: [
-      'def forward(self, x):',
-      '    blocks = self.blocks',
-      '    if self.training and self.layer_dropout > 0:',
-      '        to_drop = torch.empty(len(self.blocks)).uniform_(0, 1) < self.layer_dropout',
-      '        blocks = [block for block, drop in zip(self.blocks, to_drop) if not drop]',
-      '    if x.shape[1] <= self.reverse_thres:',
-      '        return nn.Sequential(*blocks)(x)',
-      '    return _ReversibleFunction.apply(x, blocks)',
-    ].join('\n'),
+    wrong: REFORMER,
+    right: REFORMER.replace('return self.irreversible_fn(x)', 'return nn.Sequential(*blocks)(x)'),
     defaultSeverity: 'warning',
     fix: 'none',
     triggers: RANDOM_TEXT,

@@ -1,7 +1,7 @@
 import type { Node } from '../engine/parser';
 import { lineOf, type Rule } from '../engine/rule';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
-import { mentionsTraining, numericLiteral, walk } from '../engine/syntax';
+import { blockStatements, mentionsTraining, numericLiteral, walk, withoutParentheses } from '../engine/syntax';
 
 /**
  * RG016: a function that draws a boolean mask (`torch.rand(n) > p`) and returns early without drawing (`if not
@@ -36,10 +36,7 @@ interface Shortcut {
   name: string | null;
 }
 
-/** Statements of a block; a comment after the last one is not its end. */
-const isStatement = (n: Node | null): n is Node => n !== null && n.type !== 'comment';
-
-const unwrap = (n: Node | null): Node | null => (n?.type === 'parenthesized_expression' ? unwrap(n.namedChild(0)) : n);
+const unwrap = withoutParentheses;
 
 /** The terms of `a or b or c`, each a shortcut; null when any term is something else. */
 function shortcuts(condition: Node | null): Shortcut[] | null {
@@ -136,7 +133,7 @@ function returned(statements: readonly Node[]): Node[] | null {
   if (last?.type !== 'return_statement') return null;
   const value = unwrap(last.namedChild(0));
   if (!value) return null;
-  if (value.type === 'expression_list' || value.type === 'tuple') return value.namedChildren.filter(isStatement);
+  if (value.type === 'expression_list' || value.type === 'tuple') return blockStatements(value);
   return [value];
 }
 
@@ -166,12 +163,10 @@ function shortcutClauses(body: readonly Node[]): { condition: Node; block: Node[
     if (statement.type !== 'if_statement') return;
     const clauses = [statement, ...statement.namedChildren.filter((c) => c?.type === 'elif_clause')] as Node[];
     const otherwise = statement.namedChildren.find((c) => c?.type === 'else_clause');
-    const drawing = otherwise
-      ? (otherwise.childForFieldName('body')?.namedChildren.filter(isStatement) ?? [])
-      : body.slice(i + 1);
+    const drawing = otherwise ? blockStatements(otherwise.childForFieldName('body')) : body.slice(i + 1);
     for (const clause of clauses) {
       const condition = clause.childForFieldName('condition');
-      const block = clause.childForFieldName('consequence')?.namedChildren.filter(isStatement);
+      const block = blockStatements(clause.childForFieldName('consequence'));
       if (condition && block) out.push({ condition, block, drawing });
     }
   });
@@ -232,7 +227,7 @@ export const shortcutMaskInverted: Rule = {
   create(context) {
     return {
       function_definition(node) {
-        const body = node.childForFieldName('body')?.namedChildren.filter(isStatement) ?? [];
+        const body = blockStatements(node.childForFieldName('body'));
         for (const { condition, block, drawing } of shortcutClauses(body)) {
           // A rate the condition names (`p == 0.0`) says more than "in evaluation": it comes first.
           const terms = shortcuts(condition)?.sort((a, b) => Number(a.name === null) - Number(b.name === null));
