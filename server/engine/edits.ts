@@ -113,3 +113,26 @@ export function deleteArgument(file: SourceFile, arg: Node): TextEdit | null {
   if (!previous || previous.type === 'comment') return null;
   return { range: { start: file.positionAt(previous.endIndex), end: file.positionAt(arg.endIndex) }, newText: '' };
 }
+
+/**
+ * Adds `name=value` as a call's last argument: after the last one (a trailing comma stays trailing, a multi-line call
+ * gets a line of its own at its arguments' indentation), or into empty parentheses. Null after `*args` / `**kwargs`.
+ */
+export function appendKeywordArgument(file: SourceFile, call: Node, text: string): TextEdit | null {
+  const args = call.childForFieldName('arguments');
+  const close = args?.lastChild;
+  if (!args || args.type !== 'argument_list' || close?.text !== ')') return null;
+  const insert = (offset: number, newText: string): TextEdit => {
+    const at = file.positionAt(offset);
+    return { range: { start: at, end: at }, newText };
+  };
+  const existing = callArguments(call);
+  const last = existing[existing.length - 1];
+  if (!last) return insert(close.startIndex, text);
+  if (last.type === 'list_splat' || last.type === 'dictionary_splat') return null;
+  const between = file.text.slice(last.endIndex, close.startIndex);
+  const comma = between.indexOf(',');
+  if (comma < 0) return insert(last.endIndex, `, ${text}`);
+  const indent = /^[ \t]*/.exec(file.lineText(last.startPosition.row))![0];
+  return insert(last.endIndex + comma + 1, between.includes('\n') ? `\n${indent}${text},` : ` ${text},`);
+}

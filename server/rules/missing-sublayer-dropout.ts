@@ -1,5 +1,5 @@
 import { libraryLayer } from '../engine/library';
-import { insertLineAfter, indentOf } from '../engine/edits';
+import { appendKeywordArgument, insertLineAfter, indentOf } from '../engine/edits';
 import type { ModuleClass } from '../engine/classes';
 import { latentRate, type UndroppedResidual, undroppedResiduals } from '../engine/flow/findings';
 import { rateOf } from '../engine/flow/rates';
@@ -386,21 +386,7 @@ function constructorFindings(context: RuleContext, cls: ModuleClass): Set<string
 }
 
 function passRate(context: RuleContext, c: RegularizedConstructor, rate: string) {
-  const args = c.call.childForFieldName('arguments');
-  const close = args?.lastChild;
-  if (!args || args.type !== 'argument_list' || close?.text !== ')') return null;
-  const existing = callArguments(c.call);
-  const last = existing[existing.length - 1];
   const text = `${c.param.name}=${rate}`;
-  const title = `Pass \`${text}\``;
-  if (!last) return { applicability: 'unsafe' as const, title, edits: [context.insertAt(close.startIndex, text)] };
-  const between = context.file.text.slice(last.endIndex, close.startIndex);
-  const comma = between.indexOf(',');
-  if (comma < 0)
-    return { applicability: 'unsafe' as const, title, edits: [context.insertAt(last.endIndex, `, ${text}`)] };
-  // A trailing comma stays trailing; a multi-line call gets a line of its own at the arguments' indentation.
-  const multiline = between.includes('\n');
-  const indent = /^[ \t]*/.exec(context.file.lineText(last.startPosition.row))![0];
-  const inserted = multiline ? `\n${indent}${text},` : ` ${text},`;
-  return { applicability: 'unsafe' as const, title, edits: [context.insertAt(last.endIndex + comma + 1, inserted)] };
+  const edit = appendKeywordArgument(context.file, c.call, text);
+  return edit ? { applicability: 'unsafe' as const, title: `Pass \`${text}\``, edits: [edit] } : null;
 }

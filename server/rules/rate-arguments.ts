@@ -11,7 +11,8 @@ import {
   readsOf,
 } from '../engine/rate-params';
 import { lineOf, type RuleContext } from '../engine/rule';
-import { callArguments, walk } from '../engine/syntax';
+import { callArguments, numericLiteral, parameterList, walk } from '../engine/syntax';
+import { appendKeywordArgument } from '../engine/edits';
 
 /**
  * RG012's checks of a call's arguments: a rate read from the wrong key, a rate keyword swallowed by `**kwargs`, a
@@ -196,6 +197,48 @@ export function notPassed(context: RuleContext, call: Node): void {
     },
     fileWide: true,
   });
+}
+
+/**
+ * A class of this file built in `__init__` without the rate `__init__` takes, whose own parameter of that name defaults
+ * to a non-zero rate (`self.ff_proj = ff_proj or T5DenseReluDense()` in `T5LayerFF(dropout=…)`): the submodule drops
+ * at its default whatever rate the parent is given, 0 included. Silent when the call passes any rate, or `*args` /
+ * `**kwargs`.
+ */
+export function ownDefault(context: RuleContext, call: Node): void {
+  const scope = context.moduleMethod(call);
+  if (scope?.methodName !== '__init__' || !isConstruction(context.model, call)) return;
+  const args = callArguments(call);
+  if (args.some((a) => a.type === 'list_splat' || a.type === 'dictionary_splat')) return;
+  const rates = rateParameters(scope.method);
+  if (rates.length === 0 || passesRate(call, new Set(rates.map((r) => r.text)))) return;
+  const signature = calleeSignature(context.model, call);
+  if (!signature?.def) return;
+  // The callee's parameters after `self`, in the order positional arguments bind them.
+  const own = parameterList(signature.def).slice(-signature.params.length);
+  const positional = args.filter((a) => a.type !== 'keyword_argument').length;
+  for (const rate of rates) {
+    const index = own.findIndex((p) => p.name === rate.text);
+    const param = own[index];
+    const value = numericLiteral(param?.default ?? null);
+    if (!param?.default || value === undefined || value <= 0 || (!param.keywordOnly && index < positional)) continue;
+    const text = `${rate.text}=${rate.text}`;
+    const edit = appendKeywordArgument(context.file, call, text);
+    context.report({
+      node: call,
+      messageId: 'ownDefault',
+      data: {
+        callee: call.childForFieldName('function')!.text,
+        name: rate.text,
+        value: param.default.text,
+        cls: scope.cls.name,
+        line: lineOf(rate),
+      },
+      fix: edit ? { applicability: 'unsafe', title: `Pass \`${text}\``, edits: [edit] } : null,
+      fileWide: true,
+    });
+    return;
+  }
 }
 
 /** A call that builds a module: a capitalized class that is neither torch's nor a regularizer. */

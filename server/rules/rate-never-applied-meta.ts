@@ -37,6 +37,11 @@ export const rateNeverAppliedMeta: RuleMeta = {
       'rates the parent takes, where another branch builds the same attribute or variable with one of them. Silent ' +
       'when the class built there is known (in this file or the workspace) and takes no rate and no `**kwargs`, ' +
       "and for torch's own layers.",
+    "- **Left at the submodule's default**: in `__init__`, a class of the file built without the rate the parent " +
+      "takes, when that class's own parameter of the same name defaults to a non-zero rate (allennlp's " +
+      '`T5LayerFF(dropout=…)` builds `ff_proj or T5DenseReluDense()`, which drops at its own 0.1): the submodule ' +
+      'drops at its default whatever the parent is given, 0 included. Silent when the call passes any rate or ' +
+      '`*args` / `**kwargs`, and when the default is 0.',
     '- **Swallowed by `**kwargs`**: a rate keyword passed to a class or function of the file that has no parameter ' +
       'of that name and whose `**kwargs` it never passes on nor reads under that key. Silent as soon as `kwargs` ' +
       'is forwarded anywhere (`super().__init__(**kwargs)`, a submodule, a helper).',
@@ -105,6 +110,9 @@ export const rateNeverAppliedMeta: RuleMeta = {
     notPassed:
       '`{callee}` is built into `{target}` without any rate of `{cls}`, while the other branch (line {line}) ' +
       'passes {rate}: the configured rate never reaches it.',
+    ownDefault:
+      '`{callee}` is built without `{name}`: it drops at its own default `{name}={value}` whatever `{name}` ' +
+      '`{cls}` is given (line {line}), 0 included.',
     swallowed:
       '`{name}=` goes into `**{kwargs}` of `{callee}` (line {line}), which neither has such a parameter nor passes ' +
       'it on: the rate is dropped silently.',

@@ -5,7 +5,7 @@ import type { Node } from '../engine/parser';
 import { initOf, isRateName, rateParameters, readsOf } from '../engine/rate-params';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import { findArgument, numericLiteral, parameterList, walk, CALL_NODES } from '../engine/syntax';
-import { notPassed, swallowed, wrongKey } from './rate-arguments';
+import { notPassed, ownDefault, swallowed, wrongKey } from './rate-arguments';
 import { rateNeverAppliedMeta } from './rate-never-applied-meta';
 
 /**
@@ -25,6 +25,7 @@ export const rateNeverApplied: Rule = {
         wrongKey(context, node);
         swallowed(context, node);
         notPassed(context, node);
+        ownDefault(context, node);
       },
     };
   },

@@ -18,7 +18,7 @@ import {
 } from '../engine/syntax';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { underTrainingGuard } from '../engine/training';
-import type { TextEdit } from '../engine/types';
+import { appendKeywordArgument } from '../engine/edits';
 import { LIBRARY_SITES } from './profile-figures';
 
 const F = 'torch.nn.functional';
@@ -211,17 +211,6 @@ function mayRunInEval(scope: MethodScope): boolean {
   return scope.methodName !== '__init__' && scope.methodName !== 'training_step';
 }
 
-/** Inserts `, name=value` after the last argument, or `name=value` into empty parentheses. */
-export function appendKeyword(context: RuleContext, call: Node, text: string): TextEdit | null {
-  const args = call.childForFieldName('arguments');
-  if (!args || args.type !== 'argument_list') return null;
-  const list = callArguments(call);
-  const last = list[list.length - 1];
-  if (!last) return context.insertAt(args.endIndex - 1, text);
-  if (last.type === 'list_splat' || last.type === 'dictionary_splat') return null;
-  return context.insertAt(last.endIndex, `, ${text}`);
-}
-
 function functional(context: RuleContext, call: Node, fn: Node, spec: RegularizerSpec, scope: MethodScope): void {
   const training = spec.training!;
   const arg = findArgument(call, training);
@@ -231,7 +220,7 @@ function functional(context: RuleContext, call: Node, fn: Node, spec: Regularize
   const rate = rateNode(call, spec);
   if (arg === 'absent') {
     if (!training.default) return;
-    const edit = appendKeyword(context, call, `${training.name}=${flag}`);
+    const edit = appendKeywordArgument(context.file, call, `${training.name}=${flag}`);
     reportSite(context, scope, call, rate, {
       node: call,
       messageId: 'functionalDefault',
@@ -530,7 +519,7 @@ function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodS
   if (arg === 'unknown') return;
   const flag = `${scope.selfName}.training`;
   if (arg === 'absent') {
-    const edit = appendKeyword(context, call, `training=${flag}`);
+    const edit = appendKeywordArgument(context.file, call, `training=${flag}`);
     reportSite(context, scope, call, null, {
       node: call,
       messageId: 'userFunction',
