@@ -2,9 +2,9 @@ import { fxTracedClasses } from './tracing';
 import { RuleSelection } from './config';
 import { FileModel } from './model';
 import type { WorkspaceScope } from './scope';
-import { isSuppressed, suppressions } from './noqa';
+import { isSuppressed, suppressions, type Suppressions } from './noqa';
 import { SourceFile, type Node } from './parser';
-import { recover } from './recovery';
+import { recover, type Recovery } from './recovery';
 import { regularizerContext } from './semantics/regularizers';
 import type { Rule, RuleCodes } from './rule';
 import { readFindings, StatementRunner } from './statement-runner';
@@ -76,9 +76,9 @@ export class Analyzer {
    */
   analyze(file: SourceFile, selection: RuleSelection, workspace: WorkspaceScope | null = null): Finding[] {
     if (!mayHaveFindings(this.rules, file, selection)) return [];
-    const raw = this.rawFindings(file, workspace);
+    const { findings: raw, recovery } = this.findingsAndRecovery(file, workspace);
     const late = this.findingsOfFindings(file, raw, selection, workspace);
-    const suppressed = suppressions(file);
+    const suppressed = recovery?.recovered ? mergeRecovered(file, recovery) : suppressions(file);
     const out: Finding[] = [];
     for (const f of late.length > 0 ? [...raw, ...late].sort(byPosition) : raw) {
       if (!selection.enabled(f.code)) continue;
@@ -109,18 +109,24 @@ export class Analyzer {
    * whole top-level statements had to be blanked, those of the first parse.
    */
   rawFindings(file: SourceFile, workspace: WorkspaceScope | null = null): Finding[] {
+    return this.findingsAndRecovery(file, workspace).findings;
+  }
+
+  private findingsAndRecovery(
+    file: SourceFile,
+    workspace: WorkspaceScope | null,
+  ): { findings: Finding[]; recovery: Recovery | null } {
     const next = new Map<string, Map<string, CachedStatement>>();
     try {
       const recovery = recover(file);
-      if (!recovery) return this.statementFindings(file, next, workspace);
+      if (!recovery) return { findings: this.statementFindings(file, next, workspace), recovery };
       // Recovery is a refinement: when its parse runs out of time, the damaged file's own findings stand.
-      if (!recovery.recovered) return this.statementFindings(file, next, workspace);
-      const { damaged } = recovery;
-      const inDamage = (f: Finding) => damaged.some(([a, b]) => f.range.start.line >= a && f.range.start.line < b);
+      if (!recovery.recovered) return { findings: this.statementFindings(file, next, workspace), recovery };
+      const inDamage = (f: Finding) => isDamaged(recovery, f.range.start.line);
       const outside = this.statementFindings(recovery.recovered, next, workspace).filter((f) => !inDamage(f));
-      if (recovery.damage === 'unchecked') return outside;
+      if (recovery.damage === 'unchecked') return { findings: outside, recovery };
       const inside = this.statementFindings(file, next, workspace).filter(inDamage);
-      return [...outside, ...inside].sort(byPosition);
+      return { findings: [...outside, ...inside].sort(byPosition), recovery };
     } finally {
       // The contexts this analysis used, with only the statements it saw; then the others, most recent first.
       for (const [context, cache] of this.caches) {
@@ -169,6 +175,28 @@ export class Analyzer {
     }
     return findings.sort(byPosition);
   }
+}
+
+function isDamaged(recovery: Recovery, line: number): boolean {
+  return recovery.damaged.some(([a, b]) => line >= a && line < b);
+}
+
+/**
+ * The `# noqa` comments of a file whose findings outside the damage come from its recovered text: there, a comment
+ * is read as the recovered parse reads it. An unclosed string earlier in the file makes the original parse read the
+ * rest as string content, where a `# noqa` added after a finding would silence nothing.
+ */
+function mergeRecovered(file: SourceFile, recovery: Recovery): Suppressions {
+  const merged = suppressions(file);
+  const recovered = suppressions(recovery.recovered!);
+  merged.file ??= recovered.file;
+  for (const [line, entry] of recovered.lines) {
+    if (isDamaged(recovery, line)) continue;
+    const own = merged.lines.get(line);
+    if (own === true || entry === true) merged.lines.set(line, true);
+    else merged.lines.set(line, new Set([...(own ?? []), ...entry]));
+  }
+  return merged;
 }
 
 function byPosition(a: Finding, b: Finding): number {

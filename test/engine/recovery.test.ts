@@ -206,3 +206,42 @@ test('a syntax error says what CPython says: a bracket or string never closed, a
   assert.equal(message('def f(:\n    pass\nx = (nn.Dropout(0.1)\n'), '1:7 Syntax error: `)` expected here');
   assert.equal(message('x = 1\n    # an indented comment\ny = 2\n'), null);
 });
+
+test('a `# noqa` after an unclosed string silences the finding its line keeps', () => {
+  // From the CLI fuzzer (seed 596993873): an f-string left open in a helper, and attention that drops its logits
+  // below it. The open string makes the first parse read the rest as string content, so the comments there are not
+  // comments to it; the findings come from the text with the string's line blanked, and so do their `# noqa`.
+  const attention = [
+    'class Pooling(nn.Module):',
+    '    def __init__(self, channels, dropout=0.1):',
+    '        super().__init__()',
+    '        self.key = nn.Linear(channels, channels)',
+    '        self.dropout = dropout',
+    '',
+    '    def forward(self, x, queries):',
+    '        s = torch.matmul(queries, self.key(x).transpose(-1, -2))',
+    '        s = F.dropout(s, self.dropout, training=self.training)',
+    '        s = torch.softmax(s, dim=-1)',
+    '        return s @ x',
+  ];
+  const text = (tail: string) =>
+    [
+      'import torch',
+      'import torch.nn as nn',
+      'import torch.nn.functional as F',
+      '',
+      '',
+      'def annotations(return_type_str):',
+      '    arrow = f" -> {return_type_str}"',
+      '    future_arrow = f" -> Future[{return_type_str',
+      '',
+      '',
+      ...attention.map((l) => (l.includes('F.dropout') ? `${l}${tail}` : l)),
+      '',
+    ].join('\n');
+  const codes = (source: string) => lintText(rules, source).map((f) => `${f.range.start.line + 1}:${f.code}`);
+  assert.deepEqual(codes(text('')), ['19:RG009'], 'the finding below the open string stands');
+  assert.deepEqual(codes(text('  # noqa: RG009')), []);
+  assert.deepEqual(codes(text('  # expect: RG009  # noqa: RG009')), []);
+  assert.deepEqual(codes(text('  # noqa: RG007')), ['19:RG009'], 'another code silences nothing here');
+});
