@@ -142,14 +142,21 @@ test('the .vsix from npm run package installs into code-server, shows diagnostic
     }
     await page.mouse.click(lens.box.x + lens.box.width / 2, lens.box.y + lens.box.height / 2);
     const profiled = Date.now() + 90_000;
+    let clicked = Date.now();
     let summary: string | undefined;
-    while (
-      !(summary = (await lensesAbove(page, site)).map((l) => l.title).find((title) => title.startsWith('train:')))
-    ) {
-      assert.ok(
-        Date.now() < profiled,
-        `the lens shows the profile (lenses: ${JSON.stringify(await lensesAbove(page, site))})`,
-      );
+    for (;;) {
+      const lenses = await lensesAbove(page, site);
+      summary = lenses.map((l) => l.title).find((title) => title.startsWith('train:'));
+      if (summary) break;
+      assert.ok(Date.now() < profiled, `the lens shows the profile (lenses: ${JSON.stringify(lenses)})`);
+      // A click while the Problems panel still moves the editor can land beside the lens (CI, once): a lens that
+      // still offers the profile 15 s later, with nothing running, is clicked again where it is now.
+      const offered = lenses.find((l) => l.title === 'Profile train/eval');
+      if (offered && Date.now() - clicked > 15_000 && !lenses.some((l) => l.title.startsWith('Profiling'))) {
+        t.diagnostic(`the lens still offered the profile ${Date.now() - clicked} ms after the click: clicked again`);
+        await page.mouse.click(offered.box.x + offered.box.width / 2, offered.box.y + offered.box.height / 2);
+        clicked = Date.now();
+      }
       await page.waitForTimeout(250);
     }
     assert.match(summary, /^train: 10\.0% dropped · mean ×1\.00 \| eval: identity \| [\d.]+ ms$/);
