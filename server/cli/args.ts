@@ -126,11 +126,16 @@ Without an argument, lists every rule.
 `;
 
 /** Parses `--select` / `--ignore` values: comma-separated codes or prefixes that match at least one rule. */
-export function parseCodes(option: string, value: string): string[] {
-  const codes = value
+/** The non-empty items of a comma-separated option value, trimmed. */
+function commaList(value: string): string[] {
+  return value
     .split(',')
-    .map((c) => c.trim().toUpperCase())
-    .filter((c) => c !== '');
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+export function parseCodes(option: string, value: string): string[] {
+  const codes = commaList(value).map((c) => c.toUpperCase());
   if (codes.length === 0) throw new UsageError(`${option} needs at least one rule code, such as RG006`);
   for (const code of codes) {
     const unknown = unknownCode(code, ruleCodes);
@@ -141,10 +146,7 @@ export function parseCodes(option: string, value: string): string[] {
 
 /** `--exclude` / `--extend-exclude` values: comma-separated globs. */
 function parseGlobs(option: string, value: string): string[] {
-  const globs = value
-    .split(',')
-    .map((g) => g.trim())
-    .filter((g) => g !== '');
+  const globs = commaList(value);
   if (globs.length === 0) throw new UsageError(`${option} needs at least one glob, such as legacy or build/**`);
   return globs;
 }

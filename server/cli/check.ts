@@ -98,6 +98,13 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     },
   });
   found.errors.forEach(say.error);
+  if (found.files.length === 0 && found.errors.length === 0 && report.excluded.length === 0) {
+    const why =
+      walkedPast > 0
+        ? `; ${walkedPast === 1 ? 'one file or folder is' : `${walkedPast} files or folders are`} excluded`
+        : '';
+    say.warn(`no Python files found under the given paths (*.py, *.ipynb)${why}`);
+  }
   if (options.show) return show(options, found, resolver, io);
   // Every file's outcome is reported in the order the files were found, whichever thread checked it and when.
   const settle = inOrder(found.files.length, (i, outcome) => say.record(found.files[i], outcome));
@@ -141,13 +148,6 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   }
   const checker = new InProcessChecker(paths, found.files, io.cwd, options);
   for (const { id, selection } of inProcess) settle(id, await checker.check(found.files[id], selection));
-  if (found.files.length === 0 && found.errors.length === 0 && report.excluded.length === 0) {
-    const why =
-      walkedPast > 0
-        ? `; ${walkedPast === 1 ? 'one file or folder is' : `${walkedPast} files or folders are`} excluded`
-        : '';
-    say.warn(`no Python files found under the given paths (*.py, *.ipynb)${why}`);
-  }
   sortDiagnostics(report.diagnostics);
   if (options.diff) return printDiff(report, options, io);
   if (options.addNoqa && !options.quiet && !options.silent) io.stderr(directivesAdded(report));
@@ -162,8 +162,6 @@ function show(
   io: CliIo,
 ): number {
   if (options.show === 'files') {
-    if (files.length === 0 && errors.length === 0)
-      io.stderr('warning: no Python files found under the given paths (*.py, *.ipynb)\n');
     io.stdout(showFiles(files));
     return errors.length > 0 ? 2 : 0;
   }

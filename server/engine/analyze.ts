@@ -2,7 +2,7 @@ import { fxTracedClasses } from './tracing';
 import { RuleSelection } from './config';
 import { FileModel } from './model';
 import type { WorkspaceScope } from './scope';
-import { isSuppressed, suppressions, type Suppressions } from './noqa';
+import { isSuppressed, silenceLine, suppressions, type Suppressions } from './noqa';
 import { SourceFile, type Node } from './parser';
 import { recover, type Recovery } from './recovery';
 import { regularizerContext } from './semantics/regularizers';
@@ -190,12 +190,7 @@ function mergeRecovered(file: SourceFile, recovery: Recovery): Suppressions {
   const merged = suppressions(file);
   const recovered = suppressions(recovery.recovered!);
   merged.file ??= recovered.file;
-  for (const [line, entry] of recovered.lines) {
-    if (isDamaged(recovery, line)) continue;
-    const own = merged.lines.get(line);
-    if (own === true || entry === true) merged.lines.set(line, true);
-    else merged.lines.set(line, new Set([...(own ?? []), ...entry]));
-  }
+  for (const [line, codes] of recovered.lines) if (!isDamaged(recovery, line)) silenceLine(merged, line, codes);
   return merged;
 }
 

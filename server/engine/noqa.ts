@@ -83,16 +83,20 @@ export function suppressions(file: SourceFile): Suppressions {
   const result: Suppressions = { file: null, lines: new Map() };
   // Most files have none; this is known after an edit without searching the whole text again.
   if (!file.mentions(NOQA_WORD)) return result;
-  for (const c of noqaComments(file)) {
-    const prev = result.lines.get(c.line);
-    if (c.codes.length === 0 || prev === true) result.lines.set(c.line, true);
-    else result.lines.set(c.line, new Set([...(prev ?? []), ...c.codes.map((x) => x.code)]));
-  }
+  for (const c of noqaComments(file))
+    silenceLine(result, c.line, c.codes.length === 0 ? true : c.codes.map((x) => x.code));
   const fileLevel = FILE_NOQA.exec(file.text);
   if (fileLevel && commentAt(file, fileLevel.index)) {
     result.file = fileLevel[1] ? new Set(fileLevel[1].split(',').map((c) => c.trim().toUpperCase())) : true;
   }
   return result;
+}
+
+/** Adds a line's silenced codes (`true`: every code) to what the line already silences. */
+export function silenceLine(s: Suppressions, line: number, codes: true | Iterable<string>): void {
+  const prev = s.lines.get(line);
+  if (codes === true || prev === true) s.lines.set(line, true);
+  else s.lines.set(line, new Set([...(prev ?? []), ...codes]));
 }
 
 export function isSuppressed(s: Suppressions, code: string, line: number): boolean {

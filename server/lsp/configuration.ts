@@ -135,10 +135,12 @@ export function isExcludedFile(
   fsPath: string,
   folder: string | null,
   editor: EditorSettings,
-  loaded: LoadedConfig | null,
+  pyprojects: PyprojectCache,
 ): boolean {
   if (folder !== null && isExcluded(path.relative(folder, fsPath), editor.rules.exclude)) return true;
-  if (editor.preference === 'editorOnly' || !loaded?.root || loaded.error) return false;
+  if (editor.preference === 'editorOnly') return false;
+  const loaded = pyprojects.forFile(fsPath);
+  if (!loaded?.root || loaded.error) return false;
   return isExcluded(path.relative(loaded.root, fsPath), loaded.settings.exclude);
 }
 
@@ -157,8 +159,8 @@ export function resolveDocumentConfig(
   let filesystem: RuleSettings = {};
   let root: string | null = null;
   let pyproject: string | null = null;
-  const loaded = fsPath ? pyprojects.forFile(fsPath) : null;
   if (fsPath && editor.preference !== 'editorOnly') {
+    const loaded = pyprojects.forFile(fsPath);
     if (loaded) {
       pyproject = loaded.file;
       if (loaded.error) errors.push(`Reglens: ${loaded.error}`);
@@ -169,7 +171,7 @@ export function resolveDocumentConfig(
     }
   }
   const settings = combineSettings(editor.rules, filesystem, editor.preference);
-  const excluded = fsPath !== null && isExcludedFile(fsPath, folder, editor, loaded);
+  const excluded = fsPath !== null && isExcludedFile(fsPath, folder, editor, pyprojects);
   return {
     enable: editor.enable && !excluded,
     excluded,

@@ -233,7 +233,7 @@ export class WorkspaceService {
     const editor = await this.hooks.settings(folder.uri);
     this.builtWith.set(folder.path, exclusionKey(editor));
     const pyprojects = this.hooks.pyprojects();
-    return (absolute) => isExcludedFile(absolute, folder.path, editor, pyprojects.forFile(absolute));
+    return (absolute) => isExcludedFile(absolute, folder.path, editor, pyprojects);
   }
 
   private async progress(title: string, cancellable = false): Promise<WorkDoneProgressServerReporter | undefined> {

@@ -1,5 +1,6 @@
 import type { Node } from '../engine/parser';
 import { lineOf, type Rule } from '../engine/rule';
+import { readsOf } from '../engine/rate-params';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { blockStatements, mentionsTraining, walk } from '../engine/syntax';
 
@@ -10,21 +11,8 @@ import { blockStatements, mentionsTraining, walk } from '../engine/syntax';
  * layers some other way, whole.
  */
 
-const statements = blockStatements;
-
 /** Does the node read the local `name` (not `self.name`, not a keyword `name=`)? */
-function reads(node: Node, name: string): boolean {
-  let found = false;
-  walk(node, (n) => {
-    if (found) return false;
-    if (n.type !== 'identifier' || n.text !== name) return;
-    const parent = n.parent;
-    if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === n.id) return;
-    if (parent?.type === 'keyword_argument' && parent.childForFieldName('name')?.id === n.id) return;
-    found = true;
-  });
-  return found;
-}
+const reads = (node: Node, name: string): boolean => readsOf(node, name).length > 0;
 
 /** Does the expression call a submodule (`self.fused(x)`, `self.layers[0](x)`)? Only such a return runs layers. */
 function runsModules(node: Node): boolean {
@@ -40,7 +28,7 @@ function runsModules(node: Node): boolean {
 function sampledList(guard: Node): { name: string; assignment: Node } | null {
   const drawn = new Set<string>();
   let sample: { name: string; assignment: Node } | null = null;
-  for (const s of statements(guard.childForFieldName('consequence'))) {
+  for (const s of blockStatements(guard.childForFieldName('consequence'))) {
     const a = s.type === 'expression_statement' ? s.namedChild(0) : null;
     if (a?.type !== 'assignment') {
       if (sample && reads(s, sample.name)) return null;
@@ -72,13 +60,13 @@ function follow(body: readonly Node[], name: string): Path {
       const condition = s.childForFieldName('condition');
       if (condition && reads(condition, name)) return { kind: 'reads' };
       const branches = [
-        statements(s.childForFieldName('consequence')),
+        blockStatements(s.childForFieldName('consequence')),
         ...s.namedChildren
           .filter((c): c is Node => c?.type === 'elif_clause' || c?.type === 'else_clause')
           .map((c) => {
             const cond = c.type === 'elif_clause' ? c.childForFieldName('condition') : null;
             if (cond && reads(cond, name)) return null;
-            return statements(c.childForFieldName(c.type === 'elif_clause' ? 'consequence' : 'body'));
+            return blockStatements(c.childForFieldName(c.type === 'elif_clause' ? 'consequence' : 'body'));
           }),
       ];
       const hasElse = s.namedChildren.some((c) => c?.type === 'else_clause');
@@ -88,7 +76,6 @@ function follow(body: readonly Node[], name: string): Path {
       // Every branch read it or left: so does the whole statement (without an `else`, one path goes on).
       if (hasElse && paths.every((p) => p.kind !== 'continues'))
         return paths.some((p) => p.kind === 'reads') ? { kind: 'reads' } : { kind: 'exits' };
-      if (paths.every((p) => p.kind === 'reads') && hasElse) return { kind: 'reads' };
       continue;
     }
     if (s.type === 'return_statement') {
@@ -186,7 +173,7 @@ export const layerdropBypassed: Rule = {
     return {
       function_definition(node) {
         const bodyNode = node.childForFieldName('body');
-        const body = statements(bodyNode);
+        const body = blockStatements(bodyNode);
         body.forEach((guard, i) => {
           if (guard.type !== 'if_statement') return;
           const condition = guard.childForFieldName('condition');

@@ -36,11 +36,9 @@ interface Shortcut {
   name: string | null;
 }
 
-const unwrap = withoutParentheses;
-
 /** The terms of `a or b or c`, each a shortcut; null when any term is something else. */
 function shortcuts(condition: Node | null): Shortcut[] | null {
-  const c = unwrap(condition);
+  const c = withoutParentheses(condition);
   if (!c) return null;
   if (c.type === 'boolean_operator' && c.childForFieldName('operator')?.text === 'or') {
     const left = shortcuts(c.childForFieldName('left'));
@@ -48,13 +46,13 @@ function shortcuts(condition: Node | null): Shortcut[] | null {
     return left && right ? [...left, ...right] : null;
   }
   if (c.type === 'not_operator') {
-    const operand = unwrap(c.childForFieldName('argument'));
+    const operand = withoutParentheses(c.childForFieldName('argument'));
     return operand && ['identifier', 'attribute'].includes(operand.type) && mentionsTraining(operand)
       ? [{ rate: 0, name: null }]
       : null;
   }
   if (c.type === 'comparison_operator' && c.namedChildCount === 2 && c.children[1]?.type === '==') {
-    const [left, right] = [unwrap(c.namedChild(0)), unwrap(c.namedChild(1))];
+    const [left, right] = [withoutParentheses(c.namedChild(0)), withoutParentheses(c.namedChild(1))];
     const value = numericLiteral(right);
     if (left && ['identifier', 'attribute'].includes(left.type) && (value === 0 || value === 1))
       return [{ rate: value, name: left.text }];
@@ -64,7 +62,7 @@ function shortcuts(condition: Node | null): Shortcut[] | null {
 
 /** `torch.zeros(n, dtype=torch.bool)`, `x.new_ones(n, dtype=torch.bool)`, `torch.full(s, False)`, `….bool()`. */
 function constantMask(value: Node | null): ConstantMask | null {
-  const v = unwrap(value);
+  const v = withoutParentheses(value);
   if (v?.type !== 'call') return null;
   const fn = v.childForFieldName('function');
   const name = fn?.type === 'attribute' ? fn.childForFieldName('attribute') : fn?.type === 'identifier' ? fn : null;
@@ -131,7 +129,7 @@ function assignments(statements: readonly Node[]): { values: Map<string, Node>; 
 function returned(statements: readonly Node[]): Node[] | null {
   const last = statements.at(-1);
   if (last?.type !== 'return_statement') return null;
-  const value = unwrap(last.namedChild(0));
+  const value = withoutParentheses(last.namedChild(0));
   if (!value) return null;
   if (value.type === 'expression_list' || value.type === 'tuple') return blockStatements(value);
   return [value];
@@ -142,14 +140,14 @@ function returned(statements: readonly Node[]): Node[] | null {
  * `rand > 1` False, `rand < 1` True. Null when the comparison is not a uniform draw against the shortcut's rate.
  */
 function drawnAt(mask: Node, shortcut: Shortcut, drawn: ReadonlySet<string>): boolean | null {
-  const m = unwrap(mask);
+  const m = withoutParentheses(mask);
   if (m?.type !== 'comparison_operator' || m.namedChildCount !== 2) return null;
   const op = m.children[1]?.type ?? '';
   if (!['<', '<=', '>', '>='].includes(op)) return null;
   const [left, right] = [m.namedChild(0)!, m.namedChild(1)!];
   const drawOnLeft = isUniformDraw(left, drawn);
   if (drawOnLeft === isUniformDraw(right, drawn)) return null;
-  const rate = unwrap(drawOnLeft ? right : left);
+  const rate = withoutParentheses(drawOnLeft ? right : left);
   if (!rate || (shortcut.name !== null && rate.text !== shortcut.name)) return null;
   // Read as `draw > rate` or `draw < rate`.
   const greater = op.startsWith('>') === drawOnLeft;
