@@ -218,7 +218,8 @@ export class ProfilingService {
    */
   async codeLenses(uri: string): Promise<CodeLens[]> {
     const doc = this.hooks.document(uri);
-    if (!doc) return [];
+    // A file `exclude` matches is left alone, as its diagnostics are: no lens to clutter vendored or generated code.
+    if (!doc || doc.config?.excluded) return [];
     const { settings, lensMode } = await this.settingsOf(uri);
     if (lensMode === 'off') return [];
     const lenses: CodeLens[] = [];
@@ -292,6 +293,7 @@ export class ProfilingService {
   }
 
   async hover(doc: OpenDocument, position: Position): Promise<Hover | null> {
+    if (doc.config?.excluded) return null;
     const { settings } = await this.settingsOf(doc.uri);
     // A hand-written regularizer has two sites on its name (derived semantics, its own code): both profiles show.
     const sections: string[] = [];

@@ -475,7 +475,7 @@ describe('Check workspace', () => {
     },
   );
 
-  test("an open file that `exclude` matches gets no diagnostics, as in Ruff's language server", async () => {
+  test("an open file that `exclude` matches gets no diagnostics and no profile lenses, as in Ruff's language server", async () => {
     const folder = copyFixture('project');
     withIgnoredFiles(folder);
     let settings: Record<string, unknown> = { exclude: ['scripts'] };
@@ -490,11 +490,17 @@ describe('Check workspace', () => {
     await until(client, uriOf(blocks), same(expected(blocks)), 'a file not excluded is checked');
     assert.deepEqual(await client.diagnostics(legacy, 1), []);
     assert.deepEqual(await client.diagnostics(tool, 1), []);
+    const lenses = async (uri: string) =>
+      ((await client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } })) as CodeLens[]).filter(
+        (l) => l.command?.command === 'reglens.profileSite',
+      );
+    assert.deepEqual(await lenses(legacy), [], 'no profile lens in an excluded file');
     // No longer excluded (the pyproject ignored, the editor's list emptied): both are checked where they are open.
     settings = { exclude: [], configurationPreference: 'editorOnly' };
     client.configurationChanged(null);
     await until(client, legacy, (f) => f.includes('12:RG010'), 'the legacy file checked once not excluded');
     await until(client, tool, (f) => f.includes('12:RG010'), 'the script checked once not excluded');
+    assert.ok((await lenses(legacy)).length > 0, 'its dropout gets a profile lens once not excluded');
   });
 
   test('closing a file clears its diagnostics when no workspace check ran', async () => {
