@@ -134,7 +134,8 @@ export type VisitedNodeType =
   | 'function_definition'
   | 'class_definition'
   | 'return_statement'
-  | 'attribute';
+  | 'attribute'
+  | 'binary_operator';
 
 /**
  * Handlers by node type, plus `moduleClass` once for every class of the file, and, for a rule that `readsFindings`,

@@ -16,6 +16,7 @@ import { evalInTrainMode } from './eval-in-train-mode';
 import { rateNeverApplied } from './rate-never-applied';
 import { layerdropBypassed } from './layerdrop-bypassed';
 import { shortcutMaskInverted } from './shortcut-mask-inverted';
+import { dropoutNoiseMismatch } from './dropout-noise-mismatch';
 import { unusedNoqa } from './unused-noqa';
 
 /**
@@ -40,6 +41,7 @@ export const rules: readonly Rule[] = [
   rateNeverApplied,
   shortcutMaskInverted,
   layerdropBypassed,
+  dropoutNoiseMismatch,
   unusedNoqa,
 ].sort((a, b) => a.meta.code.localeCompare(b.meta.code));
 

@@ -45,6 +45,7 @@ const COVERED_BY: Record<string, string> = {
   'NEW:dropout2d-on-flat-features': 'RG014',
   'NEW:eval-mask-drops-all': 'RG016',
   'NEW:layerdrop-skipped-on-path': 'RG017',
+  'NEW:dropout-wrong-tensor': 'RG018',
 };
 
 interface Row {

@@ -475,7 +475,7 @@ describe('Check workspace', () => {
     },
   );
 
-  test("an open file that `exclude` matches gets no diagnostics and no profile lenses, as in Ruff's language server", async () => {
+  test('an open file that `exclude` matches gets no diagnostics and no profile lenses, as in Ruff', async () => {
     const folder = copyFixture('project');
     withIgnoredFiles(folder);
     let settings: Record<string, unknown> = { exclude: ['scripts'] };
