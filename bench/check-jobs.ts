@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { parserLoaded } from '../server/core/document';
 import { discover } from '../server/core/files';
-import { checkFile, cliIndex, indexRoots } from '../server/cli/check-file';
+import { CheckWorkspace, checkFile, indexRoots } from '../server/cli/check-file';
 import { planBatches } from '../server/cli/check-batches';
 import type { CheckWorkerData, FromWorker } from '../server/cli/check-protocol';
 import { SettingsResolver } from '../server/cli/settings';
@@ -35,12 +35,16 @@ interface Run {
 
 function runCheck(roots: string[], jobs: number): Run {
   const started = performance.now();
-  const r = spawnSync(process.execPath, [BIN, 'check', '--format', 'json', '--jobs', String(jobs), ...roots], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 64 * MB,
-    env: { ...process.env, REGLENS_TRACE_CHECK: '1' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'check', '--no-cache', '--format', 'json', '--jobs', String(jobs), ...roots],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * MB,
+      env: { ...process.env, REGLENS_TRACE_CHECK: '1' },
+    },
+  );
   const seconds = (performance.now() - started) / 1000;
   if (r.status !== 0 && r.status !== 1) throw new Error(`reglens check --jobs ${jobs} exited ${r.status}: ${r.stderr}`);
   const lines = r.stderr.split('\n');
@@ -62,7 +66,7 @@ async function twoCoreCapacity(roots: string[]): Promise<number> {
   const alone = runCheck(roots, 1).seconds;
   const once = () =>
     new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'check', '--format', 'json', '--jobs', '1', ...roots], {
+      const child = spawn(process.execPath, [BIN, 'check', '--no-cache', '--format', 'json', '--jobs', '1', ...roots], {
         cwd: ROOT,
         stdio: 'ignore',
       });
@@ -86,8 +90,11 @@ async function costs(roots: string[]) {
   const mainMs = performance.now() - t0;
   await parserLoaded();
   const t1 = performance.now();
-  const index = cliIndex(indexRoots(roots, ROOT));
-  for (const file of found.files) index.addUnscanned(file.absolute);
+  const index = new CheckWorkspace(
+    () => indexRoots(roots, ROOT),
+    found.files.map((f) => f.absolute),
+  );
+  index.build();
   const indexMs = performance.now() - t1;
   const files: FileCost[] = found.files.map((file) => ({ bytes: fs.statSync(file.absolute).size }));
   for (const [i, file] of found.files.entries()) {
@@ -98,7 +105,7 @@ async function costs(roots: string[]) {
       selection,
       fix: false,
       unsafe: false,
-      workspace: async () => index.scopeFor(file.absolute),
+      workspace: index,
     });
     files[i].checkMs = performance.now() - t;
   }
@@ -147,6 +154,7 @@ function workerStart(): Promise<{ readyMs: number; parserMs: number }> {
     explicit: null,
     unsafeFixes: false,
     excerpts: false,
+    cached: false,
     roots: [dir],
     indexFiles: [file],
   };

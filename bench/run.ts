@@ -4,6 +4,7 @@
 //       Reglens with the prefilter off; (a2) the same on real model code (../shared/corpus and the Debian torch
 //       sources), each tool in a child process with its peak memory (bench/real-code.ts); (a3) the real
 //       `reglens check` on the same folders, --jobs 1 beside --jobs 2, and where its time goes (bench/check-jobs.ts);
+//       (a4) `reglens check` there without its cache, with an empty one and with a warm one (bench/check-cache.ts);
 //   (b) edit → published diagnostics through the language server on a 5,000-line model file, and start-up time;
 //   (c) profiler kernel throughput per backend next to memcpy and PyTorch CPU, (d) lens latency (bench/profiler.ts);
 // (e) the workspace index of the PyTorch + torchvision sources through the language server (bench/workspace-index.ts);
@@ -13,6 +14,7 @@
 //   (ab), only when asked: this working tree's engine against a git revision's, taking turns in one process
 //   (bench/revision-ab.ts), to measure a change where separate runs differ by more than it is worth.
 // Prints tables with the targets beside the figures; asserts nothing.
+import { checkCacheBenchmark } from './check-cache';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -270,8 +272,9 @@ async function main(): Promise<void> {
   );
   console.log('');
   // `npm run bench -- profiler` runs only (c), (d) and (g); `-- lint` only (a) and (b); `-- workspace` only (e);
-  // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h); `-- real-code` only (a2) and (a3);
-  // `-- jobs` only (a3); `-- lsp` only the language server's latency; `-- ab [REV]` only this tree against REV.
+  // `-- notebook` only (f); `-- interpreter` only (g); `-- fix` only (h); `-- real-code` only (a2), (a3) and (a4);
+  // `-- jobs` only (a3); `-- cache` only (a4); `-- lsp` only the language server's latency; `-- ab [REV]` only this
+  // tree against REV.
   const ab = process.argv.indexOf('ab');
   if (ab >= 0) {
     await revisionBenchmark(process.argv[ab + 1] ?? 'HEAD');
@@ -283,6 +286,10 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes('jobs')) {
     await checkJobsBenchmark();
+    return;
+  }
+  if (process.argv.includes('cache')) {
+    await checkCacheBenchmark();
     return;
   }
   if (process.argv.includes('fix')) {
@@ -305,6 +312,8 @@ async function main(): Promise<void> {
     await realCodeBenchmark();
     console.log('');
     await checkJobsBenchmark();
+    console.log('');
+    await checkCacheBenchmark();
     return;
   }
   if (!process.argv.includes('profiler')) {
@@ -313,6 +322,8 @@ async function main(): Promise<void> {
     await realCodeBenchmark();
     console.log('');
     await checkJobsBenchmark();
+    console.log('');
+    await checkCacheBenchmark();
     console.log('');
     await lspBenchmark();
     console.log('');

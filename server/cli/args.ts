@@ -40,15 +40,21 @@ export interface CheckOptions {
   outputFile?: string;
   /** Print what a check would read instead of checking: the files, or the first file's settings. */
   show?: 'files' | 'settings';
+  /** Neither read nor write the cache (check-cache.ts). */
+  noCache: boolean;
+  /** The cache's folder instead of `.reglens_cache` in the project's root. */
+  cacheDir?: string;
 }
 
 export type Command =
-  | { kind: 'help'; topic: 'main' | 'check' | 'rule' }
+  | { kind: 'help'; topic: 'main' | 'check' | 'rule' | 'clean' }
   | { kind: 'version' }
   | { kind: 'rule'; code: string | null }
   | { kind: 'check'; options: CheckOptions }
   /** `reglens profile`: its arguments are parsed by server/cli/profile.ts. */
-  | { kind: 'profile'; args: string[] };
+  | { kind: 'profile'; args: string[] }
+  /** `reglens clean`: remove the check cache (`cacheDir`: --cache-dir). */
+  | { kind: 'clean'; cacheDir?: string };
 
 /** A mistake on the command line: printed as one line, exit status 2. */
 export class UsageError extends Error {}
@@ -61,6 +67,7 @@ Commands:
   check [PATH...]   Check Python files and folders (default: the current directory)
   rule [CODE]       Explain a rule, e.g. \`reglens rule RG006\`; without CODE, list the rules
   profile FILE...   Measure each regularizer site in training and evaluation (\`reglens profile --help\`)
+  clean             Remove the check cache (.reglens_cache) of the current folder's project
 
 Options:
   -h, --help        Print help (\`reglens check --help\` for the check options)
@@ -77,7 +84,9 @@ Folders are searched for Python files (*.py) and Jupyter notebooks (*.ipynb), sk
 virtual environments, __pycache__, .tox, .mypy_cache, paths listed in .gitignore files and paths that
 \`exclude\` matches. Files named on the command line are checked even when excluded, unless --force-exclude is given
 (as the pre-commit hook does). Each file's settings come from its nearest pyproject.toml with a [tool.reglens]
-table.
+table. Each file's findings are cached (.reglens_cache, as Ruff's .ruff_cache) and reused while the file, its
+settings, Reglens and every module its check read of the project are unchanged; --fix, --diff, --add-noqa and
+--stdin-filename neither read nor write the cache.
 
 Options:
       --output-format <FORMAT>  Output format: text (default: a line per problem), full (each problem's code
@@ -110,12 +119,23 @@ Options:
       --show-files              Print the files a check would read, and check nothing
       --show-settings           Print the first file's settings (its pyproject.toml, whether it is excluded,
                                 each rule on or off with its severity), and check nothing
+      --no-cache                Neither read nor write the cache of each file's findings (also REGLENS_NO_CACHE=1)
+      --cache-dir <DIR>         Keep the cache in DIR (also REGLENS_CACHE_DIR; default: .reglens_cache in the
+                                project's root, the folder of the nearest pyproject.toml with [tool.reglens])
   -j, --jobs <N>                Check files on N worker threads (default: one per CPU core, at most one per 16
                                 files; 1: one file after another on the main thread); --fix, --diff, --add-noqa
                                 and --stdin-filename always use the main thread
   -h, --help                    Print help
 
 Exit status: 0 no problems, 1 problems found, 2 usage, configuration or I/O error.
+`;
+
+export const CLEAN_HELP = `Remove the cache \`reglens check\` keeps of each file's findings.
+
+Usage: reglens clean [--cache-dir <DIR>]
+
+The cache is .reglens_cache in the folder of the nearest pyproject.toml with a [tool.reglens] table (the current
+folder when there is none), or REGLENS_CACHE_DIR, or --cache-dir.
 `;
 
 export const RULE_HELP = `Explain a rule.
@@ -172,6 +192,7 @@ const VALUE_OPTIONS = new Set([
   '--extend-exclude',
   '--output-file',
   '-o',
+  '--cache-dir',
 ]);
 const FLAG_OPTIONS = new Set([
   '--fix',
@@ -187,6 +208,7 @@ const FLAG_OPTIONS = new Set([
   '-s',
   '--show-files',
   '--show-settings',
+  '--no-cache',
   '--help',
   '-h',
 ]);
@@ -209,10 +231,27 @@ export function parseArgs(argv: readonly string[]): Command {
       return parseRule(rest);
     case 'profile':
       return { kind: 'profile', args: rest };
+    case 'clean':
+      return parseClean(rest);
     default:
       if (first.startsWith('-')) throw new UsageError(`unknown option ${first} (see \`reglens --help\`)`);
-      throw new UsageError(`unknown command "${first}" (expected check, rule or profile; see \`reglens --help\`)`);
+      throw new UsageError(
+        `unknown command "${first}" (expected check, rule, profile or clean; see \`reglens --help\`)`,
+      );
   }
+}
+
+function parseClean(args: string[]): Command {
+  if (args.includes('-h') || args.includes('--help')) return { kind: 'help', topic: 'clean' };
+  let cacheDir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const [name, inline] = args[i].startsWith('--cache-dir=') ? ['--cache-dir', args[i].slice(12)] : [args[i]];
+    if (name !== '--cache-dir')
+      throw new UsageError(`unexpected argument ${args[i]} for \`reglens clean\` (see \`reglens clean --help\`)`);
+    cacheDir = inline ?? args[++i];
+    if (!cacheDir) throw new UsageError('--cache-dir needs the path of a folder');
+  }
+  return { kind: 'clean', cacheDir };
 }
 
 function parseRule(args: string[]): Command {
@@ -236,6 +275,7 @@ function parseCheck(args: string[]): Command {
     forceExclude: false,
     quiet: false,
     silent: false,
+    noCache: false,
   };
   let onlyPaths = false;
   for (let i = 0; i < args.length; i++) {
@@ -303,6 +343,13 @@ function parseCheck(args: string[]): Command {
       case '--output-file':
         if (value === '') throw new UsageError(`${name} needs the path of the file to write the report to`);
         options.outputFile = value;
+        break;
+      case '--no-cache':
+        options.noCache = true;
+        break;
+      case '--cache-dir':
+        if (value === '') throw new UsageError('--cache-dir needs the path of a folder');
+        options.cacheDir = value;
         break;
       case '-q':
       case '--quiet':

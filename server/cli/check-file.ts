@@ -1,14 +1,14 @@
 // One file of `reglens check`, as the main thread and the check workers (check-worker.ts) both run it: read it, check
 // it (and fix it), and say what came of it as plain data, which a worker posts as it is. Also the workspace index the
 // CLI resolves imported classes through, built the same way on every thread.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkDocument, readDocument, writeDocument, type CheckResult, type TextChange } from '../core/document';
 import type { FoundFile } from '../core/files';
 import type { RuleSelection } from '../engine/config';
-import { ParseLimit } from '../engine/parser';
-import type { WorkspaceScope } from '../engine/scope';
-import { importRoots, WorkspaceIndex } from '../engine/workspace';
+import { ParseLimit, timedOutParseCount } from '../engine/parser';
+import { importRoots, type IndexScope, WorkspaceIndex } from '../engine/workspace';
 import { rules } from '../rules';
 import { type ExcerptedFinding, withExcerpts } from './source-excerpt';
 
@@ -23,11 +23,22 @@ export type FileOutcome =
       directives: number;
       /** With `diff`: what the fixes would change. */
       changes?: TextChange[];
+      /** What the findings were computed from, when they may be cached (check-cache.ts). */
+      source?: CheckedSource;
     }
   /** Not checked, with the warning that says why (binary, too large, too deep to parse, not Python). */
   | { kind: 'skipped'; warning: string }
   /** Could not be read or checked; null: its error was already said (one line per bad pyproject.toml). */
   | { kind: 'failed'; error: string | null };
+
+/** The text a check read and the modules it read of the workspace (each with the file that held it and its text). */
+export interface CheckedSource {
+  hash: string;
+  dependencies: Dependency[];
+}
+
+/** A module the check consulted: the file that held it (null: none) and that file's text hash (null: unreadable). */
+export type Dependency = [module: string, file: string | null, hash: string | null];
 
 export interface FileCheckOptions {
   selection: RuleSelection;
@@ -39,8 +50,10 @@ export interface FileCheckOptions {
   addNoqa?: boolean;
   /** Keep the code around each finding, for `--output-format full`. */
   excerpts?: boolean;
-  /** The workspace seen from this file, asked for only when the file may have findings. */
-  workspace: () => Promise<WorkspaceScope | null>;
+  /** The workspace seen from this file (`CheckWorkspace`), asked for only when the file may have findings. */
+  workspace: CheckWorkspace;
+  /** Say what the findings were computed from (`source`), for the cache. */
+  recordSource?: boolean;
 }
 
 /** Reads, checks and (with `fix`) writes back one file. */
@@ -49,6 +62,8 @@ export async function checkFile(file: FoundFile, options: FileCheckOptions): Pro
   if (!('document' in read)) return unreadOutcome(read);
   const { document } = read;
   let analysis: CheckResult;
+  let scope: IndexScope | undefined;
+  const timedOut = timedOutParseCount();
   try {
     if (TEST_HOOKS) await testHook(document.text);
     analysis = await checkDocument(document, {
@@ -57,14 +72,19 @@ export async function checkFile(file: FoundFile, options: FileCheckOptions): Pro
       fix: options.fix,
       unsafe: options.unsafe,
       addNoqa: options.addNoqa,
-      workspace: options.workspace,
+      workspace: async () => (scope = options.workspace.scopeFor(file.absolute)),
     });
   } catch (e) {
     return failedCheck(file.display, e);
   }
   const { changes } = analysis;
   const findings = options.excerpts ? withExcerpts(document, analysis) : analysis.findings;
-  if (changes.length === 0) return { kind: 'checked', findings, fixed: 0, directives: 0 };
+  if (changes.length === 0) {
+    const dependencies =
+      options.recordSource && timedOutParseCount() === timedOut ? options.workspace.dependencies(scope) : null;
+    const source = dependencies ? { hash: textHash(document.text), dependencies } : undefined;
+    return { kind: 'checked', findings, fixed: 0, directives: 0, ...(source ? { source } : {}) };
+  }
   if (options.diff) return { kind: 'checked', findings, fixed: analysis.applied, directives: 0, changes };
   const failed = writeDocument(file.absolute, file.display, document, analysis.text);
   if (failed) return { kind: 'failed', error: failed };
@@ -120,17 +140,79 @@ export function indexRoots(paths: readonly string[], cwd: string): string[] {
   return [...roots];
 }
 
+/** What the cache compares a text by. */
+export function textHash(text: string): string {
+  return createHash('sha1').update(text).digest('base64');
+}
+
+/** A file's text as the workspace index reads it (null: it cannot be read, or is not checked). */
+export function indexedText(file: string): string | null {
+  const read = readDocument(file, file);
+  return 'document' in read ? read.document.text : null;
+}
+
 /**
  * An empty workspace index over these roots that reads files from disk as `reglens check` does; an imported
  * module that is not among the checked files is looked for on disk.
  */
-export function cliIndex(roots: readonly string[]): WorkspaceIndex {
-  return new WorkspaceIndex({
-    roots,
-    findOnDisk: true,
-    read: (file) => {
-      const read = readDocument(file, file);
-      return 'document' in read ? read.document.text : null;
-    },
-  });
+export function cliIndex(roots: readonly string[], read = indexedText): WorkspaceIndex {
+  return new WorkspaceIndex({ roots, findOnDisk: true, read });
+}
+
+/**
+ * The workspace index one thread of `reglens check` resolves imported classes through, built when the first file
+ * that may have findings needs it: it names every file found (naming reads no file: a lookup parses what it
+ * reaches), and an imported module that is not among them is looked for on disk. It remembers the hash of every
+ * text it read, which is what a file's cached findings depend on (`dependencies`).
+ */
+export class CheckWorkspace {
+  private index: WorkspaceIndex | undefined;
+  private readonly hashes = new Map<string, string | null>();
+
+  constructor(
+    private readonly roots: () => readonly string[],
+    private readonly files: readonly string[],
+  ) {}
+
+  scopeFor(file: string): IndexScope {
+    return this.build().scopeFor(file);
+  }
+
+  /** A file rewritten by --fix is read again before the next file is checked. */
+  update(file: string): void {
+    this.index?.update(file);
+  }
+
+  /**
+   * What a check through `scope` read of the workspace (nothing when it needed no scope), or null when that cannot
+   * be said again by module names, or a text it read was not kept.
+   */
+  dependencies(scope: IndexScope | undefined): Dependency[] | null {
+    if (!scope || !this.index) return [];
+    const modules = this.index.dependencies(scope);
+    if (!modules) return null;
+    const out: Dependency[] = [];
+    for (const { module, file } of modules) {
+      if (file !== null && !this.hashes.has(file)) return null;
+      out.push([module, file, file === null ? null : this.hashes.get(file)!]);
+    }
+    return out;
+  }
+
+  /** What the index did (files scanned, summaries): `reglens check`'s trace and the benchmarks print it. */
+  get stats(): WorkspaceIndex['stats'] {
+    return this.index?.stats ?? { summaries: 0, summaryMs: 0, scanned: 0 };
+  }
+
+  /** The index, named files and all; made by the first check that needs it. */
+  build(): WorkspaceIndex {
+    if (this.index) return this.index;
+    this.index = cliIndex(this.roots(), (file) => {
+      const text = indexedText(file);
+      this.hashes.set(file, text === null ? null : textHash(text));
+      return text;
+    });
+    for (const file of this.files) this.index.addUnscanned(file);
+    return this.index;
+  }
 }

@@ -16,6 +16,8 @@ export interface CheckWorkerData {
   roots: string[];
   /** Every file found, in order: each worker indexes them by name, as the main thread does. */
   indexFiles: string[];
+  /** Say what each file's findings were computed from, for the cache (check-cache.ts). */
+  cached: boolean;
 }
 
 /** A file handed to a worker: `id` is its place in the list of files to check. */

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parserLoaded } from '../core/document';
-import { checkFile, cliIndex, type FileOutcome } from './check-file';
+import { CheckWorkspace, checkFile, type FileOutcome } from './check-file';
 import type { CheckWorkerData, FromWorker, ToWorker, WorkerTotals, WorkFile } from './check-protocol';
 import { SettingsResolver } from './settings';
 
@@ -13,21 +13,12 @@ const port = parentPort;
 if (!port) throw new Error('check-worker.js runs as a worker thread of `reglens check`');
 const data = workerData as CheckWorkerData;
 const resolver = new SettingsResolver(data.flags, data.explicit);
-const index = cliIndex(data.roots);
-let indexed = false;
+// The index, as the main thread's builds it: every file found, by name, in the order found.
+const workspace = new CheckWorkspace(() => data.roots, data.indexFiles);
 
 const post = (message: FromWorker) => port.postMessage(message);
 const totals: WorkerTotals = { checked: 0, checkMs: 0, scanned: 0, summaries: 0, summaryMs: 0 };
-const totalsNow = (): WorkerTotals => ({ ...totals, ...index.stats });
-
-/** The index, as the main thread's InProcessChecker builds it: every file found, by name, in the order found. */
-async function workspaceFor(absolute: string) {
-  if (!indexed) {
-    for (const file of data.indexFiles) index.addUnscanned(file);
-    indexed = true;
-  }
-  return index.scopeFor(absolute);
-}
+const totalsNow = (): WorkerTotals => ({ ...totals, ...workspace.stats });
 
 async function check(files: WorkFile[]): Promise<void> {
   const started = performance.now();
@@ -41,7 +32,8 @@ async function check(files: WorkFile[]): Promise<void> {
             fix: false,
             unsafe: data.unsafeFixes,
             excerpts: data.excerpts,
-            workspace: () => workspaceFor(file.absolute),
+            workspace,
+            recordSource: data.cached,
           });
     post({ type: 'checked', id: file.id, outcome });
   }

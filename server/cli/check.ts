@@ -8,10 +8,18 @@ import * as path from 'node:path';
 import { checkDocument, decodeDocument, documentBytes } from '../core/document';
 import { describeFsError, discover, type FoundFile } from '../core/files';
 import type { RuleSelection } from '../engine/config';
-import type { WorkspaceIndex } from '../engine/workspace';
 import { rules } from '../rules';
 import type { CheckOptions } from './args';
-import { checkFile, cliIndex, failedCheck, indexRoots, unreadOutcome, type FileOutcome } from './check-file';
+import { cacheDirectory, CheckCache, engineFingerprint } from './check-cache';
+import {
+  CheckWorkspace,
+  checkFile,
+  cliIndex,
+  failedCheck,
+  indexRoots,
+  unreadOutcome,
+  type FileOutcome,
+} from './check-file';
 import { checkOnWorkers } from './check-pool';
 import type { WorkFile } from './check-protocol';
 import { formatReport } from './formats';
@@ -30,6 +38,8 @@ export interface CliIo {
   color: boolean;
   /** The check worker bundle (dist/check-worker.js); without it, every file is checked on the main thread. */
   workerScript?: string;
+  /** REGLENS_CACHE_DIR and REGLENS_NO_CACHE are read from here (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 function comparePaths(a: string, b: string): number {
@@ -110,10 +120,13 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const settle = inOrder(found.files.length, (i, outcome) => say.record(found.files[i], outcome));
   const toCheck: { id: number; selection: RuleSelection }[] = [];
   const badConfigs = new Set<string>();
+  const cache = openCache(options, io, paths, found.files);
   found.files.forEach((file, id) => {
     const settings = resolver.forFile(file.absolute);
     if (settings.error === undefined) {
-      toCheck.push({ id, selection: settings.selection });
+      const reused = cache?.reuse(file.absolute, settings.selection);
+      if (reused) settle(id, reused);
+      else toCheck.push({ id, selection: settings.selection });
       return;
     }
     // One line per bad pyproject.toml, not one per file it governs; those files are not checked.
@@ -133,21 +146,34 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
         excerpts: options.format === 'full',
         roots: indexRoots(paths, io.cwd),
         indexFiles: found.files.map((f) => f.absolute),
+        cached: cache !== null,
       },
       // The pool numbers the files it checks by their place in toCheck.
       checkFiles: toCheck.map(({ id }, i): WorkFile => {
         const file = found.files[id];
         return { id: i, display: file.display, absolute: file.absolute, bytes: fileBytes(file.absolute) };
       }),
-      onOutcome: (i, outcome) => settle(toCheck[i].id, outcome),
+      onOutcome: (i, outcome) => {
+        cache?.store(found.files[toCheck[i].id].absolute, toCheck[i].selection, outcome);
+        settle(toCheck[i].id, outcome);
+      },
       trace: process.env.REGLENS_TRACE_CHECK ? (line) => io.stderr(`${line}\n`) : undefined,
     });
     if (left.unchecked.length > 0)
       say.warn(`${left.reason}; the main thread checks the ${left.unchecked.length} files left`);
     inProcess = left.unchecked.map(({ id }) => toCheck[id]);
   }
-  const checker = new InProcessChecker(paths, found.files, io.cwd, options);
-  for (const { id, selection } of inProcess) settle(id, await checker.check(found.files[id], selection));
+  const checker = new InProcessChecker(paths, found.files, io.cwd, options, cache !== null);
+  for (const { id, selection } of inProcess) {
+    const outcome = await checker.check(found.files[id], selection);
+    cache?.store(found.files[id].absolute, selection, outcome);
+    settle(id, outcome);
+  }
+  if (cache) {
+    if (process.env.REGLENS_TRACE_CHECK) io.stderr(`cache: ${cache.reused} of ${found.files.length} files reused\n`);
+    const failed = cache.save();
+    if (failed && !options.silent) io.stderr(`warning: the cache in ${cache.dir} could not be written: ${failed}\n`);
+  }
   sortDiagnostics(report.diagnostics);
   if (options.diff) return printDiff(report, options, io);
   if (options.addNoqa && !options.quiet && !options.silent) io.stderr(directivesAdded(report));
@@ -249,14 +275,20 @@ function inOrder(count: number, report: (id: number, outcome: FileOutcome) => vo
  * with --fix is indexed again before the next file is checked.
  */
 class InProcessChecker {
-  private index: WorkspaceIndex | undefined;
+  private readonly workspace: CheckWorkspace;
 
   constructor(
-    private readonly paths: readonly string[],
-    private readonly files: readonly FoundFile[],
-    private readonly cwd: string,
+    paths: readonly string[],
+    files: readonly FoundFile[],
+    cwd: string,
     private readonly options: CheckOptions,
-  ) {}
+    private readonly cached: boolean,
+  ) {
+    this.workspace = new CheckWorkspace(
+      () => indexRoots(paths, cwd),
+      files.map((f) => f.absolute),
+    );
+  }
 
   async check(file: FoundFile, selection: RuleSelection): Promise<FileOutcome> {
     const outcome = await checkFile(file, {
@@ -266,20 +298,33 @@ class InProcessChecker {
       diff: this.options.diff,
       addNoqa: this.options.addNoqa,
       excerpts: this.options.format === 'full',
-      workspace: async () => this.indexed().scopeFor(file.absolute),
+      workspace: this.workspace,
+      recordSource: this.cached,
     });
     const written = outcome.kind === 'checked' && !this.options.diff && outcome.fixed + outcome.directives > 0;
-    if (written) this.index?.update(file.absolute);
+    if (written) this.workspace.update(file.absolute);
     return outcome;
   }
+}
 
-  /** The index of every file found, by name (naming reads no file: a lookup parses what it reaches). */
-  private indexed(): WorkspaceIndex {
-    if (this.index) return this.index;
-    const index = cliIndex(indexRoots(this.paths, this.cwd));
-    for (const file of this.files) index.addUnscanned(file.absolute);
-    return (this.index = index);
-  }
+/**
+ * The cache of a plain check (check-cache.ts); null with --no-cache or REGLENS_NO_CACHE, for --fix, --diff and
+ * --add-noqa (which change files), and when not running from a bundle.
+ */
+function openCache(
+  options: CheckOptions,
+  io: CliIo,
+  paths: readonly string[],
+  files: readonly FoundFile[],
+): CheckCache | null {
+  const env = io.env ?? process.env;
+  const off = options.noCache || /^(1|true|yes)$/i.test(env.REGLENS_NO_CACHE ?? '');
+  const engine = off || options.fix || options.diff || options.addNoqa ? null : engineFingerprint();
+  if (engine === null || files.length === 0) return null;
+  const names = cliIndex(indexRoots(paths, io.cwd));
+  for (const file of files) names.addUnscanned(file.absolute);
+  const dir = cacheDirectory(options.cacheDir, env, io.cwd);
+  return CheckCache.open(dir, engine, names, { unsafe: options.unsafeFixes, excerpts: options.format === 'full' });
 }
 
 /**

@@ -1,8 +1,10 @@
-// The `reglens` command line: `reglens check [PATH...]`, `reglens rule CODE`, `--version`, `--help`.
+// The `reglens` command line: `reglens check [PATH...]`, `reglens rule CODE`, `reglens profile`, `reglens clean`,
+// `--version`, `--help`.
 // Bundled to dist/cli.js, which bin/reglens.js loads; the CLI runs as soon as the bundle is loaded.
 import { VERSION } from '../engine/project';
 import { rules } from '../rules';
-import { CHECK_HELP, MAIN_HELP, parseArgs, RULE_HELP, UsageError } from './args';
+import { CHECK_HELP, CLEAN_HELP, MAIN_HELP, parseArgs, RULE_HELP, UsageError } from './args';
+import { removeCache } from './check-cache';
 import { runCheck, type CliIo } from './check';
 import { parseProfileArgs, PROFILE_HELP, runProfile } from './profile';
 import { findRule, ruleDocs, ruleList } from './rule-docs';
@@ -42,8 +44,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
   switch (command.kind) {
     case 'help':
-      io.stdout(command.topic === 'check' ? CHECK_HELP : command.topic === 'rule' ? RULE_HELP : MAIN_HELP);
+      io.stdout({ check: CHECK_HELP, rule: RULE_HELP, clean: CLEAN_HELP, main: MAIN_HELP }[command.topic]);
       return 0;
+    case 'clean':
+      return removeCache(command.cacheDir, io);
     case 'version':
       io.stdout(`reglens ${VERSION}\n`);
       return 0;

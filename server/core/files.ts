@@ -16,6 +16,7 @@ export const SKIPPED_FOLDERS = new Set([
   '.mypy_cache',
   '.pytest_cache',
   '.ruff_cache',
+  '.reglens_cache',
   '.venv',
   'venv',
   'env',

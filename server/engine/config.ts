@@ -290,6 +290,11 @@ export class RuleSelection {
     }
   }
 
+  /** What the selection is, as text: two selections with the same fingerprint enable and grade rules alike. */
+  fingerprint(): string {
+    return JSON.stringify([this.select, this.ignore, this.severity]);
+  }
+
   enabled(code: string): boolean {
     const s = longestMatch(this.select, code);
     const i = longestMatch(this.ignore, code);

@@ -483,6 +483,14 @@ function toPoint(p: Position): Point {
 export class ParseLimit extends Error {}
 
 /**
+ * Parses in this thread that ran out of their time budget. What an analysis reads after one (a file of the workspace
+ * left unknown, a fix left out because its result could not be parsed in time) depends on the machine's speed, so
+ * `reglens check` caches no result that saw one.
+ */
+let timedOutParses = 0;
+export const timedOutParseCount = (): number => timedOutParses;
+
+/**
  * Tree levels past which a file is not analysed. CPython refuses more than 200 nested brackets or 100 indents; a
  * chain of operators (`a + a + …`, `x.a.b.…`, `- - … x`) nests one level per operator without any bracket.
  */
@@ -559,11 +567,13 @@ function parseOrThrow(input: TextPieces, old?: Tree): Tree {
   if (!tree) {
     // A cancelled parse resumes on the next call unless the parser is reset.
     parser().reset();
-    if (performance.now() > deadline)
+    if (performance.now() > deadline) {
+      timedOutParses++;
       throw new ParseLimit(
         `tree-sitter could not parse it within ${(limitMs / 1000).toFixed(1)} s (long runs of characters Python ` +
           `does not allow make its error recovery slow)`,
       );
+    }
     throw new Error('tree-sitter returned no tree');
   }
   return tree;

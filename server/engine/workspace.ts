@@ -45,6 +45,8 @@ interface IndexedFile extends IndexEntry {
   definitions?: Map<string, ExternalDefinition>;
   /** Modules consulted while computing `definitions` (those that do not exist included: they may appear). */
   consulted?: Set<string>;
+  /** Modules consulted by summaries of it that were not kept (computed inside an import cycle): `dependencies`. */
+  provisionalConsulted?: Set<string>;
   /**
    * Its module classes as regularizers the profiler measures at their constructions, by name (null: not one), read
    * when first asked for. They come from the file's own text alone, and go with the entry when the file changes.
@@ -355,6 +357,7 @@ export class WorkspaceIndex {
     if (outside.length > 0) {
       const kept: ProvisionalSummary = { definitions, inProgress: new Set(outside), computed: own.computed };
       this.provisional.set(entry.path, [...(this.provisional.get(entry.path) ?? []), kept]);
+      entry.provisionalConsulted = new Set([...(entry.provisionalConsulted ?? []), ...scope.consulted]);
       return definitions;
     }
     entry.definitions = definitions;
@@ -362,6 +365,42 @@ export class WorkspaceIndex {
     entry.consulted.add(entry.module);
     this.summarized.add(entry);
     return entry.definitions;
+  }
+
+  /**
+   * What an analysis through `scope` read of the workspace: every module it consulted, directly or through the
+   * summaries it used (transitively), with the file that holds the module (null: none does, and one may appear).
+   * `reglens check`'s cache reuses a file's findings only while each module is held by the same file with the same
+   * text. Null when the analysis resolved a relative import by folder (`byFolder`), which a module name does not
+   * say again.
+   */
+  dependencies(scope: IndexScope): { module: string; file: string | null }[] | null {
+    if (scope.readByFolder) return null;
+    const seen = new Set<string>();
+    const queue = [...scope.consulted];
+    for (let module = queue.pop(); module !== undefined; module = queue.pop()) {
+      if (seen.has(module)) continue;
+      seen.add(module);
+      const entry = this.modules.get(module);
+      if (entry?.consulted) queue.push(...entry.consulted);
+      if (entry?.provisionalConsulted) queue.push(...entry.provisionalConsulted);
+    }
+    return [...seen].sort().map((module) => ({ module, file: this.modules.get(module)?.path ?? null }));
+  }
+
+  /**
+   * The file that would hold a module now, found by name as a lookup finds it (a file added by name, else, with
+   * `findOnDisk`, one under the roots), reading nothing: what `dependencies` recorded, checked again.
+   */
+  claimant(module: string): string | null {
+    const entry = this.modules.get(module);
+    if (entry) return entry.path;
+    if (!this.options.findOnDisk) return null;
+    const rel = module.split('.');
+    for (const root of this.roots)
+      for (const candidate of [`${path.join(root, ...rel)}.py`, path.join(root, ...rel, '__init__.py')])
+        if (fs.existsSync(candidate) && this.moduleOf(candidate)?.module === module) return candidate;
+    return null;
   }
 
   /**
@@ -419,6 +458,8 @@ interface ProvisionalSummary extends SummaryFrame {
 /** One file's view of the index (server/engine/scope.ts `WorkspaceScope`), recording every module it consults. */
 export class IndexScope implements WorkspaceScope {
   readonly consulted = new Set<string>();
+  /** A relative import was resolved by folder: what it found is not a module name `dependencies` can record. */
+  readByFolder = false;
   private readonly cache = new Map<string, ExternalDefinition | null>();
 
   constructor(
@@ -449,6 +490,7 @@ export class IndexScope implements WorkspaceScope {
   private absolute(importedName: string): string | null {
     const absolute = absoluteName(importedName, this.module, this.isPackage);
     if (absolute !== null || this.file === null) return absolute;
+    this.readByFolder = true;
     return this.index.byFolder(this.file, importedName);
   }
 

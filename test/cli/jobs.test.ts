@@ -7,6 +7,10 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { BIN, BLOCK, CLEAN, makeTree, ONLY_RG006, parseJson, ROOT, read, runCli, summary } from './helpers';
 
+// Each test checks the same files on the main thread and on workers: with the cache, the second run would check
+// nothing (cache.test.ts tests the cache from workers).
+process.env.REGLENS_NO_CACHE = '1';
+
 const FEED_FORWARD = `import torch.nn as nn
 
 

@@ -1,0 +1,202 @@
+// `reglens check`'s cache (server/cli/check-cache.ts): a second check reuses each file's findings, and anything they
+// were computed from that changes (the file, a class it imports from another file, a module that appears, the
+// settings, the engine) is checked again. The real bundle in temp folders; REGLENS_TRACE_CHECK says how many files
+// were reused.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { CLEAN, makeTree, ONLY_RG006, runCli } from './helpers';
+
+const LAYERS = `import torch.nn as nn
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim, dropout=0.1):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Dropout(dropout))
+
+    def forward(self, x):
+        return self.net(x)
+`;
+
+/** Drops the output of a class of another file (RG010 when it ends with a dropout), and of one not written yet. */
+const BLOCK = `import torch.nn as nn
+
+from .layers import FeedForward
+from .extra import Head
+
+
+class Block(nn.Module):
+    def __init__(self, dim, dropout=0.1):
+        super().__init__()
+        self.ff = FeedForward(dim, dropout)
+        self.head = Head(dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x):
+        x = x + self.drop(self.ff(x))
+        return self.drop(self.head(x))
+`;
+
+const EXTRA = `import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.out = nn.Sequential(nn.Linear(dim, dim), nn.Dropout(0.1))
+
+    def forward(self, x):
+        return self.out(x)
+`;
+
+function project(): string {
+  return makeTree({
+    'pkg/__init__.py': '',
+    'pkg/layers.py': LAYERS,
+    'pkg/block.py': BLOCK,
+    'pkg/clean.py': CLEAN,
+  });
+}
+
+/** A check with the trace on: its output, and how many files the cache gave. */
+function check(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const r = runCli(['check', ...args], { cwd: dir, env: { REGLENS_TRACE_CHECK: '1', ...env } });
+  const reused = /^cache: (\d+) of (\d+) files reused$/m.exec(r.stderr);
+  return { ...r, reused: reused ? Number(reused[1]) : null };
+}
+
+const rg010Lines = (stdout: string) => [...stdout.matchAll(/^pkg\/block\.py:(\d+):\d+: RG010 /gm)].map((m) => +m[1]);
+
+describe('reglens check: the cache', () => {
+  it('reuses every unchanged file on the next run and prints the same bytes; git and the walk leave it alone', () => {
+    const dir = project();
+    const first = check(dir);
+    assert.equal(first.code, 1, first.stderr);
+    assert.equal(first.reused, 0);
+    assert.deepEqual(rg010Lines(first.stdout), [15]);
+    const second = check(dir);
+    assert.equal(second.reused, 4, second.stderr);
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(second.code, first.code);
+    // Another output format reads the same entries.
+    const json = check(dir, ['--format', 'json']);
+    assert.equal(json.reused, 4);
+    const uncached = runCli(['check', '--no-cache', '--format', 'json'], { cwd: dir });
+    assert.equal(json.stdout, uncached.stdout);
+    assert.equal(fs.readFileSync(path.join(dir, '.reglens_cache', '.gitignore'), 'utf8').split('\n')[1], '*');
+    assert.match(fs.readFileSync(path.join(dir, '.reglens_cache', 'CACHEDIR.TAG'), 'utf8'), /^Signature: 8a477f59/);
+  });
+
+  it('checks a file again when a class it imports changes, and when a module it imports appears', () => {
+    const dir = project();
+    check(dir);
+    // FeedForward no longer ends with a dropout: block.py's finding goes, though block.py did not change.
+    fs.writeFileSync(path.join(dir, 'pkg', 'layers.py'), LAYERS.replace(', nn.Dropout(dropout))', ')'));
+    const edited = check(dir);
+    assert.equal(edited.reused, 2, 'pkg/__init__.py and pkg/clean.py reused; layers.py and block.py checked');
+    assert.deepEqual(rg010Lines(edited.stdout), []);
+    // `.extra` did not exist: once it does, its Head is read.
+    fs.writeFileSync(path.join(dir, 'pkg', 'extra.py'), EXTRA);
+    const appeared = check(dir);
+    assert.equal(appeared.reused, 3, appeared.stderr);
+    assert.deepEqual(rg010Lines(appeared.stdout), [16]);
+    // And a file's own edit, of course.
+    fs.writeFileSync(path.join(dir, 'pkg', 'clean.py'), ONLY_RG006);
+    const own = check(dir);
+    assert.equal(own.reused, 4);
+    assert.match(own.stdout, /^pkg\/clean\.py:6:16: RG006 /m);
+    assert.deepEqual(own.stdout, runCli(['check', '--no-cache'], { cwd: dir }).stdout);
+  });
+
+  it('checks again under other settings: pyproject, --ignore, --unsafe-fixes', () => {
+    const dir = project();
+    check(dir);
+    fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nignore = ["RG010"]\n');
+    const ignored = check(dir);
+    assert.equal(ignored.reused, 0);
+    assert.deepEqual(rg010Lines(ignored.stdout), []);
+    assert.equal(ignored.code, 0);
+    assert.ok(fs.existsSync(path.join(dir, '.reglens_cache', 'check.json')), 'beside the pyproject that configures it');
+    // --ignore replaces the pyproject's.
+    const flags = check(dir, ['--ignore', 'RG006']);
+    assert.equal(flags.reused, 0);
+    assert.deepEqual(rg010Lines(flags.stdout), [15]);
+    const unsafe = check(dir, ['--ignore', 'RG006', '--unsafe-fixes']);
+    assert.equal(unsafe.reused, 0);
+    assert.match(unsafe.stdout, /1 fixable with the --fix and --unsafe-fixes options/);
+  });
+
+  it('reads no entry of another engine, nor a damaged cache file, and writes a good one in its place', () => {
+    const dir = project();
+    const first = check(dir);
+    const file = path.join(dir, '.reglens_cache', 'check.json');
+    const cache = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...cache, engine: 'another build' }));
+    assert.equal(check(dir).reused, 0);
+    fs.writeFileSync(file, '{"format": 1, "engine": ');
+    const damaged = check(dir);
+    assert.equal(damaged.reused, 0);
+    assert.equal(damaged.stdout, first.stdout);
+    assert.equal(check(dir).reused, 4);
+    // An entry that is not one (a hand edit) is a miss, never a crash.
+    const good = JSON.parse(fs.readFileSync(file, 'utf8'));
+    good.files[path.join(dir, 'pkg', 'block.py')].outcome = { kind: 'checked' };
+    fs.writeFileSync(file, JSON.stringify(good));
+    const edited = check(dir);
+    assert.equal(edited.reused, 3);
+    assert.equal(edited.stdout, first.stdout);
+  });
+
+  it('is neither read nor written with --no-cache, REGLENS_NO_CACHE or --fix; --cache-dir moves it', () => {
+    const dir = project();
+    assert.equal(check(dir, ['--no-cache']).reused, null);
+    assert.equal(check(dir, [], { REGLENS_NO_CACHE: '1' }).reused, null);
+    assert.ok(!fs.existsSync(path.join(dir, '.reglens_cache')));
+    check(dir, ['--cache-dir', 'elsewhere']);
+    assert.equal(check(dir, [], { REGLENS_CACHE_DIR: path.join(dir, 'elsewhere') }).reused, 4);
+    assert.ok(!fs.existsSync(path.join(dir, '.reglens_cache')));
+    fs.writeFileSync(path.join(dir, 'pkg', 'clean.py'), ONLY_RG006);
+    const fixed = check(dir, ['--fix', '--cache-dir', 'elsewhere']);
+    assert.equal(fixed.reused, null);
+    assert.match(fs.readFileSync(path.join(dir, 'pkg', 'clean.py'), 'utf8'), /training=self\.training/);
+    const after = check(dir, ['--cache-dir', 'elsewhere']);
+    assert.equal(after.reused, 3, 'the fixed file is checked again');
+    assert.doesNotMatch(after.stdout, /RG006/);
+  });
+
+  it('works the same from worker threads', () => {
+    const dir = project();
+    const first = check(dir, ['--jobs', '2']);
+    const second = check(dir, ['--jobs', '2']);
+    assert.equal(second.reused, 4, second.stderr);
+    assert.equal(second.stdout, first.stdout);
+    fs.writeFileSync(path.join(dir, 'pkg', 'extra.py'), EXTRA);
+    const appeared = check(dir, ['--jobs', '2']);
+    assert.deepEqual(rg010Lines(appeared.stdout), [15, 16]);
+  });
+
+  it('a cache that cannot be written is a warning: the check and its exit status are as without it', () => {
+    const dir = project();
+    fs.writeFileSync(path.join(dir, 'not-a-folder'), '');
+    const r = check(dir, ['--cache-dir', 'not-a-folder/cache']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(rg010Lines(r.stdout), [15]);
+    assert.match(r.stderr, /^warning: the cache in .*not-a-folder\/cache could not be written: /m);
+  });
+
+  it('`reglens clean` removes the cache, and only a folder that holds one', () => {
+    const dir = project();
+    check(dir);
+    const removed = runCli(['clean'], { cwd: dir });
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(removed.stdout, 'Removed .reglens_cache.\n');
+    assert.ok(!fs.existsSync(path.join(dir, '.reglens_cache')));
+    assert.equal(runCli(['clean'], { cwd: dir }).stdout, 'No cache to remove: .reglens_cache does not exist.\n');
+    const refused = runCli(['clean', '--cache-dir', 'pkg'], { cwd: dir });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /pkg does not hold a Reglens cache/);
+    assert.ok(fs.existsSync(path.join(dir, 'pkg', 'block.py')));
+  });
+});
