@@ -73,15 +73,16 @@ const EDITS: ReadonlyArray<(rng: Rng) => string | null> = [
     write(file, lines.join('\n'));
     return `deleted ${file}:${at + 1} ${JSON.stringify(removed[0].trim())}`;
   },
-  // A dropout applied twice.
+  // A line that applies a dropout, repeated: `x = self.drop(x)` twice drops twice.
   (rng) => {
     const file = rng.pick(pythonFiles());
-    const text = read(file);
-    const calls = [...text.matchAll(/self\.(\w*drop\w*)\(/g)];
-    if (calls.length === 0) return null;
-    const call = rng.pick(calls);
-    write(file, text.slice(0, call.index) + `self.${call[1]}(` + text.slice(call.index));
-    return `wrapped self.${call[1]}( twice in ${file}`;
+    const lines = read(file).split('\n');
+    const candidates = lines.flatMap((l, i) => (/self\.\w*drop\w*\(/.test(l) ? [i] : []));
+    if (candidates.length === 0) return null;
+    const at = rng.pick(candidates);
+    lines.splice(at, 0, lines[at]);
+    write(file, lines.join('\n'));
+    return `repeated ${file}:${at + 1} ${JSON.stringify(lines[at].trim())}`;
   },
   (rng) => {
     const file = rng.pick(pythonFiles());
