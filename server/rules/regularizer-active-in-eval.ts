@@ -1,4 +1,4 @@
-import { regularizer, type Parameter, type RegularizerSpec } from '../engine/catalog';
+import { regularizer, type Parameter, type RegularizerSpec, type TrainingParameter } from '../engine/catalog';
 import type { Node } from '../engine/parser';
 import { firstParameter } from '../engine/classes';
 import { readRate } from '../engine/rates';
@@ -23,10 +23,37 @@ import { LIBRARY_SITES } from './profile-figures';
 
 const F = 'torch.nn.functional';
 
+/**
+ * PyTorch Geometric's graph dropouts: they drop edges or nodes and return the graph that is left, with `training`
+ * defaulting to True as `F.dropout`'s does. Not regularizers of a tensor (the catalog's), so only this rule reads them.
+ */
+const GRAPH_DROPOUTS = new Map<string, { training: TrainingParameter; rate: Parameter }>(
+  (
+    [
+      ['dropout_adj', 5, 2],
+      ['dropout_edge', 3, 1],
+      ['dropout_node', 3, 1],
+      ['dropout_path', 6, 1],
+    ] as const
+  ).flatMap(([name, training, rate]) =>
+    ['torch_geometric.utils', 'torch_geometric.utils.dropout'].map((module) => [
+      `${module}.${name}`,
+      { training: { name: 'training', position: training, default: true }, rate: { name: 'p', position: rate } },
+    ]),
+  ),
+);
+
 const MESSAGES: Record<string, string> = {
   functionalDefault:
     '`{callee}` drops values in evaluation too: its `training` argument defaults to True. Pass ' +
     '`training=self.training`.',
+  trainMethod:
+    '`{param}={flag}` passes `nn.Module.train`, a method, which is always true: `{callee}` drops values in ' +
+    'evaluation too. Pass `{param}={selfName}.training`.',
+  trainCalled:
+    '`{param}={flag}` calls `nn.Module.train()`, which switches the module back to training mode and returns it ' +
+    '(always true): `{callee}` drops values in evaluation, and the module leaves `model.eval()`. Pass ' +
+    '`{param}={selfName}.training`.',
   functionalTrue:
     '`{callee}` is called with `{param}=True`, so it drops values in evaluation too. Pass `{param}=self.training`, ' +
     'or, if it is meant to stay on at inference, say so in a comment.',
@@ -75,6 +102,12 @@ export const regularizerActiveInEval: Rule = {
         '`forward` (a new module is always in training mode), with layers skipped at random (LayerDrop) without ' +
         'checking `self.training`, and with a drop-path helper of your own whose `training` parameter defaults to ' +
         '`True`.',
+      '',
+      '`training=self.train` passes the method `nn.Module.train`, not the flag: a bound method is always true, so ' +
+        'the dropout stays on after `model.eval()` (`self.train()` even switches the module back to training ' +
+        "mode). The rule is silent where the class binds `self.train` to a value of its own. PyTorch Geometric's " +
+        'graph dropouts (`dropout_edge`, `dropout_adj`, `dropout_node`, `dropout_path`) default to `training=True` ' +
+        'as `F.dropout` does, and are read the same way.',
       '',
       'Attention kernels have no training flag at all: the rule reads `dropout_p` in every spelling of the call ' +
         '(keyword or position; `F.`, `torch.nn.functional.` or an imported name; a local variable holding the ' +
@@ -159,9 +192,11 @@ export const regularizerActiveInEval: Rule = {
         const spec = regularizer(qualified);
         if (spec?.form === 'function') {
           if (spec.kind === 'attention-dropout') return attention(context, node, spec, scope);
-          if (spec.training) return functional(context, node, fn, spec, scope);
+          if (spec.training) return functional(context, node, fn, spec.training, spec.rate, scope);
           return;
         }
+        const graph = qualified === null ? undefined : GRAPH_DROPOUTS.get(qualified);
+        if (graph) return functional(context, node, fn, graph.training, graph.rate, scope);
         if (!spec && attentionCallee(context, fn, scope))
           return attention(context, node, { rate: attentionRate(fn) }, scope);
         if (fn.type === 'identifier' && qualified === null) userFunction(context, node, fn, scope);
@@ -211,13 +246,20 @@ function mayRunInEval(scope: MethodScope): boolean {
   return scope.methodName !== '__init__' && scope.methodName !== 'training_step';
 }
 
-function functional(context: RuleContext, call: Node, fn: Node, spec: RegularizerSpec, scope: MethodScope): void {
-  const training = spec.training!;
+function functional(
+  context: RuleContext,
+  call: Node,
+  fn: Node,
+  training: TrainingParameter,
+  rateParameter: Parameter,
+  scope: MethodScope,
+): void {
   const arg = findArgument(call, training);
   if (arg === 'unknown') return;
   const callee = fn.text;
   const flag = `${scope.selfName}.training`;
-  const rate = rateNode(call, spec);
+  const found = findArgument(call, rateParameter);
+  const rate = found === 'absent' || found === 'unknown' ? null : found.node;
   if (arg === 'absent') {
     if (!training.default) return;
     const edit = appendKeywordArgument(context.file, call, `${training.name}=${flag}`);
@@ -241,12 +283,51 @@ function functional(context: RuleContext, call: Node, fn: Node, spec: Regularize
         edits: [context.edit(arg.node, flag)],
       },
     });
+    return;
   }
+  trainMethodPassed(context, scope, call, callee, training.name, arg, rate);
 }
 
-function rateNode(call: Node, spec: RegularizerSpec): Node | null {
-  const rate = findArgument(call, spec.rate);
-  return rate === 'absent' || rate === 'unknown' ? null : rate.node;
+/**
+ * `training=self.train`: the bound method `nn.Module.train`, always true (and `self.train()` switches the module to
+ * training mode too). Not where the class binds `self.train` to something of its own.
+ */
+function trainMethodPassed(
+  context: RuleContext,
+  scope: MethodScope,
+  call: Node,
+  callee: string,
+  param: string,
+  arg: { node: Node; keyword: Node | null },
+  rate: Node | null,
+): void {
+  const called = arg.node.type === 'call' && (arg.node.childForFieldName('arguments')?.namedChildCount ?? 1) === 0;
+  const method = called ? arg.node.childForFieldName('function') : arg.node;
+  const isTrain =
+    method?.type === 'attribute' &&
+    method.childForFieldName('object')?.text === scope.selfName &&
+    method.childForFieldName('attribute')?.text === 'train';
+  if (!isTrain || bindsTrain(scope)) return;
+  const flag = `${scope.selfName}.training`;
+  reportSite(context, scope, call, rate, {
+    node: arg.keyword ?? arg.node,
+    messageId: called ? 'trainCalled' : 'trainMethod',
+    data: { callee, param, flag: arg.node.text, selfName: scope.selfName },
+    fix: {
+      // Without the call, the module is no longer switched to training mode here: a change of behaviour.
+      applicability: called ? 'unsafe' : 'safe',
+      title: `Pass \`${param}=${flag}\``,
+      edits: [context.edit(arg.node, flag)],
+    },
+  });
+}
+
+/** The class makes `train` an attribute of its own (`self.train = True`, a class-level `train = …`). */
+function bindsTrain(scope: MethodScope): boolean {
+  const self = scope.selfName;
+  return new RegExp(`\\b${self}\\.train\\s*(?::[^=\\n]*)?=[^=]|^[ \\t]+train\\s*(?::[^=\\n]*)?=[^=]`, 'm').test(
+    scope.cls.text,
+  );
 }
 
 /**
@@ -514,9 +595,12 @@ function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodS
     if (!layerDropHelper(context, call, fn, sig.node, scope)) helperFunction(context, call, fn, sig.node, scope);
     return;
   }
-  if (!sig?.training || sig.training.default !== true) return;
+  if (!sig?.training) return;
   const arg = findArgument(call, { name: 'training', position: sig.training.position });
   if (arg === 'unknown') return;
+  // Whatever its default: `self.train` is always true.
+  if (arg !== 'absent') trainMethodPassed(context, scope, call, fn.text, 'training', arg, null);
+  if (sig.training.default !== true) return;
   const flag = `${scope.selfName}.training`;
   if (arg === 'absent') {
     const edit = appendKeywordArgument(context.file, call, `training=${flag}`);

@@ -3,6 +3,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import drop_path
 from flash_attn import flash_attn_func
+from torch_geometric.utils import dropout_edge
 
 
 def functional_block(x, p, training):
@@ -62,3 +63,30 @@ class FlashSelfAttention(nn.Module):
         if not self.training:
             self.dropout_p = 0.0
         return flash_attn_func(q, k, v, self.dropout_p, causal=True)
+
+
+class SelfTrainFlag(nn.Module):
+    # The CIFAR convnet as its repository has it: `self.train = True` in `__init__` shadows the method (and breaks
+    # `model.eval()`, which calls it): the flag is the class's own, not `nn.Module.train`.
+    def __init__(self, n_classes):
+        super(SelfTrainFlag, self).__init__()
+        self.fc4 = nn.Linear(256 * 4 * 4, 1024)
+        self.train = True
+
+    def forward(self, h):
+        return F.dropout(F.relu(self.fc4(h)), training=self.train)
+
+
+class EdgeSampling(nn.Module):
+    # PyTorch Geometric's SuperGATConv and graph_unet example pass the flag.
+    def positive_sampling(self, edge_index):
+        pos_edge_index, _ = dropout_edge(edge_index,
+                                         p=1. - self.edge_sample_ratio,
+                                         training=self.training)
+        return pos_edge_index
+
+    def forward(self, x, edge_index):
+        edge_index, _ = dropout_edge(edge_index, p=0.2,
+                                     force_undirected=True,
+                                     training=self.training)
+        return self.unet(x, self.positive_sampling(edge_index))
