@@ -58,6 +58,11 @@ export function cacheDirectory(given: string | undefined, env: NodeJS.ProcessEnv
   return path.join(pyproject ? path.dirname(pyproject) : cwd, DEFAULT_CACHE_DIR);
 }
 
+/** --no-cache or REGLENS_NO_CACHE (1, true or yes). */
+export function cacheTurnedOff(noCache: boolean, env: NodeJS.ProcessEnv): boolean {
+  return noCache || /^(1|true|yes)$/i.test(env.REGLENS_NO_CACHE ?? '');
+}
+
 export class CheckCache {
   private readonly stored = new Map<string, Entry>();
   private readonly forgotten = new Set<string>();

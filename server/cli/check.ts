@@ -10,7 +10,7 @@ import { describeFsError, discover, type FoundFile } from '../core/files';
 import type { RuleSelection } from '../engine/config';
 import { rules } from '../rules';
 import type { CheckOptions } from './args';
-import { cacheDirectory, CheckCache, engineFingerprint } from './check-cache';
+import { cacheDirectory, CheckCache, cacheTurnedOff, engineFingerprint } from './check-cache';
 import {
   CheckWorkspace,
   checkFile,
@@ -195,7 +195,7 @@ function show(
     io.stderr('error: --show-settings needs a Python file (*.py, *.ipynb); none was found under the given paths\n');
     return 2;
   }
-  io.stdout(showSettings(files[0], resolver, options, io.cwd));
+  io.stdout(showSettings(files[0], resolver, options, io.cwd, io.env ?? process.env));
   return errors.length > 0 ? 2 : 0;
 }
 
@@ -318,7 +318,7 @@ function openCache(
   files: readonly FoundFile[],
 ): CheckCache | null {
   const env = io.env ?? process.env;
-  const off = options.noCache || /^(1|true|yes)$/i.test(env.REGLENS_NO_CACHE ?? '');
+  const off = cacheTurnedOff(options.noCache, env);
   const engine = off || options.fix || options.diff || options.addNoqa ? null : engineFingerprint();
   if (engine === null || files.length === 0) return null;
   const names = cliIndex(indexRoots(paths, io.cwd));

@@ -1,5 +1,6 @@
 // `reglens check --show-files` and `--show-settings`: what a check would read, without checking anything, for
 // debugging a configuration ("why is this file not checked?", "why is RG007 not reported here?").
+import { cacheDirectory, cacheTurnedOff } from './check-cache';
 import * as path from 'node:path';
 import { rules } from '../rules';
 import type { CheckOptions } from './args';
@@ -19,6 +20,7 @@ export function showSettings(
   resolver: SettingsResolver,
   options: CheckOptions,
   cwd: string,
+  env: NodeJS.ProcessEnv,
 ): string {
   const source = resolver.sourceOf(file.absolute);
   const from =
@@ -35,6 +37,11 @@ export function showSettings(
     `Settings for ${file.display}`,
     `  configuration: ${from}${flags.length > 0 ? `, with ${flags.join(' ')}` : ''}`,
     `  excluded: ${resolver.excluded(file.absolute) ? 'yes (checked only when named without --force-exclude)' : 'no'}`,
+    `  cache: ${
+      cacheTurnedOff(options.noCache, env)
+        ? 'off (--no-cache or REGLENS_NO_CACHE)'
+        : path.relative(cwd, cacheDirectory(options.cacheDir, env, cwd)) || '.'
+    }`,
   ];
   const settings = resolver.forFile(file.absolute);
   if (settings.error !== undefined) return `${[...lines, `  error: ${settings.error}`].join('\n')}\n`;

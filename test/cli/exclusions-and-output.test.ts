@@ -166,7 +166,7 @@ describe('reglens check --show-files / --show-settings', () => {
     assert.match(usage.stderr, /--show-files checks nothing; it cannot be combined with --diff/);
   });
 
-  it('--show-settings names the pyproject, says whether the file is excluded, and lists each rule on or off', () => {
+  it('--show-settings names the pyproject, whether the file is excluded, the cache, each rule on or off', () => {
     const dir = makeTree({
       'pyproject.toml': [
         '[tool.reglens]',
@@ -181,10 +181,11 @@ describe('reglens check --show-files / --show-settings', () => {
     const legacy = runCli(['check', '--show-settings', 'legacy/old.py'], { cwd: dir });
     assert.equal(legacy.code, 0, legacy.stderr);
     const lines = legacy.stdout.split('\n');
-    assert.deepEqual(lines.slice(0, 4), [
+    assert.deepEqual(lines.slice(0, 5), [
       'Settings for legacy/old.py',
       '  configuration: pyproject.toml [tool.reglens]',
       '  excluded: yes (checked only when named without --force-exclude)',
+      '  cache: .reglens_cache',
       '  rules:',
     ]);
     assert.match(legacy.stdout, /^ {4}RG006 regularizer-active-in-eval +warning$/m);
@@ -198,6 +199,10 @@ describe('reglens check --show-files / --show-settings', () => {
       /^ {2}configuration: \.\.\/pyproject\.toml \[tool\.reglens\], with --select RG006,RG008$/m,
     );
     assert.match(test.stdout, /^ {2}excluded: no$/m);
+    // The cache is the project's, beside its pyproject, wherever the check starts.
+    assert.match(test.stdout, /^ {2}cache: \.\.\/\.reglens_cache$/m);
+    const off = runCli(['check', '--show-settings', '--no-cache', 'legacy/old.py'], { cwd: dir });
+    assert.match(off.stdout, /^ {2}cache: off \(--no-cache or REGLENS_NO_CACHE\)$/m);
     assert.match(test.stdout, /^ {4}RG006 regularizer-active-in-eval +off$/m, 'per-file-ignores apply');
     assert.match(test.stdout, /^ {4}RG001 dropout-before-fusion +off$/m, '--select replaces select');
   });
