@@ -54,6 +54,12 @@ function pythonFiles(): string[] {
   return out.sort();
 }
 
+/** A Python file of the project now, or null when the edits removed them all. */
+function anyFile(rng: Rng): string | null {
+  const files = pythonFiles();
+  return files.length === 0 ? null : rng.pick(files);
+}
+
 const read = (rel: string) => fs.readFileSync(path.join(dir, rel), 'utf8');
 const write = (rel: string, text: string) => {
   fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -64,7 +70,8 @@ const write = (rel: string, text: string) => {
 const EDITS: ReadonlyArray<(rng: Rng) => string | null> = [
   // A line that builds or applies a regularizer, or imports, goes.
   (rng) => {
-    const file = rng.pick(pythonFiles());
+    const file = anyFile(rng);
+    if (file === null) return null;
     const lines = read(file).split('\n');
     const candidates = lines.flatMap((l, i) => (/drop|Drop|import|return/.test(l) ? [i] : []));
     if (candidates.length === 0) return null;
@@ -75,7 +82,8 @@ const EDITS: ReadonlyArray<(rng: Rng) => string | null> = [
   },
   // A line that applies a dropout, repeated: `x = self.drop(x)` twice drops twice.
   (rng) => {
-    const file = rng.pick(pythonFiles());
+    const file = anyFile(rng);
+    if (file === null) return null;
     const lines = read(file).split('\n');
     const candidates = lines.flatMap((l, i) => (/self\.\w*drop\w*\(/.test(l) ? [i] : []));
     if (candidates.length === 0) return null;
@@ -85,7 +93,8 @@ const EDITS: ReadonlyArray<(rng: Rng) => string | null> = [
     return `repeated ${file}:${at + 1} ${JSON.stringify(lines[at].trim())}`;
   },
   (rng) => {
-    const file = rng.pick(pythonFiles());
+    const file = anyFile(rng);
+    if (file === null) return null;
     fs.rmSync(path.join(dir, file));
     return `removed ${file}`;
   },
@@ -96,7 +105,8 @@ const EDITS: ReadonlyArray<(rng: Rng) => string | null> = [
     return `restored ${file}`;
   },
   (rng) => {
-    const file = rng.pick(pythonFiles());
+    const file = anyFile(rng);
+    if (file === null) return null;
     const moved = file.replace(/\.py$/, rng.chance(0.5) ? '_old.py' : '/__init__.py');
     if (fs.existsSync(path.join(dir, moved))) return null;
     write(moved, read(file));
@@ -105,7 +115,8 @@ const EDITS: ReadonlyArray<(rng: Rng) => string | null> = [
   },
   // The module a relative import names, written with a class that ends with a dropout.
   (rng) => {
-    const file = rng.pick(pythonFiles());
+    const file = anyFile(rng);
+    if (file === null) return null;
     const imports = [...read(file).matchAll(/^from (\.+)(\w+) import (\w+)/gm)];
     if (imports.length === 0) return null;
     const [, dots, module, name] = rng.pick(imports);
@@ -141,7 +152,8 @@ const EDITS: ReadonlyArray<(rng: Rng) => string | null> = [
   },
   // The same text written again: nothing changes but the time.
   (rng) => {
-    const file = rng.pick(pythonFiles());
+    const file = anyFile(rng);
+    if (file === null) return null;
     write(file, read(file));
     return `rewrote ${file} unchanged`;
   },
