@@ -27,36 +27,40 @@ const F = 'torch.nn.functional';
  * PyTorch Geometric's graph dropouts: they drop edges or nodes and return the graph that is left, with `training`
  * defaulting to True as `F.dropout`'s does. Not regularizers of a tensor (the catalog's), so only this rule reads them.
  */
-const GRAPH_DROPOUTS = new Map<string, { training: TrainingParameter; rate: Parameter }>(
+const GRAPH_DROPOUTS = new Map<string, { training: TrainingParameter; rate: Parameter; dropped: string }>(
   (
     [
-      ['dropout_adj', 5, 2],
-      ['dropout_edge', 3, 1],
-      ['dropout_node', 3, 1],
-      ['dropout_path', 6, 1],
+      ['dropout_adj', 5, 2, 'edges'],
+      ['dropout_edge', 3, 1, 'edges'],
+      ['dropout_node', 3, 1, 'nodes'],
+      ['dropout_path', 6, 1, 'edges'],
     ] as const
-  ).flatMap(([name, training, rate]) =>
+  ).flatMap(([name, training, rate, dropped]) =>
     ['torch_geometric.utils', 'torch_geometric.utils.dropout'].map((module) => [
       `${module}.${name}`,
-      { training: { name: 'training', position: training, default: true }, rate: { name: 'p', position: rate } },
+      {
+        training: { name: 'training', position: training, default: true },
+        rate: { name: 'p', position: rate },
+        dropped,
+      },
     ]),
   ),
 );
 
 const MESSAGES: Record<string, string> = {
   functionalDefault:
-    '`{callee}` drops values in evaluation too: its `training` argument defaults to True. Pass ' +
+    '`{callee}` drops {dropped} in evaluation too: its `training` argument defaults to True. Pass ' +
     '`training=self.training`.',
   trainMethod:
-    '`{param}={flag}` passes `nn.Module.train`, a method, which is always true: `{callee}` drops values in ' +
+    '`{param}={flag}` passes `nn.Module.train`, a method, which is always true: `{callee}` drops {dropped} in ' +
     'evaluation too. Pass `{param}={selfName}.training`.',
   trainCalled:
     '`{param}={flag}` calls `nn.Module.train()`, which switches the module back to training mode and returns it ' +
-    '(always true): `{callee}` drops values in evaluation, and the module leaves `model.eval()`. Pass ' +
+    '(always true): `{callee}` drops {dropped} in evaluation, and the module leaves `model.eval()`. Pass ' +
     '`{param}={selfName}.training`.',
   functionalTrue:
-    '`{callee}` is called with `{param}=True`, so it drops values in evaluation too. Pass `{param}=self.training`, ' +
-    'or, if it is meant to stay on at inference, say so in a comment.',
+    '`{callee}` is called with `{param}=True`, so it drops {dropped} in evaluation too. Pass ' +
+    '`{param}=self.training`, or, if it is meant to stay on at inference, say so in a comment.',
   sdpa:
     '`dropout_p={rate}` is applied in evaluation too: `scaled_dot_product_attention` has no training flag. ' +
     'Use `dropout_p={rate} if self.training else 0.0`.',
@@ -196,7 +200,7 @@ export const regularizerActiveInEval: Rule = {
           return;
         }
         const graph = qualified === null ? undefined : GRAPH_DROPOUTS.get(qualified);
-        if (graph) return functional(context, node, fn, graph.training, graph.rate, scope);
+        if (graph) return functional(context, node, fn, graph.training, graph.rate, scope, graph.dropped);
         if (!spec && attentionCallee(context, fn, scope))
           return attention(context, node, { rate: attentionRate(fn) }, scope);
         if (fn.type === 'identifier' && qualified === null) userFunction(context, node, fn, scope);
@@ -253,6 +257,7 @@ function functional(
   training: TrainingParameter,
   rateParameter: Parameter,
   scope: MethodScope,
+  dropped = 'values',
 ): void {
   const arg = findArgument(call, training);
   if (arg === 'unknown') return;
@@ -266,7 +271,7 @@ function functional(
     reportSite(context, scope, call, rate, {
       node: call,
       messageId: 'functionalDefault',
-      data: { callee },
+      data: { callee, dropped },
       fix: edit ? { applicability: 'safe', title: `Pass \`${training.name}=${flag}\``, edits: [edit] } : null,
     });
     return;
@@ -275,7 +280,7 @@ function functional(
     reportSite(context, scope, call, rate, {
       node: arg.keyword ?? arg.node,
       messageId: 'functionalTrue',
-      data: { callee, param: training.name },
+      data: { callee, param: training.name, dropped },
       severity: 'info',
       fix: {
         applicability: 'unsafe',
@@ -285,7 +290,7 @@ function functional(
     });
     return;
   }
-  trainMethodPassed(context, scope, call, callee, training.name, arg, rate);
+  trainMethodPassed(context, scope, call, callee, training.name, arg, rate, dropped);
 }
 
 /**
@@ -300,6 +305,7 @@ function trainMethodPassed(
   param: string,
   arg: { node: Node; keyword: Node | null },
   rate: Node | null,
+  dropped = 'values',
 ): void {
   const called = arg.node.type === 'call' && (arg.node.childForFieldName('arguments')?.namedChildCount ?? 1) === 0;
   const method = called ? arg.node.childForFieldName('function') : arg.node;
@@ -312,7 +318,7 @@ function trainMethodPassed(
   reportSite(context, scope, call, rate, {
     node: arg.keyword ?? arg.node,
     messageId: called ? 'trainCalled' : 'trainMethod',
-    data: { callee, param, flag: arg.node.text, selfName: scope.selfName },
+    data: { callee, param, flag: arg.node.text, selfName: scope.selfName, dropped },
     fix: {
       // Without the call, the module is no longer switched to training mode here: a change of behaviour.
       applicability: called ? 'unsafe' : 'safe',
@@ -614,7 +620,7 @@ function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodS
     reportSite(context, scope, call, null, {
       node: arg.keyword ?? arg.node,
       messageId: 'functionalTrue',
-      data: { callee: fn.text, param: 'training' },
+      data: { callee: fn.text, param: 'training', dropped: 'values' },
       severity: 'info',
       fix: { applicability: 'unsafe', title: `Pass \`training=${flag}\``, edits: [context.edit(arg.node, flag)] },
     });
