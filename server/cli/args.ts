@@ -67,7 +67,7 @@ Commands:
   check [PATH...]   Check Python files and folders (default: the current directory)
   rule [CODE]       Explain a rule, e.g. \`reglens rule RG006\`; without CODE, list the rules
   profile FILE...   Measure each regularizer site in training and evaluation (\`reglens profile --help\`)
-  clean             Remove the check cache (.reglens_cache) of the current folder's project
+  clean             Remove the check caches (.reglens_cache) of the current folder's project and below it
 
 Options:
   -h, --help        Print help (\`reglens check --help\` for the check options)
@@ -134,8 +134,9 @@ export const CLEAN_HELP = `Remove the cache \`reglens check\` keeps of each file
 
 Usage: reglens clean [--cache-dir <DIR>]
 
-The cache is .reglens_cache in the folder of the nearest pyproject.toml with a [tool.reglens] table (the current
-folder when there is none), or REGLENS_CACHE_DIR, or --cache-dir.
+Removes the project's cache, .reglens_cache in the folder of the nearest pyproject.toml with a [tool.reglens] table
+(the current folder when there is none), and every .reglens_cache below the current folder; with --cache-dir or
+REGLENS_CACHE_DIR, that folder alone. A folder that holds no Reglens cache is never removed.
 `;
 
 export const RULE_HELP = `Explain a rule.

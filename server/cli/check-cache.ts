@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SKIPPED_FOLDERS } from '../core/files';
 import { findPyproject, type RuleSelection } from '../engine/config';
 import type { WorkspaceIndex } from '../engine/workspace';
 import { type Dependency, type FileOutcome, indexedText, textHash } from './check-file';
@@ -195,27 +196,69 @@ function writeIfMissing(file: string, text: string): void {
   if (!fs.existsSync(file)) fs.writeFileSync(file, text);
 }
 
-/** `reglens clean`: removes the cache folder (only one that holds Reglens's cache, never another folder). */
+/**
+ * `reglens clean`: removes the project's cache and, as `ruff clean`, every `.reglens_cache` under the current folder
+ * (a subproject with a pyproject.toml of its own keeps its cache beside it); with --cache-dir or REGLENS_CACHE_DIR,
+ * that folder alone. A folder is removed only when it holds a Reglens cache.
+ */
 export function removeCache(
   given: string | undefined,
   io: { cwd: string; env?: NodeJS.ProcessEnv; stdout(t: string): void; stderr(t: string): void },
 ): number {
-  const dir = cacheDirectory(given, io.env ?? process.env, io.cwd);
-  const shown = path.relative(io.cwd, dir) || '.';
-  if (!fs.existsSync(dir)) {
-    io.stdout(`No cache to remove: ${shown} does not exist.\n`);
+  const env = io.env ?? process.env;
+  const explicit = given ?? (env.REGLENS_CACHE_DIR || undefined);
+  const project = cacheDirectory(given, env, io.cwd);
+  const shown = (dir: string) => path.relative(io.cwd, dir) || '.';
+  if (explicit !== undefined) {
+    if (!fs.existsSync(project)) {
+      io.stdout(`No cache to remove: ${shown(project)} does not exist.\n`);
+      return 0;
+    }
+    if (!holdsCache(project)) {
+      io.stderr(`error: ${shown(project)} does not hold a Reglens cache (no ${FILE}, no CACHEDIR.TAG); not removed\n`);
+      return 2;
+    }
+  }
+  const found = explicit !== undefined ? [project] : [project, ...cachesUnder(io.cwd)].filter(holdsCache);
+  const targets = [...new Set(found)];
+  if (targets.length === 0) {
+    io.stdout(`No cache to remove: ${shown(project)} does not exist, nor does any ${DEFAULT_CACHE_DIR} below.\n`);
     return 0;
   }
-  if (!fs.existsSync(path.join(dir, 'CACHEDIR.TAG')) && !fs.existsSync(path.join(dir, FILE))) {
-    io.stderr(`error: ${shown} does not hold a Reglens cache (no ${FILE}, no CACHEDIR.TAG); not removed\n`);
-    return 2;
+  let status = 0;
+  for (const dir of targets) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+      io.stdout(`Removed ${shown(dir)}.\n`);
+    } catch (e) {
+      io.stderr(`error: ${shown(dir)} could not be removed: ${(e as Error).message}\n`);
+      status = 2;
+    }
   }
-  try {
-    fs.rmSync(dir, { recursive: true, force: true });
-  } catch (e) {
-    io.stderr(`error: ${shown} could not be removed: ${(e as Error).message}\n`);
-    return 2;
+  return status;
+}
+
+function holdsCache(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'CACHEDIR.TAG')) || fs.existsSync(path.join(dir, FILE));
+}
+
+/** Every `.reglens_cache` folder under `root`, past the folders a check skips (.git, node_modules, environments). */
+function cachesUnder(root: string): string[] {
+  const out: string[] = [];
+  const stack = [root];
+  for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.name === DEFAULT_CACHE_DIR) out.push(full);
+      else if (!SKIPPED_FOLDERS.has(entry.name)) stack.push(full);
+    }
   }
-  io.stdout(`Removed ${shown}.\n`);
-  return 0;
+  return out.sort();
 }

@@ -186,14 +186,28 @@ describe('reglens check: the cache', () => {
     assert.match(r.stderr, /^warning: the cache in .*not-a-folder\/cache could not be written: /m);
   });
 
-  it('`reglens clean` removes the cache, and only a folder that holds one', () => {
+  it("`reglens clean` removes the cache, a subproject's below it too, and only a folder that holds one", () => {
     const dir = project();
     check(dir);
+    // A subproject with its own pyproject keeps its cache beside it.
+    fs.mkdirSync(path.join(dir, 'sub'));
+    fs.writeFileSync(path.join(dir, 'sub', 'pyproject.toml'), '[tool.reglens]\n');
+    fs.writeFileSync(path.join(dir, 'sub', 'model.py'), ONLY_RG006);
+    check(path.join(dir, 'sub'));
+    assert.ok(fs.existsSync(path.join(dir, 'sub', '.reglens_cache', 'check.json')));
     const removed = runCli(['clean'], { cwd: dir });
     assert.equal(removed.code, 0, removed.stderr);
-    assert.equal(removed.stdout, 'Removed .reglens_cache.\n');
+    assert.equal(removed.stdout, 'Removed .reglens_cache.\nRemoved sub/.reglens_cache.\n');
     assert.ok(!fs.existsSync(path.join(dir, '.reglens_cache')));
-    assert.equal(runCli(['clean'], { cwd: dir }).stdout, 'No cache to remove: .reglens_cache does not exist.\n');
+    assert.ok(!fs.existsSync(path.join(dir, 'sub', '.reglens_cache')));
+    assert.equal(
+      runCli(['clean'], { cwd: dir }).stdout,
+      'No cache to remove: .reglens_cache does not exist, nor does any .reglens_cache below.\n',
+    );
+    // A folder named like the cache that holds none is left alone.
+    fs.mkdirSync(path.join(dir, 'pkg', '.reglens_cache'));
+    assert.match(runCli(['clean'], { cwd: dir }).stdout, /^No cache to remove/);
+    assert.ok(fs.existsSync(path.join(dir, 'pkg', '.reglens_cache')));
     const refused = runCli(['clean', '--cache-dir', 'pkg'], { cwd: dir });
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /pkg does not hold a Reglens cache/);
