@@ -103,8 +103,11 @@ export class CheckCache {
     )
       return undefined;
     if (entry.key !== this.keyOf(file, selection) || entry.hash !== this.hashOf(file)) return undefined;
-    for (const [module, holder, hash] of entry.dependencies)
-      if (this.claimantOf(module) !== holder || (holder !== null && this.hashOf(holder) !== hash)) return undefined;
+    for (const [module, holder, hash] of entry.dependencies) {
+      if (this.claimantOf(module) !== holder) return undefined;
+      // A `path:` dependency (a file a relative import looked for by folder) counts by its existence alone.
+      if (holder !== null && !module.startsWith('path:') && this.hashOf(holder) !== hash) return undefined;
+    }
     this.reused++;
     return entry.outcome;
   }

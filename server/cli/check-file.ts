@@ -184,17 +184,17 @@ export class CheckWorkspace {
   }
 
   /**
-   * What a check through `scope` read of the workspace (nothing when it needed no scope), or null when that cannot
-   * be said again by module names, or a text it read was not kept.
+   * What a check through `scope` read of the workspace (nothing when it needed no scope), or null when a text it
+   * read was not kept.
    */
   dependencies(scope: IndexScope | undefined): Dependency[] | null {
     if (!scope || !this.index) return [];
-    const modules = this.index.dependencies(scope);
-    if (!modules) return null;
     const out: Dependency[] = [];
-    for (const { module, file } of modules) {
-      if (file !== null && !this.hashes.has(file)) return null;
-      out.push([module, file, file === null ? null : this.hashes.get(file)!]);
+    for (const { module, file } of this.index.dependencies(scope)) {
+      // A file a relative import looked for by folder counts by its existence; its text, by the module it is.
+      if (file === null || module.startsWith('path:')) out.push([module, file, null]);
+      else if (this.hashes.has(file)) out.push([module, file, this.hashes.get(file)!]);
+      else return null;
     }
     return out;
   }

@@ -229,7 +229,7 @@ export class WorkspaceIndex {
    * in `dinov2/layers/block.py` is `DropPath` of `dinov2/layers/drop_path.py`, under whatever name that file has
    * here. Null when no such file is indexed (or, with `findOnDisk`, on disk).
    */
-  byFolder(file: string, imported: string): string | null {
+  byFolder(file: string, imported: string, probed?: Map<string, boolean>): string | null {
     const dots = /^\.*/.exec(imported)![0].length;
     if (dots === 0) return null;
     let dir = path.dirname(path.resolve(file));
@@ -241,15 +241,20 @@ export class WorkspaceIndex {
     for (let i = names.length; i >= 1; i--) {
       const base = path.join(dir, ...names.slice(0, i));
       for (const candidate of [`${base}.py`, path.join(base, '__init__.py')]) {
-        if (!this.files.has(candidate)) {
-          if (!this.options.findOnDisk || !fs.existsSync(candidate)) continue;
-          this.update(candidate);
-        }
+        const exists = this.fileExists(candidate);
+        probed?.set(candidate, exists);
+        if (!exists) continue;
+        if (!this.files.has(candidate)) this.update(candidate);
         const where = this.moduleOf(candidate);
         if (where) return [where.module, ...names.slice(i)].join('.');
       }
     }
     return null;
+  }
+
+  /** A file the index names, or, with `findOnDisk`, one on disk: what `byFolder` finds, and its cache checks again. */
+  private fileExists(file: string): boolean {
+    return this.files.has(file) || (!!this.options.findOnDisk && fs.existsSync(file));
   }
 
   /**
@@ -371,11 +376,11 @@ export class WorkspaceIndex {
    * What an analysis through `scope` read of the workspace: every module it consulted, directly or through the
    * summaries it used (transitively), with the file that holds the module (null: none does, and one may appear).
    * `reglens check`'s cache reuses a file's findings only while each module is held by the same file with the same
-   * text. Null when the analysis resolved a relative import by folder (`byFolder`), which a module name does not
-   * say again.
+   * text. A relative import resolved by folder (`byFolder`) adds each file it looked for, as `path:` and the file
+   * when it existed: which of them exist decides what the import names.
    */
-  dependencies(scope: IndexScope): { module: string; file: string | null }[] | null {
-    if (scope.readByFolder) return null;
+  dependencies(scope: IndexScope): { module: string; file: string | null }[] {
+    const probed = [...scope.probed].map(([file, exists]) => ({ module: `path:${file}`, file: exists ? file : null }));
     const seen = new Set<string>();
     const queue = [...scope.consulted];
     for (let module = queue.pop(); module !== undefined; module = queue.pop()) {
@@ -385,7 +390,8 @@ export class WorkspaceIndex {
       if (entry?.consulted) queue.push(...entry.consulted);
       if (entry?.provisionalConsulted) queue.push(...entry.provisionalConsulted);
     }
-    return [...seen].sort().map((module) => ({ module, file: this.modules.get(module)?.path ?? null }));
+    const modules = [...seen].sort().map((module) => ({ module, file: this.modules.get(module)?.path ?? null }));
+    return [...modules, ...probed];
   }
 
   /**
@@ -393,6 +399,10 @@ export class WorkspaceIndex {
    * `findOnDisk`, one under the roots), reading nothing: what `dependencies` recorded, checked again.
    */
   claimant(module: string): string | null {
+    if (module.startsWith('path:')) {
+      const file = module.slice('path:'.length);
+      return this.fileExists(file) ? file : null;
+    }
     const entry = this.modules.get(module);
     if (entry) return entry.path;
     if (!this.options.findOnDisk) return null;
@@ -458,8 +468,8 @@ interface ProvisionalSummary extends SummaryFrame {
 /** One file's view of the index (server/engine/scope.ts `WorkspaceScope`), recording every module it consults. */
 export class IndexScope implements WorkspaceScope {
   readonly consulted = new Set<string>();
-  /** A relative import was resolved by folder: what it found is not a module name `dependencies` can record. */
-  readByFolder = false;
+  /** The files a relative import resolved by folder looked for (`byFolder`), and whether each existed. */
+  readonly probed = new Map<string, boolean>();
   private readonly cache = new Map<string, ExternalDefinition | null>();
 
   constructor(
@@ -490,8 +500,7 @@ export class IndexScope implements WorkspaceScope {
   private absolute(importedName: string): string | null {
     const absolute = absoluteName(importedName, this.module, this.isPackage);
     if (absolute !== null || this.file === null) return absolute;
-    this.readByFolder = true;
-    return this.index.byFolder(this.file, importedName);
+    return this.index.byFolder(this.file, importedName, this.probed);
   }
 
   signature(imports: ImportTable): string {

@@ -110,6 +110,22 @@ describe('reglens check: the cache', () => {
     assert.deepEqual(own.stdout, runCli(['check', '--no-cache'], { cwd: dir }).stdout);
   });
 
+  it('follows a relative import resolved by folder (research code without `__init__.py`) as it changes', () => {
+    // No `__init__.py`: `.layers` in models/block.py is found by folder, as in DINOv2's `dinov2/layers`.
+    const dir = makeTree({ 'models/block.py': BLOCK.replace('from .extra import Head\n', '') });
+    const named = ['models/block.py', '--select', 'RG010'];
+    assert.deepEqual(rg010Lines(check(dir, named).stdout.replace(/^models\//gm, 'pkg/')), []);
+    fs.writeFileSync(path.join(dir, 'models', 'layers.py'), LAYERS);
+    const appeared = check(dir, named);
+    assert.equal(appeared.reused, 0, 'the file the import looked for exists now');
+    assert.match(appeared.stdout, /^models\/block\.py:14:17: RG010 /m);
+    assert.equal(check(dir, named).reused, 1);
+    fs.writeFileSync(path.join(dir, 'models', 'layers.py'), LAYERS.replace(', nn.Dropout(dropout))', ')'));
+    const edited = check(dir, named);
+    assert.equal(edited.reused, 0);
+    assert.doesNotMatch(edited.stdout, /RG010/);
+  });
+
   it('checks again under other settings: pyproject, --ignore, --unsafe-fixes', () => {
     const dir = project();
     check(dir);
