@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SKIPPED_FOLDERS } from '../core/files';
 import { findPyproject, type RuleSelection } from '../engine/config';
-import type { WorkspaceIndex } from '../engine/workspace';
+import { isFolderLookup, type WorkspaceIndex } from '../engine/workspace';
 import { type Dependency, type FileOutcome, indexedText, textHash } from './check-file';
 
 /** Bumped when an entry's shape changes: a cache file of another format is not read. */
@@ -105,8 +105,7 @@ export class CheckCache {
     if (entry.key !== this.keyOf(file, selection) || entry.hash !== this.hashOf(file)) return undefined;
     for (const [module, holder, hash] of entry.dependencies) {
       if (this.claimantOf(module) !== holder) return undefined;
-      // A `path:` dependency (a file a relative import looked for by folder) counts by its existence alone.
-      if (holder !== null && !module.startsWith('path:') && this.hashOf(holder) !== hash) return undefined;
+      if (holder !== null && !isFolderLookup(module) && this.hashOf(holder) !== hash) return undefined;
     }
     this.reused++;
     return entry.outcome;

@@ -8,7 +8,7 @@ import { checkDocument, readDocument, writeDocument, type CheckResult, type Text
 import type { FoundFile } from '../core/files';
 import type { RuleSelection } from '../engine/config';
 import { ParseLimit, timedOutParseCount } from '../engine/parser';
-import { importRoots, type IndexScope, WorkspaceIndex } from '../engine/workspace';
+import { importRoots, type IndexScope, isFolderLookup, WorkspaceIndex } from '../engine/workspace';
 import { rules } from '../rules';
 import { type ExcerptedFinding, withExcerpts } from './source-excerpt';
 
@@ -191,8 +191,7 @@ export class CheckWorkspace {
     if (!scope || !this.index) return [];
     const out: Dependency[] = [];
     for (const { module, file } of this.index.dependencies(scope)) {
-      // A file a relative import looked for by folder counts by its existence; its text, by the module it is.
-      if (file === null || module.startsWith('path:')) out.push([module, file, null]);
+      if (file === null || isFolderLookup(module)) out.push([module, file, null]);
       else if (this.hashes.has(file)) out.push([module, file, this.hashes.get(file)!]);
       else return null;
     }

@@ -11,15 +11,7 @@ import type { RuleSelection } from '../engine/config';
 import { rules } from '../rules';
 import type { CheckOptions } from './args';
 import { cacheDirectory, CheckCache, cacheTurnedOff, engineFingerprint } from './check-cache';
-import {
-  CheckWorkspace,
-  checkFile,
-  cliIndex,
-  failedCheck,
-  indexRoots,
-  unreadOutcome,
-  type FileOutcome,
-} from './check-file';
+import { CheckWorkspace, checkFile, failedCheck, indexRoots, unreadOutcome, type FileOutcome } from './check-file';
 import { checkOnWorkers } from './check-pool';
 import type { WorkFile } from './check-protocol';
 import { formatReport } from './formats';
@@ -120,7 +112,12 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const settle = inOrder(found.files.length, (i, outcome) => say.record(found.files[i], outcome));
   const toCheck: { id: number; selection: RuleSelection }[] = [];
   const badConfigs = new Set<string>();
-  const cache = openCache(options, io, paths, found.files);
+  // The main thread's workspace index: the cache resolves module names through it, and it checks what no worker does.
+  const workspace = new CheckWorkspace(
+    () => indexRoots(paths, io.cwd),
+    found.files.map((f) => f.absolute),
+  );
+  const cache = openCache(options, io, workspace, found.files.length);
   found.files.forEach((file, id) => {
     const settings = resolver.forFile(file.absolute);
     if (settings.error === undefined) {
@@ -163,7 +160,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       say.warn(`${left.reason}; the main thread checks the ${left.unchecked.length} files left`);
     inProcess = left.unchecked.map(({ id }) => toCheck[id]);
   }
-  const checker = new InProcessChecker(paths, found.files, io.cwd, options, cache !== null);
+  const checker = new InProcessChecker(workspace, options, cache !== null);
   for (const { id, selection } of inProcess) {
     const outcome = await checker.check(found.files[id], selection);
     cache?.store(found.files[id].absolute, selection, outcome);
@@ -270,25 +267,16 @@ function inOrder(count: number, report: (id: number, outcome: FileOutcome) => vo
 
 /**
  * Checks files on the main thread. Classes imported from other files resolve through the same index the editor
- * builds (server/engine/workspace.ts), made when the first file that may have findings needs it: it names every file
- * found and scans those a lookup reaches, so a file no lookup reaches is parsed once, to be checked. A file fixed
- * with --fix is indexed again before the next file is checked.
+ * builds (server/engine/workspace.ts), made when the first file that may have findings needs it (or the cache's
+ * lookups, before any check): it names every file found and scans those a lookup reaches, so a file no lookup
+ * reaches is parsed once, to be checked. A file fixed with --fix is indexed again before the next file is checked.
  */
 class InProcessChecker {
-  private readonly workspace: CheckWorkspace;
-
   constructor(
-    paths: readonly string[],
-    files: readonly FoundFile[],
-    cwd: string,
+    private readonly workspace: CheckWorkspace,
     private readonly options: CheckOptions,
     private readonly cached: boolean,
-  ) {
-    this.workspace = new CheckWorkspace(
-      () => indexRoots(paths, cwd),
-      files.map((f) => f.absolute),
-    );
-  }
+  ) {}
 
   async check(file: FoundFile, selection: RuleSelection): Promise<FileOutcome> {
     const outcome = await checkFile(file, {
@@ -311,19 +299,13 @@ class InProcessChecker {
  * The cache of a plain check (check-cache.ts); null with --no-cache or REGLENS_NO_CACHE, for --fix, --diff and
  * --add-noqa (which change files), and when not running from a bundle.
  */
-function openCache(
-  options: CheckOptions,
-  io: CliIo,
-  paths: readonly string[],
-  files: readonly FoundFile[],
-): CheckCache | null {
+function openCache(options: CheckOptions, io: CliIo, workspace: CheckWorkspace, files: number): CheckCache | null {
   const env = io.env ?? process.env;
   const off = cacheTurnedOff(options.noCache, env);
   const engine = off || options.fix || options.diff || options.addNoqa ? null : engineFingerprint();
-  if (engine === null || files.length === 0) return null;
-  const names = cliIndex(indexRoots(paths, io.cwd));
-  for (const file of files) names.addUnscanned(file.absolute);
+  if (engine === null || files === 0) return null;
   const dir = cacheDirectory(options.cacheDir, env, io.cwd);
+  const names = workspace.build();
   return CheckCache.open(dir, engine, names, { unsafe: options.unsafeFixes, excerpts: options.format === 'full' });
 }
 

@@ -71,6 +71,14 @@ export interface WorkspaceIndexOptions {
 
 const MAX_REEXPORT_DEPTH = 12;
 
+/** A `dependencies` entry that is a file a folder lookup looked for (`path:/abs/file.py`), not a module name. */
+const FOLDER_LOOKUP = 'path:';
+
+/** Is a `dependencies` entry a file a folder lookup looked for? It counts by its existence: its text, by its module. */
+export function isFolderLookup(dependency: string): boolean {
+  return dependency.startsWith(FOLDER_LOOKUP);
+}
+
 export class WorkspaceIndex {
   private readonly files = new Map<string, IndexedFile>();
   private readonly modules = new Map<string, IndexedFile>();
@@ -380,7 +388,10 @@ export class WorkspaceIndex {
    * when it existed: which of them exist decides what the import names.
    */
   dependencies(scope: IndexScope): { module: string; file: string | null }[] {
-    const probed = [...scope.probed].map(([file, exists]) => ({ module: `path:${file}`, file: exists ? file : null }));
+    const probed = [...scope.probed].map(([file, exists]) => ({
+      module: `${FOLDER_LOOKUP}${file}`,
+      file: exists ? file : null,
+    }));
     const seen = new Set<string>();
     const queue = [...scope.consulted];
     for (let module = queue.pop(); module !== undefined; module = queue.pop()) {
@@ -399,8 +410,8 @@ export class WorkspaceIndex {
    * `findOnDisk`, one under the roots), reading nothing: what `dependencies` recorded, checked again.
    */
   claimant(module: string): string | null {
-    if (module.startsWith('path:')) {
-      const file = module.slice('path:'.length);
+    if (isFolderLookup(module)) {
+      const file = module.slice(FOLDER_LOOKUP.length);
       return this.fileExists(file) ? file : null;
     }
     const entry = this.modules.get(module);
