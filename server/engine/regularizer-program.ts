@@ -24,7 +24,7 @@ import {
 } from '../../kernels/program';
 import type { FileModel } from './model';
 import type { Node } from './parser';
-import { parameterList } from './syntax';
+import { boundNames, parameterList } from './syntax';
 
 /** Why a parameter without a default stops the profile of a hand-written regularizer. */
 const NO_DEFAULT = 'has no default value, so the profiler has nothing to pass for it';
@@ -644,21 +644,11 @@ function collectLocals(body: Node | null, out: Set<string>): void {
     if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return;
     if (n.type === 'assignment' || n.type === 'augmented_assignment' || n.type === 'for_statement') {
       const left = n.childForFieldName('left');
-      if (left) names(left, out);
+      if (left) boundNames(left, out);
     }
     for (const c of children(n)) visit(c);
   };
   visit(body);
-}
-
-function names(target: Node, out: Set<string>): void {
-  if (target.type === 'identifier') out.add(target.text);
-  else if (
-    ['pattern_list', 'tuple_pattern', 'tuple', 'list_pattern', 'expression_list', 'parenthesized_expression'].includes(
-      target.type,
-    )
-  )
-    for (const c of children(target)) names(c, out);
 }
 
 function oneLine(text: string): string {

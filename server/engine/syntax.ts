@@ -139,6 +139,21 @@ export function atomText(node: Node): string {
   return atomic.includes(node.type) ? node.text : `(${node.text})`;
 }
 
+/** The plain names an assignment or loop target binds (`h`, `out, bias, h`, `(a, [b, c])`), added to `out`. */
+export function boundNames(target: Node, out: Set<string>): void {
+  if (target.type === 'identifier') out.add(target.text);
+  else if (TARGET_PATTERNS.has(target.type))
+    for (const c of target.namedChildren) if (c && c.type !== 'comment') boundNames(c, out);
+}
+const TARGET_PATTERNS = new Set([
+  'pattern_list',
+  'tuple_pattern',
+  'tuple',
+  'list_pattern',
+  'expression_list',
+  'parenthesized_expression',
+]);
+
 /** The last dotted component of a name or attribute chain (`self.cfg.keep_prob` → `keep_prob`). */
 export function lastName(node: Node): string | null {
   if (node.type === 'identifier') return node.text;

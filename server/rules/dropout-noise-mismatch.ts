@@ -2,7 +2,7 @@ import { regularizer } from '../engine/catalog';
 import type { Node } from '../engine/parser';
 import { readsOf } from '../engine/rate-params';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { callArguments, walk, withoutParentheses } from '../engine/syntax';
+import { boundNames, callArguments, walk, withoutParentheses } from '../engine/syntax';
 
 /**
  * RG018: `dropout(a) - a` is the noise a dropout adds, a correction term of its own (NeMo's DoRA subtracts it from
@@ -42,17 +42,11 @@ function lastAssignment(fn: Node, name: string, offset: number): Node | null {
     if (n.startIndex >= offset) return false;
     if (n.type !== 'assignment' || n.endIndex > offset) return;
     const left = n.childForFieldName('left');
-    if (left && bindsName(left, name)) last = n;
+    const bound = new Set<string>();
+    if (left) boundNames(left, bound);
+    if (bound.has(name)) last = n;
   });
   return last;
-}
-
-/** Does an assignment target bind the plain name (`h = …`, `out, bias, h = …`)? */
-function bindsName(target: Node, name: string): boolean {
-  if (target.type === 'identifier') return target.text === name;
-  if (!['pattern_list', 'tuple_pattern', 'list_pattern', 'parenthesized_expression'].includes(target.type))
-    return false;
-  return target.namedChildren.some((c) => !!c && bindsName(c, name));
 }
 
 /** How the two names are related: `derived` was last assigned from an expression that reads `source`. */
