@@ -71,6 +71,9 @@ export interface WorkspaceIndexOptions {
 
 const MAX_REEXPORT_DEPTH = 12;
 
+/** The files that hold module `base` as Python finds them: `base.py`, then the package `base/__init__.py`. */
+const moduleFiles = (base: string): string[] => [`${base}.py`, path.join(base, '__init__.py')];
+
 /** A `dependencies` entry that is a file a folder lookup looked for (`path:/abs/file.py`), not a module name. */
 const FOLDER_LOOKUP = 'path:';
 
@@ -248,7 +251,7 @@ export class WorkspaceIndex {
       .filter((n) => n !== '');
     for (let i = names.length; i >= 1; i--) {
       const base = path.join(dir, ...names.slice(0, i));
-      for (const candidate of [`${base}.py`, path.join(base, '__init__.py')]) {
+      for (const candidate of moduleFiles(base)) {
         const exists = this.fileExists(candidate);
         probed?.set(candidate, exists);
         if (!exists) continue;
@@ -311,16 +314,19 @@ export class WorkspaceIndex {
   private fromDisk(module: string): IndexedFile | undefined {
     if (!this.options.findOnDisk || this.notOnDisk.has(module)) return undefined;
     this.notOnDisk.add(module);
-    const rel = module.split('.');
-    for (const root of this.roots) {
-      for (const candidate of [`${path.join(root, ...rel)}.py`, path.join(root, ...rel, '__init__.py')]) {
-        if (!fs.existsSync(candidate)) continue;
-        this.update(candidate);
-        const entry = this.modules.get(module);
-        if (entry) return entry;
-      }
+    for (const candidate of this.onDisk(module)) {
+      this.update(candidate);
+      const entry = this.modules.get(module);
+      if (entry) return entry;
     }
     return undefined;
+  }
+
+  /** The files under the roots that may hold a module, in the order a lookup tries them, those on disk only. */
+  private *onDisk(module: string): Generator<string> {
+    const rel = module.split('.');
+    for (const root of this.roots)
+      for (const candidate of moduleFiles(path.join(root, ...rel))) if (fs.existsSync(candidate)) yield candidate;
   }
 
   /**
@@ -417,10 +423,7 @@ export class WorkspaceIndex {
     const entry = this.modules.get(module);
     if (entry) return entry.path;
     if (!this.options.findOnDisk) return null;
-    const rel = module.split('.');
-    for (const root of this.roots)
-      for (const candidate of [`${path.join(root, ...rel)}.py`, path.join(root, ...rel, '__init__.py')])
-        if (fs.existsSync(candidate) && this.moduleOf(candidate)?.module === module) return candidate;
+    for (const candidate of this.onDisk(module)) if (this.moduleOf(candidate)?.module === module) return candidate;
     return null;
   }
 
