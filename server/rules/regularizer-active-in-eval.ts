@@ -263,8 +263,7 @@ function functional(
   if (arg === 'unknown') return;
   const callee = fn.text;
   const flag = `${scope.selfName}.training`;
-  const found = findArgument(call, rateParameter);
-  const rate = found === 'absent' || found === 'unknown' ? null : found.node;
+  const rate = argumentNode(call, rateParameter);
   if (arg === 'absent') {
     if (!training.default) return;
     const edit = appendKeywordArgument(context.file, call, `${training.name}=${flag}`);
@@ -291,6 +290,12 @@ function functional(
     return;
   }
   trainMethodPassed(context, scope, call, callee, training.name, arg, rate, dropped);
+}
+
+/** The node a call passes for a parameter; null when it passes none, or one Reglens cannot place (`*args`). */
+function argumentNode(call: Node, parameter: Parameter): Node | null {
+  const found = findArgument(call, parameter);
+  return found === 'absent' || found === 'unknown' ? null : found.node;
 }
 
 /**
@@ -586,8 +591,7 @@ function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope
       };
     }
   }
-  const rate = findArgument(ctor, spec.rate);
-  reportSite(context, scope, call, rate === 'absent' || rate === 'unknown' ? null : rate.node, {
+  reportSite(context, scope, call, argumentNode(ctor, spec.rate), {
     node: call,
     messageId: 'moduleInForward',
     data: { callee, method: scope.methodName },
