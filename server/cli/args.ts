@@ -13,7 +13,16 @@ export interface CheckOptions {
   /** Replace `select` / `ignore` of every pyproject.toml when set. */
   select?: string[];
   ignore?: string[];
+  /** Replace `fixable` / `unfixable` of every pyproject.toml when set. */
+  fixable?: string[];
+  unfixable?: string[];
   fix: boolean;
+  /** Apply fixes and report only what was fixed (`fix` is then set too). */
+  fixOnly: boolean;
+  /** Exit with status 1 when a fix was applied, even if no problem remains. */
+  exitNonZeroOnFix: boolean;
+  /** List the fixes applied, per file and rule. */
+  showFixes: boolean;
   unsafeFixes: boolean;
   /** Show what --fix would change as a diff, and write nothing (`fix` is then set too). */
   diff: boolean;
@@ -97,6 +106,15 @@ Options:
       --ignore <CODES>          Comma-separated rule codes or prefixes to disable (replaces pyproject's ignore)
       --fix                     Apply safe fixes in place, then report what remains
       --unsafe-fixes            Include unsafe fixes (applied with --fix, shown as fixable otherwise)
+      --fix-only                Apply fixes as --fix does, but report only what was fixed, not what remains; exit
+                                status 0 unless --exit-non-zero-on-fix
+      --exit-non-zero-on-fix    With --fix or --fix-only: exit status 1 when a fix was applied, even if no problem
+                                remains (for pre-commit, which should stop a commit its hook changed)
+      --show-fixes              With --fix or --fix-only: list the fixes applied, per file and rule
+      --fixable <CODES>         Comma-separated rule codes or prefixes whose fixes may be applied (replaces
+                                pyproject's fixable)
+      --unfixable <CODES>       Comma-separated rule codes or prefixes whose fixes are never offered or applied
+                                (replaces pyproject's unfixable)
       --diff                    Print the changes --fix would make as a unified diff (a notebook's per cell) and
                                 write nothing; exit status 1 when there are any
       --add-noqa                Silence every finding with a \`# noqa: CODE\` comment on its line (to adopt Reglens
@@ -118,7 +136,7 @@ Options:
   -s, --silent                  Print nothing on stdout; the exit status says whether problems were found
       --show-files              Print the files a check would read, and check nothing
       --show-settings           Print the first file's settings (its pyproject.toml, whether it is excluded,
-                                each rule on or off with its severity), and check nothing
+                                each rule on or off with its severity and fix), and check nothing
       --no-cache                Neither read nor write the cache of each file's findings (also REGLENS_NO_CACHE=1)
       --cache-dir <DIR>         Keep the cache in DIR (also REGLENS_CACHE_DIR; default: .reglens_cache in the
                                 project's root, the folder of the nearest pyproject.toml with [tool.reglens])
@@ -185,6 +203,8 @@ const VALUE_OPTIONS = new Set([
   '--format',
   '--select',
   '--ignore',
+  '--fixable',
+  '--unfixable',
   '--stdin-filename',
   '--config',
   '--jobs',
@@ -197,6 +217,9 @@ const VALUE_OPTIONS = new Set([
 ]);
 const FLAG_OPTIONS = new Set([
   '--fix',
+  '--fix-only',
+  '--exit-non-zero-on-fix',
+  '--show-fixes',
   '--unsafe-fixes',
   '--diff',
   '--add-noqa',
@@ -268,6 +291,9 @@ function parseCheck(args: string[]): Command {
     paths: [],
     format: 'text',
     fix: false,
+    fixOnly: false,
+    exitNonZeroOnFix: false,
+    showFixes: false,
     unsafeFixes: false,
     diff: false,
     addNoqa: false,
@@ -319,6 +345,12 @@ function parseCheck(args: string[]): Command {
       case '--ignore':
         options.ignore = [...(options.ignore ?? []), ...parseCodes('--ignore', value!)];
         break;
+      case '--fixable':
+        options.fixable = [...(options.fixable ?? []), ...parseCodes('--fixable', value!)];
+        break;
+      case '--unfixable':
+        options.unfixable = [...(options.unfixable ?? []), ...parseCodes('--unfixable', value!)];
+        break;
       case '--stdin-filename':
         if (value === '') throw new UsageError('--stdin-filename needs a file name');
         options.stdinFilename = value;
@@ -369,6 +401,15 @@ function parseCheck(args: string[]): Command {
       case '--fix':
         options.fix = true;
         break;
+      case '--fix-only':
+        options.fixOnly = true;
+        break;
+      case '--exit-non-zero-on-fix':
+        options.exitNonZeroOnFix = true;
+        break;
+      case '--show-fixes':
+        options.showFixes = true;
+        break;
       case '--unsafe-fixes':
         options.unsafeFixes = true;
         break;
@@ -386,18 +427,35 @@ function parseCheck(args: string[]): Command {
         break;
     }
   }
-  if (options.addNoqa && (options.fix || options.diff)) {
-    const other = options.fix ? '--fix' : '--diff';
+  if (options.addNoqa && (options.fix || options.fixOnly || options.diff)) {
+    const other = options.fix ? '--fix' : options.fixOnly ? '--fix-only' : '--diff';
     throw new UsageError(`--add-noqa silences findings instead of fixing them; it cannot be combined with ${other}`);
   }
   if (options.statistics && options.diff)
     throw new UsageError('--statistics counts problems; --diff prints changes: use one of them');
+  if (options.statistics && options.fixOnly)
+    throw new UsageError('--statistics counts problems; --fix-only reports none: use one of them');
+  if (options.fixOnly && options.diff)
+    throw new UsageError('--fix-only writes the fixes; --diff prints them and writes nothing: use one of them');
+  for (const [given, name] of [
+    [options.showFixes, '--show-fixes'],
+    [options.exitNonZeroOnFix, '--exit-non-zero-on-fix'],
+  ] as const)
+    if (given && options.diff)
+      throw new UsageError(`${name} is about the fixes applied; --diff applies none (it prints them instead)`);
+    else if (given && !options.fix && !options.fixOnly)
+      throw new UsageError(`${name} is about the fixes applied; it needs --fix or --fix-only`);
+  if (options.showFixes && options.format !== 'text' && options.format !== 'full')
+    throw new UsageError(
+      `--show-fixes lists the fixes as text; it cannot be combined with --output-format ${options.format}`,
+    );
   if (options.statistics && options.format !== 'text' && options.format !== 'json')
     throw new UsageError(`--statistics prints text or json, not ${options.format}`);
   if (options.diff && options.format !== 'text')
     throw new UsageError(`--diff prints a diff; it cannot be combined with --output-format ${options.format}`);
   if (options.show) {
     const other = [
+      options.fixOnly && '--fix-only',
       options.fix && !options.diff && '--fix',
       options.diff && '--diff',
       options.addNoqa && '--add-noqa',
@@ -409,7 +467,7 @@ function parseCheck(args: string[]): Command {
   if (options.outputFile !== undefined && options.silent)
     throw new UsageError('--silent prints no report; it cannot be combined with --output-file');
   // Ruff's way: with --fix too, --diff wins and nothing is written.
-  if (options.diff) options.fix = true;
+  if (options.diff || options.fixOnly) options.fix = true;
   if (options.stdinFilename !== undefined) {
     const other = options.paths.filter((p) => p !== '-');
     if (other.length > 0)

@@ -17,8 +17,8 @@ export type FileOutcome =
   | {
       kind: 'checked';
       findings: ExcerptedFinding[];
-      /** Fixes applied (with `diff`: that would be). */
-      fixed: number;
+      /** Fixes applied (with `diff`: that would be), by rule code. */
+      fixed: Record<string, number>;
       /** `# noqa` directives added. */
       directives: number;
       /** With `diff`: what the fixes would change. */
@@ -83,7 +83,7 @@ export async function checkFile(file: FoundFile, options: FileCheckOptions): Pro
     const dependencies =
       options.recordSource && timedOutParseCount() === timedOut ? options.workspace.dependencies(scope) : null;
     const source = dependencies ? { hash: textHash(document.text), dependencies } : undefined;
-    return { kind: 'checked', findings, fixed: 0, directives: 0, ...(source ? { source } : {}) };
+    return { kind: 'checked', findings, fixed: {}, directives: 0, ...(source ? { source } : {}) };
   }
   if (options.diff) return { kind: 'checked', findings, fixed: analysis.applied, directives: 0, changes };
   const failed = writeDocument(file.absolute, file.display, document, analysis.text);

@@ -59,7 +59,12 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     }
     explicit = loaded.config;
   }
-  const flags = { select: options.select, ignore: options.ignore };
+  const flags = {
+    select: options.select,
+    ignore: options.ignore,
+    fixable: options.fixable,
+    unfixable: options.unfixable,
+  };
   const exclusions =
     options.exclude || options.extendExclude
       ? { exclude: options.exclude, extendExclude: options.extendExclude, base: io.cwd }
@@ -68,7 +73,10 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const report: CheckReport = {
     diagnostics: [],
     fixed: 0,
+    fixedFiles: [],
     fixMode: options.fix,
+    fixOnly: options.fixOnly,
+    showFixes: options.showFixes,
     directives: { added: 0, files: 0 },
     changes: [],
     unsafeFixes: options.unsafeFixes,
@@ -289,7 +297,8 @@ class InProcessChecker {
       workspace: this.workspace,
       recordSource: this.cached,
     });
-    const written = outcome.kind === 'checked' && !this.options.diff && outcome.fixed + outcome.directives > 0;
+    const written =
+      outcome.kind === 'checked' && !this.options.diff && fixCount(outcome.fixed) + outcome.directives > 0;
     if (written) this.workspace.update(file.absolute);
     return outcome;
   }
@@ -344,7 +353,10 @@ function messages(report: CheckReport, io: CliIo, options: CheckOptions): Messag
     switch (outcome.kind) {
       case 'checked':
         report.checked++;
-        report.fixed += outcome.fixed;
+        if (fixCount(outcome.fixed) > 0) {
+          report.fixed += fixCount(outcome.fixed);
+          report.fixedFiles.push({ path: file.display, byCode: outcome.fixed });
+        }
         if (outcome.directives > 0) {
           report.directives.added += outcome.directives;
           report.directives.files++;
@@ -376,9 +388,22 @@ function printDiff(report: CheckReport, options: CheckOptions, io: CliIo): numbe
   return report.changes.length > 0 && !options.exitZero ? 1 : 0;
 }
 
+/**
+ * 2 on an error; else 1 when problems remain (not under --fix-only, which reports none) or, with
+ * --exit-non-zero-on-fix, when a fix was applied; --exit-zero makes both 0.
+ */
 function exitStatus(report: CheckReport, options: CheckOptions): number {
   if (report.errors.length > 0) return 2;
-  return report.diagnostics.length > 0 && !options.exitZero ? 1 : 0;
+  if (options.exitZero) return 0;
+  const remaining = !options.fixOnly && report.diagnostics.length > 0;
+  return remaining || (options.exitNonZeroOnFix && report.fixed > 0) ? 1 : 0;
+}
+
+/** How many fixes a file's outcome applied, all rules together. */
+function fixCount(byCode: Record<string, number>): number {
+  let n = 0;
+  for (const count of Object.values(byCode)) n += count;
+  return n;
 }
 
 /**

@@ -25,7 +25,13 @@ export interface CheckReport {
   diagnostics: Diagnostic[];
   /** Fixes applied with --fix (with --diff: that would be). */
   fixed: number;
+  /** The same per file, by rule code, in the order the files were found (--show-fixes). */
+  fixedFiles: { path: string; byCode: Record<string, number> }[];
   fixMode: boolean;
+  /** --fix-only: the report says what was fixed, not what remains. */
+  fixOnly: boolean;
+  /** --show-fixes: the text report lists `fixedFiles`. */
+  showFixes: boolean;
   /** `# noqa` directives added with --add-noqa, and the files they went into. */
   directives: { added: number; files: number };
   /** With --diff: each file's changes, in the order the files were found. */

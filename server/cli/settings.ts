@@ -1,5 +1,5 @@
 // Which rules apply to each file: its nearest pyproject.toml with [tool.reglens] (or the one given with --config),
-// with --select / --ignore from the command line on top.
+// with --select / --ignore / --fixable / --unfixable from the command line on top.
 import * as path from 'node:path';
 import {
   findPyproject,
@@ -14,6 +14,8 @@ import { ruleCodes } from '../rules';
 export interface FlagSettings {
   select?: string[];
   ignore?: string[];
+  fixable?: string[];
+  unfixable?: string[];
 }
 
 /** `--exclude` (replaces every pyproject's `exclude`) and `--extend-exclude` (adds to it), relative to `base`. */
@@ -97,6 +99,8 @@ export class SettingsResolver {
       ...settings,
       select: this.flags.select ?? settings.select,
       ignore: this.flags.ignore ?? settings.ignore,
+      fixable: this.flags.fixable ?? settings.fixable,
+      unfixable: this.flags.unfixable ?? settings.unfixable,
     };
   }
 

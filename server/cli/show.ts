@@ -13,7 +13,7 @@ export function showFiles(files: readonly { display: string }[]): string {
 
 /**
  * `--show-settings`: for one file, where its settings come from, whether `exclude` matches it, and each rule on or
- * off with its severity.
+ * off with its severity and what its fix counts as.
  */
 export function showSettings(
   file: { display: string; absolute: string },
@@ -32,6 +32,8 @@ export function showSettings(
   const flags = [
     options.select && `--select ${options.select.join(',')}`,
     options.ignore && `--ignore ${options.ignore.join(',')}`,
+    options.fixable && `--fixable ${options.fixable.join(',')}`,
+    options.unfixable && `--unfixable ${options.unfixable.join(',')}`,
   ].filter(Boolean);
   const lines = [
     `Settings for ${file.display}`,
@@ -46,11 +48,21 @@ export function showSettings(
   const settings = resolver.forFile(file.absolute);
   if (settings.error !== undefined) return `${[...lines, `  error: ${settings.error}`].join('\n')}\n`;
   const width = Math.max(...rules.map((r) => r.meta.name.length));
-  lines.push('  rules:');
+  const { selection } = settings;
+  lines.push('  rules (severity, then what its fix counts as):');
   for (const { meta } of rules) {
-    const on = settings.selection.enabled(meta.code);
-    const state = on ? settings.selection.severityOf(meta.code, meta.defaultSeverity) : 'off';
-    lines.push(`    ${meta.code} ${meta.name.padEnd(width)}  ${state}`);
+    if (!selection.enabled(meta.code)) {
+      lines.push(`    ${meta.code} ${meta.name.padEnd(width)}  off`);
+      continue;
+    }
+    const severity = selection.severityOf(meta.code, meta.defaultSeverity);
+    const fix =
+      meta.fix === 'none'
+        ? 'no fix'
+        : selection.fixable(meta.code)
+          ? `${selection.applicabilityOf(meta.code, meta.fix)} fix`
+          : 'unfixable';
+    lines.push(`    ${meta.code} ${meta.name.padEnd(width)}  ${severity.padEnd(7)}  ${fix}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -129,8 +129,8 @@ export interface CheckResult {
   findings: PlacedFinding[];
   /** The file's new text (the notebook's JSON for a notebook), or its text unchanged. */
   text: string;
-  /** Fixes applied. */
-  applied: number;
+  /** Fixes applied, by rule code. */
+  applied: Record<string, number>;
   /** `# noqa` directives added (`addNoqa`): one per line. */
   directives: number;
   /** What changed, to show as a diff: the file's text, or each changed code cell of a notebook. */
@@ -169,13 +169,13 @@ export function parserLoaded(): Promise<void> {
  */
 export async function checkDocument(document: Document, options: CheckOptions): Promise<CheckResult> {
   const { rules, selection } = options;
-  const unchanged: CheckResult = { findings: [], text: document.text, applied: 0, directives: 0, changes: [] };
+  const unchanged: CheckResult = { findings: [], text: document.text, applied: {}, directives: 0, changes: [] };
   const analysed = analysedText(document);
   if (!mayHaveFindings(rules, analysed, selection)) return unchanged;
   await parserLoaded();
   const workspace = (await options.workspace?.()) ?? null;
   let findings: Finding[];
-  let applied = 0;
+  let applied: Record<string, number> = {};
   let directives = 0;
   let cells = document.kind === 'notebook' ? document.cells : null;
   let changes: TextChange[] = [];
@@ -187,13 +187,13 @@ export async function checkDocument(document: Document, options: CheckOptions): 
     const result = fixText(rules, document.text, selection, { unsafe: options.unsafe, workspace });
     findings = [...result.remaining, ...syntaxErrors(result.text)];
     if (result.text !== document.text) changes = [{ before: document.text, after: result.text }];
-    applied = countApplied(result.applied);
+    applied = Object.fromEntries(result.applied);
   } else {
     const result = fixNotebook(rules, document.notebook.cells, selection, { unsafe: options.unsafe, workspace });
     changes = cellChanges(document.notebook, result.texts);
     cells = result.notebook;
     findings = [...result.remaining, ...syntaxErrors(result.notebook.text)];
-    applied = countApplied(result.applied);
+    applied = Object.fromEntries(result.applied);
   }
   const placed = cells
     ? findingsInCells(cells, findings).map((f) => ({ finding: f.finding, cell: f.cell.index }))
@@ -271,12 +271,6 @@ function syntaxErrors(text: string): Finding[] {
   } finally {
     file.dispose();
   }
-}
-
-function countApplied(applied: Map<string, number>): number {
-  let n = 0;
-  for (const count of applied.values()) n += count;
-  return n;
 }
 
 /** The file's bytes for a new text: its byte-order mark kept. */

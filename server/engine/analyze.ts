@@ -83,7 +83,7 @@ export class Analyzer {
     for (const f of late.length > 0 ? [...raw, ...late].sort(byPosition) : raw) {
       if (!selection.enabled(f.code)) continue;
       if (isSuppressed(suppressed, f.code, f.range.start.line)) continue;
-      out.push({ ...f, severity: selection.severityOf(f.code, f.severity) });
+      out.push(selection.configured(f));
     }
     return out;
   }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import type { Severity } from './types';
+import type { Applicability, Finding, Fix, Severity } from './types';
 
 /** Which rules run and how loudly; the same shape from `[tool.reglens]`, VS Code settings and CLI flags. */
 export interface RuleSettings {
@@ -16,7 +16,31 @@ export interface RuleSettings {
    * folder (or the workspace folder); a glob without `/` matches a file or folder name at any depth.
    */
   exclude?: string[];
+  /** Codes or prefixes whose fixes may be applied (default: every rule); `unfixable` takes them back, Ruff's way. */
+  fixable?: string[];
+  unfixable?: string[];
+  /** Codes or prefixes whose unsafe fixes count as safe (`--fix` and fix-all apply them), and the reverse. */
+  extendSafeFixes?: string[];
+  extendUnsafeFixes?: string[];
 }
+
+/** The keys of `[tool.reglens]` (and the `reglens.*` settings) whose value is a list of rule codes or prefixes. */
+const CODE_LIST_KEYS: Record<
+  string,
+  'select' | 'ignore' | 'fixable' | 'unfixable' | 'extendSafeFixes' | 'extendUnsafeFixes'
+> = {
+  select: 'select',
+  ignore: 'ignore',
+  fixable: 'fixable',
+  unfixable: 'unfixable',
+  'extend-safe-fixes': 'extendSafeFixes',
+  extendSafeFixes: 'extendSafeFixes',
+  'extend-unsafe-fixes': 'extendUnsafeFixes',
+  extendUnsafeFixes: 'extendUnsafeFixes',
+};
+
+const KNOWN_KEYS =
+  'select, ignore, per-file-ignores, severity, exclude, fixable, unfixable, extend-safe-fixes, extend-unsafe-fixes';
 
 export type ConfigurationPreference = 'editorFirst' | 'filesystemFirst' | 'editorOnly';
 
@@ -152,15 +176,14 @@ export function validateSettings(
   const settings: RuleSettings = {};
   const fail = (error: string, key: string, value?: string) => ({ settings: {}, error, problem: { key, value } });
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const listKey = Object.hasOwn(CODE_LIST_KEYS, key) ? CODE_LIST_KEYS[key] : undefined;
+    if (listKey) {
+      const list = codeList(value, codes);
+      if (!Array.isArray(list)) return fail(`${where}.${key} ${list.error}`, key, list.value);
+      settings[listKey] = list;
+      continue;
+    }
     switch (key) {
-      case 'select':
-      case 'ignore': {
-        const list = codeList(value, codes);
-        if (typeof list !== 'object' || !Array.isArray(list))
-          return fail(`${where}.${key} ${list.error}`, key, list.value);
-        settings[key] = list;
-        break;
-      }
       case 'per-file-ignores':
       case 'perFileIgnores': {
         if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -214,10 +237,7 @@ export function validateSettings(
         break;
       }
       default:
-        return fail(
-          `${where} has an unknown key "${key}" (expected select, ignore, per-file-ignores, severity, exclude)`,
-          key,
-        );
+        return fail(`${where} has an unknown key "${key}" (expected ${KNOWN_KEYS})`, key);
     }
   }
   return { settings };
@@ -261,6 +281,10 @@ export function combineSettings(
     perFileIgnores: pick('perFileIgnores'),
     severity: pick('severity'),
     exclude: pick('exclude'),
+    fixable: pick('fixable'),
+    unfixable: pick('unfixable'),
+    extendSafeFixes: pick('extendSafeFixes'),
+    extendUnsafeFixes: pick('extendUnsafeFixes'),
   };
 }
 
@@ -276,11 +300,18 @@ export class RuleSelection {
   private readonly select: string[];
   private readonly ignore: string[];
   private readonly severity: Record<string, Severity>;
+  private readonly fixes: FixSettings;
 
   constructor(settings: RuleSettings, filePath?: string, root?: string | null) {
     this.select = settings.select?.length ? settings.select : ['ALL'];
     this.ignore = [...(settings.ignore ?? [])];
     this.severity = settings.severity ?? {};
+    this.fixes = {
+      fixable: settings.fixable?.length ? settings.fixable : ['ALL'],
+      unfixable: settings.unfixable ?? [],
+      safe: settings.extendSafeFixes ?? [],
+      unsafe: settings.extendUnsafeFixes ?? [],
+    };
     if (filePath && settings.perFileIgnores) {
       const rel = root ? path.relative(root, filePath) : filePath;
       for (const [glob, codes] of Object.entries(settings.perFileIgnores)) {
@@ -292,7 +323,59 @@ export class RuleSelection {
 
   /** What the selection is, as text: two selections with the same fingerprint enable and grade rules alike. */
   fingerprint(): string {
-    return JSON.stringify([this.select, this.ignore, this.severity]);
+    return JSON.stringify([this.select, this.ignore, this.severity, this.fixes]);
+  }
+
+  /** The same fix settings, with only `code` enabled (a fix-all of one rule). */
+  only(code: string): RuleSelection {
+    const { fixable, unfixable, safe, unsafe } = this.fixes;
+    return new RuleSelection({
+      select: [code],
+      fixable,
+      unfixable,
+      extendSafeFixes: safe,
+      extendUnsafeFixes: unsafe,
+    });
+  }
+
+  /**
+   * A finding as this configuration reports it: its severity, and its fixes as `fixable` / `unfixable` and
+   * `extend-safe-fixes` / `extend-unsafe-fixes` leave them. Applied to every finding in one place, as Ruff does, so
+   * that no output, no `--fix` and no editor action can offer a fix the configuration took away.
+   */
+  configured(finding: Finding): Finding {
+    const severity = this.severityOf(finding.code, finding.severity);
+    if (!finding.fix) return severity === finding.severity ? finding : { ...finding, severity };
+    if (!this.fixable(finding.code)) {
+      const { alternatives: _, ...rest } = finding;
+      return { ...rest, severity, fix: null };
+    }
+    const relabel = (fix: Fix): Fix => {
+      const applicability = this.applicabilityOf(finding.code, fix.applicability);
+      return applicability === fix.applicability ? fix : { ...fix, applicability };
+    };
+    return {
+      ...finding,
+      severity,
+      fix: relabel(finding.fix),
+      ...(finding.alternatives ? { alternatives: finding.alternatives.map(relabel) } : {}),
+    };
+  }
+
+  /** Whether a rule's fixes may be offered and applied: `fixable` matches it more closely than `unfixable`. */
+  fixable(code: string): boolean {
+    return longestMatch(this.fixes.fixable, code) > longestMatch(this.fixes.unfixable, code);
+  }
+
+  /**
+   * What a fix of the rule counts as: `extend-safe-fixes` / `extend-unsafe-fixes` when one matches (the longer match
+   * wins, unsafe on a tie), else its own.
+   */
+  applicabilityOf(code: string, own: Applicability): Applicability {
+    const safe = longestMatch(this.fixes.safe, code);
+    const unsafe = longestMatch(this.fixes.unsafe, code);
+    if (safe < 0 && unsafe < 0) return own;
+    return safe > unsafe ? 'safe' : 'unsafe';
   }
 
   enabled(code: string): boolean {
@@ -313,6 +396,13 @@ export class RuleSelection {
     }
     return result;
   }
+}
+
+interface FixSettings {
+  fixable: string[];
+  unfixable: string[];
+  safe: string[];
+  unsafe: string[];
 }
 
 function matchLength(prefix: string, code: string): number {

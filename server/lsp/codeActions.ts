@@ -12,7 +12,7 @@ import type { WorkspaceScope } from '../engine/scope';
 import type { Fix } from '../engine/types';
 import { findingFor } from './diagnostics';
 import { CLIENT_COMMANDS, FIX_ALL_KIND, type FixAllData } from './protocol';
-import { RuleSelection } from '../engine/config';
+import type { RuleSelection } from '../engine/config';
 import { ruleDocsUrl } from '../engine/project';
 import type { OpenDocument } from './documents';
 import { ruleByCode, rules } from '../rules';
@@ -164,7 +164,7 @@ export function fixedText(fix: () => string): string | null {
 
 /** The document's selection, narrowed to one rule for that rule's fix-all. */
 export function selectionFor(selection: RuleSelection, code?: string): RuleSelection {
-  return code && selection.enabled(code) ? new RuleSelection({ select: [code] }) : selection;
+  return code && selection.enabled(code) ? selection.only(code) : selection;
 }
 
 /**

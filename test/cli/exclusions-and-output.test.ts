@@ -186,11 +186,11 @@ describe('reglens check --show-files / --show-settings', () => {
       '  configuration: pyproject.toml [tool.reglens]',
       '  excluded: yes (checked only when named without --force-exclude)',
       '  cache: .reglens_cache',
-      '  rules:',
+      '  rules (severity, then what its fix counts as):',
     ]);
-    assert.match(legacy.stdout, /^ {4}RG006 regularizer-active-in-eval +warning$/m);
+    assert.match(legacy.stdout, /^ {4}RG006 regularizer-active-in-eval +warning +safe fix$/m);
     assert.match(legacy.stdout, /^ {4}RG007 unused-regularizer +off$/m);
-    assert.match(legacy.stdout, /^ {4}RG008 suspicious-rate +error$/m);
+    assert.match(legacy.stdout, /^ {4}RG008 suspicious-rate +error +unsafe fix$/m);
     const test = runCli(['check', '--show-settings', 'test_model.py', '--select', 'RG006,RG008'], {
       cwd: path.join(dir, 'tests'),
     });

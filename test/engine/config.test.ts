@@ -84,6 +84,82 @@ test('editorFirst, filesystemFirst and editorOnly decide which side wins', () =>
   assert.ok(validateSettings({ select: [3] }, 'reglens', ruleCodes).error);
 });
 
+test("fixable, unfixable and extend-(un)safe-fixes decide each finding's fixes, by the most specific prefix", () => {
+  // RG007 (unused dropout) has an unsafe fix; RG006 (functional dropout) a safe one.
+  const text = `import torch.nn as nn
+import torch.nn.functional as F
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x):
+        x = F.dropout(x, 0.1)
+        return self.fc(x)
+`;
+  const fixes = (settings: Parameters<typeof validateSettings>[0]) => {
+    const { settings: valid, error } = validateSettings(settings, '[tool.reglens]', ruleCodes);
+    assert.equal(error, undefined);
+    return lintText(rules, text, new RuleSelection(valid)).map(
+      (f) => `${f.code} ${f.fix?.applicability ?? 'none'}${f.fix ? ` +${f.alternatives?.length ?? 0}` : ''}`,
+    );
+  };
+  assert.deepEqual(fixes({}), ['RG007 unsafe +0', 'RG006 safe +0']);
+  assert.deepEqual(fixes({ unfixable: ['RG007'] }), ['RG007 none', 'RG006 safe +0']);
+  assert.deepEqual(fixes({ fixable: ['RG006'] }), ['RG007 none', 'RG006 safe +0'], 'only the rules fixable names');
+  assert.deepEqual(fixes({ fixable: ['RG006'], unfixable: ['RG0'] }), ['RG007 none', 'RG006 safe +0']);
+  assert.deepEqual(fixes({ unfixable: ['ALL'] }), ['RG007 none', 'RG006 none']);
+  assert.deepEqual(fixes({ 'extend-safe-fixes': ['RG007'] }), ['RG007 safe +0', 'RG006 safe +0']);
+  assert.deepEqual(fixes({ extendUnsafeFixes: ['RG006'] }), ['RG007 unsafe +0', 'RG006 unsafe +0']);
+  assert.deepEqual(
+    fixes({ 'extend-safe-fixes': ['RG0'], 'extend-unsafe-fixes': ['RG006'] }),
+    ['RG007 safe +0', 'RG006 unsafe +0'],
+    'the more specific prefix wins',
+  );
+  // A drop path built for residual branches: RG007 offers to apply it, and to remove it as an alternative. Both go
+  // with the rule's fixability, and both count as what extend-safe-fixes makes of the rule.
+  const vit = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'vit_block.py'), 'utf8');
+  const unused = (settings: Parameters<typeof validateSettings>[0]) =>
+    lintText(rules, vit, new RuleSelection(validateSettings(settings, 'reglens', ruleCodes).settings)).find(
+      (f) => f.code === 'RG007',
+    )!;
+  assert.equal(unused({}).alternatives?.[0].applicability, 'unsafe');
+  assert.equal(unused({ unfixable: ['RG007'] }).fix, null);
+  assert.equal(unused({ unfixable: ['RG007'] }).alternatives, undefined);
+  const promoted = unused({ extendSafeFixes: ['RG007'] });
+  assert.deepEqual([promoted.fix?.applicability, promoted.alternatives?.[0].applicability], ['safe', 'safe']);
+  assert.deepEqual(fixes({ 'extend-safe-fixes': ['RG006'], 'extend-unsafe-fixes': ['RG006'] })[1], 'RG006 unsafe +0');
+  // The settings are part of what a cached result depends on.
+  const fingerprints = new Set(
+    [{}, { unfixable: ['RG007'] }, { fixable: ['RG006'] }, { extendSafeFixes: ['RG007'] }].map((s) =>
+      new RuleSelection(s).fingerprint(),
+    ),
+  );
+  assert.equal(fingerprints.size, 4);
+  // A fix-all of one rule keeps the fix settings.
+  const one = new RuleSelection({ extendSafeFixes: ['RG007'], unfixable: ['RG006'] }).only('RG007');
+  assert.equal(one.enabled('RG006'), false);
+  assert.equal(one.applicabilityOf('RG007', 'unsafe'), 'safe');
+  assert.equal(one.fixable('RG006'), false);
+  for (const [toml, phrase] of [
+    ['unfixable = "RG006"', '[tool.reglens].unfixable must be a list of rule codes'],
+    ['fixable = ["RG6"]', '[tool.reglens].fixable has "RG6"'],
+    ['extend-safe-fixes = ["RG099"]', '[tool.reglens].extend-safe-fixes has "RG099", which matches no rule'],
+  ]) {
+    const loaded = loadPyproject(writeConfig(`[tool.reglens]\n${toml}\n`), ruleCodes);
+    assert.ok(loaded.error?.includes(phrase), `${toml} → ${loaded.error}`);
+    assert.match(loaded.error!, /pyproject\.toml:2:\d+: /, 'the error points at the line');
+  }
+});
+
+function writeConfig(text: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-')), 'pyproject.toml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
 test('noqa comments suppress by code, bare noqa suppresses all, and a file-level noqa silences the file', () => {
   const base =
     'import torch.nn as nn\nimport torch.nn.functional as F\nclass A(nn.Module):\n    def __init__(self):\n        ' +

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { FileChangeType } from 'vscode-languageserver-protocol';
-import { codes, TestClient, tempProject, VSCODE_CAPABILITIES } from './client';
+import type { CodeAction } from 'vscode-languageserver-protocol';
+import { applyWorkspaceEdit, codes, TestClient, tempProject, VSCODE_CAPABILITIES } from './client';
 import { BLOCK } from './fixtures';
 
 const ALL = ['RG007@7', 'RG006@10'];
@@ -62,6 +63,38 @@ test('a changed pyproject.toml is re-read when the client reports it, and every 
     client.pyprojectChanged(project.uri('pyproject.toml'), FileChangeType.Deleted);
     assert.deepEqual(codes(await nextA), ALL);
     assert.deepEqual(codes(await nextB), ALL);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('unfixable and extend-safe-fixes in pyproject.toml decide the quick fixes and what fix-all applies', async () => {
+  const project = tempProject({
+    'pyproject.toml': '[tool.reglens]\nunfixable = ["RG006"]\nextend-safe-fixes = ["RG007"]\n',
+    'model.py': BLOCK,
+  });
+  const client = await TestClient.start();
+  try {
+    const uri = project.uri('model.py');
+    client.open(uri, BLOCK);
+    const diagnostics = await client.diagnostics(uri, 1);
+    assert.deepEqual(codes(diagnostics), ALL);
+    const titles = async (code: string) => {
+      const d = diagnostics.find((x) => x.code === code)!;
+      return ((await client.codeActions(uri, d.range, [d], ['quickfix'])) ?? []).map((a) => a.title);
+    };
+    assert.deepEqual(await titles('RG006'), ['Disable RG006 for this line', 'Show documentation for RG006']);
+    const rg007 = await titles('RG007');
+    assert.ok(rg007[0].startsWith('Reglens (RG007): ') && !rg007[0].endsWith('(unsafe)'), rg007.join(' | '));
+
+    // Fix-all (what "source.fixAll.reglens" on save runs) removes the unused dropout, now a safe fix, and leaves the
+    // unfixable F.dropout call as it is.
+    const [fixAll] = ((await client.codeActions(uri, diagnostics[0].range, [], ['source.fixAll'])) ??
+      []) as CodeAction[];
+    assert.ok(fixAll, 'a fix-all is offered');
+    const fixed = applyWorkspaceEdit(BLOCK, uri, fixAll.edit);
+    assert.equal(fixed, BLOCK.replace('        self.drop = nn.Dropout(0.1)\n', ''));
   } finally {
     client.dispose();
     project.cleanup();

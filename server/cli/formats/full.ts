@@ -13,12 +13,14 @@
 import type { Position, Range } from '../../engine/types';
 import type { CheckReport, Diagnostic } from '../report';
 import type { SourceExcerpt } from '../source-excerpt';
-import { closing, headline, SEVERITY_STYLE, style } from './text';
+import { closing, fixSummary, headline, SEVERITY_STYLE, style } from './text';
 
 export function formatFull(report: CheckReport, { color, quiet = false }: { color: boolean; quiet?: boolean }): string {
-  const blocks = report.diagnostics.map((d) => [headline(d, report, color), ...frame(d, color)].join('\n'));
-  if (quiet) return blocks.map((b) => `${b}\n\n`).join('');
-  return `${[...blocks.map((b) => `${b}\n`), ...closing(report, color)].join('\n')}\n`;
+  const shown = report.fixOnly ? [] : report.diagnostics;
+  const blocks = shown.map((d) => [headline(d, report, color), ...frame(d, color)].join('\n'));
+  const fixes = fixSummary(report);
+  if (quiet) return [...blocks.map((b) => `${b}\n\n`), ...fixes.map((line) => `${line}\n`)].join('');
+  return `${[...blocks.map((b) => `${b}\n`), ...fixes, ...closing(report, color)].join('\n')}\n`;
 }
 
 /** The excerpt with the range underlined, and the fix's title; nothing when the excerpt was not kept. */

@@ -14,6 +14,9 @@ export function formatReport(
   report: CheckReport,
   options: { color: boolean; statistics?: boolean; quiet?: boolean },
 ): string {
+  // --fix-only reports what was fixed, not what remains: the text formats say so in their summary, the others list
+  // no problem.
+  if (report.fixOnly && format !== 'text' && format !== 'full') report = { ...report, diagnostics: [] };
   switch (format) {
     case 'json':
       return options.statistics ? formatStatisticsJson(report) : formatJson(report);

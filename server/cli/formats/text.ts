@@ -7,7 +7,11 @@
 //   [*] 1 fixable with the --fix option.
 //   (1 hidden fix can be enabled with the --unsafe-fixes option.)
 //   Checked 4 files; 1 file not checked (see the messages above).
+//
+// With --fix-only the problems left are not listed: the summary says what was fixed and how many remain. With
+// --show-fixes the fixes applied are listed before the summary, per file and rule, as Ruff lists them.
 import type { Finding } from '../../engine/types';
+import { ruleByCode } from '../../rules';
 import { isFixable, type CheckReport, type Diagnostic } from '../report';
 import { statisticsLines } from './statistics';
 
@@ -32,7 +36,10 @@ export function formatText(
 ): string {
   const lines: string[] = statistics
     ? statisticsLines(report)
-    : report.diagnostics.map((d) => headline(d, report, color));
+    : report.fixOnly
+      ? []
+      : report.diagnostics.map((d) => headline(d, report, color));
+  lines.push(...fixSummary(report));
   if (!quiet) lines.push(...closing(report, color));
   return lines.map((line) => `${line}\n`).join('');
 }
@@ -49,8 +56,24 @@ export function headline({ path, cell, finding }: Diagnostic, report: CheckRepor
   return `${where} ${code} ${finding.severity}: ${mark}${finding.message}`;
 }
 
+/**
+ * --show-fixes: "Fixed 3 problems:", then each file with a fix, and under it each rule's count (an empty list when
+ * nothing was fixed, which the summary says).
+ */
+export function fixSummary(report: CheckReport): string[] {
+  if (!report.showFixes || report.fixed === 0) return [];
+  const lines = [`Fixed ${plural(report.fixed, 'problem', 'problems')}:`];
+  for (const { path, byCode } of report.fixedFiles) {
+    lines.push(`- ${path}:`);
+    for (const [code, count] of Object.entries(byCode).sort(([a], [b]) => a.localeCompare(b)))
+      lines.push(`    ${count} × ${code} (${ruleByCode.get(code)?.meta.name ?? 'unknown rule'})`);
+  }
+  return lines;
+}
+
 /** What follows the findings: how many, how many --fix fixes, and what was checked. */
 export function closing(report: CheckReport, color: boolean): string[] {
+  if (report.fixOnly) return fixOnlyClosing(report, color);
   const lines: string[] = [];
   const remaining = report.diagnostics.length;
   const total = remaining + report.fixed;
@@ -66,6 +89,24 @@ export function closing(report: CheckReport, color: boolean): string[] {
     lines.push(...hiddenFixes(report));
   }
   lines.push(coverage(report, total, color));
+  return lines;
+}
+
+/** --fix-only: what was fixed, how many problems remain (unlisted), the fixes left out, and what was checked. */
+function fixOnlyClosing(report: CheckReport, color: boolean): string[] {
+  const files = report.fixedFiles.length;
+  const remaining = report.diagnostics.length;
+  const lines = [
+    report.fixed > 0
+      ? `Fixed ${plural(report.fixed, 'problem', 'problems')} in ${plural(files, 'file', 'files')}.`
+      : 'No problems fixed.',
+  ];
+  if (remaining > 0)
+    lines.push(
+      `${plural(remaining, 'problem remains', 'problems remain')} (\`reglens check\` without --fix-only lists them).`,
+    );
+  lines.push(...hiddenFixes(report));
+  lines.push(coverage(report, report.fixed + remaining, color));
   return lines;
 }
 
