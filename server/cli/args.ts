@@ -109,7 +109,7 @@ Options:
       --fix-only                Apply fixes as --fix does, but report only what was fixed, not what remains; exit
                                 status 0 unless --exit-non-zero-on-fix
       --exit-non-zero-on-fix    With --fix or --fix-only: exit status 1 when a fix was applied, even if no problem
-                                remains (for pre-commit, which should stop a commit its hook changed)
+                                remains (for CI steps and git hooks that must fail when they changed a file)
       --show-fixes              With --fix or --fix-only: list the fixes applied, per file and rule
       --fixable <CODES>         Comma-separated rule codes or prefixes whose fixes may be applied (replaces
                                 pyproject's fixable)
