@@ -23,6 +23,8 @@ export interface CheckOptions {
   exitNonZeroOnFix: boolean;
   /** List the fixes applied, per file and rule. */
   showFixes: boolean;
+  /** Check again whenever a file under the paths changes, until interrupted. */
+  watch: boolean;
   unsafeFixes: boolean;
   /** Show what --fix would change as a diff, and write nothing (`fix` is then set too). */
   diff: boolean;
@@ -122,6 +124,8 @@ Options:
       --statistics              Print how many problems each rule has, most first, instead of each problem (text
                                 or json)
       --exit-zero               Exit with status 0 even when problems are found
+  -w, --watch                   Check, then check again whenever a Python file, notebook, pyproject.toml or
+                                .gitignore under the paths changes, until interrupted (Ctrl+C)
       --stdin-filename <NAME>   Read the source from stdin and report it as NAME
                                 (with --fix or --add-noqa, the new source is printed to stdout, the report to
                                 stderr)
@@ -220,6 +224,8 @@ const FLAG_OPTIONS = new Set([
   '--fix-only',
   '--exit-non-zero-on-fix',
   '--show-fixes',
+  '--watch',
+  '-w',
   '--unsafe-fixes',
   '--diff',
   '--add-noqa',
@@ -294,6 +300,7 @@ function parseCheck(args: string[]): Command {
     fixOnly: false,
     exitNonZeroOnFix: false,
     showFixes: false,
+    watch: false,
     unsafeFixes: false,
     diff: false,
     addNoqa: false,
@@ -410,6 +417,10 @@ function parseCheck(args: string[]): Command {
       case '--show-fixes':
         options.showFixes = true;
         break;
+      case '-w':
+      case '--watch':
+        options.watch = true;
+        break;
       case '--unsafe-fixes':
         options.unsafeFixes = true;
         break;
@@ -463,6 +474,22 @@ function parseCheck(args: string[]): Command {
       options.stdinFilename !== undefined && '--stdin-filename',
     ].find(Boolean);
     if (other) throw new UsageError(`--show-${options.show} checks nothing; it cannot be combined with ${other}`);
+  }
+  if (options.watch) {
+    const other = [
+      options.fix && '--fix',
+      options.fixOnly && '--fix-only',
+      options.diff && '--diff',
+      options.addNoqa && '--add-noqa',
+      options.show && `--show-${options.show}`,
+      options.stdinFilename !== undefined && '--stdin-filename',
+      options.outputFile !== undefined && '--output-file',
+      options.silent && '--silent',
+    ].find(Boolean);
+    if (other)
+      throw new UsageError(`--watch shows each check's problems as files change; it cannot be combined with ${other}`);
+    if (options.format !== 'text' && options.format !== 'full')
+      throw new UsageError(`--watch prints text or full reports, not ${options.format}`);
   }
   if (options.outputFile !== undefined && options.silent)
     throw new UsageError('--silent prints no report; it cannot be combined with --output-file');

@@ -8,6 +8,7 @@ import { removeCache } from './check-cache';
 import { runCheck, type CliIo } from './check';
 import { parseProfileArgs, PROFILE_HELP, runProfile } from './profile';
 import { findRule, ruleDocs, ruleList } from './rule-docs';
+import { watchCheck } from './watch';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -65,7 +66,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return 0;
     }
     case 'check':
-      return runCheck(command.options, io);
+      return command.options.watch ? watchCheck(command.options, io) : runCheck(command.options, io);
     case 'profile': {
       let options: ReturnType<typeof parseProfileArgs>;
       try {

@@ -1,0 +1,104 @@
+// `reglens check --watch`, as `ruff check --watch`: check, then check again whenever a Python file, a notebook or a
+// configuration file under the checked paths changes, until interrupted. Each run is a whole `reglens check`; the
+// cache (check-cache.ts) makes a rerun cost the files that changed and the files whose checks read them.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findPyproject } from '../engine/config';
+import { SKIPPED_FOLDERS } from '../core/files';
+import type { CheckOptions } from './args';
+import { runCheck, type CliIo } from './check';
+
+/** Changes that can change a report: sources, and the files that say which sources are checked and how. */
+const RELEVANT = /(\.py|\.ipynb|(^|[/\\])pyproject\.toml|(^|[/\\])\.gitignore)$/i;
+
+/** Editors save in bursts (a temp file, a rename, a chmod): one check for the whole burst. */
+const SETTLE_MS = 150;
+
+/** Clears a terminal's screen and scrollback, so each report stands alone, as Ruff's watch mode shows it. */
+const CLEAR = '\u001b[2J\u001b[3J\u001b[H';
+
+/**
+ * Whether a changed path under a watched folder can change a report: a source or configuration file, or a folder
+ * (one made by `git checkout` or `cp -r` may hold sources whose own creation came before the watch reached it),
+ * outside the folders the walk skips.
+ */
+function isRelevantChange(folder: string, relative: string): boolean {
+  if (relative.split(/[/\\]/).some((part) => SKIPPED_FOLDERS.has(part))) return false;
+  if (RELEVANT.test(relative)) return true;
+  try {
+    return fs.statSync(path.join(folder, relative)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks, then watches the checked paths (and the configuration that governs the current folder) and checks again
+ * after each change. Returns only when a watch cannot be set up (exit status 2); otherwise it runs until the process
+ * is interrupted.
+ */
+export async function watchCheck(options: CheckOptions, io: CliIo): Promise<number> {
+  const named = (options.paths.length > 0 ? options.paths : ['.']).map((p) => path.resolve(io.cwd, p));
+  const missing = named.find((p) => !fs.existsSync(p));
+  if (missing) {
+    io.stderr(`error: ${path.relative(io.cwd, missing) || missing}: no such file or folder to watch\n`);
+    return 2;
+  }
+  const clear = io.color ? CLEAR : '';
+  const time = () => new Date().toTimeString().slice(0, 8);
+  let pending: string | null = null;
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const run = async (why: string) => {
+    running = true;
+    io.stdout(`${clear}[${time()}] ${why}\n`);
+    try {
+      await runCheck(options, io);
+    } catch (e) {
+      // A failed run says why and waits for the next change, as a run that found problems does.
+      io.stderr(`error: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    }
+    io.stdout(`[${time()}] Watching for file changes (Ctrl+C to stop).\n`);
+    running = false;
+    if (pending !== null) schedule(pending);
+  };
+  const schedule = (changed: string) => {
+    pending = changed;
+    if (running) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const what = pending!;
+      pending = null;
+      void run(`File change detected: ${what}. Checking again…`);
+    }, SETTLE_MS);
+  };
+
+  const watchers: fs.FSWatcher[] = [];
+  const watch = (target: string, recursive: boolean, accept: (name: string) => boolean) => {
+    const watcher = fs.watch(target, { recursive }, (_event, name) => {
+      if (name === null) return;
+      const changed = name.toString();
+      if (accept(changed)) schedule(path.relative(io.cwd, path.join(target, changed)) || changed);
+    });
+    watchers.push(watcher);
+  };
+  try {
+    for (const target of named) {
+      if (fs.statSync(target).isDirectory()) watch(target, true, (name) => isRelevantChange(target, name));
+      else watch(path.dirname(target), false, (name) => name === path.basename(target));
+    }
+    // The pyproject.toml that governs the current folder may lie above every watched path.
+    const config = options.config === undefined ? findPyproject(io.cwd) : path.resolve(io.cwd, options.config);
+    if (config && !named.some((p) => config.startsWith(`${p}${path.sep}`)))
+      watch(path.dirname(config), false, (name) => name === path.basename(config));
+  } catch (e) {
+    for (const w of watchers) w.close();
+    io.stderr(`error: cannot watch for file changes: ${(e as Error).message}\n`);
+    return 2;
+  }
+  await run('Starting Reglens in watch mode…');
+  return new Promise<number>(() => {
+    // Runs until interrupted; the watchers keep the process alive.
+  });
+}
