@@ -2,9 +2,40 @@
 import { unknownCode } from '../engine/config';
 import { ruleCodes } from '../rules';
 
-export type OutputFormat = 'text' | 'full' | 'json' | 'sarif' | 'github' | 'gitlab';
+export type OutputFormat =
+  | 'text'
+  | 'full'
+  | 'grouped'
+  | 'json'
+  | 'json-lines'
+  | 'sarif'
+  | 'github'
+  | 'gitlab'
+  | 'junit'
+  | 'rdjson'
+  | 'azure'
+  | 'pylint';
 
-export const FORMATS: readonly OutputFormat[] = ['text', 'full', 'json', 'sarif', 'github', 'gitlab'];
+export const FORMATS: readonly OutputFormat[] = [
+  'text',
+  'full',
+  'grouped',
+  'json',
+  'json-lines',
+  'sarif',
+  'github',
+  'gitlab',
+  'junit',
+  'rdjson',
+  'azure',
+  'pylint',
+];
+
+/** The formats written for people, which end with a summary: the others are for tools. */
+export const HUMAN_FORMATS: ReadonlySet<OutputFormat> = new Set(['text', 'full', 'grouped']);
+
+/** Ruff's name for the one-line-per-problem format, which is Reglens's `text`. */
+const FORMAT_ALIASES: Record<string, OutputFormat> = { concise: 'text' };
 
 export interface CheckOptions {
   /** Files and folders as given; empty means the current directory. */
@@ -100,10 +131,11 @@ settings, Reglens and every module its check read of the project are unchanged; 
 --stdin-filename neither read nor write the cache.
 
 Options:
-      --output-format <FORMAT>  Output format: text (default: a line per problem), full (each problem's code
-                                with its range underlined and its fix), json, sarif (code scanning), github
-                                (workflow annotations) or gitlab (a Code Quality report); --format is the same
-                                option
+      --output-format <FORMAT>  Output format: text (default: a line per problem; also called concise), full
+                                (each problem's code with its range underlined and its fix), grouped (by file),
+                                json, json-lines, sarif (code scanning), github (workflow annotations), gitlab (a
+                                Code Quality report), junit (a test report), rdjson (reviewdog), azure (Azure
+                                Pipelines) or pylint; --format is the same option
       --select <CODES>          Comma-separated rule codes or prefixes to enable (replaces pyproject's select)
       --ignore <CODES>          Comma-separated rule codes or prefixes to disable (replaces pyproject's ignore)
       --fix                     Apply safe fixes in place, then report what remains
@@ -342,9 +374,9 @@ function parseCheck(args: string[]): Command {
         return { kind: 'help', topic: 'check' };
       case '--output-format':
       case '--format':
-        if (!FORMATS.includes(value as OutputFormat))
+        if (!FORMATS.includes(value as OutputFormat) && !Object.hasOwn(FORMAT_ALIASES, value!))
           throw new UsageError(`${name} must be one of ${FORMATS.join(', ')}, not "${value}"`);
-        options.format = value as OutputFormat;
+        options.format = FORMAT_ALIASES[value!] ?? (value as OutputFormat);
         break;
       case '--select':
         options.select = [...(options.select ?? []), ...parseCodes('--select', value!)];
@@ -456,7 +488,7 @@ function parseCheck(args: string[]): Command {
       throw new UsageError(`${name} is about the fixes applied; --diff applies none (it prints them instead)`);
     else if (given && !options.fix && !options.fixOnly)
       throw new UsageError(`${name} is about the fixes applied; it needs --fix or --fix-only`);
-  if (options.showFixes && options.format !== 'text' && options.format !== 'full')
+  if (options.showFixes && !HUMAN_FORMATS.has(options.format))
     throw new UsageError(
       `--show-fixes lists the fixes as text; it cannot be combined with --output-format ${options.format}`,
     );
@@ -488,8 +520,8 @@ function parseCheck(args: string[]): Command {
     ].find(Boolean);
     if (other)
       throw new UsageError(`--watch shows each check's problems as files change; it cannot be combined with ${other}`);
-    if (options.format !== 'text' && options.format !== 'full')
-      throw new UsageError(`--watch prints text or full reports, not ${options.format}`);
+    if (!HUMAN_FORMATS.has(options.format))
+      throw new UsageError(`--watch prints text, full or grouped reports, not ${options.format}`);
   }
   if (options.outputFile !== undefined && options.silent)
     throw new UsageError('--silent prints no report; it cannot be combined with --output-file');

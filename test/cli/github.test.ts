@@ -58,8 +58,9 @@ describe('reglens check --output-format github', () => {
     const clean = runCli(['check', '--output-format', 'github', '.'], { cwd: dir });
     assert.equal(clean.code, 0);
     assert.equal(clean.stdout, '');
-    const bad = runCli(['check', '--output-format', 'junit', '.'], { cwd: dir });
+    const bad = runCli(['check', '--output-format', 'checkstyle', '.'], { cwd: dir });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--output-format must be one of text, full, json, sarif, github, gitlab, not "junit"/);
+    assert.match(bad.stderr, /--output-format must be one of text, full, grouped, json, json-lines, sarif, github, /);
+    assert.match(bad.stderr, /gitlab, junit, rdjson, azure, pylint, not "checkstyle"/);
   });
 });

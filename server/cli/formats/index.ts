@@ -1,10 +1,14 @@
 // The output formats of `reglens check`, one module each.
-import type { OutputFormat } from '../args';
+import { HUMAN_FORMATS, type OutputFormat } from '../args';
 import type { CheckReport } from '../report';
 import { formatFull } from './full';
 import { formatGithub } from './github';
 import { formatGitlab } from './gitlab';
+import { formatGrouped } from './grouped';
 import { formatJson } from './json';
+import { formatJunit } from './junit';
+import { formatAzure, formatJsonLines, formatPylint } from './lines';
+import { formatRdjson } from './rdjson';
 import { formatSarif } from './sarif';
 import { formatStatisticsJson } from './statistics';
 import { formatText } from './text';
@@ -16,7 +20,7 @@ export function formatReport(
 ): string {
   // --fix-only reports what was fixed, not what remains: the text formats say so in their summary, the others list
   // no problem.
-  if (report.fixOnly && format !== 'text' && format !== 'full') report = { ...report, diagnostics: [] };
+  if (report.fixOnly && !HUMAN_FORMATS.has(format)) report = { ...report, diagnostics: [] };
   switch (format) {
     case 'json':
       return options.statistics ? formatStatisticsJson(report) : formatJson(report);
@@ -26,6 +30,18 @@ export function formatReport(
       return formatText(report, options);
     case 'full':
       return formatFull(report, options);
+    case 'grouped':
+      return formatGrouped(report, options);
+    case 'json-lines':
+      return formatJsonLines(report);
+    case 'junit':
+      return formatJunit(report);
+    case 'rdjson':
+      return formatRdjson(report);
+    case 'azure':
+      return formatAzure(report);
+    case 'pylint':
+      return formatPylint(report);
     case 'github':
       return formatGithub(report);
     case 'gitlab':
