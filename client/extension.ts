@@ -102,7 +102,8 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
       configurationSection: 'reglens',
       // Python files keep the server's workspace index current (servers that register watchers get them anyway).
       fileEvents: [
-        vscode.workspace.createFileSystemWatcher('**/pyproject.toml'),
+        // Configuration files, as the server looks for them (server/engine/config-files.ts).
+        vscode.workspace.createFileSystemWatcher('**/{.reglens.toml,reglens.toml,pyproject.toml}'),
         vscode.workspace.createFileSystemWatcher('**/*.py'),
       ],
     },

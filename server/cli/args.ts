@@ -125,10 +125,11 @@ Usage: reglens check [OPTIONS] [PATH...]
 Folders are searched for Python files (*.py) and Jupyter notebooks (*.ipynb), skipping .git, node_modules,
 virtual environments, __pycache__, .tox, .mypy_cache, paths listed in .gitignore files and paths that
 \`exclude\` matches. Files named on the command line are checked even when excluded, unless --force-exclude is given
-(as the pre-commit hook does). Each file's settings come from its nearest pyproject.toml with a [tool.reglens]
-table. Each file's findings are cached (.reglens_cache, as Ruff's .ruff_cache) and reused while the file, its
-settings, Reglens and every module its check read of the project are unchanged; --fix, --diff, --add-noqa and
---stdin-filename neither read nor write the cache.
+(as the pre-commit hook does). Each file's settings come from its nearest configuration file: in each folder
+upwards, .reglens.toml, reglens.toml (settings at the top level) or a pyproject.toml with a [tool.reglens] table,
+as Ruff looks for its own. Each file's findings are cached (.reglens_cache, as Ruff's .ruff_cache) and reused
+while the file, its settings, Reglens and every module its check read of the project are unchanged; --fix,
+--diff, --add-noqa and --stdin-filename neither read nor write the cache.
 
 Options:
       --output-format <FORMAT>  Output format: text (default: a line per problem; also called concise), full
@@ -136,8 +137,10 @@ Options:
                                 json, json-lines, sarif (code scanning), github (workflow annotations), gitlab (a
                                 Code Quality report), junit (a test report), rdjson (reviewdog), azure (Azure
                                 Pipelines) or pylint; --format is the same option
-      --select <CODES>          Comma-separated rule codes or prefixes to enable (replaces pyproject's select)
-      --ignore <CODES>          Comma-separated rule codes or prefixes to disable (replaces pyproject's ignore)
+      --select <CODES>          Comma-separated rule codes or prefixes to enable (replaces the configuration's
+                                select)
+      --ignore <CODES>          Comma-separated rule codes or prefixes to disable (replaces the configuration's
+                                ignore)
       --fix                     Apply safe fixes in place, then report what remains
       --unsafe-fixes            Include unsafe fixes (applied with --fix, shown as fixable otherwise)
       --fix-only                Apply fixes as --fix does, but report only what was fixed, not what remains; exit
@@ -146,9 +149,9 @@ Options:
                                 remains (for CI steps and git hooks that must fail when they changed a file)
       --show-fixes              With --fix or --fix-only: list the fixes applied, per file and rule
       --fixable <CODES>         Comma-separated rule codes or prefixes whose fixes may be applied (replaces
-                                pyproject's fixable)
+                                the configuration's fixable)
       --unfixable <CODES>       Comma-separated rule codes or prefixes whose fixes are never offered or applied
-                                (replaces pyproject's unfixable)
+                                (replaces the configuration's unfixable)
       --diff                    Print the changes --fix would make as a unified diff (a notebook's per cell) and
                                 write nothing; exit status 1 when there are any
       --add-noqa                Silence every finding with a \`# noqa: CODE\` comment on its line (to adopt Reglens
@@ -156,26 +159,27 @@ Options:
       --statistics              Print how many problems each rule has, most first, instead of each problem (text
                                 or json)
       --exit-zero               Exit with status 0 even when problems are found
-  -w, --watch                   Check, then check again whenever a Python file, notebook, pyproject.toml or
+  -w, --watch                   Check, then check again whenever a Python file, notebook, configuration file or
                                 .gitignore under the paths changes, until interrupted (Ctrl+C)
       --stdin-filename <NAME>   Read the source from stdin and report it as NAME
                                 (with --fix or --add-noqa, the new source is printed to stdout, the report to
                                 stderr)
-      --config <PATH>           Use this pyproject.toml for every file instead of discovering one
+      --config <PATH>           Use this configuration file (a reglens.toml, or a pyproject.toml's [tool.reglens])
+                                for every file instead of discovering one
       --exclude <GLOBS>         Comma-separated globs of files and folders to leave out, relative to the current
-                                directory (replaces pyproject's exclude)
-      --extend-exclude <GLOBS>  The same, added to pyproject's exclude
+                                directory (replaces the configuration's exclude)
+      --extend-exclude <GLOBS>  The same, added to the configuration's exclude
       --force-exclude           Leave out excluded paths even when they are named on the command line or by
                                 --stdin-filename (for pre-commit and editors, which name files one by one)
   -o, --output-file <PATH>      Write the report to PATH instead of stdout
   -q, --quiet                   Print the problems and nothing else (no summary)
   -s, --silent                  Print nothing on stdout; the exit status says whether problems were found
       --show-files              Print the files a check would read, and check nothing
-      --show-settings           Print the first file's settings (its pyproject.toml, whether it is excluded,
+      --show-settings           Print the first file's settings (its configuration file, whether it is excluded,
                                 each rule on or off with its severity and fix), and check nothing
       --no-cache                Neither read nor write the cache of each file's findings (also REGLENS_NO_CACHE=1)
       --cache-dir <DIR>         Keep the cache in DIR (also REGLENS_CACHE_DIR; default: .reglens_cache in the
-                                project's root, the folder of the nearest pyproject.toml with [tool.reglens])
+                                project's root, the folder of the nearest configuration file)
   -j, --jobs <N>                Check files on N worker threads (default: one per CPU core, at most one per 16
                                 files; 1: one file after another on the main thread); --fix, --diff, --add-noqa
                                 and --stdin-filename always use the main thread
@@ -188,9 +192,10 @@ export const CLEAN_HELP = `Remove the cache \`reglens check\` keeps of each file
 
 Usage: reglens clean [--cache-dir <DIR>]
 
-Removes the project's cache, .reglens_cache in the folder of the nearest pyproject.toml with a [tool.reglens] table
-(the current folder when there is none), and every .reglens_cache below the current folder; with --cache-dir or
-REGLENS_CACHE_DIR, that folder alone. A folder that holds no Reglens cache is never removed.
+Removes the project's cache, .reglens_cache in the folder of the nearest configuration file (reglens.toml, or a
+pyproject.toml with a [tool.reglens] table; the current folder when there is none), and every .reglens_cache below
+the current folder; with --cache-dir or REGLENS_CACHE_DIR, that folder alone. A folder that holds no Reglens cache
+is never removed.
 `;
 
 export const RULE_HELP = `Explain a rule.
@@ -395,7 +400,7 @@ function parseCheck(args: string[]): Command {
         options.stdinFilename = value;
         break;
       case '--config':
-        if (value === '') throw new UsageError('--config needs the path of a pyproject.toml');
+        if (value === '') throw new UsageError('--config needs the path of a reglens.toml or pyproject.toml');
         options.config = value;
         break;
       case '-j':

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SKIPPED_FOLDERS } from '../core/files';
-import { findPyproject, type RuleSelection } from '../engine/config';
+import type { RuleSelection } from '../engine/config';
+import { findConfigFile } from '../engine/config-files';
 import { isFolderLookup, type WorkspaceIndex } from '../engine/workspace';
 import { type Dependency, type FileOutcome, indexedText, textHash } from './check-file';
 
@@ -50,13 +51,14 @@ export function engineFingerprint(): string | null {
 
 /**
  * Where the cache lives: --cache-dir, else REGLENS_CACHE_DIR, else `.reglens_cache` in the folder of the nearest
- * pyproject.toml with a [tool.reglens] table above the current folder (the current folder when there is none).
+ * configuration file (server/engine/config-files.ts) above the current folder (the current folder when there is
+ * none).
  */
 export function cacheDirectory(given: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
   const chosen = given ?? (env.REGLENS_CACHE_DIR || undefined);
   if (chosen !== undefined) return path.resolve(cwd, chosen);
-  const pyproject = findPyproject(cwd);
-  return path.join(pyproject ? path.dirname(pyproject) : cwd, DEFAULT_CACHE_DIR);
+  const config = findConfigFile(cwd);
+  return path.join(config ? path.dirname(config) : cwd, DEFAULT_CACHE_DIR);
 }
 
 /** --no-cache or REGLENS_NO_CACHE (1, true or yes). */

@@ -1,14 +1,8 @@
-// Which rules apply to each file: its nearest pyproject.toml with [tool.reglens] (or the one given with --config),
+// Which rules apply to each file: its nearest configuration file (server/engine/config-files.ts; or --config's),
 // with --select / --ignore / --fixable / --unfixable from the command line on top.
 import * as path from 'node:path';
-import {
-  findPyproject,
-  isExcluded,
-  loadPyproject,
-  RuleSelection,
-  type LoadedConfig,
-  type RuleSettings,
-} from '../engine/config';
+import { isExcluded, RuleSelection, type LoadedConfig, type RuleSettings } from '../engine/config';
+import { findConfigFile, loadConfigFile } from '../engine/config-files';
 import { ruleCodes } from '../rules';
 
 export interface FlagSettings {
@@ -40,13 +34,13 @@ export function loadExplicitConfig(
   cwd: string,
 ): { config: LoadedConfig; error?: undefined } | { config?: undefined; error: string } {
   const absolute = path.resolve(cwd, file);
-  const config = loadPyproject(absolute, ruleCodes);
+  const config = loadConfigFile(absolute, ruleCodes);
   if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}` };
   return { config };
 }
 
 export class SettingsResolver {
-  /** Folder → the pyproject.toml that governs it (null: none). */
+  /** Folder → the configuration file that governs it (null: none). */
   private readonly nearest = new Map<string, string | null>();
   private readonly loaded = new Map<string, LoadedConfig>();
 
@@ -63,18 +57,18 @@ export class SettingsResolver {
       config = this.explicit;
       configFile = null;
     } else {
-      configFile = this.pyprojectFor(path.dirname(absolute));
+      configFile = this.configFileFor(path.dirname(absolute));
       config = configFile ? this.load(configFile) : { settings: {}, root: null };
       if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}`, configFile: configFile! };
     }
     return { selection: new RuleSelection(this.merge(config.settings), absolute, config.root) };
   }
 
-  /** Where a file's settings come from: its pyproject.toml, `--config`'s, or none (the default rules). */
-  sourceOf(absolute: string): { kind: 'pyproject'; file: string } | { kind: 'config' | 'defaults' } {
+  /** Where a file's settings come from: its configuration file, `--config`'s, or none (the default rules). */
+  sourceOf(absolute: string): { kind: 'file'; file: string } | { kind: 'config' | 'defaults' } {
     if (this.explicit) return { kind: 'config' };
-    const file = this.pyprojectFor(path.dirname(absolute));
-    return file ? { kind: 'pyproject', file } : { kind: 'defaults' };
+    const file = this.configFileFor(path.dirname(absolute));
+    return file ? { kind: 'file', file } : { kind: 'defaults' };
   }
 
   /**
@@ -88,7 +82,7 @@ export class SettingsResolver {
       if (isExcluded(relative, flags.extendExclude)) return true;
       if (flags.exclude) return isExcluded(relative, flags.exclude);
     }
-    const configFile = this.explicit ? null : this.pyprojectFor(path.dirname(absolute));
+    const configFile = this.explicit ? null : this.configFileFor(path.dirname(absolute));
     const config = this.explicit ?? (configFile ? this.load(configFile) : null);
     if (!config?.root || config.error) return false;
     return isExcluded(path.relative(config.root, absolute), config.settings.exclude);
@@ -104,10 +98,10 @@ export class SettingsResolver {
     };
   }
 
-  private pyprojectFor(dir: string): string | null {
+  private configFileFor(dir: string): string | null {
     let found = this.nearest.get(dir);
     if (found === undefined) {
-      found = findPyproject(dir);
+      found = findConfigFile(dir);
       this.nearest.set(dir, found);
     }
     return found;
@@ -116,7 +110,7 @@ export class SettingsResolver {
   private load(file: string): LoadedConfig {
     let config = this.loaded.get(file);
     if (!config) {
-      config = loadPyproject(file, ruleCodes);
+      config = loadConfigFile(file, ruleCodes);
       this.loaded.set(file, config);
     }
     return config;

@@ -1,5 +1,6 @@
 // `reglens check --show-files` and `--show-settings`: what a check would read, without checking anything, for
 // debugging a configuration ("why is this file not checked?", "why is RG007 not reported here?").
+import { isStandaloneConfig } from '../engine/config-files';
 import { cacheDirectory, cacheTurnedOff } from './check-cache';
 import * as path from 'node:path';
 import { rules } from '../rules';
@@ -24,11 +25,11 @@ export function showSettings(
 ): string {
   const source = resolver.sourceOf(file.absolute);
   const from =
-    source.kind === 'pyproject'
-      ? `${path.relative(cwd, source.file) || source.file} [tool.reglens]`
+    source.kind === 'file'
+      ? `${path.relative(cwd, source.file) || source.file}${isStandaloneConfig(source.file) ? '' : ' [tool.reglens]'}`
       : source.kind === 'config'
         ? `${options.config} (--config)`
-        : 'no pyproject.toml with [tool.reglens]: the default rules';
+        : 'no .reglens.toml, reglens.toml or pyproject.toml with [tool.reglens]: the default rules';
   const flags = [
     options.select && `--select ${options.select.join(',')}`,
     options.ignore && `--ignore ${options.ignore.join(',')}`,

@@ -1,15 +1,16 @@
-// `reglens check --watch`, as `ruff check --watch`: check, then check again whenever a Python file, a notebook or a
-// configuration file under the checked paths changes, until interrupted. Each run is a whole `reglens check`; the
-// cache (check-cache.ts) makes a rerun cost the files that changed and the files whose checks read them.
+// `reglens check --watch`, as `ruff check --watch`: check, then check again whenever a Python file, a notebook, a
+// configuration file (reglens.toml, pyproject.toml) or a .gitignore under the checked paths changes, until
+// interrupted. Each run is a whole `reglens check`; the cache (check-cache.ts) makes a rerun cost the files that
+// changed and the files whose checks read them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findPyproject } from '../engine/config';
+import { findConfigFile, isConfigFile } from '../engine/config-files';
 import { SKIPPED_FOLDERS } from '../core/files';
 import type { CheckOptions } from './args';
 import { runCheck, type CliIo } from './check';
 
 /** Changes that can change a report: sources, and the files that say which sources are checked and how. */
-const RELEVANT = /(\.py|\.ipynb|(^|[/\\])pyproject\.toml|(^|[/\\])\.gitignore)$/i;
+const RELEVANT = /(\.py|\.ipynb|(^|[/\\])\.gitignore)$/i;
 
 /** Editors save in bursts (a temp file, a rename, a chmod): one check for the whole burst. */
 const SETTLE_MS = 150;
@@ -24,7 +25,7 @@ const CLEAR = '\u001b[2J\u001b[3J\u001b[H';
  */
 function isRelevantChange(folder: string, relative: string): boolean {
   if (relative.split(/[/\\]/).some((part) => SKIPPED_FOLDERS.has(part))) return false;
-  if (RELEVANT.test(relative)) return true;
+  if (RELEVANT.test(relative) || isConfigFile(relative)) return true;
   try {
     return fs.statSync(path.join(folder, relative)).isDirectory();
   } catch {
@@ -88,8 +89,8 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
       if (fs.statSync(target).isDirectory()) watch(target, true, (name) => isRelevantChange(target, name));
       else watch(path.dirname(target), false, (name) => name === path.basename(target));
     }
-    // The pyproject.toml that governs the current folder may lie above every watched path.
-    const config = options.config === undefined ? findPyproject(io.cwd) : path.resolve(io.cwd, options.config);
+    // The configuration file that governs the current folder may lie above every watched path.
+    const config = options.config === undefined ? findConfigFile(io.cwd) : path.resolve(io.cwd, options.config);
     if (config && !named.some((p) => config.startsWith(`${p}${path.sep}`)))
       watch(path.dirname(config), false, (name) => name === path.basename(config));
   } catch (e) {

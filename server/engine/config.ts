@@ -1,6 +1,4 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
 import type { Applicability, Finding, Fix, Severity } from './types';
 
 /** Which rules run and how loudly; the same shape from `[tool.reglens]`, VS Code settings and CLI flags. */
@@ -55,111 +53,12 @@ export interface LoadedConfig {
 const SEVERITIES = new Set(['error', 'warning', 'info', 'hint']);
 const CODE = /^(ALL|RG[0-9]{0,3})$/;
 
-/** Nearest pyproject.toml from a folder upwards that has a `[tool.reglens]` table, or null. */
-export function findPyproject(startDir: string): string | null {
-  let dir = path.resolve(startDir);
-  for (;;) {
-    const candidate = path.join(dir, 'pyproject.toml');
-    try {
-      const text = fs.readFileSync(candidate, 'utf8');
-      if (/^\s*\[\s*tool\.reglens\b/m.test(text)) return candidate;
-    } catch {
-      // Not there or unreadable: keep walking up.
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
-
-/** `codes`: the rule codes there are (a code or prefix that matches none is an error, as on the command line). */
-export function loadPyproject(file: string, codes: readonly string[]): LoadedConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    return {
-      settings: {},
-      root: path.dirname(file),
-      error: `${file}: cannot be read (${(e as Error).message}); using the default rules.`,
-    };
-  }
-  return parsePyproject(text, file, codes);
-}
-
-export function parsePyproject(text: string, file: string, codes: readonly string[]): LoadedConfig {
-  const root = path.dirname(file);
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseToml(text) as Record<string, unknown>;
-  } catch (e) {
-    const { line, column } = e as { line?: number; column?: number };
-    const first = String((e as Error).message)
-      .split('\n')[0]
-      .replace(/^Invalid TOML document: /, '');
-    const at = line === undefined ? '' : `:${line}:${column ?? 1}`;
-    return { settings: {}, root, error: `${file}${at}: invalid TOML (${first}); using the default rules.` };
-  }
-  const tool = (doc.tool as Record<string, unknown> | undefined)?.reglens;
-  if (tool === undefined) return { settings: {}, root };
-  const { settings, error, problem } = validateSettings(tool, '[tool.reglens]', codes);
-  if (!error) return { settings, root };
-  const at = problem ? locateInTable(text, 'tool.reglens', problem) : null;
-  return {
-    settings: {},
-    root,
-    error: `${file}${at ? `:${at.line}:${at.column}` : ''}: ${error}; using the default rules.`,
-  };
-}
-
 /** Where a problem is: the key of the table (and the value, when one is named; `table` for a sub-table). */
 export interface SettingsProblem {
   key: string;
   value?: string;
   /** The value may be written in its own table, `[tool.reglens.<key>]`. */
   subTable?: boolean;
-}
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * The 1-based line and column of a problem in `[table]` of a TOML text, found by reading the text (the TOML parser
- * keeps no positions): the value after its key (`select = ["RG99"]`, a multi-line array included), or in the key's
- * own sub-table (`[tool.reglens.severity]`), else the key. Null when it cannot be placed.
- */
-function locateInTable(text: string, table: string, problem: SettingsProblem): { line: number; column: number } | null {
-  const lines = text.split(/\r?\n/);
-  const headerOf = (name: string) =>
-    new RegExp(`^\\s*\\[\\s*${name.split('.').map(escapeRegExp).join('\\s*\\.\\s*')}\\s*\\]`);
-  const value = problem.value === undefined ? null : new RegExp(`(["']?)\\b${escapeRegExp(problem.value)}\\b\\1`);
-  const search = (from: number, to: number): { line: number; column: number } | null => {
-    for (let j = from; j < to && value; j++) {
-      const col = lines[j].search(value);
-      if (col >= 0) return { line: j + 1, column: col + 1 };
-    }
-    return null;
-  };
-  const sectionEnd = (start: number) => {
-    let end = start + 1;
-    while (end < lines.length && !/^\s*\[/.test(lines[end])) end++;
-    return end;
-  };
-  if (problem.subTable) {
-    const start = lines.findIndex((l) => headerOf(`${table}.${problem.key}`).test(l));
-    const found = start >= 0 ? search(start + 1, sectionEnd(start)) : null;
-    if (found) return found;
-  }
-  const start = lines.findIndex((l) => headerOf(table).test(l));
-  if (start < 0) return null;
-  const end = sectionEnd(start);
-  const keyPattern = new RegExp(`^\\s*(["']?)${escapeRegExp(problem.key)}\\1\\s*=`);
-  for (let i = start + 1; i < end; i++) {
-    if (!keyPattern.test(lines[i])) continue;
-    let next = i + 1;
-    while (next < end && !/^\s*["\w-]+\s*=/.test(lines[next])) next++;
-    return search(i, next) ?? { line: i + 1, column: lines[i].search(/\S/) + 1 };
-  }
-  return null;
 }
 
 /**
@@ -174,12 +73,14 @@ export function validateSettings(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return { settings: {}, error: `${where} must be a table` };
   const settings: RuleSettings = {};
+  // A standalone reglens.toml holds the keys at its top level: they are named alone there.
+  const named = (key: string) => (where ? `${where}.${key}` : key);
   const fail = (error: string, key: string, value?: string) => ({ settings: {}, error, problem: { key, value } });
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const listKey = Object.hasOwn(CODE_LIST_KEYS, key) ? CODE_LIST_KEYS[key] : undefined;
     if (listKey) {
       const list = codeList(value, codes);
-      if (!Array.isArray(list)) return fail(`${where}.${key} ${list.error}`, key, list.value);
+      if (!Array.isArray(list)) return fail(`${named(key)} ${list.error}`, key, list.value);
       settings[listKey] = list;
       continue;
     }
@@ -187,13 +88,13 @@ export function validateSettings(
       case 'per-file-ignores':
       case 'perFileIgnores': {
         if (typeof value !== 'object' || value === null || Array.isArray(value))
-          return fail(`${where}.${key} must be a table of glob = ["RGxxx", …]`, key);
+          return fail(`${named(key)} must be a table of glob = ["RGxxx", …]`, key);
         const table: Record<string, string[]> = {};
         for (const [glob, entry] of Object.entries(value)) {
           const list = codeList(entry, codes);
           if (!Array.isArray(list))
             return {
-              ...fail(`${where}.${key}."${glob}" ${list.error}`, key, list.value),
+              ...fail(`${named(key)}."${glob}" ${list.error}`, key, list.value),
               problem: { key, value: list.value, subTable: true },
             };
           table[glob] = list;
@@ -203,20 +104,21 @@ export function validateSettings(
       }
       case 'severity': {
         if (typeof value !== 'object' || value === null || Array.isArray(value))
-          return fail(`${where}.severity must be a table of RGxxx = "error" | "warning" | "info" | "hint"`, key);
+          return fail(`${named('severity')} must be a table of RGxxx = "error" | "warning" | "info" | "hint"`, key);
         const table: Record<string, Severity> = {};
         for (const [code, level] of Object.entries(value)) {
           const normalized = level === 'information' ? 'info' : level;
           const unknown = unknownCode(code.toUpperCase(), codes);
           if (unknown)
             return {
-              ...fail(`${where}.severity has ${JSON.stringify(code)}, ${unknown}`, key),
+              ...fail(`${named('severity')} has ${JSON.stringify(code)}, ${unknown}`, key),
               problem: { key, value: code, subTable: true },
             };
           if (typeof normalized !== 'string' || !SEVERITIES.has(normalized))
             return {
               ...fail(
-                `${where}.severity.${code} must be "error", "warning", "info" or "hint", not ${JSON.stringify(level)}`,
+                `${named('severity')}.${code} must be "error", "warning", "info" or "hint", ` +
+                  `not ${JSON.stringify(level)}`,
                 key,
               ),
               problem: { key, value: code, subTable: true },
@@ -229,7 +131,7 @@ export function validateSettings(
       case 'exclude': {
         if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.trim() !== ''))
           return fail(
-            `${where}.exclude must be a list of glob patterns such as "build" or "legacy/**", not ` +
+            `${named('exclude')} must be a list of glob patterns such as "build" or "legacy/**", not ` +
               `${JSON.stringify(value)}`,
             key,
           );
@@ -237,7 +139,7 @@ export function validateSettings(
         break;
       }
       default:
-        return fail(`${where} has an unknown key "${key}" (expected ${KNOWN_KEYS})`, key);
+        return fail(`${where ? `${where} has an unknown key` : 'unknown key'} "${key}" (expected ${KNOWN_KEYS})`, key);
     }
   }
   return { settings };

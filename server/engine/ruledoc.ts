@@ -44,7 +44,7 @@ export function renderRuleDoc(meta: RuleMeta): string {
     '## Suppressing',
     '',
     `Add \`# noqa: ${meta.code}\` to the line, list \`"${meta.code}"\` under \`ignore\` (or \`per-file-ignores\`) ` +
-      `in \`[tool.reglens]\` of pyproject.toml, or set \`reglens.ignore\` in VS Code.`,
+      `in \`[tool.reglens]\` of pyproject.toml (or in reglens.toml), or set \`reglens.ignore\` in VS Code.`,
     '',
   ].join('\n');
 }

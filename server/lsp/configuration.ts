@@ -2,15 +2,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   combineSettings,
-  findPyproject,
   isExcluded,
-  loadPyproject,
   RuleSelection,
   validateSettings,
   type ConfigurationPreference,
   type LoadedConfig,
   type RuleSettings,
 } from '../engine/config';
+import { findConfigFile, loadConfigFile } from '../engine/config-files';
 import { ruleCodes } from '../rules';
 
 /** The `reglens` settings section after validation. */
@@ -29,8 +28,8 @@ export interface DocumentConfig {
   /** `exclude` (the pyproject's or `reglens.exclude`) matches the document: no diagnostics, as in Ruff's server. */
   excluded: boolean;
   selection: RuleSelection;
-  /** The pyproject.toml whose [tool.reglens] applies, if any. */
-  pyproject: string | null;
+  /** The configuration file that applies (a reglens.toml, or a pyproject.toml's [tool.reglens]), if any. */
+  configFile: string | null;
   /** Messages for the user (invalid settings, invalid pyproject.toml); shown once each. */
   errors: string[];
 }
@@ -93,10 +92,10 @@ export function documentPath(uri: string): string | null {
 }
 
 /**
- * pyproject.toml lookups, cached per folder and per file until a pyproject.toml changes on disk. With an
- * untrusted workspace no file is ever read.
+ * Configuration file lookups (server/engine/config-files.ts), cached per folder and per file until a configuration
+ * file changes on disk. With an untrusted workspace no file is ever read.
  */
-export class PyprojectCache {
+export class ConfigFileCache {
   private readonly nearest = new Map<string, string | null>();
   private readonly loaded = new Map<string, LoadedConfig>();
 
@@ -113,13 +112,13 @@ export class PyprojectCache {
     const dir = path.dirname(fsPath);
     let file = this.nearest.get(dir);
     if (file === undefined) {
-      file = findPyproject(dir);
+      file = findConfigFile(dir);
       this.nearest.set(dir, file);
     }
     if (!file) return null;
     let config = this.loaded.get(file);
     if (!config) {
-      config = loadPyproject(file, ruleCodes);
+      config = loadConfigFile(file, ruleCodes);
       this.loaded.set(file, config);
     }
     return { ...config, file };
@@ -135,11 +134,11 @@ export function isExcludedFile(
   fsPath: string,
   folder: string | null,
   editor: EditorSettings,
-  pyprojects: PyprojectCache,
+  configFiles: ConfigFileCache,
 ): boolean {
   if (folder !== null && isExcluded(path.relative(folder, fsPath), editor.rules.exclude)) return true;
   if (editor.preference === 'editorOnly') return false;
-  const loaded = pyprojects.forFile(fsPath);
+  const loaded = configFiles.forFile(fsPath);
   if (!loaded?.root || loaded.error) return false;
   return isExcluded(path.relative(loaded.root, fsPath), loaded.settings.exclude);
 }
@@ -151,18 +150,18 @@ export function isExcludedFile(
 export function resolveDocumentConfig(
   uri: string,
   editor: EditorSettings,
-  pyprojects: PyprojectCache,
+  configFiles: ConfigFileCache,
   folder: string | null = null,
 ): DocumentConfig {
   const errors = [...editor.errors];
   const fsPath = documentPath(uri);
   let filesystem: RuleSettings = {};
   let root: string | null = null;
-  let pyproject: string | null = null;
+  let configFile: string | null = null;
   if (fsPath && editor.preference !== 'editorOnly') {
-    const loaded = pyprojects.forFile(fsPath);
+    const loaded = configFiles.forFile(fsPath);
     if (loaded) {
-      pyproject = loaded.file;
+      configFile = loaded.file;
       if (loaded.error) errors.push(`Reglens: ${loaded.error}`);
       else {
         filesystem = loaded.settings;
@@ -171,12 +170,12 @@ export function resolveDocumentConfig(
     }
   }
   const settings = combineSettings(editor.rules, filesystem, editor.preference);
-  const excluded = fsPath !== null && isExcludedFile(fsPath, folder, editor, pyprojects);
+  const excluded = fsPath !== null && isExcludedFile(fsPath, folder, editor, configFiles);
   return {
     enable: editor.enable && !excluded,
     excluded,
     selection: new RuleSelection(settings, fsPath ?? undefined, root),
-    pyproject,
+    configFile,
     errors,
   };
 }

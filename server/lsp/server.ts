@@ -31,12 +31,13 @@ import {
   type InitializeResult,
   type WorkspaceFolder,
 } from 'vscode-languageserver/node';
+import { CONFIG_FILE_NAMES, isConfigFile } from '../engine/config-files';
 import { MAX_FILE_BYTES } from '../engine/analyze';
 import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
 import { kindRequested, quickFixes } from './codeActions';
-import { documentPath, PyprojectCache, readEditorSettings, resolveDocumentConfig } from './configuration';
+import { documentPath, ConfigFileCache, readEditorSettings, resolveDocumentConfig } from './configuration';
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
@@ -79,7 +80,7 @@ export class ReglensServer {
   private readonly docs = new Map<string, OpenDocument>();
   /** Open notebooks by URI (server/lsp/notebooks.ts). */
   private readonly notebooks = new Map<string, OpenNotebook>();
-  private pyprojects = new PyprojectCache(true);
+  private configFiles = new ConfigFileCache(true);
   /** The `reglens` settings, pulled or pushed (server/lsp/settings-source.ts). */
   private readonly settings: SettingsSource;
   private documentChanges = false;
@@ -143,7 +144,7 @@ export class ReglensServer {
         if (any) this.profiling.refreshLenses();
       },
       settings: (scopeUri) => this.settings.editor(scopeUri),
-      pyprojects: () => this.pyprojects,
+      configFiles: () => this.configFiles,
       workDoneProgress: () => this.profilingHooks.workDoneProgress,
       logError: (what, e) => this.logError(what, e),
     });
@@ -214,7 +215,7 @@ export class ReglensServer {
   private initialize(params: InitializeParams): InitializeResult {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     this.trusted = init.workspaceTrusted !== false;
-    this.pyprojects = new PyprojectCache(this.trusted);
+    this.configFiles = new ConfigFileCache(this.trusted);
     this.profilingHooks.trusted = this.trusted;
     this.settings.push(init.settings);
     const caps = params.capabilities;
@@ -244,7 +245,7 @@ export class ReglensServer {
   private initialized(): void {
     this.connection.console.info(
       `Reglens ${VERSION} started ` +
-        `(${this.trusted ? 'trusted workspace' : 'untrusted workspace: pyproject.toml is not read'}; settings ` +
+        `(${this.trusted ? 'trusted workspace' : 'untrusted workspace: configuration files are not read'}; settings ` +
         `${this.settings.pull ? 'pulled' : 'pushed'}).`,
     );
     if (this.options.parserError)
@@ -253,7 +254,7 @@ export class ReglensServer {
       // Python files keep the workspace index current. A folder deleted, copied or moved in may be one event for
       // the folder itself, with none for the files in it.
       const watchers = [{ globPattern: '**/*.py' }, { globPattern: '**/*', kind: WatchKind.Delete | WatchKind.Create }];
-      if (this.trusted) watchers.unshift({ globPattern: '**/pyproject.toml' });
+      if (this.trusted) watchers.unshift({ globPattern: `**/{${CONFIG_FILE_NAMES.join(',')}}` });
       this.connection.client
         .register(DidChangeWatchedFilesNotification.type, { watchers })
         .catch((e) => this.logError('registering for file changes', e));
@@ -518,9 +519,9 @@ export class ReglensServer {
       doc.editorSettings = editor;
       const fsPath = documentPath(doc.uri);
       const folder = fsPath ? (this.workspace.folderOf(fsPath)?.path ?? null) : null;
-      const config = resolveDocumentConfig(doc.uri, editor!, this.pyprojects, folder);
-      if (config.pyproject && config.pyproject !== doc.config?.pyproject)
-        this.connection.console.info(`Reglens: ${doc.uri} uses ${config.pyproject}`);
+      const config = resolveDocumentConfig(doc.uri, editor!, this.configFiles, folder);
+      if (config.configFile && config.configFile !== doc.config?.configFile)
+        this.connection.console.info(`Reglens: ${doc.uri} uses ${config.configFile}`);
       if (config.excluded && !doc.config?.excluded)
         this.connection.console.info(`Reglens: ${doc.uri} is excluded (\`exclude\`): no diagnostics`);
       doc.config = config;
@@ -532,7 +533,7 @@ export class ReglensServer {
     } catch (e) {
       this.logError(`configuring ${doc.uri}`, e);
       if (doc.configGeneration !== generation) return;
-      doc.config = resolveDocumentConfig(doc.uri, readEditorSettings(undefined), new PyprojectCache(false));
+      doc.config = resolveDocumentConfig(doc.uri, readEditorSettings(undefined), new ConfigFileCache(false));
     }
     this.schedule(doc);
   }
@@ -557,8 +558,8 @@ export class ReglensServer {
 
   private didChangeWatchedFiles(params: DidChangeWatchedFilesParams): void {
     this.workspace.filesChanged(params.changes);
-    if (!params.changes.some((c) => /(^|[/\\])pyproject\.toml$/i.test(decodeURIComponent(c.uri)))) return;
-    this.pyprojects.clear();
+    if (!params.changes.some((c) => isConfigFile(decodeURIComponent(c.uri)))) return;
+    this.configFiles.clear();
     void this.reconfigureAll(false);
     this.workspace.rebuild();
   }

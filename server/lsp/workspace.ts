@@ -20,7 +20,7 @@ import {
   isExcludedFile,
   resolveDocumentConfig,
   type EditorSettings,
-  type PyprojectCache,
+  type ConfigFileCache,
 } from './configuration';
 import { toDiagnostic } from './diagnostics';
 import type { CheckWorkspaceResult } from './protocol';
@@ -50,7 +50,7 @@ export interface WorkspaceHooks {
   analysisPending(): boolean;
   /** The validated `reglens` settings of a folder (or of a file in it). */
   settings(scopeUri: string): Promise<EditorSettings>;
-  pyprojects(): PyprojectCache;
+  configFiles(): ConfigFileCache;
   workDoneProgress(): boolean;
   logError(what: string, e: unknown): void;
 }
@@ -232,8 +232,8 @@ export class WorkspaceService {
   private async exclusionFor(folder: WorkspaceFolderPath): Promise<(absolute: string) => boolean> {
     const editor = await this.hooks.settings(folder.uri);
     this.builtWith.set(folder.path, exclusionKey(editor));
-    const pyprojects = this.hooks.pyprojects();
-    return (absolute) => isExcludedFile(absolute, folder.path, editor, pyprojects);
+    const configFiles = this.hooks.configFiles();
+    return (absolute) => isExcludedFile(absolute, folder.path, editor, configFiles);
   }
 
   private async progress(title: string, cancellable = false): Promise<WorkDoneProgressServerReporter | undefined> {
@@ -452,7 +452,7 @@ export class WorkspaceService {
     const config = resolveDocumentConfig(
       uri,
       await this.hooks.settings(uri),
-      this.hooks.pyprojects(),
+      this.hooks.configFiles(),
       this.folderOf(file)?.path ?? null,
     );
     if (this.hooks.isOpen(uri)) return 0;

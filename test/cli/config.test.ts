@@ -177,4 +177,32 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
       }
     },
   );
+
+  it('a reglens.toml (its settings at the top level) configures a project without pyproject.toml', () => {
+    const dir = makeTree({
+      'reglens.toml': 'ignore = ["RG007"]\n\n[severity]\nRG006 = "error"\n',
+      'src/model.py': BLOCK,
+      // A subproject's own pyproject.toml with the table governs its files; one without it does not.
+      'sub/pyproject.toml': '[tool.reglens]\nselect = ["RG007"]\n',
+      'sub/model.py': BLOCK,
+      'other/pyproject.toml': '[project]\nname = "other"\n',
+      'other/model.py': BLOCK,
+    });
+    const r = runCli(['check', '--format', 'json', '.'], { cwd: dir });
+    assert.deepEqual(
+      parseJson(r.stdout).diagnostics.map((d) => `${d.path} ${d.code} ${d.severity}`),
+      ['other/model.py RG006 error', 'src/model.py RG006 error', 'sub/model.py RG007 warning'],
+    );
+    const shown = runCli(['check', '--show-settings', 'src/model.py'], { cwd: dir });
+    assert.match(shown.stdout, /^ {2}configuration: reglens\.toml$/m);
+    assert.match(shown.stdout, /^ {2}cache: \.reglens_cache$/m, "the cache sits beside the project's configuration");
+    // --config takes a reglens.toml too.
+    const given = runCli(['check', '--config', 'reglens.toml', '--format', 'json', 'sub'], { cwd: dir });
+    assert.deepEqual(summary(given.stdout), ['sub/model.py:11:13 RG006']);
+    // A mistake is placed in the file, named by its key alone.
+    const bad = makeTree({ '.reglens.toml': 'select = ["RG0"]\nignore = [\n  "RG99",\n]\n', 'model.py': BLOCK });
+    const error = runCli(['check', '.'], { cwd: bad });
+    assert.equal(error.code, 2);
+    assert.match(error.stderr, /\.reglens\.toml:3:3: ignore has "RG99", which matches no rule/);
+  });
 });

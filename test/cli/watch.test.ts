@@ -86,6 +86,12 @@ describe('reglens check --watch', () => {
       fs.writeFileSync(path.join(dir, 'pkg', 'block.py'), CLEAN);
       const fourth = await watch.runs(4);
       assert.match(fourth, /All checks passed! \(2 files\)/);
+
+      // A reglens.toml beside the pyproject.toml comes first.
+      fs.writeFileSync(path.join(dir, 'reglens.toml'), 'select = ["RG006"]\n');
+      const fifth = await watch.runs(5);
+      assert.match(fifth, /File change detected: reglens\.toml/);
+      assert.match(fifth, /^model\.py:6:16: RG006 /m);
     } finally {
       watch.stop();
     }
@@ -111,7 +117,7 @@ describe('reglens check --watch', () => {
     for (const [args, phrase] of [
       [['--fix'], 'it cannot be combined with --fix'],
       [['--diff'], 'it cannot be combined with --diff'],
-      [['--format', 'json'], '--watch prints text or full reports, not json'],
+      [['--format', 'json'], '--watch prints text, full or grouped reports, not json'],
       [['--stdin-filename', 'x.py'], 'it cannot be combined with --stdin-filename'],
       [['missing.py'], 'missing.py: no such file or folder to watch'],
     ] as [string[], string][]) {

@@ -4,14 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { lintText } from '../../server/engine/analyze';
-import {
-  combineSettings,
-  findPyproject,
-  globMatches,
-  loadPyproject,
-  RuleSelection,
-  validateSettings,
-} from '../../server/engine/config';
+import { combineSettings, globMatches, RuleSelection, validateSettings } from '../../server/engine/config';
+import { findConfigFile, loadConfigFile } from '../../server/engine/config-files';
 import { initParser } from '../../server/engine/parser';
 import { rules, ruleCodes } from '../../server/rules';
 
@@ -55,9 +49,9 @@ test('the nearest pyproject with [tool.reglens] applies; an invalid one gives on
   fs.mkdirSync(path.join(dir, 'pkg', 'sub'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.reglens]\nignore = ["RG007"]\n');
   fs.writeFileSync(path.join(dir, 'pkg', 'pyproject.toml'), '[project]\nname = "x"\n');
-  const found = findPyproject(path.join(dir, 'pkg', 'sub'))!;
+  const found = findConfigFile(path.join(dir, 'pkg', 'sub'))!;
   assert.equal(found, path.join(dir, 'pyproject.toml'), 'a pyproject without [tool.reglens] is skipped');
-  assert.deepEqual(loadPyproject(found, ruleCodes).settings.ignore, ['RG007']);
+  assert.deepEqual(loadConfigFile(found, ruleCodes).settings.ignore, ['RG007']);
 
   for (const [text, phrase] of [
     ['[tool.reglens\nignore = 1', 'invalid TOML'],
@@ -68,10 +62,60 @@ test('the nearest pyproject with [tool.reglens] applies; an invalid one gives on
     ['[tool.reglens]\nexclude = [3]', 'list of glob patterns'],
   ]) {
     fs.writeFileSync(path.join(dir, 'pyproject.toml'), text);
-    const loaded = loadPyproject(path.join(dir, 'pyproject.toml'), ruleCodes);
+    const loaded = loadConfigFile(path.join(dir, 'pyproject.toml'), ruleCodes);
     assert.ok(loaded.error?.includes(phrase), `${text} → ${loaded.error}`);
     assert.deepEqual(loaded.settings, {});
   }
+});
+
+test("a folder's .reglens.toml, then reglens.toml, then pyproject.toml with [tool.reglens]: nearest wins", () => {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-')));
+  const write = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  };
+  write('pyproject.toml', '[tool.reglens]\nignore = ["RG007"]\n');
+  write('a/b/model.py', '');
+  assert.equal(findConfigFile(path.join(dir, 'a', 'b')), path.join(dir, 'pyproject.toml'));
+  // A standalone file nearer the file wins, even an empty one (the default rules, on purpose).
+  write('a/reglens.toml', '');
+  assert.equal(findConfigFile(path.join(dir, 'a', 'b')), path.join(dir, 'a', 'reglens.toml'));
+  assert.deepEqual(loadConfigFile(path.join(dir, 'a', 'reglens.toml'), ruleCodes), {
+    settings: {},
+    root: path.join(dir, 'a'),
+  });
+  // In one folder: .reglens.toml before reglens.toml before pyproject.toml, as Ruff orders its own.
+  write('a/b/pyproject.toml', '[tool.reglens]\nselect = ["RG006"]\n');
+  assert.equal(findConfigFile(path.join(dir, 'a', 'b')), path.join(dir, 'a', 'b', 'pyproject.toml'));
+  write('a/b/reglens.toml', 'select = ["RG007"]\n');
+  assert.equal(findConfigFile(path.join(dir, 'a', 'b')), path.join(dir, 'a', 'b', 'reglens.toml'));
+  write('a/b/.reglens.toml', 'select = ["RG008"]\n');
+  assert.equal(findConfigFile(path.join(dir, 'a', 'b')), path.join(dir, 'a', 'b', '.reglens.toml'));
+  // A pyproject.toml without the table is not a configuration.
+  write('c/pyproject.toml', '[project]\nname = "c"\n');
+  assert.equal(findConfigFile(path.join(dir, 'c')), path.join(dir, 'pyproject.toml'));
+
+  // A reglens.toml holds the keys at its top level, its sub-tables as headers of their own.
+  const standalone = path.join(dir, 'd', 'reglens.toml');
+  write('d/reglens.toml', 'select = ["RG0"]\nunfixable = ["RG007"]\n\n[severity]\nRG006 = "error"\n');
+  assert.deepEqual(loadConfigFile(standalone, ruleCodes).settings, {
+    select: ['RG0'],
+    unfixable: ['RG007'],
+    severity: { RG006: 'error' },
+  });
+  for (const [text, message] of [
+    ['select = ["RG0"]\nignore = ["RG99"]\n', ':2:11: ignore has "RG99", which matches no rule'],
+    ['select = ["RG0"]\n[severity]\nRG006 = "fatal"\n', ':3:1: severity.RG006 must be "error"'],
+    ['ignore = []\n[tool.reglens]\nselect = ["RG0"]\n', ':2:1: unknown key "tool" (expected select, ignore,'],
+  ]) {
+    write('d/reglens.toml', text);
+    const loaded = loadConfigFile(standalone, ruleCodes);
+    assert.ok(loaded.error?.startsWith(`${standalone}${message}`), `${text} → ${loaded.error}`);
+    assert.deepEqual(loaded.settings, {});
+  }
+  // Written as a pyproject.toml, with nothing but the table: read as one.
+  write('d/reglens.toml', '[tool.reglens]\nselect = ["RG006"]\n');
+  assert.deepEqual(loadConfigFile(standalone, ruleCodes).settings, { select: ['RG006'] });
 });
 
 test('editorFirst, filesystemFirst and editorOnly decide which side wins', () => {
@@ -148,7 +192,7 @@ class Block(nn.Module):
     ['fixable = ["RG6"]', '[tool.reglens].fixable has "RG6"'],
     ['extend-safe-fixes = ["RG099"]', '[tool.reglens].extend-safe-fixes has "RG099", which matches no rule'],
   ]) {
-    const loaded = loadPyproject(writeConfig(`[tool.reglens]\n${toml}\n`), ruleCodes);
+    const loaded = loadConfigFile(writeConfig(`[tool.reglens]\n${toml}\n`), ruleCodes);
     assert.ok(loaded.error?.includes(phrase), `${toml} → ${loaded.error}`);
     assert.match(loaded.error!, /pyproject\.toml:2:\d+: /, 'the error points at the line');
   }

@@ -303,7 +303,7 @@ export class TestClient {
     return this.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
   }
 
-  pyprojectChanged(fileUri: string, type: FileChangeType = FileChangeType.Changed): void {
+  configFileChanged(fileUri: string, type: FileChangeType = FileChangeType.Changed): void {
     void this.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
       changes: [{ uri: fileUri, type }],
     });

@@ -40,7 +40,7 @@ test('a changed pyproject.toml is re-read when the client reports it, and every 
     project.write('pyproject.toml', '[tool.reglens]\nignore = ["RG006"]\n');
     let nextA = client.nextDiagnostics(a);
     let nextB = client.nextDiagnostics(b);
-    client.pyprojectChanged(project.uri('pyproject.toml'), FileChangeType.Created);
+    client.configFileChanged(project.uri('pyproject.toml'), FileChangeType.Created);
     assert.deepEqual(codes(await nextA), ['RG007@7']);
     assert.deepEqual(codes(await nextB), ['RG007@7']);
 
@@ -53,16 +53,38 @@ test('a changed pyproject.toml is re-read when the client reports it, and every 
     project.write('pyproject.toml', '[tool.reglens]\nignore = ["RG007"]\n');
     nextA = client.nextDiagnostics(a);
     nextB = client.nextDiagnostics(b);
-    client.pyprojectChanged(project.uri('pyproject.toml'));
+    client.configFileChanged(project.uri('pyproject.toml'));
     assert.deepEqual(codes(await nextA), ['RG006@10']);
     assert.deepEqual(codes(await nextB), ['RG006@10']);
 
     fs.rmSync(project.path('pyproject.toml'));
     nextA = client.nextDiagnostics(a);
     nextB = client.nextDiagnostics(b);
-    client.pyprojectChanged(project.uri('pyproject.toml'), FileChangeType.Deleted);
+    client.configFileChanged(project.uri('pyproject.toml'), FileChangeType.Deleted);
     assert.deepEqual(codes(await nextA), ALL);
     assert.deepEqual(codes(await nextB), ALL);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
+test('a reglens.toml configures the files below it, and is re-read when it changes', async () => {
+  const project = tempProject({ 'reglens.toml': 'ignore = ["RG006"]\n', 'src/model.py': BLOCK });
+  const client = await TestClient.start();
+  try {
+    const uri = project.uri('src/model.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
+    project.write('reglens.toml', 'ignore = ["RG007"]\n');
+    const next = client.nextDiagnostics(uri);
+    client.configFileChanged(project.uri('reglens.toml'));
+    assert.deepEqual(codes(await next), ['RG006@10']);
+    // A .reglens.toml beside it comes first.
+    project.write('.reglens.toml', 'select = ["RG0"]\n');
+    const after = client.nextDiagnostics(uri);
+    client.configFileChanged(project.uri('.reglens.toml'), FileChangeType.Created);
+    assert.deepEqual(codes(await after), ALL);
   } finally {
     client.dispose();
     project.cleanup();
@@ -210,7 +232,7 @@ test('an invalid pyproject.toml gives exactly one warning and the default rules'
     }
     // The same (still broken) file reported again by the client is not a new problem.
     let next = [client.nextDiagnostics(a), client.nextDiagnostics(b)];
-    client.pyprojectChanged(project.uri('pyproject.toml'));
+    client.configFileChanged(project.uri('pyproject.toml'));
     for (const diagnostics of await Promise.all(next)) assert.deepEqual(codes(diagnostics), ALL);
     await client.sync();
     assert.equal(client.messages.length, 1, JSON.stringify(client.messages));
@@ -221,7 +243,7 @@ test('an invalid pyproject.toml gives exactly one warning and the default rules'
     // Broken TOML is another problem, reported once more; the server keeps working with the defaults.
     project.write('pyproject.toml', '[tool.reglens\nselect = [\n');
     next = [client.nextDiagnostics(a), client.nextDiagnostics(b)];
-    client.pyprojectChanged(project.uri('pyproject.toml'));
+    client.configFileChanged(project.uri('pyproject.toml'));
     for (const diagnostics of await Promise.all(next)) assert.deepEqual(codes(diagnostics), ALL);
     await client.sync();
     assert.equal(client.messages.length, 2, JSON.stringify(client.messages));
@@ -260,7 +282,7 @@ test('in an untrusted workspace pyproject.toml is never read', async () => {
     client.open(uri, BLOCK);
     assert.deepEqual(codes(await client.diagnostics(uri, 1)), ALL);
     const next = client.nextDiagnostics(uri);
-    client.pyprojectChanged(project.uri('pyproject.toml'));
+    client.configFileChanged(project.uri('pyproject.toml'));
     client.configurationChanged(null);
     assert.deepEqual(codes(await next), ALL);
     await client.sync();

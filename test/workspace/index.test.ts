@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Analyzer } from '../../server/engine/analyze';
-import { isExcluded, loadPyproject, RuleSelection } from '../../server/engine/config';
+import { isExcluded, RuleSelection } from '../../server/engine/config';
+import { loadConfigFile } from '../../server/engine/config-files';
 import { initParser, SourceFile } from '../../server/engine/parser';
 import { absoluteName, importRoots, WorkspaceIndex } from '../../server/engine/workspace';
 import { discover } from '../../server/core/files';
@@ -37,7 +38,7 @@ function indexFolder(folder: string): WorkspaceIndex {
     roots: importRoots(folder),
     read: (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null),
   });
-  const config = loadPyproject(path.join(folder, 'pyproject.toml'), ruleCodes);
+  const config = loadConfigFile(path.join(folder, 'pyproject.toml'), ruleCodes);
   for (const f of discover([folder], folder, {
     excluded: (a) => isExcluded(path.relative(folder, a), config.settings.exclude),
   }).files)

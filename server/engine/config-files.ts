@@ -1,0 +1,145 @@
+// The files a configuration comes from, as Ruff finds its own: in each folder from a file's upwards, `.reglens.toml`,
+// then `reglens.toml` (the settings at the top level), then a `pyproject.toml` with a `[tool.reglens]` table; the
+// nearest one governs the file. A standalone file is for the many research repositories that have no pyproject.toml
+// and should not gain one: with a pyproject.toml, pip builds a setup.py project in an isolated environment, which
+// breaks the CUDA extensions that need torch at build time.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { type LoadedConfig, type SettingsProblem, validateSettings } from './config';
+
+/** What a folder's configuration file may be called, in the order they are tried. */
+export const CONFIG_FILE_NAMES = ['.reglens.toml', 'reglens.toml', 'pyproject.toml'] as const;
+
+/** Whether a path names a file that can hold a configuration (so a change to it can change settings). */
+export function isConfigFile(file: string): boolean {
+  return (CONFIG_FILE_NAMES as readonly string[]).includes(path.basename(file).toLowerCase());
+}
+
+/** A standalone reglens.toml (or .reglens.toml) rather than a pyproject.toml's `[tool.reglens]` table. */
+export function isStandaloneConfig(file: string): boolean {
+  return path.basename(file).toLowerCase() !== 'pyproject.toml';
+}
+
+/** How settings in a configuration file are named in messages: `[tool.reglens]`, or the standalone file's name. */
+export function configTableName(file: string): string {
+  return isStandaloneConfig(file) ? path.basename(file) : '[tool.reglens]';
+}
+
+/** The nearest configuration file from a folder upwards, or null (the default rules apply). */
+export function findConfigFile(startDir: string): string | null {
+  let dir = path.resolve(startDir);
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = path.join(dir, name);
+      if (name !== 'pyproject.toml') {
+        // A standalone file counts as soon as it exists, even empty (the default rules, stated).
+        if (fs.existsSync(candidate)) return candidate;
+        continue;
+      }
+      try {
+        const text = fs.readFileSync(candidate, 'utf8');
+        if (/^\s*\[\s*tool\.reglens\b/m.test(text)) return candidate;
+      } catch {
+        // Not there or unreadable: keep walking up.
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/** `codes`: the rule codes there are (a code or prefix that matches none is an error, as on the command line). */
+export function loadConfigFile(file: string, codes: readonly string[]): LoadedConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return {
+      settings: {},
+      root: path.dirname(file),
+      error: `${file}: cannot be read (${(e as Error).message}); using the default rules.`,
+    };
+  }
+  return parseConfigFile(text, file, codes);
+}
+
+/** The settings in a configuration file's text: a pyproject.toml's `[tool.reglens]`, a reglens.toml's top level. */
+export function parseConfigFile(text: string, file: string, codes: readonly string[]): LoadedConfig {
+  const root = path.dirname(file);
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (e) {
+    const { line, column } = e as { line?: number; column?: number };
+    const first = String((e as Error).message)
+      .split('\n')[0]
+      .replace(/^Invalid TOML document: /, '');
+    const at = line === undefined ? '' : `:${line}:${column ?? 1}`;
+    return { settings: {}, root, error: `${file}${at}: invalid TOML (${first}); using the default rules.` };
+  }
+  const nested = (doc.tool as Record<string, unknown> | undefined)?.reglens;
+  // Another TOML file given with --config (or a reglens.toml) written as a pyproject.toml, with nothing but a
+  // [tool.reglens] table, is read as one: that is what it says.
+  const standalone = isStandaloneConfig(file) && !(nested !== undefined && Object.keys(doc).length === 1);
+  const table = standalone ? doc : nested;
+  if (table === undefined) return { settings: {}, root };
+  const { settings, error, problem } = validateSettings(table, standalone ? '' : '[tool.reglens]', codes);
+  if (!error) return { settings, root };
+  const at = problem ? locateInTable(text, standalone ? '' : 'tool.reglens', problem) : null;
+  return {
+    settings: {},
+    root,
+    error: `${file}${at ? `:${at.line}:${at.column}` : ''}: ${error}; using the default rules.`,
+  };
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The 1-based line and column of a problem in `[table]` of a TOML text (`''`: the top level, before any header),
+ * found by reading the text (the TOML parser keeps no positions): the value after its key (`select = ["RG99"]`, a
+ * multi-line array included), or in the key's own sub-table (`[tool.reglens.severity]`, `[severity]`), else the key.
+ * Null when it cannot be placed.
+ */
+function locateInTable(text: string, table: string, problem: SettingsProblem): { line: number; column: number } | null {
+  const lines = text.split(/\r?\n/);
+  const headerOf = (name: string) =>
+    new RegExp(`^\\s*\\[\\s*${name.split('.').map(escapeRegExp).join('\\s*\\.\\s*')}\\s*\\]`);
+  const value = problem.value === undefined ? null : new RegExp(`(["']?)\\b${escapeRegExp(problem.value)}\\b\\1`);
+  const search = (from: number, to: number): { line: number; column: number } | null => {
+    for (let j = from; j < to && value; j++) {
+      const col = lines[j].search(value);
+      if (col >= 0) return { line: j + 1, column: col + 1 };
+    }
+    return null;
+  };
+  const sectionEnd = (start: number) => {
+    let end = start + 1;
+    while (end < lines.length && !/^\s*\[/.test(lines[end])) end++;
+    return end;
+  };
+  if (problem.subTable) {
+    const start = lines.findIndex((l) => headerOf(table ? `${table}.${problem.key}` : problem.key).test(l));
+    const found = start >= 0 ? search(start + 1, sectionEnd(start)) : null;
+    if (found) return found;
+  }
+  // The top level runs from the first line to the first header.
+  const start = table ? lines.findIndex((l) => headerOf(table).test(l)) : -1;
+  if (table && start < 0) return null;
+  const end = sectionEnd(start);
+  const keyPattern = new RegExp(`^\\s*(["']?)${escapeRegExp(problem.key)}\\1\\s*=`);
+  for (let i = start + 1; i < end; i++) {
+    if (!keyPattern.test(lines[i])) continue;
+    let next = i + 1;
+    while (next < end && !/^\s*["\w-]+\s*=/.test(lines[next])) next++;
+    return search(i, next) ?? { line: i + 1, column: lines[i].search(/\S/) + 1 };
+  }
+  // A key written as a table of its own (`[tool.reglens.severity]`, or `[tool.reglens]` in a reglens.toml).
+  const ownTable = new RegExp(
+    `^\\s*\\[\\s*${[...(table ? table.split('.') : []), problem.key].map(escapeRegExp).join('\\s*\\.\\s*')}\\s*[.\\]]`,
+  );
+  const header = lines.findIndex((l) => ownTable.test(l));
+  return header < 0 ? null : { line: header + 1, column: lines[header].search(/\S/) + 1 };
+}
