@@ -17,7 +17,10 @@ describe('reglens check: usage and I/O errors', () => {
     const dir = makeTree({ 'a.py': BLOCK });
     for (const [args, message] of [
       [['check', '--frobnicate', 'a.py'], /^error: unknown option --frobnicate/],
-      [['check', '--format', 'xml', 'a.py'], /^error: --format must be one of text, full, json, sarif, github, gitlab/],
+      [
+        ['check', '--format', 'xml', 'a.py'],
+        /^error: --format must be one of text, full, grouped, json, json-lines, sarif, github, gitlab, /,
+      ],
       [['check', '--format'], /^error: --format needs a value/],
       [['lint', 'a.py'], /^error: unknown command "lint"/],
     ] as const) {

@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { joined } from '../patterns';
 import { CLEAN, makeTree, ONLY_RG006, parseJson, read, runCli } from './helpers';
 
 /** A project whose pyproject excludes `legacy`, with the same RG006 mistake in and out of it. */
@@ -211,7 +212,13 @@ describe('reglens check --show-files / --show-settings', () => {
     const dir = makeTree({ 'model.py': ONLY_RG006 });
     const r = runCli(['check', '--show-settings'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^ {2}configuration: no pyproject\.toml with \[tool\.reglens\]: the default rules$/m);
+    assert.match(
+      r.stdout,
+      joined(
+        /^ {2}configuration: no \.reglens\.toml, reglens\.toml or pyproject\.toml with \[tool\.reglens\]: /,
+        /the default rules$/m,
+      ),
+    );
     const none = runCli(['check', '--show-settings', '.'], { cwd: makeTree({ 'notes.txt': '' }) });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^error: --show-settings needs a Python file/m);

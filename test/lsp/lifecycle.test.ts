@@ -30,7 +30,7 @@ test('initialize declares exactly what the server implements', async () => {
 });
 
 test(
-  'the server asks to be told about pyproject.toml and Python file changes when the client can register ' +
+  'the server asks to be told about configuration files and Python file changes when the client can register ' +
     'dynamically',
   async () => {
     const client = await TestClient.start();
@@ -41,7 +41,7 @@ test(
       // Python files keep the workspace index current; deletions of anything catch deleted folders.
       assert.deepEqual(watch.registerOptions, {
         watchers: [
-          { globPattern: '**/pyproject.toml' },
+          { globPattern: '**/{.reglens.toml,reglens.toml,pyproject.toml}' },
           { globPattern: '**/*.py' },
           { globPattern: '**/*', kind: 5 /* Create | Delete: a folder copied in or deleted */ },
         ],
