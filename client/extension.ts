@@ -102,8 +102,8 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
       configurationSection: 'reglens',
       // Python files keep the server's workspace index current (servers that register watchers get them anyway).
       fileEvents: [
-        // Configuration files, as the server looks for them (server/engine/config-files.ts).
-        vscode.workspace.createFileSystemWatcher('**/{.reglens.toml,reglens.toml,pyproject.toml}'),
+        // Configuration files and the TOML files they may extend (server/engine/config-files.ts).
+        vscode.workspace.createFileSystemWatcher('**/*.toml'),
         vscode.workspace.createFileSystemWatcher('**/*.py'),
       ],
     },

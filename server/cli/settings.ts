@@ -1,7 +1,7 @@
 // Which rules apply to each file: its nearest configuration file (server/engine/config-files.ts; or --config's),
 // with --select / --ignore / --fixable / --unfixable from the command line on top.
 import * as path from 'node:path';
-import { isExcluded, RuleSelection, type LoadedConfig, type RuleSettings } from '../engine/config';
+import { globRoot, isExcluded, RuleSelection, type LoadedConfig, type RuleSettings } from '../engine/config';
 import { findConfigFile, loadConfigFile } from '../engine/config-files';
 import { ruleCodes } from '../rules';
 
@@ -61,14 +61,22 @@ export class SettingsResolver {
       config = configFile ? this.load(configFile) : { settings: {}, root: null };
       if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}`, configFile: configFile! };
     }
-    return { selection: new RuleSelection(this.merge(config.settings), absolute, config.root) };
+    return {
+      selection: new RuleSelection(this.merge(config.settings), absolute, globRoot(config, 'perFileIgnores')),
+    };
   }
 
   /** Where a file's settings come from: its configuration file, `--config`'s, or none (the default rules). */
-  sourceOf(absolute: string): { kind: 'file'; file: string } | { kind: 'config' | 'defaults' } {
-    if (this.explicit) return { kind: 'config' };
+  sourceOf(
+    absolute: string,
+  ):
+    | { kind: 'file'; file: string; extending: string[] }
+    | { kind: 'config'; extending: string[] }
+    | { kind: 'defaults' } {
+    if (this.explicit) return { kind: 'config', extending: this.explicit.chain?.slice(1) ?? [] };
     const file = this.configFileFor(path.dirname(absolute));
-    return file ? { kind: 'file', file } : { kind: 'defaults' };
+    if (!file) return { kind: 'defaults' };
+    return { kind: 'file', file, extending: this.load(file).chain?.slice(1) ?? [] };
   }
 
   /**
@@ -84,8 +92,8 @@ export class SettingsResolver {
     }
     const configFile = this.explicit ? null : this.configFileFor(path.dirname(absolute));
     const config = this.explicit ?? (configFile ? this.load(configFile) : null);
-    if (!config?.root || config.error) return false;
-    return isExcluded(path.relative(config.root, absolute), config.settings.exclude);
+    const root = config && !config.error ? globRoot(config, 'exclude') : null;
+    return root !== null && isExcluded(path.relative(root, absolute), config!.settings.exclude);
   }
 
   private merge(settings: RuleSettings): RuleSettings {

@@ -24,11 +24,14 @@ export function showSettings(
   env: NodeJS.ProcessEnv,
 ): string {
   const source = resolver.sourceOf(file.absolute);
+  const shown = (file: string) =>
+    `${path.relative(cwd, file) || file}${isStandaloneConfig(file) ? '' : ' [tool.reglens]'}`;
+  const extending = source.kind === 'defaults' ? '' : source.extending.map((f) => `, extending ${shown(f)}`).join('');
   const from =
     source.kind === 'file'
-      ? `${path.relative(cwd, source.file) || source.file}${isStandaloneConfig(source.file) ? '' : ' [tool.reglens]'}`
+      ? `${shown(source.file)}${extending}`
       : source.kind === 'config'
-        ? `${options.config} (--config)`
+        ? `${options.config} (--config)${extending}`
         : 'no .reglens.toml, reglens.toml or pyproject.toml with [tool.reglens]: the default rules';
   const flags = [
     options.select && `--select ${options.select.join(',')}`,

@@ -4,7 +4,8 @@
 // changed and the files whose checks read them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findConfigFile, isConfigFile } from '../engine/config-files';
+import { findConfigFile, loadConfigFile, mayChangeConfiguration } from '../engine/config-files';
+import { ruleCodes } from '../rules';
 import { SKIPPED_FOLDERS } from '../core/files';
 import type { CheckOptions } from './args';
 import { runCheck, type CliIo } from './check';
@@ -25,7 +26,7 @@ const CLEAR = '\u001b[2J\u001b[3J\u001b[H';
  */
 function isRelevantChange(folder: string, relative: string): boolean {
   if (relative.split(/[/\\]/).some((part) => SKIPPED_FOLDERS.has(part))) return false;
-  if (RELEVANT.test(relative) || isConfigFile(relative)) return true;
+  if (RELEVANT.test(relative) || mayChangeConfiguration(relative)) return true;
   try {
     return fs.statSync(path.join(folder, relative)).isDirectory();
   } catch {
@@ -89,10 +90,12 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
       if (fs.statSync(target).isDirectory()) watch(target, true, (name) => isRelevantChange(target, name));
       else watch(path.dirname(target), false, (name) => name === path.basename(target));
     }
-    // The configuration file that governs the current folder may lie above every watched path.
+    // The configuration file that governs the current folder, and those it extends, may lie above every watched path.
     const config = options.config === undefined ? findConfigFile(io.cwd) : path.resolve(io.cwd, options.config);
-    if (config && !named.some((p) => config.startsWith(`${p}${path.sep}`)))
-      watch(path.dirname(config), false, (name) => name === path.basename(config));
+    const chain = config ? (loadConfigFile(config, ruleCodes).chain ?? [config]) : [];
+    for (const file of chain)
+      if (!named.some((p) => file.startsWith(`${p}${path.sep}`)))
+        watch(path.dirname(file), false, (name) => name === path.basename(file));
   } catch (e) {
     for (const w of watchers) w.close();
     io.stderr(`error: cannot watch for file changes: ${(e as Error).message}\n`);

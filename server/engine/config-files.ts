@@ -2,28 +2,29 @@
 // then `reglens.toml` (the settings at the top level), then a `pyproject.toml` with a `[tool.reglens]` table; the
 // nearest one governs the file. A standalone file is for the many research repositories that have no pyproject.toml
 // and should not gain one: with a pyproject.toml, pip builds a setup.py project in an isolated environment, which
-// breaks the CUDA extensions that need torch at build time.
+// breaks the CUDA extensions that need torch at build time. A file may `extend` another (a subproject's settings over
+// the repository's), as Ruff's do.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { type LoadedConfig, type SettingsProblem, validateSettings } from './config';
+import { globRoot, type LoadedConfig, type RuleSettings, type SettingsProblem, validateSettings } from './config';
 
 /** What a folder's configuration file may be called, in the order they are tried. */
-export const CONFIG_FILE_NAMES = ['.reglens.toml', 'reglens.toml', 'pyproject.toml'] as const;
+const CONFIG_FILE_NAMES = ['.reglens.toml', 'reglens.toml', 'pyproject.toml'] as const;
 
-/** Whether a path names a file that can hold a configuration (so a change to it can change settings). */
-export function isConfigFile(file: string): boolean {
-  return (CONFIG_FILE_NAMES as readonly string[]).includes(path.basename(file).toLowerCase());
+/**
+ * Whether a changed file may change a configuration: a configuration file, or any TOML file, which one may `extend`.
+ * What watches for changes registers `CONFIGURATION_GLOB`.
+ */
+export function mayChangeConfiguration(file: string): boolean {
+  return /\.toml$/i.test(file);
 }
+
+export const CONFIGURATION_GLOB = '**/*.toml';
 
 /** A standalone reglens.toml (or .reglens.toml) rather than a pyproject.toml's `[tool.reglens]` table. */
 export function isStandaloneConfig(file: string): boolean {
   return path.basename(file).toLowerCase() !== 'pyproject.toml';
-}
-
-/** How settings in a configuration file are named in messages: `[tool.reglens]`, or the standalone file's name. */
-export function configTableName(file: string): string {
-  return isStandaloneConfig(file) ? path.basename(file) : '[tool.reglens]';
 }
 
 /** The nearest configuration file from a folder upwards, or null (the default rules apply). */
@@ -50,8 +51,15 @@ export function findConfigFile(startDir: string): string | null {
   }
 }
 
-/** `codes`: the rule codes there are (a code or prefix that matches none is an error, as on the command line). */
-export function loadConfigFile(file: string, codes: readonly string[]): LoadedConfig {
+/**
+ * `codes`: the rule codes there are (a code or prefix that matches none is an error, as on the command line).
+ * `extending`: the files whose `extend` led here, outermost first (a cycle is an error).
+ */
+export function loadConfigFile(
+  file: string,
+  codes: readonly string[],
+  extending: readonly string[] = [],
+): LoadedConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -62,11 +70,16 @@ export function loadConfigFile(file: string, codes: readonly string[]): LoadedCo
       error: `${file}: cannot be read (${(e as Error).message}); using the default rules.`,
     };
   }
-  return parseConfigFile(text, file, codes);
+  return parseConfigFile(text, file, codes, extending);
 }
 
 /** The settings in a configuration file's text: a pyproject.toml's `[tool.reglens]`, a reglens.toml's top level. */
-export function parseConfigFile(text: string, file: string, codes: readonly string[]): LoadedConfig {
+export function parseConfigFile(
+  text: string,
+  file: string,
+  codes: readonly string[],
+  extending: readonly string[] = [],
+): LoadedConfig {
   const root = path.dirname(file);
   let doc: Record<string, unknown>;
   try {
@@ -85,13 +98,65 @@ export function parseConfigFile(text: string, file: string, codes: readonly stri
   const standalone = isStandaloneConfig(file) && !(nested !== undefined && Object.keys(doc).length === 1);
   const table = standalone ? doc : nested;
   if (table === undefined) return { settings: {}, root };
-  const { settings, error, problem } = validateSettings(table, standalone ? '' : '[tool.reglens]', codes);
-  if (!error) return { settings, root };
-  const at = problem ? locateInTable(text, standalone ? '' : 'tool.reglens', problem) : null;
+  const where = standalone ? '' : '[tool.reglens]';
+  const failed = (error: string, problem?: SettingsProblem): LoadedConfig => {
+    const at = problem ? locateInTable(text, standalone ? '' : 'tool.reglens', problem) : null;
+    return {
+      settings: {},
+      root,
+      error: `${file}${at ? `:${at.line}:${at.column}` : ''}: ${error}; using the default rules.`,
+    };
+  };
+  const { extend, ...rest } = table as Record<string, unknown>;
+  const { settings, error, problem } = validateSettings(rest, where, codes);
+  if (error) return failed(error, problem);
+  if (extend === undefined) return { settings, root };
+  const extendKey = where ? `${where}.extend` : 'extend';
+  if (typeof extend !== 'string' || extend.trim() === '')
+    return failed(`${extendKey} must be the path of a reglens.toml or pyproject.toml`, { key: 'extend' });
+  const base = path.resolve(root, extend.trim());
+  const chain = [...extending, file];
+  if (chain.includes(base)) {
+    const cycle = [...chain, base].map((f) => path.relative(root, f) || path.basename(f)).join(' → ');
+    return failed(`${extendKey} makes a cycle: ${cycle}`, { key: 'extend', value: extend });
+  }
+  if (!fs.existsSync(base))
+    return failed(`${extendKey} names ${extend}, which does not exist`, { key: 'extend', value: extend });
+  if (!isStandaloneConfig(base) && !hasReglensTable(base))
+    return failed(`${extendKey} names ${extend}, which has no [tool.reglens] table`, { key: 'extend', value: extend });
+  const inherited = loadConfigFile(base, codes, chain);
+  // The base's own message says what is wrong there, at its line.
+  if (inherited.error) return { settings: {}, root, error: inherited.error };
+  return extended(settings, file, inherited, base);
+}
+
+/** Whether a pyproject.toml has a `[tool.reglens]` table (read again only for `extend`'s error message). */
+function hasReglensTable(file: string): boolean {
+  try {
+    return /^\s*\[\s*tool\.reglens\b/m.test(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A file's settings over those of the file it extends, key by key, as Ruff merges them: a key this file sets
+ * replaces the base's, and the base's globs stay relative to the folder of the file that wrote them.
+ */
+function extended(own: RuleSettings, file: string, base: LoadedConfig, baseFile: string): LoadedConfig {
+  const root = path.dirname(file);
+  const settings: Record<string, unknown> = { ...base.settings };
+  for (const [key, value] of Object.entries(own)) if (value !== undefined) settings[key] = value;
+  const globRoots: NonNullable<LoadedConfig['globRoots']> = {};
+  for (const key of ['exclude', 'perFileIgnores'] as const) {
+    const from = own[key] !== undefined ? root : globRoot(base, key);
+    if (from !== null && from !== root) globRoots[key] = from;
+  }
   return {
-    settings: {},
+    settings: settings as RuleSettings,
     root,
-    error: `${file}${at ? `:${at.line}:${at.column}` : ''}: ${error}; using the default rules.`,
+    chain: [file, ...(base.chain ?? [baseFile])],
+    ...(Object.keys(globRoots).length > 0 ? { globRoots } : {}),
   };
 }
 
@@ -107,7 +172,9 @@ function locateInTable(text: string, table: string, problem: SettingsProblem): {
   const lines = text.split(/\r?\n/);
   const headerOf = (name: string) =>
     new RegExp(`^\\s*\\[\\s*${name.split('.').map(escapeRegExp).join('\\s*\\.\\s*')}\\s*\\]`);
-  const value = problem.value === undefined ? null : new RegExp(`(["']?)\\b${escapeRegExp(problem.value)}\\b\\1`);
+  // A word boundary only where the value has a word character to bound (a path such as ../base.toml has not).
+  const bounded = (v: string) => `${/^\w/.test(v) ? '\\b' : ''}${escapeRegExp(v)}${/\w$/.test(v) ? '\\b' : ''}`;
+  const value = problem.value === undefined ? null : new RegExp(`(["']?)${bounded(problem.value)}\\1`);
   const search = (from: number, to: number): { line: number; column: number } | null => {
     for (let j = from; j < to && value; j++) {
       const col = lines[j].search(value);

@@ -38,16 +38,29 @@ const CODE_LIST_KEYS: Record<
 };
 
 const KNOWN_KEYS =
-  'select, ignore, per-file-ignores, severity, exclude, fixable, unfixable, extend-safe-fixes, extend-unsafe-fixes';
+  'select, ignore, per-file-ignores, severity, exclude, fixable, unfixable, extend-safe-fixes, extend-unsafe-fixes, ' +
+  'extend';
 
 export type ConfigurationPreference = 'editorFirst' | 'filesystemFirst' | 'editorOnly';
 
 export interface LoadedConfig {
   settings: RuleSettings;
-  /** Folder of the pyproject.toml, against which per-file-ignores globs are matched. */
+  /** Folder of the configuration file, against which its `exclude` and `per-file-ignores` globs are matched. */
   root: string | null;
+  /**
+   * With `extend`: the folder of the file that gave `exclude` or `per-file-ignores`, when a file it extends gave it
+   * (a glob stays relative to the file it is written in, as in Ruff).
+   */
+  globRoots?: { exclude?: string; perFileIgnores?: string };
+  /** With `extend`: the files the settings were read from, this one first. */
+  chain?: string[];
   /** A clear sentence when the file could not be used; the defaults apply then. */
   error?: string;
+}
+
+/** The folder a configuration's `exclude` or `per-file-ignores` globs are relative to. */
+export function globRoot(config: LoadedConfig, key: 'exclude' | 'perFileIgnores'): string | null {
+  return config.globRoots?.[key] ?? config.root;
 }
 
 const SEVERITIES = new Set(['error', 'warning', 'info', 'hint']);

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   combineSettings,
+  globRoot,
   isExcluded,
   RuleSelection,
   validateSettings,
@@ -139,8 +140,8 @@ export function isExcludedFile(
   if (folder !== null && isExcluded(path.relative(folder, fsPath), editor.rules.exclude)) return true;
   if (editor.preference === 'editorOnly') return false;
   const loaded = configFiles.forFile(fsPath);
-  if (!loaded?.root || loaded.error) return false;
-  return isExcluded(path.relative(loaded.root, fsPath), loaded.settings.exclude);
+  const root = loaded && !loaded.error ? globRoot(loaded, 'exclude') : null;
+  return root !== null && isExcluded(path.relative(root, fsPath), loaded!.settings.exclude);
 }
 
 /**
@@ -165,7 +166,7 @@ export function resolveDocumentConfig(
       if (loaded.error) errors.push(`Reglens: ${loaded.error}`);
       else {
         filesystem = loaded.settings;
-        root = loaded.root;
+        root = globRoot(loaded, 'perFileIgnores');
       }
     }
   }

@@ -31,7 +31,7 @@ import {
   type InitializeResult,
   type WorkspaceFolder,
 } from 'vscode-languageserver/node';
-import { CONFIG_FILE_NAMES, isConfigFile } from '../engine/config-files';
+import { CONFIGURATION_GLOB, mayChangeConfiguration } from '../engine/config-files';
 import { MAX_FILE_BYTES } from '../engine/analyze';
 import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
@@ -254,7 +254,7 @@ export class ReglensServer {
       // Python files keep the workspace index current. A folder deleted, copied or moved in may be one event for
       // the folder itself, with none for the files in it.
       const watchers = [{ globPattern: '**/*.py' }, { globPattern: '**/*', kind: WatchKind.Delete | WatchKind.Create }];
-      if (this.trusted) watchers.unshift({ globPattern: `**/{${CONFIG_FILE_NAMES.join(',')}}` });
+      if (this.trusted) watchers.unshift({ globPattern: CONFIGURATION_GLOB });
       this.connection.client
         .register(DidChangeWatchedFilesNotification.type, { watchers })
         .catch((e) => this.logError('registering for file changes', e));
@@ -558,7 +558,7 @@ export class ReglensServer {
 
   private didChangeWatchedFiles(params: DidChangeWatchedFilesParams): void {
     this.workspace.filesChanged(params.changes);
-    if (!params.changes.some((c) => isConfigFile(decodeURIComponent(c.uri)))) return;
+    if (!params.changes.some((c) => mayChangeConfiguration(decodeURIComponent(c.uri)))) return;
     this.configFiles.clear();
     void this.reconfigureAll(false);
     this.workspace.rebuild();

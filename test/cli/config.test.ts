@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { BLOCK, makeTree, parseJson, runCli, summary } from './helpers';
@@ -204,5 +205,29 @@ describe('rule selection: --select / --ignore and pyproject.toml', () => {
     const error = runCli(['check', '.'], { cwd: bad });
     assert.equal(error.code, 2);
     assert.match(error.stderr, /\.reglens\.toml:3:3: ignore has "RG99", which matches no rule/);
+  });
+
+  it("extend: a subproject's settings over the repository's, each file's globs from its own folder", () => {
+    const dir = makeTree({
+      'pyproject.toml':
+        '[tool.reglens]\nignore = ["RG007"]\nexclude = ["pkg/legacy"]\n' +
+        'per-file-ignores = { "pkg/tests/*" = ["RG006"] }\n',
+      'pkg/reglens.toml': 'extend = "../pyproject.toml"\nseverity = { RG006 = "error" }\n',
+      'pkg/model.py': BLOCK,
+      'pkg/tests/test_model.py': BLOCK,
+      'pkg/legacy/old.py': BLOCK,
+    });
+    const r = runCli(['check', '--format', 'json', '.'], { cwd: dir });
+    assert.deepEqual(
+      parseJson(r.stdout).diagnostics.map((d) => `${d.path} ${d.code} ${d.severity}`),
+      ['pkg/model.py RG006 error'],
+      "RG007 ignored, the legacy folder excluded and the tests' RG006 ignored by the repository's settings",
+    );
+    const shown = runCli(['check', '--show-settings', 'pkg/model.py'], { cwd: dir });
+    assert.match(shown.stdout, /^ {2}configuration: pkg\/reglens\.toml, extending pyproject\.toml \[tool\.reglens\]$/m);
+    fs.writeFileSync(path.join(dir, 'pkg', 'reglens.toml'), 'extend = "../missing.toml"\n');
+    const broken = runCli(['check', '.'], { cwd: dir });
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /pkg\/reglens\.toml:1:10: extend names \.\.\/missing\.toml, which does not exist/);
   });
 });

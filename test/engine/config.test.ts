@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { lintText } from '../../server/engine/analyze';
-import { combineSettings, globMatches, RuleSelection, validateSettings } from '../../server/engine/config';
+import { combineSettings, globMatches, globRoot, RuleSelection, validateSettings } from '../../server/engine/config';
 import { findConfigFile, loadConfigFile } from '../../server/engine/config-files';
 import { initParser } from '../../server/engine/parser';
 import { rules, ruleCodes } from '../../server/rules';
@@ -116,6 +116,64 @@ test("a folder's .reglens.toml, then reglens.toml, then pyproject.toml with [too
   // Written as a pyproject.toml, with nothing but the table: read as one.
   write('d/reglens.toml', '[tool.reglens]\nselect = ["RG006"]\n');
   assert.deepEqual(loadConfigFile(standalone, ruleCodes).settings, { select: ['RG006'] });
+});
+
+test("extend: a file's keys over those of the file it names; globs stay relative to the file that wrote them", () => {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-')));
+  const write = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  };
+  write(
+    'pyproject.toml',
+    '[tool.reglens]\nignore = ["RG011"]\nexclude = ["pkg/legacy"]\nseverity = { RG006 = "info" }\n' +
+      '[tool.reglens.per-file-ignores]\n"pkg/tests/*.py" = ["RG006"]\n',
+  );
+  write('pkg/reglens.toml', 'extend = "../pyproject.toml"\n[severity]\nRG006 = "error"\n');
+  const child = loadConfigFile(path.join(dir, 'pkg', 'reglens.toml'), ruleCodes);
+  assert.equal(child.error, undefined);
+  assert.deepEqual(child.settings, {
+    ignore: ['RG011'],
+    exclude: ['pkg/legacy'],
+    severity: { RG006: 'error' },
+    perFileIgnores: { 'pkg/tests/*.py': ['RG006'] },
+  });
+  assert.deepEqual(child.chain, [path.join(dir, 'pkg', 'reglens.toml'), path.join(dir, 'pyproject.toml')]);
+  // The base's globs are matched from the base's folder, the file's own from its own.
+  assert.equal(globRoot(child, 'exclude'), dir);
+  const testFile = path.join(dir, 'pkg', 'tests', 'test_a.py');
+  assert.equal(new RuleSelection(child.settings, testFile, globRoot(child, 'perFileIgnores')).enabled('RG006'), false);
+  write('pkg/reglens.toml', 'extend = "../pyproject.toml"\nexclude = ["old"]\n');
+  const own = loadConfigFile(path.join(dir, 'pkg', 'reglens.toml'), ruleCodes);
+  assert.deepEqual([own.settings.exclude, globRoot(own, 'exclude')], [['old'], path.join(dir, 'pkg')]);
+  // Chains of three, and the mistakes, each at its place.
+  write('pkg/sub/.reglens.toml', 'extend = "../reglens.toml"\nselect = ["RG0"]\n');
+  const third = loadConfigFile(path.join(dir, 'pkg', 'sub', '.reglens.toml'), ruleCodes);
+  assert.deepEqual(third.settings.ignore, ['RG011'], 'through two files');
+  assert.equal(third.chain?.length, 3);
+  for (const [file, text, message] of [
+    [
+      'pkg/reglens.toml',
+      'extend = "sub/.reglens.toml"\n',
+      /reglens\.toml:1:10: extend makes a cycle: sub\/\.reglens\.toml → reglens\.toml → sub\/\.reglens\.toml;/,
+    ],
+    ['pkg/reglens.toml', 'extend = "nowhere.toml"\n', /reglens\.toml:1:10: extend names nowhere\.toml, which does not/],
+    ['pkg/reglens.toml', 'extend = 3\n', /reglens\.toml:1:1: extend must be the path of a reglens\.toml or pyproject/],
+    ['pkg/reglens.toml', 'extend = "../c/pyproject.toml"\n', /which has no \[tool\.reglens\] table/],
+  ] as const) {
+    write('c/pyproject.toml', '[project]\nname = "c"\n');
+    write(file, text);
+    const loaded = loadConfigFile(path.join(dir, 'pkg', 'sub', '.reglens.toml'), ruleCodes);
+    assert.match(loaded.error ?? '', message, text);
+    assert.deepEqual(loaded.settings, {});
+  }
+  // A mistake in the base is reported there.
+  write('pkg/reglens.toml', 'extend = "../pyproject.toml"\n');
+  write('pyproject.toml', '[tool.reglens]\nignore = ["RG99"]\n');
+  assert.match(
+    loadConfigFile(path.join(dir, 'pkg', 'reglens.toml'), ruleCodes).error ?? '',
+    /^\/.*\/pyproject\.toml:2:11: \[tool\.reglens\]\.ignore has "RG99"/,
+  );
 });
 
 test('editorFirst, filesystemFirst and editorOnly decide which side wins', () => {

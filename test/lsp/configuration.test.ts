@@ -91,6 +91,27 @@ test('a reglens.toml configures the files below it, and is re-read when it chang
   }
 });
 
+test('a change to a file a configuration extends re-analyses the files it governs', async () => {
+  const project = tempProject({
+    'shared/base.toml': 'ignore = ["RG006"]\n',
+    'pkg/reglens.toml': 'extend = "../shared/base.toml"\n',
+    'pkg/model.py': BLOCK,
+  });
+  const client = await TestClient.start();
+  try {
+    const uri = project.uri('pkg/model.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
+    project.write('shared/base.toml', 'ignore = ["RG007"]\n');
+    const next = client.nextDiagnostics(uri);
+    client.configFileChanged(project.uri('shared/base.toml'));
+    assert.deepEqual(codes(await next), ['RG006@10']);
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
 test('unfixable and extend-safe-fixes in pyproject.toml decide the quick fixes and what fix-all applies', async () => {
   const project = tempProject({
     'pyproject.toml': '[tool.reglens]\nunfixable = ["RG006"]\nextend-safe-fixes = ["RG007"]\n',

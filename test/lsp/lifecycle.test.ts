@@ -41,7 +41,7 @@ test(
       // Python files keep the workspace index current; deletions of anything catch deleted folders.
       assert.deepEqual(watch.registerOptions, {
         watchers: [
-          { globPattern: '**/{.reglens.toml,reglens.toml,pyproject.toml}' },
+          { globPattern: '**/*.toml' },
           { globPattern: '**/*.py' },
           { globPattern: '**/*', kind: 5 /* Create | Delete: a folder copied in or deleted */ },
         ],
