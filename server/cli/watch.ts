@@ -77,12 +77,26 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
   };
 
   const watchers: fs.FSWatcher[] = [];
+  let alive: NodeJS.Timeout | undefined;
+  let stopped = false;
+  // A watch can end after it started (a watched folder removed, the system's limit on watches reached): say so and
+  // stop, exit status 2, rather than end as if all were well or keep showing reports that no longer follow the files.
+  const stop = (why: string) => {
+    if (stopped) return;
+    stopped = true;
+    io.stderr(`error: stopped watching for file changes: ${why}\n`);
+    for (const w of watchers) w.close();
+    clearTimeout(timer);
+    clearInterval(alive);
+    process.exitCode = 2;
+  };
   const watch = (target: string, recursive: boolean, accept: (name: string) => boolean) => {
     const watcher = fs.watch(target, { recursive }, (_event, name) => {
       if (name === null) return;
       const changed = name.toString();
       if (accept(changed)) schedule(path.relative(io.cwd, path.join(target, changed)) || changed);
     });
+    watcher.on('error', (e) => stop(`${path.relative(io.cwd, target) || '.'}: ${e.message}`));
     watchers.push(watcher);
   };
   try {
@@ -97,10 +111,17 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
       if (!named.some((p) => file.startsWith(`${p}${path.sep}`)))
         watch(path.dirname(file), false, (name) => name === path.basename(file));
   } catch (e) {
+    stopped = true;
     for (const w of watchers) w.close();
     io.stderr(`error: cannot watch for file changes: ${(e as Error).message}\n`);
     return 2;
   }
+  // A removed folder ends its watch without an event: look for the named paths every second (which also keeps the
+  // process alive whatever the watches do).
+  alive = setInterval(() => {
+    const gone = named.find((p) => !fs.existsSync(p));
+    if (gone) stop(`${path.relative(io.cwd, gone) || gone} is no longer there`);
+  }, 1000);
   await run('Starting Reglens in watch mode…');
   return new Promise<number>(() => {
     // Runs until interrupted; the watchers keep the process alive.

@@ -22,7 +22,7 @@ export interface RuleSettings {
   extendUnsafeFixes?: string[];
 }
 
-/** The keys of `[tool.reglens]` (and the `reglens.*` settings) whose value is a list of rule codes or prefixes. */
+/** The keys whose value is a list of rule codes or prefixes, kebab-case or camelCase, and where each goes. */
 const CODE_LIST_KEYS: Record<
   string,
   'select' | 'ignore' | 'fixable' | 'unfixable' | 'extendSafeFixes' | 'extendUnsafeFixes'

@@ -41,6 +41,12 @@ function startWatch(dir: string, args: string[] = []) {
       return out.split(`${WATCHING}\n`)[n - 1];
     },
     count,
+    /** The exit status and stderr once the process has ended by itself. */
+    exited: () =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        if (child.exitCode !== null) resolve({ code: child.exitCode, stderr: err });
+        else child.on('exit', (code) => resolve({ code, stderr: err }));
+      }),
     stop: () => {
       child.kill('SIGTERM');
     },
@@ -107,6 +113,20 @@ describe('reglens check --watch', () => {
       assert.equal(watch.count(), 1);
       fs.writeFileSync(path.join(dir, 'model.py'), ONLY_RG006);
       assert.match(await watch.runs(2), /^model\.py:6:16: RG006 /m);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('stops with exit status 2, saying why, when a watched folder is removed', async () => {
+    const dir = makeTree({ 'pkg/model.py': ONLY_RG006 });
+    const watch = startWatch(dir, ['pkg']);
+    try {
+      await watch.runs(1);
+      fs.rmSync(path.join(dir, 'pkg'), { recursive: true });
+      const { code, stderr } = await watch.exited();
+      assert.equal(code, 2);
+      assert.match(stderr, /^error: stopped watching for file changes: pkg is no longer there$/m);
     } finally {
       watch.stop();
     }

@@ -7,6 +7,7 @@ import { lintText } from '../../server/engine/analyze';
 import { combineSettings, globMatches, globRoot, RuleSelection, validateSettings } from '../../server/engine/config';
 import { findConfigFile, loadConfigFile } from '../../server/engine/config-files';
 import { initParser } from '../../server/engine/parser';
+import { BLOCK } from '../lsp/fixtures';
 import { rules, ruleCodes } from '../../server/rules';
 
 before(() => initParser());
@@ -187,24 +188,11 @@ test('editorFirst, filesystemFirst and editorOnly decide which side wins', () =>
 });
 
 test("fixable, unfixable and extend-(un)safe-fixes decide each finding's fixes, by the most specific prefix", () => {
-  // RG007 (unused dropout) has an unsafe fix; RG006 (functional dropout) a safe one.
-  const text = `import torch.nn as nn
-import torch.nn.functional as F
-
-class Block(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.fc = nn.Linear(dim, dim)
-        self.drop = nn.Dropout(0.1)
-
-    def forward(self, x):
-        x = F.dropout(x, 0.1)
-        return self.fc(x)
-`;
+  // BLOCK: RG007 (unused dropout) has an unsafe fix; RG006 (functional dropout) a safe one.
   const fixes = (settings: Parameters<typeof validateSettings>[0]) => {
     const { settings: valid, error } = validateSettings(settings, '[tool.reglens]', ruleCodes);
     assert.equal(error, undefined);
-    return lintText(rules, text, new RuleSelection(valid)).map(
+    return lintText(rules, BLOCK, new RuleSelection(valid)).map(
       (f) => `${f.code} ${f.fix?.applicability ?? 'none'}${f.fix ? ` +${f.alternatives?.length ?? 0}` : ''}`,
     );
   };
