@@ -140,13 +140,22 @@ function hasReglensTable(file: string): boolean {
 }
 
 /**
- * A file's settings over those of the file it extends, key by key, as Ruff merges them: a key this file sets
- * replaces the base's, and the base's globs stay relative to the folder of the file that wrote them.
+ * A file's settings over those of the file it extends, as Ruff merges a chain. Rule selection is layered: a file that
+ * sets `select` starts the selection afresh (its `ignore` with it), one that does not adds its `ignore` on top of the
+ * base's, which then wins over the base's `select` however specific (the same for `fixable` / `unfixable`).
+ * `extend-safe-fixes` and `extend-unsafe-fixes` add up; `severity` tables merge, this file's entries first; any other
+ * key this file sets replaces the base's, and the base's globs stay relative to the folder of the file that wrote them.
  */
 function extended(own: RuleSettings, file: string, base: LoadedConfig, baseFile: string): LoadedConfig {
   const root = path.dirname(file);
-  const settings: Record<string, unknown> = { ...base.settings };
+  const inherited = base.settings;
+  const settings: Record<string, unknown> = { ...inherited };
   for (const [key, value] of Object.entries(own)) if (value !== undefined) settings[key] = value;
+  layer(settings, inherited, own, 'select', 'ignore');
+  layer(settings, inherited, own, 'fixable', 'unfixable');
+  for (const key of ['extendSafeFixes', 'extendUnsafeFixes'] as const)
+    if (inherited[key] && own[key]) settings[key] = [...new Set([...inherited[key], ...own[key]])];
+  if (inherited.severity && own.severity) settings.severity = { ...inherited.severity, ...own.severity };
   const globRoots: NonNullable<LoadedConfig['globRoots']> = {};
   for (const key of ['exclude', 'perFileIgnores'] as const) {
     const from = own[key] !== undefined ? root : globRoot(base, key);
@@ -158,6 +167,30 @@ function extended(own: RuleSettings, file: string, base: LoadedConfig, baseFile:
     chain: [file, ...(base.chain ?? [baseFile])],
     ...(Object.keys(globRoots).length > 0 ? { globRoots } : {}),
   };
+}
+
+/**
+ * A file with its own `on` list (select, fixable) starts afresh, the base's `off` list (ignore, unfixable) gone with
+ * its `on` list. A file without one keeps the base's and adds its `off` list to the base's. That its entries win
+ * over the base's `on` entries however specific (the later layer decides, as in Ruff), every base `on` entry one of
+ * them covers is turned off too: the resolution by longest prefix, where `off` wins a tie, then gives the layered
+ * answer.
+ */
+function layer(
+  settings: Record<string, unknown>,
+  inherited: RuleSettings,
+  own: RuleSettings,
+  on: 'select' | 'fixable',
+  off: 'ignore' | 'unfixable',
+): void {
+  if (own[on] !== undefined) {
+    // Afresh: the base's `off` entries go with its `on` ones.
+    if (own[off] === undefined) delete settings[off];
+    return;
+  }
+  if (own[off] === undefined) return;
+  const covered = (inherited[on] ?? []).filter((code) => own[off]!.some((o) => o === 'ALL' || code.startsWith(o)));
+  settings[off] = [...new Set([...(inherited[off] ?? []), ...own[off]!, ...covered])];
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

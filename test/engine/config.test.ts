@@ -148,7 +148,7 @@ test("extend: a file's keys over those of the file it names; globs stay relative
   const own = loadConfigFile(path.join(dir, 'pkg', 'reglens.toml'), ruleCodes);
   assert.deepEqual([own.settings.exclude, globRoot(own, 'exclude')], [['old'], path.join(dir, 'pkg')]);
   // Chains of three, and the mistakes, each at its place.
-  write('pkg/sub/.reglens.toml', 'extend = "../reglens.toml"\nselect = ["RG0"]\n');
+  write('pkg/sub/.reglens.toml', 'extend = "../reglens.toml"\nseverity = { RG007 = "error" }\n');
   const third = loadConfigFile(path.join(dir, 'pkg', 'sub', '.reglens.toml'), ruleCodes);
   assert.deepEqual(third.settings.ignore, ['RG011'], 'through two files');
   assert.equal(third.chain?.length, 3);
@@ -168,6 +168,32 @@ test("extend: a file's keys over those of the file it names; globs stay relative
     assert.match(loaded.error ?? '', message, text);
     assert.deepEqual(loaded.settings, {});
   }
+  // Rule selection is layered, as in Ruff: a file without `select` adds its `ignore` on top of the base's, and it wins
+  // over the base's `select` however specific; a file with `select` starts afresh.
+  write(
+    'layers/base.toml',
+    'select = ["RG006", "RG007", "RG011"]\nignore = ["RG011"]\nunfixable = ["RG006"]\n' +
+      'extend-safe-fixes = ["RG002"]\nseverity = { RG006 = "error", RG007 = "info" }\n',
+  );
+  const layered = (text: string) => {
+    write('layers/reglens.toml', `extend = "base.toml"\n${text}`);
+    const loaded = loadConfigFile(path.join(dir, 'layers', 'reglens.toml'), ruleCodes);
+    assert.equal(loaded.error, undefined, text);
+    const selection = new RuleSelection(loaded.settings);
+    return {
+      on: ['RG006', 'RG007', 'RG010', 'RG011'].filter((c) => selection.enabled(c)),
+      fixable: ['RG006', 'RG007'].filter((c) => selection.fixable(c)),
+      settings: loaded.settings,
+    };
+  };
+  assert.deepEqual(layered('ignore = ["RG007"]\n').on, ['RG006'], "the base's ignore stays, the file's adds");
+  assert.deepEqual(layered('ignore = ["RG00"]\n').on, [], "a broader ignore beats the base's exact select");
+  assert.deepEqual(layered('select = ["RG01"]\n').on, ['RG010', 'RG011'], 'a select starts afresh');
+  assert.deepEqual(layered('unfixable = ["RG007"]\n').fixable, [], 'unfixable adds up too');
+  assert.deepEqual(layered('fixable = ["RG006"]\n').fixable, ['RG006'], 'fixable starts afresh');
+  const merged = layered('extend-safe-fixes = ["RG007"]\nseverity = { RG007 = "warning" }\n').settings;
+  assert.deepEqual(merged.extendSafeFixes, ['RG002', 'RG007']);
+  assert.deepEqual(merged.severity, { RG006: 'error', RG007: 'warning' });
   // A mistake in the base is reported there.
   write('pkg/reglens.toml', 'extend = "../pyproject.toml"\n');
   write('pyproject.toml', '[tool.reglens]\nignore = ["RG99"]\n');
