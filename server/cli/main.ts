@@ -3,7 +3,8 @@
 // Bundled to dist/cli.js, which bin/reglens.js loads; the CLI runs as soon as the bundle is loaded.
 import { VERSION } from '../engine/project';
 import { rules } from '../rules';
-import { CHECK_HELP, CLEAN_HELP, MAIN_HELP, parseArgs, RULE_HELP, UsageError } from './args';
+import { parseArgs, UsageError } from './args';
+import { CHECK_HELP, CLEAN_HELP, MAIN_HELP, RULE_HELP } from './help';
 import { removeCache } from './check-cache';
 import { runCheck, type CliIo } from './check';
 import { parseProfileArgs, PROFILE_HELP, runProfile } from './profile';
