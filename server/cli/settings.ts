@@ -1,8 +1,15 @@
 // Which rules apply to each file: its nearest configuration file (server/engine/config-files.ts; or --config's),
 // with --select / --ignore / --fixable / --unfixable from the command line on top.
 import * as path from 'node:path';
-import { globRoot, isExcluded, RuleSelection, type LoadedConfig, type RuleSettings } from '../engine/config';
-import { findConfigFile, loadConfigFile } from '../engine/config-files';
+import {
+  excludedBy,
+  globRoot,
+  isExcluded,
+  RuleSelection,
+  type LoadedConfig,
+  type RuleSettings,
+} from '../engine/config';
+import { ConfigFiles, loadConfigFile } from '../engine/config-files';
 import { ruleCodes } from '../rules';
 
 export interface FlagSettings {
@@ -40,9 +47,7 @@ export function loadExplicitConfig(
 }
 
 export class SettingsResolver {
-  /** Folder → the configuration file that governs it (null: none). */
-  private readonly nearest = new Map<string, string | null>();
-  private readonly loaded = new Map<string, LoadedConfig>();
+  private readonly configFiles = new ConfigFiles(ruleCodes);
 
   constructor(
     private readonly flags: FlagSettings,
@@ -51,16 +56,10 @@ export class SettingsResolver {
   ) {}
 
   forFile(absolute: string): FileSettings {
-    let config: LoadedConfig;
-    let configFile: string | null;
-    if (this.explicit) {
-      config = this.explicit;
-      configFile = null;
-    } else {
-      configFile = this.configFileFor(path.dirname(absolute));
-      config = configFile ? this.load(configFile) : { settings: {}, root: null };
-      if (config.error) return { error: `invalid configuration: ${cliMessage(config.error)}`, configFile: configFile! };
-    }
+    const discovered = this.explicit ? null : this.configFiles.forFile(absolute);
+    if (discovered?.error)
+      return { error: `invalid configuration: ${cliMessage(discovered.error)}`, configFile: discovered.file };
+    const config = this.explicit ?? discovered ?? { settings: {}, root: null };
     return {
       selection: new RuleSelection(this.merge(config.settings), absolute, globRoot(config, 'perFileIgnores')),
     };
@@ -74,9 +73,9 @@ export class SettingsResolver {
     | { kind: 'config'; extending: string[] }
     | { kind: 'defaults' } {
     if (this.explicit) return { kind: 'config', extending: this.explicit.chain?.slice(1) ?? [] };
-    const file = this.configFileFor(path.dirname(absolute));
-    if (!file) return { kind: 'defaults' };
-    return { kind: 'file', file, extending: this.load(file).chain?.slice(1) ?? [] };
+    const config = this.configFiles.forFile(absolute);
+    if (!config) return { kind: 'defaults' };
+    return { kind: 'file', file: config.file, extending: config.chain?.slice(1) ?? [] };
   }
 
   /**
@@ -90,10 +89,7 @@ export class SettingsResolver {
       if (isExcluded(relative, flags.extendExclude)) return true;
       if (flags.exclude) return isExcluded(relative, flags.exclude);
     }
-    const configFile = this.explicit ? null : this.configFileFor(path.dirname(absolute));
-    const config = this.explicit ?? (configFile ? this.load(configFile) : null);
-    const root = config && !config.error ? globRoot(config, 'exclude') : null;
-    return root !== null && isExcluded(path.relative(root, absolute), config!.settings.exclude);
+    return excludedBy(this.explicit ?? this.configFiles.forFile(absolute), absolute);
   }
 
   private merge(settings: RuleSettings): RuleSettings {
@@ -104,23 +100,5 @@ export class SettingsResolver {
       fixable: this.flags.fixable ?? settings.fixable,
       unfixable: this.flags.unfixable ?? settings.unfixable,
     };
-  }
-
-  private configFileFor(dir: string): string | null {
-    let found = this.nearest.get(dir);
-    if (found === undefined) {
-      found = findConfigFile(dir);
-      this.nearest.set(dir, found);
-    }
-    return found;
-  }
-
-  private load(file: string): LoadedConfig {
-    let config = this.loaded.get(file);
-    if (!config) {
-      config = loadConfigFile(file, ruleCodes);
-      this.loaded.set(file, config);
-    }
-    return config;
   }
 }

@@ -38,16 +38,51 @@ export function findConfigFile(startDir: string): string | null {
         if (fs.existsSync(candidate)) return candidate;
         continue;
       }
-      try {
-        const text = fs.readFileSync(candidate, 'utf8');
-        if (/^\s*\[\s*tool\.reglens\b/m.test(text)) return candidate;
-      } catch {
-        // Not there or unreadable: keep walking up.
-      }
+      // Not there, unreadable or without the table: keep walking up.
+      if (hasReglensTable(candidate)) return candidate;
     }
     const parent = path.dirname(dir);
     if (parent === dir) return null;
     dir = parent;
+  }
+}
+
+/**
+ * The configuration of each file, looked up once per folder and loaded once per file, until `clear()` (a
+ * configuration file changed). The CLI's settings resolver and the language server share it; with `readsFiles`
+ * false (an untrusted workspace) nothing is read and every file has the default rules.
+ */
+export class ConfigFiles {
+  /** Folder → the configuration file that governs it (null: none). */
+  private readonly nearest = new Map<string, string | null>();
+  private readonly loaded = new Map<string, LoadedConfig>();
+
+  constructor(
+    private readonly codes: readonly string[],
+    private readonly readsFiles = true,
+  ) {}
+
+  clear(): void {
+    this.nearest.clear();
+    this.loaded.clear();
+  }
+
+  /** The configuration that governs a file, with the file it is read from; null when there is none. */
+  forFile(absolute: string): (LoadedConfig & { file: string }) | null {
+    if (!this.readsFiles) return null;
+    const dir = path.dirname(absolute);
+    let file = this.nearest.get(dir);
+    if (file === undefined) {
+      file = findConfigFile(dir);
+      this.nearest.set(dir, file);
+    }
+    if (!file) return null;
+    let config = this.loaded.get(file);
+    if (!config) {
+      config = loadConfigFile(file, this.codes);
+      this.loaded.set(file, config);
+    }
+    return { ...config, file };
   }
 }
 
@@ -130,7 +165,7 @@ export function parseConfigFile(
   return extended(settings, file, inherited, base);
 }
 
-/** Whether a pyproject.toml has a `[tool.reglens]` table (read again only for `extend`'s error message). */
+/** Whether a pyproject.toml can be read and has a `[tool.reglens]` table. */
 function hasReglensTable(file: string): boolean {
   try {
     return /^\s*\[\s*tool\.reglens\b/m.test(fs.readFileSync(file, 'utf8'));

@@ -63,6 +63,12 @@ export function globRoot(config: LoadedConfig, key: 'exclude' | 'perFileIgnores'
   return config.globRoots?.[key] ?? config.root;
 }
 
+/** Whether a configuration's `exclude` leaves a file or folder out; a configuration with an error excludes nothing. */
+export function excludedBy(config: LoadedConfig | null, absolute: string): boolean {
+  const root = config && !config.error ? globRoot(config, 'exclude') : null;
+  return root !== null && isExcluded(path.relative(root, absolute), config!.settings.exclude);
+}
+
 const SEVERITIES = new Set(['error', 'warning', 'info', 'hint']);
 const CODE = /^(ALL|RG[0-9]{0,3})$/;
 

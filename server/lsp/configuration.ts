@@ -2,15 +2,15 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   combineSettings,
+  excludedBy,
   globRoot,
   isExcluded,
   RuleSelection,
   validateSettings,
   type ConfigurationPreference,
-  type LoadedConfig,
   type RuleSettings,
 } from '../engine/config';
-import { findConfigFile, loadConfigFile } from '../engine/config-files';
+import type { ConfigFiles } from '../engine/config-files';
 import { ruleCodes } from '../rules';
 
 /** The `reglens` settings section after validation. */
@@ -93,40 +93,6 @@ export function documentPath(uri: string): string | null {
 }
 
 /**
- * Configuration file lookups (server/engine/config-files.ts), cached per folder and per file until a configuration
- * file changes on disk. With an untrusted workspace no file is ever read.
- */
-export class ConfigFileCache {
-  private readonly nearest = new Map<string, string | null>();
-  private readonly loaded = new Map<string, LoadedConfig>();
-
-  constructor(private readonly trusted: boolean) {}
-
-  clear(): void {
-    this.nearest.clear();
-    this.loaded.clear();
-  }
-
-  /** The configuration that applies to a file, or null when there is none (or the workspace is untrusted). */
-  forFile(fsPath: string): (LoadedConfig & { file: string }) | null {
-    if (!this.trusted) return null;
-    const dir = path.dirname(fsPath);
-    let file = this.nearest.get(dir);
-    if (file === undefined) {
-      file = findConfigFile(dir);
-      this.nearest.set(dir, file);
-    }
-    if (!file) return null;
-    let config = this.loaded.get(file);
-    if (!config) {
-      config = loadConfigFile(file, ruleCodes);
-      this.loaded.set(file, config);
-    }
-    return { ...config, file };
-  }
-}
-
-/**
  * Whether `reglens.exclude` (globs relative to the workspace folder) or the pyproject's `exclude` (relative to its
  * folder; not under `editorOnly`) leaves a file out: of the workspace index and Check Workspace, and of diagnostics
  * when it is open.
@@ -135,13 +101,11 @@ export function isExcludedFile(
   fsPath: string,
   folder: string | null,
   editor: EditorSettings,
-  configFiles: ConfigFileCache,
+  configFiles: ConfigFiles,
 ): boolean {
   if (folder !== null && isExcluded(path.relative(folder, fsPath), editor.rules.exclude)) return true;
   if (editor.preference === 'editorOnly') return false;
-  const loaded = configFiles.forFile(fsPath);
-  const root = loaded && !loaded.error ? globRoot(loaded, 'exclude') : null;
-  return root !== null && isExcluded(path.relative(root, fsPath), loaded!.settings.exclude);
+  return excludedBy(configFiles.forFile(fsPath), fsPath);
 }
 
 /**
@@ -151,7 +115,7 @@ export function isExcludedFile(
 export function resolveDocumentConfig(
   uri: string,
   editor: EditorSettings,
-  configFiles: ConfigFileCache,
+  configFiles: ConfigFiles,
   folder: string | null = null,
 ): DocumentConfig {
   const errors = [...editor.errors];

@@ -31,13 +31,13 @@ import {
   type InitializeResult,
   type WorkspaceFolder,
 } from 'vscode-languageserver/node';
-import { CONFIGURATION_GLOB, mayChangeConfiguration } from '../engine/config-files';
+import { CONFIGURATION_GLOB, ConfigFiles, mayChangeConfiguration } from '../engine/config-files';
 import { MAX_FILE_BYTES } from '../engine/analyze';
 import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
 import type { Finding } from '../engine/types';
 import { kindRequested, quickFixes } from './codeActions';
-import { documentPath, ConfigFileCache, readEditorSettings, resolveDocumentConfig } from './configuration';
+import { documentPath, readEditorSettings, resolveDocumentConfig } from './configuration';
 import { toDiagnostic } from './diagnostics';
 import { OpenDocument } from './documents';
 import { hover } from './hover';
@@ -47,7 +47,7 @@ import { FIX_ALL_KIND, type FixAllData, MEMORY_AFTER_GC_REQUEST, SERVER_COMMANDS
 import { SettingsSource } from './settings-source';
 import { cellView, fileView, type DocumentView } from './views';
 import { WorkspaceService, type WorkspaceFolderPath } from './workspace';
-import { ruleByCode } from '../rules';
+import { ruleByCode, ruleCodes } from '../rules';
 
 export interface ServerOptions {
   /** Set when the tree-sitter runtime or grammar failed to load: the server then answers but analyses nothing. */
@@ -80,7 +80,7 @@ export class ReglensServer {
   private readonly docs = new Map<string, OpenDocument>();
   /** Open notebooks by URI (server/lsp/notebooks.ts). */
   private readonly notebooks = new Map<string, OpenNotebook>();
-  private configFiles = new ConfigFileCache(true);
+  private configFiles = new ConfigFiles(ruleCodes);
   /** The `reglens` settings, pulled or pushed (server/lsp/settings-source.ts). */
   private readonly settings: SettingsSource;
   private documentChanges = false;
@@ -215,7 +215,7 @@ export class ReglensServer {
   private initialize(params: InitializeParams): InitializeResult {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     this.trusted = init.workspaceTrusted !== false;
-    this.configFiles = new ConfigFileCache(this.trusted);
+    this.configFiles = new ConfigFiles(ruleCodes, this.trusted);
     this.profilingHooks.trusted = this.trusted;
     this.settings.push(init.settings);
     const caps = params.capabilities;
@@ -533,7 +533,7 @@ export class ReglensServer {
     } catch (e) {
       this.logError(`configuring ${doc.uri}`, e);
       if (doc.configGeneration !== generation) return;
-      doc.config = resolveDocumentConfig(doc.uri, readEditorSettings(undefined), new ConfigFileCache(false));
+      doc.config = resolveDocumentConfig(doc.uri, readEditorSettings(undefined), new ConfigFiles(ruleCodes, false));
     }
     this.schedule(doc);
   }

@@ -15,13 +15,8 @@ import type { Finding } from '../engine/types';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
 import { checkDocument, type Document, isNotebookPath, readDocument } from '../core/document';
 import { discover, wouldDiscover } from '../core/files';
-import {
-  documentPath,
-  isExcludedFile,
-  resolveDocumentConfig,
-  type EditorSettings,
-  type ConfigFileCache,
-} from './configuration';
+import { documentPath, isExcludedFile, resolveDocumentConfig, type EditorSettings } from './configuration';
+import type { ConfigFiles } from '../engine/config-files';
 import { toDiagnostic } from './diagnostics';
 import type { CheckWorkspaceResult } from './protocol';
 import { rules } from '../rules';
@@ -50,7 +45,7 @@ export interface WorkspaceHooks {
   analysisPending(): boolean;
   /** The validated `reglens` settings of a folder (or of a file in it). */
   settings(scopeUri: string): Promise<EditorSettings>;
-  configFiles(): ConfigFileCache;
+  configFiles(): ConfigFiles;
   workDoneProgress(): boolean;
   logError(what: string, e: unknown): void;
 }
