@@ -351,10 +351,11 @@ function messages(report: CheckReport, io: CliIo, options: CheckOptions): Messag
   };
   const record = (file: FoundFile, outcome: FileOutcome) => {
     switch (outcome.kind) {
-      case 'checked':
+      case 'checked': {
         report.checked++;
-        if (fixCount(outcome.fixed) > 0) {
-          report.fixed += fixCount(outcome.fixed);
+        const fixed = fixCount(outcome.fixed);
+        if (fixed > 0) {
+          report.fixed += fixed;
           report.fixedFiles.push({ path: file.display, byCode: outcome.fixed });
         }
         if (outcome.directives > 0) {
@@ -365,6 +366,7 @@ function messages(report: CheckReport, io: CliIo, options: CheckOptions): Messag
         for (const { finding, cell, excerpt } of outcome.findings)
           report.diagnostics.push({ path: file.display, absolute: file.absolute, cell, finding, excerpt });
         break;
+      }
       case 'skipped':
         warn(outcome.warning);
         report.skipped++;

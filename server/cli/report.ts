@@ -59,3 +59,28 @@ export function isFixable(finding: Finding, unsafeFixes: boolean): boolean {
 export function reportedPath(report: CheckReport, { absolute, path: display }: Diagnostic): string {
   return (path.relative(report.cwd, absolute) || display).split(path.sep).join('/');
 }
+
+/**
+ * A finding's message in the formats that place it on a line of the file: a notebook problem sits on the notebook's
+ * first line (its lines are the `.ipynb` JSON's, not a cell's), so its cell, line and column come first.
+ */
+export function messageOnFile({ cell, finding }: Diagnostic): string {
+  if (cell === undefined) return finding.message;
+  const { line, character } = finding.range.start;
+  return `cell ${cell + 1}, line ${line + 1}, column ${character + 1}: ${finding.message}`;
+}
+
+/** The diagnostics of each file, in the report's order, by the key `fileOf` gives each one. */
+export function byFile(
+  diagnostics: readonly Diagnostic[],
+  fileOf: (d: Diagnostic) => string,
+): Map<string, Diagnostic[]> {
+  const files = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    const file = fileOf(d);
+    const list = files.get(file);
+    if (list) list.push(d);
+    else files.set(file, [d]);
+  }
+  return files;
+}

@@ -4,7 +4,7 @@
 //   model.py:
 //     8:9  RG007 warning: `self.drop` (Dropout) is created in `__init__` but never used, …
 //    11:13 RG006 warning: [*] `F.dropout` drops values in evaluation too: …
-import { isFixable, type CheckReport, type Diagnostic } from '../report';
+import { byFile, isFixable, type CheckReport, type Diagnostic } from '../report';
 import { closing, fixSummary, SEVERITY_STYLE, style } from './text';
 
 function place({ cell, finding }: Diagnostic): string {
@@ -17,9 +17,7 @@ export function formatGrouped(
   { color, quiet = false }: { color: boolean; quiet?: boolean },
 ): string {
   const lines: string[] = [];
-  const byFile = new Map<string, Diagnostic[]>();
-  if (!report.fixOnly) for (const d of report.diagnostics) byFile.set(d.path, [...(byFile.get(d.path) ?? []), d]);
-  for (const [file, diagnostics] of byFile) {
+  for (const [file, diagnostics] of byFile(report.fixOnly ? [] : report.diagnostics, (d) => d.path)) {
     lines.push(`${style(color, '1', file)}:`);
     // Right-aligned on the colon between line and column, as Ruff aligns them.
     const places = diagnostics.map(place);

@@ -7,8 +7,7 @@
 //     <testsuite name="model.py" tests="1" disabled="0" errors="0" failures="1" package="org.reglens">
 //       <testcase name="org.reglens.RG006" classname="model.py" line="11" column="13">
 //         <failure message="`F.dropout` drops values in evaluation too: …">line 11, col 13, …</failure>
-import type { CheckReport, Diagnostic } from '../report';
-import { reportedPath } from '../report';
+import { byFile, type CheckReport, type Diagnostic, reportedPath } from '../report';
 
 const escapeXml = (text: string) =>
   text
@@ -34,13 +33,8 @@ function testCase(report: CheckReport, d: Diagnostic): string {
 }
 
 export function formatJunit(report: CheckReport): string {
-  const byFile = new Map<string, Diagnostic[]>();
-  for (const d of report.diagnostics) {
-    const file = reportedPath(report, d);
-    byFile.set(file, [...(byFile.get(file) ?? []), d]);
-  }
   const suites: string[] = [];
-  for (const [file, diagnostics] of byFile) {
+  for (const [file, diagnostics] of byFile(report.diagnostics, (d) => reportedPath(report, d))) {
     const n = diagnostics.length;
     suites.push(
       `  <testsuite name="${escapeXml(file)}" tests="${n}" disabled="0" errors="0" failures="${n}" ` +

@@ -6,18 +6,14 @@
 // (its lines are the `.ipynb` JSON's, not a cell's), with its cell, line and column at the start of the message, as
 // the `github` format does.
 import type { Severity } from '../../engine/types';
-import { type CheckReport, type Diagnostic, reportedPath } from '../report';
+import { type CheckReport, type Diagnostic, messageOnFile, reportedPath } from '../report';
 import { toJsonReport } from './json';
 
-/** The line and column a line-oriented format gives, and the message with a notebook problem's place in front. */
-function placed({ cell, finding }: Diagnostic): { line: number; column: number; message: string } {
-  const { line, character } = finding.range.start;
-  if (cell === undefined) return { line: line + 1, column: character + 1, message: finding.message };
-  return {
-    line: 1,
-    column: 1,
-    message: `cell ${cell + 1}, line ${line + 1}, column ${character + 1}: ${finding.message}`,
-  };
+/** The line and column a line-oriented format gives, and the message (messageOnFile). */
+function placed(d: Diagnostic): { line: number; column: number; message: string } {
+  const { line, character } = d.finding.range.start;
+  const inCell = d.cell !== undefined;
+  return { line: inCell ? 1 : line + 1, column: inCell ? 1 : character + 1, message: messageOnFile(d) };
 }
 
 /** One line of text per message: a line break inside one would start a new record. */

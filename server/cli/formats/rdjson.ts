@@ -3,9 +3,9 @@
 // --unsafe-fixes) as a suggested change. Lines and columns are 1-based. A notebook problem is placed on the
 // notebook's first line with its cell, line and column in the message, and has no suggestion (its fix is in a
 // cell's coordinates, not the `.ipynb` JSON's).
-import { REPOSITORY_URL, ruleDocsUrl } from '../../engine/project';
+import { PROJECT_URL, ruleDocsUrl } from '../../engine/project';
 import type { Range, Severity } from '../../engine/types';
-import { type CheckReport, type Diagnostic, isFixable, reportedPath } from '../report';
+import { type CheckReport, type Diagnostic, isFixable, messageOnFile, reportedPath } from '../report';
 
 const SEVERITY: Record<Severity, string> = { error: 'ERROR', warning: 'WARNING', info: 'INFO', hint: 'INFO' };
 
@@ -18,13 +18,10 @@ function rdRange(range: Range) {
 
 function diagnostic(report: CheckReport, d: Diagnostic) {
   const { finding, cell } = d;
-  const { start } = finding.range;
   const inCell = cell !== undefined;
   const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   return {
-    message: inCell
-      ? `cell ${cell + 1}, line ${start.line + 1}, column ${start.character + 1}: ${finding.message}`
-      : finding.message,
+    message: messageOnFile(d),
     location: { path: reportedPath(report, d), range: rdRange(inCell ? top : finding.range) },
     severity: SEVERITY[finding.severity],
     code: { value: finding.code, url: ruleDocsUrl(finding.code) },
@@ -36,7 +33,7 @@ function diagnostic(report: CheckReport, d: Diagnostic) {
 
 export function formatRdjson(report: CheckReport): string {
   const result = {
-    source: { name: 'reglens', url: REPOSITORY_URL.replace(/\.git$/, '') },
+    source: { name: 'reglens', url: PROJECT_URL },
     severity: 'WARNING',
     diagnostics: report.diagnostics.map((d) => diagnostic(report, d)),
   };

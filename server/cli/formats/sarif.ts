@@ -1,10 +1,10 @@
 // SARIF 2.1.0 output, for GitHub code scanning and other SARIF viewers. Every rule is listed in the driver, whether
 // or not it fired; regions are 1-based with UTF-16 columns (SARIF's default `columnKind`).
 import * as path from 'node:path';
-import { REPOSITORY_URL, ruleDocsUrl, VERSION } from '../../engine/project';
+import { PROJECT_URL, ruleDocsUrl, VERSION } from '../../engine/project';
 import type { Range, Severity } from '../../engine/types';
 import { rules } from '../../rules';
-import type { CheckReport, Diagnostic } from '../report';
+import { type CheckReport, type Diagnostic, messageOnFile } from '../report';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -72,9 +72,7 @@ function notebookResult(d: Diagnostic, artifactLocation: { uri: string }, ruleIn
     ruleId: f.code,
     ruleIndex: ruleIndex.get(f.code) ?? -1,
     level: sarifLevel(f.severity),
-    message: {
-      text: `cell ${d.cell! + 1}, line ${f.range.start.line + 1}, column ${f.range.start.character + 1}: ${f.message}`,
-    },
+    message: { text: messageOnFile(d) },
     locations: [{ physicalLocation: { artifactLocation } }],
     properties: { cell: d.cell! + 1, ...region(f.range) },
   };
@@ -92,7 +90,7 @@ export function toSarif(report: CheckReport) {
             name: 'reglens',
             version: VERSION,
             semanticVersion: VERSION,
-            informationUri: REPOSITORY_URL.replace(/\.git$/, ''),
+            informationUri: PROJECT_URL,
             rules: rules.map(({ meta }) => ({
               id: meta.code,
               name: meta.name,
