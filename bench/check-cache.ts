@@ -1,7 +1,9 @@
 // Part (a4): `reglens check` with its cache (server/cli/check-cache.ts) over the real-code folders of (a2): without
 // the cache, the first run with an empty cache (which checks every file and writes the cache), and the runs after it
 // (which reuse every file), side by side in one run, in the order none, first, warm, warm, none, so that a change
-// in the machine's load falls on all; each report must be the same bytes.
+// in the machine's load falls on all; each report must be the same bytes. Then `--diff` (which takes from the cache
+// only the files it would not change, as --fix does, and writes nothing to the read-only corpora) with and without
+// the warm cache, the same patch both times.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,9 +15,10 @@ import { fmt, table } from './table';
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'reglens.js');
 
-function run(roots: string[], cache: string[]): { seconds: number; stdout: string; reused: string } {
+function run(roots: string[], options: string[]): { seconds: number; stdout: string; reused: string } {
   const started = performance.now();
-  const r = spawnSync(process.execPath, [BIN, 'check', ...cache, '--format', 'json', '--exit-zero', ...roots], {
+  const format = options.includes('--diff') ? [] : ['--format', 'json'];
+  const r = spawnSync(process.execPath, [BIN, 'check', ...options, ...format, '--exit-zero', ...roots], {
     cwd: ROOT,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
@@ -41,6 +44,8 @@ export async function checkCacheBenchmark(): Promise<void> {
     const warm1 = run(roots, cache);
     const warm2 = run(roots, cache);
     const none2 = run(roots, ['--no-cache']);
+    const diffNone = run(roots, ['--diff', '--no-cache']);
+    const diffWarm = run(roots, ['--diff', ...cache]);
     const none = (none1.seconds + none2.seconds) / 2;
     const warm = (warm1.seconds + warm2.seconds) / 2;
     const same = [first, warm1, warm2, none2].every((r) => r.stdout === none1.stdout);
@@ -52,11 +57,19 @@ export async function checkCacheBenchmark(): Promise<void> {
           ['no cache (mean of 2)', fmt(none, 2), '-', '1.00×'],
           ['first, empty cache', fmt(first.seconds, 2), first.reused, `${fmt(none / first.seconds)}×`],
           ['warm (mean of 2)', fmt(warm, 2), warm1.reused, `${fmt(none / warm)}×`],
+          ['--diff, no cache', fmt(diffNone.seconds, 2), '-', '1.00×'],
+          [
+            '--diff, warm cache',
+            fmt(diffWarm.seconds, 2),
+            diffWarm.reused,
+            `${fmt(diffNone.seconds / diffWarm.seconds)}×`,
+          ],
         ],
       ),
     );
     console.log(
-      `    reports the same bytes in every run: ${same ? 'yes' : 'NO'}; cache file ${fmt(bytes / 1024, 0)} KB`,
+      `    reports the same bytes in every run: ${same ? 'yes' : 'NO'}; the same patch with --diff: ` +
+        `${diffWarm.stdout === diffNone.stdout ? 'yes' : 'NO'}; cache file ${fmt(bytes / 1024, 0)} KB`,
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

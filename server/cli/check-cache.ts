@@ -2,9 +2,10 @@
 // has changed. That is its text, its settings (the rules on, their severities, --unsafe-fixes, the output's
 // excerpts), the engine (the bundle that runs), the file's module name, and every module its analysis read of the
 // workspace (server/engine/workspace.ts `dependencies`): each must be held by the same file with the same text, and
-// one that no file held must still be missing. Only a plain check reads and writes it: --fix, --diff, --add-noqa and
-// stdin never do. Concurrent runs (pre-commit starts several) each write the whole cache file by a rename, merged
-// with what is there: a lost entry costs a check, never a wrong answer.
+// one that no file held must still be missing. A run that changes files (--fix, --diff, --add-noqa) reuses only the
+// findings of a file it would leave as it is and keeps those of a file it did not change; stdin never uses the cache.
+// Concurrent runs (pre-commit starts several) each write the whole cache file by a rename, merged with what is there:
+// a lost entry costs a check, never a wrong answer.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -94,8 +95,11 @@ export class CheckCache {
     return new CheckCache(dir, engine, readCacheFile(path.join(dir, FILE), engine)?.files ?? {}, names, options);
   }
 
-  /** The findings of the last check of the file, when nothing they were computed from has changed since. */
-  reuse(file: string, selection: RuleSelection): FileOutcome | undefined {
+  /**
+   * The findings of the last check of the file, when nothing they were computed from has changed since and `usable`
+   * takes them (a run that fixes files takes only those of a file it would leave as it is).
+   */
+  reuse(file: string, selection: RuleSelection, usable?: (outcome: FileOutcome) => boolean): FileOutcome | undefined {
     const entry = this.entries[file];
     // A hand-edited cache file may hold anything: an entry that is not one is a miss.
     if (
@@ -109,6 +113,7 @@ export class CheckCache {
       if (this.claimantOf(module) !== holder) return undefined;
       if (holder !== null && !isFolderLookup(module) && this.hashOf(holder) !== hash) return undefined;
     }
+    if (usable && !usable(entry.outcome)) return undefined;
     this.reused++;
     return entry.outcome;
   }
@@ -122,6 +127,11 @@ export class CheckCache {
     const { source, ...kept } = outcome;
     const key = this.keyOf(file, selection);
     this.stored.set(file, { hash: source.hash, key, dependencies: source.dependencies, outcome: kept });
+  }
+
+  /** The file was written (fixed, or given `# noqa` directives): its text is read again when next compared. */
+  changed(file: string): void {
+    this.hashes.delete(file);
   }
 
   /**

@@ -126,10 +126,12 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     found.files.map((f) => f.absolute),
   );
   const cache = openCache(options, io, workspace, found.files.length);
+  // A run that changes files asks the cache file by file, in order, once the files before have been written.
+  const writes = changesFiles(options);
   found.files.forEach((file, id) => {
     const settings = resolver.forFile(file.absolute);
     if (settings.error === undefined) {
-      const reused = cache?.reuse(file.absolute, settings.selection);
+      const reused = writes ? undefined : cache?.reuse(file.absolute, settings.selection);
       if (reused) settle(id, reused);
       else toCheck.push({ id, selection: settings.selection });
       return;
@@ -168,10 +170,13 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       say.warn(`${left.reason}; the main thread checks the ${left.unchecked.length} files left`);
     inProcess = left.unchecked.map(({ id }) => toCheck[id]);
   }
-  const checker = new InProcessChecker(workspace, options, cache !== null);
+  const checker = new InProcessChecker(workspace, options, cache);
   for (const { id, selection } of inProcess) {
-    const outcome = await checker.check(found.files[id], selection);
-    cache?.store(found.files[id].absolute, selection, outcome);
+    const file = found.files[id].absolute;
+    const unchanged = (outcome: FileOutcome) => !wouldChange(outcome, options);
+    const reused = writes ? cache?.reuse(file, selection, unchanged) : undefined;
+    const outcome = reused ?? (await checker.check(found.files[id], selection));
+    if (!reused) cache?.store(file, selection, outcome);
     settle(id, outcome);
   }
   if (cache) {
@@ -283,7 +288,7 @@ class InProcessChecker {
   constructor(
     private readonly workspace: CheckWorkspace,
     private readonly options: CheckOptions,
-    private readonly cached: boolean,
+    private readonly cache: CheckCache | null,
   ) {}
 
   async check(file: FoundFile, selection: RuleSelection): Promise<FileOutcome> {
@@ -295,23 +300,43 @@ class InProcessChecker {
       addNoqa: this.options.addNoqa,
       excerpts: this.options.format === 'full',
       workspace: this.workspace,
-      recordSource: this.cached,
+      recordSource: this.cache !== null,
     });
     const written =
       outcome.kind === 'checked' && !this.options.diff && fixCount(outcome.fixed) + outcome.directives > 0;
-    if (written) this.workspace.update(file.absolute);
+    if (written) {
+      this.workspace.update(file.absolute);
+      this.cache?.changed(file.absolute);
+    }
     return outcome;
   }
 }
 
+/** --fix, --fix-only, --diff and --add-noqa change files (or say how they would). */
+function changesFiles(options: CheckOptions): boolean {
+  return options.fix || options.fixOnly || options.diff || options.addNoqa;
+}
+
 /**
- * The cache of a plain check (check-cache.ts); null with --no-cache or REGLENS_NO_CACHE, for --fix, --diff and
- * --add-noqa (which change files), and when not running from a bundle.
+ * Would checking the file again under these options change it? Its cached findings say: --fix and --diff apply each
+ * finding's fix that is safe (or unsafe, with --unsafe-fixes), the configuration's fix settings already applied to
+ * it; --add-noqa silences every finding.
+ */
+function wouldChange(outcome: FileOutcome, options: CheckOptions): boolean {
+  if (outcome.kind !== 'checked') return true;
+  if (options.addNoqa) return outcome.findings.length > 0;
+  return outcome.findings.some(
+    ({ finding }) => finding.fix && (options.unsafeFixes || finding.fix.applicability === 'safe'),
+  );
+}
+
+/**
+ * The cache (check-cache.ts); null with --no-cache or REGLENS_NO_CACHE, and when not running from a bundle. A run that
+ * changes files (--fix, --diff, --add-noqa) reuses only the findings of a file it would not change, as Ruff does.
  */
 function openCache(options: CheckOptions, io: CliIo, workspace: CheckWorkspace, files: number): CheckCache | null {
   const env = io.env ?? process.env;
-  const off = cacheTurnedOff(options.noCache, env);
-  const engine = off || options.fix || options.diff || options.addNoqa ? null : engineFingerprint();
+  const engine = cacheTurnedOff(options.noCache, env) ? null : engineFingerprint();
   if (engine === null || files === 0) return null;
   const dir = cacheDirectory(options.cacheDir, env, io.cwd);
   const names = workspace.build();

@@ -28,7 +28,7 @@ virtual environments, __pycache__, .tox, .mypy_cache, paths listed in .gitignore
 upwards, .reglens.toml, reglens.toml (settings at the top level) or a pyproject.toml with a [tool.reglens] table,
 as Ruff looks for its own. Each file's findings are cached (.reglens_cache, as Ruff's .ruff_cache) and reused
 while the file, its settings, Reglens and every module its check read of the project are unchanged; --fix,
---diff, --add-noqa and --stdin-filename neither read nor write the cache.
+--diff and --add-noqa reuse only the findings of files they would not change, and --stdin-filename never uses it.
 
 Options:
       --output-format <FORMAT>  Output format: text (default: a line per problem; also called concise), full

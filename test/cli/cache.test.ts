@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { CLEAN, makeTree, ONLY_RG006, runCli } from './helpers';
+import { CLEAN, makeTree, ONLY_RG006, read, runCli } from './helpers';
 
 const LAYERS = `import torch.nn as nn
 
@@ -165,7 +165,7 @@ describe('reglens check: the cache', () => {
     assert.equal(edited.stdout, first.stdout);
   });
 
-  it('is neither read nor written with --no-cache, REGLENS_NO_CACHE or --fix; --cache-dir moves it', () => {
+  it('is neither read nor written with --no-cache or REGLENS_NO_CACHE; --cache-dir moves it', () => {
     const dir = project();
     assert.equal(check(dir, ['--no-cache']).reused, null);
     assert.equal(check(dir, [], { REGLENS_NO_CACHE: '1' }).reused, null);
@@ -174,12 +174,105 @@ describe('reglens check: the cache', () => {
     assert.equal(check(dir, [], { REGLENS_CACHE_DIR: path.join(dir, 'elsewhere') }).reused, 4);
     assert.ok(!fs.existsSync(path.join(dir, '.reglens_cache')));
     fs.writeFileSync(path.join(dir, 'pkg', 'clean.py'), ONLY_RG006);
-    const fixed = check(dir, ['--fix', '--cache-dir', 'elsewhere']);
+    const fixed = check(dir, ['--fix', '--no-cache']);
     assert.equal(fixed.reused, null);
-    assert.match(fs.readFileSync(path.join(dir, 'pkg', 'clean.py'), 'utf8'), /training=self\.training/);
-    const after = check(dir, ['--cache-dir', 'elsewhere']);
-    assert.equal(after.reused, 3, 'the fixed file is checked again');
+    assert.match(read(dir, 'pkg/clean.py'), /training=self\.training/);
+  });
+
+  it('--fix reuses only the files it would leave as they are, and fixes a cached file that has a safe fix', () => {
+    const dir = project();
+    // clean.py's RG006 (a safe fix) is in the cache before --fix runs: it must be fixed, not reused.
+    fs.writeFileSync(path.join(dir, 'pkg', 'clean.py'), ONLY_RG006);
+    const warm = check(dir);
+    assert.match(warm.stdout, /^pkg\/clean\.py:6:16: RG006 /m);
+    const fixed = check(dir, ['--fix']);
+    assert.equal(
+      fixed.reused,
+      3,
+      `block.py's RG010 fix is unsafe: not applied, so block.py is reused\n${fixed.stderr}`,
+    );
+    assert.match(read(dir, 'pkg/clean.py'), /F\.dropout\(x, 0\.5, training=self\.training\)/);
+    assert.match(fixed.stdout, /^Found 2 problems \(1 fixed, 1 remaining\)\.$/m);
+    assert.deepEqual(rg010Lines(fixed.stdout), [15], 'what remains is reported from the cache as from a check');
+    // The fixed file's entry is gone, the others stay; the report is the one a check without the cache prints.
+    const after = check(dir);
+    assert.equal(after.reused, 3, after.stderr);
     assert.doesNotMatch(after.stdout, /RG006/);
+    assert.equal(after.stdout, runCli(['check', '--no-cache'], { cwd: dir }).stdout);
+    assert.equal(check(dir).reused, 4);
+    // With --unsafe-fixes, block.py's RG010 fix applies: block.py is checked and fixed, not reused.
+    const unsafe = check(dir, ['--fix', '--unsafe-fixes']);
+    assert.equal(unsafe.reused, 0, 'the cache of a run without --unsafe-fixes is not this one');
+    assert.deepEqual(rg010Lines(unsafe.stdout), []);
+    const again = check(dir, ['--fix', '--unsafe-fixes']);
+    assert.equal(again.reused, 3, 'the file the last run fixed is checked again, the three others reused');
+    assert.match(again.stdout, /^All checks passed! \(4 files\)$/m);
+    assert.equal(check(dir, ['--fix', '--unsafe-fixes']).reused, 4);
+  });
+
+  it('--fix checks a file again when a class it imports was fixed earlier in the same run', () => {
+    // a_layers.py's RG011 fix (keep the dropout's result) makes FeedForward end with a dropout, so b_block.py, which
+    // drops FeedForward's output again, has an RG010 once a_layers.py is fixed: as a run without the cache says.
+    const feedForward = [
+      'import torch.nn as nn',
+      'import torch.nn.functional as F',
+      '',
+      '',
+      'class FeedForward(nn.Module):',
+      '    def __init__(self, dim):',
+      '        super().__init__()',
+      '        self.fc = nn.Linear(dim, dim)',
+      '',
+      '    def forward(self, x):',
+      '        x = self.fc(x)',
+      '        F.dropout(x, 0.1, self.training)',
+      '        return x',
+      '',
+    ].join('\n');
+    const block = [
+      'import torch.nn as nn',
+      '',
+      'from .a_layers import FeedForward',
+      '',
+      '',
+      'class Block(nn.Module):',
+      '    def __init__(self, dim):',
+      '        super().__init__()',
+      '        self.ff = FeedForward(dim)',
+      '        self.drop = nn.Dropout(0.1)',
+      '',
+      '    def forward(self, x):',
+      '        return self.drop(self.ff(x))',
+      '',
+    ].join('\n');
+    const files = { 'pkg/__init__.py': '', 'pkg/a_layers.py': feedForward, 'pkg/b_block.py': block };
+    const uncached = makeTree(files);
+    const expected = runCli(['check', '--fix', '--no-cache'], { cwd: uncached });
+    assert.match(expected.stdout, /^pkg\/b_block\.py:\d+:\d+: RG010 /m);
+    const dir = makeTree(files);
+    assert.doesNotMatch(check(dir).stdout, /RG010/);
+    const fixed = check(dir, ['--fix']);
+    assert.equal(fixed.stdout, expected.stdout);
+    assert.equal(read(dir, 'pkg/a_layers.py'), read(uncached, 'pkg/a_layers.py'));
+  });
+
+  it('--diff and --add-noqa reuse the files they would not change and print what a run without the cache prints', () => {
+    const dir = project();
+    fs.writeFileSync(path.join(dir, 'pkg', 'clean.py'), ONLY_RG006);
+    check(dir);
+    const diff = check(dir, ['--diff']);
+    assert.equal(diff.reused, 3, diff.stderr);
+    assert.equal(diff.stdout, runCli(['check', '--diff', '--no-cache'], { cwd: dir }).stdout);
+    assert.match(diff.stdout, /^\+\s+return F\.dropout\(x, 0\.5, training=self\.training\)$/m);
+    assert.equal(read(dir, 'pkg/clean.py'), ONLY_RG006, '--diff writes nothing');
+    // --add-noqa: a file with a problem is never taken from the cache (block.py and clean.py get their directives).
+    const noqa = check(dir, ['--add-noqa']);
+    assert.equal(noqa.reused, 2, noqa.stderr);
+    assert.match(read(dir, 'pkg/clean.py'), /# noqa: RG006$/m);
+    assert.match(read(dir, 'pkg/block.py'), /# noqa: RG010$/m);
+    const after = check(dir);
+    assert.equal(after.code, 0, after.stdout);
+    assert.equal(after.reused, 2, 'the two files --add-noqa wrote are checked again');
   });
 
   it('works the same from worker threads', () => {
