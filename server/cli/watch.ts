@@ -61,6 +61,11 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
       // A failed run says why and waits for the next change, as a run that found problems does.
       io.stderr(`error: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     }
+    try {
+      if (!stopped) watchConfiguration();
+    } catch (e) {
+      stop(`cannot watch the configuration: ${(e as Error).message}`);
+    }
     io.stdout(`[${time()}] Watching for file changes (Ctrl+C to stop).\n`);
     running = false;
     if (pending !== null) schedule(pending);
@@ -90,6 +95,18 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
     clearInterval(alive);
     process.exitCode = 2;
   };
+  // The configuration file that governs the current folder, and those it extends, may lie above every watched path;
+  // looked for again after each run, since an edit can add an `extend`.
+  const configurations = new Set<string>();
+  const watchConfiguration = () => {
+    const config = options.config === undefined ? findConfigFile(io.cwd) : path.resolve(io.cwd, options.config);
+    const chain = config ? (loadConfigFile(config, ruleCodes).chain ?? [config]) : [];
+    for (const file of chain) {
+      if (configurations.has(file) || named.some((p) => file.startsWith(`${p}${path.sep}`))) continue;
+      configurations.add(file);
+      watch(path.dirname(file), false, (name) => name === path.basename(file));
+    }
+  };
   const watch = (target: string, recursive: boolean, accept: (name: string) => boolean) => {
     const watcher = fs.watch(target, { recursive }, (_event, name) => {
       if (name === null) return;
@@ -104,12 +121,7 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
       if (fs.statSync(target).isDirectory()) watch(target, true, (name) => isRelevantChange(target, name));
       else watch(path.dirname(target), false, (name) => name === path.basename(target));
     }
-    // The configuration file that governs the current folder, and those it extends, may lie above every watched path.
-    const config = options.config === undefined ? findConfigFile(io.cwd) : path.resolve(io.cwd, options.config);
-    const chain = config ? (loadConfigFile(config, ruleCodes).chain ?? [config]) : [];
-    for (const file of chain)
-      if (!named.some((p) => file.startsWith(`${p}${path.sep}`)))
-        watch(path.dirname(file), false, (name) => name === path.basename(file));
+    watchConfiguration();
   } catch (e) {
     stopped = true;
     for (const w of watchers) w.close();

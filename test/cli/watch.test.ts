@@ -103,6 +103,27 @@ describe('reglens check --watch', () => {
     }
   });
 
+  it('follows a configuration outside the watched folder that an edit made it extend', async () => {
+    // A monorepo's shared settings above the project: the project's reglens.toml only starts to extend them later.
+    const dir = makeTree({
+      'base.toml': 'ignore = ["RG006"]\n',
+      'project/reglens.toml': '',
+      'project/model.py': ONLY_RG006,
+    });
+    const watch = startWatch(path.join(dir, 'project'));
+    try {
+      assert.match(await watch.runs(1), /^model\.py:6:16: RG006 /m);
+      fs.writeFileSync(path.join(dir, 'project', 'reglens.toml'), 'extend = "../base.toml"\n');
+      assert.match(await watch.runs(2), /All checks passed! \(1 file\)/);
+      fs.writeFileSync(path.join(dir, 'base.toml'), 'ignore = []\n');
+      const third = await watch.runs(3);
+      assert.match(third, /File change detected: \.\.\/base\.toml/);
+      assert.match(third, /^model\.py:6:16: RG006 /m);
+    } finally {
+      watch.stop();
+    }
+  });
+
   it('watches a file named on the command line, and only it', async () => {
     const dir = makeTree({ 'model.py': CLEAN, 'other.py': CLEAN });
     const watch = startWatch(dir, ['model.py']);
