@@ -5,6 +5,7 @@
 // breaks the CUDA extensions that need torch at build time. A file may `extend` another (a subproject's settings over
 // the repository's), as Ruff's do.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { globRoot, type LoadedConfig, type RuleSettings, type SettingsProblem, validateSettings } from './config';
@@ -149,7 +150,10 @@ export function parseConfigFile(
   const extendKey = where ? `${where}.extend` : 'extend';
   if (typeof extend !== 'string' || extend.trim() === '')
     return failed(`${extendKey} must be the path of a reglens.toml or pyproject.toml`, { key: 'extend' });
-  const base = path.resolve(root, extend.trim());
+  const expanded = expandPath(extend.trim());
+  if ('unset' in expanded)
+    return failed(`${extendKey} names ${extend}, but $${expanded.unset} is not set`, { key: 'extend', value: extend });
+  const base = path.resolve(root, expanded.path);
   const chain = [...extending, file];
   if (chain.includes(base)) {
     const cycle = [...chain, base].map((f) => path.relative(root, f) || path.basename(f)).join(' → ');
@@ -163,6 +167,29 @@ export function parseConfigFile(
   // The base's own message says what is wrong there, at its line.
   if (inherited.error) return { settings: {}, root, error: inherited.error };
   return extended(settings, file, inherited, base);
+}
+
+/**
+ * `~` and environment variables (`$VAR`, `${VAR}`) in an `extend` path, as Ruff expands them, so one shared file can
+ * be named from every clone (`extend = "~/.config/reglens/base.toml"`, `"$CI_PROJECT_DIR/reglens.toml"`).
+ */
+export function expandPath(
+  given: string,
+  env: NodeJS.ProcessEnv = process.env,
+  home = os.homedir(),
+): { path: string } | { unset: string } {
+  let unset: string | null = null;
+  const withVariables = given.replace(
+    /\$(?:\{(\w+)\}|(\w+))/g,
+    (_, braced: string | undefined, bare: string | undefined) => {
+      const name = (braced ?? bare)!;
+      const value = env[name];
+      if (value === undefined) unset ??= name;
+      return value ?? '';
+    },
+  );
+  if (unset !== null) return { unset };
+  return { path: /^~(?=$|[/\\])/.test(withVariables) ? home + withVariables.slice(1) : withVariables };
 }
 
 /** Whether a pyproject.toml can be read and has a `[tool.reglens]` table. */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { lintText } from '../../server/engine/analyze';
 import { combineSettings, globMatches, globRoot, RuleSelection, validateSettings } from '../../server/engine/config';
-import { findConfigFile, loadConfigFile } from '../../server/engine/config-files';
+import { expandPath, findConfigFile, loadConfigFile } from '../../server/engine/config-files';
 import { initParser } from '../../server/engine/parser';
 import { BLOCK } from '../lsp/fixtures';
 import { rules, ruleCodes } from '../../server/rules';
@@ -117,6 +117,46 @@ test("a folder's .reglens.toml, then reglens.toml, then pyproject.toml with [too
   // Written as a pyproject.toml, with nothing but the table: read as one.
   write('d/reglens.toml', '[tool.reglens]\nselect = ["RG006"]\n');
   assert.deepEqual(loadConfigFile(standalone, ruleCodes).settings, { select: ['RG006'] });
+});
+
+test('extend: `~` and environment variables name a shared file from every clone; an unset one is an error there', () => {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-')));
+  fs.mkdirSync(path.join(dir, 'home', '.config'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'repo'));
+  fs.writeFileSync(path.join(dir, 'home', '.config', 'reglens.toml'), 'ignore = ["RG011"]\n');
+  const config = path.join(dir, 'repo', 'reglens.toml');
+  const saved = { HOME: process.env.HOME, SHARED: process.env.REGLENS_TEST_SHARED };
+  try {
+    process.env.HOME = path.join(dir, 'home');
+    process.env.REGLENS_TEST_SHARED = path.join(dir, 'home', '.config');
+    for (const extend of [
+      '~/.config/reglens.toml',
+      '$REGLENS_TEST_SHARED/reglens.toml',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the braced form Ruff expands, spelled as a user writes it
+      '${REGLENS_TEST_SHARED}/reglens.toml',
+    ]) {
+      fs.writeFileSync(config, `extend = "${extend}"\n`);
+      const loaded = loadConfigFile(config, ruleCodes);
+      assert.equal(loaded.error, undefined, extend);
+      assert.deepEqual(loaded.settings.ignore, ['RG011'], extend);
+    }
+    delete process.env.REGLENS_TEST_SHARED;
+    fs.writeFileSync(config, 'select = ["RG0"]\nextend = "$REGLENS_TEST_SHARED/reglens.toml"\n');
+    assert.match(
+      loadConfigFile(config, ruleCodes).error ?? '',
+      /reglens\.toml:2:10: extend names \$REGLENS_TEST_SHARED\/reglens\.toml, but \$REGLENS_TEST_SHARED is not set;/,
+    );
+  } finally {
+    for (const [key, value] of [
+      ['HOME', saved.HOME],
+      ['REGLENS_TEST_SHARED', saved.SHARED],
+    ] as const)
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+  }
+  // `~` only at the start, as a whole name: `~user` and `a~b` are paths of their own.
+  assert.deepEqual(expandPath('~alice/x.toml', {}, '/home/me'), { path: '~alice/x.toml' });
+  assert.deepEqual(expandPath('~', {}, '/home/me'), { path: '/home/me' });
 });
 
 test("extend: a file's keys over those of the file it names; globs stay relative to the file that wrote them", () => {
