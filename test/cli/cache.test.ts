@@ -256,7 +256,7 @@ describe('reglens check: the cache', () => {
     assert.equal(read(dir, 'pkg/a_layers.py'), read(uncached, 'pkg/a_layers.py'));
   });
 
-  it('--diff and --add-noqa reuse the files they would not change and print what a run without the cache prints', () => {
+  it('--diff and --add-noqa reuse the files they would not change and print what a run without a cache prints', () => {
     const dir = project();
     fs.writeFileSync(path.join(dir, 'pkg', 'clean.py'), ONLY_RG006);
     check(dir);

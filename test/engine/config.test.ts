@@ -119,7 +119,7 @@ test("a folder's .reglens.toml, then reglens.toml, then pyproject.toml with [too
   assert.deepEqual(loadConfigFile(standalone, ruleCodes).settings, { select: ['RG006'] });
 });
 
-test('extend: `~` and environment variables name a shared file from every clone; an unset one is an error there', () => {
+test('extend: `~` and environment variables name one shared file from any clone; an unset one is an error', () => {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-config-')));
   fs.mkdirSync(path.join(dir, 'home', '.config'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'repo'));
