@@ -154,6 +154,7 @@ function workerStart(): Promise<{ readyMs: number; parserMs: number }> {
     explicit: null,
     unsafeFixes: false,
     excerpts: false,
+    diff: false,
     cached: false,
     roots: [dir],
     indexFiles: [file],

@@ -12,6 +12,8 @@ export interface CheckWorkerData {
   unsafeFixes: boolean;
   /** Keep the code around each finding (`--output-format full`). */
   excerpts: boolean;
+  /** --diff: say what the fixes would change (workers never write a file). */
+  diff: boolean;
   /** The workspace index's roots (check-file.ts `indexRoots`). */
   roots: string[];
   /** Every file found, in order: each worker indexes them by name, as the main thread does. */

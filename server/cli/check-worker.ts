@@ -1,7 +1,7 @@
 // A check worker (dist/check-worker.js, a bundle of its own): a worker thread of `reglens check` with its own
 // tree-sitter parser. It checks the files check-pool.ts hands it with the code the main thread runs (check-file.ts),
-// with a workspace index of its own that names every file found and scans those its lookups reach; it never fixes
-// (--fix runs on the main thread).
+// with a workspace index of its own that names every file found and scans those its lookups reach; it never writes a
+// file (--fix and --add-noqa run on the main thread; --diff's changes come back as data).
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parserLoaded } from '../core/document';
@@ -29,7 +29,8 @@ async function check(files: WorkFile[]): Promise<void> {
         ? { kind: 'failed', error: settings.error }
         : await checkFile(file, {
             selection: settings.selection,
-            fix: false,
+            fix: data.diff,
+            diff: data.diff,
             unsafe: data.unsafeFixes,
             excerpts: data.excerpts,
             workspace,

@@ -126,12 +126,14 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
     found.files.map((f) => f.absolute),
   );
   const cache = openCache(options, io, workspace, found.files.length);
-  // A run that changes files asks the cache file by file, in order, once the files before have been written.
-  const writes = changesFiles(options);
+  // --fix, --diff and --add-noqa take from the cache only the files they would leave as they are; a run that writes
+  // files asks for each in order, once the files before it have been written.
+  const usable = options.fix || options.addNoqa ? (o: FileOutcome) => !wouldChange(o, options) : undefined;
+  const writes = writesFiles(options);
   found.files.forEach((file, id) => {
     const settings = resolver.forFile(file.absolute);
     if (settings.error === undefined) {
-      const reused = writes ? undefined : cache?.reuse(file.absolute, settings.selection);
+      const reused = writes ? undefined : cache?.reuse(file.absolute, settings.selection, usable);
       if (reused) settle(id, reused);
       else toCheck.push({ id, selection: settings.selection });
       return;
@@ -151,6 +153,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
         explicit,
         unsafeFixes: options.unsafeFixes,
         excerpts: options.format === 'full',
+        diff: options.diff,
         roots: indexRoots(paths, io.cwd),
         indexFiles: found.files.map((f) => f.absolute),
         cached: cache !== null,
@@ -173,8 +176,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const checker = new InProcessChecker(workspace, options, cache);
   for (const { id, selection } of inProcess) {
     const file = found.files[id].absolute;
-    const unchanged = (outcome: FileOutcome) => !wouldChange(outcome, options);
-    const reused = writes ? cache?.reuse(file, selection, unchanged) : undefined;
+    const reused = writes ? cache?.reuse(file, selection, usable) : undefined;
     const outcome = reused ?? (await checker.check(found.files[id], selection));
     if (!reused) cache?.store(file, selection, outcome);
     settle(id, outcome);
@@ -240,11 +242,11 @@ function writeReport(report: CheckReport, options: CheckOptions, io: CliIo, writ
 
 /**
  * How many worker threads check the files: --jobs, else one per core, but at most one per file, and none (the main
- * thread checks) for --fix, whose fixed files are indexed again before the next file is checked, and for a run too
- * small to repay starting them.
+ * thread checks) for --fix and --add-noqa, whose written files are indexed again before the next file is checked,
+ * and for a run too small to repay starting them. --diff writes nothing: its files are checked on workers.
  */
 function workerCount(options: CheckOptions, io: CliIo, files: number): number {
-  if (options.fix || options.addNoqa || !io.workerScript) return 1;
+  if (writesFiles(options) || !io.workerScript) return 1;
   const jobs = options.jobs ?? Math.min(os.availableParallelism(), Math.floor(files / FILES_PER_WORKER));
   return Math.max(1, Math.min(jobs, files));
 }
@@ -312,9 +314,9 @@ class InProcessChecker {
   }
 }
 
-/** --fix, --fix-only, --diff and --add-noqa change files (or say how they would). */
-function changesFiles(options: CheckOptions): boolean {
-  return options.fix || options.fixOnly || options.diff || options.addNoqa;
+/** --fix (and --fix-only) and --add-noqa write files; --diff, which sets `fix` too, writes nothing. */
+function writesFiles(options: CheckOptions): boolean {
+  return (options.fix && !options.diff) || options.addNoqa;
 }
 
 /**

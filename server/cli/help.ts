@@ -80,8 +80,8 @@ Options:
       --cache-dir <DIR>         Keep the cache in DIR (also REGLENS_CACHE_DIR; default: .reglens_cache in the
                                 project's root, the folder of the nearest configuration file)
   -j, --jobs <N>                Check files on N worker threads (default: one per CPU core, at most one per 16
-                                files; 1: one file after another on the main thread); --fix, --diff, --add-noqa
-                                and --stdin-filename always use the main thread
+                                files; 1: one file after another on the main thread); --fix, --add-noqa and
+                                --stdin-filename always use the main thread
   -h, --help                    Print help
 
 Exit status: 0 no problems, 1 problems found, 2 usage, configuration or I/O error.

@@ -187,6 +187,18 @@ describe('reglens check --jobs', () => {
     assert.notEqual(one.blocks, block('Block0'), 'something was fixed');
   });
 
+  it('--diff, which writes nothing, checks on workers and prints the patch of --jobs 1', () => {
+    const dir = project();
+    const one = runCli(['check', '--diff', '--unsafe-fixes', '--jobs', '1', '.'], { cwd: dir });
+    const many = runCli(['check', '--diff', '--unsafe-fixes', '--jobs', '3', '.'], { cwd: dir, env: { REGLENS_TRACE_CHECK: '1' } });
+    assert.match(many.stderr, /^trace: 3 workers ready after /m);
+    assert.equal(many.stdout, one.stdout);
+    assert.equal(many.stderr.replace(/^trace: .*\n/gm, ''), one.stderr);
+    assert.equal(many.code, one.code);
+    assert.match(one.stdout, /^\+\+\+ pkg\/block_00\.py$/m);
+    assert.equal(read(dir, 'pkg/block_00.py'), block('Block0'), 'nothing written');
+  });
+
   it('exits 2 with one clear line for a bad --jobs', () => {
     const dir = makeTree({ 'a.py': ONLY_RG006 });
     for (const value of ['0', '-1', 'two', '1.5', '', '2x']) {
