@@ -190,7 +190,10 @@ describe('reglens check --jobs', () => {
   it('--diff, which writes nothing, checks on workers and prints the patch of --jobs 1', () => {
     const dir = project();
     const one = runCli(['check', '--diff', '--unsafe-fixes', '--jobs', '1', '.'], { cwd: dir });
-    const many = runCli(['check', '--diff', '--unsafe-fixes', '--jobs', '3', '.'], { cwd: dir, env: { REGLENS_TRACE_CHECK: '1' } });
+    const many = runCli(['check', '--diff', '--unsafe-fixes', '--jobs', '3', '.'], {
+      cwd: dir,
+      env: { REGLENS_TRACE_CHECK: '1' },
+    });
     assert.match(many.stderr, /^trace: 3 workers ready after /m);
     assert.equal(many.stdout, one.stdout);
     assert.equal(many.stderr.replace(/^trace: .*\n/gm, ''), one.stderr);
