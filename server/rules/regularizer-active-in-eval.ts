@@ -19,6 +19,7 @@ import {
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { underTrainingGuard } from '../engine/training';
 import { appendKeywordArgument } from '../engine/edits';
+import { randomLayerSkip } from './layer-skip';
 import { LIBRARY_SITES } from './profile-figures';
 
 const F = 'torch.nn.functional';
@@ -104,7 +105,9 @@ export const regularizerActiveInEval: Rule = {
       'The same happens with `torch.dropout(x, p, True)`, with `F.scaled_dot_product_attention(..., ' +
         'dropout_p=0.1)` when the rate is not switched off outside training, with a `nn.Dropout(p)` built inside ' +
         '`forward` (a new module is always in training mode), with layers skipped at random (LayerDrop) without ' +
-        'checking `self.training`, and with a drop-path helper of your own whose `training` parameter defaults to ' +
+        'checking `self.training` (the draw in the condition or in a local before it, as fairseq and Hugging Face ' +
+        'write it: `dropout_probability = np.random.random()`, `skip_the_layer = …`, `to_drop = True`; the check ' +
+        'may sit on any of them), and with a drop-path helper of your own whose `training` parameter defaults to ' +
         '`True`.',
       '',
       '`training=self.train` passes the method `nn.Module.train`, not the flag: a bound method is always true, so ' +
@@ -210,12 +213,12 @@ export const regularizerActiveInEval: Rule = {
         trainingReadInInit(context, node);
       },
       if_statement(node) {
-        layerSkip(context, node, node.childForFieldName('condition'));
+        reportLayerSkip(context, node, node.childForFieldName('condition'));
       },
       conditional_expression(node) {
         // `x = layer(x) if random.random() > p else x`
         const parts = node.namedChildren.filter((n): n is Node => !!n);
-        if (parts.length === 3) layerSkip(context, node, parts[1]);
+        if (parts.length === 3) reportLayerSkip(context, node, parts[1]);
       },
     };
   },
@@ -248,6 +251,13 @@ function trainingReadInInit(context: RuleContext, node: Node): void {
 /** `__init__` builds the model, and Lightning calls `training_step` in training only. */
 function mayRunInEval(scope: MethodScope): boolean {
   return scope.methodName !== '__init__' && scope.methodName !== 'training_step';
+}
+
+function reportLayerSkip(context: RuleContext, node: Node, cond: Node | null | undefined): void {
+  const scope = context.moduleMethod(node);
+  if (!cond || !scope || !mayRunInEval(scope)) return;
+  const skip = randomLayerSkip(context, node, cond, scope);
+  if (skip) context.report({ node: cond, messageId: 'layerSkip', fix: skip.fix });
 }
 
 function functional(
@@ -629,107 +639,6 @@ function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodS
       fix: { applicability: 'unsafe', title: `Pass \`training=${flag}\``, edits: [context.edit(arg.node, flag)] },
     });
   }
-}
-
-const RANDOM_DRAWS = new Set([
-  'random.random',
-  'random.uniform',
-  'random.randint',
-  'numpy.random.rand',
-  'numpy.random.random',
-  'numpy.random.uniform',
-  'numpy.random.random_sample',
-  'torch.rand',
-  'torch.randn',
-  'torch.randint',
-  'torch.empty',
-]);
-
-/** Does the condition draw a random number (`random.random() < p`, `torch.rand(1).item() < p`)? */
-function drawsRandom(context: RuleContext, cond: Node): boolean {
-  let found = false;
-  walk(cond, (n) => {
-    if (found) return false;
-    if (n.type === 'call') {
-      const q = context.model.imports.resolve(n.childForFieldName('function'));
-      if (q && (RANDOM_DRAWS.has(q) || q.startsWith('numpy.random.') || q === 'random.random')) found = true;
-    }
-    return !found;
-  });
-  return found;
-}
-
-/** LayerDrop written by hand: in a loop over layers, a random condition skips a layer, not gated on training. */
-function layerSkip(context: RuleContext, node: Node, cond: Node | null | undefined): void {
-  if (!cond) return;
-  const scope = context.moduleMethod(node);
-  if (!scope || !mayRunInEval(scope)) return;
-  if (!drawsRandom(context, cond)) return;
-  if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return;
-  let loop: Node | null = null;
-  for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
-    if (p.type === 'for_statement') {
-      loop = p;
-      break;
-    }
-  }
-  const targets = new Set<string>();
-  const left = loop?.childForFieldName('left');
-  if (!loop || !left) return;
-  walk(left, (n) => void (n.type === 'identifier' && targets.add(n.text)));
-  // A random augmentation choice or a random sign is not layer skipping: the condition must decide
-  // whether the loop's layer (`layer(x)`, `self.layers[i](x)`) runs.
-  const callsLayer = (n: Node | null | undefined) => !!n && containsLayerCall(n, targets);
-  const flag = `${scope.selfName}.training`;
-  let fix = null;
-  if (node.type === 'if_statement') {
-    const body = node.childForFieldName('consequence');
-    const skips = body?.namedChildren.some((s) => s?.type === 'continue_statement');
-    if (skips && callsLayer(loop.childForFieldName('body'))) {
-      fix = {
-        applicability: 'unsafe' as const,
-        title: `Skip layers only when \`${flag}\``,
-        edits: [context.edit(cond, `${flag} and ${wrapBool(cond)}`)],
-      };
-    } else if (callsLayer(body)) {
-      if (!node.childForFieldName('alternative'))
-        fix = {
-          applicability: 'unsafe' as const,
-          title: `Run every layer when not \`${flag}\``,
-          edits: [context.edit(cond, `not ${flag} or ${wrapBool(cond)}`)],
-        };
-    } else return;
-  } else {
-    const parts = node.namedChildren;
-    if (!callsLayer(parts[0]) && !callsLayer(parts[2])) return;
-  }
-  context.report({ node: cond, messageId: 'layerSkip', fix });
-}
-
-function containsLayerCall(root: Node, targets: Set<string>): boolean {
-  let found = false;
-  walk(root, (n) => {
-    if (found) return false;
-    if (n.type === 'call') {
-      const fn = n.childForFieldName('function');
-      if (fn?.type === 'identifier' && targets.has(fn.text)) found = true;
-      if (fn?.type === 'subscript') {
-        const index = fn.childForFieldName('subscript');
-        if (index?.type === 'identifier' && targets.has(index.text)) found = true;
-      }
-    }
-    return !found;
-  });
-  return found;
-}
-
-function wrapBool(cond: Node): string {
-  return cond.type === 'boolean_operator' ||
-    cond.type === 'not_operator' ||
-    cond.type === 'conditional_expression' ||
-    cond.type === 'named_expression'
-    ? `(${cond.text})`
-    : cond.text;
 }
 
 /**

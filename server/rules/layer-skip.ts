@@ -1,0 +1,166 @@
+/**
+ * RG006's reading of LayerDrop written by hand: in a loop over layers, a random condition decides whether the loop's
+ * layer runs (`if random.random() < self.layerdrop: continue`), with no training check around it. The draw may sit in
+ * the condition or in a local drawn before it, as fairseq, WavLM and Hugging Face write it (`dropout_probability =
+ * np.random.random()`, `skip_the_layer = … if … else …`, `to_drop = True` under a drawn condition); the training
+ * check may sit on the condition or on any of those locals.
+ */
+import type { Node } from '../engine/parser';
+import type { MethodScope, RuleContext } from '../engine/rule';
+import type { Fix } from '../engine/types';
+import { mentionsTraining, walk } from '../engine/syntax';
+import { underTrainingGuard } from '../engine/training';
+
+const RANDOM_DRAWS = new Set([
+  'random.random',
+  'random.uniform',
+  'random.randint',
+  'numpy.random.rand',
+  'numpy.random.random',
+  'numpy.random.uniform',
+  'numpy.random.random_sample',
+  'torch.rand',
+  'torch.randn',
+  'torch.randint',
+  'torch.empty',
+]);
+
+/** Does the expression draw a random number (`random.random() < p`, `torch.rand(1).item() < p`)? */
+function drawsRandom(context: RuleContext, node: Node): boolean {
+  let found = false;
+  walk(node, (n) => {
+    if (found) return false;
+    if (n.type === 'call') {
+      const q = context.model.imports.resolve(n.childForFieldName('function'));
+      if (q && (RANDOM_DRAWS.has(q) || q.startsWith('numpy.random.'))) found = true;
+    }
+    return !found;
+  });
+  return found;
+}
+
+/** The locals an expression reads (identifiers that are not an attribute's name or a keyword argument's). */
+function readNames(node: Node): string[] {
+  const names: string[] = [];
+  walk(node, (n) => {
+    if (n.type === 'keyword_argument') {
+      const value = n.childForFieldName('value');
+      if (value) names.push(...readNames(value));
+      return false;
+    }
+    if (n.type === 'attribute') {
+      const object = n.childForFieldName('object');
+      if (object) names.push(...readNames(object));
+      return false;
+    }
+    if (n.type === 'identifier') names.push(n.text);
+  });
+  return names;
+}
+
+/**
+ * The locals of the method drawn at random before `before`, each with whether a training check decides it: assigned
+ * a value that draws or reads a drawn local (`dropout_probability = np.random.random()`), or assigned anything under
+ * a condition that does (`if dropout_probability < p: to_drop = True`). Decided by training: the value, or a condition
+ * around the assignment, reads the flag, or the assignment runs only in training (`if self.training:` above it).
+ */
+function drawnLocals(context: RuleContext, scope: MethodScope, before: Node): Map<string, { gated: boolean }> {
+  const drawn = new Map<string, { gated: boolean }>();
+  const decided = (expr: Node) => {
+    const read = readNames(expr).filter((n) => drawn.has(n));
+    if (read.length === 0 && !drawsRandom(context, expr)) return null;
+    return { gated: mentionsTraining(expr, scope.selfName) || read.some((n) => drawn.get(n)!.gated) };
+  };
+  walk(scope.method, (n) => {
+    if (n.startIndex >= before.startIndex) return false;
+    if (n.type === 'function_definition' && n.id !== scope.method.id) return false;
+    if (n.type !== 'assignment') return;
+    const target = n.childForFieldName('left');
+    const value = n.childForFieldName('right');
+    if (target?.type !== 'identifier' || !value) return;
+    const sources = [decided(value)];
+    for (let p = n.parent; p && p.id !== scope.method.id; p = p.parent) {
+      const cond = p.type === 'if_statement' || p.type === 'elif_clause' ? p.childForFieldName('condition') : null;
+      if (cond) sources.push(decided(cond));
+    }
+    const found = sources.filter((s) => s !== null);
+    if (found.length === 0) return;
+    drawn.set(target.text, { gated: found.some((s) => s.gated) || underTrainingGuard(n, scope) });
+  });
+  return drawn;
+}
+
+/**
+ * A random condition that skips the layer of the enclosing loop in evaluation too, with the fix that checks
+ * `self.training` (unsafe: it changes what runs); null when the condition is not one, or a training check decides it.
+ */
+export function randomLayerSkip(
+  context: RuleContext,
+  node: Node,
+  cond: Node,
+  scope: MethodScope,
+): { fix: Fix | null } | null {
+  if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return null;
+  let loop: Node | null = null;
+  for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
+    if (p.type === 'for_statement') {
+      loop = p;
+      break;
+    }
+  }
+  const left = loop?.childForFieldName('left');
+  if (!loop || !left) return null;
+  if (!drawsRandom(context, cond)) {
+    const drawn = drawnLocals(context, scope, node);
+    const read = readNames(cond).filter((n) => drawn.has(n));
+    if (read.length === 0 || read.some((n) => drawn.get(n)!.gated)) return null;
+  }
+  const targets = new Set<string>();
+  walk(left, (n) => void (n.type === 'identifier' && targets.add(n.text)));
+  // A random augmentation choice or a random sign is not layer skipping: the condition must decide
+  // whether the loop's layer (`layer(x)`, `self.layers[i](x)`) runs.
+  const callsLayer = (n: Node | null | undefined) => !!n && containsLayerCall(n, targets);
+  const flag = `${scope.selfName}.training`;
+  if (node.type !== 'if_statement') {
+    const parts = node.namedChildren;
+    return callsLayer(parts[0]) || callsLayer(parts[2]) ? { fix: null } : null;
+  }
+  const body = node.childForFieldName('consequence');
+  const alternative = node.childForFieldName('alternative');
+  const skips = body?.namedChildren.some((s) => s?.type === 'continue_statement');
+  const onlyIf = (title: string, text: string): { fix: Fix } => ({
+    fix: { applicability: 'unsafe', title, edits: [context.edit(cond, text)] },
+  });
+  // `if draw < p: continue` and `if to_drop: skip… else: layer(x)` skip the layer when the condition holds.
+  if ((skips && callsLayer(loop.childForFieldName('body'))) || (!callsLayer(body) && callsLayer(alternative)))
+    return onlyIf(`Skip layers only when \`${flag}\``, `${flag} and ${wrapBool(cond)}`);
+  if (!callsLayer(body)) return null;
+  if (alternative) return { fix: null };
+  return onlyIf(`Run every layer when not \`${flag}\``, `not ${flag} or ${wrapBool(cond)}`);
+}
+
+function containsLayerCall(root: Node, targets: Set<string>): boolean {
+  let found = false;
+  walk(root, (n) => {
+    if (found) return false;
+    if (n.type === 'call') {
+      const fn = n.childForFieldName('function');
+      if (fn?.type === 'identifier' && targets.has(fn.text)) found = true;
+      if (fn?.type === 'subscript') {
+        const index = fn.childForFieldName('subscript');
+        if (index?.type === 'identifier' && targets.has(index.text)) found = true;
+      }
+    }
+    return !found;
+  });
+  return found;
+}
+
+function wrapBool(cond: Node): string {
+  return cond.type === 'boolean_operator' ||
+    cond.type === 'not_operator' ||
+    cond.type === 'conditional_expression' ||
+    cond.type === 'named_expression'
+    ? `(${cond.text})`
+    : cond.text;
+}
