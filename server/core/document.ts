@@ -185,7 +185,7 @@ export async function checkDocument(document: Document, options: CheckOptions): 
     findings = analyse(rules, analysed, selection, workspace);
   } else if (document.kind === 'python') {
     const result = fixText(rules, document.text, selection, { unsafe: options.unsafe, workspace });
-    findings = [...result.remaining, ...syntaxErrors(result.text)];
+    findings = result.syntaxError ? [...result.remaining, result.syntaxError] : result.remaining;
     if (result.text !== document.text) changes = [{ before: document.text, after: result.text }];
     applied = Object.fromEntries(result.applied);
   } else {

@@ -5,6 +5,7 @@ import type { RuleSelection } from './config';
 import { ParseLimit, SourceFile, treeErrorCount } from './parser';
 import type { Rule } from './rule';
 import type { WorkspaceScope } from './scope';
+import { syntaxErrorFinding } from './syntax-errors';
 import type { Finding, TextEdit } from './types';
 
 /** Applies non-overlapping edits; returns null when two edits overlap. */
@@ -28,6 +29,8 @@ export interface FixResult {
   applied: Map<string, number>;
   /** What is left after fixing, configuration and noqa applied. */
   remaining: Finding[];
+  /** The fixed text's first syntax error (a fix never adds one: it is the one the text had). */
+  syntaxError: Finding | null;
 }
 
 /**
@@ -41,26 +44,25 @@ export function fixText(
   options: { unsafe?: boolean; only?: (f: Finding) => boolean; workspace?: WorkspaceScope | null } = {},
 ): FixResult {
   const applied = new Map<string, number>();
-  const analyzer = new Analyzer(rules);
+  // Each pass analyses a new text, and most files have nothing to fix: no findings are kept between analyses.
+  const analyzer = new Analyzer(rules, true);
   const rejected = new Set<string>();
   let current = text;
   for (let pass = 0; pass < 10; pass++) {
     const file = new SourceFile(current);
     try {
-      const fixable = analyzer
-        .analyze(file, selection, options.workspace)
-        .filter(
-          (f) =>
-            f.fix &&
-            (options.unsafe || f.fix.applicability === 'safe') &&
-            (options.only?.(f) ?? true) &&
-            !rejected.has(fixKey(f)),
-        );
-      if (fixable.length === 0)
-        return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
+      const found = analyzer.analyze(file, selection, options.workspace);
+      const fixable = found.filter(
+        (f) =>
+          f.fix &&
+          (options.unsafe || f.fix.applicability === 'safe') &&
+          (options.only?.(f) ?? true) &&
+          !rejected.has(fixKey(f)),
+      );
+      const done = () => ({ text: current, applied, remaining: found, syntaxError: syntaxErrorFinding(file) });
+      if (fixable.length === 0) return done();
       const { chosen, edits } = chooseFixes(file, fixable, rejected);
-      if (chosen.length === 0)
-        return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
+      if (chosen.length === 0) return done();
       current = applyEdits(file, edits)!;
       for (const f of chosen) applied.set(f.code, (applied.get(f.code) ?? 0) + 1);
     } finally {
@@ -69,7 +71,8 @@ export function fixText(
   }
   const file = new SourceFile(current);
   try {
-    return { text: current, applied, remaining: analyzer.analyze(file, selection, options.workspace) };
+    const remaining = analyzer.analyze(file, selection, options.workspace);
+    return { text: current, applied, remaining, syntaxError: syntaxErrorFinding(file) };
   } finally {
     file.dispose();
   }

@@ -559,7 +559,8 @@ export function fixNotebook(
   options: { unsafe?: boolean; workspace?: WorkspaceScope | null } = {},
 ): NotebookFixResult {
   const applied = new Map<string, number>();
-  const analyzer = new Analyzer(rules);
+  // As fixText: each pass analyses a new text, so no findings are kept between analyses.
+  const analyzer = new Analyzer(rules, true);
   const rejected = new Set<string>();
   let texts = cells.map((c) => c.text);
   const build = () => new NotebookText(cells.map((c, i) => ({ index: c.index, text: texts[i] })));
