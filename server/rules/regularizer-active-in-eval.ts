@@ -16,11 +16,12 @@ import {
   parameterList,
   walk,
 } from '../engine/syntax';
+import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { underTrainingGuard } from '../engine/training';
 import { appendKeywordArgument } from '../engine/edits';
 import { randomLayerSkip } from './layer-skip';
-import { LIBRARY_SITES } from './profile-figures';
+import { HAND_WRITTEN_SITES, LIBRARY_SITES } from './profile-figures';
 
 const F = 'torch.nn.functional';
 
@@ -81,6 +82,12 @@ const MESSAGES: Record<string, string> = {
   handWritten:
     'This random mask is drawn against `{rate}` in evaluation too: nothing here checks `self.training`, so values ' +
     'are dropped after `model.eval()`. Draw and apply it only when `self.training`.',
+  handWrittenModule:
+    '`{name}` draws a new random mask in evaluation too: `{method}` never reads `{flag}`, so it keeps dropping ' +
+    '{dropped} after `model.eval()`. Return the input unchanged when `not {flag}`.',
+  handWrittenModuleEval:
+    '`{name}` still draws a random mask when `{flag}` is False, so it keeps dropping {dropped} after ' +
+    '`model.eval()`. Return the input unchanged when `not {flag}`.',
   helperFunction:
     '`{callee}` calls `{inner}` (line {at}) without its training flag, which defaults to True, so it drops values ' +
     'in evaluation too. Give `{callee}` a `training` parameter, pass it on, and call it with `training=self.training`.',
@@ -132,6 +139,12 @@ export const regularizerActiveInEval: Rule = {
         'surrounds it: a random mask against `mask_ratio` (masked modelling) is left alone, as is a draw in a ' +
         'statement that reads the flag itself, or in a method the class calls only under a training condition.',
       '',
+      "A regularizer module of your own (a copy of timm's or Megatron's `DropPath`, a textbook dropout) is read by " +
+        'evaluating its code symbolically with the training flag on and off, as RG003–RG005 read it: when its ' +
+        '`forward` (or a method it calls outside a training condition) still applies a random mask with the flag ' +
+        'off, the rule reports the draw, and the unsafe fix returns the input unchanged when `not self.training`, ' +
+        "as timm's `drop_path` does. A class named for inference (`MCDropout`, `Prenet`) is left alone.",
+      '',
       '`self.training` read in `__init__` is reported when the statement builds or chooses a regularizer ' +
         "(Megatron's `get_bias_dropout_add(self.training, …)`, `nn.Dropout(p) if self.training else " +
         'nn.Identity()`): a module is constructed in training mode, so the training variant is chosen once and ' +
@@ -178,7 +191,7 @@ export const regularizerActiveInEval: Rule = {
       ...Object.fromEntries(Object.entries(MESSAGES).map(([id, text]) => [`${id}Latent`, `${text} ${LATENT}`])),
     },
     profile: {
-      sites: LIBRARY_SITES,
+      sites: [...LIBRARY_SITES, ...HAND_WRITTEN_SITES],
       phrase: ({ result: r, where }) =>
         r.eval.identity
           ? undefined
@@ -211,6 +224,9 @@ export const regularizerActiveInEval: Rule = {
       },
       attribute(node) {
         trainingReadInInit(context, node);
+      },
+      function_definition(node) {
+        handWrittenModule(context, node);
       },
       if_statement(node) {
         reportLayerSkip(context, node, node.childForFieldName('condition'));
@@ -453,11 +469,15 @@ function saidNearby(statement: Node): boolean {
 
 /** `noise_dropout` → noise, dropout; `_Prenet` → prenet; `mcDropout` → mc, dropout; `self.p` → self, p. */
 function nameParts(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
+  return (
+    name
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      // An acronym before a word: `MCDropout` is `MC` and `Dropout`.
+      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean)
+  );
 }
 
 /**
@@ -762,7 +782,52 @@ function handWrittenMask(context: RuleContext, call: Node, scope: MethodScope): 
     }
   }
   if (!calledInEval(scope)) return;
+  // A method that is a regularizer of its own is reported as one (handWrittenModule).
+  if (regularizerOf(context.model, scope.method)?.evaluation.behaviour === 'stochastic') return;
   reportSite(context, scope, call, rate, { node, messageId: 'handWritten', data: { rate: rate.text } });
+}
+
+/**
+ * A regularizer module of the user's own (a copy of timm's `DropPath`, a textbook dropout) whose method still masks in
+ * evaluation, as the symbolic evaluation of its code finds (server/engine/semantics/regularizers.ts): `forward`, or a
+ * method the class calls outside a training condition. The fix returns the input unchanged when not training, as
+ * timm's `drop_path` does; offered when the mask is applied to the method's input.
+ */
+function handWrittenModule(context: RuleContext, def: Node): void {
+  const body = def.childForFieldName('body');
+  const scope = body ? context.moduleMethod(body) : undefined;
+  if (!body || !scope || scope.method.id !== def.id || !mayRunInEval(scope)) return;
+  const s = regularizerOf(context.model, def);
+  if (s?.evaluation.behaviour !== 'stochastic' || !calledInEval(scope)) return;
+  const inside = (n: Node | null | undefined) => !!n && n.startIndex >= def.startIndex && n.endIndex <= def.endIndex;
+  const at = [s.mask.node, s.application].find(inside) ?? def.childForFieldName('name');
+  if (!at || designedForInference(at, scope)) return;
+  const flag = `${scope.selfName}.training`;
+  const input = parameterList(def)[1]?.name;
+  const first = body.namedChildren.find((n) => n && !isDocstring(n));
+  const indent = first ? ' '.repeat(first.startPosition.column) : '';
+  context.report({
+    node: at,
+    messageId: mentionsTraining(def, scope.selfName) ? 'handWrittenModuleEval' : 'handWrittenModule',
+    data: {
+      name: scope.methodName === 'forward' ? scope.cls.name : `${scope.cls.name}.${scope.methodName}`,
+      method: scope.methodName,
+      flag,
+      dropped: s.kind === 'drop-path' ? 'whole samples' : 'values',
+    },
+    fix:
+      first && input && s.target.name === input
+        ? {
+            applicability: 'unsafe',
+            title: `Return \`${input}\` unchanged when not \`${flag}\``,
+            edits: [context.insertAt(first.startIndex, `if not ${flag}:\n${indent}    return ${input}\n${indent}`)],
+          }
+        : null,
+  });
+}
+
+function isDocstring(statement: Node): boolean {
+  return statement.type === 'expression_statement' && statement.namedChild(0)?.type === 'string';
 }
 
 /** `torch.rand(...).to(x.device)`, `.float()`: a cast of the draw, read through. */

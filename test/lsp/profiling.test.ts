@@ -210,6 +210,25 @@ test('a profile that confirms a diagnostic adds its measured figure to the messa
   );
 });
 
+test('a drop path written by hand that masks in evaluation: its profile measures what it drops there', async () => {
+  // Megatron-LM's DropPath with its training check left out (test/rules/RG006/fire_hand_written_module.py).
+  const uri = project.uri('drop_path.py');
+  const text = fs.readFileSync(`${__dirname}/../rules/RG006/fire_hand_written_module.py`, 'utf8');
+  client.open(uri, text);
+  const rg006 = (await client.diagnostics(uri, 1)).filter((d) => d.code === 'RG006');
+  assert.equal(rg006.length, 3);
+  const stochasticDepth = rg006.find((d) => d.message.startsWith('`StochasticDepth` draws a new random mask'))!;
+  assert.doesNotMatch(stochasticDepth.message, /Measured/);
+  const line = positionOf(text, 'class StochasticDepth').line;
+  const lens = profileLenses(await lenses(uri)).find((l) => l.range.start.line === line)!;
+  const next = client.nextDiagnostics(uri);
+  await execute('reglens.profileSite', lens.command!.arguments!);
+  const after = (await next).find((d) => d.message.startsWith('`StochasticDepth`'))!;
+  assert.deepEqual(after.range, stochasticDepth.range);
+  assert.match(after.message, / Measured in evaluation: \d+\.\d% of values dropped \(cpu, shape \[[\d, ]+\]\)\.$/);
+  assert.doesNotMatch(after.message, / 0\.0% of values dropped/);
+});
+
 test("a construction's profile adds its figure to a finding in the class it builds, naming it", async () => {
   const uri = project.uri('handwritten.py');
   const text = fs.readFileSync(`${__dirname}/../../examples/handwritten_regularizers.py`, 'utf8');
