@@ -58,21 +58,35 @@ function readNames(node: Node): string[] {
   return names;
 }
 
+/** A local assigned a random draw: where, and whether a training check decides it. */
+interface DrawnAssignment {
+  name: string;
+  at: number;
+  gated: boolean;
+}
+
+/** Per file model (one analysis), per method: its drawn assignments, read once however many conditions ask. */
+const drawnByMethod = new WeakMap<object, Map<number, DrawnAssignment[]>>();
+
 /**
- * The locals of the method drawn at random before `before`, each with whether a training check decides it: assigned
- * a value that draws or reads a drawn local (`dropout_probability = np.random.random()`), or assigned anything under
- * a condition that does (`if dropout_probability < p: to_drop = True`). Decided by training: the value, or a condition
- * around the assignment, reads the flag, or the assignment runs only in training (`if self.training:` above it).
+ * The locals of the method drawn at random, in source order: assigned a value that draws or reads a drawn local
+ * (`dropout_probability = np.random.random()`), or assigned anything under a condition that does (`if
+ * dropout_probability < p: to_drop = True`). Decided by training: the value, or a condition around the assignment,
+ * reads the flag, or the assignment runs only in training (`if self.training:` above it).
  */
-function drawnLocals(context: RuleContext, scope: MethodScope, before: Node): Map<string, { gated: boolean }> {
+function drawnAssignments(context: RuleContext, scope: MethodScope): DrawnAssignment[] {
+  let byMethod = drawnByMethod.get(context.model);
+  if (!byMethod) drawnByMethod.set(context.model, (byMethod = new Map()));
+  const known = byMethod.get(scope.method.id);
+  if (known) return known;
   const drawn = new Map<string, { gated: boolean }>();
+  const out: DrawnAssignment[] = [];
   const decided = (expr: Node) => {
     const read = readNames(expr).filter((n) => drawn.has(n));
     if (read.length === 0 && !drawsRandom(context, expr)) return null;
     return { gated: mentionsTraining(expr, scope.selfName) || read.some((n) => drawn.get(n)!.gated) };
   };
   walk(scope.method, (n) => {
-    if (n.startIndex >= before.startIndex) return false;
     if (n.type === 'function_definition' && n.id !== scope.method.id) return false;
     if (n.type !== 'assignment') return;
     const target = n.childForFieldName('left');
@@ -85,9 +99,22 @@ function drawnLocals(context: RuleContext, scope: MethodScope, before: Node): Ma
     }
     const found = sources.filter((s) => s !== null);
     if (found.length === 0) return;
-    drawn.set(target.text, { gated: found.some((s) => s.gated) || underTrainingGuard(n, scope) });
+    const gated = found.some((s) => s.gated) || underTrainingGuard(n, scope);
+    drawn.set(target.text, { gated });
+    out.push({ name: target.text, at: n.startIndex, gated });
   });
-  return drawn;
+  byMethod.set(scope.method.id, out);
+  return out;
+}
+
+/** The locals `cond` reads that were drawn before `node`, each with its last drawn assignment's training check. */
+function drawnLocals(context: RuleContext, scope: MethodScope, node: Node, cond: Node): { gated: boolean }[] {
+  const before = drawnAssignments(context, scope).filter((a) => a.at < node.startIndex);
+  if (before.length === 0) return [];
+  return readNames(cond).flatMap((name) => {
+    for (let i = before.length - 1; i >= 0; i--) if (before[i].name === name) return [before[i]];
+    return [];
+  });
 }
 
 /**
@@ -111,9 +138,8 @@ export function randomLayerSkip(
   const left = loop?.childForFieldName('left');
   if (!loop || !left) return null;
   if (!drawsRandom(context, cond)) {
-    const drawn = drawnLocals(context, scope, node);
-    const read = readNames(cond).filter((n) => drawn.has(n));
-    if (read.length === 0 || read.some((n) => drawn.get(n)!.gated)) return null;
+    const read = drawnLocals(context, scope, node, cond);
+    if (read.length === 0 || read.some((a) => a.gated)) return null;
   }
   const targets = new Set<string>();
   walk(left, (n) => void (n.type === 'identifier' && targets.add(n.text)));
