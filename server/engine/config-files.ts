@@ -61,11 +61,20 @@ export class ConfigFiles {
   constructor(
     private readonly codes: readonly string[],
     private readonly readsFiles = true,
+    /** Told after a configuration file is read (the editor watches those outside its folders). */
+    private readonly onRead?: () => void,
   ) {}
 
   clear(): void {
     this.nearest.clear();
     this.loaded.clear();
+  }
+
+  /** Every configuration file read since the last `clear`, with the files their `extend` chains read. */
+  filesRead(): string[] {
+    const files = new Set<string>();
+    for (const [file, config] of this.loaded) for (const read of config.chain ?? [file]) files.add(read);
+    return [...files];
   }
 
   /** The configuration that governs a file, with the file it is read from; null when there is none. */
@@ -82,6 +91,7 @@ export class ConfigFiles {
     if (!config) {
       config = loadConfigFile(file, this.codes);
       this.loaded.set(file, config);
+      this.onRead?.();
     }
     return { ...config, file };
   }

@@ -32,6 +32,7 @@ import {
   type WorkspaceFolder,
 } from 'vscode-languageserver/node';
 import { CONFIGURATION_GLOB, ConfigFiles, mayChangeConfiguration } from '../engine/config-files';
+import { OutsideConfigurationWatch } from './outside-configuration';
 import { MAX_FILE_BYTES } from '../engine/analyze';
 import { ParseLimit } from '../engine/parser';
 import { VERSION } from '../engine/project';
@@ -85,6 +86,9 @@ export class ReglensServer {
   private readonly settings: SettingsSource;
   private documentChanges = false;
   private watchedFilesDynamic = false;
+  /** Watches the configuration files read outside the workspace folders (client relative patterns needed). */
+  private outsideConfiguration: OutsideConfigurationWatch | undefined;
+  private outsideConfigurationPending = false;
   private trusted = true;
   /** Configuration problems already shown; each is shown once while it persists. */
   private readonly shownConfigMessages = new Set<string>();
@@ -215,7 +219,12 @@ export class ReglensServer {
   private initialize(params: InitializeParams): InitializeResult {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     this.trusted = init.workspaceTrusted !== false;
-    this.configFiles = new ConfigFiles(ruleCodes, this.trusted);
+    const watched = params.capabilities.workspace?.didChangeWatchedFiles;
+    this.outsideConfiguration =
+      this.trusted && watched?.dynamicRegistration === true && watched.relativePatternSupport === true
+        ? new OutsideConfigurationWatch(this.connection, (what, e) => this.logError(what, e))
+        : undefined;
+    this.configFiles = new ConfigFiles(ruleCodes, this.trusted, () => this.configurationFilesRead());
     this.profilingHooks.trusted = this.trusted;
     this.settings.push(init.settings);
     const caps = params.capabilities;
@@ -536,6 +545,17 @@ export class ReglensServer {
       doc.config = resolveDocumentConfig(doc.uri, readEditorSettings(undefined), new ConfigFiles(ruleCodes, false));
     }
     this.schedule(doc);
+  }
+
+  /** A configuration file was read: once the reads of this turn are done, watch those outside the folders. */
+  private configurationFilesRead(): void {
+    if (!this.outsideConfiguration || this.outsideConfigurationPending) return;
+    this.outsideConfigurationPending = true;
+    setImmediate(() => {
+      this.outsideConfigurationPending = false;
+      const folders = this.workspaceFolders.map((f) => f.path);
+      this.outsideConfiguration?.update(this.configFiles.filesRead(), folders);
+    });
   }
 
   private async reconfigureAll(pull: boolean): Promise<void> {

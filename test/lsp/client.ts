@@ -32,6 +32,7 @@ import {
   LogMessageNotification,
   PublishDiagnosticsNotification,
   RegistrationRequest,
+  UnregistrationRequest,
   ShowMessageNotification,
   ShowMessageRequest,
   ShutdownRequest,
@@ -140,6 +141,8 @@ export class TestClient {
   readonly messages: ShowMessageParams[] = [];
   readonly logs: LogMessageParams[] = [];
   readonly registrations: Registration[] = [];
+  /** The ids of the registrations the server took back. */
+  readonly unregistrations: string[] = [];
   readonly configurationRequests: ConfigurationItem[] = [];
   /** Work-done progress the server created and reported, in order. */
   readonly progress: ProgressEvent[] = [];
@@ -184,6 +187,10 @@ export class TestClient {
     });
     connection.onRequest(RegistrationRequest.type, (p) => {
       this.registrations.push(...p.registrations);
+      return null;
+    });
+    connection.onRequest(UnregistrationRequest.type, (p) => {
+      this.unregistrations.push(...p.unregisterations.map((u) => u.id));
       return null;
     });
     connection.onRequest(WorkDoneProgressCreateRequest.type, () => null);

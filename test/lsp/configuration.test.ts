@@ -295,6 +295,52 @@ test('invalid editor settings give one warning and the defaults', async () => {
   }
 });
 
+test('configuration files outside the workspace folder are watched: the one above, the one it extends', async () => {
+  // A subfolder opened on its own, under the repository's pyproject.toml; that file later extends a shared one.
+  const project = tempProject({
+    'pyproject.toml': '[tool.reglens]\nignore = ["RG006"]\n',
+    'shared/base.toml': 'ignore = ["RG007"]\n',
+    'pkg/a.py': BLOCK,
+  });
+  const capabilities = {
+    ...VSCODE_CAPABILITIES,
+    workspace: {
+      ...VSCODE_CAPABILITIES.workspace,
+      didChangeWatchedFiles: { dynamicRegistration: true, relativePatternSupport: true },
+    },
+  };
+  const client = await TestClient.start({ capabilities, workspaceFolders: [project.path('pkg')] });
+  const watchedOutside = () =>
+    client.registrations
+      .filter((r) => r.method === 'workspace/didChangeWatchedFiles' && !client.unregistrations.includes(r.id))
+      .flatMap((r) => (r.registerOptions as { watchers: { globPattern: unknown }[] }).watchers)
+      .map((w) => w.globPattern)
+      .filter((g): g is { baseUri: string; pattern: string } => typeof g === 'object');
+  try {
+    const uri = project.uri('pkg/a.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
+    await client.sync();
+    assert.deepEqual(watchedOutside(), [{ baseUri: project.uri(''), pattern: 'pyproject.toml' }]);
+    // The editor's watcher reports the edit; the shared file it now extends is watched too, by a new registration.
+    project.write('pyproject.toml', '[tool.reglens]\nextend = "shared/base.toml"\n');
+    const next = client.nextDiagnostics(uri);
+    client.configFileChanged(project.uri('pyproject.toml'));
+    assert.deepEqual(codes(await next), ['RG006@10']);
+    await client.sync();
+    assert.deepEqual(
+      watchedOutside().sort((a, b) => a.pattern.localeCompare(b.pattern)),
+      [
+        { baseUri: project.uri('shared'), pattern: 'base.toml' },
+        { baseUri: project.uri(''), pattern: 'pyproject.toml' },
+      ],
+    );
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
 test('in an untrusted workspace pyproject.toml is never read', async () => {
   const project = tempProject({ 'pyproject.toml': '[tool.reglens]\nignore = ["RG006"]\n', 'a.py': BLOCK });
   const client = await TestClient.start({ initializationOptions: { workspaceTrusted: false } });
