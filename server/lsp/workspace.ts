@@ -478,14 +478,18 @@ export class WorkspaceService {
     return diagnostics.length;
   }
 
-  /** What "Check workspace" reads of a file: an indexed Python file's text (open or on disk), or a notebook. */
+  /**
+   * What "Check workspace" reads of a file: a Python file's text (open or on disk), or a notebook. Every file found
+   * is checked, as `reglens check` checks it, whether or not the index can name it as a module (`scripts/data-prep/
+   * train.py`, a folder opened from above a `my-project/`).
+   */
   private readForCheck(file: string): Document | null {
     if (isNotebookPath(file)) {
       const read = readDocument(file, file);
       return 'document' in read && read.document.kind === 'notebook' ? read.document : null;
     }
     const text = this.read(file);
-    return text !== null && this.index.has(file) ? { kind: 'python', text, bom: false } : null;
+    return text !== null ? { kind: 'python', text, bom: false } : null;
   }
 
   private unpublish(uri: string): void {

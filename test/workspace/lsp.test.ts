@@ -344,6 +344,31 @@ describe('Check workspace', () => {
     write('scripts/tool.py', doubleDropout);
   }
 
+  test('checks the files in folders no module name can reach (`model-zoo/`), as `reglens check` does', async () => {
+    // A workspace opened above a hyphenated folder, as `scripts/data-prep/` or `my-project/` are: the index cannot
+    // name these files as modules, and "Check workspace" once skipped them while counting them as checked.
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-zoo-'));
+    fs.cpSync(path.join(__dirname, '..', '..', 'examples'), path.join(folder, 'model-zoo'), { recursive: true });
+    let stdout = '';
+    const io = {
+      cwd: folder,
+      stdout: (t: string) => void (stdout += t),
+      stderr: () => {},
+      readStdin: () => Buffer.alloc(0),
+      color: false,
+    };
+    const command = parseArgs(['check', '--format', 'json', '--exit-zero', '.']);
+    if (command.kind === 'check') await runCheck(command.options, io);
+    const cli: { path: string }[] = JSON.parse(stdout).diagnostics;
+    assert.ok(cli.length > 10, `the examples have problems: ${cli.length}`);
+    const client = await start([folder]);
+    const result = (await client.executeCommand('reglens.checkWorkspace')) as { files: number; problems: number };
+    assert.equal(result.problems, cli.length);
+    const mlp = path.join(folder, 'model-zoo', 'gpt_mlp.py');
+    const published = await until(client, uriOf(mlp), (f) => f.length > 0, 'gpt_mlp.py checked');
+    assert.equal(published.length, cli.filter((d) => d.path === 'model-zoo/gpt_mlp.py').length);
+  });
+
   test('counts what `reglens check` counts, notebooks and open files included, and logs the run', async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-examples-'));
     fs.cpSync(path.join(__dirname, '..', '..', 'examples'), folder, { recursive: true });
