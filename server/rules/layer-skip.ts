@@ -62,6 +62,8 @@ function readNames(node: Node): string[] {
 interface DrawnAssignment {
   name: string;
   at: number;
+  /** The assignment, whose line the message names. */
+  assignment: Node;
   gated: boolean;
 }
 
@@ -101,14 +103,14 @@ function drawnAssignments(context: RuleContext, scope: MethodScope): DrawnAssign
     if (found.length === 0) return;
     const gated = found.some((s) => s.gated) || underTrainingGuard(n, scope);
     drawn.set(target.text, { gated });
-    out.push({ name: target.text, at: n.startIndex, gated });
+    out.push({ name: target.text, at: n.startIndex, assignment: n, gated });
   });
   byMethod.set(scope.method.id, out);
   return out;
 }
 
 /** The locals `cond` reads that were drawn before `node`, each with its last drawn assignment's training check. */
-function drawnLocals(context: RuleContext, scope: MethodScope, node: Node, cond: Node): { gated: boolean }[] {
+function drawnLocals(context: RuleContext, scope: MethodScope, node: Node, cond: Node): DrawnAssignment[] {
   const before = drawnAssignments(context, scope).filter((a) => a.at < node.startIndex);
   if (before.length === 0) return [];
   return readNames(cond).flatMap((name) => {
@@ -126,7 +128,7 @@ export function randomLayerSkip(
   node: Node,
   cond: Node,
   scope: MethodScope,
-): { fix: Fix | null } | null {
+): { fix: Fix | null; drawn?: { name: string; assignment: Node } } | null {
   if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return null;
   let loop: Node | null = null;
   for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
@@ -137,10 +139,13 @@ export function randomLayerSkip(
   }
   const left = loop?.childForFieldName('left');
   if (!loop || !left) return null;
+  let drawn: { name: string; assignment: Node } | undefined;
   if (!drawsRandom(context, cond)) {
     const read = drawnLocals(context, scope, node, cond);
     if (read.length === 0 || read.some((a) => a.gated)) return null;
+    drawn = { name: read[0].name, assignment: read[0].assignment };
   }
+  const found = (fix: Fix | null) => ({ fix, ...(drawn ? { drawn } : {}) });
   const targets = new Set<string>();
   walk(left, (n) => void (n.type === 'identifier' && targets.add(n.text)));
   // A random augmentation choice or a random sign is not layer skipping: the condition must decide
@@ -149,19 +154,18 @@ export function randomLayerSkip(
   const flag = `${scope.selfName}.training`;
   if (node.type !== 'if_statement') {
     const parts = node.namedChildren;
-    return callsLayer(parts[0]) || callsLayer(parts[2]) ? { fix: null } : null;
+    return callsLayer(parts[0]) || callsLayer(parts[2]) ? found(null) : null;
   }
   const body = node.childForFieldName('consequence');
   const alternative = node.childForFieldName('alternative');
   const skips = body?.namedChildren.some((s) => s?.type === 'continue_statement');
-  const onlyIf = (title: string, text: string): { fix: Fix } => ({
-    fix: { applicability: 'unsafe', title, edits: [context.edit(cond, text)] },
-  });
+  const onlyIf = (title: string, text: string) =>
+    found({ applicability: 'unsafe', title, edits: [context.edit(cond, text)] });
   // `if draw < p: continue` and `if to_drop: skip… else: layer(x)` skip the layer when the condition holds.
   if ((skips && callsLayer(loop.childForFieldName('body'))) || (!callsLayer(body) && callsLayer(alternative)))
     return onlyIf(`Skip layers only when \`${flag}\``, `${flag} and ${wrapBool(cond)}`);
   if (!callsLayer(body)) return null;
-  if (alternative) return { fix: null };
+  if (alternative) return found(null);
   return onlyIf(`Run every layer when not \`${flag}\``, `not ${flag} or ${wrapBool(cond)}`);
 }
 

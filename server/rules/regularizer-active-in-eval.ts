@@ -76,6 +76,9 @@ const MESSAGES: Record<string, string> = {
     '`{callee}` is created inside `{method}`, so it is always in training mode and ignores `model.eval()`. ' +
     'Call the functional form with `training=self.training`, or create the module in `__init__`.',
   layerSkip: 'Layers are skipped at random in evaluation too: this condition does not check `self.training`.',
+  layerSkipDrawn:
+    'Layers are skipped at random in evaluation too: `{name}` is decided at random (line {line}), and neither it ' +
+    'nor this condition checks `self.training`.',
   layerDropHelper:
     '`{callee}` drops layers at random (line {at}) and reads no training flag, so layers are skipped in ' +
     'evaluation too. Call it only when `self.training`.',
@@ -273,7 +276,16 @@ function reportLayerSkip(context: RuleContext, node: Node, cond: Node | null | u
   const scope = context.moduleMethod(node);
   if (!cond || !scope || !mayRunInEval(scope)) return;
   const skip = randomLayerSkip(context, node, cond, scope);
-  if (skip) context.report({ node: cond, messageId: 'layerSkip', fix: skip.fix });
+  if (!skip) return;
+  const { fix, drawn } = skip;
+  if (drawn)
+    context.report({
+      node: cond,
+      messageId: 'layerSkipDrawn',
+      data: { name: drawn.name, line: lineOf(drawn.assignment) },
+      fix,
+    });
+  else context.report({ node: cond, messageId: 'layerSkip', fix });
 }
 
 function functional(
