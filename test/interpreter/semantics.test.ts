@@ -121,3 +121,31 @@ test('the interpreter measures what the symbolic semantics derived, fixture by f
   }
   assert.ok(compared >= 20, `${compared} regularizers compared`);
 });
+
+test('a regularizer read as still masking in evaluation (RG006) does so when its code runs, and only then', async () => {
+  const files = [
+    'test/rules/RG006/fire_hand_written_module.py',
+    'test/rules/RG006/silent_hand_written_module.py',
+    'examples/drop_path_in_eval.py',
+  ];
+  const seen = { active: 0, identity: 0 };
+  for (const path of files) {
+    const all = sites(path);
+    for (const impl of all.filter((s) => s.kind === 'implementation' && !s.builds && !s.notProfiled)) {
+      const twin = all.find(
+        (s) =>
+          s.kind === 'hand-written' && s.id.slice('hand-written'.length) === impl.id.slice('implementation'.length),
+      );
+      // At a rate of 0 (Megatron's default) nothing is dropped in either mode: nothing to compare.
+      if (!twin || twin.notProfiled || impl.kernel.kind !== 'program' || twin.kernel.kind !== 'semantics') continue;
+      if (twin.kernel.semantics.keepProb >= 1) continue;
+      // 256 samples: a drop path at 10% keeps every one of them with probability 0.9^256, about 2e-12.
+      const r = await profileProgramHere(impl.kernel.name, impl.kernel.program, 1, [256, 4, 8]);
+      assert.equal(r.eval.droppedFraction > 0, twin.activeInEval, `${path}: ${impl.label}`);
+      seen[twin.activeInEval ? 'active' : 'identity']++;
+    }
+  }
+  // The fixture's drop path and the dropout with a masking evaluation branch, the example's drop path, MCDropout; and
+  // those that stop in evaluation.
+  assert.ok(seen.active >= 4 && seen.identity >= 1, JSON.stringify(seen));
+});

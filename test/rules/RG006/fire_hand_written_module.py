@@ -9,7 +9,7 @@ class DropPath(nn.Module):
     (when applied in main path of residual blocks).
     """
 
-    def __init__(self, drop_prob=0.):
+    def __init__(self, drop_prob=0.1):
         super(DropPath, self).__init__()
         self.drop_prob = drop_prob
 

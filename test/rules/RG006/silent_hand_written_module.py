@@ -28,7 +28,7 @@ class DropPath(nn.Module):
 
 
 class MegatronDropPath(nn.Module):
-    def __init__(self, drop_prob=0.):
+    def __init__(self, drop_prob=0.1):
         super().__init__()
         self.drop_prob = drop_prob
 
@@ -42,6 +42,21 @@ class MegatronDropPath(nn.Module):
         random_tensor.floor_()  # binarize
         output = hidden_state.div(keep_prob) * random_tensor
         return output
+
+
+class StochasticDepth(nn.Module):
+    """timm's drop path written into `forward`."""
+
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1 - self.p
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
+        return x * mask / keep
 
 
 class MCDropout(nn.Module):
@@ -67,7 +82,7 @@ class Block(nn.Module):
 
     def _drop_path(self, x):
         keep = 1 - self.drop_prob
-        mask = x.new_empty(x.shape[0], 1).bernoulli_(keep)
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
         return x * mask / keep
 
     def forward(self, x):
