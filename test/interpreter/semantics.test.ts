@@ -43,6 +43,12 @@ function sites(path: string): RegularizerSite[] {
   }
 }
 
+/** The hand-written site (the code as read) of an implementation site (the code run). */
+function twinOf(all: RegularizerSite[], impl: RegularizerSite): RegularizerSite | undefined {
+  const id = impl.id.slice('implementation'.length);
+  return all.find((s) => s.kind === 'hand-written' && s.id.slice('hand-written'.length) === id);
+}
+
 test('every hand-written site has an implementation twin on the same name, runnable or saying why', () => {
   for (const path of FILES) {
     const all = sites(path);
@@ -84,10 +90,7 @@ test('the interpreter measures what the symbolic semantics derived, fixture by f
   for (const path of FILES) {
     const all = sites(path);
     for (const impl of all.filter((s) => s.kind === 'implementation' && !s.builds && !s.notProfiled)) {
-      const twin = all.find(
-        (s) =>
-          s.kind === 'hand-written' && s.id.slice('hand-written'.length) === impl.id.slice('implementation'.length),
-      )!;
+      const twin = twinOf(all, impl)!;
       if (twin.notProfiled || twin.kernel.kind !== 'semantics' || impl.kernel.kind !== 'program' || twin.activeInEval)
         continue;
       const sem = twin.kernel.semantics;
@@ -132,10 +135,7 @@ test('a regularizer read as still masking in evaluation (RG006) does so when its
   for (const path of files) {
     const all = sites(path);
     for (const impl of all.filter((s) => s.kind === 'implementation' && !s.builds && !s.notProfiled)) {
-      const twin = all.find(
-        (s) =>
-          s.kind === 'hand-written' && s.id.slice('hand-written'.length) === impl.id.slice('implementation'.length),
-      );
+      const twin = twinOf(all, impl);
       // At a rate of 0 (Megatron's default) nothing is dropped in either mode: nothing to compare.
       if (!twin || twin.notProfiled || impl.kernel.kind !== 'program' || twin.kernel.kind !== 'semantics') continue;
       if (twin.kernel.semantics.keepProb >= 1) continue;
