@@ -56,6 +56,9 @@ const MESSAGES: Record<string, string> = {
   trainMethod:
     '`{param}={flag}` passes `nn.Module.train`, a method, which is always true: `{callee}` drops {dropped} in ' +
     'evaluation too. Pass `{param}={selfName}.training`.',
+  trainCondition:
+    '`{flag}` is the method `nn.Module.train`, which is always true, not the training flag: `{callee}` under this ' +
+    'condition runs in evaluation too. Test `{selfName}.training`.',
   trainCalled:
     '`{param}={flag}` calls `nn.Module.train()`, which switches the module back to training mode and returns it ' +
     '(always true): `{callee}` drops {dropped} in evaluation, and the module leaves `model.eval()`. Pass ' +
@@ -122,7 +125,9 @@ export const regularizerActiveInEval: Rule = {
       '',
       '`training=self.train` passes the method `nn.Module.train`, not the flag: a bound method is always true, so ' +
         'the dropout stays on after `model.eval()` (`self.train()` even switches the module back to training ' +
-        "mode). The rule is silent where the class binds `self.train` to a value of its own. PyTorch Geometric's " +
+        'mode). `if self.train:` (or `… if self.train else …`) around a functional dropout or a random mask is the ' +
+        'same mistake: the condition is always true, and the fix tests `self.training`. The rule is silent where ' +
+        "the class binds `self.train` to a value of its own. PyTorch Geometric's " +
         'graph dropouts (`dropout_edge`, `dropout_adj`, `dropout_node`, `dropout_path`) default to `training=True` ' +
         'as `F.dropout` does, and are read the same way.',
       '',
@@ -232,12 +237,15 @@ export const regularizerActiveInEval: Rule = {
         handWrittenModule(context, node);
       },
       if_statement(node) {
+        trainCondition(context, node, node.childForFieldName('condition'), node.childForFieldName('consequence'));
         reportLayerSkip(context, node, node.childForFieldName('condition'));
       },
       conditional_expression(node) {
         // `x = layer(x) if random.random() > p else x`
         const parts = node.namedChildren.filter((n): n is Node => !!n);
-        if (parts.length === 3) reportLayerSkip(context, node, parts[1]);
+        if (parts.length !== 3) return;
+        trainCondition(context, node, parts[1], parts[0]);
+        reportLayerSkip(context, node, parts[1]);
       },
     };
   },
@@ -369,6 +377,61 @@ function trainMethodPassed(
       edits: [context.edit(arg.node, flag)],
     },
   });
+}
+
+/**
+ * `if self.train:` (or `… if self.train else …`, `self.train and …`) in a module method: the bound method
+ * `nn.Module.train`, always true, so the functional dropout or random mask it seems to gate runs in evaluation too.
+ * Reported at the condition, whose fix gates what is under it; not where the class binds `self.train` itself.
+ */
+function trainCondition(
+  context: RuleContext,
+  node: Node,
+  cond: Node | null | undefined,
+  guarded: Node | null | undefined,
+): void {
+  if (!cond || !guarded) return;
+  const scope = context.moduleMethod(node);
+  if (!scope || !mayRunInEval(scope)) return;
+  const isTrain = (n: Node) =>
+    n.type === 'attribute' &&
+    n.childForFieldName('object')?.text === scope.selfName &&
+    n.childForFieldName('attribute')?.text === 'train';
+  // The attribute itself, or an operand of `and` / `or` (parentheses read through): under `not` it is always false.
+  const operands = (n: Node): Node[] =>
+    n.type === 'parenthesized_expression' && n.namedChild(0)
+      ? operands(n.namedChild(0)!)
+      : n.type === 'boolean_operator'
+        ? [n.childForFieldName('left'), n.childForFieldName('right')].flatMap((o) => (o ? operands(o) : []))
+        : [n];
+  const attr = operands(cond).find(isTrain);
+  if (!attr || bindsTrain(scope)) return;
+  const blind = modeBlindCall(context, guarded);
+  if (!blind) return;
+  const flag = `${scope.selfName}.training`;
+  context.report({
+    node: attr,
+    messageId: 'trainCondition',
+    data: { flag: attr.text, callee: blind.childForFieldName('function')?.text ?? '', selfName: scope.selfName },
+    fix: { applicability: 'safe', title: `Test \`${flag}\``, edits: [context.edit(attr, flag)] },
+  });
+}
+
+/** The first call under `node` that ignores the module's mode: a functional dropout without its flag, a random draw. */
+function modeBlindCall(context: RuleContext, node: Node): Node | null {
+  let found: Node | null = null;
+  walk(node, (n) => {
+    if (found) return false;
+    if (n.type !== 'call') return;
+    const fn = n.childForFieldName('function');
+    if (!fn) return;
+    const qualified = context.model.imports.resolve(fn);
+    const spec = regularizer(qualified);
+    const training =
+      spec?.form === 'function' ? spec.training : qualified ? GRAPH_DROPOUTS.get(qualified)?.training : undefined;
+    if ((training?.default && findArgument(n, training) === 'absent') || isRandomDraw(qualified, fn)) found = n;
+  });
+  return found;
 }
 
 /** The class makes `train` an attribute of its own (`self.train = True`, a class-level `train = …`). */
