@@ -70,6 +70,18 @@ export class ConfigFiles {
     this.loaded.clear();
   }
 
+  /** A configuration file named outright (the editor's `reglens.configuration`): read once, as the found ones are. */
+  named(file: string): (LoadedConfig & { file: string }) | null {
+    if (!this.readsFiles) return null;
+    let config = this.loaded.get(file);
+    if (!config) {
+      config = loadConfigFile(file, this.codes);
+      this.loaded.set(file, config);
+      this.onRead?.();
+    }
+    return { ...config, file };
+  }
+
   /** Every configuration file read since the last `clear`, with the files their `extend` chains read. */
   filesRead(): string[] {
     const files = new Set<string>();

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -8,15 +9,22 @@ import {
   RuleSelection,
   validateSettings,
   type ConfigurationPreference,
+  type LoadedConfig,
   type RuleSettings,
 } from '../engine/config';
-import type { ConfigFiles } from '../engine/config-files';
+import { type ConfigFiles, expandPath } from '../engine/config-files';
 import { ruleCodes } from '../rules';
 
 /** The `reglens` settings section after validation. */
 export interface EditorSettings {
   enable: boolean;
   preference: ConfigurationPreference;
+  /**
+   * `reglens.configuration`: a reglens.toml or pyproject.toml used for every file instead of the nearest one, as
+   * `reglens check --config` (and Ruff's `ruff.configuration`); `~`, `$VAR` and `${workspaceFolder}` are expanded,
+   * and a relative path is read from the workspace folder.
+   */
+  configuration: string | null;
   rules: RuleSettings;
   /** Problems found in the raw settings; the affected values fall back to their defaults. */
   errors: string[];
@@ -43,7 +51,13 @@ const RULE_KEYS = ['select', 'ignore', 'severity', 'perFileIgnores', 'exclude'] 
  * Validates the raw `reglens` section (from workspace/configuration, initializationOptions or didChangeConfiguration).
  */
 export function readEditorSettings(raw: unknown): EditorSettings {
-  const result: EditorSettings = { enable: true, preference: 'editorFirst', rules: {}, errors: [] };
+  const result: EditorSettings = {
+    enable: true,
+    preference: 'editorFirst',
+    configuration: null,
+    rules: {},
+    errors: [],
+  };
   if (raw === undefined || raw === null) return result;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     result.errors.push(
@@ -69,6 +83,13 @@ export function readEditorSettings(raw: unknown): EditorSettings {
           `not ${JSON.stringify(preference)}; using "editorFirst".`,
       );
   }
+  const configuration = section.configuration;
+  if (typeof configuration === 'string' && configuration.trim() !== '') result.configuration = configuration.trim();
+  else if (configuration !== undefined && configuration !== null && configuration !== '')
+    result.errors.push(
+      `Reglens: reglens.configuration must be the path of a reglens.toml or pyproject.toml, not ` +
+        `${JSON.stringify(configuration)}; the configuration files are looked for as usual.`,
+    );
   const picked: Record<string, unknown> = {};
   for (const key of RULE_KEYS) {
     const value = section[key];
@@ -105,7 +126,38 @@ export function isExcludedFile(
 ): boolean {
   if (folder !== null && isExcluded(path.relative(folder, fsPath), editor.rules.exclude)) return true;
   if (editor.preference === 'editorOnly') return false;
-  return excludedBy(configFiles.forFile(fsPath), fsPath);
+  return excludedBy(configurationOf(fsPath, folder, editor, configFiles).loaded, fsPath);
+}
+
+/**
+ * The configuration file a file's settings come from: the one `reglens.configuration` names, else the nearest one.
+ * A `reglens.configuration` that cannot be used is said, and the nearest one applies.
+ */
+function configurationOf(
+  fsPath: string,
+  folder: string | null,
+  editor: EditorSettings,
+  configFiles: ConfigFiles,
+): { loaded: (LoadedConfig & { file: string }) | null; error?: string } {
+  const given = editor.configuration;
+  if (given === null) return { loaded: configFiles.forFile(fsPath) };
+  const base = folder ?? path.dirname(fsPath);
+  // VS Code's own variable, as Ruff's extension reads it in `ruff.configuration`.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the text a user writes in the setting
+  const expanded = expandPath(given.replaceAll('${workspaceFolder}', base));
+  const asUsual = 'the configuration files are looked for as usual';
+  if ('unset' in expanded)
+    return {
+      loaded: configFiles.forFile(fsPath),
+      error: `Reglens: reglens.configuration names ${given}, but $${expanded.unset} is not set; ${asUsual}.`,
+    };
+  const file = path.resolve(base, expanded.path);
+  if (!fs.existsSync(file))
+    return {
+      loaded: configFiles.forFile(fsPath),
+      error: `Reglens: reglens.configuration names ${file}, which does not exist; ${asUsual}.`,
+    };
+  return { loaded: configFiles.named(file) };
 }
 
 /**
@@ -124,7 +176,8 @@ export function resolveDocumentConfig(
   let root: string | null = null;
   let configFile: string | null = null;
   if (fsPath && editor.preference !== 'editorOnly') {
-    const loaded = configFiles.forFile(fsPath);
+    const { loaded, error } = configurationOf(fsPath, folder, editor, configFiles);
+    if (error) errors.push(error);
     if (loaded) {
       configFile = loaded.file;
       if (loaded.error) errors.push(`Reglens: ${loaded.error}`);

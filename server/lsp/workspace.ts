@@ -506,5 +506,5 @@ function onNotebookFile(finding: Finding, cell: number): Finding {
 }
 
 function exclusionKey(editor: EditorSettings): string {
-  return JSON.stringify([editor.rules.exclude ?? [], editor.preference]);
+  return JSON.stringify([editor.rules.exclude ?? [], editor.preference, editor.configuration]);
 }

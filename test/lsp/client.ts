@@ -351,6 +351,14 @@ export class TestClient {
     return this.latest.get(uri)?.diagnostics;
   }
 
+  /** The diagnostics of the first publish for `uri`, the latest one included, that `accept` takes (waits for it). */
+  diagnosticsWhere(uri: string, accept: (d: Diagnostic[]) => boolean, timeoutMs = 10_000): Promise<Diagnostic[]> {
+    const current = this.latest.get(uri);
+    if (current && accept(current.diagnostics)) return Promise.resolve(current.diagnostics);
+    const what = `diagnostics for ${uri} that the test takes`;
+    return this.waitFor(uri, (p) => accept(p.diagnostics), timeoutMs, what).then((p) => p.diagnostics);
+  }
+
   /** The next publish for `uri` from now on: call it before the notification that should cause it. */
   nextDiagnostics(uri: string, timeoutMs = 10_000): Promise<Diagnostic[]> {
     return this.waitFor(uri, () => true, timeoutMs, `the next diagnostics for ${uri}`).then((p) => p.diagnostics);

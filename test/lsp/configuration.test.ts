@@ -26,6 +26,53 @@ test('pyproject.toml [tool.reglens] applies to the files below it', async () => 
   }
 });
 
+test('reglens.configuration names the file every document reads, instead of the nearest one', async () => {
+  // The repository's pyproject.toml ignores RG007; the shared file the setting names ignores RG006.
+  const project = tempProject({
+    'pyproject.toml': '[tool.reglens]\nignore = ["RG007"]\n',
+    'config/reglens.toml': 'ignore = ["RG006"]\n',
+    'pkg/a.py': BLOCK,
+  });
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: VS Code's variable, as a user writes it in the setting
+  let configuration: unknown = '${workspaceFolder}/config/reglens.toml';
+  const client = await TestClient.start({
+    workspaceFolders: [project.dir],
+    settings: () => ({ configuration }),
+    env: { HOME: project.path('config') },
+  });
+  try {
+    const uri = project.uri('pkg/a.py');
+    client.open(uri, BLOCK);
+    assert.deepEqual(codes(await client.diagnostics(uri, 1)), ['RG007@7']);
+    // Each change flips what applies: the named file (RG006 ignored) or, for a file that is not there, the nearest
+    // one (RG007 ignored). The index is rebuilt too, which publishes again: wait for the publish that flips.
+    const steps: [unknown, string[]][] = [
+      ['config/missing.toml', ['RG006@10']],
+      ['config/reglens.toml', ['RG007@7']],
+      ['$HOME/nowhere.toml', ['RG006@10']],
+      ['~/reglens.toml', ['RG007@7']],
+    ];
+    for (const [given, expected] of steps) {
+      configuration = given;
+      client.configurationChanged(null);
+      const found = await client.diagnosticsWhere(uri, (d) => JSON.stringify(codes(d)) === JSON.stringify(expected));
+      assert.deepEqual(codes(found), expected, String(given));
+    }
+    const said = client.messages.map((m) => m.message).filter((m) => m.includes('reglens.configuration'));
+    assert.deepEqual(
+      said.map((m) => m.replace(project.dir, '<project>')),
+      ['<project>/config/missing.toml', '<project>/config/nowhere.toml'].map(
+        (f) =>
+          `Reglens: reglens.configuration names ${f}, which does not exist; ` +
+          'the configuration files are looked for as usual.',
+      ),
+    );
+  } finally {
+    client.dispose();
+    project.cleanup();
+  }
+});
+
 test('a changed pyproject.toml is re-read when the client reports it, and every open file is re-analysed', async () => {
   const project = tempProject({ 'a.py': BLOCK, 'nested/b.py': BLOCK });
   const client = await TestClient.start();
