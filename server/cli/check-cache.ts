@@ -13,7 +13,8 @@ import { SKIPPED_FOLDERS } from '../core/files';
 import type { RuleSelection } from '../engine/config';
 import { findConfigFile } from '../engine/config-files';
 import { isFolderLookup, type WorkspaceIndex } from '../engine/workspace';
-import { type Dependency, type FileOutcome, indexedText, textHash } from './check-file';
+import { textHash } from '../core/document';
+import { type Dependency, type FileOutcome, indexedText } from './check-file';
 
 /** Bumped when an entry's shape changes: a cache file of another format is not read. */
 const FORMAT = 1;

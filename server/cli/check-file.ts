@@ -1,10 +1,16 @@
 // One file of `reglens check`, as the main thread and the check workers (check-worker.ts) both run it: read it, check
 // it (and fix it), and say what came of it as plain data, which a worker posts as it is. Also the workspace index the
 // CLI resolves imported classes through, built the same way on every thread.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkDocument, readDocument, writeDocument, type CheckResult, type TextChange } from '../core/document';
+import {
+  checkDocument,
+  readDocument,
+  textHash,
+  writeDocument,
+  type CheckResult,
+  type TextChange,
+} from '../core/document';
 import type { FoundFile } from '../core/files';
 import type { RuleSelection } from '../engine/config';
 import { ParseLimit, timedOutParseCount } from '../engine/parser';
@@ -138,11 +144,6 @@ export function indexRoots(paths: readonly string[], cwd: string): string[] {
     for (const root of importRoots(dir)) roots.add(root);
   }
   return [...roots];
-}
-
-/** What the cache compares a text by. */
-export function textHash(text: string): string {
-  return createHash('sha1').update(text).digest('base64');
 }
 
 /** A file's text as the workspace index reads it (null: it cannot be read, or is not checked). */

@@ -2,6 +2,7 @@
 // size and binary content, a notebook split into its code cells), analysed, fixed, and written back. The CLI's
 // `check` and `profile` and the language server's workspace check read files only through here, so a file is
 // skipped for the same reason, in the same words, wherever it is read.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Analyzer, mayHaveFindings, MAX_FILE_BYTES } from '../engine/analyze';
 import { applyEdits, fixText } from '../engine/fixes';
@@ -271,6 +272,11 @@ function syntaxErrors(text: string): Finding[] {
   } finally {
     file.dispose();
   }
+}
+
+/** What a text is compared by, when only whether it changed matters (the CLI's cache, Check Workspace). */
+export function textHash(text: string): string {
+  return createHash('sha1').update(text).digest('base64');
 }
 
 /** The file's bytes for a new text: its byte-order mark kept. */

@@ -13,7 +13,7 @@ import { ParseLimit } from '../engine/parser';
 import { SYNTAX_ERROR_CODE } from '../engine/syntax-errors';
 import type { Finding } from '../engine/types';
 import { importRoots, WorkspaceIndex, type IndexScope } from '../engine/workspace';
-import { checkDocument, type Document, isNotebookPath, readDocument } from '../core/document';
+import { checkDocument, type Document, isNotebookPath, readDocument, textHash } from '../core/document';
 import { discover, wouldDiscover } from '../core/files';
 import { documentPath, isExcludedFile, resolveDocumentConfig, type EditorSettings } from './configuration';
 import type { ConfigFiles } from '../engine/config-files';
@@ -70,6 +70,8 @@ export class WorkspaceService {
   private readonly published = new Map<string, ReadonlySet<string>>();
   /** Every file discovery found at the last build, notebooks included: what "Check workspace" checks. */
   private discovered = new Set<string>();
+  /** What each file "Check workspace" published was checked with (its text, settings) and how many problems it had. */
+  private readonly checkedAs = new Map<string, { key: string; problems: number }>();
   /** Set once "Check workspace" ran: closing a document then shows its on-disk findings instead of none. */
   private checkedWorkspace = false;
   private readonly pendingEdits = new Map<string, NodeJS.Timeout>();
@@ -362,6 +364,7 @@ export class WorkspaceService {
   /** A document was opened: its published workspace diagnostics give way to the document's own. */
   documentOpened(uri: string): void {
     this.published.delete(uri);
+    this.checkedAs.delete(uri);
     this.documentEdited(uri);
   }
 
@@ -395,6 +398,7 @@ export class WorkspaceService {
     let problems = 0;
     let checked = 0;
     let withProblems = 0;
+    let reused = 0;
     let cancelled = false;
     this.checkedWorkspace = true;
     try {
@@ -404,7 +408,10 @@ export class WorkspaceService {
           break;
         }
         const uri = pathToFileURL(file).href;
-        const found = this.hooks.openProblems(uri) ?? (await this.checkFile(uri));
+        const open = this.hooks.openProblems(uri);
+        const outcome = open === null ? await this.checkFile(uri, true) : { problems: open, reused: false };
+        const found = outcome.problems;
+        if (outcome.reused) reused++;
         problems += found;
         if (found > 0) withProblems++;
         checked++;
@@ -422,12 +429,15 @@ export class WorkspaceService {
         (notebooks ? ` (${notebooks} notebook${notebooks === 1 ? '' : 's'})` : '') +
         `: ${problems} problem${problems === 1 ? '' : 's'} in ${withProblems} file${withProblems === 1 ? '' : 's'}` +
         `${cancelled ? `, cancelled after ${checked} of ${files.length}` : ''} ` +
-        `(${Math.round(performance.now() - started)} ms).`,
+        `(${reused > 0 ? `${reused} unchanged since the last check, ` : ''}` +
+        `${Math.round(performance.now() - started)} ms).`,
     );
     return { files: checked, problems, cancelled };
   }
 
   private recheck(uri: string): void {
+    // What the file was checked with may have changed underneath it (a class it imports): never reuse its count.
+    this.checkedAs.delete(uri);
     this.checkFile(uri).catch((e) => this.hooks.logError(`checking ${uri}`, e));
   }
 
@@ -436,13 +446,14 @@ export class WorkspaceService {
    * sit on the notebook file: its cells have no URIs until it opens, so each diagnostic sits at the top of the file
    * and names its cell and line, as `reglens check` does. Opening the notebook replaces them with the cells' own.
    */
-  private async checkFile(uri: string): Promise<number> {
+  private async checkFile(uri: string, reuse = false): Promise<{ problems: number; reused: boolean }> {
+    const none = { problems: 0, reused: false };
     const file = documentPath(uri);
-    if (!file || this.hooks.isOpen(uri)) return 0;
+    if (!file || this.hooks.isOpen(uri)) return none;
     const document = this.readForCheck(file);
     if (!document) {
       this.unpublish(uri);
-      return 0;
+      return none;
     }
     const config = resolveDocumentConfig(
       uri,
@@ -450,7 +461,12 @@ export class WorkspaceService {
       this.hooks.configFiles(),
       this.folderOf(file)?.path ?? null,
     );
-    if (this.hooks.isOpen(uri)) return 0;
+    if (this.hooks.isOpen(uri)) return none;
+    // Its published problems stay current while nothing it was checked with changes: the server checks a file again
+    // when it or a module it read changes on disk (`afterChange`), and its text and settings are compared here.
+    const key = JSON.stringify([textHash(document.text), config.enable, config.selection.fingerprint()]);
+    const last = this.checkedAs.get(uri);
+    if (reuse && last?.key === key && this.published.has(uri)) return { problems: last.problems, reused: true };
     const scope = this.index.scopeFor(file);
     let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
     if (config.enable) {
@@ -472,10 +488,11 @@ export class WorkspaceService {
         if (!(e instanceof ParseLimit)) throw e;
       }
     }
-    if (this.hooks.isOpen(uri)) return 0;
+    if (this.hooks.isOpen(uri)) return none;
     this.published.set(uri, scope.consulted);
+    this.checkedAs.set(uri, { key, problems: diagnostics.length });
     void this.connection.sendDiagnostics({ uri, diagnostics });
-    return diagnostics.length;
+    return { problems: diagnostics.length, reused: false };
   }
 
   /**
@@ -493,6 +510,7 @@ export class WorkspaceService {
   }
 
   private unpublish(uri: string): void {
+    this.checkedAs.delete(uri);
     if (!this.published.delete(uri)) return;
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }

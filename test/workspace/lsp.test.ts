@@ -369,6 +369,46 @@ describe('Check workspace', () => {
     assert.equal(published.length, cli.filter((d) => d.path === 'model-zoo/gpt_mlp.py').length);
   });
 
+  test('checks again only what changed since the last check: a file edited on disk, all after a setting', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-again-'));
+    fs.cpSync(path.join(__dirname, '..', '..', 'examples'), folder, { recursive: true });
+    let settings: Record<string, unknown> = {};
+    const client = await start([folder], () => settings);
+    const run = async () => {
+      const result = (await client.executeCommand('reglens.checkWorkspace')) as { files: number; problems: number };
+      const logged = client.logs.map((l) => l.message).filter((m) => m.startsWith('Reglens: checked '));
+      return { ...result, log: logged[logged.length - 1] };
+    };
+    const first = await run();
+    assert.doesNotMatch(first.log, /unchanged/);
+    // Nothing changed: every file's problems are the ones published.
+    const again = await run();
+    assert.equal(again.problems, first.problems);
+    assert.match(again.log, new RegExp(`\\(${first.files} unchanged since the last check, \\d+ ms\\)\\.$`));
+    // An edit on disk that no watcher reported (the text differs from the one checked) is checked again.
+    const mlp = path.join(folder, 'gpt_mlp.py');
+    fs.writeFileSync(
+      mlp,
+      fs
+        .readFileSync(mlp, 'utf8')
+        .replace('F.dropout(x, self.dropout)', 'F.dropout(x, self.dropout, training=self.training)'),
+    );
+    const edited = await run();
+    assert.equal(edited.problems, first.problems - 1);
+    assert.match(edited.log, new RegExp(`\\(${first.files - 1} unchanged since the last check, `));
+    assert.deepEqual(
+      (await client.diagnostics(uriOf(mlp))).map((d) => d.code),
+      ['RG011'],
+    );
+    // Other settings: every file is checked again under them.
+    settings = { ignore: ['RG011'] };
+    client.configurationChanged(null);
+    await client.sync();
+    const ignored = await run();
+    assert.equal(ignored.problems, first.problems - 2);
+    assert.doesNotMatch(ignored.log, /unchanged/);
+  });
+
   test('counts what `reglens check` counts, notebooks and open files included, and logs the run', async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-examples-'));
     fs.cpSync(path.join(__dirname, '..', '..', 'examples'), folder, { recursive: true });
