@@ -150,8 +150,9 @@ export const regularizerActiveInEval: Rule = {
       "A regularizer module of your own (a copy of timm's or Megatron's `DropPath`, a textbook dropout) is read by " +
         'evaluating its code symbolically with the training flag on and off, as RG003–RG005 read it: when its ' +
         '`forward` (or a method it calls outside a training condition) still applies a random mask with the flag ' +
-        'off, the rule reports the draw, and the unsafe fix returns the input unchanged when `not self.training`, ' +
-        "as timm's `drop_path` does. A class named for inference (`MCDropout`, `Prenet`) is left alone.",
+        "off, the rule reports the draw; return the input unchanged when `not self.training`, as timm's " +
+        '`drop_path` does (no fix is offered: where evaluation should return depends on what else the method ' +
+        'computes). A class named for inference (`MCDropout`, `Prenet`) is left alone.',
       '',
       '`self.training` read in `__init__` is reported when the statement builds or chooses a regularizer ' +
         "(Megatron's `get_bias_dropout_add(self.training, …)`, `nn.Dropout(p) if self.training else " +
@@ -865,8 +866,7 @@ function handWrittenMask(context: RuleContext, call: Node, scope: MethodScope): 
 /**
  * A regularizer module of the user's own (a copy of timm's `DropPath`, a textbook dropout) whose method still masks in
  * evaluation, as the symbolic evaluation of its code finds (server/engine/semantics/regularizers.ts): `forward`, or a
- * method the class calls outside a training condition. The fix returns the input unchanged when not training, as
- * timm's `drop_path` does; offered when the mask is applied to the method's input.
+ * method the class calls outside a training condition.
  */
 function handWrittenModule(context: RuleContext, def: Node): void {
   const body = def.childForFieldName('body');
@@ -877,32 +877,17 @@ function handWrittenModule(context: RuleContext, def: Node): void {
   const inside = (n: Node | null | undefined) => !!n && n.startIndex >= def.startIndex && n.endIndex <= def.endIndex;
   const at = [s.mask.node, s.application].find(inside) ?? def.childForFieldName('name');
   if (!at || designedForInference(at, scope)) return;
-  const flag = `${scope.selfName}.training`;
-  const input = parameterList(def)[1]?.name;
-  const first = body.namedChildren.find((n) => n && !isDocstring(n));
-  const indent = first ? ' '.repeat(first.startPosition.column) : '';
+  // No fix: where evaluation should return, and what, depends on what else the method computes around the mask.
   context.report({
     node: at,
     messageId: mentionsTraining(def, scope.selfName) ? 'handWrittenModuleEval' : 'handWrittenModule',
     data: {
       name: scope.methodName === 'forward' ? scope.cls.name : `${scope.cls.name}.${scope.methodName}`,
       method: scope.methodName,
-      flag,
+      flag: `${scope.selfName}.training`,
       dropped: s.kind === 'drop-path' ? 'whole samples' : 'values',
     },
-    fix:
-      first && input && s.target.name === input
-        ? {
-            applicability: 'unsafe',
-            title: `Return \`${input}\` unchanged when not \`${flag}\``,
-            edits: [context.insertAt(first.startIndex, `if not ${flag}:\n${indent}    return ${input}\n${indent}`)],
-          }
-        : null,
   });
-}
-
-function isDocstring(statement: Node): boolean {
-  return statement.type === 'expression_statement' && statement.namedChild(0)?.type === 'string';
 }
 
 /** `torch.rand(...).to(x.device)`, `.float()`: a cast of the draw, read through. */

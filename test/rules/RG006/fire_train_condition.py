@@ -25,7 +25,7 @@ class TokenDrop(nn.Module):
     def forward(self, x):
         if self.train and self.token_drop > 0:  # expect: RG006
             keep = torch.rand(x.shape[0], x.shape[1], 1, device=x.device) >= self.token_drop
-            x = x * keep
+            x = x * keep / (1 - self.token_drop)
         return x
 
 
