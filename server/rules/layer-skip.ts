@@ -25,6 +25,9 @@ const RANDOM_DRAWS = new Set([
   'torch.empty',
 ]);
 
+/** Text a call `drawsRandom` takes may show: `torch.randn(`, `x.uniform_(`, any `np.random.` function. */
+const MAY_DRAW = /\b(?:rand\w*|random\w*|uniform_?|empty)\s*\(|\brandom\./;
+
 /** Does the expression draw a random number (`random.random() < p`, `torch.rand(1).item() < p`)? */
 function drawsRandom(context: RuleContext, node: Node): boolean {
   let found = false;
@@ -81,8 +84,11 @@ function drawnAssignments(context: RuleContext, scope: MethodScope): DrawnAssign
   if (!byMethod) drawnByMethod.set(context.model, (byMethod = new Map()));
   const known = byMethod.get(scope.method.id);
   if (known) return known;
-  const drawn = new Map<string, { gated: boolean }>();
   const out: DrawnAssignment[] = [];
+  byMethod.set(scope.method.id, out);
+  // Most methods draw nothing: one search of their text, not a walk of their assignments.
+  if (!MAY_DRAW.test(scope.method.text)) return out;
+  const drawn = new Map<string, { gated: boolean }>();
   const decided = (expr: Node) => {
     const read = readNames(expr).filter((n) => drawn.has(n));
     if (read.length === 0 && !drawsRandom(context, expr)) return null;
@@ -105,7 +111,6 @@ function drawnAssignments(context: RuleContext, scope: MethodScope): DrawnAssign
     drawn.set(target.text, { gated });
     out.push({ name: target.text, at: n.startIndex, assignment: n, gated });
   });
-  byMethod.set(scope.method.id, out);
   return out;
 }
 
