@@ -134,7 +134,6 @@ export function randomLayerSkip(
   cond: Node,
   scope: MethodScope,
 ): { fix: Fix | null; drawn?: { name: string; assignment: Node } } | null {
-  if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return null;
   let loop: Node | null = null;
   for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
     if (p.type === 'for_statement') {
@@ -150,6 +149,8 @@ export function randomLayerSkip(
     if (read.length === 0 || read.some((a) => a.gated)) return null;
     drawn = { name: read[0].name, assignment: read[0].assignment };
   }
+  // Last, as the dearest: most conditions draw nothing and have left by now.
+  if (mentionsTraining(cond, scope.selfName) || underTrainingGuard(node, scope)) return null;
   const found = (fix: Fix | null) => ({ fix, ...(drawn ? { drawn } : {}) });
   const targets = new Set<string>();
   walk(left, (n) => void (n.type === 'identifier' && targets.add(n.text)));

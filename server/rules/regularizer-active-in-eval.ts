@@ -391,7 +391,7 @@ function trainCondition(
   cond: Node | null | undefined,
   guarded: Node | null | undefined,
 ): void {
-  if (!cond || !guarded) return;
+  if (!cond || !guarded || !/\.train\b/.test(cond.text)) return;
   const scope = context.moduleMethod(node);
   if (!scope || !mayRunInEval(scope)) return;
   const isTrain = (n: Node) =>
@@ -869,11 +869,12 @@ function handWrittenMask(context: RuleContext, call: Node, scope: MethodScope): 
  * method the class calls outside a training condition.
  */
 function handWrittenModule(context: RuleContext, def: Node): void {
+  // The record is RG003–RG005's too, derived once per file: most methods are no regularizer.
+  const s = regularizerOf(context.model, def);
+  if (s?.evaluation.behaviour !== 'stochastic') return;
   const body = def.childForFieldName('body');
   const scope = body ? context.moduleMethod(body) : undefined;
-  if (!body || !scope || scope.method.id !== def.id || !mayRunInEval(scope)) return;
-  const s = regularizerOf(context.model, def);
-  if (s?.evaluation.behaviour !== 'stochastic' || !calledInEval(scope)) return;
+  if (!body || !scope || scope.method.id !== def.id || !mayRunInEval(scope) || !calledInEval(scope)) return;
   const inside = (n: Node | null | undefined) => !!n && n.startIndex >= def.startIndex && n.endIndex <= def.endIndex;
   const at = [s.mask.node, s.application].find(inside) ?? def.childForFieldName('name');
   if (!at || designedForInference(at, scope)) return;
