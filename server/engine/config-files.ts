@@ -98,14 +98,7 @@ export class ConfigFiles {
       file = findConfigFile(dir);
       this.nearest.set(dir, file);
     }
-    if (!file) return null;
-    let config = this.loaded.get(file);
-    if (!config) {
-      config = loadConfigFile(file, this.codes);
-      this.loaded.set(file, config);
-      this.onRead?.();
-    }
-    return { ...config, file };
+    return file ? this.named(file) : null;
   }
 }
 
