@@ -81,6 +81,7 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
     }, SETTLE_MS);
   };
 
+  const noLongerThere = (gone: string) => `${path.relative(io.cwd, gone) || gone} is no longer there`;
   const watchers: fs.FSWatcher[] = [];
   let alive: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -113,7 +114,12 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
       const changed = name.toString();
       if (accept(changed)) schedule(path.relative(io.cwd, path.join(target, changed)) || changed);
     });
-    watcher.on('error', (e) => stop(`${path.relative(io.cwd, target) || '.'}: ${e.message}`));
+    // A watched folder removed may reach the watcher first (Node's recursive watch rescans it: ENOENT): say it as the
+    // existence check below would.
+    watcher.on('error', (e) => {
+      const gone = named.find((p) => !fs.existsSync(p));
+      stop(gone ? noLongerThere(gone) : `${path.relative(io.cwd, target) || '.'}: ${e.message}`);
+    });
     watchers.push(watcher);
   };
   try {
@@ -132,7 +138,7 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
   // process alive whatever the watches do).
   alive = setInterval(() => {
     const gone = named.find((p) => !fs.existsSync(p));
-    if (gone) stop(`${path.relative(io.cwd, gone) || gone} is no longer there`);
+    if (gone) stop(noLongerThere(gone));
   }, 1000);
   await run('Starting Reglens in watch mode…');
   return new Promise<number>(() => {
