@@ -69,6 +69,10 @@ export const dropoutBeforeFusion: Rule = {
         '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the ' +
         '{modality} features are merged into the sequence at line {mergeLine}, after it. Apply the dropout to ' +
         'the merged sequence.',
+      fusionMerges:
+        '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the ' +
+        '{modality} features are merged into the sequence at line {mergeLine} and again up to line ' +
+        '{lastMergeLine}, after it. Apply the dropout to the merged sequence.',
       fusionInHelper:
         '{Modality} tokens skip dropout: `{drop}` is applied to the text embeddings at line {dropLine}, and the ' +
         '{modality} features are merged into the sequence at line {mergeLine} (in `{helper}`, called at line ' +
@@ -100,9 +104,12 @@ export const dropoutBeforeFusion: Rule = {
           const f = uncovered[0];
           const modality = f.modality;
           const helper = helperName(f);
+          const moved = dropAfterMerge(context, f, uncovered);
+          // The fix lands after the last merge: when that is another statement, the message names it too.
+          const last = moved && !helper && !within(f.site, moved.anchor) ? moved.anchor : null;
           context.report({
             node: f.drop.call,
-            messageId: helper ? 'fusionInHelper' : 'fusion',
+            messageId: helper ? 'fusionInHelper' : last ? 'fusionMerges' : 'fusion',
             data: {
               Modality: modality[0].toUpperCase() + modality.slice(1),
               modality,
@@ -110,6 +117,7 @@ export const dropoutBeforeFusion: Rule = {
               dropLine: lineOf(f.drop.call),
               mergeLine: lineOf(f.merge),
               ...(helper ? { helper, callLine: lineOf(f.site) } : {}),
+              ...(last ? { lastMergeLine: lineOf(last) } : {}),
             },
             related: [
               {
@@ -117,7 +125,7 @@ export const dropoutBeforeFusion: Rule = {
                 message: `${modality} features merged here, after the dropout`,
               },
             ],
-            fix: dropAfterMerge(context, f, uncovered),
+            fix: moved?.fix ?? null,
           });
         }
       },
@@ -199,11 +207,18 @@ function dropAfterMerge(context: RuleContext, f: Fusion, all: Fusion[]) {
   const moved = withFirstArgument(drop, variable);
   if (!unwrap || !moved) return null;
   return {
-    applicability: 'unsafe' as const,
-    title: `Apply \`${f.drop.label}\` after the ${f.modality} features are merged`,
-    edits: [
-      unwrap,
-      insertLineAfter(context.file, anchor, `${variable} = ${moved}`, indentOf(context.file, dropStatement)),
-    ],
+    anchor,
+    fix: {
+      applicability: 'unsafe' as const,
+      title: `Apply \`${f.drop.label}\` after the ${f.modality} features are merged`,
+      edits: [
+        unwrap,
+        insertLineAfter(context.file, anchor, `${variable} = ${moved}`, indentOf(context.file, dropStatement)),
+      ],
+    },
   };
+}
+
+function within(node: Node, outer: Node): boolean {
+  return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
 }

@@ -10,7 +10,17 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { initParser } from '../../server/engine/parser';
 import { ensureCorpus, pythonFiles } from '../real-code/corpus';
-import { checkFileFixes, LONG, MUTATORS, ROOT, rngFor, ruleFiles, SEED, type CorpusFile } from './harness';
+import {
+  checkFileFixes,
+  LONG,
+  MUTATORS,
+  regressionInputs,
+  ROOT,
+  rngFor,
+  ruleFiles,
+  SEED,
+  type CorpusFile,
+} from './harness';
 
 process.env.REGLENS_DEBUG = '1';
 before(() => initParser());
@@ -93,7 +103,8 @@ test('mutated copies of files with fixes: the same check', { timeout: 10 * 60_00
   // full of fixes), so the run sees many fixes on broken code within its bound.
   const real = [...withFixes].sort((a, b) => (a.name < b.name ? -1 : 1));
   const fixtures = ruleFiles();
-  const inputs: CorpusFile[] = [];
+  // The inputs that once failed (test/stress/regressions/) come first, as in the fuzz suites.
+  const inputs: CorpusFile[] = regressionInputs().map((r) => ({ name: r.label, text: r.content.toString('utf8') }));
   for (let i = 0; i < MUTATED_INPUTS; i++) {
     const rng = rngFor(SEED, i);
     const sources = real.length > 0 && rng.chance(0.5) ? real : fixtures;
