@@ -41,7 +41,8 @@ function isRelevantChange(folder: string, relative: string): boolean {
  */
 export async function watchCheck(options: CheckOptions, io: CliIo): Promise<number> {
   const named = (options.paths.length > 0 ? options.paths : ['.']).map((p) => path.resolve(io.cwd, p));
-  const missing = named.find((p) => !fs.existsSync(p));
+  const vanished = () => named.find((p) => !fs.existsSync(p));
+  const missing = vanished();
   if (missing) {
     io.stderr(`error: ${path.relative(io.cwd, missing) || missing}: no such file or folder to watch\n`);
     return 2;
@@ -117,7 +118,7 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
     // A watched folder removed may reach the watcher first (Node's recursive watch rescans it: ENOENT): say it as the
     // existence check below would.
     watcher.on('error', (e) => {
-      const gone = named.find((p) => !fs.existsSync(p));
+      const gone = vanished();
       stop(gone ? noLongerThere(gone) : `${path.relative(io.cwd, target) || '.'}: ${e.message}`);
     });
     watchers.push(watcher);
@@ -137,7 +138,7 @@ export async function watchCheck(options: CheckOptions, io: CliIo): Promise<numb
   // A removed folder ends its watch without an event: look for the named paths every second (which also keeps the
   // process alive whatever the watches do).
   alive = setInterval(() => {
-    const gone = named.find((p) => !fs.existsSync(p));
+    const gone = vanished();
     if (gone) stop(noLongerThere(gone));
   }, 1000);
   await run('Starting Reglens in watch mode…');

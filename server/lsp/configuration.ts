@@ -124,9 +124,15 @@ export function isExcludedFile(
   editor: EditorSettings,
   configFiles: ConfigFiles,
 ): boolean {
+  const loaded =
+    editor.preference === 'editorOnly' ? null : configurationOf(fsPath, folder, editor, configFiles).loaded;
+  return excludedWith(fsPath, folder, editor, loaded);
+}
+
+/** `isExcludedFile` with the file's configuration already looked up (null: none, or not read under `editorOnly`). */
+function excludedWith(fsPath: string, folder: string | null, editor: EditorSettings, loaded: LoadedConfig | null) {
   if (folder !== null && isExcluded(path.relative(folder, fsPath), editor.rules.exclude)) return true;
-  if (editor.preference === 'editorOnly') return false;
-  return excludedBy(configurationOf(fsPath, folder, editor, configFiles).loaded, fsPath);
+  return excludedBy(loaded, fsPath);
 }
 
 /**
@@ -175,9 +181,11 @@ export function resolveDocumentConfig(
   let filesystem: RuleSettings = {};
   let root: string | null = null;
   let configFile: string | null = null;
+  let loaded: (LoadedConfig & { file: string }) | null = null;
   if (fsPath && editor.preference !== 'editorOnly') {
-    const { loaded, error } = configurationOf(fsPath, folder, editor, configFiles);
-    if (error) errors.push(error);
+    const found = configurationOf(fsPath, folder, editor, configFiles);
+    loaded = found.loaded;
+    if (found.error) errors.push(found.error);
     if (loaded) {
       configFile = loaded.file;
       if (loaded.error) errors.push(`Reglens: ${loaded.error}`);
@@ -188,7 +196,7 @@ export function resolveDocumentConfig(
     }
   }
   const settings = combineSettings(editor.rules, filesystem, editor.preference);
-  const excluded = fsPath !== null && isExcludedFile(fsPath, folder, editor, configFiles);
+  const excluded = fsPath !== null && excludedWith(fsPath, folder, editor, loaded);
   return {
     enable: editor.enable && !excluded,
     excluded,

@@ -219,18 +219,18 @@ export class ReglensServer {
   private initialize(params: InitializeParams): InitializeResult {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     this.trusted = init.workspaceTrusted !== false;
-    const watched = params.capabilities.workspace?.didChangeWatchedFiles;
-    this.outsideConfiguration =
-      this.trusted && watched?.dynamicRegistration === true && watched.relativePatternSupport === true
-        ? new OutsideConfigurationWatch(this.connection, (what, e) => this.logError(what, e))
-        : undefined;
     this.configFiles = new ConfigFiles(ruleCodes, this.trusted, () => this.configurationFilesRead());
     this.profilingHooks.trusted = this.trusted;
     this.settings.push(init.settings);
     const caps = params.capabilities;
     this.settings.pull = caps.workspace?.configuration === true;
     this.documentChanges = caps.workspace?.workspaceEdit?.documentChanges === true;
-    this.watchedFilesDynamic = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    const watched = caps.workspace?.didChangeWatchedFiles;
+    this.watchedFilesDynamic = watched?.dynamicRegistration === true;
+    this.outsideConfiguration =
+      this.trusted && this.watchedFilesDynamic && watched?.relativePatternSupport === true
+        ? new OutsideConfigurationWatch(this.connection, (what, e) => this.logError(what, e))
+        : undefined;
     this.profilingHooks.codeLensRefresh = caps.workspace?.codeLens?.refreshSupport === true;
     this.profilingHooks.workDoneProgress = caps.window?.workDoneProgress === true;
     this.workspaceFolderEvents = caps.workspace?.workspaceFolders === true;

@@ -66,12 +66,16 @@ export class WorkspaceService {
   private filling: WorkspaceIndex | undefined;
   private generation = 0;
   private building: Promise<void> = Promise.resolve();
-  /** Unopened files whose diagnostics "Check workspace" published, with the modules their analysis consulted. */
-  private readonly published = new Map<string, ReadonlySet<string>>();
+  /**
+   * Unopened files whose diagnostics "Check workspace" published: the modules their analysis consulted, what they were
+   * checked with (their text and settings; null once something they read changed) and how many problems they have.
+   */
+  private readonly published = new Map<
+    string,
+    { consulted: ReadonlySet<string>; checkedWith: string | null; problems: number }
+  >();
   /** Every file discovery found at the last build, notebooks included: what "Check workspace" checks. */
   private discovered = new Set<string>();
-  /** What each file "Check workspace" published was checked with (its text, settings) and how many problems it had. */
-  private readonly checkedAs = new Map<string, { key: string; problems: number }>();
   /** Set once "Check workspace" ran: closing a document then shows its on-disk findings instead of none. */
   private checkedWorkspace = false;
   private readonly pendingEdits = new Map<string, NodeJS.Timeout>();
@@ -364,14 +368,13 @@ export class WorkspaceService {
   /** A document was opened: its published workspace diagnostics give way to the document's own. */
   documentOpened(uri: string): void {
     this.published.delete(uri);
-    this.checkedAs.delete(uri);
     this.documentEdited(uri);
   }
 
   private afterChange(dropped: ReadonlySet<string>): void {
     if (dropped.size === 0) return;
     this.hooks.reanalyse(dropped);
-    for (const [uri, consulted] of [...this.published]) {
+    for (const [uri, { consulted }] of [...this.published]) {
       if ([...dropped].some((m) => consulted.has(m))) this.recheck(uri);
     }
   }
@@ -437,7 +440,8 @@ export class WorkspaceService {
 
   private recheck(uri: string): void {
     // What the file was checked with may have changed underneath it (a class it imports): never reuse its count.
-    this.checkedAs.delete(uri);
+    const published = this.published.get(uri);
+    if (published) published.checkedWith = null;
     this.checkFile(uri).catch((e) => this.hooks.logError(`checking ${uri}`, e));
   }
 
@@ -464,9 +468,9 @@ export class WorkspaceService {
     if (this.hooks.isOpen(uri)) return none;
     // Its published problems stay current while nothing it was checked with changes: the server checks a file again
     // when it or a module it read changes on disk (`afterChange`), and its text and settings are compared here.
-    const key = JSON.stringify([textHash(document.text), config.enable, config.selection.fingerprint()]);
-    const last = this.checkedAs.get(uri);
-    if (reuse && last?.key === key && this.published.has(uri)) return { problems: last.problems, reused: true };
+    const checkedWith = JSON.stringify([textHash(document.text), config.enable, config.selection.fingerprint()]);
+    const last = this.published.get(uri);
+    if (reuse && last?.checkedWith === checkedWith) return { problems: last.problems, reused: true };
     const scope = this.index.scopeFor(file);
     let diagnostics: ReturnType<typeof toDiagnostic>[] = [];
     if (config.enable) {
@@ -489,8 +493,7 @@ export class WorkspaceService {
       }
     }
     if (this.hooks.isOpen(uri)) return none;
-    this.published.set(uri, scope.consulted);
-    this.checkedAs.set(uri, { key, problems: diagnostics.length });
+    this.published.set(uri, { consulted: scope.consulted, checkedWith, problems: diagnostics.length });
     void this.connection.sendDiagnostics({ uri, diagnostics });
     return { problems: diagnostics.length, reused: false };
   }
@@ -510,7 +513,6 @@ export class WorkspaceService {
   }
 
   private unpublish(uri: string): void {
-    this.checkedAs.delete(uri);
     if (!this.published.delete(uri)) return;
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }

@@ -6,6 +6,7 @@
  * check may sit on the condition or on any of those locals.
  */
 import type { Node } from '../engine/parser';
+import { readsOf } from '../engine/rate-params';
 import type { MethodScope, RuleContext } from '../engine/rule';
 import type { Fix } from '../engine/types';
 import { mentionsTraining, walk } from '../engine/syntax';
@@ -42,29 +43,9 @@ function drawsRandom(context: RuleContext, node: Node): boolean {
   return found;
 }
 
-/** The locals an expression reads (identifiers that are not an attribute's name or a keyword argument's). */
-function readNames(node: Node): string[] {
-  const names: string[] = [];
-  walk(node, (n) => {
-    if (n.type === 'keyword_argument') {
-      const value = n.childForFieldName('value');
-      if (value) names.push(...readNames(value));
-      return false;
-    }
-    if (n.type === 'attribute') {
-      const object = n.childForFieldName('object');
-      if (object) names.push(...readNames(object));
-      return false;
-    }
-    if (n.type === 'identifier') names.push(n.text);
-  });
-  return names;
-}
-
 /** A local assigned a random draw: where, and whether a training check decides it. */
 interface DrawnAssignment {
   name: string;
-  at: number;
   /** The assignment, whose line the message names. */
   assignment: Node;
   gated: boolean;
@@ -90,7 +71,7 @@ function drawnAssignments(context: RuleContext, scope: MethodScope): DrawnAssign
   if (!MAY_DRAW.test(scope.method.text)) return out;
   const drawn = new Map<string, { gated: boolean }>();
   const decided = (expr: Node) => {
-    const read = readNames(expr).filter((n) => drawn.has(n));
+    const read = [...drawn.keys()].filter((name) => readsOf(expr, name).length > 0);
     if (read.length === 0 && !drawsRandom(context, expr)) return null;
     return { gated: mentionsTraining(expr, scope.selfName) || read.some((n) => drawn.get(n)!.gated) };
   };
@@ -109,19 +90,21 @@ function drawnAssignments(context: RuleContext, scope: MethodScope): DrawnAssign
     if (found.length === 0) return;
     const gated = found.some((s) => s.gated) || underTrainingGuard(n, scope);
     drawn.set(target.text, { gated });
-    out.push({ name: target.text, at: n.startIndex, assignment: n, gated });
+    out.push({ name: target.text, assignment: n, gated });
   });
   return out;
 }
 
 /** The locals `cond` reads that were drawn before `node`, each with its last drawn assignment's training check. */
 function drawnLocals(context: RuleContext, scope: MethodScope, node: Node, cond: Node): DrawnAssignment[] {
-  const before = drawnAssignments(context, scope).filter((a) => a.at < node.startIndex);
-  if (before.length === 0) return [];
-  return readNames(cond).flatMap((name) => {
-    for (let i = before.length - 1; i >= 0; i--) if (before[i].name === name) return [before[i]];
-    return [];
-  });
+  const last = new Map<string, DrawnAssignment>();
+  for (const a of drawnAssignments(context, scope)) if (a.assignment.startIndex < node.startIndex) last.set(a.name, a);
+  // In the order the condition reads them: the message names the first.
+  return [...last.values()]
+    .map((a) => ({ a, at: readsOf(cond, a.name)[0]?.startIndex }))
+    .filter((r): r is { a: DrawnAssignment; at: number } => r.at !== undefined)
+    .sort((x, y) => x.at - y.at)
+    .map((r) => r.a);
 }
 
 /**
