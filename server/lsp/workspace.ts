@@ -346,10 +346,13 @@ export class WorkspaceService {
    */
   documentClosed(uri: string): boolean {
     const file = documentPath(uri);
-    if (!file || !(this.index.has(file) || this.filling?.has(file))) return false;
+    if (!file) return false;
+    const indexed = this.index.has(file) || this.filling?.has(file);
+    // A file Check Workspace checks that the index cannot name as a module (`model-zoo/`) keeps its findings too.
+    if (!indexed && !this.discovered.has(file)) return false;
     clearTimeout(this.pendingEdits.get(file));
     this.pendingEdits.delete(file);
-    this.afterChange(this.change((index) => index.update(file)));
+    if (indexed) this.afterChange(this.change((index) => index.update(file)));
     if (!this.checkedWorkspace) return false;
     this.recheck(uri);
     return true;

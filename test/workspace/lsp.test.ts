@@ -366,7 +366,15 @@ describe('Check workspace', () => {
     assert.equal(result.problems, cli.length);
     const mlp = path.join(folder, 'model-zoo', 'gpt_mlp.py');
     const published = await until(client, uriOf(mlp), (f) => f.length > 0, 'gpt_mlp.py checked');
-    assert.equal(published.length, cli.filter((d) => d.path === 'model-zoo/gpt_mlp.py').length);
+    const onDisk = cli.filter((d) => d.path === 'model-zoo/gpt_mlp.py').length;
+    assert.equal(published.length, onDisk);
+    // Opened and closed again, it shows its on-disk problems, as a file the index names does.
+    client.open(uriOf(mlp), fs.readFileSync(mlp, 'utf8'));
+    await client.diagnostics(uriOf(mlp), 1);
+    client.close(uriOf(mlp));
+    await client.sync();
+    const closed = await until(client, uriOf(mlp), (f) => f.length === onDisk, 'gpt_mlp.py closed');
+    assert.equal(closed.length, onDisk);
   });
 
   test('checks again only what changed since the last check: a file edited on disk, all after a setting', async () => {
