@@ -361,11 +361,7 @@ function trainMethodPassed(
 ): void {
   const called = arg.node.type === 'call' && (arg.node.childForFieldName('arguments')?.namedChildCount ?? 1) === 0;
   const method = called ? arg.node.childForFieldName('function') : arg.node;
-  const isTrain =
-    method?.type === 'attribute' &&
-    method.childForFieldName('object')?.text === scope.selfName &&
-    method.childForFieldName('attribute')?.text === 'train';
-  if (!isTrain || bindsTrain(scope)) return;
+  if (!method || !isTrainMethod(method, scope.selfName) || bindsTrain(scope)) return;
   const flag = `${scope.selfName}.training`;
   reportSite(context, scope, call, rate, {
     node: arg.keyword ?? arg.node,
@@ -394,10 +390,6 @@ function trainCondition(
   if (!cond || !guarded || !/\.train\b/.test(cond.text)) return;
   const scope = context.moduleMethod(node);
   if (!scope || !mayRunInEval(scope)) return;
-  const isTrain = (n: Node) =>
-    n.type === 'attribute' &&
-    n.childForFieldName('object')?.text === scope.selfName &&
-    n.childForFieldName('attribute')?.text === 'train';
   // The attribute itself, or an operand of `and` / `or` (parentheses read through): under `not` it is always false.
   const operands = (n: Node): Node[] =>
     n.type === 'parenthesized_expression' && n.namedChild(0)
@@ -405,7 +397,7 @@ function trainCondition(
       : n.type === 'boolean_operator'
         ? [n.childForFieldName('left'), n.childForFieldName('right')].flatMap((o) => (o ? operands(o) : []))
         : [n];
-  const attr = operands(cond).find(isTrain);
+  const attr = operands(cond).find((n) => isTrainMethod(n, scope.selfName));
   if (!attr || bindsTrain(scope)) return;
   const blind = modeBlindCall(context, guarded);
   if (!blind) return;
@@ -433,6 +425,15 @@ function modeBlindCall(context: RuleContext, node: Node): Node | null {
     if ((training?.default && findArgument(n, training) === 'absent') || isRandomDraw(qualified, fn)) found = n;
   });
   return found;
+}
+
+/** `self.train`: the method `nn.Module.train`, unless the class binds the name (`bindsTrain`). */
+function isTrainMethod(node: Node, selfName: string): boolean {
+  return (
+    node.type === 'attribute' &&
+    node.childForFieldName('object')?.text === selfName &&
+    node.childForFieldName('attribute')?.text === 'train'
+  );
 }
 
 /** The class makes `train` an attribute of its own (`self.train = True`, a class-level `train = …`). */
