@@ -16,7 +16,7 @@ import { checkOnWorkers } from './check-pool';
 import type { WorkFile } from './check-protocol';
 import { formatReport } from './formats';
 import { diffSummary, directivesAdded, formatDiff } from './formats/diff';
-import type { CheckReport, Diagnostic } from './report';
+import { type CheckReport, type Diagnostic, isFixable } from './report';
 import { loadExplicitConfig, SettingsResolver } from './settings';
 import { showFiles, showSettings } from './show';
 import { withExcerpts } from './source-excerpt';
@@ -327,9 +327,7 @@ function writesFiles(options: CheckOptions): boolean {
 function wouldChange(outcome: FileOutcome, options: CheckOptions): boolean {
   if (outcome.kind !== 'checked') return true;
   if (options.addNoqa) return outcome.findings.length > 0;
-  return outcome.findings.some(
-    ({ finding }) => finding.fix && (options.unsafeFixes || finding.fix.applicability === 'safe'),
-  );
+  return outcome.findings.some(({ finding }) => isFixable(finding, options.unsafeFixes));
 }
 
 /**

@@ -50,10 +50,7 @@ export interface CheckReport {
   cwd: string;
 }
 
-/** A fix `--fix` would apply now: safe ones, and unsafe ones too under --unsafe-fixes. */
-export function isFixable(finding: Finding, unsafeFixes: boolean): boolean {
-  return !!finding.fix && (finding.fix.applicability === 'safe' || unsafeFixes);
-}
+export { isFixable } from '../engine/fixes';
 
 /** The finding's file from the working directory, with forward slashes (as annotations and CI reports name it). */
 export function reportedPath(report: CheckReport, { absolute, path: display }: Diagnostic): string {

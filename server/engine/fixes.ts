@@ -23,6 +23,11 @@ export function applyEdits(file: SourceFile, edits: readonly TextEdit[]): string
   return out + file.text.slice(pos);
 }
 
+/** A fix `--fix` and fix-all apply: a safe one, and an unsafe one too when asked for (--unsafe-fixes). */
+export function isFixable(finding: Finding, unsafe = false): boolean {
+  return !!finding.fix && (finding.fix.applicability === 'safe' || unsafe);
+}
+
 export interface FixResult {
   text: string;
   /** Fixes applied, by code. */
@@ -53,11 +58,7 @@ export function fixText(
     try {
       const found = analyzer.analyze(file, selection, options.workspace);
       const fixable = found.filter(
-        (f) =>
-          f.fix &&
-          (options.unsafe || f.fix.applicability === 'safe') &&
-          (options.only?.(f) ?? true) &&
-          !rejected.has(fixKey(f)),
+        (f) => isFixable(f, options.unsafe) && (options.only?.(f) ?? true) && !rejected.has(fixKey(f)),
       );
       const done = () => ({ text: current, applied, remaining: found, syntaxError: syntaxErrorFinding(file) });
       if (fixable.length === 0) return done();

@@ -3,7 +3,7 @@
 // used in cell 5). IPython syntax (`%magic`, `%%cell magic`, `!shell`, `?help`) is not Python: it is blanked to
 // same-length text (`pass` and spaces) so that every other position stays where it was.
 import { Analyzer } from './analyze';
-import { chooseFixes, fixKey } from './fixes';
+import { chooseFixes, fixKey, isFixable } from './fixes';
 import type { RuleSelection } from './config';
 import type { Rule } from './rule';
 import { lineStarts, SourceFile } from './parser';
@@ -570,9 +570,7 @@ export function fixNotebook(
     try {
       const findings = analyzer.analyze(file, selection, options.workspace);
       if (pass === 10) return { texts, applied, remaining: findings, notebook };
-      const fixable = findings.filter(
-        (f) => f.fix && (options.unsafe || f.fix.applicability === 'safe') && !rejected.has(fixKey(f)),
-      );
+      const fixable = findings.filter((f) => isFixable(f, options.unsafe) && !rejected.has(fixKey(f)));
       // A fix that would reach across two cells or into IPython text cannot be written back to the cells.
       const { chosen, edits } = chooseFixes(file, fixable, rejected, (f) => !notebook.editsToCells(f.fix!.edits));
       if (chosen.length === 0) return { texts, applied, remaining: findings, notebook };
