@@ -80,6 +80,11 @@ export function walk(
 }
 
 /** Nearest ancestor (excluding the node) of one of the types, stopping at `stop` types. */
+/** Does `node` lie inside `outer`'s text (`outer` itself included)? */
+export function within(node: Node, outer: Node): boolean {
+  return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
+}
+
 export function ancestor(node: Node, types: readonly string[], stop: readonly string[] = []): Node | null {
   for (let p = node.parent; p; p = p.parent) {
     if (types.includes(p.type)) return p;

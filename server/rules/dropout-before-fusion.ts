@@ -10,7 +10,7 @@ import { uncoveredFusions } from '../engine/flow/findings';
 import type { Fusion } from '../engine/flow/types';
 import type { Node } from '../engine/parser';
 import { lineOf, percent, type Rule, type RuleContext } from '../engine/rule';
-import { walk } from '../engine/syntax';
+import { walk, within } from '../engine/syntax';
 
 export const dropoutBeforeFusion: Rule = {
   meta: {
@@ -217,8 +217,4 @@ function dropAfterMerge(context: RuleContext, f: Fusion, all: Fusion[]) {
       ],
     },
   };
-}
-
-function within(node: Node, outer: Node): boolean {
-  return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
 }

@@ -1,5 +1,6 @@
 import { firstArgument, unwrapCall, withFirstArgument } from '../engine/edits';
 import { droppedLogits } from '../engine/flow/findings';
+import { within } from '../engine/syntax';
 import type { DroppedLogits } from '../engine/flow/types';
 import { lineOf, percent, type Rule, type RuleContext } from '../engine/rule';
 
@@ -82,7 +83,7 @@ function moveAfterSoftmax(context: RuleContext, l: DroppedLogits) {
   const input = firstArgument(drop);
   if (!input) return null;
   const title = `Move \`${l.drop.label}\` after the softmax`;
-  if (drop.startIndex >= softmax.startIndex && drop.endIndex <= softmax.endIndex) {
+  if (within(drop, softmax)) {
     // `F.softmax(self.drop(s), -1)` → `self.drop(F.softmax(s, -1))`: one edit over the softmax call.
     const inner =
       softmax.text.slice(0, drop.startIndex - softmax.startIndex) +

@@ -4,7 +4,7 @@ import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { firstParameter } from '../engine/classes';
 import type { Node } from '../engine/parser';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
-import { ancestor } from '../engine/syntax';
+import { ancestor, within } from '../engine/syntax';
 import { underTrainingGuard } from '../engine/training';
 import { HAND_WRITTEN_SITES, measuredExpectation } from './profile-figures';
 import { reportWrongScale } from './wrong-scale';
@@ -103,8 +103,7 @@ export const droppathMissingRescale: Rule = {
           // The default may sit in `__init__`: edits stay inside the top-level statement being checked.
           let top = s.node;
           while (top.parent && top.parent.type !== 'module') top = top.parent;
-          const inside =
-            sw.defaultNode && sw.defaultNode.startIndex >= top.startIndex && sw.defaultNode.endIndex <= top.endIndex;
+          const inside = sw.defaultNode && within(sw.defaultNode, top);
           // The message names the default's line: the fix edits it there.
           context.report({
             node: s.application,

@@ -1,5 +1,6 @@
 import { perSampleShape } from '../engine/semantics/fixes';
 import type { RegularizerSemantics } from '../engine/semantics/record';
+import { within } from '../engine/syntax';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import type { Node } from '../engine/parser';
@@ -120,7 +121,7 @@ function check(context: RuleContext, s: RegularizerSemantics): void {
   const { mask } = s;
   const shape = perSampleShape(s.inputSource ?? 'x');
   const fn = s.node;
-  const inside = (n: Node | null): n is Node => !!n && n.startIndex >= fn.startIndex && n.endIndex <= fn.endIndex;
+  const inside = (n: Node | null): n is Node => !!n && within(n, fn);
   const fixWith = (node: Node | null, text: string) =>
     inside(node)
       ? {

@@ -15,6 +15,7 @@ import {
   numericLiteral,
   parameterList,
   walk,
+  within,
 } from '../engine/syntax';
 import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
@@ -848,7 +849,7 @@ function handWrittenMask(context: RuleContext, call: Node, scope: MethodScope): 
   for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
     if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'while_statement') {
       const cond = p.childForFieldName('condition');
-      if (cond && node.startIndex >= cond.startIndex && node.endIndex <= cond.endIndex) return;
+      if (cond && within(node, cond)) return;
     }
     if (p.type === 'conditional_expression' && p.namedChildren[1]?.id === node.id) return;
     if (p.type === 'lambda' || p.type === 'function_definition') return;
@@ -876,8 +877,7 @@ function handWrittenModule(context: RuleContext, def: Node): void {
   const body = def.childForFieldName('body');
   const scope = body ? context.moduleMethod(body) : undefined;
   if (!body || !scope || scope.method.id !== def.id || !mayRunInEval(scope) || !calledInEval(scope)) return;
-  const inside = (n: Node | null | undefined) => !!n && n.startIndex >= def.startIndex && n.endIndex <= def.endIndex;
-  const at = [s.mask.node, s.application].find(inside) ?? def.childForFieldName('name');
+  const at = [s.mask.node, s.application].find((n) => n && within(n, def)) ?? def.childForFieldName('name');
   if (!at || designedForInference(at, scope)) return;
   // No fix: where evaluation should return, and what, depends on what else the method computes around the mask.
   context.report({

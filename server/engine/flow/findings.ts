@@ -1,7 +1,7 @@
 import type { ModuleClass } from '../classes';
 import type { Node } from '../parser';
 import type { ForwardAnalysis } from './analysis';
-import { ancestor, walk } from '../syntax';
+import { ancestor, walk, within } from '../syntax';
 import { rateOf } from './rates';
 import type { DoubleDropout, DroppedBranch, DroppedLogits, DropStep, Fusion, Rate, ResidualAdd } from './types';
 
@@ -11,11 +11,6 @@ import type { DoubleDropout, DroppedBranch, DroppedLogits, DropStep, Fusion, Rat
  * return, and the code lenses of server/engine/sites.ts are placed on what they return, so a lens cannot drift
  * from its squiggle.
  */
-
-/** Does the node lie inside the class's own text (a finding of a class statement must)? */
-function within(cls: ModuleClass, node: Node): boolean {
-  return node.startIndex >= cls.node.startIndex && node.endIndex <= cls.node.endIndex;
-}
 
 /** A text dropout of the class whose text meets another modality's undropped features after it (RG001). */
 export interface UncoveredFusion {
@@ -33,7 +28,7 @@ export function uncoveredFusions(analysis: ForwardAnalysis, cls: ModuleClass): U
   const byDrop = new Map<number, Fusion[]>();
   for (const flow of analysis.classFlows(cls)) {
     for (const f of flow.fusions) {
-      if (!within(cls, f.drop.call)) continue;
+      if (!within(f.drop.call, cls.node)) continue;
       byDrop.set(f.drop.call.id, [...(byDrop.get(f.drop.call.id) ?? []), f]);
     }
   }
@@ -56,7 +51,7 @@ export function droppedLogits(analysis: ForwardAnalysis, cls: ModuleClass): Drop
   const out: DroppedLogits[] = [];
   for (const flow of analysis.classFlows(cls)) {
     for (const l of flow.logits) {
-      if (seen.has(l.drop.call.id) || !within(cls, l.drop.call) || l.drop.inner) continue;
+      if (seen.has(l.drop.call.id) || !within(l.drop.call, cls.node) || l.drop.inner) continue;
       seen.add(l.drop.call.id);
       out.push(l);
     }
@@ -79,8 +74,8 @@ export function doubleDropouts(analysis: ForwardAnalysis, cls: ModuleClass): Dou
       // A dropout whose result is thrown away drops nothing: that is RG011's finding, not this one.
       if (
         seen.has(key) ||
-        !within(cls, d.outer.call) ||
-        (d.branch && !(inner && within(cls, inner) && !correlated(inner, d.outer.call))) ||
+        !within(d.outer.call, cls.node) ||
+        (d.branch && !(inner && within(inner, cls.node) && !correlated(inner, d.outer.call))) ||
         d.outer.call.parent?.type === 'expression_statement'
       )
         continue;
@@ -171,9 +166,9 @@ export function undroppedResiduals(
   const residuals: ResidualAdd[] = [];
   const siblings: DroppedBranch[] = [];
   for (const flow of analysis.classFlows(cls)) {
-    for (const b of flow.droppedBranches) if (within(cls, b.add)) siblings.push(b);
+    for (const b of flow.droppedBranches) if (within(b.add, cls.node)) siblings.push(b);
     for (const r of flow.residuals) {
-      if (seen.has(r.add.id) || !within(cls, r.add)) continue;
+      if (seen.has(r.add.id) || !within(r.add, cls.node)) continue;
       seen.add(r.add.id);
       if (r.sublayer.attribute && reported.has(r.sublayer.attribute)) continue;
       residuals.push(r);

@@ -4,7 +4,7 @@
  * the file (followed into their bodies within a depth limit), and the shapes their arguments spell.
  */
 import type { Node } from '../parser';
-import { callArguments, numericLiteral } from '../syntax';
+import { callArguments, numericLiteral, within } from '../syntax';
 import { EvaluatorState, type Frame } from './evaluator-state';
 import { keywordSize, methodOf, parameters, PASS_THROUGH, RANDOM_TEXT } from './syntax-queries';
 import {
@@ -368,10 +368,7 @@ export abstract class CallEvaluator extends EvaluatorState {
     if (v.k === 'shape')
       return {
         ...v.shape,
-        node:
-          v.shape.node && v.shape.node.startIndex >= f.fn.startIndex && v.shape.node.endIndex <= f.fn.endIndex
-            ? v.shape.node
-            : node,
+        node: v.shape.node && within(v.shape.node, f.fn) ? v.shape.node : node,
       };
     if (v.k === 'cond' && v.then.k === 'shape' && v.else.k === 'shape') {
       const then = v.then.shape.granularity;

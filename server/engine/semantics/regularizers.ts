@@ -12,7 +12,7 @@
 import { TextMemo } from '../memo';
 import type { FileModel } from '../model';
 import type { Node } from '../parser';
-import { walk } from '../syntax';
+import { walk, within } from '../syntax';
 import { Evaluator } from './evaluator-statements';
 import type { RegularizerSemantics } from './record';
 import {
@@ -159,8 +159,7 @@ export function deriveRegularizerSemantics(model: FileModel, node: Node): Regula
     new Set(['comparison_operator']),
   );
 
-  const application =
-    parts.app && parts.app.startIndex >= fn.startIndex && parts.app.endIndex <= fn.endIndex ? parts.app : null;
+  const application = parts.app && within(parts.app, fn) ? parts.app : null;
   const local = !trainEval.helperSites.has(mask.node);
   const keepSource = !local
     ? undefined
