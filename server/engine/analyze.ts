@@ -199,10 +199,13 @@ function byPosition(a: Finding, b: Finding): number {
 }
 
 function contextSignature(model: FileModel, rules: readonly Rule[]): string {
+  // What the file imports from other workspace files: a dependency's edit changes its dependents' findings.
+  const imported = model.workspace ? model.workspace.signature(model.imports) : '';
   // A rule that reads across statements, in a file it may fire on: the whole text is the context, so no statement's
   // findings outlive an edit anywhere.
   const file = model.file;
-  if (rules.some((r) => r.meta.readsOtherStatements && file.mentions(r.meta.triggers))) return file.text;
+  if (rules.some((r) => r.meta.readsOtherStatements && file.mentions(r.meta.triggers)))
+    return `${file.text}|${imported}`;
   const parts = [
     model.imports.signature(),
     [...model.forward.nonZeroRates].sort().join(','),
@@ -220,8 +223,7 @@ function contextSignature(model: FileModel, rules: readonly Rule[]): string {
   }
   // Hand-written regularizers read the file's random-mask helpers and the calls that set their rescale switches.
   parts.push(regularizerContext(model));
-  // What the file imports from other workspace files: a dependency's edit changes its dependents' findings.
-  if (model.workspace) parts.push(model.workspace.signature(model.imports));
+  parts.push(imported);
   return parts.join('|');
 }
 

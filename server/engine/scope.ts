@@ -1,6 +1,7 @@
 import type { ClassRegularizer } from './catalog';
 import type { ModuleDescription, ModuleSummary } from './flow/types';
 import type { ImportTable } from './imports';
+import type { ExternalLocation } from './types';
 import { numericLiteral, type ParameterInfo } from './syntax';
 
 /**
@@ -38,8 +39,20 @@ export type ExternalDefinition =
       members?: Record<string, ExternalMember>;
       /** When the class is a regularizer of its own (DINOv2's `DropPath`, fairseq's `FairseqDropout`). */
       regularizer?: ClassRegularizer;
+      /**
+       * A dropout an instance runs until `model.eval()` (in it, in a submodule, or the class itself when it is a
+       * regularizer that stops in evaluation): what a training script of another file needs to know of its model.
+       */
+      dropout?: ExternalDropout;
     }
   | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] };
+
+/** A dropout of another workspace file: what it is called with, the class that holds it, and where it is. */
+export interface ExternalDropout {
+  label: string;
+  owner: string;
+  external: ExternalLocation;
+}
 
 /**
  * A submodule of a class of another workspace file, without tree nodes: what it is and, when it is built from a

@@ -1,8 +1,9 @@
 /**
- * A training script's view of its models: which names hold an instance of a module class of this file that drops
- * (`model = Net().to(device)`), and where the script switches their mode, evaluates them and trains them. Read
- * statically from the script's functions and its top level, never run. RG015 asks it whether every evaluation
- * runs in evaluation mode, and whether training after an evaluation switches back.
+ * A training script's view of its models: which names hold an instance of a module class that drops, of this file
+ * or imported from another file of the workspace (`model = Net().to(device)`, `def test(model: Net, …)`), and where
+ * the script switches their mode, evaluates them and trains them. Read statically from the script's functions and
+ * its top level, never run. RG015 asks it whether every evaluation runs in evaluation mode, and whether training
+ * after an evaluation switches back.
  */
 import { regularizer } from './catalog';
 import type { ModuleClass } from './classes';
@@ -10,23 +11,49 @@ import type { FileModel } from './model';
 import type { Node } from './parser';
 import { regularizerOf } from './semantics/regularizers';
 import { callArguments, parameterList, walk, withoutPlacement, CALL_NODES } from './syntax';
+import type { ExternalLocation } from './types';
+
+/** The dropout a model runs until `model.eval()`: in this file (`node`), or in another file of the workspace. */
+export interface ModelDropout {
+  /** What it is called with, as written: `nn.Dropout`, `F.dropout`, `DropPath`. */
+  label: string;
+  /** The class whose code holds it. */
+  owner: string;
+  node?: Node;
+  external?: ExternalLocation;
+}
 
 /**
- * A module class of the file that drops: a dropout submodule or a functional regularizer, here or in a submodule, or
- * a submodule of a hand-written regularizer class of the file.
+ * A module class that drops: a dropout submodule or a functional regularizer, here or in a submodule, a submodule of
+ * a hand-written regularizer class that stops in evaluation, or the same in a class of another workspace file that it
+ * builds or derives from.
  */
-export function dropoutOf(model: FileModel, cls: ModuleClass): Node | null {
+export function dropoutOf(model: FileModel, cls: ModuleClass): ModelDropout | null {
   const known = memoOf(model).dropouts;
   if (!known.has(cls.name)) known.set(cls.name, findDropout(model, cls, new Set()));
   return known.get(cls.name) ?? null;
 }
 
-function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>): Node | null {
+/**
+ * What an instance of the class runs until `model.eval()`: a dropout in it, or the class itself when it is a
+ * hand-written regularizer that stops in evaluation. What the workspace index keeps of a class for other files.
+ */
+export function evaluationDropout(model: FileModel, cls: ModuleClass): ModelDropout | null {
+  const inside = dropoutOf(model, cls);
+  if (inside || !switchesWithMode(model, cls)) return inside;
+  return { label: cls.name, owner: cls.name, node: cls.node.childForFieldName('name') ?? cls.node };
+}
+
+function here(node: Node, owner: ModuleClass): ModelDropout {
+  return { label: node.text.split('(')[0], owner: owner.name, node };
+}
+
+function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>): ModelDropout | null {
   if (seen.has(cls.name)) return null;
   seen.add(cls.name);
   // A class whose text never says `drop` (or `stochastic`) builds and calls none; its submodules' classes may.
   const mayDrop = /drop|stochastic/i.test(cls.text);
-  if (mayDrop) for (const s of cls.members.submodules) if (s.regularizers.length > 0) return s.value;
+  if (mayDrop) for (const s of cls.members.submodules) if (s.regularizers.length > 0) return here(s.value, cls);
   let found: Node | null = null;
   if (mayDrop)
     walk(
@@ -37,23 +64,42 @@ function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>): Nod
       },
       CALL_NODES,
     );
-  if (found) return found;
+  if (found) return here(found, cls);
   for (const s of cls.members.submodules) {
     // `Block(dim)`, `DropPath(p) if p > 0 else nn.Identity()`: the classes of the file it may be built from.
     const inner = model.constructedBy(s.value, (call) => classOf(model, call));
     // A hand-written regularizer of the file that stops in evaluation (a drop path, `StochasticDepth`) drops
     // until `model.eval()` as a library one does.
-    if (inner.some((c) => switchesWithMode(model, c))) return s.value;
+    if (inner.some((c) => switchesWithMode(model, c))) return here(s.value, cls);
     for (const c of inner) {
       const nested = findDropout(model, c, seen);
       if (nested) return nested;
     }
+    // A class of another file: what the workspace index read of it there.
+    const external = model.constructedBy(s.value, (_, callee) => importedDropout(model, callee));
+    if (external.length > 0) return external[0];
   }
   for (const base of model.superclassesOf(cls.name)) {
     const nested = findDropout(model, base, seen);
     if (nested) return nested;
   }
+  for (const base of cls.bases) {
+    const external = model.classes.has(base) ? undefined : importedDropout(model, qualifiedName(model, base));
+    if (external) return external;
+  }
   return null;
+}
+
+/** The dropout of a module class another workspace file defines, by its qualified name. */
+function importedDropout(model: FileModel, qualified: string | null | undefined): ModelDropout | undefined {
+  const found = qualified ? model.workspace?.definition(qualified) : null;
+  return found?.kind === 'class' && found.isModule ? found.dropout : undefined;
+}
+
+/** What a name or dotted chain the file writes refers to (`Net`, `models.Net`), when an import binds it. */
+function qualifiedName(model: FileModel, text: string): string | null {
+  if (/^[A-Za-z_]\w*$/.test(text)) return model.imports.resolveName(text);
+  return /^[A-Za-z_][\w.]*$/.test(text) ? (model.imports.resolveChain(text) ?? null) : null;
 }
 
 /** A hand-written regularizer class whose evaluation differs from its training: identity, or a fixed scale. */
@@ -68,6 +114,32 @@ export function classOf(model: FileModel, value: Node): ModuleClass | undefined 
   if (call.type !== 'call') return undefined;
   const cls = model.classes.get(call.childForFieldName('function')?.text ?? '');
   return cls?.isModule ? cls : undefined;
+}
+
+/** The dropout of the model an expression constructs (`Net()`, `models.Net(args).to(device)`), when it drops. */
+function modelBuiltBy(model: FileModel, value: Node): ModelDropout | undefined {
+  const call = withoutPlacement(value);
+  const fn = call.type === 'call' ? call.childForFieldName('function') : null;
+  return fn ? modelOfClass(model, fn.text) : undefined;
+}
+
+/** The dropout of a module class a script names (`Net`, `models.Net`), of this file or another. */
+function modelOfClass(model: FileModel, name: string): ModelDropout | undefined {
+  const cls = model.classes.get(name);
+  if (cls) return (cls.isModule && dropoutOf(model, cls)) || undefined;
+  return importedDropout(model, qualifiedName(model, name));
+}
+
+/** The class a parameter's annotation names (`model: Net`, `model: "Net"`), as written. */
+function annotatedClass(param: Node): string | undefined {
+  if (param.type !== 'typed_parameter' && param.type !== 'typed_default_parameter') return undefined;
+  const type = param.childForFieldName('type');
+  const value = type?.type === 'type' ? type.namedChild(0) : type;
+  if (value?.type === 'identifier' || value?.type === 'attribute') return value.text;
+  if (value?.type !== 'string') return undefined;
+  // A forward reference: the class written as a string.
+  const text = value.text.replace(/^['"]|['"]$/g, '');
+  return /^[A-Za-z_][\w.]*$/.test(text) ? text : undefined;
 }
 
 /** The function (or the module, for top-level code) a node runs in. */
@@ -108,10 +180,12 @@ export function modeSwitch(call: Node, name: string): 'eval' | 'train' | null {
 }
 
 /**
- * The names bound to a dropping model where `call` runs: a local `model = Net()`, or a parameter that every call
- * of the function in this file binds to one. Returns the class for each such name.
+ * The names bound to a dropping model where `call` runs: a local `model = Net()`, a parameter annotated with a
+ * dropping class in a function this file calls, or a parameter that every call of the function in this file binds
+ * to one. Returns the dropout
+ * each one's model runs.
  */
-export function modelNames(model: FileModel, scope: Node, depth = 0): ReadonlyMap<string, ModuleClass> {
+export function modelNames(model: FileModel, scope: Node, depth = 0): ReadonlyMap<string, ModelDropout> {
   const memo = memoOf(model).models;
   let out = memo.get(scope.id);
   if (!out) {
@@ -123,21 +197,32 @@ export function modelNames(model: FileModel, scope: Node, depth = 0): ReadonlyMa
   return out;
 }
 
-function fillModelNames(model: FileModel, scope: Node, depth: number, out: Map<string, ModuleClass>): void {
-  if (!droppingClasses(model)) return;
+function fillModelNames(model: FileModel, scope: Node, depth: number, out: Map<string, ModelDropout>): void {
+  if (!mayHoldModels(model)) return;
   walk(scope, (n) => {
     if (n.type === 'function_definition' && n.id !== scope.id) return false;
     if (n.type !== 'assignment') return;
     const left = n.childForFieldName('left');
     const right = n.childForFieldName('right');
-    const cls = right && classOf(model, right);
-    if (left?.type === 'identifier' && cls && dropoutOf(model, cls)) out.set(left.text, cls);
+    const built = left?.type === 'identifier' && right ? modelBuiltBy(model, right) : undefined;
+    if (built) out.set(left!.text, built);
   });
-  // A parameter is followed through three callers at most: scripts are shallow, and recursion must end.
-  if (scope.type !== 'function_definition' || depth >= 3) return;
-  const params = parameterList(scope);
+  if (scope.type !== 'function_definition') return;
   const name = scope.childForFieldName('name')?.text ?? '';
+  // `def test(model: Net, …)`: the annotation says what every call passes. Only for a function this file calls:
+  // the callers of one it does not call are in other files, which may switch the model to eval before the call.
+  const called = callSites(model, name).length > 0;
+  for (const p of called ? (scope.childForFieldName('parameters')?.namedChildren ?? []) : []) {
+    const cls = p ? annotatedClass(p) : undefined;
+    const param = cls ? (p!.childForFieldName('name') ?? p!.namedChild(0)) : null;
+    const annotated = cls ? modelOfClass(model, cls) : undefined;
+    if (param?.type === 'identifier' && annotated && !out.has(param.text)) out.set(param.text, annotated);
+  }
+  // A parameter is followed through three callers at most: scripts are shallow, and recursion must end.
+  if (depth >= 3) return;
+  const params = parameterList(scope);
   for (const [i, p] of params.entries()) {
+    if (out.has(p.name)) continue;
     const bound = callSites(model, name).map((site) => {
       const arg = argumentFor(site, p.name, i);
       if (arg?.type !== 'identifier') return undefined;
@@ -210,16 +295,30 @@ export function callSites(model: FileModel, name: string): Node[] {
   return memo.calls.get(name) ?? [];
 }
 
-/** Does any module class of the file drop? Most files with a `no_grad` hold no model of their own. */
-export function droppingClasses(model: FileModel): boolean {
+/**
+ * Can the file hold a model: does a module class of it drop, or does it import one of another workspace file that
+ * does? Most files with a `no_grad` hold no model.
+ */
+export function mayHoldModels(model: FileModel): boolean {
   const memo = memoOf(model);
-  memo.anyDropping ??= [...model.classes.values()].some((c) => c.isModule && dropoutOf(model, c));
+  memo.anyDropping ??=
+    [...model.classes.values()].some((c) => c.isModule && dropoutOf(model, c)) || importsDroppingClass(model);
   return memo.anyDropping;
 }
 
+/**
+ * An imported name bound to a module class of the workspace that drops. The analyzer's cache key has already
+ * resolved every imported name through the workspace (`WorkspaceScope.signature`), so this asks nothing new.
+ */
+function importsDroppingClass(model: FileModel): boolean {
+  if (!model.workspace) return false;
+  for (const [, qualified] of model.imports.importedNames()) if (importedDropout(model, qualified)) return true;
+  return false;
+}
+
 interface ScriptMemo {
-  dropouts: Map<string, Node | null>;
-  models: Map<number, Map<string, ModuleClass>>;
+  dropouts: Map<string, ModelDropout | null>;
+  models: Map<number, Map<string, ModelDropout>>;
   calls?: Map<string, Node[]>;
   anyDropping?: boolean;
   assigned?: Map<string, boolean>;

@@ -7,7 +7,14 @@ import { ImportTable } from './imports';
 import { FileModel } from './model';
 import type { ModuleClass } from './classes';
 import { classRegularizer, describeRegularizerClass, type RegularizerClass } from './construction-sites';
-import { externalParameters, type ExternalDefinition, type ExternalMember, type WorkspaceScope } from './scope';
+import {
+  externalParameters,
+  type ExternalDefinition,
+  type ExternalDropout,
+  type ExternalMember,
+  type WorkspaceScope,
+} from './scope';
+import { evaluationDropout, type ModelDropout } from './script-models';
 import { kwargsParameter, parameterList } from './syntax';
 
 /**
@@ -654,6 +661,7 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
       const initKwargs = init ? kwargsParameter(init) !== null : undefined;
       const members = cls.isModule ? externalMembers(model, cls, file) : undefined;
       const regularizer = cls.isModule ? describeRegularizerClass(model, cls) : null;
+      const dropout = cls.isModule ? detachDropout(evaluationDropout(model, cls), file) : undefined;
       out.set(cls.name, {
         kind: 'class',
         name: cls.name,
@@ -664,6 +672,7 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
         initKwargs,
         ...(members ? { members } : {}),
         ...(regularizer ? { regularizer: classRegularizer(regularizer) } : {}),
+        ...(dropout ? { dropout } : {}),
       });
     }
     for (const fn of model.functions.values()) {
@@ -693,6 +702,12 @@ function detachDrop(drop: LastDrop | undefined, file: string): LastDrop | undefi
   if (!drop) return undefined;
   const { node, ...rest } = drop;
   return node ? { ...rest, external: { file, range: nodeRange(node as Node) } } : rest;
+}
+
+function detachDropout(d: ModelDropout | null, file: string): ExternalDropout | undefined {
+  if (!d) return undefined;
+  const external = d.external ?? (d.node ? { file, range: nodeRange(d.node) } : undefined);
+  return external && { label: d.label, owner: d.owner, external };
 }
 
 function detachSummary(summary: ModuleSummary, file: string): ModuleSummary {

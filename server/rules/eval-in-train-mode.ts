@@ -1,16 +1,16 @@
-import type { ModuleClass } from '../engine/classes';
+import * as path from 'node:path';
 import type { Node } from '../engine/parser';
 import { lineOf, type Rule, type RuleContext } from '../engine/rule';
 import {
   argumentFor,
   assignedInText,
   callSites,
-  dropoutOf,
-  droppingClasses,
+  mayHoldModels,
   modeBefore,
   modelNames,
   modeSwitch,
   scopeOf,
+  type ModelDropout,
 } from '../engine/script-models';
 import { callArguments, parameterList, walk, CALL_NODES } from '../engine/syntax';
 
@@ -32,9 +32,10 @@ export const evalInTrainMode: Rule = {
         '`model.train()`, so from the second epoch on the model trains without its dropout.',
       '',
       'The rule reads scripts, not modules: the functions at the top level of a file and its top-level code. A ' +
-        'model is a name bound to an instance of a module class of the same file that drops (a dropout ' +
-        'submodule or a functional dropout, in the class or in a submodule of another class of the file, or a ' +
-        "hand-written regularizer class of the file that stops in evaluation, such as a copy of timm's `DropPath`), " +
+        'model is a name bound to an instance of a module class that drops (a dropout submodule or a functional ' +
+        'dropout, in the class or in a submodule, or a hand-written regularizer class that stops in evaluation, ' +
+        "such as a copy of timm's `DropPath`), of the same file or imported from another file of the workspace " +
+        '(`from model import Net`), or a parameter annotated with such a class (`def test(model: Net, …)`), ' +
         'followed through the parameters of the script’s functions when every call binds the same model. A mode ' +
         'switch anywhere earlier in the function, or before every call of it, counts: the rule is silent when in ' +
         'doubt. Methods of classes (a Lightning `validation_step`) are not read: their framework switches modes.',
@@ -62,6 +63,10 @@ export const evalInTrainMode: Rule = {
         '`{model}` is evaluated here ({where}) in training mode: nothing calls `{model}.eval()` before it, so its ' +
         'dropout (`{dropout}`, line {line}) still drops values and the results are noisy and too low. ' +
         '`torch.no_grad()` does not switch dropout off.',
+      noEvalImported:
+        '`{model}` is evaluated here ({where}) in training mode: nothing calls `{model}.eval()` before it, so its ' +
+        'dropout (`{dropout}` in `{owner}`, line {line} of {file}) still drops values and the results are noisy and ' +
+        'too low. `torch.no_grad()` does not switch dropout off.',
       noTrain:
         '{step} trains `{model}` again after `{model}.eval()` (line {line}) in the same loop, and nothing in ' +
         'between calls `{model}.train()`: from the second pass on, `{model}` trains without its dropout.',
@@ -72,7 +77,7 @@ export const evalInTrainMode: Rule = {
     return {
       function_definition(def) {
         if (def.parent?.type !== 'module' && def.parent!.parent?.type !== 'module') return;
-        if (!droppingClasses(context.model)) return;
+        if (!mayHoldModels(context.model)) return;
         checkEvaluations(context, def);
         checkLoops(context, def);
       },
@@ -81,7 +86,7 @@ export const evalInTrainMode: Rule = {
         // Every call of the file comes here: the cheap tests first (a call at the top level, of a name bound to a
         // model there). Most calls are in methods, and the file's assigned names are gathered only for the others.
         const fn = call.childForFieldName('function');
-        if (fn?.type !== 'identifier' || scopeOf(call).type !== 'module' || !droppingClasses(context.model)) return;
+        if (fn?.type !== 'identifier' || scopeOf(call).type !== 'module' || !mayHoldModels(context.model)) return;
         if (!assignedInText(context.model, fn.text)) return;
         if (!modelNames(context.model, context.model.file.root).has(fn.text)) return;
         checkTopLevelEvaluation(context, call);
@@ -105,8 +110,9 @@ function checkEvaluations(context: RuleContext, scope: Node): void {
       if (fn?.type !== 'identifier' || !models.has(fn.text) || reported.has(fn.text)) return;
       const where = evaluating ? `in \`${scope.childForFieldName('name')?.text}\`` : underNoGrad(context, call, scope);
       if (!where || trains(scope)) return;
-      if (modeBefore(scope, fn.text, call.startIndex)?.mode === 'eval' || evalAtEveryCall(context, scope, fn.text))
-        return;
+      // `model.train()` before it in a function that does not train: training mode on purpose (Monte Carlo dropout,
+      // batch-norm statistics recomputed under `no_grad`).
+      if (modeBefore(scope, fn.text, call.startIndex) || evalAtEveryCall(context, scope, fn.text)) return;
       reported.add(fn.text);
       reportEvaluation(context, call, fn.text, models.get(fn.text)!, where);
     },
@@ -117,30 +123,47 @@ function checkEvaluations(context: RuleContext, scope: Node): void {
 function checkTopLevelEvaluation(context: RuleContext, call: Node): void {
   const root = context.model.file.root;
   const fn = call.childForFieldName('function');
-  const cls = fn?.type === 'identifier' ? modelNames(context.model, root).get(fn.text) : undefined;
-  if (!fn || !cls) return;
+  const bound = fn?.type === 'identifier' ? modelNames(context.model, root).get(fn.text) : undefined;
+  if (!fn || !bound) return;
   const where = underNoGrad(context, call, root);
   // No gradients flow under `no_grad`: no training step to tell apart from the evaluation.
   if (!where || modeBefore(root, fn.text, call.startIndex)?.mode === 'eval') return;
-  reportEvaluation(context, call, fn.text, cls, where);
+  reportEvaluation(context, call, fn.text, bound, where);
 }
 
-/** `model(x)` evaluated in training mode: the message names the dropout that still drops. */
-function reportEvaluation(context: RuleContext, call: Node, model: string, cls: ModuleClass, where: string): void {
-  const dropout = dropoutOf(context.model, cls)!;
+/** `model(x)` evaluated in training mode: the message names the dropout that still drops, wherever it is. */
+function reportEvaluation(context: RuleContext, call: Node, model: string, dropout: ModelDropout, where: string): void {
+  const { label, owner, node, external } = dropout;
+  if (node) {
+    context.report({
+      node: call,
+      messageId: 'noEval',
+      data: { model, where, dropout: label, line: lineOf(node) },
+      fileWide: true,
+    });
+    return;
+  }
   context.report({
     node: call,
-    messageId: 'noEval',
-    data: { model, where, dropout: dropout.text.split('(')[0], line: lineOf(dropout) },
+    messageId: 'noEvalImported',
+    data: {
+      model,
+      where,
+      dropout: label,
+      owner,
+      line: lineOf(external!.range),
+      file: path.basename(external!.file),
+    },
+    related: [{ range: external!.range, file: external!.file, message: `the dropout: \`${label}\`` }],
     fileWide: true,
   });
 }
 
 function checkTopLevelLoop(context: RuleContext, loop: Node): void {
-  if (!droppingClasses(context.model) || scopeOf(loop).type !== 'module') return;
+  if (!mayHoldModels(context.model) || scopeOf(loop).type !== 'module') return;
   const body = loop.childForFieldName('body');
   if (!body) return;
-  for (const [name, cls] of modelNames(context.model, context.model.file.root)) checkLoop(context, body, name, cls);
+  for (const name of modelNames(context.model, context.model.file.root).keys()) checkLoop(context, body, name);
 }
 
 /** Every call of the function passes a model its caller switched to evaluation first. */
@@ -200,11 +223,11 @@ function checkLoops(context: RuleContext, scope: Node): void {
     if (loop.type !== 'for_statement' && loop.type !== 'while_statement') return;
     const body = loop.childForFieldName('body');
     if (!body) return;
-    for (const [name, cls] of models) checkLoop(context, body, name, cls);
+    for (const name of models.keys()) checkLoop(context, body, name);
   });
 }
 
-function checkLoop(context: RuleContext, body: Node, name: string, cls: ModuleClass): void {
+function checkLoop(context: RuleContext, body: Node, name: string): void {
   let evalAt: Node | null = null;
   let step: Node | null = null;
   let trainsAgain = false;
@@ -234,7 +257,7 @@ function checkLoop(context: RuleContext, body: Node, name: string, cls: ModuleCl
     },
     CALL_NODES,
   );
-  if (!evalAt || !step || trainsAgain || !dropoutOf(context.model, cls)) return;
+  if (!evalAt || !step || trainsAgain) return;
   const at: Node = step;
   context.report({
     node: at,

@@ -131,6 +131,23 @@ describe('open files resolve through the workspace index', () => {
     await until(client, uriOf(blocks), (f) => f.includes('17:RG010'), 'RG010 back once the edit is discarded');
   });
 
+  test('a script evaluating a model of another file gets RG015, until an unsaved edit drops its dropout', async () => {
+    const folder = copyFixture('training-scripts');
+    const train = path.join(folder, 'train.py');
+    const net = path.join(folder, 'net.py');
+    const client = await start([folder]);
+    client.open(uriOf(train), fs.readFileSync(train, 'utf8'));
+    await until(client, uriOf(train), same(expected(train)), 'RG015 through the model of net.py');
+    const rg015 = (await client.diagnostics(uriOf(train))).find((d) => d.code === 'RG015')!;
+    assert.equal(rg015.relatedInformation?.[0].location.uri, uriOf(net));
+    const text = fs.readFileSync(net, 'utf8');
+    client.open(uriOf(net), text);
+    client.change(uriOf(net), 2, [{ text: text.replaceAll('nn.Dropout(', 'nn.Identity(') }]);
+    await until(client, uriOf(train), same([]), 'RG015 gone: Net no longer drops');
+    client.close(uriOf(net));
+    await until(client, uriOf(train), same(expected(train)), 'RG015 back once the edit is discarded');
+  });
+
   test("an unused copy of another file's drop path is RG007, until an edit makes that class draw nothing", async () => {
     const folder = copyFixture('vit-layers');
     const block = path.join(folder, 'vitpkg', 'layers', 'block.py');

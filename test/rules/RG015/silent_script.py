@@ -85,3 +85,15 @@ if __name__ == "__main__":
             print(model(data))
     with torch.no_grad():
         print(model(data))
+
+
+@torch.no_grad()
+def mc_dropout_predict(model, data, samples=20):
+    # Monte Carlo dropout: training mode on purpose, switched on right before the evaluation.
+    model.train()
+    return torch.stack([model(data) for _ in range(samples)]).mean(0)
+
+
+def uncertainty(data):
+    model = Net()
+    return mc_dropout_predict(model, data)

@@ -1,0 +1,94 @@
+// Training scripts whose model class lives in another file (train.py beside net.py, nanoGPT's blocks two files
+// away): RG015 reads the class through the workspace index, and an edit of the file that holds the dropout reaches
+// the script.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { Analyzer } from '../../server/engine/analyze';
+import { RuleSelection } from '../../server/engine/config';
+import { initParser, SourceFile } from '../../server/engine/parser';
+import { importRoots, WorkspaceIndex } from '../../server/engine/workspace';
+import type { Finding } from '../../server/engine/types';
+import { rules } from '../../server/rules';
+import { copyFixture, expected } from './helpers';
+
+const RG015 = new RuleSelection({ select: ['RG015'] });
+const FILES = ['net.py', 'blocks.py', 'gpt.py', 'train.py', 'evaluate.py', 'main.py'];
+
+function indexFolder(folder: string): WorkspaceIndex {
+  const index = new WorkspaceIndex({
+    roots: importRoots(folder),
+    read: (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null),
+  });
+  for (const f of FILES) index.update(path.join(folder, f));
+  return index;
+}
+
+function findings(analyzer: Analyzer, index: WorkspaceIndex | null, file: string): Finding[] {
+  const source = new SourceFile(fs.readFileSync(file, 'utf8'));
+  try {
+    return analyzer.analyze(source, RG015, index ? index.scopeFor(file) : null);
+  } finally {
+    source.dispose();
+  }
+}
+
+const lines = (found: Finding[]) => found.map((f) => `${f.range.start.line + 1}:${f.code}`);
+
+before(() => initParser());
+
+describe('RG015 with the model imported from another file', () => {
+  test('each script is reported where it evaluates a model of another file without model.eval()', () => {
+    const folder = copyFixture('training-scripts');
+    const index = indexFolder(folder);
+    const analyzer = new Analyzer(rules);
+    for (const name of FILES) {
+      const file = path.join(folder, name);
+      assert.deepEqual(lines(findings(analyzer, index, file)), expected(file), name);
+    }
+    for (const name of ['train.py', 'evaluate.py'])
+      assert.deepEqual(findings(analyzer, null, path.join(folder, name)), [], `${name} alone: its model is unknown`);
+  });
+
+  test('the message and its related location name the dropout in the file that holds it', () => {
+    const folder = copyFixture('training-scripts');
+    const [finding] = findings(new Analyzer(rules), indexFolder(folder), path.join(folder, 'evaluate.py'));
+    assert.match(finding.message, /its dropout \(`nn\.Dropout` in `MLP`, line 11 of blocks\.py\)/);
+    assert.equal(finding.related?.[0].file, path.join(folder, 'blocks.py'));
+    assert.equal(finding.related?.[0].range.start.line, 10);
+  });
+
+  test('an edit two files away (the block loses its dropout) reaches the script through the same analyzer', () => {
+    const folder = copyFixture('training-scripts');
+    const index = indexFolder(folder);
+    const analyzer = new Analyzer(rules);
+    const evaluate = path.join(folder, 'evaluate.py');
+    assert.equal(findings(analyzer, index, evaluate).length, 1);
+    const blocks = path.join(folder, 'blocks.py');
+    fs.writeFileSync(
+      blocks,
+      fs
+        .readFileSync(blocks, 'utf8')
+        .replace('self.dropout = nn.Dropout(dropout)', 'self.dropout = nn.Identity()')
+        .replace('# A transformer block as nanoGPT writes it: the dropout', '# A transformer block: nothing'),
+    );
+    index.update(blocks);
+    assert.deepEqual(findings(analyzer, index, evaluate), [], 'GPT no longer drops');
+  });
+
+  test('a dropout added to the model file makes the finding appear, though the script is unchanged', () => {
+    // The script's text is the same both times: what it imports must be part of what its findings are cached under.
+    const folder = copyFixture('training-scripts');
+    const net = path.join(folder, 'net.py');
+    const text = fs.readFileSync(net, 'utf8');
+    fs.writeFileSync(net, text.replaceAll('nn.Dropout(', 'nn.Identity('));
+    const index = indexFolder(folder);
+    const analyzer = new Analyzer(rules);
+    const train = path.join(folder, 'train.py');
+    assert.deepEqual(findings(analyzer, index, train), []);
+    fs.writeFileSync(net, text);
+    index.update(net);
+    assert.deepEqual(lines(findings(analyzer, index, train)), expected(train));
+  });
+});
