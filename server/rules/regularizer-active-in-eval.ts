@@ -15,12 +15,12 @@ import {
   numericLiteral,
   parameterList,
   walk,
-  within,
 } from '../engine/syntax';
-import { regularizerOf } from '../engine/semantics/regularizers';
 import { RANDOM_TEXT } from '../engine/semantics/syntax-queries';
 import { underTrainingGuard } from '../engine/training';
 import { appendKeywordArgument } from '../engine/edits';
+import { handWrittenMask, handWrittenModule, isRandomDraw } from './hand-written-eval';
+import { designedForInference, gatedValue, mayRunInEval, namesInference } from './inference-intent';
 import { randomLayerSkip } from './layer-skip';
 import { HAND_WRITTEN_SITES, LIBRARY_SITES } from './profile-figures';
 
@@ -230,13 +230,20 @@ export const regularizerActiveInEval: Rule = {
         if (!spec && attentionCallee(context, fn, scope))
           return attention(context, node, { rate: attentionRate(fn) }, scope);
         if (fn.type === 'identifier' && qualified === null) userFunction(context, node, fn, scope);
-        if (isRandomDraw(qualified, fn)) handWrittenMask(context, node, scope);
+        const mask = isRandomDraw(qualified, fn) ? handWrittenMask(context, node, scope) : null;
+        if (mask)
+          reportSite(context, scope, node, mask.rate, {
+            node: mask.node,
+            messageId: 'handWritten',
+            data: { rate: mask.rate.text },
+          });
       },
       attribute(node) {
         trainingReadInInit(context, node);
       },
       function_definition(node) {
-        handWrittenModule(context, node);
+        const report = handWrittenModule(context, node);
+        if (report) context.report(report);
       },
       if_statement(node) {
         trainCondition(context, node, node.childForFieldName('condition'), node.childForFieldName('consequence'));
@@ -275,11 +282,6 @@ function trainingReadInInit(context: RuleContext, node: Node): void {
     if (inner?.type === 'assignment' && inner.childForFieldName('left')?.id === node.id) return;
   }
   context.report({ node, messageId: 'trainingInInit', data: { flag: node.text } });
-}
-
-/** `__init__` builds the model, and Lightning calls `training_step` in training only. */
-function mayRunInEval(scope: MethodScope): boolean {
-  return scope.methodName !== '__init__' && scope.methodName !== 'training_step';
 }
 
 function reportLayerSkip(context: RuleContext, node: Node, cond: Node | null | undefined): void {
@@ -467,98 +469,6 @@ function reportSite(context: RuleContext, scope: MethodScope, call: Node, rate: 
 }
 
 /**
- * Words of a class or method name that say a dropout is meant to run at inference. Not `noise`: a class named
- * `NoisePredictor` is a diffusion model's network, trained like any other.
- */
-const INFERENCE_NAME_PARTS = new Set([
-  'prenet',
-  'inference',
-  'sample',
-  'sampling',
-  'mc',
-  'montecarlo',
-  'bayesian',
-  'uncertainty',
-]);
-/**
- * The same for the tensor a call drops or its rate: dropout on sampling noise is a design; `sample` (diffusers' input
- * tensor) does not qualify.
- */
-const INFERENCE_VALUE_PARTS = new Set(['noise', 'inference', 'mc', 'montecarlo', 'bayesian']);
-const INFERENCE_COMMENT =
-  /\b(always|inference|test[- ]time|at test|(in|during) eval(uation)?|sampling|mc[ _-]?dropout|monte[ -]carlo)\b/i;
-
-/**
- * Dropout that stays on at inference by design: a Tacotron prenet, dropout on sampling noise, fairseq's
- * `apply_during_inference`, MC dropout. The code says so when the call runs under a condition that reads the
- * training flag next to another one (`if self.training or self.apply_during_inference:`), when a comment on or just
- * above its statement says so ("always applies dropout", "keep dropout at inference"), or when a name says so: the
- * class, the method, the rate or the dropped tensor (`Prenet`, `p_sample`, `noise_dropout`, `mc_dropout`).
- */
-function designedForInference(call: Node, scope: MethodScope): boolean {
-  let child: Node = call;
-  let statement: Node = call;
-  for (let p = call.parent; p && p.id !== scope.method.id; child = p, p = p.parent) {
-    if (p.type === 'if_statement' || p.type === 'elif_clause') {
-      const cond = p.childForFieldName('condition');
-      if (cond && p.childForFieldName('consequence')?.id === child.id && mentionsTraining(cond, scope.selfName))
-        return true;
-    }
-    if (p.type === 'conditional_expression') {
-      const parts = p.namedChildren;
-      if (parts[0]?.id === child.id && parts[1] && mentionsTraining(parts[1], scope.selfName)) return true;
-    }
-    if (p.type === 'block' && statement === call) statement = child;
-  }
-  if ([scope.cls.name, scope.methodName].some((n) => nameParts(n).some((part) => INFERENCE_NAME_PARTS.has(part))))
-    return true;
-  // The tensor dropped and the rate, when they are names: `dropout(noise, p=noise_dropout)`.
-  for (const arg of callArguments(call).slice(0, 2)) {
-    const value = arg.type === 'keyword_argument' ? arg.childForFieldName('value') : arg;
-    const name = value?.type === 'attribute' ? value.childForFieldName('attribute') : value;
-    if (name?.type === 'identifier' && nameParts(name.text).some((part) => INFERENCE_VALUE_PARTS.has(part)))
-      return true;
-  }
-  return saidNearby(statement);
-}
-
-/** Per statement: whether a comment on or just above it says the dropout is meant. */
-const commentsSaid = new WeakMap<Node, boolean>();
-
-/**
- * Does a comment on the statement's lines, or on the two lines above it, say that the dropout is meant for inference?
- * Remembered per statement: every call of a deeply nested statement asks the same question.
- */
-function saidNearby(statement: Node): boolean {
-  const cached = commentsSaid.get(statement);
-  if (cached !== undefined) return cached;
-  const first = statement.startPosition.row - 2;
-  const last = statement.endPosition.row;
-  let said = false;
-  walk(statement.parent ?? statement, (n) => {
-    if (said) return false;
-    const row = n.startPosition.row;
-    if (n.endPosition.row < first || row > last) return false;
-    if (n.type === 'comment' && row >= first && INFERENCE_COMMENT.test(n.text)) said = true;
-  });
-  commentsSaid.set(statement, said);
-  return said;
-}
-
-/** `noise_dropout` → noise, dropout; `_Prenet` → prenet; `mcDropout` → mc, dropout; `self.p` → self, p. */
-function nameParts(name: string): string[] {
-  return (
-    name
-      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-      // An acronym before a word: `MCDropout` is `MC` and `Dropout`.
-      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter(Boolean)
-  );
-}
-
-/**
  * flash-attn's functions and where each takes `dropout_p` by position; xformers' `memory_efficient_attention` takes
  * `p`.
  */
@@ -637,40 +547,6 @@ function attention(context: RuleContext, call: Node, spec: Pick<RegularizerSpec,
   });
 }
 
-/** An expression that mentions the training flag, or a local name whose every assignment in the method does. */
-function gatedValue(node: Node, scope: MethodScope): boolean {
-  if (mentionsTraining(node, scope.selfName)) return true;
-  if (node.type === 'attribute') return zeroedByMode(node, scope);
-  if (node.type !== 'identifier') return false;
-  let assigned = 0;
-  let gated = 0;
-  walk(scope.method, (n) => {
-    if (n.type === 'assignment' && n.childForFieldName('left')?.text === node.text) {
-      assigned++;
-      const right = n.childForFieldName('right');
-      if (right && (mentionsTraining(right, scope.selfName) || numericLiteral(right) === 0)) gated++;
-    }
-  });
-  return assigned > 0 && assigned === gated;
-}
-
-/**
- * `self.dropout_p = 0` under a test of the mode in the same method: the rate is switched off in evaluation, on the
- * module itself, which RG013 reports (it stays off when training resumes).
- */
-function zeroedByMode(node: Node, scope: MethodScope): boolean {
-  let zeroed = false;
-  walk(scope.method, (n) => {
-    if (zeroed) return false;
-    if (n.type !== 'assignment' || n.childForFieldName('left')?.text !== node.text) return;
-    if (numericLiteral(n.childForFieldName('right')) !== 0) return;
-    const test = ancestor(n, ['if_statement'], ['function_definition']);
-    if (test?.childForFieldName('condition') && mentionsTraining(test.childForFieldName('condition')!, scope.selfName))
-      zeroed = true;
-  });
-  return zeroed;
-}
-
 /** `nn.Dropout(p)(x)`: a module constructed and called on the spot. */
 function moduleBuiltInMethod(context: RuleContext, call: Node, ctor: Node, scope: MethodScope): void {
   const spec = regularizer(context.model.imports.resolve(ctor.childForFieldName('function')));
@@ -746,7 +622,7 @@ function userFunction(context: RuleContext, call: Node, fn: Node, scope: MethodS
  */
 function helperFunction(context: RuleContext, call: Node, fn: Node, def: Node, scope: MethodScope): void {
   if (!/dropout/.test(def.text) || mentionsTraining(def, firstParameter(def) ?? 'self')) return;
-  if (nameParts(fn.text).some((part) => INFERENCE_NAME_PARTS.has(part) || INFERENCE_VALUE_PARTS.has(part))) return;
+  if (namesInference(fn.text)) return;
   let inner: Node | null = null;
   walk(def, (n) => {
     if (inner) return false;
@@ -811,131 +687,4 @@ function layerDropHelper(context: RuleContext, call: Node, fn: Node, def: Node, 
     data: { callee: fn.text, at: lineOf(found) },
   });
   return true;
-}
-
-const MASK_DRAWS = new Set(['torch.rand', 'torch.rand_like', 'torch.bernoulli']);
-
-function isRandomDraw(qualified: string | null, fn: Node): boolean {
-  if (qualified && MASK_DRAWS.has(qualified)) return true;
-  return fn.type === 'attribute' && /^(uniform_|bernoulli_?)$/.test(fn.childForFieldName('attribute')?.text ?? '');
-}
-
-/**
- * Token or patch dropout written by hand in a module method: a random draw compared with a dropout rate
- * (`torch.rand(b, n) < self.token_drop`), or `bernoulli` of one, with no training check around it. Only when the
- * rate's name says dropout (a random mask against `mask_ratio` is masked modelling, meant for evaluation too), and
- * not in an `if` or `… if … else …` condition, where LayerDrop is read.
- */
-function handWrittenMask(context: RuleContext, call: Node, scope: MethodScope): void {
-  let node: Node = call;
-  while (node.parent && (node.parent.type === 'parenthesized_expression' || isCastCall(node.parent, node)))
-    node = node.parent.type === 'parenthesized_expression' ? node.parent : node.parent.parent!;
-  let rate: Node | null = null;
-  const cmp = node.parent;
-  if (cmp?.type === 'comparison_operator' && cmp.namedChildCount === 2) {
-    const op = cmp.children.find((c) => c && !c.isNamed)?.text ?? '';
-    if (!/^[<>]=?$/.test(op)) return;
-    rate = cmp.namedChildren.find((c) => c && c.id !== node.id) ?? null;
-    node = cmp;
-  } else {
-    const callee = call.childForFieldName('function');
-    const q = context.model.imports.resolve(callee);
-    if (q === 'torch.bernoulli' || callee?.childForFieldName?.('attribute')?.text?.startsWith('bernoulli'))
-      rate = callArguments(call).find((a) => a.type !== 'keyword_argument') ?? null;
-    if (callee?.type === 'attribute' && callee.childForFieldName('attribute')?.text === 'bernoulli_')
-      rate = callArguments(call)[0] ?? null;
-  }
-  if (!rate || !namesDropRate(rate) || gatedValue(rate, scope) || numericLiteral(rate) === 0) return;
-  for (let p = node.parent; p && p.id !== scope.method.id; p = p.parent) {
-    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'while_statement') {
-      const cond = p.childForFieldName('condition');
-      if (cond && within(node, cond)) return;
-    }
-    if (p.type === 'conditional_expression' && p.namedChildren[1]?.id === node.id) return;
-    if (p.type === 'lambda' || p.type === 'function_definition') return;
-    // `(not self.training) or bool(torch.bernoulli(keep))`: the statement reads the flag itself.
-    if (p.parent?.type === 'block') {
-      if (mentionsTraining(p, scope.selfName)) return;
-      break;
-    }
-  }
-  if (!calledInEval(scope)) return;
-  // A method that is a regularizer of its own is reported as one (handWrittenModule).
-  if (regularizerOf(context.model, scope.method)?.evaluation.behaviour === 'stochastic') return;
-  reportSite(context, scope, call, rate, { node, messageId: 'handWritten', data: { rate: rate.text } });
-}
-
-/**
- * A regularizer module of the user's own (a copy of timm's `DropPath`, a textbook dropout) whose method still masks in
- * evaluation, as the symbolic evaluation of its code finds (server/engine/semantics/regularizers.ts): `forward`, or a
- * method the class calls outside a training condition.
- */
-function handWrittenModule(context: RuleContext, def: Node): void {
-  // The record is RG003–RG005's too, derived once per file: most methods are no regularizer.
-  const s = regularizerOf(context.model, def);
-  if (s?.evaluation.behaviour !== 'stochastic') return;
-  const body = def.childForFieldName('body');
-  const scope = body ? context.moduleMethod(body) : undefined;
-  if (!body || !scope || scope.method.id !== def.id || !mayRunInEval(scope) || !calledInEval(scope)) return;
-  const at = [s.mask.node, s.application].find((n) => n && within(n, def)) ?? def.childForFieldName('name');
-  if (!at || designedForInference(at, scope)) return;
-  // No fix: where evaluation should return, and what, depends on what else the method computes around the mask.
-  context.report({
-    node: at,
-    messageId: mentionsTraining(def, scope.selfName) ? 'handWrittenModuleEval' : 'handWrittenModule',
-    data: {
-      name: scope.methodName === 'forward' ? scope.cls.name : `${scope.cls.name}.${scope.methodName}`,
-      method: scope.methodName,
-      flag: `${scope.selfName}.training`,
-      dropped: s.kind === 'drop-path' ? 'whole samples' : 'values',
-    },
-  });
-}
-
-/** `torch.rand(...).to(x.device)`, `.float()`: a cast of the draw, read through. */
-function isCastCall(parent: Node, node: Node): boolean {
-  if (parent.type !== 'attribute' || parent.childForFieldName('object')?.id !== node.id) return false;
-  const method = parent.childForFieldName('attribute')?.text ?? '';
-  return parent.parent?.type === 'call' && /^(to|float|half|type|type_as|cuda|double)$/.test(method);
-}
-
-/** Does an operand name a dropout rate: `self.token_dropout`, `drop_prob`, `1 - self.patch_drop_rate`? */
-function namesDropRate(node: Node): boolean {
-  let found = false;
-  walk(node, (n) => {
-    if (found) return false;
-    // A call's arguments, not its callee: `torch.full(shape, 1 - self.token_drop)`.
-    if (n.parent?.type === 'call' && n.parent.childForFieldName('function')?.id === n.id) return false;
-    if (n.type === 'identifier' && nameParts(n.text).some((part) => /^drop/.test(part))) found = true;
-  });
-  return found;
-}
-
-/**
- * A method other than `forward` runs in evaluation only if its class calls it outside a training condition
- * (diffusers' `token_drop`, called under `if self.training and use_dropout`). Unknown callers: not known to.
- */
-function calledInEval(scope: MethodScope): boolean {
-  if (scope.methodName === 'forward' || scope.methodName === '__call__') return true;
-  const calls: Node[] = [];
-  walk(scope.cls.node, (n) => {
-    if (
-      n.type === 'call' &&
-      n.childForFieldName('function')?.type === 'attribute' &&
-      n.childForFieldName('function')!.text === `${scope.selfName}.${scope.methodName}`
-    )
-      calls.push(n);
-  });
-  return (
-    calls.length > 0 &&
-    calls.some((c) => {
-      const method = ancestor(c, ['function_definition']);
-      if (!method || underTrainingGuard(c, { method, selfName: scope.selfName })) return false;
-      for (let p = c.parent; p && p.id !== method.id; p = p.parent) {
-        const cond = p.type === 'if_statement' || p.type === 'elif_clause' ? p.childForFieldName('condition') : null;
-        if (cond && mentionsTraining(cond, scope.selfName)) return false;
-      }
-      return true;
-    })
-  );
 }
