@@ -1,7 +1,7 @@
 import type { ClassRegularizer } from './catalog';
 import type { ModuleDescription, ModuleSummary } from './flow/types';
 import type { ImportTable } from './imports';
-import type { ExternalLocation } from './types';
+import type { ExternalLocation, Range } from './types';
 import { numericLiteral, type ParameterInfo } from './syntax';
 
 /**
@@ -45,7 +45,27 @@ export type ExternalDefinition =
        */
       dropout?: ExternalDropout;
     }
-  | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] };
+  | { kind: 'function'; name: string; file: string; description: ModuleDescription; parameters: ExternalParameter[] }
+  | {
+      /** A top-level function that evaluates, switches or trains the model a parameter receives (`validate(model)`). */
+      kind: 'script-function';
+      name: string;
+      file: string;
+      parameters: ExternalParameter[];
+      /** By parameter name. */
+      models: Record<string, ModelUse>;
+    };
+
+/** What a function of another file does with the model a parameter receives (server/engine/script-functions.ts). */
+export interface ModelUse {
+  /** Where it calls the model under `no_grad` (or as an evaluation) with no mode switch of its own before. */
+  evaluates?: Range;
+  /** Its first `model.eval()`. */
+  switchesToEval?: Range;
+  switchesToTrain?: boolean;
+  /** It calls the model and runs a backward pass: a training step. */
+  trains?: boolean;
+}
 
 /** A dropout of another workspace file: what it is called with, the class that holds it, and where it is. */
 export interface ExternalDropout {

@@ -14,6 +14,7 @@ import {
   type ExternalMember,
   type WorkspaceScope,
 } from './scope';
+import { modelUses } from './script-functions';
 import { evaluationDropout, type ModelDropout } from './script-models';
 import { kwargsParameter, parameterList } from './syntax';
 
@@ -304,6 +305,17 @@ export class WorkspaceIndex {
     return null;
   }
 
+  /**
+   * The summaries of the module an absolute name names, when a file of the index holds it: what a file that imports
+   * it whole (`import engine`, then `engine.evaluate(model)`) may read of it.
+   */
+  moduleDefinitions(module: string, consulted: Set<string>): Map<string, ExternalDefinition> | null {
+    consulted.add(module);
+    let entry = this.modules.get(module) ?? this.fromDisk(module);
+    while (entry && !this.scanned(entry)) entry = this.modules.get(module);
+    return entry ? this.definitionsOf(entry) : null;
+  }
+
   private lookup(entry: IndexedFile, rest: string[], consulted: Set<string>, depth: number): ExternalDefinition | null {
     const name = rest[0];
     if (rest.length === 1 && entry.defined.has(name)) return this.definitionsOf(entry).get(name) ?? null;
@@ -528,7 +540,14 @@ export class IndexScope implements WorkspaceScope {
     const parts: string[] = [];
     for (const [local, qualified] of imports.importedNames()) {
       const found = this.definition(qualified);
-      if (found) parts.push(`${local}=${fingerprint(found)}`);
+      if (found) {
+        parts.push(`${local}=${fingerprint(found)}`);
+        continue;
+      }
+      // A module imported whole: the file may read any of its definitions through `local.name`.
+      const absolute = this.absolute(qualified);
+      const all = absolute === null ? null : this.index.moduleDefinitions(absolute, this.consulted);
+      if (all?.size) parts.push(`${local}=*${Array.from(all.values(), fingerprint).join(',')}`);
     }
     return parts.join(';');
   }
@@ -677,7 +696,18 @@ function summarize(file: string, text: string, scope: IndexScope): Map<string, E
     }
     for (const fn of model.functions.values()) {
       const made = model.forward.factoryDescription(fn.name, fn.node);
-      if (!made || (made.output === 'unknown' && !made.role)) continue;
+      if (!made || (made.output === 'unknown' && !made.role)) {
+        const models = modelUses(model, fn.node);
+        if (Object.keys(models).length > 0)
+          out.set(fn.name, {
+            kind: 'script-function',
+            name: fn.name,
+            file,
+            parameters: externalParameters(parameterList(fn.node)),
+            models,
+          });
+        continue;
+      }
       out.set(fn.name, {
         kind: 'function',
         name: fn.name,

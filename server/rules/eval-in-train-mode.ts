@@ -12,11 +12,12 @@ import {
   scopeOf,
   type ModelDropout,
 } from '../engine/script-models';
+import { evaluationIn, importedScriptFunction, switchesIn, trains, underNoGrad } from '../engine/script-functions';
 import { callArguments, parameterList, walk, CALL_NODES } from '../engine/syntax';
 
-/** Functions that evaluate, by the names scripts give them. */
-const EVALUATING = /^(eval|evaluate|evaluation|validate|validation|valid|val|test|predict|inference|infer)(_|$)/i;
-const NO_GRAD = new Set(['torch.no_grad', 'torch.inference_mode', 'torch.autograd.no_grad']);
+/** A call or definition of a function named as an evaluation (`validate(model)`, `def evaluate_model(`). */
+const EVALUATION_CALL =
+  /\b(?:eval|evaluate|evaluation|validate|validation|valid|val|test|predict|inference|infer)(?:_\w*)?\(/i;
 
 export const evalInTrainMode: Rule = {
   meta: {
@@ -36,7 +37,11 @@ export const evalInTrainMode: Rule = {
         'dropout, in the class or in a submodule, or a hand-written regularizer class that stops in evaluation, ' +
         "such as a copy of timm's `DropPath`), of the same file or imported from another file of the workspace " +
         '(`from model import Net`), or a parameter annotated with such a class (`def test(model: Net, …)`), ' +
-        'followed through the parameters of the script’s functions when every call binds the same model. A mode ' +
+        'followed through the parameters of the script’s functions when every call binds the same model. A ' +
+        'function of another file the script passes its model to (`validate(model)` of `engine.py`) counts as ' +
+        'written beside it: a call of one that evaluates the model in the mode it receives is reported where nothing ' +
+        'switched the model to eval before, and one that switches it to eval or trains it takes part in the epoch ' +
+        'loop. A mode ' +
         'switch anywhere earlier in the function, or before every call of it, counts: the rule is silent when in ' +
         'doubt. Methods of classes (a Lightning `validation_step`) are not read: their framework switches modes.',
     ].join('\n'),
@@ -55,7 +60,8 @@ export const evalInTrainMode: Rule = {
     ].join('\n'),
     defaultSeverity: 'warning',
     fix: 'none',
-    triggers: /no_grad|inference_mode|\.eval\(|def (eval|valid|test|predict|infer)/i,
+    // A call of an evaluation function too: `validate(model)` of another file may evaluate or switch the model.
+    triggers: new RegExp(`no_grad|inference_mode|\\.eval\\(|${EVALUATION_CALL.source}`, 'i'),
     // A loop's finding reads the functions it calls; a function's, the calls of it elsewhere.
     readsOtherStatements: true,
     messages: {
@@ -67,6 +73,14 @@ export const evalInTrainMode: Rule = {
         '`{model}` is evaluated here ({where}) in training mode: nothing calls `{model}.eval()` before it, so its ' +
         'dropout (`{dropout}` in `{owner}`, line {line} of {file}) still drops values and the results are noisy and ' +
         'too low. `torch.no_grad()` does not switch dropout off.',
+      noEvalCalled:
+        '`{fn}` evaluates `{model}` (line {line} of {file}) without switching it to evaluation mode, and nothing ' +
+        'here calls `{model}.eval()` before this call: its dropout (`{dropout}` in `{owner}`) still drops values ' +
+        'and the results are noisy and too low. `torch.no_grad()` does not switch dropout off.',
+      noTrainCalled:
+        '{step} trains `{model}` again after `{fn}` (line {line}) switched it to evaluation mode in the same loop, ' +
+        'and nothing in between calls `{model}.train()`: from the second pass on, `{model}` trains without its ' +
+        'dropout.',
       noTrain:
         '{step} trains `{model}` again after `{model}.eval()` (line {line}) in the same loop, and nothing in ' +
         'between calls `{model}.train()`: from the second pass on, `{model}` trains without its dropout.',
@@ -86,10 +100,15 @@ export const evalInTrainMode: Rule = {
         // Every call of the file comes here: the cheap tests first (a call at the top level, of a name bound to a
         // model there). Most calls are in methods, and the file's assigned names are gathered only for the others.
         const fn = call.childForFieldName('function');
-        if (fn?.type !== 'identifier' || scopeOf(call).type !== 'module' || !mayHoldModels(context.model)) return;
-        if (!assignedInText(context.model, fn.text)) return;
-        if (!modelNames(context.model, context.model.file.root).has(fn.text)) return;
-        checkTopLevelEvaluation(context, call);
+        if (!fn || scopeOf(call).type !== 'module' || !mayHoldModels(context.model)) return;
+        const root = context.model.file.root;
+        if (
+          fn.type === 'identifier' &&
+          assignedInText(context.model, fn.text) &&
+          modelNames(context.model, root).has(fn.text)
+        )
+          checkTopLevelEvaluation(context, call);
+        else checkCalledEvaluation(context, call, root, modelNames(context.model, root));
       },
       for_statement(loop) {
         checkTopLevelLoop(context, loop);
@@ -101,23 +120,12 @@ export const evalInTrainMode: Rule = {
 function checkEvaluations(context: RuleContext, scope: Node): void {
   const models = modelNames(context.model, scope);
   if (models.size === 0) return;
-  const evaluating = EVALUATING.test(scope.childForFieldName('name')?.text ?? '') || decoratedNoGrad(context, scope);
-  const reported = new Set<string>();
-  walk(
-    scope,
-    (call) => {
-      const fn = call.childForFieldName('function');
-      if (fn?.type !== 'identifier' || !models.has(fn.text) || reported.has(fn.text)) return;
-      const where = evaluating ? `in \`${scope.childForFieldName('name')?.text}\`` : underNoGrad(context, call, scope);
-      if (!where || trains(scope)) return;
-      // `model.train()` before it in a function that does not train: training mode on purpose (Monte Carlo dropout,
-      // batch-norm statistics recomputed under `no_grad`).
-      if (modeBefore(scope, fn.text, call.startIndex) || evalAtEveryCall(context, scope, fn.text)) return;
-      reported.add(fn.text);
-      reportEvaluation(context, call, fn.text, models.get(fn.text)!, where);
-    },
-    CALL_NODES,
-  );
+  for (const [name, dropout] of models) {
+    const evaluation = evaluationIn(context.model, scope, name);
+    if (evaluation && !evalAtEveryCall(context, scope, name))
+      reportEvaluation(context, evaluation.call, name, dropout, evaluation.where);
+  }
+  walk(scope, (call) => checkCalledEvaluation(context, call, scope, models), CALL_NODES);
 }
 
 function checkTopLevelEvaluation(context: RuleContext, call: Node): void {
@@ -125,7 +133,7 @@ function checkTopLevelEvaluation(context: RuleContext, call: Node): void {
   const fn = call.childForFieldName('function');
   const bound = fn?.type === 'identifier' ? modelNames(context.model, root).get(fn.text) : undefined;
   if (!fn || !bound) return;
-  const where = underNoGrad(context, call, root);
+  const where = underNoGrad(context.model, call, root);
   // No gradients flow under `no_grad`: no training step to tell apart from the evaluation.
   if (!where || modeBefore(root, fn.text, call.startIndex)?.mode === 'eval') return;
   reportEvaluation(context, call, fn.text, bound, where);
@@ -159,6 +167,92 @@ function reportEvaluation(context: RuleContext, call: Node, model: string, dropo
   });
 }
 
+/**
+ * `validate(model)` of another file, which evaluates its parameter in whatever mode it receives: reported here, where
+ * the model was not switched to evaluation mode before the call.
+ */
+function checkCalledEvaluation(
+  context: RuleContext,
+  call: Node,
+  scope: Node,
+  models: ReadonlyMap<string, ModelDropout>,
+): void {
+  if (models.size === 0) return;
+  const def = importedScriptFunction(context.model, call.childForFieldName('function'));
+  if (!def) return;
+  for (const [i, p] of def.parameters.entries()) {
+    const evaluation = def.models[p.name]?.evaluates;
+    const arg = evaluation ? argumentFor(call, p.name, p.keywordOnly ? -1 : i) : undefined;
+    const dropout = arg?.type === 'identifier' ? models.get(arg.text) : undefined;
+    if (!evaluation || !arg || !dropout) continue;
+    if (modeSetBefore(context, scope, arg.text, call.startIndex) === 'eval') continue;
+    if (scope.type === 'function_definition' && evalAtEveryCall(context, scope, arg.text)) continue;
+    const where = dropout.external ?? (dropout.node && { range: context.edit(dropout.node, '').range });
+    context.report({
+      node: call,
+      messageId: 'noEvalCalled',
+      data: {
+        fn: def.name,
+        model: arg.text,
+        line: lineOf(evaluation),
+        file: path.basename(def.file),
+        dropout: dropout.label,
+        owner: dropout.owner,
+      },
+      related: [
+        { range: evaluation, file: def.file, message: `\`${def.name}\` evaluates \`${p.name}\` here` },
+        ...(where ? [{ ...where, message: `the dropout: \`${dropout.label}\`` }] : []),
+      ],
+      fileWide: true,
+    });
+  }
+}
+
+/**
+ * The mode the last switch of `name` before `before` sets: `name.eval()`, or a call that passes it to a function of
+ * this file or another that switches it (`validate(model)` calling `model.eval()`). In source order, as `modeBefore`.
+ */
+function modeSetBefore(context: RuleContext, scope: Node, name: string, before: number): 'eval' | 'train' | null {
+  let last: 'eval' | 'train' | null = null;
+  walk(
+    scope,
+    (call) => {
+      if (call.startIndex >= before) return false;
+      last = modeSwitch(call, name) ?? passedTo(context, call, name)?.mode ?? last;
+    },
+    CALL_NODES,
+  );
+  return last;
+}
+
+/**
+ * What a call that passes `name` to a function of this file or another does with it: the mode it leaves it in (the
+ * train switch wins: it comes back after an evaluation), where it switches to evaluation (`by`: the function, when
+ * that is in another file and `evalAt` is the call), whether it runs a training step on it.
+ */
+function passedTo(
+  context: RuleContext,
+  call: Node,
+  name: string,
+): { mode: 'eval' | 'train' | null; evalAt?: Node; by?: string; trains: boolean } | null {
+  const position = callArguments(call).findIndex((a) => a.type === 'identifier' && a.text === name);
+  const fn = call.childForFieldName('function');
+  if (position < 0 || !fn) return null;
+  const local = fn.type === 'identifier' ? context.model.functions.get(fn.text)?.node : undefined;
+  if (local) {
+    const param = parameterList(local)[position]?.name;
+    if (!param) return null;
+    const modes = switchesIn(local, param);
+    return { mode: modes.train ? 'train' : modes.eval ? 'eval' : null, evalAt: modes.eval, trains: trains(local) };
+  }
+  const def = importedScriptFunction(context.model, fn);
+  const param = def?.parameters[position];
+  const use = param && !param.keywordOnly ? def!.models[param.name] : undefined;
+  if (!use) return null;
+  const mode = use.switchesToTrain ? 'train' : use.switchesToEval ? 'eval' : null;
+  return { mode, ...(use.switchesToEval ? { evalAt: call, by: def!.name } : {}), trains: !!use.trains };
+}
+
 function checkTopLevelLoop(context: RuleContext, loop: Node): void {
   if (!mayHoldModels(context.model) || scopeOf(loop).type !== 'module') return;
   const body = loop.childForFieldName('body');
@@ -180,40 +274,6 @@ function evalAtEveryCall(context: RuleContext, scope: Node, param: string): bool
   );
 }
 
-function underNoGrad(context: RuleContext, node: Node, scope: Node): string | null {
-  for (let p = node.parent; p && p.id !== scope.id; p = p.parent) {
-    if (p.type !== 'with_statement') continue;
-    let found: string | null = null;
-    walk(
-      p.namedChildren.find((c) => c?.type === 'with_clause') ?? p,
-      (call) => {
-        const name = context.model.imports.resolve(call.childForFieldName('function'));
-        if (name && NO_GRAD.has(name)) found = `under \`${call.text}\``;
-      },
-      CALL_NODES,
-    );
-    if (found) return found;
-  }
-  return null;
-}
-
-function decoratedNoGrad(context: RuleContext, def: Node): boolean {
-  const decorated = def.parent;
-  if (decorated?.type !== 'decorated_definition') return false;
-  return decorated.namedChildren.some((d) => {
-    if (d?.type !== 'decorator') return false;
-    const expr = d.namedChild(0);
-    const target = expr?.type === 'call' ? expr.childForFieldName('function') : expr;
-    const name = context.model.imports.resolve(target ?? null);
-    return !!name && NO_GRAD.has(name);
-  });
-}
-
-/** A function that runs a backward pass is a training step, whatever its name. */
-function trains(scope: Node): boolean {
-  return /\.backward\(/.test(scope.text);
-}
-
 /** Epoch loops: a training step and an evaluation switch in one loop, and no `model.train()` inside it. */
 function checkLoops(context: RuleContext, scope: Node): void {
   const models = modelNames(context.model, scope);
@@ -229,6 +289,8 @@ function checkLoops(context: RuleContext, scope: Node): void {
 
 function checkLoop(context: RuleContext, body: Node, name: string): void {
   let evalAt: Node | null = null;
+  // The function of another file that switched the model to evaluation, when one did (`evalAt` is its call).
+  let evalBy: string | null = null;
   let step: Node | null = null;
   let trainsAgain = false;
   let direct = false;
@@ -239,50 +301,29 @@ function checkLoop(context: RuleContext, body: Node, name: string): void {
       if (mode === 'train') trainsAgain = true;
       if (mode === 'eval') evalAt ??= call;
       const fn = call.childForFieldName('function');
-      if (fn?.type !== 'identifier') return;
-      if (fn.text === name) {
+      if (!fn) return;
+      if (fn.type === 'identifier' && fn.text === name) {
         if (trains(body)) step ??= call;
         if (trains(body)) direct = true;
         return;
       }
       // A script function the model is passed to: what it does to its parameter is what the loop does.
-      const callee = context.model.functions.get(fn.text)?.node;
-      const position = callArguments(call).findIndex((a) => a.type === 'identifier' && a.text === name);
-      const param = callee && position >= 0 ? parameterList(callee)[position]?.name : undefined;
-      if (!callee || !param) return;
-      const modes = switchesIn(callee, param);
-      if (modes.train) trainsAgain = true;
-      else if (modes.eval) evalAt ??= modes.eval;
-      else if (trains(callee)) step ??= call;
+      const passed = passedTo(context, call, name);
+      if (passed?.mode === 'train') trainsAgain = true;
+      else if (passed?.evalAt) {
+        if (!evalAt) [evalAt, evalBy] = [passed.evalAt, passed.by ?? null];
+      } else if (passed?.trains) step ??= call;
     },
     CALL_NODES,
   );
   if (!evalAt || !step || trainsAgain) return;
   const at: Node = step;
+  const stepName =
+    direct && at.childForFieldName('function')?.text === name ? 'This training step' : `\`${at.text.split('(')[0]}\``;
   context.report({
     node: at,
-    messageId: 'noTrain',
-    data: {
-      step:
-        direct && at.childForFieldName('function')?.text === name
-          ? 'This training step'
-          : `\`${at.text.split('(')[0]}\``,
-      model: name,
-      line: lineOf(evalAt),
-    },
+    messageId: evalBy ? 'noTrainCalled' : 'noTrain',
+    data: { step: stepName, model: name, line: lineOf(evalAt), fn: evalBy ?? '' },
     fileWide: true,
   });
-}
-
-function switchesIn(fn: Node, param: string): { eval?: Node; train?: Node } {
-  const out: { eval?: Node; train?: Node } = {};
-  walk(
-    fn,
-    (call) => {
-      const mode = modeSwitch(call, param);
-      if (mode) out[mode] ??= call;
-    },
-    CALL_NODES,
-  );
-  return out;
 }

@@ -14,7 +14,17 @@ import { rules } from '../../server/rules';
 import { copyFixture, expected } from './helpers';
 
 const RG015 = new RuleSelection({ select: ['RG015'] });
-const FILES = ['net.py', 'blocks.py', 'gpt.py', 'train.py', 'evaluate.py', 'main.py'];
+const FILES = [
+  'net.py',
+  'blocks.py',
+  'gpt.py',
+  'train.py',
+  'evaluate.py',
+  'main.py',
+  'engine.py',
+  'legacy_engine.py',
+  'run.py',
+];
 
 function indexFolder(folder: string): WorkspaceIndex {
   const index = new WorkspaceIndex({
@@ -90,5 +100,33 @@ describe('RG015 with the model imported from another file', () => {
     fs.writeFileSync(net, text);
     index.update(net);
     assert.deepEqual(lines(findings(analyzer, index, train)), expected(train));
+  });
+
+  test('a function of a module imported whole (`legacy_engine.evaluate_accuracy`) is followed through edits', () => {
+    const folder = copyFixture('training-scripts');
+    const script = path.join(folder, 'report.py');
+    fs.writeFileSync(
+      script,
+      [
+        'import torch',
+        'import legacy_engine',
+        'from net import Net',
+        '',
+        'if __name__ == "__main__":',
+        '    model = Net()',
+        '    print(legacy_engine.evaluate_accuracy(model, []))',
+        '',
+      ].join('\n'),
+    );
+    const engine = path.join(folder, 'legacy_engine.py');
+    const text = fs.readFileSync(engine, 'utf8');
+    fs.writeFileSync(engine, text.replace('    correct = 0\n', '    model.eval()\n    correct = 0\n'));
+    const index = indexFolder(folder);
+    const analyzer = new Analyzer(rules);
+    assert.deepEqual(lines(findings(analyzer, index, script)), [], 'evaluate_accuracy() switches to eval itself');
+    // The script is unchanged; only the module it imports whole changes.
+    fs.writeFileSync(engine, text);
+    index.update(engine);
+    assert.deepEqual(lines(findings(analyzer, index, script)), ['7:RG015']);
   });
 });
