@@ -28,9 +28,10 @@ export interface ModelDropout {
  * a hand-written regularizer class that stops in evaluation, or the same in a class of another workspace file that it
  * builds or derives from.
  */
-export function dropoutOf(model: FileModel, cls: ModuleClass): ModelDropout | null {
-  const known = memoOf(model).dropouts;
-  if (!known.has(cls.name)) known.set(cls.name, findDropout(model, cls, new Set()));
+export function dropoutOf(model: FileModel, cls: ModuleClass, acrossFiles = true): ModelDropout | null {
+  const memo = memoOf(model);
+  const known = acrossFiles ? memo.dropouts : memo.localDropouts;
+  if (!known.has(cls.name)) known.set(cls.name, findDropout(model, cls, new Set(), acrossFiles));
   return known.get(cls.name) ?? null;
 }
 
@@ -48,7 +49,7 @@ function here(node: Node, owner: ModuleClass): ModelDropout {
   return { label: node.text.split('(')[0], owner: owner.name, node };
 }
 
-function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>): ModelDropout | null {
+function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>, acrossFiles: boolean): ModelDropout | null {
   if (seen.has(cls.name)) return null;
   seen.add(cls.name);
   // A class whose text never says `drop` (or `stochastic`) builds and calls none; its submodules' classes may.
@@ -72,29 +73,41 @@ function findDropout(model: FileModel, cls: ModuleClass, seen: Set<string>): Mod
     // until `model.eval()` as a library one does.
     if (inner.some((c) => switchesWithMode(model, c))) return here(s.value, cls);
     for (const c of inner) {
-      const nested = findDropout(model, c, seen);
+      const nested = findDropout(model, c, seen, acrossFiles);
       if (nested) return nested;
     }
     // A class of another file: what the workspace index read of it there.
-    const external = model.constructedBy(s.value, (_, callee) => importedDropout(model, callee));
+    const external = acrossFiles ? model.constructedBy(s.value, (_, callee) => importedDropout(model, callee)) : [];
     if (external.length > 0) return external[0];
   }
   for (const base of model.superclassesOf(cls.name)) {
-    const nested = findDropout(model, base, seen);
+    const nested = findDropout(model, base, seen, acrossFiles);
     if (nested) return nested;
   }
-  for (const base of cls.bases) {
+  for (const base of acrossFiles ? cls.bases : []) {
     const external = model.classes.has(base) ? undefined : importedDropout(model, qualifiedName(model, base));
     if (external) return external;
   }
   return null;
 }
 
-/** The dropout of a module class another workspace file defines, by its qualified name. */
+/**
+ * The dropout of a module class another workspace file defines, by its qualified name. Only for a class by its
+ * CapWords name and outside the libraries (asked for every submodule and import, it would otherwise summarize
+ * torch's own modules when the workspace is torch's source).
+ */
 function importedDropout(model: FileModel, qualified: string | null | undefined): ModelDropout | undefined {
-  const found = qualified ? model.workspace?.definition(qualified) : null;
+  if (!workspaceClassName(qualified)) return undefined;
+  const found = model.workspace?.definition(qualified);
   return found?.kind === 'class' && found.isModule ? found.dropout : undefined;
 }
+
+/** A class name as PEP 8 writes it (`Net`, `GPT`, `ResNet18`), of no library. */
+function workspaceClassName(qualified: string | null | undefined): qualified is string {
+  return !!qualified && !LIBRARY.test(qualified) && /^_*[A-Z]/.test(qualified.slice(qualified.lastIndexOf('.') + 1));
+}
+
+const LIBRARY = /^(torch|torchvision|torchaudio|torchtext|timm|transformers|numpy|lightning|pytorch_lightning)(\.|$)/;
 
 /** What a name or dotted chain the file writes refers to (`Net`, `models.Net`), when an import binds it. */
 function qualifiedName(model: FileModel, text: string): string | null {
@@ -302,22 +315,30 @@ export function callSites(model: FileModel, name: string): Node[] {
 export function mayHoldModels(model: FileModel): boolean {
   const memo = memoOf(model);
   memo.anyDropping ??=
-    [...model.classes.values()].some((c) => c.isModule && dropoutOf(model, c)) || importsDroppingClass(model);
+    [...model.classes.values()].some((c) => c.isModule && dropoutOf(model, c, false)) || importsClass(model);
   return memo.anyDropping;
 }
 
 /**
- * An imported name bound to a module class of the workspace that drops. The analyzer's cache key has already
- * resolved every imported name through the workspace (`WorkspaceScope.signature`), so this asks nothing new.
+ * Does the file import a class of another workspace file, by name (`from model import Net`) or through a module it
+ * calls it from (`models.Net(…)`)? Read from the import table and the text, without asking the workspace: which of
+ * them drops is asked only for the classes a script builds or annotates.
  */
-function importsDroppingClass(model: FileModel): boolean {
+function importsClass(model: FileModel): boolean {
   if (!model.workspace) return false;
-  for (const [, qualified] of model.imports.importedNames()) if (importedDropout(model, qualified)) return true;
+  for (const [, qualified] of model.imports.importedNames()) if (workspaceClassName(qualified)) return true;
+  for (const m of model.file.text.matchAll(MODULE_CLASS_CALL))
+    if (model.imports.resolveName(m[1]) && workspaceClassName(qualifiedName(model, `${m[1]}.${m[2]}`))) return true;
   return false;
 }
 
+/** `models.Net(`: a class called through a module (the first name is checked to be an import). */
+const MODULE_CLASS_CALL = /(?<![\w.])([A-Za-z_]\w*)\.(_*[A-Z]\w*)\s*\(/g;
+
 interface ScriptMemo {
   dropouts: Map<string, ModelDropout | null>;
+  /** The same, read in this file only (`mayHoldModels`). */
+  localDropouts: Map<string, ModelDropout | null>;
   models: Map<number, Map<string, ModelDropout>>;
   calls?: Map<string, Node[]>;
   anyDropping?: boolean;
@@ -329,7 +350,7 @@ const memos = new WeakMap<FileModel, ScriptMemo>();
 
 function memoOf(model: FileModel): ScriptMemo {
   let memo = memos.get(model);
-  if (!memo) memos.set(model, (memo = { dropouts: new Map(), models: new Map() }));
+  if (!memo) memos.set(model, (memo = { dropouts: new Map(), localDropouts: new Map(), models: new Map() }));
   return memo;
 }
 
