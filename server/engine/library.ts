@@ -156,3 +156,14 @@ export const MERGE_FUNCTIONS = new Set([
   'torch.vstack',
   'torch.where',
 ]);
+
+/**
+ * Top-level packages of the libraries: their names are never the workspace's own (even where the workspace is
+ * torch's source, the analysis reads them as the library), so lookups in the workspace index skip them.
+ */
+const LIBRARY_PACKAGES =
+  /^(torch|torchvision|torchaudio|torchtext|timm|transformers|numpy|lightning|pytorch_lightning)(\.|$)/;
+
+export function isLibraryName(qualified: string): boolean {
+  return LIBRARY_PACKAGES.test(qualified);
+}

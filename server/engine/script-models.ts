@@ -7,6 +7,7 @@
  */
 import { regularizer } from './catalog';
 import type { ModuleClass } from './classes';
+import { isLibraryName } from './library';
 import type { FileModel } from './model';
 import type { Node } from './parser';
 import { regularizerOf } from './semantics/regularizers';
@@ -104,10 +105,8 @@ function importedDropout(model: FileModel, qualified: string | null | undefined)
 
 /** A class name as PEP 8 writes it (`Net`, `GPT`, `ResNet18`), of no library. */
 function workspaceClassName(qualified: string | null | undefined): qualified is string {
-  return !!qualified && !LIBRARY.test(qualified) && /^_*[A-Z]/.test(qualified.slice(qualified.lastIndexOf('.') + 1));
+  return !!qualified && !isLibraryName(qualified) && /^_*[A-Z]/.test(qualified.slice(qualified.lastIndexOf('.') + 1));
 }
-
-const LIBRARY = /^(torch|torchvision|torchaudio|torchtext|timm|transformers|numpy|lightning|pytorch_lightning)(\.|$)/;
 
 /** What a name or dotted chain the file writes refers to (`Net`, `models.Net`), when an import binds it. */
 function qualifiedName(model: FileModel, text: string): string | null {

@@ -4,6 +4,7 @@ import { nodeRange, ParseLimit, SourceFile, type Node } from './parser';
 import { methodOf } from './flow/methods';
 import type { InnerDrop, ModuleDescription, ModuleSummary, Rate } from './flow/types';
 import { ImportTable } from './imports';
+import { isLibraryName } from './library';
 import { FileModel } from './model';
 import type { ModuleClass } from './classes';
 import { classRegularizer, describeRegularizerClass, type RegularizerClass } from './construction-sites';
@@ -517,17 +518,29 @@ export class IndexScope implements WorkspaceScope {
   definition(importedName: string): ExternalDefinition | null {
     let found = this.cache.get(importedName);
     if (found === undefined) {
-      const absolute = this.absolute(importedName);
-      found = absolute === null ? null : this.index.resolve(absolute, this.consulted);
+      found = this.located(importedName, (absolute) => this.index.resolve(absolute, this.consulted));
       this.cache.set(importedName, found);
     }
     return found;
   }
 
+  /**
+   * What `find` gives for the absolute name of an imported one; failing that, for the module beside the file: a
+   * script's folder comes first on Python's path (`from model import Net` beside `train.py` in `examples/mnist/`),
+   * as Pyright resolves it. Library names are never looked for beside it.
+   */
+  private located<T>(importedName: string, find: (absolute: string) => T | null): T | null {
+    const absolute = this.absolute(importedName);
+    const found = absolute === null ? null : find(absolute);
+    if (found !== null || this.file === null || importedName.startsWith('.') || isLibraryName(importedName))
+      return found;
+    const beside = this.index.byFolder(this.file, `.${importedName}`, this.probed);
+    return beside === null || beside === absolute ? null : find(beside);
+  }
+
   /** `WorkspaceIndex.regularizerClass` of an imported name (`.drop_path.DropPath`). */
   regularizerClass(importedName: string): RegularizerClass | null {
-    const absolute = this.absolute(importedName);
-    return absolute === null ? null : this.index.regularizerClass(absolute, this.consulted);
+    return this.located(importedName, (absolute) => this.index.regularizerClass(absolute, this.consulted));
   }
 
   private absolute(importedName: string): string | null {
@@ -545,8 +558,7 @@ export class IndexScope implements WorkspaceScope {
         continue;
       }
       // A module imported whole: the file may read any of its definitions through `local.name`.
-      const absolute = this.absolute(qualified);
-      const all = absolute === null ? null : this.index.moduleDefinitions(absolute, this.consulted);
+      const all = this.located(qualified, (absolute) => this.index.moduleDefinitions(absolute, this.consulted));
       if (all?.size) parts.push(`${local}=*${Array.from(all.values(), fingerprint).join(',')}`);
     }
     return parts.join(';');
