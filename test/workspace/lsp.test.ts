@@ -148,6 +148,14 @@ describe('open files resolve through the workspace index', () => {
     await until(client, uriOf(train), same(expected(train)), 'RG015 back once the edit is discarded');
   });
 
+  test("a script's bare import finds the module beside it (pytorch/examples' layout)", async () => {
+    const folder = copyFixture('training-scripts');
+    const sample = path.join(folder, 'examples', 'word_language_model', 'sample.py');
+    const client = await start([folder]);
+    client.open(uriOf(sample), fs.readFileSync(sample, 'utf8'));
+    await until(client, uriOf(sample), same(expected(sample)), 'RG015 through model.py beside the script');
+  });
+
   test("an unused copy of another file's drop path is RG007, until an edit makes that class draw nothing", async () => {
     const folder = copyFixture('vit-layers');
     const block = path.join(folder, 'vitpkg', 'layers', 'block.py');
