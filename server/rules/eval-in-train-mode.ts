@@ -15,9 +15,20 @@ import {
 import { evaluationIn, importedScriptFunction, switchesIn, trains, underNoGrad } from '../engine/script-functions';
 import { callArguments, parameterList, walk, CALL_NODES } from '../engine/syntax';
 
-/** A call or definition of a function named as an evaluation (`validate(model)`, `def evaluate_model(`). */
-const EVALUATION_CALL =
-  /\b(?:eval|evaluate|evaluation|validate|validation|valid|val|test|predict|inference|infer)(?:_\w*)?\(/i;
+/**
+ * Text RG015 can fire on: an evaluation of its own (`no_grad`, `.eval(`, `def evaluate`), or a call of a function named
+ * as one (`validate(model)`, `evaluate_accuracy(…)`), which may be another file's. Every match is bounded in length
+ * (no `\b`, `^` or repetition): after an edit the text is searched again only around it (text-search.ts), where a
+ * pattern such as `\w*\(` would be searched through the whole file on every keystroke.
+ */
+const TRIGGERS = new RegExp(
+  [
+    'no_grad|inference_mode|\\.eval\\(|def (eval|valid|test|predict|infer)',
+    '[\\s(,=[.](?:evaluate|validate)[(_]',
+    '[\\s(,=[.](?:test|eval|val|valid|predict|infer|inference|evaluation|validation)\\(',
+  ].join('|'),
+  'i',
+);
 
 export const evalInTrainMode: Rule = {
   meta: {
@@ -60,8 +71,7 @@ export const evalInTrainMode: Rule = {
     ].join('\n'),
     defaultSeverity: 'warning',
     fix: 'none',
-    // A call of an evaluation function too: `validate(model)` of another file may evaluate or switch the model.
-    triggers: new RegExp(`no_grad|inference_mode|\\.eval\\(|${EVALUATION_CALL.source}`, 'i'),
+    triggers: TRIGGERS,
     // A loop's finding reads the functions it calls; a function's, the calls of it elsewhere.
     readsOtherStatements: true,
     messages: {
