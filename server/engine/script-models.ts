@@ -194,8 +194,7 @@ export function modeSwitch(call: Node, name: string): 'eval' | 'train' | null {
 /**
  * The names bound to a dropping model where `call` runs: a local `model = Net()`, a parameter annotated with a
  * dropping class in a function this file calls, or a parameter that every call of the function in this file binds
- * to one. Returns the dropout
- * each one's model runs.
+ * to one. Returns the dropout each one's model runs.
  */
 export function modelNames(model: FileModel, scope: Node, depth = 0): ReadonlyMap<string, ModelDropout> {
   const memo = memoOf(model).models;
@@ -308,8 +307,8 @@ export function callSites(model: FileModel, name: string): Node[] {
 }
 
 /**
- * Can the file hold a model: does a module class of it drop, or does it import one of another workspace file that
- * does? Most files with a `no_grad` hold no model.
+ * Can the file hold a model: does a module class of it drop (read in this file alone), or does it import a class of
+ * another workspace file, which may? Most files with a `no_grad` hold no model.
  */
 export function mayHoldModels(model: FileModel): boolean {
   const memo = memoOf(model);

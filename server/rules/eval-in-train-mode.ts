@@ -197,7 +197,7 @@ function checkCalledEvaluation(
     if (!evaluation || !arg || !dropout) continue;
     if (modeSetBefore(context, scope, arg.text, call.startIndex) === 'eval') continue;
     if (scope.type === 'function_definition' && evalAtEveryCall(context, scope, arg.text)) continue;
-    const where = dropout.external ?? (dropout.node && { range: context.edit(dropout.node, '').range });
+    const dropoutAt = dropout.external ?? (dropout.node && { range: context.edit(dropout.node, '').range });
     context.report({
       node: call,
       messageId: 'noEvalCalled',
@@ -211,7 +211,7 @@ function checkCalledEvaluation(
       },
       related: [
         { range: evaluation, file: def.file, message: `\`${def.name}\` evaluates \`${p.name}\` here` },
-        ...(where ? [{ ...where, message: `the dropout: \`${dropout.label}\`` }] : []),
+        ...(dropoutAt ? [{ ...dropoutAt, message: `the dropout: \`${dropout.label}\`` }] : []),
       ],
       fileWide: true,
     });
