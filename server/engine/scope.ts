@@ -63,6 +63,8 @@ export interface ModelUse {
   /** Its first `model.eval()`. */
   switchesToEval?: Range;
   switchesToTrain?: boolean;
+  /** The mode its last switch, in source order, sets: what the caller's model is in after the call. */
+  leavesIn?: 'eval' | 'train';
   /** It calls the model and runs a backward pass: a training step. */
   trains?: boolean;
 }

@@ -106,6 +106,8 @@ export function modelUses(model: FileModel, fn: Node): Record<string, ModelUse> 
     const switches = switchesIn(fn, param);
     if (switches.eval) use.switchesToEval = nodeRange(switches.eval);
     if (switches.train) use.switchesToTrain = true;
+    const last = modeBefore(fn, param, fn.endIndex);
+    if (last) use.leavesIn = last.mode;
     if (trains(fn) && calls(fn, param)) use.trains = true;
     if (Object.keys(use).length > 0) out[param] = use;
   }

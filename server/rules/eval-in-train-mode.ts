@@ -236,15 +236,16 @@ function modeSetBefore(context: RuleContext, scope: Node, name: string, before: 
 }
 
 /**
- * What a call that passes `name` to a function of this file or another does with it: the mode it leaves it in (the
- * train switch wins: it comes back after an evaluation), where it switches to evaluation (`by`: the function, when
- * that is in another file and `evalAt` is the call), whether it runs a training step on it.
+ * What a call that passes `name` to a function of this file or another does with it: the mode its last switch leaves
+ * it in, whether it switches it to training anywhere (then an epoch loop that calls it trains in training mode),
+ * where it switches to evaluation (`by`: the function, when that is in another file and `evalAt` is the call), and
+ * whether it runs a training step on it.
  */
 function passedTo(
   context: RuleContext,
   call: Node,
   name: string,
-): { mode: 'eval' | 'train' | null; evalAt?: Node; by?: string; trains: boolean } | null {
+): { mode: 'eval' | 'train' | null; toTrain: boolean; evalAt?: Node; by?: string; trains: boolean } | null {
   const position = callArguments(call).findIndex((a) => a.type === 'identifier' && a.text === name);
   const fn = call.childForFieldName('function');
   if (position < 0 || !fn) return null;
@@ -253,14 +254,15 @@ function passedTo(
     const param = parameterList(local)[position]?.name;
     if (!param) return null;
     const modes = switchesIn(local, param);
-    return { mode: modes.train ? 'train' : modes.eval ? 'eval' : null, evalAt: modes.eval, trains: trains(local) };
+    const mode = modeBefore(local, param, local.endIndex)?.mode ?? null;
+    return { mode, toTrain: !!modes.train, evalAt: modes.eval, trains: trains(local) };
   }
   const def = importedScriptFunction(context.model, fn);
   const param = def?.parameters[position];
   const use = param && !param.keywordOnly ? def!.models[param.name] : undefined;
   if (!use) return null;
-  const mode = use.switchesToTrain ? 'train' : use.switchesToEval ? 'eval' : null;
-  return { mode, ...(use.switchesToEval ? { evalAt: call, by: def!.name } : {}), trains: !!use.trains };
+  const evalAt = use.switchesToEval ? { evalAt: call, by: def!.name } : {};
+  return { mode: use.leavesIn ?? null, toTrain: !!use.switchesToTrain, ...evalAt, trains: !!use.trains };
 }
 
 function checkTopLevelLoop(context: RuleContext, loop: Node): void {
@@ -319,7 +321,7 @@ function checkLoop(context: RuleContext, body: Node, name: string): void {
       }
       // A script function the model is passed to: what it does to its parameter is what the loop does.
       const passed = passedTo(context, call, name);
-      if (passed?.mode === 'train') trainsAgain = true;
+      if (passed?.toTrain) trainsAgain = true;
       else if (passed?.evalAt) {
         if (!evalAt) [evalAt, evalBy] = [passed.evalAt, passed.by ?? null];
       } else if (passed?.trains) step ??= call;
