@@ -373,7 +373,8 @@ export class WorkspaceIndex {
     const own: SummaryFrame = { inProgress: new Set(), computed: new Set([entry.path]) };
     this.computing.add(entry.path);
     this.frames.push(own);
-    const scope = new IndexScope(this, entry.module, entry.isPackage);
+    // With its file: a summary resolves its file's neighbours as an analysis of the file does (`located`).
+    const scope = new IndexScope(this, entry.module, entry.isPackage, entry.path);
     let definitions: Map<string, ExternalDefinition>;
     const started = performance.now();
     this.stats.summaries++;
@@ -534,7 +535,7 @@ export class IndexScope implements WorkspaceScope {
     const found = absolute === null ? null : find(absolute);
     if (found !== null || this.file === null || importedName.startsWith('.') || isLibraryName(importedName))
       return found;
-    const beside = this.index.byFolder(this.file, `.${importedName}`, this.probed);
+    const beside = this.byFolder(`.${importedName}`);
     return beside === null || beside === absolute ? null : find(beside);
   }
 
@@ -546,7 +547,23 @@ export class IndexScope implements WorkspaceScope {
   private absolute(importedName: string): string | null {
     const absolute = absoluteName(importedName, this.module, this.isPackage);
     if (absolute !== null || this.file === null) return absolute;
-    return this.index.byFolder(this.file, importedName, this.probed);
+    return this.byFolder(importedName);
+  }
+
+  /**
+   * `WorkspaceIndex.byFolder` from this file, recording each file it looked for: in `probed` (by path, for the CLI's
+   * cache) and, when a root names it, in `consulted` (by module): the module appearing or changing then drops the
+   * summaries and re-checks the files that looked for it.
+   */
+  private byFolder(imported: string): string | null {
+    const probes = new Map<string, boolean>();
+    const found = this.index.byFolder(this.file!, imported, probes);
+    for (const [file, exists] of probes) {
+      this.probed.set(file, exists);
+      const module = this.index.moduleOf(file)?.module;
+      if (module) this.consulted.add(module);
+    }
+    return found;
   }
 
   signature(imports: ImportTable): string {

@@ -28,14 +28,18 @@ const FILES = [
   'examples/word_language_model/model.py',
   'examples/word_language_model/main.py',
   'examples/word_language_model/sample.py',
+  // The same, one file further: finetune.py's model is model.py's, whose dropout is locked_dropout.py's.
+  'examples/awd_lstm/locked_dropout.py',
+  'examples/awd_lstm/model.py',
+  'examples/awd_lstm/finetune.py',
 ];
 
-function indexFolder(folder: string): WorkspaceIndex {
+function indexFolder(folder: string, files = FILES): WorkspaceIndex {
   const index = new WorkspaceIndex({
     roots: importRoots(folder),
     read: (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null),
   });
-  for (const f of FILES) index.update(path.join(folder, f));
+  for (const f of files) index.update(path.join(folder, f));
   return index;
 }
 
@@ -61,7 +65,12 @@ describe('RG015 with the model imported from another file', () => {
       const file = path.join(folder, name);
       assert.deepEqual(lines(findings(analyzer, index, file)), expected(file), name);
     }
-    for (const name of ['train.py', 'evaluate.py', 'examples/word_language_model/sample.py'])
+    for (const name of [
+      'train.py',
+      'evaluate.py',
+      'examples/word_language_model/sample.py',
+      'examples/awd_lstm/finetune.py',
+    ])
       assert.deepEqual(findings(analyzer, null, path.join(folder, name)), [], `${name} alone: its model is unknown`);
   });
 
@@ -132,5 +141,22 @@ describe('RG015 with the model imported from another file', () => {
     fs.writeFileSync(engine, text);
     index.update(engine);
     assert.deepEqual(lines(findings(analyzer, index, script)), ['7:RG015']);
+  });
+
+  test('a neighbour that appears later (locked_dropout.py) reaches the script through the summary of model.py', () => {
+    const folder = copyFixture('training-scripts');
+    const neighbour = path.join(folder, 'examples', 'awd_lstm', 'locked_dropout.py');
+    const text = fs.readFileSync(neighbour, 'utf8');
+    fs.rmSync(neighbour);
+    const index = indexFolder(
+      folder,
+      FILES.filter((f) => !f.endsWith('locked_dropout.py')),
+    );
+    const analyzer = new Analyzer(rules);
+    const script = path.join(folder, 'examples', 'awd_lstm', 'finetune.py');
+    assert.deepEqual(lines(findings(analyzer, index, script)), [], 'LockedDropout is unknown');
+    fs.writeFileSync(neighbour, text);
+    index.update(neighbour);
+    assert.deepEqual(lines(findings(analyzer, index, script)), expected(script));
   });
 });
