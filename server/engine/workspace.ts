@@ -182,6 +182,7 @@ export class WorkspaceIndex {
     const added: IndexedFile = { ...entry };
     const old = this.files.get(added.path);
     if (old) this.forget(old);
+    else this.countFolders(added.path, 1);
     this.files.set(added.path, added);
     // Two files may claim a module (`a.py` and `a/__init__.py`): Python takes the package.
     const claimed = this.modules.get(added.module);
@@ -225,7 +226,25 @@ export class WorkspaceIndex {
     if (!old) return new Set();
     this.forget(old);
     this.files.delete(absolute);
+    this.countFolders(absolute, -1);
     return this.invalidate(old.module);
+  }
+
+  /** How many indexed files each folder holds at any depth: whether a folder is a package, namespace ones included. */
+  private readonly folders = new Map<string, number>();
+
+  private countFolders(file: string, delta: 1 | -1): void {
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      const count = (this.folders.get(dir) ?? 0) + delta;
+      if (count > 0) this.folders.set(dir, count);
+      else this.folders.delete(dir);
+      if (path.dirname(dir) === dir) return;
+    }
+  }
+
+  /** A folder holding an indexed file, or, with `findOnDisk`, any folder on disk. */
+  folderExists(folder: string): boolean {
+    return this.folders.has(folder) || (!!this.options.findOnDisk && fs.existsSync(folder));
   }
 
   /** Removes every file under a folder (a deleted folder sends one event for itself). */
@@ -535,7 +554,13 @@ export class IndexScope implements WorkspaceScope {
     const found = absolute === null ? null : find(absolute);
     if (found !== null || this.file === null || importedName.startsWith('.') || isLibraryName(importedName))
       return found;
-    const beside = this.byFolder(`.${importedName}`);
+    // Most bare imports name a library or the standard library: its first name is looked for beside the file alone
+    // (`abc.py`, `abc/__init__.py`), and the whole name only where that module or a folder of that name is there.
+    const first = importedName.split('.')[0];
+    const module = this.byFolder(`.${first}`);
+    if (module === null && !this.index.folderExists(path.join(path.dirname(path.resolve(this.file)), first)))
+      return null;
+    const beside = first === importedName ? module : this.byFolder(`.${importedName}`);
     return beside === null || beside === absolute ? null : find(beside);
   }
 

@@ -159,4 +159,15 @@ describe('RG015 with the model imported from another file', () => {
     index.update(neighbour);
     assert.deepEqual(lines(findings(analyzer, index, script)), expected(script));
   });
+
+  test('a dotted import of a folder beside the script without __init__.py (a namespace package) resolves', () => {
+    const folder = copyFixture('training-scripts');
+    const here = path.join(folder, 'examples', 'word_language_model');
+    fs.mkdirSync(path.join(here, 'nets'));
+    fs.renameSync(path.join(here, 'model.py'), path.join(here, 'nets', 'rnn.py'));
+    const sample = path.join(here, 'sample.py');
+    fs.writeFileSync(sample, fs.readFileSync(sample, 'utf8').replace('from model import', 'from nets.rnn import'));
+    const files = FILES.map((f) => f.replace('word_language_model/model.py', 'word_language_model/nets/rnn.py'));
+    assert.deepEqual(lines(findings(new Analyzer(rules), indexFolder(folder, files), sample)), expected(sample));
+  });
 });
