@@ -53,14 +53,19 @@ export function trains(scope: Node): boolean {
   return /\.backward\(/.test(scope.text);
 }
 
-/** The first `name.eval()` and `name.train()` of a function. */
-export function switchesIn(fn: Node, param: string): { eval?: Node; train?: Node } {
-  const out: { eval?: Node; train?: Node } = {};
+/**
+ * The first `name.eval()` and `name.train()` of a function, and the mode its last switch in source order sets: the
+ * mode the model it received is in after a call of it.
+ */
+export function switchesIn(fn: Node, param: string): { eval?: Node; train?: Node; last?: 'eval' | 'train' } {
+  const out: { eval?: Node; train?: Node; last?: 'eval' | 'train' } = {};
   walk(
     fn,
     (call) => {
       const mode = modeSwitch(call, param);
-      if (mode) out[mode] ??= call;
+      if (!mode) return;
+      out[mode] ??= call;
+      out.last = mode;
     },
     CALL_NODES,
   );
@@ -99,6 +104,7 @@ export function modelUses(model: FileModel, fn: Node): Record<string, ModelUse> 
   // A decorator (`@torch.no_grad()`) is text of the definition around the function's node.
   const text = fn.parent?.type === 'decorated_definition' ? fn.parent.text : fn.text;
   if (!MAY_USE_MODEL.test(text) && !EVALUATING.test(name)) return out;
+  const training = trains(fn);
   for (const { name: param } of parameterList(fn)) {
     const use: ModelUse = {};
     const evaluation = evaluationIn(model, fn, param);
@@ -106,9 +112,8 @@ export function modelUses(model: FileModel, fn: Node): Record<string, ModelUse> 
     const switches = switchesIn(fn, param);
     if (switches.eval) use.switchesToEval = nodeRange(switches.eval);
     if (switches.train) use.switchesToTrain = true;
-    const last = modeBefore(fn, param, fn.endIndex);
-    if (last) use.leavesIn = last.mode;
-    if (trains(fn) && calls(fn, param)) use.trains = true;
+    if (switches.last) use.leavesIn = switches.last;
+    if (training && calls(fn, param)) use.trains = true;
     if (Object.keys(use).length > 0) out[param] = use;
   }
   return out;

@@ -315,12 +315,8 @@ export class WorkspaceIndex {
     if (depth > MAX_REEXPORT_DEPTH) return null;
     const parts = qualified.split('.');
     for (let i = parts.length - 1; i >= 1; i--) {
-      const module = parts.slice(0, i).join('.');
-      consulted.add(module);
-      let entry = this.modules.get(module) ?? this.fromDisk(module);
-      while (entry && !this.scanned(entry)) entry = this.modules.get(module);
-      if (!entry) continue;
-      return this.lookup(entry, parts.slice(i), consulted, depth);
+      const entry = this.entryOf(parts.slice(0, i).join('.'), consulted);
+      if (entry) return this.lookup(entry, parts.slice(i), consulted, depth);
     }
     return null;
   }
@@ -330,10 +326,16 @@ export class WorkspaceIndex {
    * it whole (`import engine`, then `engine.evaluate(model)`) may read of it.
    */
   moduleDefinitions(module: string, consulted: Set<string>): Map<string, ExternalDefinition> | null {
+    const entry = this.entryOf(module, consulted);
+    return entry ? this.definitionsOf(entry) : null;
+  }
+
+  /** The scanned file that holds a module (found on disk, with `findOnDisk`), recording that it was consulted. */
+  private entryOf(module: string, consulted: Set<string>): IndexedFile | undefined {
     consulted.add(module);
     let entry = this.modules.get(module) ?? this.fromDisk(module);
     while (entry && !this.scanned(entry)) entry = this.modules.get(module);
-    return entry ? this.definitionsOf(entry) : null;
+    return entry;
   }
 
   private lookup(entry: IndexedFile, rest: string[], consulted: Set<string>, depth: number): ExternalDefinition | null {

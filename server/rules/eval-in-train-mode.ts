@@ -254,8 +254,7 @@ function passedTo(
     const param = parameterList(local)[position]?.name;
     if (!param) return null;
     const modes = switchesIn(local, param);
-    const mode = modeBefore(local, param, local.endIndex)?.mode ?? null;
-    return { mode, toTrain: !!modes.train, evalAt: modes.eval, trains: trains(local) };
+    return { mode: modes.last ?? null, toTrain: !!modes.train, evalAt: modes.eval, trains: trains(local) };
   }
   const def = importedScriptFunction(context.model, fn);
   const param = def?.parameters[position];
@@ -315,8 +314,10 @@ function checkLoop(context: RuleContext, body: Node, name: string): void {
       const fn = call.childForFieldName('function');
       if (!fn) return;
       if (fn.type === 'identifier' && fn.text === name) {
-        if (trains(body)) step ??= call;
-        if (trains(body)) direct = true;
+        if (trains(body)) {
+          step ??= call;
+          direct = true;
+        }
         return;
       }
       // A script function the model is passed to: what it does to its parameter is what the loop does.
